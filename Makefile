@@ -1,0 +1,27 @@
+# Thin driver over CMake. `make` installs missing dependencies and builds
+# into build/ (binaries in build/bin/); `make test` builds a sanitized tree
+# in build/asan/ and runs every Criterion test through CTest.
+
+BUILD      ?= build
+ASAN_BUILD ?= build/asan
+JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
+DEMO_DIR   ?= demo-data
+
+.PHONY: all deps build test demo clean
+
+all: build
+
+deps:
+	@sh deploy/install-deps.sh
+
+build: deps
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo
+	cmake --build $(BUILD) -j $(JOBS)
+
+test: deps
+	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DHRSS_SANITIZE=ON
+	cmake --build $(ASAN_BUILD) -j $(JOBS)
+	cd $(ASAN_BUILD) && ctest --output-on-failure -j $(JOBS)
+
+clean:
+	rm -rf $(BUILD)

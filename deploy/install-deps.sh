@@ -1,0 +1,39 @@
+#!/bin/sh
+# Install the build and test dependencies of hrss on Debian 12, idempotently.
+# Only what pkg-config (or PATH) cannot find is installed; `apt-get update`
+# runs only when a package is not found in the current lists.
+set -eu
+
+missing=""
+need_cmd() { command -v "$1" >/dev/null 2>&1 || missing="$missing $2"; }
+need_pc() {
+    if ! command -v pkg-config >/dev/null 2>&1 ||
+       ! pkg-config --exists "$1"; then
+        missing="$missing $2"
+    fi
+}
+
+need_cmd cc gcc
+need_cmd make make
+need_cmd cmake cmake
+need_cmd pkg-config pkg-config
+need_cmd protoc-c protobuf-c-compiler
+need_pc libzmq libzmq3-dev
+need_pc libprotobuf-c libprotobuf-c-dev
+need_pc lmdb liblmdb-dev
+need_pc criterion libcriterion-dev
+
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+    echo "install-deps: missing packages:$missing" >&2
+    echo "install-deps: run as root, or: sudo apt-get install$missing" >&2
+    exit 1
+fi
+echo "install-deps: installing$missing"
+export DEBIAN_FRONTEND=noninteractive
+# shellcheck disable=SC2086
+if ! apt-get install -y --no-install-recommends $missing; then
+    apt-get update
+    apt-get install -y --no-install-recommends $missing
+fi
