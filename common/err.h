@@ -1,0 +1,32 @@
+/** @file err.h
+ *  @brief The project's error codes: one enum, ERR_OK = 0, failures < 0.
+ *
+ *  Library codes (MDB_*, errno, zmq) are translated into these at each
+ *  module boundary and never leak past it. A module that has more to say
+ *  than the code fills a caller-supplied `char err[ERR_LEN]`.
+ */
+#ifndef HRSS_ERR_H
+#define HRSS_ERR_H
+
+/** Size of the human-readable error buffers passed down by callers. */
+#define ERR_LEN 512
+
+enum err_code {
+    ERR_OK = 0,
+    ERR_NOMEM = -1,    /**< allocation failed */
+    ERR_IO = -2,       /**< a system call on a file or socket failed */
+    ERR_PROTO = -3,    /**< a peer or caller broke the protocol */
+    ERR_NOTFOUND = -4, /**< the thing asked for does not exist */
+    ERR_FULL = -5,     /**< a size limit was reached (LMDB map, spool) */
+    ERR_CORRUPT = -6,  /**< stored data failed a consistency check */
+    ERR_INVAL = -7,    /**< malformed input: file, argument, period */
+    ERR_VERSION = -8,  /**< on-disk format from another version */
+    ERR_BUSY = -9,     /**< held by another process (lock) */
+    ERR_TIMEOUT = -10, /**< a deadline passed */
+    ERR_GAP = -11,     /**< a batch skipped ahead of the expected sequence */
+};
+
+/** Static English description of @p code; never NULL. */
+const char *err_str(int code);
+
+#endif

@@ -1,0 +1,28 @@
+/** @file mem.h
+ *  @brief Checked allocation: every allocation in hrss goes through here.
+ *
+ *  Running out of memory logs one line and aborts (dropbear m_malloc,
+ *  Redis zmalloc), so callers carry no OOM branches. Size arithmetic is
+ *  checked for overflow. A test hook can make the Nth allocation fail.
+ */
+#ifndef HRSS_MEM_H
+#define HRSS_MEM_H
+#include <stddef.h>
+
+/** malloc that never returns NULL (aborts instead). Caller owns the
+ *  returned block and must free() it. */
+void *xmalloc(size_t size);
+/** calloc that checks nmemb * size for overflow and never returns NULL. */
+void *xcalloc(size_t nmemb, size_t size);
+/** realloc of nmemb * size bytes, overflow-checked, never NULL. */
+void *xreallocarray(void *ptr, size_t nmemb, size_t size);
+/** strdup that never returns NULL. */
+char *xstrdup(const char *s);
+/** Copy of the first @p n bytes of @p s, NUL-terminated. */
+char *xstrndup(const char *s, size_t n);
+
+/** Test hook: make allocation number @p n (counted from now, 1-based)
+ *  abort as if out of memory; 0 disables. Not thread-safe. */
+void mem_fail_after(unsigned long n);
+
+#endif

@@ -1,0 +1,63 @@
+/** @file period.h
+ *  @brief Months, quarters, years and year ranges, as month indexes.
+ *
+ *  A month is stored as a month index: year * 12 + (month - 1), so that
+ *  consecutive months are consecutive integers and a period is an
+ *  inclusive range [first, last] of month indexes. Offices report months
+ *  ("2025-10"); queries also take "2025-Q4", "2025" and "2021..2025".
+ */
+#ifndef HRSS_PERIOD_H
+#define HRSS_PERIOD_H
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "common/err.h"
+
+#define PERIOD_MIN_YEAR 1900
+#define PERIOD_MAX_YEAR 9999
+/** Buffer size that holds any formatted period ("1900..9999" + NUL). */
+#define PERIOD_STR_LEN 16
+
+/** The accepted forms, for error messages and --help. */
+#define PERIOD_FORMS "YYYY-MM (month), YYYY-Qn (quarter), YYYY (year) or " \
+                     "YYYY..YYYY (inclusive range of years)"
+
+enum period_kind { PERIOD_MONTH, PERIOD_QUARTER, PERIOD_YEAR, PERIOD_RANGE };
+
+/** Plain value struct: an inclusive range of month indexes. */
+typedef struct period {
+    enum period_kind kind;
+    int32_t first; /**< first month index */
+    int32_t last;  /**< last month index, inclusive */
+} period_t;
+
+/** Month index of @p year / @p month (1..12); no range check. */
+int32_t month_make(int year, int month);
+/** Calendar year of a month index. */
+int month_year(int32_t m);
+/** Month of year, 1..12. */
+int month_of_year(int32_t m);
+/** Month index of the current month at time @p t in a zone @p utc_offset
+ *  seconds east of UTC (China Standard Time is 8 * 3600). */
+int32_t month_from_time(time_t t, long utc_offset);
+
+/** Parse a period in any of the PERIOD_FORMS.
+ *  @param[out] out  Filled on success; untouched on failure.
+ *  @param[out] err  On failure: what was wrong and the accepted forms.
+ *  @return ERR_OK or ERR_INVAL. */
+int period_parse(const char *s, period_t *out, char err[ERR_LEN]);
+
+/** Parse only the month form YYYY-MM. @return ERR_OK or ERR_INVAL. */
+int period_parse_month(const char *s, int32_t *out, char err[ERR_LEN]);
+
+/** Canonical text of @p p ("2025-10", "2025-Q4", "2025", "2021..2025")
+ *  into @p buf of @p len bytes (PERIOD_STR_LEN is always enough). */
+void period_format(const period_t *p, char *buf, size_t len);
+/** "YYYY-MM" of a month index into @p buf (at least 8 bytes). */
+void month_format(int32_t m, char *buf, size_t len);
+
+/** The month, quarter or year that contains month @p m. */
+period_t period_of_month(enum period_kind kind, int32_t m);
+
+#endif
