@@ -1,0 +1,119 @@
+/** @file catalog.h
+ *  @brief The plan's indicators and the regions, loaded from CSV data files.
+ *
+ *  Catalogs are data, not code: another plan's files load without a
+ *  recompile. The indicator file has the columns of the 2021-2025 plan
+ *  table (see catalog/indicators.csv); the baseline and target columns are
+ *  named baseline_YYYY and target_YYYY, and those years are read from the
+ *  header. The region file has code,name_zh,name_en,level,parent_code.
+ *
+ *  A catalog is immutable once loaded and may be shared read-only between
+ *  threads.
+ */
+#ifndef HRSS_CATALOG_H
+#define HRSS_CATALOG_H
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/err.h"
+
+#define CATALOG_INDICATORS_FILE "indicators.csv"
+#define CATALOG_REGIONS_FILE "regions.csv"
+/** Longest indicator code, in bytes (codes are [a-z0-9_]+). */
+#define CATALOG_CODE_MAX 63
+
+enum ind_kind { IND_COUNT, IND_RATIO };
+enum ind_over_time { OVER_SUM, OVER_LAST };
+enum ind_basis {
+    BASIS_CUMULATIVE, /**< cumulative_YYYY_YYYY: total over those years */
+    BASIS_LEVEL,      /**< level_YYYY: the value for that year */
+    BASIS_ANNUAL,     /**< annual_YYYY: the total of that year */
+};
+enum ind_direction { DIR_AT_LEAST, DIR_AT_MOST };
+
+/** One indicator. Plain value struct; strings owned by the catalog. */
+typedef struct indicator {
+    int no;             /**< row number in the plan's table */
+    const char *code;   /**< stable key, [a-z0-9_]+ */
+    const char *name_zh;
+    const char *name_en;
+    const char *group_zh;
+    const char *unit_zh;  /**< display unit: 万人, %, 人, 万人次, 万张 */
+    double unit_scale;    /**< persons per display unit: 10000 for 万..., 1
+                               for 人; 100 for % (value * 100) */
+    enum ind_kind kind;
+    enum ind_over_time over_time;
+    int has_baseline;     /**< 0 when the plan gives no baseline */
+    double baseline;      /**< in display units (as in the plan) */
+    int has_target;
+    double target;        /**< in display units */
+    enum ind_basis basis;
+    int basis_from;       /**< first year of the basis (== basis_to for
+                               level/annual) */
+    int basis_to;         /**< last year of the basis */
+    enum ind_direction direction;
+    const char *attribute; /**< "expected" or "binding" (约束性) */
+    int part_of;          /**< index of the parent indicator ("of which"),
+                               or -1 */
+    const char *numerator_zh;   /**< ratios only, else "" */
+    const char *denominator_zh; /**< ratios only, else "" */
+} indicator_t;
+
+/** One region. Plain value struct; strings owned by the catalog. */
+typedef struct region {
+    uint32_t code;        /**< GB/T 2260 code, e.g. 330100 */
+    const char *code_str; /**< the same, as text */
+    const char *name_zh;
+    const char *name_en;
+    const char *level;    /**< "province", "city", "county", ... */
+    int parent;           /**< index of the parent region, -1 for the root */
+    int depth;            /**< 0 for the root */
+    const int *children;  /**< indexes of the child regions, in file order */
+    size_t n_children;
+    size_t subtree_size;  /**< this region plus all below it: the number of
+                               regions expected to report for a total */
+} region_t;
+
+typedef struct catalog catalog_t;
+
+/** Load and validate both catalog files.
+ *  Rejects, with "FILE:LINE: reason" in @p err: a missing or unknown
+ *  column, a wrong field count, an empty required field, a bad number or
+ *  enum value, a duplicate code or Chinese name, an unknown part_of or
+ *  parent, a part_of that is not a count with the same over_time, a
+ *  parent cycle, zero or several roots.
+ *  @param[out] out  Receives the catalog on success; untouched on failure.
+ *  @return ERR_OK, ERR_IO (file unreadable), ERR_INVAL (malformed).
+ *  Caller owns *out and must catalog_destroy() it. */
+int catalog_load(catalog_t **out, const char *indicators_path,
+                 const char *regions_path, char err[ERR_LEN]);
+
+/** catalog_load() of DIR/indicators.csv and DIR/regions.csv. */
+int catalog_load_dir(catalog_t **out, const char *dir, char err[ERR_LEN]);
+
+/** Destroy and set *self_p to NULL; no-op on NULL. */
+void catalog_destroy(catalog_t **self_p);
+
+size_t catalog_indicator_count(const catalog_t *self);
+/** Indicator @p i (0-based, file order). Borrowed; valid until destroy. */
+const indicator_t *catalog_indicator(const catalog_t *self, size_t i);
+/** Index of the indicator whose code or Chinese name is @p key, or -1. */
+int catalog_indicator_find(const catalog_t *self, const char *key);
+
+size_t catalog_region_count(const catalog_t *self);
+/** Region @p i (0-based, file order). Borrowed; valid until destroy. */
+const region_t *catalog_region(const catalog_t *self, size_t i);
+/** Index of the region with GB/T code @p code, or -1. */
+int catalog_region_find(const catalog_t *self, uint32_t code);
+/** Index of the region whose code text is @p code_str, or -1. */
+int catalog_region_find_str(const catalog_t *self, const char *code_str);
+/** Index of the root region (the province). */
+int catalog_region_root(const catalog_t *self);
+/** 1 when region @p i is @p ancestor or lies below it, else 0. */
+int catalog_region_within(const catalog_t *self, int i, int ancestor);
+
+/** 64-bit FNV-1a fingerprint of the region tree (codes and parents), used
+ *  by the store to notice that its aggregates were built for another tree. */
+uint64_t catalog_region_fingerprint(const catalog_t *self);
+
+#endif

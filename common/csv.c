@@ -1,0 +1,347 @@
+/* csv.c: RFC 4180 reader over a byte buffer it owns.
+ *
+ * The whole input is held in one buffer and parsed in place: unescaping
+ * never writes past the byte being read (a quoted field loses at least its
+ * two quotes, an unquoted field is copied onto itself), and each field's
+ * terminating NUL goes where its separator was. The buffer has one spare
+ * byte so the last field of an input without a final newline can be
+ * terminated too. Fields handed out therefore point into the buffer and
+ * stay valid until the next csv_next() overwrites the following row.
+ *
+ * Accepted: fields separated by ',', optionally enclosed in '"' with '""'
+ * for a quote; quoted fields may hold ',', CR and LF (kept as they are);
+ * rows end in LF or CRLF or at the end of input; a leading UTF-8 BOM and
+ * physically blank lines are skipped. Nothing is trimmed.
+ * Rejected (ERR_INVAL, reader then stays at end of input): an unterminated
+ * quoted field, text after a closing quote, a '"' inside an unquoted field,
+ * a CR not followed by LF outside quotes, a NUL byte, a field longer than
+ * CSV_MAX_FIELD bytes (after unescaping), more than CSV_MAX_FIELDS fields.
+ *
+ * Lines are counted by LF bytes, so a row whose quoted field spans lines
+ * moves the next row's line number on by as many lines.
+ *
+ * INVARIANTS
+ *   1. pos <= len, and buf[len] is a writable spare byte.
+ *   2. line is 1 + the number of LF bytes in buf[0, pos).
+ *   3. failed == 1 implies pos == len (end of input after an error).
+ *   4. Every field pointer handed out lies inside buf[0, len] and is
+ *      NUL-terminated within buf[0, len].
+ */
+#include "common/csv.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "common/mem.h"
+
+/* First read size when the file size is unknown (pipes, /proc). */
+#define READ_CHUNK (64u << 10)
+
+struct csv_reader {
+    char *name;  /* for messages */
+    char *buf;   /* len bytes of input plus one spare byte */
+    size_t len;
+    size_t pos;  /* next byte to parse */
+    size_t line; /* line number of buf[pos] */
+    int failed;  /* an error was reported; stay at end of input */
+    char *field[CSV_MAX_FIELDS];
+};
+
+#ifndef NDEBUG
+static void check_invariants(const csv_reader_t *self)
+{
+    assert(self != NULL);
+    assert(self->buf != NULL);
+    assert(self->pos <= self->len);
+    assert(self->line >= 1);
+    assert(!self->failed || self->pos == self->len);
+}
+#else
+#define check_invariants(self) ((void)0)
+#endif
+
+/* Take ownership of @p buf (len bytes + 1 spare) and build a reader. */
+static csv_reader_t *reader_new(const char *name, char *buf, size_t len)
+{
+    csv_reader_t *self = xcalloc(1, sizeof *self);
+    self->name = xstrdup(name);
+    self->buf = buf;
+    self->buf[len] = '\0';
+    self->len = len;
+    self->line = 1;
+    if (len >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0) {
+        self->pos = 3;
+    }
+    return self;
+}
+
+static void set_errno_msg(char err[ERR_LEN], const char *path,
+                          const char *what, int errnum)
+{
+    char why[128];
+    if (err == NULL) {
+        return;
+    }
+    if (strerror_r(errnum, why, sizeof why) != 0) {
+        snprintf(why, sizeof why, "error %d", errnum);
+    }
+    snprintf(err, ERR_LEN, "%s: %s: %s", path, what, why);
+}
+
+int csv_open_file(csv_reader_t **out, const char *path, char err[ERR_LEN])
+{
+    int rc = ERR_OK;
+    FILE *f = NULL;
+    char *buf = NULL;
+    size_t cap = READ_CHUNK;
+    size_t len = 0;
+    struct stat st;
+
+    assert(out != NULL);
+    assert(path != NULL);
+    f = fopen(path, "rb");
+    if (f == NULL) {
+        set_errno_msg(err, path, "cannot open", errno);
+        rc = ERR_IO;
+        goto fail;
+    }
+    if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) &&
+        st.st_size >= 0 && (unsigned long long)st.st_size < CSV_MAX_FILE) {
+        /* +1 so a file of the expected size hits EOF without growing. */
+        cap = (size_t)st.st_size + 1;
+    }
+    /* Room for one byte past CSV_MAX_FILE tells "too large" from "full". */
+    buf = xmalloc(cap + 1);
+    for (;;) {
+        size_t n = fread(buf + len, 1, cap - len, f);
+        len += n;
+        if (len > CSV_MAX_FILE) {
+            if (err != NULL) {
+                snprintf(err, ERR_LEN, "%s: file larger than %u bytes", path,
+                         (unsigned)CSV_MAX_FILE);
+            }
+            rc = ERR_FULL;
+            goto fail;
+        }
+        if (len < cap) {
+            if (ferror(f)) {
+                set_errno_msg(err, path, "cannot read", errno);
+                rc = ERR_IO;
+                goto fail;
+            }
+            if (feof(f)) {
+                break;
+            }
+            continue;
+        }
+        cap = cap * 2 > (size_t)CSV_MAX_FILE + 1 ? (size_t)CSV_MAX_FILE + 1
+                                                 : cap * 2;
+        buf = xreallocarray(buf, cap + 1, 1);
+    }
+    *out = reader_new(path, buf, len);
+    buf = NULL;
+
+fail:
+    free(buf);
+    if (f != NULL) {
+        fclose(f);
+    }
+    return rc;
+}
+
+int csv_open_mem(csv_reader_t **out, const char *name, const char *data,
+                 size_t len)
+{
+    int rc = ERR_OK;
+    char *buf = NULL;
+
+    assert(out != NULL);
+    assert(name != NULL);
+    assert(data != NULL || len == 0);
+    buf = xmalloc(len + 1);
+    if (len > 0) {
+        memcpy(buf, data, len);
+    }
+    *out = reader_new(name, buf, len);
+    return rc;
+}
+
+void csv_destroy(csv_reader_t **self_p)
+{
+    if (self_p == NULL || *self_p == NULL) {
+        return;
+    }
+    csv_reader_t *self = *self_p;
+    free(self->buf);
+    free(self->name);
+    free(self);
+    *self_p = NULL;
+}
+
+const char *csv_name(const csv_reader_t *self)
+{
+    assert(self != NULL);
+    return self->name;
+}
+
+/* Report a malformed row at @p line and park the reader at end of input. */
+static int bad_row(csv_reader_t *self, size_t line, const char *why,
+                   size_t *line_out, char err[ERR_LEN])
+{
+    if (err != NULL) {
+        snprintf(err, ERR_LEN, "%s:%zu: %s", self->name, line, why);
+    }
+    *line_out = line;
+    self->pos = self->len;
+    self->failed = 1;
+    return ERR_INVAL;
+}
+
+/* Skip physically blank lines (LF or CRLF alone). */
+static void skip_blank_lines(csv_reader_t *self)
+{
+    const char *b = self->buf;
+    while (self->pos < self->len) {
+        if (b[self->pos] == '\n') {
+            self->pos++;
+            self->line++;
+        } else if (b[self->pos] == '\r' && self->pos + 1 < self->len &&
+                   b[self->pos + 1] == '\n') {
+            self->pos += 2;
+            self->line++;
+        } else {
+            break;
+        }
+    }
+}
+
+int csv_next(csv_reader_t *self, size_t *nfields, char ***fields,
+             size_t *line, char err[ERR_LEN])
+{
+    char *b = NULL;
+    size_t n = 0;
+    size_t row_line = 0;
+    char why[96];
+
+    check_invariants(self);
+    assert(nfields != NULL && fields != NULL && line != NULL);
+    *nfields = 0;
+    *fields = NULL;
+    *line = 0;
+    skip_blank_lines(self);
+    if (self->failed || self->pos >= self->len) {
+        return 0;
+    }
+    b = self->buf;
+    row_line = self->line;
+    for (;;) {
+        size_t start = self->pos; /* unescaped text is written from here */
+        size_t out = start;
+        size_t field_line = self->line;
+
+        if (n == CSV_MAX_FIELDS) {
+            snprintf(why, sizeof why, "too many fields (more than %d)",
+                     CSV_MAX_FIELDS);
+            return bad_row(self, row_line, why, line, err);
+        }
+        if (self->pos < self->len && b[self->pos] == '"') {
+            self->pos++;
+            for (;;) {
+                char c = 0;
+                if (self->pos >= self->len) {
+                    return bad_row(self, field_line,
+                                   "unterminated quoted field", line, err);
+                }
+                c = b[self->pos];
+                if (c == '"') {
+                    if (self->pos + 1 < self->len &&
+                        b[self->pos + 1] == '"') {
+                        self->pos++; /* "" stands for one quote */
+                    } else {
+                        self->pos++;
+                        break;
+                    }
+                } else if (c == '\0') {
+                    return bad_row(self, self->line, "NUL byte", line, err);
+                } else if (c == '\n') {
+                    self->line++;
+                }
+                if (out - start == CSV_MAX_FIELD) {
+                    snprintf(why, sizeof why,
+                             "field longer than %d bytes", CSV_MAX_FIELD);
+                    return bad_row(self, field_line, why, line, err);
+                }
+                b[out++] = c;
+                self->pos++;
+            }
+        } else {
+            while (self->pos < self->len && b[self->pos] != ',' &&
+                   b[self->pos] != '\n') {
+                char c = b[self->pos];
+                if (c == '\r') {
+                    if (self->pos + 1 < self->len &&
+                        b[self->pos + 1] == '\n') {
+                        break;
+                    }
+                    return bad_row(self, self->line,
+                                   "carriage return not followed by "
+                                   "line feed", line, err);
+                }
+                if (c == '"') {
+                    return bad_row(self, self->line,
+                                   "quote inside an unquoted field", line,
+                                   err);
+                }
+                if (c == '\0') {
+                    return bad_row(self, self->line, "NUL byte", line, err);
+                }
+                if (out - start == CSV_MAX_FIELD) {
+                    snprintf(why, sizeof why,
+                             "field longer than %d bytes", CSV_MAX_FIELD);
+                    return bad_row(self, field_line, why, line, err);
+                }
+                b[out++] = c;
+                self->pos++;
+            }
+        }
+
+        /* At a separator, a row end or the end of input. Read the
+         * separator before the NUL may overwrite it. */
+        if (self->pos >= self->len) {
+            b[out] = '\0';
+            self->field[n++] = b + start;
+            break;
+        }
+        if (b[self->pos] == ',') {
+            b[out] = '\0';
+            self->field[n++] = b + start;
+            self->pos++;
+            continue;
+        }
+        if (b[self->pos] == '\n') {
+            b[out] = '\0';
+            self->field[n++] = b + start;
+            self->pos++;
+            self->line++;
+            break;
+        }
+        if (b[self->pos] == '\r' && self->pos + 1 < self->len &&
+            b[self->pos + 1] == '\n') {
+            b[out] = '\0';
+            self->field[n++] = b + start;
+            self->pos += 2;
+            self->line++;
+            break;
+        }
+        return bad_row(self, self->line, "text after closing quote", line,
+                       err);
+    }
+    *nfields = n;
+    *fields = self->field;
+    *line = row_line;
+    return 1;
+}

@@ -1,0 +1,55 @@
+/** @file csv.h
+ *  @brief RFC 4180 CSV reader: quotes, "" escapes, CRLF or LF, UTF-8 BOM.
+ *
+ *  The reader works on a byte buffer it owns (read whole from a file, or
+ *  copied from memory), so a caller can convert an encoding first. Hostile
+ *  input is bounded: a field longer than CSV_MAX_FIELD bytes or a row with
+ *  more than CSV_MAX_FIELDS fields is an error naming the line.
+ */
+#ifndef HRSS_CSV_H
+#define HRSS_CSV_H
+#include <stddef.h>
+
+#include "common/err.h"
+
+#define CSV_MAX_FIELD 4096
+#define CSV_MAX_FIELDS 64
+/** Largest file csv_open_file() reads (64 MiB). */
+#define CSV_MAX_FILE (64u << 20)
+
+typedef struct csv_reader csv_reader_t;
+
+/** Read the whole file at @p path and prepare to parse it.
+ *  @param[out] out  Receives the reader on success; untouched on failure.
+ *  @param[out] err  On failure, "PATH: reason".
+ *  @return ERR_OK, ERR_IO (cannot open/read), ERR_FULL (file too large).
+ *  Caller owns *out and must csv_destroy() it. */
+int csv_open_file(csv_reader_t **out, const char *path, char err[ERR_LEN]);
+
+/** Parse a copy of @p data (@p len bytes). @p name is used in messages.
+ *  Caller owns *out and must csv_destroy() it. @return ERR_OK. */
+int csv_open_mem(csv_reader_t **out, const char *name, const char *data,
+                 size_t len);
+
+/** Destroy the reader and set *self_p to NULL; no-op on NULL. */
+void csv_destroy(csv_reader_t **self_p);
+
+/** Parse the next row. Rows that are entirely empty (a blank line) are
+ *  skipped. A leading UTF-8 byte order mark is skipped.
+ *  @param[out] nfields  Number of fields in the row.
+ *  @param[out] fields   Array of NUL-terminated fields. Borrowed; valid
+ *                       until the next csv_next() or csv_destroy().
+ *  @param[out] line     1-based line number where the row starts.
+ *  @param[out] err      On ERR_INVAL: "NAME:LINE: reason".
+ *  @return 1 when a row was read, 0 at end of input, ERR_INVAL on a
+ *          malformed row (unterminated quote, text after a closing quote,
+ *          field or row too large, NUL byte). After an error the reader
+ *          stays at end of input. */
+int csv_next(csv_reader_t *self, size_t *nfields, char ***fields,
+             size_t *line, char err[ERR_LEN]);
+
+/** Name given at open (the path for files). Borrowed; valid until
+ *  csv_destroy(). */
+const char *csv_name(const csv_reader_t *self);
+
+#endif

@@ -1,0 +1,716 @@
+/* test_catalog.c: loading and validating the indicator and region catalogs.
+ *
+ * The shipped files (HRSS_TEST_CATALOG_DIR) must load with the facts the
+ * rest of hrss relies on. Malformed catalogs are made by copying the
+ * shipped files into a fresh directory under /tmp and changing one line,
+ * then checking the "FILE:LINE: reason" message.
+ *
+ * INVARIANTS
+ *   1. Every catalog a test loads is destroyed in that test.
+ *   2. Tests that write files use their own mkdtemp directory, removed by
+ *      the fixture even when an assertion fails.
+ */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/catalog.h"
+#include "common/mem.h"
+
+#ifndef HRSS_TEST_CATALOG_DIR
+#error "HRSS_TEST_CATALOG_DIR must name the shipped catalog directory"
+#endif
+
+#define IND CATALOG_INDICATORS_FILE
+#define REG CATALOG_REGIONS_FILE
+
+static char tmpdir[64];
+
+static char *path_in(const char *dir, const char *name)
+{
+    size_t len = strlen(dir) + strlen(name) + 2;
+    char *p = xmalloc(len);
+    snprintf(p, len, "%s/%s", dir, name);
+    return p;
+}
+
+/* Whole file as a NUL-terminated string. Caller frees. */
+static char *slurp(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    cr_assert_not_null(f, "cannot open %s", path);
+    cr_assert_eq(fseek(f, 0, SEEK_END), 0);
+    long size = ftell(f);
+    cr_assert_geq(size, 0);
+    cr_assert_eq(fseek(f, 0, SEEK_SET), 0);
+    char *s = xmalloc((size_t)size + 1);
+    cr_assert_eq(fread(s, 1, (size_t)size, f), (size_t)size);
+    s[size] = '\0';
+    fclose(f);
+    return s;
+}
+
+static void write_tmp(const char *name, const char *text)
+{
+    char *p = path_in(tmpdir, name);
+    FILE *f = fopen(p, "wb");
+    cr_assert_not_null(f, "cannot create %s", p);
+    cr_assert_eq(fputs(text, f) >= 0, 1);
+    cr_assert_eq(fclose(f), 0);
+    free(p);
+}
+
+static void copy_shipped(const char *name)
+{
+    char *src = path_in(HRSS_TEST_CATALOG_DIR, name);
+    char *text = slurp(src);
+    write_tmp(name, text);
+    free(text);
+    free(src);
+}
+
+static void mk_tmp(void)
+{
+    snprintf(tmpdir, sizeof tmpdir, "/tmp/hrss_cat_XXXXXX");
+    cr_assert_not_null(mkdtemp(tmpdir));
+    copy_shipped(IND);
+    copy_shipped(REG);
+}
+
+static void rm_tmp(void)
+{
+    char *ip = path_in(tmpdir, IND);
+    char *rp = path_in(tmpdir, REG);
+    unlink(ip);
+    unlink(rp);
+    rmdir(tmpdir);
+    free(rp);
+    free(ip);
+}
+
+/* Replace line @p lineno (1-based) of tmp file @p name with @p text, or
+ * append @p text as a new last line when lineno is 0. */
+static void edit_line(const char *name, int lineno, const char *text)
+{
+    char *p = path_in(tmpdir, name);
+    char *old = slurp(p);
+    size_t cap = strlen(old) + strlen(text) + 2;
+    char *out = xmalloc(cap);
+    const char *s = old;
+    int line = 1;
+    int done = 0;
+    out[0] = '\0';
+    while (*s != '\0') {
+        const char *nl = strchr(s, '\n');
+        size_t len = nl ? (size_t)(nl - s) : strlen(s);
+        size_t used = strlen(out);
+        if (line == lineno) {
+            snprintf(out + used, cap - used, "%s\n", text);
+            done = 1;
+        } else {
+            snprintf(out + used, cap - used, "%.*s\n", (int)len, s);
+        }
+        s += len + (nl ? 1 : 0);
+        line++;
+    }
+    if (lineno == 0) {
+        size_t used = strlen(out);
+        snprintf(out + used, cap - used, "%s\n", text);
+        done = 1;
+    }
+    cr_assert_eq(done, 1, "%s has no line %d", name, lineno);
+    write_tmp(name, out);
+    free(out);
+    free(old);
+    free(p);
+}
+
+static catalog_t *load_shipped(void)
+{
+    catalog_t *c = NULL;
+    char err[ERR_LEN] = "";
+    int rc = catalog_load_dir(&c, HRSS_TEST_CATALOG_DIR, err);
+    cr_assert_eq(rc, ERR_OK, "load failed: %s", err);
+    cr_assert_not_null(c);
+    return c;
+}
+
+/* Load the tmp catalog, expect ERR_INVAL with "FILE:LINE:" and @p word in
+ * the message, and *out left untouched. */
+static void expect_invalid(const char *file, int line, const char *word)
+{
+    int sentinel = 0;
+    catalog_t *const marker = (catalog_t *)(void *)&sentinel;
+    catalog_t *c = marker;
+    char err[ERR_LEN] = "";
+    char where[160];
+    int rc = catalog_load_dir(&c, tmpdir, err);
+    cr_assert_eq(rc, ERR_INVAL, "rc %d, err '%s'", rc, err);
+    cr_assert_eq(c, marker, "*out was written on failure");
+    snprintf(where, sizeof where, "%s:%d:", file, line);
+    cr_assert_not_null(strstr(err, where), "'%s' lacks '%s'", err, where);
+    cr_assert_not_null(strstr(err, word), "'%s' lacks '%s'", err, word);
+}
+
+static const indicator_t *ind_by_code(const catalog_t *c, const char *code)
+{
+    int i = catalog_indicator_find(c, code);
+    cr_assert_geq(i, 0, "no indicator %s", code);
+    const indicator_t *ind = catalog_indicator(c, (size_t)i);
+    cr_assert_not_null(ind);
+    cr_assert_str_eq(ind->code, code);
+    return ind;
+}
+
+static const region_t *reg_by_code(const catalog_t *c, uint32_t code,
+                                   int *index)
+{
+    int i = catalog_region_find(c, code);
+    cr_assert_geq(i, 0, "no region %u", (unsigned)code);
+    const region_t *r = catalog_region(c, (size_t)i);
+    cr_assert_not_null(r);
+    cr_assert_eq(r->code, code);
+    if (index != NULL) {
+        *index = i;
+    }
+    return r;
+}
+
+/* --- the shipped catalog ---------------------------------------------- */
+
+Test(catalog, shipped_counts_and_root)
+{
+    catalog_t *c = load_shipped();
+    cr_assert_eq(catalog_indicator_count(c), 19);
+    cr_assert_eq(catalog_region_count(c), 102);
+    int root = catalog_region_root(c);
+    cr_assert_geq(root, 0);
+    const region_t *r = catalog_region(c, (size_t)root);
+    cr_assert_eq(r->code, 330000u);
+    cr_assert_str_eq(r->code_str, "330000");
+    cr_assert_str_eq(r->name_zh, "浙江省");
+    cr_assert_str_eq(r->level, "province");
+    cr_assert_eq(r->parent, -1);
+    cr_assert_eq(r->depth, 0);
+    cr_assert_eq(r->subtree_size, 102);
+    cr_assert_eq(r->n_children, 11);
+    /* Children in file order: Hangzhou first, Lishui last. */
+    cr_assert_eq(catalog_region(c, (size_t)r->children[0])->code, 330100u);
+    cr_assert_eq(catalog_region(c, (size_t)r->children[10])->code, 331100u);
+    size_t sum = 1;
+    for (size_t k = 0; k < r->n_children; k++) {
+        const region_t *city = catalog_region(c, (size_t)r->children[k]);
+        cr_assert_str_eq(city->level, "city");
+        cr_assert_eq(city->parent, root);
+        sum += city->subtree_size;
+    }
+    cr_assert_eq(sum, 102);
+    catalog_destroy(&c);
+    cr_assert_null(c);
+    catalog_destroy(&c); /* harmless twice */
+}
+
+Test(catalog, shipped_tree_shape)
+{
+    catalog_t *c = load_shipped();
+    int hz = -1;
+    int county = -1;
+    int nb_county = -1;
+    const region_t *h = reg_by_code(c, 330100, &hz);
+    cr_assert_eq(h->subtree_size, 14);
+    cr_assert_eq(h->n_children, 13);
+    cr_assert_eq(h->depth, 1);
+    cr_assert_eq(h->parent, catalog_region_root(c));
+    const region_t *k = reg_by_code(c, 330102, &county);
+    cr_assert_str_eq(k->name_zh, "上城区");
+    cr_assert_eq(k->subtree_size, 1);
+    cr_assert_eq(k->depth, 2);
+    cr_assert_eq(k->n_children, 0);
+    cr_assert_eq(k->parent, hz);
+    cr_assert_eq(h->children[0], county);
+    (void)reg_by_code(c, 330203, &nb_county);
+
+    cr_assert_eq(catalog_region_within(c, county, hz), 1);
+    cr_assert_eq(catalog_region_within(c, county, catalog_region_root(c)),
+                 1);
+    cr_assert_eq(catalog_region_within(c, hz, hz), 1);
+    cr_assert_eq(catalog_region_within(c, hz, county), 0);
+    cr_assert_eq(catalog_region_within(c, nb_county, hz), 0);
+    cr_assert_eq(catalog_region_within(c, -1, hz), 0);
+    cr_assert_eq(catalog_region_within(c, county, 1000), 0);
+
+    cr_assert_eq(catalog_region_find_str(c, "330100"), hz);
+    cr_assert_eq(catalog_region_find_str(c, "0330100"), -1);
+    cr_assert_eq(catalog_region_find_str(c, "33010x"), -1);
+    cr_assert_eq(catalog_region_find_str(c, ""), -1);
+    cr_assert_eq(catalog_region_find(c, 339999), -1);
+
+    /* Every county is at depth 2 with a city parent. */
+    for (size_t i = 0; i < catalog_region_count(c); i++) {
+        const region_t *r = catalog_region(c, i);
+        if (strcmp(r->level, "county") == 0) {
+            cr_assert_eq(r->depth, 2, "%s", r->code_str);
+            cr_assert_eq(r->subtree_size, 1);
+        }
+    }
+    catalog_destroy(&c);
+}
+
+Test(catalog, shipped_indicators)
+{
+    catalog_t *c = load_shipped();
+    const indicator_t *first = catalog_indicator(c, 0);
+    cr_assert_str_eq(first->code, "urban_new_jobs");
+    cr_assert_eq(first->no, 1);
+
+    const indicator_t *senior = ind_by_code(c, "senior_title_talent");
+    cr_assert_eq(senior->part_of,
+                 catalog_indicator_find(c, "professional_technical_talent"));
+    cr_assert_eq(ind_by_code(c, "professional_technical_talent")->part_of,
+                 -1);
+
+    const indicator_t *med = ind_by_code(c, "dispute_mediation_success_rate");
+    cr_assert_eq(med->kind, IND_RATIO);
+    cr_assert_eq(med->over_time, OVER_SUM);
+    cr_assert_str_eq(med->numerator_zh, "调解成功案件数");
+    cr_assert_str_eq(med->denominator_zh, "调解案件数");
+    cr_assert_eq(med->unit_scale, 100.0);
+
+    const indicator_t *card = ind_by_code(c, "e_social_security_card_coverage");
+    cr_assert_eq(card->kind, IND_RATIO);
+    cr_assert_eq(card->over_time, OVER_LAST);
+    cr_assert_eq(card->part_of, -1);
+
+    const indicator_t *pen = ind_by_code(c, "pension_insured");
+    cr_assert_eq(pen->kind, IND_COUNT);
+    cr_assert_eq(pen->over_time, OVER_LAST);
+    cr_assert_eq(pen->has_baseline, 1);
+    cr_assert_eq(pen->baseline, 4355.0);
+    cr_assert_eq(pen->has_target, 1);
+    cr_assert_eq(pen->target, 4500.0);
+    cr_assert_eq(pen->unit_scale, 10000.0);
+    cr_assert_eq(pen->basis, BASIS_LEVEL);
+    cr_assert_eq(pen->basis_from, 2025);
+    cr_assert_eq(pen->basis_to, 2025);
+    cr_assert_str_eq(pen->unit_zh, "万人");
+    cr_assert_str_eq(pen->attribute, "expected");
+    cr_assert_str_eq(pen->numerator_zh, "");
+
+    const indicator_t *jobs = ind_by_code(c, "urban_new_jobs");
+    cr_assert_eq(jobs->basis, BASIS_CUMULATIVE);
+    cr_assert_eq(jobs->basis_from, 2021);
+    cr_assert_eq(jobs->basis_to, 2025);
+    cr_assert_eq(jobs->has_baseline, 0);
+    cr_assert_eq(jobs->target, 500.0);
+    cr_assert_eq(jobs->over_time, OVER_SUM);
+
+    const indicator_t *pd = ind_by_code(c, "postdoc_recruits");
+    cr_assert_eq(pd->basis, BASIS_ANNUAL);
+    cr_assert_eq(pd->basis_from, 2025);
+    cr_assert_eq(pd->basis_to, 2025);
+    cr_assert_eq(pd->unit_scale, 1.0);
+    cr_assert_eq(pd->baseline, 1612.0);
+
+    const indicator_t *unemp =
+        ind_by_code(c, "urban_surveyed_unemployment_rate");
+    cr_assert_eq(unemp->direction, DIR_AT_MOST);
+    cr_assert_eq(unemp->target, 5.5);
+    cr_assert_eq(ind_by_code(c, "highly_skilled_talent")->baseline, 321.8);
+    cr_assert_eq(ind_by_code(c, "social_security_card_holders")->unit_scale,
+                 10000.0);
+    catalog_destroy(&c);
+}
+
+Test(catalog, find_indicator_by_name)
+{
+    catalog_t *c = load_shipped();
+    int jobs = catalog_indicator_find(c, "urban_new_jobs");
+    cr_assert_eq(jobs, 0);
+    cr_assert_eq(catalog_indicator_find(c, "城镇新增就业人数"), jobs);
+    int senior = catalog_indicator_find(c, "senior_title_talent");
+    cr_assert_geq(senior, 0);
+    cr_assert_eq(catalog_indicator_find(c, "其中:高级职称人才数量"), senior);
+    cr_assert_eq(catalog_indicator_find(c, "高级职称人才数量"), senior);
+    cr_assert_eq(catalog_indicator_find(c, "申领电子社保卡人口覆盖率"),
+                 catalog_indicator_find(c, "e_social_security_card_coverage"));
+    cr_assert_eq(catalog_indicator_find(c, "no_such_code"), -1);
+    cr_assert_eq(catalog_indicator_find(c, "其中:"), -1);
+    cr_assert_eq(catalog_indicator_find(c, ""), -1);
+    cr_assert_eq(catalog_indicator_find(c, NULL), -1);
+    catalog_destroy(&c);
+}
+
+Test(catalog, fingerprint_tracks_tree, .init = mk_tmp, .fini = rm_tmp)
+{
+    catalog_t *a = load_shipped();
+    catalog_t *b = NULL;
+    char err[ERR_LEN] = "";
+    cr_assert_eq(catalog_load_dir(&b, tmpdir, err), ERR_OK, "%s", err);
+    cr_assert_eq(catalog_region_fingerprint(a),
+                 catalog_region_fingerprint(b));
+    catalog_destroy(&b);
+
+    /* Move 上城区 from Hangzhou to Ningbo: a valid but different tree. */
+    edit_line(REG, 4, "330102,上城区,Shangcheng District,county,330200");
+    cr_assert_eq(catalog_load_dir(&b, tmpdir, err), ERR_OK, "%s", err);
+    cr_assert_neq(catalog_region_fingerprint(a),
+                  catalog_region_fingerprint(b));
+    cr_assert_eq(reg_by_code(b, 330100, NULL)->subtree_size, 13);
+    cr_assert_eq(reg_by_code(b, 330200, NULL)->subtree_size, 12);
+    catalog_destroy(&b);
+    catalog_destroy(&a);
+}
+
+Test(catalog, columns_any_order_and_trimmed, .init = mk_tmp, .fini = rm_tmp)
+{
+    write_tmp(REG, "parent_code, level ,code,name_en,name_zh\r\n"
+                   ",province,330000,Zhejiang,浙江省\r\n"
+                   "330000,city, 330100 ,Hangzhou,杭州市\r\n");
+    catalog_t *c = NULL;
+    char err[ERR_LEN] = "";
+    cr_assert_eq(catalog_load_dir(&c, tmpdir, err), ERR_OK, "%s", err);
+    cr_assert_eq(catalog_region_count(c), 2);
+    const region_t *h = reg_by_code(c, 330100, NULL);
+    cr_assert_str_eq(h->code_str, "330100");
+    cr_assert_str_eq(h->name_zh, "杭州市");
+    cr_assert_eq(reg_by_code(c, 330000, NULL)->subtree_size, 2);
+    catalog_destroy(&c);
+}
+
+Test(catalog, ambiguous_short_name_not_found, .init = mk_tmp, .fini = rm_tmp)
+{
+    edit_line(IND, 9,
+              "8,senior_title_talent,其中:高级职称人才数量,x,人才队伍,万人,"
+              "count,last,45.3,55,level_2025,at_least,expected,"
+              "professional_technical_talent,,");
+    edit_line(IND, 0,
+              "20,other_senior,其中：高级职称人才数量,y,人才队伍,万人,"
+              "count,last,,1,level_2025,at_least,binding,skilled_talent,,");
+    catalog_t *c = NULL;
+    char err[ERR_LEN] = "";
+    cr_assert_eq(catalog_load_dir(&c, tmpdir, err), ERR_OK, "%s", err);
+    cr_assert_eq(catalog_indicator_count(c), 20);
+    cr_assert_eq(catalog_indicator_find(c, "高级职称人才数量"), -1);
+    cr_assert_eq(catalog_indicator_find(c, "其中：高级职称人才数量"), 19);
+    cr_assert_str_eq(catalog_indicator(c, 19)->attribute, "binding");
+    catalog_destroy(&c);
+}
+
+/* --- malformed indicator files ---------------------------------------- */
+
+static const char ind_header[] =
+    "no,code,name_zh,name_en,group_zh,unit_zh,kind,over_time,baseline_2020,"
+    "target_2025,target_basis,direction,attribute,part_of,numerator_zh,"
+    "denominator_zh";
+
+Test(catalog, missing_column, .init = mk_tmp, .fini = rm_tmp)
+{
+    edit_line(IND, 1,
+              "no,code,name_zh,name_en,group_zh,unit_zh,kind,over_time,"
+              "baseline_2020,target_2025,target_basis,attribute,part_of,"
+              "numerator_zh,denominator_zh");
+    expect_invalid(IND, 1, "missing column 'direction'");
+}
+
+Test(catalog, unknown_column, .init = mk_tmp, .fini = rm_tmp)
+{
+    char h[400];
+    snprintf(h, sizeof h, "%s,remarks", ind_header);
+    edit_line(IND, 1, h);
+    expect_invalid(IND, 1, "unknown column 'remarks'");
+}
+
+Test(catalog, duplicate_column, .init = mk_tmp, .fini = rm_tmp)
+{
+    char h[400];
+    snprintf(h, sizeof h, "%s,target_2030", ind_header);
+    edit_line(IND, 1, h);
+    expect_invalid(IND, 1, "duplicate column 'target_2030'");
+}
+
+Test(catalog, bad_year_column, .init = mk_tmp, .fini = rm_tmp)
+{
+    edit_line(IND, 1,
+              "no,code,name_zh,name_en,group_zh,unit_zh,kind,over_time,"
+              "baseline_20,target_2025,target_basis,direction,attribute,"
+              "part_of,numerator_zh,denominator_zh");
+    expect_invalid(IND, 1, "baseline_YYYY");
+}
+
+Test(catalog, empty_indicator_file, .init = mk_tmp, .fini = rm_tmp)
+{
+    write_tmp(IND, "");
+    expect_invalid(IND, 1, "empty");
+    write_tmp(IND, ind_header);
+    expect_invalid(IND, 1, "no indicator");
+}
+
+Test(catalog, indicator_wrong_field_count, .init = mk_tmp, .fini = rm_tmp)
+{
+    edit_line(IND, 4,
+              "3,vocational_skill_training,职业技能培训人次,x,就业,万人次,"
+              "count,sum,,500,cumulative_2021_2025,at_least,expected,,");
+    expect_invalid(IND, 4, "fields");
+}
+
+Test(catalog, duplicate_indicator_code, .init = mk_tmp, .fini = rm_tmp)
+{
+    edit_line(IND, 5,
+              "4,urban_new_jobs,基本养老保险参保人数,x,社会保障,万人,count,"
+              "last,4355,4500,level_2025,at_least,expected,,,");
+    expect_invalid(IND, 5, "duplicate code 'urban_new_jobs'");
+}
+
+Test(catalog, duplicate_indicator_name, .init = mk_tmp, .fini = rm_tmp)
+{
+    edit_line(IND, 6,
+              "5,unemployment_insured,基本养老保险参保人数,x,社会保障,万人,"
+              "count,last,1687,1800,level_2025,at_least,expected,,,");
+    expect_invalid(IND, 6, "duplicate name_zh");
+}
+
+Test(catalog, bad_indicator_code, .init = mk_tmp, .fini = rm_tmp)
+{
+    edit_line(IND, 2,
+              "1,Urban-Jobs,城镇新增就业人数,x,就业,万人,count,sum,,500,"
+              "cumulative_2021_2025,at_least,expected,,,");
+    expect_invalid(IND, 2, "bad code");
+    char line[400];
+    char code[CATALOG_CODE_MAX + 2];
+    memset(code, 'a', sizeof code - 1);
+    code[sizeof code - 1] = '\0';
+    snprintf(line, sizeof line,
+             "1,%s,城镇新增就业人数,x,就业,万人,count,sum,,500,"
+             "cumulative_2021_2025,at_least,expected,,,", code);
+    edit_line(IND, 2, line);
+    expect_invalid(IND, 2, "bad code");
+}
+
+Test(catalog, empty_required_field, .init = mk_tmp, .fini = rm_tmp)
+{
+    edit_line(IND, 3,
+              "2,urban_surveyed_unemployment_rate,城镇调查失业率,x,就业,%,"
+              "ratio,sum,,,level_2025,at_most,expected,,城镇调查失业人数,"
+              "城镇劳动力人数");
+    expect_invalid(IND, 3, "empty field 'target_2025'");
+    edit_line(IND, 3,
+              "2,urban_surveyed_unemployment_rate,城镇调查失业率,x,就业,%,"
+              "ratio,sum,,5.5,level_2025,at_most,,,城镇调查失业人数,"
+              "城镇劳动力人数");
+    expect_invalid(IND, 3, "empty field 'attribute'");
+}
+
+Test(catalog, bad_kind, .init = mk_tmp, .fini = rm_tmp)
+{
+    edit_line(IND, 3,
+              "2,urban_surveyed_unemployment_rate,城镇调查失业率,x,就业,%,"
+              "rate,sum,,5.5,level_2025,at_most,expected,,城镇调查失业人数,"
+              "城镇劳动力人数");
+    expect_invalid(IND, 3, "bad kind 'rate'");
+}
+
+Test(catalog, bad_enums, .init = mk_tmp, .fini = rm_tmp)
+{
+    edit_line(IND, 2,
+              "1,urban_new_jobs,城镇新增就业人数,x,就业,万人,count,avg,,500,"
+              "cumulative_2021_2025,at_least,expected,,,");
+    expect_invalid(IND, 2, "over_time");
+    edit_line(IND, 2,
+              "1,urban_new_jobs,城镇新增就业人数,x,就业,万人,count,sum,,500,"
+              "cumulative_2021_2025,above,expected,,,");
+    expect_invalid(IND, 2, "direction");
+    edit_line(IND, 2,
+              "1,urban_new_jobs,城镇新增就业人数,x,就业,万人,count,sum,,500,"
+              "cumulative_2021_2025,at_least,hoped,,,");
+    expect_invalid(IND, 2, "attribute");
+}
+
+Test(catalog, bad_target_basis, .init = mk_tmp, .fini = rm_tmp)
+{
+    static const char *const bases[] = {
+        "cumulative_2025_2021", "cumulative_2021", "level_25",
+        "annual_1899", "total_2025", "level_2025x",
+    };
+    for (size_t i = 0; i < sizeof bases / sizeof *bases; i++) {
+        char line[400];
+        snprintf(line, sizeof line,
+                 "1,urban_new_jobs,城镇新增就业人数,x,就业,万人,count,sum,,"
+                 "500,%s,at_least,expected,,,", bases[i]);
+        edit_line(IND, 2, line);
+        expect_invalid(IND, 2, "target_basis");
+    }
+}
+
+Test(catalog, bad_numbers, .init = mk_tmp, .fini = rm_tmp)
+{
+    static const char *const nums[] = {"5OO", "inf", "nan", "0x10", "1e999",
+                                       "1,5"};
+    for (size_t i = 0; i < sizeof nums / sizeof *nums; i++) {
+        char line[400];
+        snprintf(line, sizeof line,
+                 "4,pension_insured,基本养老保险参保人数,x,社会保障,万人,"
+                 "count,last,\"%s\",4500,level_2025,at_least,expected,,,",
+                 nums[i]);
+        edit_line(IND, 5, line);
+        expect_invalid(IND, 5, "baseline_2020");
+    }
+    edit_line(IND, 5,
+              "4,pension_insured,基本养老保险参保人数,x,社会保障,万人,"
+              "count,last,4355,-,level_2025,at_least,expected,,,");
+    expect_invalid(IND, 5, "bad number");
+}
+
+Test(catalog, unknown_part_of, .init = mk_tmp, .fini = rm_tmp)
+{
+    edit_line(IND, 9,
+              "8,senior_title_talent,其中:高级职称人才数量,x,人才队伍,万人,"
+              "count,last,45.3,55,level_2025,at_least,expected,"
+              "no_such_indicator,,");
+    expect_invalid(IND, 9, "part_of 'no_such_indicator'");
+}
+
+Test(catalog, part_of_itself, .init = mk_tmp, .fini = rm_tmp)
+{
+    edit_line(IND, 9,
+              "8,senior_title_talent,其中:高级职称人才数量,x,人才队伍,万人,"
+              "count,last,45.3,55,level_2025,at_least,expected,"
+              "senior_title_talent,,");
+    expect_invalid(IND, 9, "itself");
+}
+
+Test(catalog, part_of_wrong_kinds, .init = mk_tmp, .fini = rm_tmp)
+{
+    /* Parent is a ratio. */
+    edit_line(IND, 9,
+              "8,senior_title_talent,其中:高级职称人才数量,x,人才队伍,万人,"
+              "count,last,45.3,55,level_2025,at_least,expected,"
+              "e_social_security_card_coverage,,");
+    expect_invalid(IND, 9, "not a count");
+    /* Parent sums over time, the child is a stock. */
+    edit_line(IND, 9,
+              "8,senior_title_talent,其中:高级职称人才数量,x,人才队伍,万人,"
+              "count,last,45.3,55,level_2025,at_least,expected,"
+              "urban_new_jobs,,");
+    expect_invalid(IND, 9, "over_time");
+    /* Child is a ratio. */
+    edit_line(IND, 9,
+              "8,senior_title_talent,其中:高级职称人才数量,x,人才队伍,%,"
+              "ratio,last,45.3,55,level_2025,at_least,expected,"
+              "professional_technical_talent,a,b");
+    expect_invalid(IND, 9, "not a count");
+}
+
+Test(catalog, part_of_cycle, .init = mk_tmp, .fini = rm_tmp)
+{
+    edit_line(IND, 8,
+              "7,professional_technical_talent,专业技术人才总量,x,人才队伍,"
+              "万人,count,last,610,680,level_2025,at_least,expected,"
+              "senior_title_talent,,");
+    expect_invalid(IND, 8, "cycle");
+}
+
+Test(catalog, ratio_needs_parts, .init = mk_tmp, .fini = rm_tmp)
+{
+    edit_line(IND, 16,
+              "15,dispute_mediation_success_rate,劳动人事争议调解成功率,x,"
+              "劳动关系,%,ratio,sum,80,80,level_2025,at_least,expected,,"
+              "调解成功案件数,");
+    expect_invalid(IND, 16, "denominator_zh");
+    edit_line(IND, 16,
+              "15,dispute_mediation_success_rate,劳动人事争议调解成功率,x,"
+              "劳动关系,%,count,sum,80,80,level_2025,at_least,expected,,"
+              "调解成功案件数,调解案件数");
+    expect_invalid(IND, 16, "numerator_zh");
+}
+
+Test(catalog, csv_syntax_error_reported, .init = mk_tmp, .fini = rm_tmp)
+{
+    edit_line(IND, 7, "6,\"work_injury_insured");
+    expect_invalid(IND, 7, "unterminated");
+}
+
+Test(catalog, missing_file_is_io_error, .init = mk_tmp, .fini = rm_tmp)
+{
+    char *ip = path_in(tmpdir, IND);
+    char *rp = path_in(tmpdir, REG);
+    cr_assert_eq(unlink(rp), 0);
+    catalog_t *c = NULL;
+    char err[ERR_LEN] = "";
+    cr_assert_eq(catalog_load(&c, ip, rp, err), ERR_IO);
+    cr_assert_null(c);
+    cr_assert_not_null(strstr(err, rp), "err: %s", err);
+    free(rp);
+    free(ip);
+}
+
+/* --- malformed region files ------------------------------------------- */
+
+Test(catalog, region_missing_column, .init = mk_tmp, .fini = rm_tmp)
+{
+    write_tmp(REG, "code,name_zh,level,parent_code\n"
+                   "330000,浙江省,province,\n");
+    expect_invalid(REG, 1, "missing column 'name_en'");
+}
+
+Test(catalog, region_duplicate_code, .init = mk_tmp, .fini = rm_tmp)
+{
+    edit_line(REG, 0, "330102,另一个区,Another,county,330100");
+    expect_invalid(REG, 104, "duplicate region code 330102");
+}
+
+Test(catalog, region_unknown_parent, .init = mk_tmp, .fini = rm_tmp)
+{
+    edit_line(REG, 4, "330102,上城区,Shangcheng District,county,339999");
+    expect_invalid(REG, 4, "unknown parent_code 339999");
+}
+
+Test(catalog, region_cycle, .init = mk_tmp, .fini = rm_tmp)
+{
+    write_tmp(REG, "code,name_zh,name_en,level,parent_code\n"
+                   "330000,浙江省,Zhejiang,province,\n"
+                   "330100,杭州市,Hangzhou,city,330000\n"
+                   "330200,宁波市,Ningbo,city,330300\n"
+                   "330300,温州市,Wenzhou,city,330200\n"
+                   "330302,鹿城区,Lucheng District,county,330300\n");
+    expect_invalid(REG, 4, "parent cycle: 330200 -> 330300 -> 330200");
+}
+
+Test(catalog, region_self_parent, .init = mk_tmp, .fini = rm_tmp)
+{
+    edit_line(REG, 4, "330102,上城区,Shangcheng District,county,330102");
+    expect_invalid(REG, 4, "parent cycle: 330102 -> 330102");
+}
+
+Test(catalog, region_two_roots, .init = mk_tmp, .fini = rm_tmp)
+{
+    edit_line(REG, 17, "330200,宁波市,Ningbo,city,");
+    expect_invalid(REG, 17, "root");
+}
+
+Test(catalog, region_no_root, .init = mk_tmp, .fini = rm_tmp)
+{
+    edit_line(REG, 2, "330000,浙江省,Zhejiang,province,100000");
+    expect_invalid(REG, 1, "no root");
+}
+
+Test(catalog, region_wrong_field_count, .init = mk_tmp, .fini = rm_tmp)
+{
+    edit_line(REG, 6, "330106,西湖区,Xihu District,county,330100,extra");
+    expect_invalid(REG, 6, "fields");
+}
+
+Test(catalog, region_bad_values, .init = mk_tmp, .fini = rm_tmp)
+{
+    edit_line(REG, 5, "3301O5,拱墅区,Gongshu District,county,330100");
+    expect_invalid(REG, 5, "bad code");
+    edit_line(REG, 5, "1234567890,拱墅区,Gongshu District,county,330100");
+    expect_invalid(REG, 5, "bad code");
+    edit_line(REG, 5, "330105,拱墅区,Gongshu District,district,330100");
+    expect_invalid(REG, 5, "bad level 'district'");
+    edit_line(REG, 5, "330105,,Gongshu District,county,330100");
+    expect_invalid(REG, 5, "name_zh");
+    edit_line(REG, 5, "330105,拱墅区,Gongshu District,county,33O100");
+    expect_invalid(REG, 5, "parent_code");
+}
