@@ -1,0 +1,302 @@
+/** @file store.h
+ *  @brief The hrss store: figures, audit trail and aggregates in LMDB.
+ *
+ *  One module used by the collector, the CLI and the tests. Writes come in
+ *  batches from reporters (agents), each update numbered by its reporter;
+ *  the reporter's next expected number is kept in the same transaction as
+ *  the data, so a crash never separates them. Reads are exact totals at
+ *  any region level for a month, quarter, year or range of years.
+ *
+ *  Values are whole numbers: a count is persons (not 万人); a ratio is a
+ *  numerator and a denominator. Scaling for display happens elsewhere.
+ *
+ *  Threads: a store_t may be used from several threads as long as writes
+ *  (store_apply) come from one thread at a time. The catalog passed to
+ *  store_open() is borrowed and must outlive the store.
+ */
+#ifndef HRSS_STORE_H
+#define HRSS_STORE_H
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/catalog.h"
+#include "common/err.h"
+#include "common/period.h"
+
+/** Longest reporter id, in bytes. */
+#define STORE_REPORTER_MAX 64
+/** Size of a rejection message, with its NUL. */
+#define STORE_MSG_LEN 160
+
+typedef struct store store_t;
+
+/** Options for store_open(); zero fields take the defaults. */
+typedef struct store_opts {
+    int readonly;       /**< open an existing store read-only */
+    size_t map_size;    /**< initial LMDB map size (default 64 MiB) */
+    size_t map_max;     /**< the map grows on MDB_MAP_FULL up to this
+                             (default 64 GiB); then store_apply fails with
+                             ERR_FULL and nothing of that call is kept */
+} store_opts_t;
+
+/** Why an update was rejected. Stable: stored on disk and sent on the
+ *  wire. */
+enum store_reason {
+    STORE_REJ_NONE = 0,
+    STORE_REJ_UNKNOWN_INDICATOR = 1,
+    STORE_REJ_UNKNOWN_REGION = 2,
+    STORE_REJ_REGION_NOT_ALLOWED = 3,
+    STORE_REJ_BAD_MONTH = 4,        /**< not a valid YYYYMM */
+    STORE_REJ_FUTURE_MONTH = 5,     /**< later than the current month */
+    STORE_REJ_NEGATIVE = 6,         /**< negative count or numerator */
+    STORE_REJ_WRONG_KIND = 7,       /**< count for a ratio or vice versa */
+    STORE_REJ_ZERO_DENOMINATOR = 8,
+    STORE_REJ_NUMERATOR_GT_DENOMINATOR = 9,
+    STORE_REJ_TOO_LARGE = 10,       /**< above 10^12: surely an error */
+};
+
+/** Machine-readable name of @p reason ("unknown_indicator", ...). */
+const char *store_reason_name(enum store_reason reason);
+
+/** A figure. For a count, num is the value and den is 0. */
+typedef struct store_value {
+    int is_ratio;
+    int64_t num;
+    int64_t den;
+} store_value_t;
+
+/** One update as sent by a reporter. Strings are borrowed. */
+typedef struct store_update {
+    uint64_t seq;          /**< reporter's sequence number */
+    const char *indicator; /**< catalog code */
+    uint32_t region;       /**< GB/T 2260 code */
+    uint32_t yyyymm;       /**< e.g. 202510; validated by the store */
+    store_value_t value;
+} store_update_t;
+
+/** A batch from one reporter; its updates carry consecutive numbers. */
+typedef struct store_batch {
+    const char *reporter;     /**< 1..STORE_REPORTER_MAX printable bytes */
+    const uint32_t *allowed;  /**< region codes this reporter may report;
+                                   NULL means any region */
+    size_t n_allowed;
+    int64_t received_at;      /**< unix seconds, for the audit trail */
+    int32_t current_month;    /**< month index; later months are refused */
+    const store_update_t *updates;
+    size_t n_updates;
+} store_batch_t;
+
+enum store_batch_status {
+    STORE_BATCH_OK = 0,     /**< applied (possibly partly a replay) */
+    STORE_BATCH_GAP = 1,    /**< first seq > next expected: refused whole */
+    STORE_BATCH_MALFORMED = 2, /**< bad reporter id or seqs not
+                                    consecutive: refused whole */
+};
+
+typedef struct store_rejection {
+    uint64_t seq;
+    enum store_reason reason;
+    char message[STORE_MSG_LEN]; /**< human-readable, names the field */
+} store_rejection_t;
+
+/** What happened to one batch. Fill with store_apply(); release with
+ *  store_result_fini(). */
+typedef struct store_result {
+    enum store_batch_status status;
+    uint64_t next_seq;      /**< reporter's next expected number after the
+                                 batch (always set, also when refused) */
+    size_t applied;         /**< new updates accepted */
+    size_t replayed;        /**< updates skipped as already applied */
+    size_t rejected;        /**< new updates rejected (they consume their
+                                 numbers) */
+    store_rejection_t *rejections; /**< owned; `rejected` entries */
+} store_result_t;
+
+void store_result_fini(store_result_t *res);
+
+/** Open (creating when writable) the store in directory @p dir.
+ *  A store written by another format version is refused (ERR_VERSION). If
+ *  the catalog's region tree or indicator rules changed since the
+ *  aggregates were built, they are rebuilt from the facts (writable only;
+ *  read-only opens fail with ERR_VERSION and say so).
+ *  @param[in]  cat   Borrowed; must outlive the store.
+ *  @param[in]  opts  May be NULL for defaults.
+ *  @param[out] out   Receives the store; untouched on failure.
+ *  @return ERR_OK, ERR_IO, ERR_NOTFOUND (read-only and no store), ERR_FULL,
+ *          ERR_VERSION, ERR_CORRUPT. @p err says why.
+ *  Caller owns *out and must store_close() it. */
+int store_open(store_t **out, const char *dir, const catalog_t *cat,
+               const store_opts_t *opts, char err[ERR_LEN]);
+
+/** Close the store (all data is already durable) and set *self_p to NULL;
+ *  no-op on NULL. */
+void store_close(store_t **self_p);
+
+/** Apply @p n batches in ONE write transaction (group commit) and fill
+ *  @p results[0..n-1]. When this returns ERR_OK, everything reported in
+ *  the results is durable. On failure nothing of the call is kept and the
+ *  results are left empty (status OK, zero counts, no rejections).
+ *  @return ERR_OK, ERR_FULL (map at map_max), ERR_IO. */
+int store_apply(store_t *self, const store_batch_t *batches, size_t n,
+                store_result_t *results, char err[ERR_LEN]);
+
+/** An aggregate: a count's value in num, or a ratio's num/den, plus how
+ *  many regions under the node (itself included) reported in the period
+ *  and how many are expected to. */
+typedef struct store_total {
+    int is_ratio;
+    int64_t num;
+    int64_t den;
+    uint32_t reporting;
+    uint32_t expected;
+} store_total_t;
+
+/** Total of @p indicator for @p region and everything below it over
+ *  period @p p, with the indicator's aggregation over time.
+ *  @return ERR_OK, ERR_NOTFOUND (unknown indicator or region; @p err
+ *          says which), ERR_IO. */
+int store_total(store_t *self, const char *indicator, uint32_t region,
+                const period_t *p, store_total_t *out, char err[ERR_LEN]);
+
+/** The region's own report over @p p (its own units, without children);
+ *  expected is 1. */
+int store_own(store_t *self, const char *indicator, uint32_t region,
+              const period_t *p, store_total_t *out, char err[ERR_LEN]);
+
+/** The region's own report and each child's total over @p p, read in one
+ *  snapshot, so own + sum(children) == store_total() of the region.
+ *  @param[out] children  Array of *n totals, in the catalog's child order
+ *                        (catalog_region(..)->children); caller owns and
+ *                        must free(). NULL with *n == 0 for a leaf. */
+int store_breakdown(store_t *self, const char *indicator, uint32_t region,
+                    const period_t *p, store_total_t *own,
+                    store_total_t **children, size_t *n, char err[ERR_LEN]);
+
+/** One point of a series. */
+typedef struct store_point {
+    period_t period;
+    store_total_t total;
+} store_point_t;
+
+/** One total per month, quarter or year (@p by) covering @p range.
+ *  @param[out] points  Array of *n points; caller owns and must free().
+ *  Limited to 1200 points (ERR_INVAL beyond). */
+int store_series(store_t *self, const char *indicator, uint32_t region,
+                 const period_t *range, enum period_kind by,
+                 store_point_t **points, size_t *n, char err[ERR_LEN]);
+
+/** The current value of one cell. @return ERR_OK, ERR_NOTFOUND. */
+int store_get(store_t *self, const char *indicator, uint32_t region,
+              int32_t month, store_value_t *out, char err[ERR_LEN]);
+
+/** One accepted update, as kept in the audit trail. Strings borrowed;
+ *  valid during the callback only. */
+typedef struct store_revision {
+    uint64_t audit_id;
+    int64_t received_at;
+    const char *reporter;
+    uint64_t seq;
+    const char *indicator;
+    uint32_t region;
+    int32_t month;
+    int has_old;
+    store_value_t old_value;
+    store_value_t new_value;
+} store_revision_t;
+
+/** Callbacks return 0 to go on, nonzero to stop the iteration. */
+typedef int (*store_revision_fn)(const store_revision_t *rev, void *arg);
+
+/** Every revision of one cell, oldest first. */
+int store_history(store_t *self, const char *indicator, uint32_t region,
+                  int32_t month, store_revision_fn fn, void *arg,
+                  char err[ERR_LEN]);
+
+/** The whole audit trail from @p from_id on, in order of acceptance. */
+int store_audit(store_t *self, uint64_t from_id, store_revision_fn fn,
+                void *arg, char err[ERR_LEN]);
+
+/** A rejected update. Strings borrowed; valid during the callback. */
+typedef struct store_rejected {
+    uint64_t id;
+    int64_t received_at;
+    const char *reporter;
+    uint64_t seq;
+    const char *indicator;
+    uint32_t region;
+    uint32_t yyyymm;
+    store_value_t value;
+    enum store_reason reason;
+    const char *message;
+} store_rejected_t;
+
+typedef int (*store_rejected_fn)(const store_rejected_t *rej, void *arg);
+
+/** Rejections received at or after @p since (unix seconds), oldest first. */
+int store_rejections(store_t *self, int64_t since, store_rejected_fn fn,
+                     void *arg, char err[ERR_LEN]);
+
+/** A reporter's delivery state. */
+typedef struct store_reporter {
+    const char *id;          /**< borrowed; valid during the callback */
+    uint64_t next_seq;
+    int64_t first_seen;
+    int64_t last_contact;
+    uint64_t applied;
+    uint64_t rejected;
+} store_reporter_t;
+
+typedef int (*store_reporter_fn)(const store_reporter_t *rep, void *arg);
+
+int store_reporters(store_t *self, store_reporter_fn fn, void *arg,
+                    char err[ERR_LEN]);
+
+/** Next expected sequence number of @p reporter (1 if never seen). */
+int store_next_seq(store_t *self, const char *reporter, uint64_t *next,
+                   char err[ERR_LEN]);
+
+/** An "of which" figure larger than its parent for the same region and
+ *  month. Strings borrowed from the catalog. */
+typedef struct store_violation {
+    const char *indicator;  /**< the "of which" indicator */
+    const char *parent;     /**< the indicator it is part of */
+    uint32_t region;
+    int32_t month;
+    int64_t value;
+    int64_t parent_value;
+} store_violation_t;
+
+typedef int (*store_violation_fn)(const store_violation_t *v, void *arg);
+
+/** Current violations, optionally limited to months inside @p p (NULL: all)
+ *  and to regions at or below @p region (0: all). */
+int store_violations(store_t *self, const period_t *p, uint32_t region,
+                     store_violation_fn fn, void *arg, char err[ERR_LEN]);
+
+/** A current value. Strings borrowed; valid during the callback. */
+typedef struct store_fact {
+    const char *indicator;
+    uint32_t region;
+    int32_t month;
+    store_value_t value;
+    int64_t received_at;
+} store_fact_t;
+
+typedef int (*store_fact_fn)(const store_fact_t *f, void *arg);
+
+/** Every current value in (indicator, region, month) order, optionally
+ *  limited to months in [from, to] (month indexes; pass INT32_MIN and
+ *  INT32_MAX for all). */
+int store_facts(store_t *self, int32_t from, int32_t to, store_fact_fn fn,
+                void *arg, char err[ERR_LEN]);
+
+/** Recompute every aggregate and violation from the facts and compare
+ *  with what is stored. @return ERR_OK when they agree, ERR_CORRUPT with
+ *  the first difference in @p err. For tests and `hrssctl check`. */
+int store_verify(store_t *self, char err[ERR_LEN]);
+
+/** Consistent hot copy of the store into the empty directory @p dest,
+ *  compacted. Safe while another process writes. */
+int store_backup(store_t *self, const char *dest, char err[ERR_LEN]);
+
+#endif

@@ -1,0 +1,863 @@
+/* test_store.c: the store's aggregation rules, sequencing, rejections,
+ * violations, durability, with exact expected numbers. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store_fixture.h"
+
+#define HZ 330100u      /* 杭州市 */
+#define HZ_SC 330102u   /* 上城区 */
+#define HZ_GS 330105u   /* 拱墅区 */
+#define NB 330200u      /* 宁波市 */
+#define NB_HS 330203u   /* 海曙区 */
+#define ZJ 330000u      /* 浙江省 */
+
+#define JOBS "urban_new_jobs"
+#define PENSION "pension_insured"
+#define MEDIATION "dispute_mediation_success_rate"
+#define ECARD "e_social_security_card_coverage"
+#define PROF "professional_technical_talent"
+#define SENIOR "senior_title_talent"
+
+TestSuite(store, .init = fx_setup, .fini = fx_teardown, .timeout = 60);
+
+static void expect(store_total_t t, int64_t num, int64_t den,
+                   uint32_t reporting, uint32_t expected)
+{
+    cr_expect_eq(t.num, num, "num %lld, want %lld", (long long)t.num,
+                 (long long)num);
+    cr_expect_eq(t.den, den, "den %lld, want %lld", (long long)t.den,
+                 (long long)den);
+    cr_expect_eq(t.reporting, reporting, "reporting %u, want %u",
+                 t.reporting, reporting);
+    cr_expect_eq(t.expected, expected, "expected %u, want %u", t.expected,
+                 expected);
+}
+
+static void verify(void)
+{
+    char err[ERR_LEN];
+    int rc = store_verify(fx_store, err);
+    cr_assert_eq(rc, ERR_OK, "store_verify: %s", err);
+}
+
+Test(store, flows_sum_over_months_and_regions)
+{
+    store_update_t u[] = {
+        fx_count(1, JOBS, HZ_SC, 202501, 100),
+        fx_count(2, JOBS, HZ_SC, 202502, 200),
+        fx_count(3, JOBS, HZ_GS, 202501, 50),
+        fx_count(4, JOBS, NB_HS, 202503, 7),
+        fx_count(5, JOBS, NB_HS, 202404, 1000),
+    };
+    store_result_t r = fx_apply("t", u, 5);
+    cr_assert_eq(r.applied, 5);
+    cr_assert_eq(r.next_seq, 6);
+    store_result_fini(&r);
+
+    expect(fx_total(JOBS, HZ_SC, "2025"), 300, 0, 1, 1);
+    expect(fx_total(JOBS, HZ_SC, "2025-02"), 200, 0, 1, 1);
+    expect(fx_total(JOBS, HZ, "2025-01"), 150, 0, 2, 14);
+    expect(fx_total(JOBS, HZ, "2025-Q1"), 350, 0, 2, 14);
+    expect(fx_total(JOBS, HZ, "2025-Q2"), 0, 0, 0, 14);
+    expect(fx_total(JOBS, ZJ, "2025-01"), 150, 0, 2, 102);
+    expect(fx_total(JOBS, ZJ, "2025-Q1"), 357, 0, 3, 102);
+    expect(fx_total(JOBS, ZJ, "2025"), 357, 0, 3, 102);
+    expect(fx_total(JOBS, ZJ, "2024"), 1000, 0, 1, 102);
+    expect(fx_total(JOBS, ZJ, "2021..2025"), 1357, 0, 3, 102);
+    expect(fx_total(JOBS, ZJ, "2021..2023"), 0, 0, 0, 102);
+    expect(fx_total(JOBS, NB, "2024..2025"), 1007, 0, 1, 1 + 10);
+    verify();
+}
+
+Test(store, stocks_take_last_month_per_region_then_sum)
+{
+    store_update_t u[] = {
+        fx_count(1, PENSION, HZ_SC, 202501, 1000),
+        fx_count(2, PENSION, HZ_SC, 202503, 1200),
+        fx_count(3, PENSION, HZ_GS, 202502, 500),
+        fx_count(4, PENSION, HZ_SC, 202511, 1300),
+        fx_count(5, PENSION, HZ_SC, 202412, 900),
+        fx_count(6, PENSION, NB_HS, 202406, 400),
+    };
+    store_result_t r = fx_apply("t", u, 6);
+    cr_assert_eq(r.applied, 6);
+    store_result_fini(&r);
+
+    /* Q1: 上城区 last is March (1200), 拱墅区 February (500). */
+    expect(fx_total(PENSION, HZ, "2025-Q1"), 1700, 0, 2, 14);
+    /* The year: 上城区 November (1300) + 拱墅区 February (500). */
+    expect(fx_total(PENSION, HZ, "2025"), 1800, 0, 2, 14);
+    expect(fx_total(PENSION, ZJ, "2025"), 1800, 0, 2, 102);
+    /* A single month holds only who reported that month. */
+    expect(fx_total(PENSION, HZ, "2025-02"), 500, 0, 1, 14);
+    expect(fx_total(PENSION, HZ, "2025-Q4"), 1300, 0, 1, 14);
+    /* Range: each region's last month inside 2024..2025. */
+    expect(fx_total(PENSION, ZJ, "2024..2025"), 1300 + 500 + 400, 0, 3, 102);
+    expect(fx_total(PENSION, ZJ, "2024"), 900 + 400, 0, 2, 102);
+    expect(fx_total(PENSION, ZJ, "2021..2024"), 900 + 400, 0, 2, 102);
+    verify();
+}
+
+Test(store, ratio_is_sum_of_parts_not_mean_of_rates)
+{
+    store_update_t u[] = {
+        fx_ratio(1, MEDIATION, HZ_SC, 202501, 1, 10),
+        fx_ratio(2, MEDIATION, HZ_GS, 202501, 90, 100),
+        fx_ratio(3, MEDIATION, HZ_SC, 202502, 9, 10),
+    };
+    store_result_t r = fx_apply("t", u, 3);
+    cr_assert_eq(r.applied, 3);
+    store_result_fini(&r);
+
+    store_total_t t = fx_total(MEDIATION, HZ, "2025-01");
+    expect(t, 91, 110, 2, 14);
+    cr_expect(t.is_ratio);
+    /* A flow ratio adds its months too: 上城区 Q1 = (1+9)/(10+10). */
+    expect(fx_total(MEDIATION, HZ_SC, "2025-Q1"), 10, 20, 1, 1);
+    expect(fx_total(MEDIATION, ZJ, "2025"), 100, 120, 2, 102);
+    expect(fx_total(MEDIATION, ZJ, "2021..2025"), 100, 120, 2, 102);
+    verify();
+}
+
+Test(store, stock_ratio_takes_last_month)
+{
+    store_update_t u[] = {
+        fx_ratio(1, ECARD, HZ_SC, 202501, 30, 100),
+        fx_ratio(2, ECARD, HZ_SC, 202506, 40, 100),
+        fx_ratio(3, ECARD, NB_HS, 202503, 500, 1000),
+    };
+    store_result_t r = fx_apply("t", u, 3);
+    store_result_fini(&r);
+    expect(fx_total(ECARD, ZJ, "2025"), 540, 1100, 2, 102);
+    expect(fx_total(ECARD, ZJ, "2025-Q1"), 530, 1100, 2, 102);
+    expect(fx_total(ECARD, ZJ, "2023..2025"), 540, 1100, 2, 102);
+    verify();
+}
+
+Test(store, city_total_is_own_report_plus_counties)
+{
+    store_update_t u[] = {
+        fx_count(1, JOBS, HZ, 202501, 1000),
+        fx_count(2, JOBS, HZ_SC, 202501, 100),
+        fx_count(3, JOBS, HZ_GS, 202501, 50),
+    };
+    store_result_t r = fx_apply("t", u, 3);
+    store_result_fini(&r);
+    expect(fx_total(JOBS, HZ, "2025-01"), 1150, 0, 3, 14);
+    expect(fx_total(JOBS, ZJ, "2025-01"), 1150, 0, 3, 102);
+
+    char err[ERR_LEN];
+    period_t p;
+    cr_assert_eq(period_parse("2025-01", &p, err), ERR_OK);
+    store_total_t own;
+    cr_assert_eq(store_own(fx_store, JOBS, HZ, &p, &own, err), ERR_OK);
+    expect(own, 1000, 0, 1, 1);
+}
+
+Test(store, revision_moves_every_level_by_the_difference)
+{
+    store_update_t u[] = {
+        fx_count(1, JOBS, HZ_SC, 202501, 100),
+        fx_count(2, JOBS, HZ_GS, 202501, 50),
+        fx_count(3, JOBS, NB_HS, 202501, 7),
+    };
+    store_result_t r = fx_apply("t", u, 3);
+    store_result_fini(&r);
+    const char *periods[] = {"2025-01", "2025-Q1", "2025", "2021..2025"};
+    const uint32_t regions[] = {HZ_SC, HZ, ZJ};
+    int64_t before[3][4];
+    for (int i = 0; i < 3; i++) {
+        for (int j = 0; j < 4; j++) {
+            before[i][j] = fx_total(JOBS, regions[i], periods[j]).num;
+        }
+    }
+    store_update_t rev = fx_count(4, JOBS, HZ_SC, 202501, 130);
+    r = fx_apply("t", &rev, 1);
+    cr_assert_eq(r.applied, 1);
+    store_result_fini(&r);
+    for (int i = 0; i < 3; i++) {
+        for (int j = 0; j < 4; j++) {
+            store_total_t t = fx_total(JOBS, regions[i], periods[j]);
+            cr_expect_eq(t.num, before[i][j] + 30, "%u %s: %lld",
+                         regions[i], periods[j], (long long)t.num);
+        }
+    }
+    /* Reporting counts do not change on a revision. */
+    expect(fx_total(JOBS, ZJ, "2025-01"), 187, 0, 3, 102);
+    /* Ningbo is untouched. */
+    expect(fx_total(JOBS, NB, "2025"), 7, 0, 1, 11);
+    verify();
+}
+
+typedef struct hist {
+    int n;
+    store_revision_t r[8];
+} hist_t;
+
+static int collect_rev(const store_revision_t *rev, void *arg)
+{
+    hist_t *h = arg;
+    if (h->n < 8) {
+        h->r[h->n] = *rev;
+        h->r[h->n].reporter = NULL; /* borrowed: not kept */
+        h->r[h->n].indicator = NULL;
+    }
+    h->n++;
+    return 0;
+}
+
+Test(store, revision_history_keeps_every_value)
+{
+    store_update_t u[] = {
+        fx_count(1, JOBS, HZ_SC, 202501, 100),
+        fx_count(2, JOBS, HZ_SC, 202501, 130),
+        fx_count(3, JOBS, HZ_SC, 202502, 1),
+    };
+    store_result_t r = fx_apply("t", u, 3);
+    store_result_fini(&r);
+    store_update_t again = fx_count(1, JOBS, HZ_SC, 202501, 90);
+    r = fx_apply("other", &again, 1);
+    store_result_fini(&r);
+
+    char err[ERR_LEN];
+    hist_t h = {0};
+    int rc = store_history(fx_store, JOBS, HZ_SC, month_make(2025, 1),
+                           collect_rev, &h, err);
+    cr_assert_eq(rc, ERR_OK, "%s", err);
+    cr_assert_eq(h.n, 3);
+    cr_expect_eq(h.r[0].has_old, 0);
+    cr_expect_eq(h.r[0].new_value.num, 100);
+    cr_expect_eq(h.r[1].has_old, 1);
+    cr_expect_eq(h.r[1].old_value.num, 100);
+    cr_expect_eq(h.r[1].new_value.num, 130);
+    cr_expect_eq(h.r[1].seq, 2);
+    cr_expect_eq(h.r[2].old_value.num, 130);
+    cr_expect_eq(h.r[2].new_value.num, 90);
+    cr_expect_eq(h.r[2].received_at, 1764000000);
+    cr_expect(h.r[0].audit_id < h.r[1].audit_id);
+
+    store_value_t v;
+    cr_assert_eq(store_get(fx_store, JOBS, HZ_SC, month_make(2025, 1), &v,
+                           err), ERR_OK);
+    cr_expect_eq(v.num, 90);
+    expect(fx_total(JOBS, HZ_SC, "2025-01"), 90, 0, 1, 1);
+}
+
+Test(store, replayed_batch_changes_nothing)
+{
+    store_update_t u[] = {
+        fx_count(1, JOBS, HZ_SC, 202501, 100),
+        fx_count(2, JOBS, HZ_SC, 202502, 200),
+        fx_count(3, JOBS, HZ_GS, 202501, 50),
+    };
+    store_result_t r = fx_apply("a", u, 3);
+    store_result_fini(&r);
+    store_result_t again = fx_apply("a", u, 3);
+    cr_expect_eq(again.status, STORE_BATCH_OK);
+    cr_expect_eq(again.applied, 0);
+    cr_expect_eq(again.replayed, 3);
+    cr_expect_eq(again.next_seq, 4);
+    store_result_fini(&again);
+    expect(fx_total(JOBS, ZJ, "2025"), 350, 0, 2, 102);
+
+    /* Overlapping batch: 2..4 applies only 4, with a different value for
+     * 2 that must be ignored (it was applied already). */
+    store_update_t o[] = {
+        fx_count(2, JOBS, HZ_SC, 202502, 999999),
+        fx_count(3, JOBS, HZ_GS, 202501, 50),
+        fx_count(4, JOBS, NB_HS, 202501, 5),
+    };
+    r = fx_apply("a", o, 3);
+    cr_expect_eq(r.applied, 1);
+    cr_expect_eq(r.replayed, 2);
+    cr_expect_eq(r.next_seq, 5);
+    store_result_fini(&r);
+    expect(fx_total(JOBS, ZJ, "2025"), 355, 0, 3, 102);
+
+    hist_t h = {0};
+    char err[ERR_LEN];
+    store_history(fx_store, JOBS, HZ_SC, month_make(2025, 2), collect_rev,
+                  &h, err);
+    cr_expect_eq(h.n, 1, "a replay must not add a revision");
+    verify();
+}
+
+Test(store, batch_that_skips_ahead_is_refused_whole)
+{
+    store_update_t u[] = {
+        fx_count(1, JOBS, HZ_SC, 202501, 100),
+        fx_count(2, JOBS, HZ_SC, 202502, 200),
+    };
+    store_result_t r = fx_apply("a", u, 2);
+    store_result_fini(&r);
+    store_update_t g[] = {
+        fx_count(5, JOBS, HZ_SC, 202503, 1),
+        fx_count(6, JOBS, HZ_SC, 202504, 1),
+    };
+    r = fx_apply("a", g, 2);
+    cr_expect_eq(r.status, STORE_BATCH_GAP);
+    cr_expect_eq(r.next_seq, 3);
+    cr_expect_eq(r.applied, 0);
+    store_result_fini(&r);
+    expect(fx_total(JOBS, ZJ, "2025"), 300, 0, 1, 102);
+
+    char err[ERR_LEN];
+    uint64_t next = 0;
+    cr_assert_eq(store_next_seq(fx_store, "a", &next, err), ERR_OK);
+    cr_expect_eq(next, 3);
+    cr_assert_eq(store_next_seq(fx_store, "never-seen", &next, err), ERR_OK);
+    cr_expect_eq(next, 1);
+
+    /* A batch whose numbers are not consecutive is malformed. */
+    store_update_t bad[] = {
+        fx_count(3, JOBS, HZ_SC, 202503, 1),
+        fx_count(5, JOBS, HZ_SC, 202504, 1),
+    };
+    r = fx_apply("a", bad, 2);
+    cr_expect_eq(r.status, STORE_BATCH_MALFORMED);
+    cr_expect_eq(r.applied, 0);
+    store_result_fini(&r);
+    cr_assert_eq(store_next_seq(fx_store, "a", &next, err), ERR_OK);
+    cr_expect_eq(next, 3);
+}
+
+typedef struct rej_list {
+    int n;
+    enum store_reason reason[16];
+    uint64_t seq[16];
+} rej_list_t;
+
+static int collect_rej(const store_rejected_t *rj, void *arg)
+{
+    rej_list_t *l = arg;
+    if (l->n < 16) {
+        l->reason[l->n] = rj->reason;
+        l->seq[l->n] = rj->seq;
+    }
+    l->n++;
+    return 0;
+}
+
+Test(store, each_rejection_reason)
+{
+    store_update_t u[] = {
+        fx_count(1, "no_such_indicator", HZ_SC, 202501, 1),
+        fx_count(2, JOBS, 999999, 202501, 1),
+        fx_count(3, JOBS, HZ_GS, 202513, 1),
+        fx_count(4, JOBS, HZ_GS, 202612, 1),
+        fx_count(5, JOBS, HZ_GS, 202501, -1),
+        fx_count(6, MEDIATION, HZ_GS, 202501, 5),
+        fx_ratio(7, MEDIATION, HZ_GS, 202501, 0, 0),
+        fx_ratio(8, MEDIATION, HZ_GS, 202501, 11, 10),
+        fx_count(9, JOBS, HZ_GS, 202501, INT64_C(2000000000000)),
+        fx_count(10, JOBS, NB_HS, 202501, 1), /* not allowed */
+        fx_count(11, JOBS, HZ_GS, 202501, 42), /* fine */
+        fx_ratio(12, JOBS, HZ_GS, 202502, 1, 2),
+    };
+    const enum store_reason want[] = {
+        STORE_REJ_UNKNOWN_INDICATOR, STORE_REJ_UNKNOWN_REGION,
+        STORE_REJ_BAD_MONTH,         STORE_REJ_FUTURE_MONTH,
+        STORE_REJ_NEGATIVE,          STORE_REJ_WRONG_KIND,
+        STORE_REJ_ZERO_DENOMINATOR,  STORE_REJ_NUMERATOR_GT_DENOMINATOR,
+        STORE_REJ_TOO_LARGE,         STORE_REJ_REGION_NOT_ALLOWED,
+        STORE_REJ_WRONG_KIND,
+    };
+    const uint64_t want_seq[] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 12};
+    const uint32_t allowed[] = {HZ_SC, HZ_GS, 999999};
+    store_batch_t b = {"hz", allowed, 3, 1764000000, FX_NOW_MONTH, u, 12};
+    store_result_t r;
+    char err[ERR_LEN];
+    cr_assert_eq(store_apply(fx_store, &b, 1, &r, err), ERR_OK, "%s", err);
+    cr_assert_eq(r.rejected, 11);
+    cr_expect_eq(r.applied, 1);
+    cr_expect_eq(r.next_seq, 13, "rejections consume their numbers");
+    for (size_t i = 0; i < 11; i++) {
+        cr_expect_eq(r.rejections[i].reason, want[i], "#%zu: %s (%s)", i,
+                     store_reason_name(r.rejections[i].reason),
+                     r.rejections[i].message);
+        cr_expect_eq(r.rejections[i].seq, want_seq[i]);
+        cr_expect_neq(r.rejections[i].message[0], '\0');
+    }
+    cr_expect(strstr(r.rejections[3].message, "2026-12") != NULL, "%s",
+              r.rejections[3].message);
+    cr_expect(strstr(r.rejections[0].message, "no_such_indicator") != NULL);
+    store_result_fini(&r);
+
+    rej_list_t l = {0};
+    cr_assert_eq(store_rejections(fx_store, 0, collect_rej, &l, err), ERR_OK);
+    cr_assert_eq(l.n, 11);
+    for (int i = 0; i < 11; i++) {
+        cr_expect_eq(l.reason[i], want[i]);
+        cr_expect_eq(l.seq[i], want_seq[i]);
+    }
+    rej_list_t later = {0};
+    store_rejections(fx_store, 1764000001, collect_rej, &later, err);
+    cr_expect_eq(later.n, 0);
+    expect(fx_total(JOBS, ZJ, "2025-01"), 42, 0, 1, 102);
+    cr_expect_str_eq(store_reason_name(STORE_REJ_FUTURE_MONTH),
+                     "future_month");
+    verify();
+}
+
+typedef struct viol_list {
+    int n;
+    store_violation_t v[4];
+} viol_list_t;
+
+static int collect_viol(const store_violation_t *v, void *arg)
+{
+    viol_list_t *l = arg;
+    if (l->n < 4) {
+        l->v[l->n] = *v;
+    }
+    l->n++;
+    return 0;
+}
+
+static viol_list_t violations(const period_t *p, uint32_t region)
+{
+    viol_list_t l = {0};
+    char err[ERR_LEN];
+    cr_assert_eq(store_violations(fx_store, p, region, collect_viol, &l, err),
+                 ERR_OK, "%s", err);
+    return l;
+}
+
+Test(store, of_which_violation_flagged_then_cleared)
+{
+    store_update_t u[] = {
+        fx_count(1, PROF, HZ_SC, 202501, 500),
+        fx_count(2, SENIOR, HZ_SC, 202501, 600),
+        fx_count(3, SENIOR, HZ_GS, 202501, 10), /* no parent yet: fine */
+    };
+    store_result_t r = fx_apply("a", u, 3);
+    cr_expect_eq(r.applied, 3, "violations never block data");
+    store_result_fini(&r);
+
+    viol_list_t l = violations(NULL, 0);
+    cr_assert_eq(l.n, 1);
+    cr_expect_str_eq(l.v[0].indicator, SENIOR);
+    cr_expect_str_eq(l.v[0].parent, PROF);
+    cr_expect_eq(l.v[0].region, HZ_SC);
+    cr_expect_eq(l.v[0].month, month_make(2025, 1));
+    cr_expect_eq(l.v[0].value, 600);
+    cr_expect_eq(l.v[0].parent_value, 500);
+    /* The stored figure is there all the same. */
+    expect(fx_total(SENIOR, HZ, "2025-01"), 610, 0, 2, 14);
+
+    /* Filters. */
+    period_t p;
+    char err[ERR_LEN];
+    period_parse("2024", &p, err);
+    cr_expect_eq(violations(&p, 0).n, 0);
+    period_parse("2025-Q1", &p, err);
+    cr_expect_eq(violations(&p, HZ).n, 1);
+    cr_expect_eq(violations(&p, NB).n, 0);
+
+    /* Correcting the parent clears it. */
+    store_update_t fix = fx_count(4, PROF, HZ_SC, 202501, 700);
+    r = fx_apply("a", &fix, 1);
+    store_result_fini(&r);
+    cr_expect_eq(violations(NULL, 0).n, 0);
+
+    /* A parent arriving below an existing child flags it; correcting the
+     * child clears it again. */
+    store_update_t late[] = {
+        fx_count(5, PROF, HZ_GS, 202501, 5),
+    };
+    r = fx_apply("a", late, 1);
+    store_result_fini(&r);
+    l = violations(NULL, 0);
+    cr_assert_eq(l.n, 1);
+    cr_expect_eq(l.v[0].region, HZ_GS);
+    store_update_t fix2 = fx_count(6, SENIOR, HZ_GS, 202501, 5);
+    r = fx_apply("a", &fix2, 1);
+    store_result_fini(&r);
+    cr_expect_eq(violations(NULL, 0).n, 0, "equal is not a violation");
+    verify();
+}
+
+Test(store, data_survives_close_and_reopen)
+{
+    store_update_t u[] = {
+        fx_count(1, JOBS, HZ_SC, 202501, 100),
+        fx_count(2, PENSION, HZ_GS, 202501, 5000),
+        fx_ratio(3, MEDIATION, NB_HS, 202501, 3, 4),
+    };
+    store_result_t r = fx_apply("a", u, 3);
+    store_result_fini(&r);
+    store_close(&fx_store);
+    cr_assert_null(fx_store);
+
+    char err[ERR_LEN];
+    char db[300];
+    snprintf(db, sizeof db, "%s/db", fx_dir);
+    cr_assert_eq(store_open(&fx_store, db, fx_cat, NULL, err), ERR_OK, "%s",
+                 err);
+    expect(fx_total(JOBS, ZJ, "2025"), 100, 0, 1, 102);
+    expect(fx_total(PENSION, ZJ, "2025"), 5000, 0, 1, 102);
+    expect(fx_total(MEDIATION, ZJ, "2025"), 3, 4, 1, 102);
+    uint64_t next = 0;
+    cr_assert_eq(store_next_seq(fx_store, "a", &next, err), ERR_OK);
+    cr_expect_eq(next, 4);
+    /* Replaying after the restart still changes nothing. */
+    r = fx_apply("a", u, 3);
+    cr_expect_eq(r.replayed, 3);
+    store_result_fini(&r);
+    expect(fx_total(JOBS, ZJ, "2025"), 100, 0, 1, 102);
+
+    /* A read-only open sees the same. */
+    store_t *ro = NULL;
+    store_opts_t o = {.readonly = 1};
+    cr_assert_eq(store_open(&ro, db, fx_cat, &o, err), ERR_OK, "%s", err);
+    period_t p;
+    period_parse("2025", &p, err);
+    store_total_t t;
+    cr_assert_eq(store_total(ro, JOBS, ZJ, &p, &t, err), ERR_OK);
+    cr_expect_eq(t.num, 100);
+    store_batch_t b = {"a", NULL, 0, 0, FX_NOW_MONTH, u, 1};
+    cr_expect_neq(store_apply(ro, &b, 1, &r, err), ERR_OK);
+    store_close(&ro);
+}
+
+Test(store, readonly_open_of_missing_store_fails_clearly)
+{
+    store_t *ro = NULL;
+    store_opts_t o = {.readonly = 1};
+    char err[ERR_LEN];
+    char db[300];
+    snprintf(db, sizeof db, "%s/nothing-here", fx_dir);
+    cr_expect_eq(store_open(&ro, db, fx_cat, &o, err), ERR_NOTFOUND);
+    cr_expect_null(ro);
+    cr_expect(strstr(err, "nothing-here") != NULL, "%s", err);
+}
+
+Test(store, unknown_indicator_or_region_in_queries)
+{
+    char err[ERR_LEN];
+    period_t p;
+    period_parse("2025", &p, err);
+    store_total_t t;
+    cr_expect_eq(store_total(fx_store, "nope", ZJ, &p, &t, err),
+                 ERR_NOTFOUND);
+    cr_expect(strstr(err, "nope") != NULL);
+    cr_expect_eq(store_total(fx_store, JOBS, 123, &p, &t, err),
+                 ERR_NOTFOUND);
+    cr_expect(strstr(err, "123") != NULL);
+}
+
+Test(store, series_by_month_quarter_year)
+{
+    store_update_t u[] = {
+        fx_count(1, JOBS, HZ_SC, 202401, 1),
+        fx_count(2, JOBS, HZ_SC, 202405, 2),
+        fx_count(3, JOBS, HZ_GS, 202512, 4),
+    };
+    store_result_t r = fx_apply("a", u, 3);
+    store_result_fini(&r);
+    char err[ERR_LEN];
+    period_t range;
+    period_parse("2024..2025", &range, err);
+    store_point_t *pts = NULL;
+    size_t n = 0;
+    cr_assert_eq(store_series(fx_store, JOBS, HZ, &range, PERIOD_QUARTER,
+                              &pts, &n, err), ERR_OK, "%s", err);
+    cr_assert_eq(n, 8);
+    int64_t want[8] = {1, 2, 0, 0, 0, 0, 0, 4};
+    for (size_t i = 0; i < 8; i++) {
+        cr_expect_eq(pts[i].total.num, want[i], "point %zu", i);
+        cr_expect_eq(pts[i].period.kind, PERIOD_QUARTER);
+    }
+    free(pts);
+    cr_assert_eq(store_series(fx_store, JOBS, ZJ, &range, PERIOD_YEAR, &pts,
+                              &n, err), ERR_OK);
+    cr_assert_eq(n, 2);
+    cr_expect_eq(pts[0].total.num, 3);
+    cr_expect_eq(pts[1].total.num, 4);
+    free(pts);
+    cr_assert_eq(store_series(fx_store, JOBS, ZJ, &range, PERIOD_MONTH, &pts,
+                              &n, err), ERR_OK);
+    cr_assert_eq(n, 24);
+    cr_expect_eq(pts[4].total.num, 2);
+    free(pts);
+    period_t month;
+    period_parse("2025-03", &month, err);
+    cr_expect_eq(store_series(fx_store, JOBS, ZJ, &month, PERIOD_YEAR, &pts,
+                              &n, err), ERR_INVAL);
+}
+
+/* The map grows on demand, and a map at its limit refuses the whole call
+ * while keeping what was there. */
+Test(store, full_map_grows_then_refuses_without_losing_data)
+{
+    store_close(&fx_store);
+    char err[ERR_LEN];
+    char db[300];
+    snprintf(db, sizeof db, "%s/small", fx_dir);
+    store_opts_t o = {.map_size = 1 << 20, .map_max = 4 << 20};
+    cr_assert_eq(store_open(&fx_store, db, fx_cat, &o, err), ERR_OK, "%s",
+                 err);
+    enum { N = 500 };
+    store_update_t *u = calloc(N, sizeof *u);
+    uint64_t seq = 1;
+    int full = 0;
+    int64_t applied_total = 0;
+    for (int round = 0; round < 200 && !full; round++) {
+        for (int i = 0; i < N; i++) {
+            int k = round * N + i;
+            u[i] = fx_count(seq + (uint64_t)i, JOBS,
+                            catalog_region(fx_cat, (size_t)(k % 102))->code,
+                            (uint32_t)((2000 + (k / 102) / 12) * 100 +
+                                       (k / 102) % 12 + 1),
+                            1);
+        }
+        store_batch_t b = {"big", NULL, 0, 1, FX_NOW_MONTH, u, N};
+        store_result_t r;
+        int rc = store_apply(fx_store, &b, 1, &r, err);
+        if (rc == ERR_FULL) {
+            full = 1;
+            cr_expect(strstr(err, "full") != NULL, "%s", err);
+            cr_expect_eq(r.applied, 0);
+            break;
+        }
+        cr_assert_eq(rc, ERR_OK, "%s", err);
+        cr_assert_eq(r.applied, N);
+        store_result_fini(&r);
+        seq += N;
+        applied_total += N;
+    }
+    free(u);
+    cr_assert(full, "a 4 MiB map must fill up");
+    cr_assert(applied_total > N, "the map must have grown past 1 MiB");
+    uint64_t next = 0;
+    cr_assert_eq(store_next_seq(fx_store, "big", &next, err), ERR_OK);
+    cr_expect_eq(next, seq, "nothing of the refused call was kept");
+    expect(fx_total(JOBS, ZJ, "2000..2030"), applied_total, 0, 102, 102);
+    verify();
+}
+
+/* Model check: random updates and revisions against a brute-force model
+ * computed straight from the definition of each rule. */
+#define M_REG 5
+#define M_MON 24 /* 2024-01 .. 2025-12 */
+static const uint32_t m_regions[M_REG] = {HZ, HZ_SC, HZ_GS, NB, NB_HS};
+static const char *const m_inds[4] = {JOBS, PENSION, MEDIATION, ECARD};
+
+typedef struct cell {
+    int present;
+    int64_t num;
+    int64_t den;
+} cell_t;
+
+static cell_t model[4][M_REG][M_MON];
+
+static void model_total(int ind, uint32_t node, int from, int to,
+                        int64_t *num, int64_t *den, uint32_t *rep)
+{
+    char err[ERR_LEN];
+    int node_i = catalog_region_find(fx_cat, node);
+    int is_last = ind == 1 || ind == 3;
+    *num = *den = 0;
+    *rep = 0;
+    for (int r = 0; r < M_REG; r++) {
+        int ri = catalog_region_find(fx_cat, m_regions[r]);
+        if (!catalog_region_within(fx_cat, ri, node_i)) {
+            continue;
+        }
+        int any = 0;
+        int64_t n = 0;
+        int64_t d = 0;
+        for (int m = from; m <= to; m++) {
+            if (!model[ind][r][m].present) {
+                continue;
+            }
+            any = 1;
+            if (is_last) {
+                n = model[ind][r][m].num;
+                d = model[ind][r][m].den;
+            } else {
+                n += model[ind][r][m].num;
+                d += model[ind][r][m].den;
+            }
+        }
+        *num += n;
+        *den += d;
+        *rep += (uint32_t)any;
+    }
+    (void)err;
+}
+
+Test(store, random_updates_match_brute_force_model)
+{
+    srand(12345);
+    memset(model, 0, sizeof model);
+    uint64_t seq = 1;
+    for (int batch = 0; batch < 40; batch++) {
+        store_update_t u[25];
+        int n = 1 + rand() % 25;
+        for (int i = 0; i < n; i++) {
+            int ind = rand() % 4;
+            int r = rand() % M_REG;
+            int m = rand() % M_MON;
+            uint32_t yyyymm = (uint32_t)((2024 + m / 12) * 100 + m % 12 + 1);
+            if (ind >= 2) {
+                int64_t den = 1 + rand() % 1000;
+                int64_t num = rand() % (den + 1);
+                u[i] = fx_ratio(seq + (uint64_t)i, m_inds[ind],
+                                m_regions[r], yyyymm, num, den);
+                model[ind][r][m] = (cell_t){1, num, den};
+            } else {
+                int64_t v = rand() % 100000;
+                u[i] = fx_count(seq + (uint64_t)i, m_inds[ind],
+                                m_regions[r], yyyymm, v);
+                model[ind][r][m] = (cell_t){1, v, 0};
+            }
+        }
+        store_result_t res = fx_apply("model", u, (size_t)n);
+        cr_assert_eq(res.applied, (size_t)n);
+        store_result_fini(&res);
+        seq += (uint64_t)n;
+    }
+    const uint32_t nodes[] = {ZJ, HZ, HZ_SC, NB, NB_HS, 330300};
+    const char *periods[] = {"2024-01", "2024-07", "2025-12", "2024-Q1",
+                             "2024-Q3", "2025-Q2", "2025-Q4", "2024",
+                             "2025",    "2024..2025", "2023..2025",
+                             "2025..2026"};
+    for (int ind = 0; ind < 4; ind++) {
+        for (size_t ni = 0; ni < sizeof nodes / sizeof nodes[0]; ni++) {
+            for (size_t pi = 0; pi < sizeof periods / sizeof periods[0];
+                 pi++) {
+                char err[ERR_LEN];
+                period_t p;
+                period_parse(periods[pi], &p, err);
+                int from = p.first - month_make(2024, 1);
+                int to = p.last - month_make(2024, 1);
+                from = from < 0 ? 0 : from;
+                to = to >= M_MON ? M_MON - 1 : to;
+                int64_t num;
+                int64_t den;
+                uint32_t rep;
+                model_total(ind, nodes[ni], from, to, &num, &den, &rep);
+                store_total_t t = fx_total(m_inds[ind], nodes[ni],
+                                           periods[pi]);
+                cr_expect_eq(t.num, num, "%s %u %s: num %lld want %lld",
+                             m_inds[ind], nodes[ni], periods[pi],
+                             (long long)t.num, (long long)num);
+                cr_expect_eq(t.den, den, "%s %u %s: den", m_inds[ind],
+                             nodes[ni], periods[pi]);
+                cr_expect_eq(t.reporting, rep, "%s %u %s: reporting %u "
+                             "want %u", m_inds[ind], nodes[ni], periods[pi],
+                             t.reporting, rep);
+            }
+        }
+    }
+    verify();
+}
+
+Test(store, breakdown_own_plus_children_is_the_total)
+{
+    store_update_t u[] = {
+        fx_count(1, PENSION, HZ, 202501, 1000),
+        fx_count(2, PENSION, HZ, 202503, 1100),
+        fx_count(3, PENSION, HZ_SC, 202502, 300),
+        fx_count(4, PENSION, HZ_GS, 202501, 50),
+        fx_count(5, PENSION, NB_HS, 202501, 7),
+    };
+    store_result_t r = fx_apply("a", u, 5);
+    store_result_fini(&r);
+    char err[ERR_LEN];
+    period_t p;
+    period_parse("2025-Q1", &p, err);
+    store_total_t own;
+    store_total_t *kids = NULL;
+    size_t n = 0;
+    cr_assert_eq(store_breakdown(fx_store, PENSION, HZ, &p, &own, &kids, &n,
+                                 err), ERR_OK, "%s", err);
+    cr_assert_eq(n, 13);
+    expect(own, 1100, 0, 1, 1);
+    const region_t *hz = catalog_region(fx_cat, (size_t)catalog_region_find(
+                                                    fx_cat, HZ));
+    int64_t sum = own.num;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t code = catalog_region(fx_cat, (size_t)hz->children[i])->code;
+        int64_t want = code == HZ_SC ? 300 : code == HZ_GS ? 50 : 0;
+        cr_expect_eq(kids[i].num, want, "%u", code);
+        cr_expect_eq(kids[i].expected, 1);
+        sum += kids[i].num;
+    }
+    free(kids);
+    cr_expect_eq(sum, fx_total(PENSION, HZ, "2025-Q1").num);
+    expect(fx_total(PENSION, HZ, "2025-Q1"), 1450, 0, 3, 14);
+
+    /* Province: own (nothing) + one total per city. */
+    cr_assert_eq(store_breakdown(fx_store, PENSION, ZJ, &p, &own, &kids, &n,
+                                 err), ERR_OK);
+    cr_assert_eq(n, 11);
+    expect(own, 0, 0, 0, 1);
+    cr_expect_eq(kids[0].num, 1450);
+    cr_expect_eq(kids[1].num, 7);
+    free(kids);
+    /* A county has no children. */
+    cr_assert_eq(store_breakdown(fx_store, PENSION, HZ_SC, &p, &own, &kids,
+                                 &n, err), ERR_OK);
+    cr_expect_eq(n, 0);
+    cr_expect_null(kids);
+    expect(own, 300, 0, 1, 1);
+}
+
+/* Copy the shipped catalog into DIR, moving 上城区 from 杭州市 to 宁波市. */
+static void write_moved_catalog(const char *dir)
+{
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd,
+             "mkdir -p %s && cp %s/indicators.csv %s/ && "
+             "sed 's/^330102,\\(.*\\),330100$/330102,\\1,330200/' "
+             "%s/regions.csv > %s/regions.csv",
+             dir, HRSS_TEST_CATALOG_DIR, dir, HRSS_TEST_CATALOG_DIR, dir);
+    cr_assert_eq(system(cmd), 0);
+}
+
+Test(store, aggregates_rebuilt_when_the_region_tree_changes)
+{
+    store_update_t u[] = {
+        fx_count(1, JOBS, HZ_SC, 202501, 100),
+        fx_count(2, JOBS, HZ_GS, 202501, 50),
+        fx_count(3, PROF, HZ_SC, 202501, 5),
+        fx_count(4, SENIOR, HZ_SC, 202501, 6),
+    };
+    store_result_t r = fx_apply("a", u, 4);
+    store_result_fini(&r);
+    store_close(&fx_store);
+
+    char err[ERR_LEN];
+    char db[300];
+    char catdir[300];
+    snprintf(db, sizeof db, "%s/db", fx_dir);
+    snprintf(catdir, sizeof catdir, "%s/cat", fx_dir);
+    write_moved_catalog(catdir);
+    catalog_t *moved = NULL;
+    cr_assert_eq(catalog_load_dir(&moved, catdir, err), ERR_OK, "%s", err);
+    cr_assert_eq(catalog_region(moved, (size_t)catalog_region(
+                     moved, (size_t)catalog_region_find(moved, HZ_SC))
+                     ->parent)->code, NB);
+
+    /* Read-only cannot rebuild: it refuses and says why. */
+    store_opts_t ro = {.readonly = 1};
+    store_t *s = NULL;
+    cr_expect_eq(store_open(&s, db, moved, &ro, err), ERR_VERSION);
+    cr_expect(strstr(err, "catalog") != NULL, "%s", err);
+
+    /* A writable open rebuilds the aggregates for the new tree. */
+    catalog_destroy(&fx_cat);
+    fx_cat = moved;
+    cr_assert_eq(store_open(&fx_store, db, fx_cat, NULL, err), ERR_OK, "%s",
+                 err);
+    expect(fx_total(JOBS, HZ, "2025-01"), 50, 0, 1, 13);
+    expect(fx_total(JOBS, NB, "2025-01"), 100, 0, 1, 12);
+    expect(fx_total(JOBS, ZJ, "2025-01"), 150, 0, 2, 102);
+    cr_expect_eq(violations(NULL, 0).n, 1, "violations survive a rebuild");
+    verify();
+}
