@@ -861,3 +861,72 @@ Test(store, aggregates_rebuilt_when_the_region_tree_changes)
     cr_expect_eq(violations(NULL, 0).n, 1, "violations survive a rebuild");
     verify();
 }
+
+typedef struct rep_list {
+    int n;
+    char id[4][STORE_REPORTER_MAX + 1];
+    store_reporter_t r[4];
+} rep_list_t;
+
+static int collect_rep(const store_reporter_t *rep, void *arg)
+{
+    rep_list_t *l = arg;
+    if (l->n < 4) {
+        snprintf(l->id[l->n], sizeof l->id[0], "%s", rep->id);
+        l->r[l->n] = *rep;
+    }
+    l->n++;
+    return 0;
+}
+
+static int count_rev(const store_revision_t *rev, void *arg)
+{
+    (void)rev;
+    ++*(int *)arg;
+    return 0;
+}
+
+Test(store, reporters_state_audit_trail_and_backup)
+{
+    store_update_t a[] = {
+        fx_count(1, JOBS, HZ_SC, 202501, 1),
+        fx_count(2, JOBS, HZ_SC, 202513, 1), /* rejected */
+        fx_count(3, JOBS, HZ_SC, 202501, 2),
+    };
+    store_result_t r = fx_apply("agent-a", a, 3);
+    store_result_fini(&r);
+    store_update_t b = fx_count(1, JOBS, NB_HS, 202501, 5);
+    r = fx_apply("agent-b", &b, 1);
+    store_result_fini(&r);
+
+    char err[ERR_LEN];
+    rep_list_t l = {0};
+    cr_assert_eq(store_reporters(fx_store, collect_rep, &l, err), ERR_OK);
+    cr_assert_eq(l.n, 2);
+    cr_expect_str_eq(l.id[0], "agent-a");
+    cr_expect_eq(l.r[0].next_seq, 4);
+    cr_expect_eq(l.r[0].applied, 2);
+    cr_expect_eq(l.r[0].rejected, 1);
+    cr_expect_eq(l.r[0].last_contact, 1764000000);
+    cr_expect_str_eq(l.id[1], "agent-b");
+    cr_expect_eq(l.r[1].next_seq, 2);
+
+    int n = 0;
+    cr_assert_eq(store_audit(fx_store, 0, count_rev, &n, err), ERR_OK);
+    cr_expect_eq(n, 3, "two accepted from a, one from b");
+
+    char dest[300];
+    snprintf(dest, sizeof dest, "%s/backup", fx_dir);
+    cr_assert_eq(store_backup(fx_store, dest, err), ERR_OK, "%s", err);
+    store_t *copy = NULL;
+    cr_assert_eq(store_open(&copy, dest, fx_cat, NULL, err), ERR_OK, "%s",
+                 err);
+    period_t p;
+    period_parse("2025-01", &p, err);
+    store_total_t t;
+    cr_assert_eq(store_total(copy, JOBS, ZJ, &p, &t, err), ERR_OK);
+    cr_expect_eq(t.num, 7);
+    cr_expect_eq(t.reporting, 2);
+    cr_expect_eq(store_verify(copy, err), ERR_OK, "%s", err);
+    store_close(&copy);
+}
