@@ -1,0 +1,208 @@
+/* wire.c: capped unpack + meaning checks for the ingest protocol.
+ *
+ * The capped allocator refuses to let one message expand past
+ * EXPANSION * len + SLACK bytes in memory, so a small hostile frame cannot
+ * make protobuf-c allocate gigabytes (repeated empty submessages expand).
+ *
+ * INVARIANTS
+ *   1. A message returned by an unpack function has its oneof case set and
+ *      every string and submessage it needs non-NULL and bounded.
+ *   2. On failure nothing is returned and nothing leaks.
+ */
+#include "common/wire.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/catalog.h"
+#include "common/mem.h"
+
+#define EXPANSION 16
+#define SLACK 4096
+
+typedef struct cap {
+    size_t used;
+    size_t limit;
+} cap_t;
+
+static void *cap_alloc(void *data, size_t size)
+{
+    cap_t *c = data;
+    if (size > c->limit - c->used) {
+        return NULL;
+    }
+    c->used += size;
+    return malloc(size);
+}
+
+static void cap_free(void *data, void *ptr)
+{
+    (void)data;
+    free(ptr);
+}
+
+int wire_name_ok(const char *name)
+{
+    size_t n = name != NULL ? strlen(name) : 0;
+    if (n == 0 || n > WIRE_NAME_MAX) {
+        return 0;
+    }
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)name[i];
+        if (c <= 0x20 || c == 0x7f) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static int check_update(const Hrss__Update *u, size_t i, char err[ERR_LEN])
+{
+    if (u == NULL || u->indicator == NULL || u->indicator[0] == '\0' ||
+        strlen(u->indicator) > CATALOG_CODE_MAX) {
+        snprintf(err, ERR_LEN, "update %zu: missing or oversized indicator",
+                 i);
+        return ERR_PROTO;
+    }
+    if (u->value_case == HRSS__UPDATE__VALUE_RATIO && u->ratio == NULL) {
+        snprintf(err, ERR_LEN, "update %zu: empty ratio", i);
+        return ERR_PROTO;
+    }
+    if (u->value_case != HRSS__UPDATE__VALUE_COUNT &&
+        u->value_case != HRSS__UPDATE__VALUE_RATIO) {
+        snprintf(err, ERR_LEN, "update %zu: no value", i);
+        return ERR_PROTO;
+    }
+    return ERR_OK;
+}
+
+static int check_agent(const Hrss__AgentMsg *m, char err[ERR_LEN])
+{
+    const char *name = NULL;
+    switch (m->body_case) {
+    case HRSS__AGENT_MSG__BODY_HELLO:
+        if (m->hello == NULL || m->hello->version != WIRE_VERSION) {
+            snprintf(err, ERR_LEN, "hello: unsupported protocol version");
+            return ERR_PROTO;
+        }
+        name = m->hello->name;
+        break;
+    case HRSS__AGENT_MSG__BODY_BATCH:
+        if (m->batch == NULL) {
+            break;
+        }
+        name = m->batch->name;
+        if (m->batch->n_updates > WIRE_MAX_BATCH) {
+            snprintf(err, ERR_LEN, "batch: %zu updates (limit %d)",
+                     m->batch->n_updates, WIRE_MAX_BATCH);
+            return ERR_PROTO;
+        }
+        for (size_t i = 0; i < m->batch->n_updates; i++) {
+            int rc = check_update(m->batch->updates[i], i, err);
+            if (rc != ERR_OK) {
+                return rc;
+            }
+        }
+        break;
+    case HRSS__AGENT_MSG__BODY_PING:
+        name = m->ping != NULL ? m->ping->name : NULL;
+        break;
+    case HRSS__AGENT_MSG__BODY_BYE:
+        name = m->bye != NULL ? m->bye->name : NULL;
+        break;
+    default:
+        snprintf(err, ERR_LEN, "message has no body");
+        return ERR_PROTO;
+    }
+    if (!wire_name_ok(name)) {
+        snprintf(err, ERR_LEN, "missing or invalid agent name");
+        return ERR_PROTO;
+    }
+    return ERR_OK;
+}
+
+int wire_agent_unpack(const void *data, size_t len, Hrss__AgentMsg **out,
+                      char err[ERR_LEN])
+{
+    *out = NULL;
+    if (len == 0 || len > WIRE_MAX_MSG) {
+        snprintf(err, ERR_LEN, "message of %zu bytes", len);
+        return ERR_PROTO;
+    }
+    cap_t cap = {0, len * EXPANSION + SLACK};
+    ProtobufCAllocator a = {cap_alloc, cap_free, &cap};
+    Hrss__AgentMsg *m = hrss__agent_msg__unpack(&a, len, data);
+    if (m == NULL) {
+        snprintf(err, ERR_LEN, "not a valid agent message");
+        return ERR_PROTO;
+    }
+    int rc = check_agent(m, err);
+    if (rc != ERR_OK) {
+        hrss__agent_msg__free_unpacked(m, NULL);
+        return rc;
+    }
+    *out = m;
+    return ERR_OK;
+}
+
+static int check_collector(const Hrss__CollectorMsg *m, char err[ERR_LEN])
+{
+    switch (m->body_case) {
+    case HRSS__COLLECTOR_MSG__BODY_WELCOME:
+        if (m->welcome == NULL) {
+            break;
+        }
+        return ERR_OK;
+    case HRSS__COLLECTOR_MSG__BODY_ACK:
+        if (m->ack == NULL) {
+            break;
+        }
+        for (size_t i = 0; i < m->ack->n_rejections; i++) {
+            const Hrss__Rejection *r = m->ack->rejections[i];
+            if (r == NULL || r->message == NULL || r->reason_name == NULL) {
+                snprintf(err, ERR_LEN, "ack: incomplete rejection %zu", i);
+                return ERR_PROTO;
+            }
+        }
+        return ERR_OK;
+    default:
+        break;
+    }
+    snprintf(err, ERR_LEN, "collector message has no body");
+    return ERR_PROTO;
+}
+
+int wire_collector_unpack(const void *data, size_t len,
+                          Hrss__CollectorMsg **out, char err[ERR_LEN])
+{
+    *out = NULL;
+    if (len == 0 || len > WIRE_MAX_MSG) {
+        snprintf(err, ERR_LEN, "message of %zu bytes", len);
+        return ERR_PROTO;
+    }
+    cap_t cap = {0, len * EXPANSION + SLACK};
+    ProtobufCAllocator a = {cap_alloc, cap_free, &cap};
+    Hrss__CollectorMsg *m = hrss__collector_msg__unpack(&a, len, data);
+    if (m == NULL) {
+        snprintf(err, ERR_LEN, "not a valid collector message");
+        return ERR_PROTO;
+    }
+    int rc = check_collector(m, err);
+    if (rc != ERR_OK) {
+        hrss__collector_msg__free_unpacked(m, NULL);
+        return rc;
+    }
+    *out = m;
+    return ERR_OK;
+}
+
+void wire_pack(const ProtobufCMessage *msg, buf_t *out)
+{
+    buf_reset(out);
+    size_t n = protobuf_c_message_get_packed_size(msg);
+    uint8_t *tmp = xmalloc(n);
+    size_t w = protobuf_c_message_pack(msg, tmp);
+    buf_put(out, tmp, w);
+    free(tmp);
+}

@@ -1,0 +1,44 @@
+/** @file wire.h
+ *  @brief Validated packing and unpacking of the ingest protocol messages.
+ *
+ *  protobuf-c accepts garbage that happens to parse and an empty buffer as
+ *  a default message, and has no size cap; every message from the network
+ *  goes through here: the unpack is capped, then its meaning is checked.
+ */
+#ifndef HRSS_WIRE_H
+#define HRSS_WIRE_H
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/buf.h"
+#include "common/err.h"
+#include "proto/hrss.pb-c.h"
+
+#define WIRE_VERSION 1
+/** Largest ingest message (ZMQ_MAXMSGSIZE on both ends). */
+#define WIRE_MAX_MSG (4 << 20)
+/** Most updates in one batch. */
+#define WIRE_MAX_BATCH 2000
+/** Longest agent name, in bytes. */
+#define WIRE_NAME_MAX 64
+
+/** Unpack and validate an agent message.
+ *  @param[out] out  On ERR_OK the message; caller owns it and must free it
+ *                   with hrss__agent_msg__free_unpacked(*out, NULL).
+ *  @return ERR_OK, ERR_PROTO (with @p err saying what was wrong). */
+int wire_agent_unpack(const void *data, size_t len, Hrss__AgentMsg **out,
+                      char err[ERR_LEN]);
+
+/** Unpack and validate a collector message; free with
+ *  hrss__collector_msg__free_unpacked(*out, NULL). */
+int wire_collector_unpack(const void *data, size_t len,
+                          Hrss__CollectorMsg **out, char err[ERR_LEN]);
+
+/** Append the packed form of any message to @p out (after buf_reset). */
+void wire_pack(const ProtobufCMessage *msg, buf_t *out);
+
+/** 1 when @p name is a valid agent name: 1..WIRE_NAME_MAX bytes, no
+ *  control characters, no spaces. */
+int wire_name_ok(const char *name);
+
+#endif
