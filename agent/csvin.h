@@ -1,0 +1,67 @@
+/** @file csvin.h
+ *  @brief An office's CSV of figures, read into validated updates.
+ *
+ *  The file is taken whole or not at all: every bad row is reported
+ *  ("FILE:LINE: FIELD: reason") and no row is returned when there is any.
+ *  Encoding is detected: UTF-8 (with or without BOM), else GB18030 (a
+ *  superset of GBK, as Excel in China saves CSV), converted with iconv.
+ *
+ *  Columns (header row, any order, names case-insensitive):
+ *    indicator | 指标        code or Chinese name (其中: prefix optional)
+ *    period    | 月份 | 期间  YYYY-MM (also YYYY/MM, YYYYMM, YYYY-MM-DD)
+ *    value     | 数值 | 值    for counts
+ *    numerator | 分子        for ratios, with
+ *    denominator | 分母
+ *    region    | 地区 | 地区代码   optional; GB/T code; default: the
+ *                                  agent's region
+ */
+#ifndef HRSS_CSVIN_H
+#define HRSS_CSVIN_H
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/catalog.h"
+#include "common/err.h"
+
+/** Most errors listed for one file; later ones are counted only. */
+#define CSVIN_MAX_ERRORS 100
+/** Most data rows in one file. */
+#define CSVIN_MAX_ROWS 1000000
+
+/** One validated figure. Plain value struct. */
+typedef struct csvin_row {
+    int indicator;     /**< catalog index */
+    uint32_t region;   /**< GB/T code */
+    uint32_t yyyymm;   /**< e.g. 202510 */
+    int is_ratio;
+    int64_t num;       /**< a count's value or a ratio's numerator */
+    int64_t den;       /**< 0 for counts */
+    size_t line;       /**< CSV line the row came from */
+} csvin_row_t;
+
+/** Validation context. Plain value struct. */
+typedef struct csvin_opts {
+    const catalog_t *cat;   /**< borrowed */
+    int region;             /**< catalog index of the agent's region: rows
+                                 default to it and must lie at or below it */
+    int32_t current_month;  /**< month index; later months are errors */
+} csvin_opts_t;
+
+/** Read and validate the CSV file at @p path.
+ *  @param[out] rows    On ERR_OK: array of *n rows in file order; caller
+ *                      owns and must free(). NULL on failure.
+ *  @param[out] errors  On ERR_INVAL/ERR_IO: newline-separated messages,
+ *                      "PATH:LINE: FIELD: reason" (at most
+ *                      CSVIN_MAX_ERRORS, then "PATH: N more errors");
+ *                      caller owns and must free(). NULL on ERR_OK.
+ *  @return ERR_OK, ERR_IO (unreadable), ERR_INVAL (any bad row, bad
+ *          header, bad encoding, empty file, too many rows). */
+int csvin_read_file(const char *path, const csvin_opts_t *o,
+                    csvin_row_t **rows, size_t *n, char **errors);
+
+/** The same for @p len bytes at @p data; @p name is used in messages. */
+int csvin_parse(const char *name, const char *data, size_t len,
+                const csvin_opts_t *o, csvin_row_t **rows, size_t *n,
+                char **errors);
+
+#endif

@@ -1,0 +1,531 @@
+/* cfg.c: INI configuration files for the daemons' --config option.
+ *
+ * The file is read whole (at most CFG_MAX_FILE bytes) and split into
+ * lines at LF; a CR before the LF is dropped, so CRLF files load too.
+ * Each line, with surrounding spaces and tabs trimmed, is one of:
+ *
+ *   (empty)                      skipped
+ *   # text   or   ; text        comment, skipped
+ *   [name]                       starts section "name" (spaces inside the
+ *                                brackets are trimmed)
+ *   key = value                  value trimmed; may be "double quoted" to
+ *                                keep spaces, with \" and \\ inside
+ *
+ * Names of keys and sections are [A-Za-z0-9_.-]+ and case-sensitive.
+ * There are no inline comments: an unquoted value runs to the end of the
+ * line ('#' is a legal character in a password or a path), and anything
+ * but blanks after a closing quote or a closing bracket is an error, so a
+ * stray "# note" never silently changes a value.
+ *
+ * A section may be opened more than once; its keys merge, and a key given
+ * twice in one section is an error wherever the second one is. Entries
+ * keep file order (cfg_unknown_key reports the first unknown one) and are
+ * also indexed by an open-addressing hash of (section, key) so a large
+ * hostile file costs linear time.
+ *
+ * INVARIANTS
+ *   1. Every entry's section and key match [A-Za-z0-9_.-]+ (section may
+ *      also be "", the global section); section/key pairs are unique.
+ *   2. slots has nslots entries (0 or a power of two), each 0 (empty) or
+ *      1 + the index of an entry; n * 2 <= nslots when nslots > 0; every
+ *      entry is reachable from its hash slot by linear probing.
+ *   3. A cfg handed out carries magic CFG_MAGIC; destroy overwrites it.
+ */
+#include "common/cfg.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "common/mem.h"
+
+/* Longest line in bytes, not counting the line end. */
+#define CFG_MAX_LINE 4096
+/* Largest config file (1 MiB). */
+#define CFG_MAX_FILE (1u << 20)
+
+#define CFG_MAGIC 0x43464731u /* "CFG1" */
+#define CFG_DEAD 0xDEADBEEFu
+
+#define FNV_BASIS 0xcbf29ce484222325ull
+#define FNV_PRIME 0x100000001b3ull
+
+struct cfg_entry {
+    char *section; /* "" for the global section */
+    char *key;
+    char *value;
+    int line;
+};
+
+struct cfg {
+    uint32_t magic;
+    struct cfg_entry *e; /* file order */
+    size_t n;
+    size_t cap;
+    size_t *slots; /* 1 + entry index, 0 = empty */
+    size_t nslots;
+};
+
+#ifndef NDEBUG
+static void check_invariants(const cfg_t *self)
+{
+    assert(self != NULL);
+    assert(self->magic == CFG_MAGIC);
+    assert(self->n <= self->cap);
+    assert(self->nslots == 0 || self->n * 2 <= self->nslots);
+    assert((self->nslots & (self->nslots - 1)) == 0);
+}
+#else
+#define check_invariants(self) ((void)0)
+#endif
+
+/* --- the (section, key) index ----------------------------------------- */
+
+static uint64_t fnv1a(uint64_t h, const char *s)
+{
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        h ^= *p;
+        h *= FNV_PRIME;
+    }
+    return h;
+}
+
+static size_t pair_hash(const char *section, const char *key)
+{
+    uint64_t h = fnv1a(FNV_BASIS, section);
+    h ^= 0xffu; /* separator: ("ab","c") and ("a","bc") differ */
+    h *= FNV_PRIME;
+    return (size_t)fnv1a(h, key);
+}
+
+/* Slot holding (section, key), or the empty slot where it would go. */
+static size_t find_slot(const cfg_t *self, const char *section,
+                        const char *key)
+{
+    size_t mask = self->nslots - 1;
+    size_t i = pair_hash(section, key) & mask;
+    while (self->slots[i] != 0) {
+        const struct cfg_entry *e = &self->e[self->slots[i] - 1];
+        if (strcmp(e->section, section) == 0 && strcmp(e->key, key) == 0) {
+            break;
+        }
+        i = (i + 1) & mask;
+    }
+    return i;
+}
+
+/* Entry for (section, key) in exactly that section, or NULL. */
+static const struct cfg_entry *lookup(const cfg_t *self, const char *section,
+                                      const char *key)
+{
+    if (self->nslots == 0) {
+        return NULL;
+    }
+    size_t i = find_slot(self, section, key);
+    return self->slots[i] != 0 ? &self->e[self->slots[i] - 1] : NULL;
+}
+
+static void rehash(cfg_t *self)
+{
+    size_t nslots = self->nslots ? self->nslots * 2 : 64;
+    free(self->slots);
+    self->slots = xcalloc(nslots, sizeof *self->slots);
+    self->nslots = nslots;
+    for (size_t j = 0; j < self->n; j++) {
+        size_t i = find_slot(self, self->e[j].section, self->e[j].key);
+        self->slots[i] = j + 1;
+    }
+}
+
+/* Append an entry the caller checked is not a duplicate. */
+static void add_entry(cfg_t *self, const char *section, const char *key,
+                      const char *value, int line)
+{
+    if (self->n == self->cap) {
+        self->cap = self->cap ? self->cap * 2 : 16;
+        self->e = xreallocarray(self->e, self->cap, sizeof *self->e);
+    }
+    struct cfg_entry *e = &self->e[self->n++];
+    e->section = xstrdup(section);
+    e->key = xstrdup(key);
+    e->value = xstrdup(value);
+    e->line = line;
+    if ((self->n) * 2 > self->nslots) {
+        rehash(self);
+    } else {
+        size_t i = find_slot(self, section, key);
+        self->slots[i] = self->n;
+    }
+}
+
+/* --- parsing ---------------------------------------------------------- */
+
+static int is_blank(char c) { return c == ' ' || c == '\t'; }
+
+static int is_name_char(char c)
+{
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+           (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-';
+}
+
+static int is_name(const char *s)
+{
+    if (*s == '\0') {
+        return 0;
+    }
+    for (; *s; s++) {
+        if (!is_name_char(*s)) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* Trim blanks on both sides, in place; returns the new start. */
+static char *trim(char *s)
+{
+    size_t n = 0;
+    while (is_blank(*s)) {
+        s++;
+    }
+    n = strlen(s);
+    while (n > 0 && is_blank(s[n - 1])) {
+        s[--n] = '\0';
+    }
+    return s;
+}
+
+__attribute__((format(printf, 4, 5))) static int
+line_error(char err[ERR_LEN], const char *path, int line, const char *fmt,
+           ...)
+{
+    va_list ap;
+    int n = 0;
+
+    if (err == NULL) {
+        return ERR_INVAL;
+    }
+    /* A path near ERR_LEN long leaves no room for the reason, which is
+     * then cut short; the location always comes first. */
+    n = snprintf(err, ERR_LEN, "%s:%d: ", path, line);
+    if (n >= 0 && n < ERR_LEN) {
+        va_start(ap, fmt);
+        vsnprintf(err + n, (size_t)(ERR_LEN - n), fmt, ap);
+        va_end(ap);
+    }
+    return ERR_INVAL;
+}
+
+/* Unquote the value at @p v (starting with '"') in place. Returns 0 when
+ * the quote is unterminated, -1 when text follows the closing quote. */
+static int unquote(char *v)
+{
+    char *in = v + 1;
+    char *out = v;
+    for (;;) {
+        if (*in == '\0') {
+            return 0;
+        }
+        if (*in == '"') {
+            in++;
+            break;
+        }
+        if (*in == '\\' && (in[1] == '"' || in[1] == '\\')) {
+            in++;
+        }
+        *out++ = *in++;
+    }
+    *out = '\0';
+    while (is_blank(*in)) {
+        in++;
+    }
+    return *in == '\0' ? 1 : -1;
+}
+
+/* Parse one trimmed, non-empty, non-comment line @p s. @p section is the
+ * current section (CFG_MAX_LINE + 1 bytes), updated by a header line. */
+static int parse_line(cfg_t *self, char *s, char *section, const char *path,
+                      int line, char err[ERR_LEN])
+{
+    int rc = ERR_OK;
+    char *close = NULL;
+    char *eq = NULL;
+    char *key = NULL;
+    char *value = NULL;
+    const struct cfg_entry *prev = NULL;
+
+    if (s[0] == '[') {
+        close = strchr(s, ']');
+        if (close == NULL) {
+            rc = line_error(err, path, line, "unterminated section header");
+            goto out;
+        }
+        if (*trim(close + 1) != '\0') {
+            rc = line_error(err, path, line, "text after section header");
+            goto out;
+        }
+        *close = '\0';
+        key = trim(s + 1);
+        if (!is_name(key)) {
+            rc = line_error(err, path, line,
+                            "bad section name '%s' (expected letters, "
+                            "digits, '_', '.', '-')",
+                            key);
+            goto out;
+        }
+        memmove(section, key, strlen(key) + 1);
+        goto out;
+    }
+
+    eq = strchr(s, '=');
+    if (eq == NULL) {
+        rc = line_error(err, path, line, "expected key = value");
+        goto out;
+    }
+    *eq = '\0';
+    key = trim(s);
+    value = trim(eq + 1);
+    if (!is_name(key)) {
+        if (*key == '\0') {
+            rc = line_error(err, path, line, "expected key = value");
+        } else {
+            rc = line_error(err, path, line,
+                            "bad key '%s' (expected letters, digits, '_', "
+                            "'.', '-')",
+                            key);
+        }
+        goto out;
+    }
+    if (value[0] == '"') {
+        int q = unquote(value);
+        if (q == 0) {
+            rc = line_error(err, path, line, "unterminated quoted value");
+            goto out;
+        }
+        if (q < 0) {
+            rc = line_error(err, path, line, "text after closing quote");
+            goto out;
+        }
+    }
+    prev = lookup(self, section, key);
+    if (prev != NULL) {
+        if (section[0] == '\0') {
+            rc = line_error(err, path, line,
+                            "duplicate key '%s' in the global section "
+                            "(first on line %d)",
+                            key, prev->line);
+        } else {
+            rc = line_error(err, path, line,
+                            "duplicate key '%s' in section [%s] "
+                            "(first on line %d)",
+                            key, section, prev->line);
+        }
+        goto out;
+    }
+    add_entry(self, section, key, value, line);
+
+out:
+    return rc;
+}
+
+/* Read the whole file into a NUL-terminated buffer. */
+static int read_file(const char *path, char **data, size_t *len,
+                     char err[ERR_LEN])
+{
+    int rc = ERR_OK;
+    FILE *f = NULL;
+    char *buf = NULL;
+    size_t n = 0;
+    char why[128];
+
+    f = fopen(path, "rb");
+    if (f == NULL) {
+        rc = ERR_IO;
+        goto io_fail;
+    }
+    /* One byte past the limit tells "too large" from "exactly full". */
+    buf = xmalloc((size_t)CFG_MAX_FILE + 2);
+    n = fread(buf, 1, (size_t)CFG_MAX_FILE + 1, f);
+    if (ferror(f)) {
+        rc = ERR_IO;
+        goto io_fail;
+    }
+    if (n > CFG_MAX_FILE) {
+        if (err != NULL) {
+            snprintf(err, ERR_LEN, "%s: file larger than %u bytes", path,
+                     (unsigned)CFG_MAX_FILE);
+        }
+        rc = ERR_INVAL;
+        goto out;
+    }
+    buf[n] = '\0';
+    *data = buf;
+    *len = n;
+    buf = NULL;
+    goto out;
+
+io_fail:
+    if (err != NULL) {
+        if (strerror_r(errno, why, sizeof why) != 0) {
+            snprintf(why, sizeof why, "error %d", errno);
+        }
+        snprintf(err, ERR_LEN, "%s: %s", path, why);
+    }
+out:
+    free(buf);
+    if (f != NULL) {
+        fclose(f);
+    }
+    return rc;
+}
+
+int cfg_load(cfg_t **out, const char *path, char err[ERR_LEN])
+{
+    int rc = ERR_OK;
+    char *data = NULL;
+    size_t len = 0;
+    size_t pos = 0;
+    int line = 0;
+    char *section = NULL;
+    cfg_t *self = NULL;
+
+    assert(out != NULL);
+    assert(path != NULL);
+    rc = read_file(path, &data, &len, err);
+    if (rc != ERR_OK) {
+        goto fail;
+    }
+    self = xcalloc(1, sizeof *self);
+    self->magic = CFG_MAGIC;
+    section = xcalloc(CFG_MAX_LINE + 1, 1);
+
+    while (pos < len) {
+        char *s = data + pos;
+        size_t n = 0;
+        line++;
+        while (pos + n < len && s[n] != '\n') {
+            if (s[n] == '\0') {
+                rc = line_error(err, path, line, "NUL byte");
+                goto fail;
+            }
+            n++;
+        }
+        pos += n + 1; /* past the LF, or one past the end */
+        if (n > 0 && s[n - 1] == '\r') {
+            n--;
+        }
+        if (n > CFG_MAX_LINE) {
+            rc = line_error(err, path, line, "line longer than %d bytes",
+                            CFG_MAX_LINE);
+            goto fail;
+        }
+        s[n] = '\0';
+        s = trim(s);
+        if (s[0] == '\0' || s[0] == '#' || s[0] == ';') {
+            continue;
+        }
+        rc = parse_line(self, s, section, path, line, err);
+        if (rc != ERR_OK) {
+            goto fail;
+        }
+    }
+    check_invariants(self);
+    *out = self;
+    self = NULL;
+
+fail:
+    cfg_destroy(&self);
+    free(section);
+    free(data);
+    return rc;
+}
+
+void cfg_destroy(cfg_t **self_p)
+{
+    if (self_p == NULL || *self_p == NULL) {
+        return;
+    }
+    cfg_t *self = *self_p;
+    for (size_t i = 0; i < self->n; i++) {
+        free(self->e[i].section);
+        free(self->e[i].key);
+        free(self->e[i].value);
+    }
+    free(self->e);
+    free(self->slots);
+    self->magic = CFG_DEAD;
+    free(self);
+    *self_p = NULL;
+}
+
+const char *cfg_get(const cfg_t *self, const char *section, const char *key)
+{
+    const struct cfg_entry *e = NULL;
+
+    check_invariants(self);
+    assert(key != NULL);
+    if (section != NULL && section[0] != '\0') {
+        e = lookup(self, section, key);
+    }
+    if (e == NULL) {
+        e = lookup(self, "", key);
+    }
+    return e != NULL ? e->value : NULL;
+}
+
+const char *cfg_unknown_key(const cfg_t *self, const char *section,
+                            const char *const *known, int *line)
+{
+    check_invariants(self);
+    assert(known != NULL);
+    if (section == NULL) {
+        section = "";
+    }
+    for (size_t i = 0; i < self->n; i++) {
+        const struct cfg_entry *e = &self->e[i];
+        int found = 0;
+        if (e->section[0] != '\0' && strcmp(e->section, section) != 0) {
+            continue;
+        }
+        for (size_t k = 0; known[k] != NULL; k++) {
+            if (strcmp(known[k], e->key) == 0) {
+                found = 1;
+                break;
+            }
+        }
+        if (!found) {
+            if (line != NULL) {
+                *line = e->line;
+            }
+            return e->key;
+        }
+    }
+    if (line != NULL) {
+        *line = 0;
+    }
+    return NULL;
+}
+
+int cfg_bool(const char *s)
+{
+    static const char *const yes[] = {"1", "true", "yes", "on"};
+    static const char *const no[] = {"0", "false", "no", "off"};
+
+    if (s == NULL) {
+        return -1;
+    }
+    for (size_t i = 0; i < sizeof yes / sizeof yes[0]; i++) {
+        if (strcasecmp(s, yes[i]) == 0) {
+            return 1;
+        }
+        if (strcasecmp(s, no[i]) == 0) {
+            return 0;
+        }
+    }
+    return -1;
+}
