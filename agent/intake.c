@@ -1,0 +1,206 @@
+/* intake.c: CSV files and inbox drops into the spool, all or nothing.
+ *
+ * A dropped file is identified by "inbox:NAME:SIZE:MTIME_NS". The key is
+ * written in the spool transaction that queues its rows, and the file is
+ * moved out of the inbox afterwards; after a crash between the two, the
+ * next scan finds the key and only moves the file.
+ *
+ * INVARIANTS
+ *   1. A file's rows are queued in one spool transaction or not at all.
+ *   2. A file leaves the inbox only after its rows are durable (done/) or
+ *      its errors are written (failed/).
+ */
+#include "agent/intake.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "common/mem.h"
+
+static int queue_rows(spool_t *sp, const csvin_opts_t *o,
+                      const csvin_row_t *rows, size_t n, const char *source,
+                      char **errors)
+{
+    char err[ERR_LEN];
+    spool_update_t *u = xcalloc(n ? n : 1, sizeof *u);
+    int64_t now = (int64_t)time(NULL);
+    for (size_t i = 0; i < n; i++) {
+        snprintf(u[i].indicator, sizeof u[i].indicator, "%s",
+                 catalog_indicator(o->cat, (size_t)rows[i].indicator)->code);
+        u[i].region = rows[i].region;
+        u[i].yyyymm = rows[i].yyyymm;
+        u[i].is_ratio = rows[i].is_ratio;
+        u[i].num = rows[i].num;
+        u[i].den = rows[i].den;
+        u[i].submitted_at = now;
+    }
+    int rc = spool_append(sp, u, n, source, NULL, err);
+    free(u);
+    if (rc != ERR_OK) {
+        *errors = xstrdup(err);
+    }
+    return rc;
+}
+
+int intake_file(spool_t *sp, const csvin_opts_t *o, const char *path,
+                const char *source, size_t *n, char **errors)
+{
+    csvin_row_t *rows = NULL;
+    *n = 0;
+    *errors = NULL;
+    int rc = csvin_read_file(path, o, &rows, n, errors);
+    if (rc == ERR_OK) {
+        rc = queue_rows(sp, o, rows, *n, source, errors);
+    }
+    free(rows);
+    if (rc != ERR_OK) {
+        *n = 0;
+    }
+    return rc;
+}
+
+int intake_mem(spool_t *sp, const csvin_opts_t *o, const char *name,
+               const char *csv, size_t len, size_t *n, char **errors)
+{
+    csvin_row_t *rows = NULL;
+    *n = 0;
+    *errors = NULL;
+    int rc = csvin_parse(name, csv, len, o, &rows, n, errors);
+    if (rc == ERR_OK) {
+        rc = queue_rows(sp, o, rows, *n, NULL, errors);
+    }
+    free(rows);
+    if (rc != ERR_OK) {
+        *n = 0;
+    }
+    return rc;
+}
+
+int intake_dirs(const char *state_dir, char err[ERR_LEN])
+{
+    const char *sub[] = {"", "/inbox", "/done", "/failed"};
+    for (size_t i = 0; i < 4; i++) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s%s", state_dir, sub[i]);
+        if (mkdir(path, 0750) != 0 && errno != EEXIST) {
+            snprintf(err, ERR_LEN, "cannot create %.400s: %s", path,
+                     strerror(errno));
+            return ERR_IO;
+        }
+    }
+    return ERR_OK;
+}
+
+static int is_csv(const char *name)
+{
+    size_t n = strlen(name);
+    return name[0] != '.' && n > 4 && strcasecmp(name + n - 4, ".csv") == 0;
+}
+
+/* Move @p from to DIR/NAME, or DIR/NAME.N when that exists. */
+static int move_to(const char *from, const char *dir, const char *name,
+                   char *dest, size_t dlen)
+{
+    for (int i = 0; i < 1000; i++) {
+        if (i == 0) {
+            snprintf(dest, dlen, "%s/%s", dir, name);
+        } else {
+            snprintf(dest, dlen, "%s/%s.%d", dir, name, i);
+        }
+        struct stat st;
+        if (lstat(dest, &st) != 0 && errno == ENOENT) {
+            return rename(from, dest) == 0 ? ERR_OK : ERR_IO;
+        }
+    }
+    return ERR_IO;
+}
+
+static void write_errors(const char *path, const char *errors)
+{
+    char tmp[4500];
+    snprintf(tmp, sizeof tmp, "%s.errors", path);
+    FILE *f = fopen(tmp, "w");
+    if (f != NULL) {
+        fputs(errors, f);
+        if (errors[0] != '\0' && errors[strlen(errors) - 1] != '\n') {
+            fputc('\n', f);
+        }
+        fclose(f);
+    }
+}
+
+int intake_inbox(spool_t *sp, const csvin_opts_t *o, const char *state_dir,
+                 intake_stats_t *st, char err[ERR_LEN])
+{
+    char inbox[4096];
+    char done[4096];
+    char failed[4096];
+    intake_stats_t dummy;
+    if (st == NULL) {
+        st = &dummy;
+    }
+    memset(st, 0, sizeof *st);
+    err[0] = '\0';
+    snprintf(inbox, sizeof inbox, "%s/inbox", state_dir);
+    snprintf(done, sizeof done, "%s/done", state_dir);
+    snprintf(failed, sizeof failed, "%s/failed", state_dir);
+    DIR *d = opendir(inbox);
+    if (d == NULL) {
+        snprintf(err, ERR_LEN, "cannot read %.400s: %s", inbox,
+                 strerror(errno));
+        return ERR_IO;
+    }
+    int rc = ERR_OK;
+    struct dirent *de;
+    while (rc == ERR_OK && (de = readdir(d)) != NULL) {
+        if (!is_csv(de->d_name)) {
+            continue;
+        }
+        char path[4400];
+        char dest[4400];
+        snprintf(path, sizeof path, "%s/%s", inbox, de->d_name);
+        struct stat sb;
+        if (stat(path, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+            continue;
+        }
+        char source[600];
+        snprintf(source, sizeof source, "inbox:%.400s:%lld:%lld.%09ld",
+                 de->d_name, (long long)sb.st_size,
+                 (long long)sb.st_mtim.tv_sec, sb.st_mtim.tv_nsec);
+        if (spool_has_source(sp, source)) {
+            rc = move_to(path, done, de->d_name, dest, sizeof dest);
+            st->files_done += rc == ERR_OK;
+            continue;
+        }
+        size_t n = 0;
+        char *errors = NULL;
+        int frc = intake_file(sp, o, path, source, &n, &errors);
+        if (frc == ERR_OK) {
+            rc = move_to(path, done, de->d_name, dest, sizeof dest);
+            st->files_done++;
+            st->rows += n;
+        } else if (frc == ERR_INVAL) {
+            rc = move_to(path, failed, de->d_name, dest, sizeof dest);
+            if (rc == ERR_OK) {
+                write_errors(dest, errors != NULL ? errors : "invalid file");
+            }
+            st->files_failed++;
+        } else {
+            snprintf(err, ERR_LEN, "%s", errors != NULL ? errors : "spool");
+            rc = frc;
+        }
+        if (rc == ERR_IO && err[0] == '\0') {
+            snprintf(err, ERR_LEN, "cannot move %.400s: %s", path,
+                     strerror(errno));
+        }
+        free(errors);
+    }
+    closedir(d);
+    return rc;
+}

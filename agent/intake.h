@@ -1,0 +1,48 @@
+/** @file intake.h
+ *  @brief Turning an office's figures into spooled updates: CSV files given
+ *         to `submit`, files dropped in STATE/inbox, and single values.
+ */
+#ifndef HRSS_INTAKE_H
+#define HRSS_INTAKE_H
+#include <stddef.h>
+#include <stdint.h>
+
+#include "agent/csvin.h"
+#include "agent/spool.h"
+#include "common/err.h"
+
+/** Validate the CSV file at @p path and queue all its rows in one spool
+ *  transaction (all or nothing), recording @p source (may be NULL).
+ *  @param[out] n       Rows queued.
+ *  @param[out] errors  On failure: the listed problems; caller owns and
+ *                      must free(). NULL on success.
+ *  @return ERR_OK, ERR_INVAL (bad file: nothing queued), ERR_IO, ERR_FULL. */
+int intake_file(spool_t *sp, const csvin_opts_t *o, const char *path,
+                const char *source, size_t *n, char **errors);
+
+/** The same for an in-memory CSV (the single-value submit form). */
+int intake_mem(spool_t *sp, const csvin_opts_t *o, const char *name,
+               const char *csv, size_t len, size_t *n, char **errors);
+
+/** Counts of one inbox scan. */
+typedef struct intake_stats {
+    size_t files_done;
+    size_t files_failed;
+    size_t rows;
+} intake_stats_t;
+
+/** Take every *.csv file in STATE/inbox: queue it and move it to
+ *  STATE/done, or move it to STATE/failed with NAME.errors beside it.
+ *  A file whose rows were queued before a crash (its source key is in the
+ *  spool) is moved to done without being queued twice. Hidden files and
+ *  other names are left alone.
+ *  @param[out] st  Counts (may be NULL).
+ *  @return ERR_OK, or ERR_IO/ERR_FULL when the spool or the folders fail
+ *          (then the file stays in the inbox for the next scan). */
+int intake_inbox(spool_t *sp, const csvin_opts_t *o, const char *state_dir,
+                 intake_stats_t *st, char err[ERR_LEN]);
+
+/** Create STATE/inbox, STATE/done and STATE/failed if missing. */
+int intake_dirs(const char *state_dir, char err[ERR_LEN]);
+
+#endif

@@ -1,0 +1,707 @@
+/* main.c: hrss-agent command line: submit, run, flush, status.
+ *
+ * One sender per spool: `run` and `flush` take an exclusive flock on
+ * STATE/sender.lock. A `flush` that finds `run` holding it does not send
+ * beside it; it waits until the daemon has delivered everything that was
+ * queued when the flush started. A `run` that finds a `flush` sending
+ * waits for the lock. `submit` needs no lock: it only appends
+ * to the spool (LMDB serialises writers across processes), and a running
+ * daemon notices the commit through inotify.
+ *
+ * INVARIANTS
+ *   1. Only a process holding sender.lock talks to the collector.
+ *   2. The signal handler only sets `stop`.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "agent/csvin.h"
+#include "agent/intake.h"
+#include "agent/sender.h"
+#include "agent/spool.h"
+#include "common/catalog.h"
+#include "common/cfg.h"
+#include "common/json.h"
+#include "common/log.h"
+#include "common/paths.h"
+#include "common/period.h"
+#include "common/wire.h"
+
+#define EX_USAGE 64
+#define EX_DATAERR 65
+#define EX_UNAVAILABLE 69
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    stop = 1;
+}
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+        "usage: hrss-agent --state-dir DIR [--collector ENDPOINT] "
+        "[--region CODE]\n"
+        "                  [--name NAME] [--insecure] [--config FILE]\n"
+        "                  [--catalog DIR] [--tz-offset-hours H] "
+        "[--verbose] COMMAND\n"
+        "\n"
+        "An office's agent: keeps figures in a durable spool in DIR and\n"
+        "sends them to the collector until it confirms them.\n"
+        "\n"
+        "Commands:\n"
+        "  submit FILE.csv      validate the file and queue all its rows, or\n"
+        "                       none (every bad row is listed as\n"
+        "                       FILE:LINE: FIELD: reason); UTF-8 or GBK\n"
+        "  submit --indicator CODE --period YYYY-MM (--value N |\n"
+        "         --numerator N --denominator D) [--region CODE]\n"
+        "                       queue one figure\n"
+        "  run                  the daemon: send the spool, take CSV files\n"
+        "                       dropped in DIR/inbox (to DIR/done, or to\n"
+        "                       DIR/failed with NAME.errors)\n"
+        "  flush [--timeout S]  send everything queued and exit 0 once the\n"
+        "                       collector confirmed it (default 60 s); with\n"
+        "                       `run` active, wait for it to deliver\n"
+        "  status [--json]      queue, acknowledgements, rejections\n"
+        "\n"
+        "Options:\n"
+        "  --state-dir DIR      spool, inbox, done, failed (created)\n"
+        "  --collector ENDPOINT the collector's ingest endpoint, e.g.\n"
+        "                       tcp://collector.example:7801 (run, flush)\n"
+        "  --region CODE        the office's GB/T 2260 region code; figures\n"
+        "                       may be for it or regions below it\n"
+        "  --name NAME          the agent's name (default: the region code)\n"
+        "  --insecure           plain mode, required until authentication\n"
+        "                       exists (run, flush)\n"
+        "  --config FILE        INI file with these settings (section\n"
+        "                       [agent], keys are the flag names); flags win\n"
+        "  --catalog DIR        indicators.csv and regions.csv (default:\n"
+        "                       the installed catalog)\n"
+        "  --tz-offset-hours H  time zone of the current month (default 8)\n"
+        "\n"
+        "Exit status: 0 done, 64 usage, 65 bad data (nothing queued),\n"
+        "69 collector not reached in time (nothing lost), 1 other errors.\n");
+}
+
+enum { OPT_STATE = 1, OPT_COLLECTOR, OPT_REGION, OPT_NAME, OPT_INSECURE,
+       OPT_CONFIG, OPT_CATALOG, OPT_TZ, OPT_VERBOSE, OPT_HELP, OPT_N };
+
+static const char *const opt_names[OPT_N] = {
+    NULL, "state-dir", "collector", "region", "name", "insecure", "config",
+    "catalog", "tz-offset-hours", "verbose", "help"};
+
+typedef struct agent {
+    const char *val[OPT_N];
+    cfg_t *cfg;
+    catalog_t *cat;
+    spool_t *spool;
+    int region;             /* catalog index */
+    const char *name;
+    long tz_offset;
+    int insecure;
+    int lock_fd;
+    char state_spool[4096];
+} agent_t;
+
+static int fail_usage(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
+
+static int fail_usage(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "hrss-agent: ");
+    vfprintf(stderr, fmt, ap);
+    fprintf(stderr, "\n(hrss-agent --help tells more)\n");
+    va_end(ap);
+    return EX_USAGE;
+}
+
+/* Load the catalog, check region and name, open the spool. */
+static int setup(agent_t *a, int need_region)
+{
+    char err[ERR_LEN];
+    char catdir[4096];
+    if (a->val[OPT_STATE] == NULL) {
+        return fail_usage("%s", "--state-dir is required");
+    }
+    if (a->val[OPT_CATALOG] != NULL) {
+        snprintf(catdir, sizeof catdir, "%s", a->val[OPT_CATALOG]);
+    } else {
+        paths_catalog_dir(catdir, sizeof catdir);
+    }
+    if (catalog_load_dir(&a->cat, catdir, err) != ERR_OK) {
+        fprintf(stderr, "hrss-agent: catalog: %s\n", err);
+        return 1;
+    }
+    a->region = -1;
+    if (a->val[OPT_REGION] != NULL) {
+        a->region = catalog_region_find_str(a->cat, a->val[OPT_REGION]);
+        if (a->region < 0) {
+            return fail_usage("--region: '%s' is not a region of the catalog",
+                              a->val[OPT_REGION]);
+        }
+    } else if (need_region) {
+        return fail_usage("%s", "--region is required");
+    }
+    a->name = a->val[OPT_NAME] != NULL
+                  ? a->val[OPT_NAME]
+                  : (a->region >= 0
+                         ? catalog_region(a->cat, (size_t)a->region)->code_str
+                         : NULL);
+    if (a->name != NULL && !wire_name_ok(a->name)) {
+        return fail_usage("--name: '%s' must be 1..64 characters without "
+                          "spaces", a->name);
+    }
+    if (intake_dirs(a->val[OPT_STATE], err) != ERR_OK) {
+        fprintf(stderr, "hrss-agent: %s\n", err);
+        return 1;
+    }
+    snprintf(a->state_spool, sizeof a->state_spool, "%s/spool",
+             a->val[OPT_STATE]);
+    if (spool_open(&a->spool, a->state_spool, err) != ERR_OK) {
+        fprintf(stderr, "hrss-agent: %s\n", err);
+        return 1;
+    }
+    if (a->region >= 0 &&
+        spool_claim(a->spool, a->name,
+                    catalog_region(a->cat, (size_t)a->region)->code,
+                    err) != ERR_OK) {
+        fprintf(stderr, "hrss-agent: %s\n", err);
+        return 1;
+    }
+    return 0;
+}
+
+static csvin_opts_t csv_opts(const agent_t *a)
+{
+    csvin_opts_t o;
+    o.cat = a->cat;
+    o.region = a->region;
+    o.current_month = month_from_time(time(NULL), a->tz_offset);
+    return o;
+}
+
+/* Take the sender lock. @return 1 taken, 0 held by pid *holder, -1 error */
+static int take_lock(agent_t *a, long *holder)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/sender.lock", a->val[OPT_STATE]);
+    a->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
+    if (a->lock_fd < 0) {
+        fprintf(stderr, "hrss-agent: cannot open %s: %s\n", path,
+                strerror(errno));
+        return -1;
+    }
+    if (flock(a->lock_fd, LOCK_EX | LOCK_NB) != 0) {
+        char buf[32] = "";
+        ssize_t n = pread(a->lock_fd, buf, sizeof buf - 1, 0);
+        buf[n > 0 ? n : 0] = '\0';
+        *holder = strtol(buf, NULL, 10);
+        close(a->lock_fd);
+        a->lock_fd = -1;
+        return 0;
+    }
+    char pid[32];
+    int n = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
+    if (ftruncate(a->lock_fd, 0) != 0 ||
+        pwrite(a->lock_fd, pid, (size_t)n, 0) != n) {
+        fprintf(stderr, "hrss-agent: cannot write %s\n", path);
+    }
+    return 1;
+}
+
+/* Block until the sender lock is free (or a signal arrives). */
+static int wait_lock(agent_t *a)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/sender.lock", a->val[OPT_STATE]);
+    a->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
+    if (a->lock_fd < 0) {
+        log_err("cannot open %s: %s", path, strerror(errno));
+        return -1;
+    }
+    while (flock(a->lock_fd, LOCK_EX) != 0) {
+        if (errno != EINTR || stop) {
+            close(a->lock_fd);
+            a->lock_fd = -1;
+            return -1;
+        }
+    }
+    char pid[32];
+    int n = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
+    if (ftruncate(a->lock_fd, 0) != 0 ||
+        pwrite(a->lock_fd, pid, (size_t)n, 0) != n) {
+        log_warn("cannot write %s", path);
+    }
+    return 1;
+}
+
+static int cmd_submit(agent_t *a, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"indicator", required_argument, NULL, 'i'},
+        {"period", required_argument, NULL, 'p'},
+        {"value", required_argument, NULL, 'v'},
+        {"numerator", required_argument, NULL, 'n'},
+        {"denominator", required_argument, NULL, 'd'},
+        {"region", required_argument, NULL, 'r'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *ind = NULL;
+    const char *per = NULL;
+    const char *value = NULL;
+    const char *num = NULL;
+    const char *den = NULL;
+    const char *reg = NULL;
+    int opt;
+    optind = 1;
+    while ((opt = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+        switch (opt) {
+        case 'i': ind = optarg; break;
+        case 'p': per = optarg; break;
+        case 'v': value = optarg; break;
+        case 'n': num = optarg; break;
+        case 'd': den = optarg; break;
+        case 'r': reg = optarg; break;
+        default: return EX_USAGE;
+        }
+    }
+    int rc = setup(a, 1);
+    if (rc != 0) {
+        return rc;
+    }
+    csvin_opts_t o = csv_opts(a);
+    size_t n = 0;
+    char *errors = NULL;
+    int src;
+    if (optind < argc) {
+        if (ind != NULL || optind + 1 < argc) {
+            return fail_usage("%s", "submit takes one FILE.csv, or "
+                                    "--indicator/--period/--value options");
+        }
+        src = intake_file(a->spool, &o, argv[optind], NULL, &n, &errors);
+    } else {
+        if (ind == NULL || per == NULL ||
+            (value == NULL) == (num == NULL && den == NULL)) {
+            return fail_usage("%s", "submit needs --indicator, --period and "
+                                    "--value (or --numerator and "
+                                    "--denominator)");
+        }
+        /* One row through the same validation as a file. Quoted fields:
+         * the values come from the command line. */
+        char csv[1024];
+        int len = snprintf(csv, sizeof csv,
+                           "indicator,period,value,numerator,denominator,"
+                           "region\n\"%s\",\"%s\",\"%s\",\"%s\",\"%s\","
+                           "\"%s\"\n",
+                           ind, per, value ? value : "", num ? num : "",
+                           den ? den : "", reg ? reg : "");
+        if (len < 0 || (size_t)len >= sizeof csv || strchr(ind, '"') ||
+            strchr(per, '"')) {
+            return fail_usage("%s", "submit: argument too long or quoted");
+        }
+        src = intake_mem(a->spool, &o, "command line", csv, (size_t)len, &n,
+                         &errors);
+    }
+    if (src != ERR_OK) {
+        fprintf(stderr, "%s%s", errors != NULL ? errors : "failed",
+                errors != NULL && errors[0] != '\0' &&
+                        errors[strlen(errors) - 1] == '\n'
+                    ? ""
+                    : "\n");
+        if (src == ERR_INVAL) {
+            fprintf(stderr, "hrss-agent: nothing was queued\n");
+        }
+        free(errors);
+        return src == ERR_INVAL ? EX_DATAERR : 1;
+    }
+    free(errors);
+    printf("queued %zu update%s\n", n, n == 1 ? "" : "s");
+    return 0;
+}
+
+static int need_sender_opts(agent_t *a)
+{
+    if (a->val[OPT_COLLECTOR] == NULL) {
+        return fail_usage("%s", "--collector is required");
+    }
+    if (!a->insecure) {
+        return fail_usage("%s", "authentication (CurveZMQ) is not "
+                                "implemented yet: pass --insecure to send "
+                                "in plain mode on a trusted network");
+    }
+    return 0;
+}
+
+static int sender(agent_t *a, int run, int timeout_ms)
+{
+    char err[ERR_LEN];
+    csvin_opts_t o = csv_opts(a);
+    sender_opts_t so;
+    memset(&so, 0, sizeof so);
+    so.spool = a->spool;
+    so.endpoint = a->val[OPT_COLLECTOR];
+    so.name = a->name;
+    so.region = catalog_region(a->cat, (size_t)a->region)->code;
+    so.state_dir = a->val[OPT_STATE];
+    so.csv = &o;
+    so.watch_inbox = run;
+    so.until_empty = !run;
+    so.timeout_ms = timeout_ms;
+    so.stop = &stop;
+    int rc = sender_run(&so, err);
+    if (rc == ERR_TIMEOUT) {
+        fprintf(stderr, "hrss-agent: %s\n", err);
+        return EX_UNAVAILABLE;
+    }
+    if (rc != ERR_OK) {
+        log_err("%s", err);
+        return 1;
+    }
+    return 0;
+}
+
+static int cmd_run(agent_t *a)
+{
+    int rc = setup(a, 1);
+    if (rc == 0) {
+        rc = need_sender_opts(a);
+    }
+    if (rc != 0) {
+        return rc;
+    }
+    long holder = 0;
+    int got = take_lock(a, &holder);
+    if (got == 0) {
+        /* A flush may be sending right now: wait for it, the daemon is
+         * meant to outlive it. Another `run` would hold the lock for good,
+         * so say whom we wait for. */
+        log_warn("waiting for pid %ld, which sends from %s", holder,
+                 a->val[OPT_STATE]);
+        got = wait_lock(a);
+    }
+    if (got <= 0) {
+        return 1;
+    }
+    log_info("started: agent %s, region %s, state %s, collector %s",
+             a->name, catalog_region(a->cat, (size_t)a->region)->code_str,
+             a->val[OPT_STATE], a->val[OPT_COLLECTOR]);
+    rc = sender(a, 1, 0);
+    log_info("stopped");
+    return rc;
+}
+
+static int cmd_flush(agent_t *a, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"timeout", required_argument, NULL, 't'},
+        {NULL, 0, NULL, 0},
+    };
+    double timeout = 60;
+    int opt;
+    optind = 1;
+    while ((opt = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+        if (opt != 't') {
+            return EX_USAGE;
+        }
+        char *end = NULL;
+        timeout = strtod(optarg, &end);
+        if (end == optarg || *end != '\0' || !(timeout > 0) ||
+            timeout > 86400 * 30) {
+            return fail_usage("--timeout: '%s' is not a number of seconds",
+                              optarg);
+        }
+    }
+    int rc = setup(a, 1);
+    if (rc == 0) {
+        rc = need_sender_opts(a);
+    }
+    if (rc != 0) {
+        return rc;
+    }
+    int timeout_ms = (int)(timeout * 1000);
+    long holder = 0;
+    int got = take_lock(a, &holder);
+    if (got < 0) {
+        return 1;
+    }
+    if (got == 1) {
+        return sender(a, 0, timeout_ms);
+    }
+    /* The daemon sends: wait until what is queued now is delivered. */
+    char err[ERR_LEN];
+    spool_stats_t st;
+    if (spool_stats(a->spool, &st, err) != ERR_OK) {
+        fprintf(stderr, "hrss-agent: %s\n", err);
+        return 1;
+    }
+    uint64_t target = st.last_assigned;
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (;;) {
+        if (spool_stats(a->spool, &st, err) != ERR_OK) {
+            fprintf(stderr, "hrss-agent: %s\n", err);
+            return 1;
+        }
+        if (st.queued == 0 || st.first_queued > target) {
+            return 0;
+        }
+        struct timespec t;
+        clock_gettime(CLOCK_MONOTONIC, &t);
+        double spent = (double)(t.tv_sec - t0.tv_sec) +
+                       (double)(t.tv_nsec - t0.tv_nsec) / 1e9;
+        if (spent >= timeout || stop) {
+            fprintf(stderr,
+                    "hrss-agent: the running agent (pid %ld) has not "
+                    "delivered everything within %.0f s; %llu updates "
+                    "remain queued (nothing is lost)\n",
+                    holder, timeout, (unsigned long long)st.queued);
+            return EX_UNAVAILABLE;
+        }
+        struct timespec nap = {0, 50 * 1000 * 1000};
+        nanosleep(&nap, NULL);
+    }
+}
+
+typedef struct rej_out {
+    int json;
+    int n;
+} rej_out_t;
+
+static int print_rejection(const spool_rejection_t *r, void *arg)
+{
+    rej_out_t *o = arg;
+    char month[16] = "";
+    if (r->update.yyyymm != 0) {
+        snprintf(month, sizeof month, "%04u-%02u", r->update.yyyymm / 100,
+                 r->update.yyyymm % 100);
+    }
+    if (o->json) {
+        printf("%s\n    {\"seq\": %llu, \"reason\": ", o->n ? "," : "",
+               (unsigned long long)r->seq);
+        json_put_str(stdout, r->reason_name);
+        printf(", \"message\": ");
+        json_put_str(stdout, r->message);
+        printf(", \"indicator\": ");
+        json_put_str(stdout, r->update.indicator);
+        printf(", \"region\": %u, \"period\": ", r->update.region);
+        json_put_str(stdout, month);
+        printf(", \"at\": %lld}", (long long)r->at);
+    } else {
+        printf("  seq %-8llu %-26s %s\n", (unsigned long long)r->seq,
+               r->reason_name, r->message);
+    }
+    o->n++;
+    return 0;
+}
+
+static int cmd_status(agent_t *a, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"json", no_argument, NULL, 'j'},
+        {NULL, 0, NULL, 0},
+    };
+    int json = 0;
+    int opt;
+    optind = 1;
+    while ((opt = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+        if (opt != 'j') {
+            return EX_USAGE;
+        }
+        json = 1;
+    }
+    int rc = setup(a, 0);
+    if (rc != 0) {
+        return rc;
+    }
+    char err[ERR_LEN];
+    spool_stats_t st;
+    if (spool_stats(a->spool, &st, err) != ERR_OK) {
+        fprintf(stderr, "hrss-agent: %s\n", err);
+        return 1;
+    }
+    long holder = 0;
+    int got = take_lock(a, &holder);
+    if (got == 1) {
+        flock(a->lock_fd, LOCK_UN);
+        close(a->lock_fd);
+        a->lock_fd = -1;
+    }
+    long long age = st.queued > 0 && st.oldest_submitted > 0
+                        ? (long long)(time(NULL) - st.oldest_submitted)
+                        : -1;
+    rej_out_t ro = {json, 0};
+    if (json) {
+        printf("{\n  \"queued\": %llu,\n  \"oldest_queued_age_s\": ",
+               (unsigned long long)st.queued);
+        if (age >= 0) {
+            printf("%lld", age);
+        } else {
+            printf("null");
+        }
+        printf(",\n  \"last_acked_seq\": %llu,\n  \"last_assigned_seq\": "
+               "%llu,\n  \"sender_running\": %s,\n  \"sender_pid\": ",
+               (unsigned long long)st.acked_next - 1,
+               (unsigned long long)st.last_assigned,
+               got == 0 ? "true" : "false");
+        if (got == 0) {
+            printf("%ld", holder);
+        } else {
+            printf("null");
+        }
+        printf(",\n  \"rejections\": [");
+        rc = spool_rejections(a->spool, print_rejection, &ro, err);
+        printf("%s]\n}\n", ro.n ? "\n  " : "");
+    } else {
+        printf("state dir:       %s\n", a->val[OPT_STATE]);
+        printf("sender:          %s", got == 0 ? "running" : "not running");
+        if (got == 0) {
+            printf(" (pid %ld)", holder);
+        }
+        printf("\nqueued:          %llu update%s", (unsigned long long)st.queued,
+               st.queued == 1 ? "" : "s");
+        if (age >= 0) {
+            printf(", oldest submitted %lld s ago", age);
+        }
+        printf("\nlast acked seq:  %llu\nlast queued seq: %llu\n"
+               "rejections:      %llu\n",
+               (unsigned long long)st.acked_next - 1,
+               (unsigned long long)st.last_assigned,
+               (unsigned long long)st.rejections);
+        rc = spool_rejections(a->spool, print_rejection, &ro, err);
+    }
+    if (rc != ERR_OK) {
+        fprintf(stderr, "hrss-agent: %s\n", err);
+        return 1;
+    }
+    return 0;
+}
+
+static int parse_globals(agent_t *a, int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"state-dir", required_argument, NULL, OPT_STATE},
+        {"collector", required_argument, NULL, OPT_COLLECTOR},
+        {"region", required_argument, NULL, OPT_REGION},
+        {"name", required_argument, NULL, OPT_NAME},
+        {"insecure", no_argument, NULL, OPT_INSECURE},
+        {"config", required_argument, NULL, OPT_CONFIG},
+        {"catalog", required_argument, NULL, OPT_CATALOG},
+        {"tz-offset-hours", required_argument, NULL, OPT_TZ},
+        {"verbose", no_argument, NULL, OPT_VERBOSE},
+        {"help", no_argument, NULL, OPT_HELP},
+        {NULL, 0, NULL, 0},
+    };
+    int opt;
+    while ((opt = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
+        if (opt == 'h' || opt == OPT_HELP) {
+            usage(stdout);
+            exit(0);
+        }
+        if (opt == '?') {
+            return EX_USAGE;
+        }
+        a->val[opt] = optarg != NULL ? optarg : "1";
+    }
+    char err[ERR_LEN];
+    if (a->val[OPT_CONFIG] != NULL) {
+        if (cfg_load(&a->cfg, a->val[OPT_CONFIG], err) != ERR_OK) {
+            fprintf(stderr, "hrss-agent: %s\n", err);
+            return EX_USAGE;
+        }
+        static const char *const known[] = {
+            "state-dir", "collector", "region", "name", "insecure",
+            "catalog", "tz-offset-hours", "verbose", NULL};
+        int line = 0;
+        const char *bad = cfg_unknown_key(a->cfg, "agent", known, &line);
+        if (bad != NULL) {
+            fprintf(stderr, "hrss-agent: %s:%d: unknown setting '%s'\n",
+                    a->val[OPT_CONFIG], line, bad);
+            return EX_USAGE;
+        }
+        for (int i = 1; i < OPT_N; i++) {
+            if (a->val[i] == NULL && i != OPT_CONFIG && i != OPT_HELP) {
+                a->val[i] = cfg_get(a->cfg, "agent", opt_names[i]);
+            }
+        }
+    }
+    a->insecure = a->val[OPT_INSECURE] ? cfg_bool(a->val[OPT_INSECURE]) : 0;
+    int verbose = a->val[OPT_VERBOSE] ? cfg_bool(a->val[OPT_VERBOSE]) : 0;
+    if (a->insecure < 0 || verbose < 0) {
+        return fail_usage("%s", "insecure/verbose take true or false");
+    }
+    a->tz_offset = 8 * 3600;
+    if (a->val[OPT_TZ] != NULL) {
+        char *end = NULL;
+        long h = strtol(a->val[OPT_TZ], &end, 10);
+        if (end == a->val[OPT_TZ] || *end != '\0' || h < -12 || h > 14) {
+            return fail_usage("--tz-offset-hours: '%s' is not -12..14",
+                              a->val[OPT_TZ]);
+        }
+        a->tz_offset = h * 3600;
+    }
+    log_init("hrss-agent", verbose ? LOG_LVL_DEBUG : LOG_LVL_INFO);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    agent_t a;
+    memset(&a, 0, sizeof a);
+    a.lock_fd = -1;
+    int rc = parse_globals(&a, argc, argv);
+    if (rc == 0 && optind >= argc) {
+        rc = fail_usage("%s", "a command is needed: submit, run, flush or "
+                              "status");
+    }
+    if (rc == 0) {
+        const char *cmd = argv[optind];
+        int cargc = argc - optind;
+        char **cargv = argv + optind;
+        struct sigaction sa;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = on_signal;
+        sigemptyset(&sa.sa_mask);
+        sigaction(SIGTERM, &sa, NULL);
+        sigaction(SIGINT, &sa, NULL);
+        signal(SIGPIPE, SIG_IGN);
+        /* Whatever mask we inherited, these two must reach us. */
+        sigset_t term;
+        sigemptyset(&term);
+        sigaddset(&term, SIGTERM);
+        sigaddset(&term, SIGINT);
+        sigprocmask(SIG_UNBLOCK, &term, NULL);
+        if (strcmp(cmd, "submit") == 0) {
+            rc = cmd_submit(&a, cargc, cargv);
+        } else if (strcmp(cmd, "run") == 0) {
+            rc = cargc > 1 ? fail_usage("run: unexpected '%s'", cargv[1])
+                           : cmd_run(&a);
+        } else if (strcmp(cmd, "flush") == 0) {
+            rc = cmd_flush(&a, cargc, cargv);
+        } else if (strcmp(cmd, "status") == 0) {
+            rc = cmd_status(&a, cargc, cargv);
+        } else {
+            rc = fail_usage("unknown command '%s' (submit, run, flush, "
+                            "status)", cmd);
+        }
+    }
+    if (a.lock_fd >= 0) {
+        close(a.lock_fd);
+    }
+    spool_close(&a.spool);
+    catalog_destroy(&a.cat);
+    cfg_destroy(&a.cfg);
+    return rc;
+}

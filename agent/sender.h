@@ -1,0 +1,35 @@
+/** @file sender.h
+ *  @brief The agent's delivery loop: spool -> collector, until acked.
+ */
+#ifndef HRSS_SENDER_H
+#define HRSS_SENDER_H
+#include <signal.h>
+#include <stdint.h>
+
+#include "agent/csvin.h"
+#include "agent/spool.h"
+#include "common/err.h"
+
+/** Settings of one sender run. Plain value struct; pointers borrowed. */
+typedef struct sender_opts {
+    spool_t *spool;
+    const char *endpoint;     /**< the collector's ingest endpoint */
+    const char *name;         /**< agent name (plain-mode identity) */
+    uint32_t region;          /**< the office's region code */
+    const char *state_dir;    /**< for the inbox (run) */
+    const csvin_opts_t *csv;  /**< validation of inbox files (run) */
+    int watch_inbox;          /**< run: take files dropped in STATE/inbox */
+    int until_empty;          /**< flush: return once nothing is queued */
+    int timeout_ms;           /**< flush: give up after this; 0 = never */
+    volatile sig_atomic_t *stop; /**< set by a signal: finish and return */
+} sender_opts_t;
+
+/** Deliver the spool. Returns when *stop is set (ERR_OK), when the spool
+ *  is empty and until_empty is set (ERR_OK), or when timeout_ms passes
+ *  first (ERR_TIMEOUT, @p err says how much is still queued and whether
+ *  the collector ever answered). Nothing is deleted from the spool that
+ *  the collector did not acknowledge.
+ *  @return ERR_OK, ERR_TIMEOUT, ERR_IO (spool failure). */
+int sender_run(const sender_opts_t *o, char err[ERR_LEN]);
+
+#endif

@@ -1,0 +1,678 @@
+/* spool.c: the agent's durable queue of numbered updates, in LMDB.
+ *
+ * Layout (spool format 1; every key starts with KEY_V1, every value with
+ * REC_V1; integers big-endian):
+ *   meta     "format" -> u32; "next_assign" -> u64 next number to hand out;
+ *            "acked_next" -> u64 collector's next expected, as last acked;
+ *            "identity" -> "NAME REGION" of the agent that owns the spool
+ *   queue    V1 seq:u64 -> V1 indicator\0 region:u32 yyyymm:u32 kind:u8
+ *                          num:i64 den:i64 submitted_at:i64
+ *   rejects  V1 seq:u64 -> V1 at:i64 reason:u32 reason_name\0 message\0
+ *                          has_update:u8 [update record as in queue]
+ *   sources  source-key bytes -> V1 at:i64
+ *
+ * INVARIANTS
+ *   1. Every queued seq is < next_assign, and numbers are handed out
+ *      consecutively in the transaction that queues the updates.
+ *   2. No queued seq is < acked_next: an ack deletes what it covers in the
+ *      same transaction that records it.
+ *   3. A source key exists iff the updates of that source were queued
+ *      (same transaction).
+ */
+#include "agent/spool.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <lmdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/buf.h"
+#include "common/mem.h"
+
+#define SPOOL_FORMAT 1u
+#define KEY_V1 0x01
+#define REC_V1 0x01
+#define MAP_SIZE ((size_t)1 << 30)
+
+struct spool {
+    MDB_env *env;
+    char *notify_path;
+    MDB_dbi meta, queue, rejects, sources;
+};
+
+static int from_mdb(int mrc)
+{
+    switch (mrc) {
+    case MDB_SUCCESS: return ERR_OK;
+    case MDB_NOTFOUND: return ERR_NOTFOUND;
+    case MDB_MAP_FULL: return ERR_FULL;
+    case MDB_VERSION_MISMATCH:
+    case MDB_INVALID: return ERR_VERSION;
+    case MDB_CORRUPTED:
+    case MDB_PAGE_NOTFOUND: return ERR_CORRUPT;
+    default: return ERR_IO;
+    }
+}
+
+static int fail(int mrc, const char *what, char err[ERR_LEN])
+{
+    if (mrc == MDB_MAP_FULL) {
+        snprintf(err, ERR_LEN, "%s: the spool is full (%zu MiB)", what,
+                 MAP_SIZE >> 20);
+    } else {
+        snprintf(err, ERR_LEN, "%s: %s", what, mdb_strerror(mrc));
+    }
+    return from_mdb(mrc);
+}
+
+static MDB_val val_of(const buf_t *b)
+{
+    MDB_val v = {b->len, b->data};
+    return v;
+}
+
+static void key_seq(buf_t *b, uint64_t seq)
+{
+    buf_reset(b);
+    buf_put_u8(b, KEY_V1);
+    buf_put_u64(b, seq);
+}
+
+static int parse_seq(const MDB_val *k, uint64_t *seq)
+{
+    buf_reader_t r;
+    buf_reader_init(&r, k->mv_data, k->mv_size);
+    uint8_t v = buf_get_u8(&r);
+    *seq = buf_get_u64(&r);
+    return v == KEY_V1 && buf_done(&r) ? ERR_OK : ERR_CORRUPT;
+}
+
+static void put_update(buf_t *b, const spool_update_t *u)
+{
+    buf_put_str(b, u->indicator);
+    buf_put_u32(b, u->region);
+    buf_put_u32(b, u->yyyymm);
+    buf_put_u8(b, (uint8_t)(u->is_ratio ? 1 : 0));
+    buf_put_i64(b, u->num);
+    buf_put_i64(b, u->den);
+    buf_put_i64(b, u->submitted_at);
+}
+
+static void get_update(buf_reader_t *r, spool_update_t *u)
+{
+    snprintf(u->indicator, sizeof u->indicator, "%s", buf_get_str(r));
+    u->region = buf_get_u32(r);
+    u->yyyymm = buf_get_u32(r);
+    u->is_ratio = buf_get_u8(r) != 0;
+    u->num = buf_get_i64(r);
+    u->den = buf_get_i64(r);
+    u->submitted_at = buf_get_i64(r);
+}
+
+static int parse_queued(const MDB_val *k, const MDB_val *d, spool_update_t *u)
+{
+    memset(u, 0, sizeof *u);
+    if (parse_seq(k, &u->seq) != ERR_OK) {
+        return ERR_CORRUPT;
+    }
+    buf_reader_t r;
+    buf_reader_init(&r, d->mv_data, d->mv_size);
+    if (buf_get_u8(&r) != REC_V1) {
+        return ERR_CORRUPT;
+    }
+    get_update(&r, u);
+    return buf_done(&r) ? ERR_OK : ERR_CORRUPT;
+}
+
+static int meta_get(MDB_txn *txn, MDB_dbi dbi, const char *name,
+                    uint64_t dflt, uint64_t *out)
+{
+    MDB_val k = {strlen(name), (void *)(uintptr_t)name};
+    MDB_val d;
+    *out = dflt;
+    int mrc = mdb_get(txn, dbi, &k, &d);
+    if (mrc == MDB_NOTFOUND) {
+        return ERR_OK;
+    }
+    if (mrc != MDB_SUCCESS) {
+        return from_mdb(mrc);
+    }
+    buf_reader_t r;
+    buf_reader_init(&r, d.mv_data, d.mv_size);
+    *out = d.mv_size == 4 ? buf_get_u32(&r) : buf_get_u64(&r);
+    return buf_done(&r) ? ERR_OK : ERR_CORRUPT;
+}
+
+static int meta_put(MDB_txn *txn, MDB_dbi dbi, const char *name,
+                    uint64_t v)
+{
+    buf_t b;
+    buf_init(&b);
+    buf_put_u64(&b, v);
+    MDB_val k = {strlen(name), (void *)(uintptr_t)name};
+    MDB_val d = val_of(&b);
+    int mrc = mdb_put(txn, dbi, &k, &d, 0);
+    buf_fini(&b);
+    return mrc;
+}
+
+int spool_open(spool_t **out, const char *dir, char err[ERR_LEN])
+{
+    int rc = ERR_OK;
+    int mrc = MDB_SUCCESS;
+    MDB_txn *txn = NULL;
+    spool_t *s = xcalloc(1, sizeof *s);
+    if (mkdir(dir, 0750) != 0 && errno != EEXIST) {
+        snprintf(err, ERR_LEN, "cannot create %s: %s", dir, strerror(errno));
+        rc = ERR_IO;
+        goto fail;
+    }
+    mrc = mdb_env_create(&s->env);
+    if (mrc == MDB_SUCCESS) {
+        mdb_env_set_maxdbs(s->env, 8);
+        mdb_env_set_mapsize(s->env, MAP_SIZE);
+        mrc = mdb_env_open(s->env, dir, MDB_NOTLS, 0640);
+    }
+    if (mrc != MDB_SUCCESS) {
+        char what[300];
+        snprintf(what, sizeof what, "cannot open spool %.200s", dir);
+        rc = fail(mrc, what, err);
+        goto fail;
+    }
+    int dead = 0;
+    mdb_reader_check(s->env, &dead);
+    mrc = mdb_txn_begin(s->env, NULL, 0, &txn);
+    const char *names[] = {"meta", "queue", "rejects", "sources"};
+    MDB_dbi *dbis[] = {&s->meta, &s->queue, &s->rejects, &s->sources};
+    for (size_t i = 0; mrc == MDB_SUCCESS && i < 4; i++) {
+        mrc = mdb_dbi_open(txn, names[i], MDB_CREATE, dbis[i]);
+    }
+    uint64_t format = 0;
+    if (mrc == MDB_SUCCESS) {
+        rc = meta_get(txn, s->meta, "format", 0, &format);
+        if (rc == ERR_OK && format != 0 && format != SPOOL_FORMAT) {
+            snprintf(err, ERR_LEN, "spool %s has format %llu, expected %u",
+                     dir, (unsigned long long)format, SPOOL_FORMAT);
+            rc = ERR_VERSION;
+            goto fail;
+        }
+        if (rc != ERR_OK) {
+            snprintf(err, ERR_LEN, "spool %s: unreadable metadata", dir);
+            goto fail;
+        }
+        if (format == 0) {
+            mrc = meta_put(txn, s->meta, "format", SPOOL_FORMAT);
+        }
+    }
+    if (mrc == MDB_SUCCESS) {
+        mrc = mdb_txn_commit(txn);
+        txn = NULL;
+    }
+    if (mrc != MDB_SUCCESS) {
+        rc = fail(mrc, "cannot initialise spool", err);
+        goto fail;
+    }
+    char np[4200];
+    snprintf(np, sizeof np, "%s/%s", dir, SPOOL_NOTIFY_FILE);
+    s->notify_path = xstrdup(np);
+    *out = s;
+    return ERR_OK;
+
+fail:
+    if (txn != NULL) {
+        mdb_txn_abort(txn);
+    }
+    if (s->env != NULL) {
+        mdb_env_close(s->env);
+    }
+    free(s);
+    return rc;
+}
+
+void spool_close(spool_t **self_p)
+{
+    if (self_p == NULL || *self_p == NULL) {
+        return;
+    }
+    mdb_env_close((*self_p)->env);
+    free((*self_p)->notify_path);
+    free(*self_p);
+    *self_p = NULL;
+}
+
+int spool_append(spool_t *self, spool_update_t *u, size_t n,
+                 const char *source, uint64_t *first, char err[ERR_LEN])
+{
+    MDB_txn *txn = NULL;
+    buf_t k;
+    buf_t v;
+    buf_init(&k);
+    buf_init(&v);
+    uint64_t next = 1;
+    int mrc = mdb_txn_begin(self->env, NULL, 0, &txn);
+    int rc = mrc == MDB_SUCCESS ? ERR_OK : from_mdb(mrc);
+    if (rc == ERR_OK) {
+        rc = meta_get(txn, self->meta, "next_assign", 1, &next);
+    }
+    if (first != NULL) {
+        *first = next;
+    }
+    for (size_t i = 0; rc == ERR_OK && i < n; i++) {
+        u[i].seq = next + i;
+        key_seq(&k, u[i].seq);
+        buf_reset(&v);
+        buf_put_u8(&v, REC_V1);
+        put_update(&v, &u[i]);
+        MDB_val kv = val_of(&k);
+        MDB_val dv = val_of(&v);
+        mrc = mdb_put(txn, self->queue, &kv, &dv, MDB_APPEND);
+        rc = from_mdb(mrc);
+    }
+    if (rc == ERR_OK) {
+        mrc = meta_put(txn, self->meta, "next_assign", next + n);
+        rc = from_mdb(mrc);
+    }
+    if (rc == ERR_OK && source != NULL) {
+        buf_reset(&v);
+        buf_put_u8(&v, REC_V1);
+        buf_put_i64(&v, (int64_t)time(NULL));
+        MDB_val kv = {strlen(source), (void *)(uintptr_t)source};
+        MDB_val dv = val_of(&v);
+        mrc = mdb_put(txn, self->sources, &kv, &dv, 0);
+        rc = from_mdb(mrc);
+    }
+    if (rc == ERR_OK) {
+        mrc = mdb_txn_commit(txn);
+        txn = NULL;
+        rc = from_mdb(mrc);
+    }
+    if (rc == ERR_OK) {
+        /* Wake a sender (inotify IN_CLOSE_WRITE); best effort: a sender
+         * that misses it finds the updates at its next timer. */
+        int fd = open(self->notify_path, O_WRONLY | O_CREAT | O_TRUNC |
+                      O_CLOEXEC, 0640);
+        if (fd >= 0) {
+            close(fd);
+        }
+    }
+    if (txn != NULL) {
+        mdb_txn_abort(txn);
+    }
+    buf_fini(&k);
+    buf_fini(&v);
+    if (rc != ERR_OK) {
+        if (first != NULL) {
+            *first = 0;
+        }
+        fail(mrc, "cannot queue updates", err);
+    }
+    return rc;
+}
+
+int spool_has_source(spool_t *self, const char *source)
+{
+    MDB_txn *txn = NULL;
+    if (mdb_txn_begin(self->env, NULL, MDB_RDONLY, &txn) != MDB_SUCCESS) {
+        return 0;
+    }
+    MDB_val k = {strlen(source), (void *)(uintptr_t)source};
+    MDB_val d;
+    int found = mdb_get(txn, self->sources, &k, &d) == MDB_SUCCESS;
+    mdb_txn_abort(txn);
+    return found;
+}
+
+int spool_read(spool_t *self, uint64_t from, spool_update_t *out, size_t max,
+               size_t *n, char err[ERR_LEN])
+{
+    MDB_txn *txn = NULL;
+    MDB_cursor *cur = NULL;
+    *n = 0;
+    int mrc = mdb_txn_begin(self->env, NULL, MDB_RDONLY, &txn);
+    if (mrc == MDB_SUCCESS) {
+        mrc = mdb_cursor_open(txn, self->queue, &cur);
+    }
+    buf_t k;
+    buf_init(&k);
+    key_seq(&k, from);
+    MDB_val kv = val_of(&k);
+    MDB_val dv;
+    int rc = ERR_OK;
+    if (mrc == MDB_SUCCESS) {
+        mrc = mdb_cursor_get(cur, &kv, &dv, MDB_SET_RANGE);
+    }
+    while (mrc == MDB_SUCCESS && *n < max) {
+        rc = parse_queued(&kv, &dv, &out[*n]);
+        if (rc != ERR_OK) {
+            break;
+        }
+        /* Stop at a hole: the sender needs consecutive numbers. */
+        if (*n > 0 && out[*n].seq != out[*n - 1].seq + 1) {
+            break;
+        }
+        (*n)++;
+        mrc = mdb_cursor_get(cur, &kv, &dv, MDB_NEXT);
+    }
+    if (rc == ERR_OK && mrc != MDB_SUCCESS && mrc != MDB_NOTFOUND) {
+        rc = fail(mrc, "cannot read spool", err);
+    } else if (rc != ERR_OK) {
+        snprintf(err, ERR_LEN, "spool record corrupt");
+    }
+    if (cur != NULL) {
+        mdb_cursor_close(cur);
+    }
+    if (txn != NULL) {
+        mdb_txn_abort(txn);
+    }
+    buf_fini(&k);
+    if (rc != ERR_OK) {
+        *n = 0;
+    }
+    return rc;
+}
+
+static int put_rejection(MDB_txn *txn, spool_t *self, buf_t *k, buf_t *v,
+                         const spool_rejection_t *r)
+{
+    spool_update_t u;
+    int have = 0;
+    key_seq(k, r->seq);
+    MDB_val kv = val_of(k);
+    MDB_val dv;
+    int mrc = mdb_get(txn, self->queue, &kv, &dv);
+    if (mrc == MDB_SUCCESS) {
+        have = parse_queued(&kv, &dv, &u) == ERR_OK;
+    } else if (mrc != MDB_NOTFOUND) {
+        return from_mdb(mrc);
+    }
+    buf_reset(v);
+    buf_put_u8(v, REC_V1);
+    buf_put_i64(v, r->at);
+    buf_put_u32(v, r->reason);
+    buf_put_str(v, r->reason_name);
+    buf_put_str(v, r->message);
+    buf_put_u8(v, (uint8_t)have);
+    if (have) {
+        put_update(v, &u);
+    }
+    kv = val_of(k);
+    dv = val_of(v);
+    return from_mdb(mdb_put(txn, self->rejects, &kv, &dv, 0));
+}
+
+int spool_ack(spool_t *self, uint64_t next_seq,
+              const spool_rejection_t *rej, size_t nrej, char err[ERR_LEN])
+{
+    MDB_txn *txn = NULL;
+    MDB_cursor *cur = NULL;
+    buf_t k;
+    buf_t v;
+    buf_init(&k);
+    buf_init(&v);
+    int mrc = mdb_txn_begin(self->env, NULL, 0, &txn);
+    int rc = from_mdb(mrc);
+    for (size_t i = 0; rc == ERR_OK && i < nrej; i++) {
+        rc = put_rejection(txn, self, &k, &v, &rej[i]);
+    }
+    if (rc == ERR_OK) {
+        rc = from_mdb(mdb_cursor_open(txn, self->queue, &cur));
+    }
+    MDB_val kv;
+    MDB_val dv;
+    mrc = rc == ERR_OK ? mdb_cursor_get(cur, &kv, &dv, MDB_FIRST)
+                       : MDB_NOTFOUND;
+    while (rc == ERR_OK && mrc == MDB_SUCCESS) {
+        uint64_t seq = 0;
+        rc = parse_seq(&kv, &seq);
+        if (rc != ERR_OK || seq >= next_seq) {
+            break;
+        }
+        rc = from_mdb(mdb_cursor_del(cur, 0));
+        if (rc == ERR_OK) {
+            mrc = mdb_cursor_get(cur, &kv, &dv, MDB_NEXT);
+        }
+    }
+    if (rc == ERR_OK && mrc != MDB_SUCCESS && mrc != MDB_NOTFOUND) {
+        rc = from_mdb(mrc);
+    }
+    if (cur != NULL) {
+        mdb_cursor_close(cur);
+    }
+    uint64_t acked = 1;
+    if (rc == ERR_OK) {
+        rc = meta_get(txn, self->meta, "acked_next", 1, &acked);
+    }
+    if (rc == ERR_OK && next_seq > acked) {
+        rc = from_mdb(meta_put(txn, self->meta, "acked_next", next_seq));
+    }
+    if (rc == ERR_OK) {
+        rc = from_mdb(mdb_txn_commit(txn));
+        txn = NULL;
+    }
+    if (txn != NULL) {
+        mdb_txn_abort(txn);
+    }
+    buf_fini(&k);
+    buf_fini(&v);
+    if (rc != ERR_OK) {
+        snprintf(err, ERR_LEN, "cannot record ack: %s", err_str(rc));
+    }
+    return rc;
+}
+
+int spool_rebase(spool_t *self, uint64_t next_seq, char err[ERR_LEN])
+{
+    MDB_txn *txn = NULL;
+    MDB_cursor *cur = NULL;
+    size_t n = 0;
+    size_t cap = 0;
+    spool_update_t *all = NULL;
+    buf_t k;
+    buf_t v;
+    buf_init(&k);
+    buf_init(&v);
+    int rc = from_mdb(mdb_txn_begin(self->env, NULL, 0, &txn));
+    if (rc == ERR_OK) {
+        rc = from_mdb(mdb_cursor_open(txn, self->queue, &cur));
+    }
+    MDB_val kv;
+    MDB_val dv;
+    int mrc = rc == ERR_OK ? mdb_cursor_get(cur, &kv, &dv, MDB_FIRST)
+                           : MDB_NOTFOUND;
+    while (rc == ERR_OK && mrc == MDB_SUCCESS) {
+        if (n == cap) {
+            cap = cap ? cap * 2 : 256;
+            all = xreallocarray(all, cap, sizeof *all);
+        }
+        rc = parse_queued(&kv, &dv, &all[n]);
+        n++;
+        mrc = mdb_cursor_get(cur, &kv, &dv, MDB_NEXT);
+    }
+    if (cur != NULL) {
+        mdb_cursor_close(cur);
+    }
+    if (rc == ERR_OK) {
+        rc = from_mdb(mdb_drop(txn, self->queue, 0));
+    }
+    for (size_t i = 0; rc == ERR_OK && i < n; i++) {
+        key_seq(&k, next_seq + i);
+        buf_reset(&v);
+        buf_put_u8(&v, REC_V1);
+        put_update(&v, &all[i]);
+        kv = val_of(&k);
+        dv = val_of(&v);
+        rc = from_mdb(mdb_put(txn, self->queue, &kv, &dv, MDB_APPEND));
+    }
+    if (rc == ERR_OK) {
+        rc = from_mdb(meta_put(txn, self->meta, "next_assign", next_seq + n));
+    }
+    if (rc == ERR_OK) {
+        rc = from_mdb(meta_put(txn, self->meta, "acked_next", next_seq));
+    }
+    if (rc == ERR_OK) {
+        rc = from_mdb(mdb_txn_commit(txn));
+        txn = NULL;
+    }
+    if (txn != NULL) {
+        mdb_txn_abort(txn);
+    }
+    free(all);
+    buf_fini(&k);
+    buf_fini(&v);
+    if (rc != ERR_OK) {
+        snprintf(err, ERR_LEN, "cannot renumber spool: %s", err_str(rc));
+    }
+    return rc;
+}
+
+int spool_stats(spool_t *self, spool_stats_t *out, char err[ERR_LEN])
+{
+    MDB_txn *txn = NULL;
+    MDB_cursor *cur = NULL;
+    memset(out, 0, sizeof *out);
+    int rc = from_mdb(mdb_txn_begin(self->env, NULL, MDB_RDONLY, &txn));
+    MDB_stat st;
+    if (rc == ERR_OK) {
+        rc = from_mdb(mdb_stat(txn, self->queue, &st));
+        out->queued = st.ms_entries;
+    }
+    if (rc == ERR_OK) {
+        rc = from_mdb(mdb_stat(txn, self->rejects, &st));
+        out->rejections = st.ms_entries;
+    }
+    uint64_t next = 1;
+    if (rc == ERR_OK) {
+        rc = meta_get(txn, self->meta, "next_assign", 1, &next);
+        out->last_assigned = next - 1;
+    }
+    if (rc == ERR_OK) {
+        rc = meta_get(txn, self->meta, "acked_next", 1, &out->acked_next);
+    }
+    if (rc == ERR_OK && out->queued > 0) {
+        rc = from_mdb(mdb_cursor_open(txn, self->queue, &cur));
+        MDB_val kv;
+        MDB_val dv;
+        spool_update_t u;
+        if (rc == ERR_OK) {
+            rc = from_mdb(mdb_cursor_get(cur, &kv, &dv, MDB_FIRST));
+        }
+        if (rc == ERR_OK) {
+            rc = parse_queued(&kv, &dv, &u);
+            out->first_queued = u.seq;
+            out->oldest_submitted = u.submitted_at;
+        }
+    }
+    if (cur != NULL) {
+        mdb_cursor_close(cur);
+    }
+    if (txn != NULL) {
+        mdb_txn_abort(txn);
+    }
+    if (rc != ERR_OK) {
+        snprintf(err, ERR_LEN, "cannot read spool state: %s", err_str(rc));
+    }
+    return rc;
+}
+
+int spool_rejections(spool_t *self, spool_rejection_fn fn, void *arg,
+                     char err[ERR_LEN])
+{
+    MDB_txn *txn = NULL;
+    MDB_cursor *cur = NULL;
+    int rc = from_mdb(mdb_txn_begin(self->env, NULL, MDB_RDONLY, &txn));
+    if (rc == ERR_OK) {
+        rc = from_mdb(mdb_cursor_open(txn, self->rejects, &cur));
+    }
+    MDB_val kv;
+    MDB_val dv;
+    int mrc = rc == ERR_OK ? mdb_cursor_get(cur, &kv, &dv, MDB_FIRST)
+                           : MDB_NOTFOUND;
+    while (rc == ERR_OK && mrc == MDB_SUCCESS) {
+        spool_rejection_t r;
+        memset(&r, 0, sizeof r);
+        rc = parse_seq(&kv, &r.seq);
+        buf_reader_t rd;
+        buf_reader_init(&rd, dv.mv_data, dv.mv_size);
+        if (buf_get_u8(&rd) != REC_V1) {
+            rc = ERR_CORRUPT;
+        }
+        r.at = buf_get_i64(&rd);
+        r.reason = buf_get_u32(&rd);
+        snprintf(r.reason_name, sizeof r.reason_name, "%s",
+                 buf_get_str(&rd));
+        snprintf(r.message, sizeof r.message, "%s", buf_get_str(&rd));
+        if (buf_get_u8(&rd)) {
+            get_update(&rd, &r.update);
+            r.update.seq = r.seq;
+        }
+        if (rc == ERR_OK && !buf_done(&rd)) {
+            rc = ERR_CORRUPT;
+        }
+        if (rc == ERR_OK && fn(&r, arg) != 0) {
+            break;
+        }
+        mrc = mdb_cursor_get(cur, &kv, &dv, MDB_NEXT);
+    }
+    if (rc == ERR_OK && mrc != MDB_SUCCESS && mrc != MDB_NOTFOUND) {
+        rc = from_mdb(mrc);
+    }
+    if (cur != NULL) {
+        mdb_cursor_close(cur);
+    }
+    if (txn != NULL) {
+        mdb_txn_abort(txn);
+    }
+    if (rc != ERR_OK) {
+        snprintf(err, ERR_LEN, "cannot read rejections: %s", err_str(rc));
+    }
+    return rc;
+}
+
+int spool_claim(spool_t *self, const char *name, uint32_t region,
+                char err[ERR_LEN])
+{
+    char want[128];
+    snprintf(want, sizeof want, "%s %u", name, region);
+    MDB_txn *txn = NULL;
+    int rc = from_mdb(mdb_txn_begin(self->env, NULL, 0, &txn));
+    if (rc != ERR_OK) {
+        snprintf(err, ERR_LEN, "cannot open spool: %s", err_str(rc));
+        return rc;
+    }
+    static const char key[] = "identity";
+    MDB_val k = {sizeof key - 1, (void *)(uintptr_t)key};
+    MDB_val d;
+    int mrc = mdb_get(txn, self->meta, &k, &d);
+    if (mrc == MDB_SUCCESS) {
+        if (d.mv_size != strlen(want) ||
+            memcmp(d.mv_data, want, d.mv_size) != 0) {
+            snprintf(err, ERR_LEN,
+                     "this state directory belongs to agent '%.*s' "
+                     "(name region); it cannot be used as '%s'",
+                     (int)(d.mv_size < 100 ? d.mv_size : 100),
+                     (const char *)d.mv_data, want);
+            rc = ERR_INVAL;
+        }
+        mdb_txn_abort(txn);
+        return rc;
+    }
+    if (mrc == MDB_NOTFOUND) {
+        d.mv_size = strlen(want);
+        d.mv_data = want;
+        mrc = mdb_put(txn, self->meta, &k, &d, 0);
+    }
+    if (mrc == MDB_SUCCESS) {
+        mrc = mdb_txn_commit(txn);
+    } else {
+        mdb_txn_abort(txn);
+    }
+    if (mrc != MDB_SUCCESS) {
+        return fail(mrc, "cannot record the agent identity", err);
+    }
+    return ERR_OK;
+}
