@@ -1,0 +1,623 @@
+/* collector.c: ingest agents' batches with group commit; serve queries.
+ *
+ * Ingest loop (main thread, ROUTER socket):
+ *
+ *     poll ──> drain up to MAX_GROUP messages without blocking
+ *               │  unpack + validate (wire), identify (identity)
+ *               ▼
+ *          store_apply(all batches)   one LMDB write transaction
+ *               │  commit returned: everything below is durable
+ *               ▼
+ *          send one Ack per batch, then Welcome for hellos and pings
+ *
+ * Nothing is acknowledged before the transaction that holds it commits;
+ * if the store cannot take a group (map full at its limit, I/O error),
+ * every batch in it gets ACK_RETRY and the agents keep the data.
+ *
+ * Query thread: its own ROUTER socket (bound by the main thread, then
+ * handed over), answering each request with query_answer() on the same
+ * store; LMDB readers never block the writer.
+ *
+ * Sessions: an agent is "connected" from its first message and
+ * "disconnected" on Bye or after SESSION_IDLE seconds of silence (agents
+ * ping every 60 s); both are logged once.
+ *
+ * INVARIANTS
+ *   1. An Ack for a batch is sent only after store_apply() returned ERR_OK
+ *      for the group containing it.
+ *   2. Each zmq socket is used by one thread only.
+ *   3. Unpacked messages live until the replies that borrow from them are
+ *      sent.
+ */
+#include "collector/collector.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <zmq.h>
+
+#include "collector/identity.h"
+#include "common/buf.h"
+#include "common/catalog.h"
+#include "common/log.h"
+#include "common/mem.h"
+#include "common/period.h"
+#include "common/wire.h"
+#include "store/query.h"
+#include "store/store.h"
+
+#define MAX_GROUP 256
+#define SESSION_IDLE 180
+#define MAX_SESSIONS 4096
+
+typedef struct session {
+    char name[WIRE_NAME_MAX + 1];
+    uint32_t region;
+    time_t last_seen;
+} session_t;
+
+/* One received message of a group. */
+typedef struct entry {
+    zmq_msg_t rid;           /* routing id frame */
+    Hrss__AgentMsg *msg;     /* NULL when it failed to parse */
+    char err[ERR_LEN];
+    identity_t who;
+    int ok;                  /* parsed and identified */
+    size_t batch;            /* index into batches[] for a batch */
+} entry_t;
+
+typedef struct coll {
+    const collector_cfg_t *cfg;
+    catalog_t *cat;
+    store_t *store;
+    identity_ctx_t *ident;
+    void *zctx;
+    void *ingest;
+    void *query;
+    pthread_t qthread;
+    int qthread_started;
+    atomic_int qstop;
+    session_t *sessions;
+    size_t n_sessions;
+    unsigned long batches_total;
+    unsigned long updates_total;
+    time_t last_proto_warn;
+    unsigned long proto_warns_dropped;
+} coll_t;
+
+/* ---------------------------------------------------------------------- */
+/* sessions                                                                */
+
+static void session_touch(coll_t *c, const char *name, uint32_t region,
+                          time_t now)
+{
+    for (size_t i = 0; i < c->n_sessions; i++) {
+        if (strcmp(c->sessions[i].name, name) == 0) {
+            c->sessions[i].last_seen = now;
+            if (c->sessions[i].region == 0) {
+                c->sessions[i].region = region;
+            }
+            return;
+        }
+    }
+    if (c->n_sessions == MAX_SESSIONS) {
+        return;
+    }
+    session_t *s = &c->sessions[c->n_sessions++];
+    snprintf(s->name, sizeof s->name, "%s", name);
+    s->region = region;
+    s->last_seen = now;
+    if (region != 0) {
+        log_info("agent %s (region %u) connected", name, region);
+    } else {
+        log_info("agent %s connected", name);
+    }
+}
+
+static void session_drop(coll_t *c, size_t i, const char *why)
+{
+    log_info("agent %s disconnected (%s)", c->sessions[i].name, why);
+    c->sessions[i] = c->sessions[--c->n_sessions];
+}
+
+static void session_bye(coll_t *c, const char *name)
+{
+    for (size_t i = 0; i < c->n_sessions; i++) {
+        if (strcmp(c->sessions[i].name, name) == 0) {
+            session_drop(c, i, "said goodbye");
+            return;
+        }
+    }
+}
+
+static void sessions_expire(coll_t *c, time_t now)
+{
+    for (size_t i = 0; i < c->n_sessions;) {
+        if (now - c->sessions[i].last_seen > SESSION_IDLE) {
+            session_drop(c, i, "silent for 3 minutes");
+        } else {
+            i++;
+        }
+    }
+}
+
+/* Warn about bad messages, but at most once a second. */
+static void proto_warn(coll_t *c, const char *what)
+{
+    time_t now = time(NULL);
+    if (now == c->last_proto_warn) {
+        c->proto_warns_dropped++;
+        return;
+    }
+    if (c->proto_warns_dropped > 0) {
+        log_warn("%lu more bad messages not logged", c->proto_warns_dropped);
+        c->proto_warns_dropped = 0;
+    }
+    c->last_proto_warn = now;
+    log_warn("bad ingest message: %s", what);
+}
+
+/* ---------------------------------------------------------------------- */
+/* query thread                                                            */
+
+static void *query_main(void *arg)
+{
+    coll_t *c = arg;
+    buf_t out;
+    buf_init(&out);
+    zmq_pollitem_t item = {c->query, 0, ZMQ_POLLIN, 0};
+    while (!atomic_load(&c->qstop)) {
+        int n = zmq_poll(&item, 1, 200);
+        if (n <= 0) {
+            continue;
+        }
+        zmq_msg_t rid;
+        zmq_msg_t req;
+        zmq_msg_init(&rid);
+        zmq_msg_init(&req);
+        if (zmq_msg_recv(&rid, c->query, ZMQ_DONTWAIT) < 0) {
+            zmq_msg_close(&rid);
+            zmq_msg_close(&req);
+            continue;
+        }
+        int more = zmq_msg_more(&rid);
+        int ok = more && zmq_msg_recv(&req, c->query, 0) >= 0;
+        while (ok && zmq_msg_more(&req)) {
+            zmq_msg_t extra; /* a well-behaved client sends one frame */
+            zmq_msg_init(&extra);
+            zmq_msg_recv(&extra, c->query, 0);
+            more = zmq_msg_more(&extra);
+            zmq_msg_close(&extra);
+            if (!more) {
+                break;
+            }
+        }
+        if (ok) {
+            buf_reset(&out);
+            query_answer(c->store, c->cat, zmq_msg_data(&req),
+                         zmq_msg_size(&req), &out);
+            zmq_send(c->query, zmq_msg_data(&rid), zmq_msg_size(&rid),
+                     ZMQ_SNDMORE | ZMQ_DONTWAIT);
+            zmq_send(c->query, out.data, out.len, ZMQ_DONTWAIT);
+        }
+        zmq_msg_close(&rid);
+        zmq_msg_close(&req);
+    }
+    buf_fini(&out);
+    return NULL;
+}
+
+/* ---------------------------------------------------------------------- */
+/* ingest                                                                  */
+
+static void send_reply(coll_t *c, zmq_msg_t *rid, const ProtobufCMessage *m,
+                       buf_t *out)
+{
+    wire_pack(m, out);
+    if (zmq_send(c->ingest, zmq_msg_data(rid), zmq_msg_size(rid),
+                 ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0) {
+        return; /* peer gone (ROUTER_MANDATORY): it will resend */
+    }
+    zmq_send(c->ingest, out->data, out->len, ZMQ_DONTWAIT);
+}
+
+/* Receive one [routing id][payload] message without blocking.
+ * @return 1 when a message was taken, 0 when none is waiting. */
+static int recv_entry(coll_t *c, entry_t *e)
+{
+    zmq_msg_t payload;
+    memset(e, 0, sizeof *e);
+    zmq_msg_init(&e->rid);
+    if (zmq_msg_recv(&e->rid, c->ingest, ZMQ_DONTWAIT) < 0) {
+        zmq_msg_close(&e->rid);
+        return 0;
+    }
+    zmq_msg_init(&payload);
+    int frames = 1;
+    int more = zmq_msg_more(&e->rid);
+    while (more) {
+        zmq_msg_close(&payload);
+        zmq_msg_init(&payload);
+        if (zmq_msg_recv(&payload, c->ingest, 0) < 0) {
+            break;
+        }
+        frames++;
+        more = zmq_msg_more(&payload);
+    }
+    if (frames != 2) {
+        snprintf(e->err, sizeof e->err, "%d frames, expected 2", frames);
+    } else if (wire_agent_unpack(zmq_msg_data(&payload),
+                                 zmq_msg_size(&payload), &e->msg, e->err) ==
+               ERR_OK) {
+        const char *name = NULL;
+        uint32_t region = 0;
+        switch (e->msg->body_case) {
+        case HRSS__AGENT_MSG__BODY_HELLO:
+            name = e->msg->hello->name;
+            region = e->msg->hello->region;
+            break;
+        case HRSS__AGENT_MSG__BODY_BATCH:
+            name = e->msg->batch->name;
+            region = e->msg->batch->region;
+            break;
+        case HRSS__AGENT_MSG__BODY_PING:
+            name = e->msg->ping->name;
+            break;
+        case HRSS__AGENT_MSG__BODY_BYE:
+            name = e->msg->bye->name;
+            break;
+        default:
+            break;
+        }
+        e->ok = identity_resolve(c->ident, &e->rid, name, region, &e->who,
+                                 e->err) == ERR_OK;
+    }
+    zmq_msg_close(&payload);
+    return 1;
+}
+
+static void entry_fini(entry_t *e)
+{
+    if (e->msg != NULL) {
+        hrss__agent_msg__free_unpacked(e->msg, NULL);
+    }
+    zmq_msg_close(&e->rid);
+}
+
+static void to_store_update(const Hrss__Update *w, store_update_t *u)
+{
+    u->seq = w->seq;
+    u->indicator = w->indicator;
+    u->region = w->region;
+    u->yyyymm = w->month;
+    if (w->value_case == HRSS__UPDATE__VALUE_RATIO) {
+        u->value.is_ratio = 1;
+        u->value.num = w->ratio->numerator;
+        u->value.den = w->ratio->denominator;
+    } else {
+        u->value.is_ratio = 0;
+        u->value.num = w->count;
+        u->value.den = 0;
+    }
+}
+
+static void send_ack(coll_t *c, entry_t *e, const store_result_t *r,
+                     int stored, const char *why, buf_t *out)
+{
+    Hrss__Ack ack = HRSS__ACK__INIT;
+    Hrss__CollectorMsg m = HRSS__COLLECTOR_MSG__INIT;
+    const Hrss__Batch *b = e->msg != NULL ? e->msg->batch : NULL;
+    if (b != NULL && b->n_updates > 0) {
+        ack.first_seq = b->updates[0]->seq;
+        ack.last_seq = b->updates[b->n_updates - 1]->seq;
+    }
+    Hrss__Rejection *rej = NULL;
+    Hrss__Rejection **rejp = NULL;
+    if (!stored) {
+        ack.status = e->ok ? HRSS__ACK_STATUS__ACK_RETRY
+                           : HRSS__ACK_STATUS__ACK_MALFORMED;
+        ack.message = (char *)(uintptr_t)why;
+    } else {
+        ack.status = r->status == STORE_BATCH_OK ? HRSS__ACK_STATUS__ACK_OK
+                     : r->status == STORE_BATCH_GAP
+                         ? HRSS__ACK_STATUS__ACK_GAP
+                         : HRSS__ACK_STATUS__ACK_MALFORMED;
+        ack.next_seq = r->next_seq;
+        if (r->rejected > 0) {
+            rej = xcalloc(r->rejected, sizeof *rej);
+            rejp = xcalloc(r->rejected, sizeof *rejp);
+            for (size_t i = 0; i < r->rejected; i++) {
+                hrss__rejection__init(&rej[i]);
+                rej[i].seq = r->rejections[i].seq;
+                rej[i].reason = (uint32_t)r->rejections[i].reason;
+                rej[i].reason_name = (char *)(uintptr_t)store_reason_name(
+                    r->rejections[i].reason);
+                rej[i].message = (char *)(uintptr_t)r->rejections[i].message;
+                rejp[i] = &rej[i];
+            }
+            ack.n_rejections = r->rejected;
+            ack.rejections = rejp;
+        }
+    }
+    m.body_case = HRSS__COLLECTOR_MSG__BODY_ACK;
+    m.ack = &ack;
+    send_reply(c, &e->rid, &m.base, out);
+    free(rej);
+    free(rejp);
+}
+
+static void send_welcome(coll_t *c, entry_t *e, buf_t *out)
+{
+    char err[ERR_LEN];
+    uint64_t next = 0;
+    if (store_next_seq(c->store, e->who.reporter, &next, err) != ERR_OK) {
+        log_err("agent %s: %s", e->who.reporter, err);
+        return;
+    }
+    Hrss__Welcome w = HRSS__WELCOME__INIT;
+    Hrss__CollectorMsg m = HRSS__COLLECTOR_MSG__INIT;
+    w.next_seq = next;
+    m.body_case = HRSS__COLLECTOR_MSG__BODY_WELCOME;
+    m.welcome = &w;
+    send_reply(c, &e->rid, &m.base, out);
+}
+
+/* Take what is waiting (up to MAX_GROUP), commit it as one transaction,
+ * then reply. */
+static void ingest_group(coll_t *c, entry_t *ent, store_batch_t *batches,
+                         store_result_t *results, buf_t *out)
+{
+    size_t n = 0;
+    size_t nb = 0;
+    time_t now = time(NULL);
+    int32_t cur_month = month_from_time(now, c->cfg->tz_offset);
+    while (n < MAX_GROUP && recv_entry(c, &ent[n])) {
+        entry_t *e = &ent[n++];
+        if (e->msg == NULL) {
+            proto_warn(c, e->err);
+            continue;
+        }
+        if (!e->ok) {
+            proto_warn(c, e->err);
+            continue;
+        }
+        session_touch(c, e->who.reporter,
+                      e->who.region >= 0
+                          ? catalog_region(c->cat, (size_t)e->who.region)->code
+                          : 0,
+                      now);
+        if (e->msg->body_case != HRSS__AGENT_MSG__BODY_BATCH) {
+            continue;
+        }
+        const Hrss__Batch *b = e->msg->batch;
+        store_update_t *u = xcalloc(b->n_updates ? b->n_updates : 1,
+                                    sizeof *u);
+        for (size_t i = 0; i < b->n_updates; i++) {
+            to_store_update(b->updates[i], &u[i]);
+        }
+        store_batch_t *sb = &batches[nb];
+        sb->reporter = e->who.reporter;
+        sb->allowed = e->who.allowed;
+        sb->n_allowed = e->who.n_allowed;
+        sb->received_at = (int64_t)now;
+        sb->current_month = cur_month;
+        sb->updates = u;
+        sb->n_updates = b->n_updates;
+        e->batch = nb++;
+    }
+    if (n == 0) {
+        return;
+    }
+    char err[ERR_LEN] = "";
+    int stored = 1;
+    if (nb > 0) {
+        int rc = store_apply(c->store, batches, nb, results, err);
+        if (rc != ERR_OK) {
+            log_err("cannot store %zu batches (agents will retry): %s", nb,
+                    err);
+            stored = 0;
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
+        entry_t *e = &ent[i];
+        if (e->msg == NULL || !e->ok) {
+            if (e->msg != NULL &&
+                e->msg->body_case == HRSS__AGENT_MSG__BODY_BATCH) {
+                send_ack(c, e, NULL, 0, e->err, out);
+            }
+            continue;
+        }
+        switch (e->msg->body_case) {
+        case HRSS__AGENT_MSG__BODY_BATCH:
+            send_ack(c, e, stored ? &results[e->batch] : NULL, stored,
+                     "the collector cannot store data now; retry later",
+                     out);
+            if (stored) {
+                c->batches_total++;
+                c->updates_total += results[e->batch].applied;
+            }
+            break;
+        case HRSS__AGENT_MSG__BODY_HELLO:
+        case HRSS__AGENT_MSG__BODY_PING:
+            send_welcome(c, e, out);
+            break;
+        case HRSS__AGENT_MSG__BODY_BYE:
+            session_bye(c, e->who.reporter);
+            break;
+        default:
+            break;
+        }
+    }
+    for (size_t i = 0; i < nb; i++) {
+        free((void *)(uintptr_t)batches[i].updates);
+        if (stored) {
+            store_result_fini(&results[i]);
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
+        entry_fini(&ent[i]);
+    }
+}
+
+/* ---------------------------------------------------------------------- */
+/* start and stop                                                          */
+
+static void *bind_router(void *zctx, const char *endpoint, int mandatory)
+{
+    void *s = zmq_socket(zctx, ZMQ_ROUTER);
+    int64_t maxmsg = WIRE_MAX_MSG;
+    int linger = 2000;
+    int hwm = 10000;
+    zmq_setsockopt(s, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
+    zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof linger);
+    zmq_setsockopt(s, ZMQ_SNDHWM, &hwm, sizeof hwm);
+    zmq_setsockopt(s, ZMQ_RCVHWM, &hwm, sizeof hwm);
+    zmq_setsockopt(s, ZMQ_ROUTER_MANDATORY, &mandatory, sizeof mandatory);
+    if (zmq_bind(s, endpoint) != 0) {
+        log_err("cannot bind %s: %s", endpoint, zmq_strerror(zmq_errno()));
+        zmq_close(s);
+        return NULL;
+    }
+    return s;
+}
+
+static void last_endpoint(void *s, char *buf, size_t len)
+{
+    size_t n = len;
+    if (zmq_getsockopt(s, ZMQ_LAST_ENDPOINT, buf, &n) != 0) {
+        snprintf(buf, len, "?");
+    }
+}
+
+/* Write DATA_DIR/endpoints so that tools and tests can find ephemeral
+ * ports ("tcp://127.0.0.1:*"). */
+static void write_endpoints(const char *dir, const char *ingest,
+                            const char *query)
+{
+    char path[4096];
+    char tmp[4200];
+    snprintf(path, sizeof path, "%s/endpoints", dir);
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *f = fopen(tmp, "w");
+    if (f == NULL) {
+        log_warn("cannot write %s: %s", tmp, strerror(errno));
+        return;
+    }
+    fprintf(f, "ingest=%s\nquery=%s\n", ingest, query);
+    if (fclose(f) != 0 || rename(tmp, path) != 0) {
+        log_warn("cannot write %s: %s", path, strerror(errno));
+    }
+}
+
+static void coll_close(coll_t *c)
+{
+    if (c->qthread_started) {
+        atomic_store(&c->qstop, 1);
+        pthread_join(c->qthread, NULL);
+    }
+    if (c->query != NULL) {
+        zmq_close(c->query);
+    }
+    if (c->ingest != NULL) {
+        zmq_close(c->ingest);
+    }
+    if (c->zctx != NULL) {
+        zmq_ctx_term(c->zctx);
+    }
+    identity_destroy(&c->ident);
+    store_close(&c->store);
+    catalog_destroy(&c->cat);
+    free(c->sessions);
+}
+
+int collector_run(const collector_cfg_t *cfg, volatile sig_atomic_t *stop)
+{
+    coll_t c;
+    char err[ERR_LEN];
+    memset(&c, 0, sizeof c);
+    c.cfg = cfg;
+    atomic_init(&c.qstop, 0);
+    int status = 1;
+    entry_t *ent = NULL;
+    store_batch_t *batches = NULL;
+    store_result_t *results = NULL;
+    buf_t out;
+    buf_init(&out);
+
+    if (catalog_load_dir(&c.cat, cfg->catalog_dir, err) != ERR_OK) {
+        log_err("catalog: %s", err);
+        goto out;
+    }
+    store_opts_t so = {0, 0, cfg->map_max};
+    if (store_open(&c.store, cfg->data_dir, c.cat, &so, err) != ERR_OK) {
+        log_err("store: %s", err);
+        goto out;
+    }
+    if (identity_new(&c.ident, c.cat, cfg->insecure, err) != ERR_OK) {
+        log_err("%s", err);
+        goto out;
+    }
+    c.zctx = zmq_ctx_new();
+    c.ingest = bind_router(c.zctx, cfg->ingest, 1);
+    c.query = c.ingest != NULL ? bind_router(c.zctx, cfg->query, 0) : NULL;
+    if (c.query == NULL) {
+        goto out;
+    }
+    char ing[256];
+    char qry[256];
+    last_endpoint(c.ingest, ing, sizeof ing);
+    last_endpoint(c.query, qry, sizeof qry);
+    write_endpoints(cfg->data_dir, ing, qry);
+    if (pthread_create(&c.qthread, NULL, query_main, &c) != 0) {
+        log_err("cannot start the query thread");
+        goto out;
+    }
+    c.qthread_started = 1;
+    c.sessions = xcalloc(MAX_SESSIONS, sizeof *c.sessions);
+    ent = xcalloc(MAX_GROUP, sizeof *ent);
+    batches = xcalloc(MAX_GROUP, sizeof *batches);
+    results = xcalloc(MAX_GROUP, sizeof *results);
+    log_info("started: data %s, ingest %s, query %s, %zu indicators, %zu "
+             "regions, %s",
+             cfg->data_dir, ing, qry, catalog_indicator_count(c.cat),
+             catalog_region_count(c.cat),
+             cfg->insecure ? "plain mode (--insecure: no authentication)"
+                           : "authenticated");
+
+    zmq_pollitem_t item = {c.ingest, 0, ZMQ_POLLIN, 0};
+    time_t last_house = time(NULL);
+    status = 0;
+    while (!*stop) {
+        int n = zmq_poll(&item, 1, 1000);
+        if (n < 0 && zmq_errno() != EINTR) {
+            log_err("poll: %s", zmq_strerror(zmq_errno()));
+            status = 1;
+            break;
+        }
+        if (n > 0) {
+            ingest_group(&c, ent, batches, results, &out);
+        }
+        time_t now = time(NULL);
+        if (now != last_house) {
+            sessions_expire(&c, now);
+            last_house = now;
+        }
+    }
+    log_info("stopping: %lu batches, %lu updates applied since start",
+             c.batches_total, c.updates_total);
+
+out:
+    coll_close(&c);
+    free(ent);
+    free(batches);
+    free(results);
+    buf_fini(&out);
+    if (status == 0) {
+        log_info("stopped");
+    }
+    return status;
+}

@@ -1,0 +1,47 @@
+/** @file identity.h
+ *  @brief Who sent an ingest message, and which regions it may report.
+ *
+ *  The one place where identity is decided. In plain mode (--insecure) an
+ *  agent is who its messages say it is; with CurveZMQ (a later step) the
+ *  ZAP handler's User-Id on the frame will decide instead, and only this
+ *  module changes.
+ */
+#ifndef HRSS_IDENTITY_H
+#define HRSS_IDENTITY_H
+#include <stddef.h>
+#include <stdint.h>
+#include <zmq.h>
+
+#include "common/catalog.h"
+#include "common/err.h"
+
+typedef struct identity_ctx identity_ctx_t;
+
+/** A resolved sender. Borrowed fields; valid while @p frame and the
+ *  context live. */
+typedef struct identity {
+    const char *reporter;    /**< the id the store keys sequences by */
+    int region;              /**< catalog index of the sender's region,
+                                  -1 when the message claimed none */
+    const uint32_t *allowed; /**< region codes it may report: its region
+                                  and everything below it */
+    size_t n_allowed;
+} identity_t;
+
+/** @param[in] cat  Borrowed; must outlive the context.
+ *  @return ERR_OK, ERR_INVAL (only plain mode exists yet: @p insecure must
+ *          be 1). Caller owns *out and must identity_destroy() it. */
+int identity_new(identity_ctx_t **out, const catalog_t *cat, int insecure,
+                 char err[ERR_LEN]);
+
+void identity_destroy(identity_ctx_t **self_p);
+
+/** Resolve the sender of @p frame, which claims @p name and @p region
+ *  (0 for messages that carry no data: then region is -1 and nothing is
+ *  allowed).
+ *  @return ERR_OK, ERR_PROTO (unknown region: @p err says so). */
+int identity_resolve(const identity_ctx_t *self, zmq_msg_t *frame,
+                     const char *name, uint32_t region, identity_t *out,
+                     char err[ERR_LEN]);
+
+#endif
