@@ -1,0 +1,298 @@
+/* test_intake.c: office CSV files through the real agent: GBK with
+ * Chinese names, a bad row refusing the whole file, the inbox folder, and
+ * the collector's query socket answering for the data. */
+#include <criterion/criterion.h>
+#include <iconv.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <zmq.h>
+
+#include "common/period.h"
+#include "harness.h"
+#include "proto/hrss.pb-c.h"
+
+TestSuite(intake, .init = hx_setup, .fini = hx_teardown, .timeout = 120);
+
+typedef struct env {
+    int port;
+    int qport;
+    char db[300];
+    char state[300];
+    char endpoint[64];
+    pid_t coll;
+} env_t;
+
+static void env_start(env_t *e)
+{
+    e->port = hx_free_port();
+    e->qport = hx_free_port();
+    snprintf(e->db, sizeof e->db, "%s/db", hx_dir);
+    snprintf(e->state, sizeof e->state, "%s/agent", hx_dir);
+    snprintf(e->endpoint, sizeof e->endpoint, "tcp://127.0.0.1:%d", e->port);
+    char log[300];
+    snprintf(log, sizeof log, "%s/collector.log", hx_dir);
+    e->coll = hx_collector(e->db, e->port, e->qport, log);
+}
+
+static int agent(env_t *e, const char *a1, const char *a2, const char *a3,
+                 char *out, size_t len)
+{
+    const char *argv[] = {"hrss-agent", "--state-dir", e->state,
+                          "--collector", e->endpoint, "--region", "330100",
+                          "--insecure", a1, a2, a3, NULL};
+    return hx_run(argv, 60000, out, len);
+}
+
+/* UTF-8 -> GBK, as Excel in China saves CSV. */
+static size_t to_gbk(const char *utf8, char *out, size_t cap)
+{
+    iconv_t cd = iconv_open("GBK", "UTF-8");
+    cr_assert_neq(cd, (iconv_t)-1);
+    char *in = (char *)(uintptr_t)utf8;
+    size_t inleft = strlen(utf8);
+    char *o = out;
+    size_t oleft = cap;
+    cr_assert_neq(iconv(cd, &in, &inleft, &o, &oleft), (size_t)-1);
+    iconv_close(cd);
+    return cap - oleft;
+}
+
+static store_value_t stored(env_t *e, const char *ind, uint32_t region,
+                            int y, int m)
+{
+    catalog_t *cat = NULL;
+    store_t *s = NULL;
+    hx_open_store(e->db, 0, &cat, &s);
+    char err[ERR_LEN];
+    store_value_t v = {0, -1, -1};
+    int rc = store_get(s, ind, region, month_make(y, m), &v, err);
+    cr_expect_eq(rc, ERR_OK, "%s %u %d-%d: %s", ind, region, y, m, err);
+    store_close(&s);
+    catalog_destroy(&cat);
+    return v;
+}
+
+Test(intake, gbk_csv_with_chinese_names_is_accepted)
+{
+    env_t e;
+    env_start(&e);
+    const char *utf8 =
+        "指标,月份,数值,分子,分母,地区\r\n"
+        "城镇新增就业人数,2025-10,1234,,,330102\r\n"
+        "劳动人事争议调解成功率,2025-10,,45,50,330100\r\n"
+        "其中:高级职称人才数量,2025/9,\"12,000\",,,330105\r\n";
+    char gbk[1024];
+    size_t n = to_gbk(utf8, gbk, sizeof gbk);
+    cr_assert(n < strlen(utf8), "GBK is shorter than UTF-8 for Chinese");
+    char path[300];
+    snprintf(path, sizeof path, "%s/gbk.csv", hx_dir);
+    hx_write(path, gbk, n);
+    char out[4096];
+    cr_assert_eq(agent(&e, "submit", path, NULL, out, sizeof out), 0, "%s",
+                 out);
+    cr_expect(strstr(out, "queued 3 updates") != NULL, "%s", out);
+    cr_assert_eq(agent(&e, "flush", "--timeout", "30", out, sizeof out), 0,
+                 "%s", out);
+    cr_expect_eq(stored(&e, "urban_new_jobs", 330102, 2025, 10).num, 1234);
+    store_value_t r =
+        stored(&e, "dispute_mediation_success_rate", 330100, 2025, 10);
+    cr_expect_eq(r.num, 45);
+    cr_expect_eq(r.den, 50);
+    cr_expect_eq(stored(&e, "senior_title_talent", 330105, 2025, 9).num,
+                 12000);
+}
+
+Test(intake, one_bad_row_refuses_the_whole_file)
+{
+    env_t e;
+    env_start(&e);
+    const char *csv = "indicator,period,value,region\n"
+                      "urban_new_jobs,2025-01,10,330102\n"
+                      "urban_new_jobs,2025-13,10,330102\n"
+                      "urban_new_jobs,2025-03,10,330102\n"
+                      "urban_new_jobs,2025-04,-5,330102\n";
+    char path[300];
+    snprintf(path, sizeof path, "%s/bad.csv", hx_dir);
+    hx_write(path, csv, strlen(csv));
+    char out[4096];
+    cr_assert_eq(agent(&e, "submit", path, NULL, out, sizeof out), 65, "%s",
+                 out);
+    char want[400];
+    snprintf(want, sizeof want, "%s:3: period:", path);
+    cr_expect(strstr(out, want) != NULL, "%s", out);
+    snprintf(want, sizeof want, "%s:5: value:", path);
+    cr_expect(strstr(out, want) != NULL, "every error is listed: %s", out);
+    cr_expect(strstr(out, "nothing was queued") != NULL, "%s", out);
+    cr_assert_eq(agent(&e, "status", "--json", NULL, out, sizeof out), 0);
+    cr_expect(strstr(out, "\"queued\": 0,") != NULL, "%s", out);
+    cr_expect(strstr(out, "\"last_assigned_seq\": 0,") != NULL, "%s", out);
+}
+
+static int exists(const char *dir, const char *name)
+{
+    char p[600];
+    struct stat sb;
+    snprintf(p, sizeof p, "%s/%s", dir, name);
+    return stat(p, &sb) == 0;
+}
+
+Test(intake, inbox_files_go_to_done_or_failed)
+{
+    env_t e;
+    env_start(&e);
+    const char *argv[] = {"hrss-agent", "--state-dir", e.state,
+                          "--collector", e.endpoint, "--region", "330100",
+                          "--insecure", "run", NULL};
+    char log[300];
+    snprintf(log, sizeof log, "%s/agent.log", hx_dir);
+    /* The state dir and inbox exist once the agent has started. */
+    pid_t ag = hx_spawn(log, argv);
+    char inbox[400];
+    char done[400];
+    char failed[400];
+    snprintf(inbox, sizeof inbox, "%s/inbox", e.state);
+    snprintf(done, sizeof done, "%s/done", e.state);
+    snprintf(failed, sizeof failed, "%s/failed", e.state);
+    for (int i = 0; i < 500 && !exists(e.state, "sender.lock"); i++) {
+        hx_sleep_ms(10);
+    }
+    const char *good = "indicator,period,value\npension_insured,2025-06,777\n";
+    const char *bad = "indicator,period,value\nno_such,2025-06,1\n";
+    char p[600];
+    char tmp[600];
+    snprintf(tmp, sizeof tmp, "%s/.good.csv.part", inbox);
+    hx_write(tmp, good, strlen(good));
+    snprintf(p, sizeof p, "%s/good.csv", inbox);
+    cr_assert_eq(rename(tmp, p), 0);
+    snprintf(p, sizeof p, "%s/bad.csv", inbox);
+    hx_write(p, bad, strlen(bad));
+    for (int i = 0; i < 1000; i++) {
+        if (exists(done, "good.csv") && exists(failed, "bad.csv.errors")) {
+            break;
+        }
+        hx_sleep_ms(10);
+    }
+    cr_assert(exists(done, "good.csv"));
+    cr_assert(exists(failed, "bad.csv"));
+    cr_assert(exists(failed, "bad.csv.errors"));
+    cr_expect(!exists(inbox, "good.csv") && !exists(inbox, "bad.csv"));
+    char errors[2048] = "";
+    snprintf(p, sizeof p, "%s/bad.csv.errors", failed);
+    FILE *f = fopen(p, "r");
+    cr_assert_not_null(f);
+    size_t n = fread(errors, 1, sizeof errors - 1, f);
+    errors[n] = '\0';
+    fclose(f);
+    cr_expect(strstr(errors, "bad.csv:2: indicator:") != NULL, "%s", errors);
+
+    /* flush while run is active waits for the daemon instead of sending */
+    char out[4096];
+    cr_assert_eq(agent(&e, "flush", "--timeout", "30", out, sizeof out), 0,
+                 "%s", out);
+    cr_expect_eq(stored(&e, "pension_insured", 330100, 2025, 6).num, 777);
+    cr_expect_eq(hx_stop(ag, SIGTERM, 10000), 0);
+}
+
+/* A submit while `run` is active is on its way within a second. */
+Test(intake, submit_while_running_is_sent_promptly)
+{
+    env_t e;
+    env_start(&e);
+    const char *argv[] = {"hrss-agent", "--state-dir", e.state,
+                          "--collector", e.endpoint, "--region", "330100",
+                          "--insecure", "run", NULL};
+    char log[300];
+    snprintf(log, sizeof log, "%s/agent.log", hx_dir);
+    pid_t ag = hx_spawn(log, argv);
+    hx_sleep_ms(500);
+    char out[4096];
+    const char *sub[] = {"hrss-agent", "--state-dir", e.state, "--region",
+                         "330100", "submit", "--indicator", "urban_new_jobs",
+                         "--period", "2025-07", "--value", "42", NULL};
+    cr_assert_eq(hx_run(sub, 30000, out, sizeof out), 0, "%s", out);
+    catalog_t *cat = NULL;
+    store_t *s = NULL;
+    int found = 0;
+    for (int i = 0; i < 100 && !found; i++) {
+        hx_sleep_ms(10);
+        char data[400];
+        struct stat sb;
+        snprintf(data, sizeof data, "%s/data.mdb", e.db);
+        if (s == NULL && stat(data, &sb) == 0) {
+            hx_open_store(e.db, 0, &cat, &s);
+        }
+        char err[ERR_LEN];
+        store_value_t v;
+        found = s != NULL &&
+                store_get(s, "urban_new_jobs", 330100, month_make(2025, 7),
+                          &v, err) == ERR_OK &&
+                v.num == 42;
+    }
+    store_close(&s);
+    catalog_destroy(&cat);
+    cr_expect(found, "not stored within a second");
+    cr_expect_eq(hx_stop(ag, SIGTERM, 10000), 0);
+}
+
+/* The query socket answers protobuf requests for the stored data. */
+Test(intake, query_socket_answers_totals)
+{
+    env_t e;
+    env_start(&e);
+    char out[4096];
+    const char *sub[] = {"hrss-agent", "--state-dir", e.state, "--region",
+                         "330100", "submit", "--indicator",
+                         "dispute_mediation_success_rate", "--period",
+                         "2025-07", "--numerator", "1", "--denominator",
+                         "10", NULL};
+    cr_assert_eq(hx_run(sub, 30000, out, sizeof out), 0, "%s", out);
+    const char *sub2[] = {"hrss-agent", "--state-dir", e.state, "--region",
+                          "330100", "submit", "--indicator",
+                          "dispute_mediation_success_rate", "--period",
+                          "2025-07", "--numerator", "90", "--denominator",
+                          "100", "--region", "330102", NULL};
+    cr_assert_eq(hx_run(sub2, 30000, out, sizeof out), 0, "%s", out);
+    cr_assert_eq(agent(&e, "flush", "--timeout", "30", out, sizeof out), 0,
+                 "%s", out);
+
+    void *ctx = zmq_ctx_new();
+    void *s = zmq_socket(ctx, ZMQ_DEALER);
+    int linger = 0;
+    zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof linger);
+    char ep[64];
+    snprintf(ep, sizeof ep, "tcp://127.0.0.1:%d", e.qport);
+    cr_assert_eq(zmq_connect(s, ep), 0);
+    Hrss__TotalQ q = HRSS__TOTAL_Q__INIT;
+    q.indicator = (char *)"劳动人事争议调解成功率";
+    q.region = 330100;
+    q.period = (char *)"2025-Q3";
+    Hrss__QueryRequest req = HRSS__QUERY_REQUEST__INIT;
+    req.q_case = HRSS__QUERY_REQUEST__Q_TOTAL;
+    req.total = &q;
+    uint8_t buf[512];
+    size_t len = hrss__query_request__pack(&req, buf);
+    cr_assert_eq(zmq_send(s, buf, len, 0), (int)len);
+    zmq_pollitem_t item = {s, 0, ZMQ_POLLIN, 0};
+    cr_assert_eq(zmq_poll(&item, 1, 10000), 1, "no answer");
+    zmq_msg_t msg;
+    zmq_msg_init(&msg);
+    cr_assert(zmq_msg_recv(&msg, s, 0) > 0);
+    Hrss__QueryResponse *r = hrss__query_response__unpack(
+        NULL, zmq_msg_size(&msg), zmq_msg_data(&msg));
+    cr_assert_not_null(r);
+    cr_expect_eq(r->code, 0, "%s", r->error ? r->error : "");
+    cr_assert_eq(r->r_case, HRSS__QUERY_RESPONSE__R_TOTAL);
+    cr_expect_str_eq(r->total->indicator, "dispute_mediation_success_rate");
+    cr_expect_eq(r->total->numerator, 91);
+    cr_expect_eq(r->total->denominator, 110);
+    cr_expect_eq(r->total->reporting, 2);
+    cr_expect_eq(r->total->expected, 14);
+    hrss__query_response__free_unpacked(r, NULL);
+    zmq_msg_close(&msg);
+    zmq_close(s);
+    zmq_ctx_term(ctx);
+    cr_expect_eq(hx_stop(e.coll, SIGTERM, 10000), 0);
+}
