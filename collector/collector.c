@@ -415,6 +415,7 @@ static void ingest_group(coll_t *c, entry_t *ent, store_batch_t *batches,
     char err[ERR_LEN] = "";
     int stored = 1;
     if (nb > 0) {
+        log_debug("committing %zu batches in one transaction", nb);
         int rc = store_apply(c->store, batches, nb, results, err);
         if (rc != ERR_OK) {
             log_err("cannot store %zu batches (agents will retry): %s", nb,
@@ -552,13 +553,13 @@ int collector_run(const collector_cfg_t *cfg, volatile sig_atomic_t *stop)
         log_err("catalog: %s", err);
         goto out;
     }
+    if (identity_new(&c.ident, c.cat, cfg->insecure, err) != ERR_OK) {
+        log_err("%s", err);
+        goto out;
+    }
     store_opts_t so = {0, 0, cfg->map_max};
     if (store_open(&c.store, cfg->data_dir, c.cat, &so, err) != ERR_OK) {
         log_err("store: %s", err);
-        goto out;
-    }
-    if (identity_new(&c.ident, c.cat, cfg->insecure, err) != ERR_OK) {
-        log_err("%s", err);
         goto out;
     }
     c.zctx = zmq_ctx_new();

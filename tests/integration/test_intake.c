@@ -296,3 +296,109 @@ Test(intake, query_socket_answers_totals)
     zmq_ctx_term(ctx);
     cr_expect_eq(hx_stop(e.coll, SIGTERM, 10000), 0);
 }
+
+/* Every flag can come from an INI file; flags on the command line win. */
+Test(intake, config_files_and_flags_win)
+{
+    int port = hx_free_port();
+    int qport = hx_free_port();
+    int bad_port = hx_free_port();
+    char ini[400];
+    char text[1200];
+    snprintf(ini, sizeof ini, "%s/collector.ini", hx_dir);
+    snprintf(text, sizeof text,
+             "[collector]\ndata-dir = %s/db\ningest = tcp://127.0.0.1:%d\n"
+             "query = tcp://127.0.0.1:%d\ninsecure = true\n",
+             hx_dir, port, bad_port);
+    hx_write(ini, text, strlen(text));
+    char qep[64];
+    snprintf(qep, sizeof qep, "tcp://127.0.0.1:%d", qport);
+    const char *cargv[] = {"hrss-collector", "--config", ini, "--query", qep,
+                           NULL};
+    char log[300];
+    snprintf(log, sizeof log, "%s/collector.log", hx_dir);
+    pid_t coll = hx_spawn(log, cargv);
+
+    char aini[400];
+    snprintf(aini, sizeof aini, "%s/agent.ini", hx_dir);
+    snprintf(text, sizeof text,
+             "# office agent\n[agent]\nstate-dir = %s/agent\n"
+             "collector = tcp://127.0.0.1:%d\nregion = 330102\n"
+             "name = from-config\ninsecure = yes\n",
+             hx_dir, port);
+    hx_write(aini, text, strlen(text));
+    char out[4096];
+    const char *sub[] = {"hrss-agent", "--config", aini, "submit",
+                         "--indicator", "urban_new_jobs", "--period",
+                         "2025-03", "--value", "9", NULL};
+    cr_assert_eq(hx_run(sub, 30000, out, sizeof out), 0, "%s", out);
+    const char *fl[] = {"hrss-agent", "--config", aini, "flush", "--timeout",
+                        "30", NULL};
+    cr_assert_eq(hx_run(fl, 60000, out, sizeof out), 0, "%s", out);
+    cr_expect_eq(hx_stop(coll, SIGTERM, 10000), 0);
+
+    char db[300];
+    snprintf(db, sizeof db, "%s/db", hx_dir);
+    catalog_t *cat = NULL;
+    store_t *s = NULL;
+    hx_open_store(db, 0, &cat, &s);
+    char err[ERR_LEN];
+    uint64_t next = 0;
+    cr_assert_eq(store_next_seq(s, "from-config", &next, err), ERR_OK);
+    cr_expect_eq(next, 2);
+    store_close(&s);
+    catalog_destroy(&cat);
+    /* The flag, not the file, chose the query endpoint. */
+    char eps[256] = "";
+    char epath[400];
+    snprintf(epath, sizeof epath, "%s/endpoints", db);
+    FILE *f = fopen(epath, "r");
+    cr_assert_not_null(f);
+    size_t n = fread(eps, 1, sizeof eps - 1, f);
+    eps[n] = '\0';
+    fclose(f);
+    cr_expect(strstr(eps, qep) != NULL, "%s", eps);
+
+    /* An unknown setting is an error naming file and line. */
+    snprintf(text, sizeof text, "[collector]\ndata-dir = x\nbogus = 1\n");
+    hx_write(ini, text, strlen(text));
+    const char *bad[] = {"hrss-collector", "--config", ini, NULL};
+    cr_expect_eq(hx_run(bad, 10000, out, sizeof out), 64);
+    char want[500];
+    snprintf(want, sizeof want, "%s:3: unknown setting 'bogus'", ini);
+    cr_expect(strstr(out, want) != NULL, "%s", out);
+}
+
+Test(intake, help_and_usage_errors)
+{
+    char out[8192];
+    const char *h1[] = {"hrss-agent", "--help", NULL};
+    cr_expect_eq(hx_run(h1, 10000, out, sizeof out), 0);
+    cr_expect(strstr(out, "submit FILE.csv") != NULL);
+    cr_expect(strstr(out, "flush [--timeout S]") != NULL);
+    const char *h2[] = {"hrss-collector", "--help", NULL};
+    cr_expect_eq(hx_run(h2, 10000, out, sizeof out), 0);
+    cr_expect(strstr(out, "--ingest ENDPOINT") != NULL);
+    const char *u1[] = {"hrss-collector", "--data-dir", hx_dir, NULL};
+    cr_expect_eq(hx_run(u1, 10000, out, sizeof out), 64);
+    cr_expect(strstr(out, "required") != NULL, "%s", out);
+    const char *u2[] = {"hrss-agent", "--state-dir", hx_dir, "--region",
+                        "999999", "status", NULL};
+    cr_expect_eq(hx_run(u2, 10000, out, sizeof out), 64);
+    cr_expect(strstr(out, "999999") != NULL, "%s", out);
+    const char *u3[] = {"hrss-agent", "--state-dir", hx_dir, "frobnicate",
+                        NULL};
+    cr_expect_eq(hx_run(u3, 10000, out, sizeof out), 64);
+    cr_expect(strstr(out, "unknown command") != NULL, "%s", out);
+    /* Sending without --insecure is refused until authentication exists. */
+    const char *u4[] = {"hrss-agent", "--state-dir", hx_dir, "--region",
+                        "330100", "--collector", "tcp://127.0.0.1:1", "run",
+                        NULL};
+    cr_expect_eq(hx_run(u4, 10000, out, sizeof out), 64);
+    cr_expect(strstr(out, "--insecure") != NULL, "%s", out);
+    const char *u5[] = {"hrss-collector", "--data-dir", hx_dir, "--ingest",
+                        "tcp://127.0.0.1:*", "--query", "tcp://127.0.0.1:*",
+                        NULL};
+    cr_expect_eq(hx_run(u5, 10000, out, sizeof out), 1);
+    cr_expect(strstr(out, "--insecure") != NULL, "%s", out);
+}
