@@ -135,58 +135,36 @@ static void write_errors(const char *path, const char *errors)
     }
 }
 
-int intake_inbox(spool_t *sp, const csvin_opts_t *o, const char *state_dir,
-                 intake_stats_t *st, char err[ERR_LEN])
+/* Queue one inbox file and move it to done/ or failed/. */
+static int take_file(spool_t *sp, const csvin_opts_t *o, const char *state,
+                     const char *name, const struct stat *sb,
+                     intake_stats_t *st, char err[ERR_LEN])
 {
-    char inbox[4096];
-    char done[4096];
-    char failed[4096];
-    intake_stats_t dummy;
-    if (st == NULL) {
-        st = &dummy;
-    }
-    memset(st, 0, sizeof *st);
-    err[0] = '\0';
-    snprintf(inbox, sizeof inbox, "%s/inbox", state_dir);
-    snprintf(done, sizeof done, "%s/done", state_dir);
-    snprintf(failed, sizeof failed, "%s/failed", state_dir);
-    DIR *d = opendir(inbox);
-    if (d == NULL) {
-        snprintf(err, ERR_LEN, "cannot read %.400s: %s", inbox,
-                 strerror(errno));
-        return ERR_IO;
-    }
+    char path[4400];
+    char dest[4400];
+    char done[4200];
+    char failed[4200];
+    snprintf(path, sizeof path, "%s/inbox/%s", state, name);
+    snprintf(done, sizeof done, "%s/done", state);
+    snprintf(failed, sizeof failed, "%s/failed", state);
+    char source[600];
+    snprintf(source, sizeof source, "inbox:%.400s:%lld:%lld.%09ld", name,
+             (long long)sb->st_size, (long long)sb->st_mtim.tv_sec,
+             sb->st_mtim.tv_nsec);
     int rc = ERR_OK;
-    struct dirent *de;
-    while (rc == ERR_OK && (de = readdir(d)) != NULL) {
-        if (!is_csv(de->d_name)) {
-            continue;
-        }
-        char path[4400];
-        char dest[4400];
-        snprintf(path, sizeof path, "%s/%s", inbox, de->d_name);
-        struct stat sb;
-        if (stat(path, &sb) != 0 || !S_ISREG(sb.st_mode)) {
-            continue;
-        }
-        char source[600];
-        snprintf(source, sizeof source, "inbox:%.400s:%lld:%lld.%09ld",
-                 de->d_name, (long long)sb.st_size,
-                 (long long)sb.st_mtim.tv_sec, sb.st_mtim.tv_nsec);
-        if (spool_has_source(sp, source)) {
-            rc = move_to(path, done, de->d_name, dest, sizeof dest);
-            st->files_done += rc == ERR_OK;
-            continue;
-        }
+    if (spool_has_source(sp, source)) {
+        rc = move_to(path, done, name, dest, sizeof dest);
+        st->files_done += rc == ERR_OK;
+    } else {
         size_t n = 0;
         char *errors = NULL;
         int frc = intake_file(sp, o, path, source, &n, &errors);
         if (frc == ERR_OK) {
-            rc = move_to(path, done, de->d_name, dest, sizeof dest);
+            rc = move_to(path, done, name, dest, sizeof dest);
             st->files_done++;
             st->rows += n;
         } else if (frc == ERR_INVAL) {
-            rc = move_to(path, failed, de->d_name, dest, sizeof dest);
+            rc = move_to(path, failed, name, dest, sizeof dest);
             if (rc == ERR_OK) {
                 write_errors(dest, errors != NULL ? errors : "invalid file");
             }
@@ -195,12 +173,81 @@ int intake_inbox(spool_t *sp, const csvin_opts_t *o, const char *state_dir,
             snprintf(err, ERR_LEN, "%s", errors != NULL ? errors : "spool");
             rc = frc;
         }
-        if (rc == ERR_IO && err[0] == '\0') {
-            snprintf(err, ERR_LEN, "cannot move %.400s: %s", path,
-                     strerror(errno));
-        }
         free(errors);
     }
+    if (rc == ERR_IO && err[0] == '\0') {
+        snprintf(err, ERR_LEN, "cannot move %.400s: %s", path,
+                 strerror(errno));
+    }
+    return rc;
+}
+
+int intake_inbox_file(spool_t *sp, const csvin_opts_t *o,
+                      const char *state_dir, const char *name,
+                      intake_stats_t *st, char err[ERR_LEN])
+{
+    intake_stats_t dummy;
+    if (st == NULL) {
+        st = &dummy;
+    }
+    memset(st, 0, sizeof *st);
+    err[0] = '\0';
+    if (!is_csv(name) || strchr(name, '/') != NULL) {
+        return ERR_OK;
+    }
+    char path[4400];
+    snprintf(path, sizeof path, "%s/inbox/%s", state_dir, name);
+    struct stat sb;
+    if (stat(path, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        return ERR_OK; /* already taken, or renamed away */
+    }
+    return take_file(sp, o, state_dir, name, &sb, st, err);
+}
+
+int intake_inbox(spool_t *sp, const csvin_opts_t *o, const char *state_dir,
+                 long min_age_ms, size_t *deferred, intake_stats_t *st,
+                 char err[ERR_LEN])
+{
+    char inbox[4096];
+    intake_stats_t dummy;
+    size_t young = 0;
+    if (st == NULL) {
+        st = &dummy;
+    }
+    memset(st, 0, sizeof *st);
+    err[0] = '\0';
+    snprintf(inbox, sizeof inbox, "%s/inbox", state_dir);
+    DIR *d = opendir(inbox);
+    if (d == NULL) {
+        snprintf(err, ERR_LEN, "cannot read %.400s: %s", inbox,
+                 strerror(errno));
+        return ERR_IO;
+    }
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    int rc = ERR_OK;
+    struct dirent *de;
+    while (rc == ERR_OK && (de = readdir(d)) != NULL) {
+        if (!is_csv(de->d_name)) {
+            continue;
+        }
+        char path[4400];
+        snprintf(path, sizeof path, "%s/%s", inbox, de->d_name);
+        struct stat sb;
+        if (stat(path, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+            continue;
+        }
+        long age_ms = (long)(now.tv_sec - sb.st_mtim.tv_sec) * 1000 +
+                      (now.tv_nsec - sb.st_mtim.tv_nsec) / 1000000;
+        if (age_ms < min_age_ms) {
+            young++;
+            continue;
+        }
+        rc = take_file(sp, o, state_dir, de->d_name, &sb, st, err);
+    }
     closedir(d);
+    if (deferred != NULL) {
+        *deferred = young;
+    }
     return rc;
 }

@@ -31,16 +31,28 @@ typedef struct intake_stats {
     size_t rows;
 } intake_stats_t;
 
-/** Take every *.csv file in STATE/inbox: queue it and move it to
- *  STATE/done, or move it to STATE/failed with NAME.errors beside it.
+/** Take every *.csv file in STATE/inbox that was last modified at least
+ *  @p min_age_ms ago: queue it and move it to STATE/done, or move it to
+ *  STATE/failed with NAME.errors beside it. Younger files may still be
+ *  being written; they are counted in *deferred and left for a later scan
+ *  (or for intake_inbox_file when their writer closes them).
  *  A file whose rows were queued before a crash (its source key is in the
  *  spool) is moved to done without being queued twice. Hidden files and
  *  other names are left alone.
- *  @param[out] st  Counts (may be NULL).
+ *  @param[out] st        Counts (may be NULL).
+ *  @param[out] deferred  Files skipped as too young (may be NULL).
  *  @return ERR_OK, or ERR_IO/ERR_FULL when the spool or the folders fail
  *          (then the file stays in the inbox for the next scan). */
 int intake_inbox(spool_t *sp, const csvin_opts_t *o, const char *state_dir,
-                 intake_stats_t *st, char err[ERR_LEN]);
+                 long min_age_ms, size_t *deferred, intake_stats_t *st,
+                 char err[ERR_LEN]);
+
+/** Take the one inbox file @p name, whose writer has closed it (inotify
+ *  IN_CLOSE_WRITE or IN_MOVED_TO). Does nothing for names that are not
+ *  *.csv or no longer exist. Same outcomes as intake_inbox(). */
+int intake_inbox_file(spool_t *sp, const csvin_opts_t *o,
+                      const char *state_dir, const char *name,
+                      intake_stats_t *st, char err[ERR_LEN]);
 
 /** Create STATE/inbox, STATE/done and STATE/failed if missing. */
 int intake_dirs(const char *state_dir, char err[ERR_LEN]);

@@ -53,6 +53,7 @@
 #define BACKOFF_MIN_MS 100
 #define BACKOFF_MAX_MS 15000
 #define UNREACHABLE_LOG_MS 600000
+#define INBOX_MIN_AGE_MS 1000
 
 enum state { S_DOWN, S_HELLO, S_READY };
 
@@ -83,6 +84,7 @@ typedef struct sender {
     int ino;
     int wd_inbox;
     int wd_spool;
+    int64_t rescan_at;    /* 0, or when to look at the whole inbox again */
     unsigned long acked_total;
 } sender_t;
 
@@ -462,10 +464,36 @@ static void watch(sender_t *s)
     s->wd_spool = inotify_add_watch(s->ino, path, IN_CLOSE_WRITE);
 }
 
-/* Drain inotify events; 1 when the inbox changed. */
-static int drain_events(sender_t *s)
+static void log_intake(const intake_stats_t *st, int rc, const char *err)
 {
-    int inbox = 0;
+    if (st->files_done > 0 || st->files_failed > 0) {
+        log_info("inbox: %zu files taken (%zu updates queued), %zu refused "
+                 "(see failed/*.errors)",
+                 st->files_done, st->rows, st->files_failed);
+    }
+    if (rc != ERR_OK) {
+        log_err("inbox: %s", err);
+    }
+}
+
+/* Take every finished file in the inbox; files modified in the last
+ * second may still be being written: look again a second later. */
+static void scan_inbox(sender_t *s)
+{
+    char err[ERR_LEN];
+    intake_stats_t st;
+    size_t young = 0;
+    int rc = intake_inbox(s->o->spool, s->o->csv, s->o->state_dir,
+                          INBOX_MIN_AGE_MS, &young, &st, err);
+    log_intake(&st, rc, err);
+    s->rescan_at = young > 0 || rc != ERR_OK ? now_ms() + INBOX_MIN_AGE_MS
+                                              : 0;
+}
+
+/* Drain inotify events, taking each inbox file whose writer closed it or
+ * that was moved in. */
+static void drain_events(sender_t *s)
+{
     _Alignas(struct inotify_event) char buf[4096];
     for (;;) {
         ssize_t n = read(s->ino, buf, sizeof buf);
@@ -475,27 +503,21 @@ static int drain_events(sender_t *s)
         for (ssize_t off = 0; off < n;) {
             const struct inotify_event *ev =
                 (const struct inotify_event *)(const void *)(buf + off);
-            if (ev->wd == s->wd_inbox) {
-                inbox = 1;
+            if (ev->mask & IN_Q_OVERFLOW) {
+                s->rescan_at = now_ms(); /* events lost: look at all */
+            } else if (ev->wd == s->wd_inbox && ev->len > 0) {
+                char err[ERR_LEN];
+                intake_stats_t st;
+                int rc = intake_inbox_file(s->o->spool, s->o->csv,
+                                           s->o->state_dir, ev->name, &st,
+                                           err);
+                log_intake(&st, rc, err);
+                if (rc != ERR_OK) {
+                    s->rescan_at = now_ms() + INBOX_MIN_AGE_MS;
+                }
             }
             off += (ssize_t)sizeof *ev + (ssize_t)ev->len;
         }
-    }
-    return inbox;
-}
-
-static void scan_inbox(sender_t *s)
-{
-    char err[ERR_LEN];
-    intake_stats_t st;
-    int rc = intake_inbox(s->o->spool, s->o->csv, s->o->state_dir, &st, err);
-    if (st.files_done > 0 || st.files_failed > 0) {
-        log_info("inbox: %zu files taken (%zu updates queued), %zu refused "
-                 "(see failed/*.errors)",
-                 st.files_done, st.rows, st.files_failed);
-    }
-    if (rc != ERR_OK) {
-        log_err("inbox: %s", err);
     }
 }
 
@@ -566,6 +588,10 @@ int sender_run(const sender_opts_t *o, char err[ERR_LEN])
         if (s.ino < 0 && wait > 1000) {
             wait = 1000;
         }
+        if (s.rescan_at != 0) {
+            int64_t until = s.rescan_at > now ? s.rescan_at - now : 0;
+            wait = until < wait ? until : wait;
+        }
         zmq_pollitem_t items[2];
         int ni = 0;
         if (s.sock != NULL) {
@@ -583,9 +609,11 @@ int sender_run(const sender_opts_t *o, char err[ERR_LEN])
             rc = ERR_IO;
             break;
         }
-        if (s.ino >= 0 && drain_events(&s) && o->watch_inbox) {
-            scan_inbox(&s);
-        } else if (s.ino < 0 && o->watch_inbox) {
+        if (s.ino >= 0) {
+            drain_events(&s);
+        }
+        if (o->watch_inbox && (s.ino < 0 || (s.rescan_at != 0 &&
+                                             now_ms() >= s.rescan_at))) {
             scan_inbox(&s);
         }
         rc = read_socket(&s, err);

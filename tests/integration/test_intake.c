@@ -143,41 +143,59 @@ Test(intake, inbox_files_go_to_done_or_failed)
 {
     env_t e;
     env_start(&e);
+    char inbox[400];
+    char done[400];
+    char failed[400];
+    char p[600];
+    char tmp[600];
+    snprintf(inbox, sizeof inbox, "%s/inbox", e.state);
+    snprintf(done, sizeof done, "%s/done", e.state);
+    snprintf(failed, sizeof failed, "%s/failed", e.state);
+    /* A file already waiting when the agent starts is taken too (a second
+     * later: it might still have been being written). */
+    cr_assert_eq(mkdir(e.state, 0750), 0);
+    cr_assert_eq(mkdir(inbox, 0750), 0);
+    const char *early = "indicator,period,value\nurban_new_jobs,2025-05,5\n";
+    snprintf(p, sizeof p, "%s/early.csv", inbox);
+    hx_write(p, early, strlen(early));
+
     const char *argv[] = {"hrss-agent", "--state-dir", e.state,
                           "--collector", e.endpoint, "--region", "330100",
                           "--insecure", "run", NULL};
     char log[300];
     snprintf(log, sizeof log, "%s/agent.log", hx_dir);
-    /* The state dir and inbox exist once the agent has started. */
     pid_t ag = hx_spawn(log, argv);
-    char inbox[400];
-    char done[400];
-    char failed[400];
-    snprintf(inbox, sizeof inbox, "%s/inbox", e.state);
-    snprintf(done, sizeof done, "%s/done", e.state);
-    snprintf(failed, sizeof failed, "%s/failed", e.state);
     for (int i = 0; i < 500 && !exists(e.state, "sender.lock"); i++) {
         hx_sleep_ms(10);
     }
+    /* A file still being written is left alone ... */
+    snprintf(p, sizeof p, "%s/bad.csv", inbox);
+    FILE *partial = fopen(p, "w");
+    cr_assert_not_null(partial);
+    fputs("indicator,period,", partial);
+    fflush(partial);
+    /* ... while a finished one is taken at once. */
     const char *good = "indicator,period,value\npension_insured,2025-06,777\n";
-    const char *bad = "indicator,period,value\nno_such,2025-06,1\n";
-    char p[600];
-    char tmp[600];
     snprintf(tmp, sizeof tmp, "%s/.good.csv.part", inbox);
     hx_write(tmp, good, strlen(good));
     snprintf(p, sizeof p, "%s/good.csv", inbox);
     cr_assert_eq(rename(tmp, p), 0);
-    snprintf(p, sizeof p, "%s/bad.csv", inbox);
-    hx_write(p, bad, strlen(bad));
+    for (int i = 0; i < 1000 && !exists(done, "good.csv"); i++) {
+        hx_sleep_ms(10);
+    }
+    cr_assert(exists(done, "good.csv"));
+    cr_expect(exists(inbox, "bad.csv"), "a file being written was taken");
+    fputs("value\nno_such,2025-06,1\n", partial);
+    cr_assert_eq(fclose(partial), 0);
     for (int i = 0; i < 1000; i++) {
-        if (exists(done, "good.csv") && exists(failed, "bad.csv.errors")) {
+        if (exists(failed, "bad.csv.errors") && exists(done, "early.csv")) {
             break;
         }
         hx_sleep_ms(10);
     }
-    cr_assert(exists(done, "good.csv"));
     cr_assert(exists(failed, "bad.csv"));
     cr_assert(exists(failed, "bad.csv.errors"));
+    cr_assert(exists(done, "early.csv"));
     cr_expect(!exists(inbox, "good.csv") && !exists(inbox, "bad.csv"));
     char errors[2048] = "";
     snprintf(p, sizeof p, "%s/bad.csv.errors", failed);
@@ -193,6 +211,7 @@ Test(intake, inbox_files_go_to_done_or_failed)
     cr_assert_eq(agent(&e, "flush", "--timeout", "30", out, sizeof out), 0,
                  "%s", out);
     cr_expect_eq(stored(&e, "pension_insured", 330100, 2025, 6).num, 777);
+    cr_expect_eq(stored(&e, "urban_new_jobs", 330100, 2025, 5).num, 5);
     cr_expect_eq(hx_stop(ag, SIGTERM, 10000), 0);
 }
 
