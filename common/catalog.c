@@ -43,6 +43,7 @@
 #include "common/catalog.h"
 
 #include <assert.h>
+#include <errno.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -227,6 +228,9 @@ struct catalog {
     int *child_store;        /* all children arrays, back to back */
     int root;
     uint64_t fingerprint;
+
+    char *src[2];            /* the files' bytes: indicators, regions */
+    size_t src_len[2];
 
     char **strs;             /* string pool */
     size_t n_strs;
@@ -419,13 +423,10 @@ static int map_header(const char *path, size_t line, char **f, size_t nf,
 
 /* Open @p path and read its header row. ERR_FULL becomes ERR_INVAL. */
 static int open_with_header(csv_reader_t **rd, const char *path,
-                            size_t *nf, char ***f, size_t *line,
-                            char err[ERR_LEN])
+                            const char *data, size_t len, size_t *nf,
+                            char ***f, size_t *line, char err[ERR_LEN])
 {
-    int rc = csv_open_file(rd, path, err);
-    if (rc == ERR_FULL) {
-        return ERR_INVAL;
-    }
+    int rc = csv_open_mem(rd, path, data, len);
     if (rc != ERR_OK) {
         return rc;
     }
@@ -740,7 +741,8 @@ static int load_indicators(catalog_t *c, const char *path, char err[ERR_LEN])
     char colname_buf[IC_N][32];
     const char *colname[IC_N];
 
-    rc = open_with_header(&rd, path, &nf, &f, &header_line, err);
+    rc = open_with_header(&rd, path, c->src[0], c->src_len[0], &nf,
+                          &f, &header_line, err);
     if (rc != ERR_OK) {
         goto fail;
     }
@@ -1054,7 +1056,8 @@ static int load_regions(catalog_t *c, const char *path, char err[ERR_LEN])
     int col[RC_N];
     int year[RC_N];
 
-    rc = open_with_header(&rd, path, &nf, &f, &header_line, err);
+    rc = open_with_header(&rd, path, c->src[1], c->src_len[1], &nf,
+                          &f, &header_line, err);
     if (rc != ERR_OK) {
         goto fail;
     }
@@ -1094,34 +1097,118 @@ fail:
 
 /* --- public API -------------------------------------------------------- */
 
-int catalog_load(catalog_t **out, const char *indicators_path,
-                 const char *regions_path, char err[ERR_LEN])
+/* Parse both files from c->src; on success hand the catalog to *out. */
+static int load_all(catalog_t *c, catalog_t **out, const char *ipath,
+                    const char *rpath, char err[ERR_LEN])
 {
-    int rc = ERR_OK;
-    catalog_t *c = NULL;
-
-    assert(out != NULL);
-    assert(indicators_path != NULL && regions_path != NULL);
-    c = xcalloc(1, sizeof *c);
-    c->magic = CATALOG_MAGIC;
-    c->root = -1;
-    rc = load_indicators(c, indicators_path, err);
-    if (rc != ERR_OK) {
-        goto fail;
+    int rc = load_indicators(c, ipath, err);
+    if (rc == ERR_OK) {
+        rc = load_regions(c, rpath, err);
     }
-    rc = load_regions(c, regions_path, err);
     if (rc != ERR_OK) {
-        goto fail;
+        catalog_destroy(&c);
+        return rc;
     }
     free(c->part_code); /* only needed while loading */
     c->part_code = NULL;
     check_invariants(c);
     *out = c;
-    c = NULL;
+    return ERR_OK;
+}
 
-fail:
-    catalog_destroy(&c);
-    return rc;
+static catalog_t *catalog_new(void)
+{
+    catalog_t *c = xcalloc(1, sizeof *c);
+    c->magic = CATALOG_MAGIC;
+    c->root = -1;
+    return c;
+}
+
+/* Read a whole file (at most CSV_MAX_FILE bytes). */
+static int read_file(const char *path, char **data, size_t *len,
+                     char err[ERR_LEN])
+{
+    FILE *fp = fopen(path, "rb");
+    if (fp == NULL) {
+        snprintf(err, ERR_LEN, "%s: %s", path, strerror(errno));
+        return ERR_IO;
+    }
+    size_t cap = 65536;
+    size_t n = 0;
+    char *buf = xmalloc(cap);
+    for (;;) {
+        if (n == cap) {
+            if (cap >= CSV_MAX_FILE) {
+                fclose(fp);
+                free(buf);
+                snprintf(err, ERR_LEN, "%s: file larger than %u bytes",
+                         path, (unsigned)CSV_MAX_FILE);
+                return ERR_INVAL;
+            }
+            cap *= 2;
+            buf = xreallocarray(buf, cap, 1);
+        }
+        size_t got = fread(buf + n, 1, cap - n, fp);
+        n += got;
+        if (got == 0) {
+            break;
+        }
+    }
+    int failed = ferror(fp);
+    fclose(fp);
+    if (failed) {
+        free(buf);
+        snprintf(err, ERR_LEN, "%s: read error", path);
+        return ERR_IO;
+    }
+    *data = buf;
+    *len = n;
+    return ERR_OK;
+}
+
+int catalog_load(catalog_t **out, const char *indicators_path,
+                 const char *regions_path, char err[ERR_LEN])
+{
+    assert(out != NULL);
+    assert(indicators_path != NULL && regions_path != NULL);
+    catalog_t *c = catalog_new();
+    int rc = read_file(indicators_path, &c->src[0], &c->src_len[0], err);
+    if (rc == ERR_OK) {
+        rc = read_file(regions_path, &c->src[1], &c->src_len[1], err);
+    }
+    if (rc != ERR_OK) {
+        catalog_destroy(&c);
+        return rc;
+    }
+    return load_all(c, out, indicators_path, regions_path, err);
+}
+
+int catalog_load_mem(catalog_t **out, const char *ind_name,
+                     const void *ind, size_t ind_len, const char *reg_name,
+                     const void *reg, size_t reg_len, char err[ERR_LEN])
+{
+    if (ind_len > CSV_MAX_FILE || reg_len > CSV_MAX_FILE) {
+        snprintf(err, ERR_LEN, "%s: catalog larger than %u bytes",
+                 ind_len > CSV_MAX_FILE ? ind_name : reg_name,
+                 (unsigned)CSV_MAX_FILE);
+        return ERR_INVAL;
+    }
+    catalog_t *c = catalog_new();
+    c->src[0] = xmalloc(ind_len ? ind_len : 1);
+    c->src[1] = xmalloc(reg_len ? reg_len : 1);
+    memcpy(c->src[0], ind, ind_len);
+    memcpy(c->src[1], reg, reg_len);
+    c->src_len[0] = ind_len;
+    c->src_len[1] = reg_len;
+    return load_all(c, out, ind_name, reg_name, err);
+}
+
+void catalog_source(const catalog_t *self, int which, const char **data,
+                    size_t *len)
+{
+    int i = which == 0 ? 0 : 1;
+    *data = self->src[i];
+    *len = self->src_len[i];
 }
 
 /* DIR + "/" + NAME, without doubling a trailing slash of DIR; an empty
@@ -1163,6 +1250,8 @@ void catalog_destroy(catalog_t **self_p)
         return;
     }
     catalog_t *c = *self_p;
+    free(c->src[0]);
+    free(c->src[1]);
     for (size_t i = 0; i < c->n_strs; i++) {
         free(c->strs[i]);
     }

@@ -88,6 +88,18 @@ typedef struct catalog catalog_t;
 int catalog_load(catalog_t **out, const char *indicators_path,
                  const char *regions_path, char err[ERR_LEN]);
 
+/** catalog_load() from bytes in memory (a catalog received from a
+ *  collector); @p ind_name and @p reg_name are used in error messages. The
+ *  bytes are copied. */
+int catalog_load_mem(catalog_t **out, const char *ind_name,
+                     const void *ind, size_t ind_len, const char *reg_name,
+                     const void *reg, size_t reg_len, char err[ERR_LEN]);
+
+/** The bytes the catalog was loaded from: @p which 0 for the indicator
+ *  file, 1 for the region file. Borrowed; valid until destroy. */
+void catalog_source(const catalog_t *self, int which, const char **data,
+                    size_t *len);
+
 /** catalog_load() of DIR/indicators.csv and DIR/regions.csv. */
 int catalog_load_dir(catalog_t **out, const char *dir, char err[ERR_LEN]);
 

@@ -7,6 +7,7 @@
  *   1. A parsed period has PERIOD_MIN_YEAR <= year <= PERIOD_MAX_YEAR for
  *      both ends and first <= last.
  *   2. period_format(period_parse(s)) == s for every canonical s.
+ *   3. A range is [FROM.first, TO.last] of two single periods.
  */
 #include "common/period.h"
 
@@ -75,51 +76,62 @@ int period_parse_month(const char *s, int32_t *out, char err[ERR_LEN])
     return ERR_OK;
 }
 
+/* One period that is not a range. */
+static int parse_single(const char *s, size_t len, period_t *p)
+{
+    int y = 0;
+    int n = 0;
+    if (len < 4 || !digits(s, 4, &y) || !year_ok(y)) {
+        return 0;
+    }
+    if (len == 4) {
+        p->kind = PERIOD_YEAR;
+        p->first = month_make(y, 1);
+        p->last = month_make(y, 12);
+    } else if (len == 7 && s[4] == '-' && s[5] == 'Q' && digits(s + 6, 1, &n)) {
+        if (n < 1 || n > 4) {
+            return 0;
+        }
+        p->kind = PERIOD_QUARTER;
+        p->first = month_make(y, 3 * n - 2);
+        p->last = month_make(y, 3 * n);
+    } else if (len == 7 && s[4] == '-' && digits(s + 5, 2, &n)) {
+        if (n < 1 || n > 12) {
+            return 0;
+        }
+        p->kind = PERIOD_MONTH;
+        p->first = p->last = month_make(y, n);
+    } else {
+        return 0;
+    }
+    return 1;
+}
+
 int period_parse(const char *s, period_t *out, char err[ERR_LEN])
 {
     size_t len = strlen(s);
-    int y = 0;
-    int y2 = 0;
-    int n = 0;
     period_t p;
-
-    if (len < 4 || !digits(s, 4, &y)) {
-        return bad(s, "it does not start with a 4-digit year", err);
+    const char *dots = strstr(s, "..");
+    if (dots == NULL) {
+        if (!parse_single(s, len, &p)) {
+            return bad(s, "not a month, quarter or year", err);
+        }
+        *out = p;
+        return ERR_OK;
     }
-    if (!year_ok(y)) {
-        return bad(s, "year out of range", err);
+    period_t a;
+    period_t b;
+    size_t alen = (size_t)(dots - s);
+    if (!parse_single(s, alen, &a) ||
+        !parse_single(dots + 2, len - alen - 2, &b)) {
+        return bad(s, "a range needs a period on each side of '..'", err);
     }
-    if (len == 4) {
-        p.kind = PERIOD_YEAR;
-        p.first = month_make(y, 1);
-        p.last = month_make(y, 12);
-    } else if (len == 7 && s[4] == '-' && s[5] == 'Q' && digits(s + 6, 1, &n)) {
-        if (n < 1 || n > 4) {
-            return bad(s, "quarter must be Q1..Q4", err);
-        }
-        p.kind = PERIOD_QUARTER;
-        p.first = month_make(y, 3 * n - 2);
-        p.last = month_make(y, 3 * n);
-    } else if (len == 7 && s[4] == '-' && digits(s + 5, 2, &n)) {
-        if (n < 1 || n > 12) {
-            return bad(s, "month must be 01..12", err);
-        }
-        p.kind = PERIOD_MONTH;
-        p.first = p.last = month_make(y, n);
-    } else if (len == 10 && s[4] == '.' && s[5] == '.' &&
-               digits(s + 6, 4, &y2)) {
-        if (!year_ok(y2)) {
-            return bad(s, "year out of range", err);
-        }
-        if (y2 < y) {
-            return bad(s, "range ends before it starts", err);
-        }
-        p.kind = PERIOD_RANGE;
-        p.first = month_make(y, 1);
-        p.last = month_make(y2, 12);
-    } else {
-        return bad(s, "unrecognised form", err);
+    if (b.last < a.first) {
+        return bad(s, "the range ends before it starts", err);
     }
+    p.kind = PERIOD_RANGE;
+    p.first = a.first;
+    p.last = b.last;
     *out = p;
     return ERR_OK;
 }
@@ -143,8 +155,14 @@ void period_format(const period_t *p, char *buf, size_t len)
         snprintf(buf, len, "%04d", month_year(p->first));
         break;
     case PERIOD_RANGE:
-        snprintf(buf, len, "%04d..%04d", month_year(p->first),
-                 month_year(p->last));
+        if (p->first % 12 == 0 && p->last % 12 == 11) {
+            snprintf(buf, len, "%04d..%04d", month_year(p->first),
+                     month_year(p->last));
+        } else {
+            snprintf(buf, len, "%04d-%02d..%04d-%02d", month_year(p->first),
+                     month_of_year(p->first), month_year(p->last),
+                     month_of_year(p->last));
+        }
         break;
     }
 }

@@ -4,7 +4,8 @@
  *  A month is stored as a month index: year * 12 + (month - 1), so that
  *  consecutive months are consecutive integers and a period is an
  *  inclusive range [first, last] of month indexes. Offices report months
- *  ("2025-10"); queries also take "2025-Q4", "2025" and "2021..2025".
+ *  ("2025-10"); queries also take "2025-Q4", "2025", "2021..2025", and
+ *  any range FROM..TO of these forms ("2021-01..2023-06").
  */
 #ifndef HRSS_PERIOD_H
 #define HRSS_PERIOD_H
@@ -16,12 +17,13 @@
 
 #define PERIOD_MIN_YEAR 1900
 #define PERIOD_MAX_YEAR 9999
-/** Buffer size that holds any formatted period ("1900..9999" + NUL). */
-#define PERIOD_STR_LEN 16
+/** Buffer size that holds any formatted period ("1900-01..9999-12"). */
+#define PERIOD_STR_LEN 24
 
 /** The accepted forms, for error messages and --help. */
-#define PERIOD_FORMS "YYYY-MM (month), YYYY-Qn (quarter), YYYY (year) or " \
-                     "YYYY..YYYY (inclusive range of years)"
+#define PERIOD_FORMS "YYYY-MM (month), YYYY-Qn (quarter), YYYY (year), or " \
+                     "an inclusive range FROM..TO of these (2021..2025, "  \
+                     "2021-01..2023-06)"
 
 enum period_kind { PERIOD_MONTH, PERIOD_QUARTER, PERIOD_YEAR, PERIOD_RANGE };
 
@@ -51,7 +53,9 @@ int period_parse(const char *s, period_t *out, char err[ERR_LEN]);
 /** Parse only the month form YYYY-MM. @return ERR_OK or ERR_INVAL. */
 int period_parse_month(const char *s, int32_t *out, char err[ERR_LEN]);
 
-/** Canonical text of @p p ("2025-10", "2025-Q4", "2025", "2021..2025")
+/** Canonical text of @p p ("2025-10", "2025-Q4", "2025", "2021..2025",
+ *  "2021-01..2023-06": a range of whole years prints as years, any other
+ *  range as months)
  *  into @p buf of @p len bytes (PERIOD_STR_LEN is always enough). */
 void period_format(const period_t *p, char *buf, size_t len);
 /** "YYYY-MM" of a month index into @p buf (at least 8 bytes). */

@@ -158,6 +158,9 @@ typedef struct reply {
     Hrss__AgentList agent_list;
     Hrss__ViolationList violation_list;
     Hrss__FactList fact_list;
+    Hrss__CatalogFiles catalog;
+    Hrss__Completeness completeness;
+    char **strv;           /* completeness: indicator pointer arrays */
 } reply_t;
 
 static void reply_init(reply_t *rp)
@@ -170,6 +173,8 @@ static void reply_init(reply_t *rp)
     static const Hrss__AgentList ag0 = HRSS__AGENT_LIST__INIT;
     static const Hrss__ViolationList vl0 = HRSS__VIOLATION_LIST__INIT;
     static const Hrss__FactList fl0 = HRSS__FACT_LIST__INIT;
+    static const Hrss__CatalogFiles cf0 = HRSS__CATALOG_FILES__INIT;
+    static const Hrss__Completeness cp0 = HRSS__COMPLETENESS__INIT;
     memset(rp, 0, sizeof *rp);
     rp->msg = msg0;
     rp->breakdown = bd0;
@@ -179,6 +184,8 @@ static void reply_init(reply_t *rp)
     rp->agent_list = ag0;
     rp->violation_list = vl0;
     rp->fact_list = fl0;
+    rp->catalog = cf0;
+    rp->completeness = cp0;
 }
 
 static void reply_fini(reply_t *rp)
@@ -186,6 +193,7 @@ static void reply_fini(reply_t *rp)
     free(rp->items.v);
     free(rp->ptrs);
     free(rp->many);
+    free(rp->strv);
     pool_fini(&rp->pool);
     memset(rp, 0, sizeof *rp);
 }
@@ -862,6 +870,111 @@ out:
     return rc;
 }
 
+static int answer_catalog(const catalog_t *cat, reply_t *rp)
+{
+    const char *data;
+    size_t len;
+    catalog_source(cat, 0, &data, &len);
+    rp->catalog.indicators_csv.data = (uint8_t *)(uintptr_t)data;
+    rp->catalog.indicators_csv.len = len;
+    catalog_source(cat, 1, &data, &len);
+    rp->catalog.regions_csv.data = (uint8_t *)(uintptr_t)data;
+    rp->catalog.regions_csv.len = len;
+    rp->msg.r_case = HRSS__QUERY_RESPONSE__R_CATALOG;
+    rp->msg.catalog = &rp->catalog;
+    return ERR_OK;
+}
+
+/* Regions at or below @p ri in depth-first order (the region first). */
+static void subtree(const catalog_t *cat, int ri, int *out, size_t *n)
+{
+    const region_t *r = catalog_region(cat, (size_t)ri);
+    out[(*n)++] = ri;
+    for (size_t i = 0; i < r->n_children; i++) {
+        subtree(cat, r->children[i], out, n);
+    }
+}
+
+static int answer_completeness(store_t *st, const catalog_t *cat,
+                               const Hrss__CompletenessQ *q, reply_t *rp)
+{
+    static const Hrss__RegionCompleteness init =
+        HRSS__REGION_COMPLETENESS__INIT;
+    period_t p;
+    uint32_t code = 0;
+    int rc = period_parse(str_in(q->period), &p, rp->err);
+    if (rc == ERR_OK) {
+        rc = resolve_region(cat, q->has_region ? q->region : 0, &code,
+                            rp->err);
+    }
+    if (rc != ERR_OK) {
+        return rc;
+    }
+    int ri = catalog_region_find(cat, code);
+    const region_t *top = catalog_region(cat, (size_t)ri);
+    size_t nind = catalog_indicator_count(cat);
+    size_t nreg = 0;
+    int *regs = xcalloc(top->subtree_size, sizeof *regs);
+    subtree(cat, ri, regs, &nreg);
+    Hrss__RegionCompleteness *items = xcalloc(nreg, sizeof *items);
+    Hrss__RegionCompleteness **ptrs = xcalloc(nreg, sizeof *ptrs);
+    /* One array of nind code pointers per region, split between the
+     * reported and the missing lists. */
+    rp->strv = xcalloc(nreg * nind + 1, sizeof *rp->strv);
+    rp->items.v = (unsigned char *)items;
+    rp->ptrs = ptrs;
+    for (size_t i = 0; rc == ERR_OK && i < nreg; i++) {
+        const region_t *r = catalog_region(cat, (size_t)regs[i]);
+        char **row = rp->strv + i * nind;
+        size_t nrep = 0;
+        size_t nmiss = 0;
+        for (size_t k = 0; rc == ERR_OK && k < nind; k++) {
+            const indicator_t *ind = catalog_indicator(cat, k);
+            store_total_t t;
+            rc = store_own(st, ind->code, r->code, &p, &t, rp->err);
+            if (rc == ERR_OK && t.reporting > 0) {
+                row[nrep++] = (char *)(uintptr_t)ind->code;
+            }
+        }
+        /* missing ones fill the row from the end, then are reversed */
+        for (size_t k = 0, j = nind; rc == ERR_OK && k < nind; k++) {
+            const indicator_t *ind = catalog_indicator(cat, k);
+            int reported = 0;
+            for (size_t x = 0; x < nrep; x++) {
+                reported |= row[x] == ind->code;
+            }
+            if (!reported) {
+                row[--j] = (char *)(uintptr_t)ind->code;
+                nmiss++;
+            }
+        }
+        for (size_t a = nind - nmiss, b = nind - 1; a < b; a++, b--) {
+            char *tmp = row[a];
+            row[a] = row[b];
+            row[b] = tmp;
+        }
+        items[i] = init;
+        items[i].region = r->code;
+        items[i].n_reported = nrep;
+        items[i].reported = row;
+        items[i].n_missing = nmiss;
+        items[i].missing = row + (nind - nmiss);
+        ptrs[i] = &items[i];
+    }
+    free(regs);
+    if (rc != ERR_OK) {
+        return rc;
+    }
+    period_format(&p, rp->one[0].period, sizeof rp->one[0].period);
+    rp->completeness.period = rp->one[0].period;
+    rp->completeness.region = top->code;
+    rp->completeness.n_regions = nreg;
+    rp->completeness.regions = ptrs;
+    rp->msg.r_case = HRSS__QUERY_RESPONSE__R_COMPLETENESS;
+    rp->msg.completeness = &rp->completeness;
+    return ERR_OK;
+}
+
 /* ---------------------------------------------------------------------- */
 
 /* 1 when the request's oneof case is set and its message is present. */
@@ -877,6 +990,9 @@ static int has_payload(const Hrss__QueryRequest *q)
     case HRSS__QUERY_REQUEST__Q_VIOLATIONS: return q->violations != NULL;
     case HRSS__QUERY_REQUEST__Q_FACTS: return q->facts != NULL;
     case HRSS__QUERY_REQUEST__Q_BACKUP: return q->backup != NULL;
+    case HRSS__QUERY_REQUEST__Q_CATALOG: return q->catalog != NULL;
+    case HRSS__QUERY_REQUEST__Q_COMPLETENESS:
+        return q->completeness != NULL;
     case HRSS__QUERY_REQUEST__Q__NOT_SET:
     default: return 0;
     }
@@ -919,6 +1035,12 @@ static int dispatch(store_t *st, const catalog_t *cat,
         break;
     case HRSS__QUERY_REQUEST__Q_BACKUP:
         rc = answer_backup(st, q->backup, rp);
+        break;
+    case HRSS__QUERY_REQUEST__Q_CATALOG:
+        rc = answer_catalog(cat, rp);
+        break;
+    case HRSS__QUERY_REQUEST__Q_COMPLETENESS:
+        rc = answer_completeness(st, cat, q->completeness, rp);
         break;
     case HRSS__QUERY_REQUEST__Q__NOT_SET:
     default:

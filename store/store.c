@@ -1478,13 +1478,23 @@ static int total_in(store_t *s, MDB_txn *txn, int ii, int ri,
         t->num = a.num;
         t->den = a.den;
         t->reporting = a.reporting;
-    } else if (p->first % 12 != 0 || p->last % 12 != 11) {
-        rc = ERR_INVAL; /* only whole years reach here from period_parse */
     } else if (ind->over_time == OVER_SUM) {
-        for (int32_t y = p->first; rc == ERR_OK && y <= p->last; y += 12) {
-            rc = get_agg(s, txn, &kb, AGG_YEAR, ind->code, r->code, y, &a);
+        /* Cover the range with the fewest aggregates: whole years, then
+         * whole quarters, then months at the ragged ends. */
+        for (int32_t m = p->first; rc == ERR_OK && m <= p->last;) {
+            enum agg_kind part = AGG_MONTH;
+            int32_t step = 1;
+            if (m % 12 == 0 && m + 11 <= p->last) {
+                part = AGG_YEAR;
+                step = 12;
+            } else if (m % 3 == 0 && m + 2 <= p->last) {
+                part = AGG_QUARTER;
+                step = 3;
+            }
+            rc = get_agg(s, txn, &kb, part, ind->code, r->code, m, &a);
             t->num += a.num;
             t->den += a.den;
+            m += step;
         }
         if (rc == ERR_OK) {
             rc = walk_range(s, txn, ind, ri, p->first, p->last, 0, t);

@@ -51,7 +51,8 @@ Test(period, year_and_range)
 Test(period, format_round_trips)
 {
     const char *forms[] = {"2025-10", "2025-01", "2025-Q4", "2025",
-                           "2021..2025", "1999-Q2"};
+                           "2021..2025", "1999-Q2", "2021-01..2023-06",
+                           "2024-03..2024-04"};
     for (size_t i = 0; i < sizeof forms / sizeof forms[0]; i++) {
         period_t p = parse_ok(forms[i]);
         char buf[PERIOD_STR_LEN];
@@ -64,7 +65,8 @@ Test(period, bad_forms_say_what_is_accepted)
 {
     const char *bad[] = {"",        "2025-13", "2025-00", "2025-Q5",
                          "2025-Q0", "25-10",   "2025/10", "2025-1",
-                         "2025..2021", "2025...2026", "20x5", "2025-10x",
+                         "2025..2021", "2025...2026", "20x5", "2025-10x", "2025-10..",
+                         "..2025", "2025-Q3..2025-06", "2025..2025..2026",
                          "1800",    "2025-q4", " 2025"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         period_t p = {PERIOD_MONTH, 7, 7};
@@ -106,4 +108,24 @@ Test(period, containing_periods)
     cr_expect_eq(y.last, month_make(2025, 12));
     period_t mm = period_of_month(PERIOD_MONTH, m);
     cr_expect_eq(mm.first, m);
+}
+
+Test(period, ranges_of_any_forms)
+{
+    period_t p = parse_ok("2021-01..2023-06");
+    cr_expect_eq(p.kind, PERIOD_RANGE);
+    cr_expect_eq(p.first, month_make(2021, 1));
+    cr_expect_eq(p.last, month_make(2023, 6));
+    p = parse_ok("2024-Q2..2025");
+    cr_expect_eq(p.first, month_make(2024, 4));
+    cr_expect_eq(p.last, month_make(2025, 12));
+    p = parse_ok("2025-03..2025-03");
+    cr_expect_eq(p.first, p.last);
+    char buf[PERIOD_STR_LEN];
+    p = parse_ok("2024-Q2..2025");
+    period_format(&p, buf, sizeof buf);
+    cr_expect_str_eq(buf, "2024-04..2025-12");
+    p = parse_ok("2021-01..2025-12");
+    period_format(&p, buf, sizeof buf);
+    cr_expect_str_eq(buf, "2021..2025", "whole years print as years");
 }

@@ -69,6 +69,11 @@ Test(store, flows_sum_over_months_and_regions)
     expect(fx_total(JOBS, ZJ, "2021..2025"), 1357, 0, 3, 102);
     expect(fx_total(JOBS, ZJ, "2021..2023"), 0, 0, 0, 102);
     expect(fx_total(JOBS, NB, "2024..2025"), 1007, 0, 1, 1 + 10);
+    /* Ranges that are not whole years. */
+    expect(fx_total(JOBS, ZJ, "2024-04..2025-02"), 1000 + 300 + 50, 0, 3,
+           102);
+    expect(fx_total(JOBS, ZJ, "2025-02..2025-03"), 207, 0, 2, 102);
+    expect(fx_total(JOBS, ZJ, "2024-05..2024-12"), 0, 0, 0, 102);
     verify();
 }
 
@@ -98,6 +103,9 @@ Test(store, stocks_take_last_month_per_region_then_sum)
     expect(fx_total(PENSION, ZJ, "2024..2025"), 1300 + 500 + 400, 0, 3, 102);
     expect(fx_total(PENSION, ZJ, "2024"), 900 + 400, 0, 2, 102);
     expect(fx_total(PENSION, ZJ, "2021..2024"), 900 + 400, 0, 2, 102);
+    /* 2024-06..2025-02: 上城区 Jan 2025 (1000), 拱墅区 Feb (500), 海曙区
+     * June 2024 (400). */
+    expect(fx_total(PENSION, ZJ, "2024-06..2025-02"), 1900, 0, 3, 102);
     verify();
 }
 
@@ -725,7 +733,8 @@ Test(store, random_updates_match_brute_force_model)
     const char *periods[] = {"2024-01", "2024-07", "2025-12", "2024-Q1",
                              "2024-Q3", "2025-Q2", "2025-Q4", "2024",
                              "2025",    "2024..2025", "2023..2025",
-                             "2025..2026"};
+                             "2025..2026", "2024-02..2025-11",
+                             "2024-Q2..2025-Q3", "2024-12..2025-01"};
     for (int ind = 0; ind < 4; ind++) {
         for (size_t ni = 0; ni < sizeof nodes / sizeof nodes[0]; ni++) {
             for (size_t pi = 0; pi < sizeof periods / sizeof periods[0];

@@ -1,0 +1,228 @@
+/* client.c: send query requests to a collector, or answer them locally.
+ *
+ * Remote: one DEALER socket; a request that gets no answer within the
+ * timeout fails, and the socket is replaced (a late answer must not be
+ * taken for the next request's).
+ *
+ * INVARIANTS
+ *   1. Exactly one of (sock, store) is set.
+ *   2. The catalog, once fetched, never changes during the client's life.
+ */
+#include "admin/client.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zmq.h>
+
+#include "common/buf.h"
+#include "common/mem.h"
+#include "store/query.h"
+#include "store/store.h"
+
+/* Largest answer taken from a collector (an export of every fact). */
+#define MAX_ANSWER ((int64_t)1 << 30)
+
+struct client {
+    void *zctx;
+    void *sock;
+    char *endpoint;
+    int timeout_ms;
+    catalog_t *local_cat;
+    store_t *store;
+    catalog_t *cat;
+};
+
+static void *new_socket(client_t *c)
+{
+    void *s = zmq_socket(c->zctx, ZMQ_DEALER);
+    int linger = 0;
+    int64_t max = MAX_ANSWER;
+    zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof linger);
+    zmq_setsockopt(s, ZMQ_MAXMSGSIZE, &max, sizeof max);
+    if (zmq_connect(s, c->endpoint) != 0) {
+        zmq_close(s);
+        return NULL;
+    }
+    return s;
+}
+
+int client_connect(client_t **out, const char *endpoint, int timeout_ms,
+                   char err[ERR_LEN])
+{
+    client_t *c = xcalloc(1, sizeof *c);
+    c->zctx = zmq_ctx_new();
+    c->endpoint = xstrdup(endpoint);
+    c->timeout_ms = timeout_ms;
+    c->sock = new_socket(c);
+    if (c->sock == NULL) {
+        snprintf(err, ERR_LEN, "cannot connect to %s: %s", endpoint,
+                 zmq_strerror(zmq_errno()));
+        client_destroy(&c);
+        return ERR_INVAL;
+    }
+    *out = c;
+    return ERR_OK;
+}
+
+int client_open_local(client_t **out, const char *data_dir,
+                      const char *catalog_dir, char err[ERR_LEN])
+{
+    client_t *c = xcalloc(1, sizeof *c);
+    int rc = catalog_load_dir(&c->local_cat, catalog_dir, err);
+    if (rc == ERR_OK) {
+        store_opts_t o = {.readonly = 1};
+        rc = store_open(&c->store, data_dir, c->local_cat, &o, err);
+    }
+    if (rc != ERR_OK) {
+        client_destroy(&c);
+        return rc;
+    }
+    *out = c;
+    return ERR_OK;
+}
+
+void client_destroy(client_t **self_p)
+{
+    if (self_p == NULL || *self_p == NULL) {
+        return;
+    }
+    client_t *c = *self_p;
+    if (c->sock != NULL) {
+        zmq_close(c->sock);
+    }
+    if (c->zctx != NULL) {
+        zmq_ctx_term(c->zctx);
+    }
+    store_close(&c->store);
+    catalog_destroy(&c->local_cat);
+    catalog_destroy(&c->cat);
+    free(c->endpoint);
+    free(c);
+    *self_p = NULL;
+}
+
+static int call_remote(client_t *c, const buf_t *req, zmq_msg_t *ans,
+                       char err[ERR_LEN])
+{
+    if (zmq_send(c->sock, req->data, req->len, 0) < 0) {
+        snprintf(err, ERR_LEN, "cannot send to %s: %s", c->endpoint,
+                 zmq_strerror(zmq_errno()));
+        return ERR_IO;
+    }
+    zmq_pollitem_t item = {c->sock, 0, ZMQ_POLLIN, 0};
+    int n = zmq_poll(&item, 1, c->timeout_ms);
+    if (n <= 0 || zmq_msg_recv(ans, c->sock, ZMQ_DONTWAIT) < 0) {
+        snprintf(err, ERR_LEN,
+                 "the collector at %s did not answer within %d s (is it "
+                 "running? is this its --query endpoint?)",
+                 c->endpoint, c->timeout_ms / 1000);
+        zmq_close(c->sock);
+        c->sock = new_socket(c);
+        return ERR_TIMEOUT;
+    }
+    return ERR_OK;
+}
+
+int client_call(client_t *self, const Hrss__QueryRequest *req,
+                Hrss__QueryResponse **resp, char err[ERR_LEN])
+{
+    buf_t in;
+    buf_t out;
+    buf_init(&in);
+    buf_init(&out);
+    *resp = NULL;
+    size_t n = hrss__query_request__get_packed_size(req);
+    uint8_t *packed = xmalloc(n);
+    hrss__query_request__pack(req, packed);
+    buf_put(&in, packed, n);
+    free(packed);
+    int rc = ERR_OK;
+    const uint8_t *data = NULL;
+    size_t len = 0;
+    zmq_msg_t ans;
+    zmq_msg_init(&ans);
+    if (self->store != NULL) {
+        query_answer(self->store, self->local_cat, in.data, in.len, &out);
+        data = out.data;
+        len = out.len;
+    } else {
+        rc = call_remote(self, &in, &ans, err);
+        data = zmq_msg_data(&ans);
+        len = zmq_msg_size(&ans);
+    }
+    if (rc == ERR_OK) {
+        *resp = hrss__query_response__unpack(NULL, len, data);
+        if (*resp == NULL) {
+            snprintf(err, ERR_LEN, "garbled answer (%zu bytes)", len);
+            rc = ERR_PROTO;
+        }
+    }
+    zmq_msg_close(&ans);
+    buf_fini(&in);
+    buf_fini(&out);
+    return rc;
+}
+
+const catalog_t *client_catalog(client_t *self, char err[ERR_LEN])
+{
+    if (self->cat != NULL) {
+        return self->cat;
+    }
+    Hrss__CatalogQ q = HRSS__CATALOG_Q__INIT;
+    Hrss__QueryRequest req = HRSS__QUERY_REQUEST__INIT;
+    req.q_case = HRSS__QUERY_REQUEST__Q_CATALOG;
+    req.catalog = &q;
+    Hrss__QueryResponse *r = NULL;
+    int rc = client_call(self, &req, &r, err);
+    if (rc == ERR_OK && (r->code != 0 ||
+                         r->r_case != HRSS__QUERY_RESPONSE__R_CATALOG)) {
+        snprintf(err, ERR_LEN, "catalog: %s",
+                 r->error != NULL ? r->error : "no catalog in the answer");
+        rc = ERR_PROTO;
+    }
+    if (rc == ERR_OK) {
+        rc = catalog_load_mem(&self->cat, "collector:indicators.csv",
+                              r->catalog->indicators_csv.data,
+                              r->catalog->indicators_csv.len,
+                              "collector:regions.csv",
+                              r->catalog->regions_csv.data,
+                              r->catalog->regions_csv.len, err);
+    }
+    if (r != NULL) {
+        hrss__query_response__free_unpacked(r, NULL);
+    }
+    return rc == ERR_OK ? self->cat : NULL;
+}
+
+int client_total(client_t *self, const char *indicator, uint32_t region,
+                 const period_t *p, store_total_t *out, char err[ERR_LEN])
+{
+    char per[PERIOD_STR_LEN];
+    period_format(p, per, sizeof per);
+    Hrss__TotalQ q = HRSS__TOTAL_Q__INIT;
+    q.indicator = (char *)(uintptr_t)indicator;
+    q.region = region;
+    q.period = per;
+    Hrss__QueryRequest req = HRSS__QUERY_REQUEST__INIT;
+    req.q_case = HRSS__QUERY_REQUEST__Q_TOTAL;
+    req.total = &q;
+    Hrss__QueryResponse *r = NULL;
+    memset(out, 0, sizeof *out);
+    int rc = client_call(self, &req, &r, err);
+    if (rc != ERR_OK) {
+        return rc;
+    }
+    if (r->code != 0 || r->r_case != HRSS__QUERY_RESPONSE__R_TOTAL) {
+        snprintf(err, ERR_LEN, "%s", r->error != NULL ? r->error : "error");
+        rc = r->code != 0 ? r->code : ERR_PROTO;
+    } else {
+        out->is_ratio = r->total->is_ratio;
+        out->num = r->total->numerator;
+        out->den = r->total->denominator;
+        out->reporting = r->total->reporting;
+        out->expected = r->total->expected;
+    }
+    hrss__query_response__free_unpacked(r, NULL);
+    return rc;
+}

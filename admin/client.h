@@ -1,0 +1,49 @@
+/** @file client.h
+ *  @brief hrssctl's way to ask questions: a running collector's query
+ *         socket, or the store opened read-only in this process. Both go
+ *         through store/query, so the answers are the same.
+ */
+#ifndef HRSS_CLIENT_H
+#define HRSS_CLIENT_H
+#include "common/catalog.h"
+#include "common/err.h"
+#include "common/period.h"
+#include "store/store.h"
+#include "proto/hrss.pb-c.h"
+
+typedef struct client client_t;
+
+/** Ask the collector at @p endpoint; each call waits at most
+ *  @p timeout_ms. Nothing is sent until the first call.
+ *  Caller owns *out and must client_destroy() it. */
+int client_connect(client_t **out, const char *endpoint, int timeout_ms,
+                   char err[ERR_LEN]);
+
+/** Open the store in @p data_dir read-only, with the catalog in
+ *  @p catalog_dir. @return ERR_OK, ERR_NOTFOUND (no store), ERR_IO,
+ *  ERR_INVAL (bad catalog), ERR_VERSION. */
+int client_open_local(client_t **out, const char *data_dir,
+                      const char *catalog_dir, char err[ERR_LEN]);
+
+void client_destroy(client_t **self_p);
+
+/** Send @p req and unpack the answer.
+ *  @param[out] resp  On ERR_OK: the response (its `code` may still say the
+ *                    query failed). Caller frees it with
+ *                    hrss__query_response__free_unpacked(*resp, NULL).
+ *  @return ERR_OK, ERR_TIMEOUT (no answer in time; @p err names the
+ *          endpoint), ERR_PROTO (garbled answer). */
+int client_call(client_t *self, const Hrss__QueryRequest *req,
+                Hrss__QueryResponse **resp, char err[ERR_LEN]);
+
+/** Total of @p indicator for @p region over @p p (one TotalQ).
+ *  @return ERR_OK, or the query's error code with its message in @p err.
+ */
+int client_total(client_t *self, const char *indicator, uint32_t region,
+                 const period_t *p, store_total_t *out, char err[ERR_LEN]);
+
+/** The catalog the store is read with (fetched from the collector, or the
+ *  local one). Borrowed; valid until client_destroy(). */
+const catalog_t *client_catalog(client_t *self, char err[ERR_LEN]);
+
+#endif

@@ -1,0 +1,56 @@
+/** @file gen.h
+ *  @brief hrss-demo-gen: plausible, deterministic monthly figures for the
+ *         demo, one CSV per office.
+ *
+ *  The figures are calibrated so that the province totals start near the
+ *  plan's 2020 baselines and move towards its 2025 targets, about two
+ *  thirds of the indicators on track and one third short. Every "of which"
+ *  rule of the catalog holds in every row except one deliberate violation
+ *  (DEMO_VIOLATION_*), so that the violations list has something to show.
+ */
+#ifndef HRSS_DEMO_GEN_H
+#define HRSS_DEMO_GEN_H
+#include <stdint.h>
+
+#include "common/catalog.h"
+#include "common/err.h"
+
+/** The months generated: DEMO_FIRST_YEAR-01 .. DEMO_LAST_YEAR-12. */
+#define DEMO_FIRST_YEAR 2021
+#define DEMO_LAST_YEAR 2025
+#define DEMO_MONTHS ((DEMO_LAST_YEAR - DEMO_FIRST_YEAR + 1) * 12)
+
+/** Header row of every generated file. */
+#define DEMO_CSV_HEADER "indicator,period,value,numerator,denominator"
+
+/** The one deliberate "of which" violation: in that office's file, the
+ *  child indicator exceeds its parent in that month. */
+#define DEMO_VIOLATION_REGION 330106u
+#define DEMO_VIOLATION_CHILD "senior_title_talent"
+#define DEMO_VIOLATION_PARENT "professional_technical_talent"
+#define DEMO_VIOLATION_YEAR 2025
+#define DEMO_VIOLATION_MONTH 6
+/** The same month as text. */
+#define DEMO_VIOLATION_PERIOD "2025-06"
+
+/** Default of --seed. */
+#define DEMO_DEFAULT_SEED 1u
+
+/** Write OUT_DIR/<region code>.csv for every region of @p cat except the
+ *  root (the offices: cities and counties), each with one row per
+ *  indicator per month of DEMO_FIRST_YEAR..DEMO_LAST_YEAR, in catalog
+ *  order. Counts are whole persons, ratios whole numerator/denominator.
+ *  The output depends only on the catalog and @p seed: two calls give
+ *  byte-identical files.
+ *  @param[in]  cat      Borrowed; not kept.
+ *  @param[in]  out_dir  Created (one level) if missing; existing files of
+ *                       the same names are overwritten.
+ *  @param[in]  seed     Seeds the PRNG together with each region code.
+ *  @param[out] err      On failure: what went wrong, naming the file.
+ *  @return ERR_OK, ERR_IO (cannot create the directory or write a file;
+ *          files written before the failure are left in place), ERR_INVAL
+ *          (the catalog has no region below its root). */
+int demo_gen_write(const catalog_t *cat, const char *out_dir, uint64_t seed,
+                   char err[ERR_LEN]);
+
+#endif
