@@ -1,0 +1,373 @@
+/* test_ctl.c: hrssctl against a collector (--connect) and against the store
+ * itself (--data-dir): the same answers, checked against numbers computed
+ * here from the figures the test stored. */
+#include <criterion/criterion.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "admin/table.h"
+#include "common/period.h"
+#include "harness.h"
+
+TestSuite(ctl, .init = hx_setup, .fini = hx_teardown, .timeout = 120);
+
+typedef struct env {
+    char db[300];
+    char query[64];
+    pid_t coll;
+} env_t;
+
+static store_update_t cnt(uint64_t seq, const char *ind, uint32_t region,
+                          uint32_t yyyymm, int64_t v)
+{
+    store_update_t u = {seq, ind, region, yyyymm, {0, v, 0}};
+    return u;
+}
+
+static store_update_t rat(uint64_t seq, const char *ind, uint32_t region,
+                          uint32_t yyyymm, int64_t n, int64_t d)
+{
+    store_update_t u = {seq, ind, region, yyyymm, {1, n, d}};
+    return u;
+}
+
+/* The figures every test reads. */
+static void env_start(env_t *e)
+{
+    snprintf(e->db, sizeof e->db, "%s/db", hx_dir);
+    catalog_t *cat = NULL;
+    store_t *s = NULL;
+    hx_open_store(e->db, 1, &cat, &s);
+    store_update_t u[] = {
+        cnt(1, "urban_new_jobs", 330102, 202501, 100),
+        cnt(2, "urban_new_jobs", 330102, 202502, 200),
+        cnt(3, "urban_new_jobs", 330105, 202501, 50),
+        cnt(4, "urban_new_jobs", 330100, 202501, 1000),
+        cnt(5, "urban_new_jobs", 330203, 202503, 7),
+        rat(6, "dispute_mediation_success_rate", 330102, 202501, 1, 10),
+        rat(7, "dispute_mediation_success_rate", 330105, 202501, 90, 100),
+        rat(8, "dispute_mediation_success_rate", 330203, 202501, 5, 10),
+        cnt(9, "pension_insured", 330102, 202501, 100),
+        cnt(10, "pension_insured", 330102, 202503, 120),
+        cnt(11, "pension_insured", 330105, 202502, 50),
+        cnt(12, "pension_insured", 330200, 202412, 70),
+        cnt(13, "professional_technical_talent", 330105, 202506, 10),
+        cnt(14, "senior_title_talent", 330105, 202506, 12),
+        cnt(15, "urban_new_jobs", 330102, 202501, 130), /* a revision */
+        cnt(16, "urban_new_jobs", 330102, 203001, 1),   /* rejected */
+    };
+    store_batch_t b = {"test-agent", NULL, 0, 1764000000,
+                       month_make(2026, 11), u, sizeof u / sizeof u[0]};
+    store_result_t r;
+    char err[ERR_LEN];
+    cr_assert_eq(store_apply(s, &b, 1, &r, err), ERR_OK, "%s", err);
+    cr_assert_eq(r.rejected, 1);
+    store_result_fini(&r);
+    store_close(&s);
+    catalog_destroy(&cat);
+    int port = hx_free_port();
+    int qport = hx_free_port();
+    snprintf(e->query, sizeof e->query, "tcp://127.0.0.1:%d", qport);
+    char log[300];
+    snprintf(log, sizeof log, "%s/collector.log", hx_dir);
+    e->coll = hx_collector(e->db, port, qport, log);
+}
+
+/* Run hrssctl in mode 0 (--connect) or 1 (--data-dir); args after the
+ * mode options, NULL-terminated. */
+static int ctl(const env_t *e, int mode, char *out, size_t len, ...)
+{
+    const char *argv[24];
+    int n = 0;
+    argv[n++] = "hrssctl";
+    if (mode == 0) {
+        argv[n++] = "--connect";
+        argv[n++] = e->query;
+        argv[n++] = "--insecure";
+    } else {
+        argv[n++] = "--data-dir";
+        argv[n++] = e->db;
+    }
+    va_list ap;
+    va_start(ap, len);
+    const char *s;
+    while ((s = va_arg(ap, const char *)) != NULL && n < 23) {
+        argv[n++] = s;
+    }
+    va_end(ap);
+    argv[n] = NULL;
+    return hx_run(argv, 60000, out, len);
+}
+
+#define BOTH(e, out, ...)                                                   \
+    do {                                                                    \
+        static char other_[65536];                                          \
+        cr_assert_eq(ctl(e, 0, out, sizeof out, __VA_ARGS__, NULL), 0, "%s", \
+                     out);                                                  \
+        cr_assert_eq(ctl(e, 1, other_, sizeof other_, __VA_ARGS__, NULL), 0, \
+                     "%s", other_);                                         \
+        cr_expect_str_eq(out, other_, "--connect and --data-dir differ");   \
+    } while (0)
+
+Test(ctl, total_json_counts_ratios_stocks_partial)
+{
+    env_t e;
+    env_start(&e);
+    static char out[65536];
+    /* 330100 Q1: own 1000 + 上城区 (130 revised + 200) + 拱墅区 50 */
+    BOTH(&e, out, "total", "urban_new_jobs", "--period", "2025-Q1",
+         "--region", "330100", "--json");
+    cr_expect_str_eq(out, "{\"indicator\": \"urban_new_jobs\", \"region\": "
+                          "\"330100\", \"period\": \"2025-Q1\", \"kind\": "
+                          "\"count\", \"value\": 1380, "
+                          "\"reporting_regions\": 3, \"expected_regions\": "
+                          "14}\n");
+    /* A ratio over three regions: (1+90+5)/(10+100+10), not a mean. */
+    BOTH(&e, out, "total", "劳动人事争议调解成功率", "--period", "2025-01",
+         "--json");
+    cr_expect_str_eq(out, "{\"indicator\": \"dispute_mediation_success_rate\""
+                          ", \"region\": \"330000\", \"period\": "
+                          "\"2025-01\", \"kind\": \"ratio\", \"value\": 0.8, "
+                          "\"numerator\": 96, \"denominator\": 120, "
+                          "\"reporting_regions\": 3, \"expected_regions\": "
+                          "102}\n");
+    /* A stock over a year, regions' last months differ: 上城区 March 120 +
+     * 拱墅区 February 50; 宁波市 reported only in 2024. */
+    BOTH(&e, out, "total", "pension_insured", "--period", "2025", "--json");
+    cr_expect(strstr(out, "\"value\": 170, \"reporting_regions\": 2, "
+                          "\"expected_regions\": 102") != NULL, "%s", out);
+    BOTH(&e, out, "total", "pension_insured", "--period", "2024..2025",
+         "--json");
+    cr_expect(strstr(out, "\"value\": 240, \"reporting_regions\": 3") != NULL,
+              "%s", out);
+    BOTH(&e, out, "total", "urban_new_jobs", "--period", "2025", "--csv");
+    cr_expect(strstr(out, "urban_new_jobs,330000,2025,count,1387,,,4,102") !=
+                  NULL, "%s", out);
+    /* The table for people. */
+    BOTH(&e, out, "total", "urban_new_jobs", "--period", "2025");
+    cr_expect(strstr(out, "1,387 人") != NULL, "%s", out);
+    cr_expect(strstr(out, "4 of 102 regions (partial)") != NULL, "%s", out);
+    cr_expect_eq(hx_stop(e.coll, SIGTERM, 10000), 0);
+}
+
+Test(ctl, breakdown_json_own_and_children)
+{
+    env_t e;
+    env_start(&e);
+    static char out[65536];
+    BOTH(&e, out, "breakdown", "urban_new_jobs", "--period", "2025-Q1",
+         "--region", "330100", "--json");
+    cr_expect(strstr(out, "{\"own\": {\"indicator\": \"urban_new_jobs\", "
+                          "\"region\": \"330100\", \"period\": \"2025-Q1\", "
+                          "\"kind\": \"count\", \"value\": 1000, "
+                          "\"reporting_regions\": 1, \"expected_regions\": 1}")
+                  != NULL, "%s", out);
+    cr_expect(strstr(out, "\"region\": \"330102\", \"period\": \"2025-Q1\", "
+                          "\"kind\": \"count\", \"value\": 330,") != NULL,
+              "%s", out);
+    cr_expect(strstr(out, "\"region\": \"330105\", \"period\": \"2025-Q1\", "
+                          "\"kind\": \"count\", \"value\": 50,") != NULL,
+              "%s", out);
+    cr_expect(strstr(out, "\"region\": \"330106\", \"period\": \"2025-Q1\", "
+                          "\"kind\": \"count\", \"value\": 0,") != NULL,
+              "%s", out);
+    cr_expect(strstr(out, "\"total\": {\"indicator\": \"urban_new_jobs\", "
+                          "\"region\": \"330100\", \"period\": \"2025-Q1\", "
+                          "\"kind\": \"count\", \"value\": 1380, "
+                          "\"reporting_regions\": 3, \"expected_regions\": "
+                          "14}") != NULL, "%s", out);
+    /* 13 children */
+    size_t n = 0;
+    for (const char *p = out; (p = strstr(p, "\"expected_regions\": 1}"));
+         p++) {
+        n++;
+    }
+    cr_expect_eq(n, 14, "own + 13 counties: %s", out);
+}
+
+static double json_number(const char *json, const char *anchor,
+                          const char *key)
+{
+    const char *a = strstr(json, anchor);
+    cr_assert_not_null(a, "no %s in %s", anchor, json);
+    const char *k = strstr(a, key);
+    cr_assert_not_null(k, "no %s after %s", key, anchor);
+    return strtod(k + strlen(key), NULL);
+}
+
+Test(ctl, progress_json_against_the_plan)
+{
+    env_t e;
+    env_start(&e);
+    static char out[65536];
+    BOTH(&e, out, "progress", "--period", "2025", "--json");
+    /* cumulative: all of 2021..2025 = 1387 persons of 500万 */
+    const char *jobs = "\"indicator\": \"urban_new_jobs\"";
+    cr_expect_eq(json_number(out, jobs, "\"value\": "), 1387);
+    cr_expect_float_eq(json_number(out, jobs, "\"share\": "),
+                       1387.0 / 5000000.0, 1e-12);
+    cr_expect_float_eq(json_number(out, jobs, "\"target\": "), 5e6, 1e-3);
+    cr_expect(strstr(strstr(out, jobs), "\"on_track\": false") != NULL);
+    /* a level: pension at the end of 2025, baseline 4355万 */
+    const char *pen = "\"indicator\": \"pension_insured\"";
+    cr_expect_eq(json_number(out, pen, "\"value\": "), 170);
+    cr_expect_float_eq(json_number(out, pen, "\"baseline\": "), 43550000.0,
+                       1e-3);
+    cr_expect_float_eq(json_number(out, pen, "\"expected\": "), 45000000.0,
+                       1e-3);
+    /* a rate: 96/120 = 80% against a floor of 80% */
+    const char *med = "\"indicator\": \"dispute_mediation_success_rate\"";
+    cr_expect_float_eq(json_number(out, med, "\"value\": "), 0.8, 1e-12);
+    cr_expect_float_eq(json_number(out, med, "\"target\": "), 0.8, 1e-12);
+    cr_expect_float_eq(json_number(out, med, "\"share\": "), 1.0, 1e-12);
+    cr_expect(strstr(strstr(out, med), "\"on_track\": true") != NULL, "%s",
+              out);
+    /* nothing reported: null, not zero */
+    const char *un = "\"indicator\": \"urban_surveyed_unemployment_rate\"";
+    cr_expect(strstr(strstr(out, un), "\"value\": null") != NULL, "%s", out);
+
+    /* The table: the plan's units, every line the same display width. */
+    BOTH(&e, out, "progress", "--period", "2025");
+    cr_expect(strstr(out, "〔500〕") != NULL, "%s", out);
+    cr_expect(strstr(out, "0.14") != NULL, "1387 persons = 0.14 万人: %s",
+              out);
+    cr_expect(strstr(out, "80.0      100.0%  on track") != NULL, "%s", out);
+    char *line = strstr(out, "指标 indicator");
+    cr_assert_not_null(line);
+    size_t width = 0;
+    int rows = 0;
+    while (line != NULL && *line != '\n' && *line != '\0') {
+        char *nl = strchr(line, '\n');
+        cr_assert_not_null(nl);
+        *nl = '\0';
+        size_t w = text_width(line);
+        if (width == 0) {
+            width = w;
+        }
+        cr_expect_eq(w, width, "misaligned line: '%s'", line);
+        rows++;
+        line = nl + 1;
+    }
+    cr_expect_eq(rows, 2 + 19);
+}
+
+Test(ctl, completeness_json_names_who_is_missing)
+{
+    env_t e;
+    env_start(&e);
+    static char out[65536];
+    BOTH(&e, out, "completeness", "--period", "2025-01", "--region", "杭州市",
+         "--json");
+    cr_expect(strstr(out, "\"region\": \"330100\", \"expected_regions\": 14, "
+                          "\"complete_regions\": 0, \"silent_regions\": 11, "
+                          "\"indicators\": 19") != NULL, "%s", out);
+    cr_expect(strstr(out, "{\"region\": \"330102\", \"name_zh\": \"上城区\", "
+                          "\"reported\": [\"urban_new_jobs\", "
+                          "\"pension_insured\", "
+                          "\"dispute_mediation_success_rate\"], \"missing\": "
+                          "[\"urban_surveyed_unemployment_rate\"") != NULL,
+              "%s", out);
+    cr_expect(strstr(out, "{\"region\": \"330100\", \"name_zh\": \"杭州市\", "
+                          "\"reported\": [\"urban_new_jobs\"]") != NULL,
+              "%s", out);
+    cr_expect(strstr(out, "{\"region\": \"330106\", \"name_zh\": \"西湖区\", "
+                          "\"reported\": [], \"missing\": [") != NULL,
+              "%s", out);
+}
+
+Test(ctl, other_commands_both_ways)
+{
+    env_t e;
+    env_start(&e);
+    static char out[65536];
+    BOTH(&e, out, "indicators", "--json");
+    cr_expect(strstr(out, "\"code\": \"e_social_security_card_coverage\"") !=
+              NULL);
+    BOTH(&e, out, "regions", "--under", "330200");
+    cr_expect(strstr(out, "海曙区") != NULL && strstr(out, "杭州市") == NULL,
+              "%s", out);
+    BOTH(&e, out, "series", "urban_new_jobs", "--from", "2025-01", "--to",
+         "2025-03", "--region", "330100", "--json");
+    cr_expect(strstr(out, "\"period\": \"2025-02\", \"kind\": \"count\", "
+                          "\"value\": 200,") != NULL, "%s", out);
+    BOTH(&e, out, "history", "urban_new_jobs", "--region", "330102",
+         "--period", "2025-01", "--json");
+    cr_expect(strstr(out, "\"old\": null, \"new\": 100}") != NULL, "%s", out);
+    cr_expect(strstr(out, "\"old\": 100, \"new\": 130}") != NULL, "%s", out);
+    BOTH(&e, out, "rejections", "--json");
+    cr_expect(strstr(out, "\"reason\": \"future_month\"") != NULL, "%s", out);
+    /* received at 1764000000 = 2025-11-25 00:00:00 in UTC+8 */
+    BOTH(&e, out, "rejections", "--since", "2025-11-25T00:00", "--json");
+    cr_expect(strstr(out, "future_month") != NULL, "%s", out);
+    BOTH(&e, out, "rejections", "--since", "2025-11-25 00:00:01");
+    cr_expect(strstr(out, "no rejected updates") != NULL, "%s", out);
+    BOTH(&e, out, "agents", "--json");
+    cr_expect(strstr(out, "\"agent\": \"test-agent\", \"next_seq\": 17, "
+                          "\"applied\": 15, \"rejected\": 1") != NULL,
+              "%s", out);
+    BOTH(&e, out, "violations", "--json");
+    cr_expect(strstr(out, "\"indicator\": \"senior_title_talent\", "
+                          "\"parent\": \"professional_technical_talent\", "
+                          "\"region\": \"330105\", \"period\": \"2025-06\", "
+                          "\"value\": 12, \"parent_value\": 10") != NULL,
+              "%s", out);
+    BOTH(&e, out, "export", "--format", "csv", "--from", "2025-01", "--to",
+         "2025-01");
+    cr_expect(strstr(out, "indicator,period,value,numerator,denominator,"
+                          "region\n") == out, "%s", out);
+    cr_expect(strstr(out, "urban_new_jobs,2025-01,130,,,330102\n") != NULL,
+              "%s", out);
+    cr_expect(strstr(out, "dispute_mediation_success_rate,2025-01,,90,100,"
+                          "330105\n") != NULL, "%s", out);
+    cr_expect(strstr(out, "2025-03") == NULL, "%s", out);
+
+    char dest[400];
+    snprintf(dest, sizeof dest, "%s/backup", hx_dir);
+    cr_assert_eq(ctl(&e, 0, out, sizeof out, "backup", dest, NULL), 0, "%s",
+                 out);
+    catalog_t *cat = NULL;
+    store_t *s = NULL;
+    hx_open_store(dest, 0, &cat, &s);
+    period_t p;
+    char err[ERR_LEN];
+    period_parse("2025", &p, err);
+    store_total_t t;
+    cr_assert_eq(store_total(s, "urban_new_jobs", 330000, &p, &t, err),
+                 ERR_OK);
+    cr_expect_eq(t.num, 1387);
+    store_close(&s);
+    catalog_destroy(&cat);
+}
+
+Test(ctl, errors_are_clear_and_nonzero)
+{
+    env_t e;
+    env_start(&e);
+    static char out[65536];
+    for (int mode = 0; mode < 2; mode++) {
+        cr_expect_eq(ctl(&e, mode, out, sizeof out, "total", "urban_new_job",
+                         "--period", "2025", NULL), 1);
+        cr_expect(strstr(out, "did you mean: urban_new_jobs") != NULL, "%s",
+                  out);
+        cr_expect_eq(ctl(&e, mode, out, sizeof out, "total", "urban_new_jobs",
+                         "--period", "2025-13", NULL), 1);
+        cr_expect(strstr(out, "YYYY-Qn") != NULL, "%s", out);
+        cr_expect_eq(ctl(&e, mode, out, sizeof out, "total", "urban_new_jobs",
+                         "--period", "2025", "--region", "999999", NULL), 1);
+        cr_expect(strstr(out, "999999") != NULL, "%s", out);
+        cr_expect_eq(ctl(&e, mode, out, sizeof out, "frobnicate", NULL), 64);
+    }
+    int dead = hx_free_port();
+    char ep[64];
+    snprintf(ep, sizeof ep, "tcp://127.0.0.1:%d", dead);
+    const char *argv[] = {"hrssctl", "--connect", ep, "--insecure",
+                          "--timeout", "1", "agents", NULL};
+    cr_expect_eq(hx_run(argv, 30000, out, sizeof out), 69);
+    cr_expect(strstr(out, "did not answer within 1 s") != NULL, "%s", out);
+    const char *nodb[] = {"hrssctl", "--data-dir", "/nonexistent/hrss",
+                          "agents", NULL};
+    cr_expect_eq(hx_run(nodb, 30000, out, sizeof out), 1);
+    cr_expect(strstr(out, "/nonexistent/hrss") != NULL, "%s", out);
+}
