@@ -9,17 +9,23 @@
  *   1. A file's rows are queued in one spool transaction or not at all.
  *   2. A file leaves the inbox only after its rows are durable (done/) or
  *      its errors are written (failed/).
+ *   3. A file some process has open for writing is not read (checked with
+ *      a read lease; where leases are not allowed, a file must be
+ *      min_age_ms old when found by a scan).
  */
+#define _GNU_SOURCE /* F_SETLEASE */
 #include "agent/intake.h"
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "common/mem.h"
 
@@ -135,6 +141,27 @@ static void write_errors(const char *path, const char *errors)
     }
 }
 
+/* Whether some process has @p path open for writing: a read lease is
+ * granted only when nobody does (fcntl(2), F_SETLEASE). @return 1 being
+ * written, 0 not, -1 cannot tell (leases need the file's owner or
+ * CAP_LEASE; then the caller falls back on the file's age). */
+static int being_written(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0) {
+        return -1;
+    }
+    int r = -1;
+    if (fcntl(fd, F_SETLEASE, F_RDLCK) == 0) {
+        fcntl(fd, F_SETLEASE, F_UNLCK);
+        r = 0;
+    } else if (errno == EAGAIN || errno == EBUSY) {
+        r = 1;
+    }
+    close(fd);
+    return r;
+}
+
 /* Queue one inbox file and move it to done/ or failed/. */
 static int take_file(spool_t *sp, const csvin_opts_t *o, const char *state,
                      const char *name, const struct stat *sb,
@@ -201,6 +228,9 @@ int intake_inbox_file(spool_t *sp, const csvin_opts_t *o,
     if (stat(path, &sb) != 0 || !S_ISREG(sb.st_mode)) {
         return ERR_OK; /* already taken, or renamed away */
     }
+    if (being_written(path) == 1) {
+        return ERR_OK; /* its writer's close brings another event */
+    }
     return take_file(sp, o, state_dir, name, &sb, st, err);
 }
 
@@ -239,7 +269,8 @@ int intake_inbox(spool_t *sp, const csvin_opts_t *o, const char *state_dir,
         }
         long age_ms = (long)(now.tv_sec - sb.st_mtim.tv_sec) * 1000 +
                       (now.tv_nsec - sb.st_mtim.tv_nsec) / 1000000;
-        if (age_ms < min_age_ms) {
+        int writing = being_written(path);
+        if (writing == 1 || (writing < 0 && age_ms < min_age_ms)) {
             young++;
             continue;
         }

@@ -31,11 +31,14 @@ typedef struct intake_stats {
     size_t rows;
 } intake_stats_t;
 
-/** Take every *.csv file in STATE/inbox that was last modified at least
- *  @p min_age_ms ago: queue it and move it to STATE/done, or move it to
- *  STATE/failed with NAME.errors beside it. Younger files may still be
- *  being written; they are counted in *deferred and left for a later scan
- *  (or for intake_inbox_file when their writer closes them).
+/** Take every *.csv file in STATE/inbox that no process has open for
+ *  writing: queue it and move it to STATE/done, or move it to STATE/failed
+ *  with NAME.errors beside it. Files being written are counted in
+ *  *deferred and left for a later scan (or for intake_inbox_file when
+ *  their writer closes them). Whether a file is open for writing is asked
+ *  with a read lease; where the agent may not take one (a file of another
+ *  user without CAP_LEASE), a file modified less than @p min_age_ms ago is
+ *  taken as still being written.
  *  A file whose rows were queued before a crash (its source key is in the
  *  spool) is moved to done without being queued twice. Hidden files and
  *  other names are left alone.
@@ -49,7 +52,8 @@ int intake_inbox(spool_t *sp, const csvin_opts_t *o, const char *state_dir,
 
 /** Take the one inbox file @p name, whose writer has closed it (inotify
  *  IN_CLOSE_WRITE or IN_MOVED_TO). Does nothing for names that are not
- *  *.csv or no longer exist. Same outcomes as intake_inbox(). */
+ *  *.csv, no longer exist, or are still open for writing elsewhere. Same
+ *  outcomes as intake_inbox(). */
 int intake_inbox_file(spool_t *sp, const csvin_opts_t *o,
                       const char *state_dir, const char *name,
                       intake_stats_t *st, char err[ERR_LEN]);

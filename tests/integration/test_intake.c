@@ -184,6 +184,9 @@ Test(intake, inbox_files_go_to_done_or_failed)
         hx_sleep_ms(10);
     }
     cr_assert(exists(done, "good.csv"));
+    /* Even a writer that stalls for longer than the inbox rescans keep
+     * its file: the agent asks whether it is open for writing. */
+    hx_sleep_ms(3500);
     cr_expect(exists(inbox, "bad.csv"), "a file being written was taken");
     fputs("value\nno_such,2025-06,1\n", partial);
     cr_assert_eq(fclose(partial), 0);
