@@ -15,7 +15,7 @@ deps:
 	@sh deploy/install-deps.sh
 
 build: deps
-	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHRSS_TESTS=ON
 	cmake --build $(BUILD) -j $(JOBS)
 
 test: deps

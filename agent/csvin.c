@@ -161,6 +161,7 @@ static void quote(char *dst, size_t size, const char *s)
     int cut = 0;
 
     assert(size > QUOTE_MAX + 3);
+    (void)size;
     if (n > QUOTE_MAX) {
         n = QUOTE_MAX;
         /* Back off continuation bytes so no character is split. */

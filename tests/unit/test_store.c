@@ -820,7 +820,7 @@ Test(store, breakdown_own_plus_children_is_the_total)
 /* Copy the shipped catalog into DIR, moving 上城区 from 杭州市 to 宁波市. */
 static void write_moved_catalog(const char *dir)
 {
-    char cmd[1024];
+    char cmd[4096];
     snprintf(cmd, sizeof cmd,
              "mkdir -p %s && cp %s/indicators.csv %s/ && "
              "sed 's/^330102,\\(.*\\),330100$/330102,\\1,330200/' "
