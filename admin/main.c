@@ -485,10 +485,14 @@ static void print_total_human(const ctl_t *x, const Hrss__Total *t)
            t->reporting < t->expected ? " (partial)" : "");
 }
 
-static int cmd_total(ctl_t *x, const args_t *a)
+/* total and breakdown: INDICATOR --period P [--region CODE], one TotalQ
+ * sent as @p kind. On success *r holds the answer. */
+static int ask_total(ctl_t *x, const args_t *a, const char *cmd,
+                     Hrss__QueryRequest__QCase kind,
+                     Hrss__QueryResponse **r)
 {
     if (a->npos != 1) {
-        return fail(EX_USAGE, "total takes one INDICATOR");
+        return fail(EX_USAGE, "%s takes one INDICATOR", cmd);
     }
     period_t p;
     uint32_t region;
@@ -504,10 +508,19 @@ static int cmd_total(ctl_t *x, const args_t *a)
     q.region = region;
     q.period = (char *)(uintptr_t)a->period;
     Hrss__QueryRequest req = HRSS__QUERY_REQUEST__INIT;
-    req.q_case = HRSS__QUERY_REQUEST__Q_TOTAL;
-    req.total = &q;
+    req.q_case = kind;
+    if (kind == HRSS__QUERY_REQUEST__Q_TOTAL) {
+        req.total = &q;
+    } else {
+        req.breakdown = &q;
+    }
+    return ask(x, &req, r);
+}
+
+static int cmd_total(ctl_t *x, const args_t *a)
+{
     Hrss__QueryResponse *r = NULL;
-    st = ask(x, &req, &r);
+    int st = ask_total(x, a, "total", HRSS__QUERY_REQUEST__Q_TOTAL, &r);
     if (st != 0) {
         return st;
     }
@@ -542,27 +555,9 @@ static void total_row(const ctl_t *x, table_t *t, const char *label,
 
 static int cmd_breakdown(ctl_t *x, const args_t *a)
 {
-    if (a->npos != 1) {
-        return fail(EX_USAGE, "breakdown takes one INDICATOR");
-    }
-    period_t p;
-    uint32_t region;
-    int st = period_arg(a->period, "--period", &p);
-    if (st == 0) {
-        st = region_arg(x, a->region, &region);
-    }
-    if (st != 0) {
-        return st;
-    }
-    Hrss__TotalQ q = HRSS__TOTAL_Q__INIT;
-    q.indicator = (char *)(uintptr_t)a->pos[0];
-    q.region = region;
-    q.period = (char *)(uintptr_t)a->period;
-    Hrss__QueryRequest req = HRSS__QUERY_REQUEST__INIT;
-    req.q_case = HRSS__QUERY_REQUEST__Q_BREAKDOWN;
-    req.breakdown = &q;
     Hrss__QueryResponse *r = NULL;
-    st = ask(x, &req, &r);
+    int st = ask_total(x, a, "breakdown", HRSS__QUERY_REQUEST__Q_BREAKDOWN,
+                       &r);
     if (st != 0) {
         return st;
     }
