@@ -23,5 +23,10 @@ test: deps
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
 	cd $(ASAN_BUILD) && ctest --output-on-failure -j $(JOBS)
 
+# The whole system on this machine: a collector, 101 agents, five years of
+# figures, then the plan's progress. KEEP=1 leaves the collector running.
+demo: build
+	sh deploy/demo.sh $(DEMO_DIR)
+
 clean:
 	rm -rf $(BUILD)

@@ -10,7 +10,8 @@
  *
  * INVARIANTS
  *   1. Only a process holding sender.lock talks to the collector.
- *   2. The signal handler only sets `stop`.
+ *   2. SIGTERM/SIGINT only set `stop` and wake the sender's poll
+ *      (common/sigwake).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -33,20 +34,16 @@
 #include "common/json.h"
 #include "common/log.h"
 #include "common/paths.h"
+#include "common/sigwake.h"
 #include "common/period.h"
 #include "common/wire.h"
 
 #define EX_USAGE 64
 #define EX_DATAERR 65
 #define EX_UNAVAILABLE 69
+#define EX_INTERRUPTED 130
 
-static volatile sig_atomic_t stop;
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    stop = 1;
-}
+static volatile sig_atomic_t stop; /* set by SIGTERM/SIGINT (sigwake) */
 
 static void usage(FILE *f)
 {
@@ -91,7 +88,8 @@ static void usage(FILE *f)
         "  --tz-offset-hours H  time zone of the current month (default 8)\n"
         "\n"
         "Exit status: 0 done, 64 usage, 65 bad data (nothing queued),\n"
-        "69 collector not reached in time (nothing lost), 1 other errors.\n");
+        "69 collector not reached in time (nothing lost), 130 flush\n"
+        "interrupted (nothing lost), 1 other errors.\n");
 }
 
 enum { OPT_STATE = 1, OPT_COLLECTOR, OPT_REGION, OPT_NAME, OPT_INSECURE,
@@ -361,7 +359,18 @@ static int sender(agent_t *a, int run, int timeout_ms)
     so.until_empty = !run;
     so.timeout_ms = timeout_ms;
     so.stop = &stop;
+    so.wake_fd = sigwake_fd();
     int rc = sender_run(&so, err);
+    if (!run && stop) {
+        spool_stats_t st;
+        if (spool_stats(a->spool, &st, err) == ERR_OK && st.queued > 0) {
+            fprintf(stderr, "hrss-agent: interrupted; %llu updates remain "
+                            "queued (nothing is lost)\n",
+                    (unsigned long long)st.queued);
+            return EX_INTERRUPTED;
+        }
+        return 0;
+    }
     if (rc == ERR_TIMEOUT) {
         fprintf(stderr, "hrss-agent: %s\n", err);
         return EX_UNAVAILABLE;
@@ -462,7 +471,13 @@ static int cmd_flush(agent_t *a, int argc, char **argv)
         clock_gettime(CLOCK_MONOTONIC, &t);
         double spent = (double)(t.tv_sec - t0.tv_sec) +
                        (double)(t.tv_nsec - t0.tv_nsec) / 1e9;
-        if (spent >= timeout || stop) {
+        if (stop) {
+            fprintf(stderr, "hrss-agent: interrupted; %llu updates remain "
+                            "queued (nothing is lost)\n",
+                    (unsigned long long)st.queued);
+            return EX_INTERRUPTED;
+        }
+        if (spent >= timeout) {
             fprintf(stderr,
                     "hrss-agent: the running agent (pid %ld) has not "
                     "delivered everything within %.0f s; %llu updates "
@@ -670,19 +685,9 @@ int main(int argc, char **argv)
         const char *cmd = argv[optind];
         int cargc = argc - optind;
         char **cargv = argv + optind;
-        struct sigaction sa;
-        memset(&sa, 0, sizeof sa);
-        sa.sa_handler = on_signal;
-        sigemptyset(&sa.sa_mask);
-        sigaction(SIGTERM, &sa, NULL);
-        sigaction(SIGINT, &sa, NULL);
-        signal(SIGPIPE, SIG_IGN);
-        /* Whatever mask we inherited, these two must reach us. */
-        sigset_t term;
-        sigemptyset(&term);
-        sigaddset(&term, SIGTERM);
-        sigaddset(&term, SIGINT);
-        sigprocmask(SIG_UNBLOCK, &term, NULL);
+        if (sigwake_install(&stop, 0) != 0) {
+            return fail_usage("%s", "cannot create a pipe");
+        }
         if (strcmp(cmd, "submit") == 0) {
             rc = cmd_submit(&a, cargc, cargv);
         } else if (strcmp(cmd, "run") == 0) {

@@ -592,8 +592,11 @@ int sender_run(const sender_opts_t *o, char err[ERR_LEN])
             int64_t until = s.rescan_at > now ? s.rescan_at - now : 0;
             wait = until < wait ? until : wait;
         }
-        zmq_pollitem_t items[2];
+        zmq_pollitem_t items[3];
         int ni = 0;
+        if (o->wake_fd >= 0) {
+            items[ni++] = (zmq_pollitem_t){NULL, o->wake_fd, ZMQ_POLLIN, 0};
+        }
         if (s.sock != NULL) {
             items[ni++] = (zmq_pollitem_t){s.sock, 0, ZMQ_POLLIN, 0};
         }

@@ -22,6 +22,8 @@ typedef struct sender_opts {
     int until_empty;          /**< flush: return once nothing is queued */
     int timeout_ms;           /**< flush: give up after this; 0 = never */
     volatile sig_atomic_t *stop; /**< set by a signal: finish and return */
+    int wake_fd;              /**< readable when *stop was set (sigwake),
+                                   or -1 */
 } sender_opts_t;
 
 /** Deliver the spool. Returns when *stop is set (ERR_OK), when the spool

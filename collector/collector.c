@@ -589,17 +589,18 @@ int collector_run(const collector_cfg_t *cfg, volatile sig_atomic_t *stop)
              cfg->insecure ? "plain mode (--insecure: no authentication)"
                            : "authenticated");
 
-    zmq_pollitem_t item = {c.ingest, 0, ZMQ_POLLIN, 0};
+    zmq_pollitem_t items[2] = {{c.ingest, 0, ZMQ_POLLIN, 0},
+                               {NULL, cfg->wake_fd, ZMQ_POLLIN, 0}};
     time_t last_house = time(NULL);
     status = 0;
     while (!*stop) {
-        int n = zmq_poll(&item, 1, 1000);
+        int n = zmq_poll(items, cfg->wake_fd >= 0 ? 2 : 1, 1000);
         if (n < 0 && zmq_errno() != EINTR) {
             log_err("poll: %s", zmq_strerror(zmq_errno()));
             status = 1;
             break;
         }
-        if (n > 0) {
+        if (n > 0 && (items[0].revents & ZMQ_POLLIN)) {
             ingest_group(&c, ent, batches, results, &out);
         }
         time_t now = time(NULL);

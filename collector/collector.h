@@ -15,6 +15,7 @@ typedef struct collector_cfg {
     int insecure;
     long tz_offset;          /**< seconds east of UTC for "current month" */
     size_t map_max;          /**< largest LMDB map, bytes (0: default) */
+    int wake_fd;             /**< readable when *stop was set, or -1 */
 } collector_cfg_t;
 
 /** Run until *stop becomes nonzero (set by a signal handler), then finish

@@ -1,9 +1,9 @@
 /* main.c: hrss-collector command line, config file and signals.
  *
  * INVARIANTS
- *   1. The signal handler only sets `stop` (and counts signals); a second
- *      signal exits at once, which loses nothing acknowledged because acks
- *      follow commits.
+ *   1. SIGTERM/SIGINT only set `stop` and wake the poll (common/sigwake);
+ *      a second signal exits at once, which loses nothing acknowledged
+ *      because acks follow commits.
  */
 #include <getopt.h>
 #include <signal.h>
@@ -16,17 +16,9 @@
 #include "common/cfg.h"
 #include "common/log.h"
 #include "common/paths.h"
+#include "common/sigwake.h"
 
-static volatile sig_atomic_t stop;
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    if (stop) {
-        _exit(2); /* second signal: every ack already follows a commit */
-    }
-    stop = 1;
-}
+static volatile sig_atomic_t stop; /* set by SIGTERM/SIGINT (sigwake) */
 
 static void usage(FILE *f)
 {
@@ -157,6 +149,7 @@ int main(int argc, char **argv)
     cc.query = val[OPT_QUERY];
     cc.insecure = insecure;
     cc.tz_offset = 8 * 3600;
+    cc.wake_fd = -1;
     if (val[OPT_TZ] != NULL) {
         char *end = NULL;
         long h = strtol(val[OPT_TZ], &end, 10);
@@ -186,19 +179,11 @@ int main(int argc, char **argv)
     cc.catalog_dir = catdir;
 
     log_init("hrss-collector", verbose ? LOG_LVL_DEBUG : LOG_LVL_INFO);
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
-    /* Whatever mask we inherited, these two must reach us. */
-    sigset_t term;
-    sigemptyset(&term);
-    sigaddset(&term, SIGTERM);
-    sigaddset(&term, SIGINT);
-    sigprocmask(SIG_UNBLOCK, &term, NULL);
+    if (sigwake_install(&stop, 1) != 0) {
+        fprintf(stderr, "hrss-collector: cannot create a pipe\n");
+        goto out;
+    }
+    cc.wake_fd = sigwake_fd();
     status = collector_run(&cc, &stop);
 
 out:

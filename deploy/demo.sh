@@ -42,6 +42,8 @@ COLLECTOR_PID=
 AGENT_PIDS=
 FAILED=0
 DONE=0
+MADE=0
+INLINE=0
 
 say() {
     printf '%s\n' "$*"
@@ -66,50 +68,124 @@ since() {
 is_running() {
     [ -n "$1" ] && kill -0 "$1" 2>/dev/null || return 1
     comm=
-    read -r comm < "/proc/$1/comm" 2>/dev/null || return 1
+    read -r comm 2>/dev/null < "/proc/$1/comm" || return 1
     [ "$comm" = "$2" ]
 }
 
-# SIGTERM our child processes "$@" and reap them; any still running after
-# 20 s gets SIGKILL. Returns the number that did not exit 0.
+# 0 if our child $1 has not exited yet. The shell may already have
+# reaped it (wait still reports its status), or not yet (a zombie, state
+# Z). With $2, also only if its name starts with $2 (not yet exec'd: the
+# name is still the shell's).
+child_alive() {
+    line=
+    [ -r "/proc/$1/stat" ] || return 1
+    read -r line 2>/dev/null < "/proc/$1/stat" || return 1
+    case $line in
+        *"(${2:-}"*) ;;
+        *) return 1 ;;
+    esac
+    rest=${line##*) }
+    [ "${rest%% *}" != Z ]
+}
+
+# SIGTERM our child processes "$@" and reap them. SIGTERM is repeated every
+# 2 s (hrss-agent can miss one: see the demo's report), SIGKILL after
+# 30 s. Returns the number that did not exit 0.
 stop_children() {
     [ $# -gt 0 ] || return 0
     kill -TERM "$@" 2>/dev/null
-    (
-        sleep 20 &
-        sp=$!
-        trap 'kill $sp 2>/dev/null; exit 0' TERM
-        wait $sp
-        kill -KILL "$@" 2>/dev/null
-    ) &
-    watchdog=$!
+    live="$*"
+    i=0
+    while [ -n "$live" ]; do
+        sleep 0.1
+        i=$((i + 1))
+        still=
+        for p in $live; do
+            if child_alive "$p" hrss-; then
+                still="$still $p"
+            fi
+        done
+        live=$still
+        [ -n "$live" ] || break
+        if [ $i -ge 300 ]; then
+            # shellcheck disable=SC2086
+            kill -KILL $live 2>/dev/null
+            break
+        elif [ $((i % 20)) -eq 0 ]; then
+            # shellcheck disable=SC2086
+            kill -TERM $live 2>/dev/null
+        fi
+    done
     bad=0
     for p in "$@"; do
         wait "$p" || bad=$((bad + 1))
     done
-    kill -TERM "$watchdog" 2>/dev/null
-    wait "$watchdog" 2>/dev/null
     return $bad
 }
 
-# SIGTERM a process that is not our child (a kept collector, or one left
-# over by a killed run) and wait until it is gone.
+# SIGTERM the processes named $1 among pids $2... that are not our
+# children (a kept collector, or what a killed run left over) and wait
+# until they are gone; SIGKILL after 30 s. Returns 1 if any remains.
 stop_foreign() {
-    pid=$1
-    name=$2
-    is_running "$pid" "$name" || return 0
-    kill -TERM "$pid" 2>/dev/null
+    name=$1
+    shift
+    live=
+    for p in "$@"; do
+        if is_running "$p" "$name"; then
+            kill -TERM "$p" 2>/dev/null
+            live="$live $p"
+        fi
+    done
     i=0
-    while is_running "$pid" "$name"; do
+    while [ -n "$live" ]; do
+        still=
+        for p in $live; do
+            if is_running "$p" "$name"; then
+                still="$still $p"
+            fi
+        done
+        live=$still
+        [ -n "$live" ] || break
         i=$((i + 1))
-        if [ $i -ge 300 ]; then
-            kill -KILL "$pid" 2>/dev/null
-            sleep 0.5
-            break
+        if [ $i -eq 300 ]; then
+            # shellcheck disable=SC2086
+            kill -KILL $live 2>/dev/null
+        elif [ $i -gt 310 ]; then
+            return 1
         fi
         sleep 0.1
     done
-    ! is_running "$pid" "$name"
+    return 0
+}
+
+# Pids of the hrss daemons that are our children, recorded or not (a
+# signal can come between starting one and noting its pid).
+hrss_children() {
+    for f in /proc/[0-9]*/stat; do
+        line=
+        read -r line 2>/dev/null < "$f" || continue
+        case $line in
+            *'(hrss-'*) ;;
+            *) continue ;;
+        esac
+        rest=${line##*) }
+        rest=${rest#* }
+        [ "${rest%% *}" != "$$" ] || echo "${line%% *}"
+    done
+}
+
+# Pids of hrss daemons working in directory $1 (any parent): what a run
+# that was killed outright, or KEEP=1, left running there.
+hrss_in_dir() {
+    for f in $(grep -l -F -e "$1/" /proc/[0-9]*/cmdline 2>/dev/null); do
+        p=${f#/proc/}
+        p=${p%/cmdline}
+        comm=
+        read -r comm 2>/dev/null < "/proc/$p/comm" || continue
+        case $comm in
+            hrss-agent | hrss-collector) echo "$p" ;;
+        esac
+    done
 }
 
 # On any exit: stop the agents, and the collector unless the demo
@@ -117,19 +193,39 @@ stop_foreign() {
 cleanup() {
     status=$?
     trap - EXIT INT TERM HUP
-    if [ -n "$AGENT_PIDS" ]; then
-        # shellcheck disable=SC2086
-        stop_children $AGENT_PIDS
-        AGENT_PIDS=
+    # A closed stdout (`make demo | head`) must not stop the cleanup.
+    trap '' PIPE
+    keep=
+    if [ "$DONE" = 1 ] && [ "$KEEP" = 1 ]; then
+        keep=$COLLECTOR_PID
     fi
-    if [ -n "$COLLECTOR_PID" ] && { [ "$DONE" = 0 ] || [ "$KEEP" != 1 ]; }
-    then
-        stop_children "$COLLECTOR_PID"
+    # Agents first (they say goodbye to the collector), then the collector;
+    # twice, for a daemon that was still starting during the first pass.
+    for pass in 1 2; do
+        agents=
+        others=
+        for p in $(hrss_children); do
+            if [ "$p" = "$keep" ]; then
+                continue
+            elif [ "$p" = "$COLLECTOR_PID" ]; then
+                others="$others $p"
+            else
+                agents="$agents $p"
+            fi
+        done
+        # shellcheck disable=SC2086
+        stop_children $agents
+        # shellcheck disable=SC2086
+        stop_children $others
+        [ "$pass" = 2 ] || sleep 0.2
+    done
+    if [ -z "$keep" ]; then
         rm -f "$DEMO_DIR/collector.pid"
-        COLLECTOR_PID=
     fi
     if [ "$DONE" = 0 ]; then
-        say "demo: stopped before the end; logs are in $DEMO_DIR" >&2
+        [ "$INLINE" = 0 ] || printf '\n'
+        [ "$MADE" = 0 ] ||
+            say "demo: stopped before the end; logs are in $DEMO_DIR" >&2
         [ "$status" -ne 0 ] || status=1
     fi
     exit "$status"
@@ -139,6 +235,7 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 trap 'exit 129' HUP
+trap 'exit 141' PIPE
 
 # --- 0. what we need --------------------------------------------------
 for prog in hrss-collector hrss-agent hrss-demo-gen; do
@@ -163,25 +260,32 @@ if [ -e "$DEMO_DIR" ] || [ -L "$DEMO_DIR" ]; then
         die "$DEMO_DIR exists and was not made by this demo (no $MARKER" \
             "in it): not touching it; remove it yourself or choose another" \
             "directory"
+    # A collector kept by KEEP=1, and whatever a run that was killed
+    # outright (no cleanup) left running: agents first, then collectors.
+    abs=$(cd "$DEMO_DIR" && pwd) || die "cannot enter $DEMO_DIR"
+    old=
     if [ -f "$DEMO_DIR/collector.pid" ]; then
         old=$(cat "$DEMO_DIR/collector.pid")
         if is_running "$old" hrss-collector; then
             say "stopping the collector of the previous run (pid $old)"
-            stop_foreign "$old" hrss-collector ||
-                die "the previous collector (pid $old) does not stop"
         fi
     fi
-    # Agents of a run that was killed outright (no cleanup ran).
-    if [ -f "$DEMO_DIR/agents.pids" ]; then
-        while read -r old; do
-            stop_foreign "$old" hrss-agent ||
-                die "an agent of a previous run (pid $old) does not stop"
-        done < "$DEMO_DIR/agents.pids"
+    left=$(hrss_in_dir "$abs")
+    if [ -f "$DEMO_DIR/collector.pid" ] && is_running "$old" hrss-collector
+    then
+        left="$left $old"
+    fi
+    if [ -n "$left" ]; then
+        # shellcheck disable=SC2086
+        stop_foreign hrss-agent $left &&
+            stop_foreign hrss-collector $left ||
+            die "processes of a previous run in $DEMO_DIR do not stop:" $left
     fi
     rm -rf "$DEMO_DIR" || die "cannot remove $DEMO_DIR"
 fi
 mkdir -p "$DEMO_DIR/csv" "$DEMO_DIR/agents" || die "cannot create $DEMO_DIR"
 : > "$DEMO_DIR/$MARKER"
+MADE=1
 # Absolute from here on: the daemons and the printed commands need no cwd.
 DEMO_DIR=$(cd "$DEMO_DIR" && pwd) || die "cannot enter $DEMO_DIR"
 AG=$DEMO_DIR/agents
@@ -220,8 +324,7 @@ COLLECTOR_PID=$!
 echo "$COLLECTOR_PID" > "$DEMO_DIR/collector.pid"
 i=0
 while [ ! -s "$DEMO_DIR/store/endpoints" ]; do
-    if ! kill -0 "$COLLECTOR_PID" 2>/dev/null ||
-        ! grep -q . "/proc/$COLLECTOR_PID/cmdline" 2>/dev/null; then
+    if ! child_alive "$COLLECTOR_PID"; then
         wait "$COLLECTOR_PID"
         COLLECTOR_PID=
         tail -n 5 "$DEMO_DIR/collector.log" >&2
@@ -244,30 +347,31 @@ for code in $CODES; do
         --collector "$INGEST" --insecure --catalog "$HRSS_CATALOG" run \
         < /dev/null > "$AG/$code.log" 2>&1 &
     AGENT_PIDS="$AGENT_PIDS $!"
-    echo "$!" >> "$DEMO_DIR/agents.pids"
 done
 say "started $N_OFFICES agents (logs in $AG/CODE.log)"
 
 # --- 5. every office submits its file -------------------------------------
 T1=$(now_ms)
 # shellcheck disable=SC2086
-printf '%s\n' $CODES | xargs -P 4 -I '{}' sh -c \
-    '"$1/hrss-agent" --state-dir "$2/{}" --region "{}" --catalog "$3" \
-         submit "$4/csv/{}.csv" > "$2/{}.submit.log" 2>&1 ||
-     { echo "demo: office {} could not submit:" >&2;
-       tail -n 3 "$2/{}.submit.log" >&2; exit 1; }' \
+printf '%s\n' $CODES | xargs -P 4 -n 1 sh -c \
+    '"$1/hrss-agent" --state-dir "$2/$5" --region "$5" --catalog "$3" \
+         submit "$4/csv/$5.csv" > "$2/$5.submit.log" 2>&1 ||
+     { echo "demo: office $5 could not submit:" >&2;
+       tail -n 3 "$2/$5.submit.log" >&2; exit 1; }' \
     sh "$HRSS_BIN" "$AG" "$HRSS_CATALOG" "$DEMO_DIR" ||
     die "submitting failed"
 say "submitted: every office queued its file ($(since "$T1") s)"
 
 # --- 6. wait until the collector confirmed everything ---------------------
 printf 'delivering '
+INLINE=1
 n=0
 for code in $CODES; do
     "$HRSS_BIN/hrss-agent" --state-dir "$AG/$code" --region "$code" \
         --collector "$INGEST" --insecure --catalog "$HRSS_CATALOG" \
         flush --timeout 300 > "$AG/$code.flush.log" 2>&1 || {
         printf '\n'
+        INLINE=0
         cat "$AG/$code.flush.log" >&2
         die "office $code did not deliver its figures"
     }
@@ -275,6 +379,7 @@ for code in $CODES; do
     [ $((n % 10)) -ne 0 ] || printf '.'
 done
 printf ' %d offices\n' "$n"
+INLINE=0
 
 # Count what the collector confirmed and what it refused, from the agents.
 ACKED=0
@@ -336,7 +441,6 @@ say ""
 stop_children $AGENT_PIDS
 bad=$?
 AGENT_PIDS=
-rm -f "$DEMO_DIR/agents.pids"
 if [ "$bad" -ne 0 ]; then
     say "demo: $bad agents did not stop cleanly (see $AG/*.log)" >&2
     FAILED=1
@@ -355,11 +459,17 @@ else
     rm -f "$DEMO_DIR/collector.pid"
     say "stopped the agents and the collector"
 fi
-if grep -q ' ERROR\| error\|\[err' "$DEMO_DIR/collector.log" 2>/dev/null
-then
+if grep -q '\] ERROR ' "$DEMO_DIR/collector.log"; then
     say "demo: the collector logged errors (see $DEMO_DIR/collector.log)" >&2
     FAILED=1
 fi
+n=$(cat "$AG"/*.log | grep -c '\] ERROR ')
+if [ "$n" -ne 0 ]; then
+    say "demo: the agents logged $n errors (see $AG/*.log)" >&2
+    FAILED=1
+fi
 DONE=1
-say "demo $([ "$FAILED" = 0 ] && echo done || echo FAILED) in $(since "$T0") s"
+verdict="done"
+[ "$FAILED" = 0 ] || verdict=FAILED
+say "demo $verdict in $(since "$T0") s"
 exit "$FAILED"

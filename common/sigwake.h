@@ -1,0 +1,25 @@
+/** @file sigwake.h
+ *  @brief SIGTERM and SIGINT for the daemons: set a flag and wake the poll.
+ *
+ *  A flag alone is not enough: a signal that lands after the loop checked
+ *  the flag but before it sleeps in zmq_poll would be noticed only when the
+ *  poll times out (a minute later for an idle agent). The handler also
+ *  writes a byte to a pipe whose read end the loop polls (the self-pipe
+ *  trick), so the poll returns at once.
+ */
+#ifndef HRSS_SIGWAKE_H
+#define HRSS_SIGWAKE_H
+#include <signal.h>
+
+/** Install handlers for SIGTERM and SIGINT that set *@p flag to 1 and
+ *  wake sigwake_fd(). With @p exit_on_second, a second signal ends the
+ *  process at once with _exit(2). Also unblocks both signals (whatever
+ *  mask was inherited) and ignores SIGPIPE. Call once, from main, before
+ *  any thread starts. @return 0, or -1 when the pipe cannot be made. */
+int sigwake_install(volatile sig_atomic_t *flag, int exit_on_second);
+
+/** File descriptor that becomes readable when a signal arrived; poll it
+ *  for input (zmq_pollitem_t.fd). -1 before sigwake_install(). */
+int sigwake_fd(void);
+
+#endif
