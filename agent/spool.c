@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "common/buf.h"
+#include "common/mdberr.h"
 #include "common/mem.h"
 
 #define SPOOL_FORMAT 1u
@@ -45,19 +46,7 @@ struct spool {
     MDB_dbi meta, queue, rejects, sources;
 };
 
-static int from_mdb(int mrc)
-{
-    switch (mrc) {
-    case MDB_SUCCESS: return ERR_OK;
-    case MDB_NOTFOUND: return ERR_NOTFOUND;
-    case MDB_MAP_FULL: return ERR_FULL;
-    case MDB_VERSION_MISMATCH:
-    case MDB_INVALID: return ERR_VERSION;
-    case MDB_CORRUPTED:
-    case MDB_PAGE_NOTFOUND: return ERR_CORRUPT;
-    default: return ERR_IO;
-    }
-}
+static int from_mdb(int mrc) { return mdberr_code(mrc); }
 
 static int fail(int mrc, const char *what, char err[ERR_LEN])
 {

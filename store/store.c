@@ -70,6 +70,7 @@
 #include <sys/stat.h>
 
 #include "common/buf.h"
+#include "common/mdberr.h"
 #include "common/mem.h"
 
 #define STORE_FORMAT 1u
@@ -121,20 +122,7 @@ typedef struct wctx {
 /* ---------------------------------------------------------------------- */
 /* errors                                                                  */
 
-static int from_mdb(int mrc)
-{
-    switch (mrc) {
-    case MDB_SUCCESS: return ERR_OK;
-    case MDB_NOTFOUND: return ERR_NOTFOUND;
-    case MDB_MAP_FULL: return ERR_FULL;
-    case MDB_VERSION_MISMATCH:
-    case MDB_INVALID: return ERR_VERSION;
-    case MDB_CORRUPTED:
-    case MDB_PAGE_NOTFOUND: return ERR_CORRUPT;
-    case ENOMEM: return ERR_NOMEM;
-    default: return ERR_IO;
-    }
-}
+static int from_mdb(int mrc) { return mdberr_code(mrc); }
 
 static int mdb_fail(int mrc, const char *what, char err[ERR_LEN])
 {
