@@ -7,7 +7,7 @@ ASAN_BUILD ?= build/asan
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 DEMO_DIR   ?= demo-data
 
-.PHONY: all deps build test demo clean
+.PHONY: all deps build test demo bench clean
 
 all: build
 
@@ -27,6 +27,10 @@ test: deps
 # figures, then the plan's progress. KEEP=1 leaves the collector running.
 demo: build
 	sh deploy/demo.sh $(DEMO_DIR)
+
+# Measurements on the release build (bounded; nothing left behind).
+bench: build
+	$(BUILD)/bin/bench_store
 
 clean:
 	rm -rf $(BUILD)
