@@ -307,6 +307,22 @@ static void csv_total_header(void)
     printf("\n");
 }
 
+/* End a list answer: close the JSON array, or print the table as CSV or
+ * for people (@p empty instead of a table without rows, when given). */
+static void finish_list(const ctl_t *x, const table_t *t, size_t n,
+                        const char *empty)
+{
+    if (x->fmt == OUT_JSON) {
+        printf("\n]\n");
+    } else if (x->fmt == OUT_CSV) {
+        table_print_csv(t, stdout);
+    } else if (n == 0 && empty != NULL) {
+        printf("%s\n", empty);
+    } else {
+        table_print(t, stdout);
+    }
+}
+
 /* ---------------------------------------------------------------------- */
 /* commands                                                                */
 
@@ -393,13 +409,7 @@ static int cmd_indicators(ctl_t *x)
                                                            : "at least"};
         table_add_row(t, row);
     }
-    if (x->fmt == OUT_JSON) {
-        printf("\n]\n");
-    } else if (x->fmt == OUT_CSV) {
-        table_print_csv(t, stdout);
-    } else {
-        table_print(t, stdout);
-    }
+    finish_list(x, t, 1, NULL);
     table_destroy(&t);
     return 0;
 }
@@ -455,13 +465,7 @@ static int cmd_regions(ctl_t *x, const args_t *a)
         table_add_row(t, row);
         first = 0;
     }
-    if (x->fmt == OUT_JSON) {
-        printf("\n]\n");
-    } else if (x->fmt == OUT_CSV) {
-        table_print_csv(t, stdout);
-    } else {
-        table_print(t, stdout);
-    }
+    finish_list(x, t, 1, NULL);
     table_destroy(&t);
     return 0;
 }
@@ -1020,15 +1024,8 @@ static int cmd_history(ctl_t *x, const args_t *a)
         const char *row[] = {when, v->agent, seq, old, neu};
         table_add_row(t, row);
     }
-    if (x->fmt == OUT_JSON) {
-        printf("\n]\n");
-    } else if (x->fmt == OUT_CSV) {
-        table_print_csv(t, stdout);
-    } else if (l->n_revisions == 0) {
-        printf("no value was ever received for this cell\n");
-    } else {
-        table_print(t, stdout);
-    }
+    finish_list(x, t, l->n_revisions,
+                "no value was ever received for this cell");
     table_destroy(&t);
     hrss__query_response__free_unpacked(r, NULL);
     return 0;
@@ -1128,15 +1125,7 @@ static int cmd_rejections(ctl_t *x, const args_t *a)
                              month, v->reason_name, v->message};
         table_add_row(t, row);
     }
-    if (x->fmt == OUT_JSON) {
-        printf("\n]\n");
-    } else if (x->fmt == OUT_CSV) {
-        table_print_csv(t, stdout);
-    } else if (l->n_rejections == 0) {
-        printf("no rejected updates\n");
-    } else {
-        table_print(t, stdout);
-    }
+    finish_list(x, t, l->n_rejections, "no rejected updates");
     table_destroy(&t);
     hrss__query_response__free_unpacked(r, NULL);
     return 0;
@@ -1190,13 +1179,7 @@ static int cmd_agents(ctl_t *x)
         const char *row[] = {v->id, next, app, rej, first, last};
         table_add_row(t, row);
     }
-    if (x->fmt == OUT_JSON) {
-        printf("\n]\n");
-    } else if (x->fmt == OUT_CSV) {
-        table_print_csv(t, stdout);
-    } else {
-        table_print(t, stdout);
-    }
+    finish_list(x, t, 1, NULL);
     table_destroy(&t);
     hrss__query_response__free_unpacked(r, NULL);
     return 0;
@@ -1267,15 +1250,8 @@ static int cmd_violations(ctl_t *x, const args_t *a)
                              month};
         table_add_row(t, row);
     }
-    if (x->fmt == OUT_JSON) {
-        printf("\n]\n");
-    } else if (x->fmt == OUT_CSV) {
-        table_print_csv(t, stdout);
-    } else if (l->n_violations == 0) {
-        printf("no stored figure breaks an \"of which\" rule\n");
-    } else {
-        table_print(t, stdout);
-    }
+    finish_list(x, t, l->n_violations,
+                "no stored figure breaks an \"of which\" rule");
     table_destroy(&t);
     hrss__query_response__free_unpacked(r, NULL);
     return 0;
