@@ -714,3 +714,47 @@ Test(catalog, region_bad_values, .init = mk_tmp, .fini = rm_tmp)
     edit_line(REG, 5, "330105,拱墅区,Gongshu District,county,33O100");
     expect_invalid(REG, 5, "parent_code");
 }
+
+/* A catalog received from a collector loads from its bytes, and
+ * catalog_source() gives back exactly the bytes it was loaded from. */
+Test(catalog_mem, load_from_bytes_and_source_round_trip)
+{
+    char err[ERR_LEN];
+    catalog_t *a = NULL;
+    cr_assert_eq(catalog_load_dir(&a, HRSS_TEST_CATALOG_DIR, err), ERR_OK,
+                 "%s", err);
+    const char *ind;
+    const char *reg;
+    size_t ni;
+    size_t nr;
+    catalog_source(a, 0, &ind, &ni);
+    catalog_source(a, 1, &reg, &nr);
+    cr_assert_gt(ni, 1000);
+    cr_assert_gt(nr, 1000);
+    catalog_t *b = NULL;
+    cr_assert_eq(catalog_load_mem(&b, "x:indicators.csv", ind, ni,
+                                  "x:regions.csv", reg, nr, err), ERR_OK,
+                 "%s", err);
+    cr_expect_eq(catalog_indicator_count(b), 19);
+    cr_expect_eq(catalog_region_count(b), 102);
+    cr_expect_eq(catalog_region_fingerprint(b),
+                 catalog_region_fingerprint(a));
+    const char *ind2;
+    size_t ni2;
+    catalog_source(b, 0, &ind2, &ni2);
+    cr_expect_eq(ni2, ni);
+    cr_expect(memcmp(ind2, ind, ni) == 0);
+
+    /* Broken bytes are refused with the given name and a line. */
+    catalog_t *c = NULL;
+    const char bad[] = "code,name_zh,name_en,level,parent_code\n"
+                       "330000,浙江省,Zhejiang,province,\n"
+                       "330100,杭州市,Hangzhou,city,999999\n";
+    cr_expect_eq(catalog_load_mem(&c, "x:indicators.csv", ind, ni,
+                                  "x:regions.csv", bad, sizeof bad - 1, err),
+                 ERR_INVAL);
+    cr_expect_null(c);
+    cr_expect(strstr(err, "x:regions.csv:3") != NULL, "%s", err);
+    catalog_destroy(&b);
+    catalog_destroy(&a);
+}
