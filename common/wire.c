@@ -21,14 +21,9 @@
 #define EXPANSION 16
 #define SLACK 4096
 
-typedef struct cap {
-    size_t used;
-    size_t limit;
-} cap_t;
-
 static void *cap_alloc(void *data, size_t size)
 {
-    cap_t *c = data;
+    wire_cap_t *c = data;
     if (size > c->limit - c->used) {
         return NULL;
     }
@@ -40,6 +35,15 @@ static void cap_free(void *data, void *ptr)
 {
     (void)data;
     free(ptr);
+}
+
+void wire_cap_init(wire_cap_t *cap, size_t limit)
+{
+    cap->base.alloc = cap_alloc;
+    cap->base.free = cap_free;
+    cap->base.allocator_data = cap;
+    cap->used = 0;
+    cap->limit = limit;
 }
 
 int wire_name_ok(const char *name)
@@ -130,9 +134,9 @@ int wire_agent_unpack(const void *data, size_t len, Hrss__AgentMsg **out,
         snprintf(err, ERR_LEN, "message of %zu bytes", len);
         return ERR_PROTO;
     }
-    cap_t cap = {0, len * EXPANSION + SLACK};
-    ProtobufCAllocator a = {cap_alloc, cap_free, &cap};
-    Hrss__AgentMsg *m = hrss__agent_msg__unpack(&a, len, data);
+    wire_cap_t cap;
+    wire_cap_init(&cap, len * EXPANSION + SLACK);
+    Hrss__AgentMsg *m = hrss__agent_msg__unpack(&cap.base, len, data);
     if (m == NULL) {
         snprintf(err, ERR_LEN, "not a valid agent message");
         return ERR_PROTO;
@@ -181,9 +185,9 @@ int wire_collector_unpack(const void *data, size_t len,
         snprintf(err, ERR_LEN, "message of %zu bytes", len);
         return ERR_PROTO;
     }
-    cap_t cap = {0, len * EXPANSION + SLACK};
-    ProtobufCAllocator a = {cap_alloc, cap_free, &cap};
-    Hrss__CollectorMsg *m = hrss__collector_msg__unpack(&a, len, data);
+    wire_cap_t cap;
+    wire_cap_init(&cap, len * EXPANSION + SLACK);
+    Hrss__CollectorMsg *m = hrss__collector_msg__unpack(&cap.base, len, data);
     if (m == NULL) {
         snprintf(err, ERR_LEN, "not a valid collector message");
         return ERR_PROTO;

@@ -22,6 +22,19 @@
 /** Longest agent name, in bytes. */
 #define WIRE_NAME_MAX 64
 
+/** A protobuf-c allocator that hands out at most @p limit bytes in all, so
+ *  that a small hostile buffer cannot expand into gigabytes (protobuf-c
+ *  has no cap of its own). Pass &cap->base to *__unpack; free the result
+ *  with the same allocator or with NULL (both use free()). Plain value
+ *  struct; initialise with wire_cap_init(). */
+typedef struct wire_cap {
+    ProtobufCAllocator base;
+    size_t used;
+    size_t limit;
+} wire_cap_t;
+
+void wire_cap_init(wire_cap_t *cap, size_t limit);
+
 /** Unpack and validate an agent message.
  *  @param[out] out  On ERR_OK the message; caller owns it and must free it
  *                   with hrss__agent_msg__free_unpacked(*out, NULL).

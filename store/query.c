@@ -53,6 +53,7 @@
 #include <string.h>
 
 #include "common/mem.h"
+#include "common/wire.h"
 #include "proto/hrss.pb-c.h"
 
 /** Most bytes unpacking one request may allocate. */
@@ -220,28 +221,6 @@ static void sink_append(ProtobufCBuffer *b, size_t len, const uint8_t *data)
 {
     buf_sink_t *sink = (buf_sink_t *)b;
     buf_put(sink->out, data, len);
-}
-
-/* Unpack allocator that refuses to go beyond UNPACK_BUDGET in total. */
-typedef struct cap_alloc {
-    ProtobufCAllocator base;
-    size_t used;
-} cap_alloc_t;
-
-static void *cap_malloc(void *data, size_t size)
-{
-    cap_alloc_t *ca = data;
-    if (size > UNPACK_BUDGET - ca->used) {
-        return NULL;
-    }
-    ca->used += size;
-    return xmalloc(size);
-}
-
-static void cap_free(void *data, void *p)
-{
-    (void)data;
-    free(p);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -1056,10 +1035,10 @@ void query_answer(store_t *st, const catalog_t *cat, const uint8_t *req,
 {
     int rc = ERR_OK;
     reply_t rp;
-    cap_alloc_t ca = {{cap_malloc, cap_free, NULL}, 0};
+    wire_cap_t ca;
     Hrss__QueryRequest *q = NULL;
     buf_sink_t sink = {{sink_append}, out};
-    ca.base.allocator_data = &ca;
+    wire_cap_init(&ca, UNPACK_BUDGET);
     reply_init(&rp);
     if (req == NULL || len == 0) {
         snprintf(rp.err, sizeof rp.err,
