@@ -164,6 +164,18 @@ typedef struct reply {
     char **strv;           /* completeness: indicator pointer arrays */
 } reply_t;
 
+/* The array of pointers to the collected items that a repeated field
+ * needs; owned by the reply (rp->ptrs, freed by reply_fini). */
+static void *item_ptrs(reply_t *rp)
+{
+    void **pp = xcalloc(rp->items.n, sizeof *pp);
+    rp->ptrs = pp;
+    for (size_t i = 0; i < rp->items.n; i++) {
+        pp[i] = vec_at(&rp->items, i);
+    }
+    return pp;
+}
+
 static void reply_init(reply_t *rp)
 {
     static const Hrss__QueryResponse msg0 = HRSS__QUERY_RESPONSE__INIT;
@@ -611,11 +623,7 @@ static int answer_history(store_t *st, const catalog_t *cat,
     if (rc != ERR_OK) {
         goto out;
     }
-    Hrss__Revision **pp = xcalloc(rp->items.n, sizeof *pp);
-    rp->ptrs = pp;
-    for (size_t i = 0; i < rp->items.n; i++) {
-        pp[i] = vec_at(&rp->items, i);
-    }
+    Hrss__Revision **pp = item_ptrs(rp);
     rp->revision_list.n_revisions = rp->items.n;
     rp->revision_list.revisions = pp;
     rp->msg.r_case = HRSS__QUERY_RESPONSE__R_HISTORY;
@@ -707,11 +715,7 @@ static int answer_agents(store_t *st, reply_t *rp)
     if (rc != ERR_OK) {
         goto out;
     }
-    Hrss__AgentState **pp = xcalloc(rp->items.n, sizeof *pp);
-    rp->ptrs = pp;
-    for (size_t i = 0; i < rp->items.n; i++) {
-        pp[i] = vec_at(&rp->items, i);
-    }
+    Hrss__AgentState **pp = item_ptrs(rp);
     rp->agent_list.n_agents = rp->items.n;
     rp->agent_list.agents = pp;
     rp->msg.r_case = HRSS__QUERY_RESPONSE__R_AGENTS;
@@ -761,11 +765,7 @@ static int answer_violations(store_t *st, const catalog_t *cat,
     if (rc != ERR_OK) {
         goto out;
     }
-    Hrss__Violation **pp = xcalloc(rp->items.n, sizeof *pp);
-    rp->ptrs = pp;
-    for (size_t i = 0; i < rp->items.n; i++) {
-        pp[i] = vec_at(&rp->items, i);
-    }
+    Hrss__Violation **pp = item_ptrs(rp);
     rp->violation_list.n_violations = rp->items.n;
     rp->violation_list.violations = pp;
     rp->msg.r_case = HRSS__QUERY_RESPONSE__R_VIOLATIONS;
@@ -822,11 +822,7 @@ static int answer_facts(store_t *st, const Hrss__FactsQ *q, reply_t *rp)
     if (rc != ERR_OK) {
         goto out;
     }
-    Hrss__Fact **pp = xcalloc(rp->items.n, sizeof *pp);
-    rp->ptrs = pp;
-    for (size_t i = 0; i < rp->items.n; i++) {
-        pp[i] = vec_at(&rp->items, i);
-    }
+    Hrss__Fact **pp = item_ptrs(rp);
     rp->fact_list.n_facts = rp->items.n;
     rp->fact_list.facts = pp;
     rp->msg.r_case = HRSS__QUERY_RESPONSE__R_FACTS;
