@@ -125,7 +125,7 @@ static int ask(ctl_t *x, const Hrss__QueryRequest *req,
     if (rc != ERR_OK) {
         return fail(1, "%s", err);
     }
-    if ((*resp)->code != 0) {
+    if ((*resp)->code != HRSS__QUERY_STATUS__QUERY_OK) {
         int st = fail(1, "%s", (*resp)->error != NULL ? (*resp)->error
                                                       : "query failed");
         hrss__query_response__free_unpacked(*resp, NULL);
@@ -194,11 +194,6 @@ static void fmt_time(int64_t t, long tz, char *buf, size_t len)
     gmtime_r(&local, &tm);
     snprintf(buf, len, "%04d-%02d-%02d %02d:%02d:%02d", tm.tm_year + 1900,
              tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
-}
-
-static void fmt_month(uint32_t yyyymm, char *buf, size_t len)
-{
-    snprintf(buf, len, "%04u-%02u", yyyymm / 100, yyyymm % 100);
 }
 
 /* A figure for people: persons with separators, or "82.70% (91 / 110)". */
@@ -986,10 +981,11 @@ static int cmd_history(ctl_t *x, const args_t *a)
             printf(", \"seq\": %llu, \"indicator\": ",
                    (unsigned long long)v->seq);
             json_put_str(stdout, v->indicator);
-            printf(", \"region\": \"%u\", \"period\": \"%04u-%02u\", "
+            char month[PERIOD_STR_LEN];
+            month_format_yyyymm(v->month, month, sizeof month);
+            printf(", \"region\": \"%u\", \"period\": \"%s\", "
                    "\"kind\": \"%s\", \"old\": ",
-                   v->region, v->month / 100, v->month % 100,
-                   v->is_ratio ? "ratio" : "count");
+                   v->region, month, v->is_ratio ? "ratio" : "count");
             if (!v->has_old) {
                 printf("null");
             } else if (v->is_ratio) {
@@ -1097,7 +1093,7 @@ static int cmd_rejections(ctl_t *x, const args_t *a)
     for (size_t i = 0; i < l->n_rejections; i++) {
         const Hrss__RejectedUpdate *v = l->rejections[i];
         char month[16];
-        fmt_month(v->update->month, month, sizeof month);
+        month_format_yyyymm(v->update->month, month, sizeof month);
         if (x->fmt == OUT_JSON) {
             printf("%s\n  {\"id\": %llu, \"received_at\": %lld, \"agent\": ",
                    i ? "," : "", (unsigned long long)v->id,
@@ -1224,7 +1220,7 @@ static int cmd_violations(ctl_t *x, const args_t *a)
     for (size_t i = 0; i < l->n_violations; i++) {
         const Hrss__Violation *v = l->violations[i];
         char month[16];
-        fmt_month(v->month, month, sizeof month);
+        month_format_yyyymm(v->month, month, sizeof month);
         if (x->fmt == OUT_JSON) {
             printf("%s\n  {\"indicator\": ", i ? "," : "");
             json_put_str(stdout, v->indicator);
@@ -1314,13 +1310,15 @@ static int cmd_export(ctl_t *x, const args_t *a)
     printf("indicator,period,value,numerator,denominator,region\n");
     for (size_t i = 0; i < r->facts->n_facts; i++) {
         const Hrss__Fact *f = r->facts->facts[i];
+        char month[PERIOD_STR_LEN];
+        month_format_yyyymm(f->month, month, sizeof month);
         if (f->is_ratio) {
-            printf("%s,%04u-%02u,,%lld,%lld,%u\n", f->indicator,
-                   f->month / 100, f->month % 100, (long long)f->numerator,
-                   (long long)f->denominator, f->region);
+            printf("%s,%s,,%lld,%lld,%u\n", f->indicator, month,
+                   (long long)f->numerator, (long long)f->denominator,
+                   f->region);
         } else {
-            printf("%s,%04u-%02u,%lld,,,%u\n", f->indicator, f->month / 100,
-                   f->month % 100, (long long)f->numerator, f->region);
+            printf("%s,%s,%lld,,,%u\n", f->indicator, month,
+                   (long long)f->numerator, f->region);
         }
     }
     hrss__query_response__free_unpacked(r, NULL);

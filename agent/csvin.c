@@ -25,16 +25,13 @@
  * empty, a ratio indicator's row the reverse, so that no figure in the
  * file is silently ignored.
  *
- * Numbers are whole and >= 0, at most CSVIN_MAX_VALUE; "1,234,567"
- * (groups of exactly three) and a trailing ".0"/".00" (Excel's display of
- * a whole number) are accepted.
+ * Fields are parsed and checked by the domain layer (common/update), the
+ * same rules the collector applies: this module owns only what is
+ * particular to a file (encoding, columns, which columns a row fills).
  *
  * INVARIANTS
- *   1. On ERR_OK, *errors == NULL and every returned row passed all checks:
- *      a known indicator; a month between PERIOD_MIN_YEAR and
- *      o->current_month; a region at or below o->region; for a count
- *      num >= 0 and den == 0; for a ratio 0 <= num <= den and den > 0;
- *      num and den <= CSVIN_MAX_VALUE.
+ *   1. On ERR_OK, *errors == NULL and every returned row passes
+ *      update_check() against the scope (with seq 0).
  *   2. On failure *rows == NULL, *n == 0 and *errors is a non-empty,
  *      NUL-terminated list of at most CSVIN_MAX_ERRORS + 1 lines.
  *   3. Error messages never contain a control byte from the input (those
@@ -58,11 +55,6 @@
 #include "common/csv.h"
 #include "common/mem.h"
 #include "common/period.h"
-
-/* Largest value, numerator or denominator: 10^12. */
-#define CSVIN_MAX_VALUE 1000000000000LL
-/* Longest piece of a field quoted in an error message, in bytes. */
-#define QUOTE_MAX 64
 
 enum col {
     COL_INDICATOR,
@@ -97,7 +89,7 @@ static const struct {
 /* State of one parse. */
 struct ctx {
     const char *name;
-    const csvin_opts_t *o;
+    const update_scope_t *o;
     buf_t errs;         /* lines joined by '\n', no NUL yet */
     size_t n_errors;    /* all errors, listed or not */
     int col[COL_COUNT]; /* field index of each column, -1 if absent */
@@ -150,35 +142,6 @@ row_error(struct ctx *c, size_t line, const char *field, const char *fmt,
     buf_put_str(&msg, why);
     add_msg(c, (const char *)msg.data);
     buf_fini(&msg);
-}
-
-/* Copy @p s into @p dst for a message: at most QUOTE_MAX bytes, cut at a
- * UTF-8 character boundary and marked "...", control bytes as '?'. */
-static void quote(char *dst, size_t size, const char *s)
-{
-    size_t n = strlen(s);
-    size_t i = 0;
-    int cut = 0;
-
-    assert(size > QUOTE_MAX + 3);
-    (void)size;
-    if (n > QUOTE_MAX) {
-        n = QUOTE_MAX;
-        /* Back off continuation bytes so no character is split. */
-        while (n > 0 && ((unsigned char)s[n] & 0xC0u) == 0x80u) {
-            n--;
-        }
-        cut = 1;
-    }
-    for (i = 0; i < n; i++) {
-        unsigned char ch = (unsigned char)s[i];
-        dst[i] = (ch < 0x20u || ch == 0x7Fu) ? '?' : s[i];
-    }
-    if (cut) {
-        memcpy(dst + i, "...", 3);
-        i += 3;
-    }
-    dst[i] = '\0';
 }
 
 /* --- encoding --------------------------------------------------------- */
@@ -303,151 +266,6 @@ static char *trim(char *s)
     return s;
 }
 
-static int is_digit(char c) { return c >= '0' && c <= '9'; }
-
-/* Parse 1..@p max digits at *s into *v and advance *s. 0 if none. */
-static int take_digits(const char **s, int max, int *v)
-{
-    int n = 0;
-    *v = 0;
-    while (n < max && is_digit((*s)[n])) {
-        *v = *v * 10 + ((*s)[n] - '0');
-        n++;
-    }
-    *s += n;
-    return n;
-}
-
-/* Parse a month: YYYY-MM, YYYY/M[M], YYYYMM, YYYY-MM-DD or YYYY/M/D
- * (same separator twice; the day is checked and dropped). On failure
- * writes the reason to @p why. */
-static int parse_month(const char *s, int32_t *out, char *why, size_t size)
-{
-    char q[QUOTE_MAX + 4];
-    const char *p = s;
-    int y = 0;
-    int m = 0;
-    int d = 1;
-    size_t len = strlen(s);
-
-    quote(q, sizeof q, s);
-    if (len == 6 && take_digits(&p, 6, &y) == 6) {
-        m = y % 100;
-        y /= 100;
-    } else {
-        char sep = 0;
-        p = s;
-        if (take_digits(&p, 4, &y) != 4 || (*p != '-' && *p != '/')) {
-            goto bad_form;
-        }
-        sep = *p++;
-        if (take_digits(&p, 2, &m) == 0) {
-            goto bad_form;
-        }
-        if (*p == sep) {
-            p++;
-            if (take_digits(&p, 2, &d) == 0) {
-                goto bad_form;
-            }
-        }
-        if (*p != '\0') {
-            goto bad_form;
-        }
-    }
-    if (y < PERIOD_MIN_YEAR || y > PERIOD_MAX_YEAR) {
-        snprintf(why, size, "'%s': year must be %d..%d", q, PERIOD_MIN_YEAR,
-                 PERIOD_MAX_YEAR);
-        return ERR_INVAL;
-    }
-    if (m < 1 || m > 12) {
-        snprintf(why, size, "'%s': month must be 1..12", q);
-        return ERR_INVAL;
-    }
-    if (d < 1 || d > 31) {
-        snprintf(why, size, "'%s': day must be 1..31", q);
-        return ERR_INVAL;
-    }
-    *out = month_make(y, m);
-    return ERR_OK;
-
-bad_form:
-    snprintf(why, size,
-             "'%s' is not a month (expected YYYY-MM, YYYY/MM, YYYYMM or "
-             "YYYY-MM-DD)",
-             q);
-    return ERR_INVAL;
-}
-
-/* Parse a whole number >= 0, at most CSVIN_MAX_VALUE, with optional
- * thousands separators and a trailing '.' plus zeros. */
-static int parse_amount(const char *s, int64_t *out, char *why, size_t size)
-{
-    char q[QUOTE_MAX + 4];
-    const char *p = s;
-    int64_t v = 0;
-    int big = 0;
-    size_t group = 0;   /* digits since the last separator */
-    int commas = 0;
-    int ndigits = 0;
-
-    quote(q, sizeof q, s);
-    if (p[0] == '-' && is_digit(p[1])) {
-        snprintf(why, size, "'%s' is negative", q);
-        return ERR_INVAL;
-    }
-    for (; *p != '\0' && *p != '.'; p++) {
-        if (is_digit(*p)) {
-            if (v > CSVIN_MAX_VALUE) {
-                big = 1;
-            } else {
-                v = v * 10 + (*p - '0');
-            }
-            group++;
-            ndigits++;
-        } else if (*p == ',') {
-            /* The first group has 1..3 digits, every later one 3. */
-            if (group == 0 || group > 3 || (commas > 0 && group != 3)) {
-                goto bad_commas;
-            }
-            commas++;
-            group = 0;
-        } else {
-            goto not_whole;
-        }
-    }
-    if (ndigits == 0) {
-        goto not_whole;
-    }
-    if (commas > 0 && group != 3) {
-        goto bad_commas;
-    }
-    if (*p == '.') {
-        p++;
-        if (*p == '\0') {
-            goto not_whole;
-        }
-        while (*p == '0') {
-            p++;
-        }
-        if (*p != '\0') {
-            goto not_whole;
-        }
-    }
-    if (big || v > CSVIN_MAX_VALUE) {
-        snprintf(why, size, "'%s' exceeds 10^12", q);
-        return ERR_INVAL;
-    }
-    *out = v;
-    return ERR_OK;
-
-bad_commas:
-    snprintf(why, size, "'%s' has misplaced thousands separators", q);
-    return ERR_INVAL;
-not_whole:
-    snprintf(why, size, "'%s' is not a whole number", q);
-    return ERR_INVAL;
-}
-
 /* --- header ----------------------------------------------------------- */
 
 /* Map the header row; on any problem report all of them and fail. */
@@ -462,7 +280,7 @@ static int map_header(struct ctx *c, char **f, size_t nf, size_t line)
     c->n_cols = nf;
     for (size_t j = 0; j < nf; j++) {
         const char *h = trim(f[j]);
-        char q[QUOTE_MAX + 4];
+        char q[UPDATE_QUOTE_LEN];
         int which = -1;
         for (size_t a = 0; a < sizeof col_alias / sizeof col_alias[0]; a++) {
             if (strcasecmp(h, col_alias[a].name) == 0) {
@@ -470,7 +288,7 @@ static int map_header(struct ctx *c, char **f, size_t nf, size_t line)
                 break;
             }
         }
-        quote(q, sizeof q, h);
+        update_quote(q, sizeof q, h);
         if (which < 0) {
             row_error(c, line, "header",
                       "unknown column '%s' (expected indicator, period, "
@@ -536,98 +354,87 @@ static int amount(struct ctx *c, char **f, enum col k, size_t line,
     if (s[0] == '\0') {
         return ERR_OK;
     }
-    if (parse_amount(s, v, why, sizeof why) != ERR_OK) {
+    if (update_parse_amount(s, v, why, sizeof why) != ERR_OK) {
         row_error(c, line, col_name[k], "%s", why);
         return ERR_INVAL;
     }
     return ERR_OK;
 }
 
+/* Report a broken rule of the domain layer under its field. */
+static void rule_error(struct ctx *c, size_t line, enum update_reason r,
+                       const value_t *v, const char *msg)
+{
+    row_error(c, line, update_reason_field(r, v), "%s", msg);
+}
+
+/* The region column: empty means the agent's own region. */
 static int check_region(struct ctx *c, const char *s, size_t line,
                         uint32_t *code)
 {
-    const catalog_t *cat = c->o->cat;
-    const region_t *home = catalog_region(cat, (size_t)c->o->region);
-    char q[QUOTE_MAX + 4];
-    uint32_t v = 0;
-    int i = -1;
+    char why[ERR_LEN];
+    char msg[UPDATE_MSG_LEN];
+    int ri = -1;
 
     if (s[0] == '\0') {
-        *code = home->code;
+        *code = catalog_region(c->o->cat, (size_t)c->o->home)->code;
         return ERR_OK;
     }
-    quote(q, sizeof q, s);
-    for (const char *p = s; *p != '\0'; p++) {
-        if (!is_digit(*p) || p - s >= 9) {
-            row_error(c, line, "region", "'%s' is not a region code", q);
-            return ERR_INVAL;
-        }
-        v = v * 10u + (uint32_t)(*p - '0');
-    }
-    i = catalog_region_find(cat, v);
-    if (i < 0) {
-        row_error(c, line, "region", "unknown region code %s", q);
+    if (update_parse_region(s, code, why, sizeof why) != ERR_OK) {
+        row_error(c, line, "region", "%s", why);
         return ERR_INVAL;
     }
-    if (!catalog_region_within(cat, i, c->o->region)) {
-        row_error(c, line, "region", "%s is not %s or below it", q,
-                  home->code_str);
+    enum update_reason r = update_check_region(c->o, *code, &ri, msg);
+    if (r != UPDATE_OK) {
+        rule_error(c, line, r, NULL, msg);
         return ERR_INVAL;
     }
-    *code = v;
     return ERR_OK;
 }
 
-/* Check the figures of a row; @p ind is NULL when the indicator is
- * unknown, and then only the syntax of each number can be checked. Only
- * the columns the indicator's kind uses are parsed: a figure in a column
- * that must stay empty is reported as such, whatever it looks like. */
-static int check_figures(struct ctx *c, char **f, size_t line,
-                         const indicator_t *ind, csvin_row_t *r)
+/* Which figure columns a count's row fills: value, and nothing else. */
+static int count_columns(struct ctx *c, char **f, size_t line,
+                         const indicator_t *ind, value_t *v)
 {
     int rc = ERR_OK;
-    int64_t val = 0;
-    int64_t num = 0;
-    int64_t den = 0;
     int has_val = field(c, f, COL_VALUE)[0] != '\0';
     int has_num = field(c, f, COL_NUMERATOR)[0] != '\0';
     int has_den = field(c, f, COL_DENOMINATOR)[0] != '\0';
 
-    if (ind == NULL) {
-        (void)amount(c, f, COL_VALUE, line, &val);
-        (void)amount(c, f, COL_NUMERATOR, line, &num);
-        (void)amount(c, f, COL_DENOMINATOR, line, &den);
+    if (c->col[COL_VALUE] < 0) {
+        row_error(c, line, "value",
+                  "%s is a count, but the file has no value column",
+                  ind->code);
         return ERR_INVAL;
     }
-
-    if (ind->kind == IND_COUNT) {
-        if (c->col[COL_VALUE] < 0) {
-            row_error(c, line, "value",
-                      "%s is a count, but the file has no value column",
-                      ind->code);
-            return ERR_INVAL;
-        }
-        if (!has_val) {
-            row_error(c, line, "value", "empty (%s is a count%s)",
-                      ind->code,
-                      has_num || has_den
-                          ? ": give value, not numerator and denominator"
-                          : "");
-            return ERR_INVAL;
-        }
-        if (has_num || has_den) {
-            row_error(c, line, has_num ? "numerator" : "denominator",
-                      "must be empty for a count (%s)", ind->code);
-            rc = ERR_INVAL;
-        }
-        if (amount(c, f, COL_VALUE, line, &val) != ERR_OK) {
-            rc = ERR_INVAL;
-        }
-        r->is_ratio = 0;
-        r->num = val;
-        r->den = 0;
-        return rc;
+    if (!has_val) {
+        row_error(c, line, "value", "empty (%s is a count%s)", ind->code,
+                  has_num || has_den
+                      ? ": give value, not numerator and denominator"
+                      : "");
+        return ERR_INVAL;
     }
+    if (has_num || has_den) {
+        row_error(c, line, has_num ? "numerator" : "denominator",
+                  "must be empty for a count (%s)", ind->code);
+        rc = ERR_INVAL;
+    }
+    if (amount(c, f, COL_VALUE, line, &v->num) != ERR_OK) {
+        rc = ERR_INVAL;
+    }
+    v->is_ratio = 0;
+    v->den = 0;
+    return rc;
+}
+
+/* Which figure columns a ratio's row fills: numerator and denominator. */
+static int ratio_columns(struct ctx *c, char **f, size_t line,
+                         const indicator_t *ind, value_t *v)
+{
+    int rc = ERR_OK;
+    int has_val = field(c, f, COL_VALUE)[0] != '\0';
+    int has_num = field(c, f, COL_NUMERATOR)[0] != '\0';
+    int has_den = field(c, f, COL_DENOMINATOR)[0] != '\0';
 
     if (c->col[COL_NUMERATOR] < 0) {
         row_error(c, line, "numerator",
@@ -651,31 +458,71 @@ static int check_figures(struct ctx *c, char **f, size_t line,
     if (!has_num) {
         row_error(c, line, "numerator", "empty (%s is a ratio)", ind->code);
         rc = ERR_INVAL;
-    } else if (amount(c, f, COL_NUMERATOR, line, &num) != ERR_OK) {
+    } else if (amount(c, f, COL_NUMERATOR, line, &v->num) != ERR_OK) {
         rc = ERR_INVAL;
     }
     if (!has_den) {
         row_error(c, line, "denominator", "empty (%s is a ratio)",
                   ind->code);
         rc = ERR_INVAL;
-    } else if (amount(c, f, COL_DENOMINATOR, line, &den) != ERR_OK) {
+    } else if (amount(c, f, COL_DENOMINATOR, line, &v->den) != ERR_OK) {
         rc = ERR_INVAL;
     }
+    v->is_ratio = 1;
+    return rc;
+}
+
+/* Check the figures of a row; @p ind is NULL when the indicator is
+ * unknown, and then only the syntax of each number can be checked. Only
+ * the columns the indicator's kind uses are parsed: a figure in a column
+ * that must stay empty is reported as such, whatever it looks like. */
+static int check_figures(struct ctx *c, char **f, size_t line,
+                         const indicator_t *ind, value_t *v)
+{
+    char msg[UPDATE_MSG_LEN];
+
+    if (ind == NULL) {
+        int64_t ignored = 0;
+        (void)amount(c, f, COL_VALUE, line, &ignored);
+        (void)amount(c, f, COL_NUMERATOR, line, &ignored);
+        (void)amount(c, f, COL_DENOMINATOR, line, &ignored);
+        return ERR_INVAL;
+    }
+    int rc = ind->kind == IND_COUNT ? count_columns(c, f, line, ind, v)
+                                    : ratio_columns(c, f, line, ind, v);
     if (rc != ERR_OK) {
         return rc;
     }
-    if (den == 0) {
-        row_error(c, line, "denominator", "must be positive");
+    enum update_reason r = update_check_value(ind, v, msg);
+    if (r != UPDATE_OK) {
+        rule_error(c, line, r, v, msg);
         return ERR_INVAL;
     }
-    if (num > den) {
-        row_error(c, line, "numerator",
-                  "%" PRId64 " > denominator %" PRId64, num, den);
+    return ERR_OK;
+}
+
+/* The period column: a month, not later than the current one. */
+static int check_period(struct ctx *c, const char *s, size_t line,
+                        uint32_t *yyyymm)
+{
+    char why[ERR_LEN];
+    char msg[UPDATE_MSG_LEN];
+    int32_t month = 0;
+
+    if (s[0] == '\0') {
+        row_error(c, line, "period", "empty");
         return ERR_INVAL;
     }
-    r->is_ratio = 1;
-    r->num = num;
-    r->den = den;
+    if (update_parse_month(s, &month, why, sizeof why) != ERR_OK) {
+        row_error(c, line, "period", "%s", why);
+        return ERR_INVAL;
+    }
+    enum update_reason r = update_check_month(c->o, month, msg);
+    if (r != UPDATE_OK) {
+        rule_error(c, line, r, NULL, msg);
+        return ERR_INVAL;
+    }
+    *yyyymm = month_to_yyyymm(month);
     return ERR_OK;
 }
 
@@ -684,11 +531,8 @@ static void check_row(struct ctx *c, char **f, size_t nf, size_t line)
 {
     const catalog_t *cat = c->o->cat;
     const indicator_t *ind = NULL;
-    const char *s = NULL;
-    char q[QUOTE_MAX + 4];
-    char why[ERR_LEN];
+    char msg[UPDATE_MSG_LEN];
     csvin_row_t r;
-    int32_t month = 0;
     int bad = 0;
     int i = -1;
 
@@ -700,45 +544,27 @@ static void check_row(struct ctx *c, char **f, size_t nf, size_t line)
         return;
     }
 
-    s = field(c, f, COL_INDICATOR);
-    i = catalog_indicator_find(cat, s);
+    const char *s = field(c, f, COL_INDICATOR);
     if (s[0] == '\0') {
         row_error(c, line, "indicator", "empty");
         bad = 1;
-    } else if (i < 0) {
-        quote(q, sizeof q, s);
-        row_error(c, line, "indicator", "unknown indicator '%s'", q);
+    } else if (update_check_indicator(cat, s, 1, &i, msg) != UPDATE_OK) {
+        rule_error(c, line, UPDATE_UNKNOWN_INDICATOR, NULL, msg);
         bad = 1;
     } else {
         ind = catalog_indicator(cat, (size_t)i);
         r.indicator = i;
+        r.update.indicator = ind->code;
     }
-
-    s = field(c, f, COL_PERIOD);
-    if (s[0] == '\0') {
-        row_error(c, line, "period", "empty");
-        bad = 1;
-    } else if (parse_month(s, &month, why, sizeof why) != ERR_OK) {
-        row_error(c, line, "period", "%s", why);
-        bad = 1;
-    } else if (month > c->o->current_month) {
-        char m1[PERIOD_STR_LEN];
-        char m2[PERIOD_STR_LEN];
-        month_format(month, m1, sizeof m1);
-        month_format(c->o->current_month, m2, sizeof m2);
-        row_error(c, line, "period",
-                  "%s is later than the current month %s", m1, m2);
-        bad = 1;
-    } else {
-        r.yyyymm = (uint32_t)(month_year(month) * 100 +
-                              month_of_year(month));
-    }
-
-    if (check_region(c, field(c, f, COL_REGION), line, &r.region) !=
+    if (check_period(c, field(c, f, COL_PERIOD), line, &r.update.yyyymm) !=
         ERR_OK) {
         bad = 1;
     }
-    if (check_figures(c, f, line, ind, &r) != ERR_OK) {
+    if (check_region(c, field(c, f, COL_REGION), line, &r.update.region) !=
+        ERR_OK) {
+        bad = 1;
+    }
+    if (check_figures(c, f, line, ind, &r.update.value) != ERR_OK) {
         bad = 1;
     }
     if (bad || c->n_errors > 0) {
@@ -775,7 +601,7 @@ static char *take_errors(struct ctx *c)
 }
 
 int csvin_parse(const char *name, const char *data, size_t len,
-                const csvin_opts_t *o, csvin_row_t **rows, size_t *n,
+                const update_scope_t *o, csvin_row_t **rows, size_t *n,
                 char **errors)
 {
     int rc = ERR_OK;
@@ -796,8 +622,8 @@ int csvin_parse(const char *name, const char *data, size_t len,
     assert(name != NULL);
     assert(data != NULL || len == 0);
     assert(o != NULL && o->cat != NULL);
-    assert(o->region >= 0 &&
-           (size_t)o->region < catalog_region_count(o->cat));
+    assert(o->home >= 0 &&
+           (size_t)o->home < catalog_region_count(o->cat));
     assert(rows != NULL && n != NULL && errors != NULL);
     memset(&c, 0, sizeof c);
     c.name = name;
@@ -895,7 +721,7 @@ out:
     return rc;
 }
 
-int csvin_read_file(const char *path, const csvin_opts_t *o,
+int csvin_read_file(const char *path, const update_scope_t *o,
                     csvin_row_t **rows, size_t *n, char **errors)
 {
     int rc = ERR_OK;

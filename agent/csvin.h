@@ -1,7 +1,9 @@
 /** @file csvin.h
  *  @brief An office's CSV of figures, read into validated updates.
  *
- *  The file is taken whole or not at all: every bad row is reported
+ *  Each row is checked against an update_scope_t (the agent's region, which
+ *  rows default to and must lie at or below, and the current month) by the
+ *  rules of common/update. The file is taken whole or not at all: every bad row is reported
  *  ("FILE:LINE: FIELD: reason") and no row is returned when there is any.
  *  Encoding is detected: UTF-8 (with or without BOM), else GB18030 (a
  *  superset of GBK, as Excel in China saves CSV), converted with iconv.
@@ -22,6 +24,7 @@
 
 #include "common/catalog.h"
 #include "common/err.h"
+#include "common/update.h"
 
 /** Most errors listed for one file; later ones are counted only. */
 #define CSVIN_MAX_ERRORS 100
@@ -31,21 +34,10 @@
 /** One validated figure. Plain value struct. */
 typedef struct csvin_row {
     int indicator;     /**< catalog index */
-    uint32_t region;   /**< GB/T code */
-    uint32_t yyyymm;   /**< e.g. 202510 */
-    int is_ratio;
-    int64_t num;       /**< a count's value or a ratio's numerator */
-    int64_t den;       /**< 0 for counts */
+    update_t update;   /**< seq 0; indicator is the catalog code, borrowed
+                            from the catalog */
     size_t line;       /**< CSV line the row came from */
 } csvin_row_t;
-
-/** Validation context. Plain value struct. */
-typedef struct csvin_opts {
-    const catalog_t *cat;   /**< borrowed */
-    int region;             /**< catalog index of the agent's region: rows
-                                 default to it and must lie at or below it */
-    int32_t current_month;  /**< month index; later months are errors */
-} csvin_opts_t;
 
 /** Read and validate the CSV file at @p path.
  *  @param[out] rows    On ERR_OK: array of *n rows in file order; caller
@@ -56,12 +48,12 @@ typedef struct csvin_opts {
  *                      caller owns and must free(). NULL on ERR_OK.
  *  @return ERR_OK, ERR_IO (unreadable), ERR_INVAL (any bad row, bad
  *          header, bad encoding, empty file, too many rows). */
-int csvin_read_file(const char *path, const csvin_opts_t *o,
+int csvin_read_file(const char *path, const update_scope_t *o,
                     csvin_row_t **rows, size_t *n, char **errors);
 
 /** The same for @p len bytes at @p data; @p name is used in messages. */
 int csvin_parse(const char *name, const char *data, size_t len,
-                const csvin_opts_t *o, csvin_row_t **rows, size_t *n,
+                const update_scope_t *o, csvin_row_t **rows, size_t *n,
                 char **errors);
 
 #endif

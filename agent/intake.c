@@ -29,22 +29,27 @@
 
 #include "common/mem.h"
 
-static int queue_rows(spool_t *sp, const csvin_opts_t *o,
-                      const csvin_row_t *rows, size_t n, const char *source,
-                      char **errors)
+/* The spool's record of one validated update. */
+static void to_spool(const update_t *u, int64_t now, spool_update_t *out)
+{
+    memset(out, 0, sizeof *out);
+    snprintf(out->indicator, sizeof out->indicator, "%s", u->indicator);
+    out->region = u->region;
+    out->yyyymm = u->yyyymm;
+    out->is_ratio = u->value.is_ratio;
+    out->num = u->value.num;
+    out->den = u->value.den;
+    out->submitted_at = now;
+}
+
+static int queue_rows(spool_t *sp, const csvin_row_t *rows, size_t n,
+                      const char *source, char **errors)
 {
     char err[ERR_LEN];
     spool_update_t *u = xcalloc(n ? n : 1, sizeof *u);
     int64_t now = (int64_t)time(NULL);
     for (size_t i = 0; i < n; i++) {
-        snprintf(u[i].indicator, sizeof u[i].indicator, "%s",
-                 catalog_indicator(o->cat, (size_t)rows[i].indicator)->code);
-        u[i].region = rows[i].region;
-        u[i].yyyymm = rows[i].yyyymm;
-        u[i].is_ratio = rows[i].is_ratio;
-        u[i].num = rows[i].num;
-        u[i].den = rows[i].den;
-        u[i].submitted_at = now;
+        to_spool(&rows[i].update, now, &u[i]);
     }
     int rc = spool_append(sp, u, n, source, NULL, err);
     free(u);
@@ -54,7 +59,7 @@ static int queue_rows(spool_t *sp, const csvin_opts_t *o,
     return rc;
 }
 
-int intake_file(spool_t *sp, const csvin_opts_t *o, const char *path,
+int intake_file(spool_t *sp, const update_scope_t *o, const char *path,
                 const char *source, size_t *n, char **errors)
 {
     csvin_row_t *rows = NULL;
@@ -62,7 +67,7 @@ int intake_file(spool_t *sp, const csvin_opts_t *o, const char *path,
     *errors = NULL;
     int rc = csvin_read_file(path, o, &rows, n, errors);
     if (rc == ERR_OK) {
-        rc = queue_rows(sp, o, rows, *n, source, errors);
+        rc = queue_rows(sp, rows, *n, source, errors);
     }
     free(rows);
     if (rc != ERR_OK) {
@@ -71,21 +76,11 @@ int intake_file(spool_t *sp, const csvin_opts_t *o, const char *path,
     return rc;
 }
 
-int intake_mem(spool_t *sp, const csvin_opts_t *o, const char *name,
-               const char *csv, size_t len, size_t *n, char **errors)
+int intake_update(spool_t *sp, const update_t *u, char err[ERR_LEN])
 {
-    csvin_row_t *rows = NULL;
-    *n = 0;
-    *errors = NULL;
-    int rc = csvin_parse(name, csv, len, o, &rows, n, errors);
-    if (rc == ERR_OK) {
-        rc = queue_rows(sp, o, rows, *n, NULL, errors);
-    }
-    free(rows);
-    if (rc != ERR_OK) {
-        *n = 0;
-    }
-    return rc;
+    spool_update_t su;
+    to_spool(u, (int64_t)time(NULL), &su);
+    return spool_append(sp, &su, 1, NULL, NULL, err);
 }
 
 int intake_dirs(const char *state_dir, char err[ERR_LEN])
@@ -163,7 +158,7 @@ static int being_written(const char *path)
 }
 
 /* Queue one inbox file and move it to done/ or failed/. */
-static int take_file(spool_t *sp, const csvin_opts_t *o, const char *state,
+static int take_file(spool_t *sp, const update_scope_t *o, const char *state,
                      const char *name, const struct stat *sb,
                      intake_stats_t *st, char err[ERR_LEN])
 {
@@ -209,7 +204,7 @@ static int take_file(spool_t *sp, const csvin_opts_t *o, const char *state,
     return rc;
 }
 
-int intake_inbox_file(spool_t *sp, const csvin_opts_t *o,
+int intake_inbox_file(spool_t *sp, const update_scope_t *o,
                       const char *state_dir, const char *name,
                       intake_stats_t *st, char err[ERR_LEN])
 {
@@ -234,7 +229,7 @@ int intake_inbox_file(spool_t *sp, const csvin_opts_t *o,
     return take_file(sp, o, state_dir, name, &sb, st, err);
 }
 
-int intake_inbox(spool_t *sp, const csvin_opts_t *o, const char *state_dir,
+int intake_inbox(spool_t *sp, const update_scope_t *o, const char *state_dir,
                  long min_age_ms, size_t *deferred, intake_stats_t *st,
                  char err[ERR_LEN])
 {

@@ -17,12 +17,13 @@
  *  @param[out] errors  On failure: the listed problems; caller owns and
  *                      must free(). NULL on success.
  *  @return ERR_OK, ERR_INVAL (bad file: nothing queued), ERR_IO, ERR_FULL. */
-int intake_file(spool_t *sp, const csvin_opts_t *o, const char *path,
+int intake_file(spool_t *sp, const update_scope_t *o, const char *path,
                 const char *source, size_t *n, char **errors);
 
-/** The same for an in-memory CSV (the single-value submit form). */
-int intake_mem(spool_t *sp, const csvin_opts_t *o, const char *name,
-               const char *csv, size_t len, size_t *n, char **errors);
+/** Queue one update that already passed update_check() (the single-value
+ *  form of `submit`). @return ERR_OK, ERR_IO, ERR_FULL (@p err says
+ *  why); on failure nothing is queued. */
+int intake_update(spool_t *sp, const update_t *u, char err[ERR_LEN]);
 
 /** Counts of one inbox scan. */
 typedef struct intake_stats {
@@ -46,7 +47,7 @@ typedef struct intake_stats {
  *  @param[out] deferred  Files skipped as too young (may be NULL).
  *  @return ERR_OK, or ERR_IO/ERR_FULL when the spool or the folders fail
  *          (then the file stays in the inbox for the next scan). */
-int intake_inbox(spool_t *sp, const csvin_opts_t *o, const char *state_dir,
+int intake_inbox(spool_t *sp, const update_scope_t *o, const char *state_dir,
                  long min_age_ms, size_t *deferred, intake_stats_t *st,
                  char err[ERR_LEN]);
 
@@ -54,7 +55,7 @@ int intake_inbox(spool_t *sp, const csvin_opts_t *o, const char *state_dir,
  *  IN_CLOSE_WRITE or IN_MOVED_TO). Does nothing for names that are not
  *  *.csv, no longer exist, or are still open for writing elsewhere. Same
  *  outcomes as intake_inbox(). */
-int intake_inbox_file(spool_t *sp, const csvin_opts_t *o,
+int intake_inbox_file(spool_t *sp, const update_scope_t *o,
                       const char *state_dir, const char *name,
                       intake_stats_t *st, char err[ERR_LEN]);
 

@@ -34,8 +34,9 @@
 #include "common/json.h"
 #include "common/log.h"
 #include "common/paths.h"
-#include "common/sigwake.h"
 #include "common/period.h"
+#include "common/sigwake.h"
+#include "common/update.h"
 #include "common/wire.h"
 
 #define EX_USAGE 64
@@ -83,8 +84,8 @@ static void usage(FILE *f)
         "                       exists (run, flush)\n"
         "  --config FILE        INI file with these settings (section\n"
         "                       [agent], keys are the flag names); flags win\n"
-        "  --catalog DIR        indicators.csv and regions.csv (default:\n"
-        "                       the installed catalog)\n"
+        "  --catalog DIR        indicators.csv, regions.csv and plan.csv\n"
+        "                       (default: the installed catalog)\n"
         "  --tz-offset-hours H  time zone of the current month (default 8)\n"
         "\n"
         "Exit status: 0 done, 64 usage, 65 bad data (nothing queued),\n"
@@ -182,11 +183,12 @@ static int setup(agent_t *a, int need_region)
     return 0;
 }
 
-static csvin_opts_t csv_opts(const agent_t *a)
+/* The rules figures of this office are checked against. */
+static update_scope_t scope(const agent_t *a)
 {
-    csvin_opts_t o;
+    update_scope_t o;
     o.cat = a->cat;
-    o.region = a->region;
+    o.home = a->region;
     o.current_month = month_from_time(time(NULL), a->tz_offset);
     return o;
 }
@@ -246,6 +248,77 @@ static int wait_lock(agent_t *a)
     return 1;
 }
 
+/* The flags of `submit`'s single-value form. */
+typedef struct one_figure {
+    const char *ind;
+    const char *per;
+    const char *value;
+    const char *num;
+    const char *den;
+    const char *reg;
+} one_figure_t;
+
+/* Report a bad flag of the single-value form; @return EX_DATAERR. */
+static int bad_figure(const char *flag, const char *why)
+{
+    fprintf(stderr, "hrss-agent: --%s: %s\nhrss-agent: nothing was "
+                    "queued\n", flag, why);
+    return EX_DATAERR;
+}
+
+/* Parse and check one figure from the command line with the same domain
+ * rules as a file (common/update); on success fill @p u. */
+static int figure_of(const agent_t *a, const one_figure_t *f, update_t *u)
+{
+    update_scope_t sc = scope(a);
+    char why[ERR_LEN];
+    char msg[UPDATE_MSG_LEN];
+    int ii = -1;
+    int ri = -1;
+    int32_t month = 0;
+    enum update_reason r = UPDATE_OK;
+
+    memset(u, 0, sizeof *u);
+    if (update_check_indicator(a->cat, f->ind, 1, &ii, msg) != UPDATE_OK) {
+        return bad_figure("indicator", msg);
+    }
+    u->indicator = catalog_indicator(a->cat, (size_t)ii)->code;
+    if (update_parse_month(f->per, &month, why, sizeof why) != ERR_OK) {
+        return bad_figure("period", why);
+    }
+    if (update_check_month(&sc, month, msg) != UPDATE_OK) {
+        return bad_figure("period", msg);
+    }
+    u->yyyymm = month_to_yyyymm(month);
+    u->region = catalog_region(a->cat, (size_t)a->region)->code;
+    if (f->reg != NULL) {
+        if (update_parse_region(f->reg, &u->region, why, sizeof why) !=
+            ERR_OK) {
+            return bad_figure("region", why);
+        }
+        if (update_check_region(&sc, u->region, &ri, msg) != UPDATE_OK) {
+            return bad_figure("region", msg);
+        }
+    }
+    const char *flag = f->value != NULL ? "value" : "numerator";
+    u->value.is_ratio = f->value == NULL;
+    if (update_parse_amount(f->value != NULL ? f->value : f->num,
+                            &u->value.num, why, sizeof why) != ERR_OK) {
+        return bad_figure(flag, why);
+    }
+    if (f->value == NULL &&
+        update_parse_amount(f->den, &u->value.den, why, sizeof why) !=
+            ERR_OK) {
+        return bad_figure("denominator", why);
+    }
+    r = update_check_value(catalog_indicator(a->cat, (size_t)ii), &u->value,
+                           msg);
+    if (r != UPDATE_OK) {
+        return bad_figure(update_reason_field(r, &u->value), msg);
+    }
+    return 0;
+}
+
 static int cmd_submit(agent_t *a, int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -257,22 +330,18 @@ static int cmd_submit(agent_t *a, int argc, char **argv)
         {"region", required_argument, NULL, 'r'},
         {NULL, 0, NULL, 0},
     };
-    const char *ind = NULL;
-    const char *per = NULL;
-    const char *value = NULL;
-    const char *num = NULL;
-    const char *den = NULL;
-    const char *reg = NULL;
+    one_figure_t f;
     int opt;
+    memset(&f, 0, sizeof f);
     optind = 1;
     while ((opt = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
         switch (opt) {
-        case 'i': ind = optarg; break;
-        case 'p': per = optarg; break;
-        case 'v': value = optarg; break;
-        case 'n': num = optarg; break;
-        case 'd': den = optarg; break;
-        case 'r': reg = optarg; break;
+        case 'i': f.ind = optarg; break;
+        case 'p': f.per = optarg; break;
+        case 'v': f.value = optarg; break;
+        case 'n': f.num = optarg; break;
+        case 'd': f.den = optarg; break;
+        case 'r': f.reg = optarg; break;
         default: return EX_USAGE;
         }
     }
@@ -280,53 +349,48 @@ static int cmd_submit(agent_t *a, int argc, char **argv)
     if (rc != 0) {
         return rc;
     }
-    csvin_opts_t o = csv_opts(a);
-    size_t n = 0;
-    char *errors = NULL;
-    int src;
     if (optind < argc) {
-        if (ind != NULL || optind + 1 < argc) {
+        if (f.ind != NULL || optind + 1 < argc) {
             return fail_usage("%s", "submit takes one FILE.csv, or "
                                     "--indicator/--period/--value options");
         }
-        src = intake_file(a->spool, &o, argv[optind], NULL, &n, &errors);
-    } else {
-        if (ind == NULL || per == NULL ||
-            (value == NULL) == (num == NULL && den == NULL)) {
-            return fail_usage("%s", "submit needs --indicator, --period and "
-                                    "--value (or --numerator and "
-                                    "--denominator)");
+        update_scope_t o = scope(a);
+        size_t n = 0;
+        char *errors = NULL;
+        int src = intake_file(a->spool, &o, argv[optind], NULL, &n, &errors);
+        if (src != ERR_OK) {
+            fprintf(stderr, "%s%s", errors != NULL ? errors : "failed",
+                    errors != NULL && errors[0] != '\0' &&
+                            errors[strlen(errors) - 1] == '\n'
+                        ? ""
+                        : "\n");
+            if (src == ERR_INVAL) {
+                fprintf(stderr, "hrss-agent: nothing was queued\n");
+            }
+            free(errors);
+            return src == ERR_INVAL ? EX_DATAERR : 1;
         }
-        /* One row through the same validation as a file. Quoted fields:
-         * the values come from the command line. */
-        char csv[1024];
-        int len = snprintf(csv, sizeof csv,
-                           "indicator,period,value,numerator,denominator,"
-                           "region\n\"%s\",\"%s\",\"%s\",\"%s\",\"%s\","
-                           "\"%s\"\n",
-                           ind, per, value ? value : "", num ? num : "",
-                           den ? den : "", reg ? reg : "");
-        if (len < 0 || (size_t)len >= sizeof csv || strchr(ind, '"') ||
-            strchr(per, '"')) {
-            return fail_usage("%s", "submit: argument too long or quoted");
-        }
-        src = intake_mem(a->spool, &o, "command line", csv, (size_t)len, &n,
-                         &errors);
+        printf("queued %zu update%s\n", n, n == 1 ? "" : "s");
+        return 0;
     }
-    if (src != ERR_OK) {
-        fprintf(stderr, "%s%s", errors != NULL ? errors : "failed",
-                errors != NULL && errors[0] != '\0' &&
-                        errors[strlen(errors) - 1] == '\n'
-                    ? ""
-                    : "\n");
-        if (src == ERR_INVAL) {
-            fprintf(stderr, "hrss-agent: nothing was queued\n");
-        }
-        free(errors);
-        return src == ERR_INVAL ? EX_DATAERR : 1;
+    if (f.ind == NULL || f.per == NULL ||
+        (f.value == NULL) == (f.num == NULL && f.den == NULL) ||
+        (f.value == NULL && (f.num == NULL || f.den == NULL))) {
+        return fail_usage("%s", "submit needs --indicator, --period and "
+                                "--value (or --numerator and "
+                                "--denominator)");
     }
-    free(errors);
-    printf("queued %zu update%s\n", n, n == 1 ? "" : "s");
+    update_t u;
+    rc = figure_of(a, &f, &u);
+    if (rc != 0) {
+        return rc;
+    }
+    char err[ERR_LEN];
+    if (intake_update(a->spool, &u, err) != ERR_OK) {
+        fprintf(stderr, "hrss-agent: %s\n", err);
+        return 1;
+    }
+    printf("queued 1 update\n");
     return 0;
 }
 
@@ -346,7 +410,7 @@ static int need_sender_opts(agent_t *a)
 static int sender(agent_t *a, int run, int timeout_ms)
 {
     char err[ERR_LEN];
-    csvin_opts_t o = csv_opts(a);
+    update_scope_t o = scope(a);
     sender_opts_t so;
     memset(&so, 0, sizeof so);
     so.spool = a->spool;
@@ -500,8 +564,7 @@ static int print_rejection(const spool_rejection_t *r, void *arg)
     rej_out_t *o = arg;
     char month[16] = "";
     if (r->update.yyyymm != 0) {
-        snprintf(month, sizeof month, "%04u-%02u", r->update.yyyymm / 100,
-                 r->update.yyyymm % 100);
+        month_format_yyyymm(r->update.yyyymm, month, sizeof month);
     }
     if (o->json) {
         printf("%s\n    {\"seq\": %llu, \"reason\": ", o->n ? "," : "",

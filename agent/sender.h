@@ -17,7 +17,7 @@ typedef struct sender_opts {
     const char *name;         /**< agent name (plain-mode identity) */
     uint32_t region;          /**< the office's region code */
     const char *state_dir;    /**< for the inbox (run) */
-    const csvin_opts_t *csv;  /**< validation of inbox files (run) */
+    const update_scope_t *csv; /**< validation of inbox files (run) */
     int watch_inbox;          /**< run: take files dropped in STATE/inbox */
     int until_empty;          /**< flush: return once nothing is queued */
     int timeout_ms;           /**< flush: give up after this; 0 = never */

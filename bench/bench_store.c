@@ -49,7 +49,7 @@ static double run(const catalog_t *cat, const char *dir, size_t n,
     }
     size_t nreg = catalog_region_count(cat);
     size_t nb = (n + batch - 1) / batch;
-    store_update_t *u = xcalloc(n, sizeof *u);
+    update_t *u = xcalloc(n, sizeof *u);
     store_batch_t *b = xcalloc(nb, sizeof *b);
     store_result_t *r = xcalloc(group, sizeof *r);
     for (size_t i = 0; i < n; i++) {
@@ -63,6 +63,7 @@ static double run(const catalog_t *cat, const char *dir, size_t n,
     }
     for (size_t k = 0; k < nb; k++) {
         b[k].reporter = "bench";
+        b[k].home = -1;
         b[k].received_at = 1;
         b[k].current_month = 2026 * 12;
         b[k].updates = &u[k * batch];

@@ -23,6 +23,27 @@ int month_year(int32_t m) { return (int)(m / 12); }
 
 int month_of_year(int32_t m) { return (int)(m % 12) + 1; }
 
+uint32_t month_to_yyyymm(int32_t m)
+{
+    return (uint32_t)(month_year(m) * 100 + month_of_year(m));
+}
+
+int month_from_yyyymm(uint32_t yyyymm, int32_t *out)
+{
+    uint32_t y = yyyymm / 100;
+    uint32_t m = yyyymm % 100;
+    if (y < PERIOD_MIN_YEAR || y > PERIOD_MAX_YEAR || m < 1 || m > 12) {
+        return 0;
+    }
+    *out = month_make((int)y, (int)m);
+    return 1;
+}
+
+void month_format_yyyymm(uint32_t yyyymm, char *buf, size_t len)
+{
+    snprintf(buf, len, "%04u-%02u", yyyymm / 100, yyyymm % 100);
+}
+
 int32_t month_from_time(time_t t, long utc_offset)
 {
     time_t local = t + (time_t)utc_offset;

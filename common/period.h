@@ -40,6 +40,18 @@ int32_t month_make(int year, int month);
 int month_year(int32_t m);
 /** Month of year, 1..12. */
 int month_of_year(int32_t m);
+/** YYYYMM (202510) of a month index: the form of months on the wire, in
+ *  files and on disk. Every conversion between the two goes through this
+ *  pair. */
+uint32_t month_to_yyyymm(int32_t m);
+/** Month index of @p yyyymm into *@p out when it is a valid month
+ *  (PERIOD_MIN_YEAR..PERIOD_MAX_YEAR, 01..12). @return 1, or 0 (and *out
+ *  untouched) when it is not. */
+int month_from_yyyymm(uint32_t yyyymm, int32_t *out);
+/** "YYYY-MM" of @p yyyymm into @p buf (PERIOD_STR_LEN is enough); a value
+ *  that is not a valid month prints the same way ("2025-13"), so a
+ *  rejected figure shows what was sent. */
+void month_format_yyyymm(uint32_t yyyymm, char *buf, size_t len);
 /** Month index of the current month at time @p t in a zone @p utc_offset
  *  seconds east of UTC (China Standard Time is 8 * 3600). */
 int32_t month_from_time(time_t t, long utc_offset);

@@ -79,9 +79,6 @@
 #define DEFAULT_MAP_SIZE ((size_t)64 << 20)
 #define DEFAULT_MAP_MAX ((size_t)64 << 30)
 #define MAX_SERIES_POINTS 1200
-/* Largest value accepted: keeps every sum over regions and months far
- * from int64 overflow (1e12 * 1e3 regions * 1e3 months < 9.2e18). */
-#define MAX_VALUE INT64_C(1000000000000)
 
 enum agg_kind { AGG_MONTH = 'M', AGG_QUARTER = 'Q', AGG_YEAR = 'Y' };
 
@@ -105,7 +102,7 @@ typedef struct contrib {
 /* One month of one (indicator, region) inside a year. */
 typedef struct slot {
     int present;
-    store_value_t v;
+    value_t v;
 } slot_t;
 
 /* State of one write transaction. */
@@ -128,25 +125,6 @@ static int mdb_fail(int mrc, const char *what, char err[ERR_LEN])
 {
     snprintf(err, ERR_LEN, "%s: %s", what, mdb_strerror(mrc));
     return from_mdb(mrc);
-}
-
-const char *store_reason_name(enum store_reason reason)
-{
-    switch (reason) {
-    case STORE_REJ_NONE: return "none";
-    case STORE_REJ_UNKNOWN_INDICATOR: return "unknown_indicator";
-    case STORE_REJ_UNKNOWN_REGION: return "unknown_region";
-    case STORE_REJ_REGION_NOT_ALLOWED: return "region_not_allowed";
-    case STORE_REJ_BAD_MONTH: return "bad_month";
-    case STORE_REJ_FUTURE_MONTH: return "future_month";
-    case STORE_REJ_NEGATIVE: return "negative_value";
-    case STORE_REJ_WRONG_KIND: return "wrong_kind";
-    case STORE_REJ_ZERO_DENOMINATOR: return "zero_denominator";
-    case STORE_REJ_NUMERATOR_GT_DENOMINATOR:
-        return "numerator_gt_denominator";
-    case STORE_REJ_TOO_LARGE: return "value_too_large";
-    }
-    return "unknown";
 }
 
 void store_result_fini(store_result_t *res)
@@ -201,16 +179,16 @@ static MDB_val val_of(const buf_t *b)
     return v;
 }
 
-static void put_value(buf_t *b, const store_value_t *v)
+static void put_value(buf_t *b, const value_t *v)
 {
     buf_put_u8(b, (uint8_t)(v->is_ratio ? 1 : 0));
     buf_put_i64(b, v->num);
     buf_put_i64(b, v->den);
 }
 
-static store_value_t get_value(buf_reader_t *r)
+static value_t get_value(buf_reader_t *r)
 {
-    store_value_t v;
+    value_t v;
     v.is_ratio = buf_get_u8(r) != 0;
     v.num = buf_get_i64(r);
     v.den = buf_get_i64(r);
@@ -236,7 +214,7 @@ static int parse_cell_key(const MDB_val *k, const char **code,
 }
 
 typedef struct fact_rec {
-    store_value_t v;
+    value_t v;
     int64_t received_at;
     uint64_t audit_id;
 } fact_rec_t;
@@ -838,99 +816,25 @@ static int viol_after_write(store_t *s, MDB_txn *txn, MDB_dbi viol,
 /* ---------------------------------------------------------------------- */
 /* applying updates                                                        */
 
-static int region_allowed(const store_batch_t *b, uint32_t region)
+/* Check @p u against every rule (common/update); on success fill @p cell.
+ * The message names the field first: "period: 2026-12 is later than the
+ * current month 2026-11". */
+static enum update_reason validate(const store_t *s, const store_batch_t *b,
+                                   const update_t *u, update_cell_t *cell,
+                                   char msg[STORE_MSG_LEN])
 {
-    if (b->allowed == NULL) {
-        return 1;
+    update_scope_t sc = {s->cat, b->home, b->current_month};
+    char why[UPDATE_MSG_LEN];
+    enum update_reason r = update_check(&sc, u, cell, why);
+    if (r != UPDATE_OK) {
+        snprintf(msg, STORE_MSG_LEN, "%s: %s",
+                 update_reason_field(r, &u->value), why);
     }
-    for (size_t i = 0; i < b->n_allowed; i++) {
-        if (b->allowed[i] == region) {
-            return 1;
-        }
-    }
-    return 0;
-}
-
-/* Validate one update; on success set *ii, *ri, *month. */
-static enum store_reason validate(const store_t *s, const store_batch_t *b,
-                                  const store_update_t *u, int *ii, int *ri,
-                                  int32_t *month, char msg[STORE_MSG_LEN])
-{
-    *ii = catalog_indicator_find(s->cat, u->indicator);
-    if (*ii < 0 || strcmp(catalog_indicator(s->cat, (size_t)*ii)->code,
-                          u->indicator) != 0) {
-        snprintf(msg, STORE_MSG_LEN, "indicator '%.64s' is not in the "
-                 "catalog", u->indicator);
-        return STORE_REJ_UNKNOWN_INDICATOR;
-    }
-    const indicator_t *ind = catalog_indicator(s->cat, (size_t)*ii);
-    *ri = catalog_region_find(s->cat, u->region);
-    if (*ri < 0) {
-        snprintf(msg, STORE_MSG_LEN, "region %u is not in the catalog",
-                 u->region);
-        return STORE_REJ_UNKNOWN_REGION;
-    }
-    if (!region_allowed(b, u->region)) {
-        snprintf(msg, STORE_MSG_LEN,
-                 "region %u: reporter '%.64s' may not report it", u->region,
-                 b->reporter);
-        return STORE_REJ_REGION_NOT_ALLOWED;
-    }
-    int y = (int)(u->yyyymm / 100);
-    int m = (int)(u->yyyymm % 100);
-    if (y < PERIOD_MIN_YEAR || y > PERIOD_MAX_YEAR || m < 1 || m > 12) {
-        snprintf(msg, STORE_MSG_LEN, "month %u is not a valid YYYYMM",
-                 u->yyyymm);
-        return STORE_REJ_BAD_MONTH;
-    }
-    *month = month_make(y, m);
-    if (*month > b->current_month) {
-        char now[PERIOD_STR_LEN];
-        month_format(b->current_month, now, sizeof now);
-        snprintf(msg, STORE_MSG_LEN,
-                 "month %04d-%02d is later than the current month %s", y, m,
-                 now);
-        return STORE_REJ_FUTURE_MONTH;
-    }
-    if (ind->kind == IND_RATIO && !u->value.is_ratio) {
-        snprintf(msg, STORE_MSG_LEN, "indicator '%s' is a ratio: send a "
-                 "numerator and a denominator", ind->code);
-        return STORE_REJ_WRONG_KIND;
-    }
-    if (ind->kind == IND_COUNT && u->value.is_ratio) {
-        snprintf(msg, STORE_MSG_LEN, "indicator '%s' is a count: send a "
-                 "value, not a ratio", ind->code);
-        return STORE_REJ_WRONG_KIND;
-    }
-    if (u->value.num < 0) {
-        snprintf(msg, STORE_MSG_LEN, "%s %lld is negative",
-                 u->value.is_ratio ? "numerator" : "value",
-                 (long long)u->value.num);
-        return STORE_REJ_NEGATIVE;
-    }
-    if (u->value.num > MAX_VALUE || u->value.den > MAX_VALUE) {
-        snprintf(msg, STORE_MSG_LEN, "value %lld exceeds the limit %lld",
-                 (long long)(u->value.num > MAX_VALUE ? u->value.num
-                                                      : u->value.den),
-                 (long long)MAX_VALUE);
-        return STORE_REJ_TOO_LARGE;
-    }
-    if (u->value.is_ratio && u->value.den <= 0) {
-        snprintf(msg, STORE_MSG_LEN,
-                 "denominator %lld: a ratio needs a positive denominator",
-                 (long long)u->value.den);
-        return STORE_REJ_ZERO_DENOMINATOR;
-    }
-    if (u->value.is_ratio && u->value.num > u->value.den) {
-        snprintf(msg, STORE_MSG_LEN, "numerator %lld > denominator %lld",
-                 (long long)u->value.num, (long long)u->value.den);
-        return STORE_REJ_NUMERATOR_GT_DENOMINATOR;
-    }
-    return STORE_REJ_NONE;
+    return r;
 }
 
 static int put_audit(wctx_t *w, const store_batch_t *b,
-                     const store_update_t *u, int32_t month,
+                     const update_t *u, int32_t month,
                      const slot_t *old, uint64_t id)
 {
     key_u64(&w->key2, id);
@@ -960,7 +864,7 @@ static int put_audit(wctx_t *w, const store_batch_t *b,
 }
 
 static int apply_update(wctx_t *w, const store_batch_t *b,
-                        const store_update_t *u, int ii, int ri,
+                        const update_t *u, int ii, int ri,
                         int32_t month)
 {
     store_t *s = w->s;
@@ -1004,7 +908,7 @@ static int apply_update(wctx_t *w, const store_batch_t *b,
 }
 
 static int put_rejection(wctx_t *w, const store_batch_t *b,
-                         const store_update_t *u, enum store_reason why,
+                         const update_t *u, enum update_reason why,
                          const char *msg)
 {
     key_u64(&w->key, w->next_rej++);
@@ -1096,7 +1000,7 @@ static int apply_batch(wctx_t *w, const store_batch_t *b, store_result_t *res)
     }
     res->next_seq = rep.next_seq;
     for (size_t i = 0; i < b->n_updates; i++) {
-        const store_update_t *u = &b->updates[i];
+        const update_t *u = &b->updates[i];
         if (u->seq != b->updates[0].seq + i || u->seq == 0 ||
             u->indicator == NULL) {
             res->status = STORE_BATCH_MALFORMED;
@@ -1109,18 +1013,17 @@ static int apply_batch(wctx_t *w, const store_batch_t *b, store_result_t *res)
         return put_reporter(w, b->reporter, &rep);
     }
     for (size_t i = 0; i < b->n_updates; i++) {
-        const store_update_t *u = &b->updates[i];
+        const update_t *u = &b->updates[i];
         if (u->seq < rep.next_seq) {
             res->replayed++;
             continue;
         }
-        int ii = -1;
-        int ri = -1;
-        int32_t month = 0;
+        update_cell_t cell;
         char msg[STORE_MSG_LEN];
-        enum store_reason why = validate(w->s, b, u, &ii, &ri, &month, msg);
-        if (why == STORE_REJ_NONE) {
-            rc = apply_update(w, b, u, ii, ri, month);
+        enum update_reason why = validate(w->s, b, u, &cell, msg);
+        if (why == UPDATE_OK) {
+            rc = apply_update(w, b, u, cell.indicator, cell.region,
+                              cell.month);
             res->applied++;
             rep.applied++;
         } else {
@@ -1644,7 +1547,7 @@ int store_series(store_t *self, const char *indicator, uint32_t region,
 }
 
 int store_get(store_t *self, const char *indicator, uint32_t region,
-              int32_t month, store_value_t *out, char err[ERR_LEN])
+              int32_t month, value_t *out, char err[ERR_LEN])
 {
     int ii;
     int ri;
@@ -1869,9 +1772,10 @@ static int each_rejection(const MDB_val *k, const MDB_val *d, void *ctx)
     rj.region = buf_get_u32(&r);
     rj.yyyymm = buf_get_u32(&r);
     rj.value = get_value(&r);
-    rj.reason = (enum store_reason)buf_get_u8(&r);
+    uint8_t reason = buf_get_u8(&r);
+    rj.reason = (enum update_reason)reason;
     rj.message = buf_get_str(&r);
-    if (!buf_done(&r)) {
+    if (!buf_done(&r) || reason == UPDATE_OK || reason > UPDATE_REASON_MAX) {
         return ERR_CORRUPT;
     }
     if (rj.received_at < c->since) {

@@ -22,11 +22,12 @@
 #include "common/catalog.h"
 #include "common/err.h"
 #include "common/period.h"
+#include "common/update.h"
 
 /** Longest reporter id, in bytes. */
 #define STORE_REPORTER_MAX 64
-/** Size of a rejection message, with its NUL. */
-#define STORE_MSG_LEN 160
+/** Size of a rejection message ("FIELD: reason"), with its NUL. */
+#define STORE_MSG_LEN (UPDATE_MSG_LEN + 16)
 
 typedef struct store store_t;
 
@@ -39,50 +40,15 @@ typedef struct store_opts {
                              ERR_FULL and nothing of that call is kept */
 } store_opts_t;
 
-/** Why an update was rejected. Stable: stored on disk and sent on the
- *  wire. */
-enum store_reason {
-    STORE_REJ_NONE = 0,
-    STORE_REJ_UNKNOWN_INDICATOR = 1,
-    STORE_REJ_UNKNOWN_REGION = 2,
-    STORE_REJ_REGION_NOT_ALLOWED = 3,
-    STORE_REJ_BAD_MONTH = 4,        /**< not a valid YYYYMM */
-    STORE_REJ_FUTURE_MONTH = 5,     /**< later than the current month */
-    STORE_REJ_NEGATIVE = 6,         /**< negative count or numerator */
-    STORE_REJ_WRONG_KIND = 7,       /**< count for a ratio or vice versa */
-    STORE_REJ_ZERO_DENOMINATOR = 8,
-    STORE_REJ_NUMERATOR_GT_DENOMINATOR = 9,
-    STORE_REJ_TOO_LARGE = 10,       /**< above 10^12: surely an error */
-};
-
-/** Machine-readable name of @p reason ("unknown_indicator", ...). */
-const char *store_reason_name(enum store_reason reason);
-
-/** A figure. For a count, num is the value and den is 0. */
-typedef struct store_value {
-    int is_ratio;
-    int64_t num;
-    int64_t den;
-} store_value_t;
-
-/** One update as sent by a reporter. Strings are borrowed. */
-typedef struct store_update {
-    uint64_t seq;          /**< reporter's sequence number */
-    const char *indicator; /**< catalog code */
-    uint32_t region;       /**< GB/T 2260 code */
-    uint32_t yyyymm;       /**< e.g. 202510; validated by the store */
-    store_value_t value;
-} store_update_t;
-
 /** A batch from one reporter; its updates carry consecutive numbers. */
 typedef struct store_batch {
     const char *reporter;     /**< 1..STORE_REPORTER_MAX printable bytes */
-    const uint32_t *allowed;  /**< region codes this reporter may report;
-                                   NULL means any region */
-    size_t n_allowed;
+    int home;                 /**< catalog index of the reporter's region:
+                                   it may report that region and those
+                                   below it; -1 allows every region */
     int64_t received_at;      /**< unix seconds, for the audit trail */
     int32_t current_month;    /**< month index; later months are refused */
-    const store_update_t *updates;
+    const update_t *updates;
     size_t n_updates;
 } store_batch_t;
 
@@ -95,8 +61,8 @@ enum store_batch_status {
 
 typedef struct store_rejection {
     uint64_t seq;
-    enum store_reason reason;
-    char message[STORE_MSG_LEN]; /**< human-readable, names the field */
+    enum update_reason reason;
+    char message[STORE_MSG_LEN]; /**< "FIELD: reason" (common/update) */
 } store_rejection_t;
 
 /** What happened to one batch. Fill with store_apply(); release with
@@ -187,7 +153,7 @@ int store_series(store_t *self, const char *indicator, uint32_t region,
 
 /** The current value of one cell. @return ERR_OK, ERR_NOTFOUND. */
 int store_get(store_t *self, const char *indicator, uint32_t region,
-              int32_t month, store_value_t *out, char err[ERR_LEN]);
+              int32_t month, value_t *out, char err[ERR_LEN]);
 
 /** One accepted update, as kept in the audit trail. Strings borrowed;
  *  valid during the callback only. */
@@ -200,8 +166,8 @@ typedef struct store_revision {
     uint32_t region;
     int32_t month;
     int has_old;
-    store_value_t old_value;
-    store_value_t new_value;
+    value_t old_value;
+    value_t new_value;
 } store_revision_t;
 
 /** Callbacks return 0 to go on, nonzero to stop the iteration. */
@@ -225,8 +191,8 @@ typedef struct store_rejected {
     const char *indicator;
     uint32_t region;
     uint32_t yyyymm;
-    store_value_t value;
-    enum store_reason reason;
+    value_t value;
+    enum update_reason reason;
     const char *message;
 } store_rejected_t;
 
@@ -278,7 +244,7 @@ typedef struct store_fact {
     const char *indicator;
     uint32_t region;
     int32_t month;
-    store_value_t value;
+    value_t value;
     int64_t received_at;
 } store_fact_t;
 
@@ -292,7 +258,7 @@ int store_facts(store_t *self, int32_t from, int32_t to, store_fact_fn fn,
 
 /** Recompute every aggregate and violation from the facts and compare
  *  with what is stored. @return ERR_OK when they agree, ERR_CORRUPT with
- *  the first difference in @p err. For tests and `hrssctl check`. */
+ *  the first difference in @p err. For tests; needs a writable store. */
 int store_verify(store_t *self, char err[ERR_LEN]);
 
 /** Consistent hot copy of the store into the empty directory @p dest,

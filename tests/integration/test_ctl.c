@@ -19,17 +19,17 @@ typedef struct env {
     pid_t coll;
 } env_t;
 
-static store_update_t cnt(uint64_t seq, const char *ind, uint32_t region,
+static update_t cnt(uint64_t seq, const char *ind, uint32_t region,
                           uint32_t yyyymm, int64_t v)
 {
-    store_update_t u = {seq, ind, region, yyyymm, {0, v, 0}};
+    update_t u = {seq, ind, region, yyyymm, {0, v, 0}};
     return u;
 }
 
-static store_update_t rat(uint64_t seq, const char *ind, uint32_t region,
+static update_t rat(uint64_t seq, const char *ind, uint32_t region,
                           uint32_t yyyymm, int64_t n, int64_t d)
 {
-    store_update_t u = {seq, ind, region, yyyymm, {1, n, d}};
+    update_t u = {seq, ind, region, yyyymm, {1, n, d}};
     return u;
 }
 
@@ -40,7 +40,7 @@ static void env_start(env_t *e)
     catalog_t *cat = NULL;
     store_t *s = NULL;
     hx_open_store(e->db, 1, &cat, &s);
-    store_update_t u[] = {
+    update_t u[] = {
         cnt(1, "urban_new_jobs", 330102, 202501, 100),
         cnt(2, "urban_new_jobs", 330102, 202502, 200),
         cnt(3, "urban_new_jobs", 330105, 202501, 50),
@@ -58,8 +58,8 @@ static void env_start(env_t *e)
         cnt(15, "urban_new_jobs", 330102, 202501, 130), /* a revision */
         cnt(16, "urban_new_jobs", 330102, 203001, 1),   /* rejected */
     };
-    store_batch_t b = {"test-agent", NULL, 0, 1764000000,
-                       month_make(2026, 11), u, sizeof u / sizeof u[0]};
+    store_batch_t b = {"test-agent", -1, 1764000000, month_make(2026, 11),
+                       u, sizeof u / sizeof u[0]};
     store_result_t r;
     char err[ERR_LEN];
     cr_assert_eq(store_apply(s, &b, 1, &r, err), ERR_OK, "%s", err);

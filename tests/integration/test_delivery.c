@@ -141,7 +141,7 @@ static void check_agent(store_t *s, const agent_t *a)
         for (int g = 0; g < a->n_regs; g++) {
             for (int m = 0; m < N_MON; m++) {
                 const cellv_t *c = &a->model[i][g][m];
-                store_value_t v;
+                value_t v;
                 int rc = store_get(s, inds[i], a->regs[g],
                                    month_make(2021 + m / 12, m % 12 + 1), &v,
                                    err);

@@ -60,14 +60,14 @@ static size_t to_gbk(const char *utf8, char *out, size_t cap)
     return cap - oleft;
 }
 
-static store_value_t stored(env_t *e, const char *ind, uint32_t region,
+static value_t stored(env_t *e, const char *ind, uint32_t region,
                             int y, int m)
 {
     catalog_t *cat = NULL;
     store_t *s = NULL;
     hx_open_store(e->db, 0, &cat, &s);
     char err[ERR_LEN];
-    store_value_t v = {0, -1, -1};
+    value_t v = {0, -1, -1};
     int rc = store_get(s, ind, region, month_make(y, m), &v, err);
     cr_expect_eq(rc, ERR_OK, "%s %u %d-%d: %s", ind, region, y, m, err);
     store_close(&s);
@@ -97,7 +97,7 @@ Test(intake, gbk_csv_with_chinese_names_is_accepted)
     cr_assert_eq(agent(&e, "flush", "--timeout", "30", out, sizeof out), 0,
                  "%s", out);
     cr_expect_eq(stored(&e, "urban_new_jobs", 330102, 2025, 10).num, 1234);
-    store_value_t r =
+    value_t r =
         stored(&e, "dispute_mediation_success_rate", 330100, 2025, 10);
     cr_expect_eq(r.num, 45);
     cr_expect_eq(r.den, 50);
@@ -247,7 +247,7 @@ Test(intake, submit_while_running_is_sent_promptly)
             hx_open_store(e.db, 0, &cat, &s);
         }
         char err[ERR_LEN];
-        store_value_t v;
+        value_t v;
         found = s != NULL &&
                 store_get(s, "urban_new_jobs", 330100, month_make(2025, 7),
                           &v, err) == ERR_OK &&

@@ -43,25 +43,25 @@ void fx_teardown(void)
     fx_rm_rf(fx_dir);
 }
 
-store_update_t fx_count(uint64_t seq, const char *ind, uint32_t region,
+update_t fx_count(uint64_t seq, const char *ind, uint32_t region,
                         uint32_t yyyymm, int64_t v)
 {
-    store_update_t u = {seq, ind, region, yyyymm, {0, v, 0}};
+    update_t u = {seq, ind, region, yyyymm, {0, v, 0}};
     return u;
 }
 
-store_update_t fx_ratio(uint64_t seq, const char *ind, uint32_t region,
+update_t fx_ratio(uint64_t seq, const char *ind, uint32_t region,
                         uint32_t yyyymm, int64_t num, int64_t den)
 {
-    store_update_t u = {seq, ind, region, yyyymm, {1, num, den}};
+    update_t u = {seq, ind, region, yyyymm, {1, num, den}};
     return u;
 }
 
-store_result_t fx_apply(const char *reporter, const store_update_t *u,
+store_result_t fx_apply(const char *reporter, const update_t *u,
                         size_t n)
 {
     char err[ERR_LEN];
-    store_batch_t b = {reporter, NULL, 0, 1764000000, FX_NOW_MONTH, u, n};
+    store_batch_t b = {reporter, -1, 1764000000, FX_NOW_MONTH, u, n};
     store_result_t res;
     int rc = store_apply(fx_store, &b, 1, &res, err);
     cr_assert_eq(rc, ERR_OK, "store_apply: %s", err);

@@ -23,16 +23,16 @@ void fx_rm_rf(const char *path);
 #define FX_NOW_MONTH (2026 * 12 + 10)
 
 /* Count update. */
-store_update_t fx_count(uint64_t seq, const char *ind, uint32_t region,
+update_t fx_count(uint64_t seq, const char *ind, uint32_t region,
                         uint32_t yyyymm, int64_t v);
 /* Ratio update. */
-store_update_t fx_ratio(uint64_t seq, const char *ind, uint32_t region,
+update_t fx_ratio(uint64_t seq, const char *ind, uint32_t region,
                         uint32_t yyyymm, int64_t num, int64_t den);
 
-/* Apply one batch from @p reporter (any region allowed) and return the
+/* Apply one batch from @p reporter (home -1: every region allowed) and return the
  * result; asserts that store_apply itself succeeded. Caller must
  * store_result_fini() the result. */
-store_result_t fx_apply(const char *reporter, const store_update_t *u,
+store_result_t fx_apply(const char *reporter, const update_t *u,
                         size_t n);
 
 /* Total with the period given as text; asserts success. */

@@ -33,7 +33,7 @@
 #define HDR "indicator,period,value,numerator,denominator,region\n"
 
 static catalog_t *cat;
-static csvin_opts_t opts;
+static update_scope_t opts;
 static char tmpdir[64];
 static char tmpfile_path[128];
 
@@ -43,8 +43,8 @@ static void setup(void)
     int rc = catalog_load_dir(&cat, HRSS_TEST_CATALOG_DIR, err);
     cr_assert_eq(rc, ERR_OK, "catalog: %s", err);
     opts.cat = cat;
-    opts.region = catalog_region_find(cat, 330100);
-    cr_assert_geq(opts.region, 0);
+    opts.home = catalog_region_find(cat, 330100);
+    cr_assert_geq(opts.home, 0);
     opts.current_month = month_make(2026, 11);
     tmpdir[0] = '\0';
 }
@@ -157,11 +157,11 @@ static void expect_row(const csvin_row_t *r, int indicator, uint32_t region,
                        int64_t den, size_t line)
 {
     cr_assert_eq(r->indicator, indicator);
-    cr_assert_eq(r->region, region);
-    cr_assert_eq(r->yyyymm, yyyymm);
-    cr_assert_eq(r->is_ratio, is_ratio);
-    cr_assert_eq(r->num, num);
-    cr_assert_eq(r->den, den);
+    cr_assert_eq(r->update.region, region);
+    cr_assert_eq(r->update.yyyymm, yyyymm);
+    cr_assert_eq(r->update.value.is_ratio, is_ratio);
+    cr_assert_eq(r->update.value.num, num);
+    cr_assert_eq(r->update.value.den, den);
     cr_assert_eq(r->line, line);
 }
 
@@ -296,7 +296,7 @@ Test(csvin, all_errors_are_listed)
                   "t.csv:4: period: 2026-12 is later than the current "
                   "month 2026-11\n"
                   "t.csv:4: region: 330203 is not 330100 or below it\n"
-                  "t.csv:4: value: '-1' is negative\n"
+                  "t.csv:4: value: -1 is negative\n"
                   "t.csv:5: row has 5 fields, header has 6\n"
                   "t.csv:6: numerator: 11 > denominator 10");
 }
@@ -352,7 +352,7 @@ Test(csvin, row_errors_region)
 Test(csvin, row_errors_value)
 {
     expect_row_error("urban_new_jobs,2026-10,-5,,,",
-                     "value: '-5' is negative");
+                     "value: -5 is negative");
     expect_row_error("urban_new_jobs,2026-10,12.5,,,",
                      "value: '12.5' is not a whole number");
     expect_row_error("urban_new_jobs,2026-10,12.,,,",
@@ -365,7 +365,7 @@ Test(csvin, row_errors_value)
                      "value: '1234,567' has misplaced thousands "
                      "separators");
     expect_row_error("urban_new_jobs,2026-10,1000000000001,,,",
-                     "value: '1000000000001' exceeds 10^12");
+                     "value: 1000000000001 exceeds 10^12");
     expect_row_error("urban_new_jobs,2026-10,,,,",
                      "value: empty (urban_new_jobs is a count)");
 }
@@ -381,7 +381,7 @@ Test(csvin, row_errors_ratio)
     expect_row_error("dispute_mediation_success_rate,2026-10,,11,10,",
                      "numerator: 11 > denominator 10");
     expect_row_error("dispute_mediation_success_rate,2026-10,,0,0,",
-                     "denominator: must be positive");
+                     "denominator: must be positive, not 0");
     expect_row_error("dispute_mediation_success_rate,2026-10,0.8,,,",
                      "value: dispute_mediation_success_rate is a ratio: "
                      "give numerator and denominator, not value");
@@ -480,15 +480,15 @@ Test(csvin, thousands_separators_and_dot_zero)
         "dispute_mediation_success_rate,2026-10,,\"9,999\",\"10,000.0\",\n",
         &n);
     cr_assert_eq(n, 7);
-    cr_assert_eq(rows[0].num, 1234567);
-    cr_assert_eq(rows[1].num, 42);
-    cr_assert_eq(rows[2].num, 7);
-    cr_assert_eq(rows[3].num, 1000);
-    cr_assert_eq(rows[4].num, 1000000000000LL);
-    cr_assert_eq(rows[5].num, 0);
-    cr_assert_eq(rows[6].num, 9999);
-    cr_assert_eq(rows[6].den, 10000);
-    cr_assert_eq(rows[6].is_ratio, 1);
+    cr_assert_eq(rows[0].update.value.num, 1234567);
+    cr_assert_eq(rows[1].update.value.num, 42);
+    cr_assert_eq(rows[2].update.value.num, 7);
+    cr_assert_eq(rows[3].update.value.num, 1000);
+    cr_assert_eq(rows[4].update.value.num, 1000000000000LL);
+    cr_assert_eq(rows[5].update.value.num, 0);
+    cr_assert_eq(rows[6].update.value.num, 9999);
+    cr_assert_eq(rows[6].update.value.den, 10000);
+    cr_assert_eq(rows[6].update.value.is_ratio, 1);
     free(rows);
 }
 
@@ -505,14 +505,14 @@ Test(csvin, period_forms)
                                  "urban_new_jobs,1900-01,1\n",
                                  &n);
     cr_assert_eq(n, 7);
-    cr_assert_eq(rows[0].yyyymm, 202610);
-    cr_assert_eq(rows[1].yyyymm, 202601);
-    cr_assert_eq(rows[2].yyyymm, 202602);
-    cr_assert_eq(rows[3].yyyymm, 202603);
-    cr_assert_eq(rows[4].yyyymm, 202604);
-    cr_assert_eq(rows[5].yyyymm, 202605);
-    cr_assert_eq(rows[6].yyyymm, 190001);
-    cr_assert_eq(rows[0].region, 330100);
+    cr_assert_eq(rows[0].update.yyyymm, 202610);
+    cr_assert_eq(rows[1].update.yyyymm, 202601);
+    cr_assert_eq(rows[2].update.yyyymm, 202602);
+    cr_assert_eq(rows[3].update.yyyymm, 202603);
+    cr_assert_eq(rows[4].update.yyyymm, 202604);
+    cr_assert_eq(rows[5].update.yyyymm, 202605);
+    cr_assert_eq(rows[6].update.yyyymm, 190001);
+    cr_assert_eq(rows[0].update.region, 330100);
     free(rows);
 }
 

@@ -129,3 +129,27 @@ Test(period, ranges_of_any_forms)
     period_format(&p, buf, sizeof buf);
     cr_expect_str_eq(buf, "2021..2025", "whole years print as years");
 }
+
+Test(period, yyyymm_round_trips_through_month_indexes)
+{
+    cr_expect_eq(month_to_yyyymm(month_make(2025, 10)), 202510u);
+    cr_expect_eq(month_to_yyyymm(month_make(1900, 1)), 190001u);
+    cr_expect_eq(month_to_yyyymm(month_make(9999, 12)), 999912u);
+    for (int32_t m = month_make(2019, 1); m <= month_make(2031, 12); m++) {
+        int32_t back = -1;
+        cr_assert(month_from_yyyymm(month_to_yyyymm(m), &back));
+        cr_assert_eq(back, m);
+    }
+    static const uint32_t bad[] = {0, 202500, 202513, 189912, 1000001,
+                                   2025, 20251};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        int32_t m = -7;
+        cr_expect_eq(month_from_yyyymm(bad[i], &m), 0, "%u", bad[i]);
+        cr_expect_eq(m, -7, "untouched on failure");
+    }
+    char buf[PERIOD_STR_LEN];
+    month_format_yyyymm(202506, buf, sizeof buf);
+    cr_expect_str_eq(buf, "2025-06");
+    month_format_yyyymm(202513, buf, sizeof buf);
+    cr_expect_str_eq(buf, "2025-13", "shows what was sent");
+}

@@ -45,7 +45,7 @@ static void verify(void)
 
 Test(store, flows_sum_over_months_and_regions)
 {
-    store_update_t u[] = {
+    update_t u[] = {
         fx_count(1, JOBS, HZ_SC, 202501, 100),
         fx_count(2, JOBS, HZ_SC, 202502, 200),
         fx_count(3, JOBS, HZ_GS, 202501, 50),
@@ -79,7 +79,7 @@ Test(store, flows_sum_over_months_and_regions)
 
 Test(store, stocks_take_last_month_per_region_then_sum)
 {
-    store_update_t u[] = {
+    update_t u[] = {
         fx_count(1, PENSION, HZ_SC, 202501, 1000),
         fx_count(2, PENSION, HZ_SC, 202503, 1200),
         fx_count(3, PENSION, HZ_GS, 202502, 500),
@@ -111,7 +111,7 @@ Test(store, stocks_take_last_month_per_region_then_sum)
 
 Test(store, ratio_is_sum_of_parts_not_mean_of_rates)
 {
-    store_update_t u[] = {
+    update_t u[] = {
         fx_ratio(1, MEDIATION, HZ_SC, 202501, 1, 10),
         fx_ratio(2, MEDIATION, HZ_GS, 202501, 90, 100),
         fx_ratio(3, MEDIATION, HZ_SC, 202502, 9, 10),
@@ -132,7 +132,7 @@ Test(store, ratio_is_sum_of_parts_not_mean_of_rates)
 
 Test(store, stock_ratio_takes_last_month)
 {
-    store_update_t u[] = {
+    update_t u[] = {
         fx_ratio(1, ECARD, HZ_SC, 202501, 30, 100),
         fx_ratio(2, ECARD, HZ_SC, 202506, 40, 100),
         fx_ratio(3, ECARD, NB_HS, 202503, 500, 1000),
@@ -147,7 +147,7 @@ Test(store, stock_ratio_takes_last_month)
 
 Test(store, city_total_is_own_report_plus_counties)
 {
-    store_update_t u[] = {
+    update_t u[] = {
         fx_count(1, JOBS, HZ, 202501, 1000),
         fx_count(2, JOBS, HZ_SC, 202501, 100),
         fx_count(3, JOBS, HZ_GS, 202501, 50),
@@ -167,7 +167,7 @@ Test(store, city_total_is_own_report_plus_counties)
 
 Test(store, revision_moves_every_level_by_the_difference)
 {
-    store_update_t u[] = {
+    update_t u[] = {
         fx_count(1, JOBS, HZ_SC, 202501, 100),
         fx_count(2, JOBS, HZ_GS, 202501, 50),
         fx_count(3, JOBS, NB_HS, 202501, 7),
@@ -182,7 +182,7 @@ Test(store, revision_moves_every_level_by_the_difference)
             before[i][j] = fx_total(JOBS, regions[i], periods[j]).num;
         }
     }
-    store_update_t rev = fx_count(4, JOBS, HZ_SC, 202501, 130);
+    update_t rev = fx_count(4, JOBS, HZ_SC, 202501, 130);
     r = fx_apply("t", &rev, 1);
     cr_assert_eq(r.applied, 1);
     store_result_fini(&r);
@@ -219,14 +219,14 @@ static int collect_rev(const store_revision_t *rev, void *arg)
 
 Test(store, revision_history_keeps_every_value)
 {
-    store_update_t u[] = {
+    update_t u[] = {
         fx_count(1, JOBS, HZ_SC, 202501, 100),
         fx_count(2, JOBS, HZ_SC, 202501, 130),
         fx_count(3, JOBS, HZ_SC, 202502, 1),
     };
     store_result_t r = fx_apply("t", u, 3);
     store_result_fini(&r);
-    store_update_t again = fx_count(1, JOBS, HZ_SC, 202501, 90);
+    update_t again = fx_count(1, JOBS, HZ_SC, 202501, 90);
     r = fx_apply("other", &again, 1);
     store_result_fini(&r);
 
@@ -247,7 +247,7 @@ Test(store, revision_history_keeps_every_value)
     cr_expect_eq(h.r[2].received_at, 1764000000);
     cr_expect(h.r[0].audit_id < h.r[1].audit_id);
 
-    store_value_t v;
+    value_t v;
     cr_assert_eq(store_get(fx_store, JOBS, HZ_SC, month_make(2025, 1), &v,
                            err), ERR_OK);
     cr_expect_eq(v.num, 90);
@@ -256,7 +256,7 @@ Test(store, revision_history_keeps_every_value)
 
 Test(store, replayed_batch_changes_nothing)
 {
-    store_update_t u[] = {
+    update_t u[] = {
         fx_count(1, JOBS, HZ_SC, 202501, 100),
         fx_count(2, JOBS, HZ_SC, 202502, 200),
         fx_count(3, JOBS, HZ_GS, 202501, 50),
@@ -273,7 +273,7 @@ Test(store, replayed_batch_changes_nothing)
 
     /* Overlapping batch: 2..4 applies only 4, with a different value for
      * 2 that must be ignored (it was applied already). */
-    store_update_t o[] = {
+    update_t o[] = {
         fx_count(2, JOBS, HZ_SC, 202502, 999999),
         fx_count(3, JOBS, HZ_GS, 202501, 50),
         fx_count(4, JOBS, NB_HS, 202501, 5),
@@ -295,13 +295,13 @@ Test(store, replayed_batch_changes_nothing)
 
 Test(store, batch_that_skips_ahead_is_refused_whole)
 {
-    store_update_t u[] = {
+    update_t u[] = {
         fx_count(1, JOBS, HZ_SC, 202501, 100),
         fx_count(2, JOBS, HZ_SC, 202502, 200),
     };
     store_result_t r = fx_apply("a", u, 2);
     store_result_fini(&r);
-    store_update_t g[] = {
+    update_t g[] = {
         fx_count(5, JOBS, HZ_SC, 202503, 1),
         fx_count(6, JOBS, HZ_SC, 202504, 1),
     };
@@ -320,7 +320,7 @@ Test(store, batch_that_skips_ahead_is_refused_whole)
     cr_expect_eq(next, 1);
 
     /* A batch whose numbers are not consecutive is malformed. */
-    store_update_t bad[] = {
+    update_t bad[] = {
         fx_count(3, JOBS, HZ_SC, 202503, 1),
         fx_count(5, JOBS, HZ_SC, 202504, 1),
     };
@@ -334,7 +334,7 @@ Test(store, batch_that_skips_ahead_is_refused_whole)
 
 typedef struct rej_list {
     int n;
-    enum store_reason reason[16];
+    enum update_reason reason[16];
     uint64_t seq[16];
 } rej_list_t;
 
@@ -351,7 +351,7 @@ static int collect_rej(const store_rejected_t *rj, void *arg)
 
 Test(store, each_rejection_reason)
 {
-    store_update_t u[] = {
+    update_t u[] = {
         fx_count(1, "no_such_indicator", HZ_SC, 202501, 1),
         fx_count(2, JOBS, 999999, 202501, 1),
         fx_count(3, JOBS, HZ_GS, 202513, 1),
@@ -365,17 +365,17 @@ Test(store, each_rejection_reason)
         fx_count(11, JOBS, HZ_GS, 202501, 42), /* fine */
         fx_ratio(12, JOBS, HZ_GS, 202502, 1, 2),
     };
-    const enum store_reason want[] = {
-        STORE_REJ_UNKNOWN_INDICATOR, STORE_REJ_UNKNOWN_REGION,
-        STORE_REJ_BAD_MONTH,         STORE_REJ_FUTURE_MONTH,
-        STORE_REJ_NEGATIVE,          STORE_REJ_WRONG_KIND,
-        STORE_REJ_ZERO_DENOMINATOR,  STORE_REJ_NUMERATOR_GT_DENOMINATOR,
-        STORE_REJ_TOO_LARGE,         STORE_REJ_REGION_NOT_ALLOWED,
-        STORE_REJ_WRONG_KIND,
+    const enum update_reason want[] = {
+        UPDATE_UNKNOWN_INDICATOR, UPDATE_UNKNOWN_REGION,
+        UPDATE_BAD_MONTH,         UPDATE_FUTURE_MONTH,
+        UPDATE_NEGATIVE,          UPDATE_WRONG_KIND,
+        UPDATE_ZERO_DENOMINATOR,  UPDATE_NUMERATOR_GT_DENOMINATOR,
+        UPDATE_TOO_LARGE,         UPDATE_REGION_NOT_ALLOWED,
+        UPDATE_WRONG_KIND,
     };
     const uint64_t want_seq[] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 12};
-    const uint32_t allowed[] = {HZ_SC, HZ_GS, 999999};
-    store_batch_t b = {"hz", allowed, 3, 1764000000, FX_NOW_MONTH, u, 12};
+    int home = catalog_region_find(fx_cat, HZ);
+    store_batch_t b = {"hz", home, 1764000000, FX_NOW_MONTH, u, 12};
     store_result_t r;
     char err[ERR_LEN];
     cr_assert_eq(store_apply(fx_store, &b, 1, &r, err), ERR_OK, "%s", err);
@@ -384,7 +384,7 @@ Test(store, each_rejection_reason)
     cr_expect_eq(r.next_seq, 13, "rejections consume their numbers");
     for (size_t i = 0; i < 11; i++) {
         cr_expect_eq(r.rejections[i].reason, want[i], "#%zu: %s (%s)", i,
-                     store_reason_name(r.rejections[i].reason),
+                     update_reason_name(r.rejections[i].reason),
                      r.rejections[i].message);
         cr_expect_eq(r.rejections[i].seq, want_seq[i]);
         cr_expect_neq(r.rejections[i].message[0], '\0');
@@ -405,7 +405,7 @@ Test(store, each_rejection_reason)
     store_rejections(fx_store, 1764000001, collect_rej, &later, err);
     cr_expect_eq(later.n, 0);
     expect(fx_total(JOBS, ZJ, "2025-01"), 42, 0, 1, 102);
-    cr_expect_str_eq(store_reason_name(STORE_REJ_FUTURE_MONTH),
+    cr_expect_str_eq(update_reason_name(UPDATE_FUTURE_MONTH),
                      "future_month");
     verify();
 }
@@ -436,7 +436,7 @@ static viol_list_t violations(const period_t *p, uint32_t region)
 
 Test(store, of_which_violation_flagged_then_cleared)
 {
-    store_update_t u[] = {
+    update_t u[] = {
         fx_count(1, PROF, HZ_SC, 202501, 500),
         fx_count(2, SENIOR, HZ_SC, 202501, 600),
         fx_count(3, SENIOR, HZ_GS, 202501, 10), /* no parent yet: fine */
@@ -466,14 +466,14 @@ Test(store, of_which_violation_flagged_then_cleared)
     cr_expect_eq(violations(&p, NB).n, 0);
 
     /* Correcting the parent clears it. */
-    store_update_t fix = fx_count(4, PROF, HZ_SC, 202501, 700);
+    update_t fix = fx_count(4, PROF, HZ_SC, 202501, 700);
     r = fx_apply("a", &fix, 1);
     store_result_fini(&r);
     cr_expect_eq(violations(NULL, 0).n, 0);
 
     /* A parent arriving below an existing child flags it; correcting the
      * child clears it again. */
-    store_update_t late[] = {
+    update_t late[] = {
         fx_count(5, PROF, HZ_GS, 202501, 5),
     };
     r = fx_apply("a", late, 1);
@@ -481,7 +481,7 @@ Test(store, of_which_violation_flagged_then_cleared)
     l = violations(NULL, 0);
     cr_assert_eq(l.n, 1);
     cr_expect_eq(l.v[0].region, HZ_GS);
-    store_update_t fix2 = fx_count(6, SENIOR, HZ_GS, 202501, 5);
+    update_t fix2 = fx_count(6, SENIOR, HZ_GS, 202501, 5);
     r = fx_apply("a", &fix2, 1);
     store_result_fini(&r);
     cr_expect_eq(violations(NULL, 0).n, 0, "equal is not a violation");
@@ -490,7 +490,7 @@ Test(store, of_which_violation_flagged_then_cleared)
 
 Test(store, data_survives_close_and_reopen)
 {
-    store_update_t u[] = {
+    update_t u[] = {
         fx_count(1, JOBS, HZ_SC, 202501, 100),
         fx_count(2, PENSION, HZ_GS, 202501, 5000),
         fx_ratio(3, MEDIATION, NB_HS, 202501, 3, 4),
@@ -526,7 +526,7 @@ Test(store, data_survives_close_and_reopen)
     store_total_t t;
     cr_assert_eq(store_total(ro, JOBS, ZJ, &p, &t, err), ERR_OK);
     cr_expect_eq(t.num, 100);
-    store_batch_t b = {"a", NULL, 0, 0, FX_NOW_MONTH, u, 1};
+    store_batch_t b = {"a", -1, 0, FX_NOW_MONTH, u, 1};
     cr_expect_neq(store_apply(ro, &b, 1, &r, err), ERR_OK);
     store_close(&ro);
 }
@@ -559,7 +559,7 @@ Test(store, unknown_indicator_or_region_in_queries)
 
 Test(store, series_by_month_quarter_year)
 {
-    store_update_t u[] = {
+    update_t u[] = {
         fx_count(1, JOBS, HZ_SC, 202401, 1),
         fx_count(2, JOBS, HZ_SC, 202405, 2),
         fx_count(3, JOBS, HZ_GS, 202512, 4),
@@ -609,7 +609,7 @@ Test(store, full_map_grows_then_refuses_without_losing_data)
     cr_assert_eq(store_open(&fx_store, db, fx_cat, &o, err), ERR_OK, "%s",
                  err);
     enum { N = 500 };
-    store_update_t *u = calloc(N, sizeof *u);
+    update_t *u = calloc(N, sizeof *u);
     uint64_t seq = 1;
     int full = 0;
     int64_t applied_total = 0;
@@ -622,7 +622,7 @@ Test(store, full_map_grows_then_refuses_without_losing_data)
                                        (k / 102) % 12 + 1),
                             1);
         }
-        store_batch_t b = {"big", NULL, 0, 1, FX_NOW_MONTH, u, N};
+        store_batch_t b = {"big", -1, 1, FX_NOW_MONTH, u, N};
         store_result_t r;
         int rc = store_apply(fx_store, &b, 1, &r, err);
         if (rc == ERR_FULL) {
@@ -704,7 +704,7 @@ Test(store, random_updates_match_brute_force_model)
     memset(model, 0, sizeof model);
     uint64_t seq = 1;
     for (int batch = 0; batch < 40; batch++) {
-        store_update_t u[25];
+        update_t u[25];
         int n = 1 + rand() % 25;
         for (int i = 0; i < n; i++) {
             int ind = rand() % 4;
@@ -768,7 +768,7 @@ Test(store, random_updates_match_brute_force_model)
 
 Test(store, breakdown_own_plus_children_is_the_total)
 {
-    store_update_t u[] = {
+    update_t u[] = {
         fx_count(1, PENSION, HZ, 202501, 1000),
         fx_count(2, PENSION, HZ, 202503, 1100),
         fx_count(3, PENSION, HZ_SC, 202502, 300),
@@ -822,16 +822,17 @@ static void write_moved_catalog(const char *dir)
 {
     char cmd[4096];
     snprintf(cmd, sizeof cmd,
-             "mkdir -p %s && cp %s/indicators.csv %s/ && "
+             "mkdir -p %s && cp %s/indicators.csv %s/plan.csv %s/ && "
              "sed 's/^330102,\\(.*\\),330100$/330102,\\1,330200/' "
              "%s/regions.csv > %s/regions.csv",
-             dir, HRSS_TEST_CATALOG_DIR, dir, HRSS_TEST_CATALOG_DIR, dir);
+             dir, HRSS_TEST_CATALOG_DIR, HRSS_TEST_CATALOG_DIR, dir,
+             HRSS_TEST_CATALOG_DIR, dir);
     cr_assert_eq(system(cmd), 0);
 }
 
 Test(store, aggregates_rebuilt_when_the_region_tree_changes)
 {
-    store_update_t u[] = {
+    update_t u[] = {
         fx_count(1, JOBS, HZ_SC, 202501, 100),
         fx_count(2, JOBS, HZ_GS, 202501, 50),
         fx_count(3, PROF, HZ_SC, 202501, 5),
@@ -897,14 +898,14 @@ static int count_rev(const store_revision_t *rev, void *arg)
 
 Test(store, reporters_state_audit_trail_and_backup)
 {
-    store_update_t a[] = {
+    update_t a[] = {
         fx_count(1, JOBS, HZ_SC, 202501, 1),
         fx_count(2, JOBS, HZ_SC, 202513, 1), /* rejected */
         fx_count(3, JOBS, HZ_SC, 202501, 2),
     };
     store_result_t r = fx_apply("agent-a", a, 3);
     store_result_fini(&r);
-    store_update_t b = fx_count(1, JOBS, NB_HS, 202501, 5);
+    update_t b = fx_count(1, JOBS, NB_HS, 202501, 5);
     r = fx_apply("agent-b", &b, 1);
     store_result_fini(&r);
 
