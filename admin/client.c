@@ -17,6 +17,7 @@
 
 #include "common/buf.h"
 #include "common/mem.h"
+#include "common/wire.h"
 #include "store/query.h"
 #include "store/store.h"
 
@@ -175,7 +176,7 @@ const catalog_t *client_catalog(client_t *self, char err[ERR_LEN])
     req.catalog = &q;
     Hrss__QueryResponse *r = NULL;
     int rc = client_call(self, &req, &r, err);
-    if (rc == ERR_OK && (r->code != 0 ||
+    if (rc == ERR_OK && (r->code != HRSS__QUERY_STATUS__QUERY_OK ||
                          r->r_case != HRSS__QUERY_RESPONSE__R_CATALOG)) {
         snprintf(err, ERR_LEN, "catalog: %s",
                  r->error != NULL ? r->error : "no catalog in the answer");
@@ -213,9 +214,12 @@ int client_total(client_t *self, const char *indicator, uint32_t region,
     if (rc != ERR_OK) {
         return rc;
     }
-    if (r->code != 0 || r->r_case != HRSS__QUERY_RESPONSE__R_TOTAL) {
+    if (r->code != HRSS__QUERY_STATUS__QUERY_OK ||
+        r->r_case != HRSS__QUERY_RESPONSE__R_TOTAL) {
         snprintf(err, ERR_LEN, "%s", r->error != NULL ? r->error : "error");
-        rc = r->code != 0 ? r->code : ERR_PROTO;
+        rc = r->code != HRSS__QUERY_STATUS__QUERY_OK
+                 ? wire_status_from_proto(r->code)
+                 : ERR_PROTO;
     } else {
         out->is_ratio = r->total->is_ratio;
         out->num = r->total->numerator;

@@ -273,8 +273,10 @@ static int recv_entry(coll_t *c, entry_t *e)
         default:
             break;
         }
-        e->ok = identity_resolve(c->ident, &e->rid, name, region, &e->who,
-                                 e->err) == ERR_OK;
+        e->ok = identity_resolve(
+                    c->ident, &e->rid, name, region,
+                    e->msg->body_case == HRSS__AGENT_MSG__BODY_BATCH,
+                    &e->who, e->err) == ERR_OK;
     }
     zmq_msg_close(&payload);
     return 1;
@@ -288,7 +290,7 @@ static void entry_fini(entry_t *e)
     zmq_msg_close(&e->rid);
 }
 
-static void to_store_update(const Hrss__Update *w, store_update_t *u)
+static void to_update(const Hrss__Update *w, update_t *u)
 {
     u->seq = w->seq;
     u->indicator = w->indicator;
@@ -305,6 +307,17 @@ static void to_store_update(const Hrss__Update *w, store_update_t *u)
     }
 }
 
+/* What the agent is told about a batch the store took. */
+static enum wire_ack ack_of(enum store_batch_status st)
+{
+    switch (st) {
+    case STORE_BATCH_OK: return WIRE_ACK_OK;
+    case STORE_BATCH_GAP: return WIRE_ACK_GAP;
+    case STORE_BATCH_MALFORMED: return WIRE_ACK_MALFORMED;
+    }
+    return WIRE_ACK_MALFORMED;
+}
+
 static void send_ack(coll_t *c, entry_t *e, const store_result_t *r,
                      int stored, const char *why, buf_t *out)
 {
@@ -318,14 +331,11 @@ static void send_ack(coll_t *c, entry_t *e, const store_result_t *r,
     Hrss__Rejection *rej = NULL;
     Hrss__Rejection **rejp = NULL;
     if (!stored) {
-        ack.status = e->ok ? HRSS__ACK_STATUS__ACK_RETRY
-                           : HRSS__ACK_STATUS__ACK_MALFORMED;
+        ack.status = wire_ack_to_proto(e->ok ? WIRE_ACK_RETRY
+                                             : WIRE_ACK_MALFORMED);
         ack.message = (char *)(uintptr_t)why;
     } else {
-        ack.status = r->status == STORE_BATCH_OK ? HRSS__ACK_STATUS__ACK_OK
-                     : r->status == STORE_BATCH_GAP
-                         ? HRSS__ACK_STATUS__ACK_GAP
-                         : HRSS__ACK_STATUS__ACK_MALFORMED;
+        ack.status = wire_ack_to_proto(ack_of(r->status));
         ack.next_seq = r->next_seq;
         if (r->rejected > 0) {
             rej = xcalloc(r->rejected, sizeof *rej);
@@ -333,8 +343,8 @@ static void send_ack(coll_t *c, entry_t *e, const store_result_t *r,
             for (size_t i = 0; i < r->rejected; i++) {
                 hrss__rejection__init(&rej[i]);
                 rej[i].seq = r->rejections[i].seq;
-                rej[i].reason = (uint32_t)r->rejections[i].reason;
-                rej[i].reason_name = (char *)(uintptr_t)store_reason_name(
+                rej[i].reason = wire_reason_to_proto(r->rejections[i].reason);
+                rej[i].reason_name = (char *)(uintptr_t)update_reason_name(
                     r->rejections[i].reason);
                 rej[i].message = (char *)(uintptr_t)r->rejections[i].message;
                 rejp[i] = &rej[i];
@@ -394,15 +404,14 @@ static void ingest_group(coll_t *c, entry_t *ent, store_batch_t *batches,
             continue;
         }
         const Hrss__Batch *b = e->msg->batch;
-        store_update_t *u = xcalloc(b->n_updates ? b->n_updates : 1,
+        update_t *u = xcalloc(b->n_updates ? b->n_updates : 1,
                                     sizeof *u);
         for (size_t i = 0; i < b->n_updates; i++) {
-            to_store_update(b->updates[i], &u[i]);
+            to_update(b->updates[i], &u[i]);
         }
         store_batch_t *sb = &batches[nb];
         sb->reporter = e->who.reporter;
-        sb->allowed = e->who.allowed;
-        sb->n_allowed = e->who.n_allowed;
+        sb->home = e->who.region;
         sb->received_at = (int64_t)now;
         sb->current_month = cur_month;
         sb->updates = u;

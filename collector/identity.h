@@ -21,11 +21,10 @@ typedef struct identity_ctx identity_ctx_t;
  *  context live. */
 typedef struct identity {
     const char *reporter;    /**< the id the store keys sequences by */
-    int region;              /**< catalog index of the sender's region,
-                                  -1 when the message claimed none */
-    const uint32_t *allowed; /**< region codes it may report: its region
-                                  and everything below it */
-    size_t n_allowed;
+    int region;              /**< catalog index of the sender's region: it
+                                  may report that region and those below
+                                  it; -1 when the message claimed none (it
+                                  may then report nothing) */
 } identity_t;
 
 /** @param[in] cat  Borrowed; must outlive the context.
@@ -36,12 +35,14 @@ int identity_new(identity_ctx_t **out, const catalog_t *cat, int insecure,
 
 void identity_destroy(identity_ctx_t **self_p);
 
-/** Resolve the sender of @p frame, which claims @p name and @p region
- *  (0 for messages that carry no data: then region is -1 and nothing is
- *  allowed).
- *  @return ERR_OK, ERR_PROTO (unknown region: @p err says so). */
+/** Resolve the sender of @p frame, which claims @p name and @p region.
+ *  Messages that carry no data (ping, bye) claim region 0: then region is
+ *  -1. A message that carries data (@p data nonzero: a batch) must name a
+ *  region of the catalog.
+ *  @return ERR_OK, ERR_PROTO (unknown or missing region: @p err says
+ *          so). */
 int identity_resolve(const identity_ctx_t *self, zmq_msg_t *frame,
-                     const char *name, uint32_t region, identity_t *out,
-                     char err[ERR_LEN]);
+                     const char *name, uint32_t region, int data,
+                     identity_t *out, char err[ERR_LEN]);
 
 #endif

@@ -1,4 +1,5 @@
-/* wire.c: capped unpack + meaning checks for the ingest protocol.
+/* wire.c: capped unpack + meaning checks for the ingest protocol, and the
+ * mapping of the protocol's numbers to the C enums.
  *
  * The capped allocator refuses to let one message expand past
  * EXPANSION * len + SLACK bytes in memory, so a small hostile frame cannot
@@ -8,9 +9,12 @@
  *   1. A message returned by an unpack function has its oneof case set and
  *      every string and submessage it needs non-NULL and bounded.
  *   2. On failure nothing is returned and nothing leaks.
+ *   3. Each protocol number maps to exactly one C value and back
+ *      (reasons[], statuses[], and the ack switches).
  */
 #include "common/wire.h"
 
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -199,6 +203,115 @@ int wire_collector_unpack(const void *data, size_t len,
     }
     *out = m;
     return ERR_OK;
+}
+
+/* ---------------------------------------------------------------------- */
+/* protocol numbers: every mapping is an explicit switch, so that the C
+ * enums can change without changing what travels (test_wire pins both). */
+
+Hrss__AckStatus wire_ack_to_proto(enum wire_ack a)
+{
+    switch (a) {
+    case WIRE_ACK_OK: return HRSS__ACK_STATUS__ACK_OK;
+    case WIRE_ACK_GAP: return HRSS__ACK_STATUS__ACK_GAP;
+    case WIRE_ACK_MALFORMED: return HRSS__ACK_STATUS__ACK_MALFORMED;
+    case WIRE_ACK_UNAUTHORIZED: return HRSS__ACK_STATUS__ACK_UNAUTHORIZED;
+    case WIRE_ACK_RETRY: return HRSS__ACK_STATUS__ACK_RETRY;
+    }
+    assert(!"unknown enum wire_ack");
+    return HRSS__ACK_STATUS__ACK_MALFORMED;
+}
+
+int wire_ack_from_proto(Hrss__AckStatus p, enum wire_ack *out)
+{
+    switch (p) {
+    case HRSS__ACK_STATUS__ACK_OK: *out = WIRE_ACK_OK; return 1;
+    case HRSS__ACK_STATUS__ACK_GAP: *out = WIRE_ACK_GAP; return 1;
+    case HRSS__ACK_STATUS__ACK_MALFORMED: *out = WIRE_ACK_MALFORMED; return 1;
+    case HRSS__ACK_STATUS__ACK_UNAUTHORIZED:
+        *out = WIRE_ACK_UNAUTHORIZED;
+        return 1;
+    case HRSS__ACK_STATUS__ACK_RETRY: *out = WIRE_ACK_RETRY; return 1;
+    default: return 0;
+    }
+}
+
+/* The two enums, side by side: the one table both directions read. */
+static const struct {
+    enum update_reason c;
+    Hrss__RejectReason p;
+} reasons[] = {
+    {UPDATE_OK, HRSS__REJECT_REASON__REJ_NONE},
+    {UPDATE_UNKNOWN_INDICATOR, HRSS__REJECT_REASON__REJ_UNKNOWN_INDICATOR},
+    {UPDATE_UNKNOWN_REGION, HRSS__REJECT_REASON__REJ_UNKNOWN_REGION},
+    {UPDATE_REGION_NOT_ALLOWED,
+     HRSS__REJECT_REASON__REJ_REGION_NOT_ALLOWED},
+    {UPDATE_BAD_MONTH, HRSS__REJECT_REASON__REJ_BAD_MONTH},
+    {UPDATE_FUTURE_MONTH, HRSS__REJECT_REASON__REJ_FUTURE_MONTH},
+    {UPDATE_NEGATIVE, HRSS__REJECT_REASON__REJ_NEGATIVE_VALUE},
+    {UPDATE_WRONG_KIND, HRSS__REJECT_REASON__REJ_WRONG_KIND},
+    {UPDATE_ZERO_DENOMINATOR, HRSS__REJECT_REASON__REJ_ZERO_DENOMINATOR},
+    {UPDATE_NUMERATOR_GT_DENOMINATOR,
+     HRSS__REJECT_REASON__REJ_NUMERATOR_GT_DENOMINATOR},
+    {UPDATE_TOO_LARGE, HRSS__REJECT_REASON__REJ_VALUE_TOO_LARGE},
+};
+
+Hrss__RejectReason wire_reason_to_proto(enum update_reason r)
+{
+    for (size_t i = 0; i < sizeof reasons / sizeof reasons[0]; i++) {
+        if (reasons[i].c == r) {
+            return reasons[i].p;
+        }
+    }
+    assert(!"unknown enum update_reason");
+    return HRSS__REJECT_REASON__REJ_NONE;
+}
+
+int wire_reason_from_proto(Hrss__RejectReason p, enum update_reason *out)
+{
+    for (size_t i = 0; i < sizeof reasons / sizeof reasons[0]; i++) {
+        if (reasons[i].p == p) {
+            *out = reasons[i].c;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static const struct {
+    int c;
+    Hrss__QueryStatus p;
+} statuses[] = {
+    {ERR_OK, HRSS__QUERY_STATUS__QUERY_OK},
+    {ERR_NOMEM, HRSS__QUERY_STATUS__QUERY_NOMEM},
+    {ERR_IO, HRSS__QUERY_STATUS__QUERY_IO},
+    {ERR_PROTO, HRSS__QUERY_STATUS__QUERY_PROTO},
+    {ERR_NOTFOUND, HRSS__QUERY_STATUS__QUERY_NOTFOUND},
+    {ERR_FULL, HRSS__QUERY_STATUS__QUERY_FULL},
+    {ERR_CORRUPT, HRSS__QUERY_STATUS__QUERY_CORRUPT},
+    {ERR_INVAL, HRSS__QUERY_STATUS__QUERY_INVAL},
+    {ERR_VERSION, HRSS__QUERY_STATUS__QUERY_VERSION},
+    {ERR_TIMEOUT, HRSS__QUERY_STATUS__QUERY_TIMEOUT},
+};
+
+Hrss__QueryStatus wire_status_to_proto(int err_code)
+{
+    for (size_t i = 0; i < sizeof statuses / sizeof statuses[0]; i++) {
+        if (statuses[i].c == err_code) {
+            return statuses[i].p;
+        }
+    }
+    return HRSS__QUERY_STATUS__QUERY_IO;
+}
+
+int wire_status_from_proto(Hrss__QueryStatus p)
+{
+    for (size_t i = 0; i < sizeof statuses / sizeof statuses[0]; i++) {
+        if (statuses[i].p == p) {
+            return statuses[i].c;
+        }
+    }
+    return ERR_PROTO;
 }
 
 void wire_pack(const ProtobufCMessage *msg, buf_t *out)

@@ -12,6 +12,7 @@
 
 #include "common/buf.h"
 #include "common/err.h"
+#include "common/update.h"
 #include "proto/hrss.pb-c.h"
 
 #define WIRE_VERSION 1
@@ -49,6 +50,32 @@ int wire_collector_unpack(const void *data, size_t len,
 
 /** Append the packed form of any message to @p out (after buf_reset). */
 void wire_pack(const ProtobufCMessage *msg, buf_t *out);
+
+/** What the collector answers to a Batch. The protocol's numbers are
+ *  hrss.AckStatus; these C values are mapped to and from them only by
+ *  wire_ack_to_proto() and wire_ack_from_proto(). */
+enum wire_ack {
+    WIRE_ACK_OK,           /**< applied or a replay: next_seq decides */
+    WIRE_ACK_GAP,          /**< resend from next_seq */
+    WIRE_ACK_MALFORMED,    /**< refused whole: nothing applied */
+    WIRE_ACK_UNAUTHORIZED, /**< the sender may not send batches */
+    WIRE_ACK_RETRY,        /**< could not be stored now: back off */
+};
+
+Hrss__AckStatus wire_ack_to_proto(enum wire_ack a);
+/** @return 1 with *@p out set, or 0 for a number this version does not
+ *  know (a newer or hostile peer). */
+int wire_ack_from_proto(Hrss__AckStatus p, enum wire_ack *out);
+
+Hrss__RejectReason wire_reason_to_proto(enum update_reason r);
+/** @return 1 with *@p out set, or 0 for an unknown number. */
+int wire_reason_from_proto(Hrss__RejectReason p, enum update_reason *out);
+
+/** The QueryStatus for an ERR_* code (common/err.h); a code the protocol
+ *  has no number for travels as QUERY_IO. */
+Hrss__QueryStatus wire_status_to_proto(int err_code);
+/** The ERR_* code for a QueryStatus; ERR_PROTO for an unknown number. */
+int wire_status_from_proto(Hrss__QueryStatus p);
 
 /** 1 when @p name is a valid agent name: 1..WIRE_NAME_MAX bytes, no
  *  control characters, no spaces. */

@@ -214,7 +214,7 @@ static void reply_fini(reply_t *rp)
 /* Turn the reply into an error response: code, message, no payload. */
 static void reply_error(reply_t *rp, int rc)
 {
-    rp->msg.code = (int32_t)rc;
+    rp->msg.code = wire_status_to_proto(rc);
     rp->msg.r_case = HRSS__QUERY_RESPONSE__R__NOT_SET;
     rp->msg.total = NULL;
     if (rp->err[0] == '\0') {
@@ -241,10 +241,6 @@ static void sink_append(ProtobufCBuffer *b, size_t len, const uint8_t *data)
 /* A string from the request: protobuf-c leaves an absent one NULL. */
 static const char *str_in(const char *s) { return s != NULL ? s : ""; }
 
-static uint32_t yyyymm_of(int32_t m)
-{
-    return (uint32_t)(month_year(m) * 100 + month_of_year(m));
-}
 
 /* Append @p s to the NUL-terminated @p err, truncating at ERR_LEN. */
 static void err_append(char err[ERR_LEN], const char *s)
@@ -591,7 +587,7 @@ static int each_revision(const store_revision_t *rev, void *arg)
     r->seq = rev->seq;
     r->indicator = pool_dup(&rp->pool, rev->indicator);
     r->region = rev->region;
-    r->month = yyyymm_of(rev->month);
+    r->month = month_to_yyyymm(rev->month);
     r->has_old = rev->has_old != 0;
     if (rev->has_old) {
         r->old_numerator = rev->old_value.num;
@@ -645,9 +641,9 @@ static int each_rejected(const store_rejected_t *rej, void *arg)
     it->msg.id = rej->id;
     it->msg.received_at = rej->received_at;
     it->msg.agent = pool_dup(&rp->pool, rej->reporter);
-    it->msg.reason = (uint32_t)rej->reason;
+    it->msg.reason = wire_reason_to_proto(rej->reason);
     it->msg.reason_name =
-        pool_dup(&rp->pool, store_reason_name(rej->reason));
+        pool_dup(&rp->pool, update_reason_name(rej->reason));
     it->msg.message = pool_dup(&rp->pool, rej->message);
     it->update.seq = rej->seq;
     it->update.indicator = pool_dup(&rp->pool, rej->indicator);
@@ -733,7 +729,7 @@ static int each_violation(const store_violation_t *v, void *arg)
     out->indicator = pool_dup(&rp->pool, v->indicator);
     out->parent = pool_dup(&rp->pool, v->parent);
     out->region = v->region;
-    out->month = yyyymm_of(v->month);
+    out->month = month_to_yyyymm(v->month);
     out->value = v->value;
     out->parent_value = v->parent_value;
     return 0;
@@ -782,7 +778,7 @@ static int each_fact(const store_fact_t *f, void *arg)
     *out = init;
     out->indicator = pool_dup(&rp->pool, f->indicator);
     out->region = f->region;
-    out->month = yyyymm_of(f->month);
+    out->month = month_to_yyyymm(f->month);
     out->is_ratio = f->value.is_ratio != 0;
     out->numerator = f->value.num;
     out->denominator = f->value.den;
@@ -1060,7 +1056,7 @@ out:
     if (rc != ERR_OK) {
         reply_error(&rp, rc);
     } else {
-        rp.msg.code = ERR_OK;
+        rp.msg.code = HRSS__QUERY_STATUS__QUERY_OK;
         rp.msg.error = NULL;
     }
     hrss__query_response__pack_to_buffer(&rp.msg, &sink.base);

@@ -7,6 +7,7 @@
 
 #include "common/buf.h"
 #include "common/mem.h"
+#include "common/wire.h"
 #include "proto/hrss.pb-c.h"
 #include "store/query.h"
 #include "store_fixture.h"
@@ -56,7 +57,8 @@ static Hrss__QueryResponse *ask(const Hrss__QueryRequest *q)
 
 static void ok(const Hrss__QueryResponse *r, Hrss__QueryResponse__RCase rc)
 {
-    cr_assert_eq(r->code, 0, "code %d: %s", r->code,
+    cr_assert_eq(r->code, HRSS__QUERY_STATUS__QUERY_OK, "code %d: %s",
+                 r->code,
                  r->error != NULL ? r->error : "(no message)");
     cr_assert_eq(r->r_case, rc, "payload case %d, want %d", (int)r->r_case,
                  (int)rc);
@@ -64,7 +66,8 @@ static void ok(const Hrss__QueryResponse *r, Hrss__QueryResponse__RCase rc)
 
 static void fails(const Hrss__QueryResponse *r, int code, const char *part)
 {
-    cr_assert_eq(r->code, code, "code %d, want %d (%s)", r->code, code,
+    cr_assert_eq(wire_status_from_proto(r->code), code,
+                 "code %d, want %d (%s)", r->code, code,
                  r->error != NULL ? r->error : "(no message)");
     cr_assert_eq(r->r_case, HRSS__QUERY_RESPONSE__R__NOT_SET);
     cr_assert_not_null(r->error);
@@ -149,7 +152,7 @@ static void expect_total(const Hrss__Total *t, const char *ind,
                  expected);
 }
 
-static void apply(const char *reporter, const store_update_t *u, size_t n)
+static void apply(const char *reporter, const update_t *u, size_t n)
 {
     store_result_t res = fx_apply(reporter, u, n);
     cr_assert_eq(res.status, STORE_BATCH_OK);
@@ -159,7 +162,7 @@ static void apply(const char *reporter, const store_update_t *u, size_t n)
 /* 上城区 100 and 拱墅区 50 new jobs in 2025-01. */
 static void seed_jobs(void)
 {
-    store_update_t u[] = {
+    update_t u[] = {
         fx_count(1, JOBS, HZ_SC, 202501, 100),
         fx_count(2, JOBS, HZ_GS, 202501, 50),
     };
@@ -190,7 +193,7 @@ Test(query, total_by_chinese_name_answers_with_code)
 
 Test(query, total_of_a_ratio)
 {
-    store_update_t u[] = {
+    update_t u[] = {
         fx_ratio(1, MEDIATION, HZ_SC, 202501, 1, 10),
         fx_ratio(2, MEDIATION, HZ_GS, 202501, 90, 100),
     };
@@ -213,7 +216,7 @@ Test(query, region_zero_is_the_province)
 Test(query, total_period_is_canonical)
 {
     seed_jobs();
-    store_update_t u[] = {fx_count(3, JOBS, HZ_SC, 202503, 7)};
+    update_t u[] = {fx_count(3, JOBS, HZ_SC, 202503, 7)};
     apply("hz", u, 1);
     /* "2025" and the range "2025..2025" both cover the year. */
     Hrss__QueryResponse *r = ask_total(JOBS, HZ, "2025-Q1", 0);
@@ -235,7 +238,7 @@ Test(query, total_period_is_canonical)
 
 Test(query, breakdown_own_plus_children_is_total)
 {
-    store_update_t u[] = {
+    update_t u[] = {
         fx_count(1, JOBS, HZ, 202501, 5),      /* the city's own units */
         fx_count(2, JOBS, HZ_SC, 202501, 100),
         fx_count(3, JOBS, HZ_GS, 202501, 50),
@@ -281,7 +284,7 @@ Test(query, breakdown_own_plus_children_is_total)
 Test(query, breakdown_of_province_and_of_a_leaf)
 {
     seed_jobs();
-    store_update_t u[] = {fx_count(3, JOBS, NB_HS, 202501, 30)};
+    update_t u[] = {fx_count(3, JOBS, NB_HS, 202501, 30)};
     apply("hz", u, 1);
     Hrss__QueryResponse *r = ask_total(JOBS, 0, "2025-01", 1);
     ok(r, HRSS__QUERY_RESPONSE__R_BREAKDOWN);
@@ -309,7 +312,7 @@ Test(query, breakdown_of_province_and_of_a_leaf)
 
 Test(query, series_by_quarter)
 {
-    store_update_t u[] = {
+    update_t u[] = {
         fx_count(1, JOBS, HZ_SC, 202501, 100),
         fx_count(2, JOBS, HZ_SC, 202503, 10),
         fx_count(3, JOBS, HZ_GS, 202505, 50),
@@ -393,8 +396,8 @@ static Hrss__QueryResponse *ask_history(char *ind, uint32_t region,
 
 Test(query, history_with_two_revisions)
 {
-    store_update_t a[] = {fx_count(1, JOBS, HZ_SC, 202501, 100)};
-    store_update_t b[] = {fx_count(2, JOBS, HZ_SC, 202501, 120)};
+    update_t a[] = {fx_count(1, JOBS, HZ_SC, 202501, 100)};
+    update_t b[] = {fx_count(2, JOBS, HZ_SC, 202501, 120)};
     apply("hz", a, 1);
     apply("hz", b, 1);
     Hrss__QueryResponse *r = ask_history(JOBS_ZH, HZ_SC, "2025-01");
@@ -449,7 +452,7 @@ static Hrss__QueryResponse *ask_rejections(int has_since, int64_t since)
 
 Test(query, rejections)
 {
-    store_update_t u[] = {
+    update_t u[] = {
         fx_count(1, JOBS, HZ_SC, 202501, 100),
         fx_count(2, JOBS, HZ_SC, 202513, 5),
         fx_ratio(3, MEDIATION, HZ_SC, 202501, 11, 10),
@@ -461,7 +464,7 @@ Test(query, rejections)
     Hrss__RejectedUpdate *a = r->rejections->rejections[0];
     cr_expect_str_eq(a->agent, "hz");
     cr_expect_eq(a->received_at, 1764000000);
-    cr_expect_eq(a->reason, STORE_REJ_BAD_MONTH);
+    cr_expect_eq(a->reason, HRSS__REJECT_REASON__REJ_BAD_MONTH);
     cr_expect_str_eq(a->reason_name, "bad_month");
     cr_expect_neq(a->message[0], '\0');
     cr_assert_not_null(a->update);
@@ -492,13 +495,13 @@ Test(query, rejections)
 
 Test(query, agents)
 {
-    store_update_t u[] = {
+    update_t u[] = {
         fx_count(1, JOBS, HZ_SC, 202501, 100),
         fx_count(2, JOBS, HZ_SC, 202513, 5),
         fx_count(3, JOBS, HZ_GS, 202501, 50),
     };
     apply("hz", u, 3);
-    store_update_t v[] = {fx_count(1, JOBS, NB_HS, 202501, 30)};
+    update_t v[] = {fx_count(1, JOBS, NB_HS, 202501, 30)};
     apply("nb", v, 1);
     Hrss__AgentsQ aq = HRSS__AGENTS_Q__INIT;
     Hrss__QueryRequest q = HRSS__QUERY_REQUEST__INIT;
@@ -530,7 +533,7 @@ Test(query, agents)
 
 Test(query, violations)
 {
-    store_update_t u[] = {
+    update_t u[] = {
         fx_count(1, SENIOR, HZ_SC, 202501, 600),
         fx_count(2, PROF, HZ_SC, 202501, 500),
         fx_count(3, SENIOR, HZ_GS, 202501, 10),  /* fine */
@@ -583,7 +586,7 @@ Test(query, violations)
 
 Test(query, facts_export_and_filter)
 {
-    store_update_t u[] = {
+    update_t u[] = {
         fx_count(1, JOBS, HZ_SC, 202412, 7),
         fx_count(2, JOBS, HZ_SC, 202501, 100),
         fx_count(3, JOBS, HZ_GS, 202502, 50),
@@ -641,7 +644,7 @@ Test(query, facts_many)
 {
     enum { MONTHS = 240, BATCH = 240 };
     size_t nreg = catalog_region_count(fx_cat);
-    store_update_t *u = xcalloc(BATCH, sizeof *u);
+    update_t *u = xcalloc(BATCH, sizeof *u);
     uint64_t seq = 1;
     for (size_t ri = 0; ri < nreg; ri++) {
         uint32_t code = catalog_region(fx_cat, ri)->code;
@@ -887,7 +890,7 @@ Test(query, answer_appends_to_buffer)
     Hrss__QueryResponse *r =
         hrss__query_response__unpack(NULL, out.len - 2, out.data + 2);
     cr_assert_not_null(r);
-    cr_expect_eq(r->code, ERR_PROTO);
+    cr_expect_eq(r->code, HRSS__QUERY_STATUS__QUERY_PROTO);
     hrss__query_response__free_unpacked(r, NULL);
     buf_fini(&out);
 }

@@ -169,3 +169,86 @@ Test(wire, collector_ack_round_trip)
     cr_expect_eq(wire_collector_unpack("", 0, &got, err), ERR_PROTO);
     buf_fini(&out);
 }
+
+/* Every protocol number, pinned: renumbering a C enum must not change what
+ * travels, and every mapping must go both ways. */
+Test(wire, ack_status_numbers_are_pinned)
+{
+    static const struct {
+        enum wire_ack c;
+        int wire;
+    } t[] = {
+        {WIRE_ACK_OK, 0},           {WIRE_ACK_GAP, 1},
+        {WIRE_ACK_MALFORMED, 2},    {WIRE_ACK_UNAUTHORIZED, 3},
+        {WIRE_ACK_RETRY, 4},
+    };
+    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+        cr_expect_eq((int)wire_ack_to_proto(t[i].c), t[i].wire);
+        enum wire_ack back = WIRE_ACK_RETRY;
+        cr_expect(wire_ack_from_proto((Hrss__AckStatus)t[i].wire, &back));
+        cr_expect_eq(back, t[i].c);
+    }
+    enum wire_ack back = WIRE_ACK_OK;
+    cr_expect_not(wire_ack_from_proto((Hrss__AckStatus)5, &back));
+    cr_expect_not(wire_ack_from_proto((Hrss__AckStatus)-1, &back));
+}
+
+Test(wire, reject_reason_numbers_are_pinned)
+{
+    static const struct {
+        enum update_reason c;
+        int wire;
+        const char *name;
+    } t[] = {
+        {UPDATE_OK, 0, "REJ_NONE"},
+        {UPDATE_UNKNOWN_INDICATOR, 1, "REJ_UNKNOWN_INDICATOR"},
+        {UPDATE_UNKNOWN_REGION, 2, "REJ_UNKNOWN_REGION"},
+        {UPDATE_REGION_NOT_ALLOWED, 3, "REJ_REGION_NOT_ALLOWED"},
+        {UPDATE_BAD_MONTH, 4, "REJ_BAD_MONTH"},
+        {UPDATE_FUTURE_MONTH, 5, "REJ_FUTURE_MONTH"},
+        {UPDATE_NEGATIVE, 6, "REJ_NEGATIVE_VALUE"},
+        {UPDATE_WRONG_KIND, 7, "REJ_WRONG_KIND"},
+        {UPDATE_ZERO_DENOMINATOR, 8, "REJ_ZERO_DENOMINATOR"},
+        {UPDATE_NUMERATOR_GT_DENOMINATOR, 9, "REJ_NUMERATOR_GT_DENOMINATOR"},
+        {UPDATE_TOO_LARGE, 10, "REJ_VALUE_TOO_LARGE"},
+    };
+    cr_assert_eq(sizeof t / sizeof t[0], UPDATE_REASON_MAX + 1);
+    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+        cr_expect_eq((int)wire_reason_to_proto(t[i].c), t[i].wire);
+        enum update_reason back = UPDATE_OK;
+        cr_expect(wire_reason_from_proto((Hrss__RejectReason)t[i].wire,
+                                         &back));
+        cr_expect_eq(back, t[i].c);
+        /* The schema's own names agree with the numbers. */
+        const ProtobufCEnumValue *v = protobuf_c_enum_descriptor_get_value(
+            &hrss__reject_reason__descriptor, t[i].wire);
+        cr_assert_not_null(v, "%d is not in hrss.RejectReason", t[i].wire);
+        cr_expect_str_eq(v->name, t[i].name);
+    }
+    enum update_reason back = UPDATE_OK;
+    cr_expect_not(wire_reason_from_proto((Hrss__RejectReason)11, &back));
+    cr_expect_eq(hrss__reject_reason__descriptor.n_values,
+                 UPDATE_REASON_MAX + 1);
+}
+
+Test(wire, query_status_numbers_are_pinned)
+{
+    static const struct {
+        int c;
+        int wire;
+    } t[] = {
+        {ERR_OK, 0},        {ERR_NOMEM, -1},   {ERR_IO, -2},
+        {ERR_PROTO, -3},    {ERR_NOTFOUND, -4}, {ERR_FULL, -5},
+        {ERR_CORRUPT, -6},  {ERR_INVAL, -7},   {ERR_VERSION, -8},
+        {ERR_TIMEOUT, -10},
+    };
+    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+        cr_expect_eq((int)wire_status_to_proto(t[i].c), t[i].wire, "%s",
+                     err_str(t[i].c));
+        cr_expect_eq(wire_status_from_proto((Hrss__QueryStatus)t[i].wire),
+                     t[i].c);
+    }
+    cr_expect_eq(hrss__query_status__descriptor.n_values,
+                 sizeof t / sizeof t[0]);
+    cr_expect_eq(wire_status_from_proto((Hrss__QueryStatus)-42), ERR_PROTO);
+}
