@@ -181,14 +181,25 @@ const catalog_t *client_catalog(client_t *self, char err[ERR_LEN])
         snprintf(err, ERR_LEN, "catalog: %s",
                  r->error != NULL ? r->error : "no catalog in the answer");
         rc = ERR_PROTO;
+    } else if (rc == ERR_OK && !r->catalog->has_plan_csv) {
+        snprintf(err, ERR_LEN, "catalog: the collector sent no plan.csv "
+                               "(it runs an older version)");
+        rc = ERR_PROTO;
     }
     if (rc == ERR_OK) {
-        rc = catalog_load_mem(&self->cat, "collector:indicators.csv",
-                              r->catalog->indicators_csv.data,
-                              r->catalog->indicators_csv.len,
-                              "collector:regions.csv",
-                              r->catalog->regions_csv.data,
-                              r->catalog->regions_csv.len, err);
+        const ProtobufCBinaryData *in[CATALOG_NFILES] = {
+            &r->catalog->indicators_csv, &r->catalog->regions_csv,
+            &r->catalog->plan_csv};
+        catalog_bytes_t files[CATALOG_NFILES];
+        char names[CATALOG_NFILES][64];
+        for (size_t i = 0; i < CATALOG_NFILES; i++) {
+            snprintf(names[i], sizeof names[i], "collector:%s",
+                     catalog_file_name((enum catalog_file)i));
+            files[i].name = names[i];
+            files[i].data = in[i]->data;
+            files[i].len = in[i]->len;
+        }
+        rc = catalog_load_mem(&self->cat, files, err);
     }
     if (r != NULL) {
         hrss__query_response__free_unpacked(r, NULL);

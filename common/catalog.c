@@ -39,6 +39,9 @@
  *      over_time, and part_of links have no cycle.
  *   6. by_code, by_name and by_region index exactly the loaded rows; the
  *      by_short map holds -2 for a stripped name shared by several rows.
+ *   7. The plan has a title_zh; it runs from the year after the baseline
+ *      through the target year, and every indicator's target_basis years
+ *      lie inside it.
  */
 #include "common/catalog.h"
 
@@ -217,8 +220,8 @@ struct catalog {
     size_t cap_ind;
     size_t *ind_line;        /* CSV line of each indicator row */
     const char **part_code;  /* part_of text of each row, until resolved */
-    int baseline_year;       /* from the baseline_YYYY column name */
-    int target_year;         /* from the target_YYYY column name */
+    catalog_plan_t plan;     /* years from the indicator header, titles
+                                from the plan file */
 
     region_t *reg;
     size_t n_reg;
@@ -229,8 +232,8 @@ struct catalog {
     int root;
     uint64_t fingerprint;
 
-    char *src[2];            /* the files' bytes: indicators, regions */
-    size_t src_len[2];
+    char *src[CATALOG_NFILES]; /* the files' bytes, by enum catalog_file */
+    size_t src_len[CATALOG_NFILES];
 
     char **strs;             /* string pool */
     size_t n_strs;
@@ -251,6 +254,10 @@ static void check_invariants(const catalog_t *self)
     assert(self->root >= 0 && (size_t)self->root < self->n_reg);
     assert(self->reg[self->root].parent == -1);
     assert(self->reg[self->root].subtree_size == self->n_reg);
+    assert(self->plan.title_zh != NULL && self->plan.title_en != NULL);
+    assert(self->plan.first_year == self->plan.baseline_year + 1);
+    assert(self->plan.last_year == self->plan.target_year);
+    assert(self->plan.first_year <= self->plan.last_year);
 }
 #else
 #define check_invariants(self) ((void)0)
@@ -614,6 +621,15 @@ static int add_indicator(catalog_t *c, const char *path, size_t line,
                    "(from <= to), level_YYYY or annual_YYYY",
                    v[IC_TARGET_BASIS]);
     }
+    if (ind.basis_from < c->plan.first_year ||
+        ind.basis_to > c->plan.last_year) {
+        return bad(err, path, line,
+                   "target_basis '%s' lies outside the plan's years "
+                   "%d-%d (the year after the baseline through the target "
+                   "year)",
+                   v[IC_TARGET_BASIS], c->plan.first_year,
+                   c->plan.last_year);
+    }
     if (strcmp(v[IC_DIRECTION], "at_least") == 0) {
         ind.direction = DIR_AT_LEAST;
     } else if (strcmp(v[IC_DIRECTION], "at_most") == 0) {
@@ -751,8 +767,16 @@ static int load_indicators(catalog_t *c, const char *path, char err[ERR_LEN])
     if (rc != ERR_OK) {
         goto fail;
     }
-    c->baseline_year = year[IC_BASELINE];
-    c->target_year = year[IC_TARGET];
+    c->plan.baseline_year = year[IC_BASELINE];
+    c->plan.target_year = year[IC_TARGET];
+    if (c->plan.target_year <= c->plan.baseline_year) {
+        rc = bad(err, path, header_line,
+                 "column '%s' must name a year after '%s'",
+                 f[col[IC_TARGET]], f[col[IC_BASELINE]]);
+        goto fail;
+    }
+    c->plan.first_year = c->plan.baseline_year + 1;
+    c->plan.last_year = c->plan.target_year;
     for (size_t k = 0; k < IC_N; k++) {
         snprintf(colname_buf[k], sizeof colname_buf[k], "%s", f[col[k]]);
         colname[k] = colname_buf[k];
@@ -1095,15 +1119,90 @@ fail:
     return rc;
 }
 
+/* --- the plan file ---------------------------------------------------- */
+
+static int load_plan(catalog_t *c, const char *path, char err[ERR_LEN])
+{
+    static const char *const pcol_name[] = {"key", "value"};
+    int rc = ERR_OK;
+    csv_reader_t *rd = NULL;
+    size_t nf = 0;
+    char **f = NULL;
+    size_t line = 0;
+    size_t header_line = 0;
+    size_t seen_line[2] = {0, 0}; /* title_zh, title_en */
+    int col[2];
+    int year[2];
+
+    rc = open_with_header(&rd, path, c->src[CATALOG_PLAN],
+                          c->src_len[CATALOG_PLAN], &nf, &f, &header_line,
+                          err);
+    if (rc != ERR_OK) {
+        goto fail;
+    }
+    rc = map_header(path, header_line, f, nf, pcol_name, 2, col, year, err);
+    if (rc != ERR_OK) {
+        goto fail;
+    }
+    c->plan.title_en = "";
+    for (;;) {
+        rc = csv_next(rd, &nf, &f, &line, err);
+        if (rc < 0) {
+            goto fail;
+        }
+        if (rc == 0) {
+            break;
+        }
+        if (nf != 2) {
+            rc = bad(err, path, line, "%zu fields, header has 2", nf);
+            goto fail;
+        }
+        const char *key = trim(f[col[0]]);
+        const char *val = trim(f[col[1]]);
+        size_t k = strcmp(key, "title_zh") == 0   ? 0
+                   : strcmp(key, "title_en") == 0 ? 1
+                                                  : 2;
+        if (k == 2) {
+            rc = bad(err, path, line,
+                     "unknown key '%s' (expected title_zh or title_en)",
+                     key);
+            goto fail;
+        }
+        if (seen_line[k] != 0) {
+            rc = bad(err, path, line, "duplicate key '%s' (first on line "
+                     "%zu)", key, seen_line[k]);
+            goto fail;
+        }
+        seen_line[k] = line;
+        if (k == 0 && val[0] == '\0') {
+            rc = bad(err, path, line, "empty title_zh");
+            goto fail;
+        }
+        *(k == 0 ? &c->plan.title_zh : &c->plan.title_en) = keep(c, val);
+    }
+    rc = ERR_OK;
+    if (seen_line[0] == 0) {
+        rc = bad(err, path, header_line, "missing key 'title_zh'");
+    }
+
+fail:
+    csv_destroy(&rd);
+    return rc;
+}
+
 /* --- public API -------------------------------------------------------- */
 
-/* Parse both files from c->src; on success hand the catalog to *out. */
-static int load_all(catalog_t *c, catalog_t **out, const char *ipath,
-                    const char *rpath, char err[ERR_LEN])
+/* Parse every file from c->src; on success hand the catalog to *out. */
+static int load_all(catalog_t *c, catalog_t **out,
+                    const char *const names[CATALOG_NFILES],
+                    char err[ERR_LEN])
 {
-    int rc = load_indicators(c, ipath, err);
+    int rc = load_indicators(c, names[CATALOG_INDICATORS], err);
     if (rc == ERR_OK) {
-        rc = load_regions(c, rpath, err);
+        rc = load_regions(c, names[CATALOG_REGIONS], err);
+    }
+    if (rc == ERR_OK) {
+        rc = load_plan(c, names[CATALOG_PLAN], err);
     }
     if (rc != ERR_OK) {
         catalog_destroy(&c);
@@ -1166,49 +1265,64 @@ static int read_file(const char *path, char **data, size_t *len,
     return ERR_OK;
 }
 
-int catalog_load(catalog_t **out, const char *indicators_path,
-                 const char *regions_path, char err[ERR_LEN])
+int catalog_load(catalog_t **out, const char *const paths[CATALOG_NFILES],
+                 char err[ERR_LEN])
 {
-    assert(out != NULL);
-    assert(indicators_path != NULL && regions_path != NULL);
+    int rc = ERR_OK;
+    assert(out != NULL && paths != NULL);
     catalog_t *c = catalog_new();
-    int rc = read_file(indicators_path, &c->src[0], &c->src_len[0], err);
-    if (rc == ERR_OK) {
-        rc = read_file(regions_path, &c->src[1], &c->src_len[1], err);
+    for (size_t i = 0; rc == ERR_OK && i < CATALOG_NFILES; i++) {
+        assert(paths[i] != NULL);
+        rc = read_file(paths[i], &c->src[i], &c->src_len[i], err);
     }
     if (rc != ERR_OK) {
         catalog_destroy(&c);
         return rc;
     }
-    return load_all(c, out, indicators_path, regions_path, err);
+    return load_all(c, out, paths, err);
 }
 
-int catalog_load_mem(catalog_t **out, const char *ind_name,
-                     const void *ind, size_t ind_len, const char *reg_name,
-                     const void *reg, size_t reg_len, char err[ERR_LEN])
+int catalog_load_mem(catalog_t **out,
+                     const catalog_bytes_t files[CATALOG_NFILES],
+                     char err[ERR_LEN])
 {
-    if (ind_len > CSV_MAX_FILE || reg_len > CSV_MAX_FILE) {
-        snprintf(err, ERR_LEN, "%s: catalog larger than %u bytes",
-                 ind_len > CSV_MAX_FILE ? ind_name : reg_name,
-                 (unsigned)CSV_MAX_FILE);
-        return ERR_INVAL;
+    const char *names[CATALOG_NFILES];
+    for (size_t i = 0; i < CATALOG_NFILES; i++) {
+        if (files[i].len > CSV_MAX_FILE) {
+            snprintf(err, ERR_LEN, "%s: catalog larger than %u bytes",
+                     files[i].name, (unsigned)CSV_MAX_FILE);
+            return ERR_INVAL;
+        }
     }
     catalog_t *c = catalog_new();
-    c->src[0] = xmalloc(ind_len ? ind_len : 1);
-    c->src[1] = xmalloc(reg_len ? reg_len : 1);
-    memcpy(c->src[0], ind, ind_len);
-    memcpy(c->src[1], reg, reg_len);
-    c->src_len[0] = ind_len;
-    c->src_len[1] = reg_len;
-    return load_all(c, out, ind_name, reg_name, err);
+    for (size_t i = 0; i < CATALOG_NFILES; i++) {
+        names[i] = files[i].name;
+        c->src[i] = xmalloc(files[i].len ? files[i].len : 1);
+        if (files[i].len > 0) {
+            memcpy(c->src[i], files[i].data, files[i].len);
+        }
+        c->src_len[i] = files[i].len;
+    }
+    return load_all(c, out, names, err);
 }
 
-void catalog_source(const catalog_t *self, int which, const char **data,
-                    size_t *len)
+void catalog_source(const catalog_t *self, enum catalog_file which,
+                    const char **data, size_t *len)
 {
-    int i = which == 0 ? 0 : 1;
-    *data = self->src[i];
-    *len = self->src_len[i];
+    assert((size_t)which < CATALOG_NFILES);
+    *data = self->src[which];
+    *len = self->src_len[which];
+}
+
+const char *catalog_file_name(enum catalog_file which)
+{
+    switch (which) {
+    case CATALOG_INDICATORS: return "indicators.csv";
+    case CATALOG_REGIONS: return "regions.csv";
+    case CATALOG_PLAN: return "plan.csv";
+    case CATALOG_NFILES: break;
+    }
+    return "?";
 }
 
 /* DIR + "/" + NAME, without doubling a trailing slash of DIR; an empty
@@ -1231,16 +1345,18 @@ static char *join_path(const char *dir, const char *name)
 
 int catalog_load_dir(catalog_t **out, const char *dir, char err[ERR_LEN])
 {
-    int rc = ERR_OK;
-    char *ip = NULL;
-    char *rp = NULL;
+    char *paths[CATALOG_NFILES];
+    const char *cpaths[CATALOG_NFILES];
 
     assert(dir != NULL);
-    ip = join_path(dir, CATALOG_INDICATORS_FILE);
-    rp = join_path(dir, CATALOG_REGIONS_FILE);
-    rc = catalog_load(out, ip, rp, err);
-    free(rp);
-    free(ip);
+    for (size_t i = 0; i < CATALOG_NFILES; i++) {
+        paths[i] = join_path(dir, catalog_file_name((enum catalog_file)i));
+        cpaths[i] = paths[i];
+    }
+    int rc = catalog_load(out, cpaths, err);
+    for (size_t i = 0; i < CATALOG_NFILES; i++) {
+        free(paths[i]);
+    }
     return rc;
 }
 
@@ -1250,8 +1366,9 @@ void catalog_destroy(catalog_t **self_p)
         return;
     }
     catalog_t *c = *self_p;
-    free(c->src[0]);
-    free(c->src[1]);
+    for (size_t i = 0; i < CATALOG_NFILES; i++) {
+        free(c->src[i]);
+    }
     for (size_t i = 0; i < c->n_strs; i++) {
         free(c->strs[i]);
     }
@@ -1270,6 +1387,12 @@ void catalog_destroy(catalog_t **self_p)
     c->magic = CATALOG_DEAD;
     free(c);
     *self_p = NULL;
+}
+
+const catalog_plan_t *catalog_plan(const catalog_t *self)
+{
+    check_invariants(self);
+    return &self->plan;
 }
 
 size_t catalog_indicator_count(const catalog_t *self)

@@ -2,10 +2,13 @@
  *  @brief The plan's indicators and the regions, loaded from CSV data files.
  *
  *  Catalogs are data, not code: another plan's files load without a
- *  recompile. The indicator file has the columns of the 2021-2025 plan
- *  table (see catalog/indicators.csv); the baseline and target columns are
- *  named baseline_YYYY and target_YYYY, and those years are read from the
- *  header. The region file has code,name_zh,name_en,level,parent_code.
+ *  recompile. The indicator file has the columns of the plan's table (see
+ *  catalog/indicators.csv); the baseline and target columns are named
+ *  baseline_YYYY and target_YYYY, and those years are read from the
+ *  header: they are the plan's baseline and target years, and the plan
+ *  runs from the year after the baseline through the target year. The
+ *  region file has code,name_zh,name_en,level,parent_code. The plan file
+ *  has a header "key,value" and the rows title_zh (required) and title_en.
  *
  *  A catalog is immutable once loaded and may be shared read-only between
  *  threads.
@@ -17,8 +20,13 @@
 
 #include "common/err.h"
 
-#define CATALOG_INDICATORS_FILE "indicators.csv"
-#define CATALOG_REGIONS_FILE "regions.csv"
+/** The files of a catalog, in the order the loader reads them. */
+enum catalog_file {
+    CATALOG_INDICATORS, /**< indicators.csv: the plan's table */
+    CATALOG_REGIONS,    /**< regions.csv: the region tree */
+    CATALOG_PLAN,       /**< plan.csv: the plan's title (key,value rows) */
+    CATALOG_NFILES
+};
 /** Longest indicator code, in bytes (codes are [a-z0-9_]+). */
 #define CATALOG_CODE_MAX 63
 
@@ -59,6 +67,17 @@ typedef struct indicator {
     const char *denominator_zh; /**< ratios only, else "" */
 } indicator_t;
 
+/** The plan as a whole. Plain value struct; strings owned by the
+ *  catalog. */
+typedef struct catalog_plan {
+    const char *title_zh;  /**< e.g. 浙江省人力资源和社会保障“十四五”规划 */
+    const char *title_en;  /**< may be "" */
+    int baseline_year;     /**< from the baseline_YYYY column */
+    int target_year;       /**< from the target_YYYY column */
+    int first_year;        /**< baseline_year + 1: the plan's first year */
+    int last_year;         /**< target_year: the plan's last year */
+} catalog_plan_t;
+
 /** One region. Plain value struct; strings owned by the catalog. */
 typedef struct region {
     uint32_t code;        /**< GB/T 2260 code, e.g. 330100 */
@@ -76,35 +95,52 @@ typedef struct region {
 
 typedef struct catalog catalog_t;
 
-/** Load and validate both catalog files.
+/** Load and validate the catalog files, @p paths indexed by enum
+ *  catalog_file.
  *  Rejects, with "FILE:LINE: reason" in @p err: a missing or unknown
  *  column, a wrong field count, an empty required field, a bad number or
  *  enum value, a duplicate code or Chinese name, an unknown part_of or
  *  parent, a part_of that is not a count with the same over_time, a
- *  parent cycle, zero or several roots.
+ *  parent cycle, zero or several roots, a target year not after the
+ *  baseline year, a target_basis outside the plan's years, and in the plan
+ *  file a missing, unknown or repeated key.
  *  @param[out] out  Receives the catalog on success; untouched on failure.
  *  @return ERR_OK, ERR_IO (file unreadable), ERR_INVAL (malformed).
  *  Caller owns *out and must catalog_destroy() it. */
-int catalog_load(catalog_t **out, const char *indicators_path,
-                 const char *regions_path, char err[ERR_LEN]);
+int catalog_load(catalog_t **out, const char *const paths[CATALOG_NFILES],
+                 char err[ERR_LEN]);
+
+/** One catalog file in memory. Plain value struct; borrowed pointers. */
+typedef struct catalog_bytes {
+    const char *name;  /**< used in error messages */
+    const void *data;
+    size_t len;
+} catalog_bytes_t;
 
 /** catalog_load() from bytes in memory (a catalog received from a
- *  collector); @p ind_name and @p reg_name are used in error messages. The
- *  bytes are copied. */
-int catalog_load_mem(catalog_t **out, const char *ind_name,
-                     const void *ind, size_t ind_len, const char *reg_name,
-                     const void *reg, size_t reg_len, char err[ERR_LEN]);
+ *  collector), @p files indexed by enum catalog_file. The bytes are
+ *  copied. */
+int catalog_load_mem(catalog_t **out,
+                     const catalog_bytes_t files[CATALOG_NFILES],
+                     char err[ERR_LEN]);
 
-/** The bytes the catalog was loaded from: @p which 0 for the indicator
- *  file, 1 for the region file. Borrowed; valid until destroy. */
-void catalog_source(const catalog_t *self, int which, const char **data,
-                    size_t *len);
+/** The bytes file @p which was loaded from. Borrowed; valid until
+ *  destroy. */
+void catalog_source(const catalog_t *self, enum catalog_file which,
+                    const char **data, size_t *len);
 
-/** catalog_load() of DIR/indicators.csv and DIR/regions.csv. */
+/** The file name of @p which inside a catalog directory
+ *  ("indicators.csv", "regions.csv", "plan.csv"). */
+const char *catalog_file_name(enum catalog_file which);
+
+/** catalog_load() of the files named by catalog_file_name() in @p dir. */
 int catalog_load_dir(catalog_t **out, const char *dir, char err[ERR_LEN]);
 
 /** Destroy and set *self_p to NULL; no-op on NULL. */
 void catalog_destroy(catalog_t **self_p);
+
+/** The plan's title and years. Borrowed; valid until destroy. */
+const catalog_plan_t *catalog_plan(const catalog_t *self);
 
 size_t catalog_indicator_count(const catalog_t *self);
 /** Indicator @p i (0-based, file order). Borrowed; valid until destroy. */

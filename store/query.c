@@ -843,14 +843,17 @@ out:
 
 static int answer_catalog(const catalog_t *cat, reply_t *rp)
 {
-    const char *data;
-    size_t len;
-    catalog_source(cat, 0, &data, &len);
-    rp->catalog.indicators_csv.data = (uint8_t *)(uintptr_t)data;
-    rp->catalog.indicators_csv.len = len;
-    catalog_source(cat, 1, &data, &len);
-    rp->catalog.regions_csv.data = (uint8_t *)(uintptr_t)data;
-    rp->catalog.regions_csv.len = len;
+    ProtobufCBinaryData *out[CATALOG_NFILES] = {
+        &rp->catalog.indicators_csv, &rp->catalog.regions_csv,
+        &rp->catalog.plan_csv};
+    for (size_t i = 0; i < CATALOG_NFILES; i++) {
+        const char *data;
+        size_t len;
+        catalog_source(cat, (enum catalog_file)i, &data, &len);
+        out[i]->data = (uint8_t *)(uintptr_t)data;
+        out[i]->len = len;
+    }
+    rp->catalog.has_plan_csv = 1;
     rp->msg.r_case = HRSS__QUERY_RESPONSE__R_CATALOG;
     rp->msg.catalog = &rp->catalog;
     return ERR_OK;

@@ -23,8 +23,9 @@
 #error "HRSS_TEST_CATALOG_DIR must name the shipped catalog directory"
 #endif
 
-#define IND CATALOG_INDICATORS_FILE
-#define REG CATALOG_REGIONS_FILE
+#define IND catalog_file_name(CATALOG_INDICATORS)
+#define REG catalog_file_name(CATALOG_REGIONS)
+#define PLAN catalog_file_name(CATALOG_PLAN)
 
 static char tmpdir[64];
 
@@ -75,19 +76,19 @@ static void mk_tmp(void)
 {
     snprintf(tmpdir, sizeof tmpdir, "/tmp/hrss_cat_XXXXXX");
     cr_assert_not_null(mkdtemp(tmpdir));
-    copy_shipped(IND);
-    copy_shipped(REG);
+    for (size_t i = 0; i < CATALOG_NFILES; i++) {
+        copy_shipped(catalog_file_name((enum catalog_file)i));
+    }
 }
 
 static void rm_tmp(void)
 {
-    char *ip = path_in(tmpdir, IND);
-    char *rp = path_in(tmpdir, REG);
-    unlink(ip);
-    unlink(rp);
+    for (size_t i = 0; i < CATALOG_NFILES; i++) {
+        char *p = path_in(tmpdir, catalog_file_name((enum catalog_file)i));
+        unlink(p);
+        free(p);
+    }
     rmdir(tmpdir);
-    free(rp);
-    free(ip);
 }
 
 /* Replace line @p lineno (1-based) of tmp file @p name with @p text, or
@@ -635,12 +636,15 @@ Test(catalog, missing_file_is_io_error, .init = mk_tmp, .fini = rm_tmp)
 {
     char *ip = path_in(tmpdir, IND);
     char *rp = path_in(tmpdir, REG);
+    char *pp = path_in(tmpdir, PLAN);
+    const char *paths[CATALOG_NFILES] = {ip, rp, pp};
     cr_assert_eq(unlink(rp), 0);
     catalog_t *c = NULL;
     char err[ERR_LEN] = "";
-    cr_assert_eq(catalog_load(&c, ip, rp, err), ERR_IO);
+    cr_assert_eq(catalog_load(&c, paths, err), ERR_IO);
     cr_assert_null(c);
     cr_assert_not_null(strstr(err, rp), "err: %s", err);
+    free(pp);
     free(rp);
     free(ip);
 }
@@ -723,25 +727,29 @@ Test(catalog_mem, load_from_bytes_and_source_round_trip)
     catalog_t *a = NULL;
     cr_assert_eq(catalog_load_dir(&a, HRSS_TEST_CATALOG_DIR, err), ERR_OK,
                  "%s", err);
-    const char *ind;
-    const char *reg;
-    size_t ni;
-    size_t nr;
-    catalog_source(a, 0, &ind, &ni);
-    catalog_source(a, 1, &reg, &nr);
-    cr_assert_gt(ni, 1000);
-    cr_assert_gt(nr, 1000);
+    catalog_bytes_t files[CATALOG_NFILES] = {
+        {"x:indicators.csv", NULL, 0},
+        {"x:regions.csv", NULL, 0},
+        {"x:plan.csv", NULL, 0},
+    };
+    for (size_t i = 0; i < CATALOG_NFILES; i++) {
+        const char *data;
+        catalog_source(a, (enum catalog_file)i, &data, &files[i].len);
+        files[i].data = data;
+        cr_assert_gt(files[i].len, 40);
+    }
+    const char *ind = files[CATALOG_INDICATORS].data;
+    size_t ni = files[CATALOG_INDICATORS].len;
     catalog_t *b = NULL;
-    cr_assert_eq(catalog_load_mem(&b, "x:indicators.csv", ind, ni,
-                                  "x:regions.csv", reg, nr, err), ERR_OK,
-                 "%s", err);
+    cr_assert_eq(catalog_load_mem(&b, files, err), ERR_OK, "%s", err);
+    cr_expect_str_eq(catalog_plan(b)->title_zh, catalog_plan(a)->title_zh);
     cr_expect_eq(catalog_indicator_count(b), 19);
     cr_expect_eq(catalog_region_count(b), 102);
     cr_expect_eq(catalog_region_fingerprint(b),
                  catalog_region_fingerprint(a));
     const char *ind2;
     size_t ni2;
-    catalog_source(b, 0, &ind2, &ni2);
+    catalog_source(b, CATALOG_INDICATORS, &ind2, &ni2);
     cr_expect_eq(ni2, ni);
     cr_expect(memcmp(ind2, ind, ni) == 0);
 
@@ -750,11 +758,86 @@ Test(catalog_mem, load_from_bytes_and_source_round_trip)
     const char bad[] = "code,name_zh,name_en,level,parent_code\n"
                        "330000,浙江省,Zhejiang,province,\n"
                        "330100,杭州市,Hangzhou,city,999999\n";
-    cr_expect_eq(catalog_load_mem(&c, "x:indicators.csv", ind, ni,
-                                  "x:regions.csv", bad, sizeof bad - 1, err),
-                 ERR_INVAL);
+    files[CATALOG_REGIONS].data = bad;
+    files[CATALOG_REGIONS].len = sizeof bad - 1;
+    cr_expect_eq(catalog_load_mem(&c, files, err), ERR_INVAL);
     cr_expect_null(c);
     cr_expect(strstr(err, "x:regions.csv:3") != NULL, "%s", err);
     catalog_destroy(&b);
     catalog_destroy(&a);
+}
+
+/* --- the plan: title and years come from the files --------------------- */
+
+Test(catalog, shipped_plan)
+{
+    catalog_t *c = load_shipped();
+    const catalog_plan_t *p = catalog_plan(c);
+    cr_expect_str_eq(p->title_zh, "浙江省人力资源和社会保障“十四五”规划");
+    cr_expect_neq(p->title_en[0], '\0');
+    cr_expect_eq(p->baseline_year, 2020);
+    cr_expect_eq(p->target_year, 2025);
+    cr_expect_eq(p->first_year, 2021);
+    cr_expect_eq(p->last_year, 2025);
+    catalog_destroy(&c);
+}
+
+/* Another plan: other years and another title, no recompile. */
+Test(catalog, another_plan_loads, .init = mk_tmp, .fini = rm_tmp)
+{
+    write_tmp(IND,
+              "no,code,name_zh,name_en,group_zh,unit_zh,kind,over_time,"
+              "baseline_2025,target_2030,target_basis,direction,attribute,"
+              "part_of,numerator_zh,denominator_zh\n"
+              "1,jobs,新增就业,New jobs,就业,万人,count,sum,,600,"
+              "cumulative_2026_2030,at_least,expected,,,\n"
+              "2,insured,参保人数,Insured,社保,万人,count,last,4600,4900,"
+              "level_2030,at_least,expected,,,\n");
+    write_tmp(PLAN, "key,value\n"
+                    "title_zh,某省“十五五”规划\n");
+    catalog_t *c = NULL;
+    char err[ERR_LEN] = "";
+    cr_assert_eq(catalog_load_dir(&c, tmpdir, err), ERR_OK, "%s", err);
+    const catalog_plan_t *p = catalog_plan(c);
+    cr_expect_str_eq(p->title_zh, "某省“十五五”规划");
+    cr_expect_str_eq(p->title_en, "");
+    cr_expect_eq(p->baseline_year, 2025);
+    cr_expect_eq(p->first_year, 2026);
+    cr_expect_eq(p->last_year, 2030);
+    catalog_destroy(&c);
+}
+
+Test(catalog, plan_file_errors, .init = mk_tmp, .fini = rm_tmp)
+{
+    write_tmp(PLAN, "key,value\ntitle_en,English only\n");
+    expect_invalid(PLAN, 1, "missing key 'title_zh'");
+    write_tmp(PLAN, "key,value\ntitle_zh,a\ntitle_zh,b\n");
+    expect_invalid(PLAN, 3, "duplicate key 'title_zh' (first on line 2)");
+    write_tmp(PLAN, "key,value\ntitle_zh,a\nsubtitle,b\n");
+    expect_invalid(PLAN, 3, "unknown key 'subtitle'");
+    write_tmp(PLAN, "key,value\ntitle_zh,\n");
+    expect_invalid(PLAN, 2, "empty title_zh");
+    write_tmp(PLAN, "name,value\ntitle_zh,a\n");
+    expect_invalid(PLAN, 1, "unknown column 'name'");
+}
+
+Test(catalog, plan_years_must_hold_every_target, .init = mk_tmp,
+     .fini = rm_tmp)
+{
+    /* A target after the plan's last year. */
+    edit_line(IND, 2, "1,urban_new_jobs,城镇新增就业人数,New urban jobs,就业,"
+                      "万人,count,sum,,500,cumulative_2021_2026,at_least,"
+                      "expected,,,");
+    expect_invalid(IND, 2, "lies outside the plan's years 2021-2025");
+    /* Target year not after the baseline year. */
+    copy_shipped(IND);
+    char *p = path_in(tmpdir, IND);
+    char *text = slurp(p);
+    char *hdr = strstr(text, "target_2025");
+    cr_assert_not_null(hdr);
+    memcpy(hdr, "target_2020", 11);
+    write_tmp(IND, text);
+    free(text);
+    free(p);
+    expect_invalid(IND, 1, "must name a year after 'baseline_2020'");
 }
