@@ -54,6 +54,7 @@
 #include <string.h>
 
 #include "common/csv.h"
+#include "common/hash.h"
 #include "common/mem.h"
 
 #define CATALOG_MAGIC 0x43415431u /* "CAT1" */
@@ -80,21 +81,10 @@ struct u32map {
     size_t n;
 };
 
-static uint64_t fnv1a(uint64_t h, const void *data, size_t len)
-{
-    const unsigned char *p = data;
-    for (size_t i = 0; i < len; i++) {
-        h ^= p[i];
-        h *= 0x100000001b3ull;
-    }
-    return h;
-}
-
-#define FNV_BASIS 0xcbf29ce484222325ull
 
 static size_t str_hash(const char *s)
 {
-    return (size_t)fnv1a(FNV_BASIS, s, strlen(s));
+    return (size_t)hash_fnv1a_str(HASH_FNV_BASIS, s);
 }
 
 static size_t u32_hash(uint32_t k)
@@ -1049,7 +1039,7 @@ static int link_regions(catalog_t *c, const char *path, size_t header_line,
         c->reg[r->parent].subtree_size += r->subtree_size;
     }
 
-    c->fingerprint = FNV_BASIS;
+    c->fingerprint = HASH_FNV_BASIS;
     for (size_t i = 0; i < n; i++) {
         uint32_t pair[2] = {c->reg[i].code, c->parent_code[i]};
         unsigned char be[8];
@@ -1059,7 +1049,7 @@ static int link_regions(catalog_t *c, const char *path, size_t header_line,
             be[k * 4 + 2] = (unsigned char)(pair[k] >> 8);
             be[k * 4 + 3] = (unsigned char)pair[k];
         }
-        c->fingerprint = fnv1a(c->fingerprint, be, sizeof be);
+        c->fingerprint = hash_fnv1a(c->fingerprint, be, sizeof be);
     }
 
 fail:
@@ -1487,4 +1477,20 @@ uint64_t catalog_region_fingerprint(const catalog_t *self)
 {
     check_invariants(self);
     return self->fingerprint;
+}
+
+uint64_t catalog_rules_fingerprint(const catalog_t *self)
+{
+    check_invariants(self);
+    uint64_t h = self->fingerprint;
+    for (size_t i = 0; i < self->n_ind; i++) {
+        const indicator_t *ind = &self->ind[i];
+        const char *parent =
+            ind->part_of >= 0 ? self->ind[ind->part_of].code : "";
+        char line[3 * (CATALOG_CODE_MAX + 1) + 8];
+        snprintf(line, sizeof line, "%s|%d|%d|%s;", ind->code,
+                 (int)ind->kind, (int)ind->over_time, parent);
+        h = hash_fnv1a_str(h, line);
+    }
+    return h;
 }

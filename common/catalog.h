@@ -164,4 +164,11 @@ int catalog_region_within(const catalog_t *self, int i, int ancestor);
  *  by the store to notice that its aggregates were built for another tree. */
 uint64_t catalog_region_fingerprint(const catalog_t *self);
 
+/** Fingerprint of everything aggregates depend on: the region tree and,
+ *  for each indicator in file order, its code, kind, over_time and
+ *  part_of ("code|kind|over_time|parent;", FNV-1a continued from the
+ *  region fingerprint). Stored by the store: its value must never change
+ *  for the same catalog. */
+uint64_t catalog_rules_fingerprint(const catalog_t *self);
+
 #endif

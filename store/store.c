@@ -360,28 +360,6 @@ static int put_meta(MDB_txn *txn, MDB_dbi dbi, const char *name,
     return mdb_put(txn, dbi, &k, &d, 0);
 }
 
-/* Fingerprint of everything the aggregates depend on: the region tree and
- * each indicator's kind, aggregation over time and part_of. */
-static uint64_t rules_fingerprint(const catalog_t *cat)
-{
-    uint64_t h = catalog_region_fingerprint(cat);
-    for (size_t i = 0; i < catalog_indicator_count(cat); i++) {
-        const indicator_t *ind = catalog_indicator(cat, i);
-        const char *parent =
-            ind->part_of >= 0
-                ? catalog_indicator(cat, (size_t)ind->part_of)->code
-                : "";
-        char line[3 * (CATALOG_CODE_MAX + 1) + 8];
-        snprintf(line, sizeof line, "%s|%d|%d|%s;", ind->code,
-                 (int)ind->kind, (int)ind->over_time, parent);
-        for (const char *c = line; *c; c++) {
-            h ^= (unsigned char)*c;
-            h *= UINT64_C(1099511628211);
-        }
-    }
-    return h;
-}
-
 static int rebuild_derived(store_t *s, MDB_txn *txn, MDB_dbi agg,
                            MDB_dbi viol, char err[ERR_LEN]);
 
@@ -418,7 +396,7 @@ static int check_format(store_t *s, MDB_txn *txn, int *changed,
     uint64_t fp = 0;
     int have_format = 0;
     int have_fp = 0;
-    uint64_t want_fp = rules_fingerprint(s->cat);
+    uint64_t want_fp = catalog_rules_fingerprint(s->cat);
     int rc = get_meta_u64(txn, s->meta, "format", &format, &have_format);
     if (rc == ERR_OK) {
         rc = get_meta_u64(txn, s->meta, "rules_fp", &fp, &have_fp);
