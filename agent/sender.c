@@ -34,12 +34,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/inotify.h>
 #include <time.h>
-#include <unistd.h>
 #include <zmq.h>
 
-#include "agent/intake.h"
+#include "agent/watch.h"
 #include "common/buf.h"
 #include "common/log.h"
 #include "common/mem.h"
@@ -53,7 +51,6 @@
 #define BACKOFF_MIN_MS 100
 #define BACKOFF_MAX_MS 15000
 #define UNREACHABLE_LOG_MS 600000
-#define INBOX_MIN_AGE_MS 1000
 
 enum state { S_DOWN, S_HELLO, S_READY };
 
@@ -81,10 +78,7 @@ typedef struct sender {
     int n_inflight;
     spool_update_t *batch;
     buf_t out;
-    int ino;
-    int wd_inbox;
-    int wd_spool;
-    int64_t rescan_at;    /* 0, or when to look at the whole inbox again */
+    watch_t *watch;
     unsigned long acked_total;
 } sender_t;
 
@@ -442,85 +436,6 @@ static int64_t next_timer(const sender_t *s, int64_t now)
     return due > now ? due - now : 0;
 }
 
-static void watch(sender_t *s)
-{
-    s->ino = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-    s->wd_inbox = -1;
-    s->wd_spool = -1;
-    if (s->ino < 0) {
-        log_warn("inotify unavailable (%s): polling every second",
-                 strerror(errno));
-        return;
-    }
-    char path[4096];
-    if (s->o->watch_inbox) {
-        snprintf(path, sizeof path, "%s/inbox", s->o->state_dir);
-        s->wd_inbox = inotify_add_watch(s->ino, path,
-                                        IN_CLOSE_WRITE | IN_MOVED_TO);
-    }
-    /* spool_append rewrites spool/appended after each commit: a submit
-     * from another process wakes the loop at once. */
-    snprintf(path, sizeof path, "%s/spool", s->o->state_dir);
-    s->wd_spool = inotify_add_watch(s->ino, path, IN_CLOSE_WRITE);
-}
-
-static void log_intake(const intake_stats_t *st, int rc, const char *err)
-{
-    if (st->files_done > 0 || st->files_failed > 0) {
-        log_info("inbox: %zu files taken (%zu updates queued), %zu refused "
-                 "(see failed/*.errors)",
-                 st->files_done, st->rows, st->files_failed);
-    }
-    if (rc != ERR_OK) {
-        log_err("inbox: %s", err);
-    }
-}
-
-/* Take every finished file in the inbox; files modified in the last
- * second may still be being written: look again a second later. */
-static void scan_inbox(sender_t *s)
-{
-    char err[ERR_LEN];
-    intake_stats_t st;
-    size_t young = 0;
-    int rc = intake_inbox(s->o->spool, s->o->csv, s->o->state_dir,
-                          INBOX_MIN_AGE_MS, &young, &st, err);
-    log_intake(&st, rc, err);
-    s->rescan_at = young > 0 || rc != ERR_OK ? now_ms() + INBOX_MIN_AGE_MS
-                                              : 0;
-}
-
-/* Drain inotify events, taking each inbox file whose writer closed it or
- * that was moved in. */
-static void drain_events(sender_t *s)
-{
-    _Alignas(struct inotify_event) char buf[4096];
-    for (;;) {
-        ssize_t n = read(s->ino, buf, sizeof buf);
-        if (n <= 0) {
-            break;
-        }
-        for (ssize_t off = 0; off < n;) {
-            const struct inotify_event *ev =
-                (const struct inotify_event *)(const void *)(buf + off);
-            if (ev->mask & IN_Q_OVERFLOW) {
-                s->rescan_at = now_ms(); /* events lost: look at all */
-            } else if (ev->wd == s->wd_inbox && ev->len > 0) {
-                char err[ERR_LEN];
-                intake_stats_t st;
-                int rc = intake_inbox_file(s->o->spool, s->o->csv,
-                                           s->o->state_dir, ev->name, &st,
-                                           err);
-                log_intake(&st, rc, err);
-                if (rc != ERR_OK) {
-                    s->rescan_at = now_ms() + INBOX_MIN_AGE_MS;
-                }
-            }
-            off += (ssize_t)sizeof *ev + (ssize_t)ev->len;
-        }
-    }
-}
-
 static void say_bye(sender_t *s)
 {
     if (s->state != S_READY) {
@@ -546,12 +461,10 @@ int sender_run(const sender_opts_t *o, char err[ERR_LEN])
     s.reconnect_at = now_ms();
     s.batch = xcalloc(BATCH_MAX, sizeof *s.batch);
     buf_init(&s.out);
-    watch(&s);
+    s.watch = watch_new(o->spool, o->csv, o->state_dir, o->watch_inbox);
     int64_t deadline = o->timeout_ms > 0 ? now_ms() + o->timeout_ms : 0;
     int rc = ERR_OK;
-    if (o->watch_inbox) {
-        scan_inbox(&s);
-    }
+    watch_scan(s.watch);
     while (!*o->stop) {
         int64_t now = now_ms();
         if (o->until_empty && s.state == S_READY && s.n_inflight == 0) {
@@ -585,13 +498,7 @@ int sender_run(const sender_opts_t *o, char err[ERR_LEN])
         if (deadline != 0 && deadline - now < wait) {
             wait = deadline - now;
         }
-        if (s.ino < 0 && wait > 1000) {
-            wait = 1000;
-        }
-        if (s.rescan_at != 0) {
-            int64_t until = s.rescan_at > now ? s.rescan_at - now : 0;
-            wait = until < wait ? until : wait;
-        }
+        wait = watch_wait(s.watch, now, wait);
         zmq_pollitem_t items[3];
         int ni = 0;
         if (o->wake_fd >= 0) {
@@ -600,8 +507,9 @@ int sender_run(const sender_opts_t *o, char err[ERR_LEN])
         if (s.sock != NULL) {
             items[ni++] = (zmq_pollitem_t){s.sock, 0, ZMQ_POLLIN, 0};
         }
-        if (s.ino >= 0) {
-            items[ni++] = (zmq_pollitem_t){NULL, s.ino, ZMQ_POLLIN, 0};
+        if (watch_fd(s.watch) >= 0) {
+            items[ni++] =
+                (zmq_pollitem_t){NULL, watch_fd(s.watch), ZMQ_POLLIN, 0};
         }
         log_debug("state %d, %d in flight, next %llu: waiting %lld ms",
                   (int)s.state, s.n_inflight,
@@ -612,13 +520,7 @@ int sender_run(const sender_opts_t *o, char err[ERR_LEN])
             rc = ERR_IO;
             break;
         }
-        if (s.ino >= 0) {
-            drain_events(&s);
-        }
-        if (o->watch_inbox && (s.ino < 0 || (s.rescan_at != 0 &&
-                                             now_ms() >= s.rescan_at))) {
-            scan_inbox(&s);
-        }
+        watch_after_poll(s.watch);
         rc = read_socket(&s, err);
         if (rc != ERR_OK) {
             break;
@@ -630,9 +532,7 @@ int sender_run(const sender_opts_t *o, char err[ERR_LEN])
         zmq_close(s.sock);
     }
     zmq_ctx_term(s.zctx);
-    if (s.ino >= 0) {
-        close(s.ino);
-    }
+    watch_destroy(&s.watch);
     free(s.batch);
     buf_fini(&s.out);
     return rc;
