@@ -336,6 +336,7 @@ static void on_tick(delivery_t *d, int64_t now, delivery_out_t *out)
 
 static void on_stop(delivery_t *d, delivery_out_t *out)
 {
+    d->pending = PENDING_NONE;
     if (d->state == DELIVERY_READY) {
         push(out, DELIVERY_ACT_SEND_BYE);
     }
@@ -544,8 +545,10 @@ void delivery_handle(delivery_t *d, const delivery_event_t *ev,
                   ev->kind == DELIVERY_EV_BATCH_SENT ||
                   ev->kind == DELIVERY_EV_NOTHING_QUEUED;
     /* A result answers the action just asked for, and nothing else may
-     * come between them. */
-    assert(result == (d->pending != PENDING_NONE));
+     * come between them; but EV_STOP may come at any time: a run that ends
+     * on a spool error owes the result of the read it could not make. */
+    assert(result == (d->pending != PENDING_NONE) ||
+           (ev->kind == DELIVERY_EV_STOP && d->pending != PENDING_NONE));
     (void)result;
     switch (ev->kind) {
     case DELIVERY_EV_WAKE:

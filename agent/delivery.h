@@ -70,7 +70,9 @@ enum delivery_ev_kind {
                              fill the window */
     DELIVERY_EV_TICK,   /**< after waiting: expire what is overdue, ping
                              when idle */
-    DELIVERY_EV_STOP,   /**< the loop ends: say goodbye, close */
+    DELIVERY_EV_STOP,   /**< the loop ends: say goodbye, close. May take
+                             the place of an owed result; nothing may
+                             follow it */
     /* From the collector (only while a socket is open). */
     DELIVERY_EV_WELCOME, /**< Welcome{next_seq}; uses .welcome */
     DELIVERY_EV_ACK,     /**< Ack{...}; uses .ack */
@@ -231,8 +233,9 @@ void delivery_destroy(delivery_t **self_p);
  *                   execution of the actions.
  *  @param[out] out  Receives the actions (out->n may be 0); overwritten.
  *  A result event must follow the action that asked for it, before any
- *  other event; collector events only while a socket is open (state !=
- *  DOWN). Breaking that order is a programmer error (asserted). Network
+ *  other event but EV_STOP; collector events only while a socket is open
+ *  (state != DOWN). Breaking that order is a programmer error (asserted),
+ *  as is a time earlier than the previous event's. Network
  *  values (next_seq, status) are never asserted on: any value is handled.
  */
 void delivery_handle(delivery_t *self, const delivery_event_t *ev,

@@ -37,53 +37,35 @@ static const delivery_out_t *feed(delivery_t *d, const delivery_event_t *ev)
 static const delivery_out_t *on(delivery_t *d, enum delivery_ev_kind k,
                                 int64_t now)
 {
-    delivery_event_t ev;
-    memset(&ev, 0, sizeof ev);
-    ev.kind = k;
-    ev.now = now;
-    return feed(d, &ev);
+    return feed(d, &(delivery_event_t){.kind = k, .now = now});
 }
 
 static delivery_spool_t facts(uint64_t last_assigned, uint64_t acked_next,
                               uint64_t queued)
 {
-    delivery_spool_t s = {last_assigned, acked_next, queued};
-    return s;
+    return (delivery_spool_t){last_assigned, acked_next, queued};
 }
 
 static const delivery_out_t *welcome(delivery_t *d, int64_t now, uint64_t n,
                                      delivery_spool_t sp)
 {
-    delivery_event_t ev;
-    memset(&ev, 0, sizeof ev);
-    ev.kind = DELIVERY_EV_WELCOME;
-    ev.now = now;
-    ev.welcome.next_seq = n;
-    ev.welcome.spool = sp;
-    return feed(d, &ev);
+    return feed(d, &(delivery_event_t){.kind = DELIVERY_EV_WELCOME,
+                                       .now = now,
+                                       .welcome = {n, sp}});
 }
 
 static delivery_ackmsg_t ackmsg(enum delivery_ack st, uint64_t n,
                                 uint64_t first, uint64_t last)
 {
-    delivery_ackmsg_t a;
-    memset(&a, 0, sizeof a);
-    a.status = st;
-    a.next_seq = n;
-    a.first_seq = first;
-    a.last_seq = last;
-    return a;
+    return (delivery_ackmsg_t){
+        .status = st, .next_seq = n, .first_seq = first, .last_seq = last};
 }
 
 static const delivery_out_t *ack_full(delivery_t *d, int64_t now,
                                       const delivery_ackmsg_t *a)
 {
-    delivery_event_t ev;
-    memset(&ev, 0, sizeof ev);
-    ev.kind = DELIVERY_EV_ACK;
-    ev.now = now;
-    ev.ack = *a;
-    return feed(d, &ev);
+    return feed(d, &(delivery_event_t){
+                       .kind = DELIVERY_EV_ACK, .now = now, .ack = *a});
 }
 
 static const delivery_out_t *ack(delivery_t *d, int64_t now,
@@ -97,24 +79,18 @@ static const delivery_out_t *ack(delivery_t *d, int64_t now,
 static const delivery_out_t *sent(delivery_t *d, int64_t now, uint64_t first,
                                   uint64_t last)
 {
-    delivery_event_t ev;
-    memset(&ev, 0, sizeof ev);
-    ev.kind = DELIVERY_EV_BATCH_SENT;
-    ev.now = now;
-    ev.batch.first = first;
-    ev.batch.last = last;
-    return feed(d, &ev);
+    return feed(d, &(delivery_event_t){.kind = DELIVERY_EV_BATCH_SENT,
+                                       .now = now,
+                                       .batch = {first, last}});
 }
 
 static const delivery_out_t *nothing_from(delivery_t *d, int64_t now,
                                           uint64_t from)
 {
-    delivery_event_t ev;
-    memset(&ev, 0, sizeof ev);
-    ev.kind = DELIVERY_EV_NOTHING_QUEUED;
-    ev.now = now;
-    ev.from = from;
-    return feed(d, &ev);
+    return feed(d, &(delivery_event_t){
+                       .kind = DELIVERY_EV_NOTHING_QUEUED,
+                       .now = now,
+                       .from = from});
 }
 
 /* --------------------------------------------------------- expectations */
@@ -770,6 +746,14 @@ Test(delivery, stop_says_bye_only_when_ready)
 
     d = delivery_new(T0);
     expect(on(d, DELIVERY_EV_STOP, T0), 0);
+    delivery_destroy(&d);
+
+    /* A run that ends on a spool error stops while a read is owed. */
+    d = delivery_new(T0);
+    connect_ready(d, T0, 1, facts(10, 1, 10));
+    expect(on(d, DELIVERY_EV_WAKE, T0), 1, DELIVERY_ACT_SEND_BATCH);
+    expect(on(d, DELIVERY_EV_STOP, T0), 2, DELIVERY_ACT_SEND_BYE,
+           DELIVERY_ACT_CLOSE);
     delivery_destroy(&d);
 }
 
