@@ -1,91 +1,75 @@
-/* sender.c: deliver the spool to the collector, go-back-N.
+/* sender.c: the agent's event loop: spool -> collector, until acked.
  *
- * State machine (sender_run):
+ * The rules of delivery (states, backoff, window, go-back-N, reconcile)
+ * live in the pure state machine agent/delivery.c. This file owns what it
+ * may not touch: the zmq context and DEALER socket, the spool, the clock,
+ * the log, and the watch on the state directory (agent/watch.c). It feeds
+ * the machine events and executes the actions it returns, in order:
  *
- *            reconnect_at reached: open_socket() sends Hello
- *   ┌──────┐ ───────────────────────────────────────────> ┌───────┐
- *   │ DOWN │                                              │ HELLO │
- *   └──────┘ <───────────────────── hello timeout ─────── └───────┘
- *      ^       close_socket(), backoff doubles                │ Welcome(N):
- *      │                                                      │ on_welcome()
- *      │ ack timeout, ACK_RETRY, MALFORMED:                   v
- *      │ close_socket(), backoff                          ┌───────┐
- *      └───────────────────────────────────────────────── │ READY │ ─┐
- *                                                         └───────┘  │
- *             fill_window(): up to WINDOW batches of BATCH_MAX       │
- *             Ack(N): on_ack() deletes < N from the spool  <─────────┘
- *             Gap(N): go back, resend from N
+ *   one turn of sender_run():
+ *     flush done? deadline passed?  -> return
+ *     EV_WAKE    (reconnect when due, fill the window: SEND_BATCH ...)
+ *     zmq_poll   (signal pipe, socket, inotify) until the machine's next
+ *                timer, the deadline or the watch's next rescan
+ *     watch      (take dropped inbox files)
+ *     EV_WELCOME / EV_ACK for each message from the collector
+ *     EV_TICK    (hello/ack/ping timeouts, ping when idle)
+ *   on the way out: EV_STOP (Bye when READY, close)
  *
- * The collector's next expected number N is the only truth: everything
- * below N is applied or rejected, so the spool drops it; everything from N
- * on is (re)sent. A resend of something already applied is skipped by the
- * collector, so timeouts can resend freely: effectively once.
+ *   action          executed by            result fed back
+ *   CONNECT         connect_hello()        CONNECT_FAILED | SENT | SEND_FAILED
+ *   SEND_BATCH      send_batch()           BATCH_SENT | NOTHING_QUEUED |
+ *                                          SEND_FAILED
+ *   SEND_PING       send_simple()          SENT | SEND_FAILED
+ *   SEND_BYE        send_simple()          -
+ *   CLOSE           zmq_close()            -
+ *   SPOOL_ACK       spool_ack()            - (a failure ends the run)
+ *   SPOOL_REBASE    spool_rebase()         - (a failure ends the run)
+ *   NOTE            log_note()             -
+ *
+ * The spool facts a collector message needs (spool_stats) are read just
+ * before it is fed. The wire's ack status becomes the machine's in one
+ * place, ack_status().
  *
  * INVARIANTS
- *   1. Nothing is deleted from the spool except below an N the collector
- *      sent (spool_ack, one transaction with the rejections it reported).
- *   2. Batches in flight are consecutive: inflight[i].last + 1 ==
- *      inflight[i + 1].first, and next_send == last of the newest + 1.
- *   3. The socket exists iff state != DOWN.
+ *   1. The socket exists iff the machine's state != DOWN (delivery's
+ *      invariant 4, mirrored here and asserted after each feed()).
+ *   2. A result event is fed right after its action, before any other
+ *      event (feed()).
+ *   3. Nothing is deleted from the spool except by a SPOOL_ACK or
+ *      SPOOL_REBASE action, which carries an N the collector sent.
+ *   4. The borrowed parts of an event (rejections, the collector's
+ *      message) outlive the execution of its actions.
  */
 #include "agent/sender.h"
 
+#include <assert.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/inotify.h>
 #include <time.h>
-#include <unistd.h>
 #include <zmq.h>
 
-#include "agent/intake.h"
+#include "agent/delivery.h"
+#include "agent/watch.h"
 #include "common/buf.h"
 #include "common/log.h"
 #include "common/mem.h"
 #include "common/wire.h"
 
-#define BATCH_MAX 500
-#define WINDOW 4
-#define HELLO_TIMEOUT_MS 2000
-#define ACK_TIMEOUT_MS 3000
-#define PING_MS 60000
-#define BACKOFF_MIN_MS 100
-#define BACKOFF_MAX_MS 15000
-#define UNREACHABLE_LOG_MS 600000
-#define INBOX_MIN_AGE_MS 1000
-
-enum state { S_DOWN, S_HELLO, S_READY };
-
-typedef struct flight {
-    uint64_t first;
-    uint64_t last;
-    int64_t sent_ms;
-} flight_t;
+/* How long a Bye may linger on the way out. */
+#define BYE_LINGER_MS 500
 
 typedef struct sender {
     const sender_opts_t *o;
+    delivery_t *fsm;
+    watch_t *watch;
     void *zctx;
     void *sock;
-    enum state state;
-    int64_t reconnect_at;
-    int64_t backoff;
-    int64_t hello_sent;
-    int64_t ping_sent;    /* 0 when no ping is unanswered */
-    int64_t last_tx;
-    int64_t down_since;   /* 0 while the collector answers */
-    int64_t last_down_log;
-    int ever_connected;
-    uint64_t next_send;
-    flight_t inflight[WINDOW];
-    int n_inflight;
-    spool_update_t *batch;
+    spool_update_t *batch; /* DELIVERY_BATCH_MAX, for send_batch() */
     buf_t out;
-    int ino;
-    int wd_inbox;
-    int wd_spool;
-    int64_t rescan_at;    /* 0, or when to look at the whole inbox again */
-    unsigned long acked_total;
 } sender_t;
 
 static int64_t now_ms(void)
@@ -95,61 +79,62 @@ static int64_t now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static void close_socket(sender_t *s, const char *why)
+/* ------------------------------------------------------------ the wire */
+
+/* The one place the wire's ack status becomes the machine's (to move into
+ * common/wire). */
+static enum delivery_ack ack_status(Hrss__AckStatus st)
 {
-    if (s->sock != NULL) {
-        zmq_close(s->sock); /* linger 0: drop what the old peer never got */
-        s->sock = NULL;
+    switch (st) {
+    case HRSS__ACK_STATUS__ACK_OK:
+        return DELIVERY_ACK_OK;
+    case HRSS__ACK_STATUS__ACK_GAP:
+        return DELIVERY_ACK_GAP;
+    case HRSS__ACK_STATUS__ACK_RETRY:
+        return DELIVERY_ACK_RETRY;
+    case HRSS__ACK_STATUS__ACK_MALFORMED:
+        return DELIVERY_ACK_MALFORMED;
+    case HRSS__ACK_STATUS__ACK_UNAUTHORIZED:
+        return DELIVERY_ACK_UNAUTHORIZED;
+    default:
+        return DELIVERY_ACK_UNKNOWN;
     }
-    int64_t now = now_ms();
-    if (why != NULL) {
-        if (s->down_since == 0) {
-            s->down_since = now;
-            s->last_down_log = now;
-            log_warn("collector %s: %s; retrying with backoff", s->o->endpoint,
-                     why);
-        } else if (now - s->last_down_log >= UNREACHABLE_LOG_MS) {
-            s->last_down_log = now;
-            log_warn("collector %s still unreachable after %lld s",
-                     s->o->endpoint, (long long)(now - s->down_since) / 1000);
-        }
-    }
-    s->state = S_DOWN;
-    s->n_inflight = 0;
-    s->ping_sent = 0;
-    s->reconnect_at = now + s->backoff;
-    s->backoff = s->backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS
-                                                 : s->backoff * 2;
 }
 
+/* Without blocking: a full queue or no pipe is ERR_IO. */
 static int send_msg(sender_t *s, const Hrss__AgentMsg *m)
 {
     wire_pack(&m->base, &s->out);
     if (zmq_send(s->sock, s->out.data, s->out.len, ZMQ_DONTWAIT) < 0) {
-        return ERR_IO; /* queue full: the timeout will resend */
+        return ERR_IO;
     }
-    s->last_tx = now_ms();
     return ERR_OK;
 }
 
-static void open_socket(sender_t *s)
+/* CONNECT: a new DEALER to the collector, and Hello on it. */
+static enum delivery_ev_kind connect_hello(sender_t *s)
 {
+    assert(s->sock == NULL);
     s->sock = zmq_socket(s->zctx, ZMQ_DEALER);
-    int linger = 0;
-    int64_t maxmsg = WIRE_MAX_MSG;
-    int ivl = 100;
-    int ivl_max = 5000;
-    zmq_setsockopt(s->sock, ZMQ_LINGER, &linger, sizeof linger);
-    zmq_setsockopt(s->sock, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
-    zmq_setsockopt(s->sock, ZMQ_RECONNECT_IVL, &ivl, sizeof ivl);
-    zmq_setsockopt(s->sock, ZMQ_RECONNECT_IVL_MAX, &ivl_max, sizeof ivl_max);
-    if (zmq_connect(s->sock, s->o->endpoint) != 0) {
+    if (s->sock != NULL) {
+        int linger = 0; /* a closed socket drops what its peer never got */
+        int64_t maxmsg = WIRE_MAX_MSG;
+        int ivl = 100;
+        int ivl_max = 5000;
+        zmq_setsockopt(s->sock, ZMQ_LINGER, &linger, sizeof linger);
+        zmq_setsockopt(s->sock, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
+        zmq_setsockopt(s->sock, ZMQ_RECONNECT_IVL, &ivl, sizeof ivl);
+        zmq_setsockopt(s->sock, ZMQ_RECONNECT_IVL_MAX, &ivl_max,
+                       sizeof ivl_max);
+    }
+    if (s->sock == NULL || zmq_connect(s->sock, s->o->endpoint) != 0) {
         log_err("cannot connect to %s: %s", s->o->endpoint,
                 zmq_strerror(zmq_errno()));
-        zmq_close(s->sock);
+        if (s->sock != NULL) {
+            zmq_close(s->sock);
+        }
         s->sock = NULL;
-        s->reconnect_at = now_ms() + BACKOFF_MAX_MS;
-        return;
+        return DELIVERY_EV_CONNECT_FAILED;
     }
     Hrss__Hello h = HRSS__HELLO__INIT;
     Hrss__AgentMsg m = HRSS__AGENT_MSG__INIT;
@@ -158,208 +143,315 @@ static void open_socket(sender_t *s)
     h.region = s->o->region;
     m.body_case = HRSS__AGENT_MSG__BODY_HELLO;
     m.hello = &h;
-    send_msg(s, &m);
-    s->state = S_HELLO;
-    s->hello_sent = now_ms();
+    return send_msg(s, &m) == ERR_OK ? DELIVERY_EV_SENT
+                                     : DELIVERY_EV_SEND_FAILED;
 }
 
-/* Send batches until the window is full or the spool has no more. */
-static int fill_window(sender_t *s, char err[ERR_LEN])
+/* SEND_PING and SEND_BYE: messages that carry only the agent's name. */
+static enum delivery_ev_kind send_simple(sender_t *s,
+                                         enum delivery_act_kind k)
 {
-    while (s->state == S_READY && s->n_inflight < WINDOW) {
-        size_t n = 0;
-        int rc = spool_read(s->o->spool, s->next_send, s->batch, BATCH_MAX,
-                            &n, err);
-        if (rc != ERR_OK) {
-            return rc;
-        }
-        if (n == 0) {
-            return ERR_OK;
-        }
-        if (s->batch[0].seq != s->next_send) {
-            /* The collector expects a number the spool no longer has;
-             * on_welcome() rebases, so this is only a moment's race. */
-            s->next_send = s->batch[0].seq;
-        }
-        Hrss__Update *u = xcalloc(n, sizeof *u);
-        Hrss__Update **up = xcalloc(n, sizeof *up);
-        Hrss__Ratio *r = xcalloc(n, sizeof *r);
-        for (size_t i = 0; i < n; i++) {
-            const spool_update_t *q = &s->batch[i];
-            hrss__update__init(&u[i]);
-            u[i].seq = q->seq;
-            u[i].indicator = (char *)(uintptr_t)q->indicator;
-            u[i].region = q->region;
-            u[i].month = q->yyyymm;
-            if (q->is_ratio) {
-                hrss__ratio__init(&r[i]);
-                r[i].numerator = q->num;
-                r[i].denominator = q->den;
-                u[i].value_case = HRSS__UPDATE__VALUE_RATIO;
-                u[i].ratio = &r[i];
-            } else {
-                u[i].value_case = HRSS__UPDATE__VALUE_COUNT;
-                u[i].count = q->num;
-            }
-            up[i] = &u[i];
-        }
-        Hrss__Batch b = HRSS__BATCH__INIT;
-        Hrss__AgentMsg m = HRSS__AGENT_MSG__INIT;
+    Hrss__AgentMsg m = HRSS__AGENT_MSG__INIT;
+    Hrss__Ping p = HRSS__PING__INIT;
+    Hrss__Bye b = HRSS__BYE__INIT;
+    if (k == DELIVERY_ACT_SEND_PING) {
+        p.name = (char *)(uintptr_t)s->o->name;
+        m.body_case = HRSS__AGENT_MSG__BODY_PING;
+        m.ping = &p;
+    } else {
+        assert(k == DELIVERY_ACT_SEND_BYE);
         b.name = (char *)(uintptr_t)s->o->name;
-        b.region = s->o->region;
-        b.n_updates = n;
-        b.updates = up;
-        m.body_case = HRSS__AGENT_MSG__BODY_BATCH;
-        m.batch = &b;
-        int src = send_msg(s, &m);
-        free(u);
-        free(up);
-        free(r);
-        if (src != ERR_OK) {
-            /* No pipe to the collector (it went away and the socket has
-             * not reconnected yet): start over on a fresh socket rather
-             * than wait for a timer. */
-            close_socket(s, "lost the connection");
-            return ERR_OK;
-        }
-        flight_t *f = &s->inflight[s->n_inflight++];
-        f->first = s->batch[0].seq;
-        f->last = s->batch[n - 1].seq;
-        f->sent_ms = now_ms();
-        s->next_send = f->last + 1;
-        log_debug("sent batch %llu..%llu (%d in flight)",
-                  (unsigned long long)f->first, (unsigned long long)f->last,
-                  s->n_inflight);
+        m.body_case = HRSS__AGENT_MSG__BODY_BYE;
+        m.bye = &b;
+        int linger = BYE_LINGER_MS;
+        zmq_setsockopt(s->sock, ZMQ_LINGER, &linger, sizeof linger);
     }
-    return ERR_OK;
+    return send_msg(s, &m) == ERR_OK ? DELIVERY_EV_SENT
+                                     : DELIVERY_EV_SEND_FAILED;
 }
 
-/* The collector expects @p next: reconcile the spool with it. */
-static int reconcile(sender_t *s, uint64_t next, char err[ERR_LEN])
+/* SEND_BATCH: read what is queued from @p sd->from and send it as one
+ * Batch. Fills @p res with the result; fails only when the spool does. */
+static int send_batch(sender_t *s, const delivery_send_t *sd,
+                      delivery_event_t *res, char err[ERR_LEN])
 {
-    spool_stats_t st;
-    int rc = spool_stats(s->o->spool, &st, err);
+    assert(sd->max <= DELIVERY_BATCH_MAX);
+    size_t n = 0;
+    int rc = spool_read(s->o->spool, sd->from, s->batch, sd->max, &n, err);
     if (rc != ERR_OK) {
         return rc;
     }
-    if (next > st.last_assigned + 1) {
+    if (n == 0) {
+        res->kind = DELIVERY_EV_NOTHING_QUEUED;
+        res->from = sd->from;
+        return ERR_OK;
+    }
+    Hrss__Update *u = xcalloc(n, sizeof *u);
+    Hrss__Update **up = xcalloc(n, sizeof *up);
+    Hrss__Ratio *r = xcalloc(n, sizeof *r);
+    for (size_t i = 0; i < n; i++) {
+        const spool_update_t *q = &s->batch[i];
+        hrss__update__init(&u[i]);
+        u[i].seq = q->seq;
+        u[i].indicator = (char *)(uintptr_t)q->indicator;
+        u[i].region = q->region;
+        u[i].month = q->yyyymm;
+        if (q->is_ratio) {
+            hrss__ratio__init(&r[i]);
+            r[i].numerator = q->num;
+            r[i].denominator = q->den;
+            u[i].value_case = HRSS__UPDATE__VALUE_RATIO;
+            u[i].ratio = &r[i];
+        } else {
+            u[i].value_case = HRSS__UPDATE__VALUE_COUNT;
+            u[i].count = q->num;
+        }
+        up[i] = &u[i];
+    }
+    Hrss__Batch b = HRSS__BATCH__INIT;
+    Hrss__AgentMsg m = HRSS__AGENT_MSG__INIT;
+    b.name = (char *)(uintptr_t)s->o->name;
+    b.region = s->o->region;
+    b.n_updates = n;
+    b.updates = up;
+    m.body_case = HRSS__AGENT_MSG__BODY_BATCH;
+    m.batch = &b;
+    if (send_msg(s, &m) == ERR_OK) {
+        res->kind = DELIVERY_EV_BATCH_SENT;
+        res->batch.first = s->batch[0].seq;
+        res->batch.last = s->batch[n - 1].seq;
+    } else {
+        res->kind = DELIVERY_EV_SEND_FAILED;
+    }
+    free(u);
+    free(up);
+    free(r);
+    return ERR_OK;
+}
+
+/* --------------------------------------------------- executing actions */
+
+static const char *why_str(const delivery_note_t *n)
+{
+    switch (n->why) {
+    case DELIVERY_WHY_HELLO_TIMEOUT:
+        return "no answer to hello";
+    case DELIVERY_WHY_ACK_TIMEOUT:
+        return "no acknowledgement in time";
+    case DELIVERY_WHY_PING_TIMEOUT:
+        return "no answer to ping";
+    case DELIVERY_WHY_RETRY:
+        return n->text != NULL ? n->text : "collector asked to retry";
+    case DELIVERY_WHY_NO_PIPE:
+    default:
+        return "lost the connection";
+    }
+}
+
+static void log_note(const sender_t *s, const delivery_note_t *n)
+{
+    const char *ep = s->o->endpoint;
+    switch (n->kind) {
+    case DELIVERY_NOTE_DOWN:
+        log_warn("collector %s: %s; retrying with backoff", ep, why_str(n));
+        break;
+    case DELIVERY_NOTE_STILL_DOWN:
+        log_warn("collector %s still unreachable after %lld s", ep,
+                 (long long)n->down_ms / 1000);
+        break;
+    case DELIVERY_NOTE_CONNECTED:
+        log_info("connected to collector %s as %s, next seq %llu", ep,
+                 s->o->name, (unsigned long long)n->next_seq);
+        break;
+    case DELIVERY_NOTE_RENUMBER:
         log_warn("collector expects seq %llu but this spool only reached "
                  "%llu (new or replaced state directory): renumbering %llu "
                  "queued updates from %llu",
-                 (unsigned long long)next,
-                 (unsigned long long)st.last_assigned,
-                 (unsigned long long)st.queued, (unsigned long long)next);
-        return spool_rebase(s->o->spool, next, err);
-    }
-    if (next < st.acked_next) {
+                 (unsigned long long)n->next_seq,
+                 (unsigned long long)n->last_assigned,
+                 (unsigned long long)n->queued,
+                 (unsigned long long)n->next_seq);
+        break;
+    case DELIVERY_NOTE_LOST_DATA:
         log_err("collector expects seq %llu but it acknowledged up to %llu "
                 "before: the collector lost data (restored from a backup?); "
                 "updates %llu..%llu must be submitted again; renumbering "
                 "the %llu queued updates from %llu",
-                (unsigned long long)next,
-                (unsigned long long)st.acked_next - 1,
-                (unsigned long long)next,
-                (unsigned long long)st.acked_next - 1,
-                (unsigned long long)st.queued, (unsigned long long)next);
-        return spool_rebase(s->o->spool, next, err);
+                (unsigned long long)n->next_seq,
+                (unsigned long long)n->acked_next - 1,
+                (unsigned long long)n->next_seq,
+                (unsigned long long)n->acked_next - 1,
+                (unsigned long long)n->queued,
+                (unsigned long long)n->next_seq);
+        break;
+    case DELIVERY_NOTE_REJECTED:
+        log_warn("collector rejected %llu updates (see `hrss-agent "
+                 "status`)",
+                 (unsigned long long)n->count);
+        break;
+    case DELIVERY_NOTE_REFUSED:
+        log_err("collector refused batch %llu..%llu: %s",
+                (unsigned long long)n->first, (unsigned long long)n->last,
+                n->text != NULL ? n->text : "malformed");
+        break;
+    case DELIVERY_NOTE_BATCH_SENT:
+        log_debug("sent batch %llu..%llu (%d in flight)",
+                  (unsigned long long)n->first, (unsigned long long)n->last,
+                  (int)n->count);
+        break;
     }
-    return spool_ack(s->o->spool, next, NULL, 0, err);
 }
 
-static int on_welcome(sender_t *s, uint64_t next, char err[ERR_LEN])
+/* Execute one action. A result-bearing one (always the last of its
+ * event's) fills @p res and sets *more.
+ * @return ERR_OK, or the spool's error (the run ends). */
+static int execute(sender_t *s, const delivery_action_t *a,
+                   delivery_event_t *res, bool *more, char err[ERR_LEN])
 {
-    if (s->state == S_READY && s->n_inflight > 0) {
-        s->ping_sent = 0; /* a late answer; acks will follow */
-        return ERR_OK;
+    int rc = ERR_OK;
+    switch (a->kind) {
+    case DELIVERY_ACT_CONNECT:
+        res->kind = connect_hello(s);
+        *more = true;
+        break;
+    case DELIVERY_ACT_CLOSE:
+        zmq_close(s->sock);
+        s->sock = NULL;
+        break;
+    case DELIVERY_ACT_SEND_BATCH:
+        rc = send_batch(s, &a->send, res, err);
+        *more = rc == ERR_OK;
+        break;
+    case DELIVERY_ACT_SEND_PING:
+        res->kind = send_simple(s, a->kind);
+        *more = true;
+        break;
+    case DELIVERY_ACT_SEND_BYE:
+        send_simple(s, a->kind);
+        break;
+    case DELIVERY_ACT_SPOOL_ACK:
+        rc = spool_ack(s->o->spool, a->spool.next_seq, a->spool.rejections,
+                       a->spool.n_rejections, err);
+        break;
+    case DELIVERY_ACT_SPOOL_REBASE:
+        rc = spool_rebase(s->o->spool, a->spool.next_seq, err);
+        break;
+    case DELIVERY_ACT_NOTE:
+        log_note(s, &a->note);
+        break;
     }
-    int rc = reconcile(s, next, err);
-    if (rc != ERR_OK) {
-        return rc;
+    if (*more) {
+        res->now = now_ms();
     }
-    if (s->state == S_HELLO) {
-        if (s->down_since != 0 || !s->ever_connected) {
-            log_info("connected to collector %s as %s, next seq %llu",
-                     s->o->endpoint, s->o->name, (unsigned long long)next);
-        }
-        s->ever_connected = 1;
-    }
-    s->state = S_READY;
-    s->ping_sent = 0;
-    s->down_since = 0;
-    s->backoff = BACKOFF_MIN_MS;
-    s->next_send = next;
-    s->n_inflight = 0;
-    return ERR_OK;
+    return rc;
 }
 
-static int on_ack(sender_t *s, const Hrss__Ack *a, char err[ERR_LEN])
+/* Hand @p ev to the machine and execute its actions; a result goes back
+ * in at once, until no action asks for one (a window fills in one call).
+ * @return ERR_OK, or a spool error: the remaining actions are dropped. */
+static int feed(sender_t *s, const delivery_event_t *ev, char err[ERR_LEN])
 {
-    log_debug("ack %d for %llu..%llu: next %llu", (int)a->status,
-              (unsigned long long)a->first_seq,
-              (unsigned long long)a->last_seq,
-              (unsigned long long)a->next_seq);
-    switch (a->status) {
-    case HRSS__ACK_STATUS__ACK_OK: {
-        spool_rejection_t *rj = NULL;
-        if (a->n_rejections > 0) {
-            rj = xcalloc(a->n_rejections, sizeof *rj);
-            for (size_t i = 0; i < a->n_rejections; i++) {
-                rj[i].seq = a->rejections[i]->seq;
-                rj[i].reason = a->rejections[i]->reason;
-                snprintf(rj[i].reason_name, sizeof rj[i].reason_name, "%s",
-                         a->rejections[i]->reason_name);
-                snprintf(rj[i].message, sizeof rj[i].message, "%s",
-                         a->rejections[i]->message);
-                rj[i].at = (int64_t)time(NULL);
-            }
-            log_warn("collector rejected %zu updates (see `hrss-agent "
-                     "status`)", a->n_rejections);
-        }
-        int rc = spool_ack(s->o->spool, a->next_seq, rj, a->n_rejections,
-                           err);
-        free(rj);
-        if (rc != ERR_OK) {
-            return rc;
-        }
-        int k = 0;
-        while (k < s->n_inflight && s->inflight[k].last < a->next_seq) {
-            k++;
-        }
-        memmove(s->inflight, s->inflight + k,
-                (size_t)(s->n_inflight - k) * sizeof s->inflight[0]);
-        s->n_inflight -= k;
-        if (s->next_send < a->next_seq) {
-            s->next_send = a->next_seq;
-        }
-        s->acked_total += (unsigned long)k;
-        s->backoff = BACKOFF_MIN_MS;
-        return ERR_OK;
-    }
-    case HRSS__ACK_STATUS__ACK_GAP:
-        /* Go back to what the collector expects; later acks for batches
-         * in flight beyond it will be gaps too and change nothing. */
-        if (a->next_seq < s->next_send) {
-            int rc = reconcile(s, a->next_seq, err);
+    delivery_out_t out;
+    delivery_event_t res;
+    bool more = true;
+    delivery_handle(s->fsm, ev, &out);
+    while (more) {
+        more = false;
+        memset(&res, 0, sizeof res);
+        for (size_t i = 0; i < out.n; i++) {
+            int rc = execute(s, &out.act[i], &res, &more, err);
             if (rc != ERR_OK) {
                 return rc;
             }
-            s->next_send = a->next_seq;
-            s->n_inflight = 0;
         }
-        return ERR_OK;
-    case HRSS__ACK_STATUS__ACK_RETRY:
-        close_socket(s, a->message != NULL ? a->message
-                                           : "collector asked to retry");
-        return ERR_OK;
-    default:
-        log_err("collector refused batch %llu..%llu: %s",
-                (unsigned long long)a->first_seq,
-                (unsigned long long)a->last_seq,
-                a->message != NULL ? a->message : "malformed");
-        close_socket(s, NULL);
-        s->backoff = BACKOFF_MAX_MS;
-        return ERR_OK;
+        if (more) {
+            delivery_handle(s->fsm, &res, &out);
+        }
     }
+    delivery_status_t st;
+    delivery_status(s->fsm, &st);
+    assert((s->sock != NULL) == (st.state != DELIVERY_DOWN));
+    return ERR_OK;
+}
+
+static int feed_time(sender_t *s, enum delivery_ev_kind k, char err[ERR_LEN])
+{
+    delivery_event_t ev;
+    memset(&ev, 0, sizeof ev);
+    ev.kind = k;
+    ev.now = now_ms();
+    return feed(s, &ev, err);
+}
+
+/* ------------------------------------------------- messages from the wire */
+
+static int read_facts(sender_t *s, delivery_spool_t *f, char err[ERR_LEN])
+{
+    spool_stats_t st;
+    int rc = spool_stats(s->o->spool, &st, err);
+    f->last_assigned = st.last_assigned;
+    f->acked_next = st.acked_next;
+    f->queued = st.queued;
+    return rc;
+}
+
+/* The collector's rejections as the spool records them; NULL when none.
+ * Caller frees. */
+static spool_rejection_t *rejections(const Hrss__Ack *a)
+{
+    if (a->n_rejections == 0) {
+        return NULL;
+    }
+    spool_rejection_t *rj = xcalloc(a->n_rejections, sizeof *rj);
+    for (size_t i = 0; i < a->n_rejections; i++) {
+        rj[i].seq = a->rejections[i]->seq;
+        rj[i].reason = a->rejections[i]->reason;
+        snprintf(rj[i].reason_name, sizeof rj[i].reason_name, "%s",
+                 a->rejections[i]->reason_name);
+        snprintf(rj[i].message, sizeof rj[i].message, "%s",
+                 a->rejections[i]->message);
+        rj[i].at = (int64_t)time(NULL);
+    }
+    return rj;
+}
+
+/* One validated message (wire_collector_unpack) into the machine. */
+static int on_message(sender_t *s, const Hrss__CollectorMsg *m,
+                      char err[ERR_LEN])
+{
+    int rc = ERR_OK;
+    spool_rejection_t *rj = NULL;
+    delivery_event_t ev;
+    memset(&ev, 0, sizeof ev);
+    if (m->body_case == HRSS__COLLECTOR_MSG__BODY_WELCOME) {
+        ev.kind = DELIVERY_EV_WELCOME;
+        ev.welcome.next_seq = m->welcome->next_seq;
+        rc = read_facts(s, &ev.welcome.spool, err);
+    } else {
+        const Hrss__Ack *a = m->ack;
+        log_debug("ack %d for %llu..%llu: next %llu", (int)a->status,
+                  (unsigned long long)a->first_seq,
+                  (unsigned long long)a->last_seq,
+                  (unsigned long long)a->next_seq);
+        ev.kind = DELIVERY_EV_ACK;
+        ev.ack.status = ack_status(a->status);
+        ev.ack.next_seq = a->next_seq;
+        ev.ack.first_seq = a->first_seq;
+        ev.ack.last_seq = a->last_seq;
+        ev.ack.message = a->message;
+        rj = rejections(a);
+        ev.ack.rejections = rj;
+        ev.ack.n_rejections = rj != NULL ? a->n_rejections : 0;
+        if (ev.ack.status == DELIVERY_ACK_GAP) {
+            rc = read_facts(s, &ev.ack.spool, err);
+        }
+    }
+    if (rc == ERR_OK) {
+        ev.now = now_ms();
+        rc = feed(s, &ev, err); /* m and rj outlive the actions */
+    }
+    free(rj);
+    return rc;
 }
 
 static int read_socket(sender_t *s, char err[ERR_LEN])
@@ -377,10 +469,8 @@ static int read_socket(sender_t *s, char err[ERR_LEN])
         if (wire_collector_unpack(zmq_msg_data(&msg), zmq_msg_size(&msg), &m,
                                   perr) != ERR_OK) {
             log_warn("bad message from the collector: %s", perr);
-        } else if (m->body_case == HRSS__COLLECTOR_MSG__BODY_WELCOME) {
-            rc = on_welcome(s, m->welcome->next_seq, err);
-        } else if (s->state == S_READY) {
-            rc = on_ack(s, m->ack, err);
+        } else {
+            rc = on_message(s, m, err);
         }
         if (m != NULL) {
             hrss__collector_msg__free_unpacked(m, NULL);
@@ -393,147 +483,70 @@ static int read_socket(sender_t *s, char err[ERR_LEN])
     return ERR_OK;
 }
 
-static void check_timeouts(sender_t *s, int64_t now)
+/* ------------------------------------------------------------- the loop */
+
+/* Whether the run is over before this turn: a flush with nothing left
+ * (ERR_OK, or a spool error), or the deadline (ERR_TIMEOUT). */
+static bool run_over(sender_t *s, int64_t now, int64_t deadline, int *rc,
+                     char err[ERR_LEN])
 {
-    if (s->state == S_HELLO && now - s->hello_sent > HELLO_TIMEOUT_MS) {
-        close_socket(s, "no answer to hello");
-    } else if (s->state == S_READY && s->n_inflight > 0 &&
-               now - s->inflight[0].sent_ms > ACK_TIMEOUT_MS) {
-        close_socket(s, "no acknowledgement in time");
-    } else if (s->state == S_READY && s->ping_sent != 0 &&
-               now - s->ping_sent > ACK_TIMEOUT_MS) {
-        close_socket(s, "no answer to ping");
-    } else if (s->state == S_READY && s->n_inflight == 0 &&
-               s->ping_sent == 0 && now - s->last_tx >= PING_MS) {
-        Hrss__Ping p = HRSS__PING__INIT;
-        Hrss__AgentMsg m = HRSS__AGENT_MSG__INIT;
-        p.name = (char *)(uintptr_t)s->o->name;
-        m.body_case = HRSS__AGENT_MSG__BODY_PING;
-        m.ping = &p;
-        if (send_msg(s, &m) == ERR_OK) {
-            s->ping_sent = now;
-        } else {
-            close_socket(s, "lost the connection");
+    delivery_status_t ds;
+    delivery_status(s->fsm, &ds);
+    spool_stats_t st;
+    if (s->o->until_empty && ds.state == DELIVERY_READY &&
+        ds.in_flight == 0) {
+        *rc = spool_stats(s->o->spool, &st, err);
+        if (*rc != ERR_OK || st.queued == 0) {
+            return true;
         }
     }
+    if (deadline != 0 && now >= deadline) {
+        spool_stats(s->o->spool, &st, err);
+        snprintf(err, ERR_LEN,
+                 "%s within %d s; %llu updates remain queued in the "
+                 "spool (nothing is lost: `hrss-agent run` or another "
+                 "flush will send them)",
+                 ds.ever_connected ? "not everything was acknowledged"
+                                   : "the collector could not be reached",
+                 s->o->timeout_ms / 1000, (unsigned long long)st.queued);
+        *rc = ERR_TIMEOUT;
+        return true;
+    }
+    return false;
 }
 
-/* Milliseconds until the next timer of the state machine. */
-static int64_t next_timer(const sender_t *s, int64_t now)
+/* Wait for the signal pipe, the socket or the watch, at most until the
+ * machine's next timer, the deadline or the watch's next rescan. */
+static int wait_events(sender_t *s, int64_t now, int64_t deadline,
+                       char err[ERR_LEN])
 {
-    int64_t due = now + PING_MS;
-    switch (s->state) {
-    case S_DOWN:
-        due = s->reconnect_at;
-        break;
-    case S_HELLO:
-        due = s->hello_sent + HELLO_TIMEOUT_MS + 1;
-        break;
-    case S_READY:
-        if (s->n_inflight > 0) {
-            due = s->inflight[0].sent_ms + ACK_TIMEOUT_MS + 1;
-        } else if (s->ping_sent != 0) {
-            due = s->ping_sent + ACK_TIMEOUT_MS + 1;
-        } else {
-            due = s->last_tx + PING_MS;
-        }
-        break;
+    int64_t wait = delivery_next_timer(s->fsm, now);
+    if (deadline != 0 && deadline - now < wait) {
+        wait = deadline - now;
     }
-    return due > now ? due - now : 0;
-}
-
-static void watch(sender_t *s)
-{
-    s->ino = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-    s->wd_inbox = -1;
-    s->wd_spool = -1;
-    if (s->ino < 0) {
-        log_warn("inotify unavailable (%s): polling every second",
-                 strerror(errno));
-        return;
+    wait = watch_wait(s->watch, now, wait);
+    zmq_pollitem_t items[3];
+    int ni = 0;
+    if (s->o->wake_fd >= 0) {
+        items[ni++] = (zmq_pollitem_t){NULL, s->o->wake_fd, ZMQ_POLLIN, 0};
     }
-    char path[4096];
-    if (s->o->watch_inbox) {
-        snprintf(path, sizeof path, "%s/inbox", s->o->state_dir);
-        s->wd_inbox = inotify_add_watch(s->ino, path,
-                                        IN_CLOSE_WRITE | IN_MOVED_TO);
+    if (s->sock != NULL) {
+        items[ni++] = (zmq_pollitem_t){s->sock, 0, ZMQ_POLLIN, 0};
     }
-    /* spool_append rewrites spool/appended after each commit: a submit
-     * from another process wakes the loop at once. */
-    snprintf(path, sizeof path, "%s/spool", s->o->state_dir);
-    s->wd_spool = inotify_add_watch(s->ino, path, IN_CLOSE_WRITE);
-}
-
-static void log_intake(const intake_stats_t *st, int rc, const char *err)
-{
-    if (st->files_done > 0 || st->files_failed > 0) {
-        log_info("inbox: %zu files taken (%zu updates queued), %zu refused "
-                 "(see failed/*.errors)",
-                 st->files_done, st->rows, st->files_failed);
+    if (watch_fd(s->watch) >= 0) {
+        items[ni++] =
+            (zmq_pollitem_t){NULL, watch_fd(s->watch), ZMQ_POLLIN, 0};
     }
-    if (rc != ERR_OK) {
-        log_err("inbox: %s", err);
+    delivery_status_t ds;
+    delivery_status(s->fsm, &ds);
+    log_debug("state %d, %d in flight, next %llu: waiting %lld ms",
+              (int)ds.state, ds.in_flight, (unsigned long long)ds.next_send,
+              (long long)wait);
+    if (zmq_poll(items, ni, (long)wait) < 0 && zmq_errno() != EINTR) {
+        snprintf(err, ERR_LEN, "poll: %s", zmq_strerror(zmq_errno()));
+        return ERR_IO;
     }
-}
-
-/* Take every finished file in the inbox; files modified in the last
- * second may still be being written: look again a second later. */
-static void scan_inbox(sender_t *s)
-{
-    char err[ERR_LEN];
-    intake_stats_t st;
-    size_t young = 0;
-    int rc = intake_inbox(s->o->spool, s->o->csv, s->o->state_dir,
-                          INBOX_MIN_AGE_MS, &young, &st, err);
-    log_intake(&st, rc, err);
-    s->rescan_at = young > 0 || rc != ERR_OK ? now_ms() + INBOX_MIN_AGE_MS
-                                              : 0;
-}
-
-/* Drain inotify events, taking each inbox file whose writer closed it or
- * that was moved in. */
-static void drain_events(sender_t *s)
-{
-    _Alignas(struct inotify_event) char buf[4096];
-    for (;;) {
-        ssize_t n = read(s->ino, buf, sizeof buf);
-        if (n <= 0) {
-            break;
-        }
-        for (ssize_t off = 0; off < n;) {
-            const struct inotify_event *ev =
-                (const struct inotify_event *)(const void *)(buf + off);
-            if (ev->mask & IN_Q_OVERFLOW) {
-                s->rescan_at = now_ms(); /* events lost: look at all */
-            } else if (ev->wd == s->wd_inbox && ev->len > 0) {
-                char err[ERR_LEN];
-                intake_stats_t st;
-                int rc = intake_inbox_file(s->o->spool, s->o->csv,
-                                           s->o->state_dir, ev->name, &st,
-                                           err);
-                log_intake(&st, rc, err);
-                if (rc != ERR_OK) {
-                    s->rescan_at = now_ms() + INBOX_MIN_AGE_MS;
-                }
-            }
-            off += (ssize_t)sizeof *ev + (ssize_t)ev->len;
-        }
-    }
-}
-
-static void say_bye(sender_t *s)
-{
-    if (s->state != S_READY) {
-        return;
-    }
-    Hrss__Bye b = HRSS__BYE__INIT;
-    Hrss__AgentMsg m = HRSS__AGENT_MSG__INIT;
-    b.name = (char *)(uintptr_t)s->o->name;
-    m.body_case = HRSS__AGENT_MSG__BODY_BYE;
-    m.bye = &b;
-    int linger = 500;
-    zmq_setsockopt(s->sock, ZMQ_LINGER, &linger, sizeof linger);
-    send_msg(s, &m);
+    return ERR_OK;
 }
 
 int sender_run(const sender_opts_t *o, char err[ERR_LEN])
@@ -542,97 +555,44 @@ int sender_run(const sender_opts_t *o, char err[ERR_LEN])
     memset(&s, 0, sizeof s);
     s.o = o;
     s.zctx = zmq_ctx_new();
-    s.backoff = BACKOFF_MIN_MS;
-    s.reconnect_at = now_ms();
-    s.batch = xcalloc(BATCH_MAX, sizeof *s.batch);
+    s.fsm = delivery_new(now_ms());
+    s.batch = xcalloc(DELIVERY_BATCH_MAX, sizeof *s.batch);
     buf_init(&s.out);
-    watch(&s);
+    s.watch = watch_new(o->spool, o->csv, o->state_dir, o->watch_inbox);
     int64_t deadline = o->timeout_ms > 0 ? now_ms() + o->timeout_ms : 0;
     int rc = ERR_OK;
-    if (o->watch_inbox) {
-        scan_inbox(&s);
-    }
+    watch_scan(s.watch);
     while (!*o->stop) {
         int64_t now = now_ms();
-        if (o->until_empty && s.state == S_READY && s.n_inflight == 0) {
-            spool_stats_t st;
-            rc = spool_stats(o->spool, &st, err);
-            if (rc != ERR_OK || st.queued == 0) {
-                break;
-            }
-        }
-        if (deadline != 0 && now >= deadline) {
-            spool_stats_t st;
-            spool_stats(o->spool, &st, err);
-            snprintf(err, ERR_LEN,
-                     "%s within %d s; %llu updates remain queued in the "
-                     "spool (nothing is lost: `hrss-agent run` or another "
-                     "flush will send them)",
-                     s.ever_connected ? "not everything was acknowledged"
-                                      : "the collector could not be reached",
-                     o->timeout_ms / 1000, (unsigned long long)st.queued);
-            rc = ERR_TIMEOUT;
+        if (run_over(&s, now, deadline, &rc, err)) {
             break;
         }
-        if (s.state == S_DOWN && now >= s.reconnect_at) {
-            open_socket(&s);
+        rc = feed_time(&s, DELIVERY_EV_WAKE, err);
+        if (rc == ERR_OK) {
+            rc = wait_events(&s, now, deadline, err);
         }
-        rc = fill_window(&s, err);
         if (rc != ERR_OK) {
             break;
         }
-        int64_t wait = next_timer(&s, now);
-        if (deadline != 0 && deadline - now < wait) {
-            wait = deadline - now;
-        }
-        if (s.ino < 0 && wait > 1000) {
-            wait = 1000;
-        }
-        if (s.rescan_at != 0) {
-            int64_t until = s.rescan_at > now ? s.rescan_at - now : 0;
-            wait = until < wait ? until : wait;
-        }
-        zmq_pollitem_t items[3];
-        int ni = 0;
-        if (o->wake_fd >= 0) {
-            items[ni++] = (zmq_pollitem_t){NULL, o->wake_fd, ZMQ_POLLIN, 0};
-        }
-        if (s.sock != NULL) {
-            items[ni++] = (zmq_pollitem_t){s.sock, 0, ZMQ_POLLIN, 0};
-        }
-        if (s.ino >= 0) {
-            items[ni++] = (zmq_pollitem_t){NULL, s.ino, ZMQ_POLLIN, 0};
-        }
-        log_debug("state %d, %d in flight, next %llu: waiting %lld ms",
-                  (int)s.state, s.n_inflight,
-                  (unsigned long long)s.next_send, (long long)wait);
-        int n = zmq_poll(items, ni, (long)wait);
-        if (n < 0 && zmq_errno() != EINTR) {
-            snprintf(err, ERR_LEN, "poll: %s", zmq_strerror(zmq_errno()));
-            rc = ERR_IO;
-            break;
-        }
-        if (s.ino >= 0) {
-            drain_events(&s);
-        }
-        if (o->watch_inbox && (s.ino < 0 || (s.rescan_at != 0 &&
-                                             now_ms() >= s.rescan_at))) {
-            scan_inbox(&s);
-        }
+        watch_after_poll(s.watch);
         rc = read_socket(&s, err);
+        if (rc == ERR_OK) {
+            rc = feed_time(&s, DELIVERY_EV_TICK, err);
+        }
         if (rc != ERR_OK) {
             break;
         }
-        check_timeouts(&s, now_ms());
     }
-    say_bye(&s);
+    /* Bye when READY, then close; no spool action comes of it. After a
+     * spool error the machine may not know of the socket: close it too. */
+    char serr[ERR_LEN];
+    (void)feed_time(&s, DELIVERY_EV_STOP, serr);
     if (s.sock != NULL) {
         zmq_close(s.sock);
     }
     zmq_ctx_term(s.zctx);
-    if (s.ino >= 0) {
-        close(s.ino);
-    }
+    watch_destroy(&s.watch);
+    delivery_destroy(&s.fsm);
     free(s.batch);
     buf_fini(&s.out);
     return rc;

@@ -1,0 +1,49 @@
+/** @file watch.h
+ *  @brief What the sender loop watches on disk: files dropped in
+ *         STATE/inbox (taken into the spool) and appends to the spool by
+ *         other processes (STATE/spool/appended), through inotify.
+ */
+#ifndef HRSS_WATCH_H
+#define HRSS_WATCH_H
+#include <stdint.h>
+
+#include "agent/csvin.h"
+#include "agent/spool.h"
+
+/** Without inotify, look at the inbox and the spool this often. */
+#define WATCH_FALLBACK_MS 1000
+
+typedef struct watch watch_t;
+
+/** Start watching STATE/spool for appends and, when @p take_files is set,
+ *  STATE/inbox for dropped files. Never fails: without inotify (logged
+ *  once) the loop is asked to wake every WATCH_FALLBACK_MS and the inbox
+ *  is scanned then.
+ *  @param sp         Borrowed; valid until watch_destroy().
+ *  @param csv        Borrowed; validation of inbox files.
+ *  @param state_dir  Borrowed; the agent's state directory.
+ *  Caller owns return value and must destroy it. */
+watch_t *watch_new(spool_t *sp, const csvin_opts_t *csv,
+                   const char *state_dir, int take_files);
+
+/** Stop watching, free, set *self_p to NULL; no-op when *self_p is NULL. */
+void watch_destroy(watch_t **self_p);
+
+/** The descriptor to poll for input, or -1 without inotify. */
+int watch_fd(const watch_t *self);
+
+/** @p wait (ms from @p now) shortened to when the watch next needs a
+ *  look: a rescan of the inbox, or the fallback period. */
+int64_t watch_wait(const watch_t *self, int64_t now, int64_t wait);
+
+/** Take every finished file in the inbox now (at start-up); files that
+ *  may still be being written are looked at again a second later. No-op
+ *  unless taking files. */
+void watch_scan(watch_t *self);
+
+/** After a poll: read the inotify events, taking each inbox file whose
+ *  writer closed it or that was moved in, and rescan the inbox when due.
+ *  Failures are logged and retried a second later; never fatal. */
+void watch_after_poll(watch_t *self);
+
+#endif
