@@ -497,10 +497,10 @@ static void on_ack(delivery_t *d, const delivery_ackmsg_t *a, int64_t now,
         return; /* nothing was sent on this socket that it could answer */
     }
     switch (a->status) {
-    case DELIVERY_ACK_OK:
+    case WIRE_ACK_OK:
         on_ack_ok(d, a, out);
         break;
-    case DELIVERY_ACK_GAP:
+    case WIRE_ACK_GAP:
         /* Go back to what the collector expects; later acks for batches
          * in flight beyond it will be gaps too and change nothing. */
         if (a->next_seq < d->next_send) {
@@ -509,12 +509,11 @@ static void on_ack(delivery_t *d, const delivery_ackmsg_t *a, int64_t now,
             d->n_inflight = 0;
         }
         break;
-    case DELIVERY_ACK_RETRY:
+    case WIRE_ACK_RETRY:
         go_down(d, now, DELIVERY_WHY_RETRY, a->message, out);
         break;
-    case DELIVERY_ACK_MALFORMED:
-    case DELIVERY_ACK_UNAUTHORIZED:
-    case DELIVERY_ACK_UNKNOWN:
+    case WIRE_ACK_MALFORMED:
+    case WIRE_ACK_UNAUTHORIZED:
     default: {
         /* Resending the same batch would be refused again: the error is
          * noted for an operator, and the next failures wait longest. */

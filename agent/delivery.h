@@ -16,6 +16,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/wire.h"
+
 /** Most updates in one batch. */
 #define DELIVERY_BATCH_MAX 500
 /** Most batches in flight (unacknowledged) at once. */
@@ -40,17 +42,6 @@ enum delivery_state {
     DELIVERY_DOWN,  /**< no socket; reconnect when the backoff has elapsed */
     DELIVERY_HELLO, /**< socket open, Hello sent, waiting for Welcome */
     DELIVERY_READY, /**< welcomed: batches flow */
-};
-
-/** The collector's verdict on a batch (mapped from the wire by the loop).
- *  MALFORMED, UNAUTHORIZED and UNKNOWN are handled alike: refused. */
-enum delivery_ack {
-    DELIVERY_ACK_OK,           /**< applied or replayed; next_seq is truth */
-    DELIVERY_ACK_GAP,          /**< began beyond next_seq: resend from it */
-    DELIVERY_ACK_RETRY,        /**< not stored now: back off */
-    DELIVERY_ACK_MALFORMED,    /**< refused whole */
-    DELIVERY_ACK_UNAUTHORIZED, /**< refused: may not send batches */
-    DELIVERY_ACK_UNKNOWN,      /**< a status this agent does not know */
 };
 
 /** What the spool says, read by the loop just before a collector message
@@ -90,7 +81,7 @@ typedef struct delivery_welcome {
 } delivery_welcome_t;
 
 typedef struct delivery_ackmsg {
-    enum delivery_ack status;
+    enum wire_ack status;
     uint64_t next_seq;  /**< network input: any value */
     uint64_t first_seq; /**< the batch it answers (for the log) */
     uint64_t last_seq;

@@ -29,7 +29,7 @@
  *
  * The spool facts a collector message needs (spool_stats) are read just
  * before it is fed. The wire's ack status becomes the machine's in one
- * place, ack_status().
+ * place, ack_status(), through common/wire.
  *
  * INVARIANTS
  *   1. The socket exists iff the machine's state != DOWN (delivery's
@@ -81,24 +81,16 @@ static int64_t now_ms(void)
 
 /* ------------------------------------------------------------ the wire */
 
-/* The one place the wire's ack status becomes the machine's (to move into
- * common/wire). */
-static enum delivery_ack ack_status(Hrss__AckStatus st)
+/* The collector's verdict as the machine knows it (common/wire maps the
+ * numbers). A status this agent does not know is a refusal, like
+ * MALFORMED: resending would only be refused again. */
+static enum wire_ack ack_status(Hrss__AckStatus st)
 {
-    switch (st) {
-    case HRSS__ACK_STATUS__ACK_OK:
-        return DELIVERY_ACK_OK;
-    case HRSS__ACK_STATUS__ACK_GAP:
-        return DELIVERY_ACK_GAP;
-    case HRSS__ACK_STATUS__ACK_RETRY:
-        return DELIVERY_ACK_RETRY;
-    case HRSS__ACK_STATUS__ACK_MALFORMED:
-        return DELIVERY_ACK_MALFORMED;
-    case HRSS__ACK_STATUS__ACK_UNAUTHORIZED:
-        return DELIVERY_ACK_UNAUTHORIZED;
-    default:
-        return DELIVERY_ACK_UNKNOWN;
+    enum wire_ack a = WIRE_ACK_MALFORMED;
+    if (!wire_ack_from_proto(st, &a)) {
+        a = WIRE_ACK_MALFORMED;
     }
+    return a;
 }
 
 /* Without blocking: a full queue or no pipe is ERR_IO. */
@@ -442,7 +434,7 @@ static int on_message(sender_t *s, const Hrss__CollectorMsg *m,
         rj = rejections(a);
         ev.ack.rejections = rj;
         ev.ack.n_rejections = rj != NULL ? a->n_rejections : 0;
-        if (ev.ack.status == DELIVERY_ACK_GAP) {
+        if (ev.ack.status == WIRE_ACK_GAP) {
             rc = read_facts(s, &ev.ack.spool, err);
         }
     }

@@ -40,7 +40,7 @@
 struct watch {
     unsigned magic;
     spool_t *spool;
-    const csvin_opts_t *csv;
+    const update_scope_t *csv;
     const char *state_dir;
     int take_files;
     int ino;
@@ -65,7 +65,7 @@ static int64_t now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-watch_t *watch_new(spool_t *sp, const csvin_opts_t *csv,
+watch_t *watch_new(spool_t *sp, const update_scope_t *csv,
                    const char *state_dir, int take_files)
 {
     watch_t *w = xcalloc(1, sizeof *w);

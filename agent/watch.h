@@ -23,7 +23,7 @@ typedef struct watch watch_t;
  *  @param csv        Borrowed; validation of inbox files.
  *  @param state_dir  Borrowed; the agent's state directory.
  *  Caller owns return value and must destroy it. */
-watch_t *watch_new(spool_t *sp, const csvin_opts_t *csv,
+watch_t *watch_new(spool_t *sp, const update_scope_t *csv,
                    const char *state_dir, int take_files);
 
 /** Stop watching, free, set *self_p to NULL; no-op when *self_p is NULL. */

@@ -54,7 +54,7 @@ static const delivery_out_t *welcome(delivery_t *d, int64_t now, uint64_t n,
                                        .welcome = {n, sp}});
 }
 
-static delivery_ackmsg_t ackmsg(enum delivery_ack st, uint64_t n,
+static delivery_ackmsg_t ackmsg(enum wire_ack st, uint64_t n,
                                 uint64_t first, uint64_t last)
 {
     return (delivery_ackmsg_t){
@@ -69,7 +69,7 @@ static const delivery_out_t *ack_full(delivery_t *d, int64_t now,
 }
 
 static const delivery_out_t *ack(delivery_t *d, int64_t now,
-                                 enum delivery_ack st, uint64_t n,
+                                 enum wire_ack st, uint64_t n,
                                  uint64_t first, uint64_t last)
 {
     delivery_ackmsg_t a = ackmsg(st, n, first, last);
@@ -370,7 +370,7 @@ Test(delivery, window_holds_four_batches_and_an_ack_frees_a_slot)
     expect(on(d, DELIVERY_EV_WAKE, T0 + 1), 0); /* the window is full */
     expect(on(d, DELIVERY_EV_TICK, T0 + 1), 0);
 
-    const delivery_out_t *o = ack(d, T0 + 2, DELIVERY_ACK_OK, 501, 1, 500);
+    const delivery_out_t *o = ack(d, T0 + 2, WIRE_ACK_OK, 501, 1, 500);
     expect(o, 1, DELIVERY_ACT_SPOOL_ACK);
     expect_spool(o, 0, DELIVERY_ACT_SPOOL_ACK, 501);
     cr_assert_eq(status(d).in_flight, 3);
@@ -391,23 +391,23 @@ Test(delivery, ack_ok_frees_only_the_batches_below_n)
     connect_ready(d, T0, 1, facts(2000, 1, 2000));
     send_batches(d, T0, 1, 500, 4);
 
-    expect(ack(d, T0 + 1, DELIVERY_ACK_OK, 1001, 501, 1000), 1,
+    expect(ack(d, T0 + 1, WIRE_ACK_OK, 1001, 501, 1000), 1,
            DELIVERY_ACT_SPOOL_ACK);
     cr_assert_eq(status(d).in_flight, 2, "1..500 and 501..1000 acked");
     cr_assert_eq(status(d).next_send, 2001);
 
     /* N inside 1001..1500: that batch is not fully acknowledged yet. */
-    const delivery_out_t *o = ack(d, T0 + 2, DELIVERY_ACK_OK, 1200, 1001,
+    const delivery_out_t *o = ack(d, T0 + 2, WIRE_ACK_OK, 1200, 1001,
                                   1500);
     expect_spool(o, 0, DELIVERY_ACT_SPOOL_ACK, 1200);
     cr_assert_eq(status(d).in_flight, 2);
     cr_assert_eq(status(d).next_send, 2001);
     /* N == 1500, that batch's last: seq 1500 itself is not applied. */
-    expect(ack(d, T0 + 2, DELIVERY_ACK_OK, 1500, 1001, 1500), 1,
+    expect(ack(d, T0 + 2, WIRE_ACK_OK, 1500, 1001, 1500), 1,
            DELIVERY_ACT_SPOOL_ACK);
     cr_assert_eq(status(d).in_flight, 2);
 
-    expect(ack(d, T0 + 3, DELIVERY_ACK_OK, 2001, 1501, 2000), 1,
+    expect(ack(d, T0 + 3, WIRE_ACK_OK, 2001, 1501, 2000), 1,
            DELIVERY_ACT_SPOOL_ACK);
     cr_assert_eq(status(d).in_flight, 0);
     cr_assert_eq(status(d).next_send, 2001);
@@ -423,7 +423,7 @@ Test(delivery, ack_ok_with_rejections_hands_them_to_the_spool)
     memset(rej, 0, sizeof rej);
     rej[0].seq = 7;
     rej[1].seq = 9;
-    delivery_ackmsg_t a = ackmsg(DELIVERY_ACK_OK, 501, 1, 500);
+    delivery_ackmsg_t a = ackmsg(WIRE_ACK_OK, 501, 1, 500);
     a.rejections = rej;
     a.n_rejections = 2;
     const delivery_out_t *o = ack_full(d, T0 + 1, &a);
@@ -442,7 +442,7 @@ Test(delivery, ack_gap_goes_back_and_later_gaps_change_nothing)
     connect_ready(d, T0, 1, facts(2000, 1, 2000));
     send_batches(d, T0, 1, 500, 4);
     /* 1..500 never arrived: the collector answers 501..1000 with GAP 1. */
-    delivery_ackmsg_t a = ackmsg(DELIVERY_ACK_GAP, 1, 501, 1000);
+    delivery_ackmsg_t a = ackmsg(WIRE_ACK_GAP, 1, 501, 1000);
     a.spool = facts(2000, 1, 2000);
     const delivery_out_t *o = ack_full(d, T0 + 1, &a);
     expect(o, 1, DELIVERY_ACT_SPOOL_ACK);
@@ -462,7 +462,7 @@ Test(delivery, ack_gap_goes_back_and_later_gaps_change_nothing)
     /* Everything from N goes again. */
     send_batches(d, T0 + 2, 1, 500, 4);
     /* A gap at or beyond next_send is no reason to go back. */
-    a = ackmsg(DELIVERY_ACK_GAP, 2001, 2001, 2500);
+    a = ackmsg(WIRE_ACK_GAP, 2001, 2001, 2500);
     expect(ack_full(d, T0 + 3, &a), 0);
     cr_assert_eq(status(d).in_flight, 4);
     delivery_destroy(&d);
@@ -473,7 +473,7 @@ Test(delivery, ack_gap_below_what_was_acked_means_the_collector_lost_data)
     delivery_t *d = delivery_new(T0);
     connect_ready(d, T0, 1001, facts(2000, 1001, 1000));
     send_batches(d, T0, 1001, 500, 2);
-    delivery_ackmsg_t a = ackmsg(DELIVERY_ACK_GAP, 300, 1001, 1500);
+    delivery_ackmsg_t a = ackmsg(WIRE_ACK_GAP, 300, 1001, 1500);
     a.spool = facts(2000, 1001, 1000);
     const delivery_out_t *o = ack_full(d, T0 + 1, &a);
     expect(o, 2, DELIVERY_ACT_NOTE, DELIVERY_ACT_SPOOL_REBASE);
@@ -491,7 +491,7 @@ Test(delivery, ack_retry_goes_down_with_backoff)
     delivery_t *d = delivery_new(T0);
     connect_ready(d, T0, 1, facts(1000, 1, 1000));
     send_batches(d, T0, 1, 500, 2);
-    delivery_ackmsg_t a = ackmsg(DELIVERY_ACK_RETRY, 1, 1, 500);
+    delivery_ackmsg_t a = ackmsg(WIRE_ACK_RETRY, 1, 1, 500);
     a.message = "the store is full";
     const delivery_out_t *o = ack_full(d, T0 + 10, &a);
     expect_down(o, DELIVERY_WHY_RETRY);
@@ -509,7 +509,7 @@ Test(delivery, ack_retry_goes_down_with_backoff)
     d = delivery_new(T0);
     connect_ready(d, T0, 1, facts(1000, 1, 1000));
     send_batches(d, T0, 1, 500, 1);
-    o = ack(d, T0 + 1, DELIVERY_ACK_RETRY, 1, 1, 500);
+    o = ack(d, T0 + 1, WIRE_ACK_RETRY, 1, 1, 500);
     expect_down(o, DELIVERY_WHY_RETRY);
     cr_assert_null(o->act[1].note.text, "no message: the loop words it");
     delivery_destroy(&d);
@@ -517,10 +517,9 @@ Test(delivery, ack_retry_goes_down_with_backoff)
 
 Test(delivery, refused_batch_is_an_error_and_sets_the_longest_backoff)
 {
-    static const enum delivery_ack refusals[] = {
-        DELIVERY_ACK_MALFORMED, DELIVERY_ACK_UNAUTHORIZED,
-        DELIVERY_ACK_UNKNOWN};
-    for (size_t i = 0; i < 3; i++) {
+    static const enum wire_ack refusals[] = {WIRE_ACK_MALFORMED,
+                                             WIRE_ACK_UNAUTHORIZED};
+    for (size_t i = 0; i < 2; i++) {
         delivery_t *d = delivery_new(T0);
         connect_ready(d, T0, 1, facts(1000, 1, 1000));
         send_batches(d, T0, 1, 500, 2);
@@ -550,7 +549,7 @@ Test(delivery, reconnect_after_a_quiet_refusal_is_not_announced)
     delivery_t *d = delivery_new(T0);
     connect_ready(d, T0, 1, facts(500, 1, 500));
     send_batches(d, T0, 1, 500, 1);
-    expect(ack(d, T0 + 1, DELIVERY_ACK_MALFORMED, 1, 1, 500), 2,
+    expect(ack(d, T0 + 1, WIRE_ACK_MALFORMED, 1, 1, 500), 2,
            DELIVERY_ACT_NOTE, DELIVERY_ACT_CLOSE);
     int64_t t = reconnect_after(d, T0 + 1, DELIVERY_BACKOFF_MIN_MS);
     /* No "down" was said, so no "connected" either. */
@@ -623,7 +622,7 @@ Test(delivery, answered_ping_keeps_ready_and_a_batch_resets_idle)
     /* A batch sent counts as traffic: the next ping is a minute later. */
     int64_t b = p + 4000;
     send_batches(d, b, 1, 10, 1);
-    expect(ack(d, b + 1, DELIVERY_ACK_OK, 11, 1, 10), 1,
+    expect(ack(d, b + 1, WIRE_ACK_OK, 11, 1, 10), 1,
            DELIVERY_ACT_SPOOL_ACK);
     expect(on(d, DELIVERY_EV_TICK, b + DELIVERY_PING_MS - 1), 0);
     expect(on(d, DELIVERY_EV_TICK, b + DELIVERY_PING_MS), 1,
@@ -648,7 +647,7 @@ Test(delivery, late_welcome_with_batches_in_flight_changes_nothing)
     delivery_status_t st = status(d);
     cr_assert_eq(st.in_flight, 2);
     cr_assert_eq(st.next_send, 1001);
-    expect(ack(d, p + 20, DELIVERY_ACK_OK, 1001, 501, 1000), 1,
+    expect(ack(d, p + 20, WIRE_ACK_OK, 1001, 501, 1000), 1,
            DELIVERY_ACT_SPOOL_ACK);
     /* The ping counts as answered: no ping timeout. */
     expect(on(d, DELIVERY_EV_TICK, p + DELIVERY_ACK_TIMEOUT_MS + 1), 0);
@@ -763,27 +762,27 @@ Test(delivery, hostile_collector_values_are_handled_not_asserted)
     expect(on(d, DELIVERY_EV_WAKE, T0), 1, DELIVERY_ACT_CONNECT);
     expect(on(d, DELIVERY_EV_SENT, T0), 0);
     /* An ack before any Welcome answers nothing this socket sent. */
-    expect(ack(d, T0, DELIVERY_ACK_OK, 99, 1, 500), 0);
-    expect(ack(d, T0, DELIVERY_ACK_GAP, 0, 1, 500), 0);
-    expect(ack(d, T0, DELIVERY_ACK_MALFORMED, 0, 1, 500), 0);
+    expect(ack(d, T0, WIRE_ACK_OK, 99, 1, 500), 0);
+    expect(ack(d, T0, WIRE_ACK_GAP, 0, 1, 500), 0);
+    expect(ack(d, T0, WIRE_ACK_MALFORMED, 0, 1, 500), 0);
     cr_assert_eq(status(d).state, DELIVERY_HELLO);
     welcome(d, T0, 1, facts(2000, 1, 2000));
     send_batches(d, T0, 1, 500, 4);
     /* An OK far beyond anything sent: the spool is told (N came from
      * the collector), the window empties, nothing breaks. */
-    const delivery_out_t *o = ack(d, T0 + 1, DELIVERY_ACK_OK, UINT64_MAX,
+    const delivery_out_t *o = ack(d, T0 + 1, WIRE_ACK_OK, UINT64_MAX,
                                   7, 3);
     expect_spool(o, 0, DELIVERY_ACT_SPOOL_ACK, UINT64_MAX);
     cr_assert_eq(status(d).in_flight, 0);
     cr_assert_eq(status(d).next_send, UINT64_MAX);
     /* A gap back to 0 with odd spool facts. */
-    delivery_ackmsg_t a = ackmsg(DELIVERY_ACK_GAP, 0, 5, 1);
+    delivery_ackmsg_t a = ackmsg(WIRE_ACK_GAP, 0, 5, 1);
     a.spool = facts(0, 1, 0);
     o = ack_full(d, T0 + 2, &a);
     expect_spool(o, 1, DELIVERY_ACT_SPOOL_REBASE, 0);
     cr_assert_eq(status(d).next_send, 0);
     /* A status value out of range goes the refused way. */
-    o = ack(d, T0 + 3, (enum delivery_ack)77, 1, 1, 1);
+    o = ack(d, T0 + 3, (enum wire_ack)77, 1, 1, 1);
     expect(o, 2, DELIVERY_ACT_NOTE, DELIVERY_ACT_CLOSE);
     cr_assert_eq(status(d).state, DELIVERY_DOWN);
     delivery_destroy(&d);
