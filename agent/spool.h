@@ -61,6 +61,14 @@ int spool_open(spool_t **out, const char *dir, char err[ERR_LEN]);
 /** Close and set *self_p to NULL; no-op on NULL. */
 void spool_close(spool_t **self_p);
 
+#ifndef NDEBUG
+/** Debug builds only: assert the handle's invariants (a live spool_t: its
+ *  magic tag, which spool_close() overwrites, and its environment) and
+ *  return 1, so that it can be written `assert(spool_check_invariants(s))`.
+ *  Every public function does so on entry. Reads nothing from disk. */
+int spool_check_invariants(const spool_t *self);
+#endif
+
 /** Append @p n updates in one transaction, numbering them consecutively
  *  (their seq fields are overwritten). When @p source is not NULL it is
  *  recorded in the same transaction (see spool_has_source), so a dropped

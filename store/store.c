@@ -70,7 +70,7 @@
 #include <sys/stat.h>
 
 #include "common/buf.h"
-#include "common/mdberr.h"
+#include "common/lmdbh.h"
 #include "common/mem.h"
 
 #define STORE_FORMAT 1u
@@ -119,12 +119,11 @@ typedef struct wctx {
 /* ---------------------------------------------------------------------- */
 /* errors                                                                  */
 
-static int from_mdb(int mrc) { return mdberr_code(mrc); }
+static int from_mdb(int mrc) { return lmdbh_code(mrc); }
 
 static int mdb_fail(int mrc, const char *what, char err[ERR_LEN])
 {
-    snprintf(err, ERR_LEN, "%s: %s", what, mdb_strerror(mrc));
-    return from_mdb(mrc);
+    return lmdbh_fail(mrc, what, err);
 }
 
 void store_result_fini(store_result_t *res)
@@ -171,13 +170,7 @@ static void key_reporter(buf_t *b, const char *id)
     buf_put(b, id, strlen(id));
 }
 
-static MDB_val val_of(const buf_t *b)
-{
-    MDB_val v;
-    v.mv_size = b->len;
-    v.mv_data = b->data;
-    return v;
-}
+static MDB_val val_of(const buf_t *b) { return lmdbh_val(b); }
 
 static void put_value(buf_t *b, const value_t *v)
 {
@@ -329,62 +322,19 @@ static int txn_commit(store_t *s, MDB_txn **txn)
 /* ---------------------------------------------------------------------- */
 /* open and close                                                          */
 
-static int get_meta_u64(MDB_txn *txn, MDB_dbi dbi, const char *name,
-                        uint64_t *out, int *found)
-{
-    MDB_val k = {strlen(name), (void *)(uintptr_t)name};
-    MDB_val d;
-    int mrc = mdb_get(txn, dbi, &k, &d);
-    *found = 0;
-    if (mrc == MDB_NOTFOUND) {
-        return ERR_OK;
-    }
-    if (mrc != MDB_SUCCESS) {
-        return from_mdb(mrc);
-    }
-    buf_reader_t r;
-    buf_reader_init(&r, d.mv_data, d.mv_size);
-    *out = d.mv_size == 4 ? buf_get_u32(&r) : buf_get_u64(&r);
-    if (!buf_done(&r)) {
-        return ERR_CORRUPT;
-    }
-    *found = 1;
-    return ERR_OK;
-}
-
-static int put_meta(MDB_txn *txn, MDB_dbi dbi, const char *name,
-                    const buf_t *b)
-{
-    MDB_val k = {strlen(name), (void *)(uintptr_t)name};
-    MDB_val d = val_of(b);
-    return mdb_put(txn, dbi, &k, &d, 0);
-}
-
 static int rebuild_derived(store_t *s, MDB_txn *txn, MDB_dbi agg,
                            MDB_dbi viol, char err[ERR_LEN]);
 
 static int open_dbs(store_t *s, MDB_txn *txn, unsigned flags,
                     char err[ERR_LEN])
 {
-    struct {
-        const char *name;
-        MDB_dbi *dbi;
-    } t[] = {
+    const lmdbh_db_t t[] = {
         {"meta", &s->meta},           {"facts", &s->facts},
         {"audit", &s->audit},         {"cellhist", &s->cellhist},
         {"rejects", &s->rejects},     {"reporters", &s->reporters},
         {"agg", &s->agg},             {"violations", &s->viol},
     };
-    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
-        int mrc = mdb_dbi_open(txn, t[i].name, flags, t[i].dbi);
-        if (mrc != MDB_SUCCESS) {
-            char what[64];
-            snprintf(what, sizeof what, "cannot open database '%s'",
-                     t[i].name);
-            return mdb_fail(mrc, what, err);
-        }
-    }
-    return ERR_OK;
+    return lmdbh_open_dbs(txn, t, sizeof t / sizeof t[0], flags, err);
 }
 
 /* Check the format, write it on a new store, rebuild derived data when
@@ -397,9 +347,10 @@ static int check_format(store_t *s, MDB_txn *txn, int *changed,
     int have_format = 0;
     int have_fp = 0;
     uint64_t want_fp = catalog_rules_fingerprint(s->cat);
-    int rc = get_meta_u64(txn, s->meta, "format", &format, &have_format);
+    int rc = lmdbh_meta_get(txn, s->meta, "format", 0, &format,
+                            &have_format);
     if (rc == ERR_OK) {
-        rc = get_meta_u64(txn, s->meta, "rules_fp", &fp, &have_fp);
+        rc = lmdbh_meta_get(txn, s->meta, "rules_fp", 0, &fp, &have_fp);
     }
     if (rc != ERR_OK) {
         snprintf(err, ERR_LEN, "store metadata unreadable: %s", err_str(rc));
@@ -425,18 +376,14 @@ static int check_format(store_t *s, MDB_txn *txn, int *changed,
                  "open it writable once (start the collector) to rebuild");
         return ERR_VERSION;
     }
-    buf_t b;
-    buf_init(&b);
-    buf_put_u32(&b, STORE_FORMAT);
-    int mrc = put_meta(txn, s->meta, "format", &b);
-    buf_reset(&b);
-    buf_put_u64(&b, want_fp);
-    if (mrc == MDB_SUCCESS) {
-        mrc = put_meta(txn, s->meta, "rules_fp", &b);
+    rc = lmdbh_meta_put(txn, s->meta, "format", STORE_FORMAT, 4);
+    if (rc == ERR_OK) {
+        rc = lmdbh_meta_put(txn, s->meta, "rules_fp", want_fp, 8);
     }
-    buf_fini(&b);
-    if (mrc != MDB_SUCCESS) {
-        return mdb_fail(mrc, "cannot write store metadata", err);
+    if (rc != ERR_OK) {
+        snprintf(err, ERR_LEN, "cannot write store metadata: %s",
+                 err_str(rc));
+        return rc;
     }
     if (have_format) {
         *changed = 1;
@@ -1027,30 +974,7 @@ static int apply_batch(wctx_t *w, const store_batch_t *b, store_result_t *res)
 /* Next free id of an append-only table keyed by V1 id:u64. */
 static int next_id(MDB_txn *txn, MDB_dbi dbi, uint64_t *out)
 {
-    MDB_cursor *cur = NULL;
-    int mrc = mdb_cursor_open(txn, dbi, &cur);
-    if (mrc != MDB_SUCCESS) {
-        return from_mdb(mrc);
-    }
-    MDB_val k;
-    MDB_val d;
-    int rc = ERR_OK;
-    *out = 1;
-    mrc = mdb_cursor_get(cur, &k, &d, MDB_LAST);
-    if (mrc == MDB_SUCCESS) {
-        buf_reader_t r;
-        buf_reader_init(&r, k.mv_data, k.mv_size);
-        uint8_t v = buf_get_u8(&r);
-        uint64_t last = buf_get_u64(&r);
-        if (v != KEY_V1 || !buf_done(&r)) {
-            rc = ERR_CORRUPT;
-        }
-        *out = last + 1;
-    } else if (mrc != MDB_NOTFOUND) {
-        rc = from_mdb(mrc);
-    }
-    mdb_cursor_close(cur);
-    return rc;
+    return lmdbh_next_id(txn, dbi, KEY_V1, out);
 }
 
 static void results_clear(store_result_t *results, size_t n)
