@@ -167,6 +167,18 @@ int lmdbh_meta_put(MDB_txn *txn, MDB_dbi dbi, const char *name, uint64_t v,
     return rc;
 }
 
+int lmdbh_cursor_end(MDB_cursor **cur, int rc, int mrc)
+{
+    if (*cur != NULL) {
+        mdb_cursor_close(*cur);
+        *cur = NULL;
+    }
+    if (rc == ERR_OK && mrc != MDB_SUCCESS && mrc != MDB_NOTFOUND) {
+        rc = lmdbh_code(mrc);
+    }
+    return rc;
+}
+
 void lmdbh_id_key(buf_t *b, uint8_t ver, uint64_t id)
 {
     buf_reset(b);

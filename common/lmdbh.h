@@ -89,6 +89,12 @@ int lmdbh_meta_get(MDB_txn *txn, MDB_dbi dbi, const char *name,
 int lmdbh_meta_put(MDB_txn *txn, MDB_dbi dbi, const char *name, uint64_t v,
                    int width);
 
+/** End a cursor walk: close *@p cur (if not NULL; sets it to NULL) and
+ *  fold the walk's last mdb_cursor_get() code @p mrc into @p rc: a failure
+ *  already in @p rc wins; else MDB_SUCCESS and MDB_NOTFOUND (the end of
+ *  the table) give ERR_OK and any other code its ERR_*. */
+int lmdbh_cursor_end(MDB_cursor **cur, int rc, int mrc);
+
 /** Key of an append-only table: version byte @p ver, big-endian @p id.
  *  Resets @p b first. */
 void lmdbh_id_key(buf_t *b, uint8_t ver, uint64_t id);
