@@ -360,14 +360,12 @@ int spool_read(spool_t *self, uint64_t from, spool_update_t *out, size_t max,
         (*n)++;
         mrc = mdb_cursor_get(cur, &kv, &dv, MDB_NEXT);
     }
-    if (rc == ERR_OK && mrc != MDB_SUCCESS && mrc != MDB_NOTFOUND) {
-        rc = fail(mrc, "cannot read spool", err);
-    } else if (rc != ERR_OK) {
+    if (rc != ERR_OK) {
         snprintf(err, ERR_LEN, "spool record corrupt");
+    } else if (mrc != MDB_SUCCESS && mrc != MDB_NOTFOUND) {
+        rc = fail(mrc, "cannot read spool", err);
     }
-    if (cur != NULL) {
-        mdb_cursor_close(cur);
-    }
+    rc = lmdbh_cursor_end(&cur, rc, MDB_SUCCESS);
     if (txn != NULL) {
         mdb_txn_abort(txn);
     }
@@ -466,12 +464,7 @@ int spool_ack(spool_t *self, uint64_t next_seq,
             mrc = mdb_cursor_get(cur, &kv, &dv, MDB_NEXT);
         }
     }
-    if (rc == ERR_OK && mrc != MDB_SUCCESS && mrc != MDB_NOTFOUND) {
-        rc = from_mdb(mrc);
-    }
-    if (cur != NULL) {
-        mdb_cursor_close(cur);
-    }
+    rc = lmdbh_cursor_end(&cur, rc, mrc);
     /* INVARIANT 2: nothing below next_seq is left queued. */
     assert(rc != ERR_OK || queue_first_at_least(self, txn, next_seq));
     uint64_t acked = 1;
@@ -612,6 +605,30 @@ int spool_stats(spool_t *self, spool_stats_t *out, char err[ERR_LEN])
     return rc;
 }
 
+static int parse_rejection(const MDB_val *k, const MDB_val *d,
+                           spool_rejection_t *r)
+{
+    memset(r, 0, sizeof *r);
+    int rc = parse_seq(k, &r->seq);
+    buf_reader_t rd;
+    buf_reader_init(&rd, d->mv_data, d->mv_size);
+    if (buf_get_u8(&rd) != REC_V1) {
+        rc = ERR_CORRUPT;
+    }
+    r->at = buf_get_i64(&rd);
+    r->reason = buf_get_u32(&rd);
+    snprintf(r->reason_name, sizeof r->reason_name, "%s", buf_get_str(&rd));
+    snprintf(r->message, sizeof r->message, "%s", buf_get_str(&rd));
+    if (buf_get_u8(&rd)) {
+        get_update(&rd, &r->update);
+        r->update.seq = r->seq;
+    }
+    if (rc == ERR_OK && !buf_done(&rd)) {
+        rc = ERR_CORRUPT;
+    }
+    return rc;
+}
+
 int spool_rejections(spool_t *self, spool_rejection_fn fn, void *arg,
                      char err[ERR_LEN])
 {
@@ -628,36 +645,13 @@ int spool_rejections(spool_t *self, spool_rejection_fn fn, void *arg,
                            : MDB_NOTFOUND;
     while (rc == ERR_OK && mrc == MDB_SUCCESS) {
         spool_rejection_t r;
-        memset(&r, 0, sizeof r);
-        rc = parse_seq(&kv, &r.seq);
-        buf_reader_t rd;
-        buf_reader_init(&rd, dv.mv_data, dv.mv_size);
-        if (buf_get_u8(&rd) != REC_V1) {
-            rc = ERR_CORRUPT;
-        }
-        r.at = buf_get_i64(&rd);
-        r.reason = buf_get_u32(&rd);
-        snprintf(r.reason_name, sizeof r.reason_name, "%s",
-                 buf_get_str(&rd));
-        snprintf(r.message, sizeof r.message, "%s", buf_get_str(&rd));
-        if (buf_get_u8(&rd)) {
-            get_update(&rd, &r.update);
-            r.update.seq = r.seq;
-        }
-        if (rc == ERR_OK && !buf_done(&rd)) {
-            rc = ERR_CORRUPT;
-        }
+        rc = parse_rejection(&kv, &dv, &r);
         if (rc == ERR_OK && fn(&r, arg) != 0) {
             break;
         }
         mrc = mdb_cursor_get(cur, &kv, &dv, MDB_NEXT);
     }
-    if (rc == ERR_OK && mrc != MDB_SUCCESS && mrc != MDB_NOTFOUND) {
-        rc = from_mdb(mrc);
-    }
-    if (cur != NULL) {
-        mdb_cursor_close(cur);
-    }
+    rc = lmdbh_cursor_end(&cur, rc, mrc);
     if (txn != NULL) {
         mdb_txn_abort(txn);
     }
