@@ -11,7 +11,8 @@
  * open. Every transaction therefore holds txn_lock for reading, and the
  * two resizes (growing on MDB_MAP_FULL in env_grow_map, following another
  * process's growth on MDB_MAP_RESIZED in env_txn_begin) take it for
- * writing, in resize().
+ * writing, in resize(). A backup (mdb_env_copy2) holds a read transaction
+ * of its own for the whole copy, so it holds txn_lock for reading too.
  *
  *   store_open: mkdir -> lmdbh_env_open -> env_txn_begin -> open dbs
  *     -> check_format (new: write format + rules_fp; rules changed:
@@ -22,7 +23,8 @@
  *   1. magic == STORE_MAGIC exactly while the store is open.
  *   2. 0 < map_size <= map_max.
  *   3. mdb_env_set_mapsize() runs only in resize(), holding txn_lock for
- *      writing, with open_txns == 0 (store invariant 6).
+ *      writing, with open_txns == 0 (store invariant 6): no transaction
+ *      and no backup of this process is open.
  *   4. A store whose meta "format" is not STORE_FORMAT is never opened; a
  *      read-only store is opened only with the catalog its aggregates were
  *      built for (rules_fp).
@@ -341,7 +343,12 @@ int store_backup(store_t *self, const char *dest, char err[ERR_LEN])
         return ERR_IO;
     }
     int rc = ERR_OK;
+    /* The copy runs a read transaction of its own: hold txn_lock like any
+     * transaction, or a map resize in another thread unmaps pages under
+     * it (SIGSEGV; LIBRARY-NOTES). */
+    hold(self);
     int mrc = mdb_env_copy2(self->env, dest, MDB_CP_COMPACT);
+    release(self);
     if (mrc != MDB_SUCCESS) {
         char what[ERR_LEN / 2];
         snprintf(what, sizeof what, "backup to %.200s", dest);

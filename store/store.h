@@ -291,7 +291,8 @@ int store_facts(store_t *self, int32_t from, int32_t to, store_fact_fn fn,
 int store_verify(store_t *self, char err[ERR_LEN]);
 
 /** Consistent hot copy of the store into the empty directory @p dest,
- *  compacted. Safe while another process writes. */
+ *  compacted. Safe while another process writes, and while another thread
+ *  writes through this store_t: a map growth waits for the copy. */
 int store_backup(store_t *self, const char *dest, char err[ERR_LEN]);
 
 #endif

@@ -1,6 +1,7 @@
 /* test_store.c: the store's aggregation rules, sequencing, rejections,
  * violations, durability, with exact expected numbers. */
 #include <criterion/criterion.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -939,4 +940,72 @@ Test(store, reporters_state_audit_trail_and_backup)
     cr_expect_eq(t.reporting, 2);
     cr_expect_eq(store_verify(copy, err), ERR_OK, "%s", err);
     store_close(&copy);
+}
+
+/* A backup runs a read transaction of its own for the whole copy; a map
+ * growth in another thread meanwhile would unmap pages under it. Backups
+ * in one thread while the writer grows the map several times must neither
+ * crash nor fail. */
+typedef struct backup_loop {
+    store_t *st;
+    const char *dir;
+    volatile int stop;
+    int done;
+    int failed;
+} backup_loop_t;
+
+static void *backups(void *arg)
+{
+    backup_loop_t *bl = arg;
+    char err[ERR_LEN];
+    while (!bl->stop) {
+        char dest[320];
+        snprintf(dest, sizeof dest, "%s/bk%d", bl->dir, bl->done % 4);
+        fx_rm_rf(dest);
+        if (store_backup(bl->st, dest, err) != ERR_OK) {
+            bl->failed++;
+        }
+        bl->done++;
+    }
+    return NULL;
+}
+
+Test(store, backup_and_map_growth_exclude_each_other)
+{
+    store_close(&fx_store);
+    char err[ERR_LEN];
+    char db[300];
+    snprintf(db, sizeof db, "%s/grow", fx_dir);
+    store_opts_t o = {.map_size = 256 << 10, .map_max = 256 << 20};
+    cr_assert_eq(store_open(&fx_store, db, fx_cat, &o, err), ERR_OK, "%s",
+                 err);
+    backup_loop_t bl = {fx_store, fx_dir, 0, 0, 0};
+    pthread_t th;
+    cr_assert_eq(pthread_create(&th, NULL, backups, &bl), 0);
+    enum { N = 400 };
+    update_t *u = calloc(N, sizeof *u);
+    uint64_t seq = 1;
+    for (int round = 0; round < 40; round++) {
+        for (int i = 0; i < N; i++) {
+            int k = round * N + i;
+            u[i] = fx_count(seq + (uint64_t)i, JOBS,
+                            catalog_region(fx_cat, (size_t)(k % 102))->code,
+                            (uint32_t)((2000 + (k / 102) / 12) * 100 +
+                                       (k / 102) % 12 + 1),
+                            1);
+        }
+        store_batch_t b = {"grow", -1, 1, FX_NOW_MONTH, u, N};
+        store_result_t r;
+        cr_assert_eq(store_apply(fx_store, &b, 1, &r, err), ERR_OK, "%s",
+                     err);
+        store_result_fini(&r);
+        seq += N;
+    }
+    bl.stop = 1;
+    pthread_join(th, NULL);
+    free(u);
+    cr_expect(bl.done > 0, "no backup ran");
+    cr_expect_eq(bl.failed, 0, "%d of %d backups failed", bl.failed,
+                 bl.done);
+    verify();
 }
