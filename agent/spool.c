@@ -229,9 +229,12 @@ void spool_close(spool_t **self_p)
 }
 
 /* Queue @p u[0..n-1] numbered from next_assign on, and record @p source
- * (may be NULL); all in @p txn. @p first receives the first number. */
+ * (may be NULL); all in @p txn. @p first receives the first number.
+ * ERR_FULL with *exhausted set: next_assign (from a rebase or from disk)
+ * leaves no room for n more numbers below 2^64; they never wrap. */
 static int append_in(spool_t *self, MDB_txn *txn, spool_update_t *u,
-                     size_t n, const char *source, uint64_t *first)
+                     size_t n, const char *source, uint64_t *first,
+                     int *exhausted)
 {
     buf_t k;
     buf_t v;
@@ -239,8 +242,9 @@ static int append_in(spool_t *self, MDB_txn *txn, spool_update_t *u,
     buf_init(&v);
     uint64_t next = 1;
     int rc = meta_get(txn, self->meta, "next_assign", 1, &next);
-    if (rc == ERR_OK && n > UINT64_MAX - next) {
-        rc = ERR_CORRUPT; /* next_assign read from disk is absurd */
+    *exhausted = rc == ERR_OK && n > UINT64_MAX - next;
+    if (*exhausted) {
+        rc = ERR_FULL;
     }
     *first = next;
     for (size_t i = 0; rc == ERR_OK && i < n; i++) {
@@ -278,9 +282,10 @@ int spool_append(spool_t *self, spool_update_t *u, size_t n,
     assert(spool_check_invariants(self));
     MDB_txn *txn = NULL;
     uint64_t next = 0;
+    int exhausted = 0;
     int rc = from_mdb(mdb_txn_begin(self->env, NULL, 0, &txn));
     if (rc == ERR_OK) {
-        rc = append_in(self, txn, u, n, source, &next);
+        rc = append_in(self, txn, u, n, source, &next, &exhausted);
     }
     if (rc == ERR_OK) {
         rc = from_mdb(mdb_txn_commit(txn));
@@ -298,7 +303,10 @@ int spool_append(spool_t *self, spool_update_t *u, size_t n,
     if (txn != NULL) {
         mdb_txn_abort(txn);
     }
-    if (rc == ERR_FULL) {
+    if (exhausted) {
+        snprintf(err, ERR_LEN,
+                 "cannot queue updates: sequence numbers exhausted");
+    } else if (rc == ERR_FULL) {
         snprintf(err, ERR_LEN,
                  "cannot queue updates: the spool is full (%zu MiB)",
                  MAP_SIZE >> 20);

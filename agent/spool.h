@@ -78,8 +78,9 @@ int spool_check_invariants(const spool_t *self);
  *  watching it with inotify (IN_CLOSE_WRITE) wakes: LMDB's own writes to
  *  data.mdb happen before the commit is visible to readers, so they cannot
  *  serve as the signal.
- *  @param[out] first  First assigned number (may be NULL).
- *  @return ERR_OK, ERR_FULL, ERR_IO; on failure nothing is appended. */
+ *  @param[out] first  First assigned number (may be NULL); 0 on failure.
+ *  @return ERR_OK, ERR_FULL (map full, or no n numbers left below 2^64:
+ *          they never wrap), ERR_IO; on failure nothing is appended. */
 int spool_append(spool_t *self, spool_update_t *u, size_t n,
                  const char *source, uint64_t *first, char err[ERR_LEN]);
 
