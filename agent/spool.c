@@ -83,6 +83,22 @@ static int fail(int mrc, const char *what, char err[ERR_LEN])
 
 static MDB_val val_of(const buf_t *b) { return lmdbh_val(b); }
 
+/* End a write transaction begun in *@p txn: commit it when @p rc is ERR_OK,
+ * else abort it. Sets *@p txn to NULL; returns @p rc or the commit's. */
+static int finish(MDB_txn **txn, int rc)
+{
+    if (*txn == NULL) {
+        return rc;
+    }
+    if (rc == ERR_OK) {
+        rc = from_mdb(mdb_txn_commit(*txn));
+    } else {
+        mdb_txn_abort(*txn);
+    }
+    *txn = NULL;
+    return rc;
+}
+
 static void key_seq(buf_t *b, uint64_t seq) { lmdbh_id_key(b, KEY_V1, seq); }
 
 static int parse_seq(const MDB_val *k, uint64_t *seq)
@@ -287,10 +303,7 @@ int spool_append(spool_t *self, spool_update_t *u, size_t n,
     if (rc == ERR_OK) {
         rc = append_in(self, txn, u, n, source, &next, &exhausted);
     }
-    if (rc == ERR_OK) {
-        rc = from_mdb(mdb_txn_commit(txn));
-        txn = NULL;
-    }
+    rc = finish(&txn, rc);
     if (rc == ERR_OK) {
         /* Wake a sender (inotify IN_CLOSE_WRITE); best effort: a sender
          * that misses it finds the updates at its next timer. */
@@ -299,9 +312,6 @@ int spool_append(spool_t *self, spool_update_t *u, size_t n,
         if (fd >= 0) {
             close(fd);
         }
-    }
-    if (txn != NULL) {
-        mdb_txn_abort(txn);
     }
     if (exhausted) {
         snprintf(err, ERR_LEN,
@@ -482,13 +492,7 @@ int spool_ack(spool_t *self, uint64_t next_seq,
     if (rc == ERR_OK && next_seq > acked) {
         rc = meta_put(txn, self->meta, "acked_next", next_seq);
     }
-    if (rc == ERR_OK) {
-        rc = from_mdb(mdb_txn_commit(txn));
-        txn = NULL;
-    }
-    if (txn != NULL) {
-        mdb_txn_abort(txn);
-    }
+    rc = finish(&txn, rc);
     buf_fini(&k);
     buf_fini(&v);
     if (rc != ERR_OK) {
@@ -547,13 +551,7 @@ int spool_rebase(spool_t *self, uint64_t next_seq, char err[ERR_LEN])
     if (rc == ERR_OK) {
         rc = meta_put(txn, self->meta, "acked_next", next_seq);
     }
-    if (rc == ERR_OK) {
-        rc = from_mdb(mdb_txn_commit(txn));
-        txn = NULL;
-    }
-    if (txn != NULL) {
-        mdb_txn_abort(txn);
-    }
+    rc = finish(&txn, rc);
     free(all);
     buf_fini(&k);
     buf_fini(&v);
