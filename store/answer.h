@@ -5,7 +5,15 @@
  *  Each function takes the request's oneof message (never NULL: query.c
  *  checks), fills @p rp and returns ERR_OK, or an ERR_* code with rp->err
  *  set. The store is borrowed for the call; it may be read-only (backup
- *  needs nothing more). INVARIANTS: see answer.c.
+ *  needs nothing more). Owns nothing: what an answer allocates belongs to
+ *  @p rp (reply.h) and is freed by reply_fini().
+ *
+ *  INVARIANTS
+ *    1. ERR_OK: rp->msg's oneof case and payload are those of the
+ *       request's kind (none for backup). Failure: rp->err says why; the
+ *       payload is discarded by reply_error().
+ *    2. Indicators and regions in a response are catalog codes.
+ *    3. Pointers into rp->items are taken after the last reply_push().
  */
 #ifndef HRSS_STORE_ANSWER_H
 #define HRSS_STORE_ANSWER_H

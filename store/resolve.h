@@ -3,8 +3,14 @@
  *         (indicator code or name, region code or 0, series step) resolved
  *         against the catalog, with error messages that say what was wrong.
  *
- *  Owns nothing; every returned string is borrowed from the catalog or the
- *  request. INVARIANTS: see resolve.c.
+ *  Owns nothing; every returned string is borrowed from the catalog (valid
+ *  as long as it) or, for resolve_str(), from the request.
+ *
+ *  INVARIANTS
+ *    1. ERR_OK implies the outputs name catalog entries: codes, never a
+ *       Chinese name; region 0 resolved to the root's code.
+ *    2. On failure @p err says what was wrong, within ERR_LEN bytes
+ *       whatever the size of the input.
  */
 #ifndef HRSS_STORE_RESOLVE_H
 #define HRSS_STORE_RESOLVE_H
