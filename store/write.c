@@ -83,10 +83,18 @@ static enum update_reason validate(const store_t *s, const store_batch_t *b,
 static int put_audit(wctx_t *w, const store_batch_t *b, const update_t *u,
                      int32_t month, const derive_slot_t *old, uint64_t id)
 {
-    store_revision_t rev = {id,         b->received_at, b->reporter,
-                            u->seq,     u->indicator,   u->region,
-                            month,      old->present,   old->v,
-                            u->value};
+    store_revision_t rev = {
+        .audit_id = id,
+        .received_at = b->received_at,
+        .reporter = b->reporter,
+        .seq = u->seq,
+        .indicator = u->indicator,
+        .region = u->region,
+        .month = month,
+        .has_old = old->present,
+        .old_value = old->v, /* zeros when there was none */
+        .new_value = u->value,
+    };
     codec_key_id(&w->key2, id);
     codec_put_audit(&w->val, &rev);
     MDB_val k = lmdbh_val(&w->key2);
@@ -144,10 +152,18 @@ static int put_rejection(wctx_t *w, const store_batch_t *b,
                          const update_t *u, enum update_reason why,
                          const char *msg)
 {
-    store_rejected_t rj = {0,         b->received_at, b->reporter,
-                           u->seq,    u->indicator,   u->region,
-                           u->yyyymm, u->value,       why,
-                           msg};
+    store_rejected_t rj = {
+        .id = 0, /* the key, not the record */
+        .received_at = b->received_at,
+        .reporter = b->reporter,
+        .seq = u->seq,
+        .indicator = u->indicator,
+        .region = u->region,
+        .yyyymm = u->yyyymm,
+        .value = u->value,
+        .reason = why,
+        .message = msg,
+    };
     codec_key_id(&w->key, w->next_rej++);
     codec_put_reject(&w->val, &rj);
     MDB_val k = lmdbh_val(&w->key);
