@@ -2,7 +2,8 @@
  *
  * Layout (spool format 1; every key starts with KEY_V1, every value with
  * REC_V1; integers big-endian):
- *   meta     "format" -> u32; "next_assign" -> u64 next number to hand out;
+ *   meta     "format" -> u64 (written as u64, unlike the store's u32);
+ *            "next_assign" -> u64 next number to hand out;
  *            "acked_next" -> u64 collector's next expected, as last acked;
  *            "identity" -> "NAME REGION" of the agent that owns the spool
  *   queue    V1 seq:u64 -> V1 indicator\0 region:u32 yyyymm:u32 kind:u8
