@@ -144,7 +144,7 @@ int client_call(client_t *self, const Hrss__QueryRequest *req,
     zmq_msg_t ans;
     zmq_msg_init(&ans);
     if (self->store != NULL) {
-        query_answer(self->store, self->local_cat, in.data, in.len, &out);
+        query_answer(self->store, in.data, in.len, &out);
         data = out.data;
         len = out.len;
     } else {

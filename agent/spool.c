@@ -2,7 +2,8 @@
  *
  * Layout (spool format 1; every key starts with KEY_V1, every value with
  * REC_V1; integers big-endian):
- *   meta     "format" -> u32; "next_assign" -> u64 next number to hand out;
+ *   meta     "format" -> u64 (written as u64, unlike the store's u32);
+ *            "next_assign" -> u64 next number to hand out;
  *            "acked_next" -> u64 collector's next expected, as last acked;
  *            "identity" -> "NAME REGION" of the agent that owns the spool
  *   queue    V1 seq:u64 -> V1 indicator\0 region:u32 yyyymm:u32 kind:u8
@@ -11,19 +12,28 @@
  *                          has_update:u8 [update record as in queue]
  *   sources  source-key bytes -> V1 at:i64
  *
+ * LMDB plumbing (opening, meta integers, code translation, id keys) is
+ * common/lmdbh, shared with the store.
+ *
  * INVARIANTS
  *   1. Every queued seq is < next_assign, and numbers are handed out
- *      consecutively in the transaction that queues the updates.
+ *      consecutively in the transaction that queues the updates
+ *      (asserted in spool_append and spool_rebase).
  *   2. No queued seq is < acked_next: an ack deletes what it covers in the
- *      same transaction that records it.
+ *      same transaction that records it (asserted in spool_ack), and
+ *      acked_next never decreases except by spool_rebase.
  *   3. A source key exists iff the updates of that source were queued
  *      (same transaction).
+ *   4. An open spool_t has magic SPOOL_MAGIC, an environment and its
+ *      notify path; spool_close() overwrites the magic
+ *      (spool_check_invariants(), asserted at every public entry point).
+ *      Nothing read from disk is asserted: bad records are ERR_CORRUPT.
  */
 #include "agent/spool.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <lmdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,53 +42,69 @@
 #include <unistd.h>
 
 #include "common/buf.h"
-#include "common/mdberr.h"
+#include "common/lmdbh.h"
 #include "common/mem.h"
 
 #define SPOOL_FORMAT 1u
 #define KEY_V1 0x01
 #define REC_V1 0x01
 #define MAP_SIZE ((size_t)1 << 30)
+#define SPOOL_MAGIC 0x53504f4fu /* "SPOO" */
+#define SPOOL_DEAD 0xDEADBEEFu
 
 struct spool {
+    uint32_t magic; /* SPOOL_MAGIC while open (INVARIANT 4) */
     MDB_env *env;
     char *notify_path;
     MDB_dbi meta, queue, rejects, sources;
 };
 
-static int from_mdb(int mrc) { return mdberr_code(mrc); }
+#ifndef NDEBUG
+int spool_check_invariants(const spool_t *self)
+{
+    assert(self != NULL);
+    assert(self->magic == SPOOL_MAGIC);
+    assert(self->env != NULL);
+    assert(self->notify_path != NULL);
+    return 1;
+}
+#endif
+
+static int from_mdb(int mrc) { return lmdbh_code(mrc); }
 
 static int fail(int mrc, const char *what, char err[ERR_LEN])
 {
     if (mrc == MDB_MAP_FULL) {
         snprintf(err, ERR_LEN, "%s: the spool is full (%zu MiB)", what,
                  MAP_SIZE >> 20);
-    } else {
-        snprintf(err, ERR_LEN, "%s: %s", what, mdb_strerror(mrc));
+        return ERR_FULL;
     }
-    return from_mdb(mrc);
+    return lmdbh_fail(mrc, what, err);
 }
 
-static MDB_val val_of(const buf_t *b)
+static MDB_val val_of(const buf_t *b) { return lmdbh_val(b); }
+
+/* End a write transaction begun in *@p txn: commit it when @p rc is ERR_OK,
+ * else abort it. Sets *@p txn to NULL; returns @p rc or the commit's. */
+static int finish(MDB_txn **txn, int rc)
 {
-    MDB_val v = {b->len, b->data};
-    return v;
+    if (*txn == NULL) {
+        return rc;
+    }
+    if (rc == ERR_OK) {
+        rc = from_mdb(mdb_txn_commit(*txn));
+    } else {
+        mdb_txn_abort(*txn);
+    }
+    *txn = NULL;
+    return rc;
 }
 
-static void key_seq(buf_t *b, uint64_t seq)
-{
-    buf_reset(b);
-    buf_put_u8(b, KEY_V1);
-    buf_put_u64(b, seq);
-}
+static void key_seq(buf_t *b, uint64_t seq) { lmdbh_id_key(b, KEY_V1, seq); }
 
 static int parse_seq(const MDB_val *k, uint64_t *seq)
 {
-    buf_reader_t r;
-    buf_reader_init(&r, k->mv_data, k->mv_size);
-    uint8_t v = buf_get_u8(&r);
-    *seq = buf_get_u64(&r);
-    return v == KEY_V1 && buf_done(&r) ? ERR_OK : ERR_CORRUPT;
+    return lmdbh_id_parse(k, KEY_V1, seq);
 }
 
 static void put_update(buf_t *b, const spool_update_t *u)
@@ -121,39 +147,19 @@ static int parse_queued(const MDB_val *k, const MDB_val *d, spool_update_t *u)
 static int meta_get(MDB_txn *txn, MDB_dbi dbi, const char *name,
                     uint64_t dflt, uint64_t *out)
 {
-    MDB_val k = {strlen(name), (void *)(uintptr_t)name};
-    MDB_val d;
-    *out = dflt;
-    int mrc = mdb_get(txn, dbi, &k, &d);
-    if (mrc == MDB_NOTFOUND) {
-        return ERR_OK;
-    }
-    if (mrc != MDB_SUCCESS) {
-        return from_mdb(mrc);
-    }
-    buf_reader_t r;
-    buf_reader_init(&r, d.mv_data, d.mv_size);
-    *out = d.mv_size == 4 ? buf_get_u32(&r) : buf_get_u64(&r);
-    return buf_done(&r) ? ERR_OK : ERR_CORRUPT;
+    return lmdbh_meta_get(txn, dbi, name, dflt, out, NULL);
 }
 
+/* Every spool meta integer is written as a u64, "format" included. */
 static int meta_put(MDB_txn *txn, MDB_dbi dbi, const char *name,
                     uint64_t v)
 {
-    buf_t b;
-    buf_init(&b);
-    buf_put_u64(&b, v);
-    MDB_val k = {strlen(name), (void *)(uintptr_t)name};
-    MDB_val d = val_of(&b);
-    int mrc = mdb_put(txn, dbi, &k, &d, 0);
-    buf_fini(&b);
-    return mrc;
+    return lmdbh_meta_put(txn, dbi, name, v, 8);
 }
 
 int spool_open(spool_t **out, const char *dir, char err[ERR_LEN])
 {
     int rc = ERR_OK;
-    int mrc = MDB_SUCCESS;
     MDB_txn *txn = NULL;
     spool_t *s = xcalloc(1, sizeof *s);
     if (mkdir(dir, 0750) != 0 && errno != EEXIST) {
@@ -161,54 +167,56 @@ int spool_open(spool_t **out, const char *dir, char err[ERR_LEN])
         rc = ERR_IO;
         goto fail;
     }
-    mrc = mdb_env_create(&s->env);
-    if (mrc == MDB_SUCCESS) {
-        mdb_env_set_maxdbs(s->env, 8);
-        mdb_env_set_mapsize(s->env, MAP_SIZE);
-        mrc = mdb_env_open(s->env, dir, MDB_NOTLS, 0640);
-    }
-    if (mrc != MDB_SUCCESS) {
-        char what[300];
-        snprintf(what, sizeof what, "cannot open spool %.200s", dir);
-        rc = fail(mrc, what, err);
+    lmdbh_env_opts_t eo = {"spool", 8, MAP_SIZE, 0};
+    rc = lmdbh_env_open(&s->env, dir, &eo, err);
+    if (rc != ERR_OK) {
         goto fail;
     }
-    int dead = 0;
-    mdb_reader_check(s->env, &dead);
-    mrc = mdb_txn_begin(s->env, NULL, 0, &txn);
-    const char *names[] = {"meta", "queue", "rejects", "sources"};
-    MDB_dbi *dbis[] = {&s->meta, &s->queue, &s->rejects, &s->sources};
-    for (size_t i = 0; mrc == MDB_SUCCESS && i < 4; i++) {
-        mrc = mdb_dbi_open(txn, names[i], MDB_CREATE, dbis[i]);
-    }
-    uint64_t format = 0;
-    if (mrc == MDB_SUCCESS) {
-        rc = meta_get(txn, s->meta, "format", 0, &format);
-        if (rc == ERR_OK && format != 0 && format != SPOOL_FORMAT) {
-            snprintf(err, ERR_LEN, "spool %s has format %llu, expected %u",
-                     dir, (unsigned long long)format, SPOOL_FORMAT);
-            rc = ERR_VERSION;
-            goto fail;
-        }
-        if (rc != ERR_OK) {
-            snprintf(err, ERR_LEN, "spool %s: unreadable metadata", dir);
-            goto fail;
-        }
-        if (format == 0) {
-            mrc = meta_put(txn, s->meta, "format", SPOOL_FORMAT);
-        }
-    }
-    if (mrc == MDB_SUCCESS) {
-        mrc = mdb_txn_commit(txn);
-        txn = NULL;
-    }
+    const lmdbh_db_t dbs[] = {
+        {"meta", &s->meta},
+        {"queue", &s->queue},
+        {"rejects", &s->rejects},
+        {"sources", &s->sources},
+    };
+    int mrc = mdb_txn_begin(s->env, NULL, 0, &txn);
     if (mrc != MDB_SUCCESS) {
         rc = fail(mrc, "cannot initialise spool", err);
+        goto fail;
+    }
+    rc = lmdbh_open_dbs(txn, dbs, sizeof dbs / sizeof dbs[0], MDB_CREATE,
+                        err);
+    if (rc != ERR_OK) {
+        goto fail;
+    }
+    uint64_t format = 0;
+    rc = meta_get(txn, s->meta, "format", 0, &format);
+    if (rc != ERR_OK) {
+        snprintf(err, ERR_LEN, "spool %s: unreadable metadata", dir);
+        goto fail;
+    }
+    if (format != 0 && format != SPOOL_FORMAT) {
+        snprintf(err, ERR_LEN, "spool %s has format %llu, expected %u", dir,
+                 (unsigned long long)format, SPOOL_FORMAT);
+        rc = ERR_VERSION;
+        goto fail;
+    }
+    if (format == 0) {
+        rc = meta_put(txn, s->meta, "format", SPOOL_FORMAT);
+    }
+    if (rc == ERR_OK) {
+        mrc = mdb_txn_commit(txn);
+        txn = NULL;
+        rc = from_mdb(mrc);
+    }
+    if (rc != ERR_OK) {
+        snprintf(err, ERR_LEN, "cannot initialise spool: %s", err_str(rc));
         goto fail;
     }
     char np[4200];
     snprintf(np, sizeof np, "%s/%s", dir, SPOOL_NOTIFY_FILE);
     s->notify_path = xstrdup(np);
+    s->magic = SPOOL_MAGIC;
+    assert(spool_check_invariants(s));
     *out = s;
     return ERR_OK;
 
@@ -228,43 +236,49 @@ void spool_close(spool_t **self_p)
     if (self_p == NULL || *self_p == NULL) {
         return;
     }
-    mdb_env_close((*self_p)->env);
-    free((*self_p)->notify_path);
-    free(*self_p);
+    spool_t *s = *self_p;
+    assert(spool_check_invariants(s));
+    mdb_env_close(s->env);
+    free(s->notify_path);
+    s->magic = SPOOL_DEAD;
+    free(s);
     *self_p = NULL;
 }
 
-int spool_append(spool_t *self, spool_update_t *u, size_t n,
-                 const char *source, uint64_t *first, char err[ERR_LEN])
+/* Queue @p u[0..n-1] numbered from next_assign on, and record @p source
+ * (may be NULL); all in @p txn. @p first receives the first number.
+ * ERR_FULL with *exhausted set: next_assign (from a rebase or from disk)
+ * leaves no room for n more numbers below 2^64; they never wrap. */
+static int append_in(spool_t *self, MDB_txn *txn, spool_update_t *u,
+                     size_t n, const char *source, uint64_t *first,
+                     int *exhausted)
 {
-    MDB_txn *txn = NULL;
     buf_t k;
     buf_t v;
     buf_init(&k);
     buf_init(&v);
     uint64_t next = 1;
-    int mrc = mdb_txn_begin(self->env, NULL, 0, &txn);
-    int rc = mrc == MDB_SUCCESS ? ERR_OK : from_mdb(mrc);
-    if (rc == ERR_OK) {
-        rc = meta_get(txn, self->meta, "next_assign", 1, &next);
+    int rc = meta_get(txn, self->meta, "next_assign", 1, &next);
+    *exhausted = rc == ERR_OK && n > UINT64_MAX - next;
+    if (*exhausted) {
+        rc = ERR_FULL;
     }
-    if (first != NULL) {
-        *first = next;
-    }
+    *first = next;
     for (size_t i = 0; rc == ERR_OK && i < n; i++) {
         u[i].seq = next + i;
+        /* INVARIANT 1: consecutive, and all below the new next_assign. */
+        assert(i == 0 || u[i].seq == u[i - 1].seq + 1);
+        assert(u[i].seq < next + n);
         key_seq(&k, u[i].seq);
         buf_reset(&v);
         buf_put_u8(&v, REC_V1);
         put_update(&v, &u[i]);
         MDB_val kv = val_of(&k);
         MDB_val dv = val_of(&v);
-        mrc = mdb_put(txn, self->queue, &kv, &dv, MDB_APPEND);
-        rc = from_mdb(mrc);
+        rc = from_mdb(mdb_put(txn, self->queue, &kv, &dv, MDB_APPEND));
     }
     if (rc == ERR_OK) {
-        mrc = meta_put(txn, self->meta, "next_assign", next + n);
-        rc = from_mdb(mrc);
+        rc = meta_put(txn, self->meta, "next_assign", next + n);
     }
     if (rc == ERR_OK && source != NULL) {
         buf_reset(&v);
@@ -272,14 +286,25 @@ int spool_append(spool_t *self, spool_update_t *u, size_t n,
         buf_put_i64(&v, (int64_t)time(NULL));
         MDB_val kv = {strlen(source), (void *)(uintptr_t)source};
         MDB_val dv = val_of(&v);
-        mrc = mdb_put(txn, self->sources, &kv, &dv, 0);
-        rc = from_mdb(mrc);
+        rc = from_mdb(mdb_put(txn, self->sources, &kv, &dv, 0));
     }
+    buf_fini(&k);
+    buf_fini(&v);
+    return rc;
+}
+
+int spool_append(spool_t *self, spool_update_t *u, size_t n,
+                 const char *source, uint64_t *first, char err[ERR_LEN])
+{
+    assert(spool_check_invariants(self));
+    MDB_txn *txn = NULL;
+    uint64_t next = 0;
+    int exhausted = 0;
+    int rc = from_mdb(mdb_txn_begin(self->env, NULL, 0, &txn));
     if (rc == ERR_OK) {
-        mrc = mdb_txn_commit(txn);
-        txn = NULL;
-        rc = from_mdb(mrc);
+        rc = append_in(self, txn, u, n, source, &next, &exhausted);
     }
+    rc = finish(&txn, rc);
     if (rc == ERR_OK) {
         /* Wake a sender (inotify IN_CLOSE_WRITE); best effort: a sender
          * that misses it finds the updates at its next timer. */
@@ -289,29 +314,35 @@ int spool_append(spool_t *self, spool_update_t *u, size_t n,
             close(fd);
         }
     }
-    if (txn != NULL) {
-        mdb_txn_abort(txn);
+    if (exhausted) {
+        snprintf(err, ERR_LEN,
+                 "cannot queue updates: sequence numbers exhausted");
+    } else if (rc == ERR_FULL) {
+        snprintf(err, ERR_LEN,
+                 "cannot queue updates: the spool is full (%zu MiB)",
+                 MAP_SIZE >> 20);
+    } else if (rc != ERR_OK) {
+        snprintf(err, ERR_LEN, "cannot queue updates: %s", err_str(rc));
     }
-    buf_fini(&k);
-    buf_fini(&v);
-    if (rc != ERR_OK) {
-        if (first != NULL) {
-            *first = 0;
-        }
-        fail(mrc, "cannot queue updates", err);
+    if (first != NULL) {
+        *first = rc == ERR_OK ? next : 0;
     }
     return rc;
 }
 
 int spool_has_source(spool_t *self, const char *source)
 {
+    assert(spool_check_invariants(self));
     MDB_txn *txn = NULL;
     if (mdb_txn_begin(self->env, NULL, MDB_RDONLY, &txn) != MDB_SUCCESS) {
         return 0;
     }
     MDB_val k = {strlen(source), (void *)(uintptr_t)source};
     MDB_val d;
-    int found = mdb_get(txn, self->sources, &k, &d) == MDB_SUCCESS;
+    int found = 0;
+    if (lmdbh_get(txn, self->sources, &k, &d, &found) != ERR_OK) {
+        found = 0;
+    }
     mdb_txn_abort(txn);
     return found;
 }
@@ -319,6 +350,7 @@ int spool_has_source(spool_t *self, const char *source)
 int spool_read(spool_t *self, uint64_t from, spool_update_t *out, size_t max,
                size_t *n, char err[ERR_LEN])
 {
+    assert(spool_check_invariants(self));
     MDB_txn *txn = NULL;
     MDB_cursor *cur = NULL;
     *n = 0;
@@ -347,14 +379,12 @@ int spool_read(spool_t *self, uint64_t from, spool_update_t *out, size_t max,
         (*n)++;
         mrc = mdb_cursor_get(cur, &kv, &dv, MDB_NEXT);
     }
-    if (rc == ERR_OK && mrc != MDB_SUCCESS && mrc != MDB_NOTFOUND) {
-        rc = fail(mrc, "cannot read spool", err);
-    } else if (rc != ERR_OK) {
+    if (rc != ERR_OK) {
         snprintf(err, ERR_LEN, "spool record corrupt");
+    } else if (mrc != MDB_SUCCESS && mrc != MDB_NOTFOUND) {
+        rc = fail(mrc, "cannot read spool", err);
     }
-    if (cur != NULL) {
-        mdb_cursor_close(cur);
-    }
+    rc = lmdbh_cursor_end(&cur, rc, MDB_SUCCESS);
     if (txn != NULL) {
         mdb_txn_abort(txn);
     }
@@ -373,11 +403,13 @@ static int put_rejection(MDB_txn *txn, spool_t *self, buf_t *k, buf_t *v,
     key_seq(k, r->seq);
     MDB_val kv = val_of(k);
     MDB_val dv;
-    int mrc = mdb_get(txn, self->queue, &kv, &dv);
-    if (mrc == MDB_SUCCESS) {
+    int found = 0;
+    int rc = lmdbh_get(txn, self->queue, &kv, &dv, &found);
+    if (rc != ERR_OK) {
+        return rc;
+    }
+    if (found) {
         have = parse_queued(&kv, &dv, &u) == ERR_OK;
-    } else if (mrc != MDB_NOTFOUND) {
-        return from_mdb(mrc);
     }
     buf_reset(v);
     buf_put_u8(v, REC_V1);
@@ -394,9 +426,34 @@ static int put_rejection(MDB_txn *txn, spool_t *self, buf_t *k, buf_t *v,
     return from_mdb(mdb_put(txn, self->rejects, &kv, &dv, 0));
 }
 
+#ifndef NDEBUG
+/* Debug check after an ack's deletions in @p txn: the first queued seq is
+ * at least @p seq. A key that does not parse is not this check's business
+ * (the reader that meets it reports ERR_CORRUPT). */
+static int queue_first_at_least(const spool_t *self, MDB_txn *txn,
+                                uint64_t seq)
+{
+    MDB_cursor *cur = NULL;
+    MDB_val kv;
+    MDB_val dv;
+    uint64_t first = 0;
+    int ok = 1;
+    if (mdb_cursor_open(txn, self->queue, &cur) != MDB_SUCCESS) {
+        return 1;
+    }
+    if (mdb_cursor_get(cur, &kv, &dv, MDB_FIRST) == MDB_SUCCESS &&
+        parse_seq(&kv, &first) == ERR_OK) {
+        ok = first >= seq;
+    }
+    mdb_cursor_close(cur);
+    return ok;
+}
+#endif
+
 int spool_ack(spool_t *self, uint64_t next_seq,
               const spool_rejection_t *rej, size_t nrej, char err[ERR_LEN])
 {
+    assert(spool_check_invariants(self));
     MDB_txn *txn = NULL;
     MDB_cursor *cur = NULL;
     buf_t k;
@@ -426,26 +483,17 @@ int spool_ack(spool_t *self, uint64_t next_seq,
             mrc = mdb_cursor_get(cur, &kv, &dv, MDB_NEXT);
         }
     }
-    if (rc == ERR_OK && mrc != MDB_SUCCESS && mrc != MDB_NOTFOUND) {
-        rc = from_mdb(mrc);
-    }
-    if (cur != NULL) {
-        mdb_cursor_close(cur);
-    }
+    rc = lmdbh_cursor_end(&cur, rc, mrc);
+    /* INVARIANT 2: nothing below next_seq is left queued. */
+    assert(rc != ERR_OK || queue_first_at_least(self, txn, next_seq));
     uint64_t acked = 1;
     if (rc == ERR_OK) {
         rc = meta_get(txn, self->meta, "acked_next", 1, &acked);
     }
     if (rc == ERR_OK && next_seq > acked) {
-        rc = from_mdb(meta_put(txn, self->meta, "acked_next", next_seq));
+        rc = meta_put(txn, self->meta, "acked_next", next_seq);
     }
-    if (rc == ERR_OK) {
-        rc = from_mdb(mdb_txn_commit(txn));
-        txn = NULL;
-    }
-    if (txn != NULL) {
-        mdb_txn_abort(txn);
-    }
+    rc = finish(&txn, rc);
     buf_fini(&k);
     buf_fini(&v);
     if (rc != ERR_OK) {
@@ -456,6 +504,7 @@ int spool_ack(spool_t *self, uint64_t next_seq,
 
 int spool_rebase(spool_t *self, uint64_t next_seq, char err[ERR_LEN])
 {
+    assert(spool_check_invariants(self));
     MDB_txn *txn = NULL;
     MDB_cursor *cur = NULL;
     size_t n = 0;
@@ -498,18 +547,12 @@ int spool_rebase(spool_t *self, uint64_t next_seq, char err[ERR_LEN])
         rc = from_mdb(mdb_put(txn, self->queue, &kv, &dv, MDB_APPEND));
     }
     if (rc == ERR_OK) {
-        rc = from_mdb(meta_put(txn, self->meta, "next_assign", next_seq + n));
+        rc = meta_put(txn, self->meta, "next_assign", next_seq + n);
     }
     if (rc == ERR_OK) {
-        rc = from_mdb(meta_put(txn, self->meta, "acked_next", next_seq));
+        rc = meta_put(txn, self->meta, "acked_next", next_seq);
     }
-    if (rc == ERR_OK) {
-        rc = from_mdb(mdb_txn_commit(txn));
-        txn = NULL;
-    }
-    if (txn != NULL) {
-        mdb_txn_abort(txn);
-    }
+    rc = finish(&txn, rc);
     free(all);
     buf_fini(&k);
     buf_fini(&v);
@@ -521,6 +564,7 @@ int spool_rebase(spool_t *self, uint64_t next_seq, char err[ERR_LEN])
 
 int spool_stats(spool_t *self, spool_stats_t *out, char err[ERR_LEN])
 {
+    assert(spool_check_invariants(self));
     MDB_txn *txn = NULL;
     MDB_cursor *cur = NULL;
     memset(out, 0, sizeof *out);
@@ -568,9 +612,34 @@ int spool_stats(spool_t *self, spool_stats_t *out, char err[ERR_LEN])
     return rc;
 }
 
+static int parse_rejection(const MDB_val *k, const MDB_val *d,
+                           spool_rejection_t *r)
+{
+    memset(r, 0, sizeof *r);
+    int rc = parse_seq(k, &r->seq);
+    buf_reader_t rd;
+    buf_reader_init(&rd, d->mv_data, d->mv_size);
+    if (buf_get_u8(&rd) != REC_V1) {
+        rc = ERR_CORRUPT;
+    }
+    r->at = buf_get_i64(&rd);
+    r->reason = buf_get_u32(&rd);
+    snprintf(r->reason_name, sizeof r->reason_name, "%s", buf_get_str(&rd));
+    snprintf(r->message, sizeof r->message, "%s", buf_get_str(&rd));
+    if (buf_get_u8(&rd)) {
+        get_update(&rd, &r->update);
+        r->update.seq = r->seq;
+    }
+    if (rc == ERR_OK && !buf_done(&rd)) {
+        rc = ERR_CORRUPT;
+    }
+    return rc;
+}
+
 int spool_rejections(spool_t *self, spool_rejection_fn fn, void *arg,
                      char err[ERR_LEN])
 {
+    assert(spool_check_invariants(self));
     MDB_txn *txn = NULL;
     MDB_cursor *cur = NULL;
     int rc = from_mdb(mdb_txn_begin(self->env, NULL, MDB_RDONLY, &txn));
@@ -583,36 +652,13 @@ int spool_rejections(spool_t *self, spool_rejection_fn fn, void *arg,
                            : MDB_NOTFOUND;
     while (rc == ERR_OK && mrc == MDB_SUCCESS) {
         spool_rejection_t r;
-        memset(&r, 0, sizeof r);
-        rc = parse_seq(&kv, &r.seq);
-        buf_reader_t rd;
-        buf_reader_init(&rd, dv.mv_data, dv.mv_size);
-        if (buf_get_u8(&rd) != REC_V1) {
-            rc = ERR_CORRUPT;
-        }
-        r.at = buf_get_i64(&rd);
-        r.reason = buf_get_u32(&rd);
-        snprintf(r.reason_name, sizeof r.reason_name, "%s",
-                 buf_get_str(&rd));
-        snprintf(r.message, sizeof r.message, "%s", buf_get_str(&rd));
-        if (buf_get_u8(&rd)) {
-            get_update(&rd, &r.update);
-            r.update.seq = r.seq;
-        }
-        if (rc == ERR_OK && !buf_done(&rd)) {
-            rc = ERR_CORRUPT;
-        }
+        rc = parse_rejection(&kv, &dv, &r);
         if (rc == ERR_OK && fn(&r, arg) != 0) {
             break;
         }
         mrc = mdb_cursor_get(cur, &kv, &dv, MDB_NEXT);
     }
-    if (rc == ERR_OK && mrc != MDB_SUCCESS && mrc != MDB_NOTFOUND) {
-        rc = from_mdb(mrc);
-    }
-    if (cur != NULL) {
-        mdb_cursor_close(cur);
-    }
+    rc = lmdbh_cursor_end(&cur, rc, mrc);
     if (txn != NULL) {
         mdb_txn_abort(txn);
     }
@@ -625,6 +671,7 @@ int spool_rejections(spool_t *self, spool_rejection_fn fn, void *arg,
 int spool_claim(spool_t *self, const char *name, uint32_t region,
                 char err[ERR_LEN])
 {
+    assert(spool_check_invariants(self));
     char want[128];
     snprintf(want, sizeof want, "%s %u", name, region);
     MDB_txn *txn = NULL;

@@ -61,6 +61,14 @@ int spool_open(spool_t **out, const char *dir, char err[ERR_LEN]);
 /** Close and set *self_p to NULL; no-op on NULL. */
 void spool_close(spool_t **self_p);
 
+#ifndef NDEBUG
+/** Debug builds only: assert the handle's invariants (a live spool_t: its
+ *  magic tag, which spool_close() overwrites, and its environment) and
+ *  return 1, so that it can be written `assert(spool_check_invariants(s))`.
+ *  Every public function does so on entry. Reads nothing from disk. */
+int spool_check_invariants(const spool_t *self);
+#endif
+
 /** Append @p n updates in one transaction, numbering them consecutively
  *  (their seq fields are overwritten). When @p source is not NULL it is
  *  recorded in the same transaction (see spool_has_source), so a dropped
@@ -70,8 +78,9 @@ void spool_close(spool_t **self_p);
  *  watching it with inotify (IN_CLOSE_WRITE) wakes: LMDB's own writes to
  *  data.mdb happen before the commit is visible to readers, so they cannot
  *  serve as the signal.
- *  @param[out] first  First assigned number (may be NULL).
- *  @return ERR_OK, ERR_FULL, ERR_IO; on failure nothing is appended. */
+ *  @param[out] first  First assigned number (may be NULL); 0 on failure.
+ *  @return ERR_OK, ERR_FULL (map full, or no n numbers left below 2^64:
+ *          they never wrap), ERR_IO; on failure nothing is appended. */
 int spool_append(spool_t *self, spool_update_t *u, size_t n,
                  const char *source, uint64_t *first, char err[ERR_LEN]);
 

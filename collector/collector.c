@@ -198,7 +198,7 @@ static void *query_main(void *arg)
         }
         if (ok) {
             buf_reset(&out);
-            query_answer(c->store, c->cat, zmq_msg_data(&req),
+            query_answer(c->store, zmq_msg_data(&req),
                          zmq_msg_size(&req), &out);
             zmq_send(c->query, zmq_msg_data(&rid), zmq_msg_size(&rid),
                      ZMQ_SNDMORE | ZMQ_DONTWAIT);

@@ -1,10 +1,13 @@
 /** @file query.h
- *  @brief Query requests (proto QueryRequest) answered from the store.
+ *  @brief The protobuf query server: a packed hrss.QueryRequest answered
+ *         from the store with a packed hrss.QueryResponse.
  *
- *  The collector's query socket and `hrssctl --data-dir` both go through
- *  query_answer(), so the answers are the same either way. Input and output
- *  are packed protobuf bytes: the caller moves frames, this module owns
- *  every protobuf-c structure it builds.
+ *  Used by the collector's query socket (collector/collector.c) and by
+ *  `hrssctl --data-dir` (admin/client.c), so the answers are the same
+ *  either way. Input and output are packed protobuf bytes: the caller
+ *  moves frames, this module owns every protobuf-c structure it builds.
+ *  Its own library, hrss_query (store/query.c, answer.c, reply.c,
+ *  resolve.c), on top of hrss_store.
  */
 #ifndef HRSS_QUERY_H
 #define HRSS_QUERY_H
@@ -12,7 +15,6 @@
 #include <stdint.h>
 
 #include "common/buf.h"
-#include "common/catalog.h"
 #include "store/store.h"
 
 /** Largest request accepted (bytes). */
@@ -22,11 +24,13 @@
  *  a packed hrss.QueryResponse to @p out. Never fails as a function: a
  *  malformed request (garbage, empty oneof, oversized, bad period, unknown
  *  indicator or region) becomes a response with code != 0 and an error
- *  message that says what was wrong.
+ *  message that says what was wrong. Names and codes are resolved against
+ *  the store's catalog (store_catalog()).
  *  A region code of 0 in a request means the catalog's root (province).
- *  @param[in] st   Borrowed; may be read-only (backup needs nothing more).
- *  @param[in] cat  Borrowed; the catalog the store was opened with. */
-void query_answer(store_t *st, const catalog_t *cat, const uint8_t *req,
-                  size_t len, buf_t *out);
+ *  @param[in] st   Borrowed for the call; may be read-only (backup needs
+ *                  nothing more). Callable from any thread that may read
+ *                  the store (store.h).
+ *  @param[in] req  Borrowed for the call; may be NULL when @p len is 0. */
+void query_answer(store_t *st, const uint8_t *req, size_t len, buf_t *out);
 
 #endif

@@ -13,6 +13,31 @@
  *  Threads: a store_t may be used from several threads as long as writes
  *  (store_apply) come from one thread at a time. The catalog passed to
  *  store_open() is borrowed and must outlive the store.
+ *
+ *  Files (store/): env.c opens, closes, runs transactions and backups;
+ *  write.c is store_apply(); read.c the questions; verify.c store_verify();
+ *  derive.c the aggregate and violation arithmetic both write and verify
+ *  use; codec.c every key and record layout. Internal headers: env.h
+ *  (struct store), derive.h, codec.h. The LMDB layout is in codec.h and
+ *  ARCHITECTURE.md.
+ *
+ *  INVARIANTS (of the whole store; each file says which it keeps)
+ *    1. For every reporter, next_seq - 1 == number of its updates applied
+ *       or rejected, and next_seq is committed with the data it accounts
+ *       for (write.c).
+ *    2. For every aggregate key (K, I, node, P): num/den equal the sum over
+ *       regions R in subtree(node) of contribution(I, R, P), and reporting
+ *       equals the number of such R with at least one fact in P (derive.c;
+ *       store_verify() recomputes this from the facts).
+ *    3. A fact exists iff its cell has at least one audit record; the fact
+ *       holds the newest record's new value (write.c).
+ *    4. A violation record exists iff both cells of an "of which" pair
+ *       exist for the same region and month and the part exceeds the whole
+ *       (derive.c).
+ *    5. Aggregate records that would be all zero with reporting 0 are
+ *       deleted rather than stored (derive.c).
+ *    6. The map is resized only under the write lock of txn_lock, so no
+ *       transaction of this process is open while it is (env.c).
  */
 #ifndef HRSS_STORE_H
 #define HRSS_STORE_H
@@ -97,6 +122,10 @@ int store_open(store_t **out, const char *dir, const catalog_t *cat,
 /** Close the store (all data is already durable) and set *self_p to NULL;
  *  no-op on NULL. */
 void store_close(store_t **self_p);
+
+/** The catalog the store was opened with. Borrowed; valid as long as the
+ *  caller of store_open() keeps it (at least until store_close()). */
+const catalog_t *store_catalog(const store_t *self);
 
 /** Apply @p n batches in ONE write transaction (group commit) and fill
  *  @p results[0..n-1]. When this returns ERR_OK, everything reported in
@@ -262,7 +291,8 @@ int store_facts(store_t *self, int32_t from, int32_t to, store_fact_fn fn,
 int store_verify(store_t *self, char err[ERR_LEN]);
 
 /** Consistent hot copy of the store into the empty directory @p dest,
- *  compacted. Safe while another process writes. */
+ *  compacted. Safe while another process writes, and while another thread
+ *  writes through this store_t: a map growth waits for the copy. */
 int store_backup(store_t *self, const char *dest, char err[ERR_LEN]);
 
 #endif

@@ -35,7 +35,7 @@ static Hrss__QueryResponse *ask_raw(const uint8_t *req, size_t len)
 {
     buf_t out;
     buf_init(&out);
-    query_answer(fx_store, fx_cat, req, len, &out);
+    query_answer(fx_store, req, len, &out);
     cr_assert_gt(out.len, 0, "no response bytes");
     Hrss__QueryResponse *r =
         hrss__query_response__unpack(NULL, out.len, out.data);
@@ -716,7 +716,7 @@ Test(query, backup_then_reopen_read_only)
     hrss__query_request__pack(&q2, b);
     buf_t out;
     buf_init(&out);
-    query_answer(copy, fx_cat, b, n, &out);
+    query_answer(copy, b, n, &out);
     free(b);
     r = hrss__query_response__unpack(NULL, out.len, out.data);
     buf_fini(&out);
@@ -883,7 +883,7 @@ Test(query, answer_appends_to_buffer)
     buf_init(&out);
     buf_put(&out, "AB", 2);
     static const uint8_t none[1] = {0};
-    query_answer(fx_store, fx_cat, none, 0, &out);
+    query_answer(fx_store, none, 0, &out);
     cr_assert_gt(out.len, 2);
     cr_expect_eq(out.data[0], 'A');
     cr_expect_eq(out.data[1], 'B');

@@ -238,3 +238,22 @@ Test(spool, append_wakes_watchers_after_the_commit)
     cr_expect_eq(st.queued, 2);
     spool_close(&other);
 }
+
+/* Numbers never wrap: a spool rebased next to 2^64 refuses what would not
+ * fit, and keeps nothing of it. */
+Test(spool, append_refuses_numbers_that_would_wrap)
+{
+    char err[ERR_LEN];
+    spool_update_t u[5];
+    fill(u, 5, 1);
+    cr_assert_eq(spool_rebase(sp, UINT64_MAX - 3, err), ERR_OK, "%s", err);
+    uint64_t first = 7;
+    cr_expect_eq(spool_append(sp, u, 5, NULL, &first, err), ERR_FULL);
+    cr_expect(strstr(err, "exhausted") != NULL, "%s", err);
+    cr_expect_eq(first, 0);
+    cr_expect_eq(stats().queued, 0);
+    cr_assert_eq(spool_append(sp, u, 3, NULL, &first, err), ERR_OK, "%s",
+                 err);
+    cr_expect_eq(first, UINT64_MAX - 3);
+    cr_expect_eq(u[2].seq, UINT64_MAX - 1);
+}

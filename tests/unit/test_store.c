@@ -1,6 +1,9 @@
 /* test_store.c: the store's aggregation rules, sequencing, rejections,
  * violations, durability, with exact expected numbers. */
 #include <criterion/criterion.h>
+#include <lmdb.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -939,4 +942,170 @@ Test(store, reporters_state_audit_trail_and_backup)
     cr_expect_eq(t.reporting, 2);
     cr_expect_eq(store_verify(copy, err), ERR_OK, "%s", err);
     store_close(&copy);
+}
+
+/* A backup runs a read transaction of its own for the whole copy; a map
+ * growth in another thread meanwhile would unmap pages under it. Backups
+ * in one thread while the writer grows the map several times must neither
+ * crash nor fail. */
+typedef struct backup_loop {
+    store_t *st;
+    const char *dir;
+    volatile int stop;
+    int done;
+    int failed;
+} backup_loop_t;
+
+static void *backups(void *arg)
+{
+    backup_loop_t *bl = arg;
+    char err[ERR_LEN];
+    while (!bl->stop) {
+        char dest[320];
+        snprintf(dest, sizeof dest, "%s/bk%d", bl->dir, bl->done % 4);
+        fx_rm_rf(dest);
+        if (store_backup(bl->st, dest, err) != ERR_OK) {
+            bl->failed++;
+        }
+        bl->done++;
+    }
+    return NULL;
+}
+
+Test(store, backup_and_map_growth_exclude_each_other)
+{
+    store_close(&fx_store);
+    char err[ERR_LEN];
+    char db[300];
+    snprintf(db, sizeof db, "%s/grow", fx_dir);
+    store_opts_t o = {.map_size = 256 << 10, .map_max = 256 << 20};
+    cr_assert_eq(store_open(&fx_store, db, fx_cat, &o, err), ERR_OK, "%s",
+                 err);
+    backup_loop_t bl = {fx_store, fx_dir, 0, 0, 0};
+    pthread_t th;
+    cr_assert_eq(pthread_create(&th, NULL, backups, &bl), 0);
+    enum { N = 400 };
+    update_t *u = calloc(N, sizeof *u);
+    uint64_t seq = 1;
+    for (int round = 0; round < 40; round++) {
+        for (int i = 0; i < N; i++) {
+            int k = round * N + i;
+            u[i] = fx_count(seq + (uint64_t)i, JOBS,
+                            catalog_region(fx_cat, (size_t)(k % 102))->code,
+                            (uint32_t)((2000 + (k / 102) / 12) * 100 +
+                                       (k / 102) % 12 + 1),
+                            1);
+        }
+        store_batch_t b = {"grow", -1, 1, FX_NOW_MONTH, u, N};
+        store_result_t r;
+        cr_assert_eq(store_apply(fx_store, &b, 1, &r, err), ERR_OK, "%s",
+                     err);
+        store_result_fini(&r);
+        seq += N;
+    }
+    bl.stop = 1;
+    pthread_join(th, NULL);
+    free(u);
+    cr_expect(bl.done > 0, "no backup ran");
+    cr_expect_eq(bl.failed, 0, "%d of %d backups failed", bl.failed,
+                 bl.done);
+    verify();
+}
+
+/* Damaged records on disk come back as ERR_CORRUPT from every reader and
+ * from the write path: never an assertion, never a crash. */
+static void damage(const char *db, const char *table, const void *key,
+                   size_t klen, const void *val, size_t vlen)
+{
+    MDB_env *env = NULL;
+    MDB_txn *txn = NULL;
+    MDB_dbi dbi;
+    cr_assert_eq(mdb_env_create(&env), MDB_SUCCESS);
+    mdb_env_set_maxdbs(env, 16);
+    cr_assert_eq(mdb_env_open(env, db, MDB_NOTLS, 0640), MDB_SUCCESS);
+    cr_assert_eq(mdb_txn_begin(env, NULL, 0, &txn), MDB_SUCCESS);
+    cr_assert_eq(mdb_dbi_open(txn, table, 0, &dbi), MDB_SUCCESS);
+    MDB_val k = {klen, (void *)(uintptr_t)key};
+    MDB_val d = {vlen, (void *)(uintptr_t)val};
+    if (key == NULL) { /* the first record, value cut by one byte */
+        MDB_cursor *cur = NULL;
+        cr_assert_eq(mdb_cursor_open(txn, dbi, &cur), MDB_SUCCESS);
+        cr_assert_eq(mdb_cursor_get(cur, &k, &d, MDB_FIRST), MDB_SUCCESS);
+        unsigned char cut[256];
+        cr_assert(d.mv_size > 1 && d.mv_size <= sizeof cut);
+        memcpy(cut, d.mv_data, d.mv_size - 1);
+        d.mv_size--;
+        d.mv_data = cut;
+        cr_assert_eq(mdb_cursor_put(cur, &k, &d, MDB_CURRENT), MDB_SUCCESS);
+        mdb_cursor_close(cur);
+    } else {
+        cr_assert_eq(mdb_put(txn, dbi, &k, &d, 0), MDB_SUCCESS);
+    }
+    cr_assert_eq(mdb_txn_commit(txn), MDB_SUCCESS);
+    mdb_env_close(env);
+}
+
+static int no_fact(const store_fact_t *f, void *arg)
+{
+    (void)f;
+    (void)arg;
+    return 0;
+}
+
+static int no_rej(const store_rejected_t *r, void *arg)
+{
+    (void)r;
+    (void)arg;
+    return 0;
+}
+
+static int no_rep(const store_reporter_t *r, void *arg)
+{
+    (void)r;
+    (void)arg;
+    return 0;
+}
+
+Test(store, damaged_records_are_corrupt_not_a_crash)
+{
+    update_t u = fx_count(1, JOBS, HZ_SC, 202501, 5);
+    store_result_t r = fx_apply("a", &u, 1);
+    store_result_fini(&r);
+    store_close(&fx_store);
+    char db[300];
+    snprintf(db, sizeof db, "%s/db", fx_dir);
+    damage(db, "facts", NULL, 0, NULL, 0);
+    damage(db, "reporters", "\x01" "bad", 4, "\x01\x00", 2);
+    damage(db, "rejects", "\x01\0\0\0\0\0\0\0\x01", 9, "\x02", 1);
+    char err[ERR_LEN];
+    cr_assert_eq(store_open(&fx_store, db, fx_cat, NULL, err), ERR_OK, "%s",
+                 err);
+
+    value_t v;
+    cr_expect_eq(store_facts(fx_store, INT32_MIN, INT32_MAX, no_fact, NULL,
+                             err),
+                 ERR_CORRUPT);
+    cr_expect_eq(store_get(fx_store, JOBS, HZ_SC, 2025 * 12, &v, err),
+                 ERR_CORRUPT);
+    period_t p;
+    store_total_t t;
+    period_parse("2025-01..2025-02", &p, err);
+    cr_expect_eq(store_total(fx_store, JOBS, HZ, &p, &t, err), ERR_CORRUPT);
+    cr_expect_eq(t.num, 0, "outputs cleared on failure");
+    cr_expect_eq(store_rejections(fx_store, 0, no_rej, NULL, err),
+                 ERR_CORRUPT);
+    cr_expect_eq(store_reporters(fx_store, no_rep, NULL, err), ERR_CORRUPT);
+    uint64_t next = 0;
+    cr_expect_eq(store_next_seq(fx_store, "bad", &next, err), ERR_CORRUPT);
+
+    store_result_t res;
+    update_t again = fx_count(2, JOBS, HZ_SC, 202502, 6);
+    store_batch_t b = {"a", -1, 1, FX_NOW_MONTH, &again, 1};
+    cr_expect_eq(store_apply(fx_store, &b, 1, &res, err), ERR_CORRUPT,
+                 "the cell's year holds a damaged fact");
+    cr_expect_eq(res.applied, 0);
+    store_batch_t b2 = {"bad", -1, 1, FX_NOW_MONTH, &u, 1};
+    cr_expect_eq(store_apply(fx_store, &b2, 1, &res, err), ERR_CORRUPT,
+                 "the reporter's record is damaged");
+    cr_expect_eq(store_verify(fx_store, err), ERR_CORRUPT);
 }

@@ -1,0 +1,218 @@
+/* lmdbh.c: the LMDB helpers the store and the spool share.
+ *
+ * Design
+ * ------
+ * Small functions over the caller's own environment, transaction and
+ * database handles; nothing here keeps state. Each returns an ERR_* code,
+ * so that MDB_* codes stop at this module (style rule 6); the two
+ * translation functions are for the callers' remaining direct mdb_* calls.
+ * Integers in meta values and id keys are big-endian (common/buf), so id
+ * keys sort in numeric order and MDB_APPEND can be used on them.
+ *
+ * INVARIANTS
+ *   1. MDB_SUCCESS, and only it, maps to ERR_OK.
+ *   2. No function returns an MDB_* code or leaves an output it documents
+ *      as "untouched on failure" written.
+ *   3. lmdbh_meta_get() accepts exactly 4- and 8-byte values; every other
+ *      size is ERR_CORRUPT, never a read past the value.
+ */
+#include "common/lmdbh.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+int lmdbh_code(int mrc)
+{
+    switch (mrc) {
+    case MDB_SUCCESS: return ERR_OK;
+    case MDB_NOTFOUND: return ERR_NOTFOUND;
+    case MDB_MAP_FULL: return ERR_FULL;
+    case MDB_VERSION_MISMATCH:
+    case MDB_INVALID: return ERR_VERSION;
+    case MDB_CORRUPTED:
+    case MDB_PAGE_NOTFOUND: return ERR_CORRUPT;
+    case ENOMEM: return ERR_NOMEM;
+    default: return ERR_IO;
+    }
+}
+
+int lmdbh_fail(int mrc, const char *what, char err[ERR_LEN])
+{
+    snprintf(err, ERR_LEN, "%s: %s", what, mdb_strerror(mrc));
+    return lmdbh_code(mrc);
+}
+
+MDB_val lmdbh_val(const buf_t *b)
+{
+    MDB_val v;
+    v.mv_size = b->len;
+    v.mv_data = b->data;
+    return v;
+}
+
+int lmdbh_env_open(MDB_env **out, const char *dir,
+                   const lmdbh_env_opts_t *opts, char err[ERR_LEN])
+{
+    int rc = ERR_OK;
+    MDB_env *env = NULL;
+    int mrc = mdb_env_create(&env);
+    if (mrc != MDB_SUCCESS) {
+        rc = lmdbh_fail(mrc, "cannot create LMDB environment", err);
+        goto fail;
+    }
+    mdb_env_set_maxdbs(env, opts->max_dbs);
+    if (!opts->readonly && opts->map_size > 0) {
+        mdb_env_set_mapsize(env, opts->map_size);
+    }
+    mrc = mdb_env_open(env, dir,
+                       MDB_NOTLS | (opts->readonly ? MDB_RDONLY : 0u), 0640);
+    if (mrc != MDB_SUCCESS) {
+        char what[ERR_LEN / 2];
+        snprintf(what, sizeof what, "cannot open %s %.200s", opts->what,
+                 dir);
+        rc = lmdbh_fail(mrc, what, err);
+        goto fail;
+    }
+    if (!opts->readonly) {
+        /* Free the reader slots of processes that died (LIBRARY-NOTES). */
+        int dead = 0;
+        mdb_reader_check(env, &dead);
+    }
+    *out = env;
+    return ERR_OK;
+
+fail:
+    if (env != NULL) {
+        mdb_env_close(env);
+    }
+    return rc;
+}
+
+int lmdbh_open_dbs(MDB_txn *txn, const lmdbh_db_t *dbs, size_t n,
+                   unsigned flags, char err[ERR_LEN])
+{
+    for (size_t i = 0; i < n; i++) {
+        int mrc = mdb_dbi_open(txn, dbs[i].name, flags, dbs[i].dbi);
+        if (mrc != MDB_SUCCESS) {
+            char what[64];
+            snprintf(what, sizeof what, "cannot open database '%s'",
+                     dbs[i].name);
+            return lmdbh_fail(mrc, what, err);
+        }
+    }
+    return ERR_OK;
+}
+
+int lmdbh_get(MDB_txn *txn, MDB_dbi dbi, const MDB_val *key, MDB_val *out,
+              int *found)
+{
+    MDB_val k = *key;
+    int mrc = mdb_get(txn, dbi, &k, out);
+    *found = mrc == MDB_SUCCESS;
+    if (mrc == MDB_NOTFOUND) {
+        return ERR_OK;
+    }
+    return lmdbh_code(mrc);
+}
+
+static MDB_val name_key(const char *name)
+{
+    MDB_val k;
+    k.mv_size = strlen(name);
+    k.mv_data = (void *)(uintptr_t)name;
+    return k;
+}
+
+int lmdbh_meta_get(MDB_txn *txn, MDB_dbi dbi, const char *name,
+                   uint64_t dflt, uint64_t *out, int *found)
+{
+    MDB_val k = name_key(name);
+    MDB_val d;
+    int have = 0;
+    *out = dflt;
+    if (found != NULL) {
+        *found = 0;
+    }
+    int rc = lmdbh_get(txn, dbi, &k, &d, &have);
+    if (rc != ERR_OK || !have) {
+        return rc;
+    }
+    if (d.mv_size != 4 && d.mv_size != 8) {
+        return ERR_CORRUPT;
+    }
+    buf_reader_t r;
+    buf_reader_init(&r, d.mv_data, d.mv_size);
+    *out = d.mv_size == 4 ? buf_get_u32(&r) : buf_get_u64(&r);
+    if (found != NULL) {
+        *found = 1;
+    }
+    return ERR_OK;
+}
+
+int lmdbh_meta_put(MDB_txn *txn, MDB_dbi dbi, const char *name, uint64_t v,
+                   int width)
+{
+    buf_t b;
+    buf_init(&b);
+    if (width == 4) {
+        buf_put_u32(&b, (uint32_t)v);
+    } else {
+        buf_put_u64(&b, v);
+    }
+    MDB_val k = name_key(name);
+    MDB_val d = lmdbh_val(&b);
+    int rc = lmdbh_code(mdb_put(txn, dbi, &k, &d, 0));
+    buf_fini(&b);
+    return rc;
+}
+
+int lmdbh_cursor_end(MDB_cursor **cur, int rc, int mrc)
+{
+    if (*cur != NULL) {
+        mdb_cursor_close(*cur);
+        *cur = NULL;
+    }
+    if (rc == ERR_OK && mrc != MDB_SUCCESS && mrc != MDB_NOTFOUND) {
+        rc = lmdbh_code(mrc);
+    }
+    return rc;
+}
+
+void lmdbh_id_key(buf_t *b, uint8_t ver, uint64_t id)
+{
+    buf_reset(b);
+    buf_put_u8(b, ver);
+    buf_put_u64(b, id);
+}
+
+int lmdbh_id_parse(const MDB_val *k, uint8_t ver, uint64_t *id)
+{
+    buf_reader_t r;
+    buf_reader_init(&r, k->mv_data, k->mv_size);
+    uint8_t v = buf_get_u8(&r);
+    *id = buf_get_u64(&r);
+    return v == ver && buf_done(&r) ? ERR_OK : ERR_CORRUPT;
+}
+
+int lmdbh_next_id(MDB_txn *txn, MDB_dbi dbi, uint8_t ver, uint64_t *out)
+{
+    MDB_cursor *cur = NULL;
+    *out = 1;
+    int rc = lmdbh_code(mdb_cursor_open(txn, dbi, &cur));
+    if (rc != ERR_OK) {
+        return rc;
+    }
+    MDB_val k;
+    MDB_val d;
+    int mrc = mdb_cursor_get(cur, &k, &d, MDB_LAST);
+    if (mrc == MDB_SUCCESS) {
+        uint64_t last = 0;
+        rc = lmdbh_id_parse(&k, ver, &last);
+        *out = last + 1;
+    } else if (mrc != MDB_NOTFOUND) {
+        rc = lmdbh_code(mrc);
+    }
+    mdb_cursor_close(cur);
+    return rc;
+}

@@ -1,0 +1,111 @@
+/** @file lmdbh.h
+ *  @brief LMDB helpers shared by the two modules that keep data in LMDB:
+ *         the collector's store (store/) and the agent's spool
+ *         (agent/spool.c).
+ *
+ *  What both of them did by hand, once: translating MDB_* codes into ERR_*
+ *  codes and "what: reason" messages, opening an environment and its named
+ *  databases, reading and writing integer meta values, looking up a key
+ *  that may be absent, and the key shape of an append-only table (a
+ *  version byte and a big-endian u64 id) with its next free id.
+ *
+ *  Every function returns an ERR_* code: MDB_* codes do not leave this
+ *  module except through lmdbh_code() and lmdbh_fail(), which callers use
+ *  on the codes of their own mdb_* calls. The LMDB types in these
+ *  signatures (MDB_env, MDB_txn, MDB_dbi, MDB_val) are the callers' own
+ *  handles, passed through; transaction rules are LMDB's (a txn belongs to
+ *  one thread; values are borrowed until the txn ends or the next write).
+ */
+#ifndef HRSS_LMDBH_H
+#define HRSS_LMDBH_H
+#include <lmdb.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/buf.h"
+#include "common/err.h"
+
+/** ERR_* code for an LMDB (or errno) return code @p mrc: MDB_SUCCESS, and
+ *  only it, gives ERR_OK; MDB_NOTFOUND ERR_NOTFOUND; MDB_MAP_FULL
+ *  ERR_FULL; MDB_VERSION_MISMATCH and MDB_INVALID ERR_VERSION;
+ *  MDB_CORRUPTED and MDB_PAGE_NOTFOUND ERR_CORRUPT; ENOMEM ERR_NOMEM;
+ *  anything else ERR_IO. */
+int lmdbh_code(int mrc);
+
+/** Write "@p what: <mdb_strerror(mrc)>" into @p err and return
+ *  lmdbh_code(@p mrc). */
+int lmdbh_fail(int mrc, const char *what, char err[ERR_LEN]);
+
+/** The bytes of @p b as an MDB_val. Borrowed; valid until @p b changes. */
+MDB_val lmdbh_val(const buf_t *b);
+
+/** How to open an environment with lmdbh_env_open(). */
+typedef struct lmdbh_env_opts {
+    const char *what;   /**< "store", "spool": names it in messages */
+    unsigned max_dbs;   /**< named databases it holds */
+    size_t map_size;    /**< map size to set; ignored when read-only */
+    int readonly;       /**< MDB_RDONLY */
+} lmdbh_env_opts_t;
+
+/** Create and open the environment in directory @p dir (which must exist)
+ *  with MDB_NOTLS; when writable, clear stale reader slots
+ *  (mdb_reader_check) as LMDB advises at start-up.
+ *  @param[out] out  Receives the environment; untouched on failure.
+ *  @return ERR_OK, ERR_IO, ERR_VERSION, ERR_NOTFOUND...; @p err says why.
+ *  Caller owns *out and must mdb_env_close() it. */
+int lmdbh_env_open(MDB_env **out, const char *dir,
+                   const lmdbh_env_opts_t *opts, char err[ERR_LEN]);
+
+/** One named database of a table for lmdbh_open_dbs(). */
+typedef struct lmdbh_db {
+    const char *name;
+    MDB_dbi *dbi;       /**< OUT: the handle */
+} lmdbh_db_t;
+
+/** Open the @p n named databases of @p dbs in @p txn with @p flags
+ *  (MDB_CREATE or 0). Commit @p txn to keep the handles.
+ *  @return ERR_OK, or the first failure with "cannot open database 'x'"
+ *          in @p err (ERR_NOTFOUND when absent and not created). */
+int lmdbh_open_dbs(MDB_txn *txn, const lmdbh_db_t *dbs, size_t n,
+                   unsigned flags, char err[ERR_LEN]);
+
+/** Look @p key up in @p dbi. An absent key is not an error.
+ *  @param[out] out    The value; borrowed until the txn ends or writes.
+ *  @param[out] found  1 when present, else 0.
+ *  @return ERR_OK, or the LMDB failure as ERR_*. */
+int lmdbh_get(MDB_txn *txn, MDB_dbi dbi, const MDB_val *key, MDB_val *out,
+              int *found);
+
+/** Read the integer meta value @p name: 4 bytes as a big-endian u32,
+ *  8 bytes as a u64 (formats wrote both widths).
+ *  @param[out] out    The value, or @p dflt when absent.
+ *  @param[out] found  1 when present, else 0; may be NULL.
+ *  @return ERR_OK, ERR_CORRUPT (any other size), or the LMDB failure. */
+int lmdbh_meta_get(MDB_txn *txn, MDB_dbi dbi, const char *name,
+                   uint64_t dflt, uint64_t *out, int *found);
+
+/** Write @p v as the meta value @p name: a big-endian u32 or u64 as
+ *  @p width (4 or 8) says. @return ERR_OK or the LMDB failure. */
+int lmdbh_meta_put(MDB_txn *txn, MDB_dbi dbi, const char *name, uint64_t v,
+                   int width);
+
+/** End a cursor walk: close *@p cur (if not NULL; sets it to NULL) and
+ *  fold the walk's last mdb_cursor_get() code @p mrc into @p rc: a failure
+ *  already in @p rc wins; else MDB_SUCCESS and MDB_NOTFOUND (the end of
+ *  the table) give ERR_OK and any other code its ERR_*. */
+int lmdbh_cursor_end(MDB_cursor **cur, int rc, int mrc);
+
+/** Key of an append-only table: version byte @p ver, big-endian @p id.
+ *  Resets @p b first. */
+void lmdbh_id_key(buf_t *b, uint8_t ver, uint64_t id);
+
+/** Parse a key written by lmdbh_id_key().
+ *  @return ERR_OK, or ERR_CORRUPT (other version, other length). */
+int lmdbh_id_parse(const MDB_val *k, uint8_t ver, uint64_t *id);
+
+/** Next free id of an append-only table keyed by lmdbh_id_key(): the last
+ *  key's id + 1, or 1 when the table is empty.
+ *  @return ERR_OK, ERR_CORRUPT (last key malformed), LMDB failures. */
+int lmdbh_next_id(MDB_txn *txn, MDB_dbi dbi, uint8_t ver, uint64_t *out);
+
+#endif

@@ -1,0 +1,573 @@
+/* answer.c: one answer_*() per query kind of the query server.
+ *
+ * Design
+ * ------
+ * Each answer reads its request fields through resolve.c, asks the store
+ * (store.h) and fills the caller's reply_t (reply.h): single totals in the
+ * reply's fixed slots, lists through a store callback that pushes one item
+ * per entry and copies every borrowed string into the reply's pool at
+ * once. The pointer arrays of repeated fields are built after the last
+ * push. A failure leaves rp->err saying why and returns its ERR_* code;
+ * query.c turns it into the error response. The catalog is the store's
+ * own (store_catalog()), the one its aggregates were built for.
+ *
+ * INVARIANTS
+ *   1. On ERR_OK the reply's oneof case and payload are those of the
+ *      request's kind (none for backup); on failure the payload may be
+ *      half built and is discarded by reply_error().
+ *   2. Every indicator in a response is a catalog code and every region
+ *      a catalog code (0 resolved to the root).
+ *   3. Pointers into rp->items are taken only after the answer's last
+ *      reply_push() (reply.h INVARIANT 2).
+ */
+#include "store/answer.h"
+
+#include <assert.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/mem.h"
+#include "common/wire.h"
+#include "store/resolve.h"
+
+int answer_total(store_t *st, const Hrss__TotalQ *q, reply_t *rp)
+{
+    const catalog_t *cat = store_catalog(st);
+    int rc = ERR_OK;
+    resolve_target_t t;
+    period_t p;
+    store_total_t tot;
+    rc = resolve_target(cat, q->indicator, q->region, &t, rp->err);
+    if (rc != ERR_OK) {
+        goto out;
+    }
+    rc = period_parse(resolve_str(q->period), &p, rp->err);
+    if (rc != ERR_OK) {
+        goto out;
+    }
+    rc = store_total(st, t.code, t.region, &p, &tot, rp->err);
+    if (rc != ERR_OK) {
+        goto out;
+    }
+    reply_total(&rp->one[0], reply_dup(rp, t.code), t.region, &p,
+               &tot);
+    rp->msg.r_case = HRSS__QUERY_RESPONSE__R_TOTAL;
+    rp->msg.total = &rp->one[0].msg;
+out:
+    return rc;
+}
+
+/* The total is own + sum(children), which the store guarantees equals
+ * store_total() and, unlike a second read, comes from the same snapshot
+ * as the parts. */
+int answer_breakdown(store_t *st, const Hrss__TotalQ *q, reply_t *rp)
+{
+    const catalog_t *cat = store_catalog(st);
+    int rc = ERR_OK;
+    resolve_target_t t;
+    period_t p;
+    store_total_t own;
+    store_total_t *kids = NULL;
+    size_t n = 0;
+    rc = resolve_target(cat, q->indicator, q->region, &t, rp->err);
+    if (rc != ERR_OK) {
+        goto out;
+    }
+    rc = period_parse(resolve_str(q->period), &p, rp->err);
+    if (rc != ERR_OK) {
+        goto out;
+    }
+    rc = store_breakdown(st, t.code, t.region, &p, &own, &kids, &n,
+                         rp->err);
+    if (rc != ERR_OK) {
+        goto out;
+    }
+    const region_t *r =
+        catalog_region(cat, (size_t)catalog_region_find(cat, t.region));
+    assert(n == r->n_children);
+    char *code = reply_dup(rp, t.code);
+    store_total_t sum = own;
+    rp->many = xcalloc(n, sizeof *rp->many);
+    Hrss__Total **pp = xcalloc(n, sizeof *pp);
+    rp->ptrs = pp;
+    for (size_t i = 0; i < n; i++) {
+        const region_t *child =
+            catalog_region(cat, (size_t)r->children[i]);
+        reply_total(&rp->many[i], code, child->code, &p, &kids[i]);
+        pp[i] = &rp->many[i].msg;
+        sum.num += kids[i].num;
+        sum.den += kids[i].den;
+        sum.reporting += kids[i].reporting;
+        sum.expected += kids[i].expected;
+    }
+    reply_total(&rp->one[0], code, t.region, &p, &own);
+    reply_total(&rp->one[1], code, t.region, &p, &sum);
+    rp->breakdown.own = &rp->one[0].msg;
+    rp->breakdown.total = &rp->one[1].msg;
+    rp->breakdown.n_children = n;
+    rp->breakdown.children = pp;
+    rp->msg.r_case = HRSS__QUERY_RESPONSE__R_BREAKDOWN;
+    rp->msg.breakdown = &rp->breakdown;
+out:
+    free(kids);
+    return rc;
+}
+
+int answer_series(store_t *st, const Hrss__SeriesQ *q, reply_t *rp)
+{
+    const catalog_t *cat = store_catalog(st);
+    int rc = ERR_OK;
+    resolve_target_t t;
+    period_t from;
+    period_t to;
+    enum period_kind by = PERIOD_MONTH;
+    store_point_t *pts = NULL;
+    size_t n = 0;
+    rc = resolve_target(cat, q->indicator, q->region, &t, rp->err);
+    if (rc != ERR_OK) {
+        goto out;
+    }
+    rc = period_parse(resolve_str(q->from), &from, rp->err);
+    if (rc != ERR_OK) {
+        goto out;
+    }
+    rc = period_parse(resolve_str(q->to), &to, rp->err);
+    if (rc != ERR_OK) {
+        goto out;
+    }
+    if (from.first > to.last) {
+        char a[PERIOD_STR_LEN];
+        char b[PERIOD_STR_LEN];
+        period_format(&from, a, sizeof a);
+        period_format(&to, b, sizeof b);
+        snprintf(rp->err, sizeof rp->err,
+                 "series from %s starts after to %s ends", a, b);
+        rc = ERR_INVAL;
+        goto out;
+    }
+    rc = resolve_step(resolve_str(q->by), &by, rp->err);
+    if (rc != ERR_OK) {
+        goto out;
+    }
+    period_t range = {PERIOD_RANGE, from.first, to.last};
+    rc = store_series(st, t.code, t.region, &range, by, &pts, &n, rp->err);
+    if (rc != ERR_OK) {
+        goto out;
+    }
+    char *code = reply_dup(rp, t.code);
+    rp->many = xcalloc(n, sizeof *rp->many);
+    Hrss__Total **pp = xcalloc(n, sizeof *pp);
+    rp->ptrs = pp;
+    for (size_t i = 0; i < n; i++) {
+        reply_total(&rp->many[i], code, t.region, &pts[i].period,
+                   &pts[i].total);
+        pp[i] = &rp->many[i].msg;
+    }
+    rp->total_list.n_totals = n;
+    rp->total_list.totals = pp;
+    rp->msg.r_case = HRSS__QUERY_RESPONSE__R_SERIES;
+    rp->msg.series = &rp->total_list;
+out:
+    free(pts);
+    return rc;
+}
+
+static int each_revision(const store_revision_t *rev, void *arg)
+{
+    static const Hrss__Revision init = HRSS__REVISION__INIT;
+    reply_t *rp = arg;
+    Hrss__Revision *r = reply_push(rp);
+    *r = init;
+    r->audit_id = rev->audit_id;
+    r->received_at = rev->received_at;
+    r->agent = reply_dup(rp, rev->reporter);
+    r->seq = rev->seq;
+    r->indicator = reply_dup(rp, rev->indicator);
+    r->region = rev->region;
+    r->month = month_to_yyyymm(rev->month);
+    r->has_old = rev->has_old != 0;
+    if (rev->has_old) {
+        r->old_numerator = rev->old_value.num;
+        r->old_denominator = rev->old_value.den;
+    }
+    r->new_numerator = rev->new_value.num;
+    r->new_denominator = rev->new_value.den;
+    r->is_ratio = rev->new_value.is_ratio != 0;
+    return 0;
+}
+
+int answer_history(store_t *st, const Hrss__HistoryQ *q, reply_t *rp)
+{
+    const catalog_t *cat = store_catalog(st);
+    int rc = ERR_OK;
+    resolve_target_t t;
+    int32_t month = 0;
+    rc = resolve_target(cat, q->indicator, q->region, &t, rp->err);
+    if (rc != ERR_OK) {
+        goto out;
+    }
+    rc = period_parse_month(resolve_str(q->month), &month, rp->err);
+    if (rc != ERR_OK) {
+        goto out;
+    }
+    rp->items.size = sizeof(Hrss__Revision);
+    rc = store_history(st, t.code, t.region, month, each_revision, rp,
+                       rp->err);
+    if (rc != ERR_OK) {
+        goto out;
+    }
+    Hrss__Revision **pp = reply_ptrs(rp);
+    rp->revision_list.n_revisions = rp->items.n;
+    rp->revision_list.revisions = pp;
+    rp->msg.r_case = HRSS__QUERY_RESPONSE__R_HISTORY;
+    rp->msg.history = &rp->revision_list;
+out:
+    return rc;
+}
+
+/* A rejected update with its Update and Ratio; msg points into the item
+ * only after collection (reply.h INVARIANT 2). */
+typedef struct rej_item {
+    Hrss__RejectedUpdate msg;
+    Hrss__Update update;
+    Hrss__Ratio ratio;
+} rej_item_t;
+
+static int each_rejected(const store_rejected_t *rej, void *arg)
+{
+    static const Hrss__RejectedUpdate ru0 = HRSS__REJECTED_UPDATE__INIT;
+    static const Hrss__Update up0 = HRSS__UPDATE__INIT;
+    static const Hrss__Ratio ra0 = HRSS__RATIO__INIT;
+    reply_t *rp = arg;
+    rej_item_t *it = reply_push(rp);
+    it->msg = ru0;
+    it->update = up0;
+    it->ratio = ra0;
+    it->msg.id = rej->id;
+    it->msg.received_at = rej->received_at;
+    it->msg.agent = reply_dup(rp, rej->reporter);
+    it->msg.reason = wire_reason_to_proto(rej->reason);
+    it->msg.reason_name =
+        reply_dup(rp, update_reason_name(rej->reason));
+    it->msg.message = reply_dup(rp, rej->message);
+    it->update.seq = rej->seq;
+    it->update.indicator = reply_dup(rp, rej->indicator);
+    it->update.region = rej->region;
+    it->update.month = rej->yyyymm;
+    if (rej->value.is_ratio) {
+        it->update.value_case = HRSS__UPDATE__VALUE_RATIO;
+        it->ratio.numerator = rej->value.num;
+        it->ratio.denominator = rej->value.den;
+    } else {
+        it->update.value_case = HRSS__UPDATE__VALUE_COUNT;
+        it->update.count = rej->value.num;
+    }
+    return 0;
+}
+
+int answer_rejections(store_t *st, const Hrss__RejectionsQ *q,
+                      reply_t *rp)
+{
+    int rc = ERR_OK;
+    int64_t since = q->has_since ? q->since : 0;
+    rp->items.size = sizeof(rej_item_t);
+    rc = store_rejections(st, since, each_rejected, rp, rp->err);
+    if (rc != ERR_OK) {
+        goto out;
+    }
+    Hrss__RejectedUpdate **pp = xcalloc(rp->items.n, sizeof *pp);
+    rp->ptrs = pp;
+    for (size_t i = 0; i < rp->items.n; i++) {
+        rej_item_t *it = reply_item(rp, i);
+        if (it->update.value_case == HRSS__UPDATE__VALUE_RATIO) {
+            it->update.ratio = &it->ratio;
+        }
+        it->msg.update = &it->update;
+        pp[i] = &it->msg;
+    }
+    rp->rejection_list.n_rejections = rp->items.n;
+    rp->rejection_list.rejections = pp;
+    rp->msg.r_case = HRSS__QUERY_RESPONSE__R_REJECTIONS;
+    rp->msg.rejections = &rp->rejection_list;
+out:
+    return rc;
+}
+
+static int each_reporter(const store_reporter_t *rep, void *arg)
+{
+    static const Hrss__AgentState init = HRSS__AGENT_STATE__INIT;
+    reply_t *rp = arg;
+    Hrss__AgentState *a = reply_push(rp);
+    *a = init;
+    a->id = reply_dup(rp, rep->id);
+    a->next_seq = rep->next_seq;
+    a->first_seen = rep->first_seen;
+    a->last_contact = rep->last_contact;
+    a->applied = rep->applied;
+    a->rejected = rep->rejected;
+    return 0;
+}
+
+int answer_agents(store_t *st, reply_t *rp)
+{
+    int rc = ERR_OK;
+    rp->items.size = sizeof(Hrss__AgentState);
+    rc = store_reporters(st, each_reporter, rp, rp->err);
+    if (rc != ERR_OK) {
+        goto out;
+    }
+    Hrss__AgentState **pp = reply_ptrs(rp);
+    rp->agent_list.n_agents = rp->items.n;
+    rp->agent_list.agents = pp;
+    rp->msg.r_case = HRSS__QUERY_RESPONSE__R_AGENTS;
+    rp->msg.agents = &rp->agent_list;
+out:
+    return rc;
+}
+
+static int each_violation(const store_violation_t *v, void *arg)
+{
+    static const Hrss__Violation init = HRSS__VIOLATION__INIT;
+    reply_t *rp = arg;
+    Hrss__Violation *out = reply_push(rp);
+    *out = init;
+    out->indicator = reply_dup(rp, v->indicator);
+    out->parent = reply_dup(rp, v->parent);
+    out->region = v->region;
+    out->month = month_to_yyyymm(v->month);
+    out->value = v->value;
+    out->parent_value = v->parent_value;
+    return 0;
+}
+
+int answer_violations(store_t *st, const Hrss__ViolationsQ *q,
+                      reply_t *rp)
+{
+    const catalog_t *cat = store_catalog(st);
+    int rc = ERR_OK;
+    period_t p;
+    const period_t *pp_period = NULL;
+    uint32_t region = 0;
+    if (q->period != NULL) {
+        rc = period_parse(q->period, &p, rp->err);
+        if (rc != ERR_OK) {
+            goto out;
+        }
+        pp_period = &p;
+    }
+    if (q->has_region && q->region != 0) {
+        rc = resolve_region(cat, q->region, &region, rp->err);
+        if (rc != ERR_OK) {
+            goto out;
+        }
+    }
+    rp->items.size = sizeof(Hrss__Violation);
+    rc = store_violations(st, pp_period, region, each_violation, rp,
+                          rp->err);
+    if (rc != ERR_OK) {
+        goto out;
+    }
+    Hrss__Violation **pp = reply_ptrs(rp);
+    rp->violation_list.n_violations = rp->items.n;
+    rp->violation_list.violations = pp;
+    rp->msg.r_case = HRSS__QUERY_RESPONSE__R_VIOLATIONS;
+    rp->msg.violations = &rp->violation_list;
+out:
+    return rc;
+}
+
+static int each_fact(const store_fact_t *f, void *arg)
+{
+    static const Hrss__Fact init = HRSS__FACT__INIT;
+    reply_t *rp = arg;
+    Hrss__Fact *out = reply_push(rp);
+    *out = init;
+    out->indicator = reply_dup(rp, f->indicator);
+    out->region = f->region;
+    out->month = month_to_yyyymm(f->month);
+    out->is_ratio = f->value.is_ratio != 0;
+    out->numerator = f->value.num;
+    out->denominator = f->value.den;
+    out->received_at = f->received_at;
+    return 0;
+}
+
+int answer_facts(store_t *st, const Hrss__FactsQ *q, reply_t *rp)
+{
+    int rc = ERR_OK;
+    period_t p;
+    int32_t from = INT32_MIN;
+    int32_t to = INT32_MAX;
+    if (q->from != NULL) {
+        rc = period_parse(q->from, &p, rp->err);
+        if (rc != ERR_OK) {
+            goto out;
+        }
+        from = p.first;
+    }
+    if (q->to != NULL) {
+        rc = period_parse(q->to, &p, rp->err);
+        if (rc != ERR_OK) {
+            goto out;
+        }
+        to = p.last;
+    }
+    if (from > to) {
+        snprintf(rp->err, sizeof rp->err,
+                 "facts from '%.32s' starts after to '%.32s' ends",
+                 resolve_str(q->from), resolve_str(q->to));
+        rc = ERR_INVAL;
+        goto out;
+    }
+    rp->items.size = sizeof(Hrss__Fact);
+    rc = store_facts(st, from, to, each_fact, rp, rp->err);
+    if (rc != ERR_OK) {
+        goto out;
+    }
+    Hrss__Fact **pp = reply_ptrs(rp);
+    rp->fact_list.n_facts = rp->items.n;
+    rp->fact_list.facts = pp;
+    rp->msg.r_case = HRSS__QUERY_RESPONSE__R_FACTS;
+    rp->msg.facts = &rp->fact_list;
+out:
+    return rc;
+}
+
+int answer_backup(store_t *st, const Hrss__BackupQ *q, reply_t *rp)
+{
+    int rc = ERR_OK;
+    const char *dest = resolve_str(q->dest);
+    if (dest[0] == '\0') {
+        snprintf(rp->err, sizeof rp->err, "backup: no destination given");
+        rc = ERR_INVAL;
+        goto out;
+    }
+    rc = store_backup(st, dest, rp->err);
+out:
+    return rc;
+}
+
+int answer_catalog(store_t *st, reply_t *rp)
+{
+    const catalog_t *cat = store_catalog(st);
+    ProtobufCBinaryData *out[CATALOG_NFILES] = {
+        &rp->catalog.indicators_csv, &rp->catalog.regions_csv,
+        &rp->catalog.plan_csv};
+    for (size_t i = 0; i < CATALOG_NFILES; i++) {
+        const char *data;
+        size_t len;
+        catalog_source(cat, (enum catalog_file)i, &data, &len);
+        out[i]->data = (uint8_t *)(uintptr_t)data;
+        out[i]->len = len;
+    }
+    rp->catalog.has_plan_csv = 1;
+    rp->msg.r_case = HRSS__QUERY_RESPONSE__R_CATALOG;
+    rp->msg.catalog = &rp->catalog;
+    return ERR_OK;
+}
+
+/* Regions at or below @p ri in depth-first order (the region first). */
+static void subtree(const catalog_t *cat, int ri, int *out, size_t *n)
+{
+    const region_t *r = catalog_region(cat, (size_t)ri);
+    out[(*n)++] = ri;
+    for (size_t i = 0; i < r->n_children; i++) {
+        subtree(cat, r->children[i], out, n);
+    }
+}
+
+/* Fill @p item for region @p r: @p row (catalog_indicator_count() code
+ * pointers) holds the reported codes in catalog order from its start and
+ * the missing ones, also in catalog order, at its end. */
+static int completeness_row(store_t *st, const region_t *r,
+                            const period_t *p, char **row,
+                            Hrss__RegionCompleteness *item,
+                            char err[ERR_LEN])
+{
+    const catalog_t *cat = store_catalog(st);
+    size_t nind = catalog_indicator_count(cat);
+    size_t nrep = 0;
+    size_t nmiss = 0;
+    int rc = ERR_OK;
+    for (size_t k = 0; rc == ERR_OK && k < nind; k++) {
+        const indicator_t *ind = catalog_indicator(cat, k);
+        store_total_t t;
+        rc = store_own(st, ind->code, r->code, p, &t, err);
+        if (rc == ERR_OK && t.reporting > 0) {
+            row[nrep++] = (char *)(uintptr_t)ind->code;
+        }
+    }
+    /* missing ones fill the row from the end, then are reversed */
+    for (size_t k = 0, j = nind; rc == ERR_OK && k < nind; k++) {
+        const indicator_t *ind = catalog_indicator(cat, k);
+        int reported = 0;
+        for (size_t x = 0; x < nrep; x++) {
+            reported |= row[x] == ind->code;
+        }
+        if (!reported) {
+            row[--j] = (char *)(uintptr_t)ind->code;
+            nmiss++;
+        }
+    }
+    for (size_t a = nind - nmiss, b = nind - 1; a < b; a++, b--) {
+        char *tmp = row[a];
+        row[a] = row[b];
+        row[b] = tmp;
+    }
+    item->region = r->code;
+    item->n_reported = nrep;
+    item->reported = row;
+    item->n_missing = nmiss;
+    item->missing = row + (nind - nmiss);
+    return rc;
+}
+
+int answer_completeness(store_t *st, const Hrss__CompletenessQ *q,
+                        reply_t *rp)
+{
+    static const Hrss__RegionCompleteness init =
+        HRSS__REGION_COMPLETENESS__INIT;
+    const catalog_t *cat = store_catalog(st);
+    period_t p;
+    uint32_t code = 0;
+    int rc = period_parse(resolve_str(q->period), &p, rp->err);
+    if (rc == ERR_OK) {
+        rc = resolve_region(cat, q->has_region ? q->region : 0, &code,
+                            rp->err);
+    }
+    if (rc != ERR_OK) {
+        return rc;
+    }
+    int ri = catalog_region_find(cat, code);
+    const region_t *top = catalog_region(cat, (size_t)ri);
+    size_t nind = catalog_indicator_count(cat);
+    size_t nreg = 0;
+    int *regs = xcalloc(top->subtree_size, sizeof *regs);
+    subtree(cat, ri, regs, &nreg);
+    Hrss__RegionCompleteness *items = xcalloc(nreg, sizeof *items);
+    Hrss__RegionCompleteness **ptrs = xcalloc(nreg, sizeof *ptrs);
+    /* One array of nind code pointers per region, split between the
+     * reported and the missing lists. */
+    rp->strv = xcalloc(nreg * nind + 1, sizeof *rp->strv);
+    rp->items.v = (unsigned char *)items;
+    rp->ptrs = ptrs;
+    for (size_t i = 0; rc == ERR_OK && i < nreg; i++) {
+        items[i] = init;
+        rc = completeness_row(st, catalog_region(cat, (size_t)regs[i]), &p,
+                              rp->strv + i * nind, &items[i], rp->err);
+        ptrs[i] = &items[i];
+    }
+    free(regs);
+    if (rc != ERR_OK) {
+        return rc;
+    }
+    period_format(&p, rp->one[0].period, sizeof rp->one[0].period);
+    rp->completeness.period = rp->one[0].period;
+    rp->completeness.region = top->code;
+    rp->completeness.n_regions = nreg;
+    rp->completeness.regions = ptrs;
+    rp->msg.r_case = HRSS__QUERY_RESPONSE__R_COMPLETENESS;
+    rp->msg.completeness = &rp->completeness;
+    return ERR_OK;
+}

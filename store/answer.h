@@ -1,0 +1,41 @@
+/** @file answer.h
+ *  @brief Internal to the query server (store/query): the answer to each
+ *         kind of hrss.QueryRequest, read from the store into a reply_t.
+ *
+ *  Each function takes the request's oneof message (never NULL: query.c
+ *  checks), fills @p rp and returns ERR_OK, or an ERR_* code with rp->err
+ *  set. The store is borrowed for the call; it may be read-only (backup
+ *  needs nothing more). Owns nothing: what an answer allocates belongs to
+ *  @p rp (reply.h) and is freed by reply_fini().
+ *
+ *  INVARIANTS
+ *    1. ERR_OK: rp->msg's oneof case and payload are those of the
+ *       request's kind (none for backup). Failure: rp->err says why; the
+ *       payload is discarded by reply_error().
+ *    2. Indicators and regions in a response are catalog codes.
+ *    3. Pointers into rp->items are taken after the last reply_push().
+ */
+#ifndef HRSS_STORE_ANSWER_H
+#define HRSS_STORE_ANSWER_H
+#include "proto/hrss.pb-c.h"
+#include "store/reply.h"
+#include "store/store.h"
+
+int answer_total(store_t *st, const Hrss__TotalQ *q, reply_t *rp);
+/** The total is own + sum(children), from the same snapshot. */
+int answer_breakdown(store_t *st, const Hrss__TotalQ *q, reply_t *rp);
+int answer_series(store_t *st, const Hrss__SeriesQ *q, reply_t *rp);
+int answer_history(store_t *st, const Hrss__HistoryQ *q, reply_t *rp);
+int answer_rejections(store_t *st, const Hrss__RejectionsQ *q,
+                      reply_t *rp);
+int answer_agents(store_t *st, reply_t *rp);
+int answer_violations(store_t *st, const Hrss__ViolationsQ *q,
+                      reply_t *rp);
+int answer_facts(store_t *st, const Hrss__FactsQ *q, reply_t *rp);
+int answer_backup(store_t *st, const Hrss__BackupQ *q, reply_t *rp);
+/** The catalog's CSV files; borrowed from the store's catalog. */
+int answer_catalog(store_t *st, reply_t *rp);
+int answer_completeness(store_t *st, const Hrss__CompletenessQ *q,
+                        reply_t *rp);
+
+#endif

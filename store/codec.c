@@ -1,0 +1,334 @@
+/* codec.c: the byte layout of the store's keys and records (format 1).
+ *
+ * Design
+ * ------
+ * One encoder and one parser per key or record kind (the layout table is
+ * in codec.h and ARCHITECTURE.md). Encoders write through buf_put_*,
+ * parsers read through a buf_reader_t, whose sticky `bad` flag lets each
+ * parser check once at the end: a record that is too short, too long or
+ * lacks a NUL leaves the reader bad or unfinished and the parser returns
+ * ERR_CORRUPT. Version bytes are checked first. These functions are the
+ * only code in store/ that knows a field's position; the byte order and
+ * widths are exactly those of format 1, which stores in the field have.
+ *
+ * INVARIANTS
+ *   1. Every parser returns ERR_OK only when the version byte is V1 and
+ *      every byte was consumed (buf_done), else ERR_CORRUPT.
+ *   2. No parser asserts on its input or reads outside it.
+ *   3. Every encoder resets its buffer and writes the version byte first.
+ */
+#include "store/codec.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "common/catalog.h"
+#include "common/lmdbh.h"
+
+static void put_value(buf_t *b, const value_t *v)
+{
+    buf_put_u8(b, (uint8_t)(v->is_ratio ? 1 : 0));
+    buf_put_i64(b, v->num);
+    buf_put_i64(b, v->den);
+}
+
+static value_t get_value(buf_reader_t *r)
+{
+    value_t v;
+    v.is_ratio = buf_get_u8(r) != 0;
+    v.num = buf_get_i64(r);
+    v.den = buf_get_i64(r);
+    return v;
+}
+
+/* Start reading a record: 1 when its version byte is REC_V1. */
+static int rec_open(buf_reader_t *r, const MDB_val *d)
+{
+    buf_reader_init(r, d->mv_data, d->mv_size);
+    return buf_get_u8(r) == CODEC_REC_V1;
+}
+
+static int done(const buf_reader_t *r)
+{
+    return buf_done(r) ? ERR_OK : ERR_CORRUPT;
+}
+
+/* --- keys ---------------------------------------------------------------- */
+
+void codec_key_cell(buf_t *b, const char *code, uint32_t region,
+                    int32_t month)
+{
+    buf_reset(b);
+    buf_put_u8(b, CODEC_KEY_V1);
+    buf_put_str(b, code);
+    buf_put_u32(b, region);
+    buf_put_u32(b, (uint32_t)month);
+}
+
+/* The cell fields of a facts, violations or cellhist key; the caller
+ * reads what follows and checks the end. */
+static int get_cell(buf_reader_t *r, const MDB_val *k, const char **code,
+                    uint32_t *region, int32_t *month)
+{
+    buf_reader_init(r, k->mv_data, k->mv_size);
+    if (buf_get_u8(r) != CODEC_KEY_V1) {
+        return ERR_CORRUPT;
+    }
+    *code = buf_get_str(r);
+    *region = buf_get_u32(r);
+    *month = (int32_t)buf_get_u32(r);
+    return ERR_OK;
+}
+
+int codec_parse_cell_key(const MDB_val *k, const char **code,
+                         uint32_t *region, int32_t *month)
+{
+    buf_reader_t r;
+    int rc = get_cell(&r, k, code, region, month);
+    return rc == ERR_OK ? done(&r) : rc;
+}
+
+void codec_key_cellhist(buf_t *b, const char *code, uint32_t region,
+                        int32_t month, uint64_t audit_id)
+{
+    codec_key_cell(b, code, region, month);
+    buf_put_u64(b, audit_id);
+}
+
+int codec_parse_cellhist_key(const MDB_val *k, const char **code,
+                             uint32_t *region, int32_t *month,
+                             uint64_t *audit_id)
+{
+    buf_reader_t r;
+    int rc = get_cell(&r, k, code, region, month);
+    *audit_id = buf_get_u64(&r);
+    return rc == ERR_OK ? done(&r) : rc;
+}
+
+void codec_key_agg(buf_t *b, enum codec_agg_kind kind, const char *code,
+                   uint32_t region, int32_t start)
+{
+    buf_reset(b);
+    buf_put_u8(b, CODEC_KEY_V1);
+    buf_put_u8(b, (uint8_t)kind);
+    buf_put_str(b, code);
+    buf_put_u32(b, region);
+    buf_put_u32(b, (uint32_t)start);
+}
+
+void codec_key_id(buf_t *b, uint64_t id)
+{
+    lmdbh_id_key(b, CODEC_KEY_V1, id);
+}
+
+int codec_reporter_valid(const char *id)
+{
+    size_t n = strlen(id);
+    if (n == 0 || n > STORE_REPORTER_MAX) {
+        return 0;
+    }
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)id[i];
+        if (c < 0x20 || c == 0x7f) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+void codec_key_reporter(buf_t *b, const char *id)
+{
+    buf_reset(b);
+    buf_put_u8(b, CODEC_KEY_V1);
+    buf_put(b, id, strlen(id));
+}
+
+int codec_parse_reporter_key(const MDB_val *k,
+                             char id[STORE_REPORTER_MAX + 1])
+{
+    id[0] = '\0';
+    if (k->mv_size < 2 || k->mv_size > STORE_REPORTER_MAX + 1) {
+        return ERR_CORRUPT;
+    }
+    buf_reader_t r;
+    buf_reader_init(&r, k->mv_data, k->mv_size);
+    if (buf_get_u8(&r) != CODEC_KEY_V1) {
+        return ERR_CORRUPT;
+    }
+    size_t n = k->mv_size - 1;
+    for (size_t i = 0; i < n; i++) {
+        id[i] = (char)buf_get_u8(&r);
+    }
+    id[n] = '\0';
+    return done(&r);
+}
+
+/* --- records ------------------------------------------------------------- */
+
+void codec_put_fact(buf_t *b, const codec_fact_t *f)
+{
+    buf_reset(b);
+    buf_put_u8(b, CODEC_REC_V1);
+    put_value(b, &f->v);
+    buf_put_i64(b, f->received_at);
+    buf_put_u64(b, f->audit_id);
+}
+
+int codec_parse_fact(const MDB_val *d, codec_fact_t *f)
+{
+    buf_reader_t r;
+    if (!rec_open(&r, d)) {
+        return ERR_CORRUPT;
+    }
+    f->v = get_value(&r);
+    f->received_at = buf_get_i64(&r);
+    f->audit_id = buf_get_u64(&r);
+    return done(&r);
+}
+
+void codec_put_agg(buf_t *b, const codec_agg_t *a)
+{
+    buf_reset(b);
+    buf_put_u8(b, CODEC_REC_V1);
+    buf_put_i64(b, a->num);
+    buf_put_i64(b, a->den);
+    buf_put_u32(b, a->reporting);
+}
+
+int codec_parse_agg(const MDB_val *d, codec_agg_t *a)
+{
+    buf_reader_t r;
+    if (!rec_open(&r, d)) {
+        return ERR_CORRUPT;
+    }
+    a->num = buf_get_i64(&r);
+    a->den = buf_get_i64(&r);
+    a->reporting = buf_get_u32(&r);
+    return done(&r);
+}
+
+void codec_put_reporter(buf_t *b, const codec_reporter_t *p)
+{
+    buf_reset(b);
+    buf_put_u8(b, CODEC_REC_V1);
+    buf_put_u64(b, p->next_seq);
+    buf_put_i64(b, p->first_seen);
+    buf_put_i64(b, p->last_contact);
+    buf_put_u64(b, p->applied);
+    buf_put_u64(b, p->rejected);
+}
+
+int codec_parse_reporter(const MDB_val *d, codec_reporter_t *p)
+{
+    buf_reader_t r;
+    if (!rec_open(&r, d)) {
+        return ERR_CORRUPT;
+    }
+    p->next_seq = buf_get_u64(&r);
+    p->first_seen = buf_get_i64(&r);
+    p->last_contact = buf_get_i64(&r);
+    p->applied = buf_get_u64(&r);
+    p->rejected = buf_get_u64(&r);
+    return done(&r);
+}
+
+void codec_put_audit(buf_t *b, const store_revision_t *rev)
+{
+    buf_reset(b);
+    buf_put_u8(b, CODEC_REC_V1);
+    buf_put_i64(b, rev->received_at);
+    buf_put_str(b, rev->reporter);
+    buf_put_u64(b, rev->seq);
+    buf_put_str(b, rev->indicator);
+    buf_put_u32(b, rev->region);
+    buf_put_u32(b, (uint32_t)rev->month);
+    buf_put_u8(b, (uint8_t)(rev->has_old ? 1 : 0));
+    put_value(b, &rev->old_value);
+    put_value(b, &rev->new_value);
+}
+
+int codec_parse_audit(const MDB_val *k, const MDB_val *d,
+                      store_revision_t *rev)
+{
+    buf_reader_t r;
+    if (lmdbh_id_parse(k, CODEC_KEY_V1, &rev->audit_id) != ERR_OK ||
+        !rec_open(&r, d)) {
+        return ERR_CORRUPT;
+    }
+    rev->received_at = buf_get_i64(&r);
+    rev->reporter = buf_get_str(&r);
+    rev->seq = buf_get_u64(&r);
+    rev->indicator = buf_get_str(&r);
+    rev->region = buf_get_u32(&r);
+    rev->month = (int32_t)buf_get_u32(&r);
+    rev->has_old = buf_get_u8(&r) != 0;
+    rev->old_value = get_value(&r);
+    rev->new_value = get_value(&r);
+    return done(&r);
+}
+
+void codec_put_reject(buf_t *b, const store_rejected_t *rj)
+{
+    /* The code came off the wire: keep it bounded and NUL-free. */
+    char code[CATALOG_CODE_MAX + 2];
+    snprintf(code, sizeof code, "%s", rj->indicator);
+    buf_reset(b);
+    buf_put_u8(b, CODEC_REC_V1);
+    buf_put_i64(b, rj->received_at);
+    buf_put_str(b, rj->reporter);
+    buf_put_u64(b, rj->seq);
+    buf_put_str(b, code);
+    buf_put_u32(b, rj->region);
+    buf_put_u32(b, rj->yyyymm);
+    put_value(b, &rj->value);
+    buf_put_u8(b, (uint8_t)rj->reason);
+    buf_put_str(b, rj->message);
+}
+
+int codec_parse_reject(const MDB_val *k, const MDB_val *d,
+                       store_rejected_t *rj)
+{
+    buf_reader_t r;
+    if (lmdbh_id_parse(k, CODEC_KEY_V1, &rj->id) != ERR_OK ||
+        !rec_open(&r, d)) {
+        return ERR_CORRUPT;
+    }
+    rj->received_at = buf_get_i64(&r);
+    rj->reporter = buf_get_str(&r);
+    rj->seq = buf_get_u64(&r);
+    rj->indicator = buf_get_str(&r);
+    rj->region = buf_get_u32(&r);
+    rj->yyyymm = buf_get_u32(&r);
+    rj->value = get_value(&r);
+    uint8_t reason = buf_get_u8(&r);
+    rj->reason = (enum update_reason)reason;
+    rj->message = buf_get_str(&r);
+    if (reason == UPDATE_OK || reason > UPDATE_REASON_MAX) {
+        return ERR_CORRUPT;
+    }
+    return done(&r);
+}
+
+void codec_put_violation(buf_t *b, const char *parent, int64_t value,
+                         int64_t parent_value)
+{
+    buf_reset(b);
+    buf_put_u8(b, CODEC_REC_V1);
+    buf_put_str(b, parent);
+    buf_put_i64(b, value);
+    buf_put_i64(b, parent_value);
+}
+
+int codec_parse_violation(const MDB_val *k, const MDB_val *d,
+                          codec_violation_t *v)
+{
+    buf_reader_t r;
+    if (codec_parse_cell_key(k, &v->code, &v->region, &v->month) != ERR_OK ||
+        !rec_open(&r, d)) {
+        return ERR_CORRUPT;
+    }
+    v->parent = buf_get_str(&r);
+    v->value = buf_get_i64(&r);
+    v->parent_value = buf_get_i64(&r);
+    return done(&r);
+}

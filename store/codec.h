@@ -1,0 +1,167 @@
+/** @file codec.h
+ *  @brief Internal to store/: the byte layout of every LMDB key and record
+ *         of the store (format 1), with its encoders and parsers.
+ *
+ *  Concern: bytes only. Nothing here opens a transaction or touches a
+ *  table; the callers (env, derive, write, read, verify) move the bytes.
+ *  This is the one place that knows a layout, so a format change is a
+ *  change of this file and of STORE_FORMAT.
+ *
+ *  Layout (every key starts with CODEC_KEY_V1, every value with
+ *  CODEC_REC_V1; integers big-endian, so keys sort numerically):
+ *
+ *    meta       "format" -> u32 STORE_FORMAT; "rules_fp" -> u64
+ *    facts      V1 code\0 region:u32 month:u32 -> V1 kind:u8 num den
+ *                                                 received_at audit_id
+ *    audit      V1 audit_id:u64 -> V1 received_at reporter\0 seq code\0
+ *                                   region month has_old old(kind num den)
+ *                                   new(kind num den)
+ *    cellhist   V1 code\0 region month audit_id -> (empty)
+ *    rejects    V1 rej_id:u64 -> V1 received_at reporter\0 seq code\0
+ *                                 region yyyymm kind num den reason:u8
+ *                                 message\0
+ *    reporters  V1 id-bytes -> V1 next_seq first_seen last_contact applied
+ *                               rejected
+ *    agg        V1 'M'|'Q'|'Y' code\0 region period_start -> V1 num den
+ *                                                            reporting:u32
+ *    violations V1 code\0 region month -> V1 parent\0 value parent_value
+ *
+ *  Ownership: encoders reset and fill the caller's buf_t. Parsers borrow:
+ *  every string they return points into the parsed bytes and is valid as
+ *  long as those bytes (for LMDB values: until the transaction ends or
+ *  writes).
+ *
+ *  Errors: a parser returns ERR_CORRUPT for a wrong version byte, a short
+ *  or long record, a string without its NUL or an out-of-range enum; it
+ *  never reads outside the bytes (common/buf) and never asserts on them.
+ *
+ *  INVARIANTS
+ *    1. codec_parse_X(codec_put_X(r)) == r for every record kind X, and
+ *       parsing consumes exactly the bytes the encoder wrote.
+ *    2. The bytes are those of format 1: existing stores read unchanged.
+ */
+#ifndef HRSS_STORE_CODEC_H
+#define HRSS_STORE_CODEC_H
+#include <lmdb.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/buf.h"
+#include "common/update.h"
+#include "store/store.h"
+
+/** The store's on-disk format, in meta "format". */
+#define STORE_FORMAT 1u
+#define CODEC_KEY_V1 0x01
+#define CODEC_REC_V1 0x01
+#define CODEC_META_FORMAT "format"
+#define CODEC_META_RULES_FP "rules_fp"
+
+/** Period kind of an aggregate key (its byte on disk). */
+enum codec_agg_kind {
+    CODEC_AGG_MONTH = 'M',
+    CODEC_AGG_QUARTER = 'Q',
+    CODEC_AGG_YEAR = 'Y',
+};
+
+/** facts value: the current value of a cell. */
+typedef struct codec_fact {
+    value_t v;
+    int64_t received_at;
+    uint64_t audit_id;
+} codec_fact_t;
+
+/** agg value. */
+typedef struct codec_agg {
+    int64_t num;
+    int64_t den;
+    uint32_t reporting;
+} codec_agg_t;
+
+/** reporters value. */
+typedef struct codec_reporter {
+    uint64_t next_seq;
+    int64_t first_seen;
+    int64_t last_contact;
+    uint64_t applied;
+    uint64_t rejected;
+} codec_reporter_t;
+
+/** violations key and value. Strings borrowed from the parsed bytes. */
+typedef struct codec_violation {
+    const char *code;     /**< the "of which" indicator */
+    uint32_t region;
+    int32_t month;
+    const char *parent;   /**< the indicator it is part of */
+    int64_t value;
+    int64_t parent_value;
+} codec_violation_t;
+
+/* --- keys ------------------------------------------------------------- */
+
+/** facts / violations key; without its month field (the last 4 bytes) it
+ *  is the prefix of all months of (code, region). */
+void codec_key_cell(buf_t *b, const char *code, uint32_t region,
+                    int32_t month);
+/** Parse a facts or violations key. */
+int codec_parse_cell_key(const MDB_val *k, const char **code,
+                         uint32_t *region, int32_t *month);
+
+/** cellhist key: the cell key followed by the audit id. */
+void codec_key_cellhist(buf_t *b, const char *code, uint32_t region,
+                        int32_t month, uint64_t audit_id);
+/** Parse a cellhist key. */
+int codec_parse_cellhist_key(const MDB_val *k, const char **code,
+                             uint32_t *region, int32_t *month,
+                             uint64_t *audit_id);
+
+/** agg key. */
+void codec_key_agg(buf_t *b, enum codec_agg_kind kind, const char *code,
+                   uint32_t region, int32_t start);
+
+/** audit and rejects key: V1 id:u64. */
+void codec_key_id(buf_t *b, uint64_t id);
+
+/** 1 when @p id can be a reporter key: 1..STORE_REPORTER_MAX bytes, no
+ *  control characters. */
+int codec_reporter_valid(const char *id);
+/** reporters key. @p id must pass codec_reporter_valid(). */
+void codec_key_reporter(buf_t *b, const char *id);
+/** Parse a reporters key into @p id (NUL-terminated copy). */
+int codec_parse_reporter_key(const MDB_val *k,
+                             char id[STORE_REPORTER_MAX + 1]);
+
+/* --- records ---------------------------------------------------------- */
+
+void codec_put_fact(buf_t *b, const codec_fact_t *f);
+int codec_parse_fact(const MDB_val *d, codec_fact_t *f);
+
+void codec_put_agg(buf_t *b, const codec_agg_t *a);
+int codec_parse_agg(const MDB_val *d, codec_agg_t *a);
+
+void codec_put_reporter(buf_t *b, const codec_reporter_t *r);
+int codec_parse_reporter(const MDB_val *d, codec_reporter_t *r);
+
+/** audit value of @p rev (every field but audit_id, which is the key). */
+void codec_put_audit(buf_t *b, const store_revision_t *rev);
+/** Parse an audit key and value into @p rev. */
+int codec_parse_audit(const MDB_val *k, const MDB_val *d,
+                      store_revision_t *rev);
+
+/** rejects value of @p rj (every field but id, which is the key). The
+ *  indicator came off the wire: at most CATALOG_CODE_MAX + 1 of its bytes
+ *  are kept. */
+void codec_put_reject(buf_t *b, const store_rejected_t *rj);
+/** Parse a rejects key and value; a reason outside 1..UPDATE_REASON_MAX
+ *  is ERR_CORRUPT. */
+int codec_parse_reject(const MDB_val *k, const MDB_val *d,
+                       store_rejected_t *rj);
+
+/** violations value. */
+void codec_put_violation(buf_t *b, const char *parent, int64_t value,
+                         int64_t parent_value);
+/** Parse a violations key and value. */
+int codec_parse_violation(const MDB_val *k, const MDB_val *d,
+                          codec_violation_t *v);
+
+#endif

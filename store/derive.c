@@ -1,0 +1,345 @@
+/* derive.c: aggregates and violations derived from the facts.
+ *
+ * Design
+ * ------
+ * Aggregates exist per (indicator, node, month), (.., quarter) and
+ * (.., year). An update recomputes the region's contribution to its
+ * month, quarter and year before and after the write, from the at most 12
+ * facts of the cell's year, and adds the difference to the region and each
+ * ancestor: O(depth) read-modify-writes, independent of how much data the
+ * store holds. The same derive_cell() then rechecks the "of which" pairs
+ * the cell belongs to. derive_rebuild() replays every (indicator, region,
+ * year) group of facts month by month through derive_cell(), as if the
+ * facts had arrived in order; sums commute, so the result is the one the
+ * incremental path reached in any order.
+ *
+ * INVARIANTS
+ *   1. derive_cell() changes agg only by after - before of the one region's
+ *      contribution, on that region and its ancestors (store invariant 2).
+ *   2. An agg record reaching num == den == reporting == 0 is deleted
+ *      (store invariant 5).
+ *   3. After derive_cell(), each "of which" pair containing the cell has a
+ *      violations record iff the part exceeds the whole (store invariant 4).
+ */
+#include "store/derive.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "common/lmdbh.h"
+
+int derive_load_year(MDB_txn *txn, MDB_dbi facts, const char *code,
+                     uint32_t region, int32_t ystart, derive_slot_t slots[12],
+                     buf_t *kb)
+{
+    memset(slots, 0, 12 * sizeof slots[0]);
+    MDB_cursor *cur = NULL;
+    int rc = lmdbh_code(mdb_cursor_open(txn, facts, &cur));
+    if (rc != ERR_OK) {
+        return rc;
+    }
+    codec_key_cell(kb, code, region, ystart);
+    MDB_val k = lmdbh_val(kb);
+    MDB_val d;
+    size_t prefix = kb->len - 4;
+    int mrc = mdb_cursor_get(cur, &k, &d, MDB_SET_RANGE);
+    while (mrc == MDB_SUCCESS) {
+        if (k.mv_size != kb->len || memcmp(k.mv_data, kb->data, prefix)) {
+            break;
+        }
+        const char *c;
+        uint32_t r;
+        int32_t m;
+        codec_fact_t f;
+        if (codec_parse_cell_key(&k, &c, &r, &m) != ERR_OK ||
+            codec_parse_fact(&d, &f) != ERR_OK) {
+            rc = ERR_CORRUPT;
+            break;
+        }
+        if (m > ystart + 11) {
+            break;
+        }
+        slots[m - ystart].present = 1;
+        slots[m - ystart].v = f.v;
+        mrc = mdb_cursor_get(cur, &k, &d, MDB_NEXT);
+    }
+    return lmdbh_cursor_end(&cur, rc, mrc);
+}
+
+int derive_get_fact(MDB_txn *txn, MDB_dbi facts, buf_t *kb, const char *code,
+                    uint32_t region, int32_t month, codec_fact_t *f,
+                    int *found)
+{
+    codec_key_cell(kb, code, region, month);
+    MDB_val k = lmdbh_val(kb);
+    MDB_val d;
+    int rc = lmdbh_get(txn, facts, &k, &d, found);
+    if (rc == ERR_OK && *found) {
+        rc = codec_parse_fact(&d, f);
+    }
+    if (rc != ERR_OK) {
+        *found = 0;
+    }
+    return rc;
+}
+
+/* Contribution of slots [from, to] under the indicator's time rule. */
+static derive_contrib_t contrib_of(const derive_slot_t *slots, int from,
+                                   int to, enum ind_over_time ot)
+{
+    derive_contrib_t c = {0, 0, 0};
+    for (int i = from; i <= to; i++) {
+        if (!slots[i].present) {
+            continue;
+        }
+        if (ot == OVER_SUM) {
+            c.num += slots[i].v.num;
+            c.den += slots[i].v.den;
+        } else {
+            c.num = slots[i].v.num;
+            c.den = slots[i].v.den;
+        }
+        c.present = 1;
+    }
+    return c;
+}
+
+/* Add a delta to one aggregate record, deleting it when it becomes empty
+ * (INVARIANT 2). */
+static int agg_add(MDB_txn *txn, MDB_dbi dbi, buf_t *kb, buf_t *vb,
+                   int64_t dnum, int64_t dden, int drep)
+{
+    MDB_val k = lmdbh_val(kb);
+    MDB_val d;
+    codec_agg_t a = {0, 0, 0};
+    int found = 0;
+    int rc = lmdbh_get(txn, dbi, &k, &d, &found);
+    if (rc == ERR_OK && found) {
+        rc = codec_parse_agg(&d, &a);
+    }
+    if (rc != ERR_OK) {
+        return rc;
+    }
+    a.num += dnum;
+    a.den += dden;
+    a.reporting = (uint32_t)((int64_t)a.reporting + drep);
+    if (a.num == 0 && a.den == 0 && a.reporting == 0) {
+        int mrc = mdb_del(txn, dbi, &k, NULL);
+        return mrc == MDB_NOTFOUND ? ERR_OK : lmdbh_code(mrc);
+    }
+    codec_put_agg(vb, &a);
+    d = lmdbh_val(vb);
+    return lmdbh_code(mdb_put(txn, dbi, &k, &d, 0));
+}
+
+/* Move the aggregates of region index @p ri and its ancestors for period
+ * kind @p k starting at @p start by (after - before). */
+static int agg_move(const catalog_t *cat, MDB_txn *txn, MDB_dbi dbi,
+                    buf_t *kb, buf_t *vb, enum codec_agg_kind k,
+                    const char *code, int ri, int32_t start,
+                    derive_contrib_t before, derive_contrib_t after)
+{
+    int64_t dnum = after.num - before.num;
+    int64_t dden = after.den - before.den;
+    int drep = after.present - before.present;
+    if (dnum == 0 && dden == 0 && drep == 0) {
+        return ERR_OK;
+    }
+    for (int a = ri; a >= 0; a = catalog_region(cat, (size_t)a)->parent) {
+        codec_key_agg(kb, k, code, catalog_region(cat, (size_t)a)->code,
+                      start);
+        int rc = agg_add(txn, dbi, kb, vb, dnum, dden, drep);
+        if (rc != ERR_OK) {
+            return rc;
+        }
+    }
+    return ERR_OK;
+}
+
+/* Apply the aggregate change of one cell going from @p before to
+ * @p after (the 12 months of the cell's year). */
+static int agg_update(const catalog_t *cat, MDB_txn *txn, MDB_dbi dbi,
+                      buf_t *kb, buf_t *vb, const indicator_t *ind, int ri,
+                      int32_t ystart, int mi, const derive_slot_t *before,
+                      const derive_slot_t *after)
+{
+    int q0 = mi - mi % 3;
+    struct {
+        enum codec_agg_kind k;
+        int from;
+        int to;
+    } per[3] = {
+        {CODEC_AGG_MONTH, mi, mi},
+        {CODEC_AGG_QUARTER, q0, q0 + 2},
+        {CODEC_AGG_YEAR, 0, 11},
+    };
+    for (int i = 0; i < 3; i++) {
+        derive_contrib_t b =
+            contrib_of(before, per[i].from, per[i].to, ind->over_time);
+        derive_contrib_t a =
+            contrib_of(after, per[i].from, per[i].to, ind->over_time);
+        int rc = agg_move(cat, txn, dbi, kb, vb, per[i].k, ind->code, ri,
+                          ystart + per[i].from, b, a);
+        if (rc != ERR_OK) {
+            return rc;
+        }
+    }
+    return ERR_OK;
+}
+
+/* Recheck the "of which" pair (child, parent) for one region and month
+ * and store or clear its violation record (INVARIANT 3). */
+static int viol_check(const catalog_t *cat, MDB_txn *txn, MDB_dbi facts,
+                      MDB_dbi viol, buf_t *kb, buf_t *vb,
+                      const indicator_t *child, uint32_t region,
+                      int32_t month)
+{
+    const indicator_t *parent =
+        catalog_indicator(cat, (size_t)child->part_of);
+    codec_fact_t cf;
+    codec_fact_t pf;
+    int have_c = 0;
+    int have_p = 0;
+    int rc = derive_get_fact(txn, facts, kb, child->code, region, month, &cf,
+                             &have_c);
+    if (rc == ERR_OK) {
+        rc = derive_get_fact(txn, facts, kb, parent->code, region, month,
+                             &pf, &have_p);
+    }
+    if (rc != ERR_OK) {
+        return rc;
+    }
+    codec_key_cell(kb, child->code, region, month);
+    MDB_val k = lmdbh_val(kb);
+    if (have_c && have_p && cf.v.num > pf.v.num) {
+        codec_put_violation(vb, parent->code, cf.v.num, pf.v.num);
+        MDB_val d = lmdbh_val(vb);
+        return lmdbh_code(mdb_put(txn, viol, &k, &d, 0));
+    }
+    int mrc = mdb_del(txn, viol, &k, NULL);
+    return mrc == MDB_NOTFOUND ? ERR_OK : lmdbh_code(mrc);
+}
+
+int derive_cell(const catalog_t *cat, MDB_txn *txn, MDB_dbi facts,
+                MDB_dbi agg, MDB_dbi viol, buf_t *kb, buf_t *vb, int ii,
+                int ri, int32_t ystart, int mi, const derive_slot_t *before,
+                const derive_slot_t *after)
+{
+    const indicator_t *ind = catalog_indicator(cat, (size_t)ii);
+    uint32_t region = catalog_region(cat, (size_t)ri)->code;
+    int32_t month = ystart + mi;
+    int rc = agg_update(cat, txn, agg, kb, vb, ind, ri, ystart, mi, before,
+                        after);
+    if (rc == ERR_OK && ind->part_of >= 0) {
+        rc = viol_check(cat, txn, facts, viol, kb, vb, ind, region, month);
+    }
+    /* The cell may also be the whole of other indicators' "of which". */
+    for (size_t j = 0; rc == ERR_OK && j < catalog_indicator_count(cat);
+         j++) {
+        const indicator_t *c = catalog_indicator(cat, j);
+        if (c->part_of == ii) {
+            rc = viol_check(cat, txn, facts, viol, kb, vb, c, region, month);
+        }
+    }
+    return rc;
+}
+
+/* One (code, region, year) group of facts gathered by derive_rebuild(). */
+typedef struct group {
+    char code[CATALOG_CODE_MAX + 1];
+    uint32_t region;
+    int32_t ystart; /* -1: no group open */
+    derive_slot_t slots[12];
+} group_t;
+
+/* Add the contributions of group @p g month by month, as if its facts
+ * had arrived in order: the result is the same as any other order. */
+static int add_group(const catalog_t *cat, MDB_txn *txn, MDB_dbi facts,
+                     MDB_dbi agg, MDB_dbi viol, buf_t *kb, buf_t *vb,
+                     const group_t *g)
+{
+    int ii = catalog_indicator_find(cat, g->code);
+    int ri = catalog_region_find(cat, g->region);
+    int rc = ERR_OK;
+    if (ii < 0 || ri < 0) {
+        return ERR_OK; /* kept, not aggregated */
+    }
+    for (int mi = 0; rc == ERR_OK && mi < 12; mi++) {
+        if (!g->slots[mi].present) {
+            continue;
+        }
+        derive_slot_t before[12];
+        memcpy(before, g->slots, sizeof before);
+        for (int j = mi; j < 12; j++) {
+            before[j].present = 0;
+        }
+        derive_slot_t after[12];
+        memcpy(after, before, sizeof after);
+        after[mi] = g->slots[mi];
+        rc = derive_cell(cat, txn, facts, agg, viol, kb, vb, ii, ri,
+                         g->ystart, mi, before, after);
+    }
+    return rc;
+}
+
+int derive_rebuild(const catalog_t *cat, MDB_txn *txn, MDB_dbi facts,
+                   MDB_dbi agg, MDB_dbi viol, char err[ERR_LEN])
+{
+    MDB_cursor *cur = NULL;
+    int rc = lmdbh_code(mdb_drop(txn, agg, 0));
+    if (rc == ERR_OK) {
+        rc = lmdbh_code(mdb_drop(txn, viol, 0));
+    }
+    if (rc == ERR_OK) {
+        rc = lmdbh_code(mdb_cursor_open(txn, facts, &cur));
+    }
+    buf_t kb;
+    buf_t vb;
+    buf_init(&kb);
+    buf_init(&vb);
+    MDB_val k;
+    MDB_val d;
+    int mrc = rc == ERR_OK ? mdb_cursor_get(cur, &k, &d, MDB_FIRST)
+                           : MDB_NOTFOUND;
+    /* Facts are ordered by (code, region, month): gather one (code,
+     * region, year) group at a time, then add its contributions. */
+    group_t g;
+    memset(&g, 0, sizeof g);
+    g.ystart = -1;
+    while (rc == ERR_OK) {
+        const char *c = "";
+        uint32_t r = 0;
+        int32_t m = 0;
+        codec_fact_t f;
+        int end = mrc != MDB_SUCCESS;
+        if (!end && (codec_parse_cell_key(&k, &c, &r, &m) != ERR_OK ||
+                     codec_parse_fact(&d, &f) != ERR_OK)) {
+            rc = ERR_CORRUPT;
+            break;
+        }
+        if (g.ystart >= 0 && (end || strcmp(c, g.code) != 0 ||
+                              r != g.region || m - m % 12 != g.ystart)) {
+            rc = add_group(cat, txn, facts, agg, viol, &kb, &vb, &g);
+            memset(&g, 0, sizeof g);
+            g.ystart = -1;
+        }
+        if (end || rc != ERR_OK) {
+            break;
+        }
+        if (g.ystart < 0) {
+            snprintf(g.code, sizeof g.code, "%s", c);
+            g.region = r;
+            g.ystart = m - m % 12;
+        }
+        g.slots[m - g.ystart].present = 1;
+        g.slots[m - g.ystart].v = f.v;
+        mrc = mdb_cursor_get(cur, &k, &d, MDB_NEXT);
+    }
+    rc = lmdbh_cursor_end(&cur, rc, mrc);
+    buf_fini(&kb);
+    buf_fini(&vb);
+    if (rc != ERR_OK) {
+        snprintf(err, ERR_LEN, "rebuilding aggregates: %s", err_str(rc));
+    }
+    return rc;
+}

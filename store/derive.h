@@ -1,0 +1,84 @@
+/** @file derive.h
+ *  @brief Internal to store/: the data derived from the facts, that is the
+ *         `agg` and `violations` tables, kept exact by the write path one
+ *         cell change at a time and rebuilt whole when the catalog's rules
+ *         change or store_verify() recomputes them.
+ *
+ *  Concern: the contribution arithmetic. A region's contribution to a
+ *  period is, for over_time = sum, the sum of its months in the period and,
+ *  for over_time = last, its last reported month inside the period; ratios
+ *  carry numerator and denominator through the same sums. A cell change
+ *  moves the month, quarter and year aggregates of the region and of each
+ *  ancestor by (after - before), and rechecks the "of which" pairs of the
+ *  cell. The incremental path (write.c) and the rebuild (derive_rebuild)
+ *  use the same function, derive_cell(), so they cannot disagree.
+ *
+ *  Owns nothing: all functions work in the caller's transaction, with the
+ *  caller's scratch buffers, on the database handles they are given (the
+ *  store's own, or verify's scratch tables).
+ *
+ *  INVARIANTS (the store's invariants 2, 4 and 5, store.h/ARCHITECTURE.md)
+ *    1. Every agg record equals the sum of contributions over its node's
+ *       subtree, with reporting = the regions that reported in the period.
+ *    2. A violation record exists iff both cells of an "of which" pair
+ *       exist for the same region and month and the part exceeds the whole.
+ *    3. An agg record that would be all zero with reporting 0 is deleted.
+ */
+#ifndef HRSS_STORE_DERIVE_H
+#define HRSS_STORE_DERIVE_H
+#include <lmdb.h>
+#include <stdint.h>
+
+#include "common/buf.h"
+#include "common/catalog.h"
+#include "common/update.h"
+#include "store/codec.h"
+#include "store/store.h"
+
+/** One month of one (indicator, region) inside a year. */
+typedef struct derive_slot {
+    int present;
+    value_t v;
+} derive_slot_t;
+
+/** A region's contribution to one period. */
+typedef struct derive_contrib {
+    int64_t num;
+    int64_t den;
+    int present;
+} derive_contrib_t;
+
+/** Load the facts of (@p code, @p region) for the 12 months of the year
+ *  starting at month index @p ystart into @p slots (absent months have
+ *  present == 0). @p kb is scratch.
+ *  @return ERR_OK, ERR_CORRUPT (a fact that does not parse), LMDB
+ *          failures. */
+int derive_load_year(MDB_txn *txn, MDB_dbi facts, const char *code,
+                     uint32_t region, int32_t ystart, derive_slot_t slots[12],
+                     buf_t *kb);
+
+/** The fact of one cell. @p kb is scratch.
+ *  @param[out] found  1 when the cell has a fact, else 0.
+ *  @return ERR_OK, ERR_CORRUPT, LMDB failures. */
+int derive_get_fact(MDB_txn *txn, MDB_dbi facts, buf_t *kb, const char *code,
+                    uint32_t region, int32_t month, codec_fact_t *f,
+                    int *found);
+
+/** The cell (indicator index @p ii, region index @p ri, month
+ *  @p ystart + @p mi) went from @p before to @p after (the 12 months of its
+ *  year; the facts table already holds @p after): move the aggregates in
+ *  @p agg and recheck the cell's "of which" pairs into @p viol.
+ *  @p kb, @p vb are scratch. @return ERR_OK, ERR_CORRUPT, LMDB failures
+ *  (the transaction is then unusable for more writes: abort it). */
+int derive_cell(const catalog_t *cat, MDB_txn *txn, MDB_dbi facts,
+                MDB_dbi agg, MDB_dbi viol, buf_t *kb, buf_t *vb, int ii,
+                int ri, int32_t ystart, int mi, const derive_slot_t *before,
+                const derive_slot_t *after);
+
+/** Empty @p agg and @p viol and recompute them from the facts of
+ *  @p facts. Facts of indicators or regions no longer in the catalog are
+ *  kept but not aggregated. @return ERR_OK or a code with @p err set. */
+int derive_rebuild(const catalog_t *cat, MDB_txn *txn, MDB_dbi facts,
+                   MDB_dbi agg, MDB_dbi viol, char err[ERR_LEN]);
+
+#endif

@@ -1,0 +1,87 @@
+/** @file env.h
+ *  @brief Internal to store/: the store's LMDB environment. Holds the
+ *         definition of struct store (opaque outside store/) and the
+ *         transaction discipline every store file follows.
+ *
+ *  Concern: the environment and its transactions. env.c opens and closes
+ *  the store (store_open, store_close), checks the format and the rules
+ *  fingerprint, begins and ends transactions under txn_lock, grows the map
+ *  and makes backups. The other files of store/ reach LMDB only through a
+ *  transaction begun here.
+ *
+ *  Owns: the MDB_env, the database handles, txn_lock. The catalog is
+ *  borrowed from store_open()'s caller.
+ *
+ *  Threads: any number of transactions may be open at once, each holding
+ *  txn_lock for reading; mdb_env_set_mapsize() runs holding it for writing,
+ *  so never while a transaction (or a backup's hidden one) of this process
+ *  is open (LIBRARY-NOTES). Writes come from one thread at a time
+ *  (store.h).
+ *
+ *  INVARIANTS
+ *    1. magic == STORE_MAGIC from the end of store_open() until
+ *       store_close() overwrites it.
+ *    2. 0 < map_size <= map_max.
+ *    3. open_txns counts the transactions and backups holding txn_lock for
+ *       reading; it is 0 whenever the map is resized.
+ *    4. The database handles were opened in one committed transaction at
+ *       store_open() and never change.
+ */
+#ifndef HRSS_STORE_ENV_H
+#define HRSS_STORE_ENV_H
+#include <lmdb.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/catalog.h"
+#include "common/err.h"
+#include "store/store.h"
+
+#define STORE_MAGIC 0x53544f52u /* "STOR" */
+#define STORE_DEAD 0xDEADBEEFu
+
+struct store {
+    uint32_t magic;              /* INVARIANT 1 */
+    MDB_env *env;
+    MDB_dbi meta, facts, audit, cellhist, rejects, reporters, agg, viol;
+    const catalog_t *cat;        /* borrowed; outlives the store */
+    int readonly;
+    size_t map_size;             /* current map size (INVARIANT 2) */
+    size_t map_max;
+    pthread_rwlock_t txn_lock;
+    atomic_int open_txns;        /* INVARIANT 3 */
+};
+
+#ifndef NDEBUG
+/** Debug builds only: assert the invariants of a live store_t (above) and
+ *  return 1, for `assert(store_check_invariants(s))` at every public
+ *  entry point of store/. Reads nothing from disk. */
+int store_check_invariants(const store_t *s);
+#endif
+
+/** Begin a transaction (@p flags: 0 or MDB_RDONLY) holding txn_lock for
+ *  reading. Follows the map when another process grew it
+ *  (MDB_MAP_RESIZED) and frees dead readers' slots on MDB_READERS_FULL.
+ *  @param[out] txn  The transaction; NULL on failure.
+ *  @return ERR_OK or an ERR_* code with @p err set. End it with
+ *          env_txn_abort() or env_txn_commit(), in the same thread. */
+int env_txn_begin(store_t *s, unsigned flags, MDB_txn **txn,
+                  char err[ERR_LEN]);
+
+/** Abort *@p txn (if not NULL), release txn_lock and set it to NULL. */
+void env_txn_abort(store_t *s, MDB_txn **txn);
+
+/** Commit *@p txn, release txn_lock and set it to NULL.
+ *  @return ERR_OK, or ERR_FULL (the map filled at commit) or another code
+ *          with "@p what: reason" in @p err. */
+int env_txn_commit(store_t *s, MDB_txn **txn, const char *what,
+                   char err[ERR_LEN]);
+
+/** Double the map, at most to map_max; call with no transaction of this
+ *  thread open. @return ERR_OK, ERR_FULL (already at map_max; @p err
+ *  says so), or the LMDB failure. */
+int env_grow_map(store_t *s, char err[ERR_LEN]);
+
+#endif

@@ -1,0 +1,758 @@
+/* read.c: the store's read path: totals, own reports, breakdowns, series,
+ * single values, and the listings of the audit trail, rejections,
+ * reporters, violations and facts.
+ *
+ * Design
+ * ------
+ * Every public function runs in one read-only transaction (env.c), so an
+ * answer made of several lookups (a breakdown's own report and children, a
+ * series' points) comes from one snapshot. A total for one month, quarter
+ * or year is one `agg` lookup. A range of flows adds the fewest whole
+ * years, quarters and ragged months, and counts the reporting regions by
+ * seeking each region's facts; a range of stocks seeks each region's last
+ * fact in the range (fact_iter_t backwards). Listings go through scan(),
+ * one cursor over a table, and hand borrowed records to the caller's
+ * callback; parsing is codec.c's, so a bad record stops the listing with
+ * ERR_CORRUPT. Costs: ARCHITECTURE.md, "Query costs".
+ *
+ * INVARIANTS
+ *   1. Every transaction begun here is ended before the function returns,
+ *      on every path (env_txn_abort).
+ *   2. Strings handed to callbacks point into LMDB's pages or the catalog
+ *      and are not used after the callback returns.
+ *   3. On failure, outputs are zero/NULL and err says why.
+ *   4. store_breakdown(): own + sum(children) == store_total() of the
+ *      region, read in one snapshot.
+ */
+#include <assert.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/lmdbh.h"
+#include "common/mem.h"
+#include "store/codec.h"
+#include "store/derive.h"
+#include "store/env.h"
+#include "store/store.h"
+
+#define MAX_SERIES_POINTS 1200
+
+static int lookup(const store_t *s, const char *indicator, uint32_t region,
+                  int *ii, int *ri, char err[ERR_LEN])
+{
+    *ii = catalog_indicator_find(s->cat, indicator);
+    if (*ii < 0) {
+        snprintf(err, ERR_LEN, "unknown indicator '%.64s'", indicator);
+        return ERR_NOTFOUND;
+    }
+    *ri = catalog_region_find(s->cat, region);
+    if (*ri < 0) {
+        snprintf(err, ERR_LEN, "unknown region %u", region);
+        return ERR_NOTFOUND;
+    }
+    return ERR_OK;
+}
+
+/* lookup() then a read-only transaction: the start of every question
+ * about one (indicator, region). */
+static int begin_lookup(store_t *s, const char *indicator, uint32_t region,
+                        int *ii, int *ri, MDB_txn **txn, char err[ERR_LEN])
+{
+    *txn = NULL;
+    int rc = lookup(s, indicator, region, ii, ri, err);
+    if (rc == ERR_OK) {
+        rc = env_txn_begin(s, MDB_RDONLY, txn, err);
+    }
+    return rc;
+}
+
+/* Cursor over the facts of (code, region) with months in [from, to]. */
+typedef struct fact_iter {
+    MDB_cursor *cur;
+    buf_t key;
+    size_t prefix;
+    int32_t to; /* the bound to stop at: from when backwards */
+    int started;
+    int backwards;
+} fact_iter_t;
+
+static int fit_open(fact_iter_t *it, MDB_txn *txn, MDB_dbi facts,
+                    const char *code, uint32_t region, int32_t from,
+                    int32_t to, int backwards)
+{
+    memset(it, 0, sizeof *it);
+    buf_init(&it->key);
+    it->backwards = backwards;
+    /* Forwards: seek the first month >= from, stop after `to`. Backwards:
+     * seek past `to`, step back, stop before `from`. */
+    codec_key_cell(&it->key, code, region, backwards ? to + 1 : from);
+    it->prefix = it->key.len - 4;
+    it->to = backwards ? from : to;
+    return lmdbh_code(mdb_cursor_open(txn, facts, &it->cur));
+}
+
+static void fit_close(fact_iter_t *it)
+{
+    if (it->cur != NULL) {
+        mdb_cursor_close(it->cur);
+    }
+    buf_fini(&it->key);
+}
+
+/* Next fact of the iteration: 1 with *month and *f set, 0 at the end. */
+static int fit_next(fact_iter_t *it, int32_t *month, codec_fact_t *f,
+                    int *rc)
+{
+    MDB_val k;
+    MDB_val d;
+    int mrc;
+    *rc = ERR_OK;
+    if (!it->started) {
+        it->started = 1;
+        k = lmdbh_val(&it->key);
+        mrc = mdb_cursor_get(it->cur, &k, &d, MDB_SET_RANGE);
+        if (it->backwards) {
+            mrc = mdb_cursor_get(it->cur, &k, &d,
+                                 mrc == MDB_SUCCESS ? MDB_PREV : MDB_LAST);
+        }
+    } else {
+        mrc = mdb_cursor_get(it->cur, &k, &d,
+                             it->backwards ? MDB_PREV : MDB_NEXT);
+    }
+    if (mrc == MDB_NOTFOUND) {
+        return 0;
+    }
+    if (mrc != MDB_SUCCESS) {
+        *rc = lmdbh_code(mrc);
+        return 0;
+    }
+    if (k.mv_size != it->key.len ||
+        memcmp(k.mv_data, it->key.data, it->prefix) != 0) {
+        return 0;
+    }
+    const char *c;
+    uint32_t r;
+    if (codec_parse_cell_key(&k, &c, &r, month) != ERR_OK ||
+        codec_parse_fact(&d, f) != ERR_OK) {
+        *rc = ERR_CORRUPT;
+        return 0;
+    }
+    if (it->backwards ? *month < it->to : *month > it->to) {
+        return 0;
+    }
+    return 1;
+}
+
+/* Own contribution of one region over [from, to], straight from facts. */
+static int own_contrib(store_t *s, MDB_txn *txn, const indicator_t *ind,
+                       uint32_t region, int32_t from, int32_t to,
+                       derive_contrib_t *c)
+{
+    fact_iter_t it;
+    int rc = fit_open(&it, txn, s->facts, ind->code, region, from, to,
+                      ind->over_time == OVER_LAST);
+    int32_t m;
+    codec_fact_t f;
+    memset(c, 0, sizeof *c);
+    while (rc == ERR_OK && fit_next(&it, &m, &f, &rc)) {
+        c->num += f.v.num;
+        c->den += f.v.den;
+        c->present = 1;
+        if (ind->over_time == OVER_LAST) {
+            break; /* the newest month inside the period */
+        }
+    }
+    fit_close(&it);
+    return rc;
+}
+
+/* Whether a region has any fact in [from, to]. */
+static int has_fact(store_t *s, MDB_txn *txn, const char *code,
+                    uint32_t region, int32_t from, int32_t to, int *yes)
+{
+    fact_iter_t it;
+    int rc = fit_open(&it, txn, s->facts, code, region, from, to, 0);
+    int32_t m;
+    codec_fact_t f;
+    *yes = rc == ERR_OK && fit_next(&it, &m, &f, &rc);
+    fit_close(&it);
+    return rc;
+}
+
+static int get_agg(store_t *s, MDB_txn *txn, buf_t *kb,
+                   enum codec_agg_kind k, const char *code, uint32_t region,
+                   int32_t start, codec_agg_t *a)
+{
+    codec_key_agg(kb, k, code, region, start);
+    MDB_val kv = lmdbh_val(kb);
+    MDB_val d;
+    int found = 0;
+    memset(a, 0, sizeof *a);
+    int rc = lmdbh_get(txn, s->agg, &kv, &d, &found);
+    if (rc == ERR_OK && found) {
+        rc = codec_parse_agg(&d, a);
+    }
+    return rc;
+}
+
+/* Walk the subtree of region index @p ri, adding each region's own
+ * contribution over a multi-year range (stocks), or only counting the
+ * regions that reported (flows, whose values come from year aggregates). */
+static int walk_range(store_t *s, MDB_txn *txn, const indicator_t *ind,
+                      int ri, int32_t from, int32_t to, int values,
+                      store_total_t *t)
+{
+    const region_t *r = catalog_region(s->cat, (size_t)ri);
+    int rc = ERR_OK;
+    if (values) {
+        derive_contrib_t c;
+        rc = own_contrib(s, txn, ind, r->code, from, to, &c);
+        t->num += c.num;
+        t->den += c.den;
+        t->reporting += (uint32_t)c.present;
+    } else {
+        int yes = 0;
+        rc = has_fact(s, txn, ind->code, r->code, from, to, &yes);
+        t->reporting += (uint32_t)yes;
+    }
+    for (size_t i = 0; rc == ERR_OK && i < r->n_children; i++) {
+        rc = walk_range(s, txn, ind, r->children[i], from, to, values, t);
+    }
+    return rc;
+}
+
+/* Sum of a flow over a range that is not one month, quarter or year:
+ * whole years, then whole quarters, then months at the ragged ends. */
+static int sum_range(store_t *s, MDB_txn *txn, buf_t *kb,
+                     const indicator_t *ind, uint32_t region,
+                     const period_t *p, store_total_t *t)
+{
+    int rc = ERR_OK;
+    codec_agg_t a;
+    for (int32_t m = p->first; rc == ERR_OK && m <= p->last;) {
+        enum codec_agg_kind part = CODEC_AGG_MONTH;
+        int32_t step = 1;
+        if (m % 12 == 0 && m + 11 <= p->last) {
+            part = CODEC_AGG_YEAR;
+            step = 12;
+        } else if (m % 3 == 0 && m + 2 <= p->last) {
+            part = CODEC_AGG_QUARTER;
+            step = 3;
+        }
+        rc = get_agg(s, txn, kb, part, ind->code, region, m, &a);
+        t->num += a.num;
+        t->den += a.den;
+        m += step;
+    }
+    return rc;
+}
+
+static int total_in(store_t *s, MDB_txn *txn, int ii, int ri,
+                    const period_t *p, store_total_t *t)
+{
+    const indicator_t *ind = catalog_indicator(s->cat, (size_t)ii);
+    const region_t *r = catalog_region(s->cat, (size_t)ri);
+    buf_t kb;
+    buf_init(&kb);
+    int rc = ERR_OK;
+    memset(t, 0, sizeof *t);
+    t->is_ratio = ind->kind == IND_RATIO;
+    t->expected = (uint32_t)r->subtree_size;
+
+    enum codec_agg_kind k = CODEC_AGG_YEAR;
+    int single = 1;
+    if (p->first == p->last) {
+        k = CODEC_AGG_MONTH;
+    } else if (p->last - p->first == 2 && p->first % 3 == 0) {
+        k = CODEC_AGG_QUARTER;
+    } else if (p->last - p->first == 11 && p->first % 12 == 0) {
+        k = CODEC_AGG_YEAR;
+    } else {
+        single = 0;
+    }
+    if (single) {
+        codec_agg_t a;
+        rc = get_agg(s, txn, &kb, k, ind->code, r->code, p->first, &a);
+        t->num = a.num;
+        t->den = a.den;
+        t->reporting = a.reporting;
+    } else if (ind->over_time == OVER_SUM) {
+        rc = sum_range(s, txn, &kb, ind, r->code, p, t);
+        if (rc == ERR_OK) {
+            rc = walk_range(s, txn, ind, ri, p->first, p->last, 0, t);
+        }
+    } else {
+        rc = walk_range(s, txn, ind, ri, p->first, p->last, 1, t);
+    }
+    buf_fini(&kb);
+    return rc;
+}
+
+static int own_in(store_t *s, MDB_txn *txn, int ii, uint32_t region,
+                  const period_t *p, store_total_t *out)
+{
+    const indicator_t *ind = catalog_indicator(s->cat, (size_t)ii);
+    derive_contrib_t c;
+    memset(out, 0, sizeof *out);
+    int rc = own_contrib(s, txn, ind, region, p->first, p->last, &c);
+    out->is_ratio = ind->kind == IND_RATIO;
+    out->num = c.num;
+    out->den = c.den;
+    out->reporting = (uint32_t)c.present;
+    out->expected = 1;
+    return rc;
+}
+
+/* store_total() (@p own == 0) or store_own() (@p own == 1). */
+static int one_total(store_t *self, const char *indicator, uint32_t region,
+                     const period_t *p, int own, store_total_t *out,
+                     char err[ERR_LEN])
+{
+    assert(store_check_invariants(self));
+    int ii;
+    int ri;
+    MDB_txn *txn = NULL;
+    memset(out, 0, sizeof *out);
+    int rc = begin_lookup(self, indicator, region, &ii, &ri, &txn, err);
+    if (rc != ERR_OK) {
+        return rc;
+    }
+    rc = own ? own_in(self, txn, ii, region, p, out)
+             : total_in(self, txn, ii, ri, p, out);
+    env_txn_abort(self, &txn);
+    if (rc != ERR_OK) {
+        memset(out, 0, sizeof *out);
+        snprintf(err, ERR_LEN, "%s: %s", own ? "own" : "total", err_str(rc));
+    }
+    return rc;
+}
+
+int store_total(store_t *self, const char *indicator, uint32_t region,
+                const period_t *p, store_total_t *out, char err[ERR_LEN])
+{
+    return one_total(self, indicator, region, p, 0, out, err);
+}
+
+int store_own(store_t *self, const char *indicator, uint32_t region,
+              const period_t *p, store_total_t *out, char err[ERR_LEN])
+{
+    return one_total(self, indicator, region, p, 1, out, err);
+}
+
+int store_breakdown(store_t *self, const char *indicator, uint32_t region,
+                    const period_t *p, store_total_t *own,
+                    store_total_t **children, size_t *n, char err[ERR_LEN])
+{
+    assert(store_check_invariants(self));
+    int ii;
+    int ri;
+    MDB_txn *txn = NULL;
+    memset(own, 0, sizeof *own);
+    *children = NULL;
+    *n = 0;
+    int rc = begin_lookup(self, indicator, region, &ii, &ri, &txn, err);
+    if (rc != ERR_OK) {
+        return rc;
+    }
+    const region_t *r = catalog_region(self->cat, (size_t)ri);
+    store_total_t *kids = NULL;
+    if (r->n_children > 0) {
+        kids = xcalloc(r->n_children, sizeof *kids);
+    }
+    rc = own_in(self, txn, ii, region, p, own);
+    for (size_t i = 0; rc == ERR_OK && i < r->n_children; i++) {
+        rc = total_in(self, txn, ii, r->children[i], p, &kids[i]);
+    }
+    env_txn_abort(self, &txn);
+    if (rc != ERR_OK) {
+        free(kids);
+        memset(own, 0, sizeof *own);
+        snprintf(err, ERR_LEN, "breakdown: %s", err_str(rc));
+        return rc;
+    }
+    *children = kids;
+    *n = r->n_children;
+    return ERR_OK;
+}
+
+/* Number of @p by periods in @p range; ERR_INVAL when it does not split
+ * into them or has more than MAX_SERIES_POINTS. */
+static int series_count(const period_t *range, enum period_kind by,
+                        int32_t *step, size_t *count, char err[ERR_LEN])
+{
+    if (by == PERIOD_RANGE) {
+        snprintf(err, ERR_LEN, "a series is by month, quarter or year");
+        return ERR_INVAL;
+    }
+    period_t first = period_of_month(by, range->first);
+    if (first.first < range->first) {
+        snprintf(err, ERR_LEN, "cannot split the period into %ss",
+                 by == PERIOD_QUARTER ? "quarter" : "year");
+        return ERR_INVAL;
+    }
+    *step = by == PERIOD_MONTH ? 1 : by == PERIOD_QUARTER ? 3 : 12;
+    *count = (size_t)((range->last - range->first + 1) / *step);
+    if (*count > MAX_SERIES_POINTS) {
+        snprintf(err, ERR_LEN, "series too long: %zu points (limit %d)",
+                 *count, MAX_SERIES_POINTS);
+        return ERR_INVAL;
+    }
+    return ERR_OK;
+}
+
+int store_series(store_t *self, const char *indicator, uint32_t region,
+                 const period_t *range, enum period_kind by,
+                 store_point_t **points, size_t *n, char err[ERR_LEN])
+{
+    assert(store_check_invariants(self));
+    int ii;
+    int ri;
+    int32_t step = 1;
+    size_t count = 0;
+    MDB_txn *txn = NULL;
+    *points = NULL;
+    *n = 0;
+    int rc = lookup(self, indicator, region, &ii, &ri, err);
+    if (rc == ERR_OK) {
+        rc = series_count(range, by, &step, &count, err);
+    }
+    if (rc == ERR_OK) {
+        rc = env_txn_begin(self, MDB_RDONLY, &txn, err);
+    }
+    if (rc != ERR_OK) {
+        return rc;
+    }
+    store_point_t *pts = xcalloc(count, sizeof *pts);
+    for (size_t i = 0; rc == ERR_OK && i < count; i++) {
+        pts[i].period =
+            period_of_month(by, range->first + (int32_t)i * step);
+        rc = total_in(self, txn, ii, ri, &pts[i].period, &pts[i].total);
+    }
+    env_txn_abort(self, &txn);
+    if (rc != ERR_OK) {
+        free(pts);
+        snprintf(err, ERR_LEN, "series: %s", err_str(rc));
+        return rc;
+    }
+    *points = pts;
+    *n = count;
+    return ERR_OK;
+}
+
+int store_get(store_t *self, const char *indicator, uint32_t region,
+              int32_t month, value_t *out, char err[ERR_LEN])
+{
+    assert(store_check_invariants(self));
+    int ii;
+    int ri;
+    MDB_txn *txn = NULL;
+    int rc = begin_lookup(self, indicator, region, &ii, &ri, &txn, err);
+    if (rc != ERR_OK) {
+        return rc;
+    }
+    buf_t kb;
+    buf_init(&kb);
+    codec_fact_t f;
+    int found = 0;
+    rc = derive_get_fact(txn, self->facts, &kb,
+                         catalog_indicator(self->cat, (size_t)ii)->code,
+                         region, month, &f, &found);
+    buf_fini(&kb);
+    env_txn_abort(self, &txn);
+    if (rc == ERR_OK && !found) {
+        snprintf(err, ERR_LEN, "no value for %s in region %u", indicator,
+                 region);
+        return ERR_NOTFOUND;
+    }
+    if (rc == ERR_OK) {
+        *out = f.v;
+    }
+    return rc;
+}
+
+/* The audit record a cellhist key @p k points to, into @p rev. */
+static int history_entry(store_t *s, MDB_txn *txn, buf_t *ak,
+                         const MDB_val *k, store_revision_t *rev)
+{
+    const char *code;
+    uint32_t region;
+    int32_t month;
+    uint64_t id = 0;
+    if (codec_parse_cellhist_key(k, &code, &region, &month, &id) != ERR_OK) {
+        return ERR_CORRUPT;
+    }
+    codec_key_id(ak, id);
+    MDB_val akv = lmdbh_val(ak);
+    MDB_val ad;
+    int found = 0;
+    int rc = lmdbh_get(txn, s->audit, &akv, &ad, &found);
+    if (rc == ERR_OK && !found) {
+        rc = ERR_CORRUPT; /* an index entry without its record */
+    }
+    if (rc == ERR_OK) {
+        rc = codec_parse_audit(&akv, &ad, rev);
+    }
+    return rc;
+}
+
+int store_history(store_t *self, const char *indicator, uint32_t region,
+                  int32_t month, store_revision_fn fn, void *arg,
+                  char err[ERR_LEN])
+{
+    assert(store_check_invariants(self));
+    int ii;
+    int ri;
+    MDB_txn *txn = NULL;
+    MDB_cursor *cur = NULL;
+    int rc = begin_lookup(self, indicator, region, &ii, &ri, &txn, err);
+    if (rc != ERR_OK) {
+        return rc;
+    }
+    buf_t kb;
+    buf_t ak;
+    buf_init(&kb);
+    buf_init(&ak);
+    codec_key_cell(&kb, catalog_indicator(self->cat, (size_t)ii)->code,
+                   region, month);
+    size_t prefix = kb.len;
+    rc = lmdbh_code(mdb_cursor_open(txn, self->cellhist, &cur));
+    MDB_val k = lmdbh_val(&kb);
+    MDB_val d;
+    int mrc = rc == ERR_OK ? mdb_cursor_get(cur, &k, &d, MDB_SET_RANGE)
+                           : MDB_NOTFOUND;
+    while (rc == ERR_OK && mrc == MDB_SUCCESS && k.mv_size == prefix + 8 &&
+           memcmp(k.mv_data, kb.data, prefix) == 0) {
+        store_revision_t rev;
+        rc = history_entry(self, txn, &ak, &k, &rev);
+        if (rc == ERR_OK && fn(&rev, arg) != 0) {
+            break;
+        }
+        mrc = mdb_cursor_get(cur, &k, &d, MDB_NEXT);
+    }
+    rc = lmdbh_cursor_end(&cur, rc, mrc);
+    buf_fini(&kb);
+    buf_fini(&ak);
+    env_txn_abort(self, &txn);
+    if (rc != ERR_OK) {
+        snprintf(err, ERR_LEN, "history: %s", err_str(rc));
+    }
+    return rc;
+}
+
+/* Iterate a whole table from key @p start on (NULL: the first); @p each
+ * parses and calls back, returning ERR_OK to go on, 1 to stop, < 0 on
+ * error. */
+typedef int (*scan_fn)(const MDB_val *k, const MDB_val *d, void *ctx);
+
+static int scan(store_t *s, MDB_dbi dbi, const buf_t *start, scan_fn each,
+                void *ctx, char err[ERR_LEN])
+{
+    MDB_txn *txn = NULL;
+    MDB_cursor *cur = NULL;
+    int rc = env_txn_begin(s, MDB_RDONLY, &txn, err);
+    if (rc != ERR_OK) {
+        return rc;
+    }
+    rc = lmdbh_code(mdb_cursor_open(txn, dbi, &cur));
+    MDB_val k = {0, NULL};
+    MDB_val d;
+    int mrc = MDB_NOTFOUND;
+    if (rc == ERR_OK) {
+        if (start != NULL) {
+            k = lmdbh_val(start);
+        }
+        mrc = mdb_cursor_get(cur, &k, &d,
+                             start != NULL ? MDB_SET_RANGE : MDB_FIRST);
+    }
+    while (rc == ERR_OK && mrc == MDB_SUCCESS) {
+        rc = each(&k, &d, ctx);
+        if (rc != ERR_OK) {
+            break;
+        }
+        mrc = mdb_cursor_get(cur, &k, &d, MDB_NEXT);
+    }
+    if (rc == 1) {
+        rc = ERR_OK; /* the callback stopped the scan */
+    }
+    rc = lmdbh_cursor_end(&cur, rc, mrc);
+    env_txn_abort(s, &txn);
+    if (rc != ERR_OK) {
+        snprintf(err, ERR_LEN, "scan: %s", err_str(rc));
+    }
+    return rc;
+}
+
+typedef struct audit_ctx {
+    store_revision_fn fn;
+    void *arg;
+} audit_ctx_t;
+
+static int each_audit(const MDB_val *k, const MDB_val *d, void *ctx)
+{
+    audit_ctx_t *c = ctx;
+    store_revision_t rev;
+    int rc = codec_parse_audit(k, d, &rev);
+    if (rc != ERR_OK) {
+        return rc;
+    }
+    return c->fn(&rev, c->arg) != 0 ? 1 : ERR_OK;
+}
+
+int store_audit(store_t *self, uint64_t from_id, store_revision_fn fn,
+                void *arg, char err[ERR_LEN])
+{
+    assert(store_check_invariants(self));
+    audit_ctx_t c = {fn, arg};
+    buf_t kb;
+    buf_init(&kb);
+    codec_key_id(&kb, from_id);
+    int rc = scan(self, self->audit, &kb, each_audit, &c, err);
+    buf_fini(&kb);
+    return rc;
+}
+
+typedef struct rej_ctx {
+    int64_t since;
+    store_rejected_fn fn;
+    void *arg;
+} rej_ctx_t;
+
+static int each_rejection(const MDB_val *k, const MDB_val *d, void *ctx)
+{
+    rej_ctx_t *c = ctx;
+    store_rejected_t rj;
+    if (codec_parse_reject(k, d, &rj) != ERR_OK) {
+        return ERR_CORRUPT;
+    }
+    if (rj.received_at < c->since) {
+        return ERR_OK;
+    }
+    return c->fn(&rj, c->arg) != 0 ? 1 : ERR_OK;
+}
+
+int store_rejections(store_t *self, int64_t since, store_rejected_fn fn,
+                     void *arg, char err[ERR_LEN])
+{
+    assert(store_check_invariants(self));
+    rej_ctx_t c = {since, fn, arg};
+    return scan(self, self->rejects, NULL, each_rejection, &c, err);
+}
+
+typedef struct rep_ctx {
+    store_reporter_fn fn;
+    void *arg;
+} rep_ctx_t;
+
+static int each_reporter(const MDB_val *k, const MDB_val *d, void *ctx)
+{
+    rep_ctx_t *c = ctx;
+    codec_reporter_t p;
+    char id[STORE_REPORTER_MAX + 1];
+    if (codec_parse_reporter_key(k, id) != ERR_OK ||
+        codec_parse_reporter(d, &p) != ERR_OK) {
+        return ERR_CORRUPT;
+    }
+    store_reporter_t rep = {id, p.next_seq, p.first_seen, p.last_contact,
+                            p.applied, p.rejected};
+    return c->fn(&rep, c->arg) != 0 ? 1 : ERR_OK;
+}
+
+int store_reporters(store_t *self, store_reporter_fn fn, void *arg,
+                    char err[ERR_LEN])
+{
+    assert(store_check_invariants(self));
+    rep_ctx_t c = {fn, arg};
+    return scan(self, self->reporters, NULL, each_reporter, &c, err);
+}
+
+typedef struct viol_ctx {
+    store_t *s;
+    const period_t *p;
+    int within;
+    store_violation_fn fn;
+    void *arg;
+} viol_ctx_t;
+
+static int each_violation(const MDB_val *k, const MDB_val *d, void *ctx)
+{
+    viol_ctx_t *c = ctx;
+    codec_violation_t cv;
+    if (codec_parse_violation(k, d, &cv) != ERR_OK) {
+        return ERR_CORRUPT;
+    }
+    int ii = catalog_indicator_find(c->s->cat, cv.code);
+    int ri = catalog_region_find(c->s->cat, cv.region);
+    if (ii < 0 || ri < 0) {
+        return ERR_OK; /* left over from another catalog */
+    }
+    const indicator_t *ind = catalog_indicator(c->s->cat, (size_t)ii);
+    if (ind->part_of < 0) {
+        return ERR_OK;
+    }
+    if (c->p != NULL && (cv.month < c->p->first || cv.month > c->p->last)) {
+        return ERR_OK;
+    }
+    if (c->within >= 0 && !catalog_region_within(c->s->cat, ri, c->within)) {
+        return ERR_OK;
+    }
+    /* Names from the catalog, not the record: they outlive the callback
+     * and follow the catalog the store is read with. */
+    store_violation_t v = {
+        ind->code,
+        catalog_indicator(c->s->cat, (size_t)ind->part_of)->code,
+        cv.region,
+        cv.month,
+        cv.value,
+        cv.parent_value,
+    };
+    return c->fn(&v, c->arg) != 0 ? 1 : ERR_OK;
+}
+
+int store_violations(store_t *self, const period_t *p, uint32_t region,
+                     store_violation_fn fn, void *arg, char err[ERR_LEN])
+{
+    assert(store_check_invariants(self));
+    viol_ctx_t c = {self, p, -1, fn, arg};
+    if (region != 0) {
+        c.within = catalog_region_find(self->cat, region);
+        if (c.within < 0) {
+            snprintf(err, ERR_LEN, "unknown region %u", region);
+            return ERR_NOTFOUND;
+        }
+    }
+    return scan(self, self->viol, NULL, each_violation, &c, err);
+}
+
+typedef struct facts_ctx {
+    int32_t from;
+    int32_t to;
+    store_fact_fn fn;
+    void *arg;
+} facts_ctx_t;
+
+static int each_fact(const MDB_val *k, const MDB_val *d, void *ctx)
+{
+    facts_ctx_t *c = ctx;
+    store_fact_t f;
+    codec_fact_t rec;
+    if (codec_parse_cell_key(k, &f.indicator, &f.region, &f.month) !=
+            ERR_OK ||
+        codec_parse_fact(d, &rec) != ERR_OK) {
+        return ERR_CORRUPT;
+    }
+    if (f.month < c->from || f.month > c->to) {
+        return ERR_OK;
+    }
+    f.value = rec.v;
+    f.received_at = rec.received_at;
+    return c->fn(&f, c->arg) != 0 ? 1 : ERR_OK;
+}
+
+int store_facts(store_t *self, int32_t from, int32_t to, store_fact_fn fn,
+                void *arg, char err[ERR_LEN])
+{
+    assert(store_check_invariants(self));
+    facts_ctx_t c = {from, to, fn, arg};
+    return scan(self, self->facts, NULL, each_fact, &c, err);
+}

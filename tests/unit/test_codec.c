@@ -1,0 +1,340 @@
+/* test_codec.c: the store's key and record layouts (store/codec): every
+ * kind round-trips, format-1 bytes stay what stores on disk hold, and a
+ * truncated, extended or wrong-version record is ERR_CORRUPT. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "common/buf.h"
+#include "store/codec.h"
+
+static MDB_val val(const buf_t *b)
+{
+    MDB_val v = {b->len, b->data};
+    return v;
+}
+
+static void hex(const buf_t *b, char *out, size_t cap)
+{
+    size_t n = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < b->len && n + 3 < cap; i++) {
+        n += (size_t)snprintf(out + n, cap - n, "%02x", b->data[i]);
+    }
+}
+
+/* Every proper prefix, the record with one byte more, and the record with
+ * another version byte must all be refused by @p parse. */
+typedef int (*parse_fn)(const MDB_val *d, void *out);
+
+static void expect_refuses_damage(const buf_t *good, parse_fn parse,
+                                  void *out, const char *what)
+{
+    unsigned char bytes[512];
+    cr_assert(good->len + 1 <= sizeof bytes);
+    memcpy(bytes, good->data, good->len);
+    for (size_t n = 0; n < good->len; n++) {
+        MDB_val d = {n, bytes};
+        cr_expect_eq(parse(&d, out), ERR_CORRUPT,
+                     "%s cut to %zu of %zu bytes was accepted", what, n,
+                     good->len);
+    }
+    bytes[good->len] = 0;
+    MDB_val longer = {good->len + 1, bytes};
+    cr_expect_eq(parse(&longer, out), ERR_CORRUPT,
+                 "%s with a trailing byte was accepted", what);
+    bytes[0] = 0x02;
+    MDB_val v2 = {good->len, bytes};
+    cr_expect_eq(parse(&v2, out), ERR_CORRUPT,
+                 "%s with version byte 2 was accepted", what);
+}
+
+static int parse_fact(const MDB_val *d, void *out)
+{
+    return codec_parse_fact(d, out);
+}
+
+static int parse_agg(const MDB_val *d, void *out)
+{
+    return codec_parse_agg(d, out);
+}
+
+static int parse_reporter(const MDB_val *d, void *out)
+{
+    return codec_parse_reporter(d, out);
+}
+
+static int parse_cell(const MDB_val *k, void *out)
+{
+    codec_violation_t *v = out;
+    return codec_parse_cell_key(k, &v->code, &v->region, &v->month);
+}
+
+/* Key of audit and rejects records written by the store: id 7. */
+static buf_t id_key(uint64_t id)
+{
+    buf_t k;
+    buf_init(&k);
+    codec_key_id(&k, id);
+    return k;
+}
+
+static MDB_val g_key; /* for the record parsers that need their key */
+
+static int parse_audit(const MDB_val *d, void *out)
+{
+    return codec_parse_audit(&g_key, d, out);
+}
+
+static int parse_reject(const MDB_val *d, void *out)
+{
+    return codec_parse_reject(&g_key, d, out);
+}
+
+static int parse_violation(const MDB_val *d, void *out)
+{
+    return codec_parse_violation(&g_key, d, out);
+}
+
+Test(codec, fact_round_trips_with_format_1_bytes)
+{
+    buf_t b;
+    buf_init(&b);
+    codec_fact_t f = {{1, 93, 100}, 1764000000, 42};
+    codec_put_fact(&b, &f);
+    char h[256];
+    hex(&b, h, sizeof h);
+    cr_expect_str_eq(h,
+                     "01" "01" "000000000000005d" "0000000000000064"
+                     "0000000069248100" "000000000000002a");
+    codec_fact_t g;
+    MDB_val d = val(&b);
+    cr_assert_eq(codec_parse_fact(&d, &g), ERR_OK);
+    cr_expect_eq(g.v.is_ratio, 1);
+    cr_expect_eq(g.v.num, 93);
+    cr_expect_eq(g.v.den, 100);
+    cr_expect_eq(g.received_at, 1764000000);
+    cr_expect_eq(g.audit_id, 42);
+    expect_refuses_damage(&b, parse_fact, &g, "fact");
+    buf_fini(&b);
+}
+
+Test(codec, agg_round_trips_and_refuses_damage)
+{
+    buf_t b;
+    buf_init(&b);
+    codec_agg_t a = {-5, 7, 3};
+    codec_put_agg(&b, &a);
+    cr_expect_eq(b.len, 1 + 8 + 8 + 4);
+    codec_agg_t g;
+    MDB_val d = val(&b);
+    cr_assert_eq(codec_parse_agg(&d, &g), ERR_OK);
+    cr_expect_eq(g.num, -5);
+    cr_expect_eq(g.den, 7);
+    cr_expect_eq(g.reporting, 3);
+    expect_refuses_damage(&b, parse_agg, &g, "agg");
+    buf_fini(&b);
+}
+
+Test(codec, reporter_record_and_key_round_trip)
+{
+    buf_t b;
+    buf_init(&b);
+    codec_reporter_t p = {12, 100, 200, 9, 2};
+    codec_put_reporter(&b, &p);
+    codec_reporter_t g;
+    MDB_val d = val(&b);
+    cr_assert_eq(codec_parse_reporter(&d, &g), ERR_OK);
+    cr_expect_eq(g.next_seq, 12);
+    cr_expect_eq(g.first_seen, 100);
+    cr_expect_eq(g.last_contact, 200);
+    cr_expect_eq(g.applied, 9);
+    cr_expect_eq(g.rejected, 2);
+    expect_refuses_damage(&b, parse_reporter, &g, "reporter");
+
+    char id[STORE_REPORTER_MAX + 1];
+    codec_key_reporter(&b, "hz-上城");
+    d = val(&b);
+    cr_assert_eq(codec_parse_reporter_key(&d, id), ERR_OK);
+    cr_expect_str_eq(id, "hz-上城");
+    MDB_val only_version = {1, b.data};
+    cr_expect_eq(codec_parse_reporter_key(&only_version, id), ERR_CORRUPT);
+    b.data[0] = 0x02;
+    cr_expect_eq(codec_parse_reporter_key(&d, id), ERR_CORRUPT);
+    unsigned char long_key[STORE_REPORTER_MAX + 2];
+    memset(long_key, 'a', sizeof long_key);
+    long_key[0] = CODEC_KEY_V1;
+    MDB_val too_long = {sizeof long_key, long_key};
+    cr_expect_eq(codec_parse_reporter_key(&too_long, id), ERR_CORRUPT);
+    buf_fini(&b);
+}
+
+Test(codec, reporter_ids_are_checked)
+{
+    cr_expect(codec_reporter_valid("agent-1"));
+    cr_expect(!codec_reporter_valid(""));
+    cr_expect(!codec_reporter_valid("tab\there"));
+    char big[STORE_REPORTER_MAX + 2];
+    memset(big, 'x', sizeof big - 1);
+    big[sizeof big - 1] = '\0';
+    cr_expect(!codec_reporter_valid(big));
+    big[STORE_REPORTER_MAX] = '\0';
+    cr_expect(codec_reporter_valid(big));
+}
+
+Test(codec, cell_and_cellhist_keys_round_trip)
+{
+    buf_t b;
+    buf_init(&b);
+    codec_key_cell(&b, "jobs", 330102, 2025 * 12);
+    char h[256];
+    hex(&b, h, sizeof h);
+    cr_expect_str_eq(h, "01" "6a6f627300" "00050976" "00005eec");
+    codec_violation_t v;
+    MDB_val k = val(&b);
+    cr_assert_eq(codec_parse_cell_key(&k, &v.code, &v.region, &v.month),
+                 ERR_OK);
+    cr_expect_str_eq(v.code, "jobs");
+    cr_expect_eq(v.region, 330102);
+    cr_expect_eq(v.month, 2025 * 12);
+    expect_refuses_damage(&b, parse_cell, &v, "cell key");
+
+    codec_key_cellhist(&b, "jobs", 330102, 2025 * 12, 77);
+    uint64_t id = 0;
+    k = val(&b);
+    cr_assert_eq(codec_parse_cellhist_key(&k, &v.code, &v.region, &v.month,
+                                          &id),
+                 ERR_OK);
+    cr_expect_eq(id, 77);
+    cr_expect_str_eq(v.code, "jobs");
+    k.mv_size--;
+    cr_expect_eq(codec_parse_cellhist_key(&k, &v.code, &v.region, &v.month,
+                                          &id),
+                 ERR_CORRUPT);
+    buf_fini(&b);
+}
+
+Test(codec, agg_key_has_its_period_kind_byte)
+{
+    buf_t b;
+    buf_init(&b);
+    codec_key_agg(&b, CODEC_AGG_QUARTER, "x", 1, 3);
+    char h[256];
+    hex(&b, h, sizeof h);
+    cr_expect_str_eq(h, "01" "51" "7800" "00000001" "00000003");
+    buf_fini(&b);
+}
+
+Test(codec, audit_round_trips_and_refuses_damage)
+{
+    buf_t k = id_key(7);
+    buf_t b;
+    buf_init(&b);
+    store_revision_t rev = {7,        1764000000, "agent-a",
+                            3,        "pension_insured", 330102,
+                            2025 * 12 + 5, 1, {0, 10, 0},
+                            {0, 12, 0}};
+    codec_put_audit(&b, &rev);
+    store_revision_t g;
+    g_key = val(&k);
+    MDB_val d = val(&b);
+    cr_assert_eq(codec_parse_audit(&g_key, &d, &g), ERR_OK);
+    cr_expect_eq(g.audit_id, 7);
+    cr_expect_eq(g.received_at, 1764000000);
+    cr_expect_str_eq(g.reporter, "agent-a");
+    cr_expect_eq(g.seq, 3);
+    cr_expect_str_eq(g.indicator, "pension_insured");
+    cr_expect_eq(g.region, 330102);
+    cr_expect_eq(g.month, 2025 * 12 + 5);
+    cr_expect_eq(g.has_old, 1);
+    cr_expect_eq(g.old_value.num, 10);
+    cr_expect_eq(g.new_value.num, 12);
+    expect_refuses_damage(&b, parse_audit, &g, "audit");
+    MDB_val short_key = {k.len - 1, k.data};
+    cr_expect_eq(codec_parse_audit(&short_key, &d, &g), ERR_CORRUPT);
+    buf_fini(&b);
+    buf_fini(&k);
+}
+
+Test(codec, rejection_round_trips_and_refuses_damage)
+{
+    buf_t k = id_key(9);
+    buf_t b;
+    buf_init(&b);
+    store_rejected_t rj = {9,      1764000001, "agent-b",
+                           4,      "urban_new_jobs", 330105,
+                           202513, {1, 3, 0}, UPDATE_BAD_MONTH,
+                           "period: 202513 is not a valid YYYYMM"};
+    codec_put_reject(&b, &rj);
+    store_rejected_t g;
+    g_key = val(&k);
+    MDB_val d = val(&b);
+    cr_assert_eq(codec_parse_reject(&g_key, &d, &g), ERR_OK);
+    cr_expect_eq(g.id, 9);
+    cr_expect_eq(g.received_at, 1764000001);
+    cr_expect_str_eq(g.reporter, "agent-b");
+    cr_expect_eq(g.seq, 4);
+    cr_expect_str_eq(g.indicator, "urban_new_jobs");
+    cr_expect_eq(g.region, 330105);
+    cr_expect_eq(g.yyyymm, 202513);
+    cr_expect_eq(g.value.is_ratio, 1);
+    cr_expect_eq(g.value.num, 3);
+    cr_expect_eq(g.reason, UPDATE_BAD_MONTH);
+    cr_expect_str_eq(g.message, "period: 202513 is not a valid YYYYMM");
+    expect_refuses_damage(&b, parse_reject, &g, "rejection");
+
+    rj.reason = UPDATE_OK;
+    codec_put_reject(&b, &rj);
+    d = val(&b);
+    cr_expect_eq(codec_parse_reject(&g_key, &d, &g), ERR_CORRUPT,
+                 "reason 0 is not a rejection");
+    rj.reason = (enum update_reason)(UPDATE_REASON_MAX + 1);
+    codec_put_reject(&b, &rj);
+    d = val(&b);
+    cr_expect_eq(codec_parse_reject(&g_key, &d, &g), ERR_CORRUPT);
+    buf_fini(&b);
+    buf_fini(&k);
+}
+
+Test(codec, rejection_keeps_a_bounded_indicator)
+{
+    char huge[300];
+    memset(huge, 'q', sizeof huge - 1);
+    huge[sizeof huge - 1] = '\0';
+    buf_t k = id_key(1);
+    buf_t b;
+    buf_init(&b);
+    store_rejected_t rj = {1, 0, "a", 1, huge, 0, 0, {0, 0, 0},
+                           UPDATE_UNKNOWN_INDICATOR, "m"};
+    codec_put_reject(&b, &rj);
+    store_rejected_t g;
+    g_key = val(&k);
+    MDB_val d = val(&b);
+    cr_assert_eq(codec_parse_reject(&g_key, &d, &g), ERR_OK);
+    cr_expect_eq(strlen(g.indicator), CATALOG_CODE_MAX + 1);
+    buf_fini(&b);
+    buf_fini(&k);
+}
+
+Test(codec, violation_round_trips_and_refuses_damage)
+{
+    buf_t k;
+    buf_t b;
+    buf_init(&k);
+    buf_init(&b);
+    codec_key_cell(&k, "senior_title_talent", 330106, 2025 * 12 + 5);
+    codec_put_violation(&b, "professional_technical_talent", 20, 10);
+    codec_violation_t g;
+    g_key = val(&k);
+    MDB_val d = val(&b);
+    cr_assert_eq(codec_parse_violation(&g_key, &d, &g), ERR_OK);
+    cr_expect_str_eq(g.code, "senior_title_talent");
+    cr_expect_eq(g.region, 330106);
+    cr_expect_eq(g.month, 2025 * 12 + 5);
+    cr_expect_str_eq(g.parent, "professional_technical_talent");
+    cr_expect_eq(g.value, 20);
+    cr_expect_eq(g.parent_value, 10);
+    expect_refuses_damage(&b, parse_violation, &g, "violation");
+    buf_fini(&b);
+    buf_fini(&k);
+}

@@ -1,0 +1,200 @@
+/* test_lmdbh.c: the LMDB helpers shared by store and spool
+ * (common/lmdbh): code translation, error text, meta integers of either
+ * width, named databases, lookups, id keys and the next id. */
+#define _XOPEN_SOURCE 700 /* nftw */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "common/lmdbh.h"
+
+static char dir[256];
+static MDB_env *env;
+static MDB_txn *txn;
+static MDB_dbi meta;
+static MDB_dbi ids;
+
+static int rm_one(const char *path, const struct stat *sb, int flag,
+                  struct FTW *ftw)
+{
+    (void)sb;
+    (void)flag;
+    (void)ftw;
+    return remove(path);
+}
+
+static void setup(void)
+{
+    char err[ERR_LEN];
+    snprintf(dir, sizeof dir, "/tmp/hrss-lmdbh-XXXXXX");
+    cr_assert_not_null(mkdtemp(dir));
+    lmdbh_env_opts_t o = {"test", 4, (size_t)1 << 20, 0};
+    cr_assert_eq(lmdbh_env_open(&env, dir, &o, err), ERR_OK, "%s", err);
+    cr_assert_eq(mdb_txn_begin(env, NULL, 0, &txn), MDB_SUCCESS);
+    const lmdbh_db_t dbs[] = {{"meta", &meta}, {"ids", &ids}};
+    cr_assert_eq(lmdbh_open_dbs(txn, dbs, 2, MDB_CREATE, err), ERR_OK, "%s",
+                 err);
+}
+
+static void teardown(void)
+{
+    if (txn != NULL) {
+        mdb_txn_abort(txn);
+        txn = NULL;
+    }
+    if (env != NULL) {
+        mdb_env_close(env);
+        env = NULL;
+    }
+    nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+TestSuite(lmdbh, .init = setup, .fini = teardown, .timeout = 30);
+
+Test(lmdbh, codes_translate_and_only_success_is_ok)
+{
+    cr_expect_eq(lmdbh_code(MDB_SUCCESS), ERR_OK);
+    cr_expect_eq(lmdbh_code(MDB_NOTFOUND), ERR_NOTFOUND);
+    cr_expect_eq(lmdbh_code(MDB_MAP_FULL), ERR_FULL);
+    cr_expect_eq(lmdbh_code(MDB_VERSION_MISMATCH), ERR_VERSION);
+    cr_expect_eq(lmdbh_code(MDB_INVALID), ERR_VERSION);
+    cr_expect_eq(lmdbh_code(MDB_CORRUPTED), ERR_CORRUPT);
+    cr_expect_eq(lmdbh_code(MDB_PAGE_NOTFOUND), ERR_CORRUPT);
+    cr_expect_eq(lmdbh_code(ENOMEM), ERR_NOMEM);
+    cr_expect_eq(lmdbh_code(EIO), ERR_IO);
+    cr_expect_eq(lmdbh_code(MDB_READERS_FULL), ERR_IO);
+}
+
+Test(lmdbh, fail_says_what_and_why)
+{
+    char err[ERR_LEN];
+    cr_expect_eq(lmdbh_fail(MDB_MAP_FULL, "cannot commit", err), ERR_FULL);
+    cr_expect(strncmp(err, "cannot commit: ", 15) == 0, "%s", err);
+    cr_expect(strstr(err, mdb_strerror(MDB_MAP_FULL)) != NULL, "%s", err);
+}
+
+Test(lmdbh, meta_reads_u32_and_u64_and_absent)
+{
+    uint64_t v = 0;
+    int found = -1;
+    cr_assert_eq(lmdbh_meta_put(txn, meta, "small", 7, 4), ERR_OK);
+    cr_assert_eq(lmdbh_meta_put(txn, meta, "big", 0x1122334455667788ull, 8),
+                 ERR_OK);
+    cr_assert_eq(lmdbh_meta_get(txn, meta, "small", 0, &v, &found), ERR_OK);
+    cr_expect_eq(v, 7);
+    cr_expect_eq(found, 1);
+    cr_assert_eq(lmdbh_meta_get(txn, meta, "big", 0, &v, &found), ERR_OK);
+    cr_expect_eq(v, 0x1122334455667788ull);
+    cr_assert_eq(lmdbh_meta_get(txn, meta, "none", 99, &v, &found), ERR_OK);
+    cr_expect_eq(v, 99, "the default when absent");
+    cr_expect_eq(found, 0);
+    cr_assert_eq(lmdbh_meta_get(txn, meta, "none", 5, &v, NULL), ERR_OK);
+    cr_expect_eq(v, 5);
+
+    /* The widths on disk: 4 and 8 big-endian bytes. */
+    MDB_val k = {5, "small"};
+    MDB_val d;
+    cr_assert_eq(mdb_get(txn, meta, &k, &d), MDB_SUCCESS);
+    cr_expect_eq(d.mv_size, 4);
+    cr_expect_eq(((unsigned char *)d.mv_data)[3], 7);
+}
+
+Test(lmdbh, meta_of_another_size_is_corrupt)
+{
+    MDB_val k = {3, "odd"};
+    MDB_val d = {5, "abcde"};
+    cr_assert_eq(mdb_put(txn, meta, &k, &d, 0), MDB_SUCCESS);
+    uint64_t v = 0;
+    int found = 0;
+    cr_expect_eq(lmdbh_meta_get(txn, meta, "odd", 0, &v, &found),
+                 ERR_CORRUPT);
+    cr_expect_eq(found, 0);
+    d.mv_size = 0;
+    cr_assert_eq(mdb_put(txn, meta, &k, &d, 0), MDB_SUCCESS);
+    cr_expect_eq(lmdbh_meta_get(txn, meta, "odd", 0, &v, &found),
+                 ERR_CORRUPT);
+}
+
+Test(lmdbh, get_tells_absent_from_failure)
+{
+    MDB_val k = {1, "k"};
+    MDB_val d = {2, "v1"};
+    MDB_val out;
+    int found = -1;
+    cr_assert_eq(lmdbh_get(txn, meta, &k, &out, &found), ERR_OK);
+    cr_expect_eq(found, 0);
+    cr_assert_eq(mdb_put(txn, meta, &k, &d, 0), MDB_SUCCESS);
+    cr_assert_eq(lmdbh_get(txn, meta, &k, &out, &found), ERR_OK);
+    cr_expect_eq(found, 1);
+    cr_expect_eq(out.mv_size, 2);
+    cr_expect(memcmp(out.mv_data, "v1", 2) == 0);
+}
+
+Test(lmdbh, id_keys_sort_and_next_id_follows_the_last)
+{
+    uint64_t next = 0;
+    cr_assert_eq(lmdbh_next_id(txn, ids, 0x01, &next), ERR_OK);
+    cr_expect_eq(next, 1, "an empty table starts at 1");
+    buf_t b;
+    buf_init(&b);
+    uint64_t put[] = {3, 256, 1};
+    for (size_t i = 0; i < 3; i++) {
+        lmdbh_id_key(&b, 0x01, put[i]);
+        MDB_val k = lmdbh_val(&b);
+        MDB_val d = {0, NULL};
+        cr_assert_eq(mdb_put(txn, ids, &k, &d, 0), MDB_SUCCESS);
+    }
+    cr_assert_eq(lmdbh_next_id(txn, ids, 0x01, &next), ERR_OK);
+    cr_expect_eq(next, 257, "big-endian keys sort numerically");
+
+    lmdbh_id_key(&b, 0x01, 42);
+    MDB_val k = lmdbh_val(&b);
+    uint64_t id = 0;
+    cr_expect_eq(lmdbh_id_parse(&k, 0x01, &id), ERR_OK);
+    cr_expect_eq(id, 42);
+    cr_expect_eq(lmdbh_id_parse(&k, 0x02, &id), ERR_CORRUPT);
+    k.mv_size--;
+    cr_expect_eq(lmdbh_id_parse(&k, 0x01, &id), ERR_CORRUPT);
+
+    /* A last key of another shape is corrupt, not a crash. */
+    MDB_val bad = {3, "\xff\xff\xff"};
+    MDB_val d = {0, NULL};
+    cr_assert_eq(mdb_put(txn, ids, &bad, &d, 0), MDB_SUCCESS);
+    cr_expect_eq(lmdbh_next_id(txn, ids, 0x01, &next), ERR_CORRUPT);
+    buf_fini(&b);
+}
+
+Test(lmdbh, open_dbs_without_create_reports_the_missing_one)
+{
+    char err[ERR_LEN];
+    MDB_dbi x;
+    const lmdbh_db_t dbs[] = {{"meta", &meta}, {"nosuch", &x}};
+    cr_expect_eq(lmdbh_open_dbs(txn, dbs, 2, 0, err), ERR_NOTFOUND);
+    cr_expect(strstr(err, "'nosuch'") != NULL, "%s", err);
+}
+
+Test(lmdbh, cursor_end_closes_and_keeps_the_first_failure)
+{
+    MDB_cursor *cur = NULL;
+    cr_assert_eq(mdb_cursor_open(txn, meta, &cur), MDB_SUCCESS);
+    cr_expect_eq(lmdbh_cursor_end(&cur, ERR_OK, MDB_NOTFOUND), ERR_OK);
+    cr_expect_null(cur);
+    cr_assert_eq(mdb_cursor_open(txn, meta, &cur), MDB_SUCCESS);
+    cr_expect_eq(lmdbh_cursor_end(&cur, ERR_OK, MDB_CORRUPTED), ERR_CORRUPT);
+    cr_expect_eq(lmdbh_cursor_end(&cur, ERR_CORRUPT, MDB_SUCCESS),
+                 ERR_CORRUPT, "NULL cursor, failure kept");
+}
+
+Test(lmdbh, env_open_of_a_missing_directory_fails_clearly)
+{
+    char err[ERR_LEN];
+    char missing[300];
+    MDB_env *e = NULL;
+    snprintf(missing, sizeof missing, "%s/none", dir);
+    lmdbh_env_opts_t o = {"spool", 4, (size_t)1 << 20, 0};
+    cr_expect_neq(lmdbh_env_open(&e, missing, &o, err), ERR_OK);
+    cr_expect_null(e, "untouched on failure");
+    cr_expect(strstr(err, "cannot open spool") != NULL, "%s", err);
+}
