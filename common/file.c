@@ -1,7 +1,8 @@
 /* file.c: read a whole file into memory, refusing one past a size limit.
  *
- * The size from fstat() only sizes the first buffer: files grow and
- * shrink, and pipes or /proc files report 0, so the loop reads until
+ * A regular file whose fstat() size is past the limit is refused without
+ * reading it. Otherwise the size only chooses the first buffer: files grow
+ * and shrink, and pipes or /proc files report 0, so the loop reads until
  * read() returns 0 and the limit is checked on what was actually read.
  * Reading one byte past the limit tells "too large" from "exactly full"
  * without reading the rest of a huge file.
@@ -45,6 +46,15 @@ static int io_error(char err[ERR_LEN], const char *path, int errnum)
     return ERR_IO;
 }
 
+static int too_large(char err[ERR_LEN], const char *path, size_t max_bytes)
+{
+    if (err != NULL) {
+        snprintf(err, ERR_LEN, "%s: file larger than %zu bytes", path,
+                 max_bytes);
+    }
+    return ERR_INVAL;
+}
+
 int file_read(const char *path, size_t max_bytes, char **data, size_t *len,
               char err[ERR_LEN])
 {
@@ -64,8 +74,11 @@ int file_read(const char *path, size_t max_bytes, char **data, size_t *len,
         rc = io_error(err, path, errno);
         goto out;
     }
-    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 &&
-        (unsigned long long)st.st_size <= max_bytes) {
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
+        if ((unsigned long long)st.st_size > max_bytes) {
+            rc = too_large(err, path, max_bytes); /* known unread */
+            goto out;
+        }
         /* +1 so a file of the expected size meets EOF without growing. */
         cap = (size_t)st.st_size + 1;
     }
@@ -96,11 +109,7 @@ int file_read(const char *path, size_t max_bytes, char **data, size_t *len,
         n += (size_t)got;
     }
     if (n > max_bytes) {
-        if (err != NULL) {
-            snprintf(err, ERR_LEN, "%s: file larger than %zu bytes", path,
-                     max_bytes);
-        }
-        rc = ERR_INVAL;
+        rc = too_large(err, path, max_bytes);
         goto out;
     }
     buf[n] = '\0';
