@@ -53,6 +53,7 @@
 
 #include "common/buf.h"
 #include "common/csv.h"
+#include "common/file.h"
 #include "common/mem.h"
 #include "common/period.h"
 
@@ -634,8 +635,7 @@ int csvin_parse(const char *name, const char *data, size_t len,
     *errors = NULL;
 
     if (len > CSV_MAX_FILE) {
-        row_error(&c, 0, NULL, "file larger than %u bytes",
-                  (unsigned)CSV_MAX_FILE);
+        row_error(&c, 0, NULL, "file larger than %zu bytes", CSV_MAX_FILE);
         rc = ERR_INVAL;
         goto out;
     }
@@ -725,62 +725,22 @@ int csvin_read_file(const char *path, const update_scope_t *o,
                     csvin_row_t **rows, size_t *n, char **errors)
 {
     int rc = ERR_OK;
-    FILE *f = NULL;
     char *data = NULL;
     size_t len = 0;
-    size_t cap = 64u << 10;
-    char why[128];
-    buf_t msg;
+    char err[ERR_LEN];
 
     assert(path != NULL);
     assert(rows != NULL && n != NULL && errors != NULL);
     *rows = NULL;
     *n = 0;
     *errors = NULL;
-    buf_init(&msg);
-    f = fopen(path, "rb");
-    if (f == NULL) {
-        rc = ERR_IO;
-        goto io_fail;
-    }
-    data = xmalloc(cap);
-    for (;;) {
-        len += fread(data + len, 1, cap - len, f);
-        if (ferror(f)) {
-            rc = ERR_IO;
-            goto io_fail;
-        }
-        if (len > CSV_MAX_FILE) {
-            break; /* csvin_parse reports it */
-        }
-        if (len < cap) {
-            if (feof(f)) {
-                break;
-            }
-            continue;
-        }
-        /* One byte past the limit is enough to tell it was exceeded. */
-        cap = cap * 2 > (size_t)CSV_MAX_FILE + 1 ? (size_t)CSV_MAX_FILE + 1
-                                                 : cap * 2;
-        data = xreallocarray(data, cap, 1);
+    /* A file past the limit is ERR_INVAL, refused data like a bad row. */
+    rc = file_read(path, CSV_MAX_FILE, &data, &len, err);
+    if (rc != ERR_OK) {
+        *errors = xstrdup(err);
+        return rc;
     }
     rc = csvin_parse(path, data, len, o, rows, n, errors);
-    goto out;
-
-io_fail:
-    if (strerror_r(errno, why, sizeof why) != 0) {
-        snprintf(why, sizeof why, "error %d", errno);
-    }
-    buf_put(&msg, path, strlen(path));
-    buf_put(&msg, ": ", 2);
-    buf_put_str(&msg, why);
-    *errors = (char *)msg.data;
-    buf_init(&msg);
-out:
-    buf_fini(&msg);
     free(data);
-    if (f != NULL) {
-        fclose(f);
-    }
     return rc;
 }

@@ -46,7 +46,6 @@
 #include "common/catalog.h"
 
 #include <assert.h>
-#include <errno.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -54,6 +53,7 @@
 #include <string.h>
 
 #include "common/csv.h"
+#include "common/file.h"
 #include "common/hash.h"
 #include "common/mem.h"
 
@@ -1213,48 +1213,6 @@ static catalog_t *catalog_new(void)
     return c;
 }
 
-/* Read a whole file (at most CSV_MAX_FILE bytes). */
-static int read_file(const char *path, char **data, size_t *len,
-                     char err[ERR_LEN])
-{
-    FILE *fp = fopen(path, "rb");
-    if (fp == NULL) {
-        snprintf(err, ERR_LEN, "%s: %s", path, strerror(errno));
-        return ERR_IO;
-    }
-    size_t cap = 65536;
-    size_t n = 0;
-    char *buf = xmalloc(cap);
-    for (;;) {
-        if (n == cap) {
-            if (cap >= CSV_MAX_FILE) {
-                fclose(fp);
-                free(buf);
-                snprintf(err, ERR_LEN, "%s: file larger than %u bytes",
-                         path, (unsigned)CSV_MAX_FILE);
-                return ERR_INVAL;
-            }
-            cap *= 2;
-            buf = xreallocarray(buf, cap, 1);
-        }
-        size_t got = fread(buf + n, 1, cap - n, fp);
-        n += got;
-        if (got == 0) {
-            break;
-        }
-    }
-    int failed = ferror(fp);
-    fclose(fp);
-    if (failed) {
-        free(buf);
-        snprintf(err, ERR_LEN, "%s: read error", path);
-        return ERR_IO;
-    }
-    *data = buf;
-    *len = n;
-    return ERR_OK;
-}
-
 int catalog_load(catalog_t **out, const char *const paths[CATALOG_NFILES],
                  char err[ERR_LEN])
 {
@@ -1263,7 +1221,8 @@ int catalog_load(catalog_t **out, const char *const paths[CATALOG_NFILES],
     catalog_t *c = catalog_new();
     for (size_t i = 0; rc == ERR_OK && i < CATALOG_NFILES; i++) {
         assert(paths[i] != NULL);
-        rc = read_file(paths[i], &c->src[i], &c->src_len[i], err);
+        rc = file_read(paths[i], CSV_MAX_FILE, &c->src[i],
+                       &c->src_len[i], err);
     }
     if (rc != ERR_OK) {
         catalog_destroy(&c);
@@ -1279,8 +1238,8 @@ int catalog_load_mem(catalog_t **out,
     const char *names[CATALOG_NFILES];
     for (size_t i = 0; i < CATALOG_NFILES; i++) {
         if (files[i].len > CSV_MAX_FILE) {
-            snprintf(err, ERR_LEN, "%s: catalog larger than %u bytes",
-                     files[i].name, (unsigned)CSV_MAX_FILE);
+            snprintf(err, ERR_LEN, "%s: catalog larger than %zu bytes",
+                     files[i].name, CSV_MAX_FILE);
             return ERR_INVAL;
         }
     }

@@ -1,7 +1,8 @@
 /* cfg.c: INI configuration files for the daemons' --config option.
  *
- * The file is read whole (at most CFG_MAX_FILE bytes) and split into
- * lines at LF; a CR before the LF is dropped, so CRLF files load too.
+ * The file is read whole (common/file, at most CFG_MAX_FILE bytes) and
+ * split into lines at LF; a CR before the LF is dropped, so CRLF files
+ * load too.
  * Each line, with surrounding spaces and tabs trimmed, is one of:
  *
  *   (empty)                      skipped
@@ -34,7 +35,6 @@
 #include "common/cfg.h"
 
 #include <assert.h>
-#include <errno.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -42,12 +42,13 @@
 #include <string.h>
 #include <strings.h>
 
+#include "common/file.h"
 #include "common/mem.h"
 
 /* Longest line in bytes, not counting the line end. */
 #define CFG_MAX_LINE 4096
 /* Largest config file (1 MiB). */
-#define CFG_MAX_FILE (1u << 20)
+#define CFG_MAX_FILE ((size_t)1 << 20)
 
 #define CFG_MAGIC 0x43464731u /* "CFG1" */
 #define CFG_DEAD 0xDEADBEEFu
@@ -333,57 +334,6 @@ out:
     return rc;
 }
 
-/* Read the whole file into a NUL-terminated buffer. */
-static int read_file(const char *path, char **data, size_t *len,
-                     char err[ERR_LEN])
-{
-    int rc = ERR_OK;
-    FILE *f = NULL;
-    char *buf = NULL;
-    size_t n = 0;
-    char why[128];
-
-    f = fopen(path, "rb");
-    if (f == NULL) {
-        rc = ERR_IO;
-        goto io_fail;
-    }
-    /* One byte past the limit tells "too large" from "exactly full". */
-    buf = xmalloc((size_t)CFG_MAX_FILE + 2);
-    n = fread(buf, 1, (size_t)CFG_MAX_FILE + 1, f);
-    if (ferror(f)) {
-        rc = ERR_IO;
-        goto io_fail;
-    }
-    if (n > CFG_MAX_FILE) {
-        if (err != NULL) {
-            snprintf(err, ERR_LEN, "%s: file larger than %u bytes", path,
-                     (unsigned)CFG_MAX_FILE);
-        }
-        rc = ERR_INVAL;
-        goto out;
-    }
-    buf[n] = '\0';
-    *data = buf;
-    *len = n;
-    buf = NULL;
-    goto out;
-
-io_fail:
-    if (err != NULL) {
-        if (strerror_r(errno, why, sizeof why) != 0) {
-            snprintf(why, sizeof why, "error %d", errno);
-        }
-        snprintf(err, ERR_LEN, "%s: %s", path, why);
-    }
-out:
-    free(buf);
-    if (f != NULL) {
-        fclose(f);
-    }
-    return rc;
-}
-
 int cfg_load(cfg_t **out, const char *path, char err[ERR_LEN])
 {
     int rc = ERR_OK;
@@ -396,7 +346,7 @@ int cfg_load(cfg_t **out, const char *path, char err[ERR_LEN])
 
     assert(out != NULL);
     assert(path != NULL);
-    rc = read_file(path, &data, &len, err);
+    rc = file_read(path, CFG_MAX_FILE, &data, &len, err);
     if (rc != ERR_OK) {
         goto fail;
     }

@@ -30,16 +30,12 @@
 #include "common/csv.h"
 
 #include <assert.h>
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
+#include "common/file.h"
 #include "common/mem.h"
-
-/* First read size when the file size is unknown (pipes, /proc). */
-#define READ_CHUNK (64u << 10)
 
 struct csv_reader {
     char *name;  /* for messages */
@@ -79,78 +75,20 @@ static csv_reader_t *reader_new(const char *name, char *buf, size_t len)
     return self;
 }
 
-static void set_errno_msg(char err[ERR_LEN], const char *path,
-                          const char *what, int errnum)
-{
-    char why[128];
-    if (err == NULL) {
-        return;
-    }
-    if (strerror_r(errnum, why, sizeof why) != 0) {
-        snprintf(why, sizeof why, "error %d", errnum);
-    }
-    snprintf(err, ERR_LEN, "%s: %s: %s", path, what, why);
-}
-
 int csv_open_file(csv_reader_t **out, const char *path, char err[ERR_LEN])
 {
-    int rc = ERR_OK;
-    FILE *f = NULL;
     char *buf = NULL;
-    size_t cap = READ_CHUNK;
     size_t len = 0;
-    struct stat st;
 
     assert(out != NULL);
     assert(path != NULL);
-    f = fopen(path, "rb");
-    if (f == NULL) {
-        set_errno_msg(err, path, "cannot open", errno);
-        rc = ERR_IO;
-        goto fail;
-    }
-    if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) &&
-        st.st_size >= 0 && (unsigned long long)st.st_size < CSV_MAX_FILE) {
-        /* +1 so a file of the expected size hits EOF without growing. */
-        cap = (size_t)st.st_size + 1;
-    }
-    /* Room for one byte past CSV_MAX_FILE tells "too large" from "full". */
-    buf = xmalloc(cap + 1);
-    for (;;) {
-        size_t n = fread(buf + len, 1, cap - len, f);
-        len += n;
-        if (len > CSV_MAX_FILE) {
-            if (err != NULL) {
-                snprintf(err, ERR_LEN, "%s: file larger than %u bytes", path,
-                         (unsigned)CSV_MAX_FILE);
-            }
-            rc = ERR_FULL;
-            goto fail;
-        }
-        if (len < cap) {
-            if (ferror(f)) {
-                set_errno_msg(err, path, "cannot read", errno);
-                rc = ERR_IO;
-                goto fail;
-            }
-            if (feof(f)) {
-                break;
-            }
-            continue;
-        }
-        cap = cap * 2 > (size_t)CSV_MAX_FILE + 1 ? (size_t)CSV_MAX_FILE + 1
-                                                 : cap * 2;
-        buf = xreallocarray(buf, cap + 1, 1);
+    /* file_read leaves a NUL after the bytes: the reader's spare byte. */
+    int rc = file_read(path, CSV_MAX_FILE, &buf, &len, err);
+    if (rc != ERR_OK) {
+        return rc;
     }
     *out = reader_new(path, buf, len);
-    buf = NULL;
-
-fail:
-    free(buf);
-    if (f != NULL) {
-        fclose(f);
-    }
-    return rc;
+    return ERR_OK;
 }
 
 int csv_open_mem(csv_reader_t **out, const char *name, const char *data,

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "common/catalog.h"
+#include "common/csv.h"
 #include "common/mem.h"
 
 #ifndef HRSS_TEST_CATALOG_DIR
@@ -647,6 +648,26 @@ Test(catalog, missing_file_is_io_error, .init = mk_tmp, .fini = rm_tmp)
     free(pp);
     free(rp);
     free(ip);
+}
+
+/* A catalog file past CSV_MAX_FILE is refused as malformed (ERR_INVAL),
+ * with the file's name; a sparse file costs no disk. */
+Test(catalog, file_too_large_is_invalid, .init = mk_tmp, .fini = rm_tmp)
+{
+    char *rp = path_in(tmpdir, REG);
+    FILE *f = fopen(rp, "wb");
+    cr_assert_not_null(f);
+    cr_assert_eq(ftruncate(fileno(f), (off_t)CSV_MAX_FILE + 1), 0);
+    cr_assert_eq(fclose(f), 0);
+    catalog_t *c = NULL;
+    char err[ERR_LEN] = "";
+    char want[ERR_LEN];
+    cr_assert_eq(catalog_load_dir(&c, tmpdir, err), ERR_INVAL);
+    cr_assert_null(c);
+    snprintf(want, sizeof want, "%s: file larger than %zu bytes", rp,
+             CSV_MAX_FILE);
+    cr_assert_str_eq(err, want);
+    free(rp);
 }
 
 /* --- malformed region files ------------------------------------------- */
