@@ -56,6 +56,7 @@
 #include "common/file.h"
 #include "common/mem.h"
 #include "common/period.h"
+#include "common/text.h"
 
 enum col {
     COL_INDICATOR,
@@ -250,23 +251,6 @@ out:
     return rc;
 }
 
-/* --- fields ----------------------------------------------------------- */
-
-static int is_blank(char c) { return c == ' ' || c == '\t'; }
-
-static char *trim(char *s)
-{
-    size_t n = 0;
-    while (is_blank(*s)) {
-        s++;
-    }
-    n = strlen(s);
-    while (n > 0 && is_blank(s[n - 1])) {
-        s[--n] = '\0';
-    }
-    return s;
-}
-
 /* --- header ----------------------------------------------------------- */
 
 /* Map the header row; on any problem report all of them and fail. */
@@ -280,7 +264,7 @@ static int map_header(struct ctx *c, char **f, size_t nf, size_t line)
     }
     c->n_cols = nf;
     for (size_t j = 0; j < nf; j++) {
-        const char *h = trim(f[j]);
+        const char *h = text_trim(f[j]);
         char q[UPDATE_QUOTE_LEN];
         int which = -1;
         for (size_t a = 0; a < sizeof col_alias / sizeof col_alias[0]; a++) {
@@ -340,7 +324,7 @@ static int map_header(struct ctx *c, char **f, size_t nf, size_t line)
 /* Trimmed field of column @p k, or "" when the file has no such column. */
 static const char *field(const struct ctx *c, char **f, enum col k)
 {
-    return c->col[k] >= 0 ? trim(f[c->col[k]]) : "";
+    return c->col[k] >= 0 ? text_trim(f[c->col[k]]) : "";
 }
 
 /* Parse the amount in column @p k; empty (or no column) gives 0.

@@ -56,6 +56,7 @@
 #include "common/file.h"
 #include "common/hash.h"
 #include "common/mem.h"
+#include "common/text.h"
 
 #define CATALOG_MAGIC 0x43415431u /* "CAT1" */
 #define CATALOG_DEAD 0xDEADBEEFu
@@ -280,18 +281,6 @@ bad(char err[ERR_LEN], const char *path, size_t line, const char *fmt, ...)
     return ERR_INVAL;
 }
 
-static char *trim(char *s)
-{
-    while (*s == ' ' || *s == '\t') {
-        s++;
-    }
-    size_t n = strlen(s);
-    while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t')) {
-        s[--n] = '\0';
-    }
-    return s;
-}
-
 static int has_prefix(const char *s, const char *prefix)
 {
     return strncmp(s, prefix, strlen(prefix)) == 0;
@@ -382,7 +371,7 @@ static int map_header(const char *path, size_t line, char **f, size_t nf,
     }
     for (size_t j = 0; j < nf; j++) {
         const char *h = NULL;
-        f[j] = trim(f[j]);
+        f[j] = text_trim(f[j]);
         h = f[j];
         size_t k = 0;
         size_t near = ncols; /* a _YYYY spec whose prefix matched */
@@ -787,7 +776,7 @@ static int load_indicators(catalog_t *c, const char *path, char err[ERR_LEN])
             goto fail;
         }
         for (size_t k = 0; k < IC_N; k++) {
-            v[k] = trim(f[col[k]]);
+            v[k] = text_trim(f[col[k]]);
         }
         rc = add_indicator(c, path, line, v, colname, err);
         if (rc != ERR_OK) {
@@ -1095,7 +1084,7 @@ static int load_regions(catalog_t *c, const char *path, char err[ERR_LEN])
             goto fail;
         }
         for (size_t k = 0; k < RC_N; k++) {
-            v[k] = trim(f[col[k]]);
+            v[k] = text_trim(f[col[k]]);
         }
         rc = add_region(c, path, line, v, err);
         if (rc != ERR_OK) {
@@ -1147,8 +1136,8 @@ static int load_plan(catalog_t *c, const char *path, char err[ERR_LEN])
             rc = bad(err, path, line, "%zu fields, header has 2", nf);
             goto fail;
         }
-        const char *key = trim(f[col[0]]);
-        const char *val = trim(f[col[1]]);
+        const char *key = text_trim(f[col[0]]);
+        const char *val = text_trim(f[col[1]]);
         size_t k = strcmp(key, "title_zh") == 0   ? 0
                    : strcmp(key, "title_en") == 0 ? 1
                                                   : 2;

@@ -44,6 +44,7 @@
 
 #include "common/file.h"
 #include "common/mem.h"
+#include "common/text.h"
 
 /* Longest line in bytes, not counting the line end. */
 #define CFG_MAX_LINE 4096
@@ -166,8 +167,6 @@ static void add_entry(cfg_t *self, const char *section, const char *key,
 
 /* --- parsing ---------------------------------------------------------- */
 
-static int is_blank(char c) { return c == ' ' || c == '\t'; }
-
 static int is_name_char(char c)
 {
     return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
@@ -185,20 +184,6 @@ static int is_name(const char *s)
         }
     }
     return 1;
-}
-
-/* Trim blanks on both sides, in place; returns the new start. */
-static char *trim(char *s)
-{
-    size_t n = 0;
-    while (is_blank(*s)) {
-        s++;
-    }
-    n = strlen(s);
-    while (n > 0 && is_blank(s[n - 1])) {
-        s[--n] = '\0';
-    }
-    return s;
 }
 
 __attribute__((format(printf, 4, 5))) static int
@@ -242,10 +227,7 @@ static int unquote(char *v)
         *out++ = *in++;
     }
     *out = '\0';
-    while (is_blank(*in)) {
-        in++;
-    }
-    return *in == '\0' ? 1 : -1;
+    return *text_trim(in) == '\0' ? 1 : -1;
 }
 
 /* Parse one trimmed, non-empty, non-comment line @p s. @p section is the
@@ -266,12 +248,12 @@ static int parse_line(cfg_t *self, char *s, char *section, const char *path,
             rc = line_error(err, path, line, "unterminated section header");
             goto out;
         }
-        if (*trim(close + 1) != '\0') {
+        if (*text_trim(close + 1) != '\0') {
             rc = line_error(err, path, line, "text after section header");
             goto out;
         }
         *close = '\0';
-        key = trim(s + 1);
+        key = text_trim(s + 1);
         if (!is_name(key)) {
             rc = line_error(err, path, line,
                             "bad section name '%s' (expected letters, "
@@ -289,8 +271,8 @@ static int parse_line(cfg_t *self, char *s, char *section, const char *path,
         goto out;
     }
     *eq = '\0';
-    key = trim(s);
-    value = trim(eq + 1);
+    key = text_trim(s);
+    value = text_trim(eq + 1);
     if (!is_name(key)) {
         if (*key == '\0') {
             rc = line_error(err, path, line, "expected key = value");
@@ -375,7 +357,7 @@ int cfg_load(cfg_t **out, const char *path, char err[ERR_LEN])
             goto fail;
         }
         s[n] = '\0';
-        s = trim(s);
+        s = text_trim(s);
         if (s[0] == '\0' || s[0] == '#' || s[0] == ';') {
             continue;
         }
