@@ -21,15 +21,14 @@
  * A section may be opened more than once; its keys merge, and a key given
  * twice in one section is an error wherever the second one is. Entries
  * keep file order (cfg_unknown_key reports the first unknown one) and are
- * also indexed by an open-addressing hash of (section, key) so a large
- * hostile file costs linear time.
+ * also indexed by (section, key) in a common/hmap, so a large hostile file
+ * costs linear time.
  *
  * INVARIANTS
  *   1. Every entry's section and key match [A-Za-z0-9_.-]+ (section may
  *      also be "", the global section); section/key pairs are unique.
- *   2. slots has nslots entries (0 or a power of two), each 0 (empty) or
- *      1 + the index of an entry; n * 2 <= nslots when nslots > 0; every
- *      entry is reachable from its hash slot by linear probing.
+ *   2. index maps exactly the n entries' (section, key) pairs, each to
+ *      that entry's position in e[].
  *   3. A cfg handed out carries magic CFG_MAGIC; destroy overwrites it.
  */
 #include "common/cfg.h"
@@ -43,6 +42,7 @@
 #include <strings.h>
 
 #include "common/file.h"
+#include "common/hmap.h"
 #include "common/mem.h"
 #include "common/text.h"
 
@@ -53,9 +53,6 @@
 
 #define CFG_MAGIC 0x43464731u /* "CFG1" */
 #define CFG_DEAD 0xDEADBEEFu
-
-#define FNV_BASIS 0xcbf29ce484222325ull
-#define FNV_PRIME 0x100000001b3ull
 
 struct cfg_entry {
     char *section; /* "" for the global section */
@@ -69,8 +66,7 @@ struct cfg {
     struct cfg_entry *e; /* file order */
     size_t n;
     size_t cap;
-    size_t *slots; /* 1 + entry index, 0 = empty */
-    size_t nslots;
+    hmap_t *index; /* section NUL key -> index in e */
 };
 
 #ifndef NDEBUG
@@ -79,8 +75,7 @@ static void check_invariants(const cfg_t *self)
     assert(self != NULL);
     assert(self->magic == CFG_MAGIC);
     assert(self->n <= self->cap);
-    assert(self->nslots == 0 || self->n * 2 <= self->nslots);
-    assert((self->nslots & (self->nslots - 1)) == 0);
+    assert(hmap_count(self->index) == self->n);
 }
 #else
 #define check_invariants(self) ((void)0)
@@ -88,60 +83,29 @@ static void check_invariants(const cfg_t *self)
 
 /* --- the (section, key) index ----------------------------------------- */
 
-static uint64_t fnv1a(uint64_t h, const char *s)
+/* The index key of (section, key): the bytes section, NUL, key. Names
+ * hold no NUL, so ("ab", "c") and ("a", "bc") stay apart. Caller frees. */
+static char *pair_of(const char *section, const char *key, size_t *len)
 {
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        h ^= *p;
-        h *= FNV_PRIME;
-    }
-    return h;
-}
-
-static size_t pair_hash(const char *section, const char *key)
-{
-    uint64_t h = fnv1a(FNV_BASIS, section);
-    h ^= 0xffu; /* separator: ("ab","c") and ("a","bc") differ */
-    h *= FNV_PRIME;
-    return (size_t)fnv1a(h, key);
-}
-
-/* Slot holding (section, key), or the empty slot where it would go. */
-static size_t find_slot(const cfg_t *self, const char *section,
-                        const char *key)
-{
-    size_t mask = self->nslots - 1;
-    size_t i = pair_hash(section, key) & mask;
-    while (self->slots[i] != 0) {
-        const struct cfg_entry *e = &self->e[self->slots[i] - 1];
-        if (strcmp(e->section, section) == 0 && strcmp(e->key, key) == 0) {
-            break;
-        }
-        i = (i + 1) & mask;
-    }
-    return i;
+    size_t sl = strlen(section);
+    size_t kl = strlen(key);
+    char *pair = xmalloc(sl + 1 + kl);
+    memcpy(pair, section, sl + 1);
+    memcpy(pair + sl + 1, key, kl);
+    *len = sl + 1 + kl;
+    return pair;
 }
 
 /* Entry for (section, key) in exactly that section, or NULL. */
 static const struct cfg_entry *lookup(const cfg_t *self, const char *section,
                                       const char *key)
 {
-    if (self->nslots == 0) {
-        return NULL;
-    }
-    size_t i = find_slot(self, section, key);
-    return self->slots[i] != 0 ? &self->e[self->slots[i] - 1] : NULL;
-}
-
-static void rehash(cfg_t *self)
-{
-    size_t nslots = self->nslots ? self->nslots * 2 : 64;
-    free(self->slots);
-    self->slots = xcalloc(nslots, sizeof *self->slots);
-    self->nslots = nslots;
-    for (size_t j = 0; j < self->n; j++) {
-        size_t i = find_slot(self, self->e[j].section, self->e[j].key);
-        self->slots[i] = j + 1;
-    }
+    size_t len = 0;
+    int64_t at = 0;
+    char *pair = pair_of(section, key, &len);
+    int found = hmap_get(self->index, pair, len, &at);
+    free(pair);
+    return found ? &self->e[at] : NULL;
 }
 
 /* Append an entry the caller checked is not a duplicate. */
@@ -152,17 +116,18 @@ static void add_entry(cfg_t *self, const char *section, const char *key,
         self->cap = self->cap ? self->cap * 2 : 16;
         self->e = xreallocarray(self->e, self->cap, sizeof *self->e);
     }
-    struct cfg_entry *e = &self->e[self->n++];
+    struct cfg_entry *e = &self->e[self->n];
     e->section = xstrdup(section);
     e->key = xstrdup(key);
     e->value = xstrdup(value);
     e->line = line;
-    if ((self->n) * 2 > self->nslots) {
-        rehash(self);
-    } else {
-        size_t i = find_slot(self, section, key);
-        self->slots[i] = self->n;
-    }
+    size_t len = 0;
+    char *pair = pair_of(section, key, &len);
+    int fresh = hmap_put(self->index, pair, len, (int64_t)self->n);
+    assert(fresh == 1);
+    (void)fresh;
+    free(pair);
+    self->n++;
 }
 
 /* --- parsing ---------------------------------------------------------- */
@@ -334,6 +299,7 @@ int cfg_load(cfg_t **out, const char *path, char err[ERR_LEN])
     }
     self = xcalloc(1, sizeof *self);
     self->magic = CFG_MAGIC;
+    self->index = hmap_new();
     section = xcalloc(CFG_MAX_LINE + 1, 1);
 
     while (pos < len) {
@@ -389,7 +355,7 @@ void cfg_destroy(cfg_t **self_p)
         free(self->e[i].value);
     }
     free(self->e);
-    free(self->slots);
+    hmap_destroy(&self->index);
     self->magic = CFG_DEAD;
     free(self);
     *self_p = NULL;
