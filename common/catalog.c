@@ -22,6 +22,9 @@
  *
  * Strings are copied into a pool owned by the catalog (strs[]), so the
  * public structs can carry const pointers and destroy frees the pool.
+ * Lookups by code, name and region code go through common/hmap maps
+ * built while loading and only read afterwards, which keeps a loaded
+ * catalog safe to share between threads.
  *
  * The region fingerprint is FNV-1a 64 over, for each region in file order,
  * its code and then its parent's code (0 for the root), each as 4 bytes
@@ -55,6 +58,7 @@
 #include "common/csv.h"
 #include "common/file.h"
 #include "common/hash.h"
+#include "common/hmap.h"
 #include "common/mem.h"
 #include "common/text.h"
 
@@ -63,144 +67,6 @@
 
 /* "Of which" prefixes of a name_zh, ASCII and full-width colon. */
 static const char *const sub_prefix[] = {"其中:", "其中："};
-
-/* --- small hash maps -------------------------------------------------- */
-
-/* String key (borrowed from the pool) to int; empty slots have NULL key. */
-struct strmap {
-    const char **key;
-    int *val;
-    size_t cap; /* 0 or a power of two */
-    size_t n;
-};
-
-/* uint32 key to non-negative int; empty slots have val -1. */
-struct u32map {
-    uint32_t *key;
-    int *val;
-    size_t cap;
-    size_t n;
-};
-
-
-static size_t str_hash(const char *s)
-{
-    return (size_t)hash_fnv1a_str(HASH_FNV_BASIS, s);
-}
-
-static size_t u32_hash(uint32_t k)
-{
-    return (size_t)((k * 0x9E3779B97F4A7C15ull) >> 17);
-}
-
-static void strmap_fini(struct strmap *m)
-{
-    free(m->key);
-    free(m->val);
-    memset(m, 0, sizeof *m);
-}
-
-/* Slot holding @p k, or the empty slot where it would go. cap > 0. */
-static size_t strmap_slot(const struct strmap *m, const char *k)
-{
-    size_t i = str_hash(k) & (m->cap - 1);
-    while (m->key[i] != NULL && strcmp(m->key[i], k) != 0) {
-        i = (i + 1) & (m->cap - 1);
-    }
-    return i;
-}
-
-/* Value for @p k, or -1 when absent. */
-static int strmap_get(const struct strmap *m, const char *k)
-{
-    if (m->cap == 0) {
-        return -1;
-    }
-    size_t i = strmap_slot(m, k);
-    return m->key[i] != NULL ? m->val[i] : -1;
-}
-
-/* Insert or overwrite; @p k is borrowed and must outlive the map. */
-static void strmap_put(struct strmap *m, const char *k, int v)
-{
-    if ((m->n + 1) * 2 > m->cap) {
-        struct strmap big = {0};
-        big.cap = m->cap ? m->cap * 2 : 32;
-        big.key = xcalloc(big.cap, sizeof *big.key);
-        big.val = xcalloc(big.cap, sizeof *big.val);
-        for (size_t j = 0; j < m->cap; j++) {
-            if (m->key[j] != NULL) {
-                size_t s = strmap_slot(&big, m->key[j]);
-                big.key[s] = m->key[j];
-                big.val[s] = m->val[j];
-            }
-        }
-        big.n = m->n;
-        strmap_fini(m);
-        *m = big;
-    }
-    size_t i = strmap_slot(m, k);
-    if (m->key[i] == NULL) {
-        m->key[i] = k;
-        m->n++;
-    }
-    m->val[i] = v;
-}
-
-static void u32map_fini(struct u32map *m)
-{
-    free(m->key);
-    free(m->val);
-    memset(m, 0, sizeof *m);
-}
-
-static size_t u32map_slot(const struct u32map *m, uint32_t k)
-{
-    size_t i = u32_hash(k) & (m->cap - 1);
-    while (m->val[i] != -1 && m->key[i] != k) {
-        i = (i + 1) & (m->cap - 1);
-    }
-    return i;
-}
-
-static int u32map_get(const struct u32map *m, uint32_t k)
-{
-    if (m->cap == 0) {
-        return -1;
-    }
-    return m->val[u32map_slot(m, k)];
-}
-
-/* Insert or overwrite; @p v >= 0. */
-static void u32map_put(struct u32map *m, uint32_t k, int v)
-{
-    assert(v >= 0);
-    if ((m->n + 1) * 2 > m->cap) {
-        struct u32map big = {0};
-        big.cap = m->cap ? m->cap * 2 : 64;
-        big.key = xcalloc(big.cap, sizeof *big.key);
-        big.val = xmalloc(big.cap * sizeof *big.val);
-        for (size_t j = 0; j < big.cap; j++) {
-            big.val[j] = -1;
-        }
-        for (size_t j = 0; j < m->cap; j++) {
-            if (m->val[j] != -1) {
-                size_t s = u32map_slot(&big, m->key[j]);
-                big.key[s] = m->key[j];
-                big.val[s] = m->val[j];
-            }
-        }
-        big.n = m->n;
-        u32map_fini(m);
-        *m = big;
-    }
-    size_t i = u32map_slot(m, k);
-    if (m->val[i] == -1) {
-        m->key[i] = k;
-        m->n++;
-    }
-    m->val[i] = v;
-}
 
 /* --- the catalog ------------------------------------------------------ */
 
@@ -230,10 +96,11 @@ struct catalog {
     size_t n_strs;
     size_t cap_strs;
 
-    struct strmap by_code;
-    struct strmap by_name;
-    struct strmap by_short;  /* name_zh without a 其中: prefix */
-    struct u32map by_region;
+    hmap_t *by_code;         /* indicator code -> index */
+    hmap_t *by_name;         /* name_zh -> index */
+    hmap_t *by_short;        /* name_zh without a 其中: prefix -> index,
+                                or -2 when several rows share it */
+    hmap_t *by_region;       /* region code (u32) -> index */
 };
 
 #ifndef NDEBUG
@@ -249,10 +116,27 @@ static void check_invariants(const catalog_t *self)
     assert(self->plan.first_year == self->plan.baseline_year + 1);
     assert(self->plan.last_year == self->plan.target_year);
     assert(self->plan.first_year <= self->plan.last_year);
+    assert(hmap_count(self->by_code) == self->n_ind);
+    assert(hmap_count(self->by_name) == self->n_ind);
+    assert(hmap_count(self->by_region) == self->n_reg);
 }
 #else
 #define check_invariants(self) ((void)0)
 #endif
+
+/* Index stored under string @p key in @p m, or -1 when absent. */
+static int find_str(const hmap_t *m, const char *key)
+{
+    int64_t v = -1;
+    return hmap_get_str(m, key, &v) ? (int)v : -1;
+}
+
+/* Index of region code @p code, or -1 when absent. */
+static int find_region(const catalog_t *c, uint32_t code)
+{
+    int64_t v = -1;
+    return hmap_get_u32(c->by_region, code, &v) ? (int)v : -1;
+}
 
 /* Copy @p s into the pool; the copy lives until catalog_destroy(). */
 static const char *keep(catalog_t *c, const char *s)
@@ -551,12 +435,12 @@ static int add_indicator(catalog_t *c, const char *path, size_t line,
                    "bad code '%s': expected [a-z0-9_]+ of at most %d bytes",
                    v[IC_CODE], CATALOG_CODE_MAX);
     }
-    prev = strmap_get(&c->by_code, v[IC_CODE]);
+    prev = find_str(c->by_code, v[IC_CODE]);
     if (prev >= 0) {
         return bad(err, path, line, "duplicate code '%s' (first on line %zu)",
                    v[IC_CODE], c->ind_line[prev]);
     }
-    prev = strmap_get(&c->by_name, v[IC_NAME_ZH]);
+    prev = find_str(c->by_name, v[IC_NAME_ZH]);
     if (prev >= 0) {
         return bad(err, path, line,
                    "duplicate name_zh '%s' (first on line %zu)",
@@ -648,8 +532,8 @@ static int add_indicator(catalog_t *c, const char *path, size_t line,
     ind.denominator_zh = keep(c, v[IC_DENOMINATOR_ZH]);
     ind.part_of = -1;
     push_indicator(c, &ind, line, keep(c, v[IC_PART_OF]));
-    strmap_put(&c->by_code, ind.code, (int)(c->n_ind - 1));
-    strmap_put(&c->by_name, ind.name_zh, (int)(c->n_ind - 1));
+    hmap_put_str(c->by_code, ind.code, (int64_t)(c->n_ind - 1));
+    hmap_put_str(c->by_name, ind.name_zh, (int64_t)(c->n_ind - 1));
     return ERR_OK;
 }
 
@@ -664,7 +548,7 @@ static int resolve_part_of_row(catalog_t *c, size_t i, const char *path,
     if (pc[0] == '\0') {
         return ERR_OK;
     }
-    p = strmap_get(&c->by_code, pc);
+    p = find_str(c->by_code, pc);
     if (p < 0) {
         return bad(err, path, c->ind_line[i],
                    "part_of '%s' is not a known code", pc);
@@ -804,11 +688,10 @@ static int load_indicators(catalog_t *c, const char *path, char err[ERR_LEN])
             if (rest[0] == '\0') {
                 continue;
             }
-            if (strmap_get(&c->by_short, rest) == -1) {
-                strmap_put(&c->by_short, rest, (int)i);
-            } else {
-                strmap_put(&c->by_short, rest, -2);
-            }
+            /* A stripped name shared by several rows finds none. */
+            hmap_put_str(c->by_short, rest,
+                         hmap_get_str(c->by_short, rest, NULL) ? -2
+                                                               : (int64_t)i);
         }
     }
 
@@ -870,7 +753,7 @@ static int add_region(catalog_t *c, const char *path, size_t line,
                    "bad parent_code '%s': expected 1 to 9 digits, no "
                    "leading 0", v[RC_PARENT]);
     }
-    prev = u32map_get(&c->by_region, code);
+    prev = find_region(c, code);
     if (prev >= 0) {
         return bad(err, path, line,
                    "duplicate region code %s (first on line %zu)",
@@ -904,7 +787,7 @@ static int add_region(catalog_t *c, const char *path, size_t line,
     c->reg[c->n_reg] = r;
     c->reg_line[c->n_reg] = line;
     c->parent_code[c->n_reg] = parent;
-    u32map_put(&c->by_region, code, (int)c->n_reg);
+    hmap_put_u32(c->by_region, code, (int64_t)c->n_reg);
     c->n_reg++;
     return ERR_OK;
 }
@@ -960,7 +843,7 @@ static int link_regions(catalog_t *c, const char *path, size_t header_line,
         if (c->parent_code[i] == 0) {
             continue;
         }
-        p = u32map_get(&c->by_region, c->parent_code[i]);
+        p = find_region(c, c->parent_code[i]);
         if (p < 0) {
             rc = bad(err, path, c->reg_line[i],
                      "unknown parent_code %u of region %s",
@@ -1199,6 +1082,10 @@ static catalog_t *catalog_new(void)
     catalog_t *c = xcalloc(1, sizeof *c);
     c->magic = CATALOG_MAGIC;
     c->root = -1;
+    c->by_code = hmap_new();
+    c->by_name = hmap_new();
+    c->by_short = hmap_new();
+    c->by_region = hmap_new();
     return c;
 }
 
@@ -1318,10 +1205,10 @@ void catalog_destroy(catalog_t **self_p)
     free(c->reg_line);
     free(c->parent_code);
     free(c->child_store);
-    strmap_fini(&c->by_code);
-    strmap_fini(&c->by_name);
-    strmap_fini(&c->by_short);
-    u32map_fini(&c->by_region);
+    hmap_destroy(&c->by_code);
+    hmap_destroy(&c->by_name);
+    hmap_destroy(&c->by_short);
+    hmap_destroy(&c->by_region);
     c->magic = CATALOG_DEAD;
     free(c);
     *self_p = NULL;
@@ -1357,15 +1244,15 @@ int catalog_indicator_find(const catalog_t *self, const char *key)
     if (key == NULL) {
         return -1;
     }
-    i = strmap_get(&self->by_code, key);
+    i = find_str(self->by_code, key);
     if (i >= 0) {
         return i;
     }
-    i = strmap_get(&self->by_name, key);
+    i = find_str(self->by_name, key);
     if (i >= 0) {
         return i;
     }
-    i = strmap_get(&self->by_short, key);
+    i = find_str(self->by_short, key);
     return i >= 0 ? i : -1;
 }
 
@@ -1388,7 +1275,7 @@ const region_t *catalog_region(const catalog_t *self, size_t i)
 int catalog_region_find(const catalog_t *self, uint32_t code)
 {
     check_invariants(self);
-    return u32map_get(&self->by_region, code);
+    return find_region(self, code);
 }
 
 int catalog_region_find_str(const catalog_t *self, const char *code_str)
@@ -1399,7 +1286,7 @@ int catalog_region_find_str(const catalog_t *self, const char *code_str)
     if (code_str == NULL || !parse_region_code(code_str, &code)) {
         return -1;
     }
-    return u32map_get(&self->by_region, code);
+    return find_region(self, code);
 }
 
 int catalog_region_root(const catalog_t *self)
