@@ -195,38 +195,42 @@ static int unquote(char *v)
     return *text_trim(in) == '\0' ? 1 : -1;
 }
 
+/* Parse the section header line @p s ("[name]") into @p section. */
+static int parse_section(char *s, char *section, const char *path, int line,
+                         char err[ERR_LEN])
+{
+    char *close = strchr(s, ']');
+    if (close == NULL) {
+        return line_error(err, path, line, "unterminated section header");
+    }
+    if (*text_trim(close + 1) != '\0') {
+        return line_error(err, path, line, "text after section header");
+    }
+    *close = '\0';
+    const char *name = text_trim(s + 1);
+    if (!is_name(name)) {
+        return line_error(err, path, line,
+                          "bad section name '%s' (expected letters, "
+                          "digits, '_', '.', '-')",
+                          name);
+    }
+    memmove(section, name, strlen(name) + 1);
+    return ERR_OK;
+}
+
 /* Parse one trimmed, non-empty, non-comment line @p s. @p section is the
  * current section (CFG_MAX_LINE + 1 bytes), updated by a header line. */
 static int parse_line(cfg_t *self, char *s, char *section, const char *path,
                       int line, char err[ERR_LEN])
 {
     int rc = ERR_OK;
-    char *close = NULL;
     char *eq = NULL;
     char *key = NULL;
     char *value = NULL;
     const struct cfg_entry *prev = NULL;
 
     if (s[0] == '[') {
-        close = strchr(s, ']');
-        if (close == NULL) {
-            rc = line_error(err, path, line, "unterminated section header");
-            goto out;
-        }
-        if (*text_trim(close + 1) != '\0') {
-            rc = line_error(err, path, line, "text after section header");
-            goto out;
-        }
-        *close = '\0';
-        key = text_trim(s + 1);
-        if (!is_name(key)) {
-            rc = line_error(err, path, line,
-                            "bad section name '%s' (expected letters, "
-                            "digits, '_', '.', '-')",
-                            key);
-            goto out;
-        }
-        memmove(section, key, strlen(key) + 1);
+        rc = parse_section(s, section, path, line, err);
         goto out;
     }
 
