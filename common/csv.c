@@ -157,13 +157,94 @@ static void skip_blank_lines(csv_reader_t *self)
     }
 }
 
+/* Messages with the limits in them, fixed at compile time. */
+#define STR_(x) #x
+#define STR(x) STR_(x)
+#define TOO_MANY_FIELDS "too many fields (more than " STR(CSV_MAX_FIELDS) ")"
+#define FIELD_TOO_LONG "field longer than " STR(CSV_MAX_FIELD) " bytes"
+
+/* Scan the quoted field at pos (its opening quote), unescaping it onto
+ * buf from @p start; *end is where its text ends.
+ * @return NULL, or why the row is malformed, with its line in *at. */
+static const char *scan_quoted(csv_reader_t *self, size_t start,
+                               size_t *end, size_t *at)
+{
+    char *b = self->buf;
+    size_t out = start;
+    size_t field_line = self->line;
+
+    self->pos++;
+    for (;;) {
+        char c = 0;
+        if (self->pos >= self->len) {
+            *at = field_line;
+            return "unterminated quoted field";
+        }
+        c = b[self->pos];
+        if (c == '"') {
+            if (self->pos + 1 < self->len && b[self->pos + 1] == '"') {
+                self->pos++; /* "" stands for one quote */
+            } else {
+                self->pos++;
+                break;
+            }
+        } else if (c == '\0') {
+            *at = self->line;
+            return "NUL byte";
+        } else if (c == '\n') {
+            self->line++;
+        }
+        if (out - start == CSV_MAX_FIELD) {
+            *at = field_line;
+            return FIELD_TOO_LONG;
+        }
+        b[out++] = c;
+        self->pos++;
+    }
+    *end = out;
+    return NULL;
+}
+
+/* Scan the unquoted field at pos up to a ',', a row end or the end of
+ * input; as scan_quoted(). */
+static const char *scan_plain(csv_reader_t *self, size_t start, size_t *end,
+                              size_t *at)
+{
+    char *b = self->buf;
+    size_t out = start;
+
+    *at = self->line; /* an unquoted field never spans lines */
+    while (self->pos < self->len && b[self->pos] != ',' &&
+           b[self->pos] != '\n') {
+        char c = b[self->pos];
+        if (c == '\r') {
+            if (self->pos + 1 < self->len && b[self->pos + 1] == '\n') {
+                break;
+            }
+            return "carriage return not followed by line feed";
+        }
+        if (c == '"') {
+            return "quote inside an unquoted field";
+        }
+        if (c == '\0') {
+            return "NUL byte";
+        }
+        if (out - start == CSV_MAX_FIELD) {
+            return FIELD_TOO_LONG;
+        }
+        b[out++] = c;
+        self->pos++;
+    }
+    *end = out;
+    return NULL;
+}
+
 int csv_next(csv_reader_t *self, size_t *nfields, char ***fields,
              size_t *line, char err[ERR_LEN])
 {
     char *b = NULL;
     size_t n = 0;
     size_t row_line = 0;
-    char why[96];
 
     check_invariants(self);
     assert(nfields != NULL && fields != NULL && line != NULL);
@@ -179,72 +260,19 @@ int csv_next(csv_reader_t *self, size_t *nfields, char ***fields,
     for (;;) {
         size_t start = self->pos; /* unescaped text is written from here */
         size_t out = start;
-        size_t field_line = self->line;
+        size_t at = 0;
+        const char *why = NULL;
 
         if (n == CSV_MAX_FIELDS) {
-            snprintf(why, sizeof why, "too many fields (more than %d)",
-                     CSV_MAX_FIELDS);
-            return bad_row(self, row_line, why, line, err);
+            return bad_row(self, row_line, TOO_MANY_FIELDS, line, err);
         }
         if (self->pos < self->len && b[self->pos] == '"') {
-            self->pos++;
-            for (;;) {
-                char c = 0;
-                if (self->pos >= self->len) {
-                    return bad_row(self, field_line,
-                                   "unterminated quoted field", line, err);
-                }
-                c = b[self->pos];
-                if (c == '"') {
-                    if (self->pos + 1 < self->len &&
-                        b[self->pos + 1] == '"') {
-                        self->pos++; /* "" stands for one quote */
-                    } else {
-                        self->pos++;
-                        break;
-                    }
-                } else if (c == '\0') {
-                    return bad_row(self, self->line, "NUL byte", line, err);
-                } else if (c == '\n') {
-                    self->line++;
-                }
-                if (out - start == CSV_MAX_FIELD) {
-                    snprintf(why, sizeof why,
-                             "field longer than %d bytes", CSV_MAX_FIELD);
-                    return bad_row(self, field_line, why, line, err);
-                }
-                b[out++] = c;
-                self->pos++;
-            }
+            why = scan_quoted(self, start, &out, &at);
         } else {
-            while (self->pos < self->len && b[self->pos] != ',' &&
-                   b[self->pos] != '\n') {
-                char c = b[self->pos];
-                if (c == '\r') {
-                    if (self->pos + 1 < self->len &&
-                        b[self->pos + 1] == '\n') {
-                        break;
-                    }
-                    return bad_row(self, self->line,
-                                   "carriage return not followed by "
-                                   "line feed", line, err);
-                }
-                if (c == '"') {
-                    return bad_row(self, self->line,
-                                   "quote inside an unquoted field", line,
-                                   err);
-                }
-                if (c == '\0') {
-                    return bad_row(self, self->line, "NUL byte", line, err);
-                }
-                if (out - start == CSV_MAX_FIELD) {
-                    snprintf(why, sizeof why,
-                             "field longer than %d bytes", CSV_MAX_FIELD);
-                    return bad_row(self, field_line, why, line, err);
-                }
-                b[out++] = c;
-                self->pos++;
-            }
+            why = scan_plain(self, start, &out, &at);
+        }
+        if (why != NULL) {
+            return bad_row(self, at, why, line, err);
         }
 
         /* At a separator, a row end or the end of input. Read the
