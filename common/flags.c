@@ -160,8 +160,10 @@ static enum flags_status merge_config(flags_t *self, const flags_def_t *def,
 
     if (cfg_load(&self->cfg, path, why) != ERR_OK) {
         /* A message near ERR_LEN long loses its end, not the prefix. */
-        int n = snprintf(err, ERR_LEN, "%s: %s", def->prog, why);
-        (void)n;
+        int n = snprintf(err, ERR_LEN, "%s: ", def->prog);
+        if (n >= 0 && n < ERR_LEN) {
+            snprintf(err + n, (size_t)(ERR_LEN - n), "%s", why);
+        }
         st = FLAGS_BAD_CONFIG;
         goto out;
     }
