@@ -65,7 +65,8 @@ static const enum icol icol_required[] = {
     IC_ATTRIBUTE,
 };
 
-/* The two words an enum column takes, in the order of its C enum. */
+/* The two words an enum column takes, in the order of its C enum
+ * (attribute has none: the word itself is kept). */
 static const char *const icol_word[IC_N][2] = {
     [IC_KIND] = {"count", "ratio"},
     [IC_OVER_TIME] = {"sum", "last"},
