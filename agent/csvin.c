@@ -53,8 +53,10 @@
 
 #include "common/buf.h"
 #include "common/csv.h"
+#include "common/file.h"
 #include "common/mem.h"
 #include "common/period.h"
+#include "common/text.h"
 
 enum col {
     COL_INDICATOR,
@@ -249,23 +251,6 @@ out:
     return rc;
 }
 
-/* --- fields ----------------------------------------------------------- */
-
-static int is_blank(char c) { return c == ' ' || c == '\t'; }
-
-static char *trim(char *s)
-{
-    size_t n = 0;
-    while (is_blank(*s)) {
-        s++;
-    }
-    n = strlen(s);
-    while (n > 0 && is_blank(s[n - 1])) {
-        s[--n] = '\0';
-    }
-    return s;
-}
-
 /* --- header ----------------------------------------------------------- */
 
 /* Map the header row; on any problem report all of them and fail. */
@@ -279,7 +264,7 @@ static int map_header(struct ctx *c, char **f, size_t nf, size_t line)
     }
     c->n_cols = nf;
     for (size_t j = 0; j < nf; j++) {
-        const char *h = trim(f[j]);
+        const char *h = text_trim(f[j]);
         char q[UPDATE_QUOTE_LEN];
         int which = -1;
         for (size_t a = 0; a < sizeof col_alias / sizeof col_alias[0]; a++) {
@@ -339,7 +324,7 @@ static int map_header(struct ctx *c, char **f, size_t nf, size_t line)
 /* Trimmed field of column @p k, or "" when the file has no such column. */
 static const char *field(const struct ctx *c, char **f, enum col k)
 {
-    return c->col[k] >= 0 ? trim(f[c->col[k]]) : "";
+    return c->col[k] >= 0 ? text_trim(f[c->col[k]]) : "";
 }
 
 /* Parse the amount in column @p k; empty (or no column) gives 0.
@@ -634,8 +619,7 @@ int csvin_parse(const char *name, const char *data, size_t len,
     *errors = NULL;
 
     if (len > CSV_MAX_FILE) {
-        row_error(&c, 0, NULL, "file larger than %u bytes",
-                  (unsigned)CSV_MAX_FILE);
+        row_error(&c, 0, NULL, "file larger than %zu bytes", CSV_MAX_FILE);
         rc = ERR_INVAL;
         goto out;
     }
@@ -725,62 +709,22 @@ int csvin_read_file(const char *path, const update_scope_t *o,
                     csvin_row_t **rows, size_t *n, char **errors)
 {
     int rc = ERR_OK;
-    FILE *f = NULL;
     char *data = NULL;
     size_t len = 0;
-    size_t cap = 64u << 10;
-    char why[128];
-    buf_t msg;
+    char err[ERR_LEN];
 
     assert(path != NULL);
     assert(rows != NULL && n != NULL && errors != NULL);
     *rows = NULL;
     *n = 0;
     *errors = NULL;
-    buf_init(&msg);
-    f = fopen(path, "rb");
-    if (f == NULL) {
-        rc = ERR_IO;
-        goto io_fail;
-    }
-    data = xmalloc(cap);
-    for (;;) {
-        len += fread(data + len, 1, cap - len, f);
-        if (ferror(f)) {
-            rc = ERR_IO;
-            goto io_fail;
-        }
-        if (len > CSV_MAX_FILE) {
-            break; /* csvin_parse reports it */
-        }
-        if (len < cap) {
-            if (feof(f)) {
-                break;
-            }
-            continue;
-        }
-        /* One byte past the limit is enough to tell it was exceeded. */
-        cap = cap * 2 > (size_t)CSV_MAX_FILE + 1 ? (size_t)CSV_MAX_FILE + 1
-                                                 : cap * 2;
-        data = xreallocarray(data, cap, 1);
+    /* A file past the limit is ERR_INVAL, refused data like a bad row. */
+    rc = file_read(path, CSV_MAX_FILE, &data, &len, err);
+    if (rc != ERR_OK) {
+        *errors = xstrdup(err);
+        return rc;
     }
     rc = csvin_parse(path, data, len, o, rows, n, errors);
-    goto out;
-
-io_fail:
-    if (strerror_r(errno, why, sizeof why) != 0) {
-        snprintf(why, sizeof why, "error %d", errno);
-    }
-    buf_put(&msg, path, strlen(path));
-    buf_put(&msg, ": ", 2);
-    buf_put_str(&msg, why);
-    *errors = (char *)msg.data;
-    buf_init(&msg);
-out:
-    buf_fini(&msg);
     free(data);
-    if (f != NULL) {
-        fclose(f);
-    }
     return rc;
 }

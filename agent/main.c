@@ -30,7 +30,7 @@
 #include "agent/sender.h"
 #include "agent/spool.h"
 #include "common/catalog.h"
-#include "common/cfg.h"
+#include "common/flags.h"
 #include "common/json.h"
 #include "common/log.h"
 #include "common/paths.h"
@@ -93,16 +93,24 @@ static void usage(FILE *f)
         "interrupted (nothing lost), 1 other errors.\n");
 }
 
-enum { OPT_STATE = 1, OPT_COLLECTOR, OPT_REGION, OPT_NAME, OPT_INSECURE,
-       OPT_CONFIG, OPT_CATALOG, OPT_TZ, OPT_VERBOSE, OPT_HELP, OPT_N };
+enum { OPT_STATE, OPT_COLLECTOR, OPT_REGION, OPT_NAME, OPT_INSECURE,
+       OPT_CATALOG, OPT_TZ, OPT_VERBOSE, OPT_N };
 
-static const char *const opt_names[OPT_N] = {
-    NULL, "state-dir", "collector", "region", "name", "insecure", "config",
-    "catalog", "tz-offset-hours", "verbose", "help"};
+/* The global options, also the keys of the config file's [agent]. */
+static const flags_spec_t opt_spec[OPT_N] = {
+    [OPT_STATE] = {"state-dir", 1},
+    [OPT_COLLECTOR] = {"collector", 1},
+    [OPT_REGION] = {"region", 1},
+    [OPT_NAME] = {"name", 1},
+    [OPT_INSECURE] = {"insecure", 0},
+    [OPT_CATALOG] = {"catalog", 1},
+    [OPT_TZ] = {"tz-offset-hours", 1},
+    [OPT_VERBOSE] = {"verbose", 0},
+};
 
 typedef struct agent {
-    const char *val[OPT_N];
-    cfg_t *cfg;
+    const char *val[OPT_N]; /* merged options, borrowed from flags */
+    flags_t *flags;
     catalog_t *cat;
     spool_t *spool;
     int region;             /* catalog index */
@@ -667,59 +675,34 @@ static int cmd_status(agent_t *a, int argc, char **argv)
     return 0;
 }
 
-static int parse_globals(agent_t *a, int argc, char **argv)
+/* Options and --config up to the command, whose index goes to *cmd. */
+static int parse_globals(agent_t *a, int argc, char **argv, int *cmd)
 {
-    static const struct option longopts[] = {
-        {"state-dir", required_argument, NULL, OPT_STATE},
-        {"collector", required_argument, NULL, OPT_COLLECTOR},
-        {"region", required_argument, NULL, OPT_REGION},
-        {"name", required_argument, NULL, OPT_NAME},
-        {"insecure", no_argument, NULL, OPT_INSECURE},
-        {"config", required_argument, NULL, OPT_CONFIG},
-        {"catalog", required_argument, NULL, OPT_CATALOG},
-        {"tz-offset-hours", required_argument, NULL, OPT_TZ},
-        {"verbose", no_argument, NULL, OPT_VERBOSE},
-        {"help", no_argument, NULL, OPT_HELP},
-        {NULL, 0, NULL, 0},
-    };
-    int opt;
-    while ((opt = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
-        if (opt == 'h' || opt == OPT_HELP) {
-            usage(stdout);
-            exit(0);
-        }
-        if (opt == '?') {
-            return EX_USAGE;
-        }
-        a->val[opt] = optarg != NULL ? optarg : "1";
-    }
+    static const flags_def_t def = {"hrss-agent", "agent", opt_spec, OPT_N,
+                                    FLAGS_COMMAND};
     char err[ERR_LEN];
-    if (a->val[OPT_CONFIG] != NULL) {
-        if (cfg_load(&a->cfg, a->val[OPT_CONFIG], err) != ERR_OK) {
-            fprintf(stderr, "hrss-agent: %s\n", err);
-            return EX_USAGE;
-        }
-        static const char *const known[] = {
-            "state-dir", "collector", "region", "name", "insecure",
-            "catalog", "tz-offset-hours", "verbose", NULL};
-        int line = 0;
-        const char *bad = cfg_unknown_key(a->cfg, "agent", known, &line);
-        if (bad != NULL) {
-            fprintf(stderr, "hrss-agent: %s:%d: unknown setting '%s'\n",
-                    a->val[OPT_CONFIG], line, bad);
-            return EX_USAGE;
-        }
-        for (int i = 1; i < OPT_N; i++) {
-            if (a->val[i] == NULL && i != OPT_CONFIG && i != OPT_HELP) {
-                a->val[i] = cfg_get(a->cfg, "agent", opt_names[i]);
-            }
-        }
+    switch (flags_parse(&a->flags, &def, argc, argv, err)) {
+    case FLAGS_OK:
+        break;
+    case FLAGS_HELP:
+        usage(stdout);
+        exit(0);
+    case FLAGS_BAD_OPTION:
+        return EX_USAGE; /* getopt_long said why */
+    case FLAGS_BAD_SWITCH:
+        fprintf(stderr, "%s\n(hrss-agent --help tells more)\n", err);
+        return EX_USAGE;
+    case FLAGS_BAD_CONFIG:
+    case FLAGS_BAD_OPERAND:
+        fprintf(stderr, "%s\n", err);
+        return EX_USAGE;
     }
-    a->insecure = a->val[OPT_INSECURE] ? cfg_bool(a->val[OPT_INSECURE]) : 0;
-    int verbose = a->val[OPT_VERBOSE] ? cfg_bool(a->val[OPT_VERBOSE]) : 0;
-    if (a->insecure < 0 || verbose < 0) {
-        return fail_usage("%s", "insecure/verbose take true or false");
+    for (size_t i = 0; i < OPT_N; i++) {
+        a->val[i] = flags_value(a->flags, i);
     }
+    *cmd = flags_first_operand(a->flags);
+    a->insecure = flags_on(a->flags, OPT_INSECURE);
+    int verbose = flags_on(a->flags, OPT_VERBOSE);
     a->tz_offset = 8 * 3600;
     if (a->val[OPT_TZ] != NULL) {
         char *end = NULL;
@@ -739,15 +722,16 @@ int main(int argc, char **argv)
     agent_t a;
     memset(&a, 0, sizeof a);
     a.lock_fd = -1;
-    int rc = parse_globals(&a, argc, argv);
-    if (rc == 0 && optind >= argc) {
+    int first = argc;
+    int rc = parse_globals(&a, argc, argv, &first);
+    if (rc == 0 && first >= argc) {
         rc = fail_usage("%s", "a command is needed: submit, run, flush or "
                               "status");
     }
     if (rc == 0) {
-        const char *cmd = argv[optind];
-        int cargc = argc - optind;
-        char **cargv = argv + optind;
+        const char *cmd = argv[first];
+        int cargc = argc - first;
+        char **cargv = argv + first;
         if (sigwake_install(&stop, 0) != 0) {
             return fail_usage("%s", "cannot create a pipe");
         }
@@ -770,6 +754,6 @@ int main(int argc, char **argv)
     }
     spool_close(&a.spool);
     catalog_destroy(&a.cat);
-    cfg_destroy(&a.cfg);
+    flags_destroy(&a.flags);
     return rc;
 }

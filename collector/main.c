@@ -1,11 +1,13 @@
 /* main.c: hrss-collector command line, config file and signals.
  *
+ * Options and the --config file are merged by common/flags; this file
+ * checks the values and starts the collector.
+ *
  * INVARIANTS
  *   1. SIGTERM/SIGINT only set `stop` and wake the poll (common/sigwake);
  *      a second signal exits at once, which loses nothing acknowledged
  *      because acks follow commits.
  */
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,7 +15,7 @@
 #include <unistd.h>
 
 #include "collector/collector.h"
-#include "common/cfg.h"
+#include "common/flags.h"
 #include "common/log.h"
 #include "common/paths.h"
 #include "common/sigwake.h"
@@ -56,137 +58,114 @@ static void usage(FILE *f)
         "the store, exit 0.\n");
 }
 
-enum { OPT_DATA = 1, OPT_INGEST, OPT_QUERY, OPT_INSECURE, OPT_CONFIG,
-       OPT_CATALOG, OPT_MAPMAX, OPT_TZ, OPT_VERBOSE, OPT_HELP, OPT_N };
+enum { OPT_DATA, OPT_INGEST, OPT_QUERY, OPT_INSECURE, OPT_CATALOG,
+       OPT_MAPMAX, OPT_TZ, OPT_VERBOSE, OPT_N };
 
-static const char *const opt_names[OPT_N] = {
-    NULL, "data-dir", "ingest", "query", "insecure", "config", "catalog",
-    "map-max-mib", "tz-offset-hours", "verbose", "help"};
+/* The long options, also the keys of the config file's [collector]. */
+static const flags_spec_t opt_spec[OPT_N] = {
+    [OPT_DATA] = {"data-dir", 1},
+    [OPT_INGEST] = {"ingest", 1},
+    [OPT_QUERY] = {"query", 1},
+    [OPT_INSECURE] = {"insecure", 0},
+    [OPT_CATALOG] = {"catalog", 1},
+    [OPT_MAPMAX] = {"map-max-mib", 1},
+    [OPT_TZ] = {"tz-offset-hours", 1},
+    [OPT_VERBOSE] = {"verbose", 0},
+};
 
-int main(int argc, char **argv)
+/* Check the merged settings into @p cc; @p catdir (catdir_size bytes)
+ * receives the catalog directory. @return 0, or 64 after saying why. */
+static int settings(const flags_t *fl, collector_cfg_t *cc, char *catdir,
+                    size_t catdir_size)
 {
-    static const struct option longopts[] = {
-        {"data-dir", required_argument, NULL, OPT_DATA},
-        {"ingest", required_argument, NULL, OPT_INGEST},
-        {"query", required_argument, NULL, OPT_QUERY},
-        {"insecure", no_argument, NULL, OPT_INSECURE},
-        {"config", required_argument, NULL, OPT_CONFIG},
-        {"catalog", required_argument, NULL, OPT_CATALOG},
-        {"map-max-mib", required_argument, NULL, OPT_MAPMAX},
-        {"tz-offset-hours", required_argument, NULL, OPT_TZ},
-        {"verbose", no_argument, NULL, OPT_VERBOSE},
-        {"help", no_argument, NULL, OPT_HELP},
-        {NULL, 0, NULL, 0},
-    };
-    const char *val[OPT_N] = {0};
-    int opt;
-    while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-        if (opt == 'h' || opt == OPT_HELP) {
-            usage(stdout);
-            return 0;
-        }
-        if (opt == '?') {
-            usage(stderr);
-            return 64;
-        }
-        val[opt] = optarg != NULL ? optarg : "1";
-    }
-    if (optind < argc) {
-        fprintf(stderr, "hrss-collector: unexpected argument '%s'\n",
-                argv[optind]);
-        return 64;
-    }
-    cfg_t *cfg = NULL;
-    char err[ERR_LEN];
-    if (val[OPT_CONFIG] != NULL) {
-        if (cfg_load(&cfg, val[OPT_CONFIG], err) != ERR_OK) {
-            fprintf(stderr, "hrss-collector: %s\n", err);
-            return 64;
-        }
-        static const char *const known[] = {
-            "data-dir", "ingest", "query", "insecure", "catalog",
-            "map-max-mib", "tz-offset-hours", "verbose", NULL};
-        int line = 0;
-        const char *bad = cfg_unknown_key(cfg, "collector", known, &line);
-        if (bad != NULL) {
-            fprintf(stderr, "hrss-collector: %s:%d: unknown setting '%s'\n",
-                    val[OPT_CONFIG], line, bad);
-            cfg_destroy(&cfg);
-            return 64;
-        }
-        for (int i = 1; i < OPT_N; i++) {
-            if (val[i] == NULL && i != OPT_CONFIG && i != OPT_HELP) {
-                val[i] = cfg_get(cfg, "collector", opt_names[i]);
-            }
-        }
-    }
-    int status = 64;
-    int insecure = 0;
-    int verbose = 0;
-    char catdir[4096];
-    collector_cfg_t cc;
-    memset(&cc, 0, sizeof cc);
-    if (val[OPT_INSECURE] != NULL) {
-        insecure = cfg_bool(val[OPT_INSECURE]);
-    }
-    if (val[OPT_VERBOSE] != NULL) {
-        verbose = cfg_bool(val[OPT_VERBOSE]);
-    }
-    if (insecure < 0 || verbose < 0) {
-        fprintf(stderr, "hrss-collector: insecure/verbose take true or "
-                        "false\n");
-        goto out;
-    }
-    if (val[OPT_DATA] == NULL || val[OPT_INGEST] == NULL ||
-        val[OPT_QUERY] == NULL) {
+    const char *tz = flags_value(fl, OPT_TZ);
+    const char *mapmax = flags_value(fl, OPT_MAPMAX);
+    const char *catalog = flags_value(fl, OPT_CATALOG);
+
+    memset(cc, 0, sizeof *cc);
+    if (flags_value(fl, OPT_DATA) == NULL ||
+        flags_value(fl, OPT_INGEST) == NULL ||
+        flags_value(fl, OPT_QUERY) == NULL) {
         fprintf(stderr, "hrss-collector: --data-dir, --ingest and --query "
                         "are required\n\n");
         usage(stderr);
+        return 64;
+    }
+    cc->data_dir = flags_value(fl, OPT_DATA);
+    cc->ingest = flags_value(fl, OPT_INGEST);
+    cc->query = flags_value(fl, OPT_QUERY);
+    cc->insecure = flags_on(fl, OPT_INSECURE);
+    cc->tz_offset = 8 * 3600;
+    cc->wake_fd = -1;
+    if (tz != NULL) {
+        char *end = NULL;
+        long h = strtol(tz, &end, 10);
+        if (end == tz || *end != '\0' || h < -12 || h > 14) {
+            fprintf(stderr, "hrss-collector: --tz-offset-hours: '%s' is not "
+                            "an hour offset (-12..14)\n", tz);
+            return 64;
+        }
+        cc->tz_offset = h * 3600;
+    }
+    if (mapmax != NULL) {
+        char *end = NULL;
+        unsigned long long mib = strtoull(mapmax, &end, 10);
+        if (end == mapmax || *end != '\0' || mib < 1 || mib > (1ull << 24)) {
+            fprintf(stderr, "hrss-collector: --map-max-mib: '%s' is not a "
+                            "size in MiB\n", mapmax);
+            return 64;
+        }
+        cc->map_max = (size_t)mib << 20;
+    }
+    if (catalog != NULL) {
+        snprintf(catdir, catdir_size, "%s", catalog);
+    } else {
+        paths_catalog_dir(catdir, catdir_size);
+    }
+    cc->catalog_dir = catdir;
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    static const flags_def_t def = {"hrss-collector", "collector", opt_spec,
+                                    OPT_N, FLAGS_NO_OPERANDS};
+    flags_t *fl = NULL;
+    char err[ERR_LEN];
+    char catdir[4096];
+    collector_cfg_t cc;
+    int status = 64;
+
+    switch (flags_parse(&fl, &def, argc, argv, err)) {
+    case FLAGS_OK:
+        break;
+    case FLAGS_HELP:
+        usage(stdout);
+        return 0;
+    case FLAGS_BAD_OPTION:
+        usage(stderr); /* after getopt_long's own line */
+        return 64;
+    case FLAGS_BAD_CONFIG:
+    case FLAGS_BAD_SWITCH:
+    case FLAGS_BAD_OPERAND:
+        fprintf(stderr, "%s\n", err);
+        return 64;
+    }
+    status = settings(fl, &cc, catdir, sizeof catdir);
+    if (status != 0) {
         goto out;
     }
-    cc.data_dir = val[OPT_DATA];
-    cc.ingest = val[OPT_INGEST];
-    cc.query = val[OPT_QUERY];
-    cc.insecure = insecure;
-    cc.tz_offset = 8 * 3600;
-    cc.wake_fd = -1;
-    if (val[OPT_TZ] != NULL) {
-        char *end = NULL;
-        long h = strtol(val[OPT_TZ], &end, 10);
-        if (end == val[OPT_TZ] || *end != '\0' || h < -12 || h > 14) {
-            fprintf(stderr, "hrss-collector: --tz-offset-hours: '%s' is not "
-                            "an hour offset (-12..14)\n", val[OPT_TZ]);
-            goto out;
-        }
-        cc.tz_offset = h * 3600;
-    }
-    if (val[OPT_MAPMAX] != NULL) {
-        char *end = NULL;
-        unsigned long long mib = strtoull(val[OPT_MAPMAX], &end, 10);
-        if (end == val[OPT_MAPMAX] || *end != '\0' || mib < 1 ||
-            mib > (1ull << 24)) {
-            fprintf(stderr, "hrss-collector: --map-max-mib: '%s' is not a "
-                            "size in MiB\n", val[OPT_MAPMAX]);
-            goto out;
-        }
-        cc.map_max = (size_t)mib << 20;
-    }
-    if (val[OPT_CATALOG] != NULL) {
-        snprintf(catdir, sizeof catdir, "%s", val[OPT_CATALOG]);
-    } else {
-        paths_catalog_dir(catdir, sizeof catdir);
-    }
-    cc.catalog_dir = catdir;
-
-    log_init("hrss-collector", verbose ? LOG_LVL_DEBUG : LOG_LVL_INFO);
+    log_init("hrss-collector",
+             flags_on(fl, OPT_VERBOSE) ? LOG_LVL_DEBUG : LOG_LVL_INFO);
     if (sigwake_install(&stop, 1) != 0) {
         fprintf(stderr, "hrss-collector: cannot create a pipe\n");
+        status = 64;
         goto out;
     }
     cc.wake_fd = sigwake_fd();
     status = collector_run(&cc, &stop);
 
 out:
-    cfg_destroy(&cfg);
+    flags_destroy(&fl);
     return status;
 }

@@ -1,7 +1,8 @@
 /* cfg.c: INI configuration files for the daemons' --config option.
  *
- * The file is read whole (at most CFG_MAX_FILE bytes) and split into
- * lines at LF; a CR before the LF is dropped, so CRLF files load too.
+ * The file is read whole (common/file, at most CFG_MAX_FILE bytes) and
+ * split into lines at LF; a CR before the LF is dropped, so CRLF files
+ * load too.
  * Each line, with surrounding spaces and tabs trimmed, is one of:
  *
  *   (empty)                      skipped
@@ -20,21 +21,19 @@
  * A section may be opened more than once; its keys merge, and a key given
  * twice in one section is an error wherever the second one is. Entries
  * keep file order (cfg_unknown_key reports the first unknown one) and are
- * also indexed by an open-addressing hash of (section, key) so a large
- * hostile file costs linear time.
+ * also indexed by (section, key) in a common/hmap, so a large hostile file
+ * costs linear time.
  *
  * INVARIANTS
  *   1. Every entry's section and key match [A-Za-z0-9_.-]+ (section may
  *      also be "", the global section); section/key pairs are unique.
- *   2. slots has nslots entries (0 or a power of two), each 0 (empty) or
- *      1 + the index of an entry; n * 2 <= nslots when nslots > 0; every
- *      entry is reachable from its hash slot by linear probing.
+ *   2. index maps exactly the n entries' (section, key) pairs, each to
+ *      that entry's position in e[].
  *   3. A cfg handed out carries magic CFG_MAGIC; destroy overwrites it.
  */
 #include "common/cfg.h"
 
 #include <assert.h>
-#include <errno.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -42,18 +41,18 @@
 #include <string.h>
 #include <strings.h>
 
+#include "common/file.h"
+#include "common/hmap.h"
 #include "common/mem.h"
+#include "common/text.h"
 
 /* Longest line in bytes, not counting the line end. */
 #define CFG_MAX_LINE 4096
 /* Largest config file (1 MiB). */
-#define CFG_MAX_FILE (1u << 20)
+#define CFG_MAX_FILE ((size_t)1 << 20)
 
 #define CFG_MAGIC 0x43464731u /* "CFG1" */
 #define CFG_DEAD 0xDEADBEEFu
-
-#define FNV_BASIS 0xcbf29ce484222325ull
-#define FNV_PRIME 0x100000001b3ull
 
 struct cfg_entry {
     char *section; /* "" for the global section */
@@ -67,8 +66,7 @@ struct cfg {
     struct cfg_entry *e; /* file order */
     size_t n;
     size_t cap;
-    size_t *slots; /* 1 + entry index, 0 = empty */
-    size_t nslots;
+    hmap_t *index; /* section NUL key -> index in e */
 };
 
 #ifndef NDEBUG
@@ -77,8 +75,7 @@ static void check_invariants(const cfg_t *self)
     assert(self != NULL);
     assert(self->magic == CFG_MAGIC);
     assert(self->n <= self->cap);
-    assert(self->nslots == 0 || self->n * 2 <= self->nslots);
-    assert((self->nslots & (self->nslots - 1)) == 0);
+    assert(hmap_count(self->index) == self->n);
 }
 #else
 #define check_invariants(self) ((void)0)
@@ -86,60 +83,29 @@ static void check_invariants(const cfg_t *self)
 
 /* --- the (section, key) index ----------------------------------------- */
 
-static uint64_t fnv1a(uint64_t h, const char *s)
+/* The index key of (section, key): the bytes section, NUL, key. Names
+ * hold no NUL, so ("ab", "c") and ("a", "bc") stay apart. Caller frees. */
+static char *pair_of(const char *section, const char *key, size_t *len)
 {
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        h ^= *p;
-        h *= FNV_PRIME;
-    }
-    return h;
-}
-
-static size_t pair_hash(const char *section, const char *key)
-{
-    uint64_t h = fnv1a(FNV_BASIS, section);
-    h ^= 0xffu; /* separator: ("ab","c") and ("a","bc") differ */
-    h *= FNV_PRIME;
-    return (size_t)fnv1a(h, key);
-}
-
-/* Slot holding (section, key), or the empty slot where it would go. */
-static size_t find_slot(const cfg_t *self, const char *section,
-                        const char *key)
-{
-    size_t mask = self->nslots - 1;
-    size_t i = pair_hash(section, key) & mask;
-    while (self->slots[i] != 0) {
-        const struct cfg_entry *e = &self->e[self->slots[i] - 1];
-        if (strcmp(e->section, section) == 0 && strcmp(e->key, key) == 0) {
-            break;
-        }
-        i = (i + 1) & mask;
-    }
-    return i;
+    size_t sl = strlen(section);
+    size_t kl = strlen(key);
+    char *pair = xmalloc(sl + 1 + kl);
+    memcpy(pair, section, sl + 1);
+    memcpy(pair + sl + 1, key, kl);
+    *len = sl + 1 + kl;
+    return pair;
 }
 
 /* Entry for (section, key) in exactly that section, or NULL. */
 static const struct cfg_entry *lookup(const cfg_t *self, const char *section,
                                       const char *key)
 {
-    if (self->nslots == 0) {
-        return NULL;
-    }
-    size_t i = find_slot(self, section, key);
-    return self->slots[i] != 0 ? &self->e[self->slots[i] - 1] : NULL;
-}
-
-static void rehash(cfg_t *self)
-{
-    size_t nslots = self->nslots ? self->nslots * 2 : 64;
-    free(self->slots);
-    self->slots = xcalloc(nslots, sizeof *self->slots);
-    self->nslots = nslots;
-    for (size_t j = 0; j < self->n; j++) {
-        size_t i = find_slot(self, self->e[j].section, self->e[j].key);
-        self->slots[i] = j + 1;
-    }
+    size_t len = 0;
+    int64_t at = 0;
+    char *pair = pair_of(section, key, &len);
+    int found = hmap_get(self->index, pair, len, &at);
+    free(pair);
+    return found ? &self->e[at] : NULL;
 }
 
 /* Append an entry the caller checked is not a duplicate. */
@@ -150,22 +116,21 @@ static void add_entry(cfg_t *self, const char *section, const char *key,
         self->cap = self->cap ? self->cap * 2 : 16;
         self->e = xreallocarray(self->e, self->cap, sizeof *self->e);
     }
-    struct cfg_entry *e = &self->e[self->n++];
+    struct cfg_entry *e = &self->e[self->n];
     e->section = xstrdup(section);
     e->key = xstrdup(key);
     e->value = xstrdup(value);
     e->line = line;
-    if ((self->n) * 2 > self->nslots) {
-        rehash(self);
-    } else {
-        size_t i = find_slot(self, section, key);
-        self->slots[i] = self->n;
-    }
+    size_t len = 0;
+    char *pair = pair_of(section, key, &len);
+    int fresh = hmap_put(self->index, pair, len, (int64_t)self->n);
+    assert(fresh == 1);
+    (void)fresh;
+    free(pair);
+    self->n++;
 }
 
 /* --- parsing ---------------------------------------------------------- */
-
-static int is_blank(char c) { return c == ' ' || c == '\t'; }
 
 static int is_name_char(char c)
 {
@@ -184,20 +149,6 @@ static int is_name(const char *s)
         }
     }
     return 1;
-}
-
-/* Trim blanks on both sides, in place; returns the new start. */
-static char *trim(char *s)
-{
-    size_t n = 0;
-    while (is_blank(*s)) {
-        s++;
-    }
-    n = strlen(s);
-    while (n > 0 && is_blank(s[n - 1])) {
-        s[--n] = '\0';
-    }
-    return s;
 }
 
 __attribute__((format(printf, 4, 5))) static int
@@ -241,10 +192,30 @@ static int unquote(char *v)
         *out++ = *in++;
     }
     *out = '\0';
-    while (is_blank(*in)) {
-        in++;
+    return *text_trim(in) == '\0' ? 1 : -1;
+}
+
+/* Parse the section header line @p s ("[name]") into @p section. */
+static int parse_section(char *s, char *section, const char *path, int line,
+                         char err[ERR_LEN])
+{
+    char *close = strchr(s, ']');
+    if (close == NULL) {
+        return line_error(err, path, line, "unterminated section header");
     }
-    return *in == '\0' ? 1 : -1;
+    if (*text_trim(close + 1) != '\0') {
+        return line_error(err, path, line, "text after section header");
+    }
+    *close = '\0';
+    const char *name = text_trim(s + 1);
+    if (!is_name(name)) {
+        return line_error(err, path, line,
+                          "bad section name '%s' (expected letters, "
+                          "digits, '_', '.', '-')",
+                          name);
+    }
+    memmove(section, name, strlen(name) + 1);
+    return ERR_OK;
 }
 
 /* Parse one trimmed, non-empty, non-comment line @p s. @p section is the
@@ -253,32 +224,13 @@ static int parse_line(cfg_t *self, char *s, char *section, const char *path,
                       int line, char err[ERR_LEN])
 {
     int rc = ERR_OK;
-    char *close = NULL;
     char *eq = NULL;
     char *key = NULL;
     char *value = NULL;
     const struct cfg_entry *prev = NULL;
 
     if (s[0] == '[') {
-        close = strchr(s, ']');
-        if (close == NULL) {
-            rc = line_error(err, path, line, "unterminated section header");
-            goto out;
-        }
-        if (*trim(close + 1) != '\0') {
-            rc = line_error(err, path, line, "text after section header");
-            goto out;
-        }
-        *close = '\0';
-        key = trim(s + 1);
-        if (!is_name(key)) {
-            rc = line_error(err, path, line,
-                            "bad section name '%s' (expected letters, "
-                            "digits, '_', '.', '-')",
-                            key);
-            goto out;
-        }
-        memmove(section, key, strlen(key) + 1);
+        rc = parse_section(s, section, path, line, err);
         goto out;
     }
 
@@ -288,8 +240,8 @@ static int parse_line(cfg_t *self, char *s, char *section, const char *path,
         goto out;
     }
     *eq = '\0';
-    key = trim(s);
-    value = trim(eq + 1);
+    key = text_trim(s);
+    value = text_trim(eq + 1);
     if (!is_name(key)) {
         if (*key == '\0') {
             rc = line_error(err, path, line, "expected key = value");
@@ -333,57 +285,6 @@ out:
     return rc;
 }
 
-/* Read the whole file into a NUL-terminated buffer. */
-static int read_file(const char *path, char **data, size_t *len,
-                     char err[ERR_LEN])
-{
-    int rc = ERR_OK;
-    FILE *f = NULL;
-    char *buf = NULL;
-    size_t n = 0;
-    char why[128];
-
-    f = fopen(path, "rb");
-    if (f == NULL) {
-        rc = ERR_IO;
-        goto io_fail;
-    }
-    /* One byte past the limit tells "too large" from "exactly full". */
-    buf = xmalloc((size_t)CFG_MAX_FILE + 2);
-    n = fread(buf, 1, (size_t)CFG_MAX_FILE + 1, f);
-    if (ferror(f)) {
-        rc = ERR_IO;
-        goto io_fail;
-    }
-    if (n > CFG_MAX_FILE) {
-        if (err != NULL) {
-            snprintf(err, ERR_LEN, "%s: file larger than %u bytes", path,
-                     (unsigned)CFG_MAX_FILE);
-        }
-        rc = ERR_INVAL;
-        goto out;
-    }
-    buf[n] = '\0';
-    *data = buf;
-    *len = n;
-    buf = NULL;
-    goto out;
-
-io_fail:
-    if (err != NULL) {
-        if (strerror_r(errno, why, sizeof why) != 0) {
-            snprintf(why, sizeof why, "error %d", errno);
-        }
-        snprintf(err, ERR_LEN, "%s: %s", path, why);
-    }
-out:
-    free(buf);
-    if (f != NULL) {
-        fclose(f);
-    }
-    return rc;
-}
-
 int cfg_load(cfg_t **out, const char *path, char err[ERR_LEN])
 {
     int rc = ERR_OK;
@@ -396,12 +297,13 @@ int cfg_load(cfg_t **out, const char *path, char err[ERR_LEN])
 
     assert(out != NULL);
     assert(path != NULL);
-    rc = read_file(path, &data, &len, err);
+    rc = file_read(path, CFG_MAX_FILE, &data, &len, err);
     if (rc != ERR_OK) {
         goto fail;
     }
     self = xcalloc(1, sizeof *self);
     self->magic = CFG_MAGIC;
+    self->index = hmap_new();
     section = xcalloc(CFG_MAX_LINE + 1, 1);
 
     while (pos < len) {
@@ -425,7 +327,7 @@ int cfg_load(cfg_t **out, const char *path, char err[ERR_LEN])
             goto fail;
         }
         s[n] = '\0';
-        s = trim(s);
+        s = text_trim(s);
         if (s[0] == '\0' || s[0] == '#' || s[0] == ';') {
             continue;
         }
@@ -457,7 +359,7 @@ void cfg_destroy(cfg_t **self_p)
         free(self->e[i].value);
     }
     free(self->e);
-    free(self->slots);
+    hmap_destroy(&self->index);
     self->magic = CFG_DEAD;
     free(self);
     *self_p = NULL;

@@ -30,16 +30,12 @@
 #include "common/csv.h"
 
 #include <assert.h>
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
+#include "common/file.h"
 #include "common/mem.h"
-
-/* First read size when the file size is unknown (pipes, /proc). */
-#define READ_CHUNK (64u << 10)
 
 struct csv_reader {
     char *name;  /* for messages */
@@ -79,78 +75,20 @@ static csv_reader_t *reader_new(const char *name, char *buf, size_t len)
     return self;
 }
 
-static void set_errno_msg(char err[ERR_LEN], const char *path,
-                          const char *what, int errnum)
-{
-    char why[128];
-    if (err == NULL) {
-        return;
-    }
-    if (strerror_r(errnum, why, sizeof why) != 0) {
-        snprintf(why, sizeof why, "error %d", errnum);
-    }
-    snprintf(err, ERR_LEN, "%s: %s: %s", path, what, why);
-}
-
 int csv_open_file(csv_reader_t **out, const char *path, char err[ERR_LEN])
 {
-    int rc = ERR_OK;
-    FILE *f = NULL;
     char *buf = NULL;
-    size_t cap = READ_CHUNK;
     size_t len = 0;
-    struct stat st;
 
     assert(out != NULL);
     assert(path != NULL);
-    f = fopen(path, "rb");
-    if (f == NULL) {
-        set_errno_msg(err, path, "cannot open", errno);
-        rc = ERR_IO;
-        goto fail;
-    }
-    if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) &&
-        st.st_size >= 0 && (unsigned long long)st.st_size < CSV_MAX_FILE) {
-        /* +1 so a file of the expected size hits EOF without growing. */
-        cap = (size_t)st.st_size + 1;
-    }
-    /* Room for one byte past CSV_MAX_FILE tells "too large" from "full". */
-    buf = xmalloc(cap + 1);
-    for (;;) {
-        size_t n = fread(buf + len, 1, cap - len, f);
-        len += n;
-        if (len > CSV_MAX_FILE) {
-            if (err != NULL) {
-                snprintf(err, ERR_LEN, "%s: file larger than %u bytes", path,
-                         (unsigned)CSV_MAX_FILE);
-            }
-            rc = ERR_FULL;
-            goto fail;
-        }
-        if (len < cap) {
-            if (ferror(f)) {
-                set_errno_msg(err, path, "cannot read", errno);
-                rc = ERR_IO;
-                goto fail;
-            }
-            if (feof(f)) {
-                break;
-            }
-            continue;
-        }
-        cap = cap * 2 > (size_t)CSV_MAX_FILE + 1 ? (size_t)CSV_MAX_FILE + 1
-                                                 : cap * 2;
-        buf = xreallocarray(buf, cap + 1, 1);
+    /* file_read leaves a NUL after the bytes: the reader's spare byte. */
+    int rc = file_read(path, CSV_MAX_FILE, &buf, &len, err);
+    if (rc != ERR_OK) {
+        return rc;
     }
     *out = reader_new(path, buf, len);
-    buf = NULL;
-
-fail:
-    free(buf);
-    if (f != NULL) {
-        fclose(f);
-    }
-    return rc;
+    return ERR_OK;
 }
 
 int csv_open_mem(csv_reader_t **out, const char *name, const char *data,
@@ -219,13 +157,94 @@ static void skip_blank_lines(csv_reader_t *self)
     }
 }
 
+/* Messages with the limits in them, fixed at compile time. */
+#define STR_(x) #x
+#define STR(x) STR_(x)
+#define TOO_MANY_FIELDS "too many fields (more than " STR(CSV_MAX_FIELDS) ")"
+#define FIELD_TOO_LONG "field longer than " STR(CSV_MAX_FIELD) " bytes"
+
+/* Scan the quoted field at pos (its opening quote), unescaping it onto
+ * buf from @p start; *end is where its text ends.
+ * @return NULL, or why the row is malformed, with its line in *at. */
+static const char *scan_quoted(csv_reader_t *self, size_t start,
+                               size_t *end, size_t *at)
+{
+    char *b = self->buf;
+    size_t out = start;
+    size_t field_line = self->line;
+
+    self->pos++;
+    for (;;) {
+        char c = 0;
+        if (self->pos >= self->len) {
+            *at = field_line;
+            return "unterminated quoted field";
+        }
+        c = b[self->pos];
+        if (c == '"') {
+            if (self->pos + 1 < self->len && b[self->pos + 1] == '"') {
+                self->pos++; /* "" stands for one quote */
+            } else {
+                self->pos++;
+                break;
+            }
+        } else if (c == '\0') {
+            *at = self->line;
+            return "NUL byte";
+        } else if (c == '\n') {
+            self->line++;
+        }
+        if (out - start == CSV_MAX_FIELD) {
+            *at = field_line;
+            return FIELD_TOO_LONG;
+        }
+        b[out++] = c;
+        self->pos++;
+    }
+    *end = out;
+    return NULL;
+}
+
+/* Scan the unquoted field at pos up to a ',', a row end or the end of
+ * input; as scan_quoted(). */
+static const char *scan_plain(csv_reader_t *self, size_t start, size_t *end,
+                              size_t *at)
+{
+    char *b = self->buf;
+    size_t out = start;
+
+    *at = self->line; /* an unquoted field never spans lines */
+    while (self->pos < self->len && b[self->pos] != ',' &&
+           b[self->pos] != '\n') {
+        char c = b[self->pos];
+        if (c == '\r') {
+            if (self->pos + 1 < self->len && b[self->pos + 1] == '\n') {
+                break;
+            }
+            return "carriage return not followed by line feed";
+        }
+        if (c == '"') {
+            return "quote inside an unquoted field";
+        }
+        if (c == '\0') {
+            return "NUL byte";
+        }
+        if (out - start == CSV_MAX_FIELD) {
+            return FIELD_TOO_LONG;
+        }
+        b[out++] = c;
+        self->pos++;
+    }
+    *end = out;
+    return NULL;
+}
+
 int csv_next(csv_reader_t *self, size_t *nfields, char ***fields,
              size_t *line, char err[ERR_LEN])
 {
     char *b = NULL;
     size_t n = 0;
     size_t row_line = 0;
-    char why[96];
 
     check_invariants(self);
     assert(nfields != NULL && fields != NULL && line != NULL);
@@ -241,72 +260,19 @@ int csv_next(csv_reader_t *self, size_t *nfields, char ***fields,
     for (;;) {
         size_t start = self->pos; /* unescaped text is written from here */
         size_t out = start;
-        size_t field_line = self->line;
+        size_t at = 0;
+        const char *why = NULL;
 
         if (n == CSV_MAX_FIELDS) {
-            snprintf(why, sizeof why, "too many fields (more than %d)",
-                     CSV_MAX_FIELDS);
-            return bad_row(self, row_line, why, line, err);
+            return bad_row(self, row_line, TOO_MANY_FIELDS, line, err);
         }
         if (self->pos < self->len && b[self->pos] == '"') {
-            self->pos++;
-            for (;;) {
-                char c = 0;
-                if (self->pos >= self->len) {
-                    return bad_row(self, field_line,
-                                   "unterminated quoted field", line, err);
-                }
-                c = b[self->pos];
-                if (c == '"') {
-                    if (self->pos + 1 < self->len &&
-                        b[self->pos + 1] == '"') {
-                        self->pos++; /* "" stands for one quote */
-                    } else {
-                        self->pos++;
-                        break;
-                    }
-                } else if (c == '\0') {
-                    return bad_row(self, self->line, "NUL byte", line, err);
-                } else if (c == '\n') {
-                    self->line++;
-                }
-                if (out - start == CSV_MAX_FIELD) {
-                    snprintf(why, sizeof why,
-                             "field longer than %d bytes", CSV_MAX_FIELD);
-                    return bad_row(self, field_line, why, line, err);
-                }
-                b[out++] = c;
-                self->pos++;
-            }
+            why = scan_quoted(self, start, &out, &at);
         } else {
-            while (self->pos < self->len && b[self->pos] != ',' &&
-                   b[self->pos] != '\n') {
-                char c = b[self->pos];
-                if (c == '\r') {
-                    if (self->pos + 1 < self->len &&
-                        b[self->pos + 1] == '\n') {
-                        break;
-                    }
-                    return bad_row(self, self->line,
-                                   "carriage return not followed by "
-                                   "line feed", line, err);
-                }
-                if (c == '"') {
-                    return bad_row(self, self->line,
-                                   "quote inside an unquoted field", line,
-                                   err);
-                }
-                if (c == '\0') {
-                    return bad_row(self, self->line, "NUL byte", line, err);
-                }
-                if (out - start == CSV_MAX_FIELD) {
-                    snprintf(why, sizeof why,
-                             "field longer than %d bytes", CSV_MAX_FIELD);
-                    return bad_row(self, field_line, why, line, err);
-                }
-                b[out++] = c;
-                self->pos++;
-            }
+            why = scan_plain(self, start, &out, &at);
+        }
+        if (why != NULL) {
+            return bad_row(self, at, why, line, err);
         }
 
         /* At a separator, a row end or the end of input. Read the

@@ -15,14 +15,16 @@
 #define CSV_MAX_FIELD 4096
 #define CSV_MAX_FIELDS 64
 /** Largest file csv_open_file() reads (64 MiB). */
-#define CSV_MAX_FILE (64u << 20)
+#define CSV_MAX_FILE ((size_t)64 << 20)
 
 typedef struct csv_reader csv_reader_t;
 
-/** Read the whole file at @p path and prepare to parse it.
+/** Read the whole file at @p path (common/file) and prepare to parse it.
  *  @param[out] out  Receives the reader on success; untouched on failure.
- *  @param[out] err  On failure, "PATH: reason".
- *  @return ERR_OK, ERR_IO (cannot open/read), ERR_FULL (file too large).
+ *  @param[out] err  On failure "PATH: strerror" or "PATH: file larger
+ *                   than N bytes".
+ *  @return ERR_OK, ERR_IO (cannot open/read), ERR_INVAL (more than
+ *          CSV_MAX_FILE bytes).
  *  Caller owns *out and must csv_destroy() it. */
 int csv_open_file(csv_reader_t **out, const char *path, char err[ERR_LEN]);
 

@@ -17,9 +17,7 @@ const char *err_str(int code)
     case ERR_CORRUPT: return "data corrupt";
     case ERR_INVAL: return "invalid input";
     case ERR_VERSION: return "unsupported format version";
-    case ERR_BUSY: return "resource busy";
     case ERR_TIMEOUT: return "timed out";
-    case ERR_GAP: return "sequence gap";
     default: return "unknown error";
     }
 }

@@ -11,6 +11,9 @@
 /** Size of the human-readable error buffers passed down by callers. */
 #define ERR_LEN 512
 
+/* The numbers are part of the query protocol (proto/hrss.proto's
+ * QueryStatus, mapped in common/wire.c): never renumber. -9 and -11 were
+ * ERR_BUSY and ERR_GAP, which nothing used; leave them unassigned. */
 enum err_code {
     ERR_OK = 0,
     ERR_NOMEM = -1,    /**< allocation failed */
@@ -21,9 +24,7 @@ enum err_code {
     ERR_CORRUPT = -6,  /**< stored data failed a consistency check */
     ERR_INVAL = -7,    /**< malformed input: file, argument, period */
     ERR_VERSION = -8,  /**< on-disk format from another version */
-    ERR_BUSY = -9,     /**< held by another process (lock) */
     ERR_TIMEOUT = -10, /**< a deadline passed */
-    ERR_GAP = -11,     /**< a batch skipped ahead of the expected sequence */
 };
 
 /** Static English description of @p code; never NULL. */

@@ -13,7 +13,6 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -21,7 +20,6 @@
 
 static const char *prog = "hrss";
 static enum log_level max_lvl = LOG_LVL_INFO;
-static int use_syslog;
 
 static const char *const lvl_name[] = {"ERROR", "WARN", "INFO", "DEBUG"};
 
@@ -31,14 +29,6 @@ void log_init(const char *progname, enum log_level max_level)
     max_lvl = max_level;
 }
 
-void log_use_syslog(int on)
-{
-    use_syslog = on;
-    if (on) {
-        openlog(prog, LOG_PID, LOG_DAEMON);
-    }
-}
-
 void log_msg(enum log_level lvl, const char *fmt, ...)
 {
     if (lvl > max_lvl) {
@@ -46,14 +36,6 @@ void log_msg(enum log_level lvl, const char *fmt, ...)
     }
     char line[LINE_MAX_LEN];
     va_list ap;
-    if (use_syslog) {
-        static const int prio[] = {LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG};
-        va_start(ap, fmt);
-        vsnprintf(line, sizeof line, fmt, ap);
-        va_end(ap);
-        syslog(prio[lvl], "%s", line);
-        return;
-    }
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     struct tm tm;

@@ -1,5 +1,5 @@
 /** @file log.h
- *  @brief Leveled, timestamped log lines to stderr (or syslog).
+ *  @brief Leveled, timestamped log lines to stderr.
  *
  *  Only the daemon layer logs; lower modules return error codes and fill
  *  a caller's err[] buffer instead. Never log payloads or secrets.
@@ -12,9 +12,6 @@ enum log_level { LOG_LVL_ERR = 0, LOG_LVL_WARN, LOG_LVL_INFO, LOG_LVL_DEBUG };
 /** Set the program name shown on each line and the most verbose level
  *  printed. Call once at start-up, before any thread starts. */
 void log_init(const char *progname, enum log_level max_level);
-
-/** Send lines to syslog (daemon facility) instead of stderr. */
-void log_use_syslog(int on);
 
 void log_msg(enum log_level lvl, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

@@ -15,26 +15,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-static unsigned long fail_countdown; /* test hook; 0 = off */
-
 static void oom(size_t size)
 {
     fprintf(stderr, "hrss: out of memory allocating %zu bytes\n", size);
     abort();
 }
 
-static void check_hook(size_t size)
-{
-    if (fail_countdown > 0 && --fail_countdown == 0) {
-        oom(size);
-    }
-}
-
-void mem_fail_after(unsigned long n) { fail_countdown = n; }
-
 void *xmalloc(size_t size)
 {
-    check_hook(size);
     void *p = malloc(size ? size : 1);
     if (p == NULL) {
         oom(size);
@@ -47,7 +35,6 @@ void *xcalloc(size_t nmemb, size_t size)
     if (size != 0 && nmemb > SIZE_MAX / size) {
         oom(SIZE_MAX);
     }
-    check_hook(nmemb * size);
     void *p = calloc(nmemb ? nmemb : 1, size ? size : 1);
     if (p == NULL) {
         oom(nmemb * size);
@@ -61,7 +48,6 @@ void *xreallocarray(void *ptr, size_t nmemb, size_t size)
         oom(SIZE_MAX);
     }
     size_t total = nmemb * size;
-    check_hook(total);
     void *p = realloc(ptr, total ? total : 1);
     if (p == NULL) {
         oom(total);

@@ -3,7 +3,7 @@
  *
  *  Running out of memory logs one line and aborts (dropbear m_malloc,
  *  Redis zmalloc), so callers carry no OOM branches. Size arithmetic is
- *  checked for overflow. A test hook can make the Nth allocation fail.
+ *  checked for overflow.
  */
 #ifndef HRSS_MEM_H
 #define HRSS_MEM_H
@@ -20,9 +20,5 @@ void *xreallocarray(void *ptr, size_t nmemb, size_t size);
 char *xstrdup(const char *s);
 /** Copy of the first @p n bytes of @p s, NUL-terminated. */
 char *xstrndup(const char *s, size_t n);
-
-/** Test hook: make allocation number @p n (counted from now, 1-based)
- *  abort as if out of memory; 0 disables. Not thread-safe. */
-void mem_fail_after(unsigned long n);
 
 #endif

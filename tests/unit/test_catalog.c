@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "common/catalog.h"
+#include "common/csv.h"
 #include "common/mem.h"
 
 #ifndef HRSS_TEST_CATALOG_DIR
@@ -649,6 +650,26 @@ Test(catalog, missing_file_is_io_error, .init = mk_tmp, .fini = rm_tmp)
     free(ip);
 }
 
+/* A catalog file past CSV_MAX_FILE is refused as malformed (ERR_INVAL),
+ * with the file's name; a sparse file costs no disk. */
+Test(catalog, file_too_large_is_invalid, .init = mk_tmp, .fini = rm_tmp)
+{
+    char *rp = path_in(tmpdir, REG);
+    FILE *f = fopen(rp, "wb");
+    cr_assert_not_null(f);
+    cr_assert_eq(ftruncate(fileno(f), (off_t)CSV_MAX_FILE + 1), 0);
+    cr_assert_eq(fclose(f), 0);
+    catalog_t *c = NULL;
+    char err[ERR_LEN] = "";
+    char want[ERR_LEN];
+    cr_assert_eq(catalog_load_dir(&c, tmpdir, err), ERR_INVAL);
+    cr_assert_null(c);
+    snprintf(want, sizeof want, "%s: file larger than %zu bytes", rp,
+             CSV_MAX_FILE);
+    cr_assert_str_eq(err, want);
+    free(rp);
+}
+
 /* --- malformed region files ------------------------------------------- */
 
 Test(catalog, region_missing_column, .init = mk_tmp, .fini = rm_tmp)
@@ -840,4 +861,51 @@ Test(catalog, plan_years_must_hold_every_target, .init = mk_tmp,
     free(text);
     free(p);
     expect_invalid(IND, 1, "must name a year after 'baseline_2020'");
+}
+
+/* The plan file is read like the others: columns in any order, fields
+ * trimmed, field counts and empty files reported with their line. */
+Test(catalog, plan_file_columns_and_rows, .init = mk_tmp, .fini = rm_tmp)
+{
+    write_tmp(PLAN, " value , key\n 某省规划 , title_zh \nSome plan,title_en\n");
+    catalog_t *c = NULL;
+    char err[ERR_LEN] = "";
+    cr_assert_eq(catalog_load_dir(&c, tmpdir, err), ERR_OK, "%s", err);
+    cr_expect_str_eq(catalog_plan(c)->title_zh, "某省规划");
+    cr_expect_str_eq(catalog_plan(c)->title_en, "Some plan");
+    catalog_destroy(&c);
+    write_tmp(PLAN, "key,value\ntitle_zh,a,b\n");
+    expect_invalid(PLAN, 2, "3 fields, header has 2");
+    write_tmp(PLAN, "");
+    expect_invalid(PLAN, 1, "empty file, expected a header row");
+    write_tmp(PLAN, "key,value,value\ntitle_zh,a,b\n");
+    expect_invalid(PLAN, 1, "duplicate column 'value'");
+}
+
+/* A row with several bad fields reports the first in the documented
+ * order: kind, over_time, baseline, target, target_basis, direction,
+ * attribute, then numerator/denominator. */
+Test(catalog, first_bad_field_is_reported, .init = mk_tmp, .fini = rm_tmp)
+{
+    edit_line(IND, 2,
+              "1,urban_new_jobs,城镇新增就业人数,x,就业,万人,count,sum,abc,"
+              "500,cumulative_2021_2025,above,hoped,,n,");
+    expect_invalid(IND, 2, "bad number 'abc' in baseline_2020");
+    edit_line(IND, 2,
+              "1,urban_new_jobs,城镇新增就业人数,x,就业,万人,count,sum,,500,"
+              "cumulative_2021_2025,above,hoped,,n,");
+    expect_invalid(IND, 2, "bad direction 'above'");
+    edit_line(IND, 2,
+              "1,urban_new_jobs,城镇新增就业人数,x,就业,万人,count,sum,,500,"
+              "cumulative_2021_2025,at_least,hoped,,n,");
+    expect_invalid(IND, 2,
+                   "bad attribute 'hoped': expected expected or binding");
+    edit_line(IND, 2,
+              "1,urban_new_jobs,城镇新增就业人数,x,就业,万人,count,sum,,500,"
+              "cumulative_2021_2025,at_least,expected,,n,");
+    expect_invalid(IND, 2, "count 'urban_new_jobs' must leave numerator_zh");
+    edit_line(IND, 2,
+              "1,urban_new_jobs,城镇新增就业人数,x,就业,万人,ratio,last,,500,"
+              "cumulative_2021_2025,at_least,expected,,n,");
+    expect_invalid(IND, 2, "ratio 'urban_new_jobs' needs numerator_zh");
 }

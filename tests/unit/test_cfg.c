@@ -234,6 +234,21 @@ Test(cfg, many_keys)
     free(text);
 }
 
+/* The index keys (section, key) pairs: a pair that spells the same
+ * letters as another is still another key. */
+Test(cfg, section_and_key_pairs_stay_apart)
+{
+    cfg_t *cfg = load_ok(write_cfg("[ab]\nc = 1\n[a]\nbc = 2\n"
+                                   "[abc]\nx = 3\n"));
+    cr_assert_str_eq(cfg_get(cfg, "ab", "c"), "1");
+    cr_assert_str_eq(cfg_get(cfg, "a", "bc"), "2");
+    cr_assert_null(cfg_get(cfg, "a", "c"));
+    cr_assert_null(cfg_get(cfg, "ab", "bc"));
+    cr_assert_null(cfg_get(cfg, "abc", "c"));
+    cr_assert_str_eq(cfg_get(cfg, "abc", "x"), "3");
+    cfg_destroy(&cfg);
+}
+
 Test(cfg, duplicate_key_is_an_error_with_its_line)
 {
     expect_error("[agent]\n"

@@ -440,3 +440,22 @@ Test(csv, open_directory_is_io_error, .init = mk_tmp, .fini = rm_tmp)
     cr_assert_null(rd);
     cr_assert_not_null(strstr(err, tmpdir), "err: %s", err);
 }
+
+/* Past CSV_MAX_FILE is malformed input (ERR_INVAL), like every file read
+ * through common/file; a sparse file costs no disk. */
+Test(csv, open_file_too_large_is_inval, .init = mk_tmp, .fini = rm_tmp)
+{
+    FILE *fp = fopen(tmpfile_path, "wb");
+    cr_assert_not_null(fp);
+    cr_assert_eq(ftruncate(fileno(fp), (off_t)CSV_MAX_FILE + 1), 0);
+    cr_assert_eq(fclose(fp), 0);
+
+    csv_reader_t *rd = NULL;
+    char err[ERR_LEN] = "";
+    char want[ERR_LEN];
+    cr_assert_eq(csv_open_file(&rd, tmpfile_path, err), ERR_INVAL);
+    cr_assert_null(rd);
+    snprintf(want, sizeof want, "%s: file larger than %zu bytes",
+             tmpfile_path, CSV_MAX_FILE);
+    cr_assert_str_eq(err, want);
+}

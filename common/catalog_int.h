@@ -1,0 +1,145 @@
+/** @file catalog_int.h
+ *  @brief Internals of the catalog module, shared by its source files.
+ *
+ *  Not for other modules: include common/catalog.h. The catalog is one
+ *  module in four files, split for size:
+ *
+ *    catalog.c       the object: lifecycle, the load entry points,
+ *                    lookups and fingerprints
+ *    catalog_load.c  what every catalog file shares ("FILE:LINE: reason"
+ *                    messages, years and region codes, the header and row
+ *                    reader), and plan.csv
+ *    catalog_ind.c   indicators.csv
+ *    catalog_reg.c   regions.csv
+ *
+ *  The loaders fill a catalog_t that catalog.c made and hand back to it;
+ *  only catalog.c hands a catalog out, after check_invariants().
+ */
+#ifndef HRSS_CATALOG_INT_H
+#define HRSS_CATALOG_INT_H
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/catalog.h"
+#include "common/csv.h"
+#include "common/err.h"
+#include "common/hmap.h"
+
+struct catalog {
+    uint32_t magic;
+    indicator_t *ind;
+    size_t n_ind;
+    size_t cap_ind;
+    size_t *ind_line;        /* CSV line of each indicator row */
+    const char **part_code;  /* part_of text of each row, until resolved */
+    catalog_plan_t plan;     /* years from the indicator header, titles
+                                from the plan file */
+
+    region_t *reg;
+    size_t n_reg;
+    size_t cap_reg;
+    size_t *reg_line;        /* CSV line of each region row */
+    uint32_t *parent_code;   /* 0 for the root */
+    int *child_store;        /* all children arrays, back to back */
+    int root;
+    uint64_t fingerprint;
+
+    char *src[CATALOG_NFILES]; /* the files' bytes, by enum catalog_file */
+    size_t src_len[CATALOG_NFILES];
+
+    char **strs;             /* string pool */
+    size_t n_strs;
+    size_t cap_strs;
+
+    hmap_t *by_code;         /* indicator code -> index */
+    hmap_t *by_name;         /* name_zh -> index */
+    hmap_t *by_short;        /* name_zh without a 其中: prefix -> index,
+                                or -2 when several rows share it */
+    hmap_t *by_region;       /* region code (u32) -> index */
+};
+
+/* --- catalog.c --------------------------------------------------------- */
+
+/** Copy @p s into the catalog's string pool. Borrowed; valid until
+ *  catalog_destroy(). */
+const char *catalog_keep(catalog_t *c, const char *s);
+
+/** The index stored under string @p key in @p m, or -1 when absent. */
+int catalog_find_str(const hmap_t *m, const char *key);
+
+/** The index of the region with code @p code, or -1 when absent. */
+int catalog_find_region(const catalog_t *c, uint32_t code);
+
+/* --- catalog_load.c ---------------------------------------------------- */
+
+/** Most columns a catalog file has (indicators.csv has 16). */
+#define CATALOG_MAX_COLS 16
+
+/** Write "PATH:LINE: reason" into @p err (may be NULL).
+ *  @return ERR_INVAL, so that callers can `return catalog_bad(...)`. */
+int catalog_bad(char err[ERR_LEN], const char *path, size_t line,
+                const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/** Parse exactly 4 ASCII digits forming a year in 1900..9999 (what
+ *  follows them is not looked at). @return 1 and *out, or 0. */
+int catalog_parse_year4(const char *s, int *out);
+
+/** Parse a region code: 1 to 9 digits, no leading zero, so that code text
+ *  and number map one to one. @return 1 and *out, or 0. */
+int catalog_parse_region_code(const char *s, uint32_t *out);
+
+/** One catalog CSV file being read: its header mapped onto a column spec,
+ *  then its data rows, fields trimmed and put in spec order. Embedded
+ *  struct: catalog_table_init() / catalog_table_fini(). */
+typedef struct catalog_table {
+    csv_reader_t *rd;
+    const char *path;       /* for messages; borrowed */
+    size_t ncols;           /* columns in the spec and in the file */
+    size_t header_line;
+    char **header;          /* the header's fields, trimmed. Borrowed;
+                               valid until the first catalog_table_next() */
+    int col[CATALOG_MAX_COLS];  /* CSV position of spec column k */
+    int year[CATALOG_MAX_COLS]; /* the year of a _YYYY spec column, else 0 */
+} catalog_table_t;
+
+/** Start reading the @p len bytes at @p data (copied), named @p path in
+ *  messages: read the header and find each of the @p ncols names of
+ *  @p spec in it. A spec name ending in "_YYYY" matches its prefix
+ *  followed by a four-digit year. Every header column must match exactly
+ *  one spec column and every spec column must be present.
+ *  @return ERR_OK, or ERR_INVAL with "PATH:LINE: reason" in @p err (an
+ *          empty file, a CSV syntax error, an unknown, duplicate or
+ *          missing column, a bad year). catalog_table_fini() is needed
+ *          either way. */
+int catalog_table_init(catalog_table_t *t, const char *path,
+                       const char *data, size_t len,
+                       const char *const *spec, size_t ncols,
+                       char err[ERR_LEN]);
+
+/** Read the next data row into @p v: v[k] is the trimmed field of spec
+ *  column k. Borrowed; valid until the next call or catalog_table_fini().
+ *  @param[out] line  The CSV line where the row starts.
+ *  @return 1 for a row, 0 at the end, ERR_INVAL for a CSV syntax error or
+ *          a row whose field count differs from the header's. */
+int catalog_table_next(catalog_table_t *t, char **v, size_t *line,
+                       char err[ERR_LEN]);
+
+/** Release what catalog_table_init() took. */
+void catalog_table_fini(catalog_table_t *t);
+
+/** Load plan.csv (titles) from c->src. @return ERR_OK, ERR_INVAL. */
+int catalog_load_plan(catalog_t *c, const char *path, char err[ERR_LEN]);
+
+/* --- catalog_ind.c, catalog_reg.c ---------------------------------------- */
+
+/** Load indicators.csv from c->src: the plan's years from its header,
+ *  then the rows, part_of links and short names.
+ *  @return ERR_OK, ERR_INVAL. */
+int catalog_load_indicators(catalog_t *c, const char *path,
+                            char err[ERR_LEN]);
+
+/** Load regions.csv from c->src and link the tree: parents, children,
+ *  depths, subtree sizes, the fingerprint. @return ERR_OK, ERR_INVAL. */
+int catalog_load_regions(catalog_t *c, const char *path, char err[ERR_LEN]);
+
+#endif

@@ -1,0 +1,268 @@
+/* catalog_load.c: what every catalog file shares, and plan.csv.
+ *
+ * Each file is read with common/csv.h from the bytes catalog.c holds:
+ * catalog_table_init() reads the header and maps it onto the file's
+ * column spec, catalog_table_next() hands out data rows with their fields
+ * trimmed (common/text, after CSV unquoting, so a quoted " x " is trimmed
+ * too) and put in spec order, whatever order the file has them in. The
+ * per-file loaders (catalog_ind.c, catalog_reg.c, and the plan file
+ * below) then only check values.
+ *
+ * Every message is "FILE:LINE: reason" (catalog_bad), LINE being the CSV
+ * line where the offending row starts, the header's line for column
+ * problems.
+ *
+ * INVARIANTS
+ *   1. After catalog_table_init() succeeds, col[k] is a distinct CSV
+ *      position for every spec column k < ncols, and the header has
+ *      exactly ncols fields.
+ *   2. catalog_table_next() hands out only rows with exactly ncols fields.
+ *   3. catalog_table_fini() is safe after any catalog_table_init(),
+ *      failed or not.
+ */
+#include "common/catalog_int.h"
+
+#include <assert.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "common/text.h"
+
+/* --- messages and values ---------------------------------------------- */
+
+int catalog_bad(char err[ERR_LEN], const char *path, size_t line,
+                const char *fmt, ...)
+{
+    if (err != NULL) {
+        int n = snprintf(err, ERR_LEN, "%s:%zu: ", path, line);
+        if (n >= 0 && n < ERR_LEN) {
+            va_list ap;
+            va_start(ap, fmt);
+            vsnprintf(err + n, (size_t)(ERR_LEN - n), fmt, ap);
+            va_end(ap);
+        }
+    }
+    return ERR_INVAL;
+}
+
+/* Exactly 4 digits, 1900..9999; see catalog_int.h. */
+int catalog_parse_year4(const char *s, int *out)
+{
+    int v = 0;
+    for (int i = 0; i < 4; i++) {
+        if (s[i] < '0' || s[i] > '9') {
+            return 0;
+        }
+        v = v * 10 + (s[i] - '0');
+    }
+    if (v < 1900) {
+        return 0;
+    }
+    *out = v;
+    return 1;
+}
+
+/* See catalog_int.h: 1..9 digits, no leading zero. */
+int catalog_parse_region_code(const char *s, uint32_t *out)
+{
+    size_t n = strlen(s);
+    uint32_t v = 0;
+    if (n < 1 || n > 9 || s[0] == '0') {
+        return 0;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9') {
+            return 0;
+        }
+        v = v * 10u + (uint32_t)(s[i] - '0');
+    }
+    *out = v;
+    return 1;
+}
+
+/* --- header mapping --------------------------------------------------- */
+
+/* Match header name @p h against column spec @p spec. A spec ending in
+ * "_YYYY" matches its prefix followed by a year; returns 1 on a match, 0
+ * on none, -1 when the prefix matches but the year is bad. */
+static int column_matches(const char *spec, const char *h, int *year)
+{
+    size_t sl = strlen(spec);
+    if (sl > 5 && strcmp(spec + sl - 5, "_YYYY") == 0) {
+        size_t pl = sl - 4; /* keep the '_' */
+        if (strncmp(spec, h, pl) != 0) {
+            return 0;
+        }
+        if (strlen(h + pl) != 4 || !catalog_parse_year4(h + pl, year)) {
+            return -1;
+        }
+        return 1;
+    }
+    *year = 0;
+    return strcmp(spec, h) == 0;
+}
+
+/* Find each of @p ncols specs in the header row @p f (trimmed in place).
+ * @param[out] col   CSV position of each spec.
+ * @param[out] year  Year of each _YYYY spec, else 0. */
+static int map_header(const char *path, size_t line, char **f, size_t nf,
+                      const char *const *spec, size_t ncols, int *col,
+                      int *year, char err[ERR_LEN])
+{
+    for (size_t k = 0; k < ncols; k++) {
+        col[k] = -1;
+        year[k] = 0;
+    }
+    for (size_t j = 0; j < nf; j++) {
+        const char *h = NULL;
+        f[j] = text_trim(f[j]);
+        h = f[j];
+        size_t k = 0;
+        size_t near = ncols; /* a _YYYY spec whose prefix matched */
+        int y = 0;
+        for (k = 0; k < ncols; k++) {
+            int m = column_matches(spec[k], h, &y);
+            if (m > 0) {
+                break;
+            }
+            if (m < 0 && near == ncols) {
+                near = k;
+            }
+        }
+        if (k == ncols && near < ncols) {
+            return catalog_bad(err, path, line,
+                               "column '%s' should be %s with a year "
+                               "1900..9999",
+                               h, spec[near]);
+        }
+        if (k == ncols) {
+            return catalog_bad(err, path, line, "unknown column '%s'", h);
+        }
+        if (col[k] >= 0) {
+            return catalog_bad(err, path, line, "duplicate column '%s'", h);
+        }
+        col[k] = (int)j;
+        year[k] = y;
+    }
+    for (size_t k = 0; k < ncols; k++) {
+        if (col[k] < 0) {
+            return catalog_bad(err, path, line, "missing column '%s'",
+                               spec[k]);
+        }
+    }
+    return ERR_OK;
+}
+
+/* --- the header and row reader ---------------------------------------- */
+
+int catalog_table_init(catalog_table_t *t, const char *path,
+                       const char *data, size_t len,
+                       const char *const *spec, size_t ncols,
+                       char err[ERR_LEN])
+{
+    size_t nf = 0;
+
+    assert(ncols <= CATALOG_MAX_COLS);
+    memset(t, 0, sizeof *t);
+    t->path = path;
+    t->ncols = ncols;
+    int rc = csv_open_mem(&t->rd, path, data, len);
+    assert(rc == ERR_OK);
+    rc = csv_next(t->rd, &nf, &t->header, &t->header_line, err);
+    if (rc == 0) {
+        return catalog_bad(err, path, 1,
+                           "empty file, expected a header row");
+    }
+    if (rc < 0) {
+        return rc;
+    }
+    return map_header(path, t->header_line, t->header, nf, spec, ncols,
+                      t->col, t->year, err);
+}
+
+int catalog_table_next(catalog_table_t *t, char **v, size_t *line,
+                       char err[ERR_LEN])
+{
+    size_t nf = 0;
+    char **f = NULL;
+
+    t->header = NULL; /* csv_next reuses its fields */
+    int rc = csv_next(t->rd, &nf, &f, line, err);
+    if (rc <= 0) {
+        return rc;
+    }
+    if (nf != t->ncols) {
+        return catalog_bad(err, t->path, *line, "%zu fields, header has %d",
+                           nf, (int)t->ncols);
+    }
+    for (size_t k = 0; k < t->ncols; k++) {
+        v[k] = text_trim(f[t->col[k]]);
+    }
+    return 1;
+}
+
+void catalog_table_fini(catalog_table_t *t)
+{
+    csv_destroy(&t->rd);
+    t->header = NULL;
+}
+
+/* --- the plan file ---------------------------------------------------- */
+
+int catalog_load_plan(catalog_t *c, const char *path, char err[ERR_LEN])
+{
+    static const char *const pcol_name[] = {"key", "value"};
+    int rc = ERR_OK;
+    catalog_table_t t;
+    size_t line = 0;
+    size_t seen_line[2] = {0, 0}; /* title_zh, title_en */
+
+    rc = catalog_table_init(&t, path, c->src[CATALOG_PLAN],
+                            c->src_len[CATALOG_PLAN], pcol_name, 2, err);
+    if (rc != ERR_OK) {
+        goto fail;
+    }
+    c->plan.title_en = "";
+    for (;;) {
+        char *v[2];
+        rc = catalog_table_next(&t, v, &line, err);
+        if (rc < 0) {
+            goto fail;
+        }
+        if (rc == 0) {
+            break;
+        }
+        const char *key = v[0];
+        const char *val = v[1];
+        size_t k = strcmp(key, "title_zh") == 0   ? 0
+                   : strcmp(key, "title_en") == 0 ? 1
+                                                  : 2;
+        if (k == 2) {
+            rc = catalog_bad(err, path, line,
+                             "unknown key '%s' (expected title_zh or "
+                             "title_en)", key);
+            goto fail;
+        }
+        if (seen_line[k] != 0) {
+            rc = catalog_bad(err, path, line, "duplicate key '%s' (first on "
+                             "line %zu)", key, seen_line[k]);
+            goto fail;
+        }
+        seen_line[k] = line;
+        if (k == 0 && val[0] == '\0') {
+            rc = catalog_bad(err, path, line, "empty title_zh");
+            goto fail;
+        }
+        *(k == 0 ? &c->plan.title_zh : &c->plan.title_en) =
+            catalog_keep(c, val);
+    }
+    rc = ERR_OK;
+    if (seen_line[0] == 0) {
+        rc = catalog_bad(err, path, t.header_line, "missing key 'title_zh'");
+    }
+
+fail:
+    catalog_table_fini(&t);
+    return rc;
+}

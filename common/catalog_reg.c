@@ -1,0 +1,325 @@
+/* catalog_reg.c: regions.csv, the region tree, into the catalog.
+ *
+ * Rows are checked as they are read (code, name_zh, level, parent_code,
+ * duplicates, a second root), so the first bad row is the one reported.
+ * Linking needs every row and runs afterwards, in file order: each
+ * parent_code must name a loaded region, then following parents from any
+ * region must reach the root (a walk that meets its own stamp is a cycle,
+ * reported from its earliest member). Only then are children, depths and
+ * subtree sizes filled in, which is safe on an acyclic tree with one root.
+ *
+ * The region fingerprint is FNV-1a 64 over, for each region in file order,
+ * its code and then its parent's code (0 for the root), each as 4 bytes
+ * big-endian. The store keeps it on disk: it must never change for the
+ * same file.
+ *
+ * INVARIANTS
+ *   1. reg, reg_line and parent_code grow together and have n_reg
+ *      entries; by_region indexes exactly them.
+ *   2. root is -1 until the row with an empty parent_code is read; a
+ *      second such row is refused.
+ *   3. After catalog_load_regions() succeeds, every region but the root
+ *      has a parent, children lists are in file order, and
+ *      subtree_size(root) == n_reg.
+ */
+#include "common/catalog_int.h"
+
+#include <assert.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/hash.h"
+#include "common/mem.h"
+
+enum rcol { RC_CODE, RC_NAME_ZH, RC_NAME_EN, RC_LEVEL, RC_PARENT, RC_N };
+
+static const char *const rcol_name[RC_N] = {
+    "code", "name_zh", "name_en", "level", "parent_code",
+};
+
+static const char *const region_levels[] = {
+    "nation", "province", "city", "county", "town",
+};
+
+/* Append a checked region (invariant 1). */
+static void push_region(catalog_t *c, const region_t *r, size_t line,
+                        uint32_t parent_code)
+{
+    if (c->n_reg == c->cap_reg) {
+        c->cap_reg = c->cap_reg ? c->cap_reg * 2 : 128;
+        c->reg = xreallocarray(c->reg, c->cap_reg, sizeof *c->reg);
+        c->reg_line = xreallocarray(c->reg_line, c->cap_reg,
+                                    sizeof *c->reg_line);
+        c->parent_code = xreallocarray(c->parent_code, c->cap_reg,
+                                       sizeof *c->parent_code);
+    }
+    c->reg[c->n_reg] = *r;
+    c->reg_line[c->n_reg] = line;
+    c->parent_code[c->n_reg] = parent_code;
+    hmap_put_u32(c->by_region, r->code, (int64_t)c->n_reg);
+    c->n_reg++;
+}
+
+static int add_region(catalog_t *c, const char *path, size_t line,
+                      char *const *v, char err[ERR_LEN])
+{
+    region_t r;
+    uint32_t code = 0;
+    uint32_t parent = 0;
+    int prev = -1;
+    size_t k = 0;
+    size_t nlevels = sizeof region_levels / sizeof *region_levels;
+
+    memset(&r, 0, sizeof r);
+    if (v[RC_CODE][0] == '\0') {
+        return catalog_bad(err, path, line, "empty field 'code'");
+    }
+    if (!catalog_parse_region_code(v[RC_CODE], &code)) {
+        return catalog_bad(err, path, line,
+                           "bad code '%s': expected 1 to 9 digits, no "
+                           "leading 0",
+                           v[RC_CODE]);
+    }
+    if (v[RC_NAME_ZH][0] == '\0') {
+        return catalog_bad(err, path, line, "empty field 'name_zh'");
+    }
+    if (v[RC_LEVEL][0] == '\0') {
+        return catalog_bad(err, path, line, "empty field 'level'");
+    }
+    for (k = 0; k < nlevels; k++) {
+        if (strcmp(v[RC_LEVEL], region_levels[k]) == 0) {
+            break;
+        }
+    }
+    if (k == nlevels) {
+        return catalog_bad(err, path, line,
+                           "bad level '%s': expected nation, province, city, "
+                           "county or town", v[RC_LEVEL]);
+    }
+    if (v[RC_PARENT][0] != '\0' &&
+        !catalog_parse_region_code(v[RC_PARENT], &parent)) {
+        return catalog_bad(err, path, line,
+                           "bad parent_code '%s': expected 1 to 9 digits, no "
+                           "leading 0", v[RC_PARENT]);
+    }
+    prev = catalog_find_region(c, code);
+    if (prev >= 0) {
+        return catalog_bad(err, path, line,
+                           "duplicate region code %s (first on line %zu)",
+                           v[RC_CODE], c->reg_line[prev]);
+    }
+    if (v[RC_PARENT][0] == '\0' && c->root >= 0) {
+        return catalog_bad(err, path, line,
+                           "second root region %s (first root %s on line "
+                           "%zu); only one row may have an empty "
+                           "parent_code",
+                           v[RC_CODE], c->reg[c->root].code_str,
+                           c->reg_line[c->root]);
+    }
+
+    r.code = code;
+    r.code_str = catalog_keep(c, v[RC_CODE]);
+    r.name_zh = catalog_keep(c, v[RC_NAME_ZH]);
+    r.name_en = catalog_keep(c, v[RC_NAME_EN]);
+    r.level = region_levels[k];
+    r.parent = -1;
+    if (parent == 0) {
+        c->root = (int)c->n_reg;
+    }
+    push_region(c, &r, line, parent);
+    return ERR_OK;
+}
+
+/* Report the cycle through region @p on: start at its earliest member. */
+static int cycle_error(const catalog_t *c, const char *path, int on,
+                       char err[ERR_LEN])
+{
+    char msg[ERR_LEN];
+    size_t used = 0;
+    int first = on;
+    int j = c->reg[on].parent;
+
+    while (j != on) {
+        if (j < first) {
+            first = j;
+        }
+        j = c->reg[j].parent;
+    }
+    j = first;
+    do {
+        int n = snprintf(msg + used, sizeof msg - used, "%s -> ",
+                         c->reg[j].code_str);
+        if (n < 0 || (size_t)n >= sizeof msg - used) {
+            break;
+        }
+        used += (size_t)n;
+        j = c->reg[j].parent;
+    } while (j != first);
+    snprintf(msg + used, sizeof msg - used, "%s", c->reg[first].code_str);
+    return catalog_bad(err, path, c->reg_line[first], "parent cycle: %s", msg);
+}
+
+/* Set each region's parent from its parent_code, then reject cycles. */
+static int link_parents(catalog_t *c, const char *path, size_t header_line,
+                        char err[ERR_LEN])
+{
+    int rc = ERR_OK;
+    size_t n = c->n_reg;
+    size_t *stamp = NULL;
+
+    if (c->root < 0) {
+        rc = catalog_bad(err, path, header_line,
+                         "no root region (a row with an empty parent_code)");
+        goto fail;
+    }
+    for (size_t i = 0; i < n; i++) {
+        int p = 0;
+        if (c->parent_code[i] == 0) {
+            continue;
+        }
+        p = catalog_find_region(c, c->parent_code[i]);
+        if (p < 0) {
+            rc = catalog_bad(err, path, c->reg_line[i],
+                             "unknown parent_code %u of region %s",
+                             (unsigned)c->parent_code[i],
+                             c->reg[i].code_str);
+            goto fail;
+        }
+        c->reg[i].parent = p;
+    }
+
+    /* Each walk stamps the regions it passes with its start index + 1;
+     * meeting the current stamp again means a cycle. */
+    stamp = xcalloc(n, sizeof *stamp);
+    for (size_t i = 0; i < n; i++) {
+        int j = (int)i;
+        while (j >= 0 && stamp[j] == 0) {
+            stamp[j] = i + 1;
+            j = c->reg[j].parent;
+        }
+        if (j >= 0 && stamp[j] == i + 1) {
+            rc = cycle_error(c, path, j, err);
+            goto fail;
+        }
+    }
+
+fail:
+    free(stamp);
+    return rc;
+}
+
+/* Children back to back in child_store, each list in file order. */
+static void fill_children(catalog_t *c)
+{
+    size_t n = c->n_reg;
+    size_t *off = xcalloc(n + 1, sizeof *off);
+
+    for (size_t i = 0; i < n; i++) {
+        if (c->reg[i].parent >= 0) {
+            c->reg[c->reg[i].parent].n_children++;
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
+        off[i + 1] = off[i] + c->reg[i].n_children;
+        c->reg[i].n_children = 0;
+    }
+    c->child_store = xcalloc(n, sizeof *c->child_store);
+    for (size_t i = 0; i < n; i++) {
+        int p = c->reg[i].parent;
+        if (p >= 0) {
+            region_t *pr = &c->reg[p];
+            c->child_store[off[p] + pr->n_children++] = (int)i;
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
+        c->reg[i].children =
+            c->reg[i].n_children > 0 ? c->child_store + off[i] : NULL;
+    }
+    free(off);
+}
+
+/* Depths breadth-first from the root; acyclic with one root means every
+ * region is reached. Reverse order sums subtrees bottom-up. */
+static void fill_depths(catalog_t *c)
+{
+    size_t n = c->n_reg;
+    int *order = xcalloc(n, sizeof *order);
+    size_t tail = 0;
+
+    order[tail++] = c->root;
+    c->reg[c->root].depth = 0;
+    for (size_t head = 0; head < tail; head++) {
+        const region_t *r = &c->reg[order[head]];
+        for (size_t k = 0; k < r->n_children; k++) {
+            c->reg[r->children[k]].depth = r->depth + 1;
+            order[tail++] = r->children[k];
+        }
+    }
+    assert(tail == n);
+    for (size_t i = 0; i < n; i++) {
+        c->reg[i].subtree_size = 1;
+    }
+    for (size_t k = n; k-- > 1;) {
+        const region_t *r = &c->reg[order[k]];
+        c->reg[r->parent].subtree_size += r->subtree_size;
+    }
+    free(order);
+}
+
+/* See the header comment: stored on disk, so it never changes. */
+static uint64_t fingerprint_of(const catalog_t *c)
+{
+    uint64_t h = HASH_FNV_BASIS;
+    for (size_t i = 0; i < c->n_reg; i++) {
+        uint32_t pair[2] = {c->reg[i].code, c->parent_code[i]};
+        unsigned char be[8];
+        for (size_t k = 0; k < 2; k++) {
+            be[k * 4 + 0] = (unsigned char)(pair[k] >> 24);
+            be[k * 4 + 1] = (unsigned char)(pair[k] >> 16);
+            be[k * 4 + 2] = (unsigned char)(pair[k] >> 8);
+            be[k * 4 + 3] = (unsigned char)pair[k];
+        }
+        h = hash_fnv1a(h, be, sizeof be);
+    }
+    return h;
+}
+
+int catalog_load_regions(catalog_t *c, const char *path, char err[ERR_LEN])
+{
+    int rc = ERR_OK;
+    catalog_table_t t;
+    size_t line = 0;
+
+    rc = catalog_table_init(&t, path, c->src[CATALOG_REGIONS],
+                            c->src_len[CATALOG_REGIONS], rcol_name, RC_N,
+                            err);
+    if (rc != ERR_OK) {
+        goto fail;
+    }
+    for (;;) {
+        char *v[RC_N];
+        rc = catalog_table_next(&t, v, &line, err);
+        if (rc < 0) {
+            goto fail;
+        }
+        if (rc == 0) {
+            break;
+        }
+        rc = add_region(c, path, line, v, err);
+        if (rc != ERR_OK) {
+            goto fail;
+        }
+    }
+    rc = link_parents(c, path, t.header_line, err);
+    if (rc != ERR_OK) {
+        goto fail;
+    }
+    fill_children(c);
+    fill_depths(c);
+    c->fingerprint = fingerprint_of(c);
+
+fail:
+    catalog_table_fini(&t);
+    return rc;
+}

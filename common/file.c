@@ -1,0 +1,126 @@
+/* file.c: read a whole file into memory, refusing one past a size limit.
+ *
+ * A regular file whose fstat() size is past the limit is refused without
+ * reading it. Otherwise the size only chooses the first buffer: files grow
+ * and shrink, and pipes or /proc files report 0, so the loop reads until
+ * read() returns 0 and the limit is checked on what was actually read.
+ * Reading one byte past the limit tells "too large" from "exactly full"
+ * without reading the rest of a huge file.
+ *
+ * read() is used rather than stdio so that errors keep their errno (fread
+ * on a directory fails with EISDIR only through ferror) and EINTR is
+ * retried.
+ *
+ * INVARIANTS
+ *   1. On ERR_OK, (*data)[*len] == '\0' and *len <= max_bytes.
+ *   2. On failure *data == NULL, *len == 0, and the descriptor is closed.
+ *   3. n <= cap <= max_bytes + 1, and buf has cap + 1 bytes: room for the
+ *      NUL after the byte that proves the limit was passed.
+ */
+#include "common/file.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/mem.h"
+
+/* First buffer when the size is unknown (pipes, /proc). */
+#define FILE_CHUNK ((size_t)64 << 10)
+
+static int io_error(char err[ERR_LEN], const char *path, int errnum)
+{
+    char why[128];
+    if (err != NULL) {
+        if (strerror_r(errnum, why, sizeof why) != 0) {
+            snprintf(why, sizeof why, "error %d", errnum);
+        }
+        snprintf(err, ERR_LEN, "%s: %s", path, why);
+    }
+    return ERR_IO;
+}
+
+static int too_large(char err[ERR_LEN], const char *path, size_t max_bytes)
+{
+    if (err != NULL) {
+        snprintf(err, ERR_LEN, "%s: file larger than %zu bytes", path,
+                 max_bytes);
+    }
+    return ERR_INVAL;
+}
+
+int file_read(const char *path, size_t max_bytes, char **data, size_t *len,
+              char err[ERR_LEN])
+{
+    int rc = ERR_OK;
+    int fd = -1;
+    char *buf = NULL;
+    size_t cap = FILE_CHUNK; /* bytes buf may hold, not counting the NUL */
+    size_t n = 0;
+    struct stat st;
+
+    assert(path != NULL && data != NULL && len != NULL);
+    assert(max_bytes < SIZE_MAX - 1);
+    *data = NULL;
+    *len = 0;
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        rc = io_error(err, path, errno);
+        goto out;
+    }
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
+        if ((unsigned long long)st.st_size > max_bytes) {
+            rc = too_large(err, path, max_bytes); /* known unread */
+            goto out;
+        }
+        /* +1 so a file of the expected size meets EOF without growing. */
+        cap = (size_t)st.st_size + 1;
+    }
+    if (cap > max_bytes + 1) {
+        cap = max_bytes + 1;
+    }
+    buf = xmalloc(cap + 1);
+    for (;;) {
+        ssize_t got = 0;
+        if (n == cap) {
+            if (cap > max_bytes) {
+                break; /* one byte past the limit: too large */
+            }
+            cap = cap > (max_bytes + 1) / 2 ? max_bytes + 1 : cap * 2;
+            buf = xreallocarray(buf, cap + 1, 1);
+        }
+        got = read(fd, buf + n, cap - n);
+        if (got < 0 && errno == EINTR) {
+            continue;
+        }
+        if (got < 0) {
+            rc = io_error(err, path, errno);
+            goto out;
+        }
+        if (got == 0) {
+            break;
+        }
+        n += (size_t)got;
+    }
+    if (n > max_bytes) {
+        rc = too_large(err, path, max_bytes);
+        goto out;
+    }
+    buf[n] = '\0';
+    *data = buf;
+    *len = n;
+    buf = NULL;
+
+out:
+    free(buf);
+    if (fd >= 0) {
+        close(fd);
+    }
+    return rc;
+}

@@ -1,0 +1,220 @@
+/* test_file.c: common/file.c, the one whole-file reader.
+ *
+ * Files are written into a fresh mkdtemp directory under /tmp; a FIFO fed
+ * by a child process stands for inputs whose size fstat() cannot tell.
+ *
+ * INVARIANTS
+ *   1. Every buffer file_read() hands out is freed in the same test.
+ *   2. Tests leave nothing behind in /tmp (fini removes the directory and
+ *      the files named in files[]).
+ */
+#include <criterion/criterion.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "common/file.h"
+#include "common/mem.h"
+
+static char tmpdir[64];
+static char files[4][128];
+static size_t n_files;
+
+static void mk_tmp(void)
+{
+    snprintf(tmpdir, sizeof tmpdir, "/tmp/hrss_file_XXXXXX");
+    cr_assert_not_null(mkdtemp(tmpdir));
+    n_files = 0;
+}
+
+static void rm_tmp(void)
+{
+    for (size_t i = 0; i < n_files; i++) {
+        unlink(files[i]);
+    }
+    rmdir(tmpdir);
+}
+
+/* Path of @p name in tmpdir, remembered for removal. */
+static const char *tmp_path(const char *name)
+{
+    cr_assert_lt(n_files, sizeof files / sizeof files[0]);
+    snprintf(files[n_files], sizeof files[0], "%s/%s", tmpdir, name);
+    return files[n_files++];
+}
+
+static const char *write_file(const char *name, const char *data, size_t len)
+{
+    const char *path = tmp_path(name);
+    FILE *f = fopen(path, "wb");
+    cr_assert_not_null(f);
+    cr_assert_eq(fwrite(data, 1, len, f), len);
+    cr_assert_eq(fclose(f), 0);
+    return path;
+}
+
+/* @p len bytes of a repeating pattern. Caller frees. */
+static char *pattern(size_t len)
+{
+    char *p = xmalloc(len + 1);
+    for (size_t i = 0; i < len; i++) {
+        p[i] = (char)('a' + i % 26);
+    }
+    p[len] = '\0';
+    return p;
+}
+
+TestSuite(file, .init = mk_tmp, .fini = rm_tmp);
+
+Test(file, reads_whole_file_with_a_nul_after_it)
+{
+    static const char text[] = "a,b\r\nc,\"d\"\n\0tail";
+    const char *path = write_file("t.csv", text, sizeof text - 1);
+    char *data = NULL;
+    size_t len = 0;
+    char err[ERR_LEN] = "";
+    cr_assert_eq(file_read(path, 1000, &data, &len, err), ERR_OK, "%s", err);
+    cr_assert_eq(len, sizeof text - 1);
+    cr_assert(memcmp(data, text, len) == 0); /* NUL bytes are kept */
+    cr_assert_eq(data[len], '\0');
+    free(data);
+}
+
+Test(file, empty_file)
+{
+    const char *path = write_file("empty", "", 0);
+    char *data = NULL;
+    size_t len = 99;
+    char err[ERR_LEN] = "";
+    cr_assert_eq(file_read(path, 10, &data, &len, err), ERR_OK, "%s", err);
+    cr_assert_eq(len, 0);
+    cr_assert_not_null(data);
+    cr_assert_eq(data[0], '\0');
+    free(data);
+}
+
+Test(file, exactly_the_limit_is_fine_one_more_is_not)
+{
+    char *big = pattern(200001);
+    const char *path = write_file("max", big, 200000);
+    char *data = NULL;
+    size_t len = 0;
+    char err[ERR_LEN] = "";
+    cr_assert_eq(file_read(path, 200000, &data, &len, err), ERR_OK, "%s",
+                 err);
+    cr_assert_eq(len, 200000);
+    cr_assert(memcmp(data, big, len) == 0);
+    free(data);
+
+    path = write_file("over", big, 200001);
+    data = (char *)0x1;
+    len = 99;
+    cr_assert_eq(file_read(path, 200000, &data, &len, err), ERR_INVAL);
+    cr_assert_null(data);
+    cr_assert_eq(len, 0);
+    char want[ERR_LEN];
+    snprintf(want, sizeof want, "%s: file larger than 200000 bytes", path);
+    cr_assert_str_eq(err, want);
+    free(big);
+}
+
+Test(file, limit_zero_takes_only_empty_files)
+{
+    const char *path = write_file("one", "x", 1);
+    char *data = NULL;
+    size_t len = 0;
+    char err[ERR_LEN] = "";
+    cr_assert_eq(file_read(path, 0, &data, &len, err), ERR_INVAL);
+    cr_assert_null(data);
+    path = write_file("zero", "", 0);
+    cr_assert_eq(file_read(path, 0, &data, &len, err), ERR_OK, "%s", err);
+    cr_assert_eq(len, 0);
+    free(data);
+}
+
+Test(file, missing_file_is_io_error_with_strerror)
+{
+    char path[160];
+    snprintf(path, sizeof path, "%s/nope.csv", tmpdir);
+    char *data = (char *)0x1;
+    size_t len = 99;
+    char err[ERR_LEN] = "";
+    cr_assert_eq(file_read(path, 100, &data, &len, err), ERR_IO);
+    cr_assert_null(data);
+    cr_assert_eq(len, 0);
+    char want[ERR_LEN];
+    snprintf(want, sizeof want, "%s: No such file or directory", path);
+    cr_assert_str_eq(err, want);
+}
+
+Test(file, directory_is_io_error)
+{
+    char *data = NULL;
+    size_t len = 0;
+    char err[ERR_LEN] = "";
+    cr_assert_eq(file_read(tmpdir, 100, &data, &len, err), ERR_IO);
+    cr_assert_null(data);
+    char want[ERR_LEN];
+    snprintf(want, sizeof want, "%s: Is a directory", tmpdir);
+    cr_assert_str_eq(err, want);
+}
+
+Test(file, err_may_be_null)
+{
+    char *data = NULL;
+    size_t len = 0;
+    cr_assert_eq(file_read("/nonexistent/hrss/x", 100, &data, &len, NULL),
+                 ERR_IO);
+    cr_assert_null(data);
+}
+
+/* A FIFO has no size to go by: the buffer grows from the first chunk. */
+static void fifo_case(size_t write_len, size_t max, int want_rc)
+{
+    const char *path = tmp_path("fifo");
+    cr_assert_eq(mkfifo(path, 0600), 0);
+    char *bytes = pattern(write_len);
+    pid_t pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0) {
+        FILE *f = fopen(path, "wb");
+        /* The reader stops after max + 1 bytes: a broken pipe is fine. */
+        signal(SIGPIPE, SIG_IGN);
+        if (f != NULL) {
+            fwrite(bytes, 1, write_len, f);
+            fclose(f);
+        }
+        _exit(0);
+    }
+    char *data = NULL;
+    size_t len = 0;
+    char err[ERR_LEN] = "";
+    int rc = file_read(path, max, &data, &len, err);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    cr_assert_eq(rc, want_rc, "%s", err);
+    if (rc == ERR_OK) {
+        cr_assert_eq(len, write_len);
+        cr_assert(memcmp(data, bytes, len) == 0);
+        cr_assert_eq(data[len], '\0');
+    } else {
+        cr_assert_null(data);
+        cr_assert_not_null(strstr(err, "file larger than"), "%s", err);
+    }
+    free(data);
+    free(bytes);
+}
+
+Test(file, fifo_grows_past_the_first_chunk)
+{
+    fifo_case(300000, 1000000, ERR_OK);
+}
+
+Test(file, fifo_past_the_limit)
+{
+    fifo_case(300000, 200000, ERR_INVAL);
+}
