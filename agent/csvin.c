@@ -585,6 +585,89 @@ static char *take_errors(struct ctx *c)
     return s;
 }
 
+/* The text of @p data as UTF-8: the bytes themselves (after a BOM, which
+ * csv.c skips), or their conversion from GB18030 into *conv (caller
+ * frees). A problem is reported in @p c. @return ERR_OK or ERR_INVAL. */
+static int decode(struct ctx *c, const char *data, size_t len,
+                  const char **text, size_t *text_len, char **conv)
+{
+    size_t skip = 0;
+    size_t bad_at = 0;
+
+    *text = data;
+    *text_len = len;
+    *conv = NULL;
+    if (len > CSV_MAX_FILE) {
+        row_error(c, 0, NULL, "file larger than %zu bytes", CSV_MAX_FILE);
+        return ERR_INVAL;
+    }
+    if (len >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0) {
+        skip = 3;
+    }
+    if (len == 0 || valid_utf8((const unsigned char *)data + skip,
+                               len - skip)) {
+        return ERR_OK;
+    }
+    /* A UTF-8 BOM means nothing in GB18030: leave it out. */
+    if (gb18030_to_utf8(data + skip, len - skip, conv, text_len, &bad_at) ==
+        ERR_OK) {
+        *text = *conv;
+        return ERR_OK;
+    }
+    if (bad_at == SIZE_MAX) {
+        row_error(c, 0, NULL,
+                  "not UTF-8, and iconv has no GB18030 converter");
+    } else {
+        row_error(c, 0, NULL,
+                  "not UTF-8 and not GBK/GB18030 text (byte offset %zu)",
+                  bad_at + skip);
+    }
+    return ERR_INVAL;
+}
+
+/* The header and every data row of @p rd, checked into @p c. */
+static void read_rows(struct ctx *c, csv_reader_t *rd)
+{
+    char err[ERR_LEN];
+    char **f = NULL;
+    size_t nf = 0;
+    size_t line = 0;
+    size_t n_data = 0;
+    int got = csv_next(rd, &nf, &f, &line, err);
+
+    if (got < 0) {
+        add_msg(c, err);
+        return;
+    }
+    if (got == 0) {
+        row_error(c, 0, NULL, "empty file (no header row)");
+        return;
+    }
+    if (map_header(c, f, nf, line) != ERR_OK) {
+        return;
+    }
+    for (;;) {
+        got = csv_next(rd, &nf, &f, &line, err);
+        if (got == 0) {
+            break;
+        }
+        if (got < 0) {
+            add_msg(c, err);
+            break;
+        }
+        n_data++;
+        if (n_data > CSVIN_MAX_ROWS) {
+            row_error(c, line, NULL, "more than %d data rows",
+                      CSVIN_MAX_ROWS);
+            break;
+        }
+        check_row(c, f, nf, line);
+    }
+    if (c->n_errors == 0 && n_data == 0) {
+        row_error(c, 0, NULL, "no data rows");
+    }
+}
+
 int csvin_parse(const char *name, const char *data, size_t len,
                 const update_scope_t *o, csvin_row_t **rows, size_t *n,
                 char **errors)
@@ -593,16 +676,8 @@ int csvin_parse(const char *name, const char *data, size_t len,
     struct ctx c;
     csv_reader_t *rd = NULL;
     char *conv = NULL;
-    size_t conv_len = 0;
-    const char *text = data;
-    size_t text_len = len;
-    size_t skip = 0;
-    char err[ERR_LEN];
-    char **f = NULL;
-    size_t nf = 0;
-    size_t line = 0;
-    size_t n_data = 0;
-    int got = 0;
+    const char *text = NULL;
+    size_t text_len = 0;
 
     assert(name != NULL);
     assert(data != NULL || len == 0);
@@ -618,85 +693,18 @@ int csvin_parse(const char *name, const char *data, size_t len,
     *n = 0;
     *errors = NULL;
 
-    if (len > CSV_MAX_FILE) {
-        row_error(&c, 0, NULL, "file larger than %zu bytes", CSV_MAX_FILE);
-        rc = ERR_INVAL;
-        goto out;
-    }
-    if (len >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0) {
-        skip = 3;
-    }
-    if (len > 0 &&
-        !valid_utf8((const unsigned char *)data + skip, len - skip)) {
-        size_t bad_at = 0;
-        /* A UTF-8 BOM means nothing in GB18030: leave it out. */
-        rc = gb18030_to_utf8(data + skip, len - skip, &conv, &conv_len,
-                             &bad_at);
-        if (rc != ERR_OK && bad_at == SIZE_MAX) {
-            row_error(&c, 0, NULL,
-                      "not UTF-8, and iconv has no GB18030 converter");
-            goto out;
-        }
-        if (rc != ERR_OK) {
-            row_error(&c, 0, NULL,
-                      "not UTF-8 and not GBK/GB18030 text (byte offset %zu)",
-                      bad_at + skip);
-            goto out;
-        }
-        text = conv;
-        text_len = conv_len;
-    }
-    rc = csv_open_mem(&rd, name, text, text_len);
-    assert(rc == ERR_OK);
-    free(conv);
-    conv = NULL;
-
-    got = csv_next(rd, &nf, &f, &line, err);
-    if (got < 0) {
-        add_msg(&c, err);
-        rc = ERR_INVAL;
-        goto out;
-    }
-    if (got == 0) {
-        row_error(&c, 0, NULL, "empty file (no header row)");
-        rc = ERR_INVAL;
-        goto out;
-    }
-    rc = map_header(&c, f, nf, line);
-    if (rc != ERR_OK) {
-        goto out;
-    }
-    for (;;) {
-        got = csv_next(rd, &nf, &f, &line, err);
-        if (got == 0) {
-            break;
-        }
-        if (got < 0) {
-            add_msg(&c, err);
-            break;
-        }
-        n_data++;
-        if (n_data > CSVIN_MAX_ROWS) {
-            row_error(&c, line, NULL, "more than %d data rows",
-                      CSVIN_MAX_ROWS);
-            break;
-        }
-        check_row(&c, f, nf, line);
-    }
-    if (c.n_errors == 0 && n_data == 0) {
-        row_error(&c, 0, NULL, "no data rows");
+    if (decode(&c, data, len, &text, &text_len, &conv) == ERR_OK) {
+        rc = csv_open_mem(&rd, name, text, text_len);
+        assert(rc == ERR_OK);
+        read_rows(&c, rd);
     }
     if (c.n_errors > 0) {
         rc = ERR_INVAL;
-        goto out;
-    }
-    *rows = c.rows;
-    *n = c.n_rows;
-    c.rows = NULL;
-
-out:
-    if (c.n_errors > 0) {
         *errors = take_errors(&c);
+    } else {
+        *rows = c.rows;
+        *n = c.n_rows;
+        c.rows = NULL;
     }
     free(c.rows);
     buf_fini(&c.errs);

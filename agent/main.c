@@ -593,6 +593,62 @@ static int print_rejection(const spool_rejection_t *r, void *arg)
     return 0;
 }
 
+/* What `status` shows: the spool's counts and who sends. */
+typedef struct status_view {
+    spool_stats_t st;
+    long long age;  /* seconds since the oldest queued was submitted, or
+                       -1 */
+    int running;    /* another process holds sender.lock */
+    long holder;    /* its pid */
+} status_view_t;
+
+static int status_json(agent_t *a, const status_view_t *v, char err[ERR_LEN])
+{
+    rej_out_t ro = {1, 0};
+    printf("{\n  \"queued\": %llu,\n  \"oldest_queued_age_s\": ",
+           (unsigned long long)v->st.queued);
+    if (v->age >= 0) {
+        printf("%lld", v->age);
+    } else {
+        printf("null");
+    }
+    printf(",\n  \"last_acked_seq\": %llu,\n  \"last_assigned_seq\": "
+           "%llu,\n  \"sender_running\": %s,\n  \"sender_pid\": ",
+           (unsigned long long)v->st.acked_next - 1,
+           (unsigned long long)v->st.last_assigned,
+           v->running ? "true" : "false");
+    if (v->running) {
+        printf("%ld", v->holder);
+    } else {
+        printf("null");
+    }
+    printf(",\n  \"rejections\": [");
+    int rc = spool_rejections(a->spool, print_rejection, &ro, err);
+    printf("%s]\n}\n", ro.n ? "\n  " : "");
+    return rc;
+}
+
+static int status_text(agent_t *a, const status_view_t *v, char err[ERR_LEN])
+{
+    rej_out_t ro = {0, 0};
+    printf("state dir:       %s\n", a->val[OPT_STATE]);
+    printf("sender:          %s", v->running ? "running" : "not running");
+    if (v->running) {
+        printf(" (pid %ld)", v->holder);
+    }
+    printf("\nqueued:          %llu update%s",
+           (unsigned long long)v->st.queued, v->st.queued == 1 ? "" : "s");
+    if (v->age >= 0) {
+        printf(", oldest submitted %lld s ago", v->age);
+    }
+    printf("\nlast acked seq:  %llu\nlast queued seq: %llu\n"
+           "rejections:      %llu\n",
+           (unsigned long long)v->st.acked_next - 1,
+           (unsigned long long)v->st.last_assigned,
+           (unsigned long long)v->st.rejections);
+    return spool_rejections(a->spool, print_rejection, &ro, err);
+}
+
 static int cmd_status(agent_t *a, int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -613,61 +669,23 @@ static int cmd_status(agent_t *a, int argc, char **argv)
         return rc;
     }
     char err[ERR_LEN];
-    spool_stats_t st;
-    if (spool_stats(a->spool, &st, err) != ERR_OK) {
+    status_view_t v;
+    memset(&v, 0, sizeof v);
+    if (spool_stats(a->spool, &v.st, err) != ERR_OK) {
         fprintf(stderr, "hrss-agent: %s\n", err);
         return 1;
     }
-    long holder = 0;
-    int got = take_lock(a, &holder);
+    int got = take_lock(a, &v.holder);
     if (got == 1) {
         flock(a->lock_fd, LOCK_UN);
         close(a->lock_fd);
         a->lock_fd = -1;
     }
-    long long age = st.queued > 0 && st.oldest_submitted > 0
-                        ? (long long)(time(NULL) - st.oldest_submitted)
-                        : -1;
-    rej_out_t ro = {json, 0};
-    if (json) {
-        printf("{\n  \"queued\": %llu,\n  \"oldest_queued_age_s\": ",
-               (unsigned long long)st.queued);
-        if (age >= 0) {
-            printf("%lld", age);
-        } else {
-            printf("null");
-        }
-        printf(",\n  \"last_acked_seq\": %llu,\n  \"last_assigned_seq\": "
-               "%llu,\n  \"sender_running\": %s,\n  \"sender_pid\": ",
-               (unsigned long long)st.acked_next - 1,
-               (unsigned long long)st.last_assigned,
-               got == 0 ? "true" : "false");
-        if (got == 0) {
-            printf("%ld", holder);
-        } else {
-            printf("null");
-        }
-        printf(",\n  \"rejections\": [");
-        rc = spool_rejections(a->spool, print_rejection, &ro, err);
-        printf("%s]\n}\n", ro.n ? "\n  " : "");
-    } else {
-        printf("state dir:       %s\n", a->val[OPT_STATE]);
-        printf("sender:          %s", got == 0 ? "running" : "not running");
-        if (got == 0) {
-            printf(" (pid %ld)", holder);
-        }
-        printf("\nqueued:          %llu update%s", (unsigned long long)st.queued,
-               st.queued == 1 ? "" : "s");
-        if (age >= 0) {
-            printf(", oldest submitted %lld s ago", age);
-        }
-        printf("\nlast acked seq:  %llu\nlast queued seq: %llu\n"
-               "rejections:      %llu\n",
-               (unsigned long long)st.acked_next - 1,
-               (unsigned long long)st.last_assigned,
-               (unsigned long long)st.rejections);
-        rc = spool_rejections(a->spool, print_rejection, &ro, err);
-    }
+    v.running = got == 0;
+    v.age = v.st.queued > 0 && v.st.oldest_submitted > 0
+                ? (long long)(time(NULL) - v.st.oldest_submitted)
+                : -1;
+    rc = json ? status_json(a, &v, err) : status_text(a, &v, err);
     if (rc != ERR_OK) {
         fprintf(stderr, "hrss-agent: %s\n", err);
         return 1;
