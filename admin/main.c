@@ -25,6 +25,7 @@
 #include <time.h>
 
 #include "admin/client.h"
+#include "admin/numfmt.h"
 #include "admin/progress.h"
 #include "admin/table.h"
 #include "common/buf.h"
@@ -203,17 +204,17 @@ static void fmt_figure(int is_ratio, int64_t num, int64_t den, char *buf,
     char a[40];
     char b[40];
     if (!is_ratio) {
-        fmt_int(num, buf, len);
+        numfmt_int(num, buf, len);
         return;
     }
     if (den <= 0) {
         snprintf(buf, len, "-");
         return;
     }
-    fmt_int(num, a, sizeof a);
-    fmt_int(den, b, sizeof b);
+    numfmt_int(num, a, sizeof a);
+    numfmt_int(den, b, sizeof b);
     char pct[40];
-    fmt_fixed(100.0 * (double)num / (double)den, 2, pct, sizeof pct);
+    numfmt_fixed(100.0 * (double)num / (double)den, 2, pct, sizeof pct);
     snprintf(buf, len, "%s%% (%s / %s)", pct, a, b);
 }
 
@@ -476,7 +477,7 @@ static void print_total_human(const ctl_t *x, const Hrss__Total *t)
     printf("value:     %s%s", fig, t->is_ratio ? "" : " 人");
     if (!t->is_ratio && ind != NULL && ind->unit_scale > 1) {
         char disp[40];
-        fmt_fixed((double)t->numerator / ind->unit_scale, 2, disp,
+        numfmt_fixed((double)t->numerator / ind->unit_scale, 2, disp,
                   sizeof disp);
         printf(" (%s %s)", disp, ind->unit_zh);
     }
@@ -797,16 +798,16 @@ static int cmd_progress(ctl_t *x, const args_t *a)
         char regions[24];
         char tgt[40];
         if (ind->has_baseline) {
-            fmt_fixed(ind->baseline, ind->baseline == floor(ind->baseline)
+            numfmt_fixed(ind->baseline, ind->baseline == floor(ind->baseline)
                                          ? 0 : 1, base, sizeof base);
         }
-        fmt_fixed(ind->target, ind->target == floor(ind->target) ? 0 : 1,
+        numfmt_fixed(ind->target, ind->target == floor(ind->target) ? 0 : 1,
                   tgt, sizeof tgt);
         snprintf(target, sizeof target,
                  ind->basis == BASIS_CUMULATIVE ? "〔%s〕" : "%s", tgt);
         if (r->has_value) {
-            fmt_fixed(display(ind, r->value), dec, value, sizeof value);
-            fmt_fixed(100.0 * r->share, 1, share, sizeof share);
+            numfmt_fixed(display(ind, r->value), dec, value, sizeof value);
+            numfmt_fixed(100.0 * r->share, 1, share, sizeof share);
             size_t sl = strlen(share);
             snprintf(share + sl, sizeof share - sl, "%%");
         }
@@ -1167,9 +1168,9 @@ static int cmd_agents(ctl_t *x)
         char rej[32];
         char first[40];
         char last[40];
-        fmt_int((int64_t)v->next_seq, next, sizeof next);
-        fmt_int((int64_t)v->applied, app, sizeof app);
-        fmt_int((int64_t)v->rejected, rej, sizeof rej);
+        numfmt_int((int64_t)v->next_seq, next, sizeof next);
+        numfmt_int((int64_t)v->applied, app, sizeof app);
+        numfmt_int((int64_t)v->rejected, rej, sizeof rej);
         fmt_time(v->first_seen, x->tz, first, sizeof first);
         fmt_time(v->last_contact, x->tz, last, sizeof last);
         const char *row[] = {v->id, next, app, rej, first, last};
@@ -1237,8 +1238,8 @@ static int cmd_violations(ctl_t *x, const args_t *a)
         char val[32];
         char pval[32];
         char where[96];
-        fmt_int(v->value, val, sizeof val);
-        fmt_int(v->parent_value, pval, sizeof pval);
+        numfmt_int(v->value, val, sizeof val);
+        numfmt_int(v->parent_value, pval, sizeof pval);
         snprintf(where, sizeof where, "%s %u", region_name(x, v->region),
                  v->region);
         const char *row[] = {ci ? ci->name_zh : v->indicator, val,

@@ -242,7 +242,7 @@ Test(ctl, progress_json_against_the_plan)
         char *nl = strchr(line, '\n');
         cr_assert_not_null(nl);
         *nl = '\0';
-        size_t w = text_width(line);
+        size_t w = table_text_width(line);
         if (width == 0) {
             width = w;
         }
