@@ -1,4 +1,4 @@
-/* table.c: terminal tables that line up with Chinese text, and CSV output.
+/* table.c: terminal tables that line up with Chinese text.
  *
  * Display width is computed from our own UTF-8 decoder and a small East
  * Asian Width table, never from the locale or wcwidth(): hrssctl must line
@@ -13,7 +13,7 @@
  * the terminal shows: every C0/C1 control and DEL (newline, CR, tab, ESC
  * ...) becomes one space, and an invalid byte becomes '?'. Besides keeping
  * columns aligned, this stops imported text from sending escape sequences
- * to the operator's terminal. table_print_csv() writes the raw text.
+ * to the operator's terminal.
  *
  * Each output line is assembled in a private line buffer and trailing
  * spaces are trimmed before it is written, which covers every way a line
@@ -414,31 +414,6 @@ void table_print(const table_t *t, FILE *f)
     free(widths);
 }
 
-static void csv_put_row(const table_t *t, char *const *cells, FILE *f)
-{
-    for (size_t c = 0; c < t->ncols; c++) {
-        if (c > 0) {
-            fputc(',', f);
-        }
-        csv_put_field(f, cells[c]);
-    }
-    /* A lone empty field would make a blank line, which CSV readers
-     * (ours included) skip; quote it so the row survives. */
-    if (t->ncols == 1 && cells[0][0] == '\0') {
-        fputs("\"\"", f);
-    }
-    fputc('\n', f);
-}
-
-void table_print_csv(const table_t *t, FILE *f)
-{
-    assert(check_invariants(t));
-    csv_put_row(t, t->headers, f);
-    for (size_t r = 0; r < t->nrows; r++) {
-        csv_put_row(t, t->rows[r], f);
-    }
-}
-
 void table_destroy(table_t **self_p)
 {
     if (self_p == NULL || *self_p == NULL) {
@@ -461,23 +436,4 @@ void table_destroy(table_t **self_p)
     t->magic = TABLE_DEAD;
     free(t);
     *self_p = NULL;
-}
-
-void csv_put_field(FILE *f, const char *s)
-{
-    if (s == NULL || s[0] == '\0') {
-        return;
-    }
-    if (strpbrk(s, ",\"\r\n") == NULL) {
-        fputs(s, f);
-        return;
-    }
-    fputc('"', f);
-    for (size_t i = 0; s[i] != '\0'; i++) {
-        if (s[i] == '"') {
-            fputc('"', f);
-        }
-        fputc(s[i], f);
-    }
-    fputc('"', f);
 }

@@ -31,18 +31,11 @@ size_t table_rows(const table_t *t);
  *  by display width (left or right aligned); no trailing spaces. */
 void table_print(const table_t *t, FILE *f);
 
-/** Print as RFC 4180 CSV (header row first; fields quoted when they hold
- *  a comma, quote, CR or LF; CRLF line ends are not used: LF). */
-void table_print_csv(const table_t *t, FILE *f);
-
 /** Destroy and set *self_p to NULL; no-op on NULL. */
 void table_destroy(table_t **self_p);
 
 /** Display width of UTF-8 text in terminal columns. Invalid bytes count
  *  one column each. */
 size_t table_text_width(const char *s);
-
-/** Write one CSV field, quoted when needed. */
-void csv_put_field(FILE *f, const char *s);
 
 #endif

@@ -1,5 +1,4 @@
-/* test_table.c: display width, aligned tables and CSV output in
- * admin/table.c.
+/* test_table.c: display width and aligned tables in admin/table.c.
  *
  * Tables are printed into open_memstream() buffers and compared byte for
  * byte, so every expected string below spells out the padding exactly.
@@ -21,29 +20,13 @@
 
 /* Everything table_print() writes, as a NUL-terminated string that the
  * caller frees. */
-static char *print_to_string(const table_t *t, int csv)
+static char *print_to_string(const table_t *t)
 {
     char *out = NULL;
     size_t size = 0;
     FILE *f = open_memstream(&out, &size);
     cr_assert_not_null(f);
-    if (csv) {
-        table_print_csv(t, f);
-    } else {
-        table_print(t, f);
-    }
-    cr_assert_eq(fclose(f), 0);
-    cr_assert_not_null(out);
-    return out;
-}
-
-static char *field_to_string(const char *s)
-{
-    char *out = NULL;
-    size_t size = 0;
-    FILE *f = open_memstream(&out, &size);
-    cr_assert_not_null(f);
-    csv_put_field(f, s);
+    table_print(t, f);
     cr_assert_eq(fclose(f), 0);
     cr_assert_not_null(out);
     return out;
@@ -136,7 +119,7 @@ Test(table, print_aligned_chinese)
                        "杭州市  Hangzhou   35.12\n"
                        "舟山    Zhoushan    2.07\n"
                        "浙江省  Zhejiang  128.50\n";
-    char *got = print_to_string(t, 0);
+    char *got = print_to_string(t);
     cr_expect_str_eq(got, want);
     expect_no_trailing_spaces(got);
 
@@ -176,7 +159,7 @@ Test(table, print_left_last_column_has_no_trailing_spaces)
                        "城镇新增就业人数  万人\n"
                        "失业率\n"
                        "a b               x y\n";
-    char *got = print_to_string(t, 0);
+    char *got = print_to_string(t);
     cr_expect_str_eq(got, want);
     expect_no_trailing_spaces(got);
     free(got);
@@ -194,7 +177,7 @@ Test(table, print_sanitises_controls_and_invalid_bytes)
     const char *want = "k     v\n"
                        "----  -\n"
                        " [2J  ?\n";
-    char *got = print_to_string(t, 0);
+    char *got = print_to_string(t);
     cr_expect_str_eq(got, want);
     cr_expect_null(strchr(got, '\x1b'));
     free(got);
@@ -206,7 +189,7 @@ Test(table, print_header_only_and_empty_cells)
     const char *headers[] = {"年份", "", "值"};
     const enum table_align align[] = {TABLE_RIGHT, TABLE_LEFT, TABLE_LEFT};
     table_t *t = table_new(3, headers, align);
-    char *got = print_to_string(t, 0);
+    char *got = print_to_string(t);
     /* The empty middle column is zero wide but keeps its separators. */
     cr_expect_str_eq(got, "年份    值\n"
                           "----    --\n");
@@ -214,7 +197,7 @@ Test(table, print_header_only_and_empty_cells)
 
     const char *r1[] = {"2025", NULL, NULL};
     table_add_row(t, r1);
-    got = print_to_string(t, 0);
+    got = print_to_string(t);
     cr_expect_str_eq(got, "年份    值\n"
                           "----    --\n"
                           "2025\n");
@@ -235,7 +218,7 @@ Test(table, many_rows_grow)
         table_add_row(t, row);
     }
     cr_expect_eq(table_rows(t), 1000);
-    char *got = print_to_string(t, 0);
+    char *got = print_to_string(t);
     cr_expect_eq(strncmp(got, "  n\n---\n  0\n  1\n", 16), 0);
     cr_expect_neq(strstr(got, "\n 99\n100\n"), NULL);
     size_t len = strlen(got);
@@ -268,71 +251,8 @@ Test(table, cells_are_copied)
     table_add_row(t, row);
     memset(header, 'x', sizeof header - 1);
     memset(cell, 'y', sizeof cell - 1);
-    char *got = print_to_string(t, 0);
+    char *got = print_to_string(t);
     cr_expect_str_eq(got, "名称\n----\n杭州\n");
-    free(got);
-    table_destroy(&t);
-}
-
-/* ------------------------------------------------------------------ */
-
-Test(table, csv_field_quoting)
-{
-    struct {
-        const char *in;
-        const char *want;
-    } cases[] = {
-        {"plain", "plain"},
-        {"浙江省", "浙江省"},
-        {"a,b", "\"a,b\""},
-        {"say \"hi\"", "\"say \"\"hi\"\"\""},
-        {"line1\nline2", "\"line1\nline2\""},
-        {"cr\r", "\"cr\r\""},
-        {"\"", "\"\"\"\""},
-        {" spaced ", " spaced "},
-        {"", ""},
-        {NULL, ""},
-    };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        char *got = field_to_string(cases[i].in);
-        cr_expect_str_eq(got, cases[i].want, "case %zu", i);
-        free(got);
-    }
-}
-
-Test(table, csv_table)
-{
-    const char *headers[] = {"地区", "备注"};
-    const enum table_align align[] = {TABLE_LEFT, TABLE_RIGHT};
-    table_t *t = table_new(2, headers, align);
-    const char *r1[] = {"浙江省", "a,b"};
-    const char *r2[] = {"杭州", "他说\"好\"\n第二行"};
-    const char *r3[] = {NULL, "  raw  "};
-    table_add_row(t, r1);
-    table_add_row(t, r2);
-    table_add_row(t, r3);
-    /* Raw text, no padding, LF line ends, newlines kept inside quotes. */
-    const char *want = "地区,备注\n"
-                       "浙江省,\"a,b\"\n"
-                       "杭州,\"他说\"\"好\"\"\n第二行\"\n"
-                       ",  raw  \n";
-    char *got = print_to_string(t, 1);
-    cr_expect_str_eq(got, want);
-    cr_expect_null(strchr(got, '\r'));
-    free(got);
-    table_destroy(&t);
-}
-
-Test(table, csv_single_empty_column_is_not_a_blank_line)
-{
-    const char *headers[] = {"x"};
-    table_t *t = table_new(1, headers, NULL);
-    const char *r1[] = {""};
-    const char *r2[] = {"y"};
-    table_add_row(t, r1);
-    table_add_row(t, r2);
-    char *got = print_to_string(t, 1);
-    cr_expect_str_eq(got, "x\n\"\"\ny\n");
     free(got);
     table_destroy(&t);
 }
