@@ -11,15 +11,15 @@
  * units); admin/render.c lays out both.
  *
  * This file holds the command table and nothing command-specific: the
- * usage text, the check of a command's name and arguments, and the
- * dispatch all read the one table.
+ * usage text, `hrssctl COMMAND --help`, the check of a command's name,
+ * options and arguments, and the dispatch all read the one table.
  *
  * INVARIANTS
  *   1. Errors go to stderr with a non-zero exit; stdout holds only the
  *      answer.
  *   2. --json and --csv print raw units (persons; fractions for ratios).
- *   3. A handler runs only with its number of positional arguments and
- *      the options it needs.
+ *   3. A handler runs only with an option set its table entry accepts,
+ *      its number of positional arguments and the options it needs.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -47,6 +47,11 @@ enum opt_key { K_PERIOD, K_REGION, K_FROM, K_TO, K_BY, K_SINCE, K_UNDER,
 #define OPT_SINCE (1u << K_SINCE)
 #define OPT_UNDER (1u << K_UNDER)
 #define OPT_FORMAT (1u << K_FORMAT)
+
+static const char *const opt_names[K_COUNT] = {
+    [K_PERIOD] = "period", [K_REGION] = "region", [K_FROM] = "from",
+    [K_TO] = "to", [K_BY] = "by", [K_SINCE] = "since", [K_UNDER] = "under",
+    [K_FORMAT] = "format"};
 
 typedef struct command {
     const char *name;
@@ -198,11 +203,35 @@ static void usage(FILE *f)
             "fractions\n"
             "(0.827). Times are shown in %s unless --tz-offset-hours says "
             "otherwise.\n"
+            "`hrssctl COMMAND --help` shows one command's usage.\n"
             "\n"
             "Exit status: 0 done, 1 the query failed (unknown indicator, "
             "bad\n"
             "period, ...), 64 usage, 69 collector unreachable in time.\n",
             zone);
+}
+
+/* `hrssctl COMMAND --help`. */
+static void command_usage(FILE *f, const command_t *c)
+{
+    static const char lead[] = "usage: hrssctl [OPTIONS] ";
+    static const char fmts[] = "[--json | --csv]";
+    int indent = (int)strlen(lead) + (int)strlen(c->name) + 1;
+    fputs(lead, f);
+    int col = put_synopsis(f, (int)strlen(lead), c);
+    if (col + 1 + (int)strlen(fmts) < 80) {
+        fprintf(f, " %s\n\n  ", fmts);
+    } else {
+        fprintf(f, "\n%*s%s\n\n  ", indent, "", fmts);
+    }
+    for (const char *s = c->help; *s != '\0'; s++) {
+        fputc(*s == '\n' ? ' ' : *s, f);
+    }
+    fputs("\n\nOPTIONS: ", f);
+    put_lines(f, globals_usage, 9, 0);
+    fputs("\n", f);
+    fputs(arguments_note, f);
+    fputs("`hrssctl --help` lists every command.\n", f);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -306,11 +335,9 @@ static int global_opt(int opt, const char *arg, globals_t *g)
     }
     case G_JSON:
         g->json = 1;
-        g->csv = 0;
         break;
     case G_CSV:
         g->csv = 1;
-        g->json = 0;
         break;
     default:
         g->help = 1;
@@ -369,10 +396,21 @@ static int check(const globals_t *g, const char *name, const ctl_args_t *a,
                                       "implemented yet: pass --insecure to "
                                       "query in plain mode");
     }
+    if (g->json && g->csv) {
+        return ctl_fail(CTL_EX_USAGE, "give --json or --csv, not both");
+    }
     const command_t *c = command_find(name);
     if (c == NULL) {
         return ctl_fail(CTL_EX_USAGE, "unknown command '%s' (hrssctl --help "
                                       "lists them)", name);
+    }
+    unsigned extra = given & ~c->opts;
+    for (int k = 0; k < K_COUNT; k++) {
+        if (extra & (1u << k)) {
+            return ctl_fail(CTL_EX_USAGE, "%s does not take --%s (hrssctl "
+                                          "%s --help)",
+                            c->name, opt_names[k], c->name);
+        }
     }
     if (a->npos != c->npos || (given & c->needs) != c->needs) {
         return ctl_fail(CTL_EX_USAGE, "%s takes %s", c->name,
@@ -428,7 +466,12 @@ int main(int argc, char **argv)
         return st;
     }
     if (g.help) {
-        usage(stdout);
+        c = name != NULL ? command_find(name) : NULL;
+        if (c != NULL) {
+            command_usage(stdout, c);
+        } else {
+            usage(stdout);
+        }
         return 0;
     }
     if (name == NULL) {

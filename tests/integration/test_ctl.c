@@ -371,3 +371,55 @@ Test(ctl, errors_are_clear_and_nonzero)
     cr_expect_eq(hx_run(nodb, 30000, out, sizeof out), 1);
     cr_expect(strstr(out, "/nonexistent/hrss") != NULL, "%s", out);
 }
+
+Test(ctl, command_line_is_checked_against_the_command_table)
+{
+    env_t e;
+    env_start(&e);
+    static char out[65536];
+    for (int mode = 0; mode < 2; mode++) {
+        /* One output form at a time. */
+        cr_expect_eq(ctl(&e, mode, out, sizeof out, "agents", "--json",
+                         "--csv", NULL), 64);
+        cr_expect(strstr(out, "--json or --csv, not both") != NULL, "%s",
+                  out);
+        /* An option the command does not take is a usage error. */
+        cr_expect_eq(ctl(&e, mode, out, sizeof out, "indicators",
+                         "--period", "2025", NULL), 64);
+        cr_expect(strstr(out, "indicators does not take --period") != NULL,
+                  "%s", out);
+        cr_expect_eq(ctl(&e, mode, out, sizeof out, "total",
+                         "urban_new_jobs", "--period", "2025", "--since",
+                         "0", NULL), 64);
+        /* Arguments are counted once, from the table. */
+        cr_expect_eq(ctl(&e, mode, out, sizeof out, "total", "--period",
+                         "2025", NULL), 64);
+        cr_expect(strstr(out, "total takes one INDICATOR") != NULL, "%s",
+                  out);
+        cr_expect_eq(ctl(&e, mode, out, sizeof out, "history",
+                         "urban_new_jobs", "--region", "330102", NULL), 64);
+        cr_expect(strstr(out, "history takes INDICATOR --region CODE "
+                              "--period YYYY-MM") != NULL, "%s", out);
+        cr_expect_eq(ctl(&e, mode, out, sizeof out, "agents", "extra",
+                         NULL), 64);
+        cr_expect(strstr(out, "agents takes no arguments") != NULL, "%s",
+                  out);
+    }
+    /* COMMAND --help: that command's usage; --help alone: all of them. */
+    cr_expect_eq(ctl(&e, 1, out, sizeof out, "series", "--help", NULL), 0);
+    cr_expect(strstr(out, "usage: hrssctl [OPTIONS] series IND --from P "
+                          "--to P [--region CODE]\n") == out, "%s", out);
+    cr_expect(strstr(out, "[--by month|quarter|year]") != NULL, "%s", out);
+    cr_expect(strstr(out, "  breakdown ") == NULL, "%s", out);
+    const char *help[] = {"hrssctl", "--help", NULL};
+    cr_expect_eq(hx_run(help, 30000, out, sizeof out), 0);
+    const char *cmds[] = {"indicators", "regions", "total", "breakdown",
+                          "series", "progress", "completeness", "history",
+                          "rejections", "agents", "violations", "backup",
+                          "export"};
+    for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
+        char line[64];
+        snprintf(line, sizeof line, "\n  %s ", cmds[i]);
+        cr_expect(strstr(out, line) != NULL, "%s missing: %s", cmds[i], out);
+    }
+}
