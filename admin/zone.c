@@ -32,7 +32,7 @@ int zone_parse_time(const char *s, long offset, int64_t *out)
     char *end = NULL;
     errno = 0;
     long long v = strtoll(s, &end, 10);
-    if (end != s && *end == '\0' && errno == 0 && strlen(s) != 10) {
+    if (end != s && *end == '\0' && errno == 0) {
         *out = v;
         return ERR_OK;
     }

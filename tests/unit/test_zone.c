@@ -49,6 +49,9 @@ Test(zone, parse_unix_seconds)
 {
     expect_parse("0", ZONE_DEFAULT_OFFSET, 0);
     expect_parse("176400000", ZONE_DEFAULT_OFFSET, 176400000);
+    /* Ten digits: every unix time from 2001 to 2286. */
+    expect_parse("1764000000", ZONE_DEFAULT_OFFSET, T0);
+    expect_parse("1764000000", -5 * 3600, T0);
 }
 
 Test(zone, parse_reads_back_what_format_wrote)
