@@ -7,7 +7,8 @@
  *  A command handler is int run(ctl_t *x, const ctl_args_t *a): it
  *  prints its answer to stdout and returns the process exit status
  *  (0, 1 for a failed query, CTL_EX_USAGE, CTL_EX_UNAVAILABLE), having
- *  written any error to stderr.
+ *  written any error to stderr. main.c calls a handler only with the
+ *  positional arguments and options its command table entry asks for.
  */
 #ifndef HRSS_CTL_H
 #define HRSS_CTL_H

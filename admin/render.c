@@ -166,6 +166,7 @@ static char *vformat(const char *fmt, va_list ap)
 void render_title(render_t *self, const char *fmt, ...)
 {
     va_list ap;
+    assert(check_invariants(self));
     va_start(ap, fmt);
     free(self->title);
     self->title = vformat(fmt, ap);
@@ -175,6 +176,7 @@ void render_title(render_t *self, const char *fmt, ...)
 void render_footer(render_t *self, const char *fmt, ...)
 {
     va_list ap;
+    assert(check_invariants(self));
     va_start(ap, fmt);
     free(self->footer);
     self->footer = vformat(fmt, ap);
@@ -183,6 +185,7 @@ void render_footer(render_t *self, const char *fmt, ...)
 
 void render_empty(render_t *self, const char *text)
 {
+    assert(check_invariants(self));
     free(self->empty);
     self->empty = xstrdup(text);
 }
@@ -396,6 +399,7 @@ void render_json_row(const render_t *self, size_t row, FILE *f)
 
 void render_json_rows(const render_t *self, FILE *f)
 {
+    assert(check_invariants(self));
     fputc('[', f);
     for (size_t i = 0; i < self->nrows; i++) {
         fputs(i > 0 ? ",\n  " : "\n  ", f);
