@@ -1,14 +1,40 @@
 /** @file progress.h
- *  @brief Where each indicator of the plan stands against its target.
+ *  @brief Where each indicator of the plan stands against its target:
+ *         pure arithmetic on the catalog, the plan and totals (no I/O).
+ *
+ *  For an indicator at period P:
+ *  - a cumulative target (cumulative_YYYY_YYYY, 〔〕) is measured on the
+ *    total from the first month of its span through the end of P, cut at
+ *    the span's end; the pace expects target × elapsed share of the span;
+ *  - an annual target (annual_YYYY) on the total of P's year through the
+ *    end of P; the pace expects target × months / 12;
+ *  - a level target (level_YYYY: stocks, rates) on the value over P
+ *    itself (a stock's last level, a rate's Σnum / Σden); the pace moves
+ *    linearly from the baseline to the target over the plan's years
+ *    (catalog_plan() first_year..last_year), or is the target when there
+ *    is no baseline or the target does not lie above it.
+ *  On track: at_least: value >= expected; at_most: value <= target. A
+ *  period in which no region reported has no value, never zero.
  */
 #ifndef HRSS_PROGRESS_H
 #define HRSS_PROGRESS_H
 #include <stdint.h>
 #include <time.h>
 
-#include "admin/client.h"
 #include "common/catalog.h"
 #include "common/period.h"
+#include "store/store.h"
+
+/** What an indicator's value is taken over at P, and the span its pace
+ *  runs on. Plain value struct. */
+typedef struct progress_span {
+    period_t covered;   /**< the value is the total over this; empty
+                             (last < first) when the span starts after P */
+    int32_t first;      /**< first month of the pace's span */
+    int32_t last;       /**< last month of the pace's span */
+    double elapsed;     /**< share of the span elapsed by the end of
+                             covered, 0..1 */
+} progress_span_t;
 
 /** One indicator's standing. Raw units: persons for counts, a fraction
  *  (0.827, not 82.7) for ratios. Plain value struct. */
@@ -30,26 +56,22 @@ typedef struct progress_row {
     uint32_t expected_regions;
 } progress_row_t;
 
-/** The period progress looks at when none is given: the current month
- *  (in a zone @p tz seconds east of UTC) while the plan runs, its last
- *  year once it is over. */
-period_t progress_default_period(const catalog_t *cat, time_t now, long tz);
+/** The period @p ind's value is taken over at @p p, and its pace's span,
+ *  for the plan @p plan. */
+progress_span_t progress_span(const indicator_t *ind,
+                              const catalog_plan_t *plan, const period_t *p);
 
-/** Compute one row per indicator of @p cat, in catalog order, for the
- *  region @p region (0: the root) at period @p p:
- *  - cumulative targets: the total from the first month of the target's
- *    span through the end of @p p (cut at the span's end); expected =
- *    target × elapsed share of the span;
- *  - annual targets: the total of @p p's year through the end of @p p;
- *    expected = target × months / 12;
- *  - level targets: the value over @p p itself (a stock's last level, a
- *    rate's sum(num)/sum(den)); expected moves linearly from the 2020
- *    baseline to the target over the plan (or is the target when there is
- *    no baseline or the target is below it).
- *  @param[out] rows  catalog_indicator_count(cat) entries.
- *  @return ERR_OK or the first query error (message in @p err). */
-int progress_compute(client_t *c, const catalog_t *cat, const period_t *p,
-                     uint32_t region, progress_row_t *rows,
-                     char err[ERR_LEN]);
+/** @p ind's standing at @p p, given @p t, the total over
+ *  progress_span().covered (all zero when that period is empty).
+ *  @param[out] out  Filled completely. */
+void progress_row(const indicator_t *ind, const catalog_plan_t *plan,
+                  const period_t *p, const store_total_t *t,
+                  progress_row_t *out);
+
+/** The period progress looks at when none is given: the current month
+ *  (at @p now, in a zone @p tz seconds east of UTC) while the plan runs,
+ *  its first month before it starts, its last year once it is over. */
+period_t progress_default_period(const catalog_plan_t *plan, time_t now,
+                                 long tz);
 
 #endif

@@ -1,6 +1,5 @@
 /** @file table.h
- *  @brief Terminal tables that line up with Chinese text, and number
- *         formatting for people (thousands separators).
+ *  @brief Terminal tables that line up with Chinese text.
  *
  *  Display width follows Unicode East Asian Width: Wide and Fullwidth
  *  characters (CJK ideographs, kana, hangul, fullwidth forms such as
@@ -32,26 +31,11 @@ size_t table_rows(const table_t *t);
  *  by display width (left or right aligned); no trailing spaces. */
 void table_print(const table_t *t, FILE *f);
 
-/** Print as RFC 4180 CSV (header row first; fields quoted when they hold
- *  a comma, quote, CR or LF; CRLF line ends are not used: LF). */
-void table_print_csv(const table_t *t, FILE *f);
-
 /** Destroy and set *self_p to NULL; no-op on NULL. */
 void table_destroy(table_t **self_p);
 
 /** Display width of UTF-8 text in terminal columns. Invalid bytes count
  *  one column each. */
-size_t text_width(const char *s);
-
-/** @p v with thousands separators: 1234567 -> "1,234,567", -1234 ->
- *  "-1,234". @p buf of at least 32 bytes. */
-void fmt_int(int64_t v, char *buf, size_t len);
-
-/** @p v rounded to @p decimals (0..6) with thousands separators in the
- *  integer part: 4355.004 with 2 -> "4,355.00". Non-finite -> "-". */
-void fmt_fixed(double v, int decimals, char *buf, size_t len);
-
-/** Write one CSV field, quoted when needed. */
-void csv_put_field(FILE *f, const char *s);
+size_t table_text_width(const char *s);
 
 #endif

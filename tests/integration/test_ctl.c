@@ -1,11 +1,14 @@
 /* test_ctl.c: hrssctl against a collector (--connect) and against the store
  * itself (--data-dir): the same answers, checked against numbers computed
- * here from the figures the test stored. */
+ * here from the figures the test stored; raw units in every command's
+ * CSV and JSON; the command line held to the command table; and progress
+ * on a store built for another plan's catalog (--catalog). */
 #include <criterion/criterion.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "admin/table.h"
 #include "common/period.h"
@@ -242,7 +245,7 @@ Test(ctl, progress_json_against_the_plan)
         char *nl = strchr(line, '\n');
         cr_assert_not_null(nl);
         *nl = '\0';
-        size_t w = text_width(line);
+        size_t w = table_text_width(line);
         if (width == 0) {
             width = w;
         }
@@ -370,4 +373,256 @@ Test(ctl, errors_are_clear_and_nonzero)
                           "agents", NULL};
     cr_expect_eq(hx_run(nodb, 30000, out, sizeof out), 1);
     cr_expect(strstr(out, "/nonexistent/hrss") != NULL, "%s", out);
+}
+
+Test(ctl, command_line_is_checked_against_the_command_table)
+{
+    env_t e;
+    env_start(&e);
+    static char out[65536];
+    for (int mode = 0; mode < 2; mode++) {
+        /* One output form at a time. */
+        cr_expect_eq(ctl(&e, mode, out, sizeof out, "agents", "--json",
+                         "--csv", NULL), 64);
+        cr_expect(strstr(out, "--json or --csv, not both") != NULL, "%s",
+                  out);
+        /* An option the command does not take is a usage error. */
+        cr_expect_eq(ctl(&e, mode, out, sizeof out, "indicators",
+                         "--period", "2025", NULL), 64);
+        cr_expect(strstr(out, "indicators does not take --period") != NULL,
+                  "%s", out);
+        cr_expect_eq(ctl(&e, mode, out, sizeof out, "total",
+                         "urban_new_jobs", "--period", "2025", "--since",
+                         "0", NULL), 64);
+        /* Arguments are counted once, from the table. */
+        cr_expect_eq(ctl(&e, mode, out, sizeof out, "total", "--period",
+                         "2025", NULL), 64);
+        cr_expect(strstr(out, "total takes one INDICATOR") != NULL, "%s",
+                  out);
+        cr_expect_eq(ctl(&e, mode, out, sizeof out, "history",
+                         "urban_new_jobs", "--region", "330102", NULL), 64);
+        cr_expect(strstr(out, "history takes INDICATOR --region CODE "
+                              "--period YYYY-MM") != NULL, "%s", out);
+        cr_expect_eq(ctl(&e, mode, out, sizeof out, "agents", "extra",
+                         NULL), 64);
+        cr_expect(strstr(out, "agents takes no arguments") != NULL, "%s",
+                  out);
+    }
+    /* COMMAND --help: that command's usage; --help alone: all of them. */
+    cr_expect_eq(ctl(&e, 1, out, sizeof out, "series", "--help", NULL), 0);
+    cr_expect(strstr(out, "usage: hrssctl [OPTIONS] series IND --from P "
+                          "--to P [--region CODE]\n") == out, "%s", out);
+    cr_expect(strstr(out, "[--by month|quarter|year]") != NULL, "%s", out);
+    cr_expect(strstr(out, "  breakdown ") == NULL, "%s", out);
+    const char *help[] = {"hrssctl", "--help", NULL};
+    cr_expect_eq(hx_run(help, 30000, out, sizeof out), 0);
+    const char *cmds[] = {"indicators", "regions", "total", "breakdown",
+                          "series", "progress", "completeness", "history",
+                          "rejections", "agents", "violations", "backup",
+                          "export"};
+    for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
+        char line[64];
+        snprintf(line, sizeof line, "\n  %s ", cmds[i]);
+        cr_expect(strstr(out, line) != NULL, "%s missing: %s", cmds[i], out);
+    }
+}
+
+/* Expect @p line as a whole line of @p out. */
+static void expect_line(const char *out, const char *line)
+{
+    size_t n = strlen(line);
+    const char *p = out;
+    int found = 0;
+    while (!found && p != NULL && *p != '\0') {
+        found = strncmp(p, line, n) == 0 && (p[n] == '\n' || p[n] == '\0');
+        p = strchr(p, '\n');
+        p = p != NULL ? p + 1 : NULL;
+    }
+    cr_expect(found, "no line '%s' in:\n%s", line, out);
+}
+
+Test(ctl, csv_and_json_keep_raw_units_in_every_command)
+{
+    env_t e;
+    env_start(&e);
+    static char out[65536];
+    /* progress: codes beside names, persons and fractions, no 〔〕. */
+    BOTH(&e, out, "progress", "--period", "2025", "--csv");
+    expect_line(out, "indicator,指标 indicator,单位,2020 基期,2025 目标,"
+                     "现值 value,完成 share,进度 status,reporting_regions,"
+                     "expected_regions");
+    expect_line(out, "urban_new_jobs,城镇新增就业人数,万人,,5000000,1387,"
+                     "0.0002774,behind,4,102");
+    expect_line(out, "pension_insured,基本养老保险参保人数,万人,43550000,"
+                     "45000000,170,3.777777778e-06,behind,2,102");
+    expect_line(out, "dispute_mediation_success_rate,劳动人事争议调解成功率,"
+                     "%,0.8,0.8,0.8,1,on track,3,102");
+    expect_line(out, "urban_surveyed_unemployment_rate,城镇调查失业率,%,,"
+                     "0.055,,,no data,0,102");
+    cr_expect(strstr(out, "〔") == NULL && strchr(out, '"') == NULL, "%s",
+              out);
+    /* indicators: the plan's figures in raw units too. */
+    BOTH(&e, out, "indicators", "--csv");
+    expect_line(out, "no,code,指标,单位,kind,over time,2020,2025 目标,basis,"
+                     "direction");
+    expect_line(out, "1,urban_new_jobs,城镇新增就业人数,万人,count,sum,,"
+                     "5000000,cumulative,at least");
+    expect_line(out, "8,senior_title_talent,其中:高级职称人才数量,万人,count,"
+                     "last,453000,550000,level,at least");
+    expect_line(out, "2,urban_surveyed_unemployment_rate,城镇调查失业率,%,"
+                     "ratio,sum,,0.055,level,at most");
+    cr_expect(strstr(out, "〔") == NULL, "%s", out);
+    BOTH(&e, out, "indicators", "--json");
+    cr_expect(strstr(out, "\"unit_scale\": 10000, \"kind\": \"count\", "
+                          "\"over_time\": \"last\", \"baseline\": 43550000, "
+                          "\"target\": 45000000,") != NULL, "%s", out);
+    cr_expect(strstr(out, "\"baseline\": null, \"target\": 0.055,") != NULL,
+              "%s", out);
+    /* violations: code and name apart, no separators. */
+    BOTH(&e, out, "violations", "--csv");
+    cr_expect_str_eq(out, "indicator,其中 indicator,value,parent code,parent,"
+                          "parent value,region,地区,period\n"
+                          "senior_title_talent,其中:高级职称人才数量,12,"
+                          "professional_technical_talent,"
+                          "专业技术人才总量(含在管理岗位的专技人才),10,330105,"
+                          "拱墅区,2025-06\n");
+    /* history: no value is empty, not "-". */
+    BOTH(&e, out, "history", "urban_new_jobs", "--region", "330102",
+         "--period", "2025-01", "--csv");
+    cr_expect_str_eq(out, "received (UTC+8),agent,seq,old,new\n"
+                          "2025-11-25 00:00:00,test-agent,1,,100\n"
+                          "2025-11-25 00:00:00,test-agent,15,100,130\n");
+    BOTH(&e, out, "history", "dispute_mediation_success_rate", "--region",
+         "330105", "--period", "2025-01", "--csv");
+    expect_line(out, "2025-11-25 00:00:00,test-agent,7,,0.9");
+    /* agents and completeness: numbers, one to a field. */
+    BOTH(&e, out, "agents", "--csv");
+    cr_expect_str_eq(out, "agent,next seq,applied,rejected,first seen (UTC+8),"
+                          "last contact (UTC+8)\n"
+                          "test-agent,17,15,1,2025-11-25 00:00:00,"
+                          "2025-11-25 00:00:00\n");
+    BOTH(&e, out, "completeness", "--period", "2025-01", "--region",
+         "330100", "--csv");
+    expect_line(out, "code,地区,reported,indicators,missing");
+    expect_line(out, "330102,上城区,3,19,urban_surveyed_unemployment_rate "
+                     "vocational_skill_training unemployment_insured "
+                     "work_injury_insured professional_technical_talent "
+                     "senior_title_talent new_professional_qualifications "
+                     "postdoc_recruits skilled_talent highly_skilled_talent "
+                     "new_skill_certificates new_senior_skill_certificates "
+                     "arbitration_closure_rate labour_inspection_closure_rate "
+                     "social_security_card_holders "
+                     "e_social_security_card_coverage");
+    cr_expect(strstr(out, "all (nothing reported)") == NULL, "%s", out);
+}
+
+Test(ctl, times_are_labelled_with_the_display_zone)
+{
+    env_t e;
+    env_start(&e);
+    static char out[65536];
+    BOTH(&e, out, "agents");
+    cr_expect(strstr(out, "first seen (UTC+8)   last contact (UTC+8)\n") !=
+                  NULL, "%s", out);
+    BOTH(&e, out, "agents", "--tz-offset-hours", "-5");
+    cr_expect(strstr(out, "first seen (UTC-5)   last contact (UTC-5)\n") !=
+                  NULL, "%s", out);
+    cr_expect(strstr(out, "2025-11-24 11:00:00") != NULL, "%s", out);
+    BOTH(&e, out, "rejections", "--tz-offset-hours", "0");
+    cr_expect(strstr(out, "received (UTC)  ") == out, "%s", out);
+}
+
+/* A 2026-2030 plan under another title, for a store built with it. */
+static void write_plan_2030(const char *dir)
+{
+    static const char ind[] =
+        "no,code,name_zh,name_en,group_zh,unit_zh,kind,over_time,"
+        "baseline_2025,target_2030,target_basis,direction,attribute,part_of,"
+        "numerator_zh,denominator_zh\n"
+        "1,jobs,新增就业,New jobs,就业,万人,count,sum,,600,"
+        "cumulative_2026_2030,at_least,expected,,,\n"
+        "2,insured,参保人数,Insured,社保,万人,count,last,4600,4900,"
+        "level_2030,at_least,expected,,,\n"
+        "3,jobless,失业率,Unemployment,就业,%,ratio,sum,,5,level_2030,"
+        "at_most,expected,,失业人数,劳动力\n";
+    static const char reg[] = "code,name_zh,name_en,level,parent_code\n"
+                              "330000,浙江省,Zhejiang,province,\n"
+                              "330100,杭州市,Hangzhou,city,330000\n";
+    static const char plan[] = "key,value\ntitle_zh,某省“十五五”规划\n";
+    const char *files[][2] = {{"indicators.csv", ind},
+                              {"regions.csv", reg},
+                              {"plan.csv", plan}};
+    cr_assert_eq(mkdir(dir, 0700), 0);
+    for (size_t i = 0; i < 3; i++) {
+        char path[400];
+        snprintf(path, sizeof path, "%s/%s", dir, files[i][0]);
+        hx_write(path, files[i][1], strlen(files[i][1]));
+    }
+}
+
+Test(ctl, progress_follows_another_plan)
+{
+    char catdir[300];
+    char db[300];
+    snprintf(catdir, sizeof catdir, "%s/plan2030", hx_dir);
+    snprintf(db, sizeof db, "%s/db2030", hx_dir);
+    write_plan_2030(catdir);
+    catalog_t *cat = NULL;
+    store_t *s = NULL;
+    char err[ERR_LEN];
+    cr_assert_eq(catalog_load_dir(&cat, catdir, err), ERR_OK, "%s", err);
+    store_opts_t o = {.readonly = 0};
+    cr_assert_eq(store_open(&s, db, cat, &o, err), ERR_OK, "%s", err);
+    update_t u[] = {
+        cnt(1, "jobs", 330100, 202601, 1000000),
+        cnt(2, "jobs", 330100, 202703, 700000),
+        cnt(3, "jobs", 330100, 202708, 50),  /* after P: not counted */
+        cnt(4, "insured", 330100, 202706, 46900000),
+        rat(5, "jobless", 330100, 202706, 45, 1000),
+    };
+    store_batch_t b = {"plan-agent", -1, 1764000000, month_make(2027, 12),
+                       u, sizeof u / sizeof u[0]};
+    store_result_t r;
+    cr_assert_eq(store_apply(s, &b, 1, &r, err), ERR_OK, "%s", err);
+    cr_assert_eq(r.rejected, 0);
+    store_result_fini(&r);
+    store_close(&s);
+    catalog_destroy(&cat);
+
+    static char out[65536];
+    const char *argv[] = {"hrssctl", "--data-dir", db, "--catalog", catdir,
+                          "progress", "--period", "2027-06", NULL};
+    cr_assert_eq(hx_run(argv, 60000, out, sizeof out), 0, "%s", out);
+    /* 2027-06 is month 18 of 60: 180万 of the 〔600〕 due, 4,690 of
+     * 4,600 -> 4,900 due. */
+    cr_expect_str_eq(
+        out,
+        "某省“十五五”规划 progress — 浙江省 330000, period 2027-06\n"
+        "\n"
+        "指标 indicator  单位  2025 基期  2030 目标  现值 value  完成 share  "
+        "进度 status  regions\n"
+        "--------------  ----  ---------  ---------  ----------  ----------  "
+        "-----------  -------\n"
+        "新增就业        万人               〔600〕      170.00       28.3%  "
+        "behind           1/2\n"
+        "参保人数        万人      4,600      4,900    4,690.00       95.7%  "
+        "on track         1/2\n"
+        "失业率          %                        5         4.5       90.0%  "
+        "on track         1/2\n"
+        "\n"
+        "〔〕 five-year cumulative target (2026-2030); value = cumulative "
+        "through 2027-06.\n"
+        "on track = at or above a straight line from the 2025 baseline (or "
+        "from 0) to the target.\n");
+    const char *json[] = {"hrssctl", "--data-dir", db, "--catalog", catdir,
+                          "progress", "--period", "2027-06", "--json", NULL};
+    cr_assert_eq(hx_run(json, 60000, out, sizeof out), 0, "%s", out);
+    cr_expect(strstr(out, "\"indicator\": \"jobs\", \"name_zh\": \"新增就业\", "
+                          "\"kind\": \"count\", \"display_unit\": \"万人\", "
+                          "\"unit_scale\": 10000, \"basis\": \"cumulative\", "
+                          "\"period\": \"2026-01..2027-06\", \"baseline\": "
+                          "null, \"target\": 6000000, \"direction\": "
+                          "\"at_least\", \"value\": 1700000, \"share\": "
+                          "0.2833333333, \"expected\": 1800000, \"elapsed\": "
+                          "0.3, \"on_track\": false") != NULL, "%s", out);
 }

@@ -1,5 +1,4 @@
-/* test_table.c: display width, aligned tables, CSV output and number
- * formatting in admin/table.c.
+/* test_table.c: display width and aligned tables in admin/table.c.
  *
  * Tables are printed into open_memstream() buffers and compared byte for
  * byte, so every expected string below spells out the padding exactly.
@@ -12,7 +11,6 @@
  *   2. No test depends on the process locale.
  */
 #include <criterion/criterion.h>
-#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,29 +20,13 @@
 
 /* Everything table_print() writes, as a NUL-terminated string that the
  * caller frees. */
-static char *print_to_string(const table_t *t, int csv)
+static char *print_to_string(const table_t *t)
 {
     char *out = NULL;
     size_t size = 0;
     FILE *f = open_memstream(&out, &size);
     cr_assert_not_null(f);
-    if (csv) {
-        table_print_csv(t, f);
-    } else {
-        table_print(t, f);
-    }
-    cr_assert_eq(fclose(f), 0);
-    cr_assert_not_null(out);
-    return out;
-}
-
-static char *field_to_string(const char *s)
-{
-    char *out = NULL;
-    size_t size = 0;
-    FILE *f = open_memstream(&out, &size);
-    cr_assert_not_null(f);
-    csv_put_field(f, s);
+    table_print(t, f);
     cr_assert_eq(fclose(f), 0);
     cr_assert_not_null(out);
     return out;
@@ -66,51 +48,51 @@ static void expect_no_trailing_spaces(const char *text)
 
 Test(table, width_ascii_and_cjk)
 {
-    cr_expect_eq(text_width(""), 0);
-    cr_expect_eq(text_width("abc"), 3);
-    cr_expect_eq(text_width("浙江省"), 6);
-    cr_expect_eq(text_width("城镇新增就业人数"), 16);
-    cr_expect_eq(text_width("万人"), 4);
-    cr_expect_eq(text_width("A杭州B"), 6);
+    cr_expect_eq(table_text_width(""), 0);
+    cr_expect_eq(table_text_width("abc"), 3);
+    cr_expect_eq(table_text_width("浙江省"), 6);
+    cr_expect_eq(table_text_width("城镇新增就业人数"), 16);
+    cr_expect_eq(table_text_width("万人"), 4);
+    cr_expect_eq(table_text_width("A杭州B"), 6);
 }
 
 Test(table, width_fullwidth_and_punctuation)
 {
-    cr_expect_eq(text_width("％"), 2);              /* U+FF05 */
-    cr_expect_eq(text_width("（万人）"), 8);        /* U+FF08, U+FF09 */
-    cr_expect_eq(text_width("，。"), 4);            /* U+FF0C, U+3002 */
-    cr_expect_eq(text_width("\xe3\x80\x80"), 2);    /* U+3000 space */
-    cr_expect_eq(text_width("ｱ"), 1);               /* U+FF71 halfwidth */
-    cr_expect_eq(text_width("한국"), 4);            /* hangul */
-    cr_expect_eq(text_width("かな"), 4);            /* hiragana */
-    cr_expect_eq(text_width("\xf0\xa0\x80\x80"), 2); /* U+20000 ext B */
-    cr_expect_eq(text_width("\xf0\x9f\x98\x80"), 2); /* U+1F600 emoji */
-    cr_expect_eq(text_width("é"), 1);               /* U+00E9 */
+    cr_expect_eq(table_text_width("％"), 2);              /* U+FF05 */
+    cr_expect_eq(table_text_width("（万人）"), 8);        /* U+FF08, U+FF09 */
+    cr_expect_eq(table_text_width("，。"), 4);            /* U+FF0C, U+3002 */
+    cr_expect_eq(table_text_width("\xe3\x80\x80"), 2);    /* U+3000 space */
+    cr_expect_eq(table_text_width("ｱ"), 1);               /* U+FF71 halfwidth */
+    cr_expect_eq(table_text_width("한국"), 4);            /* hangul */
+    cr_expect_eq(table_text_width("かな"), 4);            /* hiragana */
+    cr_expect_eq(table_text_width("\xf0\xa0\x80\x80"), 2); /* U+20000 ext B */
+    cr_expect_eq(table_text_width("\xf0\x9f\x98\x80"), 2); /* U+1F600 emoji */
+    cr_expect_eq(table_text_width("é"), 1);               /* U+00E9 */
 }
 
 Test(table, width_zero_width)
 {
-    cr_expect_eq(text_width("e\xcc\x81"), 1);       /* e + U+0301 */
-    cr_expect_eq(text_width("a\xe2\x80\x8d" "b"), 2); /* ZWJ U+200D */
-    cr_expect_eq(text_width("a\xe2\x80\x8b" "b"), 2); /* ZWSP U+200B */
-    cr_expect_eq(text_width("\xe2\x9c\x93\xef\xb8\x8f"), 1); /* VS16 */
-    cr_expect_eq(text_width("a\tb\n"), 2);          /* controls */
-    cr_expect_eq(text_width("\xc2\x85"), 0);        /* C1 NEL */
-    cr_expect_eq(text_width(NULL), 0);
+    cr_expect_eq(table_text_width("e\xcc\x81"), 1);       /* e + U+0301 */
+    cr_expect_eq(table_text_width("a\xe2\x80\x8d" "b"), 2); /* ZWJ U+200D */
+    cr_expect_eq(table_text_width("a\xe2\x80\x8b" "b"), 2); /* ZWSP U+200B */
+    cr_expect_eq(table_text_width("\xe2\x9c\x93\xef\xb8\x8f"), 1); /* VS16 */
+    cr_expect_eq(table_text_width("a\tb\n"), 2);          /* controls */
+    cr_expect_eq(table_text_width("\xc2\x85"), 0);        /* C1 NEL */
+    cr_expect_eq(table_text_width(NULL), 0);
 }
 
 Test(table, width_invalid_bytes)
 {
-    cr_expect_eq(text_width("\xff"), 1);
-    cr_expect_eq(text_width("a\xff" "b"), 3);
-    cr_expect_eq(text_width("\x80\x80"), 2);        /* stray continuation */
-    cr_expect_eq(text_width("\xc0\xaf"), 2);        /* overlong '/' */
-    cr_expect_eq(text_width("\xed\xa0\x80"), 3);    /* surrogate D800 */
-    cr_expect_eq(text_width("\xf4\x90\x80\x80"), 4); /* > U+10FFFF */
+    cr_expect_eq(table_text_width("\xff"), 1);
+    cr_expect_eq(table_text_width("a\xff" "b"), 3);
+    cr_expect_eq(table_text_width("\x80\x80"), 2);        /* stray continuation */
+    cr_expect_eq(table_text_width("\xc0\xaf"), 2);        /* overlong '/' */
+    cr_expect_eq(table_text_width("\xed\xa0\x80"), 3);    /* surrogate D800 */
+    cr_expect_eq(table_text_width("\xf4\x90\x80\x80"), 4); /* > U+10FFFF */
     /* Truncated 3-byte lead then ASCII: each bad byte one column. */
-    cr_expect_eq(text_width("\xe6\xb5" "A"), 3);
+    cr_expect_eq(table_text_width("\xe6\xb5" "A"), 3);
     /* Truncated at the end of the string: no read past the NUL. */
-    cr_expect_eq(text_width("\xe6\xb5"), 2);
+    cr_expect_eq(table_text_width("\xe6\xb5"), 2);
 }
 
 /* ------------------------------------------------------------------ */
@@ -137,7 +119,7 @@ Test(table, print_aligned_chinese)
                        "杭州市  Hangzhou   35.12\n"
                        "舟山    Zhoushan    2.07\n"
                        "浙江省  Zhejiang  128.50\n";
-    char *got = print_to_string(t, 0);
+    char *got = print_to_string(t);
     cr_expect_str_eq(got, want);
     expect_no_trailing_spaces(got);
 
@@ -147,7 +129,7 @@ Test(table, print_aligned_chinese)
         char *nl = strchr(line, '\n');
         cr_assert_not_null(nl);
         *nl = '\0';
-        cr_expect_eq(text_width(line), 6 + 2 + 8 + 2 + 6, "line '%s'",
+        cr_expect_eq(table_text_width(line), 6 + 2 + 8 + 2 + 6, "line '%s'",
                      line);
         line = nl + 1;
     }
@@ -177,7 +159,7 @@ Test(table, print_left_last_column_has_no_trailing_spaces)
                        "城镇新增就业人数  万人\n"
                        "失业率\n"
                        "a b               x y\n";
-    char *got = print_to_string(t, 0);
+    char *got = print_to_string(t);
     cr_expect_str_eq(got, want);
     expect_no_trailing_spaces(got);
     free(got);
@@ -195,7 +177,7 @@ Test(table, print_sanitises_controls_and_invalid_bytes)
     const char *want = "k     v\n"
                        "----  -\n"
                        " [2J  ?\n";
-    char *got = print_to_string(t, 0);
+    char *got = print_to_string(t);
     cr_expect_str_eq(got, want);
     cr_expect_null(strchr(got, '\x1b'));
     free(got);
@@ -207,7 +189,7 @@ Test(table, print_header_only_and_empty_cells)
     const char *headers[] = {"年份", "", "值"};
     const enum table_align align[] = {TABLE_RIGHT, TABLE_LEFT, TABLE_LEFT};
     table_t *t = table_new(3, headers, align);
-    char *got = print_to_string(t, 0);
+    char *got = print_to_string(t);
     /* The empty middle column is zero wide but keeps its separators. */
     cr_expect_str_eq(got, "年份    值\n"
                           "----    --\n");
@@ -215,7 +197,7 @@ Test(table, print_header_only_and_empty_cells)
 
     const char *r1[] = {"2025", NULL, NULL};
     table_add_row(t, r1);
-    got = print_to_string(t, 0);
+    got = print_to_string(t);
     cr_expect_str_eq(got, "年份    值\n"
                           "----    --\n"
                           "2025\n");
@@ -236,7 +218,7 @@ Test(table, many_rows_grow)
         table_add_row(t, row);
     }
     cr_expect_eq(table_rows(t), 1000);
-    char *got = print_to_string(t, 0);
+    char *got = print_to_string(t);
     cr_expect_eq(strncmp(got, "  n\n---\n  0\n  1\n", 16), 0);
     cr_expect_neq(strstr(got, "\n 99\n100\n"), NULL);
     size_t len = strlen(got);
@@ -269,198 +251,8 @@ Test(table, cells_are_copied)
     table_add_row(t, row);
     memset(header, 'x', sizeof header - 1);
     memset(cell, 'y', sizeof cell - 1);
-    char *got = print_to_string(t, 0);
+    char *got = print_to_string(t);
     cr_expect_str_eq(got, "名称\n----\n杭州\n");
     free(got);
     table_destroy(&t);
-}
-
-/* ------------------------------------------------------------------ */
-
-Test(table, csv_field_quoting)
-{
-    struct {
-        const char *in;
-        const char *want;
-    } cases[] = {
-        {"plain", "plain"},
-        {"浙江省", "浙江省"},
-        {"a,b", "\"a,b\""},
-        {"say \"hi\"", "\"say \"\"hi\"\"\""},
-        {"line1\nline2", "\"line1\nline2\""},
-        {"cr\r", "\"cr\r\""},
-        {"\"", "\"\"\"\""},
-        {" spaced ", " spaced "},
-        {"", ""},
-        {NULL, ""},
-    };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        char *got = field_to_string(cases[i].in);
-        cr_expect_str_eq(got, cases[i].want, "case %zu", i);
-        free(got);
-    }
-}
-
-Test(table, csv_table)
-{
-    const char *headers[] = {"地区", "备注"};
-    const enum table_align align[] = {TABLE_LEFT, TABLE_RIGHT};
-    table_t *t = table_new(2, headers, align);
-    const char *r1[] = {"浙江省", "a,b"};
-    const char *r2[] = {"杭州", "他说\"好\"\n第二行"};
-    const char *r3[] = {NULL, "  raw  "};
-    table_add_row(t, r1);
-    table_add_row(t, r2);
-    table_add_row(t, r3);
-    /* Raw text, no padding, LF line ends, newlines kept inside quotes. */
-    const char *want = "地区,备注\n"
-                       "浙江省,\"a,b\"\n"
-                       "杭州,\"他说\"\"好\"\"\n第二行\"\n"
-                       ",  raw  \n";
-    char *got = print_to_string(t, 1);
-    cr_expect_str_eq(got, want);
-    cr_expect_null(strchr(got, '\r'));
-    free(got);
-    table_destroy(&t);
-}
-
-Test(table, csv_single_empty_column_is_not_a_blank_line)
-{
-    const char *headers[] = {"x"};
-    table_t *t = table_new(1, headers, NULL);
-    const char *r1[] = {""};
-    const char *r2[] = {"y"};
-    table_add_row(t, r1);
-    table_add_row(t, r2);
-    char *got = print_to_string(t, 1);
-    cr_expect_str_eq(got, "x\n\"\"\ny\n");
-    free(got);
-    table_destroy(&t);
-}
-
-/* ------------------------------------------------------------------ */
-
-static void expect_int(int64_t v, const char *want)
-{
-    char buf[32];
-    memset(buf, 'Z', sizeof buf);
-    fmt_int(v, buf, sizeof buf);
-    cr_expect_str_eq(buf, want, "fmt_int(%lld)", (long long)v);
-}
-
-Test(table, fmt_int_values)
-{
-    expect_int(0, "0");
-    expect_int(7, "7");
-    expect_int(999, "999");
-    expect_int(1000, "1,000");
-    expect_int(-999, "-999");
-    expect_int(-1000, "-1,000");
-    expect_int(-1234, "-1,234");
-    expect_int(100000, "100,000");
-    expect_int(1234567, "1,234,567");
-    expect_int(INT64_MAX, "9,223,372,036,854,775,807");
-    expect_int(INT64_MIN, "-9,223,372,036,854,775,808");
-}
-
-Test(table, fmt_int_truncates_safely)
-{
-    char buf[6];
-    fmt_int(1234567, buf, sizeof buf);
-    cr_expect_str_eq(buf, "1,234");
-    char one[1] = {'Z'};
-    fmt_int(5, one, sizeof one);
-    cr_expect_eq(one[0], '\0');
-    char untouched[4] = "abc";
-    fmt_int(5, untouched, 0);
-    cr_expect_str_eq(untouched, "abc");
-}
-
-static void expect_fixed(double v, int dec, const char *want)
-{
-    char buf[64];
-    memset(buf, 'Z', sizeof buf);
-    fmt_fixed(v, dec, buf, sizeof buf);
-    cr_expect_str_eq(buf, want, "fmt_fixed(%.17g, %d)", v, dec);
-}
-
-Test(table, fmt_fixed_values)
-{
-    expect_fixed(4355.0, 2, "4,355.00");
-    expect_fixed(4355.004, 2, "4,355.00");
-    expect_fixed(-1234.5, 1, "-1,234.5");
-    expect_fixed(1234567.891, 2, "1,234,567.89");
-    expect_fixed(999.0, 0, "999");
-    expect_fixed(0.0, 0, "0");
-    expect_fixed(0.0, 3, "0.000");
-    expect_fixed(0.07, 2, "0.07");
-    expect_fixed(123456789012345.67, 2, "123,456,789,012,345.67");
-    expect_fixed(1e20, 0, "100,000,000,000,000,000,000");
-    expect_fixed(1e15, 2, "1,000,000,000,000,000.00");
-}
-
-/* Rounding is half away from zero on the decimal the value was written
- * as (its shortest round-trip form), not on the binary double, and not
- * printf's ties-to-even: 0.5 -> "1", 2.5 -> "3", and 4355.005 (stored as
- * 4355.00499999...) -> "4,355.01". */
-Test(table, fmt_fixed_rounds_half_away_from_zero)
-{
-    expect_fixed(0.5, 0, "1");
-    expect_fixed(1.5, 0, "2");
-    expect_fixed(2.5, 0, "3");
-    expect_fixed(-0.5, 0, "-1");
-    expect_fixed(-2.5, 0, "-3");
-    expect_fixed(0.49, 0, "0");
-    expect_fixed(4355.005, 2, "4,355.01");
-    expect_fixed(1.005, 2, "1.01");
-    expect_fixed(12.345, 2, "12.35");
-    expect_fixed(0.005, 2, "0.01");
-    expect_fixed(0.0049, 2, "0.00");
-    expect_fixed(0.0005, 2, "0.00");
-    expect_fixed(999.995, 2, "1,000.00");
-    expect_fixed(99999.5, 0, "100,000");
-    expect_fixed(-999.95, 1, "-1,000.0");
-}
-
-Test(table, fmt_fixed_negative_zero_and_non_finite)
-{
-    expect_fixed(-0.001, 2, "0.00");
-    expect_fixed(-0.0, 2, "0.00");
-    expect_fixed(-0.004, 2, "0.00");
-    expect_fixed(-0.005, 2, "-0.01");
-    expect_fixed(-1e-300, 0, "0");
-    expect_fixed(NAN, 2, "-");
-    expect_fixed(INFINITY, 2, "-");
-    expect_fixed(-INFINITY, 0, "-");
-}
-
-Test(table, fmt_fixed_clamps_decimals)
-{
-    expect_fixed(1.23456789, 9, "1.234568");
-    expect_fixed(1.23456789, 6, "1.234568");
-    expect_fixed(1.5, -3, "2");
-    expect_fixed(1234.0, 6, "1,234.000000");
-}
-
-Test(table, fmt_fixed_extremes_and_truncation)
-{
-    char big[512];
-    fmt_fixed(1.7976931348623157e308, 6, big, sizeof big);
-    /* 309 integer digits, 102 separators, ".000000". */
-    cr_expect_eq(strlen(big), 309 + 102 + 7);
-    cr_expect_eq(strncmp(big, "179,769,313,486,231,570,000,", 28), 0);
-    cr_expect_str_eq(big + strlen(big) - 10, "000.000000");
-
-    fmt_fixed(-1.7976931348623157e308, 0, big, sizeof big);
-    cr_expect_eq(big[0], '-');
-    cr_expect_eq(strlen(big), 1 + 309 + 102);
-
-    expect_fixed(5e-324, 6, "0.000000");
-
-    char small[8];
-    fmt_fixed(-1234567.5, 2, small, sizeof small);
-    cr_expect_str_eq(small, "-1,234,");
-    char none[2] = "Z";
-    fmt_fixed(NAN, 2, none, 0);
-    cr_expect_str_eq(none, "Z");
 }

@@ -1,0 +1,368 @@
+/* cmd_audit.c: completeness, history, rejections, agents, violations.
+ *
+ * Each command asks one query and renders one row per item of the
+ * answer. For people: times at the display offset (the header says
+ * which), counts with separators, a region as "name code"; for scripts:
+ * whole numbers, a ratio's fraction, codes and names in separate fields,
+ * and in JSON unix seconds.
+ *
+ * INVARIANTS
+ *   1. Rows are in the order of the answer.
+ *   2. Every answer is freed in the function that asked for it.
+ */
+#include "admin/cmd_audit.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "admin/zone.h"
+#include "common/json.h"
+
+/* ---------------------------------------------------------------------- */
+/* completeness                                                            */
+
+enum { C_CODE, C_NAME, C_COUNT, C_REPORTED, C_MISSING, C_NCOLS };
+
+static const render_col_t completeness_cols[C_NCOLS] = {
+    [C_CODE] = {.type = CELL_TEXT, .head = "code", .json = "region"},
+    [C_NAME] = {.type = CELL_TEXT, .head = "地区", .json = "name_zh"},
+    [C_COUNT] = {.type = CELL_OF, .head = "reported", .csv = "reported",
+                 .csv2 = "indicators"},
+    [C_REPORTED] = {.type = CELL_LIST, .json = "reported"},
+    [C_MISSING] = {.type = CELL_LIST, .head = "missing", .json = "missing"},
+};
+
+static void print_completeness_json(const Hrss__Completeness *c,
+                                    size_t complete, size_t silent,
+                                    size_t nind, const render_t *r)
+{
+    printf("{\"period\": ");
+    json_put_str(stdout, c->period);
+    printf(", \"region\": \"%u\", \"expected_regions\": %zu, "
+           "\"complete_regions\": %zu, \"silent_regions\": %zu, "
+           "\"indicators\": %zu, \"regions\": ",
+           c->region, c->n_regions, complete, silent, nind);
+    render_json_rows(r, stdout);
+    printf("}\n");
+}
+
+int cmd_audit_completeness(ctl_t *x, const ctl_args_t *a)
+{
+    period_t p;
+    uint32_t region;
+    int st = ctl_period_region(x, a, &p, &region);
+    if (st != 0) {
+        return st;
+    }
+    Hrss__CompletenessQ q = HRSS__COMPLETENESS_Q__INIT;
+    q.period = (char *)(uintptr_t)a->period;
+    q.has_region = 1;
+    q.region = region;
+    Hrss__QueryRequest req = HRSS__QUERY_REQUEST__INIT;
+    req.q_case = HRSS__QUERY_REQUEST__Q_COMPLETENESS;
+    req.completeness = &q;
+    Hrss__QueryResponse *resp = NULL;
+    st = ctl_ask(x, &req, &resp);
+    if (st != 0) {
+        return st;
+    }
+    const Hrss__Completeness *c = resp->completeness;
+    size_t nind = catalog_indicator_count(x->cat);
+    size_t complete = 0;
+    size_t silent = 0;
+    render_t *r = ctl_render_new(x, completeness_cols, C_NCOLS);
+    for (size_t i = 0; i < c->n_regions; i++) {
+        const Hrss__RegionCompleteness *rc = c->regions[i];
+        char code[16];
+        cell_t row[C_NCOLS];
+        complete += rc->n_missing == 0;
+        silent += rc->n_reported == 0;
+        snprintf(code, sizeof code, "%u", rc->region);
+        row[C_CODE] = cell_text(code);
+        row[C_NAME] = cell_text(ctl_region_name(x, rc->region));
+        row[C_COUNT] = cell_of(rc->n_reported, nind);
+        row[C_REPORTED] = cell_list((const char *const *)rc->reported,
+                                    rc->n_reported, NULL);
+        row[C_MISSING] = cell_list((const char *const *)rc->missing,
+                                   rc->n_missing,
+                                   rc->n_reported == 0
+                                       ? "all (nothing reported)"
+                                       : NULL);
+        render_add_row(r, row);
+    }
+    render_title(r, "%s: %zu of %zu regions reported every indicator, %zu "
+                    "reported nothing",
+                 c->period, complete, c->n_regions, silent);
+    if (x->fmt == RENDER_JSON) {
+        print_completeness_json(c, complete, silent, nind, r);
+    } else {
+        ctl_print(x, r);
+    }
+    render_destroy(&r);
+    hrss__query_response__free_unpacked(resp, NULL);
+    return 0;
+}
+
+/* ---------------------------------------------------------------------- */
+/* history                                                                 */
+
+enum { H_ID, H_WHEN, H_AGENT, H_SEQ, H_IND, H_REGION, H_PERIOD, H_KIND,
+       H_OLD, H_NEW, H_NCOLS };
+
+static const render_col_t history_cols[H_NCOLS] = {
+    [H_ID] = {.type = CELL_ID, .json = "audit_id"},
+    [H_WHEN] = {.type = CELL_TIME, .head = "received",
+                .json = "received_at"},
+    [H_AGENT] = {.type = CELL_TEXT, .head = "agent", .json = "agent"},
+    [H_SEQ] = {.type = CELL_ID, .head = "seq", .json = "seq"},
+    [H_IND] = {.type = CELL_TEXT, .json = "indicator"},
+    [H_REGION] = {.type = CELL_TEXT, .json = "region"},
+    [H_PERIOD] = {.type = CELL_TEXT, .json = "period"},
+    [H_KIND] = {.type = CELL_TEXT, .json = "kind"},
+    [H_OLD] = {.type = CELL_FIGURE, .head = "old", .json = "old",
+               .flags = RENDER_NEST},
+    [H_NEW] = {.type = CELL_FIGURE, .head = "new", .json = "new",
+               .flags = RENDER_NEST},
+};
+
+int cmd_audit_history(ctl_t *x, const ctl_args_t *a)
+{
+    uint32_t region;
+    int st = ctl_region_arg(x, a->region, &region);
+    if (st != 0) {
+        return st;
+    }
+    Hrss__HistoryQ q = HRSS__HISTORY_Q__INIT;
+    q.indicator = (char *)(uintptr_t)a->pos[0];
+    q.region = region;
+    q.month = (char *)(uintptr_t)a->period;
+    Hrss__QueryRequest req = HRSS__QUERY_REQUEST__INIT;
+    req.q_case = HRSS__QUERY_REQUEST__Q_HISTORY;
+    req.history = &q;
+    Hrss__QueryResponse *resp = NULL;
+    st = ctl_ask(x, &req, &resp);
+    if (st != 0) {
+        return st;
+    }
+    const Hrss__RevisionList *l = resp->history;
+    render_t *r = ctl_render_new(x, history_cols, H_NCOLS);
+    for (size_t i = 0; i < l->n_revisions; i++) {
+        const Hrss__Revision *v = l->revisions[i];
+        char month[PERIOD_STR_LEN];
+        char reg[16];
+        cell_t row[H_NCOLS];
+        month_format_yyyymm(v->month, month, sizeof month);
+        snprintf(reg, sizeof reg, "%u", v->region);
+        row[H_ID] = cell_id(v->audit_id);
+        row[H_WHEN] = cell_time(v->received_at);
+        row[H_AGENT] = cell_text(v->agent);
+        row[H_SEQ] = cell_id(v->seq);
+        row[H_IND] = cell_text(v->indicator);
+        row[H_REGION] = cell_text(reg);
+        row[H_PERIOD] = cell_text(month);
+        row[H_KIND] = cell_text(v->is_ratio ? "ratio" : "count");
+        row[H_OLD] = v->has_old ? cell_figure(v->is_ratio, v->old_numerator,
+                                              v->old_denominator)
+                                : cell_none("-");
+        row[H_NEW] = cell_figure(v->is_ratio, v->new_numerator,
+                                 v->new_denominator);
+        render_add_row(r, row);
+    }
+    render_empty(r, "no value was ever received for this cell");
+    ctl_print(x, r);
+    render_destroy(&r);
+    hrss__query_response__free_unpacked(resp, NULL);
+    return 0;
+}
+
+/* ---------------------------------------------------------------------- */
+/* rejections                                                              */
+
+enum { J_ID, J_WHEN, J_AGENT, J_SEQ, J_IND, J_REGION, J_PERIOD, J_REASON,
+       J_MESSAGE, J_NCOLS };
+
+static const render_col_t rejection_cols[J_NCOLS] = {
+    [J_ID] = {.type = CELL_ID, .json = "id"},
+    [J_WHEN] = {.type = CELL_TIME, .head = "received",
+                .json = "received_at"},
+    [J_AGENT] = {.type = CELL_TEXT, .head = "agent", .json = "agent"},
+    [J_SEQ] = {.type = CELL_ID, .head = "seq", .json = "seq"},
+    [J_IND] = {.type = CELL_TEXT, .head = "indicator", .json = "indicator"},
+    [J_REGION] = {.type = CELL_TEXT, .head = "region", .json = "region"},
+    [J_PERIOD] = {.type = CELL_TEXT, .head = "period", .json = "period"},
+    [J_REASON] = {.type = CELL_TEXT, .head = "reason", .json = "reason"},
+    [J_MESSAGE] = {.type = CELL_TEXT, .head = "message",
+                   .json = "message"},
+};
+
+int cmd_audit_rejections(ctl_t *x, const ctl_args_t *a)
+{
+    Hrss__RejectionsQ q = HRSS__REJECTIONS_Q__INIT;
+    if (a->since != NULL) {
+        int64_t t;
+        if (zone_parse_time(a->since, x->tz, &t) != ERR_OK) {
+            return ctl_fail(CTL_EX_USAGE, "--since: '%s' is not unix "
+                                          "seconds or "
+                                          "YYYY-MM-DD[THH:MM[:SS]]",
+                            a->since);
+        }
+        q.has_since = 1;
+        q.since = t;
+    }
+    Hrss__QueryRequest req = HRSS__QUERY_REQUEST__INIT;
+    req.q_case = HRSS__QUERY_REQUEST__Q_REJECTIONS;
+    req.rejections = &q;
+    Hrss__QueryResponse *resp = NULL;
+    int st = ctl_ask(x, &req, &resp);
+    if (st != 0) {
+        return st;
+    }
+    const Hrss__RejectionList *l = resp->rejections;
+    render_t *r = ctl_render_new(x, rejection_cols, J_NCOLS);
+    for (size_t i = 0; i < l->n_rejections; i++) {
+        const Hrss__RejectedUpdate *v = l->rejections[i];
+        char month[PERIOD_STR_LEN];
+        char reg[16];
+        cell_t row[J_NCOLS];
+        month_format_yyyymm(v->update->month, month, sizeof month);
+        snprintf(reg, sizeof reg, "%u", v->update->region);
+        row[J_ID] = cell_id(v->id);
+        row[J_WHEN] = cell_time(v->received_at);
+        row[J_AGENT] = cell_text(v->agent);
+        row[J_SEQ] = cell_id(v->update->seq);
+        row[J_IND] = cell_text(v->update->indicator);
+        row[J_REGION] = cell_text(reg);
+        row[J_PERIOD] = cell_text(month);
+        row[J_REASON] = cell_text(v->reason_name);
+        row[J_MESSAGE] = cell_text(v->message);
+        render_add_row(r, row);
+    }
+    render_empty(r, "no rejected updates");
+    ctl_print(x, r);
+    render_destroy(&r);
+    hrss__query_response__free_unpacked(resp, NULL);
+    return 0;
+}
+
+/* ---------------------------------------------------------------------- */
+/* agents                                                                  */
+
+enum { A_AGENT, A_NEXT, A_APPLIED, A_REJECTED, A_FIRST, A_LAST, A_NCOLS };
+
+static const render_col_t agent_cols[A_NCOLS] = {
+    [A_AGENT] = {.type = CELL_TEXT, .head = "agent", .json = "agent"},
+    [A_NEXT] = {.type = CELL_INT, .head = "next seq", .json = "next_seq"},
+    [A_APPLIED] = {.type = CELL_INT, .head = "applied", .json = "applied"},
+    [A_REJECTED] = {.type = CELL_INT, .head = "rejected",
+                    .json = "rejected"},
+    [A_FIRST] = {.type = CELL_TIME, .head = "first seen",
+                 .json = "first_seen"},
+    [A_LAST] = {.type = CELL_TIME, .head = "last contact",
+                .json = "last_contact"},
+};
+
+int cmd_audit_agents(ctl_t *x, const ctl_args_t *a)
+{
+    (void)a;
+    Hrss__AgentsQ q = HRSS__AGENTS_Q__INIT;
+    Hrss__QueryRequest req = HRSS__QUERY_REQUEST__INIT;
+    req.q_case = HRSS__QUERY_REQUEST__Q_AGENTS;
+    req.agents = &q;
+    Hrss__QueryResponse *resp = NULL;
+    int st = ctl_ask(x, &req, &resp);
+    if (st != 0) {
+        return st;
+    }
+    const Hrss__AgentList *l = resp->agents;
+    render_t *r = ctl_render_new(x, agent_cols, A_NCOLS);
+    for (size_t i = 0; i < l->n_agents; i++) {
+        const Hrss__AgentState *v = l->agents[i];
+        cell_t row[A_NCOLS];
+        row[A_AGENT] = cell_text(v->id);
+        row[A_NEXT] = cell_int((int64_t)v->next_seq);
+        row[A_APPLIED] = cell_int((int64_t)v->applied);
+        row[A_REJECTED] = cell_int((int64_t)v->rejected);
+        row[A_FIRST] = cell_time(v->first_seen);
+        row[A_LAST] = cell_time(v->last_contact);
+        render_add_row(r, row);
+    }
+    ctl_print(x, r);
+    render_destroy(&r);
+    hrss__query_response__free_unpacked(resp, NULL);
+    return 0;
+}
+
+/* ---------------------------------------------------------------------- */
+/* violations                                                              */
+
+enum { V_IND, V_VALUE, V_PARENT, V_PVALUE, V_REGION, V_PERIOD, V_NCOLS };
+
+static const render_col_t violation_cols[V_NCOLS] = {
+    [V_IND] = {.type = CELL_INDICATOR, .head = "其中 indicator",
+               .csv = "indicator", .json = "indicator"},
+    [V_VALUE] = {.type = CELL_INT, .head = "value", .json = "value"},
+    [V_PARENT] = {.type = CELL_INDICATOR, .head = "parent",
+                  .csv = "parent code", .json = "parent"},
+    [V_PVALUE] = {.type = CELL_INT, .head = "parent value",
+                  .json = "parent_value"},
+    [V_REGION] = {.type = CELL_REGION, .head = "地区", .csv = "region",
+                  .json = "region"},
+    [V_PERIOD] = {.type = CELL_TEXT, .head = "period", .json = "period"},
+};
+
+/* The JSON keys keep the order they always had. */
+static const size_t violation_json_order[V_NCOLS] = {
+    V_IND, V_PARENT, V_REGION, V_PERIOD, V_VALUE, V_PVALUE};
+
+int cmd_audit_violations(ctl_t *x, const ctl_args_t *a)
+{
+    Hrss__ViolationsQ q = HRSS__VIOLATIONS_Q__INIT;
+    period_t p;
+    uint32_t region = 0;
+    int st = 0;
+    if (a->period != NULL) {
+        st = ctl_period_arg(a->period, "--period", &p);
+        q.period = (char *)(uintptr_t)a->period;
+    }
+    if (st == 0 && a->region != NULL) {
+        st = ctl_region_arg(x, a->region, &region);
+        q.has_region = 1;
+        q.region = region;
+    }
+    if (st != 0) {
+        return st;
+    }
+    Hrss__QueryRequest req = HRSS__QUERY_REQUEST__INIT;
+    req.q_case = HRSS__QUERY_REQUEST__Q_VIOLATIONS;
+    req.violations = &q;
+    Hrss__QueryResponse *resp = NULL;
+    st = ctl_ask(x, &req, &resp);
+    if (st != 0) {
+        return st;
+    }
+    const Hrss__ViolationList *l = resp->violations;
+    render_t *r = ctl_render_new(x, violation_cols, V_NCOLS);
+    render_order_json(r, violation_json_order);
+    for (size_t i = 0; i < l->n_violations; i++) {
+        const Hrss__Violation *v = l->violations[i];
+        const indicator_t *ci = ctl_indicator(x, v->indicator);
+        const indicator_t *pi = ctl_indicator(x, v->parent);
+        char month[PERIOD_STR_LEN];
+        char reg[16];
+        cell_t row[V_NCOLS];
+        month_format_yyyymm(v->month, month, sizeof month);
+        snprintf(reg, sizeof reg, "%u", v->region);
+        row[V_IND] = cell_indicator(v->indicator, ci ? ci->name_zh : NULL);
+        row[V_VALUE] = cell_int(v->value);
+        row[V_PARENT] = cell_indicator(v->parent, pi ? pi->name_zh : NULL);
+        row[V_PVALUE] = cell_int(v->parent_value);
+        row[V_REGION] = cell_region(reg, ctl_region_name(x, v->region));
+        row[V_PERIOD] = cell_text(month);
+        render_add_row(r, row);
+    }
+    render_empty(r, "no stored figure breaks an \"of which\" rule");
+    ctl_print(x, r);
+    render_destroy(&r);
+    hrss__query_response__free_unpacked(resp, NULL);
+    return 0;
+}

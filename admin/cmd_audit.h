@@ -1,0 +1,30 @@
+/** @file cmd_audit.h
+ *  @brief hrssctl's questions about the data's state rather than its
+ *         figures: who has reported (`completeness`), what a figure was
+ *         (`history`), what was refused (`rejections`), who sends
+ *         (`agents`) and which "of which" rules are broken
+ *         (`violations`).
+ *
+ *  Handlers as described in admin/ctl.h.
+ */
+#ifndef HRSS_CMD_AUDIT_H
+#define HRSS_CMD_AUDIT_H
+
+#include "admin/ctl.h"
+
+/** `completeness --period P [--region CODE]`. */
+int cmd_audit_completeness(ctl_t *x, const ctl_args_t *a);
+
+/** `history IND --region CODE --period YYYY-MM`: every value received. */
+int cmd_audit_history(ctl_t *x, const ctl_args_t *a);
+
+/** `rejections [--since TIME]`. */
+int cmd_audit_rejections(ctl_t *x, const ctl_args_t *a);
+
+/** `agents`: each agent's sequence numbers and contacts. */
+int cmd_audit_agents(ctl_t *x, const ctl_args_t *a);
+
+/** `violations [--period P] [--region CODE]`. */
+int cmd_audit_violations(ctl_t *x, const ctl_args_t *a);
+
+#endif

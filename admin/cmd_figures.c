@@ -1,0 +1,264 @@
+/* cmd_figures.c: totals, breakdowns and series of one indicator.
+ *
+ * A total for people is a small block (name, region, period, value with
+ * the plan's unit, how many regions reported); a breakdown and a series
+ * are tables. For scripts every total is one row of the same columns,
+ * the stable format of `total --json`:
+ *   {"indicator", "region", "period", "kind": "count"|"ratio", "value",
+ *    "numerator" and "denominator" (ratios only), "reporting_regions",
+ *    "expected_regions"}
+ * in whole persons, or a ratio's fraction (null without a denominator).
+ *
+ * INVARIANTS
+ *   1. Every total is rendered through total_row() and the columns of
+ *      figure_cols(): the three commands cannot drift apart.
+ *   2. A ratio's numerator and denominator are always given to scripts;
+ *      a count has none (empty CSV fields, no JSON keys).
+ */
+#include "admin/cmd_figures.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "admin/numfmt.h"
+
+enum { T_PART, T_IND, T_CODE, T_LABEL, T_PERIOD, T_KIND, T_VALUE, T_NUM,
+       T_DEN, T_REP, T_NCOLS };
+
+static const render_col_t total_cols[T_NCOLS] = {
+    [T_PART] = {.type = CELL_TEXT, .head = "part",
+                .flags = RENDER_NO_TABLE},
+    [T_IND] = {.type = CELL_TEXT, .csv = "indicator", .json = "indicator"},
+    [T_CODE] = {.type = CELL_TEXT, .head = "code", .csv = "region",
+                .json = "region"},
+    [T_LABEL] = {.type = CELL_TEXT, .head = "地区", .flags = RENDER_NO_CSV},
+    [T_PERIOD] = {.type = CELL_TEXT, .head = "period", .json = "period"},
+    [T_KIND] = {.type = CELL_TEXT, .csv = "kind", .json = "kind"},
+    [T_VALUE] = {.type = CELL_FIGURE, .head = "value", .json = "value"},
+    [T_NUM] = {.type = CELL_INT, .csv = "numerator", .json = "numerator"},
+    [T_DEN] = {.type = CELL_INT, .csv = "denominator",
+               .json = "denominator"},
+    [T_REP] = {.type = CELL_OF, .head = "reporting",
+               .csv = "reporting_regions", .csv2 = "expected_regions",
+               .json = "reporting_regions", .json2 = "expected_regions"},
+};
+
+enum shape { SHAPE_TOTAL, SHAPE_BREAKDOWN, SHAPE_SERIES };
+
+/* The columns of @p shape: a breakdown's table has the region code and
+ * label, a series' table the period; only a breakdown has a part. */
+static void figure_cols(enum shape shape, render_col_t cols[T_NCOLS])
+{
+    const unsigned hidden = RENDER_NO_TABLE | RENDER_NO_CSV;
+    for (size_t c = 0; c < T_NCOLS; c++) {
+        cols[c] = total_cols[c];
+    }
+    if (shape != SHAPE_BREAKDOWN) {
+        cols[T_PART].flags = hidden;
+        cols[T_CODE].flags |= RENDER_NO_TABLE;
+        cols[T_LABEL].flags = hidden;
+    } else {
+        cols[T_PERIOD].flags |= RENDER_NO_TABLE;
+    }
+}
+
+/* One total as a row: @p part for a breakdown's CSV (else NULL), @p label
+ * for a breakdown's table (else NULL); @p code is room for the region's
+ * code, which must outlive the row. */
+static void total_row(const Hrss__Total *t, const char *part,
+                      const char *label, char code[16],
+                      cell_t row[T_NCOLS])
+{
+    snprintf(code, 16, "%u", t->region);
+    row[T_PART] = part != NULL ? cell_text(part) : cell_absent();
+    row[T_IND] = cell_text(t->indicator);
+    row[T_CODE] = cell_text(code);
+    row[T_LABEL] = label != NULL ? cell_text(label) : cell_absent();
+    row[T_PERIOD] = cell_text(t->period);
+    row[T_KIND] = cell_text(t->is_ratio ? "ratio" : "count");
+    row[T_VALUE] = cell_figure(t->is_ratio, t->numerator, t->denominator);
+    row[T_NUM] = t->is_ratio ? cell_int(t->numerator) : cell_absent();
+    row[T_DEN] = t->is_ratio ? cell_int(t->denominator) : cell_absent();
+    row[T_REP] = cell_of(t->reporting, t->expected);
+}
+
+static void add_total(render_t *r, const Hrss__Total *t, const char *part,
+                      const char *label)
+{
+    char code[16];
+    cell_t row[T_NCOLS];
+    total_row(t, part, label, code, row);
+    render_add_row(r, row);
+}
+
+/* total and breakdown: INDICATOR --period P [--region CODE], one TotalQ
+ * sent as @p kind. On success *r holds the answer. main.c saw to the one
+ * INDICATOR. */
+static int ask_total(ctl_t *x, const ctl_args_t *a,
+                     Hrss__QueryRequest__QCase kind,
+                     Hrss__QueryResponse **r)
+{
+    period_t p;
+    uint32_t region;
+    int st = ctl_period_region(x, a, &p, &region);
+    if (st != 0) {
+        return st;
+    }
+    Hrss__TotalQ q = HRSS__TOTAL_Q__INIT;
+    q.indicator = (char *)(uintptr_t)a->pos[0];
+    q.region = region;
+    q.period = (char *)(uintptr_t)a->period;
+    Hrss__QueryRequest req = HRSS__QUERY_REQUEST__INIT;
+    req.q_case = kind;
+    if (kind == HRSS__QUERY_REQUEST__Q_TOTAL) {
+        req.total = &q;
+    } else {
+        req.breakdown = &q;
+    }
+    return ctl_ask(x, &req, r);
+}
+
+/* The block a person reads: a count in persons and in the plan's unit
+ * (万人), a ratio as a percentage with its terms. */
+static void print_total_human(const ctl_t *x, const Hrss__Total *t)
+{
+    const indicator_t *ind = ctl_indicator(x, t->indicator);
+    cell_t fig = cell_figure(t->is_ratio, t->numerator, t->denominator);
+    char *shown = cell_show(&fig, x->tz);
+    printf("%s (%s)\n", ind ? ind->name_zh : t->indicator, t->indicator);
+    printf("region:    %s %u\n", ctl_region_name(x, t->region), t->region);
+    printf("period:    %s\n", t->period);
+    printf("value:     %s%s", shown, t->is_ratio ? "" : " 人");
+    if (!t->is_ratio && ind != NULL && ind->unit_scale > 1) {
+        char disp[40];
+        numfmt_fixed((double)t->numerator / ind->unit_scale, 2, disp,
+                     sizeof disp);
+        printf(" (%s %s)", disp, ind->unit_zh);
+    }
+    printf("\nreporting: %u of %u regions%s\n", t->reporting, t->expected,
+           t->reporting < t->expected ? " (partial)" : "");
+    free(shown);
+}
+
+int cmd_figures_total(ctl_t *x, const ctl_args_t *a)
+{
+    Hrss__QueryResponse *resp = NULL;
+    int st = ask_total(x, a, HRSS__QUERY_REQUEST__Q_TOTAL, &resp);
+    if (st != 0) {
+        return st;
+    }
+    if (x->fmt == RENDER_TABLE) {
+        print_total_human(x, resp->total);
+    } else {
+        render_col_t cols[T_NCOLS];
+        figure_cols(SHAPE_TOTAL, cols);
+        render_t *r = ctl_render_new(x, cols, T_NCOLS);
+        add_total(r, resp->total, NULL, NULL);
+        if (x->fmt == RENDER_JSON) {
+            /* One object, not an array: the stable total --json. */
+            render_json_row(r, 0, stdout);
+            printf("\n");
+        } else {
+            ctl_print(x, r);
+        }
+        render_destroy(&r);
+    }
+    hrss__query_response__free_unpacked(resp, NULL);
+    return 0;
+}
+
+/* {"own": {...},
+ *  "children": [
+ *   {...}, ...],
+ *  "total": {...}} */
+static void print_breakdown_json(const render_t *r, size_t n_children)
+{
+    printf("{\"own\": ");
+    render_json_row(r, 0, stdout);
+    printf(",\n \"children\": [");
+    for (size_t i = 0; i < n_children; i++) {
+        printf("%s\n  ", i ? "," : "");
+        render_json_row(r, 1 + i, stdout);
+    }
+    printf("],\n \"total\": ");
+    render_json_row(r, 1 + n_children, stdout);
+    printf("}\n");
+}
+
+int cmd_figures_breakdown(ctl_t *x, const ctl_args_t *a)
+{
+    Hrss__QueryResponse *resp = NULL;
+    int st = ask_total(x, a, HRSS__QUERY_REQUEST__Q_BREAKDOWN, &resp);
+    if (st != 0) {
+        return st;
+    }
+    const Hrss__Breakdown *b = resp->breakdown;
+    render_col_t cols[T_NCOLS];
+    figure_cols(SHAPE_BREAKDOWN, cols);
+    render_t *r = ctl_render_new(x, cols, T_NCOLS);
+    char label[128];
+    snprintf(label, sizeof label, "%s 本级 (own report)",
+             ctl_region_name(x, b->own->region));
+    add_total(r, b->own, "own", label);
+    for (size_t i = 0; i < b->n_children; i++) {
+        add_total(r, b->children[i], "child",
+                  ctl_region_name(x, b->children[i]->region));
+    }
+    snprintf(label, sizeof label, "%s 合计 (total)",
+             ctl_region_name(x, b->total->region));
+    add_total(r, b->total, "total", label);
+    const indicator_t *ind = ctl_indicator(x, b->total->indicator);
+    render_title(r, "%s (%s), %s", ind ? ind->name_zh : b->total->indicator,
+                 b->total->indicator, b->total->period);
+    if (x->fmt == RENDER_JSON) {
+        print_breakdown_json(r, b->n_children);
+    } else {
+        ctl_print(x, r);
+    }
+    render_destroy(&r);
+    hrss__query_response__free_unpacked(resp, NULL);
+    return 0;
+}
+
+int cmd_figures_series(ctl_t *x, const ctl_args_t *a)
+{
+    period_t p;
+    uint32_t region;
+    int st = ctl_period_arg(a->from, "--from", &p);
+    if (st == 0) {
+        st = ctl_period_arg(a->to, "--to", &p);
+    }
+    if (st == 0) {
+        st = ctl_region_arg(x, a->region, &region);
+    }
+    if (st != 0) {
+        return st;
+    }
+    Hrss__SeriesQ q = HRSS__SERIES_Q__INIT;
+    q.indicator = (char *)(uintptr_t)a->pos[0];
+    q.region = region;
+    q.from = (char *)(uintptr_t)a->from;
+    q.to = (char *)(uintptr_t)a->to;
+    q.by = (char *)(uintptr_t)(a->by != NULL ? a->by : "month");
+    Hrss__QueryRequest req = HRSS__QUERY_REQUEST__INIT;
+    req.q_case = HRSS__QUERY_REQUEST__Q_SERIES;
+    req.series = &q;
+    Hrss__QueryResponse *resp = NULL;
+    st = ctl_ask(x, &req, &resp);
+    if (st != 0) {
+        return st;
+    }
+    render_col_t cols[T_NCOLS];
+    figure_cols(SHAPE_SERIES, cols);
+    render_t *r = ctl_render_new(x, cols, T_NCOLS);
+    for (size_t i = 0; i < resp->series->n_totals; i++) {
+        add_total(r, resp->series->totals[i], NULL, NULL);
+    }
+    const indicator_t *ind = ctl_indicator(x, a->pos[0]);
+    render_title(r, "%s, %s %u", ind ? ind->name_zh : a->pos[0],
+                 ctl_region_name(x, region), region);
+    ctl_print(x, r);
+    render_destroy(&r);
+    hrss__query_response__free_unpacked(resp, NULL);
+    return 0;
+}

@@ -1,0 +1,26 @@
+/** @file cmd_plan.h
+ *  @brief hrssctl `progress`: every indicator of the plan against its
+ *         target, at a period and for a region.
+ */
+#ifndef HRSS_CMD_PLAN_H
+#define HRSS_CMD_PLAN_H
+#include <stdio.h>
+
+#include "admin/ctl.h"
+#include "admin/progress.h"
+
+/** `progress [--period P] [--region CODE]`: asks each indicator's total
+ *  over its progress_span() and prints cmd_plan_print(). Without
+ *  --period: progress_default_period() now. */
+int cmd_plan_progress(ctl_t *x, const ctl_args_t *a);
+
+/** Print the progress of region @p region (named @p region_name) at
+ *  @p p to @p f in form @p fmt: @p rows holds one progress_row() per
+ *  indicator of @p cat, in catalog order. The table's title, year
+ *  headers and footer come from catalog_plan(@p cat); CSV and JSON are in
+ *  raw units. Times are not involved; @p tz is the display offset. */
+void cmd_plan_print(FILE *f, enum render_fmt fmt, const catalog_t *cat,
+                    uint32_t region, const char *region_name,
+                    const period_t *p, const progress_row_t *rows, long tz);
+
+#endif

@@ -1,0 +1,105 @@
+/** @file ctl.h
+ *  @brief What every hrssctl command is given, and the few things every
+ *         command does the same way: ask, read a region or period
+ *         argument, fail with a message and an exit status, print a
+ *         result.
+ *
+ *  A command handler is int run(ctl_t *x, const ctl_args_t *a): it
+ *  prints its answer to stdout and returns the process exit status
+ *  (0, 1 for a failed query, CTL_EX_USAGE, CTL_EX_UNAVAILABLE), having
+ *  written any error to stderr. main.c calls a handler only with the
+ *  positional arguments and options its command table entry asks for.
+ */
+#ifndef HRSS_CTL_H
+#define HRSS_CTL_H
+#include <stdint.h>
+
+#include "admin/client.h"
+#include "admin/render.h"
+#include "common/catalog.h"
+#include "common/period.h"
+
+/** Exit status of a usage error (sysexits EX_USAGE). */
+#define CTL_EX_USAGE 64
+/** Exit status when the collector did not answer (EX_UNAVAILABLE). */
+#define CTL_EX_UNAVAILABLE 69
+/** Most positional arguments a command line may carry. */
+#define CTL_MAX_POS 4
+
+/** The context of one run. Plain value struct; borrowed pointers valid
+ *  for the run. */
+typedef struct ctl {
+    client_t *c;            /**< where questions go */
+    const catalog_t *cat;   /**< the catalog the answers were stored with */
+    enum render_fmt fmt;    /**< table, --csv or --json */
+    long tz;                /**< display offset, seconds east of UTC */
+} ctl_t;
+
+/** A command's arguments as given (NULL: not given). Plain value struct;
+ *  the strings are borrowed from argv. */
+typedef struct ctl_args {
+    const char *pos[CTL_MAX_POS];
+    int npos;
+    const char *period;
+    const char *region;
+    const char *from;
+    const char *to;
+    const char *by;
+    const char *since;
+    const char *under;
+    const char *format;
+} ctl_args_t;
+
+/** Print "hrssctl: MESSAGE" to stderr. @return @p code. */
+int ctl_fail(int code, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/** Send @p req and check the answer's status.
+ *  @param[out] resp  On 0: the answer. Caller frees it with
+ *                    hrss__query_response__free_unpacked(*resp, NULL).
+ *  @return 0, or the exit status after printing why (1 for a failed
+ *          query, CTL_EX_UNAVAILABLE when nobody answered). */
+int ctl_ask(ctl_t *x, const Hrss__QueryRequest *req,
+            Hrss__QueryResponse **resp);
+
+/** A client error code as an exit status, with @p err printed. */
+int ctl_fail_client(int rc, const char *err);
+
+/** Region argument: a GB/T code or a Chinese name; NULL is the root.
+ *  @return 0 with *@p code set, or 1 after printing why. */
+int ctl_region_arg(const ctl_t *x, const char *arg, uint32_t *code);
+
+/** Period argument @p arg of option @p flag.
+ *  @return 0 with *@p p set; CTL_EX_USAGE when it is missing, 1 when it
+ *          does not parse (message printed). */
+int ctl_period_arg(const char *arg, const char *flag, period_t *p);
+
+/** The usual pair: --period P (required) and --region CODE (the root when
+ *  not given). @return 0, or the exit status after printing why. */
+int ctl_period_region(const ctl_t *x, const ctl_args_t *a, period_t *p,
+                      uint32_t *region);
+
+/** Chinese name of region @p code, or "?". Borrowed from the catalog. */
+const char *ctl_region_name(const ctl_t *x, uint32_t code);
+
+/** The indicator whose code or Chinese name is @p key, or NULL.
+ *  Borrowed from the catalog. */
+const indicator_t *ctl_indicator(const ctl_t *x, const char *key);
+
+/** Words for an indicator's catalog fields, as the JSON output and the
+ *  tables spell them: "count"/"ratio", "sum"/"last",
+ *  "cumulative"/"annual"/"level", "at_least"/"at_most". Static strings. */
+const char *ctl_kind_word(const indicator_t *ind);
+const char *ctl_over_time_word(const indicator_t *ind);
+const char *ctl_basis_word(const indicator_t *ind);
+const char *ctl_direction_word(const indicator_t *ind);
+
+/** A new result for this run's display offset. Caller owns return value
+ *  and must render_destroy() it. */
+render_t *ctl_render_new(const ctl_t *x, const render_col_t *cols,
+                         size_t ncols);
+
+/** Print @p r to stdout in this run's form. */
+void ctl_print(const ctl_t *x, const render_t *r);
+
+#endif

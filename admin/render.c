@@ -1,0 +1,436 @@
+/* render.c: one layout for every answer: table, CSV or JSON.
+ *
+ * The result keeps copies of its cells and formats them only when it is
+ * printed, in the form asked for: cell_show() for the table (laid out by
+ * admin/table.c, which measures display width), cell_csv() for CSV,
+ * cell_put_json() for JSON. Which column goes where, and under which
+ * header or key, is data in the column descriptions; nothing here knows a
+ * command.
+ *
+ * Alignment follows the column's type: whatever is a number for people
+ * (counts, figures, plan values, shares, "n/m", ids) is right-aligned,
+ * everything else left-aligned.
+ *
+ * INVARIANTS
+ *   1. A live result has magic == RENDER_MAGIC; destroy overwrites it.
+ *   2. cells holds nrows * ncols owned cell_dup() copies, row-major;
+ *      nrows <= cap.
+ *   3. Every column's strings are owned copies; json_order, when set, is
+ *      a permutation of 0..ncols-1.
+ *   4. Every CSV line has the same number of fields: the sum over the CSV
+ *      columns of cell_fields(type).
+ */
+#include "admin/render.h"
+
+#include <assert.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "admin/table.h"
+#include "admin/zone.h"
+#include "common/json.h"
+#include "common/mem.h"
+
+#define RENDER_MAGIC 0x5E4DE7EDu
+#define RENDER_DEAD 0xDEADBEEFu
+
+struct render {
+    unsigned magic;
+    size_t ncols;
+    render_col_t *cols;   /* owned strings */
+    cell_t *cells;        /* nrows * ncols owned copies */
+    size_t nrows;
+    size_t cap;           /* rows allocated */
+    long tz;
+    char *title;          /* NULL when none */
+    char *footer;
+    char *empty;
+    size_t *json_order;   /* NULL: column order */
+};
+
+#ifndef NDEBUG
+static bool check_invariants(const render_t *r)
+{
+    if (r == NULL || r->magic != RENDER_MAGIC || r->cols == NULL ||
+        r->nrows > r->cap) {
+        return false;
+    }
+    if (r->json_order != NULL) {
+        for (size_t c = 0; c < r->ncols; c++) {
+            if (r->json_order[c] >= r->ncols) {
+                return false;
+            }
+        }
+    }
+    return true;
+}
+#endif
+
+static const char *dup_or_null(const char *s)
+{
+    return s != NULL ? xstrdup(s) : NULL;
+}
+
+static void release(const char *s)
+{
+    free((void *)(uintptr_t)s);
+}
+
+render_t *render_new(const render_col_t *cols, size_t ncols, long tz)
+{
+    assert(cols != NULL && ncols > 0);
+    render_t *r = xcalloc(1, sizeof *r);
+    r->magic = RENDER_MAGIC;
+    r->ncols = ncols;
+    r->tz = tz;
+    r->cols = xcalloc(ncols, sizeof *r->cols);
+    for (size_t c = 0; c < ncols; c++) {
+        r->cols[c] = cols[c];
+        r->cols[c].head = dup_or_null(cols[c].head);
+        r->cols[c].csv = dup_or_null(cols[c].csv);
+        r->cols[c].csv2 = dup_or_null(cols[c].csv2);
+        r->cols[c].json = dup_or_null(cols[c].json);
+        r->cols[c].json2 = dup_or_null(cols[c].json2);
+    }
+    assert(check_invariants(r));
+    return r;
+}
+
+void render_destroy(render_t **self_p)
+{
+    if (self_p == NULL || *self_p == NULL) {
+        return;
+    }
+    render_t *r = *self_p;
+    assert(check_invariants(r));
+    for (size_t i = 0; i < r->nrows * r->ncols; i++) {
+        cell_fini(&r->cells[i]);
+    }
+    free(r->cells);
+    for (size_t c = 0; c < r->ncols; c++) {
+        release(r->cols[c].head);
+        release(r->cols[c].csv);
+        release(r->cols[c].csv2);
+        release(r->cols[c].json);
+        release(r->cols[c].json2);
+    }
+    free(r->cols);
+    free(r->title);
+    free(r->footer);
+    free(r->empty);
+    free(r->json_order);
+    r->magic = RENDER_DEAD;
+    free(r);
+    *self_p = NULL;
+}
+
+void render_add_row(render_t *self, const cell_t *cells)
+{
+    assert(check_invariants(self));
+    if (self->nrows == self->cap) {
+        self->cap = self->cap == 0 ? 16 : self->cap * 2;
+        self->cells = xreallocarray(self->cells, self->cap * self->ncols,
+                                    sizeof *self->cells);
+    }
+    cell_t *row = self->cells + self->nrows * self->ncols;
+    for (size_t c = 0; c < self->ncols; c++) {
+        assert(cells[c].type == self->cols[c].type ||
+               cells[c].type == CELL_ABSENT || cells[c].type == CELL_NONE);
+        row[c] = cell_dup(&cells[c]);
+    }
+    self->nrows++;
+}
+
+size_t render_rows(const render_t *self)
+{
+    assert(check_invariants(self));
+    return self->nrows;
+}
+
+/* printf into a new string. */
+static char *vformat(const char *fmt, va_list ap)
+{
+    va_list again;
+    va_copy(again, ap);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    assert(n >= 0);
+    char *s = xmalloc((size_t)n + 1);
+    vsnprintf(s, (size_t)n + 1, fmt, again);
+    va_end(again);
+    return s;
+}
+
+void render_title(render_t *self, const char *fmt, ...)
+{
+    va_list ap;
+    assert(check_invariants(self));
+    va_start(ap, fmt);
+    free(self->title);
+    self->title = vformat(fmt, ap);
+    va_end(ap);
+}
+
+void render_footer(render_t *self, const char *fmt, ...)
+{
+    va_list ap;
+    assert(check_invariants(self));
+    va_start(ap, fmt);
+    free(self->footer);
+    self->footer = vformat(fmt, ap);
+    va_end(ap);
+}
+
+void render_empty(render_t *self, const char *text)
+{
+    assert(check_invariants(self));
+    free(self->empty);
+    self->empty = xstrdup(text);
+}
+
+void render_order_json(render_t *self, const size_t *order)
+{
+    free(self->json_order);
+    self->json_order = xcalloc(self->ncols, sizeof *self->json_order);
+    memcpy(self->json_order, order, self->ncols * sizeof *order);
+    assert(check_invariants(self));
+}
+
+/* ------------------------------------------------------------------ */
+/* table                                                               */
+
+static bool in_table(const render_col_t *col)
+{
+    return col->head != NULL && !(col->flags & RENDER_NO_TABLE);
+}
+
+static enum table_align align_of(enum cell_type t)
+{
+    switch (t) {
+    case CELL_INT:
+    case CELL_ID:
+    case CELL_REAL:
+    case CELL_FIGURE:
+    case CELL_PLAN:
+    case CELL_SHARE:
+    case CELL_OF:
+        return TABLE_RIGHT;
+    default:
+        return TABLE_LEFT;
+    }
+}
+
+/* The header of @p col, with the display zone for a time column. */
+static char *header(const render_t *r, const render_col_t *col,
+                    const char *text)
+{
+    if (col->type != CELL_TIME) {
+        return xstrdup(text);
+    }
+    char zone[ZONE_LABEL_LEN];
+    zone_label(r->tz, zone, sizeof zone);
+    size_t n = strlen(text) + strlen(zone) + 4;
+    char *s = xmalloc(n);
+    snprintf(s, n, "%s (%s)", text, zone);
+    return s;
+}
+
+static void print_table(const render_t *r, FILE *f)
+{
+    size_t n = 0;
+    for (size_t c = 0; c < r->ncols; c++) {
+        n += in_table(&r->cols[c]);
+    }
+    if (n == 0) {
+        return;
+    }
+    n = 0;
+    char **heads = xcalloc(r->ncols, sizeof *heads);
+    char **cells = xcalloc(r->ncols, sizeof *cells);
+    enum table_align *align = xcalloc(r->ncols, sizeof *align);
+    for (size_t c = 0; c < r->ncols; c++) {
+        if (in_table(&r->cols[c])) {
+            heads[n] = header(r, &r->cols[c], r->cols[c].head);
+            align[n] = align_of(r->cols[c].type);
+            n++;
+        }
+    }
+    table_t *t = table_new(n, (const char *const *)heads, align);
+    for (size_t i = 0; i < r->nrows; i++) {
+        size_t k = 0;
+        for (size_t c = 0; c < r->ncols; c++) {
+            if (in_table(&r->cols[c])) {
+                cells[k++] = cell_show(&r->cells[i * r->ncols + c], r->tz);
+            }
+        }
+        table_add_row(t, (const char *const *)cells);
+        for (size_t c = 0; c < k; c++) {
+            free(cells[c]);
+        }
+    }
+    table_print(t, f);
+    table_destroy(&t);
+    for (size_t c = 0; c < n; c++) {
+        free(heads[c]);
+    }
+    free(heads);
+    free(cells);
+    free(align);
+}
+
+/* ------------------------------------------------------------------ */
+/* CSV                                                                 */
+
+static bool in_csv(const render_col_t *col)
+{
+    return !(col->flags & RENDER_NO_CSV) &&
+           (col->csv != NULL || col->head != NULL);
+}
+
+/* Write one CSV field, quoted when it holds a comma, quote, CR or LF. */
+static void csv_field(const char *s, FILE *f)
+{
+    if (strpbrk(s, ",\"\r\n") == NULL) {
+        fputs(s, f);
+        return;
+    }
+    fputc('"', f);
+    for (size_t i = 0; s[i] != '\0'; i++) {
+        if (s[i] == '"') {
+            fputc('"', f);
+        }
+        fputc(s[i], f);
+    }
+    fputc('"', f);
+}
+
+/* Write the fields of one line, then LF. A line that is one empty field
+ * would be a blank line, which CSV readers (ours included) skip: it is
+ * written as "" so that the row survives. */
+static void csv_line(char *const *fields, size_t n, FILE *f)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (i > 0) {
+            fputc(',', f);
+        }
+        csv_field(fields[i], f);
+    }
+    if (n == 1 && fields[0][0] == '\0') {
+        fputs("\"\"", f);
+    }
+    fputc('\n', f);
+}
+
+/* The CSV headers of @p col into @p out; returns how many. */
+static size_t csv_headers(const render_t *r, const render_col_t *col,
+                          char *out[CELL_MAX_FIELDS])
+{
+    const char *first = col->csv != NULL ? col->csv : col->head;
+    out[0] = header(r, col, first);
+    if (cell_fields(col->type) == 1) {
+        return 1;
+    }
+    const char *second = col->csv2;
+    if (second == NULL && col->type != CELL_OF) {
+        second = col->head;
+    }
+    out[1] = xstrdup(second != NULL ? second : "");
+    return 2;
+}
+
+static void print_csv(const render_t *r, FILE *f)
+{
+    size_t width = 0;
+    for (size_t c = 0; c < r->ncols; c++) {
+        width += in_csv(&r->cols[c]) ? cell_fields(r->cols[c].type) : 0;
+    }
+    /* cell_csv() may clear CELL_MAX_FIELDS entries at the last column. */
+    char **fields = xcalloc(width + CELL_MAX_FIELDS, sizeof *fields);
+    for (size_t i = 0; i <= r->nrows; i++) {
+        size_t n = 0;
+        for (size_t c = 0; c < r->ncols; c++) {
+            const render_col_t *col = &r->cols[c];
+            if (!in_csv(col)) {
+                continue;
+            }
+            /* Line 0 is the header row. */
+            if (i == 0) {
+                n += csv_headers(r, col, fields + n);
+            } else {
+                cell_csv(&r->cells[(i - 1) * r->ncols + c], col->type,
+                         r->tz, fields + n);
+                n += cell_fields(col->type);
+            }
+        }
+        assert(n == width);
+        csv_line(fields, n, f);
+        for (size_t k = 0; k < n; k++) {
+            free(fields[k]);
+        }
+    }
+    free(fields);
+}
+
+/* ------------------------------------------------------------------ */
+/* JSON                                                                */
+
+void render_json_row(const render_t *self, size_t row, FILE *f)
+{
+    assert(check_invariants(self));
+    assert(row < self->nrows);
+    const char *sep = "";
+    fputc('{', f);
+    for (size_t k = 0; k < self->ncols; k++) {
+        size_t c = self->json_order != NULL ? self->json_order[k] : k;
+        const render_col_t *col = &self->cols[c];
+        const cell_t *cell = &self->cells[row * self->ncols + c];
+        if (col->json == NULL || cell->type == CELL_ABSENT) {
+            continue;
+        }
+        fputs(sep, f);
+        cell_put_json(cell, col->json, col->json2,
+                      (col->flags & RENDER_NEST) != 0, f);
+        sep = ", ";
+    }
+    fputc('}', f);
+}
+
+void render_json_rows(const render_t *self, FILE *f)
+{
+    assert(check_invariants(self));
+    fputc('[', f);
+    for (size_t i = 0; i < self->nrows; i++) {
+        fputs(i > 0 ? ",\n  " : "\n  ", f);
+        render_json_row(self, i, f);
+    }
+    fputs("\n]", f);
+}
+
+void render_print(const render_t *self, enum render_fmt fmt, FILE *f)
+{
+    assert(check_invariants(self));
+    switch (fmt) {
+    case RENDER_JSON:
+        render_json_rows(self, f);
+        fputc('\n', f);
+        break;
+    case RENDER_CSV:
+        print_csv(self, f);
+        break;
+    case RENDER_TABLE:
+        if (self->title != NULL) {
+            fprintf(f, "%s\n\n", self->title);
+        }
+        if (self->nrows == 0 && self->empty != NULL) {
+            fprintf(f, "%s\n", self->empty);
+        } else {
+            print_table(self, f);
+        }
+        if (self->footer != NULL) {
+            fprintf(f, "\n%s\n", self->footer);
+        }
+        break;
+    }
+}

@@ -1,0 +1,100 @@
+/** @file render.h
+ *  @brief Rows of typed cells printed one way for every command: an
+ *         aligned table for people, CSV or JSON for scripts.
+ *
+ *  A command describes its columns once (type, table header, CSV
+ *  header(s), JSON key(s)), adds rows of cells (admin/cell.h), and prints
+ *  the result in the form asked for. A column may appear in only some
+ *  forms: a table shows the plan's units and a Chinese name where CSV has
+ *  the code and the name, JSON keeps keys the table has no room for.
+ *
+ *  Table: the header row, a rule, the rows, aligned by display width
+ *  (admin/table.h); numbers, figures, shares and counts right-aligned,
+ *  text left. An optional title (followed by a blank line), footer (after
+ *  a blank line) and a text shown instead of a table without rows are
+ *  printed only in the table form. A time column's header gets the
+ *  display zone appended: "received (UTC+8)".
+ *
+ *  CSV: RFC 4180 (fields quoted when they hold a comma, quote, CR or LF;
+ *  LF line ends), header row first, raw units.
+ *
+ *  JSON: an array of objects, one per row, keys in column order (or the
+ *  order render_order_json() sets), raw units; render_json_row() and
+ *  render_json_rows() let a command put them inside its own envelope.
+ */
+#ifndef HRSS_RENDER_H
+#define HRSS_RENDER_H
+#include <stddef.h>
+#include <stdio.h>
+
+#include "admin/cell.h"
+
+enum render_fmt { RENDER_TABLE, RENDER_CSV, RENDER_JSON };
+
+/** Column flags. */
+#define RENDER_NO_TABLE 1u  /**< not in the table */
+#define RENDER_NO_CSV 2u    /**< not in CSV */
+#define RENDER_NEST 4u      /**< JSON of a CELL_FIGURE ratio: {"numerator",
+                                 "denominator"} rather than its fraction */
+
+/** One column. Plain value struct; its strings are copied by
+ *  render_new().
+ *  - In the table when @p head is set and RENDER_NO_TABLE is not.
+ *  - In CSV unless RENDER_NO_CSV: one-field types under @p csv, or
+ *    @p head when @p csv is NULL; CELL_OF under @p csv and @p csv2;
+ *    CELL_REGION and CELL_INDICATOR under @p csv (the code) and @p csv2
+ *    (the name; @p head when NULL).
+ *  - In JSON when @p json is set (CELL_OF: @p json and @p json2). */
+typedef struct render_col {
+    enum cell_type type; /**< every cell is of this type, ABSENT or NONE */
+    const char *head;
+    const char *csv;
+    const char *csv2;
+    const char *json;
+    const char *json2;
+    unsigned flags;
+} render_col_t;
+
+typedef struct render render_t;
+
+/** New result with @p ncols columns (copied). Times are shown @p tz
+ *  seconds east of UTC. Caller owns return value and must destroy it. */
+render_t *render_new(const render_col_t *cols, size_t ncols, long tz);
+
+/** Destroy and set *self_p to NULL; no-op on NULL. */
+void render_destroy(render_t **self_p);
+
+/** Append a row of ncols cells; the cells and their strings are copied. */
+void render_add_row(render_t *self, const cell_t *cells);
+
+/** Number of rows added so far. */
+size_t render_rows(const render_t *self);
+
+/** Text printed above the table, then a blank line (table form only). */
+void render_title(render_t *self, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/** Text printed after a blank line below the table (table form only). */
+void render_footer(render_t *self, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/** Text printed instead of a table that has no rows (table form only). */
+void render_empty(render_t *self, const char *text);
+
+/** Order JSON keys by @p order (ncols column indexes, copied) rather than
+ *  by column. */
+void render_order_json(render_t *self, const size_t *order);
+
+/** Print in form @p fmt: the table (with title, footer or the empty
+ *  text), the CSV, or the JSON array of every row followed by a newline.
+ */
+void render_print(const render_t *self, enum render_fmt fmt, FILE *f);
+
+/** Print row @p row as one JSON object ({"key": value, ...}). */
+void render_json_row(const render_t *self, size_t row, FILE *f);
+
+/** Print every row as a JSON array: "[", each object on its own line
+ *  indented by two spaces, then "\n]" (no newline after it). */
+void render_json_rows(const render_t *self, FILE *f);
+
+#endif

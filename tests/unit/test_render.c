@@ -1,0 +1,264 @@
+/* test_render.c: one result printed as a table, as CSV and as JSON
+ * (admin/render.c): which column goes to which form under which header,
+ * alignment by type, the display zone in time headers, CSV quoting, JSON
+ * envelopes and key order.
+ *
+ * Output is printed into open_memstream() buffers and compared byte for
+ * byte, so the expected strings spell out every space.
+ *
+ * INVARIANTS
+ *   1. Every result and buffer a test makes is freed in that test (ASan).
+ *   2. No test depends on TZ or the locale.
+ */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "admin/render.h"
+#include "admin/zone.h"
+
+static char *print(const render_t *r, enum render_fmt fmt)
+{
+    char *out = NULL;
+    size_t size = 0;
+    FILE *f = open_memstream(&out, &size);
+    cr_assert_not_null(f);
+    render_print(r, fmt, f);
+    cr_assert_eq(fclose(f), 0);
+    cr_assert_not_null(out);
+    return out;
+}
+
+static void expect_print(const render_t *r, enum render_fmt fmt,
+                         const char *want)
+{
+    char *got = print(r, fmt);
+    cr_expect_str_eq(got, want);
+    free(got);
+}
+
+/* A small answer with one column of each visibility. */
+enum { C_CODE, C_NAME, C_NAME_EN, C_VALUE, C_REP, C_NOTE, C_NCOLS };
+
+static const render_col_t cols[C_NCOLS] = {
+    [C_CODE] = {.type = CELL_TEXT, .head = "code", .csv = "region",
+                .json = "region"},
+    [C_NAME] = {.type = CELL_TEXT, .head = "地区", .json = "name_zh"},
+    [C_NAME_EN] = {.type = CELL_TEXT, .json = "name_en"},
+    [C_VALUE] = {.type = CELL_FIGURE, .head = "value", .json = "value"},
+    [C_REP] = {.type = CELL_OF, .head = "reporting",
+               .csv = "reporting_regions", .csv2 = "expected_regions",
+               .json = "reporting_regions", .json2 = "expected_regions"},
+    [C_NOTE] = {.type = CELL_TEXT, .head = "note", .flags = RENDER_NO_CSV},
+};
+
+static render_t *sample(void)
+{
+    render_t *r = render_new(cols, C_NCOLS, ZONE_DEFAULT_OFFSET);
+    cell_t a[C_NCOLS] = {cell_text("330100"), cell_text("杭州市"),
+                         cell_text("Hangzhou"),
+                         cell_figure(1, 12181, 14873), cell_of(14, 14),
+                         cell_text("a,b")};
+    cell_t b[C_NCOLS] = {cell_text("330106"), cell_text("西湖区"),
+                         cell_text("Xihu \"West Lake\""),
+                         cell_figure(1, 0, 0), cell_of(0, 1), cell_absent()};
+    render_add_row(r, a);
+    render_add_row(r, b);
+    cr_expect_eq(render_rows(r), 2);
+    return r;
+}
+
+Test(render, table_aligns_numbers_right_text_left)
+{
+    render_t *r = sample();
+    expect_print(r, RENDER_TABLE,
+                 "code    地区                       value  reporting  note\n"
+                 "------  ------  ------------------------  ---------  ----\n"
+                 "330100  杭州市  81.90% (12,181 / 14,873)      14/14  a,b\n"
+                 "330106  西湖区                         -        0/1\n");
+    render_destroy(&r);
+    cr_expect_null(r);
+    render_destroy(&r);
+    render_destroy(NULL);
+}
+
+Test(render, table_title_footer_and_empty_text)
+{
+    render_t *r = sample();
+    render_title(r, "%s, %d", "title", 7);
+    render_footer(r, "foot 1\nfoot %d", 2);
+    expect_print(r, RENDER_TABLE,
+                 "title, 7\n"
+                 "\n"
+                 "code    地区                       value  reporting  note\n"
+                 "------  ------  ------------------------  ---------  ----\n"
+                 "330100  杭州市  81.90% (12,181 / 14,873)      14/14  a,b\n"
+                 "330106  西湖区                         -        0/1\n"
+                 "\n"
+                 "foot 1\n"
+                 "foot 2\n");
+    /* Title and footer are for people only. */
+    char *got = print(r, RENDER_CSV);
+    cr_expect_null(strstr(got, "title"));
+    cr_expect_null(strstr(got, "foot"));
+    free(got);
+    render_destroy(&r);
+
+    r = render_new(cols, C_NCOLS, 0);
+    render_empty(r, "nothing here");
+    expect_print(r, RENDER_TABLE, "nothing here\n");
+    expect_print(r, RENDER_JSON, "[\n]\n");
+    expect_print(r, RENDER_CSV, "region,地区,value,reporting_regions,"
+                                "expected_regions\n");
+    render_destroy(&r);
+}
+
+Test(render, csv_raw_units_codes_apart_and_quoting)
+{
+    render_t *r = sample();
+    expect_print(r, RENDER_CSV,
+                 "region,地区,value,reporting_regions,expected_regions\n"
+                 "330100,杭州市,0.8190008741,14,14\n"
+                 "330106,西湖区,,0,1\n");
+    render_destroy(&r);
+
+    const render_col_t two[] = {
+        {.type = CELL_TEXT, .head = "地区"},
+        {.type = CELL_TEXT, .head = "备注"},
+        {.type = CELL_REGION, .head = "where", .csv = "code"},
+    };
+    r = render_new(two, 3, 0);
+    cell_t r1[] = {cell_text("浙江省"), cell_text("a,b"),
+                   cell_region("330000", "浙江省")};
+    cell_t r2[] = {cell_text("杭州"), cell_text("他说\"好\"\n第二行"),
+                   cell_region("330100", "杭,州")};
+    cell_t r3[] = {cell_none(NULL), cell_text("  raw  "),
+                   cell_none("-")};
+    render_add_row(r, r1);
+    render_add_row(r, r2);
+    render_add_row(r, r3);
+    /* Raw text, no padding, LF line ends, newlines kept inside quotes. */
+    expect_print(r, RENDER_CSV,
+                 "地区,备注,code,where\n"
+                 "浙江省,\"a,b\",330000,浙江省\n"
+                 "杭州,\"他说\"\"好\"\"\n第二行\",330100,\"杭,州\"\n"
+                 ",  raw  ,,\n");
+    render_destroy(&r);
+}
+
+Test(render, csv_single_empty_field_is_not_a_blank_line)
+{
+    const render_col_t one[] = {{.type = CELL_TEXT, .head = "x"}};
+    render_t *r = render_new(one, 1, 0);
+    cell_t a[] = {cell_text("")};
+    cell_t b[] = {cell_text("y")};
+    render_add_row(r, a);
+    render_add_row(r, b);
+    expect_print(r, RENDER_CSV, "x\n\"\"\ny\n");
+    render_destroy(&r);
+}
+
+Test(render, json_rows_keys_and_absent_members)
+{
+    render_t *r = sample();
+    expect_print(r, RENDER_JSON,
+                 "[\n"
+                 "  {\"region\": \"330100\", \"name_zh\": \"杭州市\", "
+                 "\"name_en\": \"Hangzhou\", \"value\": 0.8190008741, "
+                 "\"reporting_regions\": 14, \"expected_regions\": 14},\n"
+                 "  {\"region\": \"330106\", \"name_zh\": \"西湖区\", "
+                 "\"name_en\": \"Xihu \\\"West Lake\\\"\", \"value\": null, "
+                 "\"reporting_regions\": 0, \"expected_regions\": 1}\n"
+                 "]\n");
+    /* A command's own envelope: one object at a time. */
+    char *out = NULL;
+    size_t size = 0;
+    FILE *f = open_memstream(&out, &size);
+    render_json_row(r, 1, f);
+    fclose(f);
+    cr_expect(strncmp(out, "{\"region\": \"330106\"", 19) == 0, "%s", out);
+    cr_expect_eq(out[strlen(out) - 1], '}');
+    free(out);
+    render_destroy(&r);
+
+    const render_col_t opt[] = {
+        {.type = CELL_TEXT, .head = "a", .json = "a"},
+        {.type = CELL_INT, .json = "numerator"},
+        {.type = CELL_TEXT, .head = "b", .json = "b"},
+    };
+    r = render_new(opt, 3, 0);
+    cell_t x[] = {cell_text("1"), cell_absent(), cell_text("2")};
+    cell_t y[] = {cell_none(NULL), cell_int(5), cell_text("3")};
+    render_add_row(r, x);
+    render_add_row(r, y);
+    expect_print(r, RENDER_JSON,
+                 "[\n  {\"a\": \"1\", \"b\": \"2\"},\n"
+                 "  {\"a\": null, \"numerator\": 5, \"b\": \"3\"}\n]\n");
+    /* Keys may keep an order other than the table's. */
+    const size_t order[] = {2, 0, 1};
+    render_order_json(r, order);
+    expect_print(r, RENDER_JSON,
+                 "[\n  {\"b\": \"2\", \"a\": \"1\"},\n"
+                 "  {\"b\": \"3\", \"a\": null, \"numerator\": 5}\n]\n");
+    render_destroy(&r);
+}
+
+Test(render, time_headers_name_the_display_zone)
+{
+    const render_col_t t[] = {
+        {.type = CELL_TIME, .head = "received", .json = "received_at"},
+        {.type = CELL_ID, .head = "seq", .json = "seq"},
+    };
+    long offsets[] = {ZONE_DEFAULT_OFFSET, 0, -5 * 3600};
+    const char *want[] = {
+        "received (UTC+8)     seq\n"
+        "-------------------  ---\n"
+        "2025-11-25 00:00:00  474\n",
+        "received (UTC)       seq\n"
+        "-------------------  ---\n"
+        "2025-11-24 16:00:00  474\n",
+        "received (UTC-5)     seq\n"
+        "-------------------  ---\n"
+        "2025-11-24 11:00:00  474\n"};
+    for (size_t i = 0; i < 3; i++) {
+        render_t *r = render_new(t, 2, offsets[i]);
+        cell_t row[] = {cell_time(1764000000), cell_id(474)};
+        render_add_row(r, row);
+        expect_print(r, RENDER_TABLE, want[i]);
+        if (i == 0) {
+            expect_print(r, RENDER_CSV, "received (UTC+8),seq\n"
+                                        "2025-11-25 00:00:00,474\n");
+            expect_print(r, RENDER_JSON, "[\n  {\"received_at\": "
+                                         "1764000000, \"seq\": 474}\n]\n");
+        }
+        render_destroy(&r);
+    }
+}
+
+Test(render, many_rows_and_copied_cells)
+{
+    const render_col_t one[] = {{.type = CELL_INT, .head = "n",
+                                 .json = "n"}};
+    render_t *r = render_new(one, 1, 0);
+    for (int i = 0; i < 1000; i++) {
+        cell_t c[] = {cell_int(i * 1000)};
+        render_add_row(r, c);
+    }
+    cr_expect_eq(render_rows(r), 1000);
+    char *got = print(r, RENDER_TABLE);
+    cr_expect(strncmp(got, "      n\n-------\n      0\n", 24) == 0, "%s",
+              got);
+    cr_expect_neq(strstr(got, "\n999,000\n"), NULL);
+    free(got);
+    render_destroy(&r);
+
+    char text[] = "杭州";
+    const render_col_t c1[] = {{.type = CELL_TEXT, .head = "名称"}};
+    r = render_new(c1, 1, 0);
+    cell_t c[] = {cell_text(text)};
+    render_add_row(r, c);
+    memset(text, 'y', sizeof text - 1);
+    expect_print(r, RENDER_TABLE, "名称\n----\n杭州\n");
+    render_destroy(&r);
+}
