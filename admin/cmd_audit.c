@@ -107,7 +107,7 @@ int cmd_audit_completeness(ctl_t *x, const ctl_args_t *a)
 /* history                                                                 */
 
 enum { H_ID, H_WHEN, H_AGENT, H_SEQ, H_IND, H_REGION, H_PERIOD, H_KIND,
-       H_OLD, H_NEW, H_NCOLS };
+       H_OLD, H_NEW, H_OLD_NUM, H_OLD_DEN, H_NEW_NUM, H_NEW_DEN, H_NCOLS };
 
 static const render_col_t history_cols[H_NCOLS] = {
     [H_ID] = {.type = CELL_ID, .json = "audit_id"},
@@ -123,7 +123,18 @@ static const render_col_t history_cols[H_NCOLS] = {
                .flags = RENDER_NEST},
     [H_NEW] = {.type = CELL_FIGURE, .head = "new", .json = "new",
                .flags = RENDER_NEST},
+    /* A ratio's parts in CSV (JSON nests them in old and new). */
+    [H_OLD_NUM] = {.type = CELL_INT, .csv = "old_numerator"},
+    [H_OLD_DEN] = {.type = CELL_INT, .csv = "old_denominator"},
+    [H_NEW_NUM] = {.type = CELL_INT, .csv = "new_numerator"},
+    [H_NEW_DEN] = {.type = CELL_INT, .csv = "new_denominator"},
 };
+
+/* A ratio's part for CSV: empty for counts and for no old value. */
+static cell_t part(const Hrss__Revision *v, int present, int64_t n)
+{
+    return v->is_ratio && present ? cell_int(n) : cell_absent();
+}
 
 int cmd_audit_history(ctl_t *x, const ctl_args_t *a)
 {
@@ -166,6 +177,10 @@ int cmd_audit_history(ctl_t *x, const ctl_args_t *a)
                                 : cell_none("-");
         row[H_NEW] = cell_figure(v->is_ratio, v->new_numerator,
                                  v->new_denominator);
+        row[H_OLD_NUM] = part(v, v->has_old, v->old_numerator);
+        row[H_OLD_DEN] = part(v, v->has_old, v->old_denominator);
+        row[H_NEW_NUM] = part(v, 1, v->new_numerator);
+        row[H_NEW_DEN] = part(v, 1, v->new_denominator);
         render_add_row(r, row);
     }
     render_empty(r, "no value was ever received for this cell");

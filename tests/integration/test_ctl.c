@@ -489,12 +489,14 @@ Test(ctl, csv_and_json_keep_raw_units_in_every_command)
     /* history: no value is empty, not "-". */
     BOTH(&e, out, "history", "urban_new_jobs", "--region", "330102",
          "--period", "2025-01", "--csv");
-    cr_expect_str_eq(out, "received (UTC+8),agent,seq,old,new\n"
-                          "2025-11-25 00:00:00,test-agent,1,,100\n"
-                          "2025-11-25 00:00:00,test-agent,15,100,130\n");
+    cr_expect_str_eq(out, "received (UTC+8),agent,seq,old,new,old_numerator,"
+                          "old_denominator,new_numerator,new_denominator\n"
+                          "2025-11-25 00:00:00,test-agent,1,,100,,,,\n"
+                          "2025-11-25 00:00:00,test-agent,15,100,130,,,,\n");
+    /* A ratio: its fraction, and its parts so that nothing is lost. */
     BOTH(&e, out, "history", "dispute_mediation_success_rate", "--region",
          "330105", "--period", "2025-01", "--csv");
-    expect_line(out, "2025-11-25 00:00:00,test-agent,7,,0.9");
+    expect_line(out, "2025-11-25 00:00:00,test-agent,7,,0.9,,,90,100");
     /* agents and completeness: numbers, one to a field. */
     BOTH(&e, out, "agents", "--csv");
     cr_expect_str_eq(out, "agent,next seq,applied,rejected,first seen (UTC+8),"
