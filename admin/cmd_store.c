@@ -53,6 +53,11 @@ int cmd_store_export(ctl_t *x, const ctl_args_t *a)
     if (a->format == NULL || strcmp(a->format, "csv") != 0) {
         return ctl_fail(CTL_EX_USAGE, "export needs --format csv");
     }
+    if (x->fmt == RENDER_JSON) {
+        /* The export is the agent's CSV, to be corrected and sent back. */
+        return ctl_fail(CTL_EX_USAGE, "export writes CSV (--format csv); "
+                                      "--json does not apply");
+    }
     Hrss__FactsQ q = HRSS__FACTS_Q__INIT;
     period_t p;
     int st = 0;

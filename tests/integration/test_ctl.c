@@ -408,6 +408,10 @@ Test(ctl, command_line_is_checked_against_the_command_table)
         cr_expect(strstr(out, "agents takes no arguments") != NULL, "%s",
                   out);
     }
+    /* export writes the agent's CSV: --json is refused, not ignored. */
+    cr_expect_eq(ctl(&e, 1, out, sizeof out, "export", "--format", "csv",
+                     "--json", NULL), 64);
+    cr_expect(strstr(out, "--json does not apply") != NULL, "%s", out);
     /* COMMAND --help: that command's usage; --help alone: all of them. */
     cr_expect_eq(ctl(&e, 1, out, sizeof out, "series", "--help", NULL), 0);
     cr_expect(strstr(out, "usage: hrssctl [OPTIONS] series IND --from P "
