@@ -87,6 +87,10 @@ typedef struct coll {
     unsigned long updates_total;
     time_t last_proto_warn;
     unsigned long proto_warns_dropped;
+    entry_t *ent;             /* one ingest group: MAX_GROUP entries */
+    store_batch_t *batches;   /* its batches, nb of them */
+    store_result_t *results;
+    size_t nb;
 } coll_t;
 
 /* ---------------------------------------------------------------------- */
@@ -376,22 +380,34 @@ static void send_welcome(coll_t *c, entry_t *e, buf_t *out)
     send_reply(c, &e->rid, &m.base, out);
 }
 
-/* Take what is waiting (up to MAX_GROUP), commit it as one transaction,
- * then reply. */
-static void ingest_group(coll_t *c, entry_t *ent, store_batch_t *batches,
-                         store_result_t *results, buf_t *out)
+/* The store batch of entry @p e (a Batch from an identified sender). */
+static void add_batch(coll_t *c, entry_t *e, time_t now, int32_t cur_month)
+{
+    const Hrss__Batch *b = e->msg->batch;
+    update_t *u = xcalloc(b->n_updates ? b->n_updates : 1, sizeof *u);
+    for (size_t i = 0; i < b->n_updates; i++) {
+        to_update(b->updates[i], &u[i]);
+    }
+    store_batch_t *sb = &c->batches[c->nb];
+    sb->reporter = e->who.reporter;
+    sb->home = e->who.region;
+    sb->received_at = (int64_t)now;
+    sb->current_month = cur_month;
+    sb->updates = u;
+    sb->n_updates = b->n_updates;
+    e->batch = c->nb++;
+}
+
+/* Receive what is waiting, up to MAX_GROUP messages, into c->ent, and
+ * the batches among them into c->batches. @return how many. */
+static size_t take_group(coll_t *c, time_t now)
 {
     size_t n = 0;
-    size_t nb = 0;
-    time_t now = time(NULL);
     int32_t cur_month = month_from_time(now, c->cfg->tz_offset);
-    while (n < MAX_GROUP && recv_entry(c, &ent[n])) {
-        entry_t *e = &ent[n++];
-        if (e->msg == NULL) {
-            proto_warn(c, e->err);
-            continue;
-        }
-        if (!e->ok) {
+    c->nb = 0;
+    while (n < MAX_GROUP && recv_entry(c, &c->ent[n])) {
+        entry_t *e = &c->ent[n++];
+        if (e->msg == NULL || !e->ok) {
             proto_warn(c, e->err);
             continue;
         }
@@ -400,40 +416,19 @@ static void ingest_group(coll_t *c, entry_t *ent, store_batch_t *batches,
                           ? catalog_region(c->cat, (size_t)e->who.region)->code
                           : 0,
                       now);
-        if (e->msg->body_case != HRSS__AGENT_MSG__BODY_BATCH) {
-            continue;
-        }
-        const Hrss__Batch *b = e->msg->batch;
-        update_t *u = xcalloc(b->n_updates ? b->n_updates : 1,
-                                    sizeof *u);
-        for (size_t i = 0; i < b->n_updates; i++) {
-            to_update(b->updates[i], &u[i]);
-        }
-        store_batch_t *sb = &batches[nb];
-        sb->reporter = e->who.reporter;
-        sb->home = e->who.region;
-        sb->received_at = (int64_t)now;
-        sb->current_month = cur_month;
-        sb->updates = u;
-        sb->n_updates = b->n_updates;
-        e->batch = nb++;
-    }
-    if (n == 0) {
-        return;
-    }
-    char err[ERR_LEN] = "";
-    int stored = 1;
-    if (nb > 0) {
-        log_debug("committing %zu batches in one transaction", nb);
-        int rc = store_apply(c->store, batches, nb, results, err);
-        if (rc != ERR_OK) {
-            log_err("cannot store %zu batches (agents will retry): %s", nb,
-                    err);
-            stored = 0;
+        if (e->msg->body_case == HRSS__AGENT_MSG__BODY_BATCH) {
+            add_batch(c, e, now, cur_month);
         }
     }
+    return n;
+}
+
+/* Answer the @p n entries of the group; @p stored says whether the
+ * group's transaction committed (INVARIANT 1: acks follow the commit). */
+static void reply_group(coll_t *c, size_t n, int stored, buf_t *out)
+{
     for (size_t i = 0; i < n; i++) {
-        entry_t *e = &ent[i];
+        entry_t *e = &c->ent[i];
         if (e->msg == NULL || !e->ok) {
             if (e->msg != NULL &&
                 e->msg->body_case == HRSS__AGENT_MSG__BODY_BATCH) {
@@ -443,12 +438,12 @@ static void ingest_group(coll_t *c, entry_t *ent, store_batch_t *batches,
         }
         switch (e->msg->body_case) {
         case HRSS__AGENT_MSG__BODY_BATCH:
-            send_ack(c, e, stored ? &results[e->batch] : NULL, stored,
+            send_ack(c, e, stored ? &c->results[e->batch] : NULL, stored,
                      "the collector cannot store data now; retry later",
                      out);
             if (stored) {
                 c->batches_total++;
-                c->updates_total += results[e->batch].applied;
+                c->updates_total += c->results[e->batch].applied;
             }
             break;
         case HRSS__AGENT_MSG__BODY_HELLO:
@@ -462,14 +457,36 @@ static void ingest_group(coll_t *c, entry_t *ent, store_batch_t *batches,
             break;
         }
     }
-    for (size_t i = 0; i < nb; i++) {
-        free((void *)(uintptr_t)batches[i].updates);
+}
+
+/* Take what is waiting (up to MAX_GROUP), commit it as one transaction,
+ * then reply. */
+static void ingest_group(coll_t *c, buf_t *out)
+{
+    size_t n = take_group(c, time(NULL));
+    if (n == 0) {
+        return;
+    }
+    char err[ERR_LEN] = "";
+    int stored = 1;
+    if (c->nb > 0) {
+        log_debug("committing %zu batches in one transaction", c->nb);
+        int rc = store_apply(c->store, c->batches, c->nb, c->results, err);
+        if (rc != ERR_OK) {
+            log_err("cannot store %zu batches (agents will retry): %s",
+                    c->nb, err);
+            stored = 0;
+        }
+    }
+    reply_group(c, n, stored, out);
+    for (size_t i = 0; i < c->nb; i++) {
+        free((void *)(uintptr_t)c->batches[i].updates);
         if (stored) {
-            store_result_fini(&results[i]);
+            store_result_fini(&c->results[i]);
         }
     }
     for (size_t i = 0; i < n; i++) {
-        entry_fini(&ent[i]);
+        entry_fini(&c->ent[i]);
     }
 }
 
@@ -542,62 +559,74 @@ static void coll_close(coll_t *c)
     store_close(&c->store);
     catalog_destroy(&c->cat);
     free(c->sessions);
+    free(c->ent);
+    free(c->batches);
+    free(c->results);
+}
+
+/* Load the catalog, open the store, bind both sockets, start the query
+ * thread. On failure the reason is logged and @p c is left for
+ * coll_close(). @return 0 or -1. */
+static int coll_open(coll_t *c)
+{
+    const collector_cfg_t *cfg = c->cfg;
+    char err[ERR_LEN];
+    if (catalog_load_dir(&c->cat, cfg->catalog_dir, err) != ERR_OK) {
+        log_err("catalog: %s", err);
+        return -1;
+    }
+    if (identity_new(&c->ident, c->cat, cfg->insecure, err) != ERR_OK) {
+        log_err("%s", err);
+        return -1;
+    }
+    store_opts_t so = {0, 0, cfg->map_max};
+    if (store_open(&c->store, cfg->data_dir, c->cat, &so, err) != ERR_OK) {
+        log_err("store: %s", err);
+        return -1;
+    }
+    c->zctx = zmq_ctx_new();
+    c->ingest = bind_router(c->zctx, cfg->ingest, 1);
+    c->query = c->ingest != NULL ? bind_router(c->zctx, cfg->query, 0)
+                                 : NULL;
+    if (c->query == NULL) {
+        return -1;
+    }
+    char ing[256];
+    char qry[256];
+    last_endpoint(c->ingest, ing, sizeof ing);
+    last_endpoint(c->query, qry, sizeof qry);
+    write_endpoints(cfg->data_dir, ing, qry);
+    if (pthread_create(&c->qthread, NULL, query_main, c) != 0) {
+        log_err("cannot start the query thread");
+        return -1;
+    }
+    c->qthread_started = 1;
+    c->sessions = xcalloc(MAX_SESSIONS, sizeof *c->sessions);
+    c->ent = xcalloc(MAX_GROUP, sizeof *c->ent);
+    c->batches = xcalloc(MAX_GROUP, sizeof *c->batches);
+    c->results = xcalloc(MAX_GROUP, sizeof *c->results);
+    log_info("started: data %s, ingest %s, query %s, %zu indicators, %zu "
+             "regions, %s",
+             cfg->data_dir, ing, qry, catalog_indicator_count(c->cat),
+             catalog_region_count(c->cat),
+             cfg->insecure ? "plain mode (--insecure: no authentication)"
+                           : "authenticated");
+    return 0;
 }
 
 int collector_run(const collector_cfg_t *cfg, volatile sig_atomic_t *stop)
 {
     coll_t c;
-    char err[ERR_LEN];
     memset(&c, 0, sizeof c);
     c.cfg = cfg;
     atomic_init(&c.qstop, 0);
     int status = 1;
-    entry_t *ent = NULL;
-    store_batch_t *batches = NULL;
-    store_result_t *results = NULL;
     buf_t out;
     buf_init(&out);
 
-    if (catalog_load_dir(&c.cat, cfg->catalog_dir, err) != ERR_OK) {
-        log_err("catalog: %s", err);
+    if (coll_open(&c) != 0) {
         goto out;
     }
-    if (identity_new(&c.ident, c.cat, cfg->insecure, err) != ERR_OK) {
-        log_err("%s", err);
-        goto out;
-    }
-    store_opts_t so = {0, 0, cfg->map_max};
-    if (store_open(&c.store, cfg->data_dir, c.cat, &so, err) != ERR_OK) {
-        log_err("store: %s", err);
-        goto out;
-    }
-    c.zctx = zmq_ctx_new();
-    c.ingest = bind_router(c.zctx, cfg->ingest, 1);
-    c.query = c.ingest != NULL ? bind_router(c.zctx, cfg->query, 0) : NULL;
-    if (c.query == NULL) {
-        goto out;
-    }
-    char ing[256];
-    char qry[256];
-    last_endpoint(c.ingest, ing, sizeof ing);
-    last_endpoint(c.query, qry, sizeof qry);
-    write_endpoints(cfg->data_dir, ing, qry);
-    if (pthread_create(&c.qthread, NULL, query_main, &c) != 0) {
-        log_err("cannot start the query thread");
-        goto out;
-    }
-    c.qthread_started = 1;
-    c.sessions = xcalloc(MAX_SESSIONS, sizeof *c.sessions);
-    ent = xcalloc(MAX_GROUP, sizeof *ent);
-    batches = xcalloc(MAX_GROUP, sizeof *batches);
-    results = xcalloc(MAX_GROUP, sizeof *results);
-    log_info("started: data %s, ingest %s, query %s, %zu indicators, %zu "
-             "regions, %s",
-             cfg->data_dir, ing, qry, catalog_indicator_count(c.cat),
-             catalog_region_count(c.cat),
-             cfg->insecure ? "plain mode (--insecure: no authentication)"
-                           : "authenticated");
-
     zmq_pollitem_t items[2] = {{c.ingest, 0, ZMQ_POLLIN, 0},
                                {NULL, cfg->wake_fd, ZMQ_POLLIN, 0}};
     time_t last_house = time(NULL);
@@ -610,7 +639,7 @@ int collector_run(const collector_cfg_t *cfg, volatile sig_atomic_t *stop)
             break;
         }
         if (n > 0 && (items[0].revents & ZMQ_POLLIN)) {
-            ingest_group(&c, ent, batches, results, &out);
+            ingest_group(&c, &out);
         }
         time_t now = time(NULL);
         if (now != last_house) {
@@ -623,9 +652,6 @@ int collector_run(const collector_cfg_t *cfg, volatile sig_atomic_t *stop)
 
 out:
     coll_close(&c);
-    free(ent);
-    free(batches);
-    free(results);
     buf_fini(&out);
     if (status == 0) {
         log_info("stopped");
