@@ -450,27 +450,6 @@ int hx_collector_stop(hx_coll_t *c, int timeout_ms)
     return st;
 }
 
-void hx_sleep_ms(int ms) { nap_ms(ms); }
-
-int hx_free_port(void)
-{
-    hx_port_t p;
-    hx_port_hold(&p, 0);
-    hx_port_release(&p);
-    return p.port;
-}
-
-pid_t hx_collector(const char *dir, int port, int qport, const char *log)
-{
-    char ingest[64];
-    char query[64];
-    snprintf(ingest, sizeof ingest, "tcp://127.0.0.1:%d", port);
-    snprintf(query, sizeof query, "tcp://127.0.0.1:%d", qport);
-    const char *argv[] = {"hrss-collector", "--data-dir", dir, "--ingest",
-                          ingest, "--query", query, "--insecure", NULL};
-    return hx_spawn(log, argv);
-}
-
 /* ---------------------------------------------------------------------- */
 /* files and the store                                                     */
 

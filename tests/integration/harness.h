@@ -113,13 +113,6 @@ void hx_collector_restart(hx_coll_t *c);
 /* SIGTERM the collector and reap it. @return its exit status or -1. */
 int hx_collector_stop(hx_coll_t *c, int timeout_ms);
 
-/* Deprecated, being replaced by the above: a port bound then released
- * (another worker may take it before the collector binds it), a
- * collector on fixed ports, a fixed sleep. */
-int hx_free_port(void);
-pid_t hx_collector(const char *dir, int port, int qport, const char *log);
-void hx_sleep_ms(int ms);
-
 /* Write a file (creating directories of the path is the caller's job). */
 void hx_write(const char *path, const char *data, size_t len);
 
