@@ -276,6 +276,21 @@ static void meta_put(const char *name, size_t len, int reopen)
     buf_fini(&v);
 }
 
+Test(spool_corrupt, unreadable_next_assign)
+{
+    meta_put("next_assign", 3, 1);
+    spool_stats_t st;
+    EXPECT_CORRUPT(spool_stats(sp, &st, err_), "spool_stats");
+    spool_update_t u[2];
+    fill(u, 2, 90);
+    uint64_t first = 9;
+    EXPECT_CORRUPT(spool_append(sp, u, 2, "inbox:x.csv:1:1", &first, err_),
+                   "spool_append");
+    cr_expect_eq(first, 0);
+    cr_expect(!spool_has_source(sp, "inbox:x.csv:1:1"));
+    expect_queue_intact();
+}
+
 Test(spool_corrupt, unreadable_acked_next)
 {
     meta_put("acked_next", 5, 1);
