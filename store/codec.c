@@ -16,6 +16,8 @@
  *      every byte was consumed (buf_done), else ERR_CORRUPT.
  *   2. No parser asserts on its input or reads outside it.
  *   3. Every encoder resets its buffer and writes the version byte first.
+ *   4. A cell key's month lies in PERIOD_MIN_YEAR..PERIOD_MAX_YEAR, as
+ *      update_check() ensures for every stored one; others are corrupt.
  */
 #include "store/codec.h"
 
@@ -77,6 +79,12 @@ static int get_cell(buf_reader_t *r, const MDB_val *k, const char **code,
     *code = buf_get_str(r);
     *region = buf_get_u32(r);
     *month = (int32_t)buf_get_u32(r);
+    /* update_check() never stores another month; one would index outside
+     * the 12 slots of a year (derive). */
+    if (*month < month_make(PERIOD_MIN_YEAR, 1) ||
+        *month > month_make(PERIOD_MAX_YEAR, 12)) {
+        return ERR_CORRUPT;
+    }
     return ERR_OK;
 }
 

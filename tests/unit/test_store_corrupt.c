@@ -273,6 +273,49 @@ Test(store_corrupt, fact_of_another_version)
     EXPECT_CORRUPT(store_verify(fx_store, err_), "store_verify");
 }
 
+/* A fact key whose month is no month at all (the top bit set: negative as
+ * a month index), with a well-formed value. */
+static void fact_bad_month(raw_t *w)
+{
+    buf_t k;
+    buf_t v;
+    buf_init(&k);
+    buf_init(&v);
+    buf_put_u8(&k, V1);
+    buf_put_str(&k, JOBS);
+    buf_put_u32(&k, 330105);
+    buf_put_u32(&k, 0xfffffff0u);
+    buf_put_u8(&v, V1);
+    buf_put_u8(&v, 0);
+    buf_put_i64(&v, 5);
+    buf_put_i64(&v, 0);
+    buf_put_i64(&v, 1764000000);
+    buf_put_u64(&v, 1);
+    raw_put(w, "facts", &k, &v);
+    buf_fini(&k);
+    buf_fini(&v);
+}
+
+Test(store_corrupt, fact_with_an_impossible_month)
+{
+    populate();
+    corrupt(fact_bad_month);
+    int n = 0;
+    store_total_t t;
+    period_t p = period("2021..2025");
+    EXPECT_CORRUPT(store_facts(fx_store, INT32_MIN, INT32_MAX, on_fact, &n,
+                               err_),
+                   "store_facts");
+    EXPECT_CORRUPT(store_verify(fx_store, err_), "store_verify");
+    EXPECT_CORRUPT(store_total(fx_store, JOBS, 330100, &p, &t, err_),
+                   "store_total");
+    EXPECT_CORRUPT(store_own(fx_store, JOBS, 330105, &p, &t, err_),
+                   "store_own");
+    /* A write to the region's cells loads the facts of the year. */
+    update_t u = fx_count(8, JOBS, 330105, 202501, 1);
+    expect_apply_refused(&u, ERR_CORRUPT);
+}
+
 /* A fact key cut short: no month. */
 static void fact_short_key(raw_t *w)
 {
