@@ -230,9 +230,9 @@ Test(store_corrupt, truncated_fact)
     period_t p = period("2025-03");
     store_total_t t;
     int n = 0;
-    cr_expect_eq(store_get(fx_store, PENSION, 330102, month_make(2025, 3), &v,
-                           err),
-                 ERR_CORRUPT);
+    EXPECT_CORRUPT(store_get(fx_store, PENSION, 330102, month_make(2025, 3),
+                             &v, err_),
+                   "store_get");
     EXPECT_CORRUPT(store_facts(fx_store, INT32_MIN, INT32_MAX, on_fact, &n,
                                err_),
                    "store_facts");
@@ -261,12 +261,11 @@ Test(store_corrupt, fact_of_another_version)
 {
     populate();
     corrupt(fact_version);
-    char err[ERR_LEN];
     value_t v;
     int n = 0;
-    cr_expect_eq(store_get(fx_store, PENSION, 330102, month_make(2025, 3), &v,
-                           err),
-                 ERR_CORRUPT);
+    EXPECT_CORRUPT(store_get(fx_store, PENSION, 330102, month_make(2025, 3),
+                             &v, err_),
+                   "store_get");
     EXPECT_CORRUPT(store_facts(fx_store, INT32_MIN, INT32_MAX, on_fact, &n,
                                err_),
                    "store_facts");
