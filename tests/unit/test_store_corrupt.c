@@ -358,8 +358,13 @@ Test(store_corrupt, truncated_aggregate)
      * 2025-03 ('M' < 'Q' < 'Y', then codes and regions in byte order). */
     store_total_t t;
     period_t p = period("2025-03");
+    memset(&t, 0x5a, sizeof t);
     EXPECT_CORRUPT(store_total(fx_store, PENSION, 330000, &p, &t, err_),
                    "store_total");
+    cr_expect(t.num == 0 && t.den == 0 && t.reporting == 0 &&
+                  t.expected == 0,
+              "out not cleared on failure: num %lld, expected %u",
+              (long long)t.num, t.expected);
     EXPECT_CORRUPT(store_verify(fx_store, err_), "store_verify");
     /* Moving that aggregate reads it. */
     update_t u = fx_count(8, PENSION, 330106, 202503, 3);
