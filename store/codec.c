@@ -18,6 +18,9 @@
  *   3. Every encoder resets its buffer and writes the version byte first.
  *   4. A cell key's month lies in PERIOD_MIN_YEAR..PERIOD_MAX_YEAR, as
  *      update_check() ensures for every stored one; others are corrupt.
+ *   5. A fact's numerator and denominator lie in 0..UPDATE_MAX_VALUE, as
+ *      update_check() ensures, so that no sum of them overflows; others
+ *      are corrupt.
  */
 #include "store/codec.h"
 
@@ -191,6 +194,10 @@ int codec_parse_fact(const MDB_val *d, codec_fact_t *f)
     f->v = get_value(&r);
     f->received_at = buf_get_i64(&r);
     f->audit_id = buf_get_u64(&r);
+    if (f->v.num < 0 || f->v.num > UPDATE_MAX_VALUE || f->v.den < 0 ||
+        f->v.den > UPDATE_MAX_VALUE) {
+        return ERR_CORRUPT; /* invariant 5: no sum of them can overflow */
+    }
     return done(&r);
 }
 

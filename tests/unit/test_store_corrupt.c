@@ -315,6 +315,55 @@ Test(store_corrupt, fact_with_an_impossible_month)
     expect_apply_refused(&u, ERR_CORRUPT);
 }
 
+/* Two well-formed facts of one region and year whose values the store
+ * could never have accepted (above 10^12): a sum of them overflows. */
+static void fact_huge_values(raw_t *w)
+{
+    for (int m = 1; m <= 2; m++) {
+        buf_t k;
+        buf_t v;
+        buf_init(&k);
+        buf_init(&v);
+        buf_put_u8(&k, V1);
+        buf_put_str(&k, JOBS);
+        buf_put_u32(&k, 330106);
+        buf_put_u32(&k, (uint32_t)month_make(2025, m));
+        buf_put_u8(&v, V1);
+        buf_put_u8(&v, 0);
+        buf_put_i64(&v, INT64_MAX);
+        buf_put_i64(&v, 0);
+        buf_put_i64(&v, 1764000000);
+        buf_put_u64(&v, 1);
+        raw_put(w, "facts", &k, &v);
+        buf_fini(&k);
+        buf_fini(&v);
+    }
+}
+
+Test(store_corrupt, facts_with_impossible_values)
+{
+    populate();
+    corrupt(fact_huge_values);
+    int n = 0;
+    value_t v;
+    store_total_t t;
+    period_t p = period("2025");
+    EXPECT_CORRUPT(store_get(fx_store, JOBS, 330106, month_make(2025, 1), &v,
+                             err_),
+                   "store_get");
+    EXPECT_CORRUPT(store_own(fx_store, JOBS, 330106, &p, &t, err_),
+                   "store_own");
+    p = period("2024..2025");
+    EXPECT_CORRUPT(store_total(fx_store, JOBS, 330100, &p, &t, err_),
+                   "store_total");
+    EXPECT_CORRUPT(store_facts(fx_store, INT32_MIN, INT32_MAX, on_fact, &n,
+                               err_),
+                   "store_facts");
+    EXPECT_CORRUPT(store_verify(fx_store, err_), "store_verify");
+    update_t u = fx_count(8, JOBS, 330106, 202503, 1);
+    expect_apply_refused(&u, ERR_CORRUPT);
+}
+
 /* A fact key cut short: no month. */
 static void fact_short_key(raw_t *w)
 {
