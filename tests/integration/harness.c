@@ -306,6 +306,17 @@ typedef struct endpoints_wait {
     int exited; /* exit status when it died first, else -1 */
 } endpoints_wait_t;
 
+/* Copy @p src into dst[cap]; 0 when it does not fit. */
+static int copy_endpoint(char *dst, size_t cap, const char *src)
+{
+    size_t n = strlen(src);
+    if (n >= cap) {
+        return 0;
+    }
+    memcpy(dst, src, n + 1);
+    return 1;
+}
+
 /* DIR/endpoints is written (atomically, by rename) after both sockets
  * are bound: when it parses, the collector listens on both. */
 static int read_endpoints(hx_coll_t *c)
@@ -320,11 +331,11 @@ static int read_endpoints(hx_coll_t *c)
     int got = 0;
     while (fgets(line, sizeof line, f) != NULL) {
         line[strcspn(line, "\n")] = '\0';
-        if (strncmp(line, "ingest=", 7) == 0) {
-            snprintf(c->ingest, sizeof c->ingest, "%s", line + 7);
+        if (strncmp(line, "ingest=", 7) == 0 &&
+            copy_endpoint(c->ingest, sizeof c->ingest, line + 7)) {
             got |= 1;
-        } else if (strncmp(line, "query=", 6) == 0) {
-            snprintf(c->query, sizeof c->query, "%s", line + 6);
+        } else if (strncmp(line, "query=", 6) == 0 &&
+                   copy_endpoint(c->query, sizeof c->query, line + 6)) {
             got |= 2;
         }
     }

@@ -66,8 +66,8 @@ typedef struct running {
     int wake[2];
     pthread_t thread;
     int status;
-    char ingest[256];
-    char query[256];
+    char ingest[300];
+    char query[300];
 } running_t;
 
 static void *collector_main(void *arg)
@@ -93,7 +93,7 @@ static int read_endpoints(running_t *r)
     if (f == NULL) {
         return 0;
     }
-    char line[300];
+    char line[256];
     int got = 0;
     while (fgets(line, sizeof line, f) != NULL) {
         line[strcspn(line, "\n")] = '\0';
