@@ -16,6 +16,11 @@
  *      every byte was consumed (buf_done), else ERR_CORRUPT.
  *   2. No parser asserts on its input or reads outside it.
  *   3. Every encoder resets its buffer and writes the version byte first.
+ *   4. A cell key's month lies in PERIOD_MIN_YEAR..PERIOD_MAX_YEAR, as
+ *      update_check() ensures for every stored one; others are corrupt.
+ *   5. A fact's numerator and denominator lie in 0..UPDATE_MAX_VALUE, as
+ *      update_check() ensures, so that no sum of them overflows; others
+ *      are corrupt.
  */
 #include "store/codec.h"
 
@@ -77,6 +82,12 @@ static int get_cell(buf_reader_t *r, const MDB_val *k, const char **code,
     *code = buf_get_str(r);
     *region = buf_get_u32(r);
     *month = (int32_t)buf_get_u32(r);
+    /* update_check() never stores another month; one would index outside
+     * the 12 slots of a year (derive). */
+    if (*month < month_make(PERIOD_MIN_YEAR, 1) ||
+        *month > month_make(PERIOD_MAX_YEAR, 12)) {
+        return ERR_CORRUPT;
+    }
     return ERR_OK;
 }
 
@@ -183,6 +194,10 @@ int codec_parse_fact(const MDB_val *d, codec_fact_t *f)
     f->v = get_value(&r);
     f->received_at = buf_get_i64(&r);
     f->audit_id = buf_get_u64(&r);
+    if (f->v.num < 0 || f->v.num > UPDATE_MAX_VALUE || f->v.den < 0 ||
+        f->v.den > UPDATE_MAX_VALUE) {
+        return ERR_CORRUPT; /* invariant 5: no sum of them can overflow */
+    }
     return done(&r);
 }
 

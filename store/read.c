@@ -467,6 +467,8 @@ int store_get(store_t *self, const char *indicator, uint32_t region,
     }
     if (rc == ERR_OK) {
         *out = f.v;
+    } else {
+        snprintf(err, ERR_LEN, "value: %s", err_str(rc));
     }
     return rc;
 }

@@ -19,6 +19,10 @@
 #include <unistd.h>
 
 #define MAX_PIDS 64
+#define POLL_MS 5
+/* How long a collector may take to open its store and bind (ASan, a
+ * loaded machine): a bound, not an expected duration. */
+#define COLLECTOR_START_MS 30000
 
 char hx_dir[256];
 static pid_t pids[MAX_PIDS];
@@ -54,27 +58,108 @@ void hx_teardown(void)
     }
 }
 
-void hx_sleep_ms(int ms)
+/* The poll interval of the waits below; never used to wait for an event
+ * by itself. */
+static void nap_ms(int ms)
 {
     struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
     while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
     }
 }
 
-int hx_free_port(void)
+int64_t hx_now_ms(void)
 {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int hx_wait_until(hx_cond_fn cond, void *arg, int timeout_ms)
+{
+    int64_t deadline = hx_now_ms() + timeout_ms;
+    for (;;) {
+        if (cond(arg)) {
+            return 1;
+        }
+        if (hx_now_ms() >= deadline) {
+            return cond(arg) ? 1 : 0;
+        }
+        nap_ms(POLL_MS);
+    }
+}
+
+/* ---------------------------------------------------------------------- */
+/* ports                                                                   */
+
+void hx_port_hold(hx_port_t *p, int port)
+{
+    p->fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    cr_assert(p->fd >= 0, "socket: %s", strerror(errno));
+    int one = 1;
+    cr_assert_eq(setsockopt(p->fd, SOL_SOCKET, SO_REUSEADDR, &one,
+                            sizeof one), 0);
     struct sockaddr_in a;
     memset(&a, 0, sizeof a);
     a.sin_family = AF_INET;
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    a.sin_port = 0;
-    cr_assert_eq(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
+    a.sin_port = htons((uint16_t)port);
+    cr_assert_eq(bind(p->fd, (struct sockaddr *)&a, sizeof a), 0,
+                 "hold port %d: %s", port, strerror(errno));
     socklen_t len = sizeof a;
-    getsockname(fd, (struct sockaddr *)&a, &len);
-    close(fd);
-    return ntohs(a.sin_port);
+    cr_assert_eq(getsockname(p->fd, (struct sockaddr *)&a, &len), 0);
+    p->port = ntohs(a.sin_port);
 }
+
+void hx_port_release(hx_port_t *p)
+{
+    if (p->fd >= 0) {
+        close(p->fd);
+    }
+    p->fd = -1;
+}
+
+int hx_endpoint_port(const char *endpoint)
+{
+    const char *colon = strrchr(endpoint, ':');
+    cr_assert_not_null(colon, "no port in '%s'", endpoint);
+    char *end = NULL;
+    long port = strtol(colon + 1, &end, 10);
+    cr_assert(end != colon + 1 && *end == '\0' && port > 0 && port < 65536,
+              "no port in '%s'", endpoint);
+    return (int)port;
+}
+
+long hx_tcp_unread(int port)
+{
+    FILE *f = fopen("/proc/net/tcp", "r");
+    cr_assert_not_null(f, "/proc/net/tcp: %s", strerror(errno));
+    char line[512];
+    long total = 0;
+    if (fgets(line, sizeof line, f) == NULL) { /* the header */
+        fclose(f);
+        return 0;
+    }
+    while (fgets(line, sizeof line, f) != NULL) {
+        unsigned laddr = 0;
+        unsigned lport = 0;
+        unsigned state = 0;
+        unsigned long tx = 0;
+        unsigned long rx = 0;
+        if (sscanf(line, " %*u: %8x:%4x %*8x:%*4x %2x %8lx:%8lx", &laddr,
+                   &lport, &state, &tx, &rx) != 5) {
+            continue;
+        }
+        /* 0x01: TCP_ESTABLISHED; the listener itself has no data. */
+        if (lport == (unsigned)port && state == 0x01) {
+            total += (long)rx;
+        }
+    }
+    fclose(f);
+    return total;
+}
+
+/* ---------------------------------------------------------------------- */
+/* processes                                                               */
 
 static pid_t start(const char *const argv[], int out_fd)
 {
@@ -125,20 +210,28 @@ static void forget(pid_t pid)
     }
 }
 
+typedef struct reap {
+    pid_t pid;
+    int status; /* exit status, 128 + signal, or -1 while running */
+} reap_t;
+
+static int reaped(void *arg)
+{
+    reap_t *r = arg;
+    int st = 0;
+    if (waitpid(r->pid, &st, WNOHANG) != r->pid) {
+        return 0;
+    }
+    forget(r->pid);
+    r->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+    return 1;
+}
+
 static int wait_for(pid_t pid, int timeout_ms)
 {
-    for (int waited = 0;; waited += 10) {
-        int st = 0;
-        pid_t r = waitpid(pid, &st, WNOHANG);
-        if (r == pid) {
-            forget(pid);
-            return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-        }
-        if (waited >= timeout_ms) {
-            return -1;
-        }
-        hx_sleep_ms(10);
-    }
+    reap_t r = {pid, -1};
+    hx_wait_until(reaped, &r, timeout_ms);
+    return r.status;
 }
 
 int hx_stop(pid_t pid, int sig, int timeout_ms)
@@ -176,16 +269,200 @@ int hx_run(const char *const argv[], int timeout_ms, char *out, size_t len)
     return st;
 }
 
-pid_t hx_collector(const char *dir, int port, int qport, const char *log)
+int hx_file_contains(const char *path, const char *needle)
 {
+    FILE *f = fopen(path, "r");
+    if (f == NULL) {
+        return 0;
+    }
+    size_t cap = 1 << 16;
+    size_t len = 0;
+    char *text = malloc(cap);
+    cr_assert_not_null(text);
+    for (;;) {
+        if (cap - len < 4096) {
+            cap *= 2;
+            text = realloc(text, cap);
+            cr_assert_not_null(text);
+        }
+        size_t n = fread(text + len, 1, cap - len - 1, f);
+        if (n == 0) {
+            break;
+        }
+        len += n;
+    }
+    fclose(f);
+    text[len] = '\0';
+    int found = strstr(text, needle) != NULL;
+    free(text);
+    return found;
+}
+
+/* ---------------------------------------------------------------------- */
+/* the collector                                                           */
+
+typedef struct endpoints_wait {
+    hx_coll_t *c;
+    int exited; /* exit status when it died first, else -1 */
+} endpoints_wait_t;
+
+/* Copy @p src into dst[cap]; 0 when it does not fit. */
+static int copy_endpoint(char *dst, size_t cap, const char *src)
+{
+    size_t n = strlen(src);
+    if (n >= cap) {
+        return 0;
+    }
+    memcpy(dst, src, n + 1);
+    return 1;
+}
+
+/* DIR/endpoints is written (atomically, by rename) after both sockets
+ * are bound: when it parses, the collector listens on both. */
+static int read_endpoints(hx_coll_t *c)
+{
+    char path[400];
+    snprintf(path, sizeof path, "%s/endpoints", c->dir);
+    FILE *f = fopen(path, "r");
+    if (f == NULL) {
+        return 0;
+    }
+    char line[256];
+    int got = 0;
+    while (fgets(line, sizeof line, f) != NULL) {
+        line[strcspn(line, "\n")] = '\0';
+        if (strncmp(line, "ingest=", 7) == 0 &&
+            copy_endpoint(c->ingest, sizeof c->ingest, line + 7)) {
+            got |= 1;
+        } else if (strncmp(line, "query=", 6) == 0 &&
+                   copy_endpoint(c->query, sizeof c->query, line + 6)) {
+            got |= 2;
+        }
+    }
+    fclose(f);
+    return got == 3;
+}
+
+static int endpoints_written(void *arg)
+{
+    endpoints_wait_t *w = arg;
+    if (read_endpoints(w->c)) {
+        return 1;
+    }
+    reap_t r = {w->c->pid, -1};
+    if (reaped(&r)) {
+        w->exited = r.status;
+        return 1;
+    }
+    return 0;
+}
+
+static void await_endpoints(hx_coll_t *c)
+{
+    endpoints_wait_t w = {c, -1};
+    int ok = hx_wait_until(endpoints_written, &w, COLLECTOR_START_MS);
+    if (w.exited >= 0) {
+        c->pid = 0;
+    }
+    cr_assert(ok && w.exited < 0,
+              "the collector did not bind within %d ms (exit status %d); "
+              "see %s",
+              COLLECTOR_START_MS, w.exited, c->log);
+}
+
+static void launch(hx_coll_t *c, const char *const argv[])
+{
+    char path[400];
+    snprintf(path, sizeof path, "%s/endpoints", c->dir);
+    unlink(path); /* a previous run's file names the old ports */
+    c->pid = hx_spawn(c->log, argv);
+    await_endpoints(c);
+}
+
+static void coll_init(hx_coll_t *c, const char *dir, const char *log)
+{
+    memset(c, 0, sizeof *c);
+    snprintf(c->dir, sizeof c->dir, "%s", dir);
+    snprintf(c->log, sizeof c->log, "%s", log);
+    c->held[0].fd = -1;
+    c->held[1].fd = -1;
+}
+
+void hx_collector_start(hx_coll_t *c, const char *dir, const char *log)
+{
+    coll_init(c, dir, log);
+    const char *argv[] = {"hrss-collector", "--data-dir", dir, "--ingest",
+                          "tcp://127.0.0.1:*", "--query",
+                          "tcp://127.0.0.1:*", "--insecure", NULL};
+    launch(c, argv);
+}
+
+void hx_collector_exec(hx_coll_t *c, const char *dir, const char *log,
+                       const char *const argv[])
+{
+    coll_init(c, dir, log);
+    launch(c, argv);
+}
+
+void hx_collector_reserve(hx_coll_t *c, const char *dir, const char *log)
+{
+    coll_init(c, dir, log);
+    hx_port_hold(&c->held[0], 0);
+    hx_port_hold(&c->held[1], 0);
+    snprintf(c->ingest, sizeof c->ingest, "tcp://127.0.0.1:%d",
+             c->held[0].port);
+    snprintf(c->query, sizeof c->query, "tcp://127.0.0.1:%d",
+             c->held[1].port);
+}
+
+static void hold_ports(hx_coll_t *c)
+{
+    if (c->held[0].fd < 0) {
+        hx_port_hold(&c->held[0], hx_endpoint_port(c->ingest));
+    }
+    if (c->held[1].fd < 0) {
+        hx_port_hold(&c->held[1], hx_endpoint_port(c->query));
+    }
+}
+
+void hx_collector_kill(hx_coll_t *c)
+{
+    cr_assert(c->pid > 0, "no collector to kill");
+    cr_assert_eq(hx_stop(c->pid, SIGKILL, 5000), 128 + SIGKILL);
+    c->pid = 0;
+    /* At once: a connection from some other test could otherwise get
+     * the port as its local port before the collector is back. */
+    hold_ports(c);
+}
+
+void hx_collector_restart(hx_coll_t *c)
+{
+    cr_assert_eq(c->pid, 0, "the collector is still running");
+    hold_ports(c);
     char ingest[64];
     char query[64];
-    snprintf(ingest, sizeof ingest, "tcp://127.0.0.1:%d", port);
-    snprintf(query, sizeof query, "tcp://127.0.0.1:%d", qport);
-    const char *argv[] = {"hrss-collector", "--data-dir", dir, "--ingest",
-                          ingest, "--query", query, "--insecure", NULL};
-    return hx_spawn(log, argv);
+    snprintf(ingest, sizeof ingest, "%s", c->ingest);
+    snprintf(query, sizeof query, "%s", c->query);
+    const char *argv[] = {"hrss-collector", "--data-dir", c->dir,
+                          "--ingest", ingest, "--query", query,
+                          "--insecure", NULL};
+    launch(c, argv);
+    cr_assert_str_eq(c->ingest, ingest);
+    cr_assert_str_eq(c->query, query);
+    hx_port_release(&c->held[0]);
+    hx_port_release(&c->held[1]);
 }
+
+int hx_collector_stop(hx_coll_t *c, int timeout_ms)
+{
+    cr_assert(c->pid > 0, "no collector to stop");
+    int st = hx_stop(c->pid, SIGTERM, timeout_ms);
+    c->pid = 0;
+    return st;
+}
+
+/* ---------------------------------------------------------------------- */
+/* files and the store                                                     */
 
 void hx_write(const char *path, const char *data, size_t len)
 {

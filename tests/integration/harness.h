@@ -2,7 +2,15 @@
  *
  * Every process a test starts is recorded and killed by hx_teardown (and
  * by the kernel if the test process dies: PR_SET_PDEATHSIG), so no test
- * leaves a process behind. Binaries come from HRSS_BIN_DIR. */
+ * leaves a process behind. Binaries come from HRSS_BIN_DIR.
+ *
+ * Tests never sleep for a fixed time to let something happen: they wait
+ * for an observable condition with a deadline (hx_wait_until). Ports are
+ * never guessed: the kernel picks every one, either for the collector
+ * (tcp://127.0.0.1:*, read back from DATA_DIR/endpoints) or for a socket
+ * the test binds and keeps (hx_port_hold). Criterion runs tests in
+ * parallel workers, so a port that is released and bound again later
+ * could be taken in between. */
 #ifndef HRSS_HARNESS_H
 #define HRSS_HARNESS_H
 #include <stddef.h>
@@ -17,8 +25,39 @@ extern char hx_dir[256];
 void hx_setup(void);
 void hx_teardown(void);
 
-/* A free TCP port on 127.0.0.1 (bound, then released). */
-int hx_free_port(void);
+/* A condition polled by hx_wait_until: nonzero when it holds. */
+typedef int (*hx_cond_fn)(void *arg);
+
+/* Poll cond(arg) every few milliseconds until it holds or timeout_ms
+ * pass. @return 1 when it held, 0 at the deadline. */
+int hx_wait_until(hx_cond_fn cond, void *arg, int timeout_ms);
+
+/* Milliseconds on the monotonic clock, for reporting how long a wait
+ * took. */
+int64_t hx_now_ms(void);
+
+/* A TCP port on 127.0.0.1 held by the test: bound with SO_REUSEADDR and
+ * never listening. Connections to it are refused (nothing answers there),
+ * no bind to port 0 and no outgoing connection can take it while it is
+ * held, and a collector (libzmq binds with SO_REUSEADDR) can still bind
+ * and listen on it. */
+typedef struct hx_port {
+    int fd;   /* -1 when not held */
+    int port;
+} hx_port_t;
+
+/* Hold @p port, or a port the kernel picks when @p port is 0. */
+void hx_port_hold(hx_port_t *p, int port);
+/* Close the socket; no-op when not held. */
+void hx_port_release(hx_port_t *p);
+
+/* The port number of "tcp://HOST:PORT". */
+int hx_endpoint_port(const char *endpoint);
+
+/* Bytes received on 127.0.0.1:@p port's established connections that
+ * the owning process has not read yet (/proc/net/tcp): traffic waiting
+ * in a stopped collector's sockets. */
+long hx_tcp_unread(int port);
 
 /* Start a program from HRSS_BIN_DIR with its output appended to LOG
  * (a path under hx_dir). argv[0] is the program name. */
@@ -33,14 +72,49 @@ int hx_run(const char *const argv[], int timeout_ms, char *out, size_t len);
  * timeout_ms). Returns the exit status or -1. */
 int hx_stop(pid_t pid, int sig, int timeout_ms);
 
-/* The collector on 127.0.0.1:port with its store in DIR. */
-pid_t hx_collector(const char *dir, int port, int qport, const char *log);
+/* Whether the text file @p path (under hx_dir) contains @p needle. */
+int hx_file_contains(const char *path, const char *needle);
+
+/* A collector process and the endpoints it bound. */
+typedef struct hx_coll {
+    pid_t pid;          /* 0 while it is not running */
+    char dir[300];      /* its --data-dir */
+    char log[300];
+    char ingest[64];    /* tcp://127.0.0.1:PORT, as bound */
+    char query[64];
+    hx_port_t held[2];  /* ingest, query: held while it is down */
+} hx_coll_t;
+
+/* Start a collector with its store in @p dir on ports the kernel picks
+ * (tcp://127.0.0.1:* for ingest and query) and wait until it has bound
+ * them (DIR/endpoints). */
+void hx_collector_start(hx_coll_t *c, const char *dir, const char *log);
+
+/* Start a collector with a caller's command line (argv[0] is
+ * "hrss-collector"; its data dir must be @p dir) and wait for
+ * DIR/endpoints. */
+void hx_collector_exec(hx_coll_t *c, const char *dir, const char *log,
+                       const char *const argv[]);
+
+/* Hold two ports the kernel picks and record them as the collector's
+ * endpoints without starting it: agents can be pointed at a collector
+ * that is not there yet (connections are refused); hx_collector_restart
+ * starts it on these ports. */
+void hx_collector_reserve(hx_coll_t *c, const char *dir, const char *log);
+
+/* SIGKILL the collector (also when SIGSTOPped), reap it, and hold its
+ * ports until hx_collector_restart. */
+void hx_collector_kill(hx_coll_t *c);
+
+/* Start the collector again on the endpoints it had (or was reserved),
+ * wait until it has bound them, then release the held ports. */
+void hx_collector_restart(hx_coll_t *c);
+
+/* SIGTERM the collector and reap it. @return its exit status or -1. */
+int hx_collector_stop(hx_coll_t *c, int timeout_ms);
 
 /* Write a file (creating directories of the path is the caller's job). */
 void hx_write(const char *path, const char *data, size_t len);
-
-/* Sleep for ms milliseconds. */
-void hx_sleep_ms(int ms);
 
 /* Open the collector's store read-only (writable when rw) with the
  * shipped catalog; the caller closes both. */

@@ -19,7 +19,7 @@ TestSuite(ctl, .init = hx_setup, .fini = hx_teardown, .timeout = 120);
 typedef struct env {
     char db[300];
     char query[64];
-    pid_t coll;
+    hx_coll_t coll;
 } env_t;
 
 static update_t cnt(uint64_t seq, const char *ind, uint32_t region,
@@ -70,12 +70,10 @@ static void env_start(env_t *e)
     store_result_fini(&r);
     store_close(&s);
     catalog_destroy(&cat);
-    int port = hx_free_port();
-    int qport = hx_free_port();
-    snprintf(e->query, sizeof e->query, "tcp://127.0.0.1:%d", qport);
     char log[300];
     snprintf(log, sizeof log, "%s/collector.log", hx_dir);
-    e->coll = hx_collector(e->db, port, qport, log);
+    hx_collector_start(&e->coll, e->db, log);
+    snprintf(e->query, sizeof e->query, "%s", e->coll.query);
 }
 
 /* Run hrssctl in mode 0 (--connect) or 1 (--data-dir); args after the
@@ -152,7 +150,7 @@ Test(ctl, total_json_counts_ratios_stocks_partial)
     BOTH(&e, out, "total", "urban_new_jobs", "--period", "2025");
     cr_expect(strstr(out, "1,387 人") != NULL, "%s", out);
     cr_expect(strstr(out, "4 of 102 regions (partial)") != NULL, "%s", out);
-    cr_expect_eq(hx_stop(e.coll, SIGTERM, 10000), 0);
+    cr_expect_eq(hx_collector_stop(&e.coll, 10000), 0);
 }
 
 Test(ctl, breakdown_json_own_and_children)
@@ -362,13 +360,17 @@ Test(ctl, errors_are_clear_and_nonzero)
         cr_expect(strstr(out, "999999") != NULL, "%s", out);
         cr_expect_eq(ctl(&e, mode, out, sizeof out, "frobnicate", NULL), 64);
     }
-    int dead = hx_free_port();
+    /* Nothing answers on a port the test holds without listening: the
+     * connection is refused, and no other process can take the port. */
+    hx_port_t dead;
+    hx_port_hold(&dead, 0);
     char ep[64];
-    snprintf(ep, sizeof ep, "tcp://127.0.0.1:%d", dead);
+    snprintf(ep, sizeof ep, "tcp://127.0.0.1:%d", dead.port);
     const char *argv[] = {"hrssctl", "--connect", ep, "--insecure",
                           "--timeout", "1", "agents", NULL};
     cr_expect_eq(hx_run(argv, 30000, out, sizeof out), 69);
     cr_expect(strstr(out, "did not answer within 1 s") != NULL, "%s", out);
+    hx_port_release(&dead);
     const char *nodb[] = {"hrssctl", "--data-dir", "/nonexistent/hrss",
                           "agents", NULL};
     cr_expect_eq(hx_run(nodb, 30000, out, sizeof out), 1);

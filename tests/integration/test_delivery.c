@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "common/period.h"
 #include "harness.h"
@@ -38,7 +37,7 @@ typedef struct agent {
 } agent_t;
 
 static void agent_init(agent_t *a, const char *name, uint32_t region,
-                       uint32_t r0, uint32_t r1, int port)
+                       uint32_t r0, uint32_t r1, const char *endpoint)
 {
     memset(a, 0, sizeof *a);
     snprintf(a->name, sizeof a->name, "%s", name);
@@ -48,7 +47,7 @@ static void agent_init(agent_t *a, const char *name, uint32_t region,
         a->regs[a->n_regs++] = r1;
     }
     snprintf(a->state, sizeof a->state, "%s/%s", hx_dir, name);
-    snprintf(a->endpoint, sizeof a->endpoint, "tcp://127.0.0.1:%d", port);
+    snprintf(a->endpoint, sizeof a->endpoint, "%s", endpoint);
 }
 
 static void agent_start(agent_t *a)
@@ -202,7 +201,7 @@ static void check_totals(store_t *s, agent_t *const *ag, int n)
     }
 }
 
-static void finish_and_check(agent_t *const *ag, int n, pid_t coll,
+static void finish_and_check(agent_t *const *ag, int n, hx_coll_t *coll,
                              const char *db)
 {
     for (int k = 0; k < n; k++) {
@@ -215,7 +214,7 @@ static void finish_and_check(agent_t *const *ag, int n, pid_t coll,
         cr_expect_eq(hx_stop(ag[k]->pid, SIGTERM, 10000), 0,
                      "agent %s exit status", ag[k]->name);
     }
-    cr_expect_eq(hx_stop(coll, SIGTERM, 20000), 0, "collector exit status");
+    cr_expect_eq(hx_collector_stop(coll, 20000), 0, "collector exit status");
     catalog_t *cat = NULL;
     store_t *s = NULL;
     hx_open_store(db, 1, &cat, &s);
@@ -229,98 +228,156 @@ static void finish_and_check(agent_t *const *ag, int n, pid_t coll,
     catalog_destroy(&cat);
 }
 
+/* The collector's next expected number for one agent, read from its
+ * store while it runs. */
+typedef struct caught_up {
+    store_t *st;
+    const agent_t *a;
+    uint64_t next;
+} caught_up_t;
+
+static int agent_caught_up(void *arg)
+{
+    caught_up_t *c = arg;
+    char err[ERR_LEN];
+    cr_assert_eq(store_next_seq(c->st, c->a->name, &c->next, err), ERR_OK,
+                 "%s", err);
+    return c->next == c->a->submitted + 1;
+}
+
+/* A batch is bigger than this; a greeting, Hello or Ping is far smaller. */
+#define BATCH_BYTES 1024
+
+static int batch_waiting(void *arg)
+{
+    return hx_tcp_unread(*(const int *)arg) >= BATCH_BYTES;
+}
+
 Test(delivery, three_agents_survive_collector_sigkills)
 {
-    int port = hx_free_port();
-    int qport = hx_free_port();
     char db[300];
     char clog[300];
     snprintf(db, sizeof db, "%s/db", hx_dir);
     snprintf(clog, sizeof clog, "%s/collector.log", hx_dir);
-    pid_t coll = hx_collector(db, port, qport, clog);
+    hx_coll_t coll;
+    hx_collector_start(&coll, db, clog);
+    int port = hx_endpoint_port(coll.ingest);
 
     static agent_t a1, a2, a3;
-    agent_init(&a1, "county-330102", 330102, 330102, 0, port);
-    agent_init(&a2, "city-330100", 330100, 330100, 0, port);
-    agent_init(&a3, "city-330200", 330200, 330200, 330203, port);
+    agent_init(&a1, "county-330102", 330102, 330102, 0, coll.ingest);
+    agent_init(&a2, "city-330100", 330100, 330100, 0, coll.ingest);
+    agent_init(&a3, "city-330200", 330200, 330200, 330203, coll.ingest);
     agent_t *ag[] = {&a1, &a2, &a3};
     for (int k = 0; k < 3; k++) {
         agent_start(ag[k]);
     }
+    catalog_t *cat = NULL;
+    store_t *st = NULL;
+    hx_open_store(db, 0, &cat, &st);
     int kills = 0;
     for (int r = 1; r <= 12; r++) {
-        for (int k = 0; k < 3; k++) {
-            agent_submit_round(ag[k], r);
+        if (r % 3 != 0) {
+            for (int k = 0; k < 3; k++) {
+                agent_submit_round(ag[k], r);
+            }
+            continue;
         }
-        if (r % 3 == 0) {
-            /* Freeze it first, so that batches are in flight when it
-             * dies: they must be resent, and resends of what it had
-             * applied must change nothing. */
-            cr_assert_eq(kill(coll, SIGSTOP), 0);
-            hx_sleep_ms(300);
-            cr_assert_eq(hx_stop(coll, SIGKILL, 5000), 128 + SIGKILL);
-            kills++;
-            hx_sleep_ms(200);
-            coll = hx_collector(db, port, qport, clog);
-        }
+        /* a3 must be connected and idle for its next batch to go out at
+         * once: wait until everything it had is applied (after the last
+         * kill it resends only once its acks time out). a1 and a2 are
+         * left in whatever state the previous kill left them. */
+        caught_up_t cu = {st, &a3, 0};
+        cr_assert(hx_wait_until(agent_caught_up, &cu, 60000),
+                  "%s: next %llu, submitted %llu", a3.name,
+                  (unsigned long long)cu.next,
+                  (unsigned long long)a3.submitted);
+        agent_submit_round(&a1, r);
+        agent_submit_round(&a2, r);
+        /* Freeze the collector, then give a3 a round: its batch is
+         * surely in flight when the collector dies, and a1's and a2's
+         * may be too, or applied without their acks sent. Resends must
+         * be applied, and resends of what was applied must change
+         * nothing. */
+        cr_assert_eq(kill(coll.pid, SIGSTOP), 0);
+        agent_submit_round(&a3, r);
+        cr_assert(hx_wait_until(batch_waiting, &port, 30000),
+                  "no batch reached the stopped collector (%ld bytes)",
+                  hx_tcp_unread(port));
+        hx_collector_kill(&coll);
+        kills++;
+        hx_collector_restart(&coll);
     }
+    store_close(&st);
+    catalog_destroy(&cat);
     cr_assert_geq(kills, 3);
     cr_assert_geq(a1.submitted, 1000);
-    finish_and_check(ag, 3, coll, db);
+    finish_and_check(ag, 3, &coll, db);
+}
+
+static int applied_some(void *arg)
+{
+    caught_up_t *c = arg;
+    char err[ERR_LEN];
+    cr_assert_eq(store_next_seq(c->st, c->a->name, &c->next, err), ERR_OK,
+                 "%s", err);
+    return c->next > 1;
 }
 
 Test(delivery, agent_sigkilled_mid_send_finishes_after_restart)
 {
-    int port = hx_free_port();
-    int qport = hx_free_port();
     char db[300];
     char clog[300];
     snprintf(db, sizeof db, "%s/db", hx_dir);
     snprintf(clog, sizeof clog, "%s/collector.log", hx_dir);
-    pid_t coll = hx_collector(db, port, qport, clog);
+    hx_coll_t coll;
+    hx_collector_start(&coll, db, clog);
     static agent_t a;
-    agent_init(&a, "city-330300", 330300, 330300, 330302, port);
+    agent_init(&a, "city-330300", 330300, 330300, 330302, coll.ingest);
     agent_submit_rounds(&a, 1, 60); /* 14,400 updates, 29 batches */
+    catalog_t *cat = NULL;
+    store_t *st = NULL;
+    hx_open_store(db, 0, &cat, &st);
     agent_start(&a);
     /* Watch the collector's store; kill the agent as soon as part of its
      * spool is applied, while batches are still in flight. */
-    catalog_t *cat = NULL;
-    store_t *st = NULL;
-    uint64_t next = 1;
-    char err[ERR_LEN];
-    for (int i = 0; i < 20000 && next == 1; i++) {
-        if (st == NULL) {
-            char data[400];
-            snprintf(data, sizeof data, "%s/data.mdb", db);
-            struct stat sb;
-            if (stat(data, &sb) == 0) {
-                hx_open_store(db, 0, &cat, &st);
-            }
-        }
-        if (st != NULL) {
-            cr_assert_eq(store_next_seq(st, a.name, &next, err), ERR_OK);
-        }
-        if (next == 1) {
-            hx_sleep_ms(1);
-        }
-    }
+    caught_up_t cu = {st, &a, 1};
+    cr_assert(hx_wait_until(applied_some, &cu, 60000),
+              "the collector must have applied a batch");
     cr_assert_eq(hx_stop(a.pid, SIGKILL, 5000), 128 + SIGKILL);
-    cr_assert_gt(next, 1, "the collector must have applied a batch");
-    cr_assert_lt(next, a.submitted + 1, "the agent must die mid-send");
+    cr_assert_lt(cu.next, a.submitted + 1, "the agent must die mid-send");
     store_close(&st);
     catalog_destroy(&cat);
     agent_start(&a);
     agent_t *ag[] = {&a};
-    finish_and_check(ag, 1, coll, db);
+    finish_and_check(ag, 1, &coll, db);
+}
+
+static int backed_off(void *arg)
+{
+    agent_t *const *ag = arg;
+    for (int k = 0; k < 2; k++) {
+        char log[400];
+        snprintf(log, sizeof log, "%s/%s.log", hx_dir, ag[k]->name);
+        if (!hx_file_contains(log, "retrying with backoff")) {
+            return 0;
+        }
+    }
+    return 1;
 }
 
 Test(delivery, collector_started_after_agents_submit)
 {
-    int port = hx_free_port();
-    int qport = hx_free_port();
+    char db[300];
+    char clog[300];
+    snprintf(db, sizeof db, "%s/db", hx_dir);
+    snprintf(clog, sizeof clog, "%s/collector.log", hx_dir);
+    /* The collector's ports are held by the test until it starts:
+     * connections are refused, as when nothing listens there. */
+    hx_coll_t coll;
+    hx_collector_reserve(&coll, db, clog);
     static agent_t a1, a2;
-    agent_init(&a1, "county-330102", 330102, 330102, 0, port);
-    agent_init(&a2, "city-330200", 330200, 330200, 330203, port);
+    agent_init(&a1, "county-330102", 330102, 330102, 0, coll.ingest);
+    agent_init(&a2, "city-330200", 330200, 330200, 330203, coll.ingest);
     agent_t *ag[] = {&a1, &a2};
     for (int k = 0; k < 2; k++) {
         agent_start(ag[k]);
@@ -331,14 +388,13 @@ Test(delivery, collector_started_after_agents_submit)
     int st = agent_cmd(&a1, "flush", "--timeout", "1", out, sizeof out);
     cr_expect_eq(st, 69, "%s", out);
     cr_expect(strstr(out, "nothing is lost") != NULL, "%s", out);
-    hx_sleep_ms(1500);
+    /* Both running agents have tried, failed and are backing off when
+     * the collector appears: they must find it on a later attempt. */
+    cr_assert(hx_wait_until(backed_off, ag, 30000),
+              "the agents never gave up on the missing collector");
     for (int k = 0; k < 2; k++) {
         agent_submit_round(ag[k], 2);
     }
-    char db[300];
-    char clog[300];
-    snprintf(db, sizeof db, "%s/db", hx_dir);
-    snprintf(clog, sizeof clog, "%s/collector.log", hx_dir);
-    pid_t coll = hx_collector(db, port, qport, clog);
-    finish_and_check(ag, 2, coll, db);
+    hx_collector_restart(&coll);
+    finish_and_check(ag, 2, &coll, db);
 }

@@ -2,7 +2,6 @@
  * hostile or broken client would: what it refuses, and that a refusal
  * stores nothing. */
 #include <criterion/criterion.h>
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <zmq.h>
@@ -17,10 +16,8 @@ typedef struct peer {
     void *sock;
 } peer_t;
 
-static void peer_connect(peer_t *p, int port)
+static void peer_connect(peer_t *p, const char *ep)
 {
-    char ep[64];
-    snprintf(ep, sizeof ep, "tcp://127.0.0.1:%d", port);
     p->ctx = zmq_ctx_new();
     p->sock = zmq_socket(p->ctx, ZMQ_DEALER);
     int linger = 0;
@@ -102,16 +99,15 @@ static void send_batch(peer_t *p, const char *name, uint32_t batch_region,
  * allowed": an office could write any other office's figures. */
 Test(ingest, a_batch_that_names_no_region_is_refused)
 {
-    int port = hx_free_port();
-    int qport = hx_free_port();
     char db[300];
     char log[300];
     snprintf(db, sizeof db, "%s/db", hx_dir);
     snprintf(log, sizeof log, "%s/collector.log", hx_dir);
-    pid_t coll = hx_collector(db, port, qport, log);
+    hx_coll_t coll;
+    hx_collector_start(&coll, db, log);
 
     peer_t p;
-    peer_connect(&p, port);
+    peer_connect(&p, coll.ingest);
     send_hello(&p, "rogue", 330106);
     send_batch(&p, "rogue", 0, 330402); /* 嘉兴 南湖区: not its region */
     Hrss__CollectorMsg *a = recv_msg(&p);
@@ -135,7 +131,7 @@ Test(ingest, a_batch_that_names_no_region_is_refused)
                      "region: 330402 is not 330106 or below it");
     hrss__collector_msg__free_unpacked(a, NULL);
     peer_close(&p);
-    cr_assert_eq(hx_stop(coll, SIGTERM, 10000), 0);
+    cr_assert_eq(hx_collector_stop(&coll, 10000), 0);
 
     catalog_t *cat = NULL;
     store_t *s = NULL;

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 #include <zmq.h>
 
 #include "common/period.h"
@@ -17,24 +19,20 @@
 TestSuite(intake, .init = hx_setup, .fini = hx_teardown, .timeout = 120);
 
 typedef struct env {
-    int port;
-    int qport;
     char db[300];
     char state[300];
     char endpoint[64];
-    pid_t coll;
+    hx_coll_t coll;
 } env_t;
 
 static void env_start(env_t *e)
 {
-    e->port = hx_free_port();
-    e->qport = hx_free_port();
     snprintf(e->db, sizeof e->db, "%s/db", hx_dir);
     snprintf(e->state, sizeof e->state, "%s/agent", hx_dir);
-    snprintf(e->endpoint, sizeof e->endpoint, "tcp://127.0.0.1:%d", e->port);
     char log[300];
     snprintf(log, sizeof log, "%s/collector.log", hx_dir);
-    e->coll = hx_collector(e->db, e->port, e->qport, log);
+    hx_collector_start(&e->coll, e->db, log);
+    snprintf(e->endpoint, sizeof e->endpoint, "%s", e->coll.ingest);
 }
 
 static int agent(env_t *e, const char *a1, const char *a2, const char *a3,
@@ -139,6 +137,50 @@ static int exists(const char *dir, const char *name)
     return stat(p, &sb) == 0;
 }
 
+typedef struct path_in {
+    const char *dir;
+    const char *name;
+} path_in_t;
+
+static int appeared(void *arg)
+{
+    const path_in_t *p = arg;
+    return exists(p->dir, p->name);
+}
+
+/* How long a file found by a scan must be unchanged before the agent
+ * takes it where it cannot ask (agent/sender.c INBOX_MIN_AGE_MS). */
+#define INBOX_MIN_AGE_MS 1000
+
+/* arg: {path, text}: the file contains the text. */
+static int file_has(void *arg)
+{
+    const char **what = arg;
+    return hx_file_contains(what[0], what[1]);
+}
+
+typedef struct aged {
+    const char *path;
+    long ms;
+} aged_t;
+
+/* The file's last change is at least a->ms old by the file system's
+ * clock (the clock the agent compares with), or it is gone (taken: the
+ * checks after the wait say so). */
+static int older_than(void *arg)
+{
+    const aged_t *a = arg;
+    struct stat sb;
+    struct timespec now;
+    if (stat(a->path, &sb) != 0) {
+        return 1;
+    }
+    clock_gettime(CLOCK_REALTIME, &now);
+    long age = (long)(now.tv_sec - sb.st_mtim.tv_sec) * 1000 +
+               (now.tv_nsec - sb.st_mtim.tv_nsec) / 1000000;
+    return age >= a->ms;
+}
+
 Test(intake, inbox_files_go_to_done_or_failed)
 {
     env_t e;
@@ -151,13 +193,30 @@ Test(intake, inbox_files_go_to_done_or_failed)
     snprintf(inbox, sizeof inbox, "%s/inbox", e.state);
     snprintf(done, sizeof done, "%s/done", e.state);
     snprintf(failed, sizeof failed, "%s/failed", e.state);
-    /* A file already waiting when the agent starts is taken too (a second
-     * later: it might still have been being written). */
     cr_assert_eq(mkdir(e.state, 0750), 0);
     cr_assert_eq(mkdir(inbox, 0750), 0);
+    /* A file already waiting when the agent starts is taken too (by the
+     * start-up scan). */
     const char *early = "indicator,period,value\nurban_new_jobs,2025-05,5\n";
     snprintf(p, sizeof p, "%s/early.csv", inbox);
     hx_write(p, early, strlen(early));
+    /* A file still being written is left alone, however long its writer
+     * stalls: the agent asks whether it is open for writing. It is open
+     * before the agent starts, so that every scan finds it. */
+    char bad[600];
+    snprintf(bad, sizeof bad, "%s/bad.csv", inbox);
+    /* "e": O_CLOEXEC, or the agent started below would inherit the
+     * descriptor and itself keep the file open for writing. */
+    FILE *partial = fopen(bad, "we");
+    cr_assert_not_null(partial);
+    fputs("indicator,period,", partial);
+    cr_assert_eq(fflush(partial), 0);
+    /* The probe proves a later scan (below); written now, so that it is
+     * old enough even for an agent that can only judge by age. */
+    const char *probe = "indicator,period,value\nurban_new_jobs,2025-04,4\n";
+    char probe_src[400];
+    snprintf(probe_src, sizeof probe_src, "%s/probe.csv", hx_dir);
+    hx_write(probe_src, probe, strlen(probe));
 
     const char *argv[] = {"hrss-agent", "--state-dir", e.state,
                           "--collector", e.endpoint, "--region", "330100",
@@ -165,49 +224,56 @@ Test(intake, inbox_files_go_to_done_or_failed)
     char log[300];
     snprintf(log, sizeof log, "%s/agent.log", hx_dir);
     pid_t ag = hx_spawn(log, argv);
-    for (int i = 0; i < 500 && !exists(e.state, "sender.lock"); i++) {
-        hx_sleep_ms(10);
-    }
-    /* A file still being written is left alone ... */
-    snprintf(p, sizeof p, "%s/bad.csv", inbox);
-    FILE *partial = fopen(p, "w");
-    cr_assert_not_null(partial);
-    fputs("indicator,period,", partial);
-    fflush(partial);
-    /* ... while a finished one is taken at once. */
+    path_in_t early_done = {done, "early.csv"};
+    cr_assert(hx_wait_until(appeared, &early_done, 30000),
+              "a file waiting at start-up was not taken");
+    /* A finished file is taken at once (moved in: inotify). */
     const char *good = "indicator,period,value\npension_insured,2025-06,777\n";
     snprintf(tmp, sizeof tmp, "%s/.good.csv.part", inbox);
     hx_write(tmp, good, strlen(good));
     snprintf(p, sizeof p, "%s/good.csv", inbox);
     cr_assert_eq(rename(tmp, p), 0);
-    for (int i = 0; i < 1000 && !exists(done, "good.csv"); i++) {
-        hx_sleep_ms(10);
-    }
-    cr_assert(exists(done, "good.csv"));
-    /* Even a writer that stalls for longer than the inbox rescans keep
-     * its file: the agent asks whether it is open for writing. */
-    hx_sleep_ms(3500);
+    path_in_t good_done = {done, "good.csv"};
+    cr_assert(hx_wait_until(appeared, &good_done, 30000),
+              "a file moved into the inbox was not taken");
+    /* That bad.csv is still there proves nothing until the agent has
+     * looked at it while it was old enough to be taken by its age alone.
+     * The probe is hard-linked in: a link raises neither IN_CLOSE_WRITE
+     * nor IN_MOVED_TO, so only a scan of the whole inbox takes it, and
+     * the agent keeps rescanning while a file there is being written.
+     * Once the probe is in done/, a scan ran after bad.csv was past the
+     * age limit, and it left bad.csv where it was. */
+    aged_t bad_age = {bad, INBOX_MIN_AGE_MS + 100};
+    cr_assert(hx_wait_until(older_than, &bad_age, 30000));
+    /* Gone already: taken by its age alone (and then no file is young
+     * any more, no rescan would take the probe). */
+    cr_assert(exists(inbox, "bad.csv"), "a file being written was taken");
+    snprintf(p, sizeof p, "%s/probe.csv", inbox);
+    cr_assert_eq(link(probe_src, p), 0);
+    path_in_t probe_done = {done, "probe.csv"};
+    cr_assert(hx_wait_until(appeared, &probe_done, 30000),
+              "no scan of the inbox took the probe");
     cr_expect(exists(inbox, "bad.csv"), "a file being written was taken");
+    cr_expect(!exists(failed, "bad.csv"), "a file being written was taken");
     fputs("value\nno_such,2025-06,1\n", partial);
     cr_assert_eq(fclose(partial), 0);
-    for (int i = 0; i < 1000; i++) {
-        if (exists(failed, "bad.csv.errors") && exists(done, "early.csv")) {
-            break;
-        }
-        hx_sleep_ms(10);
-    }
-    cr_assert(exists(failed, "bad.csv"));
-    cr_assert(exists(failed, "bad.csv.errors"));
-    cr_assert(exists(done, "early.csv"));
-    cr_expect(!exists(inbox, "good.csv") && !exists(inbox, "bad.csv"));
+    /* The agent moves the file to failed/, then writes NAME.errors (not
+     * atomically): wait for what it says, not for the file to exist. */
+    char errpath[600];
+    snprintf(errpath, sizeof errpath, "%s/bad.csv.errors", failed);
+    const char *says[] = {errpath, "bad.csv:2: indicator:"};
+    int told = hx_wait_until(file_has, says, 30000);
     char errors[2048] = "";
-    snprintf(p, sizeof p, "%s/bad.csv.errors", failed);
-    FILE *f = fopen(p, "r");
-    cr_assert_not_null(f);
-    size_t n = fread(errors, 1, sizeof errors - 1, f);
-    errors[n] = '\0';
-    fclose(f);
-    cr_expect(strstr(errors, "bad.csv:2: indicator:") != NULL, "%s", errors);
+    FILE *f = fopen(errpath, "r");
+    if (f != NULL) {
+        size_t n = fread(errors, 1, sizeof errors - 1, f);
+        errors[n] = '\0';
+        fclose(f);
+    }
+    cr_assert(told, "a finished bad file was not refused with its "
+                    "errors: '%s'", errors);
+    cr_assert(exists(failed, "bad.csv"));
+    cr_expect(!exists(inbox, "good.csv") && !exists(inbox, "bad.csv"));
 
     /* flush while run is active waits for the daemon instead of sending */
     char out[4096];
@@ -215,10 +281,32 @@ Test(intake, inbox_files_go_to_done_or_failed)
                  "%s", out);
     cr_expect_eq(stored(&e, "pension_insured", 330100, 2025, 6).num, 777);
     cr_expect_eq(stored(&e, "urban_new_jobs", 330100, 2025, 5).num, 5);
+    cr_expect_eq(stored(&e, "urban_new_jobs", 330100, 2025, 4).num, 4);
     cr_expect_eq(hx_stop(ag, SIGTERM, 10000), 0);
 }
 
-/* A submit while `run` is active is on its way within a second. */
+typedef struct stored_wait {
+    store_t *s;
+    const char *ind;
+    uint32_t region;
+    int32_t month;
+    int64_t num;
+} stored_wait_t;
+
+static int is_stored(void *arg)
+{
+    const stored_wait_t *w = arg;
+    char err[ERR_LEN];
+    value_t v;
+    return store_get(w->s, w->ind, w->region, w->month, &v, err) == ERR_OK &&
+           v.num == w->num;
+}
+
+/* A submit while `run` is idle wakes it (inotify on the spool
+ * directory), so it is sent at once rather than at the agent's next timer
+ * (its ping, a minute away). That the wake-up comes after the commit is
+ * test_spool's append_wakes_watchers_after_the_commit: here the submit
+ * process also closes data.mdb when it exits, which wakes the agent too. */
 Test(intake, submit_while_running_is_sent_promptly)
 {
     env_t e;
@@ -229,33 +317,30 @@ Test(intake, submit_while_running_is_sent_promptly)
     char log[300];
     snprintf(log, sizeof log, "%s/agent.log", hx_dir);
     pid_t ag = hx_spawn(log, argv);
-    hx_sleep_ms(500);
+    /* Wait until it has said hello: from then on it is idle, with
+     * nothing to send and its next timer a minute away. */
+    const char *hello[] = {e.coll.log, "(region 330100) connected"};
+    cr_assert(hx_wait_until(file_has, hello, 30000),
+              "the agent never reached the collector");
     char out[4096];
     const char *sub[] = {"hrss-agent", "--state-dir", e.state, "--region",
                          "330100", "submit", "--indicator", "urban_new_jobs",
                          "--period", "2025-07", "--value", "42", NULL};
+    int64_t t0 = hx_now_ms();
     cr_assert_eq(hx_run(sub, 30000, out, sizeof out), 0, "%s", out);
     catalog_t *cat = NULL;
     store_t *s = NULL;
-    int found = 0;
-    for (int i = 0; i < 100 && !found; i++) {
-        hx_sleep_ms(10);
-        char data[400];
-        struct stat sb;
-        snprintf(data, sizeof data, "%s/data.mdb", e.db);
-        if (s == NULL && stat(data, &sb) == 0) {
-            hx_open_store(e.db, 0, &cat, &s);
-        }
-        char err[ERR_LEN];
-        value_t v;
-        found = s != NULL &&
-                store_get(s, "urban_new_jobs", 330100, month_make(2025, 7),
-                          &v, err) == ERR_OK &&
-                v.num == 42;
-    }
+    hx_open_store(e.db, 0, &cat, &s);
+    /* The deadline is far below the minute the agent would sleep if the
+     * submit did not wake it, and far above what a loaded machine
+     * needs. */
+    stored_wait_t w = {s, "urban_new_jobs", 330100, month_make(2025, 7), 42};
+    int found = hx_wait_until(is_stored, &w, 20000);
+    int64_t took = hx_now_ms() - t0;
     store_close(&s);
     catalog_destroy(&cat);
-    cr_expect(found, "not stored within a second");
+    cr_expect(found, "not stored within 20 s of the submit");
+    cr_log_info("submit to stored: %lld ms", (long long)took);
     cr_expect_eq(hx_stop(ag, SIGTERM, 10000), 0);
 }
 
@@ -285,7 +370,7 @@ Test(intake, query_socket_answers_totals)
     int linger = 0;
     zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof linger);
     char ep[64];
-    snprintf(ep, sizeof ep, "tcp://127.0.0.1:%d", e.qport);
+    snprintf(ep, sizeof ep, "%s", e.coll.query);
     cr_assert_eq(zmq_connect(s, ep), 0);
     Hrss__TotalQ q = HRSS__TOTAL_Q__INIT;
     q.indicator = (char *)"劳动人事争议调解成功率";
@@ -316,38 +401,41 @@ Test(intake, query_socket_answers_totals)
     zmq_msg_close(&msg);
     zmq_close(s);
     zmq_ctx_term(ctx);
-    cr_expect_eq(hx_stop(e.coll, SIGTERM, 10000), 0);
+    cr_expect_eq(hx_collector_stop(&e.coll, 10000), 0);
 }
 
 /* Every flag can come from an INI file; flags on the command line win. */
 Test(intake, config_files_and_flags_win)
 {
-    int port = hx_free_port();
-    int qport = hx_free_port();
-    int bad_port = hx_free_port();
     char ini[400];
     char text[1200];
+    char db[300];
+    snprintf(db, sizeof db, "%s/db", hx_dir);
     snprintf(ini, sizeof ini, "%s/collector.ini", hx_dir);
+    /* The file's query endpoint would bind 127.0.0.2: the endpoints file
+     * tells which of the two was used. */
     snprintf(text, sizeof text,
-             "[collector]\ndata-dir = %s/db\ningest = tcp://127.0.0.1:%d\n"
-             "query = tcp://127.0.0.1:%d\ninsecure = true\n",
-             hx_dir, port, bad_port);
+             "[collector]\ndata-dir = %s\ningest = tcp://127.0.0.1:*\n"
+             "query = tcp://127.0.0.2:*\ninsecure = true\n",
+             db);
     hx_write(ini, text, strlen(text));
-    char qep[64];
-    snprintf(qep, sizeof qep, "tcp://127.0.0.1:%d", qport);
-    const char *cargv[] = {"hrss-collector", "--config", ini, "--query", qep,
-                           NULL};
+    const char *cargv[] = {"hrss-collector", "--config", ini, "--query",
+                           "tcp://127.0.0.1:*", NULL};
     char log[300];
     snprintf(log, sizeof log, "%s/collector.log", hx_dir);
-    pid_t coll = hx_spawn(log, cargv);
+    hx_coll_t coll;
+    hx_collector_exec(&coll, db, log, cargv);
+    /* The flag, not the file, chose the query endpoint. */
+    cr_expect(strncmp(coll.query, "tcp://127.0.0.1:", 16) == 0, "%s",
+              coll.query);
 
     char aini[400];
     snprintf(aini, sizeof aini, "%s/agent.ini", hx_dir);
     snprintf(text, sizeof text,
              "# office agent\n[agent]\nstate-dir = %s/agent\n"
-             "collector = tcp://127.0.0.1:%d\nregion = 330102\n"
+             "collector = %s\nregion = 330102\n"
              "name = from-config\ninsecure = yes\n",
-             hx_dir, port);
+             hx_dir, coll.ingest);
     hx_write(aini, text, strlen(text));
     char out[4096];
     const char *sub[] = {"hrss-agent", "--config", aini, "submit",
@@ -357,10 +445,8 @@ Test(intake, config_files_and_flags_win)
     const char *fl[] = {"hrss-agent", "--config", aini, "flush", "--timeout",
                         "30", NULL};
     cr_assert_eq(hx_run(fl, 60000, out, sizeof out), 0, "%s", out);
-    cr_expect_eq(hx_stop(coll, SIGTERM, 10000), 0);
+    cr_expect_eq(hx_collector_stop(&coll, 10000), 0);
 
-    char db[300];
-    snprintf(db, sizeof db, "%s/db", hx_dir);
     catalog_t *cat = NULL;
     store_t *s = NULL;
     hx_open_store(db, 0, &cat, &s);
@@ -370,16 +456,6 @@ Test(intake, config_files_and_flags_win)
     cr_expect_eq(next, 2);
     store_close(&s);
     catalog_destroy(&cat);
-    /* The flag, not the file, chose the query endpoint. */
-    char eps[256] = "";
-    char epath[400];
-    snprintf(epath, sizeof epath, "%s/endpoints", db);
-    FILE *f = fopen(epath, "r");
-    cr_assert_not_null(f);
-    size_t n = fread(eps, 1, sizeof eps - 1, f);
-    eps[n] = '\0';
-    fclose(f);
-    cr_expect(strstr(eps, qep) != NULL, "%s", eps);
 
     /* An unknown setting is an error naming file and line. */
     snprintf(text, sizeof text, "[collector]\ndata-dir = x\nbogus = 1\n");
@@ -425,6 +501,40 @@ Test(intake, help_and_usage_errors)
     cr_expect(strstr(out, "--insecure") != NULL, "%s", out);
 }
 
+typedef struct phase {
+    const char *coll_log;
+    store_t *st;
+    int round;
+} phase_t;
+
+/* Every agent k of the round (k % 3 == round) has reached its phase:
+ * round 1: the collector has its hello; round 2: its update is stored,
+ * so it is idle in its poll with its next timer a minute away. */
+static int reached(void *arg)
+{
+    const phase_t *p = arg;
+    for (int k = p->round; k < 12; k += 3) {
+        char name[32];
+        snprintf(name, sizeof name, "agent-%d", k);
+        if (p->round == 1) {
+            char line[80];
+            snprintf(line, sizeof line, "agent %s (region 330100) connected",
+                     name);
+            if (!hx_file_contains(p->coll_log, line)) {
+                return 0;
+            }
+        } else {
+            char err[ERR_LEN];
+            uint64_t next = 0;
+            cr_assert_eq(store_next_seq(p->st, name, &next, err), ERR_OK);
+            if (next != 2) {
+                return 0;
+            }
+        }
+    }
+    return 1;
+}
+
 /* SIGTERM reaches a busy agent whatever it is doing: the poll is woken
  * through a pipe, not only by EINTR (a signal between the loop's check
  * and the poll used to be seen a minute later, at the next ping). */
@@ -452,12 +562,21 @@ Test(intake, agents_stop_promptly_on_sigterm)
         snprintf(log, sizeof log, "%s/a%d.log", hx_dir, k);
         pids[k] = hx_spawn(log, run);
     }
+    catalog_t *cat = NULL;
+    store_t *st = NULL;
+    hx_open_store(e.db, 0, &cat, &st);
+    /* Round 0 at once (the last ones are still starting), round 1 when
+     * the collector has their hello, round 2 when they are idle. */
     for (int round = 0; round < 3; round++) {
-        hx_sleep_ms(150 + 100 * round);
+        phase_t p = {e.coll.log, st, round};
+        cr_assert(round == 0 || hx_wait_until(reached, &p, 30000),
+                  "agents of round %d never reached their phase", round);
         for (int k = round; k < N; k += 3) {
             kill(pids[k], SIGTERM);
         }
     }
+    store_close(&st);
+    catalog_destroy(&cat);
     for (int k = 0; k < N; k++) {
         cr_expect_eq(hx_stop(pids[k], 0, 8000), 0, "agent %d did not stop "
                      "within 8 s of SIGTERM", k);

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "agent/spool.h"
+#include "mdbfault.h"
 
 static char dir[256];
 static spool_t *sp;
@@ -203,10 +204,49 @@ Test(spool, claim_binds_one_identity)
     cr_expect_eq(spool_claim(sp, "a", 330100, err), ERR_INVAL);
 }
 
+/* Whether IN_CLOSE_WRITE on SPOOL_NOTIFY_FILE is waiting on @p ino
+ * (non-blocking; consumes what it reads). */
+static int notify_event_waiting(int ino)
+{
+    _Alignas(struct inotify_event) char buf[4096];
+    int seen = 0;
+    for (;;) {
+        ssize_t n = read(ino, buf, sizeof buf);
+        if (n <= 0) {
+            return seen;
+        }
+        for (ssize_t off = 0; off < n;) {
+            const struct inotify_event *ev =
+                (const struct inotify_event *)(const void *)(buf + off);
+            if (ev->len > 0 && strcmp(ev->name, SPOOL_NOTIFY_FILE) == 0) {
+                seen = 1;
+            }
+            off += (ssize_t)sizeof *ev + (ssize_t)ev->len;
+        }
+    }
+}
+
+typedef struct commit_probe {
+    int ino;
+    int commits;
+    int notified_before; /* commits that found the event already there */
+} commit_probe_t;
+
+/* Runs inside mdb_txn_commit, just before the real commit. */
+static void before_commit(enum mdbfault_op op, void *arg)
+{
+    commit_probe_t *p = arg;
+    (void)op;
+    p->commits++;
+    p->notified_before += notify_event_waiting(p->ino);
+}
+
 /* A sender waits on inotify for spool_append's notify file: the event must
  * come after the commit is visible to another reader. (LMDB's own writes
  * to data.mdb come before the reader table's txnid is updated, and a
- * sender woken by them could miss a submit for good.) */
+ * sender woken by them could miss a submit for good.) The fault shim's
+ * hook looks for the event just before the real mdb_txn_commit: seen
+ * there, the watcher was woken before the commit. */
 Test(spool, append_wakes_watchers_after_the_commit)
 {
     char err[ERR_LEN];
@@ -217,20 +257,16 @@ Test(spool, append_wakes_watchers_after_the_commit)
     cr_assert(inotify_add_watch(ino, sd, IN_CLOSE_WRITE) >= 0);
     spool_update_t u[2];
     fill(u, 2, 1);
+    commit_probe_t probe = {ino, 0, 0};
+    mdbfault_set_hook(MDBFAULT_COMMIT, before_commit, &probe);
     cr_assert_eq(spool_append(sp, u, 2, NULL, NULL, err), ERR_OK);
-    _Alignas(struct inotify_event) char buf[4096];
-    ssize_t n = read(ino, buf, sizeof buf);
-    int seen = 0;
-    for (ssize_t off = 0; n > 0 && off < n;) {
-        const struct inotify_event *ev =
-            (const struct inotify_event *)(const void *)(buf + off);
-        if (ev->len > 0 && strcmp(ev->name, SPOOL_NOTIFY_FILE) == 0) {
-            seen = 1;
-        }
-        off += (ssize_t)sizeof *ev + (ssize_t)ev->len;
-    }
+    mdbfault_set_hook(MDBFAULT_COMMIT, NULL, NULL);
+    cr_assert_eq(probe.commits, 1, "one commit per append");
+    cr_expect_eq(probe.notified_before, 0,
+                 "watchers were woken before the commit");
+    cr_expect(notify_event_waiting(ino), "no IN_CLOSE_WRITE on %s",
+              SPOOL_NOTIFY_FILE);
     close(ino);
-    cr_assert(seen, "no IN_CLOSE_WRITE on %s", SPOOL_NOTIFY_FILE);
     spool_t *other = NULL;
     cr_assert_eq(spool_open(&other, sd, err), ERR_OK);
     spool_stats_t st;

@@ -1,0 +1,327 @@
+/* test_spool_corrupt.c: malformed records written straight into the
+ * spool's LMDB databases (layout: agent/spool.c, ARCHITECTURE.md) are
+ * reported as ERR_CORRUPT (or another clean error), never crash a reader,
+ * and a write that meets one keeps nothing. */
+#define _XOPEN_SOURCE 700 /* nftw */
+#include <criterion/criterion.h>
+#include <ftw.h>
+#include <lmdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent/spool.h"
+#include "common/buf.h"
+
+#define V1 0x01
+
+static char dir[256];
+static char sd[300];
+static spool_t *sp;
+
+static int rm_one(const char *path, const struct stat *sb, int flag,
+                  struct FTW *ftw)
+{
+    (void)sb;
+    (void)flag;
+    (void)ftw;
+    return remove(path);
+}
+
+static void fill(spool_update_t *u, size_t n, int64_t base)
+{
+    memset(u, 0, n * sizeof *u);
+    for (size_t i = 0; i < n; i++) {
+        snprintf(u[i].indicator, sizeof u[i].indicator, "urban_new_jobs");
+        u[i].region = 330102;
+        u[i].yyyymm = 202501 + (uint32_t)(i % 12);
+        u[i].num = base + (int64_t)i;
+        u[i].submitted_at = 1000 + (int64_t)i;
+    }
+}
+
+/* Five updates queued (1..5), one rejection recorded, 1 acknowledged. */
+static void setup(void)
+{
+    char err[ERR_LEN];
+    snprintf(dir, sizeof dir, "/tmp/hrss-spoolc-XXXXXX");
+    cr_assert_not_null(mkdtemp(dir));
+    snprintf(sd, sizeof sd, "%s/spool", dir);
+    cr_assert_eq(spool_open(&sp, sd, err), ERR_OK, "%s", err);
+    spool_update_t u[5];
+    fill(u, 5, 10);
+    cr_assert_eq(spool_append(sp, u, 5, NULL, NULL, err), ERR_OK, "%s",
+                 err);
+    spool_rejection_t rj;
+    memset(&rj, 0, sizeof rj);
+    rj.seq = 1;
+    snprintf(rj.reason_name, sizeof rj.reason_name, "future_month");
+    snprintf(rj.message, sizeof rj.message, "month is later");
+    cr_assert_eq(spool_ack(sp, 2, &rj, 1, err), ERR_OK, "%s", err);
+}
+
+static void teardown(void)
+{
+    spool_close(&sp);
+    nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+TestSuite(spool_corrupt, .init = setup, .fini = teardown, .timeout = 30);
+
+/* Close the spool, put one raw record, reopen it (when @p reopen). */
+static void raw_put(const char *db, const buf_t *k, const buf_t *v,
+                    int reopen)
+{
+    char err[ERR_LEN];
+    spool_close(&sp);
+    MDB_env *env = NULL;
+    MDB_txn *txn = NULL;
+    MDB_dbi dbi;
+    cr_assert_eq(mdb_env_create(&env), 0);
+    mdb_env_set_maxdbs(env, 8);
+    cr_assert_eq(mdb_env_open(env, sd, MDB_NOTLS, 0640), 0);
+    cr_assert_eq(mdb_txn_begin(env, NULL, 0, &txn), 0);
+    cr_assert_eq(mdb_dbi_open(txn, db, 0, &dbi), 0, "%s", db);
+    MDB_val kv = {k->len, k->data};
+    MDB_val dv = {v->len, v->data};
+    int rc = mdb_put(txn, dbi, &kv, &dv, 0);
+    cr_assert_eq(rc, 0, "put into %s: %s", db, mdb_strerror(rc));
+    cr_assert_eq(mdb_txn_commit(txn), 0);
+    mdb_env_close(env);
+    if (reopen) {
+        cr_assert_eq(spool_open(&sp, sd, err), ERR_OK, "%s", err);
+    }
+}
+
+static void key_seq(buf_t *k, uint64_t seq)
+{
+    buf_reset(k);
+    buf_put_u8(k, V1);
+    buf_put_u64(k, seq);
+}
+
+/* A valid queue record, cut to @p keep bytes (all when 0). */
+static void queue_value(buf_t *v, size_t keep)
+{
+    buf_reset(v);
+    buf_put_u8(v, V1);
+    buf_put_str(v, "urban_new_jobs");
+    buf_put_u32(v, 330102);
+    buf_put_u32(v, 202503);
+    buf_put_u8(v, 0);
+    buf_put_i64(v, 7);
+    buf_put_i64(v, 0);
+    buf_put_i64(v, 1000);
+    if (keep > 0) {
+        v->len = keep;
+    }
+}
+
+/* rc must be ERR_CORRUPT and err must say why (not "Successful", LMDB's
+ * text for 0). */
+#define EXPECT_CORRUPT(call, what)                                          \
+    do {                                                                    \
+        char err_[ERR_LEN] = "";                                            \
+        int rc_ = (call);                                                   \
+        cr_expect_eq(rc_, ERR_CORRUPT, "%s: rc %d (%s), err '%s'", what,    \
+                     rc_, err_str(rc_), err_);                              \
+        cr_expect(err_[0] != '\0' && strstr(err_, "Successful") == NULL,    \
+                  "%s: the message does not say why: '%s'", what, err_);    \
+    } while (0)
+
+static int on_rej(const spool_rejection_t *r, void *arg)
+{
+    (void)r;
+    (*(int *)arg)++;
+    return 0;
+}
+
+/* After a refused write, the queue still reads 2..5 as before. */
+static void expect_queue_intact(void)
+{
+    char err[ERR_LEN];
+    spool_update_t out[8];
+    size_t n = 0;
+    cr_assert_eq(spool_read(sp, 2, out, 8, &n, err), ERR_OK, "%s", err);
+    cr_expect_eq(n, 4);
+    cr_expect_eq(out[0].seq, 2);
+    cr_expect_eq(out[0].num, 11);
+}
+
+Test(spool_corrupt, truncated_queue_record)
+{
+    buf_t k;
+    buf_t v;
+    buf_init(&k);
+    buf_init(&v);
+    key_seq(&k, 3);
+    queue_value(&v, 12); /* inside the indicator: no NUL */
+    raw_put("queue", &k, &v, 1);
+    spool_update_t out[8];
+    size_t n = 99;
+    EXPECT_CORRUPT(spool_read(sp, 1, out, 8, &n, err_), "spool_read");
+    cr_expect_eq(n, 0, "updates handed out from a corrupt read");
+    /* The first queued record is fine: stats still work. */
+    char err[ERR_LEN];
+    spool_stats_t st;
+    cr_expect_eq(spool_stats(sp, &st, err), ERR_OK, "%s", err);
+    cr_expect_eq(st.queued, 4);
+    /* Rejecting it keeps the rejection, without the unreadable update. */
+    spool_rejection_t rj;
+    memset(&rj, 0, sizeof rj);
+    rj.seq = 3;
+    cr_expect_eq(spool_ack(sp, 4, &rj, 1, err), ERR_OK, "%s", err);
+    buf_fini(&k);
+    buf_fini(&v);
+}
+
+Test(spool_corrupt, first_queue_record_of_another_version)
+{
+    buf_t k;
+    buf_t v;
+    buf_init(&k);
+    buf_init(&v);
+    key_seq(&k, 2);
+    queue_value(&v, 0);
+    v.data[0] = 0x7f;
+    raw_put("queue", &k, &v, 1);
+    spool_update_t out[8];
+    size_t n = 0;
+    spool_stats_t st;
+    EXPECT_CORRUPT(spool_read(sp, 0, out, 8, &n, err_), "spool_read");
+    EXPECT_CORRUPT(spool_stats(sp, &st, err_), "spool_stats");
+    buf_fini(&k);
+    buf_fini(&v);
+}
+
+Test(spool_corrupt, queue_key_of_the_wrong_size)
+{
+    buf_t k;
+    buf_t v;
+    buf_init(&k);
+    buf_init(&v);
+    key_seq(&k, 3);
+    buf_put_u8(&k, 0); /* 10 bytes, between seq 3 and 4 */
+    queue_value(&v, 0);
+    raw_put("queue", &k, &v, 1);
+    spool_update_t out[8];
+    size_t n = 0;
+    EXPECT_CORRUPT(spool_read(sp, 0, out, 8, &n, err_), "spool_read");
+    /* An ack walks the queue from the start: refused, nothing deleted. */
+    EXPECT_CORRUPT(spool_ack(sp, 5, NULL, 0, err_), "spool_ack");
+    spool_stats_t st;
+    char err[ERR_LEN];
+    cr_assert_eq(spool_stats(sp, &st, err), ERR_OK, "%s", err);
+    cr_expect_eq(st.queued, 5);
+    cr_expect_eq(st.acked_next, 2);
+    buf_fini(&k);
+    buf_fini(&v);
+}
+
+Test(spool_corrupt, truncated_rejection)
+{
+    buf_t k;
+    buf_t v;
+    buf_init(&k);
+    buf_init(&v);
+    key_seq(&k, 1);
+    buf_put_u8(&v, V1);
+    buf_put_i64(&v, 77);
+    buf_put_u32(&v, 5);
+    buf_put(&v, "future", 6); /* reason_name without its NUL */
+    raw_put("rejects", &k, &v, 1);
+    int n = 0;
+    EXPECT_CORRUPT(spool_rejections(sp, on_rej, &n, err_),
+                   "spool_rejections");
+    cr_expect_eq(n, 0, "a corrupt rejection was handed out");
+    buf_fini(&k);
+    buf_fini(&v);
+}
+
+Test(spool_corrupt, rejection_with_a_truncated_update)
+{
+    buf_t k;
+    buf_t v;
+    buf_init(&k);
+    buf_init(&v);
+    key_seq(&k, 1);
+    buf_put_u8(&v, V1);
+    buf_put_i64(&v, 77);
+    buf_put_u32(&v, 5);
+    buf_put_str(&v, "future_month");
+    buf_put_str(&v, "month is later");
+    buf_put_u8(&v, 1); /* has an update ... */
+    buf_put_str(&v, "urban_new_jobs");
+    buf_put_u32(&v, 330102); /* ... cut short */
+    raw_put("rejects", &k, &v, 1);
+    int n = 0;
+    EXPECT_CORRUPT(spool_rejections(sp, on_rej, &n, err_),
+                   "spool_rejections");
+    buf_fini(&k);
+    buf_fini(&v);
+}
+
+static void meta_put(const char *name, size_t len, int reopen)
+{
+    buf_t k;
+    buf_t v;
+    buf_init(&k);
+    buf_init(&v);
+    buf_put(&k, name, strlen(name));
+    for (size_t i = 0; i < len; i++) {
+        buf_put_u8(&v, 0x11);
+    }
+    raw_put("meta", &k, &v, reopen);
+    buf_fini(&k);
+    buf_fini(&v);
+}
+
+Test(spool_corrupt, unreadable_next_assign)
+{
+    meta_put("next_assign", 3, 1);
+    spool_stats_t st;
+    EXPECT_CORRUPT(spool_stats(sp, &st, err_), "spool_stats");
+    spool_update_t u[2];
+    fill(u, 2, 90);
+    uint64_t first = 9;
+    EXPECT_CORRUPT(spool_append(sp, u, 2, "inbox:x.csv:1:1", &first, err_),
+                   "spool_append");
+    cr_expect_eq(first, 0);
+    cr_expect(!spool_has_source(sp, "inbox:x.csv:1:1"));
+    expect_queue_intact();
+}
+
+Test(spool_corrupt, unreadable_acked_next)
+{
+    meta_put("acked_next", 5, 1);
+    EXPECT_CORRUPT(spool_ack(sp, 4, NULL, 0, err_), "spool_ack");
+    expect_queue_intact();
+}
+
+Test(spool_corrupt, unreadable_format_refuses_to_open)
+{
+    meta_put("format", 2, 0);
+    spool_t *s = NULL;
+    char err[ERR_LEN] = "";
+    cr_expect_eq(spool_open(&s, sd, err), ERR_CORRUPT, "%s", err);
+    cr_expect_null(s);
+    cr_expect(strstr(err, "metadata") != NULL, "err: %s", err);
+}
+
+Test(spool_corrupt, format_of_another_version_refuses_to_open)
+{
+    buf_t k;
+    buf_t v;
+    buf_init(&k);
+    buf_init(&v);
+    buf_put(&k, "format", 6);
+    buf_put_u32(&v, 2);
+    raw_put("meta", &k, &v, 0);
+    spool_t *s = NULL;
+    char err[ERR_LEN] = "";
+    cr_expect_eq(spool_open(&s, sd, err), ERR_VERSION, "%s", err);
+    cr_expect_null(s);
+    cr_expect(strstr(err, "format 2") != NULL, "err: %s", err);
+    buf_fini(&k);
+    buf_fini(&v);
+}

@@ -1,0 +1,605 @@
+/* test_store_corrupt.c: malformed records written straight into the
+ * store's LMDB databases (layout: store/store.c, ARCHITECTURE.md) are
+ * reported as ERR_CORRUPT (or another clean error) by every reader, never
+ * crash it, and a write that meets one keeps nothing. */
+#include <criterion/criterion.h>
+#include <lmdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/buf.h"
+#include "store_fixture.h"
+
+#define JOBS "urban_new_jobs"
+#define PENSION "pension_insured"
+#define PROF "professional_technical_talent"
+#define SENIOR "senior_title_talent"
+#define AGENT "agent-x"
+#define V1 0x01
+
+TestSuite(store_corrupt, .init = fx_setup, .fini = fx_teardown,
+          .timeout = 60);
+
+/* ---------------------------------------------------------------------- */
+/* raw LMDB access, with the store closed                                  */
+
+static void db_path(char *out, size_t len)
+{
+    snprintf(out, len, "%s/db", fx_dir);
+}
+
+/* Figures in every table: facts, a revision, a rejection, a violation. */
+static void populate(void)
+{
+    update_t u[] = {
+        fx_count(1, JOBS, 330102, 202501, 100),
+        fx_count(2, JOBS, 330102, 202502, 200),
+        fx_count(3, JOBS, 330102, 202501, 130),
+        fx_count(4, PENSION, 330102, 202503, 70),
+        fx_count(5, PROF, 330105, 202506, 10),
+        fx_count(6, SENIOR, 330105, 202506, 12),
+        fx_count(7, JOBS, 330102, 203001, 1), /* rejected: future */
+    };
+    store_result_t r = fx_apply(AGENT, u, 7);
+    cr_assert_eq(r.applied, 6);
+    cr_assert_eq(r.rejected, 1);
+    store_result_fini(&r);
+}
+
+typedef struct raw {
+    MDB_env *env;
+    MDB_txn *txn;
+} raw_t;
+
+static void raw_open(raw_t *w)
+{
+    char db[300];
+    db_path(db, sizeof db);
+    cr_assert_eq(mdb_env_create(&w->env), 0);
+    mdb_env_set_maxdbs(w->env, 16);
+    cr_assert_eq(mdb_env_open(w->env, db, MDB_NOTLS, 0640), 0);
+    cr_assert_eq(mdb_txn_begin(w->env, NULL, 0, &w->txn), 0);
+}
+
+static MDB_dbi raw_dbi(raw_t *w, const char *name)
+{
+    MDB_dbi dbi;
+    cr_assert_eq(mdb_dbi_open(w->txn, name, 0, &dbi), 0, "%s", name);
+    return dbi;
+}
+
+static void raw_put(raw_t *w, const char *db, const buf_t *k, const buf_t *v)
+{
+    MDB_val kv = {k->len, k->data};
+    MDB_val dv = {v != NULL ? v->len : 0, v != NULL ? v->data : NULL};
+    int rc = mdb_put(w->txn, raw_dbi(w, db), &kv, &dv, 0);
+    cr_assert_eq(rc, 0, "put into %s: %s", db, mdb_strerror(rc));
+}
+
+static void raw_del(raw_t *w, const char *db, const buf_t *k)
+{
+    MDB_val kv = {k->len, k->data};
+    int rc = mdb_del(w->txn, raw_dbi(w, db), &kv, NULL);
+    cr_assert_eq(rc, 0, "del from %s: %s", db, mdb_strerror(rc));
+}
+
+/* Replace the value of the first record of @p db (a valid one) by the
+ * first @p keep bytes of it, or flip its version byte when keep is 0. */
+static void raw_mangle_first(raw_t *w, const char *db, size_t keep)
+{
+    MDB_dbi dbi = raw_dbi(w, db);
+    MDB_cursor *cur = NULL;
+    cr_assert_eq(mdb_cursor_open(w->txn, dbi, &cur), 0);
+    MDB_val k;
+    MDB_val d;
+    cr_assert_eq(mdb_cursor_get(cur, &k, &d, MDB_FIRST), 0, "%s empty", db);
+    unsigned char key[512];
+    unsigned char val[512];
+    cr_assert(k.mv_size <= sizeof key && d.mv_size <= sizeof val);
+    memcpy(key, k.mv_data, k.mv_size);
+    memcpy(val, d.mv_data, d.mv_size);
+    MDB_val nk = {k.mv_size, key};
+    MDB_val nd = {d.mv_size, val};
+    if (keep > 0) {
+        cr_assert_lt(keep, d.mv_size);
+        nd.mv_size = keep;
+    } else {
+        val[0] = 0x7f;
+    }
+    mdb_cursor_close(cur);
+    cr_assert_eq(mdb_put(w->txn, dbi, &nk, &nd, 0), 0);
+}
+
+static void raw_close(raw_t *w)
+{
+    cr_assert_eq(mdb_txn_commit(w->txn), 0);
+    mdb_env_close(w->env);
+}
+
+/* Close the store, run @p f on the raw environment, reopen the store. */
+static void corrupt(void (*f)(raw_t *w))
+{
+    char err[ERR_LEN];
+    char db[300];
+    db_path(db, sizeof db);
+    store_close(&fx_store);
+    raw_t w;
+    raw_open(&w);
+    f(&w);
+    raw_close(&w);
+    cr_assert_eq(store_open(&fx_store, db, fx_cat, NULL, err), ERR_OK, "%s",
+                 err);
+}
+
+/* ---------------------------------------------------------------------- */
+/* what the readers say                                                    */
+
+static int on_fact(const store_fact_t *f, void *arg)
+{
+    (void)f;
+    (*(int *)arg)++;
+    return 0;
+}
+
+static int on_rev(const store_revision_t *r, void *arg)
+{
+    (void)r;
+    (*(int *)arg)++;
+    return 0;
+}
+
+static int on_rej(const store_rejected_t *r, void *arg)
+{
+    (void)r;
+    (*(int *)arg)++;
+    return 0;
+}
+
+static int on_rep(const store_reporter_t *r, void *arg)
+{
+    (void)r;
+    (*(int *)arg)++;
+    return 0;
+}
+
+static int on_viol(const store_violation_t *v, void *arg)
+{
+    (void)v;
+    (*(int *)arg)++;
+    return 0;
+}
+
+/* rc must be ERR_CORRUPT and err must say why (not "Successful", LMDB's
+ * text for 0). */
+#define EXPECT_CORRUPT(call, what)                                          \
+    do {                                                                    \
+        char err_[ERR_LEN] = "";                                            \
+        int rc_ = (call);                                                   \
+        cr_expect_eq(rc_, ERR_CORRUPT, "%s: rc %d (%s), err '%s'", what,    \
+                     rc_, err_str(rc_), err_);                              \
+        cr_expect(err_[0] != '\0' && strstr(err_, "Successful") == NULL,    \
+                  "%s: the message does not say why: '%s'", what, err_);    \
+    } while (0)
+
+static period_t period(const char *text)
+{
+    char err[ERR_LEN];
+    period_t p;
+    cr_assert_eq(period_parse(text, &p, err), ERR_OK, "%s", err);
+    return p;
+}
+
+/* A write that meets the corrupt record fails cleanly and keeps nothing:
+ * the reporter's next_seq does not move. */
+static void expect_apply_refused(const update_t *u, int want)
+{
+    char err[ERR_LEN] = "";
+    uint64_t before = 0;
+    int have = store_next_seq(fx_store, AGENT, &before, err) == ERR_OK;
+    store_batch_t b = {AGENT, -1, 1764000000, FX_NOW_MONTH, u, 1};
+    store_result_t r;
+    int rc = store_apply(fx_store, &b, 1, &r, err);
+    cr_expect_eq(rc, want, "store_apply: rc %d (%s), err '%s'", rc,
+                 err_str(rc), err);
+    cr_expect(r.applied == 0 && r.rejected == 0 && r.next_seq == 0,
+              "a refused apply reported results");
+    uint64_t after = 0;
+    if (have) {
+        cr_expect_eq(store_next_seq(fx_store, AGENT, &after, err), ERR_OK);
+        cr_expect_eq(after, before, "next_seq moved");
+    }
+}
+
+/* ---------------------------------------------------------------------- */
+/* facts                                                                   */
+
+static void truncate_first_fact(raw_t *w)
+{
+    raw_mangle_first(w, "facts", 9); /* version, kind, half of num */
+}
+
+Test(store_corrupt, truncated_fact)
+{
+    populate();
+    corrupt(truncate_first_fact);
+    /* The first fact (codes sort bytewise): pension_insured 330102
+     * 2025-03. */
+    char err[ERR_LEN];
+    value_t v;
+    period_t p = period("2025-03");
+    store_total_t t;
+    int n = 0;
+    EXPECT_CORRUPT(store_get(fx_store, PENSION, 330102, month_make(2025, 3),
+                             &v, err_),
+                   "store_get");
+    EXPECT_CORRUPT(store_facts(fx_store, INT32_MIN, INT32_MAX, on_fact, &n,
+                               err_),
+                   "store_facts");
+    EXPECT_CORRUPT(store_own(fx_store, PENSION, 330102, &p, &t, err_),
+                   "store_own");
+    p = period("2021..2025"); /* a stock over years reads the facts */
+    EXPECT_CORRUPT(store_total(fx_store, PENSION, 330000, &p, &t, err_),
+                   "store_total");
+    EXPECT_CORRUPT(store_verify(fx_store, err_), "store_verify");
+    /* Writing a cell of the same year reads it. */
+    update_t u = fx_count(8, PENSION, 330102, 202504, 71);
+    expect_apply_refused(&u, ERR_CORRUPT);
+    /* Other cells are fine. */
+    cr_expect_eq(store_get(fx_store, JOBS, 330102, month_make(2025, 1), &v,
+                           err),
+                 ERR_OK, "%s", err);
+    cr_expect_eq(v.num, 130);
+}
+
+static void fact_version(raw_t *w)
+{
+    raw_mangle_first(w, "facts", 0);
+}
+
+Test(store_corrupt, fact_of_another_version)
+{
+    populate();
+    corrupt(fact_version);
+    value_t v;
+    int n = 0;
+    EXPECT_CORRUPT(store_get(fx_store, PENSION, 330102, month_make(2025, 3),
+                             &v, err_),
+                   "store_get");
+    EXPECT_CORRUPT(store_facts(fx_store, INT32_MIN, INT32_MAX, on_fact, &n,
+                               err_),
+                   "store_facts");
+    EXPECT_CORRUPT(store_verify(fx_store, err_), "store_verify");
+}
+
+/* A fact key whose month is no month at all (the top bit set: negative as
+ * a month index), with a well-formed value. */
+static void fact_bad_month(raw_t *w)
+{
+    buf_t k;
+    buf_t v;
+    buf_init(&k);
+    buf_init(&v);
+    buf_put_u8(&k, V1);
+    buf_put_str(&k, JOBS);
+    buf_put_u32(&k, 330105);
+    buf_put_u32(&k, 0xfffffff0u);
+    buf_put_u8(&v, V1);
+    buf_put_u8(&v, 0);
+    buf_put_i64(&v, 5);
+    buf_put_i64(&v, 0);
+    buf_put_i64(&v, 1764000000);
+    buf_put_u64(&v, 1);
+    raw_put(w, "facts", &k, &v);
+    buf_fini(&k);
+    buf_fini(&v);
+}
+
+Test(store_corrupt, fact_with_an_impossible_month)
+{
+    populate();
+    corrupt(fact_bad_month);
+    int n = 0;
+    store_total_t t;
+    period_t p = period("2021..2025");
+    EXPECT_CORRUPT(store_facts(fx_store, INT32_MIN, INT32_MAX, on_fact, &n,
+                               err_),
+                   "store_facts");
+    EXPECT_CORRUPT(store_verify(fx_store, err_), "store_verify");
+    EXPECT_CORRUPT(store_total(fx_store, JOBS, 330100, &p, &t, err_),
+                   "store_total");
+    EXPECT_CORRUPT(store_own(fx_store, JOBS, 330105, &p, &t, err_),
+                   "store_own");
+    /* A write to the region's cells loads the facts of the year. */
+    update_t u = fx_count(8, JOBS, 330105, 202501, 1);
+    expect_apply_refused(&u, ERR_CORRUPT);
+}
+
+/* Two well-formed facts of one region and year whose values the store
+ * could never have accepted (above 10^12): a sum of them overflows. */
+static void fact_huge_values(raw_t *w)
+{
+    for (int m = 1; m <= 2; m++) {
+        buf_t k;
+        buf_t v;
+        buf_init(&k);
+        buf_init(&v);
+        buf_put_u8(&k, V1);
+        buf_put_str(&k, JOBS);
+        buf_put_u32(&k, 330106);
+        buf_put_u32(&k, (uint32_t)month_make(2025, m));
+        buf_put_u8(&v, V1);
+        buf_put_u8(&v, 0);
+        buf_put_i64(&v, INT64_MAX);
+        buf_put_i64(&v, 0);
+        buf_put_i64(&v, 1764000000);
+        buf_put_u64(&v, 1);
+        raw_put(w, "facts", &k, &v);
+        buf_fini(&k);
+        buf_fini(&v);
+    }
+}
+
+Test(store_corrupt, facts_with_impossible_values)
+{
+    populate();
+    corrupt(fact_huge_values);
+    int n = 0;
+    value_t v;
+    store_total_t t;
+    period_t p = period("2025");
+    EXPECT_CORRUPT(store_get(fx_store, JOBS, 330106, month_make(2025, 1), &v,
+                             err_),
+                   "store_get");
+    EXPECT_CORRUPT(store_own(fx_store, JOBS, 330106, &p, &t, err_),
+                   "store_own");
+    p = period("2024..2025");
+    EXPECT_CORRUPT(store_total(fx_store, JOBS, 330100, &p, &t, err_),
+                   "store_total");
+    EXPECT_CORRUPT(store_facts(fx_store, INT32_MIN, INT32_MAX, on_fact, &n,
+                               err_),
+                   "store_facts");
+    EXPECT_CORRUPT(store_verify(fx_store, err_), "store_verify");
+    update_t u = fx_count(8, JOBS, 330106, 202503, 1);
+    expect_apply_refused(&u, ERR_CORRUPT);
+}
+
+/* A fact key cut short: no month. */
+static void fact_short_key(raw_t *w)
+{
+    buf_t k;
+    buf_t v;
+    buf_init(&k);
+    buf_init(&v);
+    buf_put_u8(&k, V1);
+    buf_put_str(&k, JOBS);
+    buf_put_u32(&k, 330105);
+    buf_put_u8(&v, V1);
+    raw_put(w, "facts", &k, &v);
+    buf_fini(&k);
+    buf_fini(&v);
+}
+
+Test(store_corrupt, fact_with_a_short_key)
+{
+    populate();
+    corrupt(fact_short_key);
+    int n = 0;
+    EXPECT_CORRUPT(store_facts(fx_store, INT32_MIN, INT32_MAX, on_fact, &n,
+                               err_),
+                   "store_facts");
+    EXPECT_CORRUPT(store_verify(fx_store, err_), "store_verify");
+}
+
+/* ---------------------------------------------------------------------- */
+/* aggregates, audit, rejections, reporters, violations, meta             */
+
+static void truncate_first_agg(raw_t *w)
+{
+    raw_mangle_first(w, "agg", 12);
+}
+
+Test(store_corrupt, truncated_aggregate)
+{
+    populate();
+    corrupt(truncate_first_agg);
+    /* The first aggregate: 'M' (month) of pension_insured for 330000,
+     * 2025-03 ('M' < 'Q' < 'Y', then codes and regions in byte order). */
+    store_total_t t;
+    period_t p = period("2025-03");
+    memset(&t, 0x5a, sizeof t);
+    EXPECT_CORRUPT(store_total(fx_store, PENSION, 330000, &p, &t, err_),
+                   "store_total");
+    cr_expect(t.num == 0 && t.den == 0 && t.reporting == 0 &&
+                  t.expected == 0,
+              "out not cleared on failure: num %lld, expected %u",
+              (long long)t.num, t.expected);
+    EXPECT_CORRUPT(store_verify(fx_store, err_), "store_verify");
+    /* Moving that aggregate reads it. */
+    update_t u = fx_count(8, PENSION, 330106, 202503, 3);
+    expect_apply_refused(&u, ERR_CORRUPT);
+}
+
+static void truncate_first_audit(raw_t *w)
+{
+    raw_mangle_first(w, "audit", 20);
+}
+
+Test(store_corrupt, truncated_audit_record)
+{
+    populate();
+    corrupt(truncate_first_audit);
+    int n = 0;
+    /* The first audit record is seq 1: urban_new_jobs 330102 2025-01. */
+    EXPECT_CORRUPT(store_history(fx_store, JOBS, 330102, month_make(2025, 1),
+                                 on_rev, &n, err_),
+                   "store_history");
+    EXPECT_CORRUPT(store_audit(fx_store, 0, on_rev, &n, err_),
+                   "store_audit");
+}
+
+static void drop_first_audit(raw_t *w)
+{
+    buf_t k;
+    buf_init(&k);
+    buf_put_u8(&k, V1);
+    buf_put_u64(&k, 1);
+    raw_del(w, "audit", &k);
+    buf_fini(&k);
+}
+
+Test(store_corrupt, history_pointing_at_a_missing_audit_record)
+{
+    populate();
+    corrupt(drop_first_audit);
+    int n = 0;
+    EXPECT_CORRUPT(store_history(fx_store, JOBS, 330102, month_make(2025, 1),
+                                 on_rev, &n, err_),
+                   "store_history");
+}
+
+static void audit_bad_key(raw_t *w)
+{
+    buf_t k;
+    buf_t v;
+    buf_init(&k);
+    buf_init(&v);
+    buf_put_u8(&k, V1);
+    buf_put_u64(&k, 99);
+    buf_put_u8(&k, 0); /* one byte too many: also the last key */
+    buf_put_u8(&v, V1);
+    raw_put(w, "audit", &k, &v);
+    buf_fini(&k);
+    buf_fini(&v);
+}
+
+Test(store_corrupt, audit_key_of_the_wrong_size)
+{
+    populate();
+    corrupt(audit_bad_key);
+    int n = 0;
+    EXPECT_CORRUPT(store_audit(fx_store, 0, on_rev, &n, err_),
+                   "store_audit");
+    /* The next audit id comes from the last key. */
+    update_t u = fx_count(8, JOBS, 330102, 202503, 1);
+    expect_apply_refused(&u, ERR_CORRUPT);
+}
+
+static void rejection_version(raw_t *w)
+{
+    raw_mangle_first(w, "rejects", 0);
+}
+
+static void truncate_rejection(raw_t *w)
+{
+    raw_mangle_first(w, "rejects", 30);
+}
+
+Test(store_corrupt, bad_rejection_records)
+{
+    populate();
+    corrupt(rejection_version);
+    int n = 0;
+    EXPECT_CORRUPT(store_rejections(fx_store, 0, on_rej, &n, err_),
+                   "store_rejections (version)");
+    corrupt(truncate_rejection);
+    EXPECT_CORRUPT(store_rejections(fx_store, 0, on_rej, &n, err_),
+                   "store_rejections (truncated)");
+}
+
+static void truncate_reporter(raw_t *w)
+{
+    raw_mangle_first(w, "reporters", 10);
+}
+
+Test(store_corrupt, truncated_reporter)
+{
+    populate();
+    corrupt(truncate_reporter);
+    int n = 0;
+    uint64_t next = 0;
+    EXPECT_CORRUPT(store_reporters(fx_store, on_rep, &n, err_),
+                   "store_reporters");
+    EXPECT_CORRUPT(store_next_seq(fx_store, AGENT, &next, err_),
+                   "store_next_seq");
+    update_t u = fx_count(8, JOBS, 330102, 202503, 1);
+    expect_apply_refused(&u, ERR_CORRUPT);
+}
+
+static void reporter_long_key(raw_t *w)
+{
+    buf_t k;
+    buf_t v;
+    buf_init(&k);
+    buf_init(&v);
+    buf_put_u8(&k, V1);
+    for (int i = 0; i < 100; i++) {
+        buf_put_u8(&k, 'z');
+    }
+    buf_put_u8(&v, V1);
+    for (int i = 0; i < 5; i++) {
+        buf_put_u64(&v, 1);
+    }
+    raw_put(w, "reporters", &k, &v);
+    buf_fini(&k);
+    buf_fini(&v);
+}
+
+Test(store_corrupt, reporter_id_longer_than_allowed)
+{
+    populate();
+    corrupt(reporter_long_key);
+    int n = 0;
+    EXPECT_CORRUPT(store_reporters(fx_store, on_rep, &n, err_),
+                   "store_reporters");
+}
+
+static void truncate_violation(raw_t *w)
+{
+    raw_mangle_first(w, "violations", 5);
+}
+
+Test(store_corrupt, truncated_violation)
+{
+    populate();
+    corrupt(truncate_violation);
+    int n = 0;
+    EXPECT_CORRUPT(store_violations(fx_store, NULL, 0, on_viol, &n, err_),
+                   "store_violations");
+    EXPECT_CORRUPT(store_verify(fx_store, err_), "store_verify");
+}
+
+static void meta_format_garbage(raw_t *w)
+{
+    buf_t k;
+    buf_t v;
+    buf_init(&k);
+    buf_init(&v);
+    buf_put(&k, "format", 6);
+    buf_put(&v, "xyz", 3);
+    raw_put(w, "meta", &k, &v);
+    buf_fini(&k);
+    buf_fini(&v);
+}
+
+Test(store_corrupt, unreadable_format_refuses_to_open)
+{
+    populate();
+    char db[300];
+    db_path(db, sizeof db);
+    store_close(&fx_store);
+    raw_t w;
+    raw_open(&w);
+    meta_format_garbage(&w);
+    raw_close(&w);
+    store_t *s = NULL;
+    char err[ERR_LEN] = "";
+    cr_expect_eq(store_open(&s, db, fx_cat, NULL, err), ERR_CORRUPT, "%s",
+                 err);
+    cr_expect_null(s);
+    cr_expect(strstr(err, "metadata") != NULL, "err: %s", err);
+    store_opts_t ro = {.readonly = 1};
+    cr_expect_eq(store_open(&s, db, fx_cat, &ro, err), ERR_CORRUPT, "%s",
+                 err);
+    cr_expect_null(s);
+}
