@@ -8,7 +8,8 @@
  * INVARIANTS
  *   1. A file's rows are queued in one spool transaction or not at all.
  *   2. A file leaves the inbox only after its rows are durable (done/) or
- *      its errors are written (failed/).
+ *      its errors are written whole beside where it goes (failed/); a
+ *      crash in between leaves it in the inbox, to be taken again.
  *   3. A file some process has open for writing is not read (checked with
  *      a read lease; where leases are not allowed, a file must be
  *      min_age_ms old when found by a scan).
@@ -104,9 +105,9 @@ static int is_csv(const char *name)
     return name[0] != '.' && n > 4 && strcasecmp(name + n - 4, ".csv") == 0;
 }
 
-/* Move @p from to DIR/NAME, or DIR/NAME.N when that exists. */
-static int move_to(const char *from, const char *dir, const char *name,
-                   char *dest, size_t dlen)
+/* A name in DIR for NAME that is not taken: DIR/NAME, or DIR/NAME.N. */
+static int free_name(const char *dir, const char *name, char *dest,
+                     size_t dlen)
 {
     for (int i = 0; i < 1000; i++) {
         if (i == 0) {
@@ -116,24 +117,62 @@ static int move_to(const char *from, const char *dir, const char *name,
         }
         struct stat st;
         if (lstat(dest, &st) != 0 && errno == ENOENT) {
-            return rename(from, dest) == 0 ? ERR_OK : ERR_IO;
+            return ERR_OK;
         }
     }
+    errno = EEXIST;
     return ERR_IO;
 }
 
-static void write_errors(const char *path, const char *errors)
+/* Move @p from to DIR/NAME, or DIR/NAME.N when that exists. */
+static int move_to(const char *from, const char *dir, const char *name,
+                   char *dest, size_t dlen)
 {
-    char tmp[4500];
-    snprintf(tmp, sizeof tmp, "%s.errors", path);
-    FILE *f = fopen(tmp, "w");
-    if (f != NULL) {
-        fputs(errors, f);
-        if (errors[0] != '\0' && errors[strlen(errors) - 1] != '\n') {
-            fputc('\n', f);
-        }
-        fclose(f);
+    int rc = free_name(dir, name, dest, dlen);
+    if (rc == ERR_OK && rename(from, dest) != 0) {
+        rc = ERR_IO;
     }
+    return rc;
+}
+
+/* Write @p errors to DEST.errors whole: a temporary file renamed into
+ * place, so the file is never seen half-written. */
+static int write_errors(const char *dest, const char *errors)
+{
+    char path[4500];
+    char tmp[4520];
+    snprintf(path, sizeof path, "%s.errors", dest);
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *f = fopen(tmp, "w");
+    if (f == NULL) {
+        return ERR_IO;
+    }
+    fputs(errors, f);
+    if (errors[0] != '\0' && errors[strlen(errors) - 1] != '\n') {
+        fputc('\n', f);
+    }
+    int bad = ferror(f);
+    if (fclose(f) != 0 || bad || rename(tmp, path) != 0) {
+        unlink(tmp);
+        return ERR_IO;
+    }
+    return ERR_OK;
+}
+
+/* Refuse inbox file @p path: its errors first, then the file, into
+ * failed/ (INVARIANT 2: it never sits there without its reasons). */
+static int refuse(const char *path, const char *failed, const char *name,
+                  const char *errors)
+{
+    char dest[4400];
+    int rc = free_name(failed, name, dest, sizeof dest);
+    if (rc == ERR_OK) {
+        rc = write_errors(dest, errors);
+    }
+    if (rc == ERR_OK && rename(path, dest) != 0) {
+        rc = ERR_IO;
+    }
+    return rc;
 }
 
 /* Whether some process has @p path open for writing: a read lease is
@@ -186,11 +225,9 @@ static int take_file(spool_t *sp, const update_scope_t *o, const char *state,
             st->files_done++;
             st->rows += n;
         } else if (frc == ERR_INVAL) {
-            rc = move_to(path, failed, name, dest, sizeof dest);
-            if (rc == ERR_OK) {
-                write_errors(dest, errors != NULL ? errors : "invalid file");
-            }
-            st->files_failed++;
+            rc = refuse(path, failed, name,
+                        errors != NULL ? errors : "invalid file");
+            st->files_failed += rc == ERR_OK;
         } else {
             snprintf(err, ERR_LEN, "%s", errors != NULL ? errors : "spool");
             rc = frc;
