@@ -18,6 +18,7 @@
 #include "common/catalog.h"
 #include "common/mem.h"
 #include "common/paths.h"
+#include "common/period.h"
 #include "store/store.h"
 
 static int rm_one(const char *path, const struct stat *sb, int flag,
@@ -58,7 +59,7 @@ static double run(const catalog_t *cat, const char *dir, size_t n,
         u[i].seq = i + 1;
         u[i].indicator = "urban_new_jobs";
         u[i].region = reg->code;
-        u[i].yyyymm = (uint32_t)((2021 + m / 12) * 100 + m % 12 + 1);
+        u[i].yyyymm = month_to_yyyymm(month_make(2021, 1) + (int32_t)m);
         u[i].value.num = (int64_t)(i % 1000);
     }
     for (size_t k = 0; k < nb; k++) {

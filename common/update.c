@@ -264,9 +264,10 @@ int update_parse_month(const char *s, int32_t *month, char *why,
     int d = 1;
 
     update_quote(q, sizeof q, s);
-    if (strlen(s) == 6 && take_digits(&p, 6, &y) == 6) {
-        m = y % 100;
-        y /= 100;
+    if (strlen(s) == 6 && strspn(s, "0123456789") == 6) {
+        /* YYYYMM as text: the year's four digits, then the month's two. */
+        (void)take_digits(&p, 4, &y);
+        (void)take_digits(&p, 2, &m);
     } else {
         char sep = 0;
         p = s;
