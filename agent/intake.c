@@ -28,6 +28,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/buf.h"
+#include "common/file.h"
 #include "common/mem.h"
 
 /* The spool's record of one validated update. */
@@ -135,28 +137,22 @@ static int move_to(const char *from, const char *dir, const char *name,
     return rc;
 }
 
-/* Write @p errors to DEST.errors whole: a temporary file renamed into
- * place, so the file is never seen half-written. */
+/* Write @p errors, ending in a newline, to DEST.errors whole (never
+ * seen half-written). */
 static int write_errors(const char *dest, const char *errors)
 {
     char path[4500];
-    char tmp[4520];
+    char err[ERR_LEN];
+    buf_t b;
     snprintf(path, sizeof path, "%s.errors", dest);
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *f = fopen(tmp, "w");
-    if (f == NULL) {
-        return ERR_IO;
+    buf_init(&b);
+    buf_put(&b, errors, strlen(errors));
+    if (b.len > 0 && b.data[b.len - 1] != '\n') {
+        buf_put_u8(&b, '\n');
     }
-    fputs(errors, f);
-    if (errors[0] != '\0' && errors[strlen(errors) - 1] != '\n') {
-        fputc('\n', f);
-    }
-    int bad = ferror(f);
-    if (fclose(f) != 0 || bad || rename(tmp, path) != 0) {
-        unlink(tmp);
-        return ERR_IO;
-    }
-    return ERR_OK;
+    int rc = file_write_atomic(path, b.data, b.len, err);
+    buf_fini(&b);
+    return rc;
 }
 
 /* Refuse inbox file @p path: its errors first, then the file, into

@@ -43,6 +43,7 @@
 #include "collector/identity.h"
 #include "common/buf.h"
 #include "common/catalog.h"
+#include "common/file.h"
 #include "common/log.h"
 #include "common/mem.h"
 #include "common/period.h"
@@ -526,17 +527,16 @@ static void write_endpoints(const char *dir, const char *ingest,
                             const char *query)
 {
     char path[4096];
-    char tmp[4200];
+    char text[600];
+    char err[ERR_LEN];
     snprintf(path, sizeof path, "%s/endpoints", dir);
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *f = fopen(tmp, "w");
-    if (f == NULL) {
-        log_warn("cannot write %s: %s", tmp, strerror(errno));
-        return;
-    }
-    fprintf(f, "ingest=%s\nquery=%s\n", ingest, query);
-    if (fclose(f) != 0 || rename(tmp, path) != 0) {
-        log_warn("cannot write %s: %s", path, strerror(errno));
+    int n = snprintf(text, sizeof text, "ingest=%s\nquery=%s\n", ingest,
+                     query);
+    if (n < 0 || (size_t)n >= sizeof text ||
+        file_write_atomic(path, text, (size_t)n, err) != ERR_OK) {
+        log_warn("cannot write %s: %s", path,
+                 n < 0 || (size_t)n >= sizeof text ? "endpoints too long"
+                                                   : err);
     }
 }
 

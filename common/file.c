@@ -11,6 +11,11 @@
  * on a directory fails with EISDIR only through ferror) and EINTR is
  * retried.
  *
+ * file_write_atomic() writes PATH.tmp in full, then rename(2)s it over
+ * PATH: rename is atomic within a file system, so readers never see a
+ * partial file. It makes no fsync: what it writes is re-created by the
+ * program that writes it (endpoints at each start, .errors with its file).
+ *
  * INVARIANTS
  *   1. On ERR_OK, (*data)[*len] == '\0' and *len <= max_bytes.
  *   2. On failure *data == NULL, *len == 0, and the descriptor is closed.
@@ -123,4 +128,42 @@ out:
         close(fd);
     }
     return rc;
+}
+
+int file_write_atomic(const char *path, const void *data, size_t len,
+                      char err[ERR_LEN])
+{
+    char tmp[4200];
+    int n = snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    if (n < 0 || (size_t)n >= sizeof tmp) {
+        snprintf(err, ERR_LEN, "%.200s: path too long", path);
+        return ERR_IO;
+    }
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        snprintf(err, ERR_LEN, "%.400s: %s", tmp, strerror(errno));
+        return ERR_IO;
+    }
+    const unsigned char *p = data;
+    size_t done = 0;
+    while (done < len) {
+        ssize_t w = write(fd, p + done, len - done);
+        if (w < 0 && errno == EINTR) {
+            continue;
+        }
+        if (w <= 0) {
+            snprintf(err, ERR_LEN, "%.400s: %s", tmp,
+                     w < 0 ? strerror(errno) : "short write");
+            close(fd);
+            unlink(tmp);
+            return ERR_IO;
+        }
+        done += (size_t)w;
+    }
+    if (close(fd) != 0 || rename(tmp, path) != 0) {
+        snprintf(err, ERR_LEN, "%s: %s", path, strerror(errno));
+        unlink(tmp);
+        return ERR_IO;
+    }
+    return ERR_OK;
 }

@@ -1,9 +1,13 @@
 /** @file file.h
- *  @brief Whole-file reads with a size limit: the one file reader of hrss.
+ *  @brief Whole files: the one reader with a size limit, and the one
+ *         writer that replaces a file atomically.
  *
  *  Catalogs, config files and offices' CSV files are read whole and parsed
  *  in memory. Each caller passes its own limit; a file past it is refused
- *  as malformed input (ERR_INVAL), never cut short.
+ *  as malformed input (ERR_INVAL), never cut short. Small files others
+ *  read while hrss runs (DATA_DIR/endpoints, an inbox file's .errors) are
+ *  written whole to PATH.tmp and renamed over PATH, so a reader sees the
+ *  old file or the new one, never half of one.
  */
 #ifndef HRSS_FILE_H
 #define HRSS_FILE_H
@@ -23,5 +27,13 @@
  *          ERR_INVAL (more than @p max_bytes bytes). */
 int file_read(const char *path, size_t max_bytes, char **data, size_t *len,
               char err[ERR_LEN]);
+
+/** Replace the file at @p path with @p len bytes at @p data: written to
+ *  PATH.tmp, then renamed over PATH (mode 0644 less the umask).
+ *  @param[out] err  On failure "PATH: strerror".
+ *  @return ERR_OK or ERR_IO; on failure PATH is unchanged and no PATH.tmp
+ *          is left behind. */
+int file_write_atomic(const char *path, const void *data, size_t len,
+                      char err[ERR_LEN]);
 
 #endif

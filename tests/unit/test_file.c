@@ -218,3 +218,36 @@ Test(file, fifo_past_the_limit)
 {
     fifo_case(300000, 200000, ERR_INVAL);
 }
+
+/* file_write_atomic: the new bytes replace the old ones whole, and no
+ * PATH.tmp is left behind. */
+Test(file, write_atomic_replaces_whole, .init = mk_tmp, .fini = rm_tmp)
+{
+    char err[ERR_LEN] = "";
+    const char *path = tmp_path("endpoints");
+    (void)tmp_path("endpoints.tmp"); /* removed by fini if a test fails */
+    cr_assert_eq(file_write_atomic(path, "old\n", 4, err), ERR_OK, "%s",
+                 err);
+    cr_assert_eq(file_write_atomic(path, "ingest=a\nquery=b\n", 17, err),
+                 ERR_OK, "%s", err);
+    char *data = NULL;
+    size_t len = 0;
+    cr_assert_eq(file_read(path, 100, &data, &len, err), ERR_OK, "%s", err);
+    cr_expect_eq(len, 17);
+    cr_expect_str_eq(data, "ingest=a\nquery=b\n");
+    free(data);
+    char tmp[200];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    cr_expect_neq(access(tmp, F_OK), 0, "PATH.tmp left behind");
+}
+
+Test(file, write_atomic_failure_says_where, .init = mk_tmp, .fini = rm_tmp)
+{
+    char err[ERR_LEN] = "";
+    char path[200];
+    snprintf(path, sizeof path, "%s/no/such/dir/f", tmpdir);
+    cr_expect_eq(file_write_atomic(path, "x", 1, err), ERR_IO);
+    cr_expect(strstr(err, "no/such/dir/f.tmp: No such file or directory") !=
+                  NULL,
+              "%s", err);
+}
