@@ -4,6 +4,22 @@
  *  All byte-level work on keys, records and spool entries happens here, so
  *  no other module does pointer arithmetic on stored or received bytes.
  *  Integers are big-endian so that encoded keys sort in numeric order.
+ *
+ *  Owns: a buf_t owns its data block, freed by buf_fini(); embed it and do
+ *  not copy it while in use. A buf_reader_t owns nothing: it borrows the
+ *  bytes it reads, which must stay unchanged while the reader, and any
+ *  string buf_get_str() returned, is in use.
+ *
+ *  INVARIANTS
+ *    1. len <= cap, and data is NULL only while cap == 0. A put never
+ *       fails: running out of memory aborts (common/mem).
+ *    2. A reader never reads outside its [p, p + len).
+ *    3. Once a get runs past the end, bad stays 1, off no longer moves and
+ *       every later get returns 0 or "", so one buf_done() at the end
+ *       checks a whole decode.
+ *    4. Each buf_get_*() reads back what the matching buf_put_*() wrote:
+ *       integers big-endian, an i64 as its two's-complement u64, a string
+ *       with its NUL.
  */
 #ifndef HRSS_BUF_H
 #define HRSS_BUF_H

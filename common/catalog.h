@@ -12,6 +12,32 @@
  *
  *  A catalog is immutable once loaded and may be shared read-only between
  *  threads.
+ *
+ *  Owns: a catalog owns a copy of each file's bytes, a pool holding every
+ *  string it hands out, its arrays and its lookup maps. Every pointer it
+ *  returns (indicator_t, region_t, catalog_plan_t, their strings and
+ *  children, catalog_source()'s bytes) is borrowed, valid until
+ *  catalog_destroy(). Borrows nothing: the paths, names and bytes given
+ *  to a load are only read by the call.
+ *
+ *  INVARIANTS
+ *    1. A loaded catalog has at least one indicator and one region, and
+ *       exactly one root region (parent -1, depth 0).
+ *    2. Every other region's parent is a loaded region, and parents lead
+ *       to the root without a cycle: depth(child) == depth(parent) + 1,
+ *       children are in file order, and subtree_size is 1 + the sum over
+ *       the children, so the root's is catalog_region_count().
+ *    3. Indicator codes ([a-z0-9_]+, at most CATALOG_CODE_MAX bytes) and
+ *       name_zh are unique. Region codes are unique, 1 to 9 digits with
+ *       no leading zero, so code and code_str map one to one.
+ *    4. part_of is -1 or the index of another count indicator with the
+ *       same over_time, and part_of links have no cycle. A ratio has a
+ *       numerator_zh and a denominator_zh; a count has both "".
+ *    5. The plan has a non-empty title_zh (title_en may be "");
+ *       first_year == baseline_year + 1 <= last_year == target_year, and
+ *       every indicator's basis_from..basis_to lies inside those years.
+ *    6. Indexes are file order, and the same files always give the same
+ *       fingerprints (the store keeps them on disk).
  */
 #ifndef HRSS_CATALOG_H
 #define HRSS_CATALOG_H
@@ -145,7 +171,8 @@ const catalog_plan_t *catalog_plan(const catalog_t *self);
 size_t catalog_indicator_count(const catalog_t *self);
 /** Indicator @p i (0-based, file order). Borrowed; valid until destroy. */
 const indicator_t *catalog_indicator(const catalog_t *self, size_t i);
-/** Index of the indicator whose code or Chinese name is @p key, or -1. */
+/** Index of the indicator whose code or Chinese name is @p key, or -1.
+ *  A name "其中:NAME" is also found as NAME when no other row shares it. */
 int catalog_indicator_find(const catalog_t *self, const char *key);
 
 size_t catalog_region_count(const catalog_t *self);

@@ -13,7 +13,37 @@
  *    catalog_reg.c   regions.csv
  *
  *  The loaders fill a catalog_t that catalog.c made and hand back to it;
- *  only catalog.c hands a catalog out, after check_invariants().
+ *  only catalog.c hands a catalog out, after check_invariants(). They run
+ *  in the order indicators, regions, plan: the indicator header gives the
+ *  plan's years, which the plan file does not repeat.
+ *
+ *  Owns: struct catalog owns everything it points to: the files' bytes
+ *  (src), the string pool (strs, which every string of indicator_t,
+ *  region_t and catalog_plan_t points into, via catalog_keep()), the row
+ *  and child arrays and the four maps; part_code lives only while
+ *  loading. A catalog_table_t owns its CSV reader (a copy of the bytes)
+ *  and borrows its path; the rows it hands out are borrowed from it.
+ *
+ *  INVARIANTS
+ *    1. ind, ind_line and part_code grow together and have n_ind entries,
+ *       in file order; reg, reg_line and parent_code likewise have n_reg.
+ *       by_code, by_name and by_region index exactly the rows added so
+ *       far; by_short holds -2 for a stripped name several rows share.
+ *    2. root is -1 until the region row with an empty parent_code is
+ *       read; a second such row is refused.
+ *    3. After catalog_load_indicators() succeeds: plan.first_year ==
+ *       baseline_year + 1 <= last_year == target_year, and every part_of
+ *       is -1 or another count row with the same over_time, with no cycle.
+ *    4. After catalog_load_regions() succeeds: every region but the root
+ *       has a parent, children lists are in file order, depths and
+ *       subtree sizes are filled in (subtree_size(root) == n_reg), and
+ *       the fingerprint is set.
+ *    5. After catalog_table_init() succeeds, col[k] is a distinct CSV
+ *       position for every spec column k < ncols and the header has
+ *       exactly ncols fields; catalog_table_next() hands out only rows
+ *       with exactly ncols fields; catalog_table_fini() is safe after any
+ *       catalog_table_init(), failed or not.
+ *    6. A loader that fails leaves the catalog for catalog.c to destroy.
  */
 #ifndef HRSS_CATALOG_INT_H
 #define HRSS_CATALOG_INT_H

@@ -2,8 +2,27 @@
  *  @brief INI configuration files: `[section]`, `key = value`, comments.
  *
  *  Every command-line flag of the daemons can also be set in a config file
- *  given with --config; flags win. Keys are the long flag names without
- *  the dashes (`data-dir = /var/lib/hrss`).
+ *  given with --config; flags win (common/flags merges the two). Keys are
+ *  the long flag names without the dashes (`data-dir = /var/lib/hrss`).
+ *
+ *  Owns: a cfg owns a copy of every section name, key and value it read;
+ *  the strings cfg_get() and cfg_unknown_key() return are borrowed, valid
+ *  until cfg_destroy(). Borrows nothing: @p path is only read by the call.
+ *
+ *  INVARIANTS
+ *    1. Section and key names match [A-Za-z0-9_.-]+ and are
+ *       case-sensitive; keys before any section are in the global
+ *       section "".
+ *    2. A (section, key) pair appears once: a key repeated in a section
+ *       is refused at load, never silently overridden; a section opened
+ *       twice merges.
+ *    3. A value is the text after '=', trimmed, or a quoted value without
+ *       its quotes and escapes. There are no inline comments: '#' inside
+ *       an unquoted value is kept.
+ *    4. A file is at most 1 MiB, a line at most 4096 bytes; a NUL byte is
+ *       refused.
+ *    5. A loaded cfg is only read, so lookups may run from several
+ *       threads.
  */
 #ifndef HRSS_CFG_H
 #define HRSS_CFG_H

@@ -5,6 +5,20 @@
  *  copied from memory), so a caller can convert an encoding first. Hostile
  *  input is bounded: a field longer than CSV_MAX_FIELD bytes or a row with
  *  more than CSV_MAX_FIELDS fields is an error naming the line.
+ *
+ *  Owns: a reader owns a copy of its input and of its name; the caller's
+ *  path, name and bytes are only read by the open call. Rows and
+ *  csv_name() are borrowed from the reader.
+ *
+ *  INVARIANTS
+ *    1. A row has 1..CSV_MAX_FIELDS fields; each is NUL-terminated, holds
+ *       no NUL byte and at most CSV_MAX_FIELD bytes after unescaping.
+ *    2. Fields are unquoted and unescaped, otherwise exactly as written:
+ *       nothing is trimmed, and CR and LF inside quotes are kept.
+ *    3. Line numbers count LF bytes from 1; a row's line is the one it
+ *       starts on, and rows come in file order.
+ *    4. After ERR_INVAL the reader stays at end of input: every later
+ *       csv_next() returns 0.
  */
 #ifndef HRSS_CSV_H
 #define HRSS_CSV_H
@@ -45,6 +59,7 @@ void csv_destroy(csv_reader_t **self_p);
  *  @param[out] err      On ERR_INVAL: "NAME:LINE: reason".
  *  @return 1 when a row was read, 0 at end of input, ERR_INVAL on a
  *          malformed row (unterminated quote, text after a closing quote,
+ *          a quote inside an unquoted field, a CR not followed by LF,
  *          field or row too large, NUL byte). After an error the reader
  *          stays at end of input. */
 int csv_next(csv_reader_t *self, size_t *nfields, char ***fields,

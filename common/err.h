@@ -4,6 +4,15 @@
  *  Library codes (MDB_*, errno, zmq) are translated into these at each
  *  module boundary and never leak past it. A module that has more to say
  *  than the code fills a caller-supplied `char err[ERR_LEN]`.
+ *
+ *  Owns nothing: the messages are static strings.
+ *
+ *  INVARIANTS
+ *    1. ERR_OK is 0 and every failure code is negative.
+ *    2. The numbers never change: they travel as hrss.QueryStatus (mapped
+ *       in common/wire). -9 and -11 stay unassigned.
+ *    3. Every ERR_* value has a distinct message; err_str() never returns
+ *       NULL ("unknown error" for any other number).
  */
 #ifndef HRSS_ERR_H
 #define HRSS_ERR_H

@@ -8,6 +8,18 @@
  *  read while hrss runs (DATA_DIR/endpoints, an inbox file's .errors) are
  *  written whole to PATH.tmp and renamed over PATH, so a reader sees the
  *  old file or the new one, never half of one.
+ *
+ *  Owns nothing and keeps no state: file_read() hands the caller a block
+ *  the caller owns; paths and bytes passed in are only read by the call.
+ *
+ *  INVARIANTS
+ *    1. On ERR_OK, (*data)[*len] == '\0' and *len <= max_bytes: a file is
+ *       read whole or not at all.
+ *    2. On failure *data == NULL and *len == 0. No descriptor is left
+ *       open, and file_write_atomic() leaves no PATH.tmp behind.
+ *    3. file_write_atomic() makes no fsync: a crash may lose the new file
+ *       (its writers re-create it). Give each PATH one writer: two would
+ *       share PATH.tmp.
  */
 #ifndef HRSS_FILE_H
 #define HRSS_FILE_H
@@ -30,7 +42,8 @@ int file_read(const char *path, size_t max_bytes, char **data, size_t *len,
 
 /** Replace the file at @p path with @p len bytes at @p data: written to
  *  PATH.tmp, then renamed over PATH (mode 0644 less the umask).
- *  @param[out] err  On failure "PATH: strerror".
+ *  @param[out] err  On failure "PATH: strerror" or "PATH.tmp: strerror";
+ *                   not NULL.
  *  @return ERR_OK or ERR_IO; on failure PATH is unchanged and no PATH.tmp
  *          is left behind. */
 int file_write_atomic(const char *path, const void *data, size_t len,

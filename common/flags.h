@@ -11,6 +11,23 @@
  *
  *  Built in, not in the table: `--config FILE` and `--help` / `-h`. A
  *  config file cannot set `config` or `help`.
+ *
+ *  Owns: a flags_t owns its value tables and the loaded config file,
+ *  whose strings flags_value() hands out. It borrows @p argv (values from
+ *  the command line point into it) and the def's spec array: both must
+ *  outlive it. Everything else in the def is read by flags_parse() only.
+ *
+ *  INVARIANTS
+ *    1. On FLAGS_OK each flags_value() is NULL, a string of argv or a
+ *       string of the config file; the command line wins over the file.
+ *    2. A key of the daemon's section or of the global section that names
+ *       no option, or a switch whose value is not a boolean, fails the
+ *       parse: nothing in the config file is silently ignored.
+ *    3. flags_on() is 1 for a switch given on the command line or set
+ *       true in the file, else 0.
+ *    4. @p err is "" unless the status is FLAGS_BAD_CONFIG,
+ *       FLAGS_BAD_SWITCH or FLAGS_BAD_OPERAND.
+ *    5. flags_parse() uses getopt_long(3)'s globals: one thread at a time.
  */
 #ifndef HRSS_FLAGS_H
 #define HRSS_FLAGS_H

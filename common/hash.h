@@ -1,8 +1,17 @@
 /** @file hash.h
  *  @brief The project's one byte hash: 64-bit FNV-1a.
  *
- *  Used for hash map slots and for fingerprints kept on disk (the store's
- *  rules fingerprint), so its output must never change.
+ *  Used for hash map slots (common/hmap) and for fingerprints kept on disk
+ *  (the catalog's region and rules fingerprints, which the store keeps),
+ *  so its output must never change.
+ *
+ *  Owns nothing: pure functions.
+ *
+ *  INVARIANTS
+ *    1. The output for given bytes and start value never changes.
+ *    2. hash_fnv1a(HASH_FNV_BASIS, p, n) is standard 64-bit FNV-1a, and a
+ *       hash continues: hashing A, then B from that result, equals hashing
+ *       the bytes of A and B at once.
  */
 #ifndef HRSS_HASH_H
 #define HRSS_HASH_H

@@ -5,14 +5,22 @@
  *  region code, and the config file's (section, key) index. Keys are any
  *  bytes, NULs included; hmap_put_str() and hmap_put_u32() cover the two
  *  common kinds. Values are int64_t, usually an index into the caller's
- *  own array.
+ *  own array. There is no removal; the users build a map, then only look
+ *  up.
  *
- *  The map copies every key it stores: the caller keeps ownership of the
- *  key it passes, which may be a stack buffer. There is no removal; the
- *  users build a map, then only look up.
+ *  Owns: the map's slots, its entries and a copy of every key it stores.
+ *  Borrows nothing: the caller keeps ownership of the key it passes,
+ *  which is only read by the call and may be a stack buffer.
  *
  *  Not thread-safe while written. Lookups do not modify the map, so a
  *  map no longer written may be read from several threads.
+ *
+ *  INVARIANTS
+ *    1. Keys are unique: a put of a present key replaces its value.
+ *    2. A key put is found, with its latest value, until hmap_destroy();
+ *       hmap_count() is the number of distinct keys put.
+ *    3. The slot table is at most half full, so a lookup ends after a
+ *       short probe, even for keys whose hashes share low bits.
  */
 #ifndef HRSS_HMAP_H
 #define HRSS_HMAP_H

@@ -11,10 +11,28 @@
  *
  *  Every function returns an ERR_* code: MDB_* codes do not leave this
  *  module except through lmdbh_code() and lmdbh_fail(), which callers use
- *  on the codes of their own mdb_* calls. The LMDB types in these
- *  signatures (MDB_env, MDB_txn, MDB_dbi, MDB_val) are the callers' own
- *  handles, passed through; transaction rules are LMDB's (a txn belongs to
- *  one thread; values are borrowed until the txn ends or the next write).
+ *  on the codes of their own mdb_* calls.
+ *
+ *  Owns nothing and keeps no state. The LMDB types in these signatures
+ *  (MDB_env, MDB_txn, MDB_dbi, MDB_val, MDB_cursor) are the callers' own
+ *  handles, passed through; no function begins, commits or aborts a txn.
+ *  Two exceptions: the caller owns the environment lmdbh_env_open()
+ *  makes and must mdb_env_close() it, and lmdbh_cursor_end() takes
+ *  ownership of *cur and sets it to NULL. Transaction rules are LMDB's (a
+ *  txn belongs to one thread; values read are borrowed until the txn ends
+ *  or its next write: copy them before commit or abort).
+ *
+ *  INVARIANTS
+ *    1. MDB_SUCCESS, and only it, maps to ERR_OK; no function returns an
+ *       MDB_* code.
+ *    2. lmdbh_env_open() leaves *out untouched on failure and closes the
+ *       environment it created.
+ *    3. lmdbh_meta_get() accepts exactly 4- and 8-byte values; any other
+ *       size is ERR_CORRUPT, never a read past the value. *out is the
+ *       value when found, else @p dflt (on failure too).
+ *    4. An id key is 9 bytes, the version byte then the id big-endian, so
+ *       the keys of one version sort by id and MDB_APPEND can add them;
+ *       lmdbh_id_parse() accepts exactly that shape. Ids start at 1.
  */
 #ifndef HRSS_LMDBH_H
 #define HRSS_LMDBH_H

@@ -3,6 +3,20 @@
  *
  *  Only the daemon layer logs; lower modules return error codes and fill
  *  a caller's err[] buffer instead. Never log payloads or secrets.
+ *
+ *  Owns nothing: the program name is borrowed from log_init() and must
+ *  stay valid while anything logs (pass a string literal). Before
+ *  log_init() the name is "hrss" and the level LOG_LVL_INFO.
+ *
+ *  INVARIANTS
+ *    1. A message less urgent than log_init()'s level is dropped; any
+ *       other is one line, "2026-11-28T22:40:01.123Z prog[pid] LEVEL msg"
+ *       (UTC), written with a single write(2), so lines from several
+ *       threads or processes do not interleave.
+ *    2. A line is at most 1024 bytes; a longer message is cut, never
+ *       split over two lines.
+ *    3. Nothing here allocates, and a failed write is ignored: logging
+ *       never fails its caller.
  */
 #ifndef HRSS_LOG_H
 #define HRSS_LOG_H

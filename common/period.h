@@ -1,11 +1,26 @@
 /** @file period.h
- *  @brief Months, quarters, years and year ranges, as month indexes.
+ *  @brief Months, quarters, years and ranges of them, as month indexes.
  *
  *  A month is stored as a month index: year * 12 + (month - 1), so that
  *  consecutive months are consecutive integers and a period is an
  *  inclusive range [first, last] of month indexes. Offices report months
  *  ("2025-10"); queries also take "2025-Q4", "2025", "2021..2025", and
  *  any range FROM..TO of these forms ("2021-01..2023-06").
+ *
+ *  Owns nothing: pure functions over plain values, safe from any thread.
+ *
+ *  INVARIANTS
+ *    1. A parsed period has first <= last, and both ends lie in the years
+ *       PERIOD_MIN_YEAR..PERIOD_MAX_YEAR (1900..9999).
+ *    2. A month is one month; a quarter the three months from January,
+ *       April, July or October; a year January..December; a range FROM..TO
+ *       is [FROM.first, TO.last] of two single periods.
+ *    3. period_format(period_parse(s)) == s for every canonical s, and a
+ *       formatted period fits in PERIOD_STR_LEN bytes.
+ *    4. month_to_yyyymm() and month_from_yyyymm() are inverse on valid
+ *       months, and no other module converts between YYYYMM and month
+ *       indexes.
+ *    5. A parse failure leaves the output untouched.
  */
 #ifndef HRSS_PERIOD_H
 #define HRSS_PERIOD_H

@@ -6,6 +6,20 @@
  *  poll times out (a minute later for an idle agent). The handler also
  *  writes a byte to a pipe whose read end the loop polls (the self-pipe
  *  trick), so the poll returns at once.
+ *
+ *  Owns the self-pipe: process-wide, close-on-exec, open until the process
+ *  exits. Borrows the flag given to sigwake_install(), which the handler
+ *  writes until exit: give it static storage duration.
+ *
+ *  INVARIANTS
+ *    1. The handler only sets the flag and writes one byte to the pipe
+ *       (or, with exit_on_second, calls _exit(2) on a second signal): only
+ *       async-signal-safe calls, and errno is preserved.
+ *    2. Both pipe ends are non-blocking: a full pipe drops the byte, which
+ *       is fine, one pending byte is enough to wake the poll.
+ *    3. Nothing drains the pipe: once a signal arrived, sigwake_fd() stays
+ *       readable, so the loop must check the flag.
+ *    4. sigwake_fd() is -1 until sigwake_install() succeeds.
  */
 #ifndef HRSS_SIGWAKE_H
 #define HRSS_SIGWAKE_H

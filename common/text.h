@@ -1,5 +1,16 @@
 /** @file text.h
  *  @brief Small in-place helpers for text fields read from files.
+ *
+ *  Hand-edited CSV and INI files often carry "a, b" or "key = value "; the
+ *  catalog, the office CSV reader and the config reader all trim with
+ *  text_trim(), so they agree on what a blank is.
+ *
+ *  Owns nothing: works in place on the caller's string.
+ *
+ *  INVARIANTS
+ *    1. text_trim() never writes outside the string it was given and
+ *       returns a pointer into it, never past its terminating NUL.
+ *    2. The blanks are ASCII space and tab, and only they.
  */
 #ifndef HRSS_TEXT_H
 #define HRSS_TEXT_H

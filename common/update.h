@@ -16,6 +16,27 @@
  *  Messages are written without the field they concern, which
  *  update_reason_field() names, so that a caller can print
  *  "FILE:LINE: FIELD: message" or "FIELD: message" alike.
+ *
+ *  Owns nothing: pure functions. An update_t borrows its indicator string
+ *  and an update_scope_t its catalog, which must outlive the checks;
+ *  messages go into the caller's buffers.
+ *
+ *  INVARIANTS
+ *    1. A check returns UPDATE_OK iff the value satisfies its rule, and
+ *       only then fills its outputs (an index output is -1 otherwise); on
+ *       failure msg holds a NUL-terminated reason. A parser writes its
+ *       output only on ERR_OK.
+ *    2. update_check(u) == UPDATE_OK means: the indicator is a catalog
+ *       code, the region is in the catalog at or below the scope's home,
+ *       the month is a valid YYYYMM not later than the current month, and
+ *       the value passes update_check_value() for the indicator.
+ *    3. A value that passes update_check_value() has 0 <= num <=
+ *       UPDATE_MAX_VALUE and, for a ratio, 0 < den <= UPDATE_MAX_VALUE
+ *       and num <= den. A count's den is not examined: whoever fills a
+ *       value_t sets it to 0.
+ *    4. Messages never contain a control byte taken from the input, and
+ *       quote at most 64 bytes of it.
+ *    5. Reason numbers never change: they are stored on disk.
  */
 #ifndef HRSS_UPDATE_H
 #define HRSS_UPDATE_H
@@ -135,8 +156,8 @@ enum update_reason update_check(const update_scope_t *sc, const update_t *u,
                                 char msg[UPDATE_MSG_LEN]);
 
 /** Parse a month as offices write it: YYYY-MM, YYYY/M[M], YYYYMM,
- *  YYYY-MM-DD or YYYY/M/D (the same separator twice; the day is checked
- *  and dropped).
+ *  YYYY-MM-DD or YYYY/M/D (the same separator twice; the day must be
+ *  1..31, not checked against the month, and is dropped).
  *  @param[out] month  Month index on ERR_OK; untouched on failure.
  *  @return ERR_OK or ERR_INVAL with the reason in @p why (the input is
  *          quoted, shortened and with control bytes shown as '?'). */

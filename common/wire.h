@@ -1,9 +1,30 @@
 /** @file wire.h
- *  @brief Validated packing and unpacking of the ingest protocol messages.
+ *  @brief Validated packing and unpacking of the ingest protocol messages,
+ *         and the mapping of every protocol number to and from the C enums.
  *
  *  protobuf-c accepts garbage that happens to parse and an empty buffer as
  *  a default message, and has no size cap; every message from the network
  *  goes through here: the unpack is capped, then its meaning is checked.
+ *
+ *  Owns nothing and keeps no state. The caller owns each unpacked message
+ *  and must free it with its *__free_unpacked(msg, NULL); the bytes given
+ *  to an unpack or a pack are only read by the call. A wire_cap_t is only
+ *  needed while the unpack it caps runs.
+ *
+ *  INVARIANTS
+ *    1. An unpacked message was 1..WIRE_MAX_MSG bytes and took at most
+ *       16 times that plus 4 KiB of memory to unpack.
+ *    2. It has its body set and every string and submessage it needs
+ *       non-NULL and bounded: a valid agent name (wire_name_ok()) in every
+ *       agent message, version WIRE_VERSION in a Hello, at most
+ *       WIRE_MAX_BATCH updates in a Batch, each with an indicator of 1 to
+ *       CATALOG_CODE_MAX bytes and a count or a ratio, and a message and a
+ *       reason_name in each rejection of an Ack. Regions and values are
+ *       left to the collector (common/update).
+ *    3. On failure *out is NULL and nothing leaks.
+ *    4. Each protocol number maps to exactly one C value and back; a
+ *       number this version does not know is refused (0, or ERR_PROTO),
+ *       never cast.
  */
 #ifndef HRSS_WIRE_H
 #define HRSS_WIRE_H
