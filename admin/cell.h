@@ -28,8 +28,18 @@
  *  separators, no 〔〕, codes apart from names) and tables the plan's
  *  units. Times are shown at the display offset (admin/zone).
  *
- *  A cell made by a cell_*() constructor borrows its strings: they must
- *  stay valid until the cell is copied (render_add_row() copies).
+ *  Owns nothing. A cell made by a cell_*() constructor borrows its
+ *  strings: they must stay valid until the cell is copied
+ *  (render_add_row() copies). A cell_dup() copy owns its strings until
+ *  cell_fini(); the text cell_show() and cell_csv() return is the
+ *  caller's.
+ *
+ *  INVARIANTS
+ *    1. cell_csv() fills exactly cell_fields(col) strings, whatever the
+ *       cell (a NONE or ABSENT cell in a two-field column gives two).
+ *    2. No output for scripts holds a thousands separator, a 〔〕 or a
+ *       percent sign that the value itself did not contain.
+ *    3. A cell_dup() copy shares no memory with its original.
  */
 #ifndef HRSS_CELL_H
 #define HRSS_CELL_H

@@ -2,6 +2,20 @@
  *  @brief hrssctl's way to ask questions: a running collector's query
  *         socket, or the store opened read-only in this process. Both go
  *         through store/query, so the answers are the same.
+ *
+ *  Owns: with client_connect(), the zmq context, the DEALER socket and a
+ *  copy of the endpoint; with client_open_local(), the catalog loaded
+ *  from the catalog directory and the store opened read-only; either
+ *  way, the catalog client_catalog() fetched. Borrows nothing. A response
+ *  client_call() returns is the caller's.
+ *
+ *  INVARIANTS
+ *    1. A client asks either a collector or a local store, never both.
+ *    2. client_catalog() fetches the catalog once; it does not change
+ *       during the client's life.
+ *    3. A request unanswered within the timeout fails (ERR_TIMEOUT) and
+ *       the socket is replaced, so a late answer is never taken for the
+ *       next request's.
  */
 #ifndef HRSS_CLIENT_H
 #define HRSS_CLIENT_H

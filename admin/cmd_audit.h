@@ -5,7 +5,21 @@
  *         (`agents`) and which "of which" rules are broken
  *         (`violations`).
  *
- *  Handlers as described in admin/ctl.h.
+ *  Handlers as described in admin/ctl.h; each asks one query and prints
+ *  one row per item of the answer.
+ *
+ *  Owns nothing beyond a call: each answer, and the result it is
+ *  rendered into, is freed before the handler returns; the ctl_t and the
+ *  arguments are borrowed.
+ *
+ *  INVARIANTS (shared by the cmd_* modules)
+ *    1. Errors go to stderr and come back as the exit status
+ *       (admin/ctl.h); stdout carries only the answer, printed once the
+ *       query has succeeded.
+ *    2. Rows are in the order of the answer.
+ *    3. --csv and --json print raw units: whole numbers, a ratio's
+ *       fraction, codes and names in separate fields. Times read at the
+ *       display offset in tables and CSV, as unix seconds in JSON.
  */
 #ifndef HRSS_CMD_AUDIT_H
 #define HRSS_CMD_AUDIT_H

@@ -4,6 +4,19 @@
  *
  *  Handlers as described in admin/ctl.h; they ask the collector nothing
  *  beyond the catalog the run already holds.
+ *
+ *  Owns nothing beyond a call: the result it renders is freed before the
+ *  handler returns; the ctl_t, its catalog and the arguments are
+ *  borrowed.
+ *
+ *  INVARIANTS (shared by the cmd_* modules)
+ *    1. Errors go to stderr and come back as the exit status
+ *       (admin/ctl.h); stdout carries only the answer.
+ *    2. One row per indicator or region, in catalog order.
+ *    3. Baselines and targets are shown as the plan writes them (display
+ *       units, 〔〕) in tables, in raw units in CSV and JSON.
+ *    4. No year of the plan is written in code: headers come from
+ *       catalog_plan().
  */
 #ifndef HRSS_CMD_CATALOG_H
 #define HRSS_CMD_CATALOG_H

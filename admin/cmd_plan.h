@@ -1,6 +1,24 @@
 /** @file cmd_plan.h
  *  @brief hrssctl `progress`: every indicator of the plan against its
  *         target, at a period and for a region.
+ *
+ *  The arithmetic is admin/progress's; this module asks one total per
+ *  indicator over the period progress_span() says and lays the rows out.
+ *
+ *  Owns nothing beyond a call: the rows it collects are freed before
+ *  cmd_plan_progress() returns; cmd_plan_print() borrows everything it
+ *  is given for the call.
+ *
+ *  INVARIANTS (shared by the cmd_* modules)
+ *    1. Errors go to stderr and come back as the exit status
+ *       (admin/ctl.h); stdout carries only the answer, printed once every
+ *       total has been answered.
+ *    2. Rows are in catalog order; an indicator without a report in its
+ *       period shows "-" (null in JSON), never 0.
+ *    3. Tables speak the plan's language (its title, display units, 〔〕);
+ *       CSV and JSON give every figure in raw units.
+ *    4. No plan year, length or title is written in code: all come from
+ *       catalog_plan().
  */
 #ifndef HRSS_CMD_PLAN_H
 #define HRSS_CMD_PLAN_H

@@ -3,6 +3,21 @@
  *         copy) and `export` (every current value as an agent's CSV).
  *
  *  Handlers as described in admin/ctl.h.
+ *
+ *  Owns nothing beyond a call: each answer, and the result it is
+ *  rendered into, is freed before the handler returns; the ctl_t and the
+ *  arguments are borrowed.
+ *
+ *  INVARIANTS (shared by the cmd_* modules)
+ *    1. Errors go to stderr and come back as the exit status
+ *       (admin/ctl.h); stdout carries only the answer, printed once the
+ *       query has succeeded.
+ *    2. export prints the agent's CSV format (indicator, period, value,
+ *       numerator, denominator, region; raw units), rows in the order of
+ *       the answer, so a sheet can be corrected and submitted again;
+ *       with --json it is a usage error.
+ *    3. backup writes where the store is: on the collector's host, or
+ *       on this one with --data-dir.
  */
 #ifndef HRSS_CMD_STORE_H
 #define HRSS_CMD_STORE_H
@@ -13,8 +28,8 @@
  *  collector's host). */
 int cmd_store_backup(ctl_t *x, const ctl_args_t *a);
 
-/** `export --format csv [--from P --to P]`: always CSV, whatever
- *  --json/--csv say, because it is the agent's input format. */
+/** `export --format csv [--from P --to P]`: CSV, the agent's input
+ *  format, with or without --csv; --json is a usage error. */
 int cmd_store_export(ctl_t *x, const ctl_args_t *a);
 
 #endif

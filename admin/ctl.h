@@ -9,6 +9,18 @@
  *  (0, 1 for a failed query, CTL_EX_USAGE, CTL_EX_UNAVAILABLE), having
  *  written any error to stderr. main.c calls a handler only with the
  *  positional arguments and options its command table entry asks for.
+ *
+ *  Owns nothing: a ctl_t borrows the client and the catalog for the run,
+ *  a ctl_args_t borrows argv. An answer ctl_ask() returns and a result
+ *  ctl_render_new() makes are the caller's.
+ *
+ *  INVARIANTS
+ *    1. Everything written on failure goes to stderr, as "hrssctl:
+ *       MESSAGE"; stdout carries only answers.
+ *    2. A failure's exit status is 1 (a failed query, an argument that
+ *       does not parse or names nothing), CTL_EX_USAGE (a usage error) or
+ *       CTL_EX_UNAVAILABLE (the collector did not answer); success is 0.
+ *    3. ctl_ask() leaves *resp NULL unless it returns 0.
  */
 #ifndef HRSS_CTL_H
 #define HRSS_CTL_H

@@ -2,7 +2,14 @@
  *  @brief Numbers for people: thousands separators, and decimals rounded
  *         the way statistical reports round (half away from zero).
  *
- *  The output never depends on the locale.
+ *  Owns nothing: pure functions that write into the caller's buffer.
+ *
+ *  INVARIANTS
+ *    1. A result is NUL-terminated within the caller's buffer whenever
+ *       its length is not zero, even with asserts compiled out; a buffer
+ *       of length zero is left untouched.
+ *    2. The output never depends on the locale.
+ *    3. No global mutable state: every function is reentrant.
  */
 #ifndef HRSS_NUMFMT_H
 #define HRSS_NUMFMT_H

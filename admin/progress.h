@@ -15,6 +15,16 @@
  *    is no baseline or the target does not lie above it.
  *  On track: at_least: value >= expected; at_most: value <= target. A
  *  period in which no region reported has no value, never zero.
+ *
+ *  Owns nothing: every function is a function of its arguments (the
+ *  caller asks the totals); a row borrows its indicator from the catalog.
+ *
+ *  INVARIANTS
+ *    1. 0 <= elapsed <= 1.
+ *    2. has_value == 0 implies on_track == 0.
+ *    3. The covered period never extends beyond the end of P.
+ *    4. No year of the plan is written here: all come from
+ *       catalog_plan().
  */
 #ifndef HRSS_PROGRESS_H
 #define HRSS_PROGRESS_H

@@ -21,6 +21,18 @@
  *  JSON: an array of objects, one per row, keys in column order (or the
  *  order render_order_json() sets), raw units; render_json_row() and
  *  render_json_rows() let a command put them inside its own envelope.
+ *
+ *  Owns: a result (render_t) owns copies of its column descriptions and
+ *  of every cell added, strings included, until render_destroy().
+ *  Borrows nothing: what is passed in may go once the call returns.
+ *
+ *  INVARIANTS
+ *    1. Every CSV line, the header row included, has the same number of
+ *       fields: the sum over the CSV columns of cell_fields(type).
+ *    2. Which column goes where, and under which header or key, is data
+ *       in the column descriptions: nothing here knows a command.
+ *    3. Cells are formatted only when printed, so one result prints the
+ *       same rows in every form.
  */
 #ifndef HRSS_RENDER_H
 #define HRSS_RENDER_H

@@ -3,7 +3,23 @@
  *
  *  Display width follows Unicode East Asian Width: Wide and Fullwidth
  *  characters (CJK ideographs, kana, hangul, fullwidth forms such as
- *  "（" and "％") take two columns, combining marks zero, others one.
+ *  "（" and "％") take two columns; combining marks, zero-width format
+ *  characters and controls zero; others one. A byte that does not start
+ *  valid UTF-8 counts as one column. Neither the locale nor wcwidth() is
+ *  consulted, so tables line up the same under LANG=C.
+ *
+ *  Owns: a table owns copies of its headers, alignments and cells, until
+ *  table_destroy(). Borrows nothing.
+ *
+ *  INVARIANTS
+ *    1. table_print() pads by the width of what it writes: every control
+ *       character (C0, C1, DEL) is printed as a space and every invalid
+ *       byte as '?', so imported text can neither break the alignment
+ *       nor send escape sequences to the terminal.
+ *    2. For text without controls or invalid bytes, table_text_width() is
+ *       the width table_print() pads by.
+ *    3. No printed line ends in a space.
+ *    4. No global mutable state: every function is reentrant.
  */
 #ifndef HRSS_TABLE_H
 #define HRSS_TABLE_H

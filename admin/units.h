@@ -5,6 +5,13 @@
  *  The plan writes its baselines and targets in display units; the store
  *  and every script-facing output (--json, --csv) use raw units; tables
  *  for people show the plan's units.
+ *
+ *  Owns nothing: pure functions of the indicator (borrowed) and the value.
+ *
+ *  INVARIANTS
+ *    1. units_display(ind, units_raw(ind, v)) == v up to rounding.
+ *    2. A value converts to the same double whichever caller converts it,
+ *       so raw targets compare and print alike (progress, --json).
  */
 #ifndef HRSS_UNITS_H
 #define HRSS_UNITS_H

@@ -5,6 +5,13 @@
  *
  *  Offsets are seconds east of UTC. No time zone database and no locale
  *  are consulted, so the same command prints the same text everywhere.
+ *
+ *  Owns nothing: pure functions that write into the caller's buffers.
+ *
+ *  INVARIANTS
+ *    1. zone_parse_time(zone_format_time(t, o), o) == t for every t a
+ *       struct tm can hold.
+ *    2. No global mutable state: every function is reentrant.
  */
 #ifndef HRSS_ZONE_H
 #define HRSS_ZONE_H

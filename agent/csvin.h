@@ -3,10 +3,12 @@
  *
  *  Each row is checked against an update_scope_t (the agent's region, which
  *  rows default to and must lie at or below, and the current month) by the
- *  rules of common/update. The file is taken whole or not at all: every bad row is reported
- *  ("FILE:LINE: FIELD: reason") and no row is returned when there is any.
- *  Encoding is detected: UTF-8 (with or without BOM), else GB18030 (a
- *  superset of GBK, as Excel in China saves CSV), converted with iconv.
+ *  rules of common/update. The file is taken whole or not at all: every
+ *  bad row is reported ("FILE:LINE: FIELD: reason") and no row is returned
+ *  when there is any. Encoding is detected: UTF-8 (with or without BOM),
+ *  else GB18030 (a superset of GBK, as Excel in China saves CSV),
+ *  converted with iconv. Only what is particular to files (encoding,
+ *  columns, which columns a row fills) is decided here.
  *
  *  Columns (header row, any order, names case-insensitive):
  *    indicator | 指标        code or Chinese name (其中: prefix optional)
@@ -16,6 +18,18 @@
  *    denominator | 分母
  *    region    | 地区 | 地区代码   optional; GB/T code; default: the
  *                                  agent's region
+ *
+ *  Owns nothing between calls. The rows array and the error text a call
+ *  returns are the caller's to free(); each row's indicator code is
+ *  borrowed from the scope's catalog, valid as long as it.
+ *
+ *  INVARIANTS
+ *    1. ERR_OK: *errors is NULL, *n <= CSVIN_MAX_ROWS and every row
+ *       passes update_check() against the scope (with seq 0).
+ *    2. Failure: *rows is NULL, *n is 0 and *errors is a non-empty list
+ *       of at most CSVIN_MAX_ERRORS + 1 lines.
+ *    3. No error line holds a control byte of the input (those read as
+ *       '?'), so the list splits cleanly at '\n'.
  */
 #ifndef HRSS_CSVIN_H
 #define HRSS_CSVIN_H

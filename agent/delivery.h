@@ -8,7 +8,28 @@
  *  SEND_BATCH, SEND_PING) back as the next event before anything else.
  *  Everything the machine must know about the spool comes in as event
  *  data; everything it wants done to the spool or the socket goes out as
- *  an action. See delivery.c for the state diagram and the invariants.
+ *  an action. See delivery.c for the state diagram.
+ *
+ *  Owns only its own state (delivery_t); the loop owns the socket and the
+ *  spool. Borrows what an event points to (the collector's rejections and
+ *  message) and passes it on in that event's actions: it must outlive
+ *  their execution.
+ *
+ *  INVARIANTS (what the loop may rely on; delivery.c lists them all)
+ *    1. Nothing is acknowledged to the spool except below an N the
+ *       collector sent: every SPOOL_ACK and SPOOL_REBASE carries the N of
+ *       the Welcome or Ack being handled.
+ *    2. The loop holds a socket (CONNECT asked, no CLOSE or
+ *       CONNECT_FAILED since) iff the state is not DOWN.
+ *    3. At most one result is awaited, asked by the last action of an
+ *       event: CONNECT in HELLO; SEND_BATCH in READY with room in the
+ *       window; SEND_PING in READY with nothing in flight.
+ *    4. At most DELIVERY_WINDOW batches are in flight, only in READY, and
+ *       they are consecutive: each begins after the last seq of the one
+ *       before.
+ *    5. The backoff stays within DELIVERY_BACKOFF_MIN_MS ..
+ *       DELIVERY_BACKOFF_MAX_MS and is at its minimum in READY.
+ *    6. Network values (N, status) are never asserted on: any is handled.
  */
 #ifndef HRSS_DELIVERY_H
 #define HRSS_DELIVERY_H

@@ -1,6 +1,26 @@
 /** @file intake.h
  *  @brief Turning an office's figures into spooled updates: CSV files given
  *         to `submit`, files dropped in STATE/inbox, and single values.
+ *
+ *  Validation is csvin's (and common/update's); this module decides what
+ *  is queued and where a dropped file goes: STATE/done once its rows are
+ *  in the spool, or STATE/failed with NAME.errors beside it. A dropped
+ *  file is recorded in the spool as "inbox:NAME:SIZE:MTIME_NS", in the
+ *  transaction that queues its rows.
+ *
+ *  Owns nothing between calls: the spool and the validation scope are
+ *  borrowed for each call. Error text a call returns is the caller's to
+ *  free().
+ *
+ *  INVARIANTS
+ *    1. A file's rows are queued in one spool transaction or not at all.
+ *    2. A file leaves the inbox only after its rows are durable (done/) or
+ *       its errors are written whole beside where it goes (failed/); a
+ *       crash in between leaves it in the inbox, to be taken again, and
+ *       rows already queued are not queued twice.
+ *    3. A file some process has open for writing is not read (asked with
+ *       a read lease; where leases are not allowed, a file younger than
+ *       min_age_ms counts as being written).
  */
 #ifndef HRSS_INTAKE_H
 #define HRSS_INTAKE_H

@@ -1,5 +1,23 @@
 /** @file sender.h
  *  @brief The agent's delivery loop: spool -> collector, until acked.
+ *
+ *  The event loop around the pure state machine agent/delivery: it feeds
+ *  the machine events (the clock, the collector's messages, the results
+ *  of actions) and executes its actions against the socket and the spool;
+ *  inbox files are taken through agent/watch. Only the process holding
+ *  the agent's sender.lock runs it (agent/main.c).
+ *
+ *  Owns, for one sender_run(): the zmq context and DEALER socket, the
+ *  delivery machine and the watch. Borrows everything sender_opts_t
+ *  points to (the spool, the strings, the stop flag) for the run.
+ *
+ *  INVARIANTS
+ *    1. Nothing is deleted from the spool but what the collector
+ *       acknowledged: below an N it sent in a Welcome or an Ack.
+ *    2. A socket to the collector exists iff the machine is not DOWN.
+ *    3. A spool error ends the run with that error; the collector's
+ *       absence or silence never does: it leads to a reconnection (and,
+ *       for a flush, to ERR_TIMEOUT once timeout_ms has passed).
  */
 #ifndef HRSS_SENDER_H
 #define HRSS_SENDER_H

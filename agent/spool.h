@@ -6,6 +6,25 @@
  *  on and deletes what the collector acknowledged. Several processes may
  *  open one spool at once (LMDB's own locking); which one sends is decided
  *  by the agent's lock file, not here.
+ *
+ *  Owns: the spool's LMDB environment and the path of its notify file
+ *  (SPOOL_NOTIFY_FILE). Borrows nothing: what a call is given is copied
+ *  before it returns, and what it hands out are plain value structs (a
+ *  callback's valid during the callback).
+ *
+ *  INVARIANTS
+ *    1. Every queued seq is below the next number to hand out; numbers
+ *       are handed out consecutively, in the transaction that queues
+ *       their updates, and never wrap (ERR_FULL instead).
+ *    2. Nothing queued lies below acked_next: an ack deletes what it
+ *       covers in the transaction that records it, and acked_next never
+ *       decreases except by spool_rebase().
+ *    3. A source is recorded iff its updates were queued (same
+ *       transaction), so a dropped file is queued once.
+ *    4. Each call that writes is one transaction: on failure nothing of
+ *       it is kept.
+ *    5. Nothing read from disk is asserted on: a bad record is
+ *       ERR_CORRUPT.
  */
 #ifndef HRSS_SPOOL_H
 #define HRSS_SPOOL_H

@@ -2,6 +2,22 @@
  *  @brief What the sender loop watches on disk: files dropped in
  *         STATE/inbox (taken into the spool) and appends to the spool by
  *         other processes (STATE/spool/appended), through inotify.
+ *
+ *  Owns: the inotify descriptor and its watches, and when to rescan the
+ *  inbox next. Borrows the spool, the validation scope and the state
+ *  directory from watch_new() until watch_destroy().
+ *
+ *  INVARIANTS
+ *    1. An inbox file is taken only once its writer has closed it (or it
+ *       was moved in), never half-written: intake leaves alone a file
+ *       some process has open for writing.
+ *    2. Inbox files are taken only when the watch was made with
+ *       @p take_files.
+ *    3. Lost events (IN_Q_OVERFLOW) and failed intakes end in a rescan of
+ *       the whole inbox a moment later; nothing here is fatal.
+ *    4. Without inotify, watch_wait() wakes the loop at least every
+ *       WATCH_FALLBACK_MS, and the inbox (when taking files) is scanned
+ *       after each poll.
  */
 #ifndef HRSS_WATCH_H
 #define HRSS_WATCH_H

@@ -1,5 +1,25 @@
 /** @file collector.h
  *  @brief The central daemon: ingest with group commit, query service.
+ *
+ *  collector_run() takes agents' batches on the ingest ROUTER socket,
+ *  applies the batches drained after each poll in one store transaction
+ *  (group commit) and acks them after the commit; a thread of its own
+ *  answers hrssctl on the query ROUTER socket through store/query. Who
+ *  sent a message is collector/identity's decision.
+ *
+ *  Owns, for one collector_run(): the catalog (loaded from catalog_dir),
+ *  the store, the identity context, the zmq context, both sockets and the
+ *  query thread. Borrows the settings (collector_cfg_t) and the stop flag
+ *  for the run.
+ *
+ *  INVARIANTS
+ *    1. A batch is acked only after store_apply() returned ERR_OK for the
+ *       group holding it, so whatever an agent sees acknowledged is
+ *       durable. When the store cannot take a group, every batch of it
+ *       gets ACK_RETRY and the agents keep their data.
+ *    2. Each zmq socket is used by one thread only.
+ *    3. A stop finishes the batches in hand and acks them before
+ *       collector_run() returns.
  */
 #ifndef HRSS_COLLECTOR_H
 #define HRSS_COLLECTOR_H

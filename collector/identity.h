@@ -5,6 +5,20 @@
  *  agent is who its messages say it is; with CurveZMQ (a later step) the
  *  ZAP handler's User-Id on the frame will decide instead, and only this
  *  module changes.
+ *
+ *  Owns: its context, which borrows the catalog given to identity_new()
+ *  (it must outlive the context). A resolved identity_t borrows from the
+ *  message it was resolved from: the name the agent sent (with CURVE,
+ *  the frame).
+ *
+ *  INVARIANTS
+ *    1. Nothing but identity_resolve() turns a message into a reporter
+ *       id.
+ *    2. A resolved message that carries data has a region of the catalog
+ *       (region >= 0): no batch is ever stored with "every region
+ *       allowed". Only a message without data (ping, bye) resolves to -1.
+ *    3. A message that names an unknown region, or a batch that names
+ *       none, is ERR_PROTO with @p err naming the agent.
  */
 #ifndef HRSS_IDENTITY_H
 #define HRSS_IDENTITY_H

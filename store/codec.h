@@ -26,19 +26,30 @@
  *                                                            reporting:u32
  *    violations V1 code\0 region month -> V1 parent\0 value parent_value
  *
- *  Ownership: encoders reset and fill the caller's buf_t. Parsers borrow:
- *  every string they return points into the parsed bytes and is valid as
- *  long as those bytes (for LMDB values: until the transaction ends or
- *  writes).
+ *  Owns nothing. Encoders reset and fill the caller's buf_t. Parsers
+ *  borrow: every string they return points into the parsed bytes and is
+ *  valid as long as those bytes (for LMDB values: until the transaction
+ *  ends or writes); codec_parse_reporter_key() alone copies, into the
+ *  caller's array.
  *
  *  Errors: a parser returns ERR_CORRUPT for a wrong version byte, a short
- *  or long record, a string without its NUL or an out-of-range enum; it
- *  never reads outside the bytes (common/buf) and never asserts on them.
+ *  or long record, a string without its NUL or an out-of-range enum,
+ *  month or value (INVARIANT 4); it never reads outside the bytes
+ *  (common/buf) and never asserts on them.
  *
  *  INVARIANTS
- *    1. codec_parse_X(codec_put_X(r)) == r for every record kind X, and
- *       parsing consumes exactly the bytes the encoder wrote.
+ *    1. codec_parse_X(codec_put_X(r)) == r for every record kind X (a
+ *       rejection's indicator as codec_put_reject() cut it), and parsing
+ *       consumes exactly the bytes the encoder wrote.
  *    2. The bytes are those of format 1: existing stores read unchanged.
+ *    3. Every encoder resets its buffer and writes the version byte
+ *       first; a parser returns ERR_OK only for a V1 key or record read
+ *       to its last byte.
+ *    4. A parsed cell key's month lies in PERIOD_MIN_YEAR..PERIOD_MAX_YEAR
+ *       and a parsed fact's numerator and denominator in
+ *       0..UPDATE_MAX_VALUE, as update_check() ensures for every stored
+ *       one: a month indexes one of its year's 12 slots and no sum of
+ *       values overflows.
  */
 #ifndef HRSS_STORE_CODEC_H
 #define HRSS_STORE_CODEC_H

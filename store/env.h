@@ -26,6 +26,9 @@
  *       reading; it is 0 whenever the map is resized.
  *    4. The database handles were opened in one committed transaction at
  *       store_open() and never change.
+ *    5. A store whose meta "format" is not STORE_FORMAT is never opened,
+ *       and a read-only one only with the catalog its aggregates were
+ *       built for (meta "rules_fp"); a writable open rebuilds them.
  */
 #ifndef HRSS_STORE_ENV_H
 #define HRSS_STORE_ENV_H

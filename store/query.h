@@ -8,6 +8,23 @@
  *  moves frames, this module owns every protobuf-c structure it builds.
  *  Its own library, hrss_query (store/query.c, answer.c, reply.c,
  *  resolve.c), on top of hrss_store.
+ *
+ *  Owns, for one call only: the unpacked request and the response under
+ *  construction (store/reply.h), every structure and string of it; all
+ *  are freed before query_answer() returns. Borrows the store (and its
+ *  catalog) and the request bytes for the call; @p out is the caller's.
+ *
+ *  INVARIANTS
+ *    1. Each call appends exactly one packed QueryResponse to @p out:
+ *       code QUERY_OK (0) with the payload of the request's kind (none
+ *       for backup), or a negative QueryStatus, `error` set and no
+ *       payload. Nothing else of the call outlives it.
+ *    2. No required string of a response is NULL.
+ *    3. Every indicator in a response is a catalog code (never a Chinese
+ *       name) and every region a catalog code (0 resolved to the root).
+ *    4. A request over QUERY_MAX_REQUEST bytes is refused unread, and
+ *       unpacking one allocates at most 16 times that: a request that
+ *       would need more is malformed.
  */
 #ifndef HRSS_QUERY_H
 #define HRSS_QUERY_H

@@ -10,6 +10,10 @@
  *  functions (answer.c) fill it; reply_pack() serializes it; reply_fini()
  *  frees all of it at once.
  *
+ *  Owns: all of the above, from reply_init() to reply_fini(). Borrows the
+ *  store's catalog: catalog codes and the catalog's files a response
+ *  points to are valid as long as the store (store_catalog()).
+ *
  *  INVARIANTS
  *    1. Every pointer in `msg` points into this reply_t, into its pool or
  *       items, or into the catalog the store holds; nothing is freed
@@ -18,6 +22,8 @@
  *       of the answer (the array may move while it grows).
  *    3. No required string of the response is NULL: reply_dup() copies
  *       NULL as "".
+ *    4. After reply_fini() nothing the reply allocated is left, and it may
+ *       be reply_init()ed again.
  */
 #ifndef HRSS_STORE_REPLY_H
 #define HRSS_STORE_REPLY_H

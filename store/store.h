@@ -10,9 +10,15 @@
  *  Values are whole numbers: a count is persons (not 万人); a ratio is a
  *  numerator and a denominator. Scaling for display happens elsewhere.
  *
+ *  Owns: the LMDB environment in the store's directory, and every
+ *  transaction it begins (none outlives a call). Borrows the catalog
+ *  passed to store_open(), which must outlive the store. Arrays a call
+ *  hands back (a result's rejections, a breakdown's children, a series'
+ *  points) are the caller's; records handed to a callback are borrowed
+ *  for the callback only.
+ *
  *  Threads: a store_t may be used from several threads as long as writes
- *  (store_apply) come from one thread at a time. The catalog passed to
- *  store_open() is borrowed and must outlive the store.
+ *  (store_apply) come from one thread at a time.
  *
  *  Files (store/): env.c opens, closes, runs transactions and backups;
  *  write.c is store_apply(); read.c the questions; verify.c store_verify();
@@ -38,6 +44,13 @@
  *       deleted rather than stored (derive.c).
  *    6. The map is resized only under the write lock of txn_lock, so no
  *       transaction of this process is open while it is (env.c).
+ *    7. store_apply() is all or nothing: when it fails, nothing of the
+ *       call is in the store and the results are empty (write.c).
+ *    8. Every read runs in one read-only transaction, so an answer made
+ *       of several lookups (a breakdown, a series) comes from one
+ *       snapshot; on failure its outputs are zero/NULL and @p err says
+ *       why (read.c).
+ *    9. store_verify() changes nothing, whatever it finds (verify.c).
  */
 #ifndef HRSS_STORE_H
 #define HRSS_STORE_H

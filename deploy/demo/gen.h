@@ -7,6 +7,19 @@
  *  thirds of the indicators on track and one third short. Every "of which"
  *  rule of the catalog holds in every row except one deliberate violation
  *  (DEMO_VIOLATION_*), so that the violations list has something to show.
+ *
+ *  Owns nothing: demo_gen_write() borrows the catalog for the call and
+ *  keeps nothing once it returns; the files it writes are the caller's.
+ *
+ *  INVARIANTS
+ *    1. The output is a pure function of the catalog and the seed: there
+ *       is no global PRNG state, and no figure depends on the order in
+ *       which anything is generated.
+ *    2. Every count lies in 0..UPDATE_MAX_VALUE; every ratio has a
+ *       denominator > 0 and 0 <= numerator <= denominator.
+ *    3. In every row an "of which" child is at most its parent, except
+ *       the one DEMO_VIOLATION_* cell, where it is greater (when the
+ *       catalog has both indicators, as counts).
  */
 #ifndef HRSS_DEMO_GEN_H
 #define HRSS_DEMO_GEN_H
