@@ -165,6 +165,10 @@ enum update_reason update_check_value(const indicator_t *ind,
                                       const value_t *v,
                                       char msg[UPDATE_MSG_LEN])
 {
+    /* Every producer of a value (csvin, the command line, the collector
+     * from the wire's count) sets a count's den to 0: anything else is a
+     * bug in the caller, not input to refuse. */
+    assert(v->is_ratio || v->den == 0);
     if (ind->kind == IND_RATIO && !v->is_ratio) {
         snprintf(msg, UPDATE_MSG_LEN,
                  "%s is a ratio: give a numerator and a denominator",

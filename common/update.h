@@ -32,8 +32,8 @@
  *       the value passes update_check_value() for the indicator.
  *    3. A value that passes update_check_value() has 0 <= num <=
  *       UPDATE_MAX_VALUE and, for a ratio, 0 < den <= UPDATE_MAX_VALUE
- *       and num <= den. A count's den is not examined: whoever fills a
- *       value_t sets it to 0.
+ *       and num <= den; a count's den is 0 (every caller sets it so,
+ *       asserted in debug builds).
  *    4. Messages never contain a control byte taken from the input, and
  *       quote at most 64 bytes of it.
  *    5. Reason numbers never change: they are stored on disk.
