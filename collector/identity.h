@@ -31,8 +31,8 @@
 
 typedef struct identity_ctx identity_ctx_t;
 
-/** A resolved sender. Borrowed fields; valid while @p frame and the
- *  context live. */
+/** A resolved sender. Borrowed fields: in plain mode reporter is the
+ *  name passed to identity_resolve(), valid while that message lives. */
 typedef struct identity {
     const char *reporter;    /**< the id the store keys sequences by */
     int region;              /**< catalog index of the sender's region: it
