@@ -85,18 +85,33 @@ static int fail(int mrc, const char *what, char err[ERR_LEN])
 static MDB_val val_of(const buf_t *b) { return lmdbh_val(b); }
 
 /* End a write transaction begun in *@p txn: commit it when @p rc is ERR_OK,
- * else abort it. Sets *@p txn to NULL; returns @p rc or the commit's. */
-static int finish(MDB_txn **txn, int rc)
+ * else abort it. Sets *@p txn to NULL; returns @p rc or the commit's, and
+ * the commit's LMDB code in *@p mrc (MDB_SUCCESS when none failed), so
+ * that a message can name the system's reason (ENOSPC, EIO). */
+static int finish(MDB_txn **txn, int rc, int *mrc)
 {
+    *mrc = MDB_SUCCESS;
     if (*txn == NULL) {
         return rc;
     }
     if (rc == ERR_OK) {
-        rc = from_mdb(mdb_txn_commit(*txn));
+        *mrc = mdb_txn_commit(*txn);
+        rc = from_mdb(*mrc);
     } else {
         mdb_txn_abort(*txn);
     }
     *txn = NULL;
+    return rc;
+}
+
+/* "WHAT: reason" for a failed write: the commit's own reason when the
+ * commit failed, else the ERR_* text. @return @p rc. */
+static int say(int rc, int mrc, const char *what, char err[ERR_LEN])
+{
+    if (mrc != MDB_SUCCESS) {
+        return fail(mrc, what, err);
+    }
+    snprintf(err, ERR_LEN, "%s: %s", what, err_str(rc));
     return rc;
 }
 
@@ -304,7 +319,8 @@ int spool_append(spool_t *self, spool_update_t *u, size_t n,
     if (rc == ERR_OK) {
         rc = append_in(self, txn, u, n, source, &next, &exhausted);
     }
-    rc = finish(&txn, rc);
+    int mrc = MDB_SUCCESS;
+    rc = finish(&txn, rc, &mrc);
     if (rc == ERR_OK) {
         /* Wake a sender (inotify IN_CLOSE_WRITE); best effort: a sender
          * that misses it finds the updates at its next timer. */
@@ -322,7 +338,7 @@ int spool_append(spool_t *self, spool_update_t *u, size_t n,
                  "cannot queue updates: the spool is full (%zu MiB)",
                  MAP_SIZE >> 20);
     } else if (rc != ERR_OK) {
-        snprintf(err, ERR_LEN, "cannot queue updates: %s", err_str(rc));
+        say(rc, mrc, "cannot queue updates", err);
     }
     if (first != NULL) {
         *first = rc == ERR_OK ? next : 0;
@@ -493,11 +509,12 @@ int spool_ack(spool_t *self, uint64_t next_seq,
     if (rc == ERR_OK && next_seq > acked) {
         rc = meta_put(txn, self->meta, "acked_next", next_seq);
     }
-    rc = finish(&txn, rc);
+    int cmrc = MDB_SUCCESS;
+    rc = finish(&txn, rc, &cmrc);
     buf_fini(&k);
     buf_fini(&v);
     if (rc != ERR_OK) {
-        snprintf(err, ERR_LEN, "cannot record ack: %s", err_str(rc));
+        say(rc, cmrc, "cannot record ack", err);
     }
     return rc;
 }
@@ -552,12 +569,13 @@ int spool_rebase(spool_t *self, uint64_t next_seq, char err[ERR_LEN])
     if (rc == ERR_OK) {
         rc = meta_put(txn, self->meta, "acked_next", next_seq);
     }
-    rc = finish(&txn, rc);
+    int cmrc = MDB_SUCCESS;
+    rc = finish(&txn, rc, &cmrc);
     free(all);
     buf_fini(&k);
     buf_fini(&v);
     if (rc != ERR_OK) {
-        snprintf(err, ERR_LEN, "cannot renumber spool: %s", err_str(rc));
+        say(rc, cmrc, "cannot renumber spool", err);
     }
     return rc;
 }

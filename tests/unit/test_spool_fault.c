@@ -185,12 +185,16 @@ Test(spool_fault, map_full_on_commit_refuses_the_append)
 
 Test(spool_fault, eio_on_commit_refuses_the_append)
 {
-    append_fails(MDBFAULT_COMMIT, 1, EIO, ERR_IO, "cannot queue updates");
+    append_fails(MDBFAULT_COMMIT, 1, EIO, ERR_IO,
+                 "cannot queue updates: Input/output error");
 }
 
 Test(spool_fault, enospc_on_commit_refuses_the_append)
 {
-    append_fails(MDBFAULT_COMMIT, 1, ENOSPC, ERR_IO, "cannot queue updates");
+    /* The message names the system's reason, not just "I/O error": an
+     * office must learn that its disk is full. */
+    append_fails(MDBFAULT_COMMIT, 1, ENOSPC, ERR_IO,
+                 "cannot queue updates: No space left on device");
 }
 
 Test(spool_fault, failed_begin_refuses_the_append)
