@@ -14,9 +14,9 @@
  * if the store cannot take a group (map full at its limit, I/O error),
  * every batch in it gets ACK_RETRY and the agents keep the data.
  *
- * Query thread: its own ROUTER socket (bound by the main thread, then
- * handed over), answering each request with query_answer() on the same
- * store; LMDB readers never block the writer.
+ * Query thread (collector/qserve): its own ROUTER socket (bound by the
+ * main thread, then handed over), answering each request with
+ * query_answer() on the same store; LMDB readers never block the writer.
  *
  * Sessions: an agent is "connected" from its first message and
  * "disconnected" on Bye or after SESSION_IDLE seconds of silence (agents
@@ -32,8 +32,6 @@
 #include "collector/collector.h"
 
 #include <errno.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +39,7 @@
 #include <zmq.h>
 
 #include "collector/identity.h"
+#include "collector/qserve.h"
 #include "common/buf.h"
 #include "common/catalog.h"
 #include "common/file.h"
@@ -48,7 +47,6 @@
 #include "common/mem.h"
 #include "common/period.h"
 #include "common/wire.h"
-#include "store/query.h"
 #include "store/store.h"
 
 #define MAX_GROUP 256
@@ -79,9 +77,7 @@ typedef struct coll {
     void *zctx;
     void *ingest;
     void *query;
-    pthread_t qthread;
-    int qthread_started;
-    atomic_int qstop;
+    qserve_t *qserve;
     session_t *sessions;
     size_t n_sessions;
     unsigned long batches_total;
@@ -164,56 +160,6 @@ static void proto_warn(coll_t *c, const char *what)
     }
     c->last_proto_warn = now;
     log_warn("bad ingest message: %s", what);
-}
-
-/* ---------------------------------------------------------------------- */
-/* query thread                                                            */
-
-static void *query_main(void *arg)
-{
-    coll_t *c = arg;
-    buf_t out;
-    buf_init(&out);
-    zmq_pollitem_t item = {c->query, 0, ZMQ_POLLIN, 0};
-    while (!atomic_load(&c->qstop)) {
-        int n = zmq_poll(&item, 1, 200);
-        if (n <= 0) {
-            continue;
-        }
-        zmq_msg_t rid;
-        zmq_msg_t req;
-        zmq_msg_init(&rid);
-        zmq_msg_init(&req);
-        if (zmq_msg_recv(&rid, c->query, ZMQ_DONTWAIT) < 0) {
-            zmq_msg_close(&rid);
-            zmq_msg_close(&req);
-            continue;
-        }
-        int more = zmq_msg_more(&rid);
-        int ok = more && zmq_msg_recv(&req, c->query, 0) >= 0;
-        while (ok && zmq_msg_more(&req)) {
-            zmq_msg_t extra; /* a well-behaved client sends one frame */
-            zmq_msg_init(&extra);
-            zmq_msg_recv(&extra, c->query, 0);
-            more = zmq_msg_more(&extra);
-            zmq_msg_close(&extra);
-            if (!more) {
-                break;
-            }
-        }
-        if (ok) {
-            buf_reset(&out);
-            query_answer(c->store, zmq_msg_data(&req),
-                         zmq_msg_size(&req), &out);
-            zmq_send(c->query, zmq_msg_data(&rid), zmq_msg_size(&rid),
-                     ZMQ_SNDMORE | ZMQ_DONTWAIT);
-            zmq_send(c->query, out.data, out.len, ZMQ_DONTWAIT);
-        }
-        zmq_msg_close(&rid);
-        zmq_msg_close(&req);
-    }
-    buf_fini(&out);
-    return NULL;
 }
 
 /* ---------------------------------------------------------------------- */
@@ -542,10 +488,7 @@ static void write_endpoints(const char *dir, const char *ingest,
 
 static void coll_close(coll_t *c)
 {
-    if (c->qthread_started) {
-        atomic_store(&c->qstop, 1);
-        pthread_join(c->qthread, NULL);
-    }
+    qserve_stop(&c->qserve);
     if (c->query != NULL) {
         zmq_close(c->query);
     }
@@ -596,11 +539,11 @@ static int coll_open(coll_t *c)
     last_endpoint(c->ingest, ing, sizeof ing);
     last_endpoint(c->query, qry, sizeof qry);
     write_endpoints(cfg->data_dir, ing, qry);
-    if (pthread_create(&c->qthread, NULL, query_main, c) != 0) {
+    if (qserve_start(&c->qserve, c->query, c->store) != ERR_OK) {
         log_err("cannot start the query thread");
         return -1;
     }
-    c->qthread_started = 1;
+    c->query = NULL; /* the query thread's now (INVARIANT 2) */
     c->sessions = xcalloc(MAX_SESSIONS, sizeof *c->sessions);
     c->ent = xcalloc(MAX_GROUP, sizeof *c->ent);
     c->batches = xcalloc(MAX_GROUP, sizeof *c->batches);
@@ -619,7 +562,6 @@ int collector_run(const collector_cfg_t *cfg, volatile sig_atomic_t *stop)
     coll_t c;
     memset(&c, 0, sizeof c);
     c.cfg = cfg;
-    atomic_init(&c.qstop, 0);
     int status = 1;
     buf_t out;
     buf_init(&out);
