@@ -18,6 +18,7 @@ const char *err_str(int code)
     case ERR_INVAL: return "invalid input";
     case ERR_VERSION: return "unsupported format version";
     case ERR_TIMEOUT: return "timed out";
+    case ERR_DENIED: return "not authorized";
     default: return "unknown error";
     }
 }

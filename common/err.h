@@ -34,6 +34,7 @@ enum err_code {
     ERR_INVAL = -7,    /**< malformed input: file, argument, period */
     ERR_VERSION = -8,  /**< on-disk format from another version */
     ERR_TIMEOUT = -10, /**< a deadline passed */
+    ERR_DENIED = -12,  /**< the caller's key may not do this */
 };
 
 /** Static English description of @p code; never NULL. */

@@ -292,6 +292,7 @@ static const struct {
     {ERR_INVAL, HRSS__QUERY_STATUS__QUERY_INVAL},
     {ERR_VERSION, HRSS__QUERY_STATUS__QUERY_VERSION},
     {ERR_TIMEOUT, HRSS__QUERY_STATUS__QUERY_TIMEOUT},
+    {ERR_DENIED, HRSS__QUERY_STATUS__QUERY_DENIED},
 };
 
 Hrss__QueryStatus wire_status_to_proto(int err_code)

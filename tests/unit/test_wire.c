@@ -240,7 +240,7 @@ Test(wire, query_status_numbers_are_pinned)
         {ERR_OK, 0},        {ERR_NOMEM, -1},   {ERR_IO, -2},
         {ERR_PROTO, -3},    {ERR_NOTFOUND, -4}, {ERR_FULL, -5},
         {ERR_CORRUPT, -6},  {ERR_INVAL, -7},   {ERR_VERSION, -8},
-        {ERR_TIMEOUT, -10},
+        {ERR_TIMEOUT, -10}, {ERR_DENIED, -12},
     };
     for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
         cr_expect_eq((int)wire_status_to_proto(t[i].c), t[i].wire, "%s",
