@@ -195,6 +195,7 @@ static int setup(agent_t *a, int need_region)
 static update_scope_t scope(const agent_t *a)
 {
     update_scope_t o;
+    memset(&o, 0, sizeof o); /* no region set: the home region decides */
     o.cat = a->cat;
     o.home = a->region;
     o.current_month = month_from_time(time(NULL), a->tz_offset);

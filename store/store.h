@@ -88,6 +88,10 @@ typedef struct store_batch {
     int32_t current_month;    /**< month index; later months are refused */
     const update_t *updates;
     size_t n_updates;
+    const unsigned char *allowed; /**< NULL, or one byte per catalog region
+                                       index: the regions the reporter's
+                                       key may report for (see
+                                       update_scope_t) */
 } store_batch_t;
 
 enum store_batch_status {

@@ -62,7 +62,7 @@ static void env_start(env_t *e)
         cnt(16, "urban_new_jobs", 330102, 203001, 1),   /* rejected */
     };
     store_batch_t b = {"test-agent", -1, 1764000000, month_make(2026, 11),
-                       u, sizeof u / sizeof u[0]};
+                       u, sizeof u / sizeof u[0], NULL};
     store_result_t r;
     char err[ERR_LEN];
     cr_assert_eq(store_apply(s, &b, 1, &r, err), ERR_OK, "%s", err);
@@ -589,7 +589,7 @@ Test(ctl, progress_follows_another_plan)
         rat(5, "jobless", 330100, 202706, 45, 1000),
     };
     store_batch_t b = {"plan-agent", -1, 1764000000, month_make(2027, 12),
-                       u, sizeof u / sizeof u[0]};
+                       u, sizeof u / sizeof u[0], NULL};
     store_result_t r;
     cr_assert_eq(store_apply(s, &b, 1, &r, err), ERR_OK, "%s", err);
     cr_assert_eq(r.rejected, 0);
