@@ -32,6 +32,9 @@ struct client {
     catalog_t *local_cat;
     store_t *store;
     catalog_t *cat;
+    int curve;                 /* CurveZMQ: key and server_key are set */
+    keys_pair_t key;
+    char server_key[KEYS_Z85_LEN];
 };
 
 static void *new_socket(client_t *c)
@@ -41,6 +44,14 @@ static void *new_socket(client_t *c)
     int64_t max = MAX_ANSWER;
     zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof linger);
     zmq_setsockopt(s, ZMQ_MAXMSGSIZE, &max, sizeof max);
+    if (c->curve) {
+        zmq_setsockopt(s, ZMQ_CURVE_SERVERKEY, c->server_key,
+                       KEYS_Z85_LEN - 1);
+        zmq_setsockopt(s, ZMQ_CURVE_PUBLICKEY, c->key.public_key,
+                       KEYS_Z85_LEN - 1);
+        zmq_setsockopt(s, ZMQ_CURVE_SECRETKEY, c->key.secret_key,
+                       KEYS_Z85_LEN - 1);
+    }
     if (zmq_connect(s, c->endpoint) != 0) {
         zmq_close(s);
         return NULL;
@@ -49,12 +60,18 @@ static void *new_socket(client_t *c)
 }
 
 int client_connect(client_t **out, const char *endpoint, int timeout_ms,
+                   const keys_pair_t *key, const char *server_key,
                    char err[ERR_LEN])
 {
     client_t *c = xcalloc(1, sizeof *c);
     c->zctx = zmq_ctx_new();
     c->endpoint = xstrdup(endpoint);
     c->timeout_ms = timeout_ms;
+    if (key != NULL) {
+        c->curve = 1;
+        c->key = *key;
+        snprintf(c->server_key, sizeof c->server_key, "%s", server_key);
+    }
     c->sock = new_socket(c);
     if (c->sock == NULL) {
         snprintf(err, ERR_LEN, "cannot connect to %s: %s", endpoint,

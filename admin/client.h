@@ -21,6 +21,7 @@
 #define HRSS_CLIENT_H
 #include "common/catalog.h"
 #include "common/err.h"
+#include "common/keys.h"
 #include "common/period.h"
 #include "store/store.h"
 #include "proto/hrss.pb-c.h"
@@ -28,9 +29,12 @@
 typedef struct client client_t;
 
 /** Ask the collector at @p endpoint; each call waits at most
- *  @p timeout_ms. Nothing is sent until the first call.
+ *  @p timeout_ms. Nothing is sent until the first call. With @p key (and
+ *  @p server_key, the collector's Z85 public key) the socket is a
+ *  CurveZMQ client; NULL for plain mode. Both are copied.
  *  Caller owns *out and must client_destroy() it. */
 int client_connect(client_t **out, const char *endpoint, int timeout_ms,
+                   const keys_pair_t *key, const char *server_key,
                    char err[ERR_LEN]);
 
 /** Open the store in @p data_dir read-only, with the catalog in

@@ -60,6 +60,7 @@ typedef struct ctl_args {
     const char *since;
     const char *under;
     const char *format;
+    const char *out;       /**< keygen --out NAME */
 } ctl_args_t;
 
 /** Print "hrssctl: MESSAGE" to stderr. @return @p code. */

@@ -118,6 +118,14 @@ static enum delivery_ev_kind connect_hello(sender_t *s)
         zmq_setsockopt(s->sock, ZMQ_RECONNECT_IVL, &ivl, sizeof ivl);
         zmq_setsockopt(s->sock, ZMQ_RECONNECT_IVL_MAX, &ivl_max,
                        sizeof ivl_max);
+        if (s->o->key != NULL) {
+            zmq_setsockopt(s->sock, ZMQ_CURVE_SERVERKEY, s->o->server_key,
+                           KEYS_Z85_LEN - 1);
+            zmq_setsockopt(s->sock, ZMQ_CURVE_PUBLICKEY,
+                           s->o->key->public_key, KEYS_Z85_LEN - 1);
+            zmq_setsockopt(s->sock, ZMQ_CURVE_SECRETKEY,
+                           s->o->key->secret_key, KEYS_Z85_LEN - 1);
+        }
     }
     if (s->sock == NULL || zmq_connect(s->sock, s->o->endpoint) != 0) {
         log_err("cannot connect to %s: %s", s->o->endpoint,

@@ -32,7 +32,12 @@ typedef struct collector_cfg {
     const char *ingest;      /**< ZeroMQ endpoint for agents */
     const char *query;       /**< ZeroMQ endpoint for hrssctl */
     const char *catalog_dir;
-    int insecure;
+    int insecure;            /**< plain mode: no keys, loopback only */
+    const char *key_path;    /**< the collector's secret key (CURVE) */
+    const char *agents_path; /**< the agents file (CURVE) */
+    const char *admins_path; /**< the admins file, or NULL (CURVE) */
+    volatile sig_atomic_t *reload; /**< set by SIGHUP: reread both
+                                        files; may be NULL */
     long tz_offset;          /**< seconds east of UTC for "current month" */
     size_t map_max;          /**< largest LMDB map, bytes (0: default) */
     int wake_fd;             /**< readable when *stop was set, or -1 */

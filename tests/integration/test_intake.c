@@ -488,7 +488,7 @@ Test(intake, help_and_usage_errors)
                         NULL};
     cr_expect_eq(hx_run(u3, 10000, out, sizeof out), 64);
     cr_expect(strstr(out, "unknown command") != NULL, "%s", out);
-    /* Sending without --insecure is refused until authentication exists. */
+    /* Sending without --insecure needs the keys. */
     const char *u4[] = {"hrss-agent", "--state-dir", hx_dir, "--region",
                         "330100", "--collector", "tcp://127.0.0.1:1", "run",
                         NULL};
@@ -497,8 +497,10 @@ Test(intake, help_and_usage_errors)
     const char *u5[] = {"hrss-collector", "--data-dir", hx_dir, "--ingest",
                         "tcp://127.0.0.1:*", "--query", "tcp://127.0.0.1:*",
                         NULL};
-    cr_expect_eq(hx_run(u5, 10000, out, sizeof out), 1);
-    cr_expect(strstr(out, "--insecure") != NULL, "%s", out);
+    /* Without --insecure a collector needs its key and the agents file. */
+    cr_expect_eq(hx_run(u5, 10000, out, sizeof out), 64);
+    cr_expect(strstr(out, "--key and --agents are required") != NULL, "%s",
+              out);
 }
 
 typedef struct phase {
