@@ -23,11 +23,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <zmq.h>
 
 #include "common/file.h"
 #include "common/hmap.h"
 #include "common/keys.h"
+#include "common/log.h"
 #include "common/mem.h"
 #include "common/wire.h"
 
@@ -67,6 +69,8 @@ struct auth {
     void *zap;
     pthread_t thread;
     int started;
+    time_t last_refusal;      /* handler thread: refusals logged per second */
+    unsigned long refusals_unlogged;
 };
 
 static void entries_free(entry_t *e, size_t n)
@@ -435,13 +439,40 @@ static void decide(auth_t *a, const char *domain, const uint8_t key[32],
     pthread_mutex_unlock(&a->mu);
 }
 
+/* Log a refused peer, at most one line a second with a count of those
+ * not logged, so that a flood of bad keys cannot flood the log. */
+static void log_refusal(auth_t *a, const char *domain, const char *mech,
+                        const uint8_t *key, const char *address)
+{
+    time_t now = time(NULL);
+    if (now == a->last_refusal) {
+        a->refusals_unlogged++;
+        return;
+    }
+    char z85[KEYS_Z85_LEN] = "-";
+    if (key != NULL && zmq_z85_encode(z85, key, 32) == NULL) {
+        snprintf(z85, sizeof z85, "?");
+    }
+    if (a->refusals_unlogged > 0) {
+        log_warn("refused %lu more connections in the last second",
+                 a->refusals_unlogged);
+        a->refusals_unlogged = 0;
+    }
+    a->last_refusal = now;
+    log_warn("refused a %s connection from %s on %s: key %s is not listed "
+             "(add it to the %s file and send SIGHUP)",
+             mech[0] != '\0' ? mech : "?", address, domain, z85,
+             strcmp(domain, AUTH_DOMAIN_QUERY) == 0 ? "admins" : "agents");
+}
+
 /* Read and answer one ZAP request. @return -1 when the context ends. */
 static int zap_one(auth_t *a)
 {
     char version[8];
     char reqid[256];
     char domain[64];
-    char mech[16];
+    char address[64];
+    char mech[16] = "";
     char junk[64];
     uint8_t key[32];
     int more = 0;
@@ -453,8 +484,9 @@ static int zap_one(auth_t *a)
     reqid_len = n < 0 ? 0 : (n < (int)sizeof reqid ? n : 0);
     int ok = n >= 0 && more &&
              recv_frame(a->zap, domain, sizeof domain, &more) >= 0 && more &&
-             recv_frame(a->zap, junk, sizeof junk, &more) >= 0 && more &&
-             recv_frame(a->zap, junk, sizeof junk, &more) >= 0 && more &&
+             recv_frame(a->zap, address, sizeof address, &more) >= 0 &&
+             more && recv_frame(a->zap, junk, sizeof junk, &more) >= 0 &&
+             more &&
              recv_frame(a->zap, mech, sizeof mech, &more) >= 0;
     int have_key = 0;
     while (ok && more) {
@@ -478,6 +510,8 @@ static int zap_one(auth_t *a)
     } else {
         send_reply(a->zap, reqid, (size_t)reqid_len, "400",
                    "key not listed", "");
+        log_refusal(a, ok ? domain : "?", mech, have_key ? key : NULL,
+                    ok ? address : "?");
     }
     return 0;
 }
