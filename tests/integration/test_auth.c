@@ -244,6 +244,8 @@ Test(auth, an_unlisted_key_cannot_connect_and_nothing_is_stored)
     char out[4096];
     cr_expect_eq(office(&k, "stranger", "330102", "999", out, sizeof out),
                  69, "%s", out);
+    cr_expect(strstr(out, "refused this office's key") != NULL,
+              "the office is told why: %s", out);
     const char *a[] = {k.c.log, "refused a CURVE connection"};
     cr_expect(hx_wait_until(log_has, a, 10000), "the refusal is logged");
     cr_assert_eq(hx_collector_stop(&k.c, 10000), 0);
