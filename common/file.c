@@ -13,7 +13,9 @@
  *
  * file_write_atomic() writes PATH.tmp in full, then rename(2)s it over
  * PATH: rename is atomic within a file system, so readers never see a
- * partial file. It makes no fsync: what it writes is re-created by the
+ * partial file. PATH.tmp is created with O_EXCL | O_NOFOLLOW, so a link
+ * planted there is never followed: whoever may write in the directory
+ * cannot make the writer fill or truncate another file. It makes no fsync: what it writes is re-created by the
  * program that writes it (endpoints at each start, .errors with its file).
  *
  * INVARIANTS
@@ -130,20 +132,32 @@ out:
     return rc;
 }
 
-int file_write_atomic(const char *path, const void *data, size_t len,
-                      char err[ERR_LEN])
+/* Create @p tmp for writing, never through a link: O_EXCL fails on any
+ * existing name, a symbolic link included, so the file opened is always
+ * a new one of ours. A PATH.tmp left by a crash (or planted) is removed
+ * (unlink removes a link itself, never its target) and the create tried
+ * once more; if something is there again, the write fails. */
+static int open_tmp(const char *tmp, mode_t mode, char err[ERR_LEN])
 {
-    char tmp[4200];
-    int n = snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    if (n < 0 || (size_t)n >= sizeof tmp) {
-        snprintf(err, ERR_LEN, "%.200s: path too long", path);
-        return ERR_IO;
+    for (int tries = 0;; tries++) {
+        int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+                               O_CLOEXEC, mode);
+        if (fd >= 0) {
+            return fd;
+        }
+        if (errno != EEXIST || tries > 0 ||
+            (unlink(tmp) != 0 && errno != ENOENT)) {
+            snprintf(err, ERR_LEN, "%.400s: %s", tmp, strerror(errno));
+            return -1;
+        }
     }
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) {
-        snprintf(err, ERR_LEN, "%.400s: %s", tmp, strerror(errno));
-        return ERR_IO;
-    }
+}
+
+/* Write @p len bytes to @p fd, then close it; on failure say why (naming
+ * @p tmp) and remove @p tmp. */
+static int write_close(int fd, const char *tmp, const void *data, size_t len,
+                       char err[ERR_LEN])
+{
     const unsigned char *p = data;
     size_t done = 0;
     while (done < len) {
@@ -160,7 +174,45 @@ int file_write_atomic(const char *path, const void *data, size_t len,
         }
         done += (size_t)w;
     }
-    if (close(fd) != 0 || rename(tmp, path) != 0) {
+    if (close(fd) != 0) {
+        snprintf(err, ERR_LEN, "%.400s: %s", tmp, strerror(errno));
+        unlink(tmp);
+        return ERR_IO;
+    }
+    return ERR_OK;
+}
+
+/* PATH.tmp into @p tmp. */
+static int tmp_name(const char *path, char *tmp, size_t cap,
+                    char err[ERR_LEN])
+{
+    int n = snprintf(tmp, cap, "%s.tmp", path);
+    if (n < 0 || (size_t)n >= cap) {
+        snprintf(err, ERR_LEN, "%.200s: path too long", path);
+        return ERR_IO;
+    }
+    return ERR_OK;
+}
+
+int file_write_atomic(const char *path, const void *data, size_t len,
+                      char err[ERR_LEN])
+{
+    char tmp[4200];
+    int rc = tmp_name(path, tmp, sizeof tmp, err);
+    if (rc != ERR_OK) {
+        return rc;
+    }
+    int fd = open_tmp(tmp, 0644, err);
+    if (fd < 0) {
+        return ERR_IO;
+    }
+    rc = write_close(fd, tmp, data, len, err);
+    if (rc != ERR_OK) {
+        return rc;
+    }
+    /* rename replaces whatever PATH is, a link included, without
+     * following it. */
+    if (rename(tmp, path) != 0) {
         snprintf(err, ERR_LEN, "%s: %s", path, strerror(errno));
         unlink(tmp);
         return ERR_IO;

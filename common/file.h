@@ -41,7 +41,10 @@ int file_read(const char *path, size_t max_bytes, char **data, size_t *len,
               char err[ERR_LEN]);
 
 /** Replace the file at @p path with @p len bytes at @p data: written to
- *  PATH.tmp, then renamed over PATH (mode 0644 less the umask).
+ *  PATH.tmp, then renamed over PATH (mode 0644 less the umask). PATH.tmp
+ *  is created new (O_EXCL | O_NOFOLLOW): one left over, or a link planted
+ *  there, is removed first and never followed; whatever PATH was, a link
+ *  included, is replaced, not written through.
  *  @param[out] err  On failure "PATH: strerror" or "PATH.tmp: strerror";
  *                   not NULL.
  *  @return ERR_OK or ERR_IO; on failure PATH is unchanged and no PATH.tmp

@@ -21,7 +21,7 @@
 #include "common/mem.h"
 
 static char tmpdir[64];
-static char files[4][128];
+static char files[8][128];
 static size_t n_files;
 
 static void mk_tmp(void)
@@ -250,4 +250,31 @@ Test(file, write_atomic_failure_says_where, .init = mk_tmp, .fini = rm_tmp)
     cr_expect(strstr(err, "no/such/dir/f.tmp: No such file or directory") !=
                   NULL,
               "%s", err);
+}
+
+/* A symbolic link planted at PATH.tmp (to a file the writer may write) is
+ * not followed: the writer must neither truncate nor fill the file it
+ * points to, and PATH still gets the new bytes. */
+Test(file, write_atomic_does_not_follow_a_planted_tmp_link, .init = mk_tmp,
+     .fini = rm_tmp)
+{
+    char err[ERR_LEN] = "";
+    const char *victim = write_file("victim", "secret\n", 7);
+    const char *path = tmp_path("endpoints");
+    const char *tmp = tmp_path("endpoints.tmp");
+    cr_assert_eq(symlink(victim, tmp), 0);
+    cr_assert_eq(file_write_atomic(path, "ingest=a\n", 9, err), ERR_OK, "%s",
+                 err);
+    char *data = NULL;
+    size_t len = 0;
+    cr_assert_eq(file_read(victim, 100, &data, &len, err), ERR_OK, "%s", err);
+    cr_expect_str_eq(data, "secret\n", "the link's target was written");
+    free(data);
+    cr_assert_eq(file_read(path, 100, &data, &len, err), ERR_OK, "%s", err);
+    cr_expect_str_eq(data, "ingest=a\n");
+    free(data);
+    struct stat sb;
+    cr_expect_eq(lstat(path, &sb), 0);
+    cr_expect(S_ISREG(sb.st_mode), "PATH is a file of its own, not the link");
+    cr_expect_neq(lstat(tmp, &sb), 0, "PATH.tmp left behind");
 }
