@@ -15,14 +15,25 @@
  * PATH: rename is atomic within a file system, so readers never see a
  * partial file. PATH.tmp is created with O_EXCL | O_NOFOLLOW, so a link
  * planted there is never followed: whoever may write in the directory
- * cannot make the writer fill or truncate another file. It makes no fsync: what it writes is re-created by the
+ * cannot make the writer fill or truncate another file.
+ *
+ * file_write_new() ends with link(2) instead of rename: link fails with
+ * EEXIST when anything is at PATH (a dangling link included) and follows
+ * nothing, so a new file appears whole or not at all and nothing is ever
+ * replaced. (renameat2's RENAME_NOREPLACE would do the same, but not on
+ * every file system; link works wherever hard links do.)
+ *
+ * The writers make no fsync: what they write is re-created by the
  * program that writes it (endpoints at each start, .errors with its file).
  *
  * INVARIANTS
  *   1. On ERR_OK, (*data)[*len] == '\0' and *len <= max_bytes.
- *   2. On failure *data == NULL, *len == 0, and the descriptor is closed.
+ *   2. On failure *data == NULL, *len == 0, and a descriptor file_read
+ *      opened is closed.
  *   3. n <= cap <= max_bytes + 1, and buf has cap + 1 bytes: room for the
  *      NUL after the byte that proves the limit was passed.
+ *   4. Every file the writers open for writing is one they created
+ *      (O_EXCL): no link is followed, no existing file written into.
  */
 #include "common/file.h"
 
@@ -62,28 +73,26 @@ static int too_large(char err[ERR_LEN], const char *path, size_t max_bytes)
     return ERR_INVAL;
 }
 
-int file_read(const char *path, size_t max_bytes, char **data, size_t *len,
-              char err[ERR_LEN])
+int file_read_fd(int fd, const char *name, size_t max_bytes, char **data,
+                 size_t *len, char err[ERR_LEN])
 {
     int rc = ERR_OK;
-    int fd = -1;
     char *buf = NULL;
     size_t cap = FILE_CHUNK; /* bytes buf may hold, not counting the NUL */
     size_t n = 0;
     struct stat st;
 
-    assert(path != NULL && data != NULL && len != NULL);
+    assert(name != NULL && data != NULL && len != NULL);
     assert(max_bytes < SIZE_MAX - 1);
     *data = NULL;
     *len = 0;
-    fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        rc = io_error(err, path, errno);
+    if (fstat(fd, &st) != 0) {
+        rc = io_error(err, name, errno);
         goto out;
     }
-    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
+    if (S_ISREG(st.st_mode) && st.st_size > 0) {
         if ((unsigned long long)st.st_size > max_bytes) {
-            rc = too_large(err, path, max_bytes); /* known unread */
+            rc = too_large(err, name, max_bytes); /* known unread */
             goto out;
         }
         /* +1 so a file of the expected size meets EOF without growing. */
@@ -107,7 +116,7 @@ int file_read(const char *path, size_t max_bytes, char **data, size_t *len,
             continue;
         }
         if (got < 0) {
-            rc = io_error(err, path, errno);
+            rc = io_error(err, name, errno);
             goto out;
         }
         if (got == 0) {
@@ -116,7 +125,7 @@ int file_read(const char *path, size_t max_bytes, char **data, size_t *len,
         n += (size_t)got;
     }
     if (n > max_bytes) {
-        rc = too_large(err, path, max_bytes);
+        rc = too_large(err, name, max_bytes);
         goto out;
     }
     buf[n] = '\0';
@@ -126,9 +135,21 @@ int file_read(const char *path, size_t max_bytes, char **data, size_t *len,
 
 out:
     free(buf);
-    if (fd >= 0) {
-        close(fd);
+    return rc;
+}
+
+int file_read(const char *path, size_t max_bytes, char **data, size_t *len,
+              char err[ERR_LEN])
+{
+    assert(path != NULL && data != NULL && len != NULL);
+    *data = NULL;
+    *len = 0;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        return io_error(err, path, errno);
     }
+    int rc = file_read_fd(fd, path, max_bytes, data, len, err);
+    close(fd);
     return rc;
 }
 
@@ -218,4 +239,31 @@ int file_write_atomic(const char *path, const void *data, size_t len,
         return ERR_IO;
     }
     return ERR_OK;
+}
+
+int file_write_new(const char *path, const void *data, size_t len,
+                   mode_t mode, char err[ERR_LEN])
+{
+    char tmp[4200];
+    int rc = tmp_name(path, tmp, sizeof tmp, err);
+    if (rc != ERR_OK) {
+        return rc;
+    }
+    int fd = open_tmp(tmp, mode, err);
+    if (fd < 0) {
+        return ERR_IO;
+    }
+    rc = write_close(fd, tmp, data, len, err);
+    if (rc != ERR_OK) {
+        return rc;
+    }
+    /* link(2) makes PATH name the complete file, or fails with EEXIST
+     * when any name is there, a dangling link included: it never
+     * follows one and never replaces anything. */
+    if (link(tmp, path) != 0) {
+        snprintf(err, ERR_LEN, "%s: %s", path, strerror(errno));
+        rc = ERR_IO;
+    }
+    unlink(tmp);
+    return rc;
 }
