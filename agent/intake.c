@@ -431,6 +431,27 @@ int intake_inbox_file(spool_t *sp, const update_scope_t *o,
     return take_entry(sp, o, state_dir, name, -1, &young, st, err);
 }
 
+int intake_inbox_created(const char *state_dir, const char *name,
+                         intake_stats_t *st, char err[ERR_LEN])
+{
+    intake_stats_t dummy;
+    char path[4400];
+    struct stat sb;
+    if (st == NULL) {
+        st = &dummy;
+    }
+    memset(st, 0, sizeof *st);
+    err[0] = '\0';
+    if (!is_csv(name) || strchr(name, '/') != NULL) {
+        return ERR_OK;
+    }
+    snprintf(path, sizeof path, "%s/inbox/%s", state_dir, name);
+    if (lstat(path, &sb) != 0 || S_ISREG(sb.st_mode)) {
+        return ERR_OK;
+    }
+    return refuse_entry(state_dir, name, sb.st_mode, st, err);
+}
+
 int intake_inbox(spool_t *sp, const update_scope_t *o, const char *state_dir,
                  long min_age_ms, size_t *deferred, intake_stats_t *st,
                  char err[ERR_LEN])

@@ -92,6 +92,19 @@ int intake_inbox_file(spool_t *sp, const update_scope_t *o,
                       const char *state_dir, const char *name,
                       intake_stats_t *st, char err[ERR_LEN]);
 
+/** An entry @p name was made in the inbox (inotify IN_CREATE): refuse it
+ *  at once, unread, when it is not a regular file (a symbolic link, FIFO,
+ *  device, socket or directory, which no close will announce). A regular
+ *  file is left alone: it is being written, and its writer's close brings
+ *  intake_inbox_file(). Does nothing for names that are not *.csv or no
+ *  longer exist.
+ *  @param[out] st  files_failed is 1 when the entry was refused (may be
+ *                  NULL).
+ *  @return ERR_OK, or ERR_IO when failed/ cannot take it (@p err says
+ *          why; it stays in the inbox for the next scan). */
+int intake_inbox_created(const char *state_dir, const char *name,
+                         intake_stats_t *st, char err[ERR_LEN]);
+
 /** Create STATE/inbox, STATE/done and STATE/failed if missing. */
 int intake_dirs(const char *state_dir, char err[ERR_LEN]);
 

@@ -582,3 +582,74 @@ Test(intake, agents_stop_promptly_on_sigterm)
                      "within 8 s of SIGTERM", k);
     }
 }
+
+/* Item 8: what is made in the inbox in place (a symbolic link, a FIFO),
+ * with no writer to close it, is refused at once, unread: moved to
+ * failed/ with an .errors saying what it is. The agent goes on taking
+ * real files (a FIFO never blocks it). */
+Test(intake, links_and_fifos_made_in_the_inbox_are_refused_unread)
+{
+    env_t e;
+    env_start(&e);
+    char inbox[400];
+    char failed[400];
+    char done[400];
+    char p[600];
+    snprintf(inbox, sizeof inbox, "%s/inbox", e.state);
+    snprintf(failed, sizeof failed, "%s/failed", e.state);
+    snprintf(done, sizeof done, "%s/done", e.state);
+    cr_assert_eq(mkdir(e.state, 0750), 0);
+    cr_assert_eq(mkdir(inbox, 0750), 0);
+    /* A secret the agent can read, in a form csvin would quote. */
+    char secret[400];
+    snprintf(secret, sizeof secret, "%s/shadow", hx_dir);
+    const char *text = "root:$6$SECRETHASH:19000:0:99999:7:::\n";
+    hx_write(secret, text, strlen(text));
+
+    const char *argv[] = {"hrss-agent", "--state-dir", e.state,
+                          "--collector", e.endpoint, "--region", "330100",
+                          "--insecure", "run", NULL};
+    char log[300];
+    snprintf(log, sizeof log, "%s/agent.log", hx_dir);
+    pid_t ag = hx_spawn(log, argv);
+    /* Up and watching: a file moved in is taken. */
+    const char *first = "indicator,period,value\nurban_new_jobs,2025-05,5\n";
+    char tmp[600];
+    snprintf(tmp, sizeof tmp, "%s/first.csv", hx_dir);
+    hx_write(tmp, first, strlen(first));
+    snprintf(p, sizeof p, "%s/first.csv", inbox);
+    cr_assert_eq(rename(tmp, p), 0);
+    path_in_t first_done = {done, "first.csv"};
+    cr_assert(hx_wait_until(appeared, &first_done, 30000));
+
+    snprintf(p, sizeof p, "%s/x.csv", inbox);
+    cr_assert_eq(symlink(secret, p), 0);
+    snprintf(p, sizeof p, "%s/p.csv", inbox);
+    cr_assert_eq(mkfifo(p, 0600), 0);
+    char xerr[600];
+    char perr[600];
+    snprintf(xerr, sizeof xerr, "%s/x.csv.errors", failed);
+    snprintf(perr, sizeof perr, "%s/p.csv.errors", failed);
+    const char *xsays[] = {xerr, "not a regular file (a symbolic link)"};
+    const char *psays[] = {perr, "not a regular file (a FIFO)"};
+    cr_expect(hx_wait_until(file_has, xsays, 30000),
+              "a link made in the inbox was not refused");
+    cr_expect(hx_wait_until(file_has, psays, 30000),
+              "a FIFO made in the inbox was not refused");
+    cr_expect(!hx_file_contains(xerr, "SECRETHASH"),
+              "the link's target was read");
+    struct stat sb;
+    snprintf(p, sizeof p, "%s/x.csv", failed);
+    cr_expect(lstat(p, &sb) == 0 && S_ISLNK(sb.st_mode));
+    cr_expect(!exists(inbox, "x.csv") && !exists(inbox, "p.csv"));
+
+    /* Still taking files. */
+    const char *good = "indicator,period,value\npension_insured,2025-06,7\n";
+    snprintf(tmp, sizeof tmp, "%s/good.csv", hx_dir);
+    hx_write(tmp, good, strlen(good));
+    snprintf(p, sizeof p, "%s/good.csv", inbox);
+    cr_assert_eq(rename(tmp, p), 0);
+    path_in_t good_done = {done, "good.csv"};
+    cr_expect(hx_wait_until(appeared, &good_done, 30000));
+    cr_expect_eq(hx_stop(ag, SIGTERM, 10000), 0);
+}

@@ -363,3 +363,25 @@ Test(intake, a_link_planted_in_done_is_left_alone)
     cr_expect_eq(access(at("failed/b.csv.1"), F_OK), 0);
     cr_expect_eq(access(at("failed/b.csv.1.errors"), F_OK), 0);
 }
+
+/* intake_inbox_created: a link or FIFO just made is refused at once; a
+ * regular file just made is left for its writer's close. */
+Test(intake, created_entries_refused_unless_regular_files)
+{
+    char err[ERR_LEN] = "";
+    intake_stats_t st;
+    put_file(at("shadow"), SECRET);
+    cr_assert_eq(symlink(at("shadow"), at("inbox/x.csv")), 0);
+    put_inbox("new.csv", "indicator,period,value\n");
+    cr_assert_eq(intake_inbox_created(dir, "x.csv", &st, err), ERR_OK, "%s",
+                 err);
+    cr_expect_eq(st.files_failed, 1);
+    cr_expect(is_link(at("failed/x.csv")));
+    cr_assert_eq(intake_inbox_created(dir, "new.csv", &st, err), ERR_OK,
+                 "%s", err);
+    cr_expect_eq(st.files_failed, 0);
+    cr_expect_eq(access(at("inbox/new.csv"), F_OK), 0, "a new file was "
+                 "taken before its writer closed it");
+    cr_assert_eq(intake_inbox_created(dir, "gone.csv", &st, err), ERR_OK);
+    cr_expect_eq(queued(), 0);
+}
