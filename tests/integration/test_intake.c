@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include <zmq.h>
 
+#include "agent/spool.h"
 #include "common/period.h"
 #include "harness.h"
 #include "proto/hrss.pb-c.h"
@@ -652,4 +653,65 @@ Test(intake, links_and_fifos_made_in_the_inbox_are_refused_unread)
     path_in_t good_done = {done, "good.csv"};
     cr_expect(hx_wait_until(appeared, &good_done, 30000));
     cr_expect_eq(hx_stop(ag, SIGTERM, 10000), 0);
+}
+
+/* Whether @p s holds a byte that starts a terminal escape or is not
+ * UTF-8 text: ESC, BEL, DEL, a raw C1 byte, 0xFF. (The valid UTF-8 this
+ * test expects has none of them.) */
+static int has_raw_control(const char *s)
+{
+    return strpbrk(s, "\x1b\x07\x7f\x9b\xff") != NULL;
+}
+
+#define FFFD "\xEF\xBF\xBD"
+
+/* Item 7: a rejection's reason and message come from the collector; an
+ * old spool or a hostile collector may have put escapes and invalid
+ * UTF-8 there. `status` shows them cleaned, `status --json` escaped, and
+ * the JSON is valid UTF-8. */
+Test(intake, status_shows_rejections_without_escapes)
+{
+    char state[300];
+    snprintf(state, sizeof state, "%s/agent", hx_dir);
+    char out[8192];
+    const char *sub[] = {"hrss-agent", "--state-dir", state, "--region",
+                         "330100", "submit", "--indicator", "urban_new_jobs",
+                         "--period", "2025-07", "--value", "42", NULL};
+    cr_assert_eq(hx_run(sub, 30000, out, sizeof out), 0, "%s", out);
+    /* What a collector could have said, recorded as the agent records
+     * an ack. */
+    char spool_dir[400];
+    char err[ERR_LEN];
+    snprintf(spool_dir, sizeof spool_dir, "%s/spool", state);
+    spool_t *sp = NULL;
+    cr_assert_eq(spool_open(&sp, spool_dir, err), ERR_OK, "%s", err);
+    spool_rejection_t rej;
+    memset(&rej, 0, sizeof rej);
+    rej.seq = 1;
+    rej.reason = 3;
+    snprintf(rej.reason_name, sizeof rej.reason_name, "%s",
+             "bad\x1b[2J\xC2\x9B");
+    snprintf(rej.message, sizeof rej.message, "%s",
+             "value: \x1b]0;owned\x07 \x9b" "31m \xff\x7f 西湖区");
+    rej.at = 1764000000;
+    cr_assert_eq(spool_ack(sp, 2, &rej, 1, err), ERR_OK, "%s", err);
+    spool_close(&sp);
+
+    const char *st[] = {"hrss-agent", "--state-dir", state, "status", NULL};
+    cr_assert_eq(hx_run(st, 30000, out, sizeof out), 0, "%s", out);
+    cr_expect(!has_raw_control(out), "%s", out);
+    cr_expect(strstr(out, "bad" FFFD "[2J" FFFD) != NULL, "%s", out);
+    cr_expect(strstr(out, "value: " FFFD "]0;owned" FFFD " " FFFD "31m "
+                          FFFD FFFD " 西湖区") != NULL,
+              "%s", out);
+
+    const char *js[] = {"hrss-agent", "--state-dir", state, "status",
+                        "--json", NULL};
+    cr_assert_eq(hx_run(js, 30000, out, sizeof out), 0, "%s", out);
+    cr_expect(!has_raw_control(out), "%s", out);
+    cr_expect(strstr(out, "\"reason\": \"bad\\u001b[2J\\u009b\"") != NULL,
+              "%s", out);
+    cr_expect(strstr(out, "\"message\": \"value: \\u001b]0;owned\\u0007 "
+                          "\\ufffd31m \\ufffd\\u007f 西湖区\"") != NULL,
+              "%s", out);
 }
