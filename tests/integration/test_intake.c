@@ -715,3 +715,61 @@ Test(intake, status_shows_rejections_without_escapes)
                           "\\ufffd31m \\ufffd\\u007f 西湖区\"") != NULL,
               "%s", out);
 }
+
+/* Run hrssctl on the store in @p db; args NULL-terminated. */
+static int ctl_on(const char *db, char *out, size_t len, const char *a1,
+                  const char *a2, const char *a3)
+{
+    const char *argv[] = {"hrssctl", "--data-dir", db, a1, a2, a3, NULL};
+    return hx_run(argv, 60000, out, len);
+}
+
+/* Item 7, hrssctl: an agent name and an indicator code with escapes and
+ * bad bytes, as a store written before the collector refused them may
+ * hold, are shown cleaned in tables and CSV and escaped in valid JSON. */
+Test(intake, hrssctl_shows_stored_strings_without_escapes)
+{
+    char db[300];
+    snprintf(db, sizeof db, "%s/db", hx_dir);
+    catalog_t *cat = NULL;
+    store_t *s = NULL;
+    hx_open_store(db, 1, &cat, &s);
+    update_t u[] = {
+        {1, "urban_new_jobs", 330102, 202501, {0, 100, 0}},
+        {2, "nosuch\x1b[2J\xff", 330102, 202501, {0, 1, 0}},
+    };
+    /* The store refuses C0 and DEL in a reporter's name, but not C1 (U+009B
+     * is CSI to some terminals) nor bytes that are not UTF-8. */
+    store_batch_t b = {"evil\xC2\x9B" "2J\x9b\xff", -1, 1764000000,
+                       month_make(2026, 11), u, 2};
+    store_result_t r;
+    char err[ERR_LEN];
+    cr_assert_eq(store_apply(s, &b, 1, &r, err), ERR_OK, "%s", err);
+    cr_assert_eq(r.rejected, 1);
+    store_result_fini(&r);
+    store_close(&s);
+    catalog_destroy(&cat);
+
+    static char out[65536];
+    const char *cmds[] = {"agents", "rejections"};
+    const char *fmts[] = {NULL, "--csv", "--json"};
+    for (size_t c = 0; c < 2; c++) {
+        for (size_t f = 0; f < 3; f++) {
+            cr_assert_eq(ctl_on(db, out, sizeof out, cmds[c], fmts[f], NULL),
+                         0, "%s", out);
+            cr_expect(!has_raw_control(out), "%s %s: %s", cmds[c],
+                      fmts[f] ? fmts[f] : "", out);
+            if (f < 2) {
+                cr_expect(strstr(out, "evil" FFFD "2J" FFFD FFFD) != NULL,
+                          "%s %s: %s", cmds[c], fmts[f] ? fmts[f] : "", out);
+            } else {
+                cr_expect(strstr(out, "\"evil\\u009b2J\\ufffd\\ufffd\"") !=
+                              NULL,
+                          "%s --json: %s", cmds[c], out);
+            }
+        }
+    }
+    cr_assert_eq(ctl_on(db, out, sizeof out, "rejections", "--json", NULL),
+                 0);
+    cr_expect(strstr(out, "nosuch\\u001b[2J\\ufffd") != NULL, "%s", out);
+}
