@@ -213,10 +213,15 @@ static int refuse(const char *path, const char *failed, const char *name,
 {
     char dest[4400];
     int rc = free_name(failed, name, 1, dest, sizeof dest);
-    if (rc == ERR_OK) {
-        rc = write_errors(dest, errors, err);
+    if (rc != ERR_OK) {
+        snprintf(err, ERR_LEN, "no free name for %.150s in %.200s: %s",
+                 name, failed, strerror(errno));
+        return rc;
     }
+    rc = write_errors(dest, errors, err);
     if (rc == ERR_OK && move_noreplace(path, dest) != 0) {
+        snprintf(err, ERR_LEN, "cannot move %.200s to %.200s: %s", path,
+                 dest, strerror(errno));
         rc = ERR_IO;
     }
     return rc;

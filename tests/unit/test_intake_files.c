@@ -385,3 +385,33 @@ Test(intake, created_entries_refused_unless_regular_files)
     cr_assert_eq(intake_inbox_created(dir, "gone.csv", &st, err), ERR_OK);
     cr_expect_eq(queued(), 0);
 }
+
+/* When a refused entry cannot be moved to failed/ (here: failed/ is on
+ * another file system, so rename fails with EXDEV), the scan fails and
+ * says why; the entry stays in the inbox for the next scan. */
+Test(intake, a_refusal_that_cannot_move_says_why)
+{
+    char err[ERR_LEN] = "";
+    intake_stats_t st;
+    char shm[64];
+    snprintf(shm, sizeof shm, "/dev/shm/hrss-intake-XXXXXX");
+    if (mkdtemp(shm) == NULL) {
+        cr_skip_test("no /dev/shm");
+    }
+    cr_assert_eq(rmdir(at("failed")), 0);
+    cr_assert_eq(symlink(shm, at("failed")), 0);
+    cr_assert_eq(symlink(at("nowhere"), at("inbox/x.csv")), 0);
+    size_t young = 0;
+    int rc = intake_inbox(sp, &scope, dir, 0, &young, &st, err);
+    char errors[128];
+    snprintf(errors, sizeof errors, "%s/x.csv.errors", shm);
+    unlink(errors);
+    rmdir(shm);
+    cr_expect_eq(rc, ERR_IO);
+    cr_expect(strstr(err, "cannot move") != NULL &&
+                  strstr(err, "x.csv") != NULL &&
+                  strstr(err, "cross-device") != NULL,
+              "'%s'", err);
+    cr_expect(is_link(at("inbox/x.csv")));
+    cr_expect_eq(st.files_failed, 0);
+}

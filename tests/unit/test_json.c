@@ -43,8 +43,10 @@ Test(json, plain_and_utf8_text_unchanged)
 {
     expect_literal("", "\"\"");
     expect_literal("urban_new_jobs", "\"urban_new_jobs\"");
-    expect_literal("西湖区 〔500〕 € " FFFD, "\"西湖区 〔500〕 € " FFFD "\"");
-    expect_literal("\xF0\x9F\x98\x80 \xC2\xA0", "\"\xF0\x9F\x98\x80 \xC2\xA0\"");
+    expect_literal("西湖区 〔500〕 € " FFFD,
+                   "\"西湖区 〔500〕 € " FFFD "\"");
+    expect_literal("\xF0\x9F\x98\x80 \xC2\xA0",
+                   "\"\xF0\x9F\x98\x80 \xC2\xA0\"");
 }
 
 Test(json, quotes_backslashes_and_c0_escaped)
