@@ -30,6 +30,8 @@
  *   5. Nothing in done/ or failed/ is written through, replaced or
  *      followed: .errors are new files (mode 0640 less the umask), and a
  *      refused file and its .errors take a name pair free of both.
+ *   6. An .errors is valid UTF-8 with no control character but LF, however
+ *      the file was named (text_clean).
  */
 #define _GNU_SOURCE /* F_SETLEASE, renameat2 */
 #include "agent/intake.h"
@@ -49,6 +51,7 @@
 #include "common/csv.h"
 #include "common/file.h"
 #include "common/mem.h"
+#include "common/text.h"
 
 /* The spool's record of one validated update. */
 static void to_spool(const update_t *u, int64_t now, spool_update_t *out)
@@ -188,7 +191,9 @@ static int move_to(const char *from, const char *dir, const char *name,
 
 /* Write @p errors, ending in a newline, to the new file DEST.errors, whole
  * (never seen half-written), mode 0640; never through a link, never over
- * an existing file. */
+ * an existing file. The text is cleaned (common/text): it quotes the
+ * file's name, which whoever dropped the file chose, and operators read
+ * it on a terminal. */
 static int write_errors(const char *dest, const char *errors,
                         char err[ERR_LEN])
 {
@@ -196,7 +201,11 @@ static int write_errors(const char *dest, const char *errors,
     buf_t b;
     snprintf(path, sizeof path, "%s.errors", dest);
     buf_init(&b);
-    buf_put(&b, errors, strlen(errors));
+    size_t n = text_clean(NULL, 0, errors, TEXT_KEEP_LF);
+    char *clean = xmalloc(n + 1);
+    text_clean(clean, n + 1, errors, TEXT_KEEP_LF);
+    buf_put(&b, clean, n);
+    free(clean);
     if (b.len > 0 && b.data[b.len - 1] != '\n') {
         buf_put_u8(&b, '\n');
     }

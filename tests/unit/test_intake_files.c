@@ -415,3 +415,25 @@ Test(intake, a_refusal_that_cannot_move_says_why)
     cr_expect(is_link(at("inbox/x.csv")));
     cr_expect_eq(st.files_failed, 0);
 }
+
+/* A file's name is chosen by whoever drops it and is quoted in its
+ * .errors (which operators cat): no escape of it reaches the .errors,
+ * which is valid UTF-8 with no control but its line ends. */
+Test(intake, errors_quote_a_hostile_name_cleaned)
+{
+    char err[ERR_LEN] = "";
+    intake_stats_t st;
+    const char *name = "e\x1b]0;owned\x07\xff.csv";
+    put_inbox(name, "indicator,period,value\nnosuch\x1b[2J,2026-10,1\n");
+    cr_assert_eq(intake_inbox_file(sp, &scope, dir, name, &st, err), ERR_OK,
+                 "%s", err);
+    cr_expect_eq(st.files_failed, 1);
+    char rel[128];
+    snprintf(rel, sizeof rel, "failed/%s.errors", name);
+    char *text = slurp(at(rel));
+    cr_expect(strpbrk(text, "\x1b\x07\xff") == NULL, "%s", text);
+    cr_expect(strstr(text, "e\xEF\xBF\xBD]0;owned\xEF\xBF\xBD\xEF\xBF\xBD"
+                           ".csv:2: indicator:") != NULL,
+              "%s", text);
+    free(text);
+}
