@@ -740,8 +740,12 @@ Test(intake, hrssctl_shows_stored_strings_without_escapes)
     };
     /* The store refuses C0 and DEL in a reporter's name, but not C1 (U+009B
      * is CSI to some terminals) nor bytes that are not UTF-8. */
-    store_batch_t b = {"evil\xC2\x9B" "2J\x9b\xff", -1, 1764000000,
-                       month_make(2026, 11), u, 2};
+    store_batch_t b = {.reporter = "evil\xC2\x9B" "2J\x9b\xff",
+                       .home = -1,
+                       .received_at = 1764000000,
+                       .current_month = month_make(2026, 11),
+                       .updates = u,
+                       .n_updates = 2};
     store_result_t r;
     char err[ERR_LEN];
     cr_assert_eq(store_apply(s, &b, 1, &r, err), ERR_OK, "%s", err);
