@@ -37,6 +37,7 @@
 #include "common/paths.h"
 #include "common/period.h"
 #include "common/sigwake.h"
+#include "common/text.h"
 #include "common/update.h"
 #include "common/wire.h"
 
@@ -649,8 +650,14 @@ static int print_rejection(const spool_rejection_t *r, void *arg)
         json_put_str(stdout, month);
         printf(", \"at\": %lld}", (long long)r->at);
     } else {
+        /* What the collector said is shown cleaned (common/text): no
+         * control or bad byte of it reaches the terminal. */
+        char reason[3 * sizeof r->reason_name];
+        char message[3 * sizeof r->message];
+        text_clean(reason, sizeof reason, r->reason_name, 0);
+        text_clean(message, sizeof message, r->message, 0);
         printf("  seq %-8llu %-26s %s\n", (unsigned long long)r->seq,
-               r->reason_name, r->message);
+               reason, message);
     }
     o->n++;
     return 0;

@@ -4,9 +4,21 @@
  * catalog, the office CSV reader and the config reader all trim the same
  * two bytes, space and tab, so one definition keeps them in agreement.
  *
+ * text_clean and text_put_clean share one decoder, next_char(), which
+ * follows Unicode's table of well-formed UTF-8 (3.9, Table 3-7): the
+ * second byte's range depends on the lead (E0: A0..BF, ED: 80..9F, F0:
+ * 90..BF, F4: 80..8F), which rules out overlong forms, surrogates and code
+ * points past U+10FFFF without decoding them. An ill-formed sequence
+ * ends at the first byte that cannot continue it (its maximal subpart)
+ * and is replaced by one U+FFFD; decoding resumes at that byte.
+ *
  * INVARIANTS
  *   1. text_trim never writes outside the string it was given and never
  *      returns a pointer past its terminating NUL.
+ *   2. next_char() consumes at least one byte and never the NUL: a NUL is
+ *      no continuation byte, so a truncated sequence stops before it.
+ *   3. text_clean writes at most cap bytes, the NUL included, and only
+ *      whole characters.
  */
 #include "common/text.h"
 
@@ -28,4 +40,119 @@ char *text_trim(char *s)
         s[--n] = '\0';
     }
     return s;
+}
+
+/* ------------------------------------------------------------------ */
+/* Text safe to show                                                   */
+
+#define REPLACEMENT "\xEF\xBF\xBD" /* U+FFFD in UTF-8 */
+#define REPLACEMENT_LEN 3
+
+/* The length of the character at s[0] (not NUL), or of its maximal
+ * ill-formed subpart; *ok says which. */
+static size_t next_char(const unsigned char *s, int *ok)
+{
+    unsigned char b = s[0];
+    size_t len = 0;
+    unsigned char lo = 0x80; /* the second byte's range */
+    unsigned char hi = 0xBF;
+
+    *ok = 1;
+    if (b < 0x80) {
+        return 1;
+    }
+    if (b >= 0xC2 && b <= 0xDF) {
+        len = 2;
+    } else if (b >= 0xE0 && b <= 0xEF) {
+        len = 3;
+        lo = b == 0xE0 ? 0xA0 : 0x80;
+        hi = b == 0xED ? 0x9F : 0xBF;
+    } else if (b >= 0xF0 && b <= 0xF4) {
+        len = 4;
+        lo = b == 0xF0 ? 0x90 : 0x80;
+        hi = b == 0xF4 ? 0x8F : 0xBF;
+    } else {
+        *ok = 0; /* 80..C1, F5..FF: never a lead byte */
+        return 1;
+    }
+    for (size_t i = 1; i < len; i++) {
+        if (s[i] < lo || s[i] > hi) {
+            *ok = 0;
+            return i;
+        }
+        lo = 0x80;
+        hi = 0xBF;
+    }
+    return len;
+}
+
+/* Whether the well-formed character at @p s (of @p n bytes) is a
+ * control: C0, DEL, or C1 (U+0080..U+009F is C2 80..C2 9F). */
+static int is_control(const unsigned char *s, size_t n)
+{
+    return (n == 1 && (s[0] < 0x20 || s[0] == 0x7F)) ||
+           (n == 2 && s[0] == 0xC2 && s[1] < 0xA0);
+}
+
+/* Call @p put for each piece of the cleaned text of @p s. */
+typedef void (*put_fn)(const char *p, size_t n, void *arg);
+
+static void clean_each(const char *s, unsigned flags, put_fn put, void *arg)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    size_t i = 0;
+    while (u[i] != '\0') {
+        int ok = 0;
+        size_t n = next_char(u + i, &ok);
+        int keep = ok && (!is_control(u + i, n) ||
+                          (u[i] == '\n' && (flags & TEXT_KEEP_LF)));
+        if (keep) {
+            put(s + i, n, arg);
+        } else {
+            put(REPLACEMENT, REPLACEMENT_LEN, arg);
+        }
+        i += n;
+    }
+}
+
+/* text_clean's destination: pieces are copied while they fit whole. */
+struct clean_buf {
+    char *dst;
+    size_t cap;
+    size_t written; /* bytes copied to dst */
+    size_t len;     /* of the whole cleaned text */
+};
+
+static void put_buf(const char *p, size_t n, void *arg)
+{
+    struct clean_buf *b = arg;
+    /* Once a piece is cut, nothing after it is copied (written < len). */
+    if (b->written == b->len && b->cap > 0 && b->len + n < b->cap) {
+        memcpy(b->dst + b->written, p, n);
+        b->written += n;
+    }
+    b->len += n;
+}
+
+size_t text_clean(char *dst, size_t cap, const char *s, unsigned flags)
+{
+    struct clean_buf b = {dst, cap, 0, 0};
+
+    assert(s != NULL && (dst != NULL || cap == 0));
+    clean_each(s, flags, put_buf, &b);
+    if (cap > 0) {
+        dst[b.written] = '\0';
+    }
+    return b.len;
+}
+
+static void put_file(const char *p, size_t n, void *arg)
+{
+    fwrite(p, 1, n, (FILE *)arg);
+}
+
+void text_put_clean(FILE *f, const char *s, unsigned flags)
+{
+    assert(f != NULL && s != NULL);
+    clean_each(s, flags, put_file, f);
 }

@@ -5,15 +5,28 @@
  *  catalog, the office CSV reader and the config reader all trim with
  *  text_trim(), so they agree on what a blank is.
  *
- *  Owns nothing: works in place on the caller's string.
+ *  Text that came from the wire or from files (names, messages, codes)
+ *  is shown through text_clean() or text_put_clean(): one rule for every
+ *  table, CSV and status line, so that no such text can send escape
+ *  sequences to a terminal or put invalid UTF-8 into output. (common/json
+ *  applies the same rule to JSON strings, escaping rather than replacing
+ *  controls.)
+ *
+ *  Owns nothing: works in place on the caller's string, or writes into
+ *  the caller's buffer or stream.
  *
  *  INVARIANTS
  *    1. text_trim() never writes outside the string it was given and
  *       returns a pointer into it, never past its terminating NUL.
  *    2. The blanks are ASCII space and tab, and only they.
+ *    3. What text_clean() and text_put_clean() write is valid UTF-8 with
+ *       no C0 control (but LF when asked), DEL or C1 control; text that
+ *       is already so is written unchanged.
  */
 #ifndef HRSS_TEXT_H
 #define HRSS_TEXT_H
+#include <stddef.h>
+#include <stdio.h>
 
 /** Trim ASCII spaces and tabs from both ends of @p s, in place: the
  *  trailing ones are overwritten with NULs. Nothing else (CR, LF, non-ASCII
@@ -21,5 +34,34 @@
  *  @return The first byte that is not a space or tab, inside @p s.
  *          Borrowed: it is @p s, or a pointer into it. */
 char *text_trim(char *s);
+
+/* ------------------------------------------------------------------ */
+/* Text safe to show (text_clean, text_put_clean)                      */
+
+/** Flag for text_clean() and text_put_clean(): keep line feeds (text of
+ *  several lines, such as a table's footer). */
+#define TEXT_KEEP_LF 1u
+
+/** Copy @p s as text that is safe to print to a terminal or into CSV,
+ *  whatever bytes it holds: valid UTF-8 without control characters.
+ *  - Every C0 control (U+0000..U+001F: ESC, TAB, CR and LF included; LF
+ *    kept with TEXT_KEEP_LF), DEL (U+007F) and every C1 control
+ *    (U+0080..U+009F) becomes U+FFFD.
+ *  - Every ill-formed UTF-8 sequence becomes U+FFFD, one per maximal
+ *    subpart (Unicode 3.9, U+FFFD substitution): a byte that cannot start
+ *    a character, a truncated sequence, an overlong form, a surrogate,
+ *    a code point past U+10FFFF.
+ *  - All else is copied byte for byte: text without controls or bad
+ *    bytes comes out unchanged.
+ *  Like snprintf: at most @p cap - 1 bytes and a NUL are written to
+ *  @p dst (nothing when @p cap is 0, and @p dst may then be NULL), never
+ *  a part of a character.
+ *  @return The length of the whole cleaned text (without the NUL), at
+ *          most 3 * strlen(@p s). */
+size_t text_clean(char *dst, size_t cap, const char *s, unsigned flags);
+
+/** Write @p s to @p f cleaned as text_clean() does. Stream errors are
+ *  not reported: check ferror(@p f). */
+void text_put_clean(FILE *f, const char *s, unsigned flags);
 
 #endif
