@@ -5,8 +5,8 @@
  * in valid UTF-8 by common/text's rule (text_clean), applied in JSON's
  * way: a control (C0, DEL, C1) is escaped rather than replaced, so
  * nothing is lost, and an ill-formed UTF-8 sequence becomes \ufffd, one
- * per maximal subpart. hrss_json links nothing, so the decoder below
- * mirrors text.c's next_char(); test_json checks that the two agree.
+ * per maximal subpart, read with text_next_char(), the decoder that
+ * text_clean() uses too.
  *
  * INVARIANTS
  *   1. The output is always a complete, valid JSON string literal.
@@ -17,43 +17,7 @@
 
 #include <stddef.h>
 
-/* The length of the character at s[0] (not NUL), or of its maximal
- * ill-formed subpart; *ok says which. Mirrors common/text.c next_char(). */
-static size_t next_char(const unsigned char *s, int *ok)
-{
-    unsigned char b = s[0];
-    size_t len = 0;
-    unsigned char lo = 0x80; /* the second byte's range */
-    unsigned char hi = 0xBF;
-
-    *ok = 1;
-    if (b < 0x80) {
-        return 1;
-    }
-    if (b >= 0xC2 && b <= 0xDF) {
-        len = 2;
-    } else if (b >= 0xE0 && b <= 0xEF) {
-        len = 3;
-        lo = b == 0xE0 ? 0xA0 : 0x80;
-        hi = b == 0xED ? 0x9F : 0xBF;
-    } else if (b >= 0xF0 && b <= 0xF4) {
-        len = 4;
-        lo = b == 0xF0 ? 0x90 : 0x80;
-        hi = b == 0xF4 ? 0x8F : 0xBF;
-    } else {
-        *ok = 0; /* 80..C1, F5..FF: never a lead byte */
-        return 1;
-    }
-    for (size_t i = 1; i < len; i++) {
-        if (s[i] < lo || s[i] > hi) {
-            *ok = 0;
-            return i;
-        }
-        lo = 0x80;
-        hi = 0xBF;
-    }
-    return len;
-}
+#include "common/text.h"
 
 void json_put_str(FILE *f, const char *s)
 {
@@ -62,7 +26,7 @@ void json_put_str(FILE *f, const char *s)
     fputc('"', f);
     while (u[i] != '\0') {
         int ok = 0;
-        size_t n = next_char(u + i, &ok);
+        size_t n = text_next_char(u + i, &ok);
         unsigned c = u[i];
         if (!ok) {
             fputs("\\ufffd", f);

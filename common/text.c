@@ -4,7 +4,7 @@
  * catalog, the office CSV reader and the config reader all trim the same
  * two bytes, space and tab, so one definition keeps them in agreement.
  *
- * text_clean and text_put_clean share one decoder, next_char(), which
+ * text_clean and text_put_clean share one decoder, text_next_char(), which
  * follows Unicode's table of well-formed UTF-8 (3.9, Table 3-7): the
  * second byte's range depends on the lead (E0: A0..BF, ED: 80..9F, F0:
  * 90..BF, F4: 80..8F), which rules out overlong forms, surrogates and code
@@ -15,8 +15,9 @@
  * INVARIANTS
  *   1. text_trim never writes outside the string it was given and never
  *      returns a pointer past its terminating NUL.
- *   2. next_char() consumes at least one byte and never the NUL: a NUL is
- *      no continuation byte, so a truncated sequence stops before it.
+ *   2. text_next_char() consumes at least one byte and never the NUL: a
+ *      NUL is no continuation byte, so a truncated sequence stops before
+ *      it.
  *   3. text_clean writes at most cap bytes, the NUL included, and only
  *      whole characters.
  */
@@ -48,9 +49,7 @@ char *text_trim(char *s)
 #define REPLACEMENT "\xEF\xBF\xBD" /* U+FFFD in UTF-8 */
 #define REPLACEMENT_LEN 3
 
-/* The length of the character at s[0] (not NUL), or of its maximal
- * ill-formed subpart; *ok says which. */
-static size_t next_char(const unsigned char *s, int *ok)
+size_t text_next_char(const unsigned char *s, int *ok)
 {
     unsigned char b = s[0];
     size_t len = 0;
@@ -103,7 +102,7 @@ static void clean_each(const char *s, unsigned flags, put_fn put, void *arg)
     size_t i = 0;
     while (u[i] != '\0') {
         int ok = 0;
-        size_t n = next_char(u + i, &ok);
+        size_t n = text_next_char(u + i, &ok);
         int keep = ok && (!is_control(u + i, n) ||
                           (u[i] == '\n' && (flags & TEXT_KEEP_LF)));
         if (keep) {

@@ -60,6 +60,12 @@ char *text_trim(char *s);
  *          most 3 * strlen(@p s). */
 size_t text_clean(char *dst, size_t cap, const char *s, unsigned flags);
 
+/** The UTF-8 character at @p s[0] (not NUL): its length in bytes with
+ *  *@p ok = 1, or the length of its maximal ill-formed subpart (at least
+ *  1) with *@p ok = 0. The one UTF-8 decoder of text_clean() and JSON
+ *  output (common/json). */
+size_t text_next_char(const unsigned char *s, int *ok);
+
 /** Write @p s to @p f cleaned as text_clean() does. Stream errors are
  *  not reported: check ferror(@p f). */
 void text_put_clean(FILE *f, const char *s, unsigned flags);

@@ -3,9 +3,9 @@
  * Whatever bytes a string holds (it may come from the wire or from an
  * old store), the literal is valid JSON in valid UTF-8: C0, DEL and C1
  * controls escaped, ill-formed UTF-8 replaced by U+FFFD. The rule is
- * common/text's (text_clean), which json.c mirrors because hrss_json
- * links nothing: json_agrees_with_text_clean checks the two agree on
- * many generated strings.
+ * common/text's (text_clean), with the same decoder (text_next_char):
+ * json_agrees_with_text_clean checks the two agree on many generated
+ * strings.
  *
  * INVARIANTS
  *   1. Every buffer a test makes is freed in that test (ASan).
