@@ -16,14 +16,20 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/text.h"
+
 int ctl_fail(int code, const char *fmt, ...)
 {
+    /* The message may quote a collector's answer or an argument: shown
+     * through the one rule for foreign text (common/text). */
+    char msg[2048];
     va_list ap;
     va_start(ap, fmt);
-    fputs("hrssctl: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    fputs("hrssctl: ", stderr);
+    text_put_clean(stderr, msg, TEXT_KEEP_LF);
+    fputc('\n', stderr);
     return code;
 }
 
