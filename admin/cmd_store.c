@@ -31,8 +31,11 @@ int cmd_store_backup(ctl_t *x, const ctl_args_t *a)
         printf("{\"backup\": ");
         json_put_str(stdout, a->pos[0]);
         printf("}\n");
-    } else {
+    } else if (client_is_local(x->c)) {
         printf("backup written to %s/data.mdb\n", a->pos[0]);
+    } else {
+        printf("backup written to %s/data.mdb in the collector's backup "
+               "directory\n", a->pos[0]);
     }
     return 0;
 }

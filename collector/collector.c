@@ -539,7 +539,9 @@ static int coll_open(coll_t *c)
     last_endpoint(c->ingest, ing, sizeof ing);
     last_endpoint(c->query, qry, sizeof qry);
     write_endpoints(cfg->data_dir, ing, qry);
-    if (qserve_start(&c->qserve, c->query, c->store) != ERR_OK) {
+    qserve_opts_t qo = {cfg->backup_dir};
+    if (qserve_start(&c->qserve, c->zctx, c->query, c->store, &qo) !=
+        ERR_OK) {
         log_err("cannot start the query thread");
         return -1;
     }

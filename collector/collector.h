@@ -32,6 +32,8 @@ typedef struct collector_cfg {
     const char *ingest;      /**< ZeroMQ endpoint for agents */
     const char *query;       /**< ZeroMQ endpoint for hrssctl */
     const char *catalog_dir;
+    const char *backup_dir;  /**< where admins' backups go (--backup-dir);
+                                  NULL: the query socket takes none */
     int insecure;
     long tz_offset;          /**< seconds east of UTC for "current month" */
     size_t map_max;          /**< largest LMDB map, bytes (0: default) */

@@ -6,6 +6,12 @@
  * [routing id][request] message at a time, and sends back exactly one
  * answer built by query_answer().
  *
+ * Roles: the request frame carries the ZAP handler's User-Id when the
+ * socket authenticates (CURVE): "admin:NAME" asks as QUERY_ROLE_ADMIN,
+ * anything else, or nothing (plain mode), as QUERY_ROLE_READ; so a plain
+ * collector takes no backups. The routing id is never a credential: the
+ * peer chooses it.
+ *
  * INVARIANTS
  *   1. A request of more than one frame after the routing id is answered
  *      from its first frame; the extra frames are read and dropped.
@@ -16,6 +22,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <string.h>
 #include <zmq.h>
 
 #include "common/buf.h"
@@ -28,6 +35,7 @@
 struct qserve {
     void *sock;
     store_t *st;
+    char *backup_dir;
     pthread_t thread;
     atomic_int stop;
 };
@@ -48,6 +56,18 @@ static void drop_rest(void *sock, zmq_msg_t *last)
     }
 }
 
+/* Who sent @p req: the ZAP handler's User-Id, "admin:NAME" for an admin
+ * key (collector/identity.c); anything else, and no ZAP at all (plain
+ * mode), is a reader. */
+static enum query_role role_of(zmq_msg_t *req)
+{
+    const char *uid = zmq_msg_gets(req, "User-Id");
+    if (uid != NULL && strncmp(uid, "admin:", 6) == 0 && uid[6] != '\0') {
+        return QUERY_ROLE_ADMIN;
+    }
+    return QUERY_ROLE_READ;
+}
+
 /* Answer one waiting request, if there is one. */
 static void serve_one(qserve_t *q, buf_t *out)
 {
@@ -63,7 +83,8 @@ static void serve_one(qserve_t *q, buf_t *out)
     }
     drop_rest(q->sock, &req);
     buf_reset(out);
-    query_answer(q->st, zmq_msg_data(&req), zmq_msg_size(&req), out);
+    query_ctx_t ctx = {role_of(&req), q->backup_dir, 0};
+    query_answer(q->st, &ctx, zmq_msg_data(&req), zmq_msg_size(&req), out);
     if (zmq_send(q->sock, zmq_msg_data(&rid), zmq_msg_size(&rid),
                  ZMQ_SNDMORE | ZMQ_DONTWAIT) >= 0) {
         zmq_send(q->sock, out->data, out->len, ZMQ_DONTWAIT);
@@ -88,13 +109,19 @@ static void *serve(void *arg)
     return NULL;
 }
 
-int qserve_start(qserve_t **out, void *sock, store_t *st)
+int qserve_start(qserve_t **out, void *zctx, void *sock, store_t *st,
+                 const qserve_opts_t *opts)
 {
+    (void)zctx;
     qserve_t *q = xcalloc(1, sizeof *q);
     q->sock = sock;
     q->st = st;
+    if (opts != NULL && opts->backup_dir != NULL) {
+        q->backup_dir = xstrdup(opts->backup_dir);
+    }
     atomic_init(&q->stop, 0);
     if (pthread_create(&q->thread, NULL, serve, q) != 0) {
+        free(q->backup_dir);
         free(q);
         return ERR_IO;
     }
@@ -111,6 +138,7 @@ void qserve_stop(qserve_t **self_p)
     atomic_store(&q->stop, 1);
     pthread_join(q->thread, NULL);
     zmq_close(q->sock);
+    free(q->backup_dir);
     free(q);
     *self_p = NULL;
 }

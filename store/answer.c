@@ -434,16 +434,71 @@ out:
     return rc;
 }
 
-int answer_backup(store_t *st, const Hrss__BackupQ *q, reply_t *rp)
+/* A backup name a client may give: 1..QUERY_BACKUP_NAME_MAX bytes of
+ * [A-Za-z0-9._-], not starting with '.', so never a path, "." or "..",
+ * nor a backup's temporary name (store_backup). */
+static int plain_name(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > QUERY_BACKUP_NAME_MAX || s[0] == '.') {
+        return 0;
+    }
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                 (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+                 c == '-';
+        if (!ok) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+int answer_backup(store_t *st, const query_ctx_t *ctx,
+                  const Hrss__BackupQ *q, reply_t *rp)
 {
     int rc = ERR_OK;
     const char *dest = resolve_str(q->dest);
+    char path[4096];
+    if (ctx->role != QUERY_ROLE_ADMIN) {
+        snprintf(rp->err, sizeof rp->err,
+                 "backup: not authorized (it needs an admin key)");
+        rc = ERR_DENIED;
+        goto out;
+    }
     if (dest[0] == '\0') {
         snprintf(rp->err, sizeof rp->err, "backup: no destination given");
         rc = ERR_INVAL;
         goto out;
     }
-    rc = store_backup(st, dest, rp->err);
+    if (ctx->backup_dir == NULL) {
+        if (ctx->backup_any_path) {
+            rc = store_backup(st, dest, rp->err);
+        } else {
+            snprintf(rp->err, sizeof rp->err,
+                     "backup: not authorized here (the collector was "
+                     "started without --backup-dir)");
+            rc = ERR_DENIED;
+        }
+        goto out;
+    }
+    if (!plain_name(dest)) {
+        snprintf(rp->err, sizeof rp->err,
+                 "backup: '%.64s' is not a plain name (1 to %d of A-Z a-z "
+                 "0-9 . _ -, not starting with '.'); backups go into the "
+                 "collector's --backup-dir",
+                 dest, QUERY_BACKUP_NAME_MAX);
+        rc = ERR_INVAL;
+        goto out;
+    }
+    int n = snprintf(path, sizeof path, "%s/%s", ctx->backup_dir, dest);
+    if (n < 0 || (size_t)n >= sizeof path) {
+        snprintf(rp->err, sizeof rp->err, "backup: path too long");
+        rc = ERR_INVAL;
+        goto out;
+    }
+    rc = store_backup(st, path, rp->err);
 out:
     return rc;
 }

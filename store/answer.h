@@ -18,6 +18,7 @@
 #ifndef HRSS_STORE_ANSWER_H
 #define HRSS_STORE_ANSWER_H
 #include "proto/hrss.pb-c.h"
+#include "store/query.h"
 #include "store/reply.h"
 #include "store/store.h"
 
@@ -32,7 +33,9 @@ int answer_agents(store_t *st, reply_t *rp);
 int answer_violations(store_t *st, const Hrss__ViolationsQ *q,
                       reply_t *rp);
 int answer_facts(store_t *st, const Hrss__FactsQ *q, reply_t *rp);
-int answer_backup(store_t *st, const Hrss__BackupQ *q, reply_t *rp);
+/** Only for ctx's admin role, into ctx's backup directory (query.h). */
+int answer_backup(store_t *st, const query_ctx_t *ctx,
+                  const Hrss__BackupQ *q, reply_t *rp);
 /** The catalog's CSV files; borrowed from the store's catalog. */
 int answer_catalog(store_t *st, reply_t *rp);
 int answer_completeness(store_t *st, const Hrss__CompletenessQ *q,

@@ -1,9 +1,12 @@
 /* test_query.c: query_answer() end to end through packed protobuf, with
  * exact expected numbers for every query kind and for every error path. */
 #include <criterion/criterion.h>
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "common/buf.h"
 #include "common/mem.h"
@@ -30,12 +33,24 @@ TestSuite(query, .init = fx_setup, .fini = fx_teardown, .timeout = 60);
 /* ------------------------------------------------------------------ */
 /* helpers                                                             */
 
+/* Create an empty file. */
+static void touch_file(const char *path)
+{
+    FILE *f = fopen(path, "w");
+    cr_assert_not_null(f, "%s", path);
+    fclose(f);
+}
+
+/* Who the requests of a test come from: a reader unless the test says
+ * otherwise (each test runs in a process of its own). */
+static query_ctx_t who = {QUERY_ROLE_READ, NULL, 0};
+
 /* Answer raw request bytes; the caller frees the response. */
 static Hrss__QueryResponse *ask_raw(const uint8_t *req, size_t len)
 {
     buf_t out;
     buf_init(&out);
-    query_answer(fx_store, req, len, &out);
+    query_answer(fx_store, &who, req, len, &out);
     cr_assert_gt(out.len, 0, "no response bytes");
     Hrss__QueryResponse *r =
         hrss__query_response__unpack(NULL, out.len, out.data);
@@ -675,21 +690,53 @@ Test(query, facts_many)
 /* ------------------------------------------------------------------ */
 /* backup                                                              */
 
+static Hrss__QueryResponse *ask_backup(const char *dest)
+{
+    Hrss__BackupQ bq = HRSS__BACKUP_Q__INIT;
+    Hrss__QueryRequest q = HRSS__QUERY_REQUEST__INIT;
+    bq.dest = (char *)(uintptr_t)dest;
+    q.q_case = HRSS__QUERY_REQUEST__Q_BACKUP;
+    q.backup = &bq;
+    return ask(&q);
+}
+
+/* An admin with a backup directory, fx_dir/backups. */
+static void as_admin(char *dir, size_t len)
+{
+    snprintf(dir, len, "%s/backups", fx_dir);
+    cr_assert_eq(mkdir(dir, 0700), 0);
+    who.role = QUERY_ROLE_ADMIN;
+    who.backup_dir = dir;
+}
+
+/* The names in directory @p dir, other than . and .., joined by spaces. */
+static void dir_names(const char *dir, char *out, size_t len)
+{
+    DIR *d = opendir(dir);
+    cr_assert_not_null(d, "%s", dir);
+    out[0] = '\0';
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) {
+            size_t n = strlen(out);
+            snprintf(out + n, len - n, "%s%s", n > 0 ? " " : "", e->d_name);
+        }
+    }
+    closedir(d);
+}
+
 Test(query, backup_then_reopen_read_only)
 {
     seed_jobs();
-    char dest[320];
-    snprintf(dest, sizeof dest, "%s/backup", fx_dir);
-    Hrss__BackupQ bq = HRSS__BACKUP_Q__INIT;
-    Hrss__QueryRequest q = HRSS__QUERY_REQUEST__INIT;
-    bq.dest = dest;
-    q.q_case = HRSS__QUERY_REQUEST__Q_BACKUP;
-    q.backup = &bq;
-    Hrss__QueryResponse *r = ask(&q);
+    char dir[300];
+    as_admin(dir, sizeof dir);
+    Hrss__QueryResponse *r = ask_backup("2025-01-31_nightly");
     ok(r, HRSS__QUERY_RESPONSE__R__NOT_SET);
     cr_expect_null(r->error);
     hrss__query_response__free_unpacked(r, NULL);
 
+    char dest[400];
+    snprintf(dest, sizeof dest, "%s/2025-01-31_nightly", dir);
     char err[ERR_LEN];
     store_t *copy = NULL;
     store_opts_t opts = {1, 0, 0};
@@ -716,7 +763,7 @@ Test(query, backup_then_reopen_read_only)
     hrss__query_request__pack(&q2, b);
     buf_t out;
     buf_init(&out);
-    query_answer(copy, b, n, &out);
+    query_answer(copy, NULL, b, n, &out);
     free(b);
     r = hrss__query_response__unpack(NULL, out.len, out.data);
     buf_fini(&out);
@@ -727,22 +774,179 @@ Test(query, backup_then_reopen_read_only)
     store_close(&copy);
 }
 
-Test(query, backup_failure_is_reported)
+/* The copy is the owner's and the group's only, whatever the umask, and
+ * nothing else is left in the backup directory (no temporary copy). */
+Test(query, backup_modes_and_no_leftovers)
 {
-    char dest[320];
-    snprintf(dest, sizeof dest, "%s/no/such/dir", fx_dir);
+    seed_jobs();
+    char dir[300];
+    as_admin(dir, sizeof dir);
+    mode_t old = umask(0);
+    Hrss__QueryResponse *r = ask_backup("b1");
+    umask(old);
+    ok(r, HRSS__QUERY_RESPONSE__R__NOT_SET);
+    hrss__query_response__free_unpacked(r, NULL);
+    char path[400];
+    struct stat st;
+    snprintf(path, sizeof path, "%s/b1", dir);
+    cr_assert_eq(stat(path, &st), 0);
+    cr_expect_eq(st.st_mode & 07777, 0750, "directory mode %o",
+                 st.st_mode & 07777);
+    snprintf(path, sizeof path, "%s/b1/data.mdb", dir);
+    cr_assert_eq(stat(path, &st), 0);
+    cr_expect_eq(st.st_mode & 07777, 0640, "data.mdb mode %o",
+                 st.st_mode & 07777);
+    char names[256];
+    dir_names(dir, names, sizeof names);
+    cr_expect_str_eq(names, "b1");
+    snprintf(path, sizeof path, "%s/b1", dir);
+    dir_names(path, names, sizeof names);
+    cr_expect_str_eq(names, "data.mdb");
+}
+
+/* Only the admin role backs up; a reader learns nothing about where. */
+Test(query, backup_needs_the_admin_role)
+{
+    seed_jobs();
+    char dir[300];
+    as_admin(dir, sizeof dir);
+    who.role = QUERY_ROLE_READ;
+    Hrss__QueryResponse *r = ask_backup("b1");
+    fails(r, ERR_DENIED, "not authorized");
+    cr_expect_null(strstr(r->error, dir));
+    cr_expect_eq(r->code, HRSS__QUERY_STATUS__QUERY_DENIED);
+    hrss__query_response__free_unpacked(r, NULL);
+    /* No context at all is a reader. */
     Hrss__BackupQ bq = HRSS__BACKUP_Q__INIT;
     Hrss__QueryRequest q = HRSS__QUERY_REQUEST__INIT;
-    bq.dest = dest;
+    bq.dest = "b2";
     q.q_case = HRSS__QUERY_REQUEST__Q_BACKUP;
     q.backup = &bq;
-    Hrss__QueryResponse *r = ask(&q);
+    size_t n = hrss__query_request__get_packed_size(&q);
+    uint8_t *b = xmalloc(n);
+    hrss__query_request__pack(&q, b);
+    buf_t out;
+    buf_init(&out);
+    query_answer(fx_store, NULL, b, n, &out);
+    free(b);
+    r = hrss__query_response__unpack(NULL, out.len, out.data);
+    buf_fini(&out);
+    fails(r, ERR_DENIED, "not authorized");
+    hrss__query_response__free_unpacked(r, NULL);
+    char names[256];
+    dir_names(dir, names, sizeof names);
+    cr_expect_str_eq(names, "", "written: %s", names);
+    /* An admin of a collector without a backup directory: refused. */
+    who.role = QUERY_ROLE_ADMIN;
+    who.backup_dir = NULL;
+    r = ask_backup("b3");
+    fails(r, ERR_DENIED, "--backup-dir");
+    hrss__query_response__free_unpacked(r, NULL);
+}
+
+/* A name, never a path: nothing is written outside the backup
+ * directory. */
+Test(query, backup_names_are_plain)
+{
+    seed_jobs();
+    char dir[300];
+    as_admin(dir, sizeof dir);
+    char longname[QUERY_BACKUP_NAME_MAX + 2];
+    memset(longname, 'a', sizeof longname - 1);
+    longname[sizeof longname - 1] = '\0';
+    const char *bad[] = {"../escaped", "..", ".", "a/b", "/tmp/abs",
+                         ".hidden", "a b", "a\\b", "名字", longname};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        Hrss__QueryResponse *r = ask_backup(bad[i]);
+        fails(r, ERR_INVAL, "not a plain name");
+        hrss__query_response__free_unpacked(r, NULL);
+    }
+    Hrss__QueryResponse *r = ask_backup("");
+    fails(r, ERR_INVAL, "destination");
+    hrss__query_response__free_unpacked(r, NULL);
+    char names[256];
+    dir_names(dir, names, sizeof names);
+    cr_expect_str_eq(names, "", "written: %s", names);
+    dir_names(fx_dir, names, sizeof names);
+    cr_expect_str_eq(names, "backups db", "written: %s", names);
+    /* The longest plain name is fine. */
+    longname[QUERY_BACKUP_NAME_MAX] = '\0';
+    r = ask_backup(longname);
+    ok(r, HRSS__QUERY_RESPONSE__R__NOT_SET);
+    hrss__query_response__free_unpacked(r, NULL);
+}
+
+/* An existing name is never written into or replaced: a directory (even
+ * an empty one), a file, a symlink to elsewhere. */
+Test(query, backup_refuses_an_existing_destination)
+{
+    seed_jobs();
+    char dir[300];
+    as_admin(dir, sizeof dir);
+    char path[400];
+    char target[400];
+    snprintf(path, sizeof path, "%s/empty", dir);
+    cr_assert_eq(mkdir(path, 0700), 0);
+    snprintf(path, sizeof path, "%s/file", dir);
+    touch_file(path);
+    snprintf(target, sizeof target, "%s/elsewhere", fx_dir);
+    cr_assert_eq(mkdir(target, 0700), 0);
+    snprintf(path, sizeof path, "%s/link", dir);
+    cr_assert_eq(symlink(target, path), 0);
+    const char *names[] = {"empty", "file", "link"};
+    for (size_t i = 0; i < 3; i++) {
+        Hrss__QueryResponse *r = ask_backup(names[i]);
+        fails(r, ERR_INVAL, "already exists");
+        hrss__query_response__free_unpacked(r, NULL);
+    }
+    char got[256];
+    dir_names(target, got, sizeof got);
+    cr_expect_str_eq(got, "", "written through the symlink: %s", got);
+    snprintf(path, sizeof path, "%s/empty", dir);
+    dir_names(path, got, sizeof got);
+    cr_expect_str_eq(got, "", "written into: %s", got);
+    /* A second backup under the first one's name is refused too. */
+    Hrss__QueryResponse *r = ask_backup("once");
+    ok(r, HRSS__QUERY_RESPONSE__R__NOT_SET);
+    hrss__query_response__free_unpacked(r, NULL);
+    r = ask_backup("once");
+    fails(r, ERR_INVAL, "already exists");
+    hrss__query_response__free_unpacked(r, NULL);
+}
+
+Test(query, backup_failure_is_reported)
+{
+    char dir[300];
+    as_admin(dir, sizeof dir);
+    char missing[400];
+    snprintf(missing, sizeof missing, "%s/no/such/dir", fx_dir);
+    who.backup_dir = missing;
+    Hrss__QueryResponse *r = ask_backup("b1");
     fails(r, ERR_IO, "no/such/dir");
     hrss__query_response__free_unpacked(r, NULL);
+}
 
-    bq.dest = "";
-    r = ask(&q);
-    fails(r, ERR_INVAL, "destination");
+/* hrssctl --data-dir: a local operator backs up to a path. */
+Test(query, local_backup_goes_to_the_path_given)
+{
+    seed_jobs();
+    who.role = QUERY_ROLE_ADMIN;
+    who.backup_any_path = 1;
+    char dest[400];
+    snprintf(dest, sizeof dest, "%s/local/", fx_dir);
+    Hrss__QueryResponse *r = ask_backup(dest);
+    ok(r, HRSS__QUERY_RESPONSE__R__NOT_SET);
+    hrss__query_response__free_unpacked(r, NULL);
+    snprintf(dest, sizeof dest, "%s/local/data.mdb", fx_dir);
+    struct stat st;
+    cr_expect_eq(stat(dest, &st), 0);
+    snprintf(dest, sizeof dest, "%s/local", fx_dir);
+    r = ask_backup(dest);
+    fails(r, ERR_INVAL, "already exists");
+    hrss__query_response__free_unpacked(r, NULL);
+    snprintf(dest, sizeof dest, "%s/..", fx_dir);
+    r = ask_backup(dest);
+    fails(r, ERR_INVAL, "names no new directory");
     hrss__query_response__free_unpacked(r, NULL);
 }
 
@@ -883,7 +1087,7 @@ Test(query, answer_appends_to_buffer)
     buf_init(&out);
     buf_put(&out, "AB", 2);
     static const uint8_t none[1] = {0};
-    query_answer(fx_store, none, 0, &out);
+    query_answer(fx_store, NULL, none, 0, &out);
     cr_assert_gt(out.len, 2);
     cr_expect_eq(out.data[0], 'A');
     cr_expect_eq(out.data[1], 'B');
