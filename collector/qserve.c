@@ -83,7 +83,7 @@ static void serve_one(qserve_t *q, buf_t *out)
     }
     drop_rest(q->sock, &req);
     buf_reset(out);
-    query_ctx_t ctx = {role_of(&req), q->backup_dir, 0};
+    query_ctx_t ctx = {.role = role_of(&req), .backup_dir = q->backup_dir};
     query_answer(q->st, &ctx, zmq_msg_data(&req), zmq_msg_size(&req), out);
     if (zmq_send(q->sock, zmq_msg_data(&rid), zmq_msg_size(&rid),
                  ZMQ_SNDMORE | ZMQ_DONTWAIT) >= 0) {

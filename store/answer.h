@@ -14,6 +14,10 @@
  *       payload is discarded by reply_error().
  *    2. Indicators and regions in a response are catalog codes.
  *    3. Pointers into rp->items are taken after the last reply_push().
+ *    4. A list (history, rejections, agents, violations, facts,
+ *       completeness) holds one page: the items after the request's
+ *       `after`, within its `limit` and the reply's byte budget, with
+ *       `next` set when more follow (reply.h).
  */
 #ifndef HRSS_STORE_ANSWER_H
 #define HRSS_STORE_ANSWER_H
@@ -29,7 +33,7 @@ int answer_series(store_t *st, const Hrss__SeriesQ *q, reply_t *rp);
 int answer_history(store_t *st, const Hrss__HistoryQ *q, reply_t *rp);
 int answer_rejections(store_t *st, const Hrss__RejectionsQ *q,
                       reply_t *rp);
-int answer_agents(store_t *st, reply_t *rp);
+int answer_agents(store_t *st, const Hrss__AgentsQ *q, reply_t *rp);
 int answer_violations(store_t *st, const Hrss__ViolationsQ *q,
                       reply_t *rp);
 int answer_facts(store_t *st, const Hrss__FactsQ *q, reply_t *rp);

@@ -43,6 +43,9 @@
  *      of the answer (reply.h).
  *   7. A backup is made only for QUERY_ROLE_ADMIN, and only where ctx
  *      allows (answer_backup; query.h INVARIANT 5).
+ *   8. No response is packed larger than the cap (ctx->max_answer, else
+ *      QUERY_MAX_ANSWER): a larger one becomes ERR_FULL, and a list that
+ *      would be stops growing at its budget first (reply.h).
  */
 #include "store/query.h"
 
@@ -104,7 +107,7 @@ static int dispatch(store_t *st, const query_ctx_t *ctx,
         rc = answer_rejections(st, q->rejections, rp);
         break;
     case HRSS__QUERY_REQUEST__Q_AGENTS:
-        rc = answer_agents(st, rp);
+        rc = answer_agents(st, q->agents, rp);
         break;
     case HRSS__QUERY_REQUEST__Q_VIOLATIONS:
         rc = answer_violations(st, q->violations, rp);
@@ -133,13 +136,18 @@ out:
 void query_answer(store_t *st, const query_ctx_t *ctx, const uint8_t *req,
                   size_t len, buf_t *out)
 {
-    static const query_ctx_t reader = {QUERY_ROLE_READ, NULL, 0};
+    static const query_ctx_t reader = {.role = QUERY_ROLE_READ};
     int rc = ERR_OK;
     reply_t rp;
     wire_cap_t ca;
     Hrss__QueryRequest *q = NULL;
     wire_cap_init(&ca, UNPACK_BUDGET);
     reply_init(&rp);
+    if (ctx == NULL) {
+        ctx = &reader;
+    }
+    rp.max_answer = ctx->max_answer > 0 ? ctx->max_answer : QUERY_MAX_ANSWER;
+    rp.page_bytes = ctx->page_bytes > 0 ? ctx->page_bytes : QUERY_PAGE_BYTES;
     if (req == NULL || len == 0) {
         snprintf(rp.err, sizeof rp.err,
                  "malformed query request: empty message");
@@ -159,7 +167,17 @@ void query_answer(store_t *st, const query_ctx_t *ctx, const uint8_t *req,
         rc = ERR_PROTO;
         goto out;
     }
-    rc = dispatch(st, ctx != NULL ? ctx : &reader, q, &rp);
+    rc = dispatch(st, ctx, q, &rp);
+    if (rc == ERR_OK) {
+        size_t size = hrss__query_response__get_packed_size(&rp.msg);
+        if (size > rp.max_answer) {
+            snprintf(rp.err, sizeof rp.err,
+                     "the answer would be %zu bytes, over the limit of %zu "
+                     "bytes",
+                     size, rp.max_answer);
+            rc = ERR_FULL;
+        }
+    }
 out:
     if (rc != ERR_OK) {
         reply_error(&rp, rc);

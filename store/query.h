@@ -40,6 +40,17 @@
 /** Largest request accepted (bytes). */
 #define QUERY_MAX_REQUEST 65536
 
+/** Largest answer, packed (bytes): an answer that would be larger is an
+ *  error (QUERY_FULL) that says so, never a cut one. */
+#define QUERY_MAX_ANSWER ((size_t)1 << 20)
+
+/** A page of a list ends after the item that takes it past this many
+ *  bytes of items. */
+#define QUERY_PAGE_BYTES ((size_t)256 << 10)
+
+/** Most items in one page (a larger or zero `limit` is cut to this). */
+#define QUERY_PAGE_MAX_ITEMS 10000
+
 /** Longest backup name a client may give (bytes). */
 #define QUERY_BACKUP_NAME_MAX 64
 
@@ -62,6 +73,8 @@ typedef struct query_ctx {
                                   role: DEST is a path, as given (for
                                   `hrssctl --data-dir`, whose operator
                                   has the store's files anyway) */
+    size_t max_answer;       /**< 0: QUERY_MAX_ANSWER */
+    size_t page_bytes;       /**< 0: QUERY_PAGE_BYTES */
 } query_ctx_t;
 
 /** Answer the packed hrss.QueryRequest in @p req (@p len bytes) and append
