@@ -17,7 +17,6 @@
  */
 #include "admin/ctl.h"
 
-#include <assert.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -120,10 +119,10 @@ static const ProtobufCBinaryData *next_of(const Hrss__QueryResponse *r)
 int ctl_ask_pages(ctl_t *x, Hrss__QueryRequest *req, ctl_page_fn each,
                   void *arg)
 {
-    pager_t pg;
-    int rc = pager_of(req, &pg);
-    assert(rc == 0);
-    (void)rc;
+    pager_t pg = {0};
+    if (pager_of(req, &pg) != 0) {
+        return ctl_fail(1, "internal error: not a list request");
+    }
     buf_t cursor;
     buf_init(&cursor);
     *pg.has_limit = 1;

@@ -40,10 +40,10 @@
 
 #include <assert.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -434,14 +434,16 @@ int store_backup(store_t *self, const char *dest, char err[ERR_LEN])
     assert(store_check_invariants(self));
     char path[4096];
     char parent[4096];
-    char tmp[4200];
-    char file[4300];
     const char *name = NULL;
     int claimed = 0;
     int made_tmp = 0;
+    buf_t tmp;
+    buf_t file;
+    buf_init(&tmp);
+    buf_init(&file);
     int rc = split_dest(dest, path, sizeof path, parent, &name, err);
     if (rc != ERR_OK) {
-        return rc;
+        goto out;
     }
     /* Claim the name: mkdir is atomic, so an existing file, directory or
      * symlink of that name is refused and never written into. The empty
@@ -449,44 +451,54 @@ int store_backup(store_t *self, const char *dest, char err[ERR_LEN])
     if (mkdir(path, BACKUP_DIR_MODE) != 0) {
         if (errno == EEXIST) {
             snprintf(err, ERR_LEN, "backup: %.300s already exists", path);
-            return ERR_INVAL;
+            rc = ERR_INVAL;
+        } else {
+            snprintf(err, ERR_LEN, "backup: cannot create %.300s: %s", path,
+                     strerror(errno));
+            rc = ERR_IO;
         }
-        snprintf(err, ERR_LEN, "backup: cannot create %.300s: %s", path,
-                 strerror(errno));
-        return ERR_IO;
+        goto out;
     }
     claimed = 1;
-    snprintf(tmp, sizeof tmp, "%s/.%s.tmp-XXXXXX", parent, name);
-    if (mkdtemp(tmp) == NULL) {
+    buf_put(&tmp, parent, strlen(parent));
+    buf_put(&tmp, "/.", 2);
+    buf_put(&tmp, name, strlen(name));
+    buf_put_str(&tmp, ".tmp-XXXXXX");
+    if (mkdtemp((char *)tmp.data) == NULL) {
         snprintf(err, ERR_LEN, "backup: cannot create a directory in "
                                "%.300s: %s", parent, strerror(errno));
         rc = ERR_IO;
         goto fail;
     }
     made_tmp = 1;
-    snprintf(file, sizeof file, "%s/data.mdb", tmp);
-    rc = copy_to(self, file, err);
+    buf_put(&file, tmp.data, tmp.len - 1);
+    buf_put_str(&file, "/data.mdb");
+    rc = copy_to(self, (const char *)file.data, err);
     if (rc != ERR_OK) {
         goto fail;
     }
     /* rename() replaces the empty directory that claimed the name: DEST is
      * never seen half written. */
-    if (chmod(tmp, BACKUP_DIR_MODE) != 0 || rename(tmp, path) != 0) {
+    if (chmod((const char *)tmp.data, BACKUP_DIR_MODE) != 0 ||
+        rename((const char *)tmp.data, path) != 0) {
         snprintf(err, ERR_LEN, "backup: cannot move the copy to %.300s: "
                                "%s", path, strerror(errno));
         rc = ERR_IO;
         goto fail;
     }
     sync_dir(parent);
-    return ERR_OK;
+    goto out;
 
 fail:
     if (made_tmp) {
-        unlink(file);
-        rmdir(tmp);
+        unlink((const char *)file.data);
+        rmdir((const char *)tmp.data);
     }
     if (claimed) {
         rmdir(path);
     }
+out:
+    buf_fini(&tmp);
+    buf_fini(&file);
     return rc;
 }
