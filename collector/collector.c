@@ -440,7 +440,10 @@ static void ingest_group(coll_t *c, buf_t *out)
 /* ---------------------------------------------------------------------- */
 /* start and stop                                                          */
 
-static void *bind_router(void *zctx, const char *endpoint, int mandatory)
+/* @p prepare (may be NULL) sets the socket's own options last: libzmq
+ * copies them into the listener at the bind. */
+static void *bind_router(void *zctx, const char *endpoint, int mandatory,
+                         void (*prepare)(void *sock))
 {
     void *s = zmq_socket(zctx, ZMQ_ROUTER);
     int64_t maxmsg = WIRE_MAX_MSG;
@@ -451,6 +454,9 @@ static void *bind_router(void *zctx, const char *endpoint, int mandatory)
     zmq_setsockopt(s, ZMQ_SNDHWM, &hwm, sizeof hwm);
     zmq_setsockopt(s, ZMQ_RCVHWM, &hwm, sizeof hwm);
     zmq_setsockopt(s, ZMQ_ROUTER_MANDATORY, &mandatory, sizeof mandatory);
+    if (prepare != NULL) {
+        prepare(s);
+    }
     if (zmq_bind(s, endpoint) != 0) {
         log_err("cannot bind %s: %s", endpoint, zmq_strerror(zmq_errno()));
         zmq_close(s);
@@ -528,9 +534,10 @@ static int coll_open(coll_t *c)
         return -1;
     }
     c->zctx = zmq_ctx_new();
-    c->ingest = bind_router(c->zctx, cfg->ingest, 1);
-    c->query = c->ingest != NULL ? bind_router(c->zctx, cfg->query, 0)
-                                 : NULL;
+    c->ingest = bind_router(c->zctx, cfg->ingest, 1, NULL);
+    c->query = c->ingest != NULL
+                   ? bind_router(c->zctx, cfg->query, 0, qserve_prepare)
+                   : NULL;
     if (c->query == NULL) {
         return -1;
     }
@@ -539,7 +546,7 @@ static int coll_open(coll_t *c)
     last_endpoint(c->ingest, ing, sizeof ing);
     last_endpoint(c->query, qry, sizeof qry);
     write_endpoints(cfg->data_dir, ing, qry);
-    qserve_opts_t qo = {cfg->backup_dir};
+    qserve_opts_t qo = {.backup_dir = cfg->backup_dir};
     if (qserve_start(&c->qserve, c->zctx, c->query, c->store, &qo) !=
         ERR_OK) {
         log_err("cannot start the query thread");

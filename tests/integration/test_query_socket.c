@@ -205,11 +205,12 @@ typedef struct inproc_svc {
     char backups[300];
 } inproc_svc_t;
 
-static void svc_start(inproc_svc_t *v, const qserve_opts_t *base)
+static void svc_start(inproc_svc_t *v, const qserve_opts_t *base,
+                      int months)
 {
     char db[300];
     snprintf(db, sizeof db, "%s/db", hx_dir);
-    seed_store(db, 1);
+    seed_store(db, months);
     hx_open_store(db, 0, &v->cat, &v->st);
     snprintf(v->backups, sizeof v->backups, "%s/backups", hx_dir);
     cr_assert_eq(mkdir(v->backups, 0700), 0);
@@ -218,6 +219,7 @@ static void svc_start(inproc_svc_t *v, const qserve_opts_t *base)
     void *s = zmq_socket(v->ctx, ZMQ_ROUTER);
     int one = 1;
     zmq_setsockopt(s, ZMQ_PLAIN_SERVER, &one, sizeof one);
+    qserve_prepare(s);
     cr_assert_eq(zmq_bind(s, "tcp://127.0.0.1:*"), 0);
     size_t len = sizeof v->endpoint;
     zmq_getsockopt(s, ZMQ_LAST_ENDPOINT, v->endpoint, &len);
@@ -239,13 +241,22 @@ static void svc_stop(inproc_svc_t *v)
     catalog_destroy(&v->cat);
 }
 
-/* A DEALER of context @p ctx that logs in as @p user (PLAIN). */
+/* A DEALER of context @p ctx that logs in as @p user (PLAIN); with
+ * @p routing_id "never reads", one that takes one answer off the wire and
+ * leaves the rest there. */
 static void *client_as(void *ctx, const char *endpoint, const char *user,
                        const char *routing_id)
 {
     void *s = zmq_socket(ctx, ZMQ_DEALER);
     int linger = 0;
     zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof linger);
+    if (routing_id != NULL && strcmp(routing_id, "never reads") == 0) {
+        int one = 1;
+        int small = 4096;
+        zmq_setsockopt(s, ZMQ_RCVHWM, &one, sizeof one);
+        zmq_setsockopt(s, ZMQ_RCVBUF, &small, sizeof small);
+        routing_id = NULL;
+    }
     zmq_setsockopt(s, ZMQ_PLAIN_USERNAME, user, strlen(user));
     zmq_setsockopt(s, ZMQ_PLAIN_PASSWORD, "pw", 2);
     if (routing_id != NULL) {
@@ -275,6 +286,15 @@ static Hrss__QueryResponse *call(void *s, const Hrss__QueryRequest *q)
     return r;
 }
 
+static size_t count_lines(const char *s)
+{
+    size_t n = 0;
+    for (; *s != '\0'; s++) {
+        n += *s == '\n';
+    }
+    return n;
+}
+
 static Hrss__QueryResponse *call_backup(void *s, const char *dest)
 {
     Hrss__BackupQ bq = HRSS__BACKUP_Q__INIT;
@@ -299,7 +319,7 @@ static int exists_in(const char *dir, const char *name)
 Test(qsock, backup_role_comes_from_the_zap_user_id)
 {
     inproc_svc_t v;
-    svc_start(&v, NULL);
+    svc_start(&v, NULL, 1);
     void *admin = client_as(v.ctx, v.endpoint, "admin", NULL);
     void *reader = client_as(v.ctx, v.endpoint, "reader", "admin:alice");
     void *sneaky = client_as(v.ctx, v.endpoint, "sneaky", NULL);
@@ -337,3 +357,339 @@ Test(qsock, backup_role_comes_from_the_zap_user_id)
     svc_stop(&v);
 }
 
+/* ---------------------------------------------------------------------- */
+/* item 4: the limits, with the query service in this process              */
+
+/* @p n requests for the export's first page (about QUERY_PAGE_BYTES). */
+static void send_page_request(void *s, int n)
+{
+    Hrss__FactsQ fq = HRSS__FACTS_Q__INIT;
+    Hrss__QueryRequest q = HRSS__QUERY_REQUEST__INIT;
+    q.q_case = HRSS__QUERY_REQUEST__Q_FACTS;
+    q.facts = &fq;
+    fq.has_limit = 1;
+    fq.limit = 10000;
+    buf_t b;
+    buf_init(&b);
+    pack_request(&q, &b);
+    for (int i = 0; i < n; i++) {
+        cr_assert_eq(zmq_send(s, b.data, b.len, ZMQ_DONTWAIT), (int)b.len);
+    }
+    buf_fini(&b);
+}
+
+typedef struct stats_wait {
+    qserve_t *q;
+    unsigned long cut_offs;
+    unsigned long refused;
+    int connections;
+} stats_wait_t;
+
+static int stats_reached(void *arg)
+{
+    stats_wait_t *w = arg;
+    qserve_stats_t st;
+    qserve_stats(w->q, &st);
+    return st.cut_offs >= w->cut_offs && st.refused >= w->refused &&
+           st.connections >= w->connections;
+}
+
+/* The largest page answer: a page's items, one more item, the rest. */
+#define PAGE_ANSWER_MAX (QUERY_PAGE_BYTES + 4096)
+
+/* Ask @p s for the agents until an answer to that comes (answers to its
+ * earlier requests are read and dropped): 1 when one came within
+ * @p timeout_ms. */
+static int answered_again(void *s, int timeout_ms)
+{
+    Hrss__AgentsQ aq = HRSS__AGENTS_Q__INIT;
+    Hrss__QueryRequest q = HRSS__QUERY_REQUEST__INIT;
+    q.q_case = HRSS__QUERY_REQUEST__Q_AGENTS;
+    q.agents = &aq;
+    buf_t b;
+    buf_init(&b);
+    pack_request(&q, &b);
+    int64_t deadline = hx_now_ms() + timeout_ms;
+    int got = 0;
+    while (!got && hx_now_ms() < deadline) {
+        zmq_send(s, b.data, b.len, ZMQ_DONTWAIT);
+        zmq_pollitem_t item = {s, 0, ZMQ_POLLIN, 0};
+        while (!got && zmq_poll(&item, 1, 100) == 1) {
+            zmq_msg_t m;
+            zmq_msg_init(&m);
+            cr_assert_geq(zmq_msg_recv(&m, s, 0), 0);
+            Hrss__QueryResponse *r = hrss__query_response__unpack(
+                NULL, zmq_msg_size(&m), zmq_msg_data(&m));
+            zmq_msg_close(&m);
+            cr_assert_not_null(r);
+            got = r->r_case == HRSS__QUERY_RESPONSE__R_AGENTS;
+            hrss__query_response__free_unpacked(r, NULL);
+        }
+    }
+    buf_fini(&b);
+    return got;
+}
+
+/* A client with peer_answers answers unread is cut off: its requests are
+ * dropped and nothing more is queued for it; once it has read and the
+ * cool off is over, it is answered again. */
+Test(qsock, a_client_that_stops_reading_is_cut_off_then_served_again)
+{
+    qserve_opts_t o = {.peer_answers = 2, .cool_off_ms = 500};
+    inproc_svc_t v;
+    svc_start(&v, &o, 12);
+    void *slow = client_as(v.ctx, v.endpoint, "reader", "never reads");
+    send_page_request(slow, 60);
+    stats_wait_t w = {v.q, 1, 0, 0};
+    cr_assert(hx_wait_until(stats_reached, &w, 30000), "never cut off");
+    qserve_stats_t st;
+    qserve_stats(v.q, &st);
+    cr_expect_leq(st.max_queued_bytes, 2 * PAGE_ANSWER_MAX,
+                  "%zu bytes queued for one client", st.max_queued_bytes);
+    cr_expect_lt(st.answered, 60, "every request was answered");
+    /* Reading now: after the cool off, served again. */
+    cr_expect(answered_again(slow, 20000), "never served again");
+    zmq_close(slow);
+    svc_stop(&v);
+}
+
+/* However many clients leave answers unread, the total zmq holds stays
+ * within max_queued: past it, requests get a short "busy" error. */
+Test(qsock, unread_answers_are_bounded_in_total)
+{
+    enum { N = 6 };
+    qserve_opts_t o = {.max_queued = 3 * PAGE_ANSWER_MAX,
+                       .cool_off_ms = 60000};
+    inproc_svc_t v;
+    svc_start(&v, &o, 12);
+    void *slow[N];
+    for (int i = 0; i < N; i++) {
+        slow[i] = client_as(v.ctx, v.endpoint, "reader", "never reads");
+        send_page_request(slow[i], 20);
+    }
+    stats_wait_t w = {v.q, 0, 1, 0};
+    cr_assert(hx_wait_until(stats_reached, &w, 30000), "never busy");
+    qserve_stats_t st;
+    qserve_stats(v.q, &st);
+    cr_expect_leq(st.max_queued_bytes, o.max_queued,
+                  "%zu bytes queued, limit %zu", st.max_queued_bytes,
+                  o.max_queued);
+    for (int i = 0; i < N; i++) {
+        zmq_close(slow[i]);
+    }
+    svc_stop(&v);
+}
+
+/* Over max_clients connections, a new client gets an error answer at
+ * once; when one leaves, it is served. */
+Test(qsock, too_many_clients_get_an_error_answer)
+{
+    qserve_opts_t o = {.max_clients = 2};
+    inproc_svc_t v;
+    svc_start(&v, &o, 1);
+    void *a = client_as(v.ctx, v.endpoint, "reader", NULL);
+    void *b = client_as(v.ctx, v.endpoint, "reader", NULL);
+    cr_expect(answered_again(a, 10000));
+    cr_expect(answered_again(b, 10000));
+    void *c = client_as(v.ctx, v.endpoint, "reader", NULL);
+    stats_wait_t w = {v.q, 0, 0, 3};
+    cr_assert(hx_wait_until(stats_reached, &w, 10000), "3 connections");
+    Hrss__AgentsQ aq = HRSS__AGENTS_Q__INIT;
+    Hrss__QueryRequest q = HRSS__QUERY_REQUEST__INIT;
+    q.q_case = HRSS__QUERY_REQUEST__Q_AGENTS;
+    q.agents = &aq;
+    Hrss__QueryResponse *r = call(c, &q);
+    cr_expect_eq(r->code, HRSS__QUERY_STATUS__QUERY_FULL);
+    cr_expect(r->error != NULL &&
+              strstr(r->error, "too many query clients") != NULL);
+    hrss__query_response__free_unpacked(r, NULL);
+    zmq_close(a);
+    cr_expect(answered_again(c, 10000), "not served once a client left");
+    zmq_close(b);
+    zmq_close(c);
+    svc_stop(&v);
+}
+
+/* ---------------------------------------------------------------------- */
+/* item 4: clients that never read                                         */
+
+/* The collector's largest resident size, sampled every few ms. */
+typedef struct sampler {
+    pid_t pid;
+    atomic_int stop;
+    atomic_long max_rss;  /* KiB */
+    atomic_long max_anon; /* KiB */
+    pthread_t th;
+} sampler_t;
+
+static void *sample(void *arg)
+{
+    sampler_t *s = arg;
+    while (!atomic_load(&s->stop)) {
+        long rss = hx_proc_kib(s->pid, "VmRSS");
+        long anon = hx_proc_kib(s->pid, "RssAnon");
+        if (rss > atomic_load(&s->max_rss)) {
+            atomic_store(&s->max_rss, rss);
+        }
+        if (anon > atomic_load(&s->max_anon)) {
+            atomic_store(&s->max_anon, anon);
+        }
+        usleep(2000); /* the sampling period, not a wait for an event */
+    }
+    return NULL;
+}
+
+static void sampler_start(sampler_t *s, pid_t pid)
+{
+    s->pid = pid;
+    atomic_init(&s->stop, 0);
+    atomic_init(&s->max_rss, hx_proc_kib(pid, "VmRSS"));
+    atomic_init(&s->max_anon, hx_proc_kib(pid, "RssAnon"));
+    cr_assert_eq(pthread_create(&s->th, NULL, sample, s), 0);
+}
+
+static void sampler_stop(sampler_t *s)
+{
+    atomic_store(&s->stop, 1);
+    pthread_join(s->th, NULL);
+}
+
+/* Clients that send requests and never read: a DEALER that takes at most
+ * one answer off the wire (RCVHWM 1, a small kernel buffer). */
+enum { FLOOD_CLIENTS = 8, FLOOD_REQUESTS = 250 };
+
+typedef struct flood {
+    void *ctx;
+    void *sock[FLOOD_CLIENTS];
+} flood_t;
+
+/* Every other request asks for the whole export (too large for one
+ * answer: a short error), the others for its first page (256 KiB). */
+static void flood_start(flood_t *f, const char *endpoint)
+{
+    f->ctx = zmq_ctx_new();
+    Hrss__FactsQ fq = HRSS__FACTS_Q__INIT;
+    Hrss__QueryRequest q = HRSS__QUERY_REQUEST__INIT;
+    q.q_case = HRSS__QUERY_REQUEST__Q_FACTS;
+    q.facts = &fq;
+    buf_t req[2];
+    buf_init(&req[0]);
+    buf_init(&req[1]);
+    pack_request(&q, &req[0]);
+    fq.has_limit = 1;
+    fq.limit = 10000;
+    pack_request(&q, &req[1]);
+    for (int i = 0; i < FLOOD_CLIENTS; i++) {
+        void *s = zmq_socket(f->ctx, ZMQ_DEALER);
+        int one = 1;
+        int small = 65536;
+        int linger = 0;
+        int sndhwm = FLOOD_REQUESTS;
+        zmq_setsockopt(s, ZMQ_RCVHWM, &one, sizeof one);
+        zmq_setsockopt(s, ZMQ_RCVBUF, &small, sizeof small);
+        zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof linger);
+        zmq_setsockopt(s, ZMQ_SNDHWM, &sndhwm, sizeof sndhwm);
+        cr_assert_eq(zmq_connect(s, endpoint), 0);
+        f->sock[i] = s;
+    }
+    for (int k = 0; k < FLOOD_REQUESTS; k++) {
+        for (int i = 0; i < FLOOD_CLIENTS; i++) {
+            const buf_t *b = &req[k % 2];
+            cr_assert_eq(zmq_send(f->sock[i], b->data, b->len, 0),
+                         (int)b->len);
+        }
+    }
+    buf_fini(&req[0]);
+    buf_fini(&req[1]);
+}
+
+static void flood_stop(flood_t *f)
+{
+    for (int i = 0; i < FLOOD_CLIENTS; i++) {
+        zmq_close(f->sock[i]);
+    }
+    zmq_ctx_term(f->ctx);
+}
+
+/* The most the collector's resident size may grow above what it was
+ * after a normal export, while the flood is on (MiB): the query
+ * service's own bounds (collector/qserve.h) plus the allocator's slack. */
+#define RSS_GROWTH_MIB 32
+
+typedef struct flood_wait {
+    const char *log;
+    sampler_t *s;
+    long base;
+} flood_wait_t;
+
+/* Every flooding client cut off, or the collector grown past the bound
+ * (then the test fails at once rather than waiting for the deadline). */
+static int flood_absorbed(void *arg)
+{
+    flood_wait_t *w = arg;
+    if (atomic_load(&w->s->max_rss) - w->base > RSS_GROWTH_MIB * 1024L) {
+        return 1;
+    }
+    return hx_file_count(w->log, "stopped reading its answers") >=
+           FLOOD_CLIENTS;
+}
+
+Test(qsock, clients_that_never_read_do_not_grow_the_collector)
+{
+    /* ASan keeps freed memory in a quarantine (256 MiB by default) that
+     * would count as growth: the collector's own, small. */
+    const char *asan = getenv("ASAN_OPTIONS");
+    char opts[512];
+    snprintf(opts, sizeof opts, "%s%squarantine_size_mb=1",
+             asan != NULL ? asan : "", asan != NULL && *asan ? ":" : "");
+    setenv("ASAN_OPTIONS", opts, 1);
+    char db[300];
+    snprintf(db, sizeof db, "%s/db", hx_dir);
+    size_t nfacts = seed_store(db, 36);
+    hx_coll_t c;
+    start(&c, db);
+    static char out[16 << 20];
+    const char *export_args[] = {"export", "--format", "csv", NULL};
+
+    /* A normal export first: it maps the store's pages and builds the
+     * allocator's pools, so the baseline is a collector at work. */
+    int64_t t_alone = hx_now_ms();
+    cr_assert_eq(ctl(&c, out, sizeof out, export_args), 0, "%.2000s", out);
+    t_alone = hx_now_ms() - t_alone;
+    cr_assert_eq(count_lines(out), nfacts + 1);
+    long base = hx_proc_kib(c.pid, "VmRSS");
+    long base_anon = hx_proc_kib(c.pid, "RssAnon");
+    cr_assert_gt(base, 0);
+
+    sampler_t s;
+    sampler_start(&s, c.pid);
+    flood_t f;
+    flood_start(&f, c.query);
+
+    /* A normal client is still answered, in full, during the flood. */
+    int64_t t0 = hx_now_ms();
+    int st = ctl(&c, out, sizeof out, export_args);
+    int64_t took = hx_now_ms() - t0;
+    cr_expect_eq(st, 0, "%.2000s", out);
+    cr_expect_eq(count_lines(out), nfacts + 1);
+
+    flood_wait_t w = {c.log, &s, base};
+    int absorbed = hx_wait_until(flood_absorbed, &w, 60000);
+    sampler_stop(&s);
+    long grew = atomic_load(&s.max_rss) - base;
+    long grew_anon = atomic_load(&s.max_anon) - base_anon;
+    cr_log_info("%zu facts; collector VmRSS %ld KiB after a normal "
+                "export; at most %ld KiB more during the flood (RssAnon %ld "
+                "KiB more); the export took %lld ms alone, %lld ms during "
+                "the flood",
+                nfacts, base, grew, grew_anon, (long long)t_alone,
+                (long long)took);
+    cr_expect_leq(grew, RSS_GROWTH_MIB * 1024L,
+                  "the collector grew by %ld KiB (bound %d MiB)", grew,
+                  RSS_GROWTH_MIB);
+    cr_expect(absorbed && hx_file_count(c.log, "stopped reading its "
+                                               "answers") >= FLOOD_CLIENTS,
+              "not every flooding client was cut off; see %s", c.log);
+    flood_stop(&f);
+    cr_expect_eq(hx_collector_stop(&c, 30000), 0);
+}
