@@ -1,14 +1,16 @@
 /* cmd_audit.c: completeness, history, rejections, agents, violations.
  *
  * Each command asks one query, page after page (ctl_ask_pages), and
- * renders one row per item of the answer. For people: times at the display offset (the header says
- * which), counts with separators, a region as "name code"; for scripts:
- * whole numbers, a ratio's fraction, codes and names in separate fields,
- * and in JSON unix seconds.
+ * renders one row per item of the answer. For people: times at the
+ * display offset (the header says which), counts with separators, a
+ * region as "name code"; for scripts: whole numbers, a ratio's
+ * fraction, codes and names in separate fields, and in JSON unix
+ * seconds.
  *
  * INVARIANTS
  *   1. Rows are in the order of the answer, pages in the order asked.
- *   2. Every answer is freed in the function that asked for it.
+ *   2. Every answer is freed in the function that asked for it (a page
+ *      by ctl_ask_pages(), once its rows are copied).
  */
 #include "admin/cmd_audit.h"
 

@@ -35,9 +35,9 @@
  * it has read its answers meanwhile. zmq's own per-connection limits
  * (SNDHWM, RCVHWM, SNDBUF, MAXMSGSIZE) are a second line; libzmq copies
  * a socket's options into its listener at bind time, so they are set by
- * qserve_prepare() before the bind, never later. libzmq 4.3.4 has no stable call to
- * close one peer's connection, so the connection itself stays until the
- * client closes it. Connections are counted from a socket monitor
+ * qserve_prepare() before the bind, never later. libzmq 4.3.4 has no
+ * stable call to close one peer's connection, so the connection itself
+ * stays until the client closes it. Connections are counted from a socket monitor
  * (ZMQ_EVENT_ACCEPTED / DISCONNECTED): a new client while there are more
  * than max_clients gets an error answer.
  *
@@ -58,6 +58,7 @@
  */
 #include "collector/qserve.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -93,7 +94,6 @@ typedef struct client {
     atomic_int queued;     /* its answers zmq holds (answer_gone) */
     int64_t last_ms;       /* its last request */
     int64_t cut_until_ms;  /* no answers before this; 0: never cut */
-    unsigned long dropped; /* requests dropped while cut off */
     char name[80];         /* for the log: User-Id or Peer-Address */
 } client_t;
 
@@ -134,6 +134,20 @@ struct qserve {
     atomic_ulong cut_offs;
     atomic_ulong refused;
 };
+
+#ifndef NDEBUG
+static int check_invariants(qserve_t *q)
+{
+    assert(q != NULL && q->sock != NULL && q->l != NULL);
+    assert(q->max_answer > 0 && q->max_queued > 0);
+    assert(q->peer_answers > 0 && q->max_clients > 0 &&
+           q->cool_off_ms > 0);
+    assert(q->l->nclients == (size_t)q->max_clients);
+    assert(atomic_load(&q->l->refs) >= 1);
+    assert(atomic_load(&q->connections) >= 0);
+    return 1;
+}
+#endif
 
 static int64_t now_ms(void)
 {
@@ -245,7 +259,6 @@ static client_t *client_take(qserve_t *q, zmq_msg_t *rid, int64_t now)
     best->rid_len = n;
     best->last_ms = now;
     best->cut_until_ms = 0;
-    best->dropped = 0;
     return best;
 }
 
@@ -350,7 +363,6 @@ static void serve_one(qserve_t *q, buf_t *out)
     }
     c->last_ms = now;
     if (c->cut_until_ms > now) {
-        c->dropped++;
         atomic_fetch_add(&q->dropped, 1);
         goto out;
     }
@@ -546,12 +558,14 @@ int qserve_start(qserve_t **out, void *zctx, void *sock, store_t *st,
         free(q);
         return ERR_IO;
     }
+    assert(check_invariants(q));
     *out = q;
     return ERR_OK;
 }
 
 void qserve_stats(qserve_t *self, qserve_stats_t *out)
 {
+    assert(check_invariants(self));
     memset(out, 0, sizeof *out);
     out->queued_bytes = atomic_load(&self->l->bytes);
     out->max_queued_bytes = atomic_load(&self->l->max_bytes);
@@ -568,6 +582,7 @@ void qserve_stop(qserve_t **self_p)
         return;
     }
     qserve_t *q = *self_p;
+    assert(check_invariants(q));
     atomic_store(&q->stop, 1);
     pthread_join(q->thread, NULL);
     monitor_stop(q);

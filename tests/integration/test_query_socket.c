@@ -657,6 +657,12 @@ Test(qsock, clients_that_never_read_do_not_grow_the_collector)
     cr_assert_eq(ctl(&c, out, sizeof out, export_args), 0, "%.2000s", out);
     t_alone = hx_now_ms() - t_alone;
     cr_assert_eq(count_lines(out), nfacts + 1);
+    /* Page after page, the same CSV as from the store itself. */
+    static char local[16 << 20];
+    const char *local_argv[] = {"hrssctl", "--data-dir", db, "export",
+                                "--format", "csv", NULL};
+    cr_assert_eq(hx_run(local_argv, 120000, local, sizeof local), 0);
+    cr_expect(strcmp(out, local) == 0, "--connect and --data-dir differ");
     long base = hx_proc_kib(c.pid, "VmRSS");
     long base_anon = hx_proc_kib(c.pid, "RssAnon");
     cr_assert_gt(base, 0);
