@@ -54,6 +54,10 @@ void client_destroy(client_t **self_p);
 int client_call(client_t *self, const Hrss__QueryRequest *req,
                 Hrss__QueryResponse **resp, char err[ERR_LEN]);
 
+/** 1 when questions are answered in this process (client_open_local()),
+ *  0 when a collector answers them. */
+int client_is_local(const client_t *self);
+
 /** Total of @p indicator for @p region over @p p (one TotalQ).
  *  @return ERR_OK, or the query's error code with its message in @p err.
  */

@@ -467,9 +467,12 @@ static int endpoint_is_local(const char *ep)
 }
 
 /* A bound ROUTER on @p endpoint; with @p key a CurveZMQ server in ZAP
- * domain @p domain (the ZAP handler must be running). */
+ * domain @p domain (the ZAP handler must be running). @p prepare (may be
+ * NULL) sets the socket's own options last. Every option is set before
+ * the bind: libzmq copies them into the listener then. */
 static void *bind_router(void *zctx, const char *endpoint, int mandatory,
-                         const keys_pair_t *key, const char *domain)
+                         const keys_pair_t *key, const char *domain,
+                         void (*prepare)(void *sock))
 {
     void *s = zmq_socket(zctx, ZMQ_ROUTER);
     if (key != NULL) {
@@ -487,6 +490,9 @@ static void *bind_router(void *zctx, const char *endpoint, int mandatory,
     zmq_setsockopt(s, ZMQ_SNDHWM, &hwm, sizeof hwm);
     zmq_setsockopt(s, ZMQ_RCVHWM, &hwm, sizeof hwm);
     zmq_setsockopt(s, ZMQ_ROUTER_MANDATORY, &mandatory, sizeof mandatory);
+    if (prepare != NULL) {
+        prepare(s);
+    }
     if (zmq_bind(s, endpoint) != 0) {
         log_err("cannot bind %s: %s", endpoint, zmq_strerror(zmq_errno()));
         zmq_close(s);
@@ -632,10 +638,11 @@ static int coll_open(coll_t *c)
     }
     const keys_pair_t *key = c->auth != NULL ? &c->key : NULL;
     c->ingest = bind_router(c->zctx, cfg->ingest, 1, key,
-                            AUTH_DOMAIN_INGEST);
-    c->query = c->ingest != NULL ? bind_router(c->zctx, cfg->query, 0, key,
-                                               AUTH_DOMAIN_QUERY)
-                                 : NULL;
+                            AUTH_DOMAIN_INGEST, NULL);
+    c->query = c->ingest != NULL
+                   ? bind_router(c->zctx, cfg->query, 0, key,
+                                 AUTH_DOMAIN_QUERY, qserve_prepare)
+                   : NULL;
     if (c->query == NULL) {
         return -1;
     }
@@ -644,7 +651,9 @@ static int coll_open(coll_t *c)
     last_endpoint(c->ingest, ing, sizeof ing);
     last_endpoint(c->query, qry, sizeof qry);
     write_endpoints(cfg->data_dir, ing, qry);
-    if (qserve_start(&c->qserve, c->query, c->store) != ERR_OK) {
+    qserve_opts_t qo = {.backup_dir = cfg->backup_dir};
+    if (qserve_start(&c->qserve, c->zctx, c->query, c->store, &qo) !=
+        ERR_OK) {
         log_err("cannot start the query thread");
         return -1;
     }

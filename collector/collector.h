@@ -32,6 +32,8 @@ typedef struct collector_cfg {
     const char *ingest;      /**< ZeroMQ endpoint for agents */
     const char *query;       /**< ZeroMQ endpoint for hrssctl */
     const char *catalog_dir;
+    const char *backup_dir;  /**< where admins' backups go (--backup-dir);
+                                  NULL: the query socket takes none */
     int insecure;            /**< plain mode: no keys, loopback only */
     const char *key_path;    /**< the collector's secret key (CURVE) */
     const char *agents_path; /**< the agents file (CURVE) */

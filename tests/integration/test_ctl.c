@@ -324,10 +324,23 @@ Test(ctl, other_commands_both_ways)
                           "330105\n") != NULL, "%s", out);
     cr_expect(strstr(out, "2025-03") == NULL, "%s", out);
 
+    /* A backup over the query socket needs an admin key (plain mode has
+     * none); hrssctl --data-dir writes one where its operator says. */
     char dest[400];
     snprintf(dest, sizeof dest, "%s/backup", hx_dir);
-    cr_assert_eq(ctl(&e, 0, out, sizeof out, "backup", dest, NULL), 0, "%s",
+    cr_expect_eq(ctl(&e, 0, out, sizeof out, "backup", dest, NULL), 1, "%s",
                  out);
+    cr_expect(strstr(out, "not authorized") != NULL, "%s", out);
+    struct stat sb;
+    cr_expect_neq(stat(dest, &sb), 0, "%s written", dest);
+    cr_assert_eq(ctl(&e, 1, out, sizeof out, "backup", dest, NULL), 0, "%s",
+                 out);
+    char said[500];
+    snprintf(said, sizeof said, "backup written to %s/data.mdb\n", dest);
+    cr_expect_str_eq(out, said);
+    cr_expect_eq(ctl(&e, 1, out, sizeof out, "backup", dest, NULL), 1, "%s",
+                 out);
+    cr_expect(strstr(out, "already exists") != NULL, "%s", out);
     catalog_t *cat = NULL;
     store_t *s = NULL;
     hx_open_store(dest, 0, &cat, &s);
