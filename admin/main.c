@@ -110,10 +110,11 @@ static const command_t commands[] = {
     {.name = "violations", .usage = "[--period P] [--region CODE]",
      .help = "\"of which\" figures above their\nwhole",
      .run = cmd_audit_violations, .opts = OPT_PERIOD | OPT_REGION},
-    {.name = "backup", .usage = "DEST",
-     .help = "hot, compacted copy of the store\n(DEST on the collector's "
-             "host)",
-     .run = cmd_store_backup, .npos = 1, .takes = "one DEST directory"},
+    {.name = "backup", .usage = "NAME|DIR",
+     .help = "hot, compacted copy of the store:\nNAME in the collector's "
+             "--backup-dir\n(admin key), or DIR with --data-dir",
+     .run = cmd_store_backup, .npos = 1,
+     .takes = "one NAME (or DIR with --data-dir)"},
     {.name = "export", .usage = "--format csv [--from P --to P]",
      .help = "every current value, as a CSV an\nagent can submit again",
      .run = cmd_store_export, .opts = OPT_FORMAT | OPT_FROM | OPT_TO},

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "collector/collector.h"
@@ -34,8 +35,9 @@ static void usage(FILE *f)
         "                      (--key FILE --agents FILE [--admins FILE] "
         "| --insecure)\n"
         "                      [--config FILE] [--catalog DIR] "
-        "[--map-max-mib N]\n"
-        "                      [--tz-offset-hours H] [--verbose]\n"
+        "[--backup-dir DIR]\n"
+        "                      [--map-max-mib N] [--tz-offset-hours H] "
+        "[--verbose]\n"
         "\n"
         "The central hrss daemon: stores agents' figures in an LMDB store in\n"
         "DIR with a full audit trail and answers queries (hrssctl).\n"
@@ -61,6 +63,9 @@ static void usage(FILE *f)
         "                        flags win\n"
         "  --catalog DIR         indicators.csv, regions.csv and plan.csv\n"
         "                        (default: the installed catalog)\n"
+        "  --backup-dir DIR      where 'hrssctl backup NAME' (admin keys\n"
+        "                        only) writes DIR/NAME; without it the\n"
+        "                        collector takes no backups over the wire\n"
         "  --map-max-mib N       largest size of the LMDB map (default\n"
         "                        65536); past it batches are refused and\n"
         "                        agents keep them\n"
@@ -75,7 +80,7 @@ static void usage(FILE *f)
 }
 
 enum { OPT_DATA, OPT_INGEST, OPT_QUERY, OPT_INSECURE, OPT_KEY, OPT_AGENTS,
-       OPT_ADMINS, OPT_CATALOG, OPT_MAPMAX, OPT_TZ, OPT_VERBOSE, OPT_N };
+       OPT_ADMINS, OPT_CATALOG, OPT_BACKUP, OPT_MAPMAX, OPT_TZ, OPT_VERBOSE, OPT_N };
 
 /* The long options, also the keys of the config file's [collector]. */
 static const flags_spec_t opt_spec[OPT_N] = {
@@ -87,6 +92,7 @@ static const flags_spec_t opt_spec[OPT_N] = {
     [OPT_AGENTS] = {"agents", 1},
     [OPT_ADMINS] = {"admins", 1},
     [OPT_CATALOG] = {"catalog", 1},
+    [OPT_BACKUP] = {"backup-dir", 1},
     [OPT_MAPMAX] = {"map-max-mib", 1},
     [OPT_TZ] = {"tz-offset-hours", 1},
     [OPT_VERBOSE] = {"verbose", 0},
@@ -117,6 +123,14 @@ static int settings(const flags_t *fl, collector_cfg_t *cc, char *catdir,
     cc->key_path = flags_value(fl, OPT_KEY);
     cc->agents_path = flags_value(fl, OPT_AGENTS);
     cc->admins_path = flags_value(fl, OPT_ADMINS);
+    cc->backup_dir = flags_value(fl, OPT_BACKUP);
+    struct stat sb;
+    if (cc->backup_dir != NULL &&
+        (stat(cc->backup_dir, &sb) != 0 || !S_ISDIR(sb.st_mode))) {
+        fprintf(stderr, "hrss-collector: --backup-dir: '%s' is not a "
+                        "directory\n", cc->backup_dir);
+        return 64;
+    }
     if (cc->insecure && (cc->key_path != NULL || cc->agents_path != NULL ||
                          cc->admins_path != NULL)) {
         fprintf(stderr, "hrss-collector: --insecure is plain mode: it "

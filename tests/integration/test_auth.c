@@ -79,10 +79,14 @@ static void start(cast_t *k, int with_hangzhou)
     snprintf(keyp, sizeof keyp, "%s", path("collector.key"));
     snprintf(agents, sizeof agents, "%s", path("agents"));
     snprintf(admins, sizeof admins, "%s", path("admins"));
+    char backups[300];
+    snprintf(backups, sizeof backups, "%s", path("backups"));
+    cr_assert_eq(mkdir(backups, 0700), 0);
     const char *argv[] = {"hrss-collector", "--data-dir", db, "--ingest",
                           "tcp://127.0.0.1:*", "--query",
                           "tcp://127.0.0.1:*", "--key", keyp, "--agents",
-                          agents, "--admins", admins, NULL};
+                          agents, "--admins", admins, "--backup-dir",
+                          backups, NULL};
     hx_collector_exec(&k->c, db, log, argv);
 }
 
@@ -392,6 +396,22 @@ Test(auth, an_agent_key_cannot_query_a_read_key_cannot_back_up)
                         path("collector.pub"), "backup", "nightly", NULL};
     cr_expect_eq(hx_run(bk, 30000, out, sizeof out), 1, "%s", out);
     cr_expect(strstr(out, "not authorized") != NULL, "%s", out);
+    struct stat sb;
+    cr_expect_neq(stat(path("backups/nightly"), &sb), 0);
+    /* An admin's backup lands in --backup-dir under the plain name given;
+     * a name that is a path does not. */
+    const char *ad[] = {"hrssctl", "--connect", k.c.query, "--key",
+                        path("boss.key"), "--collector-key",
+                        path("collector.pub"), "backup", "nightly", NULL};
+    cr_expect_eq(hx_run(ad, 30000, out, sizeof out), 0, "%s", out);
+    cr_expect_eq(stat(path("backups/nightly/data.mdb"), &sb), 0);
+    const char *esc[] = {"hrssctl", "--connect", k.c.query, "--key",
+                         path("boss.key"), "--collector-key",
+                         path("collector.pub"), "backup", "../escaped",
+                         NULL};
+    cr_expect_eq(hx_run(esc, 30000, out, sizeof out), 1, "%s", out);
+    cr_expect(strstr(out, "not a plain name") != NULL, "%s", out);
+    cr_expect_neq(stat(path("escaped"), &sb), 0);
     cr_assert_eq(hx_collector_stop(&k.c, 10000), 0);
 }
 
