@@ -2,7 +2,9 @@
  *
  * Remote: one DEALER socket; a request that gets no answer within the
  * timeout fails, and the socket is replaced (a late answer must not be
- * taken for the next request's).
+ * taken for the next request's). With CurveZMQ a monitor watches the
+ * socket's handshakes, so that a key the collector refuses fails the
+ * request at once and says so, instead of looking like silence.
  *
  * Local: query_answer() in this process, as the admin role with backups
  * to any path: whoever can open the store read-only can copy its files
@@ -15,9 +17,11 @@
  */
 #include "admin/client.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <zmq.h>
 
 #include "common/buf.h"
@@ -26,12 +30,15 @@
 #include "store/query.h"
 #include "store/store.h"
 
-/* Largest answer taken from a collector (an export of every fact). */
-#define MAX_ANSWER ((int64_t)1 << 30)
+/* Largest answer taken from a collector: its own cap, and room for a
+ * newer collector's. */
+#define MAX_ANSWER ((int64_t)QUERY_MAX_ANSWER * 4)
 
 struct client {
     void *zctx;
     void *sock;
+    void *mon;                 /* PAIR: sock's handshake events, or NULL */
+    unsigned mon_seq;          /* names each monitor's inproc endpoint */
     char *endpoint;
     int timeout_ms;
     catalog_t *local_cat;
@@ -41,6 +48,47 @@ struct client {
     keys_pair_t key;
     char server_key[KEYS_Z85_LEN];
 };
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Watch @p s's CurveZMQ handshakes on c->mon (left NULL on failure: the
+ * request then only times out). */
+static void watch(client_t *c, void *s)
+{
+    char ep[64];
+    snprintf(ep, sizeof ep, "inproc://hrssctl-monitor-%u", ++c->mon_seq);
+    if (zmq_socket_monitor(s, ep,
+                           ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |
+                               ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL) != 0) {
+        return;
+    }
+    c->mon = zmq_socket(c->zctx, ZMQ_PAIR);
+    int linger = 0;
+    if (c->mon != NULL) {
+        zmq_setsockopt(c->mon, ZMQ_LINGER, &linger, sizeof linger);
+    }
+    if (c->mon != NULL && zmq_connect(c->mon, ep) != 0) {
+        zmq_close(c->mon);
+        c->mon = NULL;
+    }
+}
+
+static void close_socket(client_t *c)
+{
+    if (c->mon != NULL) {
+        zmq_close(c->mon);
+        c->mon = NULL;
+    }
+    if (c->sock != NULL) {
+        zmq_close(c->sock);
+        c->sock = NULL;
+    }
+}
 
 static void *new_socket(client_t *c)
 {
@@ -56,9 +104,14 @@ static void *new_socket(client_t *c)
                        KEYS_Z85_LEN - 1);
         zmq_setsockopt(s, ZMQ_CURVE_SECRETKEY, c->key.secret_key,
                        KEYS_Z85_LEN - 1);
+        watch(c, s);
     }
     if (zmq_connect(s, c->endpoint) != 0) {
         zmq_close(s);
+        if (c->mon != NULL) {
+            zmq_close(c->mon);
+            c->mon = NULL;
+        }
         return NULL;
     }
     return s;
@@ -111,9 +164,7 @@ void client_destroy(client_t **self_p)
         return;
     }
     client_t *c = *self_p;
-    if (c->sock != NULL) {
-        zmq_close(c->sock);
-    }
+    close_socket(c);
     if (c->zctx != NULL) {
         zmq_ctx_term(c->zctx);
     }
@@ -125,26 +176,85 @@ void client_destroy(client_t **self_p)
     *self_p = NULL;
 }
 
+/* A handshake event from c->mon: 0 if none is waiting, else the event
+ * (ZMQ_EVENT_HANDSHAKE_FAILED_*). Monitor messages are [u16 event, u32
+ * value][endpoint]. */
+static int handshake_failed(client_t *c)
+{
+    zmq_msg_t ev;
+    zmq_msg_init(&ev);
+    if (zmq_msg_recv(&ev, c->mon, ZMQ_DONTWAIT) < 0) {
+        zmq_msg_close(&ev);
+        return 0;
+    }
+    uint16_t event = 0;
+    if (zmq_msg_size(&ev) >= sizeof event) {
+        memcpy(&event, zmq_msg_data(&ev), sizeof event);
+    }
+    while (zmq_msg_more(&ev) && zmq_msg_recv(&ev, c->mon, 0) >= 0) {
+    }
+    zmq_msg_close(&ev);
+    return event;
+}
+
 static int call_remote(client_t *c, const buf_t *req, zmq_msg_t *ans,
                        char err[ERR_LEN])
 {
-    if (zmq_send(c->sock, req->data, req->len, 0) < 0) {
+    if (c->sock == NULL) {
+        c->sock = new_socket(c);
+    }
+    if (c->sock == NULL ||
+        zmq_send(c->sock, req->data, req->len, 0) < 0) {
         snprintf(err, ERR_LEN, "cannot send to %s: %s", c->endpoint,
                  zmq_strerror(zmq_errno()));
         return ERR_IO;
     }
-    zmq_pollitem_t item = {c->sock, 0, ZMQ_POLLIN, 0};
-    int n = zmq_poll(&item, 1, c->timeout_ms);
-    if (n <= 0 || zmq_msg_recv(ans, c->sock, ZMQ_DONTWAIT) < 0) {
-        snprintf(err, ERR_LEN,
-                 "the collector at %s did not answer within %d s (is it "
-                 "running? is this its --query endpoint?)",
-                 c->endpoint, c->timeout_ms / 1000);
-        zmq_close(c->sock);
-        c->sock = new_socket(c);
-        return ERR_TIMEOUT;
+    int64_t deadline = now_ms() + c->timeout_ms;
+    int failed = 0;
+    for (;;) {
+        zmq_pollitem_t items[2] = {{c->sock, 0, ZMQ_POLLIN, 0},
+                                   {c->mon, 0, ZMQ_POLLIN, 0}};
+        int64_t left = deadline - now_ms();
+        if (left <= 0) {
+            break;
+        }
+        int n = zmq_poll(items, c->mon != NULL ? 2 : 1, (long)left);
+        if (n < 0 && zmq_errno() != EINTR) {
+            break;
+        }
+        if (n > 0 && (items[0].revents & ZMQ_POLLIN) &&
+            zmq_msg_recv(ans, c->sock, ZMQ_DONTWAIT) >= 0) {
+            return ERR_OK;
+        }
+        if (n > 0 && c->mon != NULL && (items[1].revents & ZMQ_POLLIN)) {
+            failed = handshake_failed(c);
+            if (failed != 0) {
+                break;
+            }
+        }
     }
-    return ERR_OK;
+    /* A late answer must not be taken for the next request's. */
+    close_socket(c);
+    if (failed == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) {
+        snprintf(err, ERR_LEN,
+                 "the collector at %s refused this key: its public key is "
+                 "not in the collector's admins file",
+                 c->endpoint);
+        return ERR_DENIED;
+    }
+    if (failed != 0) {
+        snprintf(err, ERR_LEN,
+                 "the CurveZMQ handshake with %s failed: is "
+                 "--collector-key the collector's public key?",
+                 c->endpoint);
+        return ERR_DENIED;
+    }
+    snprintf(err, ERR_LEN,
+             "the collector at %s did not answer within %d s (is it "
+             "running? is this its --query endpoint?%s)",
+             c->endpoint, c->timeout_ms / 1000,
+             c->curve ? " is --collector-key its public key?" : "");
+    return ERR_TIMEOUT;
 }
 
 int client_call(client_t *self, const Hrss__QueryRequest *req,

@@ -386,7 +386,17 @@ Test(auth, an_agent_key_cannot_query_a_read_key_cannot_back_up)
                            path("shangcheng.key"), "--collector-key",
                            path("collector.pub"), "--timeout", "3",
                            "agents", NULL};
-    cr_expect_eq(hx_run(shang, 30000, out, sizeof out), 69, "%s", out);
+    /* Refused in the handshake: said at once, not a 3 s silence. */
+    cr_expect_eq(hx_run(shang, 30000, out, sizeof out), 1, "%s", out);
+    cr_expect(strstr(out, "refused this key") != NULL, "%s", out);
+    /* A wrong --collector-key: the server cannot even read the hello;
+     * the timeout's message names the likely cause. */
+    const char *wrong[] = {"hrssctl", "--connect", k.c.query, "--key",
+                           path("boss.key"), "--collector-key",
+                           path("boss.pub"), "--timeout", "1", "agents",
+                           NULL};
+    cr_expect_eq(hx_run(wrong, 30000, out, sizeof out), 69, "%s", out);
+    cr_expect(strstr(out, "--collector-key") != NULL, "%s", out);
     const char *rd[] = {"hrssctl", "--connect", k.c.query, "--key",
                         path("reader.key"), "--collector-key",
                         path("collector.pub"), "agents", NULL};
