@@ -52,6 +52,16 @@
 #define MAX_GROUP 256
 #define SESSION_IDLE 180
 #define MAX_SESSIONS 4096
+/* The query socket's ZMQ_MAXMSGSIZE, unchanged (its owner, qserve, may
+ * choose a tighter one); the ingest socket takes WIRE_MAX_AGENT_FRAME. */
+#define QUERY_MAX_MSG ((int64_t)4 << 20)
+
+/* An Ack never exceeds what an agent takes (WIRE_MAX_COLLECTOR_MSG): its
+ * rejection messages come from the store, its message from an err[]. */
+_Static_assert(STORE_MSG_LEN - 1 <= WIRE_REJECTION_MSG_MAX,
+               "a rejection's message fits the wire's limit");
+_Static_assert(ERR_LEN - 1 <= WIRE_ACK_MSG_MAX,
+               "an Ack's message fits the wire's limit");
 
 typedef struct session {
     char name[WIRE_NAME_MAX + 1];
@@ -440,10 +450,12 @@ static void ingest_group(coll_t *c, buf_t *out)
 /* ---------------------------------------------------------------------- */
 /* start and stop                                                          */
 
-static void *bind_router(void *zctx, const char *endpoint, int mandatory)
+/* @p maxmsg must be set before the bind: a listener copies the socket's
+ * options when it binds. */
+static void *bind_router(void *zctx, const char *endpoint, int mandatory,
+                         int64_t maxmsg)
 {
     void *s = zmq_socket(zctx, ZMQ_ROUTER);
-    int64_t maxmsg = WIRE_MAX_MSG;
     int linger = 2000;
     int hwm = 10000;
     zmq_setsockopt(s, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
@@ -528,9 +540,10 @@ static int coll_open(coll_t *c)
         return -1;
     }
     c->zctx = zmq_ctx_new();
-    c->ingest = bind_router(c->zctx, cfg->ingest, 1);
-    c->query = c->ingest != NULL ? bind_router(c->zctx, cfg->query, 0)
-                                 : NULL;
+    c->ingest = bind_router(c->zctx, cfg->ingest, 1, WIRE_MAX_AGENT_FRAME);
+    c->query = c->ingest != NULL
+                   ? bind_router(c->zctx, cfg->query, 0, QUERY_MAX_MSG)
+                   : NULL;
     if (c->query == NULL) {
         return -1;
     }

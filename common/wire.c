@@ -37,6 +37,21 @@
 #define EXPANSION 16
 #define SLACK 4096
 
+/* The arithmetic of wire.h holds only while these lengths fit the varint
+ * widths it assumes. */
+_Static_assert(WIRE_UPDATE_MAX - 2 < 128, "an Update's length is 1 byte");
+_Static_assert(WIRE_NAME_MAX < 128 && CATALOG_CODE_MAX < 128,
+               "string lengths are 1 byte");
+_Static_assert(WIRE_MAX_AGENT_MSG - 4 < (1 << 21),
+               "a Batch's length is at most 3 bytes");
+_Static_assert(WIRE_REJECTION_MAX - 3 < (1 << 14) &&
+                   WIRE_ACK_MSG_MAX < (1 << 14) &&
+                   WIRE_REJECTION_MSG_MAX < (1 << 14),
+               "a Rejection's and the messages' lengths are 2 bytes");
+_Static_assert(WIRE_REASON_NAME_MAX < 128, "a reason_name's length is 1");
+_Static_assert(WIRE_MAX_COLLECTOR_MSG - 4 < (1 << 21),
+               "an Ack's length is at most 3 bytes");
+
 static void *cap_alloc(void *data, size_t size)
 {
     wire_cap_t *c = data;
@@ -269,8 +284,9 @@ int wire_agent_unpack_info(const void *data, size_t len,
 {
     *out = NULL;
     memset(info, 0, sizeof *info);
-    if (len == 0 || len > WIRE_MAX_MSG) {
-        snprintf(err, ERR_LEN, "message of %zu bytes", len);
+    if (len == 0 || len > WIRE_MAX_AGENT_MSG) {
+        snprintf(err, ERR_LEN, "message of %zu bytes (limit %d)", len,
+                 (int)WIRE_MAX_AGENT_MSG);
         return ERR_PROTO;
     }
     wire_cap_t cap;
@@ -341,8 +357,9 @@ int wire_collector_unpack(const void *data, size_t len,
                           Hrss__CollectorMsg **out, char err[ERR_LEN])
 {
     *out = NULL;
-    if (len == 0 || len > WIRE_MAX_MSG) {
-        snprintf(err, ERR_LEN, "message of %zu bytes", len);
+    if (len == 0 || len > WIRE_MAX_COLLECTOR_MSG) {
+        snprintf(err, ERR_LEN, "message of %zu bytes (limit %d)", len,
+                 (int)WIRE_MAX_COLLECTOR_MSG);
         return ERR_PROTO;
     }
     wire_cap_t cap;

@@ -23,8 +23,9 @@
  *  with a new WIRE_VERSION).
  *
  *  INVARIANTS
- *    1. An unpacked message was 1..WIRE_MAX_MSG bytes and took at most
- *       16 times that plus 4 KiB of memory to unpack.
+ *    1. An unpacked agent message was 1..WIRE_MAX_AGENT_MSG bytes (a
+ *       collector message 1..WIRE_MAX_COLLECTOR_MSG) and took at most 16
+ *       times that plus 4 KiB of memory to unpack.
  *    2. It has its body set and every string and submessage it needs
  *       non-NULL and bounded: a valid agent name (wire_name_ok()) in every
  *       agent message, version WIRE_VERSION in a Hello, at most
@@ -40,6 +41,9 @@
  *    5. Each protocol number maps to exactly one C value and back; a
  *       number this version does not know is refused (0, or ERR_PROTO),
  *       never cast.
+ *    6. WIRE_MAX_AGENT_MSG is the size of the largest agent message that
+ *       can pass these checks, and WIRE_MAX_COLLECTOR_MSG at least that
+ *       of the largest Ack a collector sends (test_wire builds both).
  */
 #ifndef HRSS_WIRE_H
 #define HRSS_WIRE_H
@@ -58,8 +62,70 @@
 /** Longest agent name, in bytes. */
 #define WIRE_NAME_MAX 64
 
-/** Largest ingest message (ZMQ_MAXMSGSIZE on both ends). */
-#define WIRE_MAX_MSG (4 << 20)
+/* ---------------------------------------------------------------- limits
+ * ZMQ_MAXMSGSIZE on each end is the largest message the other end may
+ * legally send, plus WIRE_CURVE_MARGIN for CurveZMQ, which counts the
+ * encrypted frame (LIBRARY-NOTES: about 64 bytes more; its MESSAGE
+ * command adds 8 + 8 + 16 + 1 = 33). Sizes are of the protobuf encoding,
+ * every number at its widest varint (a uint64 or a negative int64: 10
+ * bytes; a uint32: 5) and every string at its longest.
+ *
+ * The largest Update, as it sits in a Batch:
+ *     field tag and length                      1 + 1 =   2
+ *     seq        uint64                          1 + 10 =  11
+ *     indicator  1 + 1 + CATALOG_CODE_MAX (63)          =  65
+ *     region     uint32                          1 + 5  =   6
+ *     month      uint32                          1 + 5  =   6
+ *     ratio      1 + 1 + 2 * (1 + 10)  (a count: 11)    =  24
+ *                                                         ---
+ *                                                         114
+ * The largest AgentMsg is a Batch:
+ *     AgentMsg tag and length (3-byte varint)        1 + 3 =      4
+ *     name       1 + 1 + WIRE_NAME_MAX (64)                =     66
+ *     region     uint32                                    =      6
+ *     updates    WIRE_MAX_BATCH (2000) * 114               = 228000
+ *                                                            ------
+ *                                                            228076 bytes
+ * (a Hello is at most 1 + 1 + 6 + 66 + 6 = 80). An agent sends at most
+ * 500 updates a batch (agent/delivery.h): at most 57,076 bytes. */
+#define WIRE_UPDATE_MAX (2 + 11 + (2 + CATALOG_CODE_MAX) + 6 + 6 + 24)
+#define WIRE_MAX_AGENT_MSG                                                   \
+    (4 + (2 + WIRE_NAME_MAX) + 6 + WIRE_MAX_BATCH * WIRE_UPDATE_MAX)
+/** Room for CurveZMQ's framing on top of a message. */
+#define WIRE_CURVE_MARGIN 64
+/** ZMQ_MAXMSGSIZE of the collector's ingest socket: 228,140 bytes. */
+#define WIRE_MAX_AGENT_FRAME (WIRE_MAX_AGENT_MSG + WIRE_CURVE_MARGIN)
+
+/* The collector's side. Its longest strings: */
+/** A rejection's message ("FIELD: reason"), in bytes. */
+#define WIRE_REJECTION_MSG_MAX 255
+/** A rejection's reason_name ("numerator_gt_denominator"), in bytes. */
+#define WIRE_REASON_NAME_MAX 31
+/** An Ack's message, in bytes. */
+#define WIRE_ACK_MSG_MAX (ERR_LEN - 1)
+/* The largest Rejection, as it sits in an Ack:
+ *     field tag and length (2-byte varint)      1 + 2          =   3
+ *     seq 1 + 10, reason (an enum) 1 + 10                      =  22
+ *     reason_name  1 + 1 + 31                                  =  33
+ *     message      1 + 2 + 255                                 = 258
+ *                                                                ---
+ *                                                                316
+ * The largest CollectorMsg is an Ack rejecting a whole batch:
+ *     CollectorMsg tag and length (3-byte varint)  1 + 3 =      4
+ *     status 1 + 10, next_seq, first_seq, last_seq 3 * 11 =     44
+ *     message      1 + 2 + 511                            =    514
+ *     rejections   WIRE_MAX_BATCH (2000) * 316            = 632000
+ *                                                           ------
+ *                                                           632562 bytes */
+#define WIRE_REJECTION_MAX                                                   \
+    (3 + 22 + (2 + WIRE_REASON_NAME_MAX) + (3 + WIRE_REJECTION_MSG_MAX))
+#define WIRE_MAX_COLLECTOR_MSG                                               \
+    (4 + 44 + (3 + WIRE_ACK_MSG_MAX) + WIRE_MAX_BATCH * WIRE_REJECTION_MAX)
+/** ZMQ_MAXMSGSIZE of an agent's socket: 632,626 bytes. */
+#define WIRE_MAX_COLLECTOR_FRAME (WIRE_MAX_COLLECTOR_MSG + WIRE_CURVE_MARGIN)
+/** The agent's limit under its old name (agent/sender.c); it was 4 MiB
+ *  on both ends. New code names WIRE_MAX_COLLECTOR_FRAME. */
+#define WIRE_MAX_MSG WIRE_MAX_COLLECTOR_FRAME
 
 /** A protobuf-c allocator that hands out at most @p limit bytes in all, so
  *  that a small hostile buffer cannot expand into gigabytes (protobuf-c

@@ -476,3 +476,139 @@ Test(wire, seqs_must_be_consecutive_and_nonzero)
     cr_expect_eq(info.last_seq, 0);
     buf_fini(&out);
 }
+
+/* ---------------------------------------------------------------------- */
+/* frame limits                                                            */
+
+/* The largest Batch the collector must take: WIRE_MAX_BATCH updates, every
+ * number at its widest varint, every string at its longest. @p extra adds
+ * that many bytes to the last indicator (beyond what is legal). */
+static void pack_largest_batch(size_t extra, buf_t *out)
+{
+    static char ind[CATALOG_CODE_MAX + 8];
+    static char name[WIRE_NAME_MAX + 1];
+    cr_assert(extra < 8);
+    memset(ind, 'i', sizeof ind);
+    ind[CATALOG_CODE_MAX] = '\0';
+    memset(name, 'n', sizeof name);
+    name[WIRE_NAME_MAX] = '\0';
+    Hrss__Update *u = calloc(WIRE_MAX_BATCH, sizeof *u);
+    Hrss__Ratio *r = calloc(WIRE_MAX_BATCH, sizeof *r);
+    Hrss__Update **up = calloc(WIRE_MAX_BATCH, sizeof *up);
+    cr_assert(u != NULL && r != NULL && up != NULL);
+    char *last_ind = malloc(sizeof ind);
+    cr_assert_not_null(last_ind);
+    memset(last_ind, 'i', sizeof ind);
+    last_ind[CATALOG_CODE_MAX + extra] = '\0';
+    for (size_t i = 0; i < WIRE_MAX_BATCH; i++) {
+        hrss__update__init(&u[i]);
+        hrss__ratio__init(&r[i]);
+        u[i].seq = UINT64_MAX - (WIRE_MAX_BATCH - 1) + i;
+        u[i].indicator = i + 1 == WIRE_MAX_BATCH ? last_ind : ind;
+        u[i].region = UINT32_MAX;
+        u[i].month = UINT32_MAX;
+        r[i].numerator = INT64_MIN; /* negative: ten bytes */
+        r[i].denominator = INT64_MIN;
+        u[i].value_case = HRSS__UPDATE__VALUE_RATIO;
+        u[i].ratio = &r[i];
+        up[i] = &u[i];
+    }
+    Hrss__Batch b = HRSS__BATCH__INIT;
+    b.name = name;
+    b.region = UINT32_MAX;
+    b.n_updates = WIRE_MAX_BATCH;
+    b.updates = up;
+    Hrss__AgentMsg m = HRSS__AGENT_MSG__INIT;
+    m.body_case = HRSS__AGENT_MSG__BODY_BATCH;
+    m.batch = &b;
+    pack_agent(&m, out);
+    free(last_ind);
+    free(up);
+    free(r);
+    free(u);
+}
+
+Test(wire, the_largest_legal_batch_fits_the_frame_limit)
+{
+    buf_t out;
+    buf_init(&out);
+    char err[ERR_LEN];
+    pack_largest_batch(0, &out);
+    cr_expect_eq(out.len, WIRE_MAX_AGENT_MSG,
+                 "the largest batch is %zu bytes, the limit %d", out.len,
+                 (int)WIRE_MAX_AGENT_MSG);
+    cr_expect_eq(unpack_bytes(out.data, out.len, err), ERR_OK, "%s", err);
+    cr_expect_eq(WIRE_MAX_AGENT_FRAME, WIRE_MAX_AGENT_MSG + 64,
+                 "room for CurveZMQ's framing");
+
+    /* One byte of string more is over the limit and refused for it. */
+    pack_largest_batch(1, &out);
+    cr_expect_gt(out.len, WIRE_MAX_AGENT_MSG);
+    cr_expect_eq(unpack_bytes(out.data, out.len, err), ERR_PROTO);
+    cr_expect(strstr(err, "bytes") != NULL, "%s", err);
+    buf_fini(&out);
+}
+
+/* The agent sends at most DELIVERY_BATCH_MAX (500) updates a batch
+ * (agent/delivery.h): far inside the limit whatever they hold. */
+Test(wire, the_agents_batches_are_far_inside_the_limit)
+{
+    cr_expect_leq(500 * WIRE_UPDATE_MAX + 100, WIRE_MAX_AGENT_MSG);
+}
+
+/* The largest Ack the collector sends (a rejection for each of
+ * WIRE_MAX_BATCH updates, every string at its longest) fits what an agent
+ * takes. */
+Test(wire, the_largest_ack_fits_the_agents_limit)
+{
+    static char msg[WIRE_REJECTION_MSG_MAX + 1];
+    static char name[WIRE_REASON_NAME_MAX + 1];
+    static char text[WIRE_ACK_MSG_MAX + 1];
+    memset(msg, 'm', sizeof msg - 1);
+    memset(name, 'r', sizeof name - 1);
+    memset(text, 't', sizeof text - 1);
+    Hrss__Rejection *r = calloc(WIRE_MAX_BATCH, sizeof *r);
+    Hrss__Rejection **rp = calloc(WIRE_MAX_BATCH, sizeof *rp);
+    for (size_t i = 0; i < WIRE_MAX_BATCH; i++) {
+        hrss__rejection__init(&r[i]);
+        r[i].seq = UINT64_MAX;
+        r[i].reason = HRSS__REJECT_REASON__REJ_VALUE_TOO_LARGE;
+        r[i].reason_name = name;
+        r[i].message = msg;
+        rp[i] = &r[i];
+    }
+    Hrss__Ack a = HRSS__ACK__INIT;
+    a.status = HRSS__ACK_STATUS__ACK_RETRY;
+    a.next_seq = UINT64_MAX;
+    a.first_seq = UINT64_MAX;
+    a.last_seq = UINT64_MAX;
+    a.n_rejections = WIRE_MAX_BATCH;
+    a.rejections = rp;
+    a.message = text;
+    Hrss__CollectorMsg m = HRSS__COLLECTOR_MSG__INIT;
+    m.body_case = HRSS__COLLECTOR_MSG__BODY_ACK;
+    m.ack = &a;
+    buf_t out;
+    buf_init(&out);
+    wire_pack(&m.base, &out);
+    cr_expect_leq(out.len, WIRE_MAX_COLLECTOR_MSG, "%zu > %d", out.len,
+                  (int)WIRE_MAX_COLLECTOR_MSG);
+    Hrss__CollectorMsg *got = NULL;
+    char err[ERR_LEN];
+    cr_expect_eq(wire_collector_unpack(out.data, out.len, &got, err), ERR_OK,
+                 "%s", err);
+    hrss__collector_msg__free_unpacked(got, NULL);
+    cr_expect_eq(WIRE_MAX_COLLECTOR_FRAME, WIRE_MAX_COLLECTOR_MSG + 64);
+    buf_fini(&out);
+    free(rp);
+    free(r);
+}
+
+/* The collector's strings fit the limits the arithmetic assumed. */
+Test(wire, reason_names_fit_their_limit)
+{
+    for (int r = 0; r <= UPDATE_REASON_MAX; r++) {
+        const char *n = update_reason_name((enum update_reason)r);
+        cr_expect_leq(strlen(n), WIRE_REASON_NAME_MAX, "%s", n);
+    }
+}
