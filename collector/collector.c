@@ -10,6 +10,11 @@
  *               ▼
  *          send one Ack per batch, then Welcome for hellos and pings
  *
+ * A message that cannot be taken (not an AgentMsg, malformed, an unknown
+ * region) is answered too: ACK_MALFORMED with the reason, and the seqs of
+ * the batch when they could be read (wire_agent_unpack_info); its sender
+ * is known by its routing id, whatever it sent.
+ *
  * Nothing is acknowledged before the transaction that holds it commits;
  * if the store cannot take a group (map full at its limit, I/O error),
  * every batch in it gets ACK_RETRY and the agents keep the data.
@@ -28,6 +33,11 @@
  *   2. Each zmq socket is used by one thread only.
  *   3. Unpacked messages live until the replies that borrow from them are
  *      sent.
+ *   4. Every message received gets exactly one answer, but a valid Bye:
+ *      an Ack for a batch, a Welcome for a hello or a ping, and
+ *      ACK_MALFORMED for anything that could not be taken (sent with
+ *      ZMQ_DONTWAIT: a peer that does not read loses its answers, it
+ *      never stalls the loop).
  */
 #include "collector/collector.h"
 
@@ -73,6 +83,7 @@ typedef struct session {
 typedef struct entry {
     zmq_msg_t rid;           /* routing id frame */
     Hrss__AgentMsg *msg;     /* NULL when it failed to parse */
+    wire_agent_info_t info;  /* what could be read of it, also when bad */
     char err[ERR_LEN];
     identity_t who;
     int ok;                  /* parsed and identified */
@@ -211,9 +222,9 @@ static int recv_entry(coll_t *c, entry_t *e)
     }
     if (frames != 2) {
         snprintf(e->err, sizeof e->err, "%d frames, expected 2", frames);
-    } else if (wire_agent_unpack(zmq_msg_data(&payload),
-                                 zmq_msg_size(&payload), &e->msg, e->err) ==
-               ERR_OK) {
+    } else if (wire_agent_unpack_info(zmq_msg_data(&payload),
+                                      zmq_msg_size(&payload), &e->msg,
+                                      &e->info, e->err) == ERR_OK) {
         const char *name = NULL;
         uint32_t region = 0;
         switch (e->msg->body_case) {
@@ -279,25 +290,42 @@ static enum wire_ack ack_of(enum store_batch_status st)
     return WIRE_ACK_MALFORMED;
 }
 
+/* Answer a message that could not be taken (INVARIANT 4). */
+static void send_malformed(coll_t *c, entry_t *e, buf_t *out)
+{
+    Hrss__Ack ack = HRSS__ACK__INIT;
+    Hrss__CollectorMsg m = HRSS__COLLECTOR_MSG__INIT;
+    ack.status = wire_ack_to_proto(WIRE_ACK_MALFORMED);
+    ack.first_seq = e->info.first_seq;
+    ack.last_seq = e->info.last_seq;
+    ack.message = e->err;
+    m.body_case = HRSS__COLLECTOR_MSG__BODY_ACK;
+    m.ack = &ack;
+    send_reply(c, &e->rid, &m.base, out);
+}
+
+/* Answer a batch that was taken: @p stored says whether its group
+ * committed (else ACK_RETRY with @p why). */
 static void send_ack(coll_t *c, entry_t *e, const store_result_t *r,
                      int stored, const char *why, buf_t *out)
 {
     Hrss__Ack ack = HRSS__ACK__INIT;
     Hrss__CollectorMsg m = HRSS__COLLECTOR_MSG__INIT;
-    const Hrss__Batch *b = e->msg != NULL ? e->msg->batch : NULL;
-    if (b != NULL && b->n_updates > 0) {
-        ack.first_seq = b->updates[0]->seq;
-        ack.last_seq = b->updates[b->n_updates - 1]->seq;
-    }
+    ack.first_seq = e->info.first_seq;
+    ack.last_seq = e->info.last_seq;
     Hrss__Rejection *rej = NULL;
     Hrss__Rejection **rejp = NULL;
     if (!stored) {
-        ack.status = wire_ack_to_proto(e->ok ? WIRE_ACK_RETRY
-                                             : WIRE_ACK_MALFORMED);
+        ack.status = wire_ack_to_proto(WIRE_ACK_RETRY);
         ack.message = (char *)(uintptr_t)why;
     } else {
         ack.status = wire_ack_to_proto(ack_of(r->status));
         ack.next_seq = r->next_seq;
+        if (r->status == STORE_BATCH_MALFORMED) {
+            /* The wire checks both first; kept for a store that would. */
+            ack.message = (char *)"refused by the store: invalid reporter "
+                                  "id or seqs not consecutive";
+        }
         if (r->rejected > 0) {
             rej = xcalloc(r->rejected, sizeof *rej);
             rejp = xcalloc(r->rejected, sizeof *rejp);
@@ -387,10 +415,7 @@ static void reply_group(coll_t *c, size_t n, int stored, buf_t *out)
     for (size_t i = 0; i < n; i++) {
         entry_t *e = &c->ent[i];
         if (e->msg == NULL || !e->ok) {
-            if (e->msg != NULL &&
-                e->msg->body_case == HRSS__AGENT_MSG__BODY_BATCH) {
-                send_ack(c, e, NULL, 0, e->err, out);
-            }
+            send_malformed(c, e, out);
             continue;
         }
         switch (e->msg->body_case) {

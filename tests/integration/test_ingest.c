@@ -3,6 +3,7 @@
  * stores nothing. */
 #include <criterion/criterion.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <zmq.h>
 
@@ -40,11 +41,18 @@ static void send_msg(peer_t *p, const Hrss__AgentMsg *m)
     buf_fini(&b);
 }
 
-/* The next collector message, waiting at most 10 s. */
-static Hrss__CollectorMsg *recv_msg(peer_t *p)
+static void send_raw(peer_t *p, const void *data, size_t len)
+{
+    cr_assert_eq(zmq_send(p->sock, data, len, 0), (int)len);
+}
+
+/* The next collector message, or NULL when none came in @p ms. */
+static Hrss__CollectorMsg *recv_within(peer_t *p, int ms)
 {
     zmq_pollitem_t item = {p->sock, 0, ZMQ_POLLIN, 0};
-    cr_assert_eq(zmq_poll(&item, 1, 10000), 1, "no answer in 10 s");
+    if (zmq_poll(&item, 1, ms) != 1) {
+        return NULL;
+    }
     zmq_msg_t msg;
     zmq_msg_init(&msg);
     cr_assert_geq(zmq_msg_recv(&msg, p->sock, 0), 0);
@@ -55,6 +63,38 @@ static Hrss__CollectorMsg *recv_msg(peer_t *p)
                  ERR_OK, "%s", err);
     zmq_msg_close(&msg);
     return m;
+}
+
+/* The next collector message, waiting at most 10 s. */
+static Hrss__CollectorMsg *recv_msg(peer_t *p)
+{
+    Hrss__CollectorMsg *m = recv_within(p, 10000);
+    cr_assert_not_null(m, "no answer in 10 s");
+    return m;
+}
+
+/* The next message must be an Ack MALFORMED for seqs first..last whose
+ * message contains @p why. */
+static void expect_malformed(peer_t *p, const char *what, uint64_t first,
+                             uint64_t last, const char *why)
+{
+    Hrss__CollectorMsg *m = recv_within(p, 10000);
+    cr_assert_not_null(m, "%s: no answer in 10 s", what);
+    cr_assert_eq(m->body_case, HRSS__COLLECTOR_MSG__BODY_ACK,
+                 "%s: answered with body %d", what, (int)m->body_case);
+    enum wire_ack st = WIRE_ACK_OK;
+    cr_expect(wire_ack_from_proto(m->ack->status, &st));
+    cr_expect_eq(st, WIRE_ACK_MALFORMED, "%s: status %d", what,
+                 (int)m->ack->status);
+    cr_expect_eq(m->ack->first_seq, first, "%s: first_seq %llu", what,
+                 (unsigned long long)m->ack->first_seq);
+    cr_expect_eq(m->ack->last_seq, last, "%s: last_seq %llu", what,
+                 (unsigned long long)m->ack->last_seq);
+    cr_expect_eq(m->ack->n_rejections, 0);
+    cr_expect(m->ack->message != NULL && strstr(m->ack->message, why),
+              "%s: message '%s', want '%s'", what,
+              m->ack->message != NULL ? m->ack->message : "(none)", why);
+    hrss__collector_msg__free_unpacked(m, NULL);
 }
 
 static void send_hello(peer_t *p, const char *name, uint32_t region)
@@ -145,4 +185,181 @@ Test(ingest, a_batch_that_names_no_region_is_refused)
     cr_expect_eq(t.reporting, 0);
     store_close(&s);
     catalog_destroy(&cat);
+}
+
+/* A batch of @p n count updates from @p first, named @p name, indicator
+ * @p ind (NULL: a valid one), packed into @p out. */
+static void pack_batch(buf_t *out, const char *name, uint32_t region,
+                       uint64_t first, size_t n, const char *ind)
+{
+    Hrss__Update *u = calloc(n, sizeof *u);
+    Hrss__Update **up = calloc(n, sizeof *up);
+    cr_assert(u != NULL && up != NULL);
+    for (size_t i = 0; i < n; i++) {
+        hrss__update__init(&u[i]);
+        u[i].seq = first + i;
+        u[i].indicator = (char *)(uintptr_t)(ind ? ind : "urban_new_jobs");
+        u[i].region = region;
+        u[i].month = 202501;
+        u[i].value_case = HRSS__UPDATE__VALUE_COUNT;
+        u[i].count = 1;
+        up[i] = &u[i];
+    }
+    Hrss__Batch b = HRSS__BATCH__INIT;
+    b.name = (char *)(uintptr_t)name;
+    b.region = region;
+    b.n_updates = n;
+    b.updates = up;
+    Hrss__AgentMsg m = HRSS__AGENT_MSG__INIT;
+    m.body_case = HRSS__AGENT_MSG__BODY_BATCH;
+    m.batch = &b;
+    wire_pack(&m.base, out);
+    free(up);
+    free(u);
+}
+
+static void pack_hello(buf_t *out, const char *name, uint32_t region,
+                       uint32_t version)
+{
+    Hrss__Hello h = HRSS__HELLO__INIT;
+    h.version = version;
+    h.name = (char *)(uintptr_t)name;
+    h.region = region;
+    Hrss__AgentMsg m = HRSS__AGENT_MSG__INIT;
+    m.body_case = HRSS__AGENT_MSG__BODY_HELLO;
+    m.hello = &h;
+    wire_pack(&m.base, out);
+}
+
+static int count_reporter(const store_reporter_t *r, void *arg)
+{
+    (void)r;
+    ++*(int *)arg;
+    return 0;
+}
+
+/* Issue 8, item 10: messages the collector refused got no answer at all,
+ * so the documented ACK_MALFORMED never came and a broken agent could
+ * not tell why nothing happened. Every message that reaches the
+ * collector is answered now: a malformed one with ACK_MALFORMED, why,
+ * and the batch's seqs when they could be read. */
+Test(ingest, every_malformed_message_is_answered_with_why)
+{
+    char db[300];
+    char log[300];
+    snprintf(db, sizeof db, "%s/db", hx_dir);
+    snprintf(log, sizeof log, "%s/collector.log", hx_dir);
+    hx_coll_t coll;
+    hx_collector_start(&coll, db, log);
+    peer_t p;
+    peer_connect(&p, coll.ingest);
+    buf_t b;
+    buf_init(&b);
+
+    send_raw(&p, "\xff\xff\xff\xff", 4);
+    expect_malformed(&p, "garbage", 0, 0, "not a valid agent message");
+    send_raw(&p, "", 0);
+    expect_malformed(&p, "an empty frame", 0, 0, "0 bytes");
+    const unsigned char nobody[] = {0x78, 0x01};
+    send_raw(&p, nobody, sizeof nobody);
+    expect_malformed(&p, "no body", 0, 0, "no body");
+
+    pack_batch(&b, "has space", 330106, 1, 3, NULL);
+    send_raw(&p, b.data, b.len);
+    expect_malformed(&p, "a name with a space", 1, 3, "agent name");
+    pack_batch(&b, "bad\xC2\x85name", 330106, 1, 3, NULL);
+    send_raw(&p, b.data, b.len);
+    expect_malformed(&p, "a name with C1", 1, 3, "control character");
+    pack_batch(&b, "office", 330106, 7, 2, "urban_new_jobs#tail");
+    *(unsigned char *)memchr(b.data, '#', b.len) = '\0';
+    send_raw(&p, b.data, b.len);
+    expect_malformed(&p, "an embedded NUL", 7, 8, "canonical");
+    pack_batch(&b, "office", 330106, 1, WIRE_MAX_BATCH + 1, NULL);
+    send_raw(&p, b.data, b.len);
+    expect_malformed(&p, "too many updates", 1, WIRE_MAX_BATCH + 1,
+                     "updates (limit");
+    pack_batch(&b, "office", 999999, 1, 2, NULL);
+    send_raw(&p, b.data, b.len);
+    expect_malformed(&p, "an unknown region", 1, 2, "unknown region");
+
+    pack_hello(&b, "office", 330106, WIRE_VERSION + 1);
+    send_raw(&p, b.data, b.len);
+    expect_malformed(&p, "a hello of another version", 0, 0, "version");
+    pack_hello(&b, "office", 999999, WIRE_VERSION);
+    send_raw(&p, b.data, b.len);
+    expect_malformed(&p, "a hello naming an unknown region", 0, 0,
+                     "unknown region");
+
+    /* Two frames where one is expected. */
+    cr_assert_eq(zmq_send(p.sock, "a", 1, ZMQ_SNDMORE), 1);
+    cr_assert_eq(zmq_send(p.sock, "b", 1, 0), 1);
+    expect_malformed(&p, "two frames", 0, 0, "frames");
+
+    /* And then a good agent is served as ever; nothing of the refused
+     * messages was stored, not even a reporter. */
+    send_hello(&p, "office", 330106);
+    pack_batch(&b, "office", 330106, 1, 2, NULL);
+    send_raw(&p, b.data, b.len);
+    Hrss__CollectorMsg *a = recv_msg(&p);
+    cr_assert_eq(a->body_case, HRSS__COLLECTOR_MSG__BODY_ACK);
+    cr_expect_eq(a->ack->status, HRSS__ACK_STATUS__ACK_OK);
+    cr_expect_eq(a->ack->next_seq, 3);
+    hrss__collector_msg__free_unpacked(a, NULL);
+    buf_fini(&b);
+    peer_close(&p);
+    cr_assert_eq(hx_collector_stop(&coll, 10000), 0);
+
+    catalog_t *cat = NULL;
+    store_t *s = NULL;
+    hx_open_store(db, 0, &cat, &s);
+    char err[ERR_LEN];
+    int n = 0;
+    cr_assert_eq(store_reporters(s, count_reporter, &n, err), ERR_OK);
+    cr_expect_eq(n, 1, "%d reporters", n);
+    store_close(&s);
+    catalog_destroy(&cat);
+}
+
+/* A frame larger than any legal message plus CurveZMQ's margin never
+ * reaches the collector: ZMQ_MAXMSGSIZE drops the connection. One inside
+ * the margin is read and refused for its size. */
+Test(ingest, frames_over_the_limit_are_dropped_before_they_are_read)
+{
+    char db[300];
+    char log[300];
+    snprintf(db, sizeof db, "%s/db", hx_dir);
+    snprintf(log, sizeof log, "%s/collector.log", hx_dir);
+    hx_coll_t coll;
+    hx_collector_start(&coll, db, log);
+    peer_t p;
+    peer_connect(&p, coll.ingest);
+    size_t big = WIRE_MAX_AGENT_FRAME + 1;
+    char *junk = calloc(1, big);
+    cr_assert_not_null(junk);
+
+    send_raw(&p, junk, WIRE_MAX_AGENT_MSG + 1);
+    expect_malformed(&p, "one byte over the largest message", 0, 0,
+                     "bytes (limit");
+
+    send_raw(&p, junk, big);
+    /* The connection is dropped with whatever followed the frame on it:
+     * say hello until something answers. The answer is the Welcome: the
+     * frame itself was never read. */
+    Hrss__CollectorMsg *m = NULL;
+    int64_t deadline = hx_now_ms() + 20000;
+    buf_t b;
+    buf_init(&b);
+    pack_hello(&b, "office", 330106, WIRE_VERSION);
+    while (m == NULL && hx_now_ms() < deadline) {
+        send_raw(&p, b.data, b.len);
+        m = recv_within(&p, 500);
+    }
+    cr_assert_not_null(m, "no answer to hello after the big frame");
+    cr_expect_eq(m->body_case, HRSS__COLLECTOR_MSG__BODY_WELCOME,
+                 "the oversized frame was read and answered");
+    hrss__collector_msg__free_unpacked(m, NULL);
+    buf_fini(&b);
+    free(junk);
+    peer_close(&p);
+    cr_assert_eq(hx_collector_stop(&coll, 10000), 0);
 }
