@@ -230,9 +230,12 @@ static int apply_updates(wctx_t *w, const store_batch_t *b,
             rep->applied++;
         } else {
             rc = put_rejection(w, b, u, why, msg);
-            res->rejections = xreallocarray(res->rejections,
-                                            res->rejected + 1,
-                                            sizeof *res->rejections);
+            if (res->rejections == NULL) {
+                /* Room for every update left, once: growing it one by one
+                 * copied O(n^2) bytes for a batch of rejections. */
+                res->rejections = xcalloc(b->n_updates - i,
+                                          sizeof *res->rejections);
+            }
             store_rejection_t *rj = &res->rejections[res->rejected++];
             rj->seq = u->seq;
             rj->reason = why;
