@@ -559,7 +559,8 @@ static int coll_open(coll_t *c)
         log_err("%s", err);
         return -1;
     }
-    store_opts_t so = {0, 0, cfg->map_max};
+    store_opts_t so = {.map_max = cfg->map_max,
+                       .max_rejections = cfg->max_rejections};
     if (store_open(&c->store, cfg->data_dir, c->cat, &so, err) != ERR_OK) {
         log_err("store: %s", err);
         return -1;

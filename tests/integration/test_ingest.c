@@ -363,3 +363,228 @@ Test(ingest, frames_over_the_limit_are_dropped_before_they_are_read)
     peer_close(&p);
     cr_assert_eq(hx_collector_stop(&coll, 10000), 0);
 }
+
+/* ---------------------------------------------------------------------- */
+/* what a hostile peer can make the store keep (issue 8, item 5)          */
+
+typedef struct rej_count {
+    size_t n;
+} rej_count_t;
+
+static int count_rejection(const store_rejected_t *r, void *arg)
+{
+    (void)r;
+    ((rej_count_t *)arg)->n++;
+    return 0;
+}
+
+typedef struct one_rep {
+    const char *id;
+    store_reporter_t r;
+    int found;
+} one_rep_t;
+
+static int find_reporter(const store_reporter_t *r, void *arg)
+{
+    one_rep_t *o = arg;
+    if (strcmp(r->id, o->id) == 0) {
+        o->r = *r;
+        o->found = 1;
+    }
+    return 0;
+}
+
+/* Send @p n_batches batches of @p per rejected updates (an unknown
+ * 63-byte indicator) from @p name, numbered from *@p seq on, at most
+ * @p window unacknowledged, and check each ack. @return the number of
+ * ACK_OK. */
+static int flood_rejections(peer_t *p, const char *name, int n_batches,
+                            size_t per, int window, uint64_t *seq)
+{
+    char ind[CATALOG_CODE_MAX + 1];
+    memset(ind, 'z', CATALOG_CODE_MAX);
+    ind[CATALOG_CODE_MAX] = '\0';
+    buf_t b;
+    buf_init(&b);
+    int sent = 0;
+    int acked = 0;
+    int ok = 0;
+    while (acked < n_batches) {
+        while (sent < n_batches && sent - acked < window) {
+            pack_batch(&b, name, 330106, *seq, per, ind);
+            send_raw(p, b.data, b.len);
+            *seq += per;
+            sent++;
+        }
+        Hrss__CollectorMsg *a = recv_within(p, 60000);
+        cr_assert_not_null(a, "no ack for batch %d in 60 s", acked);
+        cr_assert_eq(a->body_case, HRSS__COLLECTOR_MSG__BODY_ACK);
+        if (a->ack->status == HRSS__ACK_STATUS__ACK_OK) {
+            cr_expect_eq(a->ack->n_rejections, per);
+            ok++;
+        } else if (a->ack->status == HRSS__ACK_STATUS__ACK_RETRY) {
+            *seq = a->ack->first_seq; /* resend it, as an agent would */
+        }
+        hrss__collector_msg__free_unpacked(a, NULL);
+        acked++;
+    }
+    buf_fini(&b);
+    return ok;
+}
+
+/* A genuine office's report: @p n count updates from @p first for
+ * @p region, each a different cell (ten indicators, months from 2021-01),
+ * so that storing them takes new pages. */
+static void pack_report(buf_t *out, const char *name, uint32_t region,
+                        uint64_t first, size_t n)
+{
+    static const char *const ind[] = {
+        "urban_new_jobs",          "vocational_skill_training",
+        "pension_insured",         "unemployment_insured",
+        "work_injury_insured",     "professional_technical_talent",
+        "new_professional_qualifications", "postdoc_recruits",
+        "skilled_talent",          "social_security_card_holders",
+    };
+    Hrss__Update *u = calloc(n, sizeof *u);
+    Hrss__Update **up = calloc(n, sizeof *up);
+    cr_assert(u != NULL && up != NULL && n <= 10 * 60);
+    for (size_t i = 0; i < n; i++) {
+        size_t m = i / 10;
+        hrss__update__init(&u[i]);
+        u[i].seq = first + i;
+        u[i].indicator = (char *)(uintptr_t)ind[i % 10];
+        u[i].region = region;
+        u[i].month = (uint32_t)((2021 + m / 12) * 100 + m % 12 + 1);
+        u[i].value_case = HRSS__UPDATE__VALUE_COUNT;
+        u[i].count = (int64_t)(1000 + i);
+        up[i] = &u[i];
+    }
+    Hrss__Batch b = HRSS__BATCH__INIT;
+    b.name = (char *)(uintptr_t)name;
+    b.region = region;
+    b.n_updates = n;
+    b.updates = up;
+    Hrss__AgentMsg m = HRSS__AGENT_MSG__INIT;
+    m.body_case = HRSS__AGENT_MSG__BODY_BATCH;
+    m.batch = &b;
+    wire_pack(&m.base, out);
+    free(up);
+    free(u);
+}
+
+/* Rejections were kept for ever: 22.7 MB of rejected updates filled a
+ * 64 MiB map in 1.5 s, after which every genuine agent got ACK_RETRY.
+ * Each agent now keeps its newest 1,000; all are counted and reported. */
+Test(ingest, a_flood_of_rejected_updates_cannot_fill_the_store)
+{
+    char db[300];
+    char log[300];
+    snprintf(db, sizeof db, "%s/db", hx_dir);
+    snprintf(log, sizeof log, "%s/collector.log", hx_dir);
+    hx_coll_t coll;
+    const char *argv[] = {"hrss-collector", "--data-dir", db, "--ingest",
+                          "tcp://127.0.0.1:*", "--query",
+                          "tcp://127.0.0.1:*", "--insecure",
+                          "--map-max-mib", "64", NULL};
+    hx_collector_exec(&coll, db, log, argv);
+
+    /* Before the cap, the map was full after about 125 batches of 2,000
+     * in groups of 8, and then after a few hundred more one by one.
+     * Refused batches are resent from their first seq, as agents do. */
+    enum { BATCHES = 160, PER = 2000, SMALL = 100, SMALL_PER = 500 };
+    peer_t flood;
+    peer_connect(&flood, coll.ingest);
+    int64_t t0 = hx_now_ms();
+    uint64_t seq = 1;
+    int ok = flood_rejections(&flood, "flood", BATCHES, PER, 8, &seq);
+    ok += flood_rejections(&flood, "flood", SMALL, SMALL_PER, 1, &seq);
+    cr_log_info("%d batches of %d and %d of %d rejected updates in %lld ms",
+                BATCHES, PER, SMALL, SMALL_PER,
+                (long long)(hx_now_ms() - t0));
+    cr_expect_eq(ok, BATCHES + SMALL, "%d of %d flood batches were stored",
+                 ok, BATCHES + SMALL);
+    const uint64_t flooded = seq - 1;
+    peer_close(&flood);
+
+    /* A genuine agent is served: four full batches of an agent's, more
+     * than the pages each commit frees (which a continuing flood would
+     * take anyway). */
+    peer_t p;
+    peer_connect(&p, coll.ingest);
+    send_hello(&p, "office", 330106);
+    buf_t b;
+    buf_init(&b);
+    for (uint64_t first = 1; first <= 1501; first += 500) {
+        pack_report(&b, "office", 330106, first, 500);
+        send_raw(&p, b.data, b.len);
+        Hrss__CollectorMsg *a = recv_msg(&p);
+        cr_assert_eq(a->body_case, HRSS__COLLECTOR_MSG__BODY_ACK);
+        cr_expect_eq(a->ack->status, HRSS__ACK_STATUS__ACK_OK,
+                     "a genuine batch from %llu after the flood: status %d "
+                     "(%s)",
+                     (unsigned long long)first, (int)a->ack->status,
+                     a->ack->message != NULL ? a->ack->message : "");
+        cr_expect_eq(a->ack->n_rejections, 0);
+        hrss__collector_msg__free_unpacked(a, NULL);
+    }
+    buf_fini(&b);
+    peer_close(&p);
+    cr_assert_eq(hx_collector_stop(&coll, 30000), 0);
+
+    catalog_t *cat = NULL;
+    store_t *s = NULL;
+    hx_open_store(db, 0, &cat, &s);
+    char err[ERR_LEN];
+    rej_count_t rc = {0};
+    cr_assert_eq(store_rejections(s, 0, count_rejection, &rc, err), ERR_OK,
+                 "%s", err);
+    cr_expect_eq(rc.n, STORE_DEFAULT_MAX_REJECTIONS, "%zu stored", rc.n);
+    one_rep_t o = {"flood", {0}, 0};
+    cr_assert_eq(store_reporters(s, find_reporter, &o, err), ERR_OK);
+    cr_assert(o.found);
+    cr_expect_eq(o.r.rejected, flooded, "every rejection is counted");
+    cr_expect_eq(o.r.next_seq, flooded + 1);
+    store_close(&s);
+    catalog_destroy(&cat);
+}
+
+/* An empty batch from a new name made a permanent reporter record. */
+Test(ingest, empty_batches_from_new_names_leave_nothing)
+{
+    char db[300];
+    char log[300];
+    snprintf(db, sizeof db, "%s/db", hx_dir);
+    snprintf(log, sizeof log, "%s/collector.log", hx_dir);
+    hx_coll_t coll;
+    hx_collector_start(&coll, db, log);
+    peer_t p;
+    peer_connect(&p, coll.ingest);
+    buf_t b;
+    buf_init(&b);
+    enum { NAMES = 500 };
+    for (int i = 0; i < NAMES; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "ghost-%d", i);
+        pack_batch(&b, name, 330106, 1, 0, NULL);
+        send_raw(&p, b.data, b.len);
+    }
+    for (int i = 0; i < NAMES; i++) {
+        Hrss__CollectorMsg *a = recv_msg(&p);
+        cr_assert_eq(a->body_case, HRSS__COLLECTOR_MSG__BODY_ACK);
+        cr_expect_eq(a->ack->status, HRSS__ACK_STATUS__ACK_OK);
+        cr_expect_eq(a->ack->next_seq, 1);
+        hrss__collector_msg__free_unpacked(a, NULL);
+    }
+    buf_fini(&b);
+    peer_close(&p);
+    cr_assert_eq(hx_collector_stop(&coll, 10000), 0);
+    catalog_t *cat = NULL;
+    store_t *s = NULL;
+    hx_open_store(db, 0, &cat, &s);
+    char err[ERR_LEN];
+    int n = 0;
+    cr_assert_eq(store_reporters(s, count_reporter, &n, err), ERR_OK);
+    cr_expect_eq(n, 0, "%d reporter records from empty batches", n);
+    store_close(&s);
+    catalog_destroy(&cat);
+}
