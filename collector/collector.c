@@ -27,6 +27,13 @@
  * "disconnected" on Bye or after SESSION_IDLE seconds of silence (agents
  * ping every 60 s); both are logged once.
  *
+ * Log lines a peer can cause at will (a bad message, a group the store
+ * cannot take, a hello it cannot answer) are rate-limited by cause
+ * (ratelog): the first is logged at once, the others within RATE_WINDOW
+ * seconds are counted, and one line at the end of the window, or at the
+ * stop, gives the latest with "(N more like this in the last minute)".
+ * A flood thus costs one line a minute a cause, and nothing is hidden.
+ *
  * INVARIANTS
  *   1. An Ack for a batch is sent only after store_apply() returned ERR_OK
  *      for the group containing it.
@@ -42,6 +49,7 @@
 #include "collector/collector.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,6 +68,7 @@
 #include "store/store.h"
 
 #define MAX_GROUP 256
+#define RATE_WINDOW 60 /* seconds: one line a cause, then a count */
 #define SESSION_IDLE 180
 #define MAX_SESSIONS 4096
 /* The query socket's ZMQ_MAXMSGSIZE, unchanged (its owner, qserve, may
@@ -90,6 +99,21 @@ typedef struct entry {
     size_t batch;            /* index into batches[] for a batch */
 } entry_t;
 
+/* The rate-limited causes of log lines (ratelog). */
+enum cause {
+    CAUSE_BAD_MESSAGE,   /* WARN: a message that could not be taken */
+    CAUSE_STORE_FAILED,  /* ERROR: a group the store could not take */
+    CAUSE_WELCOME,       /* ERROR: a hello or ping that found no seq */
+    CAUSE_N
+};
+
+/* One cause's window. */
+typedef struct ratelog {
+    time_t since;         /* when its last line was logged; 0: quiet */
+    unsigned long more;   /* lines held back since */
+    char last[ERR_LEN];   /* the latest of them */
+} ratelog_t;
+
 typedef struct coll {
     const collector_cfg_t *cfg;
     catalog_t *cat;
@@ -103,8 +127,7 @@ typedef struct coll {
     size_t n_sessions;
     unsigned long batches_total;
     unsigned long updates_total;
-    time_t last_proto_warn;
-    unsigned long proto_warns_dropped;
+    ratelog_t rl[CAUSE_N];
     entry_t *ent;             /* one ingest group: MAX_GROUP entries */
     store_batch_t *batches;   /* its batches, nb of them */
     store_result_t *results;
@@ -167,20 +190,54 @@ static void sessions_expire(coll_t *c, time_t now)
     }
 }
 
-/* Warn about bad messages, but at most once a second. */
-static void proto_warn(coll_t *c, const char *what)
+/* ---------------------------------------------------------------------- */
+/* rate-limited log lines                                                  */
+
+static enum log_level cause_level(enum cause k)
 {
-    time_t now = time(NULL);
-    if (now == c->last_proto_warn) {
-        c->proto_warns_dropped++;
+    return k == CAUSE_BAD_MESSAGE ? LOG_LVL_WARN : LOG_LVL_ERR;
+}
+
+/* Log a line of cause @p k: at once when the cause was quiet, else count
+ * it for ratelog_tick(). */
+__attribute__((format(printf, 4, 5))) static void
+ratelog(coll_t *c, enum cause k, time_t now, const char *fmt, ...)
+{
+    ratelog_t *r = &c->rl[k];
+    char line[ERR_LEN];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    if (r->since == 0) {
+        log_msg(cause_level(k), "%s", line);
+        r->since = now;
         return;
     }
-    if (c->proto_warns_dropped > 0) {
-        log_warn("%lu more bad messages not logged", c->proto_warns_dropped);
-        c->proto_warns_dropped = 0;
+    r->more++;
+    memcpy(r->last, line, sizeof r->last);
+}
+
+/* Close the windows that are RATE_WINDOW old (all of them when @p stop):
+ * say how many lines each held back, and keep a window open while its
+ * cause goes on. */
+static void ratelog_tick(coll_t *c, time_t now, int stop)
+{
+    for (int k = 0; k < CAUSE_N; k++) {
+        ratelog_t *r = &c->rl[k];
+        if (r->since == 0 || (!stop && now - r->since < RATE_WINDOW)) {
+            continue;
+        }
+        if (r->more > 0) {
+            log_msg(cause_level((enum cause)k),
+                    "%s (%lu more like this in the last minute)", r->last,
+                    r->more);
+            r->more = 0;
+            r->since = stop ? 0 : now;
+        } else {
+            r->since = 0;
+        }
     }
-    c->last_proto_warn = now;
-    log_warn("bad ingest message: %s", what);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -349,12 +406,13 @@ static void send_ack(coll_t *c, entry_t *e, const store_result_t *r,
     free(rejp);
 }
 
-static void send_welcome(coll_t *c, entry_t *e, buf_t *out)
+static void send_welcome(coll_t *c, entry_t *e, time_t now, buf_t *out)
 {
     char err[ERR_LEN];
     uint64_t next = 0;
     if (store_next_seq(c->store, e->who.reporter, &next, err) != ERR_OK) {
-        log_err("agent %s: %s", e->who.reporter, err);
+        ratelog(c, CAUSE_WELCOME, now, "cannot answer agent %s: %s",
+                e->who.reporter, err);
         return;
     }
     Hrss__Welcome w = HRSS__WELCOME__INIT;
@@ -393,7 +451,8 @@ static size_t take_group(coll_t *c, time_t now)
     while (n < MAX_GROUP && recv_entry(c, &c->ent[n])) {
         entry_t *e = &c->ent[n++];
         if (e->msg == NULL || !e->ok) {
-            proto_warn(c, e->err);
+            ratelog(c, CAUSE_BAD_MESSAGE, now, "bad ingest message: %s",
+                    e->err);
             continue;
         }
         session_touch(c, e->who.reporter,
@@ -410,7 +469,8 @@ static size_t take_group(coll_t *c, time_t now)
 
 /* Answer the @p n entries of the group; @p stored says whether the
  * group's transaction committed (INVARIANT 1: acks follow the commit). */
-static void reply_group(coll_t *c, size_t n, int stored, buf_t *out)
+static void reply_group(coll_t *c, size_t n, int stored, time_t now,
+                        buf_t *out)
 {
     for (size_t i = 0; i < n; i++) {
         entry_t *e = &c->ent[i];
@@ -430,7 +490,7 @@ static void reply_group(coll_t *c, size_t n, int stored, buf_t *out)
             break;
         case HRSS__AGENT_MSG__BODY_HELLO:
         case HRSS__AGENT_MSG__BODY_PING:
-            send_welcome(c, e, out);
+            send_welcome(c, e, now, out);
             break;
         case HRSS__AGENT_MSG__BODY_BYE:
             session_bye(c, e->who.reporter);
@@ -445,7 +505,8 @@ static void reply_group(coll_t *c, size_t n, int stored, buf_t *out)
  * then reply. */
 static void ingest_group(coll_t *c, buf_t *out)
 {
-    size_t n = take_group(c, time(NULL));
+    time_t now = time(NULL);
+    size_t n = take_group(c, now);
     if (n == 0) {
         return;
     }
@@ -455,12 +516,13 @@ static void ingest_group(coll_t *c, buf_t *out)
         log_debug("committing %zu batches in one transaction", c->nb);
         int rc = store_apply(c->store, c->batches, c->nb, c->results, err);
         if (rc != ERR_OK) {
-            log_err("cannot store %zu batches (agents will retry): %s",
+            ratelog(c, CAUSE_STORE_FAILED, now,
+                    "cannot store %zu batches (agents will retry): %s",
                     c->nb, err);
             stored = 0;
         }
     }
-    reply_group(c, n, stored, out);
+    reply_group(c, n, stored, now, out);
     for (size_t i = 0; i < c->nb; i++) {
         free((void *)(uintptr_t)c->batches[i].updates);
         if (stored) {
@@ -625,9 +687,11 @@ int collector_run(const collector_cfg_t *cfg, volatile sig_atomic_t *stop)
         time_t now = time(NULL);
         if (now != last_house) {
             sessions_expire(&c, now);
+            ratelog_tick(&c, now, 0);
             last_house = now;
         }
     }
+    ratelog_tick(&c, time(NULL), 1);
     log_info("stopping: %lu batches, %lu updates applied since start",
              c.batches_total, c.updates_total);
 

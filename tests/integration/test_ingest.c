@@ -2,9 +2,11 @@
  * hostile or broken client would: what it refuses, and that a refusal
  * stores nothing. */
 #include <criterion/criterion.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <zmq.h>
 
 #include "common/wire.h"
@@ -587,4 +589,108 @@ Test(ingest, empty_batches_from_new_names_leave_nothing)
     cr_expect_eq(n, 0, "%d reporter records from empty batches", n);
     store_close(&s);
     catalog_destroy(&cat);
+}
+
+/* ---------------------------------------------------------------------- */
+/* log lines a peer can cause at will are counted, not repeated           */
+
+/* How many lines of @p path contain @p needle. */
+static int count_lines(const char *path, const char *needle)
+{
+    FILE *f = fopen(path, "r");
+    cr_assert_not_null(f, "%s", path);
+    char line[2048];
+    int n = 0;
+    while (fgets(line, sizeof line, f) != NULL) {
+        if (strstr(line, needle) != NULL) {
+            n++;
+        }
+    }
+    fclose(f);
+    return n;
+}
+
+Test(ingest, bad_messages_are_logged_once_a_minute_with_a_count)
+{
+    char db[300];
+    char log[300];
+    snprintf(db, sizeof db, "%s/db", hx_dir);
+    snprintf(log, sizeof log, "%s/collector.log", hx_dir);
+    hx_coll_t coll;
+    hx_collector_start(&coll, db, log);
+    peer_t p;
+    peer_connect(&p, coll.ingest);
+    enum { N = 50 };
+    for (int i = 0; i < N; i++) {
+        send_raw(&p, "\xff\xff", 2);
+        expect_malformed(&p, "garbage", 0, 0, "not a valid agent message");
+    }
+    peer_close(&p);
+    cr_assert_eq(hx_collector_stop(&coll, 10000), 0);
+    /* The first at once; the others counted, and said at the end of the
+     * minute or, as here, at the stop. */
+    cr_expect_eq(count_lines(log, "bad ingest message"), 2, "%d lines",
+                 count_lines(log, "bad ingest message"));
+    cr_expect(hx_file_contains(log, "(49 more like this in the last "
+                                    "minute)"));
+}
+
+/* When the store cannot take a group (here: the collector may not grow
+ * data.mdb past 1 MiB, RLIMIT_FSIZE), each batch is answered ACK_RETRY;
+ * that used to log one ERROR line per group, unthrottled. */
+Test(ingest, store_failures_are_logged_once_a_minute_with_a_count)
+{
+    char db[300];
+    char log[300];
+    snprintf(db, sizeof db, "%s/db", hx_dir);
+    snprintf(log, sizeof log, "%s/collector.log", hx_dir);
+    hx_coll_t coll;
+    struct rlimit was;
+    cr_assert_eq(getrlimit(RLIMIT_FSIZE, &was), 0);
+    struct rlimit small = {1 << 20, was.rlim_max};
+    signal(SIGXFSZ, SIG_IGN); /* inherited: writes fail with EFBIG */
+    cr_assert_eq(setrlimit(RLIMIT_FSIZE, &small), 0);
+    hx_collector_start(&coll, db, log);
+    cr_assert_eq(setrlimit(RLIMIT_FSIZE, &was), 0);
+    signal(SIGXFSZ, SIG_DFL);
+
+    peer_t p;
+    peer_connect(&p, coll.ingest);
+    send_hello(&p, "office", 330106);
+    buf_t b;
+    buf_init(&b);
+    /* Reports until the store cannot take one... */
+    uint64_t next = 1;
+    int retries = 0;
+    for (int i = 0; i < 100 && retries == 0; i++) {
+        pack_report(&b, "office", 330106, next, 500);
+        send_raw(&p, b.data, b.len);
+        Hrss__CollectorMsg *a = recv_msg(&p);
+        cr_assert_eq(a->body_case, HRSS__COLLECTOR_MSG__BODY_ACK);
+        if (a->ack->status == HRSS__ACK_STATUS__ACK_RETRY) {
+            retries++;
+        } else {
+            cr_assert_eq(a->ack->status, HRSS__ACK_STATUS__ACK_OK);
+            next = a->ack->next_seq;
+        }
+        hrss__collector_msg__free_unpacked(a, NULL);
+    }
+    cr_assert_eq(retries, 1, "the store never failed");
+    /* ... then the same batch again and again, each in a group of its
+     * own, as an agent retrying would. */
+    enum { AGAIN = 30 };
+    for (int i = 0; i < AGAIN; i++) {
+        send_raw(&p, b.data, b.len);
+        Hrss__CollectorMsg *a = recv_msg(&p);
+        cr_expect_eq(a->ack->status, HRSS__ACK_STATUS__ACK_RETRY);
+        hrss__collector_msg__free_unpacked(a, NULL);
+    }
+    buf_fini(&b);
+    peer_close(&p);
+    cr_assert_eq(hx_collector_stop(&coll, 10000), 0);
+    int lines = count_lines(log, "cannot store");
+    cr_expect_eq(lines, 2, "%d ERROR lines for %d failed groups", lines,
+                 AGAIN + 1);
+    cr_expect(hx_file_contains(log, "(30 more like this in the last "
+                                    "minute)"));
 }
