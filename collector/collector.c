@@ -2,13 +2,23 @@
  *
  * Ingest loop (main thread, ROUTER socket):
  *
- *     poll ──> drain up to MAX_GROUP messages without blocking
+ *     poll ──> drain a group of messages without blocking
  *               │  unpack + validate (wire), identify (identity)
  *               ▼
  *          store_apply(all batches)   one LMDB write transaction
  *               │  commit returned: everything below is durable
  *               ▼
  *          send one Ack per batch, then Welcome for hellos and pings
+ *
+ * Fairness: a group is what was waiting, but at most MAX_GROUP messages,
+ * GROUP_PEER_MAX from one peer (routing id), GROUP_MAX_BYTES of payload
+ * and GROUP_MAX_UPDATES updates; it closes after the message that
+ * reaches a limit. ROUTER takes messages from its peers' pipes in turn,
+ * so a peer that sent while another floods is served in the next group,
+ * and a group holds at most a few of the flood's frames: a genuine
+ * agent's ack waits for at most two groups, whatever one peer sends
+ * (test_ingest measures it). Each connection is a peer to ROUTER, so a
+ * flood over N connections delays others about N / GROUP_PEER_MAX groups.
  *
  * A message that cannot be taken (not an AgentMsg, malformed, an unknown
  * region) is answered too: ACK_MALFORMED with the reason, and the seqs of
@@ -68,6 +78,9 @@
 #include "store/store.h"
 
 #define MAX_GROUP 256
+#define GROUP_PEER_MAX 4      /* an agent has at most 4 batches in flight */
+#define GROUP_MAX_BYTES (1 << 20)
+#define GROUP_MAX_UPDATES 8192
 #define RATE_WINDOW 60 /* seconds: one line a cause, then a count */
 #define SESSION_IDLE 180
 #define MAX_SESSIONS 4096
@@ -91,6 +104,7 @@ typedef struct session {
 /* One received message of a group. */
 typedef struct entry {
     zmq_msg_t rid;           /* routing id frame */
+    size_t size;             /* bytes of its other frames */
     Hrss__AgentMsg *msg;     /* NULL when it failed to parse */
     wire_agent_info_t info;  /* what could be read of it, also when bad */
     char err[ERR_LEN];
@@ -275,6 +289,7 @@ static int recv_entry(coll_t *c, entry_t *e)
             break;
         }
         frames++;
+        e->size += zmq_msg_size(&payload);
         more = zmq_msg_more(&payload);
     }
     if (frames != 2) {
@@ -441,27 +456,54 @@ static void add_batch(coll_t *c, entry_t *e, time_t now, int32_t cur_month)
     e->batch = c->nb++;
 }
 
-/* Receive what is waiting, up to MAX_GROUP messages, into c->ent, and
- * the batches among them into c->batches. @return how many. */
+/* How many of the first @p n entries of the group came from the peer of
+ * entry n - 1 (itself included). */
+static size_t from_same_peer(coll_t *c, size_t n)
+{
+    zmq_msg_t *rid = &c->ent[n - 1].rid;
+    size_t len = zmq_msg_size(rid);
+    size_t same = 0;
+    for (size_t i = 0; i < n; i++) {
+        zmq_msg_t *r = &c->ent[i].rid;
+        if (zmq_msg_size(r) == len &&
+            memcmp(zmq_msg_data(r), zmq_msg_data(rid), len) == 0) {
+            same++;
+        }
+    }
+    return same;
+}
+
+/* Receive a group of what is waiting into c->ent, and the batches among
+ * them into c->batches: it closes after the message that reaches one of
+ * the group limits (fairness, above). @return how many. */
 static size_t take_group(coll_t *c, time_t now)
 {
     size_t n = 0;
+    size_t bytes = 0;
+    size_t updates = 0;
     int32_t cur_month = month_from_time(now, c->cfg->tz_offset);
     c->nb = 0;
     while (n < MAX_GROUP && recv_entry(c, &c->ent[n])) {
         entry_t *e = &c->ent[n++];
+        bytes += e->size;
         if (e->msg == NULL || !e->ok) {
             ratelog(c, CAUSE_BAD_MESSAGE, now, "bad ingest message: %s",
                     e->err);
-            continue;
+        } else {
+            session_touch(
+                c, e->who.reporter,
+                e->who.region >= 0
+                    ? catalog_region(c->cat, (size_t)e->who.region)->code
+                    : 0,
+                now);
+            if (e->msg->body_case == HRSS__AGENT_MSG__BODY_BATCH) {
+                add_batch(c, e, now, cur_month);
+                updates += e->msg->batch->n_updates;
+            }
         }
-        session_touch(c, e->who.reporter,
-                      e->who.region >= 0
-                          ? catalog_region(c->cat, (size_t)e->who.region)->code
-                          : 0,
-                      now);
-        if (e->msg->body_case == HRSS__AGENT_MSG__BODY_BATCH) {
-            add_batch(c, e, now, cur_month);
+        if (bytes >= GROUP_MAX_BYTES || updates >= GROUP_MAX_UPDATES ||
+            from_same_peer(c, n) >= GROUP_PEER_MAX) {
+            break;
         }
     }
     return n;

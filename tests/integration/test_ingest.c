@@ -6,7 +6,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <zmq.h>
 
 #include "common/wire.h"
@@ -693,4 +696,155 @@ Test(ingest, store_failures_are_logged_once_a_minute_with_a_count)
                  AGAIN + 1);
     cr_expect(hx_file_contains(log, "(30 more like this in the last "
                                     "minute)"));
+}
+
+/* ---------------------------------------------------------------------- */
+/* fairness: one peer's flood does not hold up another's acks             */
+
+/* The costliest frame to refuse: the largest batch the collector reads
+ * (WIRE_MAX_AGENT_MSG bytes: 2,000 updates, every field at its widest),
+ * unpacked whole and refused only at its last update, whose seq does not
+ * follow. */
+static void pack_costly(buf_t *out)
+{
+    static char ind[CATALOG_CODE_MAX + 1];
+    static char name[WIRE_NAME_MAX + 1];
+    memset(ind, 'z', CATALOG_CODE_MAX);
+    memset(name, 'f', WIRE_NAME_MAX);
+    Hrss__Update *u = calloc(WIRE_MAX_BATCH, sizeof *u);
+    Hrss__Ratio *r = calloc(WIRE_MAX_BATCH, sizeof *r);
+    Hrss__Update **up = calloc(WIRE_MAX_BATCH, sizeof *up);
+    cr_assert(u != NULL && r != NULL && up != NULL);
+    for (size_t i = 0; i < WIRE_MAX_BATCH; i++) {
+        hrss__update__init(&u[i]);
+        hrss__ratio__init(&r[i]);
+        u[i].seq = UINT64_MAX - WIRE_MAX_BATCH + i; /* the last: a gap */
+        u[i].indicator = ind;
+        u[i].region = UINT32_MAX;
+        u[i].month = UINT32_MAX;
+        r[i].numerator = INT64_MIN;
+        r[i].denominator = INT64_MIN;
+        u[i].value_case = HRSS__UPDATE__VALUE_RATIO;
+        u[i].ratio = &r[i];
+        up[i] = &u[i];
+    }
+    u[WIRE_MAX_BATCH - 1].seq = UINT64_MAX;
+    Hrss__Batch b = HRSS__BATCH__INIT;
+    b.name = name;
+    b.region = UINT32_MAX;
+    b.n_updates = WIRE_MAX_BATCH;
+    b.updates = up;
+    Hrss__AgentMsg m = HRSS__AGENT_MSG__INIT;
+    m.body_case = HRSS__AGENT_MSG__BODY_BATCH;
+    m.batch = &b;
+    wire_pack(&m.base, out);
+    free(up);
+    free(r);
+    free(u);
+}
+
+/* A process that sends @p frame to @p ep as fast as the collector takes
+ * it and never reads an answer, until killed. */
+static pid_t start_flooder(const char *ep, const buf_t *frame)
+{
+    pid_t parent = getpid();
+    pid_t pid = fork();
+    cr_assert_neq(pid, -1);
+    if (pid != 0) {
+        return pid;
+    }
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent) {
+        _exit(1);
+    }
+    void *ctx = zmq_ctx_new();
+    void *s = zmq_socket(ctx, ZMQ_DEALER);
+    if (zmq_connect(s, ep) != 0) {
+        _exit(1);
+    }
+    for (;;) {
+        zmq_send(s, frame->data, frame->len, 0);
+    }
+}
+
+typedef struct log_has {
+    const char *path;
+    const char *text;
+} log_has_t;
+
+static int log_has(void *arg)
+{
+    log_has_t *l = arg;
+    return hx_file_contains(l->path, l->text);
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a;
+    int64_t y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* The bound: while another peer floods the ingest socket with the
+ * costliest frames to refuse, as fast as it can, a genuine agent's full
+ * batch (500 updates) is acknowledged within FAIR_BOUND_MS. */
+#define FAIR_BOUND_MS 1000
+
+Test(ingest, a_flood_of_costly_frames_does_not_hold_up_a_genuine_agent)
+{
+    char db[300];
+    char log[300];
+    snprintf(db, sizeof db, "%s/db", hx_dir);
+    snprintf(log, sizeof log, "%s/collector.log", hx_dir);
+    hx_coll_t coll;
+    hx_collector_start(&coll, db, log);
+    buf_t frame;
+    buf_init(&frame);
+    pack_costly(&frame);
+    cr_assert_leq(frame.len, WIRE_MAX_AGENT_MSG);
+
+    peer_t p;
+    peer_connect(&p, coll.ingest);
+    send_hello(&p, "office", 330106);
+    pid_t fl = start_flooder(coll.ingest, &frame);
+    /* The flood is under way once the collector has refused one. */
+    log_has_t lh = {log, "bad ingest message"};
+    cr_assert(hx_wait_until(log_has, &lh, 20000), "the flood never came");
+
+    enum { ROUNDS = 40, PER = 500 };
+    int64_t lat[ROUNDS];
+    buf_t b;
+    buf_init(&b);
+    uint64_t next = 1;
+    for (int i = 0; i < ROUNDS; i++) {
+        pack_report(&b, "office", 330106, next, PER);
+        int64_t t0 = hx_now_ms();
+        send_raw(&p, b.data, b.len);
+        Hrss__CollectorMsg *a = recv_within(&p, 30000);
+        lat[i] = hx_now_ms() - t0;
+        cr_assert_not_null(a, "no ack in 30 s during the flood");
+        cr_assert_eq(a->body_case, HRSS__COLLECTOR_MSG__BODY_ACK);
+        cr_assert_eq(a->ack->status, HRSS__ACK_STATUS__ACK_OK);
+        next = a->ack->next_seq;
+        hrss__collector_msg__free_unpacked(a, NULL);
+    }
+    kill(fl, SIGKILL);
+    waitpid(fl, NULL, 0);
+    buf_fini(&b);
+    buf_fini(&frame);
+    peer_close(&p);
+    cr_assert_eq(hx_collector_stop(&coll, 30000), 0);
+
+    int64_t sorted[ROUNDS];
+    memcpy(sorted, lat, sizeof sorted);
+    qsort(sorted, ROUNDS, sizeof sorted[0], cmp_i64);
+    cr_log_info("ack latency during the flood, ms: median %lld, 90th %lld, "
+                "max %lld (%d acks of %d updates)",
+                (long long)sorted[ROUNDS / 2],
+                (long long)sorted[ROUNDS * 9 / 10],
+                (long long)sorted[ROUNDS - 1], ROUNDS, PER);
+    cr_expect_leq(sorted[ROUNDS - 1], FAIR_BOUND_MS,
+                  "an ack took %lld ms (bound %d)",
+                  (long long)sorted[ROUNDS - 1], FAIR_BOUND_MS);
+    cr_expect_eq(count_lines(log, "cannot store"), 0);
 }
