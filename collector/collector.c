@@ -84,9 +84,18 @@
 #define RATE_WINDOW 60 /* seconds: one line a cause, then a count */
 #define SESSION_IDLE 180
 #define MAX_SESSIONS 4096
-/* The query socket's ZMQ_MAXMSGSIZE, unchanged (its owner, qserve, may
- * choose a tighter one); the ingest socket takes WIRE_MAX_AGENT_FRAME. */
+/* The query socket's ZMQ_MAXMSGSIZE and high-water marks, unchanged (its
+ * owner, qserve, may choose others); the ingest socket takes
+ * WIRE_MAX_AGENT_FRAME and INGEST_HWM. */
 #define QUERY_MAX_MSG ((int64_t)4 << 20)
+#define QUERY_HWM 10000
+/* Messages queued per peer on the ingest socket, each way. An agent has
+ * at most 4 batches and a ping in flight; beyond that a peer's frames
+ * wait in its own TCP connection, not in our memory: at most 32 *
+ * WIRE_MAX_AGENT_FRAME = 7 MB in and 32 * WIRE_MAX_COLLECTOR_FRAME =
+ * 20 MB of answers out a connection (10,000 let one flooding connection
+ * take 2.1 GB). */
+#define INGEST_HWM 32
 
 /* An Ack never exceeds what an agent takes (WIRE_MAX_COLLECTOR_MSG): its
  * rejection messages come from the store, its message from an err[]. */
@@ -579,14 +588,13 @@ static void ingest_group(coll_t *c, buf_t *out)
 /* ---------------------------------------------------------------------- */
 /* start and stop                                                          */
 
-/* @p maxmsg must be set before the bind: a listener copies the socket's
- * options when it binds. */
+/* @p maxmsg and @p hwm must be set before the bind: a listener copies the
+ * socket's options when it binds. */
 static void *bind_router(void *zctx, const char *endpoint, int mandatory,
-                         int64_t maxmsg)
+                         int64_t maxmsg, int hwm)
 {
     void *s = zmq_socket(zctx, ZMQ_ROUTER);
     int linger = 2000;
-    int hwm = 10000;
     zmq_setsockopt(s, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
     zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof linger);
     zmq_setsockopt(s, ZMQ_SNDHWM, &hwm, sizeof hwm);
@@ -670,10 +678,11 @@ static int coll_open(coll_t *c)
         return -1;
     }
     c->zctx = zmq_ctx_new();
-    c->ingest = bind_router(c->zctx, cfg->ingest, 1, WIRE_MAX_AGENT_FRAME);
-    c->query = c->ingest != NULL
-                   ? bind_router(c->zctx, cfg->query, 0, QUERY_MAX_MSG)
-                   : NULL;
+    c->ingest = bind_router(c->zctx, cfg->ingest, 1, WIRE_MAX_AGENT_FRAME,
+                            INGEST_HWM);
+    c->query = c->ingest != NULL ? bind_router(c->zctx, cfg->query, 0,
+                                               QUERY_MAX_MSG, QUERY_HWM)
+                                 : NULL;
     if (c->query == NULL) {
         return -1;
     }

@@ -848,3 +848,62 @@ Test(ingest, a_flood_of_costly_frames_does_not_hold_up_a_genuine_agent)
                   (long long)sorted[ROUNDS - 1], FAIR_BOUND_MS);
     cr_expect_eq(count_lines(log, "cannot store"), 0);
 }
+
+/* A peer that sends faster than the collector refuses cannot make it
+ * hold its frames without bound: the ingest socket queues 32 messages a
+ * peer (ZMQ_RCVHWM) and the rest wait in the peer's TCP connection. With
+ * the old 10,000, one flooding connection of the costliest frames made a
+ * collector hold 2.1 GB. Seen from the peer: frames sent and not yet
+ * answered (the collector answers each with ACK_MALFORMED). */
+Test(ingest, a_flooding_peer_cannot_make_the_collector_buffer_its_frames)
+{
+    char db[300];
+    char log[300];
+    snprintf(db, sizeof db, "%s/db", hx_dir);
+    snprintf(log, sizeof log, "%s/collector.log", hx_dir);
+    hx_coll_t coll;
+    hx_collector_start(&coll, db, log);
+    buf_t frame;
+    buf_init(&frame);
+    pack_costly(&frame);
+    peer_t p;
+    p.ctx = zmq_ctx_new();
+    p.sock = zmq_socket(p.ctx, ZMQ_DEALER);
+    int one = 1;
+    int linger = 0;
+    zmq_setsockopt(p.sock, ZMQ_SNDHWM, &one, sizeof one);
+    zmq_setsockopt(p.sock, ZMQ_LINGER, &linger, sizeof linger);
+    cr_assert_eq(zmq_connect(p.sock, coll.ingest), 0);
+
+    /* The limit: the collector's 32, what the two TCP buffers hold on
+     * loopback (a few MB: tens of frames), and our own queue of 1. */
+    enum { LIMIT = 300 };
+    long sent = 0;
+    long answered = 0;
+    long most = 0;
+    int64_t end = hx_now_ms() + 3000;
+    while (hx_now_ms() < end && most <= LIMIT) {
+        if (zmq_send(p.sock, frame.data, frame.len, ZMQ_DONTWAIT) ==
+            (int)frame.len) {
+            sent++;
+        }
+        Hrss__CollectorMsg *a;
+        while ((a = recv_within(&p, 0)) != NULL) {
+            answered++;
+            hrss__collector_msg__free_unpacked(a, NULL);
+        }
+        if (sent - answered > most) {
+            most = sent - answered;
+        }
+        zmq_pollitem_t item = {p.sock, 0, ZMQ_POLLIN | ZMQ_POLLOUT, 0};
+        zmq_poll(&item, 1, 10);
+    }
+    cr_log_info("%ld frames sent, %ld answered, at most %ld in between",
+                sent, answered, most);
+    cr_expect_gt(answered, 0, "the collector answered none");
+    cr_expect_leq(most, LIMIT, "%ld frames of %zu bytes were in flight",
+                  most, frame.len);
+    buf_fini(&frame);
+    peer_close(&p);
+    cr_assert_eq(hx_collector_stop(&coll, 30000), 0);
+}
