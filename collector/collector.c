@@ -52,9 +52,11 @@
  *      sent.
  *   4. Every message received gets exactly one answer, but a valid Bye:
  *      an Ack for a batch, a Welcome for a hello or a ping, and
- *      ACK_MALFORMED for anything that could not be taken (sent with
- *      ZMQ_DONTWAIT: a peer that does not read loses its answers, it
- *      never stalls the loop).
+ *      ACK_MALFORMED for anything that could not be taken. Answers are
+ *      sent with ZMQ_DONTWAIT and at most INGEST_HWM are queued for a
+ *      peer: one that keeps more messages than that unanswered (an agent
+ *      keeps at most 5) may lose answers beyond it; it never stalls the
+ *      loop.
  */
 #include "collector/collector.h"
 
@@ -94,7 +96,9 @@
  * wait in its own TCP connection, not in our memory: at most 32 *
  * WIRE_MAX_AGENT_FRAME = 7 MB in and 32 * WIRE_MAX_COLLECTOR_FRAME =
  * 20 MB of answers out a connection (10,000 let one flooding connection
- * take 2.1 GB). */
+ * take 2.1 GB). The answers queued for a peer never outnumber its
+ * messages unanswered, so only a peer with more than 32 of those can
+ * lose answers (INVARIANT 4). */
 #define INGEST_HWM 32
 
 /* An Ack never exceeds what an agent takes (WIRE_MAX_COLLECTOR_MSG): its
