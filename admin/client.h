@@ -21,6 +21,7 @@
 #define HRSS_CLIENT_H
 #include "common/catalog.h"
 #include "common/err.h"
+#include "common/keys.h"
 #include "common/period.h"
 #include "store/store.h"
 #include "proto/hrss.pb-c.h"
@@ -28,9 +29,12 @@
 typedef struct client client_t;
 
 /** Ask the collector at @p endpoint; each call waits at most
- *  @p timeout_ms. Nothing is sent until the first call.
+ *  @p timeout_ms. Nothing is sent until the first call. With @p key (and
+ *  @p server_key, the collector's Z85 public key) the socket is a
+ *  CurveZMQ client; NULL for plain mode. Both are copied.
  *  Caller owns *out and must client_destroy() it. */
 int client_connect(client_t **out, const char *endpoint, int timeout_ms,
+                   const keys_pair_t *key, const char *server_key,
                    char err[ERR_LEN]);
 
 /** Open the store in @p data_dir read-only, with the catalog in
@@ -49,6 +53,10 @@ void client_destroy(client_t **self_p);
  *          endpoint), ERR_PROTO (garbled answer). */
 int client_call(client_t *self, const Hrss__QueryRequest *req,
                 Hrss__QueryResponse **resp, char err[ERR_LEN]);
+
+/** 1 when questions are answered in this process (client_open_local()),
+ *  0 when a collector answers them. */
+int client_is_local(const client_t *self);
 
 /** Total of @p indicator for @p region over @p p (one TotalQ).
  *  @return ERR_OK, or the query's error code with its message in @p err.

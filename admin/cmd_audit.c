@@ -1,14 +1,16 @@
 /* cmd_audit.c: completeness, history, rejections, agents, violations.
  *
- * Each command asks one query and renders one row per item of the
- * answer. For people: times at the display offset (the header says
- * which), counts with separators, a region as "name code"; for scripts:
- * whole numbers, a ratio's fraction, codes and names in separate fields,
- * and in JSON unix seconds.
+ * Each command asks one query, page after page (ctl_ask_pages), and
+ * renders one row per item of the answer. For people: times at the
+ * display offset (the header says which), counts with separators, a
+ * region as "name code"; for scripts: whole numbers, a ratio's
+ * fraction, codes and names in separate fields, and in JSON unix
+ * seconds.
  *
  * INVARIANTS
- *   1. Rows are in the order of the answer.
- *   2. Every answer is freed in the function that asked for it.
+ *   1. Rows are in the order of the answer, pages in the order asked.
+ *   2. Every answer is freed in the function that asked for it (a page
+ *      by ctl_ask_pages(), once its rows are copied).
  */
 #include "admin/cmd_audit.h"
 
@@ -32,18 +34,61 @@ static const render_col_t completeness_cols[C_NCOLS] = {
     [C_MISSING] = {.type = CELL_LIST, .head = "missing", .json = "missing"},
 };
 
-static void print_completeness_json(const Hrss__Completeness *c,
-                                    size_t complete, size_t silent,
-                                    size_t nind, const render_t *r)
+/* The pages of a completeness answer, added up. */
+typedef struct completeness_acc {
+    ctl_t *x;
+    render_t *r;
+    char period[64];   /* canonical form, from the first page */
+    uint32_t region;
+    int pages;
+    size_t regions;
+    size_t complete;
+    size_t silent;
+} completeness_acc_t;
+
+static void print_completeness_json(const completeness_acc_t *c,
+                                    size_t nind)
 {
     printf("{\"period\": ");
     json_put_str(stdout, c->period);
     printf(", \"region\": \"%u\", \"expected_regions\": %zu, "
            "\"complete_regions\": %zu, \"silent_regions\": %zu, "
            "\"indicators\": %zu, \"regions\": ",
-           c->region, c->n_regions, complete, silent, nind);
-    render_json_rows(r, stdout);
+           c->region, c->regions, c->complete, c->silent, nind);
+    render_json_rows(c->r, stdout);
     printf("}\n");
+}
+
+static int completeness_page(const Hrss__QueryResponse *page, void *arg)
+{
+    completeness_acc_t *acc = arg;
+    const Hrss__Completeness *c = page->completeness;
+    size_t nind = catalog_indicator_count(acc->x->cat);
+    if (acc->pages++ == 0) {
+        snprintf(acc->period, sizeof acc->period, "%s", c->period);
+        acc->region = c->region;
+    }
+    for (size_t i = 0; i < c->n_regions; i++) {
+        const Hrss__RegionCompleteness *rc = c->regions[i];
+        char code[16];
+        cell_t row[C_NCOLS];
+        acc->complete += rc->n_missing == 0;
+        acc->silent += rc->n_reported == 0;
+        snprintf(code, sizeof code, "%u", rc->region);
+        row[C_CODE] = cell_text(code);
+        row[C_NAME] = cell_text(ctl_region_name(acc->x, rc->region));
+        row[C_COUNT] = cell_of(rc->n_reported, nind);
+        row[C_REPORTED] = cell_list((const char *const *)rc->reported,
+                                    rc->n_reported, NULL);
+        row[C_MISSING] = cell_list((const char *const *)rc->missing,
+                                   rc->n_missing,
+                                   rc->n_reported == 0
+                                       ? "all (nothing reported)"
+                                       : NULL);
+        render_add_row(acc->r, row);
+    }
+    acc->regions += c->n_regions;
+    return 0;
 }
 
 int cmd_audit_completeness(ctl_t *x, const ctl_args_t *a)
@@ -61,46 +106,21 @@ int cmd_audit_completeness(ctl_t *x, const ctl_args_t *a)
     Hrss__QueryRequest req = HRSS__QUERY_REQUEST__INIT;
     req.q_case = HRSS__QUERY_REQUEST__Q_COMPLETENESS;
     req.completeness = &q;
-    Hrss__QueryResponse *resp = NULL;
-    st = ctl_ask(x, &req, &resp);
-    if (st != 0) {
-        return st;
+    completeness_acc_t acc = {x, NULL, "", 0, 0, 0, 0, 0};
+    acc.r = ctl_render_new(x, completeness_cols, C_NCOLS);
+    st = ctl_ask_pages(x, &req, completeness_page, &acc);
+    if (st == 0) {
+        render_title(acc.r, "%s: %zu of %zu regions reported every "
+                            "indicator, %zu reported nothing",
+                     acc.period, acc.complete, acc.regions, acc.silent);
+        if (x->fmt == RENDER_JSON) {
+            print_completeness_json(&acc, catalog_indicator_count(x->cat));
+        } else {
+            ctl_print(x, acc.r);
+        }
     }
-    const Hrss__Completeness *c = resp->completeness;
-    size_t nind = catalog_indicator_count(x->cat);
-    size_t complete = 0;
-    size_t silent = 0;
-    render_t *r = ctl_render_new(x, completeness_cols, C_NCOLS);
-    for (size_t i = 0; i < c->n_regions; i++) {
-        const Hrss__RegionCompleteness *rc = c->regions[i];
-        char code[16];
-        cell_t row[C_NCOLS];
-        complete += rc->n_missing == 0;
-        silent += rc->n_reported == 0;
-        snprintf(code, sizeof code, "%u", rc->region);
-        row[C_CODE] = cell_text(code);
-        row[C_NAME] = cell_text(ctl_region_name(x, rc->region));
-        row[C_COUNT] = cell_of(rc->n_reported, nind);
-        row[C_REPORTED] = cell_list((const char *const *)rc->reported,
-                                    rc->n_reported, NULL);
-        row[C_MISSING] = cell_list((const char *const *)rc->missing,
-                                   rc->n_missing,
-                                   rc->n_reported == 0
-                                       ? "all (nothing reported)"
-                                       : NULL);
-        render_add_row(r, row);
-    }
-    render_title(r, "%s: %zu of %zu regions reported every indicator, %zu "
-                    "reported nothing",
-                 c->period, complete, c->n_regions, silent);
-    if (x->fmt == RENDER_JSON) {
-        print_completeness_json(c, complete, silent, nind, r);
-    } else {
-        ctl_print(x, r);
-    }
-    render_destroy(&r);
-    hrss__query_response__free_unpacked(resp, NULL);
-    return 0;
+    render_destroy(&acc.r);
+    return st;
 }
 
 /* ---------------------------------------------------------------------- */
@@ -136,27 +156,10 @@ static cell_t part(const Hrss__Revision *v, int present, int64_t n)
     return v->is_ratio && present ? cell_int(n) : cell_absent();
 }
 
-int cmd_audit_history(ctl_t *x, const ctl_args_t *a)
+static int history_page(const Hrss__QueryResponse *page, void *arg)
 {
-    uint32_t region;
-    int st = ctl_region_arg(x, a->region, &region);
-    if (st != 0) {
-        return st;
-    }
-    Hrss__HistoryQ q = HRSS__HISTORY_Q__INIT;
-    q.indicator = (char *)(uintptr_t)a->pos[0];
-    q.region = region;
-    q.month = (char *)(uintptr_t)a->period;
-    Hrss__QueryRequest req = HRSS__QUERY_REQUEST__INIT;
-    req.q_case = HRSS__QUERY_REQUEST__Q_HISTORY;
-    req.history = &q;
-    Hrss__QueryResponse *resp = NULL;
-    st = ctl_ask(x, &req, &resp);
-    if (st != 0) {
-        return st;
-    }
-    const Hrss__RevisionList *l = resp->history;
-    render_t *r = ctl_render_new(x, history_cols, H_NCOLS);
+    render_t *r = arg;
+    const Hrss__RevisionList *l = page->history;
     for (size_t i = 0; i < l->n_revisions; i++) {
         const Hrss__Revision *v = l->revisions[i];
         char month[PERIOD_STR_LEN];
@@ -183,11 +186,31 @@ int cmd_audit_history(ctl_t *x, const ctl_args_t *a)
         row[H_NEW_DEN] = part(v, 1, v->new_denominator);
         render_add_row(r, row);
     }
-    render_empty(r, "no value was ever received for this cell");
-    ctl_print(x, r);
-    render_destroy(&r);
-    hrss__query_response__free_unpacked(resp, NULL);
     return 0;
+}
+
+int cmd_audit_history(ctl_t *x, const ctl_args_t *a)
+{
+    uint32_t region;
+    int st = ctl_region_arg(x, a->region, &region);
+    if (st != 0) {
+        return st;
+    }
+    Hrss__HistoryQ q = HRSS__HISTORY_Q__INIT;
+    q.indicator = (char *)(uintptr_t)a->pos[0];
+    q.region = region;
+    q.month = (char *)(uintptr_t)a->period;
+    Hrss__QueryRequest req = HRSS__QUERY_REQUEST__INIT;
+    req.q_case = HRSS__QUERY_REQUEST__Q_HISTORY;
+    req.history = &q;
+    render_t *r = ctl_render_new(x, history_cols, H_NCOLS);
+    st = ctl_ask_pages(x, &req, history_page, r);
+    if (st == 0) {
+        render_empty(r, "no value was ever received for this cell");
+        ctl_print(x, r);
+    }
+    render_destroy(&r);
+    return st;
 }
 
 /* ---------------------------------------------------------------------- */
@@ -210,30 +233,10 @@ static const render_col_t rejection_cols[J_NCOLS] = {
                    .json = "message"},
 };
 
-int cmd_audit_rejections(ctl_t *x, const ctl_args_t *a)
+static int rejections_page(const Hrss__QueryResponse *page, void *arg)
 {
-    Hrss__RejectionsQ q = HRSS__REJECTIONS_Q__INIT;
-    if (a->since != NULL) {
-        int64_t t;
-        if (zone_parse_time(a->since, x->tz, &t) != ERR_OK) {
-            return ctl_fail(CTL_EX_USAGE, "--since: '%s' is not unix "
-                                          "seconds or "
-                                          "YYYY-MM-DD[THH:MM[:SS]]",
-                            a->since);
-        }
-        q.has_since = 1;
-        q.since = t;
-    }
-    Hrss__QueryRequest req = HRSS__QUERY_REQUEST__INIT;
-    req.q_case = HRSS__QUERY_REQUEST__Q_REJECTIONS;
-    req.rejections = &q;
-    Hrss__QueryResponse *resp = NULL;
-    int st = ctl_ask(x, &req, &resp);
-    if (st != 0) {
-        return st;
-    }
-    const Hrss__RejectionList *l = resp->rejections;
-    render_t *r = ctl_render_new(x, rejection_cols, J_NCOLS);
+    render_t *r = arg;
+    const Hrss__RejectionList *l = page->rejections;
     for (size_t i = 0; i < l->n_rejections; i++) {
         const Hrss__RejectedUpdate *v = l->rejections[i];
         char month[PERIOD_STR_LEN];
@@ -252,11 +255,34 @@ int cmd_audit_rejections(ctl_t *x, const ctl_args_t *a)
         row[J_MESSAGE] = cell_text(v->message);
         render_add_row(r, row);
     }
-    render_empty(r, "no rejected updates");
-    ctl_print(x, r);
-    render_destroy(&r);
-    hrss__query_response__free_unpacked(resp, NULL);
     return 0;
+}
+
+int cmd_audit_rejections(ctl_t *x, const ctl_args_t *a)
+{
+    Hrss__RejectionsQ q = HRSS__REJECTIONS_Q__INIT;
+    if (a->since != NULL) {
+        int64_t t;
+        if (zone_parse_time(a->since, x->tz, &t) != ERR_OK) {
+            return ctl_fail(CTL_EX_USAGE, "--since: '%s' is not unix "
+                                          "seconds or "
+                                          "YYYY-MM-DD[THH:MM[:SS]]",
+                            a->since);
+        }
+        q.has_since = 1;
+        q.since = t;
+    }
+    Hrss__QueryRequest req = HRSS__QUERY_REQUEST__INIT;
+    req.q_case = HRSS__QUERY_REQUEST__Q_REJECTIONS;
+    req.rejections = &q;
+    render_t *r = ctl_render_new(x, rejection_cols, J_NCOLS);
+    int st = ctl_ask_pages(x, &req, rejections_page, r);
+    if (st == 0) {
+        render_empty(r, "no rejected updates");
+        ctl_print(x, r);
+    }
+    render_destroy(&r);
+    return st;
 }
 
 /* ---------------------------------------------------------------------- */
@@ -276,20 +302,10 @@ static const render_col_t agent_cols[A_NCOLS] = {
                 .json = "last_contact"},
 };
 
-int cmd_audit_agents(ctl_t *x, const ctl_args_t *a)
+static int agents_page(const Hrss__QueryResponse *page, void *arg)
 {
-    (void)a;
-    Hrss__AgentsQ q = HRSS__AGENTS_Q__INIT;
-    Hrss__QueryRequest req = HRSS__QUERY_REQUEST__INIT;
-    req.q_case = HRSS__QUERY_REQUEST__Q_AGENTS;
-    req.agents = &q;
-    Hrss__QueryResponse *resp = NULL;
-    int st = ctl_ask(x, &req, &resp);
-    if (st != 0) {
-        return st;
-    }
-    const Hrss__AgentList *l = resp->agents;
-    render_t *r = ctl_render_new(x, agent_cols, A_NCOLS);
+    render_t *r = arg;
+    const Hrss__AgentList *l = page->agents;
     for (size_t i = 0; i < l->n_agents; i++) {
         const Hrss__AgentState *v = l->agents[i];
         cell_t row[A_NCOLS];
@@ -301,10 +317,23 @@ int cmd_audit_agents(ctl_t *x, const ctl_args_t *a)
         row[A_LAST] = cell_time(v->last_contact);
         render_add_row(r, row);
     }
-    ctl_print(x, r);
-    render_destroy(&r);
-    hrss__query_response__free_unpacked(resp, NULL);
     return 0;
+}
+
+int cmd_audit_agents(ctl_t *x, const ctl_args_t *a)
+{
+    (void)a;
+    Hrss__AgentsQ q = HRSS__AGENTS_Q__INIT;
+    Hrss__QueryRequest req = HRSS__QUERY_REQUEST__INIT;
+    req.q_case = HRSS__QUERY_REQUEST__Q_AGENTS;
+    req.agents = &q;
+    render_t *r = ctl_render_new(x, agent_cols, A_NCOLS);
+    int st = ctl_ask_pages(x, &req, agents_page, r);
+    if (st == 0) {
+        ctl_print(x, r);
+    }
+    render_destroy(&r);
+    return st;
 }
 
 /* ---------------------------------------------------------------------- */
@@ -329,6 +358,36 @@ static const render_col_t violation_cols[V_NCOLS] = {
 static const size_t violation_json_order[V_NCOLS] = {
     V_IND, V_PARENT, V_REGION, V_PERIOD, V_VALUE, V_PVALUE};
 
+typedef struct violations_acc {
+    ctl_t *x;
+    render_t *r;
+} violations_acc_t;
+
+static int violations_page(const Hrss__QueryResponse *page, void *arg)
+{
+    violations_acc_t *acc = arg;
+    ctl_t *x = acc->x;
+    const Hrss__ViolationList *l = page->violations;
+    for (size_t i = 0; i < l->n_violations; i++) {
+        const Hrss__Violation *v = l->violations[i];
+        const indicator_t *ci = ctl_indicator(x, v->indicator);
+        const indicator_t *pi = ctl_indicator(x, v->parent);
+        char month[PERIOD_STR_LEN];
+        char reg[16];
+        cell_t row[V_NCOLS];
+        month_format_yyyymm(v->month, month, sizeof month);
+        snprintf(reg, sizeof reg, "%u", v->region);
+        row[V_IND] = cell_indicator(v->indicator, ci ? ci->name_zh : NULL);
+        row[V_VALUE] = cell_int(v->value);
+        row[V_PARENT] = cell_indicator(v->parent, pi ? pi->name_zh : NULL);
+        row[V_PVALUE] = cell_int(v->parent_value);
+        row[V_REGION] = cell_region(reg, ctl_region_name(x, v->region));
+        row[V_PERIOD] = cell_text(month);
+        render_add_row(acc->r, row);
+    }
+    return 0;
+}
+
 int cmd_audit_violations(ctl_t *x, const ctl_args_t *a)
 {
     Hrss__ViolationsQ q = HRSS__VIOLATIONS_Q__INIT;
@@ -350,34 +409,13 @@ int cmd_audit_violations(ctl_t *x, const ctl_args_t *a)
     Hrss__QueryRequest req = HRSS__QUERY_REQUEST__INIT;
     req.q_case = HRSS__QUERY_REQUEST__Q_VIOLATIONS;
     req.violations = &q;
-    Hrss__QueryResponse *resp = NULL;
-    st = ctl_ask(x, &req, &resp);
-    if (st != 0) {
-        return st;
+    violations_acc_t acc = {x, ctl_render_new(x, violation_cols, V_NCOLS)};
+    render_order_json(acc.r, violation_json_order);
+    st = ctl_ask_pages(x, &req, violations_page, &acc);
+    if (st == 0) {
+        render_empty(acc.r, "no stored figure breaks an \"of which\" rule");
+        ctl_print(x, acc.r);
     }
-    const Hrss__ViolationList *l = resp->violations;
-    render_t *r = ctl_render_new(x, violation_cols, V_NCOLS);
-    render_order_json(r, violation_json_order);
-    for (size_t i = 0; i < l->n_violations; i++) {
-        const Hrss__Violation *v = l->violations[i];
-        const indicator_t *ci = ctl_indicator(x, v->indicator);
-        const indicator_t *pi = ctl_indicator(x, v->parent);
-        char month[PERIOD_STR_LEN];
-        char reg[16];
-        cell_t row[V_NCOLS];
-        month_format_yyyymm(v->month, month, sizeof month);
-        snprintf(reg, sizeof reg, "%u", v->region);
-        row[V_IND] = cell_indicator(v->indicator, ci ? ci->name_zh : NULL);
-        row[V_VALUE] = cell_int(v->value);
-        row[V_PARENT] = cell_indicator(v->parent, pi ? pi->name_zh : NULL);
-        row[V_PVALUE] = cell_int(v->parent_value);
-        row[V_REGION] = cell_region(reg, ctl_region_name(x, v->region));
-        row[V_PERIOD] = cell_text(month);
-        render_add_row(r, row);
-    }
-    render_empty(r, "no stored figure breaks an \"of which\" rule");
-    ctl_print(x, r);
-    render_destroy(&r);
-    hrss__query_response__free_unpacked(resp, NULL);
-    return 0;
+    render_destroy(&acc.r);
+    return st;
 }

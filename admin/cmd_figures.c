@@ -21,6 +21,7 @@
 #include <stdlib.h>
 
 #include "admin/numfmt.h"
+#include "common/text.h"
 
 enum { T_PART, T_IND, T_CODE, T_LABEL, T_PERIOD, T_KIND, T_VALUE, T_NUM,
        T_DEN, T_REP, T_NCOLS };
@@ -125,9 +126,15 @@ static void print_total_human(const ctl_t *x, const Hrss__Total *t)
     const indicator_t *ind = ctl_indicator(x, t->indicator);
     cell_t fig = cell_figure(t->is_ratio, t->numerator, t->denominator);
     char *shown = cell_show(&fig, x->tz);
-    printf("%s (%s)\n", ind ? ind->name_zh : t->indicator, t->indicator);
-    printf("region:    %s %u\n", ctl_region_name(x, t->region), t->region);
-    printf("period:    %s\n", t->period);
+    /* An unknown code and the period are the collector's words. */
+    text_put_clean(stdout, ind ? ind->name_zh : t->indicator, 0);
+    fputs(" (", stdout);
+    text_put_clean(stdout, t->indicator, 0);
+    printf(")\nregion:    %s %u\n", ctl_region_name(x, t->region),
+           t->region);
+    fputs("period:    ", stdout);
+    text_put_clean(stdout, t->period, 0);
+    fputc('\n', stdout);
     printf("value:     %s%s", shown, t->is_ratio ? "" : " 人");
     if (!t->is_ratio && ind != NULL && ind->unit_scale > 1) {
         char disp[40];

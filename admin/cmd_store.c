@@ -4,6 +4,9 @@
  * numerator, denominator, region), so a sheet can be corrected and sent
  * back: a count fills value, a ratio numerator and denominator.
  *
+ * export asks for the facts page after page (ctl_ask_pages): no answer
+ * is larger than the collector's cap, and the CSV is the same.
+ *
  * INVARIANTS
  *   1. export's output is the agent's CSV format in every output form.
  */
@@ -31,8 +34,11 @@ int cmd_store_backup(ctl_t *x, const ctl_args_t *a)
         printf("{\"backup\": ");
         json_put_str(stdout, a->pos[0]);
         printf("}\n");
-    } else {
+    } else if (client_is_local(x->c)) {
         printf("backup written to %s/data.mdb\n", a->pos[0]);
+    } else {
+        printf("backup written to %s/data.mdb in the collector's backup "
+               "directory\n", a->pos[0]);
     }
     return 0;
 }
@@ -47,6 +53,29 @@ static const render_col_t export_cols[E_NCOLS] = {
     [E_DEN] = {.type = CELL_INT, .head = "denominator"},
     [E_REGION] = {.type = CELL_TEXT, .head = "region"},
 };
+
+static int export_page(const Hrss__QueryResponse *page, void *arg)
+{
+    render_t *r = arg;
+    for (size_t i = 0; i < page->facts->n_facts; i++) {
+        const Hrss__Fact *f = page->facts->facts[i];
+        char month[PERIOD_STR_LEN];
+        char reg[16];
+        cell_t row[E_NCOLS];
+        month_format_yyyymm(f->month, month, sizeof month);
+        snprintf(reg, sizeof reg, "%u", f->region);
+        row[E_IND] = cell_text(f->indicator);
+        row[E_PERIOD] = cell_text(month);
+        row[E_VALUE] = f->is_ratio ? cell_none(NULL)
+                                   : cell_int(f->numerator);
+        row[E_NUM] = f->is_ratio ? cell_int(f->numerator) : cell_none(NULL);
+        row[E_DEN] = f->is_ratio ? cell_int(f->denominator)
+                                 : cell_none(NULL);
+        row[E_REGION] = cell_text(reg);
+        render_add_row(r, row);
+    }
+    return 0;
+}
 
 int cmd_store_export(ctl_t *x, const ctl_args_t *a)
 {
@@ -75,31 +104,11 @@ int cmd_store_export(ctl_t *x, const ctl_args_t *a)
     Hrss__QueryRequest req = HRSS__QUERY_REQUEST__INIT;
     req.q_case = HRSS__QUERY_REQUEST__Q_FACTS;
     req.facts = &q;
-    Hrss__QueryResponse *resp = NULL;
-    st = ctl_ask(x, &req, &resp);
-    if (st != 0) {
-        return st;
-    }
     render_t *r = ctl_render_new(x, export_cols, E_NCOLS);
-    for (size_t i = 0; i < resp->facts->n_facts; i++) {
-        const Hrss__Fact *f = resp->facts->facts[i];
-        char month[PERIOD_STR_LEN];
-        char reg[16];
-        cell_t row[E_NCOLS];
-        month_format_yyyymm(f->month, month, sizeof month);
-        snprintf(reg, sizeof reg, "%u", f->region);
-        row[E_IND] = cell_text(f->indicator);
-        row[E_PERIOD] = cell_text(month);
-        row[E_VALUE] = f->is_ratio ? cell_none(NULL)
-                                   : cell_int(f->numerator);
-        row[E_NUM] = f->is_ratio ? cell_int(f->numerator) : cell_none(NULL);
-        row[E_DEN] = f->is_ratio ? cell_int(f->denominator)
-                                 : cell_none(NULL);
-        row[E_REGION] = cell_text(reg);
-        render_add_row(r, row);
+    st = ctl_ask_pages(x, &req, export_page, r);
+    if (st == 0) {
+        render_print(r, RENDER_CSV, stdout);
     }
-    render_print(r, RENDER_CSV, stdout);
     render_destroy(&r);
-    hrss__query_response__free_unpacked(resp, NULL);
-    return 0;
+    return st;
 }

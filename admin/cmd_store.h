@@ -16,16 +16,17 @@
  *       numerator, denominator, region; raw units), rows in the order of
  *       the answer, so a sheet can be corrected and submitted again;
  *       with --json it is a usage error.
- *    3. backup writes where the store is: on the collector's host, or
- *       on this one with --data-dir.
+ *    3. backup over the query socket asks for a plain NAME that the
+ *       collector writes into its --backup-dir (admin keys only); with
+ *       --data-dir it writes the directory given, on this host.
  */
 #ifndef HRSS_CMD_STORE_H
 #define HRSS_CMD_STORE_H
 
 #include "admin/ctl.h"
 
-/** `backup DEST`: a compacted copy of the store in DEST (on the
- *  collector's host). */
+/** `backup NAME|DIR`: a compacted copy of the store in the collector's
+ *  --backup-dir/NAME, or in DIR with --data-dir. */
 int cmd_store_backup(ctl_t *x, const ctl_args_t *a);
 
 /** `export --format csv [--from P --to P]`: CSV, the agent's input

@@ -5,10 +5,15 @@
  * collector's own message, which already suggests the closest indicator
  * codes.
  *
+ * Lists come in pages (proto/hrss.proto): ctl_ask_pages() asks for the
+ * largest pages the collector gives and follows `next`, so a command
+ * sees the whole list and prints exactly what one answer would have held.
+ *
  * INVARIANTS
  *   1. Everything written here on failure goes to stderr; stdout carries
  *      only answers.
  *   2. ctl_ask() leaves *resp NULL unless it returns 0.
+ *   3. ctl_ask_pages() never asks twice from the same position.
  */
 #include "admin/ctl.h"
 
@@ -16,14 +21,22 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/buf.h"
+#include "common/text.h"
+#include "store/query.h"
+
 int ctl_fail(int code, const char *fmt, ...)
 {
+    /* The message may quote a collector's answer or an argument: shown
+     * through the one rule for foreign text (common/text). */
+    char msg[2048];
     va_list ap;
     va_start(ap, fmt);
-    fputs("hrssctl: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    fputs("hrssctl: ", stderr);
+    text_put_clean(stderr, msg, TEXT_KEEP_LF);
+    fputc('\n', stderr);
     return code;
 }
 
@@ -48,6 +61,117 @@ int ctl_ask(ctl_t *x, const Hrss__QueryRequest *req,
         return st;
     }
     return 0;
+}
+
+/* The paging fields of a list request. */
+typedef struct pager {
+    protobuf_c_boolean *has_after;
+    ProtobufCBinaryData *after;
+    protobuf_c_boolean *has_limit;
+    uint32_t *limit;
+    Hrss__QueryResponse__RCase answer; /* the answer's case */
+} pager_t;
+
+#define PAGER(m, c)                                                         \
+    {&req->m->has_after, &req->m->after, &req->m->has_limit,               \
+     &req->m->limit, HRSS__QUERY_RESPONSE__R_##c}
+
+/* @return 0, or -1 when @p req is not a list request. */
+static int pager_of(Hrss__QueryRequest *req, pager_t *pg)
+{
+    switch (req->q_case) {
+    case HRSS__QUERY_REQUEST__Q_HISTORY:
+        *pg = (pager_t)PAGER(history, HISTORY);
+        return 0;
+    case HRSS__QUERY_REQUEST__Q_REJECTIONS:
+        *pg = (pager_t)PAGER(rejections, REJECTIONS);
+        return 0;
+    case HRSS__QUERY_REQUEST__Q_AGENTS:
+        *pg = (pager_t)PAGER(agents, AGENTS);
+        return 0;
+    case HRSS__QUERY_REQUEST__Q_VIOLATIONS:
+        *pg = (pager_t)PAGER(violations, VIOLATIONS);
+        return 0;
+    case HRSS__QUERY_REQUEST__Q_FACTS:
+        *pg = (pager_t)PAGER(facts, FACTS);
+        return 0;
+    case HRSS__QUERY_REQUEST__Q_COMPLETENESS:
+        *pg = (pager_t)PAGER(completeness, COMPLETENESS);
+        return 0;
+    default:
+        return -1;
+    }
+}
+
+#undef PAGER
+
+/* The `next` of a list answer, or NULL on its last page. */
+static const ProtobufCBinaryData *next_of(const Hrss__QueryResponse *r)
+{
+#define NEXT(m) (r->m != NULL && r->m->has_next ? &r->m->next : NULL)
+    switch (r->r_case) {
+    case HRSS__QUERY_RESPONSE__R_HISTORY: return NEXT(history);
+    case HRSS__QUERY_RESPONSE__R_REJECTIONS: return NEXT(rejections);
+    case HRSS__QUERY_RESPONSE__R_AGENTS: return NEXT(agents);
+    case HRSS__QUERY_RESPONSE__R_VIOLATIONS: return NEXT(violations);
+    case HRSS__QUERY_RESPONSE__R_FACTS: return NEXT(facts);
+    case HRSS__QUERY_RESPONSE__R_COMPLETENESS: return NEXT(completeness);
+    default: return NULL;
+    }
+#undef NEXT
+}
+
+int ctl_ask_pages(ctl_t *x, Hrss__QueryRequest *req, ctl_page_fn each,
+                  void *arg)
+{
+    pager_t pg = {0};
+    if (pager_of(req, &pg) != 0) {
+        return ctl_fail(1, "internal error: not a list request");
+    }
+    buf_t cursor;
+    buf_init(&cursor);
+    *pg.has_limit = 1;
+    *pg.limit = QUERY_PAGE_MAX_ITEMS;
+    *pg.has_after = 0;
+    int st = 0;
+    for (;;) {
+        Hrss__QueryResponse *resp = NULL;
+        st = ctl_ask(x, req, &resp);
+        if (st != 0) {
+            break;
+        }
+        if (resp->r_case != pg.answer) {
+            hrss__query_response__free_unpacked(resp, NULL);
+            st = ctl_fail(1, "the collector's answer is not the list asked "
+                             "for");
+            break;
+        }
+        st = each(resp, arg);
+        const ProtobufCBinaryData *next = next_of(resp);
+        int more = st == 0 && next != NULL;
+        if (more && *pg.has_after && next->len == cursor.len &&
+            memcmp(next->data, cursor.data, cursor.len) == 0) {
+            st = ctl_fail(1, "the collector's pages do not move on");
+            more = 0;
+        }
+        if (more) {
+            buf_reset(&cursor);
+            buf_put(&cursor, next->data, next->len);
+            pg.after->data = cursor.data;
+            pg.after->len = cursor.len;
+            *pg.has_after = 1;
+        }
+        hrss__query_response__free_unpacked(resp, NULL);
+        if (!more) {
+            break;
+        }
+    }
+    /* The request must not point at the cursor once it is freed. */
+    *pg.has_after = 0;
+    pg.after->data = NULL;
+    pg.after->len = 0;
+    buf_fini(&cursor);
+    return st;
 }
 
 int ctl_region_arg(const ctl_t *x, const char *arg, uint32_t *code)

@@ -21,6 +21,8 @@
  *       does not parse or names nothing), CTL_EX_USAGE (a usage error) or
  *       CTL_EX_UNAVAILABLE (the collector did not answer); success is 0.
  *    3. ctl_ask() leaves *resp NULL unless it returns 0.
+ *    4. ctl_ask_pages() hands on every page of a list once, in order, and
+ *       stops when a page has no `next` (or the same `next` twice).
  */
 #ifndef HRSS_CTL_H
 #define HRSS_CTL_H
@@ -60,6 +62,7 @@ typedef struct ctl_args {
     const char *since;
     const char *under;
     const char *format;
+    const char *out;       /**< keygen --out NAME */
 } ctl_args_t;
 
 /** Print "hrssctl: MESSAGE" to stderr. @return @p code. */
@@ -73,6 +76,21 @@ int ctl_fail(int code, const char *fmt, ...)
  *          query, CTL_EX_UNAVAILABLE when nobody answered). */
 int ctl_ask(ctl_t *x, const Hrss__QueryRequest *req,
             Hrss__QueryResponse **resp);
+
+/** Called with each page of a list answer, in order. Borrowed: @p page
+ *  is freed after the call. @return 0 to go on, or an exit status (after
+ *  printing why) to stop. */
+typedef int (*ctl_page_fn)(const Hrss__QueryResponse *page, void *arg);
+
+/** Ask for the list @p req names (history, rejections, agents,
+ *  violations, facts or completeness) page after page, following each
+ *  answer's `next`, and hand every page to @p each; the pages together
+ *  are the whole list. Sets (and leaves set) @p req's `limit` and
+ *  `after`: the caller keeps @p req alive for the call.
+ *  @return 0, or the exit status after printing why (ctl_ask(), or 1 when
+ *          the collector's pages do not move on). */
+int ctl_ask_pages(ctl_t *x, Hrss__QueryRequest *req, ctl_page_fn each,
+                  void *arg);
 
 /** A client error code as an exit status, with @p err printed. */
 int ctl_fail_client(int rc, const char *err);

@@ -29,16 +29,18 @@
 #include "admin/cmd_audit.h"
 #include "admin/cmd_catalog.h"
 #include "admin/cmd_figures.h"
+#include "admin/cmd_keys.h"
 #include "admin/cmd_plan.h"
 #include "admin/cmd_store.h"
 #include "admin/ctl.h"
 #include "admin/zone.h"
+#include "common/keys.h"
 #include "common/paths.h"
 
 /* The options a command may take (the global ones go with any), by
  * number; OPT_* are their bits. */
 enum opt_key { K_PERIOD, K_REGION, K_FROM, K_TO, K_BY, K_SINCE, K_UNDER,
-               K_FORMAT, K_COUNT };
+               K_FORMAT, K_OUT, K_COUNT };
 #define OPT_PERIOD (1u << K_PERIOD)
 #define OPT_REGION (1u << K_REGION)
 #define OPT_FROM (1u << K_FROM)
@@ -47,11 +49,12 @@ enum opt_key { K_PERIOD, K_REGION, K_FROM, K_TO, K_BY, K_SINCE, K_UNDER,
 #define OPT_SINCE (1u << K_SINCE)
 #define OPT_UNDER (1u << K_UNDER)
 #define OPT_FORMAT (1u << K_FORMAT)
+#define OPT_OUT (1u << K_OUT)
 
 static const char *const opt_names[K_COUNT] = {
     [K_PERIOD] = "period", [K_REGION] = "region", [K_FROM] = "from",
     [K_TO] = "to", [K_BY] = "by", [K_SINCE] = "since", [K_UNDER] = "under",
-    [K_FORMAT] = "format"};
+    [K_FORMAT] = "format", [K_OUT] = "out"};
 
 typedef struct command {
     const char *name;
@@ -62,6 +65,7 @@ typedef struct command {
     unsigned needs;     /* OPT_* it cannot do without */
     int npos;           /* positional arguments it takes */
     const char *takes;  /* "one INDICATOR": says what npos/needs want */
+    int offline;        /* runs without a collector or a store */
 } command_t;
 
 static const command_t commands[] = {
@@ -106,13 +110,18 @@ static const command_t commands[] = {
     {.name = "violations", .usage = "[--period P] [--region CODE]",
      .help = "\"of which\" figures above their\nwhole",
      .run = cmd_audit_violations, .opts = OPT_PERIOD | OPT_REGION},
-    {.name = "backup", .usage = "DEST",
-     .help = "hot, compacted copy of the store\n(DEST on the collector's "
-             "host)",
-     .run = cmd_store_backup, .npos = 1, .takes = "one DEST directory"},
+    {.name = "backup", .usage = "NAME|DIR",
+     .help = "hot, compacted copy of the store:\nNAME in the collector's "
+             "--backup-dir\n(admin key), or DIR with --data-dir",
+     .run = cmd_store_backup, .npos = 1,
+     .takes = "one NAME (or DIR with --data-dir)"},
     {.name = "export", .usage = "--format csv [--from P --to P]",
      .help = "every current value, as a CSV an\nagent can submit again",
      .run = cmd_store_export, .opts = OPT_FORMAT | OPT_FROM | OPT_TO},
+    {.name = "keygen", .usage = "--out NAME",
+     .help = "a new CurveZMQ key pair: NAME.key\n(secret, 0600), NAME.pub",
+     .run = cmd_keys_keygen, .opts = OPT_OUT, .needs = OPT_OUT,
+     .takes = "--out NAME", .offline = 1},
 };
 
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
@@ -121,8 +130,9 @@ static const command_t commands[] = {
 #define HELP_COLUMN 34
 
 static const char globals_usage[] =
-    "(--connect ENDPOINT [--insecure] | --data-dir DIR)\n"
-    "[--timeout S] [--catalog DIR] [--tz-offset-hours H]";
+    "(--connect ENDPOINT (--key FILE --collector-key FILE | --insecure)\n"
+    " | --data-dir DIR) [--timeout S] [--catalog DIR]\n"
+    "[--tz-offset-hours H]";
 
 static const char arguments_note[] =
     "IND is an indicator code or its Chinese name; CODE a GB/T 2260\n"
@@ -248,6 +258,8 @@ static void command_usage(FILE *f, const command_t *c)
 /* The options that do not belong to a command. */
 typedef struct globals {
     const char *connect;
+    const char *key;           /* --key FILE */
+    const char *collector_key; /* --collector-key FILE */
     const char *data_dir;
     const char *catalog;
     int insecure;
@@ -259,7 +271,8 @@ typedef struct globals {
 } globals_t;
 
 enum { G_CONNECT = 256, G_INSECURE, G_DATA, G_TIMEOUT, G_CATALOG, G_TZ,
-       G_JSON, G_CSV, G_HELP, G_CMD_OPT /* + enum opt_key */ };
+       G_JSON, G_CSV, G_KEY, G_COLLECTOR_KEY, G_HELP,
+       G_CMD_OPT /* + enum opt_key */ };
 
 static const struct option long_opts[] = {
     {"connect", required_argument, NULL, G_CONNECT},
@@ -270,6 +283,8 @@ static const struct option long_opts[] = {
     {"tz-offset-hours", required_argument, NULL, G_TZ},
     {"json", no_argument, NULL, G_JSON},
     {"csv", no_argument, NULL, G_CSV},
+    {"key", required_argument, NULL, G_KEY},
+    {"collector-key", required_argument, NULL, G_COLLECTOR_KEY},
     {"help", no_argument, NULL, G_HELP},
     {"period", required_argument, NULL, G_CMD_OPT + K_PERIOD},
     {"region", required_argument, NULL, G_CMD_OPT + K_REGION},
@@ -279,6 +294,7 @@ static const struct option long_opts[] = {
     {"since", required_argument, NULL, G_CMD_OPT + K_SINCE},
     {"under", required_argument, NULL, G_CMD_OPT + K_UNDER},
     {"format", required_argument, NULL, G_CMD_OPT + K_FORMAT},
+    {"out", required_argument, NULL, G_CMD_OPT + K_OUT},
     {NULL, 0, NULL, 0},
 };
 
@@ -300,6 +316,8 @@ static const char **arg_slot(ctl_args_t *a, enum opt_key k)
         return &a->since;
     case K_UNDER:
         return &a->under;
+    case K_OUT:
+        return &a->out;
     case K_FORMAT:
     case K_COUNT:
         break;
@@ -346,6 +364,12 @@ static int global_opt(int opt, const char *arg, globals_t *g)
         break;
     case G_CSV:
         g->csv = 1;
+        break;
+    case G_KEY:
+        g->key = arg;
+        break;
+    case G_COLLECTOR_KEY:
+        g->collector_key = arg;
         break;
     default:
         g->help = 1;
@@ -395,14 +419,27 @@ static int parse(int argc, char **argv, globals_t *g, const char **cmd,
 static int check(const globals_t *g, const char *name, const ctl_args_t *a,
                  unsigned given, const command_t **out)
 {
-    if ((g->connect == NULL) == (g->data_dir == NULL)) {
+    const command_t *off = command_find(name);
+    if (off != NULL && off->offline) {
+        if (g->connect != NULL || g->data_dir != NULL) {
+            return ctl_fail(CTL_EX_USAGE, "%s needs no --connect or "
+                                          "--data-dir", name);
+        }
+    } else if ((g->connect == NULL) == (g->data_dir == NULL)) {
         return ctl_fail(CTL_EX_USAGE, "give either --connect ENDPOINT or "
                                       "--data-dir DIR");
     }
-    if (g->connect != NULL && !g->insecure) {
-        return ctl_fail(CTL_EX_USAGE, "authentication (CurveZMQ) is not "
-                                      "implemented yet: pass --insecure to "
-                                      "query in plain mode");
+    if (g->connect != NULL && g->insecure &&
+        (g->key != NULL || g->collector_key != NULL)) {
+        return ctl_fail(CTL_EX_USAGE, "--insecure is plain mode: it takes "
+                                      "no --key or --collector-key");
+    }
+    if (g->connect != NULL && !g->insecure &&
+        (g->key == NULL || g->collector_key == NULL)) {
+        return ctl_fail(CTL_EX_USAGE, "--connect needs --key FILE and "
+                                      "--collector-key FILE (or --insecure "
+                                      "for a plain collector on this "
+                                      "machine)");
     }
     if (g->json && g->csv) {
         return ctl_fail(CTL_EX_USAGE, "give --json or --csv, not both");
@@ -434,9 +471,20 @@ static int open_client(const globals_t *g, ctl_t *x)
 {
     char err[ERR_LEN];
     int rc;
-    if (g->connect != NULL) {
+    if (g->connect != NULL && !g->insecure) {
+        keys_pair_t key;
+        char server[KEYS_Z85_LEN];
+        rc = keys_load_secret(g->key, &key, err);
+        if (rc == ERR_OK) {
+            rc = keys_load_public(g->collector_key, server, err);
+        }
+        if (rc == ERR_OK) {
+            rc = client_connect(&x->c, g->connect, (int)(g->timeout * 1000),
+                                &key, server, err);
+        }
+    } else if (g->connect != NULL) {
         rc = client_connect(&x->c, g->connect, (int)(g->timeout * 1000),
-                            err);
+                            NULL, NULL, err);
     } else {
         char catdir[4096];
         if (g->catalog != NULL) {
@@ -492,7 +540,7 @@ int main(int argc, char **argv)
     }
     x.fmt = g.json ? RENDER_JSON : g.csv ? RENDER_CSV : RENDER_TABLE;
     x.tz = g.tz;
-    st = open_client(&g, &x);
+    st = c->offline ? 0 : open_client(&g, &x);
     if (st == 0) {
         st = c->run(&x, &a);
     }

@@ -7,6 +7,14 @@
  * header or key, is data in the column descriptions; nothing here knows a
  * command.
  *
+ * Text in a result may come from the wire, from office files or from an
+ * old store, so it is shown through common/text's one rule: in the table
+ * (cells, title, footer, empty text) and in CSV every control becomes
+ * U+FFFD, as does ill-formed UTF-8, but for the LF of CSV fields (quoted,
+ * RFC 4180) and of multi-line titles and footers; JSON escapes controls
+ * instead (common/json). U+FFFD is one column wide, so a cleaned cell is
+ * measured as it is printed and the table lines up.
+ *
  * Alignment follows the column's type: whatever is a number for people
  * (counts, figures, plan values, shares, "n/m", ids) is right-aligned,
  * everything else left-aligned.
@@ -19,6 +27,9 @@
  *      a permutation of 0..ncols-1.
  *   4. Every CSV line has the same number of fields: the sum over the CSV
  *      columns of cell_fields(type).
+ *   5. What render_print() writes is valid UTF-8 with no control
+ *      character but LF (and JSON's escapes): no cell can send an escape
+ *      sequence to a terminal.
  */
 #include "admin/render.h"
 
@@ -33,6 +44,7 @@
 #include "admin/zone.h"
 #include "common/json.h"
 #include "common/mem.h"
+#include "common/text.h"
 
 #define RENDER_MAGIC 0x5E4DE7EDu
 #define RENDER_DEAD 0xDEADBEEFu
@@ -77,6 +89,15 @@ static const char *dup_or_null(const char *s)
 static void release(const char *s)
 {
     free((void *)(uintptr_t)s);
+}
+
+/* @p s as text_clean() shows it, in a new string. */
+static char *cleaned(const char *s, unsigned flags)
+{
+    size_t n = text_clean(NULL, 0, s, flags) + 1;
+    char *c = xmalloc(n);
+    text_clean(c, n, s, flags);
+    return c;
 }
 
 render_t *render_new(const render_col_t *cols, size_t ncols, long tz)
@@ -262,7 +283,9 @@ static void print_table(const render_t *r, FILE *f)
         size_t k = 0;
         for (size_t c = 0; c < r->ncols; c++) {
             if (in_table(&r->cols[c])) {
-                cells[k++] = cell_show(&r->cells[i * r->ncols + c], r->tz);
+                char *shown = cell_show(&r->cells[i * r->ncols + c], r->tz);
+                cells[k++] = cleaned(shown, 0);
+                free(shown);
             }
         }
         table_add_row(t, (const char *const *)cells);
@@ -289,11 +312,14 @@ static bool in_csv(const render_col_t *col)
            (col->csv != NULL || col->head != NULL);
 }
 
-/* Write one CSV field, quoted when it holds a comma, quote, CR or LF. */
-static void csv_field(const char *s, FILE *f)
+/* Write one CSV field, cleaned (LF is the one control kept), quoted when
+ * it holds a comma, quote, CR or LF. */
+static void csv_field(const char *raw, FILE *f)
 {
+    char *s = cleaned(raw, TEXT_KEEP_LF);
     if (strpbrk(s, ",\"\r\n") == NULL) {
         fputs(s, f);
+        free(s);
         return;
     }
     fputc('"', f);
@@ -304,6 +330,7 @@ static void csv_field(const char *s, FILE *f)
         fputc(s[i], f);
     }
     fputc('"', f);
+    free(s);
 }
 
 /* Write the fields of one line, then LF. A line that is one empty field
@@ -421,15 +448,19 @@ void render_print(const render_t *self, enum render_fmt fmt, FILE *f)
         break;
     case RENDER_TABLE:
         if (self->title != NULL) {
-            fprintf(f, "%s\n\n", self->title);
+            text_put_clean(f, self->title, TEXT_KEEP_LF);
+            fputs("\n\n", f);
         }
         if (self->nrows == 0 && self->empty != NULL) {
-            fprintf(f, "%s\n", self->empty);
+            text_put_clean(f, self->empty, TEXT_KEEP_LF);
+            fputc('\n', f);
         } else {
             print_table(self, f);
         }
         if (self->footer != NULL) {
-            fprintf(f, "\n%s\n", self->footer);
+            fputc('\n', f);
+            text_put_clean(f, self->footer, TEXT_KEEP_LF);
+            fputc('\n', f);
         }
         break;
     }

@@ -5,6 +5,18 @@
  * moved out of the inbox afterwards; after a crash between the two, the
  * next scan finds the key and only moves the file.
  *
+ * Whoever may write in the inbox must not make the agent read, copy or
+ * write any other file. So an inbox entry is looked at with lstat and
+ * taken only when it is a regular file: a symbolic link, FIFO, device,
+ * socket or directory is moved (itself, unread) to failed/ with an
+ * .errors saying what it is. A regular file is opened once, O_NOFOLLOW
+ * (a link swapped in after lstat fails with ELOOP and is refused too) and
+ * O_NONBLOCK (a FIFO swapped in does not block); that one descriptor is
+ * checked with fstat, asked for a lease and read. Files are moved with
+ * RENAME_NOREPLACE under names free_name() found free (lstat: a dangling
+ * link counts as taken), and .errors are created by file_write_new(),
+ * which never replaces nor follows anything.
+ *
  * INVARIANTS
  *   1. A file's rows are queued in one spool transaction or not at all.
  *   2. A file leaves the inbox only after its rows are durable (done/) or
@@ -13,8 +25,15 @@
  *   3. A file some process has open for writing is not read (checked with
  *      a read lease; where leases are not allowed, a file must be
  *      min_age_ms old when found by a scan).
+ *   4. Only regular files are read, through a descriptor opened with
+ *      O_NOFOLLOW; nothing in the inbox is read through a link.
+ *   5. Nothing in done/ or failed/ is written through, replaced or
+ *      followed: .errors are new files (mode 0640 less the umask), and a
+ *      refused file and its .errors take a name pair free of both.
+ *   6. An .errors is valid UTF-8 with no control character but LF, however
+ *      the file was named (text_clean).
  */
-#define _GNU_SOURCE /* F_SETLEASE */
+#define _GNU_SOURCE /* F_SETLEASE, renameat2 */
 #include "agent/intake.h"
 
 #include <dirent.h>
@@ -29,8 +48,10 @@
 #include <unistd.h>
 
 #include "common/buf.h"
+#include "common/csv.h"
 #include "common/file.h"
 #include "common/mem.h"
+#include "common/text.h"
 
 /* The spool's record of one validated update. */
 static void to_spool(const update_t *u, int64_t now, spool_update_t *out)
@@ -107,18 +128,34 @@ static int is_csv(const char *name)
     return name[0] != '.' && n > 4 && strcasecmp(name + n - 4, ".csv") == 0;
 }
 
-/* A name in DIR for NAME that is not taken: DIR/NAME, or DIR/NAME.N. */
-static int free_name(const char *dir, const char *name, char *dest,
+/* DIR/NAME (i == 0) or DIR/NAME.I into @p dest. */
+static void nth_name(const char *dir, const char *name, int i, char *dest,
                      size_t dlen)
 {
+    if (i == 0) {
+        snprintf(dest, dlen, "%s/%s", dir, name);
+    } else {
+        snprintf(dest, dlen, "%s/%s.%d", dir, name, i);
+    }
+}
+
+/* Whether nothing at all, not even a dangling link, is at @p path. */
+static int name_free(const char *path)
+{
+    struct stat st;
+    return lstat(path, &st) != 0 && errno == ENOENT;
+}
+
+/* A name in DIR for NAME that is not taken: DIR/NAME, or DIR/NAME.N. With
+ * @p with_errors, DEST.errors must be free too. */
+static int free_name(const char *dir, const char *name, int with_errors,
+                     char *dest, size_t dlen)
+{
     for (int i = 0; i < 1000; i++) {
-        if (i == 0) {
-            snprintf(dest, dlen, "%s/%s", dir, name);
-        } else {
-            snprintf(dest, dlen, "%s/%s.%d", dir, name, i);
-        }
-        struct stat st;
-        if (lstat(dest, &st) != 0 && errno == ENOENT) {
+        char errors[4500];
+        nth_name(dir, name, i, dest, dlen);
+        snprintf(errors, sizeof errors, "%s.errors", dest);
+        if (name_free(dest) && (!with_errors || name_free(errors))) {
             return ERR_OK;
         }
     }
@@ -126,61 +163,126 @@ static int free_name(const char *dir, const char *name, char *dest,
     return ERR_IO;
 }
 
+/* rename(2) @p from to @p dest, which free_name() found free, without
+ * replacing what may have appeared there since: RENAME_NOREPLACE where the
+ * file system has it, else plain rename (which replaces a link at @p dest
+ * itself, never following it). */
+static int move_noreplace(const char *from, const char *dest)
+{
+    if (renameat2(AT_FDCWD, from, AT_FDCWD, dest, RENAME_NOREPLACE) == 0) {
+        return 0;
+    }
+    if (errno != EINVAL && errno != ENOSYS) {
+        return -1;
+    }
+    return rename(from, dest);
+}
+
 /* Move @p from to DIR/NAME, or DIR/NAME.N when that exists. */
 static int move_to(const char *from, const char *dir, const char *name,
                    char *dest, size_t dlen)
 {
-    int rc = free_name(dir, name, dest, dlen);
-    if (rc == ERR_OK && rename(from, dest) != 0) {
+    int rc = free_name(dir, name, 0, dest, dlen);
+    if (rc == ERR_OK && move_noreplace(from, dest) != 0) {
         rc = ERR_IO;
     }
     return rc;
 }
 
-/* Write @p errors, ending in a newline, to DEST.errors whole (never
- * seen half-written). */
-static int write_errors(const char *dest, const char *errors)
+/* Write @p errors, ending in a newline, to the new file DEST.errors, whole
+ * (never seen half-written), mode 0640; never through a link, never over
+ * an existing file. The text is cleaned (common/text): it quotes the
+ * file's name, which whoever dropped the file chose, and operators read
+ * it on a terminal. */
+static int write_errors(const char *dest, const char *errors,
+                        char err[ERR_LEN])
 {
     char path[4500];
-    char err[ERR_LEN];
     buf_t b;
     snprintf(path, sizeof path, "%s.errors", dest);
     buf_init(&b);
-    buf_put(&b, errors, strlen(errors));
+    size_t n = text_clean(NULL, 0, errors, TEXT_KEEP_LF);
+    char *clean = xmalloc(n + 1);
+    text_clean(clean, n + 1, errors, TEXT_KEEP_LF);
+    buf_put(&b, clean, n);
+    free(clean);
     if (b.len > 0 && b.data[b.len - 1] != '\n') {
         buf_put_u8(&b, '\n');
     }
-    int rc = file_write_atomic(path, b.data, b.len, err);
+    int rc = file_write_new(path, b.data, b.len, 0640, err);
     buf_fini(&b);
     return rc;
 }
 
-/* Refuse inbox file @p path: its errors first, then the file, into
- * failed/ (INVARIANT 2: it never sits there without its reasons). */
+/* Refuse inbox entry @p path: its errors first, then the entry itself
+ * (for a link, the link), into failed/ (INVARIANT 2: it never sits there
+ * without its reasons). */
 static int refuse(const char *path, const char *failed, const char *name,
-                  const char *errors)
+                  const char *errors, char err[ERR_LEN])
 {
     char dest[4400];
-    int rc = free_name(failed, name, dest, sizeof dest);
-    if (rc == ERR_OK) {
-        rc = write_errors(dest, errors);
+    int rc = free_name(failed, name, 1, dest, sizeof dest);
+    if (rc != ERR_OK) {
+        snprintf(err, ERR_LEN, "no free name for %.150s in %.200s: %s",
+                 name, failed, strerror(errno));
+        return rc;
     }
-    if (rc == ERR_OK && rename(path, dest) != 0) {
+    rc = write_errors(dest, errors, err);
+    if (rc == ERR_OK && move_noreplace(path, dest) != 0) {
+        snprintf(err, ERR_LEN, "cannot move %.200s to %.200s: %s", path,
+                 dest, strerror(errno));
         rc = ERR_IO;
     }
     return rc;
 }
 
-/* Whether some process has @p path open for writing: a read lease is
- * granted only when nobody does (fcntl(2), F_SETLEASE). @return 1 being
- * written, 0 not, -1 cannot tell (leases need the file's owner or
- * CAP_LEASE; then the caller falls back on the file's age). */
-static int being_written(const char *path)
+/* What a file that is not a regular one is, for its .errors. */
+static const char *kind_of(mode_t mode)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-    if (fd < 0) {
-        return -1;
+    if (S_ISLNK(mode)) {
+        return "a symbolic link";
     }
+    if (S_ISDIR(mode)) {
+        return "a directory";
+    }
+    if (S_ISFIFO(mode)) {
+        return "a FIFO";
+    }
+    if (S_ISSOCK(mode)) {
+        return "a socket";
+    }
+    if (S_ISCHR(mode) || S_ISBLK(mode)) {
+        return "a device";
+    }
+    return "not a file";
+}
+
+/* Refuse the inbox entry @p name, which is not a regular file (@p mode
+ * says what it is), unread. */
+static int refuse_entry(const char *state, const char *name, mode_t mode,
+                        intake_stats_t *st, char err[ERR_LEN])
+{
+    char path[4400];
+    char failed[4200];
+    char why[4600];
+    snprintf(path, sizeof path, "%s/inbox/%s", state, name);
+    snprintf(failed, sizeof failed, "%s/failed", state);
+    snprintf(why, sizeof why,
+             "%s: not a regular file (%s): refused unread; drop a copy of "
+             "the file itself",
+             path, kind_of(mode));
+    int rc = refuse(path, failed, name, why, err);
+    st->files_failed += rc == ERR_OK;
+    return rc;
+}
+
+/* Whether some process has the file open for writing: a read lease is
+ * granted only when nobody does (fcntl(2), F_SETLEASE). @p fd is ours,
+ * opened read-only. @return 1 being written, 0 not, -1 cannot tell
+ * (leases need the file's owner or CAP_LEASE; then the caller falls back
+ * on the file's age). */
+static int being_written(int fd)
+{
     int r = -1;
     if (fcntl(fd, F_SETLEASE, F_RDLCK) == 0) {
         fcntl(fd, F_SETLEASE, F_UNLCK);
@@ -188,13 +290,43 @@ static int being_written(const char *path)
     } else if (errno == EAGAIN || errno == EBUSY) {
         r = 1;
     }
-    close(fd);
     return r;
 }
 
-/* Queue one inbox file and move it to done/ or failed/. */
+/* Validate the bytes of the inbox file open at @p fd and queue them. The
+ * same outcomes as intake_file(). */
+static int intake_fd(spool_t *sp, const update_scope_t *o, int fd,
+                     const char *path, const char *source, size_t *n,
+                     char **errors)
+{
+    char err[ERR_LEN];
+    char *data = NULL;
+    size_t len = 0;
+    csvin_row_t *rows = NULL;
+    *n = 0;
+    *errors = NULL;
+    /* A file past the limit is ERR_INVAL, refused data like a bad row. */
+    int rc = file_read_fd(fd, path, CSV_MAX_FILE, &data, &len, err);
+    if (rc != ERR_OK) {
+        *errors = xstrdup(err);
+        return rc;
+    }
+    rc = csvin_parse(path, data, len, o, &rows, n, errors);
+    free(data);
+    if (rc == ERR_OK) {
+        rc = queue_rows(sp, rows, *n, source, errors);
+    }
+    free(rows);
+    if (rc != ERR_OK) {
+        *n = 0;
+    }
+    return rc;
+}
+
+/* Queue the inbox file @p name, open at @p fd, and move it to done/ or
+ * failed/. */
 static int take_file(spool_t *sp, const update_scope_t *o, const char *state,
-                     const char *name, const struct stat *sb,
+                     const char *name, int fd, const struct stat *sb,
                      intake_stats_t *st, char err[ERR_LEN])
 {
     char path[4400];
@@ -215,14 +347,14 @@ static int take_file(spool_t *sp, const update_scope_t *o, const char *state,
     } else {
         size_t n = 0;
         char *errors = NULL;
-        int frc = intake_file(sp, o, path, source, &n, &errors);
+        int frc = intake_fd(sp, o, fd, path, source, &n, &errors);
         if (frc == ERR_OK) {
             rc = move_to(path, done, name, dest, sizeof dest);
             st->files_done++;
             st->rows += n;
         } else if (frc == ERR_INVAL) {
             rc = refuse(path, failed, name,
-                        errors != NULL ? errors : "invalid file");
+                        errors != NULL ? errors : "invalid file", err);
             st->files_failed += rc == ERR_OK;
         } else {
             snprintf(err, ERR_LEN, "%s", errors != NULL ? errors : "spool");
@@ -237,11 +369,69 @@ static int take_file(spool_t *sp, const update_scope_t *o, const char *state,
     return rc;
 }
 
+/* Take inbox entry @p name: refuse it unread when it is not a regular
+ * file; else, unless it is being written, queue it. A file that cannot be
+ * leased is taken as being written when younger than @p min_age_ms (< 0:
+ * never, its writer closed it). Deferred files are counted in *young. The
+ * file is opened once, O_NOFOLLOW, and that descriptor is both leased and
+ * read, so what is read is the regular file that was checked. */
+static int take_entry(spool_t *sp, const update_scope_t *o,
+                      const char *state, const char *name, long min_age_ms,
+                      size_t *young, intake_stats_t *st, char err[ERR_LEN])
+{
+    char path[4400];
+    struct stat sb;
+    snprintf(path, sizeof path, "%s/inbox/%s", state, name);
+    if (lstat(path, &sb) != 0) {
+        return ERR_OK; /* already taken, or renamed away */
+    }
+    if (!S_ISREG(sb.st_mode)) {
+        return refuse_entry(state, name, sb.st_mode, st, err);
+    }
+    /* O_NONBLOCK: should a FIFO have taken the file's place since lstat,
+     * opening it must not wait for a writer. */
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY |
+                            O_CLOEXEC);
+    if (fd < 0 && errno == ELOOP) {
+        return refuse_entry(state, name, S_IFLNK, st, err);
+    }
+    if (fd < 0) {
+        if (errno == ENOENT) {
+            return ERR_OK;
+        }
+        snprintf(err, ERR_LEN, "cannot open %.400s: %s", path,
+                 strerror(errno));
+        return ERR_IO;
+    }
+    int rc = ERR_OK;
+    if (fstat(fd, &sb) != 0) {
+        snprintf(err, ERR_LEN, "cannot stat %.400s: %s", path,
+                 strerror(errno));
+        rc = ERR_IO;
+    } else if (!S_ISREG(sb.st_mode)) {
+        rc = refuse_entry(state, name, sb.st_mode, st, err);
+    } else {
+        struct timespec now;
+        clock_gettime(CLOCK_REALTIME, &now);
+        long age_ms = (long)(now.tv_sec - sb.st_mtim.tv_sec) * 1000 +
+                      (now.tv_nsec - sb.st_mtim.tv_nsec) / 1000000;
+        int writing = being_written(fd);
+        if (writing == 1 || (writing < 0 && age_ms < min_age_ms)) {
+            *young += 1;
+        } else {
+            rc = take_file(sp, o, state, name, fd, &sb, st, err);
+        }
+    }
+    close(fd);
+    return rc;
+}
+
 int intake_inbox_file(spool_t *sp, const update_scope_t *o,
                       const char *state_dir, const char *name,
                       intake_stats_t *st, char err[ERR_LEN])
 {
     intake_stats_t dummy;
+    size_t young = 0;
     if (st == NULL) {
         st = &dummy;
     }
@@ -250,16 +440,30 @@ int intake_inbox_file(spool_t *sp, const update_scope_t *o,
     if (!is_csv(name) || strchr(name, '/') != NULL) {
         return ERR_OK;
     }
+    /* A file still being written is left: its writer's close brings
+     * another event. */
+    return take_entry(sp, o, state_dir, name, -1, &young, st, err);
+}
+
+int intake_inbox_created(const char *state_dir, const char *name,
+                         intake_stats_t *st, char err[ERR_LEN])
+{
+    intake_stats_t dummy;
     char path[4400];
-    snprintf(path, sizeof path, "%s/inbox/%s", state_dir, name);
     struct stat sb;
-    if (stat(path, &sb) != 0 || !S_ISREG(sb.st_mode)) {
-        return ERR_OK; /* already taken, or renamed away */
+    if (st == NULL) {
+        st = &dummy;
     }
-    if (being_written(path) == 1) {
-        return ERR_OK; /* its writer's close brings another event */
+    memset(st, 0, sizeof *st);
+    err[0] = '\0';
+    if (!is_csv(name) || strchr(name, '/') != NULL) {
+        return ERR_OK;
     }
-    return take_file(sp, o, state_dir, name, &sb, st, err);
+    snprintf(path, sizeof path, "%s/inbox/%s", state_dir, name);
+    if (lstat(path, &sb) != 0 || S_ISREG(sb.st_mode)) {
+        return ERR_OK;
+    }
+    return refuse_entry(state_dir, name, sb.st_mode, st, err);
 }
 
 int intake_inbox(spool_t *sp, const update_scope_t *o, const char *state_dir,
@@ -281,28 +485,14 @@ int intake_inbox(spool_t *sp, const update_scope_t *o, const char *state_dir,
                  strerror(errno));
         return ERR_IO;
     }
-    struct timespec now;
-    clock_gettime(CLOCK_REALTIME, &now);
     int rc = ERR_OK;
     struct dirent *de;
     while (rc == ERR_OK && (de = readdir(d)) != NULL) {
         if (!is_csv(de->d_name)) {
             continue;
         }
-        char path[4400];
-        snprintf(path, sizeof path, "%s/%s", inbox, de->d_name);
-        struct stat sb;
-        if (stat(path, &sb) != 0 || !S_ISREG(sb.st_mode)) {
-            continue;
-        }
-        long age_ms = (long)(now.tv_sec - sb.st_mtim.tv_sec) * 1000 +
-                      (now.tv_nsec - sb.st_mtim.tv_nsec) / 1000000;
-        int writing = being_written(path);
-        if (writing == 1 || (writing < 0 && age_ms < min_age_ms)) {
-            young++;
-            continue;
-        }
-        rc = take_file(sp, o, state_dir, de->d_name, &sb, st, err);
+        rc = take_entry(sp, o, state_dir, de->d_name, min_age_ms, &young, st,
+                        err);
     }
     closedir(d);
     if (deferred != NULL) {

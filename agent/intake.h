@@ -21,6 +21,12 @@
  *    3. A file some process has open for writing is not read (asked with
  *       a read lease; where leases are not allowed, a file younger than
  *       min_age_ms counts as being written).
+ *    4. Only regular files are taken from the inbox, opened without
+ *       following links: a symbolic link, FIFO, device, socket or
+ *       directory named *.csv is moved, unread, to failed/ with an .errors
+ *       saying what it is.
+ *    5. Nothing in done/ or failed/ is replaced or written through; a
+ *       NAME.errors is a new file, mode 0640 less the umask.
  */
 #ifndef HRSS_INTAKE_H
 #define HRSS_INTAKE_H
@@ -33,6 +39,8 @@
 
 /** Validate the CSV file at @p path and queue all its rows in one spool
  *  transaction (all or nothing), recording @p source (may be NULL).
+ *  @p path is opened as given, links followed: it is for a file the user
+ *  names (`submit FILE.csv`), never for inbox entries.
  *  @param[out] n       Rows queued.
  *  @param[out] errors  On failure: the listed problems; caller owns and
  *                      must free(). NULL on success.
@@ -54,7 +62,11 @@ typedef struct intake_stats {
 
 /** Take every *.csv file in STATE/inbox that no process has open for
  *  writing: queue it and move it to STATE/done, or move it to STATE/failed
- *  with NAME.errors beside it. Files being written are counted in
+ *  with NAME.errors beside it. An entry that is not a regular file (a
+ *  symbolic link, FIFO, device, socket or directory) is moved unread to
+ *  STATE/failed, its NAME.errors saying what it is. A name taken in
+ *  done/ or failed/ (by anything, a dangling link included) is not
+ *  reused: the next free NAME.N is. Files being written are counted in
  *  *deferred and left for a later scan (or for intake_inbox_file when
  *  their writer closes them). Whether a file is open for writing is asked
  *  with a read lease; where the agent may not take one (a file of another
@@ -74,10 +86,24 @@ int intake_inbox(spool_t *sp, const update_scope_t *o, const char *state_dir,
 /** Take the one inbox file @p name, whose writer has closed it (inotify
  *  IN_CLOSE_WRITE or IN_MOVED_TO). Does nothing for names that are not
  *  *.csv, no longer exist, or are still open for writing elsewhere. Same
- *  outcomes as intake_inbox(). */
+ *  outcomes as intake_inbox(), refusals of what is not a regular file
+ *  included. */
 int intake_inbox_file(spool_t *sp, const update_scope_t *o,
                       const char *state_dir, const char *name,
                       intake_stats_t *st, char err[ERR_LEN]);
+
+/** An entry @p name was made in the inbox (inotify IN_CREATE): refuse it
+ *  at once, unread, when it is not a regular file (a symbolic link, FIFO,
+ *  device, socket or directory, which no close will announce). A regular
+ *  file is left alone: it is being written, and its writer's close brings
+ *  intake_inbox_file(). Does nothing for names that are not *.csv or no
+ *  longer exist.
+ *  @param[out] st  files_failed is 1 when the entry was refused (may be
+ *                  NULL).
+ *  @return ERR_OK, or ERR_IO when failed/ cannot take it (@p err says
+ *          why; it stays in the inbox for the next scan). */
+int intake_inbox_created(const char *state_dir, const char *name,
+                         intake_stats_t *st, char err[ERR_LEN]);
 
 /** Create STATE/inbox, STATE/done and STATE/failed if missing. */
 int intake_dirs(const char *state_dir, char err[ERR_LEN]);

@@ -32,10 +32,12 @@
 #include "common/catalog.h"
 #include "common/flags.h"
 #include "common/json.h"
+#include "common/keys.h"
 #include "common/log.h"
 #include "common/paths.h"
 #include "common/period.h"
 #include "common/sigwake.h"
+#include "common/text.h"
 #include "common/update.h"
 #include "common/wire.h"
 
@@ -72,6 +74,9 @@ static void usage(FILE *f)
         "                       collector confirmed it (default 60 s); with\n"
         "                       `run` active, wait for it to deliver\n"
         "  status [--json]      queue, acknowledgements, rejections\n"
+        "  keygen --out NAME    make this office's CurveZMQ key pair:\n"
+        "                       NAME.key (secret, mode 0600) and NAME.pub\n"
+        "                       (send it to the collector's operator)\n"
         "\n"
         "Options:\n"
         "  --state-dir DIR      spool, inbox, done, failed (created)\n"
@@ -80,8 +85,11 @@ static void usage(FILE *f)
         "  --region CODE        the office's GB/T 2260 region code; figures\n"
         "                       may be for it or regions below it\n"
         "  --name NAME          the agent's name (default: the region code)\n"
-        "  --insecure           plain mode, required until authentication\n"
-        "                       exists (run, flush)\n"
+        "  --key FILE           this office's secret key (hrss-agent\n"
+        "                       keygen; mode 0600) (run, flush)\n"
+        "  --collector-key FILE the collector's public key (run, flush)\n"
+        "  --insecure           plain mode: no keys, for a collector on\n"
+        "                       this machine only (run, flush)\n"
         "  --config FILE        INI file with these settings (section\n"
         "                       [agent], keys are the flag names); flags win\n"
         "  --catalog DIR        indicators.csv, regions.csv and plan.csv\n"
@@ -94,7 +102,7 @@ static void usage(FILE *f)
 }
 
 enum { OPT_STATE, OPT_COLLECTOR, OPT_REGION, OPT_NAME, OPT_INSECURE,
-       OPT_CATALOG, OPT_TZ, OPT_VERBOSE, OPT_N };
+       OPT_KEY, OPT_COLLECTOR_KEY, OPT_CATALOG, OPT_TZ, OPT_VERBOSE, OPT_N };
 
 /* The global options, also the keys of the config file's [agent]. */
 static const flags_spec_t opt_spec[OPT_N] = {
@@ -103,6 +111,8 @@ static const flags_spec_t opt_spec[OPT_N] = {
     [OPT_REGION] = {"region", 1},
     [OPT_NAME] = {"name", 1},
     [OPT_INSECURE] = {"insecure", 0},
+    [OPT_KEY] = {"key", 1},
+    [OPT_COLLECTOR_KEY] = {"collector-key", 1},
     [OPT_CATALOG] = {"catalog", 1},
     [OPT_TZ] = {"tz-offset-hours", 1},
     [OPT_VERBOSE] = {"verbose", 0},
@@ -110,6 +120,9 @@ static const flags_spec_t opt_spec[OPT_N] = {
 
 typedef struct agent {
     const char *val[OPT_N]; /* merged options, borrowed from flags */
+    keys_pair_t key;        /* CURVE: this office's key pair */
+    char collector_key[KEYS_Z85_LEN];
+    int have_key;
     flags_t *flags;
     catalog_t *cat;
     spool_t *spool;
@@ -195,6 +208,7 @@ static int setup(agent_t *a, int need_region)
 static update_scope_t scope(const agent_t *a)
 {
     update_scope_t o;
+    memset(&o, 0, sizeof o); /* no region set: the home region decides */
     o.cat = a->cat;
     o.home = a->region;
     o.current_month = month_from_time(time(NULL), a->tz_offset);
@@ -404,14 +418,62 @@ static int cmd_submit(agent_t *a, int argc, char **argv)
 
 static int need_sender_opts(agent_t *a)
 {
+    char err[ERR_LEN];
     if (a->val[OPT_COLLECTOR] == NULL) {
         return fail_usage("%s", "--collector is required");
     }
-    if (!a->insecure) {
-        return fail_usage("%s", "authentication (CurveZMQ) is not "
-                                "implemented yet: pass --insecure to send "
-                                "in plain mode on a trusted network");
+    if (a->insecure) {
+        if (a->val[OPT_KEY] != NULL || a->val[OPT_COLLECTOR_KEY] != NULL) {
+            return fail_usage("%s", "--insecure is plain mode: it takes no "
+                                    "--key or --collector-key");
+        }
+        return 0;
     }
+    if (a->val[OPT_KEY] == NULL || a->val[OPT_COLLECTOR_KEY] == NULL) {
+        return fail_usage("%s", "--key and --collector-key are required "
+                                "(or --insecure for a collector on this "
+                                "machine)");
+    }
+    if (keys_load_secret(a->val[OPT_KEY], &a->key, err) != ERR_OK ||
+        keys_load_public(a->val[OPT_COLLECTOR_KEY], a->collector_key,
+                         err) != ERR_OK) {
+        fprintf(stderr, "hrss-agent: %s\n", err);
+        return 1;
+    }
+    a->have_key = 1;
+    return 0;
+}
+
+/* keygen --out NAME: a new key pair for this office. */
+static int cmd_keygen(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"out", required_argument, NULL, 'o'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *out = NULL;
+    int opt;
+    optind = 1;
+    while ((opt = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+        if (opt != 'o') {
+            return EX_USAGE;
+        }
+        out = optarg;
+    }
+    if (out == NULL || optind < argc) {
+        return fail_usage("%s", "keygen takes --out NAME (writes NAME.key "
+                                "and NAME.pub)");
+    }
+    char err[ERR_LEN];
+    keys_pair_t kp;
+    if (keys_generate(out, &kp, err) != ERR_OK) {
+        fprintf(stderr, "hrss-agent: %s\n", err);
+        return 1;
+    }
+    printf("wrote %s.key (secret, mode 0600) and %s.pub\n"
+           "public key: %s\n"
+           "send %s.pub to the collector's operator; keep %s.key here\n",
+           out, out, kp.public_key, out, out);
     return 0;
 }
 
@@ -423,6 +485,8 @@ static int sender(agent_t *a, int run, int timeout_ms)
     memset(&so, 0, sizeof so);
     so.spool = a->spool;
     so.endpoint = a->val[OPT_COLLECTOR];
+    so.key = a->have_key ? &a->key : NULL;
+    so.server_key = a->have_key ? a->collector_key : NULL;
     so.name = a->name;
     so.region = catalog_region(a->cat, (size_t)a->region)->code;
     so.state_dir = a->val[OPT_STATE];
@@ -586,8 +650,14 @@ static int print_rejection(const spool_rejection_t *r, void *arg)
         json_put_str(stdout, month);
         printf(", \"at\": %lld}", (long long)r->at);
     } else {
+        /* What the collector said is shown cleaned (common/text): no
+         * control or bad byte of it reaches the terminal. */
+        char reason[3 * sizeof r->reason_name];
+        char message[3 * sizeof r->message];
+        text_clean(reason, sizeof reason, r->reason_name, 0);
+        text_clean(message, sizeof message, r->message, 0);
         printf("  seq %-8llu %-26s %s\n", (unsigned long long)r->seq,
-               r->reason_name, r->message);
+               reason, message);
     }
     o->n++;
     return 0;
@@ -743,8 +813,8 @@ int main(int argc, char **argv)
     int first = argc;
     int rc = parse_globals(&a, argc, argv, &first);
     if (rc == 0 && first >= argc) {
-        rc = fail_usage("%s", "a command is needed: submit, run, flush or "
-                              "status");
+        rc = fail_usage("%s", "a command is needed: submit, run, flush, "
+                              "status or keygen");
     }
     if (rc == 0) {
         const char *cmd = argv[first];
@@ -762,9 +832,11 @@ int main(int argc, char **argv)
             rc = cmd_flush(&a, cargc, cargv);
         } else if (strcmp(cmd, "status") == 0) {
             rc = cmd_status(&a, cargc, cargv);
+        } else if (strcmp(cmd, "keygen") == 0) {
+            rc = cmd_keygen(cargc, cargv);
         } else {
             rc = fail_usage("unknown command '%s' (submit, run, flush, "
-                            "status)", cmd);
+                            "status, keygen)", cmd);
         }
     }
     if (a.lock_fd >= 0) {

@@ -70,7 +70,13 @@ typedef struct sender {
     void *sock;
     spool_update_t *batch; /* DELIVERY_BATCH_MAX, for send_batch() */
     buf_t out;
+    void *mon;             /* CURVE: events of sock's handshakes, or NULL */
+    unsigned mon_seq;      /* names each monitor's inproc endpoint */
+    int64_t refused_logged; /* when a refused key was last logged */
 } sender_t;
+
+/* How often "the collector refused this office's key" is repeated. */
+#define REFUSED_LOG_MS 600000
 
 static int64_t now_ms(void)
 {
@@ -103,6 +109,81 @@ static int send_msg(sender_t *s, const Hrss__AgentMsg *m)
     return ERR_OK;
 }
 
+/* Close the socket and its monitor (if any). */
+static void close_sock(sender_t *s)
+{
+    if (s->mon != NULL) {
+        zmq_close(s->mon);
+        s->mon = NULL;
+    }
+    if (s->sock != NULL) {
+        zmq_close(s->sock);
+        s->sock = NULL;
+    }
+}
+
+/* CURVE: watch the new socket's handshakes, so that a key the collector
+ * refuses is said in the log instead of looking like silence. */
+static void monitor(sender_t *s)
+{
+    char ep[64];
+    snprintf(ep, sizeof ep, "inproc://hrss-agent-monitor-%u", ++s->mon_seq);
+    if (zmq_socket_monitor(s->sock, ep,
+                           ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |
+                               ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL) != 0) {
+        return;
+    }
+    s->mon = zmq_socket(s->zctx, ZMQ_PAIR);
+    int linger = 0;
+    if (s->mon != NULL) {
+        zmq_setsockopt(s->mon, ZMQ_LINGER, &linger, sizeof linger);
+    }
+    if (s->mon != NULL && zmq_connect(s->mon, ep) != 0) {
+        zmq_close(s->mon);
+        s->mon = NULL;
+    }
+}
+
+/* Read the monitor's events: [u16 event, u32 value][endpoint]. */
+static void read_monitor(sender_t *s)
+{
+    while (s->mon != NULL) {
+        zmq_msg_t ev;
+        zmq_msg_t where;
+        zmq_msg_init(&ev);
+        zmq_msg_init(&where);
+        if (zmq_msg_recv(&ev, s->mon, ZMQ_DONTWAIT) < 0) {
+            zmq_msg_close(&ev);
+            zmq_msg_close(&where);
+            return;
+        }
+        uint16_t event = 0;
+        if (zmq_msg_size(&ev) >= 2) {
+            memcpy(&event, zmq_msg_data(&ev), sizeof event);
+        }
+        if (zmq_msg_more(&ev)) {
+            zmq_msg_recv(&where, s->mon, 0);
+        }
+        int64_t now = now_ms();
+        if (s->refused_logged == 0 || now - s->refused_logged >=
+                                          REFUSED_LOG_MS) {
+            s->refused_logged = now;
+            if (event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) {
+                log_err("the collector %s refused this office's key: its "
+                        "public key is not in the collector's agents file "
+                        "(send the .pub file to its operator)",
+                        s->o->endpoint);
+            } else {
+                log_err("the CurveZMQ handshake with %s failed: is "
+                        "--collector-key the collector's public key?",
+                        s->o->endpoint);
+            }
+        }
+        zmq_msg_close(&ev);
+        zmq_msg_close(&where);
+    }
+}
+
 /* CONNECT: a new DEALER to the collector, and Hello on it. */
 static enum delivery_ev_kind connect_hello(sender_t *s)
 {
@@ -118,14 +199,20 @@ static enum delivery_ev_kind connect_hello(sender_t *s)
         zmq_setsockopt(s->sock, ZMQ_RECONNECT_IVL, &ivl, sizeof ivl);
         zmq_setsockopt(s->sock, ZMQ_RECONNECT_IVL_MAX, &ivl_max,
                        sizeof ivl_max);
+        if (s->o->key != NULL) {
+            zmq_setsockopt(s->sock, ZMQ_CURVE_SERVERKEY, s->o->server_key,
+                           KEYS_Z85_LEN - 1);
+            zmq_setsockopt(s->sock, ZMQ_CURVE_PUBLICKEY,
+                           s->o->key->public_key, KEYS_Z85_LEN - 1);
+            zmq_setsockopt(s->sock, ZMQ_CURVE_SECRETKEY,
+                           s->o->key->secret_key, KEYS_Z85_LEN - 1);
+            monitor(s);
+        }
     }
     if (s->sock == NULL || zmq_connect(s->sock, s->o->endpoint) != 0) {
         log_err("cannot connect to %s: %s", s->o->endpoint,
                 zmq_strerror(zmq_errno()));
-        if (s->sock != NULL) {
-            zmq_close(s->sock);
-        }
-        s->sock = NULL;
+        close_sock(s);
         return DELIVERY_EV_CONNECT_FAILED;
     }
     Hrss__Hello h = HRSS__HELLO__INIT;
@@ -307,8 +394,7 @@ static int execute(sender_t *s, const delivery_action_t *a,
         *more = true;
         break;
     case DELIVERY_ACT_CLOSE:
-        zmq_close(s->sock);
-        s->sock = NULL;
+        close_sock(s);
         break;
     case DELIVERY_ACT_SEND_BATCH:
         rc = send_batch(s, &a->send, res, err);
@@ -517,7 +603,7 @@ static int wait_events(sender_t *s, int64_t now, int64_t deadline,
         wait = deadline - now;
     }
     wait = watch_wait(s->watch, now, wait);
-    zmq_pollitem_t items[3];
+    zmq_pollitem_t items[4];
     int ni = 0;
     if (s->o->wake_fd >= 0) {
         items[ni++] = (zmq_pollitem_t){NULL, s->o->wake_fd, ZMQ_POLLIN, 0};
@@ -528,6 +614,9 @@ static int wait_events(sender_t *s, int64_t now, int64_t deadline,
     if (watch_fd(s->watch) >= 0) {
         items[ni++] =
             (zmq_pollitem_t){NULL, watch_fd(s->watch), ZMQ_POLLIN, 0};
+    }
+    if (s->mon != NULL) {
+        items[ni++] = (zmq_pollitem_t){s->mon, 0, ZMQ_POLLIN, 0};
     }
     delivery_status_t ds;
     delivery_status(s->fsm, &ds);
@@ -567,6 +656,7 @@ int sender_run(const sender_opts_t *o, char err[ERR_LEN])
             break;
         }
         watch_after_poll(s.watch);
+        read_monitor(&s);
         rc = read_socket(&s, err);
         if (rc == ERR_OK) {
             rc = feed_time(&s, DELIVERY_EV_TICK, err);
@@ -579,9 +669,7 @@ int sender_run(const sender_opts_t *o, char err[ERR_LEN])
      * spool error the machine may not know of the socket: close it too. */
     char serr[ERR_LEN];
     (void)feed_time(&s, DELIVERY_EV_STOP, serr);
-    if (s.sock != NULL) {
-        zmq_close(s.sock);
-    }
+    close_sock(&s);
     zmq_ctx_term(s.zctx);
     watch_destroy(&s.watch);
     delivery_destroy(&s.fsm);

@@ -27,6 +27,7 @@
 #include "agent/csvin.h"
 #include "agent/spool.h"
 #include "common/err.h"
+#include "common/keys.h"
 
 /** Settings of one sender run. Plain value struct; pointers borrowed. */
 typedef struct sender_opts {
@@ -42,6 +43,10 @@ typedef struct sender_opts {
     volatile sig_atomic_t *stop; /**< set by a signal: finish and return */
     int wake_fd;              /**< readable when *stop was set (sigwake),
                                    or -1 */
+    const keys_pair_t *key;   /**< CurveZMQ: this office's key pair, or
+                                   NULL for plain mode */
+    const char *server_key;   /**< CurveZMQ: the collector's public key
+                                   (Z85), with key */
 } sender_opts_t;
 
 /** Deliver the spool. Returns when *stop is set (ERR_OK), when the spool

@@ -6,6 +6,10 @@
  * never read half-written. spool_append() rewrites spool/appended after
  * each commit: a submit from another process wakes the loop at once
  * (LMDB's own writes precede the moment a reader can see the commit).
+ * An entry made in place (IN_CREATE) is looked at too, but only to refuse
+ * at once what is not a regular file: a symbolic link, FIFO or directory
+ * has no writer whose close would announce it. A regular file just
+ * created is left for its IN_CLOSE_WRITE.
  * Events may be lost (IN_Q_OVERFLOW) and intake may fail for a while: both
  * end in a rescan of the whole inbox a moment later. Without inotify the
  * loop wakes every second and the inbox is scanned each time.
@@ -87,7 +91,8 @@ watch_t *watch_new(spool_t *sp, const update_scope_t *csv,
     if (take_files) {
         snprintf(path, sizeof path, "%s/inbox", state_dir);
         w->wd_inbox = inotify_add_watch(w->ino, path,
-                                        IN_CLOSE_WRITE | IN_MOVED_TO);
+                                        IN_CLOSE_WRITE | IN_MOVED_TO |
+                                            IN_CREATE);
     }
     snprintf(path, sizeof path, "%s/spool", state_dir);
     w->wd_spool = inotify_add_watch(w->ino, path, IN_CLOSE_WRITE);
@@ -181,8 +186,12 @@ static void drain_events(watch_t *w)
             } else if (ev->wd == w->wd_inbox && ev->len > 0) {
                 char err[ERR_LEN];
                 intake_stats_t st;
-                int rc = intake_inbox_file(w->spool, w->csv, w->state_dir,
-                                           ev->name, &st, err);
+                int rc = ev->mask & IN_CREATE
+                             ? intake_inbox_created(w->state_dir, ev->name,
+                                                    &st, err)
+                             : intake_inbox_file(w->spool, w->csv,
+                                                 w->state_dir, ev->name, &st,
+                                                 err);
                 log_intake(&st, rc, err);
                 if (rc != ERR_OK) {
                     w->rescan_at = now_ms() + INBOX_MIN_AGE_MS;

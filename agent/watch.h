@@ -18,6 +18,9 @@
  *    4. Without inotify, watch_wait() wakes the loop at least every
  *       WATCH_FALLBACK_MS, and the inbox (when taking files) is scanned
  *       after each poll.
+ *    5. An inbox entry that is not a regular file (a symbolic link, FIFO,
+ *       directory) is refused as soon as it is made (IN_CREATE) or moved
+ *       in, never read (intake_inbox_created, intake_inbox_file).
  */
 #ifndef HRSS_WATCH_H
 #define HRSS_WATCH_H
@@ -58,7 +61,8 @@ int64_t watch_wait(const watch_t *self, int64_t now, int64_t wait);
 void watch_scan(watch_t *self);
 
 /** After a poll: read the inotify events, taking each inbox file whose
- *  writer closed it or that was moved in, and rescan the inbox when due.
+ *  writer closed it or that was moved in, refusing each entry made there
+ *  that is not a regular file, and rescan the inbox when due.
  *  Failures are logged and retried a second later; never fatal. */
 void watch_after_poll(watch_t *self);
 

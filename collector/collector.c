@@ -68,14 +68,17 @@
 #include <time.h>
 #include <zmq.h>
 
+#include "collector/auth.h"
 #include "collector/identity.h"
 #include "collector/qserve.h"
 #include "common/buf.h"
 #include "common/catalog.h"
 #include "common/file.h"
+#include "common/keys.h"
 #include "common/log.h"
 #include "common/mem.h"
 #include "common/period.h"
+#include "common/sigwake.h"
 #include "common/wire.h"
 #include "store/store.h"
 
@@ -86,11 +89,6 @@
 #define RATE_WINDOW 60 /* seconds: one line a cause, then a count */
 #define SESSION_IDLE 180
 #define MAX_SESSIONS 4096
-/* The query socket's ZMQ_MAXMSGSIZE and high-water marks, unchanged (its
- * owner, qserve, may choose others); the ingest socket takes
- * WIRE_MAX_AGENT_FRAME and INGEST_HWM. */
-#define QUERY_MAX_MSG ((int64_t)4 << 20)
-#define QUERY_HWM 10000
 /* Messages queued per peer on the ingest socket, each way. An agent has
  * at most 4 batches and a ping in flight; beyond that a peer's frames
  * wait in its own TCP connection, not in our memory: at most 32 *
@@ -123,6 +121,7 @@ typedef struct entry {
     char err[ERR_LEN];
     identity_t who;
     int ok;                  /* parsed and identified */
+    int denied;              /* identified as a key no longer listed */
     size_t batch;            /* index into batches[] for a batch */
 } entry_t;
 
@@ -146,6 +145,8 @@ typedef struct coll {
     catalog_t *cat;
     store_t *store;
     identity_ctx_t *ident;
+    auth_t *auth;             /* CURVE: the key lists; NULL in plain mode */
+    keys_pair_t key;          /* CURVE: the collector's own key */
     void *zctx;
     void *ingest;
     void *query;
@@ -330,10 +331,13 @@ static int recv_entry(coll_t *c, entry_t *e)
         default:
             break;
         }
-        e->ok = identity_resolve(
-                    c->ident, &e->rid, name, region,
-                    e->msg->body_case == HRSS__AGENT_MSG__BODY_BATCH,
-                    &e->who, e->err) == ERR_OK;
+        /* The payload frame carries the connection's ZAP User-Id. */
+        int rc = identity_resolve(
+            c->ident, &payload, name, region,
+            e->msg->body_case == HRSS__AGENT_MSG__BODY_BATCH, &e->who,
+            e->err);
+        e->ok = rc == ERR_OK;
+        e->denied = rc == ERR_DENIED;
     }
     zmq_msg_close(&payload);
     return 1;
@@ -375,12 +379,14 @@ static enum wire_ack ack_of(enum store_batch_status st)
     return WIRE_ACK_MALFORMED;
 }
 
-/* Answer a message that could not be taken (INVARIANT 4). */
-static void send_malformed(coll_t *c, entry_t *e, buf_t *out)
+/* Answer a message that could not be taken (INVARIANT 4): its key is
+ * not listed (any more), or it is malformed. */
+static void send_refused(coll_t *c, entry_t *e, buf_t *out)
 {
     Hrss__Ack ack = HRSS__ACK__INIT;
     Hrss__CollectorMsg m = HRSS__COLLECTOR_MSG__INIT;
-    ack.status = wire_ack_to_proto(WIRE_ACK_MALFORMED);
+    ack.status = wire_ack_to_proto(e->denied ? WIRE_ACK_UNAUTHORIZED
+                                             : WIRE_ACK_MALFORMED);
     ack.first_seq = e->info.first_seq;
     ack.last_seq = e->info.last_seq;
     ack.message = e->err;
@@ -462,6 +468,7 @@ static void add_batch(coll_t *c, entry_t *e, time_t now, int32_t cur_month)
     store_batch_t *sb = &c->batches[c->nb];
     sb->reporter = e->who.reporter;
     sb->home = e->who.region;
+    sb->allowed = e->who.allowed;
     sb->received_at = (int64_t)now;
     sb->current_month = cur_month;
     sb->updates = u;
@@ -530,7 +537,7 @@ static void reply_group(coll_t *c, size_t n, int stored, time_t now,
     for (size_t i = 0; i < n; i++) {
         entry_t *e = &c->ent[i];
         if (e->msg == NULL || !e->ok) {
-            send_malformed(c, e, out);
+            send_refused(c, e, out);
             continue;
         }
         switch (e->msg->body_case) {
@@ -592,18 +599,60 @@ static void ingest_group(coll_t *c, buf_t *out)
 /* ---------------------------------------------------------------------- */
 /* start and stop                                                          */
 
-/* @p maxmsg and @p hwm must be set before the bind: a listener copies the
- * socket's options when it binds. */
+/* Plain mode binds only where no one else can reach: loopback TCP, ipc://
+ * or inproc://. */
+static int endpoint_is_local(const char *ep)
+{
+    static const char *const local[] = {
+        "ipc://", "inproc://", "tcp://127.", "tcp://localhost:",
+        "tcp://[::1]:"};
+    for (size_t i = 0; i < sizeof local / sizeof local[0]; i++) {
+        if (strncmp(ep, local[i], strlen(local[i])) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* The ingest socket's own options (bind_router's prepare): a frame
+ * limit from the largest legal agent message, CurveZMQ's margin
+ * included, and INGEST_HWM messages queued a peer each way. */
+static void ingest_prepare(void *sock)
+{
+    int64_t maxmsg = WIRE_MAX_AGENT_FRAME;
+    int hwm = INGEST_HWM;
+    zmq_setsockopt(sock, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
+    zmq_setsockopt(sock, ZMQ_SNDHWM, &hwm, sizeof hwm);
+    zmq_setsockopt(sock, ZMQ_RCVHWM, &hwm, sizeof hwm);
+}
+
+/* A bound ROUTER on @p endpoint; with @p key a CurveZMQ server in ZAP
+ * domain @p domain (the ZAP handler must be running). @p prepare (may be
+ * NULL) sets the socket's own options last. Every option is set before
+ * the bind: libzmq copies them into the listener then. */
 static void *bind_router(void *zctx, const char *endpoint, int mandatory,
-                         int64_t maxmsg, int hwm)
+                         const keys_pair_t *key, const char *domain,
+                         void (*prepare)(void *sock))
 {
     void *s = zmq_socket(zctx, ZMQ_ROUTER);
+    if (key != NULL) {
+        int server = 1;
+        zmq_setsockopt(s, ZMQ_CURVE_SERVER, &server, sizeof server);
+        zmq_setsockopt(s, ZMQ_CURVE_SECRETKEY, key->secret_key,
+                       KEYS_Z85_LEN - 1);
+        zmq_setsockopt(s, ZMQ_ZAP_DOMAIN, domain, strlen(domain));
+    }
+    int64_t maxmsg = WIRE_MAX_MSG;
     int linger = 2000;
+    int hwm = 10000;
     zmq_setsockopt(s, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
     zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof linger);
     zmq_setsockopt(s, ZMQ_SNDHWM, &hwm, sizeof hwm);
     zmq_setsockopt(s, ZMQ_RCVHWM, &hwm, sizeof hwm);
     zmq_setsockopt(s, ZMQ_ROUTER_MANDATORY, &mandatory, sizeof mandatory);
+    if (prepare != NULL) {
+        prepare(s);
+    }
     if (zmq_bind(s, endpoint) != 0) {
         log_err("cannot bind %s: %s", endpoint, zmq_strerror(zmq_errno()));
         zmq_close(s);
@@ -649,15 +698,72 @@ static void coll_close(coll_t *c)
         zmq_close(c->ingest);
     }
     if (c->zctx != NULL) {
+        /* The ZAP handler's receive ends with ETERM (LIBRARY-NOTES:
+         * closing its socket from here would abort inside libzmq). */
+        zmq_ctx_shutdown(c->zctx);
+        if (c->auth != NULL) {
+            auth_zap_stop(c->auth);
+        }
         zmq_ctx_term(c->zctx);
     }
     identity_destroy(&c->ident);
+    auth_destroy(&c->auth);
     store_close(&c->store);
     catalog_destroy(&c->cat);
     free(c->sessions);
     free(c->ent);
     free(c->batches);
     free(c->results);
+}
+
+/* CURVE: the collector's key and the key lists; plain mode: refuse any
+ * endpoint others could reach. @return 0, or -1 after logging why. */
+static int open_keys(coll_t *c)
+{
+    const collector_cfg_t *cfg = c->cfg;
+    char err[ERR_LEN];
+    if (cfg->insecure) {
+        const char *eps[2] = {cfg->ingest, cfg->query};
+        for (size_t i = 0; i < 2; i++) {
+            if (!endpoint_is_local(eps[i])) {
+                log_err("plain mode (--insecure) binds only loopback, ipc:// "
+                        "or inproc:// endpoints, not %s: anyone who reaches "
+                        "it could send figures as any office; use keys "
+                        "(--key, --agents) to listen on a network", eps[i]);
+                return -1;
+            }
+        }
+        return 0;
+    }
+    if (keys_load_secret(cfg->key_path, &c->key, err) != ERR_OK) {
+        log_err("key: %s", err);
+        return -1;
+    }
+    if (auth_new(&c->auth, c->cat, cfg->agents_path, cfg->admins_path,
+                 err) != ERR_OK) {
+        log_err("%s", err);
+        return -1;
+    }
+    return 0;
+}
+
+/* SIGHUP: read the key lists again; a bad file keeps the old ones. */
+static void reload_keys(coll_t *c)
+{
+    char err[ERR_LEN];
+    if (c->auth == NULL) {
+        log_info("SIGHUP: plain mode has no key lists to read");
+        return;
+    }
+    if (auth_reload(c->auth, err) != ERR_OK) {
+        log_err("SIGHUP: %s; the old lists stay in force", err);
+        return;
+    }
+    size_t agents = 0;
+    size_t admins = 0;
+    auth_counts(c->auth, &agents, &admins);
+    log_info("SIGHUP: %zu agent keys and %zu admin keys listed", agents,
+             admins);
 }
 
 /* Load the catalog, open the store, bind both sockets, start the query
@@ -671,7 +777,10 @@ static int coll_open(coll_t *c)
         log_err("catalog: %s", err);
         return -1;
     }
-    if (identity_new(&c->ident, c->cat, cfg->insecure, err) != ERR_OK) {
+    if (open_keys(c) != 0) {
+        return -1;
+    }
+    if (identity_new(&c->ident, c->cat, c->auth, err) != ERR_OK) {
         log_err("%s", err);
         return -1;
     }
@@ -682,11 +791,19 @@ static int coll_open(coll_t *c)
         return -1;
     }
     c->zctx = zmq_ctx_new();
-    c->ingest = bind_router(c->zctx, cfg->ingest, 1, WIRE_MAX_AGENT_FRAME,
-                            INGEST_HWM);
-    c->query = c->ingest != NULL ? bind_router(c->zctx, cfg->query, 0,
-                                               QUERY_MAX_MSG, QUERY_HWM)
-                                 : NULL;
+    /* The ZAP handler first: a CURVE server without one admits every key
+     * (LIBRARY-NOTES). */
+    if (c->auth != NULL && auth_zap_start(c->auth, c->zctx, err) != ERR_OK) {
+        log_err("%s", err);
+        return -1;
+    }
+    const keys_pair_t *key = c->auth != NULL ? &c->key : NULL;
+    c->ingest = bind_router(c->zctx, cfg->ingest, 1, key,
+                            AUTH_DOMAIN_INGEST, ingest_prepare);
+    c->query = c->ingest != NULL
+                   ? bind_router(c->zctx, cfg->query, 0, key,
+                                 AUTH_DOMAIN_QUERY, qserve_prepare)
+                   : NULL;
     if (c->query == NULL) {
         return -1;
     }
@@ -695,7 +812,9 @@ static int coll_open(coll_t *c)
     last_endpoint(c->ingest, ing, sizeof ing);
     last_endpoint(c->query, qry, sizeof qry);
     write_endpoints(cfg->data_dir, ing, qry);
-    if (qserve_start(&c->qserve, c->query, c->store) != ERR_OK) {
+    qserve_opts_t qo = {.backup_dir = cfg->backup_dir};
+    if (qserve_start(&c->qserve, c->zctx, c->query, c->store, &qo) !=
+        ERR_OK) {
         log_err("cannot start the query thread");
         return -1;
     }
@@ -738,6 +857,13 @@ int collector_run(const collector_cfg_t *cfg, volatile sig_atomic_t *stop)
         }
         if (n > 0 && (items[0].revents & ZMQ_POLLIN)) {
             ingest_group(&c, &out);
+        }
+        if (n > 0 && cfg->wake_fd >= 0 && (items[1].revents & ZMQ_POLLIN)) {
+            sigwake_drain();
+        }
+        if (cfg->reload != NULL && *cfg->reload) {
+            *cfg->reload = 0;
+            reload_keys(&c);
         }
         time_t now = time(NULL);
         if (now != last_house) {

@@ -32,7 +32,14 @@ typedef struct collector_cfg {
     const char *ingest;      /**< ZeroMQ endpoint for agents */
     const char *query;       /**< ZeroMQ endpoint for hrssctl */
     const char *catalog_dir;
-    int insecure;
+    const char *backup_dir;  /**< where admins' backups go (--backup-dir);
+                                  NULL: the query socket takes none */
+    int insecure;            /**< plain mode: no keys, loopback only */
+    const char *key_path;    /**< the collector's secret key (CURVE) */
+    const char *agents_path; /**< the agents file (CURVE) */
+    const char *admins_path; /**< the admins file, or NULL (CURVE) */
+    volatile sig_atomic_t *reload; /**< set by SIGHUP: reread both
+                                        files; may be NULL */
     long tz_offset;          /**< seconds east of UTC for "current month" */
     size_t map_max;          /**< largest LMDB map, bytes (0: default) */
     size_t max_rejections;   /**< rejection records the store keeps per

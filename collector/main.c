@@ -1,17 +1,21 @@
 /* main.c: hrss-collector command line, config file and signals.
  *
  * Options and the --config file are merged by common/flags; this file
- * checks the values and starts the collector.
+ * checks the values and starts the collector. Without --insecure the
+ * collector needs its secret key and the agents file; with it, the
+ * CurveZMQ options are refused, so no one believes a key protects a
+ * plain socket.
  *
  * INVARIANTS
  *   1. SIGTERM/SIGINT only set `stop` and wake the poll (common/sigwake);
  *      a second signal exits at once, which loses nothing acknowledged
- *      because acks follow commits.
+ *      because acks follow commits. SIGHUP only sets `reload`.
  */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "collector/collector.h"
@@ -20,16 +24,20 @@
 #include "common/paths.h"
 #include "common/sigwake.h"
 
-static volatile sig_atomic_t stop; /* set by SIGTERM/SIGINT (sigwake) */
+static volatile sig_atomic_t stop;   /* set by SIGTERM/SIGINT (sigwake) */
+static volatile sig_atomic_t reload; /* set by SIGHUP (sigwake) */
 
 static void usage(FILE *f)
 {
     fprintf(f,
         "usage: hrss-collector --data-dir DIR --ingest ENDPOINT "
-        "--query ENDPOINT [--insecure]\n"
+        "--query ENDPOINT\n"
+        "                      (--key FILE --agents FILE [--admins FILE] "
+        "| --insecure)\n"
         "                      [--config FILE] [--catalog DIR] "
-        "[--map-max-mib N]\n"
-        "                      [--tz-offset-hours H] [--verbose]\n"
+        "[--backup-dir DIR]\n"
+        "                      [--map-max-mib N] [--tz-offset-hours H] "
+        "[--verbose]\n"
         "\n"
         "The central hrss daemon: stores agents' figures in an LMDB store in\n"
         "DIR with a full audit trail and answers queries (hrssctl).\n"
@@ -40,13 +48,24 @@ static void usage(FILE *f)
         "                        a free port; DIR/endpoints says which)\n"
         "  --query ENDPOINT      ZeroMQ endpoint for hrssctl, e.g.\n"
         "                        tcp://127.0.0.1:7802\n"
-        "  --insecure            plain mode: agents are who they say they\n"
-        "                        are; required until authentication exists\n"
+        "  --key FILE            the collector's CurveZMQ secret key\n"
+        "                        (hrssctl keygen; mode 0600)\n"
+        "  --agents FILE         who may send figures: lines of\n"
+        "                        '<public key> <agent name> <regions>', a\n"
+        "                        region CODE or CODE/* (it and all below)\n"
+        "  --admins FILE         who may query: lines of '<public key>\n"
+        "                        <name> read|admin [<regions>]'; without\n"
+        "                        it the query socket admits no one\n"
+        "  --insecure            plain mode: no keys, agents are who they\n"
+        "                        say they are; binds only loopback or ipc://\n"
         "  --config FILE         INI file with the same settings (section\n"
         "                        [collector], keys are the flag names);\n"
         "                        flags win\n"
         "  --catalog DIR         indicators.csv, regions.csv and plan.csv\n"
         "                        (default: the installed catalog)\n"
+        "  --backup-dir DIR      where 'hrssctl backup NAME' (admin keys\n"
+        "                        only) writes DIR/NAME; without it the\n"
+        "                        collector takes no backups over the wire\n"
         "  --map-max-mib N       largest size of the LMDB map (default\n"
         "                        65536); past it batches are refused and\n"
         "                        agents keep them\n"
@@ -54,12 +73,14 @@ static void usage(FILE *f)
         "                        reported months (default 8, China)\n"
         "  --verbose             debug logging\n"
         "\n"
+        "SIGHUP: read the agents and admins files again (a file with an\n"
+        "error keeps the old lists and says why in the log).\n"
         "SIGTERM or SIGINT: finish and acknowledge the batches in hand, close\n"
         "the store, exit 0.\n");
 }
 
-enum { OPT_DATA, OPT_INGEST, OPT_QUERY, OPT_INSECURE, OPT_CATALOG,
-       OPT_MAPMAX, OPT_TZ, OPT_VERBOSE, OPT_N };
+enum { OPT_DATA, OPT_INGEST, OPT_QUERY, OPT_INSECURE, OPT_KEY, OPT_AGENTS,
+       OPT_ADMINS, OPT_CATALOG, OPT_BACKUP, OPT_MAPMAX, OPT_TZ, OPT_VERBOSE, OPT_N };
 
 /* The long options, also the keys of the config file's [collector]. */
 static const flags_spec_t opt_spec[OPT_N] = {
@@ -67,7 +88,11 @@ static const flags_spec_t opt_spec[OPT_N] = {
     [OPT_INGEST] = {"ingest", 1},
     [OPT_QUERY] = {"query", 1},
     [OPT_INSECURE] = {"insecure", 0},
+    [OPT_KEY] = {"key", 1},
+    [OPT_AGENTS] = {"agents", 1},
+    [OPT_ADMINS] = {"admins", 1},
     [OPT_CATALOG] = {"catalog", 1},
+    [OPT_BACKUP] = {"backup-dir", 1},
     [OPT_MAPMAX] = {"map-max-mib", 1},
     [OPT_TZ] = {"tz-offset-hours", 1},
     [OPT_VERBOSE] = {"verbose", 0},
@@ -95,6 +120,28 @@ static int settings(const flags_t *fl, collector_cfg_t *cc, char *catdir,
     cc->ingest = flags_value(fl, OPT_INGEST);
     cc->query = flags_value(fl, OPT_QUERY);
     cc->insecure = flags_on(fl, OPT_INSECURE);
+    cc->key_path = flags_value(fl, OPT_KEY);
+    cc->agents_path = flags_value(fl, OPT_AGENTS);
+    cc->admins_path = flags_value(fl, OPT_ADMINS);
+    cc->backup_dir = flags_value(fl, OPT_BACKUP);
+    struct stat sb;
+    if (cc->backup_dir != NULL &&
+        (stat(cc->backup_dir, &sb) != 0 || !S_ISDIR(sb.st_mode))) {
+        fprintf(stderr, "hrss-collector: --backup-dir: '%s' is not a "
+                        "directory\n", cc->backup_dir);
+        return 64;
+    }
+    if (cc->insecure && (cc->key_path != NULL || cc->agents_path != NULL ||
+                         cc->admins_path != NULL)) {
+        fprintf(stderr, "hrss-collector: --insecure is plain mode: it "
+                        "takes no --key, --agents or --admins\n");
+        return 64;
+    }
+    if (!cc->insecure && (cc->key_path == NULL || cc->agents_path == NULL)) {
+        fprintf(stderr, "hrss-collector: --key and --agents are required "
+                        "(or --insecure for plain mode on loopback)\n");
+        return 64;
+    }
     cc->tz_offset = 8 * 3600;
     cc->wake_fd = -1;
     if (tz != NULL) {
@@ -162,7 +209,9 @@ int main(int argc, char **argv)
         status = 64;
         goto out;
     }
+    sigwake_on_hup(&reload);
     cc.wake_fd = sigwake_fd();
+    cc.reload = &reload;
     status = collector_run(&cc, &stop);
 
 out:

@@ -3,34 +3,181 @@
  * The main thread binds the query socket and hands it over; from then on
  * only this thread uses it (a zmq socket is not thread-safe). The thread
  * polls with a short timeout so that qserve_stop() is noticed, reads one
- * [routing id][request] message at a time, and sends back exactly one
+ * [routing id][request] message at a time, and sends back at most one
  * answer built by query_answer().
+ *
+ * Roles: the request frame carries the ZAP handler's User-Id when the
+ * socket authenticates (CURVE): "admin:NAME" asks as QUERY_ROLE_ADMIN,
+ * anything else, or nothing (plain mode), as QUERY_ROLE_READ; so a plain
+ * collector takes no backups. The routing id is never a credential: the
+ * peer chooses it.
+ *
+ * Memory: what a client does not read must not pile up here. Every
+ * answer is handed to zmq as a message whose free function (answer_gone,
+ * run by zmq's I/O thread once the bytes are in the kernel, or dropped
+ * with a dead peer) gives its bytes back to the ledger. So the ledger
+ * knows, exactly, how many answers and bytes zmq holds, in total and for
+ * each client, and a request is answered only while both stay under
+ * their limits (qserve.h):
+ *
+ *   request ──> client known? ── no ──> table full, or connections over
+ *      │                                the limit? ── yes ──> error
+ *      │                                  (QUERY_FULL "too many clients")
+ *      ├── cut off (until cut_until)? ──────────────────────> dropped
+ *      ├── peer_answers answers unread? ── cut off now ─────> dropped
+ *      ├── query_answer(); would the total pass max_queued? ─> error
+ *      │                                     (QUERY_FULL "busy")
+ *      └── send (DONTWAIT, ROUTER_MANDATORY): EAGAIN, its pipe is full
+ *          ──> cut off; EHOSTUNREACH, it left ──> forgotten
+ *
+ * A client cut off gets no answer for cool_off_ms (its requests are read
+ * and dropped, so they cost nothing either); then it is served again if
+ * it has read its answers meanwhile. zmq's own per-connection limits
+ * (SNDHWM, RCVHWM, SNDBUF, MAXMSGSIZE) are a second line; libzmq copies
+ * a socket's options into its listener at bind time, so they are set by
+ * qserve_prepare() before the bind, never later. libzmq 4.3.4 has no
+ * stable call to close one peer's connection, so the connection itself
+ * stays until the client closes it. Connections are counted from a socket monitor
+ * (ZMQ_EVENT_ACCEPTED / DISCONNECTED): a new client while there are more
+ * than max_clients gets an error answer.
  *
  * INVARIANTS
  *   1. A request of more than one frame after the routing id is answered
  *      from its first frame; the extra frames are read and dropped.
- *   2. Only the service's thread uses the socket between start and stop.
+ *   2. Only the service's thread uses the socket and the monitor socket
+ *      between start and stop.
+ *   3. ledger.bytes is the sum of the sizes of the answers zmq holds, and
+ *      a client's queued the number of its answers zmq holds: both rise
+ *      before a send and fall in answer_gone(), exactly once per answer.
+ *   4. An answer is sent only when ledger.bytes stays within max_queued
+ *      and its client has fewer than peer_answers queued.
+ *   5. A client slot is reused only when its queued is 0 and it is not
+ *      cut off, so answer_gone() never touches another client's count.
+ *   6. The ledger is freed by the last of the service and the answers
+ *      still in zmq (refs), never before.
  */
 #include "collector/qserve.h"
 
+#include <assert.h>
+#include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <time.h>
 #include <zmq.h>
 
 #include "common/buf.h"
+#include "common/log.h"
 #include "common/mem.h"
+#include "common/wire.h"
+#include "proto/hrss.pb-c.h"
 #include "store/query.h"
 
 /* How often the thread looks at the stop flag, in ms. */
 #define POLL_MS 200
+/* Kernel send buffer of each query connection (SO_SNDBUF). */
+#define SNDBUF_BYTES (256 << 10)
+/* A request frame may be this much over QUERY_MAX_REQUEST on the wire
+ * (CURVE's box), before zmq drops the peer. */
+#define FRAME_SLACK 4096
+/* Longest routing id zmq gives or takes. */
+#define RID_MAX 255
+
+/* One client: a routing id that sent requests, and what it has unread. */
+typedef struct client {
+    int in_use;
+    unsigned char rid[RID_MAX];
+    size_t rid_len;
+    atomic_int queued;     /* its answers zmq holds (answer_gone) */
+    int64_t last_ms;       /* its last request */
+    int64_t cut_until_ms;  /* no answers before this; 0: never cut */
+    char name[80];         /* for the log: User-Id or Peer-Address */
+} client_t;
+
+/* What zmq holds of our answers; shared with zmq's I/O thread. */
+typedef struct ledger {
+    atomic_int refs;       /* the service + one per answer in zmq */
+    atomic_size_t bytes;
+    atomic_size_t max_bytes;
+    size_t nclients;
+    client_t clients[];
+} ledger_t;
+
+/* The hint of one answer in zmq. */
+typedef struct ticket {
+    ledger_t *l;
+    client_t *c;           /* NULL for an answer to an unknown client */
+    size_t size;
+} ticket_t;
 
 struct qserve {
     void *sock;
+    void *mon;             /* PAIR connected to the socket's monitor */
+    char mon_ep[64];
     store_t *st;
+    char *backup_dir;
+    size_t max_answer;
+    size_t max_queued;
+    int peer_answers;
+    int max_clients;
+    int cool_off_ms;
+    ledger_t *l;
     pthread_t thread;
     atomic_int stop;
+    atomic_int connections;
+    int over_logged;       /* the connection limit was logged */
+    atomic_ulong answered;
+    atomic_ulong dropped;
+    atomic_ulong cut_offs;
+    atomic_ulong refused;
 };
+
+#ifndef NDEBUG
+static int check_invariants(qserve_t *q)
+{
+    assert(q != NULL && q->sock != NULL && q->l != NULL);
+    assert(q->max_answer > 0 && q->max_queued > 0);
+    assert(q->peer_answers > 0 && q->max_clients > 0 &&
+           q->cool_off_ms > 0);
+    assert(q->l->nclients == (size_t)q->max_clients);
+    assert(atomic_load(&q->l->refs) >= 1);
+    assert(atomic_load(&q->connections) >= 0);
+    return 1;
+}
+#endif
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void ledger_unref(ledger_t *l)
+{
+    if (atomic_fetch_sub(&l->refs, 1) == 1) {
+        free(l);
+    }
+}
+
+/* zmq is done with an answer (written to the kernel, or dropped with its
+ * peer): give its bytes back (INVARIANT 3). Runs in zmq's I/O thread, or
+ * in ours when a send fails. */
+static void answer_gone(void *data, void *hint)
+{
+    ticket_t *t = hint;
+    ledger_t *l = t->l;
+    atomic_fetch_sub(&l->bytes, t->size);
+    if (t->c != NULL) {
+        atomic_fetch_sub(&t->c->queued, 1); /* last touch of the client */
+    }
+    free(data);
+    free(t);
+    ledger_unref(l);
+}
 
 /* Read and drop the rest of a multi-frame message (INVARIANT 1). */
 static void drop_rest(void *sock, zmq_msg_t *last)
@@ -48,6 +195,137 @@ static void drop_rest(void *sock, zmq_msg_t *last)
     }
 }
 
+/* Who sent @p req: the ZAP handler's User-Id, "admin:NAME" for an admin
+ * key (collector/identity.c); anything else, and no ZAP at all (plain
+ * mode), is a reader. */
+static enum query_role role_of(zmq_msg_t *req)
+{
+    const char *uid = zmq_msg_gets(req, "User-Id");
+    if (uid != NULL && strncmp(uid, "admin:", 6) == 0 && uid[6] != '\0') {
+        return QUERY_ROLE_ADMIN;
+    }
+    return QUERY_ROLE_READ;
+}
+
+/* A name for the log: the authenticated user, else the peer's address. */
+static void name_of(zmq_msg_t *req, char *out, size_t len)
+{
+    const char *uid = zmq_msg_gets(req, "User-Id");
+    const char *addr = zmq_msg_gets(req, "Peer-Address");
+    snprintf(out, len, "%.40s%s%.32s", uid != NULL ? uid : "",
+             uid != NULL && addr != NULL ? "@" : "",
+             addr != NULL ? addr : (uid != NULL ? "" : "?"));
+}
+
+/* ---------------------------------------------------------------------- */
+/* clients                                                                 */
+
+static client_t *client_find(qserve_t *q, zmq_msg_t *rid)
+{
+    size_t n = zmq_msg_size(rid);
+    const void *p = zmq_msg_data(rid);
+    for (size_t i = 0; i < q->l->nclients; i++) {
+        client_t *c = &q->l->clients[i];
+        if (c->in_use && c->rid_len == n && memcmp(c->rid, p, n) == 0) {
+            return c;
+        }
+    }
+    return NULL;
+}
+
+/* A slot for a new client: a free one, or the one idle longest among
+ * those with nothing in zmq and not cut off (INVARIANT 5); NULL when
+ * every client has answers unread or is cut off. */
+static client_t *client_take(qserve_t *q, zmq_msg_t *rid, int64_t now)
+{
+    client_t *best = NULL;
+    for (size_t i = 0; i < q->l->nclients; i++) {
+        client_t *c = &q->l->clients[i];
+        if (!c->in_use) {
+            best = c;
+            break;
+        }
+        if (atomic_load(&c->queued) == 0 && c->cut_until_ms <= now &&
+            (best == NULL || c->last_ms < best->last_ms)) {
+            best = c;
+        }
+    }
+    size_t n = zmq_msg_size(rid);
+    if (best == NULL || n > RID_MAX) {
+        return NULL;
+    }
+    best->in_use = 1;
+    memcpy(best->rid, zmq_msg_data(rid), n);
+    best->rid_len = n;
+    best->last_ms = now;
+    best->cut_until_ms = 0;
+    return best;
+}
+
+/* ---------------------------------------------------------------------- */
+/* answers                                                                 */
+
+/* A packed error response: code from @p rc, message @p msg. */
+static void pack_error(buf_t *out, int rc, const char *msg)
+{
+    Hrss__QueryResponse r = HRSS__QUERY_RESPONSE__INIT;
+    r.code = wire_status_to_proto(rc);
+    r.error = (char *)(uintptr_t)msg;
+    size_t n = hrss__query_response__get_packed_size(&r);
+    uint8_t *p = xmalloc(n);
+    hrss__query_response__pack(&r, p);
+    buf_reset(out);
+    buf_put(out, p, n);
+    free(p);
+}
+
+/* Hand @p out to zmq for the peer @p rid, accounted to @p c (may be NULL).
+ * @return 0, or the errno of the failed send (nothing is then held). */
+static int send_answer(qserve_t *q, zmq_msg_t *rid, client_t *c,
+                       const buf_t *out)
+{
+    ledger_t *l = q->l;
+    ticket_t *t = xmalloc(sizeof *t);
+    void *data = xmalloc(out->len);
+    memcpy(data, out->data, out->len);
+    t->l = l;
+    t->c = c;
+    t->size = out->len;
+    atomic_fetch_add(&l->refs, 1);
+    size_t now = atomic_fetch_add(&l->bytes, out->len) + out->len;
+    size_t max = atomic_load(&l->max_bytes);
+    while (now > max &&
+           !atomic_compare_exchange_weak(&l->max_bytes, &max, now)) {
+    }
+    if (c != NULL) {
+        atomic_fetch_add(&c->queued, 1);
+    }
+    zmq_msg_t m;
+    int rc = zmq_msg_init_data(&m, data, out->len, answer_gone, t);
+    if (rc != 0) { /* cannot happen with a free function and data */
+        answer_gone(data, t);
+        return EINVAL;
+    }
+    int err = 0;
+    if (zmq_send(q->sock, zmq_msg_data(rid), zmq_msg_size(rid),
+                 ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0 ||
+        zmq_msg_send(&m, q->sock, ZMQ_DONTWAIT) < 0) {
+        err = zmq_errno();
+        zmq_msg_close(&m); /* runs answer_gone() */
+    }
+    return err;
+}
+
+static void cut_off(qserve_t *q, client_t *c, int64_t now, const char *why)
+{
+    c->cut_until_ms = now + q->cool_off_ms;
+    atomic_fetch_add(&q->cut_offs, 1);
+    atomic_fetch_add(&q->dropped, 1);
+    log_warn("query client %s stopped reading its answers (%s): no "
+             "answers for %.1f s",
+             c->name, why, q->cool_off_ms / 1000.0);
+}
+
 /* Answer one waiting request, if there is one. */
 static void serve_one(qserve_t *q, buf_t *out)
 {
@@ -62,15 +340,100 @@ static void serve_one(qserve_t *q, buf_t *out)
         goto out;
     }
     drop_rest(q->sock, &req);
+    int64_t now = now_ms();
+    client_t *c = client_find(q, &rid);
+    if (c == NULL) {
+        int conns = atomic_load(&q->connections);
+        if (conns <= q->max_clients) {
+            c = client_take(q, &rid, now);
+        }
+        if (c == NULL) {
+            char msg[128];
+            snprintf(msg, sizeof msg,
+                     "too many query clients (limit %d): try again later",
+                     q->max_clients);
+            pack_error(out, ERR_FULL, msg);
+            atomic_fetch_add(&q->refused, 1);
+            if (atomic_load(&q->l->bytes) + out->len <= q->max_queued) {
+                send_answer(q, &rid, NULL, out);
+            }
+            goto out;
+        }
+        name_of(&req, c->name, sizeof c->name);
+    }
+    c->last_ms = now;
+    if (c->cut_until_ms > now) {
+        atomic_fetch_add(&q->dropped, 1);
+        goto out;
+    }
+    int unread = atomic_load(&c->queued);
+    if (unread >= q->peer_answers) {
+        char why[48];
+        snprintf(why, sizeof why, "%d answers unread", unread);
+        cut_off(q, c, now, why);
+        goto out;
+    }
     buf_reset(out);
-    query_answer(q->st, zmq_msg_data(&req), zmq_msg_size(&req), out);
-    if (zmq_send(q->sock, zmq_msg_data(&rid), zmq_msg_size(&rid),
-                 ZMQ_SNDMORE | ZMQ_DONTWAIT) >= 0) {
-        zmq_send(q->sock, out->data, out->len, ZMQ_DONTWAIT);
+    query_ctx_t ctx = {.role = role_of(&req),
+                       .backup_dir = q->backup_dir,
+                       .max_answer = q->max_answer};
+    query_answer(q->st, &ctx, zmq_msg_data(&req), zmq_msg_size(&req), out);
+    if (atomic_load(&q->l->bytes) + out->len > q->max_queued) {
+        pack_error(out, ERR_FULL, "the collector is busy: too many answers "
+                                  "unread by its clients; try again");
+        atomic_fetch_add(&q->refused, 1);
+        if (atomic_load(&q->l->bytes) + out->len > q->max_queued) {
+            goto out;
+        }
+    }
+    int err = send_answer(q, &rid, c, out);
+    if (err == EAGAIN) {
+        cut_off(q, c, now, "its connection is full");
+    } else if (err == EHOSTUNREACH) {
+        if (atomic_load(&c->queued) == 0) {
+            c->in_use = 0; /* gone before its answer */
+        }
+    } else if (err == 0) {
+        atomic_fetch_add(&q->answered, 1);
     }
 out:
     zmq_msg_close(&rid);
     zmq_msg_close(&req);
+}
+
+/* ---------------------------------------------------------------------- */
+/* connections                                                             */
+
+/* Count one monitor event: [u16 event, u32 value][endpoint]. */
+static void monitor_one(qserve_t *q)
+{
+    zmq_msg_t ev;
+    zmq_msg_init(&ev);
+    if (zmq_msg_recv(&ev, q->mon, ZMQ_DONTWAIT) < 0) {
+        zmq_msg_close(&ev);
+        return;
+    }
+    uint16_t event = 0;
+    if (zmq_msg_size(&ev) >= sizeof event) {
+        memcpy(&event, zmq_msg_data(&ev), sizeof event);
+    }
+    drop_rest(q->mon, &ev);
+    zmq_msg_close(&ev);
+    int n = atomic_load(&q->connections);
+    if (event == ZMQ_EVENT_ACCEPTED) {
+        n++;
+    } else if (event == ZMQ_EVENT_DISCONNECTED && n > 0) {
+        n--;
+    }
+    atomic_store(&q->connections, n);
+    if (n > q->max_clients && !q->over_logged) {
+        log_warn("%d query connections, over the limit of %d: new clients "
+                 "get an error answer",
+                 n, q->max_clients);
+        q->over_logged = 1;
+    } else if (n <= q->max_clients) {
+        q->over_logged = 0;
+    }
 }
 
 static void *serve(void *arg)
@@ -78,9 +441,16 @@ static void *serve(void *arg)
     qserve_t *q = arg;
     buf_t out;
     buf_init(&out);
-    zmq_pollitem_t item = {q->sock, 0, ZMQ_POLLIN, 0};
+    zmq_pollitem_t items[2] = {{q->sock, 0, ZMQ_POLLIN, 0},
+                               {q->mon, 0, ZMQ_POLLIN, 0}};
     while (!atomic_load(&q->stop)) {
-        if (zmq_poll(&item, 1, POLL_MS) > 0) {
+        if (zmq_poll(items, q->mon != NULL ? 2 : 1, POLL_MS) <= 0) {
+            continue;
+        }
+        if (items[1].revents & ZMQ_POLLIN) {
+            monitor_one(q);
+        }
+        if (items[0].revents & ZMQ_POLLIN) {
             serve_one(q, &out);
         }
     }
@@ -88,18 +458,122 @@ static void *serve(void *arg)
     return NULL;
 }
 
-int qserve_start(qserve_t **out, void *sock, store_t *st)
+/* ---------------------------------------------------------------------- */
+/* start and stop                                                          */
+
+void qserve_prepare(void *sock)
 {
+    int hwm = QSERVE_SNDHWM;
+    int rcv = QSERVE_RCVHWM;
+    int sndbuf = SNDBUF_BYTES;
+    int one = 1;
+    int64_t maxmsg = QUERY_MAX_REQUEST + FRAME_SLACK;
+    zmq_setsockopt(sock, ZMQ_SNDHWM, &hwm, sizeof hwm);
+    zmq_setsockopt(sock, ZMQ_RCVHWM, &rcv, sizeof rcv);
+    zmq_setsockopt(sock, ZMQ_SNDBUF, &sndbuf, sizeof sndbuf);
+    zmq_setsockopt(sock, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
+    zmq_setsockopt(sock, ZMQ_ROUTER_MANDATORY, &one, sizeof one);
+}
+
+/* The socket monitor and our end of it; NULL mon when it cannot be made
+ * (connections are then not counted, and not limited). */
+static void monitor_start(qserve_t *q, void *zctx)
+{
+    snprintf(q->mon_ep, sizeof q->mon_ep, "inproc://hrss-qserve-%p",
+             (void *)q);
+    if (zmq_socket_monitor(q->sock, q->mon_ep,
+                           ZMQ_EVENT_ACCEPTED | ZMQ_EVENT_DISCONNECTED) !=
+        0) {
+        log_warn("query connections are not counted: %s",
+                 zmq_strerror(zmq_errno()));
+        return;
+    }
+    q->mon = zmq_socket(zctx, ZMQ_PAIR);
+    if (q->mon == NULL || zmq_connect(q->mon, q->mon_ep) != 0) {
+        log_warn("query connections are not counted: %s",
+                 zmq_strerror(zmq_errno()));
+        if (q->mon != NULL) {
+            zmq_close(q->mon);
+            q->mon = NULL;
+        }
+        zmq_socket_monitor(q->sock, NULL, 0);
+    }
+}
+
+static void monitor_stop(qserve_t *q)
+{
+    if (q->mon != NULL) {
+        zmq_socket_monitor(q->sock, NULL, 0);
+        int linger = 0;
+        zmq_setsockopt(q->mon, ZMQ_LINGER, &linger, sizeof linger);
+        zmq_close(q->mon);
+        q->mon = NULL;
+    }
+}
+
+int qserve_start(qserve_t **out, void *zctx, void *sock, store_t *st,
+                 const qserve_opts_t *opts)
+{
+    qserve_opts_t o = {0};
+    if (opts != NULL) {
+        o = *opts;
+    }
     qserve_t *q = xcalloc(1, sizeof *q);
     q->sock = sock;
     q->st = st;
+    if (o.backup_dir != NULL) {
+        q->backup_dir = xstrdup(o.backup_dir);
+    }
+    q->max_answer = o.max_answer > 0 ? o.max_answer : QUERY_MAX_ANSWER;
+    q->max_queued = o.max_queued > 0 ? o.max_queued : QSERVE_MAX_QUEUED;
+    q->peer_answers = o.peer_answers > 0 ? o.peer_answers
+                                         : QSERVE_PEER_ANSWERS;
+    q->max_clients = o.max_clients > 0 ? o.max_clients : QSERVE_MAX_CLIENTS;
+    q->cool_off_ms = o.cool_off_ms > 0 ? o.cool_off_ms : QSERVE_COOL_OFF_MS;
+    size_t nclients = (size_t)q->max_clients;
+    q->l = xcalloc(1, sizeof *q->l + nclients * sizeof q->l->clients[0]);
+    q->l->nclients = nclients;
+    atomic_init(&q->l->refs, 1);
+    atomic_init(&q->l->bytes, 0);
+    atomic_init(&q->l->max_bytes, 0);
+    for (size_t i = 0; i < nclients; i++) {
+        atomic_init(&q->l->clients[i].queued, 0);
+    }
     atomic_init(&q->stop, 0);
+    atomic_init(&q->connections, 0);
+    atomic_init(&q->answered, 0);
+    atomic_init(&q->dropped, 0);
+    atomic_init(&q->cut_offs, 0);
+    atomic_init(&q->refused, 0);
+    /* Socket-wide, so effective at once even if the caller did not
+     * prepare the socket; the per-connection limits need
+     * qserve_prepare() before the bind. */
+    int one = 1;
+    zmq_setsockopt(sock, ZMQ_ROUTER_MANDATORY, &one, sizeof one);
+    monitor_start(q, zctx);
     if (pthread_create(&q->thread, NULL, serve, q) != 0) {
+        monitor_stop(q);
+        ledger_unref(q->l);
+        free(q->backup_dir);
         free(q);
         return ERR_IO;
     }
+    assert(check_invariants(q));
     *out = q;
     return ERR_OK;
+}
+
+void qserve_stats(qserve_t *self, qserve_stats_t *out)
+{
+    assert(check_invariants(self));
+    memset(out, 0, sizeof *out);
+    out->queued_bytes = atomic_load(&self->l->bytes);
+    out->max_queued_bytes = atomic_load(&self->l->max_bytes);
+    out->connections = atomic_load(&self->connections);
+    out->answered = atomic_load(&self->answered);
+    out->dropped = atomic_load(&self->dropped);
+    out->cut_offs = atomic_load(&self->cut_offs);
+    out->refused = atomic_load(&self->refused);
 }
 
 void qserve_stop(qserve_t **self_p)
@@ -108,9 +582,16 @@ void qserve_stop(qserve_t **self_p)
         return;
     }
     qserve_t *q = *self_p;
+    assert(check_invariants(q));
     atomic_store(&q->stop, 1);
     pthread_join(q->thread, NULL);
+    monitor_stop(q);
+    /* Answers nobody read are abandoned, not waited for. */
+    int linger = 0;
+    zmq_setsockopt(q->sock, ZMQ_LINGER, &linger, sizeof linger);
     zmq_close(q->sock);
+    ledger_unref(q->l); /* answers still in zmq hold it (INVARIANT 6) */
+    free(q->backup_dir);
     free(q);
     *self_p = NULL;
 }

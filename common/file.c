@@ -13,14 +13,27 @@
  *
  * file_write_atomic() writes PATH.tmp in full, then rename(2)s it over
  * PATH: rename is atomic within a file system, so readers never see a
- * partial file. It makes no fsync: what it writes is re-created by the
+ * partial file. PATH.tmp is created with O_EXCL | O_NOFOLLOW, so a link
+ * planted there is never followed: whoever may write in the directory
+ * cannot make the writer fill or truncate another file.
+ *
+ * file_write_new() ends with link(2) instead of rename: link fails with
+ * EEXIST when anything is at PATH (a dangling link included) and follows
+ * nothing, so a new file appears whole or not at all and nothing is ever
+ * replaced. (renameat2's RENAME_NOREPLACE would do the same, but not on
+ * every file system; link works wherever hard links do.)
+ *
+ * The writers make no fsync: what they write is re-created by the
  * program that writes it (endpoints at each start, .errors with its file).
  *
  * INVARIANTS
  *   1. On ERR_OK, (*data)[*len] == '\0' and *len <= max_bytes.
- *   2. On failure *data == NULL, *len == 0, and the descriptor is closed.
+ *   2. On failure *data == NULL, *len == 0, and a descriptor file_read
+ *      opened is closed.
  *   3. n <= cap <= max_bytes + 1, and buf has cap + 1 bytes: room for the
  *      NUL after the byte that proves the limit was passed.
+ *   4. Every file the writers open for writing is one they created
+ *      (O_EXCL): no link is followed, no existing file written into.
  */
 #include "common/file.h"
 
@@ -60,28 +73,26 @@ static int too_large(char err[ERR_LEN], const char *path, size_t max_bytes)
     return ERR_INVAL;
 }
 
-int file_read(const char *path, size_t max_bytes, char **data, size_t *len,
-              char err[ERR_LEN])
+int file_read_fd(int fd, const char *name, size_t max_bytes, char **data,
+                 size_t *len, char err[ERR_LEN])
 {
     int rc = ERR_OK;
-    int fd = -1;
     char *buf = NULL;
     size_t cap = FILE_CHUNK; /* bytes buf may hold, not counting the NUL */
     size_t n = 0;
     struct stat st;
 
-    assert(path != NULL && data != NULL && len != NULL);
+    assert(name != NULL && data != NULL && len != NULL);
     assert(max_bytes < SIZE_MAX - 1);
     *data = NULL;
     *len = 0;
-    fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        rc = io_error(err, path, errno);
+    if (fstat(fd, &st) != 0) {
+        rc = io_error(err, name, errno);
         goto out;
     }
-    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
+    if (S_ISREG(st.st_mode) && st.st_size > 0) {
         if ((unsigned long long)st.st_size > max_bytes) {
-            rc = too_large(err, path, max_bytes); /* known unread */
+            rc = too_large(err, name, max_bytes); /* known unread */
             goto out;
         }
         /* +1 so a file of the expected size meets EOF without growing. */
@@ -105,7 +116,7 @@ int file_read(const char *path, size_t max_bytes, char **data, size_t *len,
             continue;
         }
         if (got < 0) {
-            rc = io_error(err, path, errno);
+            rc = io_error(err, name, errno);
             goto out;
         }
         if (got == 0) {
@@ -114,7 +125,7 @@ int file_read(const char *path, size_t max_bytes, char **data, size_t *len,
         n += (size_t)got;
     }
     if (n > max_bytes) {
-        rc = too_large(err, path, max_bytes);
+        rc = too_large(err, name, max_bytes);
         goto out;
     }
     buf[n] = '\0';
@@ -124,26 +135,50 @@ int file_read(const char *path, size_t max_bytes, char **data, size_t *len,
 
 out:
     free(buf);
-    if (fd >= 0) {
-        close(fd);
-    }
     return rc;
 }
 
-int file_write_atomic(const char *path, const void *data, size_t len,
-                      char err[ERR_LEN])
+int file_read(const char *path, size_t max_bytes, char **data, size_t *len,
+              char err[ERR_LEN])
 {
-    char tmp[4200];
-    int n = snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    if (n < 0 || (size_t)n >= sizeof tmp) {
-        snprintf(err, ERR_LEN, "%.200s: path too long", path);
-        return ERR_IO;
-    }
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    assert(path != NULL && data != NULL && len != NULL);
+    *data = NULL;
+    *len = 0;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
-        snprintf(err, ERR_LEN, "%.400s: %s", tmp, strerror(errno));
-        return ERR_IO;
+        return io_error(err, path, errno);
     }
+    int rc = file_read_fd(fd, path, max_bytes, data, len, err);
+    close(fd);
+    return rc;
+}
+
+/* Create @p tmp for writing, never through a link: O_EXCL fails on any
+ * existing name, a symbolic link included, so the file opened is always
+ * a new one of ours. A PATH.tmp left by a crash (or planted) is removed
+ * (unlink removes a link itself, never its target) and the create tried
+ * once more; if something is there again, the write fails. */
+static int open_tmp(const char *tmp, mode_t mode, char err[ERR_LEN])
+{
+    for (int tries = 0;; tries++) {
+        int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+                               O_CLOEXEC, mode);
+        if (fd >= 0) {
+            return fd;
+        }
+        if (errno != EEXIST || tries > 0 ||
+            (unlink(tmp) != 0 && errno != ENOENT)) {
+            snprintf(err, ERR_LEN, "%.400s: %s", tmp, strerror(errno));
+            return -1;
+        }
+    }
+}
+
+/* Write @p len bytes to @p fd, then close it; on failure say why (naming
+ * @p tmp) and remove @p tmp. */
+static int write_close(int fd, const char *tmp, const void *data, size_t len,
+                       char err[ERR_LEN])
+{
     const unsigned char *p = data;
     size_t done = 0;
     while (done < len) {
@@ -160,10 +195,75 @@ int file_write_atomic(const char *path, const void *data, size_t len,
         }
         done += (size_t)w;
     }
-    if (close(fd) != 0 || rename(tmp, path) != 0) {
+    if (close(fd) != 0) {
+        snprintf(err, ERR_LEN, "%.400s: %s", tmp, strerror(errno));
+        unlink(tmp);
+        return ERR_IO;
+    }
+    return ERR_OK;
+}
+
+/* PATH.tmp into @p tmp. */
+static int tmp_name(const char *path, char *tmp, size_t cap,
+                    char err[ERR_LEN])
+{
+    int n = snprintf(tmp, cap, "%s.tmp", path);
+    if (n < 0 || (size_t)n >= cap) {
+        snprintf(err, ERR_LEN, "%.200s: path too long", path);
+        return ERR_IO;
+    }
+    return ERR_OK;
+}
+
+int file_write_atomic(const char *path, const void *data, size_t len,
+                      char err[ERR_LEN])
+{
+    char tmp[4200];
+    int rc = tmp_name(path, tmp, sizeof tmp, err);
+    if (rc != ERR_OK) {
+        return rc;
+    }
+    int fd = open_tmp(tmp, 0644, err);
+    if (fd < 0) {
+        return ERR_IO;
+    }
+    rc = write_close(fd, tmp, data, len, err);
+    if (rc != ERR_OK) {
+        return rc;
+    }
+    /* rename replaces whatever PATH is, a link included, without
+     * following it. */
+    if (rename(tmp, path) != 0) {
         snprintf(err, ERR_LEN, "%s: %s", path, strerror(errno));
         unlink(tmp);
         return ERR_IO;
     }
     return ERR_OK;
+}
+
+int file_write_new(const char *path, const void *data, size_t len,
+                   mode_t mode, char err[ERR_LEN])
+{
+    char tmp[4200];
+    int rc = tmp_name(path, tmp, sizeof tmp, err);
+    if (rc != ERR_OK) {
+        return rc;
+    }
+    int fd = open_tmp(tmp, mode, err);
+    if (fd < 0) {
+        return ERR_IO;
+    }
+    rc = write_close(fd, tmp, data, len, err);
+    if (rc != ERR_OK) {
+        return rc;
+    }
+    /* link(2) makes PATH name the complete file, or fails with EEXIST
+     * when any name is there, a dangling link included: it never
+     * follows one and never replaces anything. */
+    if (link(tmp, path) != 0) {
+        snprintf(err, ERR_LEN, "%s: %s", path, strerror(errno));
+        rc = ERR_IO;
+    }
+    unlink(tmp);
+    return rc;
 }

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 static volatile sig_atomic_t *wake_flag;
+static volatile sig_atomic_t *hup_flag;
 static int wake_pipe[2] = {-1, -1};
 static int wake_exit_second;
 
@@ -57,6 +58,37 @@ int sigwake_install(volatile sig_atomic_t *flag, int exit_on_second)
     sigaddset(&term, SIGINT);
     sigprocmask(SIG_UNBLOCK, &term, NULL);
     return 0;
+}
+
+static void on_hup(int sig)
+{
+    (void)sig;
+    int saved = errno;
+    *hup_flag = 1;
+    ssize_t w = write(wake_pipe[1], "h", 1);
+    (void)w;
+    errno = saved;
+}
+
+void sigwake_on_hup(volatile sig_atomic_t *flag)
+{
+    hup_flag = flag;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_hup;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGHUP, &sa, NULL);
+    sigset_t hup;
+    sigemptyset(&hup);
+    sigaddset(&hup, SIGHUP);
+    sigprocmask(SIG_UNBLOCK, &hup, NULL);
+}
+
+void sigwake_drain(void)
+{
+    char buf[64];
+    while (wake_pipe[0] >= 0 && read(wake_pipe[0], buf, sizeof buf) > 0) {
+    }
 }
 
 int sigwake_fd(void) { return wake_pipe[0]; }

@@ -32,6 +32,15 @@
  *  any thread starts. @return 0, or -1 when the pipe cannot be made. */
 int sigwake_install(volatile sig_atomic_t *flag, int exit_on_second);
 
+/** Also take SIGHUP: set *@p flag to 1 and wake sigwake_fd() (a
+ *  collector rereads its key lists). Call after sigwake_install(). */
+void sigwake_on_hup(volatile sig_atomic_t *flag);
+
+/** Read away the bytes signals wrote to the pipe, so that a poll sleeps
+ *  again after a signal that does not stop the loop (SIGHUP). Checks of
+ *  the flags must follow it. */
+void sigwake_drain(void);
+
 /** File descriptor that becomes readable when a signal arrived; poll it
  *  for input (zmq_pollitem_t.fd). -1 before sigwake_install(). */
 int sigwake_fd(void);

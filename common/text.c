@@ -1,22 +1,28 @@
-/* text.c: text helpers: trimming for the file readers, and the check
- * that bytes from outside are clean text.
+/* text.c: in-place text helpers shared by the file readers.
  *
  * Hand-edited CSV and INI files often carry "a, b" or "key = value "; the
  * catalog, the office CSV reader and the config reader all trim the same
  * two bytes, space and tab, so one definition keeps them in agreement.
  *
- * text_check() decodes UTF-8 by the table of RFC 3629 section 4: the
- * second byte's range depends on the first (E0 needs A0..BF, ED 80..9F,
- * F0 90..BF, F4 80..8F), which refuses overlong forms, surrogates and
- * code points above U+10FFFF without decoding them first. C0 and DEL are
- * single bytes; C1 (U+0080..U+009F) is exactly C2 80..C2 9F.
+ * text_clean, text_put_clean and text_check share one decoder,
+ * text_next_char(), which
+ * follows Unicode's table of well-formed UTF-8 (3.9, Table 3-7): the
+ * second byte's range depends on the lead (E0: A0..BF, ED: 80..9F, F0:
+ * 90..BF, F4: 80..8F), which rules out overlong forms, surrogates and code
+ * points past U+10FFFF without decoding them. An ill-formed sequence
+ * ends at the first byte that cannot continue it (its maximal subpart)
+ * and is replaced by one U+FFFD; decoding resumes at that byte.
  *
  * INVARIANTS
  *   1. text_trim never writes outside the string it was given and never
  *      returns a pointer past its terminating NUL.
- *   2. utf8_len() reads at most the n - i bytes from i and returns 0 for
- *      anything RFC 3629 does not allow, so text_check() never reads
- *      outside the n bytes.
+ *   2. text_next_char() consumes at least one byte and never the NUL: a
+ *      NUL is no continuation byte, so a truncated sequence stops before
+ *      it.
+ *   3. text_clean writes at most cap bytes, the NUL included, and only
+ *      whole characters.
+ *   4. text_check and clean_each decode alike and share is_control(), so
+ *      text_check finds nothing exactly where text_clean changes nothing.
  */
 #include "common/text.h"
 
@@ -40,96 +46,160 @@ char *text_trim(char *s)
     return s;
 }
 
-/* The length of the UTF-8 sequence at s[i], 1..4, or 0 when the bytes
- * from i do not start a valid one (RFC 3629 section 4). */
-static size_t utf8_len(const unsigned char *s, size_t n, size_t i)
+/* ------------------------------------------------------------------ */
+/* Text safe to show                                                   */
+
+#define REPLACEMENT "\xEF\xBF\xBD" /* U+FFFD in UTF-8 */
+#define REPLACEMENT_LEN 3
+
+size_t text_next_char(const unsigned char *s, int *ok)
 {
-    unsigned char c = s[i];
-    size_t len;
+    unsigned char b = s[0];
+    size_t len = 0;
     unsigned char lo = 0x80; /* the second byte's range */
     unsigned char hi = 0xBF;
-    if (c < 0x80) {
+
+    *ok = 1;
+    if (b < 0x80) {
         return 1;
-    } else if (c >= 0xC2 && c <= 0xDF) {
+    }
+    if (b >= 0xC2 && b <= 0xDF) {
         len = 2;
-    } else if (c >= 0xE0 && c <= 0xEF) {
+    } else if (b >= 0xE0 && b <= 0xEF) {
         len = 3;
-        if (c == 0xE0) {
-            lo = 0xA0; /* below: overlong */
-        } else if (c == 0xED) {
-            hi = 0x9F; /* above: surrogates */
-        }
-    } else if (c >= 0xF0 && c <= 0xF4) {
+        lo = b == 0xE0 ? 0xA0 : 0x80;
+        hi = b == 0xED ? 0x9F : 0xBF;
+    } else if (b >= 0xF0 && b <= 0xF4) {
         len = 4;
-        if (c == 0xF0) {
-            lo = 0x90; /* below: overlong */
-        } else if (c == 0xF4) {
-            hi = 0x8F; /* above: beyond U+10FFFF */
-        }
+        lo = b == 0xF0 ? 0x90 : 0x80;
+        hi = b == 0xF4 ? 0x8F : 0xBF;
     } else {
-        return 0; /* a continuation byte, C0, C1 or F5..FF */
+        *ok = 0; /* 80..C1, F5..FF: never a lead byte */
+        return 1;
     }
-    if (n - i < len) {
-        return 0;
-    }
-    if (s[i + 1] < lo || s[i + 1] > hi) {
-        return 0;
-    }
-    for (size_t k = 2; k < len; k++) {
-        if (s[i + k] < 0x80 || s[i + k] > 0xBF) {
-            return 0;
+    for (size_t i = 1; i < len; i++) {
+        if (s[i] < lo || s[i] > hi) {
+            *ok = 0;
+            return i;
         }
+        lo = 0x80;
+        hi = 0xBF;
     }
     return len;
 }
 
-/* 1 when the sequence of @p len bytes at @p p is a control character:
- * C0, DEL, or C1 (U+0080..U+009F, encoded C2 80..C2 9F). */
-static int is_control(const unsigned char *p, size_t len)
+/* Whether the well-formed character at @p s (of @p n bytes) is a
+ * control: C0, DEL, or C1 (U+0080..U+009F is C2 80..C2 9F). */
+static int is_control(const unsigned char *s, size_t n)
 {
-    if (len == 1) {
-        return p[0] < 0x20 || p[0] == 0x7F;
-    }
-    return len == 2 && p[0] == 0xC2 && p[1] <= 0x9F;
+    return (n == 1 && (s[0] < 0x20 || s[0] == 0x7F)) ||
+           (n == 2 && s[0] == 0xC2 && s[1] < 0xA0);
 }
 
-enum text_fault text_check(const char *s, size_t n, size_t *at)
+/* Call @p put for each piece of the cleaned text of @p s. */
+typedef void (*put_fn)(const char *p, size_t n, void *arg);
+
+static void clean_each(const char *s, unsigned flags, put_fn put, void *arg)
 {
     const unsigned char *u = (const unsigned char *)s;
-    assert(s != NULL || n == 0);
-    for (size_t i = 0; i < n;) {
-        size_t len = utf8_len(u, n, i);
-        enum text_fault f = len == 0                ? TEXT_BAD_UTF8
-                            : is_control(u + i, len) ? TEXT_CONTROL
-                                                     : TEXT_CLEAN;
+    size_t i = 0;
+    while (u[i] != '\0') {
+        int ok = 0;
+        size_t n = text_next_char(u + i, &ok);
+        int keep = ok && (!is_control(u + i, n) ||
+                          (u[i] == '\n' && (flags & TEXT_KEEP_LF)));
+        if (keep) {
+            put(s + i, n, arg);
+        } else {
+            put(REPLACEMENT, REPLACEMENT_LEN, arg);
+        }
+        i += n;
+    }
+}
+
+/* text_clean's destination: pieces are copied while they fit whole. */
+struct clean_buf {
+    char *dst;
+    size_t cap;
+    size_t written; /* bytes copied to dst */
+    size_t len;     /* of the whole cleaned text */
+};
+
+static void put_buf(const char *p, size_t n, void *arg)
+{
+    struct clean_buf *b = arg;
+    /* Once a piece is cut, nothing after it is copied (written < len). */
+    if (b->written == b->len && b->cap > 0 && b->len + n < b->cap) {
+        memcpy(b->dst + b->written, p, n);
+        b->written += n;
+    }
+    b->len += n;
+}
+
+size_t text_clean(char *dst, size_t cap, const char *s, unsigned flags)
+{
+    struct clean_buf b = {dst, cap, 0, 0};
+
+    assert(s != NULL && (dst != NULL || cap == 0));
+    clean_each(s, flags, put_buf, &b);
+    if (cap > 0) {
+        dst[b.written] = '\0';
+    }
+    return b.len;
+}
+
+static void put_file(const char *p, size_t n, void *arg)
+{
+    fwrite(p, 1, n, (FILE *)arg);
+}
+
+void text_put_clean(FILE *f, const char *s, unsigned flags)
+{
+    assert(f != NULL && s != NULL);
+    clean_each(s, flags, put_file, f);
+}
+
+/* ------------------------------------------------------------------ */
+/* Text to refuse                                                      */
+
+enum text_fault text_check(const char *s, size_t *at)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    assert(s != NULL);
+    for (size_t i = 0; u[i] != '\0';) {
+        int ok = 0;
+        size_t n = text_next_char(u + i, &ok);
+        enum text_fault f = !ok                    ? TEXT_BAD_UTF8
+                            : is_control(u + i, n) ? TEXT_CONTROL
+                                                   : TEXT_CLEAN;
         if (f != TEXT_CLEAN) {
             if (at != NULL) {
                 *at = i;
             }
             return f;
         }
-        i += len;
+        i += n;
     }
     return TEXT_CLEAN;
 }
 
-int text_valid_utf8(const char *s, size_t n)
+int text_valid_utf8(const char *s)
 {
     const unsigned char *u = (const unsigned char *)s;
-    assert(s != NULL || n == 0);
-    for (size_t i = 0; i < n;) {
-        size_t len = utf8_len(u, n, i);
-        if (len == 0) {
+    assert(s != NULL);
+    for (size_t i = 0; u[i] != '\0';) {
+        int ok = 0;
+        i += text_next_char(u + i, &ok);
+        if (!ok) {
             return 0;
         }
-        i += len;
     }
     return 1;
 }
 
-int text_is_clean(const char *s, size_t n)
+int text_is_clean(const char *s)
 {
-    return text_check(s, n, NULL) == TEXT_CLEAN;
+    return text_check(s, NULL) == TEXT_CLEAN;
 }
 
 const char *text_fault_str(enum text_fault f)

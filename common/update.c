@@ -48,6 +48,7 @@ const char *update_reason_name(enum update_reason reason)
     case UPDATE_ZERO_DENOMINATOR: return "zero_denominator";
     case UPDATE_NUMERATOR_GT_DENOMINATOR: return "numerator_gt_denominator";
     case UPDATE_TOO_LARGE: return "value_too_large";
+    case UPDATE_NOT_AUTHORIZED: return "not_authorized";
     }
     return "unknown";
 }
@@ -59,7 +60,8 @@ const char *update_reason_field(enum update_reason reason, const value_t *v)
     case UPDATE_OK: return NULL;
     case UPDATE_UNKNOWN_INDICATOR: return "indicator";
     case UPDATE_UNKNOWN_REGION:
-    case UPDATE_REGION_NOT_ALLOWED: return "region";
+    case UPDATE_REGION_NOT_ALLOWED:
+    case UPDATE_NOT_AUTHORIZED: return "region";
     case UPDATE_BAD_MONTH:
     case UPDATE_FUTURE_MONTH: return "period";
     case UPDATE_WRONG_KIND:
@@ -140,6 +142,12 @@ enum update_reason update_check_region(const update_scope_t *sc,
         snprintf(msg, UPDATE_MSG_LEN, "%" PRIu32 " is not %s or below it",
                  code, catalog_region(sc->cat, (size_t)sc->home)->code_str);
         return UPDATE_REGION_NOT_ALLOWED;
+    }
+    if (sc->allowed != NULL && !sc->allowed[i]) {
+        snprintf(msg, UPDATE_MSG_LEN,
+                 "%" PRIu32 " is not a region this office's key may report "
+                 "for", code);
+        return UPDATE_NOT_AUTHORIZED;
     }
     *ri = i;
     return UPDATE_OK;

@@ -85,9 +85,11 @@ enum update_reason {
     UPDATE_ZERO_DENOMINATOR = 8,   /**< a ratio's denominator is not > 0 */
     UPDATE_NUMERATOR_GT_DENOMINATOR = 9,
     UPDATE_TOO_LARGE = 10,         /**< above UPDATE_MAX_VALUE */
+    UPDATE_NOT_AUTHORIZED = 11,    /**< not a region the reporter's key may
+                                        report for */
 };
 /** The highest reason number in use. */
-#define UPDATE_REASON_MAX UPDATE_TOO_LARGE
+#define UPDATE_REASON_MAX UPDATE_NOT_AUTHORIZED
 
 /** Machine-readable name of @p reason ("unknown_indicator", ...); "none"
  *  for UPDATE_OK, "unknown" for a number out of range. Never NULL. */
@@ -108,6 +110,10 @@ typedef struct update_scope {
                                 figures must be for it or a region below
                                 it; -1 allows every region */
     int32_t current_month; /**< month index; later months are refused */
+    const unsigned char *allowed; /**< NULL, or one byte per catalog region
+                                       index: a region whose byte is 0 is
+                                       refused as UPDATE_NOT_AUTHORIZED
+                                       (the regions of an office's key) */
 } update_scope_t;
 
 /** Where a valid update lands in the catalog. Plain value struct. */
@@ -126,9 +132,11 @@ enum update_reason update_check_indicator(const catalog_t *cat,
                                           int *ii,
                                           char msg[UPDATE_MSG_LEN]);
 
-/** Region @p code must be in the catalog and at or below the scope's home.
+/** Region @p code must be in the catalog, at or below the scope's home,
+ *  and allowed by the scope's region set when it has one.
  *  @param[out] ri  Catalog index on UPDATE_OK, else -1.
- *  @return UPDATE_OK, UPDATE_UNKNOWN_REGION, UPDATE_REGION_NOT_ALLOWED. */
+ *  @return UPDATE_OK, UPDATE_UNKNOWN_REGION, UPDATE_REGION_NOT_ALLOWED,
+ *          UPDATE_NOT_AUTHORIZED. */
 enum update_reason update_check_region(const update_scope_t *sc,
                                        uint32_t code, int *ri,
                                        char msg[UPDATE_MSG_LEN]);

@@ -92,7 +92,7 @@ static int check_text(const char *what, const char *s, size_t max,
         snprintf(err, ERR_LEN, "%s: %zu bytes (limit %zu)", what, n, max);
         return ERR_PROTO;
     }
-    enum text_fault f = text_check(s, n, &at);
+    enum text_fault f = text_check(s, &at);
     if (f != TEXT_CLEAN) {
         snprintf(err, ERR_LEN, "%s: %s at byte %zu", what,
                  text_fault_str(f), at);
@@ -427,6 +427,7 @@ static const struct {
     {UPDATE_NUMERATOR_GT_DENOMINATOR,
      HRSS__REJECT_REASON__REJ_NUMERATOR_GT_DENOMINATOR},
     {UPDATE_TOO_LARGE, HRSS__REJECT_REASON__REJ_VALUE_TOO_LARGE},
+    {UPDATE_NOT_AUTHORIZED, HRSS__REJECT_REASON__REJ_NOT_AUTHORIZED},
 };
 
 Hrss__RejectReason wire_reason_to_proto(enum update_reason r)

@@ -123,8 +123,10 @@
     (4 + 44 + (3 + WIRE_ACK_MSG_MAX) + WIRE_MAX_BATCH * WIRE_REJECTION_MAX)
 /** ZMQ_MAXMSGSIZE of an agent's socket: 632,626 bytes. */
 #define WIRE_MAX_COLLECTOR_FRAME (WIRE_MAX_COLLECTOR_MSG + WIRE_CURVE_MARGIN)
-/** The agent's limit under its old name (agent/sender.c); it was 4 MiB
- *  on both ends. New code names WIRE_MAX_COLLECTOR_FRAME. */
+/** The old name, 4 MiB until these limits: agent/sender.c's limit (the
+ *  agent's socket) and collector.c's default before a socket's own
+ *  options (the ingest socket takes WIRE_MAX_AGENT_FRAME, the query
+ *  socket qserve's). New code names the limit it means. */
 #define WIRE_MAX_MSG WIRE_MAX_COLLECTOR_FRAME
 
 /** A protobuf-c allocator that hands out at most @p limit bytes in all, so

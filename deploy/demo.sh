@@ -15,6 +15,10 @@
 #   DEMO_PORT     fixed ingest port (query on DEMO_PORT + 1); default: free
 #                 ports chosen by the collector, so two users never clash
 #   KEEP=1        leave the collector running at the end, to query it
+#   DEMO_KEYS     where the CurveZMQ keys live (default: demo-keys beside
+#                 DEMO_DIR); made on the first run and kept, like an
+#                 office's key: the collector's, an administrator's and one
+#                 per office, plus the agents and admins files
 #
 # DEMO_DIR is removed and made again on every run, but only if it holds
 # the marker file .hrss-demo that this script writes: a directory it did
@@ -310,7 +314,32 @@ say "generated $N_ROWS monthly figures (2021-01..2025-12) for $N_OFFICES" \
 say "  one on purpose breaks an \"of which\" rule: $VIOL_NAME ($VIOL_REGION)," \
     "$VIOL_PERIOD, senior titles > professional and technical talent"
 
-# --- 3. the collector ---------------------------------------------------
+# --- 3. keys: made once, then kept ---------------------------------------
+KEYS=${DEMO_KEYS:-$(dirname "$DEMO_DIR")/demo-keys}
+mkdir -p "$KEYS" && chmod 700 "$KEYS" || die "cannot create $KEYS"
+KEYS=$(cd "$KEYS" && pwd) || die "cannot enter $KEYS"
+made_keys=0
+for who in collector admin $CODES; do
+    [ -f "$KEYS/$who.key" ] && continue
+    "$HRSS_BIN/hrss-agent" keygen --out "$KEYS/$who" > /dev/null ||
+        die "cannot make the key $KEYS/$who"
+    made_keys=$((made_keys + 1))
+done
+# The collector's lists: each office may report for its own region.
+: > "$KEYS/agents" || die "cannot write $KEYS/agents"
+for code in $CODES; do
+    printf '%s %s %s\n' "$(cat "$KEYS/$code.pub")" "$code" "$code" \
+        >> "$KEYS/agents"
+done
+printf '%s demo-admin admin\n' "$(cat "$KEYS/admin.pub")" > "$KEYS/admins"
+if [ "$made_keys" -gt 0 ]; then
+    say "made $made_keys CurveZMQ key pairs in $KEYS (kept for the next run)"
+else
+    say "CurveZMQ keys from $KEYS"
+fi
+CTL_KEYS="--key $KEYS/admin.key --collector-key $KEYS/collector.pub"
+
+# --- 4. the collector ---------------------------------------------------
 if [ -n "$DEMO_PORT" ]; then
     ING_BIND="tcp://127.0.0.1:$DEMO_PORT"
     QRY_BIND="tcp://127.0.0.1:$((DEMO_PORT + 1))"
@@ -319,7 +348,8 @@ else
     QRY_BIND='tcp://127.0.0.1:*'
 fi
 "$HRSS_BIN/hrss-collector" --data-dir "$DEMO_DIR/store" --ingest "$ING_BIND" \
-    --query "$QRY_BIND" --insecure --catalog "$HRSS_CATALOG" \
+    --query "$QRY_BIND" --key "$KEYS/collector.key" --agents "$KEYS/agents" \
+    --admins "$KEYS/admins" --catalog "$HRSS_CATALOG" \
     < /dev/null > "$DEMO_DIR/collector.log" 2>&1 &
 COLLECTOR_PID=$!
 echo "$COLLECTOR_PID" > "$DEMO_DIR/collector.pid"
@@ -342,16 +372,17 @@ QUERY=$(sed -n 's/^query=//p' "$DEMO_DIR/store/endpoints")
     die "cannot read $DEMO_DIR/store/endpoints"
 say "collector (pid $COLLECTOR_PID): ingest $INGEST, query $QUERY"
 
-# --- 4. one agent per office --------------------------------------------
+# --- 5. one agent per office --------------------------------------------
 for code in $CODES; do
     "$HRSS_BIN/hrss-agent" --state-dir "$AG/$code" --region "$code" \
-        --collector "$INGEST" --insecure --catalog "$HRSS_CATALOG" run \
+        --collector "$INGEST" --key "$KEYS/$code.key" \
+        --collector-key "$KEYS/collector.pub" --catalog "$HRSS_CATALOG" run \
         < /dev/null > "$AG/$code.log" 2>&1 &
     AGENT_PIDS="$AGENT_PIDS $!"
 done
 say "started $N_OFFICES agents (logs in $AG/CODE.log)"
 
-# --- 5. every office submits its file -------------------------------------
+# --- 6. every office submits its file -------------------------------------
 T1=$(now_ms)
 # shellcheck disable=SC2086
 printf '%s\n' $CODES | xargs -P 4 -n 1 sh -c \
@@ -363,13 +394,14 @@ printf '%s\n' $CODES | xargs -P 4 -n 1 sh -c \
     die "submitting failed"
 say "submitted: every office queued its file ($(since "$T1") s)"
 
-# --- 6. wait until the collector confirmed everything ---------------------
+# --- 7. wait until the collector confirmed everything ---------------------
 printf 'delivering '
 INLINE=1
 n=0
 for code in $CODES; do
     "$HRSS_BIN/hrss-agent" --state-dir "$AG/$code" --region "$code" \
-        --collector "$INGEST" --insecure --catalog "$HRSS_CATALOG" \
+        --collector "$INGEST" --key "$KEYS/$code.key" \
+        --collector-key "$KEYS/collector.pub" --catalog "$HRSS_CATALOG" \
         flush --timeout 300 > "$AG/$code.flush.log" 2>&1 || {
         printf '\n'
         INLINE=0
@@ -404,12 +436,13 @@ if [ "$ACKED" -ne "$N_ROWS" ] || [ "$REJECTED" -ne 0 ]; then
     FAILED=1
 fi
 
-# --- 7. what the figures say ----------------------------------------------
+# --- 8. what the figures say ----------------------------------------------
 CTL="$HRSS_BIN/hrssctl"
 if [ -x "$CTL" ]; then
     say ""
-    say "== $CTL --connect $QUERY --insecure progress"
-    "$CTL" --connect "$QUERY" --insecure progress || {
+    say "== $CTL --connect $QUERY $CTL_KEYS progress"
+    # shellcheck disable=SC2086
+    "$CTL" --connect "$QUERY" $CTL_KEYS progress || {
         say "demo: hrssctl progress failed" >&2
         FAILED=1
     }
@@ -433,10 +466,10 @@ say "  $S history senior_title_talent --region $VIOL_REGION" \
     "--period $VIOL_PERIOD"
 if [ "$KEEP" = 1 ]; then
     say "or ask the running collector:"
-    say "  $CTL --connect $QUERY --insecure violations"
+    say "  $CTL --connect $QUERY $CTL_KEYS violations"
 fi
 
-# --- 8. stop ----------------------------------------------------------------
+# --- 9. stop ----------------------------------------------------------------
 say ""
 # shellcheck disable=SC2086
 stop_children $AGENT_PIDS

@@ -11,6 +11,13 @@
  * query.c turns it into the error response. The catalog is the store's
  * own (store_catalog()), the one its aggregates were built for.
  *
+ * Lists (history, rejections, agents, violations, facts, completeness)
+ * come in pages (query.h): each callback skips items up to the request's
+ * position, stops the store's scan when the page is full, and counts the
+ * item it takes (reply.h), so a list never grows past its page in
+ * memory. The store's listings start at the table's first key, so a page
+ * deep in a long list costs a scan of the items before it.
+ *
  * INVARIANTS
  *   1. On ERR_OK the reply's oneof case and payload are those of the
  *      request's kind (none for backup); on failure the payload may be
@@ -19,6 +26,8 @@
  *      a catalog code (0 resolved to the root).
  *   3. Pointers into rp->items are taken only after the answer's last
  *      reply_push() (reply.h INVARIANT 2).
+ *   4. A list answer holds the items after the request's position, in the
+ *      store's order, within its page (reply.h INVARIANT 5).
  */
 #include "store/answer.h"
 
@@ -177,6 +186,13 @@ static int each_revision(const store_revision_t *rev, void *arg)
 {
     static const Hrss__Revision init = HRSS__REVISION__INIT;
     reply_t *rp = arg;
+    reply_key_t k = {.list = REPLY_LIST_HISTORY, .id = rev->audit_id};
+    if (!reply_page_wants(rp, &k)) {
+        return 0;
+    }
+    if (!reply_page_room(rp)) {
+        return 1;
+    }
     Hrss__Revision *r = reply_push(rp);
     *r = init;
     r->audit_id = rev->audit_id;
@@ -194,6 +210,7 @@ static int each_revision(const store_revision_t *rev, void *arg)
     r->new_numerator = rev->new_value.num;
     r->new_denominator = rev->new_value.den;
     r->is_ratio = rev->new_value.is_ratio != 0;
+    reply_page_took(rp, &k, hrss__revision__get_packed_size(r));
     return 0;
 }
 
@@ -211,9 +228,18 @@ int answer_history(store_t *st, const Hrss__HistoryQ *q, reply_t *rp)
     if (rc != ERR_OK) {
         goto out;
     }
+    rc = reply_page_begin(rp, REPLY_LIST_HISTORY, q->has_after, &q->after,
+                          q->has_limit, q->limit);
+    if (rc != ERR_OK) {
+        goto out;
+    }
     rp->items.size = sizeof(Hrss__Revision);
     rc = store_history(st, t.code, t.region, month, each_revision, rp,
                        rp->err);
+    if (rc == ERR_OK) {
+        rc = reply_page_end(rp, &rp->revision_list.has_next,
+                            &rp->revision_list.next);
+    }
     if (rc != ERR_OK) {
         goto out;
     }
@@ -240,6 +266,13 @@ static int each_rejected(const store_rejected_t *rej, void *arg)
     static const Hrss__Update up0 = HRSS__UPDATE__INIT;
     static const Hrss__Ratio ra0 = HRSS__RATIO__INIT;
     reply_t *rp = arg;
+    reply_key_t k = {.list = REPLY_LIST_REJECTIONS, .id = rej->id};
+    if (!reply_page_wants(rp, &k)) {
+        return 0;
+    }
+    if (!reply_page_room(rp)) {
+        return 1;
+    }
     rej_item_t *it = reply_push(rp);
     it->msg = ru0;
     it->update = up0;
@@ -263,6 +296,13 @@ static int each_rejected(const store_rejected_t *rej, void *arg)
         it->update.value_case = HRSS__UPDATE__VALUE_COUNT;
         it->update.count = rej->value.num;
     }
+    /* Linked for measuring only: the item may move before the answer's
+     * pointers are set for good (reply.h INVARIANT 2). */
+    it->msg.update = &it->update;
+    if (rej->value.is_ratio) {
+        it->update.ratio = &it->ratio; /* shares a union with count */
+    }
+    reply_page_took(rp, &k, hrss__rejected_update__get_packed_size(&it->msg));
     return 0;
 }
 
@@ -271,8 +311,17 @@ int answer_rejections(store_t *st, const Hrss__RejectionsQ *q,
 {
     int rc = ERR_OK;
     int64_t since = q->has_since ? q->since : 0;
+    rc = reply_page_begin(rp, REPLY_LIST_REJECTIONS, q->has_after,
+                          &q->after, q->has_limit, q->limit);
+    if (rc != ERR_OK) {
+        goto out;
+    }
     rp->items.size = sizeof(rej_item_t);
     rc = store_rejections(st, since, each_rejected, rp, rp->err);
+    if (rc == ERR_OK) {
+        rc = reply_page_end(rp, &rp->rejection_list.has_next,
+                            &rp->rejection_list.next);
+    }
     if (rc != ERR_OK) {
         goto out;
     }
@@ -298,6 +347,14 @@ static int each_reporter(const store_reporter_t *rep, void *arg)
 {
     static const Hrss__AgentState init = HRSS__AGENT_STATE__INIT;
     reply_t *rp = arg;
+    reply_key_t k = {.list = REPLY_LIST_AGENTS};
+    reply_key_str(&k, rep->id);
+    if (!reply_page_wants(rp, &k)) {
+        return 0;
+    }
+    if (!reply_page_room(rp)) {
+        return 1;
+    }
     Hrss__AgentState *a = reply_push(rp);
     *a = init;
     a->id = reply_dup(rp, rep->id);
@@ -306,14 +363,23 @@ static int each_reporter(const store_reporter_t *rep, void *arg)
     a->last_contact = rep->last_contact;
     a->applied = rep->applied;
     a->rejected = rep->rejected;
+    reply_page_took(rp, &k, hrss__agent_state__get_packed_size(a));
     return 0;
 }
 
-int answer_agents(store_t *st, reply_t *rp)
+int answer_agents(store_t *st, const Hrss__AgentsQ *q, reply_t *rp)
 {
-    int rc = ERR_OK;
+    int rc = reply_page_begin(rp, REPLY_LIST_AGENTS, q->has_after,
+                              &q->after, q->has_limit, q->limit);
+    if (rc != ERR_OK) {
+        goto out;
+    }
     rp->items.size = sizeof(Hrss__AgentState);
     rc = store_reporters(st, each_reporter, rp, rp->err);
+    if (rc == ERR_OK) {
+        rc = reply_page_end(rp, &rp->agent_list.has_next,
+                            &rp->agent_list.next);
+    }
     if (rc != ERR_OK) {
         goto out;
     }
@@ -330,6 +396,15 @@ static int each_violation(const store_violation_t *v, void *arg)
 {
     static const Hrss__Violation init = HRSS__VIOLATION__INIT;
     reply_t *rp = arg;
+    reply_key_t k = {.list = REPLY_LIST_VIOLATIONS, .region = v->region,
+                     .month = v->month};
+    reply_key_str(&k, v->indicator);
+    if (!reply_page_wants(rp, &k)) {
+        return 0;
+    }
+    if (!reply_page_room(rp)) {
+        return 1;
+    }
     Hrss__Violation *out = reply_push(rp);
     *out = init;
     out->indicator = reply_dup(rp, v->indicator);
@@ -338,6 +413,7 @@ static int each_violation(const store_violation_t *v, void *arg)
     out->month = month_to_yyyymm(v->month);
     out->value = v->value;
     out->parent_value = v->parent_value;
+    reply_page_took(rp, &k, hrss__violation__get_packed_size(out));
     return 0;
 }
 
@@ -362,9 +438,18 @@ int answer_violations(store_t *st, const Hrss__ViolationsQ *q,
             goto out;
         }
     }
+    rc = reply_page_begin(rp, REPLY_LIST_VIOLATIONS, q->has_after,
+                          &q->after, q->has_limit, q->limit);
+    if (rc != ERR_OK) {
+        goto out;
+    }
     rp->items.size = sizeof(Hrss__Violation);
     rc = store_violations(st, pp_period, region, each_violation, rp,
                           rp->err);
+    if (rc == ERR_OK) {
+        rc = reply_page_end(rp, &rp->violation_list.has_next,
+                            &rp->violation_list.next);
+    }
     if (rc != ERR_OK) {
         goto out;
     }
@@ -381,6 +466,15 @@ static int each_fact(const store_fact_t *f, void *arg)
 {
     static const Hrss__Fact init = HRSS__FACT__INIT;
     reply_t *rp = arg;
+    reply_key_t k = {.list = REPLY_LIST_FACTS, .region = f->region,
+                     .month = f->month};
+    reply_key_str(&k, f->indicator);
+    if (!reply_page_wants(rp, &k)) {
+        return 0;
+    }
+    if (!reply_page_room(rp)) {
+        return 1;
+    }
     Hrss__Fact *out = reply_push(rp);
     *out = init;
     out->indicator = reply_dup(rp, f->indicator);
@@ -390,6 +484,7 @@ static int each_fact(const store_fact_t *f, void *arg)
     out->numerator = f->value.num;
     out->denominator = f->value.den;
     out->received_at = f->received_at;
+    reply_page_took(rp, &k, hrss__fact__get_packed_size(out));
     return 0;
 }
 
@@ -420,8 +515,17 @@ int answer_facts(store_t *st, const Hrss__FactsQ *q, reply_t *rp)
         rc = ERR_INVAL;
         goto out;
     }
+    rc = reply_page_begin(rp, REPLY_LIST_FACTS, q->has_after, &q->after,
+                          q->has_limit, q->limit);
+    if (rc != ERR_OK) {
+        goto out;
+    }
     rp->items.size = sizeof(Hrss__Fact);
     rc = store_facts(st, from, to, each_fact, rp, rp->err);
+    if (rc == ERR_OK) {
+        rc = reply_page_end(rp, &rp->fact_list.has_next,
+                            &rp->fact_list.next);
+    }
     if (rc != ERR_OK) {
         goto out;
     }
@@ -434,16 +538,71 @@ out:
     return rc;
 }
 
-int answer_backup(store_t *st, const Hrss__BackupQ *q, reply_t *rp)
+/* A backup name a client may give: 1..QUERY_BACKUP_NAME_MAX bytes of
+ * [A-Za-z0-9._-], not starting with '.', so never a path, "." or "..",
+ * nor a backup's temporary name (store_backup). */
+static int plain_name(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > QUERY_BACKUP_NAME_MAX || s[0] == '.') {
+        return 0;
+    }
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                 (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+                 c == '-';
+        if (!ok) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+int answer_backup(store_t *st, const query_ctx_t *ctx,
+                  const Hrss__BackupQ *q, reply_t *rp)
 {
     int rc = ERR_OK;
     const char *dest = resolve_str(q->dest);
+    char path[4096];
+    if (ctx->role != QUERY_ROLE_ADMIN) {
+        snprintf(rp->err, sizeof rp->err,
+                 "backup: not authorized (it needs an admin key)");
+        rc = ERR_DENIED;
+        goto out;
+    }
     if (dest[0] == '\0') {
         snprintf(rp->err, sizeof rp->err, "backup: no destination given");
         rc = ERR_INVAL;
         goto out;
     }
-    rc = store_backup(st, dest, rp->err);
+    if (ctx->backup_dir == NULL) {
+        if (ctx->backup_any_path) {
+            rc = store_backup(st, dest, rp->err);
+        } else {
+            snprintf(rp->err, sizeof rp->err,
+                     "backup: not authorized here (the collector was "
+                     "started without --backup-dir)");
+            rc = ERR_DENIED;
+        }
+        goto out;
+    }
+    if (!plain_name(dest)) {
+        snprintf(rp->err, sizeof rp->err,
+                 "backup: '%.64s' is not a plain name (1 to %d of A-Z a-z "
+                 "0-9 . _ -, not starting with '.'); backups go into the "
+                 "collector's --backup-dir",
+                 dest, QUERY_BACKUP_NAME_MAX);
+        rc = ERR_INVAL;
+        goto out;
+    }
+    int n = snprintf(path, sizeof path, "%s/%s", ctx->backup_dir, dest);
+    if (n < 0 || (size_t)n >= sizeof path) {
+        snprintf(rp->err, sizeof rp->err, "backup: path too long");
+        rc = ERR_INVAL;
+        goto out;
+    }
+    rc = store_backup(st, path, rp->err);
 out:
     return rc;
 }
@@ -536,6 +695,10 @@ int answer_completeness(store_t *st, const Hrss__CompletenessQ *q,
         rc = resolve_region(cat, q->has_region ? q->region : 0, &code,
                             rp->err);
     }
+    if (rc == ERR_OK) {
+        rc = reply_page_begin(rp, REPLY_LIST_COMPLETENESS, q->has_after,
+                              &q->after, q->has_limit, q->limit);
+    }
     if (rc != ERR_OK) {
         return rc;
     }
@@ -545,6 +708,18 @@ int answer_completeness(store_t *st, const Hrss__CompletenessQ *q,
     size_t nreg = 0;
     int *regs = xcalloc(top->subtree_size, sizeof *regs);
     subtree(cat, ri, regs, &nreg);
+    /* A page's position is its place in the subtree's order, which the
+     * catalog fixes for the collector's life. */
+    uint64_t first = rp->page.has_after ? rp->page.after.id : 0;
+    if (first > nreg || (rp->page.has_after &&
+                         (rp->page.after.str[0] != '\0' ||
+                          rp->page.after.region != top->code))) {
+        free(regs);
+        snprintf(rp->err, sizeof rp->err,
+                 "malformed page position (after): not a `next` of this "
+                 "list");
+        return ERR_INVAL;
+    }
     Hrss__RegionCompleteness *items = xcalloc(nreg, sizeof *items);
     Hrss__RegionCompleteness **ptrs = xcalloc(nreg, sizeof *ptrs);
     /* One array of nind code pointers per region, split between the
@@ -552,20 +727,33 @@ int answer_completeness(store_t *st, const Hrss__CompletenessQ *q,
     rp->strv = xcalloc(nreg * nind + 1, sizeof *rp->strv);
     rp->items.v = (unsigned char *)items;
     rp->ptrs = ptrs;
-    for (size_t i = 0; rc == ERR_OK && i < nreg; i++) {
-        items[i] = init;
+    size_t n = 0;
+    for (size_t i = (size_t)first; rc == ERR_OK && i < nreg; i++) {
+        if (!reply_page_room(rp)) {
+            break;
+        }
+        items[n] = init;
         rc = completeness_row(st, catalog_region(cat, (size_t)regs[i]), &p,
-                              rp->strv + i * nind, &items[i], rp->err);
-        ptrs[i] = &items[i];
+                              rp->strv + i * nind, &items[n], rp->err);
+        ptrs[n] = &items[n];
+        reply_key_t k = {.list = REPLY_LIST_COMPLETENESS,
+                         .region = top->code, .id = i + 1};
+        reply_page_took(
+            rp, &k, hrss__region_completeness__get_packed_size(&items[n]));
+        n++;
     }
     free(regs);
+    if (rc == ERR_OK) {
+        rc = reply_page_end(rp, &rp->completeness.has_next,
+                            &rp->completeness.next);
+    }
     if (rc != ERR_OK) {
         return rc;
     }
     period_format(&p, rp->one[0].period, sizeof rp->one[0].period);
     rp->completeness.period = rp->one[0].period;
     rp->completeness.region = top->code;
-    rp->completeness.n_regions = nreg;
+    rp->completeness.n_regions = n;
     rp->completeness.regions = ptrs;
     rp->msg.r_case = HRSS__QUERY_RESPONSE__R_COMPLETENESS;
     rp->msg.completeness = &rp->completeness;

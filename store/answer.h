@@ -14,10 +14,15 @@
  *       payload is discarded by reply_error().
  *    2. Indicators and regions in a response are catalog codes.
  *    3. Pointers into rp->items are taken after the last reply_push().
+ *    4. A list (history, rejections, agents, violations, facts,
+ *       completeness) holds one page: the items after the request's
+ *       `after`, within its `limit` and the reply's byte budget, with
+ *       `next` set when more follow (reply.h).
  */
 #ifndef HRSS_STORE_ANSWER_H
 #define HRSS_STORE_ANSWER_H
 #include "proto/hrss.pb-c.h"
+#include "store/query.h"
 #include "store/reply.h"
 #include "store/store.h"
 
@@ -28,11 +33,13 @@ int answer_series(store_t *st, const Hrss__SeriesQ *q, reply_t *rp);
 int answer_history(store_t *st, const Hrss__HistoryQ *q, reply_t *rp);
 int answer_rejections(store_t *st, const Hrss__RejectionsQ *q,
                       reply_t *rp);
-int answer_agents(store_t *st, reply_t *rp);
+int answer_agents(store_t *st, const Hrss__AgentsQ *q, reply_t *rp);
 int answer_violations(store_t *st, const Hrss__ViolationsQ *q,
                       reply_t *rp);
 int answer_facts(store_t *st, const Hrss__FactsQ *q, reply_t *rp);
-int answer_backup(store_t *st, const Hrss__BackupQ *q, reply_t *rp);
+/** Only for ctx's admin role, into ctx's backup directory (query.h). */
+int answer_backup(store_t *st, const query_ctx_t *ctx,
+                  const Hrss__BackupQ *q, reply_t *rp);
 /** The catalog's CSV files; borrowed from the store's catalog. */
 int answer_catalog(store_t *st, reply_t *rp);
 int answer_completeness(store_t *st, const Hrss__CompletenessQ *q,

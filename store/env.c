@@ -17,6 +17,10 @@
  * process's growth on MDB_MAP_RESIZED in env_txn_begin) take it for
  * writing, in resize(). A backup (mdb_env_copy2) holds a read transaction
  * of its own for the whole copy, so it holds txn_lock for reading too.
+ * A backup is written into a temporary directory beside its destination
+ * and renamed onto it when whole (store_backup); the destination's name
+ * is claimed first with mkdir(), so an existing one is never written
+ * into, and nothing of a failed backup is left behind.
  *
  *   store_open: mkdir -> lmdbh_env_open -> env_txn_begin -> open dbs
  *     -> check_format (new: write format + rules_fp; rules changed:
@@ -33,15 +37,20 @@
  *   4. A store whose meta "format" is not STORE_FORMAT is never opened; a
  *      read-only store is opened only with the catalog its aggregates were
  *      built for (rules_fp).
+ *   5. A backup's destination is either absent, an empty directory (its
+ *      name claimed while the copy runs), or a whole, synced copy: never
+ *      a partial one. The copy's directory is mode 0750, data.mdb 0640.
  */
 #include "store/env.h"
 
 #include <assert.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "common/lmdbh.h"
 #include "common/mem.h"
@@ -50,6 +59,10 @@
 
 #define DEFAULT_MAP_SIZE ((size_t)64 << 20)
 #define DEFAULT_MAP_MAX ((size_t)64 << 30)
+/* A backup's modes, exactly (not the umask's): the store's owner and
+ * group may read it, nobody else (store.h). */
+#define BACKUP_DIR_MODE 0750
+#define BACKUP_FILE_MODE 0640
 
 #ifndef NDEBUG
 int store_check_invariants(const store_t *s)
@@ -358,25 +371,158 @@ void store_close(store_t **self_p)
     *self_p = NULL;
 }
 
-int store_backup(store_t *self, const char *dest, char err[ERR_LEN])
+/* Split @p dest into its parent directory and its last component, in
+ * @p path (a copy of dest without trailing slashes): *name points into
+ * it, parent[] is "." when dest has no slash. */
+static int split_dest(const char *dest, char *path, size_t cap,
+                      char *parent, const char **name, char err[ERR_LEN])
 {
-    assert(store_check_invariants(self));
-    if (mkdir(dest, 0750) != 0 && errno != EEXIST) {
-        snprintf(err, ERR_LEN, "cannot create %s: %s", dest,
+    size_t n = strlen(dest);
+    while (n > 1 && dest[n - 1] == '/') {
+        n--;
+    }
+    if (n == 0 || n >= cap - 32) {
+        snprintf(err, ERR_LEN, "backup: destination '%.64s' is %s",
+                 dest, n == 0 ? "empty" : "too long");
+        return ERR_INVAL;
+    }
+    memcpy(path, dest, n);
+    path[n] = '\0';
+    char *slash = strrchr(path, '/');
+    if (slash == NULL) {
+        snprintf(parent, cap, ".");
+        *name = path;
+    } else {
+        size_t plen = slash == path ? 1 : (size_t)(slash - path);
+        memcpy(parent, path, plen);
+        parent[plen] = '\0';
+        *name = slash + 1;
+    }
+    if ((*name)[0] == '\0' || strcmp(*name, ".") == 0 ||
+        strcmp(*name, "..") == 0) {
+        snprintf(err, ERR_LEN, "backup: destination '%.200s' names no new "
+                               "directory", dest);
+        return ERR_INVAL;
+    }
+    return ERR_OK;
+}
+
+/* Write the compacted copy into the new file @p file (mode 0640 exactly),
+ * synced, holding txn_lock for reading like any transaction: a map resize
+ * in another thread would unmap pages under the copy (SIGSEGV;
+ * LIBRARY-NOTES). */
+static int copy_to(store_t *s, const char *file, char err[ERR_LEN])
+{
+    int fd = open(file, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+                  BACKUP_FILE_MODE);
+    if (fd < 0 || fchmod(fd, BACKUP_FILE_MODE) != 0) {
+        snprintf(err, ERR_LEN, "backup: cannot create %.300s: %s", file,
                  strerror(errno));
+        if (fd >= 0) {
+            close(fd);
+        }
         return ERR_IO;
     }
     int rc = ERR_OK;
-    /* The copy runs a read transaction of its own: hold txn_lock like any
-     * transaction, or a map resize in another thread unmaps pages under
-     * it (SIGSEGV; LIBRARY-NOTES). */
-    hold(self);
-    int mrc = mdb_env_copy2(self->env, dest, MDB_CP_COMPACT);
-    release(self);
+    hold(s);
+    int mrc = mdb_env_copyfd2(s->env, fd, MDB_CP_COMPACT);
+    release(s);
     if (mrc != MDB_SUCCESS) {
-        char what[ERR_LEN / 2];
-        snprintf(what, sizeof what, "backup to %.200s", dest);
-        rc = lmdbh_fail(mrc, what, err);
+        rc = lmdbh_fail(mrc, "backup", err);
+    } else if (fsync(fd) != 0) {
+        snprintf(err, ERR_LEN, "backup: cannot sync %.300s: %s", file,
+                 strerror(errno));
+        rc = ERR_IO;
     }
+    if (close(fd) != 0 && rc == ERR_OK) {
+        snprintf(err, ERR_LEN, "backup: cannot write %.300s: %s", file,
+                 strerror(errno));
+        rc = ERR_IO;
+    }
+    return rc;
+}
+
+/* fsync a directory, so that a rename in it is durable. Best effort: some
+ * file systems refuse to sync a directory. */
+static void sync_dir(const char *dir)
+{
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd >= 0) {
+        (void)fsync(fd);
+        close(fd);
+    }
+}
+
+int store_backup(store_t *self, const char *dest, char err[ERR_LEN])
+{
+    assert(store_check_invariants(self));
+    char path[4096];
+    char parent[4096];
+    const char *name = NULL;
+    int claimed = 0;
+    int made_tmp = 0;
+    buf_t tmp;
+    buf_t file;
+    buf_init(&tmp);
+    buf_init(&file);
+    int rc = split_dest(dest, path, sizeof path, parent, &name, err);
+    if (rc != ERR_OK) {
+        goto out;
+    }
+    /* Claim the name: mkdir is atomic, so an existing file, directory or
+     * symlink of that name is refused and never written into. The empty
+     * directory is replaced by the finished copy below. */
+    if (mkdir(path, BACKUP_DIR_MODE) != 0) {
+        if (errno == EEXIST) {
+            snprintf(err, ERR_LEN, "backup: %.300s already exists", path);
+            rc = ERR_INVAL;
+        } else {
+            snprintf(err, ERR_LEN, "backup: cannot create %.300s: %s", path,
+                     strerror(errno));
+            rc = ERR_IO;
+        }
+        goto out;
+    }
+    claimed = 1;
+    buf_put(&tmp, parent, strlen(parent));
+    buf_put(&tmp, "/.", 2);
+    buf_put(&tmp, name, strlen(name));
+    buf_put_str(&tmp, ".tmp-XXXXXX");
+    if (mkdtemp((char *)tmp.data) == NULL) {
+        snprintf(err, ERR_LEN, "backup: cannot create a directory in "
+                               "%.300s: %s", parent, strerror(errno));
+        rc = ERR_IO;
+        goto fail;
+    }
+    made_tmp = 1;
+    buf_put(&file, tmp.data, tmp.len - 1);
+    buf_put_str(&file, "/data.mdb");
+    rc = copy_to(self, (const char *)file.data, err);
+    if (rc != ERR_OK) {
+        goto fail;
+    }
+    /* rename() replaces the empty directory that claimed the name: DEST is
+     * never seen half written. */
+    if (chmod((const char *)tmp.data, BACKUP_DIR_MODE) != 0 ||
+        rename((const char *)tmp.data, path) != 0) {
+        snprintf(err, ERR_LEN, "backup: cannot move the copy to %.300s: "
+                               "%s", path, strerror(errno));
+        rc = ERR_IO;
+        goto fail;
+    }
+    sync_dir(parent);
+    goto out;
+
+fail:
+    if (made_tmp) {
+        unlink((const char *)file.data);
+        rmdir((const char *)tmp.data);
+    }
+    if (claimed) {
+        rmdir(path);
+    }
+out:
+    buf_fini(&tmp);
+    buf_fini(&file);
     return rc;
 }

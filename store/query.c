@@ -1,6 +1,6 @@
 /* query.c: the protobuf query server: a packed hrss.QueryRequest in, one
  * packed hrss.QueryResponse out, answered from the store. Used by the
- * collector's query socket (collector/collector.c) and by
+ * collector's query socket (collector/qserve.c) and by
  * `hrssctl --data-dir` (admin/client.c), so both give the same answers.
  *
  * Design
@@ -22,6 +22,11 @@
  *        | (NULL, no case, too big)          | (rc != ERR_OK)
  *        +-------------> reply_error() <-----+
  *
+ * Who asks is the caller's knowledge (query_ctx_t: the collector's query
+ * thread reads the ZAP User-Id of the request, hrssctl --data-dir is a
+ * local operator); this module only applies it: a backup needs the admin
+ * role and goes into the backup directory under a plain name.
+ *
  * INVARIANTS
  *   1. Each call appends exactly one packed QueryResponse to `out`, with
  *      code == ERR_OK and the payload of the request's kind (none for
@@ -36,6 +41,11 @@
  *   5. Unpacking one request allocates at most UNPACK_BUDGET bytes.
  *   6. Pointers into the reply's items are taken only after the last push
  *      of the answer (reply.h).
+ *   7. A backup is made only for QUERY_ROLE_ADMIN, and only where ctx
+ *      allows (answer_backup; query.h INVARIANT 5).
+ *   8. No response is packed larger than the cap (ctx->max_answer, else
+ *      QUERY_MAX_ANSWER): a larger one becomes ERR_FULL, and a list that
+ *      would be stops growing at its budget first (reply.h).
  */
 #include "store/query.h"
 
@@ -70,7 +80,8 @@ static int has_payload(const Hrss__QueryRequest *q)
     }
 }
 
-static int dispatch(store_t *st, const Hrss__QueryRequest *q, reply_t *rp)
+static int dispatch(store_t *st, const query_ctx_t *ctx,
+                    const Hrss__QueryRequest *q, reply_t *rp)
 {
     int rc = ERR_OK;
     if (!has_payload(q)) {
@@ -96,7 +107,7 @@ static int dispatch(store_t *st, const Hrss__QueryRequest *q, reply_t *rp)
         rc = answer_rejections(st, q->rejections, rp);
         break;
     case HRSS__QUERY_REQUEST__Q_AGENTS:
-        rc = answer_agents(st, rp);
+        rc = answer_agents(st, q->agents, rp);
         break;
     case HRSS__QUERY_REQUEST__Q_VIOLATIONS:
         rc = answer_violations(st, q->violations, rp);
@@ -105,7 +116,7 @@ static int dispatch(store_t *st, const Hrss__QueryRequest *q, reply_t *rp)
         rc = answer_facts(st, q->facts, rp);
         break;
     case HRSS__QUERY_REQUEST__Q_BACKUP:
-        rc = answer_backup(st, q->backup, rp);
+        rc = answer_backup(st, ctx, q->backup, rp);
         break;
     case HRSS__QUERY_REQUEST__Q_CATALOG:
         rc = answer_catalog(st, rp);
@@ -122,14 +133,21 @@ out:
     return rc;
 }
 
-void query_answer(store_t *st, const uint8_t *req, size_t len, buf_t *out)
+void query_answer(store_t *st, const query_ctx_t *ctx, const uint8_t *req,
+                  size_t len, buf_t *out)
 {
+    static const query_ctx_t reader = {.role = QUERY_ROLE_READ};
     int rc = ERR_OK;
     reply_t rp;
     wire_cap_t ca;
     Hrss__QueryRequest *q = NULL;
     wire_cap_init(&ca, UNPACK_BUDGET);
     reply_init(&rp);
+    if (ctx == NULL) {
+        ctx = &reader;
+    }
+    rp.max_answer = ctx->max_answer > 0 ? ctx->max_answer : QUERY_MAX_ANSWER;
+    rp.page_bytes = ctx->page_bytes > 0 ? ctx->page_bytes : QUERY_PAGE_BYTES;
     if (req == NULL || len == 0) {
         snprintf(rp.err, sizeof rp.err,
                  "malformed query request: empty message");
@@ -149,7 +167,17 @@ void query_answer(store_t *st, const uint8_t *req, size_t len, buf_t *out)
         rc = ERR_PROTO;
         goto out;
     }
-    rc = dispatch(st, q, &rp);
+    rc = dispatch(st, ctx, q, &rp);
+    if (rc == ERR_OK) {
+        size_t size = hrss__query_response__get_packed_size(&rp.msg);
+        if (size > rp.max_answer) {
+            snprintf(rp.err, sizeof rp.err,
+                     "the answer would be %zu bytes, over the limit of %zu "
+                     "bytes",
+                     size, rp.max_answer);
+            rc = ERR_FULL;
+        }
+    }
 out:
     if (rc != ERR_OK) {
         reply_error(&rp, rc);

@@ -2,7 +2,7 @@
  *  @brief The protobuf query server: a packed hrss.QueryRequest answered
  *         from the store with a packed hrss.QueryResponse.
  *
- *  Used by the collector's query socket (collector/collector.c) and by
+ *  Used by the collector's query socket (collector/qserve.c) and by
  *  `hrssctl --data-dir` (admin/client.c), so the answers are the same
  *  either way. Input and output are packed protobuf bytes: the caller
  *  moves frames, this module owns every protobuf-c structure it builds.
@@ -25,6 +25,9 @@
  *    4. A request over QUERY_MAX_REQUEST bytes is refused unread, and
  *       unpacking one allocates at most 16 times that: a request that
  *       would need more is malformed.
+ *    5. A backup is made only for the admin role, and only as a new
+ *       directory with a plain name inside ctx->backup_dir (or, for a
+ *       local operator, ctx->backup_any_path, at the path given).
  */
 #ifndef HRSS_QUERY_H
 #define HRSS_QUERY_H
@@ -37,17 +40,58 @@
 /** Largest request accepted (bytes). */
 #define QUERY_MAX_REQUEST 65536
 
+/** Largest answer, packed (bytes): an answer that would be larger is an
+ *  error (QUERY_FULL) that says so, never a cut one. */
+#define QUERY_MAX_ANSWER ((size_t)1 << 20)
+
+/** A page of a list ends after the item that takes it past this many
+ *  bytes of items. */
+#define QUERY_PAGE_BYTES ((size_t)256 << 10)
+
+/** Most items in one page (a larger or zero `limit` is cut to this). */
+#define QUERY_PAGE_MAX_ITEMS 10000
+
+/** Longest backup name a client may give (bytes). */
+#define QUERY_BACKUP_NAME_MAX 64
+
+/** Who is asking. */
+enum query_role {
+    QUERY_ROLE_READ,  /**< every query but backup */
+    QUERY_ROLE_ADMIN, /**< every query */
+};
+
+/** What the caller of query_answer() knows about the request: who sent it
+ *  and where a backup may go. Plain value struct; its strings are
+ *  borrowed for the call. */
+typedef struct query_ctx {
+    enum query_role role;
+    const char *backup_dir;  /**< backups are written only in here, under
+                                  a plain name (QUERY_BACKUP_NAME_MAX
+                                  bytes of [A-Za-z0-9._-], not starting
+                                  with '.'); NULL: backups refused */
+    int backup_any_path;     /**< with backup_dir NULL and the admin
+                                  role: DEST is a path, as given (for
+                                  `hrssctl --data-dir`, whose operator
+                                  has the store's files anyway) */
+    size_t max_answer;       /**< 0: QUERY_MAX_ANSWER */
+    size_t page_bytes;       /**< 0: QUERY_PAGE_BYTES */
+} query_ctx_t;
+
 /** Answer the packed hrss.QueryRequest in @p req (@p len bytes) and append
  *  a packed hrss.QueryResponse to @p out. Never fails as a function: a
  *  malformed request (garbage, empty oneof, oversized, bad period, unknown
  *  indicator or region) becomes a response with code != 0 and an error
- *  message that says what was wrong. Names and codes are resolved against
- *  the store's catalog (store_catalog()).
+ *  message that says what was wrong, and so does a query @p ctx does not
+ *  allow (QUERY_DENIED, "not authorized"). Names and codes are resolved
+ *  against the store's catalog (store_catalog()).
  *  A region code of 0 in a request means the catalog's root (province).
  *  @param[in] st   Borrowed for the call; may be read-only (backup needs
  *                  nothing more). Callable from any thread that may read
  *                  the store (store.h).
+ *  @param[in] ctx  Borrowed for the call; NULL is the read role with no
+ *                  backup directory.
  *  @param[in] req  Borrowed for the call; may be NULL when @p len is 0. */
-void query_answer(store_t *st, const uint8_t *req, size_t len, buf_t *out);
+void query_answer(store_t *st, const query_ctx_t *ctx, const uint8_t *req,
+                  size_t len, buf_t *out);
 
 #endif

@@ -12,20 +12,33 @@
  * ProtobufCBuffer that appends to the caller's buf_t, so the response is
  * serialized once, straight into the caller's buffer.
  *
+ * Pages: a list answer takes items through reply_page_wants() (after the
+ * request's position?), reply_page_room() (does one more fit?) and
+ * reply_page_took() (count it). A position is an item's key in the order
+ * the store lists them, so a page goes on from where the last one ended
+ * even when items came or went in between; it is encoded with a version
+ * byte and its list's kind, and checked like any input when it comes
+ * back. Sizes are each item's packed size plus its framing, counted as
+ * the items are taken, so a list stops growing in memory at its budget.
+ *
  * INVARIANTS
  *   1. After reply_fini() nothing the reply allocated is left.
  *   2. reply_dup() never returns NULL.
  *   3. Pointers into rp->items are handed out only by reply_ptrs() and
  *      reply_item(), after the last reply_push() of the answer.
+ *   4. A page takes an item only when reply_page_room() said so: at most
+ *      `limit` items, and at most `budget` bytes before its last item.
  */
 #include "store/reply.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/mem.h"
 #include "common/wire.h"
+#include "store/query.h"
 
 void reply_init(reply_t *rp)
 {
@@ -54,6 +67,7 @@ void reply_init(reply_t *rp)
 
 void reply_fini(reply_t *rp)
 {
+    buf_fini(&rp->next);
     free(rp->items.v);
     free(rp->ptrs);
     free(rp->many);
@@ -136,6 +150,155 @@ void reply_error(reply_t *rp, int rc)
         snprintf(rp->err, sizeof rp->err, "%s", err_str(rc));
     }
     rp->msg.error = rp->err;
+}
+
+/* ---------------------------------------------------------------------- */
+/* pages                                                                   */
+
+/* A position on the wire (`after`, `next`); opaque to clients:
+ *   01 list:u8 str\0 region:u32 month:u32 id:u64  */
+#define KEY_VERSION 1
+
+/* Bytes a repeated message field adds around each item: its tag and a
+ * length of up to three bytes (items are far below 2 MiB). */
+#define ITEM_FRAMING 4
+
+void reply_key_str(reply_key_t *k, const char *s)
+{
+    size_t n = strlen(s);
+    if (n > REPLY_KEY_STR) {
+        n = REPLY_KEY_STR;
+    }
+    memcpy(k->str, s, n);
+    k->str[n] = '\0';
+}
+
+static int key_cmp(const reply_key_t *a, const reply_key_t *b)
+{
+    int c = strcmp(a->str, b->str);
+    if (c != 0) {
+        return c;
+    }
+    if (a->region != b->region) {
+        return a->region < b->region ? -1 : 1;
+    }
+    if (a->month != b->month) {
+        return a->month < b->month ? -1 : 1;
+    }
+    if (a->id != b->id) {
+        return a->id < b->id ? -1 : 1;
+    }
+    return 0;
+}
+
+static void key_encode(const reply_key_t *k, buf_t *out)
+{
+    buf_reset(out);
+    buf_put_u8(out, KEY_VERSION);
+    buf_put_u8(out, (uint8_t)k->list);
+    buf_put_str(out, k->str);
+    buf_put_u32(out, k->region);
+    buf_put_u32(out, (uint32_t)k->month);
+    buf_put_u64(out, k->id);
+}
+
+static int key_decode(const ProtobufCBinaryData *b, enum reply_list list,
+                      reply_key_t *k)
+{
+    buf_reader_t r;
+    buf_reader_init(&r, b->data, b->len);
+    memset(k, 0, sizeof *k);
+    uint8_t version = buf_get_u8(&r);
+    uint8_t kind = buf_get_u8(&r);
+    const char *str = buf_get_str(&r);
+    size_t n = strlen(str);
+    k->list = list;
+    k->region = buf_get_u32(&r);
+    k->month = (int32_t)buf_get_u32(&r);
+    k->id = buf_get_u64(&r);
+    if (!buf_done(&r) || version != KEY_VERSION || kind != (uint8_t)list ||
+        n > REPLY_KEY_STR) {
+        return ERR_INVAL;
+    }
+    memcpy(k->str, str, n + 1);
+    return ERR_OK;
+}
+
+int reply_page_begin(reply_t *rp, enum reply_list list, int has_after,
+                     const ProtobufCBinaryData *after, int has_limit,
+                     uint32_t limit)
+{
+    reply_page_t *pg = &rp->page;
+    memset(pg, 0, sizeof *pg);
+    pg->paged = has_limit || has_after;
+    if (pg->paged) {
+        pg->limit = limit == 0 || limit > QUERY_PAGE_MAX_ITEMS
+                        ? QUERY_PAGE_MAX_ITEMS
+                        : limit;
+        pg->budget = rp->page_bytes < rp->max_answer / 2
+                         ? rp->page_bytes
+                         : rp->max_answer / 2;
+    } else {
+        pg->limit = SIZE_MAX;
+        pg->budget = rp->max_answer;
+    }
+    if (has_after) {
+        if (key_decode(after, list, &pg->after) != ERR_OK) {
+            snprintf(rp->err, sizeof rp->err,
+                     "malformed page position (after): not a `next` of "
+                     "this list");
+            return ERR_INVAL;
+        }
+        pg->has_after = 1;
+    }
+    pg->last.list = list;
+    return ERR_OK;
+}
+
+int reply_page_wants(const reply_t *rp, const reply_key_t *k)
+{
+    return !rp->page.has_after || key_cmp(k, &rp->page.after) > 0;
+}
+
+int reply_page_room(reply_t *rp)
+{
+    reply_page_t *pg = &rp->page;
+    if (pg->n > 0 && (pg->n >= pg->limit || pg->bytes >= pg->budget)) {
+        pg->full = 1;
+        return 0;
+    }
+    return 1;
+}
+
+void reply_page_took(reply_t *rp, const reply_key_t *k, size_t packed)
+{
+    reply_page_t *pg = &rp->page;
+    pg->n++;
+    pg->bytes += packed + ITEM_FRAMING;
+    pg->last = *k;
+}
+
+int reply_page_end(reply_t *rp, protobuf_c_boolean *has_next,
+                   ProtobufCBinaryData *next)
+{
+    reply_page_t *pg = &rp->page;
+    *has_next = 0;
+    if (!pg->full) {
+        return ERR_OK;
+    }
+    if (!pg->paged) {
+        snprintf(rp->err, sizeof rp->err,
+                 "the list is over the limit of one answer (%zu bytes): "
+                 "ask for it in pages (limit, then after = next); hrssctl "
+                 "does",
+                 rp->max_answer);
+        return ERR_FULL;
+    }
+    key_encode(&pg->last, &rp->next);
+    next->data = rp->next.data;
+    next->len = rp->next.len;
+    *has_next = 1;
+    return ERR_OK;
 }
 
 /* ProtobufCBuffer that appends to a buf_t. */

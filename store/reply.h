@@ -6,7 +6,8 @@
  *  reply_t lives on query_answer()'s stack and owns every protobuf-c
  *  structure and every string the response points to: fixed slots for
  *  single totals, one growable item array for list answers, the pointer
- *  array a repeated field wants, and a pool of string copies. The answer_*
+ *  array a repeated field wants, a pool of string copies, and the page of
+ *  a list answer (its bounds and its position, `next`). The answer_*
  *  functions (answer.c) fill it; reply_pack() serializes it; reply_fini()
  *  frees all of it at once.
  *
@@ -24,6 +25,10 @@
  *       NULL as "".
  *    4. After reply_fini() nothing the reply allocated is left, and it may
  *       be reply_init()ed again.
+ *    5. A list answer holds the items after page.after in the store's
+ *       order, at most page.limit of them and no more bytes than
+ *       page.budget plus one item; next is set iff an item was left out
+ *       (paged), and a list that does not fit unpaged is an error.
  */
 #ifndef HRSS_STORE_REPLY_H
 #define HRSS_STORE_REPLY_H
@@ -56,8 +61,51 @@ typedef struct reply_total {
     char period[PERIOD_STR_LEN];
 } reply_total_t;
 
+/** Longest text in a list position: an indicator code or a reporter id
+ *  (CATALOG_CODE_MAX, STORE_REPORTER_MAX). */
+#define REPLY_KEY_STR 64
+
+/** Which list a position belongs to. */
+enum reply_list {
+    REPLY_LIST_HISTORY = 'H',      /**< by audit id */
+    REPLY_LIST_REJECTIONS = 'R',   /**< by rejection id */
+    REPLY_LIST_AGENTS = 'A',       /**< by reporter id */
+    REPLY_LIST_VIOLATIONS = 'V',   /**< by (indicator, region, month) */
+    REPLY_LIST_FACTS = 'F',        /**< by (indicator, region, month) */
+    REPLY_LIST_COMPLETENESS = 'C', /**< by place in the subtree */
+};
+
+/** A position in a list: the key of one item, compared in the order the
+ *  store lists them (str, then region, then month, then id; a list uses
+ *  only some and leaves the others zero). Plain value struct. */
+typedef struct reply_key {
+    enum reply_list list;
+    char str[REPLY_KEY_STR + 1];
+    uint32_t region;
+    int32_t month;
+    uint64_t id;
+} reply_key_t;
+
+/** The page of a list answer under construction (query.h: pages). */
+typedef struct reply_page {
+    int paged;           /**< the request set `limit` or `after` */
+    size_t limit;        /**< most items in this answer */
+    size_t budget;       /**< most bytes of items: a page's, or (not
+                              paged) the whole answer's */
+    size_t n;            /**< items taken */
+    size_t bytes;        /**< their packed size, with their framing */
+    int full;            /**< an item was left out: more follow */
+    int has_after;
+    reply_key_t after;   /**< items up to this one are skipped */
+    reply_key_t last;    /**< the last item taken */
+} reply_page_t;
+
 typedef struct reply {
     Hrss__QueryResponse msg;
+    size_t max_answer;      /**< the answer's size cap (query_answer) */
+    size_t page_bytes;      /**< a page's budget (query_answer) */
+    reply_page_t page;      /**< list answers: the page being built */
+    buf_t next;             /**< the encoded `next` of a list answer */
     char err[ERR_LEN];      /**< the error message when code != 0 */
     reply_pool_t pool;      /**< every string the response points to */
     reply_vec_t items;      /**< list answers: one item per entry */
@@ -104,6 +152,38 @@ void reply_total(reply_total_t *it, char *code, uint32_t region,
 /** Make the reply an error response: code from @p rc, message from
  *  rp->err (or err_str(rc) when empty), no payload. */
 void reply_error(reply_t *rp, int rc);
+
+/** Set @p k's text to @p s (at most REPLY_KEY_STR bytes are kept: codes
+ *  and reporter ids are never longer). */
+void reply_key_str(reply_key_t *k, const char *s);
+
+/** Start the page of a list of kind @p list from the request's paging
+ *  fields: paged when @p has_limit or @p has_after, then at most @p limit
+ *  items (0 or over QUERY_PAGE_MAX_ITEMS: that) and rp->page_bytes of
+ *  them; not paged, the whole list within rp->max_answer.
+ *  @return ERR_OK, or ERR_INVAL (rp->err says so) when @p after is not a
+ *          position of this kind of list. */
+int reply_page_begin(reply_t *rp, enum reply_list list, int has_after,
+                     const ProtobufCBinaryData *after, int has_limit,
+                     uint32_t limit);
+
+/** 1 when item @p k comes after the request's `after` (or there is
+ *  none): the item belongs in this page or a later one; 0: skip it. */
+int reply_page_wants(const reply_t *rp, const reply_key_t *k);
+
+/** 1 when one more item fits; 0 when the page is full (rp->page.full is
+ *  then set): stop listing. Always 1 for the first item. */
+int reply_page_room(reply_t *rp);
+
+/** Count the item just added: its key and its packed size. */
+void reply_page_took(reply_t *rp, const reply_key_t *k, size_t packed);
+
+/** End the list. Paged and full: *has_next = 1 and *next points to the
+ *  encoded position of the last item (owned by the reply). Not paged and
+ *  full: ERR_FULL, rp->err says to ask in pages. @return ERR_OK or
+ *  ERR_FULL. */
+int reply_page_end(reply_t *rp, protobuf_c_boolean *has_next,
+                   ProtobufCBinaryData *next);
 
 /** Append the packed response to @p out. */
 void reply_pack(const reply_t *rp, buf_t *out);

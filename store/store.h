@@ -103,6 +103,10 @@ typedef struct store_batch {
     int32_t current_month;    /**< month index; later months are refused */
     const update_t *updates;
     size_t n_updates;
+    const unsigned char *allowed; /**< NULL, or one byte per catalog region
+                                       index: the regions the reporter's
+                                       key may report for (see
+                                       update_scope_t) */
 } store_batch_t;
 
 enum store_batch_status {
@@ -323,9 +327,22 @@ int store_facts(store_t *self, int32_t from, int32_t to, store_fact_fn fn,
  *  the first difference in @p err. For tests; needs a writable store. */
 int store_verify(store_t *self, char err[ERR_LEN]);
 
-/** Consistent hot copy of the store into the empty directory @p dest,
- *  compacted. Safe while another process writes, and while another thread
- *  writes through this store_t: a map growth waits for the copy. */
+/** Consistent hot copy of the store, compacted, as the new directory
+ *  @p dest (DEST/data.mdb). Safe while another process writes, and while
+ *  another thread writes through this store_t: a map growth waits for the
+ *  copy.
+ *
+ *  @p dest's parent must exist and @p dest must not (a file, directory or
+ *  symlink of that name is refused: ERR_INVAL). The copy is written in a
+ *  temporary directory beside it (".NAME.tmp-XXXXXX"), synced, and
+ *  renamed to @p dest only when whole; @p dest's name is claimed with an
+ *  empty directory meanwhile. Modes, exactly: directory 0750, data.mdb
+ *  0640. A relative @p dest is resolved against the process's working
+ *  directory: callers that take names from a network check them first
+ *  (store/query).
+ *  @return ERR_OK; ERR_INVAL (exists, or names no new directory: empty,
+ *          "." or ".."); ERR_IO; an LMDB failure's code. On failure
+ *          nothing is left behind and @p err says why. */
 int store_backup(store_t *self, const char *dest, char err[ERR_LEN]);
 
 #endif

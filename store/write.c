@@ -92,7 +92,7 @@ static enum update_reason validate(const store_t *s, const store_batch_t *b,
                                    const update_t *u, update_cell_t *cell,
                                    char msg[STORE_MSG_LEN])
 {
-    update_scope_t sc = {s->cat, b->home, b->current_month};
+    update_scope_t sc = {s->cat, b->home, b->current_month, b->allowed};
     char why[UPDATE_MSG_LEN];
     enum update_reason r = update_check(&sc, u, cell, why);
     if (r != UPDATE_OK) {

@@ -269,6 +269,47 @@ int hx_run(const char *const argv[], int timeout_ms, char *out, size_t len)
     return st;
 }
 
+long hx_proc_kib(pid_t pid, const char *name)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (f == NULL) {
+        return -1;
+    }
+    char line[256];
+    size_t n = strlen(name);
+    long kib = -1;
+    while (kib < 0 && fgets(line, sizeof line, f) != NULL) {
+        if (strncmp(line, name, n) == 0 && line[n] == ':') {
+            char *end = NULL;
+            kib = strtol(line + n + 1, &end, 10);
+            if (end == line + n + 1) {
+                kib = -1;
+            }
+        }
+    }
+    fclose(f);
+    return kib;
+}
+
+int hx_file_count(const char *path, const char *needle)
+{
+    FILE *f = fopen(path, "r");
+    if (f == NULL) {
+        return 0;
+    }
+    char line[4096];
+    int n = 0;
+    while (fgets(line, sizeof line, f) != NULL) {
+        for (const char *p = line; (p = strstr(p, needle)) != NULL; p++) {
+            n++;
+        }
+    }
+    fclose(f);
+    return n;
+}
+
 int hx_file_contains(const char *path, const char *needle)
 {
     FILE *f = fopen(path, "r");

@@ -72,6 +72,13 @@ int hx_run(const char *const argv[], int timeout_ms, char *out, size_t len);
  * timeout_ms). Returns the exit status or -1. */
 int hx_stop(pid_t pid, int sig, int timeout_ms);
 
+/* A "Name:   N kB" line of /proc/PID/status (e.g. "VmRSS", "RssAnon"),
+ * in KiB; -1 when the process or the line is not there. */
+long hx_proc_kib(pid_t pid, const char *name);
+
+/* How many times the text file @p path contains @p needle. */
+int hx_file_count(const char *path, const char *needle);
+
 /* Whether the text file @p path (under hx_dir) contains @p needle. */
 int hx_file_contains(const char *path, const char *needle);
 

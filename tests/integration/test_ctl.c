@@ -62,7 +62,7 @@ static void env_start(env_t *e)
         cnt(16, "urban_new_jobs", 330102, 203001, 1),   /* rejected */
     };
     store_batch_t b = {"test-agent", -1, 1764000000, month_make(2026, 11),
-                       u, sizeof u / sizeof u[0]};
+                       u, sizeof u / sizeof u[0], NULL};
     store_result_t r;
     char err[ERR_LEN];
     cr_assert_eq(store_apply(s, &b, 1, &r, err), ERR_OK, "%s", err);
@@ -324,10 +324,23 @@ Test(ctl, other_commands_both_ways)
                           "330105\n") != NULL, "%s", out);
     cr_expect(strstr(out, "2025-03") == NULL, "%s", out);
 
+    /* A backup over the query socket needs an admin key (plain mode has
+     * none); hrssctl --data-dir writes one where its operator says. */
     char dest[400];
     snprintf(dest, sizeof dest, "%s/backup", hx_dir);
-    cr_assert_eq(ctl(&e, 0, out, sizeof out, "backup", dest, NULL), 0, "%s",
+    cr_expect_eq(ctl(&e, 0, out, sizeof out, "backup", dest, NULL), 1, "%s",
                  out);
+    cr_expect(strstr(out, "not authorized") != NULL, "%s", out);
+    struct stat sb;
+    cr_expect_neq(stat(dest, &sb), 0, "%s written", dest);
+    cr_assert_eq(ctl(&e, 1, out, sizeof out, "backup", dest, NULL), 0, "%s",
+                 out);
+    char said[500];
+    snprintf(said, sizeof said, "backup written to %s/data.mdb\n", dest);
+    cr_expect_str_eq(out, said);
+    cr_expect_eq(ctl(&e, 1, out, sizeof out, "backup", dest, NULL), 1, "%s",
+                 out);
+    cr_expect(strstr(out, "already exists") != NULL, "%s", out);
     catalog_t *cat = NULL;
     store_t *s = NULL;
     hx_open_store(dest, 0, &cat, &s);
@@ -589,7 +602,7 @@ Test(ctl, progress_follows_another_plan)
         rat(5, "jobless", 330100, 202706, 45, 1000),
     };
     store_batch_t b = {"plan-agent", -1, 1764000000, month_make(2027, 12),
-                       u, sizeof u / sizeof u[0]};
+                       u, sizeof u / sizeof u[0], NULL};
     store_result_t r;
     cr_assert_eq(store_apply(s, &b, 1, &r, err), ERR_OK, "%s", err);
     cr_assert_eq(r.rejected, 0);

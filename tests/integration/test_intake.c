@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include <zmq.h>
 
+#include "agent/spool.h"
 #include "common/period.h"
 #include "harness.h"
 #include "proto/hrss.pb-c.h"
@@ -488,7 +489,7 @@ Test(intake, help_and_usage_errors)
                         NULL};
     cr_expect_eq(hx_run(u3, 10000, out, sizeof out), 64);
     cr_expect(strstr(out, "unknown command") != NULL, "%s", out);
-    /* Sending without --insecure is refused until authentication exists. */
+    /* Sending without --insecure needs the keys. */
     const char *u4[] = {"hrss-agent", "--state-dir", hx_dir, "--region",
                         "330100", "--collector", "tcp://127.0.0.1:1", "run",
                         NULL};
@@ -497,8 +498,10 @@ Test(intake, help_and_usage_errors)
     const char *u5[] = {"hrss-collector", "--data-dir", hx_dir, "--ingest",
                         "tcp://127.0.0.1:*", "--query", "tcp://127.0.0.1:*",
                         NULL};
-    cr_expect_eq(hx_run(u5, 10000, out, sizeof out), 1);
-    cr_expect(strstr(out, "--insecure") != NULL, "%s", out);
+    /* Without --insecure a collector needs its key and the agents file. */
+    cr_expect_eq(hx_run(u5, 10000, out, sizeof out), 64);
+    cr_expect(strstr(out, "--key and --agents are required") != NULL, "%s",
+              out);
 }
 
 typedef struct phase {
@@ -581,4 +584,198 @@ Test(intake, agents_stop_promptly_on_sigterm)
         cr_expect_eq(hx_stop(pids[k], 0, 8000), 0, "agent %d did not stop "
                      "within 8 s of SIGTERM", k);
     }
+}
+
+/* Item 8: what is made in the inbox in place (a symbolic link, a FIFO),
+ * with no writer to close it, is refused at once, unread: moved to
+ * failed/ with an .errors saying what it is. The agent goes on taking
+ * real files (a FIFO never blocks it). */
+Test(intake, links_and_fifos_made_in_the_inbox_are_refused_unread)
+{
+    env_t e;
+    env_start(&e);
+    char inbox[400];
+    char failed[400];
+    char done[400];
+    char p[600];
+    snprintf(inbox, sizeof inbox, "%s/inbox", e.state);
+    snprintf(failed, sizeof failed, "%s/failed", e.state);
+    snprintf(done, sizeof done, "%s/done", e.state);
+    cr_assert_eq(mkdir(e.state, 0750), 0);
+    cr_assert_eq(mkdir(inbox, 0750), 0);
+    /* A secret the agent can read, in a form csvin would quote. */
+    char secret[400];
+    snprintf(secret, sizeof secret, "%s/shadow", hx_dir);
+    const char *text = "root:$6$SECRETHASH:19000:0:99999:7:::\n";
+    hx_write(secret, text, strlen(text));
+
+    const char *argv[] = {"hrss-agent", "--state-dir", e.state,
+                          "--collector", e.endpoint, "--region", "330100",
+                          "--insecure", "run", NULL};
+    char log[300];
+    snprintf(log, sizeof log, "%s/agent.log", hx_dir);
+    pid_t ag = hx_spawn(log, argv);
+    /* Up and watching: a file moved in is taken. */
+    const char *first = "indicator,period,value\nurban_new_jobs,2025-05,5\n";
+    char tmp[600];
+    snprintf(tmp, sizeof tmp, "%s/first.csv", hx_dir);
+    hx_write(tmp, first, strlen(first));
+    snprintf(p, sizeof p, "%s/first.csv", inbox);
+    cr_assert_eq(rename(tmp, p), 0);
+    path_in_t first_done = {done, "first.csv"};
+    cr_assert(hx_wait_until(appeared, &first_done, 30000));
+
+    snprintf(p, sizeof p, "%s/x.csv", inbox);
+    cr_assert_eq(symlink(secret, p), 0);
+    snprintf(p, sizeof p, "%s/p.csv", inbox);
+    cr_assert_eq(mkfifo(p, 0600), 0);
+    char xerr[600];
+    char perr[600];
+    snprintf(xerr, sizeof xerr, "%s/x.csv.errors", failed);
+    snprintf(perr, sizeof perr, "%s/p.csv.errors", failed);
+    const char *xsays[] = {xerr, "not a regular file (a symbolic link)"};
+    const char *psays[] = {perr, "not a regular file (a FIFO)"};
+    cr_expect(hx_wait_until(file_has, xsays, 30000),
+              "a link made in the inbox was not refused");
+    cr_expect(hx_wait_until(file_has, psays, 30000),
+              "a FIFO made in the inbox was not refused");
+    cr_expect(!hx_file_contains(xerr, "SECRETHASH"),
+              "the link's target was read");
+    struct stat sb;
+    snprintf(p, sizeof p, "%s/x.csv", failed);
+    cr_expect(lstat(p, &sb) == 0 && S_ISLNK(sb.st_mode));
+    cr_expect(!exists(inbox, "x.csv") && !exists(inbox, "p.csv"));
+
+    /* Still taking files. */
+    const char *good = "indicator,period,value\npension_insured,2025-06,7\n";
+    snprintf(tmp, sizeof tmp, "%s/good.csv", hx_dir);
+    hx_write(tmp, good, strlen(good));
+    snprintf(p, sizeof p, "%s/good.csv", inbox);
+    cr_assert_eq(rename(tmp, p), 0);
+    path_in_t good_done = {done, "good.csv"};
+    cr_expect(hx_wait_until(appeared, &good_done, 30000));
+    cr_expect_eq(hx_stop(ag, SIGTERM, 10000), 0);
+}
+
+/* Whether @p s holds a byte that starts a terminal escape or is not
+ * UTF-8 text: ESC, BEL, DEL, a raw C1 byte, 0xFF. (The valid UTF-8 this
+ * test expects has none of them.) */
+static int has_raw_control(const char *s)
+{
+    return strpbrk(s, "\x1b\x07\x7f\x9b\xff") != NULL;
+}
+
+#define FFFD "\xEF\xBF\xBD"
+
+/* Item 7: a rejection's reason and message come from the collector; an
+ * old spool or a hostile collector may have put escapes and invalid
+ * UTF-8 there. `status` shows them cleaned, `status --json` escaped, and
+ * the JSON is valid UTF-8. */
+Test(intake, status_shows_rejections_without_escapes)
+{
+    char state[300];
+    snprintf(state, sizeof state, "%s/agent", hx_dir);
+    char out[8192];
+    const char *sub[] = {"hrss-agent", "--state-dir", state, "--region",
+                         "330100", "submit", "--indicator", "urban_new_jobs",
+                         "--period", "2025-07", "--value", "42", NULL};
+    cr_assert_eq(hx_run(sub, 30000, out, sizeof out), 0, "%s", out);
+    /* What a collector could have said, recorded as the agent records
+     * an ack. */
+    char spool_dir[400];
+    char err[ERR_LEN];
+    snprintf(spool_dir, sizeof spool_dir, "%s/spool", state);
+    spool_t *sp = NULL;
+    cr_assert_eq(spool_open(&sp, spool_dir, err), ERR_OK, "%s", err);
+    spool_rejection_t rej;
+    memset(&rej, 0, sizeof rej);
+    rej.seq = 1;
+    rej.reason = 3;
+    snprintf(rej.reason_name, sizeof rej.reason_name, "%s",
+             "bad\x1b[2J\xC2\x9B");
+    snprintf(rej.message, sizeof rej.message, "%s",
+             "value: \x1b]0;owned\x07 \x9b" "31m \xff\x7f 西湖区");
+    rej.at = 1764000000;
+    cr_assert_eq(spool_ack(sp, 2, &rej, 1, err), ERR_OK, "%s", err);
+    spool_close(&sp);
+
+    const char *st[] = {"hrss-agent", "--state-dir", state, "status", NULL};
+    cr_assert_eq(hx_run(st, 30000, out, sizeof out), 0, "%s", out);
+    cr_expect(!has_raw_control(out), "%s", out);
+    cr_expect(strstr(out, "bad" FFFD "[2J" FFFD) != NULL, "%s", out);
+    cr_expect(strstr(out, "value: " FFFD "]0;owned" FFFD " " FFFD "31m "
+                          FFFD FFFD " 西湖区") != NULL,
+              "%s", out);
+
+    const char *js[] = {"hrss-agent", "--state-dir", state, "status",
+                        "--json", NULL};
+    cr_assert_eq(hx_run(js, 30000, out, sizeof out), 0, "%s", out);
+    cr_expect(!has_raw_control(out), "%s", out);
+    cr_expect(strstr(out, "\"reason\": \"bad\\u001b[2J\\u009b\"") != NULL,
+              "%s", out);
+    cr_expect(strstr(out, "\"message\": \"value: \\u001b]0;owned\\u0007 "
+                          "\\ufffd31m \\ufffd\\u007f 西湖区\"") != NULL,
+              "%s", out);
+}
+
+/* Run hrssctl on the store in @p db; args NULL-terminated. */
+static int ctl_on(const char *db, char *out, size_t len, const char *a1,
+                  const char *a2, const char *a3)
+{
+    const char *argv[] = {"hrssctl", "--data-dir", db, a1, a2, a3, NULL};
+    return hx_run(argv, 60000, out, len);
+}
+
+/* Item 7, hrssctl: an agent name and an indicator code with escapes and
+ * bad bytes, as a store written before the collector refused them may
+ * hold, are shown cleaned in tables and CSV and escaped in valid JSON. */
+Test(intake, hrssctl_shows_stored_strings_without_escapes)
+{
+    char db[300];
+    snprintf(db, sizeof db, "%s/db", hx_dir);
+    catalog_t *cat = NULL;
+    store_t *s = NULL;
+    hx_open_store(db, 1, &cat, &s);
+    update_t u[] = {
+        {1, "urban_new_jobs", 330102, 202501, {0, 100, 0}},
+        {2, "nosuch\x1b[2J\xff", 330102, 202501, {0, 1, 0}},
+    };
+    /* The store refuses C0 and DEL in a reporter's name, but not C1 (U+009B
+     * is CSI to some terminals) nor bytes that are not UTF-8. */
+    store_batch_t b = {.reporter = "evil\xC2\x9B" "2J\x9b\xff",
+                       .home = -1,
+                       .received_at = 1764000000,
+                       .current_month = month_make(2026, 11),
+                       .updates = u,
+                       .n_updates = 2};
+    store_result_t r;
+    char err[ERR_LEN];
+    cr_assert_eq(store_apply(s, &b, 1, &r, err), ERR_OK, "%s", err);
+    cr_assert_eq(r.rejected, 1);
+    store_result_fini(&r);
+    store_close(&s);
+    catalog_destroy(&cat);
+
+    static char out[65536];
+    const char *cmds[] = {"agents", "rejections"};
+    const char *fmts[] = {NULL, "--csv", "--json"};
+    for (size_t c = 0; c < 2; c++) {
+        for (size_t f = 0; f < 3; f++) {
+            cr_assert_eq(ctl_on(db, out, sizeof out, cmds[c], fmts[f], NULL),
+                         0, "%s", out);
+            cr_expect(!has_raw_control(out), "%s %s: %s", cmds[c],
+                      fmts[f] ? fmts[f] : "", out);
+            if (f < 2) {
+                cr_expect(strstr(out, "evil" FFFD "2J" FFFD FFFD) != NULL,
+                          "%s %s: %s", cmds[c], fmts[f] ? fmts[f] : "", out);
+            } else {
+                cr_expect(strstr(out, "\"evil\\u009b2J\\ufffd\\ufffd\"") !=
+                              NULL,
+                          "%s --json: %s", cmds[c], out);
+            }
+        }
+    }
+    cr_assert_eq(ctl_on(db, out, sizeof out, "rejections", "--json", NULL),
+                 0);
+    cr_expect(strstr(out, "nosuch\\u001b[2J\\ufffd") != NULL, "%s", out);
 }

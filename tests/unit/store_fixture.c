@@ -61,7 +61,7 @@ store_result_t fx_apply(const char *reporter, const update_t *u,
                         size_t n)
 {
     char err[ERR_LEN];
-    store_batch_t b = {reporter, -1, 1764000000, FX_NOW_MONTH, u, n};
+    store_batch_t b = {reporter, -1, 1764000000, FX_NOW_MONTH, u, n, NULL};
     store_result_t res;
     int rc = store_apply(fx_store, &b, 1, &res, err);
     cr_assert_eq(rc, ERR_OK, "store_apply: %s", err);

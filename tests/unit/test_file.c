@@ -15,13 +15,14 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include "common/file.h"
 #include "common/mem.h"
 
 static char tmpdir[64];
-static char files[4][128];
+static char files[12][128];
 static size_t n_files;
 
 static void mk_tmp(void)
@@ -250,4 +251,121 @@ Test(file, write_atomic_failure_says_where, .init = mk_tmp, .fini = rm_tmp)
     cr_expect(strstr(err, "no/such/dir/f.tmp: No such file or directory") !=
                   NULL,
               "%s", err);
+}
+
+/* A symbolic link planted at PATH.tmp (to a file the writer may write) is
+ * not followed: the writer must neither truncate nor fill the file it
+ * points to, and PATH still gets the new bytes. */
+Test(file, write_atomic_does_not_follow_a_planted_tmp_link, .init = mk_tmp,
+     .fini = rm_tmp)
+{
+    char err[ERR_LEN] = "";
+    const char *victim = write_file("victim", "secret\n", 7);
+    const char *path = tmp_path("endpoints");
+    const char *tmp = tmp_path("endpoints.tmp");
+    cr_assert_eq(symlink(victim, tmp), 0);
+    cr_assert_eq(file_write_atomic(path, "ingest=a\n", 9, err), ERR_OK, "%s",
+                 err);
+    char *data = NULL;
+    size_t len = 0;
+    cr_assert_eq(file_read(victim, 100, &data, &len, err), ERR_OK, "%s", err);
+    cr_expect_str_eq(data, "secret\n", "the link's target was written");
+    free(data);
+    cr_assert_eq(file_read(path, 100, &data, &len, err), ERR_OK, "%s", err);
+    cr_expect_str_eq(data, "ingest=a\n");
+    free(data);
+    struct stat sb;
+    cr_expect_eq(lstat(path, &sb), 0);
+    cr_expect(S_ISREG(sb.st_mode), "PATH is a file of its own, not the link");
+    cr_expect_neq(lstat(tmp, &sb), 0, "PATH.tmp left behind");
+}
+
+/* file_write_new: a new file, whole, with the mode asked for (less the
+ * umask), and no PATH.tmp left behind. */
+Test(file, write_new_creates_a_whole_new_file, .init = mk_tmp,
+     .fini = rm_tmp)
+{
+    char err[ERR_LEN] = "";
+    const char *path = tmp_path("x.csv.errors");
+    const char *tmp = tmp_path("x.csv.errors.tmp");
+    mode_t old = umask(022);
+    int rc = file_write_new(path, "x.csv:2: bad\n", 13, 0640, err);
+    umask(old);
+    cr_assert_eq(rc, ERR_OK, "%s", err);
+    char *data = NULL;
+    size_t len = 0;
+    cr_assert_eq(file_read(path, 100, &data, &len, err), ERR_OK, "%s", err);
+    cr_expect_str_eq(data, "x.csv:2: bad\n");
+    free(data);
+    struct stat sb;
+    cr_assert_eq(lstat(path, &sb), 0);
+    cr_expect(S_ISREG(sb.st_mode));
+    cr_expect_eq(sb.st_mode & 07777, 0640, "mode %o", sb.st_mode & 07777);
+    cr_expect_neq(lstat(tmp, &sb), 0, "PATH.tmp left behind");
+}
+
+/* file_write_new never replaces what is at PATH, and never writes through
+ * a link, whether at PATH (even a dangling one) or at PATH.tmp. */
+Test(file, write_new_replaces_nothing_and_follows_no_link, .init = mk_tmp,
+     .fini = rm_tmp)
+{
+    char err[ERR_LEN] = "";
+    const char *victim = write_file("victim", "secret\n", 7);
+    const char *gone = tmp_path("gone");
+    const char *old = write_file("old.errors", "old\n", 4);
+    const char *link1 = tmp_path("l1.errors");
+    const char *link2 = tmp_path("l2.errors");
+    const char *tmp = tmp_path("new.errors.tmp");
+    const char *fresh = tmp_path("new.errors");
+    cr_assert_eq(symlink(victim, link1), 0);
+    cr_assert_eq(symlink(gone, link2), 0);
+    cr_assert_eq(symlink(victim, tmp), 0);
+
+    cr_expect_eq(file_write_new(old, "new\n", 4, 0640, err), ERR_IO);
+    cr_expect(strstr(err, "old.errors: File exists") != NULL, "%s", err);
+    cr_expect_eq(file_write_new(link1, "new\n", 4, 0640, err), ERR_IO);
+    cr_expect_eq(file_write_new(link2, "new\n", 4, 0640, err), ERR_IO);
+    cr_expect_neq(access(gone, F_OK), 0, "a dangling link was followed");
+    cr_expect_eq(file_write_new(fresh, "new\n", 4, 0640, err), ERR_OK,
+                 "%s", err);
+
+    char *data = NULL;
+    size_t len = 0;
+    cr_assert_eq(file_read(victim, 100, &data, &len, err), ERR_OK, "%s", err);
+    cr_expect_str_eq(data, "secret\n", "a link's target was written");
+    free(data);
+    cr_assert_eq(file_read(old, 100, &data, &len, err), ERR_OK, "%s", err);
+    cr_expect_str_eq(data, "old\n", "an existing file was replaced");
+    free(data);
+    cr_assert_eq(file_read(fresh, 100, &data, &len, err), ERR_OK, "%s", err);
+    cr_expect_str_eq(data, "new\n");
+    free(data);
+    struct stat sb;
+    cr_expect_neq(lstat(tmp, &sb), 0, "PATH.tmp left behind");
+    cr_expect_neq(access(tmp_path("old.errors.tmp"), F_OK), 0);
+    cr_expect_neq(access(tmp_path("l1.errors.tmp"), F_OK), 0);
+}
+
+/* file_read_fd reads what an open descriptor has, and leaves it open. */
+Test(file, read_fd_reads_and_leaves_the_descriptor_open)
+{
+    const char *path = write_file("t.csv", "a,b\n", 4);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    cr_assert_geq(fd, 0);
+    char *data = NULL;
+    size_t len = 0;
+    char err[ERR_LEN] = "";
+    cr_assert_eq(file_read_fd(fd, "NAME", 100, &data, &len, err), ERR_OK,
+                 "%s", err);
+    cr_expect_eq(len, 4);
+    cr_expect_str_eq(data, "a,b\n");
+    free(data);
+    cr_expect_eq(fcntl(fd, F_GETFD), FD_CLOEXEC, "the descriptor was closed");
+    cr_assert_eq(lseek(fd, 0, SEEK_SET), 0);
+    cr_expect_eq(file_read_fd(fd, "NAME", 3, &data, &len, err), ERR_INVAL);
+    cr_expect_null(data);
+    cr_expect_str_eq(err, "NAME: file larger than 3 bytes");
+    close(fd);
+    cr_expect_eq(file_read_fd(fd, "NAME", 100, &data, &len, err), ERR_IO);
+    cr_expect_str_eq(err, "NAME: Bad file descriptor");
 }

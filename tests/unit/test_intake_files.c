@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/inotify.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "agent/intake.h"
@@ -76,8 +77,11 @@ Test(intake, a_refused_file_arrives_after_its_errors)
     snprintf(failed, sizeof failed, "%s/failed", dir);
     int ino = inotify_init1(IN_NONBLOCK);
     cr_assert_geq(ino, 0);
+    /* NAME.errors appears whole, linked to its complete temporary
+     * (IN_CREATE); the file is moved in (IN_MOVED_TO). */
     cr_assert_geq(inotify_add_watch(ino, failed,
-                                    IN_CLOSE_WRITE | IN_MOVED_TO),
+                                    IN_CLOSE_WRITE | IN_MOVED_TO |
+                                        IN_CREATE),
                   0);
     put_inbox("bad.csv", "indicator,period,value\nnosuch,2026-10,1\n");
 
@@ -151,4 +155,285 @@ Test(intake, good_files_go_to_done_under_free_names)
     spool_stats_t ss;
     cr_assert_eq(spool_stats(sp, &ss, err), ERR_OK);
     cr_expect_eq(ss.queued, 3);
+}
+
+/* Path of @p rel under the test's state directory. */
+static const char *at(const char *rel)
+{
+    static char paths[8][400];
+    static int next;
+    char *p = paths[next++ % 8];
+    snprintf(p, sizeof paths[0], "%s/%s", dir, rel);
+    return p;
+}
+
+/* The whole text of @p path (a regular file, or what a link names). */
+static char *slurp(const char *path)
+{
+    char err[ERR_LEN];
+    char *text = NULL;
+    size_t len = 0;
+    cr_assert_eq(file_read(path, 1 << 20, &text, &len, err), ERR_OK, "%s",
+                 err);
+    return text;
+}
+
+static void put_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    cr_assert_not_null(f, "%s", path);
+    cr_assert_geq(fputs(text, f), 0);
+    cr_assert_eq(fclose(f), 0);
+}
+
+static int is_link(const char *path)
+{
+    struct stat sb;
+    return lstat(path, &sb) == 0 && S_ISLNK(sb.st_mode);
+}
+
+static uint64_t queued(void)
+{
+    char err[ERR_LEN];
+    spool_stats_t ss;
+    cr_assert_eq(spool_stats(sp, &ss, err), ERR_OK, "%s", err);
+    return ss.queued;
+}
+
+/* A secret outside the inbox, in a form csvin would quote in its errors
+ * (a header it does not know). */
+#define SECRET "root:$6$SECRETHASH:19000:0:99999:7:::\n"
+
+/* Item 8: an inbox entry that is a symbolic link is never read through,
+ * whether it names a secret or a valid CSV elsewhere: it is moved (the
+ * link itself) to failed/, with an .errors saying why. */
+Test(intake, a_linked_inbox_file_is_refused_unread)
+{
+    char err[ERR_LEN] = "";
+    intake_stats_t st;
+    put_file(at("shadow"), SECRET);
+    put_file(at("good-elsewhere.csv"),
+             "indicator,period,value\nurban_new_jobs,2026-10,1\n");
+    cr_assert_eq(symlink(at("shadow"), at("inbox/x.csv")), 0);
+    cr_assert_eq(symlink(at("good-elsewhere.csv"), at("inbox/y.csv")), 0);
+
+    cr_assert_eq(intake_inbox_file(sp, &scope, dir, "x.csv", &st, err),
+                 ERR_OK, "%s", err);
+    cr_expect_eq(st.files_failed, 1);
+    size_t young = 0;
+    cr_assert_eq(intake_inbox(sp, &scope, dir, 0, &young, &st, err), ERR_OK,
+                 "%s", err);
+    cr_expect_eq(st.files_failed, 1, "the scan refuses y.csv");
+    cr_expect_eq(st.files_done, 0);
+    cr_expect_eq(queued(), 0, "a linked file was read and queued");
+
+    const char *names[] = {"x.csv", "y.csv"};
+    for (size_t i = 0; i < 2; i++) {
+        char rel[64];
+        snprintf(rel, sizeof rel, "failed/%s", names[i]);
+        cr_expect(is_link(at(rel)), "%s: the link itself goes to failed/",
+                  names[i]);
+        snprintf(rel, sizeof rel, "inbox/%s", names[i]);
+        cr_expect_neq(access(at(rel), F_OK), 0);
+        snprintf(rel, sizeof rel, "failed/%s.errors", names[i]);
+        char *text = slurp(at(rel));
+        cr_expect(strstr(text, "SECRETHASH") == NULL,
+                  "the link's target was copied into .errors: %s", text);
+        cr_expect(strstr(text, "not a regular file (a symbolic link)") !=
+                      NULL,
+                  "%s", text);
+        free(text);
+    }
+    char *text = slurp(at("shadow"));
+    cr_expect_str_eq(text, SECRET);
+    free(text);
+}
+
+/* A FIFO, a directory, a socket in the inbox: refused to failed/ at once,
+ * never opened for reading (a FIFO without a writer would block the
+ * agent). They used to sit in the inbox unseen. */
+Test(intake, a_fifo_or_directory_in_the_inbox_is_refused)
+{
+    char err[ERR_LEN] = "";
+    intake_stats_t st;
+    cr_assert_eq(mkfifo(at("inbox/p.csv"), 0600), 0);
+    cr_assert_eq(mkdir(at("inbox/d.csv"), 0700), 0);
+    size_t young = 0;
+    cr_assert_eq(intake_inbox(sp, &scope, dir, 0, &young, &st, err), ERR_OK,
+                 "%s", err);
+    cr_expect_eq(st.files_failed, 2);
+    cr_expect_eq(young, 0);
+    struct stat sb;
+    cr_expect(lstat(at("failed/p.csv"), &sb) == 0 && S_ISFIFO(sb.st_mode));
+    cr_expect(lstat(at("failed/d.csv"), &sb) == 0 && S_ISDIR(sb.st_mode));
+    char *text = slurp(at("failed/p.csv.errors"));
+    cr_expect(strstr(text, "p.csv: not a regular file (a FIFO)") != NULL,
+              "%s", text);
+    free(text);
+    text = slurp(at("failed/d.csv.errors"));
+    cr_expect(strstr(text, "d.csv: not a regular file (a directory)") !=
+                  NULL,
+              "%s", text);
+    free(text);
+    cr_expect_neq(access(at("inbox/p.csv"), F_OK), 0);
+    cr_expect_neq(access(at("inbox/d.csv"), F_OK), 0);
+}
+
+/* failed/NAME.errors is created new, without following links: neither a
+ * link planted at NAME.errors nor one at NAME.errors.tmp is written
+ * through, and an existing NAME.errors is not replaced: the refused file
+ * and its errors go under the next free name. */
+Test(intake, errors_are_written_through_no_planted_link)
+{
+    char err[ERR_LEN] = "";
+    intake_stats_t st;
+    put_file(at("victim"), "secret\n");
+    put_file(at("victim2"), "secret2\n");
+    cr_assert_eq(symlink(at("victim"), at("failed/bad.csv.errors")), 0);
+    cr_assert_eq(symlink(at("victim2"), at("failed/bad.csv.1.errors.tmp")),
+                 0);
+    put_inbox("bad.csv", "indicator,period,value\nnosuch,2026-10,1\n");
+    cr_assert_eq(intake_inbox_file(sp, &scope, dir, "bad.csv", &st, err),
+                 ERR_OK, "%s", err);
+    cr_expect_eq(st.files_failed, 1);
+
+    char *text = slurp(at("victim"));
+    cr_expect_str_eq(text, "secret\n");
+    free(text);
+    text = slurp(at("victim2"));
+    cr_expect_str_eq(text, "secret2\n", "a link at .errors.tmp was followed");
+    free(text);
+    cr_expect(is_link(at("failed/bad.csv.errors")),
+              "an existing .errors was replaced");
+    cr_expect_neq(access(at("failed/bad.csv"), F_OK), 0,
+                  "bad.csv sits beside someone else's bad.csv.errors");
+    struct stat sb;
+    cr_assert_eq(lstat(at("failed/bad.csv.1.errors"), &sb), 0);
+    cr_expect(S_ISREG(sb.st_mode));
+    cr_expect_eq(lstat(at("failed/bad.csv.1"), &sb), 0);
+    text = slurp(at("failed/bad.csv.1.errors"));
+    cr_expect(strstr(text, "unknown indicator 'nosuch'") != NULL, "%s",
+              text);
+    free(text);
+    cr_expect_neq(lstat(at("failed/bad.csv.1.errors.tmp"), &sb), 0);
+}
+
+/* .errors are 0640 (less the umask): what an office's file said is not
+ * for every user of the machine. */
+Test(intake, errors_are_not_world_readable)
+{
+    char err[ERR_LEN] = "";
+    intake_stats_t st;
+    put_inbox("bad.csv", "indicator,period,value\nnosuch,2026-10,1\n");
+    mode_t old = umask(022);
+    int rc = intake_inbox_file(sp, &scope, dir, "bad.csv", &st, err);
+    umask(old);
+    cr_assert_eq(rc, ERR_OK, "%s", err);
+    struct stat sb;
+    cr_assert_eq(stat(at("failed/bad.csv.errors"), &sb), 0);
+    cr_expect_eq(sb.st_mode & 0777, 0640, "mode %o", sb.st_mode & 0777);
+}
+
+/* A link planted in done/ under the name a file would take is neither
+ * followed nor replaced: the file goes under the next free name. */
+Test(intake, a_link_planted_in_done_is_left_alone)
+{
+    char err[ERR_LEN] = "";
+    intake_stats_t st;
+    put_file(at("victim"), "secret\n");
+    cr_assert_eq(symlink(at("victim"), at("done/a.csv")), 0);
+    cr_assert_eq(symlink(at("nowhere"), at("failed/b.csv")), 0);
+    put_inbox("a.csv", "indicator,period,value\nurban_new_jobs,2026-10,1\n");
+    put_inbox("b.csv", "indicator,period,value\nnosuch,2026-10,1\n");
+    cr_assert_eq(intake_inbox_file(sp, &scope, dir, "a.csv", &st, err),
+                 ERR_OK, "%s", err);
+    cr_expect_eq(st.files_done, 1);
+    cr_assert_eq(intake_inbox_file(sp, &scope, dir, "b.csv", &st, err),
+                 ERR_OK, "%s", err);
+    cr_expect_eq(st.files_failed, 1);
+    cr_expect(is_link(at("done/a.csv")));
+    cr_expect(is_link(at("failed/b.csv")));
+    cr_expect_neq(access(at("nowhere"), F_OK), 0);
+    char *text = slurp(at("victim"));
+    cr_expect_str_eq(text, "secret\n");
+    free(text);
+    text = slurp(at("done/a.csv.1"));
+    cr_expect(strstr(text, "urban_new_jobs,2026-10,1") != NULL, "%s", text);
+    free(text);
+    cr_expect_eq(access(at("failed/b.csv.1"), F_OK), 0);
+    cr_expect_eq(access(at("failed/b.csv.1.errors"), F_OK), 0);
+}
+
+/* intake_inbox_created: a link or FIFO just made is refused at once; a
+ * regular file just made is left for its writer's close. */
+Test(intake, created_entries_refused_unless_regular_files)
+{
+    char err[ERR_LEN] = "";
+    intake_stats_t st;
+    put_file(at("shadow"), SECRET);
+    cr_assert_eq(symlink(at("shadow"), at("inbox/x.csv")), 0);
+    put_inbox("new.csv", "indicator,period,value\n");
+    cr_assert_eq(intake_inbox_created(dir, "x.csv", &st, err), ERR_OK, "%s",
+                 err);
+    cr_expect_eq(st.files_failed, 1);
+    cr_expect(is_link(at("failed/x.csv")));
+    cr_assert_eq(intake_inbox_created(dir, "new.csv", &st, err), ERR_OK,
+                 "%s", err);
+    cr_expect_eq(st.files_failed, 0);
+    cr_expect_eq(access(at("inbox/new.csv"), F_OK), 0, "a new file was "
+                 "taken before its writer closed it");
+    cr_assert_eq(intake_inbox_created(dir, "gone.csv", &st, err), ERR_OK);
+    cr_expect_eq(queued(), 0);
+}
+
+/* When a refused entry cannot be moved to failed/ (here: failed/ is on
+ * another file system, so rename fails with EXDEV), the scan fails and
+ * says why; the entry stays in the inbox for the next scan. */
+Test(intake, a_refusal_that_cannot_move_says_why)
+{
+    char err[ERR_LEN] = "";
+    intake_stats_t st;
+    char shm[64];
+    snprintf(shm, sizeof shm, "/dev/shm/hrss-intake-XXXXXX");
+    if (mkdtemp(shm) == NULL) {
+        cr_skip_test("no /dev/shm");
+    }
+    cr_assert_eq(rmdir(at("failed")), 0);
+    cr_assert_eq(symlink(shm, at("failed")), 0);
+    cr_assert_eq(symlink(at("nowhere"), at("inbox/x.csv")), 0);
+    size_t young = 0;
+    int rc = intake_inbox(sp, &scope, dir, 0, &young, &st, err);
+    char errors[128];
+    snprintf(errors, sizeof errors, "%s/x.csv.errors", shm);
+    unlink(errors);
+    rmdir(shm);
+    cr_expect_eq(rc, ERR_IO);
+    cr_expect(strstr(err, "cannot move") != NULL &&
+                  strstr(err, "x.csv") != NULL &&
+                  strstr(err, "cross-device") != NULL,
+              "'%s'", err);
+    cr_expect(is_link(at("inbox/x.csv")));
+    cr_expect_eq(st.files_failed, 0);
+}
+
+/* A file's name is chosen by whoever drops it and is quoted in its
+ * .errors (which operators cat): no escape of it reaches the .errors,
+ * which is valid UTF-8 with no control but its line ends. */
+Test(intake, errors_quote_a_hostile_name_cleaned)
+{
+    char err[ERR_LEN] = "";
+    intake_stats_t st;
+    const char *name = "e\x1b]0;owned\x07\xff.csv";
+    put_inbox(name, "indicator,period,value\nnosuch\x1b[2J,2026-10,1\n");
+    cr_assert_eq(intake_inbox_file(sp, &scope, dir, name, &st, err), ERR_OK,
+                 "%s", err);
+    cr_expect_eq(st.files_failed, 1);
+    char rel[128];
+    snprintf(rel, sizeof rel, "failed/%s.errors", name);
+    char *text = slurp(at(rel));
+    cr_expect(strpbrk(text, "\x1b\x07\xff") == NULL, "%s", text);
+    cr_expect(strstr(text, "e\xEF\xBF\xBD]0;owned\xEF\xBF\xBD\xEF\xBF\xBD"
+                           ".csv:2: indicator:") != NULL,
+              "%s", text);
+    free(text);
 }

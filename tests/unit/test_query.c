@@ -1,9 +1,12 @@
 /* test_query.c: query_answer() end to end through packed protobuf, with
  * exact expected numbers for every query kind and for every error path. */
 #include <criterion/criterion.h>
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "common/buf.h"
 #include "common/mem.h"
@@ -30,12 +33,24 @@ TestSuite(query, .init = fx_setup, .fini = fx_teardown, .timeout = 60);
 /* ------------------------------------------------------------------ */
 /* helpers                                                             */
 
+/* Create an empty file. */
+static void touch_file(const char *path)
+{
+    FILE *f = fopen(path, "w");
+    cr_assert_not_null(f, "%s", path);
+    fclose(f);
+}
+
+/* Who the requests of a test come from: a reader unless the test says
+ * otherwise (each test runs in a process of its own). */
+static query_ctx_t who = {.role = QUERY_ROLE_READ};
+
 /* Answer raw request bytes; the caller frees the response. */
 static Hrss__QueryResponse *ask_raw(const uint8_t *req, size_t len)
 {
     buf_t out;
     buf_init(&out);
-    query_answer(fx_store, req, len, &out);
+    query_answer(fx_store, &who, req, len, &out);
     cr_assert_gt(out.len, 0, "no response bytes");
     Hrss__QueryResponse *r =
         hrss__query_response__unpack(NULL, out.len, out.data);
@@ -639,57 +654,483 @@ Test(query, facts_export_and_filter)
     hrss__query_response__free_unpacked(r, NULL);
 }
 
-/* Many facts: the list grows far past its first allocation. */
-Test(query, facts_many)
+/* ------------------------------------------------------------------ */
+/* pages                                                               */
+
+/* 300 months of one indicator for every region: 30,600 facts, about
+ * 1.2 MB packed, more than one answer may hold. */
+static size_t seed_many_facts(void)
 {
-    enum { MONTHS = 240, BATCH = 240 };
+    enum { MONTHS = 300 };
     size_t nreg = catalog_region_count(fx_cat);
-    update_t *u = xcalloc(BATCH, sizeof *u);
+    update_t *u = xcalloc(MONTHS, sizeof *u);
     uint64_t seq = 1;
     for (size_t ri = 0; ri < nreg; ri++) {
         uint32_t code = catalog_region(fx_cat, ri)->code;
         for (int m = 0; m < MONTHS; m++) {
-            int32_t mi = month_make(2005, 1) + m;
+            int32_t mi = month_make(2001, 1) + m;
             uint32_t yyyymm = (uint32_t)(month_year(mi) * 100 +
                                          month_of_year(mi));
             u[m] = fx_count(seq, JOBS, code, yyyymm, (int64_t)ri + m);
             seq++;
         }
-        apply("bulk", u, BATCH);
+        apply("bulk", u, MONTHS);
     }
     free(u);
-    Hrss__QueryResponse *r = ask_facts(NULL, NULL);
-    ok(r, HRSS__QUERY_RESPONSE__R_FACTS);
-    cr_expect_eq(r->facts->n_facts, nreg * MONTHS);
-    for (size_t i = 0; i < r->facts->n_facts; i++) {
-        cr_assert_str_eq(r->facts->facts[i]->indicator, JOBS);
-    }
-    hrss__query_response__free_unpacked(r, NULL);
+    return nreg * MONTHS;
+}
 
+/* The paging fields of a list request. */
+typedef struct page_fields {
+    protobuf_c_boolean *has_after;
+    ProtobufCBinaryData *after;
+    protobuf_c_boolean *has_limit;
+    uint32_t *limit;
+} page_fields_t;
+
+static page_fields_t fields_of(Hrss__QueryRequest *q)
+{
+    page_fields_t f = {0};
+#define PF(m) {&q->m->has_after, &q->m->after, &q->m->has_limit, &q->m->limit}
+    switch (q->q_case) {
+    case HRSS__QUERY_REQUEST__Q_HISTORY: f = (page_fields_t)PF(history);
+        break;
+    case HRSS__QUERY_REQUEST__Q_REJECTIONS:
+        f = (page_fields_t)PF(rejections);
+        break;
+    case HRSS__QUERY_REQUEST__Q_AGENTS: f = (page_fields_t)PF(agents);
+        break;
+    case HRSS__QUERY_REQUEST__Q_VIOLATIONS:
+        f = (page_fields_t)PF(violations);
+        break;
+    case HRSS__QUERY_REQUEST__Q_FACTS: f = (page_fields_t)PF(facts);
+        break;
+    case HRSS__QUERY_REQUEST__Q_COMPLETENESS:
+        f = (page_fields_t)PF(completeness);
+        break;
+    default: cr_assert_fail("not a list request");
+    }
+#undef PF
+    return f;
+}
+
+/* A list answer's items and its `next` (NULL: the last page). */
+static size_t items_of(const Hrss__QueryResponse *r,
+                       ProtobufCMessage ***items,
+                       const ProtobufCBinaryData **next)
+{
+#define LIST(field, arr, n)                                                 \
+    *items = (ProtobufCMessage **)r->field->arr;                          \
+    *next = r->field->has_next ? &r->field->next : NULL;                  \
+    return r->field->n
+    switch (r->r_case) {
+    case HRSS__QUERY_RESPONSE__R_HISTORY:
+        LIST(history, revisions, n_revisions);
+    case HRSS__QUERY_RESPONSE__R_REJECTIONS:
+        LIST(rejections, rejections, n_rejections);
+    case HRSS__QUERY_RESPONSE__R_AGENTS: LIST(agents, agents, n_agents);
+    case HRSS__QUERY_RESPONSE__R_VIOLATIONS:
+        LIST(violations, violations, n_violations);
+    case HRSS__QUERY_RESPONSE__R_FACTS: LIST(facts, facts, n_facts);
+    case HRSS__QUERY_RESPONSE__R_COMPLETENESS:
+        LIST(completeness, regions, n_regions);
+    default: cr_assert_fail("not a list answer");
+    }
+#undef LIST
+    return 0;
+}
+
+/* Every item of the list @p q asks for, packed one after the other, in
+ * @p all: page after page of at most @p limit items when @p limit > 0
+ * (checking each page's size), or in one answer. @return item count. */
+static size_t fetch_all(Hrss__QueryRequest *q, uint32_t limit, buf_t *all,
+                        size_t *pages)
+{
+    page_fields_t f = fields_of(q);
+    buf_t cursor;
+    buf_init(&cursor);
+    size_t total = 0;
+    *pages = 0;
+    *f.has_limit = limit > 0;
+    *f.limit = limit;
+    *f.has_after = 0;
+    for (;;) {
+        size_t n = hrss__query_request__get_packed_size(q);
+        uint8_t *b = xmalloc(n);
+        hrss__query_request__pack(q, b);
+        buf_t out;
+        buf_init(&out);
+        query_answer(fx_store, &who, b, n, &out);
+        free(b);
+        cr_assert_leq(out.len, QUERY_MAX_ANSWER, "an answer of %zu bytes",
+                      out.len);
+        if (limit > 0) {
+            cr_assert_leq(out.len, QUERY_PAGE_BYTES + 4096,
+                          "a page of %zu bytes", out.len);
+        }
+        Hrss__QueryResponse *r =
+            hrss__query_response__unpack(NULL, out.len, out.data);
+        buf_fini(&out);
+        cr_assert_not_null(r);
+        cr_assert_eq(r->code, HRSS__QUERY_STATUS__QUERY_OK, "%s",
+                     r->error != NULL ? r->error : "");
+        ProtobufCMessage **items;
+        const ProtobufCBinaryData *next;
+        size_t k = items_of(r, &items, &next);
+        (*pages)++;
+        if (limit > 0) {
+            cr_assert_leq(k, limit);
+        } else {
+            cr_assert_null(next, "an answer asked whole has a next");
+        }
+        for (size_t i = 0; i < k; i++) {
+            size_t m = protobuf_c_message_get_packed_size(items[i]);
+            uint8_t *ib = xmalloc(m);
+            protobuf_c_message_pack(items[i], ib);
+            buf_put_u32(all, (uint32_t)m);
+            buf_put(all, ib, m);
+            free(ib);
+        }
+        total += k;
+        int more = next != NULL;
+        if (more) {
+            cr_assert_gt(k, 0, "an empty page with a next");
+            buf_reset(&cursor);
+            buf_put(&cursor, next->data, next->len);
+            f.after->data = cursor.data;
+            f.after->len = cursor.len;
+            *f.has_after = 1;
+        }
+        hrss__query_response__free_unpacked(r, NULL);
+        if (!more) {
+            break;
+        }
+        cr_assert_lt(*pages, 100000, "pages never end");
+    }
+    buf_fini(&cursor);
+    return total;
+}
+
+/* Pages hold everything once, in order, and no answer is over the cap;
+ * asked whole, a list that does not fit is refused, not cut. */
+Test(query, facts_come_in_pages)
+{
+    size_t nfacts = seed_many_facts();
+    Hrss__FactsQ fq = HRSS__FACTS_Q__INIT;
+    Hrss__QueryRequest q = HRSS__QUERY_REQUEST__INIT;
+    q.q_case = HRSS__QUERY_REQUEST__Q_FACTS;
+    q.facts = &fq;
+    buf_t all;
+    buf_init(&all);
+    size_t pages = 0;
+    cr_expect_eq(fetch_all(&q, QUERY_PAGE_MAX_ITEMS, &all, &pages), nfacts);
+    /* about 39 bytes a fact: pages end by size, not by count */
+    cr_expect_geq(pages, 4, "%zu pages", pages);
+    buf_t small;
+    buf_init(&small);
+    cr_expect_eq(fetch_all(&q, 1000, &small, &pages), nfacts);
+    cr_expect_eq(pages, (nfacts + 999) / 1000);
+    cr_expect(all.len == small.len &&
+                  memcmp(all.data, small.data, all.len) == 0,
+              "pages of 1000 differ from pages by size");
+    buf_fini(&small);
+
+    /* In key order, each fact once. */
+    buf_reader_t rd;
+    buf_reader_init(&rd, all.data, all.len);
+    char prev[64] = "";
+    uint32_t prev_region = 0;
+    uint32_t prev_month = 0;
+    for (size_t i = 0; i < nfacts; i++) {
+        uint32_t m = buf_get_u32(&rd);
+        cr_assert_leq(m, buf_remaining(&rd));
+        Hrss__Fact *f = hrss__fact__unpack(NULL, m, rd.p + rd.off);
+        cr_assert_not_null(f);
+        rd.off += m;
+        int c = strcmp(prev, f->indicator);
+        cr_assert(c < 0 || (c == 0 && (prev_region < f->region ||
+                                       (prev_region == f->region &&
+                                        prev_month < f->month))),
+                  "fact %zu out of order", i);
+        snprintf(prev, sizeof prev, "%s", f->indicator);
+        prev_region = f->region;
+        prev_month = f->month;
+        hrss__fact__free_unpacked(f, NULL);
+    }
+    cr_expect(buf_done(&rd));
+    buf_fini(&all);
+
+    /* Whole: over QUERY_MAX_ANSWER, so refused. */
+    Hrss__QueryResponse *r = ask_facts(NULL, NULL);
+    fails(r, ERR_FULL, "pages");
+    hrss__query_response__free_unpacked(r, NULL);
+    /* A filtered list that fits comes whole. */
     r = ask_facts("2005", "2005");
     ok(r, HRSS__QUERY_RESPONSE__R_FACTS);
-    cr_expect_eq(r->facts->n_facts, nreg * 12);
+    cr_expect_eq(r->facts->n_facts, catalog_region_count(fx_cat) * 12);
+    cr_expect_not(r->facts->has_next);
+    hrss__query_response__free_unpacked(r, NULL);
+}
+
+/* Every kind of list: its pages, however small, hold exactly what the
+ * whole answer holds. */
+static void same_in_pages(Hrss__QueryRequest *q, size_t want)
+{
+    buf_t whole;
+    buf_t paged;
+    buf_init(&whole);
+    buf_init(&paged);
+    size_t pages = 0;
+    size_t got = fetch_all(q, 0, &whole, &pages);
+    cr_assert_eq(got, want, "kind %d: %zu items, want %zu", (int)q->q_case,
+                 got, want);
+    cr_assert_eq(pages, 1);
+    for (uint32_t limit = 1; limit <= 3; limit++) {
+        buf_reset(&paged);
+        cr_assert_eq(fetch_all(q, limit, &paged, &pages), want);
+        cr_expect_eq(pages, want == 0 ? 1 : (want + limit - 1) / limit,
+                     "limit %u: %zu pages", limit, pages);
+        cr_expect(paged.len == whole.len &&
+                      memcmp(paged.data, whole.data, whole.len) == 0,
+                  "limit %u: the pages differ from the whole list", limit);
+    }
+    /* By size: a page budget smaller than one item still moves on. */
+    who.page_bytes = 1;
+    buf_reset(&paged);
+    cr_assert_eq(fetch_all(q, QUERY_PAGE_MAX_ITEMS, &paged, &pages), want);
+    cr_expect_eq(pages, want == 0 ? 1 : want);
+    cr_expect(paged.len == whole.len &&
+              memcmp(paged.data, whole.data, whole.len) == 0);
+    who.page_bytes = 0;
+    buf_fini(&whole);
+    buf_fini(&paged);
+}
+
+Test(query, every_list_in_pages)
+{
+    update_t u[] = {
+        fx_count(1, JOBS, HZ_SC, 202501, 100),
+        fx_count(2, JOBS, HZ_SC, 202513, 5),       /* rejected */
+        fx_count(3, JOBS, HZ_SC, 202501, 110),
+        fx_count(4, JOBS, HZ_SC, 202501, 120),
+        fx_count(5, SENIOR, HZ_SC, 202501, 600),
+        fx_count(6, PROF, HZ_SC, 202501, 500),     /* a violation */
+        fx_count(7, SENIOR, HZ_GS, 202502, 60),
+        fx_count(8, PROF, HZ_GS, 202502, 50),      /* another */
+        fx_count(9, SENIOR, NB_HS, 202503, 9),
+        fx_count(10, PROF, NB_HS, 202503, 8),      /* and another */
+        fx_ratio(11, MEDIATION, HZ_SC, 202501, 11, 10), /* rejected */
+        fx_count(12, JOBS, HZ_GS, 209901, 1),      /* rejected */
+    };
+    apply("hz", u, sizeof u / sizeof u[0]);
+    update_t v[] = {fx_count(1, JOBS, NB_HS, 202501, 30)};
+    apply("nb", v, 1);
+    apply("zz", v, 1);
+
+    Hrss__HistoryQ hq = HRSS__HISTORY_Q__INIT;
+    Hrss__QueryRequest q = HRSS__QUERY_REQUEST__INIT;
+    hq.indicator = JOBS;
+    hq.region = HZ_SC;
+    hq.month = "2025-01";
+    q.q_case = HRSS__QUERY_REQUEST__Q_HISTORY;
+    q.history = &hq;
+    same_in_pages(&q, 3);
+
+    Hrss__RejectionsQ rq = HRSS__REJECTIONS_Q__INIT;
+    q.q_case = HRSS__QUERY_REQUEST__Q_REJECTIONS;
+    q.rejections = &rq;
+    same_in_pages(&q, 3);
+
+    Hrss__AgentsQ aq = HRSS__AGENTS_Q__INIT;
+    q.q_case = HRSS__QUERY_REQUEST__Q_AGENTS;
+    q.agents = &aq;
+    same_in_pages(&q, 3);
+
+    Hrss__ViolationsQ vq = HRSS__VIOLATIONS_Q__INIT;
+    q.q_case = HRSS__QUERY_REQUEST__Q_VIOLATIONS;
+    q.violations = &vq;
+    same_in_pages(&q, 3);
+    vq.has_region = 1;
+    vq.region = HZ;
+    same_in_pages(&q, 2);
+
+    Hrss__FactsQ fq = HRSS__FACTS_Q__INIT;
+    q.q_case = HRSS__QUERY_REQUEST__Q_FACTS;
+    q.facts = &fq;
+    same_in_pages(&q, 8);
+    fq.from = "2025-02";
+    same_in_pages(&q, 4);
+
+    Hrss__CompletenessQ cq = HRSS__COMPLETENESS_Q__INIT;
+    cq.period = "2025-01";
+    cq.has_region = 1;
+    cq.region = HZ;
+    q.q_case = HRSS__QUERY_REQUEST__Q_COMPLETENESS;
+    q.completeness = &cq;
+    same_in_pages(&q, 14);
+}
+
+/* Items added between pages: one behind the cursor is not seen, one
+ * ahead of it is seen once; nothing is seen twice. */
+Test(query, pages_follow_positions_not_counts)
+{
+    update_t u[] = {
+        fx_count(1, JOBS, HZ_SC, 202501, 1),
+        fx_count(2, JOBS, HZ_SC, 202503, 3),
+        fx_count(3, JOBS, HZ_SC, 202505, 5),
+    };
+    apply("hz", u, 3);
+    Hrss__FactsQ fq = HRSS__FACTS_Q__INIT;
+    Hrss__QueryRequest q = HRSS__QUERY_REQUEST__INIT;
+    q.q_case = HRSS__QUERY_REQUEST__Q_FACTS;
+    q.facts = &fq;
+    fq.has_limit = 1;
+    fq.limit = 2;
+    Hrss__QueryResponse *r = ask(&q);
+    ok(r, HRSS__QUERY_RESPONSE__R_FACTS);
+    cr_assert_eq(r->facts->n_facts, 2);
+    cr_assert(r->facts->has_next);
+    uint8_t cur[256];
+    cr_assert_leq(r->facts->next.len, sizeof cur);
+    memcpy(cur, r->facts->next.data, r->facts->next.len);
+    fq.has_after = 1;
+    fq.after.data = cur;
+    fq.after.len = r->facts->next.len;
+    hrss__query_response__free_unpacked(r, NULL);
+    update_t v[] = {
+        fx_count(4, JOBS, HZ_SC, 202502, 2), /* behind the cursor */
+        fx_count(5, JOBS, HZ_SC, 202504, 4), /* ahead of it */
+        fx_count(6, JOBS, HZ_SC, 202503, 33), /* the cursor's own: a
+                                                 revision, not seen */
+    };
+    apply("hz", v, 3);
+    r = ask(&q);
+    ok(r, HRSS__QUERY_RESPONSE__R_FACTS);
+    cr_assert_eq(r->facts->n_facts, 2);
+    cr_expect_eq(r->facts->facts[0]->month, 202504);
+    cr_expect_eq(r->facts->facts[1]->month, 202505);
+    cr_expect_not(r->facts->has_next);
+    hrss__query_response__free_unpacked(r, NULL);
+}
+
+/* A cursor is checked like any input: garbage, another list's cursor, or
+ * a completeness position past the end is malformed. */
+Test(query, bad_cursors_are_refused)
+{
+    seed_jobs();
+    Hrss__FactsQ fq = HRSS__FACTS_Q__INIT;
+    Hrss__QueryRequest q = HRSS__QUERY_REQUEST__INIT;
+    q.q_case = HRSS__QUERY_REQUEST__Q_FACTS;
+    q.facts = &fq;
+    static uint8_t junk[] = {0xff, 0x00, 0x01};
+    fq.has_after = 1;
+    fq.after.data = junk;
+    fq.after.len = sizeof junk;
+    Hrss__QueryResponse *r = ask(&q);
+    fails(r, ERR_INVAL, "after");
+    hrss__query_response__free_unpacked(r, NULL);
+    fq.after.len = 0;
+    r = ask(&q);
+    fails(r, ERR_INVAL, "after");
+    hrss__query_response__free_unpacked(r, NULL);
+
+    /* A rejections cursor given to agents. */
+    update_t u[] = {fx_count(3, JOBS, HZ_SC, 202513, 1),
+                    fx_count(4, JOBS, HZ_SC, 202513, 2)};
+    apply("hz", u, 2);
+    Hrss__RejectionsQ rq = HRSS__REJECTIONS_Q__INIT;
+    rq.has_limit = 1;
+    rq.limit = 1;
+    q.q_case = HRSS__QUERY_REQUEST__Q_REJECTIONS;
+    q.rejections = &rq;
+    r = ask(&q);
+    ok(r, HRSS__QUERY_RESPONSE__R_REJECTIONS);
+    cr_assert(r->rejections->has_next);
+    uint8_t cur[64];
+    size_t len = r->rejections->next.len;
+    cr_assert_leq(len, sizeof cur);
+    memcpy(cur, r->rejections->next.data, len);
+    hrss__query_response__free_unpacked(r, NULL);
+    Hrss__AgentsQ aq = HRSS__AGENTS_Q__INIT;
+    aq.has_after = 1;
+    aq.after.data = cur;
+    aq.after.len = len;
+    q.q_case = HRSS__QUERY_REQUEST__Q_AGENTS;
+    q.agents = &aq;
+    r = ask(&q);
+    fails(r, ERR_INVAL, "after");
+    hrss__query_response__free_unpacked(r, NULL);
+}
+
+/* No answer is larger than the cap: one that would be is an error that
+ * says so, never a cut answer. */
+Test(query, answers_over_the_cap_are_refused)
+{
+    seed_jobs();
+    who.max_answer = 2000; /* the catalog's files are about 8.6 KB */
+    Hrss__CatalogQ cq = HRSS__CATALOG_Q__INIT;
+    Hrss__QueryRequest q = HRSS__QUERY_REQUEST__INIT;
+    q.q_case = HRSS__QUERY_REQUEST__Q_CATALOG;
+    q.catalog = &cq;
+    Hrss__QueryResponse *r = ask(&q);
+    fails(r, ERR_FULL, "limit of 2000 bytes");
+    hrss__query_response__free_unpacked(r, NULL);
+    who.max_answer = 0;
+    r = ask(&q);
+    ok(r, HRSS__QUERY_RESPONSE__R_CATALOG);
     hrss__query_response__free_unpacked(r, NULL);
 }
 
 /* ------------------------------------------------------------------ */
 /* backup                                                              */
 
+static Hrss__QueryResponse *ask_backup(const char *dest)
+{
+    Hrss__BackupQ bq = HRSS__BACKUP_Q__INIT;
+    Hrss__QueryRequest q = HRSS__QUERY_REQUEST__INIT;
+    bq.dest = (char *)(uintptr_t)dest;
+    q.q_case = HRSS__QUERY_REQUEST__Q_BACKUP;
+    q.backup = &bq;
+    return ask(&q);
+}
+
+/* An admin with a backup directory, fx_dir/backups. */
+static void as_admin(char *dir, size_t len)
+{
+    snprintf(dir, len, "%s/backups", fx_dir);
+    cr_assert_eq(mkdir(dir, 0700), 0);
+    who.role = QUERY_ROLE_ADMIN;
+    who.backup_dir = dir;
+}
+
+/* The names in directory @p dir, other than . and .., joined by spaces. */
+static void dir_names(const char *dir, char *out, size_t len)
+{
+    DIR *d = opendir(dir);
+    cr_assert_not_null(d, "%s", dir);
+    out[0] = '\0';
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) {
+            size_t n = strlen(out);
+            snprintf(out + n, len - n, "%s%s", n > 0 ? " " : "", e->d_name);
+        }
+    }
+    closedir(d);
+}
+
 Test(query, backup_then_reopen_read_only)
 {
     seed_jobs();
-    char dest[320];
-    snprintf(dest, sizeof dest, "%s/backup", fx_dir);
-    Hrss__BackupQ bq = HRSS__BACKUP_Q__INIT;
-    Hrss__QueryRequest q = HRSS__QUERY_REQUEST__INIT;
-    bq.dest = dest;
-    q.q_case = HRSS__QUERY_REQUEST__Q_BACKUP;
-    q.backup = &bq;
-    Hrss__QueryResponse *r = ask(&q);
+    char dir[300];
+    as_admin(dir, sizeof dir);
+    Hrss__QueryResponse *r = ask_backup("2025-01-31_nightly");
     ok(r, HRSS__QUERY_RESPONSE__R__NOT_SET);
     cr_expect_null(r->error);
     hrss__query_response__free_unpacked(r, NULL);
 
+    char dest[400];
+    snprintf(dest, sizeof dest, "%s/2025-01-31_nightly", dir);
     char err[ERR_LEN];
     store_t *copy = NULL;
     store_opts_t opts = {.readonly = 1};
@@ -716,7 +1157,7 @@ Test(query, backup_then_reopen_read_only)
     hrss__query_request__pack(&q2, b);
     buf_t out;
     buf_init(&out);
-    query_answer(copy, b, n, &out);
+    query_answer(copy, NULL, b, n, &out);
     free(b);
     r = hrss__query_response__unpack(NULL, out.len, out.data);
     buf_fini(&out);
@@ -727,22 +1168,179 @@ Test(query, backup_then_reopen_read_only)
     store_close(&copy);
 }
 
-Test(query, backup_failure_is_reported)
+/* The copy is the owner's and the group's only, whatever the umask, and
+ * nothing else is left in the backup directory (no temporary copy). */
+Test(query, backup_modes_and_no_leftovers)
 {
-    char dest[320];
-    snprintf(dest, sizeof dest, "%s/no/such/dir", fx_dir);
+    seed_jobs();
+    char dir[300];
+    as_admin(dir, sizeof dir);
+    mode_t old = umask(0);
+    Hrss__QueryResponse *r = ask_backup("b1");
+    umask(old);
+    ok(r, HRSS__QUERY_RESPONSE__R__NOT_SET);
+    hrss__query_response__free_unpacked(r, NULL);
+    char path[400];
+    struct stat st;
+    snprintf(path, sizeof path, "%s/b1", dir);
+    cr_assert_eq(stat(path, &st), 0);
+    cr_expect_eq(st.st_mode & 07777, 0750, "directory mode %o",
+                 st.st_mode & 07777);
+    snprintf(path, sizeof path, "%s/b1/data.mdb", dir);
+    cr_assert_eq(stat(path, &st), 0);
+    cr_expect_eq(st.st_mode & 07777, 0640, "data.mdb mode %o",
+                 st.st_mode & 07777);
+    char names[256];
+    dir_names(dir, names, sizeof names);
+    cr_expect_str_eq(names, "b1");
+    snprintf(path, sizeof path, "%s/b1", dir);
+    dir_names(path, names, sizeof names);
+    cr_expect_str_eq(names, "data.mdb");
+}
+
+/* Only the admin role backs up; a reader learns nothing about where. */
+Test(query, backup_needs_the_admin_role)
+{
+    seed_jobs();
+    char dir[300];
+    as_admin(dir, sizeof dir);
+    who.role = QUERY_ROLE_READ;
+    Hrss__QueryResponse *r = ask_backup("b1");
+    fails(r, ERR_DENIED, "not authorized");
+    cr_expect_null(strstr(r->error, dir));
+    cr_expect_eq(r->code, HRSS__QUERY_STATUS__QUERY_DENIED);
+    hrss__query_response__free_unpacked(r, NULL);
+    /* No context at all is a reader. */
     Hrss__BackupQ bq = HRSS__BACKUP_Q__INIT;
     Hrss__QueryRequest q = HRSS__QUERY_REQUEST__INIT;
-    bq.dest = dest;
+    bq.dest = "b2";
     q.q_case = HRSS__QUERY_REQUEST__Q_BACKUP;
     q.backup = &bq;
-    Hrss__QueryResponse *r = ask(&q);
+    size_t n = hrss__query_request__get_packed_size(&q);
+    uint8_t *b = xmalloc(n);
+    hrss__query_request__pack(&q, b);
+    buf_t out;
+    buf_init(&out);
+    query_answer(fx_store, NULL, b, n, &out);
+    free(b);
+    r = hrss__query_response__unpack(NULL, out.len, out.data);
+    buf_fini(&out);
+    fails(r, ERR_DENIED, "not authorized");
+    hrss__query_response__free_unpacked(r, NULL);
+    char names[256];
+    dir_names(dir, names, sizeof names);
+    cr_expect_str_eq(names, "", "written: %s", names);
+    /* An admin of a collector without a backup directory: refused. */
+    who.role = QUERY_ROLE_ADMIN;
+    who.backup_dir = NULL;
+    r = ask_backup("b3");
+    fails(r, ERR_DENIED, "--backup-dir");
+    hrss__query_response__free_unpacked(r, NULL);
+}
+
+/* A name, never a path: nothing is written outside the backup
+ * directory. */
+Test(query, backup_names_are_plain)
+{
+    seed_jobs();
+    char dir[300];
+    as_admin(dir, sizeof dir);
+    char longname[QUERY_BACKUP_NAME_MAX + 2];
+    memset(longname, 'a', sizeof longname - 1);
+    longname[sizeof longname - 1] = '\0';
+    const char *bad[] = {"../escaped", "..", ".", "a/b", "/tmp/abs",
+                         ".hidden", "a b", "a\\b", "名字", longname};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        Hrss__QueryResponse *r = ask_backup(bad[i]);
+        fails(r, ERR_INVAL, "not a plain name");
+        hrss__query_response__free_unpacked(r, NULL);
+    }
+    Hrss__QueryResponse *r = ask_backup("");
+    fails(r, ERR_INVAL, "destination");
+    hrss__query_response__free_unpacked(r, NULL);
+    char names[256];
+    dir_names(dir, names, sizeof names);
+    cr_expect_str_eq(names, "", "written: %s", names);
+    dir_names(fx_dir, names, sizeof names);
+    cr_expect_str_eq(names, "backups db", "written: %s", names);
+    /* The longest plain name is fine. */
+    longname[QUERY_BACKUP_NAME_MAX] = '\0';
+    r = ask_backup(longname);
+    ok(r, HRSS__QUERY_RESPONSE__R__NOT_SET);
+    hrss__query_response__free_unpacked(r, NULL);
+}
+
+/* An existing name is never written into or replaced: a directory (even
+ * an empty one), a file, a symlink to elsewhere. */
+Test(query, backup_refuses_an_existing_destination)
+{
+    seed_jobs();
+    char dir[300];
+    as_admin(dir, sizeof dir);
+    char path[400];
+    char target[400];
+    snprintf(path, sizeof path, "%s/empty", dir);
+    cr_assert_eq(mkdir(path, 0700), 0);
+    snprintf(path, sizeof path, "%s/file", dir);
+    touch_file(path);
+    snprintf(target, sizeof target, "%s/elsewhere", fx_dir);
+    cr_assert_eq(mkdir(target, 0700), 0);
+    snprintf(path, sizeof path, "%s/link", dir);
+    cr_assert_eq(symlink(target, path), 0);
+    const char *names[] = {"empty", "file", "link"};
+    for (size_t i = 0; i < 3; i++) {
+        Hrss__QueryResponse *r = ask_backup(names[i]);
+        fails(r, ERR_INVAL, "already exists");
+        hrss__query_response__free_unpacked(r, NULL);
+    }
+    char got[256];
+    dir_names(target, got, sizeof got);
+    cr_expect_str_eq(got, "", "written through the symlink: %s", got);
+    snprintf(path, sizeof path, "%s/empty", dir);
+    dir_names(path, got, sizeof got);
+    cr_expect_str_eq(got, "", "written into: %s", got);
+    /* A second backup under the first one's name is refused too. */
+    Hrss__QueryResponse *r = ask_backup("once");
+    ok(r, HRSS__QUERY_RESPONSE__R__NOT_SET);
+    hrss__query_response__free_unpacked(r, NULL);
+    r = ask_backup("once");
+    fails(r, ERR_INVAL, "already exists");
+    hrss__query_response__free_unpacked(r, NULL);
+}
+
+Test(query, backup_failure_is_reported)
+{
+    char dir[300];
+    as_admin(dir, sizeof dir);
+    char missing[400];
+    snprintf(missing, sizeof missing, "%s/no/such/dir", fx_dir);
+    who.backup_dir = missing;
+    Hrss__QueryResponse *r = ask_backup("b1");
     fails(r, ERR_IO, "no/such/dir");
     hrss__query_response__free_unpacked(r, NULL);
+}
 
-    bq.dest = "";
-    r = ask(&q);
-    fails(r, ERR_INVAL, "destination");
+/* hrssctl --data-dir: a local operator backs up to a path. */
+Test(query, local_backup_goes_to_the_path_given)
+{
+    seed_jobs();
+    who.role = QUERY_ROLE_ADMIN;
+    who.backup_any_path = 1;
+    char dest[400];
+    snprintf(dest, sizeof dest, "%s/local/", fx_dir);
+    Hrss__QueryResponse *r = ask_backup(dest);
+    ok(r, HRSS__QUERY_RESPONSE__R__NOT_SET);
+    hrss__query_response__free_unpacked(r, NULL);
+    snprintf(dest, sizeof dest, "%s/local/data.mdb", fx_dir);
+    struct stat st;
+    cr_expect_eq(stat(dest, &st), 0);
+    snprintf(dest, sizeof dest, "%s/local", fx_dir);
+    r = ask_backup(dest);
+    fails(r, ERR_INVAL, "already exists");
+    hrss__query_response__free_unpacked(r, NULL);
+    snprintf(dest, sizeof dest, "%s/..", fx_dir);
+    r = ask_backup(dest);
+    fails(r, ERR_INVAL, "names no new directory");
     hrss__query_response__free_unpacked(r, NULL);
 }
 
@@ -883,7 +1481,7 @@ Test(query, answer_appends_to_buffer)
     buf_init(&out);
     buf_put(&out, "AB", 2);
     static const uint8_t none[1] = {0};
-    query_answer(fx_store, none, 0, &out);
+    query_answer(fx_store, NULL, none, 0, &out);
     cr_assert_gt(out.len, 2);
     cr_expect_eq(out.data[0], 'A');
     cr_expect_eq(out.data[1], 'B');

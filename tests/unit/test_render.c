@@ -262,3 +262,97 @@ Test(render, many_rows_and_copied_cells)
     expect_print(r, RENDER_TABLE, "名称\n----\n杭州\n");
     render_destroy(&r);
 }
+
+/* ------------------------------------------------------------------ */
+/* Item 7: text from the wire or an old store, shown safely.           */
+
+#define FFFD "\xEF\xBF\xBD"
+
+/* One text column of hostile strings: a terminal title and bell, a
+ * colour, an 8-bit CSI as C1 (C2 9B) and as a raw byte, DEL, ill-formed
+ * UTF-8, a CR, a TAB and a LF. */
+static render_t *hostile(void)
+{
+    static const render_col_t tc[] = {
+        {.type = CELL_TEXT, .head = "agent", .json = "agent"},
+        {.type = CELL_INT, .head = "n", .json = "n"},
+    };
+    render_t *r = render_new(tc, 2, 0);
+    cell_t a[] = {cell_text("x\x1b]0;owned\x07y"), cell_int(1)};
+    cell_t b[] = {cell_text("\x1b[31mred\xC2\x9B" "2J\x9b" "K\x7f"),
+                  cell_int(22)};
+    cell_t c[] = {cell_text("\xE4\xB8" "A\xFF" "西"), cell_int(333)};
+    cell_t d[] = {cell_text("a\rb\tc\nd"), cell_int(4)};
+    render_add_row(r, a);
+    render_add_row(r, b);
+    render_add_row(r, c);
+    render_add_row(r, d);
+    return r;
+}
+
+/* CSV used to carry every byte: escapes reached the terminal of whoever
+ * looked at `hrssctl rejections --csv`. Now only LF (quoted, RFC 4180)
+ * is kept of the controls. */
+Test(render, csv_shows_no_control_and_no_invalid_utf8)
+{
+    render_t *r = hostile();
+    expect_print(r, RENDER_CSV,
+                 "agent,n\n"
+                 "x" FFFD "]0;owned" FFFD "y,1\n"
+                 FFFD "[31mred" FFFD "2J" FFFD "K" FFFD ",22\n"
+                 FFFD "A" FFFD "西,333\n"
+                 "\"a" FFFD "b" FFFD "c\nd\",4\n");
+    render_destroy(&r);
+}
+
+/* The table replaces each control and bad sequence with one U+FFFD, one
+ * column wide, so the numbers still line up. */
+Test(render, table_shows_no_control_and_lines_up)
+{
+    render_t *r = hostile();
+    expect_print(r, RENDER_TABLE,
+                 "agent             n\n"
+                 "--------------  ---\n"
+                 "x" FFFD "]0;owned" FFFD "y      1\n"
+                 FFFD "[31mred" FFFD "2J" FFFD "K" FFFD "   22\n"
+                 FFFD "A" FFFD "西           333\n"
+                 "a" FFFD "b" FFFD "c" FFFD "d           4\n");
+    render_destroy(&r);
+}
+
+/* JSON stays valid JSON in valid UTF-8: controls escaped, bad bytes
+ * \ufffd. */
+Test(render, json_escapes_controls_and_replaces_invalid_utf8)
+{
+    render_t *r = hostile();
+    expect_print(r, RENDER_JSON,
+                 "[\n"
+                 "  {\"agent\": \"x\\u001b]0;owned\\u0007y\", \"n\": 1},\n"
+                 "  {\"agent\": \"\\u001b[31mred\\u009b2J\\ufffdK\\u007f\", "
+                 "\"n\": 22},\n"
+                 "  {\"agent\": \"\\ufffdA\\ufffd西\", \"n\": 333},\n"
+                 "  {\"agent\": \"a\\rb\\tc\\nd\", \"n\": 4}\n"
+                 "]\n");
+    render_destroy(&r);
+}
+
+/* A title may quote what the collector said (a period, a code): it is
+ * cleaned too; its own line breaks stay. */
+Test(render, title_footer_and_empty_text_show_no_control)
+{
+    render_t *r = hostile();
+    render_title(r, "%s: 1\nline 2", "2025-12\x1b[2J");
+    render_footer(r, "%s", "foot\x9b");
+    char *got = print(r, RENDER_TABLE);
+    const char *head = "2025-12" FFFD "[2J: 1\nline 2\n\nagent ";
+    cr_expect(strncmp(got, head, strlen(head)) == 0, "%s", got);
+    cr_expect(strstr(got, "\nfoot" FFFD "\n") != NULL, "%s", got);
+    cr_expect_null(strchr(got, '\x1b'));
+    free(got);
+    render_destroy(&r);
+    const render_col_t one[] = {{.type = CELL_TEXT, .head = "x"}};
+    r = render_new(one, 1, 0);
+    render_empty(r, "none for \x1b[5m");
+    expect_print(r, RENDER_TABLE, "none for " FFFD "[5m\n");
+    render_destroy(&r);
+}

@@ -378,7 +378,7 @@ Test(store, each_rejection_reason)
     };
     const uint64_t want_seq[] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 12};
     int home = catalog_region_find(fx_cat, HZ);
-    store_batch_t b = {"hz", home, 1764000000, FX_NOW_MONTH, u, 12};
+    store_batch_t b = {"hz", home, 1764000000, FX_NOW_MONTH, u, 12, NULL};
     store_result_t r;
     char err[ERR_LEN];
     cr_assert_eq(store_apply(fx_store, &b, 1, &r, err), ERR_OK, "%s", err);
@@ -529,7 +529,7 @@ Test(store, data_survives_close_and_reopen)
     store_total_t t;
     cr_assert_eq(store_total(ro, JOBS, ZJ, &p, &t, err), ERR_OK);
     cr_expect_eq(t.num, 100);
-    store_batch_t b = {"a", -1, 0, FX_NOW_MONTH, u, 1};
+    store_batch_t b = {"a", -1, 0, FX_NOW_MONTH, u, 1, NULL};
     cr_expect_neq(store_apply(ro, &b, 1, &r, err), ERR_OK);
     store_close(&ro);
 }
@@ -625,7 +625,7 @@ Test(store, full_map_grows_then_refuses_without_losing_data)
                                        (k / 102) % 12 + 1),
                             1);
         }
-        store_batch_t b = {"big", -1, 1, FX_NOW_MONTH, u, N};
+        store_batch_t b = {"big", -1, 1, FX_NOW_MONTH, u, N, NULL};
         store_result_t r;
         int rc = store_apply(fx_store, &b, 1, &r, err);
         if (rc == ERR_FULL) {
@@ -996,7 +996,7 @@ Test(store, backup_and_map_growth_exclude_each_other)
                                        (k / 102) % 12 + 1),
                             1);
         }
-        store_batch_t b = {"grow", -1, 1, FX_NOW_MONTH, u, N};
+        store_batch_t b = {"grow", -1, 1, FX_NOW_MONTH, u, N, NULL};
         store_result_t r;
         cr_assert_eq(store_apply(fx_store, &b, 1, &r, err), ERR_OK, "%s",
                      err);
@@ -1100,11 +1100,11 @@ Test(store, damaged_records_are_corrupt_not_a_crash)
 
     store_result_t res;
     update_t again = fx_count(2, JOBS, HZ_SC, 202502, 6);
-    store_batch_t b = {"a", -1, 1, FX_NOW_MONTH, &again, 1};
+    store_batch_t b = {"a", -1, 1, FX_NOW_MONTH, &again, 1, NULL};
     cr_expect_eq(store_apply(fx_store, &b, 1, &res, err), ERR_CORRUPT,
                  "the cell's year holds a damaged fact");
     cr_expect_eq(res.applied, 0);
-    store_batch_t b2 = {"bad", -1, 1, FX_NOW_MONTH, &u, 1};
+    store_batch_t b2 = {"bad", -1, 1, FX_NOW_MONTH, &u, 1, NULL};
     cr_expect_eq(store_apply(fx_store, &b2, 1, &res, err), ERR_CORRUPT,
                  "the reporter's record is damaged");
     cr_expect_eq(store_verify(fx_store, err), ERR_CORRUPT);
@@ -1127,7 +1127,7 @@ static store_result_t apply_at(const char *reporter, const update_t *u,
                                size_t n, int64_t at)
 {
     char err[ERR_LEN];
-    store_batch_t b = {reporter, -1, at, FX_NOW_MONTH, u, n};
+    store_batch_t b = {reporter, -1, at, FX_NOW_MONTH, u, n, NULL};
     store_result_t res;
     cr_assert_eq(store_apply(fx_store, &b, 1, &res, err), ERR_OK, "%s", err);
     return res;
@@ -1302,8 +1302,8 @@ Test(store, each_reporter_keeps_only_its_newest_rejections)
     reopen(&o);
     update_t *x = rejected_updates(9, 4);
     update_t *y = rejected_updates(13, 4);
-    store_batch_t bs[2] = {{"a", -1, 3000, FX_NOW_MONTH, x, 4},
-                           {"a", -1, 3000, FX_NOW_MONTH, y, 4}};
+    store_batch_t bs[2] = {{"a", -1, 3000, FX_NOW_MONTH, x, 4, NULL},
+                           {"a", -1, 3000, FX_NOW_MONTH, y, 4, NULL}};
     store_result_t rs[2];
     char err[ERR_LEN];
     cr_assert_eq(store_apply(fx_store, bs, 2, rs, err), ERR_OK, "%s", err);

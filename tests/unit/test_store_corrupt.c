@@ -197,7 +197,7 @@ static void expect_apply_refused(const update_t *u, int want)
     char err[ERR_LEN] = "";
     uint64_t before = 0;
     int have = store_next_seq(fx_store, AGENT, &before, err) == ERR_OK;
-    store_batch_t b = {AGENT, -1, 1764000000, FX_NOW_MONTH, u, 1};
+    store_batch_t b = {AGENT, -1, 1764000000, FX_NOW_MONTH, u, 1, NULL};
     store_result_t r;
     int rc = store_apply(fx_store, &b, 1, &r, err);
     cr_expect_eq(rc, want, "store_apply: rc %d (%s), err '%s'", rc,

@@ -169,7 +169,7 @@ static store_batch_t second_batch(void)
     second[2] = fx_count(6, SENIOR, 330105, 202506, 12);
     second[3] = fx_count(7, JOBS, 330102, 203001, 1);
     second[4] = fx_ratio(8, MEDIATION, 330102, 202501, 1, 10);
-    store_batch_t b = {AGENT, -1, 1764000000, FX_NOW_MONTH, second, 5};
+    store_batch_t b = {AGENT, -1, 1764000000, FX_NOW_MONTH, second, 5, NULL};
     return b;
 }
 
@@ -347,7 +347,7 @@ Test(store_fault, map_full_at_map_max_keeps_nothing)
         fx_count(2, JOBS, 330102, 202502, 200),
         fx_count(3, JOBS, 330105, 202501, 50),
     };
-    store_batch_t b = {AGENT, -1, 1764000000, FX_NOW_MONTH, u, 3};
+    store_batch_t b = {AGENT, -1, 1764000000, FX_NOW_MONTH, u, 3, NULL};
     store_result_t r;
     mdbfault_reset();
     mdbfault_arm_from(MDBFAULT_PUT, 1, 0, MDB_MAP_FULL); /* every put */
@@ -427,7 +427,7 @@ Test(store_fault, failed_first_commit_leaves_no_half_made_store)
                  err);
     cr_assert_eq(store_open(&s, db, fx_cat, NULL, err), ERR_OK, "%s", err);
     update_t u = fx_count(1, JOBS, 330102, 202501, 5);
-    store_batch_t b = {AGENT, -1, 1764000000, FX_NOW_MONTH, &u, 1};
+    store_batch_t b = {AGENT, -1, 1764000000, FX_NOW_MONTH, &u, 1, NULL};
     store_result_t r;
     cr_assert_eq(store_apply(s, &b, 1, &r, err), ERR_OK, "%s", err);
     store_result_fini(&r);

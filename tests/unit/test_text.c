@@ -1,9 +1,11 @@
 /* test_text.c: common/text.c.
  *
  * INVARIANTS
- *   1. Every test works on its own stack buffers.
+ *   1. Every test works on its own buffers and frees what it allocates.
  */
 #include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/text.h"
@@ -47,13 +49,125 @@ Test(text, trim_only_space_and_tab)
     cr_assert_str_eq(text_trim(w), "\xE3\x80\x80" "a");
 }
 
+/* ------------------------------------------------------------------ */
+/* text_clean / text_put_clean: text from the wire or from files made  */
+/* safe to show (item 7).                                              */
+
+#define FFFD "\xEF\xBF\xBD"
+
+/* text_clean() of @p s with @p flags, into a buffer the test frees. */
+static char *clean(const char *s, unsigned flags)
+{
+    size_t need = text_clean(NULL, 0, s, flags);
+    char *out = malloc(need + 1);
+    cr_assert_not_null(out);
+    cr_assert_eq(text_clean(out, need + 1, s, flags), need);
+    cr_assert_eq(strlen(out), need);
+    cr_assert_leq(need, 3 * strlen(s), "longer than the bound");
+    return out;
+}
+
+static void expect_clean(const char *s, unsigned flags, const char *want)
+{
+    char *got = clean(s, flags);
+    cr_expect_str_eq(got, want, "input '%s'", s);
+    free(got);
+}
+
+Test(text, clean_keeps_text_without_controls)
+{
+    expect_clean("", 0, "");
+    expect_clean("plain ASCII, \"quotes\" and \\ ~", 0,
+                 "plain ASCII, \"quotes\" and \\ ~");
+    expect_clean("西湖区 330106 ％ 〔500〕 é €", 0,
+                 "西湖区 330106 ％ 〔500〕 é €");
+    /* U+FFFD itself, the last code point, a 4-byte one. */
+    expect_clean(FFFD "\xF4\x8F\xBF\xBF" "\xF0\x9F\x98\x80", 0,
+                 FFFD "\xF4\x8F\xBF\xBF" "\xF0\x9F\x98\x80");
+    /* U+00A0 is the first code point after C1: kept. */
+    expect_clean("\xC2\xA0", 0, "\xC2\xA0");
+}
+
+Test(text, clean_replaces_every_control)
+{
+    /* A terminal title, a colour, 8-bit CSI (C1 U+009B), DEL. */
+    expect_clean("a\x1b]0;owned\x07z", 0, "a" FFFD "]0;owned" FFFD "z");
+    expect_clean("\x1b[31mred", 0, FFFD "[31mred");
+    expect_clean("\xC2\x9B" "2J", 0, FFFD "2J");
+    expect_clean("\xC2\x80\xC2\x9F", 0, FFFD FFFD);
+    expect_clean("x\x7fy", 0, "x" FFFD "y");
+    /* TAB, CR and LF too: one field, one line. */
+    expect_clean("a\tb\r\nc", 0, "a" FFFD "b" FFFD FFFD "c");
+    expect_clean("\x01\x1f", 0, FFFD FFFD);
+}
+
+Test(text, clean_keeps_line_feeds_when_asked)
+{
+    expect_clean("line 1\nline 2\r\n\x1b", TEXT_KEEP_LF,
+                 "line 1\nline 2" FFFD "\n" FFFD);
+}
+
+Test(text, clean_replaces_each_invalid_sequence_once)
+{
+    /* Lone continuation bytes, bytes never in UTF-8, a raw 8-bit CSI. */
+    expect_clean("\x80", 0, FFFD);
+    expect_clean("a\x9b" "b", 0, "a" FFFD "b");
+    expect_clean("\xC0\xC1\xF5\xFF", 0, FFFD FFFD FFFD FFFD);
+    /* Truncated sequences: one U+FFFD for the maximal subpart. */
+    expect_clean("\xE4\xB8" "A", 0, FFFD "A");
+    expect_clean("\xF0\x9F\x98", 0, FFFD);
+    expect_clean("\xE4", 0, FFFD);
+    /* Overlong forms and surrogates are not UTF-8: the lead byte goes,
+     * then each byte that cannot follow it. */
+    expect_clean("\xC0\xAF", 0, FFFD FFFD);
+    expect_clean("\xE0\x80\xAF", 0, FFFD FFFD FFFD);
+    expect_clean("\xED\xA0\x80", 0, FFFD FFFD FFFD);
+    expect_clean("\xF4\x90\x80\x80", 0, FFFD FFFD FFFD FFFD);
+    /* GBK bytes read as UTF-8. */
+    expect_clean("\xCE\xF7\xBA\xFE", 0, FFFD FFFD FFFD FFFD);
+}
+
+Test(text, clean_is_cut_like_snprintf_never_inside_a_character)
+{
+    char buf[8];
+    /* "西湖区" is 9 bytes: 7 fit, but only 6 make whole characters. */
+    cr_expect_eq(text_clean(buf, sizeof buf, "西湖区", 0), 9);
+    cr_expect_str_eq(buf, "西湖");
+    cr_expect_eq(text_clean(buf, 4, "\x1b\x1b", 0), 6);
+    cr_expect_str_eq(buf, FFFD);
+    cr_expect_eq(text_clean(buf, 1, "abc", 0), 3);
+    cr_expect_str_eq(buf, "");
+    cr_expect_eq(text_clean(NULL, 0, "abc", 0), 3);
+}
+
+Test(text, put_clean_writes_the_same_text)
+{
+    static const char *const in[] = {
+        "plain", "西湖区\x1b[2J", "\xE4\xB8" "A\x7f", "a\nb\tc\xC2\x9B",
+    };
+    for (size_t i = 0; i < sizeof in / sizeof in[0]; i++) {
+        for (unsigned flags = 0; flags <= TEXT_KEEP_LF; flags++) {
+            char *out = NULL;
+            size_t size = 0;
+            FILE *f = open_memstream(&out, &size);
+            cr_assert_not_null(f);
+            text_put_clean(f, in[i], flags);
+            cr_assert_eq(fclose(f), 0);
+            char *want = clean(in[i], flags);
+            cr_expect_str_eq(out, want);
+            free(want);
+            free(out);
+        }
+    }
+}
+
 /* ---------------------------------------------------------------------- */
 /* text_check: valid UTF-8 without control characters                      */
 
-static enum text_fault check(const char *s, size_t n, size_t *at)
+static enum text_fault check(const char *s, size_t *at)
 {
     *at = (size_t)-1;
-    return text_check(s, n, at);
+    return text_check(s, at);
 }
 
 Test(text, clean_text_passes)
@@ -71,11 +185,10 @@ Test(text, clean_text_passes)
     };
     for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
         size_t at;
-        cr_expect_eq(check(ok[i], strlen(ok[i]), &at), TEXT_CLEAN, "#%zu",
-                     i);
+        cr_expect_eq(check(ok[i], &at), TEXT_CLEAN, "#%zu", i);
         cr_expect_eq(at, (size_t)-1, "#%zu: at written", i);
-        cr_expect(text_is_clean(ok[i], strlen(ok[i])), "#%zu", i);
-        cr_expect(text_valid_utf8(ok[i], strlen(ok[i])), "#%zu", i);
+        cr_expect(text_is_clean(ok[i]), "#%zu", i);
+        cr_expect(text_valid_utf8(ok[i]), "#%zu", i);
     }
 }
 
@@ -102,11 +215,10 @@ Test(text, invalid_utf8_is_found_where_it_starts)
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         size_t at;
-        size_t n = strlen(bad[i].s);
-        cr_expect_eq(check(bad[i].s, n, &at), TEXT_BAD_UTF8, "#%zu", i);
+        cr_expect_eq(check(bad[i].s, &at), TEXT_BAD_UTF8, "#%zu", i);
         cr_expect_eq(at, bad[i].at, "#%zu: at %zu", i, at);
-        cr_expect_not(text_is_clean(bad[i].s, n), "#%zu", i);
-        cr_expect_not(text_valid_utf8(bad[i].s, n), "#%zu", i);
+        cr_expect_not(text_is_clean(bad[i].s), "#%zu", i);
+        cr_expect_not(text_valid_utf8(bad[i].s), "#%zu", i);
     }
 }
 
@@ -125,32 +237,58 @@ Test(text, control_characters_are_not_clean)
     };
     for (size_t i = 0; i < sizeof ctl / sizeof ctl[0]; i++) {
         size_t at;
-        size_t n = strlen(ctl[i].s);
-        cr_expect_eq(check(ctl[i].s, n, &at), TEXT_CONTROL, "#%zu", i);
+        cr_expect_eq(check(ctl[i].s, &at), TEXT_CONTROL, "#%zu", i);
         cr_expect_eq(at, ctl[i].at, "#%zu: at %zu", i, at);
-        cr_expect_not(text_is_clean(ctl[i].s, n), "#%zu", i);
+        cr_expect_not(text_is_clean(ctl[i].s), "#%zu", i);
         /* Valid UTF-8 all the same. */
-        cr_expect(text_valid_utf8(ctl[i].s, n), "#%zu", i);
+        cr_expect(text_valid_utf8(ctl[i].s), "#%zu", i);
     }
 }
 
-Test(text, an_embedded_nul_is_a_control_character_not_an_end)
+/* INVARIANT 4: text_check refuses exactly what text_clean would change,
+ * over every string of up to two bytes and a sample of longer ones. */
+Test(text, check_refuses_exactly_what_clean_changes)
 {
-    const char s[] = "urban_new_jobs\0tail";
+    char s[5] = {0};
+    char out[32];
+    for (unsigned a = 1; a < 256; a++) {
+        for (unsigned b = 0; b < 256; b++) {
+            s[0] = (char)a;
+            s[1] = (char)b;
+            s[2] = '\0';
+            text_clean(out, sizeof out, s, 0);
+            cr_expect_eq(text_is_clean(s), strcmp(out, s) == 0,
+                         "%02x %02x", a, b);
+        }
+    }
+    static const char *longer[] = {"\xE6\x9D\xAD", "\xE6\x9D",
+                                   "\xF0\x9F\x98\x80", "\xF0\x9F\x98",
+                                   "\xED\xA0\x80", "a\xC2\x9F"};
+    for (size_t i = 0; i < sizeof longer / sizeof longer[0]; i++) {
+        text_clean(out, sizeof out, longer[i], 0);
+        cr_expect_eq(text_is_clean(longer[i]),
+                     strcmp(out, longer[i]) == 0, "#%zu", i);
+    }
+}
+
+/* A C string ends at its NUL: what follows is not seen (a caller whose
+ * bytes may hold a NUL checks their length; common/wire does). */
+Test(text, check_sees_a_string_up_to_its_nul)
+{
+    const char s[] = "urban_new_jobs\0\x1b[2J";
     size_t at;
-    cr_expect_eq(check(s, sizeof s - 1, &at), TEXT_CONTROL);
-    cr_expect_eq(at, 14);
-    /* Only the bytes given are read: the prefix alone is clean. */
-    cr_expect_eq(check(s, 14, &at), TEXT_CLEAN);
-    cr_expect(text_valid_utf8(s, sizeof s - 1));
+    cr_expect_eq(check(s, &at), TEXT_CLEAN);
+    cr_expect_eq(check("ok\xE6\x9D", &at), TEXT_BAD_UTF8,
+                 "a sequence cut by the NUL");
+    cr_expect_eq(at, 2);
 }
 
 Test(text, the_first_fault_wins_and_has_a_name)
 {
     size_t at;
-    cr_expect_eq(check("a\x01\xFF", 3, &at), TEXT_CONTROL);
+    cr_expect_eq(check("a\x01\xFF", &at), TEXT_CONTROL);
     cr_expect_eq(at, 1);
-    cr_expect_eq(check("a\xFF\x01", 3, &at), TEXT_BAD_UTF8);
+    cr_expect_eq(check("a\xFF\x01", &at), TEXT_BAD_UTF8);
     cr_expect_eq(at, 1);
     cr_expect_str_eq(text_fault_str(TEXT_BAD_UTF8), "invalid UTF-8");
     cr_expect_str_eq(text_fault_str(TEXT_CONTROL), "a control character");

@@ -4,6 +4,7 @@
  * office of 杭州市 (330100) in November 2026. */
 #include <criterion/criterion.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/catalog.h"
@@ -79,7 +80,8 @@ Test(update, reason_numbers_are_stable)
     cr_expect_eq(UPDATE_ZERO_DENOMINATOR, 8);
     cr_expect_eq(UPDATE_NUMERATOR_GT_DENOMINATOR, 9);
     cr_expect_eq(UPDATE_TOO_LARGE, 10);
-    cr_expect_eq(UPDATE_REASON_MAX, 10);
+    cr_expect_eq(UPDATE_NOT_AUTHORIZED, 11);
+    cr_expect_eq(UPDATE_REASON_MAX, 11);
     cr_expect_str_eq(update_reason_name(UPDATE_OK), "none");
     cr_expect_str_eq(update_reason_name(UPDATE_NEGATIVE), "negative_value");
     cr_expect_str_eq(update_reason_name(UPDATE_TOO_LARGE),
@@ -310,4 +312,28 @@ Test(update, parse_region_codes)
     cr_expect_eq(update_parse_region("1234567890", &code, why, sizeof why),
                  ERR_INVAL);
     cr_expect_eq(update_parse_region("", &code, why, sizeof why), ERR_INVAL);
+}
+
+/* A key's region set: only the regions it lists, whatever the home says
+ * (a CurveZMQ office reports for what the agents file gives it). */
+Test(update, a_region_set_limits_what_a_key_may_report)
+{
+    unsigned char *allowed =
+        calloc(catalog_region_count(cat), sizeof *allowed);
+    cr_assert_not_null(allowed);
+    allowed[catalog_region_find(cat, 330102)] = 1;
+    update_scope_t key = hz;
+    key.home = -1;
+    key.allowed = allowed;
+    expect(&key, count("urban_new_jobs", 330102, 202610, 1), UPDATE_OK, NULL,
+           NULL);
+    expect(&key, count("urban_new_jobs", 330105, 202610, 1),
+           UPDATE_NOT_AUTHORIZED, "region",
+           "330105 is not a region this office's key may report for");
+    expect(&key, count("urban_new_jobs", 330100, 202610, 1),
+           UPDATE_NOT_AUTHORIZED, "region",
+           "330100 is not a region this office's key may report for");
+    cr_expect_str_eq(update_reason_name(UPDATE_NOT_AUTHORIZED),
+                     "not_authorized");
+    free(allowed);
 }

@@ -214,6 +214,7 @@ Test(wire, reject_reason_numbers_are_pinned)
         {UPDATE_ZERO_DENOMINATOR, 8, "REJ_ZERO_DENOMINATOR"},
         {UPDATE_NUMERATOR_GT_DENOMINATOR, 9, "REJ_NUMERATOR_GT_DENOMINATOR"},
         {UPDATE_TOO_LARGE, 10, "REJ_VALUE_TOO_LARGE"},
+        {UPDATE_NOT_AUTHORIZED, 11, "REJ_NOT_AUTHORIZED"},
     };
     cr_assert_eq(sizeof t / sizeof t[0], UPDATE_REASON_MAX + 1);
     for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
@@ -229,7 +230,7 @@ Test(wire, reject_reason_numbers_are_pinned)
         cr_expect_str_eq(v->name, t[i].name);
     }
     enum update_reason back = UPDATE_OK;
-    cr_expect_not(wire_reason_from_proto((Hrss__RejectReason)11, &back));
+    cr_expect_not(wire_reason_from_proto((Hrss__RejectReason)12, &back));
     cr_expect_eq(hrss__reject_reason__descriptor.n_values,
                  UPDATE_REASON_MAX + 1);
 }
