@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include <zmq.h>
 
+#include "common/keys.h"
 #include "common/wire.h"
 #include "harness.h"
 
@@ -909,4 +910,93 @@ Test(ingest, a_flooding_peer_cannot_make_the_collector_buffer_its_frames)
     buf_fini(&frame);
     peer_close(&p);
     cr_assert_eq(hx_collector_stop(&coll, 30000), 0);
+}
+
+/* ---------------------------------------------------------------------- */
+/* the frame limit under CurveZMQ                                          */
+
+/* ZMQ_MAXMSGSIZE counts the encrypted frame under CurveZMQ (33 bytes
+ * more): the ingest socket's limit, WIRE_MAX_AGENT_MSG plus
+ * WIRE_CURVE_MARGIN, must let the largest legal message through an
+ * authenticated connection, and still drop one that is larger than the
+ * margin allows. */
+Test(ingest, the_largest_legal_message_passes_a_curve_connection)
+{
+    char base[300];
+    char err[ERR_LEN];
+    keys_pair_t coll_key;
+    keys_pair_t office_key;
+    snprintf(base, sizeof base, "%s/collector", hx_dir);
+    cr_assert_eq(keys_generate(base, &coll_key, err), ERR_OK, "%s", err);
+    snprintf(base, sizeof base, "%s/office", hx_dir);
+    cr_assert_eq(keys_generate(base, &office_key, err), ERR_OK, "%s", err);
+    char agents[300];
+    char text[200];
+    snprintf(agents, sizeof agents, "%s/agents", hx_dir);
+    int n = snprintf(text, sizeof text, "%s 330102 330102\n",
+                     office_key.public_key);
+    hx_write(agents, text, (size_t)n);
+
+    char db[300];
+    char log[300];
+    char keyp[300];
+    snprintf(db, sizeof db, "%s/db", hx_dir);
+    snprintf(log, sizeof log, "%s/collector.log", hx_dir);
+    snprintf(keyp, sizeof keyp, "%s/collector.key", hx_dir);
+    const char *argv[] = {"hrss-collector", "--data-dir", db, "--ingest",
+                          "tcp://127.0.0.1:*", "--query",
+                          "tcp://127.0.0.1:*", "--key", keyp, "--agents",
+                          agents, NULL};
+    hx_coll_t coll;
+    hx_collector_exec(&coll, db, log, argv);
+
+    peer_t p;
+    p.ctx = zmq_ctx_new();
+    p.sock = zmq_socket(p.ctx, ZMQ_DEALER);
+    int linger = 0;
+    zmq_setsockopt(p.sock, ZMQ_LINGER, &linger, sizeof linger);
+    zmq_setsockopt(p.sock, ZMQ_CURVE_SERVERKEY, coll_key.public_key, 40);
+    zmq_setsockopt(p.sock, ZMQ_CURVE_PUBLICKEY, office_key.public_key, 40);
+    zmq_setsockopt(p.sock, ZMQ_CURVE_SECRETKEY, office_key.secret_key, 40);
+    cr_assert_eq(zmq_connect(p.sock, coll.ingest), 0);
+
+    /* The largest legal message is read: refused for its last seq, so
+     * it was unpacked whole. */
+    buf_t frame;
+    buf_init(&frame);
+    pack_costly(&frame);
+    cr_assert_eq(frame.len, WIRE_MAX_AGENT_MSG);
+    send_raw(&p, frame.data, frame.len);
+    expect_malformed(&p, "the largest legal message over CURVE",
+                     UINT64_MAX - WIRE_MAX_BATCH, UINT64_MAX,
+                     "does not follow");
+
+    /* A frame whose encryption passes the limit is dropped unread, with
+     * the connection: say hello until something answers; it is the
+     * Welcome. */
+    buf_t big;
+    buf_init(&big);
+    buf_put(&big, frame.data, frame.len);
+    while (big.len < WIRE_MAX_AGENT_FRAME) {
+        buf_put_u8(&big, 0);
+    }
+    send_raw(&p, big.data, big.len);
+    buf_t b;
+    buf_init(&b);
+    pack_hello(&b, "office", 330102, WIRE_VERSION);
+    Hrss__CollectorMsg *m = NULL;
+    int64_t deadline = hx_now_ms() + 20000;
+    while (m == NULL && hx_now_ms() < deadline) {
+        send_raw(&p, b.data, b.len);
+        m = recv_within(&p, 500);
+    }
+    cr_assert_not_null(m, "no answer to hello after the big frame");
+    cr_expect_eq(m->body_case, HRSS__COLLECTOR_MSG__BODY_WELCOME,
+                 "the oversized frame was read and answered");
+    hrss__collector_msg__free_unpacked(m, NULL);
+    buf_fini(&b);
+    buf_fini(&big);
+    buf_fini(&frame);
+    peer_close(&p);
+    cr_assert_eq(hx_collector_stop(&coll, 10000), 0);
 }
