@@ -51,8 +51,10 @@
  *   3. Unpacked messages live until the replies that borrow from them are
  *      sent.
  *   4. Every message received gets exactly one answer, but a valid Bye:
- *      an Ack for a batch, a Welcome for a hello or a ping, and
- *      ACK_MALFORMED for anything that could not be taken. Answers are
+ *      an Ack for a batch, a Welcome for a hello or a ping (none when the
+ *      store cannot say its next seq: the agent's hello times out and it
+ *      backs off), and ACK_UNAUTHORIZED or ACK_MALFORMED for anything
+ *      that could not be taken. Answers are
  *      sent with ZMQ_DONTWAIT and at most INGEST_HWM are queued for a
  *      peer: one that keeps more messages than that unanswered (an agent
  *      keeps at most 5) may lose answers beyond it; it never stalls the
