@@ -2,13 +2,28 @@
  *
  * Ingest loop (main thread, ROUTER socket):
  *
- *     poll ──> drain up to MAX_GROUP messages without blocking
+ *     poll ──> drain a group of messages without blocking
  *               │  unpack + validate (wire), identify (identity)
  *               ▼
  *          store_apply(all batches)   one LMDB write transaction
  *               │  commit returned: everything below is durable
  *               ▼
  *          send one Ack per batch, then Welcome for hellos and pings
+ *
+ * Fairness: a group is what was waiting, but at most MAX_GROUP messages,
+ * GROUP_PEER_MAX from one peer (routing id), GROUP_MAX_BYTES of payload
+ * and GROUP_MAX_UPDATES updates; it closes after the message that
+ * reaches a limit. ROUTER takes messages from its peers' pipes in turn,
+ * so a peer that sent while another floods is served in the next group,
+ * and a group holds at most a few of the flood's frames: a genuine
+ * agent's ack waits for at most two groups, whatever one peer sends
+ * (test_ingest measures it). Each connection is a peer to ROUTER, so a
+ * flood over N connections delays others about N / GROUP_PEER_MAX groups.
+ *
+ * A message that cannot be taken (not an AgentMsg, malformed, an unknown
+ * region) is answered too: ACK_MALFORMED with the reason, and the seqs of
+ * the batch when they could be read (wire_agent_unpack_info); its sender
+ * is known by its routing id, whatever it sent.
  *
  * Nothing is acknowledged before the transaction that holds it commits;
  * if the store cannot take a group (map full at its limit, I/O error),
@@ -22,16 +37,33 @@
  * "disconnected" on Bye or after SESSION_IDLE seconds of silence (agents
  * ping every 60 s); both are logged once.
  *
+ * Log lines a peer can cause at will (a bad message, a group the store
+ * cannot take, a hello it cannot answer) are rate-limited by cause
+ * (ratelog): the first is logged at once, the others within RATE_WINDOW
+ * seconds are counted, and one line at the end of the window, or at the
+ * stop, gives the latest with "(N more like this in the last minute)".
+ * A flood thus costs one line a minute a cause, and nothing is hidden.
+ *
  * INVARIANTS
  *   1. An Ack for a batch is sent only after store_apply() returned ERR_OK
  *      for the group containing it.
  *   2. Each zmq socket is used by one thread only.
  *   3. Unpacked messages live until the replies that borrow from them are
  *      sent.
+ *   4. Every message received gets exactly one answer, but a valid Bye:
+ *      an Ack for a batch, a Welcome for a hello or a ping (none when the
+ *      store cannot say its next seq: the agent's hello times out and it
+ *      backs off), and ACK_UNAUTHORIZED or ACK_MALFORMED for anything
+ *      that could not be taken. Answers are
+ *      sent with ZMQ_DONTWAIT and at most INGEST_HWM are queued for a
+ *      peer: one that keeps more messages than that unanswered (an agent
+ *      keeps at most 5) may lose answers beyond it; it never stalls the
+ *      loop.
  */
 #include "collector/collector.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,8 +85,28 @@
 #include "store/store.h"
 
 #define MAX_GROUP 256
+#define GROUP_PEER_MAX 4      /* an agent has at most 4 batches in flight */
+#define GROUP_MAX_BYTES (1 << 20)
+#define GROUP_MAX_UPDATES 8192
+#define RATE_WINDOW 60 /* seconds: one line a cause, then a count */
 #define SESSION_IDLE 180
 #define MAX_SESSIONS 4096
+/* Messages queued per peer on the ingest socket, each way. An agent has
+ * at most 4 batches and a ping in flight; beyond that a peer's frames
+ * wait in its own TCP connection, not in our memory: at most 32 *
+ * WIRE_MAX_AGENT_FRAME = 7 MB in and 32 * WIRE_MAX_COLLECTOR_FRAME =
+ * 20 MB of answers out a connection (10,000 let one flooding connection
+ * take 2.1 GB). The answers queued for a peer never outnumber its
+ * messages unanswered, so only a peer with more than 32 of those can
+ * lose answers (INVARIANT 4). */
+#define INGEST_HWM 32
+
+/* An Ack never exceeds what an agent takes (WIRE_MAX_COLLECTOR_MSG): its
+ * rejection messages come from the store, its message from an err[]. */
+_Static_assert(STORE_MSG_LEN - 1 <= WIRE_REJECTION_MSG_MAX,
+               "a rejection's message fits the wire's limit");
+_Static_assert(ERR_LEN - 1 <= WIRE_ACK_MSG_MAX,
+               "an Ack's message fits the wire's limit");
 
 typedef struct session {
     char name[WIRE_NAME_MAX + 1];
@@ -65,13 +117,30 @@ typedef struct session {
 /* One received message of a group. */
 typedef struct entry {
     zmq_msg_t rid;           /* routing id frame */
+    size_t size;             /* bytes of its other frames */
     Hrss__AgentMsg *msg;     /* NULL when it failed to parse */
+    wire_agent_info_t info;  /* what could be read of it, also when bad */
     char err[ERR_LEN];
     identity_t who;
     int ok;                  /* parsed and identified */
     int denied;              /* identified as a key no longer listed */
     size_t batch;            /* index into batches[] for a batch */
 } entry_t;
+
+/* The rate-limited causes of log lines (ratelog). */
+enum cause {
+    CAUSE_BAD_MESSAGE,   /* WARN: a message that could not be taken */
+    CAUSE_STORE_FAILED,  /* ERROR: a group the store could not take */
+    CAUSE_WELCOME,       /* ERROR: a hello or ping that found no seq */
+    CAUSE_N
+};
+
+/* One cause's window. */
+typedef struct ratelog {
+    time_t since;         /* when its last line was logged; 0: quiet */
+    unsigned long more;   /* lines held back since */
+    char last[ERR_LEN];   /* the latest of them */
+} ratelog_t;
 
 typedef struct coll {
     const collector_cfg_t *cfg;
@@ -88,8 +157,7 @@ typedef struct coll {
     size_t n_sessions;
     unsigned long batches_total;
     unsigned long updates_total;
-    time_t last_proto_warn;
-    unsigned long proto_warns_dropped;
+    ratelog_t rl[CAUSE_N];
     entry_t *ent;             /* one ingest group: MAX_GROUP entries */
     store_batch_t *batches;   /* its batches, nb of them */
     store_result_t *results;
@@ -152,20 +220,54 @@ static void sessions_expire(coll_t *c, time_t now)
     }
 }
 
-/* Warn about bad messages, but at most once a second. */
-static void proto_warn(coll_t *c, const char *what)
+/* ---------------------------------------------------------------------- */
+/* rate-limited log lines                                                  */
+
+static enum log_level cause_level(enum cause k)
 {
-    time_t now = time(NULL);
-    if (now == c->last_proto_warn) {
-        c->proto_warns_dropped++;
+    return k == CAUSE_BAD_MESSAGE ? LOG_LVL_WARN : LOG_LVL_ERR;
+}
+
+/* Log a line of cause @p k: at once when the cause was quiet, else count
+ * it for ratelog_tick(). */
+__attribute__((format(printf, 4, 5))) static void
+ratelog(coll_t *c, enum cause k, time_t now, const char *fmt, ...)
+{
+    ratelog_t *r = &c->rl[k];
+    char line[ERR_LEN];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    if (r->since == 0) {
+        log_msg(cause_level(k), "%s", line);
+        r->since = now;
         return;
     }
-    if (c->proto_warns_dropped > 0) {
-        log_warn("%lu more bad messages not logged", c->proto_warns_dropped);
-        c->proto_warns_dropped = 0;
+    r->more++;
+    memcpy(r->last, line, sizeof r->last);
+}
+
+/* Close the windows that are RATE_WINDOW old (all of them when @p stop):
+ * say how many lines each held back, and keep a window open while its
+ * cause goes on. */
+static void ratelog_tick(coll_t *c, time_t now, int stop)
+{
+    for (int k = 0; k < CAUSE_N; k++) {
+        ratelog_t *r = &c->rl[k];
+        if (r->since == 0 || (!stop && now - r->since < RATE_WINDOW)) {
+            continue;
+        }
+        if (r->more > 0) {
+            log_msg(cause_level((enum cause)k),
+                    "%s (%lu more like this in the last minute)", r->last,
+                    r->more);
+            r->more = 0;
+            r->since = stop ? 0 : now;
+        } else {
+            r->since = 0;
+        }
     }
-    c->last_proto_warn = now;
-    log_warn("bad ingest message: %s", what);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -203,13 +305,14 @@ static int recv_entry(coll_t *c, entry_t *e)
             break;
         }
         frames++;
+        e->size += zmq_msg_size(&payload);
         more = zmq_msg_more(&payload);
     }
     if (frames != 2) {
         snprintf(e->err, sizeof e->err, "%d frames, expected 2", frames);
-    } else if (wire_agent_unpack(zmq_msg_data(&payload),
-                                 zmq_msg_size(&payload), &e->msg, e->err) ==
-               ERR_OK) {
+    } else if (wire_agent_unpack_info(zmq_msg_data(&payload),
+                                      zmq_msg_size(&payload), &e->msg,
+                                      &e->info, e->err) == ERR_OK) {
         const char *name = NULL;
         uint32_t region = 0;
         switch (e->msg->body_case) {
@@ -278,26 +381,44 @@ static enum wire_ack ack_of(enum store_batch_status st)
     return WIRE_ACK_MALFORMED;
 }
 
+/* Answer a message that could not be taken (INVARIANT 4): its key is
+ * not listed (any more), or it is malformed. */
+static void send_refused(coll_t *c, entry_t *e, buf_t *out)
+{
+    Hrss__Ack ack = HRSS__ACK__INIT;
+    Hrss__CollectorMsg m = HRSS__COLLECTOR_MSG__INIT;
+    ack.status = wire_ack_to_proto(e->denied ? WIRE_ACK_UNAUTHORIZED
+                                             : WIRE_ACK_MALFORMED);
+    ack.first_seq = e->info.first_seq;
+    ack.last_seq = e->info.last_seq;
+    ack.message = e->err;
+    m.body_case = HRSS__COLLECTOR_MSG__BODY_ACK;
+    m.ack = &ack;
+    send_reply(c, &e->rid, &m.base, out);
+}
+
+/* Answer a batch that was taken: @p stored says whether its group
+ * committed (else ACK_RETRY with @p why). */
 static void send_ack(coll_t *c, entry_t *e, const store_result_t *r,
                      int stored, const char *why, buf_t *out)
 {
     Hrss__Ack ack = HRSS__ACK__INIT;
     Hrss__CollectorMsg m = HRSS__COLLECTOR_MSG__INIT;
-    const Hrss__Batch *b = e->msg != NULL ? e->msg->batch : NULL;
-    if (b != NULL && b->n_updates > 0) {
-        ack.first_seq = b->updates[0]->seq;
-        ack.last_seq = b->updates[b->n_updates - 1]->seq;
-    }
+    ack.first_seq = e->info.first_seq;
+    ack.last_seq = e->info.last_seq;
     Hrss__Rejection *rej = NULL;
     Hrss__Rejection **rejp = NULL;
     if (!stored) {
-        ack.status = wire_ack_to_proto(e->ok       ? WIRE_ACK_RETRY
-                                       : e->denied ? WIRE_ACK_UNAUTHORIZED
-                                                   : WIRE_ACK_MALFORMED);
+        ack.status = wire_ack_to_proto(WIRE_ACK_RETRY);
         ack.message = (char *)(uintptr_t)why;
     } else {
         ack.status = wire_ack_to_proto(ack_of(r->status));
         ack.next_seq = r->next_seq;
+        if (r->status == STORE_BATCH_MALFORMED) {
+            /* The wire checks both first; kept for a store that would. */
+            ack.message = (char *)"refused by the store: invalid reporter "
+                                  "id or seqs not consecutive";
+        }
         if (r->rejected > 0) {
             rej = xcalloc(r->rejected, sizeof *rej);
             rejp = xcalloc(r->rejected, sizeof *rejp);
@@ -321,12 +442,13 @@ static void send_ack(coll_t *c, entry_t *e, const store_result_t *r,
     free(rejp);
 }
 
-static void send_welcome(coll_t *c, entry_t *e, buf_t *out)
+static void send_welcome(coll_t *c, entry_t *e, time_t now, buf_t *out)
 {
     char err[ERR_LEN];
     uint64_t next = 0;
     if (store_next_seq(c->store, e->who.reporter, &next, err) != ERR_OK) {
-        log_err("agent %s: %s", e->who.reporter, err);
+        ratelog(c, CAUSE_WELCOME, now, "cannot answer agent %s: %s",
+                e->who.reporter, err);
         return;
     }
     Hrss__Welcome w = HRSS__WELCOME__INIT;
@@ -356,26 +478,54 @@ static void add_batch(coll_t *c, entry_t *e, time_t now, int32_t cur_month)
     e->batch = c->nb++;
 }
 
-/* Receive what is waiting, up to MAX_GROUP messages, into c->ent, and
- * the batches among them into c->batches. @return how many. */
+/* How many of the first @p n entries of the group came from the peer of
+ * entry n - 1 (itself included). */
+static size_t from_same_peer(coll_t *c, size_t n)
+{
+    zmq_msg_t *rid = &c->ent[n - 1].rid;
+    size_t len = zmq_msg_size(rid);
+    size_t same = 0;
+    for (size_t i = 0; i < n; i++) {
+        zmq_msg_t *r = &c->ent[i].rid;
+        if (zmq_msg_size(r) == len &&
+            memcmp(zmq_msg_data(r), zmq_msg_data(rid), len) == 0) {
+            same++;
+        }
+    }
+    return same;
+}
+
+/* Receive a group of what is waiting into c->ent, and the batches among
+ * them into c->batches: it closes after the message that reaches one of
+ * the group limits (fairness, above). @return how many. */
 static size_t take_group(coll_t *c, time_t now)
 {
     size_t n = 0;
+    size_t bytes = 0;
+    size_t updates = 0;
     int32_t cur_month = month_from_time(now, c->cfg->tz_offset);
     c->nb = 0;
     while (n < MAX_GROUP && recv_entry(c, &c->ent[n])) {
         entry_t *e = &c->ent[n++];
+        bytes += e->size;
         if (e->msg == NULL || !e->ok) {
-            proto_warn(c, e->err);
-            continue;
+            ratelog(c, CAUSE_BAD_MESSAGE, now, "bad ingest message: %s",
+                    e->err);
+        } else {
+            session_touch(
+                c, e->who.reporter,
+                e->who.region >= 0
+                    ? catalog_region(c->cat, (size_t)e->who.region)->code
+                    : 0,
+                now);
+            if (e->msg->body_case == HRSS__AGENT_MSG__BODY_BATCH) {
+                add_batch(c, e, now, cur_month);
+                updates += e->msg->batch->n_updates;
+            }
         }
-        session_touch(c, e->who.reporter,
-                      e->who.region >= 0
-                          ? catalog_region(c->cat, (size_t)e->who.region)->code
-                          : 0,
-                      now);
-        if (e->msg->body_case == HRSS__AGENT_MSG__BODY_BATCH) {
-            add_batch(c, e, now, cur_month);
+        if (bytes >= GROUP_MAX_BYTES || updates >= GROUP_MAX_UPDATES ||
+            from_same_peer(c, n) >= GROUP_PEER_MAX) {
+            break;
         }
     }
     return n;
@@ -383,15 +533,13 @@ static size_t take_group(coll_t *c, time_t now)
 
 /* Answer the @p n entries of the group; @p stored says whether the
  * group's transaction committed (INVARIANT 1: acks follow the commit). */
-static void reply_group(coll_t *c, size_t n, int stored, buf_t *out)
+static void reply_group(coll_t *c, size_t n, int stored, time_t now,
+                        buf_t *out)
 {
     for (size_t i = 0; i < n; i++) {
         entry_t *e = &c->ent[i];
         if (e->msg == NULL || !e->ok) {
-            if (e->msg != NULL &&
-                e->msg->body_case == HRSS__AGENT_MSG__BODY_BATCH) {
-                send_ack(c, e, NULL, 0, e->err, out);
-            }
+            send_refused(c, e, out);
             continue;
         }
         switch (e->msg->body_case) {
@@ -406,7 +554,7 @@ static void reply_group(coll_t *c, size_t n, int stored, buf_t *out)
             break;
         case HRSS__AGENT_MSG__BODY_HELLO:
         case HRSS__AGENT_MSG__BODY_PING:
-            send_welcome(c, e, out);
+            send_welcome(c, e, now, out);
             break;
         case HRSS__AGENT_MSG__BODY_BYE:
             session_bye(c, e->who.reporter);
@@ -421,7 +569,8 @@ static void reply_group(coll_t *c, size_t n, int stored, buf_t *out)
  * then reply. */
 static void ingest_group(coll_t *c, buf_t *out)
 {
-    size_t n = take_group(c, time(NULL));
+    time_t now = time(NULL);
+    size_t n = take_group(c, now);
     if (n == 0) {
         return;
     }
@@ -431,12 +580,13 @@ static void ingest_group(coll_t *c, buf_t *out)
         log_debug("committing %zu batches in one transaction", c->nb);
         int rc = store_apply(c->store, c->batches, c->nb, c->results, err);
         if (rc != ERR_OK) {
-            log_err("cannot store %zu batches (agents will retry): %s",
+            ratelog(c, CAUSE_STORE_FAILED, now,
+                    "cannot store %zu batches (agents will retry): %s",
                     c->nb, err);
             stored = 0;
         }
     }
-    reply_group(c, n, stored, out);
+    reply_group(c, n, stored, now, out);
     for (size_t i = 0; i < c->nb; i++) {
         free((void *)(uintptr_t)c->batches[i].updates);
         if (stored) {
@@ -464,6 +614,18 @@ static int endpoint_is_local(const char *ep)
         }
     }
     return 0;
+}
+
+/* The ingest socket's own options (bind_router's prepare): a frame
+ * limit from the largest legal agent message, CurveZMQ's margin
+ * included, and INGEST_HWM messages queued a peer each way. */
+static void ingest_prepare(void *sock)
+{
+    int64_t maxmsg = WIRE_MAX_AGENT_FRAME;
+    int hwm = INGEST_HWM;
+    zmq_setsockopt(sock, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
+    zmq_setsockopt(sock, ZMQ_SNDHWM, &hwm, sizeof hwm);
+    zmq_setsockopt(sock, ZMQ_RCVHWM, &hwm, sizeof hwm);
 }
 
 /* A bound ROUTER on @p endpoint; with @p key a CurveZMQ server in ZAP
@@ -624,7 +786,8 @@ static int coll_open(coll_t *c)
         log_err("%s", err);
         return -1;
     }
-    store_opts_t so = {0, 0, cfg->map_max};
+    store_opts_t so = {.map_max = cfg->map_max,
+                       .max_rejections = cfg->max_rejections};
     if (store_open(&c->store, cfg->data_dir, c->cat, &so, err) != ERR_OK) {
         log_err("store: %s", err);
         return -1;
@@ -638,7 +801,7 @@ static int coll_open(coll_t *c)
     }
     const keys_pair_t *key = c->auth != NULL ? &c->key : NULL;
     c->ingest = bind_router(c->zctx, cfg->ingest, 1, key,
-                            AUTH_DOMAIN_INGEST, NULL);
+                            AUTH_DOMAIN_INGEST, ingest_prepare);
     c->query = c->ingest != NULL
                    ? bind_router(c->zctx, cfg->query, 0, key,
                                  AUTH_DOMAIN_QUERY, qserve_prepare)
@@ -707,9 +870,11 @@ int collector_run(const collector_cfg_t *cfg, volatile sig_atomic_t *stop)
         time_t now = time(NULL);
         if (now != last_house) {
             sessions_expire(&c, now);
+            ratelog_tick(&c, now, 0);
             last_house = now;
         }
     }
+    ratelog_tick(&c, time(NULL), 1);
     log_info("stopping: %lu batches, %lu updates applied since start",
              c.batches_total, c.updates_total);
 

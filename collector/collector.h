@@ -42,6 +42,9 @@ typedef struct collector_cfg {
                                         files; may be NULL */
     long tz_offset;          /**< seconds east of UTC for "current month" */
     size_t map_max;          /**< largest LMDB map, bytes (0: default) */
+    size_t max_rejections;   /**< rejection records the store keeps per
+                                  agent, its newest (0: the store's
+                                  default, 1000; store_opts_t) */
     int wake_fd;             /**< readable when *stop was set, or -1 */
 } collector_cfg_t;
 

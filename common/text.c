@@ -4,7 +4,8 @@
  * catalog, the office CSV reader and the config reader all trim the same
  * two bytes, space and tab, so one definition keeps them in agreement.
  *
- * text_clean and text_put_clean share one decoder, text_next_char(), which
+ * text_clean, text_put_clean and text_check share one decoder,
+ * text_next_char(), which
  * follows Unicode's table of well-formed UTF-8 (3.9, Table 3-7): the
  * second byte's range depends on the lead (E0: A0..BF, ED: 80..9F, F0:
  * 90..BF, F4: 80..8F), which rules out overlong forms, surrogates and code
@@ -20,6 +21,8 @@
  *      it.
  *   3. text_clean writes at most cap bytes, the NUL included, and only
  *      whole characters.
+ *   4. text_check and clean_each decode alike and share is_control(), so
+ *      text_check finds nothing exactly where text_clean changes nothing.
  */
 #include "common/text.h"
 
@@ -154,4 +157,57 @@ void text_put_clean(FILE *f, const char *s, unsigned flags)
 {
     assert(f != NULL && s != NULL);
     clean_each(s, flags, put_file, f);
+}
+
+/* ------------------------------------------------------------------ */
+/* Text to refuse                                                      */
+
+enum text_fault text_check(const char *s, size_t *at)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    assert(s != NULL);
+    for (size_t i = 0; u[i] != '\0';) {
+        int ok = 0;
+        size_t n = text_next_char(u + i, &ok);
+        enum text_fault f = !ok                    ? TEXT_BAD_UTF8
+                            : is_control(u + i, n) ? TEXT_CONTROL
+                                                   : TEXT_CLEAN;
+        if (f != TEXT_CLEAN) {
+            if (at != NULL) {
+                *at = i;
+            }
+            return f;
+        }
+        i += n;
+    }
+    return TEXT_CLEAN;
+}
+
+int text_valid_utf8(const char *s)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    assert(s != NULL);
+    for (size_t i = 0; u[i] != '\0';) {
+        int ok = 0;
+        i += text_next_char(u + i, &ok);
+        if (!ok) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+int text_is_clean(const char *s)
+{
+    return text_check(s, NULL) == TEXT_CLEAN;
+}
+
+const char *text_fault_str(enum text_fault f)
+{
+    switch (f) {
+    case TEXT_CLEAN: return "clean text";
+    case TEXT_BAD_UTF8: return "invalid UTF-8";
+    case TEXT_CONTROL: return "a control character";
+    }
+    return "not text";
 }

@@ -10,7 +10,9 @@
  *  table, CSV and status line, so that no such text can send escape
  *  sequences to a terminal or put invalid UTF-8 into output. (common/json
  *  applies the same rule to JSON strings, escaping rather than replacing
- *  controls.)
+ *  controls.) text_check() applies that rule as a test, to refuse such
+ *  text where it comes in (common/wire: every string of an agent's
+ *  message).
  *
  *  Owns nothing: works in place on the caller's string, or writes into
  *  the caller's buffer or stream.
@@ -22,6 +24,9 @@
  *    3. What text_clean() and text_put_clean() write is valid UTF-8 with
  *       no C0 control (but LF when asked), DEL or C1 control; text that
  *       is already so is written unchanged.
+ *    4. text_check(s) == TEXT_CLEAN exactly when text_clean() (without
+ *       TEXT_KEEP_LF) would copy s unchanged: both decode with
+ *       text_next_char() and call the same characters controls.
  */
 #ifndef HRSS_TEXT_H
 #define HRSS_TEXT_H
@@ -69,5 +74,40 @@ size_t text_next_char(const unsigned char *s, int *ok);
 /** Write @p s to @p f cleaned as text_clean() does. Stream errors are
  *  not reported: check ferror(@p f). */
 void text_put_clean(FILE *f, const char *s, unsigned flags);
+
+/* ------------------------------------------------------------------ */
+/* Text to refuse (text_check)                                         */
+
+/** What text_check() found wrong first. */
+enum text_fault {
+    TEXT_CLEAN = 0,   /**< valid UTF-8, no control character */
+    TEXT_BAD_UTF8,    /**< an ill-formed sequence: a byte that cannot
+                           start a character, a truncated sequence, an
+                           overlong form, a surrogate (U+D800..U+DFFF),
+                           a code point past U+10FFFF */
+    TEXT_CONTROL,     /**< a control character: C0 (U+0001..U+001F, TAB
+                           and LF included), DEL (U+007F) or C1
+                           (U+0080..U+009F) */
+};
+
+/** Whether the string @p s is clean text: valid UTF-8 with no control
+ *  character, which text_clean() copies unchanged (INVARIANT 4). It sees
+ *  @p s up to its NUL: a caller whose bytes may hold a NUL must check
+ *  their length itself (common/wire does, by their encoding).
+ *  @param[out] at  May be NULL; on a fault, the offset of the first byte
+ *                  of the offending character or ill-formed sequence;
+ *                  untouched when clean.
+ *  @return TEXT_CLEAN, or the first fault. */
+enum text_fault text_check(const char *s, size_t *at);
+
+/** 1 when @p s is valid UTF-8 (control characters allowed), else 0. */
+int text_valid_utf8(const char *s);
+
+/** 1 when text_check(@p s) finds nothing, else 0. */
+int text_is_clean(const char *s);
+
+/** A short English phrase for @p f ("invalid UTF-8", "a control
+ *  character"); never NULL. */
+const char *text_fault_str(enum text_fault f);
 
 #endif

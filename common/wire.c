@@ -5,11 +5,22 @@
  * EXPANSION * len + SLACK bytes in memory, so a small hostile frame cannot
  * make protobuf-c allocate gigabytes (repeated empty submessages expand).
  *
+ * An agent message is checked in three steps, cheapest and most telling
+ * first: its meaning (check_agent: body, names, versions, counts, seqs,
+ * each string clean text within its limit), then that no message in it
+ * carries an unknown field (protobuf-c keeps them and would pack them
+ * back), then that packing it gives back exactly the bytes received
+ * (same_as_input: a ProtobufCBuffer that compares instead of copying, so
+ * the check allocates nothing). The last step is what makes the string
+ * checks whole: the strings they saw are the strings that were sent.
+ *
  * INVARIANTS
  *   1. A message returned by an unpack function has its oneof case set and
  *      every string and submessage it needs non-NULL and bounded.
- *   2. On failure nothing is returned and nothing leaks.
- *   3. Each protocol number maps to exactly one C value and back
+ *   2. An agent message returned is canonical and has no unknown field,
+ *      so strlen() of each of its strings is its length on the wire.
+ *   3. On failure nothing is returned and nothing leaks.
+ *   4. Each protocol number maps to exactly one C value and back
  *      (reasons[], statuses[], and the ack switches).
  */
 #include "common/wire.h"
@@ -21,9 +32,25 @@
 
 #include "common/catalog.h"
 #include "common/mem.h"
+#include "common/text.h"
 
 #define EXPANSION 16
 #define SLACK 4096
+
+/* The arithmetic of wire.h holds only while these lengths fit the varint
+ * widths it assumes. */
+_Static_assert(WIRE_UPDATE_MAX - 2 < 128, "an Update's length is 1 byte");
+_Static_assert(WIRE_NAME_MAX < 128 && CATALOG_CODE_MAX < 128,
+               "string lengths are 1 byte");
+_Static_assert(WIRE_MAX_AGENT_MSG - 4 < (1 << 21),
+               "a Batch's length is at most 3 bytes");
+_Static_assert(WIRE_REJECTION_MAX - 3 < (1 << 14) &&
+                   WIRE_ACK_MSG_MAX < (1 << 14) &&
+                   WIRE_REJECTION_MSG_MAX < (1 << 14),
+               "a Rejection's and the messages' lengths are 2 bytes");
+_Static_assert(WIRE_REASON_NAME_MAX < 128, "a reason_name's length is 1");
+_Static_assert(WIRE_MAX_COLLECTOR_MSG - 4 < (1 << 21),
+               "an Ack's length is at most 3 bytes");
 
 static void *cap_alloc(void *data, size_t size)
 {
@@ -50,27 +77,74 @@ void wire_cap_init(wire_cap_t *cap, size_t limit)
     cap->limit = limit;
 }
 
-int wire_name_ok(const char *name)
+/* Check string @p s of field @p what: present, 1..@p max bytes, clean
+ * text. The message names the field and the position, never the bytes. */
+static int check_text(const char *what, const char *s, size_t max,
+                      char err[ERR_LEN])
 {
-    size_t n = name != NULL ? strlen(name) : 0;
-    if (n == 0 || n > WIRE_NAME_MAX) {
-        return 0;
+    size_t n = s != NULL ? strlen(s) : 0;
+    size_t at = 0;
+    if (n == 0) {
+        snprintf(err, ERR_LEN, "%s: missing or empty", what);
+        return ERR_PROTO;
     }
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)name[i];
-        if (c <= 0x20 || c == 0x7f) {
-            return 0;
-        }
+    if (n > max) {
+        snprintf(err, ERR_LEN, "%s: %zu bytes (limit %zu)", what, n, max);
+        return ERR_PROTO;
     }
-    return 1;
+    enum text_fault f = text_check(s, &at);
+    if (f != TEXT_CLEAN) {
+        snprintf(err, ERR_LEN, "%s: %s at byte %zu", what,
+                 text_fault_str(f), at);
+        return ERR_PROTO;
+    }
+    return ERR_OK;
 }
 
-static int check_update(const Hrss__Update *u, size_t i, char err[ERR_LEN])
+static int check_name(const char *name, char err[ERR_LEN])
 {
-    if (u == NULL || u->indicator == NULL || u->indicator[0] == '\0' ||
-        strlen(u->indicator) > CATALOG_CODE_MAX) {
-        snprintf(err, ERR_LEN, "update %zu: missing or oversized indicator",
-                 i);
+    int rc = check_text("agent name", name, WIRE_NAME_MAX, err);
+    if (rc != ERR_OK) {
+        return rc;
+    }
+    const char *sp = strchr(name, ' ');
+    if (sp != NULL) {
+        snprintf(err, ERR_LEN, "agent name: a space at byte %zu",
+                 (size_t)(sp - name));
+        return ERR_PROTO;
+    }
+    return ERR_OK;
+}
+
+int wire_name_ok(const char *name)
+{
+    char err[ERR_LEN];
+    return check_name(name, err) == ERR_OK;
+}
+
+/* Update @p i of a batch; @p prev is the seq before it (0 for the first). */
+static int check_update(const Hrss__Update *u, size_t i, uint64_t prev,
+                        char err[ERR_LEN])
+{
+    if (u == NULL) {
+        snprintf(err, ERR_LEN, "update %zu: missing", i);
+        return ERR_PROTO;
+    }
+    char what[48];
+    snprintf(what, sizeof what, "update %zu: indicator", i);
+    int rc = check_text(what, u->indicator, CATALOG_CODE_MAX, err);
+    if (rc != ERR_OK) {
+        return rc;
+    }
+    if (u->seq == 0) {
+        snprintf(err, ERR_LEN, "update %zu: seq 0 (seqs start at 1)", i);
+        return ERR_PROTO;
+    }
+    if (i > 0 && u->seq != prev + 1) {
+        snprintf(err, ERR_LEN,
+                 "update %zu: seq %llu does not follow %llu (a batch's "
+                 "seqs are consecutive)",
+                 i, (unsigned long long)u->seq, (unsigned long long)prev);
         return ERR_PROTO;
     }
     if (u->value_case == HRSS__UPDATE__VALUE_RATIO && u->ratio == NULL) {
@@ -107,7 +181,8 @@ static int check_agent(const Hrss__AgentMsg *m, char err[ERR_LEN])
             return ERR_PROTO;
         }
         for (size_t i = 0; i < m->batch->n_updates; i++) {
-            int rc = check_update(m->batch->updates[i], i, err);
+            uint64_t prev = i > 0 ? m->batch->updates[i - 1]->seq : 0;
+            int rc = check_update(m->batch->updates[i], i, prev, err);
             if (rc != ERR_OK) {
                 return rc;
             }
@@ -123,19 +198,95 @@ static int check_agent(const Hrss__AgentMsg *m, char err[ERR_LEN])
         snprintf(err, ERR_LEN, "message has no body");
         return ERR_PROTO;
     }
-    if (!wire_name_ok(name)) {
-        snprintf(err, ERR_LEN, "missing or invalid agent name");
-        return ERR_PROTO;
-    }
-    return ERR_OK;
+    return check_name(name, err);
 }
 
-int wire_agent_unpack(const void *data, size_t len, Hrss__AgentMsg **out,
-                      char err[ERR_LEN])
+/* 1 when @p m or a message inside it carries a field this version does
+ * not know. */
+static int has_unknown_fields(const Hrss__AgentMsg *m)
+{
+    const ProtobufCMessage *body = NULL;
+    switch (m->body_case) {
+    case HRSS__AGENT_MSG__BODY_HELLO: body = &m->hello->base; break;
+    case HRSS__AGENT_MSG__BODY_BATCH: body = &m->batch->base; break;
+    case HRSS__AGENT_MSG__BODY_PING: body = &m->ping->base; break;
+    case HRSS__AGENT_MSG__BODY_BYE: body = &m->bye->base; break;
+    default: break;
+    }
+    if (m->base.n_unknown_fields > 0 ||
+        (body != NULL && body->n_unknown_fields > 0)) {
+        return 1;
+    }
+    if (m->body_case == HRSS__AGENT_MSG__BODY_BATCH) {
+        for (size_t i = 0; i < m->batch->n_updates; i++) {
+            const Hrss__Update *u = m->batch->updates[i];
+            /* count and ratio share their storage (a oneof). */
+            if (u->base.n_unknown_fields > 0 ||
+                (u->value_case == HRSS__UPDATE__VALUE_RATIO &&
+                 u->ratio->base.n_unknown_fields > 0)) {
+                return 1;
+            }
+        }
+    }
+    return 0;
+}
+
+/* A ProtobufCBuffer that compares what is packed into it with the bytes
+ * received. base must stay the first member (protobuf-c calls append with
+ * &base). */
+typedef struct same_buf {
+    ProtobufCBuffer base;
+    const uint8_t *want;
+    size_t len;
+    size_t pos;       /* bytes matched so far */
+    int differs;
+} same_buf_t;
+
+static void same_append(ProtobufCBuffer *b, size_t n, const uint8_t *data)
+{
+    same_buf_t *s = (same_buf_t *)b;
+    if (s->differs) {
+        return;
+    }
+    if (n > s->len - s->pos || memcmp(s->want + s->pos, data, n) != 0) {
+        s->differs = 1;
+        return;
+    }
+    s->pos += n;
+}
+
+/* 1 when packing @p m gives exactly the @p len bytes at @p data; else 0,
+ * with *@p at near the first difference. */
+static int same_as_input(const ProtobufCMessage *m, const void *data,
+                         size_t len, size_t *at)
+{
+    same_buf_t s = {{same_append}, data, len, 0, 0};
+    protobuf_c_message_pack_to_buffer(m, &s.base);
+    *at = s.pos;
+    return !s.differs && s.pos == len;
+}
+
+static void fill_info(const Hrss__AgentMsg *m, wire_agent_info_t *info)
+{
+    info->body = (int)m->body_case;
+    const Hrss__Batch *b =
+        m->body_case == HRSS__AGENT_MSG__BODY_BATCH ? m->batch : NULL;
+    if (b != NULL && b->n_updates > 0 && b->updates[0] != NULL &&
+        b->updates[b->n_updates - 1] != NULL) {
+        info->first_seq = b->updates[0]->seq;
+        info->last_seq = b->updates[b->n_updates - 1]->seq;
+    }
+}
+
+int wire_agent_unpack_info(const void *data, size_t len,
+                           Hrss__AgentMsg **out, wire_agent_info_t *info,
+                           char err[ERR_LEN])
 {
     *out = NULL;
-    if (len == 0 || len > WIRE_MAX_MSG) {
-        snprintf(err, ERR_LEN, "message of %zu bytes", len);
+    memset(info, 0, sizeof *info);
+    if (len == 0 || len > WIRE_MAX_AGENT_MSG) {
+        snprintf(err, ERR_LEN, "message of %zu bytes (limit %d)", len,
+                 (int)WIRE_MAX_AGENT_MSG);
         return ERR_PROTO;
     }
     wire_cap_t cap;
@@ -145,13 +296,34 @@ int wire_agent_unpack(const void *data, size_t len, Hrss__AgentMsg **out,
         snprintf(err, ERR_LEN, "not a valid agent message");
         return ERR_PROTO;
     }
+    fill_info(m, info);
     int rc = check_agent(m, err);
+    size_t at = 0;
+    if (rc == ERR_OK && has_unknown_fields(m)) {
+        snprintf(err, ERR_LEN, "a field protocol version %d does not have",
+                 WIRE_VERSION);
+        rc = ERR_PROTO;
+    }
+    if (rc == ERR_OK && !same_as_input(&m->base, data, len, &at)) {
+        snprintf(err, ERR_LEN,
+                 "not in canonical form near byte %zu (a NUL inside a "
+                 "string, an overlong number, or a field twice)",
+                 at);
+        rc = ERR_PROTO;
+    }
     if (rc != ERR_OK) {
         hrss__agent_msg__free_unpacked(m, NULL);
         return rc;
     }
     *out = m;
     return ERR_OK;
+}
+
+int wire_agent_unpack(const void *data, size_t len, Hrss__AgentMsg **out,
+                      char err[ERR_LEN])
+{
+    wire_agent_info_t info;
+    return wire_agent_unpack_info(data, len, out, &info, err);
 }
 
 static int check_collector(const Hrss__CollectorMsg *m, char err[ERR_LEN])
@@ -185,8 +357,9 @@ int wire_collector_unpack(const void *data, size_t len,
                           Hrss__CollectorMsg **out, char err[ERR_LEN])
 {
     *out = NULL;
-    if (len == 0 || len > WIRE_MAX_MSG) {
-        snprintf(err, ERR_LEN, "message of %zu bytes", len);
+    if (len == 0 || len > WIRE_MAX_COLLECTOR_MSG) {
+        snprintf(err, ERR_LEN, "message of %zu bytes (limit %d)", len,
+                 (int)WIRE_MAX_COLLECTOR_MSG);
         return ERR_PROTO;
     }
     wire_cap_t cap;

@@ -324,6 +324,24 @@ int codec_parse_reject(const MDB_val *k, const MDB_val *d,
     return done(&r);
 }
 
+void codec_put_rejidx(buf_t *b, uint64_t id)
+{
+    buf_reset(b);
+    buf_put_u8(b, CODEC_REC_V1);
+    buf_put_u64(b, id);
+}
+
+int codec_parse_rejidx(const MDB_val *d, uint64_t *id)
+{
+    buf_reader_t r;
+    *id = 0;
+    if (!rec_open(&r, d)) {
+        return ERR_CORRUPT;
+    }
+    *id = buf_get_u64(&r);
+    return done(&r);
+}
+
 void codec_put_violation(buf_t *b, const char *parent, int64_t value,
                          int64_t parent_value)
 {

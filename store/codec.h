@@ -10,7 +10,10 @@
  *  Layout (every key starts with CODEC_KEY_V1, every value with
  *  CODEC_REC_V1; integers big-endian, so keys sort numerically):
  *
- *    meta       "format" -> u32 STORE_FORMAT; "rules_fp" -> u64
+ *    meta       "format" -> u32 STORE_FORMAT; "rules_fp" -> u64;
+ *               "rejidx_next" -> u64 the first rejection id not yet in
+ *               rejby (absent: 1; the table and key came within format
+ *               1, and a program that knows neither ignores both)
  *    facts      V1 code\0 region:u32 month:u32 -> V1 kind:u8 num den
  *                                                 received_at audit_id
  *    audit      V1 audit_id:u64 -> V1 received_at reporter\0 seq code\0
@@ -22,6 +25,10 @@
  *                                 message\0
  *    reporters  V1 id-bytes -> V1 next_seq first_seen last_contact applied
  *                               rejected
+ *    rejby      V1 id-bytes -> V1 rej_id:u64   (MDB_DUPSORT|MDB_DUPFIXED:
+ *                               one 9-byte value per stored rejection of
+ *                               the reporter, sorted by id, oldest first;
+ *                               the key is the reporters key)
  *    agg        V1 'M'|'Q'|'Y' code\0 region period_start -> V1 num den
  *                                                            reporting:u32
  *    violations V1 code\0 region month -> V1 parent\0 value parent_value
@@ -67,6 +74,9 @@
 #define CODEC_REC_V1 0x01
 #define CODEC_META_FORMAT "format"
 #define CODEC_META_RULES_FP "rules_fp"
+#define CODEC_META_REJIDX_NEXT "rejidx_next"
+/** Size of a rejby value. */
+#define CODEC_REJIDX_LEN 9
 
 /** Period kind of an aggregate key (its byte on disk). */
 enum codec_agg_kind {
@@ -167,6 +177,11 @@ void codec_put_reject(buf_t *b, const store_rejected_t *rj);
  *  is ERR_CORRUPT. */
 int codec_parse_reject(const MDB_val *k, const MDB_val *d,
                        store_rejected_t *rj);
+
+/** rejby value: a rejection's id. */
+void codec_put_rejidx(buf_t *b, uint64_t id);
+/** Parse a rejby value. */
+int codec_parse_rejidx(const MDB_val *d, uint64_t *id);
 
 /** violations value. */
 void codec_put_violation(buf_t *b, const char *parent, int64_t value,

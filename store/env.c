@@ -5,7 +5,11 @@
  * ------
  * One MDB_env per store_t, opened with MDB_NOTLS so that a read
  * transaction is not tied to its thread's slot, and its eight named
- * databases opened once, in the transaction that checks the format.
+ * databases opened once, in the transaction that checks the format; a
+ * writable open also opens (creating) the ninth, rejby, the index of the
+ * rejections by reporter that caps them, and then brings it up to date in
+ * a transaction of its own (write_reindex: a store written before the
+ * index existed gets it here, trimmed to max_rejections).
  *
  * LMDB may resize the map only while no transaction of the process is
  * open. Every transaction therefore holds txn_lock for reading, and the
@@ -21,6 +25,7 @@
  *   store_open: mkdir -> lmdbh_env_open -> env_txn_begin -> open dbs
  *     -> check_format (new: write format + rules_fp; rules changed:
  *        derive_rebuild) -> commit -> magic = STORE_MAGIC
+ *     -> writable: write_reindex (its own transaction)
  *   store_close: magic = STORE_DEAD, mdb_env_close
  *
  * INVARIANTS (of struct store, env.h; checked by store_check_invariants)
@@ -183,7 +188,18 @@ static int open_dbs(store_t *s, MDB_txn *txn, unsigned flags,
         {"rejects", &s->rejects},     {"reporters", &s->reporters},
         {"agg", &s->agg},             {"violations", &s->viol},
     };
-    return lmdbh_open_dbs(txn, t, sizeof t / sizeof t[0], flags, err);
+    int rc = lmdbh_open_dbs(txn, t, sizeof t / sizeof t[0], flags, err);
+    if (rc != ERR_OK || s->readonly) {
+        return rc;
+    }
+    /* Not in t[]: its flags differ, and only writers use it (INVARIANT 6
+     * of env.h), so a store from before it still opens read-only. */
+    int mrc = mdb_dbi_open(txn, "rejby", MDB_CREATE | MDB_DUPSORT |
+                                             MDB_DUPFIXED, &s->rejby);
+    if (mrc != MDB_SUCCESS) {
+        return lmdbh_fail(mrc, "cannot open database 'rejby'", err);
+    }
+    return ERR_OK;
 }
 
 /* Check the format, write it on a new store, rebuild derived data when
@@ -287,6 +303,8 @@ int store_open(store_t **out, const char *dir, const catalog_t *cat,
     s->readonly = o.readonly;
     s->map_size = o.map_size ? o.map_size : DEFAULT_MAP_SIZE;
     s->map_max = o.map_max ? o.map_max : DEFAULT_MAP_MAX;
+    s->max_rejections = o.max_rejections ? o.max_rejections
+                                          : STORE_DEFAULT_MAX_REJECTIONS;
     if (s->map_max < s->map_size) {
         s->map_max = s->map_size;
     }
@@ -316,6 +334,12 @@ int store_open(store_t **out, const char *dir, const catalog_t *cat,
     rc = env_txn_commit(s, &txn, "cannot initialise store", err);
     if (rc != ERR_OK) {
         goto fail;
+    }
+    if (!s->readonly) {
+        rc = write_reindex(s, err);
+        if (rc != ERR_OK) {
+            goto fail;
+        }
     }
     s->magic = STORE_MAGIC;
     assert(store_check_invariants(s));

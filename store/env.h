@@ -29,6 +29,10 @@
  *    5. A store whose meta "format" is not STORE_FORMAT is never opened,
  *       and a read-only one only with the catalog its aggregates were
  *       built for (meta "rules_fp"); a writable open rebuilds them.
+ *    6. rejby is opened (created if missing) by writable opens only, and
+ *       when such an open returns, it indexes every rejection and no
+ *       reporter has more than max_rejections (write_reindex()). Readers
+ *       never use it, so a store from before it opens read-only as ever.
  */
 #ifndef HRSS_STORE_ENV_H
 #define HRSS_STORE_ENV_H
@@ -49,6 +53,8 @@ struct store {
     uint32_t magic;              /* INVARIANT 1 */
     MDB_env *env;
     MDB_dbi meta, facts, audit, cellhist, rejects, reporters, agg, viol;
+    MDB_dbi rejby;               /* writable opens only (INVARIANT 6) */
+    size_t max_rejections;       /* >= 1 */
     const catalog_t *cat;        /* borrowed; outlives the store */
     int readonly;
     size_t map_size;             /* current map size (INVARIANT 2) */
@@ -81,6 +87,14 @@ void env_txn_abort(store_t *s, MDB_txn **txn);
  *          with "@p what: reason" in @p err. */
 int env_txn_commit(store_t *s, MDB_txn **txn, const char *what,
                    char err[ERR_LEN]);
+
+/** (write.c) Bring the rejby index up to date in a transaction of its
+ *  own, growing the map as store_apply() does: index the rejections
+ *  written since meta "rejidx_next" (all of them in a store from before
+ *  the index, or those an older program wrote), then trim every reporter
+ *  to max_rejections. Commits only when something changed.
+ *  @return ERR_OK, or an ERR_* code with @p err set (nothing kept). */
+int write_reindex(store_t *s, char err[ERR_LEN]);
 
 /** Double the map, at most to map_max; call with no transaction of this
  *  thread open. @return ERR_OK, ERR_FULL (already at map_max; @p err

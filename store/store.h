@@ -51,6 +51,11 @@
  *       snapshot; on failure its outputs are zero/NULL and @p err says
  *       why (read.c).
  *    9. store_verify() changes nothing, whatever it finds (verify.c).
+ *   10. What a reporter can make the store keep is bounded: a reporter
+ *       record exists only once one of its updates was applied or
+ *       rejected, and it has at most max_rejections rejection records,
+ *       its newest; the rejby index lists exactly the stored rejections
+ *       by reporter (write.c; an open catches the index up, env.c).
  */
 #ifndef HRSS_STORE_H
 #define HRSS_STORE_H
@@ -64,6 +69,8 @@
 
 /** Longest reporter id, in bytes. */
 #define STORE_REPORTER_MAX 64
+/** Rejection records kept per reporter unless store_opts_t says. */
+#define STORE_DEFAULT_MAX_REJECTIONS 1000
 /** Size of a rejection message ("FIELD: reason"), with its NUL. */
 #define STORE_MSG_LEN (UPDATE_MSG_LEN + 16)
 
@@ -76,6 +83,14 @@ typedef struct store_opts {
     size_t map_max;     /**< the map grows on MDB_MAP_FULL up to this
                              (default 64 GiB); then store_apply fails with
                              ERR_FULL and nothing of that call is kept */
+    size_t max_rejections; /**< rejection records kept per reporter
+                                (default STORE_DEFAULT_MAX_REJECTIONS):
+                                its newest; each new one beyond it
+                                deletes that reporter's oldest. Every
+                                rejection is still counted (the
+                                reporter's `rejected`) and reported in
+                                its batch's result. A writable open
+                                trims every reporter to it. */
 } store_opts_t;
 
 /** A batch from one reporter; its updates carry consecutive numbers. */
@@ -148,6 +163,10 @@ const catalog_t *store_catalog(const store_t *self);
  *  @p results[0..n-1]. When this returns ERR_OK, everything reported in
  *  the results is durable. On failure nothing of the call is kept and the
  *  results are left empty (status OK, zero counts, no rejections).
+ *  A batch that consumes no number (empty, a gap, all replays) creates no
+ *  reporter record; for a known reporter it refreshes last_contact. A
+ *  rejection beyond the reporter's max_rejections deletes its oldest
+ *  stored one (store_opts_t).
  *  @return ERR_OK, ERR_FULL (map at map_max), ERR_IO. */
 int store_apply(store_t *self, const store_batch_t *batches, size_t n,
                 store_result_t *results, char err[ERR_LEN]);
@@ -244,7 +263,8 @@ typedef struct store_rejected {
 
 typedef int (*store_rejected_fn)(const store_rejected_t *rej, void *arg);
 
-/** Rejections received at or after @p since (unix seconds), oldest first. */
+/** Rejections received at or after @p since (unix seconds), oldest first:
+ *  each reporter's newest max_rejections (store_opts_t). */
 int store_rejections(store_t *self, int64_t since, store_rejected_fn fn,
                      void *arg, char err[ERR_LEN]);
 

@@ -15,7 +15,22 @@
  *     invalid .......... rejected (common/update's reason, kept in
  *                        `rejects`); consumes its number: E = u.seq + 1
  *     valid ............ applied (apply_update); E = u.seq + 1
- *   reporters[X] = E and the counters, in the same transaction
+ *   reporters[X] = E and the counters, in the same transaction; but a
+ *   reporter never seen gets a record only when the batch consumed a
+ *   number (an empty batch or a gap from a new name leaves nothing)
+ *
+ * Rejections are capped per reporter (store_opts_t.max_rejections): each
+ * stored one is also listed under its reporter in rejby, a DUPSORT table
+ * whose values are the rejection ids in order, so the count is
+ * mdb_cursor_count() and the oldest the first value: O(log n) a
+ * rejection, however many there were. Keeping a new one when the
+ * reporter has max_rejections deletes its oldest record first
+ * (trim_rejections). The ids stay increasing: the newest rejection of
+ * the store is its reporter's newest, never the one deleted.
+ * meta "rejidx_next" is the first id not yet indexed; write_reindex()
+ * (at a writable open) indexes from there, so a store written before the
+ * index, or by a program that does not know it, gets it, and trims every
+ * reporter to the cap, which may have been lowered.
  *
  * Applying an update loads the cell's year of facts (at most 12), appends
  * the audit record and its cellhist index, writes the fact, and lets
@@ -34,6 +49,12 @@
  *      tables' next free ids, in the transaction that writes them.
  *   4. When store_apply() fails, the results are empty and nothing of
  *      the call is in the store.
+ *   5. A reporter record exists only for a reporter with an update
+ *      applied or rejected (apply_batch).
+ *   6. rejby holds exactly the stored rejections, under their
+ *      reporter's key, at most max_rejections each; meta "rejidx_next"
+ *      is the next rejection id whenever a transaction of this file
+ *      commits.
  */
 #include <assert.h>
 #include <stdio.h>
@@ -52,6 +73,7 @@ typedef struct wctx {
     MDB_txn *txn;
     uint64_t next_audit;
     uint64_t next_rej;
+    int rejected;       /* a rejection was stored: move rejidx_next */
     buf_t key;
     buf_t val;
     buf_t key2;
@@ -148,6 +170,73 @@ static int apply_update(wctx_t *w, const store_batch_t *b, const update_t *u,
                        old_slots, new_slots);
 }
 
+/* Delete reporter @p rkey's oldest stored rejections (record and index
+ * entry) until at most @p keep remain. @p kb is scratch for a key. */
+static int trim_rejections(MDB_txn *txn, const store_t *s,
+                           const MDB_val *rkey, size_t keep, buf_t *kb)
+{
+    for (;;) {
+        MDB_cursor *cur = NULL;
+        int rc = lmdbh_code(mdb_cursor_open(txn, s->rejby, &cur));
+        if (rc != ERR_OK) {
+            return rc;
+        }
+        MDB_val k = *rkey;
+        MDB_val d;
+        size_t n = 0;
+        uint8_t oldest[CODEC_REJIDX_LEN];
+        int mrc = mdb_cursor_get(cur, &k, &d, MDB_SET_KEY);
+        if (mrc == MDB_SUCCESS) {
+            mrc = mdb_cursor_count(cur, &n);
+        }
+        if (mrc == MDB_SUCCESS && n > keep) {
+            if (d.mv_size != sizeof oldest) {
+                mrc = MDB_CORRUPTED;
+            } else {
+                memcpy(oldest, d.mv_data, sizeof oldest);
+            }
+        }
+        mdb_cursor_close(cur);
+        if (mrc == MDB_NOTFOUND || (mrc == MDB_SUCCESS && n <= keep)) {
+            return ERR_OK;
+        }
+        if (mrc != MDB_SUCCESS) {
+            return lmdbh_code(mrc);
+        }
+        d.mv_size = sizeof oldest;
+        d.mv_data = oldest;
+        uint64_t id = 0;
+        rc = codec_parse_rejidx(&d, &id);
+        MDB_val rk = *rkey; /* LMDB's calls take no const */
+        if (rc == ERR_OK) {
+            rc = lmdbh_code(mdb_del(txn, s->rejby, &rk, &d));
+        }
+        if (rc != ERR_OK) {
+            return rc;
+        }
+        codec_key_id(kb, id);
+        MDB_val ik = lmdbh_val(kb);
+        mrc = mdb_del(txn, s->rejects, &ik, NULL);
+        if (mrc != MDB_SUCCESS && mrc != MDB_NOTFOUND) {
+            return lmdbh_code(mrc);
+        }
+    }
+}
+
+/* List rejection @p id under reporter key @p rkey; an entry already
+ * there is fine (write_reindex may meet it again). */
+static int index_rejection(MDB_txn *txn, const store_t *s,
+                           const MDB_val *rkey, uint64_t id, buf_t *vb)
+{
+    codec_put_rejidx(vb, id);
+    MDB_val k = *rkey; /* LMDB's calls take no const */
+    MDB_val d = lmdbh_val(vb);
+    int mrc = mdb_put(txn, s->rejby, &k, &d, MDB_NODUPDATA);
+    return mrc == MDB_KEYEXIST ? ERR_OK : lmdbh_code(mrc);
+}
+
+/* Keep rejection @p u of batch @p b: make room under the reporter's cap,
+ * then write the record and its index entry. */
 static int put_rejection(wctx_t *w, const store_batch_t *b,
                          const update_t *u, enum update_reason why,
                          const char *msg)
@@ -164,11 +253,24 @@ static int put_rejection(wctx_t *w, const store_batch_t *b,
         .reason = why,
         .message = msg,
     };
-    codec_key_id(&w->key, w->next_rej++);
+    codec_key_reporter(&w->key2, b->reporter);
+    MDB_val rk = lmdbh_val(&w->key2);
+    int rc = trim_rejections(w->txn, w->s, &rk, w->s->max_rejections - 1,
+                             &w->key);
+    if (rc != ERR_OK) {
+        return rc;
+    }
+    uint64_t id = w->next_rej++;
+    codec_key_id(&w->key, id);
     codec_put_reject(&w->val, &rj);
     MDB_val k = lmdbh_val(&w->key);
     MDB_val d = lmdbh_val(&w->val);
-    return lmdbh_code(mdb_put(w->txn, w->s->rejects, &k, &d, MDB_APPEND));
+    rc = lmdbh_code(mdb_put(w->txn, w->s->rejects, &k, &d, MDB_APPEND));
+    if (rc == ERR_OK) {
+        rc = index_rejection(w->txn, w->s, &rk, id, &w->val);
+    }
+    w->rejected = 1;
+    return rc;
 }
 
 /* Reporter @p id's state; a reporter never seen starts at next_seq 1. */
@@ -230,9 +332,12 @@ static int apply_updates(wctx_t *w, const store_batch_t *b,
             rep->applied++;
         } else {
             rc = put_rejection(w, b, u, why, msg);
-            res->rejections = xreallocarray(res->rejections,
-                                            res->rejected + 1,
-                                            sizeof *res->rejections);
+            if (res->rejections == NULL) {
+                /* Room for every update left, once: growing it one by one
+                 * copied O(n^2) bytes for a batch of rejections. */
+                res->rejections = xcalloc(b->n_updates - i,
+                                          sizeof *res->rejections);
+            }
             store_rejection_t *rj = &res->rejections[res->rejected++];
             rj->seq = u->seq;
             rj->reason = why;
@@ -272,7 +377,8 @@ static int apply_batch(wctx_t *w, const store_batch_t *b, store_result_t *res)
     rep.last_contact = b->received_at;
     if (b->n_updates > 0 && b->updates[0].seq > rep.next_seq) {
         res->status = STORE_BATCH_GAP;
-        return put_reporter(w, b->reporter, &rep);
+        /* INVARIANT 5: a gap from a name never seen leaves nothing. */
+        return found ? put_reporter(w, b->reporter, &rep) : ERR_OK;
     }
     const codec_reporter_t was = rep;
     rc = apply_updates(w, b, &rep, res);
@@ -287,6 +393,9 @@ static int apply_batch(wctx_t *w, const store_batch_t *b, store_result_t *res)
     assert(res->applied + res->rejected + res->replayed == b->n_updates);
     (void)was;
     res->next_seq = rep.next_seq;
+    if (!found && rep.next_seq == was.next_seq) {
+        return ERR_OK; /* INVARIANT 5: nothing consumed, nothing kept */
+    }
     return put_reporter(w, b->reporter, &rep);
 }
 
@@ -307,12 +416,18 @@ static int apply_once(wctx_t *w, const store_batch_t *batches, size_t n,
     if (rc != ERR_OK) {
         return rc;
     }
+    w->rejected = 0;
     rc = lmdbh_next_id(w->txn, s->audit, CODEC_KEY_V1, &w->next_audit);
     if (rc == ERR_OK) {
         rc = lmdbh_next_id(w->txn, s->rejects, CODEC_KEY_V1, &w->next_rej);
     }
     for (size_t i = 0; rc == ERR_OK && i < n; i++) {
         rc = apply_batch(w, &batches[i], &results[i]);
+    }
+    if (rc == ERR_OK && w->rejected) {
+        /* INVARIANT 6: everything below next_rej is indexed. */
+        rc = lmdbh_meta_put(w->txn, s->meta, CODEC_META_REJIDX_NEXT,
+                            w->next_rej, 8);
     }
     if (rc != ERR_OK) {
         env_txn_abort(s, &w->txn);
@@ -360,6 +475,146 @@ out:
     buf_fini(&w.val);
     buf_fini(&w.key2);
     return rc;
+}
+
+/* ---------------------------------------------------------------------- */
+/* the rejections index at open                                           */
+
+/* Index the rejections from meta rejidx_next on. *@p changed is set when
+ * something was written. */
+static int reindex_new(MDB_txn *txn, const store_t *s, buf_t *kb, buf_t *vb,
+                       int *changed)
+{
+    uint64_t from = 1;
+    uint64_t next = 1;
+    int found = 0;
+    int rc = lmdbh_meta_get(txn, s->meta, CODEC_META_REJIDX_NEXT, 1, &from,
+                            &found);
+    if (rc == ERR_OK) {
+        rc = lmdbh_next_id(txn, s->rejects, CODEC_KEY_V1, &next);
+    }
+    if (rc != ERR_OK || from >= next) {
+        return rc;
+    }
+    MDB_cursor *cur = NULL;
+    rc = lmdbh_code(mdb_cursor_open(txn, s->rejects, &cur));
+    if (rc != ERR_OK) {
+        return rc;
+    }
+    codec_key_id(kb, from);
+    MDB_val k = lmdbh_val(kb);
+    MDB_val d;
+    int mrc = mdb_cursor_get(cur, &k, &d, MDB_SET_RANGE);
+    while (rc == ERR_OK && mrc == MDB_SUCCESS) {
+        store_rejected_t rj;
+        /* A damaged record cannot be listed under its reporter; it stays
+         * for store_rejections() to report, outside the cap. */
+        if (codec_parse_reject(&k, &d, &rj) == ERR_OK &&
+            codec_reporter_valid(rj.reporter)) {
+            codec_key_reporter(kb, rj.reporter);
+            MDB_val rk = lmdbh_val(kb);
+            rc = index_rejection(txn, s, &rk, rj.id, vb);
+        }
+        if (rc == ERR_OK) {
+            mrc = mdb_cursor_get(cur, &k, &d, MDB_NEXT);
+        }
+    }
+    rc = lmdbh_cursor_end(&cur, rc, mrc);
+    if (rc == ERR_OK) {
+        rc = lmdbh_meta_put(txn, s->meta, CODEC_META_REJIDX_NEXT, next, 8);
+        *changed = 1;
+    }
+    return rc;
+}
+
+/* A reporters key, copied out of LMDB. */
+typedef struct rkey {
+    size_t len;
+    unsigned char k[STORE_REPORTER_MAX + 1];
+} rkey_t;
+
+/* Trim every reporter with more than max_rejections. The keys are
+ * gathered first, so that no deletion moves the cursor that finds them. */
+static int trim_all(MDB_txn *txn, const store_t *s, buf_t *kb, int *changed)
+{
+    MDB_cursor *cur = NULL;
+    int rc = lmdbh_code(mdb_cursor_open(txn, s->rejby, &cur));
+    if (rc != ERR_OK) {
+        return rc;
+    }
+    rkey_t *over = NULL;
+    size_t n_over = 0;
+    MDB_val k;
+    MDB_val d;
+    int mrc = mdb_cursor_get(cur, &k, &d, MDB_FIRST);
+    while (mrc == MDB_SUCCESS) {
+        size_t n = 0;
+        mrc = mdb_cursor_count(cur, &n);
+        if (mrc == MDB_SUCCESS && n > s->max_rejections) {
+            if (k.mv_size > sizeof over[0].k) {
+                mrc = MDB_CORRUPTED;
+                break;
+            }
+            over = xreallocarray(over, n_over + 1, sizeof *over);
+            over[n_over].len = k.mv_size;
+            memcpy(over[n_over].k, k.mv_data, k.mv_size);
+            n_over++;
+        }
+        if (mrc == MDB_SUCCESS) {
+            mrc = mdb_cursor_get(cur, &k, &d, MDB_NEXT_NODUP);
+        }
+    }
+    rc = lmdbh_cursor_end(&cur, rc, mrc);
+    for (size_t i = 0; rc == ERR_OK && i < n_over; i++) {
+        MDB_val rk = {over[i].len, over[i].k};
+        rc = trim_rejections(txn, s, &rk, s->max_rejections, kb);
+        *changed = 1;
+    }
+    free(over);
+    return rc;
+}
+
+static int reindex_once(store_t *s, char err[ERR_LEN])
+{
+    MDB_txn *txn = NULL;
+    int rc = env_txn_begin(s, 0, &txn, err);
+    if (rc != ERR_OK) {
+        return rc;
+    }
+    buf_t kb;
+    buf_t vb;
+    buf_init(&kb);
+    buf_init(&vb);
+    int changed = 0;
+    rc = reindex_new(txn, s, &kb, &vb, &changed);
+    if (rc == ERR_OK) {
+        rc = trim_all(txn, s, &kb, &changed);
+    }
+    buf_fini(&kb);
+    buf_fini(&vb);
+    if (rc != ERR_OK || !changed) {
+        env_txn_abort(s, &txn);
+        if (rc != ERR_OK && rc != ERR_FULL) {
+            snprintf(err, ERR_LEN, "cannot index the rejections: %s",
+                     err_str(rc));
+        }
+        return rc;
+    }
+    return env_txn_commit(s, &txn, "cannot index the rejections", err);
+}
+
+int write_reindex(store_t *s, char err[ERR_LEN])
+{
+    for (;;) {
+        int rc = reindex_once(s, err);
+        if (rc != ERR_FULL) {
+            return rc;
+        }
+        rc = env_grow_map(s, err);
+        if (rc != ERR_OK) {
+            return rc;
+        }
+    }
 }
 
 /* Here rather than with the other reads: it is the write path's sequence

@@ -1133,7 +1133,7 @@ Test(query, backup_then_reopen_read_only)
     snprintf(dest, sizeof dest, "%s/2025-01-31_nightly", dir);
     char err[ERR_LEN];
     store_t *copy = NULL;
-    store_opts_t opts = {1, 0, 0};
+    store_opts_t opts = {.readonly = 1};
     int rc = store_open(&copy, dest, fx_cat, &opts, err);
     cr_assert_eq(rc, ERR_OK, "reopen: %s", err);
     period_t p;

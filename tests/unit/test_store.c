@@ -1109,3 +1109,299 @@ Test(store, damaged_records_are_corrupt_not_a_crash)
                  "the reporter's record is damaged");
     cr_expect_eq(store_verify(fx_store, err), ERR_CORRUPT);
 }
+
+/* ---------------------------------------------------------------------- */
+/* what a hostile reporter can make the store keep (issue 8, item 5)      */
+
+static int count_reporters(void)
+{
+    rep_list_t l = {0};
+    char err[ERR_LEN];
+    cr_assert_eq(store_reporters(fx_store, collect_rep, &l, err), ERR_OK,
+                 "%s", err);
+    return l.n;
+}
+
+/* Apply one batch from @p reporter received at @p at. */
+static store_result_t apply_at(const char *reporter, const update_t *u,
+                               size_t n, int64_t at)
+{
+    char err[ERR_LEN];
+    store_batch_t b = {reporter, -1, at, FX_NOW_MONTH, u, n, NULL};
+    store_result_t res;
+    cr_assert_eq(store_apply(fx_store, &b, 1, &res, err), ERR_OK, "%s", err);
+    return res;
+}
+
+/* An empty batch from a name never seen made a reporter record that was
+ * kept for ever: a peer could fill the store with names alone. */
+Test(store, a_batch_that_consumes_no_number_creates_no_reporter)
+{
+    store_result_t r = apply_at("ghost", NULL, 0, 1000);
+    cr_expect_eq(r.status, STORE_BATCH_OK);
+    cr_expect_eq(r.next_seq, 1);
+    store_result_fini(&r);
+    cr_expect_eq(count_reporters(), 0, "an empty batch made a reporter");
+
+    /* A batch that skips ahead of a new name's seq 1 consumes nothing
+     * either. */
+    update_t g = fx_count(5, JOBS, HZ_SC, 202501, 1);
+    r = apply_at("ghost-2", &g, 1, 1000);
+    cr_expect_eq(r.status, STORE_BATCH_GAP);
+    cr_expect_eq(r.next_seq, 1);
+    store_result_fini(&r);
+    cr_expect_eq(count_reporters(), 0, "a gap made a reporter");
+
+    /* An existing reporter's empty batch or gap only refreshes its last
+     * contact. */
+    update_t u = fx_count(1, JOBS, HZ_SC, 202501, 1);
+    r = apply_at("real", &u, 1, 1000);
+    store_result_fini(&r);
+    r = apply_at("real", NULL, 0, 2000);
+    cr_expect_eq(r.next_seq, 2);
+    store_result_fini(&r);
+    rep_list_t l = {0};
+    char err[ERR_LEN];
+    cr_assert_eq(store_reporters(fx_store, collect_rep, &l, err), ERR_OK);
+    cr_assert_eq(l.n, 1);
+    cr_expect_str_eq(l.id[0], "real");
+    cr_expect_eq(l.r[0].first_seen, 1000);
+    cr_expect_eq(l.r[0].last_contact, 2000);
+    cr_expect_eq(l.r[0].next_seq, 2);
+    r = apply_at("real", &g, 1, 3000);
+    cr_expect_eq(r.status, STORE_BATCH_GAP);
+    store_result_fini(&r);
+    l.n = 0;
+    cr_assert_eq(store_reporters(fx_store, collect_rep, &l, err), ERR_OK);
+    cr_expect_eq(l.r[0].last_contact, 3000);
+    verify();
+}
+
+/* The stored rejections, oldest first: each reporter's seqs. */
+typedef struct rej_seqs {
+    size_t n;
+    char reporter[2048][8];
+    uint64_t seq[2048];
+    uint64_t id[2048];
+} rej_seqs_t;
+
+static int collect_rej_seq(const store_rejected_t *rj, void *arg)
+{
+    rej_seqs_t *l = arg;
+    if (l->n < 2048) {
+        snprintf(l->reporter[l->n], sizeof l->reporter[0], "%s",
+                 rj->reporter);
+        l->seq[l->n] = rj->seq;
+        l->id[l->n] = rj->id;
+    }
+    l->n++;
+    return 0;
+}
+
+/* The seqs of @p reporter's stored rejections, in a string "3 4 5". */
+static const char *stored_seqs(const char *reporter)
+{
+    static rej_seqs_t l;
+    static char out[4096];
+    char err[ERR_LEN];
+    memset(&l, 0, sizeof l);
+    cr_assert_eq(store_rejections(fx_store, 0, collect_rej_seq, &l, err),
+                 ERR_OK, "%s", err);
+    size_t len = 0;
+    out[0] = '\0';
+    uint64_t last_id = 0;
+    for (size_t i = 0; i < l.n && i < 2048; i++) {
+        cr_assert_gt(l.id[i], last_id, "rejection ids keep growing");
+        last_id = l.id[i];
+        if (strcmp(l.reporter[i], reporter) == 0 && len < sizeof out - 24) {
+            len += (size_t)snprintf(out + len, sizeof out - len, "%s%llu",
+                                    len > 0 ? " " : "",
+                                    (unsigned long long)l.seq[i]);
+        }
+    }
+    return out;
+}
+
+static void reopen(const store_opts_t *o)
+{
+    char err[ERR_LEN];
+    char db[300];
+    snprintf(db, sizeof db, "%s/db", fx_dir);
+    store_close(&fx_store);
+    cr_assert_eq(store_open(&fx_store, db, fx_cat, o, err), ERR_OK, "%s",
+                 err);
+}
+
+/* @p n updates from @p first with an unknown indicator: all rejected. */
+static update_t *rejected_updates(uint64_t first, size_t n)
+{
+    update_t *u = calloc(n, sizeof *u);
+    cr_assert_not_null(u);
+    for (size_t i = 0; i < n; i++) {
+        u[i] = fx_count(first + i, "no_such_indicator", HZ_SC, 202501, 1);
+    }
+    return u;
+}
+
+static uint64_t rejected_count(const char *reporter)
+{
+    rep_list_t l = {0};
+    char err[ERR_LEN];
+    cr_assert_eq(store_reporters(fx_store, collect_rep, &l, err), ERR_OK);
+    for (int i = 0; i < l.n && i < 4; i++) {
+        if (strcmp(l.id[i], reporter) == 0) {
+            return l.r[i].rejected;
+        }
+    }
+    cr_assert_fail("no reporter %s", reporter);
+    return 0;
+}
+
+/* Rejections were kept for ever: 22.7 MB of rejected updates filled a
+ * 64 MiB map in 1.5 s, and then every genuine agent got ACK_RETRY. Each
+ * reporter now keeps its newest max_rejections; all of them are still
+ * counted and reported to the agent. */
+Test(store, each_reporter_keeps_only_its_newest_rejections)
+{
+    store_opts_t o = {.max_rejections = 3};
+    reopen(&o);
+    update_t *u = rejected_updates(1, 5);
+    store_result_t r = apply_at("a", u, 5, 1000);
+    cr_expect_eq(r.rejected, 5, "every rejection is reported");
+    cr_expect_eq(r.next_seq, 6);
+    store_result_fini(&r);
+    cr_expect_str_eq(stored_seqs("a"), "3 4 5");
+    cr_expect_eq(rejected_count("a"), 5, "every rejection is counted");
+    free(u);
+
+    /* Another reporter has a cap of its own. */
+    u = rejected_updates(1, 2);
+    r = apply_at("b", u, 2, 1000);
+    store_result_fini(&r);
+    free(u);
+    cr_expect_str_eq(stored_seqs("b"), "1 2");
+    cr_expect_str_eq(stored_seqs("a"), "3 4 5");
+
+    /* Later ones push the oldest out, across batches and groups. */
+    update_t more[] = {
+        fx_count(6, "no_such_indicator", HZ_SC, 202501, 1),
+        fx_count(7, JOBS, HZ_SC, 202501, 1), /* applied */
+        fx_count(8, JOBS, HZ_SC, 202513, 1), /* bad month */
+    };
+    r = apply_at("a", more, 3, 2000);
+    cr_expect_eq(r.rejected, 2);
+    cr_expect_eq(r.applied, 1);
+    store_result_fini(&r);
+    cr_expect_str_eq(stored_seqs("a"), "5 6 8");
+    cr_expect_eq(rejected_count("a"), 7);
+    cr_expect_str_eq(stored_seqs("b"), "1 2");
+    verify();
+
+    /* The cap holds across a restart, and one group of many batches from
+     * the same reporter keeps it too. */
+    reopen(&o);
+    update_t *x = rejected_updates(9, 4);
+    update_t *y = rejected_updates(13, 4);
+    store_batch_t bs[2] = {{"a", -1, 3000, FX_NOW_MONTH, x, 4, NULL},
+                           {"a", -1, 3000, FX_NOW_MONTH, y, 4, NULL}};
+    store_result_t rs[2];
+    char err[ERR_LEN];
+    cr_assert_eq(store_apply(fx_store, bs, 2, rs, err), ERR_OK, "%s", err);
+    cr_expect_eq(rs[0].rejected + rs[1].rejected, 8);
+    store_result_fini(&rs[0]);
+    store_result_fini(&rs[1]);
+    free(x);
+    free(y);
+    cr_expect_str_eq(stored_seqs("a"), "14 15 16");
+    cr_expect_eq(rejected_count("a"), 15);
+}
+
+Test(store, the_default_cap_is_1000_rejections_per_reporter)
+{
+    enum { N = 1001 };
+    update_t *u = rejected_updates(1, N);
+    store_result_t r = apply_at("a", u, N, 1000);
+    cr_expect_eq(r.rejected, N);
+    store_result_fini(&r);
+    free(u);
+    const char *s = stored_seqs("a");
+    cr_expect(strncmp(s, "2 3 4 ", 6) == 0, "%.40s", s);
+    cr_expect(strstr(s, " 1001") != NULL);
+    rej_seqs_t *l = calloc(1, sizeof *l);
+    char err[ERR_LEN];
+    cr_assert_eq(store_rejections(fx_store, 0, collect_rej_seq, l, err),
+                 ERR_OK);
+    cr_expect_eq(l->n, 1000);
+    free(l);
+    cr_expect_eq(rejected_count("a"), N);
+}
+
+/* A lower cap takes effect at the next open: the oldest go at once. */
+Test(store, a_lower_cap_trims_at_the_next_open)
+{
+    update_t *u = rejected_updates(1, 6);
+    store_result_t r = apply_at("a", u, 6, 1000);
+    store_result_fini(&r);
+    free(u);
+    cr_expect_str_eq(stored_seqs("a"), "1 2 3 4 5 6");
+    store_opts_t o = {.max_rejections = 2};
+    reopen(&o);
+    cr_expect_str_eq(stored_seqs("a"), "5 6");
+    /* A read-only open changes nothing. */
+    store_opts_t ro = {.readonly = 1, .max_rejections = 1};
+    reopen(&ro);
+    cr_expect_str_eq(stored_seqs("a"), "5 6");
+    reopen(&o);
+    u = rejected_updates(7, 1);
+    r = apply_at("a", u, 1, 2000);
+    store_result_fini(&r);
+    free(u);
+    cr_expect_str_eq(stored_seqs("a"), "6 7");
+    verify();
+}
+
+/* A store written before the cap existed has rejections in no index: it
+ * opens, they are indexed and trimmed like any others. Simulated by
+ * removing the index and its meta key with LMDB itself. */
+Test(store, rejections_from_before_the_cap_are_indexed_at_open)
+{
+    update_t *u = rejected_updates(1, 10);
+    store_result_t r = apply_at("a", u, 10, 1000);
+    store_result_fini(&r);
+    free(u);
+    u = rejected_updates(1, 2);
+    r = apply_at("b", u, 2, 1000);
+    store_result_fini(&r);
+    free(u);
+    store_close(&fx_store);
+
+    char db[300];
+    snprintf(db, sizeof db, "%s/db", fx_dir);
+    MDB_env *env = NULL;
+    MDB_txn *txn = NULL;
+    MDB_dbi idx;
+    MDB_dbi meta;
+    cr_assert_eq(mdb_env_create(&env), 0);
+    mdb_env_set_maxdbs(env, 16);
+    mdb_env_set_mapsize(env, (size_t)64 << 20);
+    cr_assert_eq(mdb_env_open(env, db, 0, 0640), 0);
+    cr_assert_eq(mdb_txn_begin(env, NULL, 0, &txn), 0);
+    cr_assert_eq(mdb_dbi_open(txn, "rejby", 0, &idx), 0);
+    cr_assert_eq(mdb_drop(txn, idx, 1), 0);
+    cr_assert_eq(mdb_dbi_open(txn, "meta", 0, &meta), 0);
+    MDB_val k = {strlen("rejidx_next"), (void *)(uintptr_t)"rejidx_next"};
+    cr_assert_eq(mdb_del(txn, meta, &k, NULL), 0);
+    cr_assert_eq(mdb_txn_commit(txn), 0);
+    mdb_env_close(env);
+
+    store_opts_t o = {.max_rejections = 4};
+    reopen(&o);
+    cr_expect_str_eq(stored_seqs("a"), "7 8 9 10");
+    cr_expect_str_eq(stored_seqs("b"), "1 2");
+    u = rejected_updates(11, 1);
+    r = apply_at("a", u, 1, 2000);
+    store_result_fini(&r);
+    free(u);
+    cr_expect_str_eq(stored_seqs("a"), "8 9 10 11");
+    verify();
+}

@@ -332,7 +332,7 @@ static void open_small(store_t **s, size_t size, size_t max)
     char err[ERR_LEN];
     char db[300];
     snprintf(db, sizeof db, "%s/small", fx_dir);
-    store_opts_t o = {0, size, max};
+    store_opts_t o = {.map_size = size, .map_max = max};
     cr_assert_eq(store_open(s, db, fx_cat, &o, err), ERR_OK, "%s", err);
 }
 

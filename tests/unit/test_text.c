@@ -160,3 +160,137 @@ Test(text, put_clean_writes_the_same_text)
         }
     }
 }
+
+/* ---------------------------------------------------------------------- */
+/* text_check: valid UTF-8 without control characters                      */
+
+static enum text_fault check(const char *s, size_t *at)
+{
+    *at = (size_t)-1;
+    return text_check(s, at);
+}
+
+Test(text, clean_text_passes)
+{
+    static const char *ok[] = {
+        "",
+        "urban_new_jobs",
+        "office-330102",
+        "杭州市上城区",                    /* 3-byte sequences */
+        "\xC2\xA0 \xC2\xBF \xDF\xBF",     /* U+00A0 (first after C1), U+07FF */
+        "\xE0\xA0\x80 \xED\x9F\xBF",      /* U+0800, U+D7FF */
+        "\xEE\x80\x80 \xEF\xBF\xBF",      /* U+E000, U+FFFF */
+        "\xF0\x90\x80\x80 \xF4\x8F\xBF\xBF", /* U+10000, U+10FFFF */
+        "😀 ~",
+    };
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+        size_t at;
+        cr_expect_eq(check(ok[i], &at), TEXT_CLEAN, "#%zu", i);
+        cr_expect_eq(at, (size_t)-1, "#%zu: at written", i);
+        cr_expect(text_is_clean(ok[i]), "#%zu", i);
+        cr_expect(text_valid_utf8(ok[i]), "#%zu", i);
+    }
+}
+
+Test(text, invalid_utf8_is_found_where_it_starts)
+{
+    static const struct {
+        const char *s;
+        size_t at;
+    } bad[] = {
+        {"ab\x80", 2},              /* a stray continuation byte */
+        {"\xC0\xAF", 0},            /* overlong '/' */
+        {"\xC1\xBF", 0},            /* overlong */
+        {"x\xE0\x9F\xBF", 1},       /* overlong 3-byte */
+        {"\xF0\x8F\xBF\xBF", 0},    /* overlong 4-byte */
+        {"\xED\xA0\x80", 0},        /* U+D800, a surrogate */
+        {"\xED\xBF\xBF", 0},        /* U+DFFF */
+        {"\xF4\x90\x80\x80", 0},    /* U+110000 */
+        {"\xF5\x80\x80\x80", 0},
+        {"\xFF", 0},
+        {"\xFE", 0},
+        {"ok\xE6\x9D", 2},          /* cut short at the end */
+        {"\xE6\x9Dx", 0},           /* cut short before ASCII */
+        {"\xC3", 0},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        size_t at;
+        cr_expect_eq(check(bad[i].s, &at), TEXT_BAD_UTF8, "#%zu", i);
+        cr_expect_eq(at, bad[i].at, "#%zu: at %zu", i, at);
+        cr_expect_not(text_is_clean(bad[i].s), "#%zu", i);
+        cr_expect_not(text_valid_utf8(bad[i].s), "#%zu", i);
+    }
+}
+
+Test(text, control_characters_are_not_clean)
+{
+    static const struct {
+        const char *s;
+        size_t at;
+    } ctl[] = {
+        {"a\x01", 1}, {"\x1F", 0}, {"tab\there", 3}, {"nl\n", 2},
+        {"cr\r", 2},  {"del\x7F", 3},
+        {"c1 \xC2\x80", 3},         /* U+0080 */
+        {"\xC2\x85", 0},            /* U+0085 NEXT LINE */
+        {"\xC2\x9F", 0},            /* U+009F */
+        {"\xE2\x80\x8B" "\x1B[31m", 3}, /* ESC after U+200B */
+    };
+    for (size_t i = 0; i < sizeof ctl / sizeof ctl[0]; i++) {
+        size_t at;
+        cr_expect_eq(check(ctl[i].s, &at), TEXT_CONTROL, "#%zu", i);
+        cr_expect_eq(at, ctl[i].at, "#%zu: at %zu", i, at);
+        cr_expect_not(text_is_clean(ctl[i].s), "#%zu", i);
+        /* Valid UTF-8 all the same. */
+        cr_expect(text_valid_utf8(ctl[i].s), "#%zu", i);
+    }
+}
+
+/* INVARIANT 4: text_check refuses exactly what text_clean would change,
+ * over every string of up to two bytes and a sample of longer ones. */
+Test(text, check_refuses_exactly_what_clean_changes)
+{
+    char s[5] = {0};
+    char out[32];
+    for (unsigned a = 1; a < 256; a++) {
+        for (unsigned b = 0; b < 256; b++) {
+            s[0] = (char)a;
+            s[1] = (char)b;
+            s[2] = '\0';
+            text_clean(out, sizeof out, s, 0);
+            cr_expect_eq(text_is_clean(s), strcmp(out, s) == 0,
+                         "%02x %02x", a, b);
+        }
+    }
+    static const char *longer[] = {"\xE6\x9D\xAD", "\xE6\x9D",
+                                   "\xF0\x9F\x98\x80", "\xF0\x9F\x98",
+                                   "\xED\xA0\x80", "a\xC2\x9F"};
+    for (size_t i = 0; i < sizeof longer / sizeof longer[0]; i++) {
+        text_clean(out, sizeof out, longer[i], 0);
+        cr_expect_eq(text_is_clean(longer[i]),
+                     strcmp(out, longer[i]) == 0, "#%zu", i);
+    }
+}
+
+/* A C string ends at its NUL: what follows is not seen (a caller whose
+ * bytes may hold a NUL checks their length; common/wire does). */
+Test(text, check_sees_a_string_up_to_its_nul)
+{
+    const char s[] = "urban_new_jobs\0\x1b[2J";
+    size_t at;
+    cr_expect_eq(check(s, &at), TEXT_CLEAN);
+    cr_expect_eq(check("ok\xE6\x9D", &at), TEXT_BAD_UTF8,
+                 "a sequence cut by the NUL");
+    cr_expect_eq(at, 2);
+}
+
+Test(text, the_first_fault_wins_and_has_a_name)
+{
+    size_t at;
+    cr_expect_eq(check("a\x01\xFF", &at), TEXT_CONTROL);
+    cr_expect_eq(at, 1);
+    cr_expect_eq(check("a\xFF\x01", &at), TEXT_BAD_UTF8);
+    cr_expect_eq(at, 1);
+    cr_expect_str_eq(text_fault_str(TEXT_BAD_UTF8), "invalid UTF-8");
+    cr_expect_str_eq(text_fault_str(TEXT_CONTROL), "a control character");
+    cr_expect_not_null(text_fault_str((enum text_fault)99));
+}
