@@ -36,8 +36,8 @@ static void usage(FILE *f)
         "| --insecure)\n"
         "                      [--config FILE] [--catalog DIR] "
         "[--backup-dir DIR]\n"
-        "                      [--map-max-mib N] [--tz-offset-hours H] "
-        "[--verbose]\n"
+        "                      [--map-max-mib N] [--max-rejections N]\n"
+        "                      [--tz-offset-hours H] [--verbose]\n"
         "\n"
         "The central hrss daemon: stores agents' figures in an LMDB store in\n"
         "DIR with a full audit trail and answers queries (hrssctl).\n"
@@ -69,6 +69,8 @@ static void usage(FILE *f)
         "  --map-max-mib N       largest size of the LMDB map (default\n"
         "                        65536); past it batches are refused and\n"
         "                        agents keep them\n"
+        "  --max-rejections N    rejected updates kept per agent, its newest\n"
+        "                        (default 1000); all are still counted\n"
         "  --tz-offset-hours H   time zone for the current month that bounds\n"
         "                        reported months (default 8, China)\n"
         "  --verbose             debug logging\n"
@@ -80,7 +82,7 @@ static void usage(FILE *f)
 }
 
 enum { OPT_DATA, OPT_INGEST, OPT_QUERY, OPT_INSECURE, OPT_KEY, OPT_AGENTS,
-       OPT_ADMINS, OPT_CATALOG, OPT_BACKUP, OPT_MAPMAX, OPT_TZ, OPT_VERBOSE, OPT_N };
+       OPT_ADMINS, OPT_CATALOG, OPT_BACKUP, OPT_MAPMAX, OPT_MAXREJ, OPT_TZ, OPT_VERBOSE, OPT_N };
 
 /* The long options, also the keys of the config file's [collector]. */
 static const flags_spec_t opt_spec[OPT_N] = {
@@ -94,6 +96,7 @@ static const flags_spec_t opt_spec[OPT_N] = {
     [OPT_CATALOG] = {"catalog", 1},
     [OPT_BACKUP] = {"backup-dir", 1},
     [OPT_MAPMAX] = {"map-max-mib", 1},
+    [OPT_MAXREJ] = {"max-rejections", 1},
     [OPT_TZ] = {"tz-offset-hours", 1},
     [OPT_VERBOSE] = {"verbose", 0},
 };
@@ -105,6 +108,7 @@ static int settings(const flags_t *fl, collector_cfg_t *cc, char *catdir,
 {
     const char *tz = flags_value(fl, OPT_TZ);
     const char *mapmax = flags_value(fl, OPT_MAPMAX);
+    const char *maxrej = flags_value(fl, OPT_MAXREJ);
     const char *catalog = flags_value(fl, OPT_CATALOG);
 
     memset(cc, 0, sizeof *cc);
@@ -163,6 +167,17 @@ static int settings(const flags_t *fl, collector_cfg_t *cc, char *catdir,
             return 64;
         }
         cc->map_max = (size_t)mib << 20;
+    }
+    if (maxrej != NULL) {
+        char *end = NULL;
+        unsigned long long n = strtoull(maxrej, &end, 10);
+        if (end == maxrej || *end != '\0' || maxrej[0] == '-' || n < 1 ||
+            n > 100000000ull) {
+            fprintf(stderr, "hrss-collector: --max-rejections: '%s' is not "
+                            "a count (1..100000000)\n", maxrej);
+            return 64;
+        }
+        cc->max_rejections = (size_t)n;
     }
     if (catalog != NULL) {
         snprintf(catdir, catdir_size, "%s", catalog);

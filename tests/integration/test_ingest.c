@@ -554,6 +554,43 @@ Test(ingest, a_flood_of_rejected_updates_cannot_fill_the_store)
     catalog_destroy(&cat);
 }
 
+/* --max-rejections reaches the store: a collector told to keep 5 keeps
+ * the newest 5 of 40 and counts all 40. */
+Test(ingest, max_rejections_sets_how_many_are_kept)
+{
+    char db[300];
+    char log[300];
+    snprintf(db, sizeof db, "%s/db", hx_dir);
+    snprintf(log, sizeof log, "%s/collector.log", hx_dir);
+    hx_coll_t coll;
+    const char *argv[] = {"hrss-collector", "--data-dir", db, "--ingest",
+                          "tcp://127.0.0.1:*", "--query",
+                          "tcp://127.0.0.1:*", "--insecure",
+                          "--max-rejections", "5", NULL};
+    hx_collector_exec(&coll, db, log, argv);
+    peer_t p;
+    peer_connect(&p, coll.ingest);
+    uint64_t seq = 1;
+    cr_expect_eq(flood_rejections(&p, "few", 4, 10, 1, &seq), 4);
+    peer_close(&p);
+    cr_assert_eq(hx_collector_stop(&coll, 30000), 0);
+
+    catalog_t *cat = NULL;
+    store_t *s = NULL;
+    hx_open_store(db, 0, &cat, &s);
+    char err[ERR_LEN];
+    rej_count_t rc = {0};
+    cr_assert_eq(store_rejections(s, 0, count_rejection, &rc, err), ERR_OK,
+                 "%s", err);
+    cr_expect_eq(rc.n, 5, "%zu stored", rc.n);
+    one_rep_t o = {"few", {0}, 0};
+    cr_assert_eq(store_reporters(s, find_reporter, &o, err), ERR_OK);
+    cr_assert(o.found);
+    cr_expect_eq(o.r.rejected, 40);
+    store_close(&s);
+    catalog_destroy(&cat);
+}
+
 /* An empty batch from a new name made a permanent reporter record. */
 Test(ingest, empty_batches_from_new_names_leave_nothing)
 {
