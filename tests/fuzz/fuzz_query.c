@@ -1,7 +1,8 @@
 /* fuzz_query.c: libFuzzer target for the query server: one raw
  * QueryRequest, answered by query_answer() from a store that holds a few
  * hundred figures (counts and ratios, several months and regions,
- * revisions, rejections and one "of which" violation), built once per
+ * revisions, rejections, one "of which" violation, and an agent whose
+ * name and rejected indicator are odd bytes), built once per
  * process in an unlinked temporary directory (fuzz_common.c).
  *
  * Backup is the one request that writes files (a copy of the store at a
@@ -110,6 +111,17 @@ static void build_data(void)
                             {0, 5, 0}};
         apply(reporter, reg, 1760000000, u, n);
     }
+    /* What a hostile agent may leave in the audit trail: a name of the
+     * longest size the wire takes, an indicator of bytes that are neither
+     * a code nor UTF-8, with control characters. */
+    static const char longest[] = "a123456789b123456789c123456789"
+                                  "d123456789e123456789f123456789g12~";
+    update_t odd[2] = {
+        {1, "\xff\xfe\x01\x7f" "bad\tcode\n\x1b[0m", 330100, 202505,
+         {0, 1, 0}},
+        {2, "urban_new_jobs", 330100, 202505, {0, 5, 0}},
+    };
+    apply(longest, 330100, 1761000000, odd, 2);
 }
 
 static void init_once(void)
