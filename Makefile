@@ -1,27 +1,59 @@
 # Thin driver over CMake. `make` installs missing dependencies and builds
 # into build/ (binaries in build/bin/); `make test` builds a sanitized tree
-# in build/asan/ and runs every Criterion test through CTest.
+# in build/asan/ and runs every Criterion test through CTest, then the
+# libFuzzer targets (tests/fuzz) for FUZZ_TEST_SECONDS each from a clang
+# tree in build/fuzz/. `make fuzz` runs them FUZZ_SECONDS each.
 
 BUILD      ?= build
 ASAN_BUILD ?= build/asan
+FUZZ_BUILD ?= build/fuzz
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 DEMO_DIR   ?= demo-data
+FUZZ_SECONDS      ?= 60
+FUZZ_TEST_SECONDS ?= 5
+# Empty: every target (ingest query csvin catalog config).
+FUZZ_TARGETS      ?=
 
-.PHONY: all deps build test demo bench clean
+.PHONY: all deps deps-test build test demo bench fuzz fuzz-build \
+	fuzz-corpus clean
 
 all: build
 
 deps:
 	@sh deploy/install-deps.sh
 
+deps-test:
+	@sh deploy/install-deps.sh --test
+
 build: deps
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHRSS_TESTS=ON
 	cmake --build $(BUILD) -j $(JOBS)
 
-test: deps
+test: deps-test
 	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DHRSS_SANITIZE=ON
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
 	cd $(ASAN_BUILD) && ctest --output-on-failure -j $(JOBS)
+	$(MAKE) --no-print-directory fuzz-build
+	cd $(FUZZ_BUILD) && ctest --output-on-failure -j $(JOBS)
+
+# The fuzz targets, built by clang with libFuzzer, ASan and UBSan (only
+# them: the daemons are not built in this tree).
+fuzz-build: deps-test
+	CC=clang cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=Debug \
+	  -DHRSS_FUZZ=ON -DHRSS_TESTS=OFF \
+	  -DHRSS_FUZZ_TEST_SECONDS=$(FUZZ_TEST_SECONDS)
+	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target hrss_fuzz
+
+# Each target FUZZ_SECONDS on its corpus (new inputs kept in
+# $(FUZZ_BUILD)/fuzz-work/corpus/, crashes in .../artifacts/); fails on
+# any crash, leak or timeout.
+fuzz: fuzz-build
+	sh tests/fuzz/run.sh $(FUZZ_BUILD)/bin $(FUZZ_BUILD)/fuzz-work \
+	  $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+# Rewrite the committed seed corpora (tests/fuzz/gen_corpus.c).
+fuzz-corpus: fuzz-build
+	$(FUZZ_BUILD)/bin/fuzz_gen_corpus . tests/fuzz/corpus
 
 # The whole system on this machine: a collector, 101 agents, five years of
 # figures, then the plan's progress. KEEP=1 leaves the collector running.

@@ -1,7 +1,8 @@
 /* cfg.c: INI configuration files for the daemons' --config option.
  *
- * The file is read whole (common/file, at most CFG_MAX_FILE bytes) and
- * split into lines at LF; a CR before the LF is dropped, so CRLF files
+ * The file is read whole (common/file, at most CFG_MAX_FILE bytes), or
+ * taken from memory (cfg_load_mem, the same limit), copied, and split
+ * into lines at LF; a CR before the LF is dropped, so CRLF files
  * load too.
  * Each line, with surrounding spaces and tabs trimmed, is one of:
  *
@@ -285,22 +286,18 @@ out:
     return rc;
 }
 
-int cfg_load(cfg_t **out, const char *path, char err[ERR_LEN])
+/* Parse the @p len bytes at @p data, which the parser may change: they
+ * are followed by one spare byte (file_read's NUL). @p name is for
+ * messages. */
+static int parse_text(cfg_t **out, const char *name, char *data, size_t len,
+                      char err[ERR_LEN])
 {
     int rc = ERR_OK;
-    char *data = NULL;
-    size_t len = 0;
     size_t pos = 0;
     int line = 0;
     char *section = NULL;
     cfg_t *self = NULL;
 
-    assert(out != NULL);
-    assert(path != NULL);
-    rc = file_read(path, CFG_MAX_FILE, &data, &len, err);
-    if (rc != ERR_OK) {
-        goto fail;
-    }
     self = xcalloc(1, sizeof *self);
     self->magic = CFG_MAGIC;
     self->index = hmap_new();
@@ -312,7 +309,7 @@ int cfg_load(cfg_t **out, const char *path, char err[ERR_LEN])
         line++;
         while (pos + n < len && s[n] != '\n') {
             if (s[n] == '\0') {
-                rc = line_error(err, path, line, "NUL byte");
+                rc = line_error(err, name, line, "NUL byte");
                 goto fail;
             }
             n++;
@@ -322,7 +319,7 @@ int cfg_load(cfg_t **out, const char *path, char err[ERR_LEN])
             n--;
         }
         if (n > CFG_MAX_LINE) {
-            rc = line_error(err, path, line, "line longer than %d bytes",
+            rc = line_error(err, name, line, "line longer than %d bytes",
                             CFG_MAX_LINE);
             goto fail;
         }
@@ -331,7 +328,7 @@ int cfg_load(cfg_t **out, const char *path, char err[ERR_LEN])
         if (s[0] == '\0' || s[0] == '#' || s[0] == ';') {
             continue;
         }
-        rc = parse_line(self, s, section, path, line, err);
+        rc = parse_line(self, s, section, name, line, err);
         if (rc != ERR_OK) {
             goto fail;
         }
@@ -343,7 +340,55 @@ int cfg_load(cfg_t **out, const char *path, char err[ERR_LEN])
 fail:
     cfg_destroy(&self);
     free(section);
+    return rc;
+}
+
+int cfg_load(cfg_t **out, const char *path, char err[ERR_LEN])
+{
+    int rc = ERR_OK;
+    char *data = NULL;
+    size_t len = 0;
+
+    assert(out != NULL);
+    assert(path != NULL);
+    rc = file_read(path, CFG_MAX_FILE, &data, &len, err);
+    if (rc != ERR_OK) {
+        goto out;
+    }
+    rc = parse_text(out, path, data, len, err);
+
+out:
     free(data);
+    return rc;
+}
+
+int cfg_load_mem(cfg_t **out, const char *name, const void *data,
+                 size_t len, char err[ERR_LEN])
+{
+    int rc = ERR_OK;
+    char *copy = NULL;
+
+    assert(out != NULL);
+    assert(name != NULL);
+    assert(data != NULL || len == 0);
+    if (len > CFG_MAX_FILE) {
+        if (err != NULL) {
+            snprintf(err, ERR_LEN, "%s: file larger than %zu bytes", name,
+                     CFG_MAX_FILE);
+        }
+        rc = ERR_INVAL;
+        goto out;
+    }
+    /* The parser cuts lines in place and needs one spare byte. */
+    copy = xmalloc(len + 1);
+    if (len > 0) {
+        memcpy(copy, data, len);
+    }
+    copy[len] = '\0';
+    rc = parse_text(out, name, copy, len, err);
+
+out:
+    free(copy);
     return rc;
 }
 

@@ -7,7 +7,8 @@
  *
  *  Owns: a cfg owns a copy of every section name, key and value it read;
  *  the strings cfg_get() and cfg_unknown_key() return are borrowed, valid
- *  until cfg_destroy(). Borrows nothing: @p path is only read by the call.
+ *  until cfg_destroy(). Borrows nothing: @p path, or the name and bytes
+ *  given to cfg_load_mem(), are only read by the call.
  *
  *  INVARIANTS
  *    1. Section and key names match [A-Za-z0-9_.-]+ and are
@@ -26,6 +27,8 @@
  */
 #ifndef HRSS_CFG_H
 #define HRSS_CFG_H
+#include <stddef.h>
+
 #include "common/err.h"
 
 typedef struct cfg cfg_t;
@@ -40,6 +43,16 @@ typedef struct cfg cfg_t;
  *  @return ERR_OK, ERR_IO, ERR_INVAL. Caller owns *out and must
  *          cfg_destroy() it. */
 int cfg_load(cfg_t **out, const char *path, char err[ERR_LEN]);
+
+/** cfg_load() from @p len bytes in memory (the same rules and limits);
+ *  @p name stands for the path in messages ("NAME:LINE: reason", or
+ *  "NAME: file larger than N bytes"). The bytes are copied.
+ *  @param[in]  data  Borrowed for the call; may be NULL when @p len is 0.
+ *  @param[out] out   Receives the config; untouched on failure.
+ *  @return ERR_OK, ERR_INVAL. Caller owns *out and must cfg_destroy()
+ *          it. */
+int cfg_load_mem(cfg_t **out, const char *name, const void *data,
+                 size_t len, char err[ERR_LEN]);
 
 /** Destroy and set *self_p to NULL; no-op on NULL. */
 void cfg_destroy(cfg_t **self_p);

@@ -1,11 +1,30 @@
 #!/bin/sh
 # Install the build and test dependencies of hrss on Debian 12, idempotently.
-# Only what pkg-config (or PATH) cannot find is installed; `apt-get update`
-# runs only when a package is not found in the current lists.
+# Only what pkg-config (or PATH, or dpkg) cannot find is installed;
+# `apt-get update` runs only when a package is not found in the current
+# lists.
+#
+#   sh deploy/install-deps.sh          what make, make demo, make bench need
+#   sh deploy/install-deps.sh --test   also what make test and make fuzz
+#                                      need: clang with libFuzzer and the
+#                                      sanitizer runtimes
 set -eu
+
+with_test=0
+case "${1:-}" in
+"") ;;
+--test) with_test=1 ;;
+*) echo "usage: $0 [--test]" >&2; exit 64 ;;
+esac
 
 missing=""
 need_cmd() { command -v "$1" >/dev/null 2>&1 || missing="$missing $2"; }
+need_deb() {
+    if ! dpkg-query -W -f '${db:Status-Status}' "$1" 2>/dev/null |
+       grep -qx installed; then
+        missing="$missing $1"
+    fi
+}
 need_pc() {
     if ! command -v pkg-config >/dev/null 2>&1 ||
        ! pkg-config --exists "$1"; then
@@ -22,6 +41,13 @@ need_pc libzmq libzmq3-dev
 need_pc libprotobuf-c libprotobuf-c-dev
 need_pc lmdb liblmdb-dev
 need_pc criterion libcriterion-dev
+if [ "$with_test" -eq 1 ]; then
+    # The fuzz targets (tests/fuzz): clang-14 alone has neither libFuzzer
+    # nor the ASan/UBSan/LSan runtimes; Debian ships them apart.
+    need_cmd clang clang
+    need_deb libclang-rt-14-dev
+    need_deb libfuzzer-14-dev
+fi
 
 [ -z "$missing" ] && exit 0
 

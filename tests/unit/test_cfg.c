@@ -398,3 +398,64 @@ Test(cfg, bool_values)
     cr_assert_eq(cfg_bool(" yes"), -1);
     cr_assert_eq(cfg_bool(NULL), -1);
 }
+
+/* cfg_load_mem() parses bytes as cfg_load() parses the file holding them,
+ * with the given name in messages, and never writes to the caller's
+ * bytes. */
+Test(cfg, load_mem_same_as_file)
+{
+    static const char text[] = "log-level = info\r\n"
+                               "[agent]\n"
+                               "name = \"a \\\"b\\\"\"\n"
+                               "region = 330100"; /* no final newline */
+    char copy[sizeof text];
+    memcpy(copy, text, sizeof text);
+    cfg_t *cfg = NULL;
+    char err[ERR_LEN] = "";
+    cr_assert_eq(cfg_load_mem(&cfg, "mem.ini", copy, sizeof text - 1, err),
+                 ERR_OK, "%s", err);
+    cr_assert_str_eq(cfg_get(cfg, "agent", "log-level"), "info");
+    cr_assert_str_eq(cfg_get(cfg, "agent", "name"), "a \"b\"");
+    cr_assert_str_eq(cfg_get(cfg, "agent", "region"), "330100");
+    cr_assert_eq(memcmp(copy, text, sizeof text), 0);
+    cfg_destroy(&cfg);
+
+    /* Nothing at all is an empty config. */
+    cr_assert_eq(cfg_load_mem(&cfg, "empty", NULL, 0, err), ERR_OK);
+    cr_assert_null(cfg_get(cfg, NULL, "x"));
+    cfg_destroy(&cfg);
+}
+
+Test(cfg, load_mem_errors)
+{
+    cfg_t *cfg = (cfg_t *)0x1; /* must stay untouched */
+    char err[ERR_LEN] = "";
+    static const char nul[] = "a = 1\nb = x\0y\n";
+    cr_assert_eq(cfg_load_mem(&cfg, "mem.ini", nul, sizeof nul - 1, err),
+                 ERR_INVAL);
+    cr_assert_eq(cfg, (cfg_t *)0x1);
+    cr_assert_str_eq(err, "mem.ini:2: NUL byte");
+
+    static const char dup[] = "[s]\nk = 1\nk = 2\n";
+    cr_assert_eq(cfg_load_mem(&cfg, "d", dup, sizeof dup - 1, err),
+                 ERR_INVAL);
+    cr_assert_str_eq(err, "d:3: duplicate key 'k' in section [s] "
+                          "(first on line 2)");
+
+    /* A line that ends exactly at the end of the bytes, with no room
+     * after it in the caller's buffer, is read without overrun (ASan). */
+    char *tight = xmalloc(5);
+    memcpy(tight, "[a b]", 5);
+    cr_assert_eq(cfg_load_mem(&cfg, "t", tight, 5, err), ERR_INVAL);
+    cr_assert_str_eq(err, "t:1: bad section name 'a b' (expected letters, "
+                          "digits, '_', '.', '-')");
+    free(tight);
+
+    size_t big = ((size_t)1 << 20) + 1;
+    char *huge = xcalloc(big, 1);
+    memset(huge, '#', big);
+    cr_assert_eq(cfg_load_mem(&cfg, "big.ini", huge, big, err), ERR_INVAL);
+    cr_assert_str_eq(err, "big.ini: file larger than 1048576 bytes");
+    cr_assert_eq(cfg, (cfg_t *)0x1);
+    free(huge);
+}

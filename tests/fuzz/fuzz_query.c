@@ -1,0 +1,276 @@
+/* fuzz_query.c: libFuzzer target for the query server: one raw
+ * QueryRequest, answered by query_answer() from a store that holds a few
+ * hundred figures (counts and ratios, several months and regions,
+ * revisions, rejections, one "of which" violation, and an agent whose
+ * name and rejected indicator are odd bytes), built once per
+ * process in an unlinked temporary directory (fuzz_common.c).
+ *
+ * Backup is the one request that writes files (a copy of the store at a
+ * path the request names): a request that unpacks as a backup is never
+ * answered. The filter unpacks with the same protobuf-c code as
+ * query_answer(), so both see the same oneof case.
+ *
+ * query_answer() is called on one line (answer()), to follow its
+ * signature when it changes.
+ *
+ * INVARIANTS (checked; a break aborts, and libFuzzer keeps the input)
+ *   1. Every call appends exactly one QueryResponse that unpacks.
+ *   2. Code QUERY_OK comes with a payload and no error; any other code
+ *      with an error message and no payload (query.h invariant 1).
+ *   3. Indicators and regions in totals, breakdowns, series, history,
+ *      violations, facts and completeness are catalog codes (query.h
+ *      invariant 3).
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/buf.h"
+#include "common/period.h"
+#include "fuzz_common.h"
+#include "proto/hrss.pb-c.h"
+#include "store/query.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static store_t *store;
+
+/* --- the fixed data ---------------------------------------------------- */
+
+static const uint32_t regions[] = {330000, 330100, 330102, 330106, 330200,
+                                   330203};
+
+static void apply(const char *reporter, uint32_t home, int64_t at,
+                  const update_t *u, size_t n)
+{
+    char err[ERR_LEN] = "";
+    const catalog_t *cat = fuzz_catalog();
+    store_batch_t b = {reporter, catalog_region_find(cat, home), at,
+                       month_make(2025, 12), u, n};
+    store_result_t r;
+    if (store_apply(store, &b, 1, &r, err) != ERR_OK) {
+        fuzz_fail("query data: store_apply: %s", err);
+    }
+    if (r.status != STORE_BATCH_OK) {
+        fuzz_fail("query data: batch of %s refused (%d)", reporter,
+                  (int)r.status);
+    }
+    store_result_fini(&r);
+}
+
+/* One reporter per region: counts and ratios for 2025-01..2025-08, then
+ * revisions and a few figures the store rejects. */
+static void build_data(void)
+{
+    update_t u[64];
+    for (size_t ri = 0; ri < sizeof regions / sizeof regions[0]; ri++) {
+        char reporter[32];
+        uint32_t reg = regions[ri];
+        uint64_t seq = 1;
+        snprintf(reporter, sizeof reporter, "office-%u", reg);
+        for (uint32_t mo = 1; mo <= 8; mo++) {
+            size_t n = 0;
+            uint32_t ym = 202500 + mo;
+            int64_t k = (int64_t)(ri + 1) * 1000 + mo;
+            u[n++] = (update_t){seq++, "urban_new_jobs", reg, ym,
+                                {0, k * 3, 0}};
+            u[n++] = (update_t){seq++, "pension_insured", reg, ym,
+                                {0, k * 100, 0}};
+            u[n++] = (update_t){seq++, "professional_technical_talent",
+                                reg, ym, {0, k * 10, 0}};
+            /* 330106 in 2025-06 breaks the "of which" rule. */
+            int64_t senior = reg == 330106 && mo == 6 ? k * 11 : k * 2;
+            u[n++] = (update_t){seq++, "senior_title_talent", reg, ym,
+                                {0, senior, 0}};
+            u[n++] = (update_t){seq++, "dispute_mediation_success_rate",
+                                reg, ym, {1, 40 + mo, 50}};
+            u[n++] = (update_t){seq++, "e_social_security_card_coverage",
+                                reg, ym, {1, k, k * 2}};
+            u[n++] = (update_t){seq++, "postdoc_recruits", reg, ym,
+                                {0, (int64_t)mo, 0}};
+            apply(reporter, reg, 1735689600 + (int64_t)mo * 2592000, u, n);
+        }
+        /* Revisions (history) and rejections: a future month, a ratio
+         * for a count, a numerator above its denominator, a region
+         * outside the office's. */
+        size_t n = 0;
+        u[n++] = (update_t){seq++, "urban_new_jobs", reg, 202503,
+                            {0, 777, 0}};
+        u[n++] = (update_t){seq++, "urban_new_jobs", reg, 202503,
+                            {0, 778, 0}};
+        u[n++] = (update_t){seq++, "urban_new_jobs", reg, 202601,
+                            {0, 1, 0}};
+        u[n++] = (update_t){seq++, "pension_insured", reg, 202504,
+                            {1, 1, 2}};
+        u[n++] = (update_t){seq++, "arbitration_closure_rate", reg, 202504,
+                            {1, 9, 8}};
+        u[n++] = (update_t){seq++, "skilled_talent",
+                            reg == 330000 ? 330000 : 330300, 202504,
+                            {0, 5, 0}};
+        apply(reporter, reg, 1760000000, u, n);
+    }
+    /* What a hostile agent may leave in the audit trail: a name of the
+     * longest size the wire takes, an indicator of bytes that are neither
+     * a code nor UTF-8, with control characters. */
+    static const char longest[] = "a123456789b123456789c123456789"
+                                  "d123456789e123456789f123456789g12~";
+    update_t odd[2] = {
+        {1, "\xff\xfe\x01\x7f" "bad\tcode\n\x1b[0m", 330100, 202505,
+         {0, 1, 0}},
+        {2, "urban_new_jobs", 330100, 202505, {0, 5, 0}},
+    };
+    apply(longest, 330100, 1761000000, odd, 2);
+}
+
+static void init_once(void)
+{
+    if (store != NULL) {
+        return;
+    }
+    store = fuzz_store_new(fuzz_catalog(), (size_t)8 << 20);
+    build_data();
+}
+
+/* --- checking answers -------------------------------------------------- */
+
+static void check_indicator(const char *code)
+{
+    const catalog_t *cat = fuzz_catalog();
+    int i = code != NULL ? catalog_indicator_find(cat, code) : -1;
+    if (i < 0 || strcmp(catalog_indicator(cat, (size_t)i)->code, code) != 0) {
+        fuzz_fail("answer names indicator '%s', not a catalog code",
+                  code != NULL ? code : "(null)");
+    }
+}
+
+static void check_region(uint32_t code)
+{
+    if (catalog_region_find(fuzz_catalog(), code) < 0) {
+        fuzz_fail("answer names region %u, not in the catalog", code);
+    }
+}
+
+static void check_total(const Hrss__Total *t)
+{
+    if (t == NULL || t->period == NULL) {
+        fuzz_fail("total without its fields");
+    }
+    check_indicator(t->indicator);
+    check_region(t->region);
+}
+
+static void check_payload(const Hrss__QueryResponse *r)
+{
+    switch (r->r_case) {
+    case HRSS__QUERY_RESPONSE__R_TOTAL:
+        check_total(r->total);
+        break;
+    case HRSS__QUERY_RESPONSE__R_BREAKDOWN:
+        check_total(r->breakdown->own);
+        check_total(r->breakdown->total);
+        for (size_t i = 0; i < r->breakdown->n_children; i++) {
+            check_total(r->breakdown->children[i]);
+        }
+        break;
+    case HRSS__QUERY_RESPONSE__R_SERIES:
+        for (size_t i = 0; i < r->series->n_totals; i++) {
+            check_total(r->series->totals[i]);
+        }
+        break;
+    case HRSS__QUERY_RESPONSE__R_HISTORY:
+        for (size_t i = 0; i < r->history->n_revisions; i++) {
+            check_indicator(r->history->revisions[i]->indicator);
+            check_region(r->history->revisions[i]->region);
+        }
+        break;
+    case HRSS__QUERY_RESPONSE__R_VIOLATIONS:
+        for (size_t i = 0; i < r->violations->n_violations; i++) {
+            check_indicator(r->violations->violations[i]->indicator);
+            check_indicator(r->violations->violations[i]->parent);
+            check_region(r->violations->violations[i]->region);
+        }
+        break;
+    case HRSS__QUERY_RESPONSE__R_FACTS:
+        for (size_t i = 0; i < r->facts->n_facts; i++) {
+            check_indicator(r->facts->facts[i]->indicator);
+            check_region(r->facts->facts[i]->region);
+        }
+        break;
+    case HRSS__QUERY_RESPONSE__R_COMPLETENESS:
+        check_region(r->completeness->region);
+        for (size_t i = 0; i < r->completeness->n_regions; i++) {
+            const Hrss__RegionCompleteness *rc = r->completeness->regions[i];
+            check_region(rc->region);
+            for (size_t j = 0; j < rc->n_reported; j++) {
+                check_indicator(rc->reported[j]);
+            }
+            for (size_t j = 0; j < rc->n_missing; j++) {
+                check_indicator(rc->missing[j]);
+            }
+        }
+        break;
+    case HRSS__QUERY_RESPONSE__R_REJECTIONS:
+    case HRSS__QUERY_RESPONSE__R_AGENTS:
+    case HRSS__QUERY_RESPONSE__R_CATALOG:
+        break;
+    case HRSS__QUERY_RESPONSE__R__NOT_SET:
+    default:
+        fuzz_fail("QUERY_OK without a payload");
+    }
+}
+
+static void check_response(const buf_t *out)
+{
+    Hrss__QueryResponse *r =
+        hrss__query_response__unpack(NULL, out->len, out->data);
+    if (r == NULL) {
+        fuzz_fail("the response (%zu bytes) does not unpack", out->len);
+    }
+    if (r->code == HRSS__QUERY_STATUS__QUERY_OK) {
+        if (r->error != NULL) {
+            fuzz_fail("QUERY_OK with an error: %s", r->error);
+        }
+        check_payload(r);
+    } else if (r->error == NULL || r->error[0] == '\0' ||
+               r->r_case != HRSS__QUERY_RESPONSE__R__NOT_SET) {
+        fuzz_fail("code %d: error '%s', payload case %d", (int)r->code,
+                  r->error != NULL ? r->error : "(null)", (int)r->r_case);
+    }
+    hrss__query_response__free_unpacked(r, NULL);
+}
+
+/* 1 when the request would ask for a backup (which writes files). */
+static int is_backup(const uint8_t *data, size_t size)
+{
+    if (size == 0 || size > QUERY_MAX_REQUEST) {
+        return 0; /* refused unread */
+    }
+    Hrss__QueryRequest *q = hrss__query_request__unpack(NULL, size, data);
+    int backup = q != NULL && q->q_case == HRSS__QUERY_REQUEST__Q_BACKUP;
+    if (q != NULL) {
+        hrss__query_request__free_unpacked(q, NULL);
+    }
+    return backup;
+}
+
+/* The one call to the code under test. */
+static void answer(const uint8_t *data, size_t size, buf_t *out)
+{
+    query_answer(store, data, size, out);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    buf_t out;
+    init_once();
+    if (is_backup(data, size)) {
+        return 0;
+    }
+    buf_init(&out);
+    answer(size > 0 ? data : NULL, size, &out);
+    check_response(&out);
+    buf_fini(&out);
+    return 0;
+}
