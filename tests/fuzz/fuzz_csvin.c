@@ -65,7 +65,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     const catalog_t *cat = fuzz_catalog();
     update_scope_t sc = {cat, catalog_region_find(cat, 330100),
-                         month_make(2025, 12)};
+                         month_make(2025, 12), NULL};
     csvin_row_t *rows = NULL;
     size_t n = 0;
     char *errors = NULL;

@@ -64,7 +64,7 @@ static void init_once(void)
     if (ident != NULL) {
         return;
     }
-    if (identity_new(&ident, fuzz_catalog(), 1, err) != ERR_OK) {
+    if (identity_new(&ident, fuzz_catalog(), NULL, err) != ERR_OK) {
         fuzz_fail("identity_new: %s", err);
     }
     store = fuzz_store_new(fuzz_catalog(), STORE_MAP);
@@ -140,7 +140,7 @@ static void apply_batch(const Hrss__Batch *wb, const identity_t *who)
         to_update(wb->updates[i], &u[i]);
     }
     store_batch_t b = {who->reporter, who->region, NOW_UNIX,
-                       month_make(2025, 12), u, wb->n_updates};
+                       month_make(2025, 12), u, wb->n_updates, who->allowed};
     store_result_t r;
     int rc = store_apply(store, &b, 1, &r, err);
     if (rc == ERR_FULL) {
@@ -170,7 +170,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     Hrss__AgentMsg *m = NULL;
     const char *name = NULL;
     uint32_t region = 0;
-    identity_t who = {NULL, -1};
+    identity_t who = {NULL, -1, NULL};
     zmq_msg_t frame;
 
     init_once();

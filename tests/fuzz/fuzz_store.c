@@ -33,7 +33,9 @@ store_t *fuzz_store_new(const catalog_t *cat, size_t map_size)
     char path[4200];
     char err[ERR_LEN] = "";
     store_t *st = NULL;
-    store_opts_t opts = {0, map_size, map_size};
+    /* A small rejection cap, so that trimming is reached. */
+    store_opts_t opts = {.map_size = map_size, .map_max = map_size,
+                         .max_rejections = 8};
     snprintf(dir, sizeof dir, "%s/hrss-fuzz-XXXXXX", tmp_base());
     if (mkdtemp(dir) == NULL) {
         fuzz_fail("mkdtemp %s failed", dir);
