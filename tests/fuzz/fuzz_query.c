@@ -5,10 +5,10 @@
  * name and rejected indicator are odd bytes), built once per
  * process in an unlinked temporary directory (fuzz_common.c).
  *
- * Backup is the one request that writes files (a copy of the store at a
- * path the request names): a request that unpacks as a backup is never
- * answered. The filter unpacks with the same protobuf-c code as
- * query_answer(), so both see the same oneof case.
+ * The asker is an admin of a collector without --backup-dir, so every
+ * request is answered and a backup (the one request that writes files)
+ * is refused before it touches the file system. The answer cap and page
+ * size are small, so that short inputs reach paging and QUERY_FULL.
  *
  * query_answer() is called on one line (answer()), to follow its
  * signature when it changes.
@@ -20,6 +20,7 @@
  *   3. Indicators and regions in totals, breakdowns, series, history,
  *      violations, facts and completeness are catalog codes (query.h
  *      invariant 3).
+ *   4. No answer is larger than the cap (query.h invariant 8).
  */
 #include <stddef.h>
 #include <stdint.h>
