@@ -353,23 +353,6 @@ static void entry_fini(entry_t *e)
     zmq_msg_close(&e->rid);
 }
 
-static void to_update(const Hrss__Update *w, update_t *u)
-{
-    u->seq = w->seq;
-    u->indicator = w->indicator;
-    u->region = w->region;
-    u->yyyymm = w->month;
-    if (w->value_case == HRSS__UPDATE__VALUE_RATIO) {
-        u->value.is_ratio = 1;
-        u->value.num = w->ratio->numerator;
-        u->value.den = w->ratio->denominator;
-    } else {
-        u->value.is_ratio = 0;
-        u->value.num = w->count;
-        u->value.den = 0;
-    }
-}
-
 /* What the agent is told about a batch the store took. */
 static enum wire_ack ack_of(enum store_batch_status st)
 {
@@ -465,7 +448,7 @@ static void add_batch(coll_t *c, entry_t *e, time_t now, int32_t cur_month)
     const Hrss__Batch *b = e->msg->batch;
     update_t *u = xcalloc(b->n_updates ? b->n_updates : 1, sizeof *u);
     for (size_t i = 0; i < b->n_updates; i++) {
-        to_update(b->updates[i], &u[i]);
+        wire_update_get(b->updates[i], &u[i]);
     }
     store_batch_t *sb = &c->batches[c->nb];
     sb->reporter = e->who.reporter;

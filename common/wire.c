@@ -430,6 +430,23 @@ static const struct {
     {UPDATE_NOT_AUTHORIZED, HRSS__REJECT_REASON__REJ_NOT_AUTHORIZED},
 };
 
+void wire_update_get(const Hrss__Update *w, update_t *u)
+{
+    u->seq = w->seq;
+    u->indicator = w->indicator;
+    u->region = w->region;
+    u->yyyymm = w->month;
+    if (w->value_case == HRSS__UPDATE__VALUE_RATIO) {
+        u->value.is_ratio = 1;
+        u->value.num = w->ratio->numerator;
+        u->value.den = w->ratio->denominator;
+    } else {
+        u->value.is_ratio = 0;
+        u->value.num = w->count;
+        u->value.den = 0;
+    }
+}
+
 Hrss__RejectReason wire_reason_to_proto(enum update_reason r)
 {
     for (size_t i = 0; i < sizeof reasons / sizeof reasons[0]; i++) {

@@ -190,6 +190,10 @@ Hrss__AckStatus wire_ack_to_proto(enum wire_ack a);
  *  know (a newer or hostile peer). */
 int wire_ack_from_proto(Hrss__AckStatus p, enum wire_ack *out);
 
+/** The domain update of wire update @p w (a message that passed
+ *  wire_agent_unpack); @p u borrows w's indicator string. */
+void wire_update_get(const Hrss__Update *w, update_t *u);
+
 Hrss__RejectReason wire_reason_to_proto(enum update_reason r);
 /** @return 1 with *@p out set, or 0 for an unknown number. */
 int wire_reason_from_proto(Hrss__RejectReason p, enum update_reason *out);

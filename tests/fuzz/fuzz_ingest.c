@@ -77,24 +77,6 @@ static void reset_store(void)
     changed_since_reset = 0;
 }
 
-/* The update of wire update @p w, as the collector builds it. */
-static void to_update(const Hrss__Update *w, update_t *u)
-{
-    u->seq = w->seq;
-    u->indicator = w->indicator;
-    u->region = w->region;
-    u->yyyymm = w->month;
-    if (w->value_case == HRSS__UPDATE__VALUE_RATIO) {
-        u->value.is_ratio = 1;
-        u->value.num = w->ratio->numerator;
-        u->value.den = w->ratio->denominator;
-    } else {
-        u->value.is_ratio = 0;
-        u->value.num = w->count;
-        u->value.den = 0;
-    }
-}
-
 static void check_result(const store_batch_t *b, const store_result_t *r)
 {
     char err[ERR_LEN] = "";
@@ -137,7 +119,7 @@ static void apply_batch(const Hrss__Batch *wb, const identity_t *who)
         abort();
     }
     for (size_t i = 0; i < wb->n_updates; i++) {
-        to_update(wb->updates[i], &u[i]);
+        wire_update_get(wb->updates[i], &u[i]);
     }
     store_batch_t b = {who->reporter, who->region, NOW_UNIX,
                        month_make(2025, 12), u, wb->n_updates, who->allowed};

@@ -52,6 +52,38 @@ Test(wire, batch_round_trip)
     buf_fini(&out);
 }
 
+/* The collector's reading of a wire update: counts and ratios. */
+Test(wire, update_get_reads_counts_and_ratios)
+{
+    Hrss__Update c = HRSS__UPDATE__INIT;
+    c.seq = 7;
+    c.indicator = "urban_new_jobs";
+    c.region = 330102;
+    c.month = 202510;
+    c.value_case = HRSS__UPDATE__VALUE_COUNT;
+    c.count = 1234;
+    update_t u;
+    memset(&u, 0xff, sizeof u);
+    wire_update_get(&c, &u);
+    cr_expect_eq(u.seq, 7);
+    cr_expect_str_eq(u.indicator, "urban_new_jobs");
+    cr_expect_eq(u.region, 330102);
+    cr_expect_eq(u.yyyymm, 202510);
+    cr_expect_eq(u.value.is_ratio, 0);
+    cr_expect_eq(u.value.num, 1234);
+    cr_expect_eq(u.value.den, 0);
+
+    Hrss__Ratio r = HRSS__RATIO__INIT;
+    r.numerator = 45;
+    r.denominator = 50;
+    c.value_case = HRSS__UPDATE__VALUE_RATIO;
+    c.ratio = &r;
+    wire_update_get(&c, &u);
+    cr_expect_eq(u.value.is_ratio, 1);
+    cr_expect_eq(u.value.num, 45);
+    cr_expect_eq(u.value.den, 50);
+}
+
 Test(wire, garbage_and_empty_are_refused)
 {
     Hrss__AgentMsg *got = NULL;
