@@ -94,7 +94,7 @@ static char *slurp(const char *rel, size_t *len)
     return buf;
 }
 
-/* --- ingest -------------------------------------------------------------- */
+/* --- ingest --------------------------------------------------------------- */
 
 typedef struct upd {
     const char *ind;
@@ -217,7 +217,7 @@ static void gen_ingest(void)
               sizeof root / sizeof root[0]);
 }
 
-/* --- query ----------------------------------------------------------------- */
+/* --- query ---------------------------------------------------------------- */
 
 static void put_query(const char *name, Hrss__QueryRequest *q)
 {
@@ -333,7 +333,7 @@ static void gen_query(void)
     q.completeness = NULL;
 }
 
-/* --- csvin ------------------------------------------------------------------ */
+/* --- csvin ---------------------------------------------------------------- */
 
 static void put_gbk(const char *name, const char *utf8)
 {

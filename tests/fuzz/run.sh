@@ -12,7 +12,10 @@
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
-[ $# -ge 3 ] || { echo "usage: $0 BIN_DIR WORK_DIR SECONDS [TARGET...]" >&2; exit 64; }
+if [ $# -lt 3 ]; then
+    echo "usage: $0 BIN_DIR WORK_DIR SECONDS [TARGET...]" >&2
+    exit 64
+fi
 bin=$1
 work=$2
 secs=$3
