@@ -20,11 +20,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* The daemons' option names (collector/main.c, agent/main.c). */
 static const char *const collector_keys[] = {
-    "data-dir", "ingest", "query", "insecure", "catalog", "map-max-mib",
+    "data-dir", "ingest", "query", "insecure", "key", "agents", "admins",
+    "catalog", "backup-dir", "map-max-mib", "max-rejections",
     "tz-offset-hours", "verbose", NULL};
 static const char *const agent_keys[] = {
-    "state-dir", "collector", "region", "name", "insecure", "catalog",
-    "tz-offset-hours", "verbose", NULL};
+    "state-dir", "collector", "region", "name", "insecure", "key",
+    "collector-key", "catalog", "tz-offset-hours", "verbose", NULL};
 
 static void read_like_flags(const cfg_t *cfg, const char *section,
                             const char *const *known, size_t lines)
