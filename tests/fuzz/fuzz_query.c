@@ -21,6 +21,10 @@
  *      violations, facts and completeness are catalog codes (query.h
  *      invariant 3).
  *   4. No answer is larger than the cap (query.h invariant 8).
+ *
+ * A list answered in pages is followed: the same request is asked again
+ * with `after` set to the answer's `next`, for up to MAX_PAGES pages, so
+ * that valid page positions are decoded too, not only mutated ones.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -30,11 +34,15 @@
 
 #include "common/buf.h"
 #include "common/period.h"
+#include "common/wire.h"
 #include "fuzz_common.h"
 #include "proto/hrss.pb-c.h"
 #include "store/query.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* Most pages of one list followed per input. */
+#define MAX_PAGES 6
 
 static store_t *store;
 
@@ -222,7 +230,9 @@ static void check_payload(const Hrss__QueryResponse *r)
     }
 }
 
-static void check_response(const buf_t *out)
+/* Check the answer in @p out and return it unpacked; caller frees it with
+ * hrss__query_response__free_unpacked(r, NULL). */
+static Hrss__QueryResponse *check_response(const buf_t *out)
 {
     Hrss__QueryResponse *r =
         hrss__query_response__unpack(NULL, out->len, out->data);
@@ -239,7 +249,124 @@ static void check_response(const buf_t *out)
         fuzz_fail("code %d: error '%s', payload case %d", (int)r->code,
                   r->error != NULL ? r->error : "(null)", (int)r->r_case);
     }
-    hrss__query_response__free_unpacked(r, NULL);
+    return r;
+}
+
+/* --- following pages ------------------------------------------------------ */
+
+/* The `next` of a list answer, when it has one. */
+static const ProtobufCBinaryData *next_of(const Hrss__QueryResponse *r)
+{
+    protobuf_c_boolean has = 0;
+    const ProtobufCBinaryData *next = NULL;
+    if (r->code != HRSS__QUERY_STATUS__QUERY_OK) {
+        return NULL;
+    }
+    switch (r->r_case) {
+    case HRSS__QUERY_RESPONSE__R_HISTORY:
+        has = r->history->has_next;
+        next = &r->history->next;
+        break;
+    case HRSS__QUERY_RESPONSE__R_REJECTIONS:
+        has = r->rejections->has_next;
+        next = &r->rejections->next;
+        break;
+    case HRSS__QUERY_RESPONSE__R_AGENTS:
+        has = r->agents->has_next;
+        next = &r->agents->next;
+        break;
+    case HRSS__QUERY_RESPONSE__R_VIOLATIONS:
+        has = r->violations->has_next;
+        next = &r->violations->next;
+        break;
+    case HRSS__QUERY_RESPONSE__R_FACTS:
+        has = r->facts->has_next;
+        next = &r->facts->next;
+        break;
+    case HRSS__QUERY_RESPONSE__R_COMPLETENESS:
+        has = r->completeness->has_next;
+        next = &r->completeness->next;
+        break;
+    default:
+        break;
+    }
+    return has ? next : NULL;
+}
+
+/* Where request @p q keeps its page position, or NULL for a kind that
+ * has no pages. */
+static ProtobufCBinaryData *after_of(Hrss__QueryRequest *q,
+                                     protobuf_c_boolean **has)
+{
+    switch (q->q_case) {
+    case HRSS__QUERY_REQUEST__Q_HISTORY:
+        if (q->history == NULL) {
+            return NULL;
+        }
+        *has = &q->history->has_after;
+        return &q->history->after;
+    case HRSS__QUERY_REQUEST__Q_REJECTIONS:
+        if (q->rejections == NULL) {
+            return NULL;
+        }
+        *has = &q->rejections->has_after;
+        return &q->rejections->after;
+    case HRSS__QUERY_REQUEST__Q_AGENTS:
+        if (q->agents == NULL) {
+            return NULL;
+        }
+        *has = &q->agents->has_after;
+        return &q->agents->after;
+    case HRSS__QUERY_REQUEST__Q_VIOLATIONS:
+        if (q->violations == NULL) {
+            return NULL;
+        }
+        *has = &q->violations->has_after;
+        return &q->violations->after;
+    case HRSS__QUERY_REQUEST__Q_FACTS:
+        if (q->facts == NULL) {
+            return NULL;
+        }
+        *has = &q->facts->has_after;
+        return &q->facts->after;
+    case HRSS__QUERY_REQUEST__Q_COMPLETENESS:
+        if (q->completeness == NULL) {
+            return NULL;
+        }
+        *has = &q->completeness->has_after;
+        return &q->completeness->after;
+    default:
+        return NULL;
+    }
+}
+
+/* The request @p data asking for the page after @p next, packed into
+ * @p req; 0 when that cannot be built (the answer was not to this
+ * request's kind). */
+static int next_request(const uint8_t *data, size_t size,
+                        const ProtobufCBinaryData *next, buf_t *req)
+{
+    Hrss__QueryRequest *q = hrss__query_request__unpack(NULL, size, data);
+    protobuf_c_boolean *has = NULL;
+    ProtobufCBinaryData *after = q != NULL ? after_of(q, &has) : NULL;
+    if (after == NULL) {
+        if (q != NULL) {
+            hrss__query_request__free_unpacked(q, NULL);
+        }
+        return 0;
+    }
+    /* Borrow `next` for the pack; the request's own bytes go back before
+     * it is freed. */
+    ProtobufCBinaryData mine = *after;
+    protobuf_c_boolean had = *has;
+    *after = *next;
+    *has = 1;
+    buf_reset(req);
+    wire_pack(&q->base, req);
+    *after = mine;
+    *has = had;
+    hrss__query_request__free_unpacked(q, NULL);
+    return 1;
 }
 
 /* An admin without a backup directory: every query is answered and a
@@ -262,10 +389,32 @@ static void answer(const uint8_t *data, size_t size, buf_t *out)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     buf_t out;
+    buf_t req;
     init_once();
     buf_init(&out);
+    buf_init(&req);
     answer(size > 0 ? data : NULL, size, &out);
-    check_response(&out);
+    Hrss__QueryResponse *r = check_response(&out);
+    /* Follow a paged answer for a few pages, with the positions the
+     * server itself handed out. */
+    for (int page = 1; page < MAX_PAGES && next_of(r) != NULL; page++) {
+        const uint8_t *q = page == 1 ? data : req.data;
+        size_t qlen = page == 1 ? size : req.len;
+        buf_t asked;
+        buf_init(&asked);
+        buf_put(&asked, q, qlen);
+        int ok = next_request(asked.data, asked.len, next_of(r), &req);
+        buf_fini(&asked);
+        if (!ok) {
+            break;
+        }
+        hrss__query_response__free_unpacked(r, NULL);
+        buf_reset(&out);
+        answer(req.data, req.len, &out);
+        r = check_response(&out);
+    }
+    hrss__query_response__free_unpacked(r, NULL);
+    buf_fini(&req);
     buf_fini(&out);
     return 0;
 }

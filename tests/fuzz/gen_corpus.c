@@ -9,10 +9,10 @@
  *
  * Every seed is a valid input of its kind, so that the fuzzers start deep
  * in the code: protobuf frames are packed from the generated structures
- * (ingest: hello, ping, bye and batches; query: every kind of request but
- * backup, which the query target never answers); office CSV files in
- * UTF-8, UTF-8 with BOM and CRLF, and GBK (converted here with iconv, so
- * this source stays UTF-8); the shipped catalog files behind their
+ * (ingest: hello, ping, bye and batches; query: every kind of request,
+ * lists whole and in pages); office CSV files in UTF-8, UTF-8 with BOM
+ * and CRLF, and GBK (converted here with iconv, so this source stays
+ * UTF-8); the shipped catalog files behind their
  * selector byte; the shipped INI files and one that uses every syntax.
  *
  * INVARIANTS
@@ -279,6 +279,9 @@ static void gen_query(void)
     q.q_case = HRSS__QUERY_REQUEST__Q_HISTORY;
     q.history = &h;
     put_query("history.bin", &q);
+    h.has_limit = 1;
+    h.limit = 1;
+    put_query("history-page.bin", &q);
     q.history = NULL;
 
     Hrss__RejectionsQ r = HRSS__REJECTIONS_Q__INIT;
@@ -288,12 +291,18 @@ static void gen_query(void)
     r.has_since = 1;
     r.since = 1750000000;
     put_query("rejections-since.bin", &q);
+    r.has_limit = 1;
+    r.limit = 2;
+    put_query("rejections-page.bin", &q);
     q.rejections = NULL;
 
     Hrss__AgentsQ a = HRSS__AGENTS_Q__INIT;
     q.q_case = HRSS__QUERY_REQUEST__Q_AGENTS;
     q.agents = &a;
     put_query("agents.bin", &q);
+    a.has_limit = 1;
+    a.limit = 2;
+    put_query("agents-page.bin", &q);
     q.agents = NULL;
 
     Hrss__ViolationsQ v = HRSS__VIOLATIONS_Q__INIT;
@@ -304,6 +313,9 @@ static void gen_query(void)
     v.has_region = 1;
     v.region = 330100;
     put_query("violations-period-region.bin", &q);
+    v.has_limit = 1;
+    v.limit = 1;
+    put_query("violations-page.bin", &q);
     q.violations = NULL;
 
     Hrss__FactsQ f = HRSS__FACTS_Q__INIT;
@@ -313,6 +325,9 @@ static void gen_query(void)
     f.from = "2025-02";
     f.to = "2025-Q2";
     put_query("facts-range.bin", &q);
+    f.has_limit = 1;
+    f.limit = 5;
+    put_query("facts-page.bin", &q);
     q.facts = NULL;
 
     Hrss__CatalogQ c = HRSS__CATALOG_Q__INIT;
@@ -330,7 +345,18 @@ static void gen_query(void)
     k.has_region = 1;
     k.region = 330100;
     put_query("completeness-region.bin", &q);
+    k.has_limit = 1;
+    k.limit = 3;
+    put_query("completeness-page.bin", &q);
     q.completeness = NULL;
+
+    /* Refused by the target's collector, which has no --backup-dir. */
+    Hrss__BackupQ b = HRSS__BACKUP_Q__INIT;
+    b.dest = "nightly";
+    q.q_case = HRSS__QUERY_REQUEST__Q_BACKUP;
+    q.backup = &b;
+    put_query("backup.bin", &q);
+    q.backup = NULL;
 }
 
 /* --- csvin ---------------------------------------------------------------- */
