@@ -472,6 +472,22 @@ static void gen_config(void)
              "state-dir = /var/lib/hrss/agent");
 }
 
+/* Names and messages as they come: the first byte is text too, and its
+ * value also picks the target's flags and a small capacity. */
+static void gen_text(void)
+{
+    put_text("text", "ascii.txt", "office-330100");
+    put_text("text", "chinese.txt", "杭州市 劳动人事争议调解成功率");
+    put_text("text", "blanks.txt", " \t key = value \t ");
+    put_text("text", "lines.txt", "!first line\nsecond\r\nthird\n");
+    put_text("text", "escape.txt", "a\x1b[2J\x1b]0;title\x07\x7f\xc2\x85" "b");
+    /* overlong '/', a surrogate, past U+10FFFF, a cut 3-byte character,
+     * a lone continuation byte, bytes that start nothing */
+    put_text("text", "bad-utf8.txt",
+             "#\xc0\xaf \xed\xa0\x80 \xf4\x90\x80\x80 \xe4\xb8 \x80 "
+             "\xfe\xff end");
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 3) {
@@ -488,5 +504,6 @@ int main(int argc, char **argv)
     gen_csvin();
     gen_catalog();
     gen_config();
+    gen_text();
     return 0;
 }

@@ -20,7 +20,7 @@ bin=$1
 work=$2
 secs=$3
 shift 3
-[ $# -gt 0 ] || set -- ingest query csvin catalog config
+[ $# -gt 0 ] || set -- ingest query csvin catalog config text
 
 # Longest input per target: above every seed, around what the code under
 # test can meaningfully take.
@@ -31,6 +31,7 @@ max_len() {
     csvin) echo 8192 ;;
     catalog) echo 16384 ;;  # the shipped files are 0.2 to 5 KB
     config) echo 4096 ;;
+    text) echo 1024 ;;      # names and messages are short
     *) echo 4096 ;;
     esac
 }
