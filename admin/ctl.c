@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "common/buf.h"
+#include "common/file.h"
 #include "common/text.h"
 #include "store/query.h"
 
@@ -38,6 +39,16 @@ int ctl_fail(int code, const char *fmt, ...)
     text_put_clean(stderr, msg, TEXT_KEEP_LF);
     fputc('\n', stderr);
     return code;
+}
+
+int ctl_flush_output(int st)
+{
+    char err[ERR_LEN];
+    if (file_flush_stdout(err) != ERR_OK) {
+        ctl_fail(0, "%s", err);
+        return st != 0 ? st : CTL_EX_IOERR;
+    }
+    return st;
 }
 
 int ctl_fail_client(int rc, const char *err)
@@ -148,7 +159,8 @@ int ctl_ask_pages(ctl_t *x, Hrss__QueryRequest *req, ctl_page_fn each,
         }
         st = each(resp, arg);
         const ProtobufCBinaryData *next = next_of(resp);
-        int more = st == 0 && next != NULL;
+        /* Output that fails (a full disk) stops the asking. */
+        int more = st == 0 && next != NULL && !ferror(stdout);
         if (more && *pg.has_after && next->len == cursor.len &&
             memcmp(next->data, cursor.data, cursor.len) == 0) {
             st = ctl_fail(1, "the collector's pages do not move on");

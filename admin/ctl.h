@@ -19,7 +19,8 @@
  *       MESSAGE"; stdout carries only answers.
  *    2. A failure's exit status is 1 (a failed query, an argument that
  *       does not parse or names nothing), CTL_EX_USAGE (a usage error) or
- *       CTL_EX_UNAVAILABLE (the collector did not answer); success is 0.
+ *       CTL_EX_UNAVAILABLE (the collector did not answer) or
+ *       CTL_EX_IOERR (the answer could not be written); success is 0.
  *    3. ctl_ask() leaves *resp NULL unless it returns 0.
  *    4. ctl_ask_pages() hands on every page of a list once, in order, and
  *       stops when a page has no `next` (or the same `next` twice).
@@ -37,6 +38,8 @@
 #define CTL_EX_USAGE 64
 /** Exit status when the collector did not answer (EX_UNAVAILABLE). */
 #define CTL_EX_UNAVAILABLE 69
+/** Exit status when stdout could not be written (EX_IOERR). */
+#define CTL_EX_IOERR 74
 /** Most positional arguments a command line may carry. */
 #define CTL_MAX_POS 4
 
@@ -68,6 +71,12 @@ typedef struct ctl_args {
 /** Print "hrssctl: MESSAGE" to stderr. @return @p code. */
 int ctl_fail(int code, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+
+/** Flush stdout at the end of a run: output that could not be written
+ *  (a full disk, a closed pipe) is an error with a message, never a
+ *  silent success.
+ *  @return @p st, or CTL_EX_IOERR when @p st is 0 and writing failed. */
+int ctl_flush_output(int st);
 
 /** Send @p req and check the answer's status.
  *  @param[out] resp  On 0: the answer. Caller frees it with

@@ -528,7 +528,7 @@ int main(int argc, char **argv)
         } else {
             usage(stdout);
         }
-        return 0;
+        return ctl_flush_output(0);
     }
     if (name == NULL) {
         usage(stderr);
@@ -545,5 +545,5 @@ int main(int argc, char **argv)
         st = c->run(&x, &a);
     }
     client_destroy(&x.c);
-    return st;
+    return ctl_flush_output(st);
 }

@@ -30,6 +30,7 @@
 #include "agent/sender.h"
 #include "agent/spool.h"
 #include "common/catalog.h"
+#include "common/file.h"
 #include "common/flags.h"
 #include "common/json.h"
 #include "common/keys.h"
@@ -44,6 +45,7 @@
 #define EX_USAGE 64
 #define EX_DATAERR 65
 #define EX_UNAVAILABLE 69
+#define EX_IOERR 74
 #define EX_INTERRUPTED 130
 
 static volatile sig_atomic_t stop; /* set by SIGTERM/SIGINT (sigwake) */
@@ -763,6 +765,19 @@ static int cmd_status(agent_t *a, int argc, char **argv)
     return 0;
 }
 
+/* Flush stdout at the end of a command: output that could not be
+ * written is an error. @return @p rc, or EX_IOERR when @p rc is 0 and
+ * writing failed. */
+static int flush_stdout(int rc)
+{
+    char err[ERR_LEN];
+    if (file_flush_stdout(err) != ERR_OK) {
+        fprintf(stderr, "hrss-agent: %s\n", err);
+        return rc != 0 ? rc : EX_IOERR;
+    }
+    return rc;
+}
+
 /* Options and --config up to the command, whose index goes to *cmd. */
 static int parse_globals(agent_t *a, int argc, char **argv, int *cmd)
 {
@@ -774,7 +789,8 @@ static int parse_globals(agent_t *a, int argc, char **argv, int *cmd)
         break;
     case FLAGS_HELP:
         usage(stdout);
-        exit(0);
+        flags_destroy(&a->flags);
+        exit(flush_stdout(0));
     case FLAGS_BAD_OPTION:
         return EX_USAGE; /* getopt_long said why */
     case FLAGS_BAD_SWITCH:
@@ -845,5 +861,5 @@ int main(int argc, char **argv)
     spool_close(&a.spool);
     catalog_destroy(&a.cat);
     flags_destroy(&a.flags);
-    return rc;
+    return flush_stdout(rc);
 }

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "collector/collector.h"
+#include "common/file.h"
 #include "common/flags.h"
 #include "common/log.h"
 #include "common/paths.h"
@@ -203,6 +204,11 @@ int main(int argc, char **argv)
         break;
     case FLAGS_HELP:
         usage(stdout);
+        flags_destroy(&fl);
+        if (file_flush_stdout(err) != ERR_OK) {
+            fprintf(stderr, "hrss-collector: %s\n", err);
+            return 74;
+        }
         return 0;
     case FLAGS_BAD_OPTION:
         usage(stderr); /* after getopt_long's own line */

@@ -267,3 +267,16 @@ int file_write_new(const char *path, const void *data, size_t len,
     unlink(tmp);
     return rc;
 }
+
+int file_flush_stdout(char err[ERR_LEN])
+{
+    int failed = ferror(stdout);
+    errno = 0;
+    if (fflush(stdout) == 0 && !failed) {
+        return ERR_OK;
+    }
+    int e = errno;
+    snprintf(err, ERR_LEN, "cannot write the output%s%s", e != 0 ? ": " : "",
+             e != 0 ? strerror(e) : "");
+    return ERR_IO;
+}

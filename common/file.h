@@ -82,4 +82,12 @@ int file_write_atomic(const char *path, const void *data, size_t len,
 int file_write_new(const char *path, const void *data, size_t len,
                    mode_t mode, char err[ERR_LEN]);
 
+/** Flush stdout at the end of a command: output that could not be
+ *  written (a full disk, a closed pipe) is an error, never a silent
+ *  success.
+ *  @param[out] err  On failure "cannot write the output: strerror".
+ *  @return ERR_OK, or ERR_IO when a write to stdout failed, now or
+ *          earlier. */
+int file_flush_stdout(char err[ERR_LEN]);
+
 #endif

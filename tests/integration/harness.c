@@ -161,7 +161,7 @@ long hx_tcp_unread(int port)
 /* ---------------------------------------------------------------------- */
 /* processes                                                               */
 
-static pid_t start(const char *const argv[], int out_fd)
+static pid_t start(const char *const argv[], int out_fd, int err_fd)
 {
     char path[512];
     snprintf(path, sizeof path, "%s/%s", HRSS_BIN_DIR, argv[0]);
@@ -182,7 +182,7 @@ static pid_t start(const char *const argv[], int out_fd)
         signal(SIGINT, SIG_DFL);
         signal(SIGPIPE, SIG_DFL);
         dup2(out_fd, 1);
-        dup2(out_fd, 2);
+        dup2(err_fd, 2);
         execv(path, (char *const *)(uintptr_t)argv);
         _exit(127);
     }
@@ -193,7 +193,7 @@ pid_t hx_spawn(const char *log, const char *const argv[])
 {
     int fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
     cr_assert(fd >= 0, "open %s", log);
-    pid_t pid = start(argv, fd);
+    pid_t pid = start(argv, fd, fd);
     close(fd);
     cr_assert(n_pids < MAX_PIDS);
     pids[n_pids++] = pid;
@@ -247,11 +247,26 @@ int hx_stop(pid_t pid, int sig, int timeout_ms)
 
 int hx_run(const char *const argv[], int timeout_ms, char *out, size_t len)
 {
+    return hx_run_to(argv, NULL, timeout_ms, out, len);
+}
+
+int hx_run_to(const char *const argv[], const char *stdout_path,
+              int timeout_ms, char *out, size_t len)
+{
     char tmp[300];
     snprintf(tmp, sizeof tmp, "%s/run-XXXXXX", hx_dir);
     int fd = mkstemp(tmp);
     cr_assert(fd >= 0);
-    pid_t pid = start(argv, fd);
+    int out_fd = fd;
+    if (stdout_path != NULL) {
+        out_fd = open(stdout_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+                      0644);
+        cr_assert(out_fd >= 0, "%s: %s", stdout_path, strerror(errno));
+    }
+    pid_t pid = start(argv, out_fd, fd);
+    if (out_fd != fd) {
+        close(out_fd);
+    }
     cr_assert(n_pids < MAX_PIDS);
     pids[n_pids++] = pid;
     int st = wait_for(pid, timeout_ms);

@@ -68,6 +68,11 @@ pid_t hx_spawn(const char *log, const char *const argv[]);
  * into out (NUL-terminated, may be NULL). */
 int hx_run(const char *const argv[], int timeout_ms, char *out, size_t len);
 
+/* hx_run() with stdout written to @p stdout_path (e.g. "/dev/full");
+ * only stderr goes into out. With a NULL path, hx_run(). */
+int hx_run_to(const char *const argv[], const char *stdout_path,
+              int timeout_ms, char *out, size_t len);
+
 /* Send a signal; with SIGKILL or SIGTERM also reap it (waiting at most
  * timeout_ms). Returns the exit status or -1. */
 int hx_stop(pid_t pid, int sig, int timeout_ms);

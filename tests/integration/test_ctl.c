@@ -647,3 +647,63 @@ Test(ctl, progress_follows_another_plan)
                           "0.2833333333, \"expected\": 1800000, \"elapsed\": "
                           "0.3, \"on_track\": false") != NULL, "%s", out);
 }
+
+/* Output that cannot be written is an error, not a silent success:
+ * `export > /dev/full` used to exit 0. */
+Test(ctl, output_that_cannot_be_written_is_an_error)
+{
+    env_t e;
+    env_start(&e);
+    static char out[65536];
+    const char *cmds[][4] = {
+        {"export", "--format", "csv", NULL},
+        {"regions", NULL},
+        {"indicators", "--json", NULL},
+        {"total", "urban_new_jobs", "--csv", NULL},
+    };
+    for (int mode = 0; mode < 2; mode++) {
+        for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
+            const char *argv[12];
+            int n = 0;
+            argv[n++] = "hrssctl";
+            if (mode == 0) {
+                argv[n++] = "--connect";
+                argv[n++] = e.query;
+                argv[n++] = "--insecure";
+            } else {
+                argv[n++] = "--data-dir";
+                argv[n++] = e.db;
+            }
+            for (int k = 0; cmds[i][k] != NULL; k++) {
+                argv[n++] = cmds[i][k];
+            }
+            if (strcmp(cmds[i][0], "total") == 0) {
+                argv[n++] = "--period";
+                argv[n++] = "2025";
+            }
+            argv[n] = NULL;
+            int st = hx_run_to(argv, "/dev/full", 60000, out, sizeof out);
+            cr_expect_eq(st, 74, "%s (mode %d): exit %d, %s", cmds[i][0],
+                         mode, st, out);
+            cr_expect(strstr(out, "No space left on device") != NULL,
+                      "%s (mode %d): %s", cmds[i][0], mode, out);
+        }
+    }
+    /* --help writes to stdout too, in every binary, and so does the
+     * agent's status. */
+    const char *progs[] = {"hrssctl", "hrss-agent", "hrss-collector"};
+    for (size_t i = 0; i < 3; i++) {
+        const char *help[] = {progs[i], "--help", NULL};
+        cr_expect_eq(hx_run_to(help, "/dev/full", 60000, out, sizeof out), 74,
+                     "%s --help: %s", progs[i], out);
+        cr_expect(strstr(out, "No space left on device") != NULL, "%s: %s",
+                  progs[i], out);
+    }
+    char state[300];
+    snprintf(state, sizeof state, "%s/agent-state", hx_dir);
+    const char *status[] = {"hrss-agent", "--state-dir", state, "status",
+                            NULL};
+    cr_expect_eq(hx_run(status, 60000, out, sizeof out), 0, "%s", out);
+    cr_expect_eq(hx_run_to(status, "/dev/full", 60000, out, sizeof out), 74,
+                 "%s", out);
+}
