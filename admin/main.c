@@ -36,6 +36,7 @@
 #include "admin/zone.h"
 #include "common/keys.h"
 #include "common/paths.h"
+#include "common/version.h"
 
 /* The options a command may take (the global ones go with any), by
  * number; OPT_* are their bits. */
@@ -221,11 +222,15 @@ static void usage(FILE *f)
             "fractions\n"
             "(0.827). Times are shown in %s unless --tz-offset-hours says "
             "otherwise.\n"
-            "`hrssctl COMMAND --help` shows one command's usage.\n"
+            "`hrssctl COMMAND --help` shows one command's usage; "
+            "`hrssctl --version`\n"
+            "the version.\n"
             "\n"
             "Exit status: 0 done, 1 the query failed (unknown indicator, "
             "bad\n"
-            "period, ...), 64 usage, 69 collector unreachable in time.\n",
+            "period, ...), 64 usage, 69 collector unreachable in time, 74 "
+            "output\n"
+            "not written.\n",
             zone);
 }
 
@@ -266,12 +271,13 @@ typedef struct globals {
     double timeout;     /* seconds */
     long tz;            /* seconds east of UTC */
     int help;
+    int version;
     int json;
     int csv;
 } globals_t;
 
 enum { G_CONNECT = 256, G_INSECURE, G_DATA, G_TIMEOUT, G_CATALOG, G_TZ,
-       G_JSON, G_CSV, G_KEY, G_COLLECTOR_KEY, G_HELP,
+       G_JSON, G_CSV, G_KEY, G_COLLECTOR_KEY, G_VERSION, G_HELP,
        G_CMD_OPT /* + enum opt_key */ };
 
 static const struct option long_opts[] = {
@@ -285,6 +291,7 @@ static const struct option long_opts[] = {
     {"csv", no_argument, NULL, G_CSV},
     {"key", required_argument, NULL, G_KEY},
     {"collector-key", required_argument, NULL, G_COLLECTOR_KEY},
+    {"version", no_argument, NULL, G_VERSION},
     {"help", no_argument, NULL, G_HELP},
     {"period", required_argument, NULL, G_CMD_OPT + K_PERIOD},
     {"region", required_argument, NULL, G_CMD_OPT + K_REGION},
@@ -370,6 +377,9 @@ static int global_opt(int opt, const char *arg, globals_t *g)
         break;
     case G_COLLECTOR_KEY:
         g->collector_key = arg;
+        break;
+    case G_VERSION:
+        g->version = 1;
         break;
     default:
         g->help = 1;
@@ -520,6 +530,10 @@ int main(int argc, char **argv)
     int st = parse(argc, argv, &g, &name, &a, &given);
     if (st != 0) {
         return st;
+    }
+    if (g.version && !g.help) {
+        version_print(stdout, "hrssctl");
+        return ctl_flush_output(0);
     }
     if (g.help) {
         c = name != NULL ? command_find(name) : NULL;

@@ -40,6 +40,7 @@
 #include "common/sigwake.h"
 #include "common/text.h"
 #include "common/update.h"
+#include "common/version.h"
 #include "common/wire.h"
 
 #define EX_USAGE 64
@@ -97,10 +98,11 @@ static void usage(FILE *f)
         "  --catalog DIR        indicators.csv, regions.csv and plan.csv\n"
         "                       (default: the installed catalog)\n"
         "  --tz-offset-hours H  time zone of the current month (default 8)\n"
+        "  --version            print the version and exit\n"
         "\n"
         "Exit status: 0 done, 64 usage, 65 bad data (nothing queued),\n"
-        "69 collector not reached in time (nothing lost), 130 flush\n"
-        "interrupted (nothing lost), 1 other errors.\n");
+        "69 collector not reached in time (nothing lost), 74 output not\n"
+        "written, 130 flush interrupted (nothing lost), 1 other errors.\n");
 }
 
 enum { OPT_STATE, OPT_COLLECTOR, OPT_REGION, OPT_NAME, OPT_INSECURE,
@@ -784,11 +786,17 @@ static int parse_globals(agent_t *a, int argc, char **argv, int *cmd)
     static const flags_def_t def = {"hrss-agent", "agent", opt_spec, OPT_N,
                                     FLAGS_COMMAND};
     char err[ERR_LEN];
-    switch (flags_parse(&a->flags, &def, argc, argv, err)) {
+    enum flags_status st = flags_parse(&a->flags, &def, argc, argv, err);
+    switch (st) {
     case FLAGS_OK:
         break;
     case FLAGS_HELP:
-        usage(stdout);
+    case FLAGS_VERSION:
+        if (st == FLAGS_HELP) {
+            usage(stdout);
+        } else {
+            version_print(stdout, "hrss-agent");
+        }
         flags_destroy(&a->flags);
         exit(flush_stdout(0));
     case FLAGS_BAD_OPTION:

@@ -24,6 +24,7 @@
 #include "common/log.h"
 #include "common/paths.h"
 #include "common/sigwake.h"
+#include "common/version.h"
 
 static volatile sig_atomic_t stop;   /* set by SIGTERM/SIGINT (sigwake) */
 static volatile sig_atomic_t reload; /* set by SIGHUP (sigwake) */
@@ -75,6 +76,7 @@ static void usage(FILE *f)
         "  --tz-offset-hours H   time zone for the current month that bounds\n"
         "                        reported months (default 8, China)\n"
         "  --verbose             debug logging\n"
+        "  --version             print the version and exit\n"
         "\n"
         "SIGHUP: read the agents and admins files again (a file with an\n"
         "error keeps the old lists and says why in the log).\n"
@@ -199,11 +201,17 @@ int main(int argc, char **argv)
     collector_cfg_t cc;
     int status = 64;
 
-    switch (flags_parse(&fl, &def, argc, argv, err)) {
+    enum flags_status st = flags_parse(&fl, &def, argc, argv, err);
+    switch (st) {
     case FLAGS_OK:
         break;
     case FLAGS_HELP:
-        usage(stdout);
+    case FLAGS_VERSION:
+        if (st == FLAGS_HELP) {
+            usage(stdout);
+        } else {
+            version_print(stdout, "hrss-collector");
+        }
         flags_destroy(&fl);
         if (file_flush_stdout(err) != ERR_OK) {
             fprintf(stderr, "hrss-collector: %s\n", err);

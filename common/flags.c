@@ -87,11 +87,12 @@ void flags_destroy(flags_t **self_p)
     *self_p = NULL;
 }
 
-/* The getopt_long table: the spec, then config and help. Caller frees. */
+/* The getopt_long table: the spec, then config, help and version. Caller
+ * frees. */
 static struct option *long_options(const flags_def_t *def)
 {
     size_t n = def->n_spec;
-    struct option *o = xcalloc(n + 3, sizeof *o);
+    struct option *o = xcalloc(n + 4, sizeof *o);
     for (size_t i = 0; i < n; i++) {
         o[i].name = def->spec[i].name;
         o[i].has_arg = def->spec[i].has_arg ? required_argument : no_argument;
@@ -103,7 +104,10 @@ static struct option *long_options(const flags_def_t *def)
     o[n + 1].name = "help";
     o[n + 1].has_arg = no_argument;
     o[n + 1].val = 'h';
-    return o; /* o[n + 2] is the all-zero end */
+    o[n + 2].name = "version";
+    o[n + 2].has_arg = no_argument;
+    o[n + 2].val = OPT_BASE + (int)n + 1;
+    return o; /* o[n + 3] is the all-zero end */
 }
 
 /* Read argv into self->val. *config receives --config's value. */
@@ -124,6 +128,10 @@ static enum flags_status read_argv(flags_t *self, const flags_def_t *def,
         }
         if (opt == 'h') {
             st = FLAGS_HELP;
+            goto out;
+        }
+        if (opt == OPT_BASE + (int)def->n_spec + 1) {
+            st = FLAGS_VERSION;
             goto out;
         }
         if (opt < OPT_BASE || opt > OPT_BASE + (int)def->n_spec) {

@@ -9,8 +9,8 @@
  *  `insecure = yes`). Options on the command line win. flags_parse() does
  *  all of it from a table; the daemon then only checks values.
  *
- *  Built in, not in the table: `--config FILE` and `--help` / `-h`. A
- *  config file cannot set `config` or `help`.
+ *  Built in, not in the table: `--config FILE`, `--help` / `-h` and
+ *  `--version`. A config file cannot set `config`, `help` or `version`.
  *
  *  Owns: a flags_t owns its value tables and the loaded config file,
  *  whose strings flags_value() hands out. It borrows @p argv (values from
@@ -68,6 +68,8 @@ enum flags_status {
     FLAGS_OK = 0,      /**< *out holds the merged values */
     FLAGS_HELP,        /**< --help or -h came first: print usage, exit 0;
                             nothing after it was read */
+    FLAGS_VERSION,     /**< --version came first: print the version, exit
+                            0; nothing after it was read */
     FLAGS_BAD_OPTION,  /**< an unknown option, a missing value, a value
                             given to a switch: getopt_long(3) has printed
                             why on stderr; err is "" */

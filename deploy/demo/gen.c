@@ -50,7 +50,9 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
+#include "common/file.h"
 #include "common/mem.h"
+#include "common/version.h"
 
 _Static_assert(DEMO_MONTHS == 60, "the year and season tables assume "
                                   "five years of months");
@@ -618,6 +620,7 @@ static void usage(FILE *f)
 {
     fprintf(f,
         "usage: hrss-demo-gen --catalog DIR --out DIR [--seed N]\n"
+        "       hrss-demo-gen --help | --version\n"
         "\n"
         "Writes OUT/<region code>.csv for every city and county of the\n"
         "catalog: one row per indicator and month, %d-01..%d-12, with\n"
@@ -637,11 +640,13 @@ int main(int argc, char **argv)
         {"out", required_argument, NULL, 'o'},
         {"seed", required_argument, NULL, 's'},
         {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
     };
     const char *catdir = NULL;
     const char *out = NULL;
     uint64_t seed = DEMO_DEFAULT_SEED;
+    char err[ERR_LEN];
     int opt;
     while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (opt) {
@@ -665,7 +670,16 @@ int main(int argc, char **argv)
             break;
         }
         case 'h':
-            usage(stdout);
+        case 'V':
+            if (opt == 'h') {
+                usage(stdout);
+            } else {
+                version_print(stdout, "hrss-demo-gen");
+            }
+            if (file_flush_stdout(err) != ERR_OK) {
+                fprintf(stderr, "hrss-demo-gen: %s\n", err);
+                return 74;
+            }
             return 0;
         default:
             usage(stderr);
@@ -676,7 +690,6 @@ int main(int argc, char **argv)
         usage(stderr);
         return EX_USAGE;
     }
-    char err[ERR_LEN];
     catalog_t *cat = NULL;
     if (catalog_load_dir(&cat, catdir, err) != ERR_OK) {
         fprintf(stderr, "hrss-demo-gen: %s\n", err);

@@ -4,6 +4,7 @@
  * CSV and JSON; the command line held to the command table; and progress
  * on a store built for another plan's catalog (--catalog). */
 #include <criterion/criterion.h>
+#include <regex.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -706,4 +707,29 @@ Test(ctl, output_that_cannot_be_written_is_an_error)
     cr_expect_eq(hx_run(status, 60000, out, sizeof out), 0, "%s", out);
     cr_expect_eq(hx_run_to(status, "/dev/full", 60000, out, sizeof out), 74,
                  "%s", out);
+}
+
+/* Every binary says its version: project()'s and, from a checkout, the
+ * commit. */
+Test(ctl, every_binary_tells_its_version)
+{
+    static char out[4096];
+    const char *progs[] = {"hrssctl", "hrss-agent", "hrss-collector",
+                           "hrss-demo-gen"};
+    regex_t re;
+    cr_assert_eq(regcomp(&re, "^([a-z-]+) [0-9]+\\.[0-9]+\\.[0-9]+"
+                              "( \\(git [0-9a-f]{7,40}(-dirty)?\\))?\n$",
+                         REG_EXTENDED), 0);
+    for (size_t i = 0; i < sizeof progs / sizeof progs[0]; i++) {
+        const char *argv[] = {progs[i], "--version", NULL};
+        cr_expect_eq(hx_run(argv, 60000, out, sizeof out), 0, "%s: %s",
+                     progs[i], out);
+        regmatch_t m[2];
+        cr_expect_eq(regexec(&re, out, 2, m, 0), 0, "%s: '%s'", progs[i],
+                     out);
+        cr_expect(strncmp(out, progs[i], strlen(progs[i])) == 0 &&
+                      out[strlen(progs[i])] == ' ',
+                  "%s: '%s'", progs[i], out);
+    }
+    regfree(&re);
 }

@@ -233,6 +233,22 @@ Test(flags, help_stops_parsing)
     cr_assert_null(f);
 }
 
+Test(flags, version_stops_parsing)
+{
+    char *args[] = {"prog", "--version", "--nope", NULL};
+    flags_t *f = NULL;
+    char err[ERR_LEN];
+    cr_assert_eq(parse(&daemon_def, &f, err, args), FLAGS_VERSION);
+    cr_assert_null(f);
+    char *args2[] = {"prog", "--data-dir", "x", "--version", "cmd", NULL};
+    cr_assert_eq(parse(&command_def, &f, err, args2), FLAGS_VERSION);
+    cr_assert_null(f);
+    /* A command's own --version is the command's business. */
+    char *args3[] = {"prog", "cmd", "--version", NULL};
+    cr_assert_eq(parse(&command_def, &f, err, args3), FLAGS_OK);
+    flags_destroy(&f);
+}
+
 Test(flags, bad_options_are_getopts_to_report)
 {
     flags_t *f = NULL;
