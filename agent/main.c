@@ -36,6 +36,7 @@
 #include "common/keys.h"
 #include "common/log.h"
 #include "common/paths.h"
+#include "common/pidlock.h"
 #include "common/period.h"
 #include "common/sigwake.h"
 #include "common/text.h"
@@ -219,59 +220,18 @@ static update_scope_t scope(const agent_t *a)
     return o;
 }
 
-/* Take the sender lock. @return 1 taken, 0 held by pid *holder, -1 error */
-static int take_lock(agent_t *a, long *holder)
+/* Take the sender lock, at once (@p wait 0) or when it is free (1, until
+ * a signal stops us). @return 1 taken, 0 held by pid *holder, -1 error */
+static int sender_lock(agent_t *a, int wait, long *holder)
 {
     char path[4200];
+    char err[ERR_LEN];
     snprintf(path, sizeof path, "%s/sender.lock", a->val[OPT_STATE]);
-    a->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
-    if (a->lock_fd < 0) {
-        fprintf(stderr, "hrss-agent: cannot open %s: %s\n", path,
-                strerror(errno));
-        return -1;
+    int got = pidlock_take(path, wait, &stop, &a->lock_fd, holder, err);
+    if (got < 0) {
+        fprintf(stderr, "hrss-agent: %s\n", err);
     }
-    if (flock(a->lock_fd, LOCK_EX | LOCK_NB) != 0) {
-        char buf[32] = "";
-        ssize_t n = pread(a->lock_fd, buf, sizeof buf - 1, 0);
-        buf[n > 0 ? n : 0] = '\0';
-        *holder = strtol(buf, NULL, 10);
-        close(a->lock_fd);
-        a->lock_fd = -1;
-        return 0;
-    }
-    char pid[32];
-    int n = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
-    if (ftruncate(a->lock_fd, 0) != 0 ||
-        pwrite(a->lock_fd, pid, (size_t)n, 0) != n) {
-        fprintf(stderr, "hrss-agent: cannot write %s\n", path);
-    }
-    return 1;
-}
-
-/* Block until the sender lock is free (or a signal arrives). */
-static int wait_lock(agent_t *a)
-{
-    char path[4200];
-    snprintf(path, sizeof path, "%s/sender.lock", a->val[OPT_STATE]);
-    a->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
-    if (a->lock_fd < 0) {
-        log_err("cannot open %s: %s", path, strerror(errno));
-        return -1;
-    }
-    while (flock(a->lock_fd, LOCK_EX) != 0) {
-        if (errno != EINTR || stop) {
-            close(a->lock_fd);
-            a->lock_fd = -1;
-            return -1;
-        }
-    }
-    char pid[32];
-    int n = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
-    if (ftruncate(a->lock_fd, 0) != 0 ||
-        pwrite(a->lock_fd, pid, (size_t)n, 0) != n) {
-        log_warn("cannot write %s", path);
-    }
-    return 1;
+    return got;
 }
 
 /* The flags of `submit`'s single-value form. */
@@ -532,14 +492,14 @@ static int cmd_run(agent_t *a)
         return rc;
     }
     long holder = 0;
-    int got = take_lock(a, &holder);
+    int got = sender_lock(a, 0, &holder);
     if (got == 0) {
         /* A flush may be sending right now: wait for it, the daemon is
          * meant to outlive it. Another `run` would hold the lock for good,
          * so say whom we wait for. */
         log_warn("waiting for pid %ld, which sends from %s", holder,
                  a->val[OPT_STATE]);
-        got = wait_lock(a);
+        got = sender_lock(a, 1, &holder);
     }
     if (got <= 0) {
         return 1;
@@ -582,7 +542,7 @@ static int cmd_flush(agent_t *a, int argc, char **argv)
     }
     int timeout_ms = (int)(timeout * 1000);
     long holder = 0;
-    int got = take_lock(a, &holder);
+    int got = sender_lock(a, 0, &holder);
     if (got < 0) {
         return 1;
     }
@@ -749,7 +709,7 @@ static int cmd_status(agent_t *a, int argc, char **argv)
         fprintf(stderr, "hrss-agent: %s\n", err);
         return 1;
     }
-    int got = take_lock(a, &v.holder);
+    int got = sender_lock(a, 0, &v.holder);
     if (got == 1) {
         flock(a->lock_fd, LOCK_UN);
         close(a->lock_fd);

@@ -67,7 +67,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 #include <zmq.h>
 
 #include "collector/auth.h"
@@ -80,6 +82,7 @@
 #include "common/log.h"
 #include "common/mem.h"
 #include "common/period.h"
+#include "common/pidlock.h"
 #include "common/sigwake.h"
 #include "common/wire.h"
 #include "store/store.h"
@@ -162,6 +165,7 @@ typedef struct coll {
     store_batch_t *batches;   /* its batches, nb of them */
     store_result_t *results;
     size_t nb;
+    int lock_fd;              /* DATA_DIR/collector.lock, held; or -1 */
 } coll_t;
 
 /* ---------------------------------------------------------------------- */
@@ -694,6 +698,10 @@ static void coll_close(coll_t *c)
     identity_destroy(&c->ident);
     auth_destroy(&c->auth);
     store_close(&c->store);
+    if (c->lock_fd >= 0) {
+        close(c->lock_fd); /* after the store: the lock covers it */
+        c->lock_fd = -1;
+    }
     catalog_destroy(&c->cat);
     free(c->sessions);
     free(c->ent);
@@ -751,6 +759,38 @@ static void reload_keys(coll_t *c)
              admins);
 }
 
+/* One collector per data directory: a second one would share the store
+ * and overwrite DATA_DIR/endpoints. The directory is made here when
+ * missing, as the store would. @return 0, or -1 after logging why. */
+static int lock_data_dir(coll_t *c)
+{
+    const char *dir = c->cfg->data_dir;
+    char path[4200];
+    char err[ERR_LEN];
+    long holder = 0;
+    if (mkdir(dir, 0750) != 0 && errno != EEXIST) {
+        log_err("cannot create %s: %s", dir, strerror(errno));
+        return -1;
+    }
+    snprintf(path, sizeof path, "%s/collector.lock", dir);
+    int got = pidlock_take(path, 0, NULL, &c->lock_fd, &holder, err);
+    if (got < 0) {
+        log_err("%s", err);
+        return -1;
+    }
+    if (got == 0) {
+        if (holder > 0) {
+            log_err("%s is in use by another collector (pid %ld); one "
+                    "collector per data directory", dir, holder);
+        } else {
+            log_err("%s is in use by another collector; one collector "
+                    "per data directory", dir);
+        }
+        return -1;
+    }
+    return 0;
+}
+
 /* Load the catalog, open the store, bind both sockets, start the query
  * thread. On failure the reason is logged and @p c is left for
  * coll_close(). @return 0 or -1. */
@@ -767,6 +807,9 @@ static int coll_open(coll_t *c)
     }
     if (identity_new(&c->ident, c->cat, c->auth, err) != ERR_OK) {
         log_err("%s", err);
+        return -1;
+    }
+    if (lock_data_dir(c) != 0) {
         return -1;
     }
     store_opts_t so = {.map_max = cfg->map_max,
@@ -822,6 +865,7 @@ int collector_run(const collector_cfg_t *cfg, volatile sig_atomic_t *stop)
     coll_t c;
     memset(&c, 0, sizeof c);
     c.cfg = cfg;
+    c.lock_fd = -1;
     int status = 1;
     buf_t out;
     buf_init(&out);
