@@ -15,7 +15,8 @@
  * INVARIANTS
  *   1. Rows are appended in file order; ind, ind_line and part_code grow
  *      together and have n_ind entries.
- *   2. by_code and by_name hold exactly the rows appended so far.
+ *   2. by_code and by_name hold exactly the rows appended so far, and no
+ *      key is in both: a code or a name finds one indicator.
  *   3. After catalog_load_indicators() succeeds, every part_of is -1 or
  *      another count row with the same over_time, with no cycle.
  */
@@ -207,6 +208,19 @@ static int check_identity(const catalog_t *c, const char *path, size_t line,
         return catalog_bad(err, path, line,
                            "duplicate name_zh '%s' (first on line %zu)",
                            v[IC_NAME_ZH], c->ind_line[prev]);
+    }
+    /* A key finds one indicator, whether it is a code or a name. */
+    prev = catalog_find_str(c->by_name, v[IC_CODE]);
+    if (prev >= 0) {
+        return catalog_bad(err, path, line,
+                           "code '%s' is the name_zh of the indicator on "
+                           "line %zu", v[IC_CODE], c->ind_line[prev]);
+    }
+    prev = catalog_find_str(c->by_code, v[IC_NAME_ZH]);
+    if (prev >= 0) {
+        return catalog_bad(err, path, line,
+                           "name_zh '%s' is the code of the indicator on "
+                           "line %zu", v[IC_NAME_ZH], c->ind_line[prev]);
     }
     ind->no = (int)no;
     return ERR_OK;

@@ -465,6 +465,29 @@ Test(catalog, duplicate_indicator_code, .init = mk_tmp, .fini = rm_tmp)
     expect_invalid(IND, 5, "duplicate code 'urban_new_jobs'");
 }
 
+/* An indicator is found by its code or its name: a name that is another
+ * indicator's code (found by the fuzz target) made the name find the
+ * other one. */
+Test(catalog, indicator_name_that_is_another_code, .init = mk_tmp,
+     .fini = rm_tmp)
+{
+    edit_line(IND, 4,
+              "3,vocational_skill_training,urban_new_jobs,x,就业,万人次,"
+              "count,sum,,500,cumulative_2021_2025,at_least,expected,,,");
+    expect_invalid(IND, 4, "name_zh 'urban_new_jobs' is the code of the "
+                           "indicator on line 2");
+}
+
+Test(catalog, indicator_code_that_is_another_name, .init = mk_tmp,
+     .fini = rm_tmp)
+{
+    edit_line(IND, 2,
+              "1,urban_new_jobs,pension_insured,New urban jobs,就业,万人,"
+              "count,sum,,500,cumulative_2021_2025,at_least,expected,,,");
+    expect_invalid(IND, 5, "code 'pension_insured' is the name_zh of the "
+                           "indicator on line 2");
+}
+
 Test(catalog, duplicate_indicator_name, .init = mk_tmp, .fini = rm_tmp)
 {
     edit_line(IND, 6,
