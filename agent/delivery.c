@@ -15,8 +15,8 @@
  *     |  |                                     reconcile(N), backoff reset
  *     |  |                                                            v
  *     |  +---- on_tick(): ack or ping timeout: go_down() ------- +-------+
- *     +------- on_ack(): RETRY: go_down();                       | READY |
- *              MALFORMED etc.: go_down_quietly(), backoff max;   +-------+
+ *     +------- on_ack(): RETRY: go_down(), trouble;              | READY |
+ *              MALFORMED etc.: backoff max, go_down_quietly();   +-------+
  *              on_result(): a send found no pipe: go_down()        |   ^
  *                                                                  +---+
  *        fill(): SEND_BATCH from next_send while < WINDOW in flight
@@ -25,9 +25,16 @@
  *                  reconcile(N)
  *
  * go_down() closes the socket, schedules the reconnection after the
- * current backoff and doubles it (0.1 s ... 15 s); the first time since
- * the collector last answered it notes why, then every 10 minutes that it
- * is still away. A Welcome resets the backoff.
+ * current backoff, less a random part of up to half of it (jitter: 101
+ * offices that lost the collector together do not return together), and
+ * doubles it (0.1 s ... 15 s); the first time since the collector last
+ * answered it notes why, then every 10 minutes that it is still away.
+ * A Welcome resets the backoff, unless the collector is in trouble: it
+ * answered the last batch with RETRY (it cannot store: disk full) or
+ * refused it (MALFORMED, UNAUTHORIZED). A Welcome costs it nothing, so
+ * only an ACK_OK ends the trouble; until then every reconnection waits
+ * the grown backoff, and a refusal the longest. No path retries faster
+ * than the backoff.
  *
  * The collector's next expected number N is the only truth: everything
  * below N is applied or rejected, so the spool drops it; everything from N
@@ -58,8 +65,11 @@
  *   4. The loop holds a socket (CONNECT asked, no CLOSE or CONNECT_FAILED
  *      since) iff state != DOWN.
  *   5. BACKOFF_MIN_MS <= backoff <= BACKOFF_MAX_MS, and backoff ==
- *      BACKOFF_MIN_MS in READY (only a Welcome leads there, and it resets
- *      the backoff; everything that grows it leaves READY).
+ *      BACKOFF_MIN_MS in READY unless in trouble (only a Welcome leads
+ *      there, and it resets the backoff when not in trouble; an ACK_OK
+ *      ends the trouble and resets it).
+ *   8. A reconnection is scheduled at most the backoff in force ahead,
+ *      and at least half of it.
  *   6. A ping is outstanding only in READY.
  *   7. At most one result is awaited, and it fits the state: CONNECT in
  *      HELLO; SEND_BATCH in READY with room in the window; SEND_PING in
@@ -107,6 +117,8 @@ struct delivery {
     int n_inflight;
     bool have_n;            /* handling a collector message whose N ... */
     uint64_t collector_n;   /* ... is this (invariant 2) */
+    bool trouble;           /* the last batch got RETRY or a refusal */
+    uint64_t rng;           /* xorshift64 state for the jitter; never 0 */
 };
 
 bool delivery_check_invariants(const delivery_t *d)
@@ -142,8 +154,9 @@ bool delivery_check_invariants(const delivery_t *d)
     }
     if (d->backoff < DELIVERY_BACKOFF_MIN_MS ||
         d->backoff > DELIVERY_BACKOFF_MAX_MS ||
-        (d->state == DELIVERY_READY &&
-         d->backoff != DELIVERY_BACKOFF_MIN_MS)) {
+        (d->state == DELIVERY_READY && !d->trouble &&
+         d->backoff != DELIVERY_BACKOFF_MIN_MS) ||
+        d->rng == 0) {
         return false;
     }
     if (d->ping_out && d->state != DELIVERY_READY) {
@@ -173,9 +186,10 @@ bool delivery_check_invariants(const delivery_t *d)
     return !d->stopped || (d->state == DELIVERY_DOWN && !d->sock);
 }
 
-delivery_t *delivery_new(int64_t now)
+delivery_t *delivery_new(int64_t now, uint64_t seed)
 {
     delivery_t *d = xcalloc(1, sizeof *d);
+    d->rng = seed != 0 ? seed : 0x9E3779B97F4A7C15u;
     d->magic = DELIVERY_MAGIC;
     d->state = DELIVERY_DOWN;
     d->pending = PENDING_NONE;
@@ -254,6 +268,17 @@ static void close_socket(delivery_t *d, delivery_out_t *out)
     d->sock = false;
 }
 
+/* @p b less a random part of up to half of it: in [b - b / 2, b]. */
+static int64_t jittered(delivery_t *d, int64_t b)
+{
+    uint64_t x = d->rng;
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    d->rng = x;
+    return b - (int64_t)(x % (uint64_t)(b / 2 + 1));
+}
+
 /* Give up the socket: DOWN until the backoff has elapsed; the backoff
  * doubles for the time after. @p say: note why (once per outage, then
  * every UNREACHABLE_LOG_MS); false when the caller has noted it. */
@@ -275,7 +300,7 @@ static void give_up(delivery_t *d, int64_t now, bool say, enum delivery_why why,
     d->state = DELIVERY_DOWN;
     d->n_inflight = 0;
     d->ping_out = false;
-    d->reconnect_at = now + d->backoff;
+    d->reconnect_at = now + jittered(d, d->backoff);
     d->backoff = d->backoff * 2 > DELIVERY_BACKOFF_MAX_MS
                      ? DELIVERY_BACKOFF_MAX_MS
                      : d->backoff * 2;
@@ -388,7 +413,7 @@ static void on_result(delivery_t *d, const delivery_event_t *ev,
          * ladder, the loop has said why. */
         d->sock = false;
         d->state = DELIVERY_DOWN;
-        d->reconnect_at = ev->now + DELIVERY_BACKOFF_MAX_MS;
+        d->reconnect_at = ev->now + jittered(d, DELIVERY_BACKOFF_MAX_MS);
         break;
     case DELIVERY_EV_SENT:
         assert(p == PENDING_CONNECT || p == PENDING_PING);
@@ -461,7 +486,9 @@ static void on_welcome(delivery_t *d, const delivery_welcome_t *w,
     d->state = DELIVERY_READY;
     d->ping_out = false;
     d->down = false;
-    d->backoff = DELIVERY_BACKOFF_MIN_MS;
+    if (!d->trouble) {
+        d->backoff = DELIVERY_BACKOFF_MIN_MS;
+    }
     d->next_send = w->next_seq;
     d->n_inflight = 0;
 }
@@ -472,6 +499,8 @@ static void on_ack_ok(delivery_t *d, const delivery_ackmsg_t *a,
     if (a->n_rejections > 0) {
         note(out, DELIVERY_NOTE_REJECTED)->count = a->n_rejections;
     }
+    d->trouble = false; /* it stores again */
+    d->backoff = DELIVERY_BACKOFF_MIN_MS;
     spool_op(d, out, DELIVERY_ACT_SPOOL_ACK, a->next_seq, a->rejections,
              a->n_rejections);
     int k = 0;
@@ -510,6 +539,7 @@ static void on_ack(delivery_t *d, const delivery_ackmsg_t *a, int64_t now,
         }
         break;
     case WIRE_ACK_RETRY:
+        d->trouble = true;
         go_down(d, now, DELIVERY_WHY_RETRY, a->message, out);
         break;
     case WIRE_ACK_MALFORMED:
@@ -521,8 +551,9 @@ static void on_ack(delivery_t *d, const delivery_ackmsg_t *a, int64_t now,
         n->first = a->first_seq;
         n->last = a->last_seq;
         n->text = a->message;
-        go_down_quietly(d, now, out);
+        d->trouble = true;
         d->backoff = DELIVERY_BACKOFF_MAX_MS;
+        go_down_quietly(d, now, out);
         break;
     }
     }

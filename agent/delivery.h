@@ -28,7 +28,11 @@
  *       they are consecutive: each begins after the last seq of the one
  *       before.
  *    5. The backoff stays within DELIVERY_BACKOFF_MIN_MS ..
- *       DELIVERY_BACKOFF_MAX_MS and is at its minimum in READY.
+ *       DELIVERY_BACKOFF_MAX_MS; a reconnection waits between half of it
+ *       and all of it (jitter). It is at its minimum in READY, except
+ *       after the collector answered RETRY (it cannot store) or refused
+ *       a batch: then only an ACK_OK resets it, not a Welcome, so an
+ *       agent never retries a failing collector faster than the backoff.
  *    6. Network values (N, status) are never asserted on: any is handled.
  */
 #ifndef HRSS_DELIVERY_H
@@ -49,7 +53,8 @@
 #define DELIVERY_ACK_TIMEOUT_MS 3000
 /** Ping after this long without sending anything. */
 #define DELIVERY_PING_MS 60000
-/** Reconnection backoff: starts here, doubles per failure, up to MAX. */
+/** Reconnection backoff: starts here, doubles per failure, up to MAX;
+ *  each wait is jittered down by up to half. */
 #define DELIVERY_BACKOFF_MIN_MS 100
 #define DELIVERY_BACKOFF_MAX_MS 15000
 /** While the collector stays away, say so again this often. */
@@ -234,8 +239,10 @@ typedef struct delivery_status {
 } delivery_status_t;
 
 /** A new machine, DOWN, due to connect at @p now (monotonic ms).
+ *  @p seed starts the jitter of its reconnection delays (any value; the
+ *  loop gives each process its own, tests a fixed one).
  *  Never NULL. Caller owns return value and must destroy it. */
-delivery_t *delivery_new(int64_t now);
+delivery_t *delivery_new(int64_t now, uint64_t seed);
 
 /** Free the machine and set *self_p to NULL; no-op when *self_p is NULL. */
 void delivery_destroy(delivery_t **self_p);

@@ -50,6 +50,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include <zmq.h>
 
 #include "agent/delivery.h"
@@ -636,7 +637,10 @@ int sender_run(const sender_opts_t *o, char err[ERR_LEN])
     memset(&s, 0, sizeof s);
     s.o = o;
     s.zctx = zmq_ctx_new();
-    s.fsm = delivery_new(now_ms());
+    /* Each process its own jitter: offices that lost the collector
+     * together do not all come back in the same millisecond. */
+    s.fsm = delivery_new(now_ms(), (uint64_t)getpid() << 32 ^
+                                       (uint64_t)time(NULL));
     s.batch = xcalloc(DELIVERY_BATCH_MAX, sizeof *s.batch);
     buf_init(&s.out);
     s.watch = watch_new(o->spool, o->csv, o->state_dir, o->watch_inbox);

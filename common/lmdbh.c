@@ -39,7 +39,12 @@ int lmdbh_code(int mrc)
 
 int lmdbh_fail(int mrc, const char *what, char err[ERR_LEN])
 {
-    snprintf(err, ERR_LEN, "%s: %s", what, mdb_strerror(mrc));
+    if (mrc == ENOSPC || mrc == EDQUOT) {
+        /* What an operator must act on, in words they search logs for. */
+        snprintf(err, ERR_LEN, "%s: disk full (%s)", what, mdb_strerror(mrc));
+    } else {
+        snprintf(err, ERR_LEN, "%s: %s", what, mdb_strerror(mrc));
+    }
     return lmdbh_code(mrc);
 }
 

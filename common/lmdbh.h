@@ -50,7 +50,8 @@
  *  anything else ERR_IO. */
 int lmdbh_code(int mrc);
 
-/** Write "@p what: <mdb_strerror(mrc)>" into @p err and return
+/** Write "@p what: <mdb_strerror(mrc)>" into @p err ("@p what: disk full
+ *  (<mdb_strerror>)" for ENOSPC and EDQUOT) and return
  *  lmdbh_code(@p mrc). */
 int lmdbh_fail(int mrc, const char *what, char err[ERR_LEN]);
 

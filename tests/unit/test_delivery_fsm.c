@@ -9,6 +9,7 @@
 #include "agent/spool.h"
 
 #define T0 1000000 /* an arbitrary start on the monotonic clock */
+#define SEED 42    /* the jitter's: any fixed value */
 
 static const char *const act_names[] = {
     [DELIVERY_ACT_CONNECT] = "CONNECT",
@@ -197,10 +198,20 @@ static void send_batches(delivery_t *d, int64_t now, uint64_t from,
     cr_assert_eq(status(d).next_send, from);
 }
 
-/* Reconnect after a failure: the backoff the machine waits is @p delay. */
-static int64_t reconnect_after(delivery_t *d, int64_t now, int64_t delay)
+/* The machine waits for backoff @p b: between half of it and all of it
+ * (jitter). @return the wait. */
+static int64_t expect_wait(delivery_t *d, int64_t now, int64_t b)
 {
-    cr_assert_eq(delivery_next_timer(d, now), delay);
+    int64_t w = delivery_next_timer(d, now);
+    cr_assert(w >= b - b / 2 && w <= b, "waits %lld ms for a backoff of %lld",
+              (long long)w, (long long)b);
+    return w;
+}
+
+/* Reconnect after a failure: the backoff in force is @p backoff. */
+static int64_t reconnect_after(delivery_t *d, int64_t now, int64_t backoff)
+{
+    int64_t delay = expect_wait(d, now, backoff);
     expect(on(d, DELIVERY_EV_WAKE, now + delay - 1), 0);
     expect(on(d, DELIVERY_EV_WAKE, now + delay), 1, DELIVERY_ACT_CONNECT);
     expect(on(d, DELIVERY_EV_SENT, now + delay), 0);
@@ -211,7 +222,7 @@ static int64_t reconnect_after(delivery_t *d, int64_t now, int64_t delay)
 
 Test(delivery, connects_on_first_wake_and_welcome_makes_ready)
 {
-    delivery_t *d = delivery_new(T0);
+    delivery_t *d = delivery_new(T0, SEED);
     cr_assert_eq(status(d).state, DELIVERY_DOWN);
     cr_assert_eq(delivery_next_timer(d, T0), 0, "connect at once");
     cr_assert_not(status(d).ever_connected);
@@ -247,7 +258,7 @@ Test(delivery, connects_on_first_wake_and_welcome_makes_ready)
 
 Test(delivery, welcome_within_the_spool_acks_below_n)
 {
-    delivery_t *d = delivery_new(T0);
+    delivery_t *d = delivery_new(T0, SEED);
     expect(on(d, DELIVERY_EV_WAKE, T0), 1, DELIVERY_ACT_CONNECT);
     expect(on(d, DELIVERY_EV_SENT, T0), 0);
     /* Edge of the range: N == last_assigned + 1 (everything delivered) */
@@ -257,7 +268,7 @@ Test(delivery, welcome_within_the_spool_acks_below_n)
     cr_assert_eq(status(d).next_send, 21);
     delivery_destroy(&d);
 
-    d = delivery_new(T0);
+    d = delivery_new(T0, SEED);
     expect(on(d, DELIVERY_EV_WAKE, T0), 1, DELIVERY_ACT_CONNECT);
     expect(on(d, DELIVERY_EV_SENT, T0), 0);
     /* ... and N == acked_next (nothing new applied) */
@@ -270,7 +281,7 @@ Test(delivery, welcome_within_the_spool_acks_below_n)
 
 Test(delivery, hello_timeout_goes_down_with_backoff_doubling_to_the_cap)
 {
-    delivery_t *d = delivery_new(T0);
+    delivery_t *d = delivery_new(T0, SEED);
     int64_t t = T0;
     expect(on(d, DELIVERY_EV_WAKE, t), 1, DELIVERY_ACT_CONNECT);
     expect(on(d, DELIVERY_EV_SENT, t), 0);
@@ -287,7 +298,7 @@ Test(delivery, hello_timeout_goes_down_with_backoff_doubling_to_the_cap)
         /* Down already said: no second note within ten minutes. */
         expect(on(d, DELIVERY_EV_TICK, t), 1, DELIVERY_ACT_CLOSE);
     }
-    cr_assert_eq(delivery_next_timer(d, t), DELIVERY_BACKOFF_MAX_MS);
+    expect_wait(d, t, DELIVERY_BACKOFF_MAX_MS);
 
     /* Success resets the backoff and says so, since it had been down. */
     t = reconnect_after(d, t, DELIVERY_BACKOFF_MAX_MS);
@@ -300,13 +311,13 @@ Test(delivery, hello_timeout_goes_down_with_backoff_doubling_to_the_cap)
     t = reconnect_after(d, t, DELIVERY_BACKOFF_MIN_MS);
     t += DELIVERY_HELLO_TIMEOUT_MS + 1;
     expect(on(d, DELIVERY_EV_TICK, t), 1, DELIVERY_ACT_CLOSE);
-    cr_assert_eq(delivery_next_timer(d, t), 2 * DELIVERY_BACKOFF_MIN_MS);
+    expect_wait(d, t, 2 * DELIVERY_BACKOFF_MIN_MS);
     delivery_destroy(&d);
 }
 
 Test(delivery, still_unreachable_is_noted_every_ten_minutes)
 {
-    delivery_t *d = delivery_new(T0);
+    delivery_t *d = delivery_new(T0, SEED);
     int64_t t = T0;
     expect(on(d, DELIVERY_EV_WAKE, t), 1, DELIVERY_ACT_CONNECT);
     expect(on(d, DELIVERY_EV_SENT, t), 0);
@@ -335,22 +346,22 @@ Test(delivery, still_unreachable_is_noted_every_ten_minutes)
 
 Test(delivery, connect_failure_retries_after_the_longest_backoff)
 {
-    delivery_t *d = delivery_new(T0);
+    delivery_t *d = delivery_new(T0, SEED);
     expect(on(d, DELIVERY_EV_WAKE, T0), 1, DELIVERY_ACT_CONNECT);
     expect(on(d, DELIVERY_EV_CONNECT_FAILED, T0), 0); /* the loop says why */
     cr_assert_eq(status(d).state, DELIVERY_DOWN);
-    cr_assert_eq(delivery_next_timer(d, T0), DELIVERY_BACKOFF_MAX_MS);
+    expect_wait(d, T0, DELIVERY_BACKOFF_MAX_MS);
     /* The backoff ladder itself is untouched. */
     int64_t t = reconnect_after(d, T0, DELIVERY_BACKOFF_MAX_MS);
     t += DELIVERY_HELLO_TIMEOUT_MS + 1;
     expect_down(on(d, DELIVERY_EV_TICK, t), DELIVERY_WHY_HELLO_TIMEOUT);
-    cr_assert_eq(delivery_next_timer(d, t), DELIVERY_BACKOFF_MIN_MS);
+    expect_wait(d, t, DELIVERY_BACKOFF_MIN_MS);
     delivery_destroy(&d);
 }
 
 Test(delivery, hello_send_failure_waits_for_the_hello_timeout)
 {
-    delivery_t *d = delivery_new(T0);
+    delivery_t *d = delivery_new(T0, SEED);
     expect(on(d, DELIVERY_EV_WAKE, T0), 1, DELIVERY_ACT_CONNECT);
     expect(on(d, DELIVERY_EV_SEND_FAILED, T0 + 10), 0);
     cr_assert_eq(status(d).state, DELIVERY_HELLO);
@@ -362,7 +373,7 @@ Test(delivery, hello_send_failure_waits_for_the_hello_timeout)
 
 Test(delivery, window_holds_four_batches_and_an_ack_frees_a_slot)
 {
-    delivery_t *d = delivery_new(T0);
+    delivery_t *d = delivery_new(T0, SEED);
     connect_ready(d, T0, 1, facts(3000, 1, 3000));
     send_batches(d, T0, 1, DELIVERY_BATCH_MAX, DELIVERY_WINDOW);
     cr_assert_eq(status(d).in_flight, 4);
@@ -387,7 +398,7 @@ Test(delivery, window_holds_four_batches_and_an_ack_frees_a_slot)
 
 Test(delivery, ack_ok_frees_only_the_batches_below_n)
 {
-    delivery_t *d = delivery_new(T0);
+    delivery_t *d = delivery_new(T0, SEED);
     connect_ready(d, T0, 1, facts(2000, 1, 2000));
     send_batches(d, T0, 1, 500, 4);
 
@@ -416,7 +427,7 @@ Test(delivery, ack_ok_frees_only_the_batches_below_n)
 
 Test(delivery, ack_ok_with_rejections_hands_them_to_the_spool)
 {
-    delivery_t *d = delivery_new(T0);
+    delivery_t *d = delivery_new(T0, SEED);
     connect_ready(d, T0, 1, facts(500, 1, 500));
     send_batches(d, T0, 1, 500, 1);
     spool_rejection_t rej[2];
@@ -438,7 +449,7 @@ Test(delivery, ack_ok_with_rejections_hands_them_to_the_spool)
 
 Test(delivery, ack_gap_goes_back_and_later_gaps_change_nothing)
 {
-    delivery_t *d = delivery_new(T0);
+    delivery_t *d = delivery_new(T0, SEED);
     connect_ready(d, T0, 1, facts(2000, 1, 2000));
     send_batches(d, T0, 1, 500, 4);
     /* 1..500 never arrived: the collector answers 501..1000 with GAP 1. */
@@ -470,7 +481,7 @@ Test(delivery, ack_gap_goes_back_and_later_gaps_change_nothing)
 
 Test(delivery, ack_gap_below_what_was_acked_means_the_collector_lost_data)
 {
-    delivery_t *d = delivery_new(T0);
+    delivery_t *d = delivery_new(T0, SEED);
     connect_ready(d, T0, 1001, facts(2000, 1001, 1000));
     send_batches(d, T0, 1001, 500, 2);
     delivery_ackmsg_t a = ackmsg(WIRE_ACK_GAP, 300, 1001, 1500);
@@ -488,7 +499,7 @@ Test(delivery, ack_gap_below_what_was_acked_means_the_collector_lost_data)
 
 Test(delivery, ack_retry_goes_down_with_backoff)
 {
-    delivery_t *d = delivery_new(T0);
+    delivery_t *d = delivery_new(T0, SEED);
     connect_ready(d, T0, 1, facts(1000, 1, 1000));
     send_batches(d, T0, 1, 500, 2);
     delivery_ackmsg_t a = ackmsg(WIRE_ACK_RETRY, 1, 1, 500);
@@ -503,10 +514,10 @@ Test(delivery, ack_retry_goes_down_with_backoff)
     int64_t t = reconnect_after(d, T0 + 10, DELIVERY_BACKOFF_MIN_MS);
     t += DELIVERY_HELLO_TIMEOUT_MS + 1;
     expect(on(d, DELIVERY_EV_TICK, t), 1, DELIVERY_ACT_CLOSE);
-    cr_assert_eq(delivery_next_timer(d, t), 2 * DELIVERY_BACKOFF_MIN_MS);
+    expect_wait(d, t, 2 * DELIVERY_BACKOFF_MIN_MS);
     delivery_destroy(&d);
 
-    d = delivery_new(T0);
+    d = delivery_new(T0, SEED);
     connect_ready(d, T0, 1, facts(1000, 1, 1000));
     send_batches(d, T0, 1, 500, 1);
     o = ack(d, T0 + 1, WIRE_ACK_RETRY, 1, 1, 500);
@@ -520,7 +531,7 @@ Test(delivery, refused_batch_is_an_error_and_sets_the_longest_backoff)
     static const enum wire_ack refusals[] = {WIRE_ACK_MALFORMED,
                                              WIRE_ACK_UNAUTHORIZED};
     for (size_t i = 0; i < 2; i++) {
-        delivery_t *d = delivery_new(T0);
+        delivery_t *d = delivery_new(T0, SEED);
         connect_ready(d, T0, 1, facts(1000, 1, 1000));
         send_batches(d, T0, 1, 500, 2);
         delivery_ackmsg_t a = ackmsg(refusals[i], 1, 1, 500);
@@ -534,24 +545,24 @@ Test(delivery, refused_batch_is_an_error_and_sets_the_longest_backoff)
         cr_assert_eq(n->text, a.message);
         cr_assert_eq(status(d).state, DELIVERY_DOWN);
         cr_assert_eq(status(d).in_flight, 0);
-        /* This reconnection waits the backoff in force; every failure
-         * after it waits the longest. */
-        int64_t t = reconnect_after(d, T0 + 10, DELIVERY_BACKOFF_MIN_MS);
+        /* Sending it again at once would be refused again: this
+         * reconnection and every failure after it wait the longest. */
+        int64_t t = reconnect_after(d, T0 + 10, DELIVERY_BACKOFF_MAX_MS);
         t += DELIVERY_HELLO_TIMEOUT_MS + 1;
         expect_down(on(d, DELIVERY_EV_TICK, t), DELIVERY_WHY_HELLO_TIMEOUT);
-        cr_assert_eq(delivery_next_timer(d, t), DELIVERY_BACKOFF_MAX_MS);
+        expect_wait(d, t, DELIVERY_BACKOFF_MAX_MS);
         delivery_destroy(&d);
     }
 }
 
 Test(delivery, reconnect_after_a_quiet_refusal_is_not_announced)
 {
-    delivery_t *d = delivery_new(T0);
+    delivery_t *d = delivery_new(T0, SEED);
     connect_ready(d, T0, 1, facts(500, 1, 500));
     send_batches(d, T0, 1, 500, 1);
     expect(ack(d, T0 + 1, WIRE_ACK_MALFORMED, 1, 1, 500), 2,
            DELIVERY_ACT_NOTE, DELIVERY_ACT_CLOSE);
-    int64_t t = reconnect_after(d, T0 + 1, DELIVERY_BACKOFF_MIN_MS);
+    int64_t t = reconnect_after(d, T0 + 1, DELIVERY_BACKOFF_MAX_MS);
     /* No "down" was said, so no "connected" either. */
     const delivery_out_t *o = welcome(d, t, 1, facts(500, 1, 500));
     expect(o, 1, DELIVERY_ACT_SPOOL_ACK);
@@ -561,7 +572,7 @@ Test(delivery, reconnect_after_a_quiet_refusal_is_not_announced)
 
 Test(delivery, ack_timeout_goes_down_and_reconnect_resends_from_n)
 {
-    delivery_t *d = delivery_new(T0);
+    delivery_t *d = delivery_new(T0, SEED);
     connect_ready(d, T0, 1, facts(1500, 1, 1500));
     int64_t t = T0 + 100;
     send_batches(d, t, 1, 500, 1);
@@ -590,7 +601,7 @@ Test(delivery, ack_timeout_goes_down_and_reconnect_resends_from_n)
 
 Test(delivery, pings_after_a_minute_idle_and_gives_up_unanswered)
 {
-    delivery_t *d = delivery_new(T0);
+    delivery_t *d = delivery_new(T0, SEED);
     connect_ready(d, T0, 1, facts(0, 1, 0));
     expect(on(d, DELIVERY_EV_WAKE, T0), 1, DELIVERY_ACT_SEND_BATCH);
     expect(nothing_from(d, T0, 1), 0);
@@ -608,7 +619,7 @@ Test(delivery, pings_after_a_minute_idle_and_gives_up_unanswered)
 
 Test(delivery, answered_ping_keeps_ready_and_a_batch_resets_idle)
 {
-    delivery_t *d = delivery_new(T0);
+    delivery_t *d = delivery_new(T0, SEED);
     connect_ready(d, T0, 1, facts(0, 1, 0));
     int64_t p = T0 + DELIVERY_PING_MS;
     expect(on(d, DELIVERY_EV_TICK, p), 1, DELIVERY_ACT_SEND_PING);
@@ -635,7 +646,7 @@ Test(delivery, answered_ping_keeps_ready_and_a_batch_resets_idle)
 
 Test(delivery, late_welcome_with_batches_in_flight_changes_nothing)
 {
-    delivery_t *d = delivery_new(T0);
+    delivery_t *d = delivery_new(T0, SEED);
     connect_ready(d, T0, 1, facts(0, 1, 0));
     int64_t p = T0 + DELIVERY_PING_MS;
     expect(on(d, DELIVERY_EV_TICK, p), 1, DELIVERY_ACT_SEND_PING);
@@ -657,7 +668,7 @@ Test(delivery, late_welcome_with_batches_in_flight_changes_nothing)
 
 Test(delivery, welcome_below_acked_next_means_the_collector_lost_data)
 {
-    delivery_t *d = delivery_new(T0);
+    delivery_t *d = delivery_new(T0, SEED);
     expect(on(d, DELIVERY_EV_WAKE, T0), 1, DELIVERY_ACT_CONNECT);
     expect(on(d, DELIVERY_EV_SENT, T0), 0);
     const delivery_out_t *o = welcome(d, T0, 1, facts(1500, 1001, 500));
@@ -676,7 +687,7 @@ Test(delivery, welcome_below_acked_next_means_the_collector_lost_data)
 
 Test(delivery, welcome_beyond_the_spool_means_a_new_state_dir)
 {
-    delivery_t *d = delivery_new(T0);
+    delivery_t *d = delivery_new(T0, SEED);
     expect(on(d, DELIVERY_EV_WAKE, T0), 1, DELIVERY_ACT_CONNECT);
     expect(on(d, DELIVERY_EV_SENT, T0), 0);
     const delivery_out_t *o = welcome(d, T0, 5000, facts(10, 1, 10));
@@ -694,7 +705,7 @@ Test(delivery, welcome_beyond_the_spool_means_a_new_state_dir)
 
 Test(delivery, send_failure_goes_down_at_once)
 {
-    delivery_t *d = delivery_new(T0);
+    delivery_t *d = delivery_new(T0, SEED);
     connect_ready(d, T0, 1, facts(2000, 1, 2000));
     const delivery_out_t *o = on(d, DELIVERY_EV_WAKE, T0 + 1);
     expect_send_from(o, 0, 1);
@@ -705,14 +716,14 @@ Test(delivery, send_failure_goes_down_at_once)
     delivery_status_t st = status(d);
     cr_assert_eq(st.state, DELIVERY_DOWN);
     cr_assert_eq(st.in_flight, 0);
-    cr_assert_eq(delivery_next_timer(d, T0 + 1), DELIVERY_BACKOFF_MIN_MS);
+    expect_wait(d, T0 + 1, DELIVERY_BACKOFF_MIN_MS);
     expect(on(d, DELIVERY_EV_TICK, T0 + 2), 0); /* already down */
     delivery_destroy(&d);
 }
 
 Test(delivery, batch_from_a_renumbered_spool_restarts_the_window)
 {
-    delivery_t *d = delivery_new(T0);
+    delivery_t *d = delivery_new(T0, SEED);
     connect_ready(d, T0, 1, facts(1000, 1, 1000));
     const delivery_out_t *o = on(d, DELIVERY_EV_WAKE, T0);
     expect_send_from(o, 0, 1);
@@ -730,25 +741,25 @@ Test(delivery, batch_from_a_renumbered_spool_restarts_the_window)
 
 Test(delivery, stop_says_bye_only_when_ready)
 {
-    delivery_t *d = delivery_new(T0);
+    delivery_t *d = delivery_new(T0, SEED);
     connect_ready(d, T0, 1, facts(0, 1, 0));
     expect(on(d, DELIVERY_EV_STOP, T0 + 1), 2, DELIVERY_ACT_SEND_BYE,
            DELIVERY_ACT_CLOSE);
     cr_assert_eq(status(d).state, DELIVERY_DOWN);
     delivery_destroy(&d);
 
-    d = delivery_new(T0);
+    d = delivery_new(T0, SEED);
     expect(on(d, DELIVERY_EV_WAKE, T0), 1, DELIVERY_ACT_CONNECT);
     expect(on(d, DELIVERY_EV_SENT, T0), 0);
     expect(on(d, DELIVERY_EV_STOP, T0 + 1), 1, DELIVERY_ACT_CLOSE);
     delivery_destroy(&d);
 
-    d = delivery_new(T0);
+    d = delivery_new(T0, SEED);
     expect(on(d, DELIVERY_EV_STOP, T0), 0);
     delivery_destroy(&d);
 
     /* A run that ends on a spool error stops while a read is owed. */
-    d = delivery_new(T0);
+    d = delivery_new(T0, SEED);
     connect_ready(d, T0, 1, facts(10, 1, 10));
     expect(on(d, DELIVERY_EV_WAKE, T0), 1, DELIVERY_ACT_SEND_BATCH);
     expect(on(d, DELIVERY_EV_STOP, T0), 2, DELIVERY_ACT_SEND_BYE,
@@ -758,7 +769,7 @@ Test(delivery, stop_says_bye_only_when_ready)
 
 Test(delivery, hostile_collector_values_are_handled_not_asserted)
 {
-    delivery_t *d = delivery_new(T0);
+    delivery_t *d = delivery_new(T0, SEED);
     expect(on(d, DELIVERY_EV_WAKE, T0), 1, DELIVERY_ACT_CONNECT);
     expect(on(d, DELIVERY_EV_SENT, T0), 0);
     /* An ack before any Welcome answers nothing this socket sent. */
@@ -786,4 +797,83 @@ Test(delivery, hostile_collector_values_are_handled_not_asserted)
     expect(o, 2, DELIVERY_ACT_NOTE, DELIVERY_ACT_CLOSE);
     cr_assert_eq(status(d).state, DELIVERY_DOWN);
     delivery_destroy(&d);
+}
+
+/* A collector that cannot store (disk full) answers every batch with
+ * RETRY, and welcomes every reconnection: the Welcome used to reset the
+ * backoff, so agents came back every ~120 ms. Only an ACK_OK resets it. */
+Test(delivery, a_collector_that_cannot_store_is_retried_ever_slower)
+{
+    delivery_t *d = delivery_new(T0, SEED);
+    connect_ready(d, T0, 1, facts(500, 1, 500));
+    int64_t t = T0;
+    int64_t b = DELIVERY_BACKOFF_MIN_MS;
+    int64_t waited = 0;
+    for (int i = 0; i < 12; i++) {
+        send_batches(d, t, 1, 500, 1);
+        expect_down(ack(d, t + 1, WIRE_ACK_RETRY, 1, 1, 500),
+                    DELIVERY_WHY_RETRY);
+        int64_t next = reconnect_after(d, t + 1, b);
+        waited += next - (t + 1);
+        t = next;
+        const delivery_out_t *o = welcome(d, t, 1, facts(500, 1, 500));
+        expect_spool(o, 0, DELIVERY_ACT_SPOOL_ACK, 1);
+        cr_assert_eq(status(d).state, DELIVERY_READY);
+        b = 2 * b > DELIVERY_BACKOFF_MAX_MS ? DELIVERY_BACKOFF_MAX_MS : 2 * b;
+    }
+    /* 0.1 + 0.2 + ... + 12.8 + 15 + 15 + 15 s, each at least halved. */
+    cr_assert_geq(waited, 35000, "12 retries in %lld ms", (long long)waited);
+    /* It stores again: the next trouble starts from the shortest wait. */
+    send_batches(d, t, 1, 500, 1);
+    expect_spool(ack(d, t + 1, WIRE_ACK_OK, 501, 1, 500), 0,
+                 DELIVERY_ACT_SPOOL_ACK, 501);
+    expect_send_from(on(d, DELIVERY_EV_WAKE, t + 2), 0, 501);
+    expect_down(on(d, DELIVERY_EV_SEND_FAILED, t + 2), DELIVERY_WHY_NO_PIPE);
+    expect_wait(d, t + 2, DELIVERY_BACKOFF_MIN_MS);
+    delivery_destroy(&d);
+}
+
+/* A batch the collector refuses is refused again when resent: every
+ * reconnection after a refusal waits the longest, Welcome or not. */
+Test(delivery, a_refused_batch_is_resent_at_the_longest_backoff_each_time)
+{
+    delivery_t *d = delivery_new(T0, SEED);
+    connect_ready(d, T0, 1, facts(500, 1, 500));
+    int64_t t = T0;
+    for (int i = 0; i < 4; i++) {
+        send_batches(d, t, 1, 500, 1);
+        expect(ack(d, t + 1, WIRE_ACK_MALFORMED, 1, 1, 500), 2,
+               DELIVERY_ACT_NOTE, DELIVERY_ACT_CLOSE);
+        t = reconnect_after(d, t + 1, DELIVERY_BACKOFF_MAX_MS);
+        welcome(d, t, 1, facts(500, 1, 500));
+        cr_assert_eq(status(d).state, DELIVERY_READY);
+    }
+    delivery_destroy(&d);
+}
+
+/* Offices that lost the collector together do not return together: each
+ * wait is the backoff less a random part of up to half of it. */
+Test(delivery, reconnections_are_jittered)
+{
+    int64_t first[2];
+    for (int k = 0; k < 2; k++) {
+        delivery_t *d = delivery_new(T0, (uint64_t)k + 1);
+        int64_t t = T0;
+        int64_t lo = DELIVERY_BACKOFF_MAX_MS;
+        int64_t hi = 0;
+        for (int i = 0; i < 20; i++) {
+            expect(on(d, DELIVERY_EV_WAKE, t), 1, DELIVERY_ACT_CONNECT);
+            expect(on(d, DELIVERY_EV_CONNECT_FAILED, t), 0);
+            int64_t w = expect_wait(d, t, DELIVERY_BACKOFF_MAX_MS);
+            if (i == 0) {
+                first[k] = w;
+            }
+            lo = w < lo ? w : lo;
+            hi = w > hi ? w : hi;
+            t += w;
+        }
+        cr_assert_lt(lo, hi, "20 waits of %lld ms", (long long)lo);
+        delivery_destroy(&d);
+    }
+    cr_assert_neq(first[0], first[1], "two seeds, one wait");
 }

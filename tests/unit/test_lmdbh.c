@@ -75,6 +75,19 @@ Test(lmdbh, fail_says_what_and_why)
     cr_expect(strstr(err, mdb_strerror(MDB_MAP_FULL)) != NULL, "%s", err);
 }
 
+/* A full disk used to read "Input/output error" or only the system's
+ * words; operators search logs for "disk full". */
+Test(lmdbh, a_full_disk_says_disk_full)
+{
+    char err[ERR_LEN];
+    cr_expect_eq(lmdbh_fail(ENOSPC, "commit", err), ERR_IO);
+    cr_expect_str_eq(err, "commit: disk full (No space left on device)");
+    cr_expect_eq(lmdbh_fail(EDQUOT, "commit", err), ERR_IO);
+    cr_expect(strstr(err, "commit: disk full (") == err, "%s", err);
+    cr_expect_eq(lmdbh_fail(EIO, "commit", err), ERR_IO);
+    cr_expect_str_eq(err, "commit: Input/output error");
+}
+
 Test(lmdbh, meta_reads_u32_and_u64_and_absent)
 {
     uint64_t v = 0;

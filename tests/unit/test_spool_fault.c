@@ -194,7 +194,7 @@ Test(spool_fault, enospc_on_commit_refuses_the_append)
     /* The message names the system's reason, not just "I/O error": an
      * office must learn that its disk is full. */
     append_fails(MDBFAULT_COMMIT, 1, ENOSPC, ERR_IO,
-                 "cannot queue updates: No space left on device");
+                 "cannot queue updates: disk full (No space left on device)");
 }
 
 Test(spool_fault, failed_begin_refuses_the_append)
