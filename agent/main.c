@@ -350,9 +350,8 @@ static int cmd_submit(agent_t *a, int argc, char **argv)
                             errors[strlen(errors) - 1] == '\n'
                         ? ""
                         : "\n");
-            if (src == ERR_INVAL) {
-                fprintf(stderr, "hrss-agent: nothing was queued\n");
-            }
+            /* A file is queued whole or not at all (intake_file). */
+            fprintf(stderr, "hrss-agent: nothing was queued\n");
             free(errors);
             return src == ERR_INVAL ? EX_DATAERR : 1;
         }
@@ -373,7 +372,8 @@ static int cmd_submit(agent_t *a, int argc, char **argv)
     }
     char err[ERR_LEN];
     if (intake_update(a->spool, &u, err) != ERR_OK) {
-        fprintf(stderr, "hrss-agent: %s\n", err);
+        fprintf(stderr, "hrss-agent: %s\nhrss-agent: nothing was queued\n",
+                err);
         return 1;
     }
     printf("queued 1 update\n");

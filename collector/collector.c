@@ -520,8 +520,8 @@ static size_t take_group(coll_t *c, time_t now)
 
 /* Answer the @p n entries of the group; @p stored says whether the
  * group's transaction committed (INVARIANT 1: acks follow the commit). */
-static void reply_group(coll_t *c, size_t n, int stored, time_t now,
-                        buf_t *out)
+static void reply_group(coll_t *c, size_t n, int stored, const char *why,
+                        time_t now, buf_t *out)
 {
     for (size_t i = 0; i < n; i++) {
         entry_t *e = &c->ent[i];
@@ -532,8 +532,7 @@ static void reply_group(coll_t *c, size_t n, int stored, time_t now,
         switch (e->msg->body_case) {
         case HRSS__AGENT_MSG__BODY_BATCH:
             send_ack(c, e, stored ? &c->results[e->batch] : NULL, stored,
-                     "the collector cannot store data now; retry later",
-                     out);
+                     why, out);
             if (stored) {
                 c->batches_total++;
                 c->updates_total += c->results[e->batch].applied;
@@ -573,7 +572,14 @@ static void ingest_group(coll_t *c, buf_t *out)
             stored = 0;
         }
     }
-    reply_group(c, n, stored, now, out);
+    /* The agents' operators see this: say what the collector's must fix
+     * when it is the disk, without the collector's paths. */
+    reply_group(c, n, stored,
+                strstr(err, "disk full") != NULL
+                    ? "the collector cannot store data now (its disk is "
+                      "full); retry later"
+                    : "the collector cannot store data now; retry later",
+                now, out);
     for (size_t i = 0; i < c->nb; i++) {
         free((void *)(uintptr_t)c->batches[i].updates);
         if (stored) {

@@ -1,11 +1,18 @@
 /* test_faults.c: faults an unattended site meets (issue 9), shown with
- * the real daemons: a second collector on a data directory in use, an
- * agent's spool with two senders. */
+ * the real daemons: a second collector on a data directory in use, a
+ * full disk under the collector and under an agent (a tmpfs of the
+ * test's own, in a mount namespace of its own). */
+#define _GNU_SOURCE /* unshare */
 #include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -60,4 +67,229 @@ Test(faults, a_second_collector_on_a_data_dir_in_use_refuses_to_start)
     hx_collector_kill(&c);
     hx_collector_restart(&c);
     cr_expect_eq(hx_collector_stop(&c, 10000), 0);
+}
+
+/* ---------------------------------------------------------- full disks */
+
+/* A small tmpfs at @p dir in a mount namespace of this test's own (the
+ * daemons it starts inherit it; nothing outside sees it). @return 0, or
+ * -1 when this machine does not let us (not root). */
+static int small_disk(const char *dir, const char *size)
+{
+    if (unshare(CLONE_NEWNS) != 0 ||
+        mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0) {
+        return -1;
+    }
+    mkdir(dir, 0755);
+    char opts[64];
+    snprintf(opts, sizeof opts, "size=%s,mode=0755", size);
+    return mount("tmpfs", dir, "tmpfs", 0, opts);
+}
+
+static char disk[280]; /* the small disk, unmounted after the test */
+
+static void disk_teardown(void)
+{
+    if (disk[0] != '\0') {
+        umount2(disk, MNT_DETACH);
+    }
+    hx_teardown();
+}
+
+/* Fill the disk @p path is on with the file @p path. */
+static void fill_disk(const char *path)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    cr_assert(fd >= 0, "%s: %s", path, strerror(errno));
+    static char block[4096];
+    for (;;) {
+        ssize_t n = write(fd, block, sizeof block);
+        if (n < 0) {
+            cr_assert_eq(errno, ENOSPC, "%s: %s", path, strerror(errno));
+            break;
+        }
+    }
+    close(fd);
+}
+
+/* One file of figures: @p ind for 60 months in each of three districts,
+ * value = 1000 * district + month. @return its path. */
+static const char *figures(const char *name, const char *ind)
+{
+    static char path[300];
+    snprintf(path, sizeof path, "%s/%s", hx_dir, name);
+    FILE *f = fopen(path, "w");
+    cr_assert_not_null(f);
+    fputs("indicator,period,value,region\n", f);
+    static const int regions[] = {330102, 330105, 330106};
+    for (int r = 0; r < 3; r++) {
+        for (int m = 0; m < 60; m++) {
+            fprintf(f, "%s,%d-%02d,%d,%d\n", ind, 2021 + m / 12, m % 12 + 1,
+                    1000 * r + m, regions[r]);
+        }
+    }
+    fclose(f);
+    return path;
+}
+
+/* 3 * (1000 * r summed) + 3 * (0 + ... + 59) over r = 0..2 */
+#define FIGURES_SUM (60 * 1000 * (0 + 1 + 2) + 3 * (59 * 60 / 2))
+
+typedef struct agent_env {
+    char state[320];
+    char log[320];
+    const char *ingest;
+    pid_t pid;
+} agent_env_t;
+
+static int agent_cmd(const agent_env_t *a, const char *c1, const char *c2,
+                     char *out, size_t len)
+{
+    const char *argv[] = {"hrss-agent", "--state-dir", a->state,
+                          "--collector", a->ingest, "--region", "330100",
+                          "--insecure", c1, c2, NULL};
+    return hx_run(argv, 60000, out, len);
+}
+
+static int agent_queued(const agent_env_t *a)
+{
+    static char out[8192];
+    if (agent_cmd(a, "status", "--json", out, sizeof out) != 0) {
+        return -1;
+    }
+    const char *q = strstr(out, "\"queued\": ");
+    return q != NULL ? atoi(q + 10) : -1;
+}
+
+static int agent_idle(void *arg)
+{
+    return agent_queued(arg) == 0;
+}
+
+typedef struct log_count {
+    const char *path;
+    const char *needle;
+    int at_least;
+} log_count_t;
+
+static int log_has(void *arg)
+{
+    const log_count_t *l = arg;
+    return hx_file_count(l->path, l->needle) >= l->at_least;
+}
+
+/* The sum of @p ind over 2021..2025 in the province, via hrssctl. */
+static long long province_total(const hx_coll_t *c, const char *ind)
+{
+    static char out[8192];
+    const char *argv[] = {"hrssctl", "--connect", c->query, "--insecure",
+                          "total", ind, "--period", "2021-01..2025-12",
+                          "--json", NULL};
+    cr_assert_eq(hx_run(argv, 30000, out, sizeof out), 0, "%s", out);
+    const char *v = strstr(out, "\"value\": ");
+    cr_assert_not_null(v, "%s", out);
+    return atoll(v + 9);
+}
+
+/* A full disk under the collector: it stops acknowledging and says
+ * "disk full" once, not ten times a second; agents back off instead of
+ * retrying every ~120 ms; queries are answered; once space returns
+ * everything arrives, once. */
+Test(faults, a_full_disk_under_the_collector_loses_nothing,
+     .fini = disk_teardown)
+{
+    snprintf(disk, sizeof disk, "%.250s/disk", hx_dir);
+    if (small_disk(disk, "16m") != 0) {
+        disk[0] = '\0';
+        cr_skip_test("needs a tmpfs of its own (root): %s", strerror(errno));
+    }
+    char dir[400];
+    char log[300];
+    snprintf(dir, sizeof dir, "%s/db", disk);
+    snprintf(log, sizeof log, "%s/collector.log", hx_dir);
+    hx_coll_t c;
+    hx_collector_start(&c, dir, log);
+    agent_env_t a;
+    snprintf(a.state, sizeof a.state, "%s/agent", hx_dir);
+    snprintf(a.log, sizeof a.log, "%s/agent.log", hx_dir);
+    a.ingest = c.ingest;
+    static char out[8192];
+    cr_assert_eq(agent_cmd(&a, "submit", figures("a.csv", "urban_new_jobs"),
+                           out, sizeof out), 0, "%s", out);
+    const char *run[] = {"hrss-agent", "--state-dir", a.state, "--collector",
+                         a.ingest, "--region", "330100", "--insecure", "run",
+                         NULL};
+    a.pid = hx_spawn(a.log, run);
+    cr_assert(hx_wait_until(agent_idle, &a, 60000), "not delivered");
+
+    /* The disk fills; the next figures cannot be stored. */
+    char filler[500];
+    snprintf(filler, sizeof filler, "%s/filler", disk);
+    fill_disk(filler);
+    cr_assert_eq(agent_cmd(&a, "submit", figures("b.csv", "pension_insured"),
+                           out, sizeof out), 0, "%s", out);
+    log_count_t full = {log, "disk full", 1};
+    cr_assert(hx_wait_until(log_has, &full, 60000),
+              "the collector never said 'disk full'");
+    /* Six tries: with the old ~120 ms they came within a second; backing
+     * off (0.1, 0.2, 0.4, 0.8, 1.6 s, each at least halved) they take
+     * 1.5 s or more. */
+    log_count_t tries = {a.log, "cannot store data now (its disk is full)",
+                         1};
+    cr_assert(hx_wait_until(log_has, &tries, 30000), "no retry logged");
+    int64_t t0 = hx_now_ms();
+    tries.at_least = 6;
+    cr_assert(hx_wait_until(log_has, &tries, 60000), "fewer than 6 tries");
+    int64_t took = hx_now_ms() - t0;
+    cr_expect_geq(took, 1500, "5 retries in %lld ms", (long long)took);
+    /* Said once per minute with a count, not once per try. */
+    cr_expect_eq(hx_file_count(log, "disk full"), 1,
+                 "the collector logged 'disk full' more than once");
+    /* Queries are answered meanwhile, from what was stored. */
+    cr_expect_eq(province_total(&c, "urban_new_jobs"), FIGURES_SUM);
+    cr_expect_eq(agent_queued(&a), 180);
+
+    /* Space returns: the agent's next try goes through, by itself. */
+    cr_assert_eq(unlink(filler), 0);
+    cr_assert(hx_wait_until(agent_idle, &a, 60000),
+              "not delivered once space returned");
+    cr_expect_eq(province_total(&c, "urban_new_jobs"), FIGURES_SUM);
+    /* A stock: the province's total is the sum of the districts' last
+     * months (2025-12). */
+    cr_expect_eq(province_total(&c, "pension_insured"),
+                 59 + 1059 + 2059);
+    cr_expect_eq(hx_stop(a.pid, SIGTERM, 10000), 0);
+    cr_expect_eq(hx_collector_stop(&c, 10000), 0);
+}
+
+/* A full disk under an agent: submit says so and queues nothing; what
+ * was queued stays. */
+Test(faults, a_full_disk_under_an_agent_queues_nothing_and_keeps_the_spool,
+     .fini = disk_teardown)
+{
+    snprintf(disk, sizeof disk, "%.250s/disk", hx_dir);
+    if (small_disk(disk, "4m") != 0) {
+        disk[0] = '\0';
+        cr_skip_test("needs a tmpfs of its own (root): %s", strerror(errno));
+    }
+    agent_env_t a;
+    snprintf(a.state, sizeof a.state, "%s/agent", disk);
+    a.ingest = "tcp://127.0.0.1:9"; /* never reached: no run, no flush */
+    static char out[8192];
+    cr_assert_eq(agent_cmd(&a, "submit", figures("a.csv", "urban_new_jobs"),
+                           out, sizeof out), 0, "%s", out);
+    cr_assert_eq(agent_queued(&a), 180);
+    char filler[500];
+    snprintf(filler, sizeof filler, "%s/filler", disk);
+    fill_disk(filler);
+    int st = agent_cmd(&a, "submit", figures("b.csv", "pension_insured"), out,
+                       sizeof out);
+    cr_expect_neq(st, 0, "%s", out);
+    cr_expect(strstr(out, "disk full") != NULL, "%s", out);
+    cr_expect(strstr(out, "nothing was queued") != NULL, "%s", out);
+    cr_expect_eq(agent_queued(&a), 180, "the spool changed");
+    cr_assert_eq(unlink(filler), 0);
+    cr_expect_eq(agent_cmd(&a, "submit", figures("b.csv", "pension_insured"),
+                           out, sizeof out), 0, "%s", out);
+    cr_expect_eq(agent_queued(&a), 360);
 }
