@@ -62,6 +62,9 @@
 
 /* How long a Bye may linger on the way out. */
 #define BYE_LINGER_MS 500
+/* ZeroMQ heartbeats to the collector: a PING this often; silence 3 times
+ * as long drops the connection. */
+#define SENDER_HEARTBEAT_MS 10000
 
 typedef struct sender {
     const sender_opts_t *o;
@@ -200,6 +203,14 @@ static enum delivery_ev_kind connect_hello(sender_t *s)
         zmq_setsockopt(s->sock, ZMQ_RECONNECT_IVL, &ivl, sizeof ivl);
         zmq_setsockopt(s->sock, ZMQ_RECONNECT_IVL_MAX, &ivl_max,
                        sizeof ivl_max);
+        /* A collector gone silent (a partition, a frozen host) closes
+         * this connection within SENDER_HEARTBEAT_MS * 3, on top of the
+         * machine's own ack and ping timeouts. */
+        int hb = SENDER_HEARTBEAT_MS;
+        int hb_timeout = 3 * SENDER_HEARTBEAT_MS;
+        zmq_setsockopt(s->sock, ZMQ_HEARTBEAT_IVL, &hb, sizeof hb);
+        zmq_setsockopt(s->sock, ZMQ_HEARTBEAT_TIMEOUT, &hb_timeout,
+                       sizeof hb_timeout);
         if (s->o->key != NULL) {
             zmq_setsockopt(s->sock, ZMQ_CURVE_SERVERKEY, s->o->server_key,
                            KEYS_Z85_LEN - 1);

@@ -627,9 +627,18 @@ static void ingest_prepare(void *sock)
  * the bind: libzmq copies them into the listener then. */
 static void *bind_router(void *zctx, const char *endpoint, int mandatory,
                          const keys_pair_t *key, const char *domain,
-                         void (*prepare)(void *sock))
+                         int heartbeat_ms, void (*prepare)(void *sock))
 {
     void *s = zmq_socket(zctx, ZMQ_ROUTER);
+    /* Dead peers (a partition, a frozen or powered-off office) are
+     * noticed and their connections closed: without heartbeats each one
+     * left a connection and its descriptor behind. The TTL asks the peer
+     * to do the same for us. */
+    int hb = heartbeat_ms > 0 ? heartbeat_ms : COLLECTOR_HEARTBEAT_MS;
+    int hb_timeout = 3 * hb;
+    zmq_setsockopt(s, ZMQ_HEARTBEAT_IVL, &hb, sizeof hb);
+    zmq_setsockopt(s, ZMQ_HEARTBEAT_TIMEOUT, &hb_timeout, sizeof hb_timeout);
+    zmq_setsockopt(s, ZMQ_HEARTBEAT_TTL, &hb_timeout, sizeof hb_timeout);
     if (key != NULL) {
         int server = 1;
         zmq_setsockopt(s, ZMQ_CURVE_SERVER, &server, sizeof server);
@@ -833,10 +842,12 @@ static int coll_open(coll_t *c)
     }
     const keys_pair_t *key = c->auth != NULL ? &c->key : NULL;
     c->ingest = bind_router(c->zctx, cfg->ingest, 1, key,
-                            AUTH_DOMAIN_INGEST, ingest_prepare);
+                            AUTH_DOMAIN_INGEST, cfg->heartbeat_ms,
+                            ingest_prepare);
     c->query = c->ingest != NULL
                    ? bind_router(c->zctx, cfg->query, 0, key,
-                                 AUTH_DOMAIN_QUERY, qserve_prepare)
+                                 AUTH_DOMAIN_QUERY, cfg->heartbeat_ms,
+                                 qserve_prepare)
                    : NULL;
     if (c->query == NULL) {
         return -1;

@@ -27,6 +27,9 @@
 #include <stddef.h>
 
 /** Settings, from flags and the config file. Plain value struct. */
+/** Default heartbeat interval of both sockets (--heartbeat-s). */
+#define COLLECTOR_HEARTBEAT_MS 10000
+
 typedef struct collector_cfg {
     const char *data_dir;
     const char *ingest;      /**< ZeroMQ endpoint for agents */
@@ -45,6 +48,9 @@ typedef struct collector_cfg {
     size_t max_rejections;   /**< rejection records the store keeps per
                                   agent, its newest (0: the store's
                                   default, 1000; store_opts_t) */
+    int heartbeat_ms;        /**< ZMQ_HEARTBEAT_IVL of both sockets; a
+                                  peer silent 3 times as long is dropped
+                                  (0: COLLECTOR_HEARTBEAT_MS) */
     int wake_fd;             /**< readable when *stop was set, or -1 */
 } collector_cfg_t;
 

@@ -11,6 +11,7 @@
  *      a second signal exits at once, which loses nothing acknowledged
  *      because acks follow commits. SIGHUP only sets `reload`.
  */
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,7 +39,8 @@ static void usage(FILE *f)
         "| --insecure)\n"
         "                      [--config FILE] [--catalog DIR] "
         "[--backup-dir DIR]\n"
-        "                      [--map-max-mib N] [--max-rejections N]\n"
+        "                      [--map-max-mib N] [--max-rejections N] "
+        "[--heartbeat-s S]\n"
         "                      [--tz-offset-hours H] [--verbose]\n"
         "\n"
         "The central hrss daemon: stores agents' figures in an LMDB store in\n"
@@ -73,6 +75,10 @@ static void usage(FILE *f)
         "                        agents keep them\n"
         "  --max-rejections N    rejected updates kept per agent, its newest\n"
         "                        (default 1000); all are still counted\n"
+        "  --heartbeat-s S       ZeroMQ heartbeat interval on both sockets\n"
+        "                        (default 10): a peer silent for 3 * S is\n"
+        "                        dropped, so partitions leave no dead\n"
+        "                        connections\n"
         "  --tz-offset-hours H   time zone for the current month that bounds\n"
         "                        reported months (default 8, China)\n"
         "  --verbose             debug logging\n"
@@ -85,7 +91,8 @@ static void usage(FILE *f)
 }
 
 enum { OPT_DATA, OPT_INGEST, OPT_QUERY, OPT_INSECURE, OPT_KEY, OPT_AGENTS,
-       OPT_ADMINS, OPT_CATALOG, OPT_BACKUP, OPT_MAPMAX, OPT_MAXREJ, OPT_TZ, OPT_VERBOSE, OPT_N };
+       OPT_ADMINS, OPT_CATALOG, OPT_BACKUP, OPT_MAPMAX, OPT_MAXREJ,
+       OPT_HEARTBEAT, OPT_TZ, OPT_VERBOSE, OPT_N };
 
 /* The long options, also the keys of the config file's [collector]. */
 static const flags_spec_t opt_spec[OPT_N] = {
@@ -100,9 +107,60 @@ static const flags_spec_t opt_spec[OPT_N] = {
     [OPT_BACKUP] = {"backup-dir", 1},
     [OPT_MAPMAX] = {"map-max-mib", 1},
     [OPT_MAXREJ] = {"max-rejections", 1},
+    [OPT_HEARTBEAT] = {"heartbeat-s", 1},
     [OPT_TZ] = {"tz-offset-hours", 1},
     [OPT_VERBOSE] = {"verbose", 0},
 };
+
+/* A whole number @p lo..@p hi given to --@p flag into *@p out.
+ * @return 0, or 64 after saying why. */
+static int count_arg(const char *flag, const char *v, const char *what,
+                     unsigned long long lo, unsigned long long hi,
+                     unsigned long long *out)
+{
+    char *end = NULL;
+    errno = 0;
+    unsigned long long n = strtoull(v, &end, 10);
+    if (end == v || *end != '\0' || v[0] == '-' || errno != 0 || n < lo ||
+        n > hi) {
+        fprintf(stderr, "hrss-collector: --%s: '%s' is not %s (%llu..%llu)\n",
+                flag, v, what, lo, hi);
+        return 64;
+    }
+    *out = n;
+    return 0;
+}
+
+/* The settings given as numbers into @p cc. @return 0, or 64. */
+static int number_settings(const flags_t *fl, collector_cfg_t *cc)
+{
+    const char *mapmax = flags_value(fl, OPT_MAPMAX);
+    const char *maxrej = flags_value(fl, OPT_MAXREJ);
+    const char *hb = flags_value(fl, OPT_HEARTBEAT);
+    unsigned long long n = 0;
+    if (mapmax != NULL) {
+        if (count_arg("map-max-mib", mapmax, "a size in MiB", 1, 1ull << 24,
+                      &n) != 0) {
+            return 64;
+        }
+        cc->map_max = (size_t)n << 20;
+    }
+    if (maxrej != NULL) {
+        if (count_arg("max-rejections", maxrej, "a count", 1, 100000000ull,
+                      &n) != 0) {
+            return 64;
+        }
+        cc->max_rejections = (size_t)n;
+    }
+    cc->heartbeat_ms = COLLECTOR_HEARTBEAT_MS;
+    if (hb != NULL) {
+        if (count_arg("heartbeat-s", hb, "seconds", 1, 3600, &n) != 0) {
+            return 64;
+        }
+        cc->heartbeat_ms = (int)n * 1000;
+    }
+    return 0;
+}
 
 /* Check the merged settings into @p cc; @p catdir (catdir_size bytes)
  * receives the catalog directory. @return 0, or 64 after saying why. */
@@ -110,8 +168,6 @@ static int settings(const flags_t *fl, collector_cfg_t *cc, char *catdir,
                     size_t catdir_size)
 {
     const char *tz = flags_value(fl, OPT_TZ);
-    const char *mapmax = flags_value(fl, OPT_MAPMAX);
-    const char *maxrej = flags_value(fl, OPT_MAXREJ);
     const char *catalog = flags_value(fl, OPT_CATALOG);
 
     memset(cc, 0, sizeof *cc);
@@ -161,26 +217,8 @@ static int settings(const flags_t *fl, collector_cfg_t *cc, char *catdir,
         }
         cc->tz_offset = h * 3600;
     }
-    if (mapmax != NULL) {
-        char *end = NULL;
-        unsigned long long mib = strtoull(mapmax, &end, 10);
-        if (end == mapmax || *end != '\0' || mib < 1 || mib > (1ull << 24)) {
-            fprintf(stderr, "hrss-collector: --map-max-mib: '%s' is not a "
-                            "size in MiB\n", mapmax);
-            return 64;
-        }
-        cc->map_max = (size_t)mib << 20;
-    }
-    if (maxrej != NULL) {
-        char *end = NULL;
-        unsigned long long n = strtoull(maxrej, &end, 10);
-        if (end == maxrej || *end != '\0' || maxrej[0] == '-' || n < 1 ||
-            n > 100000000ull) {
-            fprintf(stderr, "hrss-collector: --max-rejections: '%s' is not "
-                            "a count (1..100000000)\n", maxrej);
-            return 64;
-        }
-        cc->max_rejections = (size_t)n;
+    if (number_settings(fl, cc) != 0) {
+        return 64;
     }
     if (catalog != NULL) {
         snprintf(catdir, catdir_size, "%s", catalog);

@@ -22,7 +22,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static const char *const collector_keys[] = {
     "data-dir", "ingest", "query", "insecure", "key", "agents", "admins",
     "catalog", "backup-dir", "map-max-mib", "max-rejections",
-    "tz-offset-hours", "verbose", NULL};
+    "heartbeat-s", "tz-offset-hours", "verbose", NULL};
 static const char *const agent_keys[] = {
     "state-dir", "collector", "region", "name", "insecure", "key",
     "collector-key", "catalog", "tz-offset-hours", "verbose", NULL};

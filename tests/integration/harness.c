@@ -129,7 +129,9 @@ int hx_endpoint_port(const char *endpoint)
     return (int)port;
 }
 
-long hx_tcp_unread(int port)
+/* Over the established IPv4 sockets whose local port is @p port: the sum
+ * of their unread bytes (@p count 0), or their number (1). */
+static long tcp_scan(int port, int count)
 {
     FILE *f = fopen("/proc/net/tcp", "r");
     cr_assert_not_null(f, "/proc/net/tcp: %s", strerror(errno));
@@ -151,11 +153,21 @@ long hx_tcp_unread(int port)
         }
         /* 0x01: TCP_ESTABLISHED; the listener itself has no data. */
         if (lport == (unsigned)port && state == 0x01) {
-            total += (long)rx;
+            total += count ? 1 : (long)rx;
         }
     }
     fclose(f);
     return total;
+}
+
+long hx_tcp_unread(int port)
+{
+    return tcp_scan(port, 0);
+}
+
+int hx_tcp_established(int port)
+{
+    return (int)tcp_scan(port, 1);
 }
 
 /* ---------------------------------------------------------------------- */

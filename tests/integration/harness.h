@@ -59,6 +59,10 @@ int hx_endpoint_port(const char *endpoint);
  * in a stopped collector's sockets. */
 long hx_tcp_unread(int port);
 
+/* How many established IPv4 connections have local port @p port (a
+ * server's accepted connections on its port). */
+int hx_tcp_established(int port);
+
 /* Start a program from HRSS_BIN_DIR with its output appended to LOG
  * (a path under hx_dir). argv[0] is the program name. */
 pid_t hx_spawn(const char *log, const char *const argv[]);

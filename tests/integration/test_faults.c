@@ -293,3 +293,65 @@ Test(faults, a_full_disk_under_an_agent_queues_nothing_and_keeps_the_spool,
                            out, sizeof out), 0, "%s", out);
     cr_expect_eq(agent_queued(&a), 360);
 }
+
+/* ------------------------------------------------------- dead peers */
+
+typedef struct conns {
+    int port;
+    int want;
+} conns_t;
+
+static int conns_are(void *arg)
+{
+    const conns_t *c = arg;
+    return hx_tcp_established(c->port) == c->want;
+}
+
+/* An office that freezes (or a partition) used to leave its connection
+ * open at the collector for good, one descriptor each time. With
+ * heartbeats the collector drops it within 3 heartbeats, and the office
+ * delivers again once it is back. */
+Test(faults, a_frozen_agent_s_connection_is_dropped_by_heartbeats)
+{
+    char dir[300];
+    char log[300];
+    snprintf(dir, sizeof dir, "%s/db", hx_dir);
+    snprintf(log, sizeof log, "%s/collector.log", hx_dir);
+    const char *argv[] = {"hrss-collector", "--data-dir", dir, "--ingest",
+                          "tcp://127.0.0.1:*", "--query",
+                          "tcp://127.0.0.1:*", "--insecure",
+                          "--heartbeat-s", "1", NULL};
+    hx_coll_t c;
+    hx_collector_exec(&c, dir, log, argv);
+    agent_env_t a;
+    snprintf(a.state, sizeof a.state, "%s/agent", hx_dir);
+    snprintf(a.log, sizeof a.log, "%s/agent.log", hx_dir);
+    a.ingest = c.ingest;
+    static char out[8192];
+    cr_assert_eq(agent_cmd(&a, "submit", figures("a.csv", "urban_new_jobs"),
+                           out, sizeof out), 0, "%s", out);
+    const char *run[] = {"hrss-agent", "--state-dir", a.state, "--collector",
+                         a.ingest, "--region", "330100", "--insecure", "run",
+                         NULL};
+    a.pid = hx_spawn(a.log, run);
+    cr_assert(hx_wait_until(agent_idle, &a, 60000), "not delivered");
+    conns_t one = {hx_endpoint_port(c.ingest), 1};
+    cr_assert(hx_wait_until(conns_are, &one, 10000), "%d connections",
+              hx_tcp_established(one.port));
+
+    cr_assert_eq(kill(a.pid, SIGSTOP), 0);
+    conns_t none = {one.port, 0};
+    cr_expect(hx_wait_until(conns_are, &none, 20000),
+              "the frozen agent's connection is still open after 20 s");
+    cr_assert_eq(kill(a.pid, SIGCONT), 0);
+
+    /* Back: it reconnects and delivers what it was given meanwhile. */
+    cr_assert_eq(agent_cmd(&a, "submit", figures("b.csv", "pension_insured"),
+                           out, sizeof out), 0, "%s", out);
+    cr_assert(hx_wait_until(agent_idle, &a, 60000), "not delivered after");
+    cr_expect_eq(province_total(&c, "pension_insured"), 59 + 1059 + 2059);
+    cr_expect(hx_wait_until(conns_are, &one, 10000), "%d connections",
+              hx_tcp_established(one.port));
+    cr_expect_eq(hx_stop(a.pid, SIGTERM, 10000), 0);
+    cr_expect_eq(hx_collector_stop(&c, 10000), 0);
+}
