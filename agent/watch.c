@@ -154,7 +154,7 @@ static void scan_inbox(watch_t *w)
     intake_stats_t st;
     size_t young = 0;
     int rc = intake_inbox(w->spool, w->csv, w->state_dir, INBOX_MIN_AGE_MS,
-                          &young, &st, err);
+                          NULL, &young, &st, err);
     log_intake(&st, rc, err);
     w->rescan_at = young > 0 || rc != ERR_OK ? now_ms() + INBOX_MIN_AGE_MS
                                               : 0;
@@ -190,8 +190,8 @@ static void drain_events(watch_t *w)
                              ? intake_inbox_created(w->state_dir, ev->name,
                                                     &st, err)
                              : intake_inbox_file(w->spool, w->csv,
-                                                 w->state_dir, ev->name, &st,
-                                                 err);
+                                                 w->state_dir, ev->name, NULL,
+                                                 &st, err);
                 log_intake(&st, rc, err);
                 if (rc != ERR_OK) {
                     w->rescan_at = now_ms() + INBOX_MIN_AGE_MS;
