@@ -705,6 +705,8 @@ Test(intake, help_and_usage_errors)
     cr_expect_eq(hx_run(h1, 10000, out, sizeof out), 0);
     cr_expect(strstr(out, "submit FILE.csv") != NULL);
     cr_expect(strstr(out, "flush [--timeout S]") != NULL);
+    cr_expect(strstr(out, "in as .NAME.csv.part, then mv it to") != NULL,
+              "--help tells how to drop a file safely");
     const char *h2[] = {"hrss-collector", "--help", NULL};
     cr_expect_eq(hx_run(h2, 10000, out, sizeof out), 0);
     cr_expect(strstr(out, "--ingest ENDPOINT") != NULL);
