@@ -17,6 +17,17 @@
  * link counts as taken), and .errors are created by file_write_new(),
  * which never replaces nor follows anything.
  *
+ * A file is complete only when its last byte is a newline. No writer
+ * having it open says only that nobody is writing now: `cp` on a disk
+ * that fills closes a file cut mid-line, and the cut line often parses
+ * (1001615 cut to 100). So a file that does not end with a newline,
+ * an empty one included, is held: left in the inbox unparsed, neither
+ * taken nor refused, and the caller is told (intake_hold_t) to warn; it
+ * is looked at again when it changes. The rule is the same however the
+ * file came (a rename says where a file is, not that the copy before it
+ * succeeded). Names starting with '.', and names not ending in .csv (so
+ * NAME.csv.part), are copies in progress and never looked at.
+ *
  * INVARIANTS
  *   1. A file's rows are queued in one spool transaction or not at all.
  *   2. A file leaves the inbox only after its rows are durable (done/) or
@@ -32,6 +43,10 @@
  *      refused file and its .errors take a name pair free of both.
  *   6. An .errors is valid UTF-8 with no control character but LF, however
  *      the file was named (text_clean).
+ *   7. Only bytes ending in '\n' are parsed or queued: a file whose last
+ *      byte is not a newline (or that is empty) is held in the inbox,
+ *      checked on the open descriptor before reading and again on the
+ *      bytes read.
  */
 #define _GNU_SOURCE /* F_SETLEASE, renameat2 */
 #include "agent/intake.h"
@@ -122,6 +137,9 @@ int intake_dirs(const char *state_dir, char err[ERR_LEN])
     return ERR_OK;
 }
 
+/* Whether @p name is an inbox file to take: NAME.csv, not hidden. A
+ * leading '.' or any other ending (NAME.csv.part) marks a copy in
+ * progress, left alone. */
 static int is_csv(const char *name)
 {
     size_t n = strlen(name);
@@ -311,6 +329,14 @@ static int intake_fd(spool_t *sp, const update_scope_t *o, int fd,
         *errors = xstrdup(err);
         return rc;
     }
+    if (len == 0 || data[len - 1] != '\n') {
+        /* It ended with a newline a moment ago (ends_with_newline()):
+         * written since. Look again later; never parse a cut file. */
+        free(data);
+        snprintf(err, ERR_LEN, "%.400s changed while being read", path);
+        *errors = xstrdup(err);
+        return ERR_IO;
+    }
     rc = csvin_parse(path, data, len, o, &rows, n, errors);
     free(data);
     if (rc == ERR_OK) {
@@ -369,31 +395,87 @@ static int take_file(spool_t *sp, const update_scope_t *o, const char *state,
     return rc;
 }
 
+/* One call's look at the inbox: what each of its files is taken with. */
+struct inbox {
+    spool_t *sp;
+    const update_scope_t *o;
+    const char *state;
+    const intake_hold_t *hold; /* may be NULL */
+    intake_stats_t *st;
+    long min_age_ms; /* < 0: the writer closed the file, no age needed */
+    size_t young;    /* files deferred as being written */
+};
+
+/* Whether the file open at @p fd, @p size bytes long, ends with a newline
+ * (INVARIANT 7): 1 yes, 0 no (an empty file included), -1 unreadable
+ * (errno set). */
+static int ends_with_newline(int fd, off_t size)
+{
+    char last = 0;
+    if (size <= 0) {
+        return 0;
+    }
+    ssize_t r = pread(fd, &last, 1, size - 1);
+    if (r < 0) {
+        return -1;
+    }
+    return r == 1 && last == '\n';
+}
+
+/* The regular inbox file @p name, open at @p fd: deferred while it is
+ * being written (when it cannot be leased: while younger than
+ * in->min_age_ms), held when it does not end with a newline, else taken. */
+static int take_regular(struct inbox *in, const char *name, int fd,
+                        const struct stat *sb, char err[ERR_LEN])
+{
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    long age_ms = (long)(now.tv_sec - sb->st_mtim.tv_sec) * 1000 +
+                  (now.tv_nsec - sb->st_mtim.tv_nsec) / 1000000;
+    int writing = being_written(fd);
+    if (writing == 1 || (writing < 0 && age_ms < in->min_age_ms)) {
+        in->young++;
+        return ERR_OK;
+    }
+    int whole = ends_with_newline(fd, sb->st_size);
+    if (whole < 0) {
+        snprintf(err, ERR_LEN, "cannot read %.200s in the inbox: %s", name,
+                 strerror(errno));
+        return ERR_IO;
+    }
+    if (whole == 0) {
+        in->st->files_held++;
+        if (in->hold != NULL && in->hold->fn != NULL) {
+            in->hold->fn(in->hold->arg, name, (int64_t)sb->st_size,
+                         (int64_t)sb->st_mtim.tv_sec * 1000000000 +
+                             sb->st_mtim.tv_nsec);
+        }
+        return ERR_OK;
+    }
+    return take_file(in->sp, in->o, in->state, name, fd, sb, in->st, err);
+}
+
 /* Take inbox entry @p name: refuse it unread when it is not a regular
- * file; else, unless it is being written, queue it. A file that cannot be
- * leased is taken as being written when younger than @p min_age_ms (< 0:
- * never, its writer closed it). Deferred files are counted in *young. The
- * file is opened once, O_NOFOLLOW, and that descriptor is both leased and
- * read, so what is read is the regular file that was checked. */
-static int take_entry(spool_t *sp, const update_scope_t *o,
-                      const char *state, const char *name, long min_age_ms,
-                      size_t *young, intake_stats_t *st, char err[ERR_LEN])
+ * file; else take_regular() it. The file is opened once, O_NOFOLLOW, and
+ * that descriptor is leased, checked for its final newline and read, so
+ * what is read is the regular file that was checked. */
+static int take_entry(struct inbox *in, const char *name, char err[ERR_LEN])
 {
     char path[4400];
     struct stat sb;
-    snprintf(path, sizeof path, "%s/inbox/%s", state, name);
+    snprintf(path, sizeof path, "%s/inbox/%s", in->state, name);
     if (lstat(path, &sb) != 0) {
         return ERR_OK; /* already taken, or renamed away */
     }
     if (!S_ISREG(sb.st_mode)) {
-        return refuse_entry(state, name, sb.st_mode, st, err);
+        return refuse_entry(in->state, name, sb.st_mode, in->st, err);
     }
     /* O_NONBLOCK: should a FIFO have taken the file's place since lstat,
      * opening it must not wait for a writer. */
     int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY |
                             O_CLOEXEC);
     if (fd < 0 && errno == ELOOP) {
-        return refuse_entry(state, name, S_IFLNK, st, err);
+        return refuse_entry(in->state, name, S_IFLNK, in->st, err);
     }
     if (fd < 0) {
         if (errno == ENOENT) {
@@ -409,18 +491,9 @@ static int take_entry(spool_t *sp, const update_scope_t *o,
                  strerror(errno));
         rc = ERR_IO;
     } else if (!S_ISREG(sb.st_mode)) {
-        rc = refuse_entry(state, name, sb.st_mode, st, err);
+        rc = refuse_entry(in->state, name, sb.st_mode, in->st, err);
     } else {
-        struct timespec now;
-        clock_gettime(CLOCK_REALTIME, &now);
-        long age_ms = (long)(now.tv_sec - sb.st_mtim.tv_sec) * 1000 +
-                      (now.tv_nsec - sb.st_mtim.tv_nsec) / 1000000;
-        int writing = being_written(fd);
-        if (writing == 1 || (writing < 0 && age_ms < min_age_ms)) {
-            *young += 1;
-        } else {
-            rc = take_file(sp, o, state, name, fd, &sb, st, err);
-        }
+        rc = take_regular(in, name, fd, &sb, err);
     }
     close(fd);
     return rc;
@@ -428,10 +501,10 @@ static int take_entry(spool_t *sp, const update_scope_t *o,
 
 int intake_inbox_file(spool_t *sp, const update_scope_t *o,
                       const char *state_dir, const char *name,
-                      intake_stats_t *st, char err[ERR_LEN])
+                      const intake_hold_t *hold, intake_stats_t *st,
+                      char err[ERR_LEN])
 {
     intake_stats_t dummy;
-    size_t young = 0;
     if (st == NULL) {
         st = &dummy;
     }
@@ -442,7 +515,8 @@ int intake_inbox_file(spool_t *sp, const update_scope_t *o,
     }
     /* A file still being written is left: its writer's close brings
      * another event. */
-    return take_entry(sp, o, state_dir, name, -1, &young, st, err);
+    struct inbox in = {sp, o, state_dir, hold, st, -1, 0};
+    return take_entry(&in, name, err);
 }
 
 int intake_inbox_created(const char *state_dir, const char *name,
@@ -467,12 +541,11 @@ int intake_inbox_created(const char *state_dir, const char *name,
 }
 
 int intake_inbox(spool_t *sp, const update_scope_t *o, const char *state_dir,
-                 long min_age_ms, size_t *deferred, intake_stats_t *st,
-                 char err[ERR_LEN])
+                 long min_age_ms, const intake_hold_t *hold, size_t *deferred,
+                 intake_stats_t *st, char err[ERR_LEN])
 {
     char inbox[4096];
     intake_stats_t dummy;
-    size_t young = 0;
     if (st == NULL) {
         st = &dummy;
     }
@@ -486,17 +559,17 @@ int intake_inbox(spool_t *sp, const update_scope_t *o, const char *state_dir,
         return ERR_IO;
     }
     int rc = ERR_OK;
+    struct inbox in = {sp, o, state_dir, hold, st, min_age_ms, 0};
     struct dirent *de;
     while (rc == ERR_OK && (de = readdir(d)) != NULL) {
         if (!is_csv(de->d_name)) {
             continue;
         }
-        rc = take_entry(sp, o, state_dir, de->d_name, min_age_ms, &young, st,
-                        err);
+        rc = take_entry(&in, de->d_name, err);
     }
     closedir(d);
     if (deferred != NULL) {
-        *deferred = young;
+        *deferred = in.young;
     }
     return rc;
 }

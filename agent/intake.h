@@ -27,6 +27,15 @@
  *       saying what it is.
  *    5. Nothing in done/ or failed/ is replaced or written through; a
  *       NAME.errors is a new file, mode 0640 less the umask.
+ *    6. An inbox file is taken only when its last byte is a newline,
+ *       however it arrived (written in place or renamed in). One that
+ *       does not end with a newline, an empty one included, is held: left
+ *       in the inbox unread, neither taken nor refused, reported through
+ *       intake_hold_t, and looked at again at the next call for it. A
+ *       file is never queued cut short.
+ *    7. Names starting with '.' and names not ending in .csv (such as
+ *       NAME.csv.part, a copy in progress) are never opened, moved or
+ *       reported, whatever they are.
  */
 #ifndef HRSS_INTAKE_H
 #define HRSS_INTAKE_H
@@ -57,8 +66,21 @@ int intake_update(spool_t *sp, const update_t *u, char err[ERR_LEN]);
 typedef struct intake_stats {
     size_t files_done;
     size_t files_failed;
+    size_t files_held; /**< left in the inbox: no final newline */
     size_t rows;
 } intake_stats_t;
+
+/** Whom to tell of each inbox file held for want of a final newline
+ *  (INVARIANT 6). Plain value struct; both members borrowed for the call
+ *  that is given it.
+ *  fn(arg, name, size, mtime_ns): @p name (borrowed for the call) is the
+ *  entry in the inbox; @p size and @p mtime_ns (st_mtim in ns) say which
+ *  state of the file was looked at, so that the caller can tell a file
+ *  that changed from one it has already heard of. */
+typedef struct intake_hold {
+    void (*fn)(void *arg, const char *name, int64_t size, int64_t mtime_ns);
+    void *arg;
+} intake_hold_t;
 
 /** Take every *.csv file in STATE/inbox that no process has open for
  *  writing: queue it and move it to STATE/done, or move it to STATE/failed
@@ -73,24 +95,30 @@ typedef struct intake_stats {
  *  user without CAP_LEASE), a file modified less than @p min_age_ms ago is
  *  taken as still being written.
  *  A file whose rows were queued before a crash (its source key is in the
- *  spool) is moved to done without being queued twice. Hidden files and
- *  other names are left alone.
+ *  spool) is moved to done without being queued twice. A file that does
+ *  not end with a newline (an empty one included) is held (INVARIANT 6):
+ *  counted in st->files_held and told to @p hold, not deferred. Hidden
+ *  files and other names (NAME.csv.part) are left alone, unreported.
+ *  @param hold           Told of each file held (may be NULL).
  *  @param[out] st        Counts (may be NULL).
  *  @param[out] deferred  Files skipped as too young (may be NULL).
  *  @return ERR_OK, or ERR_IO/ERR_FULL when the spool or the folders fail
- *          (then the file stays in the inbox for the next scan). */
+ *          (then the file stays in the inbox for the next scan; files
+ *          after it were not looked at). */
 int intake_inbox(spool_t *sp, const update_scope_t *o, const char *state_dir,
-                 long min_age_ms, size_t *deferred, intake_stats_t *st,
-                 char err[ERR_LEN]);
+                 long min_age_ms, const intake_hold_t *hold, size_t *deferred,
+                 intake_stats_t *st, char err[ERR_LEN]);
 
 /** Take the one inbox file @p name, whose writer has closed it (inotify
  *  IN_CLOSE_WRITE or IN_MOVED_TO). Does nothing for names that are not
- *  *.csv, no longer exist, or are still open for writing elsewhere. Same
- *  outcomes as intake_inbox(), refusals of what is not a regular file
- *  included. */
+ *  *.csv, start with '.', no longer exist, or are still open for writing
+ *  elsewhere. Same outcomes as intake_inbox(), refusals of what is not a
+ *  regular file and holding a file without its final newline included.
+ *  @param hold  Told when the file is held (may be NULL). */
 int intake_inbox_file(spool_t *sp, const update_scope_t *o,
                       const char *state_dir, const char *name,
-                      intake_stats_t *st, char err[ERR_LEN]);
+                      const intake_hold_t *hold, intake_stats_t *st,
+                      char err[ERR_LEN]);
 
 /** An entry @p name was made in the inbox (inotify IN_CREATE): refuse it
  *  at once, unread, when it is not a regular file (a symbolic link, FIFO,

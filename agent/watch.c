@@ -14,11 +14,23 @@
  * end in a rescan of the whole inbox a moment later. Without inotify the
  * loop wakes every second and the inbox is scanned each time.
  *
+ * A file that does not end with a newline is held by intake (a copy cut
+ * short, or one still being written in place): it stays in the inbox and
+ * is looked at again at its next event or scan. It is warned of once per
+ * state (name, size, modification time), not at every rescan: the held
+ * list remembers what was warned of, and forgets a file once a look at it
+ * (its event, or a whole scan) no longer finds it held, or it leaves the
+ * inbox (IN_DELETE, IN_MOVED_FROM). Hidden and NAME.csv.part names are
+ * intake's to ignore; they are never logged.
+ *
  * INVARIANTS
  *   1. magic == WATCH_MAGIC while alive; watch_destroy() overwrites it.
  *   2. ino < 0 implies wd_inbox < 0 and wd_spool < 0.
  *   3. wd_inbox >= 0 only when taking files.
  *   4. rescan_at is 0 or the monotonic time of the next full scan.
+ *   5. held[0..n_held) are distinct names, each a file held at its last
+ *      look and warned of in exactly the state recorded; n_held <=
+ *      cap_held.
  */
 #include "agent/watch.h"
 
@@ -35,11 +47,21 @@
 #include "agent/intake.h"
 #include "common/log.h"
 #include "common/mem.h"
+#include "common/text.h"
 
 #define WATCH_MAGIC 0x57415443u /* "WATC" */
 #define WATCH_DEAD 0xDEADBEEFu
 /* A file found by a scan that may not be leased must be this old. */
 #define INBOX_MIN_AGE_MS 1000
+
+/* An inbox file held for want of a final newline, in the state it was
+ * warned of. */
+struct held {
+    char *name;
+    int64_t size;
+    int64_t mtime_ns;
+    int seen; /* found held by the look under way */
+};
 
 struct watch {
     unsigned magic;
@@ -51,6 +73,9 @@ struct watch {
     int wd_inbox;
     int wd_spool;
     int64_t rescan_at; /* 0, or when to look at the whole inbox again */
+    struct held *held; /* files held, each warned of once */
+    size_t n_held;
+    size_t cap_held;
 };
 
 #ifndef NDEBUG
@@ -58,7 +83,8 @@ static bool check_invariants(const watch_t *w)
 {
     return w != NULL && w->magic == WATCH_MAGIC &&
            (w->ino >= 0 || (w->wd_inbox < 0 && w->wd_spool < 0)) &&
-           (w->take_files || w->wd_inbox < 0) && w->rescan_at >= 0;
+           (w->take_files || w->wd_inbox < 0) && w->rescan_at >= 0 &&
+           w->n_held <= w->cap_held;
 }
 #endif
 
@@ -92,7 +118,8 @@ watch_t *watch_new(spool_t *sp, const update_scope_t *csv,
         snprintf(path, sizeof path, "%s/inbox", state_dir);
         w->wd_inbox = inotify_add_watch(w->ino, path,
                                         IN_CLOSE_WRITE | IN_MOVED_TO |
-                                            IN_CREATE);
+                                            IN_CREATE | IN_DELETE |
+                                            IN_MOVED_FROM);
     }
     snprintf(path, sizeof path, "%s/spool", state_dir);
     w->wd_spool = inotify_add_watch(w->ino, path, IN_CLOSE_WRITE);
@@ -110,6 +137,10 @@ void watch_destroy(watch_t **self_p)
     if (w->ino >= 0) {
         close(w->ino);
     }
+    for (size_t i = 0; i < w->n_held; i++) {
+        free(w->held[i].name);
+    }
+    free(w->held);
     w->magic = WATCH_DEAD;
     free(w);
     *self_p = NULL;
@@ -134,6 +165,87 @@ int64_t watch_wait(const watch_t *self, int64_t now, int64_t wait)
     return wait;
 }
 
+static struct held *find_held(watch_t *w, const char *name)
+{
+    for (size_t i = 0; i < w->n_held; i++) {
+        if (strcmp(w->held[i].name, name) == 0) {
+            return &w->held[i];
+        }
+    }
+    return NULL;
+}
+
+/* intake_hold_t's fn: warn of a held file, unless this state of it was
+ * warned of already. */
+static void on_held(void *arg, const char *name, int64_t size,
+                    int64_t mtime_ns)
+{
+    watch_t *w = arg;
+    struct held *h = find_held(w, name);
+    if (h != NULL && h->size == size && h->mtime_ns == mtime_ns) {
+        h->seen = 1;
+        return;
+    }
+    if (h == NULL) {
+        if (w->n_held == w->cap_held) {
+            w->cap_held = w->cap_held ? 2 * w->cap_held : 8;
+            w->held = xreallocarray(w->held, w->cap_held, sizeof *w->held);
+        }
+        h = &w->held[w->n_held++];
+        h->name = xstrdup(name);
+    }
+    h->size = size;
+    h->mtime_ns = mtime_ns;
+    h->seen = 1;
+    /* The name is whoever dropped the file's choice: shown cleaned, and
+     * short enough to leave the advice on the log line. */
+    char shown[301];
+    text_clean(shown, sizeof shown, name, 0);
+    log_warn("inbox: %s does not end with a newline (%lld bytes): left "
+             "in the inbox, not taken (still being written, or cut short, "
+             "e.g. by a full disk); taken once it ends with a newline. To "
+             "drop a file safely, copy it in under a .part name, then mv "
+             "it to NAME.csv",
+             shown, (long long)size);
+}
+
+/* Forget the held file at @p i: it is gone, taken or complete. */
+static void forget_at(watch_t *w, size_t i)
+{
+    free(w->held[i].name);
+    w->held[i] = w->held[--w->n_held];
+}
+
+static void forget(watch_t *w, const char *name)
+{
+    struct held *h = find_held(w, name);
+    if (h != NULL) {
+        forget_at(w, (size_t)(h - w->held));
+    }
+}
+
+/* Before a look at the inbox (all of it, or the one file @p name). */
+static void unsee(watch_t *w, const char *name)
+{
+    for (size_t i = 0; i < w->n_held; i++) {
+        if (name == NULL || strcmp(w->held[i].name, name) == 0) {
+            w->held[i].seen = 0;
+        }
+    }
+}
+
+/* After a whole look (rc ERR_OK: every file of it was looked at): forget
+ * what it no longer found held. */
+static void forget_unseen(watch_t *w, const char *name, int rc)
+{
+    for (size_t i = w->n_held; rc == ERR_OK && i-- > 0;) {
+        if (!w->held[i].seen &&
+            (name == NULL || strcmp(w->held[i].name, name) == 0)) {
+            forget_at(w, i);
+        }
+    }
+}
+
 static void log_intake(const intake_stats_t *st, int rc, const char *err)
 {
     if (st->files_done > 0 || st->files_failed > 0) {
@@ -147,14 +259,19 @@ static void log_intake(const intake_stats_t *st, int rc, const char *err)
 }
 
 /* Take every finished file in the inbox; files modified in the last
- * second may still be being written: look again a second later. */
+ * second may still be being written: look again a second later. Held
+ * files (no final newline) are no reason to: their next change brings an
+ * event. */
 static void scan_inbox(watch_t *w)
 {
     char err[ERR_LEN];
     intake_stats_t st;
     size_t young = 0;
+    intake_hold_t hold = {on_held, w};
+    unsee(w, NULL);
     int rc = intake_inbox(w->spool, w->csv, w->state_dir, INBOX_MIN_AGE_MS,
-                          &young, &st, err);
+                          &hold, &young, &st, err);
+    forget_unseen(w, NULL, rc);
     log_intake(&st, rc, err);
     w->rescan_at = young > 0 || rc != ERR_OK ? now_ms() + INBOX_MIN_AGE_MS
                                               : 0;
@@ -168,8 +285,34 @@ void watch_scan(watch_t *self)
     }
 }
 
-/* Drain inotify events, taking each inbox file whose writer closed it or
- * that was moved in. */
+/* One inotify event on the inbox, for the entry @p name. */
+static void inbox_event(watch_t *w, uint32_t mask, const char *name)
+{
+    char err[ERR_LEN];
+    intake_stats_t st;
+    int rc = ERR_OK;
+    if (mask & (IN_DELETE | IN_MOVED_FROM)) {
+        forget(w, name);
+        return;
+    }
+    if (mask & IN_CREATE) {
+        rc = intake_inbox_created(w->state_dir, name, &st, err);
+    } else {
+        intake_hold_t hold = {on_held, w};
+        unsee(w, name);
+        rc = intake_inbox_file(w->spool, w->csv, w->state_dir, name, &hold,
+                               &st, err);
+        forget_unseen(w, name, rc);
+    }
+    log_intake(&st, rc, err);
+    if (rc != ERR_OK) {
+        w->rescan_at = now_ms() + INBOX_MIN_AGE_MS;
+    }
+}
+
+/* Drain inotify events: take each inbox file whose writer closed it or
+ * that was moved in, refuse what is made there and is not a regular
+ * file, forget held files that left. */
 static void drain_events(watch_t *w)
 {
     _Alignas(struct inotify_event) char buf[4096];
@@ -184,18 +327,7 @@ static void drain_events(watch_t *w)
             if (ev->mask & IN_Q_OVERFLOW) {
                 w->rescan_at = now_ms(); /* events lost: look at all */
             } else if (ev->wd == w->wd_inbox && ev->len > 0) {
-                char err[ERR_LEN];
-                intake_stats_t st;
-                int rc = ev->mask & IN_CREATE
-                             ? intake_inbox_created(w->state_dir, ev->name,
-                                                    &st, err)
-                             : intake_inbox_file(w->spool, w->csv,
-                                                 w->state_dir, ev->name, &st,
-                                                 err);
-                log_intake(&st, rc, err);
-                if (rc != ERR_OK) {
-                    w->rescan_at = now_ms() + INBOX_MIN_AGE_MS;
-                }
+                inbox_event(w, ev->mask, ev->name);
             }
             off += (ssize_t)sizeof *ev + (ssize_t)ev->len;
         }

@@ -150,7 +150,7 @@ static int appeared(void *arg)
 }
 
 /* How long a file found by a scan must be unchanged before the agent
- * takes it where it cannot ask (agent/sender.c INBOX_MIN_AGE_MS). */
+ * takes it where it cannot ask (agent/watch.c INBOX_MIN_AGE_MS). */
 #define INBOX_MIN_AGE_MS 1000
 
 /* arg: {path, text}: the file contains the text. */
@@ -283,6 +283,236 @@ Test(intake, inbox_files_go_to_done_or_failed)
     cr_expect_eq(stored(&e, "pension_insured", 330100, 2025, 6).num, 777);
     cr_expect_eq(stored(&e, "urban_new_jobs", 330100, 2025, 5).num, 5);
     cr_expect_eq(stored(&e, "urban_new_jobs", 330100, 2025, 4).num, 4);
+    cr_expect_eq(hx_stop(ag, SIGTERM, 10000), 0);
+}
+
+/* The spool's last assigned number, from `status --json`: how many
+ * updates were ever queued (the collector's acks do not lower it). */
+static long assigned(env_t *e)
+{
+    char out[8192];
+    cr_assert_eq(agent(e, "status", "--json", NULL, out, sizeof out), 0, "%s",
+                 out);
+    const char *key = "\"last_assigned_seq\": ";
+    const char *p = strstr(out, key);
+    cr_assert_not_null(p, "%s", out);
+    return strtol(p + strlen(key), NULL, 10);
+}
+
+static void append_to(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "a");
+    cr_assert_not_null(f, "%s", path);
+    cr_assert_geq(fputs(text, f), 0);
+    cr_assert_eq(fclose(f), 0);
+}
+
+typedef struct count {
+    const char *path;
+    const char *needle;
+    int n;
+} count_t;
+
+/* The file contains the text c->n times. */
+static int count_is(void *arg)
+{
+    const count_t *c = arg;
+    return hx_file_count(c->path, c->needle) == c->n;
+}
+
+/* Start `run` on e->state (inbox made) and wait until its start-up scan
+ * of the inbox is over: it connects to the collector only after it. */
+static pid_t run_agent(env_t *e, char *log, size_t len)
+{
+    const char *argv[] = {"hrss-agent", "--state-dir", e->state,
+                          "--collector", e->endpoint, "--region", "330100",
+                          "--insecure", "run", NULL};
+    snprintf(log, len, "%s/agent.log", hx_dir);
+    pid_t ag = hx_spawn(log, argv);
+    const char *hello[] = {e->coll.log, "(region 330100) connected"};
+    cr_assert(hx_wait_until(file_has, hello, 30000),
+              "the agent never reached the collector");
+    return ag;
+}
+
+/* Issue 9, item 2: `cp figures.csv STATE/inbox/` on a disk that fills
+ * leaves a file cut mid-line; it used to be queued (rows lost, the last
+ * value cut from 1001615 to 100). A file whose last byte is not a newline
+ * is left in the inbox, warned of once (not at every rescan), and taken
+ * once it is complete; a file written in place that ends with a newline
+ * is taken as before. */
+Test(intake, a_file_cut_short_is_held_until_complete)
+{
+    env_t e;
+    env_start(&e);
+    char inbox[400];
+    char done[400];
+    char failed[400];
+    char p[600];
+    snprintf(inbox, sizeof inbox, "%s/inbox", e.state);
+    snprintf(done, sizeof done, "%s/done", e.state);
+    snprintf(failed, sizeof failed, "%s/failed", e.state);
+    cr_assert_eq(mkdir(e.state, 0750), 0);
+    cr_assert_eq(mkdir(inbox, 0750), 0);
+    /* Cut short before the agent starts: its start-up scan holds it. */
+    const char *early = "indicator,period,value\nurban_new_jobs,2025-05,5";
+    snprintf(p, sizeof p, "%s/early.csv", inbox);
+    hx_write(p, early, strlen(early));
+    /* Open for writing throughout (O_CLOEXEC: "e"), so that the agent
+     * rescans the inbox every second (see inbox_files_go_to_done_or_failed
+     * for why a hard-linked probe proves a rescan). */
+    char busy[600];
+    snprintf(busy, sizeof busy, "%s/busy.csv", inbox);
+    FILE *writing = fopen(busy, "we");
+    cr_assert_not_null(writing);
+    fputs("indicator,period,", writing);
+    cr_assert_eq(fflush(writing), 0);
+    const char *probe = "indicator,period,value\nurban_new_jobs,2025-04,4\n";
+    char probe_src[400];
+    snprintf(probe_src, sizeof probe_src, "%s/probe.csv", hx_dir);
+    hx_write(probe_src, probe, strlen(probe));
+    char log[300];
+    pid_t ag = run_agent(&e, log, sizeof log);
+
+    /* Written in place and cut mid-value, as a full disk leaves it. */
+    const char *cut = "indicator,period,value\nurban_new_jobs,2025-06,12\n"
+                      "pension_insured,2025-06,100";
+    snprintf(p, sizeof p, "%s/cut.csv", inbox);
+    hx_write(p, cut, strlen(cut));
+    /* A complete file written in place after it is taken, and inotify's
+     * events are handled in order: once it is in done/, cut.csv was
+     * looked at. */
+    const char *later = "indicator,period,value\nurban_new_jobs,2025-07,7\n";
+    snprintf(p, sizeof p, "%s/later.csv", inbox);
+    hx_write(p, later, strlen(later));
+    path_in_t later_done = {done, "later.csv"};
+    cr_assert(hx_wait_until(appeared, &later_done, 30000),
+              "a complete file written in place was not taken");
+    snprintf(p, sizeof p, "%s/probe.csv", inbox);
+    cr_assert_eq(link(probe_src, p), 0);
+    path_in_t probe_done = {done, "probe.csv"};
+    cr_assert(hx_wait_until(appeared, &probe_done, 30000),
+              "no scan of the inbox took the probe");
+    cr_expect_eq(assigned(&e), 2, "a file cut short was queued");
+    const char *names[] = {"early.csv", "cut.csv"};
+    for (size_t i = 0; i < 2; i++) {
+        cr_expect(exists(inbox, names[i]), "%s left the inbox", names[i]);
+        cr_expect(!exists(done, names[i]) && !exists(failed, names[i]),
+                  "%s was taken or refused", names[i]);
+        char says[100];
+        snprintf(says, sizeof says, "%s does not end with a newline",
+                 names[i]);
+        cr_expect_eq(hx_file_count(log, says), 1,
+                     "%s: not warned of once, with the scans since", names[i]);
+    }
+    cr_expect(hx_file_contains(log, ".part"), "the warning says how to drop "
+                                              "a file safely");
+
+    /* Written to again, still cut: warned of again (it changed). */
+    snprintf(p, sizeof p, "%s/cut.csv", inbox);
+    append_to(p, "16");
+    count_t again = {log, "cut.csv does not end with a newline", 2};
+    cr_assert(hx_wait_until(count_is, &again, 30000),
+              "a held file that changed was not warned of again");
+    /* Completed in place: taken whole, at once. */
+    append_to(p, "15\n");
+    snprintf(p, sizeof p, "%s/early.csv", inbox);
+    append_to(p, "\n");
+    path_in_t cut_done = {done, "cut.csv"};
+    path_in_t early_done = {done, "early.csv"};
+    cr_assert(hx_wait_until(appeared, &cut_done, 30000));
+    cr_assert(hx_wait_until(appeared, &early_done, 30000));
+    cr_assert_eq(unlink(busy), 0);
+    cr_assert_eq(fclose(writing), 0);
+    char out[4096];
+    cr_assert_eq(agent(&e, "flush", "--timeout", "30", out, sizeof out), 0,
+                 "%s", out);
+    cr_expect_eq(assigned(&e), 5);
+    cr_expect_eq(stored(&e, "pension_insured", 330100, 2025, 6).num,
+                 1001615);
+    cr_expect_eq(stored(&e, "urban_new_jobs", 330100, 2025, 6).num, 12);
+    cr_expect_eq(stored(&e, "urban_new_jobs", 330100, 2025, 5).num, 5);
+    cr_expect_eq(stored(&e, "urban_new_jobs", 330100, 2025, 7).num, 7);
+    cr_expect_eq(hx_stop(ag, SIGTERM, 10000), 0);
+}
+
+/* The safe way to drop a file: copy it under a name the agent ignores (a
+ * leading '.' or a .part suffix), then rename it into place. Such names
+ * are never taken, refused or logged; renamed to NAME.csv, a file is
+ * taken at once. A file renamed in is held all the same when it does not
+ * end with a newline (a `cp` that failed, then `mv` anyway), and so is
+ * an empty file. */
+Test(intake, part_and_dot_files_wait_for_their_rename)
+{
+    env_t e;
+    env_start(&e);
+    char inbox[400];
+    char done[400];
+    char failed[400];
+    char p[600];
+    char q[600];
+    snprintf(inbox, sizeof inbox, "%s/inbox", e.state);
+    snprintf(done, sizeof done, "%s/done", e.state);
+    snprintf(failed, sizeof failed, "%s/failed", e.state);
+    cr_assert_eq(mkdir(e.state, 0750), 0);
+    cr_assert_eq(mkdir(inbox, 0750), 0);
+    char log[300];
+    pid_t ag = run_agent(&e, log, sizeof log);
+
+    const char *x = "indicator,period,value\nurban_new_jobs,2025-03,3\n";
+    const char *y = "indicator,period,value\nurban_new_jobs,2025-02,2\n";
+    const char *cut = "indicator,period,value\nurban_new_jobs,2025-01,1";
+    const char *ignored[] = {"x.csv.part", ".y.csv", ".z.csv.part"};
+    snprintf(p, sizeof p, "%s/x.csv.part", inbox);
+    hx_write(p, x, strlen(x));
+    snprintf(p, sizeof p, "%s/.y.csv", inbox);
+    hx_write(p, y, strlen(y));
+    snprintf(p, sizeof p, "%s/.z.csv.part", inbox);
+    hx_write(p, cut, strlen(cut));
+    snprintf(p, sizeof p, "%s/empty.csv", inbox);
+    hx_write(p, "", 0);
+    snprintf(p, sizeof p, "%s/.moved.csv.part", inbox);
+    hx_write(p, cut, strlen(cut));
+    snprintf(q, sizeof q, "%s/moved.csv", inbox);
+    cr_assert_eq(rename(p, q), 0);
+    const char *later = "indicator,period,value\nurban_new_jobs,2025-07,7\n";
+    snprintf(p, sizeof p, "%s/later.csv", inbox);
+    hx_write(p, later, strlen(later));
+    path_in_t later_done = {done, "later.csv"};
+    cr_assert(hx_wait_until(appeared, &later_done, 30000),
+              "a complete file written in place was not taken");
+    cr_expect_eq(assigned(&e), 1, "more than later.csv was queued");
+    for (size_t i = 0; i < 3; i++) {
+        cr_expect(exists(inbox, ignored[i]), "%s left the inbox",
+                  ignored[i]);
+        cr_expect(!exists(done, ignored[i]) && !exists(failed, ignored[i]));
+        cr_expect_eq(hx_file_count(log, ignored[i]), 0, "%s was logged",
+                     ignored[i]);
+    }
+    const char *held[] = {"moved.csv", "empty.csv"};
+    for (size_t i = 0; i < 2; i++) {
+        cr_expect(exists(inbox, held[i]), "%s left the inbox", held[i]);
+        cr_expect(!exists(done, held[i]) && !exists(failed, held[i]),
+                  "%s was taken or refused", held[i]);
+        char says[100];
+        snprintf(says, sizeof says, "%s does not end with a newline",
+                 held[i]);
+        cr_expect_eq(hx_file_count(log, says), 1, "%s", held[i]);
+    }
+
+    /* Renamed into place: taken at once (nothing in the inbox is being
+     * written, so no rescan would take them). */
+    snprintf(p, sizeof p, "%s/x.csv.part", inbox);
+    snprintf(q, sizeof q, "%s/x.csv", inbox);
+    cr_assert_eq(rename(p, q), 0);
+    snprintf(p, sizeof p, "%s/.y.csv", inbox);
+    snprintf(q, sizeof q, "%s/y.csv", inbox);
+    cr_assert_eq(rename(p, q), 0);
+    path_in_t x_done = {done, "x.csv"};
+    path_in_t y_done = {done, "y.csv"};
+    cr_expect(hx_wait_until(appeared, &x_done, 30000));
+    cr_expect(hx_wait_until(appeared, &y_done, 30000));
+    cr_expect_eq(assigned(&e), 3);
     cr_expect_eq(hx_stop(ag, SIGTERM, 10000), 0);
 }
 
@@ -475,6 +705,8 @@ Test(intake, help_and_usage_errors)
     cr_expect_eq(hx_run(h1, 10000, out, sizeof out), 0);
     cr_expect(strstr(out, "submit FILE.csv") != NULL);
     cr_expect(strstr(out, "flush [--timeout S]") != NULL);
+    cr_expect(strstr(out, "in as .NAME.csv.part, then mv it to") != NULL,
+              "--help tells how to drop a file safely");
     const char *h2[] = {"hrss-collector", "--help", NULL};
     cr_expect_eq(hx_run(h2, 10000, out, sizeof out), 0);
     cr_expect(strstr(out, "--ingest ENDPOINT") != NULL);

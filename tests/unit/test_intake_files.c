@@ -87,7 +87,7 @@ Test(intake, a_refused_file_arrives_after_its_errors)
 
     char err[ERR_LEN] = "";
     intake_stats_t st;
-    cr_assert_eq(intake_inbox_file(sp, &scope, dir, "bad.csv", &st, err),
+    cr_assert_eq(intake_inbox_file(sp, &scope, dir, "bad.csv", NULL, &st, err),
                  ERR_OK, "%s", err);
     cr_expect_eq(st.files_failed, 1);
 
@@ -138,13 +138,13 @@ Test(intake, good_files_go_to_done_under_free_names)
     char err[ERR_LEN] = "";
     intake_stats_t st;
     put_inbox("a.csv", "indicator,period,value\nurban_new_jobs,2026-10,1\n");
-    cr_assert_eq(intake_inbox_file(sp, &scope, dir, "a.csv", &st, err),
+    cr_assert_eq(intake_inbox_file(sp, &scope, dir, "a.csv", NULL, &st, err),
                  ERR_OK, "%s", err);
     cr_expect_eq(st.files_done, 1);
     cr_expect_eq(st.rows, 1);
     put_inbox("a.csv", "indicator,period,value\nurban_new_jobs,2026-09,2\n"
                        "urban_new_jobs,2026-08,3\n");
-    cr_assert_eq(intake_inbox_file(sp, &scope, dir, "a.csv", &st, err),
+    cr_assert_eq(intake_inbox_file(sp, &scope, dir, "a.csv", NULL, &st, err),
                  ERR_OK, "%s", err);
     cr_expect_eq(st.rows, 2);
     char path[400];
@@ -217,12 +217,12 @@ Test(intake, a_linked_inbox_file_is_refused_unread)
     cr_assert_eq(symlink(at("shadow"), at("inbox/x.csv")), 0);
     cr_assert_eq(symlink(at("good-elsewhere.csv"), at("inbox/y.csv")), 0);
 
-    cr_assert_eq(intake_inbox_file(sp, &scope, dir, "x.csv", &st, err),
+    cr_assert_eq(intake_inbox_file(sp, &scope, dir, "x.csv", NULL, &st, err),
                  ERR_OK, "%s", err);
     cr_expect_eq(st.files_failed, 1);
     size_t young = 0;
-    cr_assert_eq(intake_inbox(sp, &scope, dir, 0, &young, &st, err), ERR_OK,
-                 "%s", err);
+    cr_assert_eq(intake_inbox(sp, &scope, dir, 0, NULL, &young, &st, err),
+                 ERR_OK, "%s", err);
     cr_expect_eq(st.files_failed, 1, "the scan refuses y.csv");
     cr_expect_eq(st.files_done, 0);
     cr_expect_eq(queued(), 0, "a linked file was read and queued");
@@ -259,8 +259,8 @@ Test(intake, a_fifo_or_directory_in_the_inbox_is_refused)
     cr_assert_eq(mkfifo(at("inbox/p.csv"), 0600), 0);
     cr_assert_eq(mkdir(at("inbox/d.csv"), 0700), 0);
     size_t young = 0;
-    cr_assert_eq(intake_inbox(sp, &scope, dir, 0, &young, &st, err), ERR_OK,
-                 "%s", err);
+    cr_assert_eq(intake_inbox(sp, &scope, dir, 0, NULL, &young, &st, err),
+                 ERR_OK, "%s", err);
     cr_expect_eq(st.files_failed, 2);
     cr_expect_eq(young, 0);
     struct stat sb;
@@ -293,7 +293,7 @@ Test(intake, errors_are_written_through_no_planted_link)
     cr_assert_eq(symlink(at("victim2"), at("failed/bad.csv.1.errors.tmp")),
                  0);
     put_inbox("bad.csv", "indicator,period,value\nnosuch,2026-10,1\n");
-    cr_assert_eq(intake_inbox_file(sp, &scope, dir, "bad.csv", &st, err),
+    cr_assert_eq(intake_inbox_file(sp, &scope, dir, "bad.csv", NULL, &st, err),
                  ERR_OK, "%s", err);
     cr_expect_eq(st.files_failed, 1);
 
@@ -326,7 +326,7 @@ Test(intake, errors_are_not_world_readable)
     intake_stats_t st;
     put_inbox("bad.csv", "indicator,period,value\nnosuch,2026-10,1\n");
     mode_t old = umask(022);
-    int rc = intake_inbox_file(sp, &scope, dir, "bad.csv", &st, err);
+    int rc = intake_inbox_file(sp, &scope, dir, "bad.csv", NULL, &st, err);
     umask(old);
     cr_assert_eq(rc, ERR_OK, "%s", err);
     struct stat sb;
@@ -345,10 +345,10 @@ Test(intake, a_link_planted_in_done_is_left_alone)
     cr_assert_eq(symlink(at("nowhere"), at("failed/b.csv")), 0);
     put_inbox("a.csv", "indicator,period,value\nurban_new_jobs,2026-10,1\n");
     put_inbox("b.csv", "indicator,period,value\nnosuch,2026-10,1\n");
-    cr_assert_eq(intake_inbox_file(sp, &scope, dir, "a.csv", &st, err),
+    cr_assert_eq(intake_inbox_file(sp, &scope, dir, "a.csv", NULL, &st, err),
                  ERR_OK, "%s", err);
     cr_expect_eq(st.files_done, 1);
-    cr_assert_eq(intake_inbox_file(sp, &scope, dir, "b.csv", &st, err),
+    cr_assert_eq(intake_inbox_file(sp, &scope, dir, "b.csv", NULL, &st, err),
                  ERR_OK, "%s", err);
     cr_expect_eq(st.files_failed, 1);
     cr_expect(is_link(at("done/a.csv")));
@@ -402,7 +402,7 @@ Test(intake, a_refusal_that_cannot_move_says_why)
     cr_assert_eq(symlink(shm, at("failed")), 0);
     cr_assert_eq(symlink(at("nowhere"), at("inbox/x.csv")), 0);
     size_t young = 0;
-    int rc = intake_inbox(sp, &scope, dir, 0, &young, &st, err);
+    int rc = intake_inbox(sp, &scope, dir, 0, NULL, &young, &st, err);
     char errors[128];
     snprintf(errors, sizeof errors, "%s/x.csv.errors", shm);
     unlink(errors);
@@ -425,8 +425,8 @@ Test(intake, errors_quote_a_hostile_name_cleaned)
     intake_stats_t st;
     const char *name = "e\x1b]0;owned\x07\xff.csv";
     put_inbox(name, "indicator,period,value\nnosuch\x1b[2J,2026-10,1\n");
-    cr_assert_eq(intake_inbox_file(sp, &scope, dir, name, &st, err), ERR_OK,
-                 "%s", err);
+    cr_assert_eq(intake_inbox_file(sp, &scope, dir, name, NULL, &st, err),
+                 ERR_OK, "%s", err);
     cr_expect_eq(st.files_failed, 1);
     char rel[128];
     snprintf(rel, sizeof rel, "failed/%s.errors", name);
@@ -436,4 +436,170 @@ Test(intake, errors_quote_a_hostile_name_cleaned)
                            ".csv:2: indicator:") != NULL,
               "%s", text);
     free(text);
+}
+
+static int in(const char *rel)
+{
+    struct stat sb;
+    return lstat(at(rel), &sb) == 0;
+}
+
+static void append_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "a");
+    cr_assert_not_null(f, "%s", path);
+    cr_assert_geq(fputs(text, f), 0);
+    cr_assert_eq(fclose(f), 0);
+}
+
+/* What intake told of the files it held. */
+typedef struct told {
+    int n;
+    char name[64];
+    int64_t size;
+} told_t;
+
+static void record_hold(void *arg, const char *name, int64_t size,
+                        int64_t mtime_ns)
+{
+    told_t *t = arg;
+    (void)mtime_ns;
+    t->n++;
+    snprintf(t->name, sizeof t->name, "%s", name);
+    t->size = size;
+}
+
+/* Issue 9, item 2: a file whose last byte is not a newline (a copy cut
+ * short by a full disk, or one still being written) is not taken: it
+ * stays in the inbox, nothing of it is queued, it is not refused, and the
+ * caller is told; scans do not count it as being written (that would
+ * rescan every second). Completed, it is taken whole: its cut value is
+ * queued as it ends, not as it was cut (1001615, not 100). */
+Test(intake, a_file_without_its_final_newline_stays_in_the_inbox)
+{
+    char err[ERR_LEN] = "";
+    intake_stats_t st;
+    told_t t = {0};
+    intake_hold_t hold = {record_hold, &t};
+    const char *cut = "indicator,period,value\n"
+                      "urban_new_jobs,2026-10,1\n"
+                      "urban_new_jobs,2026-09,100";
+    put_inbox("cut.csv", cut);
+    cr_assert_eq(intake_inbox_file(sp, &scope, dir, "cut.csv", &hold, &st,
+                                   err),
+                 ERR_OK, "%s", err);
+    cr_expect_eq(st.files_done, 0);
+    cr_expect_eq(st.files_failed, 0);
+    cr_expect_eq(st.files_held, 1);
+    cr_expect_eq(t.n, 1);
+    cr_expect_str_eq(t.name, "cut.csv");
+    cr_expect_eq(t.size, (int64_t)strlen(cut));
+    cr_expect_eq(queued(), 0, "a cut file was queued");
+    size_t young = 7;
+    cr_assert_eq(intake_inbox(sp, &scope, dir, 0, &hold, &young, &st, err),
+                 ERR_OK, "%s", err);
+    cr_expect_eq(st.files_done, 0);
+    cr_expect_eq(st.files_failed, 0);
+    cr_expect_eq(st.files_held, 1);
+    cr_expect_eq(t.n, 2, "a scan did not tell of the held file");
+    cr_expect_eq(young, 0, "a cut file counted as being written");
+    cr_expect_eq(queued(), 0, "a cut file was queued by a scan");
+    cr_expect(in("inbox/cut.csv"));
+    cr_expect(!in("done/cut.csv") && !in("failed/cut.csv"));
+
+    append_file(at("inbox/cut.csv"), "1615\n");
+    cr_assert_eq(intake_inbox_file(sp, &scope, dir, "cut.csv", &hold, &st,
+                                   err),
+                 ERR_OK, "%s", err);
+    cr_expect_eq(st.files_done, 1);
+    cr_expect_eq(st.files_held, 0);
+    cr_expect_eq(t.n, 2);
+    cr_expect_eq(st.rows, 2);
+    cr_expect(in("done/cut.csv") && !in("inbox/cut.csv"));
+    spool_update_t u[4];
+    size_t n = 0;
+    cr_assert_eq(spool_read(sp, 1, u, 4, &n, err), ERR_OK, "%s", err);
+    cr_assert_eq(n, 2);
+    cr_expect_eq(u[1].num, 1001615);
+}
+
+/* A file ending in CRLF ends with a newline: taken. */
+Test(intake, a_file_ending_in_crlf_is_taken)
+{
+    char err[ERR_LEN] = "";
+    intake_stats_t st;
+    put_inbox("w.csv", "indicator,period,value\r\nurban_new_jobs,2026-10,1"
+                       "\r\n");
+    size_t young = 0;
+    cr_assert_eq(intake_inbox(sp, &scope, dir, 0, NULL, &young, &st, err),
+                 ERR_OK, "%s", err);
+    cr_expect_eq(st.files_done, 1);
+    cr_expect_eq(queued(), 1);
+}
+
+/* An empty file is what `cp` leaves when the disk is already full: it is
+ * held like any file without its final newline, not refused. */
+Test(intake, an_empty_file_stays_in_the_inbox)
+{
+    char err[ERR_LEN] = "";
+    intake_stats_t st;
+    put_inbox("empty.csv", "");
+    cr_assert_eq(intake_inbox_file(sp, &scope, dir, "empty.csv", NULL, &st,
+                                   err),
+                 ERR_OK, "%s", err);
+    cr_expect_eq(st.files_held, 1);
+    size_t young = 0;
+    cr_assert_eq(intake_inbox(sp, &scope, dir, 0, NULL, &young, &st, err),
+                 ERR_OK, "%s", err);
+    cr_expect_eq(st.files_failed, 0, "an empty file was refused");
+    cr_expect_eq(st.files_held, 1);
+    cr_expect_eq(young, 0);
+    cr_expect(in("inbox/empty.csv") && !in("failed/empty.csv"));
+    cr_expect(!in("failed/empty.csv.errors"));
+}
+
+/* Names starting with '.' or ending in .part are someone's copy in
+ * progress: never taken, refused, moved or reported held, whatever they
+ * are (a link included) and however they are announced; renamed to a
+ * plain NAME.csv, a file is taken at once. */
+Test(intake, part_and_dot_names_are_left_alone_until_renamed)
+{
+    char err[ERR_LEN] = "";
+    intake_stats_t st;
+    told_t t = {0};
+    intake_hold_t hold = {record_hold, &t};
+    const char *good = "indicator,period,value\nurban_new_jobs,2026-10,1\n";
+    const char *names[] = {"x.csv.part", ".y.csv", ".z.csv.part",
+                           "X.CSV.PART", ".l.csv"};
+    put_inbox("x.csv.part", good);
+    put_inbox(".y.csv", good);
+    put_inbox(".z.csv.part", "indicator,period,value\nurban_new_jobs,20");
+    put_inbox("X.CSV.PART", good);
+    cr_assert_eq(symlink(at("nowhere"), at("inbox/.l.csv")), 0);
+    for (size_t i = 0; i < 5; i++) {
+        cr_assert_eq(intake_inbox_created(dir, names[i], &st, err), ERR_OK);
+        cr_expect_eq(st.files_failed, 0, "%s", names[i]);
+        cr_assert_eq(intake_inbox_file(sp, &scope, dir, names[i], &hold, &st,
+                                       err),
+                     ERR_OK, "%s", err);
+        cr_expect_eq(st.files_done + st.files_failed + st.files_held, 0,
+                     "%s", names[i]);
+    }
+    size_t young = 0;
+    cr_assert_eq(intake_inbox(sp, &scope, dir, 0, &hold, &young, &st, err),
+                 ERR_OK, "%s", err);
+    cr_expect_eq(st.files_done + st.files_failed + st.files_held, 0);
+    cr_expect_eq(t.n, 0, "a copy in progress was reported held");
+    cr_expect_eq(queued(), 0);
+    for (size_t i = 0; i < 5; i++) {
+        char rel[64];
+        snprintf(rel, sizeof rel, "inbox/%s", names[i]);
+        cr_expect(in(rel), "%s was moved", names[i]);
+    }
+    cr_assert_eq(rename(at("inbox/x.csv.part"), at("inbox/x.csv")), 0);
+    cr_assert_eq(intake_inbox_file(sp, &scope, dir, "x.csv", NULL, &st, err),
+                 ERR_OK, "%s", err);
+    cr_expect_eq(st.files_done, 1);
+    cr_expect(in("done/x.csv"));
+    cr_expect_eq(queued(), 1);
 }
