@@ -11,7 +11,7 @@ JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 DEMO_DIR   ?= demo-data
 FUZZ_SECONDS      ?= 60
 FUZZ_TEST_SECONDS ?= 5
-# Empty: every target (ingest query csvin catalog config).
+# Empty: every target (ingest query csvin catalog config text).
 FUZZ_TARGETS      ?=
 
 .PHONY: all deps deps-test build test demo bench fuzz fuzz-build \

@@ -4,6 +4,7 @@
  * test's own, in a mount namespace of its own). */
 #define _GNU_SOURCE /* unshare */
 #include <criterion/criterion.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
@@ -353,5 +354,57 @@ Test(faults, a_frozen_agent_s_connection_is_dropped_by_heartbeats)
     cr_expect(hx_wait_until(conns_are, &one, 10000), "%d connections",
               hx_tcp_established(one.port));
     cr_expect_eq(hx_stop(a.pid, SIGTERM, 10000), 0);
+    cr_expect_eq(hx_collector_stop(&c, 10000), 0);
+}
+
+/* A backup that fails (its disk fills) leaves nothing behind: no half
+ * copy under its name (on which hrssctl died of SIGBUS), no temporary. */
+Test(faults, a_failed_backup_leaves_nothing_behind, .fini = disk_teardown)
+{
+    snprintf(disk, sizeof disk, "%.250s/disk", hx_dir);
+    if (small_disk(disk, "4m") != 0) {
+        disk[0] = '\0';
+        cr_skip_test("needs a tmpfs of its own (root): %s", strerror(errno));
+    }
+    char dir[300];
+    char log[300];
+    snprintf(dir, sizeof dir, "%s/db", hx_dir);
+    snprintf(log, sizeof log, "%s/collector.log", hx_dir);
+    hx_coll_t c;
+    hx_collector_start(&c, dir, log);
+    agent_env_t a;
+    snprintf(a.state, sizeof a.state, "%s/agent", hx_dir);
+    a.ingest = c.ingest;
+    static char out[8192];
+    cr_assert_eq(agent_cmd(&a, "submit", figures("a.csv", "urban_new_jobs"),
+                           out, sizeof out), 0, "%s", out);
+    cr_assert_eq(agent_cmd(&a, "flush", "--timeout=30", out, sizeof out), 0,
+                 "%s", out);
+    char filler[400];
+    char dest[400];
+    snprintf(filler, sizeof filler, "%s/filler", disk);
+    snprintf(dest, sizeof dest, "%s/copy", disk);
+    fill_disk(filler);
+    const char *backup[] = {"hrssctl", "--data-dir", dir, "backup", dest,
+                            NULL};
+    cr_expect_eq(hx_run(backup, 30000, out, sizeof out), 1, "%s", out);
+    cr_expect(strstr(out, "disk full") != NULL, "%s", out);
+    DIR *d = opendir(disk);
+    cr_assert_not_null(d);
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        cr_expect(strcmp(de->d_name, ".") == 0 ||
+                      strcmp(de->d_name, "..") == 0 ||
+                      strcmp(de->d_name, "filler") == 0,
+                  "left behind: %s", de->d_name);
+    }
+    closedir(d);
+    /* With room again, the same backup works and reads back. */
+    cr_assert_eq(unlink(filler), 0);
+    cr_expect_eq(hx_run(backup, 30000, out, sizeof out), 0, "%s", out);
+    const char *total[] = {"hrssctl", "--data-dir", dest, "total",
+                           "urban_new_jobs", "--period", "2021..2025",
+                           "--csv", NULL};
+    cr_expect_eq(hx_run(total, 30000, out, sizeof out), 0, "%s", out);
     cr_expect_eq(hx_collector_stop(&c, 10000), 0);
 }
