@@ -183,7 +183,8 @@ int spool_open(spool_t **out, const char *dir, char err[ERR_LEN])
         goto fail;
     }
     lmdbh_env_opts_t eo = {"spool", 8, MAP_SIZE, 0};
-    rc = lmdbh_env_open(&s->env, dir, &eo, err);
+    int created = 0; /* the format check does not use it yet */
+    rc = lmdbh_env_open(&s->env, dir, &eo, &created, err);
     if (rc != ERR_OK) {
         goto fail;
     }
