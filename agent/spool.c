@@ -28,6 +28,11 @@
  *      notify path; spool_close() overwrites the magic
  *      (spool_check_invariants(), asserted at every public entry point).
  *      Nothing read from disk is asserted: bad records are ERR_CORRUPT.
+ *   5. The format key is written only into an environment that
+ *      lmdbh_env_open() made (or found never committed to); one that
+ *      existed without it is refused, and lmdbh refuses a data.mdb that
+ *      is missing beside lock.mdb, empty or truncated before any page is
+ *      read (check_format, spool_open).
  */
 #include "agent/spool.h"
 
@@ -172,9 +177,44 @@ static int meta_put(MDB_txn *txn, MDB_dbi dbi, const char *name,
     return lmdbh_meta_put(txn, dbi, name, v, 8);
 }
 
+/* Check the format in @p txn and write it into a new spool (@p created:
+ * lmdbh made the environment, nothing was ever in it). An environment
+ * that existed before and has no format key is not a spool, or a damaged
+ * one: refused, never taken for a new, empty one (INVARIANT 5). */
+static int check_format(spool_t *s, MDB_txn *txn, const char *dir,
+                        int created, char err[ERR_LEN])
+{
+    uint64_t format = 0;
+    int have = 0;
+    int rc = lmdbh_meta_get(txn, s->meta, "format", 0, &format, &have);
+    if (rc != ERR_OK) {
+        snprintf(err, ERR_LEN, "spool %s: unreadable metadata", dir);
+        return rc;
+    }
+    if (!have && !created) {
+        snprintf(err, ERR_LEN, "%.300s/data.mdb: not an hrss spool (no "
+                               "format key), or a damaged one", dir);
+        return ERR_CORRUPT;
+    }
+    if (have && format != SPOOL_FORMAT) {
+        snprintf(err, ERR_LEN, "spool %s has format %llu, expected %u", dir,
+                 (unsigned long long)format, SPOOL_FORMAT);
+        return ERR_VERSION;
+    }
+    if (!have) {
+        rc = meta_put(txn, s->meta, "format", SPOOL_FORMAT);
+        if (rc != ERR_OK) {
+            snprintf(err, ERR_LEN, "cannot initialise spool: %s",
+                     err_str(rc));
+        }
+    }
+    return rc;
+}
+
 int spool_open(spool_t **out, const char *dir, char err[ERR_LEN])
 {
     int rc = ERR_OK;
+    int created = 0;
     MDB_txn *txn = NULL;
     spool_t *s = xcalloc(1, sizeof *s);
     if (mkdir(dir, 0750) != 0 && errno != EEXIST) {
@@ -183,7 +223,7 @@ int spool_open(spool_t **out, const char *dir, char err[ERR_LEN])
         goto fail;
     }
     lmdbh_env_opts_t eo = {"spool", 8, MAP_SIZE, 0};
-    rc = lmdbh_env_open(&s->env, dir, &eo, err);
+    rc = lmdbh_env_open(&s->env, dir, &eo, &created, err);
     if (rc != ERR_OK) {
         goto fail;
     }
@@ -200,31 +240,16 @@ int spool_open(spool_t **out, const char *dir, char err[ERR_LEN])
     }
     rc = lmdbh_open_dbs(txn, dbs, sizeof dbs / sizeof dbs[0], MDB_CREATE,
                         err);
-    if (rc != ERR_OK) {
-        goto fail;
-    }
-    uint64_t format = 0;
-    rc = meta_get(txn, s->meta, "format", 0, &format);
-    if (rc != ERR_OK) {
-        snprintf(err, ERR_LEN, "spool %s: unreadable metadata", dir);
-        goto fail;
-    }
-    if (format != 0 && format != SPOOL_FORMAT) {
-        snprintf(err, ERR_LEN, "spool %s has format %llu, expected %u", dir,
-                 (unsigned long long)format, SPOOL_FORMAT);
-        rc = ERR_VERSION;
-        goto fail;
-    }
-    if (format == 0) {
-        rc = meta_put(txn, s->meta, "format", SPOOL_FORMAT);
-    }
     if (rc == ERR_OK) {
-        mrc = mdb_txn_commit(txn);
-        txn = NULL;
-        rc = from_mdb(mrc);
+        rc = check_format(s, txn, dir, created, err);
     }
     if (rc != ERR_OK) {
-        snprintf(err, ERR_LEN, "cannot initialise spool: %s", err_str(rc));
+        goto fail;
+    }
+    mrc = mdb_txn_commit(txn);
+    txn = NULL;
+    if (mrc != MDB_SUCCESS) {
+        rc = fail(mrc, "cannot initialise spool", err);
         goto fail;
     }
     char np[4200];

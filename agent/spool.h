@@ -25,6 +25,11 @@
  *       it is kept.
  *    5. Nothing read from disk is asserted on: a bad record is
  *       ERR_CORRUPT.
+ *    6. A spool is created only where there was none: @p dir does not
+ *       exist or holds neither data.mdb nor lock.mdb. A damaged one (its
+ *       data.mdb missing beside lock.mdb, empty, shorter than its last
+ *       page, or without the format key) is refused at open, before any
+ *       page is read, and never taken for a new, empty one.
  */
 #ifndef HRSS_SPOOL_H
 #define HRSS_SPOOL_H
@@ -71,10 +76,13 @@ typedef struct spool_stats {
     uint64_t rejections;      /**< rejections recorded */
 } spool_stats_t;
 
-/** Open or create the spool in directory @p dir.
+/** Open the spool in directory @p dir, creating it only where there was
+ *  none (INVARIANT 6; the notify file does not count).
  *  @param[out] out  Receives the spool; untouched on failure.
- *  @return ERR_OK, ERR_IO, ERR_VERSION. Caller owns *out and must
- *          spool_close() it. Never share a spool_t across fork(). */
+ *  @return ERR_OK, ERR_IO, ERR_VERSION (another format, or no LMDB file),
+ *          ERR_CORRUPT (damaged: @p err names DIR/data.mdb; nothing was
+ *          written). Caller owns *out and must spool_close() it. Never
+ *          share a spool_t across fork(). */
 int spool_open(spool_t **out, const char *dir, char err[ERR_LEN]);
 
 /** Close and set *self_p to NULL; no-op on NULL. */

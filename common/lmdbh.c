@@ -9,18 +9,36 @@
  * Integers in meta values and id keys are big-endian (common/buf), so id
  * keys sort in numeric order and MDB_APPEND can be used on them.
  *
+ * Opening checks the data file around mdb_env_open(), because LMDB takes
+ * what it finds at face value: it creates a missing data.mdb, writes
+ * fresh meta pages into an empty one, and maps a file cut short without
+ * a word, so that the first read of a page beyond its end is SIGBUS
+ * (LIBRARY-NOTES). A store or spool that was damaged must never be taken
+ * for a new, empty one, and never crash its reader.
+ *
  * INVARIANTS
  *   1. MDB_SUCCESS, and only it, maps to ERR_OK.
  *   2. No function returns an MDB_* code or leaves an output it documents
  *      as "untouched on failure" written.
  *   3. lmdbh_meta_get() accepts exactly 4- and 8-byte values; every other
  *      size is ERR_CORRUPT, never a read past the value.
+ *   4. lmdbh_env_open() lets LMDB read a page through its map only when
+ *      data.mdb holds every page up to the newest meta page's last one
+ *      (checked after mdb_env_open(), which reads the metas with pread),
+ *      and lets it create data.mdb only where neither it nor lock.mdb
+ *      was: a directory that never held an environment. An empty data.mdb
+ *      (LMDB would initialise it) is refused before mdb_env_open().
  */
 #include "common/lmdbh.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+
+/* Room for a directory (callers allow 4096 bytes) and a file name. */
+#define PATH_CAP 4200
 
 int lmdbh_code(int mrc)
 {
@@ -56,11 +74,104 @@ MDB_val lmdbh_val(const buf_t *b)
     return v;
 }
 
-int lmdbh_env_open(MDB_env **out, const char *dir,
-                   const lmdbh_env_opts_t *opts, char err[ERR_LEN])
+/* Before mdb_env_open(), which creates a missing data.mdb and writes
+ * fresh meta pages into an empty one: refuse an empty file, and let a
+ * missing one be made only where no environment was (no lock.mdb either;
+ * INVARIANT 4). *fresh = 1 when a new environment is to be made. Other
+ * failures of stat() are left to mdb_env_open() to report. */
+static int check_before(const char *dir, const lmdbh_env_opts_t *o,
+                        int *fresh, char err[ERR_LEN])
 {
-    int rc = ERR_OK;
+    char data[PATH_CAP];
+    char lock[PATH_CAP];
+    struct stat st;
+    *fresh = 0;
+    snprintf(data, sizeof data, "%s/data.mdb", dir);
+    if (stat(data, &st) == 0) {
+        if (S_ISREG(st.st_mode) && st.st_size == 0) {
+            snprintf(err, ERR_LEN, "%.300s: empty (0 bytes): damaged or "
+                                   "cut short, not a new %s", data, o->what);
+            return ERR_CORRUPT;
+        }
+        return ERR_OK;
+    }
+    if (errno != ENOENT) {
+        return ERR_OK;
+    }
+    if (o->readonly) {
+        snprintf(err, ERR_LEN, "no %s at %.200s: %.200s does not exist",
+                 o->what, dir, data);
+        return ERR_NOTFOUND;
+    }
+    snprintf(lock, sizeof lock, "%s/lock.mdb", dir);
+    if (lstat(lock, &st) == 0) {
+        snprintf(err, ERR_LEN, "%.200s: missing, but %.200s is there: "
+                               "the %s was deleted or moved; not making a "
+                               "new one", data, lock, o->what);
+        return ERR_CORRUPT;
+    }
+    *fresh = 1;
+    return ERR_OK;
+}
+
+/* After mdb_env_open(), which read the meta pages with pread(), and
+ * before any transaction reads a page through the map: a page beyond the
+ * end of the file is SIGBUS (INVARIANT 4). The meta first, the size
+ * after: another process may commit in between, and the file only grows.
+ * Sets *fresh also for an environment in which nothing was ever
+ * committed (LMDB's fresh meta pages: txn 0, no page but the two metas,
+ * nothing in the main database). */
+static int check_after(MDB_env *env, const char *dir,
+                       const lmdbh_env_opts_t *o, int *fresh,
+                       char err[ERR_LEN])
+{
+    MDB_envinfo info;
+    MDB_stat ms;
+    mdb_filehandle_t fd = -1;
+    struct stat st;
+    int mrc = mdb_env_info(env, &info);
+    if (mrc == MDB_SUCCESS) {
+        mrc = mdb_env_stat(env, &ms);
+    }
+    if (mrc == MDB_SUCCESS) {
+        mrc = mdb_env_get_fd(env, &fd);
+    }
+    if (mrc == MDB_SUCCESS && fstat(fd, &st) != 0) {
+        mrc = errno;
+    }
+    if (mrc != MDB_SUCCESS) {
+        char what[ERR_LEN / 2];
+        snprintf(what, sizeof what, "cannot check %.200s/data.mdb", dir);
+        return lmdbh_fail(mrc, what, err);
+    }
+    unsigned long long psize = ms.ms_psize;
+    unsigned long long need = ULLONG_MAX;
+    if (psize > 0 && info.me_last_pgno < ULLONG_MAX / psize) {
+        need = ((unsigned long long)info.me_last_pgno + 1) * psize;
+    }
+    if ((unsigned long long)st.st_size < need) {
+        snprintf(err, ERR_LEN, "%.300s/data.mdb: truncated: %lld bytes, "
+                               "the %s's last page ends at %llu",
+                 dir, (long long)st.st_size, o->what, need);
+        return ERR_CORRUPT;
+    }
+    if (info.me_last_txnid == 0 && info.me_last_pgno == 1 &&
+        ms.ms_entries == 0) {
+        *fresh = 1;
+    }
+    return ERR_OK;
+}
+
+int lmdbh_env_open(MDB_env **out, const char *dir,
+                   const lmdbh_env_opts_t *opts, int *created,
+                   char err[ERR_LEN])
+{
     MDB_env *env = NULL;
+    int fresh = 0;
+    int rc = check_before(dir, opts, &fresh, err);
+    if (rc != ERR_OK) {
+        return rc;
+    }
     int mrc = mdb_env_create(&env);
     if (mrc != MDB_SUCCESS) {
         rc = lmdbh_fail(mrc, "cannot create LMDB environment", err);
@@ -73,10 +184,16 @@ int lmdbh_env_open(MDB_env **out, const char *dir,
     mrc = mdb_env_open(env, dir,
                        MDB_NOTLS | (opts->readonly ? MDB_RDONLY : 0u), 0640);
     if (mrc != MDB_SUCCESS) {
+        /* These two are about the data file's contents: name it. */
+        int file = mrc == MDB_INVALID || mrc == MDB_VERSION_MISMATCH;
         char what[ERR_LEN / 2];
-        snprintf(what, sizeof what, "cannot open %s %.200s", opts->what,
-                 dir);
+        snprintf(what, sizeof what, "cannot open %s %.200s%s", opts->what,
+                 dir, file ? "/data.mdb" : "");
         rc = lmdbh_fail(mrc, what, err);
+        goto fail;
+    }
+    rc = check_after(env, dir, opts, &fresh, err);
+    if (rc != ERR_OK) {
         goto fail;
     }
     if (!opts->readonly) {
@@ -84,6 +201,7 @@ int lmdbh_env_open(MDB_env **out, const char *dir,
         int dead = 0;
         mdb_reader_check(env, &dead);
     }
+    *created = fresh;
     *out = env;
     return ERR_OK;
 

@@ -33,6 +33,9 @@
  *    4. An id key is 9 bytes, the version byte then the id big-endian, so
  *       the keys of one version sort by id and MDB_APPEND can add them;
  *       lmdbh_id_parse() accepts exactly that shape. Ids start at 1.
+ *    5. lmdbh_env_open() hands out an environment only when its data.mdb
+ *       holds every page up to the last one its newest meta page names,
+ *       and creates one only where no data.mdb and no lock.mdb were.
  */
 #ifndef HRSS_LMDBH_H
 #define HRSS_LMDBH_H
@@ -69,11 +72,32 @@ typedef struct lmdbh_env_opts {
 /** Create and open the environment in directory @p dir (which must exist)
  *  with MDB_NOTLS; when writable, clear stale reader slots
  *  (mdb_reader_check) as LMDB advises at start-up.
- *  @param[out] out  Receives the environment; untouched on failure.
- *  @return ERR_OK, ERR_IO, ERR_VERSION, ERR_NOTFOUND...; @p err says why.
- *  Caller owns *out and must mdb_env_close() it. */
+ *
+ *  A damaged file is refused before anything reads or writes its pages
+ *  (INVARIANT 5), with a message naming DIR/data.mdb:
+ *  - data.mdb of 0 bytes (LMDB would write fresh meta pages into it):
+ *    ERR_CORRUPT;
+ *  - data.mdb shorter than the pages its newest meta page counts (a
+ *    read of a page beyond the end of the file is SIGBUS): ERR_CORRUPT,
+ *    "truncated: N bytes, the WHAT's last page ends at M";
+ *  - data.mdb that is no LMDB file at all (also one shorter than its two
+ *    meta pages): ERR_VERSION (LMDB's MDB_INVALID);
+ *  - no data.mdb: read-only, ERR_NOTFOUND; writable, a new environment
+ *    only when the directory holds no lock.mdb either, else ERR_CORRUPT
+ *    (LMDB makes lock.mdb at every open, so a directory that held an
+ *    environment has it). Other files in the directory do not count.
+ *  @param[out] out      Receives the environment; untouched on failure.
+ *  @param[out] created  1 when the environment is new: made by this call,
+ *                       or made by LMDB earlier with nothing ever
+ *                       committed in it (a first start that died before
+ *                       its first commit); else 0. Then, and only then,
+ *                       may the caller take missing metadata for a new
+ *                       store. Untouched on failure.
+ *  @return ERR_OK, ERR_IO, ERR_VERSION, ERR_NOTFOUND, ERR_CORRUPT; @p err
+ *          says why. Caller owns *out and must mdb_env_close() it. */
 int lmdbh_env_open(MDB_env **out, const char *dir,
-                   const lmdbh_env_opts_t *opts, char err[ERR_LEN]);
+                   const lmdbh_env_opts_t *opts, int *created,
+                   char err[ERR_LEN]);
 
 /** One named database of a table for lmdbh_open_dbs(). */
 typedef struct lmdbh_db {

@@ -22,10 +22,19 @@
  * is claimed first with mkdir(), so an existing one is never written
  * into, and nothing of a failed backup is left behind.
  *
- *   store_open: mkdir -> lmdbh_env_open -> env_txn_begin -> open dbs
- *     -> check_format (new: write format + rules_fp; rules changed:
- *        derive_rebuild) -> commit -> magic = STORE_MAGIC
+ *   store_open: mkdir -> lmdbh_env_open (data.mdb missing beside
+ *        lock.mdb, empty or truncated: refused) -> env_txn_begin
+ *     -> open dbs -> check_format (new: write format + rules_fp; no
+ *        format in an environment that was not new: refused; rules
+ *        changed: derive_rebuild) -> commit -> magic = STORE_MAGIC
  *     -> writable: write_reindex (its own transaction)
+ *
+ * A new store is made only where there was none: a directory that does
+ * not exist or holds neither data.mdb nor lock.mdb (the collector's own
+ * collector.lock and endpoints, or anything else, do not count), or an
+ * environment LMDB made in which nothing was ever committed (a first
+ * start that died at once). Everything else must already be a whole hrss
+ * store; a damaged one is never taken for a new, empty one.
  *   store_close: magic = STORE_DEAD, mdb_env_close
  *
  * INVARIANTS (of struct store, env.h; checked by store_check_invariants)
@@ -40,6 +49,9 @@
  *   5. A backup's destination is either absent, an empty directory (its
  *      name claimed while the copy runs), or a whole, synced copy: never
  *      a partial one. The copy's directory is mode 0750, data.mdb 0640.
+ *   6. store_open() writes the format key only into an environment that
+ *      lmdbh_env_open() reports as created; no transaction reads a page
+ *      of a data.mdb shorter than its last page (lmdbh checks it first).
  */
 #include "store/env.h"
 
@@ -202,9 +214,13 @@ static int open_dbs(store_t *s, MDB_txn *txn, unsigned flags,
     return ERR_OK;
 }
 
-/* Check the format, write it on a new store, rebuild derived data when
- * the catalog rules changed (INVARIANT 4). */
-static int check_format(store_t *s, MDB_txn *txn, char err[ERR_LEN])
+/* Check the format, write it on a new store (@p created: lmdbh made the
+ * environment, nothing was ever in it), rebuild derived data when the
+ * catalog rules changed (INVARIANT 4). An environment that existed before
+ * and has no format key is not an hrss store, or one damaged: refused,
+ * never taken for a new one (INVARIANT 6). */
+static int check_format(store_t *s, MDB_txn *txn, const char *dir,
+                        int created, char err[ERR_LEN])
 {
     uint64_t format = 0;
     uint64_t fp = 0;
@@ -221,6 +237,11 @@ static int check_format(store_t *s, MDB_txn *txn, char err[ERR_LEN])
         snprintf(err, ERR_LEN, "store metadata unreadable: %s", err_str(rc));
         return rc;
     }
+    if (!have_format && !created) {
+        snprintf(err, ERR_LEN, "%.300s/data.mdb: not an hrss store (no "
+                               "format key), or a damaged one", dir);
+        return ERR_CORRUPT;
+    }
     if (have_format && format != STORE_FORMAT) {
         snprintf(err, ERR_LEN,
                  "store format %llu, this program reads format %u",
@@ -232,7 +253,8 @@ static int check_format(store_t *s, MDB_txn *txn, char err[ERR_LEN])
     }
     if (s->readonly) {
         if (!have_format) {
-            snprintf(err, ERR_LEN, "not an initialised hrss store");
+            snprintf(err, ERR_LEN, "%.300s: not an initialised hrss store",
+                     dir);
             return ERR_NOTFOUND;
         }
         snprintf(err, ERR_LEN,
@@ -255,26 +277,18 @@ static int check_format(store_t *s, MDB_txn *txn, char err[ERR_LEN])
     return ERR_OK;
 }
 
-/* Create the directory (writable) or find the data file (read-only), then
- * open the environment. */
-static int open_env(store_t *s, const char *dir, char err[ERR_LEN])
+/* Create the directory (writable), then open the environment: lmdbh
+ * refuses a missing, empty or truncated data file (INVARIANT 6) and says
+ * in *@p created whether the environment is new. */
+static int open_env(store_t *s, const char *dir, int *created,
+                    char err[ERR_LEN])
 {
     if (!s->readonly && mkdir(dir, 0750) != 0 && errno != EEXIST) {
         snprintf(err, ERR_LEN, "cannot create %s: %s", dir, strerror(errno));
         return ERR_IO;
     }
-    if (s->readonly) {
-        struct stat st;
-        char path[4096];
-        snprintf(path, sizeof path, "%s/data.mdb", dir);
-        if (stat(path, &st) != 0) {
-            snprintf(err, ERR_LEN, "no store at %s: %s", dir,
-                     strerror(errno));
-            return ERR_NOTFOUND;
-        }
-    }
     lmdbh_env_opts_t eo = {"store", 16, s->map_size, s->readonly};
-    int rc = lmdbh_env_open(&s->env, dir, &eo, err);
+    int rc = lmdbh_env_open(&s->env, dir, &eo, created, err);
     if (rc == ERR_OK && !s->readonly) {
         /* Another process may have grown the map beyond our default. */
         MDB_envinfo info;
@@ -287,6 +301,24 @@ static int open_env(store_t *s, const char *dir, char err[ERR_LEN])
         }
     }
     return rc;
+}
+
+/* A read-only open found a database missing (@p err says which): an
+ * environment nothing was ever committed to is no store yet
+ * (ERR_NOTFOUND); any other is not an hrss store, or a damaged one
+ * (ERR_CORRUPT). @return that code, with @p err naming the file. */
+static int not_a_store(const char *dir, int created, char err[ERR_LEN])
+{
+    char why[ERR_LEN];
+    snprintf(why, sizeof why, "%s", err);
+    if (created) {
+        snprintf(err, ERR_LEN, "%.300s/data.mdb: not an hrss store yet "
+                               "(nothing was ever written to it)", dir);
+        return ERR_NOTFOUND;
+    }
+    snprintf(err, ERR_LEN, "%.300s/data.mdb: not an hrss store, or a "
+                           "damaged one: %.150s", dir, why);
+    return ERR_CORRUPT;
 }
 
 int store_open(store_t **out, const char *dir, const catalog_t *cat,
@@ -310,7 +342,8 @@ int store_open(store_t **out, const char *dir, const catalog_t *cat,
     }
     atomic_init(&s->open_txns, 0);
     pthread_rwlock_init(&s->txn_lock, NULL);
-    rc = open_env(s, dir, err);
+    int created = 0;
+    rc = open_env(s, dir, &created, err);
     if (rc != ERR_OK) {
         goto fail;
     }
@@ -320,12 +353,12 @@ int store_open(store_t **out, const char *dir, const catalog_t *cat,
     }
     rc = open_dbs(s, txn, s->readonly ? 0u : MDB_CREATE, err);
     if (rc == ERR_NOTFOUND) {
-        snprintf(err, ERR_LEN, "%s is not an hrss store", dir);
+        rc = not_a_store(dir, created, err);
     }
     if (rc != ERR_OK) {
         goto fail;
     }
-    rc = check_format(s, txn, err);
+    rc = check_format(s, txn, dir, created, err);
     if (rc != ERR_OK) {
         goto fail;
     }

@@ -33,6 +33,10 @@
  *       when such an open returns, it indexes every rejection and no
  *       reporter has more than max_rejections (write_reindex()). Readers
  *       never use it, so a store from before it opens read-only as ever.
+ *    7. A store is created (format key written) only in an environment
+ *       lmdbh_env_open() made or found never committed to; a data.mdb
+ *       that is missing beside lock.mdb, empty, truncated or without the
+ *       format key is refused at open, before any page is read.
  */
 #ifndef HRSS_STORE_ENV_H
 #define HRSS_STORE_ENV_H

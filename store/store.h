@@ -56,6 +56,11 @@
  *       rejected, and it has at most max_rejections rejection records,
  *       its newest; the rejby index lists exactly the stored rejections
  *       by reporter (write.c; an open catches the index up, env.c).
+ *   11. A store is created only where there was none; a damaged one (its
+ *       data.mdb missing beside lock.mdb, empty, shorter than its last
+ *       page, or without the format key) is refused at open, before any
+ *       page is read, and never taken for a new one (env.c, with
+ *       common/lmdbh).
  */
 #ifndef HRSS_STORE_H
 #define HRSS_STORE_H
@@ -137,7 +142,14 @@ typedef struct store_result {
 
 void store_result_fini(store_result_t *res);
 
-/** Open (creating when writable) the store in directory @p dir.
+/** Open the store in directory @p dir; a writable open creates it only
+ *  where there was none: @p dir does not exist, or holds neither
+ *  data.mdb nor lock.mdb (other files do not count).
+ *  A damaged store is never taken for a new one and never read past its
+ *  end: a data.mdb missing beside lock.mdb, empty (0 bytes), shorter than
+ *  its last page, or without the format key is refused (ERR_CORRUPT; a
+ *  file that is no LMDB file at all ERR_VERSION) with @p err naming
+ *  DIR/data.mdb, and nothing is written.
  *  A store written by another format version is refused (ERR_VERSION). If
  *  the catalog's region tree or indicator rules changed since the
  *  aggregates were built, they are rebuilt from the facts (writable only;
@@ -145,8 +157,8 @@ void store_result_fini(store_result_t *res);
  *  @param[in]  cat   Borrowed; must outlive the store.
  *  @param[in]  opts  May be NULL for defaults.
  *  @param[out] out   Receives the store; untouched on failure.
- *  @return ERR_OK, ERR_IO, ERR_NOTFOUND (read-only and no store), ERR_FULL,
- *          ERR_VERSION, ERR_CORRUPT. @p err says why.
+ *  @return ERR_OK, ERR_IO, ERR_NOTFOUND (read-only and no data.mdb),
+ *          ERR_FULL, ERR_VERSION, ERR_CORRUPT. @p err says why.
  *  Caller owns *out and must store_close() it. */
 int store_open(store_t **out, const char *dir, const catalog_t *cat,
                const store_opts_t *opts, char err[ERR_LEN]);

@@ -1,7 +1,8 @@
 /* test_faults.c: faults an unattended site meets (issue 9), shown with
  * the real daemons: a second collector on a data directory in use, a
  * full disk under the collector and under an agent (a tmpfs of the
- * test's own, in a mount namespace of its own). */
+ * test's own, in a mount namespace of its own), a failed backup, a
+ * frozen agent, a store or spool file that was emptied or cut short. */
 #define _GNU_SOURCE /* unshare */
 #include <criterion/criterion.h>
 #include <dirent.h>
@@ -407,4 +408,246 @@ Test(faults, a_failed_backup_leaves_nothing_behind, .fini = disk_teardown)
                            "--csv", NULL};
     cr_expect_eq(hx_run(total, 30000, out, sizeof out), 0, "%s", out);
     cr_expect_eq(hx_collector_stop(&c, 10000), 0);
+}
+
+/* ---------------------------------------------------------------------- */
+/* damaged files: refused at start, naming the file; never a crash, never */
+/* taken for a new store or spool                                          */
+
+/* The whole of file @p path (at most @p cap bytes) into @p buf; its size. */
+static size_t slurp(const char *path, char *buf, size_t cap)
+{
+    FILE *f = fopen(path, "rb");
+    cr_assert_not_null(f, "%s: %s", path, strerror(errno));
+    size_t n = fread(buf, 1, cap, f);
+    cr_assert(feof(f), "%s is larger than %zu bytes", path, cap);
+    fclose(f);
+    return n;
+}
+
+/* DIR/data.mdb as the first @p size bytes of @p from, in a new DIR. */
+static void cut_copy(const char *from, const char *dir, size_t size)
+{
+    static char buf[8 << 20];
+    size_t n = slurp(from, buf, sizeof buf);
+    cr_assert(size <= n);
+    char to[400];
+    cr_assert_eq(mkdir(dir, 0750), 0, "%s: %s", dir, strerror(errno));
+    snprintf(to, sizeof to, "%s/data.mdb", dir);
+    hx_write(to, buf, size);
+}
+
+/* The file is still exactly the first @p size bytes of @p orig. */
+static void expect_unchanged(const char *path, const char *orig,
+                             size_t size)
+{
+    static char a[8 << 20];
+    static char b[8 << 20];
+    size_t na = slurp(path, a, sizeof a);
+    size_t nb = slurp(orig, b, sizeof b);
+    cr_assert(size <= nb);
+    cr_expect(na == size && memcmp(a, b, size) == 0,
+              "%s was written: %zu bytes, was %zu", path, na, size);
+}
+
+/* A clean refusal, not a crash caught by the sanitizer (ASan reports
+ * SIGBUS and exits 1 itself). */
+static void expect_refusal(int st, const char *out, const char *prefix,
+                           const char *path, const char *says)
+{
+    cr_expect_eq(st, 1, "exit status %d: %s", st, out);
+    cr_expect(strstr(out, "AddressSanitizer") == NULL &&
+                  strstr(out, "BUS") == NULL,
+              "it crashed: %s", out);
+    cr_expect(strstr(out, prefix) != NULL, "no '%s': %s", prefix, out);
+    cr_expect(strstr(out, path) != NULL && strstr(out, says) != NULL,
+              "neither %s nor '%s' named: %s", path, says, out);
+}
+
+/* A store of 600 figures in six commits (many pages) in @p dir. */
+static void make_store(const char *dir)
+{
+    catalog_t *cat = NULL;
+    store_t *st = NULL;
+    hx_open_store(dir, 1, &cat, &st);
+    static const uint32_t regions[] = {330102, 330105, 330106, 330108,
+                                       330109, 330110, 330111, 330112,
+                                       330113, 330114};
+    update_t u[100];
+    uint64_t seq = 1;
+    for (int b = 0; b < 6; b++) {
+        for (int i = 0; i < 100; i++) {
+            int k = b * 100 + i;
+            u[i].seq = seq++;
+            u[i].indicator = "urban_new_jobs";
+            u[i].region = regions[k / 60];
+            u[i].yyyymm = (uint32_t)(202101 + (k % 60) / 12 * 100 +
+                                     (k % 60) % 12);
+            u[i].value.is_ratio = 0;
+            u[i].value.num = 1000 + k;
+            u[i].value.den = 0;
+        }
+        store_batch_t batch = {"office", -1, 1764000000, 2026 * 12, u, 100,
+                               NULL};
+        store_result_t r;
+        char err[ERR_LEN];
+        cr_assert_eq(store_apply(st, &batch, 1, &r, err), ERR_OK, "%s",
+                     err);
+        cr_assert_eq(r.applied, 100);
+        store_result_fini(&r);
+    }
+    store_close(&st);
+    catalog_destroy(&cat);
+}
+
+/* The collector on @p dir: refused, @p says about DIR/data.mdb, nothing
+ * bound. */
+static void collector_refuses(const char *dir, const char *says)
+{
+    static char out[16384];
+    char path[400];
+    const char *argv[] = {"hrss-collector", "--data-dir", dir, "--ingest",
+                          "tcp://127.0.0.1:*", "--query",
+                          "tcp://127.0.0.1:*", "--insecure", NULL};
+    int st = hx_run(argv, 30000, out, sizeof out);
+    snprintf(path, sizeof path, "%s/data.mdb", dir);
+    expect_refusal(st, out, "store: ", path, says);
+    snprintf(path, sizeof path, "%s/endpoints", dir);
+    cr_expect_neq(access(path, F_OK), 0, "it bound its sockets: %s", out);
+}
+
+Test(faults, a_collector_refuses_an_empty_or_truncated_store)
+{
+    char db[300];
+    char orig[400];
+    char dir[300];
+    char path[400];
+    snprintf(db, sizeof db, "%s/db", hx_dir);
+    snprintf(orig, sizeof orig, "%s/data.mdb", db);
+    make_store(db);
+    struct stat st;
+    cr_assert_eq(stat(orig, &st), 0);
+    size_t size = (size_t)st.st_size;
+
+    snprintf(dir, sizeof dir, "%s/empty", hx_dir);
+    cut_copy(orig, dir, 0);
+    collector_refuses(dir, "0 bytes");
+    snprintf(path, sizeof path, "%s/data.mdb", dir);
+    expect_unchanged(path, orig, 0);
+
+    const size_t cuts[] = {size / 2, size - 1000};
+    for (size_t i = 0; i < 2; i++) {
+        snprintf(dir, sizeof dir, "%s/cut%zu", hx_dir, i);
+        cut_copy(orig, dir, cuts[i]);
+        collector_refuses(dir, "truncated");
+        snprintf(path, sizeof path, "%s/data.mdb", dir);
+        expect_unchanged(path, orig, cuts[i]);
+    }
+
+    /* The whole store still starts and answers. */
+    char log[300];
+    snprintf(log, sizeof log, "%s/collector.log", hx_dir);
+    hx_coll_t c;
+    hx_collector_start(&c, db, log);
+    static char out[16384];
+    const char *q[] = {"hrssctl", "--connect", c.query, "--insecure",
+                       "agents", NULL};
+    cr_expect_eq(hx_run(q, 30000, out, sizeof out), 0, "%s", out);
+    cr_expect(strstr(out, "office") != NULL && strstr(out, "601") != NULL,
+              "%s", out);
+    cr_expect_eq(hx_collector_stop(&c, 10000), 0);
+}
+
+Test(faults, hrssctl_refuses_a_truncated_store_or_backup)
+{
+    char db[300];
+    char orig[400];
+    char dir[300];
+    char path[400];
+    static char out[16384];
+    snprintf(db, sizeof db, "%s/db", hx_dir);
+    snprintf(orig, sizeof orig, "%s/data.mdb", db);
+    make_store(db);
+    struct stat st;
+    cr_assert_eq(stat(orig, &st), 0);
+    size_t size = (size_t)st.st_size;
+    const size_t cuts[] = {size / 2, size / 10 * 9, size - 1000, 0};
+    for (size_t i = 0; i < 4; i++) {
+        snprintf(dir, sizeof dir, "%s/copy%zu", hx_dir, i);
+        cut_copy(orig, dir, cuts[i]);
+        const char *argv[] = {"hrssctl", "--data-dir", dir, "agents", NULL};
+        int rc = hx_run(argv, 30000, out, sizeof out);
+        snprintf(path, sizeof path, "%s/data.mdb", dir);
+        expect_refusal(rc, out, "hrssctl: ", path,
+                       cuts[i] == 0 ? "0 bytes" : "truncated");
+        expect_unchanged(path, orig, cuts[i]);
+    }
+    snprintf(dir, sizeof dir, "%s/whole", hx_dir);
+    cut_copy(orig, dir, size);
+    const char *argv[] = {"hrssctl", "--data-dir", dir, "agents", NULL};
+    cr_expect_eq(hx_run(argv, 30000, out, sizeof out), 0, "%s", out);
+    cr_expect(strstr(out, "office") != NULL, "%s", out);
+}
+
+/* 600 figures for the counties of 330100, 2021..2025. */
+static void write_csv(const char *path)
+{
+    static const char *const regions[] = {
+        "330102", "330105", "330106", "330108", "330109",
+        "330110", "330111", "330112", "330113", "330114"};
+    static char csv[64 << 10];
+    size_t n = (size_t)snprintf(csv, sizeof csv, "indicator,period,value,"
+                                                  "region\n");
+    for (int k = 0; k < 600; k++) {
+        n += (size_t)snprintf(csv + n, sizeof csv - n,
+                              "urban_new_jobs,%d-%02d,%d,%s\n",
+                              2021 + (k % 60) / 12, (k % 60) % 12 + 1,
+                              1000 + k, regions[k / 60]);
+        cr_assert(n < sizeof csv);
+    }
+    hx_write(path, csv, n);
+}
+
+Test(faults, the_agent_refuses_an_emptied_spool)
+{
+    char state[300];
+    char csv[300];
+    char data[400];
+    static char out[16384];
+    snprintf(state, sizeof state, "%s/agent", hx_dir);
+    snprintf(csv, sizeof csv, "%s/figures.csv", hx_dir);
+    snprintf(data, sizeof data, "%s/spool/data.mdb", state);
+    write_csv(csv);
+    /* No collector is needed to queue, nor to be refused: a port held by
+     * the test, where nothing answers. */
+    hx_port_t port;
+    hx_port_hold(&port, 0);
+    char endpoint[64];
+    snprintf(endpoint, sizeof endpoint, "tcp://127.0.0.1:%d", port.port);
+    const char *submit[] = {"hrss-agent", "--state-dir", state,
+                            "--region", "330100", "submit", csv, NULL};
+    cr_assert_eq(hx_run(submit, 60000, out, sizeof out), 0, "%s", out);
+    cr_assert(strstr(out, "queued 600 updates") != NULL, "%s", out);
+
+    cr_assert_eq(truncate(data, 0), 0);
+    const char *cmds[][10] = {
+        {"hrss-agent", "--state-dir", state, "--region", "330100",
+         "status", NULL},
+        {"hrss-agent", "--state-dir", state, "--region", "330100",
+         "submit", csv, NULL},
+        {"hrss-agent", "--state-dir", state, "--region", "330100",
+         "--collector", endpoint, "--insecure", "flush", NULL},
+        {"hrss-agent", "--state-dir", state, "--region", "330100",
+         "--collector", endpoint, "--insecure", "run", NULL},
+    };
+    const char *names[] = {"status", "submit", "flush", "run"};
+    for (size_t i = 0; i < 4; i++) {
+        int st = hx_run(cmds[i], 30000, out, sizeof out);
+        expect_refusal(st, out, "hrss-agent: ", data, "0 bytes");
+        cr_expect(strstr(out, "queued 0") == NULL, "%s: %s", names[i], out);
+        struct stat sb;
+        cr_expect(stat(data, &sb) == 0 && sb.st_size == 0,
+                  "%s was written by %s", data, names[i]);
+    }
+    hx_port_release(&port);
 }

@@ -31,7 +31,10 @@ static void setup(void)
     snprintf(dir, sizeof dir, "/tmp/hrss-lmdbh-XXXXXX");
     cr_assert_not_null(mkdtemp(dir));
     lmdbh_env_opts_t o = {"test", 4, (size_t)1 << 20, 0};
-    cr_assert_eq(lmdbh_env_open(&env, dir, &o, err), ERR_OK, "%s", err);
+    int created = 0;
+    cr_assert_eq(lmdbh_env_open(&env, dir, &o, &created, err), ERR_OK, "%s",
+                 err);
+    cr_assert_eq(created, 1, "an empty directory holds a new environment");
     cr_assert_eq(mdb_txn_begin(env, NULL, 0, &txn), MDB_SUCCESS);
     const lmdbh_db_t dbs[] = {{"meta", &meta}, {"ids", &ids}};
     cr_assert_eq(lmdbh_open_dbs(txn, dbs, 2, MDB_CREATE, err), ERR_OK, "%s",
@@ -207,7 +210,47 @@ Test(lmdbh, env_open_of_a_missing_directory_fails_clearly)
     MDB_env *e = NULL;
     snprintf(missing, sizeof missing, "%s/none", dir);
     lmdbh_env_opts_t o = {"spool", 4, (size_t)1 << 20, 0};
-    cr_expect_neq(lmdbh_env_open(&e, missing, &o, err), ERR_OK);
+    int created = 7;
+    cr_expect_neq(lmdbh_env_open(&e, missing, &o, &created, err), ERR_OK);
     cr_expect_null(e, "untouched on failure");
+    cr_expect_eq(created, 7, "untouched on failure");
     cr_expect(strstr(err, "cannot open spool") != NULL, "%s", err);
+}
+
+/* Only an environment made now, or one in which nothing was ever
+ * committed, is new: the caller may then take absent metadata for a new
+ * store. */
+Test(lmdbh, env_open_says_whether_the_environment_is_new)
+{
+    char err[ERR_LEN];
+    lmdbh_env_opts_t o = {"test", 4, (size_t)1 << 20, 0};
+    MDB_env *e = NULL;
+    int created = 7;
+    /* setup() made it and has not committed yet: still new. */
+    mdb_txn_abort(txn);
+    txn = NULL;
+    mdb_env_close(env);
+    env = NULL;
+    cr_assert_eq(lmdbh_env_open(&e, dir, &o, &created, err), ERR_OK, "%s",
+                 err);
+    cr_expect_eq(created, 1);
+    MDB_txn *t = NULL;
+    cr_assert_eq(mdb_txn_begin(e, NULL, 0, &t), MDB_SUCCESS);
+    cr_assert_eq(lmdbh_open_dbs(t, (lmdbh_db_t[]){{"meta", &meta}}, 1,
+                                MDB_CREATE, err),
+                 ERR_OK, "%s", err);
+    cr_assert_eq(mdb_txn_commit(t), MDB_SUCCESS);
+    mdb_env_close(e);
+    e = NULL;
+    created = 7;
+    cr_assert_eq(lmdbh_env_open(&e, dir, &o, &created, err), ERR_OK, "%s",
+                 err);
+    cr_expect_eq(created, 0, "a committed environment is not new");
+    mdb_env_close(e);
+    o.readonly = 1;
+    created = 7;
+    cr_assert_eq(lmdbh_env_open(&e, dir, &o, &created, err), ERR_OK, "%s",
+                 err);
+    cr_expect_eq(created, 0);
+    mdb_env_close(e);
 }

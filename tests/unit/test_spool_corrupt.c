@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "agent/spool.h"
 #include "common/buf.h"
@@ -324,4 +326,168 @@ Test(spool_corrupt, format_of_another_version_refuses_to_open)
     cr_expect(strstr(err, "format 2") != NULL, "err: %s", err);
     buf_fini(&k);
     buf_fini(&v);
+}
+
+/* ---------------------------------------------------------------------- */
+/* damaged files (issue 9): refused at open, naming the file, never a     */
+/* crash and never taken for a new spool                                   */
+
+static off_t file_size(const char *path)
+{
+    struct stat st;
+    cr_assert_eq(stat(path, &st), 0, "%s", path);
+    return st.st_size;
+}
+
+/* spool_open refuses @p d with @p want and a message naming D/data.mdb and
+ * containing @p says; the file keeps its size (or stays absent). */
+static void expect_refused(const char *d, int want, const char *says)
+{
+    char path[400];
+    snprintf(path, sizeof path, "%s/data.mdb", d);
+    struct stat before;
+    int had = stat(path, &before) == 0;
+    spool_t *s = NULL;
+    char err[ERR_LEN] = "";
+    int rc = spool_open(&s, d, err);
+    cr_expect_eq(rc, want, "open of %s: rc %d (%s), err '%s'", d, rc,
+                 err_str(rc), err);
+    cr_expect_null(s);
+    if (s != NULL) {
+        spool_close(&s);
+    }
+    cr_expect(strstr(err, path) != NULL && strstr(err, says) != NULL,
+              "the message names neither %s nor '%s': %s", path, says, err);
+    struct stat after;
+    if (had) {
+        cr_expect_eq(stat(path, &after), 0);
+        cr_expect_eq(after.st_size, before.st_size, "%s changed size", path);
+    } else {
+        cr_expect_neq(stat(path, &after), 0, "%s was created", path);
+    }
+}
+
+/* A copy of the closed spool's data.mdb as D/data.mdb, cut to @p size. */
+static void copy_cut(const char *d, off_t size)
+{
+    char from[400];
+    char to[400];
+    snprintf(from, sizeof from, "%s/data.mdb", sd);
+    snprintf(to, sizeof to, "%s/data.mdb", d);
+    cr_assert_eq(mkdir(d, 0750), 0, "%s", d);
+    FILE *in = fopen(from, "rb");
+    FILE *out = fopen(to, "wb");
+    cr_assert(in != NULL && out != NULL);
+    char chunk[8192];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, in)) > 0) {
+        cr_assert_eq(fwrite(chunk, 1, n, out), n);
+    }
+    fclose(in);
+    cr_assert_eq(fclose(out), 0);
+    cr_assert_eq(truncate(to, size), 0);
+}
+
+Test(spool_corrupt, an_empty_data_file_is_refused_not_taken_for_new)
+{
+    spool_close(&sp);
+    char path[400];
+    snprintf(path, sizeof path, "%s/data.mdb", sd);
+    cr_assert_eq(truncate(path, 0), 0);
+    expect_refused(sd, ERR_CORRUPT, "0 bytes");
+}
+
+Test(spool_corrupt, a_truncated_data_file_is_refused_before_any_read)
+{
+    /* 600 queued updates in many commits, an ack in between: pages of
+     * every kind anywhere in the file. */
+    char err[ERR_LEN];
+    spool_update_t u[60];
+    for (int b = 0; b < 10; b++) {
+        fill(u, 60, 100 * b);
+        cr_assert_eq(spool_append(sp, u, 60, NULL, NULL, err), ERR_OK, "%s",
+                     err);
+    }
+    cr_assert_eq(spool_ack(sp, 100, NULL, 0, err), ERR_OK, "%s", err);
+    spool_close(&sp);
+    char path[400];
+    snprintf(path, sizeof path, "%s/data.mdb", sd);
+    off_t size = file_size(path);
+    cr_assert_gt(size, 20 * 4096, "too few pages: %lld", (long long)size);
+    const off_t cuts[] = {size / 2, size / 10 * 9, size - 1000,
+                          size - 4096, 3 * 4096, 4096 + 1000};
+    for (size_t i = 0; i < sizeof cuts / sizeof cuts[0]; i++) {
+        char d[300];
+        snprintf(d, sizeof d, "%s/cut%zu", dir, i);
+        copy_cut(d, cuts[i]);
+        expect_refused(d, ERR_CORRUPT, "truncated");
+    }
+    char d[300];
+    snprintf(d, sizeof d, "%s/whole", dir);
+    copy_cut(d, size);
+    cr_assert_eq(spool_open(&sp, d, err), ERR_OK, "%s", err);
+}
+
+Test(spool_corrupt, a_missing_data_file_beside_its_lock_file_is_refused)
+{
+    spool_close(&sp);
+    char path[400];
+    snprintf(path, sizeof path, "%s/data.mdb", sd);
+    cr_assert_eq(unlink(path), 0);
+    expect_refused(sd, ERR_CORRUPT, "lock.mdb");
+}
+
+Test(spool_corrupt, an_environment_without_the_format_key_is_refused)
+{
+    char d[300];
+    snprintf(d, sizeof d, "%s/other", dir);
+    cr_assert_eq(mkdir(d, 0750), 0);
+    MDB_env *env = NULL;
+    MDB_txn *txn = NULL;
+    MDB_dbi dbi;
+    cr_assert_eq(mdb_env_create(&env), 0);
+    mdb_env_set_maxdbs(env, 8);
+    cr_assert_eq(mdb_env_open(env, d, MDB_NOTLS, 0640), 0);
+    cr_assert_eq(mdb_txn_begin(env, NULL, 0, &txn), 0);
+    cr_assert_eq(mdb_dbi_open(txn, "meta", MDB_CREATE, &dbi), 0);
+    MDB_val k = {11, (void *)(uintptr_t)"next_assign"};
+    MDB_val v = {8, (void *)(uintptr_t)"\0\0\0\0\0\0\0\7"};
+    cr_assert_eq(mdb_put(txn, dbi, &k, &v, 0), 0);
+    cr_assert_eq(mdb_txn_commit(txn), 0);
+    MDB_envinfo before;
+    cr_assert_eq(mdb_env_info(env, &before), 0);
+    mdb_env_close(env);
+    expect_refused(d, ERR_CORRUPT, "not an hrss spool");
+    MDB_envinfo after;
+    cr_assert_eq(mdb_env_create(&env), 0);
+    cr_assert_eq(mdb_env_open(env, d, MDB_NOTLS | MDB_RDONLY, 0640), 0);
+    cr_assert_eq(mdb_env_info(env, &after), 0);
+    mdb_env_close(env);
+    cr_expect_eq(after.me_last_txnid, before.me_last_txnid,
+                 "the refused open wrote");
+}
+
+/* A new spool where there was none: no directory, an empty one, one with
+ * only the notify file. */
+Test(spool_corrupt, a_new_spool_only_where_there_was_none)
+{
+    char err[ERR_LEN];
+    char d[300];
+    char path[400];
+    spool_t *s = NULL;
+    snprintf(d, sizeof d, "%s/new", dir);
+    cr_expect_eq(spool_open(&s, d, err), ERR_OK, "%s", err);
+    spool_close(&s);
+    snprintf(d, sizeof d, "%s/empty", dir);
+    cr_assert_eq(mkdir(d, 0750), 0);
+    cr_expect_eq(spool_open(&s, d, err), ERR_OK, "%s", err);
+    spool_close(&s);
+    snprintf(d, sizeof d, "%s/notified", dir);
+    cr_assert_eq(mkdir(d, 0750), 0);
+    snprintf(path, sizeof path, "%s/%s", d, SPOOL_NOTIFY_FILE);
+    FILE *f = fopen(path, "w");
+    cr_assert_not_null(f);
+    fclose(f);
+    cr_expect_eq(spool_open(&s, d, err), ERR_OK, "%s", err);
+    spool_close(&s);
 }

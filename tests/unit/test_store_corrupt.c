@@ -3,10 +3,13 @@
  * reported as ERR_CORRUPT (or another clean error) by every reader, never
  * crash it, and a write that meets one keeps nothing. */
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <lmdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "common/buf.h"
 #include "store_fixture.h"
@@ -602,4 +605,247 @@ Test(store_corrupt, unreadable_format_refuses_to_open)
     cr_expect_eq(store_open(&s, db, fx_cat, &ro, err), ERR_CORRUPT, "%s",
                  err);
     cr_expect_null(s);
+}
+
+/* ---------------------------------------------------------------------- */
+/* damaged files (issue 9): refused at open, naming the file, never a     */
+/* crash and never taken for a new store                                   */
+
+static const uint32_t many_regions[] = {330102, 330105, 330106, 330108,
+                                        330109, 330110, 330111, 330112,
+                                        330113, 330114};
+
+/* 600 figures in six commits: a file of many pages, so that the pages an
+ * open reads (the main database's root, meta's) lie anywhere in it. */
+static void populate_many(void)
+{
+    update_t u[100];
+    uint64_t seq = 1;
+    for (int b = 0; b < 6; b++) {
+        for (int i = 0; i < 100; i++) {
+            int k = b * 100 + i;
+            uint32_t yyyymm = (uint32_t)(202101 + (k % 60) / 12 * 100 +
+                                         (k % 60) % 12);
+            u[i] = fx_count(seq++, JOBS, many_regions[k / 60], yyyymm,
+                            1000 + k);
+        }
+        store_result_t r = fx_apply(AGENT, u, 100);
+        cr_assert_eq(r.applied, 100);
+        store_result_fini(&r);
+    }
+}
+
+static off_t file_size(const char *path)
+{
+    struct stat st;
+    cr_assert_eq(stat(path, &st), 0, "%s: %s", path, strerror(errno));
+    return st.st_size;
+}
+
+/* A copy of the closed store's data.mdb as DIR/data.mdb, cut to @p size
+ * bytes. */
+static void copy_cut(const char *dir, off_t size)
+{
+    char from[300];
+    char to[400];
+    snprintf(from, sizeof from, "%s/db/data.mdb", fx_dir);
+    snprintf(to, sizeof to, "%s/data.mdb", dir);
+    cr_assert_eq(mkdir(dir, 0750), 0, "%s: %s", dir, strerror(errno));
+    FILE *in = fopen(from, "rb");
+    FILE *out = fopen(to, "wb");
+    cr_assert(in != NULL && out != NULL);
+    char chunk[8192];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, in)) > 0) {
+        cr_assert_eq(fwrite(chunk, 1, n, out), n);
+    }
+    fclose(in);
+    cr_assert_eq(fclose(out), 0);
+    cr_assert_eq(truncate(to, size), 0);
+}
+
+/* store_open, writable and read-only, refuses @p dir with @p want and a
+ * message naming DIR/data.mdb and containing @p says; the file keeps its
+ * size. */
+static void expect_refused(const char *dir, int want, const char *says)
+{
+    char path[400];
+    snprintf(path, sizeof path, "%s/data.mdb", dir);
+    struct stat before;
+    int had = stat(path, &before) == 0;
+    store_opts_t rw = {0};
+    store_opts_t ro = {.readonly = 1};
+    const store_opts_t *opts[] = {&rw, &ro};
+    for (int i = 0; i < 2; i++) {
+        store_t *s = NULL;
+        char err[ERR_LEN] = "";
+        int rc = store_open(&s, dir, fx_cat, opts[i], err);
+        cr_expect_eq(rc, want, "%s open of %s: rc %d (%s), err '%s'",
+                     i ? "read-only" : "writable", dir, rc, err_str(rc),
+                     err);
+        cr_expect_null(s);
+        if (s != NULL) {
+            store_close(&s);
+        }
+        cr_expect(strstr(err, path) != NULL && strstr(err, says) != NULL,
+                  "the message names neither %s nor '%s': %s", path, says,
+                  err);
+        struct stat after;
+        if (had) {
+            cr_expect_eq(stat(path, &after), 0);
+            cr_expect_eq(after.st_size, before.st_size, "%s changed size",
+                         path);
+        } else {
+            cr_expect_neq(stat(path, &after), 0, "%s was created", path);
+        }
+    }
+}
+
+Test(store_corrupt, an_empty_data_file_is_refused_not_taken_for_new)
+{
+    populate();
+    store_close(&fx_store);
+    char db[300];
+    char data[400];
+    db_path(db, sizeof db);
+    snprintf(data, sizeof data, "%s/data.mdb", db);
+    cr_assert_eq(truncate(data, 0), 0);
+    expect_refused(db, ERR_CORRUPT, "0 bytes");
+}
+
+Test(store_corrupt, a_truncated_data_file_is_refused_before_any_read)
+{
+    populate_many();
+    store_close(&fx_store);
+    char data[300];
+    snprintf(data, sizeof data, "%s/db/data.mdb", fx_dir);
+    off_t size = file_size(data);
+    cr_assert_gt(size, 40 * 4096, "too few pages: %lld", (long long)size);
+    const off_t cuts[] = {size / 2, size / 10 * 9, size - 1000,
+                          size - 4096, 3 * 4096, 4096 + 1000};
+    for (size_t i = 0; i < sizeof cuts / sizeof cuts[0]; i++) {
+        char dir[300];
+        snprintf(dir, sizeof dir, "%s/cut%zu", fx_dir, i);
+        copy_cut(dir, cuts[i]);
+        expect_refused(dir, ERR_CORRUPT, "truncated");
+    }
+    /* Shorter than LMDB's two meta pages: LMDB itself refuses it. */
+    char dir[300];
+    snprintf(dir, sizeof dir, "%s/cut-meta", fx_dir);
+    copy_cut(dir, 4096 + 8);
+    expect_refused(dir, ERR_VERSION, "not an LMDB file");
+    /* The whole copy opens. */
+    snprintf(dir, sizeof dir, "%s/whole", fx_dir);
+    copy_cut(dir, size);
+    char err[ERR_LEN];
+    store_opts_t ro = {.readonly = 1};
+    store_t *s = NULL;
+    cr_assert_eq(store_open(&s, dir, fx_cat, &ro, err), ERR_OK, "%s", err);
+    store_close(&s);
+}
+
+Test(store_corrupt, a_missing_data_file_beside_its_lock_file_is_refused)
+{
+    populate();
+    store_close(&fx_store);
+    char db[300];
+    char data[400];
+    db_path(db, sizeof db);
+    snprintf(data, sizeof data, "%s/data.mdb", db);
+    cr_assert_eq(unlink(data), 0);
+    char err[ERR_LEN] = "";
+    store_t *s = NULL;
+    cr_expect_eq(store_open(&s, db, fx_cat, NULL, err), ERR_CORRUPT, "%s",
+                 err);
+    cr_expect_null(s);
+    cr_expect(strstr(err, data) != NULL && strstr(err, "lock.mdb") != NULL,
+              "%s", err);
+    struct stat st;
+    cr_expect_neq(stat(data, &st), 0, "a new data.mdb was created");
+    store_opts_t ro = {.readonly = 1};
+    cr_expect_eq(store_open(&s, db, fx_cat, &ro, err), ERR_NOTFOUND, "%s",
+                 err);
+    cr_expect(strstr(err, data) != NULL, "%s", err);
+}
+
+/* An LMDB environment that is not an hrss store: a named database and a
+ * record, no format key. */
+static void other_environment(const char *dir)
+{
+    cr_assert_eq(mkdir(dir, 0750), 0);
+    MDB_env *env = NULL;
+    MDB_txn *txn = NULL;
+    MDB_dbi dbi;
+    cr_assert_eq(mdb_env_create(&env), 0);
+    mdb_env_set_maxdbs(env, 4);
+    cr_assert_eq(mdb_env_open(env, dir, MDB_NOTLS, 0640), 0);
+    cr_assert_eq(mdb_txn_begin(env, NULL, 0, &txn), 0);
+    cr_assert_eq(mdb_dbi_open(txn, "things", MDB_CREATE, &dbi), 0);
+    MDB_val k = {5, (void *)(uintptr_t)"thing"};
+    MDB_val d = {3, (void *)(uintptr_t)"one"};
+    cr_assert_eq(mdb_put(txn, dbi, &k, &d, 0), 0);
+    cr_assert_eq(mdb_txn_commit(txn), 0);
+    mdb_env_close(env);
+}
+
+/* The newest transaction id of the environment in @p dir. */
+static size_t env_txnid(const char *dir)
+{
+    MDB_env *env = NULL;
+    MDB_envinfo info;
+    cr_assert_eq(mdb_env_create(&env), 0);
+    cr_assert_eq(mdb_env_open(env, dir, MDB_NOTLS | MDB_RDONLY, 0640), 0);
+    cr_assert_eq(mdb_env_info(env, &info), 0);
+    mdb_env_close(env);
+    return info.me_last_txnid;
+}
+
+Test(store_corrupt, an_environment_without_the_format_key_is_refused)
+{
+    char dir[300];
+    snprintf(dir, sizeof dir, "%s/other", fx_dir);
+    other_environment(dir);
+    size_t txnid = env_txnid(dir);
+    expect_refused(dir, ERR_CORRUPT, "not an hrss store");
+    cr_expect_eq(env_txnid(dir), txnid, "the refused open wrote");
+}
+
+/* A new store is made where there was none: a directory that does not
+ * exist, an empty one, one with only the collector's own files, or an
+ * environment LMDB created in which nothing was ever committed (a first
+ * start that died at once). */
+Test(store_corrupt, a_new_store_only_where_there_was_none)
+{
+    char dir[300];
+    char path[400];
+    char err[ERR_LEN];
+    store_t *s = NULL;
+    snprintf(dir, sizeof dir, "%s/empty", fx_dir);
+    cr_assert_eq(mkdir(dir, 0750), 0);
+    cr_expect_eq(store_open(&s, dir, fx_cat, NULL, err), ERR_OK, "%s", err);
+    store_close(&s);
+
+    snprintf(dir, sizeof dir, "%s/collector", fx_dir);
+    cr_assert_eq(mkdir(dir, 0750), 0);
+    const char *own[] = {"collector.lock", "endpoints"};
+    for (int i = 0; i < 2; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, own[i]);
+        FILE *f = fopen(path, "w");
+        cr_assert_not_null(f);
+        fputs("x\n", f);
+        fclose(f);
+    }
+    cr_expect_eq(store_open(&s, dir, fx_cat, NULL, err), ERR_OK, "%s", err);
+    store_close(&s);
+
+    snprintf(dir, sizeof dir, "%s/never-committed", fx_dir);
+    cr_assert_eq(mkdir(dir, 0750), 0);
+    MDB_env *env = NULL;
+    cr_assert_eq(mdb_env_create(&env), 0);
+    cr_assert_eq(mdb_env_open(env, dir, MDB_NOTLS, 0640), 0);
+    mdb_env_close(env);
+    cr_assert_eq(env_txnid(dir), 0);
+    cr_expect_eq(store_open(&s, dir, fx_cat, NULL, err), ERR_OK, "%s", err);
+    store_close(&s);
+    cr_expect_gt(env_txnid(dir), 0);
 }
