@@ -388,47 +388,114 @@ int spool_has_source(spool_t *self, const char *source)
     return found;
 }
 
+/* A damaged queue, into @p err: @p what names the damage; updates from
+ * @p first to @p next - 1 cannot be sent (in order, nothing after the
+ * damage can). @return ERR_CORRUPT. */
+static int queue_damaged(const char *what, uint64_t seq, uint64_t first,
+                         uint64_t next, char err[ERR_LEN])
+{
+    char range[80] = "nothing queued is lost";
+    if (next > first + 1) {
+        snprintf(range, sizeof range, "updates %llu..%llu cannot be sent",
+                 (unsigned long long)first, (unsigned long long)(next - 1));
+    } else if (next == first + 1) {
+        snprintf(range, sizeof range, "update %llu cannot be sent",
+                 (unsigned long long)first);
+    }
+    snprintf(err, ERR_LEN, "spool: %s %llu: %s", what,
+             (unsigned long long)seq, range);
+    return ERR_CORRUPT;
+}
+
+/* Read consecutive records from the cursor's position into @p out.
+ * The spool holds every seq from @p acked to @p next - 1: when @p from
+ * is one of them and its record is not the first found, it was damaged,
+ * not sent. A record that cannot be read ends the run: what was read
+ * before it is handed out, and the read from it reports the damage. */
+static int read_run(MDB_cursor *cur, MDB_val *kv, MDB_val *dv, int mrc,
+                    uint64_t from, uint64_t acked, uint64_t next,
+                    spool_update_t *out, size_t max, size_t *n,
+                    char err[ERR_LEN])
+{
+    uint64_t seq = 0;
+    if (from >= acked && from < next &&
+        (mrc == MDB_NOTFOUND ||
+         (mrc == MDB_SUCCESS &&
+          (parse_seq(kv, &seq) != ERR_OK || seq != from)))) {
+        return queue_damaged("no readable record for update seq", from,
+                             from, next, err);
+    }
+    while (mrc == MDB_SUCCESS && *n < max) {
+        if (parse_seq(kv, &seq) != ERR_OK) {
+            uint64_t last = *n > 0 ? out[*n - 1].seq : from;
+            return queue_damaged("a damaged key after update seq", last,
+                                 last + (*n > 0), next, err);
+        }
+        if (next > 0 && seq >= next) {
+            /* Past every number ever assigned: a damaged key. */
+            if (*n > 0) {
+                break;
+            }
+            return queue_damaged("a damaged key claims update seq", seq,
+                                 from, next, err);
+        }
+        if (parse_queued(kv, dv, &out[*n]) != ERR_OK) {
+            if (*n > 0) {
+                break;
+            }
+            return queue_damaged("a damaged record for update seq", seq,
+                                 seq, next, err);
+        }
+        /* Stop at a hole: the sender needs consecutive numbers (the next
+         * read, from the hole, says what is missing). */
+        if (*n > 0 && out[*n].seq != out[*n - 1].seq + 1) {
+            break;
+        }
+        (*n)++;
+        mrc = mdb_cursor_get(cur, kv, dv, MDB_NEXT);
+    }
+    if (mrc != MDB_SUCCESS && mrc != MDB_NOTFOUND) {
+        return fail(mrc, "cannot read spool", err);
+    }
+    return ERR_OK;
+}
+
 int spool_read(spool_t *self, uint64_t from, spool_update_t *out, size_t max,
                size_t *n, char err[ERR_LEN])
 {
     assert(spool_check_invariants(self));
     MDB_txn *txn = NULL;
     MDB_cursor *cur = NULL;
+    uint64_t acked = 1;
+    uint64_t next = 1;
     *n = 0;
+    int rc = ERR_OK;
     int mrc = mdb_txn_begin(self->env, NULL, MDB_RDONLY, &txn);
-    if (mrc == MDB_SUCCESS) {
-        mrc = mdb_cursor_open(txn, self->queue, &cur);
+    if (mrc != MDB_SUCCESS) {
+        return fail(mrc, "cannot read spool", err);
+    }
+    /* Which seqs the spool must hold; when its counters are unreadable
+     * (spool_stats reports that), the queue is read without the check. */
+    if (meta_get(txn, self->meta, "acked_next", 1, &acked) != ERR_OK ||
+        meta_get(txn, self->meta, "next_assign", 1, &next) != ERR_OK) {
+        acked = next = 0;
+    }
+    mrc = mdb_cursor_open(txn, self->queue, &cur);
+    if (mrc != MDB_SUCCESS) {
+        rc = fail(mrc, "cannot read spool", err);
     }
     buf_t k;
     buf_init(&k);
-    key_seq(&k, from);
-    MDB_val kv = val_of(&k);
-    MDB_val dv;
-    int rc = ERR_OK;
-    if (mrc == MDB_SUCCESS) {
+    if (rc == ERR_OK && max > 0) {
+        key_seq(&k, from);
+        MDB_val kv = val_of(&k);
+        MDB_val dv;
         mrc = mdb_cursor_get(cur, &kv, &dv, MDB_SET_RANGE);
-    }
-    while (mrc == MDB_SUCCESS && *n < max) {
-        rc = parse_queued(&kv, &dv, &out[*n]);
-        if (rc != ERR_OK) {
-            break;
-        }
-        /* Stop at a hole: the sender needs consecutive numbers. */
-        if (*n > 0 && out[*n].seq != out[*n - 1].seq + 1) {
-            break;
-        }
-        (*n)++;
-        mrc = mdb_cursor_get(cur, &kv, &dv, MDB_NEXT);
-    }
-    if (rc != ERR_OK) {
-        snprintf(err, ERR_LEN, "spool record corrupt");
-    } else if (mrc != MDB_SUCCESS && mrc != MDB_NOTFOUND) {
-        rc = fail(mrc, "cannot read spool", err);
+        rc = read_run(cur, &kv, &dv, mrc, from, acked, next, out, max, n,
+                      err);
     }
     rc = lmdbh_cursor_end(&cur, rc, MDB_SUCCESS);
-    if (txn != NULL) {
-        mdb_txn_abort(txn);
-    }
+    mdb_txn_abort(txn);
     buf_fini(&k);
     if (rc != ERR_OK) {
         *n = 0;

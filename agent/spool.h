@@ -114,8 +114,15 @@ int spool_append(spool_t *self, spool_update_t *u, size_t n,
 /** 1 when @p source was recorded by spool_append, else 0. */
 int spool_has_source(spool_t *self, const char *source);
 
-/** Read up to @p max queued updates with seq >= @p from into @p out.
- *  @param[out] n  Number read (0 when nothing is queued from there). */
+/** Read up to @p max queued updates with consecutive seqs from @p from
+ *  into @p out. The spool holds every seq from acked_next to next_assign
+ *  - 1: when @p from is one of them, the first update read is @p from.
+ *  A record that cannot be read ends the run; what came before it is
+ *  handed out, and a read from it fails.
+ *  @param[out] n  Number read (0 when nothing is queued from there).
+ *  @return ERR_OK; ERR_CORRUPT when the record of @p from is missing or
+ *          damaged, or a key claims a seq never assigned, with @p err
+ *          "spool: ... seq N: updates N..M cannot be sent"; ERR_IO. */
 int spool_read(spool_t *self, uint64_t from, spool_update_t *out, size_t max,
                size_t *n, char err[ERR_LEN]);
 

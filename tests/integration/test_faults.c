@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <lmdb.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -650,4 +651,83 @@ Test(faults, the_agent_refuses_an_emptied_spool)
                   "%s was written by %s", data, names[i]);
     }
     hx_port_release(&port);
+}
+
+/* ------------------------------------------------ a damaged spool key */
+
+/* Move the queue record of @p seq in the spool at @p spool_dir to a key
+ * with one bit flipped, as a damaged disk would. */
+static void flip_queue_key(const char *spool_dir, uint64_t seq)
+{
+    MDB_env *env = NULL;
+    MDB_txn *txn = NULL;
+    MDB_dbi dbi;
+    cr_assert_eq(mdb_env_create(&env), 0);
+    mdb_env_set_maxdbs(env, 8);
+    cr_assert_eq(mdb_env_open(env, spool_dir, MDB_NOTLS, 0640), 0);
+    cr_assert_eq(mdb_txn_begin(env, NULL, 0, &txn), 0);
+    cr_assert_eq(mdb_dbi_open(txn, "queue", 0, &dbi), 0);
+    unsigned char key[9] = {0x01};
+    for (int i = 0; i < 8; i++) {
+        key[1 + i] = (unsigned char)(seq >> (56 - 8 * i));
+    }
+    MDB_val kv = {sizeof key, key};
+    MDB_val dv;
+    cr_assert_eq(mdb_get(txn, dbi, &kv, &dv), 0, "no seq %llu",
+                 (unsigned long long)seq);
+    char val[256];
+    cr_assert_leq(dv.mv_size, sizeof val);
+    memcpy(val, dv.mv_data, dv.mv_size);
+    size_t vlen = dv.mv_size;
+    cr_assert_eq(mdb_del(txn, dbi, &kv, NULL), 0);
+    key[3] ^= 0x01; /* bit 40 */
+    dv = (MDB_val){vlen, val};
+    cr_assert_eq(mdb_put(txn, dbi, &kv, &dv, 0), 0);
+    cr_assert_eq(mdb_txn_commit(txn), 0);
+    mdb_env_close(env);
+}
+
+/* A damaged spool key made the agent send one-update batches in a tight
+ * loop (each answered "gap"), and flush said "nothing is lost" of what it
+ * could never send. Now what precedes the damage is delivered, and flush
+ * stops at once naming the seq and what cannot be sent. */
+Test(faults, a_damaged_spool_record_stops_sending_and_says_what)
+{
+    char dir[300];
+    char log[300];
+    snprintf(dir, sizeof dir, "%s/db", hx_dir);
+    snprintf(log, sizeof log, "%s/collector.log", hx_dir);
+    hx_coll_t c;
+    hx_collector_start(&c, dir, log);
+    agent_env_t a;
+    snprintf(a.state, sizeof a.state, "%s/agent", hx_dir);
+    a.ingest = c.ingest;
+    static char out[8192];
+    for (int m = 1; m <= 5; m++) {
+        char period[16];
+        char value[16];
+        snprintf(period, sizeof period, "2025-%02d", m);
+        snprintf(value, sizeof value, "%d", 100 * m);
+        const char *argv[] = {"hrss-agent", "--state-dir", a.state,
+                              "--region", "330100", "submit",
+                              "--indicator", "urban_new_jobs", "--period",
+                              period, "--value", value, "--region",
+                              "330102", NULL};
+        cr_assert_eq(hx_run(argv, 30000, out, sizeof out), 0, "%s", out);
+    }
+    char spool[400];
+    snprintf(spool, sizeof spool, "%s/spool", a.state);
+    flip_queue_key(spool, 3);
+
+    int64_t t0 = hx_now_ms();
+    int st = agent_cmd(&a, "flush", "--timeout=30", out, sizeof out);
+    int64_t took = hx_now_ms() - t0;
+    cr_expect_eq(st, 1, "%s", out);
+    cr_expect_lt(took, 20000, "flush ran %lld ms", (long long)took);
+    cr_expect(strstr(out, "update seq 3: updates 3..5 cannot be sent") !=
+                  NULL, "%s", out);
+    cr_expect(strstr(out, "nothing is lost") == NULL, "%s", out);
+    /* 1 and 2 arrived; nothing after the damage. */
+    cr_expect_eq(province_total(&c, "urban_new_jobs"), 300);
+    cr_expect_eq(hx_collector_stop(&c, 10000), 0);
 }

@@ -161,10 +161,18 @@ Test(spool_corrupt, truncated_queue_record)
     raw_put("queue", &k, &v, 1);
     spool_update_t out[8];
     size_t n = 99;
-    EXPECT_CORRUPT(spool_read(sp, 1, out, 8, &n, err_), "spool_read");
-    cr_expect_eq(n, 0, "updates handed out from a corrupt read");
-    /* The first queued record is fine: stats still work. */
     char err[ERR_LEN];
+    /* What comes before the damage is handed out ... */
+    cr_expect_eq(spool_read(sp, 1, out, 8, &n, err), ERR_OK, "%s", err);
+    cr_expect_eq(n, 1);
+    cr_expect_eq(out[0].seq, 2);
+    /* ... and the read from it names the seq and what cannot be sent. */
+    n = 99;
+    cr_expect_eq(spool_read(sp, 3, out, 8, &n, err), ERR_CORRUPT);
+    cr_expect_eq(n, 0, "updates handed out from a corrupt read");
+    cr_expect_str_eq(err, "spool: a damaged record for update seq 3: "
+                          "updates 3..5 cannot be sent");
+    /* The first queued record is fine: stats still work. */
     spool_stats_t st;
     cr_expect_eq(spool_stats(sp, &st, err), ERR_OK, "%s", err);
     cr_expect_eq(st.queued, 4);
@@ -490,4 +498,57 @@ Test(spool_corrupt, a_new_spool_only_where_there_was_none)
     fclose(f);
     cr_expect_eq(spool_open(&s, d, err), ERR_OK, "%s", err);
     spool_close(&s);
+}
+
+/* A damaged key sorts elsewhere: seq 3 is not where it belongs. Reading
+ * from 3 used to hand out 4.. instead, the collector answered "gap, send
+ * 3", and the agent sent one-update batches in a tight loop. */
+Test(spool_corrupt, a_missing_seq_is_damage_not_a_gap)
+{
+    char err[ERR_LEN];
+    spool_close(&sp);
+    MDB_env *env = NULL;
+    MDB_txn *txn = NULL;
+    MDB_dbi dbi;
+    cr_assert_eq(mdb_env_create(&env), 0);
+    mdb_env_set_maxdbs(env, 8);
+    cr_assert_eq(mdb_env_open(env, sd, MDB_NOTLS, 0640), 0);
+    cr_assert_eq(mdb_txn_begin(env, NULL, 0, &txn), 0);
+    cr_assert_eq(mdb_dbi_open(txn, "queue", 0, &dbi), 0);
+    buf_t k;
+    buf_init(&k);
+    key_seq(&k, 3);
+    MDB_val kv = {k.len, k.data};
+    MDB_val dv;
+    cr_assert_eq(mdb_get(txn, dbi, &kv, &dv), 0);
+    buf_t v;
+    buf_init(&v);
+    buf_put(&v, dv.mv_data, dv.mv_size);
+    cr_assert_eq(mdb_del(txn, dbi, &kv, NULL), 0);
+    key_seq(&k, 3 | (1ull << 40)); /* one flipped bit */
+    kv = (MDB_val){k.len, k.data};
+    dv = (MDB_val){v.len, v.data};
+    cr_assert_eq(mdb_put(txn, dbi, &kv, &dv, 0), 0);
+    cr_assert_eq(mdb_txn_commit(txn), 0);
+    mdb_env_close(env);
+    cr_assert_eq(spool_open(&sp, sd, err), ERR_OK, "%s", err);
+
+    spool_update_t out[8];
+    size_t n = 99;
+    cr_expect_eq(spool_read(sp, 2, out, 8, &n, err), ERR_OK, "%s", err);
+    cr_expect_eq(n, 1, "2, then the hole");
+    n = 99;
+    cr_expect_eq(spool_read(sp, 3, out, 8, &n, err), ERR_CORRUPT,
+                 "read from the missing seq: %zu updates", n);
+    cr_expect_eq(n, 0);
+    cr_expect_str_eq(err, "spool: no readable record for update seq 3: "
+                          "updates 3..5 cannot be sent");
+    /* Past the queue, the moved record is no update to send. */
+    n = 99;
+    cr_expect_eq(spool_read(sp, 6, out, 8, &n, err), ERR_CORRUPT);
+    cr_expect_eq(n, 0);
+    cr_expect(strstr(err, "claims update seq 1099511627779") != NULL, "%s",
+              err);
+    buf_fini(&k);
+    buf_fini(&v);
 }
