@@ -26,7 +26,8 @@
  *        lock.mdb, empty or truncated: refused) -> env_txn_begin
  *     -> open dbs -> check_format (new: write format + rules_fp; no
  *        format in an environment that was not new: refused; rules
- *        changed: derive_rebuild) -> commit -> magic = STORE_MAGIC
+ *        changed: derive_rebuild) -> commit (open_txn; on a full map:
+ *        env_grow_map and again, up to map_max) -> magic = STORE_MAGIC
  *     -> writable: write_reindex (its own transaction)
  *
  * A new store is made only where there was none: a directory that does
@@ -321,11 +322,37 @@ static int not_a_store(const char *dir, int created, char err[ERR_LEN])
     return ERR_CORRUPT;
 }
 
+/* The opening transaction: the databases, the format check (and a
+ * rebuild when the catalog's rules changed), committed. Commit even a
+ * read-only transaction: database handles opened in a transaction that
+ * aborts are closed with it. @return ERR_OK; ERR_FULL when the map is
+ * full (nothing kept: grow and call again); another failure. */
+static int open_txn(store_t *s, const char *dir, int created,
+                    char err[ERR_LEN])
+{
+    MDB_txn *txn = NULL;
+    int rc = env_txn_begin(s, s->readonly ? MDB_RDONLY : 0, &txn, err);
+    if (rc != ERR_OK) {
+        return rc;
+    }
+    rc = open_dbs(s, txn, s->readonly ? 0u : MDB_CREATE, err);
+    if (rc == ERR_NOTFOUND) {
+        rc = not_a_store(dir, created, err);
+    }
+    if (rc == ERR_OK) {
+        rc = check_format(s, txn, dir, created, err);
+    }
+    if (rc != ERR_OK) {
+        env_txn_abort(s, &txn);
+        return rc;
+    }
+    return env_txn_commit(s, &txn, "cannot initialise store", err);
+}
+
 int store_open(store_t **out, const char *dir, const catalog_t *cat,
                const store_opts_t *opts, char err[ERR_LEN])
 {
     int rc = ERR_OK;
-    MDB_txn *txn = NULL;
     store_opts_t o = {0};
     if (opts != NULL) {
         o = *opts;
@@ -347,24 +374,19 @@ int store_open(store_t **out, const char *dir, const catalog_t *cat,
     if (rc != ERR_OK) {
         goto fail;
     }
-    rc = env_txn_begin(s, s->readonly ? MDB_RDONLY : 0, &txn, err);
-    if (rc != ERR_OK) {
-        goto fail;
+    /* A rebuild for a new catalog rewrites every aggregate in this one
+     * transaction: on a full map it is replayed in a grown one, up to
+     * map_max, like store_apply. A crash midway leaves nothing of it. */
+    for (;;) {
+        rc = open_txn(s, dir, created, err);
+        if (rc != ERR_FULL || s->readonly) {
+            break;
+        }
+        rc = env_grow_map(s, err);
+        if (rc != ERR_OK) {
+            break;
+        }
     }
-    rc = open_dbs(s, txn, s->readonly ? 0u : MDB_CREATE, err);
-    if (rc == ERR_NOTFOUND) {
-        rc = not_a_store(dir, created, err);
-    }
-    if (rc != ERR_OK) {
-        goto fail;
-    }
-    rc = check_format(s, txn, dir, created, err);
-    if (rc != ERR_OK) {
-        goto fail;
-    }
-    /* Commit even a read-only transaction: database handles opened in a
-     * transaction that aborts are closed with it. */
-    rc = env_txn_commit(s, &txn, "cannot initialise store", err);
     if (rc != ERR_OK) {
         goto fail;
     }
@@ -380,7 +402,6 @@ int store_open(store_t **out, const char *dir, const catalog_t *cat,
     return ERR_OK;
 
 fail:
-    env_txn_abort(s, &txn);
     if (s->env != NULL) {
         mdb_env_close(s->env);
     }

@@ -35,6 +35,10 @@ update_t fx_ratio(uint64_t seq, const char *ind, uint32_t region,
 store_result_t fx_apply(const char *reporter, const update_t *u,
                         size_t n);
 
+/* Copy the shipped catalog into @p dir, moving 上城区 (330102) from
+ * 杭州市 to 宁波市: another region tree, so a writable open rebuilds. */
+void fx_write_moved_catalog(const char *dir);
+
 /* Total with the period given as text; asserts success. */
 store_total_t fx_total(const char *ind, uint32_t region, const char *period);
 

@@ -820,19 +820,6 @@ Test(store, breakdown_own_plus_children_is_the_total)
     expect(own, 300, 0, 1, 1);
 }
 
-/* Copy the shipped catalog into DIR, moving 上城区 from 杭州市 to 宁波市. */
-static void write_moved_catalog(const char *dir)
-{
-    char cmd[4096];
-    snprintf(cmd, sizeof cmd,
-             "mkdir -p %s && cp %s/indicators.csv %s/plan.csv %s/ && "
-             "sed 's/^330102,\\(.*\\),330100$/330102,\\1,330200/' "
-             "%s/regions.csv > %s/regions.csv",
-             dir, HRSS_TEST_CATALOG_DIR, HRSS_TEST_CATALOG_DIR, dir,
-             HRSS_TEST_CATALOG_DIR, dir);
-    cr_assert_eq(system(cmd), 0);
-}
-
 Test(store, aggregates_rebuilt_when_the_region_tree_changes)
 {
     update_t u[] = {
@@ -850,7 +837,7 @@ Test(store, aggregates_rebuilt_when_the_region_tree_changes)
     char catdir[300];
     snprintf(db, sizeof db, "%s/db", fx_dir);
     snprintf(catdir, sizeof catdir, "%s/cat", fx_dir);
-    write_moved_catalog(catdir);
+    fx_write_moved_catalog(catdir);
     catalog_t *moved = NULL;
     cr_assert_eq(catalog_load_dir(&moved, catdir, err), ERR_OK, "%s", err);
     cr_assert_eq(catalog_region(moved, (size_t)catalog_region(
@@ -873,6 +860,78 @@ Test(store, aggregates_rebuilt_when_the_region_tree_changes)
     expect(fx_total(JOBS, ZJ, "2025-01"), 150, 0, 2, 102);
     cr_expect_eq(violations(NULL, 0).n, 1, "violations survive a rebuild");
     verify();
+}
+
+/* Fill the store at @p db, opened with a map of exactly @p map bytes,
+ * until a batch no longer fits. @return the updates applied. */
+static uint64_t fill_to_the_brim(const char *db, size_t map)
+{
+    static const uint32_t regions[] = {330102, 330105, 330106, 330108,
+                                       330109, 330110, 330111, 330112,
+                                       330203, 330205, 330206, 330211};
+    static const char *const inds[] = {JOBS, PENSION, "skilled_talent",
+                                       "unemployment_insured"};
+    char err[ERR_LEN];
+    store_opts_t o = {.map_size = map, .map_max = map};
+    store_t *s = NULL;
+    cr_assert_eq(store_open(&s, db, fx_cat, &o, err), ERR_OK, "%s", err);
+    update_t u[200];
+    uint64_t seq = 1;
+    uint64_t applied = 0;
+    for (;;) {
+        for (size_t i = 0; i < 200; i++, seq++) {
+            uint64_t k = seq - 1;
+            uint32_t m = (uint32_t)(k % 60);
+            u[i] = fx_count(seq, inds[(k / (60 * 12)) % 4],
+                            regions[(k / 60) % 12],
+                            (2021 + m / 12) * 100 + m % 12 + 1,
+                            (int64_t)(k % 100000));
+        }
+        store_batch_t b = {"a", -1, 1764000000, FX_NOW_MONTH, u, 200, NULL};
+        store_result_t r;
+        int rc = store_apply(s, &b, 1, &r, err);
+        if (rc == ERR_FULL) {
+            break;
+        }
+        cr_assert_eq(rc, ERR_OK, "%s", err);
+        applied += r.applied;
+        store_result_fini(&r);
+    }
+    store_close(&s);
+    return applied;
+}
+
+/* A catalog change on a store whose map is full: the rebuild used to run
+ * in the opening transaction without map growth and stop the collector
+ * ("storage full"), whatever --map-max-mib said. */
+Test(store, a_rebuild_at_open_grows_the_map)
+{
+    char err[ERR_LEN];
+    char db[300];
+    char catdir[300];
+    snprintf(db, sizeof db, "%s/full", fx_dir);
+    snprintf(catdir, sizeof catdir, "%s/cat", fx_dir);
+    uint64_t applied = fill_to_the_brim(db, 1 << 20);
+    cr_assert_gt(applied, 1000, "only %llu updates fit in 1 MiB",
+                 (unsigned long long)applied);
+    fx_write_moved_catalog(catdir);
+    catalog_t *moved = NULL;
+    cr_assert_eq(catalog_load_dir(&moved, catdir, err), ERR_OK, "%s", err);
+    store_close(&fx_store);
+    catalog_destroy(&fx_cat);
+    fx_cat = moved;
+    /* At its limit, it says so and keeps the store as it was. */
+    store_opts_t tight = {.map_size = 1 << 20, .map_max = 1 << 20};
+    cr_expect_eq(store_open(&fx_store, db, fx_cat, &tight, err), ERR_FULL);
+    cr_expect(strstr(err, "limit") != NULL, "%s", err);
+    cr_assert_null(fx_store);
+    /* With room to grow, it grows and rebuilds. */
+    store_opts_t roomy = {.map_size = 1 << 20, .map_max = 16 << 20};
+    cr_assert_eq(store_open(&fx_store, db, fx_cat, &roomy, err), ERR_OK,
+                 "%s", err);
+    verify();
+    store_total_t t = fx_total(JOBS, NB, "2021..2025");
+    cr_expect_gt(t.num, 0, "上城区 counts for 宁波市 now");
 }
 
 typedef struct rep_list {

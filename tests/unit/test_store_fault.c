@@ -434,6 +434,43 @@ Test(store_fault, failed_first_commit_leaves_no_half_made_store)
     store_close(&s);
 }
 
+/* A crash in the middle of the rebuild a catalog change starts (here
+ * its commit fails, as a crash before it would) leaves the store as it
+ * was; the next start rebuilds it whole. */
+Test(store_fault, a_rebuild_cut_short_is_done_again_at_the_next_open)
+{
+    char err[ERR_LEN];
+    char db[300];
+    char catdir[300];
+    apply_first();
+    digest_t before = digest_of(fx_store);
+    store_close(&fx_store);
+    snprintf(db, sizeof db, "%s/db", fx_dir);
+    snprintf(catdir, sizeof catdir, "%s/cat", fx_dir);
+    fx_write_moved_catalog(catdir);
+    catalog_t *moved = NULL;
+    cr_assert_eq(catalog_load_dir(&moved, catdir, err), ERR_OK, "%s", err);
+    store_t *s = NULL;
+    mdbfault_reset();
+    mdbfault_arm(MDBFAULT_COMMIT, 1, EIO);
+    cr_expect_eq(store_open(&s, db, moved, NULL, err), ERR_IO);
+    cr_expect_null(s);
+    /* Nothing of it was kept: the old catalog still reads the store. */
+    cr_assert_eq(store_open(&fx_store, db, fx_cat, NULL, err), ERR_OK, "%s",
+                 err);
+    digest_t same = digest_of(fx_store);
+    expect_same(&before, &same, "after a rebuild cut short");
+    store_close(&fx_store);
+    /* The next start with the new catalog rebuilds. */
+    catalog_destroy(&fx_cat);
+    fx_cat = moved;
+    cr_assert_eq(store_open(&fx_store, db, fx_cat, NULL, err), ERR_OK, "%s",
+                 err);
+    cr_expect_eq(store_verify(fx_store, err), ERR_OK, "%s", err);
+    cr_expect_eq(fx_total(JOBS, 330200, "2025-01").num, 100, "上城区 in 宁波市");
+    cr_expect_eq(fx_total(JOBS, 330100, "2025-01").num, 50);
+}
+
 Test(store_fault, reader_adopts_a_map_grown_elsewhere)
 {
     char err[ERR_LEN];
