@@ -20,6 +20,7 @@ static const char *const inds[N_IND] = {
 
 typedef struct cellv {
     int present;
+    int revs;       /* times it was queued: its revisions at the collector */
     int64_t num;
     int64_t den;
 } cellv_t;
@@ -75,13 +76,11 @@ static int agent_cmd(agent_t *a, const char *cmd, const char *arg1,
 }
 
 /* Round r writes about two thirds of the agent's cells with new values;
- * rounds r0..r1 go into one CSV file, in order, so later rows revise
- * earlier ones. */
-static void agent_submit_rounds(agent_t *a, int r0, int r1)
+ * rounds r0..r1 go into one CSV file at @p path, in order, so later rows
+ * revise earlier ones. The model takes them as queued. @return rows. */
+static uint64_t agent_write_rounds(agent_t *a, int r0, int r1,
+                                   const char *path)
 {
-    char path[400];
-    snprintf(path, sizeof path, "%s/rounds-%s-%d-%d.csv", hx_dir, a->name,
-             r0, r1);
     FILE *f = fopen(path, "w");
     cr_assert_not_null(f);
     fprintf(f, "indicator,period,value,numerator,denominator,region\n");
@@ -98,6 +97,7 @@ static void agent_submit_rounds(agent_t *a, int r0, int r1)
                     int mo = m % 12 + 1;
                     cellv_t *c = &a->model[i][g][m];
                     c->present = 1;
+                    c->revs++;
                     if (i == 2) {
                         c->den = 100 + r;
                         c->num = (cell + r) % c->den;
@@ -116,6 +116,15 @@ static void agent_submit_rounds(agent_t *a, int r0, int r1)
         }
     }
     cr_assert_eq(fclose(f), 0);
+    return rows;
+}
+
+static void agent_submit_rounds(agent_t *a, int r0, int r1)
+{
+    char path[400];
+    snprintf(path, sizeof path, "%s/rounds-%s-%d-%d.csv", hx_dir, a->name,
+             r0, r1);
+    uint64_t rows = agent_write_rounds(a, r0, r1, path);
     char out[4096];
     int st = agent_cmd(a, "submit", path, NULL, out, sizeof out);
     cr_assert_eq(st, 0, "submit: %s", out);
@@ -127,6 +136,15 @@ static void agent_submit_round(agent_t *a, int r)
     agent_submit_rounds(a, r, r);
 }
 
+static int count_revision(const store_revision_t *r, void *arg)
+{
+    (void)r;
+    (*(int *)arg)++;
+    return 0;
+}
+
+/* Each cell holds its last value and exactly one revision per time it
+ * was queued: nothing lost, nothing applied twice. */
 static void check_agent(store_t *s, const agent_t *a)
 {
     char err[ERR_LEN];
@@ -147,14 +165,19 @@ static void check_agent(store_t *s, const agent_t *a)
                 if (!c->present) {
                     continue;
                 }
-                if (rc != ERR_OK || v.num != c->num || v.den != c->den) {
+                int revs = 0;
+                if (rc != ERR_OK || v.num != c->num || v.den != c->den ||
+                    store_history(s, inds[i], a->regs[g],
+                                  month_make(2021 + m / 12, m % 12 + 1),
+                                  count_revision, &revs, err) != ERR_OK ||
+                    revs != c->revs) {
                     bad++;
                 }
             }
         }
     }
-    cr_expect_eq(bad, 0, "%s: %d cells differ from the last revision",
-                 a->name, bad);
+    cr_expect_eq(bad, 0, "%s: %d cells differ from the last revision or "
+                         "have another number of revisions", a->name, bad);
 }
 
 /* The province total of each indicator for each year, from the models. */
@@ -397,4 +420,148 @@ Test(delivery, collector_started_after_agents_submit)
     }
     hx_collector_restart(&coll);
     finish_and_check(ag, 2, &coll, db);
+}
+
+/* ------------------------------------------------------------- chaos */
+
+#define CHAOS_AGENTS 20
+#define CHAOS_KILLS 10
+
+static const uint32_t chaos_regions[CHAOS_AGENTS] = {
+    330102, 330105, 330106, 330108, 330109, 330110, 330111,
+    330112, 330113, 330114, 330122, 330127, 330182, 330203,
+    330205, 330206, 330211, 330212, 330213, 330225};
+
+/* Everything the collector has applied, over every agent: the sum of
+ * next_seq - 1, read from its store while it runs. */
+typedef struct applied {
+    store_t *st;
+    agent_t *const *ag;
+    uint64_t sum;
+    uint64_t want;
+} applied_t;
+
+static int applied_at_least(void *arg)
+{
+    applied_t *ap = arg;
+    char err[ERR_LEN];
+    ap->sum = 0;
+    for (int k = 0; k < CHAOS_AGENTS; k++) {
+        uint64_t next = 0;
+        if (store_next_seq(ap->st, ap->ag[k]->name, &next, err) != ERR_OK) {
+            return 0;
+        }
+        ap->sum += next > 0 ? next - 1 : 0;
+    }
+    return ap->sum >= ap->want;
+}
+
+/* The spool's last assigned seq, from `status --json`. */
+static uint64_t last_assigned(agent_t *a)
+{
+    static char out[65536];
+    cr_assert_eq(agent_cmd(a, "status", "--json", NULL, out, sizeof out), 0,
+                 "%s", out);
+    const char *p = strstr(out, "\"last_assigned_seq\": ");
+    cr_assert_not_null(p, "%s", out);
+    return strtoull(p + 21, NULL, 10);
+}
+
+/* A submit SIGKILLed at once queues its whole file or nothing; the model
+ * follows what the spool says, and a file not queued is submitted again. */
+static void submit_killed(agent_t *a, int r)
+{
+    char path[400];
+    char log[400];
+    snprintf(path, sizeof path, "%s/killed-%s-%d.csv", hx_dir, a->name, r);
+    snprintf(log, sizeof log, "%s/killed-%s-%d.log", hx_dir, a->name, r);
+    uint64_t before = last_assigned(a);
+    uint64_t rows = agent_write_rounds(a, r, r, path);
+    char region[16];
+    snprintf(region, sizeof region, "%u", a->region);
+    const char *argv[] = {"hrss-agent", "--state-dir", a->state, "--region",
+                          region, "--name", a->name, "submit", path, NULL};
+    pid_t pid = hx_spawn(log, argv);
+    hx_stop(pid, SIGKILL, 10000);
+    uint64_t after = last_assigned(a);
+    cr_assert(after == before || after == before + rows,
+              "%s: a killed submit queued %llu of %llu rows", a->name,
+              (unsigned long long)(after - before),
+              (unsigned long long)rows);
+    if (after == before) {
+        char out[4096];
+        cr_assert_eq(agent_cmd(a, "submit", path, NULL, out, sizeof out), 0,
+                     "%s", out);
+    }
+    a->submitted += rows;
+}
+
+/* Twenty offices deliver while the collector is SIGKILLed ten times at
+ * moments picked at random (after a random share of what is in flight
+ * has been applied), agents' senders are SIGKILLed mid-send and submits
+ * mid-submit: every acknowledged update is stored once, every submit that
+ * returned 0 arrives, and every total and every cell's revision count is
+ * as expected. */
+Test(delivery, twenty_agents_survive_ten_collector_sigkills, .timeout = 600)
+{
+    char db[300];
+    char clog[300];
+    snprintf(db, sizeof db, "%s/db", hx_dir);
+    snprintf(clog, sizeof clog, "%s/collector.log", hx_dir);
+    hx_coll_t coll;
+    hx_collector_start(&coll, db, clog);
+    static agent_t agents[CHAOS_AGENTS];
+    agent_t *ag[CHAOS_AGENTS];
+    for (int k = 0; k < CHAOS_AGENTS; k++) {
+        char name[32];
+        snprintf(name, sizeof name, "office-%u", chaos_regions[k]);
+        agent_init(&agents[k], name, chaos_regions[k], chaos_regions[k], 0,
+                   coll.ingest);
+        ag[k] = &agents[k];
+        agent_start(ag[k]);
+    }
+    catalog_t *cat = NULL;
+    store_t *st = NULL;
+    hx_open_store(db, 0, &cat, &st);
+    unsigned seed = (unsigned)hx_now_ms();
+    cr_log_info("chaos seed %u", seed);
+    applied_t ap = {st, ag, 0, 0};
+    for (int kill_no = 0; kill_no < CHAOS_KILLS; kill_no++) {
+        int r = kill_no + 1;
+        uint64_t queued = 0;
+        /* Frozen while the offices submit, so that a backlog is in flight
+         * when it dies. */
+        cr_assert_eq(kill(coll.pid, SIGSTOP), 0);
+        for (int k = 0; k < CHAOS_AGENTS; k++) {
+            if ((k + kill_no) % 7 == 0) {
+                submit_killed(ag[k], r);
+            } else {
+                agent_submit_round(ag[k], r);
+            }
+            queued += ag[k]->submitted;
+        }
+        /* One sender dies mid-send and comes back. */
+        agent_t *victim = ag[rand_r(&seed) % CHAOS_AGENTS];
+        hx_stop(victim->pid, SIGKILL, 10000);
+        agent_start(victim);
+        cr_assert_eq(kill(coll.pid, SIGCONT), 0);
+        /* Kill the collector once a random share of what is queued now
+         * has been applied since the last kill. */
+        applied_at_least(&ap);
+        uint64_t owed = queued - ap.sum;
+        ap.want = ap.sum + (owed > 0 ? 1 + (uint64_t)rand_r(&seed) % owed
+                                     : 0);
+        cr_log_info("kill %d: %llu of %llu applied; killing at %llu",
+                    kill_no, (unsigned long long)ap.sum,
+                    (unsigned long long)queued,
+                    (unsigned long long)ap.want);
+        cr_assert(hx_wait_until(applied_at_least, &ap, 120000),
+                  "kill %d: applied %llu, waiting for %llu", kill_no,
+                  (unsigned long long)ap.sum, (unsigned long long)ap.want);
+        hx_collector_kill(&coll);
+        hx_collector_restart(&coll);
+    }
+    store_close(&st);
+    catalog_destroy(&cat);
+    finish_and_check(ag, CHAOS_AGENTS, &coll, db);
 }
