@@ -58,8 +58,9 @@ static void usage(FILE *f)
         "usage: hrss-agent --state-dir DIR [--collector ENDPOINT] "
         "[--region CODE]\n"
         "                  [--name NAME] [--insecure] [--config FILE]\n"
-        "                  [--catalog DIR] [--tz-offset-hours H] "
-        "[--verbose] COMMAND\n"
+        "                  [--catalog DIR] [--spool-max-mib N] "
+        "[--tz-offset-hours H]\n"
+        "                  [--verbose] COMMAND\n"
         "\n"
         "An office's agent: keeps figures in a durable spool in DIR and\n"
         "sends them to the collector until it confirms them.\n"
@@ -101,6 +102,8 @@ static void usage(FILE *f)
         "                       [agent], keys are the flag names); flags win\n"
         "  --catalog DIR        indicators.csv, regions.csv and plan.csv\n"
         "                       (default: the installed catalog)\n"
+        "  --spool-max-mib N    the spool's size limit (default 1024): a\n"
+        "                       submit past it fails and queues nothing\n"
         "  --tz-offset-hours H  time zone of the current month (default 8)\n"
         "  --version            print the version and exit\n"
         "\n"
@@ -110,7 +113,8 @@ static void usage(FILE *f)
 }
 
 enum { OPT_STATE, OPT_COLLECTOR, OPT_REGION, OPT_NAME, OPT_INSECURE,
-       OPT_KEY, OPT_COLLECTOR_KEY, OPT_CATALOG, OPT_TZ, OPT_VERBOSE, OPT_N };
+       OPT_KEY, OPT_COLLECTOR_KEY, OPT_CATALOG, OPT_SPOOL_MAX, OPT_TZ,
+       OPT_VERBOSE, OPT_N };
 
 /* The global options, also the keys of the config file's [agent]. */
 static const flags_spec_t opt_spec[OPT_N] = {
@@ -122,6 +126,7 @@ static const flags_spec_t opt_spec[OPT_N] = {
     [OPT_KEY] = {"key", 1},
     [OPT_COLLECTOR_KEY] = {"collector-key", 1},
     [OPT_CATALOG] = {"catalog", 1},
+    [OPT_SPOOL_MAX] = {"spool-max-mib", 1},
     [OPT_TZ] = {"tz-offset-hours", 1},
     [OPT_VERBOSE] = {"verbose", 0},
 };
@@ -198,7 +203,20 @@ static int setup(agent_t *a, int need_region)
     }
     snprintf(a->state_spool, sizeof a->state_spool, "%s/spool",
              a->val[OPT_STATE]);
-    if (spool_open(&a->spool, a->state_spool, err) != ERR_OK) {
+    size_t max = 0;
+    if (a->val[OPT_SPOOL_MAX] != NULL) {
+        const char *v = a->val[OPT_SPOOL_MAX];
+        char *end = NULL;
+        errno = 0;
+        unsigned long long mib = strtoull(v, &end, 10);
+        if (end == v || *end != '\0' || v[0] == '-' || errno != 0 ||
+            mib < 1 || mib > (1ull << 20)) {
+            return fail_usage("--spool-max-mib: '%s' is not a size in MiB "
+                              "(1..1048576)", v);
+        }
+        max = (size_t)mib << 20;
+    }
+    if (spool_open_max(&a->spool, a->state_spool, max, err) != ERR_OK) {
         fprintf(stderr, "hrss-agent: %s\n", err);
         return 1;
     }

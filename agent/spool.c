@@ -53,7 +53,6 @@
 #define SPOOL_FORMAT 1u
 #define KEY_V1 0x01
 #define REC_V1 0x01
-#define MAP_SIZE ((size_t)1 << 30)
 #define SPOOL_MAGIC 0x53504f4fu /* "SPOO" */
 #define SPOOL_DEAD 0xDEADBEEFu
 
@@ -62,6 +61,7 @@ struct spool {
     MDB_env *env;
     char *notify_path;
     MDB_dbi meta, queue, rejects, sources;
+    size_t max_bytes; /* the map: the spool's size limit */
 };
 
 #ifndef NDEBUG
@@ -80,8 +80,7 @@ static int from_mdb(int mrc) { return lmdbh_code(mrc); }
 static int fail(int mrc, const char *what, char err[ERR_LEN])
 {
     if (mrc == MDB_MAP_FULL) {
-        snprintf(err, ERR_LEN, "%s: the spool is full (%zu MiB)", what,
-                 MAP_SIZE >> 20);
+        snprintf(err, ERR_LEN, "%s: the spool is full", what);
         return ERR_FULL;
     }
     return lmdbh_fail(mrc, what, err);
@@ -213,6 +212,12 @@ static int check_format(spool_t *s, MDB_txn *txn, const char *dir,
 
 int spool_open(spool_t **out, const char *dir, char err[ERR_LEN])
 {
+    return spool_open_max(out, dir, 0, err);
+}
+
+int spool_open_max(spool_t **out, const char *dir, size_t max_bytes,
+                   char err[ERR_LEN])
+{
     int rc = ERR_OK;
     int created = 0;
     MDB_txn *txn = NULL;
@@ -222,11 +227,17 @@ int spool_open(spool_t **out, const char *dir, char err[ERR_LEN])
         rc = ERR_IO;
         goto fail;
     }
-    lmdbh_env_opts_t eo = {"spool", 8, MAP_SIZE, 0};
+    lmdbh_env_opts_t eo = {"spool", 8,
+                           max_bytes > 0 ? max_bytes : SPOOL_DEFAULT_MAX, 0};
     rc = lmdbh_env_open(&s->env, dir, &eo, &created, err);
     if (rc != ERR_OK) {
         goto fail;
     }
+    /* A spool made with a larger limit keeps it: LMDB never maps less
+     * than its file says. The limit in force is what messages name. */
+    MDB_envinfo info;
+    mdb_env_info(s->env, &info);
+    s->max_bytes = info.me_mapsize;
     const lmdbh_db_t dbs[] = {
         {"meta", &s->meta},
         {"queue", &s->queue},
@@ -360,8 +371,8 @@ int spool_append(spool_t *self, spool_update_t *u, size_t n,
                  "cannot queue updates: sequence numbers exhausted");
     } else if (rc == ERR_FULL) {
         snprintf(err, ERR_LEN,
-                 "cannot queue updates: the spool is full (%zu MiB)",
-                 MAP_SIZE >> 20);
+                 "cannot queue updates: the spool is full (its limit is "
+                 "%zu MiB)", self->max_bytes >> 20);
     } else if (rc != ERR_OK) {
         say(rc, mrc, "cannot queue updates", err);
     }

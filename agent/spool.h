@@ -85,6 +85,15 @@ typedef struct spool_stats {
  *          share a spool_t across fork(). */
 int spool_open(spool_t **out, const char *dir, char err[ERR_LEN]);
 
+/** Largest spool by default (the agent's --spool-max-mib). */
+#define SPOOL_DEFAULT_MAX ((size_t)1 << 30)
+
+/** spool_open() with a size limit of @p max_bytes (0: SPOOL_DEFAULT_MAX):
+ *  an append past it fails with ERR_FULL and queues nothing. A spool
+ *  whose file was made with a larger limit keeps that one. */
+int spool_open_max(spool_t **out, const char *dir, size_t max_bytes,
+                   char err[ERR_LEN]);
+
 /** Close and set *self_p to NULL; no-op on NULL. */
 void spool_close(spool_t **self_p);
 

@@ -25,7 +25,8 @@ static const char *const collector_keys[] = {
     "heartbeat-s", "tz-offset-hours", "verbose", NULL};
 static const char *const agent_keys[] = {
     "state-dir", "collector", "region", "name", "insecure", "key",
-    "collector-key", "catalog", "tz-offset-hours", "verbose", NULL};
+    "collector-key", "catalog", "spool-max-mib", "tz-offset-hours",
+    "verbose", NULL};
 
 static void read_like_flags(const cfg_t *cfg, const char *section,
                             const char *const *known, size_t lines)

@@ -731,3 +731,79 @@ Test(faults, a_damaged_spool_record_stops_sending_and_says_what)
     cr_expect_eq(province_total(&c, "urban_new_jobs"), 300);
     cr_expect_eq(hx_collector_stop(&c, 10000), 0);
 }
+
+/* ----------------------------------------------- a spool at its limit */
+
+/* File @p k: urban_new_jobs for 60 months in three districts, each
+ * value k * 1000 + its place in the file. @return its path. */
+static const char *round_file(int k)
+{
+    static char path[300];
+    snprintf(path, sizeof path, "%s/round-%d.csv", hx_dir, k);
+    FILE *f = fopen(path, "w");
+    cr_assert_not_null(f);
+    fputs("indicator,period,value,region\n", f);
+    static const int regions[] = {330102, 330105, 330106};
+    for (int i = 0; i < 180; i++) {
+        fprintf(f, "urban_new_jobs,%d-%02d,%d,%d\n", 2021 + i % 60 / 12,
+                i % 12 + 1, k * 1000 + i, regions[i / 60]);
+    }
+    fclose(f);
+    return path;
+}
+
+/* With the collector away for hours, the spool grows to its configured
+ * limit: a submit past it fails clearly and queues nothing, and once the
+ * collector is back the backlog drains in order (the last file's values
+ * win, each cell has one revision per file). */
+Test(faults, a_full_spool_refuses_submits_and_its_backlog_drains_in_order)
+{
+    char dir[300];
+    char log[300];
+    snprintf(dir, sizeof dir, "%s/db", hx_dir);
+    snprintf(log, sizeof log, "%s/collector.log", hx_dir);
+    hx_coll_t c;
+    hx_collector_reserve(&c, dir, log); /* not there yet */
+    agent_env_t a;
+    snprintf(a.state, sizeof a.state, "%s/agent", hx_dir);
+    a.ingest = c.ingest;
+    static char out[8192];
+    int files = 0;
+    int st = 0;
+    for (int k = 1; k <= 500; k++) {
+        const char *argv[] = {"hrss-agent", "--state-dir", a.state,
+                              "--region", "330100", "--spool-max-mib", "1",
+                              "submit", round_file(k), NULL};
+        st = hx_run(argv, 30000, out, sizeof out);
+        if (st != 0) {
+            break;
+        }
+        files++;
+    }
+    cr_assert_neq(st, 0, "500 files of 180 rows fit in a 1 MiB spool");
+    cr_assert_gt(files, 5, "%s", out);
+    cr_expect(strstr(out, "the spool is full (its limit is 1 MiB)") != NULL,
+              "%s", out);
+    cr_expect(strstr(out, "nothing was queued") != NULL, "%s", out);
+    cr_expect_eq(agent_queued(&a), 180 * files, "the refused file counted");
+
+    hx_collector_restart(&c);
+    cr_assert_eq(agent_cmd(&a, "flush", "--timeout=120", out, sizeof out),
+                 0, "%s", out);
+    long long want = 0;
+    for (int i = 0; i < 180; i++) {
+        want += files * 1000 + i;
+    }
+    cr_expect_eq(province_total(&c, "urban_new_jobs"), want,
+                 "the last file's values");
+    const char *hist[] = {"hrssctl", "--connect", c.query, "--insecure",
+                          "history", "urban_new_jobs", "--region", "330105",
+                          "--period", "2023-07", "--csv", NULL};
+    cr_assert_eq(hx_run(hist, 30000, out, sizeof out), 0, "%s", out);
+    int lines = 0;
+    for (const char *p = out; (p = strchr(p, '\n')) != NULL; p++) {
+        lines++;
+    }
+    cr_expect_eq(lines, 1 + files, "one revision per file:\n%s", out);
+    cr_expect_eq(hx_collector_stop(&c, 10000), 0);
+}
