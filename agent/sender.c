@@ -234,6 +234,7 @@ static enum delivery_ev_kind connect_hello(sender_t *s)
     h.region = s->o->region;
     m.body_case = HRSS__AGENT_MSG__BODY_HELLO;
     m.hello = &h;
+    log_debug("hello to %s", s->o->endpoint);
     return send_msg(s, &m) == ERR_OK ? DELIVERY_EV_SENT
                                      : DELIVERY_EV_SEND_FAILED;
 }

@@ -422,6 +422,76 @@ Test(delivery, collector_started_after_agents_submit)
     finish_and_check(ag, 2, &coll, db);
 }
 
+/* Each agent's log holds at least want[k] lines with "hello to". */
+typedef struct hellos {
+    agent_t *const *ag;
+    int n;
+    int want[3];
+} hellos_t;
+
+static int hellos_at_least(void *arg)
+{
+    const hellos_t *h = arg;
+    for (int k = 0; k < h->n; k++) {
+        char log[400];
+        snprintf(log, sizeof log, "%s/%s.log", hx_dir, h->ag[k]->name);
+        if (hx_file_count(log, "hello to") < h->want[k]) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* A frozen collector (SIGSTOP, then SIGCONT): the agents time out, keep
+ * trying at their backoff without giving up, and once it thaws
+ * everything arrives exactly once. */
+Test(delivery, agents_outlast_a_frozen_collector)
+{
+    char db[300];
+    char clog[300];
+    snprintf(db, sizeof db, "%s/db", hx_dir);
+    snprintf(clog, sizeof clog, "%s/collector.log", hx_dir);
+    hx_coll_t coll;
+    hx_collector_start(&coll, db, clog);
+    static agent_t a1, a2, a3;
+    agent_init(&a1, "county-330102", 330102, 330102, 0, coll.ingest);
+    agent_init(&a2, "city-330100", 330100, 330100, 0, coll.ingest);
+    agent_init(&a3, "city-330200", 330200, 330200, 330203, coll.ingest);
+    agent_t *ag[] = {&a1, &a2, &a3};
+    for (int k = 0; k < 3; k++) {
+        agent_start(ag[k]);
+        agent_submit_round(ag[k], 1);
+    }
+    catalog_t *cat = NULL;
+    store_t *st = NULL;
+    hx_open_store(db, 0, &cat, &st);
+    for (int k = 0; k < 3; k++) {
+        caught_up_t cu = {st, ag[k], 0};
+        cr_assert(hx_wait_until(agent_caught_up, &cu, 60000), "%s",
+                  ag[k]->name);
+    }
+    store_close(&st);
+    catalog_destroy(&cat);
+
+    cr_assert_eq(kill(coll.pid, SIGSTOP), 0);
+    hellos_t h = {ag, 3, {0}};
+    for (int k = 0; k < 3; k++) {
+        agent_submit_rounds(ag[k], 2, 3);
+        char log[400];
+        snprintf(log, sizeof log, "%s/%s.log", hx_dir, ag[k]->name);
+        h.want[k] = hx_file_count(log, "hello to") + 4;
+    }
+    /* Four more hellos each: ack timeout, then hello timeouts at a
+     * growing backoff; none of them gives up. */
+    cr_assert(hx_wait_until(hellos_at_least, &h, 120000),
+              "the agents stopped trying");
+    for (int k = 0; k < 3; k++) {
+        cr_assert_eq(kill(ag[k]->pid, 0), 0, "%s exited", ag[k]->name);
+    }
+    cr_assert_eq(kill(coll.pid, SIGCONT), 0);
+    finish_and_check(ag, 3, &coll, db);
+}
+
 /* ------------------------------------------------------------- chaos */
 
 #define CHAOS_AGENTS 20
