@@ -6,6 +6,7 @@
 
 BUILD      ?= build
 ASAN_BUILD ?= build/asan
+TSAN_BUILD ?= build/tsan
 FUZZ_BUILD ?= build/fuzz
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 DEMO_DIR   ?= demo-data
@@ -14,7 +15,7 @@ FUZZ_TEST_SECONDS ?= 5
 # Empty: every target (ingest query csvin catalog config text).
 FUZZ_TARGETS      ?=
 
-.PHONY: all deps deps-test build test demo bench fuzz fuzz-build \
+.PHONY: all deps deps-test build test test-tsan demo bench fuzz fuzz-build \
 	fuzz-corpus clean
 
 all: build
@@ -35,6 +36,17 @@ test: deps-test
 	cd $(ASAN_BUILD) && ctest --output-on-failure -j $(JOBS)
 	$(MAKE) --no-print-directory fuzz-build
 	cd $(FUZZ_BUILD) && ctest --output-on-failure -j $(JOBS)
+
+# The collector's integration tests once more, against daemons built with
+# ThreadSanitizer (tests/tsan.sh): the ingest loop, the query thread and
+# the ZAP handler share the store.
+test-tsan: deps-test
+	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DHRSS_SANITIZE=ON
+	cmake --build $(ASAN_BUILD) -j $(JOBS)
+	cmake -S . -B $(TSAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DHRSS_TSAN=ON \
+	  -DHRSS_TESTS=OFF
+	cmake --build $(TSAN_BUILD) -j $(JOBS)
+	sh tests/tsan.sh $(ASAN_BUILD) $(TSAN_BUILD)
 
 # The fuzz targets, built by clang with libFuzzer, ASan and UBSan (only
 # them: the daemons are not built in this tree).

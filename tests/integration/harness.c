@@ -176,7 +176,11 @@ int hx_tcp_established(int port)
 static pid_t start(const char *const argv[], int out_fd, int err_fd)
 {
     char path[512];
-    snprintf(path, sizeof path, "%s/%s", HRSS_BIN_DIR, argv[0]);
+    /* HRSS_TEST_BIN_DIR runs the same tests against other builds of the
+     * programs (make test-tsan: the daemons under ThreadSanitizer). */
+    const char *bin = getenv("HRSS_TEST_BIN_DIR");
+    snprintf(path, sizeof path, "%s/%s",
+             bin != NULL && bin[0] != '\0' ? bin : HRSS_BIN_DIR, argv[0]);
     pid_t parent = getpid();
     pid_t pid = fork();
     cr_assert_neq(pid, -1);
