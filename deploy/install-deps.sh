@@ -7,7 +7,8 @@
 #   sh deploy/install-deps.sh          what make, make demo, make bench need
 #   sh deploy/install-deps.sh --test   also what make test and make fuzz
 #                                      need: clang with libFuzzer and the
-#                                      sanitizer runtimes
+#                                      sanitizer runtimes, groff for the
+#                                      man page check
 set -eu
 
 with_test=0
@@ -47,6 +48,7 @@ if [ "$with_test" -eq 1 ]; then
     need_cmd clang clang
     need_deb libclang-rt-14-dev
     need_deb libfuzzer-14-dev
+    need_cmd groff groff-base
 fi
 
 [ -z "$missing" ] && exit 0
