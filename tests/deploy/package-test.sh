@@ -8,7 +8,7 @@
 #  1. A Debian 12 minbase root (debootstrap; with systemd, whose
 #     systemd-analyze verifies the installed units there), made once and
 #     kept as WORK_DIR/base.tar; remade when the mirror or BASE_REV
-#     change. Every run unpacks it afresh into WORK_DIR/root. Downloaded
+#     change, or after a week (its apt lists go stale). Every run unpacks it afresh into WORK_DIR/root. Downloaded
 #     .debs stay in WORK_DIR/apt-cache for the next run.
 #  2. dpkg -i DEB, then apt-get -f install: the package's dependencies
 #     come from the mirror. Checks: installed, user hrss, conffiles, files
@@ -333,7 +333,10 @@ say "$(basename "$DEB") in a Debian 12 root under $WORK"
 
 # --- 1. the base root: made once, then unpacked afresh ------------------------
 want="rev=$BASE_REV suite=$SUITE mirror=$MIRROR security=$SECURITY include=$INCLUDE"
-if [ -f "$WORK/base.tar" ] && [ "$(cat "$WORK/base.stamp" 2>/dev/null)" = "$want" ]
+# Remade after a week too: its apt lists name the versions of that day,
+# and the mirror drops superseded .debs.
+if [ -f "$WORK/base.tar" ] && [ "$(cat "$WORK/base.stamp" 2>/dev/null)" = "$want" ] &&
+    [ -n "$(find "$WORK/base.tar" -mtime -7)" ]
 then
     say "base root: cached ($WORK/base.tar)"
 else
