@@ -3,11 +3,17 @@
 # in build/asan/ and runs every Criterion test through CTest, then the
 # libFuzzer targets (tests/fuzz) for FUZZ_TEST_SECONDS each from a clang
 # tree in build/fuzz/. `make fuzz` runs them FUZZ_SECONDS each.
+# `make package` builds the .deb in build/pkg/ (prefix /usr);
+# `make test-package` installs it in a clean Debian 12 root and runs both
+# daemons there as their systemd units do (tests/deploy/package-test.sh).
 
 BUILD      ?= build
 ASAN_BUILD ?= build/asan
 TSAN_BUILD ?= build/tsan
 FUZZ_BUILD ?= build/fuzz
+PKG_BUILD  ?= build/pkg
+# The package test's Debian root, its cached base and logs.
+PKG_TEST_DIR ?= build/pkgtest
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 DEMO_DIR   ?= demo-data
 FUZZ_SECONDS      ?= 60
@@ -15,8 +21,8 @@ FUZZ_TEST_SECONDS ?= 5
 # Empty: every target (ingest query csvin catalog config text).
 FUZZ_TARGETS      ?=
 
-.PHONY: all deps deps-test build test test-tsan demo bench fuzz fuzz-build \
-	fuzz-corpus clean
+.PHONY: all deps deps-test deps-package build test test-tsan demo bench \
+	fuzz fuzz-build fuzz-corpus package test-package clean
 
 all: build
 
@@ -25,6 +31,9 @@ deps:
 
 deps-test:
 	@sh deploy/install-deps.sh --test
+
+deps-package:
+	@sh deploy/install-deps.sh --package
 
 build: deps
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHRSS_TESTS=ON
@@ -71,6 +80,21 @@ fuzz-corpus: fuzz-build
 # figures, then the plan's progress. KEEP=1 leaves the collector running.
 demo: build
 	sh deploy/demo.sh $(DEMO_DIR)
+
+# The .deb: a release build for /usr, without the tests, stripped by
+# CPack; the package is $(PKG_BUILD)/hrss_VERSION-1_ARCH.deb.
+package: deps-package
+	cmake -S . -B $(PKG_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DCMAKE_INSTALL_PREFIX=/usr -DHRSS_TESTS=OFF
+	cmake --build $(PKG_BUILD) -j $(JOBS)
+	rm -f $(PKG_BUILD)/hrss_*.deb
+	cd $(PKG_BUILD) && cpack -G DEB
+
+# The package in a clean Debian 12 root (debootstrap, cached in
+# $(PKG_TEST_DIR)): installed with dpkg and apt-get, both daemons run as
+# their units run them, one figure delivered end to end. Needs root.
+test-package: package
+	sh tests/deploy/package-test.sh $(PKG_BUILD)/hrss_*.deb $(PKG_TEST_DIR)
 
 # Measurements on the release build (bounded; nothing left behind).
 bench: build

@@ -7,14 +7,24 @@
 #   sh deploy/install-deps.sh          what make, make demo, make bench need
 #   sh deploy/install-deps.sh --test   also what make test and make fuzz
 #                                      need: clang with libFuzzer and the
-#                                      sanitizer runtimes
+#                                      sanitizer runtimes, groff for the
+#                                      man page check
+#   sh deploy/install-deps.sh --package
+#                                      also what make package and make
+#                                      test-package need: dpkg-shlibdeps
+#                                      and file (CPack's dependencies of
+#                                      the .deb), debootstrap (a clean
+#                                      Debian 12 root), unshare and
+#                                      setpriv (util-linux)
 set -eu
 
 with_test=0
+with_package=0
 case "${1:-}" in
 "") ;;
 --test) with_test=1 ;;
-*) echo "usage: $0 [--test]" >&2; exit 64 ;;
+--package) with_package=1 ;;
+*) echo "usage: $0 [--test | --package]" >&2; exit 64 ;;
 esac
 
 missing=""
@@ -47,6 +57,16 @@ if [ "$with_test" -eq 1 ]; then
     need_cmd clang clang
     need_deb libclang-rt-14-dev
     need_deb libfuzzer-14-dev
+    need_cmd groff groff-base
+fi
+if [ "$with_package" -eq 1 ]; then
+    need_cmd dpkg-shlibdeps dpkg-dev
+    need_cmd file file
+    need_cmd debootstrap debootstrap
+    need_cmd unshare util-linux
+    need_cmd setpriv util-linux
+    need_cmd timeout coreutils
+    need_cmd flock util-linux
 fi
 
 [ -z "$missing" ] && exit 0

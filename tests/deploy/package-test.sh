@@ -1,0 +1,621 @@
+#!/bin/sh
+# package-test.sh: the .deb in a clean Debian 12 root, both daemons run as
+# their systemd units run them, one figure delivered end to end
+# (`make test-package`).
+#
+# usage: sh tests/deploy/package-test.sh DEB WORK_DIR
+#
+#  1. A Debian 12 minbase root (debootstrap; with systemd, whose
+#     systemd-analyze verifies the installed units there), made once and
+#     kept as WORK_DIR/base.tar; remade when the mirror or BASE_REV
+#     change, or after a week (its apt lists go stale). Every run unpacks it afresh into WORK_DIR/root. Downloaded
+#     .debs stay in WORK_DIR/apt-cache for the next run.
+#  2. dpkg -i DEB, then apt-get -f install: the package's dependencies
+#     come from the mirror. Checks: installed, user hrss, conffiles, files
+#     only in Debian's places, units not enabled, every library found,
+#     `systemd-analyze verify` on the installed units.
+#  3. What README's "Operations" says to do: keys by hrssctl keygen and
+#     hrss-agent keygen, made the user hrss's; an admin key; the office
+#     enrolled with one line in /etc/hrss/agents and a reload. The example
+#     configs are used as installed, with only the endpoints moved to
+#     loopback (tcp://127.0.0.1:*: the kernel picks free ports).
+#  4. Each daemon runs as its unit runs it: ExecStart, User, Group and
+#     UMask read from the installed unit; StateDirectory= made as systemd
+#     makes it; a private mount namespace where the root is read-only but
+#     for ReadWritePaths= (ProtectSystem=strict), /tmp and /var/tmp are
+#     private (PrivateTmp=) and /home, /root are empty (ProtectHome=);
+#     setpriv drops to the user without capabilities
+#     (CapabilityBoundingSet=) and with NoNewPrivileges=. Standard error
+#     goes to WORK_DIR/NAME.log, where the journal would have it. The
+#     system-call filter and the other sandboxing of the units are not
+#     emulated: they need systemd itself.
+#  5. hrss-agent submit + flush (as hrss), hrssctl total shows the figure;
+#     systemctl reload as the unit's ExecReload does it; a backup and its
+#     restore as README says; SIGTERM stops both with status 0; the same
+#     .deb installed again (postinst is idempotent, an edited conffile is
+#     kept); purge keeps the data.
+#
+# Runs as root (debootstrap, chroot, mount namespaces). Every mount is made
+# in a private mount namespace of the process that needs it, so nothing
+# stays mounted when a step is killed. Bounded: each step has a time limit,
+# and all of them together stop after PKGTEST_LIMIT seconds (default
+# 900). The daemons it started are stopped on any exit. On failure the
+# root and the logs stay in WORK_DIR for a look; the next run starts
+# afresh.
+#
+# Environment: PKGTEST_MIRROR (default http://deb.debian.org/debian),
+# PKGTEST_SECURITY (default: the mirror's debian-security beside it, or
+# none), PKGTEST_LIMIT.
+#
+# POSIX sh with coreutils, util-linux, tar, grep, sed and awk.
+
+set -u
+
+DEB=${1:-}
+WORK=${2:-}
+MIRROR=${PKGTEST_MIRROR:-http://deb.debian.org/debian}
+case $MIRROR in
+    */debian) SECURITY_DEFAULT=${MIRROR%/debian}/debian-security ;;
+    *) SECURITY_DEFAULT= ;;
+esac
+SECURITY=${PKGTEST_SECURITY-$SECURITY_DEFAULT}
+LIMIT=${PKGTEST_LIMIT:-900}
+SUITE=bookworm
+# What the base root holds beyond minbase: systemd for systemd-analyze.
+INCLUDE=systemd
+# Bump when the recipe of the base root changes.
+BASE_REV=1
+MARKER=.hrss-package-test
+PATH_IN_ROOT=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+
+T0=$(date +%s)
+PIDS=
+DONE=0
+
+say() {
+    printf 'package-test: %s\n' "$*"
+}
+
+die() {
+    printf 'package-test: FAIL: %s\n' "$*" >&2
+    exit 1
+}
+
+elapsed() {
+    echo $(($(date +%s) - T0))
+}
+
+# Run "$@" for at most $1 seconds, and never past the whole test's limit.
+limited() {
+    s=$1
+    shift
+    left=$((LIMIT - $(elapsed)))
+    [ "$left" -gt 0 ] || die "out of time (PKGTEST_LIMIT=$LIMIT s)"
+    [ "$s" -le "$left" ] || s=$left
+    timeout -k 5 "$s" "$@"
+}
+
+# Run "$@" for at most $1 s in directory root $2, with /proc, the host's
+# /dev/pts (apt's log) and the apt cache bound to its archives, all in a
+# private mount namespace.
+run_in() {
+    s=$1 r=$2
+    shift 2
+    limited "$s" unshare --mount --propagation private -- sh -c '
+        r=$1 cache=$2
+        shift 2
+        mount -t proc proc "$r/proc" &&
+            mount --bind /dev/pts "$r/dev/pts" &&
+            mount --bind "$cache" "$r/var/cache/apt/archives" || exit 125
+        exec chroot "$r" /usr/bin/env -i PATH="'"$PATH_IN_ROOT"'" \
+            LANG=C.UTF-8 DEBIAN_FRONTEND=noninteractive HOME=/root "$@"
+    ' sh "$r" "$WORK/apt-cache" "$@"
+}
+
+# The same in the test's root, for at most 120 s.
+in_root() {
+    run_in 120 "$ROOT" "$@"
+}
+
+# Mounts of the host namespace under WORK (there should be none).
+mounts_under_work() {
+    awk -v w="$WORK/" 'index($5 "/", w) == 1 { print $5 }' \
+        /proc/self/mountinfo
+}
+
+# Remove directory $1 inside WORK, unless something is mounted there.
+remove_tree() {
+    [ -e "$1" ] || return 0
+    m=$(mounts_under_work)
+    [ -z "$m" ] || die "mounted under $WORK, not deleting: $m"
+    rm -rf "$1" || die "cannot remove $1"
+}
+
+# 0 while pid $1 runs (not a zombie).
+alive() {
+    [ -r "/proc/$1/stat" ] || return 1
+    st=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d ' ' -f 1)
+    [ -n "$st" ] && [ "$st" != Z ]
+}
+
+# SIGTERM pid $1, as systemctl stop does, and wait for it: its exit status,
+# or 137 after SIGKILL when it did not stop within 30 s.
+stop_pid() {
+    kill -TERM "$1" 2>/dev/null
+    i=0
+    while alive "$1" && [ $i -lt 300 ]; do
+        sleep 0.1
+        i=$((i + 1))
+    done
+    alive "$1" && kill -KILL "$1" 2>/dev/null
+    wait "$1"
+}
+
+forget_pid() {
+    rest=
+    for p in $PIDS; do
+        [ "$p" = "$1" ] || rest="$rest $p"
+    done
+    PIDS=$rest
+}
+
+cleanup() {
+    status=$?
+    trap - EXIT INT TERM HUP
+    for p in $PIDS; do
+        stop_pid "$p" > /dev/null 2>&1
+    done
+    PIDS=
+    [ -z "$(mounts_under_work)" ] ||
+        say "still mounted under $WORK (unexpected): $(mounts_under_work)" >&2
+    if [ "$DONE" = 1 ] && [ "$status" = 0 ]; then
+        [ -n "$(mounts_under_work)" ] || rm -rf "$ROOT"
+        say "passed in $(elapsed) s"
+    else
+        [ "$status" -ne 0 ] || status=1
+        [ -z "${ROOT:-}" ] || [ ! -d "$ROOT" ] ||
+            say "failed after $(elapsed) s; root and logs kept in $WORK" >&2
+    fi
+    exit "$status"
+}
+
+# --- the unit files ---------------------------------------------------------
+
+# The value of the last KEY= line of unit file $1 (systemd: a later one
+# wins), or $3 when there is none.
+unit_get() {
+    v=$(sed -n "s/^$2=//p" "$1" | tail -n 1)
+    printf '%s\n' "${v:-${3:-}}"
+}
+
+# Every value of list key $2 of unit file $1, one word a line.
+unit_list() {
+    sed -n "s/^$2=//p" "$1" | tr ' ' '\n' | grep .
+}
+
+# Exec line $1 of unit $2 as words, refusing what this test does not
+# emulate (quotes, specifiers, prefixes, variables other than $MAINPID).
+check_exec() {
+    case $1 in
+        '') die "$2: no such Exec line" ;;
+        [-@:+!]*) die "$2: Exec prefix in '$1' is not emulated here" ;;
+        *\"* | *\'* | *\\* | *%*) die "$2: '$1': quoting or specifiers" \
+                                      "are not emulated here" ;;
+    esac
+    printf '%s\n' "$1" | sed 's/\$MAINPID//g' | grep -q '\$' &&
+        die "$2: '$1': variables are not emulated here"
+    prog=${1%% *}
+    case $prog in
+        /*) ;;
+        *) die "$2: '$prog' is not an absolute path" ;;
+    esac
+    [ -f "$ROOT$prog" ] && [ -x "$ROOT$prog" ] ||
+        die "$2: $prog (from '$1') is not an installed program:" \
+            "systemd would fail to start it"
+}
+
+# Start unit $1 as systemd would (see the header), in the background;
+# its pid goes to $MAINPID and PIDS, its stderr to WORK/$1.log.
+start_unit() {
+    unit=$ROOT/lib/systemd/system/$1.service
+    [ -f "$unit" ] || die "$1.service is not installed"
+    exec_start=$(unit_get "$unit" ExecStart)
+    check_exec "$exec_start" "$1.service ExecStart"
+    user=$(unit_get "$unit" User root)
+    group=$(unit_get "$unit" Group "$user")
+    umask=$(unit_get "$unit" UMask 0022)
+    mode=$(unit_get "$unit" StateDirectoryMode 0755)
+    home=$(grep "^$user:" "$ROOT/etc/passwd" | cut -d: -f6)
+    [ -n "$home" ] ||
+        die "$1.service: User=$user does not exist (postinst makes it)"
+    for d in $(unit_list "$unit" StateDirectory); do
+        mkdir -p "$ROOT/var/lib/$d" &&
+            chroot "$ROOT" chown "$user:$group" "/var/lib/$d" &&
+            chmod "$mode" "$ROOT/var/lib/$d" ||
+            die "$1.service: cannot make StateDirectory $d"
+    done
+    rw=
+    for p in $(unit_list "$unit" ReadWritePaths); do
+        case $p in
+            -*) p=${p#-}; [ -e "$ROOT$p" ] || continue ;;
+        esac
+        [ -d "$ROOT$p" ] || die "$1.service: ReadWritePaths=$p does not" \
+            "exist: systemd would refuse to start it"
+        rw="$rw $p"
+    done
+    # shellcheck disable=SC2086
+    unshare --mount --propagation private -- sh -c '
+        r=$1 um=$2 user=$3 group=$4 home=$5
+        shift 5
+        mount --bind "$r" "$r" || exit 125
+        while [ "$1" != -- ]; do
+            mount --bind "$r$1" "$r$1" || exit 125
+            shift
+        done
+        shift
+        mount -o remount,bind,ro "$r" &&
+            mount -t proc proc "$r/proc" &&
+            mount -t tmpfs -o mode=1777 tmpfs "$r/tmp" &&
+            mount -t tmpfs -o mode=1777 tmpfs "$r/var/tmp" &&
+            mount -t tmpfs -o ro,mode=755 tmpfs "$r/home" &&
+            mount -t tmpfs -o ro,mode=700 tmpfs "$r/root" || exit 125
+        exec chroot "$r" /usr/bin/env -i PATH="'"$PATH_IN_ROOT"'" \
+            LANG=C.UTF-8 HOME="$home" USER="$user" LOGNAME="$user" \
+            /bin/sh -c "umask $um && exec \"\$@\"" sh \
+            setpriv --reuid="$user" --regid="$group" --init-groups \
+            --no-new-privs --bounding-set=-all --inh-caps=-all -- "$@"
+    ' sh "$ROOT" "$umask" "$user" "$group" "$home" $rw -- $exec_start \
+        < /dev/null >> "$WORK/$1.log" 2>&1 9>&- &
+    MAINPID=$!
+    PIDS="$PIDS $MAINPID"
+    say "$1: started as its unit starts it (pid $MAINPID):" \
+        "$exec_start, as $user, umask $umask"
+}
+
+# Run unit $1's ExecReload for main pid $2, as the unit's user.
+reload_unit() {
+    unit=$ROOT/lib/systemd/system/$1.service
+    line=$(unit_get "$unit" ExecReload)
+    check_exec "$line" "$1.service ExecReload"
+    user=$(unit_get "$unit" User root)
+    group=$(unit_get "$unit" Group "$user")
+    # shellcheck disable=SC2046
+    in_root setpriv --reuid="$user" --regid="$group" --init-groups \
+        --no-new-privs -- $(printf '%s\n' "$line" | sed "s/\\\$MAINPID/$2/g") ||
+        die "$1.service: ExecReload '$line' failed"
+}
+
+# Wait up to $3 s until file $1 (in the root) holds a line matching $2
+# while pid $4 runs.
+wait_for() {
+    i=0
+    while ! grep -q -e "$2" "$1" 2>/dev/null; do
+        [ -z "${4:-}" ] || alive "$4" || return 1
+        i=$((i + 1))
+        [ $i -lt $(($3 * 10)) ] || return 1
+        sleep 0.1
+    done
+}
+
+# --- 0. what we need ----------------------------------------------------------
+[ -n "$DEB" ] && [ -n "$WORK" ] ||
+    { echo "usage: $0 DEB WORK_DIR" >&2; exit 64; }
+[ "$(id -u)" -eq 0 ] ||
+    die "runs as root (debootstrap, chroot and mount namespaces)"
+for t in debootstrap unshare chroot setpriv flock timeout tar dpkg-deb; do
+    command -v "$t" > /dev/null 2>&1 ||
+        die "$t not found: sh deploy/install-deps.sh --package installs it"
+done
+[ -r "$DEB" ] || die "no package $DEB: build it with make package"
+DEB=$(cd "$(dirname "$DEB")" && pwd)/$(basename "$DEB")
+mkdir -p "$WORK" || die "cannot create $WORK"
+WORK=$(cd "$WORK" && pwd)
+case $WORK in
+    / | /usr | /usr/* | /etc | /etc/* | /var | /home | /root)
+        die "WORK_DIR $WORK: not there" ;;
+esac
+if [ ! -f "$WORK/$MARKER" ]; then
+    [ -z "$(ls -A "$WORK")" ] ||
+        die "$WORK is not empty and was not made by this test"
+    : > "$WORK/$MARKER"
+fi
+# One run at a time in WORK.
+exec 9> "$WORK/.lock" && flock -n 9 ||
+    die "another package test runs in $WORK"
+ROOT=$WORK/root
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+trap 'exit 129' HUP
+rm -f "$WORK"/*.log
+mkdir -p "$WORK/apt-cache/partial"
+say "$(basename "$DEB") in a Debian 12 root under $WORK"
+
+# --- 1. the base root: made once, then unpacked afresh ------------------------
+want="rev=$BASE_REV suite=$SUITE mirror=$MIRROR security=$SECURITY include=$INCLUDE"
+# Remade after a week too: its apt lists name the versions of that day,
+# and the mirror drops superseded .debs.
+if [ -f "$WORK/base.tar" ] && [ "$(cat "$WORK/base.stamp" 2>/dev/null)" = "$want" ] &&
+    [ -n "$(find "$WORK/base.tar" -mtime -7)" ]
+then
+    say "base root: cached ($WORK/base.tar)"
+else
+    say "base root: debootstrap $SUITE minbase from $MIRROR (once; cached)"
+    rm -f "$WORK/base.tar" "$WORK/base.stamp"
+    remove_tree "$WORK/base"
+    # debootstrap mounts /proc and /sys in the target: keep those mounts
+    # in a namespace of its own.
+    limited 900 unshare --mount --propagation private -- \
+        debootstrap --variant=minbase --include="$INCLUDE" \
+        "$SUITE" "$WORK/base" "$MIRROR" > "$WORK/debootstrap.log" 2>&1 || {
+        tail -n 15 "$WORK/debootstrap.log" >&2
+        die "debootstrap from $MIRROR failed (see $WORK/debootstrap.log)"
+    }
+    {
+        echo "deb $MIRROR $SUITE main"
+        echo "deb $MIRROR $SUITE-updates main"
+        [ -z "$SECURITY" ] || echo "deb $SECURITY $SUITE-security main"
+    } > "$WORK/base/etc/apt/sources.list"
+    run_in 300 "$WORK/base" apt-get update \
+        > "$WORK/apt-update.log" 2>&1 || {
+        tail -n 15 "$WORK/apt-update.log" >&2
+        die "apt-get update in the base root failed"
+    }
+    # The security and updates suites may be newer than the base.
+    run_in 300 "$WORK/base" apt-get -y dist-upgrade \
+        >> "$WORK/apt-update.log" 2>&1 ||
+        die "apt-get dist-upgrade in the base root failed"
+    run_in 60 "$WORK/base" apt-get clean
+    limited 300 tar -C "$WORK/base" --numeric-owner -cf "$WORK/base.tar.part" . ||
+        die "cannot write $WORK/base.tar"
+    mv "$WORK/base.tar.part" "$WORK/base.tar" &&
+        printf '%s\n' "$want" > "$WORK/base.stamp" || die "cannot keep the base"
+    remove_tree "$WORK/base"
+    say "base root: made in $(elapsed) s"
+fi
+remove_tree "$ROOT"
+mkdir "$ROOT" && limited 300 tar -C "$ROOT" --numeric-owner -xf "$WORK/base.tar" ||
+    die "cannot unpack $WORK/base.tar"
+
+# --- 2. install the package -----------------------------------------------------
+for lib in libzmq5 libprotobuf-c1 liblmdb0 libsodium23 procps; do
+    ! in_root dpkg-query -W "$lib" > /dev/null 2>&1 ||
+        die "the base root already has $lib: it cannot show the package's" \
+            "dependencies"
+done
+cp "$DEB" "$ROOT/tmp/hrss.deb" || die "cannot copy $DEB"
+say "dpkg -i $(basename "$DEB"), then apt-get -f install"
+in_root dpkg -i /tmp/hrss.deb > "$WORK/install.log" 2>&1
+run_in 300 "$ROOT" apt-get -f install -y --no-install-recommends \
+    >> "$WORK/install.log" 2>&1 || {
+    tail -n 15 "$WORK/install.log" >&2
+    die "apt-get -f install failed (see $WORK/install.log)"
+}
+st=$(in_root dpkg-query -W -f '${db:Status-Status}' hrss 2>/dev/null)
+[ "$st" = installed ] || {
+    tail -n 15 "$WORK/install.log" >&2
+    die "hrss is '$st' after apt-get -f install, not installed"
+}
+pulled=$(sed -n 's/^Setting up \([^:( ]*\).*/\1/p' "$WORK/install.log" |
+    tr '\n' ' ')
+say "installed; apt-get brought: $pulled"
+
+# The user the units run as: a system user without a login.
+pw=$(grep '^hrss:' "$ROOT/etc/passwd") || die "postinst made no user hrss"
+uid=$(printf '%s\n' "$pw" | cut -d: -f3)
+[ "$uid" -lt 1000 ] || die "hrss is not a system user: $pw"
+case $pw in
+    *:/var/lib/hrss:/usr/sbin/nologin) ;;
+    *) die "hrss: home or shell unexpected: $pw" ;;
+esac
+grep -q '^hrss:' "$ROOT/etc/group" || die "postinst made no group hrss"
+
+# Conffiles: the example configurations.
+conf=$(in_root dpkg-query -W -f '${Conffiles}' hrss | awk '{ print $1 }' |
+    sort | tr '\n' ' ')
+[ "$conf" = "/etc/hrss/agent.ini /etc/hrss/collector.ini " ] ||
+    die "conffiles are '$conf', not /etc/hrss/agent.ini and collector.ini"
+
+# Only Debian's places.
+bad=$(in_root dpkg -L hrss | grep -v -x \
+    -e '/\.' -e /etc -e /lib -e /lib/systemd -e /usr -e /usr/bin \
+    -e /usr/share -e /usr/share/doc -e /usr/share/man \
+    -e '/etc/hrss\(/[a-z]*\.ini\)\{0,1\}' \
+    -e '/lib/systemd/system\(/hrss-[a-z]*\.service\)\{0,1\}' \
+    -e '/usr/bin/hrss[a-z-]*' \
+    -e '/usr/share/hrss\(/catalog\(/[a-z]*\.csv\)\{0,1\}\)\{0,1\}' \
+    -e '/usr/share/doc/hrss\(/.*\)\{0,1\}' \
+    -e '/usr/share/man/man[18]\(/hrss[a-z-]*\.[18]\.gz\)\{0,1\}')
+[ -z "$bad" ] || die "files outside Debian's places:" $bad
+for f in /usr/bin/hrss-collector /usr/bin/hrss-agent /usr/bin/hrssctl \
+    /usr/share/hrss/catalog/indicators.csv \
+    /usr/share/man/man8/hrss-collector.8.gz \
+    /usr/share/man/man8/hrss-agent.8.gz /usr/share/man/man1/hrssctl.1.gz \
+    /lib/systemd/system/hrss-collector.service \
+    /lib/systemd/system/hrss-agent.service; do
+    [ -f "$ROOT$f" ] || die "the package has no $f"
+done
+
+# Every library found (a missing Depends shows here by name).
+for b in hrss-collector hrss-agent hrssctl; do
+    nf=$(in_root ldd "/usr/bin/$b" | grep 'not found')
+    [ -z "$nf" ] || die "/usr/bin/$b: libraries not installed by the" \
+        "package's dependencies:" $nf
+done
+
+# Installed disabled: nothing enabled, nothing started.
+en=$(find "$ROOT/etc/systemd/system" -name 'hrss-*' 2>/dev/null)
+[ -z "$en" ] || die "the package enabled units:" $en
+
+out=$(in_root systemd-analyze verify --man=no \
+    /lib/systemd/system/hrss-collector.service \
+    /lib/systemd/system/hrss-agent.service 2>&1)
+rc=$?
+[ "$rc" -eq 0 ] && [ -z "$out" ] || {
+    printf '%s\n' "$out" >&2
+    die "systemd-analyze verify on the installed units: exit $rc"
+}
+say "user hrss, conffiles, Debian places, libraries, units disabled," \
+    "systemd-analyze verify: ok"
+
+# --- 3. keys and configuration, as README's "Operations" says -----------------
+E=/etc/hrss
+in_root sh -e -c "
+    hrssctl keygen --out $E/collector > /dev/null
+    chown hrss:hrss $E/collector.key
+    hrssctl keygen --out /root/admin > /dev/null
+    printf '%s ops admin\n' \"\$(cat /root/admin.pub)\" > $E/admins
+    : > $E/agents
+    sed -i -e 's|^ingest = .*|ingest = tcp://127.0.0.1:*|' \
+        -e 's|^query = .*|query = tcp://127.0.0.1:*|' $E/collector.ini
+" || die "making the collector's keys and lists failed"
+grep -q '^ingest = tcp://127.0.0.1:\*$' "$ROOT$E/collector.ini" ||
+    die "collector.ini has no 'ingest = ' line to move to loopback"
+
+# --- 4. the collector, as hrss-collector.service starts it --------------------
+DATA=/var/lib/hrss/collector
+start_unit hrss-collector
+COLLECTOR=$MAINPID
+wait_for "$ROOT$DATA/endpoints" '^query=' 30 "$COLLECTOR" || {
+    tail -n 5 "$WORK/hrss-collector.log" >&2
+    die "the collector did not start (see $WORK/hrss-collector.log)"
+}
+INGEST=$(sed -n 's/^ingest=//p' "$ROOT$DATA/endpoints")
+QUERY=$(sed -n 's/^query=//p' "$ROOT$DATA/endpoints")
+say "collector: ingest $INGEST, query $QUERY"
+case "$INGEST $QUERY" in
+    "tcp://127.0.0.1:"*" tcp://127.0.0.1:"*) ;;
+    *) die "the collector is not on loopback only: $INGEST $QUERY" ;;
+esac
+[ "$(stat -c %u "$ROOT$DATA/data.mdb")" = "$uid" ] ||
+    die "$DATA/data.mdb does not belong to hrss"
+# Keep these ports for the restarts below, as a fixed port would be.
+sed -i -e "s|^ingest = .*|ingest = $INGEST|" -e "s|^query = .*|query = $QUERY|" \
+    "$ROOT$E/collector.ini" || die "cannot edit collector.ini"
+
+# Enrol the office: its key made at the office, one line in the agents
+# file, systemctl reload.
+in_root sh -e -c "
+    hrss-agent keygen --out $E/office > /dev/null
+    chown hrss:hrss $E/office.key
+    printf '%s 330100 330100\n' \"\$(cat $E/office.pub)\" >> $E/agents
+    sed -i 's|^collector = .*|collector = $INGEST|' $E/agent.ini
+" || die "enrolling the office failed"
+reload_unit hrss-collector "$COLLECTOR"
+wait_for "$WORK/hrss-collector.log" 'SIGHUP: 1 agent keys and 1 admin keys' \
+    10 "$COLLECTOR" || {
+    tail -n 5 "$WORK/hrss-collector.log" >&2
+    die "the reload did not list the office's key"
+}
+say "office enrolled: one line in $E/agents, reload (SIGHUP): ok"
+
+# --- 5. the agent, as hrss-agent.service starts it ----------------------------
+start_unit hrss-agent
+AGENT=$MAINPID
+wait_for "$WORK/hrss-agent.log" 'connected to collector' 30 "$AGENT" || {
+    tail -n 5 "$WORK/hrss-agent.log" >&2
+    die "the agent did not connect (see $WORK/hrss-agent.log)"
+}
+
+A="runuser -u hrss -- hrss-agent --config $E/agent.ini"
+Q="hrssctl --connect $QUERY --key /root/admin.key --collector-key $E/collector.pub"
+
+# One figure: submit (as hrss, into the spool the daemon sends from),
+# flush, and ask the collector.
+deliver() { # PERIOD VALUE
+    # shellcheck disable=SC2086
+    in_root $A submit --indicator urban_new_jobs --period "$1" --value "$2" \
+        > "$WORK/submit.log" 2>&1 || {
+        cat "$WORK/submit.log" >&2
+        die "hrss-agent submit failed"
+    }
+    # shellcheck disable=SC2086
+    in_root $A flush --timeout 60 > "$WORK/flush.log" 2>&1
+    rc=$?
+    [ "$rc" -eq 0 ] || {
+        cat "$WORK/flush.log" >&2
+        tail -n 5 "$WORK/hrss-agent.log" >&2
+        die "hrss-agent flush: exit $rc, not everything confirmed"
+    }
+}
+
+# `hrssctl total` of urban_new_jobs in 330100 for period $1 is $2.
+expect_total() {
+    # shellcheck disable=SC2086
+    got=$(in_root $Q total urban_new_jobs --period "$1" --region 330100 \
+        --json 2> "$WORK/hrssctl.log") || {
+        cat "$WORK/hrssctl.log" >&2
+        die "hrssctl total failed"
+    }
+    printf '%s\n' "$got" | grep -q "\"value\": *$2[,}]" ||
+        die "hrssctl total for $1 shows '$got', not the value $2"
+}
+
+deliver 2025-10 1234
+expect_total 2025-10 1234
+say "one figure end to end: submit, flush, hrssctl total shows 1234"
+
+# --- 6. backup and restore, as README says ------------------------------------
+# shellcheck disable=SC2086
+in_root $Q backup pkgtest > "$WORK/hrssctl.log" 2>&1 || {
+    cat "$WORK/hrssctl.log" >&2
+    die "hrssctl backup failed"
+}
+[ -f "$ROOT/var/lib/hrss/backup/pkgtest/data.mdb" ] ||
+    die "hrssctl backup wrote no /var/lib/hrss/backup/pkgtest/data.mdb"
+stop_pid "$COLLECTOR"
+rc=$?
+forget_pid "$COLLECTOR"
+[ "$rc" -eq 0 ] || die "the collector exited $rc on SIGTERM, not 0"
+in_root sh -e -c "
+    mv $DATA $DATA.before-restore
+    install -d -o hrss -g hrss -m 0750 $DATA
+    install -o hrss -g hrss -m 0640 /var/lib/hrss/backup/pkgtest/data.mdb $DATA/
+" || die "restoring the backup failed"
+start_unit hrss-collector
+COLLECTOR=$MAINPID
+wait_for "$ROOT$DATA/endpoints" '^query=' 30 "$COLLECTOR" ||
+    die "the collector did not start on the restored store"
+[ "$(sed -n 's/^ingest=//p' "$ROOT$DATA/endpoints")" = "$INGEST" ] ||
+    die "the collector did not take its configured port again"
+expect_total 2025-10 1234
+# The agent reconnects by itself: the next figure goes through.
+deliver 2025-11 567
+expect_total 2025-11 567
+say "backup, stop, restore, start: the figure is there; the next one too"
+
+# --- 7. stop, as systemctl stop does ------------------------------------------
+stop_pid "$AGENT"
+rc=$?
+forget_pid "$AGENT"
+[ "$rc" -eq 0 ] || die "the agent exited $rc on SIGTERM, not 0"
+stop_pid "$COLLECTOR"
+rc=$?
+forget_pid "$COLLECTOR"
+[ "$rc" -eq 0 ] || die "the collector exited $rc on SIGTERM, not 0"
+errs=$(grep -h '\] ERROR ' "$WORK/hrss-collector.log" "$WORK/hrss-agent.log")
+[ -z "$errs" ] || die "the daemons logged errors: $errs"
+say "SIGTERM: both stopped with status 0, no ERROR in their logs"
+
+# --- 8. the same package again, then purge --------------------------------------
+in_root dpkg -i /tmp/hrss.deb > "$WORK/reinstall.log" 2>&1 || {
+    tail -n 15 "$WORK/reinstall.log" >&2
+    die "installing the package a second time failed"
+}
+grep -q "^ingest = $INGEST\$" "$ROOT$E/collector.ini" ||
+    die "installing again replaced the edited collector.ini"
+in_root apt-get purge -y hrss > "$WORK/purge.log" 2>&1 || {
+    tail -n 15 "$WORK/purge.log" >&2
+    die "apt-get purge hrss failed"
+}
+for f in $E/collector.ini $E/agent.ini /lib/systemd/system/hrss-collector.service \
+    /usr/bin/hrss-collector; do
+    [ ! -e "$ROOT$f" ] || die "purge left $f"
+done
+for f in $DATA/data.mdb /var/lib/hrss/backup/pkgtest/data.mdb \
+    $E/collector.key; do
+    [ -e "$ROOT$f" ] || die "purge removed $f (the data must stay)"
+done
+say "installed again (conffile kept), purged (data, keys and user kept)"
+
+DONE=1
