@@ -112,9 +112,9 @@ int httpd_addr_parse(const char *spec, httpd_addr_t *out, char err[ERR_LEN])
     }
     if (!ok) {
         snprintf(err, ERR_LEN,
-                 "'%.100s' is not ADDR:PORT with a numeric address, e.g. "
-                 "127.0.0.1:9464, [::1]:9464 or 0.0.0.0:9464 (port 0: "
-                 "any free port)", spec);
+                 "'%.100s' is not ADDR:PORT, e.g. 127.0.0.1:9464, "
+                 "[::1]:9464 or 0.0.0.0:9464 (a numeric address or "
+                 "localhost; port 0: any free port)", spec);
         return ERR_INVAL;
     }
     snprintf(a.text, sizeof a.text, "%s", spec);

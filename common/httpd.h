@@ -68,7 +68,10 @@ int httpd_addr_parse(const char *spec, httpd_addr_t *out, char err[ERR_LEN]);
  *  @return ERR_OK, or ERR_IO with "cannot listen on ADDR: reason" (the
  *          address in use, not on this machine, ...) or "cannot start
  *          the HTTP server on ADDR" in @p err; nothing is left open.
- *  Caller owns *out and must httpd_stop() it; @p arg must outlive it. */
+ *  Caller owns *out and must httpd_stop() it; @p arg must outlive it.
+ *  Call it before other threads of the process open descriptors: when
+ *  libmicrohttpd fails to start, its descriptor number, if still open,
+ *  is taken for the listening socket it did not take, and closed. */
 int httpd_start(httpd_t **out, const httpd_addr_t *addr, const char *path,
                 const char *content_type, httpd_page_fn page, void *arg,
                 char err[ERR_LEN]);
