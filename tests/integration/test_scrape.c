@@ -118,6 +118,7 @@ typedef struct agent_env {
     char state[320];
     char log[320];
     char ingest[64];
+    char metrics[128]; /* from STATE/endpoints once it runs */
     pid_t pid;
 } agent_env_t;
 
@@ -138,14 +139,46 @@ static void agent_submit(const agent_env_t *a, const char *file)
     cr_assert_eq(hx_run(argv, WAIT_MS, out, sizeof out), 0, "%s", out);
 }
 
-/* `run`. */
+/* STATE/endpoints' metrics= line, once written. */
+static int agent_endpoint(void *arg)
+{
+    agent_env_t *a = arg;
+    char path[400];
+    snprintf(path, sizeof path, "%s/endpoints", a->state);
+    FILE *f = fopen(path, "r");
+    if (f == NULL) {
+        return 0;
+    }
+    char line[256] = "";
+    int ok = fgets(line, sizeof line, f) != NULL &&
+             strncmp(line, "metrics=", 8) == 0;
+    fclose(f);
+    if (ok) {
+        line[strcspn(line, "\n")] = '\0';
+        snprintf(a->metrics, sizeof a->metrics, "%s", line + 8);
+    }
+    return ok;
+}
+
+/* `run`, with --metrics 127.0.0.1:0 when @p metrics; waits for its
+ * STATE/endpoints then. */
 static void agent_run(agent_env_t *a, int metrics)
 {
-    (void)metrics;
+    const char *with[] = {"hrss-agent", "--state-dir", a->state,
+                          "--collector", a->ingest, "--region", "330100",
+                          "--insecure", "--metrics", "127.0.0.1:0", "run",
+                          NULL};
     const char *without[] = {"hrss-agent", "--state-dir", a->state,
                              "--collector", a->ingest, "--region", "330100",
                              "--insecure", "run", NULL};
-    a->pid = hx_spawn(a->log, without);
+    char path[400];
+    snprintf(path, sizeof path, "%s/endpoints", a->state);
+    unlink(path);
+    a->pid = hx_spawn(a->log, metrics ? with : without);
+    if (metrics) {
+        cr_assert(hx_wait_until(agent_endpoint, a, WAIT_MS),
+                  "no STATE/endpoints; see %s", a->log);
+    }
 }
 
 /* ------------------------------------------------- a peer by hand */
@@ -388,6 +421,16 @@ Test(scrape, a_bad_metrics_value_is_a_usage_error)
               "%s", out);
     /* Nothing was started: no store, no endpoints. */
     cr_expect_neq(access(db, F_OK), 0, "%s was made", db);
+
+    char state[300];
+    snprintf(state, sizeof state, "%s/agent", hx_dir);
+    const char *agent[] = {"hrss-agent", "--state-dir", state,
+                           "--collector", "tcp://127.0.0.1:1", "--region",
+                           "330100", "--insecure", "--metrics", "9465",
+                           "run", NULL};
+    cr_expect_eq(hx_run(agent, WAIT_MS, out, sizeof out), 64, "%s", out);
+    cr_expect(strstr(out, "hrss-agent: --metrics: '9465' is not "
+                          "ADDR:PORT") != NULL, "%s", out);
 }
 
 /* A socket of the test's own listening on 127.0.0.1, kernel's port. */
@@ -428,5 +471,139 @@ Test(scrape, a_port_in_use_fails_start_up_clearly)
     char path[400];
     snprintf(path, sizeof path, "%s/endpoints", db);
     cr_expect_neq(access(path, F_OK), 0, "endpoints written");
+
+    char state[300];
+    snprintf(state, sizeof state, "%s/agent", hx_dir);
+    const char *agent[] = {"hrss-agent", "--state-dir", state,
+                           "--collector", "tcp://127.0.0.1:1", "--region",
+                           "330100", "--insecure", "--metrics", spec, "run",
+                           NULL};
+    cr_expect_eq(hx_run(agent, WAIT_MS, out, sizeof out), 1, "%s", out);
+    cr_expect(strstr(out, want) != NULL, "%s", out);
     close(fd);
+}
+
+Test(scrape, the_agent_shows_its_backlog_and_last_ack)
+{
+    char db[300];
+    char log[300];
+    snprintf(db, sizeof db, "%s/db", hx_dir);
+    snprintf(log, sizeof log, "%s/collector.log", hx_dir);
+    hx_coll_t c;
+    hx_collector_reserve(&c, db, log); /* not there yet */
+    agent_env_t a;
+    agent_init(&a, c.ingest);
+    agent_run(&a, 1);
+    cr_assert(strncmp(a.metrics, "http://127.0.0.1:", 17) == 0, "%s",
+              a.metrics);
+    const char *url = a.metrics;
+    agent_submit(&a, figures("a.csv", "urban_new_jobs"));
+    await_metric(url, "hrss_agent_queued", N_FIGURES, N_FIGURES);
+    char *page = scrape(url);
+    cr_expect_eq(http_metric(page, "hrss_agent_collector_connected"), 0);
+    cr_expect_eq(http_metric(page, "hrss_agent_last_ack_timestamp_seconds"),
+                 0);
+    cr_expect_eq(http_metric(page, "hrss_agent_last_acked_seq"), 0);
+    cr_expect_eq(http_metric(page, "hrss_agent_last_queued_seq"), N_FIGURES);
+    cr_expect_geq(http_metric(page, "hrss_agent_oldest_queued_seconds"), 0);
+    cr_expect_eq(http_metric(page, "hrss_agent_acks_total{status=\"ok\"}"),
+                 0);
+    free(page);
+
+    /* The collector comes: everything is acknowledged. */
+    hx_collector_restart(&c);
+    await_metric(url, "hrss_agent_queued", 0, 0);
+    await_metric(url, "hrss_agent_collector_connected", 1, 1);
+    page = scrape(url);
+    cr_expect_eq(http_metric(page, "hrss_agent_last_acked_seq"), N_FIGURES);
+    cr_expect_eq(http_metric(page, "hrss_agent_oldest_queued_seconds"), 0);
+    double at = http_metric(page, "hrss_agent_last_ack_timestamp_seconds");
+    double now = (double)time(NULL);
+    cr_expect(at > now - 120 && at <= now + 1, "last ack at %g, now %g", at,
+              now);
+    cr_expect_geq(http_metric(page, "hrss_agent_acks_total{status=\"ok\"}"),
+                  1);
+    cr_expect_geq(http_metric(page, "hrss_agent_batches_sent_total"), 1);
+    cr_expect_geq(http_metric(page, "hrss_agent_connects_total"), 1);
+    cr_expect_eq(http_metric(page, "hrss_agent_delivery_state"
+                                   "{state=\"ready\"}"), 1);
+    free(page);
+    cr_assert_eq(hx_stop(a.pid, SIGTERM, WAIT_MS), 0);
+    cr_expect_eq(hx_collector_stop(&c, WAIT_MS), 0);
+}
+
+/* ---------------------------------------------------------- a full disk */
+
+/* A small tmpfs at @p dir in a mount namespace of this test's own (as
+ * test_faults does). @return 0, or -1 when not allowed (not root). */
+static int small_disk(const char *dir, const char *size)
+{
+    if (unshare(CLONE_NEWNS) != 0 ||
+        mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0) {
+        return -1;
+    }
+    mkdir(dir, 0755);
+    char opts[64];
+    snprintf(opts, sizeof opts, "size=%s,mode=0755", size);
+    return mount("tmpfs", dir, "tmpfs", 0, opts);
+}
+
+static char disk[280];
+
+static void disk_teardown(void)
+{
+    if (disk[0] != '\0') {
+        umount2(disk, MNT_DETACH);
+    }
+    hx_teardown();
+}
+
+static void fill_disk(const char *path)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    cr_assert(fd >= 0, "%s: %s", path, strerror(errno));
+    static char block[4096];
+    while (write(fd, block, sizeof block) > 0) {
+    }
+    close(fd);
+}
+
+/* The alarms of a full disk: the collector's hrss_disk_full_total and
+ * hrss_store_retry_total rise, the agent's backlog stays and its retry
+ * answers rise; once space returns the backlog drains. */
+Test(scrape, a_full_disk_shows_on_both_pages, .fini = disk_teardown)
+{
+    snprintf(disk, sizeof disk, "%.250s/disk", hx_dir);
+    if (small_disk(disk, "16m") != 0) {
+        disk[0] = '\0';
+        cr_skip_test("needs a tmpfs of its own (root): %s", strerror(errno));
+    }
+    hx_coll_t c;
+    collector_with_metrics(&c, disk);
+    agent_env_t a;
+    agent_init(&a, c.ingest);
+    agent_submit(&a, figures("a.csv", "urban_new_jobs"));
+    agent_run(&a, 1);
+    await_metric(a.metrics, "hrss_agent_queued", 0, 0);
+
+    char filler[500];
+    snprintf(filler, sizeof filler, "%s/filler", disk);
+    fill_disk(filler);
+    agent_submit(&a, figures("b.csv", "pension_insured"));
+    await_metric(c.metrics, "hrss_disk_full_total", 1, 1e9);
+    await_metric(a.metrics, "hrss_agent_acks_total{status=\"retry\"}", 1,
+                 1e9);
+    cr_expect_geq(metric(c.metrics, "hrss_store_retry_total"), 1);
+    cr_expect_eq(metric(c.metrics, "hrss_updates_applied_total"), N_FIGURES);
+    cr_expect_eq(metric(a.metrics, "hrss_agent_queued"), N_FIGURES);
+    cr_expect_eq(metric(a.metrics, "hrss_agent_last_acked_seq"), N_FIGURES);
+
+    cr_assert_eq(unlink(filler), 0);
+    await_metric(a.metrics, "hrss_agent_queued", 0, 0);
+    cr_expect_eq(metric(c.metrics, "hrss_updates_applied_total"),
+                 2 * N_FIGURES);
+    cr_expect_eq(metric(a.metrics, "hrss_agent_last_acked_seq"),
+                 2 * N_FIGURES);
+    cr_assert_eq(hx_stop(a.pid, SIGTERM, WAIT_MS), 0);
+    cr_expect_eq(hx_collector_stop(&c, WAIT_MS), 0);
 }
