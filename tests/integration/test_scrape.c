@@ -149,7 +149,7 @@ static int agent_endpoint(void *arg)
     if (f == NULL) {
         return 0;
     }
-    char line[256] = "";
+    char line[sizeof a->metrics + 8] = "";
     int ok = fgets(line, sizeof line, f) != NULL &&
              strncmp(line, "metrics=", 8) == 0;
     fclose(f);
@@ -319,6 +319,80 @@ Test(scrape, the_collector_counts_updates_agents_and_rejections)
     await_metric(url, "hrss_agent_up" AGENT_LABELS, 0, 0);
     cr_expect_eq(metric(url, "hrss_agent_next_seq" AGENT_LABELS),
                  N_FIGURES + 1);
+    cr_expect_eq(hx_collector_stop(&c, WAIT_MS), 0);
+}
+
+/* What a scrape must show whatever the moment: counters that never go
+ * down from one scrape to the next, and a histogram whose +Inf bucket
+ * is its count (one snapshot, never half a group). */
+typedef struct scrape_seen {
+    double applied;
+    double batches;
+    double commits;
+    int scrapes;
+} scrape_seen_t;
+
+static void check_consistent(const char *url, scrape_seen_t *seen)
+{
+    char *page = scrape(url);
+    double applied = http_metric(page, "hrss_updates_applied_total");
+    double batches = http_metric(page, "hrss_batches_total{status=\"ok\"}");
+    double commits = http_metric(page, "hrss_commit_seconds_count");
+    cr_assert_geq(applied, seen->applied);
+    cr_assert_geq(batches, seen->batches);
+    cr_assert_geq(commits, seen->commits);
+    cr_assert_eq(http_metric(page, "hrss_commit_seconds_bucket"
+                                   "{le=\"+Inf\"}"), commits);
+    cr_assert(commits <= batches, "%g commits for %g batches", commits,
+              batches);
+    seen->applied = applied;
+    seen->batches = batches;
+    seen->commits = commits;
+    seen->scrapes++;
+    free(page);
+}
+
+/* The count indicators of the shipped catalog: one file each. */
+static const char *const count_inds[] = {
+    "urban_new_jobs", "vocational_skill_training", "pension_insured",
+    "unemployment_insured", "work_injury_insured",
+    "professional_technical_talent", "new_professional_qualifications",
+    "postdoc_recruits", "skilled_talent", "new_skill_certificates",
+    "social_security_card_holders"};
+#define N_FILES (sizeof count_inds / sizeof count_inds[0])
+
+typedef struct consistent_wait {
+    const char *url;
+    scrape_seen_t seen;
+} consistent_wait_t;
+
+static int scraped_until_applied(void *arg)
+{
+    consistent_wait_t *w = arg;
+    check_consistent(w->url, &w->seen);
+    return w->seen.applied >= (double)(N_FILES * N_FIGURES);
+}
+
+/* Scrapes while an agent delivers a dozen batches (as many as the
+ * delivery lasts: on a fast machine a few). */
+Test(scrape, scrapes_during_delivery_are_consistent)
+{
+    hx_coll_t c;
+    collector_with_metrics(&c, hx_dir);
+    agent_env_t a;
+    agent_init(&a, c.ingest);
+    for (size_t i = 0; i < N_FILES; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "f%zu.csv", i);
+        agent_submit(&a, figures(name, count_inds[i]));
+    }
+    agent_run(&a, 0);
+    consistent_wait_t w = {c.metrics, {0, 0, 0, 0}};
+    cr_assert(hx_wait_until(scraped_until_applied, &w, WAIT_MS),
+              "applied %g of %zu", w.seen.applied, N_FILES * N_FIGURES);
+    cr_expect_eq(w.seen.applied, (double)(N_FILES * N_FIGURES));
+    cr_log_info("%d scrapes during the delivery", w.seen.scrapes);
+    cr_assert_eq(hx_stop(a.pid, SIGTERM, WAIT_MS), 0);
     cr_expect_eq(hx_collector_stop(&c, WAIT_MS), 0);
 }
 

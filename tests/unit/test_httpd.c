@@ -175,8 +175,13 @@ Test(httpd, an_address_not_on_this_machine_is_refused)
     cr_assert_eq(httpd_addr_parse("192.0.2.1:0", &a, err), ERR_OK);
     page_arg_t p = {.text = "x\n"};
     httpd_t *h = NULL;
-    cr_expect_eq(httpd_start(&h, &a, "/metrics", "text/plain", page, &p,
-                             err), ERR_IO);
+    if (httpd_start(&h, &a, "/metrics", "text/plain", page, &p, err) ==
+        ERR_OK) {
+        httpd_stop(&h);
+        cr_skip_test("this machine binds foreign addresses "
+                     "(net.ipv4.ip_nonlocal_bind)");
+    }
+    cr_expect_null(h);
     cr_expect(strstr(err, "cannot listen on 192.0.2.1:0: ") == err, "%s",
               err);
 }
