@@ -8,10 +8,17 @@
  * to the spool (LMDB serialises writers across processes), and a running
  * daemon notices the commit through inotify.
  *
+ * `run --metrics ADDR:PORT` serves /metrics (agent/ametrics over
+ * common/httpd) once it holds sender.lock, and says where in
+ * STATE/endpoints ("metrics=URL"): a run waiting for the lock does not
+ * take the port from the one sending.
+ *
  * INVARIANTS
  *   1. Only a process holding sender.lock talks to the collector.
  *   2. SIGTERM/SIGINT only set `stop` and wake the sender's poll
  *      (common/sigwake).
+ *   3. Only a process holding sender.lock serves /metrics; the server
+ *      is stopped before the state it reads is freed.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -32,9 +39,11 @@
 #include "common/catalog.h"
 #include "common/file.h"
 #include "common/flags.h"
+#include "common/httpd.h"
 #include "common/json.h"
 #include "common/keys.h"
 #include "common/log.h"
+#include "common/metrics.h"
 #include "common/paths.h"
 #include "common/pidlock.h"
 #include "common/period.h"
@@ -60,7 +69,7 @@ static void usage(FILE *f)
         "                  [--name NAME] [--insecure] [--config FILE]\n"
         "                  [--catalog DIR] [--spool-max-mib N] "
         "[--tz-offset-hours H]\n"
-        "                  [--verbose] COMMAND\n"
+        "                  [--metrics ADDR:PORT] [--verbose] COMMAND\n"
         "\n"
         "An office's agent: keeps figures in a durable spool in DIR and\n"
         "sends them to the collector until it confirms them.\n"
@@ -105,6 +114,11 @@ static void usage(FILE *f)
         "  --spool-max-mib N    the spool's size limit (default 1024): a\n"
         "                       submit past it fails and queues nothing\n"
         "  --tz-offset-hours H  time zone of the current month (default 8)\n"
+        "  --metrics ADDR:PORT  (run) serve Prometheus metrics (backlog,\n"
+        "                       last acknowledgement) at\n"
+        "                       http://ADDR:PORT/metrics, e.g.\n"
+        "                       127.0.0.1:9465; port 0 picks a free one,\n"
+        "                       DIR/endpoints says which; off unless given\n"
         "  --version            print the version and exit\n"
         "\n"
         "Exit status: 0 done, 64 usage, 65 bad data (nothing queued),\n"
@@ -114,6 +128,7 @@ static void usage(FILE *f)
 
 enum { OPT_STATE, OPT_COLLECTOR, OPT_REGION, OPT_NAME, OPT_INSECURE,
        OPT_KEY, OPT_COLLECTOR_KEY, OPT_CATALOG, OPT_SPOOL_MAX, OPT_TZ,
+       OPT_METRICS,
        OPT_VERBOSE, OPT_N };
 
 /* The global options, also the keys of the config file's [agent]. */
@@ -128,6 +143,7 @@ static const flags_spec_t opt_spec[OPT_N] = {
     [OPT_CATALOG] = {"catalog", 1},
     [OPT_SPOOL_MAX] = {"spool-max-mib", 1},
     [OPT_TZ] = {"tz-offset-hours", 1},
+    [OPT_METRICS] = {"metrics", 1},
     [OPT_VERBOSE] = {"verbose", 0},
 };
 
@@ -145,6 +161,9 @@ typedef struct agent {
     int insecure;
     int lock_fd;
     char state_spool[4096];
+    httpd_addr_t metrics_addr; /* --metrics, when given */
+    ametrics_t *metrics;       /* run --metrics: what the page shows */
+    httpd_t *httpd;            /* run --metrics: the page's server */
 } agent_t;
 
 static int fail_usage(const char *fmt, ...)
@@ -481,6 +500,7 @@ static int sender(agent_t *a, int run, int timeout_ms)
     so.timeout_ms = timeout_ms;
     so.stop = &stop;
     so.wake_fd = sigwake_fd();
+    so.metrics = a->metrics;
     int rc = sender_run(&so, err);
     if (!run && stop) {
         spool_stats_t st;
@@ -500,6 +520,34 @@ static int sender(agent_t *a, int run, int timeout_ms)
         log_err("%s", err);
         return 1;
     }
+    return 0;
+}
+
+/* run --metrics: serve the page, and say where in STATE/endpoints
+ * ("metrics=http://ADDR:PORT/metrics", for a port the kernel picked).
+ * Only the holder of sender.lock serves it. @return 0, or 1 after
+ * logging why. */
+static int start_metrics(agent_t *a)
+{
+    char err[ERR_LEN];
+    char path[4200];
+    char text[HTTPD_URL_LEN + 16];
+    if (a->val[OPT_METRICS] == NULL) {
+        return 0;
+    }
+    a->metrics = ametrics_new();
+    if (httpd_start(&a->httpd, &a->metrics_addr, "/metrics",
+                    METRICS_CONTENT_TYPE, ametrics_page, a->metrics,
+                    err) != ERR_OK) {
+        log_err("--metrics: %s", err);
+        return 1;
+    }
+    snprintf(path, sizeof path, "%s/endpoints", a->val[OPT_STATE]);
+    int n = snprintf(text, sizeof text, "metrics=%s\n", httpd_url(a->httpd));
+    if (file_write_atomic(path, text, (size_t)n, err) != ERR_OK) {
+        log_warn("cannot write %s: %s", path, err);
+    }
+    log_info("metrics at %s", httpd_url(a->httpd));
     return 0;
 }
 
@@ -523,6 +571,9 @@ static int cmd_run(agent_t *a)
         got = sender_lock(a, 1, &holder);
     }
     if (got <= 0) {
+        return 1;
+    }
+    if (start_metrics(a) != 0) {
         return 1;
     }
     log_info("started: agent %s, region %s, state %s, collector %s",
@@ -806,6 +857,11 @@ static int parse_globals(agent_t *a, int argc, char **argv, int *cmd)
         }
         a->tz_offset = h * 3600;
     }
+    if (a->val[OPT_METRICS] != NULL &&
+        httpd_addr_parse(a->val[OPT_METRICS], &a->metrics_addr, err) !=
+            ERR_OK) {
+        return fail_usage("--metrics: %s", err);
+    }
     log_init("hrss-agent", verbose ? LOG_LVL_DEBUG : LOG_LVL_INFO);
     return 0;
 }
@@ -844,6 +900,8 @@ int main(int argc, char **argv)
                             "status, keygen)", cmd);
         }
     }
+    httpd_stop(&a.httpd); /* before what its thread reads */
+    ametrics_destroy(&a.metrics);
     if (a.lock_fd >= 0) {
         close(a.lock_fd);
     }

@@ -27,6 +27,11 @@
  *   SPOOL_REBASE    spool_rebase()         - (a failure ends the run)
  *   NOTE            log_note()             -
  *
+ * With run --metrics, the loop counts connections, batches sent and the
+ * collector's answers, and at the top of each turn publishes them with
+ * the spool's stats and the machine's state (agent/ametrics) for the
+ * HTTP thread; nothing else of the loop is shared.
+ *
  * The spool facts a collector message needs (spool_stats) are read just
  * before it is fed. The wire's ack status becomes the machine's in one
  * place, ack_status(), through common/wire.
@@ -77,6 +82,7 @@ typedef struct sender {
     void *mon;             /* CURVE: events of sock's handshakes, or NULL */
     unsigned mon_seq;      /* names each monitor's inproc endpoint */
     int64_t refused_logged; /* when a refused key was last logged */
+    ametrics_state_t ms;   /* what o->metrics shows (publish_metrics) */
 } sender_t;
 
 /* How often "the collector refused this office's key" is repeated. */
@@ -235,6 +241,7 @@ static enum delivery_ev_kind connect_hello(sender_t *s)
     m.body_case = HRSS__AGENT_MSG__BODY_HELLO;
     m.hello = &h;
     log_debug("hello to %s", s->o->endpoint);
+    s->ms.connects++;
     return send_msg(s, &m) == ERR_OK ? DELIVERY_EV_SENT
                                      : DELIVERY_EV_SEND_FAILED;
 }
@@ -309,6 +316,7 @@ static int send_batch(sender_t *s, const delivery_send_t *sd,
     m.body_case = HRSS__AGENT_MSG__BODY_BATCH;
     m.batch = &b;
     if (send_msg(s, &m) == ERR_OK) {
+        s->ms.batches_sent++;
         res->kind = DELIVERY_EV_BATCH_SENT;
         res->batch.first = s->batch[0].seq;
         res->batch.last = s->batch[n - 1].seq;
@@ -526,6 +534,10 @@ static int on_message(sender_t *s, const Hrss__CollectorMsg *m,
                   (unsigned long long)a->next_seq);
         ev.kind = DELIVERY_EV_ACK;
         ev.ack.status = ack_status(a->status);
+        s->ms.acks[ev.ack.status]++;
+        if (ev.ack.status == WIRE_ACK_OK) {
+            s->ms.last_ack_at = (int64_t)time(NULL);
+        }
         ev.ack.next_seq = a->next_seq;
         ev.ack.first_seq = a->first_seq;
         ev.ack.last_seq = a->last_seq;
@@ -575,6 +587,26 @@ static int read_socket(sender_t *s, char err[ERR_LEN])
 }
 
 /* ------------------------------------------------------------- the loop */
+
+/* With run --metrics: the spool and the machine as they are at the end
+ * of this turn, for the HTTP thread (agent/ametrics). A spool that
+ * cannot be read keeps the last figures: the run ends on its own error
+ * elsewhere. */
+static void publish_metrics(sender_t *s)
+{
+    if (s->o->metrics == NULL) {
+        return;
+    }
+    char err[ERR_LEN];
+    spool_stats_t st;
+    if (spool_stats(s->o->spool, &st, err) == ERR_OK) {
+        s->ms.spool = st;
+    }
+    delivery_status_t ds;
+    delivery_status(s->fsm, &ds);
+    s->ms.state = ds.state;
+    ametrics_publish(s->o->metrics, &s->ms);
+}
 
 /* Whether the run is over before this turn: a flush with nothing left
  * (ERR_OK, or a spool error), or the deadline (ERR_TIMEOUT). */
@@ -658,9 +690,11 @@ int sender_run(const sender_opts_t *o, char err[ERR_LEN])
     s.watch = watch_new(o->spool, o->csv, o->state_dir, o->watch_inbox);
     int64_t deadline = o->timeout_ms > 0 ? now_ms() + o->timeout_ms : 0;
     int rc = ERR_OK;
+    s.ms.started = (int64_t)time(NULL);
     watch_scan(s.watch);
     while (!*o->stop) {
         int64_t now = now_ms();
+        publish_metrics(&s);
         if (run_over(&s, now, deadline, &rc, err)) {
             break;
         }

@@ -18,12 +18,15 @@
  *    3. A spool error ends the run with that error; the collector's
  *       absence or silence never does: it leads to a reconnection (and,
  *       for a flush, to ERR_TIMEOUT once timeout_ms has passed).
+ *    4. With metrics, only copies of the loop's state are handed to
+ *       another thread (ametrics_publish), at the top of each turn.
  */
 #ifndef HRSS_SENDER_H
 #define HRSS_SENDER_H
 #include <signal.h>
 #include <stdint.h>
 
+#include "agent/ametrics.h"
 #include "agent/csvin.h"
 #include "agent/spool.h"
 #include "common/err.h"
@@ -47,6 +50,8 @@ typedef struct sender_opts {
                                    NULL for plain mode */
     const char *server_key;   /**< CurveZMQ: the collector's public key
                                    (Z85), with key */
+    ametrics_t *metrics;      /**< run --metrics: the state is published
+                                   here at each turn; NULL: none */
 } sender_opts_t;
 
 /** Deliver the spool. Returns when *stop is set (ERR_OK), when the spool

@@ -37,6 +37,14 @@
  * "disconnected" on Bye or after SESSION_IDLE seconds of silence (agents
  * ping every 60 s); both are logged once.
  *
+ * Metrics (collector/cmetrics): the loop counts as it goes (messages
+ * refused, batches and their updates by outcome, commit times, groups the
+ * store refused and why, each agent's last contact and seqs) into live
+ * counters only it touches; with --metrics it publishes them after each
+ * group's replies and once a second, and the HTTP thread (common/httpd)
+ * writes /metrics from the last snapshot. That thread never touches a
+ * zmq socket, the store or the loop's state.
+ *
  * Log lines a peer can cause at will (a bad message, a group the store
  * cannot take, a hello it cannot answer) are rate-limited by cause
  * (ratelog): the first is logged at once, the others within RATE_WINDOW
@@ -59,6 +67,8 @@
  *      peer: one that keeps more messages than that unanswered (an agent
  *      keeps at most 5) may lose answers beyond it; it never stalls the
  *      loop.
+ *   5. The metrics snapshot is published only between groups, after the
+ *      replies of the last one: a scrape never sees half a group.
  */
 #include "collector/collector.h"
 
@@ -73,14 +83,17 @@
 #include <zmq.h>
 
 #include "collector/auth.h"
+#include "collector/cmetrics.h"
 #include "collector/identity.h"
 #include "collector/qserve.h"
 #include "common/buf.h"
 #include "common/catalog.h"
 #include "common/file.h"
+#include "common/httpd.h"
 #include "common/keys.h"
 #include "common/log.h"
 #include "common/mem.h"
+#include "common/metrics.h"
 #include "common/period.h"
 #include "common/pidlock.h"
 #include "common/sigwake.h"
@@ -115,6 +128,7 @@ typedef struct session {
     char name[WIRE_NAME_MAX + 1];
     uint32_t region;
     time_t last_seen;
+    int agent;               /* its index in c->metrics, or -1 */
 } session_t;
 
 /* One received message of a group. */
@@ -128,6 +142,7 @@ typedef struct entry {
     int ok;                  /* parsed and identified */
     int denied;              /* identified as a key no longer listed */
     size_t batch;            /* index into batches[] for a batch */
+    int agent;               /* its sender in c->metrics, or -1 */
 } entry_t;
 
 /* The rate-limited causes of log lines (ratelog). */
@@ -156,6 +171,8 @@ typedef struct coll {
     void *ingest;
     void *query;
     qserve_t *qserve;
+    cmetrics_t *metrics;      /* counted always; served with --metrics */
+    httpd_t *httpd;           /* --metrics: the /metrics server, or NULL */
     session_t *sessions;
     size_t n_sessions;
     unsigned long batches_total;
@@ -171,8 +188,10 @@ typedef struct coll {
 /* ---------------------------------------------------------------------- */
 /* sessions                                                                */
 
-static void session_touch(coll_t *c, const char *name, uint32_t region,
-                          time_t now)
+/* A message from agent @p name: open its session or note the time.
+ * @return its index in c->metrics (-1: not tracked). */
+static int session_touch(coll_t *c, const char *name, uint32_t region,
+                         time_t now)
 {
     for (size_t i = 0; i < c->n_sessions; i++) {
         if (strcmp(c->sessions[i].name, name) == 0) {
@@ -180,26 +199,32 @@ static void session_touch(coll_t *c, const char *name, uint32_t region,
             if (c->sessions[i].region == 0) {
                 c->sessions[i].region = region;
             }
-            return;
+            cmetrics_agent_seen(c->metrics, c->sessions[i].agent, now);
+            return c->sessions[i].agent;
         }
     }
+    int agent = cmetrics_agent(c->metrics, name, region);
+    cmetrics_agent_seen(c->metrics, agent, now);
     if (c->n_sessions == MAX_SESSIONS) {
-        return;
+        return agent;
     }
     session_t *s = &c->sessions[c->n_sessions++];
     snprintf(s->name, sizeof s->name, "%s", name);
     s->region = region;
     s->last_seen = now;
+    s->agent = agent;
     if (region != 0) {
         log_info("agent %s (region %u) connected", name, region);
     } else {
         log_info("agent %s connected", name);
     }
+    return agent;
 }
 
 static void session_drop(coll_t *c, size_t i, const char *why)
 {
     log_info("agent %s disconnected (%s)", c->sessions[i].name, why);
+    cmetrics_agent_down(c->metrics, c->sessions[i].agent);
     c->sessions[i] = c->sessions[--c->n_sessions];
 }
 
@@ -438,6 +463,7 @@ static void send_welcome(coll_t *c, entry_t *e, time_t now, buf_t *out)
                 e->who.reporter, err);
         return;
     }
+    cmetrics_agent_next(c->metrics, e->agent, next);
     Hrss__Welcome w = HRSS__WELCOME__INIT;
     Hrss__CollectorMsg m = HRSS__COLLECTOR_MSG__INIT;
     w.next_seq = next;
@@ -495,11 +521,13 @@ static size_t take_group(coll_t *c, time_t now)
     while (n < MAX_GROUP && recv_entry(c, &c->ent[n])) {
         entry_t *e = &c->ent[n++];
         bytes += e->size;
+        e->agent = -1;
         if (e->msg == NULL || !e->ok) {
             ratelog(c, CAUSE_BAD_MESSAGE, now, "bad ingest message: %s",
                     e->err);
+            cmetrics_refused(c->metrics, e->denied);
         } else {
-            session_touch(
+            e->agent = session_touch(
                 c, e->who.reporter,
                 e->who.region >= 0
                     ? catalog_region(c->cat, (size_t)e->who.region)->code
@@ -508,6 +536,7 @@ static size_t take_group(coll_t *c, time_t now)
             if (e->msg->body_case == HRSS__AGENT_MSG__BODY_BATCH) {
                 add_batch(c, e, now, cur_month);
                 updates += e->msg->batch->n_updates;
+                cmetrics_agent_sent(c->metrics, e->agent, e->info.last_seq);
             }
         }
         if (bytes >= GROUP_MAX_BYTES || updates >= GROUP_MAX_UPDATES ||
@@ -536,6 +565,8 @@ static void reply_group(coll_t *c, size_t n, int stored, const char *why,
             if (stored) {
                 c->batches_total++;
                 c->updates_total += c->results[e->batch].applied;
+                cmetrics_batch(c->metrics, e->agent,
+                               &c->results[e->batch]);
             }
             break;
         case HRSS__AGENT_MSG__BODY_HELLO:
@@ -551,6 +582,51 @@ static void reply_group(coll_t *c, size_t n, int stored, const char *why,
     }
 }
 
+static double mono_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* The store's size into the metrics (after a commit, once a second). */
+static void note_space(coll_t *c)
+{
+    char err[ERR_LEN];
+    store_space_t sp;
+    if (store_space(c->store, &sp, err) == ERR_OK) {
+        cmetrics_space(c->metrics, &sp);
+    }
+}
+
+/* Apply the group's batches in one transaction (none: nothing to do).
+ * @return 1 when stored, 0 when the store could not take them (@p err
+ * says why). */
+static int commit_group(coll_t *c, time_t now, char err[ERR_LEN])
+{
+    if (c->nb == 0) {
+        return 1;
+    }
+    log_debug("committing %zu batches in one transaction", c->nb);
+    double t0 = mono_seconds();
+    int rc = store_apply(c->store, c->batches, c->nb, c->results, err);
+    if (rc == ERR_OK) {
+        cmetrics_commit(c->metrics, mono_seconds() - t0);
+        note_space(c);
+        return 1;
+    }
+    ratelog(c, CAUSE_STORE_FAILED, now,
+            "cannot store %zu batches (agents will retry): %s", c->nb, err);
+    enum cmetrics_failure why = CMETRICS_OTHER;
+    if (strstr(err, "disk full") != NULL) { /* lmdbh_fail's words */
+        why = CMETRICS_DISK_FULL;
+    } else if (rc == ERR_FULL) {
+        why = CMETRICS_MAP_FULL;
+    }
+    cmetrics_store_failed(c->metrics, why, c->nb);
+    return 0;
+}
+
 /* Take what is waiting (up to MAX_GROUP), commit it as one transaction,
  * then reply. */
 static void ingest_group(coll_t *c, buf_t *out)
@@ -561,17 +637,7 @@ static void ingest_group(coll_t *c, buf_t *out)
         return;
     }
     char err[ERR_LEN] = "";
-    int stored = 1;
-    if (c->nb > 0) {
-        log_debug("committing %zu batches in one transaction", c->nb);
-        int rc = store_apply(c->store, c->batches, c->nb, c->results, err);
-        if (rc != ERR_OK) {
-            ratelog(c, CAUSE_STORE_FAILED, now,
-                    "cannot store %zu batches (agents will retry): %s",
-                    c->nb, err);
-            stored = 0;
-        }
-    }
+    int stored = commit_group(c, now, err);
     /* The agents' operators see this: say what the collector's must fix
      * when it is the disk, without the collector's paths. */
     reply_group(c, n, stored,
@@ -588,6 +654,10 @@ static void ingest_group(coll_t *c, buf_t *out)
     }
     for (size_t i = 0; i < n; i++) {
         entry_fini(&c->ent[i]);
+    }
+    if (c->httpd != NULL) {
+        cmetrics_sessions(c->metrics, c->n_sessions);
+        cmetrics_publish(c->metrics); /* the group's replies are sent */
     }
 }
 
@@ -674,16 +744,19 @@ static void last_endpoint(void *s, char *buf, size_t len)
 }
 
 /* Write DATA_DIR/endpoints so that tools and tests can find ephemeral
- * ports ("tcp://127.0.0.1:*"). */
+ * ports ("tcp://127.0.0.1:*", --metrics 127.0.0.1:0): KEY=VALUE lines,
+ * ingest and query always, metrics (the page's URL) with --metrics. */
 static void write_endpoints(const char *dir, const char *ingest,
-                            const char *query)
+                            const char *query, const char *metrics)
 {
     char path[4096];
-    char text[600];
+    char text[800];
     char err[ERR_LEN];
     snprintf(path, sizeof path, "%s/endpoints", dir);
-    int n = snprintf(text, sizeof text, "ingest=%s\nquery=%s\n", ingest,
-                     query);
+    int n = snprintf(text, sizeof text, "ingest=%s\nquery=%s\n%s%s%s",
+                     ingest, query, metrics != NULL ? "metrics=" : "",
+                     metrics != NULL ? metrics : "",
+                     metrics != NULL ? "\n" : "");
     if (n < 0 || (size_t)n >= sizeof text ||
         file_write_atomic(path, text, (size_t)n, err) != ERR_OK) {
         log_warn("cannot write %s: %s", path,
@@ -694,6 +767,7 @@ static void write_endpoints(const char *dir, const char *ingest,
 
 static void coll_close(coll_t *c)
 {
+    httpd_stop(&c->httpd); /* first: its thread reads c->metrics */
     qserve_stop(&c->qserve);
     if (c->query != NULL) {
         zmq_close(c->query);
@@ -718,6 +792,7 @@ static void coll_close(coll_t *c)
         c->lock_fd = -1;
     }
     catalog_destroy(&c->cat);
+    cmetrics_destroy(&c->metrics);
     free(c->sessions);
     free(c->ent);
     free(c->batches);
@@ -806,9 +881,31 @@ static int lock_data_dir(coll_t *c)
     return 0;
 }
 
-/* Load the catalog, open the store, bind both sockets, start the query
- * thread. On failure the reason is logged and @p c is left for
- * coll_close(). @return 0 or -1. */
+/* --metrics: serve the page from c->metrics. Started before zmq's
+ * threads exist, so that no other thread opens descriptors while
+ * common/httpd starts (httpd.h). @return 0, or -1 after logging why. */
+static int start_metrics(coll_t *c)
+{
+    char err[ERR_LEN];
+    httpd_addr_t addr;
+    if (c->cfg->metrics == NULL) {
+        return 0;
+    }
+    if (httpd_addr_parse(c->cfg->metrics, &addr, err) != ERR_OK ||
+        httpd_start(&c->httpd, &addr, "/metrics", METRICS_CONTENT_TYPE,
+                    cmetrics_page, c->metrics, err) != ERR_OK) {
+        log_err("--metrics: %s", err);
+        return -1;
+    }
+    note_space(c);
+    cmetrics_publish(c->metrics);
+    log_info("metrics at %s", httpd_url(c->httpd));
+    return 0;
+}
+
+/* Load the catalog, open the store, start the metrics server, bind both
+ * sockets, start the query thread. On failure the reason is logged and
+ * @p c is left for coll_close(). @return 0 or -1. */
 static int coll_open(coll_t *c)
 {
     const collector_cfg_t *cfg = c->cfg;
@@ -831,6 +928,9 @@ static int coll_open(coll_t *c)
                        .max_rejections = cfg->max_rejections};
     if (store_open(&c->store, cfg->data_dir, c->cat, &so, err) != ERR_OK) {
         log_err("store: %s", err);
+        return -1;
+    }
+    if (start_metrics(c) != 0) {
         return -1;
     }
     c->zctx = zmq_ctx_new();
@@ -856,7 +956,8 @@ static int coll_open(coll_t *c)
     char qry[256];
     last_endpoint(c->ingest, ing, sizeof ing);
     last_endpoint(c->query, qry, sizeof qry);
-    write_endpoints(cfg->data_dir, ing, qry);
+    write_endpoints(cfg->data_dir, ing, qry,
+                    c->httpd != NULL ? httpd_url(c->httpd) : NULL);
     qserve_opts_t qo = {.backup_dir = cfg->backup_dir};
     if (qserve_start(&c->qserve, c->zctx, c->query, c->store, &qo) !=
         ERR_OK) {
@@ -877,12 +978,29 @@ static int coll_open(coll_t *c)
     return 0;
 }
 
+/* Once a second with --metrics: what changes without a group (sessions
+ * that expired, the query service, the store grown by another process),
+ * then publish. */
+static void publish_metrics(coll_t *c)
+{
+    if (c->httpd == NULL) {
+        return;
+    }
+    qserve_stats_t q;
+    qserve_stats(c->qserve, &q);
+    cmetrics_queries(c->metrics, &q);
+    cmetrics_sessions(c->metrics, c->n_sessions);
+    note_space(c);
+    cmetrics_publish(c->metrics);
+}
+
 int collector_run(const collector_cfg_t *cfg, volatile sig_atomic_t *stop)
 {
     coll_t c;
     memset(&c, 0, sizeof c);
     c.cfg = cfg;
     c.lock_fd = -1;
+    c.metrics = cmetrics_new(time(NULL));
     int status = 1;
     buf_t out;
     buf_init(&out);
@@ -916,6 +1034,7 @@ int collector_run(const collector_cfg_t *cfg, volatile sig_atomic_t *stop)
             sessions_expire(&c, now);
             ratelog_tick(&c, now, 0);
             last_house = now;
+            publish_metrics(&c);
         }
     }
     ratelog_tick(&c, time(NULL), 1);

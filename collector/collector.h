@@ -8,8 +8,9 @@
  *  sent a message is collector/identity's decision.
  *
  *  Owns, for one collector_run(): the catalog (loaded from catalog_dir),
- *  the store, the identity context, the zmq context, both sockets and the
- *  query thread. Borrows the settings (collector_cfg_t) and the stop flag
+ *  the store, the identity context, the zmq context, both sockets, the
+ *  query thread, and with --metrics the HTTP server of /metrics
+ *  (collector/cmetrics, common/httpd). Borrows the settings (collector_cfg_t) and the stop flag
  *  for the run.
  *
  *  INVARIANTS
@@ -20,6 +21,8 @@
  *    2. Each zmq socket is used by one thread only.
  *    3. A stop finishes the batches in hand and acks them before
  *       collector_run() returns.
+ *    4. The /metrics thread reads only the published metrics snapshot:
+ *       never a zmq socket, the store or the ingest loop's state.
  */
 #ifndef HRSS_COLLECTOR_H
 #define HRSS_COLLECTOR_H
@@ -52,6 +55,8 @@ typedef struct collector_cfg {
                                   peer silent 3 times as long is dropped
                                   (0: COLLECTOR_HEARTBEAT_MS) */
     int wake_fd;             /**< readable when *stop was set, or -1 */
+    const char *metrics;     /**< --metrics ADDR:PORT: serve /metrics
+                                  there (common/httpd); NULL: none */
 } collector_cfg_t;
 
 /** Run until *stop becomes nonzero (set by a signal handler), then finish

@@ -22,6 +22,7 @@
 #include "collector/collector.h"
 #include "common/file.h"
 #include "common/flags.h"
+#include "common/httpd.h"
 #include "common/log.h"
 #include "common/paths.h"
 #include "common/sigwake.h"
@@ -41,7 +42,8 @@ static void usage(FILE *f)
         "[--backup-dir DIR]\n"
         "                      [--map-max-mib N] [--max-rejections N] "
         "[--heartbeat-s S]\n"
-        "                      [--tz-offset-hours H] [--verbose]\n"
+        "                      [--metrics ADDR:PORT] [--tz-offset-hours H] "
+        "[--verbose]\n"
         "\n"
         "The central hrss daemon: stores agents' figures in an LMDB store in\n"
         "DIR with a full audit trail and answers queries (hrssctl).\n"
@@ -81,6 +83,12 @@ static void usage(FILE *f)
         "                        (default 10): a peer silent for 3 * S is\n"
         "                        dropped, so partitions leave no dead\n"
         "                        connections\n"
+        "  --metrics ADDR:PORT   serve Prometheus metrics at\n"
+        "                        http://ADDR:PORT/metrics, e.g.\n"
+        "                        127.0.0.1:9464 or [::1]:9464 (0.0.0.0:9464\n"
+        "                        for every interface; port 0 picks a free\n"
+        "                        one, DIR/endpoints says which); off unless\n"
+        "                        given\n"
         "  --tz-offset-hours H   time zone for the current month that bounds\n"
         "                        reported months (default 8, China)\n"
         "  --verbose             debug logging\n"
@@ -94,7 +102,7 @@ static void usage(FILE *f)
 
 enum { OPT_DATA, OPT_INGEST, OPT_QUERY, OPT_INSECURE, OPT_KEY, OPT_AGENTS,
        OPT_ADMINS, OPT_CATALOG, OPT_BACKUP, OPT_MAPMAX, OPT_MAXREJ,
-       OPT_HEARTBEAT, OPT_TZ, OPT_VERBOSE, OPT_N };
+       OPT_HEARTBEAT, OPT_METRICS, OPT_TZ, OPT_VERBOSE, OPT_N };
 
 /* The long options, also the keys of the config file's [collector]. */
 static const flags_spec_t opt_spec[OPT_N] = {
@@ -110,6 +118,7 @@ static const flags_spec_t opt_spec[OPT_N] = {
     [OPT_MAPMAX] = {"map-max-mib", 1},
     [OPT_MAXREJ] = {"max-rejections", 1},
     [OPT_HEARTBEAT] = {"heartbeat-s", 1},
+    [OPT_METRICS] = {"metrics", 1},
     [OPT_TZ] = {"tz-offset-hours", 1},
     [OPT_VERBOSE] = {"verbose", 0},
 };
@@ -220,6 +229,14 @@ static int settings(const flags_t *fl, collector_cfg_t *cc, char *catdir,
         cc->tz_offset = h * 3600;
     }
     if (number_settings(fl, cc) != 0) {
+        return 64;
+    }
+    cc->metrics = flags_value(fl, OPT_METRICS);
+    httpd_addr_t addr;
+    char err[ERR_LEN];
+    if (cc->metrics != NULL &&
+        httpd_addr_parse(cc->metrics, &addr, err) != ERR_OK) {
+        fprintf(stderr, "hrss-collector: --metrics: %s\n", err);
         return 64;
     }
     if (catalog != NULL) {

@@ -32,10 +32,13 @@
 #include "common/lmdbh.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 /* Room for a directory (callers allow 4096 bytes) and a file name. */
 #define PATH_CAP 4200
@@ -162,9 +165,25 @@ static int check_after(MDB_env *env, const char *dir,
     return ERR_OK;
 }
 
-int lmdbh_env_open(MDB_env **out, const char *dir,
-                   const lmdbh_env_opts_t *opts, int *created,
-                   char err[ERR_LEN])
+/* Hold an exclusive flock on directory @p dir (its own descriptor, not
+ * lock.mdb: closing a descriptor of that file would drop LMDB's fcntl
+ * locks on it). @return the descriptor to close, or -1 when the
+ * directory cannot be opened (check_before then says why). */
+static int lock_dir(const char *dir)
+{
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd >= 0) {
+        int rc;
+        do {
+            rc = flock(fd, LOCK_EX);
+        } while (rc != 0 && errno == EINTR);
+    }
+    return fd;
+}
+
+static int env_open_locked(MDB_env **out, const char *dir,
+                           const lmdbh_env_opts_t *opts, int *created,
+                           char err[ERR_LEN])
 {
     MDB_env *env = NULL;
     int fresh = 0;
@@ -208,6 +227,23 @@ int lmdbh_env_open(MDB_env **out, const char *dir,
 fail:
     if (env != NULL) {
         mdb_env_close(env);
+    }
+    return rc;
+}
+
+/* Open the environment while holding the directory's flock: another
+ * process opening a new environment there at the same moment has made an
+ * empty data.mdb that LMDB has not yet given its meta pages, which
+ * check_before would take for a file cut to nothing. Opening one at a time
+ * means a data.mdb seen empty was left so, not being made. */
+int lmdbh_env_open(MDB_env **out, const char *dir,
+                   const lmdbh_env_opts_t *opts, int *created,
+                   char err[ERR_LEN])
+{
+    int dfd = lock_dir(dir);
+    int rc = env_open_locked(out, dir, opts, created, err);
+    if (dfd >= 0) {
+        close(dfd); /* drops the flock */
     }
     return rc;
 }

@@ -50,6 +50,9 @@ need_cmd protoc-c protobuf-c-compiler
 need_pc libzmq libzmq3-dev
 need_pc libprotobuf-c libprotobuf-c-dev
 need_pc lmdb liblmdb-dev
+# /metrics of both daemons (common/httpd); they link it, so `make demo`
+# needs it too.
+need_pc libmicrohttpd libmicrohttpd-dev
 need_pc criterion libcriterion-dev
 if [ "$with_test" -eq 1 ]; then
     # The fuzz targets (tests/fuzz): clang-14 alone has neither libFuzzer

@@ -425,6 +425,27 @@ void store_close(store_t **self_p)
     *self_p = NULL;
 }
 
+int store_space(store_t *self, store_space_t *out, char err[ERR_LEN])
+{
+    assert(store_check_invariants(self));
+    MDB_envinfo info;
+    MDB_stat st;
+    memset(out, 0, sizeof *out);
+    hold(self);
+    int mrc = mdb_env_info(self->env, &info);
+    if (mrc == MDB_SUCCESS) {
+        mrc = mdb_env_stat(self->env, &st);
+    }
+    release(self);
+    if (mrc != MDB_SUCCESS) {
+        return lmdbh_fail(mrc, "cannot read the store's size", err);
+    }
+    out->used_bytes = ((uint64_t)info.me_last_pgno + 1) * st.ms_psize;
+    out->map_bytes = info.me_mapsize;
+    out->map_max_bytes = self->map_max;
+    return ERR_OK;
+}
+
 /* Split @p dest into its parent directory and its last component, in
  * @p path (a copy of dest without trailing slashes): *name points into
  * it, parent[] is "." when dest has no slash. */

@@ -339,6 +339,22 @@ int store_facts(store_t *self, int32_t from, int32_t to, store_fact_fn fn,
  *  the first difference in @p err. For tests; needs a writable store. */
 int store_verify(store_t *self, char err[ERR_LEN]);
 
+/** How much room the store takes. Plain value struct. */
+typedef struct store_space {
+    uint64_t used_bytes;    /**< pages in use: (last page + 1) * page size,
+                                 as of the newest commit */
+    uint64_t map_bytes;     /**< the LMDB map now; it doubles when full */
+    uint64_t map_max_bytes; /**< the most the map may grow to (map_max):
+                                 beyond it store_apply() fails ERR_FULL */
+} store_space_t;
+
+/** The store's size and its map, from LMDB's environment info (no
+ *  transaction, no I/O). Callable from any thread: it holds txn_lock for
+ *  reading, as a transaction does, so never during a map resize.
+ *  @param[out] out  Zeroed on failure.
+ *  @return ERR_OK, or ERR_IO with @p err set. */
+int store_space(store_t *self, store_space_t *out, char err[ERR_LEN]);
+
 /** Consistent hot copy of the store, compacted, as the new directory
  *  @p dest (DEST/data.mdb). Safe while another process writes, and while
  *  another thread writes through this store_t: a map growth waits for the

@@ -22,11 +22,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static const char *const collector_keys[] = {
     "data-dir", "ingest", "query", "insecure", "key", "agents", "admins",
     "catalog", "backup-dir", "map-max-mib", "max-rejections",
-    "heartbeat-s", "tz-offset-hours", "verbose", NULL};
+    "heartbeat-s", "metrics", "tz-offset-hours", "verbose", NULL};
 static const char *const agent_keys[] = {
     "state-dir", "collector", "region", "name", "insecure", "key",
     "collector-key", "catalog", "spool-max-mib", "tz-offset-hours",
-    "verbose", NULL};
+    "metrics", "verbose", NULL};
 
 static void read_like_flags(const cfg_t *cfg, const char *section,
                             const char *const *known, size_t lines)

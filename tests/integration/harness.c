@@ -300,6 +300,62 @@ int hx_run_to(const char *const argv[], const char *stdout_path,
     return st;
 }
 
+/* The inodes of the sockets among @p pid's descriptors, into ino[max].
+ * @return how many. */
+static int socket_inodes(pid_t pid, unsigned long *ino, int max)
+{
+    char dir[64];
+    snprintf(dir, sizeof dir, "/proc/%d/fd", (int)pid);
+    int n = 0;
+    for (int fd = 0; fd < 1024 && n < max; fd++) {
+        char path[96];
+        char link[64];
+        snprintf(path, sizeof path, "%s/%d", dir, fd);
+        ssize_t len = readlink(path, link, sizeof link - 1);
+        if (len <= 0) {
+            continue;
+        }
+        link[len] = '\0';
+        if (sscanf(link, "socket:[%lu]", &ino[n]) == 1) {
+            n++;
+        }
+    }
+    return n;
+}
+
+int hx_listening_ports(pid_t pid, int *ports, int max)
+{
+    unsigned long ino[256];
+    int n_ino = socket_inodes(pid, ino, 256);
+    static const char *const tables[] = {"/proc/net/tcp", "/proc/net/tcp6"};
+    int n = 0;
+    for (size_t t = 0; t < 2; t++) {
+        FILE *f = fopen(tables[t], "r");
+        if (f == NULL) {
+            continue;
+        }
+        char line[512];
+        while (fgets(line, sizeof line, f) != NULL && n < max) {
+            unsigned lport = 0;
+            unsigned state = 0;
+            unsigned long inode = 0;
+            if (sscanf(line, " %*u: %*[0-9A-Fa-f]:%4x %*[0-9A-Fa-f]:%*4x "
+                             "%2x %*x:%*x %*x:%*x %*x %*u %*u %lu",
+                       &lport, &state, &inode) != 3 || state != 0x0A) {
+                continue;
+            }
+            for (int i = 0; i < n_ino; i++) {
+                if (ino[i] == inode) {
+                    ports[n++] = (int)lport;
+                    break;
+                }
+            }
+        }
+        fclose(f);
+    }
+    return n;
+}
+
 long hx_proc_kib(pid_t pid, const char *name)
 {
     char path[64];
@@ -390,10 +446,12 @@ static int copy_endpoint(char *dst, size_t cap, const char *src)
 }
 
 /* DIR/endpoints is written (atomically, by rename) after both sockets
- * are bound: when it parses, the collector listens on both. */
+ * are bound (and the metrics server started): when it parses, the
+ * collector listens on all. */
 static int read_endpoints(hx_coll_t *c)
 {
     char path[400];
+    c->metrics[0] = '\0';
     snprintf(path, sizeof path, "%s/endpoints", c->dir);
     FILE *f = fopen(path, "r");
     if (f == NULL) {
@@ -409,6 +467,8 @@ static int read_endpoints(hx_coll_t *c)
         } else if (strncmp(line, "query=", 6) == 0 &&
                    copy_endpoint(c->query, sizeof c->query, line + 6)) {
             got |= 2;
+        } else if (strncmp(line, "metrics=", 8) == 0) {
+            copy_endpoint(c->metrics, sizeof c->metrics, line + 8);
         }
     }
     fclose(f);

@@ -81,6 +81,12 @@ int hx_run_to(const char *const argv[], const char *stdout_path,
  * timeout_ms). Returns the exit status or -1. */
 int hx_stop(pid_t pid, int sig, int timeout_ms);
 
+/* The TCP ports (IPv4 and IPv6) on which process @p pid listens, into
+ * ports[max]: from the sockets among its descriptors (/proc/PID/fd) in
+ * state LISTEN in /proc/net/tcp and tcp6. @return how many (at most
+ * max). */
+int hx_listening_ports(pid_t pid, int *ports, int max);
+
 /* A "Name:   N kB" line of /proc/PID/status (e.g. "VmRSS", "RssAnon"),
  * in KiB; -1 when the process or the line is not there. */
 long hx_proc_kib(pid_t pid, const char *name);
@@ -98,6 +104,8 @@ typedef struct hx_coll {
     char log[300];
     char ingest[64];    /* tcp://127.0.0.1:PORT, as bound */
     char query[64];
+    char metrics[128];  /* http://127.0.0.1:PORT/metrics with --metrics,
+                           else "" (DIR/endpoints' metrics= line) */
     hx_port_t held[2];  /* ingest, query: held while it is down */
 } hx_coll_t;
 

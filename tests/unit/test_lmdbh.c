@@ -7,6 +7,9 @@
 #include <ftw.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "common/lmdbh.h"
 
@@ -253,4 +256,50 @@ Test(lmdbh, env_open_says_whether_the_environment_is_new)
                  err);
     cr_expect_eq(created, 0);
     mdb_env_close(e);
+}
+
+/* Two processes opening one new environment at the same moment (an
+ * agent's `run` and a `submit`): the second used to find the empty
+ * data.mdb the first had just made, before LMDB wrote its meta pages, and
+ * refuse it as a file cut to nothing. */
+Test(lmdbh, simultaneous_first_opens_of_a_new_environment_all_succeed)
+{
+    lmdbh_env_opts_t o = {"spool", 4, (size_t)1 << 20, 0};
+    for (int round = 0; round < 40; round++) {
+        char fresh[300];
+        snprintf(fresh, sizeof fresh, "%s/new-%d", dir, round);
+        cr_assert_eq(mkdir(fresh, 0750), 0);
+        int go[2];
+        cr_assert_eq(pipe(go), 0);
+        pid_t kids[4];
+        for (int k = 0; k < 4; k++) {
+            kids[k] = fork();
+            cr_assert_neq(kids[k], -1);
+            if (kids[k] == 0) {
+                char c;
+                close(go[1]);
+                if (read(go[0], &c, 1) != 0) {
+                    _exit(3);
+                }
+                char err[ERR_LEN];
+                MDB_env *e = NULL;
+                int created = 0;
+                int rc = lmdbh_env_open(&e, fresh, &o, &created, err);
+                if (rc != ERR_OK) {
+                    fprintf(stderr, "open %d: %s\n", k, err);
+                    _exit(1);
+                }
+                mdb_env_close(e);
+                _exit(0);
+            }
+        }
+        close(go[0]);
+        close(go[1]); /* every child reads EOF: go */
+        for (int k = 0; k < 4; k++) {
+            int st = 0;
+            cr_assert_eq(waitpid(kids[k], &st, 0), kids[k]);
+            cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+                      "round %d: opener %d failed (status %d)", round, k, st);
+        }
+    }
 }

@@ -650,6 +650,52 @@ Test(store, full_map_grows_then_refuses_without_losing_data)
     verify();
 }
 
+/* store_space: the pages in use grow with the data, the map doubles when
+ * they fill it, and the limit is map_max. */
+Test(store, space_follows_the_data_and_the_map)
+{
+    store_close(&fx_store);
+    char err[ERR_LEN];
+    char db[300];
+    snprintf(db, sizeof db, "%s/small", fx_dir);
+    store_opts_t o = {.map_size = 1 << 20, .map_max = 8 << 20};
+    cr_assert_eq(store_open(&fx_store, db, fx_cat, &o, err), ERR_OK, "%s",
+                 err);
+    store_space_t sp;
+    cr_assert_eq(store_space(fx_store, &sp, err), ERR_OK, "%s", err);
+    cr_expect_eq(sp.map_bytes, 1 << 20);
+    cr_expect_eq(sp.map_max_bytes, 8 << 20);
+    cr_expect(sp.used_bytes > 0 && sp.used_bytes < sp.map_bytes, "%llu",
+              (unsigned long long)sp.used_bytes);
+    uint64_t first_used = sp.used_bytes;
+    enum { N = 500 };
+    update_t *u = calloc(N, sizeof *u);
+    uint64_t seq = 1;
+    for (int round = 0; round < 100 && sp.map_bytes == 1 << 20; round++) {
+        for (int i = 0; i < N; i++) {
+            int k = round * N + i;
+            u[i] = fx_count(seq + (uint64_t)i, JOBS,
+                            catalog_region(fx_cat, (size_t)(k % 102))->code,
+                            (uint32_t)((2000 + (k / 102) / 12) * 100 +
+                                       (k / 102) % 12 + 1),
+                            1);
+        }
+        store_batch_t b = {"big", -1, 1, FX_NOW_MONTH, u, N, NULL};
+        store_result_t r;
+        cr_assert_eq(store_apply(fx_store, &b, 1, &r, err), ERR_OK, "%s",
+                     err);
+        store_result_fini(&r);
+        seq += N;
+        cr_assert_eq(store_space(fx_store, &sp, err), ERR_OK, "%s", err);
+        cr_expect_leq(sp.used_bytes, sp.map_bytes);
+    }
+    free(u);
+    cr_expect_eq(sp.map_bytes, 2 << 20, "the map did not double: %llu",
+                 (unsigned long long)sp.map_bytes);
+    cr_expect_gt(sp.used_bytes, first_used);
+    cr_expect_gt(sp.used_bytes, 1 << 19);
+}
+
 /* Model check: random updates and revisions against a brute-force model
  * computed straight from the definition of each rule. */
 #define M_REG 5
