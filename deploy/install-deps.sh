@@ -7,7 +7,8 @@
 #   sh deploy/install-deps.sh          what make, make demo, make bench need
 #   sh deploy/install-deps.sh --test   also what make test and make fuzz
 #                                      need: clang with libFuzzer and the
-#                                      sanitizer runtimes
+#                                      sanitizer runtimes, ip, tc and
+#                                      iptables for the partition test
 set -eu
 
 with_test=0
@@ -47,6 +48,11 @@ if [ "$with_test" -eq 1 ]; then
     need_cmd clang clang
     need_deb libclang-rt-14-dev
     need_deb libfuzzer-14-dev
+    # tests/integration/test_partition.c: network namespaces and a veth
+    # pair (ip), a slow link (tc tbf), packet loss (iptables' statistic
+    # match, as this kernel has no netem).
+    need_deb iproute2
+    need_deb iptables
 fi
 
 [ -z "$missing" ] && exit 0
