@@ -6,7 +6,8 @@
  *
  *   - the link goes down (no carrier: every packet is lost silently, as
  *     when a cable or a router between them fails) while the office goes
- *     on submitting, then comes back;
+ *     on submitting, for about 40 s, until the agent's backoff is at its
+ *     cap, then comes back;
  *   - 30% of packets are lost each way (tc netem where the kernel has it,
  *     else iptables' statistic match on INPUT in both namespaces);
  *   - the link is slow (tc tbf, 256 kbit/s each way) while thousands of
@@ -32,9 +33,10 @@
  * stored in under 10 s under ASan even over the slow link. 45 s leaves
  * what that adds up to, 27 s, a margin of two thirds for a loaded CI
  * machine; a run that takes longer is a fault (a retry that never
- * happens, a connection never replaced), not slowness. The outages here
- * end before the backoff reaches 15 s (the suite must stay short), so
- * the measured times are well inside the bound; each test logs its own.
+ * happens, a connection never replaced), not slowness. The link-down
+ * test returns the link at the worst moment (just after an attempt was
+ * given up with the backoff at its cap); the others after shorter
+ * outages. Each test logs its times.
  *
  * Needs root (network namespaces) and ip, tc and iptables (Debian's
  * iproute2 and iptables; deploy/install-deps.sh --test installs them):
@@ -475,11 +477,51 @@ static void finish_and_check(world_t *w)
 
 /* ------------------------------------------------------------- tests */
 
+/* The agent's wait in DOWN after its @p nth "hello to" (counted from
+ * the start of its log): the first "state 0, ... waiting W ms" line
+ * after it (its --verbose line before each poll; state 0 is DOWN). That
+ * line comes when the attempt was given up, and W is the backoff until
+ * the next. */
+typedef struct backoff_after {
+    const char *log;
+    int nth;
+    long long wait_ms; /* -1 until the line is there */
+} backoff_after_t;
+
+static int backoff_logged(void *arg)
+{
+    backoff_after_t *b = arg;
+    b->wait_ms = -1;
+    FILE *f = fopen(b->log, "r");
+    if (f == NULL) {
+        return 0;
+    }
+    char line[1024];
+    int hellos = 0;
+    while (b->wait_ms < 0 && fgets(line, sizeof line, f) != NULL) {
+        if (strstr(line, "hello to") != NULL) {
+            hellos++;
+        }
+        const char *w = strstr(line, ": waiting ");
+        if (hellos >= b->nth && strstr(line, "state 0, ") != NULL &&
+            w != NULL) {
+            char *end = NULL;
+            long long ms = strtoll(w + 10, &end, 10);
+            if (end != w + 10 && strncmp(end, " ms", 3) == 0) {
+                b->wait_ms = ms;
+            }
+        }
+    }
+    fclose(f);
+    return b->wait_ms >= 0;
+}
+
 /* The link goes down while the office keeps submitting: nothing reaches
  * the collector, the agent notices (no ack in time) and keeps trying at
- * its backoff; once the link is back, everything queued meanwhile is
- * stored within the bound, exactly once. */
-Test(partition, the_link_goes_down_and_comes_back)
+ * a growing backoff, without giving up. The link comes back at the worst
+ * moment: just after an attempt failed with the backoff at its 15 s cap.
+ * Everything queued meanwhile is stored within the bound, exactly once. */
+Test(partition, the_link_goes_down_and_comes_back_at_the_worst_moment)
 {
     net_up();
     static world_t w;
@@ -490,25 +532,37 @@ Test(partition, the_link_goes_down_and_comes_back)
 
     int downs = hx_file_count(w.alog, "retrying with backoff");
     link_set(0);
+    int64_t t_down = hx_now_ms();
     submit_round(&w);
     /* The agent sent a batch into the void: 3 s without its ack. */
     await_log(&w, "retrying with backoff", downs, 1, WAIT_MS);
-    /* Five more attempts while down (backoff 0.1 s, 0.2 s, ... each with
-     * its 2 s Hello timeout), the office submitting in between. */
+    /* Then attempts 1..8, each given up 2 s after its Hello; after the
+     * k-th the agent waits 0.1 s * 2^k at most, capped at 15 s from the
+     * 8th on. The office submits in between. */
     int hellos = hx_file_count(w.alog, "hello to");
     submit_round(&w);
-    await_log(&w, "hello to", hellos, 3, WAIT_MS);
+    await_log(&w, "hello to", hellos, 4, WAIT_MS);
     submit_round(&w);
-    await_log(&w, "hello to", hellos, 5, WAIT_MS);
+    await_log(&w, "hello to", hellos, 8, WAIT_MS);
+    /* The 8th attempt is given up 2 s after its Hello: the agent now
+     * waits 7.5 to 15 s before the next one. */
+    backoff_after_t b = {w.alog, hellos + 8, -1};
+    cr_assert(hx_wait_until(backoff_logged, &b, 10000),
+              "the 8th attempt was never given up; see %s", w.alog);
+    cr_assert_geq(b.wait_ms, 7500, "the backoff is not at its cap; see %s",
+                  w.alog);
     cr_assert_eq(next_seq(&w), before,
                  "something crossed a link that was down");
     cr_assert_eq(kill(w.agent, 0), 0, "the agent gave up and exited");
 
     int connects = hx_file_count(w.alog, "connected to collector");
+    int64_t t_up = hx_now_ms();
     link_set(1);
     int64_t took = await_delivery(&w, WAIT_MS, "after the link came back");
-    cr_log_info("link down: %llu updates queued while down stored %lld ms "
+    cr_log_info("link down %lld ms, back with the next attempt due in "
+                "%lld ms: %llu updates queued while down stored %lld ms "
                 "after the link came back (bound %d ms)",
+                (long long)(t_up - t_down), b.wait_ms,
                 (unsigned long long)(w.submitted + 1 - before),
                 (long long)took, RESUME_BOUND_MS);
     cr_expect_leq(took, RESUME_BOUND_MS,
