@@ -33,6 +33,11 @@
  *      existed without it is refused, and lmdbh refuses a data.mdb that
  *      is missing beside lock.mdb, empty or truncated before any page is
  *      read (check_format, spool_open).
+ *   6. Opening (and so making) a spool holds an exclusive flock on its
+ *      directory until the format is committed: `run` and `submit` on a
+ *      new state directory open it at once, and LMDB makes lock.mdb, then
+ *      an empty data.mdb, then its meta pages, which a process looking
+ *      in between would refuse as damaged (spool_open_max).
  */
 #include "agent/spool.h"
 
@@ -42,6 +47,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -220,10 +226,23 @@ int spool_open_max(spool_t **out, const char *dir, size_t max_bytes,
 {
     int rc = ERR_OK;
     int created = 0;
+    int dfd = -1;
     MDB_txn *txn = NULL;
     spool_t *s = xcalloc(1, sizeof *s);
     if (mkdir(dir, 0750) != 0 && errno != EEXIST) {
         snprintf(err, ERR_LEN, "cannot create %s: %s", dir, strerror(errno));
+        rc = ERR_IO;
+        goto fail;
+    }
+    /* INVARIANT 6. Held only while opening: spools are used at once by
+     * several processes (LMDB's own locks), only the making is one step. */
+    dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int lrc = dfd < 0 ? -1 : flock(dfd, LOCK_EX);
+    while (lrc != 0 && dfd >= 0 && errno == EINTR) {
+        lrc = flock(dfd, LOCK_EX);
+    }
+    if (lrc != 0) {
+        snprintf(err, ERR_LEN, "cannot lock %s: %s", dir, strerror(errno));
         rc = ERR_IO;
         goto fail;
     }
@@ -268,6 +287,7 @@ int spool_open_max(spool_t **out, const char *dir, size_t max_bytes,
     s->notify_path = xstrdup(np);
     s->magic = SPOOL_MAGIC;
     assert(spool_check_invariants(s));
+    close(dfd); /* frees the flock */
     *out = s;
     return ERR_OK;
 
@@ -277,6 +297,9 @@ fail:
     }
     if (s->env != NULL) {
         mdb_env_close(s->env);
+    }
+    if (dfd >= 0) {
+        close(dfd);
     }
     free(s);
     return rc;
