@@ -8,7 +8,8 @@
 #   sh deploy/install-deps.sh --test   also what make test and make fuzz
 #                                      need: clang with libFuzzer and the
 #                                      sanitizer runtimes, groff for the
-#                                      man page check
+#                                      man page check, ip, tc and
+#                                      iptables for the partition test
 #   sh deploy/install-deps.sh --package
 #                                      also what make package and make
 #                                      test-package need: dpkg-shlibdeps
@@ -61,6 +62,11 @@ if [ "$with_test" -eq 1 ]; then
     need_deb libclang-rt-14-dev
     need_deb libfuzzer-14-dev
     need_cmd groff groff-base
+    # tests/integration/test_partition.c: network namespaces and a veth
+    # pair (ip), a slow link (tc tbf), packet loss (iptables' statistic
+    # match, as this kernel has no netem).
+    need_deb iproute2
+    need_deb iptables
 fi
 if [ "$with_package" -eq 1 ]; then
     need_cmd dpkg-shlibdeps dpkg-dev

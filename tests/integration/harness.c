@@ -1,5 +1,5 @@
 /* harness.c: see harness.h. */
-#define _XOPEN_SOURCE 700 /* nftw */
+#define _GNU_SOURCE /* nftw, setns */
 #include "harness.h"
 
 #include <arpa/inet.h>
@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <netinet/in.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -173,7 +174,10 @@ int hx_tcp_established(int port)
 /* ---------------------------------------------------------------------- */
 /* processes                                                               */
 
-static pid_t start(const char *const argv[], int out_fd, int err_fd)
+/* @p netns: the name of a network namespace (/run/netns/NAME) to run
+ * the program in, or NULL for the test's own. */
+static pid_t start(const char *netns, const char *const argv[], int out_fd,
+                   int err_fd)
 {
     char path[512];
     /* HRSS_TEST_BIN_DIR runs the same tests against other builds of the
@@ -199,6 +203,17 @@ static pid_t start(const char *const argv[], int out_fd, int err_fd)
         signal(SIGPIPE, SIG_DFL);
         dup2(out_fd, 1);
         dup2(err_fd, 2);
+        if (netns != NULL) {
+            char ns[300];
+            snprintf(ns, sizeof ns, "/run/netns/%s", netns);
+            int fd = open(ns, O_RDONLY | O_CLOEXEC);
+            if (fd < 0 || setns(fd, CLONE_NEWNET) != 0) {
+                dprintf(2, "harness: network namespace %s: %s\n", netns,
+                        strerror(errno));
+                _exit(127);
+            }
+            close(fd);
+        }
         execv(path, (char *const *)(uintptr_t)argv);
         _exit(127);
     }
@@ -207,9 +222,15 @@ static pid_t start(const char *const argv[], int out_fd, int err_fd)
 
 pid_t hx_spawn(const char *log, const char *const argv[])
 {
+    return hx_spawn_netns(NULL, log, argv);
+}
+
+pid_t hx_spawn_netns(const char *netns, const char *log,
+                     const char *const argv[])
+{
     int fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
     cr_assert(fd >= 0, "open %s", log);
-    pid_t pid = start(argv, fd, fd);
+    pid_t pid = start(netns, argv, fd, fd);
     close(fd);
     cr_assert(n_pids < MAX_PIDS);
     pids[n_pids++] = pid;
@@ -279,7 +300,7 @@ int hx_run_to(const char *const argv[], const char *stdout_path,
                       0644);
         cr_assert(out_fd >= 0, "%s: %s", stdout_path, strerror(errno));
     }
-    pid_t pid = start(argv, out_fd, fd);
+    pid_t pid = start(NULL, argv, out_fd, fd);
     if (out_fd != fd) {
         close(out_fd);
     }
@@ -507,7 +528,8 @@ static void launch(hx_coll_t *c, const char *const argv[])
     char path[400];
     snprintf(path, sizeof path, "%s/endpoints", c->dir);
     unlink(path); /* a previous run's file names the old ports */
-    c->pid = hx_spawn(c->log, argv);
+    c->pid = hx_spawn_netns(c->netns[0] != '\0' ? c->netns : NULL, c->log,
+                            argv);
     await_endpoints(c);
 }
 
@@ -533,6 +555,16 @@ void hx_collector_exec(hx_coll_t *c, const char *dir, const char *log,
                        const char *const argv[])
 {
     coll_init(c, dir, log);
+    launch(c, argv);
+}
+
+void hx_collector_exec_netns(hx_coll_t *c, const char *netns,
+                             const char *dir, const char *log,
+                             const char *const argv[])
+{
+    coll_init(c, dir, log);
+    cr_assert_lt(strlen(netns), sizeof c->netns);
+    snprintf(c->netns, sizeof c->netns, "%s", netns);
     launch(c, argv);
 }
 

@@ -67,6 +67,13 @@ int hx_tcp_established(int port);
  * (a path under hx_dir). argv[0] is the program name. */
 pid_t hx_spawn(const char *log, const char *const argv[]);
 
+/* hx_spawn() inside the network namespace @p netns (a name `ip netns
+ * add` made: /run/netns/NAME), entered in the child before exec. When
+ * the namespace cannot be entered the child exits 127 and says why in
+ * LOG. */
+pid_t hx_spawn_netns(const char *netns, const char *log,
+                     const char *const argv[]);
+
 /* Run a program to completion (at most timeout_ms, then SIGKILL) and
  * return its exit status (128 + signal when killed); stdout and stderr
  * into out (NUL-terminated, may be NULL). */
@@ -107,6 +114,7 @@ typedef struct hx_coll {
     char metrics[128];  /* http://127.0.0.1:PORT/metrics with --metrics,
                            else "" (DIR/endpoints' metrics= line) */
     hx_port_t held[2];  /* ingest, query: held while it is down */
+    char netns[64];     /* its network namespace; "" for the test's own */
 } hx_coll_t;
 
 /* Start a collector with its store in @p dir on ports the kernel picks
@@ -119,6 +127,12 @@ void hx_collector_start(hx_coll_t *c, const char *dir, const char *log);
  * DIR/endpoints. */
 void hx_collector_exec(hx_coll_t *c, const char *dir, const char *log,
                        const char *const argv[]);
+
+/* hx_collector_exec() inside the network namespace @p netns (see
+ * hx_spawn_netns). The endpoints it bound are in that namespace. */
+void hx_collector_exec_netns(hx_coll_t *c, const char *netns,
+                             const char *dir, const char *log,
+                             const char *const argv[]);
 
 /* Hold two ports the kernel picks and record them as the collector's
  * endpoints without starting it: agents can be pointed at a collector

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/inotify.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "agent/spool.h"
@@ -292,4 +293,43 @@ Test(spool, append_refuses_numbers_that_would_wrap)
                  err);
     cr_expect_eq(first, UINT64_MAX - 3);
     cr_expect_eq(u[2].seq, UINT64_MAX - 1);
+}
+
+/* `run` and `submit` on a new state directory open its spool at once.
+ * LMDB makes lock.mdb, then data.mdb, then writes its meta pages: a
+ * process that looked in between used to take the half-made spool for a
+ * damaged one ("data.mdb: missing, but lock.mdb is there", "empty (0
+ * bytes)") and refuse it, and the daemon or the submit failed. Four
+ * processes open each of many new spools at once: all succeed. */
+Test(spool, concurrent_opens_of_a_new_spool_all_succeed)
+{
+    spool_close(&sp);
+    enum { ROUNDS = 60, PROCS = 4 };
+    int failed = 0;
+    for (int r = 0; r < ROUNDS; r++) {
+        char d[300];
+        snprintf(d, sizeof d, "%s/new-%d", dir, r);
+        pid_t pids[PROCS];
+        for (int k = 0; k < PROCS; k++) {
+            pids[k] = fork();
+            cr_assert_neq(pids[k], -1);
+            if (pids[k] == 0) {
+                spool_t *s = NULL;
+                char err[ERR_LEN];
+                int rc = spool_open(&s, d, err);
+                if (rc != ERR_OK) {
+                    fprintf(stderr, "%s\n", err);
+                }
+                spool_close(&s);
+                _exit(rc == ERR_OK ? 0 : 1);
+            }
+        }
+        for (int k = 0; k < PROCS; k++) {
+            int st = 0;
+            cr_assert_eq(waitpid(pids[k], &st, 0), pids[k]);
+            failed += !(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+        }
+    }
+    cr_expect_eq(failed, 0, "%d of %d opens of a new spool failed", failed,
+                 ROUNDS * PROCS);
 }
