@@ -36,6 +36,7 @@
 #include "agent/intake.h"
 #include "agent/sender.h"
 #include "agent/spool.h"
+#include "agent/status.h"
 #include "common/catalog.h"
 #include "common/file.h"
 #include "common/flags.h"
@@ -662,99 +663,6 @@ static int cmd_flush(agent_t *a, int argc, char **argv)
     }
 }
 
-typedef struct rej_out {
-    int json;
-    int n;
-} rej_out_t;
-
-static int print_rejection(const spool_rejection_t *r, void *arg)
-{
-    rej_out_t *o = arg;
-    char month[16] = "";
-    if (r->update.yyyymm != 0) {
-        month_format_yyyymm(r->update.yyyymm, month, sizeof month);
-    }
-    if (o->json) {
-        printf("%s\n    {\"seq\": %llu, \"reason\": ", o->n ? "," : "",
-               (unsigned long long)r->seq);
-        json_put_str(stdout, r->reason_name);
-        printf(", \"message\": ");
-        json_put_str(stdout, r->message);
-        printf(", \"indicator\": ");
-        json_put_str(stdout, r->update.indicator);
-        printf(", \"region\": %u, \"period\": ", r->update.region);
-        json_put_str(stdout, month);
-        printf(", \"at\": %lld}", (long long)r->at);
-    } else {
-        /* What the collector said is shown cleaned (common/text): no
-         * control or bad byte of it reaches the terminal. */
-        char reason[3 * sizeof r->reason_name];
-        char message[3 * sizeof r->message];
-        text_clean(reason, sizeof reason, r->reason_name, 0);
-        text_clean(message, sizeof message, r->message, 0);
-        printf("  seq %-8llu %-26s %s\n", (unsigned long long)r->seq,
-               reason, message);
-    }
-    o->n++;
-    return 0;
-}
-
-/* What `status` shows: the spool's counts and who sends. */
-typedef struct status_view {
-    spool_stats_t st;
-    long long age;  /* seconds since the oldest queued was submitted, or
-                       -1 */
-    int running;    /* another process holds sender.lock */
-    long holder;    /* its pid */
-} status_view_t;
-
-static int status_json(agent_t *a, const status_view_t *v, char err[ERR_LEN])
-{
-    rej_out_t ro = {1, 0};
-    printf("{\n  \"queued\": %llu,\n  \"oldest_queued_age_s\": ",
-           (unsigned long long)v->st.queued);
-    if (v->age >= 0) {
-        printf("%lld", v->age);
-    } else {
-        printf("null");
-    }
-    printf(",\n  \"last_acked_seq\": %llu,\n  \"last_assigned_seq\": "
-           "%llu,\n  \"sender_running\": %s,\n  \"sender_pid\": ",
-           (unsigned long long)v->st.acked_next - 1,
-           (unsigned long long)v->st.last_assigned,
-           v->running ? "true" : "false");
-    if (v->running) {
-        printf("%ld", v->holder);
-    } else {
-        printf("null");
-    }
-    printf(",\n  \"rejections\": [");
-    int rc = spool_rejections(a->spool, print_rejection, &ro, err);
-    printf("%s]\n}\n", ro.n ? "\n  " : "");
-    return rc;
-}
-
-static int status_text(agent_t *a, const status_view_t *v, char err[ERR_LEN])
-{
-    rej_out_t ro = {0, 0};
-    printf("state dir:       %s\n", a->val[OPT_STATE]);
-    printf("sender:          %s", v->running ? "running" : "not running");
-    if (v->running) {
-        printf(" (pid %ld)", v->holder);
-    }
-    printf("\nqueued:          %llu update%s",
-           (unsigned long long)v->st.queued, v->st.queued == 1 ? "" : "s");
-    if (v->age >= 0) {
-        printf(", oldest submitted %lld s ago", v->age);
-    }
-    printf("\nlast acked seq:  %llu\nlast queued seq: %llu\n"
-           "rejections:      %llu\n",
-           (unsigned long long)v->st.acked_next - 1,
-           (unsigned long long)v->st.last_assigned,
-           (unsigned long long)v->st.rejections);
-    return spool_rejections(a->spool, print_rejection, &ro, err);
-}
-
 static int cmd_status(agent_t *a, int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -777,6 +685,7 @@ static int cmd_status(agent_t *a, int argc, char **argv)
     char err[ERR_LEN];
     status_view_t v;
     memset(&v, 0, sizeof v);
+    v.state_dir = a->val[OPT_STATE];
     if (spool_stats(a->spool, &v.st, err) != ERR_OK) {
         fprintf(stderr, "hrss-agent: %s\n", err);
         return 1;
@@ -791,7 +700,7 @@ static int cmd_status(agent_t *a, int argc, char **argv)
     v.age = v.st.queued > 0 && v.st.oldest_submitted > 0
                 ? (long long)(time(NULL) - v.st.oldest_submitted)
                 : -1;
-    rc = json ? status_json(a, &v, err) : status_text(a, &v, err);
+    rc = status_print(a->spool, &v, json, err);
     if (rc != ERR_OK) {
         fprintf(stderr, "hrss-agent: %s\n", err);
         return 1;
