@@ -47,7 +47,7 @@
  *
  * Log lines a peer can cause at will (a bad message, a group the store
  * cannot take, a hello it cannot answer) are rate-limited by cause
- * (ratelog): the first is logged at once, the others within RATE_WINDOW
+ * (ratelog): the first is logged at once, the others within RATELOG_WINDOW
  * seconds are counted, and one line at the end of the window, or at the
  * stop, gives the latest with "(N more like this in the last minute)".
  * A flood thus costs one line a minute a cause, and nothing is hidden.
@@ -73,7 +73,6 @@
 #include "collector/collector.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -86,9 +85,10 @@
 #include "collector/cmetrics.h"
 #include "collector/identity.h"
 #include "collector/qserve.h"
+#include "collector/ratelog.h"
+#include "collector/sockets.h"
 #include "common/buf.h"
 #include "common/catalog.h"
-#include "common/file.h"
 #include "common/httpd.h"
 #include "common/keys.h"
 #include "common/log.h"
@@ -104,7 +104,6 @@
 #define GROUP_PEER_MAX 4      /* an agent has at most 4 batches in flight */
 #define GROUP_MAX_BYTES (1 << 20)
 #define GROUP_MAX_UPDATES 8192
-#define RATE_WINDOW 60 /* seconds: one line a cause, then a count */
 #define SESSION_IDLE 180
 #define MAX_SESSIONS 4096
 /* Messages queued per peer on the ingest socket, each way. An agent has
@@ -144,21 +143,6 @@ typedef struct entry {
     size_t batch;            /* index into batches[] for a batch */
     int agent;               /* its sender in c->metrics, or -1 */
 } entry_t;
-
-/* The rate-limited causes of log lines (ratelog). */
-enum cause {
-    CAUSE_BAD_MESSAGE,   /* WARN: a message that could not be taken */
-    CAUSE_STORE_FAILED,  /* ERROR: a group the store could not take */
-    CAUSE_WELCOME,       /* ERROR: a hello or ping that found no seq */
-    CAUSE_N
-};
-
-/* One cause's window. */
-typedef struct ratelog {
-    time_t since;         /* when its last line was logged; 0: quiet */
-    unsigned long more;   /* lines held back since */
-    char last[ERR_LEN];   /* the latest of them */
-} ratelog_t;
 
 typedef struct coll {
     const collector_cfg_t *cfg;
@@ -245,56 +229,6 @@ static void sessions_expire(coll_t *c, time_t now)
             session_drop(c, i, "silent for 3 minutes");
         } else {
             i++;
-        }
-    }
-}
-
-/* ---------------------------------------------------------------------- */
-/* rate-limited log lines                                                  */
-
-static enum log_level cause_level(enum cause k)
-{
-    return k == CAUSE_BAD_MESSAGE ? LOG_LVL_WARN : LOG_LVL_ERR;
-}
-
-/* Log a line of cause @p k: at once when the cause was quiet, else count
- * it for ratelog_tick(). */
-__attribute__((format(printf, 4, 5))) static void
-ratelog(coll_t *c, enum cause k, time_t now, const char *fmt, ...)
-{
-    ratelog_t *r = &c->rl[k];
-    char line[ERR_LEN];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(line, sizeof line, fmt, ap);
-    va_end(ap);
-    if (r->since == 0) {
-        log_msg(cause_level(k), "%s", line);
-        r->since = now;
-        return;
-    }
-    r->more++;
-    memcpy(r->last, line, sizeof r->last);
-}
-
-/* Close the windows that are RATE_WINDOW old (all of them when @p stop):
- * say how many lines each held back, and keep a window open while its
- * cause goes on. */
-static void ratelog_tick(coll_t *c, time_t now, int stop)
-{
-    for (int k = 0; k < CAUSE_N; k++) {
-        ratelog_t *r = &c->rl[k];
-        if (r->since == 0 || (!stop && now - r->since < RATE_WINDOW)) {
-            continue;
-        }
-        if (r->more > 0) {
-            log_msg(cause_level((enum cause)k),
-                    "%s (%lu more like this in the last minute)", r->last,
-                    r->more);
-            r->more = 0;
-            r->since = stop ? 0 : now;
-        } else {
-            r->since = 0;
         }
     }
 }
@@ -459,7 +393,7 @@ static void send_welcome(coll_t *c, entry_t *e, time_t now, buf_t *out)
     char err[ERR_LEN];
     uint64_t next = 0;
     if (store_next_seq(c->store, e->who.reporter, &next, err) != ERR_OK) {
-        ratelog(c, CAUSE_WELCOME, now, "cannot answer agent %s: %s",
+        ratelog(c->rl, CAUSE_WELCOME, now, "cannot answer agent %s: %s",
                 e->who.reporter, err);
         return;
     }
@@ -523,7 +457,7 @@ static size_t take_group(coll_t *c, time_t now)
         bytes += e->size;
         e->agent = -1;
         if (e->msg == NULL || !e->ok) {
-            ratelog(c, CAUSE_BAD_MESSAGE, now, "bad ingest message: %s",
+            ratelog(c->rl, CAUSE_BAD_MESSAGE, now, "bad ingest message: %s",
                     e->err);
             cmetrics_refused(c->metrics, e->denied);
         } else {
@@ -615,7 +549,7 @@ static int commit_group(coll_t *c, time_t now, char err[ERR_LEN])
         note_space(c);
         return 1;
     }
-    ratelog(c, CAUSE_STORE_FAILED, now,
+    ratelog(c->rl, CAUSE_STORE_FAILED, now,
             "cannot store %zu batches (agents will retry): %s", c->nb, err);
     enum cmetrics_failure why = CMETRICS_OTHER;
     if (strstr(err, "disk full") != NULL) { /* lmdbh_fail's words */
@@ -664,22 +598,7 @@ static void ingest_group(coll_t *c, buf_t *out)
 /* ---------------------------------------------------------------------- */
 /* start and stop                                                          */
 
-/* Plain mode binds only where no one else can reach: loopback TCP, ipc://
- * or inproc://. */
-static int endpoint_is_local(const char *ep)
-{
-    static const char *const local[] = {
-        "ipc://", "inproc://", "tcp://127.", "tcp://localhost:",
-        "tcp://[::1]:"};
-    for (size_t i = 0; i < sizeof local / sizeof local[0]; i++) {
-        if (strncmp(ep, local[i], strlen(local[i])) == 0) {
-            return 1;
-        }
-    }
-    return 0;
-}
-
-/* The ingest socket's own options (bind_router's prepare): a frame
+/* The ingest socket's own options (sockets_bind_router's prepare): a frame
  * limit from the largest legal agent message, CurveZMQ's margin
  * included, and INGEST_HWM messages queued a peer each way. */
 static void ingest_prepare(void *sock)
@@ -689,80 +608,6 @@ static void ingest_prepare(void *sock)
     zmq_setsockopt(sock, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
     zmq_setsockopt(sock, ZMQ_SNDHWM, &hwm, sizeof hwm);
     zmq_setsockopt(sock, ZMQ_RCVHWM, &hwm, sizeof hwm);
-}
-
-/* A bound ROUTER on @p endpoint; with @p key a CurveZMQ server in ZAP
- * domain @p domain (the ZAP handler must be running). @p prepare (may be
- * NULL) sets the socket's own options last. Every option is set before
- * the bind: libzmq copies them into the listener then. */
-static void *bind_router(void *zctx, const char *endpoint, int mandatory,
-                         const keys_pair_t *key, const char *domain,
-                         int heartbeat_ms, void (*prepare)(void *sock))
-{
-    void *s = zmq_socket(zctx, ZMQ_ROUTER);
-    /* Dead peers (a partition, a frozen or powered-off office) are
-     * noticed and their connections closed: without heartbeats each one
-     * left a connection and its descriptor behind. The TTL asks the peer
-     * to do the same for us. */
-    int hb = heartbeat_ms > 0 ? heartbeat_ms : COLLECTOR_HEARTBEAT_MS;
-    int hb_timeout = 3 * hb;
-    zmq_setsockopt(s, ZMQ_HEARTBEAT_IVL, &hb, sizeof hb);
-    zmq_setsockopt(s, ZMQ_HEARTBEAT_TIMEOUT, &hb_timeout, sizeof hb_timeout);
-    zmq_setsockopt(s, ZMQ_HEARTBEAT_TTL, &hb_timeout, sizeof hb_timeout);
-    if (key != NULL) {
-        int server = 1;
-        zmq_setsockopt(s, ZMQ_CURVE_SERVER, &server, sizeof server);
-        zmq_setsockopt(s, ZMQ_CURVE_SECRETKEY, key->secret_key,
-                       KEYS_Z85_LEN - 1);
-        zmq_setsockopt(s, ZMQ_ZAP_DOMAIN, domain, strlen(domain));
-    }
-    int64_t maxmsg = WIRE_MAX_MSG;
-    int linger = 2000;
-    int hwm = 10000;
-    zmq_setsockopt(s, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
-    zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof linger);
-    zmq_setsockopt(s, ZMQ_SNDHWM, &hwm, sizeof hwm);
-    zmq_setsockopt(s, ZMQ_RCVHWM, &hwm, sizeof hwm);
-    zmq_setsockopt(s, ZMQ_ROUTER_MANDATORY, &mandatory, sizeof mandatory);
-    if (prepare != NULL) {
-        prepare(s);
-    }
-    if (zmq_bind(s, endpoint) != 0) {
-        log_err("cannot bind %s: %s", endpoint, zmq_strerror(zmq_errno()));
-        zmq_close(s);
-        return NULL;
-    }
-    return s;
-}
-
-static void last_endpoint(void *s, char *buf, size_t len)
-{
-    size_t n = len;
-    if (zmq_getsockopt(s, ZMQ_LAST_ENDPOINT, buf, &n) != 0) {
-        snprintf(buf, len, "?");
-    }
-}
-
-/* Write DATA_DIR/endpoints so that tools and tests can find ephemeral
- * ports ("tcp://127.0.0.1:*", --metrics 127.0.0.1:0): KEY=VALUE lines,
- * ingest and query always, metrics (the page's URL) with --metrics. */
-static void write_endpoints(const char *dir, const char *ingest,
-                            const char *query, const char *metrics)
-{
-    char path[4096];
-    char text[800];
-    char err[ERR_LEN];
-    snprintf(path, sizeof path, "%s/endpoints", dir);
-    int n = snprintf(text, sizeof text, "ingest=%s\nquery=%s\n%s%s%s",
-                     ingest, query, metrics != NULL ? "metrics=" : "",
-                     metrics != NULL ? metrics : "",
-                     metrics != NULL ? "\n" : "");
-    if (n < 0 || (size_t)n >= sizeof text ||
-        file_write_atomic(path, text, (size_t)n, err) != ERR_OK) {
-        log_warn("cannot write %s: %s", path,
-                 n < 0 || (size_t)n >= sizeof text ? "endpoints too long"
-                                                   : err);
-    }
 }
 
 static void coll_close(coll_t *c)
@@ -808,7 +653,7 @@ static int open_keys(coll_t *c)
     if (cfg->insecure) {
         const char *eps[2] = {cfg->ingest, cfg->query};
         for (size_t i = 0; i < 2; i++) {
-            if (!endpoint_is_local(eps[i])) {
+            if (!sockets_is_local(eps[i])) {
                 log_err("plain mode (--insecure) binds only loopback, ipc:// "
                         "or inproc:// endpoints, not %s: anyone who reaches "
                         "it could send figures as any office; use keys "
@@ -941,11 +786,11 @@ static int coll_open(coll_t *c)
         return -1;
     }
     const keys_pair_t *key = c->auth != NULL ? &c->key : NULL;
-    c->ingest = bind_router(c->zctx, cfg->ingest, 1, key,
+    c->ingest = sockets_bind_router(c->zctx, cfg->ingest, 1, key,
                             AUTH_DOMAIN_INGEST, cfg->heartbeat_ms,
                             ingest_prepare);
     c->query = c->ingest != NULL
-                   ? bind_router(c->zctx, cfg->query, 0, key,
+                   ? sockets_bind_router(c->zctx, cfg->query, 0, key,
                                  AUTH_DOMAIN_QUERY, cfg->heartbeat_ms,
                                  qserve_prepare)
                    : NULL;
@@ -954,9 +799,9 @@ static int coll_open(coll_t *c)
     }
     char ing[256];
     char qry[256];
-    last_endpoint(c->ingest, ing, sizeof ing);
-    last_endpoint(c->query, qry, sizeof qry);
-    write_endpoints(cfg->data_dir, ing, qry,
+    sockets_last_endpoint(c->ingest, ing, sizeof ing);
+    sockets_last_endpoint(c->query, qry, sizeof qry);
+    sockets_write_endpoints(cfg->data_dir, ing, qry,
                     c->httpd != NULL ? httpd_url(c->httpd) : NULL);
     qserve_opts_t qo = {.backup_dir = cfg->backup_dir};
     if (qserve_start(&c->qserve, c->zctx, c->query, c->store, &qo) !=
@@ -1032,12 +877,12 @@ int collector_run(const collector_cfg_t *cfg, volatile sig_atomic_t *stop)
         time_t now = time(NULL);
         if (now != last_house) {
             sessions_expire(&c, now);
-            ratelog_tick(&c, now, 0);
+            ratelog_tick(c.rl, now, 0);
             last_house = now;
             publish_metrics(&c);
         }
     }
-    ratelog_tick(&c, time(NULL), 1);
+    ratelog_tick(c.rl, time(NULL), 1);
     log_info("stopping: %lu batches, %lu updates applied since start",
              c.batches_total, c.updates_total);
 
