@@ -807,3 +807,64 @@ Test(faults, a_full_spool_refuses_submits_and_its_backlog_drains_in_order)
     cr_expect_eq(lines, 1 + files, "one revision per file:\n%s", out);
     cr_expect_eq(hx_collector_stop(&c, 10000), 0);
 }
+
+/* A file refused on a full disk: its .errors used to be written empty.
+ * Now nothing is moved until the reasons are written whole: the file
+ * waits in the inbox, and is refused with its reasons once there is
+ * room. */
+static int file_exists(void *arg)
+{
+    return access((const char *)arg, F_OK) == 0;
+}
+
+Test(faults, a_file_refused_on_a_full_disk_keeps_its_reasons,
+     .fini = disk_teardown)
+{
+    snprintf(disk, sizeof disk, "%.250s/disk", hx_dir);
+    if (small_disk(disk, "4m") != 0) {
+        disk[0] = '\0';
+        cr_skip_test("needs a tmpfs of its own (root): %s", strerror(errno));
+    }
+    agent_env_t a;
+    snprintf(a.state, sizeof a.state, "%s/agent", disk);
+    snprintf(a.log, sizeof a.log, "%s/agent.log", hx_dir);
+    a.ingest = "tcp://127.0.0.1:9"; /* nothing to deliver */
+    static char out[8192];
+    cr_assert_eq(agent_cmd(&a, "status", NULL, out, sizeof out), 0, "%s",
+                 out); /* makes the state directory */
+    char staged[400];
+    char dropped[400];
+    char errors[400];
+    snprintf(staged, sizeof staged, "%s/bad.csv", disk);
+    snprintf(dropped, sizeof dropped, "%s/inbox/bad.csv", a.state);
+    snprintf(errors, sizeof errors, "%s/failed/bad.csv.errors", a.state);
+    const char *bad = "indicator,period,value,region\n"
+                      "no_such_indicator,2025-01,1,330102\n";
+    hx_write(staged, bad, strlen(bad));
+    const char *run[] = {"hrss-agent", "--state-dir", a.state, "--collector",
+                         a.ingest, "--region", "330100", "--insecure", "run",
+                         NULL};
+    a.pid = hx_spawn(a.log, run);
+    log_count_t started = {a.log, "started", 1};
+    cr_assert(hx_wait_until(log_has, &started, 30000), "run did not start");
+    char filler[400];
+    snprintf(filler, sizeof filler, "%s/filler", disk);
+    fill_disk(filler);
+    cr_assert_eq(rename(staged, dropped), 0, "%s", strerror(errno));
+    log_count_t tried = {a.log, "inbox:", 1};
+    cr_assert(hx_wait_until(log_has, &tried, 30000), "the file was not seen");
+    cr_expect_eq(access(errors, F_OK), -1, "an .errors was written on a "
+                                           "full disk");
+    cr_expect_eq(access(dropped, F_OK), 0, "the file left the inbox");
+    /* Room again: refused, with its reasons. */
+    cr_assert_eq(unlink(filler), 0);
+    if (!hx_wait_until(file_exists, errors, 30000)) {
+        static char logtext[8192];
+        read_text(a.log, logtext, sizeof logtext);
+        cr_assert_fail("not refused; the agent's log:\n%s", logtext);
+    }
+    char text[4096];
+    read_text(errors, text, sizeof text);
+    cr_expect(strstr(text, "no_such_indicator") != NULL, "'%s'", text);
+    cr_expect_eq(hx_stop(a.pid, SIGTERM, 10000), 0);
+}
