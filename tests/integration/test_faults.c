@@ -99,6 +99,17 @@ static void disk_teardown(void)
     hx_teardown();
 }
 
+/* The small disk of @p size at hx_dir/disk, for this test (skipped,
+ * saying why, where it cannot be made); unmounted by disk_teardown. */
+static void use_small_disk(const char *size)
+{
+    snprintf(disk, sizeof disk, "%.250s/disk", hx_dir);
+    if (small_disk(disk, size) != 0) {
+        disk[0] = '\0';
+        cr_skip_test("needs a tmpfs of its own (root): %s", strerror(errno));
+    }
+}
+
 /* Fill the disk @p path is on with the file @p path. */
 static void fill_disk(const char *path)
 {
@@ -201,11 +212,7 @@ static long long province_total(const hx_coll_t *c, const char *ind)
 Test(faults, a_full_disk_under_the_collector_loses_nothing,
      .fini = disk_teardown)
 {
-    snprintf(disk, sizeof disk, "%.250s/disk", hx_dir);
-    if (small_disk(disk, "16m") != 0) {
-        disk[0] = '\0';
-        cr_skip_test("needs a tmpfs of its own (root): %s", strerror(errno));
-    }
+    use_small_disk("16m");
     char dir[400];
     char log[300];
     snprintf(dir, sizeof dir, "%s/db", disk);
@@ -270,11 +277,7 @@ Test(faults, a_full_disk_under_the_collector_loses_nothing,
 Test(faults, a_full_disk_under_an_agent_queues_nothing_and_keeps_the_spool,
      .fini = disk_teardown)
 {
-    snprintf(disk, sizeof disk, "%.250s/disk", hx_dir);
-    if (small_disk(disk, "4m") != 0) {
-        disk[0] = '\0';
-        cr_skip_test("needs a tmpfs of its own (root): %s", strerror(errno));
-    }
+    use_small_disk("4m");
     agent_env_t a;
     snprintf(a.state, sizeof a.state, "%s/agent", disk);
     a.ingest = "tcp://127.0.0.1:9"; /* never reached: no run, no flush */
@@ -363,11 +366,7 @@ Test(faults, a_frozen_agent_s_connection_is_dropped_by_heartbeats)
  * copy under its name (on which hrssctl died of SIGBUS), no temporary. */
 Test(faults, a_failed_backup_leaves_nothing_behind, .fini = disk_teardown)
 {
-    snprintf(disk, sizeof disk, "%.250s/disk", hx_dir);
-    if (small_disk(disk, "4m") != 0) {
-        disk[0] = '\0';
-        cr_skip_test("needs a tmpfs of its own (root): %s", strerror(errno));
-    }
+    use_small_disk("4m");
     char dir[300];
     char log[300];
     snprintf(dir, sizeof dir, "%s/db", hx_dir);
@@ -820,11 +819,7 @@ static int file_exists(void *arg)
 Test(faults, a_file_refused_on_a_full_disk_keeps_its_reasons,
      .fini = disk_teardown)
 {
-    snprintf(disk, sizeof disk, "%.250s/disk", hx_dir);
-    if (small_disk(disk, "4m") != 0) {
-        disk[0] = '\0';
-        cr_skip_test("needs a tmpfs of its own (root): %s", strerror(errno));
-    }
+    use_small_disk("4m");
     agent_env_t a;
     snprintf(a.state, sizeof a.state, "%s/agent", disk);
     snprintf(a.log, sizeof a.log, "%s/agent.log", hx_dir);
