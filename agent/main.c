@@ -537,9 +537,12 @@ static int start_metrics(agent_t *a)
         return 0;
     }
     a->metrics = ametrics_new();
-    if (httpd_start(&a->httpd, &a->metrics_addr, "/metrics",
-                    METRICS_CONTENT_TYPE, ametrics_page, a->metrics,
-                    err) != ERR_OK) {
+    sigwake_block(1); /* the HTTP thread never runs the handlers */
+    int rc = httpd_start(&a->httpd, &a->metrics_addr, "/metrics",
+                         METRICS_CONTENT_TYPE, ametrics_page, a->metrics,
+                         err);
+    sigwake_block(0);
+    if (rc != ERR_OK) {
         log_err("--metrics: %s", err);
         return 1;
     }

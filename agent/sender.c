@@ -63,6 +63,7 @@
 #include "common/buf.h"
 #include "common/log.h"
 #include "common/mem.h"
+#include "common/sigwake.h"
 #include "common/wire.h"
 
 /* How long a Bye may linger on the way out. */
@@ -198,7 +199,11 @@ static void read_monitor(sender_t *s)
 static enum delivery_ev_kind connect_hello(sender_t *s)
 {
     assert(s->sock == NULL);
+    /* The context's first socket starts libzmq's threads: with the stop
+     * signals blocked, so that they never run the handlers (sigwake). */
+    sigwake_block(1);
     s->sock = zmq_socket(s->zctx, ZMQ_DEALER);
+    sigwake_block(0);
     if (s->sock != NULL) {
         int linger = 0; /* a closed socket drops what its peer never got */
         int64_t maxmsg = WIRE_MAX_MSG;

@@ -850,7 +850,13 @@ int collector_run(const collector_cfg_t *cfg, volatile sig_atomic_t *stop)
     buf_t out;
     buf_init(&out);
 
-    if (coll_open(&c) != 0) {
+    /* Every thread coll_open starts (libzmq's I/O and ZAP threads, the
+     * query thread, the HTTP thread) inherits these signals blocked: the
+     * handlers run only on this thread, which reads the flags. */
+    sigwake_block(1);
+    int opened = coll_open(&c);
+    sigwake_block(0);
+    if (opened != 0) {
         goto out;
     }
     zmq_pollitem_t items[2] = {{c.ingest, 0, ZMQ_POLLIN, 0},

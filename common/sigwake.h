@@ -20,6 +20,8 @@
  *    3. Nothing drains the pipe: once a signal arrived, sigwake_fd() stays
  *       readable, so the loop must check the flag.
  *    4. sigwake_fd() is -1 until sigwake_install() succeeds.
+ *    5. Threads started between sigwake_block(1) and sigwake_block(0)
+ *       never run the handlers.
  */
 #ifndef HRSS_SIGWAKE_H
 #define HRSS_SIGWAKE_H
@@ -40,6 +42,15 @@ void sigwake_on_hup(volatile sig_atomic_t *flag);
  *  again after a signal that does not stop the loop (SIGHUP). Checks of
  *  the flags must follow it. */
 void sigwake_drain(void);
+
+/** Block (@p block 1) or unblock (0) SIGTERM, SIGINT and SIGHUP in the
+ *  calling thread. A thread inherits the mask of the one that starts it:
+ *  start every other thread (libzmq's, which its first zmq_socket() starts,
+ *  the query, ZAP and HTTP threads) between sigwake_block(1) and
+ *  sigwake_block(0), so that the handlers run only on the thread that
+ *  reads the flags (another thread's write to them races with its reads).
+ *  Async-signal-safe; errors are impossible for these arguments. */
+void sigwake_block(int block);
 
 /** File descriptor that becomes readable when a signal arrived; poll it
  *  for input (zmq_pollitem_t.fd). -1 before sigwake_install(). */
