@@ -850,9 +850,7 @@ int collector_run(const collector_cfg_t *cfg, volatile sig_atomic_t *stop)
     buf_t out;
     buf_init(&out);
 
-    /* Every thread coll_open starts (libzmq's I/O and ZAP threads, the
-     * query thread, the HTTP thread) inherits these signals blocked: the
-     * handlers run only on this thread, which reads the flags. */
+    /* Its threads start with the signals blocked: handlers run here. */
     sigwake_block(1);
     int opened = coll_open(&c);
     sigwake_block(0);
