@@ -180,6 +180,29 @@ static int agent_idle(void *arg)
     return agent_queued(arg) == 0;
 }
 
+/* Start the agent's `run` (its log in a->log). */
+static void agent_run(agent_env_t *a)
+{
+    const char *run[] = {"hrss-agent", "--state-dir", a->state,
+                         "--collector", a->ingest, "--region", "330100",
+                         "--insecure", "run", NULL};
+    a->pid = hx_spawn(a->log, run);
+}
+
+/* An agent under hx_dir for the collector at @p ingest, running, that has
+ * delivered the figures of a.csv. */
+static void agent_delivered(agent_env_t *a, const char *ingest)
+{
+    static char out[8192];
+    snprintf(a->state, sizeof a->state, "%s/agent", hx_dir);
+    snprintf(a->log, sizeof a->log, "%s/agent.log", hx_dir);
+    a->ingest = ingest;
+    cr_assert_eq(agent_cmd(a, "submit", figures("a.csv", "urban_new_jobs"),
+                           out, sizeof out), 0, "%s", out);
+    agent_run(a);
+    cr_assert(hx_wait_until(agent_idle, a, 60000), "not delivered");
+}
+
 typedef struct log_count {
     const char *path;
     const char *needle;
@@ -220,17 +243,8 @@ Test(faults, a_full_disk_under_the_collector_loses_nothing,
     hx_coll_t c;
     hx_collector_start(&c, dir, log);
     agent_env_t a;
-    snprintf(a.state, sizeof a.state, "%s/agent", hx_dir);
-    snprintf(a.log, sizeof a.log, "%s/agent.log", hx_dir);
-    a.ingest = c.ingest;
+    agent_delivered(&a, c.ingest);
     static char out[8192];
-    cr_assert_eq(agent_cmd(&a, "submit", figures("a.csv", "urban_new_jobs"),
-                           out, sizeof out), 0, "%s", out);
-    const char *run[] = {"hrss-agent", "--state-dir", a.state, "--collector",
-                         a.ingest, "--region", "330100", "--insecure", "run",
-                         NULL};
-    a.pid = hx_spawn(a.log, run);
-    cr_assert(hx_wait_until(agent_idle, &a, 60000), "not delivered");
 
     /* The disk fills; the next figures cannot be stored. */
     char filler[500];
@@ -330,17 +344,8 @@ Test(faults, a_frozen_agent_s_connection_is_dropped_by_heartbeats)
     hx_coll_t c;
     hx_collector_exec(&c, dir, log, argv);
     agent_env_t a;
-    snprintf(a.state, sizeof a.state, "%s/agent", hx_dir);
-    snprintf(a.log, sizeof a.log, "%s/agent.log", hx_dir);
-    a.ingest = c.ingest;
+    agent_delivered(&a, c.ingest);
     static char out[8192];
-    cr_assert_eq(agent_cmd(&a, "submit", figures("a.csv", "urban_new_jobs"),
-                           out, sizeof out), 0, "%s", out);
-    const char *run[] = {"hrss-agent", "--state-dir", a.state, "--collector",
-                         a.ingest, "--region", "330100", "--insecure", "run",
-                         NULL};
-    a.pid = hx_spawn(a.log, run);
-    cr_assert(hx_wait_until(agent_idle, &a, 60000), "not delivered");
     conns_t one = {hx_endpoint_port(c.ingest), 1};
     cr_assert(hx_wait_until(conns_are, &one, 10000), "%d connections",
               hx_tcp_established(one.port));
@@ -836,10 +841,7 @@ Test(faults, a_file_refused_on_a_full_disk_keeps_its_reasons,
     const char *bad = "indicator,period,value,region\n"
                       "no_such_indicator,2025-01,1,330102\n";
     hx_write(staged, bad, strlen(bad));
-    const char *run[] = {"hrss-agent", "--state-dir", a.state, "--collector",
-                         a.ingest, "--region", "330100", "--insecure", "run",
-                         NULL};
-    a.pid = hx_spawn(a.log, run);
+    agent_run(&a);
     log_count_t started = {a.log, "started", 1};
     cr_assert(hx_wait_until(log_has, &started, 30000), "run did not start");
     char filler[400];
