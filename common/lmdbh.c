@@ -40,6 +40,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/crc32c.h"
+
 /* Room for a directory (callers allow 4096 bytes) and a file name. */
 #define PATH_CAP 4200
 
@@ -374,4 +376,60 @@ int lmdbh_next_id(MDB_txn *txn, MDB_dbi dbi, uint8_t ver, uint64_t *out)
     }
     mdb_cursor_close(cur);
     return rc;
+}
+
+static uint32_t seal_crc(const MDB_val *key, const void *data, size_t len)
+{
+    return crc32c(crc32c(0, key->mv_data, key->mv_size), data, len);
+}
+
+void lmdbh_seal(buf_t *val, const MDB_val *key)
+{
+    buf_put_u32(val, seal_crc(key, val->data, val->len));
+}
+
+int lmdbh_unseal(const MDB_val *key, MDB_val *val)
+{
+    if (val->mv_size < LMDBH_SEAL_LEN) {
+        return ERR_CORRUPT;
+    }
+    size_t n = val->mv_size - LMDBH_SEAL_LEN;
+    const unsigned char *p = (const unsigned char *)val->mv_data + n;
+    uint32_t want = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+                    (uint32_t)p[2] << 8 | (uint32_t)p[3];
+    if (seal_crc(key, val->mv_data, n) != want) {
+        return ERR_CORRUPT;
+    }
+    val->mv_size = n;
+    return ERR_OK;
+}
+
+char *lmdbh_key_text(const MDB_val *key, char *out, size_t cap)
+{
+    static const char hex[] = "0123456789abcdef";
+    const unsigned char *p = key->mv_data;
+    size_t o = 0;
+    if (cap == 0) {
+        return out;
+    }
+    for (size_t i = 0; i < key->mv_size; i++) {
+        size_t need = p[i] >= 0x20 && p[i] < 0x7f && p[i] != '\\' ? 1 : 4;
+        if (o + need + 4 > cap) { /* room for "..." and the NUL */
+            if (o + 4 <= cap) {
+                memcpy(out + o, "...", 3);
+                o += 3;
+            }
+            break;
+        }
+        if (need == 1) {
+            out[o++] = (char)p[i];
+        } else {
+            out[o++] = '\\';
+            out[o++] = 'x';
+            out[o++] = hex[p[i] >> 4];
+            out[o++] = hex[p[i] & 15];
+        }
+    }
+    out[o] = '\0';
+    return out;
 }

@@ -36,6 +36,9 @@
  *    5. lmdbh_env_open() hands out an environment only when its data.mdb
  *       holds every page up to the last one its newest meta page names,
  *       and creates one only where no data.mdb and no lock.mdb were.
+ *    6. lmdbh_unseal(k, lmdbh_seal(v, k)) gives v back; any other key or
+ *       any change to the sealed bytes in up to 32 consecutive bits (and
+ *       almost every other change) is ERR_CORRUPT.
  */
 #ifndef HRSS_LMDBH_H
 #define HRSS_LMDBH_H
@@ -150,5 +153,27 @@ int lmdbh_id_parse(const MDB_val *k, uint8_t ver, uint64_t *id);
  *  key's id + 1, or 1 when the table is empty.
  *  @return ERR_OK, ERR_CORRUPT (last key malformed), LMDB failures. */
 int lmdbh_next_id(MDB_txn *txn, MDB_dbi dbi, uint8_t ver, uint64_t *out);
+
+/* --- sealed records ---------------------------------------------------- */
+
+/** Bytes a seal adds to a value. */
+#define LMDBH_SEAL_LEN 4
+
+/** Seal the value in @p val for key @p key: append the big-endian
+ *  CRC-32C of the key's bytes followed by the value's (common/crc32c).
+ *  The key is in the checksum so that a record whose key was damaged
+ *  (moved to another cell, say) fails its check too. */
+void lmdbh_seal(buf_t *val, const MDB_val *key);
+
+/** Check the seal of value @p val stored under @p key and, when it holds,
+ *  shrink @p val to the record's own bytes (its last LMDBH_SEAL_LEN bytes
+ *  cut). @return ERR_OK, or ERR_CORRUPT (shorter than a seal, or the
+ *  checksum differs) with @p val untouched. */
+int lmdbh_unseal(const MDB_val *key, MDB_val *val);
+
+/** Write at most @p cap bytes (NUL included) of a readable form of @p key
+ *  into @p out for a message: printable ASCII as is, other bytes as
+ *  \xNN, cut with "..." when longer. @return out. */
+char *lmdbh_key_text(const MDB_val *key, char *out, size_t cap);
 
 #endif

@@ -303,3 +303,61 @@ Test(lmdbh, simultaneous_first_opens_of_a_new_environment_all_succeed)
         }
     }
 }
+
+/* A seal covers the key and every byte of the value: unseal gives the
+ * record back, and refuses any flipped bit, another key, or a cut value. */
+Test(lmdbh, seal_covers_key_and_value)
+{
+    buf_t v;
+    buf_init(&v);
+    buf_put_str(&v, "E01");
+    buf_put_u64(&v, 1001615);
+    size_t len = v.len;
+    char kb[] = "\x01key\x00\x01\x02";
+    MDB_val k = {sizeof kb - 1, kb};
+    lmdbh_seal(&v, &k);
+    cr_assert_eq(v.len, len + LMDBH_SEAL_LEN);
+    MDB_val d = {v.len, v.data};
+    cr_assert_eq(lmdbh_unseal(&k, &d), ERR_OK);
+    cr_assert_eq(d.mv_size, len, "the seal is cut off");
+    for (size_t bit = 0; bit < v.len * 8; bit++) {
+        v.data[bit / 8] ^= (unsigned char)(1u << (bit % 8));
+        MDB_val f = {v.len, v.data};
+        cr_assert_eq(lmdbh_unseal(&k, &f), ERR_CORRUPT, "value bit %zu", bit);
+        cr_assert_eq(f.mv_size, v.len, "untouched on failure");
+        v.data[bit / 8] ^= (unsigned char)(1u << (bit % 8));
+    }
+    for (size_t bit = 0; bit < k.mv_size * 8; bit++) {
+        kb[bit / 8] ^= (char)(1u << (bit % 8));
+        MDB_val f = {v.len, v.data};
+        cr_assert_eq(lmdbh_unseal(&k, &f), ERR_CORRUPT, "key bit %zu", bit);
+        kb[bit / 8] ^= (char)(1u << (bit % 8));
+    }
+    MDB_val cut = {v.len - 1, v.data};
+    cr_assert_eq(lmdbh_unseal(&k, &cut), ERR_CORRUPT);
+    MDB_val tiny = {LMDBH_SEAL_LEN - 1, v.data};
+    cr_assert_eq(lmdbh_unseal(&k, &tiny), ERR_CORRUPT);
+    /* An empty record seals to the checksum of its key alone. */
+    buf_reset(&v);
+    lmdbh_seal(&v, &k);
+    MDB_val e = {v.len, v.data};
+    cr_assert_eq(lmdbh_unseal(&k, &e), ERR_OK);
+    cr_assert_eq(e.mv_size, 0u);
+    buf_fini(&v);
+}
+
+Test(lmdbh, key_text_is_printable_and_bounded)
+{
+    char out[32];
+    MDB_val k = {9, "\x01" "E01\x00\x00\x05\\z"};
+    cr_assert_str_eq(lmdbh_key_text(&k, out, sizeof out),
+                     "\\x01E01\\x00\\x00\\x05\\x5cz");
+    char longk[100];
+    memset(longk, 'a', sizeof longk);
+    MDB_val l = {sizeof longk, longk};
+    lmdbh_key_text(&l, out, sizeof out);
+    cr_assert_eq(strlen(out), 31u);
+    cr_assert_str_eq(out + 28, "...");
+    MDB_val nk = {1, "\x80"};
+    cr_assert_str_eq(lmdbh_key_text(&nk, out, 5), "...");
+}
