@@ -50,6 +50,8 @@ typedef struct ctl {
     const catalog_t *cat;   /**< the catalog the answers were stored with */
     enum render_fmt fmt;    /**< table, --csv or --json */
     long tz;                /**< display offset, seconds east of UTC */
+    const char *data_dir;   /**< --data-dir, or NULL */
+    const char *catalog_dir; /**< the catalog --data-dir answers use */
 } ctl_t;
 
 /** A command's arguments as given (NULL: not given). Plain value struct;

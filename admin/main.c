@@ -31,6 +31,7 @@
 #include "admin/cmd_figures.h"
 #include "admin/cmd_keys.h"
 #include "admin/cmd_plan.h"
+#include "admin/cmd_check.h"
 #include "admin/cmd_store.h"
 #include "admin/ctl.h"
 #include "admin/zone.h"
@@ -67,6 +68,7 @@ typedef struct command {
     int npos;           /* positional arguments it takes */
     const char *takes;  /* "one INDICATOR": says what npos/needs want */
     int offline;        /* runs without a collector or a store */
+    int own_store;      /* opens the store itself: --data-dir only */
 } command_t;
 
 static const command_t commands[] = {
@@ -116,6 +118,10 @@ static const command_t commands[] = {
              "--backup-dir\n(admin key), or DIR with --data-dir",
      .run = cmd_store_backup, .npos = 1,
      .takes = "one NAME (or DIR with --data-dir)"},
+    {.name = "check", .usage = "",
+     .help = "check the whole store file offline\n(--data-dir, collector "
+             "stopped):\nchecksums, records, aggregates",
+     .run = cmd_check, .own_store = 1},
     {.name = "export", .usage = "--format csv [--from P --to P]",
      .help = "every current value, as a CSV an\nagent can submit again",
      .run = cmd_store_export, .opts = OPT_FORMAT | OPT_FROM | OPT_TO},
@@ -459,6 +465,11 @@ static int check(const globals_t *g, const char *name, const ctl_args_t *a,
         return ctl_fail(CTL_EX_USAGE, "unknown command '%s' (hrssctl --help "
                                       "lists them)", name);
     }
+    if (c->own_store && g->data_dir == NULL) {
+        return ctl_fail(CTL_EX_USAGE, "%s reads the store file itself: give "
+                                      "--data-dir DIR (with the collector "
+                                      "stopped)", name);
+    }
     unsigned extra = given & ~c->opts;
     for (int k = 0; k < K_COUNT; k++) {
         if (extra & (1u << k)) {
@@ -496,13 +507,7 @@ static int open_client(const globals_t *g, ctl_t *x)
         rc = client_connect(&x->c, g->connect, (int)(g->timeout * 1000),
                             NULL, NULL, err);
     } else {
-        char catdir[4096];
-        if (g->catalog != NULL) {
-            snprintf(catdir, sizeof catdir, "%s", g->catalog);
-        } else {
-            paths_catalog_dir(catdir, sizeof catdir);
-        }
-        rc = client_open_local(&x->c, g->data_dir, catdir, err);
+        rc = client_open_local(&x->c, g->data_dir, x->catalog_dir, err);
     }
     if (rc != ERR_OK) {
         return ctl_fail(1, "%s", err);
@@ -554,7 +559,15 @@ int main(int argc, char **argv)
     }
     x.fmt = g.json ? RENDER_JSON : g.csv ? RENDER_CSV : RENDER_TABLE;
     x.tz = g.tz;
-    st = c->offline ? 0 : open_client(&g, &x);
+    char catdir[4096];
+    if (g.catalog != NULL) {
+        snprintf(catdir, sizeof catdir, "%s", g.catalog);
+    } else {
+        paths_catalog_dir(catdir, sizeof catdir);
+    }
+    x.data_dir = g.data_dir;
+    x.catalog_dir = catdir;
+    st = c->offline || c->own_store ? 0 : open_client(&g, &x);
     if (st == 0) {
         st = c->run(&x, &a);
     }

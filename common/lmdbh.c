@@ -35,9 +35,13 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <unistd.h>
 
 #include "common/crc32c.h"
@@ -388,9 +392,11 @@ void lmdbh_seal(buf_t *val, const MDB_val *key)
     buf_put_u32(val, seal_crc(key, val->data, val->len));
 }
 
+static int outside_map(const MDB_val *val);
+
 int lmdbh_unseal(const MDB_val *key, MDB_val *val)
 {
-    if (val->mv_size < LMDBH_SEAL_LEN) {
+    if (val->mv_size < LMDBH_SEAL_LEN || outside_map(val)) {
         return ERR_CORRUPT;
     }
     size_t n = val->mv_size - LMDBH_SEAL_LEN;
@@ -432,4 +438,166 @@ char *lmdbh_key_text(const MDB_val *key, char *out, size_t cap)
     }
     out[o] = '\0';
     return out;
+}
+
+/* --- read faults in the map ------------------------------------------- */
+
+#define GUARD_SLOTS 8
+
+/* One guarded map. `env` != NULL marks the slot taken; the handler reads
+ * addr/len/msg only of slots whose `live` is set, and a writer clears
+ * `live` while it changes them. */
+typedef struct guard_slot {
+    MDB_env *env;               /* owner thread's view; not read by the handler */
+    atomic_int live;
+    atomic_uintptr_t addr;
+    atomic_size_t len;
+    char msg[700];
+    size_t msg_len;
+} guard_slot_t;
+
+static guard_slot_t guard_slots[GUARD_SLOTS];
+static pthread_mutex_t guard_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct sigaction guard_old_bus;
+static struct sigaction guard_old_segv;
+static int guard_installed;
+
+/* 1 when @p val starts inside a guarded map but does not end inside it:
+ * a damaged node's size, which reading would take outside the mapping
+ * (a fault the guard cannot place). */
+static int outside_map(const MDB_val *val)
+{
+    uintptr_t a = (uintptr_t)val->mv_data;
+    for (int i = 0; i < GUARD_SLOTS; i++) {
+        guard_slot_t *g = &guard_slots[i];
+        if (!atomic_load(&g->live)) {
+            continue;
+        }
+        uintptr_t lo = atomic_load(&g->addr);
+        size_t len = atomic_load(&g->len);
+        if (a >= lo && a - lo < len) {
+            return val->mv_size > len - (a - lo);
+        }
+    }
+    return 0;
+}
+
+static void guard_handler(int sig, siginfo_t *info, void *ctx)
+{
+    uintptr_t a = (uintptr_t)info->si_addr;
+    for (int i = 0; i < GUARD_SLOTS; i++) {
+        guard_slot_t *g = &guard_slots[i];
+        if (!atomic_load(&g->live)) {
+            continue;
+        }
+        uintptr_t lo = atomic_load(&g->addr);
+        if (a >= lo && a - lo < atomic_load(&g->len)) {
+            ssize_t w = write(STDERR_FILENO, g->msg, g->msg_len);
+            (void)w;
+            _exit(1);
+        }
+    }
+    /* Not ours: hand the fault back; it happens again on return, under
+     * the handler that was there before. */
+    const struct sigaction *old =
+        sig == SIGBUS ? &guard_old_bus : &guard_old_segv;
+    (void)ctx;
+    sigaction(sig, old, NULL);
+}
+
+static void guard_install(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = guard_handler;
+    sa.sa_flags = SA_SIGINFO | SA_NODEFER;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGBUS, &sa, &guard_old_bus);
+    sigaction(SIGSEGV, &sa, &guard_old_segv);
+    guard_installed = 1;
+}
+
+/* The address range of the mapping of @p file in this process, from
+ * /proc/self/maps (LMDB does not tell where its map is: mdb_env_info's
+ * me_mapaddr is the MDB_FIXEDMAP address, 0 otherwise). @return 1 found. */
+static int map_range(const char *file, uintptr_t *lo, size_t *len)
+{
+    char want[PATH_MAX];
+    if (realpath(file, want) == NULL) {
+        return 0;
+    }
+    FILE *f = fopen("/proc/self/maps", "re");
+    if (f == NULL) {
+        return 0;
+    }
+    char line[PATH_MAX + 128];
+    int found = 0;
+    while (!found && fgets(line, sizeof line, f) != NULL) {
+        unsigned long a = 0;
+        unsigned long b = 0;
+        int path_at = 0;
+        if (sscanf(line, "%lx-%lx %*s %*s %*s %*s %n", &a, &b, &path_at) < 2 ||
+            path_at == 0) {
+            continue;
+        }
+        line[strcspn(line, "\n")] = '\0';
+        if (strcmp(line + path_at, want) == 0 && b > a) {
+            *lo = (uintptr_t)a;
+            *len = (size_t)(b - a);
+            found = 1;
+        }
+    }
+    fclose(f);
+    return found;
+}
+
+void lmdbh_guard(MDB_env *env, const char *file)
+{
+    uintptr_t lo = 0;
+    size_t len = 0;
+    if (!map_range(file, &lo, &len)) {
+        return;
+    }
+    pthread_mutex_lock(&guard_lock);
+    if (!guard_installed) {
+        guard_install();
+    }
+    guard_slot_t *g = NULL;
+    for (int i = 0; i < GUARD_SLOTS && g == NULL; i++) {
+        if (guard_slots[i].env == env) {
+            g = &guard_slots[i];
+        }
+    }
+    for (int i = 0; i < GUARD_SLOTS && g == NULL; i++) {
+        if (guard_slots[i].env == NULL) {
+            g = &guard_slots[i];
+        }
+    }
+    if (g != NULL) {
+        atomic_store(&g->live, 0);
+        g->env = env;
+        int n = snprintf(g->msg, sizeof g->msg,
+                         "FATAL: %.400s is damaged: reading its pages "
+                         "faulted (a damaged page points outside the "
+                         "file). Keep the file for inspection and restore "
+                         "the newest backup.\n", file);
+        g->msg_len = n < 0 ? 0 : (size_t)n < sizeof g->msg
+                                     ? (size_t)n : sizeof g->msg - 1;
+        atomic_store(&g->addr, lo);
+        atomic_store(&g->len, len);
+        atomic_store(&g->live, 1);
+    }
+    pthread_mutex_unlock(&guard_lock);
+}
+
+void lmdbh_unguard(MDB_env *env)
+{
+    pthread_mutex_lock(&guard_lock);
+    for (int i = 0; i < GUARD_SLOTS; i++) {
+        if (guard_slots[i].env == env) {
+            atomic_store(&guard_slots[i].live, 0);
+            guard_slots[i].env = NULL;
+        }
+    }
+    pthread_mutex_unlock(&guard_lock);
 }

@@ -154,6 +154,23 @@ int lmdbh_id_parse(const MDB_val *k, uint8_t ver, uint64_t *id);
  *  @return ERR_OK, ERR_CORRUPT (last key malformed), LMDB failures. */
 int lmdbh_next_id(MDB_txn *txn, MDB_dbi dbi, uint8_t ver, uint64_t *out);
 
+/* --- read faults in the map -------------------------------------------- */
+
+/** Guard the map of @p env, the file @p file: a SIGBUS or SIGSEGV whose
+ *  address lies inside the map is a damaged file (LMDB follows page
+ *  numbers without checking them: a flipped byte in a branch page can
+ *  send it past the end of the file, SIGBUS, or into nonsense), not a bug
+ *  of ours. It then writes "FATAL: FILE is damaged: ..." to stderr and
+ *  _exit(1)s, instead of dumping core. A fault anywhere else goes on to
+ *  the handler that was there before (the default, or ASan's).
+ *  Call after opening @p env and again after every change of its map
+ *  size (the map may move); at most 8 environments at once (more are
+ *  not guarded). Thread-safe with respect to the handler. */
+void lmdbh_guard(MDB_env *env, const char *file);
+
+/** Stop guarding @p env (before mdb_env_close). */
+void lmdbh_unguard(MDB_env *env);
+
 /* --- sealed records ---------------------------------------------------- */
 
 /** Bytes a seal adds to a value. */

@@ -174,6 +174,83 @@ int codec_parse_reporter_key(const MDB_val *k,
     return done(&r);
 }
 
+/* A cell key's "CODE REGION YYYY-MM" (+ " audit N" for cellhist). */
+static int cell_text(const char *table, const MDB_val *k, char *out,
+                     size_t cap)
+{
+    const char *code;
+    uint32_t region;
+    int32_t month;
+    uint64_t id = 0;
+    int hist = strcmp(table, "cellhist") == 0;
+    int rc = hist ? codec_parse_cellhist_key(k, &code, &region, &month, &id)
+                  : codec_parse_cell_key(k, &code, &region, &month);
+    if (rc != ERR_OK) {
+        return rc;
+    }
+    int n = snprintf(out, cap, "%.32s %u %04d-%02d", code, region,
+                     month_year(month), month_of_year(month));
+    if (hist && n >= 0 && (size_t)n < cap) {
+        snprintf(out + n, cap - (size_t)n, " audit %llu",
+                 (unsigned long long)id);
+    }
+    return ERR_OK;
+}
+
+/* An agg key's "KIND CODE REGION YYYY-MM". */
+static int agg_text(const MDB_val *k, char *out, size_t cap)
+{
+    buf_reader_t r;
+    buf_reader_init(&r, k->mv_data, k->mv_size);
+    int ok = buf_get_u8(&r) == CODEC_KEY_V1;
+    uint8_t kind = buf_get_u8(&r);
+    const char *code = buf_get_str(&r);
+    uint32_t region = buf_get_u32(&r);
+    int32_t start = (int32_t)buf_get_u32(&r);
+    if (!ok || !buf_done(&r) || (kind != CODEC_AGG_MONTH &&
+                                 kind != CODEC_AGG_QUARTER &&
+                                 kind != CODEC_AGG_YEAR) ||
+        start < month_make(PERIOD_MIN_YEAR, 1) ||
+        start > month_make(PERIOD_MAX_YEAR, 12)) {
+        return ERR_CORRUPT;
+    }
+    snprintf(out, cap, "%c %.32s %u %04d-%02d", kind, code, region,
+             month_year(start), month_of_year(start));
+    return ERR_OK;
+}
+
+char *codec_key_text(const char *table, const MDB_val *k, char *out,
+                     size_t cap)
+{
+    int rc = ERR_CORRUPT;
+    uint64_t id = 0;
+    char who[STORE_REPORTER_MAX + 1];
+    if (strcmp(table, "facts") == 0 || strcmp(table, "violations") == 0 ||
+        strcmp(table, "cellhist") == 0) {
+        rc = cell_text(table, k, out, cap);
+    } else if (strcmp(table, "agg") == 0) {
+        rc = agg_text(k, out, cap);
+    } else if (strcmp(table, "audit") == 0 || strcmp(table, "rejects") == 0) {
+        rc = lmdbh_id_parse(k, CODEC_KEY_V1, &id);
+        if (rc == ERR_OK) {
+            snprintf(out, cap, "%llu", (unsigned long long)id);
+        }
+    } else if (strcmp(table, "reporters") == 0 ||
+               strcmp(table, "rejby") == 0) {
+        rc = codec_parse_reporter_key(k, who);
+        if (rc == ERR_OK) {
+            snprintf(out, cap, "'%s'", who);
+        }
+    }
+    if (rc != ERR_OK) { /* meta's names, and keys too damaged to read */
+        size_t n = cap > 2 ? cap - 2 : 0;
+        char raw[256];
+        lmdbh_key_text(k, raw, n < sizeof raw ? n : sizeof raw);
+        snprintf(out, cap, "\"%s\"", raw);
+    }
+    return out;
+}
+
 /* --- records ------------------------------------------------------------- */
 
 void codec_put_fact(buf_t *b, const codec_fact_t *f)

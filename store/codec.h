@@ -69,7 +69,9 @@
 #include "store/store.h"
 
 /** The store's on-disk format, in meta "format". */
-#define STORE_FORMAT 1u
+#define STORE_FORMAT 2u
+/** The format before record checksums, upgraded at a writable open. */
+#define STORE_FORMAT_UNSEALED 1u
 #define CODEC_KEY_V1 0x01
 #define CODEC_REC_V1 0x01
 #define CODEC_META_FORMAT "format"
@@ -151,6 +153,15 @@ void codec_key_reporter(buf_t *b, const char *id);
 /** Parse a reporters key into @p id (NUL-terminated copy). */
 int codec_parse_reporter_key(const MDB_val *k,
                              char id[STORE_REPORTER_MAX + 1]);
+
+/** A readable form of key @p k of table @p table ("facts", "agg", ...)
+ *  for messages: "E01 330100 2024-03" (facts, violations; cellhist adds
+ *  " audit N"), "Y E01 330100 2024-01" (agg), "17" (audit, rejects),
+ *  "'name'" (reporters, rejby); any other key, or one that does not
+ *  parse, quoted with its bytes escaped (lmdbh_key_text). At most @p cap
+ *  bytes with the NUL. @return out. */
+char *codec_key_text(const char *table, const MDB_val *k, char *out,
+                     size_t cap);
 
 /* --- records ---------------------------------------------------------- */
 

@@ -27,6 +27,7 @@
 #include <string.h>
 
 #include "common/lmdbh.h"
+#include "store/rec.h"
 
 int derive_load_year(MDB_txn *txn, MDB_dbi facts, const char *code,
                      uint32_t region, int32_t ystart, derive_slot_t slots[12],
@@ -51,8 +52,10 @@ int derive_load_year(MDB_txn *txn, MDB_dbi facts, const char *code,
         uint32_t r;
         int32_t m;
         codec_fact_t f;
-        if (codec_parse_cell_key(&k, &c, &r, &m) != ERR_OK ||
-            codec_parse_fact(&d, &f) != ERR_OK) {
+        rc = rec_unseal("facts", &k, &d);
+        if (rc != ERR_OK ||
+            rec_malformed("facts", &k, codec_parse_cell_key(&k, &c, &r, &m)) ||
+            rec_malformed("facts", &k, codec_parse_fact(&d, &f))) {
             rc = ERR_CORRUPT;
             break;
         }
@@ -73,9 +76,9 @@ int derive_get_fact(MDB_txn *txn, MDB_dbi facts, buf_t *kb, const char *code,
     codec_key_cell(kb, code, region, month);
     MDB_val k = lmdbh_val(kb);
     MDB_val d;
-    int rc = lmdbh_get(txn, facts, &k, &d, found);
+    int rc = rec_get(txn, facts, "facts", &k, &d, found);
     if (rc == ERR_OK && *found) {
-        rc = codec_parse_fact(&d, f);
+        rc = rec_malformed("facts", &k, codec_parse_fact(&d, f));
     }
     if (rc != ERR_OK) {
         *found = 0;
@@ -113,9 +116,9 @@ static int agg_add(MDB_txn *txn, MDB_dbi dbi, buf_t *kb, buf_t *vb,
     MDB_val d;
     codec_agg_t a = {0, 0, 0};
     int found = 0;
-    int rc = lmdbh_get(txn, dbi, &k, &d, &found);
+    int rc = rec_get(txn, dbi, "agg", &k, &d, &found);
     if (rc == ERR_OK && found) {
-        rc = codec_parse_agg(&d, &a);
+        rc = rec_malformed("agg", &k, codec_parse_agg(&d, &a));
     }
     if (rc != ERR_OK) {
         return rc;
@@ -128,8 +131,7 @@ static int agg_add(MDB_txn *txn, MDB_dbi dbi, buf_t *kb, buf_t *vb,
         return mrc == MDB_NOTFOUND ? ERR_OK : lmdbh_code(mrc);
     }
     codec_put_agg(vb, &a);
-    d = lmdbh_val(vb);
-    return lmdbh_code(mdb_put(txn, dbi, &k, &d, 0));
+    return rec_put(txn, dbi, &k, vb, 0);
 }
 
 /* Move the aggregates of region index @p ri and its ancestors for period
@@ -213,8 +215,7 @@ static int viol_check(const catalog_t *cat, MDB_txn *txn, MDB_dbi facts,
     MDB_val k = lmdbh_val(kb);
     if (have_c && have_p && cf.v.num > pf.v.num) {
         codec_put_violation(vb, parent->code, cf.v.num, pf.v.num);
-        MDB_val d = lmdbh_val(vb);
-        return lmdbh_code(mdb_put(txn, viol, &k, &d, 0));
+        return rec_put(txn, viol, &k, vb, 0);
     }
     int mrc = mdb_del(txn, viol, &k, NULL);
     return mrc == MDB_NOTFOUND ? ERR_OK : lmdbh_code(mrc);
@@ -283,7 +284,8 @@ static int add_group(const catalog_t *cat, MDB_txn *txn, MDB_dbi facts,
 }
 
 int derive_rebuild(const catalog_t *cat, MDB_txn *txn, MDB_dbi facts,
-                   MDB_dbi agg, MDB_dbi viol, char err[ERR_LEN])
+                   MDB_dbi agg, MDB_dbi viol, const char *file,
+                   char err[ERR_LEN])
 {
     MDB_cursor *cur = NULL;
     int rc = lmdbh_code(mdb_drop(txn, agg, 0));
@@ -312,8 +314,10 @@ int derive_rebuild(const catalog_t *cat, MDB_txn *txn, MDB_dbi facts,
         int32_t m = 0;
         codec_fact_t f;
         int end = mrc != MDB_SUCCESS;
-        if (!end && (codec_parse_cell_key(&k, &c, &r, &m) != ERR_OK ||
-                     codec_parse_fact(&d, &f) != ERR_OK)) {
+        if (!end && (rec_unseal("facts", &k, &d) != ERR_OK ||
+                     rec_malformed("facts", &k,
+                                   codec_parse_cell_key(&k, &c, &r, &m)) ||
+                     rec_malformed("facts", &k, codec_parse_fact(&d, &f)))) {
             rc = ERR_CORRUPT;
             break;
         }
@@ -339,7 +343,7 @@ int derive_rebuild(const catalog_t *cat, MDB_txn *txn, MDB_dbi facts,
     buf_fini(&kb);
     buf_fini(&vb);
     if (rc != ERR_OK) {
-        snprintf(err, ERR_LEN, "rebuilding aggregates: %s", err_str(rc));
+        rec_fail(file, "rebuilding aggregates", rc, err);
     }
     return rc;
 }

@@ -77,8 +77,10 @@ int derive_cell(const catalog_t *cat, MDB_txn *txn, MDB_dbi facts,
 
 /** Empty @p agg and @p viol and recompute them from the facts of
  *  @p facts. Facts of indicators or regions no longer in the catalog are
- *  kept but not aggregated. @return ERR_OK or a code with @p err set. */
+ *  kept but not aggregated. @return ERR_OK or a code with @p err set
+ *  (naming the store's @p file and the damaged record, if one is). */
 int derive_rebuild(const catalog_t *cat, MDB_txn *txn, MDB_dbi facts,
-                   MDB_dbi agg, MDB_dbi viol, char err[ERR_LEN]);
+                   MDB_dbi agg, MDB_dbi viol, const char *file,
+                   char err[ERR_LEN]);
 
 #endif

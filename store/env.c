@@ -69,6 +69,7 @@
 #include "common/mem.h"
 #include "store/codec.h"
 #include "store/derive.h"
+#include "store/rec.h"
 
 #define DEFAULT_MAP_SIZE ((size_t)64 << 20)
 #define DEFAULT_MAP_MAX ((size_t)64 << 30)
@@ -119,6 +120,7 @@ static int resize(store_t *s, size_t size)
     pthread_rwlock_wrlock(&s->txn_lock);
     assert(atomic_load(&s->open_txns) == 0);
     int mrc = mdb_env_set_mapsize(s->env, size);
+    lmdbh_guard(s->env, s->file); /* the map may have moved */
     pthread_rwlock_unlock(&s->txn_lock);
     return mrc;
 }
@@ -126,6 +128,7 @@ static int resize(store_t *s, size_t size)
 int env_txn_begin(store_t *s, unsigned flags, MDB_txn **txn,
                   char err[ERR_LEN])
 {
+    rec_note_clear(); /* a note belongs to the transaction that made it */
     for (int tries = 0;; tries++) {
         hold(s);
         int mrc = mdb_txn_begin(s->env, NULL, flags, txn);
@@ -207,19 +210,51 @@ static int open_dbs(store_t *s, MDB_txn *txn, unsigned flags,
     }
     /* Not in t[]: its flags differ, and only writers use it (INVARIANT 6
      * of env.h), so a store from before it still opens read-only. */
-    int mrc = mdb_dbi_open(txn, "rejby", MDB_CREATE | MDB_DUPSORT |
-                                             MDB_DUPFIXED, &s->rejby);
+    int mrc = mdb_dbi_open(txn, "rejby", flags | MDB_DUPSORT | MDB_DUPFIXED,
+                           &s->rejby);
     if (mrc != MDB_SUCCESS) {
         return lmdbh_fail(mrc, "cannot open database 'rejby'", err);
     }
     return ERR_OK;
 }
 
+/* A format-1 store (no record checksums): a writable open upgrades it
+ * (upgrade.c), others are refused saying what to do. */
+static int old_format(store_t *s, MDB_txn *txn, char err[ERR_LEN])
+{
+    if (s->readonly || s->check) {
+        snprintf(err, ERR_LEN,
+                 "%.300s: store format %u (no record checksums): start "
+                 "hrss-collector on it once to upgrade it to format %u",
+                 s->file, STORE_FORMAT_UNSEALED, STORE_FORMAT);
+        return ERR_VERSION;
+    }
+    return upgrade_format1(s, txn, err);
+}
+
+/* The aggregates were built for another catalog (or never, in a new or
+ * just upgraded store): only a writable open may rebuild them. */
+static int stale_rules(const store_t *s, const char *dir, int have_format,
+                       char err[ERR_LEN])
+{
+    if (!have_format) {
+        snprintf(err, ERR_LEN, "%.300s: not an initialised hrss store", dir);
+        return ERR_NOTFOUND;
+    }
+    snprintf(err, ERR_LEN,
+             "the store's aggregates were built for another catalog; %s",
+             s->check ? "check it with the collector's --catalog"
+                      : "open it writable once (start the collector) to "
+                        "rebuild");
+    return ERR_VERSION;
+}
+
 /* Check the format, write it on a new store (@p created: lmdbh made the
- * environment, nothing was ever in it), rebuild derived data when the
- * catalog rules changed (INVARIANT 4). An environment that existed before
- * and has no format key is not an hrss store, or one damaged: refused,
- * never taken for a new one (INVARIANT 6). */
+ * environment, nothing was ever in it), upgrade a format-1 store, rebuild
+ * derived data when the catalog rules changed (INVARIANT 4). An
+ * environment that existed before and has no format key is not an hrss
+ * store, or one damaged: refused, never taken for a new one (INVARIANT
+ * 6). */
 static int check_format(store_t *s, MDB_txn *txn, const char *dir,
                         int created, char err[ERR_LEN])
 {
@@ -228,14 +263,12 @@ static int check_format(store_t *s, MDB_txn *txn, const char *dir,
     int have_format = 0;
     int have_fp = 0;
     uint64_t want_fp = catalog_rules_fingerprint(s->cat);
+    /* "format" alone is a bare u32, readable by every version. */
     int rc = lmdbh_meta_get(txn, s->meta, CODEC_META_FORMAT, 0, &format,
                             &have_format);
-    if (rc == ERR_OK) {
-        rc = lmdbh_meta_get(txn, s->meta, CODEC_META_RULES_FP, 0, &fp,
-                            &have_fp);
-    }
     if (rc != ERR_OK) {
-        snprintf(err, ERR_LEN, "store metadata unreadable: %s", err_str(rc));
+        snprintf(err, ERR_LEN, "%.300s: store metadata unreadable: %s",
+                 s->file, err_str(rc));
         return rc;
     }
     if (!have_format && !created) {
@@ -243,29 +276,31 @@ static int check_format(store_t *s, MDB_txn *txn, const char *dir,
                                "format key), or a damaged one", dir);
         return ERR_CORRUPT;
     }
-    if (have_format && format != STORE_FORMAT) {
+    if (have_format && format == STORE_FORMAT_UNSEALED) {
+        rc = old_format(s, txn, err); /* rules_fp goes: rebuilt below */
+        format = STORE_FORMAT;
+    } else if (have_format && format != STORE_FORMAT) {
         snprintf(err, ERR_LEN,
                  "store format %llu, this program reads format %u",
                  (unsigned long long)format, STORE_FORMAT);
         return ERR_VERSION;
     }
-    if (have_format && have_fp && fp == want_fp) {
-        return ERR_OK;
-    }
-    if (s->readonly) {
-        if (!have_format) {
-            snprintf(err, ERR_LEN, "%.300s: not an initialised hrss store",
-                     dir);
-            return ERR_NOTFOUND;
+    if (rc == ERR_OK) {
+        rc = rec_meta_get(txn, s->meta, CODEC_META_RULES_FP, 0, &fp,
+                          &have_fp);
+        if (rc != ERR_OK) {
+            return rec_fail(s->file, "store metadata", rc, err);
         }
-        snprintf(err, ERR_LEN,
-                 "the store's aggregates were built for another catalog; "
-                 "open it writable once (start the collector) to rebuild");
-        return ERR_VERSION;
+    }
+    if (rc != ERR_OK || (have_format && have_fp && fp == want_fp)) {
+        return rc;
+    }
+    if (s->readonly || s->check) {
+        return stale_rules(s, dir, have_format, err);
     }
     rc = lmdbh_meta_put(txn, s->meta, CODEC_META_FORMAT, STORE_FORMAT, 4);
     if (rc == ERR_OK) {
-        rc = lmdbh_meta_put(txn, s->meta, CODEC_META_RULES_FP, want_fp, 8);
+        rc = rec_meta_put(txn, s->meta, CODEC_META_RULES_FP, want_fp);
     }
     if (rc != ERR_OK) {
         snprintf(err, ERR_LEN, "cannot write store metadata: %s",
@@ -273,7 +308,8 @@ static int check_format(store_t *s, MDB_txn *txn, const char *dir,
         return rc;
     }
     if (have_format) {
-        return derive_rebuild(s->cat, txn, s->facts, s->agg, s->viol, err);
+        return derive_rebuild(s->cat, txn, s->facts, s->agg, s->viol,
+                              s->file, err);
     }
     return ERR_OK;
 }
@@ -284,12 +320,21 @@ static int check_format(store_t *s, MDB_txn *txn, const char *dir,
 static int open_env(store_t *s, const char *dir, int *created,
                     char err[ERR_LEN])
 {
+    struct stat st;
+    if (s->check && stat(s->file, &st) != 0) {
+        /* A check opens writable, but never makes a store. */
+        snprintf(err, ERR_LEN, "%.300s: %s", s->file, strerror(errno));
+        return errno == ENOENT ? ERR_NOTFOUND : ERR_IO;
+    }
     if (!s->readonly && mkdir(dir, 0750) != 0 && errno != EEXIST) {
         snprintf(err, ERR_LEN, "cannot create %s: %s", dir, strerror(errno));
         return ERR_IO;
     }
     lmdbh_env_opts_t eo = {"store", 16, s->map_size, s->readonly};
     int rc = lmdbh_env_open(&s->env, dir, &eo, created, err);
+    if (rc == ERR_OK) {
+        lmdbh_guard(s->env, s->file);
+    }
     if (rc == ERR_OK && !s->readonly) {
         /* Another process may have grown the map beyond our default. */
         MDB_envinfo info;
@@ -335,7 +380,7 @@ static int open_txn(store_t *s, const char *dir, int created,
     if (rc != ERR_OK) {
         return rc;
     }
-    rc = open_dbs(s, txn, s->readonly ? 0u : MDB_CREATE, err);
+    rc = open_dbs(s, txn, s->readonly || s->check ? 0u : MDB_CREATE, err);
     if (rc == ERR_NOTFOUND) {
         rc = not_a_store(dir, created, err);
     }
@@ -360,6 +405,8 @@ int store_open(store_t **out, const char *dir, const catalog_t *cat,
     store_t *s = xcalloc(1, sizeof *s);
     s->cat = cat;
     s->readonly = o.readonly;
+    s->check = o.check;
+    snprintf(s->file, sizeof s->file, "%s/data.mdb", dir);
     s->map_size = o.map_size ? o.map_size : DEFAULT_MAP_SIZE;
     s->map_max = o.map_max ? o.map_max : DEFAULT_MAP_MAX;
     s->max_rejections = o.max_rejections ? o.max_rejections
@@ -390,7 +437,7 @@ int store_open(store_t **out, const char *dir, const catalog_t *cat,
     if (rc != ERR_OK) {
         goto fail;
     }
-    if (!s->readonly) {
+    if (!s->readonly && !s->check) {
         rc = write_reindex(s, err);
         if (rc != ERR_OK) {
             goto fail;
@@ -403,6 +450,7 @@ int store_open(store_t **out, const char *dir, const catalog_t *cat,
 
 fail:
     if (s->env != NULL) {
+        lmdbh_unguard(s->env);
         mdb_env_close(s->env);
     }
     pthread_rwlock_destroy(&s->txn_lock);
@@ -418,6 +466,7 @@ void store_close(store_t **self_p)
     store_t *s = *self_p;
     assert(store_check_invariants(s));
     assert(atomic_load(&s->open_txns) == 0);
+    lmdbh_unguard(s->env);
     mdb_env_close(s->env);
     pthread_rwlock_destroy(&s->txn_lock);
     s->magic = STORE_DEAD;

@@ -56,11 +56,13 @@
 struct store {
     uint32_t magic;              /* INVARIANT 1 */
     MDB_env *env;
+    char file[512];              /* DIR/data.mdb, for messages */
     MDB_dbi meta, facts, audit, cellhist, rejects, reporters, agg, viol;
     MDB_dbi rejby;               /* writable opens only (INVARIANT 6) */
     size_t max_rejections;       /* >= 1 */
     const catalog_t *cat;        /* borrowed; outlives the store */
     int readonly;
+    int check;                   /* store_opts_t.check */
     size_t map_size;             /* current map size (INVARIANT 2) */
     size_t map_max;
     pthread_rwlock_t txn_lock;
@@ -99,6 +101,26 @@ int env_txn_commit(store_t *s, MDB_txn **txn, const char *what,
  *  to max_rejections. Commits only when something changed.
  *  @return ERR_OK, or an ERR_* code with @p err set (nothing kept). */
 int write_reindex(store_t *s, char err[ERR_LEN]);
+
+/** (upgrade.c) In the opening transaction @p txn of a writable open of a
+ *  format-1 store: seal every record of facts, audit, cellhist, rejects
+ *  and reporters, empty rejby, remove meta rules_fp and rejidx_next and
+ *  write format STORE_FORMAT. The caller then writes rules_fp and
+ *  rebuilds the aggregates; write_reindex() remakes rejby.
+ *  @return ERR_OK, ERR_FULL (grow and replay), another code with @p err. */
+int upgrade_format1(store_t *s, MDB_txn *txn, char err[ERR_LEN]);
+
+/** (verify.c) In write transaction @p txn (which the caller aborts):
+ *  recompute the aggregates and violations from the facts into scratch
+ *  databases and compare them with the stored ones. @return ERR_OK when
+ *  byte-identical, ERR_CORRUPT with the first difference in @p err, or
+ *  the failure that stopped it. */
+int verify_derived(store_t *s, MDB_txn *txn, char err[ERR_LEN]);
+
+/** (verify.c) verify_derived() in a write transaction of its own, always
+ *  aborted, grown and replayed while the scratch tables fill the map (up
+ *  to map_max). Call with no transaction of this thread open. */
+int verify_derived_txn(store_t *s, char err[ERR_LEN]);
 
 /** Double the map, at most to map_max; call with no transaction of this
  *  thread open. @return ERR_OK, ERR_FULL (already at map_max; @p err

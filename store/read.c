@@ -34,6 +34,7 @@
 #include "store/codec.h"
 #include "store/derive.h"
 #include "store/env.h"
+#include "store/rec.h"
 #include "store/store.h"
 
 #define MAX_SERIES_POINTS 1200
@@ -133,8 +134,9 @@ static int fit_next(fact_iter_t *it, int32_t *month, codec_fact_t *f,
     }
     const char *c;
     uint32_t r;
-    if (codec_parse_cell_key(&k, &c, &r, month) != ERR_OK ||
-        codec_parse_fact(&d, f) != ERR_OK) {
+    if (rec_unseal("facts", &k, &d) != ERR_OK ||
+        rec_malformed("facts", &k, codec_parse_cell_key(&k, &c, &r, month)) ||
+        rec_malformed("facts", &k, codec_parse_fact(&d, f))) {
         *rc = ERR_CORRUPT;
         return 0;
     }
@@ -189,9 +191,9 @@ static int get_agg(store_t *s, MDB_txn *txn, buf_t *kb,
     MDB_val d;
     int found = 0;
     memset(a, 0, sizeof *a);
-    int rc = lmdbh_get(txn, s->agg, &kv, &d, &found);
+    int rc = rec_get(txn, s->agg, "agg", &kv, &d, &found);
     if (rc == ERR_OK && found) {
-        rc = codec_parse_agg(&d, a);
+        rc = rec_malformed("agg", &kv, codec_parse_agg(&d, a));
     }
     return rc;
 }
@@ -323,7 +325,7 @@ static int one_total(store_t *self, const char *indicator, uint32_t region,
     env_txn_abort(self, &txn);
     if (rc != ERR_OK) {
         memset(out, 0, sizeof *out);
-        snprintf(err, ERR_LEN, "%s: %s", own ? "own" : "total", err_str(rc));
+        rec_fail(self->file, own ? "own" : "total", rc, err);
     }
     return rc;
 }
@@ -368,7 +370,7 @@ int store_breakdown(store_t *self, const char *indicator, uint32_t region,
     if (rc != ERR_OK) {
         free(kids);
         memset(own, 0, sizeof *own);
-        snprintf(err, ERR_LEN, "breakdown: %s", err_str(rc));
+        rec_fail(self->file, "breakdown", rc, err);
         return rc;
     }
     *children = kids;
@@ -432,7 +434,7 @@ int store_series(store_t *self, const char *indicator, uint32_t region,
     env_txn_abort(self, &txn);
     if (rc != ERR_OK) {
         free(pts);
-        snprintf(err, ERR_LEN, "series: %s", err_str(rc));
+        rec_fail(self->file, "series", rc, err);
         return rc;
     }
     *points = pts;
@@ -468,7 +470,7 @@ int store_get(store_t *self, const char *indicator, uint32_t region,
     if (rc == ERR_OK) {
         *out = f.v;
     } else {
-        snprintf(err, ERR_LEN, "value: %s", err_str(rc));
+        rec_fail(self->file, "value", rc, err);
     }
     return rc;
 }
@@ -481,19 +483,22 @@ static int history_entry(store_t *s, MDB_txn *txn, buf_t *ak,
     uint32_t region;
     int32_t month;
     uint64_t id = 0;
-    if (codec_parse_cellhist_key(k, &code, &region, &month, &id) != ERR_OK) {
-        return ERR_CORRUPT;
+    int rc = rec_malformed("cellhist", k, codec_parse_cellhist_key(
+                                              k, &code, &region, &month, &id));
+    if (rc != ERR_OK) {
+        return rc;
     }
     codec_key_id(ak, id);
     MDB_val akv = lmdbh_val(ak);
     MDB_val ad;
     int found = 0;
-    int rc = lmdbh_get(txn, s->audit, &akv, &ad, &found);
+    rc = rec_get(txn, s->audit, "audit", &akv, &ad, &found);
     if (rc == ERR_OK && !found) {
-        rc = ERR_CORRUPT; /* an index entry without its record */
+        /* an index entry without its record */
+        rc = rec_malformed("cellhist", k, ERR_CORRUPT);
     }
     if (rc == ERR_OK) {
-        rc = codec_parse_audit(&akv, &ad, rev);
+        rc = rec_malformed("audit", &akv, codec_parse_audit(&akv, &ad, rev));
     }
     return rc;
 }
@@ -526,7 +531,10 @@ int store_history(store_t *self, const char *indicator, uint32_t region,
     while (rc == ERR_OK && mrc == MDB_SUCCESS && k.mv_size == prefix + 8 &&
            memcmp(k.mv_data, kb.data, prefix) == 0) {
         store_revision_t rev;
-        rc = history_entry(self, txn, &ak, &k, &rev);
+        rc = rec_unseal("cellhist", &k, &d);
+        if (rc == ERR_OK) {
+            rc = history_entry(self, txn, &ak, &k, &rev);
+        }
         if (rc == ERR_OK && fn(&rev, arg) != 0) {
             break;
         }
@@ -537,7 +545,7 @@ int store_history(store_t *self, const char *indicator, uint32_t region,
     buf_fini(&ak);
     env_txn_abort(self, &txn);
     if (rc != ERR_OK) {
-        snprintf(err, ERR_LEN, "history: %s", err_str(rc));
+        rec_fail(self->file, "history", rc, err);
     }
     return rc;
 }
@@ -547,8 +555,9 @@ int store_history(store_t *self, const char *indicator, uint32_t region,
  * error. */
 typedef int (*scan_fn)(const MDB_val *k, const MDB_val *d, void *ctx);
 
-static int scan(store_t *s, MDB_dbi dbi, const buf_t *start, scan_fn each,
-                void *ctx, char err[ERR_LEN])
+static int scan(store_t *s, MDB_dbi dbi, const char *table,
+                const buf_t *start, scan_fn each, void *ctx,
+                char err[ERR_LEN])
 {
     MDB_txn *txn = NULL;
     MDB_cursor *cur = NULL;
@@ -568,7 +577,10 @@ static int scan(store_t *s, MDB_dbi dbi, const buf_t *start, scan_fn each,
                              start != NULL ? MDB_SET_RANGE : MDB_FIRST);
     }
     while (rc == ERR_OK && mrc == MDB_SUCCESS) {
-        rc = each(&k, &d, ctx);
+        rc = rec_unseal(table, &k, &d);
+        if (rc == ERR_OK) {
+            rc = rec_malformed(table, &k, each(&k, &d, ctx));
+        }
         if (rc != ERR_OK) {
             break;
         }
@@ -580,7 +592,7 @@ static int scan(store_t *s, MDB_dbi dbi, const buf_t *start, scan_fn each,
     rc = lmdbh_cursor_end(&cur, rc, mrc);
     env_txn_abort(s, &txn);
     if (rc != ERR_OK) {
-        snprintf(err, ERR_LEN, "scan: %s", err_str(rc));
+        rec_fail(s->file, table, rc, err);
     }
     return rc;
 }
@@ -609,7 +621,7 @@ int store_audit(store_t *self, uint64_t from_id, store_revision_fn fn,
     buf_t kb;
     buf_init(&kb);
     codec_key_id(&kb, from_id);
-    int rc = scan(self, self->audit, &kb, each_audit, &c, err);
+    int rc = scan(self, self->audit, "audit", &kb, each_audit, &c, err);
     buf_fini(&kb);
     return rc;
 }
@@ -638,7 +650,7 @@ int store_rejections(store_t *self, int64_t since, store_rejected_fn fn,
 {
     assert(store_check_invariants(self));
     rej_ctx_t c = {since, fn, arg};
-    return scan(self, self->rejects, NULL, each_rejection, &c, err);
+    return scan(self, self->rejects, "rejects", NULL, each_rejection, &c, err);
 }
 
 typedef struct rep_ctx {
@@ -665,7 +677,7 @@ int store_reporters(store_t *self, store_reporter_fn fn, void *arg,
 {
     assert(store_check_invariants(self));
     rep_ctx_t c = {fn, arg};
-    return scan(self, self->reporters, NULL, each_reporter, &c, err);
+    return scan(self, self->reporters, "reporters", NULL, each_reporter, &c, err);
 }
 
 typedef struct viol_ctx {
@@ -723,7 +735,7 @@ int store_violations(store_t *self, const period_t *p, uint32_t region,
             return ERR_NOTFOUND;
         }
     }
-    return scan(self, self->viol, NULL, each_violation, &c, err);
+    return scan(self, self->viol, "violations", NULL, each_violation, &c, err);
 }
 
 typedef struct facts_ctx {
@@ -756,5 +768,5 @@ int store_facts(store_t *self, int32_t from, int32_t to, store_fact_fn fn,
 {
     assert(store_check_invariants(self));
     facts_ctx_t c = {from, to, fn, arg};
-    return scan(self, self->facts, NULL, each_fact, &c, err);
+    return scan(self, self->facts, "facts", NULL, each_fact, &c, err);
 }

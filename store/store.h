@@ -96,6 +96,11 @@ typedef struct store_opts {
                                 reporter's `rejected`) and reported in
                                 its batch's result. A writable open
                                 trims every reporter to it. */
+    int check;          /**< open for store_check(): writable (the check
+                             needs a scratch transaction, always aborted)
+                             but never written to; a store that would
+                             need an upgrade or a rebuild is refused
+                             (ERR_VERSION, saying why) */
 } store_opts_t;
 
 /** A batch from one reporter; its updates carry consecutive numbers. */
@@ -338,6 +343,30 @@ int store_facts(store_t *self, int32_t from, int32_t to, store_fact_fn fn,
  *  with what is stored. @return ERR_OK when they agree, ERR_CORRUPT with
  *  the first difference in @p err. For tests; needs a writable store. */
 int store_verify(store_t *self, char err[ERR_LEN]);
+
+/** What store_check() looked at. Plain value struct. */
+typedef struct store_check_counts {
+    uint64_t records;        /**< records read, in every table */
+    uint64_t problems;       /**< problems reported */
+    int derived_checked;     /**< 1 when every aggregate and violation
+                                  was compared with a recomputation */
+} store_check_counts_t;
+
+/** Called with one line per problem: "FILE: table T, key K: why". */
+typedef void (*store_problem_fn)(const char *line, void *arg);
+
+/** Check the whole store offline: every record of every table (its
+ *  checksum, its parse), the records that refer to each other (a fact
+ *  and the audit record that set it, the history index and the audit
+ *  trail, the rejection index and the rejections), and, when the facts
+ *  are sound, every aggregate and violation against a recomputation.
+ *  Writes nothing. Needs a store opened with store_opts_t.check (or
+ *  writable): the recomputation uses a scratch transaction.
+ *  @param fn  Called for each problem; the check goes on after it.
+ *  @return ERR_OK (sound), ERR_CORRUPT (problems reported; @p err sums
+ *          them up), or what stopped the check, with @p err set. */
+int store_check(store_t *self, store_problem_fn fn, void *arg,
+                store_check_counts_t *counts, char err[ERR_LEN]);
 
 /** How much room the store takes. Plain value struct. */
 typedef struct store_space {

@@ -68,35 +68,56 @@ static int same_table(MDB_txn *txn, MDB_dbi a, MDB_dbi b, const char *what,
     return rc;
 }
 
-int store_verify(store_t *self, char err[ERR_LEN])
+int verify_derived(store_t *s, MDB_txn *txn, char err[ERR_LEN])
 {
-    assert(store_check_invariants(self));
-    MDB_txn *txn = NULL;
     MDB_dbi agg2;
     MDB_dbi viol2;
-    if (self->readonly) {
-        snprintf(err, ERR_LEN, "verify needs a writable store");
-        return ERR_INVAL;
-    }
-    int rc = env_txn_begin(self, 0, &txn, err);
-    if (rc != ERR_OK) {
-        return rc;
-    }
     const lmdbh_db_t scratch[] = {
         {"verify_agg", &agg2},
         {"verify_viol", &viol2},
     };
-    rc = lmdbh_open_dbs(txn, scratch, 2, MDB_CREATE, err);
+    int rc = lmdbh_open_dbs(txn, scratch, 2, MDB_CREATE, err);
     if (rc == ERR_OK) {
-        rc = derive_rebuild(self->cat, txn, self->facts, agg2, viol2, err);
+        rc = derive_rebuild(s->cat, txn, s->facts, agg2, viol2, s->file,
+                            err);
     }
     if (rc == ERR_OK) {
-        rc = same_table(txn, self->agg, agg2, "aggregates", err);
+        rc = same_table(txn, s->agg, agg2, "aggregates", err);
     }
     if (rc == ERR_OK) {
-        rc = same_table(txn, self->viol, viol2, "violations", err);
+        rc = same_table(txn, s->viol, viol2, "violations", err);
     }
-    /* Nothing of the recomputation is kept (INVARIANT 1). */
-    env_txn_abort(self, &txn);
     return rc;
+}
+
+int verify_derived_txn(store_t *s, char err[ERR_LEN])
+{
+    for (;;) {
+        MDB_txn *txn = NULL;
+        int rc = env_txn_begin(s, 0, &txn, err);
+        if (rc == ERR_OK) {
+            rc = verify_derived(s, txn, err);
+        }
+        /* Nothing of the recomputation is kept (INVARIANT 1). */
+        env_txn_abort(s, &txn);
+        if (rc != ERR_FULL) {
+            return rc;
+        }
+        /* The scratch copy filled the map: the file does not grow (the
+         * transaction is aborted), only the map it may use. */
+        rc = env_grow_map(s, err);
+        if (rc != ERR_OK) {
+            return rc;
+        }
+    }
+}
+
+int store_verify(store_t *self, char err[ERR_LEN])
+{
+    assert(store_check_invariants(self));
+    if (self->readonly) {
+        snprintf(err, ERR_LEN, "verify needs a writable store");
+        return ERR_INVAL;
+    }
+    return verify_derived_txn(self, err);
 }

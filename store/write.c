@@ -66,6 +66,7 @@
 #include "store/codec.h"
 #include "store/derive.h"
 #include "store/env.h"
+#include "store/rec.h"
 
 /* State of one write transaction. */
 typedef struct wctx {
@@ -120,16 +121,14 @@ static int put_audit(wctx_t *w, const store_batch_t *b, const update_t *u,
     codec_key_id(&w->key2, id);
     codec_put_audit(&w->val, &rev);
     MDB_val k = lmdbh_val(&w->key2);
-    MDB_val d = lmdbh_val(&w->val);
-    int rc = lmdbh_code(mdb_put(w->txn, w->s->audit, &k, &d, MDB_APPEND));
+    int rc = rec_put(w->txn, w->s->audit, &k, &w->val, MDB_APPEND);
     if (rc != ERR_OK) {
         return rc;
     }
     codec_key_cellhist(&w->key2, u->indicator, u->region, month, id);
     k = lmdbh_val(&w->key2);
-    d.mv_size = 0;
-    d.mv_data = NULL;
-    return lmdbh_code(mdb_put(w->txn, w->s->cellhist, &k, &d, 0));
+    buf_reset(&w->val); /* the index's record is empty: only its seal */
+    return rec_put(w->txn, w->s->cellhist, &k, &w->val, 0);
 }
 
 static int apply_update(wctx_t *w, const store_batch_t *b, const update_t *u,
@@ -157,8 +156,7 @@ static int apply_update(wctx_t *w, const store_batch_t *b, const update_t *u,
     codec_key_cell(&w->key, ind->code, u->region, month);
     codec_put_fact(&w->val, &f);
     MDB_val k = lmdbh_val(&w->key);
-    MDB_val d = lmdbh_val(&w->val);
-    rc = lmdbh_code(mdb_put(w->txn, s->facts, &k, &d, 0));
+    rc = rec_put(w->txn, s->facts, &k, &w->val, 0);
     if (rc != ERR_OK) {
         return rc;
     }
@@ -184,7 +182,8 @@ static int trim_rejections(MDB_txn *txn, const store_t *s,
         MDB_val k = *rkey;
         MDB_val d;
         size_t n = 0;
-        uint8_t oldest[CODEC_REJIDX_LEN];
+        /* As stored, seal included: a dup is deleted by its bytes. */
+        uint8_t oldest[CODEC_REJIDX_LEN + LMDBH_SEAL_LEN];
         int mrc = mdb_cursor_get(cur, &k, &d, MDB_SET_KEY);
         if (mrc == MDB_SUCCESS) {
             mrc = mdb_cursor_count(cur, &n);
@@ -201,12 +200,16 @@ static int trim_rejections(MDB_txn *txn, const store_t *s,
             return ERR_OK;
         }
         if (mrc != MDB_SUCCESS) {
-            return lmdbh_code(mrc);
+            return rec_malformed("rejby", rkey, lmdbh_code(mrc));
+        }
+        MDB_val rec = {sizeof oldest, oldest};
+        uint64_t id = 0;
+        rc = rec_unseal("rejby", rkey, &rec);
+        if (rc == ERR_OK) {
+            rc = rec_malformed("rejby", rkey, codec_parse_rejidx(&rec, &id));
         }
         d.mv_size = sizeof oldest;
         d.mv_data = oldest;
-        uint64_t id = 0;
-        rc = codec_parse_rejidx(&d, &id);
         MDB_val rk = *rkey; /* LMDB's calls take no const */
         if (rc == ERR_OK) {
             rc = lmdbh_code(mdb_del(txn, s->rejby, &rk, &d));
@@ -229,6 +232,7 @@ static int index_rejection(MDB_txn *txn, const store_t *s,
                            const MDB_val *rkey, uint64_t id, buf_t *vb)
 {
     codec_put_rejidx(vb, id);
+    lmdbh_seal(vb, rkey);
     MDB_val k = *rkey; /* LMDB's calls take no const */
     MDB_val d = lmdbh_val(vb);
     int mrc = mdb_put(txn, s->rejby, &k, &d, MDB_NODUPDATA);
@@ -264,8 +268,7 @@ static int put_rejection(wctx_t *w, const store_batch_t *b,
     codec_key_id(&w->key, id);
     codec_put_reject(&w->val, &rj);
     MDB_val k = lmdbh_val(&w->key);
-    MDB_val d = lmdbh_val(&w->val);
-    rc = lmdbh_code(mdb_put(w->txn, w->s->rejects, &k, &d, MDB_APPEND));
+    rc = rec_put(w->txn, w->s->rejects, &k, &w->val, MDB_APPEND);
     if (rc == ERR_OK) {
         rc = index_rejection(w->txn, w->s, &rk, id, &w->val);
     }
@@ -282,9 +285,9 @@ static int get_reporter(MDB_txn *txn, MDB_dbi dbi, buf_t *kb, const char *id,
     MDB_val d;
     memset(p, 0, sizeof *p);
     p->next_seq = 1;
-    int rc = lmdbh_get(txn, dbi, &k, &d, found);
+    int rc = rec_get(txn, dbi, "reporters", &k, &d, found);
     if (rc == ERR_OK && *found) {
-        rc = codec_parse_reporter(&d, p);
+        rc = rec_malformed("reporters", &k, codec_parse_reporter(&d, p));
     }
     return rc;
 }
@@ -294,8 +297,7 @@ static int put_reporter(wctx_t *w, const char *id, const codec_reporter_t *p)
     codec_key_reporter(&w->key, id);
     codec_put_reporter(&w->val, p);
     MDB_val k = lmdbh_val(&w->key);
-    MDB_val d = lmdbh_val(&w->val);
-    return lmdbh_code(mdb_put(w->txn, w->s->reporters, &k, &d, 0));
+    return rec_put(w->txn, w->s->reporters, &k, &w->val, 0);
 }
 
 /* 1 when the batch's updates carry consecutive numbers from 1 up. */
@@ -426,13 +428,13 @@ static int apply_once(wctx_t *w, const store_batch_t *batches, size_t n,
     }
     if (rc == ERR_OK && w->rejected) {
         /* INVARIANT 6: everything below next_rej is indexed. */
-        rc = lmdbh_meta_put(w->txn, s->meta, CODEC_META_REJIDX_NEXT,
-                            w->next_rej, 8);
+        rc = rec_meta_put(w->txn, s->meta, CODEC_META_REJIDX_NEXT,
+                          w->next_rej);
     }
     if (rc != ERR_OK) {
         env_txn_abort(s, &w->txn);
         if (rc != ERR_FULL) {
-            snprintf(err, ERR_LEN, "cannot apply batch: %s", err_str(rc));
+            rec_fail(s->file, "cannot apply batch", rc, err);
         }
         return rc;
     }
@@ -488,8 +490,8 @@ static int reindex_new(MDB_txn *txn, const store_t *s, buf_t *kb, buf_t *vb,
     uint64_t from = 1;
     uint64_t next = 1;
     int found = 0;
-    int rc = lmdbh_meta_get(txn, s->meta, CODEC_META_REJIDX_NEXT, 1, &from,
-                            &found);
+    int rc = rec_meta_get(txn, s->meta, CODEC_META_REJIDX_NEXT, 1, &from,
+                          &found);
     if (rc == ERR_OK) {
         rc = lmdbh_next_id(txn, s->rejects, CODEC_KEY_V1, &next);
     }
@@ -509,7 +511,8 @@ static int reindex_new(MDB_txn *txn, const store_t *s, buf_t *kb, buf_t *vb,
         store_rejected_t rj;
         /* A damaged record cannot be listed under its reporter; it stays
          * for store_rejections() to report, outside the cap. */
-        if (codec_parse_reject(&k, &d, &rj) == ERR_OK &&
+        if (lmdbh_unseal(&k, &d) == ERR_OK &&
+            codec_parse_reject(&k, &d, &rj) == ERR_OK &&
             codec_reporter_valid(rj.reporter)) {
             codec_key_reporter(kb, rj.reporter);
             MDB_val rk = lmdbh_val(kb);
@@ -521,7 +524,7 @@ static int reindex_new(MDB_txn *txn, const store_t *s, buf_t *kb, buf_t *vb,
     }
     rc = lmdbh_cursor_end(&cur, rc, mrc);
     if (rc == ERR_OK) {
-        rc = lmdbh_meta_put(txn, s->meta, CODEC_META_REJIDX_NEXT, next, 8);
+        rc = rec_meta_put(txn, s->meta, CODEC_META_REJIDX_NEXT, next);
         *changed = 1;
     }
     return rc;
@@ -595,8 +598,7 @@ static int reindex_once(store_t *s, char err[ERR_LEN])
     if (rc != ERR_OK || !changed) {
         env_txn_abort(s, &txn);
         if (rc != ERR_OK && rc != ERR_FULL) {
-            snprintf(err, ERR_LEN, "cannot index the rejections: %s",
-                     err_str(rc));
+            rec_fail(s->file, "cannot index the rejections", rc, err);
         }
         return rc;
     }
@@ -643,7 +645,7 @@ int store_next_seq(store_t *self, const char *reporter, uint64_t *next,
     if (rc == ERR_OK) {
         *next = p.next_seq;
     } else {
-        snprintf(err, ERR_LEN, "reporter state: %s", err_str(rc));
+        rec_fail(self->file, "reporter state", rc, err);
     }
     return rc;
 }

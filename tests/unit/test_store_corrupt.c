@@ -1,7 +1,10 @@
 /* test_store_corrupt.c: malformed records written straight into the
- * store's LMDB databases (layout: store/store.c, ARCHITECTURE.md) are
+ * store's LMDB databases (layout: store/codec.h, ARCHITECTURE.md) are
  * reported as ERR_CORRUPT (or another clean error) by every reader, never
- * crash it, and a write that meets one keeps nothing. */
+ * crash it, and a write that meets one keeps nothing. The records are
+ * written with a valid checksum (format 2's seal, common/lmdbh), as a
+ * bug of ours would write them, so that the parsers behind the checksum
+ * are what is tested; test_store_check flips bytes under the seal. */
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <lmdb.h>
@@ -12,6 +15,7 @@
 #include <unistd.h>
 
 #include "common/buf.h"
+#include "common/lmdbh.h"
 #include "store_fixture.h"
 
 #define JOBS "urban_new_jobs"
@@ -72,12 +76,28 @@ static MDB_dbi raw_dbi(raw_t *w, const char *name)
     return dbi;
 }
 
-static void raw_put(raw_t *w, const char *db, const buf_t *k, const buf_t *v)
+/* Put @p v (NULL: empty) under @p k, sealed unless @p bare. */
+static void raw_put_as(raw_t *w, const char *db, const buf_t *k,
+                       const buf_t *v, int bare)
 {
     MDB_val kv = {k->len, k->data};
-    MDB_val dv = {v != NULL ? v->len : 0, v != NULL ? v->data : NULL};
+    buf_t sealed;
+    buf_init(&sealed);
+    if (v != NULL) {
+        buf_put(&sealed, v->data, v->len);
+    }
+    if (!bare) {
+        lmdbh_seal(&sealed, &kv);
+    }
+    MDB_val dv = {sealed.len, sealed.data};
     int rc = mdb_put(w->txn, raw_dbi(w, db), &kv, &dv, 0);
+    buf_fini(&sealed);
     cr_assert_eq(rc, 0, "put into %s: %s", db, mdb_strerror(rc));
+}
+
+static void raw_put(raw_t *w, const char *db, const buf_t *k, const buf_t *v)
+{
+    raw_put_as(w, db, k, v, 0);
 }
 
 static void raw_del(raw_t *w, const char *db, const buf_t *k)
@@ -104,14 +124,22 @@ static void raw_mangle_first(raw_t *w, const char *db, size_t keep)
     memcpy(val, d.mv_data, d.mv_size);
     MDB_val nk = {k.mv_size, key};
     MDB_val nd = {d.mv_size, val};
+    cr_assert_eq(lmdbh_unseal(&nk, &nd), ERR_OK, "%s: a sealed record", db);
     if (keep > 0) {
-        cr_assert_lt(keep, d.mv_size);
+        cr_assert_lt(keep, nd.mv_size);
         nd.mv_size = keep;
     } else {
         val[0] = 0x7f;
     }
     mdb_cursor_close(cur);
+    buf_t v;
+    buf_init(&v);
+    buf_put(&v, val, nd.mv_size);
+    lmdbh_seal(&v, &nk); /* a bad record with a good checksum */
+    nd.mv_size = v.len;
+    nd.mv_data = v.data;
     cr_assert_eq(mdb_put(w->txn, dbi, &nk, &nd, 0), 0);
+    buf_fini(&v);
 }
 
 static void raw_close(raw_t *w)
@@ -580,7 +608,7 @@ static void meta_format_garbage(raw_t *w)
     buf_init(&v);
     buf_put(&k, "format", 6);
     buf_put(&v, "xyz", 3);
-    raw_put(w, "meta", &k, &v);
+    raw_put_as(w, "meta", &k, &v, 1); /* "format" is the one bare value */
     buf_fini(&k);
     buf_fini(&v);
 }

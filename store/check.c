@@ -1,0 +1,328 @@
+/* check.c: store_check(), the offline check of a whole store file.
+ *
+ * Design
+ * ------
+ * One read-only transaction in which
+ *   1. every table is walked record by record: each value's seal is
+ *      checked and each key and value parsed (check_table, one parser
+ *      per table in parses());
+ *   2. the records that point at each other are followed: a fact to the
+ *      audit record that set it (same cell, same value), a cellhist entry
+ *      to its audit record (same cell), an audit record to its cellhist
+ *      entry, a rejby entry to its rejection (cross_*);
+ *   3. then, when nothing was wrong with the facts, the aggregates and
+ *      violations are compared with a recomputation, in a write
+ *      transaction that is always aborted (verify_derived_txn: the
+ *      recomputation needs scratch databases, and may grow the map).
+ * Each problem is handed to the caller's callback as one line naming the
+ * file, the table and the key, and the walk goes on (a cursor error ends
+ * that table's walk), so one run lists all the damage it can see.
+ *
+ * INVARIANTS
+ *   1. Nothing is written: both transactions are aborted on every path.
+ *   2. ERR_OK only when no problem was reported; every problem reported
+ *      makes the result ERR_CORRUPT.
+ */
+#include <assert.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "common/lmdbh.h"
+#include "store/codec.h"
+#include "store/env.h"
+#include "store/rec.h"
+
+typedef struct chk {
+    store_t *s;
+    MDB_txn *txn;
+    store_problem_fn fn;
+    void *arg;
+    store_check_counts_t *counts;
+    buf_t kb;
+    int facts_bad; /* a fact that failed: the recomputation would too */
+} chk_t;
+
+static void problem(chk_t *c, const char *table, const MDB_val *k,
+                    const char *fmt, ...)
+{
+    char why[256];
+    char kt[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(why, sizeof why, fmt, ap);
+    va_end(ap);
+    char line[ERR_LEN];
+    if (k != NULL) {
+        codec_key_text(table, k, kt, sizeof kt);
+        snprintf(line, sizeof line, "%.200s: table %s, key %.120s: %.150s",
+                 c->s->file, table, kt, why);
+    } else {
+        snprintf(line, sizeof line, "%.200s: table %s: %.250s", c->s->file,
+                 table, why);
+    }
+    c->counts->problems++;
+    if (strcmp(table, "facts") == 0) {
+        c->facts_bad = 1;
+    }
+    c->fn(line, c->arg);
+}
+
+/* The audit record @p id, parsed into @p rev; 0 when absent or bad. */
+static int audit_of(chk_t *c, uint64_t id, store_revision_t *rev)
+{
+    codec_key_id(&c->kb, id);
+    MDB_val k = lmdbh_val(&c->kb);
+    MDB_val d;
+    int found = 0;
+    return lmdbh_get(c->txn, c->s->audit, &k, &d, &found) == ERR_OK &&
+           found && lmdbh_unseal(&k, &d) == ERR_OK &&
+           codec_parse_audit(&k, &d, rev) == ERR_OK;
+}
+
+static int same_cell(const store_revision_t *r, const char *code,
+                     uint32_t region, int32_t month)
+{
+    return strcmp(r->indicator, code) == 0 && r->region == region &&
+           r->month == month;
+}
+
+/* A fact is the new value of the audit record it names. */
+static void cross_fact(chk_t *c, const MDB_val *k, const MDB_val *d)
+{
+    const char *code;
+    uint32_t region;
+    int32_t month;
+    codec_fact_t f;
+    store_revision_t rev;
+    if (codec_parse_cell_key(k, &code, &region, &month) != ERR_OK ||
+        codec_parse_fact(d, &f) != ERR_OK) {
+        return; /* reported by rec_ok */
+    }
+    if (!audit_of(c, f.audit_id, &rev)) {
+        problem(c, "facts", k, "its audit record %llu is missing or damaged",
+                (unsigned long long)f.audit_id);
+    } else if (!same_cell(&rev, code, region, month) ||
+               rev.new_value.num != f.v.num || rev.new_value.den != f.v.den) {
+        problem(c, "facts", k, "differs from its audit record %llu",
+                (unsigned long long)f.audit_id);
+    }
+}
+
+/* A cellhist entry names an audit record of its cell. */
+static void cross_hist(chk_t *c, const MDB_val *k)
+{
+    const char *code;
+    uint32_t region;
+    int32_t month;
+    uint64_t id;
+    store_revision_t rev;
+    if (codec_parse_cellhist_key(k, &code, &region, &month, &id) != ERR_OK) {
+        return;
+    }
+    if (!audit_of(c, id, &rev) || !same_cell(&rev, code, region, month)) {
+        problem(c, "cellhist", k, "no audit record %llu of this cell",
+                (unsigned long long)id);
+    }
+}
+
+/* An audit record is listed in cellhist. */
+static void cross_audit(chk_t *c, const MDB_val *k, const MDB_val *d)
+{
+    store_revision_t rev;
+    if (codec_parse_audit(k, d, &rev) != ERR_OK) {
+        return;
+    }
+    codec_key_cellhist(&c->kb, rev.indicator, rev.region, rev.month,
+                       rev.audit_id);
+    MDB_val hk = lmdbh_val(&c->kb);
+    MDB_val hd;
+    int found = 0;
+    if (lmdbh_get(c->txn, c->s->cellhist, &hk, &hd, &found) != ERR_OK ||
+        !found) {
+        problem(c, "audit", k, "missing from the cell's history (cellhist)");
+    }
+}
+
+/* A rejby entry names a stored rejection of its reporter. */
+static void cross_rejby(chk_t *c, const MDB_val *k, const MDB_val *d)
+{
+    uint64_t id;
+    char who[STORE_REPORTER_MAX + 1];
+    store_rejected_t rj;
+    if (codec_parse_rejidx(d, &id) != ERR_OK ||
+        codec_parse_reporter_key(k, who) != ERR_OK) {
+        return;
+    }
+    codec_key_id(&c->kb, id);
+    MDB_val rk = lmdbh_val(&c->kb);
+    MDB_val rd;
+    int found = 0;
+    if (lmdbh_get(c->txn, c->s->rejects, &rk, &rd, &found) != ERR_OK ||
+        !found || lmdbh_unseal(&rk, &rd) != ERR_OK ||
+        codec_parse_reject(&rk, &rd, &rj) != ERR_OK ||
+        strcmp(rj.reporter, who) != 0) {
+        problem(c, "rejby", k, "rejection %llu is missing or not this "
+                "reporter's", (unsigned long long)id);
+    }
+}
+
+/* 1 when record (@p k, @p d) of @p table, seal already cut, parses. */
+static int parses(const char *table, const MDB_val *k, const MDB_val *d)
+{
+    const char *code;
+    uint32_t region;
+    int32_t month;
+    uint64_t id;
+    char who[STORE_REPORTER_MAX + 1];
+    if (strcmp(table, "facts") == 0) {
+        codec_fact_t f;
+        return codec_parse_cell_key(k, &code, &region, &month) == ERR_OK &&
+               codec_parse_fact(d, &f) == ERR_OK;
+    }
+    if (strcmp(table, "violations") == 0) {
+        codec_violation_t v;
+        return codec_parse_violation(k, d, &v) == ERR_OK;
+    }
+    if (strcmp(table, "cellhist") == 0) {
+        return codec_parse_cellhist_key(k, &code, &region, &month, &id) ==
+                   ERR_OK &&
+               d->mv_size == 0;
+    }
+    if (strcmp(table, "audit") == 0) {
+        store_revision_t rev;
+        return codec_parse_audit(k, d, &rev) == ERR_OK;
+    }
+    if (strcmp(table, "rejects") == 0) {
+        store_rejected_t rj;
+        return codec_parse_reject(k, d, &rj) == ERR_OK;
+    }
+    if (strcmp(table, "reporters") == 0) {
+        codec_reporter_t r;
+        return codec_parse_reporter_key(k, who) == ERR_OK &&
+               codec_parse_reporter(d, &r) == ERR_OK;
+    }
+    if (strcmp(table, "rejby") == 0) {
+        return codec_parse_reporter_key(k, who) == ERR_OK &&
+               codec_parse_rejidx(d, &id) == ERR_OK;
+    }
+    if (strcmp(table, "agg") == 0) {
+        codec_agg_t a;
+        return codec_parse_agg(d, &a) == ERR_OK;
+    }
+    return d->mv_size == 8; /* meta: a u64 */
+}
+
+/* meta "format" is the one bare value: 4 bytes, STORE_FORMAT. */
+static int is_format(const MDB_val *k)
+{
+    return k->mv_size == strlen(CODEC_META_FORMAT) &&
+           memcmp(k->mv_data, CODEC_META_FORMAT, k->mv_size) == 0;
+}
+
+static void check_record(chk_t *c, const char *table, const MDB_val *k,
+                         MDB_val *d)
+{
+    if (strcmp(table, "meta") == 0 && is_format(k)) {
+        if (d->mv_size != 4) {
+            problem(c, table, k, "not a 4-byte format number");
+        }
+        return;
+    }
+    if (lmdbh_unseal(k, d) != ERR_OK) {
+        problem(c, table, k, "checksum mismatch");
+        return;
+    }
+    if (!parses(table, k, d)) {
+        problem(c, table, k, "malformed record");
+        return;
+    }
+    if (strcmp(table, "facts") == 0) {
+        cross_fact(c, k, d);
+    } else if (strcmp(table, "cellhist") == 0) {
+        cross_hist(c, k);
+    } else if (strcmp(table, "audit") == 0) {
+        cross_audit(c, k, d);
+    } else if (strcmp(table, "rejby") == 0) {
+        cross_rejby(c, k, d);
+    }
+}
+
+static int check_table(chk_t *c, const char *table, MDB_dbi dbi)
+{
+    MDB_cursor *cur = NULL;
+    int rc = lmdbh_code(mdb_cursor_open(c->txn, dbi, &cur));
+    if (rc != ERR_OK) {
+        return rc;
+    }
+    MDB_val k;
+    MDB_val d;
+    char last[256] = "(none)";
+    int mrc = mdb_cursor_get(cur, &k, &d, MDB_FIRST);
+    while (mrc == MDB_SUCCESS) {
+        c->counts->records++;
+        codec_key_text(table, &k, last, sizeof last);
+        check_record(c, table, &k, &d);
+        mrc = mdb_cursor_get(cur, &k, &d, MDB_NEXT);
+    }
+    mdb_cursor_close(cur);
+    if (mrc != MDB_NOTFOUND) {
+        /* The tree itself is damaged: what lies beyond is unreachable. */
+        problem(c, table, NULL, "cannot read past key %s: %s", last,
+                mdb_strerror(mrc));
+    }
+    return ERR_OK;
+}
+
+int store_check(store_t *self, store_problem_fn fn, void *arg,
+                store_check_counts_t *counts, char err[ERR_LEN])
+{
+    assert(store_check_invariants(self));
+    memset(counts, 0, sizeof *counts);
+    err[0] = '\0';
+    if (self->readonly) {
+        snprintf(err, ERR_LEN, "check needs a store opened for it");
+        return ERR_INVAL;
+    }
+    chk_t c = {self, NULL, fn, arg, counts, {0}, 0};
+    int rc = env_txn_begin(self, MDB_RDONLY, &c.txn, err);
+    if (rc != ERR_OK) {
+        return rc;
+    }
+    buf_init(&c.kb);
+    const struct {
+        const char *name;
+        MDB_dbi dbi;
+    } t[] = {
+        {"meta", self->meta},         {"facts", self->facts},
+        {"audit", self->audit},       {"cellhist", self->cellhist},
+        {"rejects", self->rejects},   {"reporters", self->reporters},
+        {"rejby", self->rejby},       {"agg", self->agg},
+        {"violations", self->viol},
+    };
+    for (size_t i = 0; rc == ERR_OK && i < sizeof t / sizeof t[0]; i++) {
+        rc = check_table(&c, t[i].name, t[i].dbi);
+    }
+    buf_fini(&c.kb);
+    env_txn_abort(self, &c.txn); /* INVARIANT 1 */
+    if (rc == ERR_OK && !c.facts_bad) {
+        char why[ERR_LEN];
+        int vr = verify_derived_txn(self, why);
+        if (vr == ERR_CORRUPT) {
+            problem(&c, "agg", NULL, "%.400s", why);
+        } else if (vr != ERR_OK) {
+            rc = vr;
+            snprintf(err, ERR_LEN, "%s", why);
+        }
+        counts->derived_checked = vr == ERR_OK;
+    }
+    if (rc == ERR_OK && counts->problems > 0) {
+        snprintf(err, ERR_LEN, "%.300s: %llu problem%s found", self->file,
+                 (unsigned long long)counts->problems,
+                 counts->problems == 1 ? "" : "s");
+        rc = ERR_CORRUPT;
+    } else if (rc != ERR_OK && err[0] == '\0') {
+        rec_fail(self->file, "check", rc, err);
+    }
+    return rc;
+}
