@@ -448,7 +448,7 @@ char *lmdbh_key_text(const MDB_val *key, char *out, size_t cap)
  * addr/len/msg only of slots whose `live` is set, and a writer clears
  * `live` while it changes them. */
 typedef struct guard_slot {
-    MDB_env *env;               /* owner thread's view; not read by the handler */
+    MDB_env *env; /* the owner's view; the handler never reads it */
     atomic_int live;
     atomic_uintptr_t addr;
     atomic_size_t len;

@@ -45,6 +45,10 @@ typedef struct chk {
 
 static void problem(chk_t *c, const char *table, const MDB_val *k,
                     const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static void problem(chk_t *c, const char *table, const MDB_val *k,
+                    const char *fmt, ...)
 {
     char why[256];
     char kt[256];

@@ -677,7 +677,8 @@ int store_reporters(store_t *self, store_reporter_fn fn, void *arg,
 {
     assert(store_check_invariants(self));
     rep_ctx_t c = {fn, arg};
-    return scan(self, self->reporters, "reporters", NULL, each_reporter, &c, err);
+    return scan(self, self->reporters, "reporters", NULL, each_reporter, &c,
+                err);
 }
 
 typedef struct viol_ctx {
