@@ -313,7 +313,10 @@ int store_check(store_t *self, store_problem_fn fn, void *arg,
         char why[ERR_LEN];
         int vr = verify_derived_txn(self, why);
         if (vr == ERR_CORRUPT) {
-            problem(&c, "agg", NULL, "%.400s", why);
+            c.counts->problems++;
+            char line[ERR_LEN];
+            snprintf(line, sizeof line, "%.200s: %.300s", self->file, why);
+            fn(line, arg);
         } else if (vr != ERR_OK) {
             rc = vr;
             snprintf(err, ERR_LEN, "%s", why);

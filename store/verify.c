@@ -23,13 +23,15 @@
 #include <string.h>
 
 #include "common/lmdbh.h"
+#include "store/codec.h"
 #include "store/derive.h"
 #include "store/env.h"
 #include "store/store.h"
 
-/* Compare two tables record by record. */
-static int same_table(MDB_txn *txn, MDB_dbi a, MDB_dbi b, const char *what,
-                      char err[ERR_LEN])
+/* Compare two tables record by record: stored @p a (table @p table) and
+ * recomputed @p b. */
+static int same_table(MDB_txn *txn, MDB_dbi a, MDB_dbi b, const char *table,
+                      const char *what, char err[ERR_LEN])
 {
     MDB_cursor *ca = NULL;
     MDB_cursor *cb = NULL;
@@ -40,22 +42,28 @@ static int same_table(MDB_txn *txn, MDB_dbi a, MDB_dbi b, const char *what,
     MDB_val ka, da, kb, db;
     int ra = rc == ERR_OK ? mdb_cursor_get(ca, &ka, &da, MDB_FIRST) : 1;
     int rb = rc == ERR_OK ? mdb_cursor_get(cb, &kb, &db, MDB_FIRST) : 1;
-    long n = 0;
     while (rc == ERR_OK && (ra == MDB_SUCCESS || rb == MDB_SUCCESS)) {
         if (ra != MDB_SUCCESS || rb != MDB_SUCCESS ||
             ka.mv_size != kb.mv_size || da.mv_size != db.mv_size ||
             memcmp(ka.mv_data, kb.mv_data, ka.mv_size) != 0 ||
             memcmp(da.mv_data, db.mv_data, da.mv_size) != 0) {
+            /* Name the first key out of step: the stored one, or the
+             * recomputed one the stored table lacks. */
+            int stored = ra == MDB_SUCCESS &&
+                         (rb != MDB_SUCCESS ||
+                          mdb_cmp(txn, a, &ka, &kb) <= 0);
+            char kt[200];
+            codec_key_text(table, stored ? &ka : &kb, kt, sizeof kt);
             snprintf(err, ERR_LEN,
-                     "%s differ from a recomputation at record %ld%s", what,
-                     n,
-                     ra != MDB_SUCCESS   ? " (stored table ends early)"
-                     : rb != MDB_SUCCESS ? " (stored table has extra)"
-                                         : "");
+                     "%s differ from a recomputation from the facts: table "
+                     "%s, key %s: %s", what, table, kt,
+                     !stored ? "missing"
+                     : rb == MDB_SUCCESS && mdb_cmp(txn, a, &ka, &kb) == 0
+                         ? "wrong value"
+                         : "should not be there");
             rc = ERR_CORRUPT;
             break;
         }
-        n++;
         ra = mdb_cursor_get(ca, &ka, &da, MDB_NEXT);
         rb = mdb_cursor_get(cb, &kb, &db, MDB_NEXT);
     }
@@ -82,10 +90,10 @@ int verify_derived(store_t *s, MDB_txn *txn, char err[ERR_LEN])
                             err);
     }
     if (rc == ERR_OK) {
-        rc = same_table(txn, s->agg, agg2, "aggregates", err);
+        rc = same_table(txn, s->agg, agg2, "agg", "aggregates", err);
     }
     if (rc == ERR_OK) {
-        rc = same_table(txn, s->viol, viol2, "violations", err);
+        rc = same_table(txn, s->viol, viol2, "violations", "violations", err);
     }
     return rc;
 }

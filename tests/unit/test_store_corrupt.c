@@ -273,6 +273,13 @@ Test(store_corrupt, truncated_fact)
     EXPECT_CORRUPT(store_total(fx_store, PENSION, 330000, &p, &t, err_),
                    "store_total");
     EXPECT_CORRUPT(store_verify(fx_store, err_), "store_verify");
+    /* The message names the file, the table and the record. */
+    cr_expect_eq(store_get(fx_store, PENSION, 330102, month_make(2025, 3),
+                           &v, err),
+                 ERR_CORRUPT);
+    cr_expect(strstr(err, "/db/data.mdb: table facts, key pension_insured "
+                          "330102 2025-03: malformed record") != NULL,
+              "%s", err);
     /* Writing a cell of the same year reads it. */
     update_t u = fx_count(8, PENSION, 330102, 202504, 71);
     expect_apply_refused(&u, ERR_CORRUPT);
@@ -876,4 +883,65 @@ Test(store_corrupt, a_new_store_only_where_there_was_none)
     cr_expect_eq(store_open(&s, dir, fx_cat, NULL, err), ERR_OK, "%s", err);
     store_close(&s);
     cr_expect_gt(env_txnid(dir), 0);
+}
+
+/* ---------------------------------------------------------------------- */
+/* an aggregate that disagrees with its facts, with a good checksum        */
+
+static void agg_off_by_one(raw_t *w)
+{
+    MDB_dbi dbi = raw_dbi(w, "agg");
+    MDB_cursor *cur = NULL;
+    cr_assert_eq(mdb_cursor_open(w->txn, dbi, &cur), 0);
+    MDB_val k;
+    MDB_val d;
+    cr_assert_eq(mdb_cursor_get(cur, &k, &d, MDB_FIRST), 0);
+    unsigned char key[512];
+    cr_assert(k.mv_size <= sizeof key);
+    memcpy(key, k.mv_data, k.mv_size);
+    MDB_val nk = {k.mv_size, key};
+    cr_assert_eq(lmdbh_unseal(&nk, &d), ERR_OK);
+    buf_t v;
+    buf_init(&v);
+    buf_put(&v, d.mv_data, d.mv_size);
+    v.data[8] ^= 1; /* the low byte of num (after the version byte) */
+    lmdbh_seal(&v, &nk);
+    MDB_val nd = {v.len, v.data};
+    mdb_cursor_close(cur);
+    cr_assert_eq(mdb_put(w->txn, dbi, &nk, &nd, 0), 0);
+    buf_fini(&v);
+}
+
+typedef struct lines {
+    int n;
+    char first[ERR_LEN];
+} lines_t;
+
+static void on_line(const char *line, void *arg)
+{
+    lines_t *l = arg;
+    if (l->n++ == 0) {
+        snprintf(l->first, sizeof l->first, "%s", line);
+    }
+}
+
+Test(store_corrupt, an_aggregate_that_disagrees_with_its_facts_is_named)
+{
+    populate();
+    char err[ERR_LEN] = "";
+    store_check_counts_t n;
+    lines_t l = {0, ""};
+    cr_assert_eq(store_check(fx_store, on_line, &l, &n, err), ERR_OK, "%s",
+                 err);
+    cr_assert_eq(n.problems, 0);
+    cr_assert(n.derived_checked && n.records > 20);
+    corrupt(agg_off_by_one);
+    cr_assert_eq(store_verify(fx_store, err), ERR_CORRUPT);
+    cr_expect(strstr(err, "table agg, key ") != NULL &&
+                  strstr(err, "wrong value") != NULL, "%s", err);
+    cr_assert_eq(store_check(fx_store, on_line, &l, &n, err), ERR_CORRUPT);
+    cr_expect_eq(l.n, 1, "one problem: %s", l.first);
+    cr_expect(strstr(l.first, "/db/data.mdb: aggregates differ") != NULL &&
+                  strstr(l.first, "table agg, key ") != NULL, "%s", l.first);
+    cr_expect(strstr(err, "1 problem found") != NULL, "%s", err);
 }
