@@ -1,4 +1,4 @@
-/* codec.c: the byte layout of the store's keys and records (format 1).
+/* codec.c: the byte layout of the store's keys and records.
  *
  * Design
  * ------
@@ -9,7 +9,7 @@
  * lacks a NUL leaves the reader bad or unfinished and the parser returns
  * ERR_CORRUPT. Version bytes are checked first. These functions are the
  * only code in store/ that knows a field's position; the byte order and
- * widths are exactly those of format 1, which stores in the field have.
+ * widths are those of format 1, which format 2 seals (store/rec.c).
  *
  * INVARIANTS
  *   1. Every parser returns ERR_OK only when the version byte is V1 and

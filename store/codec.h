@@ -1,6 +1,6 @@
 /** @file codec.h
  *  @brief Internal to store/: the byte layout of every LMDB key and record
- *         of the store (format 1), with its encoders and parsers.
+ *         of the store, with its encoders and parsers.
  *
  *  Concern: bytes only. Nothing here opens a transaction or touches a
  *  table; the callers (env, derive, write, read, verify) move the bytes.
@@ -8,9 +8,12 @@
  *  change of this file and of STORE_FORMAT.
  *
  *  Layout (every key starts with CODEC_KEY_V1, every value with
- *  CODEC_REC_V1; integers big-endian, so keys sort numerically):
+ *  CODEC_REC_V1; integers big-endian, so keys sort numerically). These
+ *  are the records; on disk (format 2) each value but meta "format" is
+ *  followed by its seal, which store/rec.c adds and checks: nothing here
+ *  sees it. Format 1 was the same records without seals.
  *
- *    meta       "format" -> u32 STORE_FORMAT; "rules_fp" -> u64;
+ *    meta       "format" -> u32 STORE_FORMAT (bare); "rules_fp" -> u64;
  *               "rejidx_next" -> u64 the first rejection id not yet in
  *               rejby (absent: 1; the table and key came within format
  *               1, and a program that knows neither ignores both)
@@ -48,7 +51,8 @@
  *    1. codec_parse_X(codec_put_X(r)) == r for every record kind X (a
  *       rejection's indicator as codec_put_reject() cut it), and parsing
  *       consumes exactly the bytes the encoder wrote.
- *    2. The bytes are those of format 1: existing stores read unchanged.
+ *    2. The record bytes are those of format 1 (format 2 only adds the
+ *       seal after them), so the upgrade rewrites no record.
  *    3. Every encoder resets its buffer and writes the version byte
  *       first; a parser returns ERR_OK only for a V1 key or record read
  *       to its last byte.
