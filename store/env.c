@@ -44,9 +44,10 @@
  *   3. mdb_env_set_mapsize() runs only in resize(), holding txn_lock for
  *      writing, with open_txns == 0 (store invariant 6): no transaction
  *      and no backup of this process is open.
- *   4. A store whose meta "format" is not STORE_FORMAT is never opened; a
- *      read-only store is opened only with the catalog its aggregates were
- *      built for (rules_fp).
+ *   4. A store whose meta "format" is not STORE_FORMAT is never opened (a
+ *      writable open first upgrades format 1: upgrade.c); a read-only or
+ *      check store is opened only with the catalog its aggregates were
+ *      built for (rules_fp), and a check open never writes.
  *   5. A backup's destination is either absent, an empty directory (its
  *      name claimed while the copy runs), or a whole, synced copy: never
  *      a partial one. The copy's directory is mode 0750, data.mdb 0640.

@@ -26,8 +26,9 @@
  *       reading; it is 0 whenever the map is resized.
  *    4. The database handles were opened in one committed transaction at
  *       store_open() and never change.
- *    5. A store whose meta "format" is not STORE_FORMAT is never opened,
- *       and a read-only one only with the catalog its aggregates were
+ *    5. A store whose meta "format" is not STORE_FORMAT is never opened
+ *       (a writable open first upgrades format 1, upgrade.c), and a
+ *       read-only or check one only with the catalog its aggregates were
  *       built for (meta "rules_fp"); a writable open rebuilds them.
  *    6. rejby is opened (created if missing) by writable opens only, and
  *       when such an open returns, it indexes every rejection and no
