@@ -240,3 +240,15 @@ int check_spool(const char *spool_dir, int json, char err[ERR_LEN])
     munmap(sh, sizeof *sh);
     return result;
 }
+
+char *check_queue_note(spool_t *sp, char out[ERR_LEN])
+{
+    char why[ERR_LEN];
+    if (spool_check_queue(sp, why) == ERR_OK) {
+        snprintf(out, ERR_LEN, "nothing is lost");
+    } else {
+        snprintf(out, ERR_LEN, "but %.400s: `hrss-agent check` lists the "
+                               "damage", why);
+    }
+    return out;
+}

@@ -1,5 +1,6 @@
 /** @file check.h
- *  @brief `hrss-agent check`: a whole spool verified offline.
+ *  @brief `hrss-agent check`: a whole spool verified offline, and the
+ *         words other commands use about a queue that may be damaged.
  *
  *  The spool is opened read-only (a running `run` goes on: LMDB readers
  *  do not block its writes) and walked by spool_verify() in a child
@@ -37,5 +38,11 @@ enum check_result {
  *  @return a check_result; with CHECK_DAMAGED from a refused open and
  *          CHECK_FAILED, @p err holds the message (nothing printed). */
 int check_spool(const char *spool_dir, int json, char err[ERR_LEN]);
+
+/** For a command about to say what remains queued: write "nothing is
+ *  lost" into @p out when every queued update can still be read and sent
+ *  (spool_check_queue), else "but <the damage>: `hrss-agent check` lists
+ *  it". @return out. */
+char *check_queue_note(spool_t *sp, char out[ERR_LEN]);
 
 #endif

@@ -514,10 +514,12 @@ static int sender(agent_t *a, int run, int timeout_ms)
     int rc = sender_run(&so, err);
     if (!run && stop) {
         spool_stats_t st;
+        char note[ERR_LEN];
         if (spool_stats(a->spool, &st, err) == ERR_OK && st.queued > 0) {
             fprintf(stderr, "hrss-agent: interrupted; %llu updates remain "
-                            "queued (nothing is lost)\n",
-                    (unsigned long long)st.queued);
+                            "queued (%s)\n",
+                    (unsigned long long)st.queued,
+                    check_queue_note(a->spool, note));
             return EX_INTERRUPTED;
         }
         return 0;
@@ -656,18 +658,21 @@ static int cmd_flush(agent_t *a, int argc, char **argv)
         clock_gettime(CLOCK_MONOTONIC, &t);
         double spent = (double)(t.tv_sec - t0.tv_sec) +
                        (double)(t.tv_nsec - t0.tv_nsec) / 1e9;
+        char note[ERR_LEN];
         if (stop) {
             fprintf(stderr, "hrss-agent: interrupted; %llu updates remain "
-                            "queued (nothing is lost)\n",
-                    (unsigned long long)st.queued);
+                            "queued (%s)\n",
+                    (unsigned long long)st.queued,
+                    check_queue_note(a->spool, note));
             return EX_INTERRUPTED;
         }
         if (spent >= timeout) {
             fprintf(stderr,
                     "hrss-agent: the running agent (pid %ld) has not "
                     "delivered everything within %.0f s; %llu updates "
-                    "remain queued (nothing is lost)\n",
-                    holder, timeout, (unsigned long long)st.queued);
+                    "remain queued (%s)\n",
+                    holder, timeout, (unsigned long long)st.queued,
+                    check_queue_note(a->spool, note));
             return EX_UNAVAILABLE;
         }
         struct timespec nap = {0, 50 * 1000 * 1000};
@@ -698,8 +703,12 @@ static int cmd_status(agent_t *a, int argc, char **argv)
     status_view_t v;
     memset(&v, 0, sizeof v);
     v.state_dir = a->val[OPT_STATE];
-    if (spool_stats(a->spool, &v.st, err) != ERR_OK) {
-        fprintf(stderr, "hrss-agent: %s\n", err);
+    rc = spool_stats(a->spool, &v.st, err);
+    if (rc != ERR_OK) {
+        fprintf(stderr, "hrss-agent: %s\n%s", err,
+                rc == ERR_CORRUPT ? "hrss-agent: `hrss-agent check` lists "
+                                    "every damaged record\n"
+                                  : "");
         return 1;
     }
     int got = sender_lock(a, 0, &v.holder);

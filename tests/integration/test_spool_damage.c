@@ -1,7 +1,8 @@
 /* test_spool_damage.c: a damaged spool with the real hrss-agent (issue 9,
  * "reliability"). `hrss-agent check` says sound (exit 0) or lists the
  * damage, one line per problem naming the file, the table and the key
- * (exit 1). */
+ * (exit 1); flush and status say what cannot be sent instead of "nothing
+ * is lost". */
 #define _GNU_SOURCE
 #include <criterion/criterion.h>
 #include <fcntl.h>
@@ -155,6 +156,36 @@ Test(spool_damage, check_of_a_damaged_spool_exits_1_naming_the_record)
                   strstr(out, "\"what\": \"checksum mismatch\"") != NULL,
               "%s", out);
 
+    /* status names it; flush, with no collector to reach, does not say
+     * that nothing is lost. */
+    st = agent(state, "status", NULL, out, sizeof out);
+    cr_expect_eq(st, 0, "%s", out);
+    st = agent(state, "flush", "--timeout=1", out, sizeof out);
+    cr_expect_eq(st, 69, "%s", out);
+    cr_expect(strstr(out, "nothing is lost") == NULL, "%s", out);
+    snprintf(want, sizeof want, "but spool %s/data.mdb: table queue, seq 17: "
+                                "checksum mismatch", spool);
+    cr_expect(strstr(out, want) != NULL, "%s", out);
+}
+
+/* The first queued record damaged: status cannot show the queue and says
+ * which record, and where to look. */
+Test(spool_damage, status_names_a_damaged_first_record)
+{
+    static char out[16384];
+    char state[300];
+    char spool[400];
+    snprintf(state, sizeof state, "%s/agent", hx_dir);
+    snprintf(spool, sizeof spool, "%s/spool", state);
+    make_spool(state, 5);
+    damage_record(spool, 1);
+    int st = agent(state, "status", NULL, out, sizeof out);
+    cr_expect_eq(st, 1, "%s", out);
+    char want[500];
+    snprintf(want, sizeof want, "spool %s/data.mdb: table queue, seq 1: "
+                                "checksum mismatch", spool);
+    cr_expect(strstr(out, want) != NULL, "%s", out);
+    cr_expect(strstr(out, "hrss-agent check") != NULL, "%s", out);
 }
 
 /* A node offset of the page of queue seq 1 pointed 64 KiB past the page:
