@@ -25,7 +25,9 @@
  *      twice).
  *   2. Every line printed names the spool's file (check.h INVARIANT 1).
  *   3. CHECK_SOUND only when the child ended normally, the walk was
- *      complete and counted no problem.
+ *      complete and counted no problem; a child ended by SIGINT or
+ *      SIGTERM (^C: it takes the default action) is CHECK_INTERRUPTED,
+ *      never damage.
  */
 #include "agent/check.h"
 
@@ -80,12 +82,19 @@ static int run_child(shared_t *sh, const char *dir)
         return -1;
     }
     if (pid == 0) {
+        /* The agent's handlers only set a flag: let ^C end the walk. */
+        signal(SIGINT, SIG_DFL);
+        signal(SIGTERM, SIG_DFL);
         child_walk(sh, dir);
         _exit(0);
     }
     int st = 0;
-    while (waitpid(pid, &st, 0) < 0) {
-        /* EINTR: a signal for us; the child gets its own */
+    pid_t got;
+    do {
+        got = waitpid(pid, &st, 0);
+    } while (got < 0 && errno == EINTR); /* a signal for us */
+    if (got < 0) {
+        return -1;
     }
     if (WIFSIGNALED(st)) {
         return WTERMSIG(st);
@@ -221,8 +230,11 @@ int check_spool(const char *spool_dir, int json, char err[ERR_LEN])
     int sig = run_child(sh, spool_dir);
     int result = CHECK_FAILED;
     if (sig < 0) {
-        snprintf(err, ERR_LEN, "cannot check the spool: fork: %s",
+        snprintf(err, ERR_LEN, "cannot check the spool: %s",
                  strerror(errno));
+    } else if (sig == SIGINT || sig == SIGTERM) {
+        snprintf(err, ERR_LEN, "check interrupted");
+        result = CHECK_INTERRUPTED;
     } else if (sig == 0 && sh->rc != ERR_OK) {
         result = not_walked(sh, err);
     } else {

@@ -31,12 +31,14 @@ enum check_result {
     CHECK_SOUND = 0,   /**< every record and the spool's counters good */
     CHECK_DAMAGED = 1, /**< damage found, listed (or refused at open) */
     CHECK_FAILED = 2,  /**< could not be checked; @p err says why */
+    CHECK_INTERRUPTED = 3, /**< SIGINT or SIGTERM ended the walk */
 };
 
 /** Check the spool in directory @p spool_dir: print its problems and a
  *  summary (JSON when @p json) to stdout.
- *  @return a check_result; with CHECK_DAMAGED from a refused open and
- *          CHECK_FAILED, @p err holds the message (nothing printed). */
+ *  @return a check_result; with CHECK_DAMAGED from a refused open,
+ *          CHECK_FAILED and CHECK_INTERRUPTED, @p err holds the message
+ *          (nothing printed). */
 int check_spool(const char *spool_dir, int json, char err[ERR_LEN]);
 
 /** For a command about to say what remains queued: write "nothing is

@@ -132,8 +132,8 @@ static void usage(FILE *f)
         "\n"
         "Exit status: 0 done, 64 usage, 65 bad data (nothing queued),\n"
         "69 collector not reached in time (nothing lost), 74 output not\n"
-        "written, 130 flush interrupted (nothing lost), 1 other errors\n"
-        "(check: damage found).\n");
+        "written, 130 flush (nothing lost) or check interrupted, 1 other\n"
+        "errors (check: damage found).\n");
 }
 
 enum { OPT_STATE, OPT_COLLECTOR, OPT_REGION, OPT_NAME, OPT_INSECURE,
@@ -760,7 +760,8 @@ static int cmd_check(agent_t *a, int argc, char **argv)
     if (err[0] != '\0') { /* refused at open, or not checked */
         fprintf(stderr, "hrss-agent: %s\n", err);
     }
-    return rc == CHECK_SOUND ? 0 : 1;
+    return rc == CHECK_SOUND ? 0
+                             : (rc == CHECK_INTERRUPTED ? EX_INTERRUPTED : 1);
 }
 
 /* Flush stdout at the end of a command: output that could not be
