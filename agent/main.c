@@ -1,4 +1,5 @@
-/* main.c: hrss-agent command line: submit, run, flush, status.
+/* main.c: hrss-agent command line: submit, run, flush, status, check,
+ * keygen.
  *
  * One sender per spool: `run` and `flush` take an exclusive flock on
  * STATE/sender.lock. A `flush` that finds `run` holding it does not send
@@ -6,7 +7,8 @@
  * queued when the flush started. A `run` that finds a `flush` sending
  * waits for the lock. `submit` needs no lock: it only appends
  * to the spool (LMDB serialises writers across processes), and a running
- * daemon notices the commit through inotify.
+ * daemon notices the commit through inotify. `check` opens the spool
+ * read-only, beside anything (agent/check).
  *
  * `run --metrics ADDR:PORT` serves /metrics (agent/ametrics over
  * common/httpd) once it holds sender.lock, and says where in
@@ -32,6 +34,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "agent/check.h"
 #include "agent/csvin.h"
 #include "agent/intake.h"
 #include "agent/sender.h"
@@ -92,6 +95,11 @@ static void usage(FILE *f)
         "                       collector confirmed it (default 60 s); with\n"
         "                       `run` active, wait for it to deliver\n"
         "  status [--json]      queue, acknowledgements, rejections\n"
+        "  check [--json]       verify the whole spool, read-only (also\n"
+        "                       beside `run`): every record's checksum and\n"
+        "                       layout, the queue's numbering; one line per\n"
+        "                       problem (table, key, file); exit 0 sound,\n"
+        "                       1 damaged\n"
         "  keygen --out NAME    make this office's CurveZMQ key pair:\n"
         "                       NAME.key (secret, mode 0600) and NAME.pub\n"
         "                       (send it to the collector's operator)\n"
@@ -124,7 +132,8 @@ static void usage(FILE *f)
         "\n"
         "Exit status: 0 done, 64 usage, 65 bad data (nothing queued),\n"
         "69 collector not reached in time (nothing lost), 74 output not\n"
-        "written, 130 flush interrupted (nothing lost), 1 other errors.\n");
+        "written, 130 flush (nothing lost) or check interrupted, 1 other\n"
+        "errors (check: damage found).\n");
 }
 
 enum { OPT_STATE, OPT_COLLECTOR, OPT_REGION, OPT_NAME, OPT_INSECURE,
@@ -505,10 +514,12 @@ static int sender(agent_t *a, int run, int timeout_ms)
     int rc = sender_run(&so, err);
     if (!run && stop) {
         spool_stats_t st;
+        char note[ERR_LEN];
         if (spool_stats(a->spool, &st, err) == ERR_OK && st.queued > 0) {
             fprintf(stderr, "hrss-agent: interrupted; %llu updates remain "
-                            "queued (nothing is lost)\n",
-                    (unsigned long long)st.queued);
+                            "queued (%s)\n",
+                    (unsigned long long)st.queued,
+                    check_queue_note(a->spool, note));
             return EX_INTERRUPTED;
         }
         return 0;
@@ -647,18 +658,21 @@ static int cmd_flush(agent_t *a, int argc, char **argv)
         clock_gettime(CLOCK_MONOTONIC, &t);
         double spent = (double)(t.tv_sec - t0.tv_sec) +
                        (double)(t.tv_nsec - t0.tv_nsec) / 1e9;
+        char note[ERR_LEN];
         if (stop) {
             fprintf(stderr, "hrss-agent: interrupted; %llu updates remain "
-                            "queued (nothing is lost)\n",
-                    (unsigned long long)st.queued);
+                            "queued (%s)\n",
+                    (unsigned long long)st.queued,
+                    check_queue_note(a->spool, note));
             return EX_INTERRUPTED;
         }
         if (spent >= timeout) {
             fprintf(stderr,
                     "hrss-agent: the running agent (pid %ld) has not "
                     "delivered everything within %.0f s; %llu updates "
-                    "remain queued (nothing is lost)\n",
-                    holder, timeout, (unsigned long long)st.queued);
+                    "remain queued (%s)\n",
+                    holder, timeout, (unsigned long long)st.queued,
+                    check_queue_note(a->spool, note));
             return EX_UNAVAILABLE;
         }
         struct timespec nap = {0, 50 * 1000 * 1000};
@@ -689,8 +703,12 @@ static int cmd_status(agent_t *a, int argc, char **argv)
     status_view_t v;
     memset(&v, 0, sizeof v);
     v.state_dir = a->val[OPT_STATE];
-    if (spool_stats(a->spool, &v.st, err) != ERR_OK) {
-        fprintf(stderr, "hrss-agent: %s\n", err);
+    rc = spool_stats(a->spool, &v.st, err);
+    if (rc != ERR_OK) {
+        fprintf(stderr, "hrss-agent: %s\n%s", err,
+                rc == ERR_CORRUPT ? "hrss-agent: `hrss-agent check` lists "
+                                    "every damaged record\n"
+                                  : "");
         return 1;
     }
     int got = sender_lock(a, 0, &v.holder);
@@ -709,6 +727,41 @@ static int cmd_status(agent_t *a, int argc, char **argv)
         return 1;
     }
     return 0;
+}
+
+/* check [--json]: the whole spool verified, read-only (agent/check). No
+ * catalog, region or writable open: it works on any state directory,
+ * beside a running agent. */
+static int cmd_check(agent_t *a, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"json", no_argument, NULL, 'j'},
+        {NULL, 0, NULL, 0},
+    };
+    int json = 0;
+    int opt;
+    optind = 1;
+    while ((opt = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+        if (opt != 'j') {
+            return EX_USAGE;
+        }
+        json = 1;
+    }
+    if (optind < argc) {
+        return fail_usage("check: unexpected '%s'", argv[optind]);
+    }
+    if (a->val[OPT_STATE] == NULL) {
+        return fail_usage("%s", "--state-dir is required");
+    }
+    char dir[4200];
+    char err[ERR_LEN] = "";
+    snprintf(dir, sizeof dir, "%s/spool", a->val[OPT_STATE]);
+    int rc = check_spool(dir, json, err);
+    if (err[0] != '\0') { /* refused at open, or not checked */
+        fprintf(stderr, "hrss-agent: %s\n", err);
+    }
+    return rc == CHECK_SOUND ? 0
+                             : (rc == CHECK_INTERRUPTED ? EX_INTERRUPTED : 1);
 }
 
 /* Flush stdout at the end of a command: output that could not be
@@ -787,7 +840,7 @@ int main(int argc, char **argv)
     int rc = parse_globals(&a, argc, argv, &first);
     if (rc == 0 && first >= argc) {
         rc = fail_usage("%s", "a command is needed: submit, run, flush, "
-                              "status or keygen");
+                              "status, check or keygen");
     }
     if (rc == 0) {
         const char *cmd = argv[first];
@@ -805,11 +858,13 @@ int main(int argc, char **argv)
             rc = cmd_flush(&a, cargc, cargv);
         } else if (strcmp(cmd, "status") == 0) {
             rc = cmd_status(&a, cargc, cargv);
+        } else if (strcmp(cmd, "check") == 0) {
+            rc = cmd_check(&a, cargc, cargv);
         } else if (strcmp(cmd, "keygen") == 0) {
             rc = cmd_keygen(cargc, cargv);
         } else {
             rc = fail_usage("unknown command '%s' (submit, run, flush, "
-                            "status, keygen)", cmd);
+                            "status, check, keygen)", cmd);
         }
     }
     httpd_stop(&a.httpd); /* before what its thread reads */

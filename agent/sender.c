@@ -629,14 +629,20 @@ static bool run_over(sender_t *s, int64_t now, int64_t deadline, int *rc,
         }
     }
     if (deadline != 0 && now >= deadline) {
+        char damage[ERR_LEN];
         spool_stats(s->o->spool, &st, err);
+        /* "Nothing is lost" only of a queue that can still be sent. */
+        int sound = spool_check_queue(s->o->spool, damage) == ERR_OK;
         snprintf(err, ERR_LEN,
                  "%s within %d s; %llu updates remain queued in the "
-                 "spool (nothing is lost: `hrss-agent run` or another "
-                 "flush will send them)",
+                 "spool (%s%.300s)",
                  ds.ever_connected ? "not everything was acknowledged"
                                    : "the collector could not be reached",
-                 s->o->timeout_ms / 1000, (unsigned long long)st.queued);
+                 s->o->timeout_ms / 1000, (unsigned long long)st.queued,
+                 sound ? "" : "but ",
+                 sound ? "nothing is lost: `hrss-agent run` or another "
+                         "flush will send them"
+                       : damage);
         *rc = ERR_TIMEOUT;
         return true;
     }

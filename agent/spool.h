@@ -7,10 +7,17 @@
  *  open one spool at once (LMDB's own locking); which one sends is decided
  *  by the agent's lock file, not here.
  *
- *  Owns: the spool's LMDB environment and the path of its notify file
- *  (SPOOL_NOTIFY_FILE). Borrows nothing: what a call is given is copied
- *  before it returns, and what it hands out are plain value structs (a
- *  callback's valid during the callback).
+ *  Every value on disk carries a checksum (spool format 2: a CRC-32C
+ *  seal of its key and bytes) that is checked on every read: a record
+ *  that fails it, or does not parse, is ERR_CORRUPT with a message
+ *  naming the file, the table and the key ("spool DIR/data.mdb: table
+ *  queue, seq 17: checksum mismatch"), and is never handed out.
+ *  spool_verify() walks a whole spool (`hrss-agent check`).
+ *
+ *  Owns: the spool's LMDB environment and the paths of its data file and
+ *  notify file (SPOOL_NOTIFY_FILE). Borrows nothing: what a call is given
+ *  is copied before it returns, and what it hands out are plain value
+ *  structs (a callback's valid during the callback).
  *
  *  INVARIANTS
  *    1. Every queued seq is below the next number to hand out; numbers
@@ -24,12 +31,16 @@
  *    4. Each call that writes is one transaction: on failure nothing of
  *       it is kept.
  *    5. Nothing read from disk is asserted on: a bad record is
- *       ERR_CORRUPT.
+ *       ERR_CORRUPT, and no record is handed out unless its checksum and
+ *       layout checked.
  *    6. A spool is created only where there was none: @p dir does not
  *       exist or holds neither data.mdb nor lock.mdb. A damaged one (its
  *       data.mdb missing beside lock.mdb, empty, shorter than its last
  *       page, or without the format key) is refused at open, before any
  *       page is read, and never taken for a new, empty one.
+ *    7. A writable open leaves the spool in format 2: a format-1 spool is
+ *       upgraded in place, in one transaction, losing nothing. A
+ *       read-only open writes nothing and reads both formats.
  */
 #ifndef HRSS_SPOOL_H
 #define HRSS_SPOOL_H
@@ -77,13 +88,31 @@ typedef struct spool_stats {
 } spool_stats_t;
 
 /** Open the spool in directory @p dir, creating it only where there was
- *  none (INVARIANT 6; the notify file does not count).
+ *  none (INVARIANT 6; the notify file does not count). A format-1 spool
+ *  is upgraded to format 2 first (INVARIANT 7), the map grown for it when
+ *  it needs the room.
  *  @param[out] out  Receives the spool; untouched on failure.
- *  @return ERR_OK, ERR_IO, ERR_VERSION (another format, or no LMDB file),
- *          ERR_CORRUPT (damaged: @p err names DIR/data.mdb; nothing was
- *          written). Caller owns *out and must spool_close() it. Never
- *          share a spool_t across fork(). */
+ *  @return ERR_OK, ERR_IO, ERR_FULL (no room for the upgrade),
+ *          ERR_VERSION (another format, or no LMDB file), ERR_CORRUPT
+ *          (damaged: @p err names DIR/data.mdb; nothing was written).
+ *          Caller owns *out and must spool_close() it. Never share a
+ *          spool_t across fork(). */
 int spool_open(spool_t **out, const char *dir, char err[ERR_LEN]);
+
+/** Open the existing spool in @p dir read-only: nothing is written, not
+ *  even an upgrade; a format-1 spool is read as it is (its records carry
+ *  no checksums). Works beside a writer (LMDB's readers do not block
+ *  it). Only spool_read(), spool_stats(), spool_rejections(),
+ *  spool_has_source(), spool_verify() and spool_check_queue() may be
+ *  called on it. Reads follow the format found at open, except
+ *  spool_verify(), which follows that of its own snapshot (a writer may
+ *  upgrade the file meanwhile).
+ *  @return as spool_open(); ERR_NOTFOUND when there is no spool. */
+int spool_open_readonly(spool_t **out, const char *dir, char err[ERR_LEN]);
+
+/** DIR/data.mdb, the file messages name. Borrowed; valid until
+ *  spool_close(). */
+const char *spool_file(const spool_t *self);
 
 /** Largest spool by default (the agent's --spool-max-mib). */
 #define SPOOL_DEFAULT_MAX ((size_t)1 << 30)
@@ -105,8 +134,9 @@ void spool_close(spool_t **self_p);
 int spool_check_invariants(const spool_t *self);
 #endif
 
-/** Append @p n updates in one transaction, numbering them consecutively
- *  (their seq fields are overwritten). When @p source is not NULL it is
+/** Append @p n updates in one transaction (writable handles only),
+ *  numbering them consecutively (their seq fields are overwritten).
+ *  When @p source is not NULL it is
  *  recorded in the same transaction (see spool_has_source), so a dropped
  *  file is taken exactly once even if the agent dies right after.
  *  Returns only when the updates are on disk. After the commit, the file
@@ -130,14 +160,17 @@ int spool_has_source(spool_t *self, const char *source);
  *  handed out, and a read from it fails.
  *  @param[out] n  Number read (0 when nothing is queued from there).
  *  @return ERR_OK; ERR_CORRUPT when the record of @p from is missing or
- *          damaged, or a key claims a seq never assigned, with @p err
- *          "spool: ... seq N: updates N..M cannot be sent"; ERR_IO. */
+ *          damaged (checksum, layout), or a key claims a seq never
+ *          assigned, with @p err "spool DIR/data.mdb: table queue, seq N:
+ *          WHAT: updates N..M cannot be sent"; ERR_IO. */
 int spool_read(spool_t *self, uint64_t from, spool_update_t *out, size_t max,
                size_t *n, char err[ERR_LEN]);
 
 /** The collector acknowledged everything below @p next_seq: delete those
  *  updates, remember @p next_seq, and record @p nrej rejections (their
- *  updates are copied from the spool when still there). One transaction. */
+ *  updates are copied from the spool when still there and readable). One
+ *  transaction. @return ERR_OK, ERR_CORRUPT (a damaged key or counter,
+ *  named in @p err; nothing changed), ERR_FULL, ERR_IO. */
 int spool_ack(spool_t *self, uint64_t next_seq,
               const spool_rejection_t *rej, size_t nrej, char err[ERR_LEN]);
 
@@ -147,19 +180,79 @@ int spool_ack(spool_t *self, uint64_t next_seq,
  *  nothing new is mistaken for a replay. One transaction. */
 int spool_rebase(spool_t *self, uint64_t next_seq, char err[ERR_LEN]);
 
+/** The counts of spool_stats_t, the oldest queued update read (and
+ *  checked) for its seq and time. @return ERR_OK, ERR_CORRUPT naming the
+ *  damaged record or counter in @p err, ERR_IO. */
 int spool_stats(spool_t *self, spool_stats_t *out, char err[ERR_LEN]);
 
 /** Bind the spool to one agent identity: the first call records @p name and
  *  @p region; later calls with another pair fail with ERR_INVAL, because
  *  the collector numbers sequences per agent name and a renamed spool
- *  would be refused or, worse, mistaken for replays. */
+ *  would be refused or, worse, mistaken for replays. A recorded identity
+ *  that fails its seal is ERR_CORRUPT. Writable handles only. */
 int spool_claim(spool_t *self, const char *name, uint32_t region,
                 char err[ERR_LEN]);
 
 typedef int (*spool_rejection_fn)(const spool_rejection_t *r, void *arg);
 
-/** Every recorded rejection, oldest first. */
+/** Every recorded rejection, oldest first; @p fn returns nonzero to
+ *  stop. @return ERR_OK, ERR_CORRUPT naming the damaged record, ERR_IO. */
 int spool_rejections(spool_t *self, spool_rejection_fn fn, void *arg,
                      char err[ERR_LEN]);
+
+/** Whether every queued update can be read and sent: each seq from
+ *  acked_next to next_assign - 1 present once, in order, its checksum and
+ *  layout good. Reads the whole queue (one transaction).
+ *  @return ERR_OK; ERR_CORRUPT with the first damage in @p err ("spool
+ *          DIR/data.mdb: table queue, seq N: WHAT"); ERR_IO. */
+int spool_check_queue(spool_t *self, char err[ERR_LEN]);
+
+/** One problem spool_verify() found. Plain value struct. */
+typedef struct spool_problem {
+    const char *table;  /**< "meta", "queue", "rejects", "sources"
+                             (static) */
+    char key[96];       /**< "seq 17", "key identity", or "" */
+    char what[200];     /**< "checksum mismatch", "malformed record", ... */
+    char text[ERR_LEN]; /**< "spool DIR/data.mdb: table T, KEY: WHAT" */
+} spool_problem_t;
+
+/** Called for each problem, in the order found; nonzero stops the walk. */
+typedef int (*spool_problem_fn)(const spool_problem_t *p, void *arg);
+
+/** What spool_verify() saw. Plain value struct. */
+typedef struct spool_verify {
+    unsigned format;        /**< 1 or 2 (0: unreadable) */
+    uint64_t records[4];    /**< records walked in meta, queue, rejects,
+                                 sources */
+    uint64_t acked_next;    /**< as meta says (1 when absent) */
+    uint64_t next_assign;   /**< as meta says (1 when absent) */
+    uint64_t problems;      /**< problems found (all, even past a stop) */
+    int complete;           /**< every table read to its end in one
+                                 snapshot, so the cross-checks ran */
+    /* Where the walk is: updated before each record is read, so that a
+     * caller that runs the walk in a child process can say where it died
+     * (LMDB reads damaged pages without checks of its own). */
+    int at_table;           /**< 0..3 as in records[], -1 before */
+    unsigned at_key_len;    /**< bytes of the key in at_key (cut) */
+    unsigned char at_key[64];
+} spool_verify_t;
+
+/** Walk the whole spool in one read transaction: every record of every
+ *  table, its checksum, its layout, and the spool's own consistency:
+ *  the queue holds exactly the seqs acked_next .. next_assign - 1, no
+ *  rejection has a seq never assigned, the meta values are what they
+ *  must be, LMDB's record counts (what `status` shows) match the
+ *  records, and every key is found again by looking it up (a damaged
+ *  index page is seen). Writes nothing.
+ *  @param[out] out  Filled as the walk goes (see spool_verify_t).
+ *  @return ERR_OK when the walk ran (out->problems says whether the
+ *          spool is sound); ERR_IO when no transaction could begin. */
+int spool_verify(spool_t *self, spool_problem_fn fn, void *arg,
+                 spool_verify_t *out, char err[ERR_LEN]);
+
+/** Where the walk of @p v was last, as messages say it: "table queue,
+ *  seq 17" ("table queue" alone when no key was read yet, "" before the
+ *  first table). Writes at most @p cap bytes into @p out. @return out. */
+char *spool_verify_where(const spool_verify_t *v, char *out, size_t cap);
 
 #endif

@@ -1,7 +1,8 @@
 /* test_spool_corrupt.c: malformed records written straight into the
- * spool's LMDB databases (layout: agent/spool.c, ARCHITECTURE.md) are
- * reported as ERR_CORRUPT (or another clean error), never crash a reader,
- * and a write that meets one keeps nothing. */
+ * spool's LMDB databases (layout: agent/spool_rec.c, ARCHITECTURE.md),
+ * with a valid seal so that their layout is what is checked, are reported
+ * as ERR_CORRUPT (or another clean error) naming the file, table and key,
+ * never crash a reader, and a write that meets one keeps nothing. */
 #define _XOPEN_SOURCE 700 /* nftw */
 #include <criterion/criterion.h>
 #include <ftw.h>
@@ -14,6 +15,7 @@
 
 #include "agent/spool.h"
 #include "common/buf.h"
+#include "common/lmdbh.h"
 
 #define V1 0x01
 
@@ -70,10 +72,20 @@ static void teardown(void)
 
 TestSuite(spool_corrupt, .init = setup, .fini = teardown, .timeout = 30);
 
-/* Close the spool, put one raw record, reopen it (when @p reopen). */
+/* Close the spool, put one raw record, sealed as format 2 seals it (but
+ * meta "format"), reopen it (when @p reopen). */
 static void raw_put(const char *db, const buf_t *k, const buf_t *v,
                     int reopen)
 {
+    buf_t sealed;
+    buf_init(&sealed);
+    buf_put(&sealed, v->data, v->len);
+    MDB_val key = {k->len, k->data};
+    if (strcmp(db, "meta") != 0 || k->len != 6 ||
+        memcmp(k->data, "format", 6) != 0) {
+        lmdbh_seal(&sealed, &key);
+    }
+    v = &sealed;
     char err[ERR_LEN];
     spool_close(&sp);
     MDB_env *env = NULL;
@@ -90,6 +102,7 @@ static void raw_put(const char *db, const buf_t *k, const buf_t *v,
     cr_assert_eq(rc, 0, "put into %s: %s", db, mdb_strerror(rc));
     cr_assert_eq(mdb_txn_commit(txn), 0);
     mdb_env_close(env);
+    buf_fini(&sealed);
     if (reopen) {
         cr_assert_eq(spool_open(&sp, sd, err), ERR_OK, "%s", err);
     }
@@ -170,8 +183,11 @@ Test(spool_corrupt, truncated_queue_record)
     n = 99;
     cr_expect_eq(spool_read(sp, 3, out, 8, &n, err), ERR_CORRUPT);
     cr_expect_eq(n, 0, "updates handed out from a corrupt read");
-    cr_expect_str_eq(err, "spool: a damaged record for update seq 3: "
-                          "updates 3..5 cannot be sent");
+    char want[ERR_LEN];
+    snprintf(want, sizeof want, "spool %s/data.mdb: table queue, seq 3: "
+                                "malformed record: updates 3..5 cannot be "
+                                "sent", sd);
+    cr_expect_str_eq(err, want);
     /* The first queued record is fine: stats still work. */
     spool_stats_t st;
     cr_expect_eq(spool_stats(sp, &st, err), ERR_OK, "%s", err);
@@ -315,7 +331,8 @@ Test(spool_corrupt, unreadable_format_refuses_to_open)
     char err[ERR_LEN] = "";
     cr_expect_eq(spool_open(&s, sd, err), ERR_CORRUPT, "%s", err);
     cr_expect_null(s);
-    cr_expect(strstr(err, "metadata") != NULL, "err: %s", err);
+    cr_expect(strstr(err, "table meta, key format") != NULL &&
+                  strstr(err, sd) != NULL, "err: %s", err);
 }
 
 Test(spool_corrupt, format_of_another_version_refuses_to_open)
@@ -325,13 +342,13 @@ Test(spool_corrupt, format_of_another_version_refuses_to_open)
     buf_init(&k);
     buf_init(&v);
     buf_put(&k, "format", 6);
-    buf_put_u32(&v, 2);
+    buf_put_u32(&v, 3);
     raw_put("meta", &k, &v, 0);
     spool_t *s = NULL;
     char err[ERR_LEN] = "";
     cr_expect_eq(spool_open(&s, sd, err), ERR_VERSION, "%s", err);
     cr_expect_null(s);
-    cr_expect(strstr(err, "format 2") != NULL, "err: %s", err);
+    cr_expect(strstr(err, "format 3") != NULL, "err: %s", err);
     buf_fini(&k);
     buf_fini(&v);
 }
@@ -541,14 +558,17 @@ Test(spool_corrupt, a_missing_seq_is_damage_not_a_gap)
     cr_expect_eq(spool_read(sp, 3, out, 8, &n, err), ERR_CORRUPT,
                  "read from the missing seq: %zu updates", n);
     cr_expect_eq(n, 0);
-    cr_expect_str_eq(err, "spool: no readable record for update seq 3: "
-                          "updates 3..5 cannot be sent");
+    char want[ERR_LEN];
+    snprintf(want, sizeof want, "spool %s/data.mdb: table queue, seq 3: no "
+                                "record (a damaged key or index page): "
+                                "updates 3..5 cannot be sent", sd);
+    cr_expect_str_eq(err, want);
     /* Past the queue, the moved record is no update to send. */
     n = 99;
     cr_expect_eq(spool_read(sp, 6, out, 8, &n, err), ERR_CORRUPT);
     cr_expect_eq(n, 0);
-    cr_expect(strstr(err, "claims update seq 1099511627779") != NULL, "%s",
-              err);
+    cr_expect(strstr(err, "table queue, seq 1099511627779: beyond the last "
+                          "assigned seq 5") != NULL, "%s", err);
     buf_fini(&k);
     buf_fini(&v);
 }
