@@ -317,7 +317,7 @@ static int read_copy(const char *spool_dir, const spool_update_t *want,
     static spool_update_t got[FLIP_UPDATES + 10];
     char err[ERR_LEN] = "";
     char file[400];
-    snprintf(file, sizeof file, "%s/data.mdb", spool_dir);
+    snprintf(file, sizeof file, "%.380s/data.mdb", spool_dir);
     int n = read_queue(spool_dir, got, FLIP_UPDATES + 10, err);
     if (n < 0) {
         fprintf(stderr, "read: %s\n", err);
@@ -379,7 +379,7 @@ static void flipped_copy(const char *spool, const char *state, long off,
     cr_assert_eq(mkdir(to, 0750), 0, "%s", to);
     snprintf(to, sizeof to, "%s/spool", state);
     cr_assert_eq(mkdir(to, 0750), 0, "%s", to);
-    snprintf(from, sizeof from, "%s/data.mdb", spool);
+    snprintf(from, sizeof from, "%.380s/data.mdb", spool);
     snprintf(to, sizeof to, "%s/spool/data.mdb", state);
     copy_file(from, to);
     int fd = open(to, O_RDWR);
