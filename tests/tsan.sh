@@ -9,7 +9,11 @@
 # (HRSS_TEST_BIN_DIR). Every TSan report goes to TSAN_BUILD/tsan-log/;
 # any report fails the run. Tests that bound time (floods, fairness) or
 # memory (the collector's peak size, which TSan's shadow inflates) are
-# left out: TSan makes everything ~10 times slower and larger.
+# left out: TSan makes everything ~10 times slower and larger. So are
+# test_drain (the agents' peak size against their backlog), test_frozen
+# (two minutes, then a time bound; test_delivery's frozen collector runs
+# here) and test_rebuild (the collector's start-up, before its threads,
+# within a time bound).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 if [ $# -ne 2 ]; then
