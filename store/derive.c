@@ -107,39 +107,12 @@ static derive_contrib_t contrib_of(const derive_slot_t *slots, int from,
     return c;
 }
 
-/* Add a delta to one aggregate record, deleting it when it becomes empty
- * (INVARIANT 2). */
-static int agg_add(MDB_txn *txn, MDB_dbi dbi, buf_t *kb, buf_t *vb,
-                   int64_t dnum, int64_t dden, int drep)
-{
-    MDB_val k = lmdbh_val(kb);
-    MDB_val d;
-    codec_agg_t a = {0, 0, 0};
-    int found = 0;
-    int rc = rec_get(txn, dbi, "agg", &k, &d, &found);
-    if (rc == ERR_OK && found) {
-        rc = rec_malformed("agg", &k, codec_parse_agg(&d, &a));
-    }
-    if (rc != ERR_OK) {
-        return rc;
-    }
-    a.num += dnum;
-    a.den += dden;
-    a.reporting = (uint32_t)((int64_t)a.reporting + drep);
-    if (a.num == 0 && a.den == 0 && a.reporting == 0) {
-        int mrc = mdb_del(txn, dbi, &k, NULL);
-        return mrc == MDB_NOTFOUND ? ERR_OK : lmdbh_code(mrc);
-    }
-    codec_put_agg(vb, &a);
-    return rec_put(txn, dbi, &k, vb, 0);
-}
-
 /* Move the aggregates of region index @p ri and its ancestors for period
  * kind @p k starting at @p start by (after - before). */
-static int agg_move(const catalog_t *cat, MDB_txn *txn, MDB_dbi dbi,
-                    buf_t *kb, buf_t *vb, enum codec_agg_kind k,
-                    const char *code, int ri, int32_t start,
-                    derive_contrib_t before, derive_contrib_t after)
+static int agg_move(const catalog_t *cat, aggacc_t *acc, buf_t *kb,
+                    enum codec_agg_kind k, const char *code, int ri,
+                    int32_t start, derive_contrib_t before,
+                    derive_contrib_t after)
 {
     int64_t dnum = after.num - before.num;
     int64_t dden = after.den - before.den;
@@ -150,7 +123,7 @@ static int agg_move(const catalog_t *cat, MDB_txn *txn, MDB_dbi dbi,
     for (int a = ri; a >= 0; a = catalog_region(cat, (size_t)a)->parent) {
         codec_key_agg(kb, k, code, catalog_region(cat, (size_t)a)->code,
                       start);
-        int rc = agg_add(txn, dbi, kb, vb, dnum, dden, drep);
+        int rc = aggacc_add(acc, kb, dnum, dden, drep);
         if (rc != ERR_OK) {
             return rc;
         }
@@ -160,9 +133,9 @@ static int agg_move(const catalog_t *cat, MDB_txn *txn, MDB_dbi dbi,
 
 /* Apply the aggregate change of one cell going from @p before to
  * @p after (the 12 months of the cell's year). */
-static int agg_update(const catalog_t *cat, MDB_txn *txn, MDB_dbi dbi,
-                      buf_t *kb, buf_t *vb, const indicator_t *ind, int ri,
-                      int32_t ystart, int mi, const derive_slot_t *before,
+static int agg_update(const catalog_t *cat, aggacc_t *acc, buf_t *kb,
+                      const indicator_t *ind, int ri, int32_t ystart, int mi,
+                      const derive_slot_t *before,
                       const derive_slot_t *after)
 {
     int q0 = mi - mi % 3;
@@ -180,7 +153,7 @@ static int agg_update(const catalog_t *cat, MDB_txn *txn, MDB_dbi dbi,
             contrib_of(before, per[i].from, per[i].to, ind->over_time);
         derive_contrib_t a =
             contrib_of(after, per[i].from, per[i].to, ind->over_time);
-        int rc = agg_move(cat, txn, dbi, kb, vb, per[i].k, ind->code, ri,
+        int rc = agg_move(cat, acc, kb, per[i].k, ind->code, ri,
                           ystart + per[i].from, b, a);
         if (rc != ERR_OK) {
             return rc;
@@ -222,15 +195,14 @@ static int viol_check(const catalog_t *cat, MDB_txn *txn, MDB_dbi facts,
 }
 
 int derive_cell(const catalog_t *cat, MDB_txn *txn, MDB_dbi facts,
-                MDB_dbi agg, MDB_dbi viol, buf_t *kb, buf_t *vb, int ii,
+                aggacc_t *acc, MDB_dbi viol, buf_t *kb, buf_t *vb, int ii,
                 int ri, int32_t ystart, int mi, const derive_slot_t *before,
                 const derive_slot_t *after)
 {
     const indicator_t *ind = catalog_indicator(cat, (size_t)ii);
     uint32_t region = catalog_region(cat, (size_t)ri)->code;
     int32_t month = ystart + mi;
-    int rc = agg_update(cat, txn, agg, kb, vb, ind, ri, ystart, mi, before,
-                        after);
+    int rc = agg_update(cat, acc, kb, ind, ri, ystart, mi, before, after);
     if (rc == ERR_OK && ind->part_of >= 0) {
         rc = viol_check(cat, txn, facts, viol, kb, vb, ind, region, month);
     }
@@ -256,7 +228,7 @@ typedef struct group {
 /* Add the contributions of group @p g month by month, as if its facts
  * had arrived in order: the result is the same as any other order. */
 static int add_group(const catalog_t *cat, MDB_txn *txn, MDB_dbi facts,
-                     MDB_dbi agg, MDB_dbi viol, buf_t *kb, buf_t *vb,
+                     aggacc_t *acc, MDB_dbi viol, buf_t *kb, buf_t *vb,
                      const group_t *g)
 {
     int ii = catalog_indicator_find(cat, g->code);
@@ -277,7 +249,7 @@ static int add_group(const catalog_t *cat, MDB_txn *txn, MDB_dbi facts,
         derive_slot_t after[12];
         memcpy(after, before, sizeof after);
         after[mi] = g->slots[mi];
-        rc = derive_cell(cat, txn, facts, agg, viol, kb, vb, ii, ri,
+        rc = derive_cell(cat, txn, facts, acc, viol, kb, vb, ii, ri,
                          g->ystart, mi, before, after);
     }
     return rc;
@@ -299,6 +271,8 @@ int derive_rebuild(const catalog_t *cat, MDB_txn *txn, MDB_dbi facts,
     buf_t vb;
     buf_init(&kb);
     buf_init(&vb);
+    aggacc_t acc; /* flushes by itself every AGGACC_MAX_KEYS keys */
+    aggacc_init(&acc, txn, agg);
     MDB_val k;
     MDB_val d;
     int mrc = rc == ERR_OK ? mdb_cursor_get(cur, &k, &d, MDB_FIRST)
@@ -323,7 +297,7 @@ int derive_rebuild(const catalog_t *cat, MDB_txn *txn, MDB_dbi facts,
         }
         if (g.ystart >= 0 && (end || strcmp(c, g.code) != 0 ||
                               r != g.region || m - m % 12 != g.ystart)) {
-            rc = add_group(cat, txn, facts, agg, viol, &kb, &vb, &g);
+            rc = add_group(cat, txn, facts, &acc, viol, &kb, &vb, &g);
             memset(&g, 0, sizeof g);
             g.ystart = -1;
         }
@@ -340,6 +314,10 @@ int derive_rebuild(const catalog_t *cat, MDB_txn *txn, MDB_dbi facts,
         mrc = mdb_cursor_get(cur, &k, &d, MDB_NEXT);
     }
     rc = lmdbh_cursor_end(&cur, rc, mrc);
+    if (rc == ERR_OK) {
+        rc = aggacc_flush(&acc);
+    }
+    aggacc_fini(&acc);
     buf_fini(&kb);
     buf_fini(&vb);
     if (rc != ERR_OK) {

@@ -32,6 +32,7 @@
 #include "common/buf.h"
 #include "common/catalog.h"
 #include "common/update.h"
+#include "store/aggacc.h"
 #include "store/codec.h"
 #include "store/store.h"
 
@@ -71,7 +72,7 @@ int derive_get_fact(MDB_txn *txn, MDB_dbi facts, buf_t *kb, const char *code,
  *  @p kb, @p vb are scratch. @return ERR_OK, ERR_CORRUPT, LMDB failures
  *  (the transaction is then unusable for more writes: abort it). */
 int derive_cell(const catalog_t *cat, MDB_txn *txn, MDB_dbi facts,
-                MDB_dbi agg, MDB_dbi viol, buf_t *kb, buf_t *vb, int ii,
+                aggacc_t *acc, MDB_dbi viol, buf_t *kb, buf_t *vb, int ii,
                 int ri, int32_t ystart, int mi, const derive_slot_t *before,
                 const derive_slot_t *after);
 

@@ -78,6 +78,17 @@ typedef struct wctx {
     buf_t key;
     buf_t val;
     buf_t key2;
+    aggacc_t acc;       /* the transaction's aggregate changes (aggacc.h) */
+    /* The year of facts the last update left, as this transaction wrote
+     * it: the next update of the same (indicator, region, year), the
+     * usual order of an office's sheet, need not read it again. */
+    struct {
+        int valid;
+        int ii;
+        uint32_t region;
+        int32_t ystart;
+        derive_slot_t slots[12];
+    } year;
 } wctx_t;
 
 void store_result_fini(store_result_t *res)
@@ -142,8 +153,15 @@ static int apply_update(wctx_t *w, const store_batch_t *b, const update_t *u,
     int mi = (int)(month - ystart);
     derive_slot_t old_slots[12];
     derive_slot_t new_slots[12];
-    int rc = derive_load_year(w->txn, s->facts, ind->code, u->region, ystart,
-                              old_slots, &w->key);
+    int rc = ERR_OK;
+    if (w->year.valid && w->year.ii == cell->indicator &&
+        w->year.region == u->region && w->year.ystart == ystart) {
+        memcpy(old_slots, w->year.slots, sizeof old_slots);
+    } else {
+        w->year.valid = 0;
+        rc = derive_load_year(w->txn, s->facts, ind->code, u->region,
+                              ystart, old_slots, &w->key);
+    }
     if (rc != ERR_OK) {
         return rc;
     }
@@ -163,7 +181,12 @@ static int apply_update(wctx_t *w, const store_batch_t *b, const update_t *u,
     memcpy(new_slots, old_slots, sizeof new_slots);
     new_slots[mi].present = 1;
     new_slots[mi].v = u->value;
-    return derive_cell(s->cat, w->txn, s->facts, s->agg, s->viol, &w->key,
+    w->year.valid = 1;
+    w->year.ii = cell->indicator;
+    w->year.region = u->region;
+    w->year.ystart = ystart;
+    memcpy(w->year.slots, new_slots, sizeof new_slots);
+    return derive_cell(s->cat, w->txn, s->facts, &w->acc, s->viol, &w->key,
                        &w->val, cell->indicator, cell->region, ystart, mi,
                        old_slots, new_slots);
 }
@@ -419,6 +442,8 @@ static int apply_once(wctx_t *w, const store_batch_t *batches, size_t n,
         return rc;
     }
     w->rejected = 0;
+    w->year.valid = 0; /* what an aborted attempt read is gone */
+    aggacc_init(&w->acc, w->txn, s->agg);
     rc = lmdbh_next_id(w->txn, s->audit, CODEC_KEY_V1, &w->next_audit);
     if (rc == ERR_OK) {
         rc = lmdbh_next_id(w->txn, s->rejects, CODEC_KEY_V1, &w->next_rej);
@@ -426,6 +451,10 @@ static int apply_once(wctx_t *w, const store_batch_t *batches, size_t n,
     for (size_t i = 0; rc == ERR_OK && i < n; i++) {
         rc = apply_batch(w, &batches[i], &results[i]);
     }
+    if (rc == ERR_OK) {
+        rc = aggacc_flush(&w->acc); /* every touched aggregate, once */
+    }
+    aggacc_fini(&w->acc);
     if (rc == ERR_OK && w->rejected) {
         /* INVARIANT 6: everything below next_rej is indexed. */
         rc = rec_meta_put(w->txn, s->meta, CODEC_META_REJIDX_NEXT,

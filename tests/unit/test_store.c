@@ -747,37 +747,9 @@ static void model_total(int ind, uint32_t node, int from, int to,
     (void)err;
 }
 
-Test(store, random_updates_match_brute_force_model)
+/* Compare every total of the model's indicators, nodes and periods. */
+static void expect_model_totals(void)
 {
-    srand(12345);
-    memset(model, 0, sizeof model);
-    uint64_t seq = 1;
-    for (int batch = 0; batch < 40; batch++) {
-        update_t u[25];
-        int n = 1 + rand() % 25;
-        for (int i = 0; i < n; i++) {
-            int ind = rand() % 4;
-            int r = rand() % M_REG;
-            int m = rand() % M_MON;
-            uint32_t yyyymm = (uint32_t)((2024 + m / 12) * 100 + m % 12 + 1);
-            if (ind >= 2) {
-                int64_t den = 1 + rand() % 1000;
-                int64_t num = rand() % (den + 1);
-                u[i] = fx_ratio(seq + (uint64_t)i, m_inds[ind],
-                                m_regions[r], yyyymm, num, den);
-                model[ind][r][m] = (cell_t){1, num, den};
-            } else {
-                int64_t v = rand() % 100000;
-                u[i] = fx_count(seq + (uint64_t)i, m_inds[ind],
-                                m_regions[r], yyyymm, v);
-                model[ind][r][m] = (cell_t){1, v, 0};
-            }
-        }
-        store_result_t res = fx_apply("model", u, (size_t)n);
-        cr_assert_eq(res.applied, (size_t)n);
-        store_result_fini(&res);
-        seq += (uint64_t)n;
-    }
     const uint32_t nodes[] = {ZJ, HZ, HZ_SC, NB, NB_HS, 330300};
     const char *periods[] = {"2024-01", "2024-07", "2025-12", "2024-Q1",
                              "2024-Q3", "2025-Q2", "2025-Q4", "2024",
@@ -812,6 +784,100 @@ Test(store, random_updates_match_brute_force_model)
             }
         }
     }
+}
+
+/* A random update of the model's cells (@p run > 0: months of one cell's
+ * year in a row, as an office's sheet lists them), recorded in the model. */
+static update_t model_update(uint64_t seq, int run, int *last_ind,
+                             int *last_r, int *last_m)
+{
+    int ind = rand() % 4;
+    int r = rand() % M_REG;
+    int m = rand() % M_MON;
+    if (run > 0 && *last_ind >= 0) {
+        ind = *last_ind;
+        r = *last_r;
+        m = *last_m - *last_m % 12 + rand() % 12; /* same year */
+    }
+    *last_ind = ind;
+    *last_r = r;
+    *last_m = m;
+    uint32_t yyyymm = (uint32_t)((2024 + m / 12) * 100 + m % 12 + 1);
+    if (ind >= 2) {
+        int64_t den = 1 + rand() % 1000;
+        int64_t num = rand() % (den + 1);
+        model[ind][r][m] = (cell_t){1, num, den};
+        return fx_ratio(seq, m_inds[ind], m_regions[r], yyyymm, num, den);
+    }
+    int64_t v = rand() % 100000;
+    model[ind][r][m] = (cell_t){1, v, 0};
+    return fx_count(seq, m_inds[ind], m_regions[r], yyyymm, v);
+}
+
+Test(store, random_updates_match_brute_force_model)
+{
+    srand(12345);
+    memset(model, 0, sizeof model);
+    uint64_t seq = 1;
+    int li = -1;
+    int lr = 0;
+    int lm = 0;
+    for (int batch = 0; batch < 40; batch++) {
+        update_t u[25];
+        int n = 1 + rand() % 25;
+        for (int i = 0; i < n; i++) {
+            u[i] = model_update(seq + (uint64_t)i, 0, &li, &lr, &lm);
+        }
+        store_result_t res = fx_apply("model", u, (size_t)n);
+        cr_assert_eq(res.applied, (size_t)n);
+        store_result_fini(&res);
+        seq += (uint64_t)n;
+    }
+    expect_model_totals();
+    verify();
+}
+
+/* The write path as the collector drives it: several reporters' batches
+ * in one store_apply (one transaction: aggregate changes folded in memory
+ * and written once, aggregate.c), runs of one cell's year (the year's
+ * facts kept between updates), revisions of a cell inside one transaction
+ * and across them. The totals must match the model, and store_verify the
+ * recomputation from the facts. */
+Test(store, random_groups_of_batches_match_brute_force_model)
+{
+    char err[ERR_LEN];
+    srand(777);
+    memset(model, 0, sizeof model);
+    const char *who[4] = {"grp-a", "grp-b", "grp-c", "grp-d"};
+    uint64_t seq[4] = {1, 1, 1, 1};
+    static update_t u[8][40];
+    int li = -1;
+    int lr = 0;
+    int lm = 0;
+    for (int round = 0; round < 60; round++) {
+        int nb = 1 + rand() % 8;
+        store_batch_t b[8];
+        for (int k = 0; k < nb; k++) {
+            int r = rand() % 4;
+            int n = 1 + rand() % 40;
+            int run = rand() % 2;
+            for (int i = 0; i < n; i++) {
+                u[k][i] = model_update(seq[r] + (uint64_t)i, run && i > 0,
+                                       &li, &lr, &lm);
+            }
+            b[k] = (store_batch_t){who[r], -1, 1764000000 + round,
+                                   FX_NOW_MONTH, u[k], (size_t)n, NULL};
+            seq[r] += (uint64_t)n;
+        }
+        store_result_t res[8];
+        cr_assert_eq(store_apply(fx_store, b, (size_t)nb, res, err), ERR_OK,
+                     "%s", err);
+        for (int k = 0; k < nb; k++) {
+            cr_assert_eq(res[k].applied, b[k].n_updates, "round %d", round);
+            store_result_fini(&res[k]);
+        }
+    }
+    expect_model_totals();
     verify();
 }
 
