@@ -8,7 +8,7 @@
  *  LevelDB keep it on disk for the same reason.
  *
  *  Owns nothing: pure functions over a constant table built at compile
- *  time (no initialisation, safe from any thread).
+ *  time, or the CPU's crc32 instruction (safe from any thread).
  *
  *  INVARIANTS
  *    1. The output for given bytes never changes: it is on disk.
@@ -21,7 +21,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/** Continue CRC-32C @p crc (0 to start) over @p len bytes at @p data. */
+/** Continue CRC-32C @p crc (0 to start) over @p len bytes at @p data
+ *  (with SSE4.2's crc32 instruction where the CPU has it). */
 uint32_t crc32c(uint32_t crc, const void *data, size_t len);
+
+/** crc32c() without the instruction: the table path, for tests. */
+uint32_t crc32c_portable(uint32_t crc, const void *data, size_t len);
+
+/** 1 when crc32c() uses the CPU's instruction. */
+int crc32c_hardware(void);
 
 #endif

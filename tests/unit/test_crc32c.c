@@ -41,8 +41,18 @@ Test(crc32c, equals_the_bitwise_definition_at_every_length_and_offset)
         for (size_t n = 0; n + off <= sizeof buf; n += 1 + n / 16) {
             cr_assert_eq(crc32c(0, buf + off, n), reference(buf + off, n),
                          "offset %zu length %zu", off, n);
+            cr_assert_eq(crc32c_portable(0, buf + off, n),
+                         reference(buf + off, n), "table path: offset %zu "
+                         "length %zu", off, n);
         }
     }
+}
+
+Test(crc32c, says_which_path_it_takes)
+{
+    cr_log_info("crc32c: %s", crc32c_hardware() ? "SSE4.2 instruction"
+                                                : "table");
+    cr_assert_eq(crc32c_portable(0, "123456789", 9), 0xe3069283u);
 }
 
 Test(crc32c, continues_across_any_split)
