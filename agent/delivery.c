@@ -494,7 +494,7 @@ static void on_welcome(delivery_t *d, const delivery_welcome_t *w,
 }
 
 static void on_ack_ok(delivery_t *d, const delivery_ackmsg_t *a,
-                      delivery_out_t *out)
+                      int64_t now, delivery_out_t *out)
 {
     if (a->n_rejections > 0) {
         note(out, DELIVERY_NOTE_REJECTED)->count = a->n_rejections;
@@ -510,6 +510,14 @@ static void on_ack_ok(delivery_t *d, const delivery_ackmsg_t *a,
     memmove(d->inflight, d->inflight + k,
             (size_t)(d->n_inflight - k) * sizeof d->inflight[0]);
     d->n_inflight -= k;
+    /* An ack shows the link alive: the oldest batch left gets its full
+     * ack timeout from now. Batches sent together reach a slow link one
+     * after another, so the last of a full window may arrive long after
+     * it was handed to the socket; only a link that stops acknowledging
+     * altogether is given up. */
+    if (d->n_inflight > 0 && d->inflight[0].sent_at < now) {
+        d->inflight[0].sent_at = now;
+    }
     if (d->next_send < a->next_seq) {
         /* Only when the window emptied: a batch still in flight ends at
          * or beyond N, so next_send is past it already. */
@@ -527,7 +535,7 @@ static void on_ack(delivery_t *d, const delivery_ackmsg_t *a, int64_t now,
     }
     switch (a->status) {
     case WIRE_ACK_OK:
-        on_ack_ok(d, a, out);
+        on_ack_ok(d, a, now, out);
         break;
     case WIRE_ACK_GAP:
         /* Go back to what the collector expects; later acks for batches

@@ -46,10 +46,11 @@
 /** Most updates in one batch. */
 #define DELIVERY_BATCH_MAX 500
 /** Most batches in flight (unacknowledged) at once. */
-#define DELIVERY_WINDOW 4
+#define DELIVERY_WINDOW 16
 /** A Hello unanswered for longer than this: give up the socket. */
 #define DELIVERY_HELLO_TIMEOUT_MS 2000
-/** The oldest batch in flight (or a ping) unanswered for longer: give up. */
+/** No answer for this long to the oldest batch in flight (counted from
+ *  its sending, or from the last ack if later) or to a ping: give up. */
 #define DELIVERY_ACK_TIMEOUT_MS 3000
 /** Ping after this long without sending anything. */
 #define DELIVERY_PING_MS 60000

@@ -370,6 +370,14 @@ int spool_ack(spool_t *self, uint64_t next_seq,
     buf_init(&k);
     buf_init(&v);
     err[0] = '\0';
+    /* One sync per ack, not LMDB's two: MDB_NOMETASYNC leaves the meta
+     * page to the next synced commit. The file stays whole; a system
+     * crash may undo the newest ack, and then the updates it covered are
+     * sent again and the collector skips them as replays (it keeps each
+     * reporter's next seq). Only acks: every other commit of the spool
+     * (a submit, an inbox file) stays fully durable, and the agent runs
+     * one thread, so no other commit sees the flag. */
+    mdb_env_set_flags(self->env, MDB_NOMETASYNC, 1);
     int rc = lmdbh_code(mdb_txn_begin(self->env, NULL, 0, &txn));
     for (size_t i = 0; rc == ERR_OK && i < nrej; i++) {
         rc = put_rejection(txn, self, &k, &v, &rej[i]);
@@ -388,6 +396,7 @@ int spool_ack(spool_t *self, uint64_t next_seq,
     }
     int cmrc = MDB_SUCCESS;
     rc = spool_finish(&txn, rc, &cmrc);
+    mdb_env_set_flags(self->env, MDB_NOMETASYNC, 0);
     buf_fini(&k);
     buf_fini(&v);
     return spool_say(rc, cmrc, "cannot record ack", err);

@@ -371,28 +371,55 @@ Test(delivery, hello_send_failure_waits_for_the_hello_timeout)
     delivery_destroy(&d);
 }
 
-Test(delivery, window_holds_four_batches_and_an_ack_frees_a_slot)
+Test(delivery, a_full_window_and_an_ack_frees_a_slot)
 {
+    const uint64_t w = DELIVERY_WINDOW * DELIVERY_BATCH_MAX; /* in flight */
     delivery_t *d = delivery_new(T0, SEED);
-    connect_ready(d, T0, 1, facts(3000, 1, 3000));
+    connect_ready(d, T0, 1, facts(w + 1000, 1, w + 1000));
     send_batches(d, T0, 1, DELIVERY_BATCH_MAX, DELIVERY_WINDOW);
-    cr_assert_eq(status(d).in_flight, 4);
-    cr_assert_eq(status(d).next_send, 2001);
+    cr_assert_eq(status(d).in_flight, DELIVERY_WINDOW);
+    cr_assert_eq(status(d).next_send, w + 1);
     expect(on(d, DELIVERY_EV_WAKE, T0 + 1), 0); /* the window is full */
     expect(on(d, DELIVERY_EV_TICK, T0 + 1), 0);
 
     const delivery_out_t *o = ack(d, T0 + 2, WIRE_ACK_OK, 501, 1, 500);
     expect(o, 1, DELIVERY_ACT_SPOOL_ACK);
     expect_spool(o, 0, DELIVERY_ACT_SPOOL_ACK, 501);
-    cr_assert_eq(status(d).in_flight, 3);
-    cr_assert_eq(status(d).next_send, 2001);
+    cr_assert_eq(status(d).in_flight, DELIVERY_WINDOW - 1);
+    cr_assert_eq(status(d).next_send, w + 1);
 
     o = on(d, DELIVERY_EV_WAKE, T0 + 3);
     expect(o, 1, DELIVERY_ACT_SEND_BATCH);
-    expect_send_from(o, 0, 2001);
-    expect(sent(d, T0 + 3, 2001, 2500), 1, DELIVERY_ACT_NOTE);
-    cr_assert_eq(status(d).in_flight, 4);
-    cr_assert_eq(status(d).next_send, 2501);
+    expect_send_from(o, 0, w + 1);
+    expect(sent(d, T0 + 3, w + 1, w + 500), 1, DELIVERY_ACT_NOTE);
+    cr_assert_eq(status(d).in_flight, DELIVERY_WINDOW);
+    cr_assert_eq(status(d).next_send, w + 501);
+    delivery_destroy(&d);
+}
+
+/* A full window sent at once reaches a slow link one batch after another:
+ * while acks keep coming, even seconds apart, the link is not given up;
+ * once they stop for the ack timeout, it is. */
+Test(delivery, a_slow_link_that_keeps_acknowledging_is_not_given_up)
+{
+    const uint64_t w = DELIVERY_WINDOW * DELIVERY_BATCH_MAX;
+    delivery_t *d = delivery_new(T0, SEED);
+    connect_ready(d, T0, 1, facts(w, 1, w));
+    send_batches(d, T0, 1, DELIVERY_BATCH_MAX, DELIVERY_WINDOW);
+    int64_t t = T0;
+    for (uint64_t k = 1; k < DELIVERY_WINDOW; k++) {
+        t += DELIVERY_ACK_TIMEOUT_MS - 100; /* each just within the bound */
+        expect(on(d, DELIVERY_EV_TICK, t), 0);
+        uint64_t n = k * DELIVERY_BATCH_MAX + 1;
+        expect(ack(d, t, WIRE_ACK_OK, n, n - DELIVERY_BATCH_MAX, n - 1), 1,
+               DELIVERY_ACT_SPOOL_ACK);
+        cr_assert_eq(status(d).state, DELIVERY_READY, "after ack %llu",
+                     (unsigned long long)k);
+    }
+    cr_assert_eq(status(d).in_flight, 1);
+    expect(on(d, DELIVERY_EV_TICK, t + DELIVERY_ACK_TIMEOUT_MS), 0);
+    expect_down(on(d, DELIVERY_EV_TICK, t + DELIVERY_ACK_TIMEOUT_MS + 1),
+                DELIVERY_WHY_ACK_TIMEOUT);
     delivery_destroy(&d);
 }
 
