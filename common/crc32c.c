@@ -21,6 +21,7 @@
  */
 #include "common/crc32c.h"
 
+#include <stdatomic.h>
 #include <string.h>
 
 static const uint32_t T[8][256] = {
@@ -775,11 +776,14 @@ int crc32c_hardware(void)
 uint32_t crc32c(uint32_t crc, const void *data, size_t len)
 {
 #ifdef CRC32C_HW
-    static int hw = -1; /* benign race: every thread computes the same */
-    if (hw < 0) {
-        hw = crc32c_hardware();
+    /* Every thread that finds it unset computes the same answer. */
+    static atomic_int hw = -1;
+    int h = atomic_load_explicit(&hw, memory_order_relaxed);
+    if (h < 0) {
+        h = crc32c_hardware();
+        atomic_store_explicit(&hw, h, memory_order_relaxed);
     }
-    if (hw) {
+    if (h) {
         return crc32c_hw(crc, data, len);
     }
 #endif
