@@ -61,6 +61,7 @@ struct render {
     char *footer;
     char *empty;
     size_t *json_order;   /* NULL: column order */
+    bool csv_started;     /* render_csv_flush() printed the header */
 };
 
 #ifndef NDEBUG
@@ -367,7 +368,8 @@ static size_t csv_headers(const render_t *r, const render_col_t *col,
     return 2;
 }
 
-static void print_csv(const render_t *r, FILE *f)
+/* CSV lines: the header row when @p header, then every row. */
+static void print_csv_lines(const render_t *r, int header, FILE *f)
 {
     size_t width = 0;
     for (size_t c = 0; c < r->ncols; c++) {
@@ -375,7 +377,7 @@ static void print_csv(const render_t *r, FILE *f)
     }
     /* cell_csv() may clear CELL_MAX_FIELDS entries at the last column. */
     char **fields = xcalloc(width + CELL_MAX_FIELDS, sizeof *fields);
-    for (size_t i = 0; i <= r->nrows; i++) {
+    for (size_t i = header ? 0 : 1; i <= r->nrows; i++) {
         size_t n = 0;
         for (size_t c = 0; c < r->ncols; c++) {
             const render_col_t *col = &r->cols[c];
@@ -398,6 +400,22 @@ static void print_csv(const render_t *r, FILE *f)
         }
     }
     free(fields);
+}
+
+static void print_csv(const render_t *r, FILE *f)
+{
+    print_csv_lines(r, 1, f);
+}
+
+void render_csv_flush(render_t *self, FILE *f)
+{
+    assert(check_invariants(self));
+    print_csv_lines(self, !self->csv_started, f);
+    self->csv_started = true;
+    for (size_t i = 0; i < self->nrows * self->ncols; i++) {
+        cell_fini(&self->cells[i]);
+    }
+    self->nrows = 0;
 }
 
 /* ------------------------------------------------------------------ */
