@@ -30,6 +30,9 @@
  *      region, read in one snapshot.
  *   5. store_reported() reads every region's row in one transaction and
  *      holds one row (one byte per indicator) at a time.
+ *   6. Scans, completeness and the walks of ranges count their reads
+ *      (snap_shed), which gives back the store's mapped pages every
+ *      SNAP_SHED_READS of them.
  */
 #include <assert.h>
 #include <stdio.h>
@@ -236,6 +239,7 @@ static int walk_range(store_t *s, MDB_txn *txn, const indicator_t *ind,
         rc = has_fact(s, txn, NULL, ind->code, r->code, from, to, &yes);
         t->reporting += (uint32_t)yes;
     }
+    snap_shed(s, txn, SNAP_SEEK_READS);
     for (size_t i = 0; rc == ERR_OK && i < r->n_children; i++) {
         rc = walk_range(s, txn, ind, r->children[i], from, to, values, t);
     }
@@ -433,11 +437,13 @@ int store_reported(store_t *self, const uint32_t *regions, size_t n,
      * one seek per region and indicator. */
     unsigned char *row = xcalloc(catalog_indicator_count(self->cat) + 1, 1);
     rc = lmdbh_code(mdb_cursor_open(txn, self->facts, &cur));
+    unsigned seeks = (unsigned)catalog_indicator_count(self->cat);
     for (size_t i = 0; rc == ERR_OK && i < n; i++) {
         rc = reported_row(self, txn, cur, regions[i], p, row);
         if (rc == ERR_OK && fn(regions[i], row, arg) != 0) {
             break;
         }
+        snap_shed(self, txn, seeks * SNAP_SEEK_READS);
     }
     if (cur != NULL) {
         mdb_cursor_close(cur);
@@ -656,6 +662,7 @@ static int scan(store_t *s, MDB_dbi dbi, const char *table,
         if (rc != ERR_OK) {
             break;
         }
+        snap_shed(s, txn, 1);
         mrc = mdb_cursor_get(cur, &k, &d, MDB_NEXT);
     }
     if (rc == 1) {
