@@ -19,6 +19,11 @@
  * (counts, figures, plan values, shares, "n/m", ids) is right-aligned,
  * everything else left-aligned.
  *
+ * CSV may also be printed in pieces (render_csv_flush: the header once,
+ * then the rows added since, which are then forgotten), so that a list
+ * too long to hold (an export) is printed page by page in the memory of
+ * one page.
+ *
  * INVARIANTS
  *   1. A live result has magic == RENDER_MAGIC; destroy overwrites it.
  *   2. cells holds nrows * ncols owned cell_dup() copies, row-major;
@@ -30,6 +35,8 @@
  *   5. What render_print() writes is valid UTF-8 with no control
  *      character but LF (and JSON's escapes): no cell can send an escape
  *      sequence to a terminal.
+ *   6. render_csv_flush() prints the header row once, on its first call,
+ *      and each row once.
  */
 #include "admin/render.h"
 
