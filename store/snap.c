@@ -41,8 +41,9 @@
  * INVARIANTS
  *   1. (snap.h 1-2.)
  *   2. pin.txn != NULL iff pin.s != NULL.
- *   3. store_release_pages() advises only inside the map, while holding
- *      txn_lock for reading.
+ *   3. store_release_pages() and snap_shed() advise only the mapping
+ *      that holds the map, inside a transaction (so holding txn_lock for
+ *      reading: no resize moves it); snap_shed() begins none.
  */
 #include "store/snap.h"
 
