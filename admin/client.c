@@ -10,10 +10,16 @@
  * to any path: whoever can open the store read-only can copy its files
  * anyway, so a local backup is not a privilege to guard; it goes where
  * the operator says, relative to the working directory, like cp would.
+ * The store is pinned at open (store_pin): every question of the run,
+ * every page of a list included, is read from one snapshot, and a page
+ * resumes where the last one ended in that snapshot. The catalog is the
+ * one the store was opened with, parsed once.
  *
  * INVARIANTS
  *   1. Exactly one of (sock, store) is set.
  *   2. The catalog, once fetched, never changes during the client's life.
+ *   3. A local client answers from the snapshot pinned at open, until
+ *      client_destroy() unpins it before closing the store.
  */
 #include "admin/client.h"
 
@@ -150,6 +156,10 @@ int client_open_local(client_t **out, const char *data_dir,
         store_opts_t o = {.readonly = 1};
         rc = store_open(&c->store, data_dir, c->local_cat, &o, err);
     }
+    if (rc == ERR_OK) {
+        /* Every question of this run from one snapshot (INVARIANT 3). */
+        rc = store_pin(c->store, err);
+    }
     if (rc != ERR_OK) {
         client_destroy(&c);
         return rc;
@@ -167,6 +177,9 @@ void client_destroy(client_t **self_p)
     close_socket(c);
     if (c->zctx != NULL) {
         zmq_ctx_term(c->zctx);
+    }
+    if (c->store != NULL) {
+        store_unpin(c->store);
     }
     store_close(&c->store);
     catalog_destroy(&c->local_cat);
@@ -310,6 +323,11 @@ const catalog_t *client_catalog(client_t *self, char err[ERR_LEN])
 {
     if (self->cat != NULL) {
         return self->cat;
+    }
+    if (self->store != NULL) {
+        /* The catalog the store was opened with: the one its answers use,
+         * parsed once (the catalog answer would be its own files). */
+        return self->local_cat;
     }
     Hrss__CatalogQ q = HRSS__CATALOG_Q__INIT;
     Hrss__QueryRequest req = HRSS__QUERY_REQUEST__INIT;

@@ -16,6 +16,8 @@
  *    3. A request unanswered within the timeout fails (ERR_TIMEOUT) and
  *       the socket is replaced, so a late answer is never taken for the
  *       next request's.
+ *    4. A local client reads one snapshot for its whole life and parses
+ *       its catalog once.
  */
 #ifndef HRSS_CLIENT_H
 #define HRSS_CLIENT_H
@@ -38,7 +40,10 @@ int client_connect(client_t **out, const char *endpoint, int timeout_ms,
                    char err[ERR_LEN]);
 
 /** Open the store in @p data_dir read-only, with the catalog in
- *  @p catalog_dir. @return ERR_OK, ERR_NOTFOUND (no store), ERR_IO,
+ *  @p catalog_dir, and pin one snapshot of it: every answer of this
+ *  client comes from the store as it was at open (store_pin()), whatever
+ *  a collector writes meanwhile. The calling thread must be the one that
+ *  asks. @return ERR_OK, ERR_NOTFOUND (no store), ERR_IO,
  *  ERR_INVAL (bad catalog), ERR_VERSION. */
 int client_open_local(client_t **out, const char *data_dir,
                       const char *catalog_dir, char err[ERR_LEN]);

@@ -5,10 +5,16 @@
  * back: a count fills value, a ratio numerator and denominator.
  *
  * export asks for the facts page after page (ctl_ask_pages): no answer
- * is larger than the collector's cap, and the CSV is the same.
+ * is larger than the collector's cap, and the CSV is the same. Each page
+ * is printed as it comes and then forgotten (render_csv_flush), so an
+ * export's memory is one page's, whatever the store's size. With
+ * --data-dir every page comes from the snapshot the client pinned (one
+ * export, one snapshot); over the socket each page is a snapshot of its
+ * own (ARCHITECTURE, "Query protocol").
  *
  * INVARIANTS
  *   1. export's output is the agent's CSV format in every output form.
+ *   2. export holds at most one page of rows.
  */
 #include "admin/cmd_store.h"
 
@@ -74,6 +80,9 @@ static int export_page(const Hrss__QueryResponse *page, void *arg)
         row[E_REGION] = cell_text(reg);
         render_add_row(r, row);
     }
+    /* Printed page by page: an export holds one page, whatever the
+     * store's size. */
+    render_csv_flush(r, stdout);
     return 0;
 }
 
@@ -106,9 +115,6 @@ int cmd_store_export(ctl_t *x, const ctl_args_t *a)
     req.facts = &q;
     render_t *r = ctl_render_new(x, export_cols, E_NCOLS);
     st = ctl_ask_pages(x, &req, export_page, r);
-    if (st == 0) {
-        render_print(r, RENDER_CSV, stdout);
-    }
     render_destroy(&r);
     return st;
 }

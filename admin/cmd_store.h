@@ -11,11 +11,12 @@
  *  INVARIANTS (shared by the cmd_* modules)
  *    1. Errors go to stderr and come back as the exit status
  *       (admin/ctl.h); stdout carries only the answer, printed once the
- *       query has succeeded.
+ *       query has succeeded (export: each page once it has; a failure
+ *       midway leaves the pages before it printed and exits non-zero).
  *    2. export prints the agent's CSV format (indicator, period, value,
  *       numerator, denominator, region; raw units), rows in the order of
  *       the answer, so a sheet can be corrected and submitted again;
- *       with --json it is a usage error.
+ *       with --json it is a usage error. It holds one page at a time.
  *    3. backup over the query socket asks for a plain NAME that the
  *       collector writes into its --backup-dir (admin keys only); with
  *       --data-dir it writes the directory given, on this host.

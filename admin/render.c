@@ -19,6 +19,11 @@
  * (counts, figures, plan values, shares, "n/m", ids) is right-aligned,
  * everything else left-aligned.
  *
+ * CSV may also be printed in pieces (render_csv_flush: the header once,
+ * then the rows added since, which are then forgotten), so that a list
+ * too long to hold (an export) is printed page by page in the memory of
+ * one page.
+ *
  * INVARIANTS
  *   1. A live result has magic == RENDER_MAGIC; destroy overwrites it.
  *   2. cells holds nrows * ncols owned cell_dup() copies, row-major;
@@ -30,6 +35,8 @@
  *   5. What render_print() writes is valid UTF-8 with no control
  *      character but LF (and JSON's escapes): no cell can send an escape
  *      sequence to a terminal.
+ *   6. render_csv_flush() prints the header row once, on its first call,
+ *      and each row once.
  */
 #include "admin/render.h"
 
@@ -61,6 +68,7 @@ struct render {
     char *footer;
     char *empty;
     size_t *json_order;   /* NULL: column order */
+    bool csv_started;     /* render_csv_flush() printed the header */
 };
 
 #ifndef NDEBUG
@@ -367,7 +375,8 @@ static size_t csv_headers(const render_t *r, const render_col_t *col,
     return 2;
 }
 
-static void print_csv(const render_t *r, FILE *f)
+/* CSV lines: the header row when @p header, then every row. */
+static void print_csv_lines(const render_t *r, int header, FILE *f)
 {
     size_t width = 0;
     for (size_t c = 0; c < r->ncols; c++) {
@@ -375,7 +384,7 @@ static void print_csv(const render_t *r, FILE *f)
     }
     /* cell_csv() may clear CELL_MAX_FIELDS entries at the last column. */
     char **fields = xcalloc(width + CELL_MAX_FIELDS, sizeof *fields);
-    for (size_t i = 0; i <= r->nrows; i++) {
+    for (size_t i = header ? 0 : 1; i <= r->nrows; i++) {
         size_t n = 0;
         for (size_t c = 0; c < r->ncols; c++) {
             const render_col_t *col = &r->cols[c];
@@ -398,6 +407,22 @@ static void print_csv(const render_t *r, FILE *f)
         }
     }
     free(fields);
+}
+
+static void print_csv(const render_t *r, FILE *f)
+{
+    print_csv_lines(r, 1, f);
+}
+
+void render_csv_flush(render_t *self, FILE *f)
+{
+    assert(check_invariants(self));
+    print_csv_lines(self, !self->csv_started, f);
+    self->csv_started = true;
+    for (size_t i = 0; i < self->nrows * self->ncols; i++) {
+        cell_fini(&self->cells[i]);
+    }
+    self->nrows = 0;
 }
 
 /* ------------------------------------------------------------------ */

@@ -102,6 +102,13 @@ void render_order_json(render_t *self, const size_t *order);
  */
 void render_print(const render_t *self, enum render_fmt fmt, FILE *f);
 
+/** CSV in pieces, for a list too long to hold: print the header row on
+ *  the first call, then every row added since the last call, and forget
+ *  those rows (their memory is reused by the next ones). The calls
+ *  together print what render_print(RENDER_CSV) would have printed of
+ *  all the rows. */
+void render_csv_flush(render_t *self, FILE *f);
+
 /** Print row @p row as one JSON object ({"key": value, ...}). */
 void render_json_row(const render_t *self, size_t row, FILE *f);
 

@@ -41,6 +41,16 @@
  * (ZMQ_EVENT_ACCEPTED / DISCONNECTED): a new client while there are more
  * than max_clients gets an error answer.
  *
+ * Memory after an answer: a large one (a page of an export, a
+ * completeness) maps store pages that stay in the collector's resident
+ * size (LMDB reads through mmap), and glibc keeps the heap it freed. So
+ * after each answer the resident size (/proc/self/statm) is compared
+ * with what it was before the request and after the last give-back;
+ * more than 10% above either, the store's mapped pages are given back
+ * (store_release_pages: unmapped, the page cache keeps them) and
+ * malloc_trim(0) returns free heap. An export in pages thus leaves the
+ * collector where it was, within 10%.
+ *
  * INVARIANTS
  *   1. A request of more than one frame after the routing id is answered
  *      from its first frame; the extra frames are read and dropped.
@@ -55,11 +65,15 @@
  *      cut off, so answer_gone() never touches another client's count.
  *   6. The ledger is freed by the last of the service and the answers
  *      still in zmq (refs), never before.
+ *   7. After an answer, the process is at most 10% above its resident
+ *      size before the request or at the last give-back, or it gives
+ *      back the store's mapped pages and the allocator's free memory.
  */
 #include "collector/qserve.h"
 
 #include <assert.h>
 #include <errno.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -67,6 +81,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include <zmq.h>
 
 #include "common/buf.h"
@@ -133,6 +148,7 @@ struct qserve {
     atomic_ulong dropped;
     atomic_ulong cut_offs;
     atomic_ulong refused;
+    long rest_kib;         /* resident size after the last give-back */
 };
 
 #ifndef NDEBUG
@@ -326,6 +342,44 @@ static void cut_off(qserve_t *q, client_t *c, int64_t now, const char *why)
              c->name, why, q->cool_off_ms / 1000.0);
 }
 
+/* This process's resident size (KiB), from /proc/self/statm; 0 when it
+ * cannot be read. */
+static long resident_kib(void)
+{
+    FILE *f = fopen("/proc/self/statm", "r");
+    long size = 0;
+    long pages = 0;
+    if (f == NULL) {
+        return 0;
+    }
+    if (fscanf(f, "%ld %ld", &size, &pages) != 2) {
+        pages = 0;
+    }
+    fclose(f);
+    return pages * (sysconf(_SC_PAGESIZE) / 1024);
+}
+
+/* After an answer that left the process more than 10% above its size
+ * before it, or above its size at the last give-back (pages of a list
+ * each add a little): give back what answers leave behind (INVARIANT
+ * 7): the store's pages the reads mapped, and the allocator's free
+ * memory, which glibc keeps otherwise. */
+static void settle(qserve_t *q, long before_kib)
+{
+    long now = resident_kib();
+    long base = before_kib < q->rest_kib || q->rest_kib == 0 ? before_kib
+                                                             : q->rest_kib;
+    if (now <= 0 || base <= 0 || now <= base + base / 10) {
+        return;
+    }
+    char err[ERR_LEN];
+    if (store_release_pages(q->st, err) != ERR_OK) {
+        log_warn("query thread: %s", err);
+    }
+    malloc_trim(0);
+    q->rest_kib = resident_kib();
+}
+
 /* Answer one waiting request, if there is one. */
 static void serve_one(qserve_t *q, buf_t *out)
 {
@@ -373,6 +427,7 @@ static void serve_one(qserve_t *q, buf_t *out)
         cut_off(q, c, now, why);
         goto out;
     }
+    long before_kib = resident_kib();
     buf_reset(out);
     query_ctx_t ctx = {.role = role_of(&req),
                        .backup_dir = q->backup_dir,
@@ -396,6 +451,7 @@ static void serve_one(qserve_t *q, buf_t *out)
     } else if (err == 0) {
         atomic_fetch_add(&q->answered, 1);
     }
+    settle(q, before_kib);
 out:
     zmq_msg_close(&rid);
     zmq_msg_close(&req);
@@ -441,6 +497,7 @@ static void *serve(void *arg)
     qserve_t *q = arg;
     buf_t out;
     buf_init(&out);
+    q->rest_kib = resident_kib();
     zmq_pollitem_t items[2] = {{q->sock, 0, ZMQ_POLLIN, 0},
                                {q->mon, 0, ZMQ_POLLIN, 0}};
     while (!atomic_load(&q->stop)) {

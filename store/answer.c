@@ -15,8 +15,11 @@
  * come in pages (query.h): each callback skips items up to the request's
  * position, stops the store's scan when the page is full, and counts the
  * item it takes (reply.h), so a list never grows past its page in
- * memory. The store's listings start at the table's first key, so a page
- * deep in a long list costs a scan of the items before it.
+ * memory. Facts (export) resume with one seek at the page's position;
+ * the other listings start at the table's first key, so a page deep in
+ * one of them costs a scan of the items before it (they are short:
+ * rejections are capped per reporter). Completeness reads a page's rows
+ * in one transaction (store_reported) and allocates for that page only.
  *
  * INVARIANTS
  *   1. On ERR_OK the reply's oneof case and payload are those of the
@@ -521,7 +524,14 @@ int answer_facts(store_t *st, const Hrss__FactsQ *q, reply_t *rp)
         goto out;
     }
     rp->items.size = sizeof(Hrss__Fact);
-    rc = store_facts(st, from, to, each_fact, rp, rp->err);
+    if (rp->page.has_after) {
+        /* One seek to the position, not a scan of the facts before it. */
+        const reply_key_t *a = &rp->page.after;
+        rc = store_facts_from(st, a->str, a->region, a->month, from, to,
+                              each_fact, rp, rp->err);
+    } else {
+        rc = store_facts(st, from, to, each_fact, rp, rp->err);
+    }
     if (rc == ERR_OK) {
         rc = reply_page_end(rp, &rp->fact_list.has_next,
                             &rp->fact_list.next);
@@ -636,57 +646,61 @@ static void subtree(const catalog_t *cat, int ri, int *out, size_t *n)
     }
 }
 
-/* Fill @p item for region @p r: @p row (catalog_indicator_count() code
- * pointers) holds the reported codes in catalog order from its start and
- * the missing ones, also in catalog order, at its end. */
-static int completeness_row(store_t *st, const region_t *r,
-                            const period_t *p, char **row,
-                            Hrss__RegionCompleteness *item,
-                            char err[ERR_LEN])
+/* The completeness page under construction: its rows, one array of
+ * catalog_indicator_count() code pointers each (rp->strv), split between
+ * the reported and the missing codes, both in catalog order. */
+typedef struct comp_page {
+    reply_t *rp;
+    const catalog_t *cat;
+    uint32_t top;   /* the subtree's region: part of every position */
+    uint64_t pos;   /* the next row's place in the subtree, from 0 */
+    size_t n;       /* rows taken */
+    Hrss__RegionCompleteness *items;
+    Hrss__RegionCompleteness **ptrs;
+} comp_page_t;
+
+static int each_region(uint32_t region, const unsigned char *reported,
+                       void *arg)
 {
-    const catalog_t *cat = store_catalog(st);
-    size_t nind = catalog_indicator_count(cat);
+    static const Hrss__RegionCompleteness init =
+        HRSS__REGION_COMPLETENESS__INIT;
+    comp_page_t *c = arg;
+    if (!reply_page_room(c->rp)) {
+        return 1;
+    }
+    size_t nind = catalog_indicator_count(c->cat);
+    char **row = c->rp->strv + c->n * nind;
     size_t nrep = 0;
-    size_t nmiss = 0;
-    int rc = ERR_OK;
-    for (size_t k = 0; rc == ERR_OK && k < nind; k++) {
-        const indicator_t *ind = catalog_indicator(cat, k);
-        store_total_t t;
-        rc = store_own(st, ind->code, r->code, p, &t, err);
-        if (rc == ERR_OK && t.reporting > 0) {
-            row[nrep++] = (char *)(uintptr_t)ind->code;
+    for (size_t pass = 0; pass < 2; pass++) {
+        for (size_t k = 0; k < nind; k++) {
+            if ((reported[k] != 0) == (pass == 0)) {
+                row[nrep++] = (char *)(uintptr_t)
+                                  catalog_indicator(c->cat, k)->code;
+            }
+        }
+        if (pass == 0) {
+            c->items[c->n] = init;
+            c->items[c->n].n_reported = nrep;
         }
     }
-    /* missing ones fill the row from the end, then are reversed */
-    for (size_t k = 0, j = nind; rc == ERR_OK && k < nind; k++) {
-        const indicator_t *ind = catalog_indicator(cat, k);
-        int reported = 0;
-        for (size_t x = 0; x < nrep; x++) {
-            reported |= row[x] == ind->code;
-        }
-        if (!reported) {
-            row[--j] = (char *)(uintptr_t)ind->code;
-            nmiss++;
-        }
-    }
-    for (size_t a = nind - nmiss, b = nind - 1; a < b; a++, b--) {
-        char *tmp = row[a];
-        row[a] = row[b];
-        row[b] = tmp;
-    }
-    item->region = r->code;
-    item->n_reported = nrep;
+    Hrss__RegionCompleteness *item = &c->items[c->n];
+    item->region = region;
     item->reported = row;
-    item->n_missing = nmiss;
-    item->missing = row + (nind - nmiss);
-    return rc;
+    item->n_missing = nind - item->n_reported;
+    item->missing = row + item->n_reported;
+    c->ptrs[c->n] = item;
+    reply_key_t k = {.list = REPLY_LIST_COMPLETENESS, .region = c->top,
+                     .id = c->pos + 1};
+    reply_page_took(c->rp, &k,
+                    hrss__region_completeness__get_packed_size(item));
+    c->n++;
+    c->pos++;
+    return 0;
 }
 
 int answer_completeness(store_t *st, const Hrss__CompletenessQ *q,
                         reply_t *rp)
 {
-    static const Hrss__RegionCompleteness init =
-        HRSS__REGION_COMPLETENESS__INIT;
     const catalog_t *cat = store_catalog(st);
     period_t p;
     uint32_t code = 0;
@@ -720,29 +734,23 @@ int answer_completeness(store_t *st, const Hrss__CompletenessQ *q,
                  "list");
         return ERR_INVAL;
     }
-    Hrss__RegionCompleteness *items = xcalloc(nreg, sizeof *items);
-    Hrss__RegionCompleteness **ptrs = xcalloc(nreg, sizeof *ptrs);
-    /* One array of nind code pointers per region, split between the
-     * reported and the missing lists. */
-    rp->strv = xcalloc(nreg * nind + 1, sizeof *rp->strv);
-    rp->items.v = (unsigned char *)items;
-    rp->ptrs = ptrs;
-    size_t n = 0;
-    for (size_t i = (size_t)first; rc == ERR_OK && i < nreg; i++) {
-        if (!reply_page_room(rp)) {
-            break;
-        }
-        items[n] = init;
-        rc = completeness_row(st, catalog_region(cat, (size_t)regs[i]), &p,
-                              rp->strv + i * nind, &items[n], rp->err);
-        ptrs[n] = &items[n];
-        reply_key_t k = {.list = REPLY_LIST_COMPLETENESS,
-                         .region = top->code, .id = i + 1};
-        reply_page_took(
-            rp, &k, hrss__region_completeness__get_packed_size(&items[n]));
-        n++;
+    /* Rows for this page only: at most its limit, and the regions left. */
+    size_t left = nreg - (size_t)first;
+    size_t cap = left < rp->page.limit ? left : rp->page.limit;
+    uint32_t *codes = xcalloc(left + 1, sizeof *codes);
+    for (size_t i = 0; i < left; i++) {
+        codes[i] = catalog_region(cat, (size_t)regs[first + i])->code;
     }
     free(regs);
+    comp_page_t c = {rp, cat, top->code, first, 0, NULL, NULL};
+    c.items = xcalloc(cap + 1, sizeof *c.items);
+    c.ptrs = xcalloc(cap + 1, sizeof *c.ptrs);
+    rp->items.v = (unsigned char *)c.items;
+    rp->ptrs = c.ptrs;
+    rp->strv = xcalloc(cap * nind + 1, sizeof *rp->strv);
+    /* One transaction for the page (the whole answer when it fits). */
+    rc = store_reported(st, codes, left, &p, each_region, &c, rp->err);
+    free(codes);
     if (rc == ERR_OK) {
         rc = reply_page_end(rp, &rp->completeness.has_next,
                             &rp->completeness.next);
@@ -753,8 +761,8 @@ int answer_completeness(store_t *st, const Hrss__CompletenessQ *q,
     period_format(&p, rp->one[0].period, sizeof rp->one[0].period);
     rp->completeness.period = rp->one[0].period;
     rp->completeness.region = top->code;
-    rp->completeness.n_regions = n;
-    rp->completeness.regions = ptrs;
+    rp->completeness.n_regions = c.n;
+    rp->completeness.regions = c.ptrs;
     rp->msg.r_case = HRSS__QUERY_RESPONSE__R_COMPLETENESS;
     rp->msg.completeness = &rp->completeness;
     return ERR_OK;

@@ -11,18 +11,28 @@
  * years, quarters and ragged months, and counts the reporting regions by
  * seeking each region's facts; a range of stocks seeks each region's last
  * fact in the range (fact_iter_t backwards). Listings go through scan(),
- * one cursor over a table, and hand borrowed records to the caller's
- * callback; parsing is codec.c's, so a bad record stops the listing with
- * ERR_CORRUPT. Costs: ARCHITECTURE.md, "Query costs".
+ * one cursor over a table from its first key or a position (the facts
+ * from a page's position: one seek), and hand borrowed records to the
+ * caller's callback; parsing is codec.c's, so a bad record stops the
+ * listing with ERR_CORRUPT. Who reported what (store_reported, the
+ * completeness answer) is one seek per region and indicator through one
+ * cursor, in one transaction. Transactions come from snap.c: a new one
+ * per question, or the snapshot the thread pinned. Costs:
+ * ARCHITECTURE.md, "Query costs".
  *
  * INVARIANTS
  *   1. Every transaction begun here is ended before the function returns,
- *      on every path (env_txn_abort).
+ *      on every path (snap_end; a pinned one stays, snap.c).
  *   2. Strings handed to callbacks point into LMDB's pages or the catalog
  *      and are not used after the callback returns.
  *   3. On failure, outputs are zero/NULL and err says why.
  *   4. store_breakdown(): own + sum(children) == store_total() of the
  *      region, read in one snapshot.
+ *   5. store_reported() reads every region's row in one transaction and
+ *      holds one row (one byte per indicator) at a time.
+ *   6. Scans, completeness and the walks of ranges count their reads
+ *      (snap_shed), which gives back the store's mapped pages every
+ *      SNAP_SHED_READS of them.
  */
 #include <assert.h>
 #include <stdio.h>
@@ -35,6 +45,7 @@
 #include "store/derive.h"
 #include "store/env.h"
 #include "store/rec.h"
+#include "store/snap.h"
 #include "store/store.h"
 
 #define MAX_SERIES_POINTS 1200
@@ -63,7 +74,7 @@ static int begin_lookup(store_t *s, const char *indicator, uint32_t region,
     *txn = NULL;
     int rc = lookup(s, indicator, region, ii, ri, err);
     if (rc == ERR_OK) {
-        rc = env_txn_begin(s, MDB_RDONLY, txn, err);
+        rc = snap_begin(s, txn, err);
     }
     return rc;
 }
@@ -76,11 +87,14 @@ typedef struct fact_iter {
     int32_t to; /* the bound to stop at: from when backwards */
     int started;
     int backwards;
+    int borrowed; /* cur is the caller's: not closed here */
 } fact_iter_t;
 
+/* @p cur: a cursor on facts to use (the caller's, left open), or NULL to
+ * open one. */
 static int fit_open(fact_iter_t *it, MDB_txn *txn, MDB_dbi facts,
-                    const char *code, uint32_t region, int32_t from,
-                    int32_t to, int backwards)
+                    MDB_cursor *cur, const char *code, uint32_t region,
+                    int32_t from, int32_t to, int backwards)
 {
     memset(it, 0, sizeof *it);
     buf_init(&it->key);
@@ -90,12 +104,17 @@ static int fit_open(fact_iter_t *it, MDB_txn *txn, MDB_dbi facts,
     codec_key_cell(&it->key, code, region, backwards ? to + 1 : from);
     it->prefix = it->key.len - 4;
     it->to = backwards ? from : to;
+    if (cur != NULL) {
+        it->cur = cur;
+        it->borrowed = 1;
+        return ERR_OK;
+    }
     return lmdbh_code(mdb_cursor_open(txn, facts, &it->cur));
 }
 
 static void fit_close(fact_iter_t *it)
 {
-    if (it->cur != NULL) {
+    if (it->cur != NULL && !it->borrowed) {
         mdb_cursor_close(it->cur);
     }
     buf_fini(&it->key);
@@ -152,8 +171,8 @@ static int own_contrib(store_t *s, MDB_txn *txn, const indicator_t *ind,
                        derive_contrib_t *c)
 {
     fact_iter_t it;
-    int rc = fit_open(&it, txn, s->facts, ind->code, region, from, to,
-                      ind->over_time == OVER_LAST);
+    int rc = fit_open(&it, txn, s->facts, NULL, ind->code, region, from,
+                      to, ind->over_time == OVER_LAST);
     int32_t m;
     codec_fact_t f;
     memset(c, 0, sizeof *c);
@@ -169,12 +188,14 @@ static int own_contrib(store_t *s, MDB_txn *txn, const indicator_t *ind,
     return rc;
 }
 
-/* Whether a region has any fact in [from, to]. */
-static int has_fact(store_t *s, MDB_txn *txn, const char *code,
-                    uint32_t region, int32_t from, int32_t to, int *yes)
+/* Whether a region has any fact in [from, to]; through @p cur when not
+ * NULL. */
+static int has_fact(store_t *s, MDB_txn *txn, MDB_cursor *cur,
+                    const char *code, uint32_t region, int32_t from,
+                    int32_t to, int *yes)
 {
     fact_iter_t it;
-    int rc = fit_open(&it, txn, s->facts, code, region, from, to, 0);
+    int rc = fit_open(&it, txn, s->facts, cur, code, region, from, to, 0);
     int32_t m;
     codec_fact_t f;
     *yes = rc == ERR_OK && fit_next(&it, &m, &f, &rc);
@@ -215,9 +236,10 @@ static int walk_range(store_t *s, MDB_txn *txn, const indicator_t *ind,
         t->reporting += (uint32_t)c.present;
     } else {
         int yes = 0;
-        rc = has_fact(s, txn, ind->code, r->code, from, to, &yes);
+        rc = has_fact(s, txn, NULL, ind->code, r->code, from, to, &yes);
         t->reporting += (uint32_t)yes;
     }
+    snap_shed(s, txn, SNAP_SEEK_READS);
     for (size_t i = 0; rc == ERR_OK && i < r->n_children; i++) {
         rc = walk_range(s, txn, ind, r->children[i], from, to, values, t);
     }
@@ -322,7 +344,7 @@ static int one_total(store_t *self, const char *indicator, uint32_t region,
     }
     rc = own ? own_in(self, txn, ii, region, p, out)
              : total_in(self, txn, ii, ri, p, out);
-    env_txn_abort(self, &txn);
+    snap_end(self, &txn);
     if (rc != ERR_OK) {
         memset(out, 0, sizeof *out);
         rec_fail(self->file, own ? "own" : "total", rc, err);
@@ -366,7 +388,7 @@ int store_breakdown(store_t *self, const char *indicator, uint32_t region,
     for (size_t i = 0; rc == ERR_OK && i < r->n_children; i++) {
         rc = total_in(self, txn, ii, r->children[i], p, &kids[i]);
     }
-    env_txn_abort(self, &txn);
+    snap_end(self, &txn);
     if (rc != ERR_OK) {
         free(kids);
         memset(own, 0, sizeof *own);
@@ -376,6 +398,62 @@ int store_breakdown(store_t *self, const char *indicator, uint32_t region,
     *children = kids;
     *n = r->n_children;
     return ERR_OK;
+}
+
+/* One region's row of store_reported(): @p row[k] for indicator k. */
+static int reported_row(store_t *s, MDB_txn *txn, MDB_cursor *cur,
+                        uint32_t region, const period_t *p,
+                        unsigned char *row)
+{
+    int rc = ERR_OK;
+    for (size_t k = 0; rc == ERR_OK && k < catalog_indicator_count(s->cat);
+         k++) {
+        int yes = 0;
+        rc = has_fact(s, txn, cur, catalog_indicator(s->cat, k)->code,
+                      region, p->first, p->last, &yes);
+        row[k] = (unsigned char)yes;
+    }
+    return rc;
+}
+
+int store_reported(store_t *self, const uint32_t *regions, size_t n,
+                   const period_t *p, store_reported_fn fn, void *arg,
+                   char err[ERR_LEN])
+{
+    assert(store_check_invariants(self));
+    for (size_t i = 0; i < n; i++) {
+        if (catalog_region_find(self->cat, regions[i]) < 0) {
+            snprintf(err, ERR_LEN, "unknown region %u", regions[i]);
+            return ERR_NOTFOUND;
+        }
+    }
+    MDB_txn *txn = NULL;
+    MDB_cursor *cur = NULL;
+    int rc = snap_begin(self, &txn, err);
+    if (rc != ERR_OK) {
+        return rc;
+    }
+    /* One cursor for every seek: the answer is one snapshot, and costs
+     * one seek per region and indicator. */
+    unsigned char *row = xcalloc(catalog_indicator_count(self->cat) + 1, 1);
+    rc = lmdbh_code(mdb_cursor_open(txn, self->facts, &cur));
+    unsigned seeks = (unsigned)catalog_indicator_count(self->cat);
+    for (size_t i = 0; rc == ERR_OK && i < n; i++) {
+        rc = reported_row(self, txn, cur, regions[i], p, row);
+        if (rc == ERR_OK && fn(regions[i], row, arg) != 0) {
+            break;
+        }
+        snap_shed(self, txn, seeks * SNAP_SEEK_READS);
+    }
+    if (cur != NULL) {
+        mdb_cursor_close(cur);
+    }
+    free(row);
+    snap_end(self, &txn);
+    if (rc != ERR_OK) {
+        rec_fail(self->file, "completeness", rc, err);
+    }
+    return rc;
 }
 
 /* Number of @p by periods in @p range; ERR_INVAL when it does not split
@@ -420,7 +498,7 @@ int store_series(store_t *self, const char *indicator, uint32_t region,
         rc = series_count(range, by, &step, &count, err);
     }
     if (rc == ERR_OK) {
-        rc = env_txn_begin(self, MDB_RDONLY, &txn, err);
+        rc = snap_begin(self, &txn, err);
     }
     if (rc != ERR_OK) {
         return rc;
@@ -431,7 +509,7 @@ int store_series(store_t *self, const char *indicator, uint32_t region,
             period_of_month(by, range->first + (int32_t)i * step);
         rc = total_in(self, txn, ii, ri, &pts[i].period, &pts[i].total);
     }
-    env_txn_abort(self, &txn);
+    snap_end(self, &txn);
     if (rc != ERR_OK) {
         free(pts);
         rec_fail(self->file, "series", rc, err);
@@ -461,7 +539,7 @@ int store_get(store_t *self, const char *indicator, uint32_t region,
                          catalog_indicator(self->cat, (size_t)ii)->code,
                          region, month, &f, &found);
     buf_fini(&kb);
-    env_txn_abort(self, &txn);
+    snap_end(self, &txn);
     if (rc == ERR_OK && !found) {
         snprintf(err, ERR_LEN, "no value for %s in region %u", indicator,
                  region);
@@ -543,7 +621,7 @@ int store_history(store_t *self, const char *indicator, uint32_t region,
     rc = lmdbh_cursor_end(&cur, rc, mrc);
     buf_fini(&kb);
     buf_fini(&ak);
-    env_txn_abort(self, &txn);
+    snap_end(self, &txn);
     if (rc != ERR_OK) {
         rec_fail(self->file, "history", rc, err);
     }
@@ -561,7 +639,7 @@ static int scan(store_t *s, MDB_dbi dbi, const char *table,
 {
     MDB_txn *txn = NULL;
     MDB_cursor *cur = NULL;
-    int rc = env_txn_begin(s, MDB_RDONLY, &txn, err);
+    int rc = snap_begin(s, &txn, err);
     if (rc != ERR_OK) {
         return rc;
     }
@@ -584,13 +662,14 @@ static int scan(store_t *s, MDB_dbi dbi, const char *table,
         if (rc != ERR_OK) {
             break;
         }
+        snap_shed(s, txn, 1);
         mrc = mdb_cursor_get(cur, &k, &d, MDB_NEXT);
     }
     if (rc == 1) {
         rc = ERR_OK; /* the callback stopped the scan */
     }
     rc = lmdbh_cursor_end(&cur, rc, mrc);
-    env_txn_abort(s, &txn);
+    snap_end(s, &txn);
     if (rc != ERR_OK) {
         rec_fail(s->file, table, rc, err);
     }
@@ -770,4 +849,18 @@ int store_facts(store_t *self, int32_t from, int32_t to, store_fact_fn fn,
     assert(store_check_invariants(self));
     facts_ctx_t c = {from, to, fn, arg};
     return scan(self, self->facts, "facts", NULL, each_fact, &c, err);
+}
+
+int store_facts_from(store_t *self, const char *indicator, uint32_t region,
+                     int32_t month, int32_t from, int32_t to,
+                     store_fact_fn fn, void *arg, char err[ERR_LEN])
+{
+    assert(store_check_invariants(self));
+    facts_ctx_t c = {from, to, fn, arg};
+    buf_t kb;
+    buf_init(&kb);
+    codec_key_cell(&kb, indicator, region, month);
+    int rc = scan(self, self->facts, "facts", &kb, each_fact, &c, err);
+    buf_fini(&kb);
+    return rc;
 }

@@ -21,7 +21,9 @@
  *  (store_apply) come from one thread at a time.
  *
  *  Files (store/): env.c opens, closes, runs transactions and backups;
- *  write.c is store_apply(); read.c the questions; verify.c store_verify();
+ *  write.c is store_apply(); read.c the questions; snap.c the read
+ *  transactions, pinned snapshots and pages given back; verify.c
+ *  store_verify();
  *  derive.c the aggregate and violation arithmetic both write and verify
  *  use; codec.c every key and record layout. Internal headers: env.h
  *  (struct store), derive.h, codec.h. The LMDB layout is in codec.h and
@@ -47,9 +49,10 @@
  *    7. store_apply() is all or nothing: when it fails, nothing of the
  *       call is in the store and the results are empty (write.c).
  *    8. Every read runs in one read-only transaction, so an answer made
- *       of several lookups (a breakdown, a series) comes from one
- *       snapshot; on failure its outputs are zero/NULL and @p err says
- *       why (read.c).
+ *       of several lookups (a breakdown, a series, a completeness) comes
+ *       from one snapshot, and a thread that pinned one (store_pin())
+ *       reads every answer from it; on failure its outputs are zero/NULL
+ *       and @p err says why (read.c, snap.c).
  *    9. store_verify() changes nothing, whatever it finds (verify.c).
  *   10. What a reporter can make the store keep is bounded: a reporter
  *       record exists only once one of its updates was applied or
@@ -341,6 +344,56 @@ typedef int (*store_fact_fn)(const store_fact_t *f, void *arg);
  *  INT32_MAX for all). */
 int store_facts(store_t *self, int32_t from, int32_t to, store_fact_fn fn,
                 void *arg, char err[ERR_LEN]);
+
+/** store_facts() from the first fact at or after (@p indicator,
+ *  @p region, @p month) in its order: one seek, so a page deep in the
+ *  list costs no more than the first (the query server's pages). The
+ *  position need not name a fact, nor a catalog code. */
+int store_facts_from(store_t *self, const char *indicator, uint32_t region,
+                     int32_t month, int32_t from, int32_t to,
+                     store_fact_fn fn, void *arg, char err[ERR_LEN]);
+
+/** Called once per region by store_reported(): @p reported holds one
+ *  byte per catalog indicator (catalog order), 1 when the region itself
+ *  has a fact of it in the period. Borrowed for the call. @return 0 to
+ *  go on, nonzero to stop. */
+typedef int (*store_reported_fn)(uint32_t region,
+                                 const unsigned char *reported, void *arg);
+
+/** Which indicators each of @p regions (catalog codes, in the order
+ *  given) reported itself (its own facts, not those below it) in @p p,
+ *  all read in ONE transaction, so the answer is one snapshot. Memory:
+ *  one byte per indicator, whatever the store's size.
+ *  @return ERR_OK, ERR_NOTFOUND (a code not in the catalog; @p err
+ *          says which), ERR_CORRUPT, ERR_IO. */
+int store_reported(store_t *self, const uint32_t *regions, size_t n,
+                   const period_t *p, store_reported_fn fn, void *arg,
+                   char err[ERR_LEN]);
+
+/** Pin one snapshot for this thread: every later read of this thread on
+ *  @p self (every function above that reads) is answered from it, pages
+ *  of a list included, until store_unpin(); other threads are not
+ *  affected. For a process that asks several questions and wants them to
+ *  agree (hrssctl --data-dir). A pin holds LMDB's snapshot, so a writer
+ *  elsewhere cannot reuse its pages while it lasts: pin for one run.
+ *  No-op when this thread already pinned @p self. While pinned, this
+ *  thread must not grow the map (store_apply() needing more room
+ *  would wait for the pin forever).
+ *  @return ERR_OK, ERR_INVAL (this thread pinned another store), or
+ *          what beginning a transaction failed with (@p err says). */
+int store_pin(store_t *self, char err[ERR_LEN]);
+
+/** End this thread's pin of @p self; no-op when there is none. Call
+ *  before store_close(). */
+void store_unpin(store_t *self);
+
+/** Give back the store's pages this process has mapped: they leave its
+ *  resident size (the kernel's page cache keeps them; a later read maps
+ *  them again). For a long-lived process after a read that touched much
+ *  of the store (the collector's query thread after a large answer).
+ *  Callable from any thread; changes nothing in the store.
+ *  @return ERR_OK, or ERR_IO with @p err set. */
+int store_release_pages(store_t *self, char err[ERR_LEN]);
 
 /** Recompute every aggregate and violation from the facts and compare
  *  with what is stored. @return ERR_OK when they agree, ERR_CORRUPT with

@@ -12,8 +12,9 @@
 # left out: TSan makes everything ~10 times slower and larger. So are
 # test_drain (the agents' peak size against their backlog), test_frozen
 # (two minutes, then a time bound; test_delivery's frozen collector runs
-# here) and test_rebuild (the collector's start-up, before its threads,
-# within a time bound).
+# here), test_rebuild (the collector's start-up, before its threads,
+# within a time bound) and test_query_memory (the peaks of hrssctl and
+# the collector's size after an export).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 if [ $# -ne 2 ]; then

@@ -237,6 +237,21 @@ pid_t hx_spawn_netns(const char *netns, const char *log,
     return pid;
 }
 
+pid_t hx_spawn_pipe(const char *log, const char *const argv[], int *out_fd)
+{
+    int fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    cr_assert(fd >= 0, "open %s", log);
+    int p[2];
+    cr_assert_eq(pipe2(p, O_CLOEXEC), 0);
+    pid_t pid = start(NULL, argv, p[1], fd);
+    close(fd);
+    close(p[1]);
+    *out_fd = p[0];
+    cr_assert(n_pids < MAX_PIDS);
+    pids[n_pids++] = pid;
+    return pid;
+}
+
 static void forget(pid_t pid)
 {
     for (int i = 0; i < n_pids; i++) {
@@ -269,6 +284,11 @@ static int wait_for(pid_t pid, int timeout_ms)
     reap_t r = {pid, -1};
     hx_wait_until(reaped, &r, timeout_ms);
     return r.status;
+}
+
+int hx_wait_exit(pid_t pid, int timeout_ms)
+{
+    return wait_for(pid, timeout_ms);
 }
 
 int hx_stop(pid_t pid, int sig, int timeout_ms)

@@ -67,6 +67,11 @@ int hx_tcp_established(int port);
  * (a path under hx_dir). argv[0] is the program name. */
 pid_t hx_spawn(const char *log, const char *const argv[]);
 
+/* hx_spawn() with the program's stdout into a new pipe, whose read end
+ * (close-on-exec) goes to *out_fd; stderr goes to LOG. The caller reads
+ * the pipe and closes it. */
+pid_t hx_spawn_pipe(const char *log, const char *const argv[], int *out_fd);
+
 /* hx_spawn() inside the network namespace @p netns (a name `ip netns
  * add` made: /run/netns/NAME), entered in the child before exec. When
  * the namespace cannot be entered the child exits 127 and says why in
@@ -87,6 +92,10 @@ int hx_run_to(const char *const argv[], const char *stdout_path,
 /* Send a signal; with SIGKILL or SIGTERM also reap it (waiting at most
  * timeout_ms). Returns the exit status or -1. */
 int hx_stop(pid_t pid, int sig, int timeout_ms);
+
+/* Wait at most timeout_ms for a process started here to exit, and reap
+ * it. @return its exit status (128 + signal), or -1 at the deadline. */
+int hx_wait_exit(pid_t pid, int timeout_ms);
 
 /* The TCP ports (IPv4 and IPv6) on which process @p pid listens, into
  * ports[max]: from the sockets among its descriptors (/proc/PID/fd) in

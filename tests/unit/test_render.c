@@ -159,6 +159,39 @@ Test(render, csv_single_empty_field_is_not_a_blank_line)
     render_destroy(&r);
 }
 
+/* An export prints page by page and forgets each: the pieces are the
+ * CSV of all the rows, the header once. */
+Test(render, csv_in_pieces_is_the_csv_of_all_rows)
+{
+    const render_col_t two[] = {{.type = CELL_TEXT, .head = "x"},
+                                 {.type = CELL_INT, .head = "n"}};
+    render_t *all = render_new(two, 2, 0);
+    render_t *r = render_new(two, 2, 0);
+    char *out = NULL;
+    size_t size = 0;
+    FILE *f = open_memstream(&out, &size);
+    cr_assert_not_null(f);
+    render_csv_flush(r, f); /* no rows yet: the header */
+    for (int page = 0; page < 3; page++) {
+        for (int i = 0; i < 4; i++) {
+            char t[16];
+            snprintf(t, sizeof t, "p%d,%d", page, i);
+            cell_t row[] = {cell_text(t), cell_int(page * 10 + i)};
+            render_add_row(r, row);
+            render_add_row(all, row);
+        }
+        render_csv_flush(r, f);
+        cr_expect_eq(render_rows(r), 0);
+    }
+    cr_assert_eq(fclose(f), 0);
+    char *want = print(all, RENDER_CSV);
+    cr_expect_str_eq(out, want);
+    free(want);
+    free(out);
+    render_destroy(&r);
+    render_destroy(&all);
+}
+
 Test(render, json_rows_keys_and_absent_members)
 {
     render_t *r = sample();

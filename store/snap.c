@@ -1,0 +1,192 @@
+/* snap.c: which read transaction a question is read in: its own, or the
+ * snapshot its thread pinned; and the store's pages given back.
+ *
+ * Design
+ * ------
+ * A store answers each question from one read-only transaction (store.h
+ * INVARIANT 8). A process that asks many questions in a row and wants
+ * them to agree, hrssctl --data-dir (an export in pages, a completeness
+ * in pages, progress' nineteen totals), pins one snapshot with
+ * store_pin(): every read of that thread on that store then uses the
+ * pinned transaction, until store_unpin(). An LMDB transaction belongs
+ * to one thread, so the pin is thread-local, as rec.c's note is; other
+ * threads go on beginning their own.
+ *
+ * A pinned transaction holds txn_lock for reading, so the map of this
+ * process cannot be resized while it is open: a read-only store never
+ * resizes but to follow another process's growth, which only a new
+ * transaction's begin asks for (MDB_MAP_RESIZED), and a pinned thread
+ * begins none. A writer in the same thread (tests) must not need to grow
+ * the map meanwhile. It also keeps LMDB from reusing the pages of the
+ * snapshot, so a writer elsewhere grows the file while a long pin lasts:
+ * pins are for one run of a command.
+ *
+ * store_release_pages(): LMDB reads through a shared, read-only map of
+ * the file; every page a read touches (and the kernel's fault-around
+ * neighbours) stays in the process's resident size until unmapped. A
+ * long-lived process (the collector, after an export) drops them with
+ * madvise(MADV_DONTNEED): on a shared file mapping that only unmaps, the
+ * page cache keeps the data, and a later read maps it again. The map is
+ * the mapping that holds a record's bytes (/proc/self/maps: LMDB does
+ * not say where it mapped the file). It holds a read transaction, so
+ * txn_lock, meanwhile: no resize moves the map. A long read (a scan, a
+ * completeness) does it as it goes (snap_shed), every so many records:
+ * the kernel maps far more than the pages read (fault-around and large
+ * page-cache folios: a completeness page of 400 regions mapped 330 MB of
+ * a 1.9 GB store), so without it a reader's resident size grows with the
+ * store. The pages of the snapshot stay valid: the data is in the file,
+ * only this process's mapping of it is dropped, and a borrowed value is
+ * mapped again when read.
+ *
+ * INVARIANTS
+ *   1. (snap.h 1-2.)
+ *   2. pin.txn != NULL iff pin.s != NULL.
+ *   3. store_release_pages() and snap_shed() advise only the mapping
+ *      that holds the map, inside a transaction (so holding txn_lock for
+ *      reading: no resize moves it); snap_shed() begins none.
+ */
+#include "store/snap.h"
+
+#include <assert.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/mman.h>
+
+#include "common/lmdbh.h"
+#include "store/env.h"
+#include "store/rec.h"
+
+/* This thread's pinned snapshot (INVARIANT 2). */
+typedef struct pin {
+    store_t *s;
+    MDB_txn *txn;
+} pin_t;
+
+static _Thread_local pin_t pin;
+
+/* This thread's reads since its last give-back (snap_shed). */
+static _Thread_local unsigned read_count;
+
+int snap_begin(store_t *s, MDB_txn **txn, char err[ERR_LEN])
+{
+    if (pin.s == s && pin.txn != NULL) {
+        rec_note_clear(); /* a note belongs to the question that made it */
+        *txn = pin.txn;
+        return ERR_OK;
+    }
+    return env_txn_begin(s, MDB_RDONLY, txn, err);
+}
+
+void snap_end(store_t *s, MDB_txn **txn)
+{
+    if (*txn != NULL && *txn == pin.txn && pin.s == s) {
+        *txn = NULL;
+        return;
+    }
+    env_txn_abort(s, txn);
+}
+
+int store_pin(store_t *self, char err[ERR_LEN])
+{
+    assert(store_check_invariants(self));
+    if (pin.s == self) {
+        return ERR_OK;
+    }
+    if (pin.s != NULL) {
+        snprintf(err, ERR_LEN, "this thread already pinned another store");
+        return ERR_INVAL;
+    }
+    MDB_txn *txn = NULL;
+    int rc = env_txn_begin(self, MDB_RDONLY, &txn, err);
+    if (rc == ERR_OK) {
+        pin.s = self;
+        pin.txn = txn;
+    }
+    return rc;
+}
+
+void store_unpin(store_t *self)
+{
+    if (pin.s == self && pin.txn != NULL) {
+        MDB_txn *txn = pin.txn;
+        pin.s = NULL;
+        pin.txn = NULL;
+        env_txn_abort(self, &txn);
+    }
+}
+
+/* The mapping of this process that holds address @p p, from
+ * /proc/self/maps (LMDB does not tell where its map is: mdb_env_info's
+ * me_mapaddr is the MDB_FIXEDMAP address, NULL otherwise). @return 1
+ * found. */
+static int mapping_of(const void *p, uintptr_t *lo, size_t *len)
+{
+    FILE *f = fopen("/proc/self/maps", "re");
+    if (f == NULL) {
+        return 0;
+    }
+    char line[4352];
+    int found = 0;
+    uintptr_t a = (uintptr_t)p;
+    while (!found && fgets(line, sizeof line, f) != NULL) {
+        unsigned long from = 0;
+        unsigned long to = 0;
+        if (sscanf(line, "%lx-%lx", &from, &to) == 2 && a >= from &&
+            a < to) {
+            *lo = (uintptr_t)from;
+            *len = (size_t)(to - from);
+            found = 1;
+        }
+    }
+    fclose(f);
+    return found;
+}
+
+/* Give back the map's pages, in @p txn (which holds txn_lock: no resize
+ * moves the map meanwhile). */
+static int release_in(store_t *s, MDB_txn *txn, char err[ERR_LEN])
+{
+    /* Any record points into the map: meta holds the format. */
+    MDB_cursor *cur = NULL;
+    MDB_val k = {0, NULL};
+    MDB_val d = {0, NULL};
+    int mrc = mdb_cursor_open(txn, s->meta, &cur);
+    if (mrc == MDB_SUCCESS) {
+        mrc = mdb_cursor_get(cur, &k, &d, MDB_FIRST);
+        mdb_cursor_close(cur);
+    }
+    if (mrc != MDB_SUCCESS) {
+        return lmdbh_fail(mrc, "cannot find the store's map", err);
+    }
+    uintptr_t lo = 0;
+    size_t len = 0;
+    if (mapping_of(d.mv_data, &lo, &len) &&
+        madvise((void *)lo, len, MADV_DONTNEED) != 0) {
+        snprintf(err, ERR_LEN, "%.200s: cannot give back mapped pages",
+                 s->file);
+        return ERR_IO;
+    }
+    return ERR_OK;
+}
+
+int store_release_pages(store_t *self, char err[ERR_LEN])
+{
+    assert(store_check_invariants(self));
+    MDB_txn *txn = NULL;
+    int rc = env_txn_begin(self, MDB_RDONLY, &txn, err);
+    if (rc == ERR_OK) {
+        rc = release_in(self, txn, err);
+    }
+    env_txn_abort(self, &txn);
+    return rc;
+}
+
+void snap_shed(store_t *s, MDB_txn *txn, unsigned reads)
+{
+    read_count += reads;
+    if (read_count >= SNAP_SHED_READS) {
+        char err[ERR_LEN];
+        read_count = 0;
+        (void)release_in(s, txn, err);
+    }
+}
