@@ -69,7 +69,16 @@ static void nap(double s)
 
 void bx_tmpdir(char *out, size_t cap, const char *tag)
 {
-    int n = snprintf(out, cap, "%s%s-XXXXXX", BX_TMP_PREFIX, tag);
+    /* Under bench/run.sh's own directory when it gives one, so that a
+     * benchmark it had to kill leaves nothing behind. */
+    const char *base = getenv("HRSS_BENCH_TMP");
+    int n = 0;
+    if (base != NULL &&
+        strncmp(base, BX_TMP_PREFIX, strlen(BX_TMP_PREFIX)) == 0) {
+        n = snprintf(out, cap, "%s/%s-XXXXXX", base, tag);
+    } else {
+        n = snprintf(out, cap, "%s%s-XXXXXX", BX_TMP_PREFIX, tag);
+    }
     if (n < 0 || (size_t)n >= cap || mkdtemp(out) == NULL) {
         die("cannot make a temporary directory for %s", tag);
     }
@@ -208,6 +217,50 @@ int bx_run(const char *bin_dir, const char *const argv[], const char *out_path,
         *secs = bx_now() - t0;
     }
     return st;
+}
+
+int bx_run_sampled(const char *bin_dir, const char *const argv[],
+                   const char *out_path, const char *log, int timeout_ms,
+                   struct rusage *ru, double *secs, long *peak_anon_kib)
+{
+    struct rusage scratch;
+    int out = open_out(out_path, 0);
+    int err = open_out(log, 1);
+    double t0 = bx_now();
+    double deadline = t0 + timeout_ms / 1000.0;
+    pid_t pid = start(bin_dir, argv, out, err);
+    close(out);
+    close(err);
+    long peak = 0;
+    int st = 0;
+    for (;;) {
+        long kib = bx_proc_kib(pid, "RssAnon");
+        if (kib > peak) {
+            peak = kib;
+        }
+        pid_t r = wait4(pid, &st, WNOHANG, ru != NULL ? ru : &scratch);
+        if (r == pid) {
+            break;
+        }
+        if (r < 0) {
+            st = -1;
+            break;
+        }
+        if (bx_now() >= deadline) {
+            kill(pid, SIGKILL);
+            wait4(pid, &st, 0, ru != NULL ? ru : &scratch);
+            break;
+        }
+        nap(0.001);
+    }
+    if (secs != NULL) {
+        *secs = bx_now() - t0;
+    }
+    *peak_anon_kib = peak;
+    if (st < 0) {
+        return -1;
+    }
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
 int bx_stop(pid_t pid, int timeout_ms)

@@ -6,8 +6,10 @@
  *
  *  Owns nothing between calls but the processes it started for the
  *  caller (the caller stops them with bx_stop or bx_wait). Temporary
- *  directories are /tmp/hrss-bench-TAG-XXXXXX, made by bx_tmpdir; only
- *  those are ever removed (bx_rmtree refuses any other path).
+ *  directories are /tmp/hrss-bench-TAG-XXXXXX, or $HRSS_BENCH_TMP/TAG-XXXXXX
+ *  when bench/run.sh names its own /tmp/hrss-bench-* directory there;
+ *  only paths under /tmp/hrss-bench- are ever removed (bx_rmtree refuses
+ *  any other).
  *
  *  INVARIANTS
  *    1. Every child started here gets PR_SET_PDEATHSIG SIGKILL: a
@@ -30,7 +32,8 @@
 /** Seconds on the monotonic clock. */
 double bx_now(void);
 
-/** Make /tmp/hrss-bench-TAG-XXXXXX into @p out (exits on failure). */
+/** Make a new temporary directory for @p tag into @p out (see above;
+ *  exits on failure). */
 void bx_tmpdir(char *out, size_t cap, const char *tag);
 
 /** Remove a directory bx_tmpdir made, with everything in it; any other
@@ -58,6 +61,14 @@ int bx_wait(pid_t pid, int timeout_ms, struct rusage *ru);
  *  wall time. */
 int bx_run(const char *bin_dir, const char *const argv[], const char *out_path,
            const char *log, int timeout_ms, struct rusage *ru, double *secs);
+
+/** bx_run(), sampling the child's RssAnon (/proc/PID/status) every
+ *  millisecond or two while it runs: @p peak_anon_kib gets the largest
+ *  sample (anonymous memory: heap and stacks, not the LMDB pages it
+ *  mapped, which ru_maxrss counts). */
+int bx_run_sampled(const char *bin_dir, const char *const argv[],
+                   const char *out_path, const char *log, int timeout_ms,
+                   struct rusage *ru, double *secs, long *peak_anon_kib);
 
 /** SIGTERM, wait up to @p timeout_ms, then SIGKILL. @return exit status. */
 int bx_stop(pid_t pid, int timeout_ms);
