@@ -326,7 +326,7 @@ static void collector_rss(ctx_t *c, scale_t *sc)
     const char *worst_cmd = "-";
     printf("  collector on the %s-region store: before any query VmRSS "
            "%.1f MiB (anonymous %.1f MiB)\n",
-           sc->tag, before / 1024.0, before_anon / 1024.0);
+           sc->tag, (double)before / 1024.0, (double)before_anon / 1024.0);
     for (int i = 0; i < 4; i++) {
         const char *argv[14];
         int n = 0;
@@ -363,8 +363,8 @@ static void collector_rss(ctx_t *c, scale_t *sc)
         printf("    after %-12s (%s, %.2f s): VmRSS %.1f MiB (anonymous "
                "%.1f MiB)\n",
                i == 3 ? "total" : cmd_name[i],
-               st == 0 ? "ok" : bx_fmt("exit %d", st), secs, after / 1024.0,
-               after_anon / 1024.0);
+               st == 0 ? "ok" : bx_fmt("exit %d", st), secs, (double)after / 1024.0,
+               (double)after_anon / 1024.0);
         if (after > worst) {
             worst = after;
             worst_cmd = i == 3 ? "total" : cmd_name[i];
@@ -374,8 +374,8 @@ static void collector_rss(ctx_t *c, scale_t *sc)
     double ratio = (double)worst / (double)before;
     bx_result(BENCH,
               bx_fmt("collector VmRSS after queries, %s (MiB)", sc->tag),
-              bx_fmt("%.1f (%s)", worst / 1024.0, worst_cmd),
-              bx_fmt("%.1f before", before / 1024.0), bx_fmt("%.2f", ratio),
+              bx_fmt("%.1f (%s)", (double)worst / 1024.0, worst_cmd),
+              bx_fmt("%.1f before", (double)before / 1024.0), bx_fmt("%.2f", ratio),
               "<= 1.10", ratio <= 1.10 ? "MET" : "MISSED");
 }
 
