@@ -442,6 +442,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: bench_ingest BIN_DIR CATALOG_DIR [--quick]\n");
         return 64;
     }
+    /* Line by line into a pipe too: progress shows as it happens. */
+    setvbuf(stdout, NULL, _IOLBF, 0);
     ctx_t c;
     memset(&c, 0, sizeof c);
     c.bin = argv[1];

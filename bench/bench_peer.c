@@ -352,6 +352,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: bench_peer BIN_DIR CATALOG_DIR [--quick]\n");
         return 64;
     }
+    /* Line by line into a pipe too: progress shows as it happens. */
+    setvbuf(stdout, NULL, _IOLBF, 0);
     const char *bin = argv[1];
     const char *catalog = argv[2];
     int quick = argc > 3 && strcmp(argv[3], "--quick") == 0;

@@ -28,10 +28,12 @@
  *      completeness, export and total through its query socket. Target:
  *      within 10% of the level before.
  * If filling the national store would take longer than FILL_BUDGET_S,
- * fewer years are filled, and the output says so.
+ * fewer years are filled, and the output says so. An hrssctl command
+ * that takes longer than CMD_LIMIT_S is stopped, and the output says so.
  *
  * usage: bench_scale BIN_DIR CATALOG_DIR [--quick]
  */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,7 +48,11 @@
 #define FILL_BATCH 2000
 #define FILL_GROUP 16
 /* The national fill's time limit, for the 15-minute suite on 2 cores. */
-#define FILL_BUDGET_S 240.0
+#define FILL_BUDGET_S 180.0
+/* The longest one hrssctl command may take before it is stopped (an
+ * export of the national store took 262 s here): the figure is then a
+ * lower bound, and its target MISSED. */
+#define CMD_LIMIT_S 45
 #define N_KINDS 3
 #define N_PERIODS 3
 
@@ -72,6 +78,7 @@ typedef struct scale {
     double cmd_s[3];
     long cmd_maxrss[3];
     long cmd_anon[3];
+    int cmd_stopped[3];     /* killed at CMD_LIMIT_S */
 } scale_t;
 
 typedef struct ctx {
@@ -154,13 +161,20 @@ static void fill(scale_t *sc, double budget_s, int max_years)
     size_t per_month = bx_cells(sc->cat) / 60;
     size_t per_year = per_month * 12;
     double t0 = bx_now();
+    double t_year = t0;
     sc->years = 0;
     while (sc->years < max_years) {
         apply_range(s, sc->cat, (size_t)sc->years * per_year, per_year,
                     1 + (uint64_t)sc->years * per_year, 0);
         sc->years++;
-        double per = (bx_now() - t0) / sc->years;
-        if (sc->years < max_years && per * (sc->years + 1) > budget_s) {
+        /* Each year takes longer than the one before (the store grows):
+         * project with the last year's time. */
+        double last = bx_now() - t_year;
+        t_year = bx_now();
+        printf("    %s regions: %d stored (%.0f s)\n", sc->tag,
+               2020 + sc->years, bx_now() - t0);
+        if (sc->years < max_years &&
+            bx_now() - t0 + last * 1.2 > budget_s) {
             break;
         }
     }
@@ -295,9 +309,10 @@ static void commands(ctx_t *c, scale_t *sc)
         struct rusage ru;
         double secs = 0;
         long anon = 0;
-        int st = bx_run_sampled(c->bin, argv, NULL, log, 300000, &ru, &secs,
-                                &anon);
-        if (st != 0) {
+        int st = bx_run_sampled(c->bin, argv, NULL, log, CMD_LIMIT_S * 1000,
+                                &ru, &secs, &anon);
+        sc->cmd_stopped[i] = st == 128 + SIGKILL;
+        if (st != 0 && !sc->cmd_stopped[i]) {
             fprintf(stderr, "bench_scale: hrssctl %s: exit %d (see %s)\n",
                     cmd_name[i], st, log);
             exit(1);
@@ -356,14 +371,18 @@ static void collector_rss(ctx_t *c, scale_t *sc)
         }
         argv[n] = NULL;
         double secs = 0;
-        int st = bx_run(c->bin, argv, NULL, qlog, 300000, NULL, &secs);
+        int st = bx_run(c->bin, argv, NULL, qlog, CMD_LIMIT_S * 1000, NULL,
+                        &secs);
         usleep(300000);
         long after = bx_proc_kib(coll.pid, "VmRSS");
         long after_anon = bx_proc_kib(coll.pid, "RssAnon");
         printf("    after %-12s (%s, %.2f s): VmRSS %.1f MiB (anonymous "
                "%.1f MiB)\n",
                i == 3 ? "total" : cmd_name[i],
-               st == 0 ? "ok" : bx_fmt("exit %d", st), secs, (double)after / 1024.0,
+               st == 0         ? "ok"
+               : st == 128 + SIGKILL ? bx_fmt("STOPPED after %d s", CMD_LIMIT_S)
+                               : bx_fmt("exit %d", st),
+               secs, (double)after / 1024.0,
                (double)after_anon / 1024.0);
         if (after > worst) {
             worst = after;
@@ -448,20 +467,26 @@ static void report(scale_t *p, scale_t *n)
 
     printf("== scale: progress, completeness, export (hrssctl --data-dir)\n");
     for (int i = 0; i < 3; i++) {
+        const char *ge = n->cmd_stopped[i] ? ">= " : "";
         for (int j = 0; j < 2; j++) {
             scale_t *sc = j == 0 ? p : n;
             printf("    %-12s %4s regions: %7.2f s, peak RSS %5ld MiB "
-                   "(anonymous %5ld MiB)\n",
+                   "(anonymous %5ld MiB)%s\n",
                    cmd_name[i], sc->tag, sc->cmd_s[i],
-                   sc->cmd_maxrss[i] / 1024, sc->cmd_anon[i] / 1024);
+                   sc->cmd_maxrss[i] / 1024, sc->cmd_anon[i] / 1024,
+                   sc->cmd_stopped[i] ? bx_fmt(": STOPPED after %d s, not "
+                                               "finished",
+                                               CMD_LIMIT_S)
+                                      : "");
         }
         bx_result(BENCH, bx_fmt("%s, 3112 regions (s)", cmd_name[i]),
-                  bx_fmt("%.2f", n->cmd_s[i]),
+                  n->cmd_stopped[i] ? bx_fmt("> %d (stopped)", CMD_LIMIT_S)
+                                    : bx_fmt("%.2f", n->cmd_s[i]),
                   bx_fmt("%.2f at 102", p->cmd_s[i]),
                   bx_fmt("%.1f", n->cmd_s[i] / p->cmd_s[i]), "-", "-");
         bx_result(BENCH, bx_fmt("%s, 3112 regions, peak RSS (MiB)",
                                 cmd_name[i]),
-                  bx_fmt("%ld", n->cmd_maxrss[i] / 1024),
+                  bx_fmt("%s%ld", ge, n->cmd_maxrss[i] / 1024),
                   bx_fmt("%ld at 102", p->cmd_maxrss[i] / 1024),
                   bx_fmt("%.1f", (double)n->cmd_maxrss[i] /
                                      (double)p->cmd_maxrss[i]),
@@ -470,10 +495,11 @@ static void report(scale_t *p, scale_t *n)
         int judged = i > 0;
         bx_result(BENCH, bx_fmt("%s, 3112 regions, peak anon RSS (MiB)",
                                 cmd_name[i]),
-                  bx_fmt("%ld", n->cmd_anon[i] / 1024),
+                  bx_fmt("%s%ld", ge, n->cmd_anon[i] / 1024),
                   bx_fmt("%ld at 102", p->cmd_anon[i] / 1024),
-                  bx_fmt("%.1f", r), judged ? "<= 2 (constant)" : "-",
-                  judged ? (r <= 2 ? "MET" : "MISSED") : "-");
+                  bx_fmt("%s%.1f", ge, r), judged ? "<= 2 (constant)" : "-",
+                  judged ? (r <= 2 && !n->cmd_stopped[i] ? "MET" : "MISSED")
+                         : "-");
     }
 }
 
@@ -497,6 +523,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: bench_scale BIN_DIR CATALOG_DIR [--quick]\n");
         return 64;
     }
+    /* Line by line into a pipe too: progress shows as it happens. */
+    setvbuf(stdout, NULL, _IOLBF, 0);
     ctx_t c;
     memset(&c, 0, sizeof c);
     c.bin = argv[1];
