@@ -18,6 +18,14 @@
  *      peak for SMALL (tests/integration/test_drain.c's rule).
  *
  * usage: bench_agent BIN_DIR CATALOG_DIR [--quick]
+ *
+ * INVARIANTS
+ *   1. Every process it starts is stopped (bx_stop) before it returns,
+ *      and killed by the kernel if it dies first (bx.h).
+ *   2. Every wait has a deadline; the amounts of work are fixed or
+ *      bounded by a time budget.
+ *   3. It writes only inside its own bx_tmpdir directory, removed at the
+ *      end.
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -24,6 +24,14 @@
  * process it starts is stopped, its temporary directory removed.
  *
  * usage: bench_ingest BIN_DIR CATALOG_DIR [--quick]
+ *
+ * INVARIANTS
+ *   1. Every process it starts is stopped (bx_stop) before it returns,
+ *      and killed by the kernel if it dies first (bx.h).
+ *   2. Every wait has a deadline; the amounts of work are fixed or
+ *      bounded by a time budget.
+ *   3. It writes only inside its own bx_tmpdir directory, removed at the
+ *      end.
  */
 #define _GNU_SOURCE
 #include <lmdb.h>
@@ -374,7 +382,8 @@ static void latency(ctx_t *c, int samples)
     usleep(500000); /* let it connect: the first sample is not a connect */
     for (int i = 0; i < samples; i++) {
         update_t u;
-        bx_cell(cat, (size_t)i * 19, &u); /* urban_new_jobs, region i */
+        /* The first indicator, region i: a new cell each time. */
+        bx_cell(cat, (size_t)i * catalog_indicator_count(cat), &u);
         char period[16];
         char value[32];
         char region[16];

@@ -16,6 +16,14 @@
  * skipped with a message (hrss's figures are still printed).
  *
  * usage: bench_peer BIN_DIR CATALOG_DIR [--quick]
+ *
+ * INVARIANTS
+ *   1. Every process it starts is stopped (bx_stop) before it returns,
+ *      and killed by the kernel if it dies first (bx.h).
+ *   2. Every wait has a deadline; the amounts of work are fixed or
+ *      bounded by a time budget.
+ *   3. It writes only inside its own bx_tmpdir directory, removed at the
+ *      end.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>

@@ -32,6 +32,14 @@
  * that takes longer than CMD_LIMIT_S is stopped, and the output says so.
  *
  * usage: bench_scale BIN_DIR CATALOG_DIR [--quick]
+ *
+ * INVARIANTS
+ *   1. Every process it starts is stopped (bx_stop) before it returns,
+ *      and killed by the kernel if it dies first (bx.h).
+ *   2. Every wait has a deadline; the amounts of work are fixed or
+ *      bounded by a time budget.
+ *   3. It writes only inside its own bx_tmpdir directory, removed at the
+ *      end.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -48,7 +56,7 @@
 #define FILL_BATCH 2000
 #define FILL_GROUP 16
 /* The national fill's time limit, for the 15-minute suite on 2 cores. */
-#define FILL_BUDGET_S 180.0
+#define FILL_BUDGET_S 240.0
 /* The longest one hrssctl command may take before it is stopped (an
  * export of the national store took 262 s here): the figure is then a
  * lower bound, and its target MISSED. */
@@ -386,6 +394,8 @@ static void collector_rss(ctx_t *c, scale_t *sc)
                (double)after_anon / 1024.0);
         if (after > worst) {
             worst = after;
+        }
+        if (worst_cmd[0] == '-' && (double)after > 1.10 * (double)before) {
             worst_cmd = i == 3 ? "total" : cmd_name[i];
         }
     }
@@ -393,7 +403,8 @@ static void collector_rss(ctx_t *c, scale_t *sc)
     double ratio = (double)worst / (double)before;
     bx_result(BENCH,
               bx_fmt("collector VmRSS after queries, %s (MiB)", sc->tag),
-              bx_fmt("%.1f (%s)", (double)worst / 1024.0, worst_cmd),
+              bx_fmt("%.1f (over from %s)", (double)worst / 1024.0,
+                     worst_cmd),
               bx_fmt("%.1f before", (double)before / 1024.0), bx_fmt("%.2f", ratio),
               "<= 1.10", ratio <= 1.10 ? "MET" : "MISSED");
 }
@@ -483,7 +494,8 @@ static void report(scale_t *p, scale_t *n)
                   n->cmd_stopped[i] ? bx_fmt("> %d (stopped)", CMD_LIMIT_S)
                                     : bx_fmt("%.2f", n->cmd_s[i]),
                   bx_fmt("%.2f at 102", p->cmd_s[i]),
-                  bx_fmt("%.1f", n->cmd_s[i] / p->cmd_s[i]), "-", "-");
+                  bx_fmt("%s%.1f", ge, n->cmd_s[i] / p->cmd_s[i]), "-",
+                  "-");
         bx_result(BENCH, bx_fmt("%s, 3112 regions, peak RSS (MiB)",
                                 cmd_name[i]),
                   bx_fmt("%s%ld", ge, n->cmd_maxrss[i] / 1024),
