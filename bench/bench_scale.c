@@ -403,8 +403,10 @@ static void collector_rss(ctx_t *c, scale_t *sc)
     double ratio = (double)worst / (double)before;
     bx_result(BENCH,
               bx_fmt("collector VmRSS after queries, %s (MiB)", sc->tag),
-              bx_fmt("%.1f (over from %s)", (double)worst / 1024.0,
-                     worst_cmd),
+              worst_cmd[0] == '-'
+                  ? bx_fmt("%.1f", (double)worst / 1024.0)
+                  : bx_fmt("%.1f (over from %s)", (double)worst / 1024.0,
+                           worst_cmd),
               bx_fmt("%.1f before", (double)before / 1024.0), bx_fmt("%.2f", ratio),
               "<= 1.10", ratio <= 1.10 ? "MET" : "MISSED");
 }
