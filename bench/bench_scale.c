@@ -502,8 +502,9 @@ static void report(scale_t *p, scale_t *n)
                                 cmd_name[i]),
                   bx_fmt("%s%ld", ge, n->cmd_maxrss[i] / 1024),
                   bx_fmt("%ld at 102", p->cmd_maxrss[i] / 1024),
-                  bx_fmt("%.1f", (double)n->cmd_maxrss[i] /
-                                     (double)p->cmd_maxrss[i]),
+                  bx_fmt("%s%.1f", ge,
+                         (double)n->cmd_maxrss[i] /
+                             (double)p->cmd_maxrss[i]),
                   "-", "-");
         double r = (double)n->cmd_anon[i] / (double)p->cmd_anon[i];
         int judged = i > 0;
