@@ -105,7 +105,8 @@ static void idle(ctx_t *c)
     long anon = bx_proc_kib(agent, "RssAnon");
     bx_stop(agent, 30000);
     bx_stop(coll.pid, 30000);
-    bx_result(BENCH, "idle agent RSS (MiB)", bx_fmt("%.1f", (double)rss / 1024.0),
+    bx_result(BENCH, "idle agent RSS (MiB)",
+              bx_fmt("%.1f", (double)rss / 1024.0),
               "-", "-", "< 8", rss > 0 && rss < 8 * 1024 ? "MET" : "MISSED");
     printf("    of which anonymous %.1f MiB\n", (double)anon / 1024.0);
     bx_result(BENCH, bx_fmt("idle agent CPU over %.0f s (ms)", span),

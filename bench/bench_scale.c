@@ -407,7 +407,8 @@ static void collector_rss(ctx_t *c, scale_t *sc)
                   ? bx_fmt("%.1f", (double)worst / 1024.0)
                   : bx_fmt("%.1f (over from %s)", (double)worst / 1024.0,
                            worst_cmd),
-              bx_fmt("%.1f before", (double)before / 1024.0), bx_fmt("%.2f", ratio),
+              bx_fmt("%.1f before", (double)before / 1024.0),
+              bx_fmt("%.2f", ratio),
               "<= 1.10", ratio <= 1.10 ? "MET" : "MISSED");
 }
 

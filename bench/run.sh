@@ -59,8 +59,10 @@ now() {
 
 T0=$(now)
 FAILED=0
-echo "== hrss benchmarks: $(nproc) cores, $(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -n 1), $(uname -r)"
-echo "   $("$BIN/hrss-collector" --version 2>&1 | head -n 1); load average $(cut -d' ' -f1-3 /proc/loadavg)"
+CPU=$(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -n 1)
+VERSION=$("$BIN/hrss-collector" --version 2>&1 | head -n 1)
+echo "== hrss benchmarks: $(nproc) cores, $CPU, $(uname -r)"
+echo "   $VERSION; load average $(cut -d' ' -f1-3 /proc/loadavg)"
 
 # bench NAME LIMIT_S COMMAND...: run one benchmark within LIMIT_S seconds.
 bench() {
@@ -94,13 +96,15 @@ if case " $ONLY " in *" store "*) true ;; *) false ;; esac; then
     st=$?
     printf '%s\n' "$out"
     if [ "$st" -eq 0 ]; then
-        one=$(printf '%s\n' "$out" | sed -n 's/.*one transaction per batch: *\([0-9]*\).*/\1/p')
-        grp=$(printf '%s\n' "$out" | sed -n 's/.*batches per transaction: *\([0-9]*\).*/\1/p')
+        one=$(printf '%s\n' "$out" |
+            sed -n 's/.*one transaction per batch: *\([0-9]*\).*/\1/p')
+        grp=$(printf '%s\n' "$out" |
+            sed -n 's/.*batches per transaction: *\([0-9]*\).*/\1/p')
+        ratio=$(awk -v a="$grp" -v b="$one" \
+            'BEGIN { if (b > 0) printf "%.1f", a / b; else print "-" }')
         printf 'store\t%s\t%s\t%s\t%s\t-\t-\n' \
             "store_apply, 32 batches of 100 per commit (upd/s)" "$grp" \
-            "$one one per commit" \
-            "$(awk -v a="$grp" -v b="$one" 'BEGIN { if (b > 0) printf "%.1f", a / b; else print "-" }')" \
-            >> "$RESULTS"
+            "$one one per commit" "$ratio" >> "$RESULTS"
     else
         FAILED=1
     fi
@@ -114,7 +118,12 @@ ELAPSED=$(($(now) - T0))
 echo
 echo "== summary ($ELAPSED s; ratios are to baselines measured in this run)"
 awk -F '\t' '
-    { for (i = 1; i <= 7; i++) { c[NR, i] = $i; if (length($i) > w[i]) w[i] = length($i) } }
+    {
+        for (i = 1; i <= 7; i++) {
+            c[NR, i] = $i
+            if (length($i) > w[i]) w[i] = length($i)
+        }
+    }
     END {
         split("bench|figure|value|baseline|ratio|target|verdict", h, "|")
         for (i = 1; i <= 7; i++) if (length(h[i]) > w[i]) w[i] = length(h[i])
@@ -122,7 +131,11 @@ awk -F '\t' '
         for (i = 1; i <= 7; i++) line = line sprintf("%-" w[i] "s  ", h[i])
         print line
         line = ""
-        for (i = 1; i <= 7; i++) { d = ""; for (j = 0; j < w[i]; j++) d = d "-"; line = line d "  " }
+        for (i = 1; i <= 7; i++) {
+            d = ""
+            for (j = 0; j < w[i]; j++) d = d "-"
+            line = line d "  "
+        }
         print line
         for (r = 1; r <= NR; r++) {
             line = ""
