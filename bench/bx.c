@@ -219,10 +219,33 @@ int bx_run(const char *bin_dir, const char *const argv[], const char *out_path,
     return st;
 }
 
+/* 1 when process @p pid runs program @p name (its comm), i.e. has done
+ * its exec: before it, the forked child still has this benchmark's
+ * memory, which is not the program's. */
+static int runs(pid_t pid, const char *name)
+{
+    char path[64];
+    char comm[64] = "";
+    snprintf(path, sizeof path, "/proc/%ld/comm", (long)pid);
+    FILE *f = fopen(path, "re");
+    if (f == NULL) {
+        return 0;
+    }
+    if (fgets(comm, sizeof comm, f) == NULL) {
+        comm[0] = '\0';
+    }
+    fclose(f);
+    comm[strcspn(comm, "\n")] = '\0';
+    return strncmp(comm, name, 15) == 0;
+}
+
 int bx_run_sampled(const char *bin_dir, const char *const argv[],
                    const char *out_path, const char *log, int timeout_ms,
                    struct rusage *ru, double *secs, long *peak_anon_kib)
 {
+    const char *name = strrchr(argv[0], '/');
+    name = name != NULL ? name + 1 : argv[0];
+    long hwm = 0;
     struct rusage scratch;
     int out = open_out(out_path, 0);
     int err = open_out(log, 1);
@@ -234,9 +257,14 @@ int bx_run_sampled(const char *bin_dir, const char *const argv[],
     long peak = 0;
     int st = 0;
     for (;;) {
-        long kib = bx_proc_kib(pid, "RssAnon");
-        if (kib > peak) {
-            peak = kib;
+        /* Only once it runs the program (see runs()); its VmHWM is then
+         * the program's own peak, which ru_maxrss is not: exec keeps the
+         * forked benchmark's high-water mark in it. */
+        if (runs(pid, name)) {
+            long kib = bx_proc_kib(pid, "RssAnon");
+            long h = bx_proc_kib(pid, "VmHWM");
+            peak = kib > peak ? kib : peak;
+            hwm = h > hwm ? h : hwm;
         }
         pid_t r = wait4(pid, &st, WNOHANG, ru != NULL ? ru : &scratch);
         if (r == pid) {
@@ -257,6 +285,9 @@ int bx_run_sampled(const char *bin_dir, const char *const argv[],
         *secs = bx_now() - t0;
     }
     *peak_anon_kib = peak;
+    if (ru != NULL && hwm > 0) {
+        ru->ru_maxrss = hwm; /* the last sample's, at most a ms early */
+    }
     if (st < 0) {
         return -1;
     }

@@ -62,10 +62,12 @@ int bx_wait(pid_t pid, int timeout_ms, struct rusage *ru);
 int bx_run(const char *bin_dir, const char *const argv[], const char *out_path,
            const char *log, int timeout_ms, struct rusage *ru, double *secs);
 
-/** bx_run(), sampling the child's RssAnon (/proc/PID/status) every
- *  millisecond or two while it runs: @p peak_anon_kib gets the largest
- *  sample (anonymous memory: heap and stacks, not the LMDB pages it
- *  mapped, which ru_maxrss counts). */
+/** bx_run(), sampling the child's RssAnon and VmHWM (/proc/PID/status)
+ *  every millisecond or two once it has exec'd the program: @p
+ *  peak_anon_kib gets the largest RssAnon sample (anonymous memory: heap
+ *  and stacks, not the LMDB pages it mapped), and ru->ru_maxrss the last
+ *  VmHWM (wait4's figure would include the forked benchmark's own
+ *  high-water mark, which exec carries over). */
 int bx_run_sampled(const char *bin_dir, const char *const argv[],
                    const char *out_path, const char *log, int timeout_ms,
                    struct rusage *ru, double *secs, long *peak_anon_kib);
