@@ -680,20 +680,30 @@ static int cmd_flush(agent_t *a, int argc, char **argv)
     }
 }
 
-static int cmd_status(agent_t *a, int argc, char **argv)
+/* The options of status and check: [--json]. @return 0, or EX_USAGE. */
+static int json_opt(int argc, char **argv, int *json)
 {
     static const struct option opts[] = {
         {"json", no_argument, NULL, 'j'},
         {NULL, 0, NULL, 0},
     };
-    int json = 0;
     int opt;
+    *json = 0;
     optind = 1;
     while ((opt = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
         if (opt != 'j') {
             return EX_USAGE;
         }
-        json = 1;
+        *json = 1;
+    }
+    return 0;
+}
+
+static int cmd_status(agent_t *a, int argc, char **argv)
+{
+    int json = 0;
+    if (json_opt(argc, argv, &json) != 0) {
+        return EX_USAGE;
     }
     int rc = setup(a, 0);
     if (rc != 0) {
@@ -734,18 +744,9 @@ static int cmd_status(agent_t *a, int argc, char **argv)
  * beside a running agent. */
 static int cmd_check(agent_t *a, int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"json", no_argument, NULL, 'j'},
-        {NULL, 0, NULL, 0},
-    };
     int json = 0;
-    int opt;
-    optind = 1;
-    while ((opt = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
-        if (opt != 'j') {
-            return EX_USAGE;
-        }
-        json = 1;
+    if (json_opt(argc, argv, &json) != 0) {
+        return EX_USAGE;
     }
     if (optind < argc) {
         return fail_usage("check: unexpected '%s'", argv[optind]);

@@ -590,6 +590,22 @@ void lmdbh_guard(MDB_env *env, const char *file)
     pthread_mutex_unlock(&guard_lock);
 }
 
+int lmdbh_map(MDB_env *env, uintptr_t *lo, size_t *len)
+{
+    int found = 0;
+    pthread_mutex_lock(&guard_lock);
+    for (int i = 0; i < GUARD_SLOTS && !found; i++) {
+        guard_slot_t *g = &guard_slots[i];
+        if (g->env == env && atomic_load(&g->live)) {
+            *lo = atomic_load(&g->addr);
+            *len = atomic_load(&g->len);
+            found = 1;
+        }
+    }
+    pthread_mutex_unlock(&guard_lock);
+    return found;
+}
+
 void lmdbh_unguard(MDB_env *env)
 {
     pthread_mutex_lock(&guard_lock);

@@ -171,6 +171,10 @@ void lmdbh_guard(MDB_env *env, const char *file);
 /** Stop guarding @p env (before mdb_env_close). */
 void lmdbh_unguard(MDB_env *env);
 
+/** Where @p env's map lies in this process, as lmdbh_guard() last found
+ *  it. @return 1 and the range, or 0 when @p env is not guarded. */
+int lmdbh_map(MDB_env *env, uintptr_t *lo, size_t *len);
+
 /* --- sealed records ---------------------------------------------------- */
 
 /** Bytes a seal adds to a value. */

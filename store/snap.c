@@ -26,9 +26,9 @@
  * neighbours) stays in the process's resident size until unmapped. A
  * long-lived process (the collector, after an export) drops them with
  * madvise(MADV_DONTNEED): on a shared file mapping that only unmaps, the
- * page cache keeps the data, and a later read maps it again. The map is
- * the mapping that holds a record's bytes (/proc/self/maps: LMDB does
- * not say where it mapped the file). It holds a read transaction, so
+ * page cache keeps the data, and a later read maps it again. The map's
+ * range is the one lmdbh_guard() found (LMDB does not say where it
+ * mapped the file). It holds a read transaction, so
  * txn_lock, meanwhile: no resize moves the map. A long read (a scan, a
  * completeness) does it as it goes (snap_shed), every so many records:
  * the kernel maps far more than the pages read (fault-around and large
@@ -115,52 +115,15 @@ void store_unpin(store_t *self)
     }
 }
 
-/* The mapping of this process that holds address @p p, from
- * /proc/self/maps (LMDB does not tell where its map is: mdb_env_info's
- * me_mapaddr is the MDB_FIXEDMAP address, NULL otherwise). @return 1
- * found. */
-static int mapping_of(const void *p, uintptr_t *lo, size_t *len)
-{
-    FILE *f = fopen("/proc/self/maps", "re");
-    if (f == NULL) {
-        return 0;
-    }
-    char line[4352];
-    int found = 0;
-    uintptr_t a = (uintptr_t)p;
-    while (!found && fgets(line, sizeof line, f) != NULL) {
-        unsigned long from = 0;
-        unsigned long to = 0;
-        if (sscanf(line, "%lx-%lx", &from, &to) == 2 && a >= from &&
-            a < to) {
-            *lo = (uintptr_t)from;
-            *len = (size_t)(to - from);
-            found = 1;
-        }
-    }
-    fclose(f);
-    return found;
-}
-
 /* Give back the map's pages, in @p txn (which holds txn_lock: no resize
  * moves the map meanwhile). */
 static int release_in(store_t *s, MDB_txn *txn, char err[ERR_LEN])
 {
-    /* Any record points into the map: meta holds the format. */
-    MDB_cursor *cur = NULL;
-    MDB_val k = {0, NULL};
-    MDB_val d = {0, NULL};
-    int mrc = mdb_cursor_open(txn, s->meta, &cur);
-    if (mrc == MDB_SUCCESS) {
-        mrc = mdb_cursor_get(cur, &k, &d, MDB_FIRST);
-        mdb_cursor_close(cur);
-    }
-    if (mrc != MDB_SUCCESS) {
-        return lmdbh_fail(mrc, "cannot find the store's map", err);
-    }
+    (void)txn; /* held, so that no resize moves the map meanwhile */
+    /* The range lmdbh_guard() found at open and after every resize. */
     uintptr_t lo = 0;
     size_t len = 0;
-    if (mapping_of(d.mv_data, &lo, &len) &&
+    if (lmdbh_map(s->env, &lo, &len) &&
         madvise((void *)lo, len, MADV_DONTNEED) != 0) {
         snprintf(err, ERR_LEN, "%.200s: cannot give back mapped pages",
                  s->file);
