@@ -574,7 +574,11 @@ int main(int argc, char **argv)
 
     catalog_destroy(&p.cat);
     catalog_destroy(&n.cat);
-    bx_rmtree(c.tmp);
+    if (getenv("BENCH_KEEP") != NULL) {
+        printf("== scale: kept the stores and catalogs in %s\n", c.tmp);
+    } else {
+        bx_rmtree(c.tmp);
+    }
     printf("== scale: %.0f s\n", bx_now() - t_start);
     return 0;
 }
