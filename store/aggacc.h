@@ -35,8 +35,9 @@
 #include "common/buf.h"
 #include "common/catalog.h"
 
-/** Longest agg key: V1, kind, code and its NUL, region, start. */
-#define AGGACC_KEY_MAX (2 + CATALOG_CODE_MAX + 1 + 4 + 4)
+/** Longest agg key: V1, kind, code and its NUL, region, start, and a
+ *  span's other year. */
+#define AGGACC_KEY_MAX (2 + CATALOG_CODE_MAX + 1 + 4 + 4 + 4)
 /** Keys held before aggacc_add() flushes by itself. */
 #define AGGACC_MAX_KEYS 65536
 

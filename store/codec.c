@@ -127,6 +127,55 @@ void codec_key_agg(buf_t *b, enum codec_agg_kind kind, const char *code,
     buf_put_u32(b, (uint32_t)start);
 }
 
+void codec_key_span(buf_t *b, enum codec_agg_kind kind, const char *code,
+                    uint32_t region, int32_t ystart, int32_t other)
+{
+    codec_key_agg(b, kind, code, region, ystart);
+    buf_put_u32(b, other == CODEC_SPAN_NONE ? UINT32_MAX : (uint32_t)other);
+}
+
+/* The fields of an agg or span key; *other is left alone for an agg key.
+ * ERR_CORRUPT unless the key is whole, of a known kind and in range. */
+static int get_agg_key(const MDB_val *k, uint8_t *kind, const char **code,
+                       uint32_t *region, int32_t *start, int32_t *other)
+{
+    buf_reader_t r;
+    buf_reader_init(&r, k->mv_data, k->mv_size);
+    int ok = buf_get_u8(&r) == CODEC_KEY_V1;
+    *kind = buf_get_u8(&r);
+    *code = buf_get_str(&r);
+    *region = buf_get_u32(&r);
+    *start = (int32_t)buf_get_u32(&r);
+    int span = *kind == CODEC_AGG_PREV || *kind == CODEC_AGG_NEXT;
+    if (span) {
+        uint32_t o = buf_get_u32(&r);
+        *other = o == UINT32_MAX ? CODEC_SPAN_NONE : (int32_t)o;
+    }
+    int32_t lo = month_make(PERIOD_MIN_YEAR, 1);
+    int32_t hi = month_make(PERIOD_MAX_YEAR, 12);
+    if (!ok || !buf_done(&r) || (!span && *kind != CODEC_AGG_MONTH &&
+                                 *kind != CODEC_AGG_QUARTER &&
+                                 *kind != CODEC_AGG_YEAR) ||
+        *start < lo || *start > hi ||
+        (span && (*start % 12 != 0 ||
+                  (*other != CODEC_SPAN_NONE &&
+                   (*other < lo || *other > hi || *other % 12 != 0))))) {
+        return ERR_CORRUPT;
+    }
+    return ERR_OK;
+}
+
+int codec_parse_span_other(const MDB_val *k, int32_t *other)
+{
+    uint8_t kind;
+    const char *code;
+    uint32_t region;
+    int32_t start;
+    *other = CODEC_SPAN_NONE - 1; /* an agg key leaves it so: refused */
+    int rc = get_agg_key(k, &kind, &code, &region, &start, other);
+    return rc == ERR_OK && *other >= CODEC_SPAN_NONE ? ERR_OK : ERR_CORRUPT;
+}
+
 void codec_key_id(buf_t *b, uint64_t id)
 {
     lmdbh_id_key(b, CODEC_KEY_V1, id);
@@ -197,25 +246,30 @@ static int cell_text(const char *table, const MDB_val *k, char *out,
     return ERR_OK;
 }
 
-/* An agg key's "KIND CODE REGION YYYY-MM". */
+/* An agg key's "KIND CODE REGION YYYY-MM"; a span's adds " < YYYY"
+ * (P: the year before) or " > YYYY" (N: the year after), "-" for none. */
 static int agg_text(const MDB_val *k, char *out, size_t cap)
 {
-    buf_reader_t r;
-    buf_reader_init(&r, k->mv_data, k->mv_size);
-    int ok = buf_get_u8(&r) == CODEC_KEY_V1;
-    uint8_t kind = buf_get_u8(&r);
-    const char *code = buf_get_str(&r);
-    uint32_t region = buf_get_u32(&r);
-    int32_t start = (int32_t)buf_get_u32(&r);
-    if (!ok || !buf_done(&r) || (kind != CODEC_AGG_MONTH &&
-                                 kind != CODEC_AGG_QUARTER &&
-                                 kind != CODEC_AGG_YEAR) ||
-        start < month_make(PERIOD_MIN_YEAR, 1) ||
-        start > month_make(PERIOD_MAX_YEAR, 12)) {
-        return ERR_CORRUPT;
+    uint8_t kind;
+    const char *code;
+    uint32_t region;
+    int32_t start;
+    int32_t other = 0;
+    int rc = get_agg_key(k, &kind, &code, &region, &start, &other);
+    if (rc != ERR_OK) {
+        return rc;
     }
-    snprintf(out, cap, "%c %.32s %u %04d-%02d", kind, code, region,
-             month_year(start), month_of_year(start));
+    int n = snprintf(out, cap, "%c %.32s %u %04d-%02d", kind, code, region,
+                     month_year(start), month_of_year(start));
+    if ((kind == CODEC_AGG_PREV || kind == CODEC_AGG_NEXT) && n >= 0 &&
+        (size_t)n < cap) {
+        char y[16] = "-";
+        if (other != CODEC_SPAN_NONE) {
+            snprintf(y, sizeof y, "%04d", month_year(other));
+        }
+        snprintf(out + n, cap - (size_t)n, " %c %s",
+                 kind == CODEC_AGG_PREV ? '<' : '>', y);
+    }
     return ERR_OK;
 }
 

@@ -34,6 +34,9 @@
  *                               the key is the reporters key)
  *    agg        V1 'M'|'Q'|'Y' code\0 region period_start -> V1 num den
  *                                                            reporting:u32
+ *               V1 'P'|'N' code\0 region year_start other_year_start
+ *                                       -> V1 num den count:u32
+ *               (format 3: year spans, store/span.h; the same record)
  *    violations V1 code\0 region month -> V1 parent\0 value parent_value
  *
  *  Owns nothing. Encoders reset and fill the caller's buf_t. Parsers
@@ -73,7 +76,9 @@
 #include "store/store.h"
 
 /** The store's on-disk format, in meta "format". */
-#define STORE_FORMAT 2u
+#define STORE_FORMAT 3u
+/** The format before year spans, upgraded by rebuilding agg. */
+#define STORE_FORMAT_NOSPANS 2u
 /** The format before record checksums, upgraded at a writable open. */
 #define STORE_FORMAT_UNSEALED 1u
 #define CODEC_KEY_V1 0x01
@@ -89,7 +94,12 @@ enum codec_agg_kind {
     CODEC_AGG_MONTH = 'M',
     CODEC_AGG_QUARTER = 'Q',
     CODEC_AGG_YEAR = 'Y',
+    /* Year spans (store/span.h): the key has one more u32, a year. */
+    CODEC_AGG_PREV = 'P',
+    CODEC_AGG_NEXT = 'N',
 };
+/** "No year" in a span key: a region's first or last year of reports. */
+#define CODEC_SPAN_NONE (-1)
 
 /** facts value: the current value of a cell. */
 typedef struct codec_fact {
@@ -145,6 +155,17 @@ int codec_parse_cellhist_key(const MDB_val *k, const char **code,
 /** agg key. */
 void codec_key_agg(buf_t *b, enum codec_agg_kind kind, const char *code,
                    uint32_t region, int32_t start);
+
+/** agg key of a year span (kind CODEC_AGG_PREV or CODEC_AGG_NEXT): the
+ *  agg key of the year starting at month @p ystart followed by the start
+ *  of the year @p other (CODEC_SPAN_NONE: none, as 0xFFFFFFFF). Without
+ *  its last 4 bytes it is the prefix of all spans of (code, region,
+ *  year). */
+void codec_key_span(buf_t *b, enum codec_agg_kind kind, const char *code,
+                    uint32_t region, int32_t ystart, int32_t other);
+/** The other year of a span key (CODEC_SPAN_NONE: none); ERR_CORRUPT
+ *  when @p k is not a span key of a year start. */
+int codec_parse_span_other(const MDB_val *k, int32_t *other);
 
 /** audit and rejects key: V1 id:u64. */
 void codec_key_id(buf_t *b, uint64_t id);

@@ -11,7 +11,8 @@
  * the cell belongs to. derive_rebuild() replays every (indicator, region,
  * year) group of facts month by month through derive_cell(), as if the
  * facts had arrived in order; sums commute, so the result is the one the
- * incremental path reached in any order.
+ * incremental path reached in any order. It also makes each group's year
+ * spans (span.h) from the group before it, as the facts come in order.
  *
  * INVARIANTS
  *   1. derive_cell() changes agg only by after - before of the one region's
@@ -28,12 +29,61 @@
 
 #include "common/lmdbh.h"
 #include "store/rec.h"
+#include "store/span.h"
+
+/* The month of the fact under @p cur if it is one of (@p kb's cell key
+ * prefix of @p prefix bytes), else CODEC_SPAN_NONE; the key is not
+ * unsealed: only its own bytes are read, and a bad one parses as none of
+ * ours. */
+static int32_t cell_month(const MDB_val *k, const buf_t *kb, size_t prefix)
+{
+    const char *c;
+    uint32_t r;
+    int32_t m;
+    if (k->mv_size != kb->len || memcmp(k->mv_data, kb->data, prefix) != 0 ||
+        codec_parse_cell_key(k, &c, &r, &m) != ERR_OK) {
+        return CODEC_SPAN_NONE;
+    }
+    return m;
+}
+
+/* Fill @p around->prev: the fact before the cursor's position (or the
+ * table's last, when the seek ran off its end), then put the cursor back
+ * on the key it was on. */
+static int find_prev(MDB_cursor *cur, const buf_t *kb, size_t prefix,
+                     int at_end, derive_around_t *around, MDB_val *k,
+                     MDB_val *d, int *mrc)
+{
+    MDB_val pk;
+    MDB_val pd;
+    int prc = mdb_cursor_get(cur, &pk, &pd, at_end ? MDB_LAST : MDB_PREV);
+    if (prc == MDB_SUCCESS) {
+        int32_t m = cell_month(&pk, kb, prefix);
+        around->prev = m == CODEC_SPAN_NONE ? m : m - m % 12;
+    } else if (prc != MDB_NOTFOUND) {
+        return lmdbh_code(prc);
+    }
+    if (at_end) {
+        return ERR_OK; /* *mrc stays MDB_NOTFOUND */
+    }
+    if (prc == MDB_SUCCESS) {
+        *mrc = mdb_cursor_get(cur, k, d, MDB_NEXT);
+    } else { /* nothing before: seek again */
+        *k = lmdbh_val(kb);
+        *mrc = mdb_cursor_get(cur, k, d, MDB_SET_RANGE);
+    }
+    return ERR_OK;
+}
 
 int derive_load_year(MDB_txn *txn, MDB_dbi facts, const char *code,
                      uint32_t region, int32_t ystart, derive_slot_t slots[12],
-                     buf_t *kb)
+                     derive_around_t *around, buf_t *kb)
 {
     memset(slots, 0, 12 * sizeof slots[0]);
+    if (around != NULL) {
+        around->prev = CODEC_SPAN_NONE;
+        around->next = CODEC_SPAN_NONE;
+    }
     MDB_cursor *cur = NULL;
     int rc = lmdbh_code(mdb_cursor_open(txn, facts, &cur));
     if (rc != ERR_OK) {
@@ -44,7 +94,11 @@ int derive_load_year(MDB_txn *txn, MDB_dbi facts, const char *code,
     MDB_val d;
     size_t prefix = kb->len - 4;
     int mrc = mdb_cursor_get(cur, &k, &d, MDB_SET_RANGE);
-    while (mrc == MDB_SUCCESS) {
+    if (around != NULL && (mrc == MDB_SUCCESS || mrc == MDB_NOTFOUND)) {
+        rc = find_prev(cur, kb, prefix, mrc == MDB_NOTFOUND, around, &k, &d,
+                       &mrc);
+    }
+    while (rc == ERR_OK && mrc == MDB_SUCCESS) {
         if (k.mv_size != kb->len || memcmp(k.mv_data, kb->data, prefix)) {
             break;
         }
@@ -60,6 +114,9 @@ int derive_load_year(MDB_txn *txn, MDB_dbi facts, const char *code,
             break;
         }
         if (m > ystart + 11) {
+            if (around != NULL) {
+                around->next = m - m % 12;
+            }
             break;
         }
         slots[m - ystart].present = 1;
@@ -86,9 +143,8 @@ int derive_get_fact(MDB_txn *txn, MDB_dbi facts, buf_t *kb, const char *code,
     return rc;
 }
 
-/* Contribution of slots [from, to] under the indicator's time rule. */
-static derive_contrib_t contrib_of(const derive_slot_t *slots, int from,
-                                   int to, enum ind_over_time ot)
+derive_contrib_t derive_contrib(const derive_slot_t *slots, int from, int to,
+                                enum ind_over_time ot)
 {
     derive_contrib_t c = {0, 0, 0};
     for (int i = from; i <= to; i++) {
@@ -150,9 +206,9 @@ static int agg_update(const catalog_t *cat, aggacc_t *acc, buf_t *kb,
     };
     for (int i = 0; i < 3; i++) {
         derive_contrib_t b =
-            contrib_of(before, per[i].from, per[i].to, ind->over_time);
+            derive_contrib(before, per[i].from, per[i].to, ind->over_time);
         derive_contrib_t a =
-            contrib_of(after, per[i].from, per[i].to, ind->over_time);
+            derive_contrib(after, per[i].from, per[i].to, ind->over_time);
         int rc = agg_move(cat, acc, kb, per[i].k, ind->code, ri,
                           ystart + per[i].from, b, a);
         if (rc != ERR_OK) {
@@ -229,7 +285,7 @@ typedef struct group {
  * had arrived in order: the result is the same as any other order. */
 static int add_group(const catalog_t *cat, MDB_txn *txn, MDB_dbi facts,
                      aggacc_t *acc, MDB_dbi viol, buf_t *kb, buf_t *vb,
-                     const group_t *g)
+                     span_track_t *st, const group_t *g)
 {
     int ii = catalog_indicator_find(cat, g->code);
     int ri = catalog_region_find(cat, g->region);
@@ -251,6 +307,9 @@ static int add_group(const catalog_t *cat, MDB_txn *txn, MDB_dbi facts,
         after[mi] = g->slots[mi];
         rc = derive_cell(cat, txn, facts, acc, viol, kb, vb, ii, ri,
                          g->ystart, mi, before, after);
+    }
+    if (rc == ERR_OK) {
+        rc = span_group(cat, acc, kb, st, ii, ri, g->ystart, g->slots);
     }
     return rc;
 }
@@ -282,6 +341,8 @@ int derive_rebuild(const catalog_t *cat, MDB_txn *txn, MDB_dbi facts,
     group_t g;
     memset(&g, 0, sizeof g);
     g.ystart = -1;
+    span_track_t st;
+    memset(&st, 0, sizeof st);
     while (rc == ERR_OK) {
         const char *c = "";
         uint32_t r = 0;
@@ -297,7 +358,7 @@ int derive_rebuild(const catalog_t *cat, MDB_txn *txn, MDB_dbi facts,
         }
         if (g.ystart >= 0 && (end || strcmp(c, g.code) != 0 ||
                               r != g.region || m - m % 12 != g.ystart)) {
-            rc = add_group(cat, txn, facts, &acc, viol, &kb, &vb, &g);
+            rc = add_group(cat, txn, facts, &acc, viol, &kb, &vb, &st, &g);
             memset(&g, 0, sizeof g);
             g.ystart = -1;
         }

@@ -49,14 +49,29 @@ typedef struct derive_contrib {
     int present;
 } derive_contrib_t;
 
+/** The years around one year of a region's facts. */
+typedef struct derive_around {
+    int32_t prev; /**< start of the last earlier year with a fact, or
+                       CODEC_SPAN_NONE */
+    int32_t next; /**< start of the first later year with a fact, or
+                       CODEC_SPAN_NONE */
+} derive_around_t;
+
 /** Load the facts of (@p code, @p region) for the 12 months of the year
  *  starting at month index @p ystart into @p slots (absent months have
- *  present == 0). @p kb is scratch.
+ *  present == 0) and, when @p around is not NULL, which years around it
+ *  have facts (the same cursor's neighbours: no extra seek). @p kb is
+ *  scratch.
  *  @return ERR_OK, ERR_CORRUPT (a fact that does not parse), LMDB
  *          failures. */
 int derive_load_year(MDB_txn *txn, MDB_dbi facts, const char *code,
                      uint32_t region, int32_t ystart, derive_slot_t slots[12],
-                     buf_t *kb);
+                     derive_around_t *around, buf_t *kb);
+
+/** The contribution of months @p from..@p to of @p slots under the time
+ *  rule @p ot: their sum, or the last present one. */
+derive_contrib_t derive_contrib(const derive_slot_t *slots, int from, int to,
+                                enum ind_over_time ot);
 
 /** The fact of one cell. @p kb is scratch.
  *  @param[out] found  1 when the cell has a fact, else 0.

@@ -45,7 +45,7 @@
  *      writing, with open_txns == 0 (store invariant 6): no transaction
  *      and no backup of this process is open.
  *   4. A store whose meta "format" is not STORE_FORMAT is never opened (a
- *      writable open first upgrades format 1: upgrade.c); a read-only or
+ *      writable open first upgrades formats 1 and 2); a read-only or
  *      check store is opened only with the catalog its aggregates were
  *      built for (rules_fp), and a check open never writes.
  *   5. A backup's destination is either absent, an empty directory (its
@@ -219,18 +219,28 @@ static int open_dbs(store_t *s, MDB_txn *txn, unsigned flags,
     return ERR_OK;
 }
 
-/* A format-1 store (no record checksums): a writable open upgrades it
- * (upgrade.c), others are refused saying what to do. */
-static int old_format(store_t *s, MDB_txn *txn, char err[ERR_LEN])
+/* A store of an older format: a writable open upgrades it, others are
+ * refused saying what to do. Format 1 (no record checksums) has its
+ * records sealed (upgrade.c); both 1 and 2 (no year spans) then have
+ * their aggregates rebuilt, as the caller does for a new catalog: agg is
+ * derived, so format 3's spans come with it (span.h). */
+static int old_format(store_t *s, MDB_txn *txn, uint64_t format,
+                      char err[ERR_LEN])
 {
     if (s->readonly || s->check) {
         snprintf(err, ERR_LEN,
-                 "%.300s: store format %u (no record checksums): start "
-                 "hrss-collector on it once to upgrade it to format %u",
-                 s->file, STORE_FORMAT_UNSEALED, STORE_FORMAT);
+                 "%.300s: store format %u (%s): start hrss-collector on it "
+                 "once to upgrade it to format %u",
+                 s->file, (unsigned)format,
+                 format == STORE_FORMAT_UNSEALED ? "no record checksums"
+                                                 : "no year spans",
+                 STORE_FORMAT);
         return ERR_VERSION;
     }
-    return upgrade_format1(s, txn, err);
+    if (format == STORE_FORMAT_UNSEALED) {
+        return upgrade_format1(s, txn, err);
+    }
+    return ERR_OK;
 }
 
 /* The aggregates were built for another catalog (or never, in a new or
@@ -277,9 +287,12 @@ static int check_format(store_t *s, MDB_txn *txn, const char *dir,
                                "format key), or a damaged one", dir);
         return ERR_CORRUPT;
     }
-    if (have_format && format == STORE_FORMAT_UNSEALED) {
-        rc = old_format(s, txn, err); /* rules_fp goes: rebuilt below */
+    int rebuild = 0;
+    if (have_format && (format == STORE_FORMAT_UNSEALED ||
+                        format == STORE_FORMAT_NOSPANS)) {
+        rc = old_format(s, txn, format, err);
         format = STORE_FORMAT;
+        rebuild = 1; /* whatever rules_fp says: below */
     } else if (have_format && format != STORE_FORMAT) {
         snprintf(err, ERR_LEN,
                  "store format %llu, this program reads format %u",
@@ -293,7 +306,8 @@ static int check_format(store_t *s, MDB_txn *txn, const char *dir,
             return rec_fail(s->file, "store metadata", rc, err);
         }
     }
-    if (rc != ERR_OK || (have_format && have_fp && fp == want_fp)) {
+    if (rc != ERR_OK || (have_format && have_fp && fp == want_fp &&
+                         !rebuild)) {
         return rc;
     }
     if (s->readonly || s->check) {

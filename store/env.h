@@ -27,7 +27,7 @@
  *    4. The database handles were opened in one committed transaction at
  *       store_open() and never change.
  *    5. A store whose meta "format" is not STORE_FORMAT is never opened
- *       (a writable open first upgrades format 1, upgrade.c), and a
+ *       (a writable open first upgrades formats 1 and 2), and a
  *       read-only or check one only with the catalog its aggregates were
  *       built for (meta "rules_fp"); a writable open rebuilds them.
  *    6. rejby is opened (created if missing) by writable opens only, and

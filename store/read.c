@@ -47,6 +47,7 @@
 #include "store/env.h"
 #include "store/rec.h"
 #include "store/snap.h"
+#include "store/span.h"
 #include "store/store.h"
 
 #define MAX_SERIES_POINTS 1200
@@ -306,6 +307,9 @@ static int total_in(store_t *s, MDB_txn *txn, int ii, int ri,
         t->num = a.num;
         t->den = a.den;
         t->reporting = a.reporting;
+    } else if (p->first % 12 == 0 && (p->last + 1) % 12 == 0) {
+        rc = span_total(txn, s->agg, &kb, ind, r->code, p->first,
+                        p->last - 11, t);
     } else if (ind->over_time == OVER_SUM) {
         rc = sum_range(s, txn, &kb, ind, r->code, p, t);
         if (rc == ERR_OK) {

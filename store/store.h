@@ -158,8 +158,9 @@ void store_result_fini(store_result_t *res);
  *  its last page, or without the format key is refused (ERR_CORRUPT; a
  *  file that is no LMDB file at all ERR_VERSION) with @p err naming
  *  DIR/data.mdb, and nothing is written.
- *  A store of format 1 (before record checksums) is upgraded to format 2
- *  in the opening transaction of a writable open (not with opts.check);
+ *  A store of format 1 (before record checksums) or 2 (before year
+ *  spans) is upgraded to format 3 in the opening transaction of a
+ *  writable open (not with opts.check);
  *  read-only opens refuse it (ERR_VERSION) saying what to do. A store
  *  written by another format version is refused (ERR_VERSION). If
  *  the catalog's region tree or indicator rules changed since the

@@ -67,6 +67,7 @@
 #include "store/derive.h"
 #include "store/env.h"
 #include "store/rec.h"
+#include "store/span.h"
 
 /* State of one write transaction. */
 typedef struct wctx {
@@ -88,6 +89,8 @@ typedef struct wctx {
         uint32_t region;
         int32_t ystart;
         derive_slot_t slots[12];
+        derive_around_t around; /* other years: the same after a write
+                                   inside this one */
     } year;
 } wctx_t;
 
@@ -153,14 +156,16 @@ static int apply_update(wctx_t *w, const store_batch_t *b, const update_t *u,
     int mi = (int)(month - ystart);
     derive_slot_t old_slots[12];
     derive_slot_t new_slots[12];
+    derive_around_t around;
     int rc = ERR_OK;
     if (w->year.valid && w->year.ii == cell->indicator &&
         w->year.region == u->region && w->year.ystart == ystart) {
         memcpy(old_slots, w->year.slots, sizeof old_slots);
+        around = w->year.around;
     } else {
         w->year.valid = 0;
         rc = derive_load_year(w->txn, s->facts, ind->code, u->region,
-                              ystart, old_slots, &w->key);
+                              ystart, old_slots, &around, &w->key);
     }
     if (rc != ERR_OK) {
         return rc;
@@ -186,9 +191,16 @@ static int apply_update(wctx_t *w, const store_batch_t *b, const update_t *u,
     w->year.region = u->region;
     w->year.ystart = ystart;
     memcpy(w->year.slots, new_slots, sizeof new_slots);
-    return derive_cell(s->cat, w->txn, s->facts, &w->acc, s->viol, &w->key,
-                       &w->val, cell->indicator, cell->region, ystart, mi,
+    w->year.around = around;
+    rc = derive_cell(s->cat, w->txn, s->facts, &w->acc, s->viol, &w->key,
+                     &w->val, cell->indicator, cell->region, ystart, mi,
+                     old_slots, new_slots);
+    if (rc == ERR_OK) {
+        rc = span_cell(s->cat, w->txn, s->facts, &w->acc, &w->key,
+                       cell->indicator, cell->region, ystart, &around,
                        old_slots, new_slots);
+    }
+    return rc;
 }
 
 /* Delete reporter @p rkey's oldest stored rejections (record and index

@@ -81,6 +81,7 @@ static const char *const queries[][8] = {
     {"history", "urban_new_jobs", "--region", "330102", "--period", "2023-01",
      NULL},
     {"total", "urban_new_jobs", "--period", "2024", NULL},
+    {"total", "pension_insured", "--period", "2022..2024", NULL},
 };
 #define NQ (sizeof queries / sizeof queries[0])
 
@@ -406,4 +407,72 @@ Test(damage, check_runs_only_with_the_collector_stopped)
     const char *viaconn[] = {"hrssctl", "--connect", "tcp://127.0.0.1:1",
                              "--insecure", "check", NULL};
     cr_expect_eq(hx_run(viaconn, 10000, out, sizeof out), 64, "%s", out);
+}
+
+/* Turn the format-3 store in @p db into the format-2 store an older hrss
+ * wrote: no year spans (agg keys of kind 'P' or 'N'), format 2. */
+static void remove_spans(const char *db)
+{
+    MDB_env *env;
+    MDB_txn *txn;
+    MDB_dbi agg;
+    MDB_dbi meta;
+    cr_assert_eq(mdb_env_create(&env), 0);
+    mdb_env_set_maxdbs(env, 16);
+    mdb_env_set_mapsize(env, (size_t)64 << 20);
+    cr_assert_eq(mdb_env_open(env, db, MDB_NOTLS, 0640), 0);
+    cr_assert_eq(mdb_txn_begin(env, NULL, 0, &txn), 0);
+    cr_assert_eq(mdb_dbi_open(txn, "agg", 0, &agg), 0);
+    cr_assert_eq(mdb_dbi_open(txn, "meta", 0, &meta), 0);
+    MDB_cursor *cur;
+    MDB_val k;
+    MDB_val d;
+    int spans = 0;
+    cr_assert_eq(mdb_cursor_open(txn, agg, &cur), 0);
+    for (int rc = mdb_cursor_get(cur, &k, &d, MDB_FIRST); rc == 0;
+         rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
+        const char *kind = k.mv_data;
+        if (k.mv_size > 1 && (kind[1] == 'P' || kind[1] == 'N')) {
+            cr_assert_eq(mdb_cursor_del(cur, 0), 0);
+            spans++;
+        }
+    }
+    mdb_cursor_close(cur);
+    cr_assert_gt(spans, 0, "a format-3 store has year spans");
+    static const unsigned char two[4] = {0, 0, 0, 2};
+    MDB_val fk = {6, (void *)(uintptr_t)"format"};
+    MDB_val fv = {4, (void *)(uintptr_t)two};
+    cr_assert_eq(mdb_put(txn, meta, &fk, &fv, 0), 0);
+    cr_assert_eq(mdb_txn_commit(txn), 0);
+    mdb_env_close(env);
+}
+
+/* Format 2 (before year spans): refused read-only, saying what to do; the
+ * collector rebuilds its aggregates with the spans at start, and every
+ * answer, a stock over whole years among them, is as it was. */
+Test(damage, a_format_2_store_gets_its_year_spans_from_the_collector)
+{
+    char db[300];
+    static answers_t before;
+    static answers_t after;
+    static char out[OUT_LEN];
+    snprintf(db, sizeof db, "%s/store", hx_dir);
+    populate(db);
+    answers(db, &before);
+    remove_spans(db);
+    cr_assert_eq(ctl(db, queries[NQ - 1], out, sizeof out), 1, "%s", out);
+    cr_expect(strstr(out, "store format 2 (no year spans)") != NULL &&
+                  strstr(out, "start hrss-collector on it once") != NULL,
+              "%s", out);
+    hx_coll_t c;
+    char log[320];
+    snprintf(log, sizeof log, "%s/collector.log", hx_dir);
+    hx_collector_start(&c, db, log);
+    cr_assert_eq(hx_collector_stop(&c, 30000), 0, "the collector stopped");
+    answers(db, &after);
+    for (size_t q = 0; q < NQ; q++) {
+        cr_expect_eq(after.st[q], before.st[q], "%s", queries[q][0]);
+        cr_expect_str_eq(after.out[q], before.out[q], "%s", queries[q][0]);
+    }
+    cr_assert_eq(check_store(db, out, sizeof out), 0, "%s", out);
 }

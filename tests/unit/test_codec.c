@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include "common/buf.h"
+#include "common/lmdbh.h"
+#include "common/period.h"
 #include "store/codec.h"
 
 static MDB_val val(const buf_t *b)
@@ -337,4 +339,43 @@ Test(codec, violation_round_trips_and_refuses_damage)
     expect_refuses_damage(&b, parse_violation, &g, "violation");
     buf_fini(&b);
     buf_fini(&k);
+}
+
+/* A year span key (format 3) is an agg key of a year start followed by
+ * the other year, none written as 0xFFFFFFFF; its text says which. */
+Test(codec, span_key_round_trips_and_refuses_damage)
+{
+    buf_t b;
+    buf_init(&b);
+    char text[128];
+    int32_t other = 0;
+    codec_key_span(&b, CODEC_AGG_PREV, "urban_new_jobs", 330100,
+                   month_make(2024, 1), month_make(2023, 1));
+    MDB_val k = lmdbh_val(&b);
+    cr_expect_eq(codec_parse_span_other(&k, &other), ERR_OK);
+    cr_expect_eq(other, month_make(2023, 1));
+    cr_expect_str_eq(codec_key_text("agg", &k, text, sizeof text),
+                     "P urban_new_jobs 330100 2024-01 < 2023");
+    codec_key_span(&b, CODEC_AGG_NEXT, "pension_insured", 330000,
+                   month_make(2025, 1), CODEC_SPAN_NONE);
+    k = lmdbh_val(&b);
+    cr_expect_eq(codec_parse_span_other(&k, &other), ERR_OK);
+    cr_expect_eq(other, CODEC_SPAN_NONE);
+    cr_expect_str_eq(codec_key_text("agg", &k, text, sizeof text),
+                     "N pension_insured 330000 2025-01 > -");
+    /* Not a span: a year aggregate's key, a month that starts no year, an
+     * other year out of range. */
+    codec_key_agg(&b, CODEC_AGG_YEAR, "pension_insured", 330000,
+                  month_make(2025, 1));
+    k = lmdbh_val(&b);
+    cr_expect_eq(codec_parse_span_other(&k, &other), ERR_CORRUPT);
+    codec_key_span(&b, CODEC_AGG_PREV, "pension_insured", 330000,
+                   month_make(2025, 3), CODEC_SPAN_NONE);
+    k = lmdbh_val(&b);
+    cr_expect_eq(codec_parse_span_other(&k, &other), ERR_CORRUPT);
+    codec_key_span(&b, CODEC_AGG_NEXT, "pension_insured", 330000,
+                   month_make(2025, 1), 7);
+    k = lmdbh_val(&b);
+    cr_expect_eq(codec_parse_span_other(&k, &other), ERR_CORRUPT);
+    buf_fini(&b);
 }

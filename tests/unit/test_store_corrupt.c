@@ -269,7 +269,9 @@ Test(store_corrupt, truncated_fact)
                    "store_facts");
     EXPECT_CORRUPT(store_own(fx_store, PENSION, 330102, &p, &t, err_),
                    "store_own");
-    p = period("2021..2025"); /* a stock over years reads the facts */
+    /* A stock over months that are not whole years reads the facts
+     * (whole years read the year spans, span.h). */
+    p = period("2021-01..2025-11");
     EXPECT_CORRUPT(store_total(fx_store, PENSION, 330000, &p, &t, err_),
                    "store_total");
     EXPECT_CORRUPT(store_verify(fx_store, err_), "store_verify");
@@ -339,7 +341,7 @@ Test(store_corrupt, fact_with_an_impossible_month)
     corrupt(fact_bad_month);
     int n = 0;
     store_total_t t;
-    period_t p = period("2021..2025");
+    period_t p = period("2021-01..2025-11"); /* not whole years: walks */
     EXPECT_CORRUPT(store_facts(fx_store, INT32_MIN, INT32_MAX, on_fact, &n,
                                err_),
                    "store_facts");
@@ -391,7 +393,7 @@ Test(store_corrupt, facts_with_impossible_values)
                    "store_get");
     EXPECT_CORRUPT(store_own(fx_store, JOBS, 330106, &p, &t, err_),
                    "store_own");
-    p = period("2024..2025");
+    p = period("2024-01..2025-11");
     EXPECT_CORRUPT(store_total(fx_store, JOBS, 330100, &p, &t, err_),
                    "store_total");
     EXPECT_CORRUPT(store_facts(fx_store, INT32_MIN, INT32_MAX, on_fact, &n,
