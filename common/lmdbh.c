@@ -29,7 +29,11 @@
  *      was: a directory that never held an environment. An empty data.mdb
  *      (LMDB would initialise it) is refused before mdb_env_open().
  */
+#define _GNU_SOURCE /* dl_iterate_phdr; the faulting instruction's address */
 #include "common/lmdbh.h"
+
+#include <link.h>
+#include <ucontext.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -482,16 +486,66 @@ static int outside_map(const MDB_val *val)
     return 0;
 }
 
+/* Where LMDB's own code lies (its shared object's executable segment),
+ * found once by guard_install(); 0, 0 when LMDB is linked into the
+ * program itself, whose faults are not LMDB's to explain. */
+static uintptr_t guard_lib_lo;
+static size_t guard_lib_len;
+
+/* dl_iterate_phdr() callback: the executable PT_LOAD segment of the
+ * object holding mdb_cursor_get. */
+static int find_lmdb_text(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    uintptr_t fn = (uintptr_t)&mdb_cursor_get;
+    uintptr_t self = (uintptr_t)&lmdbh_guard;
+    (void)size;
+    (void)arg;
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        uintptr_t lo = info->dlpi_addr + ph->p_vaddr;
+        if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_X) || fn < lo ||
+            fn - lo >= ph->p_memsz) {
+            continue;
+        }
+        if (self < lo || self - lo >= ph->p_memsz) {
+            guard_lib_lo = lo;
+            guard_lib_len = ph->p_memsz;
+        }
+        return 1;
+    }
+    return 0;
+}
+
+/* The address of the instruction that faulted, or 0 where unknown. */
+static uintptr_t fault_pc(const void *ctx)
+{
+    const ucontext_t *uc = ctx;
+#if defined(__x86_64__)
+    return (uintptr_t)uc->uc_mcontext.gregs[REG_RIP];
+#elif defined(__aarch64__)
+    return (uintptr_t)uc->uc_mcontext.pc;
+#else
+    (void)uc;
+    return 0;
+#endif
+}
+
 static void guard_handler(int sig, siginfo_t *info, void *ctx)
 {
     uintptr_t a = (uintptr_t)info->si_addr;
+    uintptr_t pc = fault_pc(ctx);
+    /* In LMDB's code, a fault outside the map is a damaged node whose
+     * flags or sizes LMDB believed (a flipped F_DUPDATA bit makes it use
+     * a sub-cursor it never made: a write near address 0). */
+    int in_lmdb = guard_lib_len > 0 && pc >= guard_lib_lo &&
+                  pc - guard_lib_lo < guard_lib_len;
     for (int i = 0; i < GUARD_SLOTS; i++) {
         guard_slot_t *g = &guard_slots[i];
         if (!atomic_load(&g->live)) {
             continue;
         }
         uintptr_t lo = atomic_load(&g->addr);
-        if (a >= lo && a - lo < atomic_load(&g->len)) {
+        if (in_lmdb || (a >= lo && a - lo < atomic_load(&g->len))) {
             ssize_t w = write(STDERR_FILENO, g->msg, g->msg_len);
             (void)w;
             _exit(1);
@@ -501,7 +555,6 @@ static void guard_handler(int sig, siginfo_t *info, void *ctx)
      * the handler that was there before. */
     const struct sigaction *old =
         sig == SIGBUS ? &guard_old_bus : &guard_old_segv;
-    (void)ctx;
     sigaction(sig, old, NULL);
 }
 
@@ -512,6 +565,7 @@ static void guard_install(void)
     sa.sa_sigaction = guard_handler;
     sa.sa_flags = SA_SIGINFO | SA_NODEFER;
     sigemptyset(&sa.sa_mask);
+    dl_iterate_phdr(find_lmdb_text, NULL);
     sigaction(SIGBUS, &sa, &guard_old_bus);
     sigaction(SIGSEGV, &sa, &guard_old_segv);
     guard_installed = 1;

@@ -160,7 +160,9 @@ int lmdbh_next_id(MDB_txn *txn, MDB_dbi dbi, uint8_t ver, uint64_t *out);
  *  address lies inside the map is a damaged file (LMDB follows page
  *  numbers without checking them: a flipped byte in a branch page can
  *  send it past the end of the file, SIGBUS, or into nonsense), not a bug
- *  of ours. It then writes "FATAL: FILE is damaged: ..." to stderr and
+ *  of ours; so is one anywhere while LMDB's own code runs (a damaged
+ *  node's flags: LMDB uses a sub-cursor a plain table never has, a write
+ *  near address 0), when LMDB is a shared library, as Debian's is. It then writes "FATAL: FILE is damaged: ..." to stderr and
  *  _exit(1)s, instead of dumping core. A fault anywhere else goes on to
  *  the handler that was there before (the default, or ASan's).
  *  Call after opening @p env and again after every change of its map

@@ -2,6 +2,7 @@
  * (common/lmdbh): code translation, error text, meta integers of either
  * width, named databases, lookups, id keys and the next id. */
 #define _XOPEN_SOURCE 700 /* nftw */
+#define _GNU_SOURCE /* memmem */
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <ftw.h>
@@ -360,4 +361,73 @@ Test(lmdbh, key_text_is_printable_and_bounded)
     cr_assert_str_eq(out + 28, "...");
     MDB_val nk = {1, "\x80"};
     cr_assert_str_eq(lmdbh_key_text(&nk, out, 5), "...");
+}
+
+/* A flipped node flag (F_DUPDATA on a record of a plain table) makes
+ * LMDB use a sub-cursor such a table never has: a write near address 0,
+ * outside the map, from LMDB's own code. The guard says the file is
+ * damaged and exits 1 instead of a crash (the random flips of
+ * test_store_damage found it: hrssctl export died of SIGSEGV). */
+Test(lmdbh, guard_turns_a_fault_in_lmdb_on_a_damaged_node_into_exit_1)
+{
+    static const char key[] = "hrss-guard-node-flag-test";
+    MDB_val k = {sizeof key - 1, (void *)(uintptr_t)key};
+    MDB_val v = {5, "value"};
+    cr_assert_eq(mdb_put(txn, ids, &k, &v, 0), MDB_SUCCESS);
+    cr_assert_eq(mdb_txn_commit(txn), MDB_SUCCESS);
+    txn = NULL;
+    mdb_env_close(env);
+    env = NULL;
+    /* The node header ends with flags:u16 ksize:u16 (little-endian on
+     * this platform) right before the key's bytes. */
+    char file[300];
+    snprintf(file, sizeof file, "%s/data.mdb", dir);
+    FILE *f = fopen(file, "r+b");
+    cr_assert_not_null(f);
+    static unsigned char page[1 << 20];
+    size_t n = fread(page, 1, sizeof page, f);
+    unsigned char *at = memmem(page, n, key, sizeof key - 1);
+    cr_assert_not_null(at, "the key is in the file");
+    at[-4] |= 0x04; /* F_DUPDATA */
+    cr_assert_eq(fseek(f, (long)(at - 4 - page), SEEK_SET), 0);
+    cr_assert_eq(fwrite(at - 4, 1, 1, f), 1);
+    cr_assert_eq(fclose(f), 0);
+
+    int fds[2];
+    cr_assert_eq(pipe(fds), 0);
+    pid_t pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0) {
+        dup2(fds[1], STDERR_FILENO);
+        MDB_env *e = NULL;
+        MDB_txn *t = NULL;
+        MDB_dbi d;
+        MDB_val got;
+        if (mdb_env_create(&e) || mdb_env_set_maxdbs(e, 4) ||
+            mdb_env_open(e, dir, MDB_RDONLY, 0640)) {
+            _exit(3);
+        }
+        lmdbh_guard(e, file);
+        if (mdb_txn_begin(e, NULL, MDB_RDONLY, &t) ||
+            mdb_dbi_open(t, "ids", 0, &d)) {
+            _exit(4);
+        }
+        int rc = mdb_get(t, d, &k, &got);
+        _exit(rc == MDB_SUCCESS ? 0 : 5);
+    }
+    close(fds[1]);
+    char out[1024] = "";
+    size_t len = 0;
+    ssize_t r;
+    while ((r = read(fds[0], out + len, sizeof out - 1 - len)) > 0) {
+        len += (size_t)r;
+    }
+    out[len] = '\0';
+    close(fds[0]);
+    int st = 0;
+    cr_assert_eq(waitpid(pid, &st, 0), pid);
+    cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 1,
+              "the reader ended with status 0x%x: %s", st, out);
+    cr_expect(strstr(out, "is damaged") != NULL && strstr(out, file) != NULL,
+              "%s", out);
 }
