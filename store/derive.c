@@ -163,6 +163,12 @@ derive_contrib_t derive_contrib(const derive_slot_t *slots, int from, int to,
     return c;
 }
 
+int derive_first_node(const catalog_t *cat, int ri)
+{
+    const region_t *r = catalog_region(cat, (size_t)ri);
+    return r->n_children > 0 ? ri : r->parent;
+}
+
 /* Move the aggregates of region index @p ri and its ancestors for period
  * kind @p k starting at @p start by (after - before). */
 static int agg_move(const catalog_t *cat, aggacc_t *acc, buf_t *kb,
@@ -176,7 +182,8 @@ static int agg_move(const catalog_t *cat, aggacc_t *acc, buf_t *kb,
     if (dnum == 0 && dden == 0 && drep == 0) {
         return ERR_OK;
     }
-    for (int a = ri; a >= 0; a = catalog_region(cat, (size_t)a)->parent) {
+    for (int a = derive_first_node(cat, ri); a >= 0;
+         a = catalog_region(cat, (size_t)a)->parent) {
         codec_key_agg(kb, k, code, catalog_region(cat, (size_t)a)->code,
                       start);
         int rc = aggacc_add(acc, kb, dnum, dden, drep);

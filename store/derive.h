@@ -19,7 +19,9 @@
  *
  *  INVARIANTS (the store's invariants 2, 4 and 5, store.h/ARCHITECTURE.md)
  *    1. Every agg record equals the sum of contributions over its node's
- *       subtree, with reporting = the regions that reported in the period.
+ *       subtree, with reporting = the regions that reported in the period;
+ *       there are agg records for nodes with children only (a leaf's
+ *       totals are read from its facts).
  *    2. A violation record exists iff both cells of an "of which" pair
  *       exist for the same region and month and the part exceeds the whole.
  *    3. An agg record that would be all zero with reporting 0 is deleted.
@@ -67,6 +69,12 @@ typedef struct derive_around {
 int derive_load_year(MDB_txn *txn, MDB_dbi facts, const char *code,
                      uint32_t region, int32_t ystart, derive_slot_t slots[12],
                      derive_around_t *around, buf_t *kb);
+
+/** The first node whose aggregates a change of region index @p ri moves:
+ *  @p ri itself, or its parent when it has no children (a leaf's
+ *  aggregates would be its own facts: store/read.c reads those), -1 when
+ *  there is none. */
+int derive_first_node(const catalog_t *cat, int ri);
 
 /** The contribution of months @p from..@p to of @p slots under the time
  *  rule @p ot: their sum, or the last present one. */

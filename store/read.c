@@ -278,11 +278,29 @@ static int sum_range(store_t *s, MDB_txn *txn, buf_t *kb,
     return rc;
 }
 
+static int own_in(store_t *s, MDB_txn *txn, int ii, uint32_t region,
+                  const period_t *p, store_total_t *out)
+{
+    const indicator_t *ind = catalog_indicator(s->cat, (size_t)ii);
+    derive_contrib_t c;
+    memset(out, 0, sizeof *out);
+    int rc = own_contrib(s, txn, ind, region, p->first, p->last, &c);
+    out->is_ratio = ind->kind == IND_RATIO;
+    out->num = c.num;
+    out->den = c.den;
+    out->reporting = (uint32_t)c.present;
+    out->expected = 1;
+    return rc;
+}
+
 static int total_in(store_t *s, MDB_txn *txn, int ii, int ri,
                     const period_t *p, store_total_t *t)
 {
     const indicator_t *ind = catalog_indicator(s->cat, (size_t)ii);
     const region_t *r = catalog_region(s->cat, (size_t)ri);
+    if (r->n_children == 0) { /* no aggregates: its facts are its total */
+        return own_in(s, txn, ii, r->code, p, t);
+    }
     buf_t kb;
     buf_init(&kb);
     int rc = ERR_OK;
@@ -319,21 +337,6 @@ static int total_in(store_t *s, MDB_txn *txn, int ii, int ri,
         rc = walk_range(s, txn, ind, ri, p->first, p->last, 1, t);
     }
     buf_fini(&kb);
-    return rc;
-}
-
-static int own_in(store_t *s, MDB_txn *txn, int ii, uint32_t region,
-                  const period_t *p, store_total_t *out)
-{
-    const indicator_t *ind = catalog_indicator(s->cat, (size_t)ii);
-    derive_contrib_t c;
-    memset(out, 0, sizeof *out);
-    int rc = own_contrib(s, txn, ind, region, p->first, p->last, &c);
-    out->is_ratio = ind->kind == IND_RATIO;
-    out->num = c.num;
-    out->den = c.den;
-    out->reporting = (uint32_t)c.present;
-    out->expected = 1;
     return rc;
 }
 

@@ -26,13 +26,14 @@
 #include "store/rec.h"
 
 /* Add (num, den, count) to the span (kind, ystart, other) of region
- * index @p ri and each ancestor. */
+ * index @p ri (unless a leaf: derive_first_node) and each ancestor. */
 static int move(const catalog_t *cat, aggacc_t *acc, buf_t *kb,
                 enum codec_agg_kind kind, const char *code, int ri,
                 int32_t ystart, int32_t other, int64_t num, int64_t den,
                 int count)
 {
-    for (int a = ri; a >= 0; a = catalog_region(cat, (size_t)a)->parent) {
+    for (int a = derive_first_node(cat, ri); a >= 0;
+         a = catalog_region(cat, (size_t)a)->parent) {
         codec_key_span(kb, kind, code, catalog_region(cat, (size_t)a)->code,
                        ystart, other);
         int rc = aggacc_add(acc, kb, num, den, count);
