@@ -35,8 +35,10 @@
  *       for (write.c).
  *    2. For every aggregate key (K, I, node, P): num/den equal the sum over
  *       regions R in subtree(node) of contribution(I, R, P), and reporting
- *       equals the number of such R with at least one fact in P (derive.c;
- *       store_verify() recomputes this from the facts).
+ *       equals the number of such R with at least one fact in P, for
+ *       every node with children (a leaf has none: its facts are its
+ *       totals); the year spans equal their definition (span.h)
+ *       (derive.c, span.c; store_verify() recomputes them from the facts).
  *    3. A fact exists iff its cell has at least one audit record; the fact
  *       holds the newest record's new value (write.c).
  *    4. A violation record exists iff both cells of an "of which" pair
