@@ -162,6 +162,33 @@ static int http_request(int fd, const char *method, const char *target,
         clen = strtoul(cl + 17, NULL, 10);
     }
     size_t have = got - (size_t)(end + 4 - buf);
+    if (strcasestr(buf, "\r\nTransfer-Encoding: chunked") != NULL) {
+        /* InfluxDB's /query answers are chunked: read to the last chunk
+         * ("0" CRLF CRLF), or the next answer would start with this one's
+         * body. The tail is kept across reads. */
+        char tail[8] = "";
+        size_t keep = have < 7 ? have : 7;
+        memcpy(tail, end + 4 + have - keep, keep);
+        tail[keep] = '\0';
+        for (;;) {
+            char *t = strstr(tail, "0\r\n\r\n");
+            if (t != NULL && (t == tail || t[-1] == '\n')) {
+                return status;
+            }
+            ssize_t r = recv(fd, buf, sizeof buf - 1, 0);
+            if (r <= 0) {
+                return -1;
+            }
+            char both[sizeof tail + sizeof buf];
+            size_t tl = strlen(tail);
+            memcpy(both, tail, tl);
+            memcpy(both + tl, buf, (size_t)r);
+            size_t bl = tl + (size_t)r;
+            keep = bl < 7 ? bl : 7;
+            memcpy(tail, both + bl - keep, keep);
+            tail[keep] = '\0';
+        }
+    }
     while (have < clen) {
         ssize_t r = recv(fd, buf, sizeof buf, 0);
         if (r <= 0) {
