@@ -180,7 +180,8 @@ size_t render_rows(const render_t *self)
 }
 
 /* printf into a new string. */
-static char *vformat(const char *fmt, va_list ap)
+__attribute__((format(printf, 1, 0))) static char *vformat(const char *fmt,
+                                                           va_list ap)
 {
     va_list again;
     va_copy(again, ap);
