@@ -168,7 +168,7 @@ static double data_bytes(const char *dir)
 {
     MDB_env *env = NULL;
     MDB_txn *txn = NULL;
-    MDB_dbi main_db;
+    MDB_dbi main_db = 0;
     MDB_cursor *cur = NULL;
     MDB_val k;
     MDB_val d;
