@@ -1,8 +1,24 @@
-/* httpd.c: one page over HTTP, served by libmicrohttpd.
+/* httpd.c: one page over HTTP, served by libmicrohttpd, loaded with
+ * dlopen() only when a server is started.
  *
  * Why libmicrohttpd: a well-kept HTTP/1.1 server (request parsing,
  * keep-alive, timeouts, connection limits) is less to get wrong than our
  * own, and Debian ships it (libmicrohttpd12).
+ *
+ * Why dlopen: /metrics is optional, but linking libmicrohttpd maps it and
+ * libgnutls with its own dependencies (p11-kit, nettle, gmp, libtasn1,
+ * libidn2, libunistring, ...) into every daemon, about 2.6 MiB of the idle
+ * agent's RSS (issue 10: under 8 MiB). So the executables do not link it:
+ * httpd_start() dlopen()s HTTPD_MHD_LIB and looks up the six functions
+ * this file calls into a table (mhd_api_t) kept in the server. The header
+ * <microhttpd.h> still gives the types and constants, and a
+ * _Static_assert checks each table entry's type against its declaration
+ * there, so a wrong signature fails to compile. The library is never
+ * dlclose()d: it stays loaded, once, for the rest of the process (a later
+ * dlopen() only counts a reference), so no thread or response of
+ * libmicrohttpd's can outlive its code, and ASan/LSan see no unloaded
+ * library. If it cannot be loaded, httpd_start() fails and says so
+ * (dlerror() included), before any socket is made.
  *
  * The listening socket is ours: made, bound and listening here, then
  * handed to the server (MHD_OPTION_LISTEN_SOCKET). So a failure to bind
@@ -12,7 +28,8 @@
  * that address only. libmicrohttpd closes the socket in
  * MHD_stop_daemon().
  *
- *   httpd_start: socket -> bind -> listen -> MHD_start_daemon(thread)
+ *   httpd_start: dlopen + dlsym -> socket -> bind -> listen
+ *                -> MHD_start_daemon(thread)
  *   request (server thread): path? 404 : method GET/HEAD? page : 405
  *   httpd_stop: MHD_stop_daemon (joins the thread, closes the socket)
  *
@@ -24,11 +41,18 @@
  *      MHD_stop_daemon().
  *   3. Every request gets one response, queued at its first call, before
  *      any body is read (a body is discarded and the connection closed).
+ *   4. libmicrohttpd is called only through a server's mhd_api_t, every
+ *      entry of which was found by dlsym() before the server started;
+ *      MHD_ functions are named only inside _Static_assert, never in
+ *      evaluated code, so the executables have no link-time reference
+ *      to the library (ldd lists no libmicrohttpd).
+ *   5. The library, once loaded, is never unloaded.
  */
 #include "common/httpd.h"
 
 #include <arpa/inet.h>
 #include <assert.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <microhttpd.h>
@@ -44,7 +68,104 @@
 #define PATH_MAX_LEN 64
 #define LISTEN_BACKLOG 16
 
+/* ------------------------------------------------------------ the library */
+
+/* The soname of Debian 12's libmicrohttpd12 (libmicrohttpd 0.9.x, whose
+ * ABI the header we compile against describes). */
+#define HTTPD_MHD_LIB "libmicrohttpd.so.12"
+
+typedef struct MHD_Daemon *(*start_daemon_fn)(
+    unsigned int flags, uint16_t port, MHD_AcceptPolicyCallback apc,
+    void *apc_cls, MHD_AccessHandlerCallback dh, void *dh_cls, ...);
+typedef void (*stop_daemon_fn)(struct MHD_Daemon *daemon);
+typedef struct MHD_Response *(*create_response_from_buffer_fn)(
+    size_t size, void *buffer, enum MHD_ResponseMemoryMode mode);
+typedef enum MHD_Result (*add_response_header_fn)(
+    struct MHD_Response *response, const char *header, const char *content);
+typedef enum MHD_Result (*queue_response_fn)(
+    struct MHD_Connection *connection, unsigned int status_code,
+    struct MHD_Response *response);
+typedef void (*destroy_response_fn)(struct MHD_Response *response);
+
+/* Each type is the header's own (the operand of _Generic is not
+ * evaluated: no reference to the symbol is emitted). */
+_Static_assert(_Generic(&MHD_start_daemon, start_daemon_fn: 1, default: 0),
+               "MHD_start_daemon's type");
+_Static_assert(_Generic(&MHD_stop_daemon, stop_daemon_fn: 1, default: 0),
+               "MHD_stop_daemon's type");
+_Static_assert(_Generic(&MHD_create_response_from_buffer,
+                        create_response_from_buffer_fn: 1, default: 0),
+               "MHD_create_response_from_buffer's type");
+_Static_assert(_Generic(&MHD_add_response_header,
+                        add_response_header_fn: 1, default: 0),
+               "MHD_add_response_header's type");
+_Static_assert(_Generic(&MHD_queue_response, queue_response_fn: 1,
+                        default: 0),
+               "MHD_queue_response's type");
+_Static_assert(_Generic(&MHD_destroy_response, destroy_response_fn: 1,
+                        default: 0),
+               "MHD_destroy_response's type");
+
+/* The functions of libmicrohttpd this file calls (INVARIANT 4). */
+typedef struct mhd_api {
+    start_daemon_fn start_daemon;
+    stop_daemon_fn stop_daemon;
+    create_response_from_buffer_fn create_response_from_buffer;
+    add_response_header_fn add_response_header;
+    queue_response_fn queue_response;
+    destroy_response_fn destroy_response;
+} mhd_api_t;
+
+/* dlsym(@p lib, @p name), or NULL with "cannot load the HTTP server
+ * library ..." in @p err (only the first missing name is told). POSIX
+ * makes the object pointer dlsym() returns convertible to the function's
+ * pointer type. */
+static void *find(void *lib, const char *name, char err[ERR_LEN])
+{
+    (void)dlerror(); /* clear a stale error */
+    void *sym = dlsym(lib, name);
+    if (sym == NULL && err[0] == '\0') {
+        const char *why = dlerror();
+        snprintf(err, ERR_LEN, "cannot load the HTTP server library %s: %s",
+                 HTTPD_MHD_LIB, why != NULL ? why : name);
+    }
+    return sym;
+}
+
+/* Load libmicrohttpd (or count one more reference to it) and fill @p api.
+ * @return ERR_OK, or ERR_NOTFOUND with "cannot load the HTTP server
+ * library libmicrohttpd.so.12 (...): <dlerror()>" in @p err; @p api is
+ * then unusable. The library is never closed (INVARIANT 5), not even
+ * after a missing symbol. */
+static int load_mhd(mhd_api_t *api, char err[ERR_LEN])
+{
+    void *lib = dlopen(HTTPD_MHD_LIB, RTLD_NOW | RTLD_LOCAL);
+    if (lib == NULL) {
+        const char *why = dlerror();
+        snprintf(err, ERR_LEN,
+                 "cannot load the HTTP server library %s (Debian package "
+                 "libmicrohttpd12): %s", HTTPD_MHD_LIB,
+                 why != NULL ? why : "dlopen failed");
+        return ERR_NOTFOUND;
+    }
+    err[0] = '\0';
+    api->start_daemon = (start_daemon_fn)find(lib, "MHD_start_daemon", err);
+    api->stop_daemon = (stop_daemon_fn)find(lib, "MHD_stop_daemon", err);
+    api->create_response_from_buffer = (create_response_from_buffer_fn)find(
+        lib, "MHD_create_response_from_buffer", err);
+    api->add_response_header =
+        (add_response_header_fn)find(lib, "MHD_add_response_header", err);
+    api->queue_response =
+        (queue_response_fn)find(lib, "MHD_queue_response", err);
+    api->destroy_response =
+        (destroy_response_fn)find(lib, "MHD_destroy_response", err);
+    return err[0] == '\0' ? ERR_OK : ERR_NOTFOUND;
+}
+
+/* ----------------------------------------------------------- the server */
+
 struct httpd {
+    mhd_api_t mhd_api; /* the library's functions (INVARIANT 4) */
     struct MHD_Daemon *mhd;
     char path[PATH_MAX_LEN + 1];
     const char *content_type;
@@ -125,21 +246,22 @@ int httpd_addr_parse(const char *spec, httpd_addr_t *out, char err[ERR_LEN])
 /* ------------------------------------------------------------ requests */
 
 /* Queue a response of @p len bytes at @p body with @p status. */
-static enum MHD_Result respond(struct MHD_Connection *conn,
+static enum MHD_Result respond(const mhd_api_t *api,
+                               struct MHD_Connection *conn,
                                unsigned status, const char *type,
                                const void *body, size_t len, int allow)
 {
-    struct MHD_Response *r = MHD_create_response_from_buffer(
+    struct MHD_Response *r = api->create_response_from_buffer(
         len, (void *)(uintptr_t)body, MHD_RESPMEM_MUST_COPY);
     if (r == NULL) {
         return MHD_NO;
     }
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+    api->add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
     if (allow) {
-        MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
+        api->add_response_header(r, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
     }
-    enum MHD_Result rc = MHD_queue_response(conn, status, r);
-    MHD_destroy_response(r);
+    enum MHD_Result rc = api->queue_response(conn, status, r);
+    api->destroy_response(r);
     return rc;
 }
 
@@ -157,18 +279,19 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *conn,
     static const char not_found[] = "not found\n";
     static const char not_allowed[] = "method not allowed: GET or HEAD\n";
     if (strcmp(url, h->path) != 0) {
-        return respond(conn, MHD_HTTP_NOT_FOUND, "text/plain", not_found,
-                       sizeof not_found - 1, 0);
+        return respond(&h->mhd_api, conn, MHD_HTTP_NOT_FOUND, "text/plain",
+                       not_found, sizeof not_found - 1, 0);
     }
     if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 &&
         strcmp(method, MHD_HTTP_METHOD_HEAD) != 0) {
-        return respond(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "text/plain",
-                       not_allowed, sizeof not_allowed - 1, 1);
+        return respond(&h->mhd_api, conn, MHD_HTTP_METHOD_NOT_ALLOWED,
+                       "text/plain", not_allowed, sizeof not_allowed - 1, 1);
     }
     buf_t page;
     buf_init(&page);
     h->page(&page, h->arg);
-    enum MHD_Result rc = respond(conn, MHD_HTTP_OK, h->content_type,
+    enum MHD_Result rc = respond(&h->mhd_api, conn, MHD_HTTP_OK,
+                                 h->content_type,
                                  page.len > 0 ? (void *)page.data : "",
                                  page.len, 0);
     buf_fini(&page);
@@ -231,6 +354,11 @@ int httpd_start(httpd_t **out, const httpd_addr_t *addr, const char *path,
     h->content_type = content_type;
     h->page = page;
     h->arg = arg;
+    int rc = load_mhd(&h->mhd_api, err);
+    if (rc != ERR_OK) {
+        free(h);
+        return rc;
+    }
     int fd = listen_on(addr, &h->port, err);
     if (fd < 0) {
         free(h);
@@ -241,7 +369,7 @@ int httpd_start(httpd_t **out, const httpd_addr_t *addr, const char *path,
     if (addr->ss.ss_family == AF_INET6) {
         flags |= MHD_USE_IPv6;
     }
-    h->mhd = MHD_start_daemon(
+    h->mhd = h->mhd_api.start_daemon(
         flags, 0, NULL, NULL, answer, h, MHD_OPTION_LISTEN_SOCKET, fd,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTPD_MAX_CONNECTIONS,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTPD_TIMEOUT_S,
@@ -276,7 +404,7 @@ void httpd_stop(httpd_t **self_p)
     if (self_p == NULL || *self_p == NULL) {
         return;
     }
-    MHD_stop_daemon((*self_p)->mhd);
+    (*self_p)->mhd_api.stop_daemon((*self_p)->mhd);
     free(*self_p);
     *self_p = NULL;
 }

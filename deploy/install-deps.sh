@@ -51,8 +51,8 @@ need_cmd protoc-c protobuf-c-compiler
 need_pc libzmq libzmq3-dev
 need_pc libprotobuf-c libprotobuf-c-dev
 need_pc lmdb liblmdb-dev
-# /metrics of both daemons (common/httpd); they link it, so `make demo`
-# needs it too.
+# /metrics of both daemons (common/httpd): the build needs its header, and
+# the daemons dlopen its libmicrohttpd12 for --metrics (the tests use it).
 need_pc libmicrohttpd libmicrohttpd-dev
 need_pc criterion libcriterion-dev
 if [ "$with_test" -eq 1 ]; then

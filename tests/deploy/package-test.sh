@@ -12,13 +12,17 @@
 #     .debs stay in WORK_DIR/apt-cache for the next run.
 #  2. dpkg -i DEB, then apt-get -f install: the package's dependencies
 #     come from the mirror. Checks: installed, user hrss, conffiles, files
-#     only in Debian's places, units not enabled, every library found,
-#     `systemd-analyze verify` on the installed units.
+#     only in Debian's places, units not enabled, every library found
+#     (the linked ones by ldd; libmicrohttpd.so.12, which the daemons
+#     dlopen for metrics, by ldconfig), `systemd-analyze verify` on the
+#     installed units.
 #  3. What README's "Operations" says to do: keys by hrssctl keygen and
 #     hrss-agent keygen, made the user hrss's; an admin key; the office
 #     enrolled with one line in /etc/hrss/agents and a reload. The example
 #     configs are used as installed, with only the endpoints moved to
-#     loopback (tcp://127.0.0.1:*: the kernel picks free ports).
+#     loopback (tcp://127.0.0.1:*: the kernel picks free ports) and their
+#     commented-out metrics line turned on (127.0.0.1:0), so both daemons
+#     load libmicrohttpd under their units' sandboxing.
 #  4. Each daemon runs as its unit runs it: ExecStart, User, Group and
 #     UMask read from the installed unit; StateDirectory= made as systemd
 #     makes it; a private mount namespace where the root is read-only but
@@ -378,7 +382,8 @@ mkdir "$ROOT" && limited 300 tar -C "$ROOT" --numeric-owner -xf "$WORK/base.tar"
     die "cannot unpack $WORK/base.tar"
 
 # --- 2. install the package -----------------------------------------------------
-for lib in libzmq5 libprotobuf-c1 liblmdb0 libsodium23 procps; do
+for lib in libzmq5 libprotobuf-c1 liblmdb0 libsodium23 libmicrohttpd12 \
+    procps; do
     ! in_root dpkg-query -W "$lib" > /dev/null 2>&1 ||
         die "the base root already has $lib: it cannot show the package's" \
             "dependencies"
@@ -442,6 +447,11 @@ for b in hrss-collector hrss-agent hrssctl; do
     [ -z "$nf" ] || die "/usr/bin/$b: libraries not installed by the" \
         "package's dependencies:" $nf
 done
+# Not linked, so not in ldd: the daemons dlopen it for --metrics
+# (common/httpd.c), and dpkg-shlibdeps does not see it.
+in_root ldconfig -p | grep -q '^[[:space:]]*libmicrohttpd\.so\.12 ' ||
+    die "libmicrohttpd.so.12 (dlopened for --metrics) is not installed by" \
+        "the package's dependencies (Depends: libmicrohttpd12)"
 
 # Installed disabled: nothing enabled, nothing started.
 en=$(find "$ROOT/etc/systemd/system" -name 'hrss-*' 2>/dev/null)
@@ -467,10 +477,13 @@ in_root sh -e -c "
     printf '%s ops admin\n' \"\$(cat /root/admin.pub)\" > $E/admins
     : > $E/agents
     sed -i -e 's|^ingest = .*|ingest = tcp://127.0.0.1:*|' \
-        -e 's|^query = .*|query = tcp://127.0.0.1:*|' $E/collector.ini
+        -e 's|^query = .*|query = tcp://127.0.0.1:*|' \
+        -e 's|^# metrics = .*|metrics = 127.0.0.1:0|' $E/collector.ini
 " || die "making the collector's keys and lists failed"
 grep -q '^ingest = tcp://127.0.0.1:\*$' "$ROOT$E/collector.ini" ||
     die "collector.ini has no 'ingest = ' line to move to loopback"
+grep -q '^metrics = 127.0.0.1:0$' "$ROOT$E/collector.ini" ||
+    die "collector.ini has no '# metrics = ' line to turn on"
 
 # --- 4. the collector, as hrss-collector.service starts it --------------------
 DATA=/var/lib/hrss/collector
@@ -487,6 +500,10 @@ case "$INGEST $QUERY" in
     "tcp://127.0.0.1:"*" tcp://127.0.0.1:"*) ;;
     *) die "the collector is not on loopback only: $INGEST $QUERY" ;;
 esac
+# Its metrics server started: libmicrohttpd was loaded (else it refuses
+# to start).
+grep -q '^metrics=http://127.0.0.1:' "$ROOT$DATA/endpoints" ||
+    die "the collector serves no metrics (see $WORK/hrss-collector.log)"
 [ "$(stat -c %u "$ROOT$DATA/data.mdb")" = "$uid" ] ||
     die "$DATA/data.mdb does not belong to hrss"
 # Keep these ports for the restarts below, as a fixed port would be.
@@ -499,8 +516,11 @@ in_root sh -e -c "
     hrss-agent keygen --out $E/office > /dev/null
     chown hrss:hrss $E/office.key
     printf '%s 330100 330100\n' \"\$(cat $E/office.pub)\" >> $E/agents
-    sed -i 's|^collector = .*|collector = $INGEST|' $E/agent.ini
+    sed -i -e 's|^collector = .*|collector = $INGEST|' \
+        -e 's|^# metrics = .*|metrics = 127.0.0.1:0|' $E/agent.ini
 " || die "enrolling the office failed"
+grep -q '^metrics = 127.0.0.1:0$' "$ROOT$E/agent.ini" ||
+    die "agent.ini has no '# metrics = ' line to turn on"
 reload_unit hrss-collector "$COLLECTOR"
 wait_for "$WORK/hrss-collector.log" 'SIGHUP: 1 agent keys and 1 admin keys' \
     10 "$COLLECTOR" || {
@@ -516,6 +536,9 @@ wait_for "$WORK/hrss-agent.log" 'connected to collector' 30 "$AGENT" || {
     tail -n 5 "$WORK/hrss-agent.log" >&2
     die "the agent did not connect (see $WORK/hrss-agent.log)"
 }
+grep -q '^metrics=http://127.0.0.1:' "$ROOT/var/lib/hrss/agent/endpoints" ||
+    die "the agent serves no metrics (see $WORK/hrss-agent.log)"
+say "both daemons serve metrics (libmicrohttpd loaded under their units)"
 
 A="runuser -u hrss -- hrss-agent --config $E/agent.ini"
 Q="hrssctl --connect $QUERY --key /root/admin.key --collector-key $E/collector.pub"

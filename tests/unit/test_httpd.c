@@ -1,13 +1,24 @@
-/* test_httpd.c: common/httpd.c, one page over HTTP (libmicrohttpd).
+/* test_httpd.c: common/httpd.c, one page over HTTP (libmicrohttpd,
+ * loaded by httpd_start() with dlopen()).
  *
  * Servers listen on ports the kernel picks (port 0), so tests run in
  * parallel; requests go through tests/unit/http_client.c over loopback.
  *
+ * A library that cannot be loaded is made with GNU ld's --wrap=dlopen
+ * (tests/CMakeLists.txt): the references to dlopen in the linked objects
+ * (common/httpd.c's) resolve to __wrap_dlopen below, which, when armed,
+ * asks the real dlopen for a name that does not exist, so dlerror() says
+ * what it says of a missing library. __wrap_dlopen and __real_dlopen are
+ * the names ld imposes (tests/fault/mdbfault.c has the same exception to
+ * the house style).
+ *
  * INVARIANTS
  *   1. Every server a test starts is stopped in that test, and every
  *      reply freed (ASan).
+ *   2. Unarmed, __wrap_dlopen is dlopen (same arguments, same result).
  */
 #include <criterion/criterion.h>
+#include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -18,6 +29,51 @@
 
 #include "common/httpd.h"
 #include "http_client.h"
+
+/* Each test runs in its own process (Criterion forks): no reset needed. */
+static atomic_int dlopen_armed;
+static char dlopen_asked[128]; /* the name httpd.c asked for, last */
+
+void *__real_dlopen(const char *file, int mode);
+void *__wrap_dlopen(const char *file, int mode);
+
+void *__wrap_dlopen(const char *file, int mode)
+{
+    if (file != NULL) {
+        snprintf(dlopen_asked, sizeof dlopen_asked, "%s", file);
+    }
+    if (atomic_load(&dlopen_armed)) {
+        return __real_dlopen("libhrss-test-absent.so.0", mode);
+    }
+    return __real_dlopen(file, mode);
+}
+
+/* Is a file whose name has @p part mapped into this process? */
+static int mapped(const char *part)
+{
+    FILE *f = fopen("/proc/self/maps", "r");
+    cr_assert_not_null(f);
+    char line[1024];
+    int found = 0;
+    while (!found && fgets(line, sizeof line, f) != NULL) {
+        found = strstr(line, part) != NULL;
+    }
+    fclose(f);
+    return found;
+}
+
+/* The number of this process's open descriptors. */
+static int open_fds(void)
+{
+    DIR *d = opendir("/proc/self/fd");
+    cr_assert_not_null(d);
+    int n = 0;
+    while (readdir(d) != NULL) {
+        n++;
+    }
+    closedir(d);
+    return n;
+}
 
 typedef struct page_arg {
     atomic_int calls;
@@ -225,6 +281,55 @@ Test(httpd, ipv6_loopback)
     /* Only [::1]: nothing on 127.0.0.1 at that port (IPV6_V6ONLY). */
     cr_expect_eq(http_request("127.0.0.1", httpd_port(h), "GET", "/metrics",
                               &r), -1);
+    http_reply_fini(&r);
+    httpd_stop(&h);
+}
+
+Test(httpd, the_library_is_loaded_only_by_a_start_and_kept)
+{
+    /* Nothing links it: an idle daemon does not map it, nor libgnutls. */
+    cr_expect(!mapped("libmicrohttpd"), "mapped before any start");
+    cr_expect(!mapped("libgnutls"), "libgnutls mapped before any start");
+    page_arg_t p = {.text = "x\n"};
+    httpd_t *h = start("127.0.0.1:0", &p);
+    cr_expect_str_eq(dlopen_asked, "libmicrohttpd.so.12");
+    cr_expect(mapped("libmicrohttpd"), "not mapped by a start");
+    httpd_stop(&h);
+    /* Never unloaded; a second server loads nothing more. */
+    cr_expect(mapped("libmicrohttpd"), "unloaded by the stop");
+    h = start("127.0.0.1:0", &p);
+    http_reply_t r;
+    cr_expect_eq(http_get_url(httpd_url(h), &r), 200);
+    http_reply_fini(&r);
+    httpd_stop(&h);
+}
+
+Test(httpd, a_library_that_cannot_be_loaded_is_said_as_such)
+{
+    httpd_addr_t a;
+    char err[ERR_LEN];
+    cr_assert_eq(httpd_addr_parse("127.0.0.1:0", &a, err), ERR_OK);
+    page_arg_t p = {.text = "x\n"};
+    httpd_t *h = NULL;
+    int fds = open_fds();
+    atomic_store(&dlopen_armed, 1);
+    cr_expect_eq(httpd_start(&h, &a, "/metrics", "text/plain", page, &p,
+                             err), ERR_NOTFOUND);
+    cr_expect_null(h);
+    cr_expect_str_eq(dlopen_asked, "libmicrohttpd.so.12");
+    /* The library by name, its package, and dlerror()'s reason. */
+    cr_expect(strstr(err, "cannot load the HTTP server library "
+                          "libmicrohttpd.so.12 (Debian package "
+                          "libmicrohttpd12): ") == err, "%s", err);
+    cr_expect(strstr(err, "libhrss-test-absent.so.0: cannot open shared "
+                          "object file") != NULL, "%s", err);
+    cr_expect_eq(open_fds(), fds, "a descriptor was left open");
+    cr_expect(!mapped("libmicrohttpd"));
+    /* Once it can be loaded, a start works. */
+    atomic_store(&dlopen_armed, 0);
+    h = start("127.0.0.1:0", &p);
+    http_reply_t r;
+    cr_expect_eq(http_get_url(httpd_url(h), &r), 200);
     http_reply_fini(&r);
     httpd_stop(&h);
 }
