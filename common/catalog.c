@@ -21,8 +21,12 @@
  * leading zero (so code text and number map one to one); an empty region
  * name_zh; a file with no data rows.
  *
- * Strings are copied into a pool owned by the catalog (strs[]), so the
- * public structs can carry const pointers and destroy frees the pool.
+ * Strings are not copied one by one: each file is parsed in place in a
+ * copy of its bytes owned by the catalog (text[]; src[] stays as read,
+ * for catalog_source()), and the public structs' const pointers point
+ * at the fields there; destroy frees the copies. (A strdup per field was
+ * 9,000 allocations for the national catalog's 3,112 regions, over a
+ * quarter of the time loading it took.)
  * Lookups by code, name and region code go through common/hmap maps
  * built while loading and only read afterwards, which keeps a loaded
  * catalog safe to share between threads.
@@ -91,17 +95,6 @@ int catalog_find_region(const catalog_t *c, uint32_t code)
     return hmap_get_u32(c->by_region, code, &v) ? (int)v : -1;
 }
 
-const char *catalog_keep(catalog_t *c, const char *s)
-{
-    if (c->n_strs == c->cap_strs) {
-        c->cap_strs = c->cap_strs ? c->cap_strs * 2 : 64;
-        c->strs = xreallocarray(c->strs, c->cap_strs, sizeof *c->strs);
-    }
-    char *copy = xstrdup(s);
-    c->strs[c->n_strs++] = copy;
-    return copy;
-}
-
 /* --- public API -------------------------------------------------------- */
 
 /* Parse every file from c->src; on success hand the catalog to *out. */
@@ -109,6 +102,14 @@ static int load_all(catalog_t *c, catalog_t **out,
                     const char *const names[CATALOG_NFILES],
                     char err[ERR_LEN])
 {
+    /* The loaders parse these copies in place; src stays as read. */
+    for (size_t i = 0; i < CATALOG_NFILES; i++) {
+        c->text[i] = xmalloc(c->src_len[i] + 1);
+        if (c->src_len[i] > 0) {
+            memcpy(c->text[i], c->src[i], c->src_len[i]);
+        }
+        c->text[i][c->src_len[i]] = '\0';
+    }
     int rc = catalog_load_indicators(c, names[CATALOG_INDICATORS], err);
     if (rc == ERR_OK) {
         rc = catalog_load_regions(c, names[CATALOG_REGIONS], err);
@@ -243,11 +244,8 @@ void catalog_destroy(catalog_t **self_p)
     catalog_t *c = *self_p;
     for (size_t i = 0; i < CATALOG_NFILES; i++) {
         free(c->src[i]);
+        free(c->text[i]);
     }
-    for (size_t i = 0; i < c->n_strs; i++) {
-        free(c->strs[i]);
-    }
-    free(c->strs);
     free(c->ind);
     free(c->ind_line);
     free(c->part_code);

@@ -18,11 +18,13 @@
  *  plan's years, which the plan file does not repeat.
  *
  *  Owns: struct catalog owns everything it points to: the files' bytes
- *  (src), the string pool (strs, which every string of indicator_t,
- *  region_t and catalog_plan_t points into, via catalog_keep()), the row
- *  and child arrays and the four maps; part_code lives only while
- *  loading. A catalog_table_t owns its CSV reader (a copy of the bytes)
- *  and borrows its path; the rows it hands out are borrowed from it.
+ *  (src), their parsed copies (text: each file's bytes parsed in place,
+ *  fields unquoted, NUL-terminated and trimmed where they lie, which every
+ *  string of indicator_t, region_t and catalog_plan_t points into), the
+ *  row and child arrays and the four maps; part_code lives only while
+ *  loading. A catalog_table_t owns its CSV reader and borrows its path
+ *  and the catalog's text buffer, in which the fields it hands out lie:
+ *  they stay valid as long as the catalog.
  *
  *  INVARIANTS
  *    1. ind, ind_line and part_code grow together and have n_ind entries,
@@ -76,10 +78,8 @@ struct catalog {
 
     char *src[CATALOG_NFILES]; /* the files' bytes, by enum catalog_file */
     size_t src_len[CATALOG_NFILES];
-
-    char **strs;             /* string pool */
-    size_t n_strs;
-    size_t cap_strs;
+    char *text[CATALOG_NFILES]; /* src parsed in place: the strings' home
+                                   (src_len + 1 bytes each) */
 
     hmap_t *by_code;         /* indicator code -> index */
     hmap_t *by_name;         /* name_zh -> index */
@@ -89,10 +89,6 @@ struct catalog {
 };
 
 /* --- catalog.c --------------------------------------------------------- */
-
-/** Copy @p s into the catalog's string pool. Borrowed; valid until
- *  catalog_destroy(). */
-const char *catalog_keep(catalog_t *c, const char *s);
 
 /** The index stored under string @p key in @p m, or -1 when absent. */
 int catalog_find_str(const hmap_t *m, const char *key);
@@ -132,22 +128,23 @@ typedef struct catalog_table {
     int year[CATALOG_MAX_COLS]; /* the year of a _YYYY spec column, else 0 */
 } catalog_table_t;
 
-/** Start reading the @p len bytes at @p data (copied), named @p path in
- *  messages: read the header and find each of the @p ncols names of
- *  @p spec in it. A spec name ending in "_YYYY" matches its prefix
+/** Start reading file @p which of @p c, named @p path in messages: parse
+ *  c->text[which] (a copy of its bytes) in place, read the header and
+ *  find each of the @p ncols names of @p spec in it. A spec name ending in "_YYYY" matches its prefix
  *  followed by a four-digit year. Every header column must match exactly
  *  one spec column and every spec column must be present.
  *  @return ERR_OK, or ERR_INVAL with "PATH:LINE: reason" in @p err (an
  *          empty file, a CSV syntax error, an unknown, duplicate or
  *          missing column, a bad year). catalog_table_fini() is needed
  *          either way. */
-int catalog_table_init(catalog_table_t *t, const char *path,
-                       const char *data, size_t len,
+int catalog_table_init(catalog_table_t *t, catalog_t *c,
+                       enum catalog_file which, const char *path,
                        const char *const *spec, size_t ncols,
                        char err[ERR_LEN]);
 
 /** Read the next data row into @p v: v[k] is the trimmed field of spec
- *  column k. Borrowed; valid until the next call or catalog_table_fini().
+ *  column k. Borrowed: the strings lie in the catalog's text and are
+ *  valid until catalog_destroy() (a loader keeps them as they are).
  *  @param[out] line  The CSV line where the row starts.
  *  @return 1 for a row, 0 at the end, ERR_INVAL for a CSV syntax error or
  *          a row whose field count differs from the header's. */

@@ -119,9 +119,10 @@ static int add_region(catalog_t *c, const char *path, size_t line,
     }
 
     r.code = code;
-    r.code_str = catalog_keep(c, v[RC_CODE]);
-    r.name_zh = catalog_keep(c, v[RC_NAME_ZH]);
-    r.name_en = catalog_keep(c, v[RC_NAME_EN]);
+    /* The fields lie in the catalog's text: kept as they are. */
+    r.code_str = v[RC_CODE];
+    r.name_zh = v[RC_NAME_ZH];
+    r.name_en = v[RC_NAME_EN];
     r.level = region_levels[k];
     r.parent = -1;
     if (parent == 0) {
@@ -291,8 +292,7 @@ int catalog_load_regions(catalog_t *c, const char *path, char err[ERR_LEN])
     catalog_table_t t;
     size_t line = 0;
 
-    rc = catalog_table_init(&t, path, c->src[CATALOG_REGIONS],
-                            c->src_len[CATALOG_REGIONS], rcol_name, RC_N,
+    rc = catalog_table_init(&t, c, CATALOG_REGIONS, path, rcol_name, RC_N,
                             err);
     if (rc != ERR_OK) {
         goto fail;
