@@ -42,6 +42,36 @@ static const char *const region_levels[] = {
     "nation", "province", "city", "county", "town",
 };
 
+/* The most rows a reservation is made for: a national catalog down to
+ * towns has about 44,000; a file of many blank lines is no reason to
+ * reserve more. */
+#define ROWS_HINT_MAX ((size_t)1 << 17)
+
+/* Size the row arrays and by_region once for the data rows regions.csv
+ * can hold: at most one per LF after the header, plus a last line
+ * without one. Growing them by doubling instead copied and rehashed
+ * every row several times (a national catalog has 3,112). */
+static void reserve_regions(catalog_t *c)
+{
+    const char *s = c->src[CATALOG_REGIONS];
+    const char *end = s + c->src_len[CATALOG_REGIONS];
+    size_t n = 1;
+    while (s < end && n < ROWS_HINT_MAX) {
+        s = memchr(s, '\n', (size_t)(end - s));
+        if (s == NULL) {
+            break;
+        }
+        s++;
+        n++;
+    }
+    c->cap_reg = n;
+    c->reg = xreallocarray(c->reg, n, sizeof *c->reg);
+    c->reg_line = xreallocarray(c->reg_line, n, sizeof *c->reg_line);
+    c->parent_code = xreallocarray(c->parent_code, n,
+                                   sizeof *c->parent_code);
+    hmap_reserve(c->by_region, n, n * sizeof(uint32_t));
+}
+
 /* Append a checked region (invariant 1). */
 static void push_region(catalog_t *c, const region_t *r, size_t line,
                         uint32_t parent_code)
@@ -297,6 +327,7 @@ int catalog_load_regions(catalog_t *c, const char *path, char err[ERR_LEN])
     if (rc != ERR_OK) {
         goto fail;
     }
+    reserve_regions(c);
     for (;;) {
         char *v[RC_N];
         rc = catalog_table_next(&t, v, &line, err);
