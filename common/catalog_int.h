@@ -21,16 +21,16 @@
  *  (src), their parsed copies (text: each file's bytes parsed in place,
  *  fields unquoted, NUL-terminated and trimmed where they lie, which every
  *  string of indicator_t, region_t and catalog_plan_t points into), the
- *  row and child arrays and the four maps; part_code lives only while
- *  loading. A catalog_table_t owns its CSV reader and borrows its path
+ *  row and child arrays, the three maps and the region index; part_code
+ *  lives only while loading. A catalog_table_t owns its CSV reader and borrows its path
  *  and the catalog's text buffer, in which the fields it hands out lie:
  *  they stay valid as long as the catalog.
  *
  *  INVARIANTS
  *    1. ind, ind_line and part_code grow together and have n_ind entries,
  *       in file order; reg, reg_line and parent_code likewise have n_reg.
- *       by_code, by_name and by_region index exactly the rows added so
- *       far; by_short holds -2 for a stripped name several rows share.
+ *       by_code, by_name and region_slot index exactly the rows added
+ *       so far; by_short holds -2 for a stripped name several rows share.
  *    2. root is -1 until the region row with an empty parent_code is
  *       read; a second such row is refused.
  *    3. After catalog_load_indicators() succeeds: plan.first_year ==
@@ -85,7 +85,11 @@ struct catalog {
     hmap_t *by_name;         /* name_zh -> index */
     hmap_t *by_short;        /* name_zh without a 其中: prefix -> index,
                                 or -2 when several rows share it */
-    hmap_t *by_region;       /* region code (u32) -> index */
+    int *region_slot;        /* region code -> index: 1 + an index into
+                                reg, or 0 for an empty slot
+                                (catalog_reg.c) */
+    unsigned region_bits;    /* 2^region_bits slots; 0 before the first
+                                reservation */
 };
 
 /* --- catalog.c --------------------------------------------------------- */
@@ -93,8 +97,6 @@ struct catalog {
 /** The index stored under string @p key in @p m, or -1 when absent. */
 int catalog_find_str(const hmap_t *m, const char *key);
 
-/** The index of the region with code @p code, or -1 when absent. */
-int catalog_find_region(const catalog_t *c, uint32_t code);
 
 /* --- catalog_load.c ---------------------------------------------------- */
 
@@ -164,6 +166,9 @@ int catalog_load_plan(catalog_t *c, const char *path, char err[ERR_LEN]);
  *  @return ERR_OK, ERR_INVAL. */
 int catalog_load_indicators(catalog_t *c, const char *path,
                             char err[ERR_LEN]);
+
+/** The index of the region with code @p code, or -1 when absent. */
+int catalog_find_region(const catalog_t *c, uint32_t code);
 
 /** Load regions.csv from c->src and link the tree: parents, children,
  *  depths, subtree sizes, the fingerprint. @return ERR_OK, ERR_INVAL. */
