@@ -110,10 +110,10 @@ static size_t find_slot(const hmap_t *self, uint64_t hash, const void *key,
     return i;
 }
 
-/* Make a slot table of @p nslots (a power of two >= MIN_SLOTS, at least
- * twice the entries) and re-place the entries. */
-static void resize_slots(hmap_t *self, size_t nslots)
+/* Double the slot table (or make the first one) and re-place entries. */
+static void grow_slots(hmap_t *self)
 {
+    size_t nslots = self->nslots ? self->nslots * 2 : MIN_SLOTS;
     size_t mask = nslots - 1;
     free(self->slots);
     self->slots = xcalloc(nslots, sizeof *self->slots);
@@ -126,33 +126,6 @@ static void resize_slots(hmap_t *self, size_t nslots)
         }
         self->slots[i] = j + 1;
     }
-}
-
-/* Double the slot table (or make the first one). */
-static void grow_slots(hmap_t *self)
-{
-    resize_slots(self, self->nslots ? self->nslots * 2 : MIN_SLOTS);
-}
-
-void hmap_reserve(hmap_t *self, size_t n, size_t key_bytes)
-{
-    check_invariants(self);
-    if (n > self->cap) {
-        self->e = xreallocarray(self->e, n, sizeof *self->e);
-        self->cap = n;
-    }
-    if (key_bytes > self->keys_cap) {
-        self->keys = xreallocarray(self->keys, key_bytes, 1);
-        self->keys_cap = key_bytes;
-    }
-    size_t nslots = self->nslots ? self->nslots : MIN_SLOTS;
-    while (nslots / 2 < n && nslots <= SIZE_MAX / 4) {
-        nslots *= 2;
-    }
-    if (nslots > self->nslots) {
-        resize_slots(self, nslots);
-    }
-    check_invariants(self);
 }
 
 /* Copy @p len key bytes into the pool; returns their offset. */

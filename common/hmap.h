@@ -43,12 +43,6 @@ void hmap_destroy(hmap_t **self_p);
  *  is 0. @return 1 when the key is new, 0 when its value was replaced. */
 int hmap_put(hmap_t *self, const void *key, size_t len, int64_t val);
 
-/** Make room for @p n keys of @p key_bytes bytes in all, so that puts up
- *  to that many grow nothing (a map filled from a file of known size is
- *  then allocated once, not rehashed at every doubling). Only a hint: the
- *  map's keys and values stay as they were, and more puts still work. */
-void hmap_reserve(hmap_t *self, size_t n, size_t key_bytes);
-
 /** Look up the @p len bytes at @p key.
  *  @param[out] val  The value when found (may be NULL); untouched when
  *                   absent.

@@ -174,31 +174,3 @@ Test(hmap, colliding_keys)
     cr_assert_eq(hmap_get_str(m, absent, NULL), 0);
     hmap_destroy(&m);
 }
-
-/* A reservation is only a hint: before, between and after puts, beyond
- * it and below what the map already holds, every key keeps its value. */
-Test(hmap, reserve_keeps_keys_and_allows_more)
-{
-    hmap_t *m = hmap_new();
-    int64_t v = 0;
-    hmap_reserve(m, 0, 0);
-    for (uint32_t i = 0; i < 10; i++) {
-        cr_assert_eq(hmap_put_u32(m, i, i), 1);
-    }
-    hmap_reserve(m, 5000, 5000 * 4);
-    for (uint32_t i = 10; i < 5000; i++) {
-        cr_assert_eq(hmap_put_u32(m, i, i), 1);
-    }
-    hmap_reserve(m, 3, 3);
-    for (uint32_t i = 5000; i < 9000; i++) {
-        cr_assert_eq(hmap_put_u32(m, i, i), 1);
-    }
-    cr_assert_eq(hmap_put_u32(m, 7, -7), 0);
-    cr_assert_eq(hmap_count(m), 9000);
-    for (uint32_t i = 0; i < 9000; i++) {
-        cr_assert_eq(hmap_get_u32(m, i, &v), 1, "%u", i);
-        cr_assert_eq(v, i == 7 ? -7 : (int64_t)i);
-    }
-    cr_assert_eq(hmap_get_u32(m, 9000, NULL), 0);
-    hmap_destroy(&m);
-}
