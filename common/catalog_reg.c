@@ -192,8 +192,11 @@ static int add_region(catalog_t *c, const char *path, size_t line,
     if (v[RC_LEVEL][0] == '\0') {
         return catalog_bad(err, path, line, "empty field 'level'");
     }
+    /* The first byte rules out all but one or two (city, county): a
+     * string compare per row, not up to five. */
     for (k = 0; k < nlevels; k++) {
-        if (strcmp(v[RC_LEVEL], region_levels[k]) == 0) {
+        if (v[RC_LEVEL][0] == region_levels[k][0] &&
+            strcmp(v[RC_LEVEL], region_levels[k]) == 0) {
             break;
         }
     }
