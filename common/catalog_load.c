@@ -200,8 +200,9 @@ int catalog_table_next(catalog_table_t *t, char **v, size_t *line,
         return catalog_bad(err, t->path, *line, "%zu fields, header has %d",
                            nf, (int)t->ncols);
     }
+    const size_t *len = csv_lengths(t->rd);
     for (size_t k = 0; k < t->ncols; k++) {
-        v[k] = text_trim(f[t->col[k]]);
+        v[k] = text_trim_len(f[t->col[k]], len[t->col[k]]);
     }
     return 1;
 }

@@ -57,6 +57,7 @@ struct csv_reader {
     size_t line; /* line number of buf[pos] */
     int failed;  /* an error was reported; stay at end of input */
     char *field[CSV_MAX_FIELDS];
+    size_t flen[CSV_MAX_FIELDS]; /* strlen of each field[] */
 };
 
 #ifndef NDEBUG
@@ -145,6 +146,12 @@ void csv_destroy(csv_reader_t **self_p)
     free(self->name);
     free(self);
     *self_p = NULL;
+}
+
+const size_t *csv_lengths(const csv_reader_t *self)
+{
+    assert(self != NULL);
+    return self->flen;
 }
 
 const char *csv_name(const csv_reader_t *self)
@@ -342,17 +349,20 @@ int csv_next(csv_reader_t *self, size_t *nfields, char ***fields,
          * separator before the NUL may overwrite it. */
         if (self->pos >= self->len) {
             b[out] = '\0';
+            self->flen[n] = out - start;
             self->field[n++] = b + start;
             break;
         }
         if (b[self->pos] == ',') {
             b[out] = '\0';
+            self->flen[n] = out - start;
             self->field[n++] = b + start;
             self->pos++;
             continue;
         }
         if (b[self->pos] == '\n') {
             b[out] = '\0';
+            self->flen[n] = out - start;
             self->field[n++] = b + start;
             self->pos++;
             self->line++;
@@ -361,6 +371,7 @@ int csv_next(csv_reader_t *self, size_t *nfields, char ***fields,
         if (b[self->pos] == '\r' && self->pos + 1 < self->len &&
             b[self->pos + 1] == '\n') {
             b[out] = '\0';
+            self->flen[n] = out - start;
             self->field[n++] = b + start;
             self->pos += 2;
             self->line++;

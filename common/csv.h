@@ -80,6 +80,12 @@ void csv_destroy(csv_reader_t **self_p);
 int csv_next(csv_reader_t *self, size_t *nfields, char ***fields,
              size_t *line, char err[ERR_LEN]);
 
+/** The length (strlen) of each field of the row csv_next() last handed
+ *  out, in the same order: a caller that trims or copies fields need not
+ *  measure them again. Borrowed; valid until the next csv_next() or
+ *  csv_destroy(), and meaningful only after csv_next() returned 1. */
+const size_t *csv_lengths(const csv_reader_t *self);
+
 /** Name given at open (the path for files). Borrowed; valid until
  *  csv_destroy(). */
 const char *csv_name(const csv_reader_t *self);

@@ -455,6 +455,26 @@ Test(csv, open_buf_fields_outlive_the_reader)
     }
 }
 
+/* csv_lengths() gives each field's strlen, unescaped, quoted or not. */
+Test(csv, lengths_of_the_last_row)
+{
+    csv_reader_t *rd = open_str("ab,\"c\"\"d\",,\" e \"\r\nx\n");
+    size_t n = 0;
+    size_t line = 0;
+    char **f = row(rd, &n, &line);
+    const size_t *len = csv_lengths(rd);
+    cr_assert_eq(n, 4);
+    for (size_t i = 0; i < n; i++) {
+        cr_assert_eq(len[i], strlen(f[i]), "field %zu", i);
+    }
+    cr_assert_eq(len[1], 3);
+    f = row(rd, &n, &line);
+    cr_assert_eq(n, 1);
+    cr_assert_eq(csv_lengths(rd)[0], 1);
+    expect_end(rd);
+    csv_destroy(&rd);
+}
+
 Test(csv, open_file_reads_rows, .init = mk_tmp, .fini = rm_tmp)
 {
     FILE *fp = fopen(tmpfile_path, "wb");
