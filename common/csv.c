@@ -29,7 +29,8 @@
  * moves the next row's line number on by as many lines.
  *
  * INVARIANTS
- *   1. pos <= len, and buf[len] is a writable spare byte.
+ *   1. pos <= len, and buf[len] is a writable spare byte holding a NUL
+ *      (set at open; every later write lands before it, or is a NUL).
  *   2. line is 1 + the number of LF bytes in buf[0, pos).
  *   3. failed == 1 implies pos == len (end of input after an error).
  *   4. Every field pointer handed out lies inside buf[0, len] and is
@@ -211,12 +212,14 @@ static const unsigned char stop[256] = {
     [','] = STOP_PLAIN,
 };
 
-/* The first position from @p p on holding a byte of class @p cls, or
- * len. */
+/* The first position from @p p (<= len) on holding a byte of class
+ * @p cls, or len: buf[len] is a NUL, which ends a run of either class
+ * (invariant 1), so the loop needs no bounds test. */
 static size_t run_end(const csv_reader_t *self, size_t p, unsigned cls)
 {
     const unsigned char *b = (const unsigned char *)self->buf;
-    while (p < self->len && (stop[b[p]] & cls) == 0) {
+    assert(p <= self->len && b[self->len] == '\0');
+    while ((stop[b[p]] & cls) == 0) {
         p++;
     }
     return p;
