@@ -117,7 +117,7 @@ static void size_index(catalog_t *c)
 /* --- rows --------------------------------------------------------------- */
 
 /* The most rows a reservation is made for: a national catalog down to
- * towns has about 44,000; a file of many blank lines is no reason to
+ * towns has about 40,000; a file of many blank lines is no reason to
  * reserve more. */
 #define ROWS_HINT_MAX ((size_t)1 << 17)
 
