@@ -22,9 +22,9 @@
  *  fields unquoted, NUL-terminated and trimmed where they lie, which every
  *  string of indicator_t, region_t and catalog_plan_t points into), the
  *  row and child arrays, the three maps and the region index; part_code
- *  lives only while loading. A catalog_table_t owns its CSV reader and borrows its path
- *  and the catalog's text buffer, in which the fields it hands out lie:
- *  they stay valid as long as the catalog.
+ *  lives only while loading. A catalog_table_t owns its CSV reader and
+ *  borrows its path and the catalog's text buffer, in which the fields it
+ *  hands out lie: they stay valid as long as the catalog.
  *
  *  INVARIANTS
  *    1. ind, ind_line and part_code grow together and have n_ind entries,
@@ -132,9 +132,10 @@ typedef struct catalog_table {
 
 /** Start reading file @p which of @p c, named @p path in messages: parse
  *  c->text[which] (a copy of its bytes) in place, read the header and
- *  find each of the @p ncols names of @p spec in it. A spec name ending in "_YYYY" matches its prefix
- *  followed by a four-digit year. Every header column must match exactly
- *  one spec column and every spec column must be present.
+ *  find each of the @p ncols names of @p spec in it. A spec name ending
+ *  in "_YYYY" matches its prefix followed by a four-digit year. Every
+ *  header column must match exactly one spec column and every spec
+ *  column must be present.
  *  @return ERR_OK, or ERR_INVAL with "PATH:LINE: reason" in @p err (an
  *          empty file, a CSV syntax error, an unknown, duplicate or
  *          missing column, a bad year). catalog_table_fini() is needed
