@@ -323,16 +323,17 @@ static int add_indicator(catalog_t *c, const char *path, size_t line,
     ind.kind = kind ? IND_RATIO : IND_COUNT;
     ind.over_time = over ? OVER_LAST : OVER_SUM;
     ind.direction = dir ? DIR_AT_MOST : DIR_AT_LEAST;
-    ind.code = catalog_keep(c, v[IC_CODE]);
-    ind.name_zh = catalog_keep(c, v[IC_NAME_ZH]);
-    ind.name_en = catalog_keep(c, v[IC_NAME_EN]);
-    ind.group_zh = catalog_keep(c, v[IC_GROUP_ZH]);
-    ind.unit_zh = catalog_keep(c, v[IC_UNIT_ZH]);
-    ind.attribute = catalog_keep(c, v[IC_ATTRIBUTE]);
-    ind.numerator_zh = catalog_keep(c, v[IC_NUMERATOR_ZH]);
-    ind.denominator_zh = catalog_keep(c, v[IC_DENOMINATOR_ZH]);
+    /* The fields lie in the catalog's text: kept as they are. */
+    ind.code = v[IC_CODE];
+    ind.name_zh = v[IC_NAME_ZH];
+    ind.name_en = v[IC_NAME_EN];
+    ind.group_zh = v[IC_GROUP_ZH];
+    ind.unit_zh = v[IC_UNIT_ZH];
+    ind.attribute = v[IC_ATTRIBUTE];
+    ind.numerator_zh = v[IC_NUMERATOR_ZH];
+    ind.denominator_zh = v[IC_DENOMINATOR_ZH];
     ind.part_of = -1;
-    push_indicator(c, &ind, line, catalog_keep(c, v[IC_PART_OF]));
+    push_indicator(c, &ind, line, v[IC_PART_OF]);
     hmap_put_str(c->by_code, ind.code, (int64_t)(c->n_ind - 1));
     hmap_put_str(c->by_name, ind.name_zh, (int64_t)(c->n_ind - 1));
     return ERR_OK;
@@ -440,9 +441,8 @@ int catalog_load_indicators(catalog_t *c, const char *path,
     char colname_buf[IC_N][32];
     const char *colname[IC_N];
 
-    rc = catalog_table_init(&t, path, c->src[CATALOG_INDICATORS],
-                            c->src_len[CATALOG_INDICATORS], icol_name, IC_N,
-                            err);
+    rc = catalog_table_init(&t, c, CATALOG_INDICATORS, path, icol_name,
+                            IC_N, err);
     if (rc != ERR_OK) {
         goto fail;
     }

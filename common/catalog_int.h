@@ -18,17 +18,19 @@
  *  plan's years, which the plan file does not repeat.
  *
  *  Owns: struct catalog owns everything it points to: the files' bytes
- *  (src), the string pool (strs, which every string of indicator_t,
- *  region_t and catalog_plan_t points into, via catalog_keep()), the row
- *  and child arrays and the four maps; part_code lives only while
- *  loading. A catalog_table_t owns its CSV reader (a copy of the bytes)
- *  and borrows its path; the rows it hands out are borrowed from it.
+ *  (src), their parsed copies (text: each file's bytes parsed in place,
+ *  fields unquoted, NUL-terminated and trimmed where they lie, which every
+ *  string of indicator_t, region_t and catalog_plan_t points into), the
+ *  row and child arrays, the three maps and the region index; part_code
+ *  lives only while loading. A catalog_table_t owns its CSV reader and
+ *  borrows its path and the catalog's text buffer, in which the fields it
+ *  hands out lie: they stay valid as long as the catalog.
  *
  *  INVARIANTS
  *    1. ind, ind_line and part_code grow together and have n_ind entries,
  *       in file order; reg, reg_line and parent_code likewise have n_reg.
- *       by_code, by_name and by_region index exactly the rows added so
- *       far; by_short holds -2 for a stripped name several rows share.
+ *       by_code, by_name and region_slot index exactly the rows added
+ *       so far; by_short holds -2 for a stripped name several rows share.
  *    2. root is -1 until the region row with an empty parent_code is
  *       read; a second such row is refused.
  *    3. After catalog_load_indicators() succeeds: plan.first_year ==
@@ -76,29 +78,25 @@ struct catalog {
 
     char *src[CATALOG_NFILES]; /* the files' bytes, by enum catalog_file */
     size_t src_len[CATALOG_NFILES];
-
-    char **strs;             /* string pool */
-    size_t n_strs;
-    size_t cap_strs;
+    char *text[CATALOG_NFILES]; /* src parsed in place: the strings' home
+                                   (src_len + 1 bytes each) */
 
     hmap_t *by_code;         /* indicator code -> index */
     hmap_t *by_name;         /* name_zh -> index */
     hmap_t *by_short;        /* name_zh without a 其中: prefix -> index,
                                 or -2 when several rows share it */
-    hmap_t *by_region;       /* region code (u32) -> index */
+    int *region_slot;        /* region code -> index: 1 + an index into
+                                reg, or 0 for an empty slot
+                                (catalog_reg.c) */
+    unsigned region_bits;    /* 2^region_bits slots; 0 before the first
+                                reservation */
 };
 
 /* --- catalog.c --------------------------------------------------------- */
 
-/** Copy @p s into the catalog's string pool. Borrowed; valid until
- *  catalog_destroy(). */
-const char *catalog_keep(catalog_t *c, const char *s);
-
 /** The index stored under string @p key in @p m, or -1 when absent. */
 int catalog_find_str(const hmap_t *m, const char *key);
 
-/** The index of the region with code @p code, or -1 when absent. */
-int catalog_find_region(const catalog_t *c, uint32_t code);
 
 /* --- catalog_load.c ---------------------------------------------------- */
 
@@ -132,22 +130,24 @@ typedef struct catalog_table {
     int year[CATALOG_MAX_COLS]; /* the year of a _YYYY spec column, else 0 */
 } catalog_table_t;
 
-/** Start reading the @p len bytes at @p data (copied), named @p path in
- *  messages: read the header and find each of the @p ncols names of
- *  @p spec in it. A spec name ending in "_YYYY" matches its prefix
- *  followed by a four-digit year. Every header column must match exactly
- *  one spec column and every spec column must be present.
+/** Start reading file @p which of @p c, named @p path in messages: parse
+ *  c->text[which] (a copy of its bytes) in place, read the header and
+ *  find each of the @p ncols names of @p spec in it. A spec name ending
+ *  in "_YYYY" matches its prefix followed by a four-digit year. Every
+ *  header column must match exactly one spec column and every spec
+ *  column must be present.
  *  @return ERR_OK, or ERR_INVAL with "PATH:LINE: reason" in @p err (an
  *          empty file, a CSV syntax error, an unknown, duplicate or
  *          missing column, a bad year). catalog_table_fini() is needed
  *          either way. */
-int catalog_table_init(catalog_table_t *t, const char *path,
-                       const char *data, size_t len,
+int catalog_table_init(catalog_table_t *t, catalog_t *c,
+                       enum catalog_file which, const char *path,
                        const char *const *spec, size_t ncols,
                        char err[ERR_LEN]);
 
 /** Read the next data row into @p v: v[k] is the trimmed field of spec
- *  column k. Borrowed; valid until the next call or catalog_table_fini().
+ *  column k. Borrowed: the strings lie in the catalog's text and are
+ *  valid until catalog_destroy() (a loader keeps them as they are).
  *  @param[out] line  The CSV line where the row starts.
  *  @return 1 for a row, 0 at the end, ERR_INVAL for a CSV syntax error or
  *          a row whose field count differs from the header's. */
@@ -167,6 +167,9 @@ int catalog_load_plan(catalog_t *c, const char *path, char err[ERR_LEN]);
  *  @return ERR_OK, ERR_INVAL. */
 int catalog_load_indicators(catalog_t *c, const char *path,
                             char err[ERR_LEN]);
+
+/** The index of the region with code @p code, or -1 when absent. */
+int catalog_find_region(const catalog_t *c, uint32_t code);
 
 /** Load regions.csv from c->src and link the tree: parents, children,
  *  depths, subtree sizes, the fingerprint. @return ERR_OK, ERR_INVAL. */

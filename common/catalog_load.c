@@ -1,12 +1,15 @@
 /* catalog_load.c: what every catalog file shares, and plan.csv.
  *
- * Each file is read with common/csv.h from the bytes catalog.c holds:
- * catalog_table_init() reads the header and maps it onto the file's
- * column spec, catalog_table_next() hands out data rows with their fields
- * trimmed (common/text, after CSV unquoting, so a quoted " x " is trimmed
- * too) and put in spec order, whatever order the file has them in. The
- * per-file loaders (catalog_ind.c, catalog_reg.c, and the plan file
- * below) then only check values.
+ * Each file is read with common/csv.h from the copy of its bytes
+ * catalog.c holds for that (text[]), in place: catalog_table_init() reads
+ * the header and maps it onto the file's column spec,
+ * catalog_table_next() hands out data rows with their fields trimmed
+ * (common/text, after CSV unquoting, so a quoted " x " is trimmed too)
+ * and put in spec order, whatever order the file has them in. The fields
+ * stay where they lie, for the catalog's life: a loader keeps a string by
+ * keeping its pointer, nothing is copied. The per-file loaders
+ * (catalog_ind.c, catalog_reg.c, and the plan file below) then only
+ * check values.
  *
  * Every message is "FILE:LINE: reason" (catalog_bad), LINE being the CSV
  * line where the offending row starts, the header's line for column
@@ -156,18 +159,19 @@ static int map_header(const char *path, size_t line, char **f, size_t nf,
 
 /* --- the header and row reader ---------------------------------------- */
 
-int catalog_table_init(catalog_table_t *t, const char *path,
-                       const char *data, size_t len,
+int catalog_table_init(catalog_table_t *t, catalog_t *c,
+                       enum catalog_file which, const char *path,
                        const char *const *spec, size_t ncols,
                        char err[ERR_LEN])
 {
     size_t nf = 0;
 
     assert(ncols <= CATALOG_MAX_COLS);
+    assert((size_t)which < CATALOG_NFILES && c->text[which] != NULL);
     memset(t, 0, sizeof *t);
     t->path = path;
     t->ncols = ncols;
-    int rc = csv_open_mem(&t->rd, path, data, len);
+    int rc = csv_open_buf(&t->rd, path, c->text[which], c->src_len[which]);
     assert(rc == ERR_OK);
     rc = csv_next(t->rd, &nf, &t->header, &t->header_line, err);
     if (rc == 0) {
@@ -196,8 +200,9 @@ int catalog_table_next(catalog_table_t *t, char **v, size_t *line,
         return catalog_bad(err, t->path, *line, "%zu fields, header has %d",
                            nf, (int)t->ncols);
     }
+    const size_t *len = csv_lengths(t->rd);
     for (size_t k = 0; k < t->ncols; k++) {
-        v[k] = text_trim(f[t->col[k]]);
+        v[k] = text_trim_len(f[t->col[k]], len[t->col[k]]);
     }
     return 1;
 }
@@ -218,8 +223,7 @@ int catalog_load_plan(catalog_t *c, const char *path, char err[ERR_LEN])
     size_t line = 0;
     size_t seen_line[2] = {0, 0}; /* title_zh, title_en */
 
-    rc = catalog_table_init(&t, path, c->src[CATALOG_PLAN],
-                            c->src_len[CATALOG_PLAN], pcol_name, 2, err);
+    rc = catalog_table_init(&t, c, CATALOG_PLAN, path, pcol_name, 2, err);
     if (rc != ERR_OK) {
         goto fail;
     }
@@ -254,8 +258,7 @@ int catalog_load_plan(catalog_t *c, const char *path, char err[ERR_LEN])
             rc = catalog_bad(err, path, line, "empty title_zh");
             goto fail;
         }
-        *(k == 0 ? &c->plan.title_zh : &c->plan.title_en) =
-            catalog_keep(c, val);
+        *(k == 0 ? &c->plan.title_zh : &c->plan.title_en) = val;
     }
     rc = ERR_OK;
     if (seen_line[0] == 0) {

@@ -33,15 +33,19 @@ static int is_blank(char c) { return c == ' ' || c == '\t'; }
 
 char *text_trim(char *s)
 {
-    size_t n = 0;
-
     assert(s != NULL);
-    while (is_blank(*s)) {
+    return text_trim_len(s, strlen(s));
+}
+
+char *text_trim_len(char *s, size_t len)
+{
+    assert(s != NULL && s[len] == '\0');
+    while (len > 0 && is_blank(*s)) {
         s++;
+        len--;
     }
-    n = strlen(s);
-    while (n > 0 && is_blank(s[n - 1])) {
-        s[--n] = '\0';
+    while (len > 0 && is_blank(s[len - 1])) {
+        s[--len] = '\0';
     }
     return s;
 }

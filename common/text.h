@@ -40,6 +40,10 @@
  *          Borrowed: it is @p s, or a pointer into it. */
 char *text_trim(char *s);
 
+/** text_trim() of @p s, whose length @p len (its strlen) the caller knows,
+ *  so that it is not measured again. Same result, same writes. */
+char *text_trim_len(char *s, size_t len);
+
 /* ------------------------------------------------------------------ */
 /* Text safe to show (text_clean, text_put_clean)                      */
 

@@ -763,6 +763,79 @@ Test(catalog, region_bad_values, .init = mk_tmp, .fini = rm_tmp)
     expect_invalid(REG, 5, "parent_code");
 }
 
+/* Region codes equal modulo every table size up to 2^16 all start their
+ * probe in one slot of the region index: each is still found, a missing
+ * one is not, and a duplicate names its first line. */
+Test(catalog, region_codes_sharing_low_bits, .init = mk_tmp,
+     .fini = rm_tmp)
+{
+    enum { N = 600 };
+    size_t cap = 64 + (size_t)N * 48;
+    char *text = xmalloc(cap);
+    size_t used = (size_t)snprintf(text, cap,
+                                   "code,name_zh,name_en,level,parent_code\n"
+                                   "100000,全国,Nation,nation,\n");
+    for (uint32_t k = 1; k <= N; k++) {
+        /* every other one a child of the one before: parents too are
+         * found through the shared probe run */
+        uint32_t parent = k % 2 == 0 ? 100000u + (k - 1) * 65536u : 100000u;
+        used += (size_t)snprintf(text + used, cap - used,
+                                 "%u,地区%u,,province,%u\n",
+                                 100000u + k * 65536u, k, parent);
+    }
+    write_tmp(REG, text);
+    catalog_t *c = NULL;
+    char err[ERR_LEN] = "";
+    cr_assert_eq(catalog_load_dir(&c, tmpdir, err), ERR_OK, "%s", err);
+    cr_assert_eq(catalog_region_count(c), N + 1);
+    for (uint32_t k = 0; k <= N; k++) {
+        int i = 0;
+        const region_t *r = reg_by_code(c, 100000u + k * 65536u, &i);
+        cr_assert_eq(i, (int)k);
+        if (k > 0 && k % 2 == 0) {
+            cr_assert_eq(r->parent, (int)k - 1);
+        }
+    }
+    cr_assert_eq(catalog_region_find(c, 100000u + (N + 1) * 65536u), -1);
+    catalog_destroy(&c);
+    used += (size_t)snprintf(text + used, cap - used,
+                             "%u,重复,,province,100000\n",
+                             100000u + 7u * 65536u);
+    write_tmp(REG, text);
+    expect_invalid(REG, N + 3, "duplicate region code 558752 (first on "
+                               "line 9)");
+    free(text);
+}
+
+/* More rows than the region arrays and index are first sized for (the
+ * line count is only trusted up to 131,072 rows): they grow, and every
+ * row is still found. */
+Test(catalog, region_rows_beyond_the_first_reservation, .init = mk_tmp,
+     .fini = rm_tmp)
+{
+    enum { N = 131100 };
+    size_t cap = 64 + (size_t)N * 32;
+    char *text = xmalloc(cap);
+    size_t used = (size_t)snprintf(text, cap,
+                                   "code,name_zh,name_en,level,parent_code\n"
+                                   "100000,全国,Nation,nation,\n");
+    for (uint32_t k = 1; k <= N; k++) {
+        used += (size_t)snprintf(text + used, cap - used,
+                                 "%u,r,,town,100000\n", 1000000u + k);
+    }
+    write_tmp(REG, text);
+    free(text);
+    catalog_t *c = NULL;
+    char err[ERR_LEN] = "";
+    cr_assert_eq(catalog_load_dir(&c, tmpdir, err), ERR_OK, "%s", err);
+    cr_assert_eq(catalog_region_count(c), N + 1);
+    for (uint32_t k = 1; k <= N; k++) {
+        cr_assert_eq(catalog_region_find(c, 1000000u + k), (int)k);
+    }
+    cr_assert_eq(catalog_region(c, 0)->subtree_size, N + 1);
+    catalog_destroy(&c);
+}
+
 /* A catalog received from a collector loads from its bytes, and
  * catalog_source() gives back exactly the bytes it was loaded from. */
 Test(catalog_mem, load_from_bytes_and_source_round_trip)

@@ -380,6 +380,101 @@ Test(csv, field_too_large_error)
     }
 }
 
+/* At the limit, what ends a field is judged as it would be anywhere:
+ * the runs the reader skips at a time stop exactly there. */
+Test(csv, stop_byte_at_the_field_limit)
+{
+    static const struct {
+        int quoted;
+        const char *tail; /* after CSV_MAX_FIELD 'y' bytes */
+        const char *where;
+        const char *word; /* NULL: the row is read */
+    } cases[] = {
+        {0, "\r\n", NULL, NULL},
+        {0, ",z\n", NULL, NULL},
+        {0, "\rz\n", "mem.csv:2:", "carriage return"},
+        {0, "\"\n", "mem.csv:2:", "quote inside"},
+        {0, "y\"\n", "mem.csv:2:", "longer than"},
+        {1, "\"\"\"\n", "mem.csv:2:", "longer than"},
+        {1, "\n\"\n", "mem.csv:2:", "longer than"},
+        {1, "", "mem.csv:2:", "unterminated"},
+        {1, "y", "mem.csv:2:", "longer than"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        size_t tl = strlen(cases[i].tail);
+        char *s = xmalloc(CSV_MAX_FIELD + tl + 8);
+        size_t k = 0;
+        s[k++] = 'h';
+        s[k++] = '\n';
+        if (cases[i].quoted) {
+            s[k++] = '"';
+        }
+        memset(s + k, 'y', CSV_MAX_FIELD);
+        k += CSV_MAX_FIELD;
+        memcpy(s + k, cases[i].tail, tl + 1);
+        csv_reader_t *rd = open_str(s);
+        size_t n = 0;
+        size_t line = 0;
+        (void)row(rd, &n, &line);
+        if (cases[i].word == NULL) {
+            char **f = row(rd, &n, &line);
+            cr_assert_eq(strlen(f[0]), CSV_MAX_FIELD, "case %zu", i);
+        } else {
+            expect_error(rd, cases[i].where, cases[i].word);
+        }
+        csv_destroy(&rd);
+        free(s);
+    }
+}
+
+/* csv_open_buf parses the caller's bytes in place: every row's text
+ * stays there, unescaped, after later rows and after the reader. */
+Test(csv, open_buf_fields_outlive_the_reader)
+{
+    char buf[] = "a,\"b\"\"c\"\n\"d\ne\",f\ng,h";
+    csv_reader_t *rd = NULL;
+    cr_assert_eq(csv_open_buf(&rd, "buf.csv", buf, sizeof buf - 1),
+                 ERR_OK);
+    const char *kept[6];
+    size_t nk = 0;
+    size_t n = 0;
+    size_t line = 0;
+    for (int r = 0; r < 3; r++) {
+        char **f = row(rd, &n, &line);
+        cr_assert_eq(n, 2);
+        kept[nk++] = f[0];
+        kept[nk++] = f[1];
+    }
+    expect_end(rd);
+    csv_destroy(&rd);
+    static const char *const want[6] = {"a", "b\"c", "d\ne", "f", "g",
+                                        "h"};
+    for (size_t i = 0; i < 6; i++) {
+        cr_assert_str_eq(kept[i], want[i]);
+        cr_assert(kept[i] >= buf && kept[i] < buf + sizeof buf);
+    }
+}
+
+/* csv_lengths() gives each field's strlen, unescaped, quoted or not. */
+Test(csv, lengths_of_the_last_row)
+{
+    csv_reader_t *rd = open_str("ab,\"c\"\"d\",,\" e \"\r\nx\n");
+    size_t n = 0;
+    size_t line = 0;
+    char **f = row(rd, &n, &line);
+    const size_t *len = csv_lengths(rd);
+    cr_assert_eq(n, 4);
+    for (size_t i = 0; i < n; i++) {
+        cr_assert_eq(len[i], strlen(f[i]), "field %zu", i);
+    }
+    cr_assert_eq(len[1], 3);
+    f = row(rd, &n, &line);
+    cr_assert_eq(n, 1);
+    cr_assert_eq(csv_lengths(rd)[0], 1);
+    expect_end(rd);
+    csv_destroy(&rd);
+}
+
 Test(csv, open_file_reads_rows, .init = mk_tmp, .fini = rm_tmp)
 {
     FILE *fp = fopen(tmpfile_path, "wb");

@@ -49,6 +49,26 @@ Test(text, trim_only_space_and_tab)
     cr_assert_str_eq(text_trim(w), "\xE3\x80\x80" "a");
 }
 
+/* text_trim_len() is text_trim() told the length: same pointer, same
+ * bytes written, on every case above. */
+Test(text, trim_len_is_trim)
+{
+    static const char *const cases[] = {
+        " \t a b\t \t", "x\t y", "plain", "", " \t\t ", "\r\n a \r\n",
+        "\xE3\x80\x80" "a ", " ", "a",
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char a[32];
+        char b[32];
+        snprintf(a, sizeof a, "%s", cases[i]);
+        memcpy(b, a, sizeof b);
+        char *ta = text_trim(a);
+        char *tb = text_trim_len(b, strlen(b));
+        cr_assert_eq(ta - a, tb - b, "case %zu", i);
+        cr_assert(memcmp(a, b, sizeof a) == 0, "case %zu", i);
+    }
+}
+
 /* ------------------------------------------------------------------ */
 /* text_clean / text_put_clean: text from the wire or from files made  */
 /* safe to show (item 7).                                              */
