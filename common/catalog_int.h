@@ -18,15 +18,17 @@
  *  plan's years, which the plan file does not repeat.
  *
  *  Owns: struct catalog owns everything it points to: the files' bytes
- *  (src), the string pool (strs, which every string of indicator_t,
- *  region_t and catalog_plan_t points into, via catalog_keep()), the row
- *  and child arrays and the four maps; part_code lives only while
- *  loading. A catalog_table_t owns its CSV reader (a copy of the bytes)
+ *  (src), the string pool (strs, blocks that every string of
+ *  indicator_t, region_t and catalog_plan_t points into, via
+ *  catalog_keep()), the row and child arrays and the four maps;
+ *  part_code, reg_line and parent_code live only while loading. A catalog_table_t owns its CSV reader (a copy of the bytes)
  *  and borrows its path; the rows it hands out are borrowed from it.
  *
  *  INVARIANTS
  *    1. ind, ind_line and part_code grow together and have n_ind entries,
- *       in file order; reg, reg_line and parent_code likewise have n_reg.
+ *       in file order; reg, reg_line and parent_code likewise have n_reg
+ *       (while loading: a catalog handed out has neither part_code,
+ *       reg_line nor parent_code, and reg holds exactly n_reg).
  *       by_code, by_name and by_region index exactly the rows added so
  *       far; by_short holds -2 for a stripped name several rows share.
  *    2. root is -1 until the region row with an empty parent_code is
@@ -77,9 +79,7 @@ struct catalog {
     char *src[CATALOG_NFILES]; /* the files' bytes, by enum catalog_file */
     size_t src_len[CATALOG_NFILES];
 
-    char **strs;             /* string pool */
-    size_t n_strs;
-    size_t cap_strs;
+    struct strblock *strs;   /* string pool: blocks, newest first */
 
     hmap_t *by_code;         /* indicator code -> index */
     hmap_t *by_name;         /* name_zh -> index */
