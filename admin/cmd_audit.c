@@ -11,6 +11,8 @@
  *   1. Rows are in the order of the answer, pages in the order asked.
  *   2. Every answer is freed in the function that asked for it (a page
  *      by ctl_ask_pages(), once its rows are copied).
+ *   3. completeness holds one page of its answer at a time (printed or
+ *      measured, then forgotten), never the whole answer.
  */
 #include "admin/cmd_audit.h"
 
@@ -34,10 +36,24 @@ static const render_col_t completeness_cols[C_NCOLS] = {
     [C_MISSING] = {.type = CELL_LIST, .head = "missing", .json = "missing"},
 };
 
-/* The pages of a completeness answer, added up. */
+/* Regions asked for in one page of a completeness: what hrssctl holds
+ * at once, whatever the number of regions (a page of 102 rows is a
+ * province's whole answer). */
+#define COMPLETENESS_PAGE 100
+
+/* What one reading of a completeness answer does with its rows. */
+enum comp_pass {
+    COMP_COUNT, /* count them (and, for a table, fit its columns) */
+    COMP_PRINT, /* print them */
+};
+
+/* A completeness answer read page by page: its counts, and the rows of
+ * the page at hand (never more: the table and the JSON need the counts
+ * before the rows, so they read the answer twice). */
 typedef struct completeness_acc {
     ctl_t *x;
     render_t *r;
+    enum comp_pass pass;
     char period[64];   /* canonical form, from the first page */
     uint32_t region;
     int pages;
@@ -46,7 +62,7 @@ typedef struct completeness_acc {
     size_t silent;
 } completeness_acc_t;
 
-static void print_completeness_json(const completeness_acc_t *c,
+static void print_completeness_head(const completeness_acc_t *c,
                                     size_t nind)
 {
     printf("{\"period\": ");
@@ -55,8 +71,24 @@ static void print_completeness_json(const completeness_acc_t *c,
            "\"complete_regions\": %zu, \"silent_regions\": %zu, "
            "\"indicators\": %zu, \"regions\": ",
            c->region, c->regions, c->complete, c->silent, nind);
-    render_json_rows(c->r, stdout);
-    printf("}\n");
+}
+
+static void add_region_row(completeness_acc_t *acc,
+                           const Hrss__RegionCompleteness *rc, size_t nind)
+{
+    char code[16];
+    cell_t row[C_NCOLS];
+    snprintf(code, sizeof code, "%u", rc->region);
+    row[C_CODE] = cell_text(code);
+    row[C_NAME] = cell_text(ctl_region_name(acc->x, rc->region));
+    row[C_COUNT] = cell_of(rc->n_reported, nind);
+    row[C_REPORTED] = cell_list((const char *const *)rc->reported,
+                                rc->n_reported, NULL);
+    row[C_MISSING] = cell_list((const char *const *)rc->missing,
+                               rc->n_missing,
+                               rc->n_reported == 0 ? "all (nothing reported)"
+                                                   : NULL);
+    render_add_row(acc->r, row);
 }
 
 static int completeness_page(const Hrss__QueryResponse *page, void *arg)
@@ -64,33 +96,53 @@ static int completeness_page(const Hrss__QueryResponse *page, void *arg)
     completeness_acc_t *acc = arg;
     const Hrss__Completeness *c = page->completeness;
     size_t nind = catalog_indicator_count(acc->x->cat);
+    enum render_fmt fmt = acc->x->fmt;
     if (acc->pages++ == 0) {
         snprintf(acc->period, sizeof acc->period, "%s", c->period);
         acc->region = c->region;
     }
     for (size_t i = 0; i < c->n_regions; i++) {
         const Hrss__RegionCompleteness *rc = c->regions[i];
-        char code[16];
-        cell_t row[C_NCOLS];
         acc->complete += rc->n_missing == 0;
         acc->silent += rc->n_reported == 0;
-        snprintf(code, sizeof code, "%u", rc->region);
-        row[C_CODE] = cell_text(code);
-        row[C_NAME] = cell_text(ctl_region_name(acc->x, rc->region));
-        row[C_COUNT] = cell_of(rc->n_reported, nind);
-        row[C_REPORTED] = cell_list((const char *const *)rc->reported,
-                                    rc->n_reported, NULL);
-        row[C_MISSING] = cell_list((const char *const *)rc->missing,
-                                   rc->n_missing,
-                                   rc->n_reported == 0
-                                       ? "all (nothing reported)"
-                                       : NULL);
-        render_add_row(acc->r, row);
+        if (acc->pass == COMP_PRINT || fmt == RENDER_TABLE) {
+            add_region_row(acc, rc, nind);
+        }
     }
     acc->regions += c->n_regions;
+    if (acc->pass == COMP_COUNT) {
+        if (fmt == RENDER_TABLE) {
+            render_table_fit(acc->r);
+        }
+    } else if (fmt == RENDER_TABLE) {
+        render_table_flush(acc->r, stdout);
+    } else if (fmt == RENDER_JSON) {
+        render_json_flush(acc->r, stdout);
+    } else {
+        render_csv_flush(acc->r, stdout);
+    }
     return 0;
 }
 
+/* Read the answer once, with @p acc's pass (its counts start from 0). */
+static int read_completeness(ctl_t *x, Hrss__QueryRequest *req,
+                             completeness_acc_t *acc)
+{
+    acc->pages = 0;
+    acc->regions = 0;
+    acc->complete = 0;
+    acc->silent = 0;
+    return ctl_ask_pages(x, req, completeness_page, acc);
+}
+
+/* Printed as it is read, in the memory of one page: CSV at once; the
+ * table and JSON begin with counts (and the table's columns are as wide
+ * as their widest cell), so the answer is read twice, a first time for
+ * the counts and widths, a second for the rows. With --data-dir both
+ * readings are of one snapshot (the client's pin). Over the socket each
+ * page is a snapshot of its own (ARCHITECTURE: consistency of a paged
+ * answer): when the store changed between the readings, the rows show
+ * the second and a note on stderr says so. */
 int cmd_audit_completeness(ctl_t *x, const ctl_args_t *a)
 {
     period_t p;
@@ -103,22 +155,55 @@ int cmd_audit_completeness(ctl_t *x, const ctl_args_t *a)
     q.period = (char *)(uintptr_t)a->period;
     q.has_region = 1;
     q.region = region;
+    q.has_limit = 1;
+    q.limit = COMPLETENESS_PAGE;
     Hrss__QueryRequest req = HRSS__QUERY_REQUEST__INIT;
     req.q_case = HRSS__QUERY_REQUEST__Q_COMPLETENESS;
     req.completeness = &q;
-    completeness_acc_t acc = {x, NULL, "", 0, 0, 0, 0, 0};
+    size_t nind = catalog_indicator_count(x->cat);
+    completeness_acc_t acc = {x, NULL, COMP_PRINT, "", 0, 0, 0, 0, 0};
     acc.r = ctl_render_new(x, completeness_cols, C_NCOLS);
-    st = ctl_ask_pages(x, &req, completeness_page, &acc);
-    if (st == 0) {
+    if (x->fmt == RENDER_CSV) {
+        st = read_completeness(x, &req, &acc);
+        if (st == 0) {
+            render_csv_flush(acc.r, stdout); /* the header of no rows */
+        }
+        goto out;
+    }
+    acc.pass = COMP_COUNT;
+    st = read_completeness(x, &req, &acc);
+    if (st != 0) {
+        goto out;
+    }
+    completeness_acc_t first = acc;
+    if (x->fmt == RENDER_JSON) {
+        print_completeness_head(&acc, nind);
+    } else {
         render_title(acc.r, "%s: %zu of %zu regions reported every "
                             "indicator, %zu reported nothing",
                      acc.period, acc.complete, acc.regions, acc.silent);
-        if (x->fmt == RENDER_JSON) {
-            print_completeness_json(&acc, catalog_indicator_count(x->cat));
-        } else {
-            ctl_print(x, acc.r);
-        }
     }
+    acc.pass = COMP_PRINT;
+    st = read_completeness(x, &req, &acc);
+    if (st != 0) {
+        goto out;
+    }
+    if (x->fmt == RENDER_JSON) {
+        render_json_end(acc.r, stdout);
+        printf("}\n");
+    } else {
+        render_table_end(acc.r, stdout);
+    }
+    if (acc.regions != first.regions || acc.complete != first.complete ||
+        acc.silent != first.silent) {
+        ctl_fail(0, "the store changed while completeness was read: the "
+                    "counts above are of a first reading (%zu of %zu "
+                    "regions complete, %zu silent), the rows of a second "
+                    "(%zu of %zu, %zu)",
+                 first.complete, first.regions, first.silent, acc.complete,
+                 acc.regions, acc.silent);
+    }
+out:
     render_destroy(&acc.r);
     return st;
 }

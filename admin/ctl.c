@@ -6,8 +6,9 @@
  * codes.
  *
  * Lists come in pages (proto/hrss.proto): ctl_ask_pages() asks for the
- * largest pages the collector gives and follows `next`, so a command
- * sees the whole list and prints exactly what one answer would have held.
+ * largest pages the collector gives (or as many items as the command
+ * set) and follows `next`, so a command sees the whole list and prints
+ * exactly what one answer would have held.
  *
  * INVARIANTS
  *   1. Everything written here on failure goes to stderr; stdout carries
@@ -141,8 +142,10 @@ int ctl_ask_pages(ctl_t *x, Hrss__QueryRequest *req, ctl_page_fn each,
     }
     buf_t cursor;
     buf_init(&cursor);
-    *pg.has_limit = 1;
-    *pg.limit = QUERY_PAGE_MAX_ITEMS;
+    if (!*pg.has_limit) {
+        *pg.has_limit = 1;
+        *pg.limit = QUERY_PAGE_MAX_ITEMS;
+    }
     *pg.has_after = 0;
     int st = 0;
     for (;;) {

@@ -96,8 +96,9 @@ typedef int (*ctl_page_fn)(const Hrss__QueryResponse *page, void *arg);
 /** Ask for the list @p req names (history, rejections, agents,
  *  violations, facts or completeness) page after page, following each
  *  answer's `next`, and hand every page to @p each; the pages together
- *  are the whole list. Sets (and leaves set) @p req's `limit` and
- *  `after`: the caller keeps @p req alive for the call.
+ *  are the whole list. Pages of at most @p req's `limit` items when the
+ *  caller set it, else of QUERY_PAGE_MAX_ITEMS (sets and leaves set
+ *  `limit`); sets `after`: the caller keeps @p req alive for the call.
  *  @return 0, or the exit status after printing why (ctl_ask(), or 1 when
  *          the collector's pages do not move on). */
 int ctl_ask_pages(ctl_t *x, Hrss__QueryRequest *req, ctl_page_fn each,

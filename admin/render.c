@@ -22,7 +22,12 @@
  * CSV may also be printed in pieces (render_csv_flush: the header once,
  * then the rows added since, which are then forgotten), so that a list
  * too long to hold (an export) is printed page by page in the memory of
- * one page.
+ * one page; so may JSON (render_json_flush), and the table in two passes
+ * over the same rows (a completeness): render_table_fit() widens the
+ * columns of a table that holds no row (`stream`) and forgets the rows,
+ * render_table_flush() prints the rows against those widths. What is
+ * printed in pieces is what render_print() prints: the same title,
+ * header row, rule, rows, empty text and footer, in the same places.
  *
  * INVARIANTS
  *   1. A live result has magic == RENDER_MAGIC; destroy overwrites it.
@@ -36,7 +41,8 @@
  *      character but LF (and JSON's escapes): no cell can send an escape
  *      sequence to a terminal.
  *   6. render_csv_flush() prints the header row once, on its first call,
- *      and each row once.
+ *      and each row once; so do render_table_flush() and
+ *      render_json_flush() ("[" for JSON). stream, when set, holds no row.
  */
 #include "admin/render.h"
 
@@ -69,6 +75,13 @@ struct render {
     char *empty;
     size_t *json_order;   /* NULL: column order */
     bool csv_started;     /* render_csv_flush() printed the header */
+    table_t *stream;      /* the table printed in pieces: widths only */
+    size_t fitted;        /* rows render_table_fit() measured */
+    bool table_started;   /* render_table_flush() printed the title */
+    bool table_empty;     /* ... and the empty text (nothing was fit) */
+    bool table_head;      /* ... and the header row */
+    bool json_started;    /* render_json_flush() printed "[" */
+    size_t json_printed;  /* rows it printed */
 };
 
 #ifndef NDEBUG
@@ -151,6 +164,7 @@ void render_destroy(render_t **self_p)
     free(r->footer);
     free(r->empty);
     free(r->json_order);
+    table_destroy(&r->stream);
     r->magic = RENDER_DEAD;
     free(r);
     *self_p = NULL;
@@ -267,19 +281,26 @@ static char *header(const render_t *r, const render_col_t *col,
     return s;
 }
 
-static void print_table(const render_t *r, FILE *f)
+static size_t table_cols(const render_t *r)
 {
     size_t n = 0;
     for (size_t c = 0; c < r->ncols; c++) {
         n += in_table(&r->cols[c]);
     }
+    return n;
+}
+
+/* A table with the result's table columns, no rows; NULL when it has
+ * none. */
+static table_t *new_table(const render_t *r)
+{
+    size_t n = table_cols(r);
     if (n == 0) {
-        return;
+        return NULL;
     }
+    char **heads = xcalloc(n, sizeof *heads);
+    enum table_align *align = xcalloc(n, sizeof *align);
     n = 0;
-    char **heads = xcalloc(r->ncols, sizeof *heads);
-    char **cells = xcalloc(r->ncols, sizeof *cells);
-    enum table_align *align = xcalloc(r->ncols, sizeof *align);
     for (size_t c = 0; c < r->ncols; c++) {
         if (in_table(&r->cols[c])) {
             heads[n] = header(r, &r->cols[c], r->cols[c].head);
@@ -288,28 +309,128 @@ static void print_table(const render_t *r, FILE *f)
         }
     }
     table_t *t = table_new(n, (const char *const *)heads, align);
-    for (size_t i = 0; i < r->nrows; i++) {
-        size_t k = 0;
-        for (size_t c = 0; c < r->ncols; c++) {
-            if (in_table(&r->cols[c])) {
-                char *shown = cell_show(&r->cells[i * r->ncols + c], r->tz);
-                cells[k++] = cleaned(shown, 0);
-                free(shown);
-            }
-        }
-        table_add_row(t, (const char *const *)cells);
-        for (size_t c = 0; c < k; c++) {
-            free(cells[c]);
-        }
-    }
-    table_print(t, f);
-    table_destroy(&t);
     for (size_t c = 0; c < n; c++) {
         free(heads[c]);
     }
     free(heads);
-    free(cells);
     free(align);
+    return t;
+}
+
+/* Row @p i's table cells as shown (cleaned) into @p cells; @return how
+ * many, each to be freed (free_shown). */
+static size_t shown_row(const render_t *r, size_t i, char **cells)
+{
+    size_t k = 0;
+    for (size_t c = 0; c < r->ncols; c++) {
+        if (in_table(&r->cols[c])) {
+            char *shown = cell_show(&r->cells[i * r->ncols + c], r->tz);
+            cells[k++] = cleaned(shown, 0);
+            free(shown);
+        }
+    }
+    return k;
+}
+
+static void free_shown(char **cells, size_t k)
+{
+    for (size_t c = 0; c < k; c++) {
+        free(cells[c]);
+    }
+}
+
+static void print_table(const render_t *r, FILE *f)
+{
+    table_t *t = new_table(r);
+    if (t == NULL) {
+        return;
+    }
+    char **cells = xcalloc(r->ncols, sizeof *cells);
+    for (size_t i = 0; i < r->nrows; i++) {
+        size_t k = shown_row(r, i, cells);
+        table_add_row(t, (const char *const *)cells);
+        free_shown(cells, k);
+    }
+    table_print(t, f);
+    table_destroy(&t);
+    free(cells);
+}
+
+/* Forget the rows added so far (printed in pieces); their memory is
+ * reused by the next ones. */
+static void forget_rows(render_t *r)
+{
+    for (size_t i = 0; i < r->nrows * r->ncols; i++) {
+        cell_fini(&r->cells[i]);
+    }
+    r->nrows = 0;
+}
+
+void render_table_fit(render_t *self)
+{
+    assert(check_invariants(self));
+    if (self->stream == NULL) {
+        self->stream = new_table(self);
+    }
+    if (self->stream != NULL) {
+        char **cells = xcalloc(self->ncols, sizeof *cells);
+        for (size_t i = 0; i < self->nrows; i++) {
+            size_t k = shown_row(self, i, cells);
+            table_fit(self->stream, (const char *const *)cells);
+            free_shown(cells, k);
+        }
+        free(cells);
+    }
+    self->fitted += self->nrows;
+    forget_rows(self);
+}
+
+void render_table_flush(render_t *self, FILE *f)
+{
+    assert(check_invariants(self));
+    if (!self->table_started) {
+        self->table_started = true;
+        if (self->stream == NULL) {
+            self->stream = new_table(self);
+        }
+        if (self->title != NULL) {
+            text_put_clean(f, self->title, TEXT_KEEP_LF);
+            fputs("\n\n", f);
+        }
+        /* render_print()'s test, over both passes. */
+        if (self->fitted == 0 && self->nrows == 0 && self->empty != NULL) {
+            text_put_clean(f, self->empty, TEXT_KEEP_LF);
+            fputc('\n', f);
+            self->table_empty = true;
+        }
+    }
+    /* Rows after the empty text (none were fit) still get their header. */
+    if (!self->table_head && (!self->table_empty || self->nrows > 0)) {
+        self->table_head = true;
+        if (self->stream != NULL) {
+            table_print_head(self->stream, f);
+        }
+    }
+    if (self->stream != NULL) {
+        char **cells = xcalloc(self->ncols, sizeof *cells);
+        for (size_t i = 0; i < self->nrows; i++) {
+            size_t k = shown_row(self, i, cells);
+            table_print_row(self->stream, (const char *const *)cells, f);
+            free_shown(cells, k);
+        }
+        free(cells);
+    }
+    forget_rows(self);
+}
+
+void render_table_end(render_t *self, FILE *f)
+{
+    render_table_flush(self, f);
+    if (self->footer != NULL) {
+        fputc('\n', f);
+        text_put_clean(f, self->footer, TEXT_KEEP_LF);
+        fputc('\n', f);
+    }
 }
 
 /* ------------------------------------------------------------------ */
@@ -420,10 +541,7 @@ void render_csv_flush(render_t *self, FILE *f)
     assert(check_invariants(self));
     print_csv_lines(self, !self->csv_started, f);
     self->csv_started = true;
-    for (size_t i = 0; i < self->nrows * self->ncols; i++) {
-        cell_fini(&self->cells[i]);
-    }
-    self->nrows = 0;
+    forget_rows(self);
 }
 
 /* ------------------------------------------------------------------ */
@@ -458,6 +576,26 @@ void render_json_rows(const render_t *self, FILE *f)
         fputs(i > 0 ? ",\n  " : "\n  ", f);
         render_json_row(self, i, f);
     }
+    fputs("\n]", f);
+}
+
+void render_json_flush(render_t *self, FILE *f)
+{
+    assert(check_invariants(self));
+    if (!self->json_started) {
+        fputc('[', f);
+        self->json_started = true;
+    }
+    for (size_t i = 0; i < self->nrows; i++) {
+        fputs(self->json_printed++ > 0 ? ",\n  " : "\n  ", f);
+        render_json_row(self, i, f);
+    }
+    forget_rows(self);
+}
+
+void render_json_end(render_t *self, FILE *f)
+{
+    render_json_flush(self, f);
     fputs("\n]", f);
 }
 

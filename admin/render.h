@@ -22,6 +22,12 @@
  *  order render_order_json() sets), raw units; render_json_row() and
  *  render_json_rows() let a command put them inside its own envelope.
  *
+ *  A list too long to hold is printed in pieces, each piece's rows
+ *  forgotten once printed: CSV (render_csv_flush), JSON
+ *  (render_json_flush) and the table, in two passes over the rows
+ *  (render_table_fit, then render_table_flush) since its columns are as
+ *  wide as their widest cell.
+ *
  *  Owns: a result (render_t) owns copies of its column descriptions and
  *  of every cell added, strings included, until render_destroy().
  *  Borrows nothing: what is passed in may go once the call returns.
@@ -33,6 +39,8 @@
  *       in the column descriptions: nothing here knows a command.
  *    3. Cells are formatted only when printed, so one result prints the
  *       same rows in every form.
+ *    4. Printed in pieces, a result prints what it would have printed
+ *       whole, holding only the rows added since the last piece.
  */
 #ifndef HRSS_RENDER_H
 #define HRSS_RENDER_H
@@ -108,6 +116,27 @@ void render_print(const render_t *self, enum render_fmt fmt, FILE *f);
  *  together print what render_print(RENDER_CSV) would have printed of
  *  all the rows. */
 void render_csv_flush(render_t *self, FILE *f);
+
+/** A table in two passes, for a list too long to hold: add the rows and
+ *  call render_table_fit() (it measures them, then forgets them) until
+ *  every row was fit; then add the same rows again and call
+ *  render_table_flush() (its first call prints the title and the header
+ *  row, then it prints the rows added since, and forgets them); then
+ *  render_table_end() (the rest, the footer). The calls together print
+ *  what render_print(RENDER_TABLE) would have printed of all the rows
+ *  (the empty text when none was fit). A row of the second pass wider
+ *  than those fit is printed whole, its columns not padded. */
+void render_table_fit(render_t *self);
+void render_table_flush(render_t *self, FILE *f);
+void render_table_end(render_t *self, FILE *f);
+
+/** JSON in pieces: render_json_flush() prints "[" on its first call, then
+ *  every row added since the last call, and forgets them;
+ *  render_json_end() prints the rest and "\n]" (no newline after it).
+ *  Together they print what render_json_rows() would have printed of
+ *  all the rows. */
+void render_json_flush(render_t *self, FILE *f);
+void render_json_end(render_t *self, FILE *f);
 
 /** Print row @p row as one JSON object ({"key": value, ...}). */
 void render_json_row(const render_t *self, size_t row, FILE *f);

@@ -31,6 +31,8 @@
  *      any text without controls or invalid bytes; with them,
  *      table_print() pads by the width of what it actually writes.
  *   5. No global mutable state: every function is reentrant.
+ *   6. widths[c] is the widest of header c and column c's cells added or
+ *      fit (table_fit), as cell_scan() measures them.
  */
 #include "admin/table.h"
 
@@ -55,6 +57,7 @@ struct table {
     char ***rows;              /* nrows arrays of ncols owned strings */
     size_t nrows;
     size_t cap;                /* allocated entries in rows */
+    size_t *widths;            /* ncols display widths (INVARIANT 6) */
 };
 
 struct cp_range {
@@ -286,7 +289,8 @@ static bool check_invariants(const table_t *t)
     if (t == NULL || t->magic != TABLE_MAGIC || t->ncols == 0) {
         return false;
     }
-    if (t->headers == NULL || t->align == NULL || t->nrows > t->cap) {
+    if (t->headers == NULL || t->align == NULL || t->widths == NULL ||
+        t->nrows > t->cap) {
         return false;
     }
     for (size_t c = 0; c < t->ncols; c++) {
@@ -321,10 +325,12 @@ table_t *table_new(size_t ncols, const char *const *headers,
     t->ncols = ncols;
     t->headers = xcalloc(ncols, sizeof *t->headers);
     t->align = xcalloc(ncols, sizeof *t->align);
+    t->widths = xcalloc(ncols, sizeof *t->widths);
     for (size_t c = 0; c < ncols; c++) {
         t->headers[c] = xstrdup(headers[c] != NULL ? headers[c] : "");
         /* A NULL align array means every column is left-aligned. */
         t->align[c] = align != NULL ? align[c] : TABLE_LEFT;
+        t->widths[c] = cell_scan(t->headers[c], NULL);
     }
     assert(check_invariants(t));
     return t;
@@ -349,7 +355,20 @@ void table_add_row(table_t *t, const char *const *cells)
     }
     t->rows[t->nrows] = row;
     t->nrows++;
+    table_fit(t, (const char *const *)row);
     assert(check_invariants(t));
+}
+
+void table_fit(table_t *t, const char *const *cells)
+{
+    assert(t != NULL && t->magic == TABLE_MAGIC);
+    assert(cells != NULL);
+    for (size_t c = 0; c < t->ncols; c++) {
+        size_t w = cell_scan(cells[c] != NULL ? cells[c] : "", NULL);
+        if (w > t->widths[c]) {
+            t->widths[c] = w;
+        }
+    }
 }
 
 size_t table_rows(const table_t *t)
@@ -358,60 +377,64 @@ size_t table_rows(const table_t *t)
     return t->nrows;
 }
 
-/* Append one line of cells, padded to @p widths, to @p l. */
-static void put_row(const table_t *t, char *const *cells,
-                    const size_t *widths, struct line *l)
+/* Append one line of cells (NULL: empty), padded to the columns'
+ * widths, to @p l; a cell wider than its column gets no padding. */
+static void put_row(const table_t *t, const char *const *cells,
+                    struct line *l)
 {
     for (size_t c = 0; c < t->ncols; c++) {
-        size_t w = cell_scan(cells[c], NULL);
-        size_t pad = widths[c] - w;
+        const char *cell = cells[c] != NULL ? cells[c] : "";
+        size_t w = cell_scan(cell, NULL);
+        size_t pad = w < t->widths[c] ? t->widths[c] - w : 0;
         if (c > 0) {
             line_fill(l, ' ', 2);
         }
         if (t->align[c] == TABLE_RIGHT) {
             line_fill(l, ' ', pad);
-            cell_scan(cells[c], l);
+            cell_scan(cell, l);
         } else {
-            cell_scan(cells[c], l);
+            cell_scan(cell, l);
             line_fill(l, ' ', pad);
         }
     }
+}
+
+void table_print_head(const table_t *t, FILE *f)
+{
+    assert(check_invariants(t));
+    struct line l = {NULL, 0, 0};
+    put_row(t, (const char *const *)t->headers, &l);
+    line_flush(&l, f);
+    for (size_t c = 0; c < t->ncols; c++) {
+        if (c > 0) {
+            line_fill(&l, ' ', 2);
+        }
+        line_fill(&l, '-', t->widths[c]);
+    }
+    line_flush(&l, f);
+    free(l.p);
+}
+
+void table_print_row(const table_t *t, const char *const *cells, FILE *f)
+{
+    assert(check_invariants(t));
+    assert(cells != NULL);
+    struct line l = {NULL, 0, 0};
+    put_row(t, cells, &l);
+    line_flush(&l, f);
+    free(l.p);
 }
 
 void table_print(const table_t *t, FILE *f)
 {
     assert(check_invariants(t));
     struct line l = {NULL, 0, 0};
-    size_t *widths = xcalloc(t->ncols, sizeof *widths);
-
-    for (size_t c = 0; c < t->ncols; c++) {
-        widths[c] = cell_scan(t->headers[c], NULL);
-    }
+    table_print_head(t, f);
     for (size_t r = 0; r < t->nrows; r++) {
-        for (size_t c = 0; c < t->ncols; c++) {
-            size_t w = cell_scan(t->rows[r][c], NULL);
-            if (w > widths[c]) {
-                widths[c] = w;
-            }
-        }
-    }
-
-    put_row(t, t->headers, widths, &l);
-    line_flush(&l, f);
-    for (size_t c = 0; c < t->ncols; c++) {
-        if (c > 0) {
-            line_fill(&l, ' ', 2);
-        }
-        line_fill(&l, '-', widths[c]);
-    }
-    line_flush(&l, f);
-    for (size_t r = 0; r < t->nrows; r++) {
-        put_row(t, t->rows[r], widths, &l);
+        put_row(t, (const char *const *)t->rows[r], &l);
         line_flush(&l, f);
     }
-
     free(l.p);
-    free(widths);
 }
 
 void table_destroy(table_t **self_p)
@@ -433,6 +456,7 @@ void table_destroy(table_t **self_p)
     }
     free(t->headers);
     free(t->align);
+    free(t->widths);
     t->magic = TABLE_DEAD;
     free(t);
     *self_p = NULL;

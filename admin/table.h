@@ -8,6 +8,11 @@
  *  valid UTF-8 counts as one column. Neither the locale nor wcwidth() is
  *  consulted, so tables line up the same under LANG=C.
  *
+ *  A table too long to hold is printed in two passes over its rows:
+ *  table_fit() with every row (the columns widen, nothing is kept), then
+ *  table_print_head() and table_print_row() with each row again. The
+ *  lines are those table_print() would print had the rows been added.
+ *
  *  Owns: a table owns copies of its headers, alignments and cells, until
  *  table_destroy(). Borrows nothing.
  *
@@ -20,6 +25,7 @@
  *       the width table_print() pads by.
  *    3. No printed line ends in a space.
  *    4. No global mutable state: every function is reentrant.
+ *    5. A column is as wide as its widest header or cell, added or fit.
  */
 #ifndef HRSS_TABLE_H
 #define HRSS_TABLE_H
@@ -41,6 +47,18 @@ void table_add_row(table_t *t, const char *const *cells);
 
 /** Number of rows added so far. */
 size_t table_rows(const table_t *t);
+
+/** Widen the columns to fit a row of @p ncols cells (NULL: empty) as
+ *  table_print() would print it; the row is not kept. */
+void table_fit(table_t *t, const char *const *cells);
+
+/** Print the header row and the rule, as wide as the headers and every
+ *  row added or fit so far. */
+void table_print_head(const table_t *t, FILE *f);
+
+/** Print one row of @p ncols cells (NULL: empty), padded to the widths
+ *  so far; a cell wider than its column (not fit) is printed whole. */
+void table_print_row(const table_t *t, const char *const *cells, FILE *f);
 
 /** Print: the header row, a rule of '-' as wide as each column, then the
  *  rows; columns separated by two spaces, each padded to its widest cell

@@ -12,6 +12,7 @@
  *      because acks follow commits. SIGHUP only sets `reload`.
  */
 #include <errno.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -284,6 +285,15 @@ int main(int argc, char **argv)
         fprintf(stderr, "%s\n", err);
         return 64;
     }
+    /* Fixed allocator thresholds, glibc's defaults (128 KiB), so that
+     * glibc does not raise them as blocks are freed (up to the largest
+     * block mmapped and freed, and twice that for trimming): a block of
+     * an answer above them is then mmapped and unmapped when zmq's I/O
+     * thread frees it, and a thread's arena gives back its free top above
+     * 128 KiB, which malloc_trim() never does for a thread's arena
+     * (collector/qserve.c, "Memory after an answer"). */
+    mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+    mallopt(M_TRIM_THRESHOLD, 128 * 1024);
     status = settings(fl, &cc, catdir, sizeof catdir);
     if (status != 0) {
         goto out;

@@ -44,12 +44,34 @@
  * Memory after an answer: a large one (a page of an export, a
  * completeness) maps store pages that stay in the collector's resident
  * size (LMDB reads through mmap), and glibc keeps the heap it freed. So
- * after each answer the resident size (/proc/self/statm) is compared
- * with what it was before the request and after the last give-back;
- * more than 10% above either, the store's mapped pages are given back
- * (store_release_pages: unmapped, the page cache keeps them) and
- * malloc_trim(0) returns free heap. An export in pages thus leaves the
- * collector where it was, within 10%.
+ * the memory is given back (give_back: store_release_pages unmaps the
+ * store's pages, the page cache keeps them; malloc_trim(0) returns the
+ * free heap of every arena) at two moments:
+ *
+ *   - during a run of requests (an export's pages), after an answer
+ *     that left the resident size (/proc/self/statm) more than 10%
+ *     above what it was before the request or after the last give-back
+ *     (settle), so that a long run stays bounded while the pages a run
+ *     of requests reads again stay mapped;
+ *   - once the thread is idle (settle_idle): no request for IDLE_MS and
+ *     zmq holding none of our answers, if the process grew since the
+ *     last give-back. Only then is an answer's own memory free: zmq's
+ *     I/O thread frees it once it is on the wire, after settle() ran.
+ *     Without this the store's pages mapped since the last give-back
+ *     (up to 10% more) stayed after a command.
+ *
+ * malloc_trim() returns the free chunks of a thread's arena but never
+ * its top chunk: glibc trims that only on a free, and only above a
+ * threshold it raises to twice the largest block it ever unmapped (an
+ * answer's). So the query thread's arena kept its last answers' blocks
+ * (about 0.5 MiB at national scale) whatever the trims; the collector
+ * fixes glibc's thresholds at start (collector/main.c) so that a block
+ * above 128 KiB is mmapped and unmapped when freed, by whichever thread,
+ * and an arena gives back a free top above 128 KiB.
+ *
+ * The packed answer itself is handed to zmq (buf_take), not copied: the
+ * thread keeps no buffer as large as its largest answer between
+ * requests, and an answer is in memory once, not twice.
  *
  * INVARIANTS
  *   1. A request of more than one frame after the routing id is answered
@@ -67,7 +89,9 @@
  *      still in zmq (refs), never before.
  *   7. After an answer, the process is at most 10% above its resident
  *      size before the request or at the last give-back, or it gives
- *      back the store's mapped pages and the allocator's free memory.
+ *      back the store's mapped pages and the allocator's free memory;
+ *      and once idle with no answer in zmq it gives them back if it
+ *      grew at all since the last give-back.
  */
 #include "collector/qserve.h"
 
@@ -93,6 +117,11 @@
 
 /* How often the thread looks at the stop flag, in ms. */
 #define POLL_MS 200
+/* How long without a request before the thread gives back what the
+ * answers left (settle_idle), in ms: longer than the pause between the
+ * requests of one command (a progress, an export's pages), short enough
+ * to be done soon after the command. */
+#define IDLE_MS 100
 /* Kernel send buffer of each query connection (SO_SNDBUF). */
 #define SNDBUF_BYTES (256 << 10)
 /* A request frame may be this much over QUERY_MAX_REQUEST on the wire
@@ -149,6 +178,8 @@ struct qserve {
     atomic_ulong cut_offs;
     atomic_ulong refused;
     long rest_kib;         /* resident size after the last give-back */
+    int64_t idle_at;       /* give back once idle from then on
+                              (settle_idle); 0: nothing to give back */
 };
 
 #ifndef NDEBUG
@@ -295,20 +326,20 @@ static void pack_error(buf_t *out, int rc, const char *msg)
     free(p);
 }
 
-/* Hand @p out to zmq for the peer @p rid, accounted to @p c (may be NULL).
- * @return 0, or the errno of the failed send (nothing is then held). */
-static int send_answer(qserve_t *q, zmq_msg_t *rid, client_t *c,
-                       const buf_t *out)
+/* Hand @p out's bytes to zmq for the peer @p rid, accounted to @p c (may
+ * be NULL); @p out is left empty. @return 0, or the errno of the failed
+ * send (nothing is then held). */
+static int send_answer(qserve_t *q, zmq_msg_t *rid, client_t *c, buf_t *out)
 {
     ledger_t *l = q->l;
     ticket_t *t = xmalloc(sizeof *t);
-    void *data = xmalloc(out->len);
-    memcpy(data, out->data, out->len);
+    size_t len = 0;
+    void *data = buf_take(out, &len); /* freed by answer_gone() */
     t->l = l;
     t->c = c;
-    t->size = out->len;
+    t->size = len;
     atomic_fetch_add(&l->refs, 1);
-    size_t now = atomic_fetch_add(&l->bytes, out->len) + out->len;
+    size_t now = atomic_fetch_add(&l->bytes, len) + len;
     size_t max = atomic_load(&l->max_bytes);
     while (now > max &&
            !atomic_compare_exchange_weak(&l->max_bytes, &max, now)) {
@@ -317,7 +348,7 @@ static int send_answer(qserve_t *q, zmq_msg_t *rid, client_t *c,
         atomic_fetch_add(&c->queued, 1);
     }
     zmq_msg_t m;
-    int rc = zmq_msg_init_data(&m, data, out->len, answer_gone, t);
+    int rc = zmq_msg_init_data(&m, data, len, answer_gone, t);
     if (rc != 0) { /* cannot happen with a free function and data */
         answer_gone(data, t);
         return EINVAL;
@@ -359,11 +390,22 @@ static long resident_kib(void)
     return pages * (sysconf(_SC_PAGESIZE) / 1024);
 }
 
+/* Give back what answers leave behind (INVARIANT 7): the store's pages
+ * the reads mapped, and the allocator's free memory, which glibc keeps
+ * otherwise. */
+static void give_back(qserve_t *q)
+{
+    char err[ERR_LEN];
+    if (store_release_pages(q->st, err) != ERR_OK) {
+        log_warn("query thread: %s", err);
+    }
+    malloc_trim(0);
+    q->rest_kib = resident_kib();
+}
+
 /* After an answer that left the process more than 10% above its size
  * before it, or above its size at the last give-back (pages of a list
- * each add a little): give back what answers leave behind (INVARIANT
- * 7): the store's pages the reads mapped, and the allocator's free
- * memory, which glibc keeps otherwise. */
+ * each add a little): give back now, within the run of requests. */
 static void settle(qserve_t *q, long before_kib)
 {
     long now = resident_kib();
@@ -372,12 +414,23 @@ static void settle(qserve_t *q, long before_kib)
     if (now <= 0 || base <= 0 || now <= base + base / 10) {
         return;
     }
-    char err[ERR_LEN];
-    if (store_release_pages(q->st, err) != ERR_OK) {
-        log_warn("query thread: %s", err);
+    give_back(q);
+}
+
+/* Idle since q->idle_at and zmq holds none of our answers (their blocks
+ * are free now): give back whatever the process grew by since the last
+ * give-back. */
+static void settle_idle(qserve_t *q)
+{
+    if (q->idle_at == 0 || now_ms() < q->idle_at ||
+        atomic_load(&q->l->bytes) > 0) {
+        return; /* not due, or answers still in zmq: at a later turn */
     }
-    malloc_trim(0);
-    q->rest_kib = resident_kib();
+    q->idle_at = 0;
+    long now = resident_kib();
+    if (now > 0 && now > q->rest_kib) {
+        give_back(q);
+    }
 }
 
 /* Answer one waiting request, if there is one. */
@@ -452,6 +505,7 @@ static void serve_one(qserve_t *q, buf_t *out)
         atomic_fetch_add(&q->answered, 1);
     }
     settle(q, before_kib);
+    q->idle_at = now_ms() + IDLE_MS;
 out:
     zmq_msg_close(&rid);
     zmq_msg_close(&req);
@@ -501,15 +555,22 @@ static void *serve(void *arg)
     zmq_pollitem_t items[2] = {{q->sock, 0, ZMQ_POLLIN, 0},
                                {q->mon, 0, ZMQ_POLLIN, 0}};
     while (!atomic_load(&q->stop)) {
-        if (zmq_poll(items, q->mon != NULL ? 2 : 1, POLL_MS) <= 0) {
-            continue;
+        long timeout = POLL_MS;
+        if (q->idle_at != 0) {
+            int64_t left = q->idle_at - now_ms();
+            /* Past due with answers in zmq: look again at the next turn. */
+            timeout = left <= 0 ? POLL_MS : left < POLL_MS ? (long)left
+                                                           : POLL_MS;
         }
-        if (items[1].revents & ZMQ_POLLIN) {
-            monitor_one(q);
+        if (zmq_poll(items, q->mon != NULL ? 2 : 1, timeout) > 0) {
+            if (items[1].revents & ZMQ_POLLIN) {
+                monitor_one(q);
+            }
+            if (items[0].revents & ZMQ_POLLIN) {
+                serve_one(q, &out);
+            }
         }
-        if (items[0].revents & ZMQ_POLLIN) {
-            serve_one(q, &out);
-        }
+        settle_idle(q);
     }
     buf_fini(&out);
     return NULL;

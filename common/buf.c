@@ -27,6 +27,21 @@ void buf_fini(buf_t *b)
 
 void buf_reset(buf_t *b) { b->len = 0; }
 
+unsigned char *buf_take(buf_t *b, size_t *len)
+{
+    unsigned char *p = NULL;
+    *len = b->len;
+    if (b->len > 0) {
+        /* A block kept by its new owner should not carry the doubling's
+         * slack (up to as much again). */
+        p = xreallocarray(b->data, b->len, 1);
+    } else {
+        free(b->data);
+    }
+    buf_init(b);
+    return p;
+}
+
 static void reserve(buf_t *b, size_t n)
 {
     if (b->cap - b->len >= n) {

@@ -37,6 +37,11 @@ void buf_init(buf_t *b);
 void buf_fini(buf_t *b);
 /** Forget the contents, keep the allocation. */
 void buf_reset(buf_t *b);
+/** Hand over the contents: their block, trimmed to its length (NULL when
+ *  @p b holds nothing), with the length in *@p len; @p b is left empty,
+ *  as buf_init() leaves it. Caller owns return value and must free() it.
+ */
+unsigned char *buf_take(buf_t *b, size_t *len);
 void buf_put(buf_t *b, const void *p, size_t n);
 void buf_put_u8(buf_t *b, uint8_t v);
 void buf_put_u32(buf_t *b, uint32_t v);

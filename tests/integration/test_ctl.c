@@ -255,6 +255,130 @@ Test(ctl, progress_json_against_the_plan)
     cr_expect_eq(rows, 2 + 19);
 }
 
+/* Expect @p line as a whole line of @p out. */
+static void expect_line(const char *out, const char *line)
+{
+    size_t n = strlen(line);
+    const char *p = out;
+    int found = 0;
+    while (!found && p != NULL && *p != '\0') {
+        found = strncmp(p, line, n) == 0 && (p[n] == '\n' || p[n] == '\0');
+        p = strchr(p, '\n');
+        p = p != NULL ? p + 1 : NULL;
+    }
+    cr_expect(found, "no line '%s' in:\n%s", line, out);
+}
+
+/* A completeness table as hrssctl printed it when it held the whole
+ * answer: the counts in the title, every column as wide as its widest
+ * cell (the missing list's rule included), Chinese names lined up by
+ * display width. hrssctl now reads the answer twice a page at a time
+ * (counts and widths, then rows): @p out must still be that table, of
+ * @p rows regions. */
+static void expect_completeness_table(const char *out, size_t rows)
+{
+    const char *head = strstr(out, "\n\ncode    地区");
+    cr_assert_not_null(head, "%s", out);
+    const char *rule = strchr(head + 2, '\n');
+    cr_assert_not_null(rule);
+    rule++;
+    size_t w[4] = {0};
+    size_t k = 0;
+    const char *p = rule;
+    for (; *p != '\n' && k < 4; k++) {
+        w[k] = strspn(p, "-");
+        p += w[k];
+        p += strspn(p, " ");
+    }
+    cr_assert_eq(k, 4, "rule: %.80s", rule);
+    cr_expect_eq(w[0], 6);
+    cr_expect_eq(w[2], strlen("reported"));
+    size_t prefix = w[0] + 2 + w[1] + 2 + w[2];
+    size_t widest_missing = strlen("missing");
+    size_t n = 0;
+    for (const char *line = p + 1; *line != '\0'; n++) {
+        const char *nl = strchr(line, '\n');
+        cr_assert_not_null(nl);
+        char buf[4096];
+        size_t len = (size_t)(nl - line);
+        cr_assert_lt(len, sizeof buf);
+        memcpy(buf, line, len);
+        buf[len] = '\0';
+        char *of = strstr(buf, "/19");
+        cr_assert_not_null(of, "row '%s'", buf);
+        size_t missing = of[3] == '\0' ? 0 : table_text_width(of + 5);
+        of[3] = '\0';
+        cr_expect_eq(table_text_width(buf), prefix, "misaligned: '%s'",
+                     buf);
+        widest_missing = missing > widest_missing ? missing
+                                                  : widest_missing;
+        line = nl + 1;
+    }
+    cr_expect_eq(n, rows);
+    cr_expect_eq(w[3], widest_missing, "the rule of the missing list");
+}
+
+Test(ctl, completeness_table_is_what_one_answer_printed)
+{
+    env_t e;
+    env_start(&e);
+    static char out[65536];
+    BOTH(&e, out, "completeness", "--period", "2025-06", "--region",
+         "330105");
+    cr_expect_str_eq(
+        out,
+        "2025-06: 0 of 1 regions reported every indicator, 0 reported "
+        "nothing\n"
+        "\n"
+        "code    地区    reported  missing\n"
+        "------  ------  --------  ------------------------------------"
+        "--------------------------------------------------------------"
+        "--------------------------------------------------------------"
+        "--------------------------------------------------------------"
+        "--------------------------------------------------------------"
+        "--------------------------------------------------------------"
+        "--------------------------------------------------------------"
+        "-------------------------\n"
+        "330105  拱墅区      2/19  urban_new_jobs, "
+        "urban_surveyed_unemployment_rate, vocational_skill_training, "
+        "pension_insured, unemployment_insured, work_injury_insured, "
+        "new_professional_qualifications, postdoc_recruits, "
+        "skilled_talent, highly_skilled_talent, "
+        "new_skill_certificates, new_senior_skill_certificates, "
+        "dispute_mediation_success_rate, arbitration_closure_rate, "
+        "labour_inspection_closure_rate, social_security_card_holders, "
+        "e_social_security_card_coverage\n");
+    BOTH(&e, out, "completeness", "--period", "2025-01", "--region",
+         "330100");
+    cr_expect(strncmp(out, "2025-01: 0 of 14 regions reported every "
+                           "indicator, 11 reported nothing\n\n"
+                           "code    地区    reported  missing\n", 108) == 0,
+              "%s", out);
+    expect_line(out, "330106  西湖区      0/19  all (nothing reported)");
+    expect_completeness_table(out, 14);
+    /* The province: 102 regions, more than one page. */
+    BOTH(&e, out, "completeness", "--period", "2025-01");
+    cr_expect(strncmp(out, "2025-01: 0 of 102 regions reported every "
+                           "indicator, 98 reported nothing\n", 68) == 0,
+              "%s", out);
+    expect_line(out, "330000  浙江省              0/19  all (nothing "
+                     "reported)");
+    expect_completeness_table(out, 102);
+    BOTH(&e, out, "completeness", "--period", "2025-01", "--json");
+    cr_expect(strstr(out, "\"expected_regions\": 102, \"complete_regions\": "
+                          "0, \"silent_regions\": 98, \"indicators\": 19, "
+                          "\"regions\": [\n  {\"region\": \"330000\"") !=
+                  NULL,
+              "%s", out);
+    size_t objects = 0;
+    for (const char *q = strstr(out, "\n  {\"region\": "); q != NULL;
+         q = strstr(q + 1, "\n  {\"region\": ")) {
+        objects++;
+    }
+    cr_expect_eq(objects, 102);
+    cr_expect(strstr(out, "\n]}\n") == out + strlen(out) - 4, "%s", out);
+}
+
 Test(ctl, completeness_json_names_who_is_missing)
 {
     env_t e;
@@ -445,20 +569,6 @@ Test(ctl, command_line_is_checked_against_the_command_table)
         snprintf(line, sizeof line, "\n  %s ", cmds[i]);
         cr_expect(strstr(out, line) != NULL, "%s missing: %s", cmds[i], out);
     }
-}
-
-/* Expect @p line as a whole line of @p out. */
-static void expect_line(const char *out, const char *line)
-{
-    size_t n = strlen(line);
-    const char *p = out;
-    int found = 0;
-    while (!found && p != NULL && *p != '\0') {
-        found = strncmp(p, line, n) == 0 && (p[n] == '\n' || p[n] == '\0');
-        p = strchr(p, '\n');
-        p = p != NULL ? p + 1 : NULL;
-    }
-    cr_expect(found, "no line '%s' in:\n%s", line, out);
 }
 
 Test(ctl, csv_and_json_keep_raw_units_in_every_command)
@@ -733,3 +843,4 @@ Test(ctl, every_binary_tells_its_version)
     }
     regfree(&re);
 }
+

@@ -192,6 +192,118 @@ Test(render, csv_in_pieces_is_the_csv_of_all_rows)
     render_destroy(&all);
 }
 
+/* Rows of a list too long to hold, added in pages of @p page to @p r
+ * (and all to @p all), each page handed to @p each. */
+static void add_pages(render_t *r, render_t *all, int page,
+                      void (*each)(render_t *, FILE *), FILE *f)
+{
+    static const char *const names[] = {"杭州市", "景宁畲族自治县", "舟山",
+                                        "Zhoushan", "西湖区"};
+    for (int i = 0; i < 11; i++) {
+        char code[16];
+        snprintf(code, sizeof code, "3301%02d", i);
+        cell_t row[C_NCOLS] = {cell_text(code), cell_text(names[i % 5]),
+                               cell_text("x"), cell_figure(0, i * 997, 0),
+                               cell_of((uint64_t)i, 19),
+                               i == 3 ? cell_absent() : cell_text("n")};
+        render_add_row(r, row);
+        if (all != NULL) {
+            render_add_row(all, row);
+        }
+        if ((i + 1) % page == 0 || i == 10) {
+            each(r, f);
+            cr_expect_eq(render_rows(r), 0);
+        }
+    }
+}
+
+static void fit(render_t *r, FILE *f)
+{
+    (void)f;
+    render_table_fit(r);
+}
+
+/* A completeness prints its table in two passes over the same rows,
+ * holding one page: the same lines as the table of all the rows, the
+ * title first, Chinese names lined up; and its JSON in pieces. */
+Test(render, table_and_json_in_pieces_are_those_of_all_rows)
+{
+    for (int page = 1; page <= 12; page += 5) {
+        render_t *all = render_new(cols, C_NCOLS, 0);
+        render_t *r = render_new(cols, C_NCOLS, 0);
+        render_title(all, "title %d", page);
+        render_footer(all, "foot");
+        render_title(r, "title %d", page);
+        render_footer(r, "foot");
+        char *out = NULL;
+        size_t size = 0;
+        FILE *f = open_memstream(&out, &size);
+        cr_assert_not_null(f);
+        add_pages(r, all, page, fit, f);
+        add_pages(r, NULL, page, render_table_flush, f);
+        render_table_end(r, f);
+        cr_assert_eq(fclose(f), 0);
+        char *want = print(all, RENDER_TABLE);
+        cr_expect_str_eq(out, want, "pages of %d", page);
+        cr_expect(strstr(want, "330101  景宁畲族自治县    997") != NULL &&
+                      strstr(want, "330100  杭州市              0") != NULL,
+                  "%s", want);
+        free(want);
+        free(out);
+        render_destroy(&r);
+
+        r = render_new(cols, C_NCOLS, 0);
+        out = NULL;
+        f = open_memstream(&out, &size);
+        cr_assert_not_null(f);
+        add_pages(r, NULL, page, render_json_flush, f);
+        render_json_end(r, f);
+        fputc('\n', f);
+        cr_assert_eq(fclose(f), 0);
+        want = print(all, RENDER_JSON);
+        cr_expect_str_eq(out, want, "pages of %d", page);
+        free(want);
+        free(out);
+        render_destroy(&r);
+        render_destroy(&all);
+    }
+}
+
+/* Nothing fit: the empty text (and no header), as render_print() does;
+ * no rows but some fit (they went between the passes): the header. */
+Test(render, table_in_pieces_of_no_rows)
+{
+    render_t *r = render_new(cols, C_NCOLS, 0);
+    render_empty(r, "nothing here");
+    render_title(r, "t");
+    char *out = NULL;
+    size_t size = 0;
+    FILE *f = open_memstream(&out, &size);
+    cr_assert_not_null(f);
+    render_table_fit(r);
+    render_table_flush(r, f);
+    render_table_end(r, f);
+    cr_assert_eq(fclose(f), 0);
+    cr_expect_str_eq(out, "t\n\nnothing here\n");
+    free(out);
+    render_destroy(&r);
+
+    r = render_new(cols, C_NCOLS, 0);
+    render_empty(r, "nothing here");
+    add_pages(r, NULL, 4, fit, NULL);
+    f = open_memstream(&out, &size);
+    cr_assert_not_null(f);
+    render_table_end(r, f);
+    render_json_end(r, f);
+    cr_assert_eq(fclose(f), 0);
+    cr_expect_str_eq(out,
+                     "code    地区            value  reporting  note\n"
+                     "------  --------------  -----  ---------  ----\n"
+                     "[\n]");
+    free(out);
+    render_destroy(&r);
+}
+
 Test(render, json_rows_keys_and_absent_members)
 {
     render_t *r = sample();

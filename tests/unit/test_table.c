@@ -256,3 +256,70 @@ Test(table, cells_are_copied)
     free(got);
     table_destroy(&t);
 }
+
+/* A table too long to hold: fit every row, then print the head and each
+ * row again. The lines are those of table_print() with the rows added,
+ * Chinese names lined up by display width. */
+Test(table, two_passes_print_what_table_print_prints)
+{
+    const char *headers[] = {"code", "地区", "人数", "note"};
+    const enum table_align align[] = {TABLE_LEFT, TABLE_LEFT, TABLE_RIGHT,
+                                      TABLE_LEFT};
+    const char *rows[][4] = {
+        {"330100", "杭州市", "35.12", "a"},
+        {"330127", "淳安县", "2.07", NULL},
+        {"331127", "景宁畲族自治县", "128.50", "long note, the last"},
+        {"330000", "浙江省", "1", ""},
+    };
+    size_t n = sizeof rows / sizeof rows[0];
+    table_t *whole = table_new(4, headers, align);
+    table_t *t = table_new(4, headers, align);
+    for (size_t i = 0; i < n; i++) {
+        table_add_row(whole, rows[i]);
+        table_fit(t, rows[i]);
+    }
+    cr_expect_eq(table_rows(t), 0, "a row fit is not kept");
+    char *out = NULL;
+    size_t size = 0;
+    FILE *f = open_memstream(&out, &size);
+    cr_assert_not_null(f);
+    table_print_head(t, f);
+    for (size_t i = 0; i < n; i++) {
+        table_print_row(t, rows[i], f);
+    }
+    cr_assert_eq(fclose(f), 0);
+    char *want = print_to_string(whole);
+    cr_expect_str_eq(out, want);
+    cr_expect(strstr(want, "景宁畲族自治县  128.50  long note, the last\n"
+                           "330000  浙江省               1\n") != NULL,
+              "%s", want);
+    expect_no_trailing_spaces(out);
+    free(want);
+    free(out);
+    table_destroy(&whole);
+    table_destroy(&t);
+}
+
+/* A row of the second pass wider than those fit is printed whole. */
+Test(table, a_row_wider_than_fit_is_printed_whole)
+{
+    const char *headers[] = {"a", "b"};
+    table_t *t = table_new(2, headers, NULL);
+    const char *fit[] = {"xy", "z"};
+    table_fit(t, fit);
+    char *out = NULL;
+    size_t size = 0;
+    FILE *f = open_memstream(&out, &size);
+    cr_assert_not_null(f);
+    table_print_head(t, f);
+    const char *wide[] = {"杭州市", "z"};
+    table_print_row(t, wide, f);
+    table_print_row(t, fit, f);
+    cr_assert_eq(fclose(f), 0);
+    cr_expect_str_eq(out, "a   b\n"
+                          "--  -\n"
+                          "杭州市  z\n"
+                          "xy  z\n");
+    free(out);
+    table_destroy(&t);
+}
