@@ -118,9 +118,10 @@
 /* How often the thread looks at the stop flag, in ms. */
 #define POLL_MS 200
 /* How long without a request before the thread gives back what the
- * answers left (settle_idle), in ms: longer than the pause between the
- * requests of one command (a progress, an export's pages), short enough
- * to be done soon after the command. */
+ * answers left (settle_idle), in ms: longer than the usual pause between
+ * the requests of one command (a progress, the pages of a completeness;
+ * an export that pauses longer to print a page only maps its next
+ * page's path again), short enough to be done soon after the command. */
 #define IDLE_MS 100
 /* Kernel send buffer of each query connection (SO_SNDBUF). */
 #define SNDBUF_BYTES (256 << 10)
