@@ -40,6 +40,17 @@
 #include "common/mem.h"
 #include "harness.h"
 
+/* Under AddressSanitizer (make test) the collector also keeps ASan's
+ * shadow of every heap byte it ever touched (one eighth: about 1.7 MiB
+ * after a query's 14 MiB of transient buffers) and its quarantine of
+ * freed blocks; neither is the collector's to give back. The release
+ * build has no such slack (bench_scale measures it: 1.05x). */
+#ifdef __SANITIZE_ADDRESS__
+#define ASAN_SLACK_KIB 1024
+#else
+#define ASAN_SLACK_KIB 0
+#endif
+
 TestSuite(qmem, .init = hx_setup, .fini = hx_teardown, .timeout = 600);
 
 /* Months of the small store; the large one has ten times as many. */
@@ -294,7 +305,7 @@ Test(qmem, a_connect_export_grows_neither_hrssctl_nor_the_collector)
                     facts[i], r[i].peak_kib, before, after);
         cr_assert_eq(r[i].status, 0, "see %s/hrssctl.log", hx_dir);
         cr_assert_eq(r[i].lines, facts[i] + 1);
-        cr_expect_leq(after, before + before / 10,
+        cr_expect_leq(after, before + before / 10 + ASAN_SLACK_KIB,
                       "the collector kept %ld KiB after an export of %zu "
                       "facts (before: %ld KiB)",
                       after - before, facts[i], before);
@@ -351,7 +362,7 @@ Test(qmem, the_collector_gives_back_once_its_queries_are_over)
                 before, mapped, after);
     cr_expect(gave_back, "%ld KiB of the store still mapped, idle",
               store_mapped_kib(c.pid));
-    cr_expect_leq(after, before + before / 10,
+    cr_expect_leq(after, before + before / 10 + ASAN_SLACK_KIB,
                   "the collector kept %ld KiB (before: %ld KiB)",
                   after - before, before);
     cr_expect_eq(hx_collector_stop(&c, 30000), 0);
