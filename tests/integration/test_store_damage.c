@@ -349,11 +349,30 @@ static void downgrade(const char *db)
     mdb_env_close(env);
 }
 
+/* Start and stop the collector on the older store in @p db, which
+ * upgrades it; then every answer must be @p before's and check must find
+ * the store sound. */
+static void upgraded_as_it_was(const char *db, const answers_t *before)
+{
+    static answers_t after;
+    static char out[OUT_LEN];
+    hx_coll_t c;
+    char log[320];
+    snprintf(log, sizeof log, "%s/collector.log", hx_dir);
+    hx_collector_start(&c, db, log);
+    cr_assert_eq(hx_collector_stop(&c, 30000), 0, "the collector stopped");
+    answers(db, &after);
+    for (size_t q = 0; q < NQ; q++) {
+        cr_expect_eq(after.st[q], before->st[q], "%s", queries[q][0]);
+        cr_expect_str_eq(after.out[q], before->out[q], "%s", queries[q][0]);
+    }
+    cr_assert_eq(check_store(db, out, sizeof out), 0, "%s", out);
+}
+
 Test(damage, a_format_1_store_is_upgraded_by_the_collector)
 {
     char db[300];
     static answers_t before;
-    static answers_t after;
     static char out[OUT_LEN];
     snprintf(db, sizeof db, "%s/store", hx_dir);
     populate(db);
@@ -368,17 +387,7 @@ Test(damage, a_format_1_store_is_upgraded_by_the_collector)
     cr_expect(strstr(out, "store format 1") != NULL, "%s", out);
     /* The collector upgrades it at start; then every answer is as it was
      * and check finds it sound. */
-    hx_coll_t c;
-    char log[320];
-    snprintf(log, sizeof log, "%s/collector.log", hx_dir);
-    hx_collector_start(&c, db, log);
-    cr_assert_eq(hx_collector_stop(&c, 30000), 0, "the collector stopped");
-    answers(db, &after);
-    for (size_t q = 0; q < NQ; q++) {
-        cr_expect_eq(after.st[q], before.st[q], "%s", queries[q][0]);
-        cr_expect_str_eq(after.out[q], before.out[q], "%s", queries[q][0]);
-    }
-    cr_assert_eq(check_store(db, out, sizeof out), 0, "%s", out);
+    upgraded_as_it_was(db, &before);
 }
 
 Test(damage, check_runs_only_with_the_collector_stopped)
@@ -454,7 +463,6 @@ Test(damage, a_format_2_store_gets_its_year_spans_from_the_collector)
 {
     char db[300];
     static answers_t before;
-    static answers_t after;
     static char out[OUT_LEN];
     snprintf(db, sizeof db, "%s/store", hx_dir);
     populate(db);
@@ -464,15 +472,5 @@ Test(damage, a_format_2_store_gets_its_year_spans_from_the_collector)
     cr_expect(strstr(out, "store format 2 (no year spans)") != NULL &&
                   strstr(out, "start hrss-collector on it once") != NULL,
               "%s", out);
-    hx_coll_t c;
-    char log[320];
-    snprintf(log, sizeof log, "%s/collector.log", hx_dir);
-    hx_collector_start(&c, db, log);
-    cr_assert_eq(hx_collector_stop(&c, 30000), 0, "the collector stopped");
-    answers(db, &after);
-    for (size_t q = 0; q < NQ; q++) {
-        cr_expect_eq(after.st[q], before.st[q], "%s", queries[q][0]);
-        cr_expect_str_eq(after.out[q], before.out[q], "%s", queries[q][0]);
-    }
-    cr_assert_eq(check_store(db, out, sizeof out), 0, "%s", out);
+    upgraded_as_it_was(db, &before);
 }
