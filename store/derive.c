@@ -143,6 +143,22 @@ int derive_get_fact(MDB_txn *txn, MDB_dbi facts, buf_t *kb, const char *code,
     return rc;
 }
 
+int derive_get_agg(MDB_txn *txn, MDB_dbi agg, buf_t *kb,
+                   enum codec_agg_kind k, const char *code, uint32_t region,
+                   int32_t start, codec_agg_t *a)
+{
+    codec_key_agg(kb, k, code, region, start);
+    MDB_val kv = lmdbh_val(kb);
+    MDB_val d;
+    int found = 0;
+    memset(a, 0, sizeof *a);
+    int rc = rec_get(txn, agg, "agg", &kv, &d, &found);
+    if (rc == ERR_OK && found) {
+        rc = rec_malformed("agg", &kv, codec_parse_agg(&d, a));
+    }
+    return rc;
+}
+
 derive_contrib_t derive_contrib(const derive_slot_t *slots, int from, int to,
                                 enum ind_over_time ot)
 {

@@ -88,6 +88,13 @@ int derive_get_fact(MDB_txn *txn, MDB_dbi facts, buf_t *kb, const char *code,
                     uint32_t region, int32_t month, codec_fact_t *f,
                     int *found);
 
+/** The agg record (@p k, @p code, @p region, @p start) into @p a (all
+ *  zero when there is none). @p kb is scratch.
+ *  @return ERR_OK, ERR_CORRUPT (noted), LMDB failures. */
+int derive_get_agg(MDB_txn *txn, MDB_dbi agg, buf_t *kb,
+                   enum codec_agg_kind k, const char *code, uint32_t region,
+                   int32_t start, codec_agg_t *a);
+
 /** The cell (indicator index @p ii, region index @p ri, month
  *  @p ystart + @p mi) went from @p before to @p after (the 12 months of its
  *  year; the facts table already holds @p after): move the aggregates in

@@ -209,16 +209,7 @@ static int get_agg(store_t *s, MDB_txn *txn, buf_t *kb,
                    enum codec_agg_kind k, const char *code, uint32_t region,
                    int32_t start, codec_agg_t *a)
 {
-    codec_key_agg(kb, k, code, region, start);
-    MDB_val kv = lmdbh_val(kb);
-    MDB_val d;
-    int found = 0;
-    memset(a, 0, sizeof *a);
-    int rc = rec_get(txn, s->agg, "agg", &kv, &d, &found);
-    if (rc == ERR_OK && found) {
-        rc = rec_malformed("agg", &kv, codec_parse_agg(&d, a));
-    }
-    return rc;
+    return derive_get_agg(txn, s->agg, kb, k, code, region, start, a);
 }
 
 /* Walk the subtree of region index @p ri, adding each region's own

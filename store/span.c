@@ -187,19 +187,11 @@ int span_total(MDB_txn *txn, MDB_dbi agg, buf_t *kb, const indicator_t *ind,
     MDB_cursor *cur = NULL;
     int rc = lmdbh_code(mdb_cursor_open(txn, agg, &cur));
     for (int32_t y = first; rc == ERR_OK && y <= last_y; y += 12) {
-        codec_key_agg(kb, CODEC_AGG_YEAR, ind->code, region, y);
-        MDB_val k = lmdbh_val(kb);
-        MDB_val d;
-        int found = 0;
         codec_agg_t a;
-        rc = rec_get(txn, agg, "agg", &k, &d, &found);
-        if (rc == ERR_OK && found) {
-            rc = rec_malformed("agg", &k, codec_parse_agg(&d, &a));
-            if (rc == ERR_OK) {
-                t->num += a.num;
-                t->den += a.den;
-            }
-        }
+        rc = derive_get_agg(txn, agg, kb, CODEC_AGG_YEAR, ind->code, region,
+                            y, &a);
+        t->num += a.num;
+        t->den += a.den;
         if (rc == ERR_OK) {
             rc = each_span(cur, kb, CODEC_AGG_PREV, ind->code, region, y,
                            first, last_y, t);
