@@ -300,6 +300,38 @@ static int first_queued(spool_t *self, MDB_txn *txn, spool_stats_t *out,
     return rc == ERR_NOTFOUND ? ERR_OK : rc;
 }
 
+/* How many records table @p t holds. mdb_stat() and mdb_cursor_open()
+ * do not report a failed read of a table's root (a damaged table record
+ * in the main table): LMDB marks the transaction failed and says nothing
+ * until the next read, which is MDB_BAD_TXN. So read the first record
+ * before counting: in a read-only transaction that has seen no error, a
+ * MDB_BAD_TXN there is this table's damage. */
+static int table_entries(spool_t *self, MDB_txn *txn, enum spool_table t,
+                         uint64_t *out, char err[ERR_LEN])
+{
+    MDB_cursor *cur = NULL;
+    MDB_val k;
+    MDB_val v;
+    MDB_stat st;
+    int mrc = mdb_cursor_open(txn, self->dbi[t], &cur);
+    if (mrc == MDB_SUCCESS) {
+        mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+        mdb_cursor_close(cur);
+    }
+    if (mrc == MDB_BAD_TXN) {
+        char what[160];
+        snprintf(what, sizeof what, "the table cannot be read (LMDB: %s)",
+                 mdb_strerror(mrc));
+        return spool_damage(self, t, NULL, what, err);
+    }
+    if (mrc == MDB_SUCCESS || mrc == MDB_NOTFOUND) {
+        mrc = mdb_stat(txn, self->dbi[t], &st);
+    }
+    int rc = spool_lmdb(self, t, mrc, err);
+    *out = rc == ERR_OK ? st.ms_entries : 0;
+    return rc;
+}
+
 int spool_stats(spool_t *self, spool_stats_t *out, char err[ERR_LEN])
 {
     assert(spool_check_invariants(self));
@@ -307,17 +339,12 @@ int spool_stats(spool_t *self, spool_stats_t *out, char err[ERR_LEN])
     memset(out, 0, sizeof *out);
     err[0] = '\0';
     int rc = lmdbh_code(mdb_txn_begin(self->env, NULL, MDB_RDONLY, &txn));
-    MDB_stat st;
     if (rc == ERR_OK) {
-        rc = spool_lmdb(self, SPOOL_T_QUEUE,
-                        mdb_stat(txn, self->dbi[SPOOL_T_QUEUE], &st), err);
-        out->queued = st.ms_entries;
+        rc = table_entries(self, txn, SPOOL_T_QUEUE, &out->queued, err);
     }
     if (rc == ERR_OK) {
-        rc = spool_lmdb(self, SPOOL_T_REJECTS,
-                        mdb_stat(txn, self->dbi[SPOOL_T_REJECTS], &st),
-                        err);
-        out->rejections = st.ms_entries;
+        rc = table_entries(self, txn, SPOOL_T_REJECTS, &out->rejections,
+                           err);
     }
     uint64_t next = 1;
     if (rc == ERR_OK) {
@@ -333,8 +360,9 @@ int spool_stats(spool_t *self, spool_stats_t *out, char err[ERR_LEN])
     if (txn != NULL) {
         mdb_txn_abort(txn);
     }
-    if (rc != ERR_OK && (rc != ERR_CORRUPT || err[0] == '\0')) {
-        snprintf(err, ERR_LEN, "cannot read spool state: %s", err_str(rc));
+    if (rc != ERR_OK && err[0] == '\0') {
+        snprintf(err, ERR_LEN, "cannot read spool %.300s: %s", self->file,
+                 err_str(rc));
     }
     return rc;
 }

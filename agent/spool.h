@@ -209,8 +209,8 @@ int spool_check_queue(spool_t *self, char err[ERR_LEN]);
 
 /** One problem spool_verify() found. Plain value struct. */
 typedef struct spool_problem {
-    const char *table;  /**< "meta", "queue", "rejects", "sources"
-                             (static) */
+    const char *table;  /**< "meta", "queue", "rejects", "sources", or
+                             "" for the file's own structure (static) */
     char key[96];       /**< "seq 17", "key identity", or "" */
     char what[200];     /**< "checksum mismatch", "malformed record", ... */
     char text[ERR_LEN]; /**< "spool DIR/data.mdb: table T, KEY: WHAT" */

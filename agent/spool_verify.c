@@ -65,6 +65,20 @@ static void problem(walk_t *w, enum spool_table t, const MDB_val *k,
     }
 }
 
+/* A problem of the file itself, outside any table. */
+static void file_problem(walk_t *w, const char *what)
+{
+    spool_problem_t p;
+    memset(&p, 0, sizeof p);
+    p.table = "";
+    snprintf(p.what, sizeof p.what, "%s", what);
+    snprintf(p.text, sizeof p.text, "spool %.300s: %s", w->s->file, what);
+    w->out->problems++;
+    if (!w->stop && w->fn != NULL && w->fn(&p, w->arg) != 0) {
+        w->stop = 1;
+    }
+}
+
 /* A problem about seq @p seq of table @p t, which may have no key. */
 static void seq_problem(walk_t *w, enum spool_table t, uint64_t seq,
                         const char *what)
@@ -357,6 +371,11 @@ static int walk(spool_t *self, walk_t *w, char err[ERR_LEN])
     int mrc = mdb_txn_begin(self->env, NULL, MDB_RDONLY, &w->txn);
     if (mrc != MDB_SUCCESS) {
         return spool_fail(mrc, "cannot read spool", err);
+    }
+    char why[200];
+    int agree = lmdbh_metas_agree(self->env, why, sizeof why);
+    if (agree <= 0) {
+        file_problem(w, why);
     }
     walk_begin(w);
     for (int t = 0; mrc == MDB_SUCCESS && !w->stop && t < SPOOL_T_N; t++) {

@@ -671,3 +671,88 @@ void lmdbh_unguard(MDB_env *env)
     }
     pthread_mutex_unlock(&guard_lock);
 }
+
+/* Meta page layout (LMDB 0.9, 64-bit): a 16-byte page header, then
+ * MDB_meta: magic and version (4 + 4), address and map size (8 + 8),
+ * two MDB_db of 48 bytes, the last page number (8), the txnid (8). */
+enum {
+    META_MAGIC_AT = 16,
+    META_TXNID_AT = 144,
+    META_READ = 152,
+};
+#define META_MAGIC 0xBEEFC0DEu
+
+/* The two meta pages' transaction ids, read from @p fd in one pread. */
+static int read_txnids(int fd, size_t psize, uint64_t id[2])
+{
+    unsigned char buf[65536 + META_READ];
+    size_t len = psize + META_READ;
+    if (len > sizeof buf) {
+        errno = EINVAL;
+        return -1;
+    }
+    ssize_t n = pread(fd, buf, len, 0);
+    if (n < 0 || (size_t)n < len) {
+        if (n >= 0) {
+            errno = EIO;
+        }
+        return -1;
+    }
+    for (int i = 0; i < 2; i++) {
+        const unsigned char *m = buf + (size_t)i * psize;
+        uint32_t magic;
+        memcpy(&magic, m + META_MAGIC_AT, sizeof magic);
+        if (magic != META_MAGIC) {
+            id[i] = UINT64_MAX; /* reported as a bad page below */
+        } else {
+            memcpy(&id[i], m + META_TXNID_AT, sizeof id[i]);
+        }
+    }
+    return 0;
+}
+
+static int metas_fit(const uint64_t id[2])
+{
+    if (id[0] == 0 && id[1] == 0) {
+        return 1;
+    }
+    return id[0] % 2 == 0 && id[1] % 2 == 1 &&
+           (id[0] + 1 == id[1] || id[1] + 1 == id[0]);
+}
+
+int lmdbh_metas_agree(MDB_env *env, char *why, size_t cap)
+{
+    mdb_filehandle_t fd = -1;
+    MDB_stat ms;
+    uint64_t a[2];
+    uint64_t b[2];
+    int mrc = mdb_env_get_fd(env, &fd);
+    if (mrc == MDB_SUCCESS) {
+        mrc = mdb_env_stat(env, &ms);
+    }
+    if (mrc != MDB_SUCCESS) {
+        snprintf(why, cap, "cannot read the meta pages: %s",
+                 mdb_strerror(mrc));
+        return -1;
+    }
+    for (int tries = 0; tries < 5; tries++) {
+        if (read_txnids(fd, ms.ms_psize, a) != 0 ||
+            read_txnids(fd, ms.ms_psize, b) != 0) {
+            snprintf(why, cap, "cannot read the meta pages: %s",
+                     strerror(errno));
+            return -1;
+        }
+        if (metas_fit(a) || metas_fit(b)) {
+            return 1;
+        }
+        if (a[0] == b[0] && a[1] == b[1]) {
+            break;
+        }
+    }
+    snprintf(why, cap, "LMDB's meta pages disagree (transaction ids %llu "
+                       "and %llu, where one even and the next odd are "
+                       "written): a damaged id can make LMDB open an older "
+                       "commit",
+             (unsigned long long)a[0], (unsigned long long)a[1]);
+    return 0;
+}

@@ -177,6 +177,18 @@ void lmdbh_unguard(MDB_env *env);
  *  it. @return 1 and the range, or 0 when @p env is not guarded. */
 int lmdbh_map(MDB_env *env, uintptr_t *lo, size_t *len);
 
+/** Whether @p env's two meta pages agree with each other, read from the
+ *  file (LMDB has no checksum on them). LMDB writes commit N's meta into
+ *  page N % 2, so page 0 holds an even transaction id, page 1 an odd one,
+ *  and the two differ by one (both 0 before the first commit). A flipped
+ *  byte in an id can make LMDB open the previous commit as if it were the
+ *  newest; this finds it (but not the one flip that keeps both rules,
+ *  which turns the newest id N into N - 2). Reads twice and believes only
+ *  a disagreement seen both times, since a writer may commit meanwhile.
+ *  @return 1; or 0 with @p why (at most @p cap bytes) saying what is
+ *  wrong, or -1 with @p why when the file cannot be read. */
+int lmdbh_metas_agree(MDB_env *env, char *why, size_t cap);
+
 /* --- sealed records ---------------------------------------------------- */
 
 /** Bytes a seal adds to a value. */

@@ -293,6 +293,13 @@ int store_check(store_t *self, store_problem_fn fn, void *arg,
     if (rc != ERR_OK) {
         return rc;
     }
+    char metas[200];
+    if (lmdbh_metas_agree(self->env, metas, sizeof metas) <= 0) {
+        char line[ERR_LEN];
+        snprintf(line, sizeof line, "%.200s: %.300s", self->file, metas);
+        counts->problems++;
+        fn(line, arg);
+    }
     buf_init(&c.kb);
     const struct {
         const char *name;
