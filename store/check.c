@@ -7,9 +7,11 @@
  *      checked and each key and value parsed (check_table, one parser
  *      per table in parses());
  *   2. the records that point at each other are followed: a fact to the
- *      audit record that set it (same cell, same value), a cellhist entry
- *      to its audit record (same cell), an audit record to its cellhist
- *      entry, a rejby entry to its rejection (cross_*);
+ *      audit record that set it (same cell, same value) and on through
+ *      the cell's chain of revisions, counting them; an audit record to
+ *      the previous revision it names (same cell, its new value this
+ *      one's old); a rejby entry to its rejection (cross_*); and every
+ *      audit record must be in some cell's chain (the counts agree);
  *   3. then, when nothing was wrong with the facts, the aggregates and
  *      violations are compared with a recomputation, in a write
  *      transaction that is always aborted (verify_derived_txn: the
@@ -41,6 +43,9 @@ typedef struct chk {
     store_check_counts_t *counts;
     buf_t kb;
     int facts_bad; /* a fact that failed: the recomputation would too */
+    int audit_bad; /* an audit record failed: chains may end early */
+    uint64_t audits;  /* audit records walked */
+    uint64_t chained; /* revisions reached from the facts */
 } chk_t;
 
 static void problem(chk_t *c, const char *table, const MDB_val *k,
@@ -69,6 +74,9 @@ static void problem(chk_t *c, const char *table, const MDB_val *k,
     if (strcmp(table, "facts") == 0) {
         c->facts_bad = 1;
     }
+    if (strcmp(table, "audit") == 0) {
+        c->audit_bad = 1;
+    }
     c->fn(line, c->arg);
 }
 
@@ -91,7 +99,9 @@ static int same_cell(const store_revision_t *r, const char *code,
            r->month == month;
 }
 
-/* A fact is the new value of the audit record it names. */
+/* A fact is the new value of the audit record it names; its chain of
+ * revisions is counted (each link is checked from its own record, in
+ * cross_audit). */
 static void cross_fact(chk_t *c, const MDB_val *k, const MDB_val *d)
 {
     const char *code;
@@ -106,45 +116,45 @@ static void cross_fact(chk_t *c, const MDB_val *k, const MDB_val *d)
     if (!audit_of(c, f.audit_id, &rev)) {
         problem(c, "facts", k, "its audit record %llu is missing or damaged",
                 (unsigned long long)f.audit_id);
-    } else if (!same_cell(&rev, code, region, month) ||
-               rev.new_value.num != f.v.num || rev.new_value.den != f.v.den) {
-        problem(c, "facts", k, "differs from its audit record %llu",
-                (unsigned long long)f.audit_id);
-    }
-}
-
-/* A cellhist entry names an audit record of its cell. */
-static void cross_hist(chk_t *c, const MDB_val *k)
-{
-    const char *code;
-    uint32_t region;
-    int32_t month;
-    uint64_t id;
-    store_revision_t rev;
-    if (codec_parse_cellhist_key(k, &code, &region, &month, &id) != ERR_OK) {
         return;
     }
-    if (!audit_of(c, id, &rev) || !same_cell(&rev, code, region, month)) {
-        problem(c, "cellhist", k, "no audit record %llu of this cell",
-                (unsigned long long)id);
+    if (!same_cell(&rev, code, region, month) ||
+        rev.new_value.num != f.v.num || rev.new_value.den != f.v.den) {
+        problem(c, "facts", k, "differs from its audit record %llu",
+                (unsigned long long)f.audit_id);
+        return;
+    }
+    c->chained++;
+    /* prev_id < audit_id (codec): the walk ends. */
+    while (rev.prev_id != 0 && audit_of(c, rev.prev_id, &rev) &&
+           same_cell(&rev, code, region, month)) {
+        c->chained++;
     }
 }
 
-/* An audit record is listed in cellhist. */
+/* An audit record's previous revision is of its cell, and its new value
+ * is this one's old. */
 static void cross_audit(chk_t *c, const MDB_val *k, const MDB_val *d)
 {
     store_revision_t rev;
+    store_revision_t prev;
     if (codec_parse_audit(k, d, &rev) != ERR_OK) {
         return;
     }
-    codec_key_cellhist(&c->kb, rev.indicator, rev.region, rev.month,
-                       rev.audit_id);
-    MDB_val hk = lmdbh_val(&c->kb);
-    MDB_val hd;
-    int found = 0;
-    if (lmdbh_get(c->txn, c->s->cellhist, &hk, &hd, &found) != ERR_OK ||
-        !found) {
-        problem(c, "audit", k, "missing from the cell's history (cellhist)");
+    c->audits++;
+    if (rev.prev_id == 0) {
+        return;
+    }
+    if (!audit_of(c, rev.prev_id, &prev) ||
+        !same_cell(&prev, rev.indicator, rev.region, rev.month)) {
+        problem(c, "audit", k, "its previous revision %llu is missing, "
+                "damaged or of another cell",
+                (unsigned long long)rev.prev_id);
+    } else if (prev.new_value.is_ratio != rev.old_value.is_ratio ||
+               prev.new_value.num != rev.old_value.num ||
+               prev.new_value.den != rev.old_value.den) {
+        problem(c, "audit", k, "its old value is not the new value of its "
+                "previous revision %llu", (unsigned long long)rev.prev_id);
     }
 }
 
@@ -187,11 +197,6 @@ static int parses(const char *table, const MDB_val *k, const MDB_val *d)
     if (strcmp(table, "violations") == 0) {
         codec_violation_t v;
         return codec_parse_violation(k, d, &v) == ERR_OK;
-    }
-    if (strcmp(table, "cellhist") == 0) {
-        return codec_parse_cellhist_key(k, &code, &region, &month, &id) ==
-                   ERR_OK &&
-               d->mv_size == 0;
     }
     if (strcmp(table, "audit") == 0) {
         store_revision_t rev;
@@ -243,8 +248,6 @@ static void check_record(chk_t *c, const char *table, const MDB_val *k,
     }
     if (strcmp(table, "facts") == 0) {
         cross_fact(c, k, d);
-    } else if (strcmp(table, "cellhist") == 0) {
-        cross_hist(c, k);
     } else if (strcmp(table, "audit") == 0) {
         cross_audit(c, k, d);
     } else if (strcmp(table, "rejby") == 0) {
@@ -288,7 +291,7 @@ int store_check(store_t *self, store_problem_fn fn, void *arg,
         snprintf(err, ERR_LEN, "check needs a store opened for it");
         return ERR_INVAL;
     }
-    chk_t c = {self, NULL, fn, arg, counts, {0}, 0};
+    chk_t c = {self, NULL, fn, arg, counts, {0}, 0, 0, 0, 0};
     int rc = env_txn_begin(self, MDB_RDONLY, &c.txn, err);
     if (rc != ERR_OK) {
         return rc;
@@ -306,13 +309,19 @@ int store_check(store_t *self, store_problem_fn fn, void *arg,
         MDB_dbi dbi;
     } t[] = {
         {"meta", self->meta},         {"facts", self->facts},
-        {"audit", self->audit},       {"cellhist", self->cellhist},
-        {"rejects", self->rejects},   {"reporters", self->reporters},
+        {"audit", self->audit},       {"rejects", self->rejects},
+        {"reporters", self->reporters},
         {"rejby", self->rejby},       {"agg", self->agg},
         {"violations", self->viol},
     };
     for (size_t i = 0; rc == ERR_OK && i < sizeof t / sizeof t[0]; i++) {
         rc = check_table(&c, t[i].name, t[i].dbi);
+    }
+    if (rc == ERR_OK && !c.facts_bad && !c.audit_bad &&
+        c.chained != c.audits) {
+        problem(&c, "audit", NULL, "%llu records, %llu of them in the cells' "
+                "histories (a revision that no fact's chain reaches)",
+                (unsigned long long)c.audits, (unsigned long long)c.chained);
     }
     buf_fini(&c.kb);
     env_txn_abort(self, &c.txn); /* INVARIANT 1 */

@@ -25,11 +25,13 @@
 #include "store/codec.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/catalog.h"
 #include "common/lmdbh.h"
 
+/* A value as rejects hold it: kind, numerator, denominator. */
 static void put_value(buf_t *b, const value_t *v)
 {
     buf_put_u8(b, (uint8_t)(v->is_ratio ? 1 : 0));
@@ -37,13 +39,100 @@ static void put_value(buf_t *b, const value_t *v)
     buf_put_i64(b, v->den);
 }
 
-static value_t get_value(buf_reader_t *r)
+value_t codec_get_full_value(buf_reader_t *r)
 {
     value_t v;
     v.is_ratio = buf_get_u8(r) != 0;
     v.num = buf_get_i64(r);
     v.den = buf_get_i64(r);
     return v;
+}
+
+/* A value as facts and audit records hold it: a count without the
+ * denominator it never has. */
+static void put_cvalue(buf_t *b, const value_t *v)
+{
+    buf_put_u8(b, (uint8_t)(v->is_ratio ? 1 : 0));
+    buf_put_i64(b, v->num);
+    if (v->is_ratio) {
+        buf_put_i64(b, v->den);
+    }
+}
+
+static value_t get_cvalue(buf_reader_t *r)
+{
+    value_t v;
+    uint8_t kind = buf_get_u8(r);
+    v.is_ratio = kind == 1;
+    v.num = buf_get_i64(r);
+    v.den = v.is_ratio ? buf_get_i64(r) : 0;
+    if (kind > 1) {
+        r->bad = 1;
+    }
+    return v;
+}
+
+/* The indicators of the plan, in byte order: keys and records hold a
+ * code of this list as its 1-based position (one byte, which sorts as the
+ * code does), any other code as CODEC_IND_OTHER and the code with its
+ * NUL. Frozen with the format: a new entry changes keys, so it comes with
+ * a new format and its upgrade. */
+static const char *const plan_codes[] = {
+    "arbitration_closure_rate",
+    "dispute_mediation_success_rate",
+    "e_social_security_card_coverage",
+    "highly_skilled_talent",
+    "labour_inspection_closure_rate",
+    "new_professional_qualifications",
+    "new_senior_skill_certificates",
+    "new_skill_certificates",
+    "pension_insured",
+    "postdoc_recruits",
+    "professional_technical_talent",
+    "senior_title_talent",
+    "skilled_talent",
+    "social_security_card_holders",
+    "unemployment_insured",
+    "urban_new_jobs",
+    "urban_surveyed_unemployment_rate",
+    "vocational_skill_training",
+    "work_injury_insured",
+};
+#define N_PLAN_CODES (sizeof plan_codes / sizeof plan_codes[0])
+
+static int plan_code_cmp(const void *key, const void *elem)
+{
+    return strcmp(key, *(const char *const *)elem);
+}
+
+void codec_put_ind(buf_t *b, const char *code)
+{
+    const char *const *at = bsearch(code, plan_codes, N_PLAN_CODES,
+                                    sizeof plan_codes[0], plan_code_cmp);
+    if (at != NULL) {
+        buf_put_u8(b, (uint8_t)(at - plan_codes + 1));
+    } else {
+        buf_put_u8(b, CODEC_IND_OTHER);
+        buf_put_str(b, code);
+    }
+}
+
+const char *codec_get_ind(buf_reader_t *r)
+{
+    uint8_t id = buf_get_u8(r);
+    if (id >= 1 && id <= N_PLAN_CODES) {
+        return plan_codes[id - 1];
+    }
+    if (id == CODEC_IND_OTHER) {
+        const char *code = buf_get_str(r);
+        if (code != NULL && code[0] != '\0' &&
+            bsearch(code, plan_codes, N_PLAN_CODES, sizeof plan_codes[0],
+                    plan_code_cmp) == NULL) {
+            return code;
+        }
+    }
+    r->bad = 1; /* unknown id, or a plan code spelt out: not ours */
+    return "";
 }
 
 /* Start reading a record: 1 when its version byte is REC_V1. */
@@ -65,7 +154,7 @@ void codec_key_cell(buf_t *b, const char *code, uint32_t region,
 {
     buf_reset(b);
     buf_put_u8(b, CODEC_KEY_V1);
-    buf_put_str(b, code);
+    codec_put_ind(b, code);
     buf_put_u32(b, region);
     buf_put_u32(b, (uint32_t)month);
 }
@@ -79,9 +168,12 @@ static int get_cell(buf_reader_t *r, const MDB_val *k, const char **code,
     if (buf_get_u8(r) != CODEC_KEY_V1) {
         return ERR_CORRUPT;
     }
-    *code = buf_get_str(r);
+    *code = codec_get_ind(r);
     *region = buf_get_u32(r);
     *month = (int32_t)buf_get_u32(r);
+    if (r->bad) {
+        return ERR_CORRUPT;
+    }
     /* update_check() never stores another month; one would index outside
      * the 12 slots of a year (derive). */
     if (*month < month_make(PERIOD_MIN_YEAR, 1) ||
@@ -99,30 +191,13 @@ int codec_parse_cell_key(const MDB_val *k, const char **code,
     return rc == ERR_OK ? done(&r) : rc;
 }
 
-void codec_key_cellhist(buf_t *b, const char *code, uint32_t region,
-                        int32_t month, uint64_t audit_id)
-{
-    codec_key_cell(b, code, region, month);
-    buf_put_u64(b, audit_id);
-}
-
-int codec_parse_cellhist_key(const MDB_val *k, const char **code,
-                             uint32_t *region, int32_t *month,
-                             uint64_t *audit_id)
-{
-    buf_reader_t r;
-    int rc = get_cell(&r, k, code, region, month);
-    *audit_id = buf_get_u64(&r);
-    return rc == ERR_OK ? done(&r) : rc;
-}
-
 void codec_key_agg(buf_t *b, enum codec_agg_kind kind, const char *code,
                    uint32_t region, int32_t start)
 {
     buf_reset(b);
     buf_put_u8(b, CODEC_KEY_V1);
     buf_put_u8(b, (uint8_t)kind);
-    buf_put_str(b, code);
+    codec_put_ind(b, code);
     buf_put_u32(b, region);
     buf_put_u32(b, (uint32_t)start);
 }
@@ -143,7 +218,7 @@ static int get_agg_key(const MDB_val *k, uint8_t *kind, const char **code,
     buf_reader_init(&r, k->mv_data, k->mv_size);
     int ok = buf_get_u8(&r) == CODEC_KEY_V1;
     *kind = buf_get_u8(&r);
-    *code = buf_get_str(&r);
+    *code = codec_get_ind(&r);
     *region = buf_get_u32(&r);
     *start = (int32_t)buf_get_u32(&r);
     int span = *kind == CODEC_AGG_PREV || *kind == CODEC_AGG_NEXT;
@@ -223,26 +298,18 @@ int codec_parse_reporter_key(const MDB_val *k,
     return done(&r);
 }
 
-/* A cell key's "CODE REGION YYYY-MM" (+ " audit N" for cellhist). */
-static int cell_text(const char *table, const MDB_val *k, char *out,
-                     size_t cap)
+/* A cell key's "CODE REGION YYYY-MM". */
+static int cell_text(const MDB_val *k, char *out, size_t cap)
 {
     const char *code;
     uint32_t region;
     int32_t month;
-    uint64_t id = 0;
-    int hist = strcmp(table, "cellhist") == 0;
-    int rc = hist ? codec_parse_cellhist_key(k, &code, &region, &month, &id)
-                  : codec_parse_cell_key(k, &code, &region, &month);
+    int rc = codec_parse_cell_key(k, &code, &region, &month);
     if (rc != ERR_OK) {
         return rc;
     }
-    int n = snprintf(out, cap, "%.32s %u %04d-%02d", code, region,
-                     month_year(month), month_of_year(month));
-    if (hist && n >= 0 && (size_t)n < cap) {
-        snprintf(out + n, cap - (size_t)n, " audit %llu",
-                 (unsigned long long)id);
-    }
+    snprintf(out, cap, "%.32s %u %04d-%02d", code, region, month_year(month),
+             month_of_year(month));
     return ERR_OK;
 }
 
@@ -279,9 +346,8 @@ char *codec_key_text(const char *table, const MDB_val *k, char *out,
     int rc = ERR_CORRUPT;
     uint64_t id = 0;
     char who[STORE_REPORTER_MAX + 1];
-    if (strcmp(table, "facts") == 0 || strcmp(table, "violations") == 0 ||
-        strcmp(table, "cellhist") == 0) {
-        rc = cell_text(table, k, out, cap);
+    if (strcmp(table, "facts") == 0 || strcmp(table, "violations") == 0) {
+        rc = cell_text(k, out, cap);
     } else if (strcmp(table, "agg") == 0) {
         rc = agg_text(k, out, cap);
     } else if (strcmp(table, "audit") == 0 || strcmp(table, "rejects") == 0) {
@@ -311,7 +377,7 @@ void codec_put_fact(buf_t *b, const codec_fact_t *f)
 {
     buf_reset(b);
     buf_put_u8(b, CODEC_REC_V1);
-    put_value(b, &f->v);
+    put_cvalue(b, &f->v);
     buf_put_i64(b, f->received_at);
     buf_put_u64(b, f->audit_id);
 }
@@ -322,7 +388,7 @@ int codec_parse_fact(const MDB_val *d, codec_fact_t *f)
     if (!rec_open(&r, d)) {
         return ERR_CORRUPT;
     }
-    f->v = get_value(&r);
+    f->v = get_cvalue(&r);
     f->received_at = buf_get_i64(&r);
     f->audit_id = buf_get_u64(&r);
     if (f->v.num < 0 || f->v.num > UPDATE_MAX_VALUE || f->v.den < 0 ||
@@ -385,12 +451,15 @@ void codec_put_audit(buf_t *b, const store_revision_t *rev)
     buf_put_i64(b, rev->received_at);
     buf_put_str(b, rev->reporter);
     buf_put_u64(b, rev->seq);
-    buf_put_str(b, rev->indicator);
+    codec_put_ind(b, rev->indicator);
     buf_put_u32(b, rev->region);
     buf_put_u32(b, (uint32_t)rev->month);
+    buf_put_u64(b, rev->prev_id);
     buf_put_u8(b, (uint8_t)(rev->has_old ? 1 : 0));
-    put_value(b, &rev->old_value);
-    put_value(b, &rev->new_value);
+    if (rev->has_old) {
+        put_cvalue(b, &rev->old_value);
+    }
+    put_cvalue(b, &rev->new_value);
 }
 
 int codec_parse_audit(const MDB_val *k, const MDB_val *d,
@@ -404,12 +473,22 @@ int codec_parse_audit(const MDB_val *k, const MDB_val *d,
     rev->received_at = buf_get_i64(&r);
     rev->reporter = buf_get_str(&r);
     rev->seq = buf_get_u64(&r);
-    rev->indicator = buf_get_str(&r);
+    rev->indicator = codec_get_ind(&r);
     rev->region = buf_get_u32(&r);
     rev->month = (int32_t)buf_get_u32(&r);
-    rev->has_old = buf_get_u8(&r) != 0;
-    rev->old_value = get_value(&r);
-    rev->new_value = get_value(&r);
+    rev->prev_id = buf_get_u64(&r);
+    uint8_t has_old = buf_get_u8(&r);
+    rev->has_old = has_old == 1;
+    memset(&rev->old_value, 0, sizeof rev->old_value);
+    if (rev->has_old) {
+        rev->old_value = get_cvalue(&r);
+    }
+    rev->new_value = get_cvalue(&r);
+    /* A chain goes back in time; a first revision has no old value. */
+    if (has_old > 1 || rev->prev_id >= rev->audit_id ||
+        (rev->prev_id != 0) != rev->has_old) {
+        return ERR_CORRUPT;
+    }
     return done(&r);
 }
 
@@ -445,7 +524,7 @@ int codec_parse_reject(const MDB_val *k, const MDB_val *d,
     rj->indicator = buf_get_str(&r);
     rj->region = buf_get_u32(&r);
     rj->yyyymm = buf_get_u32(&r);
-    rj->value = get_value(&r);
+    rj->value = codec_get_full_value(&r);
     uint8_t reason = buf_get_u8(&r);
     rj->reason = (enum update_reason)reason;
     rj->message = buf_get_str(&r);
@@ -478,7 +557,7 @@ void codec_put_violation(buf_t *b, const char *parent, int64_t value,
 {
     buf_reset(b);
     buf_put_u8(b, CODEC_REC_V1);
-    buf_put_str(b, parent);
+    codec_put_ind(b, parent);
     buf_put_i64(b, value);
     buf_put_i64(b, parent_value);
 }
@@ -491,7 +570,7 @@ int codec_parse_violation(const MDB_val *k, const MDB_val *d,
         !rec_open(&r, d)) {
         return ERR_CORRUPT;
     }
-    v->parent = buf_get_str(&r);
+    v->parent = codec_get_ind(&r);
     v->value = buf_get_i64(&r);
     v->parent_value = buf_get_i64(&r);
     return done(&r);

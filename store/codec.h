@@ -9,35 +9,47 @@
  *
  *  Layout (every key starts with CODEC_KEY_V1, every value with
  *  CODEC_REC_V1; integers big-endian, so keys sort numerically). These
- *  are the records; on disk (format 2) each value but meta "format" is
- *  followed by its seal, which store/rec.c adds and checks: nothing here
- *  sees it. Format 1 was the same records without seals.
+ *  are the records; on disk each value but meta "format" is followed by
+ *  its seal, which store/rec.c adds and checks: nothing here sees it.
  *
+ *    IND        an indicator code: one byte, its place 1..19 in the
+ *               plan's list (codec.c plan_codes, in byte order, so keys
+ *               sort as the codes do), or CODEC_IND_OTHER followed by any
+ *               other code and its NUL
+ *    VALUE      kind:u8 (0 count, 1 ratio) num:i64, and den:i64 for a
+ *               ratio only
  *    meta       "format" -> u32 STORE_FORMAT (bare); "rules_fp" -> u64;
  *               "rejidx_next" -> u64 the first rejection id not yet in
- *               rejby (absent: 1; the table and key came within format
- *               1, and a program that knows neither ignores both)
- *    facts      V1 code\0 region:u32 month:u32 -> V1 kind:u8 num den
- *                                                 received_at audit_id
- *    audit      V1 audit_id:u64 -> V1 received_at reporter\0 seq code\0
- *                                   region month has_old old(kind num den)
- *                                   new(kind num den)
- *    cellhist   V1 code\0 region month audit_id -> (empty)
+ *               rejby (absent: 1)
+ *    facts      V1 IND region:u32 month:u32 -> V1 VALUE received_at
+ *                                              audit_id
+ *    audit      V1 audit_id:u64 -> V1 received_at reporter\0 seq IND
+ *                                   region month prev_id:u64 has_old:u8
+ *                                   [old VALUE, when has_old] new VALUE
+ *               prev_id: the cell's previous revision (0: none; then
+ *               has_old is 0), so that a cell's history is the chain from
+ *               its fact's audit_id back
  *    rejects    V1 rej_id:u64 -> V1 received_at reporter\0 seq code\0
  *                                 region yyyymm kind num den reason:u8
- *                                 message\0
+ *                                 message\0 (the code as it came)
  *    reporters  V1 id-bytes -> V1 next_seq first_seen last_contact applied
  *                               rejected
  *    rejby      V1 id-bytes -> V1 rej_id:u64   (MDB_DUPSORT|MDB_DUPFIXED:
  *                               one 9-byte value per stored rejection of
  *                               the reporter, sorted by id, oldest first;
  *                               the key is the reporters key)
- *    agg        V1 'M'|'Q'|'Y' code\0 region period_start -> V1 num den
- *                                                            reporting:u32
- *               V1 'P'|'N' code\0 region year_start other_year_start
+ *    agg        V1 'M'|'Q'|'Y' IND region period_start -> V1 num den
+ *                                                          reporting:u32
+ *               V1 'P'|'N' IND region year_start other_year_start
  *                                       -> V1 num den count:u32
- *               (format 3: year spans, store/span.h; the same record)
- *    violations V1 code\0 region month -> V1 parent\0 value parent_value
+ *               (year spans, store/span.h; the same record)
+ *    violations V1 IND region month -> V1 parent-IND value parent_value
+ *
+ *  Formats: 1 had no seals; 2 sealed every value; 3 (this one) writes
+ *  indicator codes as IND, values of counts without a denominator, chains
+ *  the audit records of a cell through prev_id instead of the cellhist
+ *  index table (gone), and adds year spans to agg. store/upgrade.c turns
+ *  1 and 2 into 3.
  *
  *  Owns nothing. Encoders reset and fill the caller's buf_t. Parsers
  *  borrow: every string they return points into the parsed bytes and is
@@ -54,8 +66,8 @@
  *    1. codec_parse_X(codec_put_X(r)) == r for every record kind X (a
  *       rejection's indicator as codec_put_reject() cut it), and parsing
  *       consumes exactly the bytes the encoder wrote.
- *    2. The record bytes are those of format 1 (format 2 only adds the
- *       seal after them), so the upgrade rewrites no record.
+ *    2. Keys of one table sort as their fields: IND by the code's bytes
+ *       within the plan's list (every other code after the list's).
  *    3. Every encoder resets its buffer and writes the version byte
  *       first; a parser returns ERR_OK only for a V1 key or record read
  *       to its last byte.
@@ -77,7 +89,7 @@
 
 /** The store's on-disk format, in meta "format". */
 #define STORE_FORMAT 3u
-/** The format before year spans, upgraded by rebuilding agg. */
+/** The format before compact records and year spans (upgrade.c). */
 #define STORE_FORMAT_NOSPANS 2u
 /** The format before record checksums, upgraded at a writable open. */
 #define STORE_FORMAT_UNSEALED 1u
@@ -86,6 +98,8 @@
 #define CODEC_META_FORMAT "format"
 #define CODEC_META_RULES_FP "rules_fp"
 #define CODEC_META_REJIDX_NEXT "rejidx_next"
+/** IND byte of a code outside the plan's list; the code follows. */
+#define CODEC_IND_OTHER 0xFF
 /** Size of a rejby value. */
 #define CODEC_REJIDX_LEN 9
 
@@ -144,14 +158,6 @@ void codec_key_cell(buf_t *b, const char *code, uint32_t region,
 int codec_parse_cell_key(const MDB_val *k, const char **code,
                          uint32_t *region, int32_t *month);
 
-/** cellhist key: the cell key followed by the audit id. */
-void codec_key_cellhist(buf_t *b, const char *code, uint32_t region,
-                        int32_t month, uint64_t audit_id);
-/** Parse a cellhist key. */
-int codec_parse_cellhist_key(const MDB_val *k, const char **code,
-                             uint32_t *region, int32_t *month,
-                             uint64_t *audit_id);
-
 /** agg key. */
 void codec_key_agg(buf_t *b, enum codec_agg_kind kind, const char *code,
                    uint32_t region, int32_t start);
@@ -187,6 +193,17 @@ int codec_parse_reporter_key(const MDB_val *k,
  *  bytes with the NUL. @return out. */
 char *codec_key_text(const char *table, const MDB_val *k, char *out,
                      size_t cap);
+
+/** Read a value as rejects hold it, and as format 2 held every value:
+ *  kind:u8 num:i64 den:i64. */
+value_t codec_get_full_value(buf_reader_t *r);
+
+/** Append indicator @p code as IND (above) to @p b. */
+void codec_put_ind(buf_t *b, const char *code);
+/** Read an IND from @p r: the code, borrowed from the plan's list or from
+ *  the bytes. An id outside the list, or a plan code spelt out, makes
+ *  @p r bad (and returns ""). */
+const char *codec_get_ind(buf_reader_t *r);
 
 /* --- records ---------------------------------------------------------- */
 

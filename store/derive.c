@@ -121,6 +121,7 @@ int derive_load_year(MDB_txn *txn, MDB_dbi facts, const char *code,
         }
         slots[m - ystart].present = 1;
         slots[m - ystart].v = f.v;
+        slots[m - ystart].audit_id = f.audit_id;
         mrc = mdb_cursor_get(cur, &k, &d, MDB_NEXT);
     }
     return lmdbh_cursor_end(&cur, rc, mrc);

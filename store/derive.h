@@ -42,6 +42,7 @@
 typedef struct derive_slot {
     int present;
     value_t v;
+    uint64_t audit_id; /**< the revision that set it (when present) */
 } derive_slot_t;
 
 /** A region's contribution to one period. */

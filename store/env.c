@@ -201,9 +201,9 @@ static int open_dbs(store_t *s, MDB_txn *txn, unsigned flags,
 {
     const lmdbh_db_t t[] = {
         {"meta", &s->meta},           {"facts", &s->facts},
-        {"audit", &s->audit},         {"cellhist", &s->cellhist},
-        {"rejects", &s->rejects},     {"reporters", &s->reporters},
-        {"agg", &s->agg},             {"violations", &s->viol},
+        {"audit", &s->audit},         {"rejects", &s->rejects},
+        {"reporters", &s->reporters}, {"agg", &s->agg},
+        {"violations", &s->viol},
     };
     int rc = lmdbh_open_dbs(txn, t, sizeof t / sizeof t[0], flags, err);
     if (rc != ERR_OK || s->readonly) {
@@ -221,9 +221,10 @@ static int open_dbs(store_t *s, MDB_txn *txn, unsigned flags,
 
 /* A store of an older format: a writable open upgrades it, others are
  * refused saying what to do. Format 1 (no record checksums) has its
- * records sealed (upgrade.c); both 1 and 2 (no year spans) then have
- * their aggregates rebuilt, as the caller does for a new catalog: agg is
- * derived, so format 3's spans come with it (span.h). */
+ * records sealed (upgrade.c), which makes it format 2; format 2 has its
+ * facts and audit records rewritten (upgrade.c); both then have their
+ * aggregates rebuilt, as the caller does for a new catalog: agg is
+ * derived, so format 3's year spans come with it (span.h). */
 static int old_format(store_t *s, MDB_txn *txn, uint64_t format,
                       char err[ERR_LEN])
 {
@@ -233,14 +234,18 @@ static int old_format(store_t *s, MDB_txn *txn, uint64_t format,
                  "once to upgrade it to format %u",
                  s->file, (unsigned)format,
                  format == STORE_FORMAT_UNSEALED ? "no record checksums"
-                                                 : "no year spans",
+                                                 : "an older layout",
                  STORE_FORMAT);
         return ERR_VERSION;
     }
+    int rc = ERR_OK;
     if (format == STORE_FORMAT_UNSEALED) {
-        return upgrade_format1(s, txn, err);
+        rc = upgrade_format1(s, txn, err);
     }
-    return ERR_OK;
+    if (rc == ERR_OK) {
+        rc = upgrade_format2(s, txn, err);
+    }
+    return rc;
 }
 
 /* The aggregates were built for another catalog (or never, in a new or

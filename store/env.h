@@ -58,7 +58,7 @@ struct store {
     uint32_t magic;              /* INVARIANT 1 */
     MDB_env *env;
     char file[512];              /* DIR/data.mdb, for messages */
-    MDB_dbi meta, facts, audit, cellhist, rejects, reporters, agg, viol;
+    MDB_dbi meta, facts, audit, rejects, reporters, agg, viol;
     MDB_dbi rejby;               /* writable opens only (INVARIANT 6) */
     size_t max_rejections;       /* >= 1 */
     const catalog_t *cat;        /* borrowed; outlives the store */
@@ -106,10 +106,18 @@ int write_reindex(store_t *s, char err[ERR_LEN]);
 /** (upgrade.c) In the opening transaction @p txn of a writable open of a
  *  format-1 store: seal every record of facts, audit, cellhist, rejects
  *  and reporters, empty rejby, remove meta rules_fp and rejidx_next and
- *  write format STORE_FORMAT. The caller then writes rules_fp and
- *  rebuilds the aggregates; write_reindex() remakes rejby.
+ *  write format 2. The caller then runs upgrade_format2().
  *  @return ERR_OK, ERR_FULL (grow and replay), another code with @p err. */
 int upgrade_format1(store_t *s, MDB_txn *txn, char err[ERR_LEN]);
+
+/** (upgrade.c) In the opening transaction @p txn of a writable open of a
+ *  format-2 store: rewrite every fact and audit record as format 3 (the
+ *  audit records chained through cellhist's order), delete cellhist and
+ *  write format STORE_FORMAT. The caller then writes rules_fp and
+ *  rebuilds agg and violations; write_reindex() remakes rejby.
+ *  @return ERR_OK, ERR_FULL (grow and replay), another code with @p err
+ *          (ERR_CORRUPT naming a damaged record). */
+int upgrade_format2(store_t *s, MDB_txn *txn, char err[ERR_LEN]);
 
 /** (verify.c) In write transaction @p txn (which the caller aborts):
  *  recompute the aggregates and violations from the facts into scratch

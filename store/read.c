@@ -556,34 +556,33 @@ int store_get(store_t *self, const char *indicator, uint32_t region,
     return rc;
 }
 
-/* The audit record a cellhist key @p k points to, into @p rev. */
-static int history_entry(store_t *s, MDB_txn *txn, buf_t *ak,
-                         const MDB_val *k, store_revision_t *rev)
+/* Audit record @p id, which must be a revision of (@p code, @p region,
+ * @p month), into @p rev (strings borrowed from @p txn). */
+static int history_entry(store_t *s, MDB_txn *txn, buf_t *ak, uint64_t id,
+                         const char *code, uint32_t region, int32_t month,
+                         store_revision_t *rev)
 {
-    const char *code;
-    uint32_t region;
-    int32_t month;
-    uint64_t id = 0;
-    int rc = rec_malformed("cellhist", k, codec_parse_cellhist_key(
-                                              k, &code, &region, &month, &id));
-    if (rc != ERR_OK) {
-        return rc;
-    }
     codec_key_id(ak, id);
     MDB_val akv = lmdbh_val(ak);
     MDB_val ad;
     int found = 0;
-    rc = rec_get(txn, s->audit, "audit", &akv, &ad, &found);
+    int rc = rec_get(txn, s->audit, "audit", &akv, &ad, &found);
     if (rc == ERR_OK && !found) {
-        /* an index entry without its record */
-        rc = rec_malformed("cellhist", k, ERR_CORRUPT);
+        rc = rec_malformed("audit", &akv, ERR_CORRUPT); /* a broken chain */
     }
     if (rc == ERR_OK) {
         rc = rec_malformed("audit", &akv, codec_parse_audit(&akv, &ad, rev));
     }
+    if (rc == ERR_OK && (strcmp(rev->indicator, code) != 0 ||
+                         rev->region != region || rev->month != month)) {
+        rc = rec_malformed("audit", &akv, ERR_CORRUPT); /* another cell's */
+    }
     return rc;
 }
 
+/* A cell's history is the chain of its revisions from the one its fact
+ * names back through prev_id (ids fall, so it ends); they are handed out
+ * oldest first. */
 int store_history(store_t *self, const char *indicator, uint32_t region,
                   int32_t month, store_revision_fn fn, void *arg,
                   char err[ERR_LEN])
@@ -592,38 +591,33 @@ int store_history(store_t *self, const char *indicator, uint32_t region,
     int ii;
     int ri;
     MDB_txn *txn = NULL;
-    MDB_cursor *cur = NULL;
     int rc = begin_lookup(self, indicator, region, &ii, &ri, &txn, err);
     if (rc != ERR_OK) {
         return rc;
     }
+    const char *code = catalog_indicator(self->cat, (size_t)ii)->code;
     buf_t kb;
-    buf_t ak;
     buf_init(&kb);
-    buf_init(&ak);
-    codec_key_cell(&kb, catalog_indicator(self->cat, (size_t)ii)->code,
-                   region, month);
-    size_t prefix = kb.len;
-    rc = lmdbh_code(mdb_cursor_open(txn, self->cellhist, &cur));
-    MDB_val k = lmdbh_val(&kb);
-    MDB_val d;
-    int mrc = rc == ERR_OK ? mdb_cursor_get(cur, &k, &d, MDB_SET_RANGE)
-                           : MDB_NOTFOUND;
-    while (rc == ERR_OK && mrc == MDB_SUCCESS && k.mv_size == prefix + 8 &&
-           memcmp(k.mv_data, kb.data, prefix) == 0) {
-        store_revision_t rev;
-        rc = rec_unseal("cellhist", &k, &d);
-        if (rc == ERR_OK) {
-            rc = history_entry(self, txn, &ak, &k, &rev);
+    codec_fact_t f;
+    int found = 0;
+    rc = derive_get_fact(txn, self->facts, &kb, code, region, month, &f,
+                         &found);
+    store_revision_t *revs = NULL;
+    size_t n = 0;
+    size_t cap = 0;
+    for (uint64_t id = found ? f.audit_id : 0; rc == ERR_OK && id != 0;) {
+        if (n == cap) {
+            cap = cap == 0 ? 8 : 2 * cap;
+            revs = xreallocarray(revs, cap, sizeof *revs);
         }
-        if (rc == ERR_OK && fn(&rev, arg) != 0) {
-            break;
-        }
-        mrc = mdb_cursor_get(cur, &k, &d, MDB_NEXT);
+        rc = history_entry(self, txn, &kb, id, code, region, month, &revs[n]);
+        id = rc == ERR_OK ? revs[n++].prev_id : 0;
     }
-    rc = lmdbh_cursor_end(&cur, rc, mrc);
+    while (rc == ERR_OK && n > 0 && fn(&revs[n - 1], arg) == 0) {
+        n--;
+    }
+    free(revs);
     buf_fini(&kb);
-    buf_fini(&ak);
     snap_end(self, &txn);
     if (rc != ERR_OK) {
         rec_fail(self->file, "history", rc, err);

@@ -256,6 +256,7 @@ typedef struct store_revision {
     const char *indicator;
     uint32_t region;
     int32_t month;
+    uint64_t prev_id;   /**< the cell's previous revision, 0 for none */
     int has_old;
     value_t old_value;
     value_t new_value;

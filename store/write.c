@@ -33,7 +33,8 @@
  * reporter to the cap, which may have been lowered.
  *
  * Applying an update loads the cell's year of facts (at most 12), appends
- * the audit record and its cellhist index, writes the fact, and lets
+ * the audit record (chained to the cell's previous one, whose id the old
+ * fact holds), writes the fact, and lets
  * derive_cell() move the aggregates and recheck violations by exactly the
  * change. On MDB_MAP_FULL, from a put or from the commit, the transaction
  * is aborted, the map doubled (env_grow_map) and the whole call replayed;
@@ -128,6 +129,7 @@ static int put_audit(wctx_t *w, const store_batch_t *b, const update_t *u,
         .indicator = u->indicator,
         .region = u->region,
         .month = month,
+        .prev_id = old->present ? old->audit_id : 0,
         .has_old = old->present,
         .old_value = old->v, /* zeros when there was none */
         .new_value = u->value,
@@ -135,14 +137,7 @@ static int put_audit(wctx_t *w, const store_batch_t *b, const update_t *u,
     codec_key_id(&w->key2, id);
     codec_put_audit(&w->val, &rev);
     MDB_val k = lmdbh_val(&w->key2);
-    int rc = rec_put(w->txn, w->s->audit, &k, &w->val, MDB_APPEND);
-    if (rc != ERR_OK) {
-        return rc;
-    }
-    codec_key_cellhist(&w->key2, u->indicator, u->region, month, id);
-    k = lmdbh_val(&w->key2);
-    buf_reset(&w->val); /* the index's record is empty: only its seal */
-    return rec_put(w->txn, w->s->cellhist, &k, &w->val, 0);
+    return rec_put(w->txn, w->s->audit, &k, &w->val, MDB_APPEND);
 }
 
 static int apply_update(wctx_t *w, const store_batch_t *b, const update_t *u,
@@ -186,6 +181,7 @@ static int apply_update(wctx_t *w, const store_batch_t *b, const update_t *u,
     memcpy(new_slots, old_slots, sizeof new_slots);
     new_slots[mi].present = 1;
     new_slots[mi].v = u->value;
+    new_slots[mi].audit_id = id;
     w->year.valid = 1;
     w->year.ii = cell->indicator;
     w->year.region = u->region;

@@ -17,6 +17,7 @@
 #include "common/buf.h"
 #include "common/lmdbh.h"
 #include "harness.h"
+#include "store/codec.h"
 
 TestSuite(damage, .init = hx_setup, .fini = hx_teardown, .timeout = 240);
 
@@ -192,10 +193,7 @@ Test(damage, check_names_a_flipped_record_and_queries_refuse_it)
      * (a branch page holds keys without values). */
     buf_t k;
     buf_init(&k);
-    buf_put_u8(&k, 1);
-    buf_put_str(&k, "pension_insured");
-    buf_put_u32(&k, 330105);
-    buf_put_u32(&k, (uint32_t)month_make(2023, 2));
+    codec_key_cell(&k, "pension_insured", 330105, month_make(2023, 2));
     size_t klen = k.len;
     buf_put_u8(&k, 1);      /* record version */
     buf_put_u8(&k, 0);      /* a count */
@@ -310,6 +308,78 @@ Test(damage, check_finds_a_meta_page_that_would_open_an_older_commit)
                   strstr(out, file) != NULL, "%s", out);
 }
 
+/* In the store in @p db: delete audit record @p del (0: none), and copy
+ * audit record @p from's bytes, resealed, to a new record @p to (0:
+ * none). */
+static void edit_audit(const char *db, uint64_t del, uint64_t from,
+                       uint64_t to)
+{
+    MDB_env *env;
+    MDB_txn *txn;
+    MDB_dbi audit;
+    cr_assert_eq(mdb_env_create(&env), 0);
+    mdb_env_set_maxdbs(env, 16);
+    cr_assert_eq(mdb_env_open(env, db, MDB_NOTLS, 0640), 0);
+    cr_assert_eq(mdb_txn_begin(env, NULL, 0, &txn), 0);
+    cr_assert_eq(mdb_dbi_open(txn, "audit", 0, &audit), 0);
+    buf_t k;
+    buf_t v;
+    buf_init(&k);
+    buf_init(&v);
+    if (from != 0) {
+        codec_key_id(&k, from);
+        MDB_val kv = lmdbh_val(&k);
+        MDB_val d;
+        cr_assert_eq(mdb_get(txn, audit, &kv, &d), 0);
+        cr_assert_eq(lmdbh_unseal(&kv, &d), ERR_OK);
+        buf_put(&v, d.mv_data, d.mv_size);
+        codec_key_id(&k, to);
+        kv = lmdbh_val(&k);
+        lmdbh_seal(&v, &kv);
+        MDB_val nv = lmdbh_val(&v);
+        cr_assert_eq(mdb_put(txn, audit, &kv, &nv, MDB_NOOVERWRITE), 0);
+    }
+    if (del != 0) {
+        codec_key_id(&k, del);
+        MDB_val kv = lmdbh_val(&k);
+        cr_assert_eq(mdb_del(txn, audit, &kv, NULL), 0);
+    }
+    buf_fini(&k);
+    buf_fini(&v);
+    cr_assert_eq(mdb_txn_commit(txn), 0);
+    mdb_env_close(env);
+}
+
+/* A cell's history is the chain of its audit records back from its fact
+ * (store format 3): check follows every link and counts the records the
+ * chains reach. populate() applied 288 figures (audit ids 1..288), then
+ * revised urban_new_jobs 330102 2023-01 (id 1) as id 289. */
+Test(damage, check_follows_the_chains_of_revisions)
+{
+    char db[300];
+    static char out[OUT_LEN];
+    snprintf(db, sizeof db, "%s/store", hx_dir);
+    populate(db);
+    const char *const hist[] = {"history", "urban_new_jobs", "--region",
+                                "330102", "--period", "2023-01", NULL};
+    cr_assert_eq(ctl(db, hist, out, sizeof out), 0, "%s", out);
+    cr_assert(strstr(out, "agent-d") != NULL, "%s", out);
+    /* A record no chain reaches (a copy of one, under a new id). */
+    edit_audit(db, 0, 2, 5000);
+    cr_assert_eq(check_store(db, out, sizeof out), 1, "%s", out);
+    cr_expect(strstr(out, "table audit: 301 records, 300 of them in the "
+                          "cells' histories") != NULL, "%s", out);
+    /* A link to a revision that is gone: check names the record that
+     * points at it, and the cell's history refuses to answer. */
+    edit_audit(db, 5000, 0, 0);
+    edit_audit(db, 1, 0, 0);
+    cr_assert_eq(check_store(db, out, sizeof out), 1, "%s", out);
+    cr_expect(strstr(out, "table audit, key 289: its previous revision 1 "
+                          "is missing") != NULL, "%s", out);
+    cr_expect_eq(ctl(db, hist, out, sizeof out), 1, "%s", out);
+    cr_expect(strstr(out, "table audit, key 1") != NULL, "%s", out);
+}
+
 /* The big-endian u32 at *@p at of @p b; moves *@p at past it. */
 static size_t take_len(const buf_t *b, size_t *at)
 {
@@ -317,6 +387,17 @@ static size_t take_len(const buf_t *b, size_t *at)
     buf_reader_init(&r, b->data + *at, 4);
     *at += 4;
     return buf_get_u32(&r);
+}
+
+/* The format-2 store that the hrss of ad32d25 (the last before format 3)
+ * wrote for populate()'s figures, compacted (mdb_env_copy2): copied into
+ * @p db. tests/fixtures/store-format2/README says how it was made. */
+static void format2_store(const char *db)
+{
+    char to[400];
+    cr_assert_eq(mkdir(db, 0750), 0, "%s", db);
+    snprintf(to, sizeof to, "%s/data.mdb", db);
+    copy_file(HRSS_TEST_FIXTURES_DIR "/store-format2/data.mdb", to);
 }
 
 /* Turn the format-2 store in @p db into the format-1 store an older hrss
@@ -400,14 +481,23 @@ static void upgraded_as_it_was(const char *db, const answers_t *before)
     cr_assert_eq(check_store(db, out, sizeof out), 0, "%s", out);
 }
 
+/* The answers of populate()'s figures in a store of this format. */
+static void answers_now(answers_t *a)
+{
+    char db[300];
+    snprintf(db, sizeof db, "%s/now", hx_dir);
+    populate(db);
+    answers(db, a);
+}
+
 Test(damage, a_format_1_store_is_upgraded_by_the_collector)
 {
     char db[300];
     static answers_t before;
     static char out[OUT_LEN];
     snprintf(db, sizeof db, "%s/store", hx_dir);
-    populate(db);
-    answers(db, &before);
+    answers_now(&before);
+    format2_store(db);
     downgrade(db);
     /* Read-only, nothing can upgrade it: a clear refusal. */
     cr_assert_eq(ctl(db, queries[0], out, sizeof out), 1, "%s", out);
@@ -449,58 +539,21 @@ Test(damage, check_runs_only_with_the_collector_stopped)
     cr_expect_eq(hx_run(viaconn, 10000, out, sizeof out), 64, "%s", out);
 }
 
-/* Turn the format-3 store in @p db into the format-2 store an older hrss
- * wrote: no year spans (agg keys of kind 'P' or 'N'), format 2. */
-static void remove_spans(const char *db)
-{
-    MDB_env *env;
-    MDB_txn *txn;
-    MDB_dbi agg;
-    MDB_dbi meta;
-    cr_assert_eq(mdb_env_create(&env), 0);
-    mdb_env_set_maxdbs(env, 16);
-    mdb_env_set_mapsize(env, (size_t)64 << 20);
-    cr_assert_eq(mdb_env_open(env, db, MDB_NOTLS, 0640), 0);
-    cr_assert_eq(mdb_txn_begin(env, NULL, 0, &txn), 0);
-    cr_assert_eq(mdb_dbi_open(txn, "agg", 0, &agg), 0);
-    cr_assert_eq(mdb_dbi_open(txn, "meta", 0, &meta), 0);
-    MDB_cursor *cur;
-    MDB_val k;
-    MDB_val d;
-    int spans = 0;
-    cr_assert_eq(mdb_cursor_open(txn, agg, &cur), 0);
-    for (int rc = mdb_cursor_get(cur, &k, &d, MDB_FIRST); rc == 0;
-         rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
-        const char *kind = k.mv_data;
-        if (k.mv_size > 1 && (kind[1] == 'P' || kind[1] == 'N')) {
-            cr_assert_eq(mdb_cursor_del(cur, 0), 0);
-            spans++;
-        }
-    }
-    mdb_cursor_close(cur);
-    cr_assert_gt(spans, 0, "a format-3 store has year spans");
-    static const unsigned char two[4] = {0, 0, 0, 2};
-    MDB_val fk = {6, (void *)(uintptr_t)"format"};
-    MDB_val fv = {4, (void *)(uintptr_t)two};
-    cr_assert_eq(mdb_put(txn, meta, &fk, &fv, 0), 0);
-    cr_assert_eq(mdb_txn_commit(txn), 0);
-    mdb_env_close(env);
-}
-
-/* Format 2 (before year spans): refused read-only, saying what to do; the
- * collector rebuilds its aggregates with the spans at start, and every
- * answer, a stock over whole years among them, is as it was. */
-Test(damage, a_format_2_store_gets_its_year_spans_from_the_collector)
+/* Format 2 (before compact records, chained revisions and year spans):
+ * refused read-only, saying what to do; the collector rewrites its facts
+ * and audit records and rebuilds its aggregates at start, and every
+ * answer, a cell's history and a stock over whole years among them, is
+ * as it was. */
+Test(damage, a_format_2_store_is_upgraded_by_the_collector)
 {
     char db[300];
     static answers_t before;
     static char out[OUT_LEN];
     snprintf(db, sizeof db, "%s/store", hx_dir);
-    populate(db);
-    answers(db, &before);
-    remove_spans(db);
+    answers_now(&before);
+    format2_store(db);
     cr_assert_eq(ctl(db, queries[NQ - 1], out, sizeof out), 1, "%s", out);
-    cr_expect(strstr(out, "store format 2 (no year spans)") != NULL &&
+    cr_expect(strstr(out, "store format 2 (an older layout)") != NULL &&
                   strstr(out, "start hrss-collector on it once") != NULL,
               "%s", out);
     upgraded_as_it_was(db, &before);

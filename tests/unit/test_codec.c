@@ -98,7 +98,7 @@ static int parse_violation(const MDB_val *d, void *out)
     return codec_parse_violation(&g_key, d, out);
 }
 
-Test(codec, fact_round_trips_with_format_1_bytes)
+Test(codec, fact_round_trips)
 {
     buf_t b;
     buf_init(&b);
@@ -118,6 +118,18 @@ Test(codec, fact_round_trips_with_format_1_bytes)
     cr_expect_eq(g.received_at, 1764000000);
     cr_expect_eq(g.audit_id, 42);
     expect_refuses_damage(&b, parse_fact, &g, "fact");
+    /* A count has no denominator on disk. */
+    codec_fact_t c = {{0, 2468000, 0}, 1764000000, 43};
+    codec_put_fact(&b, &c);
+    hex(&b, h, sizeof h);
+    cr_expect_str_eq(h, "01" "00" "000000000025a8a0" "0000000069248100"
+                        "000000000000002b");
+    d = val(&b);
+    cr_assert_eq(codec_parse_fact(&d, &g), ERR_OK);
+    cr_expect(g.v.is_ratio == 0 && g.v.num == 2468000 && g.v.den == 0);
+    expect_refuses_damage(&b, parse_fact, &g, "count fact");
+    b.data[1] = 2; /* no such kind */
+    cr_expect_eq(codec_parse_fact(&d, &g), ERR_CORRUPT);
     buf_fini(&b);
 }
 
@@ -184,14 +196,15 @@ Test(codec, reporter_ids_are_checked)
     cr_expect(codec_reporter_valid(big));
 }
 
-Test(codec, cell_and_cellhist_keys_round_trip)
+Test(codec, cell_keys_round_trip)
 {
     buf_t b;
     buf_init(&b);
+    /* A code outside the plan's list is spelt out after 0xFF. */
     codec_key_cell(&b, "jobs", 330102, 2025 * 12);
     char h[256];
     hex(&b, h, sizeof h);
-    cr_expect_str_eq(h, "01" "6a6f627300" "00050976" "00005eec");
+    cr_expect_str_eq(h, "01" "ff" "6a6f627300" "00050976" "00005eec");
     codec_violation_t v;
     MDB_val k = val(&b);
     cr_assert_eq(codec_parse_cell_key(&k, &v.code, &v.region, &v.month),
@@ -200,19 +213,65 @@ Test(codec, cell_and_cellhist_keys_round_trip)
     cr_expect_eq(v.region, 330102);
     cr_expect_eq(v.month, 2025 * 12);
     expect_refuses_damage(&b, parse_cell, &v, "cell key");
-
-    codec_key_cellhist(&b, "jobs", 330102, 2025 * 12, 77);
-    uint64_t id = 0;
+    /* A plan code is one byte, its place in the list. */
+    codec_key_cell(&b, "urban_new_jobs", 330102, 2025 * 12);
+    hex(&b, h, sizeof h);
+    cr_expect_str_eq(h, "01" "10" "00050976" "00005eec");
     k = val(&b);
-    cr_assert_eq(codec_parse_cellhist_key(&k, &v.code, &v.region, &v.month,
-                                          &id),
+    cr_assert_eq(codec_parse_cell_key(&k, &v.code, &v.region, &v.month),
                  ERR_OK);
-    cr_expect_eq(id, 77);
-    cr_expect_str_eq(v.code, "jobs");
-    k.mv_size--;
-    cr_expect_eq(codec_parse_cellhist_key(&k, &v.code, &v.region, &v.month,
-                                          &id),
+    cr_expect_str_eq(v.code, "urban_new_jobs");
+    expect_refuses_damage(&b, parse_cell, &v, "plan cell key");
+    /* No place 0 or 20, and a plan code is never spelt out. */
+    b.data[1] = 0;
+    cr_expect_eq(codec_parse_cell_key(&k, &v.code, &v.region, &v.month),
                  ERR_CORRUPT);
+    b.data[1] = 20;
+    cr_expect_eq(codec_parse_cell_key(&k, &v.code, &v.region, &v.month),
+                 ERR_CORRUPT);
+    buf_reset(&b);
+    buf_put_u8(&b, CODEC_KEY_V1);
+    buf_put_u8(&b, CODEC_IND_OTHER);
+    buf_put_str(&b, "urban_new_jobs");
+    buf_put_u32(&b, 330102);
+    buf_put_u32(&b, 2025 * 12);
+    k = val(&b);
+    cr_expect_eq(codec_parse_cell_key(&k, &v.code, &v.region, &v.month),
+                 ERR_CORRUPT);
+    buf_fini(&b);
+}
+
+/* Keys sort as their codes do: the plan's codes by their bytes, any
+ * other code after them. */
+Test(codec, indicator_bytes_sort_as_the_codes)
+{
+    static const char *const codes[] = {
+        "arbitration_closure_rate", "e_social_security_card_coverage",
+        "pension_insured", "senior_title_talent", "skilled_talent",
+        "urban_new_jobs", "urban_surveyed_unemployment_rate",
+        "vocational_skill_training", "work_injury_insured", "a_local_one",
+    };
+    size_t n = sizeof codes / sizeof codes[0];
+    buf_t a;
+    buf_t b;
+    buf_init(&a);
+    buf_init(&b);
+    for (size_t i = 0; i < n; i++) {
+        for (size_t j = 0; j < n; j++) {
+            codec_key_cell(&a, codes[i], 330100, 2024 * 12);
+            codec_key_cell(&b, codes[j], 330100, 2024 * 12);
+            size_t m = a.len < b.len ? a.len : b.len;
+            int c = memcmp(a.data, b.data, m);
+            c = c != 0 ? c : (a.len > b.len) - (a.len < b.len);
+            int other_i = i == n - 1;
+            int other_j = j == n - 1;
+            int want = other_i != other_j ? other_i - other_j
+                                          : strcmp(codes[i], codes[j]);
+            cr_expect_eq(c < 0, want < 0, "%s vs %s", codes[i], codes[j]);
+            cr_expect_eq(c == 0, want == 0, "%s vs %s", codes[i], codes[j]);
+        }
+    }
+    buf_fini(&a);
     buf_fini(&b);
 }
 
@@ -223,7 +282,10 @@ Test(codec, agg_key_has_its_period_kind_byte)
     codec_key_agg(&b, CODEC_AGG_QUARTER, "x", 1, 3);
     char h[256];
     hex(&b, h, sizeof h);
-    cr_expect_str_eq(h, "01" "51" "7800" "00000001" "00000003");
+    cr_expect_str_eq(h, "01" "51" "ff" "7800" "00000001" "00000003");
+    codec_key_agg(&b, CODEC_AGG_YEAR, "pension_insured", 1, 3);
+    hex(&b, h, sizeof h);
+    cr_expect_str_eq(h, "01" "59" "09" "00000001" "00000003");
     buf_fini(&b);
 }
 
@@ -234,7 +296,7 @@ Test(codec, audit_round_trips_and_refuses_damage)
     buf_init(&b);
     store_revision_t rev = {7,        1764000000, "agent-a",
                             3,        "pension_insured", 330102,
-                            2025 * 12 + 5, 1, {0, 10, 0},
+                            2025 * 12 + 5, 5, 1, {0, 10, 0},
                             {0, 12, 0}};
     codec_put_audit(&b, &rev);
     store_revision_t g;
@@ -248,12 +310,32 @@ Test(codec, audit_round_trips_and_refuses_damage)
     cr_expect_str_eq(g.indicator, "pension_insured");
     cr_expect_eq(g.region, 330102);
     cr_expect_eq(g.month, 2025 * 12 + 5);
+    cr_expect_eq(g.prev_id, 5);
     cr_expect_eq(g.has_old, 1);
     cr_expect_eq(g.old_value.num, 10);
     cr_expect_eq(g.new_value.num, 12);
     expect_refuses_damage(&b, parse_audit, &g, "audit");
     MDB_val short_key = {k.len - 1, k.data};
     cr_expect_eq(codec_parse_audit(&short_key, &d, &g), ERR_CORRUPT);
+    /* A chain goes back: a previous revision at or after this one, or an
+     * old value without a previous revision, is damage. */
+    rev.prev_id = 7;
+    codec_put_audit(&b, &rev);
+    d = val(&b);
+    cr_expect_eq(codec_parse_audit(&g_key, &d, &g), ERR_CORRUPT);
+    rev.prev_id = 0;
+    codec_put_audit(&b, &rev);
+    d = val(&b);
+    cr_expect_eq(codec_parse_audit(&g_key, &d, &g), ERR_CORRUPT);
+    /* A first revision: no old value on disk, and none parsed. */
+    rev.has_old = 0;
+    codec_put_audit(&b, &rev);
+    cr_expect_eq(b.len, 1 + 8 + 8 + 8 + 1 + 4 + 4 + 8 + 1 + 9);
+    d = val(&b);
+    cr_assert_eq(codec_parse_audit(&g_key, &d, &g), ERR_OK);
+    cr_expect(g.has_old == 0 && g.prev_id == 0 && g.old_value.num == 0 &&
+              g.new_value.num == 12);
+    expect_refuses_damage(&b, parse_audit, &g, "first audit");
     buf_fini(&b);
     buf_fini(&k);
 }

@@ -16,6 +16,7 @@
 
 #include "common/buf.h"
 #include "common/lmdbh.h"
+#include "store/codec.h"
 #include "store_fixture.h"
 
 #define JOBS "urban_new_jobs"
@@ -320,16 +321,9 @@ static void fact_bad_month(raw_t *w)
     buf_t v;
     buf_init(&k);
     buf_init(&v);
-    buf_put_u8(&k, V1);
-    buf_put_str(&k, JOBS);
-    buf_put_u32(&k, 330105);
-    buf_put_u32(&k, 0xfffffff0u);
-    buf_put_u8(&v, V1);
-    buf_put_u8(&v, 0);
-    buf_put_i64(&v, 5);
-    buf_put_i64(&v, 0);
-    buf_put_i64(&v, 1764000000);
-    buf_put_u64(&v, 1);
+    codec_key_cell(&k, JOBS, 330105, (int32_t)0xfffffff0u);
+    codec_fact_t f = {{0, 5, 0}, 1764000000, 1};
+    codec_put_fact(&v, &f);
     raw_put(w, "facts", &k, &v);
     buf_fini(&k);
     buf_fini(&v);
@@ -364,16 +358,9 @@ static void fact_huge_values(raw_t *w)
         buf_t v;
         buf_init(&k);
         buf_init(&v);
-        buf_put_u8(&k, V1);
-        buf_put_str(&k, JOBS);
-        buf_put_u32(&k, 330106);
-        buf_put_u32(&k, (uint32_t)month_make(2025, m));
-        buf_put_u8(&v, V1);
-        buf_put_u8(&v, 0);
-        buf_put_i64(&v, INT64_MAX);
-        buf_put_i64(&v, 0);
-        buf_put_i64(&v, 1764000000);
-        buf_put_u64(&v, 1);
+        codec_key_cell(&k, JOBS, 330106, month_make(2025, m));
+        codec_fact_t f = {{0, INT64_MAX, 0}, 1764000000, 1};
+        codec_put_fact(&v, &f);
         raw_put(w, "facts", &k, &v);
         buf_fini(&k);
         buf_fini(&v);
@@ -411,9 +398,8 @@ static void fact_short_key(raw_t *w)
     buf_t v;
     buf_init(&k);
     buf_init(&v);
-    buf_put_u8(&k, V1);
-    buf_put_str(&k, JOBS);
-    buf_put_u32(&k, 330105);
+    codec_key_cell(&k, JOBS, 330105, 0);
+    k.len -= 4; /* no month */
     buf_put_u8(&v, V1);
     raw_put(w, "facts", &k, &v);
     buf_fini(&k);
