@@ -163,9 +163,13 @@ static uint64_t used_bytes(store_t *s)
 
 /* The bytes of the pages that hold the store's tables in @p dir (a
  * closed store): LMDB's free pages, which the next transactions reuse,
- * left out. */
-static double data_bytes(const char *dir)
+ * left out. Prints each table's share per figure (of @p figures) on a
+ * line headed @p what. */
+static double data_bytes(const char *dir, double figures, const char *what)
 {
+    char line[512];
+    int at = snprintf(line, sizeof line, "    %s, bytes per figure by "
+                                         "table:", what);
     MDB_env *env = NULL;
     MDB_txn *txn = NULL;
     MDB_dbi main_db = 0;
@@ -196,13 +200,19 @@ static double data_bytes(const char *dir)
         name[k.mv_size] = '\0';
         if (mdb_dbi_open(txn, name, 0, &dbi) == 0 &&
             mdb_stat(txn, dbi, &st) == 0) {
-            bytes += (double)(st.ms_branch_pages + st.ms_leaf_pages +
-                              st.ms_overflow_pages) * st.ms_psize;
+            double b = (double)(st.ms_branch_pages + st.ms_leaf_pages +
+                                st.ms_overflow_pages) * st.ms_psize;
+            bytes += b;
+            if (b > 0 && at > 0 && (size_t)at < sizeof line) {
+                at += snprintf(line + at, sizeof line - (size_t)at,
+                               " %s %.0f", name, b / figures);
+            }
         }
     }
     mdb_cursor_close(cur);
     mdb_txn_abort(txn);
     mdb_env_close(env);
+    printf("%s\n", line);
     return bytes;
 }
 
@@ -249,7 +259,10 @@ static void fill(scale_t *sc, double budget_s, int max_years)
                sc->years, budget_s);
     }
     store_close(&s);
-    sc->data_per_fig = data_bytes(sc->store) / (double)sc->figures;
+    char what[64];
+    snprintf(what, sizeof what, "%s regions, first audit only", sc->tag);
+    sc->data_per_fig = data_bytes(sc->store, (double)sc->figures, what) /
+                       (double)sc->figures;
 }
 
 /* Bytes per figure once every figure was revised once, in a copy of the
@@ -267,7 +280,10 @@ static void with_history(ctx_t *c, scale_t *sc)
     apply_range(s, sc->cat, 0, sc->figures, 1 + sc->figures, 7);
     sc->bytes_per_fig_hist = (double)used_bytes(s) / (double)sc->figures;
     store_close(&s);
-    sc->data_per_fig_hist = data_bytes(dir) / (double)sc->figures;
+    char what[64];
+    snprintf(what, sizeof what, "%s regions, revised once", sc->tag);
+    sc->data_per_fig_hist = data_bytes(dir, (double)sc->figures, what) /
+                            (double)sc->figures;
     bx_rmtree(dir);
 }
 
