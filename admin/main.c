@@ -35,6 +35,7 @@
 #include "admin/cmd_store.h"
 #include "admin/ctl.h"
 #include "admin/zone.h"
+#include "common/endpoint.h"
 #include "common/keys.h"
 #include "common/paths.h"
 #include "common/version.h"
@@ -456,6 +457,12 @@ static int check(const globals_t *g, const char *name, const ctl_args_t *a,
                                       "--collector-key FILE (or --insecure "
                                       "for a plain collector on this "
                                       "machine)");
+    }
+    char err[ERR_LEN];
+    if (g->connect != NULL &&
+        endpoint_check("--connect", g->connect, 0, err) != ERR_OK) {
+        return ctl_fail(CTL_EX_USAGE, "%s (the collector's --query "
+                                      "endpoint)", err);
     }
     if (g->json && g->csv) {
         return ctl_fail(CTL_EX_USAGE, "give --json or --csv, not both");
