@@ -51,6 +51,7 @@
 
 #include "common/lmdbh.h"
 #include "common/mem.h"
+#include "common/perm.h"
 
 #ifndef NDEBUG
 int spool_check_invariants(const spool_t *self)
@@ -164,14 +165,25 @@ static int open_tables(spool_t *s, int created, char err[ERR_LEN])
 static int open_env(spool_t *s, const char *dir, size_t max_bytes,
                     int *created, char err[ERR_LEN])
 {
+    char why[ERR_LEN];
     if (!s->readonly && mkdir(dir, 0750) != 0 && errno != EEXIST) {
-        snprintf(err, ERR_LEN, "cannot create %s: %s", dir, strerror(errno));
+        int e = errno;
+        perm_why(dir, PERM_CREATE, why, sizeof why);
+        snprintf(err, ERR_LEN, "cannot create %.200s: %s%s%.250s%s", dir,
+                 perm_errno(e) ? "permission denied" : strerror(e),
+                 why[0] != '\0' ? " (" : "", why, why[0] != '\0' ? ")" : "");
         return ERR_IO;
     }
     lmdbh_env_opts_t eo = {"spool", 8,
                            max_bytes > 0 ? max_bytes : SPOOL_DEFAULT_MAX,
                            s->readonly};
     int rc = lmdbh_env_open(&s->env, dir, &eo, created, err);
+    if (rc == ERR_IO &&
+        perm_why_lmdb(dir, s->readonly, why, sizeof why)[0] != '\0') {
+        /* LMDB says only "Permission denied": say where, and for whom. */
+        snprintf(err, ERR_LEN, "cannot open spool %.200s: permission denied "
+                               "(%.250s)", dir, why);
+    }
     if (rc != ERR_OK) {
         return rc;
     }
