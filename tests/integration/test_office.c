@@ -218,7 +218,7 @@ Test(office, malformed_endpoints_are_usage_errors_at_once)
     static char out[8192];
     char bare[64];
     /* What the issue saw: the endpoint without tcp://. */
-    snprintf(bare, sizeof bare, "%s", e.coll.ingest + strlen("tcp://"));
+    snprintf(bare, sizeof bare, "%.60s", e.coll.ingest + strlen("tcp://"));
     const char *flush[] = {"hrss-agent", "--state-dir", e.state,
                            "--collector", bare, "--region", "330100",
                            "--insecure", "flush", "--timeout", "120", NULL};
@@ -236,7 +236,7 @@ Test(office, malformed_endpoints_are_usage_errors_at_once)
     cr_expect(strstr(out, want) != NULL, "%s", out);
 
     char qbare[64];
-    snprintf(qbare, sizeof qbare, "%s", e.coll.query + strlen("tcp://"));
+    snprintf(qbare, sizeof qbare, "%.60s", e.coll.query + strlen("tcp://"));
     const char *ctl[] = {"hrssctl", "--connect", qbare, "--insecure",
                          "agents", NULL};
     cr_assert_eq(hx_run(ctl, 60000, out, sizeof out), 64, "%s", out);
