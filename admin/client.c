@@ -32,6 +32,7 @@
 
 #include "common/buf.h"
 #include "common/mem.h"
+#include "common/perm.h"
 #include "common/wire.h"
 #include "store/query.h"
 #include "store/store.h"
@@ -155,6 +156,15 @@ int client_open_local(client_t **out, const char *data_dir,
     if (rc == ERR_OK) {
         store_opts_t o = {.readonly = 1};
         rc = store_open(&c->store, data_dir, c->local_cat, &o, err);
+        char why[ERR_LEN];
+        if (rc == ERR_IO &&
+            perm_why_lmdb(data_dir, 1, why, sizeof why)[0] != '\0') {
+            /* LMDB says only "Permission denied": say where, for whom. */
+            snprintf(err, ERR_LEN, "cannot open the store in %.150s: "
+                                   "permission denied (%.240s; run as the "
+                                   "store's owner, or read a backup copy)",
+                     data_dir, why);
+        }
     }
     if (rc == ERR_OK) {
         /* Every question of this run from one snapshot (INVARIANT 3). */

@@ -179,9 +179,10 @@ int cmd_audit_completeness(ctl_t *x, const ctl_args_t *a)
     if (x->fmt == RENDER_JSON) {
         print_completeness_head(&acc, nind);
     } else {
-        render_title(acc.r, "%s: %zu of %zu regions reported every "
+        render_title(acc.r, "%s: %zu of %zu region%s reported every "
                             "indicator, %zu reported nothing",
-                     acc.period, acc.complete, acc.regions, acc.silent);
+                     acc.period, acc.complete, acc.regions,
+                     acc.regions == 1 ? "" : "s", acc.silent);
     }
     acc.pass = COMP_PRINT;
     st = read_completeness(x, &req, &acc);

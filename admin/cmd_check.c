@@ -74,8 +74,9 @@ static void print_summary(const ctl_t *x, const char *dir, int rc,
                (unsigned long long)n->records,
                n->derived_checked ? "true" : "false");
     } else if (sound) {
-        printf("%s/data.mdb: sound: %llu records, every checksum and "
-               "aggregate right\n", dir, (unsigned long long)n->records);
+        printf("%s/data.mdb: sound: %llu record%s, every checksum and "
+               "aggregate right\n", dir, (unsigned long long)n->records,
+               n->records == 1 ? "" : "s");
     } else {
         printf("%s\n", err);
     }

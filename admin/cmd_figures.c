@@ -142,7 +142,8 @@ static void print_total_human(const ctl_t *x, const Hrss__Total *t)
                      sizeof disp);
         printf(" (%s %s)", disp, ind->unit_zh);
     }
-    printf("\nreporting: %u of %u regions%s\n", t->reporting, t->expected,
+    printf("\nreporting: %u of %u region%s%s\n", t->reporting, t->expected,
+           t->expected == 1 ? "" : "s",
            t->reporting < t->expected ? " (partial)" : "");
     free(shown);
 }

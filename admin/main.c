@@ -35,6 +35,7 @@
 #include "admin/cmd_store.h"
 #include "admin/ctl.h"
 #include "admin/zone.h"
+#include "common/endpoint.h"
 #include "common/keys.h"
 #include "common/paths.h"
 #include "common/version.h"
@@ -137,7 +138,8 @@ static const command_t commands[] = {
 #define HELP_COLUMN 34
 
 static const char globals_usage[] =
-    "(--connect ENDPOINT (--key FILE --collector-key FILE | --insecure)\n"
+    "(--connect ENDPOINT (--key FILE --collector-key FILE\n"
+    "                     | --insecure)\n"
     " | --data-dir DIR) [--timeout S] [--catalog DIR]\n"
     "[--tz-offset-hours H]";
 
@@ -165,6 +167,30 @@ static void put_lines(FILE *f, const char *text, int col, int first_too)
         size_t n = strcspn(s, "\n");
         if (i > 0 || first_too) {
             fprintf(f, "%*s", col, "");
+        }
+        fprintf(f, "%.*s\n", (int)n, s);
+        s += n + (s[n] == '\n');
+    }
+}
+
+/* Print @p text with its lines wrapped at spaces to end before column
+ * 80 (every --help line fits an 80-column terminal; tests check it). */
+static void put_wrapped(FILE *f, const char *text)
+{
+    const char *s = text;
+    while (*s != '\0') {
+        size_t n = strcspn(s, "\n");
+        while (n > 79) {
+            size_t cut = 79;
+            while (cut > 0 && s[cut] != ' ') {
+                cut--;
+            }
+            if (cut == 0) {
+                break; /* one word longer than the line: leave it */
+            }
+            fprintf(f, "%.*s\n", (int)cut, s);
+            s += cut + 1;
+            n -= cut + 1;
         }
         fprintf(f, "%.*s\n", (int)n, s);
         s += n + (s[n] == '\n');
@@ -222,7 +248,7 @@ static void usage(FILE *f)
         list_command(f, &commands[i]);
     }
     fputs("\n", f);
-    fputs(arguments_note, f);
+    put_wrapped(f, arguments_note);
     fprintf(f,
             "Counts are whole persons; --json and --csv give ratios as "
             "fractions\n"
@@ -249,17 +275,21 @@ static void command_usage(FILE *f, const command_t *c)
     fputs(lead, f);
     int col = put_synopsis(f, (int)strlen(lead), c);
     if (col + 1 + (int)strlen(fmts) < 80) {
-        fprintf(f, " %s\n\n  ", fmts);
+        fprintf(f, " %s\n\n", fmts);
     } else {
-        fprintf(f, "\n%*s%s\n\n  ", indent, "", fmts);
+        fprintf(f, "\n%*s%s\n\n", indent, "", fmts);
     }
-    for (const char *s = c->help; *s != '\0'; s++) {
-        fputc(*s == '\n' ? ' ' : *s, f);
+    char help[512] = "  ";
+    size_t i = 2;
+    for (const char *s = c->help; *s != '\0' && i + 1 < sizeof help; s++) {
+        help[i++] = *s == '\n' ? ' ' : *s;
     }
-    fputs("\n\nOPTIONS: ", f);
+    help[i] = '\0';
+    put_wrapped(f, help);
+    fputs("\nOPTIONS: ", f);
     put_lines(f, globals_usage, 9, 0);
     fputs("\n", f);
-    fputs(arguments_note, f);
+    put_wrapped(f, arguments_note);
     fputs("`hrssctl --help` lists every command.\n", f);
 }
 
@@ -456,6 +486,12 @@ static int check(const globals_t *g, const char *name, const ctl_args_t *a,
                                       "--collector-key FILE (or --insecure "
                                       "for a plain collector on this "
                                       "machine)");
+    }
+    char err[ERR_LEN];
+    if (g->connect != NULL &&
+        endpoint_check("--connect", g->connect, 0, err) != ERR_OK) {
+        return ctl_fail(CTL_EX_USAGE, "%s (the collector's --query "
+                                      "endpoint)", err);
     }
     if (g->json && g->csv) {
         return ctl_fail(CTL_EX_USAGE, "give --json or --csv, not both");

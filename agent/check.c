@@ -143,13 +143,13 @@ static void summary_text(const shared_t *sh)
         printf("sound");
     }
     printf("; format %u, %llu queued (acked_next %llu, next_assign %llu), "
-           "%llu rejections, %llu sources, %llu meta values%s\n",
+           "%llu rejection%s, %llu source%s, %llu meta value%s%s\n",
            v->format, (unsigned long long)v->records[1],
            (unsigned long long)v->acked_next,
            (unsigned long long)v->next_assign,
-           (unsigned long long)v->records[2],
-           (unsigned long long)v->records[3],
-           (unsigned long long)v->records[0],
+           (unsigned long long)v->records[2], v->records[2] == 1 ? "" : "s",
+           (unsigned long long)v->records[3], v->records[3] == 1 ? "" : "s",
+           (unsigned long long)v->records[0], v->records[0] == 1 ? "" : "s",
            v->format == 1 ? "; format 1 keeps no checksums: any other "
                             "hrss-agent command (status) upgrades it"
                           : "");

@@ -42,7 +42,8 @@
  *      followed: .errors are new files (mode 0640 less the umask), and a
  *      refused file and its .errors take a name pair free of both.
  *   6. An .errors is valid UTF-8 with no control character but LF, however
- *      the file was named (text_clean).
+ *      the file was named (text_clean), and cites the file where it went
+ *      (failed/NAME), not where it was read (inbox/NAME).
  *   7. Only bytes ending in '\n' are parsed or queued: a file whose last
  *      byte is not a newline (or that is empty) is held in the inbox,
  *      checked on the open descriptor before reading and again on the
@@ -66,6 +67,7 @@
 #include "common/csv.h"
 #include "common/file.h"
 #include "common/mem.h"
+#include "common/perm.h"
 #include "common/text.h"
 
 /* The spool's record of one validated update. */
@@ -125,12 +127,25 @@ int intake_update(spool_t *sp, const update_t *u, char err[ERR_LEN])
 int intake_dirs(const char *state_dir, char err[ERR_LEN])
 {
     const char *sub[] = {"", "/inbox", "/done", "/failed"};
+    char why[ERR_LEN];
     for (size_t i = 0; i < 4; i++) {
         char path[4096];
         snprintf(path, sizeof path, "%s%s", state_dir, sub[i]);
         if (mkdir(path, 0750) != 0 && errno != EEXIST) {
-            snprintf(err, ERR_LEN, "cannot create %.400s: %s", path,
-                     strerror(errno));
+            int e = errno;
+            perm_why(path, PERM_CREATE, why, sizeof why);
+            snprintf(err, ERR_LEN, "cannot create %.200s: %s%s%.250s%s",
+                     path, perm_errno(e) ? "permission denied" : strerror(e),
+                     why[0] != '\0' ? " (" : "", why,
+                     why[0] != '\0' ? ")" : "");
+            return ERR_IO;
+        }
+        /* One that exists must be ours to write in (sender.lock, files
+         * moved in and out), or the agent fails later, and less clearly. */
+        if (access(path, W_OK | X_OK) != 0 && perm_errno(errno) &&
+            perm_why(path, PERM_WRITE, why, sizeof why)[0] != '\0') {
+            snprintf(err, ERR_LEN, "cannot use %.200s: permission denied "
+                                   "(%.250s)", path, why);
             return ERR_IO;
         }
     }
@@ -207,21 +222,44 @@ static int move_to(const char *from, const char *dir, const char *name,
     return rc;
 }
 
+/* @p errors with every mention of @p from (the file's inbox path) made
+ * @p dest, where the file goes: the .errors beside it must name the file
+ * where the reader finds it. Caller frees. */
+static char *cite_dest(const char *errors, const char *from, const char *dest)
+{
+    buf_t b;
+    buf_init(&b);
+    size_t flen = strlen(from);
+    const char *s = errors;
+    const char *hit = NULL;
+    while (flen > 0 && (hit = strstr(s, from)) != NULL) {
+        buf_put(&b, s, (size_t)(hit - s));
+        buf_put(&b, dest, strlen(dest));
+        s = hit + flen;
+    }
+    buf_put(&b, s, strlen(s) + 1);
+    char *out = xstrdup((const char *)b.data);
+    buf_fini(&b);
+    return out;
+}
+
 /* Write @p errors, ending in a newline, to the new file DEST.errors, whole
  * (never seen half-written), mode 0640; never through a link, never over
  * an existing file. The text is cleaned (common/text): it quotes the
  * file's name, which whoever dropped the file chose, and operators read
- * it on a terminal. */
-static int write_errors(const char *dest, const char *errors,
-                        char err[ERR_LEN])
+ * it on a terminal. Mentions of @p from, the inbox path, cite DEST. */
+static int write_errors(const char *dest, const char *from,
+                        const char *errors, char err[ERR_LEN])
 {
     char path[4500];
     buf_t b;
     snprintf(path, sizeof path, "%s.errors", dest);
     buf_init(&b);
-    size_t n = text_clean(NULL, 0, errors, TEXT_KEEP_LF);
+    char *cited = cite_dest(errors, from, dest);
+    size_t n = text_clean(NULL, 0, cited, TEXT_KEEP_LF);
     char *clean = xmalloc(n + 1);
-    text_clean(clean, n + 1, errors, TEXT_KEEP_LF);
+    text_clean(clean, n + 1, cited, TEXT_KEEP_LF);
+    free(cited);
     buf_put(&b, clean, n);
     free(clean);
     if (b.len > 0 && b.data[b.len - 1] != '\n') {
@@ -245,7 +283,7 @@ static int refuse(const char *path, const char *failed, const char *name,
                  name, failed, strerror(errno));
         return rc;
     }
-    rc = write_errors(dest, errors, err);
+    rc = write_errors(dest, path, errors, err);
     if (rc == ERR_OK && move_noreplace(path, dest) != 0) {
         snprintf(err, ERR_LEN, "cannot move %.200s to %.200s: %s", path,
                  dest, strerror(errno));

@@ -36,11 +36,13 @@
 
 #include "agent/check.h"
 #include "agent/csvin.h"
+#include "agent/flushwait.h"
 #include "agent/intake.h"
 #include "agent/sender.h"
 #include "agent/spool.h"
 #include "agent/status.h"
 #include "common/catalog.h"
+#include "common/endpoint.h"
 #include "common/file.h"
 #include "common/flags.h"
 #include "common/httpd.h"
@@ -85,6 +87,8 @@ static void usage(FILE *f)
         "  submit --indicator CODE --period YYYY-MM (--value N |\n"
         "         --numerator N --denominator D) [--region CODE]\n"
         "                       queue one figure\n"
+        "  submit --wait [--timeout S] ...\n"
+        "                       queue, then flush (below)\n"
         "  run                  the daemon: send the spool, take CSV files\n"
         "                       dropped in DIR/inbox (to DIR/done, or to\n"
         "                       DIR/failed with NAME.errors). Copy a file\n"
@@ -93,8 +97,10 @@ static void usage(FILE *f)
         "                       newline is left in the inbox\n"
         "  flush [--timeout S]  send everything queued and exit 0 once the\n"
         "                       collector confirmed it (default 60 s); with\n"
-        "                       `run` active, wait for it to deliver\n"
-        "  status [--json]      queue, acknowledgements, rejections\n"
+        "                       `run` active, wait for it to deliver; exit\n"
+        "                       65 listing each rejection not shown before\n"
+        "  status [--json]      queue, acknowledgements, rejections (new\n"
+        "                       ones apart; the text form marks them seen)\n"
         "  check [--json]       verify the whole spool, read-only (also\n"
         "                       beside `run`): every record's checksum and\n"
         "                       layout, the queue's numbering; one line per\n"
@@ -130,8 +136,9 @@ static void usage(FILE *f)
         "                       DIR/endpoints says which; off unless given\n"
         "  --version            print the version and exit\n"
         "\n"
-        "Exit status: 0 done, 64 usage, 65 bad data (nothing queued),\n"
-        "69 collector not reached in time (nothing lost), 74 output not\n"
+        "Exit status: 0 done, 64 usage, 65 bad data (submit: nothing\n"
+        "queued; flush: the collector rejected updates, listed), 69\n"
+        "collector not reached in time (nothing lost), 74 output not\n"
         "written, 130 flush (nothing lost) or check interrupted, 1 other\n"
         "errors (check: damage found).\n");
 }
@@ -355,9 +362,15 @@ static int figure_of(const agent_t *a, const one_figure_t *f, update_t *u)
     return 0;
 }
 
+static int need_sender_opts(agent_t *a);
+static int timeout_arg(const char *arg, double *timeout);
+static int flush_and_report(agent_t *a, double timeout);
+
 static int cmd_submit(agent_t *a, int argc, char **argv)
 {
     static const struct option opts[] = {
+        {"wait", no_argument, NULL, 'w'},
+        {"timeout", required_argument, NULL, 't'},
         {"indicator", required_argument, NULL, 'i'},
         {"period", required_argument, NULL, 'p'},
         {"value", required_argument, NULL, 'v'},
@@ -368,10 +381,15 @@ static int cmd_submit(agent_t *a, int argc, char **argv)
     };
     one_figure_t f;
     int opt;
+    int wait = 0;
+    const char *tmo = NULL;
+    double timeout = 60;
     memset(&f, 0, sizeof f);
     optind = 1;
     while ((opt = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
         switch (opt) {
+        case 'w': wait = 1; break;
+        case 't': tmo = optarg; break;
         case 'i': f.ind = optarg; break;
         case 'p': f.per = optarg; break;
         case 'v': f.value = optarg; break;
@@ -381,7 +399,15 @@ static int cmd_submit(agent_t *a, int argc, char **argv)
         default: return EX_USAGE;
         }
     }
+    if (tmo != NULL && (!wait || timeout_arg(tmo, &timeout) != 0)) {
+        return wait ? EX_USAGE
+                    : fail_usage("%s", "submit takes --timeout only with "
+                                       "--wait");
+    }
     int rc = setup(a, 1);
+    if (rc == 0 && wait) {
+        rc = need_sender_opts(a); /* before anything is queued */
+    }
     if (rc != 0) {
         return rc;
     }
@@ -406,7 +432,7 @@ static int cmd_submit(agent_t *a, int argc, char **argv)
             return src == ERR_INVAL ? EX_DATAERR : 1;
         }
         printf("queued %zu update%s\n", n, n == 1 ? "" : "s");
-        return 0;
+        return wait ? flush_and_report(a, timeout) : 0;
     }
     if (f.ind == NULL || f.per == NULL ||
         (f.value == NULL) == (f.num == NULL && f.den == NULL) ||
@@ -427,7 +453,7 @@ static int cmd_submit(agent_t *a, int argc, char **argv)
         return 1;
     }
     printf("queued 1 update\n");
-    return 0;
+    return wait ? flush_and_report(a, timeout) : 0;
 }
 
 static int need_sender_opts(agent_t *a)
@@ -435,6 +461,10 @@ static int need_sender_opts(agent_t *a)
     char err[ERR_LEN];
     if (a->val[OPT_COLLECTOR] == NULL) {
         return fail_usage("%s", "--collector is required");
+    }
+    if (endpoint_check("--collector", a->val[OPT_COLLECTOR], 0, err) !=
+        ERR_OK) {
+        return fail_usage("%s", err);
     }
     if (a->insecure) {
         if (a->val[OPT_KEY] != NULL || a->val[OPT_COLLECTOR_KEY] != NULL) {
@@ -516,9 +546,10 @@ static int sender(agent_t *a, int run, int timeout_ms)
         spool_stats_t st;
         char note[ERR_LEN];
         if (spool_stats(a->spool, &st, err) == ERR_OK && st.queued > 0) {
-            fprintf(stderr, "hrss-agent: interrupted; %llu updates remain "
-                            "queued (%s)\n",
-                    (unsigned long long)st.queued,
+            fprintf(stderr, "hrss-agent: interrupted; %llu update%s "
+                            "remain%s queued (%s)\n",
+                    (unsigned long long)st.queued, st.queued == 1 ? "" : "s",
+                    st.queued == 1 ? "s" : "",
                     check_queue_note(a->spool, note));
             return EX_INTERRUPTED;
         }
@@ -599,6 +630,47 @@ static int cmd_run(agent_t *a)
     return rc;
 }
 
+/* --timeout S of flush and submit --wait into *@p timeout (seconds).
+ * @return 0, or EX_USAGE after saying why. */
+static int timeout_arg(const char *arg, double *timeout)
+{
+    char *end = NULL;
+    *timeout = strtod(arg, &end);
+    if (end == arg || *end != '\0' || !(*timeout > 0) ||
+        *timeout > 86400 * 30) {
+        return fail_usage("--timeout: not a number of seconds: '%s'", arg);
+    }
+    return 0;
+}
+
+/* Deliver everything queued (or wait for `run` to), then report what the
+ * collector rejected that nobody was shown yet (status.c's seen mark).
+ * For flush and submit --wait, after setup() and need_sender_opts().
+ * @return 0; EX_DATAERR when rejections were listed; else the status of
+ * the delivery (69 timeout, 130 interrupted, 1 error). */
+static int flush_and_report(agent_t *a, double timeout)
+{
+    long holder = 0;
+    int rc = 0;
+    int got = sender_lock(a, 0, &holder);
+    if (got < 0) {
+        return 1;
+    }
+    if (got == 1) {
+        rc = sender(a, 0, (int)(timeout * 1000));
+    } else {
+        /* The daemon sends: wait until what is queued now is delivered. */
+        rc = flushwait_daemon(a->spool, holder, timeout, &stop);
+    }
+    char err[ERR_LEN];
+    uint64_t n = 0;
+    if (status_report_new(a->spool, stderr, &n, err) != ERR_OK) {
+        fprintf(stderr, "hrss-agent: %s\n", err);
+        return rc != 0 ? rc : 1;
+    }
+    return rc != 0 ? rc : (n > 0 ? EX_DATAERR : 0);
+}
+
 static int cmd_flush(agent_t *a, int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -612,72 +684,18 @@ static int cmd_flush(agent_t *a, int argc, char **argv)
         if (opt != 't') {
             return EX_USAGE;
         }
-        char *end = NULL;
-        timeout = strtod(optarg, &end);
-        if (end == optarg || *end != '\0' || !(timeout > 0) ||
-            timeout > 86400 * 30) {
-            return fail_usage("--timeout: '%s' is not a number of seconds",
-                              optarg);
+        if (timeout_arg(optarg, &timeout) != 0) {
+            return EX_USAGE;
         }
+    }
+    if (optind < argc) {
+        return fail_usage("flush: unexpected '%s'", argv[optind]);
     }
     int rc = setup(a, 1);
     if (rc == 0) {
         rc = need_sender_opts(a);
     }
-    if (rc != 0) {
-        return rc;
-    }
-    int timeout_ms = (int)(timeout * 1000);
-    long holder = 0;
-    int got = sender_lock(a, 0, &holder);
-    if (got < 0) {
-        return 1;
-    }
-    if (got == 1) {
-        return sender(a, 0, timeout_ms);
-    }
-    /* The daemon sends: wait until what is queued now is delivered. */
-    char err[ERR_LEN];
-    spool_stats_t st;
-    if (spool_stats(a->spool, &st, err) != ERR_OK) {
-        fprintf(stderr, "hrss-agent: %s\n", err);
-        return 1;
-    }
-    uint64_t target = st.last_assigned;
-    struct timespec t0;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-    for (;;) {
-        if (spool_stats(a->spool, &st, err) != ERR_OK) {
-            fprintf(stderr, "hrss-agent: %s\n", err);
-            return 1;
-        }
-        if (st.queued == 0 || st.first_queued > target) {
-            return 0;
-        }
-        struct timespec t;
-        clock_gettime(CLOCK_MONOTONIC, &t);
-        double spent = (double)(t.tv_sec - t0.tv_sec) +
-                       (double)(t.tv_nsec - t0.tv_nsec) / 1e9;
-        char note[ERR_LEN];
-        if (stop) {
-            fprintf(stderr, "hrss-agent: interrupted; %llu updates remain "
-                            "queued (%s)\n",
-                    (unsigned long long)st.queued,
-                    check_queue_note(a->spool, note));
-            return EX_INTERRUPTED;
-        }
-        if (spent >= timeout) {
-            fprintf(stderr,
-                    "hrss-agent: the running agent (pid %ld) has not "
-                    "delivered everything within %.0f s; %llu updates "
-                    "remain queued (%s)\n",
-                    holder, timeout, (unsigned long long)st.queued,
-                    check_queue_note(a->spool, note));
-            return EX_UNAVAILABLE;
-        }
-        struct timespec nap = {0, 50 * 1000 * 1000};
-        nanosleep(&nap, NULL);
-    }
+    return rc != 0 ? rc : flush_and_report(a, timeout);
 }
 
 /* The options of status and check: [--json]. @return 0, or EX_USAGE. */

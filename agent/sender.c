@@ -371,28 +371,28 @@ static void log_note(const sender_t *s, const delivery_note_t *n)
     case DELIVERY_NOTE_RENUMBER:
         log_warn("collector expects seq %llu but this spool only reached "
                  "%llu (new or replaced state directory): renumbering %llu "
-                 "queued updates from %llu",
+                 "queued update%s from %llu",
                  (unsigned long long)n->next_seq,
                  (unsigned long long)n->last_assigned,
-                 (unsigned long long)n->queued,
+                 (unsigned long long)n->queued, n->queued == 1 ? "" : "s",
                  (unsigned long long)n->next_seq);
         break;
     case DELIVERY_NOTE_LOST_DATA:
         log_err("collector expects seq %llu but it acknowledged up to %llu "
                 "before: the collector lost data (restored from a backup?); "
                 "updates %llu..%llu must be submitted again; renumbering "
-                "the %llu queued updates from %llu",
+                "the %llu queued update%s from %llu",
                 (unsigned long long)n->next_seq,
                 (unsigned long long)n->acked_next - 1,
                 (unsigned long long)n->next_seq,
                 (unsigned long long)n->acked_next - 1,
-                (unsigned long long)n->queued,
+                (unsigned long long)n->queued, n->queued == 1 ? "" : "s",
                 (unsigned long long)n->next_seq);
         break;
     case DELIVERY_NOTE_REJECTED:
-        log_warn("collector rejected %llu updates (see `hrss-agent "
+        log_warn("collector rejected %llu update%s (see `hrss-agent "
                  "status`)",
-                 (unsigned long long)n->count);
+                 (unsigned long long)n->count, n->count == 1 ? "" : "s");
         break;
     case DELIVERY_NOTE_REFUSED:
         log_err("collector refused batch %llu..%llu: %s",
@@ -634,11 +634,12 @@ static bool run_over(sender_t *s, int64_t now, int64_t deadline, int *rc,
         /* "Nothing is lost" only of a queue that can still be sent. */
         int sound = spool_check_queue(s->o->spool, damage) == ERR_OK;
         snprintf(err, ERR_LEN,
-                 "%s within %d s; %llu updates remain queued in the "
+                 "%s within %d s; %llu update%s remain%s queued in the "
                  "spool (%s%.300s)",
                  ds.ever_connected ? "not everything was acknowledged"
                                    : "the collector could not be reached",
                  s->o->timeout_ms / 1000, (unsigned long long)st.queued,
+                 st.queued == 1 ? "" : "s", st.queued == 1 ? "s" : "",
                  sound ? "" : "but ",
                  sound ? "nothing is lost: `hrss-agent run` or another "
                          "flush will send them"

@@ -51,6 +51,7 @@
 
 #include "common/lmdbh.h"
 #include "common/mem.h"
+#include "common/perm.h"
 
 #ifndef NDEBUG
 int spool_check_invariants(const spool_t *self)
@@ -164,14 +165,25 @@ static int open_tables(spool_t *s, int created, char err[ERR_LEN])
 static int open_env(spool_t *s, const char *dir, size_t max_bytes,
                     int *created, char err[ERR_LEN])
 {
+    char why[ERR_LEN];
     if (!s->readonly && mkdir(dir, 0750) != 0 && errno != EEXIST) {
-        snprintf(err, ERR_LEN, "cannot create %s: %s", dir, strerror(errno));
+        int e = errno;
+        perm_why(dir, PERM_CREATE, why, sizeof why);
+        snprintf(err, ERR_LEN, "cannot create %.200s: %s%s%.250s%s", dir,
+                 perm_errno(e) ? "permission denied" : strerror(e),
+                 why[0] != '\0' ? " (" : "", why, why[0] != '\0' ? ")" : "");
         return ERR_IO;
     }
     lmdbh_env_opts_t eo = {"spool", 8,
                            max_bytes > 0 ? max_bytes : SPOOL_DEFAULT_MAX,
                            s->readonly};
     int rc = lmdbh_env_open(&s->env, dir, &eo, created, err);
+    if (rc == ERR_IO &&
+        perm_why_lmdb(dir, s->readonly, why, sizeof why)[0] != '\0') {
+        /* LMDB says only "Permission denied": say where, and for whom. */
+        snprintf(err, ERR_LEN, "cannot open spool %.200s: permission denied "
+                               "(%.250s)", dir, why);
+    }
     if (rc != ERR_OK) {
         return rc;
     }
@@ -300,6 +312,37 @@ static int first_queued(spool_t *self, MDB_txn *txn, spool_stats_t *out,
     return rc == ERR_NOTFOUND ? ERR_OK : rc;
 }
 
+/* How many rejections have a seq above the seen mark in @p txn (each
+ * one's key parsed; the records themselves are read by whoever shows
+ * them). */
+static int count_unseen(spool_t *self, MDB_txn *txn, spool_stats_t *out,
+                        char err[ERR_LEN])
+{
+    MDB_cursor *cur = NULL;
+    MDB_val kv;
+    MDB_val dv;
+    buf_t k;
+    buf_init(&k);
+    spool_key_seq(&k, out->seen + 1);
+    kv = lmdbh_val(&k);
+    int mrc = mdb_cursor_open(txn, self->dbi[SPOOL_T_REJECTS], &cur);
+    if (mrc == MDB_SUCCESS) {
+        mrc = out->seen == UINT64_MAX
+                  ? MDB_NOTFOUND
+                  : mdb_cursor_get(cur, &kv, &dv, MDB_SET_RANGE);
+    }
+    while (mrc == MDB_SUCCESS) {
+        out->unseen++;
+        mrc = mdb_cursor_get(cur, &kv, &dv, MDB_NEXT);
+    }
+    if (cur != NULL) {
+        mdb_cursor_close(cur);
+    }
+    buf_fini(&k);
+    int rc = spool_lmdb(self, SPOOL_T_REJECTS, mrc, err);
+    return rc == ERR_NOTFOUND ? ERR_OK : rc;
+}
+
 /* How many records table @p t holds. mdb_stat() and mdb_cursor_open()
  * do not report a failed read of a table's root (a damaged table record
  * in the main table): LMDB marks the transaction failed and says nothing
@@ -356,6 +399,12 @@ int spool_stats(spool_t *self, spool_stats_t *out, char err[ERR_LEN])
     }
     if (rc == ERR_OK && out->queued > 0) {
         rc = first_queued(self, txn, out, err);
+    }
+    if (rc == ERR_OK) {
+        rc = spool_seen_get(self, txn, &out->seen, err);
+    }
+    if (rc == ERR_OK && out->rejections > 0) {
+        rc = count_unseen(self, txn, out, err);
     }
     if (txn != NULL) {
         mdb_txn_abort(txn);

@@ -85,6 +85,10 @@ typedef struct spool_stats {
                                    acknowledged (1 if never) */
     int64_t oldest_submitted; /**< submitted_at of the oldest queued, or 0 */
     uint64_t rejections;      /**< rejections recorded */
+    uint64_t seen;            /**< the seen mark: the highest rejection
+                                   seq the office was shown (0: none;
+                                   spool_mark_seen) */
+    uint64_t unseen;          /**< rejections with a seq above it */
 } spool_stats_t;
 
 /** Open the spool in directory @p dir, creating it only where there was
@@ -177,7 +181,9 @@ int spool_ack(spool_t *self, uint64_t next_seq,
 /** The collector expects @p next_seq, beyond anything this spool ever
  *  assigned: the agent's state was lost or replaced. Renumber the queued
  *  updates from @p next_seq on and continue numbering after them, so that
- *  nothing new is mistaken for a replay. One transaction. */
+ *  nothing new is mistaken for a replay. The seen mark is lowered below
+ *  @p next_seq when it was above, so that rejections of the renumbered
+ *  updates count as not shown. One transaction. */
 int spool_rebase(spool_t *self, uint64_t next_seq, char err[ERR_LEN]);
 
 /** The counts of spool_stats_t, the oldest queued update read (and
@@ -194,6 +200,14 @@ int spool_claim(spool_t *self, const char *name, uint32_t region,
                 char err[ERR_LEN]);
 
 typedef int (*spool_rejection_fn)(const spool_rejection_t *r, void *arg);
+
+/** The seen mark rises to @p seq (meta "rejections_seen"): the office
+ *  has been shown every rejection up to it (`status`, `flush`). A mark
+ *  already higher stays. A spool without the key (made before it
+ *  existed) reads as 0: nothing shown. Writable handles only; one
+ *  transaction. @return ERR_OK, ERR_CORRUPT (the recorded mark is
+ *  damaged, named in @p err), ERR_FULL, ERR_IO. */
+int spool_mark_seen(spool_t *self, uint64_t seq, char err[ERR_LEN]);
 
 /** Every recorded rejection, oldest first; @p fn returns nonzero to
  *  stop. @return ERR_OK, ERR_CORRUPT naming the damaged record, ERR_IO. */

@@ -143,6 +143,13 @@ int spool_get_queued(const spool_t *s, const MDB_val *k, const MDB_val *d,
 int spool_meta_get(const spool_t *s, MDB_txn *txn, const char *name,
                    uint64_t *out, char err[ERR_LEN]);
 
+/** Read the seen mark (meta "rejections_seen", a sealed u64) in @p txn.
+ *  Absent is 0: spools made before the mark existed have none, and no
+ *  rejection was shown then. @return ERR_OK, ERR_CORRUPT naming the key,
+ *  or the LMDB failure as ERR_* with "cannot read spool FILE: ...". */
+int spool_seen_get(const spool_t *s, MDB_txn *txn, uint64_t *out,
+                   char err[ERR_LEN]);
+
 /** Write the meta integer @p name (u64, sealed). @return ERR_OK or the
  *  LMDB failure as ERR_* (no message: the caller's commit says it). */
 int spool_meta_put(const spool_t *s, MDB_txn *txn, const char *name,

@@ -1,5 +1,7 @@
 /* spool_queue.c: the spool's queue (spool.h): append, read, ack, rebase,
- * and the rejections an ack records.
+ * the rejections an ack records, and the seen mark (meta
+ * "rejections_seen": the highest rejection seq the office was shown by
+ * `status` or `flush`; absent in spools made before it, read as 0).
  *
  * Every value written here is sealed and every value read is unsealed
  * before it is parsed (spool_rec.c); a record that fails either is
@@ -22,6 +24,8 @@
  *      with consecutive seqs; on failure it hands out nothing.
  *   4. Each public function that writes is one transaction: on failure
  *      nothing of it is kept.
+ *   5. The seen mark only rises (spool_mark_seen), except in
+ *      spool_rebase, which lowers it below the renumbered seqs.
  */
 #include "agent/spool_int.h"
 
@@ -464,12 +468,45 @@ int spool_rebase(spool_t *self, uint64_t next_seq, char err[ERR_LEN])
     if (rc == ERR_OK) {
         rc = spool_meta_put(self, txn, "acked_next", next_seq);
     }
+    /* Renumbered below the seen mark (the collector lost data): their
+     * rejections must not pass for shown ones. */
+    uint64_t seen = 0;
+    if (rc == ERR_OK) {
+        rc = spool_seen_get(self, txn, &seen, err);
+    }
+    if (rc == ERR_OK && seen >= next_seq) {
+        rc = spool_meta_put(self, txn, "rejections_seen", next_seq - 1);
+    }
     int cmrc = MDB_SUCCESS;
     rc = spool_finish(&txn, rc, &cmrc);
     free(all);
     buf_fini(&k);
     buf_fini(&v);
     return spool_say(rc, cmrc, "cannot renumber spool", err);
+}
+
+int spool_mark_seen(spool_t *self, uint64_t seq, char err[ERR_LEN])
+{
+    assert(spool_check_invariants(self));
+    assert(!self->readonly);
+    MDB_txn *txn = NULL;
+    uint64_t seen = 0;
+    err[0] = '\0';
+    int rc = lmdbh_code(mdb_txn_begin(self->env, NULL, 0, &txn));
+    if (rc == ERR_OK) {
+        rc = spool_seen_get(self, txn, &seen, err);
+    }
+    if (rc == ERR_OK && seq <= seen) {
+        mdb_txn_abort(txn); /* nothing to raise: write nothing */
+        return ERR_OK;
+    }
+    if (rc == ERR_OK) {
+        rc = spool_meta_put(self, txn, "rejections_seen", seq);
+    }
+    int cmrc = MDB_SUCCESS;
+    rc = spool_finish(&txn, rc, &cmrc);
+    return spool_say(rc, cmrc, "cannot record which rejections were shown",
+                     err);
 }
 
 int spool_rejections(spool_t *self, spool_rejection_fn fn, void *arg,

@@ -233,6 +233,36 @@ int spool_meta_get(const spool_t *s, MDB_txn *txn, const char *name,
     return ERR_OK;
 }
 
+int spool_seen_get(const spool_t *s, MDB_txn *txn, uint64_t *out,
+                   char err[ERR_LEN])
+{
+    MDB_val k = name_key("rejections_seen");
+    MDB_val d;
+    int have = 0;
+    *out = 0;
+    int rc = lmdbh_get(txn, s->dbi[SPOOL_T_META], &k, &d, &have);
+    if (rc != ERR_OK) {
+        snprintf(err, ERR_LEN, "cannot read spool %.300s: %s", s->file,
+                 err_str(rc));
+        return rc;
+    }
+    if (!have) {
+        return ERR_OK; /* made before the mark, or nothing shown yet */
+    }
+    rc = spool_unseal(s, SPOOL_T_META, &k, &d, err);
+    if (rc != ERR_OK) {
+        return rc;
+    }
+    buf_reader_t r;
+    buf_reader_init(&r, d.mv_data, d.mv_size);
+    uint64_t v = buf_get_u64(&r);
+    if (!buf_done(&r)) {
+        return spool_damage(s, SPOOL_T_META, &k, "malformed record", err);
+    }
+    *out = v;
+    return ERR_OK;
+}
+
 int spool_put(const spool_t *s, MDB_txn *txn, enum spool_table t,
               const MDB_val *k, buf_t *v, unsigned flags)
 {

@@ -123,6 +123,8 @@ static void meta_record(walk_t *w, const MDB_val *k, MDB_val *d)
     int ok = 1;
     if (key_is(k, "next_assign") || key_is(k, "acked_next")) {
         ok = d->mv_size == 8 || (!w->s->sealed && d->mv_size == 4);
+    } else if (key_is(k, "rejections_seen")) {
+        ok = d->mv_size == 8; /* the seen mark: a u64, written sealed */
     } else if (key_is(k, "identity")) {
         char text[160];
         lmdbh_key_text(d, text, sizeof text);

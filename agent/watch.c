@@ -76,6 +76,8 @@ struct watch {
     struct held *held; /* files held, each warned of once */
     size_t n_held;
     size_t cap_held;
+    intake_stats_t turn; /* files taken and refused by the events of one
+                            drain, logged once (log_turn) */
 };
 
 #ifndef NDEBUG
@@ -246,13 +248,38 @@ static void forget_unseen(watch_t *w, const char *name, int rc)
     }
 }
 
-static void log_intake(const intake_stats_t *st, int rc, const char *err)
+/* One line for the files of one scan or one drain of events: "inbox: 1
+ * file taken (3 updates queued), 2 refused (see STATE/failed/NAME.errors)". */
+static void log_taken(const watch_t *w, const intake_stats_t *st)
 {
-    if (st->files_done > 0 || st->files_failed > 0) {
-        log_info("inbox: %zu files taken (%zu updates queued), %zu refused "
-                 "(see failed/*.errors)",
-                 st->files_done, st->rows, st->files_failed);
+    char taken[96] = "";
+    char refused[300] = "";
+    if (st->files_done > 0) {
+        snprintf(taken, sizeof taken, "%zu file%s taken (%zu update%s "
+                                      "queued)",
+                 st->files_done, st->files_done == 1 ? "" : "s", st->rows,
+                 st->rows == 1 ? "" : "s");
     }
+    if (st->files_failed > 0) {
+        snprintf(refused, sizeof refused, "%zu%s refused (see "
+                                          "%.200s/failed/*.errors)",
+                 st->files_failed,
+                 st->files_done > 0 ? ""
+                                    : (st->files_failed == 1 ? " file"
+                                                             : " files"),
+                 w->state_dir);
+    }
+    if (taken[0] != '\0' || refused[0] != '\0') {
+        log_info("inbox: %s%s%s", taken,
+                 taken[0] != '\0' && refused[0] != '\0' ? ", " : "",
+                 refused);
+    }
+}
+
+static void log_intake(const watch_t *w, const intake_stats_t *st, int rc,
+                       const char *err)
+{
+    log_taken(w, st);
     if (rc != ERR_OK) {
         log_err("inbox: %s", err);
     }
@@ -272,7 +299,7 @@ static void scan_inbox(watch_t *w)
     int rc = intake_inbox(w->spool, w->csv, w->state_dir, INBOX_MIN_AGE_MS,
                           &hold, &young, &st, err);
     forget_unseen(w, NULL, rc);
-    log_intake(&st, rc, err);
+    log_intake(w, &st, rc, err);
     w->rescan_at = young > 0 || rc != ERR_OK ? now_ms() + INBOX_MIN_AGE_MS
                                               : 0;
 }
@@ -304,8 +331,13 @@ static void inbox_event(watch_t *w, uint32_t mask, const char *name)
                                &st, err);
         forget_unseen(w, name, rc);
     }
-    log_intake(&st, rc, err);
+    /* Counted for the whole drain: two files dropped together are one
+     * line, "2 files refused", not "1 refused" twice. */
+    w->turn.files_done += st.files_done;
+    w->turn.files_failed += st.files_failed;
+    w->turn.rows += st.rows;
     if (rc != ERR_OK) {
+        log_err("inbox: %s", err);
         w->rescan_at = now_ms() + INBOX_MIN_AGE_MS;
     }
 }
@@ -338,7 +370,9 @@ void watch_after_poll(watch_t *self)
 {
     assert(check_invariants(self));
     if (self->ino >= 0) {
+        memset(&self->turn, 0, sizeof self->turn);
         drain_events(self);
+        log_taken(self, &self->turn);
     }
     if (self->take_files &&
         (self->ino < 0 ||

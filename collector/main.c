@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "collector/collector.h"
+#include "common/endpoint.h"
 #include "common/file.h"
 #include "common/flags.h"
 #include "common/httpd.h"
@@ -194,6 +195,12 @@ static int settings(const flags_t *fl, collector_cfg_t *cc, char *catdir,
     cc->data_dir = flags_value(fl, OPT_DATA);
     cc->ingest = flags_value(fl, OPT_INGEST);
     cc->query = flags_value(fl, OPT_QUERY);
+    char eperr[ERR_LEN];
+    if (endpoint_check("--ingest", cc->ingest, 1, eperr) != ERR_OK ||
+        endpoint_check("--query", cc->query, 1, eperr) != ERR_OK) {
+        fprintf(stderr, "hrss-collector: %s\n", eperr);
+        return 64;
+    }
     cc->insecure = flags_on(fl, OPT_INSECURE);
     cc->key_path = flags_value(fl, OPT_KEY);
     cc->agents_path = flags_value(fl, OPT_AGENTS);

@@ -154,7 +154,7 @@ int answer_series(store_t *st, const Hrss__SeriesQ *q, reply_t *rp)
         period_format(&from, a, sizeof a);
         period_format(&to, b, sizeof b);
         snprintf(rp->err, sizeof rp->err,
-                 "series from %s starts after to %s ends", a, b);
+                 "series: --from %s starts after --to %s ends", a, b);
         rc = ERR_INVAL;
         goto out;
     }
@@ -513,7 +513,7 @@ int answer_facts(store_t *st, const Hrss__FactsQ *q, reply_t *rp)
     }
     if (from > to) {
         snprintf(rp->err, sizeof rp->err,
-                 "facts from '%.32s' starts after to '%.32s' ends",
+                 "export: --from '%.32s' starts after --to '%.32s' ends",
                  resolve_str(q->from), resolve_str(q->to));
         rc = ERR_INVAL;
         goto out;

@@ -327,7 +327,7 @@ Test(ctl, completeness_table_is_what_one_answer_printed)
          "330105");
     cr_expect_str_eq(
         out,
-        "2025-06: 0 of 1 regions reported every indicator, 0 reported "
+        "2025-06: 0 of 1 region reported every indicator, 0 reported "
         "nothing\n"
         "\n"
         "code    地区    reported  missing\n"
