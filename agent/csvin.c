@@ -712,13 +712,13 @@ static void read_rows(struct ctx *c, csv_reader_t *rd)
         }
         return;
     }
-    if (map_header(c, f, nf, line) != ERR_OK) {
-        return;
-    }
     if (seen > 1) {
         row_note(c, MSG_NOTE, first_line, NULL,
                  "%zu row%s above the header (line %zu) skipped as a title",
                  seen - 1, seen == 2 ? "" : "s", line);
+    }
+    if (map_header(c, f, nf, line) != ERR_OK) {
+        return;
     }
     for (;;) {
         got = csv_next(rd, &nf, &f, &line, err);

@@ -181,8 +181,9 @@ static const char *signature(const char *data, size_t len)
     return NULL;
 }
 
-/* Whether NUL bytes fall mostly on one parity in the first 4 KiB, as
- * in UTF-16 text of mostly ASCII characters. */
+/* Whether the NUL bytes of the first 4 KiB all fall on one parity, as in
+ * UTF-16 text (each ASCII character has a NUL half; CJK ones mostly do
+ * not, so their share is no guide). */
 static int looks_utf16(const unsigned char *p, size_t len)
 {
     size_t zero[2] = {0, 0};
@@ -190,8 +191,7 @@ static int looks_utf16(const unsigned char *p, size_t len)
     for (size_t i = 0; i < n; i++) {
         zero[i % 2] += p[i] == 0;
     }
-    return n >= 4 && (zero[0] * 4 >= n * 3 / 2 || zero[1] * 4 >= n * 3 / 2) &&
-           (zero[0] == 0 || zero[1] == 0);
+    return (zero[0] >= 2 && zero[1] == 0) || (zero[1] >= 2 && zero[0] == 0);
 }
 
 int csvin_decode_text(const char *data, size_t len, char **conv, const char **text,

@@ -409,10 +409,11 @@ static int take_file(spool_t *sp, const update_scope_t *o, const char *state,
             /* Refused: its warnings follow its errors in NAME.errors. */
             buf_t all;
             buf_init(&all);
-            buf_put_str(&all, errors != NULL ? errors : "invalid file");
+            const char *e = errors != NULL ? errors : "invalid file";
+            buf_put(&all, e, strlen(e));
             if (warnings != NULL) {
                 buf_put(&all, "\n", 1);
-                buf_put_str(&all, warnings);
+                buf_put(&all, warnings, strlen(warnings));
             }
             buf_put(&all, "", 1);
             rc = refuse(path, failed, name, (const char *)all.data, err);
