@@ -149,8 +149,9 @@ enum msg_kind { MSG_ERROR, MSG_WARNING, MSG_NOTE };
 
 /* "NAME:LINE: [warning: |note: ]FIELD: reason"; @p field NULL leaves out
  * "FIELD: ", @p line 0 leaves out "LINE:". */
-static void vreport(struct ctx *c, enum msg_kind kind, size_t line,
-                    const char *field, const char *fmt, va_list ap)
+__attribute__((format(printf, 5, 0))) static void
+vreport(struct ctx *c, enum msg_kind kind, size_t line, const char *field,
+        const char *fmt, va_list ap)
 {
     static const char *const label[] = {"", "warning: ", "note: "};
     char why[ERR_LEN];
