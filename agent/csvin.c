@@ -1,24 +1,35 @@
 /* csvin.c: read an office's CSV of monthly figures into validated rows.
  *
- * Pipeline, all in csvin_parse():
+ * Pipeline, all in csvin_parse_ex():
  *
- *   bytes --to_utf8()--> UTF-8 text --csv.c--> header --map_header()-->
- *   column map --check_row() per data row--> rows[] or the error list
+ *   bytes --csvin_decode_text()--> UTF-8 text --csv.c--> rows
+ *   --find_header() (first CSVIN_HEADER_SEARCH rows)--> column map
+ *   --check_row() per data row--> rows[] --csvin_rules_check()-->
+ *   rows[] or the error list; warnings and notes beside either
  *
- * Encoding: bytes that are valid UTF-8 after an optional BOM are used as
- * they are (csv.c skips the BOM); anything else is converted from
- * GB18030, the superset of GBK that Excel in China writes, with iconv(3).
- * GBK text is almost never valid UTF-8 (its lead bytes 0x81..0xFE are
- * mostly UTF-8 continuation or invalid bytes), so the guess is safe for
- * real files. A file that is neither is refused with the byte offset of
- * the first byte iconv could not convert.
+ * Encoding is csvin_decode.c's: UTF-8, UTF-16 with a BOM, GB18030, or a
+ * plain word for what else the file is (an Excel workbook ...).
  *
  * Validation is all or nothing: every row is checked, every bad field is
  * reported as "NAME:LINE: FIELD: reason" (FIELD being the canonical column
  * name, LINE the CSV line where the row starts), and rows are handed out
  * only when there was no error. Header problems stop the parse after the
- * header, since the columns of the data rows are then unknown. Fields are
- * trimmed of ASCII spaces and tabs after CSV unquoting.
+ * header, since the columns of the data rows are then unknown. Every
+ * field is folded (full-width forms to ASCII, common/text) and trimmed of
+ * ASCII spaces and tabs after CSV unquoting, so "其中：", "（含…）" and
+ * "２０２５年１０月" read as their ASCII forms.
+ *
+ * Offices' files carry more than the figures: a title row or two above
+ * the header (the header is the first of the first CSVIN_HEADER_SEARCH
+ * rows to name both indicator and period; with none, the first row is
+ * taken and its problems listed), Excel's blank rows (",,,,,": skipped
+ * wherever they are, as are extra blank fields at a row's end), columns
+ * of their own (备注: ignored, named in a note, as long as the header has
+ * what it needs; unnamed columns silently). Months come as YYYY年MM月[份]
+ * and YYYY.MM too (csvin_fields.c); YYYY.1 is refused as ambiguous, since
+ * Excel writes 2025.10 as 2025.1. A region may be given by its catalog
+ * name: one exact match, or one among those at or below the agent's
+ * region; several are refused, listed.
  *
  * A file may carry value, numerator and denominator all three: a count
  * indicator's row then needs value and must leave numerator/denominator
@@ -27,22 +38,26 @@
  *
  * Fields are parsed and checked by the domain layer (common/update), the
  * same rules the collector applies: this module owns only what is
- * particular to a file (encoding, columns, which columns a row fills).
+ * particular to a file (encoding, columns, which columns a row fills), the
+ * plan-period rule (a month before the catalog's plan is refused unless
+ * opts->allow_before_plan), and the rules about rows together
+ * (csvin_rules.c).
  *
  * INVARIANTS
  *   1. On ERR_OK, *errors == NULL and every returned row passes
  *      update_check() against the scope (with seq 0).
  *   2. On failure *rows == NULL, *n == 0 and *errors is a non-empty,
  *      NUL-terminated list of at most CSVIN_MAX_ERRORS + 1 lines.
- *   3. Error messages never contain a control byte from the input (those
- *      are shown as '?'), so the list splits cleanly at '\n'.
+ *   3. Messages never contain a control byte from the input (those are
+ *      shown as '?' by update_quote()), so the lists split cleanly at
+ *      '\n'; every quoted field goes through update_quote().
  *   4. n_rows <= CSVIN_MAX_ROWS.
+ *   5. Folding only shortens a field, in place in the reader's buffer.
  */
 #include "agent/csvin.h"
 
 #include <assert.h>
 #include <errno.h>
-#include <iconv.h>
 #include <inttypes.h>
 #include <stdint.h>
 #include <stdarg.h>
@@ -51,6 +66,9 @@
 #include <string.h>
 #include <strings.h>
 
+#include "agent/csvin_decode.h"
+#include "agent/csvin_fields.h"
+#include "agent/csvin_rules.h"
 #include "common/buf.h"
 #include "common/csv.h"
 #include "common/file.h"
@@ -85,15 +103,20 @@ static const struct {
     {"numerator", COL_NUMERATOR},     {"分子", COL_NUMERATOR},
     {"denominator", COL_DENOMINATOR}, {"分母", COL_DENOMINATOR},
     {"region", COL_REGION},           {"地区", COL_REGION},
-    {"地区代码", COL_REGION},
+    {"地区代码", COL_REGION},         {"地区名称", COL_REGION},
+    {"指标名称", COL_INDICATOR},      {"指标代码", COL_INDICATOR},
+    {"年月", COL_PERIOD},
 };
 
 /* State of one parse. */
 struct ctx {
     const char *name;
     const update_scope_t *o;
+    csvin_opts_t opts;
     buf_t errs;         /* lines joined by '\n', no NUL yet */
     size_t n_errors;    /* all errors, listed or not */
+    buf_t warns;        /* warnings and notes, as errs */
+    size_t n_warnings;
     int col[COL_COUNT]; /* field index of each column, -1 if absent */
     size_t n_cols;      /* fields in the header */
     csvin_row_t *rows;
@@ -103,33 +126,39 @@ struct ctx {
 
 /* --- messages --------------------------------------------------------- */
 
-/* Append one message line (without its trailing newline). */
-static void add_msg(struct ctx *c, const char *msg)
+/* Append one line (without its trailing newline) to @p list. */
+static void add_line(buf_t *list, size_t *count, const char *msg)
 {
-    c->n_errors++;
-    if (c->n_errors > CSVIN_MAX_ERRORS) {
+    (*count)++;
+    if (*count > CSVIN_MAX_ERRORS) {
         return;
     }
-    if (c->errs.len > 0) {
-        buf_put(&c->errs, "\n", 1);
+    if (list->len > 0) {
+        buf_put(list, "\n", 1);
     }
-    buf_put(&c->errs, msg, strlen(msg));
+    buf_put(list, msg, strlen(msg));
 }
 
-/* "NAME:LINE: FIELD: reason"; @p field NULL leaves out "FIELD: ", @p line
- * 0 leaves out "LINE:". */
-__attribute__((format(printf, 4, 5))) static void
-row_error(struct ctx *c, size_t line, const char *field, const char *fmt,
-          ...)
+static void add_msg(struct ctx *c, const char *msg)
 {
+    add_line(&c->errs, &c->n_errors, msg);
+}
+
+/* What a message line is. */
+enum msg_kind { MSG_ERROR, MSG_WARNING, MSG_NOTE };
+
+/* "NAME:LINE: [warning: |note: ]FIELD: reason"; @p field NULL leaves out
+ * "FIELD: ", @p line 0 leaves out "LINE:". */
+__attribute__((format(printf, 5, 0))) static void
+vreport(struct ctx *c, enum msg_kind kind, size_t line, const char *field,
+        const char *fmt, va_list ap)
+{
+    static const char *const label[] = {"", "warning: ", "note: "};
     char why[ERR_LEN];
     char where[64] = "";
     buf_t msg;
-    va_list ap;
 
-    va_start(ap, fmt);
     vsnprintf(why, sizeof why, fmt, ap);
-    va_end(ap);
     if (line > 0) {
         snprintf(where, sizeof where, ":%zu", line);
     }
@@ -137,143 +166,144 @@ row_error(struct ctx *c, size_t line, const char *field, const char *fmt,
     buf_put(&msg, c->name, strlen(c->name));
     buf_put(&msg, where, strlen(where));
     buf_put(&msg, ": ", 2);
+    buf_put(&msg, label[kind], strlen(label[kind]));
     if (field != NULL) {
         buf_put(&msg, field, strlen(field));
         buf_put(&msg, ": ", 2);
     }
     buf_put_str(&msg, why);
-    add_msg(c, (const char *)msg.data);
+    if (kind == MSG_ERROR) {
+        add_msg(c, (const char *)msg.data);
+    } else {
+        add_line(&c->warns, &c->n_warnings, (const char *)msg.data);
+    }
     buf_fini(&msg);
 }
 
-/* --- encoding --------------------------------------------------------- */
-
-/* 1 when @p p[0, len) is well-formed UTF-8 (no overlongs, surrogates or
- * code points above U+10FFFF). */
-static int valid_utf8(const unsigned char *p, size_t len)
+__attribute__((format(printf, 4, 5))) static void
+row_error(struct ctx *c, size_t line, const char *field, const char *fmt,
+          ...)
 {
-    size_t i = 0;
-    while (i < len) {
-        unsigned char b = p[i];
-        size_t k = 0;
-        unsigned char lo = 0x80u;
-        unsigned char hi = 0xBFu;
-        if (b < 0x80u) {
-            i++;
-            continue;
-        }
-        if (b >= 0xC2u && b <= 0xDFu) {
-            k = 1;
-        } else if (b >= 0xE0u && b <= 0xEFu) {
-            k = 2;
-            lo = b == 0xE0u ? 0xA0u : 0x80u;
-            hi = b == 0xEDu ? 0x9Fu : 0xBFu;
-        } else if (b >= 0xF0u && b <= 0xF4u) {
-            k = 3;
-            lo = b == 0xF0u ? 0x90u : 0x80u;
-            hi = b == 0xF4u ? 0x8Fu : 0xBFu;
-        } else {
-            return 0;
-        }
-        if (len - i <= k) {
-            return 0;
-        }
-        if (p[i + 1] < lo || p[i + 1] > hi) {
-            return 0;
-        }
-        for (size_t j = 2; j <= k; j++) {
-            if ((p[i + j] & 0xC0u) != 0x80u) {
-                return 0;
-            }
-        }
-        i += k + 1;
-    }
-    return 1;
+    va_list ap;
+    va_start(ap, fmt);
+    vreport(c, MSG_ERROR, line, field, fmt, ap);
+    va_end(ap);
 }
 
-/* Convert GB18030 @p data (@p len bytes) to UTF-8. On failure sets
- * *bad_at to the offset of the first byte that did not convert.
- * @return ERR_OK or ERR_INVAL. Caller owns *out and must free() it. */
-static int gb18030_to_utf8(const char *data, size_t len, char **out,
-                           size_t *out_len, size_t *bad_at)
+__attribute__((format(printf, 5, 6))) static void
+row_note(struct ctx *c, enum msg_kind kind, size_t line, const char *field,
+         const char *fmt, ...)
 {
-    int rc = ERR_OK;
-    iconv_t cd = (iconv_t)-1;
-    char *in_copy = NULL; /* iconv wants a non-const input pointer */
-    char *res = NULL;
-    char *in = NULL;
-    char *o = NULL;
-    size_t in_left = len;
-    size_t cap = len * 2 + 16; /* GB18030 -> UTF-8 grows at most 1.5x */
-    size_t out_left = cap;
-
-    cd = iconv_open("UTF-8", "GB18030");
-    if (cd == (iconv_t)-1) {
-        *bad_at = SIZE_MAX; /* no converter: nothing to point at */
-        rc = ERR_INVAL;
-        goto out;
-    }
-    in_copy = xmalloc(len + 1);
-    if (len > 0) {
-        memcpy(in_copy, data, len);
-    }
-    res = xmalloc(cap);
-    in = in_copy;
-    o = res;
-    while (in_left > 0) {
-        size_t r = iconv(cd, &in, &in_left, &o, &out_left);
-        if (r != (size_t)-1) {
-            break;
-        }
-        if (errno == E2BIG) {
-            size_t used = (size_t)(o - res);
-            cap *= 2;
-            res = xreallocarray(res, cap, 1);
-            o = res + used;
-            out_left = cap - used;
-            continue;
-        }
-        /* EILSEQ (invalid) or EINVAL (truncated at the end). */
-        *bad_at = (size_t)(in - in_copy);
-        rc = ERR_INVAL;
-        goto out;
-    }
-    *out_len = (size_t)(o - res);
-    *out = res;
-    res = NULL;
-
-out:
-    free(res);
-    free(in_copy);
-    if (cd != (iconv_t)-1) {
-        iconv_close(cd);
-    }
-    return rc;
+    va_list ap;
+    va_start(ap, fmt);
+    vreport(c, kind, line, field, fmt, ap);
+    va_end(ap);
 }
 
 /* --- header ----------------------------------------------------------- */
 
-/* Map the header row; on any problem report all of them and fail. */
-static int map_header(struct ctx *c, char **f, size_t nf, size_t line)
+/* Fold and trim every field of a row in place (INVARIANT 5). */
+static void clean_fields(char **f, size_t nf)
+{
+    for (size_t j = 0; j < nf; j++) {
+        size_t len = text_fold_width(f[j]);
+        f[j] = text_trim_len(f[j], len);
+    }
+}
+
+/* The column a header name stands for, or -1. */
+static int col_of(const char *h)
+{
+    for (size_t a = 0; a < sizeof col_alias / sizeof col_alias[0]; a++) {
+        if (strcasecmp(h, col_alias[a].name) == 0) {
+            return (int)col_alias[a].col;
+        }
+    }
+    return -1;
+}
+
+/* Whether a (cleaned) row names both the indicator and the period
+ * columns: the header, rather than a title above it. */
+static int is_header(char **f, size_t nf)
+{
+    int seen = 0;
+    for (size_t j = 0; j < nf; j++) {
+        int k = col_of(f[j]);
+        seen |= k == COL_INDICATOR ? 1 : k == COL_PERIOD ? 2 : 0;
+    }
+    return seen == 3;
+}
+
+/* The columns the header lacks; each reported. @return ERR_INVAL if any. */
+static int missing_columns(struct ctx *c, size_t line)
 {
     int rc = ERR_OK;
     const int *col = c->col;
+    for (int k = COL_INDICATOR; k <= COL_PERIOD; k++) {
+        if (col[k] < 0) {
+            row_error(c, line, "header", "missing column '%s'",
+                      col_name[k]);
+            rc = ERR_INVAL;
+        }
+    }
+    if (col[COL_NUMERATOR] >= 0 && col[COL_DENOMINATOR] < 0) {
+        row_error(c, line, "header",
+                  "missing column 'denominator' (numerator needs it)");
+        rc = ERR_INVAL;
+    } else if (col[COL_DENOMINATOR] >= 0 && col[COL_NUMERATOR] < 0) {
+        row_error(c, line, "header",
+                  "missing column 'numerator' (denominator needs it)");
+        rc = ERR_INVAL;
+    } else if (col[COL_VALUE] < 0 && col[COL_NUMERATOR] < 0) {
+        row_error(c, line, "header",
+                  "missing column 'value' (or 'numerator' and "
+                  "'denominator')");
+        rc = ERR_INVAL;
+    }
+    return rc;
+}
 
+/* Map the (cleaned) header row; on any problem report all of them, in
+ * header order, and fail. Columns of other names are ignored with a note
+ * when the header has all it needs, and are errors otherwise (one is
+ * likely a misspelt column); unnamed ones are ignored. */
+static int map_header(struct ctx *c, char **f, size_t nf, size_t line)
+{
+    int rc = ERR_OK;
+    int first[COL_COUNT]; /* the first field of each column */
+
+    for (size_t k = 0; k < COL_COUNT; k++) {
+        first[k] = -1;
+    }
+    for (size_t j = nf; j-- > 0;) {
+        int which = col_of(f[j]);
+        if (which >= 0) {
+            first[which] = (int)j;
+        }
+    }
+    int complete = first[COL_INDICATOR] >= 0 && first[COL_PERIOD] >= 0 &&
+                   (first[COL_NUMERATOR] >= 0) ==
+                       (first[COL_DENOMINATOR] >= 0) &&
+                   (first[COL_VALUE] >= 0 || first[COL_NUMERATOR] >= 0);
     for (size_t k = 0; k < COL_COUNT; k++) {
         c->col[k] = -1;
     }
     c->n_cols = nf;
     for (size_t j = 0; j < nf; j++) {
-        const char *h = text_trim(f[j]);
+        const char *h = f[j];
         char q[UPDATE_QUOTE_LEN];
-        int which = -1;
-        for (size_t a = 0; a < sizeof col_alias / sizeof col_alias[0]; a++) {
-            if (strcasecmp(h, col_alias[a].name) == 0) {
-                which = (int)col_alias[a].col;
-                break;
-            }
-        }
+        int which = col_of(h);
         update_quote(q, sizeof q, h);
+        if (which < 0 && h[0] == '\0') {
+            continue;
+        }
+        if (which < 0 && complete) {
+            row_note(c, MSG_NOTE, line, "header",
+                     "column '%s' ignored (not one of indicator, period, "
+                     "value, numerator, denominator, region)",
+                     q);
+            continue;
+        }
         if (which < 0) {
             row_error(c, line, "header",
                       "unknown column '%s' (expected indicator, period, "
@@ -295,25 +325,7 @@ static int map_header(struct ctx *c, char **f, size_t nf, size_t line)
         }
         c->col[which] = (int)j;
     }
-    for (int k = COL_INDICATOR; k <= COL_PERIOD; k++) {
-        if (col[k] < 0) {
-            row_error(c, line, "header", "missing column '%s'",
-                      col_name[k]);
-            rc = ERR_INVAL;
-        }
-    }
-    if (col[COL_NUMERATOR] >= 0 && col[COL_DENOMINATOR] < 0) {
-        row_error(c, line, "header",
-                  "missing column 'denominator' (numerator needs it)");
-        rc = ERR_INVAL;
-    } else if (col[COL_DENOMINATOR] >= 0 && col[COL_NUMERATOR] < 0) {
-        row_error(c, line, "header",
-                  "missing column 'numerator' (denominator needs it)");
-        rc = ERR_INVAL;
-    } else if (col[COL_VALUE] < 0 && col[COL_NUMERATOR] < 0) {
-        row_error(c, line, "header",
-                  "missing column 'value' (or 'numerator' and "
-                  "'denominator')");
+    if (missing_columns(c, line) != ERR_OK) {
         rc = ERR_INVAL;
     }
     return rc;
@@ -340,7 +352,11 @@ static int amount(struct ctx *c, char **f, enum col k, size_t line,
         return ERR_OK;
     }
     if (update_parse_amount(s, v, why, sizeof why) != ERR_OK) {
-        row_error(c, line, col_name[k], "%s", why);
+        /* 246.88 in a count: a figure in 万人, as the plan prints them. */
+        int in_wan = k == COL_VALUE && strchr(s, '.') != NULL &&
+                     strstr(why, "not a whole number") != NULL;
+        row_error(c, line, col_name[k], "%s%s", why,
+                  in_wan ? ": counts are whole persons, not 万人" : "");
         return ERR_INVAL;
     }
     return ERR_OK;
@@ -353,7 +369,8 @@ static void rule_error(struct ctx *c, size_t line, enum update_reason r,
     row_error(c, line, update_reason_field(r, v), "%s", msg);
 }
 
-/* The region column: empty means the agent's own region. */
+/* The region column: empty means the agent's own region; digits are a
+ * code, anything else a name. */
 static int check_region(struct ctx *c, const char *s, size_t line,
                         uint32_t *code)
 {
@@ -365,7 +382,12 @@ static int check_region(struct ctx *c, const char *s, size_t line,
         *code = catalog_region(c->o->cat, (size_t)c->o->home)->code;
         return ERR_OK;
     }
-    if (update_parse_region(s, code, why, sizeof why) != ERR_OK) {
+    if (strspn(s, "0123456789") != strlen(s)) {
+        if (csvin_fields_region(c->o, s, code, why) != ERR_OK) {
+            row_error(c, line, "region", "%s", why);
+            return ERR_INVAL;
+        }
+    } else if (update_parse_region(s, code, why, sizeof why) != ERR_OK) {
         row_error(c, line, "region", "%s", why);
         return ERR_INVAL;
     }
@@ -486,19 +508,36 @@ static int check_figures(struct ctx *c, char **f, size_t line,
     return ERR_OK;
 }
 
-/* The period column: a month, not later than the current one. */
+/* The period column: a month, not later than the current one, and not
+ * before the plan's first unless allowed. */
 static int check_period(struct ctx *c, const char *s, size_t line,
                         uint32_t *yyyymm)
 {
     char why[ERR_LEN];
     char msg[UPDATE_MSG_LEN];
+    char q[UPDATE_QUOTE_LEN];
     int32_t month = 0;
+    uint32_t ym = 0;
 
     if (s[0] == '\0') {
         row_error(c, line, "period", "empty");
         return ERR_INVAL;
     }
-    if (update_parse_month(s, &month, why, sizeof why) != ERR_OK) {
+    update_quote(q, sizeof q, s);
+    int form = csvin_fields_month(s, &ym);
+    if (form < 0) {
+        row_error(c, line, "period",
+                  "'%s' is ambiguous: Excel writes 2025.10 as 2025.1; "
+                  "write 2025-01 or 2025-10",
+                  q);
+        return ERR_INVAL;
+    }
+    if (form > 0 && !month_from_yyyymm(ym, &month)) {
+        row_error(c, line, "period", "'%s': month must be 1..12", q);
+        return ERR_INVAL;
+    }
+    if (form == 0 &&
+        update_parse_month(s, &month, why, sizeof why) != ERR_OK) {
         row_error(c, line, "period", "%s", why);
         return ERR_INVAL;
     }
@@ -507,23 +546,45 @@ static int check_period(struct ctx *c, const char *s, size_t line,
         rule_error(c, line, r, NULL, msg);
         return ERR_INVAL;
     }
+    if (!c->opts.allow_before_plan &&
+        csvin_fields_before_plan(c->o->cat, month, why)) {
+        row_error(c, line, "period", "%s", why);
+        return ERR_INVAL;
+    }
     *yyyymm = month_to_yyyymm(month);
     return ERR_OK;
 }
 
-/* Validate one data row and append it when it is good. */
+/* Whether every field of a row is empty (after cleaning): Excel's
+ * ",,,,," below (or between) the figures. */
+static int blank_row(char **f, size_t nf)
+{
+    for (size_t j = 0; j < nf; j++) {
+        if (f[j][0] != '\0') {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* Validate one data row and append it when it is good. Good rows are
+ * kept after an error too, so that the rules about rows together
+ * (csvin_rules) can list their findings beside the others. */
 static void check_row(struct ctx *c, char **f, size_t nf, size_t line)
 {
     const catalog_t *cat = c->o->cat;
     const indicator_t *ind = NULL;
-    char msg[UPDATE_MSG_LEN];
+    char why[ERR_LEN];
     csvin_row_t r;
     int bad = 0;
     int i = -1;
 
     memset(&r, 0, sizeof r);
     r.line = line;
-    if (nf != c->n_cols) {
+    /* Extra fields past the header's are fine when blank (Excel pads
+     * rows to the widest one). */
+    if (nf < c->n_cols ||
+        (nf > c->n_cols && !blank_row(f + c->n_cols, nf - c->n_cols))) {
         row_error(c, line, NULL, "row has %zu fields, header has %zu", nf,
                   c->n_cols);
         return;
@@ -533,8 +594,8 @@ static void check_row(struct ctx *c, char **f, size_t nf, size_t line)
     if (s[0] == '\0') {
         row_error(c, line, "indicator", "empty");
         bad = 1;
-    } else if (update_check_indicator(cat, s, 1, &i, msg) != UPDATE_OK) {
-        rule_error(c, line, UPDATE_UNKNOWN_INDICATOR, NULL, msg);
+    } else if ((i = csvin_fields_indicator(cat, s, why)) < 0) {
+        row_error(c, line, "indicator", "%s", why);
         bad = 1;
     } else {
         ind = catalog_indicator(cat, (size_t)i);
@@ -552,8 +613,8 @@ static void check_row(struct ctx *c, char **f, size_t nf, size_t line)
     if (check_figures(c, f, line, ind, &r.update.value) != ERR_OK) {
         bad = 1;
     }
-    if (bad || c->n_errors > 0) {
-        return; /* no row will be handed out: skip the copy */
+    if (bad) {
+        return;
     }
     if (c->n_rows == c->cap_rows) {
         c->cap_rows = c->cap_rows ? c->cap_rows * 2 : 64;
@@ -565,83 +626,97 @@ static void check_row(struct ctx *c, char **f, size_t nf, size_t line)
 
 /* --- entry points ----------------------------------------------------- */
 
-/* Hand the error list over as a NUL-terminated string. */
-static char *take_errors(struct ctx *c)
+/* Hand a message list over as a NUL-terminated string, with a last line
+ * counting those not listed. */
+static char *take_list(const char *name, buf_t *list, size_t count,
+                       const char *what)
 {
     char tail[64];
     char *s = NULL;
 
-    if (c->n_errors > CSVIN_MAX_ERRORS) {
-        size_t more = c->n_errors - CSVIN_MAX_ERRORS;
-        snprintf(tail, sizeof tail, ": %zu more error%s", more,
+    if (count > CSVIN_MAX_ERRORS) {
+        size_t more = count - CSVIN_MAX_ERRORS;
+        snprintf(tail, sizeof tail, ": %zu more %s%s", more, what,
                  more == 1 ? "" : "s");
-        buf_put(&c->errs, "\n", 1);
-        buf_put(&c->errs, c->name, strlen(c->name));
-        buf_put(&c->errs, tail, strlen(tail));
+        buf_put(list, "\n", 1);
+        buf_put(list, name, strlen(name));
+        buf_put(list, tail, strlen(tail));
     }
-    buf_put(&c->errs, "", 1);
-    s = (char *)c->errs.data;
-    buf_init(&c->errs);
+    buf_put(list, "", 1);
+    s = (char *)list->data;
+    buf_init(list);
     return s;
 }
 
-/* The text of @p data as UTF-8: the bytes themselves (after a BOM, which
- * csv.c skips), or their conversion from GB18030 into *conv (caller
- * frees). A problem is reported in @p c. @return ERR_OK or ERR_INVAL. */
-static int decode(struct ctx *c, const char *data, size_t len,
-                  const char **text, size_t *text_len, char **conv)
+/* csvin_rules' findings, as this file's errors and warnings. */
+static void rule_found(void *arg, int is_error, size_t line,
+                       const char *field, const char *msg)
 {
-    size_t skip = 0;
-    size_t bad_at = 0;
-
-    *text = data;
-    *text_len = len;
-    *conv = NULL;
-    if (len > CSV_MAX_FILE) {
-        row_error(c, 0, NULL, "file larger than %zu bytes", CSV_MAX_FILE);
-        return ERR_INVAL;
-    }
-    if (len >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0) {
-        skip = 3;
-    }
-    if (len == 0 || valid_utf8((const unsigned char *)data + skip,
-                               len - skip)) {
-        return ERR_OK;
-    }
-    /* A UTF-8 BOM means nothing in GB18030: leave it out. */
-    if (gb18030_to_utf8(data + skip, len - skip, conv, text_len, &bad_at) ==
-        ERR_OK) {
-        *text = *conv;
-        return ERR_OK;
-    }
-    if (bad_at == SIZE_MAX) {
-        row_error(c, 0, NULL,
-                  "not UTF-8, and iconv has no GB18030 converter");
+    struct ctx *c = arg;
+    if (is_error) {
+        row_error(c, line, field, "%s", msg);
     } else {
-        row_error(c, 0, NULL,
-                  "not UTF-8 and not GBK/GB18030 text (byte offset %zu)",
-                  bad_at + skip);
+        row_note(c, MSG_WARNING, line, field, "%s", msg);
     }
-    return ERR_INVAL;
 }
 
-/* The header and every data row of @p rd, checked into @p c. */
+/* The header: the first of the first CSVIN_HEADER_SEARCH rows that names
+ * both indicator and period, the rows above it being titles; when none
+ * does, the first row, whose problems are then listed. The data rows
+ * after it go to check_row(). */
 static void read_rows(struct ctx *c, csv_reader_t *rd)
 {
     char err[ERR_LEN];
     char **f = NULL;
+    char *first[CSV_MAX_FIELDS]; /* the first row's fields (csv.h: the
+                                    text stays, the array does not) */
+    size_t first_nf = 0;
+    size_t first_line = 0;
     size_t nf = 0;
     size_t line = 0;
     size_t n_data = 0;
-    int got = csv_next(rd, &nf, &f, &line, err);
+    size_t seen = 0;
+    int got = 0;
 
+    for (;;) {
+        got = csv_next(rd, &nf, &f, &line, err);
+        if (got <= 0) {
+            break;
+        }
+        clean_fields(f, nf);
+        if (blank_row(f, nf)) {
+            continue;
+        }
+        if (seen == 0) {
+            memcpy(first, f, nf * sizeof *f);
+            first_nf = nf;
+            first_line = line;
+        }
+        seen++;
+        if (is_header(f, nf) || seen == CSVIN_HEADER_SEARCH) {
+            break;
+        }
+    }
     if (got < 0) {
         add_msg(c, err);
         return;
     }
-    if (got == 0) {
+    if (seen == 0) {
         row_error(c, 0, NULL, "empty file (no header row)");
         return;
+    }
+    if (got == 0 || !is_header(f, nf)) {
+        /* No header among them: the first row's problems say why. */
+        (void)map_header(c, first, first_nf, first_line);
+        if (c->n_errors == 0) {
+            row_error(c, 0, NULL, "no data rows");
+        }
+        return;
+    }
+    if (seen > 1) {
+        row_note(c, MSG_NOTE, first_line, NULL,
+                 "%zu row%s above the header (line %zu) skipped as a title",
+                 seen - 1, seen == 2 ? "" : "s", line);
     }
     if (map_header(c, f, nf, line) != ERR_OK) {
         return;
@@ -655,6 +730,10 @@ static void read_rows(struct ctx *c, csv_reader_t *rd)
             add_msg(c, err);
             break;
         }
+        clean_fields(f, nf);
+        if (blank_row(f, nf)) {
+            continue;
+        }
         n_data++;
         if (n_data > CSVIN_MAX_ROWS) {
             row_error(c, line, NULL, "more than %d data rows",
@@ -666,11 +745,15 @@ static void read_rows(struct ctx *c, csv_reader_t *rd)
     if (c->n_errors == 0 && n_data == 0) {
         row_error(c, 0, NULL, "no data rows");
     }
+    if (n_data <= CSVIN_MAX_ROWS) {
+        csvin_rules_check(c->o->cat, c->rows, c->n_rows, rule_found, c);
+    }
 }
 
-int csvin_parse(const char *name, const char *data, size_t len,
-                const update_scope_t *o, csvin_row_t **rows, size_t *n,
-                char **errors)
+int csvin_parse_ex(const char *name, const char *data, size_t len,
+                   const update_scope_t *o, const csvin_opts_t *opts,
+                   csvin_row_t **rows, size_t *n, char **errors,
+                   char **warnings)
 {
     int rc = ERR_OK;
     struct ctx c;
@@ -678,6 +761,7 @@ int csvin_parse(const char *name, const char *data, size_t len,
     char *conv = NULL;
     const char *text = NULL;
     size_t text_len = 0;
+    char why[ERR_LEN];
 
     assert(name != NULL);
     assert(data != NULL || len == 0);
@@ -688,33 +772,57 @@ int csvin_parse(const char *name, const char *data, size_t len,
     memset(&c, 0, sizeof c);
     c.name = name;
     c.o = o;
+    if (opts != NULL) {
+        c.opts = *opts;
+    }
     buf_init(&c.errs);
+    buf_init(&c.warns);
     *rows = NULL;
     *n = 0;
     *errors = NULL;
+    if (warnings != NULL) {
+        *warnings = NULL;
+    }
 
-    if (decode(&c, data, len, &text, &text_len, &conv) == ERR_OK) {
+    if (len > CSV_MAX_FILE) {
+        row_error(&c, 0, NULL, "file larger than %zu bytes", CSV_MAX_FILE);
+    } else if (csvin_decode_text(data, len, &conv, &text, &text_len, why) !=
+               ERR_OK) {
+        row_error(&c, 0, NULL, "%s", why);
+    } else {
         rc = csv_open_mem(&rd, name, text, text_len);
         assert(rc == ERR_OK);
         read_rows(&c, rd);
     }
     if (c.n_errors > 0) {
         rc = ERR_INVAL;
-        *errors = take_errors(&c);
+        *errors = take_list(name, &c.errs, c.n_errors, "error");
     } else {
         *rows = c.rows;
         *n = c.n_rows;
         c.rows = NULL;
     }
+    if (warnings != NULL && c.n_warnings > 0) {
+        *warnings = take_list(name, &c.warns, c.n_warnings, "warning");
+    }
     free(c.rows);
     buf_fini(&c.errs);
+    buf_fini(&c.warns);
     csv_destroy(&rd);
     free(conv);
     return rc;
 }
 
-int csvin_read_file(const char *path, const update_scope_t *o,
-                    csvin_row_t **rows, size_t *n, char **errors)
+int csvin_parse(const char *name, const char *data, size_t len,
+                const update_scope_t *o, csvin_row_t **rows, size_t *n,
+                char **errors)
+{
+    return csvin_parse_ex(name, data, len, o, NULL, rows, n, errors, NULL);
+}
+
+int csvin_read_file_ex(const char *path, const update_scope_t *o,
+                       const csvin_opts_t *opts, csvin_row_t **rows,
+                       size_t *n, char **errors, char **warnings)
 {
     int rc = ERR_OK;
     char *data = NULL;
@@ -726,13 +834,23 @@ int csvin_read_file(const char *path, const update_scope_t *o,
     *rows = NULL;
     *n = 0;
     *errors = NULL;
+    if (warnings != NULL) {
+        *warnings = NULL;
+    }
     /* A file past the limit is ERR_INVAL, refused data like a bad row. */
     rc = file_read(path, CSV_MAX_FILE, &data, &len, err);
     if (rc != ERR_OK) {
         *errors = xstrdup(err);
         return rc;
     }
-    rc = csvin_parse(path, data, len, o, rows, n, errors);
+    rc = csvin_parse_ex(path, data, len, o, opts, rows, n, errors,
+                        warnings);
     free(data);
     return rc;
+}
+
+int csvin_read_file(const char *path, const update_scope_t *o,
+                    csvin_row_t **rows, size_t *n, char **errors)
+{
+    return csvin_read_file_ex(path, o, NULL, rows, n, errors, NULL);
 }

@@ -5,6 +5,14 @@
  * moved out of the inbox afterwards; after a crash between the two, the
  * next scan finds the key and only moves the file.
  *
+ * What csvin warns of (a figure given twice, "typed in 万人?", an "of
+ * which" above its whole, ignored columns ...) stays with the file: a
+ * queued file's warnings are written to done/NAME.warnings just before
+ * NAME moves there, a refused file's follow its errors in
+ * failed/NAME.errors. A crash after the queueing and before the move
+ * loses the warnings (the next scan only moves the file); the figures are
+ * never lost.
+ *
  * Whoever may write in the inbox must not make the agent read, copy or
  * write any other file. So an inbox entry is looked at with lstat and
  * taken only when it is a regular file: a symbolic link, FIFO, device,
@@ -39,11 +47,13 @@
  *   4. Only regular files are read, through a descriptor opened with
  *      O_NOFOLLOW; nothing in the inbox is read through a link.
  *   5. Nothing in done/ or failed/ is written through, replaced or
- *      followed: .errors are new files (mode 0640 less the umask), and a
- *      refused file and its .errors take a name pair free of both.
- *   6. An .errors is valid UTF-8 with no control character but LF, however
- *      the file was named (text_clean), and cites the file where it went
- *      (failed/NAME), not where it was read (inbox/NAME).
+ *      followed: .errors and .warnings are new files (mode 0640 less the
+ *      umask), and a file and its .errors or .warnings take a name pair
+ *      free of both.
+ *   6. An .errors or .warnings is valid UTF-8 with no control character
+ *      but LF, however the file was named (text_clean), and cites the
+ *      file where it went (failed/NAME or done/NAME), not where it was
+ *      read (inbox/NAME).
  *   7. Only bytes ending in '\n' are parsed or queued: a file whose last
  *      byte is not a newline (or that is empty) is held in the inbox,
  *      checked on the open descriptor before reading and again on the
@@ -100,13 +110,15 @@ static int queue_rows(spool_t *sp, const csvin_row_t *rows, size_t n,
     return rc;
 }
 
-int intake_file(spool_t *sp, const update_scope_t *o, const char *path,
-                const char *source, size_t *n, char **errors)
+int intake_file(spool_t *sp, const update_scope_t *o,
+                const csvin_opts_t *opts, const char *path,
+                const char *source, size_t *n, char **errors,
+                char **warnings)
 {
     csvin_row_t *rows = NULL;
     *n = 0;
     *errors = NULL;
-    int rc = csvin_read_file(path, o, &rows, n, errors);
+    int rc = csvin_read_file_ex(path, o, opts, &rows, n, errors, warnings);
     if (rc == ERR_OK) {
         rc = queue_rows(sp, rows, *n, source, errors);
     }
@@ -180,15 +192,16 @@ static int name_free(const char *path)
 }
 
 /* A name in DIR for NAME that is not taken: DIR/NAME, or DIR/NAME.N. With
- * @p with_errors, DEST.errors must be free too. */
-static int free_name(const char *dir, const char *name, int with_errors,
+ * a @p suffix (".errors", ".warnings"), DEST + suffix must be free too. */
+static int free_name(const char *dir, const char *name, const char *suffix,
                      char *dest, size_t dlen)
 {
     for (int i = 0; i < 1000; i++) {
-        char errors[4500];
+        char beside[4500];
         nth_name(dir, name, i, dest, dlen);
-        snprintf(errors, sizeof errors, "%s.errors", dest);
-        if (name_free(dest) && (!with_errors || name_free(errors))) {
+        snprintf(beside, sizeof beside, "%s%s", dest,
+                 suffix != NULL ? suffix : "");
+        if (name_free(dest) && (suffix == NULL || name_free(beside))) {
             return ERR_OK;
         }
     }
@@ -215,7 +228,7 @@ static int move_noreplace(const char *from, const char *dest)
 static int move_to(const char *from, const char *dir, const char *name,
                    char *dest, size_t dlen)
 {
-    int rc = free_name(dir, name, 0, dest, dlen);
+    int rc = free_name(dir, name, NULL, dest, dlen);
     if (rc == ERR_OK && move_noreplace(from, dest) != 0) {
         rc = ERR_IO;
     }
@@ -243,17 +256,19 @@ static char *cite_dest(const char *errors, const char *from, const char *dest)
     return out;
 }
 
-/* Write @p errors, ending in a newline, to the new file DEST.errors, whole
- * (never seen half-written), mode 0640; never through a link, never over
- * an existing file. The text is cleaned (common/text): it quotes the
- * file's name, which whoever dropped the file chose, and operators read
- * it on a terminal. Mentions of @p from, the inbox path, cite DEST. */
-static int write_errors(const char *dest, const char *from,
+/* Write @p errors, ending in a newline, to the new file DEST + @p suffix
+ * (".errors", ".warnings"), whole (never seen half-written), mode 0640;
+ * never through a link, never over an existing file. The text is cleaned
+ * (common/text): it quotes the file's name, which whoever dropped the
+ * file chose, and operators read it on a terminal. Mentions of @p from,
+ * the inbox path, cite DEST. */
+static int write_beside(const char *dest, const char *suffix,
+                        const char *from,
                         const char *errors, char err[ERR_LEN])
 {
     char path[4500];
     buf_t b;
-    snprintf(path, sizeof path, "%s.errors", dest);
+    snprintf(path, sizeof path, "%s%s", dest, suffix);
     buf_init(&b);
     char *cited = cite_dest(errors, from, dest);
     size_t n = text_clean(NULL, 0, cited, TEXT_KEEP_LF);
@@ -277,13 +292,13 @@ static int refuse(const char *path, const char *failed, const char *name,
                   const char *errors, char err[ERR_LEN])
 {
     char dest[4400];
-    int rc = free_name(failed, name, 1, dest, sizeof dest);
+    int rc = free_name(failed, name, ".errors", dest, sizeof dest);
     if (rc != ERR_OK) {
         snprintf(err, ERR_LEN, "no free name for %.150s in %.200s: %s",
                  name, failed, strerror(errno));
         return rc;
     }
-    rc = write_errors(dest, path, errors, err);
+    rc = write_beside(dest, ".errors", path, errors, err);
     if (rc == ERR_OK && move_noreplace(path, dest) != 0) {
         snprintf(err, ERR_LEN, "cannot move %.200s to %.200s: %s", path,
                  dest, strerror(errno));
@@ -353,7 +368,7 @@ static int being_written(int fd)
  * same outcomes as intake_file(). */
 static int intake_fd(spool_t *sp, const update_scope_t *o, int fd,
                      const char *path, const char *source, size_t *n,
-                     char **errors)
+                     char **errors, char **warnings)
 {
     char err[ERR_LEN];
     char *data = NULL;
@@ -375,7 +390,8 @@ static int intake_fd(spool_t *sp, const update_scope_t *o, int fd,
         *errors = xstrdup(err);
         return ERR_IO;
     }
-    rc = csvin_parse(path, data, len, o, &rows, n, errors);
+    rc = csvin_parse_ex(path, data, len, o, NULL, &rows, n, errors,
+                        warnings);
     free(data);
     if (rc == ERR_OK) {
         rc = queue_rows(sp, rows, *n, source, errors);
@@ -411,20 +427,45 @@ static int take_file(spool_t *sp, const update_scope_t *o, const char *state,
     } else {
         size_t n = 0;
         char *errors = NULL;
-        int frc = intake_fd(sp, o, fd, path, source, &n, &errors);
-        if (frc == ERR_OK) {
+        char *warnings = NULL;
+        int frc = intake_fd(sp, o, fd, path, source, &n, &errors, &warnings);
+        if (frc == ERR_OK && warnings != NULL) {
+            /* Queued: the warnings go beside it in done/, written before
+             * it moves there (so done/NAME never lacks them). */
+            rc = free_name(done, name, ".warnings", dest, sizeof dest);
+            if (rc == ERR_OK) {
+                rc = write_beside(dest, ".warnings", path, warnings, err);
+            }
+            if (rc == ERR_OK && move_noreplace(path, dest) != 0) {
+                rc = ERR_IO;
+            }
+            st->files_done += rc == ERR_OK;
+            st->files_warned += rc == ERR_OK;
+            st->rows += rc == ERR_OK ? n : 0;
+        } else if (frc == ERR_OK) {
             rc = move_to(path, done, name, dest, sizeof dest);
             st->files_done++;
             st->rows += n;
         } else if (frc == ERR_INVAL) {
-            rc = refuse(path, failed, name,
-                        errors != NULL ? errors : "invalid file", err);
+            /* Refused: its warnings follow its errors in NAME.errors. */
+            buf_t all;
+            buf_init(&all);
+            const char *e = errors != NULL ? errors : "invalid file";
+            buf_put(&all, e, strlen(e));
+            if (warnings != NULL) {
+                buf_put(&all, "\n", 1);
+                buf_put(&all, warnings, strlen(warnings));
+            }
+            buf_put(&all, "", 1);
+            rc = refuse(path, failed, name, (const char *)all.data, err);
+            buf_fini(&all);
             st->files_failed += rc == ERR_OK;
         } else {
             snprintf(err, ERR_LEN, "%s", errors != NULL ? errors : "spool");
             rc = frc;
         }
         free(errors);
+        free(warnings);
     }
     if (rc == ERR_IO && err[0] == '\0') {
         snprintf(err, ERR_LEN, "cannot move %.400s: %s", path,

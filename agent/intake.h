@@ -4,7 +4,11 @@
  *
  *  Validation is csvin's (and common/update's); this module decides what
  *  is queued and where a dropped file goes: STATE/done once its rows are
- *  in the spool, or STATE/failed with NAME.errors beside it. A dropped
+ *  in the spool (with NAME.warnings beside it when csvin warned), or
+ *  STATE/failed with NAME.errors beside it (its errors, then its
+ *  warnings). Inbox files are read with csvin's default options: a month
+ *  before the plan is refused (only `submit --allow-before-plan` takes
+ *  one). A dropped
  *  file is recorded in the spool as "inbox:NAME:SIZE:MTIME_NS", in the
  *  transaction that queues its rows.
  *
@@ -26,7 +30,8 @@
  *       directory named *.csv is moved, unread, to failed/ with an .errors
  *       saying what it is.
  *    5. Nothing in done/ or failed/ is replaced or written through; a
- *       NAME.errors is a new file, mode 0640 less the umask.
+ *       NAME.errors or NAME.warnings is a new file, mode 0640 less the
+ *       umask, written before NAME arrives beside it.
  *    6. An inbox file is taken only when its last byte is a newline,
  *       however it arrived (written in place or renamed in). One that
  *       does not end with a newline, an empty one included, is held: left
@@ -50,12 +55,18 @@
  *  transaction (all or nothing), recording @p source (may be NULL).
  *  @p path is opened as given, links followed: it is for a file the user
  *  names (`submit FILE.csv`), never for inbox entries.
- *  @param[out] n       Rows queued.
- *  @param[out] errors  On failure: the listed problems; caller owns and
- *                      must free(). NULL on success.
+ *  @param opts           How to read it (csvin); NULL for the defaults.
+ *  @param[out] n         Rows queued.
+ *  @param[out] errors    On failure: the listed problems; caller owns and
+ *                        must free(). NULL on success.
+ *  @param[out] warnings  May be NULL. Else, on any outcome, csvin's
+ *                        warnings and notes, or NULL when there are none;
+ *                        caller owns and must free().
  *  @return ERR_OK, ERR_INVAL (bad file: nothing queued), ERR_IO, ERR_FULL. */
-int intake_file(spool_t *sp, const update_scope_t *o, const char *path,
-                const char *source, size_t *n, char **errors);
+int intake_file(spool_t *sp, const update_scope_t *o,
+                const csvin_opts_t *opts, const char *path,
+                const char *source, size_t *n, char **errors,
+                char **warnings);
 
 /** Queue one update that already passed update_check() (the single-value
  *  form of `submit`). @return ERR_OK, ERR_IO, ERR_FULL (@p err says
@@ -67,6 +78,7 @@ typedef struct intake_stats {
     size_t files_done;
     size_t files_failed;
     size_t files_held; /**< left in the inbox: no final newline */
+    size_t files_warned; /**< of files_done: with NAME.warnings in done/ */
     size_t rows;
 } intake_stats_t;
 

@@ -1,5 +1,5 @@
 /* main.c: hrss-agent command line: submit, run, flush, status, check,
- * keygen.
+ * keygen, indicators, regions (the last two: agent/listing).
  *
  * One sender per spool: `run` and `flush` take an exclusive flock on
  * STATE/sender.lock. A `flush` that finds `run` holding it does not send
@@ -36,8 +36,10 @@
 
 #include "agent/check.h"
 #include "agent/csvin.h"
+#include "agent/csvin_fields.h"
 #include "agent/flushwait.h"
 #include "agent/intake.h"
+#include "agent/listing.h"
 #include "agent/sender.h"
 #include "agent/spool.h"
 #include "agent/status.h"
@@ -83,12 +85,14 @@ static void usage(FILE *f)
         "Commands:\n"
         "  submit FILE.csv      validate the file and queue all its rows, or\n"
         "                       none (every bad row is listed as\n"
-        "                       FILE:LINE: FIELD: reason); UTF-8 or GBK\n"
+        "                       FILE:LINE: FIELD: reason); UTF-8, GBK\n"
+        "                       or UTF-16 CSV as Excel saves it\n"
         "  submit --indicator CODE --period YYYY-MM (--value N |\n"
         "         --numerator N --denominator D) [--region CODE]\n"
         "                       queue one figure\n"
         "  submit --wait [--timeout S] ...\n"
         "                       queue, then flush (below)\n"
+        "  submit --allow-before-plan ...  take months before the plan\n"
         "  run                  the daemon: send the spool, take CSV files\n"
         "                       dropped in DIR/inbox (to DIR/done, or to\n"
         "                       DIR/failed with NAME.errors). Copy a file\n"
@@ -109,6 +113,9 @@ static void usage(FILE *f)
         "  keygen --out NAME    make this office's CurveZMQ key pair:\n"
         "                       NAME.key (secret, mode 0600) and NAME.pub\n"
         "                       (send it to the collector's operator)\n"
+        "  indicators           the indicators a file may name\n"
+        "  regions              the regions a file may name (at and below\n"
+        "                       --region when given)\n"
         "\n"
         "Options:\n"
         "  --state-dir DIR      spool, inbox, done, failed (created)\n"
@@ -293,6 +300,7 @@ static int sender_lock(agent_t *a, int wait, long *holder)
 
 /* The flags of `submit`'s single-value form. */
 typedef struct one_figure {
+    int before_plan; /* --allow-before-plan */
     const char *ind;
     const char *per;
     const char *value;
@@ -331,6 +339,9 @@ static int figure_of(const agent_t *a, const one_figure_t *f, update_t *u)
     }
     if (update_check_month(&sc, month, msg) != UPDATE_OK) {
         return bad_figure("period", msg);
+    }
+    if (!f->before_plan && csvin_fields_before_plan(a->cat, month, why)) {
+        return bad_figure("period", why);
     }
     u->yyyymm = month_to_yyyymm(month);
     u->region = catalog_region(a->cat, (size_t)a->region)->code;
@@ -377,6 +388,7 @@ static int cmd_submit(agent_t *a, int argc, char **argv)
         {"numerator", required_argument, NULL, 'n'},
         {"denominator", required_argument, NULL, 'd'},
         {"region", required_argument, NULL, 'r'},
+        {"allow-before-plan", no_argument, NULL, 'b'},
         {NULL, 0, NULL, 0},
     };
     one_figure_t f;
@@ -396,6 +408,7 @@ static int cmd_submit(agent_t *a, int argc, char **argv)
         case 'n': f.num = optarg; break;
         case 'd': f.den = optarg; break;
         case 'r': f.reg = optarg; break;
+        case 'b': f.before_plan = 1; break;
         default: return EX_USAGE;
         }
     }
@@ -417,9 +430,17 @@ static int cmd_submit(agent_t *a, int argc, char **argv)
                                     "--indicator/--period/--value options");
         }
         update_scope_t o = scope(a);
+        csvin_opts_t copts = {f.before_plan};
         size_t n = 0;
         char *errors = NULL;
-        int src = intake_file(a->spool, &o, argv[optind], NULL, &n, &errors);
+        char *warnings = NULL;
+        int src = intake_file(a->spool, &o, &copts, argv[optind], NULL, &n,
+                              &errors, &warnings);
+        if (warnings != NULL) { /* shown, not refusing (csvin) */
+            text_put_clean(stderr, warnings, TEXT_KEEP_LF);
+            fputc('\n', stderr);
+            free(warnings);
+        }
         if (src != ERR_OK) {
             fprintf(stderr, "%s%s", errors != NULL ? errors : "failed",
                     errors != NULL && errors[0] != '\0' &&
@@ -783,6 +804,27 @@ static int cmd_check(agent_t *a, int argc, char **argv)
                              : (rc == CHECK_INTERRUPTED ? EX_INTERRUPTED : 1);
 }
 
+/* indicators, regions: what this agent's catalog accepts in a file
+ * (agent/listing); regions at or below --region when it is given. */
+static int cmd_list(agent_t *a, enum listing_what what, int argc,
+                    char **argv)
+{
+    char err[ERR_LEN];
+    if (argc > 1) {
+        return fail_usage("%s: unexpected '%s'", argv[0], argv[1]);
+    }
+    int rc = listing_print(what, a->val[OPT_CATALOG], a->val[OPT_REGION],
+                           stdout, err);
+    if (rc == ERR_NOTFOUND) {
+        return fail_usage("--region: %s", err);
+    }
+    if (rc != ERR_OK) {
+        fprintf(stderr, "hrss-agent: catalog: %s\n", err);
+        return 1;
+    }
+    return 0;
+}
+
 /* Flush stdout at the end of a command: output that could not be
  * written is an error. @return @p rc, or EX_IOERR when @p rc is 0 and
  * writing failed. */
@@ -859,7 +901,8 @@ int main(int argc, char **argv)
     int rc = parse_globals(&a, argc, argv, &first);
     if (rc == 0 && first >= argc) {
         rc = fail_usage("%s", "a command is needed: submit, run, flush, "
-                              "status, check or keygen");
+                              "status, check, keygen, indicators or "
+                              "regions");
     }
     if (rc == 0) {
         const char *cmd = argv[first];
@@ -881,9 +924,14 @@ int main(int argc, char **argv)
             rc = cmd_check(&a, cargc, cargv);
         } else if (strcmp(cmd, "keygen") == 0) {
             rc = cmd_keygen(cargc, cargv);
+        } else if (strcmp(cmd, "indicators") == 0) {
+            rc = cmd_list(&a, LISTING_INDICATORS, cargc, cargv);
+        } else if (strcmp(cmd, "regions") == 0) {
+            rc = cmd_list(&a, LISTING_REGIONS, cargc, cargv);
         } else {
             rc = fail_usage("unknown command '%s' (submit, run, flush, "
-                            "status, check, keygen)", cmd);
+                            "status, check, keygen, indicators, regions)",
+                            cmd);
         }
     }
     httpd_stop(&a.httpd); /* before what its thread reads */

@@ -13,6 +13,12 @@
  * ends at the first byte that cannot continue it (its maximal subpart)
  * and is replaced by one U+FFFD; decoding resumes at that byte.
  *
+ * text_fold_width() folds only what an input method types where ASCII was
+ * meant (full-width punctuation, digits, letters, the ideographic space):
+ * the NFKC mappings of that block, without the rest of NFKC's tables,
+ * which an office's file never needs. It works in place because every
+ * folded character is three bytes of UTF-8 and its twin one.
+ *
  * INVARIANTS
  *   1. text_trim never writes outside the string it was given and never
  *      returns a pointer past its terminating NUL.
@@ -23,6 +29,9 @@
  *      whole characters.
  *   4. text_check and clean_each decode alike and share is_control(), so
  *      text_check finds nothing exactly where text_clean changes nothing.
+ *   5. text_fold_width never reads past the NUL (a lead byte's followers
+ *      are compared one at a time, and a NUL matches none of them) and
+ *      never writes past where it read.
  */
 #include "common/text.h"
 
@@ -48,6 +57,36 @@ char *text_trim_len(char *s, size_t len)
         s[--len] = '\0';
     }
     return s;
+}
+
+size_t text_fold_width(char *s)
+{
+    unsigned char *u = (unsigned char *)s;
+    size_t r = 0;
+    size_t w = 0;
+    assert(s != NULL);
+    while (u[r] != '\0') {
+        /* U+FF01..U+FF3F is EF BC 81..BF, U+FF40..U+FF5E is EF BD 80..9E,
+         * U+3000 is E3 80 80. */
+        if (u[r] == 0xEF && (u[r + 1] == 0xBC || u[r + 1] == 0xBD) &&
+            u[r + 2] >= 0x80 && u[r + 2] <= 0xBF) {
+            unsigned cp = 0xFF00u + ((u[r + 1] & 0x03u) << 6) +
+                          (u[r + 2] & 0x3Fu);
+            if (cp >= 0xFF01u && cp <= 0xFF5Eu) {
+                u[w++] = (unsigned char)(cp - 0xFF01u + 0x21u);
+                r += 3;
+                continue;
+            }
+        }
+        if (u[r] == 0xE3 && u[r + 1] == 0x80 && u[r + 2] == 0x80) {
+            u[w++] = ' ';
+            r += 3;
+            continue;
+        }
+        u[w++] = u[r++];
+    }
+    u[w] = '\0';
+    return w;
 }
 
 /* ------------------------------------------------------------------ */

@@ -44,6 +44,15 @@ char *text_trim(char *s);
  *  so that it is not measured again. Same result, same writes. */
 char *text_trim_len(char *s, size_t len);
 
+/** Fold the full-width forms that Chinese input methods type into their
+ *  ASCII twins, in place, as Unicode's NFKC does for them: U+FF01..U+FF5E
+ *  ("：", "（", "，", "０".."９", "Ａ".."ｚ") become U+0021..U+007E, and
+ *  the ideographic space U+3000 becomes ' '. Nothing else changes (an
+ *  invalid byte is left as it is). Each folded character shrinks from
+ *  three bytes to one, so the text only ever gets shorter.
+ *  @return The new length (strlen) of @p s. */
+size_t text_fold_width(char *s);
+
 /* ------------------------------------------------------------------ */
 /* Text safe to show (text_clean, text_put_clean)                      */
 

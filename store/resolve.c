@@ -7,114 +7,27 @@
  * unknown indicator's error quotes at most QUOTE_MAX bytes of it, cut at a
  * UTF-8 character boundary, and suggests the SUGGEST_MAX codes nearest by
  * edit distance (ties in catalog order), unless the input is too long to
- * be near anything. protobuf-c leaves an absent string NULL; resolve_str()
- * reads it as "".
+ * be near anything: common/suggest, the rule the office's agent shares
+ * (a Chinese name gets the nearest Chinese names). protobuf-c leaves an
+ * absent string NULL; resolve_str() reads it as "".
  *
  * INVARIANTS
  *   1. ERR_OK implies the outputs name catalog entries (codes borrowed
  *      from the catalog; never a Chinese name).
  *   2. The error message never exceeds ERR_LEN, whatever the input's size.
- *   3. edit_distance() only runs on strings of at most SUGGEST_MAX_INPUT
- *      bytes (its row lives on the stack).
+ *   3. Suggestions are common/suggest's (its invariants bound the work).
  */
 #include "store/resolve.h"
 
 #include <stdio.h>
 #include <string.h>
 
-/** How many indicator codes an unknown indicator's error suggests. */
-#define SUGGEST_MAX 3
-/** Longer unknown indicators get no suggestions: nothing is close. */
-#define SUGGEST_MAX_INPUT (2 * CATALOG_CODE_MAX)
+#include "common/suggest.h"
+
 /** Bytes of an unknown indicator quoted back in the error. */
 #define QUOTE_MAX 128
 
 const char *resolve_str(const char *s) { return s != NULL ? s : ""; }
-
-/* Append @p s to the NUL-terminated @p err, truncating at ERR_LEN. */
-static void err_append(char err[ERR_LEN], const char *s)
-{
-    size_t used = strlen(err);
-    size_t n = strlen(s);
-    if (n > ERR_LEN - 1 - used) {
-        n = ERR_LEN - 1 - used;
-    }
-    memcpy(err + used, s, n);
-    err[used + n] = '\0';
-}
-
-/* Levenshtein distance between @p a and @p b, both at most
- * SUGGEST_MAX_INPUT bytes (callers check). */
-static size_t edit_distance(const char *a, size_t la, const char *b,
-                            size_t lb)
-{
-    size_t row[SUGGEST_MAX_INPUT + 1];
-    for (size_t j = 0; j <= lb; j++) {
-        row[j] = j;
-    }
-    for (size_t i = 1; i <= la; i++) {
-        size_t diag = row[0];
-        row[0] = i;
-        for (size_t j = 1; j <= lb; j++) {
-            size_t up = row[j];
-            size_t best = diag + (a[i - 1] == b[j - 1] ? 0u : 1u);
-            if (up + 1 < best) {
-                best = up + 1;
-            }
-            if (row[j - 1] + 1 < best) {
-                best = row[j - 1] + 1;
-            }
-            row[j] = best;
-            diag = up;
-        }
-    }
-    return row[lb];
-}
-
-/* Append "; did you mean: a, b, c?" with the codes closest to @p key,
- * ties in catalog order. */
-static void suggest(const catalog_t *cat, const char *key, char err[ERR_LEN])
-{
-    size_t lk = strlen(key);
-    size_t best_d[SUGGEST_MAX];
-    size_t best_i[SUGGEST_MAX];
-    size_t nbest = 0;
-    if (lk > SUGGEST_MAX_INPUT) {
-        return;
-    }
-    for (size_t i = 0; i < catalog_indicator_count(cat); i++) {
-        const char *code = catalog_indicator(cat, i)->code;
-        size_t lc = strlen(code);
-        if (lc > SUGGEST_MAX_INPUT) {
-            continue;
-        }
-        size_t d = edit_distance(key, lk, code, lc);
-        size_t at = nbest;
-        while (at > 0 && best_d[at - 1] > d) {
-            at--;
-        }
-        if (at >= SUGGEST_MAX) {
-            continue;
-        }
-        size_t last = nbest < SUGGEST_MAX ? nbest : SUGGEST_MAX - 1;
-        for (size_t k = last; k > at; k--) {
-            best_d[k] = best_d[k - 1];
-            best_i[k] = best_i[k - 1];
-        }
-        best_d[at] = d;
-        best_i[at] = i;
-        if (nbest < SUGGEST_MAX) {
-            nbest++;
-        }
-    }
-    for (size_t k = 0; k < nbest; k++) {
-        err_append(err, k == 0 ? "; did you mean: " : ", ");
-        err_append(err, catalog_indicator(cat, best_i[k])->code);
-    }
-    if (nbest > 0) {
-        err_append(err, "?");
-    }
-}
 
 /* Index of the indicator whose code or Chinese name is @p key. */
 int resolve_indicator(const catalog_t *cat, const char *key,
@@ -138,7 +51,7 @@ int resolve_indicator(const catalog_t *cat, const char *key,
     memcpy(quoted, key, n);
     quoted[n] = '\0';
     snprintf(err, ERR_LEN, "unknown indicator '%s'", quoted);
-    suggest(cat, key, err);
+    suggest_indicators(cat, key, err, ERR_LEN);
     rc = ERR_NOTFOUND;
 out:
     return rc;

@@ -72,7 +72,8 @@ check() {
 CTL_COMMANDS="indicators regions total breakdown series progress completeness
 history rejections agents violations backup check export keygen"
 check hrss-collector hrss-collector.8
-check hrss-agent hrss-agent.8 submit run flush status check keygen
+check hrss-agent hrss-agent.8 submit run flush status check keygen \
+    indicators regions
 # shellcheck disable=SC2086
 check hrssctl hrssctl.1 $CTL_COMMANDS
 

@@ -9,6 +9,8 @@
  *   2. Failure: no rows, and a non-empty error text of at most
  *      CSVIN_MAX_ERRORS + 1 lines, with no control byte but '\n'
  *      (csvin invariants 2 and 3).
+ *   3. Warnings, on either outcome: NULL or a non-empty text held to the
+ *      same rule as the errors.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -69,8 +71,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     csvin_row_t *rows = NULL;
     size_t n = 0;
     char *errors = NULL;
-    int rc = csvin_parse("fuzz.csv", (const char *)data, size, &sc, &rows,
-                         &n, &errors);
+    char *warnings = NULL;
+    /* The last byte says whether months before the plan are allowed, so
+     * both paths are explored. */
+    csvin_opts_t opts = {size > 0 && (data[size - 1] & 1u)};
+    int rc = csvin_parse_ex("fuzz.csv", (const char *)data, size, &sc,
+                            &opts, &rows, &n, &errors, &warnings);
+    if (warnings != NULL) {
+        check_errors(warnings);
+    }
     if (rc == ERR_OK) {
         if (errors != NULL) {
             fuzz_fail("ERR_OK with an error text");
@@ -84,5 +93,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     free(rows);
     free(errors);
+    free(warnings);
     return 0;
 }

@@ -76,8 +76,9 @@ static int agent_cmd(agent_t *a, const char *cmd, const char *arg1,
 }
 
 /* Round r writes about two thirds of the agent's cells with new values;
- * rounds r0..r1 go into one CSV file at @p path, in order, so later rows
- * revise earlier ones. The model takes them as queued. @return rows. */
+ * rounds r0..r1 go into one CSV file at @p path, in order (callers give
+ * one round: a file may give a cell only once). The model takes them as
+ * queued. @return rows. */
 static uint64_t agent_write_rounds(agent_t *a, int r0, int r1,
                                    const char *path)
 {
@@ -119,16 +120,20 @@ static uint64_t agent_write_rounds(agent_t *a, int r0, int r1,
     return rows;
 }
 
+/* Rounds r0..r1, one file each, submitted in order (a file may give a
+ * cell only once, so later rounds revise earlier ones across files). */
 static void agent_submit_rounds(agent_t *a, int r0, int r1)
 {
-    char path[400];
-    snprintf(path, sizeof path, "%s/rounds-%s-%d-%d.csv", hx_dir, a->name,
-             r0, r1);
-    uint64_t rows = agent_write_rounds(a, r0, r1, path);
-    char out[4096];
-    int st = agent_cmd(a, "submit", path, NULL, out, sizeof out);
-    cr_assert_eq(st, 0, "submit: %s", out);
-    a->submitted += rows;
+    for (int r = r0; r <= r1; r++) {
+        char path[400];
+        snprintf(path, sizeof path, "%s/rounds-%s-%d.csv", hx_dir, a->name,
+                 r);
+        uint64_t rows = agent_write_rounds(a, r, r, path);
+        char out[4096];
+        int st = agent_cmd(a, "submit", path, NULL, out, sizeof out);
+        cr_assert_eq(st, 0, "submit: %s", out);
+        a->submitted += rows;
+    }
 }
 
 static void agent_submit_round(agent_t *a, int r)

@@ -46,10 +46,14 @@ static void make_spool(const char *state, int n)
     snprintf(path, sizeof path, "%s/figures.csv", hx_dir);
     FILE *f = fopen(path, "w");
     cr_assert_not_null(f);
+    /* Each cell once (a file may give a cell only once): 48 months of
+     * 2021..2024 in one county, then the next county. */
+    static const int county[] = {330102, 330105, 330106, 330108,
+                                 330109, 330110, 330111, 330112};
     fputs("indicator,period,value,region\n", f);
     for (int i = 0; i < n - 1; i++) {
         fprintf(f, "urban_new_jobs,%d-%02d,%d,%d\n", 2021 + i / 12 % 4,
-                i % 12 + 1, 1000 + 37 * i, i % 2 ? 330102 : 330105);
+                i % 12 + 1, 1000 + 37 * i, county[i / 48 % 8]);
     }
     fclose(f);
     cr_assert_eq(agent(state, "submit", path, out, sizeof out), 0, "%s", out);

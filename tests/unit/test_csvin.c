@@ -31,6 +31,9 @@
 #endif
 
 #define HDR "indicator,period,value,numerator,denominator,region\n"
+/* What an unknown "nosuch" is told (common/suggest, hrssctl's rule). */
+#define NOSUCH_HINT \
+    "; did you mean: pension_insured, urban_new_jobs, postdoc_recruits?"
 
 static catalog_t *cat;
 static update_scope_t opts;
@@ -257,7 +260,9 @@ Test(csvin, gbk_error_messages_are_utf8)
     char *gbk = to_gbk("指标,月份,数值\n不存在的指标,2026-10,1\n", &len);
     char *errors = parse_bad_len(gbk, len);
     cr_assert_str_eq(errors,
-                     "t.csv:2: indicator: unknown indicator '不存在的指标'");
+                     "t.csv:2: indicator: unknown indicator '不存在的指标'; "
+                     "did you mean: 技能人才总量, 城镇调查失业率, "
+                     "高技能人才数量?");
     free(errors);
     free(gbk);
 }
@@ -292,7 +297,7 @@ Test(csvin, all_errors_are_listed)
                   "urban_new_jobs,2026-12,-1,,,330203\n"
                   "urban_new_jobs,2026-10,5,,\n"
                   "dispute_mediation_success_rate,2026-10,,11,10,\n",
-                  "t.csv:3: indicator: unknown indicator 'nosuch'\n"
+                  "t.csv:3: indicator: unknown indicator 'nosuch'" NOSUCH_HINT "\n"
                   "t.csv:4: period: 2026-12 is later than the current "
                   "month 2026-11\n"
                   "t.csv:4: region: 330203 is not 330100 or below it\n"
@@ -304,7 +309,7 @@ Test(csvin, all_errors_are_listed)
 Test(csvin, row_errors_indicator)
 {
     expect_row_error("nosuch,2026-10,1,,,",
-                     "indicator: unknown indicator 'nosuch'");
+                     "indicator: unknown indicator 'nosuch'" NOSUCH_HINT);
     expect_row_error(",2026-10,1,,,", "indicator: empty");
 }
 
@@ -345,8 +350,12 @@ Test(csvin, row_errors_region)
                      "region: 330000 is not 330100 or below it");
     expect_row_error("urban_new_jobs,2026-10,1,,,339999",
                      "region: unknown region code 339999");
-    expect_row_error("urban_new_jobs,2026-10,1,,,杭州市",
-                     "region: '杭州市' is not a region code");
+    expect_row_error("urban_new_jobs,2026-10,1,,,宁波市",
+                     "region: 330200 is not 330100 or below it");
+    expect_row_error("urban_new_jobs,2026-10,1,,,杭州",
+                     "region: unknown region '杭州' (neither a code nor a "
+                     "region name of the catalog; hrss-agent regions lists "
+                     "them)");
 }
 
 Test(csvin, row_errors_value)
@@ -354,9 +363,11 @@ Test(csvin, row_errors_value)
     expect_row_error("urban_new_jobs,2026-10,-5,,,",
                      "value: -5 is negative");
     expect_row_error("urban_new_jobs,2026-10,12.5,,,",
-                     "value: '12.5' is not a whole number");
+                     "value: '12.5' is not a whole number: counts are "
+                     "whole persons, not 万人");
     expect_row_error("urban_new_jobs,2026-10,12.,,,",
-                     "value: '12.' is not a whole number");
+                     "value: '12.' is not a whole number: counts are "
+                     "whole persons, not 万人");
     expect_row_error("urban_new_jobs,2026-10,1e3,,,",
                      "value: '1e3' is not a whole number");
     expect_row_error("urban_new_jobs,2026-10,\"1,23\",,,",
@@ -420,7 +431,7 @@ Test(csvin, row_with_wrong_field_count)
 {
     expect_row_error("urban_new_jobs,2026-10,1", "row has 3 fields, "
                                                  "header has 6");
-    expect_row_error("urban_new_jobs,2026-10,1,,,,",
+    expect_row_error("urban_new_jobs,2026-10,1,,,,x",
                      "row has 7 fields, header has 6");
 }
 
@@ -428,10 +439,14 @@ Test(csvin, header_errors)
 {
     expect_errors("indicator,value\nurban_new_jobs,1\n",
                   "t.csv:1: header: missing column 'period'");
-    expect_errors("indicator,period,value,xyz\nurban_new_jobs,2026-10,1,2\n",
+    expect_errors("indcator,period,value,xyz\nurban_new_jobs,2026-10,1,2\n",
+                  "t.csv:1: header: unknown column 'indcator' (expected "
+                  "indicator, period, value, numerator, denominator, "
+                  "region)\n"
                   "t.csv:1: header: unknown column 'xyz' (expected "
                   "indicator, period, value, numerator, denominator, "
-                  "region)");
+                  "region)\n"
+                  "t.csv:1: header: missing column 'indicator'");
     expect_errors("indicator,period,value,数值\n",
                   "t.csv:1: header: duplicate column '数值' (another name "
                   "for value)");
@@ -502,7 +517,7 @@ Test(csvin, period_forms)
                                  "urban_new_jobs,202603,1\n"
                                  "urban_new_jobs,2026-04-15,1\n"
                                  "urban_new_jobs,2026/5/31,1\n"
-                                 "urban_new_jobs,1900-01,1\n",
+                                 "urban_new_jobs,2021-01,1\n",
                                  &n);
     cr_assert_eq(n, 7);
     cr_assert_eq(rows[0].update.yyyymm, 202610);
@@ -511,7 +526,7 @@ Test(csvin, period_forms)
     cr_assert_eq(rows[3].update.yyyymm, 202603);
     cr_assert_eq(rows[4].update.yyyymm, 202604);
     cr_assert_eq(rows[5].update.yyyymm, 202605);
-    cr_assert_eq(rows[6].update.yyyymm, 190001);
+    cr_assert_eq(rows[6].update.yyyymm, 202101);
     cr_assert_eq(rows[0].update.region, 330100);
     free(rows);
 }
@@ -565,12 +580,12 @@ Test(csvin, too_many_errors_are_counted)
     }
     cr_assert_eq(lines, CSVIN_MAX_ERRORS + 1);
     cr_assert(strncmp(errors,
-                      "t.csv:2: indicator: unknown indicator 'nosuch0'\n",
+                      "t.csv:2: indicator: unknown indicator 'nosuch0';",
                       48) == 0,
               "%s", errors);
     cr_assert_not_null(strstr(errors, "\nt.csv:101: indicator: unknown "
-                                      "indicator 'nosuch99'\n"
-                                      "t.csv: 5 more errors"));
+                                      "indicator 'nosuch99';"));
+    cr_assert_not_null(strstr(errors, "?\nt.csv: 5 more errors"));
     const char *last = strrchr(errors, '\n');
     cr_assert_str_eq(last, "\nt.csv: 5 more errors");
     free(errors);
@@ -592,14 +607,15 @@ Test(csvin, malformed_csv)
     /* Earlier row errors are kept. */
     expect_errors(HDR "nosuch,2026-10,1,,,\n"
                       "urban_new_jobs,2026-10,1\"2,,,\n",
-                  "t.csv:2: indicator: unknown indicator 'nosuch'\n"
+                  "t.csv:2: indicator: unknown indicator 'nosuch'"
+                  NOSUCH_HINT "\n"
                   "t.csv:3: quote inside an unquoted field");
 }
 
 Test(csvin, control_bytes_are_not_copied_into_messages)
 {
     expect_row_error("\"no\nsuch\",2026-10,1,,,",
-                     "indicator: unknown indicator 'no?such'");
+                     "indicator: unknown indicator 'no?such'" NOSUCH_HINT);
 }
 
 Test(csvin, missing_file_is_io_error)
