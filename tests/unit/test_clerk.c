@@ -569,16 +569,17 @@ Test(clerk, inbox_keeps_warnings_beside_the_file)
     char *w = slurp("done/ok.csv.warnings");
     char want[1024];
     snprintf(want, sizeof want,
-             "%s/inbox/ok.csv:1: note: header: column '备注' ignored (not "
+             "%s/done/ok.csv:1: note: header: column '备注' ignored (not "
              "one of indicator, period, value, numerator, denominator, "
              "region)\n"
-             "%s/inbox/ok.csv:3: warning: the same figure (urban_new_jobs, "
+             "%s/done/ok.csv:3: warning: the same figure (urban_new_jobs, "
              "330100, 2025-10) as line 2, with the same value 5\n",
              dir, dir);
     cr_expect_str_eq(w, want);
     free(w);
 
-    /* Refused: the warnings follow the errors in failed/NAME.errors. */
+    /* Refused: the warnings follow the errors in failed/NAME.errors. Both
+     * cite the file where it went, not the inbox. */
     put_inbox("bad.csv", "indicator,period,value,备注\n"
                          "urban_new_jobs,2025-10,5.5,x\n");
     cr_expect_eq(intake_inbox_file(sp, &scope, dir, "bad.csv", NULL, &st,
@@ -587,9 +588,9 @@ Test(clerk, inbox_keeps_warnings_beside_the_file)
     cr_expect_eq(st.files_failed, 1);
     char *e = slurp("failed/bad.csv.errors");
     snprintf(want, sizeof want,
-             "%s/inbox/bad.csv:2: value: '5.5' is not a whole number: "
+             "%s/failed/bad.csv:2: value: '5.5' is not a whole number: "
              "counts are whole persons, not 万人\n"
-             "%s/inbox/bad.csv:1: note: header: column '备注' ignored (not "
+             "%s/failed/bad.csv:1: note: header: column '备注' ignored (not "
              "one of indicator, period, value, numerator, denominator, "
              "region)\n",
              dir, dir);
