@@ -105,12 +105,29 @@ static int plan_code_cmp(const void *key, const void *elem)
     return strcmp(key, *(const char *const *)elem);
 }
 
-void codec_put_ind(buf_t *b, const char *code)
+/* The place of @p code in plan_codes (0: not there). One update's keys
+ * all name its indicator: the last one found is tried first, with one
+ * comparison, before the search. */
+static uint8_t plan_place(const char *code)
 {
+    static _Thread_local uint8_t last = 1;
+    if (strcmp(code, plan_codes[last - 1]) == 0) {
+        return last;
+    }
     const char *const *at = bsearch(code, plan_codes, N_PLAN_CODES,
                                     sizeof plan_codes[0], plan_code_cmp);
-    if (at != NULL) {
-        buf_put_u8(b, (uint8_t)(at - plan_codes + 1));
+    if (at == NULL) {
+        return 0;
+    }
+    last = (uint8_t)(at - plan_codes + 1);
+    return last;
+}
+
+void codec_put_ind(buf_t *b, const char *code)
+{
+    uint8_t place = plan_place(code);
+    if (place != 0) {
+        buf_put_u8(b, place);
     } else {
         buf_put_u8(b, CODEC_IND_OTHER);
         buf_put_str(b, code);
