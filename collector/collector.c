@@ -775,6 +775,10 @@ static int coll_open(coll_t *c)
         log_err("store: %s", err);
         return -1;
     }
+    if (store_upgraded_from(c->store) != 0) {
+        log_info("store: upgraded %s/data.mdb from format %u to %u",
+                 cfg->data_dir, store_upgraded_from(c->store), STORE_FORMAT);
+    }
     if (start_metrics(c) != 0) {
         return -1;
     }

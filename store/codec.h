@@ -87,8 +87,6 @@
 #include "common/update.h"
 #include "store/store.h"
 
-/** The store's on-disk format, in meta "format". */
-#define STORE_FORMAT 3u
 /** The format before compact records and year spans (upgrade.c). */
 #define STORE_FORMAT_NOSPANS 2u
 /** The format before record checksums, upgraded at a writable open. */

@@ -296,6 +296,7 @@ static int check_format(store_t *s, MDB_txn *txn, const char *dir,
     if (have_format && (format == STORE_FORMAT_UNSEALED ||
                         format == STORE_FORMAT_NOSPANS)) {
         rc = old_format(s, txn, format, err);
+        s->upgraded_from = (unsigned)format;
         format = STORE_FORMAT;
         rebuild = 1; /* whatever rules_fp says: below */
     } else if (have_format && format != STORE_FORMAT) {
@@ -476,6 +477,12 @@ fail:
     pthread_rwlock_destroy(&s->txn_lock);
     free(s);
     return rc;
+}
+
+unsigned store_upgraded_from(const store_t *self)
+{
+    assert(store_check_invariants(self));
+    return self->upgraded_from;
 }
 
 void store_close(store_t **self_p)

@@ -64,6 +64,7 @@ struct store {
     const catalog_t *cat;        /* borrowed; outlives the store */
     int readonly;
     int check;                   /* store_opts_t.check */
+    unsigned upgraded_from;      /* the old format, once upgraded; or 0 */
     size_t map_size;             /* current map size (INVARIANT 2) */
     size_t map_max;
     pthread_rwlock_t txn_lock;

@@ -177,6 +177,14 @@ void store_result_fini(store_result_t *res);
 int store_open(store_t **out, const char *dir, const catalog_t *cat,
                const store_opts_t *opts, char err[ERR_LEN]);
 
+/** The store's on-disk format, in meta "format" (store/codec.h has the
+ *  layout; older ones are upgraded by a writable open). */
+#define STORE_FORMAT 3u
+
+/** The format store_open() upgraded this store from (1 or 2), or 0 when
+ *  it was already STORE_FORMAT (or new), for the daemon to log. */
+unsigned store_upgraded_from(const store_t *self);
+
 /** Close the store (all data is already durable) and set *self_p to NULL;
  *  no-op on NULL. */
 void store_close(store_t **self_p);

@@ -461,10 +461,11 @@ static void downgrade(const char *db)
     mdb_env_close(env);
 }
 
-/* Start and stop the collector on the older store in @p db, which
- * upgrades it; then every answer must be @p before's and check must find
- * the store sound. */
-static void upgraded_as_it_was(const char *db, const answers_t *before)
+/* Start and stop the collector on the store in @p db, of format @p from,
+ * which it upgrades and says so; then every answer must be @p before's
+ * and check must find the store sound. */
+static void upgraded_as_it_was(const char *db, unsigned from,
+                               const answers_t *before)
 {
     static answers_t after;
     static char out[OUT_LEN];
@@ -473,6 +474,16 @@ static void upgraded_as_it_was(const char *db, const answers_t *before)
     snprintf(log, sizeof log, "%s/collector.log", hx_dir);
     hx_collector_start(&c, db, log);
     cr_assert_eq(hx_collector_stop(&c, 30000), 0, "the collector stopped");
+    FILE *f = fopen(log, "r");
+    cr_assert_not_null(f, "%s", log);
+    size_t n = fread(out, 1, OUT_LEN - 1, f);
+    out[n] = '\0';
+    fclose(f);
+    char said[400];
+    snprintf(said, sizeof said, "store: upgraded %s/data.mdb from format %u "
+             "to 3", db, from);
+    cr_expect(strstr(out, said) != NULL, "the log does not say '%s': %s",
+              said, out);
     answers(db, &after);
     for (size_t q = 0; q < NQ; q++) {
         cr_expect_eq(after.st[q], before->st[q], "%s", queries[q][0]);
@@ -508,7 +519,7 @@ Test(damage, a_format_1_store_is_upgraded_by_the_collector)
     cr_expect(strstr(out, "store format 1") != NULL, "%s", out);
     /* The collector upgrades it at start; then every answer is as it was
      * and check finds it sound. */
-    upgraded_as_it_was(db, &before);
+    upgraded_as_it_was(db, 1, &before);
 }
 
 Test(damage, check_runs_only_with_the_collector_stopped)
@@ -556,5 +567,5 @@ Test(damage, a_format_2_store_is_upgraded_by_the_collector)
     cr_expect(strstr(out, "store format 2 (an older layout)") != NULL &&
                   strstr(out, "start hrss-collector on it once") != NULL,
               "%s", out);
-    upgraded_as_it_was(db, &before);
+    upgraded_as_it_was(db, 2, &before);
 }
