@@ -22,18 +22,22 @@ enum { I_NO, I_CODE, I_NAME, I_NAME_EN, I_UNIT, I_SCALE, I_KIND, I_OVER,
 static const render_col_t indicator_cols[I_NCOLS] = {
     [I_NO] = {.type = CELL_ID, .head = "no", .json = "no"},
     [I_CODE] = {.type = CELL_TEXT, .head = "code", .json = "code"},
-    [I_NAME] = {.type = CELL_TEXT, .head = "指标", .json = "name_zh"},
+    [I_NAME] = {.type = CELL_TEXT, .head = "指标", .json = "name_zh",
+                .flags = RENDER_WRAP},
     [I_NAME_EN] = {.type = CELL_TEXT, .json = "name_en"},
     [I_UNIT] = {.type = CELL_TEXT, .head = "单位", .json = "unit"},
     [I_SCALE] = {.type = CELL_REAL, .json = "unit_scale"},
-    [I_KIND] = {.type = CELL_TEXT, .head = "kind", .json = "kind"},
-    [I_OVER] = {.type = CELL_TEXT, .head = "over time", .json = "over_time"},
+    [I_KIND] = {.type = CELL_TEXT, .head = "kind", .json = "kind",
+                .drop = 2},
+    [I_OVER] = {.type = CELL_TEXT, .head = "over time", .json = "over_time",
+                .drop = 1},
     [I_BASE] = {.type = CELL_PLAN, .json = "baseline"},  /* head: year */
     [I_TARGET] = {.type = CELL_PLAN, .json = "target"},  /* head: year */
-    [I_BASIS] = {.type = CELL_TEXT, .head = "basis", .json = "basis"},
+    [I_BASIS] = {.type = CELL_TEXT, .head = "basis", .json = "basis",
+                 .drop = 4},
     [I_FROM] = {.type = CELL_INT, .json = "basis_from"},
     [I_TO] = {.type = CELL_INT, .json = "basis_to"},
-    [I_DIR_SHOWN] = {.type = CELL_TEXT, .head = "direction"},
+    [I_DIR_SHOWN] = {.type = CELL_TEXT, .head = "direction", .drop = 3},
     [I_DIR] = {.type = CELL_TEXT, .json = "direction"},
     [I_PART_OF] = {.type = CELL_TEXT, .json = "part_of"},
 };
@@ -52,6 +56,8 @@ int cmd_catalog_indicators(ctl_t *x, const ctl_args_t *a)
     }
     cols[I_BASE].head = base_head;
     cols[I_TARGET].head = target_head;
+    cols[I_BASE].narrow = "基期";
+    cols[I_TARGET].narrow = "目标";
     render_t *r = ctl_render_new(x, cols, I_NCOLS);
     for (size_t i = 0; i < catalog_indicator_count(x->cat); i++) {
         const indicator_t *ind = catalog_indicator(x->cat, i);
@@ -94,7 +100,8 @@ enum { R_CODE, R_NAME, R_NAME_EN, R_LEVEL, R_PARENT, R_EXPECTED,
 static const render_col_t region_cols[R_NCOLS] = {
     [R_CODE] = {.type = CELL_TEXT, .head = "code", .json = "code"},
     [R_NAME] = {.type = CELL_TEXT, .head = "名称", .json = "name_zh"},
-    [R_NAME_EN] = {.type = CELL_TEXT, .head = "name", .json = "name_en"},
+    [R_NAME_EN] = {.type = CELL_TEXT, .head = "name", .json = "name_en",
+                   .flags = RENDER_WRAP},
     [R_LEVEL] = {.type = CELL_TEXT, .head = "level", .json = "level"},
     [R_PARENT] = {.type = CELL_TEXT, .head = "parent", .json = "parent"},
     [R_EXPECTED] = {.type = CELL_INT, .json = "expected_regions"},
