@@ -56,8 +56,6 @@ int cmd_catalog_indicators(ctl_t *x, const ctl_args_t *a)
     }
     cols[I_BASE].head = base_head;
     cols[I_TARGET].head = target_head;
-    cols[I_BASE].narrow = "基期";
-    cols[I_TARGET].narrow = "目标";
     render_t *r = ctl_render_new(x, cols, I_NCOLS);
     for (size_t i = 0; i < catalog_indicator_count(x->cat); i++) {
         const indicator_t *ind = catalog_indicator(x->cat, i);
