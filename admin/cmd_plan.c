@@ -38,7 +38,9 @@ static const render_col_t progress_cols[P_NCOLS] = {
     [P_SCALE] = {.type = CELL_REAL, .json = "unit_scale"},
     [P_BASIS] = {.type = CELL_TEXT, .json = "basis"},
     [P_PERIOD] = {.type = CELL_TEXT, .json = "period"},
-    [P_BASE] = {.type = CELL_PLAN, .json = "baseline"},  /* head: year */
+    /* The first to go on a screen too narrow (about 60 columns). */
+    [P_BASE] = {.type = CELL_PLAN, .json = "baseline",   /* head: year */
+                .drop = 1},
     [P_TARGET] = {.type = CELL_PLAN, .json = "target"},  /* head: year */
     [P_DIR] = {.type = CELL_TEXT, .json = "direction"},
     [P_VALUE] = {.type = CELL_PLAN, .head = "现值 value", .json = "value",
