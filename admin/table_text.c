@@ -13,9 +13,9 @@
  * Wrapping breaks a line before a space (the space is dropped), before a
  * wide character (CJK text has no spaces) unless it is closing
  * punctuation or follows opening punctuation, before an opening bracket,
- * after a '_' or '/' (indicator codes, paths) and after a '-' between
- * letters or digits (agent ids); a run with no such place is cut where
- * it reaches the width.
+ * after a '_' or '/' (indicator codes, paths) and after a '-' between a
+ * letter and a letter or digit (agent ids; never inside 2025-01 or
+ * 2021-2025); a run with no such place is cut where it reaches the width.
  *
  * INVARIANTS
  *   1. zero_ranges and wide_ranges are sorted and do not overlap.
@@ -190,23 +190,31 @@ static bool is_closer(uint32_t cp)
     return false;
 }
 
-static bool is_alnum(uint32_t cp)
+static bool is_digit(uint32_t cp)
 {
-    return (cp >= '0' && cp <= '9') || (cp >= 'a' && cp <= 'z') ||
-           (cp >= 'A' && cp <= 'Z');
+    return cp >= '0' && cp <= '9';
+}
+
+static bool is_letter(uint32_t cp)
+{
+    return (cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z');
 }
 
 /* Whether a line may end between @p prev and @p cp (neither a space;
  * @p before is the character before @p prev): around wide characters,
  * before an opening bracket, after the '_' or '/' inside a code or a
- * path, after a '-' between letters or digits ("office-330102"). */
+ * path, after a '-' between a letter and a letter or digit (not in a
+ * period such as 2025-01). */
 static bool may_break(uint32_t before, uint32_t prev, uint32_t cp)
 {
     if (is_opener(prev) || is_closer(cp)) {
         return false;
     }
     if (prev == '-') {
-        return is_alnum(before) && is_alnum(cp);
+        /* "office-330102", "330102-hangzhou"; never "2025-01" or
+         * "--wide". */
+        return (is_letter(before) && (is_letter(cp) || is_digit(cp))) ||
+               (is_digit(before) && is_letter(cp));
     }
     return table_cp_width(cp) == 2 || is_opener(cp) || prev == '_' ||
            prev == '/';

@@ -524,7 +524,8 @@ Test(table, two_passes_on_a_screen_print_what_table_print_prints)
 }
 
 /* Text wraps at spaces, between Chinese characters (never before a
- * closing mark), after '_' in a code; a line that fits is left alone. */
+ * closing mark), after '_' in a code, after '-' in an id but not in a
+ * period; a line that fits is left alone. */
 Test(table, text_wraps_at_spaces_cjk_and_underscores)
 {
     char *out = NULL;
@@ -534,6 +535,7 @@ Test(table, text_wraps_at_spaces_cjk_and_underscores)
     table_print_text("on track = at or above a line\nshort", 12, f);
     table_print_text("浙江省人力资源和社会保障，规划", 10, f);
     table_print_text("urban_surveyed_unemployment_rate", 16, f);
+    table_print_text("office-330102-hangzhou through 2025-01.", 16, f);
     table_print_text("left alone  ", 0, f);
     cr_assert_eq(fclose(f), 0);
     cr_expect_str_eq(out, "on track =\n"
@@ -546,6 +548,9 @@ Test(table, text_wraps_at_spaces_cjk_and_underscores)
                           "urban_surveyed_\n"
                           "unemployment_\n"
                           "rate\n"
+                          "office-330102-\n"
+                          "hangzhou through\n"
+                          "2025-01.\n"
                           "left alone\n");
     free(out);
 }
