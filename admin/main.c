@@ -7,8 +7,9 @@
  * socket or answers them in this process from the store opened read-only;
  * so --connect and --data-dir give the same answers. Output is a table for
  * people (aligned with Chinese text, numbers right-aligned with thousands
- * separators), or --json / --csv for scripts (stable field names, raw
- * units); admin/render.c lays out both.
+ * separators, fit to the terminal's width unless --wide: admin/screen),
+ * or --json / --csv for scripts (stable field names, raw units);
+ * admin/render.c lays out both.
  *
  * This file holds the command table and nothing command-specific: the
  * usage text, `hrssctl COMMAND --help`, the check of a command's name,
