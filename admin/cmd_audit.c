@@ -33,7 +33,8 @@ static const render_col_t completeness_cols[C_NCOLS] = {
     [C_COUNT] = {.type = CELL_OF, .head = "reported", .csv = "reported",
                  .csv2 = "indicators"},
     [C_REPORTED] = {.type = CELL_LIST, .json = "reported"},
-    [C_MISSING] = {.type = CELL_LIST, .head = "missing", .json = "missing"},
+    [C_MISSING] = {.type = CELL_LIST, .head = "missing", .json = "missing",
+                   .flags = RENDER_WRAP},
 };
 
 /* Regions asked for in one page of a completeness: what hrssctl holds
@@ -219,7 +220,8 @@ static const render_col_t history_cols[H_NCOLS] = {
     [H_ID] = {.type = CELL_ID, .json = "audit_id"},
     [H_WHEN] = {.type = CELL_TIME, .head = "received",
                 .json = "received_at"},
-    [H_AGENT] = {.type = CELL_TEXT, .head = "agent", .json = "agent"},
+    [H_AGENT] = {.type = CELL_TEXT, .head = "agent", .json = "agent",
+                 .flags = RENDER_WRAP},
     [H_SEQ] = {.type = CELL_ID, .head = "seq", .json = "seq"},
     [H_IND] = {.type = CELL_TEXT, .json = "indicator"},
     [H_REGION] = {.type = CELL_TEXT, .json = "region"},
@@ -309,14 +311,19 @@ static const render_col_t rejection_cols[J_NCOLS] = {
     [J_ID] = {.type = CELL_ID, .json = "id"},
     [J_WHEN] = {.type = CELL_TIME, .head = "received",
                 .json = "received_at"},
-    [J_AGENT] = {.type = CELL_TEXT, .head = "agent", .json = "agent"},
-    [J_SEQ] = {.type = CELL_ID, .head = "seq", .json = "seq"},
-    [J_IND] = {.type = CELL_TEXT, .head = "indicator", .json = "indicator"},
-    [J_REGION] = {.type = CELL_TEXT, .head = "region", .json = "region"},
+    [J_AGENT] = {.type = CELL_TEXT, .head = "agent", .json = "agent",
+                 .flags = RENDER_WRAP, .drop = 4},
+    [J_SEQ] = {.type = CELL_ID, .head = "seq", .json = "seq", .drop = 2},
+    [J_IND] = {.type = CELL_TEXT, .head = "indicator", .json = "indicator",
+               .flags = RENDER_WRAP},
+    [J_REGION] = {.type = CELL_TEXT, .head = "region", .json = "region",
+                  .drop = 3},
     [J_PERIOD] = {.type = CELL_TEXT, .head = "period", .json = "period"},
-    [J_REASON] = {.type = CELL_TEXT, .head = "reason", .json = "reason"},
+    /* The message says it in words. */
+    [J_REASON] = {.type = CELL_TEXT, .head = "reason", .json = "reason",
+                  .drop = 1},
     [J_MESSAGE] = {.type = CELL_TEXT, .head = "message",
-                   .json = "message"},
+                   .json = "message", .flags = RENDER_WRAP},
 };
 
 static int rejections_page(const Hrss__QueryResponse *page, void *arg)
@@ -377,13 +384,14 @@ int cmd_audit_rejections(ctl_t *x, const ctl_args_t *a)
 enum { A_AGENT, A_NEXT, A_APPLIED, A_REJECTED, A_FIRST, A_LAST, A_NCOLS };
 
 static const render_col_t agent_cols[A_NCOLS] = {
-    [A_AGENT] = {.type = CELL_TEXT, .head = "agent", .json = "agent"},
+    [A_AGENT] = {.type = CELL_TEXT, .head = "agent", .json = "agent",
+                 .flags = RENDER_WRAP},
     [A_NEXT] = {.type = CELL_INT, .head = "next seq", .json = "next_seq"},
     [A_APPLIED] = {.type = CELL_INT, .head = "applied", .json = "applied"},
     [A_REJECTED] = {.type = CELL_INT, .head = "rejected",
                     .json = "rejected"},
     [A_FIRST] = {.type = CELL_TIME, .head = "first seen",
-                 .json = "first_seen"},
+                 .json = "first_seen", .drop = 1},
     [A_LAST] = {.type = CELL_TIME, .head = "last contact",
                 .json = "last_contact"},
 };
@@ -429,10 +437,12 @@ enum { V_IND, V_VALUE, V_PARENT, V_PVALUE, V_REGION, V_PERIOD, V_NCOLS };
 
 static const render_col_t violation_cols[V_NCOLS] = {
     [V_IND] = {.type = CELL_INDICATOR, .head = "其中 indicator",
-               .csv = "indicator", .json = "indicator"},
+               .csv = "indicator", .json = "indicator", .narrow = "其中",
+               .flags = RENDER_WRAP},
     [V_VALUE] = {.type = CELL_INT, .head = "value", .json = "value"},
     [V_PARENT] = {.type = CELL_INDICATOR, .head = "parent",
-                  .csv = "parent code", .json = "parent"},
+                  .csv = "parent code", .json = "parent",
+                  .flags = RENDER_WRAP},
     [V_PVALUE] = {.type = CELL_INT, .head = "parent value",
                   .json = "parent_value"},
     [V_REGION] = {.type = CELL_REGION, .head = "地区", .csv = "region",

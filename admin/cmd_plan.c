@@ -30,24 +30,29 @@ enum { P_IND, P_NAME, P_KIND, P_UNIT, P_SCALE, P_BASIS, P_PERIOD, P_BASE,
 
 static const render_col_t progress_cols[P_NCOLS] = {
     [P_IND] = {.type = CELL_INDICATOR, .head = "指标 indicator",
-               .csv = "indicator", .json = "indicator"},
+               .csv = "indicator", .json = "indicator", .narrow = "指标",
+               .flags = RENDER_WRAP},
     [P_NAME] = {.type = CELL_TEXT, .json = "name_zh"},
     [P_KIND] = {.type = CELL_TEXT, .json = "kind"},
     [P_UNIT] = {.type = CELL_TEXT, .head = "单位", .json = "display_unit"},
     [P_SCALE] = {.type = CELL_REAL, .json = "unit_scale"},
     [P_BASIS] = {.type = CELL_TEXT, .json = "basis"},
     [P_PERIOD] = {.type = CELL_TEXT, .json = "period"},
-    [P_BASE] = {.type = CELL_PLAN, .json = "baseline"},  /* head: year */
+    /* The first to go on a screen too narrow (about 60 columns). */
+    [P_BASE] = {.type = CELL_PLAN, .json = "baseline",   /* head: year */
+                .drop = 1},
     [P_TARGET] = {.type = CELL_PLAN, .json = "target"},  /* head: year */
     [P_DIR] = {.type = CELL_TEXT, .json = "direction"},
-    [P_VALUE] = {.type = CELL_PLAN, .head = "现值 value", .json = "value"},
+    [P_VALUE] = {.type = CELL_PLAN, .head = "现值 value", .json = "value",
+                 .narrow = "现值"},
     [P_NUM] = {.type = CELL_INT, .json = "numerator"},
     [P_DEN] = {.type = CELL_INT, .json = "denominator"},
-    [P_SHARE] = {.type = CELL_SHARE, .head = "完成 share", .json = "share"},
+    [P_SHARE] = {.type = CELL_SHARE, .head = "完成 share", .json = "share",
+                 .narrow = "完成"},
     [P_EXPECTED] = {.type = CELL_REAL, .json = "expected"},
     [P_ELAPSED] = {.type = CELL_REAL, .json = "elapsed"},
     [P_ON_TRACK] = {.type = CELL_BOOL, .json = "on_track"},
-    [P_STATUS] = {.type = CELL_TEXT, .head = "进度 status"},
+    [P_STATUS] = {.type = CELL_TEXT, .head = "进度 status", .narrow = "进度"},
     [P_REGIONS] = {.type = CELL_OF, .head = "regions",
                    .csv = "reporting_regions", .csv2 = "expected_regions",
                    .json = "reporting_regions", .json2 = "expected_regions"},
@@ -110,7 +115,7 @@ static void plan_length(const catalog_plan_t *plan, char *buf, size_t len)
 /* The result with the plan's title, year headers and footer. */
 static render_t *progress_view(const catalog_t *cat, uint32_t region,
                                const char *region_name, const char *per,
-                               long tz)
+                               long tz, size_t width)
 {
     const catalog_plan_t *plan = catalog_plan(cat);
     char base_head[32];
@@ -125,7 +130,11 @@ static render_t *progress_view(const catalog_t *cat, uint32_t region,
     }
     cols[P_BASE].head = base_head;
     cols[P_TARGET].head = target_head;
+    /* On a narrow screen the years go: the title and footer name them. */
+    cols[P_BASE].narrow = "基期";
+    cols[P_TARGET].narrow = "目标";
     render_t *r = render_new(cols, P_NCOLS, tz);
+    render_width(r, width);
     render_title(r, "%s progress — %s %u, period %s", plan->title_zh,
                  region_name, region, per);
     plan_length(plan, length, sizeof length);
@@ -141,11 +150,12 @@ static render_t *progress_view(const catalog_t *cat, uint32_t region,
 
 void cmd_plan_print(FILE *f, enum render_fmt fmt, const catalog_t *cat,
                     uint32_t region, const char *region_name,
-                    const period_t *p, const progress_row_t *rows, long tz)
+                    const period_t *p, const progress_row_t *rows, long tz,
+                    size_t width)
 {
     char per[PERIOD_STR_LEN];
     period_format(p, per, sizeof per);
-    render_t *r = progress_view(cat, region, region_name, per, tz);
+    render_t *r = progress_view(cat, region, region_name, per, tz, width);
     for (size_t i = 0; i < catalog_indicator_count(cat); i++) {
         char cov[PERIOD_STR_LEN];
         cell_t row[P_NCOLS];
@@ -200,7 +210,8 @@ int cmd_plan_progress(ctl_t *x, const ctl_args_t *a)
     }
     if (st == 0) {
         cmd_plan_print(stdout, x->fmt, x->cat, region,
-                       ctl_region_name(x, region), &p, rows, x->tz);
+                       ctl_region_name(x, region), &p, rows, x->tz,
+                       x->width);
     }
     free(rows);
     return st;

@@ -36,9 +36,11 @@ int cmd_plan_progress(ctl_t *x, const ctl_args_t *a);
  *  @p p to @p f in form @p fmt: @p rows holds one progress_row() per
  *  indicator of @p cat, in catalog order. The table's title, year
  *  headers and footer come from catalog_plan(@p cat); CSV and JSON are in
- *  raw units. Times are not involved; @p tz is the display offset. */
+ *  raw units. Times are not involved; @p tz is the display offset. The
+ *  table fits a screen @p width columns wide (0: whole; render_width). */
 void cmd_plan_print(FILE *f, enum render_fmt fmt, const catalog_t *cat,
                     uint32_t region, const char *region_name,
-                    const period_t *p, const progress_row_t *rows, long tz);
+                    const period_t *p, const progress_row_t *rows, long tz,
+                    size_t width);
 
 #endif

@@ -275,7 +275,9 @@ const char *ctl_direction_word(const indicator_t *ind)
 render_t *ctl_render_new(const ctl_t *x, const render_col_t *cols,
                          size_t ncols)
 {
-    return render_new(cols, ncols, x->tz);
+    render_t *r = render_new(cols, ncols, x->tz);
+    render_width(r, x->width);
+    return r;
 }
 
 void ctl_print(const ctl_t *x, const render_t *r)

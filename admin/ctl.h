@@ -52,6 +52,8 @@ typedef struct ctl {
     long tz;                /**< display offset, seconds east of UTC */
     const char *data_dir;   /**< --data-dir, or NULL */
     const char *catalog_dir; /**< the catalog --data-dir answers use */
+    size_t width;           /**< screen tables fit (admin/screen); 0: none,
+                                 --wide or a pipe: whole tables */
 } ctl_t;
 
 /** A command's arguments as given (NULL: not given). Plain value struct;
@@ -136,8 +138,8 @@ const char *ctl_over_time_word(const indicator_t *ind);
 const char *ctl_basis_word(const indicator_t *ind);
 const char *ctl_direction_word(const indicator_t *ind);
 
-/** A new result for this run's display offset. Caller owns return value
- *  and must render_destroy() it. */
+/** A new result for this run's display offset and screen width. Caller
+ *  owns return value and must render_destroy() it. */
 render_t *ctl_render_new(const ctl_t *x, const render_col_t *cols,
                          size_t ncols);
 

@@ -7,8 +7,9 @@
  * socket or answers them in this process from the store opened read-only;
  * so --connect and --data-dir give the same answers. Output is a table for
  * people (aligned with Chinese text, numbers right-aligned with thousands
- * separators), or --json / --csv for scripts (stable field names, raw
- * units); admin/render.c lays out both.
+ * separators, fit to the terminal's width unless --wide: admin/screen),
+ * or --json / --csv for scripts (stable field names, raw units);
+ * admin/render.c lays out both.
  *
  * This file holds the command table and nothing command-specific: the
  * usage text, `hrssctl COMMAND --help`, the check of a command's name,
@@ -25,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "admin/cmd_audit.h"
 #include "admin/cmd_catalog.h"
@@ -34,6 +36,7 @@
 #include "admin/cmd_check.h"
 #include "admin/cmd_store.h"
 #include "admin/ctl.h"
+#include "admin/screen.h"
 #include "admin/zone.h"
 #include "common/endpoint.h"
 #include "common/keys.h"
@@ -141,7 +144,7 @@ static const char globals_usage[] =
     "(--connect ENDPOINT (--key FILE --collector-key FILE\n"
     "                     | --insecure)\n"
     " | --data-dir DIR) [--timeout S] [--catalog DIR]\n"
-    "[--tz-offset-hours H]";
+    "[--tz-offset-hours H] [--wide]";
 
 static const char arguments_note[] =
     "IND is an indicator code or its Chinese name; CODE a GB/T 2260\n"
@@ -254,6 +257,11 @@ static void usage(FILE *f)
             "fractions\n"
             "(0.827). Times are shown in %s unless --tz-offset-hours says "
             "otherwise.\n"
+            "Tables fit the terminal's width (or COLUMNS): long names and "
+            "lists wrap,\n"
+            "and a note names any column left out; --wide prints them "
+            "whole, as a\n"
+            "pipe gets them.\n"
             "`hrssctl COMMAND --help` shows one command's usage; "
             "`hrssctl --version`\n"
             "the version.\n"
@@ -310,10 +318,11 @@ typedef struct globals {
     int version;
     int json;
     int csv;
+    int wide;
 } globals_t;
 
 enum { G_CONNECT = 256, G_INSECURE, G_DATA, G_TIMEOUT, G_CATALOG, G_TZ,
-       G_JSON, G_CSV, G_KEY, G_COLLECTOR_KEY, G_VERSION, G_HELP,
+       G_JSON, G_CSV, G_KEY, G_COLLECTOR_KEY, G_VERSION, G_WIDE, G_HELP,
        G_CMD_OPT /* + enum opt_key */ };
 
 static const struct option long_opts[] = {
@@ -328,6 +337,7 @@ static const struct option long_opts[] = {
     {"key", required_argument, NULL, G_KEY},
     {"collector-key", required_argument, NULL, G_COLLECTOR_KEY},
     {"version", no_argument, NULL, G_VERSION},
+    {"wide", no_argument, NULL, G_WIDE},
     {"help", no_argument, NULL, G_HELP},
     {"period", required_argument, NULL, G_CMD_OPT + K_PERIOD},
     {"region", required_argument, NULL, G_CMD_OPT + K_REGION},
@@ -416,6 +426,9 @@ static int global_opt(int opt, const char *arg, globals_t *g)
         break;
     case G_VERSION:
         g->version = 1;
+        break;
+    case G_WIDE:
+        g->wide = 1;
         break;
     default:
         g->help = 1;
@@ -595,6 +608,8 @@ int main(int argc, char **argv)
     }
     x.fmt = g.json ? RENDER_JSON : g.csv ? RENDER_CSV : RENDER_TABLE;
     x.tz = g.tz;
+    /* Only here, where globals are allowed, is the environment read. */
+    x.width = g.wide ? 0 : screen_width(STDOUT_FILENO, getenv("COLUMNS"));
     char catdir[4096];
     if (g.catalog != NULL) {
         snprintf(catdir, sizeof catdir, "%s", g.catalog);

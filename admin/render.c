@@ -29,6 +29,12 @@
  * printed in pieces is what render_print() prints: the same title,
  * header row, rule, rows, empty text and footer, in the same places.
  *
+ * A screen's width (render_width) is handed to the table with each
+ * column's way of giving way (a narrow header, RENDER_WRAP, a drop
+ * rank): admin/table.c decides the layout. Here only the text around the
+ * table wraps, and a note names the columns left out, so that a reader
+ * never takes a missing column for a missing figure.
+ *
  * INVARIANTS
  *   1. A live result has magic == RENDER_MAGIC; destroy overwrites it.
  *   2. cells holds nrows * ncols owned cell_dup() copies, row-major;
@@ -82,6 +88,7 @@ struct render {
     bool table_head;      /* ... and the header row */
     bool json_started;    /* render_json_flush() printed "[" */
     size_t json_printed;  /* rows it printed */
+    size_t width;         /* the screen's; 0: none */
 };
 
 #ifndef NDEBUG
@@ -136,6 +143,7 @@ render_t *render_new(const render_col_t *cols, size_t ncols, long tz)
         r->cols[c].csv2 = dup_or_null(cols[c].csv2);
         r->cols[c].json = dup_or_null(cols[c].json);
         r->cols[c].json2 = dup_or_null(cols[c].json2);
+        r->cols[c].narrow = dup_or_null(cols[c].narrow);
     }
     assert(check_invariants(r));
     return r;
@@ -158,6 +166,7 @@ void render_destroy(render_t **self_p)
         release(r->cols[c].csv2);
         release(r->cols[c].json);
         release(r->cols[c].json2);
+        release(r->cols[c].narrow);
     }
     free(r->cols);
     free(r->title);
@@ -205,6 +214,12 @@ __attribute__((format(printf, 1, 0))) static char *vformat(const char *fmt,
     vsnprintf(s, (size_t)n + 1, fmt, again);
     va_end(again);
     return s;
+}
+
+void render_width(render_t *self, size_t width)
+{
+    assert(check_invariants(self));
+    self->width = width;
 }
 
 void render_title(render_t *self, const char *fmt, ...)
@@ -309,12 +324,74 @@ static table_t *new_table(const render_t *r)
         }
     }
     table_t *t = table_new(n, (const char *const *)heads, align);
+    table_set_width(t, r->width);
+    n = 0;
+    for (size_t c = 0; c < r->ncols; c++) {
+        const render_col_t *col = &r->cols[c];
+        if (!in_table(col)) {
+            continue;
+        }
+        char *narrow = col->narrow != NULL ? header(r, col, col->narrow)
+                                           : NULL;
+        table_give_t give = {narrow,
+                             col->flags & RENDER_WRAP ? RENDER_WRAP_MIN : 0,
+                             col->drop};
+        table_set_give(t, n++, &give);
+        free(narrow);
+    }
     for (size_t c = 0; c < n; c++) {
         free(heads[c]);
     }
     free(heads);
     free(align);
     return t;
+}
+
+/* Text around the table (title, footer, empty text) and a newline:
+ * cleaned, and wrapped at the screen's width. */
+static void put_text(const render_t *r, const char *text, FILE *f)
+{
+    if (r->width == 0) {
+        text_put_clean(f, text, TEXT_KEEP_LF);
+        fputc('\n', f);
+        return;
+    }
+    char *s = cleaned(text, TEXT_KEEP_LF);
+    table_print_text(s, r->width, f);
+    free(s);
+}
+
+/* After the footer: which columns @p t left out to fit the screen, so
+ * that none is taken for a figure that is missing. */
+static void put_left_out(const render_t *r, const table_t *t, FILE *f)
+{
+    if (t == NULL || r->width == 0) {
+        return;
+    }
+    char *note = NULL;
+    size_t len = 0;
+    FILE *m = open_memstream(&note, &len);
+    if (m == NULL) {
+        return;
+    }
+    size_t k = 0;
+    size_t out = 0;
+    for (size_t c = 0; c < r->ncols; c++) {
+        if (!in_table(&r->cols[c])) {
+            continue;
+        }
+        if (!table_shown(t, k++)) {
+            fprintf(m, "%s%s", out++ > 0 ? ", " : "", r->cols[c].head);
+        }
+    }
+    fprintf(m, " left out to fit %zu columns; --wide shows %s.", r->width,
+            out > 1 ? "them" : "it");
+    fclose(m);
+    if (out > 0) {
+        fputc('\n', f);
+        put_text(r, note, f);
+    }
+    free(note);
 }
 
 /* Row @p i's table cells as shown (cleaned) into @p cells; @return how
@@ -339,11 +416,13 @@ static void free_shown(char **cells, size_t k)
     }
 }
 
-static void print_table(const render_t *r, FILE *f)
+/* Print the table of every row; @return it (NULL when it has no
+ * column), for put_left_out(); the caller destroys it. */
+static table_t *print_table(const render_t *r, FILE *f)
 {
     table_t *t = new_table(r);
     if (t == NULL) {
-        return;
+        return NULL;
     }
     char **cells = xcalloc(r->ncols, sizeof *cells);
     for (size_t i = 0; i < r->nrows; i++) {
@@ -352,8 +431,8 @@ static void print_table(const render_t *r, FILE *f)
         free_shown(cells, k);
     }
     table_print(t, f);
-    table_destroy(&t);
     free(cells);
+    return t;
 }
 
 /* Forget the rows added so far (printed in pieces); their memory is
@@ -394,13 +473,12 @@ void render_table_flush(render_t *self, FILE *f)
             self->stream = new_table(self);
         }
         if (self->title != NULL) {
-            text_put_clean(f, self->title, TEXT_KEEP_LF);
-            fputs("\n\n", f);
+            put_text(self, self->title, f);
+            fputc('\n', f);
         }
         /* render_print()'s test, over both passes. */
         if (self->fitted == 0 && self->nrows == 0 && self->empty != NULL) {
-            text_put_clean(f, self->empty, TEXT_KEEP_LF);
-            fputc('\n', f);
+            put_text(self, self->empty, f);
             self->table_empty = true;
         }
     }
@@ -428,9 +506,9 @@ void render_table_end(render_t *self, FILE *f)
     render_table_flush(self, f);
     if (self->footer != NULL) {
         fputc('\n', f);
-        text_put_clean(f, self->footer, TEXT_KEEP_LF);
-        fputc('\n', f);
+        put_text(self, self->footer, f);
     }
+    put_left_out(self, self->table_head ? self->stream : NULL, f);
 }
 
 /* ------------------------------------------------------------------ */
@@ -610,22 +688,24 @@ void render_print(const render_t *self, enum render_fmt fmt, FILE *f)
     case RENDER_CSV:
         print_csv(self, f);
         break;
-    case RENDER_TABLE:
+    case RENDER_TABLE: {
+        table_t *t = NULL;
         if (self->title != NULL) {
-            text_put_clean(f, self->title, TEXT_KEEP_LF);
-            fputs("\n\n", f);
+            put_text(self, self->title, f);
+            fputc('\n', f);
         }
         if (self->nrows == 0 && self->empty != NULL) {
-            text_put_clean(f, self->empty, TEXT_KEEP_LF);
-            fputc('\n', f);
+            put_text(self, self->empty, f);
         } else {
-            print_table(self, f);
+            t = print_table(self, f);
         }
         if (self->footer != NULL) {
             fputc('\n', f);
-            text_put_clean(f, self->footer, TEXT_KEEP_LF);
-            fputc('\n', f);
+            put_text(self, self->footer, f);
         }
+        put_left_out(self, t, f);
+        table_destroy(&t);
         break;
+    }
     }
 }

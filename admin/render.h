@@ -22,6 +22,15 @@
  *  order render_order_json() sets), raw units; render_json_row() and
  *  render_json_rows() let a command put them inside its own envelope.
  *
+ *  On a screen (render_width): the table fits the screen's width as
+ *  admin/table.h lays it out. A column may have a shorter header for a
+ *  narrow screen (@p narrow), may wrap (RENDER_WRAP: names, lists,
+ *  messages, never numbers), and may be left out when nothing else makes
+ *  the table fit (@p drop: rank 1 first); a note after the footer then
+ *  names what was left out and says that --wide shows it. Title, footer
+ *  and empty text wrap at the screen's width. A table that fits is
+ *  printed as without a screen. CSV and JSON never change.
+ *
  *  A list too long to hold is printed in pieces, each piece's rows
  *  forgotten once printed: CSV (render_csv_flush), JSON
  *  (render_json_flush) and the table, in two passes over the rows
@@ -41,6 +50,7 @@
  *       same rows in every form.
  *    4. Printed in pieces, a result prints what it would have printed
  *       whole, holding only the rows added since the last piece.
+ *    5. The screen's width changes the table form only.
  */
 #ifndef HRSS_RENDER_H
 #define HRSS_RENDER_H
@@ -56,6 +66,13 @@ enum render_fmt { RENDER_TABLE, RENDER_CSV, RENDER_JSON };
 #define RENDER_NO_CSV 2u    /**< not in CSV */
 #define RENDER_NEST 4u      /**< JSON of a CELL_FIGURE ratio: {"numerator",
                                  "denominator"} rather than its fraction */
+#define RENDER_WRAP 8u      /**< on a narrow screen the table may narrow
+                                 the column to RENDER_WRAP_MIN and wrap
+                                 its cells */
+
+/** The narrowest a RENDER_WRAP column is cut to before columns are left
+ *  out: eight Chinese characters. */
+#define RENDER_WRAP_MIN 16
 
 /** One column. Plain value struct; its strings are copied by
  *  render_new().
@@ -73,6 +90,9 @@ typedef struct render_col {
     const char *json;
     const char *json2;
     unsigned flags;
+    const char *narrow;  /**< table header on a narrow screen; NULL: head */
+    unsigned drop;       /**< 0: always in the table; else left out on a
+                              screen too narrow, rank 1 first */
 } render_col_t;
 
 typedef struct render render_t;
@@ -89,6 +109,10 @@ void render_add_row(render_t *self, const cell_t *cells);
 
 /** Number of rows added so far. */
 size_t render_rows(const render_t *self);
+
+/** Lay the table out for a screen @p width columns wide; 0 (the
+ *  default): no screen, every column whole. */
+void render_width(render_t *self, size_t width);
 
 /** Text printed above the table, then a blank line (table form only). */
 void render_title(render_t *self, const char *fmt, ...)

@@ -13,6 +13,20 @@
  *  table_print_head() and table_print_row() with each row again. The
  *  lines are those table_print() would print had the rows been added.
  *
+ *  A table may be fit to a screen (table_set_width): when its natural
+ *  width (every column as wide as its widest header or cell, two spaces
+ *  between columns) is wider than the screen, it gives way, in this
+ *  order, until it fits: (1) every column with a short header
+ *  (table_give_t.narrow) uses it; (2) the columns that may wrap
+ *  (wrap_min) are narrowed, the widest first, down to their wrap_min, and
+ *  their headers and cells wrap onto continuation lines (at spaces, or
+ *  between wide characters); (3) columns with a drop rank are left out,
+ *  rank 1 first (the narrowed columns then get back what they can); (4)
+ *  the columns that wrap go down to 2 (one wide character). Other
+ *  columns (numbers) are never cut. A table that fits is printed as it
+ *  would be without a screen; the rule never runs past the screen, but a
+ *  screen too narrow even for (4) gets rows wider than itself.
+ *
  *  Owns: a table owns copies of its headers, alignments and cells, until
  *  table_destroy(). Borrows nothing.
  *
@@ -25,7 +39,11 @@
  *       the width table_print() pads by.
  *    3. No printed line ends in a space.
  *    4. No global mutable state: every function is reentrant.
- *    5. A column is as wide as its widest header or cell, added or fit.
+ *    5. A column is as wide as its widest header or cell, added or fit,
+ *       unless the table was narrowed to fit a screen.
+ *    6. With a screen width set, a line is wider than the screen only when
+ *       the columns that are never cut (with two spaces between them and
+ *       2 for each wrapping column) are: never the rule.
  */
 #ifndef HRSS_TABLE_H
 #define HRSS_TABLE_H
@@ -36,6 +54,18 @@
 typedef struct table table_t;
 
 enum table_align { TABLE_LEFT, TABLE_RIGHT };
+
+/** How a column gives way on a screen too narrow for the table. Plain
+ *  value struct; zero: it does not. */
+typedef struct table_give {
+    const char *narrow;  /**< shorter header when the table does not fit;
+                              NULL: the header (copied) */
+    size_t wrap_min;     /**< 0: never narrowed; else the column may be
+                              narrowed to this many columns (at least 2),
+                              its header and cells wrapped */
+    unsigned drop;       /**< 0: always shown; else left out when nothing
+                              else makes the table fit, rank 1 first */
+} table_give_t;
 
 /** New table with @p ncols columns. @p headers and @p align are copied.
  *  Caller owns the table and must table_destroy() it. */
@@ -67,6 +97,26 @@ void table_print(const table_t *t, FILE *f);
 
 /** Destroy and set *self_p to NULL; no-op on NULL. */
 void table_destroy(table_t **self_p);
+
+/** How column @p col (< ncols) gives way on a narrow screen; @p g is
+ *  copied. */
+void table_set_give(table_t *t, size_t col, const table_give_t *g);
+
+/** Fit the table to a screen @p width columns wide (0: no screen, the
+ *  default: the table as wide as it takes). Takes effect at the next
+ *  print, over the widths added or fit by then. */
+void table_set_width(table_t *t, size_t width);
+
+/** Whether column @p col is printed at the screen's width, with the
+ *  widths added or fit so far (false: left out to fit). */
+int table_shown(const table_t *t, size_t col);
+
+/** Print @p text followed by a newline: each of its lines (LF-separated)
+ *  as is when it fits @p width columns (or @p width is 0), else wrapped
+ *  as a table's cells wrap, without trailing spaces. @p text is printed
+ *  as table_print() prints a cell but for its LFs (controls as spaces,
+ *  invalid bytes as '?'). */
+void table_print_text(const char *text, size_t width, FILE *f);
 
 /** Display width of UTF-8 text in terminal columns. Invalid bytes count
  *  one column each. */

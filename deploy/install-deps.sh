@@ -9,7 +9,9 @@
 #                                      need: clang with libFuzzer and the
 #                                      sanitizer runtimes, groff for the
 #                                      man page check, ip, tc and
-#                                      iptables for the partition test
+#                                      iptables for the partition test,
+#                                      tmux for hrssctl's tables in a
+#                                      terminal
 #   sh deploy/install-deps.sh --package
 #                                      also what make package and make
 #                                      test-package need: dpkg-shlibdeps
@@ -67,6 +69,9 @@ if [ "$with_test" -eq 1 ]; then
     # match, as this kernel has no netem).
     need_deb iproute2
     need_deb iptables
+    # tests/integration/test_width.c: hrssctl's tables in terminals 80
+    # and 120 columns wide (tmux panes); it fails without tmux.
+    need_cmd tmux tmux
 fi
 if [ "$with_package" -eq 1 ]; then
     need_cmd dpkg-shlibdeps dpkg-dev

@@ -415,7 +415,7 @@ static char *print_progress(enum render_fmt fmt, const char *p,
     FILE *f = open_memstream(&out, &size);
     cr_assert_not_null(f);
     cmd_plan_print(f, fmt, cat, 330000, "浙江省", &q, rows,
-                   ZONE_DEFAULT_OFFSET);
+                   ZONE_DEFAULT_OFFSET, 0);
     cr_assert_eq(fclose(f), 0);
     free(rows);
     return out;

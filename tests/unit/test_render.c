@@ -501,3 +501,87 @@ Test(render, title_footer_and_empty_text_show_no_control)
     expect_print(r, RENDER_TABLE, "none for " FFFD "[5m\n");
     render_destroy(&r);
 }
+
+/* ------------------------------------------------------------------ */
+/* A screen's width (issue 11)                                         */
+
+/* The sample's columns, with ways to give way: the note may go, the
+ * name wraps and has a short header. */
+static render_t *sample_giving_way(size_t width)
+{
+    render_col_t c[C_NCOLS];
+    memcpy(c, cols, sizeof c);
+    c[C_NAME].flags |= RENDER_WRAP;
+    c[C_NAME].narrow = "名";
+    c[C_NOTE].drop = 1;
+    render_t *r = render_new(c, C_NCOLS, 0);
+    cell_t a[C_NCOLS] = {cell_text("330100"),
+                         cell_text("杭州市上城区西湖区滨江区萧山区余杭区"),
+                         cell_text("Hangzhou"),
+                         cell_figure(1, 12181, 14873), cell_of(14, 14),
+                         cell_text("a,b")};
+    render_add_row(r, a);
+    render_title(r, "a title that is longer than the screen is wide");
+    render_footer(r, "a footer");
+    render_width(r, width);
+    return r;
+}
+
+/* Too narrow even with the name at RENDER_WRAP_MIN: the note goes, the
+ * name wraps (below RENDER_WRAP_MIN once nothing else can go), the title
+ * wraps, and a note says what was left out. */
+Test(render, a_narrow_screen_leaves_out_by_rank_and_says_so)
+{
+    render_t *r = sample_giving_way(60);
+    expect_print(r, RENDER_TABLE,
+                 "a title that is longer than the screen is wide\n"
+                 "\n"
+                 "code    名                                  value  "
+                 "reporting\n"
+                 "------  ---------------  ------------------------  "
+                 "---------\n"
+                 "330100  杭州市上城区西   81.90% (12,181 / 14,873)      "
+                 "14/14\n"
+                 "        湖区滨江区萧山\n"
+                 "        区余杭区\n"
+                 "\n"
+                 "a footer\n"
+                 "\n"
+                 "note left out to fit 60 columns; --wide shows it.\n");
+    render_destroy(&r);
+    r = sample_giving_way(30);
+    char *got = print(r, RENDER_TABLE);
+    cr_expect(strncmp(got, "a title that is longer than\nthe screen is "
+                           "wide\n",
+                      strlen("a title that is longer than\nthe screen is "
+                             "wide\n")) == 0,
+              "%s", got);
+    cr_expect(strstr(got, "81.90% (12,181 / 14,873)") != NULL, "%s", got);
+    free(got);
+    render_destroy(&r);
+}
+
+/* A table that fits is printed as without a screen; CSV and JSON never
+ * change with the width. */
+Test(render, the_width_changes_only_a_table_too_wide)
+{
+    render_t *r0 = sample_giving_way(0);
+    render_t *r = sample_giving_way(20);
+    render_t *wide = sample_giving_way(1000);
+    char *want = print(r0, RENDER_TABLE);
+    char *got = print(wide, RENDER_TABLE);
+    cr_expect_str_eq(got, want);
+    free(got);
+    free(want);
+    static const enum render_fmt fmts[] = {RENDER_CSV, RENDER_JSON};
+    for (size_t i = 0; i < 2; i++) {
+        want = print(r0, fmts[i]);
+        got = print(r, fmts[i]);
+        cr_expect_str_eq(got, want);
+        free(got);
+        free(want);
+    }
+    render_destroy(&r0);
+    render_destroy(&r);
+    render_destroy(&wide);
+}

@@ -323,3 +323,234 @@ Test(table, a_row_wider_than_fit_is_printed_whole)
     free(out);
     table_destroy(&t);
 }
+
+/* ------------------------------------------------------------------ */
+/* Fitting a screen (issue 11)                                         */
+
+/* The widest line of @p text, by display width. */
+static size_t widest_line(const char *text)
+{
+    size_t widest = 0;
+    const char *p = text;
+    while (*p != '\0') {
+        size_t n = strcspn(p, "\n");
+        char *line = strndup(p, n);
+        cr_assert_not_null(line);
+        size_t w = table_text_width(line);
+        widest = w > widest ? w : widest;
+        free(line);
+        p += n + (p[n] == '\n');
+    }
+    return widest;
+}
+
+/* A progress-like table: a long Chinese name, a unit, figures. */
+static table_t *progress_like(void)
+{
+    const char *headers[] = {"指标 indicator", "单位", "2025 目标",
+                             "现值 value", "regions"};
+    const enum table_align align[] = {TABLE_LEFT, TABLE_LEFT, TABLE_RIGHT,
+                                      TABLE_RIGHT, TABLE_RIGHT};
+    table_t *t = table_new(5, headers, align);
+    const char *rows[][5] = {
+        {"城镇新增就业人数", "万人", "〔500〕", "548.47", "101/102"},
+        {"其中:新增取得高级工以上职业资格证书或职业技能等级证书人数", "万人",
+         "〔100〕", "86.09", "101/102"},
+        {"专业技术人才总量(含在管理岗位的专技人才)", "万人", "680",
+         "4,682.91", "99/102"},
+    };
+    for (size_t i = 0; i < 3; i++) {
+        table_add_row(t, rows[i]);
+    }
+    table_give_t name = {"指标", 16, 0};
+    table_give_t value = {"现值", 0, 0};
+    table_set_give(t, 0, &name);
+    table_set_give(t, 3, &value);
+    return t;
+}
+
+/* Without a screen, and on a screen wide enough, the table is what it
+ * always was: no narrow header, no wrapped line. */
+Test(table, a_table_that_fits_is_printed_unchanged)
+{
+    table_t *t = progress_like();
+    char *whole = print_to_string(t);
+    size_t natural = widest_line(whole);
+    cr_expect_gt(natural, 80, "the test table must not fit 80: %zu",
+                 natural);
+    table_set_width(t, natural);
+    char *fits = print_to_string(t);
+    cr_expect_str_eq(fits, whole);
+    table_set_width(t, natural - 1);
+    char *narrower = print_to_string(t);
+    cr_expect_str_neq(narrower, whole);
+    free(narrower);
+    free(fits);
+    free(whole);
+    table_destroy(&t);
+}
+
+/* At 40, 60 and 80 columns: no line wider than the screen, the figures
+ * whole and right-aligned at the line's end, the name wrapped onto
+ * continuation lines that carry no figure. */
+Test(table, a_narrow_screen_wraps_the_name_and_keeps_the_numbers)
+{
+    static const size_t widths[] = {40, 60, 80};
+    for (size_t i = 0; i < 3; i++) {
+        table_t *t = progress_like();
+        table_set_width(t, widths[i]);
+        char *out = print_to_string(t);
+        cr_expect_leq(widest_line(out), widths[i], "at %zu:\n%s", widths[i],
+                      out);
+        cr_expect(strncmp(out, "指标 ", strlen("指标 ")) == 0 &&
+                      strstr(out, "indicator") == NULL,
+                  "narrow header at %zu:\n%s", widths[i], out);
+        cr_expect(strstr(out, "  〔100〕     86.09  101/102\n") != NULL,
+                  "figures whole at %zu:\n%s", widths[i], out);
+        cr_expect(strstr(out, "4,682.91   99/102\n") != NULL, "%s", out);
+        cr_expect(strstr(out, widths[i] > 40 ? "证书人数\n" : "\n人数\n") !=
+                      NULL,
+                  "the name's last line at %zu:\n%s", widths[i], out);
+        for (size_t c = 0; c < 5; c++) {
+            cr_expect(table_shown(t, c), "column %zu shown at %zu", c,
+                      widths[i]);
+        }
+        expect_no_trailing_spaces(out);
+        free(out);
+        table_destroy(&t);
+    }
+}
+
+/* Columns are left out by rank, lowest first, and only when wrapping
+ * down to wrap_min is not enough; the rule never runs past the screen. */
+Test(table, columns_are_left_out_by_rank_when_wrapping_is_not_enough)
+{
+    const char *headers[] = {"name", "aaaaaaaaaa", "bbbbbbbbbb", "n"};
+    const enum table_align align[] = {TABLE_LEFT, TABLE_LEFT, TABLE_LEFT,
+                                      TABLE_RIGHT};
+    table_t *t = table_new(4, headers, align);
+    const char *row[] = {"one two three four five six seven eight nine",
+                         "x", "y", "12,345"};
+    table_add_row(t, row);
+    table_give_t wrap = {NULL, 10, 0};
+    table_give_t first = {NULL, 0, 1};
+    table_give_t second = {NULL, 0, 2};
+    table_set_give(t, 0, &wrap);
+    table_set_give(t, 1, &second);
+    table_set_give(t, 2, &first);
+    /* 10 + 10 + 10 + 6 + 6: everything fits with the name at 10. */
+    table_set_width(t, 42);
+    cr_expect(table_shown(t, 1) && table_shown(t, 2));
+    /* One less: b (rank 1) goes, a stays, the name gets the room back. */
+    table_set_width(t, 41);
+    cr_expect(table_shown(t, 0) && table_shown(t, 1) && table_shown(t, 3));
+    cr_expect_not(table_shown(t, 2));
+    char *out = print_to_string(t);
+    cr_expect_str_eq(out, "name                   aaaaaaaaaa       n\n"
+                          "---------------------  ----------  ------\n"
+                          "one two three four     x           12,345\n"
+                          "five six seven eight\n"
+                          "nine\n");
+    free(out);
+    /* Too narrow for anything that can go: a is left out too, the name
+     * wraps below wrap_min, the number stays whole, the rule is cut. */
+    table_set_width(t, 12);
+    cr_expect_not(table_shown(t, 1));
+    out = print_to_string(t);
+    cr_expect_str_eq(out, "name       n\n"
+                          "----  ------\n"
+                          "one   12,345\n"
+                          "two\n"
+                          "thre\n"
+                          "e\n"
+                          "four\n"
+                          "five\n"
+                          "six\n"
+                          "seve\n"
+                          "n\n"
+                          "eigh\n"
+                          "t\n"
+                          "nine\n");
+    free(out);
+    table_set_width(t, 5);
+    out = print_to_string(t);
+    const char *rule = strstr(out, "\n--");
+    cr_assert_not_null(rule, "%s", out);
+    cr_expect_eq(strcspn(rule + 1, "\n"), 5, "the rule is cut:\n%s", out);
+    free(out);
+    table_destroy(&t);
+}
+
+/* The two-pass print lays rows out as table_print() does on a screen. */
+Test(table, two_passes_on_a_screen_print_what_table_print_prints)
+{
+    table_t *whole = progress_like();
+    table_set_width(whole, 50);
+    const char *headers[] = {"指标 indicator", "单位", "2025 目标",
+                             "现值 value", "regions"};
+    const enum table_align align[] = {TABLE_LEFT, TABLE_LEFT, TABLE_RIGHT,
+                                      TABLE_RIGHT, TABLE_RIGHT};
+    table_t *t = table_new(5, headers, align);
+    table_give_t name = {"指标", 16, 0};
+    table_give_t value = {"现值", 0, 0};
+    table_set_give(t, 0, &name);
+    table_set_give(t, 3, &value);
+    table_set_width(t, 50);
+    const char *rows[][5] = {
+        {"城镇新增就业人数", "万人", "〔500〕", "548.47", "101/102"},
+        {"其中:新增取得高级工以上职业资格证书或职业技能等级证书人数", "万人",
+         "〔100〕", "86.09", "101/102"},
+        {"专业技术人才总量(含在管理岗位的专技人才)", "万人", "680",
+         "4,682.91", "99/102"},
+    };
+    for (size_t i = 0; i < 3; i++) {
+        table_fit(t, rows[i]);
+    }
+    char *out = NULL;
+    size_t size = 0;
+    FILE *f = open_memstream(&out, &size);
+    cr_assert_not_null(f);
+    table_print_head(t, f);
+    for (size_t i = 0; i < 3; i++) {
+        table_print_row(t, rows[i], f);
+    }
+    cr_assert_eq(fclose(f), 0);
+    char *want = print_to_string(whole);
+    cr_expect_str_eq(out, want);
+    free(want);
+    free(out);
+    table_destroy(&whole);
+    table_destroy(&t);
+}
+
+/* Text wraps at spaces, between Chinese characters (never before a
+ * closing mark), after '_' in a code, after '-' in an id but not in a
+ * period; a line that fits is left alone. */
+Test(table, text_wraps_at_spaces_cjk_and_underscores)
+{
+    char *out = NULL;
+    size_t size = 0;
+    FILE *f = open_memstream(&out, &size);
+    cr_assert_not_null(f);
+    table_print_text("on track = at or above a line\nshort", 12, f);
+    table_print_text("浙江省人力资源和社会保障，规划", 10, f);
+    table_print_text("urban_surveyed_unemployment_rate", 16, f);
+    table_print_text("office-330102-hangzhou through 2025-01.", 16, f);
+    table_print_text("left alone  ", 0, f);
+    cr_assert_eq(fclose(f), 0);
+    cr_expect_str_eq(out, "on track =\n"
+                          "at or above\n"
+                          "a line\n"
+                          "short\n"
+                          "浙江省人力\n"
+                          "资源和社会\n"
+                          "保障，规划\n"
+                          "urban_surveyed_\n"
+                          "unemployment_\n"
+                          "rate\n"
+                          "office-330102-\n"
+                          "hangzhou through\n"
+                          "2025-01.\n"
+                          "left alone\n");
+    free(out);
+}
