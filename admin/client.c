@@ -358,7 +358,7 @@ const catalog_t *client_catalog(client_t *self, char err[ERR_LEN])
     if (rc == ERR_OK) {
         const ProtobufCBinaryData *in[CATALOG_NFILES] = {
             &r->catalog->indicators_csv, &r->catalog->regions_csv,
-            &r->catalog->plan_csv};
+            &r->catalog->plan_csv, &r->catalog->targets_csv};
         catalog_bytes_t files[CATALOG_NFILES];
         char names[CATALOG_NFILES][64];
         for (size_t i = 0; i < CATALOG_NFILES; i++) {
@@ -367,6 +367,15 @@ const catalog_t *client_catalog(client_t *self, char err[ERR_LEN])
             files[i].name = names[i];
             files[i].data = in[i]->data;
             files[i].len = in[i]->len;
+        }
+        /* No targets.csv (an older collector, or none in its catalog):
+         * the province's targets are indicators.csv's. An empty one is
+         * sent with data NULL by protobuf-c: still a file. */
+        if (!r->catalog->has_targets_csv) {
+            files[CATALOG_TARGETS].data = NULL;
+            files[CATALOG_TARGETS].len = 0;
+        } else if (files[CATALOG_TARGETS].data == NULL) {
+            files[CATALOG_TARGETS].data = "";
         }
         rc = catalog_load_mem(&self->cat, files, err);
     }

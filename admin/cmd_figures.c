@@ -8,12 +8,17 @@
  *    "numerator" and "denominator" (ratios only), "reporting_regions",
  *    "expected_regions"}
  * in whole persons, or a ratio's fraction (null without a denominator).
+ * A total no region reported is "no report", not zero: its value (and a
+ * ratio's numerator and denominator) print "-" and JSON null, an empty
+ * CSV field; a reported zero prints 0.
  *
  * INVARIANTS
  *   1. Every total is rendered through total_row() and the columns of
  *      figure_cols(): the three commands cannot drift apart.
- *   2. A ratio's numerator and denominator are always given to scripts;
- *      a count has none (empty CSV fields, no JSON keys).
+ *   2. A ratio's numerator and denominator are always given to scripts
+ *      (null without a report); a count has none (empty CSV fields, no
+ *      JSON keys).
+ *   3. reporting == 0 shows no number: "-", null, "".
  */
 #include "admin/cmd_figures.h"
 
@@ -78,9 +83,16 @@ static void total_row(const Hrss__Total *t, const char *part,
     row[T_LABEL] = label != NULL ? cell_text(label) : cell_absent();
     row[T_PERIOD] = cell_text(t->period);
     row[T_KIND] = cell_text(t->is_ratio ? "ratio" : "count");
-    row[T_VALUE] = cell_figure(t->is_ratio, t->numerator, t->denominator);
-    row[T_NUM] = t->is_ratio ? cell_int(t->numerator) : cell_absent();
-    row[T_DEN] = t->is_ratio ? cell_int(t->denominator) : cell_absent();
+    int none = t->reporting == 0; /* no report: not a zero */
+    row[T_VALUE] = none ? cell_none("-")
+                        : cell_figure(t->is_ratio, t->numerator,
+                                      t->denominator);
+    row[T_NUM] = !t->is_ratio ? cell_absent()
+                 : none       ? cell_none("-")
+                              : cell_int(t->numerator);
+    row[T_DEN] = !t->is_ratio ? cell_absent()
+                 : none       ? cell_none("-")
+                              : cell_int(t->denominator);
     row[T_REP] = cell_of(t->reporting, t->expected);
 }
 
@@ -136,8 +148,14 @@ static void print_total_human(const ctl_t *x, const Hrss__Total *t)
     fputs("period:    ", stdout);
     text_put_clean(stdout, t->period, 0);
     fputc('\n', stdout);
-    printf("value:     %s%s", shown, t->is_ratio ? "" : " 人");
-    if (!t->is_ratio && ind != NULL && ind->unit_scale > 1) {
+    if (t->reporting == 0) {
+        /* Nobody reported: not a zero. */
+        printf("value:     - (no report)");
+    } else {
+        printf("value:     %s%s", shown, t->is_ratio ? "" : " 人");
+    }
+    if (t->reporting > 0 && !t->is_ratio && ind != NULL &&
+        ind->unit_scale > 1) {
         char disp[40];
         numfmt_fixed((double)t->numerator / ind->unit_scale, 2, disp,
                      sizeof disp);

@@ -2,8 +2,14 @@
  * targets.
  *
  * The arithmetic is admin/progress.c's; this file asks the totals it
- * needs (one TotalQ per indicator, over the period progress_span() says)
- * and lays the rows out. For people the table speaks the plan's language
+ * needs (one TotalQ per indicator, over the period progress_span_for()
+ * says, and for a region below the province the province's total over
+ * the same period, for its share) and lays the rows out. A region is
+ * measured against its own targets (catalog targets.csv: the milestone
+ * of the period's year, else the target year's), never the province's:
+ * without one its row says "no target" and shows its value and its share
+ * of the province's total. The province reads as it did before targets
+ * were per region. For people the table speaks the plan's language
  * (its title, 〔〕 for cumulative targets, display units, "2020 基期"
  * and "2025 目标" for this plan); for scripts every figure is raw and the
  * JSON object per indicator also gives the basis, the period covered, the
@@ -14,10 +20,13 @@
  *      catalog_plan().
  *   2. Rows are in catalog order; an indicator without a report in its
  *      period shows "-" (null in JSON), never 0.
+ *   3. A row below the province shows a target, a pace or a baseline
+ *      only of its own region: never the province's.
  */
 #include "admin/cmd_plan.h"
 
 #include <math.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,8 +34,9 @@
 #include "common/mem.h"
 
 enum { P_IND, P_NAME, P_KIND, P_UNIT, P_SCALE, P_BASIS, P_PERIOD, P_BASE,
-       P_TARGET, P_DIR, P_VALUE, P_NUM, P_DEN, P_SHARE, P_EXPECTED,
-       P_ELAPSED, P_ON_TRACK, P_STATUS, P_REGIONS, P_NCOLS };
+       P_TARGET, P_TYEAR, P_DIR, P_VALUE, P_NUM, P_DEN, P_SHARE, P_OFPROV,
+       P_EXPECTED, P_ELAPSED, P_ON_TRACK, P_STATUS, P_REGIONS, P_TSRC,
+       P_TREGION, P_PROV, P_NCOLS };
 
 static const render_col_t progress_cols[P_NCOLS] = {
     [P_IND] = {.type = CELL_INDICATOR, .head = "指标 indicator",
@@ -42,6 +52,8 @@ static const render_col_t progress_cols[P_NCOLS] = {
     [P_BASE] = {.type = CELL_PLAN, .json = "baseline",   /* head: year */
                 .drop = 1},
     [P_TARGET] = {.type = CELL_PLAN, .json = "target"},  /* head: year */
+    [P_TYEAR] = {.type = CELL_ID, .head = "年 year", .csv = "target_year",
+                 .json = "target_year"},
     [P_DIR] = {.type = CELL_TEXT, .json = "direction"},
     [P_VALUE] = {.type = CELL_PLAN, .head = "现值 value", .json = "value",
                  .narrow = "现值"},
@@ -49,6 +61,9 @@ static const render_col_t progress_cols[P_NCOLS] = {
     [P_DEN] = {.type = CELL_INT, .json = "denominator"},
     [P_SHARE] = {.type = CELL_SHARE, .head = "完成 share", .json = "share",
                  .narrow = "完成"},
+    [P_OFPROV] = {.type = CELL_SHARE, .head = "占全省 of province",
+                  .csv = "share_of_province", .json = "share_of_province",
+                  .narrow = "占全省"},
     [P_EXPECTED] = {.type = CELL_REAL, .json = "expected"},
     [P_ELAPSED] = {.type = CELL_REAL, .json = "elapsed"},
     [P_ON_TRACK] = {.type = CELL_BOOL, .json = "on_track"},
@@ -56,7 +71,30 @@ static const render_col_t progress_cols[P_NCOLS] = {
     [P_REGIONS] = {.type = CELL_OF, .head = "regions",
                    .csv = "reporting_regions", .csv2 = "expected_regions",
                    .json = "reporting_regions", .json2 = "expected_regions"},
+    [P_TSRC] = {.type = CELL_TEXT, .csv = "target_source",
+                .json = "target_source", .flags = RENDER_NO_TABLE},
+    [P_TREGION] = {.type = CELL_TEXT, .csv = "target_region",
+                   .json = "target_region", .flags = RENDER_NO_TABLE},
+    [P_PROV] = {.type = CELL_REAL, .csv = "province_value",
+                .json = "province_value", .flags = RENDER_NO_TABLE},
 };
+
+/* JSON keys: those of before targets were per region, then the new. */
+static const size_t progress_json_order[P_NCOLS] = {
+    P_IND, P_NAME, P_KIND, P_UNIT, P_SCALE, P_BASIS, P_PERIOD, P_BASE,
+    P_TARGET, P_DIR, P_VALUE, P_NUM, P_DEN, P_SHARE, P_EXPECTED, P_ELAPSED,
+    P_ON_TRACK, P_STATUS, P_REGIONS, P_TSRC, P_TREGION, P_TYEAR, P_PROV,
+    P_OFPROV,
+};
+
+/* What the rows of one progress answer have in common. */
+typedef struct view {
+    int is_root;           /* the province: the plan's baseline applies */
+    const char *code;      /* the region's code text */
+    size_t with_target;    /* rows measured against a target */
+    size_t milestones;     /* of which a milestone (before the plan's
+                              target year) */
+} view_t;
 
 /* A figure as the plan writes it: whole, or with one decimal. */
 static cell_t planned(const indicator_t *ind, double v, int bracket)
@@ -64,13 +102,22 @@ static cell_t planned(const indicator_t *ind, double v, int bracket)
     return cell_plan(ind, v, v == floor(v) ? 0 : 1, bracket);
 }
 
+static const char *status_of(const progress_row_t *r)
+{
+    return !r->has_target  ? "no target"
+           : !r->has_value ? "no data"
+           : r->on_track   ? "on track"
+                           : "behind";
+}
+
 /* @p cov is room for the covered period's text, which must outlive the
  * row. */
-static void progress_cells(const progress_row_t *r, char *cov, size_t len,
-                           cell_t row[P_NCOLS])
+static void progress_cells(const progress_row_t *r, const view_t *v,
+                           char *cov, size_t len, cell_t row[P_NCOLS])
 {
     const indicator_t *ind = r->ind;
     int ratio = ind->kind == IND_RATIO;
+    int tg = r->has_target;
     period_format(&r->covered, cov, len);
     row[P_IND] = cell_indicator(ind->code, ind->name_zh);
     row[P_NAME] = cell_text(ind->name_zh);
@@ -79,23 +126,39 @@ static void progress_cells(const progress_row_t *r, char *cov, size_t len,
     row[P_SCALE] = cell_real(ind->unit_scale);
     row[P_BASIS] = cell_text(ctl_basis_word(ind));
     row[P_PERIOD] = cell_text(cov);
-    row[P_BASE] = ind->has_baseline ? planned(ind, ind->baseline, 0)
-                                    : cell_none("");
-    row[P_TARGET] = planned(ind, ind->target,
-                            ind->basis == BASIS_CUMULATIVE);
+    /* The plan's baselines are the province's. */
+    row[P_BASE] = v->is_root && ind->has_baseline
+                      ? planned(ind, ind->baseline, 0)
+                      : cell_none("");
+    row[P_TARGET] = tg ? planned(ind, r->target_shown,
+                                 ind->basis == BASIS_CUMULATIVE)
+                       : cell_none("-");
+    row[P_TYEAR] = tg ? cell_id((uint64_t)r->target_year) : cell_none("-");
     row[P_DIR] = cell_text(ctl_direction_word(ind));
     row[P_VALUE] = r->has_value ? cell_measure(ind, r->value)
                                 : cell_none("-");
-    row[P_NUM] = ratio ? cell_int(r->num) : cell_absent();
-    row[P_DEN] = ratio ? cell_int(r->den) : cell_absent();
-    row[P_SHARE] = r->has_value ? cell_share(r->share) : cell_none("-");
-    row[P_EXPECTED] = cell_real(r->expected);
+    row[P_NUM] = !ratio ? cell_absent()
+                 : r->reporting > 0 ? cell_int(r->num)
+                                    : cell_none("-");
+    row[P_DEN] = !ratio ? cell_absent()
+                 : r->reporting > 0 ? cell_int(r->den)
+                                    : cell_none("-");
+    row[P_SHARE] = tg && r->has_value ? cell_share(r->share)
+                                      : cell_none("-");
+    row[P_OFPROV] = v->is_root ? cell_absent()
+                    : r->has_province && !isnan(r->province_share)
+                        ? cell_share(r->province_share)
+                        : cell_none("-");
+    row[P_EXPECTED] = tg ? cell_real(r->expected) : cell_none("");
     row[P_ELAPSED] = cell_real(r->elapsed);
-    row[P_ON_TRACK] = cell_bool(r->on_track);
-    row[P_STATUS] = cell_text(!r->has_value ? "no data"
-                              : r->on_track ? "on track"
-                                            : "behind");
+    row[P_ON_TRACK] = tg ? cell_bool(r->on_track) : cell_none("");
+    row[P_STATUS] = cell_text(status_of(r));
     row[P_REGIONS] = cell_of(r->reporting, r->expected_regions);
+    row[P_TSRC] = cell_text(tg ? "own" : "none");
+    row[P_TREGION] = tg ? cell_text(v->code) : cell_none("");
+    row[P_PROV] = v->is_root        ? cell_absent()
+                  : r->has_province ? cell_real(r->province_value)
+                                    : cell_none("");
 }
 
 /* "five-year" for a plan of five years. */
@@ -112,12 +175,70 @@ static void plan_length(const catalog_plan_t *plan, char *buf, size_t len)
     }
 }
 
+/* The footer being written: lines appended, cut at its size. */
+typedef struct footer {
+    char text[2048];
+    size_t len;
+} footer_t;
+
+static void add_line(footer_t *ft, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void add_line(footer_t *ft, const char *fmt, ...)
+{
+    va_list ap;
+    if (ft->len > 0 && ft->len + 1 < sizeof ft->text) {
+        ft->text[ft->len++] = '\n';
+        ft->text[ft->len] = '\0';
+    }
+    if (ft->len + 1 >= sizeof ft->text) {
+        return;
+    }
+    va_start(ap, fmt);
+    int w = vsnprintf(ft->text + ft->len, sizeof ft->text - ft->len, fmt,
+                      ap);
+    va_end(ap);
+    if (w > 0) {
+        ft->len += (size_t)w < sizeof ft->text - ft->len
+                       ? (size_t)w
+                       : sizeof ft->text - ft->len - 1;
+    }
+}
+
+/* The footer's lines about targets, for a region that is not the
+ * province (whose targets are the plan's). */
+static void target_footer(footer_t *ft, const catalog_t *cat,
+                          const view_t *v, const char *region_name,
+                          size_t n)
+{
+    const char *prov = catalog_region(cat, (size_t)catalog_region_root(cat))
+                           ->name_zh;
+    if (v->with_target == 0) {
+        add_line(ft,
+                 "no target for %s %s: the plan's targets are %s's, and "
+                 "%s has none of its own in targets.csv.",
+                 region_name, v->code, prov, region_name);
+    } else {
+        add_line(ft,
+                 "on track = at or above a straight line from 0 to a "
+                 "cumulative target, at or above a level target (the %d "
+                 "baselines are %s's).",
+                 catalog_plan(cat)->baseline_year, prov);
+        add_line(ft, "targets: %s's own (targets.csv)%s%s%s.", region_name,
+                 v->with_target < n ? "; \"no target\": " : "",
+                 v->with_target < n ? region_name : "",
+                 v->with_target < n ? " has none of its own for it" : "");
+    }
+    add_line(ft, "占全省 = %s's share of %s's total.", region_name, prov);
+}
+
 /* The result with the plan's title, year headers and footer. */
-static render_t *progress_view(const catalog_t *cat, uint32_t region,
-                               const char *region_name, const char *per,
-                               long tz, size_t width)
+static render_t *progress_view(const catalog_t *cat, const view_t *v,
+                               uint32_t region, const char *region_name,
+                               const char *per, long tz, size_t width)
 {
     const catalog_plan_t *plan = catalog_plan(cat);
+    size_t n = catalog_indicator_count(cat);
     char base_head[32];
     char target_head[32];
     char length[24];
@@ -129,22 +250,53 @@ static render_t *progress_view(const catalog_t *cat, uint32_t region,
         cols[c] = progress_cols[c];
     }
     cols[P_BASE].head = base_head;
-    cols[P_TARGET].head = target_head;
+    cols[P_TARGET].head = v->milestones > 0 ? "目标 target" : target_head;
     /* On a narrow screen the years go: the title and footer name them. */
     cols[P_BASE].narrow = "基期";
     cols[P_TARGET].narrow = "目标";
+    /* The province reads as before targets were per region; the year of
+     * a target shows once a milestone is among them. */
+    if (v->milestones == 0) {
+        cols[P_TYEAR].flags |= RENDER_NO_TABLE;
+    }
+    if (v->is_root) {
+        cols[P_OFPROV].flags |= RENDER_NO_TABLE | RENDER_NO_CSV;
+        cols[P_PROV].flags |= RENDER_NO_CSV;
+        if (v->milestones == 0) {
+            cols[P_TYEAR].flags |= RENDER_NO_CSV;
+            cols[P_TSRC].flags |= RENDER_NO_CSV;
+            cols[P_TREGION].flags |= RENDER_NO_CSV;
+        }
+    }
     render_t *r = render_new(cols, P_NCOLS, tz);
     render_width(r, width);
+    render_order_json(r, progress_json_order);
     render_title(r, "%s progress — %s %u, period %s", plan->title_zh,
                  region_name, region, per);
     plan_length(plan, length, sizeof length);
-    render_footer(r,
-                  "〔〕 %s cumulative target (%d-%d); value = cumulative "
-                  "through %s.\n"
-                  "on track = at or above a straight line from the %d "
-                  "baseline (or from 0) to the target.",
-                  length, plan->first_year, plan->last_year, per,
-                  plan->baseline_year);
+    footer_t ft;
+    ft.len = 0;
+    ft.text[0] = '\0';
+    add_line(&ft,
+             "〔〕 %s cumulative target (%d-%d); value = cumulative "
+             "through %s.",
+             length, plan->first_year, plan->last_year, per);
+    if (v->is_root) {
+        add_line(&ft,
+                 "on track = at or above a straight line from the %d "
+                 "baseline (or from 0) to the target.",
+                 plan->baseline_year);
+    }
+    if (v->milestones > 0) {
+        add_line(&ft,
+                 "年 year: the target's; before %d a milestone, paced to "
+                 "the end of that year.",
+                 plan->target_year);
+    }
+    if (!v->is_root) {
+        target_footer(&ft, cat, v, region_name, n);
+    }
+    render_footer(r, "%s", ft.text);
     return r;
 }
 
@@ -153,25 +305,55 @@ void cmd_plan_print(FILE *f, enum render_fmt fmt, const catalog_t *cat,
                     const period_t *p, const progress_row_t *rows, long tz,
                     size_t width)
 {
+    const catalog_plan_t *plan = catalog_plan(cat);
+    const region_t *root =
+        catalog_region(cat, (size_t)catalog_region_root(cat));
     char per[PERIOD_STR_LEN];
+    char code[16];
+    view_t v;
+    size_t n = catalog_indicator_count(cat);
+    memset(&v, 0, sizeof v);
+    snprintf(code, sizeof code, "%u", region);
+    v.is_root = region == root->code;
+    v.code = code;
+    for (size_t i = 0; i < n; i++) {
+        v.with_target += rows[i].has_target != 0;
+        v.milestones += rows[i].has_target &&
+                        rows[i].target_year < plan->target_year;
+    }
     period_format(p, per, sizeof per);
-    render_t *r = progress_view(cat, region, region_name, per, tz, width);
-    for (size_t i = 0; i < catalog_indicator_count(cat); i++) {
+    render_t *r = progress_view(cat, &v, region, region_name, per, tz,
+                                width);
+    for (size_t i = 0; i < n; i++) {
         char cov[PERIOD_STR_LEN];
         cell_t row[P_NCOLS];
-        progress_cells(&rows[i], cov, sizeof cov, row);
+        progress_cells(&rows[i], &v, cov, sizeof cov, row);
         render_add_row(r, row);
     }
     if (fmt == RENDER_JSON) {
         fprintf(f, "{\"region\": \"%u\", \"period\": ", region);
         json_put_str(f, per);
-        fprintf(f, ", \"indicators\": ");
+        fprintf(f, ", \"province\": \"%u\", \"targets\": \"%s\", "
+                   "\"indicators\": ",
+                root->code,
+                v.with_target == n   ? "own"
+                : v.with_target == 0 ? "none"
+                                     : "partial");
         render_json_rows(r, f);
         fprintf(f, "}\n");
     } else {
         render_print(r, fmt, f);
     }
     render_destroy(&r);
+}
+
+/* One total, or the exit status of its failure. */
+static int ask(ctl_t *x, const char *code, uint32_t region,
+               const period_t *p, store_total_t *t)
+{
+    char err[ERR_LEN];
+    int rc = client_total(x->c, code, region, p, t, err);
+    return rc == ERR_OK ? 0 : ctl_fail_client(rc, err);
 }
 
 int cmd_plan_progress(ctl_t *x, const ctl_args_t *a)
@@ -191,22 +373,31 @@ int cmd_plan_progress(ctl_t *x, const ctl_args_t *a)
     if (st != 0) {
         return st;
     }
+    int ri = catalog_region_find(x->cat, region);
+    int root = catalog_region_root(x->cat);
+    uint32_t root_code = catalog_region(x->cat, (size_t)root)->code;
+    int year = month_year(p.last);
     size_t n = catalog_indicator_count(x->cat);
     progress_row_t *rows = xcalloc(n, sizeof *rows);
-    for (size_t i = 0; i < n && st == 0; i++) {
+    for (size_t i = 0; i < n && st == 0 && ri >= 0; i++) {
         const indicator_t *ind = catalog_indicator(x->cat, i);
-        progress_span_t s = progress_span(ind, plan, &p);
+        /* The region's own target, never the province's for a city. */
+        const catalog_target_t *tg = catalog_target_at(x->cat, i, ri, year);
+        progress_span_t s = progress_span_for(ind, tg, plan, &p);
         store_total_t t;
-        char err[ERR_LEN];
+        store_total_t prov;
         memset(&t, 0, sizeof t);
+        memset(&prov, 0, sizeof prov);
         if (s.covered.last >= s.covered.first) {
-            int rc = client_total(x->c, ind->code, region, &s.covered, &t,
-                                  err);
-            if (rc != ERR_OK) {
-                st = ctl_fail_client(rc, err);
+            st = ask(x, ind->code, region, &s.covered, &t);
+            if (st == 0 && ri != root) {
+                st = ask(x, ind->code, root_code, &s.covered, &prov);
             }
         }
-        progress_row(ind, plan, &p, &t, &rows[i]);
+        progress_row_for(ind, tg, ri == root, plan, &p, &t, &rows[i]);
+        if (ri != root) {
+            progress_province(&rows[i], &prov);
+        }
     }
     if (st == 0) {
         cmd_plan_print(stdout, x->fmt, x->cat, region,

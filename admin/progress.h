@@ -16,12 +16,19 @@
  *  On track: at_least: value >= expected; at_most: value <= target. A
  *  period in which no region reported has no value, never zero.
  *
+ *  Targets are per region (catalog targets.csv): a row is measured
+ *  against the target it is given, a milestone's span ending in its
+ *  year, and the plan's baseline only counts for the province's own
+ *  (root) target: a region's value is never paced from the province's
+ *  baseline. Without a target a row has its value only (and, given the
+ *  province's total, its share of it), never the province's target.
+ *
  *  Owns nothing: every function is a function of its arguments (the
  *  caller asks the totals); a row borrows its indicator from the catalog.
  *
  *  INVARIANTS
  *    1. 0 <= elapsed <= 1.
- *    2. has_value == 0 implies on_track == 0.
+ *    2. has_value == 0 or has_target == 0 implies on_track == 0.
  *    3. The covered period never extends beyond the end of P.
  *    4. No year of the plan is written here: all come from
  *       catalog_plan().
@@ -56,9 +63,20 @@ typedef struct progress_row {
     int64_t den;              /**< a ratio's denominator (0 for counts) */
     double value;             /**< num, or num / den */
     double baseline;          /**< raw; valid when ind->has_baseline */
-    double target;            /**< raw */
+    double target;            /**< raw; NAN without a target */
+    double target_shown;      /**< the same in the display unit, as the
+                                   catalog gives it */
     double expected;          /**< where the plan's pace puts it by now */
+    int has_target;           /**< measured against a target */
+    int target_year;          /**< the target's year (a milestone's
+                                   when before the plan's target year) */
     double share;             /**< value / target */
+    int has_province;         /**< the province's total was given and
+                                   has a value: province_value and
+                                   province_share are set */
+    double province_value;    /**< the province's value over covered */
+    double province_share;    /**< value / province_value (counts; NAN
+                                   for ratios or a province at 0) */
     double elapsed;           /**< fraction of the target's span elapsed */
     int on_track;             /**< at_least: value >= expected; at_most:
                                    value <= target */
@@ -67,16 +85,38 @@ typedef struct progress_row {
 } progress_row_t;
 
 /** The period @p ind's value is taken over at @p p, and its pace's span,
- *  for the plan @p plan. */
+ *  for the plan @p plan: the province's target-year target. */
 progress_span_t progress_span(const indicator_t *ind,
                               const catalog_plan_t *plan, const period_t *p);
 
-/** @p ind's standing at @p p, given @p t, the total over
+/** The same for target @p tg of @p ind (a region's, or a milestone: its
+ *  own basis years); NULL: no target, the indicator's own basis. */
+progress_span_t progress_span_for(const indicator_t *ind,
+                                  const catalog_target_t *tg,
+                                  const catalog_plan_t *plan,
+                                  const period_t *p);
+
+/** @p ind's standing at @p p against the province's target-year target,
+ *  with the plan's baseline, given @p t, the total over
  *  progress_span().covered (all zero when that period is empty).
  *  @param[out] out  Filled completely. */
 void progress_row(const indicator_t *ind, const catalog_plan_t *plan,
                   const period_t *p, const store_total_t *t,
                   progress_row_t *out);
+
+/** @p ind's standing at @p p against target @p tg (borrowed; NULL: none,
+ *  the row has its value only), given @p t, the total over
+ *  progress_span_for().covered. @p with_baseline: the plan's baseline
+ *  applies (@p tg is the province's own).
+ *  @param[out] out  Filled completely. */
+void progress_row_for(const indicator_t *ind, const catalog_target_t *tg,
+                      int with_baseline, const catalog_plan_t *plan,
+                      const period_t *p, const store_total_t *t,
+                      progress_row_t *out);
+
+/** Add the province's total @p prov over the row's covered period: sets
+ *  has_province, province_value and province_share. */
+void progress_province(progress_row_t *r, const store_total_t *prov);
 
 /** The period progress looks at when none is given: the current month
  *  (at @p now, in a zone @p tz seconds east of UTC) while the plan runs,

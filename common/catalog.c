@@ -3,9 +3,12 @@
  *
  * The files' bytes are read whole (common/file) or copied from memory
  * into src[], kept for catalog_source(), and parsed by the loaders in
- * catalog_ind.c, catalog_reg.c and catalog_load.c (see catalog_int.h for
- * the split) in the order indicators, regions, plan: the indicator
- * header gives the plan's years, which the plan file does not repeat.
+ * catalog_ind.c, catalog_reg.c, catalog_load.c and catalog_tgt.c (see
+ * catalog_int.h for the split) in the order indicators, regions, plan,
+ * targets: the indicator header gives the plan's years, which the plan
+ * file does not repeat, and targets name indicators and regions. The
+ * targets file is the only optional one (src NULL: none; a catalog
+ * directory without targets.csv loads as before it existed).
  * Every message is "FILE:LINE: reason", LINE being the CSV line where the
  * offending row starts (the header's line for column problems).
  *
@@ -48,14 +51,19 @@
  *   7. The plan has a title_zh; it runs from the year after the baseline
  *      through the target year, and every indicator's target_basis years
  *      lie inside it.
- *   8. Only load_all() hands a catalog out, after check_invariants().
+ *   8. Every indicator has a target for the root at the target year, the
+ *      same as its indicator_t.target; targets are sorted by (indicator,
+ *      region, year), unique, and by_target indexes exactly them.
+ *   9. Only load_all() hands a catalog out, after check_invariants().
  */
 #include "common/catalog_int.h"
 
 #include <assert.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/file.h"
 #include "common/hash.h"
@@ -80,6 +88,8 @@ static void check_invariants(const catalog_t *self)
     assert(hmap_count(self->by_code) == self->n_ind);
     assert(hmap_count(self->by_name) == self->n_ind);
     assert(((size_t)1 << self->region_bits) >= 2 * self->n_reg);
+    assert(self->n_tgt >= self->n_ind);
+    assert(hmap_count(self->by_target) == self->n_tgt);
 }
 #else
 #define check_invariants(self) ((void)0)
@@ -100,6 +110,9 @@ static int load_all(catalog_t *c, catalog_t **out,
 {
     /* The loaders parse these copies in place; src stays as read. */
     for (size_t i = 0; i < CATALOG_NFILES; i++) {
+        if (c->src[i] == NULL) {
+            continue; /* no targets file */
+        }
         c->text[i] = xmalloc(c->src_len[i] + 1);
         if (c->src_len[i] > 0) {
             memcpy(c->text[i], c->src[i], c->src_len[i]);
@@ -112,6 +125,10 @@ static int load_all(catalog_t *c, catalog_t **out,
     }
     if (rc == ERR_OK) {
         rc = catalog_load_plan(c, names[CATALOG_PLAN], err);
+    }
+    if (rc == ERR_OK) {
+        rc = catalog_load_targets(c, names[CATALOG_TARGETS],
+                                  names[CATALOG_INDICATORS], err);
     }
     if (rc != ERR_OK) {
         catalog_destroy(&c);
@@ -140,9 +157,14 @@ int catalog_load(catalog_t **out, const char *const paths[CATALOG_NFILES],
 {
     int rc = ERR_OK;
     assert(out != NULL && paths != NULL);
+    const char *names[CATALOG_NFILES];
     catalog_t *c = catalog_new();
     for (size_t i = 0; rc == ERR_OK && i < CATALOG_NFILES; i++) {
-        assert(paths[i] != NULL);
+        names[i] = paths[i] != NULL ? paths[i] : catalog_file_name((enum catalog_file)i);
+        if (paths[i] == NULL) {
+            assert(i == CATALOG_TARGETS);
+            continue;
+        }
         rc = file_read(paths[i], CSV_MAX_FILE, &c->src[i],
                        &c->src_len[i], err);
     }
@@ -150,7 +172,7 @@ int catalog_load(catalog_t **out, const char *const paths[CATALOG_NFILES],
         catalog_destroy(&c);
         return rc;
     }
-    return load_all(c, out, paths, err);
+    return load_all(c, out, names, err);
 }
 
 int catalog_load_mem(catalog_t **out,
@@ -168,6 +190,10 @@ int catalog_load_mem(catalog_t **out,
     catalog_t *c = catalog_new();
     for (size_t i = 0; i < CATALOG_NFILES; i++) {
         names[i] = files[i].name;
+        if (i == CATALOG_TARGETS && files[i].data == NULL) {
+            names[i] = catalog_file_name((enum catalog_file)i);
+            continue; /* no targets file */
+        }
         c->src[i] = xmalloc(files[i].len ? files[i].len : 1);
         if (files[i].len > 0) {
             memcpy(c->src[i], files[i].data, files[i].len);
@@ -191,6 +217,7 @@ const char *catalog_file_name(enum catalog_file which)
     case CATALOG_INDICATORS: return "indicators.csv";
     case CATALOG_REGIONS: return "regions.csv";
     case CATALOG_PLAN: return "plan.csv";
+    case CATALOG_TARGETS: return "targets.csv";
     case CATALOG_NFILES: break;
     }
     return "?";
@@ -224,6 +251,11 @@ int catalog_load_dir(catalog_t **out, const char *dir, char err[ERR_LEN])
         paths[i] = join_path(dir, catalog_file_name((enum catalog_file)i));
         cpaths[i] = paths[i];
     }
+    /* A directory from before targets.csv has none; any other trouble
+     * with it (permissions) is reported by the load. */
+    if (access(paths[CATALOG_TARGETS], F_OK) != 0 && errno == ENOENT) {
+        cpaths[CATALOG_TARGETS] = NULL;
+    }
     int rc = catalog_load(out, cpaths, err);
     for (size_t i = 0; i < CATALOG_NFILES; i++) {
         free(paths[i]);
@@ -242,6 +274,8 @@ void catalog_destroy(catalog_t **self_p)
         free(c->text[i]);
     }
     free(c->ind);
+    free(c->tgt);
+    hmap_destroy(&c->by_target);
     free(c->ind_line);
     free(c->part_code);
     free(c->reg);
@@ -349,6 +383,53 @@ int catalog_region_within(const catalog_t *self, int i, int ancestor)
         i = self->reg[i].parent;
     }
     return i == ancestor;
+}
+
+size_t catalog_target_count(const catalog_t *self)
+{
+    check_invariants(self);
+    return self->n_tgt;
+}
+
+const catalog_target_t *catalog_target(const catalog_t *self, size_t i)
+{
+    check_invariants(self);
+    assert(i < self->n_tgt);
+    return i < self->n_tgt ? &self->tgt[i] : NULL;
+}
+
+const catalog_target_t *catalog_target_find(const catalog_t *self,
+                                            size_t ind, int region,
+                                            int year)
+{
+    int32_t key[3] = {(int32_t)ind, region, year};
+    int64_t i = -1;
+    check_invariants(self);
+    if (!hmap_get(self->by_target, key, sizeof key, &i)) {
+        return NULL;
+    }
+    return &self->tgt[i];
+}
+
+const catalog_target_t *catalog_target_at(const catalog_t *self,
+                                          size_t ind, int region, int year)
+{
+    const catalog_target_t *t = catalog_target_find(self, ind, region, year);
+    if (t == NULL) {
+        t = catalog_target_find(self, ind, region, self->plan.target_year);
+    }
+    return t;
+}
+
+int catalog_region_has_targets(const catalog_t *self, int region)
+{
+    check_invariants(self);
+    for (size_t i = 0; i < self->n_tgt; i++) {
+        if (self->tgt[i].region == region) {
+            return 1;
+        }
+    }
+    return 0;
 }
 
 uint64_t catalog_region_fingerprint(const catalog_t *self)

@@ -10,6 +10,20 @@
  *  region file has code,name_zh,name_en,level,parent_code. The plan file
  *  has a header "key,value" and the rows title_zh (required) and title_en.
  *
+ *  Targets are data per region: the targets file (targets.csv, columns
+ *  indicator,region,year,target,basis) is where every target is read
+ *  from: the province's (the root region's, at the plan's target year)
+ *  and any city's or county's an office adds, yearly milestones
+ *  included. The basis of a target is the indicator's target_basis
+ *  (indicators.csv) moved to the target's year. indicators.csv's
+ *  target_YYYY column is kept so that catalogs from before targets.csv
+ *  load unchanged: when targets.csv gives the root's target for the
+ *  target year, that column must be empty or the same number (one truth,
+ *  checked); when targets.csv is absent or does not give it, the column
+ *  is the root's target. Either way every indicator ends with the root's
+ *  target-year target, in indicator_t.target and as a catalog_target_t.
+ *  Targets never enter a fingerprint: they change no aggregate.
+ *
  *  A catalog is immutable once loaded and may be shared read-only between
  *  threads.
  *
@@ -36,7 +50,13 @@
  *    5. The plan has a non-empty title_zh (title_en may be "");
  *       first_year == baseline_year + 1 <= last_year == target_year, and
  *       every indicator's basis_from..basis_to lies inside those years.
- *    6. Indexes are file order, and the same files always give the same
+ *    6. Every indicator has a target for the root region at the target
+ *       year, equal to indicator_t.target. No two targets share
+ *       (indicator, region, year); every target's year lies in the
+ *       plan's years and its basis is the indicator's basis kind ending
+ *       in that year (a cumulative one starting where the indicator's
+ *       does).
+ *    7. Indexes are file order, and the same files always give the same
  *       fingerprints (the store keeps them on disk).
  */
 #ifndef HRSS_CATALOG_H
@@ -51,6 +71,8 @@ enum catalog_file {
     CATALOG_INDICATORS, /**< indicators.csv: the plan's table */
     CATALOG_REGIONS,    /**< regions.csv: the region tree */
     CATALOG_PLAN,       /**< plan.csv: the plan's title (key,value rows) */
+    CATALOG_TARGETS,    /**< targets.csv: targets per region and year;
+                             the only optional file */
     CATALOG_NFILES
 };
 /** Longest indicator code, in bytes (codes are [a-z0-9_]+). */
@@ -104,6 +126,19 @@ typedef struct catalog_plan {
     int last_year;         /**< target_year: the plan's last year */
 } catalog_plan_t;
 
+/** One target: what @p region should reach for @p indicator in @p year
+ *  (the plan's target year, or an earlier milestone). Plain value
+ *  struct. */
+typedef struct catalog_target {
+    int indicator;        /**< index of the indicator */
+    int region;           /**< index of the region */
+    int year;             /**< the year it is for */
+    double target;        /**< in display units, as indicator_t.target */
+    enum ind_basis basis; /**< the indicator's basis kind */
+    int basis_from;       /**< first year of the basis */
+    int basis_to;         /**< == year */
+} catalog_target_t;
+
 /** One region. Plain value struct; strings owned by the catalog. */
 typedef struct region {
     uint32_t code;        /**< GB/T 2260 code, e.g. 330100 */
@@ -128,8 +163,14 @@ typedef struct catalog catalog_t;
  *  enum value, a duplicate code or Chinese name, an unknown part_of or
  *  parent, a part_of that is not a count with the same over_time, a
  *  parent cycle, zero or several roots, a target year not after the
- *  baseline year, a target_basis outside the plan's years, and in the plan
- *  file a missing, unknown or repeated key.
+ *  baseline year, a target_basis outside the plan's years, in the plan
+ *  file a missing, unknown or repeated key, and in the targets file an
+ *  unknown indicator or region, a year outside the plan, a duplicate
+ *  (indicator, region, year), a bad or negative number (a ratio's above
+ *  100%), a basis the indicator cannot have in that year, a root target
+ *  that differs from indicators.csv's, and an indicator left without the
+ *  root's target. @p paths[CATALOG_TARGETS] may be NULL: no targets
+ *  file.
  *  @param[out] out  Receives the catalog on success; untouched on failure.
  *  @return ERR_OK, ERR_IO (file unreadable), ERR_INVAL (malformed).
  *  Caller owns *out and must catalog_destroy() it. */
@@ -145,21 +186,23 @@ typedef struct catalog_bytes {
 
 /** catalog_load() from bytes in memory (a catalog received from a
  *  collector), @p files indexed by enum catalog_file. The bytes are
- *  copied. */
+ *  copied. files[CATALOG_TARGETS].data NULL: no targets file. */
 int catalog_load_mem(catalog_t **out,
                      const catalog_bytes_t files[CATALOG_NFILES],
                      char err[ERR_LEN]);
 
-/** The bytes file @p which was loaded from. Borrowed; valid until
+/** The bytes file @p which was loaded from (NULL and 0 for a targets
+ *  file the catalog was loaded without). Borrowed; valid until
  *  destroy. */
 void catalog_source(const catalog_t *self, enum catalog_file which,
                     const char **data, size_t *len);
 
 /** The file name of @p which inside a catalog directory
- *  ("indicators.csv", "regions.csv", "plan.csv"). */
+ *  ("indicators.csv", "regions.csv", "plan.csv", "targets.csv"). */
 const char *catalog_file_name(enum catalog_file which);
 
-/** catalog_load() of the files named by catalog_file_name() in @p dir. */
+/** catalog_load() of the files named by catalog_file_name() in @p dir;
+ *  a directory without targets.csv loads without one. */
 int catalog_load_dir(catalog_t **out, const char *dir, char err[ERR_LEN]);
 
 /** Destroy and set *self_p to NULL; no-op on NULL. */
@@ -187,6 +230,25 @@ int catalog_region_root(const catalog_t *self);
 /** 1 when region @p i is @p ancestor or lies below it, else 0. */
 int catalog_region_within(const catalog_t *self, int i, int ancestor);
 
+/** Number of targets (the root's for every indicator, and the rest). */
+size_t catalog_target_count(const catalog_t *self);
+/** Target @p i, ordered by indicator, region, year. Borrowed; valid until
+ *  destroy. */
+const catalog_target_t *catalog_target(const catalog_t *self, size_t i);
+/** The target of indicator @p ind for region @p region in @p year, or
+ *  NULL. Borrowed; valid until destroy. */
+const catalog_target_t *catalog_target_find(const catalog_t *self,
+                                            size_t ind, int region,
+                                            int year);
+/** The target region @p region is measured against at a period ending in
+ *  @p year: its milestone of that year when it has one, else its target
+ *  for the plan's target year, else NULL (it has no target: the
+ *  province's is not its own). Borrowed; valid until destroy. */
+const catalog_target_t *catalog_target_at(const catalog_t *self,
+                                          size_t ind, int region, int year);
+/** 1 when region @p region has a target of its own for any indicator. */
+int catalog_region_has_targets(const catalog_t *self, int region);
+
 /** 64-bit FNV-1a fingerprint of the region tree (codes and parents), used
  *  by the store to notice that its aggregates were built for another tree. */
 uint64_t catalog_region_fingerprint(const catalog_t *self);
@@ -195,7 +257,8 @@ uint64_t catalog_region_fingerprint(const catalog_t *self);
  *  for each indicator in file order, its code, kind, over_time and
  *  part_of ("code|kind|over_time|parent;", FNV-1a continued from the
  *  region fingerprint). Stored by the store: its value must never change
- *  for the same catalog. */
+ *  for the same catalog. Targets are not in it: they change no
+ *  aggregate. */
 uint64_t catalog_rules_fingerprint(const catalog_t *self);
 
 #endif

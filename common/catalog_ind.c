@@ -4,7 +4,8 @@
  * target_YYYY name the baseline and target years, and the plan runs from
  * the year after the baseline through the target year. Each data row is
  * checked as it is read, in a fixed order (empty required fields, no,
- * code, duplicates, kind, over_time, baseline, target, target_basis and
+ * code, duplicates, kind, over_time, baseline, target (which may be
+ * empty: the province's target is then in targets.csv), target_basis and
  * its years, direction, attribute, numerator/denominator), so the first
  * bad field of the first bad row is the one reported. part_of links need
  * every row and are resolved afterwards, in file order, then checked for
@@ -22,7 +23,6 @@
  */
 #include "common/catalog_int.h"
 
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,7 +62,7 @@ static const char *const icol_name[IC_N] = {
 /* Columns that may not be empty, in the order they are checked. */
 static const enum icol icol_required[] = {
     IC_NO,     IC_CODE,         IC_NAME_ZH,  IC_UNIT_ZH,   IC_KIND,
-    IC_OVER_TIME, IC_TARGET,    IC_TARGET_BASIS, IC_DIRECTION,
+    IC_OVER_TIME, IC_TARGET_BASIS, IC_DIRECTION,
     IC_ATTRIBUTE,
 };
 
@@ -80,43 +80,10 @@ static int has_prefix(const char *s, const char *prefix)
     return strncmp(s, prefix, strlen(prefix)) == 0;
 }
 
-/* A finite decimal number; hex, inf and nan are refused. */
-static int parse_number(const char *s, double *out)
-{
-    char *end = NULL;
-    if (*s == '\0' || strspn(s, "0123456789+-.eE") != strlen(s)) {
-        return 0;
-    }
-    double v = strtod(s, &end);
-    if (end == s || *end != '\0' || !isfinite(v)) {
-        return 0;
-    }
-    *out = v;
-    return 1;
-}
-
 static int parse_basis(const char *s, indicator_t *ind)
 {
-    int from = 0;
-    int to = 0;
-    if (has_prefix(s, "cumulative_") && strlen(s) == 20 && s[15] == '_' &&
-        catalog_parse_year4(s + 11, &from) &&
-        catalog_parse_year4(s + 16, &to) && from <= to) {
-        ind->basis = BASIS_CUMULATIVE;
-    } else if (has_prefix(s, "level_") && strlen(s) == 10 &&
-               catalog_parse_year4(s + 6, &from)) {
-        ind->basis = BASIS_LEVEL;
-        to = from;
-    } else if (has_prefix(s, "annual_") && strlen(s) == 11 &&
-               catalog_parse_year4(s + 7, &from)) {
-        ind->basis = BASIS_ANNUAL;
-        to = from;
-    } else {
-        return 0;
-    }
-    ind->basis_from = from;
-    ind->basis_to = to;
-    return 1;
+    return catalog_parse_basis(s, &ind->basis, &ind->basis_from,
+                               &ind->basis_to);
 }
 
 static double unit_scale_of(const char *unit)
@@ -232,17 +199,21 @@ static int check_target(const catalog_t *c, const char *path, size_t line,
                         indicator_t *ind, char err[ERR_LEN])
 {
     if (v[IC_BASELINE][0] != '\0') {
-        if (!parse_number(v[IC_BASELINE], &ind->baseline)) {
+        if (!catalog_parse_number(v[IC_BASELINE], &ind->baseline)) {
             return catalog_bad(err, path, line, "bad number '%s' in %s",
                                v[IC_BASELINE], colname[IC_BASELINE]);
         }
         ind->has_baseline = 1;
     }
-    if (!parse_number(v[IC_TARGET], &ind->target)) {
-        return catalog_bad(err, path, line, "bad number '%s' in %s",
-                           v[IC_TARGET], colname[IC_TARGET]);
+    /* Empty: the target is in targets.csv (catalog_tgt.c checks that
+     * every indicator ends with one). */
+    if (v[IC_TARGET][0] != '\0') {
+        if (!catalog_parse_number(v[IC_TARGET], &ind->target)) {
+            return catalog_bad(err, path, line, "bad number '%s' in %s",
+                               v[IC_TARGET], colname[IC_TARGET]);
+        }
+        ind->has_target = 1;
     }
-    ind->has_target = 1;
     if (!parse_basis(v[IC_TARGET_BASIS], ind)) {
         return catalog_bad(err, path, line,
                            "bad target_basis '%s': expected "

@@ -11,11 +11,14 @@
  *                    reader), and plan.csv
  *    catalog_ind.c   indicators.csv
  *    catalog_reg.c   regions.csv
+ *    catalog_tgt.c   targets.csv, and the root's targets from
+ *                    indicators.csv where targets.csv has none
  *
  *  The loaders fill a catalog_t that catalog.c made and hand back to it;
  *  only catalog.c hands a catalog out, after check_invariants(). They run
- *  in the order indicators, regions, plan: the indicator header gives the
- *  plan's years, which the plan file does not repeat.
+ *  in the order indicators, regions, plan, targets: the indicator header
+ *  gives the plan's years, which the plan file does not repeat, and a
+ *  target names an indicator and a region.
  *
  *  Owns: struct catalog owns everything it points to: the files' bytes
  *  (src), their parsed copies (text: each file's bytes parsed in place,
@@ -46,6 +49,9 @@
  *       with exactly ncols fields; catalog_table_fini() is safe after any
  *       catalog_table_init(), failed or not.
  *    6. A loader that fails leaves the catalog for catalog.c to destroy.
+ *    7. After catalog_load_targets() succeeds, tgt is sorted by
+ *       (indicator, region, year), by_target maps each key to its index,
+ *       and every indicator has its root target at the target year.
  */
 #ifndef HRSS_CATALOG_INT_H
 #define HRSS_CATALOG_INT_H
@@ -81,6 +87,11 @@ struct catalog {
     char *text[CATALOG_NFILES]; /* src parsed in place: the strings' home
                                    (src_len + 1 bytes each) */
 
+    catalog_target_t *tgt;   /* sorted by indicator, region, year */
+    size_t n_tgt;
+    size_t cap_tgt;
+    hmap_t *by_target;       /* (indicator, region, year) -> index */
+
     hmap_t *by_code;         /* indicator code -> index */
     hmap_t *by_name;         /* name_zh -> index */
     hmap_t *by_short;        /* name_zh without a 其中: prefix -> index,
@@ -107,6 +118,15 @@ int catalog_find_str(const hmap_t *m, const char *key);
  *  @return ERR_INVAL, so that callers can `return catalog_bad(...)`. */
 int catalog_bad(char err[ERR_LEN], const char *path, size_t line,
                 const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/** A finite decimal number ([0-9+-.eE] only: hex, inf and nan are
+ *  refused). @return 1 and *out, or 0. */
+int catalog_parse_number(const char *s, double *out);
+
+/** A target_basis: cumulative_YYYY_YYYY (from <= to), level_YYYY or
+ *  annual_YYYY. @return 1 and the outputs, or 0. */
+int catalog_parse_basis(const char *s, enum ind_basis *basis, int *from,
+                        int *to);
 
 /** Parse exactly 4 ASCII digits forming a year in 1900..9999 (what
  *  follows them is not looked at). @return 1 and *out, or 0. */
@@ -167,6 +187,14 @@ int catalog_load_plan(catalog_t *c, const char *path, char err[ERR_LEN]);
  *  @return ERR_OK, ERR_INVAL. */
 int catalog_load_indicators(catalog_t *c, const char *path,
                             char err[ERR_LEN]);
+
+/** Load targets.csv from c->src when the catalog has one, then give
+ *  every indicator without a targets.csv row for the root at the target
+ *  year the target of indicators.csv; sort and index the targets.
+ *  @param ind_path  indicators.csv's name, for "no target" messages.
+ *  @return ERR_OK, ERR_INVAL. */
+int catalog_load_targets(catalog_t *c, const char *path,
+                         const char *ind_path, char err[ERR_LEN]);
 
 /** The index of the region with code @p code, or -1 when absent. */
 int catalog_find_region(const catalog_t *c, uint32_t code);

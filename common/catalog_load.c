@@ -26,8 +26,10 @@
 #include "common/catalog_int.h"
 
 #include <assert.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/text.h"
@@ -63,6 +65,50 @@ int catalog_parse_year4(const char *s, int *out)
         return 0;
     }
     *out = v;
+    return 1;
+}
+
+int catalog_parse_number(const char *s, double *out)
+{
+    char *end = NULL;
+    if (*s == '\0' || strspn(s, "0123456789+-.eE") != strlen(s)) {
+        return 0;
+    }
+    double v = strtod(s, &end);
+    if (end == s || *end != '\0' || !isfinite(v)) {
+        return 0;
+    }
+    *out = v;
+    return 1;
+}
+
+static int has_prefix(const char *s, const char *prefix)
+{
+    return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+int catalog_parse_basis(const char *s, enum ind_basis *basis, int *from,
+                        int *to)
+{
+    int f = 0;
+    int t = 0;
+    if (has_prefix(s, "cumulative_") && strlen(s) == 20 && s[15] == '_' &&
+        catalog_parse_year4(s + 11, &f) && catalog_parse_year4(s + 16, &t) &&
+        f <= t) {
+        *basis = BASIS_CUMULATIVE;
+    } else if (has_prefix(s, "level_") && strlen(s) == 10 &&
+               catalog_parse_year4(s + 6, &f)) {
+        *basis = BASIS_LEVEL;
+        t = f;
+    } else if (has_prefix(s, "annual_") && strlen(s) == 11 &&
+               catalog_parse_year4(s + 7, &f)) {
+        *basis = BASIS_ANNUAL;
+        t = f;
+    } else {
+        return 0;
+    }
+    *from = f;
+    *to = t;
     return 1;
 }
 

@@ -247,7 +247,7 @@ for prog in hrss-collector hrss-agent hrss-demo-gen; do
         die "$HRSS_BIN/$prog not found: run \`make\` first (or set HRSS_BIN)"
 done
 [ -r "$HRSS_CATALOG/indicators.csv" ] && [ -r "$HRSS_CATALOG/regions.csv" ] &&
-    [ -r "$HRSS_CATALOG/plan.csv" ] ||
+    [ -r "$HRSS_CATALOG/plan.csv" ] && [ -r "$HRSS_CATALOG/targets.csv" ] ||
     die "no catalog in $HRSS_CATALOG: run \`make\` first (or set HRSS_CATALOG)"
 case $DEMO_PORT in
     '') ;;

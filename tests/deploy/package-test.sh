@@ -434,6 +434,7 @@ bad=$(in_root dpkg -L hrss | grep -v -x \
 [ -z "$bad" ] || die "files outside Debian's places:" $bad
 for f in /usr/bin/hrss-collector /usr/bin/hrss-agent /usr/bin/hrssctl \
     /usr/share/hrss/catalog/indicators.csv \
+    /usr/share/hrss/catalog/targets.csv \
     /usr/share/man/man8/hrss-collector.8.gz \
     /usr/share/man/man8/hrss-agent.8.gz /usr/share/man/man1/hrssctl.1.gz \
     /lib/systemd/system/hrss-collector.service \

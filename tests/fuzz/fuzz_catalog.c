@@ -1,13 +1,17 @@
 /* fuzz_catalog.c: libFuzzer target for the catalog loader: the input's
- * first byte chooses which of the three files it replaces (its value
- * modulo 3: indicators, regions, plan; the seeds use '0', '1', '2'), the
- * rest is that file's bytes; the other two are the shipped files.
+ * first byte chooses which of the four files it replaces (its value
+ * modulo 4: indicators, regions, plan, targets; the seeds use '0', '1',
+ * '2', '3'), the rest is that file's bytes; the others are the shipped
+ * files.
  * catalog_load_mem() loads them as a collector's catalog would be.
  *
  * INVARIANTS (checked on every catalog that loads; a break aborts, and
  * libFuzzer keeps the input): catalog.h invariants 1 to 5, and
  *   6. every indicator and region is found again by its code (and a
  *      region by its code text), and fingerprints are computed.
+ *   7. catalog.h invariant 6: every indicator has its root target at the
+ *      target year, equal to its target; targets are unique, sorted, in
+ *      the plan's years, and found again by their key.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -127,6 +131,44 @@ static void check_indicators(const catalog_t *c)
     }
 }
 
+static void check_targets(const catalog_t *c)
+{
+    const catalog_plan_t *plan = catalog_plan(c);
+    int root = catalog_region_root(c);
+    size_t n = catalog_target_count(c);
+    for (size_t i = 0; i < catalog_indicator_count(c); i++) {
+        const catalog_target_t *t =
+            catalog_target_find(c, i, root, plan->target_year);
+        if (t == NULL || t->target != catalog_indicator(c, i)->target ||
+            !catalog_indicator(c, i)->has_target) {
+            fuzz_fail("indicator %zu: no root target equal to its own", i);
+        }
+    }
+    for (size_t k = 0; k < n; k++) {
+        const catalog_target_t *t = catalog_target(c, k);
+        if (t->indicator < 0 ||
+            (size_t)t->indicator >= catalog_indicator_count(c) ||
+            t->region < 0 || (size_t)t->region >= catalog_region_count(c) ||
+            t->year < plan->first_year || t->year > plan->last_year) {
+            fuzz_fail("target %zu: indicator %d, region %d, year %d", k,
+                      t->indicator, t->region, t->year);
+        }
+        if (catalog_target_find(c, (size_t)t->indicator, t->region,
+                                t->year) != t) {
+            fuzz_fail("target %zu is not found by its key", k);
+        }
+        if (k > 0) {
+            const catalog_target_t *p = catalog_target(c, k - 1);
+            if (!(p->indicator < t->indicator ||
+                  (p->indicator == t->indicator &&
+                   (p->region < t->region ||
+                    (p->region == t->region && p->year < t->year))))) {
+                fuzz_fail("targets %zu and %zu out of order", k - 1, k);
+            }
+        }
+    }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     catalog_bytes_t files[CATALOG_NFILES];
@@ -166,14 +208,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         files[CATALOG_REGIONS].data = mine;
         files[CATALOG_REGIONS].len = size - 1;
         break;
-    default:
+    case CATALOG_PLAN:
         files[CATALOG_PLAN].data = mine;
         files[CATALOG_PLAN].len = size - 1;
+        break;
+    default:
+        files[CATALOG_TARGETS].data = mine;
+        files[CATALOG_TARGETS].len = size - 1;
         break;
     }
     if (catalog_load_mem(&c, files, err) == ERR_OK) {
         check_regions(c);
         check_indicators(c);
+        check_targets(c);
         (void)catalog_rules_fingerprint(c);
         catalog_destroy(&c);
     } else if (c != NULL || err[0] == '\0') {

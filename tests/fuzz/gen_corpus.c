@@ -422,8 +422,8 @@ static void gen_csvin(void)
 static void gen_catalog(void)
 {
     static const char *const files[] = {"indicators.csv", "regions.csv",
-                                        "plan.csv"};
-    for (int i = 0; i < 3; i++) {
+                                        "plan.csv", "targets.csv"};
+    for (int i = 0; i < 4; i++) {
         char rel[64];
         char name[64];
         size_t len = 0;

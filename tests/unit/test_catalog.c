@@ -515,11 +515,13 @@ Test(catalog, bad_indicator_code, .init = mk_tmp, .fini = rm_tmp)
 
 Test(catalog, empty_required_field, .init = mk_tmp, .fini = rm_tmp)
 {
+    /* An empty target_2025 is not one: the target is in targets.csv
+     * (test_catalog_targets); direction is required. */
     edit_line(IND, 3,
               "2,urban_surveyed_unemployment_rate,城镇调查失业率,x,就业,%,"
-              "ratio,sum,,,level_2025,at_most,expected,,城镇调查失业人数,"
+              "ratio,sum,,,level_2025,,expected,,城镇调查失业人数,"
               "城镇劳动力人数");
-    expect_invalid(IND, 3, "empty field 'target_2025'");
+    expect_invalid(IND, 3, "empty field 'direction'");
     edit_line(IND, 3,
               "2,urban_surveyed_unemployment_rate,城镇调查失业率,x,就业,%,"
               "ratio,sum,,5.5,level_2025,at_most,,,城镇调查失业人数,"
@@ -775,6 +777,7 @@ Test(catalog_mem, load_from_bytes_and_source_round_trip)
         {"x:indicators.csv", NULL, 0},
         {"x:regions.csv", NULL, 0},
         {"x:plan.csv", NULL, 0},
+        {"x:targets.csv", NULL, 0},
     };
     for (size_t i = 0; i < CATALOG_NFILES; i++) {
         const char *data;
@@ -839,6 +842,11 @@ Test(catalog, another_plan_loads, .init = mk_tmp, .fini = rm_tmp)
               "level_2030,at_least,expected,,,\n");
     write_tmp(PLAN, "key,value\n"
                     "title_zh,某省“十五五”规划\n");
+    /* Another plan's targets are its own: without targets.csv, those of
+     * indicators.csv. */
+    char *tp = path_in(tmpdir, catalog_file_name(CATALOG_TARGETS));
+    cr_assert_eq(unlink(tp), 0);
+    free(tp);
     catalog_t *c = NULL;
     char err[ERR_LEN] = "";
     cr_assert_eq(catalog_load_dir(&c, tmpdir, err), ERR_OK, "%s", err);

@@ -34,7 +34,7 @@ static int load_with(const char *regions, catalog_t **out,
     static const enum catalog_file shipped[] = {CATALOG_INDICATORS,
                                                 CATALOG_PLAN};
     char *data[CATALOG_NFILES] = {NULL};
-    catalog_bytes_t files[CATALOG_NFILES];
+    catalog_bytes_t files[CATALOG_NFILES] = {{NULL, NULL, 0}};
     for (size_t i = 0; i < 2; i++) {
         enum catalog_file f = shipped[i];
         char path[512];

@@ -417,8 +417,8 @@ Test(clerk, months_as_clerks_write_them)
 /* The shipped catalog and one more 上城区, under 宁波市. */
 static catalog_t *catalog_with_twin(void)
 {
-    static const char *const names[] = {"indicators.csv", "regions.csv",
-                                        "plan.csv"};
+    static const char *const names[CATALOG_NFILES] = {
+        "indicators.csv", "regions.csv", "plan.csv", "targets.csv"};
     char *data[CATALOG_NFILES];
     size_t len[CATALOG_NFILES];
     catalog_bytes_t files[CATALOG_NFILES];

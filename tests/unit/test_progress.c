@@ -464,19 +464,26 @@ Test(progress, another_plan_titles_the_table, .init = load_2030,
     free(got);
 
     got = print_progress(RENDER_JSON, "2027-06", totals);
-    cr_expect(strncmp(got, "{\"region\": \"330000\", \"period\": "
-                           "\"2027-06\", \"indicators\": [\n  {\"indicator\": "
-                           "\"jobs\", \"name_zh\": \"新增就业\", \"kind\": "
-                           "\"count\", \"display_unit\": \"万人\", "
-                           "\"unit_scale\": 10000, \"basis\": \"cumulative\", "
-                           "\"period\": \"2026-01..2027-06\", \"baseline\": "
-                           "null, \"target\": 6000000, \"direction\": "
-                           "\"at_least\", \"value\": 1700000, \"share\": "
-                           "0.2833333333, \"expected\": 1800000, \"elapsed\": "
-                           "0.3, \"on_track\": false, \"reporting_regions\": 2, "
-                           "\"expected_regions\": 2},\n",
-                      400) == 0,
-              "%s", got);
+    const char *head =
+        "{\"region\": \"330000\", \"period\": \"2027-06\", "
+        "\"province\": \"330000\", \"targets\": \"own\", \"indicators\": "
+        "[\n";
+    cr_expect(strncmp(got, head, strlen(head)) == 0, "%s", got);
+    const char *first =
+        "  {\"indicator\": "
+        "\"jobs\", \"name_zh\": \"新增就业\", \"kind\": "
+        "\"count\", \"display_unit\": \"万人\", "
+        "\"unit_scale\": 10000, \"basis\": \"cumulative\", "
+        "\"period\": \"2026-01..2027-06\", \"baseline\": "
+        "null, \"target\": 6000000, \"direction\": "
+        "\"at_least\", \"value\": 1700000, \"share\": "
+        "0.2833333333, \"expected\": 1800000, \"elapsed\": "
+        "0.3, \"on_track\": false, \"reporting_regions\": 2, "
+        "\"expected_regions\": 2, \"target_source\": "
+        "\"own\", \"target_region\": \"330000\", "
+        "\"target_year\": 2030},\n";
+    cr_expect(strncmp(got + strlen(head), first, strlen(first)) == 0, "%s",
+              got);
     cr_expect(strstr(got, "\"value\": 0.045, \"numerator\": 45, "
                           "\"denominator\": 1000, \"share\": 0.9,") != NULL,
               "%s", got);
@@ -548,4 +555,242 @@ Test(progress, the_shipped_plan_reads_as_before)
               "%s", got);
     free(got);
     free(totals);
+}
+
+/* ------------------------------------------------------------------ */
+/* targets per region: tests/fixtures/targets/targets.csv gives 杭州市 */
+/* urban_new_jobs 〔120〕 with a 2023 milestone 〔70〕, pension_insured */
+/* 620 and the mediation rate 82%; the province keeps the plan's.     */
+
+static void load_city_targets(void)
+{
+    snprintf(tmpdir, sizeof tmpdir, "/tmp/hrss_prog_XXXXXX");
+    cr_assert_not_null(mkdtemp(tmpdir));
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd,
+             "cp %s/indicators.csv %s/regions.csv %s/plan.csv %s/ && "
+             "cp %s/targets/targets.csv %s/",
+             HRSS_TEST_CATALOG_DIR, HRSS_TEST_CATALOG_DIR,
+             HRSS_TEST_CATALOG_DIR, tmpdir, HRSS_TEST_FIXTURES_DIR, tmpdir);
+    cr_assert_eq(system(cmd), 0, "%s", cmd);
+    char err[ERR_LEN];
+    catalog_destroy(&cat);
+    cr_assert_eq(catalog_load_dir(&cat, tmpdir, err), ERR_OK, "%s", err);
+}
+
+static void unload_city_targets(void)
+{
+    char path[128];
+    snprintf(path, sizeof path, "%s/targets.csv", tmpdir);
+    unlink(path);
+    unload_2030();
+}
+
+static int region_index(uint32_t code)
+{
+    int r = catalog_region_find(cat, code);
+    cr_assert_geq(r, 0);
+    return r;
+}
+
+/* @p code's row for region @p region at @p p, as cmd_plan asks it. */
+static progress_row_t city_row(const char *code, uint32_t region,
+                               const char *p, store_total_t t)
+{
+    period_t q = per(p);
+    size_t i = (size_t)catalog_indicator_find(cat, code);
+    int ri = region_index(region);
+    const catalog_target_t *tg =
+        catalog_target_at(cat, i, ri, month_year(q.last));
+    progress_row_t r;
+    progress_row_for(ind(code), tg, ri == catalog_region_root(cat),
+                     catalog_plan(cat), &q, &t, &r);
+    return r;
+}
+
+Test(progress, a_city_is_measured_against_its_own_milestone,
+     .init = load_city_targets, .fini = unload_city_targets)
+{
+    /* 2023-06: the milestone 〔70〕 through 2023, 30 of its 36 months:
+     * 700,000 × 30/36 = 583,333.3 due. */
+    progress_row_t r = city_row("urban_new_jobs", 330100, "2023-06",
+                                count(600000, 14, 14));
+    cr_expect(r.has_target);
+    cr_expect_eq(r.target_year, 2023);
+    cr_expect_eq(r.target, 700000.0);
+    cr_expect_float_eq(r.elapsed, 30.0 / 36, 1e-12);
+    cr_expect_float_eq(r.expected, 700000.0 * 30 / 36, 1e-6);
+    cr_expect(r.on_track);
+    cr_expect_float_eq(r.share, 600000.0 / 700000, 1e-12);
+    /* 2024: no milestone, the 2025 target 〔120〕 over 60 months. */
+    r = city_row("urban_new_jobs", 330100, "2024", count(900000, 14, 14));
+    cr_expect_eq(r.target_year, 2025);
+    cr_expect_float_eq(r.expected, 1200000.0 * 48 / 60, 1e-6);
+    cr_expect_not(r.on_track);
+    /* A level without a baseline of its own: the target itself, never
+     * paced from the province's 2020 baseline (4,355万). */
+    r = city_row("pension_insured", 330100, "2023-06",
+                 count(6000000, 14, 14));
+    cr_expect_eq(r.baseline, 0.0);
+    cr_expect_eq(r.expected, 6200000.0);
+    cr_expect_not(r.on_track);
+    /* The province is as before. */
+    r = city_row("pension_insured", 330000, "2023-06",
+                 count(44500000, 102, 102));
+    progress_row_t before = row_at("pension_insured", "2023-06",
+                                   count(44500000, 102, 102));
+    cr_expect_eq(r.expected, before.expected);
+    cr_expect_eq(r.baseline, 43550000.0);
+}
+
+Test(progress, without_a_target_a_city_shows_its_share_of_the_province,
+     .init = load_city_targets, .fini = unload_city_targets)
+{
+    progress_row_t r = city_row("skilled_talent", 330100, "2025",
+                                count(2300000, 14, 14));
+    cr_expect_not(r.has_target);
+    cr_expect_not(r.on_track);
+    cr_expect(isnan(r.target));
+    cr_expect(isnan(r.share));
+    cr_expect_eq(r.value, 2300000.0);
+    store_total_t prov = count(11500000, 102, 102);
+    progress_province(&r, &prov);
+    cr_expect(r.has_province);
+    cr_expect_float_eq(r.province_share, 0.2, 1e-12);
+    /* A province without a report gives no share. */
+    store_total_t none = count(0, 0, 102);
+    progress_province(&r, &none);
+    cr_expect_not(r.has_province);
+    cr_expect(isnan(r.province_share));
+}
+
+/* The table line of @p got that starts with @p name holds @p a and
+ * @p b, in that order (whatever the columns' widths). */
+static void expect_in_line(const char *got, const char *name, const char *a,
+                           const char *b)
+{
+    const char *l = strstr(got, name);
+    cr_assert_not_null(l, "%s: %s", name, got);
+    const char *end = strchr(l, '\n');
+    cr_assert_not_null(end);
+    const char *pa = strstr(l, a);
+    cr_expect(pa != NULL && pa < end, "%s lacks '%s': %s", name, a, got);
+    const char *pb = pa != NULL ? strstr(pa + strlen(a), b) : NULL;
+    cr_expect(pb != NULL && pb < end, "%s lacks '%s': %s", name, b, got);
+}
+
+/* cmd_plan_print() of region @p region at @p p in form @p fmt, every
+ * indicator at @p t, the province at 5 × @p t. */
+static char *print_region(enum render_fmt fmt, uint32_t region,
+                          const char *name, const char *p, store_total_t t)
+{
+    size_t n = catalog_indicator_count(cat);
+    progress_row_t *rows = calloc(n, sizeof *rows);
+    cr_assert_not_null(rows);
+    period_t q = per(p);
+    int ri = region_index(region);
+    for (size_t i = 0; i < n; i++) {
+        const indicator_t *in = catalog_indicator(cat, i);
+        store_total_t mine = t;
+        store_total_t prov = t;
+        if (in->kind == IND_RATIO) {
+            mine = ratio(80, 100, t.reporting);
+            prov = ratio(400, 500, 102);
+        } else {
+            prov.num = 5 * t.num;
+            prov.reporting = 102;
+        }
+        const catalog_target_t *tg =
+            catalog_target_at(cat, i, ri, month_year(q.last));
+        progress_row_for(in, tg, 0, catalog_plan(cat), &q, &mine, &rows[i]);
+        progress_province(&rows[i], &prov);
+    }
+    char *out = NULL;
+    size_t size = 0;
+    FILE *f = open_memstream(&out, &size);
+    cr_assert_not_null(f);
+    cmd_plan_print(f, fmt, cat, region, name, &q, rows, ZONE_DEFAULT_OFFSET,
+                   0);
+    cr_assert_eq(fclose(f), 0);
+    free(rows);
+    return out;
+}
+
+Test(progress, a_city_table_says_whose_targets_and_no_target,
+     .init = load_city_targets, .fini = unload_city_targets)
+{
+    char *got = print_region(RENDER_TABLE, 330100, "杭州市", "2023-06",
+                             count(6000000, 14, 14));
+    cr_expect(strstr(got, "2020 基期  目标 target  年 year") != NULL, "%s",
+              got);
+    cr_expect(strstr(got, "完成 share  占全省 of province  进度 status") !=
+                  NULL,
+              "%s", got);
+    /* Its own milestone and target; no target elsewhere, never 4,500. */
+    expect_in_line(got, "城镇新增就业人数 ", "〔70〕", " 2023 ");
+    expect_in_line(got, "基本养老保险参保人数 ", " 620 ", " 2025 ");
+    expect_in_line(got, "技能人才总量 ", " - ", "no target");
+    cr_expect(strstr(got, "4,500") == NULL, "%s", got);
+    cr_expect(strstr(got, "4,355") == NULL, "%s", got);
+    cr_expect(strstr(got, "20.0%  no target") != NULL, "%s", got);
+    cr_expect(strstr(got, "\n年 year: the target's; before 2025 a "
+                          "milestone, paced to the end of that year.\n"
+                          "on track = at or above a straight line from 0 to "
+                          "a cumulative target, at or above a level target "
+                          "(the 2020 baselines are 浙江省's).\n"
+                          "targets: 杭州市's own (targets.csv); \"no "
+                          "target\": 杭州市 has none of its own for it.\n"
+                          "占全省 = 杭州市's share of 浙江省's total.\n") !=
+                  NULL,
+              "%s", got);
+    free(got);
+
+    got = print_region(RENDER_JSON, 330100, "杭州市", "2023-06",
+                       count(6000000, 14, 14));
+    const char *head = "{\"region\": \"330100\", \"period\": \"2023-06\", "
+                       "\"province\": \"330000\", \"targets\": "
+                       "\"partial\", ";
+    cr_expect(strncmp(got, head, strlen(head)) == 0, "%s", got);
+    cr_expect(strstr(got, "\"target\": 700000, \"direction\"") != NULL, "%s",
+              got);
+    cr_expect(strstr(got, "\"target_source\": \"own\", \"target_region\": "
+                          "\"330100\", \"target_year\": 2023, "
+                          "\"province_value\": 30000000, "
+                          "\"share_of_province\": 0.2}") != NULL,
+              "%s", got);
+    cr_expect(strstr(got, "\"baseline\": null, \"target\": null, "
+                          "\"direction\": \"at_least\", \"value\": 6000000, "
+                          "\"share\": null, \"expected\": null, \"elapsed\": "
+                          "0.5, \"on_track\": null, \"reporting_regions\": "
+                          "14, \"expected_regions\": 14, \"target_source\": "
+                          "\"none\", \"target_region\": null, "
+                          "\"target_year\": null, \"province_value\": "
+                          "30000000, \"share_of_province\": 0.2}") != NULL,
+              "%s", got);
+    free(got);
+}
+
+Test(progress, a_city_without_targets_is_not_measured_against_the_province,
+     .init = load_city_targets, .fini = unload_city_targets)
+{
+    char *got = print_region(RENDER_TABLE, 330200, "宁波市", "2025",
+                             count(6000000, 11, 11));
+    cr_expect(strstr(got, "4,500") == NULL, "%s", got);
+    cr_expect(strstr(got, "on track") == NULL, "%s", got);
+    cr_expect(strstr(got, "behind") == NULL, "%s", got);
+    cr_expect(strstr(got, "no target") != NULL, "%s", got);
+    cr_expect(strstr(got, "\nno target for 宁波市 330200: the plan's targets "
+                          "are 浙江省's, and 宁波市 has none of its own in "
+                          "targets.csv.\n"
+                          "占全省 = 宁波市's share of 浙江省's total.\n") !=
+                  NULL,
+              "%s", got);
+    /* No pace line without a target. */
+    cr_expect(strstr(got, "on track =") == NULL, "%s", got);
+    free(got);
+    got = print_region(RENDER_JSON, 330200, "宁波市", "2025",
+                       count(6000000, 11, 11));
+    cr_expect(strstr(got, "\"targets\": \"none\"") != NULL, "%s", got);
+    cr_expect(strstr(got, "\"target_source\": \"own\"") == NULL, "%s", got);
+    free(got);
 }
