@@ -44,9 +44,9 @@
 #include "common/wire.h"
 
 /** Most updates in one batch. */
-#define DELIVERY_BATCH_MAX 500
+#define DELIVERY_BATCH_MAX 2000
 /** Most batches in flight (unacknowledged) at once. */
-#define DELIVERY_WINDOW 16
+#define DELIVERY_WINDOW 4
 /** A Hello unanswered for longer than this: give up the socket. */
 #define DELIVERY_HELLO_TIMEOUT_MS 2000
 /** No answer for this long to the oldest batch in flight (counted from

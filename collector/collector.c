@@ -101,7 +101,7 @@
 #include "store/store.h"
 
 #define MAX_GROUP 256
-#define GROUP_PEER_MAX 16     /* an agent has at most 16 batches in flight */
+#define GROUP_PEER_MAX 16     /* an agent has at most 4 batches in flight */
 #define GROUP_MAX_BYTES (1 << 20)
 #define GROUP_MAX_UPDATES 8192
 #define SESSION_IDLE 180

@@ -382,18 +382,19 @@ Test(delivery, a_full_window_and_an_ack_frees_a_slot)
     expect(on(d, DELIVERY_EV_WAKE, T0 + 1), 0); /* the window is full */
     expect(on(d, DELIVERY_EV_TICK, T0 + 1), 0);
 
-    const delivery_out_t *o = ack(d, T0 + 2, WIRE_ACK_OK, 501, 1, 500);
+    const uint64_t b = DELIVERY_BATCH_MAX;
+    const delivery_out_t *o = ack(d, T0 + 2, WIRE_ACK_OK, b + 1, 1, b);
     expect(o, 1, DELIVERY_ACT_SPOOL_ACK);
-    expect_spool(o, 0, DELIVERY_ACT_SPOOL_ACK, 501);
+    expect_spool(o, 0, DELIVERY_ACT_SPOOL_ACK, b + 1);
     cr_assert_eq(status(d).in_flight, DELIVERY_WINDOW - 1);
     cr_assert_eq(status(d).next_send, w + 1);
 
     o = on(d, DELIVERY_EV_WAKE, T0 + 3);
     expect(o, 1, DELIVERY_ACT_SEND_BATCH);
     expect_send_from(o, 0, w + 1);
-    expect(sent(d, T0 + 3, w + 1, w + 500), 1, DELIVERY_ACT_NOTE);
+    expect(sent(d, T0 + 3, w + 1, w + b), 1, DELIVERY_ACT_NOTE);
     cr_assert_eq(status(d).in_flight, DELIVERY_WINDOW);
-    cr_assert_eq(status(d).next_send, w + 501);
+    cr_assert_eq(status(d).next_send, w + b + 1);
     delivery_destroy(&d);
 }
 
