@@ -476,6 +476,16 @@ Test(office, flag_and_range_messages_name_the_flag)
     cr_expect(strstr(out, "hrss-agent: --timeout: not a number of seconds: "
                           "'abc'") != NULL,
               "%s", out);
+    /* One figure on the command line: the flag is named, no file line
+     * (it was "command line:2:" when the figure went through the CSV
+     * reader). */
+    int st = AGENT(&e, out, "submit", "--indicator", "urban_new_jobs",
+                   "--period", "2025-13", "--value", "5");
+    cr_expect(st == 64 || st == 65, "exit %d: %s", st, out);
+    cr_expect(strstr(out, "--period: '2025-13': month must be 1..12") !=
+                      NULL &&
+                  strstr(out, "command line") == NULL,
+              "%s", out);
     const char *ctl[] = {"hrssctl", "--data-dir", e.db, "series",
                          "urban_new_jobs", "--from", "2025", "--to",
                          "2021", NULL};
