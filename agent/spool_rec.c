@@ -197,13 +197,16 @@ static MDB_val name_key(const char *name)
     return k;
 }
 
-int spool_meta_get(const spool_t *s, MDB_txn *txn, const char *name,
-                   uint64_t *out, char err[ERR_LEN])
+/* Meta value @p name into *@p out. @p counter: one of the counters,
+ * which format 2 always writes (absent is a damaged key) and which are
+ * never 0; else a value that may be absent (*out = 0) or 0. */
+static int meta_u64(const spool_t *s, MDB_txn *txn, const char *name,
+                    int counter, uint64_t *out, char err[ERR_LEN])
 {
     MDB_val k = name_key(name);
     MDB_val d;
     int have = 0;
-    *out = 1;
+    *out = counter ? 1 : 0;
     int rc = lmdbh_get(txn, s->dbi[SPOOL_T_META], &k, &d, &have);
     if (rc != ERR_OK) {
         snprintf(err, ERR_LEN, "cannot read spool %.300s: %s", s->file,
@@ -214,9 +217,10 @@ int spool_meta_get(const spool_t *s, MDB_txn *txn, const char *name,
         /* Format 2 writes both counters when it makes a spool, so one
          * not found is a damaged key, never "1" (format 1 wrote them
          * only when they moved). */
-        return s->sealed ? spool_damage(s, SPOOL_T_META, &k,
-                                        "missing (a damaged key?)", err)
-                         : ERR_OK;
+        return counter && s->sealed
+                   ? spool_damage(s, SPOOL_T_META, &k,
+                                  "missing (a damaged key?)", err)
+                   : ERR_OK;
     }
     rc = spool_unseal(s, SPOOL_T_META, &k, &d, err);
     if (rc != ERR_OK) {
@@ -224,43 +228,26 @@ int spool_meta_get(const spool_t *s, MDB_txn *txn, const char *name,
     }
     buf_reader_t r;
     buf_reader_init(&r, d.mv_data, d.mv_size);
-    uint64_t v = d.mv_size == 4 && !s->sealed ? buf_get_u32(&r)
-                                              : buf_get_u64(&r);
-    if (!buf_done(&r) || v == 0) {
+    uint64_t v = counter && d.mv_size == 4 && !s->sealed ? buf_get_u32(&r)
+                                                         : buf_get_u64(&r);
+    if (!buf_done(&r) || (counter && v == 0)) {
         return spool_damage(s, SPOOL_T_META, &k, "malformed record", err);
     }
     *out = v;
     return ERR_OK;
 }
 
+int spool_meta_get(const spool_t *s, MDB_txn *txn, const char *name,
+                   uint64_t *out, char err[ERR_LEN])
+{
+    return meta_u64(s, txn, name, 1, out, err);
+}
+
 int spool_seen_get(const spool_t *s, MDB_txn *txn, uint64_t *out,
                    char err[ERR_LEN])
 {
-    MDB_val k = name_key("rejections_seen");
-    MDB_val d;
-    int have = 0;
-    *out = 0;
-    int rc = lmdbh_get(txn, s->dbi[SPOOL_T_META], &k, &d, &have);
-    if (rc != ERR_OK) {
-        snprintf(err, ERR_LEN, "cannot read spool %.300s: %s", s->file,
-                 err_str(rc));
-        return rc;
-    }
-    if (!have) {
-        return ERR_OK; /* made before the mark, or nothing shown yet */
-    }
-    rc = spool_unseal(s, SPOOL_T_META, &k, &d, err);
-    if (rc != ERR_OK) {
-        return rc;
-    }
-    buf_reader_t r;
-    buf_reader_init(&r, d.mv_data, d.mv_size);
-    uint64_t v = buf_get_u64(&r);
-    if (!buf_done(&r)) {
-        return spool_damage(s, SPOOL_T_META, &k, "malformed record", err);
-    }
-    *out = v;
-    return ERR_OK;
+    /* absent: made before the mark, or nothing shown yet */
+    return meta_u64(s, txn, "rejections_seen", 0, out, err);
 }
 
 int spool_put(const spool_t *s, MDB_txn *txn, enum spool_table t,
