@@ -40,7 +40,10 @@
  *       totals); the year spans equal their definition (span.h)
  *       (derive.c, span.c; store_verify() recomputes them from the facts).
  *    3. A fact exists iff its cell has at least one audit record; the fact
- *       holds the newest record's new value (write.c).
+ *       holds the newest record's id and new value, and each record of the
+ *       cell names the one before it (prev_id, 0 for the first), so the
+ *       cell's records are exactly the chain back from the fact (write.c;
+ *       check.c follows every chain).
  *    4. A violation record exists iff both cells of an "of which" pair
  *       exist for the same region and month and the part exceeds the whole
  *       (derive.c).
