@@ -249,16 +249,23 @@ static void forget_unseen(watch_t *w, const char *name, int rc)
 }
 
 /* One line for the files of one scan or one drain of events: "inbox: 1
- * file taken (3 updates queued), 2 refused (see STATE/failed/NAME.errors)". */
+ * file taken (3 updates queued; 1 with warnings, see
+ * STATE/done/NAME.warnings), 2 refused (see STATE/failed/NAME.errors)". */
 static void log_taken(const watch_t *w, const intake_stats_t *st)
 {
-    char taken[96] = "";
+    char taken[400] = "";
     char refused[300] = "";
     if (st->files_done > 0) {
+        char warned[280] = "";
+        if (st->files_warned > 0) {
+            snprintf(warned, sizeof warned, "; %zu with warnings, see "
+                                            "%.200s/done/*.warnings",
+                     st->files_warned, w->state_dir);
+        }
         snprintf(taken, sizeof taken, "%zu file%s taken (%zu update%s "
-                                      "queued)",
+                                      "queued%s)",
                  st->files_done, st->files_done == 1 ? "" : "s", st->rows,
-                 st->rows == 1 ? "" : "s");
+                 st->rows == 1 ? "" : "s", warned);
     }
     if (st->files_failed > 0) {
         snprintf(refused, sizeof refused, "%zu%s refused (see "
@@ -335,6 +342,7 @@ static void inbox_event(watch_t *w, uint32_t mask, const char *name)
      * line, "2 files refused", not "1 refused" twice. */
     w->turn.files_done += st.files_done;
     w->turn.files_failed += st.files_failed;
+    w->turn.files_warned += st.files_warned;
     w->turn.rows += st.rows;
     if (rc != ERR_OK) {
         log_err("inbox: %s", err);

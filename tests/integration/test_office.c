@@ -401,6 +401,20 @@ Test(office, inbox_refusals_counted_together_and_cited_where_they_went)
     cr_expect(hx_file_contains(errs, cite), "%s", cite);
     snprintf(cite, sizeof cite, "%s/inbox/", e.state);
     cr_expect(!hx_file_contains(errs, cite));
+    /* A file taken with warnings says where they are. */
+    char tmp[500];
+    char dst[500];
+    static const char warned[] = "indicator,period,value,备注\n"
+                                 "urban_new_jobs,2025-10,5,x\n";
+    snprintf(tmp, sizeof tmp, "%s/inbox/.w.csv.part", e.state);
+    snprintf(dst, sizeof dst, "%s/inbox/w.csv", e.state);
+    hx_write(tmp, warned, sizeof warned - 1);
+    cr_assert_eq(rename(tmp, dst), 0);
+    char say[500];
+    snprintf(say, sizeof say, "inbox: 1 file taken (1 update queued; 1 with "
+             "warnings, see %s/done/*.warnings)", e.state);
+    file_has_t w = {log, say};
+    cr_expect(hx_wait_until(has_text, &w, 30000), "%s", say);
     cr_expect_eq(hx_stop(ag, SIGTERM, 30000), 0);
 }
 
