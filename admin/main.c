@@ -39,6 +39,7 @@
 #include "admin/screen.h"
 #include "admin/zone.h"
 #include "common/endpoint.h"
+#include "common/file.h"
 #include "common/keys.h"
 #include "common/paths.h"
 #include "common/version.h"
@@ -574,6 +575,7 @@ static int open_client(const globals_t *g, ctl_t *x)
 int main(int argc, char **argv)
 {
     globals_t g = {.timeout = 10, .tz = ZONE_DEFAULT_OFFSET};
+    file_stdout_init();
     ctl_args_t a;
     ctl_t x;
     const char *name = NULL;

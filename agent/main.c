@@ -816,6 +816,7 @@ static int parse_globals(agent_t *a, int argc, char **argv, int *cmd)
 int main(int argc, char **argv)
 {
     agent_t a;
+    file_stdout_init();
     memset(&a, 0, sizeof a);
     a.lock_fd = -1;
     int first = argc;

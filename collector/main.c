@@ -260,6 +260,7 @@ int main(int argc, char **argv)
 {
     static const flags_def_t def = {"hrss-collector", "collector", opt_spec,
                                     OPT_N, FLAGS_NO_OPERANDS};
+    file_stdout_init();
     flags_t *fl = NULL;
     char err[ERR_LEN];
     char catdir[4096];

@@ -268,6 +268,14 @@ int file_write_new(const char *path, const void *data, size_t len,
     return rc;
 }
 
+void file_stdout_init(void)
+{
+    static char buf[1 << 16];
+    if (!isatty(STDOUT_FILENO)) {
+        setvbuf(stdout, buf, _IOFBF, sizeof buf);
+    }
+}
+
 int file_flush_stdout(char err[ERR_LEN])
 {
     int failed = ferror(stdout);

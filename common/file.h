@@ -82,6 +82,13 @@ int file_write_atomic(const char *path, const void *data, size_t len,
 int file_write_new(const char *path, const void *data, size_t len,
                    mode_t mode, char err[ERR_LEN]);
 
+/** Call first in main(): give stdout, when it is not a terminal, a
+ *  64 KiB buffer, so that any output up to that size is written at
+ *  file_flush_stdout(), which then knows why a write failed (a longer
+ *  one that fails midway loses errno by then: stdio keeps only its
+ *  error flag). A terminal stays line-buffered. */
+void file_stdout_init(void);
+
 /** Flush stdout at the end of a command: output that could not be
  *  written (a full disk, a closed pipe) is an error, never a silent
  *  success.

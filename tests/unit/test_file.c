@@ -369,3 +369,47 @@ Test(file, read_fd_reads_and_leaves_the_descriptor_open)
     cr_expect_eq(file_read_fd(fd, "NAME", 100, &data, &len, err), ERR_IO);
     cr_expect_str_eq(err, "NAME: Bad file descriptor");
 }
+
+/* In a child with stdout on /dev/full and file_stdout_init() called: one
+ * write of 5,000 bytes (more than stdio's default 4 KiB buffer for a
+ * file), then file_flush_stdout()'s message, into @p said. */
+static void flush_full(char *said, size_t cap)
+{
+    int p[2];
+    cr_assert_eq(pipe(p), 0);
+    fflush(NULL);
+    pid_t pid = fork();
+    cr_assert(pid >= 0);
+    if (pid == 0) {
+        close(p[0]);
+        int fd = open("/dev/full", O_WRONLY);
+        if (fd < 0 || dup2(fd, STDOUT_FILENO) < 0) {
+            _exit(2);
+        }
+        file_stdout_init();
+        static char big[5001];
+        memset(big, 'x', sizeof big - 1);
+        fputs(big, stdout);
+        char err[ERR_LEN] = "";
+        int rc = file_flush_stdout(err);
+        ssize_t w = write(p[1], err, strlen(err));
+        _exit(rc == ERR_IO && w >= 0 ? 0 : 1);
+    }
+    close(p[1]);
+    ssize_t n = read(p[0], said, cap - 1);
+    said[n > 0 ? n : 0] = '\0';
+    close(p[0]);
+    int st = 0;
+    cr_assert_eq(waitpid(pid, &st, 0), pid);
+    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "child status %d", st);
+}
+
+/* Output longer than stdio's buffer that fails in one write used to be
+ * reported without its reason ("cannot write the output"): the flush
+ * found nothing left to write, and errno was long gone. */
+Test(file, a_full_disk_is_named_for_output_up_to_64_kib)
+{
+    char said[ERR_LEN];
+    flush_full(said, sizeof said);
+    cr_expect(strstr(said, "No space left on device") != NULL, "%s", said);
+}
