@@ -32,6 +32,7 @@
 
 #include "common/buf.h"
 #include "common/mem.h"
+#include "common/mono.h"
 #include "common/perm.h"
 #include "common/wire.h"
 #include "store/query.h"
@@ -55,13 +56,6 @@ struct client {
     keys_pair_t key;
     char server_key[KEYS_Z85_LEN];
 };
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Watch @p s's CurveZMQ handshakes on c->mon (left NULL on failure: the
  * request then only times out). */
@@ -232,12 +226,12 @@ static int call_remote(client_t *c, const buf_t *req, zmq_msg_t *ans,
                  zmq_strerror(zmq_errno()));
         return ERR_IO;
     }
-    int64_t deadline = now_ms() + c->timeout_ms;
+    int64_t deadline = mono_ms() + c->timeout_ms;
     int failed = 0;
     for (;;) {
         zmq_pollitem_t items[2] = {{c->sock, 0, ZMQ_POLLIN, 0},
                                    {c->mon, 0, ZMQ_POLLIN, 0}};
-        int64_t left = deadline - now_ms();
+        int64_t left = deadline - mono_ms();
         if (left <= 0) {
             break;
         }

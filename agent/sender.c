@@ -63,6 +63,7 @@
 #include "common/buf.h"
 #include "common/log.h"
 #include "common/mem.h"
+#include "common/mono.h"
 #include "common/sigwake.h"
 #include "common/wire.h"
 
@@ -88,13 +89,6 @@ typedef struct sender {
 
 /* How often "the collector refused this office's key" is repeated. */
 #define REFUSED_LOG_MS 600000
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* ------------------------------------------------------------ the wire */
 
@@ -175,7 +169,7 @@ static void read_monitor(sender_t *s)
         if (zmq_msg_more(&ev)) {
             zmq_msg_recv(&where, s->mon, 0);
         }
-        int64_t now = now_ms();
+        int64_t now = mono_ms();
         if (s->refused_logged == 0 || now - s->refused_logged >=
                                           REFUSED_LOG_MS) {
             s->refused_logged = now;
@@ -445,7 +439,7 @@ static int execute(sender_t *s, const delivery_action_t *a,
         break;
     }
     if (*more) {
-        res->now = now_ms();
+        res->now = mono_ms();
     }
     return rc;
 }
@@ -483,7 +477,7 @@ static int feed_time(sender_t *s, enum delivery_ev_kind k, char err[ERR_LEN])
     delivery_event_t ev;
     memset(&ev, 0, sizeof ev);
     ev.kind = k;
-    ev.now = now_ms();
+    ev.now = mono_ms();
     return feed(s, &ev, err);
 }
 
@@ -555,7 +549,7 @@ static int on_message(sender_t *s, const Hrss__CollectorMsg *m,
         }
     }
     if (rc == ERR_OK) {
-        ev.now = now_ms();
+        ev.now = mono_ms();
         rc = feed(s, &ev, err); /* m and rj outlive the actions */
     }
     free(rj);
@@ -695,17 +689,17 @@ int sender_run(const sender_opts_t *o, char err[ERR_LEN])
     s.zctx = zmq_ctx_new();
     /* Each process its own jitter: offices that lost the collector
      * together do not all come back in the same millisecond. */
-    s.fsm = delivery_new(now_ms(), (uint64_t)getpid() << 32 ^
+    s.fsm = delivery_new(mono_ms(), (uint64_t)getpid() << 32 ^
                                        (uint64_t)time(NULL));
     s.batch = xcalloc(DELIVERY_BATCH_MAX, sizeof *s.batch);
     buf_init(&s.out);
     s.watch = watch_new(o->spool, o->csv, o->state_dir, o->watch_inbox);
-    int64_t deadline = o->timeout_ms > 0 ? now_ms() + o->timeout_ms : 0;
+    int64_t deadline = o->timeout_ms > 0 ? mono_ms() + o->timeout_ms : 0;
     int rc = ERR_OK;
     s.ms.started = (int64_t)time(NULL);
     watch_scan(s.watch);
     while (!*o->stop) {
-        int64_t now = now_ms();
+        int64_t now = mono_ms();
         publish_metrics(&s);
         if (run_over(&s, now, deadline, &rc, err)) {
             break;

@@ -47,6 +47,7 @@
 #include "agent/intake.h"
 #include "common/log.h"
 #include "common/mem.h"
+#include "common/mono.h"
 #include "common/text.h"
 
 #define WATCH_MAGIC 0x57415443u /* "WATC" */
@@ -89,13 +90,6 @@ static bool check_invariants(const watch_t *w)
            w->n_held <= w->cap_held;
 }
 #endif
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 watch_t *watch_new(spool_t *sp, const update_scope_t *csv,
                    const char *state_dir, int take_files)
@@ -307,7 +301,7 @@ static void scan_inbox(watch_t *w)
                           &hold, &young, &st, err);
     forget_unseen(w, NULL, rc);
     log_intake(w, &st, rc, err);
-    w->rescan_at = young > 0 || rc != ERR_OK ? now_ms() + INBOX_MIN_AGE_MS
+    w->rescan_at = young > 0 || rc != ERR_OK ? mono_ms() + INBOX_MIN_AGE_MS
                                               : 0;
 }
 
@@ -346,7 +340,7 @@ static void inbox_event(watch_t *w, uint32_t mask, const char *name)
     w->turn.rows += st.rows;
     if (rc != ERR_OK) {
         log_err("inbox: %s", err);
-        w->rescan_at = now_ms() + INBOX_MIN_AGE_MS;
+        w->rescan_at = mono_ms() + INBOX_MIN_AGE_MS;
     }
 }
 
@@ -365,7 +359,7 @@ static void drain_events(watch_t *w)
             const struct inotify_event *ev =
                 (const struct inotify_event *)(const void *)(buf + off);
             if (ev->mask & IN_Q_OVERFLOW) {
-                w->rescan_at = now_ms(); /* events lost: look at all */
+                w->rescan_at = mono_ms(); /* events lost: look at all */
             } else if (ev->wd == w->wd_inbox && ev->len > 0) {
                 inbox_event(w, ev->mask, ev->name);
             }
@@ -384,7 +378,7 @@ void watch_after_poll(watch_t *self)
     }
     if (self->take_files &&
         (self->ino < 0 ||
-         (self->rescan_at != 0 && now_ms() >= self->rescan_at))) {
+         (self->rescan_at != 0 && mono_ms() >= self->rescan_at))) {
         scan_inbox(self);
     }
     assert(check_invariants(self));

@@ -94,6 +94,7 @@
 #include "common/log.h"
 #include "common/mem.h"
 #include "common/metrics.h"
+#include "common/mono.h"
 #include "common/period.h"
 #include "common/pidlock.h"
 #include "common/sigwake.h"
@@ -516,13 +517,6 @@ static void reply_group(coll_t *c, size_t n, int stored, const char *why,
     }
 }
 
-static double mono_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* The store's size into the metrics (after a commit, once a second). */
 static void note_space(coll_t *c)
 {
@@ -542,10 +536,10 @@ static int commit_group(coll_t *c, time_t now, char err[ERR_LEN])
         return 1;
     }
     log_debug("committing %zu batches in one transaction", c->nb);
-    double t0 = mono_seconds();
+    double t0 = mono_s();
     int rc = store_apply(c->store, c->batches, c->nb, c->results, err);
     if (rc == ERR_OK) {
-        cmetrics_commit(c->metrics, mono_seconds() - t0);
+        cmetrics_commit(c->metrics, mono_s() - t0);
         note_space(c);
         return 1;
     }

@@ -111,6 +111,7 @@
 #include "common/buf.h"
 #include "common/log.h"
 #include "common/mem.h"
+#include "common/mono.h"
 #include "common/wire.h"
 #include "proto/hrss.pb-c.h"
 #include "store/query.h"
@@ -196,13 +197,6 @@ static int check_invariants(qserve_t *q)
     return 1;
 }
 #endif
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void ledger_unref(ledger_t *l)
 {
@@ -423,7 +417,7 @@ static void settle(qserve_t *q, long before_kib)
  * give-back. */
 static void settle_idle(qserve_t *q)
 {
-    if (q->idle_at == 0 || now_ms() < q->idle_at ||
+    if (q->idle_at == 0 || mono_ms() < q->idle_at ||
         atomic_load(&q->l->bytes) > 0) {
         return; /* not due, or answers still in zmq: at a later turn */
     }
@@ -448,7 +442,7 @@ static void serve_one(qserve_t *q, buf_t *out)
         goto out;
     }
     drop_rest(q->sock, &req);
-    int64_t now = now_ms();
+    int64_t now = mono_ms();
     client_t *c = client_find(q, &rid);
     if (c == NULL) {
         int conns = atomic_load(&q->connections);
@@ -506,7 +500,7 @@ static void serve_one(qserve_t *q, buf_t *out)
         atomic_fetch_add(&q->answered, 1);
     }
     settle(q, before_kib);
-    q->idle_at = now_ms() + IDLE_MS;
+    q->idle_at = mono_ms() + IDLE_MS;
 out:
     zmq_msg_close(&rid);
     zmq_msg_close(&req);
@@ -558,7 +552,7 @@ static void *serve(void *arg)
     while (!atomic_load(&q->stop)) {
         long timeout = POLL_MS;
         if (q->idle_at != 0) {
-            int64_t left = q->idle_at - now_ms();
+            int64_t left = q->idle_at - mono_ms();
             /* Past due with answers in zmq: look again at the next turn. */
             timeout = left <= 0 ? POLL_MS : left < POLL_MS ? (long)left
                                                            : POLL_MS;
