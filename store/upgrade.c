@@ -183,8 +183,8 @@ static int convert_fact(MDB_txn *txn, MDB_dbi facts, const MDB_val *k,
     }
     codec_key_cell(kb, code, region, month);
     codec_put_fact(vb, &f);
-    MDB_val ok_key = *k; /* LMDB's calls take no const */
-    int mrc = mdb_del(txn, facts, &ok_key, NULL);
+    MDB_val old_key = *k; /* LMDB's calls take no const */
+    int mrc = mdb_del(txn, facts, &old_key, NULL);
     if (mrc != MDB_SUCCESS) {
         return lmdbh_code(mrc);
     }
