@@ -10,6 +10,7 @@
 #include <netinet/in.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -305,6 +306,36 @@ int hx_stop(pid_t pid, int sig, int timeout_ms)
 int hx_run(const char *const argv[], int timeout_ms, char *out, size_t len)
 {
     return hx_run_to(argv, NULL, timeout_ms, out, len);
+}
+
+int hx_ctl(const char *query, const char *db, const char *cat, int mode,
+           char *out, size_t len, ...)
+{
+    const char *argv[24];
+    int n = 0;
+    argv[n++] = "hrssctl";
+    if (mode == 0) {
+        argv[n++] = "--connect";
+        argv[n++] = query;
+        argv[n++] = "--insecure";
+    } else {
+        argv[n++] = "--data-dir";
+        argv[n++] = db;
+        if (cat != NULL) {
+            argv[n++] = "--catalog";
+            argv[n++] = cat;
+        }
+    }
+    va_list ap;
+    va_start(ap, len);
+    const char *s;
+    while ((s = va_arg(ap, const char *)) != NULL) {
+        cr_assert_lt(n, 23, "hx_ctl: too many arguments");
+        argv[n++] = s;
+    }
+    va_end(ap);
+    argv[n] = NULL;
+    return hx_run(argv, 60000, out, len);
 }
 
 int hx_run_to(const char *const argv[], const char *stdout_path,

@@ -89,6 +89,26 @@ int hx_run(const char *const argv[], int timeout_ms, char *out, size_t len);
 int hx_run_to(const char *const argv[], const char *stdout_path,
               int timeout_ms, char *out, size_t len);
 
+/* hrssctl asking a collector (mode 0: --connect @p query --insecure) or
+ * its store (mode 1: --data-dir @p db, and --catalog @p cat unless NULL),
+ * then the NULL-terminated arguments (at most 16); hx_run()'s result. */
+int hx_ctl(const char *query, const char *db, const char *cat, int mode,
+           char *out, size_t len, ...);
+
+/* The same question both ways: each must succeed and the answers must be
+ * the same; the --connect one is left in @p out (an array). */
+#define HX_CTL_BOTH(query, db, cat, out, ...)                               \
+    do {                                                                    \
+        static char other_[65536];                                          \
+        cr_assert_eq(hx_ctl(query, db, cat, 0, out, sizeof out,            \
+                            __VA_ARGS__, NULL),                             \
+                     0, "%s", out);                                         \
+        cr_assert_eq(hx_ctl(query, db, cat, 1, other_, sizeof other_,      \
+                            __VA_ARGS__, NULL),                             \
+                     0, "%s", other_);                                      \
+        cr_expect_str_eq(out, other_, "--connect and --data-dir differ");   \
+    } while (0)
+
 /* Send a signal; with SIGKILL or SIGTERM also reap it (waiting at most
  * timeout_ms). Returns the exit status or -1. */
 int hx_stop(pid_t pid, int sig, int timeout_ms);

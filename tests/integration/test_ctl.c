@@ -77,41 +77,12 @@ static void env_start(env_t *e)
     snprintf(e->query, sizeof e->query, "%s", e->coll.query);
 }
 
-/* Run hrssctl in mode 0 (--connect) or 1 (--data-dir); args after the
- * mode options, NULL-terminated. */
-static int ctl(const env_t *e, int mode, char *out, size_t len, ...)
-{
-    const char *argv[24];
-    int n = 0;
-    argv[n++] = "hrssctl";
-    if (mode == 0) {
-        argv[n++] = "--connect";
-        argv[n++] = e->query;
-        argv[n++] = "--insecure";
-    } else {
-        argv[n++] = "--data-dir";
-        argv[n++] = e->db;
-    }
-    va_list ap;
-    va_start(ap, len);
-    const char *s;
-    while ((s = va_arg(ap, const char *)) != NULL && n < 23) {
-        argv[n++] = s;
-    }
-    va_end(ap);
-    argv[n] = NULL;
-    return hx_run(argv, 60000, out, len);
-}
+/* hrssctl in mode 0 (--connect) or 1 (--data-dir); args NULL-terminated. */
+#define ctl(e, mode, out, len, ...)                                         \
+    hx_ctl((e)->query, (e)->db, NULL, mode, out, len, __VA_ARGS__)
 
 #define BOTH(e, out, ...)                                                   \
-    do {                                                                    \
-        static char other_[65536];                                          \
-        cr_assert_eq(ctl(e, 0, out, sizeof out, __VA_ARGS__, NULL), 0, "%s", \
-                     out);                                                  \
-        cr_assert_eq(ctl(e, 1, other_, sizeof other_, __VA_ARGS__, NULL), 0, \
-                     "%s", other_);                                         \
-        cr_expect_str_eq(out, other_, "--connect and --data-dir differ");   \
-    } while (0)
+    HX_CTL_BOTH((e)->query, (e)->db, NULL, out, __VA_ARGS__)
 
 Test(ctl, total_json_counts_ratios_stocks_partial)
 {

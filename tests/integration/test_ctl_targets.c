@@ -101,41 +101,11 @@ static void env_start(env_t *e, int city_targets)
 
 /* hrssctl over --connect (mode 0) or --data-dir with the test's catalog
  * (mode 1); args NULL-terminated. */
-static int ctl(const env_t *e, int mode, char *out, size_t len, ...)
-{
-    const char *argv[24];
-    int n = 0;
-    argv[n++] = "hrssctl";
-    if (mode == 0) {
-        argv[n++] = "--connect";
-        argv[n++] = e->coll.query;
-        argv[n++] = "--insecure";
-    } else {
-        argv[n++] = "--data-dir";
-        argv[n++] = e->db;
-        argv[n++] = "--catalog";
-        argv[n++] = e->cat;
-    }
-    va_list ap;
-    va_start(ap, len);
-    const char *s;
-    while ((s = va_arg(ap, const char *)) != NULL && n < 23) {
-        argv[n++] = s;
-    }
-    va_end(ap);
-    argv[n] = NULL;
-    return hx_run(argv, 60000, out, len);
-}
+#define ctl(e, mode, out, len, ...)                                         \
+    hx_ctl((e)->coll.query, (e)->db, (e)->cat, mode, out, len, __VA_ARGS__)
 
 #define BOTH(e, out, ...)                                                   \
-    do {                                                                    \
-        static char other_[65536];                                          \
-        cr_assert_eq(ctl(e, 0, out, sizeof out, __VA_ARGS__, NULL), 0, "%s", \
-                     out);                                                  \
-        cr_assert_eq(ctl(e, 1, other_, sizeof other_, __VA_ARGS__, NULL), 0, \
-                     "%s", other_);                                         \
-        cr_expect_str_eq(out, other_, "--connect and --data-dir differ");   \
-    } while (0)
+    HX_CTL_BOTH((e)->coll.query, (e)->db, (e)->cat, out, __VA_ARGS__)
 
 /* The line of @p out that holds @p name; it must hold each of the
  * NULL-terminated words after it, in order. */
