@@ -194,6 +194,17 @@ static int read_run(const spool_t *s, MDB_cursor *cur, MDB_val *kv,
           (spool_parse_seq(kv, &seq) != ERR_OK || seq != from)))) {
         return missing(s, from, next, err);
     }
+    if (mrc == MDB_SUCCESS && spool_parse_seq(kv, &seq) == ERR_OK &&
+        seq < from) {
+        /* A seek never lands before its key unless an index page is
+         * damaged; past the queue too, that would resend old seqs as new
+         * ones. */
+        char what[96];
+        snprintf(what, sizeof what, "found by a seek for seq %llu (an index "
+                                    "page is damaged)",
+                 (unsigned long long)from);
+        return spool_damage(s, SPOOL_T_QUEUE, kv, what, err);
+    }
     while (mrc == MDB_SUCCESS && *n < max) {
         if (spool_parse_seq(kv, &seq) != ERR_OK) {
             /* No seq to read from next time: the whole run fails. */
