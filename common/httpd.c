@@ -36,10 +36,10 @@
  *
  * INVARIANTS
  *   1. The socket is bound only to the address given (httpd.h, 1).
- *   2. the handler (and so page()) runs only in libmicrohttpd's one polling thread
- *      (MHD_USE_INTERNAL_POLLING_THREAD without a thread pool or a
- *      thread per connection), between httpd_start() and the return of
- *      MHD_stop_daemon().
+ *   2. The handler (and so page()) runs only in libmicrohttpd's one
+ *      polling thread (MHD_USE_INTERNAL_POLLING_THREAD without a thread
+ *      pool or a thread per connection), between the start and the
+ *      return of MHD_stop_daemon().
  *   3. Every request gets one response, queued at its first call, before
  *      any body is read (a body is discarded and the connection closed).
  *   4. libmicrohttpd is called only through a server's mhd_api_t, every
