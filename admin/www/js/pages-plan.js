@@ -288,7 +288,7 @@
         formatter: (v) => (mode === 'share' ? Fmt.fixed(v, 1) + '%' : kind === 'ratio' ? Fmt.fixed(v, 2) + '%' : Fmt.int(v)),
       },
       series: [{
-        type: 'map', map: 'zhejiang', nameProperty: 'name_zh', roam: false,
+        type: 'map', map: 'zhejiang', nameProperty: 'name_zh', roam: false, top: 56, bottom: 16,
         label: { show: true, fontSize: 12, fontFamily: App.FONT },
         itemStyle: { borderColor: '#fff', borderWidth: 1, areaColor: '#eef0f3' },
         emphasis: { label: { show: true }, itemStyle: { areaColor: '#f4c542' } },
