@@ -125,7 +125,8 @@ const App = (() => {
         else node.id = part.slice(1);
       }
     }
-    if (attrs && (typeof attrs !== 'object' || attrs instanceof Node || Array.isArray(attrs))) {
+    if (attrs !== undefined && attrs !== null &&
+        (typeof attrs !== 'object' || attrs instanceof Node || Array.isArray(attrs))) {
       kids.unshift(attrs);
       attrs = null;
     }
