@@ -18,7 +18,7 @@ JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 DEMO_DIR   ?= demo-data
 FUZZ_SECONDS      ?= 60
 FUZZ_TEST_SECONDS ?= 5
-# Empty: every target (ingest query csvin catalog config text).
+# Empty: every target (ingest query csvin catalog config text web).
 FUZZ_TARGETS      ?=
 
 .PHONY: all deps deps-test deps-package build test test-tsan demo bench \

@@ -488,6 +488,35 @@ static void gen_text(void)
              "\xfe\xff end");
 }
 
+/* hrss-web's requests as fuzz_web reads them: PATH?QUERY, the query
+ * split on '&' and '=' as received (no %-decoding: libmicrohttpd's). */
+static void gen_web(void)
+{
+    put_text("web", "total.txt",
+             "/api/total?indicator=urban_new_jobs&period=2025-Q1&region="
+             "330100");
+    put_text("web", "total-zh.txt",
+             "/api/total?indicator=城镇新增就业人数&period=2025&region=杭州市");
+    put_text("web", "breakdown.txt",
+             "/api/breakdown?indicator=pension_insured&period=2025");
+    put_text("web", "series.txt",
+             "/api/series?indicator=dispute_mediation_success_rate&from="
+             "2025-01&to=2025-12&by=quarter&region=330102");
+    put_text("web", "progress.txt", "/api/progress?period=2025-06");
+    put_text("web", "completeness.txt",
+             "/api/completeness?period=2025-03&region=330100");
+    put_text("web", "history.txt",
+             "/api/history?indicator=urban_new_jobs&region=330102&period="
+             "2025-01");
+    put_text("web", "lists.txt", "/api/rejections?since=2025-01-01");
+    put_text("web", "violations.txt", "/api/violations?period=2025");
+    put_text("web", "regions.txt", "/api/regions?under=330100");
+    put_text("web", "agents.txt", "/api/agents");
+    put_text("web", "file.txt", "/vendor/echarts/LICENSE");
+    put_text("web", "bad.txt",
+             "/api/total?indicator=&period=2025&period=2026&x&region=0");
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 3) {
@@ -505,5 +534,6 @@ int main(int argc, char **argv)
     gen_catalog();
     gen_config();
     gen_text();
+    gen_web();
     return 0;
 }

@@ -20,7 +20,7 @@ bin=$1
 work=$2
 secs=$3
 shift 3
-[ $# -gt 0 ] || set -- ingest query csvin catalog config text
+[ $# -gt 0 ] || set -- ingest query csvin catalog config text web
 
 # Longest input per target: above every seed, around what the code under
 # test can meaningfully take.
@@ -32,6 +32,7 @@ max_len() {
     catalog) echo 16384 ;;  # the shipped files are 0.2 to 5 KB
     config) echo 4096 ;;
     text) echo 1024 ;;      # names and messages are short
+    web) echo 1024 ;;       # a request's path and query
     *) echo 4096 ;;
     esac
 }
