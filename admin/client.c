@@ -18,7 +18,8 @@
  * INVARIANTS
  *   1. Exactly one of (sock, store) is set.
  *   2. The catalog, once fetched, never changes during the client's life.
- *   3. A local client answers from the snapshot pinned at open, until
+ *   3. A local client answers from the snapshot pinned at open (or by the
+ *      asking thread's last client_refresh()), until client_release() or
  *      client_destroy() unpins it before closing the store.
  */
 #include "admin/client.h"
@@ -170,6 +171,22 @@ int client_open_local(client_t **out, const char *data_dir,
     }
     *out = c;
     return ERR_OK;
+}
+
+int client_refresh(client_t *self, char err[ERR_LEN])
+{
+    if (self->store == NULL) {
+        return ERR_OK;
+    }
+    store_unpin(self->store);
+    return store_pin(self->store, err);
+}
+
+void client_release(client_t *self)
+{
+    if (self->store != NULL) {
+        store_unpin(self->store);
+    }
 }
 
 void client_destroy(client_t **self_p)

@@ -16,8 +16,8 @@
  *    3. A request unanswered within the timeout fails (ERR_TIMEOUT) and
  *       the socket is replaced, so a late answer is never taken for the
  *       next request's.
- *    4. A local client reads one snapshot for its whole life and parses
- *       its catalog once.
+ *    4. A local client parses its catalog once, and reads one snapshot
+ *       for its whole life unless client_refresh() takes a newer one.
  */
 #ifndef HRSS_CLIENT_H
 #define HRSS_CLIENT_H
@@ -49,6 +49,17 @@ int client_open_local(client_t **out, const char *data_dir,
                       const char *catalog_dir, char err[ERR_LEN]);
 
 void client_destroy(client_t **self_p);
+
+/** A local client: drop the calling thread's snapshot and pin the store
+ *  as it is now, so that the answers that follow (in this thread) see
+ *  what was written since. No-op for a collector's client. For a
+ *  long-lived reader (hrss-web), with client_release() after each run of
+ *  questions. @return ERR_OK, or ERR_IO with @p err set. */
+int client_refresh(client_t *self, char err[ERR_LEN]);
+
+/** A local client: end the calling thread's snapshot, if any (a writer
+ *  may then reuse the pages it held). No-op for a collector's client. */
+void client_release(client_t *self);
 
 /** Send @p req and unpack the answer.
  *  @param[out] resp  On ERR_OK: the response (its `code` may still say the

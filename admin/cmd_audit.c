@@ -66,9 +66,9 @@ typedef struct completeness_acc {
 static void print_completeness_head(const completeness_acc_t *c,
                                     size_t nind)
 {
-    printf("{\"period\": ");
-    json_put_str(stdout, c->period);
-    printf(", \"region\": \"%u\", \"expected_regions\": %zu, "
+    fprintf(c->x->out, "{\"period\": ");
+    json_put_str(c->x->out, c->period);
+    fprintf(c->x->out, ", \"region\": \"%u\", \"expected_regions\": %zu, "
            "\"complete_regions\": %zu, \"silent_regions\": %zu, "
            "\"indicators\": %zu, \"regions\": ",
            c->region, c->regions, c->complete, c->silent, nind);
@@ -116,11 +116,11 @@ static int completeness_page(const Hrss__QueryResponse *page, void *arg)
             render_table_fit(acc->r);
         }
     } else if (fmt == RENDER_TABLE) {
-        render_table_flush(acc->r, stdout);
+        render_table_flush(acc->r, acc->x->out);
     } else if (fmt == RENDER_JSON) {
-        render_json_flush(acc->r, stdout);
+        render_json_flush(acc->r, acc->x->out);
     } else {
-        render_csv_flush(acc->r, stdout);
+        render_csv_flush(acc->r, acc->x->out);
     }
     return 0;
 }
@@ -167,7 +167,7 @@ int cmd_audit_completeness(ctl_t *x, const ctl_args_t *a)
     if (x->fmt == RENDER_CSV) {
         st = read_completeness(x, &req, &acc);
         if (st == 0) {
-            render_csv_flush(acc.r, stdout); /* the header of no rows */
+            render_csv_flush(acc.r, x->out); /* the header of no rows */
         }
         goto out;
     }
@@ -191,10 +191,10 @@ int cmd_audit_completeness(ctl_t *x, const ctl_args_t *a)
         goto out;
     }
     if (x->fmt == RENDER_JSON) {
-        render_json_end(acc.r, stdout);
-        printf("}\n");
+        render_json_end(acc.r, x->out);
+        fprintf(x->out, "}\n");
     } else {
-        render_table_end(acc.r, stdout);
+        render_table_end(acc.r, x->out);
     }
     if (acc.regions != first.regions || acc.complete != first.complete ||
         acc.silent != first.silent) {

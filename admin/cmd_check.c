@@ -31,10 +31,10 @@ static void on_problem(const char *line, void *arg)
 {
     found_t *f = arg;
     if (f->x->fmt == RENDER_JSON) {
-        fputs(f->n == 0 ? "\n    " : ",\n    ", stdout);
-        json_put_str(stdout, line);
+        fputs(f->n == 0 ? "\n    " : ",\n    ", f->x->out);
+        json_put_str(f->x->out, line);
     } else {
-        printf("%s\n", line);
+        fprintf(f->x->out, "%s\n", line);
     }
     f->n++;
 }
@@ -68,17 +68,17 @@ static void print_summary(const ctl_t *x, const char *dir, int rc,
 {
     int sound = rc == 0;
     if (x->fmt == RENDER_JSON) {
-        printf("%s],\n  \"sound\": %s,\n  \"records\": %llu,\n"
+        fprintf(x->out, "%s],\n  \"sound\": %s,\n  \"records\": %llu,\n"
                "  \"aggregates_checked\": %s\n}\n",
                n->problems > 0 ? "\n  " : "", sound ? "true" : "false",
                (unsigned long long)n->records,
                n->derived_checked ? "true" : "false");
     } else if (sound) {
-        printf("%s/data.mdb: sound: %llu record%s, every checksum and "
+        fprintf(x->out, "%s/data.mdb: sound: %llu record%s, every checksum and "
                "aggregate right\n", dir, (unsigned long long)n->records,
                n->records == 1 ? "" : "s");
     } else {
-        printf("%s\n", err);
+        fprintf(x->out, "%s\n", err);
     }
 }
 
@@ -104,9 +104,9 @@ int cmd_check(ctl_t *x, const ctl_args_t *a)
         found_t f = {x, 0};
         store_check_counts_t n;
         if (x->fmt == RENDER_JSON) {
-            printf("{\n  \"file\": ");
-            json_put_str(stdout, x->data_dir);
-            printf(",\n  \"problems\": [");
+            fprintf(x->out, "{\n  \"file\": ");
+            json_put_str(x->out, x->data_dir);
+            fprintf(x->out, ",\n  \"problems\": [");
         }
         rc = store_check(s, on_problem, &f, &n, err);
         if (rc == ERR_OK || rc == ERR_CORRUPT) {

@@ -140,28 +140,28 @@ static void print_total_human(const ctl_t *x, const Hrss__Total *t)
     cell_t fig = cell_figure(t->is_ratio, t->numerator, t->denominator);
     char *shown = cell_show(&fig, x->tz);
     /* An unknown code and the period are the collector's words. */
-    text_put_clean(stdout, ind ? ind->name_zh : t->indicator, 0);
-    fputs(" (", stdout);
-    text_put_clean(stdout, t->indicator, 0);
-    printf(")\nregion:    %s %u\n", ctl_region_name(x, t->region),
+    text_put_clean(x->out, ind ? ind->name_zh : t->indicator, 0);
+    fputs(" (", x->out);
+    text_put_clean(x->out, t->indicator, 0);
+    fprintf(x->out, ")\nregion:    %s %u\n", ctl_region_name(x, t->region),
            t->region);
-    fputs("period:    ", stdout);
-    text_put_clean(stdout, t->period, 0);
-    fputc('\n', stdout);
+    fputs("period:    ", x->out);
+    text_put_clean(x->out, t->period, 0);
+    fputc('\n', x->out);
     if (t->reporting == 0) {
         /* Nobody reported: not a zero. */
-        printf("value:     - (no report)");
+        fprintf(x->out, "value:     - (no report)");
     } else {
-        printf("value:     %s%s", shown, t->is_ratio ? "" : " 人");
+        fprintf(x->out, "value:     %s%s", shown, t->is_ratio ? "" : " 人");
     }
     if (t->reporting > 0 && !t->is_ratio && ind != NULL &&
         ind->unit_scale > 1) {
         char disp[40];
         numfmt_fixed((double)t->numerator / ind->unit_scale, 2, disp,
                      sizeof disp);
-        printf(" (%s %s)", disp, ind->unit_zh);
+        fprintf(x->out, " (%s %s)", disp, ind->unit_zh);
     }
-    printf("\nreporting: %u of %u region%s%s\n", t->reporting, t->expected,
+    fprintf(x->out, "\nreporting: %u of %u region%s%s\n", t->reporting, t->expected,
            t->expected == 1 ? "" : "s",
            t->reporting < t->expected ? " (partial)" : "");
     free(shown);
@@ -183,8 +183,8 @@ int cmd_figures_total(ctl_t *x, const ctl_args_t *a)
         add_total(r, resp->total, NULL, NULL);
         if (x->fmt == RENDER_JSON) {
             /* One object, not an array: the stable total --json. */
-            render_json_row(r, 0, stdout);
-            printf("\n");
+            render_json_row(r, 0, x->out);
+            fprintf(x->out, "\n");
         } else {
             ctl_print(x, r);
         }
@@ -198,18 +198,19 @@ int cmd_figures_total(ctl_t *x, const ctl_args_t *a)
  *  "children": [
  *   {...}, ...],
  *  "total": {...}} */
-static void print_breakdown_json(const render_t *r, size_t n_children)
+static void print_breakdown_json(FILE *out, const render_t *r,
+                                 size_t n_children)
 {
-    printf("{\"own\": ");
-    render_json_row(r, 0, stdout);
-    printf(",\n \"children\": [");
+    fprintf(out, "{\"own\": ");
+    render_json_row(r, 0, out);
+    fprintf(out, ",\n \"children\": [");
     for (size_t i = 0; i < n_children; i++) {
-        printf("%s\n  ", i ? "," : "");
-        render_json_row(r, 1 + i, stdout);
+        fprintf(out, "%s\n  ", i ? "," : "");
+        render_json_row(r, 1 + i, out);
     }
-    printf("],\n \"total\": ");
-    render_json_row(r, 1 + n_children, stdout);
-    printf("}\n");
+    fprintf(out, "],\n \"total\": ");
+    render_json_row(r, 1 + n_children, out);
+    fprintf(out, "}\n");
 }
 
 int cmd_figures_breakdown(ctl_t *x, const ctl_args_t *a)
@@ -238,7 +239,7 @@ int cmd_figures_breakdown(ctl_t *x, const ctl_args_t *a)
     render_title(r, "%s (%s), %s", ind ? ind->name_zh : b->total->indicator,
                  b->total->indicator, b->total->period);
     if (x->fmt == RENDER_JSON) {
-        print_breakdown_json(r, b->n_children);
+        print_breakdown_json(x->out, r, b->n_children);
     } else {
         ctl_print(x, r);
     }

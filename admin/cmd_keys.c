@@ -20,7 +20,7 @@ int cmd_keys_keygen(ctl_t *x, const ctl_args_t *a)
     if (keys_generate(a->out, &kp, err) != ERR_OK) {
         return ctl_fail(1, "%s", err);
     }
-    printf("wrote %s.key (secret, mode 0600) and %s.pub\n"
+    fprintf(x->out, "wrote %s.key (secret, mode 0600) and %s.pub\n"
            "public key: %s\n",
            a->out, a->out, kp.public_key);
     return 0;

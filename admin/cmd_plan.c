@@ -400,7 +400,7 @@ int cmd_plan_progress(ctl_t *x, const ctl_args_t *a)
         }
     }
     if (st == 0) {
-        cmd_plan_print(stdout, x->fmt, x->cat, region,
+        cmd_plan_print(x->out, x->fmt, x->cat, region,
                        ctl_region_name(x, region), &p, rows, x->tz,
                        x->width);
     }

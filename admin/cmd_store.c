@@ -37,13 +37,13 @@ int cmd_store_backup(ctl_t *x, const ctl_args_t *a)
     }
     hrss__query_response__free_unpacked(resp, NULL);
     if (x->fmt == RENDER_JSON) {
-        printf("{\"backup\": ");
-        json_put_str(stdout, a->pos[0]);
-        printf("}\n");
+        fprintf(x->out, "{\"backup\": ");
+        json_put_str(x->out, a->pos[0]);
+        fprintf(x->out, "}\n");
     } else if (client_is_local(x->c)) {
-        printf("backup written to %s/data.mdb\n", a->pos[0]);
+        fprintf(x->out, "backup written to %s/data.mdb\n", a->pos[0]);
     } else {
-        printf("backup written to %s/data.mdb in the collector's backup "
+        fprintf(x->out, "backup written to %s/data.mdb in the collector's backup "
                "directory\n", a->pos[0]);
     }
     return 0;
@@ -60,9 +60,16 @@ static const render_col_t export_cols[E_NCOLS] = {
     [E_REGION] = {.type = CELL_TEXT, .head = "region"},
 };
 
+/* The export's rows and where they are printed. */
+typedef struct export_acc {
+    render_t *r;
+    FILE *out;
+} export_acc_t;
+
 static int export_page(const Hrss__QueryResponse *page, void *arg)
 {
-    render_t *r = arg;
+    export_acc_t *acc = arg;
+    render_t *r = acc->r;
     for (size_t i = 0; i < page->facts->n_facts; i++) {
         const Hrss__Fact *f = page->facts->facts[i];
         char month[PERIOD_STR_LEN];
@@ -82,7 +89,7 @@ static int export_page(const Hrss__QueryResponse *page, void *arg)
     }
     /* Printed page by page: an export holds one page, whatever the
      * store's size. */
-    render_csv_flush(r, stdout);
+    render_csv_flush(r, acc->out);
     return 0;
 }
 
@@ -113,8 +120,8 @@ int cmd_store_export(ctl_t *x, const ctl_args_t *a)
     Hrss__QueryRequest req = HRSS__QUERY_REQUEST__INIT;
     req.q_case = HRSS__QUERY_REQUEST__Q_FACTS;
     req.facts = &q;
-    render_t *r = ctl_render_new(x, export_cols, E_NCOLS);
-    st = ctl_ask_pages(x, &req, export_page, r);
-    render_destroy(&r);
+    export_acc_t acc = {ctl_render_new(x, export_cols, E_NCOLS), x->out};
+    st = ctl_ask_pages(x, &req, export_page, &acc);
+    render_destroy(&acc.r);
     return st;
 }

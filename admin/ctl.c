@@ -11,8 +11,8 @@
  * exactly what one answer would have held.
  *
  * INVARIANTS
- *   1. Everything written here on failure goes to stderr; stdout carries
- *      only answers.
+ *   1. Everything written here on failure goes to stderr (or this
+ *      thread's ctl_errors_to() stream); x->out carries only answers.
  *   2. ctl_ask() leaves *resp NULL unless it returns 0.
  *   3. ctl_ask_pages() never asks twice from the same position.
  */
@@ -27,6 +27,10 @@
 #include "common/text.h"
 #include "store/query.h"
 
+/* Where this thread's failures go; NULL: stderr. Thread-local, since
+ * hrss-web answers in libmicrohttpd's thread. */
+static _Thread_local FILE *errors_to;
+
 int ctl_fail(int code, const char *fmt, ...)
 {
     /* The message may quote a collector's answer or an argument: shown
@@ -36,10 +40,18 @@ int ctl_fail(int code, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    fputs("hrssctl: ", stderr);
-    text_put_clean(stderr, msg, TEXT_KEEP_LF);
-    fputc('\n', stderr);
+    FILE *f = errors_to != NULL ? errors_to : stderr;
+    if (errors_to == NULL) {
+        fputs("hrssctl: ", f);
+    }
+    text_put_clean(f, msg, TEXT_KEEP_LF);
+    fputc('\n', f);
     return code;
+}
+
+void ctl_errors_to(FILE *f)
+{
+    errors_to = f;
 }
 
 int ctl_flush_output(int st)
@@ -163,7 +175,7 @@ int ctl_ask_pages(ctl_t *x, Hrss__QueryRequest *req, ctl_page_fn each,
         st = each(resp, arg);
         const ProtobufCBinaryData *next = next_of(resp);
         /* Output that fails (a full disk) stops the asking. */
-        int more = st == 0 && next != NULL && !ferror(stdout);
+        int more = st == 0 && next != NULL && !ferror(x->out);
         if (more && *pg.has_after && next->len == cursor.len &&
             memcmp(next->data, cursor.data, cursor.len) == 0) {
             st = ctl_fail(1, "the collector's pages do not move on");
@@ -282,5 +294,5 @@ render_t *ctl_render_new(const ctl_t *x, const render_col_t *cols,
 
 void ctl_print(const ctl_t *x, const render_t *r)
 {
-    render_print(r, x->fmt, stdout);
+    render_print(r, x->fmt, x->out);
 }

@@ -16,7 +16,8 @@
  *
  *  INVARIANTS
  *    1. Everything written on failure goes to stderr, as "hrssctl:
- *       MESSAGE"; stdout carries only answers.
+ *       MESSAGE" (or where ctl_errors_to() says); x->out carries only
+ *       answers.
  *    2. A failure's exit status is 1 (a failed query, an argument that
  *       does not parse or names nothing), CTL_EX_USAGE (a usage error) or
  *       CTL_EX_UNAVAILABLE (the collector did not answer) or
@@ -28,6 +29,7 @@
 #ifndef HRSS_CTL_H
 #define HRSS_CTL_H
 #include <stdint.h>
+#include <stdio.h>
 
 #include "admin/client.h"
 #include "admin/render.h"
@@ -54,6 +56,8 @@ typedef struct ctl {
     const char *catalog_dir; /**< the catalog --data-dir answers use */
     size_t width;           /**< screen tables fit (admin/screen); 0: none,
                                  --wide or a pipe: whole tables */
+    FILE *out;              /**< where answers go: stdout for hrssctl, a
+                                 request's answer for hrss-web */
 } ctl_t;
 
 /** A command's arguments as given (NULL: not given). Plain value struct;
@@ -72,9 +76,15 @@ typedef struct ctl_args {
     const char *out;       /**< keygen --out NAME */
 } ctl_args_t;
 
-/** Print "hrssctl: MESSAGE" to stderr. @return @p code. */
+/** Print "hrssctl: MESSAGE" to this thread's error stream (stderr, or
+ *  what ctl_errors_to() set). @return @p code. */
 int ctl_fail(int code, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+
+/** Send this thread's ctl_fail() messages to @p f, bare (without the
+ *  "hrssctl: " prefix), one per line; NULL: back to stderr, prefixed.
+ *  hrss-web collects a request's errors this way. */
+void ctl_errors_to(FILE *f);
 
 /** Flush stdout at the end of a run: output that could not be written
  *  (a full disk, a closed pipe) is an error with a message, never a

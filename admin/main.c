@@ -608,6 +608,7 @@ int main(int argc, char **argv)
     if (st != 0) {
         return st;
     }
+    x.out = stdout;
     x.fmt = g.json ? RENDER_JSON : g.csv ? RENDER_CSV : RENDER_TABLE;
     x.tz = g.tz;
     /* Only here, where globals are allowed, is the environment read. */

@@ -1,5 +1,5 @@
-/* httpd.c: one page over HTTP, served by libmicrohttpd, loaded with
- * dlopen() only when a server is started.
+/* httpd.c: read-only HTTP (one page, or a handler for every path), served
+ * by libmicrohttpd, loaded with dlopen() only when a server is started.
  *
  * Why libmicrohttpd: a well-kept HTTP/1.1 server (request parsing,
  * keep-alive, timeouts, connection limits) is less to get wrong than our
@@ -9,7 +9,7 @@
  * libgnutls with its own dependencies (p11-kit, nettle, gmp, libtasn1,
  * libidn2, libunistring, ...) into every daemon, about 2.6 MiB of the idle
  * agent's RSS (issue 10: under 8 MiB). So the executables do not link it:
- * httpd_start() dlopen()s HTTPD_MHD_LIB and looks up the six functions
+ * httpd_start() dlopen()s HTTPD_MHD_LIB and looks up the nine functions
  * this file calls into a table (mhd_api_t) kept in the server. The header
  * <microhttpd.h> still gives the types and constants, and a
  * _Static_assert checks each table entry's type against its declaration
@@ -28,17 +28,18 @@
  * that address only. libmicrohttpd closes the socket in
  * MHD_stop_daemon().
  *
- *   httpd_start: dlopen + dlsym -> socket -> bind -> listen
- *                -> MHD_start_daemon(thread)
- *   request (server thread): path? 404 : method GET/HEAD? page : 405
+ *   httpd_start / httpd_serve: dlopen + dlsym -> socket -> bind -> listen
+ *                -> MHD_start_daemon(thread[, TLS])
+ *   request (server thread): method GET/HEAD? handler : 405
+ *     httpd_start's handler: path? page : 404
  *   httpd_stop: MHD_stop_daemon (joins the thread, closes the socket)
  *
  * INVARIANTS
  *   1. The socket is bound only to the address given (httpd.h, 1).
- *   2. page() runs only in libmicrohttpd's one polling thread
- *      (MHD_USE_INTERNAL_POLLING_THREAD without a thread pool or a
- *      thread per connection), between httpd_start() and the return of
- *      MHD_stop_daemon().
+ *   2. The handler (and so page()) runs only in libmicrohttpd's one
+ *      polling thread (MHD_USE_INTERNAL_POLLING_THREAD without a thread
+ *      pool or a thread per connection), between the start and the
+ *      return of MHD_stop_daemon().
  *   3. Every request gets one response, queued at its first call, before
  *      any body is read (a body is discarded and the connection closed).
  *   4. libmicrohttpd is called only through a server's mhd_api_t, every
@@ -86,6 +87,13 @@ typedef enum MHD_Result (*queue_response_fn)(
     struct MHD_Connection *connection, unsigned int status_code,
     struct MHD_Response *response);
 typedef void (*destroy_response_fn)(struct MHD_Response *response);
+typedef int (*get_values_n_fn)(struct MHD_Connection *connection,
+                               enum MHD_ValueKind kind,
+                               MHD_KeyValueIteratorN iterator,
+                               void *iterator_cls);
+typedef char *(*basic_auth_fn)(struct MHD_Connection *connection,
+                               char **password);
+typedef void (*free_fn)(void *ptr);
 
 /* Each type is the header's own (the operand of _Generic is not
  * evaluated: no reference to the symbol is emitted). */
@@ -105,6 +113,14 @@ _Static_assert(_Generic(&MHD_queue_response, queue_response_fn: 1,
 _Static_assert(_Generic(&MHD_destroy_response, destroy_response_fn: 1,
                         default: 0),
                "MHD_destroy_response's type");
+_Static_assert(_Generic(&MHD_get_connection_values_n, get_values_n_fn: 1,
+                        default: 0),
+               "MHD_get_connection_values_n's type");
+_Static_assert(_Generic(&MHD_basic_auth_get_username_password,
+                        basic_auth_fn: 1, default: 0),
+               "MHD_basic_auth_get_username_password's type");
+_Static_assert(_Generic(&MHD_free, free_fn: 1, default: 0),
+               "MHD_free's type");
 
 /* The functions of libmicrohttpd this file calls (INVARIANT 4). */
 typedef struct mhd_api {
@@ -114,6 +130,9 @@ typedef struct mhd_api {
     add_response_header_fn add_response_header;
     queue_response_fn queue_response;
     destroy_response_fn destroy_response;
+    get_values_n_fn get_values_n;
+    basic_auth_fn basic_auth;
+    free_fn free;
 } mhd_api_t;
 
 /* dlsym(@p lib, @p name), or NULL with "cannot load the HTTP server
@@ -159,6 +178,11 @@ static int load_mhd(mhd_api_t *api, char err[ERR_LEN])
         (queue_response_fn)find(lib, "MHD_queue_response", err);
     api->destroy_response =
         (destroy_response_fn)find(lib, "MHD_destroy_response", err);
+    api->get_values_n =
+        (get_values_n_fn)find(lib, "MHD_get_connection_values_n", err);
+    api->basic_auth = (basic_auth_fn)find(
+        lib, "MHD_basic_auth_get_username_password", err);
+    api->free = (free_fn)find(lib, "MHD_free", err);
     return err[0] == '\0' ? ERR_OK : ERR_NOTFOUND;
 }
 
@@ -167,12 +191,23 @@ static int load_mhd(mhd_api_t *api, char err[ERR_LEN])
 struct httpd {
     mhd_api_t mhd_api; /* the library's functions (INVARIANT 4) */
     struct MHD_Daemon *mhd;
+    httpd_handler_fn handler;
+    void *handler_arg;
+    const char *const *headers; /* every answer's: name, value, ..., NULL */
+    /* httpd_start(): the one page (page_handler() is the handler). */
     char path[PATH_MAX_LEN + 1];
     const char *content_type;
     httpd_page_fn page;
     void *arg;
     int port;
     char url[HTTPD_URL_LEN];
+};
+
+struct httpd_req {
+    const httpd_t *h;
+    struct MHD_Connection *conn;
+    const char *method;
+    const char *path;
 };
 
 /* PORT after HOST's ':': 1..5 digits, 0..65535. */
@@ -245,24 +280,116 @@ int httpd_addr_parse(const char *spec, httpd_addr_t *out, char err[ERR_LEN])
 
 /* ------------------------------------------------------------ requests */
 
-/* Queue a response of @p len bytes at @p body with @p status. */
-static enum MHD_Result respond(const mhd_api_t *api,
-                               struct MHD_Connection *conn,
-                               unsigned status, const char *type,
-                               const void *body, size_t len, int allow)
+const char *httpd_req_method(const httpd_req_t *req)
 {
+    return req->method;
+}
+
+const char *httpd_req_path(const httpd_req_t *req)
+{
+    return req->path;
+}
+
+typedef struct arg_walk {
+    httpd_arg_fn each;
+    void *arg;
+    int stopped;
+} arg_walk_t;
+
+static enum MHD_Result one_arg(void *cls, enum MHD_ValueKind kind,
+                               const char *key, size_t key_size,
+                               const char *value, size_t value_size)
+{
+    (void)kind;
+    (void)key_size;
+    arg_walk_t *w = cls;
+    w->stopped = w->each(key, value, value != NULL ? value_size : 0, w->arg);
+    return w->stopped == 0 ? MHD_YES : MHD_NO;
+}
+
+int httpd_req_args(const httpd_req_t *req, httpd_arg_fn each, void *arg)
+{
+    arg_walk_t w = {each, arg, 0};
+    req->h->mhd_api.get_values_n(req->conn, MHD_GET_ARGUMENT_KIND, one_arg,
+                                 &w);
+    return w.stopped;
+}
+
+int httpd_req_basic(const httpd_req_t *req, char *user, size_t ulen,
+                    char *pass, size_t plen)
+{
+    char *p = NULL;
+    char *u = req->h->mhd_api.basic_auth(req->conn, &p);
+    int got = u != NULL;
+    if (got) {
+        snprintf(user, ulen, "%s", u);
+        snprintf(pass, plen, "%s", p != NULL ? p : "");
+        /* A name or password cut to fit matches nothing: make sure. */
+        if (strlen(u) >= ulen || (p != NULL && strlen(p) >= plen)) {
+            user[0] = '\0';
+        }
+    }
+    if (p != NULL) {
+        req->h->mhd_api.free(p);
+    }
+    if (u != NULL) {
+        req->h->mhd_api.free(u);
+    }
+    return got;
+}
+
+/* Queue @p rs on @p conn. */
+static enum MHD_Result respond(const httpd_t *h, struct MHD_Connection *conn,
+                               const httpd_resp_t *rs, int allow)
+{
+    const mhd_api_t *api = &h->mhd_api;
+    const void *body = rs->fixed != NULL ? rs->fixed
+                       : rs->body.len > 0 ? (const void *)rs->body.data
+                                          : "";
+    size_t len = rs->fixed != NULL ? rs->fixed_len : rs->body.len;
     struct MHD_Response *r = api->create_response_from_buffer(
-        len, (void *)(uintptr_t)body, MHD_RESPMEM_MUST_COPY);
+        len, (void *)(uintptr_t)body,
+        rs->fixed != NULL ? MHD_RESPMEM_PERSISTENT : MHD_RESPMEM_MUST_COPY);
     if (r == NULL) {
         return MHD_NO;
     }
-    api->add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+    api->add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+                             rs->type != NULL ? rs->type
+                                              : "text/plain; charset=utf-8");
+    for (const char *const *hd = h->headers; hd != NULL && hd[0] != NULL;
+         hd += 2) {
+        api->add_response_header(r, hd[0], hd[1]);
+    }
+    if (rs->cache != NULL) {
+        api->add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, rs->cache);
+    }
+    if (rs->status == MHD_HTTP_UNAUTHORIZED && rs->realm != NULL) {
+        char chal[160];
+        snprintf(chal, sizeof chal, "Basic realm=\"%s\", charset=\"UTF-8\"",
+                 rs->realm);
+        api->add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, chal);
+    }
     if (allow) {
         api->add_response_header(r, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
     }
-    enum MHD_Result rc = api->queue_response(conn, status, r);
+    enum MHD_Result rc = api->queue_response(conn, rs->status, r);
     api->destroy_response(r);
     return rc;
+}
+
+/* httpd_start()'s handler: the one page at h->path. */
+static void page_handler(const httpd_req_t *req, httpd_resp_t *rs,
+                         void *arg)
+{
+    const httpd_t *h = arg;
+    if (strcmp(req->path, h->path) != 0) {
+        rs->status = MHD_HTTP_NOT_FOUND;
+        static const char nf[] = "not found\n";
+        buf_put(&rs->body, nf, sizeof nf - 1);
+        return;
+    }
+    rs->type = h->content_type;
+    h->page(&rs->body, h->arg);
 }
 
 /* libmicrohttpd's access handler (server thread; INVARIANT 3). */
@@ -276,25 +403,21 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *conn,
     (void)upload_data_size;
     (void)con_cls;
     httpd_t *h = cls;
-    static const char not_found[] = "not found\n";
-    static const char not_allowed[] = "method not allowed: GET or HEAD\n";
-    if (strcmp(url, h->path) != 0) {
-        return respond(&h->mhd_api, conn, MHD_HTTP_NOT_FOUND, "text/plain",
-                       not_found, sizeof not_found - 1, 0);
-    }
+    httpd_resp_t rs = {.status = MHD_HTTP_OK};
+    buf_init(&rs.body);
+    int allow = 0;
     if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 &&
         strcmp(method, MHD_HTTP_METHOD_HEAD) != 0) {
-        return respond(&h->mhd_api, conn, MHD_HTTP_METHOD_NOT_ALLOWED,
-                       "text/plain", not_allowed, sizeof not_allowed - 1, 1);
+        rs.status = MHD_HTTP_METHOD_NOT_ALLOWED;
+        static const char na[] = "method not allowed: GET or HEAD\n";
+        buf_put(&rs.body, na, sizeof na - 1);
+        allow = 1;
+    } else {
+        httpd_req_t req = {h, conn, method, url};
+        h->handler(&req, &rs, h->handler_arg);
     }
-    buf_t page;
-    buf_init(&page);
-    h->page(&page, h->arg);
-    enum MHD_Result rc = respond(&h->mhd_api, conn, MHD_HTTP_OK,
-                                 h->content_type,
-                                 page.len > 0 ? (void *)page.data : "",
-                                 page.len, 0);
-    buf_fini(&page);
+    enum MHD_Result rc = respond(h, conn, &rs, allow);
+    buf_fini(&rs.body);
     return rc;
 }
 
@@ -329,8 +452,8 @@ static int listen_on(const httpd_addr_t *a, int *port, char err[ERR_LEN])
     return fd;
 }
 
-/* "http://HOST:PORT/PATH" of the bound address into h->url. */
-static void make_url(httpd_t *h, const httpd_addr_t *a)
+/* "http(s)://HOST:PORT/PATH" of the bound address into h->url. */
+static void make_url(httpd_t *h, const httpd_addr_t *a, int tls)
 {
     char host[INET6_ADDRSTRLEN];
     int v6 = a->ss.ss_family == AF_INET6;
@@ -340,8 +463,65 @@ static void make_url(httpd_t *h, const httpd_addr_t *a)
     if (inet_ntop(a->ss.ss_family, in, host, sizeof host) == NULL) {
         snprintf(host, sizeof host, "?");
     }
-    snprintf(h->url, sizeof h->url, "http://%s%s%s:%d%s", v6 ? "[" : "",
-             host, v6 ? "]" : "", h->port, h->path);
+    snprintf(h->url, sizeof h->url, "http%s://%s%s%s:%d%s", tls ? "s" : "",
+             v6 ? "[" : "", host, v6 ? "]" : "", h->port, h->path);
+}
+
+/* Start @p h (its handler set) on @p addr. On failure @p h is freed. */
+static int run(httpd_t *h, const httpd_addr_t *addr,
+               const httpd_opts_t *opts, httpd_t **out, char err[ERR_LEN])
+{
+    int tls = opts != NULL && opts->tls_cert_pem != NULL &&
+              opts->tls_key_pem != NULL;
+    int rc = load_mhd(&h->mhd_api, err);
+    if (rc != ERR_OK) {
+        free(h);
+        return rc;
+    }
+    int fd = listen_on(addr, &h->port, err);
+    if (fd < 0) {
+        free(h);
+        return ERR_IO;
+    }
+    make_url(h, addr, tls);
+    unsigned flags = MHD_USE_AUTO_INTERNAL_THREAD;
+    if (addr->ss.ss_family == AF_INET6) {
+        flags |= MHD_USE_IPv6;
+    }
+    if (tls) {
+        h->mhd = h->mhd_api.start_daemon(
+            flags | MHD_USE_TLS, 0, NULL, NULL, answer, h,
+            MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_CONNECTION_LIMIT,
+            (unsigned)HTTPD_MAX_CONNECTIONS, MHD_OPTION_CONNECTION_TIMEOUT,
+            (unsigned)HTTPD_TIMEOUT_S, MHD_OPTION_HTTPS_MEM_KEY,
+            opts->tls_key_pem, MHD_OPTION_HTTPS_MEM_CERT,
+            opts->tls_cert_pem, MHD_OPTION_END);
+    } else {
+        h->mhd = h->mhd_api.start_daemon(
+            flags, 0, NULL, NULL, answer, h, MHD_OPTION_LISTEN_SOCKET, fd,
+            MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTPD_MAX_CONNECTIONS,
+            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTPD_TIMEOUT_S,
+            MHD_OPTION_END);
+    }
+    if (h->mhd == NULL) {
+        /* No other thread of ours opens descriptors at start-up, so a
+         * descriptor still open is the socket the server did not take. */
+        if (fcntl(fd, F_GETFD) != -1) {
+            close(fd);
+        }
+        if (tls) {
+            snprintf(err, ERR_LEN,
+                     "cannot serve HTTPS on %s: the certificate or key is "
+                     "not a PEM pair the TLS library accepts", addr->text);
+        } else {
+            snprintf(err, ERR_LEN, "cannot start the HTTP server on %s",
+                     addr->text);
+        }
+        free(h);
+        return tls ? ERR_INVAL : ERR_IO;
+    }
+    *out = h;
+    return ERR_OK;
 }
 
 int httpd_start(httpd_t **out, const httpd_addr_t *addr, const char *path,
@@ -354,39 +534,21 @@ int httpd_start(httpd_t **out, const httpd_addr_t *addr, const char *path,
     h->content_type = content_type;
     h->page = page;
     h->arg = arg;
-    int rc = load_mhd(&h->mhd_api, err);
-    if (rc != ERR_OK) {
-        free(h);
-        return rc;
-    }
-    int fd = listen_on(addr, &h->port, err);
-    if (fd < 0) {
-        free(h);
-        return ERR_IO;
-    }
-    make_url(h, addr);
-    unsigned flags = MHD_USE_AUTO_INTERNAL_THREAD;
-    if (addr->ss.ss_family == AF_INET6) {
-        flags |= MHD_USE_IPv6;
-    }
-    h->mhd = h->mhd_api.start_daemon(
-        flags, 0, NULL, NULL, answer, h, MHD_OPTION_LISTEN_SOCKET, fd,
-        MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTPD_MAX_CONNECTIONS,
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTPD_TIMEOUT_S,
-        MHD_OPTION_END);
-    if (h->mhd == NULL) {
-        /* No other thread of ours opens descriptors at start-up, so a
-         * descriptor still open is the socket the server did not take. */
-        if (fcntl(fd, F_GETFD) != -1) {
-            close(fd);
-        }
-        snprintf(err, ERR_LEN, "cannot start the HTTP server on %s",
-                 addr->text);
-        free(h);
-        return ERR_IO;
-    }
-    *out = h;
-    return ERR_OK;
+    h->handler = page_handler;
+    h->handler_arg = h;
+    return run(h, addr, NULL, out, err);
+}
+
+int httpd_serve(httpd_t **out, const httpd_addr_t *addr,
+                const httpd_opts_t *opts, httpd_handler_fn handler,
+                void *arg, char err[ERR_LEN])
+{
+    httpd_t *h = xcalloc(1, sizeof *h);
+    snprintf(h->path, sizeof h->path, "/");
+    h->handler = handler;
+    h->handler_arg = arg;
+    h->headers = opts != NULL ? opts->headers : NULL;
+    return run(h, addr, opts, out, err);
 }
 
 int httpd_port(const httpd_t *self)
