@@ -299,6 +299,37 @@ Test(cdp_client, eval_click_errors_screenshot, .init = setup,
     cr_expect_neq(system(cmd), 0, "a profile directory was left in %s", dir);
 }
 
+/* What the dashboard's server forbids (WEB-SPEC.md's CSP: no inline
+ * script) must show up as an error: test_dashboard relies on it. */
+static const char csp_page[] =
+    "data:text/html;charset=utf-8,"
+    "<!doctype html><meta http-equiv='Content-Security-Policy' "
+    "content=\"default-src 'self' data:\">"
+    "<script>document.title='ran';</script>";
+
+Test(cdp_client, csp_violation_is_an_error, .init = setup,
+     .fini = teardown, .timeout = 120)
+{
+    char err[ERR_LEN];
+    cdp_t *c = NULL;
+    int rc = cdp_open(&c, dir, MS, err);
+    cr_assert_eq(rc, ERR_OK, "%s", err);
+    cr_assert_eq(cdp_navigate(c, csp_page, MS, err), ERR_OK, "%s", err);
+    cr_assert_eq(cdp_wait(c, "document.readyState === 'complete'", MS, err),
+                 ERR_OK, "%s", err);
+    for (int i = 0; i < 300 && cdp_error_count(c) < 1; i++) {
+        cr_assert_eq(cdp_eval(c, "1", NULL, MS, err), ERR_OK, "%s", err);
+    }
+    char *v = NULL;
+    cr_assert_eq(cdp_eval(c, "document.title", &v, MS, err), ERR_OK);
+    cr_expect_str_neq(v, "ran", "the inline script ran despite the CSP");
+    free(v);
+    cr_expect_geq(cdp_error_count(c), 1, "no error for the CSP violation");
+    cr_expect(strstr(cdp_errors(c), "Content Security Policy") != NULL, "%s",
+              cdp_errors(c));
+    cdp_destroy(&c);
+}
+
 Test(cdp_client, no_browser_names_the_package, .init = setup,
      .fini = teardown)
 {
