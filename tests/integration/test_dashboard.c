@@ -332,6 +332,24 @@ static void await_page(env_t *e, const char *name, const char *hash_ok)
                 (long long)(hx_now_ms() - t0));
 }
 
+/* Go to @p hash and wait for the page to give up (ready "error"). */
+static void route_error(env_t *e, const char *hash, const char *name)
+{
+    char expr[512];
+    snprintf(expr, sizeof expr, "location.hash = '%s'; 'ok'", hash);
+    free(js(e, expr));
+    char cond[1024];
+    snprintf(cond, sizeof cond,
+             "location.hash==='%s'&&document.body.dataset.ready==='error'",
+             hash);
+    char err[ERR_LEN];
+    int rc = cdp_wait(e->cdp, cond, PAGE_MS, err);
+    char *ready = js(e, "document.body.dataset.ready");
+    cr_assert_eq(rc, ERR_OK, "page %s: %s (ready '%s')\nbrowser errors:\n%s",
+                 name, err, ready, cdp_errors(e->cdp));
+    free(ready);
+}
+
 /* Screenshot the page, then no error may have been logged while it
  * loaded. */
 static void page_done(env_t *e, const char *name)
@@ -625,6 +643,37 @@ static void check_click(env_t *e)
     free(p);
 }
 
+/* An API error on a page: ready "error" and the API's message in
+ * .error. The failed fetch itself is logged by the browser (a network
+ * entry); nothing else may be. */
+static void check_error_page(env_t *e)
+{
+    http_reply_t r;
+    char url[512];
+    snprintf(url, sizeof url,
+             "%sapi/breakdown?indicator=nope&period=2025", e->url);
+    http_get_url(url, &r);
+    cr_assert_eq(r.status, 400, "%s: %d %s", url, r.status, r.body);
+    char *want = NULL;
+    cr_assert_eq(cdp_json_get(r.body, "error", &want, NULL), ERR_OK, "%s",
+                 r.body);
+    http_reply_fini(&r);
+    route_error(e, "#/map?indicator=nope&period=2025", "map (error)");
+    screenshot(e, "error");
+    char *shown = js(e, "(document.querySelector('#page .error')||{})"
+                        ".textContent||''");
+    cr_expect(strstr(shown, want) != NULL,
+              "error page: .error says '%s', the API '%s'", shown, want);
+    free(shown);
+    free(want);
+    const char *errs = cdp_errors(e->cdp);
+    for (const char *l = errs; *l != '\0'; l = strchr(l, '\n') + 1) {
+        cr_expect(strncmp(l, "log.network: ", 13) == 0,
+                  "error page: not the failed fetch: %s", errs);
+    }
+    cdp_clear_errors(e->cdp);
+}
+
 Test(dashboard, pages_match_hrssctl)
 {
     env_t e;
@@ -653,6 +702,7 @@ Test(dashboard, pages_match_hrssctl)
               "period=2025-06",
           "history");
     page_done(&e, "history");
+    check_error_page(&e);
 
     cdp_destroy(&e.cdp);
     cr_expect_eq(hx_stop(e.web, SIGTERM, 10000), 0, "hrss-web's exit");
