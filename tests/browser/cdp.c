@@ -1080,7 +1080,11 @@ int cdp_wait(cdp_t *c, const char *expr, int timeout_ms, char err[ERR_LEN])
             free(v);
             return ERR_OK;
         }
-        snprintf(last, sizeof last, "%s", rc == ERR_OK ? v : err);
+        /* An answer cut off by the deadline says nothing: keep the
+         * last real one. */
+        if (rc != ERR_TIMEOUT) {
+            snprintf(last, sizeof last, "%s", rc == ERR_OK ? v : err);
+        }
         free(v);
         if (now_ms() >= deadline) {
             snprintf(err, ERR_LEN,

@@ -35,7 +35,9 @@
 #include "harness.h"
 #include "http_client.h"
 
-TestSuite(dashboard, .init = hx_setup, .fini = hx_teardown, .timeout = 300);
+static void teardown(void);
+
+TestSuite(dashboard, .init = hx_setup, .fini = teardown, .timeout = 300);
 
 /* Bounds, not expected durations: hrss-web runs under ASan, and the
  * machine may be busy with other tests. */
@@ -53,6 +55,17 @@ typedef struct env {
     pid_t web;
     cdp_t *cdp;
 } env_t;
+
+/* The test's one environment: a static so that teardown() closes the
+ * browser also when an assertion ended the test early (each test runs in
+ * its own process). */
+static env_t env;
+
+static void teardown(void)
+{
+    cdp_destroy(&env.cdp);
+    hx_teardown();
+}
 
 /* ---------------------------------------------------------------------- */
 /* the store                                                               */
@@ -676,36 +689,35 @@ static void check_error_page(env_t *e)
 
 Test(dashboard, pages_match_hrssctl)
 {
-    env_t e;
-    memset(&e, 0, sizeof e);
+    env_t *e = &env;
     cr_assert(mkdir(HRSS_SCREENSHOT_DIR, 0755) == 0 || errno == EEXIST,
               "%s: %s", HRSS_SCREENSHOT_DIR, strerror(errno));
     int64_t t0 = hx_now_ms();
     need_cjk_font();
-    browser_start(&e); /* first: without a browser, fail at once */
-    demo_store(&e);
-    web_start(&e);
+    browser_start(e); /* first: without a browser, fail at once */
+    demo_store(e);
+    web_start(e);
 
     char period[32];
-    check_overview(&e, period, sizeof period);
-    check_map(&e, period);
-    check_click(&e);
-    route(&e, "#/series?indicator=urban_new_jobs&region=330100&by=month",
+    check_overview(e, period, sizeof period);
+    check_map(e, period);
+    check_click(e);
+    route(e, "#/series?indicator=urban_new_jobs&region=330100&by=month",
           "series");
-    page_done(&e, "series");
-    route(&e, "#/completeness?period=2025-12", "completeness");
-    page_done(&e, "completeness");
-    route(&e, "#/quality", "quality");
-    page_done(&e, "quality");
+    page_done(e, "series");
+    route(e, "#/completeness?period=2025-12", "completeness");
+    page_done(e, "completeness");
+    route(e, "#/quality", "quality");
+    page_done(e, "quality");
     /* The cell of the demo's one "of which" violation. */
-    route(&e, "#/history?indicator=senior_title_talent&region=330106&"
+    route(e, "#/history?indicator=senior_title_talent&region=330106&"
               "period=2025-06",
           "history");
-    page_done(&e, "history");
-    check_error_page(&e);
+    page_done(e, "history");
+    check_error_page(e);
 
-    cdp_destroy(&e.cdp);
-    cr_expect_eq(hx_stop(e.web, SIGTERM, 10000), 0, "hrss-web's exit");
+    cdp_destroy(&e->cdp);
+    cr_expect_eq(hx_stop(e->web, SIGTERM, 10000), 0, "hrss-web's exit");
     cr_log_info("dashboard: %lld ms; screenshots in %s",
                 (long long)(hx_now_ms() - t0), HRSS_SCREENSHOT_DIR);
 }
@@ -740,40 +752,39 @@ static void is_error(const http_reply_t *r, int status, const char *what)
 
 Test(dashboard, api_errors_and_headers)
 {
-    env_t e;
-    memset(&e, 0, sizeof e);
+    env_t *e = &env;
     /* An empty store is enough for these. */
-    snprintf(e.db, sizeof e.db, "%s/db", hx_dir);
+    snprintf(e->db, sizeof e->db, "%s/db", hx_dir);
     catalog_t *cat = NULL;
     store_t *s = NULL;
-    hx_open_store(e.db, 1, &cat, &s);
+    hx_open_store(e->db, 1, &cat, &s);
     store_close(&s);
     catalog_destroy(&cat);
-    web_start(&e);
+    web_start(e);
     http_reply_t r;
 
-    get(&e, "/api/nope", &r);
+    get(e, "/api/nope", &r);
     is_error(&r, 404, "/api/nope");
     http_reply_fini(&r);
 
-    get(&e, "/api/total?indicator=nope&period=2025", &r);
+    get(e, "/api/total?indicator=nope&period=2025", &r);
     is_error(&r, 400, "unknown indicator");
     http_reply_fini(&r);
 
-    get(&e, "/api/total?indicator=urban_new_jobs&period=2025&nope=1", &r);
+    get(e, "/api/total?indicator=urban_new_jobs&period=2025&nope=1", &r);
     is_error(&r, 400, "unknown parameter");
     http_reply_fini(&r);
 
     /* The same bytes as hrssctl --json. */
-    get(&e, "/api/indicators", &r);
+    get(e, "/api/indicators", &r);
     cr_expect_eq(r.status, 200, "%s", r.body);
-    cr_expect_str_eq(r.body, ctl(&e, "indicators", "--json", NULL, NULL,
+    cr_expect_str_eq(r.body, ctl(e, "indicators", "--json", NULL, NULL,
                                  NULL, NULL));
     cr_expect(strstr(r.head, "Cache-Control: no-store") != NULL, "%s",
               r.head);
     http_reply_fini(&r);
 
-    get(&e, "/", &r);
+    get(e, "/", &r);
     cr_expect_eq(r.status, 200);
     cr_expect(strstr(r.head, "Content-Security-Policy: default-src 'self'")
                   != NULL, "%s", r.head);
@@ -783,5 +794,5 @@ Test(dashboard, api_errors_and_headers)
               "/ is not the dashboard");
     http_reply_fini(&r);
 
-    cr_expect_eq(hx_stop(e.web, SIGTERM, 10000), 0, "hrss-web's exit");
+    cr_expect_eq(hx_stop(e->web, SIGTERM, 10000), 0, "hrss-web's exit");
 }
