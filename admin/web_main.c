@@ -59,6 +59,7 @@ typedef struct opts {
     const char *users;
     double timeout;
     long tz;
+    size_t max_answer;
     int hash_password;
 } opts_t;
 
@@ -72,6 +73,7 @@ static void usage(FILE *f)
         "                [--listen ADDR:PORT] [--tls-cert FILE --tls-key "
         "FILE]\n"
         "                [--users FILE] [--tz-offset-hours H]\n"
+        "                [--max-answer-kib N]\n"
         "       hrss-web --hash-password < PASSWORD\n"
         "\n"
         "Serve the dashboard (the plan's progress, a map of the cities,\n"
@@ -95,6 +97,8 @@ static void usage(FILE *f)
         "                      basic): lines NAME:HASH, the hash from\n"
         "                      --hash-password\n"
         "  --tz-offset-hours H show times at UTC+H (8)\n"
+        "  --max-answer-kib N  refuse (413) an API answer over N KiB\n"
+        "                      (4096)\n"
         "  --hash-password     read a password on stdin, print its argon2id\n"
         "                      hash for the users file, and exit\n"
         "  --help, --version\n"
@@ -107,7 +111,7 @@ static void usage(FILE *f)
 
 enum { O_DATA = 256, O_CATALOG, O_CONNECT, O_KEY, O_CKEY, O_INSECURE,
        O_LISTEN, O_CERT, O_TKEY, O_USERS, O_TIMEOUT, O_TZ, O_HASH, O_HELP,
-       O_VERSION };
+       O_VERSION, O_MAX };
 
 static int parse(int argc, char **argv, opts_t *o, int *done)
 {
@@ -125,6 +129,7 @@ static int parse(int argc, char **argv, opts_t *o, int *done)
         {"timeout", required_argument, NULL, O_TIMEOUT},
         {"tz-offset-hours", required_argument, NULL, O_TZ},
         {"hash-password", no_argument, NULL, O_HASH},
+        {"max-answer-kib", required_argument, NULL, O_MAX},
         {"help", no_argument, NULL, O_HELP},
         {"version", no_argument, NULL, O_VERSION},
         {NULL, 0, NULL, 0}};
@@ -154,6 +159,16 @@ static int parse(int argc, char **argv, opts_t *o, int *done)
                 return EX_USAGE;
             }
             break;
+        case O_MAX: {
+            long k = strtol(optarg, &end, 10);
+            if (end == optarg || *end != '\0' || k < 1 || k > 1048576) {
+                fprintf(stderr, "hrss-web: --max-answer-kib: '%s' is not "
+                                "1..1048576\n", optarg);
+                return EX_USAGE;
+            }
+            o->max_answer = (size_t)k << 10;
+            break;
+        }
         case O_TZ: {
             long h = strtol(optarg, &end, 10);
             if (end == optarg || *end != '\0' || h < -12 || h > 14) {
@@ -349,7 +364,8 @@ int main(int argc, char **argv)
         paths_catalog_dir(catdir, sizeof catdir);
     }
     web_t w = {.catalog_dir = catdir, .tz = o.tz,
-               .max_answer = WEB_MAX_ANSWER};
+               .max_answer = o.max_answer > 0 ? o.max_answer
+                                              : WEB_MAX_ANSWER};
     char *cert = NULL;
     char *key = NULL;
     size_t len = 0;

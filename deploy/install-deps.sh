@@ -11,7 +11,8 @@
 #                                      man page check, ip, tc and
 #                                      iptables for the partition test,
 #                                      tmux for hrssctl's tables in a
-#                                      terminal
+#                                      terminal, Chromium and a CJK
+#                                      font for the dashboard's test
 #   sh deploy/install-deps.sh --package
 #                                      also what make package and make
 #                                      test-package need: dpkg-shlibdeps
@@ -57,6 +58,8 @@ need_pc lmdb liblmdb-dev
 # the daemons dlopen its libmicrohttpd12 for --metrics (the tests use it).
 need_pc libmicrohttpd libmicrohttpd-dev
 need_pc criterion libcriterion-dev
+# hrss-web's users file: argon2id password hashes (admin/web_users.c).
+need_pc libsodium libsodium-dev
 if [ "$with_test" -eq 1 ]; then
     # The fuzz targets (tests/fuzz): clang-14 alone has neither libFuzzer
     # nor the ASan/UBSan/LSan runtimes; Debian ships them apart.
@@ -72,6 +75,10 @@ if [ "$with_test" -eq 1 ]; then
     # tests/integration/test_width.c: hrssctl's tables in terminals 80
     # and 120 columns wide (tmux panes); it fails without tmux.
     need_cmd tmux tmux
+    # tests/integration/test_dashboard.c: the dashboard's pages in
+    # headless Chromium, with a font for the Chinese names.
+    need_cmd chromium chromium
+    need_deb fonts-noto-cjk
 fi
 if [ "$with_package" -eq 1 ]; then
     need_cmd dpkg-shlibdeps dpkg-dev
