@@ -32,6 +32,7 @@
 #define _GNU_SOURCE /* pipe2, nftw */
 #include "cdp.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -803,6 +804,44 @@ static int reap_until(pid_t pid, long long deadline)
     }
 }
 
+/* Whether a process of group @p pgid is still running (not a zombie):
+ * from /proc/PID/stat's state and pgrp fields. */
+static int group_alive(pid_t pgid)
+{
+    DIR *d = opendir("/proc");
+    if (d == NULL) {
+        return 0;
+    }
+    int alive = 0;
+    struct dirent *de;
+    while (!alive && (de = readdir(d)) != NULL) {
+        if (de->d_name[0] < '0' || de->d_name[0] > '9') {
+            continue;
+        }
+        char path[300];
+        snprintf(path, sizeof path, "/proc/%s/stat", de->d_name);
+        FILE *f = fopen(path, "r");
+        if (f == NULL) {
+            continue;
+        }
+        char line[1024];
+        char *ok = fgets(line, sizeof line, f);
+        fclose(f);
+        /* "PID (COMM) STATE PPID PGRP ...": COMM may hold spaces and
+         * parentheses, so read from the last ')'. */
+        char *rp = ok != NULL ? strrchr(line, ')') : NULL;
+        char state = 0;
+        int ppid = 0;
+        int pgrp = 0;
+        if (rp != NULL && sscanf(rp + 1, " %c %d %d", &state, &ppid,
+                                 &pgrp) == 3) {
+            alive = pgrp == (int)pgid && state != 'Z' && state != 'X';
+        }
+    }
+    closedir(d);
+    return alive;
+}
+
 void cdp_destroy(cdp_t **self_p)
 {
     cdp_t *c = *self_p;
@@ -818,8 +857,14 @@ void cdp_destroy(cdp_t **self_p)
             reap_until(c->pid, now_ms() + CLOSE_MS);
         }
         /* Renderers and helpers left in its group: SIGKILL them by the
-         * group id this client gave the browser. */
+         * group id this client gave the browser, and wait until they are
+         * gone, or they could still write into the profile while it is
+         * removed. (Their zombies are init's to reap.) */
         kill(-c->pid, SIGKILL);
+        long long deadline = now_ms() + CLOSE_MS;
+        while (group_alive(c->pid) && now_ms() < deadline) {
+            nap_ms(POLL_MS);
+        }
     }
     if (c->wfd >= 0) {
         close(c->wfd);
