@@ -374,15 +374,43 @@ static void page_done(env_t *e, const char *name)
     cdp_clear_errors(e->cdp);
 }
 
+/* Record the values body[data-ready] has had from now on: a mutation
+ * record keeps the value before each change (the callback runs later, so
+ * reading the attribute there would miss a '' set and replaced in the
+ * same task). */
+static void watch_ready(env_t *e)
+{
+    free(js(e, "if(!window.hxReady){window.hxReady=[];"
+               "new MutationObserver(function(ms){ms.forEach(function(m){"
+               "window.hxReady.push(m.oldValue);});}).observe(document.body,"
+               "{attributes:true,attributeOldValue:true,"
+               "attributeFilter:['data-ready']});}"
+               "window.hxReady.length=0;'ok'"));
+}
+
+/* The spec: ready is '' from the start of a navigation, so that a test
+ * never takes the previous page's ready for the new one's. */
+static void ready_was_cleared(env_t *e, const char *name)
+{
+    char *seen = js(e, "JSON.stringify(window.hxReady)");
+    cr_expect(strstr(seen, "\"\"") != NULL,
+              "page %s: body[data-ready] was never '' on the way (values "
+              "before each change: %s)",
+              name, seen);
+    free(seen);
+}
+
 /* Go to route @p hash of the app (already loaded) and wait for it. */
 static void route(env_t *e, const char *hash, const char *name)
 {
+    watch_ready(e);
     char expr[512];
     snprintf(expr, sizeof expr, "location.hash = '%s'; 'ok'", hash);
     free(js(e, expr));
     char ok[512];
     snprintf(ok, sizeof ok, "h==='%s'", hash);
     await_page(e, name, ok);
+    ready_was_cleared(e, name);
 }
 
 /* #page's data-NAME, "" when absent. Caller frees. */
@@ -635,9 +663,11 @@ static void check_click(env_t *e)
     free(ys);
     free(xy);
     char err[ERR_LEN];
+    watch_ready(e);
     cr_assert_eq(cdp_click(e->cdp, x, y, CALL_MS, err), ERR_OK, "%s", err);
     await_page(e, "region",
                "h==='#/region/330100'||h.indexOf('#/region/330100?')===0");
+    ready_was_cleared(e, "region");
     char *region = page_data(e, "region");
     cr_expect_str_eq(region, "330100", "region page: #page's data-region");
     free(region);
