@@ -14,11 +14,13 @@
  * exception. The overview's 19 values and the map's 11 city values (its
  * table and its chart's data) must equal hrssctl --json for the same
  * period, and a real mouse click on 杭州市 in the map must open its region
- * page. The API's errors are checked over a plain socket.
+ * page, whose 19 values equal hrssctl progress --region. Every navigation
+ * must pass body[data-ready] through '' (what the waits rely on); a page
+ * whose API call fails must say "error" and show the API's message. The
+ * API's errors and headers are checked over a plain socket.
  *
  * Without Chromium the test fails and names the package to install: a
  * skipped browser test would pass unnoticed. */
-#define _GNU_SOURCE /* pipe2 in harness users, strndup */
 #include <criterion/criterion.h>
 #include <dirent.h>
 #include <errno.h>
