@@ -658,12 +658,12 @@ say "backup, stop, restore, start: the figure is there; the next one too"
 # port instead of the unit's 8480 (this is the host's network).
 start_unit hrss-web --listen 127.0.0.1:0
 WEB=$MAINPID
-wait_for "$WORK/hrss-web.log" '^http://127\.0\.0\.1:[0-9][0-9]*/$' 30 "$WEB" || {
+URL_RE='^http://127\.0\.0\.1:[0-9][0-9]*/$'
+wait_for "$WORK/hrss-web.log" "$URL_RE" 30 "$WEB" || {
     tail -n 5 "$WORK/hrss-web.log" >&2
     die "hrss-web did not print its URL (see $WORK/hrss-web.log)"
 }
-URL=$(grep '^http://127\.0\.0\.1:[0-9][0-9]*/$' "$WORK/hrss-web.log" |
-    tail -n 1)
+URL=$(grep -e "$URL_RE" "$WORK/hrss-web.log" | tail -n 1)
 WEB_ADDR=${URL#http://}
 WEB_ADDR=${WEB_ADDR%/}
 say "hrss-web: serving $URL"
