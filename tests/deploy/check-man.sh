@@ -72,6 +72,7 @@ check() {
 CTL_COMMANDS="indicators regions total breakdown series progress completeness
 history rejections agents violations backup check export keygen"
 check hrss-collector hrss-collector.8
+check hrss-web hrss-web.8
 check hrss-agent hrss-agent.8 submit run flush status check keygen \
     indicators regions
 # shellcheck disable=SC2086

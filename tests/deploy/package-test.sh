@@ -1,7 +1,7 @@
 #!/bin/sh
-# package-test.sh: the .deb in a clean Debian 12 root, both daemons run as
-# their systemd units run them, one figure delivered end to end
-# (`make test-package`).
+# package-test.sh: the .deb in a clean Debian 12 root, both daemons and
+# hrss-web run as their systemd units run them, one figure delivered end
+# to end and served by hrss-web (`make test-package`).
 #
 # usage: sh tests/deploy/package-test.sh DEB WORK_DIR
 #
@@ -14,8 +14,8 @@
 #     come from the mirror. Checks: installed, user hrss, conffiles, files
 #     only in Debian's places, units not enabled, every library found
 #     (the linked ones by ldd; libmicrohttpd.so.12, which the daemons
-#     dlopen for metrics, by ldconfig), `systemd-analyze verify` on the
-#     installed units.
+#     dlopen for metrics and hrss-web to serve, by ldconfig),
+#     `systemd-analyze verify` on the installed units.
 #  3. What README's "Operations" says to do: keys by hrssctl keygen and
 #     hrss-agent keygen, made the user hrss's; an admin key; the office
 #     enrolled with one line in /etc/hrss/agents and a reload. The example
@@ -35,9 +35,13 @@
 #     emulated: they need systemd itself.
 #  5. hrss-agent submit + flush (as hrss), hrssctl total shows the figure;
 #     systemctl reload as the unit's ExecReload does it; a backup and its
-#     restore as README says; SIGTERM stops both with status 0; the same
-#     .deb installed again (postinst is idempotent, an edited conffile is
-#     kept); purge keeps the data.
+#     restore as README says; hrss-web, as its unit starts it but on a
+#     free port (--listen 127.0.0.1:0 added, as a drop-in would), reads
+#     the running collector's store: / answers the dashboard's page,
+#     /api/progress and /api/total the very JSON hrssctl --json prints
+#     (asked with the root's bash: /dev/tcp); SIGTERM stops all three with
+#     status 0; the same .deb installed again (postinst is idempotent, an
+#     edited conffile is kept); purge keeps the data.
 #
 # Runs as root (debootstrap, chroot, mount namespaces). Every mount is made
 # in a private mount namespace of the process that needs it, so nothing
@@ -219,12 +223,17 @@ check_exec() {
 }
 
 # Start unit $1 as systemd would (see the header), in the background;
-# its pid goes to $MAINPID and PIDS, its stderr to WORK/$1.log.
+# its pid goes to $MAINPID and PIDS, its stdout and stderr to WORK/$1.log.
+# Words after $1 are added to its ExecStart, as a drop-in would.
 start_unit() {
     unit=$ROOT/lib/systemd/system/$1.service
     [ -f "$unit" ] || die "$1.service is not installed"
     exec_start=$(unit_get "$unit" ExecStart)
     check_exec "$exec_start" "$1.service ExecStart"
+    name=$1
+    shift
+    [ $# -eq 0 ] || exec_start="$exec_start $*"
+    set -- "$name"
     user=$(unit_get "$unit" User root)
     group=$(unit_get "$unit" Group "$user")
     umask=$(unit_get "$unit" UMask 0022)
@@ -299,6 +308,37 @@ wait_for() {
         [ $i -lt $(($3 * 10)) ] || return 1
         sleep 0.1
     done
+}
+
+# GET path $2 from ADDR:PORT $1 with the root's bash (its /dev/tcp: the
+# root has no other HTTP client), for at most 20 s: the answer, status
+# line, headers and body, without CRs, into WORK/$3.
+http_get() {
+    run_in 20 "$ROOT" bash -c '
+        exec 3<> "/dev/tcp/${1%:*}/${1##*:}" || exit 1
+        printf "GET %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n" \
+            "$2" "$1" >&3 && cat <&3
+    ' sh "$1" "$2" > "$WORK/$3.part" &&
+        tr -d '\r' < "$WORK/$3.part" > "$WORK/$3" &&
+        rm -f "$WORK/$3.part"
+}
+
+# GET $2 from hrss-web at ADDR:PORT $1; it must answer status $3 with a
+# Content-Type that starts with $4. The body goes to WORK/$5.
+http_expect() {
+    http_get "$1" "$2" "$5.http" ||
+        die "hrss-web: GET $2 got no answer (see $WORK/hrss-web.log)"
+    st=$(head -n 1 "$WORK/$5.http")
+    case $st in
+        "HTTP/1.1 $3 "*) ;;
+        *) die "hrss-web: GET $2 answered '$st', not $3" ;;
+    esac
+    ct=$(sed -n '1,/^$/s/^[Cc]ontent-[Tt]ype: *//p' "$WORK/$5.http")
+    case $ct in
+        "$4"*) ;;
+        *) die "hrss-web: GET $2 answered Content-Type '$ct', not $4" ;;
+    esac
+    sed '1,/^$/d' "$WORK/$5.http" > "$WORK/$5"
 }
 
 # --- 0. what we need ----------------------------------------------------------
@@ -433,26 +473,30 @@ bad=$(in_root dpkg -L hrss | grep -v -x \
     -e '/usr/share/man/man[18]\(/hrss[a-z-]*\.[18]\.gz\)\{0,1\}')
 [ -z "$bad" ] || die "files outside Debian's places:" $bad
 for f in /usr/bin/hrss-collector /usr/bin/hrss-agent /usr/bin/hrssctl \
+    /usr/bin/hrss-web \
     /usr/share/hrss/catalog/indicators.csv \
     /usr/share/hrss/catalog/targets.csv \
     /usr/share/man/man8/hrss-collector.8.gz \
     /usr/share/man/man8/hrss-agent.8.gz /usr/share/man/man1/hrssctl.1.gz \
+    /usr/share/man/man8/hrss-web.8.gz \
     /lib/systemd/system/hrss-collector.service \
-    /lib/systemd/system/hrss-agent.service; do
+    /lib/systemd/system/hrss-agent.service \
+    /lib/systemd/system/hrss-web.service; do
     [ -f "$ROOT$f" ] || die "the package has no $f"
 done
 
 # Every library found (a missing Depends shows here by name).
-for b in hrss-collector hrss-agent hrssctl; do
+for b in hrss-collector hrss-agent hrssctl hrss-web; do
     nf=$(in_root ldd "/usr/bin/$b" | grep 'not found')
     [ -z "$nf" ] || die "/usr/bin/$b: libraries not installed by the" \
         "package's dependencies:" $nf
 done
-# Not linked, so not in ldd: the daemons dlopen it for --metrics
-# (common/httpd.c), and dpkg-shlibdeps does not see it.
+# Not linked, so not in ldd: the daemons dlopen it for --metrics and
+# hrss-web to serve (common/httpd.c), and dpkg-shlibdeps does not see it.
 in_root ldconfig -p | grep -q '^[[:space:]]*libmicrohttpd\.so\.12 ' ||
-    die "libmicrohttpd.so.12 (dlopened for --metrics) is not installed by" \
-        "the package's dependencies (Depends: libmicrohttpd12)"
+    die "libmicrohttpd.so.12 (dlopened for --metrics and by hrss-web) is" \
+        "not installed by the package's dependencies (Depends:" \
+        "libmicrohttpd12)"
 
 # Installed disabled: nothing enabled, nothing started.
 en=$(find "$ROOT/etc/systemd/system" -name 'hrss-*' 2>/dev/null)
@@ -460,7 +504,8 @@ en=$(find "$ROOT/etc/systemd/system" -name 'hrss-*' 2>/dev/null)
 
 out=$(in_root systemd-analyze verify --man=no \
     /lib/systemd/system/hrss-collector.service \
-    /lib/systemd/system/hrss-agent.service 2>&1)
+    /lib/systemd/system/hrss-agent.service \
+    /lib/systemd/system/hrss-web.service 2>&1)
 rc=$?
 [ "$rc" -eq 0 ] && [ -z "$out" ] || {
     printf '%s\n' "$out" >&2
@@ -608,7 +653,50 @@ deliver 2025-11 567
 expect_total 2025-11 567
 say "backup, stop, restore, start: the figure is there; the next one too"
 
-# --- 7. stop, as systemctl stop does ------------------------------------------
+# --- 7. hrss-web, as hrss-web.service starts it -------------------------------
+# On the running collector's store, read-only, as the user hrss; a free
+# port instead of the unit's 8480 (this is the host's network).
+start_unit hrss-web --listen 127.0.0.1:0
+WEB=$MAINPID
+URL_RE='^http://127\.0\.0\.1:[0-9][0-9]*/$'
+wait_for "$WORK/hrss-web.log" "$URL_RE" 30 "$WEB" || {
+    tail -n 5 "$WORK/hrss-web.log" >&2
+    die "hrss-web did not print its URL (see $WORK/hrss-web.log)"
+}
+URL=$(grep -e "$URL_RE" "$WORK/hrss-web.log" | tail -n 1)
+WEB_ADDR=${URL#http://}
+WEB_ADDR=${WEB_ADDR%/}
+say "hrss-web: serving $URL"
+http_expect "$WEB_ADDR" / 200 text/html web-index.html
+grep -q -i '^<!doctype html>' "$WORK/web-index.html" ||
+    die "hrss-web: / is not the dashboard's page (see $WORK/web-index.html)"
+http_expect "$WEB_ADDR" /api/progress 200 application/json web-progress.json
+grep -q '^{"region": "330000", ' "$WORK/web-progress.json" ||
+    die "hrss-web: /api/progress is not the province's progress:" \
+        "$(head -c 200 "$WORK/web-progress.json")"
+# The same JSON as hrssctl --json, byte for byte.
+http_expect "$WEB_ADDR" \
+    '/api/total?indicator=urban_new_jobs&period=2025-10&region=330100' \
+    200 application/json web-total.json
+# shellcheck disable=SC2086
+in_root $Q total urban_new_jobs --period 2025-10 --region 330100 --json \
+    > "$WORK/hrssctl-total.json" 2> "$WORK/hrssctl.log" || {
+    cat "$WORK/hrssctl.log" >&2
+    die "hrssctl total failed"
+}
+cmp -s "$WORK/web-total.json" "$WORK/hrssctl-total.json" ||
+    die "hrss-web: /api/total answered '$(cat "$WORK/web-total.json")'," \
+        "hrssctl total --json '$(cat "$WORK/hrssctl-total.json")'"
+grep -q '"value": *1234[,}]' "$WORK/web-total.json" ||
+    die "hrss-web: /api/total shows no 1234: $(cat "$WORK/web-total.json")"
+stop_pid "$WEB"
+rc=$?
+forget_pid "$WEB"
+[ "$rc" -eq 0 ] || die "hrss-web exited $rc on SIGTERM, not 0"
+say "hrss-web: / is the dashboard, /api/progress JSON, /api/total as" \
+    "hrssctl --json; SIGTERM: status 0"
+
+# --- 8. stop, as systemctl stop does ------------------------------------------
 stop_pid "$AGENT"
 rc=$?
 forget_pid "$AGENT"
@@ -617,11 +705,13 @@ stop_pid "$COLLECTOR"
 rc=$?
 forget_pid "$COLLECTOR"
 [ "$rc" -eq 0 ] || die "the collector exited $rc on SIGTERM, not 0"
-errs=$(grep -h '\] ERROR ' "$WORK/hrss-collector.log" "$WORK/hrss-agent.log")
-[ -z "$errs" ] || die "the daemons logged errors: $errs"
-say "SIGTERM: both stopped with status 0, no ERROR in their logs"
+errs=$(grep -h '\] ERROR ' "$WORK/hrss-collector.log" "$WORK/hrss-agent.log" \
+    "$WORK/hrss-web.log")
+[ -z "$errs" ] || die "the daemons or hrss-web logged errors: $errs"
+say "SIGTERM: both stopped with status 0, no ERROR in their logs or" \
+    "hrss-web's"
 
-# --- 8. the same package again, then purge --------------------------------------
+# --- 9. the same package again, then purge --------------------------------------
 in_root dpkg -i /tmp/hrss.deb > "$WORK/reinstall.log" 2>&1 || {
     tail -n 15 "$WORK/reinstall.log" >&2
     die "installing the package a second time failed"
@@ -633,7 +723,8 @@ in_root apt-get purge -y hrss > "$WORK/purge.log" 2>&1 || {
     die "apt-get purge hrss failed"
 }
 for f in $E/collector.ini $E/agent.ini /lib/systemd/system/hrss-collector.service \
-    /usr/bin/hrss-collector; do
+    /usr/bin/hrss-collector /lib/systemd/system/hrss-web.service \
+    /usr/bin/hrss-web; do
     [ ! -e "$ROOT$f" ] || die "purge left $f"
 done
 for f in $DATA/data.mdb /var/lib/hrss/backup/pkgtest/data.mdb \

@@ -8,7 +8,7 @@
 # at the staged program (the real path, /usr/bin/..., exists only once the
 # package is installed; tests/deploy/package-test.sh verifies the units
 # unchanged inside a Debian root) and the man page lookup at the staged
-# pages, then verifies both units. Any message fails the test: verify
+# pages, then verifies the three units. Any message fails the test: verify
 # reports unknown keys and bad values as warnings with exit status 0.
 # Exit 77 (skipped) without systemd-analyze: deploy/install-deps.sh
 # --package installs systemd.
@@ -33,8 +33,8 @@ DESTDIR=$STAGE/root cmake --install "$BUILD" > "$STAGE/install.log" 2>&1 || {
 }
 units=$(find "$STAGE/root" -path '*/systemd/system/hrss-*.service' | sort)
 n=$(printf '%s\n' "$units" | grep -c .)
-if [ "$n" -ne 2 ]; then
-    echo "verify-units: expected 2 installed units, found $n:" $units >&2
+if [ "$n" -ne 3 ]; then
+    echo "verify-units: expected 3 installed units, found $n:" $units >&2
     exit 1
 fi
 for u in $units; do
@@ -43,7 +43,8 @@ for u in $units; do
 done
 man=$(find "$STAGE/root" -type d -path '*/share/man' | head -n 1)
 out=$(cd "$STAGE/check" && MANPATH=$man SYSTEMD_LOG_COLOR=0 \
-    systemd-analyze verify ./hrss-collector.service ./hrss-agent.service 2>&1)
+    systemd-analyze verify ./hrss-collector.service ./hrss-agent.service \
+        ./hrss-web.service 2>&1)
 rc=$?
 if [ "$rc" -ne 0 ] || [ -n "$out" ]; then
     printf '%s\n' "$out" >&2
@@ -51,4 +52,4 @@ if [ "$rc" -ne 0 ] || [ -n "$out" ]; then
     exit 1
 fi
 echo "verify-units: systemd-analyze verify passes on" \
-    "hrss-collector.service and hrss-agent.service"
+    "hrss-collector.service, hrss-agent.service and hrss-web.service"
