@@ -38,7 +38,7 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define CAP 8192
-#define MAX_INPUT 4096
+#define WEB_FUZZ_MAX_INPUT 4096
 
 static web_t web;
 
@@ -172,7 +172,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (web.c == NULL) {
         setup();
     }
-    if (size > MAX_INPUT) {
+    if (size > WEB_FUZZ_MAX_INPUT) {
         return 0;
     }
     /* A copy we can cut into NUL-terminated pieces. */
