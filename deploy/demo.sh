@@ -6,15 +6,19 @@
 # Generates five years of monthly figures for the 11 cities and 90
 # counties (hrss-demo-gen), starts a collector on loopback and one agent
 # per office, has every office submit its CSV, waits until the collector
-# has confirmed everything, shows the plan's progress with hrssctl, and
-# stops what it started. Run from the repository root after `make`.
+# has confirmed everything, shows the plan's progress with hrssctl, starts
+# the dashboard (hrss-web) on the store and prints its URL, and stops
+# what it started. Run from the repository root after `make`.
 #
 # Environment:
 #   HRSS_BIN      the programs (default build/bin)
 #   HRSS_CATALOG  the catalog (default build/share/hrss/catalog)
 #   DEMO_PORT     fixed ingest port (query on DEMO_PORT + 1); default: free
 #                 ports chosen by the collector, so two users never clash
-#   KEEP=1        leave the collector running at the end, to query it
+#   KEEP=1        leave the collector and the dashboard running at the
+#                 end, to query them and open the dashboard's URL
+#   DEMO_WEB      the dashboard's ADDR:PORT (default 127.0.0.1:0, a free
+#                 port; its URL is printed)
 #   DEMO_KEYS     where the CurveZMQ keys live (default: demo-keys beside
 #                 DEMO_DIR); made on the first run and kept, like an
 #                 office's key: the collector's, an administrator's and one
@@ -35,7 +39,10 @@ DEMO_DIR=${1:-./demo-data}
 HRSS_BIN=${HRSS_BIN:-build/bin}
 HRSS_CATALOG=${HRSS_CATALOG:-build/share/hrss/catalog}
 DEMO_PORT=${DEMO_PORT:-}
+DEMO_WEB=${DEMO_WEB:-127.0.0.1:0}
 KEEP=${KEEP:-0}
+WEB_PID=
+WEB_URL=
 MARKER=.hrss-demo
 # The one figure hrss-demo-gen gets wrong on purpose (deploy/demo/gen.h).
 VIOL_REGION=330106
@@ -187,7 +194,7 @@ hrss_in_dir() {
         comm=
         read -r comm 2>/dev/null < "/proc/$p/comm" || continue
         case $comm in
-            hrss-agent | hrss-collector) echo "$p" ;;
+            hrss-agent | hrss-collector | hrss-web) echo "$p" ;;
         esac
     done
 }
@@ -201,7 +208,7 @@ cleanup() {
     trap '' PIPE
     keep=
     if [ "$DONE" = 1 ] && [ "$KEEP" = 1 ]; then
-        keep=$COLLECTOR_PID
+        keep=1
     fi
     # Agents first (they say goodbye to the collector), then the collector;
     # twice, for a daemon that was still starting during the first pass.
@@ -209,7 +216,8 @@ cleanup() {
         agents=
         others=
         for p in $(hrss_children); do
-            if [ "$p" = "$keep" ]; then
+            if [ -n "$keep" ] &&
+                { [ "$p" = "$COLLECTOR_PID" ] || [ "$p" = "$WEB_PID" ]; }; then
                 continue
             elif [ "$p" = "$COLLECTOR_PID" ]; then
                 others="$others $p"
@@ -224,7 +232,7 @@ cleanup() {
         [ "$pass" = 2 ] || sleep 0.2
     done
     if [ -z "$keep" ]; then
-        rm -f "$DEMO_DIR/collector.pid"
+        rm -f "$DEMO_DIR/collector.pid" "$DEMO_DIR/web.pid"
     fi
     if [ "$DONE" = 0 ]; then
         [ "$INLINE" = 0 ] || printf '\n'
@@ -280,9 +288,13 @@ if [ -e "$DEMO_DIR" ] || [ -L "$DEMO_DIR" ]; then
     then
         left="$left $old"
     fi
+    if [ -f "$DEMO_DIR/web.pid" ]; then
+        left="$left $(cat "$DEMO_DIR/web.pid")"
+    fi
     if [ -n "$left" ]; then
         # shellcheck disable=SC2086
         stop_foreign hrss-agent $left &&
+            stop_foreign hrss-web $left &&
             stop_foreign hrss-collector $left ||
             die "processes of a previous run in $DEMO_DIR do not stop:" $left
     fi
@@ -451,6 +463,26 @@ else
     say "note: $CTL is not built yet: no progress report (the store is in" \
         "$DEMO_DIR/store)"
 fi
+# --- 8b. the dashboard on the store -------------------------------------
+WEB="$HRSS_BIN/hrss-web"
+if [ -x "$WEB" ]; then
+    "$WEB" --data-dir "$DEMO_DIR/store" --catalog "$HRSS_CATALOG" \
+        --listen "$DEMO_WEB" > "$DEMO_DIR/web.url" 2> "$DEMO_DIR/web.log" &
+    WEB_PID=$!
+    echo "$WEB_PID" > "$DEMO_DIR/web.pid"
+    i=0
+    while [ ! -s "$DEMO_DIR/web.url" ] && child_alive "$WEB_PID" &&
+        [ $i -lt 100 ]; do
+        sleep 0.1
+        i=$((i + 1))
+    done
+    WEB_URL=$(head -n 1 "$DEMO_DIR/web.url")
+    if [ -z "$WEB_URL" ]; then
+        say "demo: the dashboard did not start (see $DEMO_DIR/web.log)" >&2
+        FAILED=1
+    fi
+fi
+
 say ""
 say "Try (--data-dir reads the store directly, also once the collector" \
     "has stopped):"
@@ -480,10 +512,19 @@ if [ "$bad" -ne 0 ]; then
     FAILED=1
 fi
 if [ "$KEEP" = 1 ]; then
-    say "stopped the agents; the collector keeps running (KEEP=1):" \
-        "stop it with"
-    say "  kill \$(cat $DEMO_DIR/collector.pid)"
+    say "stopped the agents; the collector and the dashboard keep running" \
+        "(KEEP=1): stop them with"
+    say "  kill \$(cat $DEMO_DIR/collector.pid $DEMO_DIR/web.pid)"
 else
+    if [ -n "$WEB_PID" ]; then
+        stop_children "$WEB_PID" || {
+            say "demo: the dashboard did not stop cleanly" \
+                "(see $DEMO_DIR/web.log)" >&2
+            FAILED=1
+        }
+        WEB_PID=
+        rm -f "$DEMO_DIR/web.pid"
+    fi
     stop_children "$COLLECTOR_PID" || {
         say "demo: the collector did not stop cleanly" \
             "(see $DEMO_DIR/collector.log)" >&2
@@ -506,4 +547,15 @@ DONE=1
 verdict="done"
 [ "$FAILED" = 0 ] || verdict=FAILED
 say "demo $verdict in $(since "$T0") s"
+if [ -n "$WEB_URL" ] && [ "$KEEP" = 1 ]; then
+    say ""
+    say "Dashboard: $WEB_URL"
+elif [ -n "$WEB_URL" ]; then
+    say ""
+    say "Dashboard: $WEB_URL (stopped with the demo; KEEP=1 make demo" \
+        "keeps it running, or start it on this store:"
+    say "  $HRSS_BIN/hrss-web --data-dir $DEMO_DIR/store" \
+        "--catalog $HRSS_CATALOG"
+    say "and open http://127.0.0.1:8480/)"
+fi
 exit "$FAILED"
