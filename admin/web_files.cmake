@@ -6,6 +6,8 @@
 # (the glob is CONFIGURE_DEPENDS: the build does that by itself).
 file(GLOB_RECURSE WEB_FILES_LIST CONFIGURE_DEPENDS
      LIST_DIRECTORIES false RELATIVE ${WEB_DIR} ${WEB_DIR}/*)
+# admin/www/README.md is for the repository's readers, not the browser.
+list(REMOVE_ITEM WEB_FILES_LIST README.md)
 list(SORT WEB_FILES_LIST)
 
 set(asm "")
