@@ -492,7 +492,8 @@ static int run(httpd_t *h, const httpd_addr_t *addr,
         h->mhd = h->mhd_api.start_daemon(
             flags | MHD_USE_TLS, 0, NULL, NULL, answer, h,
             MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_CONNECTION_LIMIT,
-            (unsigned)HTTPD_MAX_CONNECTIONS, MHD_OPTION_CONNECTION_TIMEOUT,
+            (unsigned)HTTPD_MAX_CONNECTIONS, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+            (unsigned)HTTPD_MAX_PER_CLIENT, MHD_OPTION_CONNECTION_TIMEOUT,
             (unsigned)HTTPD_TIMEOUT_S, MHD_OPTION_HTTPS_MEM_KEY,
             opts->tls_key_pem, MHD_OPTION_HTTPS_MEM_CERT,
             opts->tls_cert_pem, MHD_OPTION_END);
@@ -500,8 +501,9 @@ static int run(httpd_t *h, const httpd_addr_t *addr,
         h->mhd = h->mhd_api.start_daemon(
             flags, 0, NULL, NULL, answer, h, MHD_OPTION_LISTEN_SOCKET, fd,
             MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTPD_MAX_CONNECTIONS,
-            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTPD_TIMEOUT_S,
-            MHD_OPTION_END);
+            MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+            (unsigned)HTTPD_MAX_PER_CLIENT, MHD_OPTION_CONNECTION_TIMEOUT,
+            (unsigned)HTTPD_TIMEOUT_S, MHD_OPTION_END);
     }
     if (h->mhd == NULL) {
         /* No other thread of ours opens descriptors at start-up, so a

@@ -36,9 +36,9 @@
  *    2. The page function (or handler) runs only in the server's thread,
  *       one request at a time, and never after httpd_stop() returned.
  *       It sees only GET and HEAD requests, and never a request body.
- *    3. At most HTTPD_MAX_CONNECTIONS connections at once, each closed
- *       after HTTPD_TIMEOUT_S seconds idle: a client cannot hold the
- *       server.
+ *    3. At most HTTPD_MAX_CONNECTIONS connections at once, at most
+ *       HTTPD_MAX_PER_CLIENT from one address, each closed after
+ *       HTTPD_TIMEOUT_S seconds idle: a client cannot hold the server.
  */
 #ifndef HRSS_HTTPD_H
 #define HRSS_HTTPD_H
@@ -50,6 +50,9 @@
 
 /** Connections served at once (more wait in the listen queue). */
 #define HTTPD_MAX_CONNECTIONS 16
+/** Connections from one address at once: one client cannot take every
+ *  connection (a browser opens six). */
+#define HTTPD_MAX_PER_CLIENT 8
 /** An idle connection is closed after this many seconds. */
 #define HTTPD_TIMEOUT_S 10
 /** Room for "http://[IPv6]:PORT" and a path of up to 64 bytes. */

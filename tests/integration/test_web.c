@@ -4,8 +4,10 @@
  * refused with a message, answers are bounded, each request sees the
  * store as it is then, and the users file and TLS work as documented.
  * (The pages themselves: test_dashboard.c, in Chromium.) */
+#define _GNU_SOURCE /* POLLRDHUP */
 #include <criterion/criterion.h>
 #include <gnutls/gnutls.h>
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
@@ -322,6 +324,51 @@ Test(web, pages_are_served_with_a_strict_policy)
     cr_expect_eq(r.status, 200);
     cr_expect(strstr(r.body, "\"330100\"") != NULL);
     http_reply_fini(&r);
+    web_stop(&w);
+}
+
+/* A connection from @p src to hrss-web that sends half a request and
+ * waits. */
+static int half_request(const web_t *w, const char *src)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in me = {.sin_family = AF_INET};
+    inet_pton(AF_INET, src, &me.sin_addr);
+    cr_assert_eq(bind(fd, (struct sockaddr *)&me, sizeof me), 0);
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_port = htons((uint16_t)w->port),
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    cr_assert_eq(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
+    static const char part[] = "GET /api/agents HTTP/1.1\r\nHost: x\r\n";
+    cr_assert_eq(write(fd, part, sizeof part - 1), (ssize_t)sizeof part - 1);
+    return fd;
+}
+
+Test(web, one_client_cannot_take_every_connection)
+{
+    fill_store();
+    web_t w;
+    web_start_local(&w);
+    /* 20 stalled requests from 127.0.0.2: more than the server takes at
+     * all (16), but it takes only 8 from one address. */
+    int fds[20];
+    for (int i = 0; i < 20; i++) {
+        fds[i] = half_request(&w, "127.0.0.2");
+    }
+    http_reply_t r;
+    get(&w, "/api/agents", &r);
+    cr_expect_eq(r.status, 200, "%d %s", r.status, r.body);
+    http_reply_fini(&r);
+    /* Answered while 8 of them still hold their connection (so not
+     * after the server timed them out); the other 12 were closed. */
+    int open = 0;
+    for (int i = 0; i < 20; i++) {
+        struct pollfd p = {.fd = fds[i], .events = POLLIN | POLLRDHUP};
+        open += poll(&p, 1, 0) == 0;
+        close(fds[i]);
+    }
+    cr_expect_eq(open, 8, "%d of the 20 stalled connections still open",
+                 open);
     web_stop(&w);
 }
 
