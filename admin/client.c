@@ -173,6 +173,30 @@ int client_open_local(client_t **out, const char *data_dir,
     return ERR_OK;
 }
 
+int client_open(client_t **out, const client_spec_t *spec,
+                char err[ERR_LEN])
+{
+    if (spec->connect == NULL) {
+        return client_open_local(out, spec->data_dir, spec->catalog_dir,
+                                 err);
+    }
+    if (spec->key == NULL) {
+        return client_connect(out, spec->connect, spec->timeout_ms, NULL,
+                              NULL, err);
+    }
+    keys_pair_t key;
+    char server[KEYS_Z85_LEN];
+    int rc = keys_load_secret(spec->key, &key, err);
+    if (rc == ERR_OK) {
+        rc = keys_load_public(spec->collector_key, server, err);
+    }
+    if (rc == ERR_OK) {
+        rc = client_connect(out, spec->connect, spec->timeout_ms, &key,
+                            server, err);
+    }
+    return rc;
+}
+
 int client_refresh(client_t *self, char err[ERR_LEN])
 {
     if (self->store == NULL) {

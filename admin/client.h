@@ -48,6 +48,24 @@ int client_connect(client_t **out, const char *endpoint, int timeout_ms,
 int client_open_local(client_t **out, const char *data_dir,
                       const char *catalog_dir, char err[ERR_LEN]);
 
+/** How hrssctl and hrss-web are told where to ask: either @p data_dir
+ *  (with @p catalog_dir), or @p connect with the key files @p key and
+ *  @p collector_key (both NULL: plain mode). Plain value struct of
+ *  borrowed strings. */
+typedef struct client_spec {
+    const char *data_dir;
+    const char *catalog_dir;
+    const char *connect;
+    const char *key;            /**< our secret key file */
+    const char *collector_key;  /**< the collector's public key file */
+    int timeout_ms;
+} client_spec_t;
+
+/** client_open_local() or client_connect() as @p spec says, the key
+ *  files read first. @return as those, or the key files' errors. */
+int client_open(client_t **out, const client_spec_t *spec,
+                char err[ERR_LEN]);
+
 void client_destroy(client_t **self_p);
 
 /** A local client: drop the calling thread's snapshot and pin the store

@@ -541,24 +541,12 @@ static int check(const globals_t *g, const char *name, const ctl_args_t *a,
 static int open_client(const globals_t *g, ctl_t *x)
 {
     char err[ERR_LEN];
-    int rc;
-    if (g->connect != NULL && !g->insecure) {
-        keys_pair_t key;
-        char server[KEYS_Z85_LEN];
-        rc = keys_load_secret(g->key, &key, err);
-        if (rc == ERR_OK) {
-            rc = keys_load_public(g->collector_key, server, err);
-        }
-        if (rc == ERR_OK) {
-            rc = client_connect(&x->c, g->connect, (int)(g->timeout * 1000),
-                                &key, server, err);
-        }
-    } else if (g->connect != NULL) {
-        rc = client_connect(&x->c, g->connect, (int)(g->timeout * 1000),
-                            NULL, NULL, err);
-    } else {
-        rc = client_open_local(&x->c, g->data_dir, x->catalog_dir, err);
-    }
+    client_spec_t spec = {
+        .data_dir = g->data_dir, .catalog_dir = x->catalog_dir,
+        .connect = g->connect, .key = g->insecure ? NULL : g->key,
+        .collector_key = g->insecure ? NULL : g->collector_key,
+        .timeout_ms = (int)(g->timeout * 1000)};
+    int rc = client_open(&x->c, &spec, err);
     if (rc != ERR_OK) {
         return ctl_fail(1, "%s", err);
     }

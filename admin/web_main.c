@@ -263,24 +263,12 @@ static int hash_password(void)
 static int open_client(const opts_t *o, const char *catdir, web_t *w,
                        char err[ERR_LEN])
 {
-    int rc;
-    int timeout_ms = (int)((o->timeout > 0 ? o->timeout : 10) * 1000);
-    if (o->connect != NULL && !o->insecure) {
-        keys_pair_t key;
-        char server[KEYS_Z85_LEN];
-        rc = keys_load_secret(o->key, &key, err);
-        if (rc == ERR_OK) {
-            rc = keys_load_public(o->collector_key, server, err);
-        }
-        if (rc == ERR_OK) {
-            rc = client_connect(&w->c, o->connect, timeout_ms, &key, server,
-                                err);
-        }
-    } else if (o->connect != NULL) {
-        rc = client_connect(&w->c, o->connect, timeout_ms, NULL, NULL, err);
-    } else {
-        rc = client_open_local(&w->c, o->data_dir, catdir, err);
-    }
+    client_spec_t spec = {
+        .data_dir = o->data_dir, .catalog_dir = catdir,
+        .connect = o->connect, .key = o->insecure ? NULL : o->key,
+        .collector_key = o->insecure ? NULL : o->collector_key,
+        .timeout_ms = (int)((o->timeout > 0 ? o->timeout : 10) * 1000)};
+    int rc = client_open(&w->c, &spec, err);
     if (rc == ERR_OK) {
         w->cat = client_catalog(w->c, err);
         rc = w->cat != NULL ? ERR_OK : ERR_IO;
