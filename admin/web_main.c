@@ -33,7 +33,6 @@
 #include "common/endpoint.h"
 #include "common/file.h"
 #include "common/httpd.h"
-#include "common/keys.h"
 #include "common/log.h"
 #include "common/paths.h"
 #include "common/sigwake.h"
