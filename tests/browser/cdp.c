@@ -6,10 +6,8 @@
  * messages until the one with its id, looking at every event read on the
  * way (note_event) and keeping the error ones as text.
  *
- * The JSON reader is a skipper, not a parser: it walks the text to the
- * value a path names and decodes only that value. CDP messages are
- * machine-written, but the walk still checks every byte it passes, so a
- * truncated or garbled message is ERR_INVAL, never a read past the end.
+ * The JSON reader and base64 decoder it reads messages with are in
+ * cdp_json.c.
  *
  * Lifecycle (the function that moves each step):
  *
@@ -31,6 +29,7 @@
  */
 #define _GNU_SOURCE /* pipe2, nftw */
 #include "cdp.h"
+#include "cdp_int.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -52,12 +51,20 @@
 #define CLOSE_MS 5000
 #define ERRS_MAX (256 * 1024)
 
-/* A growable string. */
-typedef struct sbuf {
-    char *s;
-    size_t len;
-    size_t cap;
-} sbuf_t;
+
+static long long now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void nap_ms(int ms)
+{
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+    }
+}
 
 struct cdp {
     pid_t pid;
@@ -74,458 +81,6 @@ struct cdp {
 };
 
 /* ---------------------------------------------------------------------- */
-/* small things                                                            */
-
-static void *grow(void *p, size_t n)
-{
-    void *q = realloc(p, n);
-    if (q == NULL) {
-        abort(); /* a test helper: out of memory ends the test */
-    }
-    return q;
-}
-
-static long long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void nap_ms(int ms)
-{
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
-    }
-}
-
-static void sb_add(sbuf_t *b, const char *p, size_t n)
-{
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 256;
-        while (cap < b->len + n + 1) {
-            cap *= 2;
-        }
-        b->s = grow(b->s, cap);
-        b->cap = cap;
-    }
-    memcpy(b->s + b->len, p, n);
-    b->len += n;
-    b->s[b->len] = '\0';
-}
-
-static void sb_str(sbuf_t *b, const char *s)
-{
-    sb_add(b, s, strlen(s));
-}
-
-/* @p s as a JSON string literal. */
-static void sb_quote(sbuf_t *b, const char *s)
-{
-    sb_add(b, "\"", 1);
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        char esc[8];
-        if (*p == '"' || *p == '\\') {
-            esc[0] = '\\';
-            esc[1] = (char)*p;
-            sb_add(b, esc, 2);
-        } else if (*p < 0x20) {
-            snprintf(esc, sizeof esc, "\\u%04x", *p);
-            sb_add(b, esc, 6);
-        } else {
-            sb_add(b, (const char *)p, 1);
-        }
-    }
-    sb_add(b, "\"", 1);
-}
-
-/* ---------------------------------------------------------------------- */
-/* JSON reader                                                             */
-
-static const char *ws(const char *p)
-{
-    while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r') {
-        p++;
-    }
-    return p;
-}
-
-static int hex4(const char *p, unsigned *out)
-{
-    unsigned v = 0;
-    for (int i = 0; i < 4; i++) {
-        char ch = p[i];
-        v <<= 4;
-        if (ch >= '0' && ch <= '9') {
-            v |= (unsigned)(ch - '0');
-        } else if (ch >= 'a' && ch <= 'f') {
-            v |= (unsigned)(ch - 'a' + 10);
-        } else if (ch >= 'A' && ch <= 'F') {
-            v |= (unsigned)(ch - 'A' + 10);
-        } else {
-            return 0;
-        }
-    }
-    *out = v;
-    return 1;
-}
-
-static void put_utf8(sbuf_t *b, unsigned cp)
-{
-    char u[4];
-    size_t n;
-    if (cp < 0x80) {
-        u[0] = (char)cp;
-        n = 1;
-    } else if (cp < 0x800) {
-        u[0] = (char)(0xC0 | (cp >> 6));
-        u[1] = (char)(0x80 | (cp & 0x3F));
-        n = 2;
-    } else if (cp < 0x10000) {
-        u[0] = (char)(0xE0 | (cp >> 12));
-        u[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        u[2] = (char)(0x80 | (cp & 0x3F));
-        n = 3;
-    } else {
-        u[0] = (char)(0xF0 | (cp >> 18));
-        u[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-        u[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        u[3] = (char)(0x80 | (cp & 0x3F));
-        n = 4;
-    }
-    sb_add(b, u, n);
-}
-
-/* Walk the string literal at @p p (its opening quote); decode it into
- * @p b when not NULL. @return the byte after the closing quote, or NULL
- * when it is not a string. */
-static const char *str_end(const char *p, sbuf_t *b)
-{
-    if (*p != '"') {
-        return NULL;
-    }
-    p++;
-    for (;;) {
-        unsigned char ch = (unsigned char)*p;
-        if (ch == '"') {
-            return p + 1;
-        }
-        if (ch < 0x20) { /* the NUL at the end, or a raw control */
-            return NULL;
-        }
-        if (ch != '\\') {
-            if (b != NULL) {
-                sb_add(b, p, 1);
-            }
-            p++;
-            continue;
-        }
-        char e = p[1];
-        const char *simple = strchr("\"\\/bfnrt", e);
-        if (e != '\0' && simple != NULL) {
-            static const char out[] = "\"\\/\b\f\n\r\t";
-            if (b != NULL) {
-                sb_add(b, &out[simple - "\"\\/bfnrt"], 1);
-            }
-            p += 2;
-            continue;
-        }
-        unsigned cp = 0;
-        if (e != 'u' || !hex4(p + 2, &cp)) {
-            return NULL;
-        }
-        p += 6;
-        if (cp >= 0xD800 && cp <= 0xDBFF) {
-            unsigned lo = 0;
-            if (p[0] == '\\' && p[1] == 'u' && hex4(p + 2, &lo) &&
-                lo >= 0xDC00 && lo <= 0xDFFF) {
-                cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-                p += 6;
-            } else {
-                cp = 0xFFFD;
-            }
-        } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
-            cp = 0xFFFD;
-        }
-        if (b != NULL) {
-            put_utf8(b, cp);
-        }
-    }
-}
-
-static const char *value_end(const char *p, int depth);
-
-/* The members of an object or the items of an array. */
-static const char *compound_end(const char *p, int depth)
-{
-    char close = *p == '{' ? '}' : ']';
-    int object = *p == '{';
-    p = ws(p + 1);
-    if (*p == close) {
-        return p + 1;
-    }
-    for (;;) {
-        if (object) {
-            p = str_end(p, NULL);
-            if (p == NULL) {
-                return NULL;
-            }
-            p = ws(p);
-            if (*p != ':') {
-                return NULL;
-            }
-            p = ws(p + 1);
-        }
-        p = value_end(p, depth + 1);
-        if (p == NULL) {
-            return NULL;
-        }
-        p = ws(p);
-        if (*p == close) {
-            return p + 1;
-        }
-        if (*p != ',') {
-            return NULL;
-        }
-        p = ws(p + 1);
-    }
-}
-
-/* @return the byte after the value at @p p, or NULL when none is there. */
-static const char *value_end(const char *p, int depth)
-{
-    if (depth > 64) {
-        return NULL;
-    }
-    switch (*p) {
-    case '"':
-        return str_end(p, NULL);
-    case '{':
-    case '[':
-        return compound_end(p, depth);
-    case 't':
-        return strncmp(p, "true", 4) == 0 ? p + 4 : NULL;
-    case 'f':
-        return strncmp(p, "false", 5) == 0 ? p + 5 : NULL;
-    case 'n':
-        return strncmp(p, "null", 4) == 0 ? p + 4 : NULL;
-    default:
-        break;
-    }
-    const char *q = p;
-    if (*q == '-') {
-        q++;
-    }
-    if (*q < '0' || *q > '9') {
-        return NULL;
-    }
-    while ((*q >= '0' && *q <= '9') || *q == '.' || *q == 'e' ||
-           *q == 'E' || *q == '+' || *q == '-') {
-        q++;
-    }
-    return q;
-}
-
-/* In the object or array at @p p, the value of member (or index) @p key
- * of @p n bytes. @return its start, NULL when absent, and *bad = 1 when
- * the text is not JSON. */
-static const char *child(const char *p, const char *key, size_t n, int *bad)
-{
-    int object = *p == '{';
-    if (!object && *p != '[') {
-        return NULL; /* a scalar has no members */
-    }
-    char *end = NULL;
-    long index = -1;
-    if (!object) {
-        index = strtol(key, &end, 10);
-        if (n == 0 || end != key + n || index < 0) {
-            return NULL;
-        }
-    }
-    char close = object ? '}' : ']';
-    p = ws(p + 1);
-    if (*p == close) {
-        return NULL;
-    }
-    for (long i = 0;; i++) {
-        int match = 0;
-        if (object) {
-            sbuf_t name = {0};
-            const char *q = str_end(p, &name);
-            if (q != NULL) {
-                match = name.len == n && memcmp(name.s ? name.s : "", key,
-                                                n) == 0;
-            }
-            free(name.s);
-            if (q == NULL) {
-                *bad = 1;
-                return NULL;
-            }
-            p = ws(q);
-            if (*p != ':') {
-                *bad = 1;
-                return NULL;
-            }
-            p = ws(p + 1);
-        } else {
-            match = i == index;
-        }
-        if (match) {
-            return p;
-        }
-        p = value_end(p, 1);
-        if (p == NULL) {
-            *bad = 1;
-            return NULL;
-        }
-        p = ws(p);
-        if (*p == close) {
-            return NULL;
-        }
-        if (*p != ',') {
-            *bad = 1;
-            return NULL;
-        }
-        p = ws(p + 1);
-    }
-}
-
-int cdp_json_get(const char *json, const char *path, char **value,
-                 char *type)
-{
-    *value = NULL;
-    const char *p = ws(json);
-    int bad = 0;
-    while (*path != '\0') {
-        size_t n = strcspn(path, ".");
-        p = child(p, path, n, &bad);
-        if (p == NULL) {
-            return bad ? ERR_INVAL : ERR_NOTFOUND;
-        }
-        path += n;
-        if (*path == '.') {
-            path++;
-        }
-    }
-    const char *end = value_end(p, 0);
-    if (end == NULL) {
-        return ERR_INVAL;
-    }
-    sbuf_t b = {0};
-    char t = 'n';
-    switch (*p) {
-    case '"':
-        t = 's';
-        break;
-    case '{':
-        t = 'o';
-        break;
-    case '[':
-        t = 'a';
-        break;
-    case 't':
-        t = 't';
-        break;
-    case 'f':
-        t = 'f';
-        break;
-    case 'n':
-        t = 'z';
-        break;
-    default:
-        break;
-    }
-    if (t == 's') {
-        str_end(p, &b);
-    } else {
-        sb_add(&b, p, (size_t)(end - p));
-    }
-    if (b.s == NULL) {
-        sb_add(&b, "", 0);
-    }
-    *value = b.s;
-    if (type != NULL) {
-        *type = t;
-    }
-    return ERR_OK;
-}
-
-/* The value at @p path, or NULL: for looking, not for errors. */
-static char *jget(const char *json, const char *path)
-{
-    char *v = NULL;
-    if (cdp_json_get(json, path, &v, NULL) != ERR_OK) {
-        return NULL;
-    }
-    return v;
-}
-
-/* ---------------------------------------------------------------------- */
-/* base64                                                                  */
-
-static int b64(unsigned char ch)
-{
-    if (ch >= 'A' && ch <= 'Z') {
-        return ch - 'A';
-    }
-    if (ch >= 'a' && ch <= 'z') {
-        return ch - 'a' + 26;
-    }
-    if (ch >= '0' && ch <= '9') {
-        return ch - '0' + 52;
-    }
-    if (ch == '+') {
-        return 62;
-    }
-    if (ch == '/') {
-        return 63;
-    }
-    return -1;
-}
-
-long cdp_base64_decode(const char *in, size_t len, unsigned char *out,
-                       size_t cap)
-{
-    /* Padding: at most two '=', only at the end, and only where the
-     * length (with it) is a multiple of 4. */
-    size_t pad = 0;
-    while (pad < 2 && len > pad && in[len - 1 - pad] == '=') {
-        pad++;
-    }
-    if (pad > 0 && len % 4 != 0) {
-        return -1;
-    }
-    size_t n = len - pad;
-    if (n % 4 == 1) {
-        return -1;
-    }
-    size_t o = 0;
-    uint32_t acc = 0;
-    int bits = 0;
-    for (size_t i = 0; i < n; i++) {
-        int v = b64((unsigned char)in[i]);
-        if (v < 0) {
-            return -1;
-        }
-        acc = (acc << 6) | (uint32_t)v;
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            if (o >= cap) {
-                return -1;
-            }
-            out[o++] = (unsigned char)((acc >> bits) & 0xFF);
-        }
-    }
-    /* The bits left over must be zero (canonical encoding). */
-    if ((acc & ((1u << bits) - 1)) != 0) {
-        return -1;
-    }
-    return (long)o;
-}
-
-/* ---------------------------------------------------------------------- */
 /* messages                                                                */
 
 static void add_error(cdp_t *c, const char *kind, const char *text,
@@ -535,15 +90,15 @@ static void add_error(cdp_t *c, const char *kind, const char *text,
         return;
     }
     sbuf_t *b = &c->errs;
-    sb_str(b, kind);
-    sb_str(b, ": ");
-    sb_str(b, text != NULL ? text : "(no text)");
+    cdp_sb_str(b, kind);
+    cdp_sb_str(b, ": ");
+    cdp_sb_str(b, text != NULL ? text : "(no text)");
     if (where != NULL && where[0] != '\0') {
-        sb_str(b, " [");
-        sb_str(b, where);
-        sb_str(b, "]");
+        cdp_sb_str(b, " [");
+        cdp_sb_str(b, where);
+        cdp_sb_str(b, "]");
     }
-    sb_str(b, "\n");
+    cdp_sb_str(b, "\n");
     c->n_errs++;
 }
 
@@ -551,8 +106,8 @@ static void add_error(cdp_t *c, const char *kind, const char *text,
 static void where_of(const char *msg, const char *url_path,
                      const char *line_path, char *out, size_t cap)
 {
-    char *url = jget(msg, url_path);
-    char *line = jget(msg, line_path);
+    char *url = cdp_jget(msg, url_path);
+    char *line = cdp_jget(msg, line_path);
     snprintf(out, cap, "%s%s%s", url ? url : "", line ? ":" : "",
              line ? line : "");
     free(url);
@@ -564,34 +119,34 @@ static void note_event(cdp_t *c, const char *msg, const char *method)
 {
     char where[1024];
     if (strcmp(method, "Runtime.exceptionThrown") == 0) {
-        char *text = jget(msg, "params.exceptionDetails.exception."
+        char *text = cdp_jget(msg, "params.exceptionDetails.exception."
                                "description");
         if (text == NULL) {
-            text = jget(msg, "params.exceptionDetails.text");
+            text = cdp_jget(msg, "params.exceptionDetails.text");
         }
         where_of(msg, "params.exceptionDetails.url",
                  "params.exceptionDetails.lineNumber", where, sizeof where);
         add_error(c, "exception", text, where);
         free(text);
     } else if (strcmp(method, "Runtime.consoleAPICalled") == 0) {
-        char *type = jget(msg, "params.type");
+        char *type = cdp_jget(msg, "params.type");
         if (type != NULL &&
             (strcmp(type, "error") == 0 || strcmp(type, "assert") == 0)) {
             sbuf_t b = {0};
             for (int i = 0; i < 8; i++) {
                 char path[64];
                 snprintf(path, sizeof path, "params.args.%d.value", i);
-                char *v = jget(msg, path);
+                char *v = cdp_jget(msg, path);
                 if (v == NULL) {
                     snprintf(path, sizeof path, "params.args.%d.description",
                              i);
-                    v = jget(msg, path);
+                    v = cdp_jget(msg, path);
                 }
                 if (v == NULL) {
                     break;
                 }
-                sb_str(&b, i ? " " : "");
-                sb_str(&b, v);
+                cdp_sb_str(&b, i ? " " : "");
+                cdp_sb_str(&b, v);
                 free(v);
             }
             where_of(msg, "params.stackTrace.callFrames.0.url",
@@ -604,10 +159,10 @@ static void note_event(cdp_t *c, const char *msg, const char *method)
         }
         free(type);
     } else if (strcmp(method, "Log.entryAdded") == 0) {
-        char *level = jget(msg, "params.entry.level");
+        char *level = cdp_jget(msg, "params.entry.level");
         if (level != NULL && strcmp(level, "error") == 0) {
-            char *text = jget(msg, "params.entry.text");
-            char *source = jget(msg, "params.entry.source");
+            char *text = cdp_jget(msg, "params.entry.text");
+            char *source = cdp_jget(msg, "params.entry.source");
             where_of(msg, "params.entry.url", "params.entry.lineNumber",
                      where, sizeof where);
             char kind[64];
@@ -636,7 +191,7 @@ static int read_message(cdp_t *c, long long deadline, char **msg,
         char *nul = c->rlen ? memchr(c->rbuf, '\0', c->rlen) : NULL;
         if (nul != NULL) {
             size_t n = (size_t)(nul - c->rbuf) + 1;
-            char *m = grow(NULL, n);
+            char *m = cdp_grow(NULL, n);
             memcpy(m, c->rbuf, n);
             memmove(c->rbuf, c->rbuf + n, c->rlen - n);
             c->rlen -= n;
@@ -659,7 +214,7 @@ static int read_message(cdp_t *c, long long deadline, char **msg,
         }
         if (c->rcap - c->rlen < 65536) {
             c->rcap = c->rcap ? c->rcap * 2 : 1 << 20;
-            c->rbuf = grow(c->rbuf, c->rcap);
+            c->rbuf = cdp_grow(c->rbuf, c->rcap);
         }
         ssize_t got = read(c->rfd, c->rbuf + c->rlen, c->rcap - c->rlen);
         if (got < 0 && errno == EINTR) {
@@ -707,17 +262,17 @@ static int call(cdp_t *c, int in_session, const char *method,
     sbuf_t b = {0};
     char head[64];
     snprintf(head, sizeof head, "{\"id\":%ld,\"method\":", id);
-    sb_str(&b, head);
-    sb_quote(&b, method);
+    cdp_sb_str(&b, head);
+    cdp_sb_quote(&b, method);
     if (params != NULL) {
-        sb_str(&b, ",\"params\":");
-        sb_str(&b, params);
+        cdp_sb_str(&b, ",\"params\":");
+        cdp_sb_str(&b, params);
     }
     if (in_session && c->session[0] != '\0') {
-        sb_str(&b, ",\"sessionId\":");
-        sb_quote(&b, c->session);
+        cdp_sb_str(&b, ",\"sessionId\":");
+        cdp_sb_quote(&b, c->session);
     }
-    sb_str(&b, "}");
+    cdp_sb_str(&b, "}");
     rc = write_all(c->wfd, b.s, b.len + 1, err); /* with its NUL */
     if (rc != ERR_OK) {
         goto out;
@@ -731,14 +286,14 @@ static int call(cdp_t *c, int in_session, const char *method,
             }
             goto out;
         }
-        char *v = jget(msg, "id");
+        char *v = cdp_jget(msg, "id");
         long got = v != NULL ? strtol(v, NULL, 10) : -1;
         free(v);
         if (got == id) {
             break;
         }
         if (got < 0) {
-            char *m = jget(msg, "method");
+            char *m = cdp_jget(msg, "method");
             if (m != NULL) {
                 note_event(c, msg, m);
             }
@@ -747,7 +302,7 @@ static int call(cdp_t *c, int in_session, const char *method,
         free(msg);
         msg = NULL;
     }
-    char *e = jget(msg, "error.message");
+    char *e = cdp_jget(msg, "error.message");
     if (e != NULL) {
         snprintf(err, ERR_LEN, "%s: %s", method, e);
         free(e);
@@ -941,12 +496,12 @@ int cdp_open(cdp_t **out, const char *dir, int timeout_ms,
     int msg[2] = {-1, -1};
     int log_fd = -1;
     const char *path = cdp_chromium_path();
-    cdp_t *c = grow(NULL, sizeof *c);
+    cdp_t *c = cdp_grow(NULL, sizeof *c);
     memset(c, 0, sizeof *c);
     c->wfd = -1;
     c->rfd = -1;
     c->next_id = 1;
-    sb_add(&c->errs, "", 0);
+    cdp_sb_add(&c->errs, "", 0);
     if (access(path, X_OK) != 0) {
         snprintf(err, ERR_LEN,
                  "no browser at %s (%s): install Debian's package %s "
@@ -995,7 +550,7 @@ int cdp_open(cdp_t **out, const char *dir, int timeout_ms,
     if (rc != ERR_OK) {
         goto fail;
     }
-    target = jget(reply, "result.targetId");
+    target = cdp_jget(reply, "result.targetId");
     free(reply);
     reply = NULL;
     if (target == NULL) {
@@ -1004,16 +559,16 @@ int cdp_open(cdp_t **out, const char *dir, int timeout_ms,
         goto fail;
     }
     sbuf_t p = {0};
-    sb_str(&p, "{\"targetId\":");
-    sb_quote(&p, target);
-    sb_str(&p, ",\"flatten\":true}");
+    cdp_sb_str(&p, "{\"targetId\":");
+    cdp_sb_quote(&p, target);
+    cdp_sb_str(&p, ",\"flatten\":true}");
     left = (int)(deadline - now_ms());
     rc = call(c, 0, "Target.attachToTarget", p.s, &reply, left, err);
     free(p.s);
     if (rc != ERR_OK) {
         goto fail;
     }
-    session = jget(reply, "result.sessionId");
+    session = cdp_jget(reply, "result.sessionId");
     if (session == NULL || strlen(session) >= sizeof c->session) {
         snprintf(err, ERR_LEN, "Target.attachToTarget: no sessionId");
         rc = ERR_PROTO;
@@ -1073,17 +628,17 @@ int cdp_eval(cdp_t *c, const char *expr, char **value, int timeout_ms,
         *value = NULL;
     }
     sbuf_t p = {0};
-    sb_str(&p, "{\"expression\":");
-    sb_quote(&p, expr);
-    sb_str(&p, ",\"returnByValue\":true,\"awaitPromise\":true}");
+    cdp_sb_str(&p, "{\"expression\":");
+    cdp_sb_quote(&p, expr);
+    cdp_sb_str(&p, ",\"returnByValue\":true,\"awaitPromise\":true}");
     rc = call(c, 1, "Runtime.evaluate", p.s, &reply, timeout_ms, err);
     free(p.s);
     if (rc != ERR_OK) {
         return rc;
     }
-    char *ex = jget(reply, "result.exceptionDetails.exception.description");
+    char *ex = cdp_jget(reply, "result.exceptionDetails.exception.description");
     if (ex == NULL) {
-        ex = jget(reply, "result.exceptionDetails.text");
+        ex = cdp_jget(reply, "result.exceptionDetails.text");
     }
     if (ex != NULL) {
         snprintf(err, ERR_LEN, "%s", ex);
@@ -1094,7 +649,7 @@ int cdp_eval(cdp_t *c, const char *expr, char **value, int timeout_ms,
     char *v = NULL;
     if (cdp_json_get(reply, "result.result.value", &v, NULL) != ERR_OK) {
         /* undefined has no value member */
-        v = jget(reply, "result.result.type");
+        v = cdp_jget(reply, "result.result.type");
         if (v == NULL) {
             snprintf(err, ERR_LEN, "Runtime.evaluate: no result");
             free(reply);
@@ -1146,15 +701,15 @@ int cdp_navigate(cdp_t *c, const char *url, int timeout_ms,
 {
     char *reply = NULL;
     sbuf_t p = {0};
-    sb_str(&p, "{\"url\":");
-    sb_quote(&p, url);
-    sb_str(&p, "}");
+    cdp_sb_str(&p, "{\"url\":");
+    cdp_sb_quote(&p, url);
+    cdp_sb_str(&p, "}");
     int rc = call(c, 1, "Page.navigate", p.s, &reply, timeout_ms, err);
     free(p.s);
     if (rc != ERR_OK) {
         return rc;
     }
-    char *e = jget(reply, "result.errorText");
+    char *e = cdp_jget(reply, "result.errorText");
     free(reply);
     if (e != NULL) {
         snprintf(err, ERR_LEN, "navigate to %s: %s", url, e);
@@ -1201,14 +756,14 @@ int cdp_screenshot(cdp_t *c, const char *path, int timeout_ms,
     if (rc != ERR_OK) {
         return rc;
     }
-    char *data = jget(reply, "result.data");
+    char *data = cdp_jget(reply, "result.data");
     free(reply);
     if (data == NULL) {
         snprintf(err, ERR_LEN, "Page.captureScreenshot: no data");
         return ERR_PROTO;
     }
     size_t n = strlen(data);
-    unsigned char *png = grow(NULL, n / 4 * 3 + 3);
+    unsigned char *png = cdp_grow(NULL, n / 4 * 3 + 3);
     long len = cdp_base64_decode(data, n, png, n / 4 * 3 + 3);
     free(data);
     if (len < 0) {
