@@ -496,6 +496,9 @@ Test(web, users_file_asks_for_a_password)
                      200, "%s", head);
         cr_expect(strstr(head, "test-agent") != NULL, "%s", head);
     }
+    /* A remembered password is that one only. */
+    cr_expect_eq(get_auth(&w, "/", "YWxpY2U6d3Jvbmc=", head, sizeof head),
+                 401);
     web_stop(&w);
     /* A line that does not parse names the file and the line. */
     hx_write(users, "# users\nalice:$argon2id$x\nbob\n", 29);
