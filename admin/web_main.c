@@ -135,7 +135,8 @@ static int parse(int argc, char **argv, opts_t *o, int *done)
     char err[ERR_LEN];
     opterr = 0;
     int c;
-    while ((c = getopt_long(argc, argv, "", longs, NULL)) != -1) {
+    /* ":" first: a missing value is ':', an unknown option '?'. */
+    while ((c = getopt_long(argc, argv, ":", longs, NULL)) != -1) {
         char *end = NULL;
         switch (c) {
         case O_DATA: o->data_dir = optarg; break;
@@ -188,8 +189,7 @@ static int parse(int argc, char **argv, opts_t *o, int *done)
             return 0;
         default:
             fprintf(stderr, "hrss-web: %s '%s' (hrss-web --help)\n",
-                    optopt != 0 && c == ':' ? "missing value for"
-                                            : "unknown option",
+                    c == ':' ? "missing value for" : "unknown option",
                     argv[optind - 1]);
             return EX_USAGE;
         }

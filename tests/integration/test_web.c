@@ -507,6 +507,43 @@ Test(web, users_file_asks_for_a_password)
     cr_expect(strstr(out, ":3: not NAME:HASH") != NULL, "%s", out);
 }
 
+Test(web, usage_errors_say_what_is_wrong)
+{
+    static char out[8192];
+    const char *missing[] = {BIN, "--data-dir", NULL};
+    cr_expect_eq(hx_run(missing, 30000, out, sizeof out), 64, "%s", out);
+    cr_expect(strstr(out, "missing value for '--data-dir'") != NULL, "%s",
+              out);
+    const char *unknown[] = {BIN, "--data-dir", "x", "--bogus", NULL};
+    cr_expect_eq(hx_run(unknown, 30000, out, sizeof out), 64, "%s", out);
+    cr_expect(strstr(out, "unknown option '--bogus'") != NULL, "%s", out);
+    const char *both[] = {BIN, "--data-dir", "x", "--connect",
+                          "tcp://127.0.0.1:1", "--insecure", NULL};
+    cr_expect_eq(hx_run(both, 30000, out, sizeof out), 64, "%s", out);
+    cr_expect(strstr(out, "either --data-dir DIR or --connect") != NULL,
+              "%s", out);
+    const char *none[] = {BIN, "--data-dir", "/nonexistent/x", "--listen",
+                          "127.0.0.1:0", NULL};
+    cr_expect_eq(hx_run(none, 30000, out, sizeof out), 1, "%s", out);
+    cr_expect(strstr(out, "no store at /nonexistent/x") != NULL, "%s", out);
+    /* --help: every option, within 80 columns. */
+    const char *help[] = {BIN, "--help", NULL};
+    cr_expect_eq(hx_run(help, 30000, out, sizeof out), 0, "%s", out);
+    static const char *const opts[] = {
+        "--data-dir", "--catalog", "--connect", "--key", "--collector-key",
+        "--insecure", "--timeout", "--listen", "--tls-cert", "--tls-key",
+        "--users", "--tz-offset-hours", "--max-answer-kib",
+        "--hash-password"};
+    for (size_t i = 0; i < sizeof opts / sizeof opts[0]; i++) {
+        cr_expect(strstr(out, opts[i]) != NULL, "--help lacks %s", opts[i]);
+    }
+    for (const char *l = out; *l != '\0';) {
+        size_t n = strcspn(l, "\n");
+        cr_expect_leq(n, 80, "--help line over 80 columns: %.*s", (int)n, l);
+        l += n + (l[n] == '\n');
+    }
+}
+
 /* One GET over TLS to @p port; the status, or -1. */
 static int tls_get(int port, const char *path, char *buf, size_t len)
 {
