@@ -49,6 +49,7 @@ const char *update_reason_name(enum update_reason reason)
     case UPDATE_NUMERATOR_GT_DENOMINATOR: return "numerator_gt_denominator";
     case UPDATE_TOO_LARGE: return "value_too_large";
     case UPDATE_NOT_AUTHORIZED: return "not_authorized";
+    case UPDATE_PERIOD_LOCKED: return "period_locked";
     }
     return "unknown";
 }
@@ -63,7 +64,8 @@ const char *update_reason_field(enum update_reason reason, const value_t *v)
     case UPDATE_REGION_NOT_ALLOWED:
     case UPDATE_NOT_AUTHORIZED: return "region";
     case UPDATE_BAD_MONTH:
-    case UPDATE_FUTURE_MONTH: return "period";
+    case UPDATE_FUTURE_MONTH:
+    case UPDATE_PERIOD_LOCKED: return "period";
     case UPDATE_WRONG_KIND:
     case UPDATE_NEGATIVE: return is_ratio ? "numerator" : "value";
     case UPDATE_TOO_LARGE:

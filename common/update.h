@@ -87,9 +87,11 @@ enum update_reason {
     UPDATE_TOO_LARGE = 10,         /**< above UPDATE_MAX_VALUE */
     UPDATE_NOT_AUTHORIZED = 11,    /**< not a region the reporter's key may
                                         report for */
+    UPDATE_PERIOD_LOCKED = 12,     /**< the region's month is approved, so
+                                        locked (store/approve.c) */
 };
 /** The highest reason number in use. */
-#define UPDATE_REASON_MAX UPDATE_NOT_AUTHORIZED
+#define UPDATE_REASON_MAX UPDATE_PERIOD_LOCKED
 
 /** Machine-readable name of @p reason ("unknown_indicator", ...); "none"
  *  for UPDATE_OK, "unknown" for a number out of range. Never NULL. */

@@ -81,7 +81,12 @@ Test(update, reason_numbers_are_stable)
     cr_expect_eq(UPDATE_NUMERATOR_GT_DENOMINATOR, 9);
     cr_expect_eq(UPDATE_TOO_LARGE, 10);
     cr_expect_eq(UPDATE_NOT_AUTHORIZED, 11);
-    cr_expect_eq(UPDATE_REASON_MAX, 11);
+    cr_expect_eq(UPDATE_PERIOD_LOCKED, 12);
+    cr_expect_eq(UPDATE_REASON_MAX, 12);
+    cr_expect_str_eq(update_reason_name(UPDATE_PERIOD_LOCKED),
+                     "period_locked");
+    cr_expect_str_eq(update_reason_field(UPDATE_PERIOD_LOCKED, NULL),
+                     "period");
     cr_expect_str_eq(update_reason_name(UPDATE_OK), "none");
     cr_expect_str_eq(update_reason_name(UPDATE_NEGATIVE), "negative_value");
     cr_expect_str_eq(update_reason_name(UPDATE_TOO_LARGE),

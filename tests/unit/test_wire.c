@@ -247,6 +247,7 @@ Test(wire, reject_reason_numbers_are_pinned)
         {UPDATE_NUMERATOR_GT_DENOMINATOR, 9, "REJ_NUMERATOR_GT_DENOMINATOR"},
         {UPDATE_TOO_LARGE, 10, "REJ_VALUE_TOO_LARGE"},
         {UPDATE_NOT_AUTHORIZED, 11, "REJ_NOT_AUTHORIZED"},
+        {UPDATE_PERIOD_LOCKED, 12, "REJ_PERIOD_LOCKED"},
     };
     cr_assert_eq(sizeof t / sizeof t[0], UPDATE_REASON_MAX + 1);
     for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
