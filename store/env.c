@@ -196,6 +196,30 @@ int env_grow_map(store_t *s, char err[ERR_LEN])
     return ERR_OK;
 }
 
+/* The approvals' tables (approve.c): created by writable opens; an open
+ * that creates nothing (read-only, check) of a store from before them
+ * leaves both 0: every month OPEN. */
+static int open_approvals(store_t *s, MDB_txn *txn, unsigned flags,
+                          char err[ERR_LEN])
+{
+    static const char *const names[] = {"approvals", "approvals_log"};
+    MDB_dbi *dbis[] = {&s->approvals, &s->approvals_log};
+    for (size_t i = 0; i < 2; i++) {
+        int mrc = mdb_dbi_open(txn, names[i], flags, dbis[i]);
+        if (mrc == MDB_NOTFOUND && !(flags & MDB_CREATE)) {
+            *dbis[i] = 0;
+            continue;
+        }
+        if (mrc != MDB_SUCCESS) {
+            char what[64];
+            snprintf(what, sizeof what, "cannot open database '%s'",
+                     names[i]);
+            return lmdbh_fail(mrc, what, err);
+        }
+    }
+    return ERR_OK;
+}
+
 static int open_dbs(store_t *s, MDB_txn *txn, unsigned flags,
                     char err[ERR_LEN])
 {
@@ -206,6 +230,9 @@ static int open_dbs(store_t *s, MDB_txn *txn, unsigned flags,
         {"violations", &s->viol},
     };
     int rc = lmdbh_open_dbs(txn, t, sizeof t / sizeof t[0], flags, err);
+    if (rc == ERR_OK) {
+        rc = open_approvals(s, txn, flags, err);
+    }
     if (rc != ERR_OK || s->readonly) {
         return rc;
     }

@@ -47,6 +47,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/buf.h"
 #include "common/catalog.h"
 #include "common/err.h"
 #include "store/store.h"
@@ -60,6 +61,8 @@ struct store {
     char file[512];              /* DIR/data.mdb, for messages */
     MDB_dbi meta, facts, audit, rejects, reporters, agg, viol;
     MDB_dbi rejby;               /* writable opens only (INVARIANT 6) */
+    MDB_dbi approvals, approvals_log; /* 0 when absent: a read-only open
+                                         of a store from before them */
     size_t max_rejections;       /* >= 1 */
     const catalog_t *cat;        /* borrowed; outlives the store */
     int readonly;
@@ -95,6 +98,12 @@ void env_txn_abort(store_t *s, MDB_txn **txn);
  *          with "@p what: reason" in @p err. */
 int env_txn_commit(store_t *s, MDB_txn **txn, const char *what,
                    char err[ERR_LEN]);
+
+/** (approve.c) *@p locked = 1 when @p region's @p month is approved (or
+ *  accepted) in @p txn, so that its figures may not change; @p kb is
+ *  scratch. */
+int store_locked_txn(const store_t *s, MDB_txn *txn, buf_t *kb,
+                     uint32_t region, int32_t month, int *locked);
 
 /** (write.c) Bring the rejby index up to date in a transaction of its
  *  own, growing the map as store_apply() does: index the rejections

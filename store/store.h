@@ -473,4 +473,92 @@ int store_space(store_t *self, store_space_t *out, char err[ERR_LEN]);
  *          nothing is left behind and @p err says why. */
 int store_backup(store_t *self, const char *dest, char err[ERR_LEN]);
 
+/* --- approvals (approve.c) ------------------------------------------------ */
+
+/** A region's month: OPEN (figures may change), APPROVED (final at its
+ *  level: locked), ACCEPTED (a city's approval taken by the province).
+ *  The numbers are stored: never renumber. */
+enum store_approval_state {
+    STORE_OPEN = 0,
+    STORE_APPROVED = 1,
+    STORE_ACCEPTED = 2,
+};
+
+/** What an approver does; the numbers are stored: never renumber. */
+enum store_approval_action {
+    STORE_APPROVE = 0,
+    STORE_UNAPPROVE = 1,
+    STORE_ACCEPT = 2,
+    STORE_UNACCEPT = 3,
+};
+
+/** A region's month as approved (or not). Plain value struct. */
+typedef struct store_approval {
+    uint32_t region;
+    int32_t month;                   /**< month index */
+    enum store_approval_state state;
+    char by[STORE_REPORTER_MAX + 1]; /**< who made it so ("" when OPEN) */
+    int64_t at;                      /**< when (unix seconds; 0 when OPEN) */
+} store_approval_t;
+
+/** One action of the approvals' audit trail. Plain value struct. */
+typedef struct store_approval_event {
+    uint64_t id;                     /**< in the order taken, from 1 */
+    uint32_t region;
+    int32_t month;
+    enum store_approval_action action;
+    char by[STORE_REPORTER_MAX + 1];
+    int64_t at;
+} store_approval_event_t;
+
+/** An approver's request. Plain value struct; borrowed strings. */
+typedef struct store_approval_req {
+    enum store_approval_action action;
+    uint32_t region;
+    int32_t month;
+    const char *by;                 /**< the approver's name, for the record
+                                         (1..STORE_REPORTER_MAX printable
+                                         bytes) */
+    int64_t at;                     /**< unix seconds */
+    const unsigned char *allowed;   /**< one byte per catalog region index:
+                                         the regions the approver's scope
+                                         covers; NULL: every region */
+} store_approval_req_t;
+
+/** Take @p rq's action on its region's month, by the rules of approve.c
+ *  (a child before its parent, a city accepted by the province, a parent
+ *  unapproved before its child), and log it, in one transaction.
+ *  @param[out] out  The region's month afterwards (may be NULL).
+ *  @return ERR_OK; ERR_DENIED (the scope does not cover the region, or
+ *          the province for accept/unaccept), ERR_INVAL (a rule: says
+ *          which region is in the way), ERR_NOTFOUND (unknown region),
+ *          all with @p err set; or a store failure. */
+int store_approval_act(store_t *self, const store_approval_req_t *rq,
+                       store_approval_t *out, char err[ERR_LEN]);
+
+/** @p region's @p month (OPEN when never approved). */
+int store_approval_get(store_t *self, uint32_t region, int32_t month,
+                       store_approval_t *out, char err[ERR_LEN]);
+
+/** Called for each region in order; return non-zero to stop. */
+typedef int (*store_approval_fn)(const store_approval_t *a, void *arg);
+
+/** Each region of the subtree of @p under (0: the root) with its state
+ *  for @p month, in catalog order (a region before those below it). */
+int store_approvals(store_t *self, int32_t month, uint32_t under,
+                    store_approval_fn fn, void *arg, char err[ERR_LEN]);
+
+typedef int (*store_approval_event_fn)(const store_approval_event_t *e,
+                                       void *arg);
+
+/** Every action taken on @p month, oldest first. */
+int store_approval_log(store_t *self, int32_t month,
+                       store_approval_event_fn fn, void *arg,
+                       char err[ERR_LEN]);
+
+/** "open", "approved", "accepted"; "approve", "unapprove", "accept",
+ *  "unaccept". Static strings. */
+const char *store_approval_state_name(enum store_approval_state st);
+const char *store_approval_action_name(enum store_approval_action a);
+
 #endif

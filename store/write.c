@@ -118,6 +118,25 @@ static enum update_reason validate(const store_t *s, const store_batch_t *b,
     return r;
 }
 
+/* A valid update for a month its region has approved is refused:
+ * UPDATE_PERIOD_LOCKED (approve.c). */
+static int check_lock(wctx_t *w, const update_t *u, const update_cell_t *cell,
+                      enum update_reason *why, char msg[STORE_MSG_LEN])
+{
+    int locked = 0;
+    int rc = store_locked_txn(w->s, w->txn, &w->key2, u->region, cell->month,
+                              &locked);
+    if (rc == ERR_OK && locked) {
+        char month[PERIOD_STR_LEN];
+        month_format(cell->month, month, sizeof month);
+        *why = UPDATE_PERIOD_LOCKED;
+        snprintf(msg, STORE_MSG_LEN, "period: %s of region %u is approved, "
+                 "so locked: changes need it unapproved first", month,
+                 u->region);
+    }
+    return rc;
+}
+
 static int put_audit(wctx_t *w, const store_batch_t *b, const update_t *u,
                      int32_t month, const derive_slot_t *old, uint64_t id)
 {
@@ -359,6 +378,12 @@ static int apply_updates(wctx_t *w, const store_batch_t *b,
         update_cell_t cell;
         char msg[STORE_MSG_LEN];
         enum update_reason why = validate(w->s, b, u, &cell, msg);
+        if (why == UPDATE_OK) {
+            rc = check_lock(w, u, &cell, &why, msg);
+        }
+        if (rc != ERR_OK) {
+            return rc;
+        }
         if (why == UPDATE_OK) {
             rc = apply_update(w, b, u, &cell);
             res->applied++;

@@ -263,7 +263,7 @@ Test(wire, reject_reason_numbers_are_pinned)
         cr_expect_str_eq(v->name, t[i].name);
     }
     enum update_reason back = UPDATE_OK;
-    cr_expect_not(wire_reason_from_proto((Hrss__RejectReason)12, &back));
+    cr_expect_not(wire_reason_from_proto((Hrss__RejectReason)13, &back));
     cr_expect_eq(hrss__reject_reason__descriptor.n_values,
                  UPDATE_REASON_MAX + 1);
 }
