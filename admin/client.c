@@ -337,6 +337,7 @@ int client_call(client_t *self, const Hrss__QueryRequest *req,
         /* The operator of --data-dir reads the store's files already: the
          * admin role, and a backup goes to the path given (query.h). */
         static const query_ctx_t local = {.role = QUERY_ROLE_ADMIN,
+                                          .plain = 1,
                                           .backup_any_path = 1};
         query_answer(self->store, &local, in.data, in.len, &out);
         data = out.data;

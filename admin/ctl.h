@@ -74,6 +74,7 @@ typedef struct ctl_args {
     const char *under;
     const char *format;
     const char *out;       /**< keygen --out NAME */
+    const char *as;        /**< approve ... --as NAME (plain collector) */
 } ctl_args_t;
 
 /** Print "hrssctl: MESSAGE" to this thread's error stream (stderr, or

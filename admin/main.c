@@ -28,6 +28,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "admin/cmd_approve.h"
 #include "admin/cmd_audit.h"
 #include "admin/cmd_catalog.h"
 #include "admin/cmd_figures.h"
@@ -47,7 +48,7 @@
 /* The options a command may take (the global ones go with any), by
  * number; OPT_* are their bits. */
 enum opt_key { K_PERIOD, K_REGION, K_FROM, K_TO, K_BY, K_SINCE, K_UNDER,
-               K_FORMAT, K_OUT, K_COUNT };
+               K_FORMAT, K_OUT, K_AS, K_COUNT };
 #define OPT_PERIOD (1u << K_PERIOD)
 #define OPT_REGION (1u << K_REGION)
 #define OPT_FROM (1u << K_FROM)
@@ -57,11 +58,12 @@ enum opt_key { K_PERIOD, K_REGION, K_FROM, K_TO, K_BY, K_SINCE, K_UNDER,
 #define OPT_UNDER (1u << K_UNDER)
 #define OPT_FORMAT (1u << K_FORMAT)
 #define OPT_OUT (1u << K_OUT)
+#define OPT_AS (1u << K_AS)
 
 static const char *const opt_names[K_COUNT] = {
     [K_PERIOD] = "period", [K_REGION] = "region", [K_FROM] = "from",
     [K_TO] = "to", [K_BY] = "by", [K_SINCE] = "since", [K_UNDER] = "under",
-    [K_FORMAT] = "format", [K_OUT] = "out"};
+    [K_FORMAT] = "format", [K_OUT] = "out", [K_AS] = "as"};
 
 typedef struct command {
     const char *name;
@@ -118,6 +120,35 @@ static const command_t commands[] = {
     {.name = "violations", .usage = "[--period P] [--region CODE]",
      .help = "\"of which\" figures above their\nwhole",
      .run = cmd_audit_violations, .opts = OPT_PERIOD | OPT_REGION},
+    {.name = "approve", .usage = "--region CODE --period YYYY-MM\n"
+                                 "[--as NAME]",
+     .help = "approve a region's month: its\nfigures are final and "
+             "locked (every\nregion below it approved first)",
+     .run = cmd_approve, .opts = OPT_REGION | OPT_PERIOD | OPT_AS,
+     .needs = OPT_REGION | OPT_PERIOD,
+     .takes = "--region CODE --period YYYY-MM"},
+    {.name = "unapprove", .usage = "--region CODE --period YYYY-MM\n"
+                                   "[--as NAME]",
+     .help = "withdraw an approval (the region\nabove unapproved first)",
+     .run = cmd_unapprove, .opts = OPT_REGION | OPT_PERIOD | OPT_AS,
+     .needs = OPT_REGION | OPT_PERIOD,
+     .takes = "--region CODE --period YYYY-MM"},
+    {.name = "accept", .usage = "--region CITY --period YYYY-MM\n"
+                                "[--as NAME]",
+     .help = "the province accepts a city's\napproval",
+     .run = cmd_accept, .opts = OPT_REGION | OPT_PERIOD | OPT_AS,
+     .needs = OPT_REGION | OPT_PERIOD,
+     .takes = "--region CITY --period YYYY-MM"},
+    {.name = "unaccept", .usage = "--region CITY --period YYYY-MM\n"
+                                  "[--as NAME]",
+     .help = "withdraw the province's acceptance",
+     .run = cmd_unaccept, .opts = OPT_REGION | OPT_PERIOD | OPT_AS,
+     .needs = OPT_REGION | OPT_PERIOD,
+     .takes = "--region CITY --period YYYY-MM"},
+    {.name = "approvals", .usage = "--period YYYY-MM [--region CODE]",
+     .help = "each region's approval of a month,\nand the actions taken",
+     .run = cmd_approvals, .opts = OPT_PERIOD | OPT_REGION,
+     .needs = OPT_PERIOD, .takes = "--period YYYY-MM"},
     {.name = "backup", .usage = "NAME|DIR",
      .help = "hot, compacted copy of the store:\nNAME in the collector's "
              "--backup-dir\n(admin key), or DIR with --data-dir",
@@ -349,6 +380,7 @@ static const struct option long_opts[] = {
     {"under", required_argument, NULL, G_CMD_OPT + K_UNDER},
     {"format", required_argument, NULL, G_CMD_OPT + K_FORMAT},
     {"out", required_argument, NULL, G_CMD_OPT + K_OUT},
+    {"as", required_argument, NULL, G_CMD_OPT + K_AS},
     {NULL, 0, NULL, 0},
 };
 
@@ -372,6 +404,8 @@ static const char **arg_slot(ctl_args_t *a, enum opt_key k)
         return &a->under;
     case K_OUT:
         return &a->out;
+    case K_AS:
+        return &a->as;
     case K_FORMAT:
     case K_COUNT:
         break;

@@ -373,6 +373,22 @@ const auth_agent_t *auth_agent(const auth_t *self, const char *name)
     return &self->cur->views[i];
 }
 
+int auth_admin_scope(auth_t *self, const char *name, unsigned char *out)
+{
+    int found = 0;
+    pthread_mutex_lock(&self->mu);
+    const lists_t *l = self->cur;
+    for (size_t i = 0; i < l->n_admins && !found; i++) {
+        if (strcmp(l->admins[i].name, name) == 0) {
+            memcpy(out, l->admins[i].allowed,
+                   catalog_region_count(self->cat));
+            found = 1;
+        }
+    }
+    pthread_mutex_unlock(&self->mu);
+    return found;
+}
+
 void auth_counts(const auth_t *self, size_t *agents, size_t *admins)
 {
     *agents = self->cur->n_agents;

@@ -96,6 +96,13 @@ void auth_destroy(auth_t **self_p);
  *  when no listed key has that name (any more). */
 const auth_agent_t *auth_agent(const auth_t *self, const char *name);
 
+/** Copy the regions of the admin key named @p name (one byte per catalog
+ *  region index: 1 when its line covers the region) into @p out, which
+ *  holds catalog_region_count() bytes. Callable from any thread (under
+ *  the lists' lock, as the ZAP handler reads them).
+ *  @return 1 when an admin of that name is listed now, else 0. */
+int auth_admin_scope(auth_t *self, const char *name, unsigned char *out);
+
 /** How many agents and admins are listed. */
 void auth_counts(const auth_t *self, size_t *agents, size_t *admins);
 

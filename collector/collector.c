@@ -801,7 +801,7 @@ static int coll_open(coll_t *c)
     sockets_last_endpoint(c->query, qry, sizeof qry);
     sockets_write_endpoints(cfg->data_dir, ing, qry,
                     c->httpd != NULL ? httpd_url(c->httpd) : NULL);
-    qserve_opts_t qo = {.backup_dir = cfg->backup_dir};
+    qserve_opts_t qo = {.backup_dir = cfg->backup_dir, .auth = c->auth};
     if (qserve_start(&c->qserve, c->zctx, c->query, c->store, &qo) !=
         ERR_OK) {
         log_err("cannot start the query thread");

@@ -170,6 +170,8 @@ struct qserve {
     int peer_answers;
     int max_clients;
     int cool_off_ms;
+    auth_t *auth;          /* NULL: plain (opts->auth) */
+    unsigned char *scope;  /* an admin's regions, per request (approvals) */
     ledger_t *l;
     pthread_t thread;
     atomic_int stop;
@@ -247,6 +249,20 @@ static enum query_role role_of(zmq_msg_t *req)
         return QUERY_ROLE_ADMIN;
     }
     return QUERY_ROLE_READ;
+}
+
+/* An admin key's name and its regions now (auth_admin_scope), for an
+ * approval; nothing for a reader or on a plain collector. */
+static void approver_of(qserve_t *q, zmq_msg_t *req, query_ctx_t *ctx)
+{
+    const char *uid = zmq_msg_gets(req, "User-Id");
+    if (q->auth == NULL || ctx->role != QUERY_ROLE_ADMIN || uid == NULL) {
+        return;
+    }
+    if (auth_admin_scope(q->auth, uid + 6, q->scope)) {
+        ctx->who = uid + 6;
+        ctx->scope = q->scope;
+    }
 }
 
 /* A name for the log: the authenticated user, else the peer's address. */
@@ -479,7 +495,9 @@ static void serve_one(qserve_t *q, buf_t *out)
     buf_reset(out);
     query_ctx_t ctx = {.role = role_of(&req),
                        .backup_dir = q->backup_dir,
-                       .max_answer = q->max_answer};
+                       .max_answer = q->max_answer,
+                       .plain = q->auth == NULL};
+    approver_of(q, &req, &ctx);
     query_answer(q->st, &ctx, zmq_msg_data(&req), zmq_msg_size(&req), out);
     if (atomic_load(&q->l->bytes) + out->len > q->max_queued) {
         pack_error(out, ERR_FULL, "the collector is busy: too many answers "
@@ -643,6 +661,8 @@ int qserve_start(qserve_t **out, void *zctx, void *sock, store_t *st,
                                          : QSERVE_PEER_ANSWERS;
     q->max_clients = o.max_clients > 0 ? o.max_clients : QSERVE_MAX_CLIENTS;
     q->cool_off_ms = o.cool_off_ms > 0 ? o.cool_off_ms : QSERVE_COOL_OFF_MS;
+    q->auth = o.auth;
+    q->scope = xcalloc(catalog_region_count(store_catalog(st)) + 1, 1);
     size_t nclients = (size_t)q->max_clients;
     q->l = xcalloc(1, sizeof *q->l + nclients * sizeof q->l->clients[0]);
     q->l->nclients = nclients;
@@ -668,6 +688,7 @@ int qserve_start(qserve_t **out, void *zctx, void *sock, store_t *st,
         monitor_stop(q);
         ledger_unref(q->l);
         free(q->backup_dir);
+        free(q->scope);
         free(q);
         return ERR_IO;
     }
@@ -705,6 +726,7 @@ void qserve_stop(qserve_t **self_p)
     zmq_close(q->sock);
     ledger_unref(q->l); /* answers still in zmq hold it (INVARIANT 6) */
     free(q->backup_dir);
+    free(q->scope);
     free(q);
     *self_p = NULL;
 }

@@ -30,6 +30,7 @@
 
 #include <stddef.h>
 
+#include "collector/auth.h"
 #include "common/err.h"
 #include "store/store.h"
 
@@ -60,6 +61,11 @@ typedef struct qserve_opts {
     int max_clients;        /**< clients served at once, and connections
                                  beyond which a new client is refused */
     int cool_off_ms;        /**< how long a client cut off gets nothing */
+    auth_t *auth;           /**< CURVE: the key lists, for an admin's
+                                 scope (approvals); NULL: a plain
+                                 collector, where anyone may approve
+                                 under a name (store/query.h). Borrowed:
+                                 must outlive the service */
 } qserve_opts_t;
 
 /** Counters, for tests and logs. Plain value struct. */

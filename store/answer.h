@@ -44,5 +44,10 @@ int answer_backup(store_t *st, const query_ctx_t *ctx,
 int answer_catalog(store_t *st, reply_t *rp);
 int answer_completeness(store_t *st, const Hrss__CompletenessQ *q,
                         reply_t *rp);
+/** (answer_appr.c) An approver's action, by ctx's rules (query.h, 6). */
+int answer_approve(store_t *st, const query_ctx_t *ctx,
+                   const Hrss__ApproveQ *q, reply_t *rp);
+/** (answer_appr.c) Each region's state for a month, and its log. */
+int answer_approvals(store_t *st, const Hrss__ApprovalsQ *q, reply_t *rp);
 
 #endif

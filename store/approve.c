@@ -358,7 +358,9 @@ int store_approval_act(store_t *self, const store_approval_req_t *rq,
     assert(store_check_invariants(self));
     err[0] = '\0';
     if (self->readonly || self->approvals == 0) {
-        snprintf(err, ERR_LEN, "store is open read-only");
+        snprintf(err, ERR_LEN, "%.300s is open read-only here: approvals are "
+                               "written by the collector (hrssctl "
+                               "--connect)", self->file);
         return ERR_INVAL;
     }
     int ri = catalog_region_find(self->cat, rq->region);

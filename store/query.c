@@ -75,6 +75,8 @@ static int has_payload(const Hrss__QueryRequest *q)
     case HRSS__QUERY_REQUEST__Q_CATALOG: return q->catalog != NULL;
     case HRSS__QUERY_REQUEST__Q_COMPLETENESS:
         return q->completeness != NULL;
+    case HRSS__QUERY_REQUEST__Q_APPROVE: return q->approve != NULL;
+    case HRSS__QUERY_REQUEST__Q_APPROVALS: return q->approvals != NULL;
     case HRSS__QUERY_REQUEST__Q__NOT_SET:
     default: return 0;
     }
@@ -123,6 +125,12 @@ static int dispatch(store_t *st, const query_ctx_t *ctx,
         break;
     case HRSS__QUERY_REQUEST__Q_COMPLETENESS:
         rc = answer_completeness(st, q->completeness, rp);
+        break;
+    case HRSS__QUERY_REQUEST__Q_APPROVE:
+        rc = answer_approve(st, ctx, q->approve, rp);
+        break;
+    case HRSS__QUERY_REQUEST__Q_APPROVALS:
+        rc = answer_approvals(st, q->approvals, rp);
         break;
     case HRSS__QUERY_REQUEST__Q__NOT_SET:
     default:

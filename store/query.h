@@ -28,6 +28,10 @@
  *    5. A backup is made only for the admin role, and only as a new
  *       directory with a plain name inside ctx->backup_dir (or, for a
  *       local operator, ctx->backup_any_path, at the path given).
+ *    6. An approval is taken only for the admin role within its key's
+ *       scope (ctx->who, ctx->scope), or on a plain collector
+ *       (ctx->plain) under the name the request gives; it is written
+ *       only where the store is open writable (the collector).
  */
 #ifndef HRSS_QUERY_H
 #define HRSS_QUERY_H
@@ -75,6 +79,13 @@ typedef struct query_ctx {
                                   has the store's files anyway) */
     size_t max_answer;       /**< 0: QUERY_MAX_ANSWER */
     size_t page_bytes;       /**< 0: QUERY_PAGE_BYTES */
+    /* Approvals (ApproveQ): */
+    int plain;               /**< a plain collector: anyone may approve,
+                                  named by the request's `by` */
+    const char *who;         /**< else the admin key's name (the admin
+                                  role only); NULL: approvals refused */
+    const unsigned char *scope; /**< that key's regions, one byte per
+                                     catalog region index; NULL: all */
 } query_ctx_t;
 
 /** Answer the packed hrss.QueryRequest in @p req (@p len bytes) and append

@@ -121,6 +121,7 @@ typedef struct reply {
     Hrss__FactList fact_list;
     Hrss__CatalogFiles catalog;
     Hrss__Completeness completeness;
+    Hrss__ApprovalList approval_list;
     char **strv;            /**< completeness: indicator pointer arrays */
 } reply_t;
 
