@@ -28,6 +28,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "admin/cmd_approve.h"
 #include "admin/cmd_audit.h"
 #include "admin/cmd_catalog.h"
 #include "admin/cmd_figures.h"
@@ -74,6 +75,7 @@ typedef struct route {
 
 static const route_t routes[] = {
     {"/api/agents", cmd_audit_agents, 0, 0},
+    {"/api/approvals", cmd_approvals, P_PERIOD | P_REGION, P_PERIOD},
     {"/api/breakdown", cmd_figures_breakdown,
      P_INDICATOR | P_PERIOD | P_REGION, P_INDICATOR | P_PERIOD},
     {"/api/completeness", cmd_audit_completeness, P_PERIOD | P_REGION,

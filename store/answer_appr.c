@@ -106,6 +106,12 @@ static int approver(const query_ctx_t *ctx, const Hrss__ApproveQ *q,
         rq->allowed = NULL;
         return ERR_OK;
     }
+    if (q->by != NULL) {
+        snprintf(rp->err, sizeof rp->err,
+                 "--as NAME is for a plain collector: this one takes the "
+                 "admin key's own name");
+        return ERR_INVAL;
+    }
     if (ctx->role != QUERY_ROLE_ADMIN || ctx->who == NULL) {
         snprintf(rp->err, sizeof rp->err,
                  "approvals need an admin key whose regions cover the "

@@ -184,6 +184,8 @@ static const pair_t pairs[] = {
      {"rejections", "--since", "2020-01-01", "--json"}},
     {"/api/violations", {"violations", "--json"}},
     {"/api/agents", {"agents", "--json"}},
+    {"/api/approvals?period=2025-01&region=330100",
+     {"approvals", "--period", "2025-01", "--region", "330100", "--json"}},
 };
 
 /* Each route's body equals hrssctl's --json output, status 200. */
