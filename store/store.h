@@ -155,6 +155,27 @@ typedef struct store_result {
 
 void store_result_fini(store_result_t *res);
 
+/** What one update of a dry run (store_try) would do. */
+typedef struct store_try_item {
+    int rejected;                 /**< 1: it would be refused */
+    enum update_reason reason;    /**< why, when rejected */
+    char message[STORE_MSG_LEN];  /**< "FIELD: reason", when rejected */
+    char note[STORE_MSG_LEN];     /**< accepted, but it would leave an "of
+                                       which" figure above its whole: "of
+                                       which: ..."; else "" */
+} store_try_item_t;
+
+/** A dry run of @p b (write.c): every rule store_apply() checks, the
+ *  locks of approved months included, and the "of which" violations the
+ *  figures would leave once all are in, in a write transaction that is
+ *  always aborted: nothing of it is kept, the reporter's numbers
+ *  included. The updates' own numbers are ignored.
+ *  @param[out] items  One per update of @p b, in its order.
+ *  @return ERR_OK, ERR_INVAL (read-only store, bad reporter), or a store
+ *          failure with @p err set. */
+int store_try(store_t *self, const store_batch_t *b, store_try_item_t *items,
+              char err[ERR_LEN]);
+
 /** Open the store in directory @p dir; a writable open creates it only
  *  where there was none: @p dir does not exist, or holds neither
  *  data.mdb nor lock.mdb (other files do not count).
