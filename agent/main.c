@@ -37,6 +37,7 @@
 #include "agent/check.h"
 #include "agent/csvin.h"
 #include "agent/csvin_fields.h"
+#include "agent/dryrun.h"
 #include "agent/flushwait.h"
 #include "agent/intake.h"
 #include "agent/listing.h"
@@ -298,6 +299,18 @@ static int need_sender_opts(agent_t *a);
 static int timeout_arg(const char *arg, double *timeout);
 static int flush_and_report(agent_t *a, double timeout);
 
+/* submit --dry-run FILE: the collector says; nothing is queued. */
+static int submit_dry(agent_t *a, const one_figure_t *f, const char *path)
+{
+    update_scope_t o = scope(a);
+    csvin_opts_t copts = {f->before_plan};
+    dryrun_opts_t d = {a->val[OPT_COLLECTOR], a->have_key ? &a->key : NULL,
+                       a->have_key ? a->collector_key : NULL, a->name,
+                       catalog_region(a->cat, (size_t)a->region)->code,
+                       60000};
+    return dryrun_file(&d, &o, &copts, path, stdout);
+}
+
 static int cmd_submit(agent_t *a, int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -310,11 +323,13 @@ static int cmd_submit(agent_t *a, int argc, char **argv)
         {"denominator", required_argument, NULL, 'd'},
         {"region", required_argument, NULL, 'r'},
         {"allow-before-plan", no_argument, NULL, 'b'},
+        {"dry-run", no_argument, NULL, 'D'},
         {NULL, 0, NULL, 0},
     };
     one_figure_t f;
     int opt;
     int wait = 0;
+    int dry = 0;
     const char *tmo = NULL;
     double timeout = 60;
     memset(&f, 0, sizeof f);
@@ -330,6 +345,7 @@ static int cmd_submit(agent_t *a, int argc, char **argv)
         case 'd': f.den = optarg; break;
         case 'r': f.reg = optarg; break;
         case 'b': f.before_plan = 1; break;
+        case 'D': dry = 1; break;
         default: return EX_USAGE;
         }
     }
@@ -338,12 +354,15 @@ static int cmd_submit(agent_t *a, int argc, char **argv)
                     : fail_usage("%s", "submit takes --timeout only with "
                                        "--wait");
     }
+    if (dry && (wait || f.ind != NULL || optind + 1 != argc)) {
+        return fail_usage("%s", "submit --dry-run takes one FILE.csv");
+    }
     int rc = setup(a, 1);
-    if (rc == 0 && wait) {
+    if (rc == 0 && (wait || dry)) {
         rc = need_sender_opts(a); /* before anything is queued */
     }
-    if (rc != 0) {
-        return rc;
+    if (rc != 0 || dry) {
+        return rc != 0 ? rc : submit_dry(a, &f, argv[optind]);
     }
     if (optind < argc) {
         if (f.ind != NULL || optind + 1 < argc) {

@@ -83,6 +83,7 @@
 
 #include "collector/auth.h"
 #include "collector/cmetrics.h"
+#include "collector/dryrun.h"
 #include "collector/identity.h"
 #include "collector/qserve.h"
 #include "collector/ratelog.h"
@@ -237,15 +238,21 @@ static void sessions_expire(coll_t *c, time_t now)
 /* ---------------------------------------------------------------------- */
 /* ingest                                                                  */
 
-static void send_reply(coll_t *c, zmq_msg_t *rid, const ProtobufCMessage *m,
-                       buf_t *out)
+/* Send the packed message in @p out to @p rid. */
+static void send_packed(coll_t *c, zmq_msg_t *rid, const buf_t *out)
 {
-    wire_pack(m, out);
     if (zmq_send(c->ingest, zmq_msg_data(rid), zmq_msg_size(rid),
                  ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0) {
         return; /* peer gone (ROUTER_MANDATORY): it will resend */
     }
     zmq_send(c->ingest, out->data, out->len, ZMQ_DONTWAIT);
+}
+
+static void send_reply(coll_t *c, zmq_msg_t *rid, const ProtobufCMessage *m,
+                       buf_t *out)
+{
+    wire_pack(m, out);
+    send_packed(c, rid, out);
 }
 
 /* Receive one [routing id][payload] message without blocking.
@@ -288,6 +295,10 @@ static int recv_entry(coll_t *c, entry_t *e)
             name = e->msg->batch->name;
             region = e->msg->batch->region;
             break;
+        case HRSS__AGENT_MSG__BODY_DRY_RUN:
+            name = e->msg->dry_run->name;
+            region = e->msg->dry_run->region;
+            break;
         case HRSS__AGENT_MSG__BODY_PING:
             name = e->msg->ping->name;
             break;
@@ -300,8 +311,9 @@ static int recv_entry(coll_t *c, entry_t *e)
         /* The payload frame carries the connection's ZAP User-Id. */
         int rc = identity_resolve(
             c->ident, &payload, name, region,
-            e->msg->body_case == HRSS__AGENT_MSG__BODY_BATCH, &e->who,
-            e->err);
+            e->msg->body_case == HRSS__AGENT_MSG__BODY_BATCH ||
+                e->msg->body_case == HRSS__AGENT_MSG__BODY_DRY_RUN,
+            &e->who, e->err);
         e->ok = rc == ERR_OK;
         e->denied = rc == ERR_DENIED;
     }
@@ -510,6 +522,12 @@ static void reply_group(coll_t *c, size_t n, int stored, const char *why,
             break;
         case HRSS__AGENT_MSG__BODY_BYE:
             session_bye(c, e->who.reporter);
+            break;
+        case HRSS__AGENT_MSG__BODY_DRY_RUN: /* after the group's commit */
+            dryrun_answer(c->store, &e->who, (int64_t)now,
+                          month_from_time(now, c->cfg->tz_offset),
+                          e->msg->dry_run, out);
+            send_packed(c, &e->rid, out);
             break;
         default:
             break;

@@ -171,23 +171,28 @@ static int check_agent(const Hrss__AgentMsg *m, char err[ERR_LEN])
         name = m->hello->name;
         break;
     case HRSS__AGENT_MSG__BODY_BATCH:
-        if (m->batch == NULL) {
+    case HRSS__AGENT_MSG__BODY_DRY_RUN: {
+        const Hrss__Batch *b = m->body_case == HRSS__AGENT_MSG__BODY_BATCH
+                                   ? m->batch
+                                   : m->dry_run;
+        if (b == NULL) {
             break;
         }
-        name = m->batch->name;
-        if (m->batch->n_updates > WIRE_MAX_BATCH) {
+        name = b->name;
+        if (b->n_updates > WIRE_MAX_BATCH) {
             snprintf(err, ERR_LEN, "batch: %zu updates (limit %d)",
-                     m->batch->n_updates, WIRE_MAX_BATCH);
+                     b->n_updates, WIRE_MAX_BATCH);
             return ERR_PROTO;
         }
-        for (size_t i = 0; i < m->batch->n_updates; i++) {
-            uint64_t prev = i > 0 ? m->batch->updates[i - 1]->seq : 0;
-            int rc = check_update(m->batch->updates[i], i, prev, err);
+        for (size_t i = 0; i < b->n_updates; i++) {
+            uint64_t prev = i > 0 ? b->updates[i - 1]->seq : 0;
+            int rc = check_update(b->updates[i], i, prev, err);
             if (rc != ERR_OK) {
                 return rc;
             }
         }
         break;
+    }
     case HRSS__AGENT_MSG__BODY_PING:
         name = m->ping != NULL ? m->ping->name : NULL;
         break;
@@ -211,15 +216,21 @@ static int has_unknown_fields(const Hrss__AgentMsg *m)
     case HRSS__AGENT_MSG__BODY_BATCH: body = &m->batch->base; break;
     case HRSS__AGENT_MSG__BODY_PING: body = &m->ping->base; break;
     case HRSS__AGENT_MSG__BODY_BYE: body = &m->bye->base; break;
+    case HRSS__AGENT_MSG__BODY_DRY_RUN: body = &m->dry_run->base; break;
     default: break;
     }
     if (m->base.n_unknown_fields > 0 ||
         (body != NULL && body->n_unknown_fields > 0)) {
         return 1;
     }
-    if (m->body_case == HRSS__AGENT_MSG__BODY_BATCH) {
-        for (size_t i = 0; i < m->batch->n_updates; i++) {
-            const Hrss__Update *u = m->batch->updates[i];
+    const Hrss__Batch *b = m->body_case == HRSS__AGENT_MSG__BODY_BATCH
+                               ? m->batch
+                           : m->body_case == HRSS__AGENT_MSG__BODY_DRY_RUN
+                               ? m->dry_run
+                               : NULL;
+    if (b != NULL) {
+        for (size_t i = 0; i < b->n_updates; i++) {
+            const Hrss__Update *u = b->updates[i];
             /* count and ratio share their storage (a oneof). */
             if (u->base.n_unknown_fields > 0 ||
                 (u->value_case == HRSS__UPDATE__VALUE_RATIO &&
@@ -326,9 +337,34 @@ int wire_agent_unpack(const void *data, size_t len, Hrss__AgentMsg **out,
     return wire_agent_unpack_info(data, len, out, &info, err);
 }
 
+/* Every Rejection of @p r (@p n of them) complete. */
+static int check_rejections(Hrss__Rejection *const *r, size_t n,
+                            const char *what, char err[ERR_LEN])
+{
+    for (size_t i = 0; i < n; i++) {
+        if (r[i] == NULL || r[i]->message == NULL ||
+            r[i]->reason_name == NULL) {
+            snprintf(err, ERR_LEN, "%s: incomplete rejection %zu", what, i);
+            return ERR_PROTO;
+        }
+    }
+    return ERR_OK;
+}
+
 static int check_collector(const Hrss__CollectorMsg *m, char err[ERR_LEN])
 {
     switch (m->body_case) {
+    case HRSS__COLLECTOR_MSG__BODY_DRY_RUN:
+        if (m->dry_run == NULL) {
+            break;
+        }
+        if (check_rejections(m->dry_run->rejections,
+                             m->dry_run->n_rejections, "dry run",
+                             err) != ERR_OK) {
+            return ERR_PROTO;
+        }
+        return check_rejections(m->dry_run->notes, m->dry_run->n_notes,
+                                "dry run", err);
     case HRSS__COLLECTOR_MSG__BODY_WELCOME:
         if (m->welcome == NULL) {
             break;
@@ -430,6 +466,25 @@ static const struct {
     {UPDATE_NOT_AUTHORIZED, HRSS__REJECT_REASON__REJ_NOT_AUTHORIZED},
     {UPDATE_PERIOD_LOCKED, HRSS__REJECT_REASON__REJ_PERIOD_LOCKED},
 };
+
+void wire_update_set(Hrss__Update *w, Hrss__Ratio *ratio, const update_t *u)
+{
+    hrss__update__init(w);
+    w->seq = u->seq;
+    w->indicator = (char *)(uintptr_t)u->indicator;
+    w->region = u->region;
+    w->month = u->yyyymm;
+    if (u->value.is_ratio) {
+        hrss__ratio__init(ratio);
+        ratio->numerator = u->value.num;
+        ratio->denominator = u->value.den;
+        w->value_case = HRSS__UPDATE__VALUE_RATIO;
+        w->ratio = ratio;
+    } else {
+        w->value_case = HRSS__UPDATE__VALUE_COUNT;
+        w->count = u->value.num;
+    }
+}
 
 void wire_update_get(const Hrss__Update *w, update_t *u)
 {

@@ -194,6 +194,10 @@ int wire_ack_from_proto(Hrss__AckStatus p, enum wire_ack *out);
  *  wire_agent_unpack); @p u borrows w's indicator string. */
 void wire_update_get(const Hrss__Update *w, update_t *u);
 
+/** The wire form of @p u into @p w (and @p ratio, for a ratio's value);
+ *  @p w borrows @p u's indicator string. */
+void wire_update_set(Hrss__Update *w, Hrss__Ratio *ratio, const update_t *u);
+
 Hrss__RejectReason wire_reason_to_proto(enum update_reason r);
 /** @return 1 with *@p out set, or 0 for an unknown number. */
 int wire_reason_from_proto(Hrss__RejectReason p, enum update_reason *out);
