@@ -196,6 +196,21 @@ int env_grow_map(store_t *s, char err[ERR_LEN])
     return ERR_OK;
 }
 
+/* Not in t[] of open_dbs: a store from before it has none (no format
+ * change: it is created empty by the first writable open, figures stored
+ * before were never checked); a read-only or check open of such a store
+ * reads it as empty (has_outliers 0, INVARIANT 8 of env.h). */
+static int open_outliers(store_t *s, MDB_txn *txn, unsigned flags,
+                         char err[ERR_LEN])
+{
+    int mrc = mdb_dbi_open(txn, "outliers", flags, &s->outliers);
+    s->has_outliers = mrc == MDB_SUCCESS;
+    if (mrc == MDB_SUCCESS || (mrc == MDB_NOTFOUND && flags == 0)) {
+        return ERR_OK;
+    }
+    return lmdbh_fail(mrc, "cannot open database 'outliers'", err);
+}
+
 static int open_dbs(store_t *s, MDB_txn *txn, unsigned flags,
                     char err[ERR_LEN])
 {
@@ -206,6 +221,9 @@ static int open_dbs(store_t *s, MDB_txn *txn, unsigned flags,
         {"violations", &s->viol},
     };
     int rc = lmdbh_open_dbs(txn, t, sizeof t / sizeof t[0], flags, err);
+    if (rc == ERR_OK) {
+        rc = open_outliers(s, txn, flags, err);
+    }
     if (rc != ERR_OK || s->readonly) {
         return rc;
     }

@@ -36,7 +36,8 @@
  * the audit record (chained to the cell's previous one, whose id the old
  * fact holds), writes the fact, and lets
  * derive_cell() move the aggregates and recheck violations by exactly the
- * change. On MDB_MAP_FULL, from a put or from the commit, the transaction
+ * change, and outlier_cell() flag the figure against its cell's history
+ * or clear the cell's flag. On MDB_MAP_FULL, from a put or from the commit, the transaction
  * is aborted, the map doubled (env_grow_map) and the whole call replayed;
  * at map_max the call fails with ERR_FULL and nothing of it is kept.
  *
@@ -67,6 +68,7 @@
 #include "store/codec.h"
 #include "store/derive.h"
 #include "store/env.h"
+#include "store/outlier.h"
 #include "store/rec.h"
 #include "store/span.h"
 
@@ -195,6 +197,10 @@ static int apply_update(wctx_t *w, const store_batch_t *b, const update_t *u,
         rc = span_cell(s->cat, w->txn, s->facts, &w->acc, &w->key,
                        cell->indicator, cell->region, ystart, &around,
                        old_slots, new_slots);
+    }
+    if (rc == ERR_OK) { /* the figure against its history (outlier.h) */
+        rc = outlier_cell(w->txn, s->facts, s->outliers, ind->code,
+                          u->region, month, &u->value, &w->key, &w->val);
     }
     return rc;
 }
