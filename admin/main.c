@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "admin/cmd_audit.h"
+#include "admin/cmd_quality.h"
 #include "admin/cmd_catalog.h"
 #include "admin/cmd_figures.h"
 #include "admin/cmd_keys.h"
@@ -118,6 +119,10 @@ static const command_t commands[] = {
     {.name = "violations", .usage = "[--period P] [--region CODE]",
      .help = "\"of which\" figures above their\nwhole",
      .run = cmd_audit_violations, .opts = OPT_PERIOD | OPT_REGION},
+    {.name = "outliers", .usage = "--period P [--region CODE]",
+     .help = "figures far from their own history\n(modified z-scores)",
+     .run = cmd_quality_outliers, .opts = OPT_PERIOD | OPT_REGION,
+     .needs = OPT_PERIOD},
     {.name = "backup", .usage = "NAME|DIR",
      .help = "hot, compacted copy of the store:\nNAME in the collector's "
              "--backup-dir\n(admin key), or DIR with --data-dir",

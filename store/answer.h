@@ -44,5 +44,7 @@ int answer_backup(store_t *st, const query_ctx_t *ctx,
 int answer_catalog(store_t *st, reply_t *rp);
 int answer_completeness(store_t *st, const Hrss__CompletenessQ *q,
                         reply_t *rp);
+/** Figures flagged as outliers (store_outliers()), paged by cell. */
+int answer_outliers(store_t *st, const Hrss__OutliersQ *q, reply_t *rp);
 
 #endif

@@ -75,6 +75,7 @@ static int has_payload(const Hrss__QueryRequest *q)
     case HRSS__QUERY_REQUEST__Q_CATALOG: return q->catalog != NULL;
     case HRSS__QUERY_REQUEST__Q_COMPLETENESS:
         return q->completeness != NULL;
+    case HRSS__QUERY_REQUEST__Q_OUTLIERS: return q->outliers != NULL;
     case HRSS__QUERY_REQUEST__Q__NOT_SET:
     default: return 0;
     }
@@ -123,6 +124,9 @@ static int dispatch(store_t *st, const query_ctx_t *ctx,
         break;
     case HRSS__QUERY_REQUEST__Q_COMPLETENESS:
         rc = answer_completeness(st, q->completeness, rp);
+        break;
+    case HRSS__QUERY_REQUEST__Q_OUTLIERS:
+        rc = answer_outliers(st, q->outliers, rp);
         break;
     case HRSS__QUERY_REQUEST__Q__NOT_SET:
     default:
