@@ -121,8 +121,7 @@ static const command_t commands[] = {
      .run = cmd_audit_violations, .opts = OPT_PERIOD | OPT_REGION},
     {.name = "outliers", .usage = "--period P [--region CODE]",
      .help = "figures far from their own history\n(modified z-scores)",
-     .run = cmd_quality_outliers, .opts = OPT_PERIOD | OPT_REGION,
-     .needs = OPT_PERIOD},
+     .run = cmd_quality_outliers, .opts = OPT_PERIOD | OPT_REGION},
     {.name = "backup", .usage = "NAME|DIR",
      .help = "hot, compacted copy of the store:\nNAME in the collector's "
              "--backup-dir\n(admin key), or DIR with --data-dir",

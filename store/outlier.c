@@ -68,11 +68,14 @@ void outlier_test(const double *pts, size_t n, double x, outlier_test_t *t)
 {
     double a[OUTLIER_YEARS + OUTLIER_RECENT];
     memset(t, 0, sizeof *t);
-    if (n < OUTLIER_MIN_POINTS || n > sizeof a / sizeof a[0]) {
+    if (n > sizeof a / sizeof a[0]) {
+        return;
+    }
+    t->points = (uint8_t)n; /* also when too few: says how many there were */
+    if (n < OUTLIER_MIN_POINTS) {
         return;
     }
     memcpy(a, pts, n * sizeof a[0]);
-    t->points = (uint8_t)n;
     t->median = median(a, n);
     for (size_t i = 0; i < n; i++) {
         a[i] = fabs(a[i] - t->median);

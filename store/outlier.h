@@ -57,7 +57,7 @@ enum outlier_reason {
 #define OUTLIER_REASONS_ALL 3u
 
 /** One test's statistics. points < OUTLIER_MIN_POINTS: not applied (the
- *  other fields 0). */
+ *  points there were; the other fields 0). */
 typedef struct outlier_test {
     uint8_t points;
     double median;

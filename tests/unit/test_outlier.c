@@ -108,9 +108,10 @@ Test(outlier, a_december_spike_that_recurs_is_not_a_tenfold_jump_is)
     expect_test(&got[0].seasonal, 0, 0, 0, 0);
     expect_test(&got[0].recent, 11, 102, 1, 0.6745 * (1000 - 102) / 1.0);
     expect(1, 202212, OUTLIER_RECENT_12, 1010);
-    expect_test(&got[1].seasonal, 0, 0, 0, 0); /* 1 point: not applied */
+    expect_test(&got[1].seasonal, 1, 0, 0, 0); /* 1 point: not applied */
     expect_test(&got[1].recent, 12, 102, 1, 0.6745 * (1010 - 102) / 1.0);
     expect(2, 202312, OUTLIER_RECENT_12, 1020);
+    expect_test(&got[2].seasonal, 2, 0, 0, 0);
     expect_test(&got[2].recent, 12, 102.5, 1.5,
                 0.6745 * (1020 - 102.5) / 1.5);
     /* 2024-12 and 2025-12 are not there: three and four earlier
@@ -208,11 +209,12 @@ Test(outlier, too_little_history_flags_nothing)
     cr_assert_eq(n_got, 1);
     expect(0, 202504, OUTLIER_RECENT_12, 1000000);
     expect_test(&got[0].recent, 3, 101, 1, 0.6745 * (1000000 - 101) / 1.0);
-    /* Only the 12 months before count: 13 months back is not history. */
+    /* Two points: counted, not applied. */
     double pts[] = {1, 2};
     outlier_test_t t;
     outlier_test(pts, 2, 1e9, &t);
-    cr_assert_eq(t.points, 0);
+    cr_assert_eq(t.points, 2);
+    cr_assert_eq(t.z, 0);
 }
 
 Test(outlier, a_revision_re_checks_its_cell_and_clears_a_flag)
