@@ -9,7 +9,10 @@
  * writable open also opens (creating) the ninth, rejby, the index of the
  * rejections by reporter that caps them, and then brings it up to date in
  * a transaction of its own (write_reindex: a store written before the
- * index existed gets it here, trimmed to max_rejections).
+ * index existed gets it here, trimmed to max_rejections). The tenth,
+ * outliers, is opened by every open and created by writable ones; a
+ * read-only or check open of a store from before it reads it as empty
+ * (no format change: store/outlier.c).
  *
  * LMDB may resize the map only while no transaction of the process is
  * open. Every transaction therefore holds txn_lock for reading, and the
