@@ -30,6 +30,7 @@
 
 #include "admin/cmd_approve.h"
 #include "admin/cmd_audit.h"
+#include "admin/cmd_quality.h"
 #include "admin/cmd_catalog.h"
 #include "admin/cmd_figures.h"
 #include "admin/cmd_keys.h"
@@ -149,6 +150,9 @@ static const command_t commands[] = {
      .help = "each region's approval of a month,\nand the actions taken",
      .run = cmd_approvals, .opts = OPT_PERIOD | OPT_REGION,
      .needs = OPT_PERIOD, .takes = "--period YYYY-MM"},
+    {.name = "outliers", .usage = "--period P [--region CODE]",
+     .help = "figures far from their own history\n(modified z-scores)",
+     .run = cmd_quality_outliers, .opts = OPT_PERIOD | OPT_REGION},
     {.name = "backup", .usage = "NAME|DIR",
      .help = "hot, compacted copy of the store:\nNAME in the collector's "
              "--backup-dir\n(admin key), or DIR with --data-dir",

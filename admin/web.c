@@ -30,6 +30,7 @@
 
 #include "admin/cmd_approve.h"
 #include "admin/cmd_audit.h"
+#include "admin/cmd_quality.h"
 #include "admin/cmd_catalog.h"
 #include "admin/cmd_figures.h"
 #include "admin/cmd_plan.h"
@@ -83,6 +84,7 @@ static const route_t routes[] = {
     {"/api/history", cmd_audit_history, P_INDICATOR | P_REGION | P_PERIOD,
      P_INDICATOR | P_REGION | P_PERIOD},
     {"/api/indicators", cmd_catalog_indicators, 0, 0},
+    {"/api/outliers", cmd_quality_outliers, P_PERIOD | P_REGION, P_PERIOD},
     {"/api/progress", cmd_plan_progress, P_PERIOD | P_REGION, 0},
     {"/api/regions", cmd_catalog_regions, P_UNDER, 0},
     {"/api/rejections", cmd_audit_rejections, P_SINCE, 0},

@@ -49,5 +49,7 @@ int answer_approve(store_t *st, const query_ctx_t *ctx,
                    const Hrss__ApproveQ *q, reply_t *rp);
 /** (answer_appr.c) Each region's state for a month, and its log. */
 int answer_approvals(store_t *st, const Hrss__ApprovalsQ *q, reply_t *rp);
+/** Figures flagged as outliers (store_outliers()), paged by cell. */
+int answer_outliers(store_t *st, const Hrss__OutliersQ *q, reply_t *rp);
 
 #endif

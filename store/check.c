@@ -10,7 +10,8 @@
  *      audit record that set it (same cell, same value) and on through
  *      the cell's chain of revisions, counting them; an audit record to
  *      the previous revision it names (same cell, its new value this
- *      one's old); a rejby entry to its rejection (cross_*); and every
+ *      one's old); a rejby entry to its rejection; an outlier to its
+ *      fact, whose value it must hold (cross_*); and every
  *      audit record must be in some cell's chain (the counts agree);
  *   3. then, when nothing was wrong with the facts, the aggregates and
  *      violations are compared with a recomputation, in a write
@@ -33,6 +34,7 @@
 #include "common/lmdbh.h"
 #include "store/codec.h"
 #include "store/env.h"
+#include "store/outlier.h"
 #include "store/rec.h"
 
 typedef struct chk {
@@ -132,6 +134,33 @@ static void cross_fact(chk_t *c, const MDB_val *k, const MDB_val *d)
     }
 }
 
+/* An outlier is of a stored fact and holds that fact's value: a revision
+ * re-checks its cell (outlier.c), so the two never part. The statistics
+ * are not recomputed: they describe the history when it was stored. */
+static void cross_outlier(chk_t *c, const MDB_val *k, const MDB_val *d)
+{
+    outlier_t o;
+    codec_fact_t f;
+    MDB_val fd;
+    int found = 0;
+    if (outlier_parse(d, &o) != ERR_OK) {
+        return;
+    }
+    int rc = lmdbh_get(c->txn, c->s->facts, k, &fd, &found);
+    if (rc == ERR_OK && !found) {
+        problem(c, "outliers", k, "no fact of this cell");
+        return;
+    }
+    if (rc != ERR_OK || lmdbh_unseal(k, &fd) != ERR_OK ||
+        codec_parse_fact(&fd, &f) != ERR_OK) {
+        return; /* the fact's own walk reports it */
+    }
+    if (outlier_value(&f.v) != o.value) {
+        problem(c, "outliers", k, "value %.17g is not its fact's %.17g",
+                o.value, outlier_value(&f.v));
+    }
+}
+
 /* An audit record's previous revision is of its cell, and its new value
  * is this one's old. */
 static void cross_audit(chk_t *c, const MDB_val *k, const MDB_val *d)
@@ -198,6 +227,11 @@ static int parses(const char *table, const MDB_val *k, const MDB_val *d)
         codec_violation_t v;
         return codec_parse_violation(k, d, &v) == ERR_OK;
     }
+    if (strcmp(table, "outliers") == 0) {
+        outlier_t o;
+        return codec_parse_cell_key(k, &code, &region, &month) == ERR_OK &&
+               outlier_parse(d, &o) == ERR_OK;
+    }
     if (strcmp(table, "audit") == 0) {
         store_revision_t rev;
         return codec_parse_audit(k, d, &rev) == ERR_OK;
@@ -252,6 +286,8 @@ static void check_record(chk_t *c, const char *table, const MDB_val *k,
         cross_audit(c, k, d);
     } else if (strcmp(table, "rejby") == 0) {
         cross_rejby(c, k, d);
+    } else if (strcmp(table, "outliers") == 0) {
+        cross_outlier(c, k, d);
     }
 }
 
@@ -316,6 +352,9 @@ int store_check(store_t *self, store_problem_fn fn, void *arg,
     };
     for (size_t i = 0; rc == ERR_OK && i < sizeof t / sizeof t[0]; i++) {
         rc = check_table(&c, t[i].name, t[i].dbi);
+    }
+    if (rc == ERR_OK && self->has_outliers) { /* env.h INVARIANT 8 */
+        rc = check_table(&c, "outliers", self->outliers);
     }
     if (rc == ERR_OK && !c.facts_bad && !c.audit_bad &&
         c.chained != c.audits) {

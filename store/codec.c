@@ -363,7 +363,8 @@ char *codec_key_text(const char *table, const MDB_val *k, char *out,
     int rc = ERR_CORRUPT;
     uint64_t id = 0;
     char who[STORE_REPORTER_MAX + 1];
-    if (strcmp(table, "facts") == 0 || strcmp(table, "violations") == 0) {
+    if (strcmp(table, "facts") == 0 || strcmp(table, "violations") == 0 ||
+        strcmp(table, "outliers") == 0) {
         rc = cell_text(k, out, cap);
     } else if (strcmp(table, "agg") == 0) {
         rc = agg_text(k, out, cap);

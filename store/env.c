@@ -9,7 +9,10 @@
  * writable open also opens (creating) the ninth, rejby, the index of the
  * rejections by reporter that caps them, and then brings it up to date in
  * a transaction of its own (write_reindex: a store written before the
- * index existed gets it here, trimmed to max_rejections).
+ * index existed gets it here, trimmed to max_rejections). The tenth,
+ * outliers, is opened by every open and created by writable ones; a
+ * read-only or check open of a store from before it reads it as empty
+ * (no format change: store/outlier.c).
  *
  * LMDB may resize the map only while no transaction of the process is
  * open. Every transaction therefore holds txn_lock for reading, and the
@@ -220,6 +223,21 @@ static int open_approvals(store_t *s, MDB_txn *txn, unsigned flags,
     return ERR_OK;
 }
 
+/* Not in t[] of open_dbs: a store from before it has none (no format
+ * change: it is created empty by the first writable open, figures stored
+ * before were never checked); a read-only or check open of such a store
+ * reads it as empty (has_outliers 0, INVARIANT 8 of env.h). */
+static int open_outliers(store_t *s, MDB_txn *txn, unsigned flags,
+                         char err[ERR_LEN])
+{
+    int mrc = mdb_dbi_open(txn, "outliers", flags, &s->outliers);
+    s->has_outliers = mrc == MDB_SUCCESS;
+    if (mrc == MDB_SUCCESS || (mrc == MDB_NOTFOUND && flags == 0)) {
+        return ERR_OK;
+    }
+    return lmdbh_fail(mrc, "cannot open database 'outliers'", err);
+}
+
 static int open_dbs(store_t *s, MDB_txn *txn, unsigned flags,
                     char err[ERR_LEN])
 {
@@ -232,6 +250,9 @@ static int open_dbs(store_t *s, MDB_txn *txn, unsigned flags,
     int rc = lmdbh_open_dbs(txn, t, sizeof t / sizeof t[0], flags, err);
     if (rc == ERR_OK) {
         rc = open_approvals(s, txn, flags, err);
+    }
+    if (rc == ERR_OK) {
+        rc = open_outliers(s, txn, flags, err);
     }
     if (rc != ERR_OK || s->readonly) {
         return rc;

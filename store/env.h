@@ -38,6 +38,9 @@
  *       lmdbh_env_open() made or found never committed to; a data.mdb
  *       that is missing beside lock.mdb, empty, truncated or without the
  *       format key is refused at open, before any page is read.
+ *    8. has_outliers is 1 after every writable open (the table is
+ *       created if missing); a read-only or check open of a store from
+ *       before the table has 0 and reads no outliers (an empty list).
  */
 #ifndef HRSS_STORE_ENV_H
 #define HRSS_STORE_ENV_H
@@ -63,6 +66,8 @@ struct store {
     MDB_dbi rejby;               /* writable opens only (INVARIANT 6) */
     MDB_dbi approvals, approvals_log; /* 0 when absent: a read-only open
                                          of a store from before them */
+    MDB_dbi outliers;            /* valid iff has_outliers (INVARIANT 8) */
+    int has_outliers;
     size_t max_rejections;       /* >= 1 */
     const catalog_t *cat;        /* borrowed; outlives the store */
     int readonly;

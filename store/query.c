@@ -77,6 +77,7 @@ static int has_payload(const Hrss__QueryRequest *q)
         return q->completeness != NULL;
     case HRSS__QUERY_REQUEST__Q_APPROVE: return q->approve != NULL;
     case HRSS__QUERY_REQUEST__Q_APPROVALS: return q->approvals != NULL;
+    case HRSS__QUERY_REQUEST__Q_OUTLIERS: return q->outliers != NULL;
     case HRSS__QUERY_REQUEST__Q__NOT_SET:
     default: return 0;
     }
@@ -131,6 +132,9 @@ static int dispatch(store_t *st, const query_ctx_t *ctx,
         break;
     case HRSS__QUERY_REQUEST__Q_APPROVALS:
         rc = answer_approvals(st, q->approvals, rp);
+        break;
+    case HRSS__QUERY_REQUEST__Q_OUTLIERS:
+        rc = answer_outliers(st, q->outliers, rp);
         break;
     case HRSS__QUERY_REQUEST__Q__NOT_SET:
     default:

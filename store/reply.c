@@ -52,6 +52,7 @@ void reply_init(reply_t *rp)
     static const Hrss__FactList fl0 = HRSS__FACT_LIST__INIT;
     static const Hrss__CatalogFiles cf0 = HRSS__CATALOG_FILES__INIT;
     static const Hrss__Completeness cp0 = HRSS__COMPLETENESS__INIT;
+    static const Hrss__OutlierList ol0 = HRSS__OUTLIER_LIST__INIT;
     memset(rp, 0, sizeof *rp);
     rp->msg = msg0;
     rp->breakdown = bd0;
@@ -63,6 +64,7 @@ void reply_init(reply_t *rp)
     rp->fact_list = fl0;
     rp->catalog = cf0;
     rp->completeness = cp0;
+    rp->outlier_list = ol0;
 }
 
 void reply_fini(reply_t *rp)

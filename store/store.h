@@ -161,8 +161,9 @@ typedef struct store_try_item {
     enum update_reason reason;    /**< why, when rejected */
     char message[STORE_MSG_LEN];  /**< "FIELD: reason", when rejected */
     char note[STORE_MSG_LEN];     /**< accepted, but it would leave an "of
-                                       which" figure above its whole: "of
-                                       which: ..."; else "" */
+                                       which" figure above its whole ("of
+                                       which: ...") or be flagged as an
+                                       outlier ("outlier: ..."); else "" */
 } store_try_item_t;
 
 /** A dry run of @p b (write.c): every rule store_apply() checks, the
@@ -363,6 +364,36 @@ typedef int (*store_violation_fn)(const store_violation_t *v, void *arg);
  *  and to regions at or below @p region (0: all). */
 int store_violations(store_t *self, const period_t *p, uint32_t region,
                      store_violation_fn fn, void *arg, char err[ERR_LEN]);
+
+/** One outlier test's statistics (store/outlier.h has the rule): points
+ *  below 3 means the test was not applied. Plain value struct. */
+typedef struct store_outlier_test {
+    unsigned points;
+    double median;
+    double mad;
+    double z;      /**< 0.6745 (value - median) / mad; +-inf when mad 0 */
+} store_outlier_test_t;
+
+/** A figure flagged against its own cell's history when it was stored.
+ *  Strings borrowed from the catalog. */
+typedef struct store_outlier {
+    const char *indicator;
+    uint32_t region;
+    int32_t month;
+    unsigned reasons;   /**< bits: 1 same month of earlier years, 2 the
+                             last 12 months */
+    double value;       /**< a count, or numerator / denominator */
+    store_outlier_test_t seasonal;
+    store_outlier_test_t recent;
+} store_outlier_t;
+
+typedef int (*store_outlier_fn)(const store_outlier_t *o, void *arg);
+
+/** Flagged figures in months inside @p p (NULL: all), at or below
+ *  @p region (0: all), in key order (indicator, region, month). A store
+ *  from before the outliers table, opened read-only, has none. */
+int store_outliers(store_t *self, const period_t *p, uint32_t region,
+                   store_outlier_fn fn, void *arg, char err[ERR_LEN]);
 
 /** A current value. Strings borrowed; valid during the callback. */
 typedef struct store_fact {

@@ -36,7 +36,8 @@
  * the audit record (chained to the cell's previous one, whose id the old
  * fact holds), writes the fact, and lets
  * derive_cell() move the aggregates and recheck violations by exactly the
- * change. On MDB_MAP_FULL, from a put or from the commit, the transaction
+ * change, and outlier_cell() flag the figure against its cell's history
+ * or clear the cell's flag. On MDB_MAP_FULL, from a put or from the commit, the transaction
  * is aborted, the map doubled (env_grow_map) and the whole call replayed;
  * at map_max the call fails with ERR_FULL and nothing of it is kept.
  *
@@ -67,6 +68,7 @@
 #include "store/codec.h"
 #include "store/derive.h"
 #include "store/env.h"
+#include "store/outlier.h"
 #include "store/rec.h"
 #include "store/span.h"
 
@@ -214,6 +216,10 @@ static int apply_update(wctx_t *w, const store_batch_t *b, const update_t *u,
         rc = span_cell(s->cat, w->txn, s->facts, &w->acc, &w->key,
                        cell->indicator, cell->region, ystart, &around,
                        old_slots, new_slots);
+    }
+    if (rc == ERR_OK) { /* the figure against its history (outlier.h) */
+        rc = outlier_cell(w->txn, s->facts, s->outliers, ind->code,
+                          u->region, month, &u->value, &w->key, &w->val);
     }
     return rc;
 }
@@ -754,6 +760,37 @@ static int violation_note(wctx_t *w, const update_t *u, int32_t month,
     return ERR_OK;
 }
 
+/* The outlier flag @p u's cell would get (store/outlier.c), as a note
+ * ("" when none). */
+static int outlier_note(wctx_t *w, const update_t *u, int32_t month,
+                        char note[STORE_MSG_LEN])
+{
+    if (!w->s->has_outliers) {
+        return ERR_OK;
+    }
+    codec_key_cell(&w->key2, u->indicator, u->region, month);
+    MDB_val k = lmdbh_val(&w->key2);
+    MDB_val d;
+    int found = 0;
+    outlier_t o;
+    int rc = rec_get(w->txn, w->s->outliers, "outliers", &k, &d, &found);
+    if (rc == ERR_OK && found) {
+        rc = rec_malformed("outliers", &k, outlier_parse(&d, &o));
+    }
+    if (rc == ERR_OK && found) {
+        const outlier_test_t *t = (o.reasons & OUTLIER_SEASONAL)
+                                      ? &o.seasonal
+                                      : &o.recent;
+        snprintf(note, STORE_MSG_LEN,
+                 "outlier: %g against a median of %g (modified z %.1f, "
+                 "%s)", o.value, t->median, t->z,
+                 (o.reasons & OUTLIER_SEASONAL)
+                     ? "the same month of earlier years"
+                     : "the last 12 months");
+    }
+    return rc;
+}
+
 /* Apply @p b renumbered from its reporter's next number, note what each
  * update would do, and abort: nothing is kept. */
 static int try_once(wctx_t *w, const store_batch_t *b, store_try_item_t *it,
@@ -805,6 +842,9 @@ static int try_once(wctx_t *w, const store_batch_t *b, store_try_item_t *it,
         if (!it[i].rejected &&
             update_check(&sc, &u[i], &cell, why) == UPDATE_OK) {
             rc = violation_note(w, &u[i], cell.month, it[i].note);
+            if (rc == ERR_OK && it[i].note[0] == '\0') {
+                rc = outlier_note(w, &u[i], cell.month, it[i].note);
+            }
         }
     }
     aggacc_fini(&w->acc);

@@ -220,6 +220,18 @@ static void check_payload(const Hrss__QueryResponse *r)
             }
         }
         break;
+    case HRSS__QUERY_RESPONSE__R_OUTLIERS:
+        for (size_t i = 0; i < r->outliers->n_outliers; i++) {
+            const Hrss__Outlier *o = r->outliers->outliers[i];
+            check_indicator(o->indicator);
+            check_region(o->region);
+            if (o->reasons == 0 || (o->reasons & ~3u) != 0 ||
+                o->seasonal == NULL || o->recent == NULL) {
+                fuzz_fail("outlier with reasons %u or without its tests",
+                          o->reasons);
+            }
+        }
+        break;
     case HRSS__QUERY_RESPONSE__R_REJECTIONS:
     case HRSS__QUERY_RESPONSE__R_AGENTS:
     case HRSS__QUERY_RESPONSE__R_CATALOG:
@@ -287,6 +299,10 @@ static const ProtobufCBinaryData *next_of(const Hrss__QueryResponse *r)
         has = r->completeness->has_next;
         next = &r->completeness->next;
         break;
+    case HRSS__QUERY_RESPONSE__R_OUTLIERS:
+        has = r->outliers->has_next;
+        next = &r->outliers->next;
+        break;
     default:
         break;
     }
@@ -335,6 +351,12 @@ static ProtobufCBinaryData *after_of(Hrss__QueryRequest *q,
         }
         *has = &q->completeness->has_after;
         return &q->completeness->after;
+    case HRSS__QUERY_REQUEST__Q_OUTLIERS:
+        if (q->outliers == NULL) {
+            return NULL;
+        }
+        *has = &q->outliers->has_after;
+        return &q->outliers->after;
     default:
         return NULL;
     }

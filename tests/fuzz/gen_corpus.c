@@ -350,6 +350,19 @@ static void gen_query(void)
     put_query("completeness-page.bin", &q);
     q.completeness = NULL;
 
+    Hrss__OutliersQ o = HRSS__OUTLIERS_Q__INIT;
+    o.period = "2025";
+    q.q_case = HRSS__QUERY_REQUEST__Q_OUTLIERS;
+    q.outliers = &o;
+    put_query("outliers-year.bin", &q);
+    o.period = "2021..2025";
+    o.has_region = 1;
+    o.region = 330100;
+    o.has_limit = 1;
+    o.limit = 1;
+    put_query("outliers-page.bin", &q);
+    q.outliers = NULL;
+
     /* Refused by the target's collector, which has no --backup-dir. */
     Hrss__BackupQ b = HRSS__BACKUP_Q__INIT;
     b.dest = "nightly";
@@ -510,6 +523,7 @@ static void gen_web(void)
              "2025-01");
     put_text("web", "lists.txt", "/api/rejections?since=2025-01-01");
     put_text("web", "violations.txt", "/api/violations?period=2025");
+    put_text("web", "outliers.txt", "/api/outliers?period=2025&region=330100");
     put_text("web", "regions.txt", "/api/regions?under=330100");
     put_text("web", "agents.txt", "/api/agents");
     put_text("web", "file.txt", "/vendor/echarts/LICENSE");

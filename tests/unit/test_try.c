@@ -80,3 +80,26 @@ Test(try, says_what_each_figure_would_meet_and_keeps_nothing)
     cr_expect_eq(it[0].rejected, 0);
     cr_expect_eq(next_seq("someone-new"), 1);
 }
+
+Test(try, says_when_a_figure_would_be_an_outlier)
+{
+    update_t h[6];
+    for (int i = 0; i < 6; i++) {
+        h[i] = fx_count((uint64_t)i + 1, "urban_new_jobs", 330102,
+                        (uint32_t)(202504 + i), 100 + i);
+    }
+    store_result_t r = fx_apply("office", h, 6);
+    store_result_fini(&r);
+    update_t u[] = {fx_count(1, "urban_new_jobs", 330102, 202510, 1000),
+                    fx_count(2, "urban_new_jobs", 330102, 202511, 104)};
+    store_batch_t b = {"office", -1, 1764000000, FX_NOW_MONTH, u, 2, NULL};
+    store_try_item_t it[2];
+    char err[ERR_LEN];
+    cr_assert_eq(store_try(fx_store, &b, it, err), ERR_OK, "%s", err);
+    cr_expect_eq(it[0].rejected, 0);
+    cr_expect_str_eq(it[0].note, "outlier: 1000 against a median of 102.5 "
+                                 "(modified z 403.6, the last 12 months)");
+    cr_expect_str_eq(it[1].note, "");
+    store_total_t t = fx_total("urban_new_jobs", 330102, "2025-10");
+    cr_expect_eq(t.reporting, 0, "nothing kept");
+}
