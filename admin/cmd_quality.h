@@ -14,4 +14,10 @@
  *  months at or below the region, with the reasons and statistics. */
 int cmd_quality_outliers(ctl_t *x, const ctl_args_t *a);
 
+/** `ranges --from P --to P [--region CODE]`: for each indicator and
+ *  region with figures in the period, the smallest and largest, as the
+ *  CSV the collector's --ranges takes (indicator,region,min,max; raw
+ *  units, a ratio as a fraction), to be edited. CSV only. */
+int cmd_quality_ranges(ctl_t *x, const ctl_args_t *a);
+
 #endif

@@ -153,6 +153,11 @@ static const command_t commands[] = {
     {.name = "outliers", .usage = "--period P [--region CODE]",
      .help = "figures far from their own history\n(modified z-scores)",
      .run = cmd_quality_outliers, .opts = OPT_PERIOD | OPT_REGION},
+    {.name = "ranges", .usage = "--from P --to P [--region CODE]",
+     .help = "each indicator's smallest and\nlargest figure per region: a "
+             "CSV\nfor the collector's --ranges",
+     .run = cmd_quality_ranges, .opts = OPT_FROM | OPT_TO | OPT_REGION,
+     .needs = OPT_FROM | OPT_TO, .takes = "--from P --to P"},
     {.name = "backup", .usage = "NAME|DIR",
      .help = "hot, compacted copy of the store:\nNAME in the collector's "
              "--backup-dir\n(admin key), or DIR with --data-dir",

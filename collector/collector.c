@@ -84,6 +84,7 @@
 #include "collector/auth.h"
 #include "collector/cmetrics.h"
 #include "collector/dryrun.h"
+#include "collector/ranges.h"
 #include "collector/identity.h"
 #include "collector/qserve.h"
 #include "collector/ratelog.h"
@@ -152,6 +153,7 @@ typedef struct coll {
     store_t *store;
     identity_ctx_t *ident;
     auth_t *auth;             /* CURVE: the key lists; NULL in plain mode */
+    store_ranges_t *ranges;   /* --ranges, or NULL (store_set_ranges) */
     keys_pair_t key;          /* CURVE: the collector's own key */
     void *zctx;
     void *ingest;
@@ -644,6 +646,7 @@ static void coll_close(coll_t *c)
     identity_destroy(&c->ident);
     auth_destroy(&c->auth);
     store_close(&c->store);
+    ranges_destroy(&c->ranges);
     if (c->lock_fd >= 0) {
         close(c->lock_fd); /* after the store: the lock covers it */
         c->lock_fd = -1;
@@ -687,10 +690,32 @@ static int open_keys(coll_t *c)
     return 0;
 }
 
+/* Read --ranges (again): the store checks figures against it from now
+ * on; a bad file keeps the old bounds. @return 0 or -1 (logged). */
+static int load_ranges(coll_t *c)
+{
+    char err[ERR_LEN];
+    store_ranges_t *r = NULL;
+    if (c->cfg->ranges_path == NULL) {
+        return 0;
+    }
+    if (ranges_load(&r, c->cfg->ranges_path, c->cat, err) != ERR_OK) {
+        log_err("ranges: %s%s", err, c->ranges != NULL ? "; the old "
+                                     "bounds stay in force" : "");
+        return -1;
+    }
+    store_set_ranges(c->store, r);
+    ranges_destroy(&c->ranges);
+    c->ranges = r;
+    log_info("ranges: %zu bounds from %s", r->count, c->cfg->ranges_path);
+    return 0;
+}
+
 /* SIGHUP: read the key lists again; a bad file keeps the old ones. */
 static void reload_keys(coll_t *c)
 {
     char err[ERR_LEN];
+    (void)load_ranges(c);
     if (c->auth == NULL) {
         log_info("SIGHUP: plain mode has no key lists to read");
         return;
@@ -791,7 +816,7 @@ static int coll_open(coll_t *c)
         log_info("store: upgraded %s/data.mdb from format %u to %u",
                  cfg->data_dir, store_upgraded_from(c->store), STORE_FORMAT);
     }
-    if (start_metrics(c) != 0) {
+    if (load_ranges(c) != 0 || start_metrics(c) != 0) {
         return -1;
     }
     c->zctx = zmq_ctx_new();

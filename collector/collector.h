@@ -44,6 +44,9 @@ typedef struct collector_cfg {
     const char *key_path;    /**< the collector's secret key (CURVE) */
     const char *agents_path; /**< the agents file (CURVE) */
     const char *admins_path; /**< the admins file, or NULL (CURVE) */
+    const char *ranges_path; /**< bounds set by hand that flag a figure
+                                  as an outlier (collector/ranges.h), or
+                                  NULL; reread on SIGHUP */
     volatile sig_atomic_t *reload; /**< set by SIGHUP: reread both
                                         files; may be NULL */
     long tz_offset;          /**< seconds east of UTC for "current month" */

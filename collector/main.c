@@ -66,6 +66,10 @@ static void usage(FILE *f)
         "  --admins FILE         who may query: lines of '<public key>\n"
         "                        <name> read|admin [<regions>]'; without\n"
         "                        it the query socket admits no one\n"
+        "  --ranges FILE         bounds set by hand: CSV indicator,region,\n"
+        "                        min,max; a figure outside is flagged as an\n"
+        "                        outlier (hrssctl ranges writes one from the\n"
+        "                        history); reread on SIGHUP\n"
         "  --insecure            plain mode: no keys, agents are who they\n"
         "                        say they are; binds only loopback or ipc://\n"
         "  --config FILE         INI file with the same settings (section\n"
@@ -104,7 +108,7 @@ static void usage(FILE *f)
 
 enum { OPT_DATA, OPT_INGEST, OPT_QUERY, OPT_INSECURE, OPT_KEY, OPT_AGENTS,
        OPT_ADMINS, OPT_CATALOG, OPT_BACKUP, OPT_MAPMAX, OPT_MAXREJ,
-       OPT_HEARTBEAT, OPT_METRICS, OPT_TZ, OPT_VERBOSE, OPT_N };
+       OPT_HEARTBEAT, OPT_METRICS, OPT_TZ, OPT_VERBOSE, OPT_RANGES, OPT_N };
 
 /* The long options, also the keys of the config file's [collector]. */
 static const flags_spec_t opt_spec[OPT_N] = {
@@ -117,6 +121,7 @@ static const flags_spec_t opt_spec[OPT_N] = {
     [OPT_ADMINS] = {"admins", 1},
     [OPT_CATALOG] = {"catalog", 1},
     [OPT_BACKUP] = {"backup-dir", 1},
+    [OPT_RANGES] = {"ranges", 1},
     [OPT_MAPMAX] = {"map-max-mib", 1},
     [OPT_MAXREJ] = {"max-rejections", 1},
     [OPT_HEARTBEAT] = {"heartbeat-s", 1},
@@ -206,6 +211,7 @@ static int settings(const flags_t *fl, collector_cfg_t *cc, char *catdir,
     cc->agents_path = flags_value(fl, OPT_AGENTS);
     cc->admins_path = flags_value(fl, OPT_ADMINS);
     cc->backup_dir = flags_value(fl, OPT_BACKUP);
+    cc->ranges_path = flags_value(fl, OPT_RANGES);
     struct stat sb;
     if (cc->backup_dir != NULL &&
         (stat(cc->backup_dir, &sb) != 0 || !S_ISDIR(sb.st_mode))) {

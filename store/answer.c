@@ -511,6 +511,12 @@ static int each_outlier(const store_outlier_t *o, void *arg)
     it->o.reasons = o->reasons;
     it->o.value = o->value;
     it->o.threshold = OUTLIER_THRESHOLD;
+    if (o->reasons & 4u) { /* OUTLIER_RANGE */
+        it->o.has_range_min = o->has_min;
+        it->o.range_min = o->min;
+        it->o.has_range_max = o->has_max;
+        it->o.range_max = o->max;
+    }
     outl_test(&it->seasonal, &o->seasonal);
     outl_test(&it->recent, &o->recent);
     outl_link(it);

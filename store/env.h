@@ -64,6 +64,7 @@ struct store {
     char file[512];              /* DIR/data.mdb, for messages */
     MDB_dbi meta, facts, audit, rejects, reporters, agg, viol;
     MDB_dbi rejby;               /* writable opens only (INVARIANT 6) */
+    const store_ranges_t *ranges; /* store_set_ranges(); NULL: none */
     MDB_dbi approvals, approvals_log; /* 0 when absent: a read-only open
                                          of a store from before them */
     MDB_dbi outliers;            /* valid iff has_outliers (INVARIANT 8) */

@@ -155,6 +155,11 @@ void outlier_put(buf_t *b, const outlier_t *o)
     put_f64(b, o->value);
     put_test(b, &o->seasonal);
     put_test(b, &o->recent);
+    if (o->reasons & OUTLIER_RANGE) {
+        buf_put_u8(b, (uint8_t)(o->range.has_min | o->range.has_max << 1));
+        put_f64(b, o->range.min);
+        put_f64(b, o->range.max);
+    }
 }
 
 int outlier_parse(const MDB_val *d, outlier_t *o)
@@ -167,6 +172,13 @@ int outlier_parse(const MDB_val *d, outlier_t *o)
     o->value = get_f64(&r);
     get_test(&r, &o->seasonal);
     get_test(&r, &o->recent);
+    if (o->reasons & OUTLIER_RANGE) {
+        uint8_t has = buf_get_u8(&r);
+        o->range.has_min = has & 1;
+        o->range.has_max = (has >> 1) & 1;
+        o->range.min = get_f64(&r);
+        o->range.max = get_f64(&r);
+    }
     if (!buf_done(&r) || ver != CODEC_REC_V1 || o->reasons == 0 ||
         (o->reasons & ~OUTLIER_REASONS_ALL) != 0) {
         return ERR_CORRUPT;
@@ -262,7 +274,8 @@ static int read_history(MDB_txn *txn, MDB_dbi facts, const char *code,
 
 int outlier_cell(MDB_txn *txn, MDB_dbi facts, MDB_dbi outliers,
                  const char *code, uint32_t region, int32_t month,
-                 const value_t *v, buf_t *kb, buf_t *vb)
+                 const value_t *v, const store_range_t *range, buf_t *kb,
+                 buf_t *vb)
 {
     history_t h;
     int rc = read_history(txn, facts, code, region, month, &h, kb);
@@ -270,7 +283,13 @@ int outlier_cell(MDB_txn *txn, MDB_dbi facts, MDB_dbi outliers,
         return rc;
     }
     outlier_t o;
-    outlier_eval(outlier_value(v), h.seasonal, h.ns, h.recent, h.nr, &o);
+    double x = outlier_value(v);
+    outlier_eval(x, h.seasonal, h.ns, h.recent, h.nr, &o);
+    if (range != NULL && ((range->has_min && x < range->min) ||
+                          (range->has_max && x > range->max))) {
+        o.reasons |= OUTLIER_RANGE;
+        o.range = *range;
+    }
     MDB_val k = lmdbh_val(kb);
     if (o.reasons != 0) {
         outlier_put(vb, &o);

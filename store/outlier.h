@@ -39,6 +39,7 @@
 
 #include "common/buf.h"
 #include "common/update.h"
+#include "store/store.h"
 
 /** Earlier years whose same month the seasonal test reads. */
 #define OUTLIER_YEARS 5
@@ -53,8 +54,9 @@
 enum outlier_reason {
     OUTLIER_SEASONAL = 1, /**< same month of earlier years */
     OUTLIER_RECENT_12 = 2, /**< the last 12 months */
+    OUTLIER_RANGE = 4,     /**< outside the bounds set by hand */
 };
-#define OUTLIER_REASONS_ALL 3u
+#define OUTLIER_REASONS_ALL 7u
 
 /** One test's statistics. points < OUTLIER_MIN_POINTS: not applied (the
  *  points there were; the other fields 0). */
@@ -71,6 +73,7 @@ typedef struct outlier {
     double value;
     outlier_test_t seasonal;
     outlier_test_t recent;
+    store_range_t range;  /**< with OUTLIER_RANGE: the bounds it broke */
 } outlier_t;
 
 /** A figure's value as the rule sees it: a count's number, a ratio's
@@ -94,11 +97,13 @@ int outlier_parse(const MDB_val *d, outlier_t *o);
 /** In write transaction @p txn: check the figure @p v just stored at
  *  cell (@p code, @p region, @p month) against the cell's history in
  *  @p facts (months month - 12 * OUTLIER_YEARS .. month - 1, one cursor)
+ *  and against @p range (NULL: none; OUTLIER_RANGE when outside it),
  *  and put or delete its record in @p outliers. @p kb and @p vb are
  *  scratch. @return ERR_OK, ERR_CORRUPT (a damaged fact, noted), or the
  *  LMDB failure (ERR_FULL: the caller grows and replays). */
 int outlier_cell(MDB_txn *txn, MDB_dbi facts, MDB_dbi outliers,
                  const char *code, uint32_t region, int32_t month,
-                 const value_t *v, buf_t *kb, buf_t *vb);
+                 const value_t *v, const store_range_t *range, buf_t *kb,
+                 buf_t *vb);
 
 #endif

@@ -858,6 +858,10 @@ static int each_outlier(const MDB_val *k, const MDB_val *d, void *ctx)
     o.value = rec.value;
     copy_test(&o.seasonal, &rec.seasonal);
     copy_test(&o.recent, &rec.recent);
+    o.has_min = rec.range.has_min;
+    o.has_max = rec.range.has_max;
+    o.min = rec.range.min;
+    o.max = rec.range.max;
     return c->fn(&o, c->arg) != 0 ? 1 : ERR_OK;
 }
 

@@ -166,6 +166,29 @@ typedef struct store_try_item {
                                        outlier ("outlier: ..."); else "" */
 } store_try_item_t;
 
+/** Hand-set bounds of one indicator in one region (store_set_ranges);
+ *  a figure outside is flagged as an outlier (reason "range"). A ratio's
+ *  bounds are fractions. Plain value struct. */
+typedef struct store_range {
+    int has_min, has_max;
+    double min, max;
+} store_range_t;
+
+/** The bounds of every (indicator, region) that has some: v[indicator
+ *  index * n_regions + region index]. Owned by whoever made it
+ *  (collector/ranges.c). */
+typedef struct store_ranges {
+    size_t n_regions;
+    size_t n;                /**< indicators * n_regions */
+    store_range_t *v;
+    size_t count;            /**< how many have a bound */
+} store_ranges_t;
+
+/** Check the figures stored from now on against @p r (borrowed: it must
+ *  stay until replaced; NULL: no bounds). Call from the thread that
+ *  writes, between store_apply() calls (write.c). */
+void store_set_ranges(store_t *self, const store_ranges_t *r);
+
 /** A dry run of @p b (write.c): every rule store_apply() checks, the
  *  locks of approved months included, and the "of which" violations the
  *  figures would leave once all are in, in a write transaction that is
@@ -381,10 +404,13 @@ typedef struct store_outlier {
     uint32_t region;
     int32_t month;
     unsigned reasons;   /**< bits: 1 same month of earlier years, 2 the
-                             last 12 months */
+                             last 12 months, 4 outside the hand-set
+                             bounds */
     double value;       /**< a count, or numerator / denominator */
     store_outlier_test_t seasonal;
     store_outlier_test_t recent;
+    int has_min, has_max; /**< with reason 4: the bounds it broke */
+    double min, max;
 } store_outlier_t;
 
 typedef int (*store_outlier_fn)(const store_outlier_t *o, void *arg);

@@ -161,6 +161,26 @@ static int put_audit(wctx_t *w, const store_batch_t *b, const update_t *u,
     return rec_put(w->txn, w->s->audit, &k, &w->val, MDB_APPEND);
 }
 
+void store_set_ranges(store_t *self, const store_ranges_t *r)
+{
+    self->ranges = r;
+}
+
+/* @p cell's hand-set bounds, or NULL. */
+static const store_range_t *range_of(const store_t *s,
+                                     const update_cell_t *cell)
+{
+    const store_ranges_t *r = s->ranges;
+    if (r == NULL || r->count == 0) {
+        return NULL;
+    }
+    size_t i = (size_t)cell->indicator * r->n_regions + (size_t)cell->region;
+    if (i >= r->n || !(r->v[i].has_min || r->v[i].has_max)) {
+        return NULL;
+    }
+    return &r->v[i];
+}
+
 static int apply_update(wctx_t *w, const store_batch_t *b, const update_t *u,
                         const update_cell_t *cell)
 {
@@ -219,7 +239,8 @@ static int apply_update(wctx_t *w, const store_batch_t *b, const update_t *u,
     }
     if (rc == ERR_OK) { /* the figure against its history (outlier.h) */
         rc = outlier_cell(w->txn, s->facts, s->outliers, ind->code,
-                          u->region, month, &u->value, &w->key, &w->val);
+                          u->region, month, &u->value, range_of(s, cell),
+                          &w->key, &w->val);
     }
     return rc;
 }

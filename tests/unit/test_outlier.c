@@ -259,7 +259,7 @@ Test(outlier, a_ratio_is_judged_by_numerator_over_denominator)
 Test(outlier, records_round_trip_and_bad_ones_are_refused)
 {
     outlier_t o = {OUTLIER_SEASONAL, 1000, {4, 102.5, 1, 605.36375},
-                   {12, 102.5, 1.5, INFINITY}};
+                   {12, 102.5, 1.5, INFINITY}, {0, 0, 0, 0}};
     buf_t b;
     buf_init(&b);
     outlier_put(&b, &o);
