@@ -92,24 +92,30 @@ void outlier_test(const double *pts, size_t n, double x, outlier_test_t *t)
     }
 }
 
-static int outside(const outlier_test_t *t)
+/* Outside: |z| over the threshold, and x off the median by more than
+ * OUTLIER_MIN_SHARE of it (a smooth history has a tiny MAD, which alone
+ * would flag every small wobble). */
+static int outside(const outlier_test_t *t, double x, double min_dev)
 {
-    return t->points >= OUTLIER_MIN_POINTS && fabs(t->z) > OUTLIER_THRESHOLD;
+    double d = fabs(x - t->median);
+    return t->points >= OUTLIER_MIN_POINTS &&
+           fabs(t->z) > OUTLIER_THRESHOLD &&
+           d > OUTLIER_MIN_SHARE * fabs(t->median) && d >= min_dev;
 }
 
-void outlier_eval(double x, const double *seasonal, size_t ns,
-                  const double *recent, size_t nr, outlier_t *o)
+void outlier_eval(double x, double min_dev, const double *seasonal,
+                  size_t ns, const double *recent, size_t nr, outlier_t *o)
 {
     memset(o, 0, sizeof *o);
     o->value = x;
     outlier_test(seasonal, ns, x, &o->seasonal);
     outlier_test(recent, nr, x, &o->recent);
     int seasonal_passed = o->seasonal.points >= OUTLIER_MIN_POINTS &&
-                          !outside(&o->seasonal);
-    if (outside(&o->seasonal)) {
+                          !outside(&o->seasonal, x, min_dev);
+    if (outside(&o->seasonal, x, min_dev)) {
         o->reasons |= OUTLIER_SEASONAL;
     }
-    if (outside(&o->recent) && !seasonal_passed) {
+    if (outside(&o->recent, x, min_dev) && !seasonal_passed) {
         o->reasons |= OUTLIER_RECENT_12;
     }
 }
@@ -284,7 +290,8 @@ int outlier_cell(MDB_txn *txn, MDB_dbi facts, MDB_dbi outliers,
     }
     outlier_t o;
     double x = outlier_value(v);
-    outlier_eval(x, h.seasonal, h.ns, h.recent, h.nr, &o);
+    outlier_eval(x, v->is_ratio ? 0 : OUTLIER_MIN_COUNT, h.seasonal, h.ns,
+                 h.recent, h.nr, &o);
     if (range != NULL && ((range->has_min && x < range->min) ||
                           (range->has_max && x > range->max))) {
         o.reasons |= OUTLIER_RANGE;

@@ -49,6 +49,12 @@
 #define OUTLIER_MIN_POINTS 3
 /** |modified z| above this is an outlier (Iglewicz and Hoaglin). */
 #define OUTLIER_THRESHOLD 3.5
+/** ... and only when the figure is off the median by more than this share
+ *  of it: a steady series (a small MAD) is not flagged for a wobble. */
+#define OUTLIER_MIN_SHARE 0.25
+/** ... and, for a count, by at least this many: 2 postdocs where there
+ *  were 0 is not a finding. */
+#define OUTLIER_MIN_COUNT 10
 
 /** Reason bits of a record. */
 enum outlier_reason {
@@ -83,10 +89,13 @@ double outlier_value(const value_t *v);
 /** Evaluate one test over @p n points (copied; not reordered) for @p x. */
 void outlier_test(const double *pts, size_t n, double x, outlier_test_t *t);
 
-/** Apply the rule (above) to @p x with its histories; fills @p o, whose
+/** Apply the rule (above) to @p x with its histories: a test flags x when
+ *  its |z| is over OUTLIER_THRESHOLD and x is off its median by more
+ *  than OUTLIER_MIN_SHARE of it and by at least @p min_dev
+ *  (OUTLIER_MIN_COUNT for a count, 0 for a ratio). Fills @p o, whose
  *  reasons say whether it is flagged. Pure. */
-void outlier_eval(double x, const double *seasonal, size_t ns,
-                  const double *recent, size_t nr, outlier_t *o);
+void outlier_eval(double x, double min_dev, const double *seasonal,
+                  size_t ns, const double *recent, size_t nr, outlier_t *o);
 
 /** Encode @p o (INVARIANT 1) into @p b, reset first. */
 void outlier_put(buf_t *b, const outlier_t *o);

@@ -73,7 +73,8 @@ Test(ctl_outliers, json_csv_and_table_both_ways)
         "\"same_month_median\": 102.5, \"same_month_mad\": 1, "
         "\"same_month_z\": 605.36375, \"last_12_points\": 12, "
         "\"last_12_median\": 102.5, \"last_12_mad\": 1.5, "
-        "\"last_12_z\": 403.5758333}\n]\n");
+        "\"last_12_z\": 403.5758333, \"range_min\": null, "
+                         "\"range_max\": null}\n]\n");
     /* Over the five years: the first three Decembers too, judged by the
      * last 12 months alone (fewer than 3 earlier Decembers). */
     BOTH(&e, out, "outliers", "--period", "2021..2025", "--csv");
@@ -81,15 +82,16 @@ Test(ctl_outliers, json_csv_and_table_both_ways)
         out,
         "indicator,indicator_name,region,region_name,period,value,reasons,"
         "same_month_points,same_month_median,same_month_mad,same_month_z,"
-        "last_12_points,last_12_median,last_12_mad,last_12_z\n"
+        "last_12_points,last_12_median,last_12_mad,last_12_z,range_min,"
+                         "range_max\n"
         "urban_new_jobs,城镇新增就业人数,330102,上城区,2021-12,1000,last_12,"
-        "0,,,,11,102,1,605.701\n"
+        "0,,,,11,102,1,605.701,,\n"
         "urban_new_jobs,城镇新增就业人数,330102,上城区,2022-12,1010,last_12,"
-        "1,,,,12,102,1,612.446\n"
+        "1,,,,12,102,1,612.446,,\n"
         "urban_new_jobs,城镇新增就业人数,330102,上城区,2023-12,1020,last_12,"
-        "2,,,,12,102.5,1.5,412.5691667\n"
+        "2,,,,12,102.5,1.5,412.5691667,,\n"
         "urban_new_jobs,城镇新增就业人数,330102,上城区,2025-06,1000,"
-        "same_month last_12,4,102.5,1,605.36375,12,102.5,1.5,403.5758333\n");
+        "same_month last_12,4,102.5,1,605.36375,12,102.5,1.5,403.5758333,,\n");
     BOTH(&e, out, "outliers", "--period", "2025-06", "--wide");
     cr_expect(strstr(out, "城镇新增就业人数") != NULL, "%s", out);
     cr_expect(strstr(out, "上城区 330102") != NULL, "%s", out);

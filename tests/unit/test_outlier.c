@@ -134,7 +134,7 @@ Test(outlier, the_fifth_december_s_statistics_pass_it)
     double recent[] = {1030, 101, 102, 103, 104, 100, 101,
                        102, 103, 104, 100, 101};
     outlier_t o;
-    outlier_eval(1040, dec, 4, recent, 12, &o);
+    outlier_eval(1040, OUTLIER_MIN_COUNT, dec, 4, recent, 12, &o);
     cr_assert_eq(o.reasons, 0);
     cr_assert_eq(o.seasonal.points, 4);
     cr_assert_float_eq(o.seasonal.median, 1015, EPS);
@@ -161,22 +161,36 @@ Test(outlier, periods_and_regions_select_the_list)
     cr_assert_eq(n_got, 0);
 }
 
-Test(outlier, a_flat_history_has_mad_0_and_any_other_value_is_outside)
+Test(outlier, a_flat_history_has_mad_0_and_only_a_real_move_is_outside)
 {
     double flat[] = {100, 100, 100, 100};
     outlier_t o;
-    outlier_eval(100, NULL, 0, flat, 4, &o);
+    outlier_eval(100, OUTLIER_MIN_COUNT, NULL, 0, flat, 4, &o);
     cr_assert_eq(o.reasons, 0);
     cr_assert_eq(o.recent.mad, 0);
     cr_assert_eq(o.recent.z, 0);
-    outlier_eval(101, NULL, 0, flat, 4, &o);
-    cr_assert_eq(o.reasons, OUTLIER_RECENT_12);
+    /* A wobble: z is infinite, but 1 off 100 is not a finding. */
+    outlier_eval(101, OUTLIER_MIN_COUNT, NULL, 0, flat, 4, &o);
     cr_assert(isinf(o.recent.z) && o.recent.z > 0);
-    outlier_eval(99, NULL, 0, flat, 4, &o);
+    cr_assert_eq(o.reasons, 0);
+    /* A move of more than a quarter, and at least 10 persons. */
+    outlier_eval(126, OUTLIER_MIN_COUNT, NULL, 0, flat, 4, &o);
+    cr_assert_eq(o.reasons, OUTLIER_RECENT_12);
+    outlier_eval(74, OUTLIER_MIN_COUNT, NULL, 0, flat, 4, &o);
     cr_assert(isinf(o.recent.z) && o.recent.z < 0);
+    cr_assert_eq(o.reasons, OUTLIER_RECENT_12);
+    outlier_eval(125, OUTLIER_MIN_COUNT, NULL, 0, flat, 4, &o);
+    cr_assert_eq(o.reasons, 0, "exactly a quarter is not more");
+    /* Small counts: 0 -> 2 postdocs is a quarter and more, but under 10
+     * persons; a ratio (min_dev 0) has no such floor. */
+    double zeros[] = {0, 0, 0, 0};
+    outlier_eval(2, OUTLIER_MIN_COUNT, NULL, 0, zeros, 4, &o);
+    cr_assert_eq(o.reasons, 0);
+    outlier_eval(0.02, 0, NULL, 0, zeros, 4, &o);
+    cr_assert_eq(o.reasons, OUTLIER_RECENT_12);
     /* More than half equal: MAD 0 too. */
     double mostly[] = {100, 100, 100, 7, 5000};
-    outlier_eval(101, NULL, 0, mostly, 5, &o);
+    outlier_eval(300, OUTLIER_MIN_COUNT, NULL, 0, mostly, 5, &o);
     cr_assert_eq(o.recent.median, 100);
     cr_assert_eq(o.recent.mad, 0);
     cr_assert_eq(o.reasons, OUTLIER_RECENT_12);
@@ -187,10 +201,11 @@ Test(outlier, a_flat_history_has_mad_0_and_any_other_value_is_outside)
     put("pension_insured", REGION, 2025, 2, 5000, 0);
     put("pension_insured", REGION, 2025, 3, 5000, 0);
     put("pension_insured", REGION, 2025, 4, 5001, 0);
+    put("pension_insured", REGION, 2025, 5, 9000, 0);
     list("2025", 0);
     cr_assert_eq(n_got, 1);
-    expect(0, 202505, OUTLIER_RECENT_12, 5001);
-    cr_assert_eq(got[0].recent.points, 4);
+    expect(0, 202506, OUTLIER_RECENT_12, 9000);
+    cr_assert_eq(got[0].recent.points, 5);
     cr_assert_eq(got[0].recent.mad, 0);
     cr_assert(isinf(got[0].recent.z));
 }
