@@ -77,6 +77,8 @@ static int has_payload(const Hrss__QueryRequest *q)
         return q->completeness != NULL;
     case HRSS__QUERY_REQUEST__Q_APPROVE: return q->approve != NULL;
     case HRSS__QUERY_REQUEST__Q_APPROVALS: return q->approvals != NULL;
+    case HRSS__QUERY_REQUEST__Q_COMMENT: return q->comment != NULL;
+    case HRSS__QUERY_REQUEST__Q_FOLLOWUPS: return q->followups != NULL;
     case HRSS__QUERY_REQUEST__Q__NOT_SET:
     default: return 0;
     }
@@ -131,6 +133,12 @@ static int dispatch(store_t *st, const query_ctx_t *ctx,
         break;
     case HRSS__QUERY_REQUEST__Q_APPROVALS:
         rc = answer_approvals(st, q->approvals, rp);
+        break;
+    case HRSS__QUERY_REQUEST__Q_COMMENT:
+        rc = answer_comment(st, ctx, q->comment, rp);
+        break;
+    case HRSS__QUERY_REQUEST__Q_FOLLOWUPS:
+        rc = answer_followups(st, q->followups, rp);
         break;
     case HRSS__QUERY_REQUEST__Q__NOT_SET:
     default:
