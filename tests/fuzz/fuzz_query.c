@@ -170,6 +170,14 @@ static void check_total(const Hrss__Total *t)
     check_region(t->region);
 }
 
+static void check_comments(Hrss__Comment *const *c, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        check_indicator(c[i]->indicator);
+        check_region(c[i]->region);
+    }
+}
+
 static void check_payload(const Hrss__QueryResponse *r)
 {
     switch (r->r_case) {
@@ -192,6 +200,18 @@ static void check_payload(const Hrss__QueryResponse *r)
         for (size_t i = 0; i < r->history->n_revisions; i++) {
             check_indicator(r->history->revisions[i]->indicator);
             check_region(r->history->revisions[i]->region);
+        }
+        check_comments(r->history->comments, r->history->n_comments);
+        break;
+    case HRSS__QUERY_RESPONSE__R_COMMENTS:
+        /* The fuzz context has no name: a comment is refused, so only
+         * FollowupsQ answers here. */
+        if (r->comments->n_comments != 0) {
+            fuzz_fail("a comment was taken without a name");
+        }
+        for (size_t i = 0; i < r->comments->n_followups; i++) {
+            check_comments(&r->comments->followups[i]->marked, 1);
+            check_comments(&r->comments->followups[i]->newest, 1);
         }
         break;
     case HRSS__QUERY_RESPONSE__R_VIOLATIONS:
@@ -218,6 +238,11 @@ static void check_payload(const Hrss__QueryResponse *r)
             for (size_t j = 0; j < rc->n_missing; j++) {
                 check_indicator(rc->missing[j]);
             }
+        }
+        break;
+    case HRSS__QUERY_RESPONSE__R_APPROVALS:
+        for (size_t i = 0; i < r->approvals->n_approvals; i++) {
+            check_region(r->approvals->approvals[i]->region);
         }
         break;
     case HRSS__QUERY_RESPONSE__R_REJECTIONS:
@@ -287,6 +312,10 @@ static const ProtobufCBinaryData *next_of(const Hrss__QueryResponse *r)
         has = r->completeness->has_next;
         next = &r->completeness->next;
         break;
+    case HRSS__QUERY_RESPONSE__R_COMMENTS:
+        has = r->comments->has_next;
+        next = &r->comments->next;
+        break;
     default:
         break;
     }
@@ -335,6 +364,12 @@ static ProtobufCBinaryData *after_of(Hrss__QueryRequest *q,
         }
         *has = &q->completeness->has_after;
         return &q->completeness->after;
+    case HRSS__QUERY_REQUEST__Q_FOLLOWUPS:
+        if (q->followups == NULL) {
+            return NULL;
+        }
+        *has = &q->followups->has_after;
+        return &q->followups->after;
     default:
         return NULL;
     }
