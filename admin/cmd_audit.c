@@ -16,11 +16,14 @@
  */
 #include "admin/cmd_audit.h"
 
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "admin/zone.h"
 #include "common/json.h"
+#include "common/mem.h"
 
 /* ---------------------------------------------------------------------- */
 /* completeness                                                            */
@@ -244,15 +247,106 @@ static cell_t part(const Hrss__Revision *v, int present, int64_t n)
     return v->is_ratio && present ? cell_int(n) : cell_absent();
 }
 
+/* With comments (RevisionList.comments), history's rows are revisions
+ * and comments in time order, under more columns: the comment and its
+ * mark for people and CSV, and for JSON keys of their own, so that a
+ * revision's object keeps the keys and order it always had and a
+ * comment's is {"indicator", "region", "period", "kind": "comment",
+ * "comment_id", "at", "by", "comment", "mark"}. The time and agent
+ * columns of people and CSV show a comment's time and author. */
+enum { X_RECV = H_NCOLS, X_AGENT, X_CID, X_AT, X_BY, X_TEXT, X_MARK,
+       X_NCOLS };
+
+static const render_col_t comment_cols[X_NCOLS - H_NCOLS] = {
+    [X_RECV - H_NCOLS] = {.type = CELL_TIME, .json = "received_at"},
+    [X_AGENT - H_NCOLS] = {.type = CELL_TEXT, .json = "agent"},
+    [X_CID - H_NCOLS] = {.type = CELL_ID, .json = "comment_id"},
+    [X_AT - H_NCOLS] = {.type = CELL_TIME, .json = "at"},
+    [X_BY - H_NCOLS] = {.type = CELL_TEXT, .json = "by"},
+    [X_TEXT - H_NCOLS] = {.type = CELL_TEXT, .head = "comment",
+                          .json = "comment", .flags = RENDER_WRAP},
+    [X_MARK - H_NCOLS] = {.type = CELL_TEXT, .head = "mark",
+                          .json = "mark"},
+};
+
+static const size_t comment_json_order[X_NCOLS] = {
+    H_ID, X_RECV, X_AGENT, H_SEQ, H_IND, H_REGION, H_PERIOD, H_KIND, H_OLD,
+    H_NEW, X_CID, X_AT, X_BY, X_TEXT, X_MARK, H_WHEN, H_AGENT, H_OLD_NUM,
+    H_OLD_DEN, H_NEW_NUM, H_NEW_DEN};
+
+typedef struct history_acc {
+    ctl_t *x;
+    render_t *r;          /* made at the first page: its columns depend
+                             on whether the cell has comments */
+    size_t ncols;         /* H_NCOLS, or X_NCOLS with comments */
+    Hrss__RevisionList *first; /* the first page's comments, kept */
+    Hrss__QueryResponse *keep; /* the first page, while they are */
+    size_t next;          /* its comments printed so far */
+} history_acc_t;
+
+static void add_comment(history_acc_t *acc, const Hrss__Comment *c)
+{
+    char month[PERIOD_STR_LEN];
+    char reg[16];
+    cell_t row[X_NCOLS];
+    month_format_yyyymm(c->month, month, sizeof month);
+    snprintf(reg, sizeof reg, "%u", c->region);
+    for (size_t i = 0; i < X_NCOLS; i++) {
+        row[i] = cell_absent();
+    }
+    row[H_WHEN] = cell_time(c->at);
+    row[H_AGENT] = cell_text(c->by);
+    row[H_IND] = cell_text(c->indicator);
+    row[H_REGION] = cell_text(reg);
+    row[H_PERIOD] = cell_text(month);
+    row[H_KIND] = cell_text("comment");
+    row[X_CID] = cell_id(c->id);
+    row[X_AT] = cell_time(c->at);
+    row[X_BY] = cell_text(c->by);
+    row[X_TEXT] = cell_text(c->text);
+    row[X_MARK] = cell_text(c->mark);
+    render_add_row(acc->r, row);
+}
+
+/* The kept comments made before @p t (all of them: INT64_MAX). */
+static void comments_before(history_acc_t *acc, int64_t t)
+{
+    while (acc->first != NULL && acc->next < acc->first->n_comments &&
+           acc->first->comments[acc->next]->at < t) {
+        add_comment(acc, acc->first->comments[acc->next++]);
+    }
+}
+
+static void history_start(history_acc_t *acc, const Hrss__RevisionList *l)
+{
+    if (l == NULL || l->n_comments == 0) {
+        acc->ncols = H_NCOLS;
+        acc->r = ctl_render_new(acc->x, history_cols, H_NCOLS);
+        return;
+    }
+    render_col_t cols[X_NCOLS];
+    memcpy(cols, history_cols, sizeof history_cols);
+    memcpy(cols + H_NCOLS, comment_cols, sizeof comment_cols);
+    cols[H_WHEN].json = NULL; /* X_RECV and X_AT say it in JSON */
+    cols[H_AGENT].json = NULL;
+    acc->ncols = X_NCOLS;
+    acc->r = ctl_render_new(acc->x, cols, X_NCOLS);
+    render_order_json(acc->r, comment_json_order);
+}
+
 static int history_page(const Hrss__QueryResponse *page, void *arg)
 {
-    render_t *r = arg;
+    history_acc_t *acc = arg;
     const Hrss__RevisionList *l = page->history;
+    if (acc->r == NULL) {
+        history_start(acc, l);
+    }
     for (size_t i = 0; i < l->n_revisions; i++) {
         const Hrss__Revision *v = l->revisions[i];
         char month[PERIOD_STR_LEN];
         char reg[16];
-        cell_t row[H_NCOLS];
+        cell_t row[X_NCOLS];
+        comments_before(acc, v->received_at);
         month_format_yyyymm(v->month, month, sizeof month);
         snprintf(reg, sizeof reg, "%u", v->region);
         row[H_ID] = cell_id(v->audit_id);
@@ -272,9 +366,29 @@ static int history_page(const Hrss__QueryResponse *page, void *arg)
         row[H_OLD_DEN] = part(v, v->has_old, v->old_denominator);
         row[H_NEW_NUM] = part(v, 1, v->new_numerator);
         row[H_NEW_DEN] = part(v, 1, v->new_denominator);
-        render_add_row(r, row);
+        for (size_t c = H_NCOLS; c < X_NCOLS; c++) {
+            row[c] = cell_absent();
+        }
+        row[X_RECV] = row[H_WHEN];
+        row[X_AGENT] = row[H_AGENT];
+        render_add_row(acc->r, row);
     }
     return 0;
+}
+
+/* Keep the first page's comments: pages are freed once read. */
+static int history_first(const Hrss__QueryResponse *page, void *arg)
+{
+    history_acc_t *acc = arg;
+    if (acc->r == NULL && page->history->n_comments > 0) {
+        size_t n = hrss__query_response__get_packed_size(page);
+        uint8_t *b = xmalloc(n);
+        hrss__query_response__pack(page, b);
+        acc->keep = hrss__query_response__unpack(NULL, n, b);
+        free(b);
+        acc->first = acc->keep != NULL ? acc->keep->history : NULL;
+    }
+    return history_page(page, arg);
 }
 
 int cmd_audit_history(ctl_t *x, const ctl_args_t *a)
@@ -291,13 +405,20 @@ int cmd_audit_history(ctl_t *x, const ctl_args_t *a)
     Hrss__QueryRequest req = HRSS__QUERY_REQUEST__INIT;
     req.q_case = HRSS__QUERY_REQUEST__Q_HISTORY;
     req.history = &q;
-    render_t *r = ctl_render_new(x, history_cols, H_NCOLS);
-    st = ctl_ask_pages(x, &req, history_page, r);
+    history_acc_t acc = {.x = x};
+    st = ctl_ask_pages(x, &req, history_first, &acc);
     if (st == 0) {
-        render_empty(r, "no value was ever received for this cell");
-        ctl_print(x, r);
+        if (acc.r == NULL) {
+            history_start(&acc, NULL);
+        }
+        comments_before(&acc, INT64_MAX);
+        render_empty(acc.r, "no value was ever received for this cell");
+        ctl_print(x, acc.r);
     }
-    render_destroy(&r);
+    if (acc.keep != NULL) {
+        hrss__query_response__free_unpacked(acc.keep, NULL);
+    }
+    render_destroy(&acc.r);
     return st;
 }
 

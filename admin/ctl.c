@@ -125,6 +125,9 @@ static int pager_of(Hrss__QueryRequest *req, pager_t *pg)
     case HRSS__QUERY_REQUEST__Q_OUTLIERS:
         *pg = (pager_t)PAGER(outliers, OUTLIERS);
         return 0;
+    case HRSS__QUERY_REQUEST__Q_FOLLOWUPS:
+        *pg = (pager_t)PAGER(followups, COMMENTS);
+        return 0;
     default:
         return -1;
     }
@@ -144,6 +147,7 @@ static const ProtobufCBinaryData *next_of(const Hrss__QueryResponse *r)
     case HRSS__QUERY_RESPONSE__R_FACTS: return NEXT(facts);
     case HRSS__QUERY_RESPONSE__R_COMPLETENESS: return NEXT(completeness);
     case HRSS__QUERY_RESPONSE__R_OUTLIERS: return NEXT(outliers);
+    case HRSS__QUERY_RESPONSE__R_COMMENTS: return NEXT(comments);
     default: return NULL;
     }
 #undef NEXT

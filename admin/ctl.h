@@ -75,6 +75,9 @@ typedef struct ctl_args {
     const char *format;
     const char *out;       /**< keygen --out NAME */
     const char *as;        /**< approve ... --as NAME (plain collector) */
+    const char *text;      /**< comment --text TEXT */
+    const char *follow_up; /**< comment --follow-up (non-NULL: given) */
+    const char *resolve;   /**< comment --resolve (non-NULL: given) */
 } ctl_args_t;
 
 /** Print "hrssctl: MESSAGE" to this thread's error stream (stderr, or

@@ -36,6 +36,7 @@
 #include "admin/cmd_keys.h"
 #include "admin/cmd_plan.h"
 #include "admin/cmd_check.h"
+#include "admin/cmd_comment.h"
 #include "admin/cmd_store.h"
 #include "admin/ctl.h"
 #include "admin/screen.h"
@@ -49,7 +50,8 @@
 /* The options a command may take (the global ones go with any), by
  * number; OPT_* are their bits. */
 enum opt_key { K_PERIOD, K_REGION, K_FROM, K_TO, K_BY, K_SINCE, K_UNDER,
-               K_FORMAT, K_OUT, K_AS, K_COUNT };
+               K_FORMAT, K_OUT, K_AS, K_TEXT, K_FOLLOW_UP, K_RESOLVE,
+               K_COUNT };
 #define OPT_PERIOD (1u << K_PERIOD)
 #define OPT_REGION (1u << K_REGION)
 #define OPT_FROM (1u << K_FROM)
@@ -60,11 +62,15 @@ enum opt_key { K_PERIOD, K_REGION, K_FROM, K_TO, K_BY, K_SINCE, K_UNDER,
 #define OPT_FORMAT (1u << K_FORMAT)
 #define OPT_OUT (1u << K_OUT)
 #define OPT_AS (1u << K_AS)
+#define OPT_TEXT (1u << K_TEXT)
+#define OPT_FOLLOW_UP (1u << K_FOLLOW_UP)
+#define OPT_RESOLVE (1u << K_RESOLVE)
 
 static const char *const opt_names[K_COUNT] = {
     [K_PERIOD] = "period", [K_REGION] = "region", [K_FROM] = "from",
     [K_TO] = "to", [K_BY] = "by", [K_SINCE] = "since", [K_UNDER] = "under",
-    [K_FORMAT] = "format", [K_OUT] = "out", [K_AS] = "as"};
+    [K_FORMAT] = "format", [K_OUT] = "out", [K_AS] = "as",
+    [K_TEXT] = "text", [K_FOLLOW_UP] = "follow-up", [K_RESOLVE] = "resolve"};
 
 typedef struct command {
     const char *name;
@@ -158,6 +164,18 @@ static const command_t commands[] = {
              "CSV\nfor the collector's --ranges",
      .run = cmd_quality_ranges, .opts = OPT_FROM | OPT_TO | OPT_REGION,
      .needs = OPT_FROM | OPT_TO, .takes = "--from P --to P"},
+    {.name = "comment", .usage = "IND --region CODE --period YYYY-MM\n"
+                                 "--text TEXT [--follow-up | --resolve]\n"
+                                 "[--as NAME]",
+     .help = "comment on a cell; --follow-up\nmarks it for follow-up, "
+             "--resolve\nclears the mark",
+     .run = cmd_comment, .opts = OPT_REGION | OPT_PERIOD | OPT_TEXT |
+                                 OPT_FOLLOW_UP | OPT_RESOLVE | OPT_AS,
+     .needs = OPT_REGION | OPT_PERIOD | OPT_TEXT, .npos = 1,
+     .takes = "INDICATOR --region CODE --period YYYY-MM --text TEXT"},
+    {.name = "followups", .usage = "[--period P] [--region CODE]",
+     .help = "the cells marked for follow-up",
+     .run = cmd_followups, .opts = OPT_PERIOD | OPT_REGION},
     {.name = "backup", .usage = "NAME|DIR",
      .help = "hot, compacted copy of the store:\nNAME in the collector's "
              "--backup-dir\n(admin key), or DIR with --data-dir",
@@ -390,6 +408,9 @@ static const struct option long_opts[] = {
     {"format", required_argument, NULL, G_CMD_OPT + K_FORMAT},
     {"out", required_argument, NULL, G_CMD_OPT + K_OUT},
     {"as", required_argument, NULL, G_CMD_OPT + K_AS},
+    {"text", required_argument, NULL, G_CMD_OPT + K_TEXT},
+    {"follow-up", no_argument, NULL, G_CMD_OPT + K_FOLLOW_UP},
+    {"resolve", no_argument, NULL, G_CMD_OPT + K_RESOLVE},
     {NULL, 0, NULL, 0},
 };
 
@@ -415,6 +436,12 @@ static const char **arg_slot(ctl_args_t *a, enum opt_key k)
         return &a->out;
     case K_AS:
         return &a->as;
+    case K_TEXT:
+        return &a->text;
+    case K_FOLLOW_UP:
+        return &a->follow_up;
+    case K_RESOLVE:
+        return &a->resolve;
     case K_FORMAT:
     case K_COUNT:
         break;
@@ -493,7 +520,9 @@ static int parse(int argc, char **argv, globals_t *g, const char **cmd,
         if (opt == -1) {
             break;
         } else if (opt >= G_CMD_OPT && opt < G_CMD_OPT + K_COUNT) {
-            *arg_slot(a, (enum opt_key)(opt - G_CMD_OPT)) = optarg;
+            /* A flag (no argument) reads as its name. */
+            *arg_slot(a, (enum opt_key)(opt - G_CMD_OPT)) =
+                optarg != NULL ? optarg : opt_names[opt - G_CMD_OPT];
             *given |= 1u << (opt - G_CMD_OPT);
         } else if (opt == 1 && *cmd == NULL) {
             *cmd = optarg;

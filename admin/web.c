@@ -32,6 +32,7 @@
 #include "admin/cmd_audit.h"
 #include "admin/cmd_quality.h"
 #include "admin/cmd_catalog.h"
+#include "admin/cmd_comment.h"
 #include "admin/cmd_figures.h"
 #include "admin/cmd_plan.h"
 #include "admin/ctl.h"
@@ -81,6 +82,7 @@ static const route_t routes[] = {
      P_INDICATOR | P_PERIOD | P_REGION, P_INDICATOR | P_PERIOD},
     {"/api/completeness", cmd_audit_completeness, P_PERIOD | P_REGION,
      P_PERIOD},
+    {"/api/followups", cmd_followups, P_PERIOD | P_REGION, 0},
     {"/api/history", cmd_audit_history, P_INDICATOR | P_REGION | P_PERIOD,
      P_INDICATOR | P_REGION | P_PERIOD},
     {"/api/indicators", cmd_catalog_indicators, 0, 0},

@@ -237,9 +237,16 @@ int answer_history(store_t *st, const Hrss__HistoryQ *q, reply_t *rp)
     if (rc != ERR_OK) {
         goto out;
     }
-    rp->items.size = sizeof(Hrss__Revision);
-    rc = store_history(st, t.code, t.region, month, each_revision, rp,
-                       rp->err);
+    rp->items.size = answer_history_item();
+    size_t n_comments = 0;
+    if (!q->has_after) { /* comments come with the first page */
+        rc = answer_history_comments(st, t.code, t.region, month, rp);
+        n_comments = rp->items.n;
+    }
+    if (rc == ERR_OK) {
+        rc = store_history(st, t.code, t.region, month, each_revision, rp,
+                           rp->err);
+    }
     if (rc == ERR_OK) {
         rc = reply_page_end(rp, &rp->revision_list.has_next,
                             &rp->revision_list.next);
@@ -247,9 +254,11 @@ int answer_history(store_t *st, const Hrss__HistoryQ *q, reply_t *rp)
     if (rc != ERR_OK) {
         goto out;
     }
-    Hrss__Revision **pp = reply_ptrs(rp);
-    rp->revision_list.n_revisions = rp->items.n;
-    rp->revision_list.revisions = pp;
+    void **pp = reply_ptrs(rp);
+    rp->revision_list.n_comments = n_comments;
+    rp->revision_list.comments = (Hrss__Comment **)pp;
+    rp->revision_list.n_revisions = rp->items.n - n_comments;
+    rp->revision_list.revisions = (Hrss__Revision **)(pp + n_comments);
     rp->msg.r_case = HRSS__QUERY_RESPONSE__R_HISTORY;
     rp->msg.history = &rp->revision_list;
 out:

@@ -51,5 +51,17 @@ int answer_approve(store_t *st, const query_ctx_t *ctx,
 int answer_approvals(store_t *st, const Hrss__ApprovalsQ *q, reply_t *rp);
 /** Figures flagged as outliers (store_outliers()), paged by cell. */
 int answer_outliers(store_t *st, const Hrss__OutliersQ *q, reply_t *rp);
+/** (answer_comment.c) A comment on a cell, by ctx's rules (query.h, 6). */
+int answer_comment(store_t *st, const query_ctx_t *ctx,
+                   const Hrss__CommentQ *q, reply_t *rp);
+/** (answer_comment.c) The cells marked for follow-up, in pages. */
+int answer_followups(store_t *st, const Hrss__FollowupsQ *q, reply_t *rp);
+/** (answer_comment.c) The size of an item of a history answer (a
+ *  Revision or a Comment), and the cell's comments pushed as items, their
+ *  size taken from the page's budget. @return ERR_OK or a store failure
+ *  (rp->err). */
+size_t answer_history_item(void);
+int answer_history_comments(store_t *st, const char *code, uint32_t region,
+                            int32_t month, reply_t *rp);
 
 #endif

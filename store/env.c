@@ -254,6 +254,9 @@ static int open_dbs(store_t *s, MDB_txn *txn, unsigned flags,
     if (rc == ERR_OK) {
         rc = open_outliers(s, txn, flags, err);
     }
+    if (rc == ERR_OK) {
+        rc = comment_open_dbs(s, txn, flags, err);
+    }
     if (rc != ERR_OK || s->readonly) {
         return rc;
     }

@@ -69,6 +69,7 @@ struct store {
                                          of a store from before them */
     MDB_dbi outliers;            /* valid iff has_outliers (INVARIANT 8) */
     int has_outliers;
+    MDB_dbi comments, followups; /* comment.c; 0 likewise */
     size_t max_rejections;       /* >= 1 */
     const catalog_t *cat;        /* borrowed; outlives the store */
     int readonly;
@@ -110,6 +111,12 @@ int env_txn_commit(store_t *s, MDB_txn **txn, const char *what,
  *  scratch. */
 int store_locked_txn(const store_t *s, MDB_txn *txn, buf_t *kb,
                      uint32_t region, int32_t month, int *locked);
+
+/** (comment.c) Open the comments' tables: created by a writable open
+ *  (@p flags MDB_CREATE); absent from an older store opened otherwise,
+ *  left 0 (no comments). */
+int comment_open_dbs(store_t *s, MDB_txn *txn, unsigned flags,
+                     char err[ERR_LEN]);
 
 /** (write.c) Bring the rejby index up to date in a transaction of its
  *  own, growing the map as store_apply() does: index the rejections

@@ -78,6 +78,8 @@ static int has_payload(const Hrss__QueryRequest *q)
     case HRSS__QUERY_REQUEST__Q_APPROVE: return q->approve != NULL;
     case HRSS__QUERY_REQUEST__Q_APPROVALS: return q->approvals != NULL;
     case HRSS__QUERY_REQUEST__Q_OUTLIERS: return q->outliers != NULL;
+    case HRSS__QUERY_REQUEST__Q_COMMENT: return q->comment != NULL;
+    case HRSS__QUERY_REQUEST__Q_FOLLOWUPS: return q->followups != NULL;
     case HRSS__QUERY_REQUEST__Q__NOT_SET:
     default: return 0;
     }
@@ -135,6 +137,12 @@ static int dispatch(store_t *st, const query_ctx_t *ctx,
         break;
     case HRSS__QUERY_REQUEST__Q_OUTLIERS:
         rc = answer_outliers(st, q->outliers, rp);
+        break;
+    case HRSS__QUERY_REQUEST__Q_COMMENT:
+        rc = answer_comment(st, ctx, q->comment, rp);
+        break;
+    case HRSS__QUERY_REQUEST__Q_FOLLOWUPS:
+        rc = answer_followups(st, q->followups, rp);
         break;
     case HRSS__QUERY_REQUEST__Q__NOT_SET:
     default:

@@ -74,6 +74,7 @@ enum reply_list {
     REPLY_LIST_FACTS = 'F',        /**< by (indicator, region, month) */
     REPLY_LIST_COMPLETENESS = 'C', /**< by place in the subtree */
     REPLY_LIST_OUTLIERS = 'O',     /**< by (indicator, region, month) */
+    REPLY_LIST_FOLLOWUPS = 'U',    /**< by (indicator, region, month) */
 };
 
 /** A position in a list: the key of one item, compared in the order the
@@ -124,6 +125,7 @@ typedef struct reply {
     Hrss__Completeness completeness;
     Hrss__ApprovalList approval_list;
     Hrss__OutlierList outlier_list;
+    Hrss__CommentList comment_list;
     char **strv;            /**< completeness: indicator pointer arrays */
 } reply_t;
 

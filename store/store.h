@@ -69,6 +69,12 @@
  *       page, or without the format key) is refused at open, before any
  *       page is read, and never taken for a new one (env.c, with
  *       common/lmdbh).
+ *   12. A cell's comments are numbered 1..n without gaps (n at most
+ *       STORE_COMMENTS_PER_CELL) and never changed or deleted; a
+ *       followups record exists iff the newest of the cell's comments
+ *       that set a mark marked it for follow-up, and names that comment
+ *       and the cell's newest, written in the comment's transaction
+ *       (comment.c).
  */
 #ifndef HRSS_STORE_H
 #define HRSS_STORE_H
@@ -638,5 +644,87 @@ int store_approval_log(store_t *self, int32_t month,
  *  "unaccept". Static strings. */
 const char *store_approval_state_name(enum store_approval_state st);
 const char *store_approval_action_name(enum store_approval_action a);
+
+/* --- comments and follow-ups (comment.c) ------------------------------- */
+
+/** Most bytes of a comment's text (UTF-8, no control character). */
+#define STORE_COMMENT_MAX 500
+/** Most comments one cell keeps: a cell's history carries them all. */
+#define STORE_COMMENTS_PER_CELL 100
+
+/** The mark a comment sets on its cell; the numbers are stored: never
+ *  renumber. */
+enum store_comment_mark {
+    STORE_NOTE = 0,      /**< none: the mark stays as it was */
+    STORE_FOLLOW_UP = 1, /**< marks the cell for follow-up */
+    STORE_RESOLVE = 2,   /**< clears the mark (saying what was done) */
+};
+
+/** One comment on a cell (indicator, region, month). Plain value struct;
+ *  @p indicator is borrowed from the store's catalog. */
+typedef struct store_comment {
+    const char *indicator;
+    uint32_t region;
+    int32_t month;                     /**< month index */
+    uint64_t id;                       /**< in the cell, from 1 */
+    int64_t at;                        /**< unix seconds */
+    enum store_comment_mark mark;
+    char by[STORE_REPORTER_MAX + 1];
+    char text[STORE_COMMENT_MAX + 1];
+} store_comment_t;
+
+/** A comment to add. Plain value struct; borrowed strings. */
+typedef struct store_comment_req {
+    const char *indicator;          /**< a catalog code */
+    uint32_t region;
+    int32_t month;
+    const char *text;               /**< 1..STORE_COMMENT_MAX bytes of
+                                         clean text (common/text) */
+    enum store_comment_mark mark;
+    const char *by;                 /**< who (codec_reporter_valid) */
+    int64_t at;                     /**< unix seconds */
+    const unsigned char *allowed;   /**< one byte per catalog region index:
+                                         the regions the author's scope
+                                         covers; NULL: every region */
+} store_comment_req_t;
+
+/** Add @p rq's comment to its cell, and set or clear the cell's mark, in
+ *  one transaction. A cell is marked by one comment and resolved by a
+ *  later one: STORE_FOLLOW_UP on a marked cell, or STORE_RESOLVE on one
+ *  that is not, is refused.
+ *  @param[out] out  The comment as stored (may be NULL).
+ *  @return ERR_OK; ERR_INVAL (empty, too long or unclean text, a mark the
+ *          cell cannot take, the cell's comments full, a read-only
+ *          store), ERR_DENIED (the scope does not cover the region),
+ *          ERR_NOTFOUND (unknown indicator or region), all with @p err
+ *          set and nothing written; or a store failure. */
+int store_comment_add(store_t *self, const store_comment_req_t *rq,
+                      store_comment_t *out, char err[ERR_LEN]);
+
+typedef int (*store_comment_fn)(const store_comment_t *c, void *arg);
+
+/** The comments of one cell, oldest first (none in a store from before
+ *  comments). Return non-zero from @p fn to stop. */
+int store_comments(store_t *self, const char *indicator, uint32_t region,
+                   int32_t month, store_comment_fn fn, void *arg,
+                   char err[ERR_LEN]);
+
+/** A cell marked for follow-up. Plain value struct. */
+typedef struct store_followup {
+    store_comment_t marked;  /**< the comment that marked it */
+    store_comment_t newest;  /**< the cell's newest comment */
+} store_followup_t;
+
+typedef int (*store_followup_fn)(const store_followup_t *f, void *arg);
+
+/** The cells marked for follow-up now, in key order (indicator, region,
+ *  month), with a month in @p p (NULL: any) and a region within
+ *  @p under (0: any). Return non-zero from @p fn to stop.
+ *  @return ERR_OK, ERR_NOTFOUND (unknown @p under), or a store failure. */
+int store_followups(store_t *self, const period_t *p, uint32_t under,
+                    store_followup_fn fn, void *arg, char err[ERR_LEN]);
+
+/** "note", "follow-up", "resolve". Static strings. */
+const char *store_comment_mark_name(enum store_comment_mark m);
 
 #endif

@@ -170,6 +170,14 @@ static void check_total(const Hrss__Total *t)
     check_region(t->region);
 }
 
+static void check_comments(Hrss__Comment *const *c, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        check_indicator(c[i]->indicator);
+        check_region(c[i]->region);
+    }
+}
+
 static void check_payload(const Hrss__QueryResponse *r)
 {
     switch (r->r_case) {
@@ -192,6 +200,18 @@ static void check_payload(const Hrss__QueryResponse *r)
         for (size_t i = 0; i < r->history->n_revisions; i++) {
             check_indicator(r->history->revisions[i]->indicator);
             check_region(r->history->revisions[i]->region);
+        }
+        check_comments(r->history->comments, r->history->n_comments);
+        break;
+    case HRSS__QUERY_RESPONSE__R_COMMENTS:
+        /* The fuzz context has no name: a comment is refused, so only
+         * FollowupsQ answers here. */
+        if (r->comments->n_comments != 0) {
+            fuzz_fail("a comment was taken without a name");
+        }
+        for (size_t i = 0; i < r->comments->n_followups; i++) {
+            check_comments(&r->comments->followups[i]->marked, 1);
+            check_comments(&r->comments->followups[i]->newest, 1);
         }
         break;
     case HRSS__QUERY_RESPONSE__R_VIOLATIONS:
@@ -225,11 +245,16 @@ static void check_payload(const Hrss__QueryResponse *r)
             const Hrss__Outlier *o = r->outliers->outliers[i];
             check_indicator(o->indicator);
             check_region(o->region);
-            if (o->reasons == 0 || (o->reasons & ~3u) != 0 ||
+            if (o->reasons == 0 || (o->reasons & ~7u) != 0 ||
                 o->seasonal == NULL || o->recent == NULL) {
                 fuzz_fail("outlier with reasons %u or without its tests",
                           o->reasons);
             }
+        }
+        break;
+    case HRSS__QUERY_RESPONSE__R_APPROVALS:
+        for (size_t i = 0; i < r->approvals->n_approvals; i++) {
+            check_region(r->approvals->approvals[i]->region);
         }
         break;
     case HRSS__QUERY_RESPONSE__R_REJECTIONS:
@@ -303,6 +328,10 @@ static const ProtobufCBinaryData *next_of(const Hrss__QueryResponse *r)
         has = r->outliers->has_next;
         next = &r->outliers->next;
         break;
+    case HRSS__QUERY_RESPONSE__R_COMMENTS:
+        has = r->comments->has_next;
+        next = &r->comments->next;
+        break;
     default:
         break;
     }
@@ -357,6 +386,12 @@ static ProtobufCBinaryData *after_of(Hrss__QueryRequest *q,
         }
         *has = &q->outliers->has_after;
         return &q->outliers->after;
+    case HRSS__QUERY_REQUEST__Q_FOLLOWUPS:
+        if (q->followups == NULL) {
+            return NULL;
+        }
+        *has = &q->followups->has_after;
+        return &q->followups->after;
     default:
         return NULL;
     }

@@ -186,6 +186,8 @@ static const pair_t pairs[] = {
     {"/api/agents", {"agents", "--json"}},
     {"/api/approvals?period=2025-01&region=330100",
      {"approvals", "--period", "2025-01", "--region", "330100", "--json"}},
+    {"/api/followups?period=2025-01&region=330100",
+     {"followups", "--period", "2025-01", "--region", "330100", "--json"}},
 };
 
 /* Each route's body equals hrssctl's --json output, status 200. */

@@ -393,7 +393,7 @@ static int tmux(char *out, size_t len, ...)
 
 typedef struct pane {
     const char *target;
-    char text[1 << 16];
+    char text[1 << 20]; /* a province's wrapped table passes 64 KiB */
 } pane_t;
 
 static int pane_done(void *arg)
@@ -425,8 +425,11 @@ static const char *in_pane(const char *name, size_t width,
     for (int i = 0; cmd[i] != NULL; i++) {
         n += snprintf(line + n, sizeof line - (size_t)n, " '%s'", cmd[i]);
     }
+    /* Then keep the pane open (cat waits on the terminal): a pane whose
+     * process ended may lose the end of a long output that tmux had not
+     * read yet. The suite's fini kills the server. */
     snprintf(line + n, sizeof line - (size_t)n,
-             "; echo \"" DONE_MARK "$?>>\"");
+             "; echo \"" DONE_MARK "$?>>\"; exec cat");
     char x[16];
     snprintf(x, sizeof x, "%zu", width);
     char out[4096];
