@@ -122,6 +122,10 @@ typedef struct reply {
     Hrss__CatalogFiles catalog;
     Hrss__Completeness completeness;
     char **strv;            /**< completeness: indicator pointer arrays */
+    void *late;             /**< completeness: its LateReport items */
+    void *late_ptrs;        /**< and their pointer arrays */
+    void *deadlines;        /**< completeness: IndicatorDeadline items */
+    void *deadline_ptrs;    /**< and their pointers */
 } reply_t;
 
 /** Start an empty reply (every message at its protobuf-c INIT value). */
