@@ -25,6 +25,7 @@
  */
 #include "common/catalog_int.h"
 
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -308,6 +309,9 @@ void catalog_fill_deadlines(catalog_t *c)
         if (c->ind[i].due_months_after < 0) {
             c->ind[i].due_months_after = c->plan.deadline_months_after;
         }
+        assert(c->ind[i].due_day >= 1 && c->ind[i].due_day <= 31);
+        assert(c->ind[i].due_months_after >= 0 &&
+               c->ind[i].due_months_after <= 12);
     }
 }
 
