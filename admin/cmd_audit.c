@@ -21,21 +21,31 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "admin/timely.h"
 #include "admin/zone.h"
+#include "common/mem.h"
 #include "common/json.h"
 #include "common/mem.h"
 
 /* ---------------------------------------------------------------------- */
 /* completeness                                                            */
 
-enum { C_CODE, C_NAME, C_COUNT, C_REPORTED, C_MISSING, C_NCOLS };
+enum { C_CODE, C_NAME, C_COUNT, C_REPORTED, C_ON_TIME, C_LATE, C_MISSING,
+       C_NCOLS };
 
+/* A month's columns; a longer period's are the same without on time and
+ * late (C_ON_TIME and C_LATE left out: completeness_cols_for()). */
 static const render_col_t completeness_cols[C_NCOLS] = {
     [C_CODE] = {.type = CELL_TEXT, .head = "code", .json = "region"},
     [C_NAME] = {.type = CELL_TEXT, .head = "地区", .json = "name_zh"},
     [C_COUNT] = {.type = CELL_OF, .head = "reported", .csv = "reported",
                  .csv2 = "indicators"},
     [C_REPORTED] = {.type = CELL_LIST, .json = "reported"},
+    [C_ON_TIME] = {.type = CELL_OF, .head = "on time", .csv = "on_time",
+                   .csv2 = "expected", .json = "on_time",
+                   .json2 = "expected"},
+    [C_LATE] = {.type = CELL_LIST, .head = "late (days)", .csv = "late",
+                .json = "late", .flags = RENDER_WRAP},
     [C_MISSING] = {.type = CELL_LIST, .head = "missing", .json = "missing",
                    .flags = RENDER_WRAP},
 };
@@ -64,6 +74,13 @@ typedef struct completeness_acc {
     size_t regions;
     size_t complete;
     size_t silent;
+    int month;          /* the period is one month: timeliness columns */
+    int timeliness;     /* the answer carries timeliness */
+    timely_t *sums;     /* a month's summaries (count pass) */
+    int64_t deadline;   /* the first indicator's deadline */
+    int one_deadline;   /* every indicator's is the same */
+    char time_zone[64];
+    long tz_offset;
 } completeness_acc_t;
 
 static void print_completeness_head(const completeness_acc_t *c,
@@ -77,22 +94,68 @@ static void print_completeness_head(const completeness_acc_t *c,
            c->region, c->regions, c->complete, c->silent, nind);
 }
 
+/* The late cells of a row, into @p items (n_late strings of @p buf's):
+ * "code:days" for scripts, "code (N d)" in a table (so that a narrow
+ * screen wraps between code and days, never inside the number). */
+static void late_items(const Hrss__RegionCompleteness *rc, int table,
+                       char (*buf)[96], const char **items)
+{
+    for (size_t i = 0; i < rc->n_late; i++) {
+        snprintf(buf[i], sizeof buf[i], table ? "%s (%u d)" : "%s:%u",
+                 rc->late[i]->indicator, rc->late[i]->days_late);
+        items[i] = buf[i];
+    }
+}
+
 static void add_region_row(completeness_acc_t *acc,
                            const Hrss__RegionCompleteness *rc, size_t nind)
 {
     char code[16];
     cell_t row[C_NCOLS];
+    char (*buf)[96] = xcalloc(rc->n_late + 1, sizeof *buf);
+    const char **items = xcalloc(rc->n_late + 1, sizeof *items);
     snprintf(code, sizeof code, "%u", rc->region);
     row[C_CODE] = cell_text(code);
     row[C_NAME] = cell_text(ctl_region_name(acc->x, rc->region));
     row[C_COUNT] = cell_of(rc->n_reported, nind);
     row[C_REPORTED] = cell_list((const char *const *)rc->reported,
                                 rc->n_reported, NULL);
+    row[C_ON_TIME] = cell_none("-");
+    row[C_LATE] = cell_none("-");
+    if (rc->has_expected) {
+        late_items(rc, acc->x->fmt == RENDER_TABLE, buf, items);
+        row[C_ON_TIME] = cell_of(rc->on_time, rc->expected);
+        row[C_LATE] = cell_list(items, rc->n_late, NULL);
+    }
     row[C_MISSING] = cell_list((const char *const *)rc->missing,
                                rc->n_missing,
                                rc->n_reported == 0 ? "all (nothing reported)"
                                                    : NULL);
+    if (!acc->month) {
+        /* The columns of a longer period: no on time, no late. */
+        row[C_ON_TIME] = row[C_MISSING];
+    }
     render_add_row(acc->r, row);
+    free(items);
+    free(buf);
+}
+
+/* What the first page says of the month's deadlines and zone. */
+static void note_deadlines(completeness_acc_t *acc,
+                           const Hrss__Completeness *c)
+{
+    acc->timeliness = c->has_timeliness && c->timeliness;
+    if (!acc->timeliness) {
+        return;
+    }
+    acc->one_deadline = c->n_deadlines > 0;
+    acc->deadline = c->n_deadlines > 0 ? c->deadlines[0]->deadline : 0;
+    for (size_t i = 1; i < c->n_deadlines; i++) {
+        acc->one_deadline &= c->deadlines[i]->deadline == acc->deadline;
+    }
+    snprintf(acc->time_zone, sizeof acc->time_zone, "%s",
+             c->time_zone != NULL ? c->time_zone : "");
+    acc->tz_offset = c->has_tz_offset ? (long)c->tz_offset : 0;
 }
 
 static int completeness_page(const Hrss__QueryResponse *page, void *arg)
@@ -104,11 +167,17 @@ static int completeness_page(const Hrss__QueryResponse *page, void *arg)
     if (acc->pages++ == 0) {
         snprintf(acc->period, sizeof acc->period, "%s", c->period);
         acc->region = c->region;
+        note_deadlines(acc, c);
     }
     for (size_t i = 0; i < c->n_regions; i++) {
         const Hrss__RegionCompleteness *rc = c->regions[i];
         acc->complete += rc->n_missing == 0;
         acc->silent += rc->n_reported == 0;
+        if (acc->pass == COMP_COUNT && acc->sums != NULL &&
+            rc->has_expected) {
+            timely_add(acc->sums, rc->region, rc->expected, rc->n_missing,
+                       rc->on_time, rc->n_late);
+        }
         if (acc->pass == COMP_PRINT || fmt == RENDER_TABLE) {
             add_region_row(acc, rc, nind);
         }
@@ -139,6 +208,101 @@ static int read_completeness(ctl_t *x, Hrss__QueryRequest *req,
     return ctl_ask_pages(x, req, completeness_page, acc);
 }
 
+/* The summaries' columns (a month's table). */
+enum { S_REGION, S_EXPECTED, S_REPORTED, S_ON_TIME, S_LATE,
+       S_MISSING, S_RATE, S_ON_TIME_RATE, S_NCOLS };
+
+static const render_col_t summary_cols[S_NCOLS] = {
+    [S_REGION] = {.type = CELL_REGION, .head = "summary"},
+    [S_EXPECTED] = {.type = CELL_INT, .head = "cells"},
+    [S_REPORTED] = {.type = CELL_INT, .head = "reported"},
+    [S_ON_TIME] = {.type = CELL_INT, .head = "on time"},
+    [S_LATE] = {.type = CELL_INT, .head = "late"},
+    [S_MISSING] = {.type = CELL_INT, .head = "missing"},
+    [S_RATE] = {.type = CELL_SHARE, .head = "reporting"},
+    [S_ON_TIME_RATE] = {.type = CELL_SHARE, .head = "on-time"},
+};
+
+/* "2025-11-10 23:59:59 Asia/Shanghai (UTC+8)", or "by indicator". */
+static void deadline_text(const completeness_acc_t *acc, char *buf,
+                          size_t len)
+{
+    char when[ZONE_TIME_LEN];
+    char label[ZONE_LABEL_LEN];
+    if (!acc->one_deadline) {
+        snprintf(buf, len, "each indicator's own (catalog)");
+        return;
+    }
+    zone_format_time(acc->deadline, acc->tz_offset, when, sizeof when);
+    zone_label(acc->tz_offset, label, sizeof label);
+    snprintf(buf, len, "%s %s (%s)", when, acc->time_zone, label);
+}
+
+/* A month's summaries after its table: per city and for the region. */
+static void print_summary_table(const completeness_acc_t *acc)
+{
+    ctl_t *x = acc->x;
+    render_t *r = ctl_render_new(x, summary_cols, S_NCOLS);
+    char dl[160];
+    deadline_text(acc, dl, sizeof dl);
+    render_title(r, "deadline %s", dl);
+    for (size_t i = 0; i < timely_count(acc->sums); i++) {
+        const timely_sum_t *t = timely_sum(acc->sums, i);
+        char code[16];
+        cell_t row[S_NCOLS];
+        snprintf(code, sizeof code, "%u", t->region);
+        row[S_REGION] = cell_region(code, ctl_region_name(x, t->region));
+        row[S_EXPECTED] = cell_int((int64_t)t->expected);
+        row[S_REPORTED] = cell_int((int64_t)t->reported);
+        row[S_ON_TIME] = cell_int((int64_t)t->on_time);
+        row[S_LATE] = cell_int((int64_t)t->late);
+        row[S_MISSING] = cell_int((int64_t)(t->expected - t->reported));
+        row[S_RATE] = cell_share(timely_rate(t->reported, t->expected));
+        row[S_ON_TIME_RATE] =
+            cell_share(timely_rate(t->on_time, t->expected));
+        render_add_row(r, row);
+    }
+    render_footer(r, "cells = indicators due x regions; on time = first "
+                     "stored by the deadline; reporting = reported / cells; "
+                     "on-time = on time / cells.");
+    fputc('\n', x->out);
+    render_print(r, RENDER_TABLE, x->out);
+    render_destroy(&r);
+}
+
+/* The same in JSON, closing the object the head opened. */
+static void print_summary_json(const completeness_acc_t *acc)
+{
+    FILE *f = acc->x->out;
+    fprintf(f, ", \"time_zone\": ");
+    json_put_str(f, acc->time_zone);
+    fprintf(f, ", \"tz_offset\": %ld, \"deadline\": ", acc->tz_offset);
+    if (acc->one_deadline) {
+        fprintf(f, "%lld", (long long)acc->deadline);
+    } else {
+        fprintf(f, "null");
+    }
+    fprintf(f, ", \"summaries\": [");
+    for (size_t i = 0; i < timely_count(acc->sums); i++) {
+        const timely_sum_t *t = timely_sum(acc->sums, i);
+        fprintf(f, "%s\n  {\"region\": \"%u\", \"regions\": %llu, "
+                   "\"expected_cells\": %llu, \"reported_cells\": %llu, "
+                   "\"on_time_cells\": %llu, \"late_cells\": %llu, "
+                   "\"missing_cells\": %llu, \"reporting_rate\": %.10g, "
+                   "\"on_time_rate\": %.10g}",
+                i == 0 ? "" : ",", t->region,
+                (unsigned long long)t->regions,
+                (unsigned long long)t->expected,
+                (unsigned long long)t->reported,
+                (unsigned long long)t->on_time,
+                (unsigned long long)t->late,
+                (unsigned long long)(t->expected - t->reported),
+                timely_rate(t->reported, t->expected),
+                timely_rate(t->on_time, t->expected));
+    }
+    fprintf(f, "\n]");
+}
+
 /* Printed as it is read, in the memory of one page: CSV at once; the
  * table and JSON begin with counts (and the table's columns are as wide
  * as their widest cell), so the answer is read twice, a first time for
@@ -146,7 +310,9 @@ static int read_completeness(ctl_t *x, Hrss__QueryRequest *req,
  * readings are of one snapshot (the client's pin). Over the socket each
  * page is a snapshot of its own (ARCHITECTURE: consistency of a paged
  * answer): when the store changed between the readings, the rows show
- * the second and a note on stderr says so. */
+ * the second and a note on stderr says so. A month adds timeliness: per
+ * row on time/expected and the late cells (code:days), and after the
+ * rows (table and JSON) the summaries per city and for the region. */
 int cmd_audit_completeness(ctl_t *x, const ctl_args_t *a)
 {
     period_t p;
@@ -165,8 +331,19 @@ int cmd_audit_completeness(ctl_t *x, const ctl_args_t *a)
     req.q_case = HRSS__QUERY_REQUEST__Q_COMPLETENESS;
     req.completeness = &q;
     size_t nind = catalog_indicator_count(x->cat);
-    completeness_acc_t acc = {x, NULL, COMP_PRINT, "", 0, 0, 0, 0, 0};
-    acc.r = ctl_render_new(x, completeness_cols, C_NCOLS);
+    completeness_acc_t acc;
+    memset(&acc, 0, sizeof acc);
+    acc.x = x;
+    acc.pass = COMP_PRINT;
+    acc.month = p.first == p.last;
+    if (acc.month) {
+        acc.r = ctl_render_new(x, completeness_cols, C_NCOLS);
+    } else {
+        render_col_t cols[C_NCOLS - 2];
+        memcpy(cols, completeness_cols, C_ON_TIME * sizeof *cols);
+        cols[C_ON_TIME] = completeness_cols[C_MISSING];
+        acc.r = ctl_render_new(x, cols, C_NCOLS - 2);
+    }
     if (x->fmt == RENDER_CSV) {
         st = read_completeness(x, &req, &acc);
         if (st == 0) {
@@ -175,6 +352,7 @@ int cmd_audit_completeness(ctl_t *x, const ctl_args_t *a)
         goto out;
     }
     acc.pass = COMP_COUNT;
+    acc.sums = acc.month ? timely_new(x->cat, region) : NULL;
     st = read_completeness(x, &req, &acc);
     if (st != 0) {
         goto out;
@@ -193,11 +371,18 @@ int cmd_audit_completeness(ctl_t *x, const ctl_args_t *a)
     if (st != 0) {
         goto out;
     }
+    int summaries = acc.timeliness && acc.sums != NULL;
     if (x->fmt == RENDER_JSON) {
         render_json_end(acc.r, x->out);
+        if (summaries) {
+            print_summary_json(&acc);
+        }
         fprintf(x->out, "}\n");
     } else {
         render_table_end(acc.r, x->out);
+        if (summaries) {
+            print_summary_table(&acc);
+        }
     }
     if (acc.regions != first.regions || acc.complete != first.complete ||
         acc.silent != first.silent) {
@@ -209,6 +394,7 @@ int cmd_audit_completeness(ctl_t *x, const ctl_args_t *a)
                  acc.regions, acc.silent);
     }
 out:
+    timely_destroy(&acc.sums);
     render_destroy(&acc.r);
     return st;
 }

@@ -48,7 +48,8 @@
  *   6. by_code, by_name and the region index (region_slot) index exactly
  *      the loaded rows; the by_short map holds -2 for a stripped name
  *      shared by several rows.
- *   7. The plan has a title_zh; it runs from the year after the baseline
+ *   7. The plan has a title_zh and a time zone of a fixed offset within
+ *      14 h of UTC; it runs from the year after the baseline
  *      through the target year, and every indicator's target_basis years
  *      lie inside it.
  *   8. Every indicator has a target for the root at the target year, the
@@ -85,6 +86,9 @@ static void check_invariants(const catalog_t *self)
     assert(self->plan.first_year == self->plan.baseline_year + 1);
     assert(self->plan.last_year == self->plan.target_year);
     assert(self->plan.first_year <= self->plan.last_year);
+    assert(self->plan.time_zone != NULL);
+    assert(self->plan.tz_offset >= -14L * 3600 &&
+           self->plan.tz_offset <= 14L * 3600);
     assert(hmap_count(self->by_code) == self->n_ind);
     assert(hmap_count(self->by_name) == self->n_ind);
     assert(((size_t)1 << self->region_bits) >= 2 * self->n_reg);
@@ -125,6 +129,10 @@ static int load_all(catalog_t *c, catalog_t **out,
     }
     if (rc == ERR_OK) {
         rc = catalog_load_plan(c, names[CATALOG_PLAN], err);
+    }
+    if (rc == ERR_OK) {
+        catalog_fill_deadlines(c); /* asserts each row's range: once, here,
+                                      not at every entry point */
     }
     if (rc == ERR_OK) {
         rc = catalog_load_targets(c, names[CATALOG_TARGETS],

@@ -8,7 +8,15 @@
  *  header: they are the plan's baseline and target years, and the plan
  *  runs from the year after the baseline through the target year. The
  *  region file has code,name_zh,name_en,level,parent_code. The plan file
- *  has a header "key,value" and the rows title_zh (required) and title_en.
+ *  has a header "key,value" and the rows title_zh (required) and title_en,
+ *  and optionally the deadline rules: time_zone (an IANA name of a zone
+ *  with one fixed offset, or UTC+HH:MM; default Asia/Shanghai, UTC+8),
+ *  deadline_day (1..31, default 10) and deadline_months_after (0..12,
+ *  default 1): a month's figures are due by the end of that day of the
+ *  month that many months later, in that zone (common/deadline.h). The
+ *  indicator file may add the optional columns frequency (monthly,
+ *  quarterly, yearly; empty: monthly), due_day and due_months_after
+ *  (empty: the plan's); catalogs without them load with the defaults.
  *
  *  Targets are data per region: the targets file (targets.csv, columns
  *  indicator,region,year,target,basis) is where every target is read
@@ -57,7 +65,11 @@
  *       in that year (a cumulative one starting where the indicator's
  *       does).
  *    7. Indexes are file order, and the same files always give the same
- *       fingerprints (the store keeps them on disk).
+ *       fingerprints (the store keeps them on disk). Deadlines are not in
+ *       any fingerprint: they change no aggregate.
+ *    8. plan.tz_offset lies in -14 h..+14 h; every indicator's due_day is
+ *       1..31 and due_months_after 0..12 (the plan's when the row leaves
+ *       them empty).
  */
 #ifndef HRSS_CATALOG_H
 #define HRSS_CATALOG_H
@@ -86,6 +98,9 @@ enum ind_basis {
     BASIS_ANNUAL,     /**< annual_YYYY: the total of that year */
 };
 enum ind_direction { DIR_AT_LEAST, DIR_AT_MOST };
+/** How often an indicator is due: every month, the last month of each
+ *  quarter (03, 06, 09, 12), or December. */
+enum ind_frequency { FREQ_MONTHLY, FREQ_QUARTERLY, FREQ_YEARLY };
 
 /** One indicator. Plain value struct; strings owned by the catalog. */
 typedef struct indicator {
@@ -113,6 +128,15 @@ typedef struct indicator {
                                or -1 */
     const char *numerator_zh;   /**< ratios only, else "" */
     const char *denominator_zh; /**< ratios only, else "" */
+    enum ind_frequency frequency; /**< optional column `frequency`;
+                                       default monthly */
+    int due_day;          /**< day of the due month (1..31; a day past
+                               the month's end is its last day): optional
+                               column `due_day`, else the plan's
+                               deadline_day */
+    int due_months_after; /**< the due month is the reported month plus
+                               this (0..12): optional column
+                               `due_months_after`, else the plan's */
 } indicator_t;
 
 /** The plan as a whole. Plain value struct; strings owned by the
@@ -124,6 +148,12 @@ typedef struct catalog_plan {
     int target_year;       /**< from the target_YYYY column */
     int first_year;        /**< baseline_year + 1: the plan's first year */
     int last_year;         /**< target_year: the plan's last year */
+    const char *time_zone; /**< plan.csv time_zone as written (default
+                                "Asia/Shanghai") */
+    long tz_offset;        /**< its fixed offset, seconds east of UTC */
+    int deadline_day;      /**< plan.csv deadline_day, default 10 */
+    int deadline_months_after; /**< plan.csv deadline_months_after,
+                                    default 1 (the following month) */
 } catalog_plan_t;
 
 /** One target: what @p region should reach for @p indicator in @p year

@@ -11,7 +11,9 @@
  * every row and are resolved afterwards, in file order, then checked for
  * cycles. Last, each name_zh that starts with "其中:" ("of which") is also
  * indexed without that prefix (by_short), unless several rows share the
- * stripped name.
+ * stripped name. The deadline columns (frequency, due_day,
+ * due_months_after) are optional: a catalog from before them loads with
+ * every indicator monthly and due by the plan's deadline.
  *
  * INVARIANTS
  *   1. Rows are appended in file order; ind, ind_line and part_code grow
@@ -23,6 +25,7 @@
  */
 #include "common/catalog_int.h"
 
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,6 +52,9 @@ enum icol {
     IC_PART_OF,
     IC_NUMERATOR_ZH,
     IC_DENOMINATOR_ZH,
+    IC_FREQUENCY,        /* optional, like the two after it */
+    IC_DUE_DAY,
+    IC_DUE_MONTHS_AFTER,
     IC_N
 };
 
@@ -57,6 +63,7 @@ static const char *const icol_name[IC_N] = {
     "group_zh",  "unit_zh",       "kind",         "over_time",
     "baseline_YYYY", "target_YYYY", "target_basis", "direction",
     "attribute", "part_of",       "numerator_zh", "denominator_zh",
+    "frequency?", "due_day?",     "due_months_after?",
 };
 
 /* Columns that may not be empty, in the order they are checked. */
@@ -254,6 +261,60 @@ static int check_parts(const char *path, size_t line, char *const *v,
     return ERR_OK;
 }
 
+/* The optional deadline columns: frequency, due_day, due_months_after.
+ * An empty due_day or due_months_after is left -1: the plan's
+ * (catalog_fill_deadlines(), once plan.csv is read). */
+static int check_deadline(const char *path, size_t line, char *const *v,
+                          indicator_t *ind, char err[ERR_LEN])
+{
+    static const char *const freq[] = {"monthly", "quarterly", "yearly"};
+    const char *f = v[IC_FREQUENCY];
+    ind->frequency = FREQ_MONTHLY;
+    if (f[0] != '\0') {
+        size_t k = 0;
+        while (k < 3 && strcmp(f, freq[k]) != 0) {
+            k++;
+        }
+        if (k == 3) {
+            return catalog_bad(err, path, line,
+                               "frequency: '%s' is not monthly, quarterly "
+                               "or yearly", f);
+        }
+        ind->frequency = (enum ind_frequency)k;
+    }
+    ind->due_day = -1;
+    ind->due_months_after = -1;
+    if (v[IC_DUE_DAY][0] != '\0' &&
+        !catalog_parse_small(v[IC_DUE_DAY], 1, 31, &ind->due_day)) {
+        return catalog_bad(err, path, line,
+                           "due_day: '%s' is not a day 1..31",
+                           v[IC_DUE_DAY]);
+    }
+    if (v[IC_DUE_MONTHS_AFTER][0] != '\0' &&
+        !catalog_parse_small(v[IC_DUE_MONTHS_AFTER], 0, 12,
+                             &ind->due_months_after)) {
+        return catalog_bad(err, path, line,
+                           "due_months_after: '%s' is not a number of "
+                           "months 0..12", v[IC_DUE_MONTHS_AFTER]);
+    }
+    return ERR_OK;
+}
+
+void catalog_fill_deadlines(catalog_t *c)
+{
+    for (size_t i = 0; i < c->n_ind; i++) {
+        if (c->ind[i].due_day < 0) {
+            c->ind[i].due_day = c->plan.deadline_day;
+        }
+        if (c->ind[i].due_months_after < 0) {
+            c->ind[i].due_months_after = c->plan.deadline_months_after;
+        }
+        assert(c->ind[i].due_day >= 1 && c->ind[i].due_day <= 31);
+        assert(c->ind[i].due_months_after >= 0 &&
+               c->ind[i].due_months_after <= 12);
+    }
+}
+
 /* Validate one data row @p v (trimmed fields by column) and append it.
  * The checks run in the order the header comment lists. */
 static int add_indicator(catalog_t *c, const char *path, size_t line,
@@ -285,6 +346,9 @@ static int add_indicator(catalog_t *c, const char *path, size_t line,
     }
     if (rc == ERR_OK) {
         rc = check_parts(path, line, v, kind ? IND_RATIO : IND_COUNT, err);
+    }
+    if (rc == ERR_OK) {
+        rc = check_deadline(path, line, v, &ind, err);
     }
     if (rc != ERR_OK) {
         return rc;
@@ -431,7 +495,7 @@ int catalog_load_indicators(catalog_t *c, const char *path,
     /* The header's own names (baseline_2020 ...) for messages. */
     for (size_t k = 0; k < IC_N; k++) {
         snprintf(colname_buf[k], sizeof colname_buf[k], "%s",
-                 t.header[t.col[k]]);
+                 t.col[k] >= 0 ? t.header[t.col[k]] : icol_name[k]);
         colname[k] = colname_buf[k];
     }
 

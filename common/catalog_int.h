@@ -44,9 +44,10 @@
  *       subtree sizes are filled in (subtree_size(root) == n_reg), and
  *       the fingerprint is set.
  *    5. After catalog_table_init() succeeds, col[k] is a distinct CSV
- *       position for every spec column k < ncols and the header has
- *       exactly ncols fields; catalog_table_next() hands out only rows
- *       with exactly ncols fields; catalog_table_fini() is safe after any
+ *       position for every spec column k < ncols (or -1: an optional
+ *       column, spec name ending in '?', that the file lacks) and the
+ *       header has nfields fields; catalog_table_next() hands out only
+ *       rows with exactly nfields fields; catalog_table_fini() is safe after any
  *       catalog_table_init(), failed or not.
  *    6. A loader that fails leaves the catalog for catalog.c to destroy.
  *    7. After catalog_load_targets() succeeds, tgt is sorted by
@@ -111,8 +112,9 @@ int catalog_find_str(const hmap_t *m, const char *key);
 
 /* --- catalog_load.c ---------------------------------------------------- */
 
-/** Most columns a catalog file has (indicators.csv has 16). */
-#define CATALOG_MAX_COLS 16
+/** Most columns a catalog file has (indicators.csv has 16 and 3
+ *  optional ones). */
+#define CATALOG_MAX_COLS 19
 
 /** Write "PATH:LINE: reason" into @p err (may be NULL).
  *  @return ERR_INVAL, so that callers can `return catalog_bad(...)`. */
@@ -142,20 +144,24 @@ int catalog_parse_region_code(const char *s, uint32_t *out);
 typedef struct catalog_table {
     csv_reader_t *rd;
     const char *path;       /* for messages; borrowed */
-    size_t ncols;           /* columns in the spec and in the file */
+    size_t ncols;           /* columns in the spec */
+    size_t nfields;         /* columns in the file: ncols less the
+                               optional ones it lacks */
     size_t header_line;
     char **header;          /* the header's fields, trimmed. Borrowed;
                                valid until the first catalog_table_next() */
-    int col[CATALOG_MAX_COLS];  /* CSV position of spec column k */
+    int col[CATALOG_MAX_COLS];  /* CSV position of spec column k; -1 for
+                                   an optional one the file lacks */
     int year[CATALOG_MAX_COLS]; /* the year of a _YYYY spec column, else 0 */
 } catalog_table_t;
 
 /** Start reading file @p which of @p c, named @p path in messages: parse
  *  c->text[which] (a copy of its bytes) in place, read the header and
  *  find each of the @p ncols names of @p spec in it. A spec name ending
- *  in "_YYYY" matches its prefix followed by a four-digit year. Every
- *  header column must match exactly one spec column and every spec
- *  column must be present.
+ *  in "_YYYY" matches its prefix followed by a four-digit year; one
+ *  ending in '?' is optional (the name without it; absent, its fields
+ *  read as ""). Every header column must match exactly one spec column
+ *  and every spec column but the optional ones must be present.
  *  @return ERR_OK, or ERR_INVAL with "PATH:LINE: reason" in @p err (an
  *          empty file, a CSV syntax error, an unknown, duplicate or
  *          missing column, a bad year). catalog_table_fini() is needed
@@ -177,7 +183,22 @@ int catalog_table_next(catalog_table_t *t, char **v, size_t *line,
 /** Release what catalog_table_init() took. */
 void catalog_table_fini(catalog_table_t *t);
 
-/** Load plan.csv (titles) from c->src. @return ERR_OK, ERR_INVAL. */
+/** The plan's time zone when plan.csv names none, and its deadline day. */
+#define CATALOG_DEFAULT_TIME_ZONE "Asia/Shanghai"
+#define CATALOG_DEFAULT_DEADLINE_DAY 10
+
+/** A time_zone value: an IANA name of a zone with one fixed offset
+ *  (Asia/Shanghai, Asia/Chongqing, Asia/Hong_Kong, Asia/Taipei,
+ *  Asia/Tokyo, UTC, ...) or UTC+HH:MM / UTC-HH[:MM] (hours 0..14).
+ *  @return 1 and *offset (seconds east of UTC), or 0. */
+int catalog_parse_time_zone(const char *s, long *offset);
+
+/** 1 or 2 ASCII digits forming a number in @p lo..@p hi.
+ *  @return 1 and *out, or 0. */
+int catalog_parse_small(const char *s, int lo, int hi, int *out);
+
+/** Load plan.csv (titles and deadline rules) from c->src.
+ *  @return ERR_OK, ERR_INVAL. */
 int catalog_load_plan(catalog_t *c, const char *path, char err[ERR_LEN]);
 
 /* --- catalog_ind.c, catalog_reg.c ---------------------------------------- */
@@ -187,6 +208,10 @@ int catalog_load_plan(catalog_t *c, const char *path, char err[ERR_LEN]);
  *  @return ERR_OK, ERR_INVAL. */
 int catalog_load_indicators(catalog_t *c, const char *path,
                             char err[ERR_LEN]);
+
+/** Give every indicator whose row left due_day or due_months_after
+ *  empty (-1) the plan's; called once plan.csv is read. */
+void catalog_fill_deadlines(catalog_t *c);
 
 /** Load targets.csv from c->src when the catalog has one, then give
  *  every indicator without a targets.csv row for the root at the target

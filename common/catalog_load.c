@@ -17,9 +17,11 @@
  *
  * INVARIANTS
  *   1. After catalog_table_init() succeeds, col[k] is a distinct CSV
- *      position for every spec column k < ncols, and the header has
- *      exactly ncols fields.
- *   2. catalog_table_next() hands out only rows with exactly ncols fields.
+ *      position for every spec column k < ncols, or -1 for an optional
+ *      one (its spec ends in '?') the header lacks; the header has
+ *      nfields fields, each mapped to exactly one spec column.
+ *   2. catalog_table_next() hands out only rows with exactly nfields
+ *      fields, an absent optional column as "".
  *   3. catalog_table_fini() is safe after any catalog_table_init(),
  *      failed or not.
  */
@@ -28,6 +30,7 @@
 #include <assert.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -132,12 +135,24 @@ int catalog_parse_region_code(const char *s, uint32_t *out)
 
 /* --- header mapping --------------------------------------------------- */
 
+/* Whether spec @p spec names an optional column (it ends in '?'). */
+static int spec_optional(const char *spec)
+{
+    size_t sl = strlen(spec);
+    return sl > 0 && spec[sl - 1] == '?';
+}
+
 /* Match header name @p h against column spec @p spec. A spec ending in
- * "_YYYY" matches its prefix followed by a year; returns 1 on a match, 0
+ * "_YYYY" matches its prefix followed by a year; a spec ending in '?'
+ * (optional) matches its name without the '?'; returns 1 on a match, 0
  * on none, -1 when the prefix matches but the year is bad. */
 static int column_matches(const char *spec, const char *h, int *year)
 {
     size_t sl = strlen(spec);
+    if (spec_optional(spec)) {
+        *year = 0;
+        return strlen(h) == sl - 1 && strncmp(spec, h, sl - 1) == 0;
+    }
     if (sl > 5 && strcmp(spec + sl - 5, "_YYYY") == 0) {
         size_t pl = sl - 4; /* keep the '_' */
         if (strncmp(spec, h, pl) != 0) {
@@ -195,7 +210,7 @@ static int map_header(const char *path, size_t line, char **f, size_t nf,
         year[k] = y;
     }
     for (size_t k = 0; k < ncols; k++) {
-        if (col[k] < 0) {
+        if (col[k] < 0 && !spec_optional(spec[k])) {
             return catalog_bad(err, path, line, "missing column '%s'",
                                spec[k]);
         }
@@ -227,6 +242,7 @@ int catalog_table_init(catalog_table_t *t, catalog_t *c,
     if (rc < 0) {
         return rc;
     }
+    t->nfields = nf;
     return map_header(path, t->header_line, t->header, nf, spec, ncols,
                       t->col, t->year, err);
 }
@@ -242,13 +258,15 @@ int catalog_table_next(catalog_table_t *t, char **v, size_t *line,
     if (rc <= 0) {
         return rc;
     }
-    if (nf != t->ncols) {
+    if (nf != t->nfields) {
         return catalog_bad(err, t->path, *line, "%zu fields, header has %d",
-                           nf, (int)t->ncols);
+                           nf, (int)t->nfields);
     }
     const size_t *len = csv_lengths(t->rd);
     for (size_t k = 0; k < t->ncols; k++) {
-        v[k] = text_trim_len(f[t->col[k]], len[t->col[k]]);
+        /* An optional column the file does not have reads as empty. */
+        v[k] = t->col[k] < 0 ? (char *)(uintptr_t)""
+                             : text_trim_len(f[t->col[k]], len[t->col[k]]);
     }
     return 1;
 }
@@ -261,19 +279,157 @@ void catalog_table_fini(catalog_table_t *t)
 
 /* --- the plan file ---------------------------------------------------- */
 
+/* IANA names accepted for time_zone: zones that have kept one offset,
+ * with no daylight saving, since before the plans this reads (China has
+ * had none since 1991). Anything else is written UTC+HH:MM. */
+static const struct {
+    const char *name;
+    long offset;
+} fixed_zones[] = {
+    {"Asia/Shanghai", 8 * 3600},   {"Asia/Chongqing", 8 * 3600},
+    {"Asia/Harbin", 8 * 3600},     {"PRC", 8 * 3600},
+    {"Asia/Hong_Kong", 8 * 3600},  {"Asia/Macau", 8 * 3600},
+    {"Asia/Taipei", 8 * 3600},     {"Asia/Singapore", 8 * 3600},
+    {"Asia/Tokyo", 9 * 3600},      {"UTC", 0},
+    {"Etc/UTC", 0},
+};
+
+/* "UTC", "UTC+8", "UTC+08", "UTC+08:00", "UTC-05:30": hours 0..14,
+ * minutes 00, 30 or 45. @return 1 and *offset, or 0. */
+static int parse_utc_offset(const char *s, long *offset)
+{
+    if (strncmp(s, "UTC", 3) != 0 || (s[3] != '+' && s[3] != '-')) {
+        return 0;
+    }
+    const char *p = s + 4;
+    long h = 0;
+    long m = 0;
+    size_t nd = strspn(p, "0123456789");
+    if (nd < 1 || nd > 2) {
+        return 0;
+    }
+    for (size_t i = 0; i < nd; i++) {
+        h = h * 10 + (p[i] - '0');
+    }
+    p += nd;
+    if (*p == ':') {
+        if (strspn(p + 1, "0123456789") != 2 || p[3] != '\0') {
+            return 0;
+        }
+        m = (p[1] - '0') * 10 + (p[2] - '0');
+        p += 3;
+    }
+    if (*p != '\0' || h > 14 || (m != 0 && m != 30 && m != 45) ||
+        (h == 14 && m != 0)) {
+        return 0;
+    }
+    *offset = (s[3] == '-' ? -1 : 1) * (h * 3600 + m * 60);
+    return 1;
+}
+
+int catalog_parse_time_zone(const char *s, long *offset)
+{
+    for (size_t i = 0; i < sizeof fixed_zones / sizeof *fixed_zones; i++) {
+        if (strcmp(s, fixed_zones[i].name) == 0) {
+            *offset = fixed_zones[i].offset;
+            return 1;
+        }
+    }
+    return parse_utc_offset(s, offset);
+}
+
+int catalog_parse_small(const char *s, int lo, int hi, int *out)
+{
+    int v = 0;
+    size_t n = strlen(s);
+    if (n < 1 || n > 2 || strspn(s, "0123456789") != n) {
+        return 0;
+    }
+    for (size_t i = 0; i < n; i++) {
+        v = v * 10 + (s[i] - '0');
+    }
+    if (v < lo || v > hi) {
+        return 0;
+    }
+    *out = v;
+    return 1;
+}
+
+enum plan_key {
+    PK_TITLE_ZH,
+    PK_TITLE_EN,
+    PK_TIME_ZONE,
+    PK_DEADLINE_DAY,
+    PK_DEADLINE_MONTHS,
+    PK_N
+};
+
+static const char *const plan_key_name[PK_N] = {
+    "title_zh", "title_en", "time_zone", "deadline_day",
+    "deadline_months_after",
+};
+
+/* Check and keep the value of key @p k. */
+static int plan_value(catalog_t *c, const char *path, size_t line,
+                      enum plan_key k, const char *val, char err[ERR_LEN])
+{
+    catalog_plan_t *pl = &c->plan;
+    switch (k) {
+    case PK_TITLE_ZH:
+        if (val[0] == '\0') {
+            return catalog_bad(err, path, line, "empty title_zh");
+        }
+        pl->title_zh = val;
+        return ERR_OK;
+    case PK_TITLE_EN:
+        pl->title_en = val;
+        return ERR_OK;
+    case PK_TIME_ZONE:
+        if (!catalog_parse_time_zone(val, &pl->tz_offset)) {
+            return catalog_bad(err, path, line,
+                               "time_zone: '%s' is not a zone of one fixed "
+                               "offset: expected Asia/Shanghai (or another "
+                               "such IANA name) or UTC+HH:MM", val);
+        }
+        pl->time_zone = val;
+        return ERR_OK;
+    case PK_DEADLINE_DAY:
+        if (!catalog_parse_small(val, 1, 31, &pl->deadline_day)) {
+            return catalog_bad(err, path, line,
+                               "deadline_day: '%s' is not a day 1..31",
+                               val);
+        }
+        return ERR_OK;
+    case PK_DEADLINE_MONTHS:
+        if (!catalog_parse_small(val, 0, 12, &pl->deadline_months_after)) {
+            return catalog_bad(err, path, line,
+                               "deadline_months_after: '%s' is not a number "
+                               "of months 0..12", val);
+        }
+        return ERR_OK;
+    case PK_N:
+        break;
+    }
+    return ERR_INVAL;
+}
+
 int catalog_load_plan(catalog_t *c, const char *path, char err[ERR_LEN])
 {
     static const char *const pcol_name[] = {"key", "value"};
     int rc = ERR_OK;
     catalog_table_t t;
     size_t line = 0;
-    size_t seen_line[2] = {0, 0}; /* title_zh, title_en */
+    size_t seen_line[PK_N] = {0};
 
     rc = catalog_table_init(&t, c, CATALOG_PLAN, path, pcol_name, 2, err);
     if (rc != ERR_OK) {
         goto fail;
     }
     c->plan.title_en = "";
+    c->plan.time_zone = CATALOG_DEFAULT_TIME_ZONE;
+    c->plan.tz_offset = 8 * 3600;
+    c->plan.deadline_day = CATALOG_DEFAULT_DEADLINE_DAY;
+    c->plan.deadline_months_after = 1;
     for (;;) {
         char *v[2];
         rc = catalog_table_next(&t, v, &line, err);
@@ -283,31 +439,30 @@ int catalog_load_plan(catalog_t *c, const char *path, char err[ERR_LEN])
         if (rc == 0) {
             break;
         }
-        const char *key = v[0];
-        const char *val = v[1];
-        size_t k = strcmp(key, "title_zh") == 0   ? 0
-                   : strcmp(key, "title_en") == 0 ? 1
-                                                  : 2;
-        if (k == 2) {
+        size_t k = 0;
+        while (k < PK_N && strcmp(v[0], plan_key_name[k]) != 0) {
+            k++;
+        }
+        if (k == PK_N) {
             rc = catalog_bad(err, path, line,
-                             "unknown key '%s' (expected title_zh or "
-                             "title_en)", key);
+                             "unknown key '%s' (expected title_zh, "
+                             "title_en, time_zone, deadline_day or "
+                             "deadline_months_after)", v[0]);
             goto fail;
         }
         if (seen_line[k] != 0) {
             rc = catalog_bad(err, path, line, "duplicate key '%s' (first on "
-                             "line %zu)", key, seen_line[k]);
+                             "line %zu)", v[0], seen_line[k]);
             goto fail;
         }
         seen_line[k] = line;
-        if (k == 0 && val[0] == '\0') {
-            rc = catalog_bad(err, path, line, "empty title_zh");
+        rc = plan_value(c, path, line, (enum plan_key)k, v[1], err);
+        if (rc != ERR_OK) {
             goto fail;
         }
-        *(k == 0 ? &c->plan.title_zh : &c->plan.title_en) = val;
     }
     rc = ERR_OK;
-    if (seen_line[0] == 0) {
+    if (seen_line[PK_TITLE_ZH] == 0) {
         rc = catalog_bad(err, path, t.header_line, "missing key 'title_zh'");
     }
 

@@ -19,7 +19,10 @@
  * the other listings start at the table's first key, so a page deep in
  * one of them costs a scan of the items before it (they are short:
  * rejections are capped per reporter). Completeness reads a page's rows
- * in one transaction (store_reported) and allocates for that page only.
+ * in one transaction (store_reported) and allocates for that page only;
+ * for one month it adds timeliness (common/deadline): each cell's state
+ * from the time of its first report, the month's deadlines, and per
+ * region the cells due and those on time.
  *
  * INVARIANTS
  *   1. On ERR_OK the reply's oneof case and payload are those of the
@@ -39,6 +42,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/deadline.h"
 #include "common/mem.h"
 #include "common/wire.h"
 #include "store/outlier.h"
@@ -760,20 +764,70 @@ static void subtree(const catalog_t *cat, int ri, int *out, size_t *n)
 }
 
 /* The completeness page under construction: its rows, one array of
- * catalog_indicator_count() code pointers each (rp->strv), split between
- * the reported and the missing codes, both in catalog order. */
+ * catalog_indicator_count() code pointers each (rp->strv), split into
+ * the reported, the missing and (a month only) the codes not due, each
+ * in catalog order; for a month, each row's late cells (rp->late, nind
+ * per row) with their pointers (rp->late_ptrs). */
 typedef struct comp_page {
     reply_t *rp;
     const catalog_t *cat;
     uint32_t top;   /* the subtree's region: part of every position */
     uint64_t pos;   /* the next row's place in the subtree, from 0 */
     size_t n;       /* rows taken */
+    int32_t month;  /* the month, when the period is one (timeliness) */
     Hrss__RegionCompleteness *items;
     Hrss__RegionCompleteness **ptrs;
 } comp_page_t;
 
+/* Where indicator @p k goes in a row: 0 reported, 1 missing, 2 not due
+ * (a month's only: before that, every indicator is due). */
+static int comp_slot(const comp_page_t *c, size_t k,
+                     const unsigned char *reported, const int64_t *first)
+{
+    if (reported[k] != 0) {
+        return 0;
+    }
+    if (first != NULL &&
+        !deadline_due(catalog_indicator(c->cat, k), c->month)) {
+        return 2;
+    }
+    return 1;
+}
+
+/* A month's timeliness of row @p item: its late cells, due and on-time
+ * counts. */
+static void comp_timeliness(comp_page_t *c, Hrss__RegionCompleteness *item,
+                            const int64_t *first)
+{
+    static const Hrss__LateReport init = HRSS__LATE_REPORT__INIT;
+    size_t nind = catalog_indicator_count(c->cat);
+    const catalog_plan_t *plan = catalog_plan(c->cat);
+    Hrss__LateReport *late = (Hrss__LateReport *)c->rp->late + c->n * nind;
+    Hrss__LateReport **lp =
+        (Hrss__LateReport **)c->rp->late_ptrs + c->n * nind;
+    item->has_expected = 1;
+    item->has_on_time = 1;
+    for (size_t k = 0; k < nind; k++) {
+        const indicator_t *ind = catalog_indicator(c->cat, k);
+        int64_t days = 0;
+        enum deadline_state st =
+            deadline_state(plan, ind, c->month, first[k], &days);
+        item->expected += st != DEADLINE_NOT_DUE;
+        item->on_time += st == DEADLINE_ON_TIME;
+        if (st == DEADLINE_LATE) {
+            Hrss__LateReport *l = &late[item->n_late];
+            *l = init;
+            l->indicator = (char *)(uintptr_t)ind->code;
+            l->days_late = days > UINT32_MAX ? UINT32_MAX : (uint32_t)days;
+            l->received_at = first[k];
+            lp[item->n_late++] = l;
+        }
+    }
+    item->late = lp;
+}
+
 static int each_region(uint32_t region, const unsigned char *reported,
-                       void *arg)
+                       const int64_t *first, void *arg)
 {
     static const Hrss__RegionCompleteness init =
         HRSS__REGION_COMPLETENESS__INIT;
@@ -783,24 +837,29 @@ static int each_region(uint32_t region, const unsigned char *reported,
     }
     size_t nind = catalog_indicator_count(c->cat);
     char **row = c->rp->strv + c->n * nind;
-    size_t nrep = 0;
-    for (size_t pass = 0; pass < 2; pass++) {
+    size_t count[3] = {0, 0, 0};
+    size_t at = 0;
+    for (int slot = 0; slot < 3; slot++) {
         for (size_t k = 0; k < nind; k++) {
-            if ((reported[k] != 0) == (pass == 0)) {
-                row[nrep++] = (char *)(uintptr_t)
-                                  catalog_indicator(c->cat, k)->code;
+            if (comp_slot(c, k, reported, first) == slot) {
+                row[at++] = (char *)(uintptr_t)
+                                catalog_indicator(c->cat, k)->code;
+                count[slot]++;
             }
-        }
-        if (pass == 0) {
-            c->items[c->n] = init;
-            c->items[c->n].n_reported = nrep;
         }
     }
     Hrss__RegionCompleteness *item = &c->items[c->n];
+    *item = init;
     item->region = region;
+    item->n_reported = count[0];
     item->reported = row;
-    item->n_missing = nind - item->n_reported;
-    item->missing = row + item->n_reported;
+    item->n_missing = count[1];
+    item->missing = row + count[0];
+    item->n_not_due = count[2];
+    item->not_due = row + count[0] + count[1];
+    if (first != NULL) {
+        comp_timeliness(c, item, first);
+    }
     c->ptrs[c->n] = item;
     reply_key_t k = {.list = REPLY_LIST_COMPLETENESS, .region = c->top,
                      .id = c->pos + 1};
@@ -809,6 +868,38 @@ static int each_region(uint32_t region, const unsigned char *reported,
     c->n++;
     c->pos++;
     return 0;
+}
+
+/* The month's deadlines, and the plan's zone, into the answer. */
+static void comp_deadlines(reply_t *rp, const catalog_t *cat, int32_t month)
+{
+    static const Hrss__IndicatorDeadline init =
+        HRSS__INDICATOR_DEADLINE__INIT;
+    size_t nind = catalog_indicator_count(cat);
+    const catalog_plan_t *plan = catalog_plan(cat);
+    Hrss__IndicatorDeadline *d = xcalloc(nind + 1, sizeof *d);
+    Hrss__IndicatorDeadline **dp = xcalloc(nind + 1, sizeof *dp);
+    rp->deadlines = d;
+    rp->deadline_ptrs = dp;
+    size_t n = 0;
+    for (size_t k = 0; k < nind; k++) {
+        const indicator_t *ind = catalog_indicator(cat, k);
+        if (!deadline_due(ind, month)) {
+            continue;
+        }
+        d[n] = init;
+        d[n].indicator = (char *)(uintptr_t)ind->code;
+        d[n].deadline = deadline_of(plan, ind, month);
+        dp[n] = &d[n];
+        n++;
+    }
+    rp->completeness.has_timeliness = 1;
+    rp->completeness.timeliness = 1;
+    rp->completeness.n_deadlines = n;
+    rp->completeness.deadlines = dp;
+    rp->completeness.time_zone = (char *)(uintptr_t)plan->time_zone;
+    rp->completeness.has_tz_offset = 1;
+    rp->completeness.tz_offset = plan->tz_offset;
 }
 
 int answer_completeness(store_t *st, const Hrss__CompletenessQ *q,
@@ -855,12 +946,16 @@ int answer_completeness(store_t *st, const Hrss__CompletenessQ *q,
         codes[i] = catalog_region(cat, (size_t)regs[first + i])->code;
     }
     free(regs);
-    comp_page_t c = {rp, cat, top->code, first, 0, NULL, NULL};
+    comp_page_t c = {rp, cat, top->code, first, 0, p.first, NULL, NULL};
     c.items = xcalloc(cap + 1, sizeof *c.items);
     c.ptrs = xcalloc(cap + 1, sizeof *c.ptrs);
     rp->items.v = (unsigned char *)c.items;
     rp->ptrs = c.ptrs;
     rp->strv = xcalloc(cap * nind + 1, sizeof *rp->strv);
+    if (p.first == p.last) {
+        rp->late = xcalloc(cap * nind + 1, sizeof(Hrss__LateReport));
+        rp->late_ptrs = xcalloc(cap * nind + 1, sizeof(Hrss__LateReport *));
+    }
     /* One transaction for the page (the whole answer when it fits). */
     rc = store_reported(st, codes, left, &p, each_region, &c, rp->err);
     free(codes);
@@ -876,6 +971,9 @@ int answer_completeness(store_t *st, const Hrss__CompletenessQ *q,
     rp->completeness.region = top->code;
     rp->completeness.n_regions = c.n;
     rp->completeness.regions = c.ptrs;
+    if (p.first == p.last) {
+        comp_deadlines(rp, cat, p.first);
+    }
     rp->msg.r_case = HRSS__QUERY_RESPONSE__R_COMPLETENESS;
     rp->msg.completeness = &rp->completeness;
     return ERR_OK;

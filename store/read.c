@@ -29,7 +29,9 @@
  *   4. store_breakdown(): own + sum(children) == store_total() of the
  *      region, read in one snapshot.
  *   5. store_reported() reads every region's row in one transaction and
- *      holds one row (one byte per indicator) at a time.
+ *      holds one row (one byte per indicator, and for a month the time
+ *      of each cell's first report: its audit chain's oldest record) at
+ *      a time.
  *   6. Scans and completeness count their reads (snap_shed), which gives
  *      back the store's mapped pages every SNAP_SHED_READS of them; a
  *      range walk does not (one seek per region; the collector gives
@@ -404,18 +406,57 @@ int store_breakdown(store_t *self, const char *indicator, uint32_t region,
     return ERR_OK;
 }
 
-/* One region's row of store_reported(): @p row[k] for indicator k. */
+static int history_entry(store_t *s, MDB_txn *txn, buf_t *ak, uint64_t id,
+                         const char *code, uint32_t region, int32_t month,
+                         store_revision_t *rev);
+
+/* The first revision of the cell whose newest is audit record @p id:
+ * the chain back through prev_id to 0 (ids fall, so it ends); its
+ * received_at into *at. */
+static int first_received(store_t *s, MDB_txn *txn, buf_t *ak, uint64_t id,
+                          const char *code, uint32_t region, int32_t month,
+                          int64_t *at)
+{
+    int rc = ERR_OK;
+    store_revision_t rev;
+    while (rc == ERR_OK && id != 0) {
+        rc = history_entry(s, txn, ak, id, code, region, month, &rev);
+        if (rc == ERR_OK && rev.prev_id >= id) {
+            MDB_val akv = lmdbh_val(ak);
+            rc = rec_malformed("audit", &akv, ERR_CORRUPT); /* a loop */
+        }
+        id = rc == ERR_OK ? rev.prev_id : 0;
+        *at = rc == ERR_OK ? rev.received_at : 0;
+    }
+    return rc;
+}
+
+/* One region's row of store_reported(): @p row[k] for indicator k, and
+ * for a one-month period (@p first not NULL) @p first[k], the collector's
+ * time of the cell's first report (0: none). */
 static int reported_row(store_t *s, MDB_txn *txn, MDB_cursor *cur,
-                        uint32_t region, const period_t *p,
-                        unsigned char *row)
+                        buf_t *ak, uint32_t region, const period_t *p,
+                        unsigned char *row, int64_t *first)
 {
     int rc = ERR_OK;
     for (size_t k = 0; rc == ERR_OK && k < catalog_indicator_count(s->cat);
          k++) {
-        int yes = 0;
-        rc = has_fact(s, txn, cur, catalog_indicator(s->cat, k)->code,
-                      region, p->first, p->last, &yes);
+        const char *code = catalog_indicator(s->cat, k)->code;
+        fact_iter_t it;
+        int32_t m;
+        codec_fact_t f;
+        rc = fit_open(&it, txn, s->facts, cur, code, region, p->first,
+                      p->last, 0);
+        int yes = rc == ERR_OK && fit_next(&it, &m, &f, &rc);
+        fit_close(&it);
         row[k] = (unsigned char)yes;
+        if (first != NULL) {
+            first[k] = 0;
+            if (rc == ERR_OK && yes) {
+                rc = first_received(s, txn, ak, f.audit_id, code, region, m,
+                                    &first[k]);
+            }
+        }
     }
     return rc;
 }
@@ -438,13 +479,19 @@ int store_reported(store_t *self, const uint32_t *regions, size_t n,
         return rc;
     }
     /* One cursor for every seek: the answer is one snapshot, and costs
-     * one seek per region and indicator. */
-    unsigned char *row = xcalloc(catalog_indicator_count(self->cat) + 1, 1);
+     * one seek per region and indicator (and, for a month, one read per
+     * revision of each reported cell: its first report's time). */
+    size_t nind = catalog_indicator_count(self->cat);
+    unsigned char *row = xcalloc(nind + 1, 1);
+    int64_t *first = p->first == p->last
+                         ? xcalloc(nind + 1, sizeof *first) : NULL;
+    buf_t ak;
+    buf_init(&ak);
     rc = lmdbh_code(mdb_cursor_open(txn, self->facts, &cur));
-    unsigned seeks = (unsigned)catalog_indicator_count(self->cat);
+    unsigned seeks = (unsigned)nind;
     for (size_t i = 0; rc == ERR_OK && i < n; i++) {
-        rc = reported_row(self, txn, cur, regions[i], p, row);
-        if (rc == ERR_OK && fn(regions[i], row, arg) != 0) {
+        rc = reported_row(self, txn, cur, &ak, regions[i], p, row, first);
+        if (rc == ERR_OK && fn(regions[i], row, first, arg) != 0) {
             break;
         }
         snap_shed(self, txn, seeks * SNAP_SEEK_READS);
@@ -452,7 +499,9 @@ int store_reported(store_t *self, const uint32_t *regions, size_t n,
     if (cur != NULL) {
         mdb_cursor_close(cur);
     }
+    buf_fini(&ak);
     free(row);
+    free(first);
     snap_end(self, &txn);
     if (rc != ERR_OK) {
         rec_fail(self->file, "completeness", rc, err);

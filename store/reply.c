@@ -74,6 +74,10 @@ void reply_fini(reply_t *rp)
     free(rp->ptrs);
     free(rp->many);
     free(rp->strv);
+    free(rp->late);
+    free(rp->late_ptrs);
+    free(rp->deadlines);
+    free(rp->deadline_ptrs);
     for (size_t i = 0; i < rp->pool.n; i++) {
         free(rp->pool.v[i]);
     }

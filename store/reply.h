@@ -127,6 +127,10 @@ typedef struct reply {
     Hrss__OutlierList outlier_list;
     Hrss__CommentList comment_list;
     char **strv;            /**< completeness: indicator pointer arrays */
+    void *late;             /**< completeness: its LateReport items */
+    void *late_ptrs;        /**< and their pointer arrays */
+    void *deadlines;        /**< completeness: IndicatorDeadline items */
+    void *deadline_ptrs;    /**< and their pointers */
 } reply_t;
 
 /** Start an empty reply (every message at its protobuf-c INIT value). */

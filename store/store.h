@@ -454,15 +454,22 @@ int store_facts_from(store_t *self, const char *indicator, uint32_t region,
 
 /** Called once per region by store_reported(): @p reported holds one
  *  byte per catalog indicator (catalog order), 1 when the region itself
- *  has a fact of it in the period. Borrowed for the call. @return 0 to
- *  go on, nonzero to stop. */
+ *  has a fact of it in the period. For a period of one month,
+ *  @p first_at holds per indicator the collector's time (unix seconds)
+ *  of the cell's first report, its oldest audit record's received_at, so
+ *  that a revision changes nothing (0: not reported); for a longer
+ *  period it is NULL. Both borrowed for the call. @return 0 to go on,
+ *  nonzero to stop. */
 typedef int (*store_reported_fn)(uint32_t region,
-                                 const unsigned char *reported, void *arg);
+                                 const unsigned char *reported,
+                                 const int64_t *first_at, void *arg);
 
 /** Which indicators each of @p regions (catalog codes, in the order
  *  given) reported itself (its own facts, not those below it) in @p p,
- *  all read in ONE transaction, so the answer is one snapshot. Memory:
- *  one byte per indicator, whatever the store's size.
+ *  and for one month when each was first reported (its audit chain
+ *  followed back to its first record), all read in ONE transaction, so
+ *  the answer is one snapshot. Memory: nine bytes per indicator,
+ *  whatever the store's size.
  *  @return ERR_OK, ERR_NOTFOUND (a code not in the catalog; @p err
  *          says which), ERR_CORRUPT, ERR_IO. */
 int store_reported(store_t *self, const uint32_t *regions, size_t n,

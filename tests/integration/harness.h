@@ -99,7 +99,7 @@ int hx_ctl(const char *query, const char *db, const char *cat, int mode,
  * the same; the --connect one is left in @p out (an array). */
 #define HX_CTL_BOTH(query, db, cat, out, ...)                               \
     do {                                                                    \
-        static char other_[65536];                                          \
+        static char other_[sizeof out];                                    \
         cr_assert_eq(hx_ctl(query, db, cat, 0, out, sizeof out,            \
                             __VA_ARGS__, NULL),                             \
                      0, "%s", out);                                         \

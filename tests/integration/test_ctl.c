@@ -241,12 +241,12 @@ static void expect_line(const char *out, const char *line)
     cr_expect(found, "no line '%s' in:\n%s", line, out);
 }
 
-/* A completeness table as hrssctl printed it when it held the whole
- * answer: the counts in the title, every column as wide as its widest
- * cell (the missing list's rule included), Chinese names lined up by
- * display width. hrssctl now reads the answer twice a page at a time
- * (counts and widths, then rows): @p out must still be that table, of
- * @p rows regions. */
+/* A month's completeness table as hrssctl printed it when it held the
+ * whole answer: the counts in the title, every column as wide as its
+ * widest cell, Chinese names lined up by display width; then the
+ * summaries. hrssctl reads the answer twice a page at a time (counts and
+ * widths, then rows): @p out must still be that table, of @p rows
+ * regions. */
 static void expect_completeness_table(const char *out, size_t rows)
 {
     const char *head = strstr(out, "\n\ncode    地区");
@@ -254,21 +254,21 @@ static void expect_completeness_table(const char *out, size_t rows)
     const char *rule = strchr(head + 2, '\n');
     cr_assert_not_null(rule);
     rule++;
-    size_t w[4] = {0};
+    size_t w[6] = {0};
     size_t k = 0;
     const char *p = rule;
-    for (; *p != '\n' && k < 4; k++) {
+    for (; *p != '\n' && k < 6; k++) {
         w[k] = strspn(p, "-");
         p += w[k];
         p += strspn(p, " ");
     }
-    cr_assert_eq(k, 4, "rule: %.80s", rule);
+    cr_assert_eq(k, 6, "rule: %.80s", rule);
     cr_expect_eq(w[0], 6);
     cr_expect_eq(w[2], strlen("reported"));
+    cr_expect_eq(w[3], strlen("on time"));
     size_t prefix = w[0] + 2 + w[1] + 2 + w[2];
-    size_t widest_missing = strlen("missing");
     size_t n = 0;
-    for (const char *line = p + 1; *line != '\0'; n++) {
+    for (const char *line = p + 1; *line != '\0' && *line != '\n'; n++) {
         const char *nl = strchr(line, '\n');
         cr_assert_not_null(nl);
         char buf[4096];
@@ -278,63 +278,62 @@ static void expect_completeness_table(const char *out, size_t rows)
         buf[len] = '\0';
         char *of = strstr(buf, "/19");
         cr_assert_not_null(of, "row '%s'", buf);
-        size_t missing = of[3] == '\0' ? 0 : table_text_width(of + 5);
         of[3] = '\0';
         cr_expect_eq(table_text_width(buf), prefix, "misaligned: '%s'",
                      buf);
-        widest_missing = missing > widest_missing ? missing
-                                                  : widest_missing;
         line = nl + 1;
     }
     cr_expect_eq(n, rows);
-    cr_expect_eq(w[3], widest_missing, "the rule of the missing list");
+    cr_expect(strstr(out, "\n\ndeadline 2025-02-10 23:59:59 Asia/Shanghai "
+                          "(UTC+8)\n\nsummary ") != NULL, "%s", out);
 }
 
 Test(ctl, completeness_table_is_what_one_answer_printed)
 {
     env_t e;
     env_start(&e);
-    static char out[65536];
+    static char out[262144];
     BOTH(&e, out, "completeness", "--period", "2025-06", "--region",
          "330105");
-    cr_expect_str_eq(
-        out,
-        "2025-06: 0 of 1 region reported every indicator, 0 reported "
-        "nothing\n"
-        "\n"
-        "code    地区    reported  missing\n"
-        "------  ------  --------  ------------------------------------"
-        "--------------------------------------------------------------"
-        "--------------------------------------------------------------"
-        "--------------------------------------------------------------"
-        "--------------------------------------------------------------"
-        "--------------------------------------------------------------"
-        "--------------------------------------------------------------"
-        "-------------------------\n"
-        "330105  拱墅区      2/19  urban_new_jobs, "
-        "urban_surveyed_unemployment_rate, vocational_skill_training, "
-        "pension_insured, unemployment_insured, work_injury_insured, "
-        "new_professional_qualifications, postdoc_recruits, "
-        "skilled_talent, highly_skilled_talent, "
-        "new_skill_certificates, new_senior_skill_certificates, "
-        "dispute_mediation_success_rate, arbitration_closure_rate, "
-        "labour_inspection_closure_rate, social_security_card_holders, "
-        "e_social_security_card_coverage\n");
+    cr_expect(strncmp(out,
+                      "2025-06: 0 of 1 region reported every indicator, 0 "
+                      "reported nothing\n"
+                      "\n"
+                      "code    地区    reported  on time  late (days)  ",
+                      110) == 0, "%s", out);
+    /* Figures of 2025-06 first stored on 2025-11-25 (UTC+8): due
+     * 2025-07-10, 138 days late; the rest missing. */
+    cr_expect(strstr(out, "\n330105  拱墅区      2/19     0/19  "
+                          "professional_technical_talent (138 d), "
+                          "senior_title_talent (138 d)  urban_new_jobs, "
+                          "urban_surveyed_unemployment_rate, ") != NULL,
+              "%s", out);
+    expect_line(out, "deadline 2025-07-10 23:59:59 Asia/Shanghai (UTC+8)");
+    expect_line(out, "summary        cells  reported  on time  late  "
+                     "missing  reporting  on-time");
+    expect_line(out, "拱墅区 330105     19         2        0     2       "
+                     "17      10.5%     0.0%");
     BOTH(&e, out, "completeness", "--period", "2025-01", "--region",
          "330100");
-    cr_expect(strncmp(out, "2025-01: 0 of 14 regions reported every "
-                           "indicator, 11 reported nothing\n\n"
-                           "code    地区    reported  missing\n", 108) == 0,
-              "%s", out);
-    expect_line(out, "330106  西湖区      0/19  all (nothing reported)");
+    cr_expect(strstr(out, "2025-01: 0 of 14 regions reported every "
+                          "indicator, 11 reported nothing\n\n"
+                          "code    地区    reported  on time  late (days)  ")
+                  == out, "%s", out);
+    const char *xh = strstr(out, "\n330106  西湖区      0/19     0/19   ");
+    cr_assert_not_null(xh, "%s", out);
+    const char *xe = strchr(xh + 1, '\n');
+    cr_assert_not_null(xe);
+    cr_expect(strncmp(xe - strlen("  all (nothing reported)"),
+                      "  all (nothing reported)", 24) == 0, "%s", out);
     expect_completeness_table(out, 14);
+    /* 6 of 266 cells reported, all late. */
+    expect_line(out, "杭州市 330100    266         6        0     6      "
+                     "260       2.3%     0.0%");
     /* The province: 102 regions, more than one page. */
     BOTH(&e, out, "completeness", "--period", "2025-01");
     cr_expect(strncmp(out, "2025-01: 0 of 102 regions reported every "
                            "indicator, 98 reported nothing\n", 68) == 0,
               "%s", out);
-    expect_line(out, "330000  浙江省              0/19  all (nothing "
-                     "reported)");
     expect_completeness_table(out, 102);
     BOTH(&e, out, "completeness", "--period", "2025-01", "--json");
     cr_expect(strstr(out, "\"expected_regions\": 102, \"complete_regions\": "
@@ -343,12 +342,24 @@ Test(ctl, completeness_table_is_what_one_answer_printed)
                   NULL,
               "%s", out);
     size_t objects = 0;
-    for (const char *q = strstr(out, "\n  {\"region\": "); q != NULL;
-         q = strstr(q + 1, "\n  {\"region\": ")) {
+    for (const char *q = strstr(out, "\n  {\"region\": \""); q != NULL;
+         q = strstr(q + 1, "\n  {\"region\": \"")) {
         objects++;
     }
-    cr_expect_eq(objects, 102);
+    /* 102 regions, then the province's and 11 cities' summaries. */
+    cr_expect_eq(objects, 102 + 12);
+    cr_expect(strstr(out, "], \"time_zone\": \"Asia/Shanghai\", "
+                          "\"tz_offset\": 28800, \"deadline\": 1739203199, "
+                          "\"summaries\": [\n  {\"region\": \"330000\", "
+                          "\"regions\": 102, \"expected_cells\": 1938, ")
+                  != NULL, "%s", out);
     cr_expect(strstr(out, "\n]}\n") == out + strlen(out) - 4, "%s", out);
+    /* A quarter: no timeliness, the columns as before. */
+    BOTH(&e, out, "completeness", "--period", "2025-Q1", "--region",
+         "330105");
+    cr_expect(strstr(out, "\ncode    地区    reported  missing\n") != NULL,
+              "%s", out);
+    cr_expect_null(strstr(out, "deadline"), "%s", out);
 }
 
 Test(ctl, completeness_json_names_who_is_missing)
@@ -364,14 +375,19 @@ Test(ctl, completeness_json_names_who_is_missing)
     cr_expect(strstr(out, "{\"region\": \"330102\", \"name_zh\": \"上城区\", "
                           "\"reported\": [\"urban_new_jobs\", "
                           "\"pension_insured\", "
-                          "\"dispute_mediation_success_rate\"], \"missing\": "
+                          "\"dispute_mediation_success_rate\"], \"on_time\": "
+                          "0, \"expected\": 19, \"late\": [\"urban_new_jobs:"
+                          "288\", \"pension_insured:288\", "
+                          "\"dispute_mediation_success_rate:288\"], "
+                          "\"missing\": "
                           "[\"urban_surveyed_unemployment_rate\"") != NULL,
               "%s", out);
     cr_expect(strstr(out, "{\"region\": \"330100\", \"name_zh\": \"杭州市\", "
                           "\"reported\": [\"urban_new_jobs\"]") != NULL,
               "%s", out);
     cr_expect(strstr(out, "{\"region\": \"330106\", \"name_zh\": \"西湖区\", "
-                          "\"reported\": [], \"missing\": [") != NULL,
+                          "\"reported\": [], \"on_time\": 0, \"expected\": 19, "
+                          "\"late\": [], \"missing\": [") != NULL,
               "%s", out);
 }
 
@@ -607,8 +623,11 @@ Test(ctl, csv_and_json_keep_raw_units_in_every_command)
                           "2025-11-25 00:00:00\n");
     BOTH(&e, out, "completeness", "--period", "2025-01", "--region",
          "330100", "--csv");
-    expect_line(out, "code,地区,reported,indicators,missing");
-    expect_line(out, "330102,上城区,3,19,urban_surveyed_unemployment_rate "
+    expect_line(out, "code,地区,reported,indicators,on_time,expected,late,"
+                     "missing");
+    expect_line(out, "330102,上城区,3,19,0,19,urban_new_jobs:288 "
+                     "pension_insured:288 dispute_mediation_success_rate:288,"
+                     "urban_surveyed_unemployment_rate "
                      "vocational_skill_training unemployment_insured "
                      "work_injury_insured professional_technical_talent "
                      "senior_title_talent new_professional_qualifications "

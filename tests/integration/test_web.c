@@ -193,7 +193,7 @@ static const pair_t pairs[] = {
 /* Each route's body equals hrssctl's --json output, status 200. */
 static void expect_pairs(const web_t *w)
 {
-    static char want[65536];
+    static char want[262144]; /* a month's completeness with timeliness */
     for (size_t i = 0; i < sizeof pairs / sizeof pairs[0]; i++) {
         const pair_t *p = &pairs[i];
         const char *const *c = p->ctl;

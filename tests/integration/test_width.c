@@ -225,8 +225,8 @@ static void expect_figures_kept(const char *whole, const char *narrow,
     free(w);
 }
 
-static char whole[1 << 16];
-static char narrow[1 << 16];
+static char whole[1 << 18];
+static char narrow[1 << 18];
 
 /* COLUMNS=80 and 120 through a pipe: every line of every table fits; the
  * rule too; progress, completeness and indicators keep every figure and

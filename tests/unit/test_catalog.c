@@ -940,3 +940,155 @@ Test(catalog, first_bad_field_is_reported, .init = mk_tmp, .fini = rm_tmp)
               "cumulative_2021_2025,at_least,expected,,n,");
     expect_invalid(IND, 2, "ratio 'urban_new_jobs' needs numerator_zh");
 }
+
+/* --- deadlines (plan.csv keys, optional indicator columns) ------------ */
+
+Test(catalog, shipped_deadlines)
+{
+    catalog_t *c = load_shipped();
+    const catalog_plan_t *p = catalog_plan(c);
+    cr_expect_str_eq(p->time_zone, "Asia/Shanghai");
+    cr_expect_eq(p->tz_offset, 8 * 3600);
+    cr_expect_eq(p->deadline_day, 10);
+    cr_expect_eq(p->deadline_months_after, 1);
+    for (size_t i = 0; i < catalog_indicator_count(c); i++) {
+        const indicator_t *ind = catalog_indicator(c, i);
+        cr_expect_eq(ind->frequency, FREQ_MONTHLY, "%s", ind->code);
+        cr_expect_eq(ind->due_day, 10, "%s", ind->code);
+        cr_expect_eq(ind->due_months_after, 1, "%s", ind->code);
+    }
+    catalog_destroy(&c);
+}
+
+/* A plan file from before the deadline keys loads with the defaults. */
+Test(catalog, plan_without_deadline_keys_has_defaults, .init = mk_tmp,
+     .fini = rm_tmp)
+{
+    write_tmp(PLAN, "key,value\ntitle_zh,某省规划\n");
+    catalog_t *c = NULL;
+    char err[ERR_LEN] = "";
+    cr_assert_eq(catalog_load_dir(&c, tmpdir, err), ERR_OK, "%s", err);
+    cr_expect_str_eq(catalog_plan(c)->time_zone, "Asia/Shanghai");
+    cr_expect_eq(catalog_plan(c)->tz_offset, 8 * 3600);
+    cr_expect_eq(catalog_plan(c)->deadline_day, 10);
+    cr_expect_eq(catalog_plan(c)->deadline_months_after, 1);
+    catalog_destroy(&c);
+}
+
+static long tz_of(const char *zone)
+{
+    char text[128];
+    snprintf(text, sizeof text, "key,value\ntitle_zh,a\ntime_zone,%s\n",
+             zone);
+    write_tmp(PLAN, text);
+    catalog_t *c = NULL;
+    char err[ERR_LEN] = "";
+    cr_assert_eq(catalog_load_dir(&c, tmpdir, err), ERR_OK, "%s", err);
+    long off = catalog_plan(c)->tz_offset;
+    cr_expect_str_eq(catalog_plan(c)->time_zone, zone);
+    catalog_destroy(&c);
+    return off;
+}
+
+Test(catalog, plan_time_zones, .init = mk_tmp, .fini = rm_tmp)
+{
+    cr_expect_eq(tz_of("Asia/Shanghai"), 28800);
+    cr_expect_eq(tz_of("Asia/Chongqing"), 28800);
+    cr_expect_eq(tz_of("UTC"), 0);
+    cr_expect_eq(tz_of("UTC+08:00"), 28800);
+    cr_expect_eq(tz_of("UTC+8"), 28800);
+    cr_expect_eq(tz_of("UTC-05:30"), -19800);
+    cr_expect_eq(tz_of("UTC+14"), 50400);
+    const char *bad[] = {"Europe/Berlin", "UTC+15", "UTC+08:20",
+                         "UTC+8:00x", "GMT+8", "utc+8", "UTC+", ""};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        char text[128];
+        snprintf(text, sizeof text, "key,value\ntitle_zh,a\ntime_zone,%s\n",
+                 bad[i]);
+        write_tmp(PLAN, text);
+        expect_invalid(PLAN, 3, "time_zone: '");
+    }
+}
+
+Test(catalog, plan_deadline_errors, .init = mk_tmp, .fini = rm_tmp)
+{
+    write_tmp(PLAN, "key,value\ntitle_zh,a\ndeadline_day,0\n");
+    expect_invalid(PLAN, 3, "deadline_day: '0' is not a day 1..31");
+    write_tmp(PLAN, "key,value\ntitle_zh,a\ndeadline_day,32\n");
+    expect_invalid(PLAN, 3, "deadline_day: '32' is not a day 1..31");
+    write_tmp(PLAN, "key,value\ntitle_zh,a\ndeadline_day,\n");
+    expect_invalid(PLAN, 3, "deadline_day: '' is not a day 1..31");
+    write_tmp(PLAN, "key,value\ntitle_zh,a\ndeadline_months_after,13\n");
+    expect_invalid(PLAN, 3, "deadline_months_after: '13' is not a number "
+                            "of months 0..12");
+    write_tmp(PLAN, "key,value\ntitle_zh,a\ntime_zone,UTC\n"
+                    "time_zone,UTC\n");
+    expect_invalid(PLAN, 4, "duplicate key 'time_zone' (first on line 3)");
+}
+
+#define IND_HEAD                                                             \
+    "no,code,name_zh,name_en,group_zh,unit_zh,kind,over_time,"               \
+    "baseline_2020,target_2025,target_basis,direction,attribute,part_of,"    \
+    "numerator_zh,denominator_zh"
+
+static void write_two_indicators(const char *extra_head, const char *r1,
+                                 const char *r2)
+{
+    char text[1024];
+    snprintf(text, sizeof text,
+             IND_HEAD "%s\n"
+             "1,jobs,新增就业,Jobs,就业,万人,count,sum,,500,"
+             "cumulative_2021_2025,at_least,expected,,,%s\n"
+             "2,insured,参保人数,Insured,社保,万人,count,last,4355,4500,"
+             "level_2025,at_least,expected,,,%s\n",
+             extra_head, r1, r2);
+    write_tmp(IND, text);
+    char *tp = path_in(tmpdir, catalog_file_name(CATALOG_TARGETS));
+    unlink(tp);
+    free(tp);
+}
+
+/* The optional columns, in any order, override the plan's rule per
+ * indicator; empty fields take the plan's. */
+Test(catalog, indicator_deadline_columns, .init = mk_tmp, .fini = rm_tmp)
+{
+    write_tmp(PLAN, "key,value\ntitle_zh,a\ndeadline_day,15\n"
+                    "deadline_months_after,2\n");
+    write_two_indicators(",due_day,frequency,due_months_after",
+                         ",20,quarterly,0", ",,,");
+    catalog_t *c = NULL;
+    char err[ERR_LEN] = "";
+    cr_assert_eq(catalog_load_dir(&c, tmpdir, err), ERR_OK, "%s", err);
+    const indicator_t *a = ind_by_code(c, "jobs");
+    const indicator_t *b = ind_by_code(c, "insured");
+    cr_expect_eq(a->frequency, FREQ_QUARTERLY);
+    cr_expect_eq(a->due_day, 20);
+    cr_expect_eq(a->due_months_after, 0);
+    cr_expect_eq(b->frequency, FREQ_MONTHLY);
+    cr_expect_eq(b->due_day, 15);
+    cr_expect_eq(b->due_months_after, 2);
+    catalog_destroy(&c);
+    /* Only one of them. */
+    write_two_indicators(",frequency", ",yearly", ",monthly");
+    cr_assert_eq(catalog_load_dir(&c, tmpdir, err), ERR_OK, "%s", err);
+    cr_expect_eq(ind_by_code(c, "jobs")->frequency, FREQ_YEARLY);
+    cr_expect_eq(ind_by_code(c, "jobs")->due_day, 15);
+    catalog_destroy(&c);
+}
+
+Test(catalog, indicator_deadline_errors, .init = mk_tmp, .fini = rm_tmp)
+{
+    write_two_indicators(",frequency", ",weekly", ",");
+    expect_invalid(IND, 2, "frequency: 'weekly' is not monthly, quarterly "
+                           "or yearly");
+    write_two_indicators(",due_day", ",", ",0");
+    expect_invalid(IND, 3, "due_day: '0' is not a day 1..31");
+    write_two_indicators(",due_months_after", ",-1", ",");
+    expect_invalid(IND, 2, "due_months_after: '-1' is not a number of "
+                           "months 0..12");
+    write_two_indicators(",frequency,frequency", ",,", ",,");
+    expect_invalid(IND, 1, "duplicate column 'frequency'");
+    /* A row still needs as many fields as the header has. */
+    write_two_indicators(",frequency", "", ",");
+    expect_invalid(IND, 2, "16 fields, header has 17");
+}
