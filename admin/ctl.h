@@ -75,6 +75,7 @@ typedef struct ctl_args {
     const char *format;
     const char *out;       /**< keygen --out NAME */
     const char *as;        /**< approve ... --as NAME (plain collector) */
+    int approved;          /**< progress --approved: approved figures only */
 } ctl_args_t;
 
 /** Print "hrssctl: MESSAGE" to this thread's error stream (stderr, or

@@ -49,7 +49,7 @@
 /* The options a command may take (the global ones go with any), by
  * number; OPT_* are their bits. */
 enum opt_key { K_PERIOD, K_REGION, K_FROM, K_TO, K_BY, K_SINCE, K_UNDER,
-               K_FORMAT, K_OUT, K_AS, K_COUNT };
+               K_FORMAT, K_OUT, K_AS, K_APPROVED, K_COUNT };
 #define OPT_PERIOD (1u << K_PERIOD)
 #define OPT_REGION (1u << K_REGION)
 #define OPT_FROM (1u << K_FROM)
@@ -60,11 +60,13 @@ enum opt_key { K_PERIOD, K_REGION, K_FROM, K_TO, K_BY, K_SINCE, K_UNDER,
 #define OPT_FORMAT (1u << K_FORMAT)
 #define OPT_OUT (1u << K_OUT)
 #define OPT_AS (1u << K_AS)
+#define OPT_APPROVED (1u << K_APPROVED)
 
 static const char *const opt_names[K_COUNT] = {
     [K_PERIOD] = "period", [K_REGION] = "region", [K_FROM] = "from",
     [K_TO] = "to", [K_BY] = "by", [K_SINCE] = "since", [K_UNDER] = "under",
-    [K_FORMAT] = "format", [K_OUT] = "out", [K_AS] = "as"};
+    [K_FORMAT] = "format", [K_OUT] = "out", [K_AS] = "as",
+    [K_APPROVED] = "approved"};
 
 typedef struct command {
     const char *name;
@@ -99,10 +101,12 @@ static const command_t commands[] = {
      .run = cmd_figures_series,
      .opts = OPT_FROM | OPT_TO | OPT_REGION | OPT_BY, .npos = 1,
      .takes = "one INDICATOR"},
-    {.name = "progress", .usage = "[--period P] [--region CODE]",
+    {.name = "progress", .usage = "[--period P] [--region CODE]\n"
+                                  "[--approved]",
      .help = "each indicator against the plan's\ntarget, in the plan's "
-             "units",
-     .run = cmd_plan_progress, .opts = OPT_PERIOD | OPT_REGION},
+             "units (--approved:\napproved figures only)",
+     .run = cmd_plan_progress,
+     .opts = OPT_PERIOD | OPT_REGION | OPT_APPROVED},
     {.name = "completeness", .usage = "--period P [--region CODE]",
      .help = "who has (not) reported what", .run = cmd_audit_completeness,
      .opts = OPT_PERIOD | OPT_REGION},
@@ -385,6 +389,7 @@ static const struct option long_opts[] = {
     {"format", required_argument, NULL, G_CMD_OPT + K_FORMAT},
     {"out", required_argument, NULL, G_CMD_OPT + K_OUT},
     {"as", required_argument, NULL, G_CMD_OPT + K_AS},
+    {"approved", no_argument, NULL, G_CMD_OPT + K_APPROVED},
     {NULL, 0, NULL, 0},
 };
 
@@ -411,6 +416,7 @@ static const char **arg_slot(ctl_args_t *a, enum opt_key k)
     case K_AS:
         return &a->as;
     case K_FORMAT:
+    case K_APPROVED: /* a flag: parse() */
     case K_COUNT:
         break;
     }
@@ -487,6 +493,9 @@ static int parse(int argc, char **argv, globals_t *g, const char **cmd,
         int st = 0;
         if (opt == -1) {
             break;
+        } else if (opt == G_CMD_OPT + K_APPROVED) {
+            a->approved = 1;
+            *given |= OPT_APPROVED;
         } else if (opt >= G_CMD_OPT && opt < G_CMD_OPT + K_COUNT) {
             *arg_slot(a, (enum opt_key)(opt - G_CMD_OPT)) = optarg;
             *given |= 1u << (opt - G_CMD_OPT);
