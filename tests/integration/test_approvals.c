@@ -198,7 +198,8 @@ static void approve_as_li(const hx_coll_t *c, const char *region,
     cr_assert_eq(hx_run(argv, 30000, out, sizeof out), 0, "%s", out);
 }
 
-#define BOTH(c, db, out, ...) HX_CTL_BOTH((c)->query, db, NULL, out, __VA_ARGS__)
+#define BOTH(c, db, out, ...)                                               \
+    HX_CTL_BOTH((c)->query, db, NULL, out, __VA_ARGS__)
 
 /* 上城区 (330102) approved for October and November, 拱墅区 (330105) for
  * October only, 杭州市's own month never: every total says how much of
