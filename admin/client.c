@@ -424,12 +424,23 @@ const catalog_t *client_catalog(client_t *self, char err[ERR_LEN])
 int client_total(client_t *self, const char *indicator, uint32_t region,
                  const period_t *p, store_total_t *out, char err[ERR_LEN])
 {
+    return client_total_q(self, indicator, region, p, 0, out, err);
+}
+
+int client_total_q(client_t *self, const char *indicator, uint32_t region,
+                   const period_t *p, int approved_only, store_total_t *out,
+                   char err[ERR_LEN])
+{
     char per[PERIOD_STR_LEN];
     period_format(p, per, sizeof per);
     Hrss__TotalQ q = HRSS__TOTAL_Q__INIT;
     q.indicator = (char *)(uintptr_t)indicator;
     q.region = region;
     q.period = per;
+    if (approved_only) {
+        q.has_approved_only = 1;
+        q.approved_only = 1;
+    }
     Hrss__QueryRequest req = HRSS__QUERY_REQUEST__INIT;
     req.q_case = HRSS__QUERY_REQUEST__Q_TOTAL;
     req.total = &q;
@@ -445,12 +456,18 @@ int client_total(client_t *self, const char *indicator, uint32_t region,
         rc = r->code != HRSS__QUERY_STATUS__QUERY_OK
                  ? wire_status_from_proto(r->code)
                  : ERR_PROTO;
+    } else if (approved_only && !r->total->has_approved) {
+        /* It ignored approved_only: its total is of every figure. */
+        snprintf(err, ERR_LEN, "the collector is too old for approved-only "
+                               "totals");
+        rc = ERR_VERSION;
     } else {
         out->is_ratio = r->total->is_ratio;
         out->num = r->total->numerator;
         out->den = r->total->denominator;
         out->reporting = r->total->reporting;
         out->expected = r->total->expected;
+        out->approved = r->total->approved;
     }
     hrss__query_response__free_unpacked(r, NULL);
     return rc;

@@ -98,6 +98,15 @@ int client_is_local(const client_t *self);
 int client_total(client_t *self, const char *indicator, uint32_t region,
                  const period_t *p, store_total_t *out, char err[ERR_LEN]);
 
+/** client_total(), or with @p approved_only the total of approved
+ *  figures only (TotalQ.approved_only; store_total_approved()). A
+ *  collector too old to know it (its total says nothing of approvals)
+ *  is ERR_VERSION, never its plain total.
+ *  @return as client_total(). */
+int client_total_q(client_t *self, const char *indicator, uint32_t region,
+                   const period_t *p, int approved_only, store_total_t *out,
+                   char err[ERR_LEN]);
+
 /** The catalog the store is read with (fetched from the collector, or the
  *  local one). Borrowed; valid until client_destroy(). */
 const catalog_t *client_catalog(client_t *self, char err[ERR_LEN]);

@@ -6,11 +6,14 @@
  * the stable format of `total --json`:
  *   {"indicator", "region", "period", "kind": "count"|"ratio", "value",
  *    "numerator" and "denominator" (ratios only), "reporting_regions",
- *    "expected_regions"}
+ *    "expected_regions", "approved_regions"}
  * in whole persons, or a ratio's fraction (null without a denominator).
  * A total no region reported is "no report", not zero: its value (and a
  * ratio's numerator and denominator) print "-" and JSON null, an empty
- * CSV field; a reported zero prints 0.
+ * CSV field; a reported zero prints 0. approved_regions is how many of
+ * the expected regions have every month of the period approved (table:
+ * the "approved" column after "reporting"; JSON and CSV: after the
+ * reporting/expected pair, which stays one cell).
  *
  * INVARIANTS
  *   1. Every total is rendered through total_row() and the columns of
@@ -29,7 +32,7 @@
 #include "common/text.h"
 
 enum { T_PART, T_IND, T_CODE, T_LABEL, T_PERIOD, T_KIND, T_VALUE, T_NUM,
-       T_DEN, T_REP, T_NCOLS };
+       T_DEN, T_REP, T_APPR, T_NCOLS };
 
 static const render_col_t total_cols[T_NCOLS] = {
     [T_PART] = {.type = CELL_TEXT, .head = "part",
@@ -48,6 +51,8 @@ static const render_col_t total_cols[T_NCOLS] = {
     [T_REP] = {.type = CELL_OF, .head = "reporting",
                .csv = "reporting_regions", .csv2 = "expected_regions",
                .json = "reporting_regions", .json2 = "expected_regions"},
+    [T_APPR] = {.type = CELL_INT, .head = "approved",
+                .csv = "approved_regions", .json = "approved_regions"},
 };
 
 enum shape { SHAPE_TOTAL, SHAPE_BREAKDOWN, SHAPE_SERIES };
@@ -94,6 +99,7 @@ static void total_row(const Hrss__Total *t, const char *part,
                  : none       ? cell_none("-")
                               : cell_int(t->denominator);
     row[T_REP] = cell_of(t->reporting, t->expected);
+    row[T_APPR] = cell_int(t->approved);
 }
 
 static void add_total(render_t *r, const Hrss__Total *t, const char *part,
@@ -164,6 +170,8 @@ static void print_total_human(const ctl_t *x, const Hrss__Total *t)
     fprintf(x->out, "\nreporting: %u of %u region%s%s\n", t->reporting, t->expected,
            t->expected == 1 ? "" : "s",
            t->reporting < t->expected ? " (partial)" : "");
+    fprintf(x->out, "approved:  %u of %u region%s\n", t->approved,
+            t->expected, t->expected == 1 ? "" : "s");
     free(shown);
 }
 

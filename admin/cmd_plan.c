@@ -35,8 +35,8 @@
 
 enum { P_IND, P_NAME, P_KIND, P_UNIT, P_SCALE, P_BASIS, P_PERIOD, P_BASE,
        P_TARGET, P_TYEAR, P_DIR, P_VALUE, P_NUM, P_DEN, P_SHARE, P_OFPROV,
-       P_EXPECTED, P_ELAPSED, P_ON_TRACK, P_STATUS, P_REGIONS, P_TSRC,
-       P_TREGION, P_PROV, P_NCOLS };
+       P_EXPECTED, P_ELAPSED, P_ON_TRACK, P_STATUS, P_REGIONS, P_APPR,
+       P_TSRC, P_TREGION, P_PROV, P_NCOLS };
 
 static const render_col_t progress_cols[P_NCOLS] = {
     [P_IND] = {.type = CELL_INDICATOR, .head = "指标 indicator",
@@ -71,6 +71,10 @@ static const render_col_t progress_cols[P_NCOLS] = {
     [P_REGIONS] = {.type = CELL_OF, .head = "regions",
                    .csv = "reporting_regions", .csv2 = "expected_regions",
                    .json = "reporting_regions", .json2 = "expected_regions"},
+    /* Not in the table, which has no room for it at 80 columns: the
+     * footer gives it per period covered (approved_footer). */
+    [P_APPR] = {.type = CELL_INT, .csv = "approved_regions",
+                .json = "approved_regions", .flags = RENDER_NO_TABLE},
     [P_TSRC] = {.type = CELL_TEXT, .csv = "target_source",
                 .json = "target_source", .flags = RENDER_NO_TABLE},
     [P_TREGION] = {.type = CELL_TEXT, .csv = "target_region",
@@ -83,13 +87,14 @@ static const render_col_t progress_cols[P_NCOLS] = {
 static const size_t progress_json_order[P_NCOLS] = {
     P_IND, P_NAME, P_KIND, P_UNIT, P_SCALE, P_BASIS, P_PERIOD, P_BASE,
     P_TARGET, P_DIR, P_VALUE, P_NUM, P_DEN, P_SHARE, P_EXPECTED, P_ELAPSED,
-    P_ON_TRACK, P_STATUS, P_REGIONS, P_TSRC, P_TREGION, P_TYEAR, P_PROV,
-    P_OFPROV,
+    P_ON_TRACK, P_STATUS, P_REGIONS, P_APPR, P_TSRC, P_TREGION, P_TYEAR,
+    P_PROV, P_OFPROV,
 };
 
 /* What the rows of one progress answer have in common. */
 typedef struct view {
     int is_root;           /* the province: the plan's baseline applies */
+    int approved_only;     /* progress --approved */
     const char *code;      /* the region's code text */
     size_t with_target;    /* rows measured against a target */
     size_t milestones;     /* of which a milestone (before the plan's
@@ -154,6 +159,7 @@ static void progress_cells(const progress_row_t *r, const view_t *v,
     row[P_ON_TRACK] = tg ? cell_bool(r->on_track) : cell_none("");
     row[P_STATUS] = cell_text(status_of(r));
     row[P_REGIONS] = cell_of(r->reporting, r->expected_regions);
+    row[P_APPR] = cell_int(r->approved_regions);
     row[P_TSRC] = cell_text(tg ? "own" : "none");
     row[P_TREGION] = tg ? cell_text(v->code) : cell_none("");
     row[P_PROV] = v->is_root        ? cell_absent()
@@ -232,10 +238,43 @@ static void target_footer(footer_t *ft, const catalog_t *cat,
     add_line(ft, "占全省 = %s's share of %s's total.", region_name, prov);
 }
 
+/* The footer's line of approved regions: one figure per period the
+ * rows cover (a cumulative, a level and an annual basis cover different
+ * ones), in the rows' order. */
+static void approved_footer(footer_t *ft, const progress_row_t *rows,
+                            size_t n)
+{
+    char line[1024];
+    size_t len = 0;
+    line[0] = '\0';
+    for (size_t i = 0; i < n; i++) {
+        size_t k = 0;
+        while (k < i && !(rows[k].covered.first == rows[i].covered.first &&
+                          rows[k].covered.last == rows[i].covered.last)) {
+            k++;
+        }
+        if (k < i || len + 1 >= sizeof line) {
+            continue; /* said already */
+        }
+        char cov[PERIOD_STR_LEN];
+        period_format(&rows[i].covered, cov, sizeof cov);
+        int w = snprintf(line + len, sizeof line - len, "%s%u/%u over %s",
+                         len > 0 ? ", " : "", rows[i].approved_regions,
+                         rows[i].expected_regions, cov);
+        if (w > 0) {
+            len += (size_t)w < sizeof line - len ? (size_t)w
+                                                 : sizeof line - len - 1;
+        }
+    }
+    add_line(ft, "approved regions (every month of the period approved): "
+                 "%s.", line);
+}
+
 /* The result with the plan's title, year headers and footer. */
 static render_t *progress_view(const catalog_t *cat, const view_t *v,
                                uint32_t region, const char *region_name,
-                               const char *per, long tz, size_t width)
+                               const char *per, long tz, size_t width,
+                               const progress_row_t *rows)
 {
     const catalog_plan_t *plan = catalog_plan(cat);
     size_t n = catalog_indicator_count(cat);
@@ -271,7 +310,8 @@ static render_t *progress_view(const catalog_t *cat, const view_t *v,
     render_t *r = render_new(cols, P_NCOLS, tz);
     render_width(r, width);
     render_order_json(r, progress_json_order);
-    render_title(r, "%s progress — %s %u, period %s", plan->title_zh,
+    render_title(r, "%s progress%s — %s %u, period %s", plan->title_zh,
+                 v->approved_only ? " (approved figures only)" : "",
                  region_name, region, per);
     plan_length(plan, length, sizeof length);
     footer_t ft;
@@ -296,6 +336,13 @@ static render_t *progress_view(const catalog_t *cat, const view_t *v,
     if (!v->is_root) {
         target_footer(&ft, cat, v, region_name, n);
     }
+    approved_footer(&ft, rows, n);
+    if (v->approved_only) {
+        add_line(&ft,
+                 "approved figures only: a value counts only the regions "
+                 "whose every month of its period is approved; regions = "
+                 "those of them that reported.");
+    }
     render_footer(r, "%s", ft.text);
     return r;
 }
@@ -304,6 +351,15 @@ void cmd_plan_print(FILE *f, enum render_fmt fmt, const catalog_t *cat,
                     uint32_t region, const char *region_name,
                     const period_t *p, const progress_row_t *rows, long tz,
                     size_t width)
+{
+    cmd_plan_print_q(f, fmt, cat, region, region_name, p, rows, tz, width,
+                     0);
+}
+
+void cmd_plan_print_q(FILE *f, enum render_fmt fmt, const catalog_t *cat,
+                      uint32_t region, const char *region_name,
+                      const period_t *p, const progress_row_t *rows,
+                      long tz, size_t width, int approved_only)
 {
     const catalog_plan_t *plan = catalog_plan(cat);
     const region_t *root =
@@ -315,6 +371,7 @@ void cmd_plan_print(FILE *f, enum render_fmt fmt, const catalog_t *cat,
     memset(&v, 0, sizeof v);
     snprintf(code, sizeof code, "%u", region);
     v.is_root = region == root->code;
+    v.approved_only = approved_only;
     v.code = code;
     for (size_t i = 0; i < n; i++) {
         v.with_target += rows[i].has_target != 0;
@@ -323,7 +380,7 @@ void cmd_plan_print(FILE *f, enum render_fmt fmt, const catalog_t *cat,
     }
     period_format(p, per, sizeof per);
     render_t *r = progress_view(cat, &v, region, region_name, per, tz,
-                                width);
+                                width, rows);
     for (size_t i = 0; i < n; i++) {
         char cov[PERIOD_STR_LEN];
         cell_t row[P_NCOLS];
@@ -334,11 +391,12 @@ void cmd_plan_print(FILE *f, enum render_fmt fmt, const catalog_t *cat,
         fprintf(f, "{\"region\": \"%u\", \"period\": ", region);
         json_put_str(f, per);
         fprintf(f, ", \"province\": \"%u\", \"targets\": \"%s\", "
-                   "\"indicators\": ",
+                   "\"approved_only\": %s, \"indicators\": ",
                 root->code,
                 v.with_target == n   ? "own"
                 : v.with_target == 0 ? "none"
-                                     : "partial");
+                                     : "partial",
+                approved_only ? "true" : "false");
         render_json_rows(r, f);
         fprintf(f, "}\n");
     } else {
@@ -347,12 +405,13 @@ void cmd_plan_print(FILE *f, enum render_fmt fmt, const catalog_t *cat,
     render_destroy(&r);
 }
 
-/* One total, or the exit status of its failure. */
+/* One total (of approved figures only when @p approved), or the exit
+ * status of its failure. */
 static int ask(ctl_t *x, const char *code, uint32_t region,
-               const period_t *p, store_total_t *t)
+               const period_t *p, int approved, store_total_t *t)
 {
     char err[ERR_LEN];
-    int rc = client_total(x->c, code, region, p, t, err);
+    int rc = client_total_q(x->c, code, region, p, approved, t, err);
     return rc == ERR_OK ? 0 : ctl_fail_client(rc, err);
 }
 
@@ -389,9 +448,10 @@ int cmd_plan_progress(ctl_t *x, const ctl_args_t *a)
         memset(&t, 0, sizeof t);
         memset(&prov, 0, sizeof prov);
         if (s.covered.last >= s.covered.first) {
-            st = ask(x, ind->code, region, &s.covered, &t);
+            st = ask(x, ind->code, region, &s.covered, a->approved, &t);
             if (st == 0 && ri != root) {
-                st = ask(x, ind->code, root_code, &s.covered, &prov);
+                st = ask(x, ind->code, root_code, &s.covered, a->approved,
+                         &prov);
             }
         }
         progress_row_for(ind, tg, ri == root, plan, &p, &t, &rows[i]);
@@ -400,9 +460,9 @@ int cmd_plan_progress(ctl_t *x, const ctl_args_t *a)
         }
     }
     if (st == 0) {
-        cmd_plan_print(x->out, x->fmt, x->cat, region,
-                       ctl_region_name(x, region), &p, rows, x->tz,
-                       x->width);
+        cmd_plan_print_q(x->out, x->fmt, x->cat, region,
+                         ctl_region_name(x, region), &p, rows, x->tz,
+                         x->width, a->approved);
     }
     free(rows);
     return st;

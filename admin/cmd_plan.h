@@ -27,9 +27,10 @@
 #include "admin/ctl.h"
 #include "admin/progress.h"
 
-/** `progress [--period P] [--region CODE]`: asks each indicator's total
- *  over its progress_span() and prints cmd_plan_print(). Without
- *  --period: progress_default_period() now. */
+/** `progress [--period P] [--region CODE] [--approved]`: asks each
+ *  indicator's total over its progress_span() (with --approved, of
+ *  approved figures only, the province's for 占全省 too) and prints
+ *  cmd_plan_print_q(). Without --period: progress_default_period() now. */
 int cmd_plan_progress(ctl_t *x, const ctl_args_t *a);
 
 /** Print the progress of region @p region (named @p region_name) at
@@ -42,5 +43,13 @@ void cmd_plan_print(FILE *f, enum render_fmt fmt, const catalog_t *cat,
                     uint32_t region, const char *region_name,
                     const period_t *p, const progress_row_t *rows, long tz,
                     size_t width);
+
+/** cmd_plan_print(), of approved figures only when @p approved_only
+ *  (progress --approved: the rows' totals are store_total_approved()'s):
+ *  the title and footer say so, and JSON's "approved_only" is true. */
+void cmd_plan_print_q(FILE *f, enum render_fmt fmt, const catalog_t *cat,
+                      uint32_t region, const char *region_name,
+                      const period_t *p, const progress_row_t *rows,
+                      long tz, size_t width, int approved_only);
 
 #endif

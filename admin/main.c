@@ -51,7 +51,7 @@
  * number; OPT_* are their bits. */
 enum opt_key { K_PERIOD, K_REGION, K_FROM, K_TO, K_BY, K_SINCE, K_UNDER,
                K_FORMAT, K_OUT, K_AS, K_TEXT, K_FOLLOW_UP, K_RESOLVE,
-               K_COUNT };
+               K_APPROVED, K_COUNT };
 #define OPT_PERIOD (1u << K_PERIOD)
 #define OPT_REGION (1u << K_REGION)
 #define OPT_FROM (1u << K_FROM)
@@ -65,12 +65,14 @@ enum opt_key { K_PERIOD, K_REGION, K_FROM, K_TO, K_BY, K_SINCE, K_UNDER,
 #define OPT_TEXT (1u << K_TEXT)
 #define OPT_FOLLOW_UP (1u << K_FOLLOW_UP)
 #define OPT_RESOLVE (1u << K_RESOLVE)
+#define OPT_APPROVED (1u << K_APPROVED)
 
 static const char *const opt_names[K_COUNT] = {
     [K_PERIOD] = "period", [K_REGION] = "region", [K_FROM] = "from",
     [K_TO] = "to", [K_BY] = "by", [K_SINCE] = "since", [K_UNDER] = "under",
     [K_FORMAT] = "format", [K_OUT] = "out", [K_AS] = "as",
-    [K_TEXT] = "text", [K_FOLLOW_UP] = "follow-up", [K_RESOLVE] = "resolve"};
+    [K_TEXT] = "text", [K_FOLLOW_UP] = "follow-up", [K_RESOLVE] = "resolve",
+    [K_APPROVED] = "approved"};
 
 typedef struct command {
     const char *name;
@@ -105,10 +107,12 @@ static const command_t commands[] = {
      .run = cmd_figures_series,
      .opts = OPT_FROM | OPT_TO | OPT_REGION | OPT_BY, .npos = 1,
      .takes = "one INDICATOR"},
-    {.name = "progress", .usage = "[--period P] [--region CODE]",
+    {.name = "progress", .usage = "[--period P] [--region CODE]\n"
+                                  "[--approved]",
      .help = "each indicator against the plan's\ntarget, in the plan's "
-             "units",
-     .run = cmd_plan_progress, .opts = OPT_PERIOD | OPT_REGION},
+             "units (--approved:\napproved figures only)",
+     .run = cmd_plan_progress,
+     .opts = OPT_PERIOD | OPT_REGION | OPT_APPROVED},
     {.name = "completeness", .usage = "--period P [--region CODE]",
      .help = "who has (not) reported what", .run = cmd_audit_completeness,
      .opts = OPT_PERIOD | OPT_REGION},
@@ -411,6 +415,7 @@ static const struct option long_opts[] = {
     {"text", required_argument, NULL, G_CMD_OPT + K_TEXT},
     {"follow-up", no_argument, NULL, G_CMD_OPT + K_FOLLOW_UP},
     {"resolve", no_argument, NULL, G_CMD_OPT + K_RESOLVE},
+    {"approved", no_argument, NULL, G_CMD_OPT + K_APPROVED},
     {NULL, 0, NULL, 0},
 };
 
@@ -443,6 +448,7 @@ static const char **arg_slot(ctl_args_t *a, enum opt_key k)
     case K_RESOLVE:
         return &a->resolve;
     case K_FORMAT:
+    case K_APPROVED: /* a flag: parse() */
     case K_COUNT:
         break;
     }
@@ -519,6 +525,9 @@ static int parse(int argc, char **argv, globals_t *g, const char **cmd,
         int st = 0;
         if (opt == -1) {
             break;
+        } else if (opt == G_CMD_OPT + K_APPROVED) {
+            a->approved = 1;
+            *given |= OPT_APPROVED;
         } else if (opt >= G_CMD_OPT && opt < G_CMD_OPT + K_COUNT) {
             /* A flag (no argument) reads as its name. */
             *arg_slot(a, (enum opt_key)(opt - G_CMD_OPT)) =

@@ -98,6 +98,7 @@ void progress_row_for(const indicator_t *ind, const catalog_target_t *tg,
     r->den = t->den;
     r->reporting = t->reporting;
     r->expected_regions = t->expected;
+    r->approved_regions = t->approved;
     r->has_value = t->reporting > 0 && (!ratio || t->den > 0);
     r->value = ratio ? (t->den > 0 ? (double)t->num / (double)t->den : 0)
                      : (double)t->num;

@@ -82,6 +82,7 @@ typedef struct progress_row {
                                    value <= target */
     uint32_t reporting;
     uint32_t expected_regions;
+    uint32_t approved_regions; /**< with every month of covered approved */
 } progress_row_t;
 
 /** The period @p ind's value is taken over at @p p, and its pace's span,

@@ -62,10 +62,12 @@ enum {
     P_BY = 1u << 5,
     P_SINCE = 1u << 6,
     P_UNDER = 1u << 7,
+    P_APPROVED = 1u << 8, /* a flag: "1" (or "0", the same as absent) */
 };
 
 static const char *const param_names[] = {
-    "indicator", "period", "region", "from", "to", "by", "since", "under"};
+    "indicator", "period", "region", "from", "to", "by", "since", "under",
+    "approved"};
 #define NPARAMS (sizeof param_names / sizeof param_names[0])
 
 typedef struct route {
@@ -87,7 +89,8 @@ static const route_t routes[] = {
      P_INDICATOR | P_REGION | P_PERIOD},
     {"/api/indicators", cmd_catalog_indicators, 0, 0},
     {"/api/outliers", cmd_quality_outliers, P_PERIOD | P_REGION, P_PERIOD},
-    {"/api/progress", cmd_plan_progress, P_PERIOD | P_REGION, 0},
+    {"/api/progress", cmd_plan_progress, P_PERIOD | P_REGION | P_APPROVED,
+     0},
     {"/api/regions", cmd_catalog_regions, P_UNDER, 0},
     {"/api/rejections", cmd_audit_rejections, P_SINCE, 0},
     {"/api/series", cmd_figures_series,
@@ -190,6 +193,13 @@ static const char *take_args(const route_t *r, const web_arg_t *args,
     a->by = val[5];
     a->since = val[6];
     a->under = val[7];
+    if (val[8] != NULL && strcmp(val[8], "0") != 0 &&
+        strcmp(val[8], "1") != 0) {
+        snprintf(why, wlen, "parameter 'approved' is 1 or 0, not '%.64s'",
+                 val[8]);
+        return why;
+    }
+    a->approved = val[8] != NULL && strcmp(val[8], "1") == 0;
     return NULL;
 }
 

@@ -63,7 +63,9 @@ int answer_total(store_t *st, const Hrss__TotalQ *q, reply_t *rp)
     if (rc != ERR_OK) {
         goto out;
     }
-    rc = store_total(st, t.code, t.region, &p, &tot, rp->err);
+    rc = q->has_approved_only && q->approved_only
+             ? store_total_approved(st, t.code, t.region, &p, &tot, rp->err)
+             : store_total(st, t.code, t.region, &p, &tot, rp->err);
     if (rc != ERR_OK) {
         goto out;
     }
@@ -87,6 +89,12 @@ int answer_breakdown(store_t *st, const Hrss__TotalQ *q, reply_t *rp)
     store_total_t own;
     store_total_t *kids = NULL;
     size_t n = 0;
+    if (q->has_approved_only && q->approved_only) {
+        snprintf(rp->err, sizeof rp->err,
+                 "approved_only is for a total, not a breakdown");
+        rc = ERR_INVAL;
+        goto out;
+    }
     rc = resolve_target(cat, q->indicator, q->region, &t, rp->err);
     if (rc != ERR_OK) {
         goto out;
@@ -117,6 +125,7 @@ int answer_breakdown(store_t *st, const Hrss__TotalQ *q, reply_t *rp)
         sum.den += kids[i].den;
         sum.reporting += kids[i].reporting;
         sum.expected += kids[i].expected;
+        sum.approved += kids[i].approved;
     }
     reply_total(&rp->one[0], code, t.region, &p, &own);
     reply_total(&rp->one[1], code, t.region, &p, &sum);

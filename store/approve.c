@@ -1,6 +1,7 @@
 /* approve.c: approvals of a region's month, and the locks they make
  * (store.h: store_approval_act, store_approval_get, store_approvals,
- * store_approval_log, store_locked).
+ * store_approval_log, store_locked; env.h: store_approvals_any and
+ * store_approved_span, which read.c counts approved regions with).
  *
  * Levels follow the region tree. A region's month is approved when the
  * level responsible for it says its figures are final: a county by its
@@ -169,6 +170,53 @@ int store_locked_txn(const store_t *s, MDB_txn *txn, buf_t *kb,
     store_approval_t a;
     int rc = get_state(s, txn, kb, region, month, &a);
     *locked = rc == ERR_OK && a.state != STORE_OPEN;
+    return rc;
+}
+
+/* The approved months of a region, for totals (read.c): the keys of one
+ * region are adjacent and in month order, so its months from..to are one
+ * seek and a walk of at most to - from + 1 records. An OPEN month has no
+ * record, so every month is approved iff the walk finds them all. */
+int store_approvals_any(const store_t *s, MDB_txn *txn, int *any)
+{
+    *any = 0;
+    if (s->approvals == 0) {
+        return ERR_OK;
+    }
+    MDB_stat st;
+    int rc = lmdbh_code(mdb_stat(txn, s->approvals, &st));
+    *any = rc == ERR_OK && st.ms_entries > 0;
+    return rc;
+}
+
+int store_approved_span(const store_t *s, MDB_cursor *cur, buf_t *kb,
+                        uint32_t region, int32_t from, int32_t to,
+                        int *all)
+{
+    (void)s;
+    *all = 0;
+    key_approval(kb, region, from);
+    MDB_val k = lmdbh_val(kb);
+    MDB_val d;
+    int64_t found = 0;
+    int rc = ERR_OK;
+    int mrc = mdb_cursor_get(cur, &k, &d, MDB_SET_RANGE);
+    while (mrc == MDB_SUCCESS) {
+        store_approval_t a;
+        rc = rec_unseal("approvals", &k, &d);
+        if (rc == ERR_OK) {
+            rc = rec_malformed("approvals", &k, parse_approval(&k, &d, &a));
+        }
+        if (rc != ERR_OK || a.region != region || a.month > to) {
+            break;
+        }
+        found++;
+        mrc = mdb_cursor_get(cur, &k, &d, MDB_NEXT);
+    }
+    if (rc == ERR_OK && mrc != MDB_SUCCESS && mrc != MDB_NOTFOUND) {
+        rc = lmdbh_code(mrc);
+    }
+    *all = rc == ERR_OK && found == (int64_t)to - from + 1;
     return rc;
 }
 

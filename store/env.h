@@ -118,6 +118,19 @@ int store_locked_txn(const store_t *s, MDB_txn *txn, buf_t *kb,
 int comment_open_dbs(store_t *s, MDB_txn *txn, unsigned flags,
                      char err[ERR_LEN]);
 
+/** (approve.c) *@p any = 1 when @p txn's approvals table has a record:
+ *  0 for an empty table or a store from before it (every month open). */
+int store_approvals_any(const store_t *s, MDB_txn *txn, int *any);
+
+/** (approve.c) *@p all = 1 when every month @p from..@p to of @p region
+ *  is approved or accepted in the approvals table, read through @p cur
+ *  (a cursor on it in the caller's transaction: one seek and at most
+ *  to - from + 1 records, each unsealed and parsed). @p kb is scratch.
+ *  @return ERR_OK, ERR_CORRUPT (noted), LMDB failures. */
+int store_approved_span(const store_t *s, MDB_cursor *cur, buf_t *kb,
+                        uint32_t region, int32_t from, int32_t to,
+                        int *all);
+
 /** (write.c) Bring the rejby index up to date in a transaction of its
  *  own, growing the map as store_apply() does: index the rejections
  *  written since meta "rejidx_next" (all of them in a store from before

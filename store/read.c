@@ -16,9 +16,13 @@
  * caller's callback; parsing is codec.c's, so a bad record stops the
  * listing with ERR_CORRUPT. Who reported what (store_reported, the
  * completeness answer) is one seek per region and indicator through one
- * cursor, in one transaction. Transactions come from snap.c: a new one
- * per question, or the snapshot the thread pinned. Costs:
- * ARCHITECTURE.md, "Query costs".
+ * cursor, in one transaction. Every total also counts the regions whose
+ * every month of the period is approved (approved_in: one seek per region
+ * of the subtree in the approvals table, nothing when it is empty), and
+ * an approved-only total (store_total_approved) adds those regions' own
+ * contributions from their facts, as a range walk does. Transactions come
+ * from snap.c: a new one per question, or the snapshot the thread pinned.
+ * Costs: ARCHITECTURE.md, "Query costs".
  *
  * INVARIANTS
  *   1. Every transaction begun here is ended before the function returns,
@@ -36,6 +40,9 @@
  *      back the store's mapped pages every SNAP_SHED_READS of them; a
  *      range walk does not (one seek per region; the collector gives
  *      pages back after the answer).
+ *   7. A total's approved count is read in the snapshot of its figures;
+ *      an approved-only total is the sum of the own contributions of
+ *      exactly the regions its approved count counts.
  */
 #include <assert.h>
 #include <stdio.h>
@@ -272,6 +279,68 @@ static int sum_range(store_t *s, MDB_txn *txn, buf_t *kb,
     return rc;
 }
 
+/* Approved regions (approve.c): one cursor on the approvals table for
+ * a whole walk. */
+typedef struct appr_walk {
+    MDB_cursor *cur;
+    buf_t kb;
+    const indicator_t *ind; /* approved-only sums of it; NULL: count */
+} appr_walk_t;
+
+/* Count the regions of region index @p ri (its subtree when @p subtree)
+ * whose every month of @p p is approved into t->approved and, for an
+ * approved-only total (w->ind), add each one's own contribution (the
+ * same rule own_contrib applies to every region of a range walk) to t.
+ * Every region is looked at: INVARIANT 1 of approve.c (a region is
+ * approved only while all below it are) is not relied on, so a region
+ * added to the catalog under an approved one is not taken for approved. */
+static int appr_walk(store_t *s, MDB_txn *txn, appr_walk_t *w, int ri,
+                     const period_t *p, int subtree, store_total_t *t)
+{
+    const region_t *r = catalog_region(s->cat, (size_t)ri);
+    int all = 0;
+    int rc = store_approved_span(s, w->cur, &w->kb, r->code, p->first,
+                                 p->last, &all);
+    if (rc == ERR_OK && all) {
+        t->approved++;
+        if (w->ind != NULL) {
+            derive_contrib_t c;
+            rc = own_contrib(s, txn, w->ind, r->code, p->first, p->last,
+                             &c);
+            t->num += c.num;
+            t->den += c.den;
+            t->reporting += (uint32_t)c.present;
+        }
+    }
+    for (size_t i = 0; subtree && rc == ERR_OK && i < r->n_children; i++) {
+        rc = appr_walk(s, txn, w, r->children[i], p, subtree, t);
+    }
+    return rc;
+}
+
+/* appr_walk() from @p ri, when the store has any approval at all: a
+ * store without (the approvals table empty, or none) costs one
+ * mdb_stat. */
+static int approved_in(store_t *s, MDB_txn *txn, const indicator_t *ind,
+                       int ri, const period_t *p, int subtree,
+                       store_total_t *t)
+{
+    int any = 0;
+    int rc = store_approvals_any(s, txn, &any);
+    if (rc != ERR_OK || !any) {
+        return rc;
+    }
+    appr_walk_t w = {NULL, {0}, ind};
+    buf_init(&w.kb);
+    rc = lmdbh_code(mdb_cursor_open(txn, s->approvals, &w.cur));
+    if (rc == ERR_OK) {
+        rc = appr_walk(s, txn, &w, ri, p, subtree, t);
+        mdb_cursor_close(w.cur);
+    }
+    buf_fini(&w.kb);
+    return rc;
+}
+
 static int own_in(store_t *s, MDB_txn *txn, int ii, uint32_t region,
                   const period_t *p, store_total_t *out)
 {
@@ -284,6 +353,10 @@ static int own_in(store_t *s, MDB_txn *txn, int ii, uint32_t region,
     out->den = c.den;
     out->reporting = (uint32_t)c.present;
     out->expected = 1;
+    if (rc == ERR_OK) {
+        rc = approved_in(s, txn, NULL, catalog_region_find(s->cat, region),
+                         p, 0, out);
+    }
     return rc;
 }
 
@@ -331,13 +404,29 @@ static int total_in(store_t *s, MDB_txn *txn, int ii, int ri,
         rc = walk_range(s, txn, ind, ri, p->first, p->last, 1, t);
     }
     buf_fini(&kb);
+    if (rc == ERR_OK) {
+        rc = approved_in(s, txn, NULL, ri, p, 1, t);
+    }
     return rc;
 }
 
-/* store_total() (@p own == 0) or store_own() (@p own == 1). */
+/* The approved-only total of store_total_approved(). */
+static int approved_total_in(store_t *s, MDB_txn *txn, int ii, int ri,
+                             const period_t *p, store_total_t *t)
+{
+    const indicator_t *ind = catalog_indicator(s->cat, (size_t)ii);
+    memset(t, 0, sizeof *t);
+    t->is_ratio = ind->kind == IND_RATIO;
+    t->expected = (uint32_t)catalog_region(s->cat, (size_t)ri)->subtree_size;
+    return approved_in(s, txn, ind, ri, p, 1, t);
+}
+
+enum total_mode { TOTAL_ALL, TOTAL_OWN, TOTAL_APPROVED };
+
+/* store_total(), store_own() or store_total_approved(), by @p mode. */
 static int one_total(store_t *self, const char *indicator, uint32_t region,
-                     const period_t *p, int own, store_total_t *out,
-                     char err[ERR_LEN])
+                     const period_t *p, enum total_mode mode,
+                     store_total_t *out, char err[ERR_LEN])
 {
     assert(store_check_invariants(self));
     int ii;
@@ -348,12 +437,14 @@ static int one_total(store_t *self, const char *indicator, uint32_t region,
     if (rc != ERR_OK) {
         return rc;
     }
-    rc = own ? own_in(self, txn, ii, region, p, out)
+    rc = mode == TOTAL_OWN ? own_in(self, txn, ii, region, p, out)
+         : mode == TOTAL_APPROVED
+             ? approved_total_in(self, txn, ii, ri, p, out)
              : total_in(self, txn, ii, ri, p, out);
     snap_end(self, &txn);
     if (rc != ERR_OK) {
         memset(out, 0, sizeof *out);
-        rec_fail(self->file, own ? "own" : "total", rc, err);
+        rec_fail(self->file, mode == TOTAL_OWN ? "own" : "total", rc, err);
     }
     return rc;
 }
@@ -361,13 +452,20 @@ static int one_total(store_t *self, const char *indicator, uint32_t region,
 int store_total(store_t *self, const char *indicator, uint32_t region,
                 const period_t *p, store_total_t *out, char err[ERR_LEN])
 {
-    return one_total(self, indicator, region, p, 0, out, err);
+    return one_total(self, indicator, region, p, TOTAL_ALL, out, err);
+}
+
+int store_total_approved(store_t *self, const char *indicator,
+                         uint32_t region, const period_t *p,
+                         store_total_t *out, char err[ERR_LEN])
+{
+    return one_total(self, indicator, region, p, TOTAL_APPROVED, out, err);
 }
 
 int store_own(store_t *self, const char *indicator, uint32_t region,
               const period_t *p, store_total_t *out, char err[ERR_LEN])
 {
-    return one_total(self, indicator, region, p, 1, out, err);
+    return one_total(self, indicator, region, p, TOTAL_OWN, out, err);
 }
 
 int store_breakdown(store_t *self, const char *indicator, uint32_t region,

@@ -145,6 +145,8 @@ void reply_total(reply_total_t *it, char *code, uint32_t region,
     it->msg.denominator = t->den;
     it->msg.reporting = t->reporting;
     it->msg.expected = t->expected;
+    it->msg.has_approved = 1;
+    it->msg.approved = t->approved;
 }
 
 void reply_error(reply_t *rp, int rc)

@@ -260,14 +260,17 @@ int store_apply(store_t *self, const store_batch_t *batches, size_t n,
                 store_result_t *results, char err[ERR_LEN]);
 
 /** An aggregate: a count's value in num, or a ratio's num/den, plus how
- *  many regions under the node (itself included) reported in the period
- *  and how many are expected to. */
+ *  many regions under the node (itself included) reported in the period,
+ *  how many are expected to, and how many of them have every month of
+ *  the period approved or accepted (approve.c; read in the same
+ *  snapshot as the figures). */
 typedef struct store_total {
     int is_ratio;
     int64_t num;
     int64_t den;
     uint32_t reporting;
     uint32_t expected;
+    uint32_t approved;
 } store_total_t;
 
 /** Total of @p indicator for @p region and everything below it over
@@ -277,8 +280,21 @@ typedef struct store_total {
 int store_total(store_t *self, const char *indicator, uint32_t region,
                 const period_t *p, store_total_t *out, char err[ERR_LEN]);
 
+/** The total of @p indicator for @p region over @p p from approved
+ *  figures only: the sum of the contributions (the same rules as
+ *  store_total) of the regions of the subtree whose every month of @p p
+ *  is approved or accepted, read in one snapshot. reporting counts those
+ *  of them with a fact in @p p, approved counts them all, expected is
+ *  the subtree's size. A store without approvals gives a total with no
+ *  report (reporting 0, approved 0).
+ *  @return as store_total(). */
+int store_total_approved(store_t *self, const char *indicator,
+                         uint32_t region, const period_t *p,
+                         store_total_t *out, char err[ERR_LEN]);
+
 /** The region's own report over @p p (its own units, without children);
- *  expected is 1. */
+ *  expected is 1, approved 1 when the region's every month of @p p is
+ *  approved. */
 int store_own(store_t *self, const char *indicator, uint32_t region,
               const period_t *p, store_total_t *out, char err[ERR_LEN]);
 

@@ -179,3 +179,144 @@ Test(approvals, a_plain_collector_takes_a_name)
     cr_expect(strstr(out, "is open read-only here: approvals are written by "
                           "the collector") != NULL, "%s", out);
 }
+
+static update_t fig(uint64_t seq, const char *ind, uint32_t region,
+                    uint32_t yyyymm, int64_t num, int64_t den)
+{
+    update_t u = {seq, ind, region, yyyymm, {den > 0, num, den}};
+    return u;
+}
+
+/* hrssctl --connect --insecure approve --region R --period P --as li. */
+static void approve_as_li(const hx_coll_t *c, const char *region,
+                          const char *period)
+{
+    static char out[4096];
+    const char *argv[] = {"hrssctl", "--connect", c->query, "--insecure",
+                          "approve", "--region", region, "--period",
+                          period, "--as", "li", NULL};
+    cr_assert_eq(hx_run(argv, 30000, out, sizeof out), 0, "%s", out);
+}
+
+#define BOTH(c, db, out, ...)                                               \
+    HX_CTL_BOTH((c)->query, db, NULL, out, __VA_ARGS__)
+
+/* 上城区 (330102) approved for October and November, 拱墅区 (330105) for
+ * October only, 杭州市's own month never: every total says how much of
+ * it is approved, and progress --approved counts only those figures. */
+Test(approvals, totals_say_how_much_is_approved)
+{
+    char db[300];
+    snprintf(db, sizeof db, "%s/db", hx_dir);
+    catalog_t *cat = NULL;
+    store_t *s = NULL;
+    hx_open_store(db, 1, &cat, &s);
+    update_t u[] = {
+        fig(1, "urban_new_jobs", 330102, 202510, 100, 0),
+        fig(2, "urban_new_jobs", 330102, 202511, 110, 0),
+        fig(3, "urban_new_jobs", 330105, 202510, 10, 0),
+        fig(4, "urban_new_jobs", 330105, 202511, 20, 0),
+        fig(5, "urban_new_jobs", 330100, 202510, 1000, 0),
+        fig(6, "pension_insured", 330102, 202510, 500, 0),
+        fig(7, "pension_insured", 330102, 202511, 510, 0),
+        fig(8, "pension_insured", 330105, 202510, 50, 0),
+        fig(9, "pension_insured", 330105, 202511, 60, 0),
+        fig(10, "dispute_mediation_success_rate", 330102, 202510, 8, 10),
+        fig(11, "dispute_mediation_success_rate", 330105, 202510, 1, 10),
+        fig(12, "dispute_mediation_success_rate", 330100, 202510, 5, 10),
+    };
+    store_batch_t b = {"test-agent", -1, 1764000000, month_make(2026, 11),
+                       u, sizeof u / sizeof u[0], NULL};
+    store_result_t r;
+    char err[ERR_LEN];
+    cr_assert_eq(store_apply(s, &b, 1, &r, err), ERR_OK, "%s", err);
+    cr_assert_eq(r.applied, sizeof u / sizeof u[0]);
+    store_result_fini(&r);
+    store_close(&s);
+    catalog_destroy(&cat);
+    hx_coll_t c;
+    hx_collector_start(&c, db, path("collector.log"));
+    approve_as_li(&c, "330102", "2025-10");
+    approve_as_li(&c, "330102", "2025-11");
+    approve_as_li(&c, "330105", "2025-10");
+
+    static char out[65536];
+    BOTH(&c, db, out, "total", "urban_new_jobs", "--period", "2025-10",
+         "--region", "330100", "--json");
+    cr_expect_str_eq(out, "{\"indicator\": \"urban_new_jobs\", \"region\": "
+                          "\"330100\", \"period\": \"2025-10\", \"kind\": "
+                          "\"count\", \"value\": 1110, "
+                          "\"reporting_regions\": 3, \"expected_regions\": "
+                          "14, \"approved_regions\": 2}\n");
+    BOTH(&c, db, out, "total", "urban_new_jobs", "--period", "2025-10",
+         "--region", "330100", "--csv");
+    cr_expect(strstr(out, "\nurban_new_jobs,330100,2025-10,count,1110,,,3,"
+                          "14,2\n") != NULL, "%s", out);
+    BOTH(&c, db, out, "total", "urban_new_jobs", "--period", "2025-10");
+    cr_expect(strstr(out, "approved:  2 of 102 regions\n") != NULL, "%s",
+              out);
+    /* October and November: only 上城区 has both. */
+    BOTH(&c, db, out, "breakdown", "urban_new_jobs", "--period",
+         "2025-10..2025-11", "--region", "330100", "--json");
+    cr_expect(strstr(out, "\"region\": \"330102\", \"period\": "
+                          "\"2025-10..2025-11\", \"kind\": \"count\", "
+                          "\"value\": 210, \"reporting_regions\": 1, "
+                          "\"expected_regions\": 1, \"approved_regions\": "
+                          "1}") != NULL, "%s", out);
+    cr_expect(strstr(out, "\"region\": \"330105\", \"period\": "
+                          "\"2025-10..2025-11\", \"kind\": \"count\", "
+                          "\"value\": 30, \"reporting_regions\": 1, "
+                          "\"expected_regions\": 1, \"approved_regions\": "
+                          "0}") != NULL, "%s", out);
+    cr_expect(strstr(out, "\"total\": {\"indicator\": \"urban_new_jobs\", "
+                          "\"region\": \"330100\", \"period\": "
+                          "\"2025-10..2025-11\", \"kind\": \"count\", "
+                          "\"value\": 1240, \"reporting_regions\": 3, "
+                          "\"expected_regions\": 14, \"approved_regions\": "
+                          "1}}") != NULL, "%s", out);
+
+    /* progress --approved: a stock's level (October: 500 + 50), a
+     * ratio's (8/10 + 1/10, not 杭州市's own 5/10), and no cumulative
+     * figure (no region has every month since 2021-01 approved). */
+    BOTH(&c, db, out, "progress", "--period", "2025-10", "--region",
+         "330100", "--approved", "--json");
+    cr_expect(strstr(out, "\"targets\": \"none\", \"approved_only\": true, ")
+                  != NULL, "%s", out);
+    cr_expect(strstr(out, "\"basis\": \"level\", \"period\": \"2025-10\", "
+                          "\"baseline\": null, \"target\": null, "
+                          "\"direction\": \"at_least\", \"value\": 550, "
+                          "\"share\": null, \"expected\": null, "
+                          "\"elapsed\": 0.9666666667, \"on_track\": null, "
+                          "\"reporting_regions\": 2, \"expected_regions\": "
+                          "14, \"approved_regions\": 2,") != NULL, "%s",
+              out);
+    cr_expect(strstr(out, "\"value\": 0.45, \"numerator\": 9, "
+                          "\"denominator\": 20,") != NULL, "%s", out);
+    cr_expect(strstr(out, "\"indicator\": \"urban_new_jobs\", \"name_zh\": "
+                          "\"城镇新增就业人数\", \"kind\": \"count\", "
+                          "\"display_unit\": \"万人\", \"unit_scale\": "
+                          "10000, \"basis\": \"cumulative\", \"period\": "
+                          "\"2021-01..2025-10\", \"baseline\": null, "
+                          "\"target\": null, \"direction\": \"at_least\", "
+                          "\"value\": null,") != NULL, "%s", out);
+    /* November: 上城区's 510 only; without --approved, 510 + 60. */
+    BOTH(&c, db, out, "progress", "--period", "2025-11", "--region",
+         "330100", "--approved", "--csv");
+    cr_expect(strstr(out, "\npension_insured,基本养老保险参保人数,万人,,,,"
+                          "510,,1,no target,1,14,1,none,,510\n") != NULL,
+              "%s", out);
+    BOTH(&c, db, out, "progress", "--period", "2025-11", "--region",
+         "330100", "--csv");
+    cr_expect(strstr(out, "\npension_insured,基本养老保险参保人数,万人,,,,"
+                          "570,,1,no target,2,14,1,none,,570\n") != NULL,
+              "%s", out);
+    BOTH(&c, db, out, "progress", "--period", "2025-11", "--region",
+         "330100", "--approved");
+    cr_expect(strstr(out, "progress (approved figures only) — 杭州市 330100, "
+                          "period 2025-11\n") != NULL, "%s", out);
+    cr_expect(strstr(out, "\napproved figures only: a value counts only the "
+                          "regions whose every month of its period is "
+                          "approved; regions = those of them that "
+                          "reported.\n") != NULL, "%s", out);
+    cr_expect_eq(hx_collector_stop(&c, 10000), 0);
+}

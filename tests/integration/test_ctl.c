@@ -96,7 +96,7 @@ Test(ctl, total_json_counts_ratios_stocks_partial)
                           "\"330100\", \"period\": \"2025-Q1\", \"kind\": "
                           "\"count\", \"value\": 1380, "
                           "\"reporting_regions\": 3, \"expected_regions\": "
-                          "14}\n");
+                          "14, \"approved_regions\": 0}\n");
     /* A ratio over three regions: (1+90+5)/(10+100+10), not a mean. */
     BOTH(&e, out, "total", "劳动人事争议调解成功率", "--period", "2025-01",
          "--json");
@@ -105,7 +105,7 @@ Test(ctl, total_json_counts_ratios_stocks_partial)
                           "\"2025-01\", \"kind\": \"ratio\", \"value\": 0.8, "
                           "\"numerator\": 96, \"denominator\": 120, "
                           "\"reporting_regions\": 3, \"expected_regions\": "
-                          "102}\n");
+                          "102, \"approved_regions\": 0}\n");
     /* A stock over a year, regions' last months differ: 上城区 March 120 +
      * 拱墅区 February 50; 宁波市 reported only in 2024. */
     BOTH(&e, out, "total", "pension_insured", "--period", "2025", "--json");
@@ -116,12 +116,13 @@ Test(ctl, total_json_counts_ratios_stocks_partial)
     cr_expect(strstr(out, "\"value\": 240, \"reporting_regions\": 3") != NULL,
               "%s", out);
     BOTH(&e, out, "total", "urban_new_jobs", "--period", "2025", "--csv");
-    cr_expect(strstr(out, "urban_new_jobs,330000,2025,count,1387,,,4,102") !=
+    cr_expect(strstr(out, "urban_new_jobs,330000,2025,count,1387,,,4,102,0") !=
                   NULL, "%s", out);
     /* The table for people. */
     BOTH(&e, out, "total", "urban_new_jobs", "--period", "2025");
     cr_expect(strstr(out, "1,387 人") != NULL, "%s", out);
-    cr_expect(strstr(out, "4 of 102 regions (partial)") != NULL, "%s", out);
+    cr_expect(strstr(out, "4 of 102 regions (partial)\napproved:  0 of 102 "
+                          "regions\n") != NULL, "%s", out);
     cr_expect_eq(hx_collector_stop(&e.coll, 10000), 0);
 }
 
@@ -135,8 +136,8 @@ Test(ctl, breakdown_json_own_and_children)
     cr_expect(strstr(out, "{\"own\": {\"indicator\": \"urban_new_jobs\", "
                           "\"region\": \"330100\", \"period\": \"2025-Q1\", "
                           "\"kind\": \"count\", \"value\": 1000, "
-                          "\"reporting_regions\": 1, \"expected_regions\": 1}")
-                  != NULL, "%s", out);
+                          "\"reporting_regions\": 1, \"expected_regions\": 1, "
+                          "\"approved_regions\": 0}") != NULL, "%s", out);
     cr_expect(strstr(out, "\"region\": \"330102\", \"period\": \"2025-Q1\", "
                           "\"kind\": \"count\", \"value\": 330,") != NULL,
               "%s", out);
@@ -151,10 +152,11 @@ Test(ctl, breakdown_json_own_and_children)
                           "\"region\": \"330100\", \"period\": \"2025-Q1\", "
                           "\"kind\": \"count\", \"value\": 1380, "
                           "\"reporting_regions\": 3, \"expected_regions\": "
-                          "14}") != NULL, "%s", out);
+                          "14, \"approved_regions\": 0}") != NULL, "%s", out);
     /* 13 children */
     size_t n = 0;
-    for (const char *p = out; (p = strstr(p, "\"expected_regions\": 1}"));
+    for (const char *p = out;
+         (p = strstr(p, "\"expected_regions\": 1, \"approved_regions\": 0}"));
          p++) {
         n++;
     }
@@ -568,15 +570,15 @@ Test(ctl, csv_and_json_keep_raw_units_in_every_command)
     BOTH(&e, out, "progress", "--period", "2025", "--csv");
     expect_line(out, "indicator,指标 indicator,单位,2020 基期,2025 目标,"
                      "现值 value,完成 share,进度 status,reporting_regions,"
-                     "expected_regions");
+                     "expected_regions,approved_regions");
     expect_line(out, "urban_new_jobs,城镇新增就业人数,万人,,5000000,1387,"
-                     "0.0002774,behind,4,102");
+                     "0.0002774,behind,4,102,0");
     expect_line(out, "pension_insured,基本养老保险参保人数,万人,43550000,"
-                     "45000000,170,3.777777778e-06,behind,2,102");
+                     "45000000,170,3.777777778e-06,behind,2,102,0");
     expect_line(out, "dispute_mediation_success_rate,劳动人事争议调解成功率,"
-                     "%,0.8,0.8,0.8,1,on track,3,102");
+                     "%,0.8,0.8,0.8,1,on track,3,102,0");
     expect_line(out, "urban_surveyed_unemployment_rate,城镇调查失业率,%,,"
-                     "0.055,,,no data,0,102");
+                     "0.055,,,no data,0,102,0");
     cr_expect(strstr(out, "〔") == NULL && strchr(out, '"') == NULL, "%s",
               out);
     /* indicators: the plan's figures in raw units too. */
@@ -736,7 +738,9 @@ Test(ctl, progress_follows_another_plan)
         "〔〕 five-year cumulative target (2026-2030); value = cumulative "
         "through 2027-06.\n"
         "on track = at or above a straight line from the 2025 baseline (or "
-        "from 0) to the target.\n");
+        "from 0) to the target.\n"
+        "approved regions (every month of the period approved): 0/2 over "
+        "2026-01..2027-06, 0/2 over 2027-06.\n");
     const char *json[] = {"hrssctl", "--data-dir", db, "--catalog", catdir,
                           "progress", "--period", "2027-06", "--json", NULL};
     cr_assert_eq(hx_run(json, 60000, out, sizeof out), 0, "%s", out);

@@ -214,9 +214,9 @@ Test(ctl_targets, no_report_is_not_zero)
                           "\"330000\", \"period\": \"2022\", \"kind\": "
                           "\"count\", \"value\": null, "
                           "\"reporting_regions\": 0, \"expected_regions\": "
-                          "102}\n");
+                          "102, \"approved_regions\": 0}\n");
     BOTH(&e, out, "total", "urban_new_jobs", "--period", "2022", "--csv");
-    cr_expect(strstr(out, "\nurban_new_jobs,330000,2022,count,,,,0,102\n") !=
+    cr_expect(strstr(out, "\nurban_new_jobs,330000,2022,count,,,,0,102,0\n") !=
                   NULL,
               "%s", out);
     /* A ratio's terms too. */

@@ -174,6 +174,9 @@ static const pair_t pairs[] = {
     {"/api/progress?period=2025", {"progress", "--period", "2025", "--json"}},
     {"/api/progress?period=2025-06&region=330100",
      {"progress", "--period", "2025-06", "--region", "330100", "--json"}},
+    {"/api/progress?period=2025-06&region=330100&approved=1",
+     {"progress", "--period", "2025-06", "--region", "330100", "--approved",
+      "--json"}},
     {"/api/completeness?period=2025-01",
      {"completeness", "--period", "2025-01", "--json"}},
     {"/api/history?indicator=urban_new_jobs&region=330102&period=2025-01",
@@ -259,6 +262,10 @@ Test(web, api_refuses_what_it_does_not_serve)
                        "&period=2024", 400, "given twice");
     expect_refused(&w, "/api/total?indicator=urban_new_jobs&period=", 400,
                    "has no value");
+    expect_refused(&w, "/api/progress?approved=yes", 400,
+                   "parameter 'approved' is 1 or 0, not 'yes'");
+    expect_refused(&w, "/api/total?indicator=urban_new_jobs&period=2025"
+                       "&approved=1", 400, "takes no parameter 'approved'");
     expect_refused(&w, "/api/total?indicator=urban_new_jobs&period", 400,
                    "has no value");
     expect_refused(&w, "/api/agents?x=1", 400, "takes no parameter 'x'");

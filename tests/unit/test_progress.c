@@ -61,13 +61,13 @@ static period_t per(const char *s)
 
 static store_total_t count(int64_t v, uint32_t reporting, uint32_t expected)
 {
-    store_total_t t = {0, v, 0, reporting, expected};
+    store_total_t t = {0, v, 0, reporting, expected, 0};
     return t;
 }
 
 static store_total_t ratio(int64_t n, int64_t d, uint32_t reporting)
 {
-    store_total_t t = {1, n, d, reporting, 102};
+    store_total_t t = {1, n, d, reporting, 102, 0};
     return t;
 }
 
@@ -426,7 +426,7 @@ Test(progress, another_plan_titles_the_table, .init = load_2030,
 {
     const store_total_t totals[] = {
         count(1700000, 2, 2), count(46900000, 2, 2),
-        {1, 45, 1000, 2, 2}, count(0, 0, 2)};
+        {1, 45, 1000, 2, 2, 0}, count(0, 0, 2)};
     char *got = print_progress(RENDER_TABLE, "2027-06", totals);
     cr_expect_str_eq(
         got,
@@ -448,26 +448,29 @@ Test(progress, another_plan_titles_the_table, .init = load_2030,
         "〔〕 five-year cumulative target (2026-2030); value = cumulative "
         "through 2027-06.\n"
         "on track = at or above a straight line from the 2025 baseline (or "
-        "from 0) to the target.\n");
+        "from 0) to the target.\n"
+        "approved regions (every month of the period approved): 0/2 over "
+        "2026-01..2027-06, 0/2 over 2027-06, 0/2 over 2027-01..2027-06.\n");
     free(got);
 
     got = print_progress(RENDER_CSV, "2027-06", totals);
     cr_expect_str_eq(
         got,
         "indicator,指标 indicator,单位,2025 基期,2030 目标,现值 value,"
-        "完成 share,进度 status,reporting_regions,expected_regions\n"
-        "jobs,新增就业,万人,,6000000,1700000,0.2833333333,behind,2,2\n"
+        "完成 share,进度 status,reporting_regions,expected_regions,"
+        "approved_regions\n"
+        "jobs,新增就业,万人,,6000000,1700000,0.2833333333,behind,2,2,0\n"
         "insured,参保人数,万人,46000000,49000000,46900000,0.9571428571,"
-        "on track,2,2\n"
-        "jobless,失业率,%,,0.05,0.045,0.9,on track,2,2\n"
-        "postdocs,博士后招收,人,1500,1600,,,no data,0,2\n");
+        "on track,2,2,0\n"
+        "jobless,失业率,%,,0.05,0.045,0.9,on track,2,2,0\n"
+        "postdocs,博士后招收,人,1500,1600,,,no data,0,2,0\n");
     free(got);
 
     got = print_progress(RENDER_JSON, "2027-06", totals);
     const char *head =
         "{\"region\": \"330000\", \"period\": \"2027-06\", "
-        "\"province\": \"330000\", \"targets\": \"own\", \"indicators\": "
-        "[\n";
+        "\"province\": \"330000\", \"targets\": \"own\", "
+        "\"approved_only\": false, \"indicators\": [\n";
     cr_expect(strncmp(got, head, strlen(head)) == 0, "%s", got);
     const char *first =
         "  {\"indicator\": "
@@ -479,8 +482,8 @@ Test(progress, another_plan_titles_the_table, .init = load_2030,
         "\"at_least\", \"value\": 1700000, \"share\": "
         "0.2833333333, \"expected\": 1800000, \"elapsed\": "
         "0.3, \"on_track\": false, \"reporting_regions\": 2, "
-        "\"expected_regions\": 2, \"target_source\": "
-        "\"own\", \"target_region\": \"330000\", "
+        "\"expected_regions\": 2, \"approved_regions\": 0, "
+        "\"target_source\": \"own\", \"target_region\": \"330000\", "
         "\"target_year\": 2030},\n";
     cr_expect(strncmp(got + strlen(head), first, strlen(first)) == 0, "%s",
               got);
@@ -762,7 +765,8 @@ Test(progress, a_city_table_says_whose_targets_and_no_target,
                           "\"direction\": \"at_least\", \"value\": 6000000, "
                           "\"share\": null, \"expected\": null, \"elapsed\": "
                           "0.5, \"on_track\": null, \"reporting_regions\": "
-                          "14, \"expected_regions\": 14, \"target_source\": "
+                          "14, \"expected_regions\": 14, "
+                          "\"approved_regions\": 0, \"target_source\": "
                           "\"none\", \"target_region\": null, "
                           "\"target_year\": null, \"province_value\": "
                           "30000000, \"share_of_province\": 0.2}") != NULL,
