@@ -20,7 +20,7 @@
 
 #include "common/json.h"
 
-enum { S_REGION, S_STATE, S_BY, S_AT, S_NCOLS };
+enum { S_REGION, S_STATE, S_BY, S_AT, S_EXC, S_NCOLS };
 
 static const render_col_t state_cols[S_NCOLS] = {
     [S_REGION] = {.type = CELL_REGION, .head = "地区", .csv = "region",
@@ -28,6 +28,7 @@ static const render_col_t state_cols[S_NCOLS] = {
     [S_STATE] = {.type = CELL_TEXT, .head = "state", .json = "state"},
     [S_BY] = {.type = CELL_TEXT, .head = "by", .json = "by"},
     [S_AT] = {.type = CELL_TIME, .head = "at", .json = "at"},
+    [S_EXC] = {.type = CELL_BOOL, .head = "exception", .json = "exception"},
 };
 
 enum { E_ID, E_REGION, E_ACTION, E_BY, E_AT, E_NCOLS };
@@ -50,6 +51,7 @@ static void add_state(const ctl_t *x, render_t *r, const Hrss__Approval *a)
     row[S_STATE] = cell_text(a->state);
     row[S_BY] = a->by != NULL ? cell_text(a->by) : cell_none("-");
     row[S_AT] = a->has_at ? cell_time(a->at) : cell_none("-");
+    row[S_EXC] = cell_bool(a->has_exception && a->exception);
     render_add_row(r, row);
 }
 
@@ -84,9 +86,12 @@ static int act(ctl_t *x, const ctl_args_t *a, const char *action)
     }
     const Hrss__Approval *ap = l->approvals[0];
     if (x->fmt == RENDER_TABLE) {
-        fprintf(x->out, "%s %u (%s) %s: %s%s%s\n", action, ap->region,
+        fprintf(x->out, "%s %u (%s) %s: %s%s%s%s\n", action, ap->region,
                 ctl_region_name(x, ap->region), l->month, ap->state,
-                ap->by != NULL ? " by " : "", ap->by != NULL ? ap->by : "");
+                ap->by != NULL ? " by " : "", ap->by != NULL ? ap->by : "",
+                ap->has_exception && ap->exception
+                    ? ", excepted from the automatic lock"
+                    : "");
     } else {
         render_t *r = ctl_render_new(x, state_cols, S_NCOLS);
         add_state(x, r, ap);
@@ -120,6 +125,16 @@ int cmd_accept(ctl_t *x, const ctl_args_t *a)
 int cmd_unaccept(ctl_t *x, const ctl_args_t *a)
 {
     return act(x, a, "unaccept");
+}
+
+int cmd_except(ctl_t *x, const ctl_args_t *a)
+{
+    return act(x, a, "except");
+}
+
+int cmd_unexcept(ctl_t *x, const ctl_args_t *a)
+{
+    return act(x, a, "unexcept");
 }
 
 /* The month's log, as rows of @p r. */

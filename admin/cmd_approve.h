@@ -20,6 +20,11 @@ int cmd_approve(ctl_t *x, const ctl_args_t *a);
 int cmd_unapprove(ctl_t *x, const ctl_args_t *a);
 int cmd_accept(ctl_t *x, const ctl_args_t *a);
 int cmd_unaccept(ctl_t *x, const ctl_args_t *a);
+/** except/unexcept --region CODE --period YYYY-MM: the province lets a
+ *  region's month in past the automatic lock (hrss-collector
+ *  --lock-after-days), or withdraws that. */
+int cmd_except(ctl_t *x, const ctl_args_t *a);
+int cmd_unexcept(ctl_t *x, const ctl_args_t *a);
 int cmd_approvals(ctl_t *x, const ctl_args_t *a);
 
 #endif

@@ -156,6 +156,19 @@ static const command_t commands[] = {
      .run = cmd_unaccept, .opts = OPT_REGION | OPT_PERIOD | OPT_AS,
      .needs = OPT_REGION | OPT_PERIOD,
      .takes = "--region CITY --period YYYY-MM"},
+    {.name = "except", .usage = "--region CODE --period YYYY-MM\n"
+                                "[--as NAME]",
+     .help = "the province lets a region's month\nin past the automatic "
+             "lock",
+     .run = cmd_except, .opts = OPT_REGION | OPT_PERIOD | OPT_AS,
+     .needs = OPT_REGION | OPT_PERIOD,
+     .takes = "--region CODE --period YYYY-MM"},
+    {.name = "unexcept", .usage = "--region CODE --period YYYY-MM\n"
+                                  "[--as NAME]",
+     .help = "withdraw that exception",
+     .run = cmd_unexcept, .opts = OPT_REGION | OPT_PERIOD | OPT_AS,
+     .needs = OPT_REGION | OPT_PERIOD,
+     .takes = "--region CODE --period YYYY-MM"},
     {.name = "approvals", .usage = "--period YYYY-MM [--region CODE]",
      .help = "each region's approval of a month,\nand the actions taken",
      .run = cmd_approvals, .opts = OPT_PERIOD | OPT_REGION,

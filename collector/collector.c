@@ -816,6 +816,11 @@ static int coll_open(coll_t *c)
         log_info("store: upgraded %s/data.mdb from format %u to %u",
                  cfg->data_dir, store_upgraded_from(c->store), STORE_FORMAT);
     }
+    store_set_lock_after(c->store, cfg->lock_after_days);
+    if (cfg->lock_after_days > 0) {
+        log_info("store: a month locks %d days after its deadline",
+                 cfg->lock_after_days);
+    }
     if (load_ranges(c) != 0 || start_metrics(c) != 0) {
         return -1;
     }

@@ -44,6 +44,9 @@ typedef struct collector_cfg {
     const char *key_path;    /**< the collector's secret key (CURVE) */
     const char *agents_path; /**< the agents file (CURVE) */
     const char *admins_path; /**< the admins file, or NULL (CURVE) */
+    int lock_after_days;     /**< a month locks this many days after its
+                                  deadline (store_set_lock_after); 0:
+                                  never */
     const char *ranges_path; /**< bounds set by hand that flag a figure
                                   as an outlier (collector/ranges.h), or
                                   NULL; reread on SIGHUP */

@@ -66,6 +66,10 @@ static void usage(FILE *f)
         "  --admins FILE         who may query: lines of '<public key>\n"
         "                        <name> read|admin [<regions>]'; without\n"
         "                        it the query socket admits no one\n"
+        "  --lock-after-days N   refuse a month's figures N days after\n"
+        "                        their deadline (period_locked), unless\n"
+        "                        the province excepts the region's month\n"
+        "                        (hrssctl except); 0, the default: never\n"
         "  --ranges FILE         bounds set by hand: CSV indicator,region,\n"
         "                        min,max; a figure outside is flagged as an\n"
         "                        outlier (hrssctl ranges writes one from the\n"
@@ -108,7 +112,8 @@ static void usage(FILE *f)
 
 enum { OPT_DATA, OPT_INGEST, OPT_QUERY, OPT_INSECURE, OPT_KEY, OPT_AGENTS,
        OPT_ADMINS, OPT_CATALOG, OPT_BACKUP, OPT_MAPMAX, OPT_MAXREJ,
-       OPT_HEARTBEAT, OPT_METRICS, OPT_TZ, OPT_VERBOSE, OPT_RANGES, OPT_N };
+       OPT_HEARTBEAT, OPT_METRICS, OPT_TZ, OPT_VERBOSE, OPT_RANGES,
+       OPT_LOCK, OPT_N };
 
 /* The long options, also the keys of the config file's [collector]. */
 static const flags_spec_t opt_spec[OPT_N] = {
@@ -122,6 +127,7 @@ static const flags_spec_t opt_spec[OPT_N] = {
     [OPT_CATALOG] = {"catalog", 1},
     [OPT_BACKUP] = {"backup-dir", 1},
     [OPT_RANGES] = {"ranges", 1},
+    [OPT_LOCK] = {"lock-after-days", 1},
     [OPT_MAPMAX] = {"map-max-mib", 1},
     [OPT_MAXREJ] = {"max-rejections", 1},
     [OPT_HEARTBEAT] = {"heartbeat-s", 1},
@@ -169,6 +175,13 @@ static int number_settings(const flags_t *fl, collector_cfg_t *cc)
             return 64;
         }
         cc->max_rejections = (size_t)n;
+    }
+    const char *lock = flags_value(fl, OPT_LOCK);
+    if (lock != NULL) {
+        if (count_arg("lock-after-days", lock, "days", 0, 3660, &n) != 0) {
+            return 64;
+        }
+        cc->lock_after_days = (int)n;
     }
     cc->heartbeat_ms = COLLECTOR_HEARTBEAT_MS;
     if (hb != NULL) {

@@ -32,7 +32,8 @@ typedef union appr_item {
 static int parse_action(const char *s, enum store_approval_action *out)
 {
     static const enum store_approval_action all[] = {
-        STORE_APPROVE, STORE_UNAPPROVE, STORE_ACCEPT, STORE_UNACCEPT};
+        STORE_APPROVE, STORE_UNAPPROVE, STORE_ACCEPT, STORE_UNACCEPT,
+        STORE_EXCEPT, STORE_UNEXCEPT};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
         if (strcmp(s, store_approval_action_name(all[i])) == 0) {
             *out = all[i];
@@ -48,6 +49,8 @@ static void put_approval(reply_t *rp, const store_approval_t *a)
     hrss__approval__init(&it->a);
     it->a.region = a->region;
     it->a.state = reply_dup(rp, store_approval_state_name(a->state));
+    it->a.has_exception = 1;
+    it->a.exception = a->exception != 0;
     if (a->state != STORE_OPEN) {
         it->a.by = reply_dup(rp, a->by);
         it->a.has_at = 1;
@@ -132,7 +135,7 @@ int answer_approve(store_t *st, const query_ctx_t *ctx,
     if (parse_action(q->action, &rq.action) != 0) {
         snprintf(rp->err, sizeof rp->err,
                  "'%.40s' is not an approval action: approve, unapprove, "
-                 "accept or unaccept", q->action);
+                 "accept, unaccept, except or unexcept", q->action);
         return ERR_INVAL;
     }
     rc = period_parse_month(q->month, &rq.month, rp->err);

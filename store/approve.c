@@ -132,7 +132,7 @@ static int parse_log(const MDB_val *k, const MDB_val *d,
     unsigned act = buf_get_u8(&r);
     e->at = buf_get_i64(&r);
     const char *by = buf_get_str(&r);
-    if (!buf_done(&r) || act > STORE_UNACCEPT ||
+    if (!buf_done(&r) || act > STORE_UNEXCEPT ||
         strlen(by) > STORE_REPORTER_MAX) {
         return ERR_CORRUPT;
     }
@@ -160,6 +160,9 @@ static int get_state(const store_t *s, MDB_txn *txn, buf_t *kb,
     int rc = rec_get(txn, s->approvals, "approvals", &k, &d, &found);
     if (rc == ERR_OK && found) {
         rc = rec_malformed("approvals", &k, parse_approval(&k, &d, out));
+    }
+    if (rc == ERR_OK) {
+        rc = store_exception_txn(s, txn, kb, region, month, &out->exception);
     }
     return rc;
 }
@@ -229,6 +232,8 @@ static const char *action_word(enum store_approval_action a)
     case STORE_UNAPPROVE: return "unapprove";
     case STORE_ACCEPT: return "accept";
     case STORE_UNACCEPT: return "unaccept";
+    case STORE_EXCEPT: return "except";
+    case STORE_UNEXCEPT: return "unexcept";
     }
     return "?";
 }
@@ -332,6 +337,20 @@ static int check_rules(const store_t *s, MDB_txn *txn, buf_t *kb,
     return rc;
 }
 
+int store_approval_log_put(store_t *s, MDB_txn *txn, buf_t *kb, buf_t *vb,
+                           const store_approval_req_t *rq)
+{
+    uint64_t id = 0;
+    int rc = lmdbh_next_id(txn, s->approvals_log, CODEC_KEY_V1, &id);
+    if (rc == ERR_OK) {
+        codec_key_id(kb, id);
+        MDB_val k = lmdbh_val(kb);
+        put_log(vb, rq);
+        rc = rec_put(txn, s->approvals_log, &k, vb, MDB_APPEND);
+    }
+    return rc;
+}
+
 /* Write the new state and its log record (INVARIANT 2). */
 static int record(store_t *s, MDB_txn *txn, buf_t *kb, buf_t *vb,
                   const store_approval_req_t *rq,
@@ -349,15 +368,8 @@ static int record(store_t *s, MDB_txn *txn, buf_t *kb, buf_t *vb,
         put_approval(vb, &a);
         rc = rec_put(txn, s->approvals, &k, vb, 0);
     }
-    uint64_t id = 0;
     if (rc == ERR_OK) {
-        rc = lmdbh_next_id(txn, s->approvals_log, CODEC_KEY_V1, &id);
-    }
-    if (rc == ERR_OK) {
-        codec_key_id(kb, id);
-        k = lmdbh_val(kb);
-        put_log(vb, rq);
-        rc = rec_put(txn, s->approvals_log, &k, vb, MDB_APPEND);
+        rc = store_approval_log_put(s, txn, kb, vb, rq);
     }
     if (rc == ERR_OK && out != NULL) {
         *out = a;
@@ -376,14 +388,22 @@ static int act_once(store_t *s, const store_approval_req_t *rq, int ri,
     int rc = env_txn_begin(s, 0, &txn, err);
     store_approval_t cur;
     enum store_approval_state next = STORE_OPEN;
-    if (rc == ERR_OK) {
-        rc = get_state(s, txn, &kb, rq->region, rq->month, &cur);
-    }
-    if (rc == ERR_OK) {
-        rc = check_rules(s, txn, &kb, rq, ri, &cur, &next, err);
-    }
-    if (rc == ERR_OK) {
-        rc = record(s, txn, &kb, &vb, rq, next, out);
+    int exc = rq->action == STORE_EXCEPT || rq->action == STORE_UNEXCEPT;
+    if (rc == ERR_OK && exc) {
+        rc = store_exception_act(s, txn, &kb, &vb, rq, out, err);
+    } else {
+        if (rc == ERR_OK) {
+            rc = get_state(s, txn, &kb, rq->region, rq->month, &cur);
+        }
+        if (rc == ERR_OK) {
+            rc = check_rules(s, txn, &kb, rq, ri, &cur, &next, err);
+        }
+        if (rc == ERR_OK) {
+            rc = record(s, txn, &kb, &vb, rq, next, out);
+        }
+        if (rc == ERR_OK && out != NULL) {
+            out->exception = cur.exception;
+        }
     }
     if (rc == ERR_OK) {
         rc = env_txn_commit(s, &txn, "approval", err);

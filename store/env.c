@@ -205,9 +205,10 @@ int env_grow_map(store_t *s, char err[ERR_LEN])
 static int open_approvals(store_t *s, MDB_txn *txn, unsigned flags,
                           char err[ERR_LEN])
 {
-    static const char *const names[] = {"approvals", "approvals_log"};
-    MDB_dbi *dbis[] = {&s->approvals, &s->approvals_log};
-    for (size_t i = 0; i < 2; i++) {
+    static const char *const names[] = {"approvals", "approvals_log",
+                                        "exceptions"};
+    MDB_dbi *dbis[] = {&s->approvals, &s->approvals_log, &s->exceptions};
+    for (size_t i = 0; i < 3; i++) {
         int mrc = mdb_dbi_open(txn, names[i], flags, dbis[i]);
         if (mrc == MDB_NOTFOUND && !(flags & MDB_CREATE)) {
             *dbis[i] = 0;
@@ -402,7 +403,7 @@ static int open_env(store_t *s, const char *dir, int *created,
         snprintf(err, ERR_LEN, "cannot create %s: %s", dir, strerror(errno));
         return ERR_IO;
     }
-    lmdbh_env_opts_t eo = {"store", 16, s->map_size, s->readonly};
+    lmdbh_env_opts_t eo = {"store", 32, s->map_size, s->readonly};
     int rc = lmdbh_env_open(&s->env, dir, &eo, created, err);
     if (rc == ERR_OK) {
         lmdbh_guard(s->env, s->file);

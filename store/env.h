@@ -53,6 +53,7 @@
 #include "common/buf.h"
 #include "common/catalog.h"
 #include "common/err.h"
+#include "common/update.h"
 #include "store/store.h"
 
 #define STORE_MAGIC 0x53544f52u /* "STOR" */
@@ -65,6 +66,8 @@ struct store {
     MDB_dbi meta, facts, audit, rejects, reporters, agg, viol;
     MDB_dbi rejby;               /* writable opens only (INVARIANT 6) */
     const store_ranges_t *ranges; /* store_set_ranges(); NULL: none */
+    int lock_after_days;          /* store_set_lock_after(); 0: never */
+    MDB_dbi exceptions;           /* lock.c; 0 likewise */
     MDB_dbi approvals, approvals_log; /* 0 when absent: a read-only open
                                          of a store from before them */
     MDB_dbi outliers;            /* valid iff has_outliers (INVARIANT 8) */
@@ -111,6 +114,31 @@ int env_txn_commit(store_t *s, MDB_txn **txn, const char *what,
  *  scratch. */
 int store_locked_txn(const store_t *s, MDB_txn *txn, buf_t *kb,
                      uint32_t region, int32_t month, int *locked);
+
+/** (lock.c) *@p has = 1 when the province excepted @p region's @p month
+ *  from the automatic lock. */
+int store_exception_txn(const store_t *s, MDB_txn *txn, buf_t *kb,
+                        uint32_t region, int32_t month, int *has);
+
+/** (lock.c) The checks and writes of STORE_EXCEPT and STORE_UNEXCEPT in
+ *  @p txn (approve.c's act_once calls it): the scope must cover the
+ *  root; granting one twice, or withdrawing one there is not, is
+ *  ERR_INVAL. Logs the action. */
+int store_exception_act(store_t *s, MDB_txn *txn, buf_t *kb, buf_t *vb,
+                        const store_approval_req_t *rq,
+                        store_approval_t *out, char err[ERR_LEN]);
+
+/** (lock.c) With the automatic lock on: when @p cell (of @p region)
+ *  received at @p received_at is past its deadline plus the lock's days
+ *  and has no exception, write why into @p msg ("period: ..."); else
+ *  leave @p msg as it is. */
+int store_lock_txn(const store_t *s, MDB_txn *txn, buf_t *kb,
+                   const update_cell_t *cell, uint32_t region,
+                   int64_t received_at, char msg[STORE_MSG_LEN]);
+
+/** (approve.c) Append @p rq to approvals_log in @p txn. */
+int store_approval_log_put(store_t *s, MDB_txn *txn, buf_t *kb, buf_t *vb,
+                           const store_approval_req_t *rq);
 
 /** (comment.c) Open the comments' tables: created by a writable open
  *  (@p flags MDB_CREATE); absent from an older store opened otherwise,

@@ -597,6 +597,9 @@ enum store_approval_action {
     STORE_UNAPPROVE = 1,
     STORE_ACCEPT = 2,
     STORE_UNACCEPT = 3,
+    STORE_EXCEPT = 4,    /**< the province exempts a region's month from
+                              the automatic lock (store_set_lock_after) */
+    STORE_UNEXCEPT = 5,  /**< ... and withdraws it */
 };
 
 /** A region's month as approved (or not). Plain value struct. */
@@ -606,6 +609,8 @@ typedef struct store_approval {
     enum store_approval_state state;
     char by[STORE_REPORTER_MAX + 1]; /**< who made it so ("" when OPEN) */
     int64_t at;                      /**< when (unix seconds; 0 when OPEN) */
+    int exception;                   /**< 1: exempt from the automatic lock
+                                          (STORE_EXCEPT) */
 } store_approval_t;
 
 /** One action of the approvals' audit trail. Plain value struct. */
@@ -631,6 +636,13 @@ typedef struct store_approval_req {
                                          the regions the approver's scope
                                          covers; NULL: every region */
 } store_approval_req_t;
+
+/** Lock every month automatically @p days after its deadline (the
+ *  catalog's, common/deadline.h) as reckoned at a batch's received_at:
+ *  its updates are refused with UPDATE_PERIOD_LOCKED unless the
+ *  province excepted that region's month (STORE_EXCEPT). 0: never.
+ *  Call from the thread that writes, between store_apply() calls. */
+void store_set_lock_after(store_t *self, int days);
 
 /** Take @p rq's action on its region's month, by the rules of approve.c
  *  (a child before its parent, a city accepted by the province, a parent

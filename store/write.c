@@ -120,10 +120,12 @@ static enum update_reason validate(const store_t *s, const store_batch_t *b,
     return r;
 }
 
-/* A valid update for a month its region has approved is refused:
- * UPDATE_PERIOD_LOCKED (approve.c). */
-static int check_lock(wctx_t *w, const update_t *u, const update_cell_t *cell,
-                      enum update_reason *why, char msg[STORE_MSG_LEN])
+/* A valid update for a month its region has approved (approve.c), or
+ * one past the automatic lock without an exception (lock.c), is
+ * refused: UPDATE_PERIOD_LOCKED. */
+static int check_lock(wctx_t *w, const store_batch_t *b, const update_t *u,
+                      const update_cell_t *cell, enum update_reason *why,
+                      char msg[STORE_MSG_LEN])
 {
     int locked = 0;
     int rc = store_locked_txn(w->s, w->txn, &w->key2, u->region, cell->month,
@@ -135,6 +137,15 @@ static int check_lock(wctx_t *w, const update_t *u, const update_cell_t *cell,
         snprintf(msg, STORE_MSG_LEN, "period: %s of region %u is approved, "
                  "so locked: changes need it unapproved first", month,
                  u->region);
+        return ERR_OK;
+    }
+    msg[0] = '\0';
+    if (rc == ERR_OK) {
+        rc = store_lock_txn(w->s, w->txn, &w->key2, cell, u->region,
+                            b->received_at, msg);
+    }
+    if (rc == ERR_OK && msg[0] != '\0') {
+        *why = UPDATE_PERIOD_LOCKED;
     }
     return rc;
 }
@@ -406,7 +417,7 @@ static int apply_updates(wctx_t *w, const store_batch_t *b,
         char msg[STORE_MSG_LEN];
         enum update_reason why = validate(w->s, b, u, &cell, msg);
         if (why == UPDATE_OK) {
-            rc = check_lock(w, u, &cell, &why, msg);
+            rc = check_lock(w, b, u, &cell, &why, msg);
         }
         if (rc != ERR_OK) {
             return rc;

@@ -320,3 +320,36 @@ Test(approvals, totals_say_how_much_is_approved)
                           "reported.\n") != NULL, "%s", out);
     cr_expect_eq(hx_collector_stop(&c, 10000), 0);
 }
+
+Test(approvals, a_month_locks_after_its_deadline_unless_excepted)
+{
+    char db[300];
+    char log[300];
+    snprintf(db, sizeof db, "%s/db", hx_dir);
+    snprintf(log, sizeof log, "%s/collector.log", hx_dir);
+    const char *argv[] = {"hrss-collector", "--data-dir", db, "--ingest",
+                          "tcp://127.0.0.1:*", "--query",
+                          "tcp://127.0.0.1:*", "--insecure",
+                          "--lock-after-days", "30", NULL};
+    hx_coll_t c;
+    hx_collector_exec(&c, db, log, argv);
+    static char out[16384];
+    /* 2025-10 closed on 2025-12-10: long past. */
+    const char *sub[] = {"hrss-agent", "--state-dir", path("office"),
+                         "--region", "330102", "--collector", c.ingest,
+                         "--insecure", "submit", "--wait", "--timeout", "10",
+                         "--indicator", "urban_new_jobs", "--period",
+                         "2025-10", "--value", "100", NULL};
+    cr_expect_eq(hx_run(sub, 30000, out, sizeof out), 65, "%s", out);
+    cr_expect(strstr(out, "period: 2025-10 of region 330102 closed on "
+                          "2025-12-10, 30 days after its deadline: the "
+                          "province can grant an exception "
+                          "[period_locked]") != NULL, "%s", out);
+    const char *exc[] = {"hrssctl", "--connect", c.query, "--insecure",
+                         "except", "--region", "330102", "--period",
+                         "2025-10", "--as", "zj", NULL};
+    cr_expect_eq(hx_run(exc, 30000, out, sizeof out), 0, "%s", out);
+    cr_expect(strstr(out, "excepted from the automatic lock") != NULL, "%s",
+              out);
+    cr_expect_eq(hx_run(sub, 30000, out, sizeof out), 0, "%s", out);
+}
