@@ -44,6 +44,11 @@ typedef struct collector_cfg {
     const char *key_path;    /**< the collector's secret key (CURVE) */
     const char *agents_path; /**< the agents file (CURVE) */
     const char *admins_path; /**< the admins file, or NULL (CURVE) */
+    long clock_offset;       /**< seconds added to the clock for the time
+                                  of receipt and the current month: 0,
+                                  but for demos and tests of timeliness
+                                  (HRSS_CLOCK_OFFSET_S, collector/main.c)
+                                  */
     int lock_after_days;     /**< a month locks this many days after its
                                   deadline (store_set_lock_after); 0:
                                   never */

@@ -45,6 +45,12 @@ WEB_PID=
 WEB_URL=
 MARKER=.hrss-demo
 # The one figure hrss-demo-gen gets wrong on purpose (deploy/demo/gen.h).
+# The office that reports its December late (timeliness), and the city
+# whose December is approved and accepted (approvals).
+LATE_REGION=330182
+LATE_NAME=建德市
+APPR_CITY=330500
+APPR_NAME=湖州市
 VIOL_REGION=330106
 VIOL_NAME=西湖区
 VIOL_PERIOD=2025-06
@@ -320,8 +326,16 @@ for f in "$DEMO_DIR"/csv/*.csv; do
     N_OFFICES=$((N_OFFICES + 1))
 done
 [ "$N_OFFICES" -gt 0 ] || die "hrss-demo-gen wrote no file"
+# The late office holds its December back: it is sent after the deadline.
+mkdir -p "$DEMO_DIR/csv/late" || die "cannot create $DEMO_DIR/csv/late"
+f="$DEMO_DIR/csv/$LATE_REGION.csv"
+{ head -n 1 "$f"; grep ',2025-12,' "$f"; } > "$DEMO_DIR/csv/late/$LATE_REGION.csv"
+{ head -n 1 "$f"; tail -n +2 "$f" | grep -v ',2025-12,'; } > "$f.tmp" &&
+    mv "$f.tmp" "$f" || die "cannot split $f"
 N_ROWS=$(cat "$DEMO_DIR"/csv/*.csv | grep -vc '^indicator,')
-say "generated $N_ROWS monthly figures (2021-01..2025-12) for $N_OFFICES" \
+N_LATE=$(grep -vc '^indicator,' "$DEMO_DIR/csv/late/$LATE_REGION.csv")
+say "generated $((N_ROWS + N_LATE)) monthly figures (2021-01..2025-12) for" \
+    "$N_OFFICES" \
     "offices in $DEMO_DIR/csv"
 say "  one on purpose breaks an \"of which\" rule: $VIOL_NAME ($VIOL_REGION)," \
     "$VIOL_PERIOD, senior titles > professional and technical talent"
@@ -359,25 +373,34 @@ else
     ING_BIND='tcp://127.0.0.1:*'
     QRY_BIND='tcp://127.0.0.1:*'
 fi
-"$HRSS_BIN/hrss-collector" --data-dir "$DEMO_DIR/store" --ingest "$ING_BIND" \
-    --query "$QRY_BIND" --key "$KEYS/collector.key" --agents "$KEYS/agents" \
-    --admins "$KEYS/admins" --catalog "$HRSS_CATALOG" \
-    < /dev/null > "$DEMO_DIR/collector.log" 2>&1 &
-COLLECTOR_PID=$!
-echo "$COLLECTOR_PID" > "$DEMO_DIR/collector.pid"
-i=0
-while [ ! -s "$DEMO_DIR/store/endpoints" ]; do
-    if ! child_alive "$COLLECTOR_PID"; then
-        wait "$COLLECTOR_PID"
-        COLLECTOR_PID=
-        tail -n 5 "$DEMO_DIR/collector.log" >&2
-        die "the collector did not start (see $DEMO_DIR/collector.log)"
-    fi
-    i=$((i + 1))
-    [ $i -lt 300 ] ||
-        die "the collector did not bind within 30 s ($DEMO_DIR/collector.log)"
-    sleep 0.1
-done
+# The clock of receipt: every office sends on 2026-01-05 (its December
+# due by the 10th, Asia/Shanghai), but the late one on 2026-01-20. The
+# collector takes a moved clock for demos (HRSS_CLOCK_OFFSET_S).
+ON_TIME_AT=$(date -d '2026-01-05 12:00 +0800' +%s)
+LATE_AT=$(date -d '2026-01-20 12:00 +0800' +%s)
+start_collector() { # $1: unix time the collector's clock should read
+    HRSS_CLOCK_OFFSET_S=$(($1 - $(date +%s))) \
+        "$HRSS_BIN/hrss-collector" --data-dir "$DEMO_DIR/store" \
+        --ingest "$ING_BIND" --query "$QRY_BIND" --key "$KEYS/collector.key" \
+        --agents "$KEYS/agents" --admins "$KEYS/admins" \
+        --catalog "$HRSS_CATALOG" < /dev/null >> "$DEMO_DIR/collector.log" 2>&1 &
+    COLLECTOR_PID=$!
+    echo "$COLLECTOR_PID" > "$DEMO_DIR/collector.pid"
+    i=0
+    while [ ! -s "$DEMO_DIR/store/endpoints" ]; do
+        if ! child_alive "$COLLECTOR_PID"; then
+            wait "$COLLECTOR_PID"
+            COLLECTOR_PID=
+            tail -n 5 "$DEMO_DIR/collector.log" >&2
+            die "the collector did not start (see $DEMO_DIR/collector.log)"
+        fi
+        i=$((i + 1))
+        [ $i -lt 300 ] ||
+            die "the collector did not bind within 30 s ($DEMO_DIR/collector.log)"
+        sleep 0.1
+    done
+}
+start_collector "$ON_TIME_AT"
 INGEST=$(sed -n 's/^ingest=//p' "$DEMO_DIR/store/endpoints")
 QUERY=$(sed -n 's/^query=//p' "$DEMO_DIR/store/endpoints")
 [ -n "$INGEST" ] && [ -n "$QUERY" ] ||
@@ -448,6 +471,25 @@ if [ "$ACKED" -ne "$N_ROWS" ] || [ "$REJECTED" -ne 0 ]; then
     FAILED=1
 fi
 
+# --- 7b. the late office: its December after the deadline -----------------
+# The same endpoints, the clock on 2026-01-20; the agents reconnect.
+stop_children "$COLLECTOR_PID" || die "the collector did not stop"
+rm -f "$DEMO_DIR/store/endpoints"
+ING_BIND=$INGEST
+QRY_BIND=$QUERY
+start_collector "$LATE_AT"
+A="$HRSS_BIN/hrss-agent --state-dir $AG/$LATE_REGION --region $LATE_REGION \
+    --collector $INGEST --key $KEYS/$LATE_REGION.key \
+    --collector-key $KEYS/collector.pub --catalog $HRSS_CATALOG"
+# shellcheck disable=SC2086
+$A submit --wait --timeout 60 "$DEMO_DIR/csv/late/$LATE_REGION.csv" \
+    > "$AG/$LATE_REGION.late.log" 2>&1 || {
+    cat "$AG/$LATE_REGION.late.log" >&2
+    die "the late office could not deliver its December"
+}
+say "$LATE_NAME ($LATE_REGION) sent its December on 2026-01-20, after the" \
+    "deadline of 2026-01-10"
+
 # --- 8. what the figures say ----------------------------------------------
 CTL="$HRSS_BIN/hrssctl"
 if [ -x "$CTL" ]; then
@@ -463,6 +505,38 @@ else
     say "note: $CTL is not built yet: no progress report (the store is in" \
         "$DEMO_DIR/store)"
 fi
+if [ -x "$CTL" ]; then
+    C="$CTL --connect $QUERY $CTL_KEYS"
+    say ""
+    say "== $CTL ... completeness --period 2025-12 --region 330100" \
+        "(the whole table: $DEMO_DIR/completeness.txt)"
+    # shellcheck disable=SC2086
+    $C completeness --period 2025-12 --region 330100 \
+        > "$DEMO_DIR/completeness.txt" || FAILED=1
+    grep -e '^code' -e "^$LATE_REGION" "$DEMO_DIR/completeness.txt" |
+        cut -c 1-96 | sed 's/$/ .../'
+    sed -n -e '/^deadline/p' -e '/^summary/,/^杭州市/p' \
+        "$DEMO_DIR/completeness.txt"
+    # Approvals: $APPR_NAME's counties, then the city, then the province
+    # accepts it.
+    for r in $(sed -n "s/^\\([0-9]*\\),.*,$APPR_CITY\$/\\1/p" \
+               "$HRSS_CATALOG/regions.csv") $APPR_CITY; do
+        # shellcheck disable=SC2086
+        $C approve --region "$r" --period 2025-12 > /dev/null || FAILED=1
+    done
+    # shellcheck disable=SC2086
+    $C accept --region "$APPR_CITY" --period 2025-12 > /dev/null || FAILED=1
+    say ""
+    say "== $CTL ... approvals --period 2025-12 --region $APPR_CITY"
+    # shellcheck disable=SC2086
+    $C approvals --period 2025-12 --region "$APPR_CITY" | head -n 10 ||
+        FAILED=1
+    say ""
+    say "== $CTL ... outliers --period 2024..2025"
+    # shellcheck disable=SC2086
+    $C outliers --period 2024..2025 || FAILED=1
+fi
+
 # --- 8b. the dashboard on the store -------------------------------------
 WEB="$HRSS_BIN/hrss-web"
 if [ -x "$WEB" ]; then
