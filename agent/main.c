@@ -678,10 +678,47 @@ static int json_opt(int argc, char **argv, int *json)
     return 0;
 }
 
+/* status [--json] [--due-days N]. @return 0, or EX_USAGE. */
+static int status_opts(int argc, char **argv, int *json, int *due_days)
+{
+    static const struct option opts[] = {
+        {"json", no_argument, NULL, 'j'},
+        {"due-days", required_argument, NULL, 'd'},
+        {NULL, 0, NULL, 0},
+    };
+    int opt;
+    *json = 0;
+    *due_days = DUE_DAYS_DEFAULT;
+    optind = 1;
+    while ((opt = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+        if (opt == 'j') {
+            *json = 1;
+            continue;
+        }
+        if (opt != 'd') {
+            return EX_USAGE;
+        }
+        char *end = NULL;
+        errno = 0;
+        long n = strtol(optarg, &end, 10);
+        if (end == optarg || *end != '\0' || errno != 0 || n < 0 ||
+            n > DUE_DAYS_MAX) {
+            return fail_usage("--due-days: '%s' is not a number of days "
+                              "(0..%d)", optarg, DUE_DAYS_MAX);
+        }
+        *due_days = (int)n;
+    }
+    if (optind < argc) {
+        return fail_usage("status: unexpected '%s'", argv[optind]);
+    }
+    return 0;
+}
+
 static int cmd_status(agent_t *a, int argc, char **argv)
 {
     int json = 0;
-    if (json_opt(argc, argv, &json) != 0) {
+    int due_days = DUE_DAYS_DEFAULT;
+    if (status_opts(argc, argv, &json, &due_days) != 0) {
         return EX_USAGE;
     }
     int rc = setup(a, 0);
@@ -710,7 +747,20 @@ static int cmd_status(agent_t *a, int argc, char **argv)
     v.age = v.st.queued > 0 && v.st.oldest_submitted > 0
                 ? (long long)(time(NULL) - v.st.oldest_submitted)
                 : -1;
+    status_due_t due;
+    memset(&due, 0, sizeof due);
+    if (a->region >= 0) {
+        rc = status_due_load(a->spool, a->cat, a->region,
+                             (int64_t)time(NULL), due_days, &due, err);
+        if (rc != ERR_OK) {
+            status_due_fini(&due);
+            fprintf(stderr, "hrss-agent: %s\n", err);
+            return 1;
+        }
+        v.due = &due;
+    }
     rc = status_print(a->spool, &v, json, err);
+    status_due_fini(&due);
     if (rc != ERR_OK) {
         fprintf(stderr, "hrss-agent: %s\n", err);
         return 1;

@@ -27,7 +27,8 @@
  *       covers in the transaction that records it, and acked_next never
  *       decreases except by spool_rebase().
  *    3. A source is recorded iff its updates were queued (same
- *       transaction), so a dropped file is queued once.
+ *       transaction), so a dropped file is queued once. So is each
+ *       cell's first-queued record (spool_cells), never changed after.
  *    4. Each call that writes is one transaction: on failure nothing of
  *       it is kept.
  *    5. Nothing read from disk is asserted on: a bad record is
@@ -169,6 +170,31 @@ int spool_has_source(spool_t *self, const char *source);
  *          WHAT: updates N..M cannot be sent"; ERR_IO. */
 int spool_read(spool_t *self, uint64_t from, spool_update_t *out, size_t max,
                size_t *n, char err[ERR_LEN]);
+
+/** One cell this spool queued a figure for. Plain value struct. */
+typedef struct spool_cell {
+    char indicator[CATALOG_CODE_MAX + 1]; /**< code */
+    uint32_t region;
+    uint32_t yyyymm;
+    int64_t first_at; /**< unix seconds: its first update's submitted_at */
+} spool_cell_t;
+
+typedef int (*spool_cell_fn)(const spool_cell_t *c, void *arg);
+
+/** Every cell (indicator, region, month) this spool queued an update
+ *  for since it keeps cell records (spool_append writes one per cell, in
+ *  the same transaction, and never changes it: a re-submission keeps
+ *  the first time; acknowledgements do not remove them), in key order;
+ *  @p fn returns nonzero to stop. Works on read-only handles.
+ *  @param[out] since  0: the records cover everything the spool ever
+ *              queued; > 0: they begin at that time (unix seconds), an
+ *              older agent queued before it without records; -1: the
+ *              spool queued updates but has no records yet (only an
+ *              older agent appended to it): nothing is known.
+ *  @return ERR_OK, ERR_CORRUPT naming the damaged record in @p err,
+ *          ERR_IO. */
+int spool_cells(spool_t *self, spool_cell_fn fn, void *arg, int64_t *since,
+                char err[ERR_LEN]);
 
 /** The collector acknowledged everything below @p next_seq: delete those
  *  updates, remember @p next_seq, and record @p nrej rejections (their

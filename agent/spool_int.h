@@ -9,6 +9,7 @@
  *                     format for a damaged record (this header's functions)
  *    spool_queue.c    append, read, ack, rebase, rejections
  *    spool_upgrade.c  format 1 -> 2 in place, at a writable open
+ *    spool_cells.c    the cells ever queued and when first (spool_cells)
  *    spool_verify.c   the whole-file walk of `hrss-agent check`
  *
  *  Owns: what struct spool owns (spool.h). Every function here borrows
@@ -182,6 +183,20 @@ int spool_fail(int mrc, const char *what, char err[ERR_LEN]);
  *  and ERR_NOTFOUND and leave @p err alone. */
 int spool_lmdb(const spool_t *s, enum spool_table t, int mrc,
                char err[ERR_LEN]);
+
+/** Record, in @p txn, the first-queued time of each cell of @p u[0..n)
+ *  that has none, and "cells:since" when absent (@p next: next_assign
+ *  before this append; above 1, an older agent queued before without
+ *  records). @return ERR_OK or the LMDB failure as ERR_*. */
+int spool_cells_record(const spool_t *s, MDB_txn *txn,
+                       const spool_update_t *u, size_t n, uint64_t next);
+
+/** 1 when sources key @p k is a cell record's ("cell:..."). */
+int spool_is_cell_key(const MDB_val *k);
+
+/** Parse a cell record's key into @p c (first_at left 0).
+ *  @return ERR_OK or ERR_CORRUPT (no message). */
+int spool_parse_cell_key(const MDB_val *k, spool_cell_t *c);
 
 /** Format 1 -> 2 (spool_upgrade.c): seal every value of every table but
  *  meta "format" and set it to 2, in one transaction, growing the map

@@ -74,6 +74,9 @@ static int append_in(spool_t *self, MDB_txn *txn, spool_update_t *u,
     if (rc == ERR_OK) {
         rc = spool_meta_put(self, txn, "next_assign", next + n);
     }
+    if (rc == ERR_OK) {
+        rc = spool_cells_record(self, txn, u, n, next);
+    }
     if (rc == ERR_OK && source != NULL) {
         buf_reset(&v);
         buf_put_u8(&v, SPOOL_REC_V1);

@@ -13,7 +13,8 @@
  *                          num:i64 den:i64 submitted_at:i64
  *   rejects  V1 seq:u64 -> V1 at:i64 reason:u32 reason_name\0 message\0
  *                          has_update:u8 [update record as in queue]
- *   sources  source-key bytes -> V1 at:i64
+ *   sources  source-key bytes -> V1 at:i64 ("inbox:NAME:SIZE:MTIME",
+ *            "cell:IND:REGION:YYYYMM", "cells:since": spool_cells.c)
  * Every value but meta "format" is followed by its seal (common/lmdbh):
  * the CRC-32C of its key and its bytes, 4 bytes big-endian. Format 1 is
  * the same without the seals (and meta integers of 4 or 8 bytes).

@@ -209,8 +209,11 @@ static void sources_record(walk_t *w, const MDB_val *k, MDB_val *d)
     buf_reader_init(&r, d->mv_data, d->mv_size);
     int ok = buf_get_u8(&r) == SPOOL_REC_V1;
     buf_get_i64(&r);
+    spool_cell_t c;
     if (!ok || !buf_done(&r) || k->mv_size == 0) {
         problem(w, SPOOL_T_SOURCES, k, "malformed record");
+    } else if (spool_is_cell_key(k) && spool_parse_cell_key(k, &c) != ERR_OK) {
+        problem(w, SPOOL_T_SOURCES, k, "malformed key");
     }
 }
 

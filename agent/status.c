@@ -12,6 +12,14 @@
  *   rejection seq:  1 .. seen | seen+1 .. newest
  *                   earlier   | new  --(status text, flush)--> earlier
  *
+ * After the rejections comes the deadlines part (status_due_*): the
+ * spool's cell records (spool_cells) give what this office ever
+ * queued; agent/due computes, for a "now" the caller passes (the CLI
+ * time(NULL)), what is due within --due-days or overdue and not in
+ * them, for the office's --region and each region at or below it that
+ * it ever queued for (a city office that sends its counties' figures
+ * sees theirs; a county that reports on its own is not listed).
+ *
  * INVARIANTS
  *   1. What the collector said reaches the terminal only through
  *      text_clean() and JSON only through json_put_str().
@@ -22,8 +30,12 @@
 #include "agent/status.h"
 
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
+#include "common/deadline.h"
 #include "common/json.h"
+#include "common/mem.h"
 #include "common/period.h"
 #include "common/text.h"
 
@@ -151,7 +163,9 @@ static int status_json(spool_t *sp, const status_view_t *v, char err[ERR_LEN])
     printf(",\n  \"rejections_new\": %llu,\n  \"rejections\": [",
            (unsigned long long)v->st.unseen);
     int rc = spool_rejections(sp, print_rejection, &ro, err);
-    printf("%s]\n}\n", ro.n ? "\n  " : "");
+    printf("%s],\n  \"deadlines\": ", ro.n ? "\n  " : "");
+    status_due_json(stdout, v->due);
+    printf("\n}\n");
     return rc;
 }
 
@@ -204,6 +218,9 @@ static int status_text(spool_t *sp, const status_view_t *v, char err[ERR_LEN])
         rc = list_part(sp, &ro, 0, st->rejections - st->unseen,
                        "earlier rejections:", err);
     }
+    if (rc == ERR_OK) {
+        status_due_text(stdout, v->due);
+    }
     if (rc == ERR_OK && ro.top > st->seen) {
         rc = spool_mark_seen(sp, ro.top, err);
     }
@@ -234,4 +251,227 @@ int status_report_new(spool_t *sp, FILE *f, uint64_t *n, char err[ERR_LEN])
         rc = spool_mark_seen(sp, ro.top, err);
     }
     return rc;
+}
+
+/* The deadlines part (status.h status_due_*). */
+
+typedef struct cells_in {
+    const catalog_t *cat;
+    int home;          /* the office's region, catalog index */
+    due_set_t *set;
+    uint32_t *regions; /* [0] the home region */
+    size_t n;
+    size_t cap;
+} cells_in_t;
+
+static int take_cell(const spool_cell_t *c, void *arg)
+{
+    cells_in_t *in = arg;
+    due_set_add(in->set, c->indicator, c->region, c->yyyymm);
+    int ri = catalog_region_find(in->cat, c->region);
+    if (ri < 0 || !catalog_region_within(in->cat, ri, in->home)) {
+        return 0;
+    }
+    for (size_t i = 0; i < in->n; i++) {
+        if (in->regions[i] == c->region) {
+            return 0;
+        }
+    }
+    if (in->n == in->cap) {
+        in->cap *= 2;
+        in->regions = xreallocarray(in->regions, in->cap,
+                                    sizeof *in->regions);
+    }
+    in->regions[in->n++] = c->region;
+    return 0;
+}
+
+static int region_cmp(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a;
+    uint32_t y = *(const uint32_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+int status_due_load(spool_t *sp, const catalog_t *cat, int region,
+                    int64_t now, int due_days, status_due_t *out,
+                    char err[ERR_LEN])
+{
+    memset(out, 0, sizeof *out);
+    cells_in_t in = {cat, region, due_set_new(), NULL, 1, 8};
+    in.regions = xcalloc(in.cap, sizeof *in.regions);
+    in.regions[0] = catalog_region(cat, (size_t)region)->code;
+    out->cat = cat;
+    out->now = now;
+    out->due_days = due_days;
+    int rc = spool_cells(sp, take_cell, &in, &out->since, err);
+    if (in.n > 2) {
+        qsort(in.regions + 1, in.n - 1, sizeof *in.regions, region_cmp);
+    }
+    out->regions = in.regions;
+    out->n_regions = in.n;
+    if (rc == ERR_OK) {
+        due_opts_t o = {cat, in.regions, in.n, now, due_days, out->since};
+        due_compute(&o, in.set, &out->list);
+    }
+    due_set_destroy(&in.set);
+    return rc;
+}
+
+void status_due_fini(status_due_t *d)
+{
+    if (d == NULL) {
+        return;
+    }
+    free(d->regions);
+    due_list_fini(&d->list);
+    memset(d, 0, sizeof *d);
+}
+
+/* "UTC+8", "UTC-3:30" of @p off seconds east. */
+static void zone_text(long off, char *buf, size_t len)
+{
+    long a = off < 0 ? -off : off;
+    if (a % 3600 == 0) {
+        snprintf(buf, len, "UTC%c%ld", off < 0 ? '-' : '+', a / 3600);
+    } else {
+        snprintf(buf, len, "UTC%c%ld:%02ld", off < 0 ? '-' : '+', a / 3600,
+                 a % 3600 / 60);
+    }
+}
+
+static void item_line(FILE *f, const status_due_t *d, const due_item_t *it,
+                      int overdue)
+{
+    const catalog_plan_t *plan = catalog_plan(d->cat);
+    const indicator_t *ind = catalog_indicator(d->cat, (size_t)it->indicator);
+    char date[16];
+    char month[PERIOD_STR_LEN];
+    char when[48];
+    deadline_format_date(it->deadline, plan->tz_offset, date, sizeof date);
+    month_format(it->month, month, sizeof month);
+    if (overdue) {
+        snprintf(when, sizeof when, "%lld day%s overdue",
+                 (long long)it->days, it->days == 1 ? "" : "s");
+    } else if (it->days == 0) {
+        snprintf(when, sizeof when, "today");
+    } else {
+        snprintf(when, sizeof when, "in %lld day%s", (long long)it->days,
+                 it->days == 1 ? "" : "s");
+    }
+    fprintf(f, "  due %s (%s): %s %u %s %s\n", date, when, month,
+            it->region, ind->name_zh, ind->code);
+}
+
+void status_due_text(FILE *f, const status_due_t *d)
+{
+    if (d == NULL) {
+        fprintf(f, "deadlines:       not shown (no --region)\n");
+        return;
+    }
+    const catalog_plan_t *plan = catalog_plan(d->cat);
+    const due_list_t *l = &d->list;
+    char zone[24];
+    char a[PERIOD_STR_LEN];
+    char b[PERIOD_STR_LEN];
+    zone_text(plan->tz_offset, zone, sizeof zone);
+    fprintf(f, "deadlines:       %s (%s), region%s", plan->time_zone, zone,
+            d->n_regions == 1 ? "" : "s");
+    for (size_t i = 0; i < d->n_regions; i++) {
+        fprintf(f, " %u", d->regions[i]);
+    }
+    fprintf(f, "\n                 (queued: by this agent; the province "
+               "counts when the\n                 collector received a "
+               "figure: hrssctl completeness)\n");
+    fprintf(f, "due soon:        %zu figure%s not queued, due within %d "
+               "day%s\n",
+            l->n_due, l->n_due == 1 ? "" : "s", d->due_days,
+            d->due_days == 1 ? "" : "s");
+    for (size_t i = 0; i < l->n_due; i++) {
+        item_line(f, d, &l->due[i], 0);
+    }
+    month_format(l->unknown_last + 1, a, sizeof a);
+    month_format(l->last_month, b, sizeof b);
+    fprintf(f, "overdue:         %zu figure%s never queued", l->n_overdue,
+            l->n_overdue == 1 ? "" : "s");
+    if (l->unknown_last < l->last_month) {
+        fprintf(f, " (months %s..%s)", a, b);
+    }
+    fprintf(f, "\n");
+    for (size_t i = 0; i < l->n_overdue; i++) {
+        item_line(f, d, &l->overdue[i], 1);
+    }
+    if (l->unknown_last >= l->first_month) {
+        month_format(l->first_month, a, sizeof a);
+        month_format(l->unknown_last, b, sizeof b);
+        fprintf(f, "not known:       %s..%s: an older hrss-agent queued "
+                   "here without\n                 a record of what; "
+                   "not listed%s\n",
+                a, b, d->since < 0 ? " (recorded from the next submit on)"
+                                   : "");
+    }
+}
+
+static void item_json(FILE *f, const status_due_t *d, const due_item_t *it,
+                      int overdue, int first)
+{
+    const catalog_plan_t *plan = catalog_plan(d->cat);
+    const indicator_t *ind = catalog_indicator(d->cat, (size_t)it->indicator);
+    char date[16];
+    char month[PERIOD_STR_LEN];
+    char region[16];
+    deadline_format_date(it->deadline, plan->tz_offset, date, sizeof date);
+    month_format(it->month, month, sizeof month);
+    snprintf(region, sizeof region, "%u", it->region);
+    fprintf(f, "%s\n      {\"indicator\": ", first ? "" : ",");
+    json_put_str(f, ind->code);
+    fprintf(f, ", \"name_zh\": ");
+    json_put_str(f, ind->name_zh);
+    fprintf(f, ", \"region\": \"%s\", \"period\": \"%s\", \"deadline\": "
+               "%lld, \"deadline_date\": \"%s\", \"%s\": %lld}",
+            region, month, (long long)it->deadline, date,
+            overdue ? "days_overdue" : "days_left", (long long)it->days);
+}
+
+void status_due_json(FILE *f, const status_due_t *d)
+{
+    if (d == NULL) {
+        fprintf(f, "null");
+        return;
+    }
+    const catalog_plan_t *plan = catalog_plan(d->cat);
+    const due_list_t *l = &d->list;
+    char a[PERIOD_STR_LEN];
+    char b[PERIOD_STR_LEN];
+    fprintf(f, "{\n    \"time_zone\": ");
+    json_put_str(f, plan->time_zone);
+    fprintf(f, ",\n    \"tz_offset\": %ld,\n    \"now\": %lld,\n    "
+               "\"due_days\": %d,\n    \"regions\": [",
+            plan->tz_offset, (long long)d->now, d->due_days);
+    for (size_t i = 0; i < d->n_regions; i++) {
+        fprintf(f, "%s\"%u\"", i ? ", " : "", d->regions[i]);
+    }
+    month_format(l->unknown_last + 1, a, sizeof a);
+    month_format(l->last_month, b, sizeof b);
+    if (l->unknown_last < l->last_month) {
+        fprintf(f, "],\n    \"months\": [\"%s\", \"%s\"],\n", a, b);
+    } else {
+        fprintf(f, "],\n    \"months\": null,\n");
+    }
+    month_format(l->first_month, a, sizeof a);
+    month_format(l->unknown_last, b, sizeof b);
+    if (l->unknown_last >= l->first_month) {
+        fprintf(f, "    \"unknown_months\": [\"%s\", \"%s\"],\n", a, b);
+    } else {
+        fprintf(f, "    \"unknown_months\": null,\n");
+    }
+    fprintf(f, "    \"due\": [");
+    for (size_t i = 0; i < l->n_due; i++) {
+        item_json(f, d, &l->due[i], 0, i == 0);
+    }
+    fprintf(f, "%s],\n    \"overdue\": [", l->n_due ? "\n    " : "");
+    for (size_t i = 0; i < l->n_overdue; i++) {
+        item_json(f, d, &l->overdue[i], 1, i == 0);
+    }
+    fprintf(f, "%s]\n  }", l->n_overdue ? "\n    " : "");
 }

@@ -4,7 +4,9 @@
  * ones; malformed endpoints are usage errors at once; permission errors
  * name the path, the permission and the user; inbox refusals counted
  * together and cited where the file went; every --help line within 80
- * columns; flag and range messages name the flag. */
+ * columns; flag and range messages name the flag. Issue 13: status
+ * lists the figures due soon or overdue that the office never queued,
+ * and no longer one it queued, after the collector acknowledged it. */
 #define _GNU_SOURCE /* setresuid */
 #include <criterion/criterion.h>
 #include <errno.h>
@@ -18,6 +20,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "common/catalog.h"
+#include "common/deadline.h"
+#include "common/period.h"
 #include "harness.h"
 
 TestSuite(office, .init = hx_setup, .fini = hx_teardown, .timeout = 180);
@@ -507,4 +512,108 @@ Test(office, flag_and_range_messages_name_the_flag)
     cr_expect(strstr(out, "series: --from 2025 starts after --to 2021 "
                           "ends") != NULL,
               "%s", out);
+}
+
+/* The line status prints for pension_insured of month @p m in region
+ * 330100 at time @p now (due or overdue), from the catalog's rule. The
+ * arithmetic is test_due's and test_deadline's; this test checks that
+ * the binary shows it for what the spool says. */
+static void pension_line(const catalog_t *cat, int32_t m, int64_t now,
+                         char *out, size_t cap, int *overdue)
+{
+    const catalog_plan_t *plan = catalog_plan(cat);
+    const indicator_t *ind = catalog_indicator(
+        cat, (size_t)catalog_indicator_find(cat, "pension_insured"));
+    int64_t dl = deadline_of(plan, ind, m);
+    char date[16];
+    char month[PERIOD_STR_LEN];
+    char when[48];
+    deadline_format_date(dl, plan->tz_offset, date, sizeof date);
+    month_format(m, month, sizeof month);
+    *overdue = dl < now;
+    int64_t d = *overdue ? deadline_days_late(plan->tz_offset, dl, now)
+                         : deadline_local_day(dl, plan->tz_offset) -
+                               deadline_local_day(now, plan->tz_offset);
+    if (*overdue) {
+        snprintf(when, sizeof when, "%lld day%s overdue", (long long)d,
+                 d == 1 ? "" : "s");
+    } else if (d == 0) {
+        snprintf(when, sizeof when, "today");
+    } else {
+        snprintf(when, sizeof when, "in %lld day%s", (long long)d,
+                 d == 1 ? "" : "s");
+    }
+    snprintf(out, cap, "  due %s (%s): %s 330100 基本养老保险参保人数 "
+                       "pension_insured\n", date, when, month);
+}
+
+Test(office, status_lists_due_and_overdue_figures_never_queued)
+{
+    env_t e;
+    env_start(&e);
+    static char out[1 << 17];
+    char err[ERR_LEN];
+    catalog_t *cat = NULL;
+    cr_assert_eq(catalog_load_dir(&cat, e.cat, err), ERR_OK, "%s", err);
+    /* The last month status looks at: the current one, or the plan's
+     * last when it is over (the test runs at any date). */
+    int64_t now = (int64_t)time(NULL);
+    const catalog_plan_t *plan = catalog_plan(cat);
+    int32_t m = month_from_time((time_t)now, plan->tz_offset);
+    if (m > month_make(plan->last_year, 12)) {
+        m = month_make(plan->last_year, 12);
+    }
+    char month[PERIOD_STR_LEN];
+    month_format(m, month, sizeof month);
+    cr_assert_eq(AGENT(&e, out, "submit", "--wait", "--indicator",
+                       "urban_new_jobs", "--period", month, "--value", "7"),
+                 0, "%s", out);
+    /* Acknowledged: the queue forgot it, the cell record did not. */
+    cr_assert_eq(AGENT(&e, out, "status", "--due-days", "366"), 0, "%s",
+                 out);
+    cr_expect(strstr(out, "queued:          0 updates") != NULL, "%s", out);
+    cr_expect(strstr(out, "deadlines:       Asia/Shanghai (UTC+8), region "
+                          "330100\n") != NULL,
+              "%s", out);
+    cr_expect(strstr(out, "due within 366 days\n") != NULL, "%s", out);
+    char line[512];
+    int overdue = 0;
+    pension_line(cat, m, (int64_t)time(NULL), line, sizeof line, &overdue);
+    char *at = strstr(out, line);
+    cr_expect(at != NULL, "no '%s' in: %s", line, out);
+    char *over = strstr(out, "\noverdue:");
+    cr_assert(over != NULL, "%s", out);
+    cr_expect(at == NULL || (at > over) == overdue, "listed under the wrong "
+              "heading: %s", out);
+    char queued[128];
+    snprintf(queued, sizeof queued, "%s 330100 城镇新增就业人数 "
+                                    "urban_new_jobs\n", month);
+    cr_expect(strstr(out, queued) == NULL, "queued, listed: %s", out);
+    cr_expect(strstr(out, "not known:") == NULL, "%s", out);
+
+    /* JSON: the same, by code. */
+    cr_assert_eq(AGENT(&e, out, "status", "--json", "--due-days", "366"), 0,
+                 "%s", out);
+    char js[256];
+    snprintf(js, sizeof js, "{\"indicator\": \"pension_insured\", "
+                            "\"name_zh\": \"基本养老保险参保人数\", "
+                            "\"region\": \"330100\", \"period\": \"%s\"",
+             month);
+    cr_expect(strstr(out, js) != NULL, "%s", out);
+    snprintf(js, sizeof js, "{\"indicator\": \"urban_new_jobs\", "
+                            "\"name_zh\": \"城镇新增就业人数\", "
+                            "\"region\": \"330100\", \"period\": \"%s\"",
+             month);
+    cr_expect(strstr(out, js) == NULL, "%s", out);
+    cr_expect(strstr(out, "\"due_days\": 366,") != NULL, "%s", out);
+
+    /* A bad --due-days is a usage error naming the flag. */
+    cr_expect_eq(AGENT(&e, out, "status", "--due-days", "367"), 64, "%s",
+                 out);
+    cr_expect(strstr(out, "--due-days: '367' is not a number of days "
+                          "(0..366)") != NULL,
+              "%s", out);
+    /* The spool with cell records is sound. */
+    cr_expect_eq(AGENT(&e, out, "check"), 0, "%s", out);
+    catalog_destroy(&cat);
 }
