@@ -3,9 +3,11 @@
  * Design
  * ------
  * One fprintf of one string, so the text is written whole or not at all
- * (main.c's flush_stdout() reports a write that failed). Kept under 4 KiB:
+ * (main.c's flush_stdout() reports a write that failed). Kept well under
+ * the 64 KiB stdout buffer of file_stdout_init() (4.5 KiB now):
  * file_flush_stdout() reports a full disk only for what stdio still holds
- * when it flushes, and a longer text is written in pieces before that.
+ * when it flushes, and a text longer than the buffer would be written in
+ * pieces before that.
  * Every line fits 80 columns (test_office checks it).
  *
  * INVARIANTS
