@@ -44,6 +44,14 @@ int answer_backup(store_t *st, const query_ctx_t *ctx,
 int answer_catalog(store_t *st, reply_t *rp);
 int answer_completeness(store_t *st, const Hrss__CompletenessQ *q,
                         reply_t *rp);
+/** (answer_appr.c) Who writes @p what ("approvals", "comments"), by
+ *  ctx's rules (query.h, 6): on a plain collector the name @p by the
+ *  request gives (required), else an admin key's own name and regions
+ *  (@p by refused). Sets *@p name and *@p scope (NULL: every region).
+ *  @return ERR_OK, or ERR_INVAL / ERR_DENIED with rp->err set. */
+int answer_writer(const query_ctx_t *ctx, const char *by, const char *what,
+                  const char **name, const unsigned char **scope,
+                  reply_t *rp);
 /** (answer_appr.c) An approver's action, by ctx's rules (query.h, 6). */
 int answer_approve(store_t *st, const query_ctx_t *ctx,
                    const Hrss__ApproveQ *q, reply_t *rp);

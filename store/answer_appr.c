@@ -93,23 +93,22 @@ static void finish(reply_t *rp, const char *month, size_t n_states)
     rp->msg.approvals = l;
 }
 
-/* Who takes the action, and within which scope. @return ERR_OK,
- * ERR_DENIED or ERR_INVAL with rp->err set. */
-static int approver(const query_ctx_t *ctx, const Hrss__ApproveQ *q,
-                    store_approval_req_t *rq, reply_t *rp)
+int answer_writer(const query_ctx_t *ctx, const char *by, const char *what,
+                  const char **name, const unsigned char **scope,
+                  reply_t *rp)
 {
     if (ctx->plain) {
-        if (q->by == NULL || q->by[0] == '\0') {
+        if (by == NULL || by[0] == '\0') {
             snprintf(rp->err, sizeof rp->err,
-                     "a plain collector takes approvals under a name: give "
-                     "--as NAME");
+                     "a plain collector takes %s under a name: give --as "
+                     "NAME", what);
             return ERR_INVAL;
         }
-        rq->by = q->by;
-        rq->allowed = NULL;
+        *name = by;
+        *scope = NULL;
         return ERR_OK;
     }
-    if (q->by != NULL) {
+    if (by != NULL) {
         snprintf(rp->err, sizeof rp->err,
                  "--as NAME is for a plain collector: this one takes the "
                  "admin key's own name");
@@ -117,12 +116,12 @@ static int approver(const query_ctx_t *ctx, const Hrss__ApproveQ *q,
     }
     if (ctx->role != QUERY_ROLE_ADMIN || ctx->who == NULL) {
         snprintf(rp->err, sizeof rp->err,
-                 "approvals need an admin key whose regions cover the "
-                 "region (the collector's admins file)");
+                 "%s need an admin key whose regions cover the region (the "
+                 "collector's admins file)", what);
         return ERR_DENIED;
     }
-    rq->by = ctx->who;
-    rq->allowed = ctx->scope;
+    *name = ctx->who;
+    *scope = ctx->scope;
     return ERR_OK;
 }
 
@@ -143,7 +142,8 @@ int answer_approve(store_t *st, const query_ctx_t *ctx,
         rc = resolve_region(store_catalog(st), q->region, &region, rp->err);
     }
     if (rc == ERR_OK) {
-        rc = approver(ctx, q, &rq, rp);
+        rc = answer_writer(ctx, q->by, "approvals", &rq.by, &rq.allowed,
+                           rp);
     }
     store_approval_t a;
     if (rc == ERR_OK) {

@@ -72,38 +72,6 @@ static int parse_mark(const char *s, enum store_comment_mark *out)
     return -1;
 }
 
-/* Who comments, within which scope (as answer_appr.c's approver()). */
-static int author(const query_ctx_t *ctx, const Hrss__CommentQ *q,
-                  store_comment_req_t *rq, reply_t *rp)
-{
-    if (ctx->plain) {
-        if (q->by == NULL || q->by[0] == '\0') {
-            snprintf(rp->err, sizeof rp->err,
-                     "a plain collector takes comments under a name: give "
-                     "--as NAME");
-            return ERR_INVAL;
-        }
-        rq->by = q->by;
-        rq->allowed = NULL;
-        return ERR_OK;
-    }
-    if (q->by != NULL) {
-        snprintf(rp->err, sizeof rp->err,
-                 "--as NAME is for a plain collector: this one takes the "
-                 "admin key's own name");
-        return ERR_INVAL;
-    }
-    if (ctx->role != QUERY_ROLE_ADMIN || ctx->who == NULL) {
-        snprintf(rp->err, sizeof rp->err,
-                 "comments need an admin key whose regions cover the "
-                 "region (the collector's admins file)");
-        return ERR_DENIED;
-    }
-    rq->by = ctx->who;
-    rq->allowed = ctx->scope;
-    return ERR_OK;
-}
-
 int answer_comment(store_t *st, const query_ctx_t *ctx,
                    const Hrss__CommentQ *q, reply_t *rp)
 {
@@ -121,7 +89,8 @@ int answer_comment(store_t *st, const query_ctx_t *ctx,
         rc = period_parse_month(q->month, &rq.month, rp->err);
     }
     if (rc == ERR_OK) {
-        rc = author(ctx, q, &rq, rp);
+        rc = answer_writer(ctx, q->by, "comments", &rq.by, &rq.allowed,
+                           rp);
     }
     store_comment_t c;
     if (rc == ERR_OK) {
