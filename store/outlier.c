@@ -35,11 +35,14 @@
  */
 #include "store/outlier.h"
 
+#include <assert.h>
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "common/lmdbh.h"
 #include "store/codec.h"
+#include "store/env.h"
 #include "store/rec.h"
 
 #define ZSCALE 0.6745
@@ -304,4 +307,74 @@ int outlier_cell(MDB_txn *txn, MDB_dbi facts, MDB_dbi outliers,
     }
     int mrc = mdb_del(txn, outliers, &k, NULL);
     return mrc == MDB_NOTFOUND ? ERR_OK : lmdbh_code(mrc);
+}
+
+/* --- the list (store_outliers) ------------------------------------- */
+
+typedef struct outl_ctx {
+    store_t *s;
+    const period_t *p;
+    int within;
+    store_outlier_fn fn;
+    void *arg;
+} outl_ctx_t;
+
+static void copy_test(store_outlier_test_t *to, const outlier_test_t *t)
+{
+    to->points = t->points;
+    to->median = t->median;
+    to->mad = t->mad;
+    to->z = t->z;
+}
+
+static int each_outlier(const MDB_val *k, const MDB_val *d, void *ctx)
+{
+    outl_ctx_t *c = ctx;
+    const char *code;
+    store_outlier_t o;
+    outlier_t rec;
+    if (codec_parse_cell_key(k, &code, &o.region, &o.month) != ERR_OK ||
+        outlier_parse(d, &rec) != ERR_OK) {
+        return ERR_CORRUPT;
+    }
+    int ii = catalog_indicator_find(c->s->cat, code);
+    int ri = catalog_region_find(c->s->cat, o.region);
+    if (ii < 0 || ri < 0) {
+        return ERR_OK; /* left over from another catalog */
+    }
+    if (c->p != NULL && (o.month < c->p->first || o.month > c->p->last)) {
+        return ERR_OK;
+    }
+    if (c->within >= 0 && !catalog_region_within(c->s->cat, ri, c->within)) {
+        return ERR_OK;
+    }
+    o.indicator = catalog_indicator(c->s->cat, (size_t)ii)->code;
+    o.reasons = rec.reasons;
+    o.value = rec.value;
+    copy_test(&o.seasonal, &rec.seasonal);
+    copy_test(&o.recent, &rec.recent);
+    o.has_min = rec.range.has_min;
+    o.has_max = rec.range.has_max;
+    o.min = rec.range.min;
+    o.max = rec.range.max;
+    return c->fn(&o, c->arg) != 0 ? 1 : ERR_OK;
+}
+
+int store_outliers(store_t *self, const period_t *p, uint32_t region,
+                   store_outlier_fn fn, void *arg, char err[ERR_LEN])
+{
+    assert(store_check_invariants(self));
+    outl_ctx_t c = {self, p, -1, fn, arg};
+    if (region != 0) {
+        c.within = catalog_region_find(self->cat, region);
+        if (c.within < 0) {
+            snprintf(err, ERR_LEN, "unknown region %u", region);
+            return ERR_NOTFOUND;
+        }
+    }
+    if (!self->has_outliers) {
+        return ERR_OK; /* a store from before the table (env.h) */
+    }
+    return store_scan(self, self->outliers, "outliers", NULL, each_outlier, &c,
+                err);
 }

@@ -10,7 +10,7 @@
  * or year is one `agg` lookup. A range of flows adds the fewest whole
  * years, quarters and ragged months, and counts the reporting regions by
  * seeking each region's facts; a range of stocks seeks each region's last
- * fact in the range (fact_iter_t backwards). Listings go through scan(),
+ * fact in the range (fact_iter_t backwards). Listings go through store_scan(),
  * one cursor over a table from its first key or a position (the facts
  * from a page's position: one seek), and hand borrowed records to the
  * caller's callback; parsing is codec.c's, so a bad record stops the
@@ -54,7 +54,6 @@
 #include "store/codec.h"
 #include "store/derive.h"
 #include "store/env.h"
-#include "store/outlier.h"
 #include "store/rec.h"
 #include "store/snap.h"
 #include "store/span.h"
@@ -773,14 +772,9 @@ int store_history(store_t *self, const char *indicator, uint32_t region,
     return rc;
 }
 
-/* Iterate a whole table from key @p start on (NULL: the first); @p each
- * parses and calls back, returning ERR_OK to go on, 1 to stop, < 0 on
- * error. */
-typedef int (*scan_fn)(const MDB_val *k, const MDB_val *d, void *ctx);
-
-static int scan(store_t *s, MDB_dbi dbi, const char *table,
-                const buf_t *start, scan_fn each, void *ctx,
-                char err[ERR_LEN])
+int store_scan(store_t *s, MDB_dbi dbi, const char *table,
+               const buf_t *start, store_scan_fn each, void *ctx,
+               char err[ERR_LEN])
 {
     MDB_txn *txn = NULL;
     MDB_cursor *cur = NULL;
@@ -845,7 +839,7 @@ int store_audit(store_t *self, uint64_t from_id, store_revision_fn fn,
     buf_t kb;
     buf_init(&kb);
     codec_key_id(&kb, from_id);
-    int rc = scan(self, self->audit, "audit", &kb, each_audit, &c, err);
+    int rc = store_scan(self, self->audit, "audit", &kb, each_audit, &c, err);
     buf_fini(&kb);
     return rc;
 }
@@ -874,7 +868,7 @@ int store_rejections(store_t *self, int64_t since, store_rejected_fn fn,
 {
     assert(store_check_invariants(self));
     rej_ctx_t c = {since, fn, arg};
-    return scan(self, self->rejects, "rejects", NULL, each_rejection, &c, err);
+    return store_scan(self, self->rejects, "rejects", NULL, each_rejection, &c, err);
 }
 
 typedef struct rep_ctx {
@@ -901,7 +895,7 @@ int store_reporters(store_t *self, store_reporter_fn fn, void *arg,
 {
     assert(store_check_invariants(self));
     rep_ctx_t c = {fn, arg};
-    return scan(self, self->reporters, "reporters", NULL, each_reporter, &c,
+    return store_scan(self, self->reporters, "reporters", NULL, each_reporter, &c,
                 err);
 }
 
@@ -960,75 +954,7 @@ int store_violations(store_t *self, const period_t *p, uint32_t region,
             return ERR_NOTFOUND;
         }
     }
-    return scan(self, self->viol, "violations", NULL, each_violation, &c, err);
-}
-
-typedef struct outl_ctx {
-    store_t *s;
-    const period_t *p;
-    int within;
-    store_outlier_fn fn;
-    void *arg;
-} outl_ctx_t;
-
-static void copy_test(store_outlier_test_t *to, const outlier_test_t *t)
-{
-    to->points = t->points;
-    to->median = t->median;
-    to->mad = t->mad;
-    to->z = t->z;
-}
-
-static int each_outlier(const MDB_val *k, const MDB_val *d, void *ctx)
-{
-    outl_ctx_t *c = ctx;
-    const char *code;
-    store_outlier_t o;
-    outlier_t rec;
-    if (codec_parse_cell_key(k, &code, &o.region, &o.month) != ERR_OK ||
-        outlier_parse(d, &rec) != ERR_OK) {
-        return ERR_CORRUPT;
-    }
-    int ii = catalog_indicator_find(c->s->cat, code);
-    int ri = catalog_region_find(c->s->cat, o.region);
-    if (ii < 0 || ri < 0) {
-        return ERR_OK; /* left over from another catalog */
-    }
-    if (c->p != NULL && (o.month < c->p->first || o.month > c->p->last)) {
-        return ERR_OK;
-    }
-    if (c->within >= 0 && !catalog_region_within(c->s->cat, ri, c->within)) {
-        return ERR_OK;
-    }
-    o.indicator = catalog_indicator(c->s->cat, (size_t)ii)->code;
-    o.reasons = rec.reasons;
-    o.value = rec.value;
-    copy_test(&o.seasonal, &rec.seasonal);
-    copy_test(&o.recent, &rec.recent);
-    o.has_min = rec.range.has_min;
-    o.has_max = rec.range.has_max;
-    o.min = rec.range.min;
-    o.max = rec.range.max;
-    return c->fn(&o, c->arg) != 0 ? 1 : ERR_OK;
-}
-
-int store_outliers(store_t *self, const period_t *p, uint32_t region,
-                   store_outlier_fn fn, void *arg, char err[ERR_LEN])
-{
-    assert(store_check_invariants(self));
-    outl_ctx_t c = {self, p, -1, fn, arg};
-    if (region != 0) {
-        c.within = catalog_region_find(self->cat, region);
-        if (c.within < 0) {
-            snprintf(err, ERR_LEN, "unknown region %u", region);
-            return ERR_NOTFOUND;
-        }
-    }
-    if (!self->has_outliers) {
-        return ERR_OK; /* a store from before the table (env.h) */
-    }
-    return scan(self, self->outliers, "outliers", NULL, each_outlier, &c,
-                err);
+    return store_scan(self, self->viol, "violations", NULL, each_violation, &c, err);
 }
 
 typedef struct facts_ctx {
@@ -1061,7 +987,7 @@ int store_facts(store_t *self, int32_t from, int32_t to, store_fact_fn fn,
 {
     assert(store_check_invariants(self));
     facts_ctx_t c = {from, to, fn, arg};
-    return scan(self, self->facts, "facts", NULL, each_fact, &c, err);
+    return store_scan(self, self->facts, "facts", NULL, each_fact, &c, err);
 }
 
 int store_facts_from(store_t *self, const char *indicator, uint32_t region,
@@ -1073,7 +999,7 @@ int store_facts_from(store_t *self, const char *indicator, uint32_t region,
     buf_t kb;
     buf_init(&kb);
     codec_key_cell(&kb, indicator, region, month);
-    int rc = scan(self, self->facts, "facts", &kb, each_fact, &c, err);
+    int rc = store_scan(self, self->facts, "facts", &kb, each_fact, &c, err);
     buf_fini(&kb);
     return rc;
 }
