@@ -21,7 +21,10 @@
  *  (store_apply) come from one thread at a time.
  *
  *  Files (store/): env.c opens, closes, runs transactions and backups;
- *  write.c is store_apply(); read.c the questions; snap.c the read
+ *  write.c is store_apply() (write_int.h shares its steps with try.c,
+ *  store_try()); approve.c, lock.c, outlier.c and comment.c the
+ *  approvals and locks, outlier flags and comments; read.c the
+ *  questions; snap.c the read
  *  transactions, pinned snapshots and pages given back; verify.c
  *  store_verify();
  *  derive.c the aggregate and violation arithmetic both write and verify

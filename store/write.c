@@ -71,31 +71,8 @@
 #include "store/outlier.h"
 #include "store/rec.h"
 #include "store/span.h"
+#include "store/write_int.h"
 
-/* State of one write transaction. */
-typedef struct wctx {
-    store_t *s;
-    MDB_txn *txn;
-    uint64_t next_audit;
-    uint64_t next_rej;
-    int rejected;       /* a rejection was stored: move rejidx_next */
-    buf_t key;
-    buf_t val;
-    buf_t key2;
-    aggacc_t acc;       /* the transaction's aggregate changes (aggacc.h) */
-    /* The year of facts the last update left, as this transaction wrote
-     * it: the next update of the same (indicator, region, year), the
-     * usual order of an office's sheet, need not read it again. */
-    struct {
-        int valid;
-        int ii;
-        uint32_t region;
-        int32_t ystart;
-        derive_slot_t slots[12];
-        derive_around_t around; /* other years: the same after a write
-                                   inside this one */
-    } year;
-} wctx_t;
 
 void store_result_fini(store_result_t *res)
 {
@@ -365,8 +342,8 @@ static int put_rejection(wctx_t *w, const store_batch_t *b,
 }
 
 /* Reporter @p id's state; a reporter never seen starts at next_seq 1. */
-static int get_reporter(MDB_txn *txn, MDB_dbi dbi, buf_t *kb, const char *id,
-                        codec_reporter_t *p, int *found)
+int write_get_reporter(MDB_txn *txn, MDB_dbi dbi, buf_t *kb, const char *id,
+                       codec_reporter_t *p, int *found)
 {
     codec_key_reporter(kb, id);
     MDB_val k = lmdbh_val(kb);
@@ -403,8 +380,8 @@ static int consecutive(const store_batch_t *b)
 
 /* The updates of a batch that does not skip ahead of @p rep->next_seq:
  * skip replays, reject or apply the others, advancing @p rep. */
-static int apply_updates(wctx_t *w, const store_batch_t *b,
-                         codec_reporter_t *rep, store_result_t *res)
+int write_apply_updates(wctx_t *w, const store_batch_t *b,
+                        codec_reporter_t *rep, store_result_t *res)
 {
     for (size_t i = 0; i < b->n_updates; i++) {
         const update_t *u = &b->updates[i];
@@ -457,7 +434,7 @@ static int apply_batch(wctx_t *w, const store_batch_t *b, store_result_t *res)
     }
     codec_reporter_t rep;
     int found = 0;
-    int rc = get_reporter(w->txn, w->s->reporters, &w->key, b->reporter, &rep,
+    int rc = write_get_reporter(w->txn, w->s->reporters, &w->key, b->reporter, &rep,
                           &found);
     if (rc != ERR_OK) {
         return rc;
@@ -477,7 +454,7 @@ static int apply_batch(wctx_t *w, const store_batch_t *b, store_result_t *res)
         return found ? put_reporter(w, b->reporter, &rep) : ERR_OK;
     }
     const codec_reporter_t was = rep;
-    rc = apply_updates(w, b, &rep, res);
+    rc = write_apply_updates(w, b, &rep, res);
     if (rc != ERR_OK) {
         return rc;
     }
@@ -720,7 +697,7 @@ int write_reindex(store_t *s, char err[ERR_LEN])
 }
 
 /* Here rather than with the other reads: it is the write path's sequence
- * state, read with the same get_reporter(). */
+ * state, read with the same write_get_reporter(). */
 int store_next_seq(store_t *self, const char *reporter, uint64_t *next,
                    char err[ERR_LEN])
 {
@@ -739,7 +716,7 @@ int store_next_seq(store_t *self, const char *reporter, uint64_t *next,
     buf_init(&kb);
     codec_reporter_t p;
     int found = 0;
-    rc = get_reporter(txn, self->reporters, &kb, reporter, &p, &found);
+    rc = write_get_reporter(txn, self->reporters, &kb, reporter, &p, &found);
     buf_fini(&kb);
     env_txn_abort(self, &txn);
     if (rc == ERR_OK) {
@@ -747,181 +724,5 @@ int store_next_seq(store_t *self, const char *reporter, uint64_t *next,
     } else {
         rec_fail(self->file, "reporter state", rc, err);
     }
-    return rc;
-}
-
-/* ---------------------------------------------------------------------- */
-/* a dry run                                                               */
-
-/* The "of which" violation @p u's cell takes part in after the run, as
- * a note ("" when none): as the part, or as the whole of another. */
-static int violation_note(wctx_t *w, const update_t *u, int32_t month,
-                          char note[STORE_MSG_LEN])
-{
-    const catalog_t *cat = w->s->cat;
-    int me = catalog_indicator_find(cat, u->indicator);
-    for (size_t i = 0; me >= 0 && i < catalog_indicator_count(cat); i++) {
-        const indicator_t *ind = catalog_indicator(cat, i);
-        if ((int)i != me && ind->part_of != me) {
-            continue;
-        }
-        if ((int)i == me && ind->part_of < 0) {
-            continue;
-        }
-        codec_key_cell(&w->key2, ind->code, u->region, month);
-        MDB_val k = lmdbh_val(&w->key2);
-        MDB_val d;
-        int found = 0;
-        int rc = rec_get(w->txn, w->s->viol, "violations", &k, &d, &found);
-        codec_violation_t v;
-        if (rc == ERR_OK && found) {
-            rc = rec_malformed("violations", &k,
-                               codec_parse_violation(&k, &d, &v));
-        }
-        if (rc != ERR_OK) {
-            return rc;
-        }
-        if (found) {
-            snprintf(note, STORE_MSG_LEN,
-                     "of which: %s %lld would be above %s %lld", v.code,
-                     (long long)v.value, v.parent,
-                     (long long)v.parent_value);
-            return ERR_OK;
-        }
-    }
-    return ERR_OK;
-}
-
-/* The outlier flag @p u's cell would get (store/outlier.c), as a note
- * ("" when none). */
-static int outlier_note(wctx_t *w, const update_t *u, int32_t month,
-                        char note[STORE_MSG_LEN])
-{
-    if (!w->s->has_outliers) {
-        return ERR_OK;
-    }
-    codec_key_cell(&w->key2, u->indicator, u->region, month);
-    MDB_val k = lmdbh_val(&w->key2);
-    MDB_val d;
-    int found = 0;
-    outlier_t o;
-    int rc = rec_get(w->txn, w->s->outliers, "outliers", &k, &d, &found);
-    if (rc == ERR_OK && found) {
-        rc = rec_malformed("outliers", &k, outlier_parse(&d, &o));
-    }
-    if (rc == ERR_OK && found) {
-        const outlier_test_t *t = (o.reasons & OUTLIER_SEASONAL)
-                                      ? &o.seasonal
-                                      : &o.recent;
-        snprintf(note, STORE_MSG_LEN,
-                 "outlier: %g against a median of %g (modified z %.1f, "
-                 "%s)", o.value, t->median, t->z,
-                 (o.reasons & OUTLIER_SEASONAL)
-                     ? "the same month of earlier years"
-                     : "the last 12 months");
-    }
-    return rc;
-}
-
-/* Apply @p b renumbered from its reporter's next number, note what each
- * update would do, and abort: nothing is kept. */
-static int try_once(wctx_t *w, const store_batch_t *b, store_try_item_t *it,
-                    char err[ERR_LEN])
-{
-    store_t *s = w->s;
-    store_result_t res;
-    memset(&res, 0, sizeof res);
-    int rc = env_txn_begin(s, 0, &w->txn, err);
-    if (rc != ERR_OK) {
-        return rc;
-    }
-    w->year.valid = 0;
-    aggacc_init(&w->acc, w->txn, s->agg);
-    codec_reporter_t rep = {.next_seq = 1};
-    int found = 0;
-    rc = lmdbh_next_id(w->txn, s->audit, CODEC_KEY_V1, &w->next_audit);
-    if (rc == ERR_OK) {
-        rc = lmdbh_next_id(w->txn, s->rejects, CODEC_KEY_V1, &w->next_rej);
-    }
-    if (rc == ERR_OK) {
-        rc = get_reporter(w->txn, s->reporters, &w->key, b->reporter, &rep,
-                          &found);
-    }
-    update_t *u = xcalloc(b->n_updates ? b->n_updates : 1, sizeof *u);
-    uint64_t first = rep.next_seq;
-    for (size_t i = 0; i < b->n_updates; i++) {
-        u[i] = b->updates[i];
-        u[i].seq = first + i;
-    }
-    store_batch_t nb = *b;
-    nb.updates = u;
-    if (rc == ERR_OK) {
-        rc = apply_updates(w, &nb, &rep, &res);
-    }
-    if (rc == ERR_OK) {
-        rc = aggacc_flush(&w->acc);
-    }
-    for (size_t i = 0; rc == ERR_OK && i < res.rejected; i++) {
-        store_try_item_t *t = &it[res.rejections[i].seq - first];
-        t->rejected = 1;
-        t->reason = res.rejections[i].reason;
-        memcpy(t->message, res.rejections[i].message, sizeof t->message);
-    }
-    for (size_t i = 0; rc == ERR_OK && i < b->n_updates; i++) {
-        update_cell_t cell;
-        char why[UPDATE_MSG_LEN];
-        update_scope_t sc = {s->cat, b->home, b->current_month, b->allowed};
-        if (!it[i].rejected &&
-            update_check(&sc, &u[i], &cell, why) == UPDATE_OK) {
-            rc = violation_note(w, &u[i], cell.month, it[i].note);
-            if (rc == ERR_OK && it[i].note[0] == '\0') {
-                rc = outlier_note(w, &u[i], cell.month, it[i].note);
-            }
-        }
-    }
-    aggacc_fini(&w->acc);
-    env_txn_abort(s, &w->txn); /* always: a dry run keeps nothing */
-    store_result_fini(&res);
-    free(u);
-    if (rc != ERR_OK && rc != ERR_FULL) {
-        rec_fail(s->file, "dry run", rc, err);
-    }
-    return rc;
-}
-
-int store_try(store_t *self, const store_batch_t *b, store_try_item_t *items,
-              char err[ERR_LEN])
-{
-    assert(store_check_invariants(self));
-    memset(items, 0, b->n_updates * sizeof *items);
-    if (self->readonly) {
-        snprintf(err, ERR_LEN, "store is open read-only");
-        return ERR_INVAL;
-    }
-    if (b->reporter == NULL || !codec_reporter_valid(b->reporter)) {
-        snprintf(err, ERR_LEN, "a dry run needs a reporter's name");
-        return ERR_INVAL;
-    }
-    wctx_t w;
-    memset(&w, 0, sizeof w);
-    w.s = self;
-    buf_init(&w.key);
-    buf_init(&w.val);
-    buf_init(&w.key2);
-    int rc;
-    for (;;) {
-        rc = try_once(&w, b, items, err);
-        if (rc != ERR_FULL) {
-            break;
-        }
-        memset(items, 0, b->n_updates * sizeof *items);
-        rc = env_grow_map(self, err);
-        if (rc != ERR_OK) {
-            break;
-        }
-    }
-    buf_fini(&w.key);
-    buf_fini(&w.val);
-    buf_fini(&w.key2);
     return rc;
 }
