@@ -30,6 +30,8 @@
  *      listed, each with a reason the wire can carry, and next_seq is
  *      what store_next_seq() then says.
  *   4. store_verify() finds the aggregates equal to the facts.
+ *   5. A dry run (AgentMsg dry_run) is answered with a collector message
+ *      that unpacks, and changes nothing: the sender's next number stays.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -39,6 +41,7 @@
 
 #include "common/update.h"
 
+#include "collector/dryrun.h"
 #include "collector/identity.h"
 #include "common/period.h"
 #include "common/wire.h"
@@ -111,6 +114,31 @@ static void check_result(const store_batch_t *b, const store_result_t *r)
     }
 }
 
+/* A dry run: its answer unpacks, and nothing moved (INVARIANT 5). */
+static void dry_run(const Hrss__Batch *run, const identity_t *who)
+{
+    char err[ERR_LEN] = "";
+    uint64_t before = 0;
+    uint64_t after = 0;
+    if (store_next_seq(store, who->reporter, &before, err) != ERR_OK) {
+        fuzz_fail("store_next_seq: %s", err);
+    }
+    buf_t out;
+    buf_init(&out);
+    dryrun_answer(store, who, NOW_UNIX, month_make(2025, 12), run, &out);
+    Hrss__CollectorMsg *m = NULL;
+    if (wire_collector_unpack(out.data, out.len, &m, err) != ERR_OK ||
+        m->body_case != HRSS__COLLECTOR_MSG__BODY_DRY_RUN) {
+        fuzz_fail("the dry run's answer does not unpack: %s", err);
+    }
+    hrss__collector_msg__free_unpacked(m, NULL);
+    buf_fini(&out);
+    if (store_next_seq(store, who->reporter, &after, err) != ERR_OK ||
+        after != before) {
+        fuzz_fail("a dry run moved %s's next number", who->reporter);
+    }
+}
+
 static void apply_batch(const Hrss__Batch *wb, const identity_t *who)
 {
     char err[ERR_LEN] = "";
@@ -180,15 +208,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     case HRSS__AGENT_MSG__BODY_BYE:
         name = m->bye->name;
         break;
+    case HRSS__AGENT_MSG__BODY_DRY_RUN:
+        name = m->dry_run->name;
+        region = m->dry_run->region;
+        break;
     default:
         fuzz_fail("unpacked a message without a body");
     }
     /* The routing id frame it came with: plain mode does not read it. */
     zmq_msg_init(&frame);
     int is_batch = m->body_case == HRSS__AGENT_MSG__BODY_BATCH;
-    int rc = identity_resolve(ident, &frame, name, region, is_batch, &who,
-                              err);
-    if (rc == ERR_OK && is_batch) {
+    int is_dry = m->body_case == HRSS__AGENT_MSG__BODY_DRY_RUN;
+    int rc = identity_resolve(ident, &frame, name, region,
+                              is_batch || is_dry, &who, err);
+    if (rc == ERR_OK && is_dry) {
+        dry_run(m->dry_run, &who);
+    } else if (rc == ERR_OK && is_batch) {
         if (who.region < 0 ||
             (size_t)who.region >= catalog_region_count(fuzz_catalog())) {
             fuzz_fail("batch resolved to region index %d", who.region);

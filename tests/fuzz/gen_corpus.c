@@ -105,8 +105,18 @@ typedef struct upd {
     int64_t b;
 } upd_t;
 
+/* put_batch() as a Batch (@p dry 0) or a dry run (1). */
+static void put_run(const char *name, const char *agent, uint32_t region,
+                    uint64_t first_seq, const upd_t *u, size_t n, int dry);
+
 static void put_batch(const char *name, const char *agent, uint32_t region,
                       uint64_t first_seq, const upd_t *u, size_t n)
+{
+    put_run(name, agent, region, first_seq, u, n, 0);
+}
+
+static void put_run(const char *name, const char *agent, uint32_t region,
+                    uint64_t first_seq, const upd_t *u, size_t n, int dry)
 {
     Hrss__AgentMsg m = HRSS__AGENT_MSG__INIT;
     Hrss__Batch b = HRSS__BATCH__INIT;
@@ -135,13 +145,26 @@ static void put_batch(const char *name, const char *agent, uint32_t region,
     b.region = region;
     b.n_updates = n;
     b.updates = wp;
-    m.body_case = HRSS__AGENT_MSG__BODY_BATCH;
-    m.batch = &b;
+    if (dry) {
+        m.body_case = HRSS__AGENT_MSG__BODY_DRY_RUN;
+        m.dry_run = &b;
+    } else {
+        m.body_case = HRSS__AGENT_MSG__BODY_BATCH;
+        m.batch = &b;
+    }
     put_msg("ingest", name, &m.base);
 }
 
 static void gen_ingest(void)
 {
+    /* A dry run: a count, a ratio and an "of which" pair. */
+    static const upd_t dry[] = {
+        {"urban_new_jobs", 330102, 202510, 0, 120, 0},
+        {"dispute_mediation_success_rate", 330102, 202510, 1, 8, 10},
+        {"professional_technical_talent", 330102, 202510, 0, 50, 0},
+        {"senior_title_talent", 330102, 202510, 0, 60, 0},
+    };
+    put_run("dry-run.bin", "office-330102", 330102, 1, dry, 4, 1);
     Hrss__AgentMsg m = HRSS__AGENT_MSG__INIT;
     Hrss__Hello h = HRSS__HELLO__INIT;
     h.version = 1;
