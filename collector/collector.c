@@ -84,9 +84,10 @@
 #include "collector/auth.h"
 #include "collector/cmetrics.h"
 #include "collector/dryrun.h"
-#include "collector/ranges.h"
 #include "collector/identity.h"
+#include "collector/lists.h"
 #include "collector/qserve.h"
+#include "collector/ranges.h"
 #include "collector/ratelog.h"
 #include "collector/sockets.h"
 #include "common/buf.h"
@@ -659,78 +660,6 @@ static void coll_close(coll_t *c)
     free(c->results);
 }
 
-/* CURVE: the collector's key and the key lists; plain mode: refuse any
- * endpoint others could reach. @return 0, or -1 after logging why. */
-static int open_keys(coll_t *c)
-{
-    const collector_cfg_t *cfg = c->cfg;
-    char err[ERR_LEN];
-    if (cfg->insecure) {
-        const char *eps[2] = {cfg->ingest, cfg->query};
-        for (size_t i = 0; i < 2; i++) {
-            if (!sockets_is_local(eps[i])) {
-                log_err("plain mode (--insecure) binds only loopback, ipc:// "
-                        "or inproc:// endpoints, not %s: anyone who reaches "
-                        "it could send figures as any office; use keys "
-                        "(--key, --agents) to listen on a network", eps[i]);
-                return -1;
-            }
-        }
-        return 0;
-    }
-    if (keys_load_secret(cfg->key_path, &c->key, err) != ERR_OK) {
-        log_err("key: %s", err);
-        return -1;
-    }
-    if (auth_new(&c->auth, c->cat, cfg->agents_path, cfg->admins_path,
-                 err) != ERR_OK) {
-        log_err("%s", err);
-        return -1;
-    }
-    return 0;
-}
-
-/* Read --ranges (again): the store checks figures against it from now
- * on; a bad file keeps the old bounds. @return 0 or -1 (logged). */
-static int load_ranges(coll_t *c)
-{
-    char err[ERR_LEN];
-    store_ranges_t *r = NULL;
-    if (c->cfg->ranges_path == NULL) {
-        return 0;
-    }
-    if (ranges_load(&r, c->cfg->ranges_path, c->cat, err) != ERR_OK) {
-        log_err("ranges: %s%s", err, c->ranges != NULL ? "; the old "
-                                     "bounds stay in force" : "");
-        return -1;
-    }
-    store_set_ranges(c->store, r);
-    ranges_destroy(&c->ranges);
-    c->ranges = r;
-    log_info("ranges: %zu bounds from %s", r->count, c->cfg->ranges_path);
-    return 0;
-}
-
-/* SIGHUP: read the key lists again; a bad file keeps the old ones. */
-static void reload_keys(coll_t *c)
-{
-    char err[ERR_LEN];
-    (void)load_ranges(c);
-    if (c->auth == NULL) {
-        log_info("SIGHUP: plain mode has no key lists to read");
-        return;
-    }
-    if (auth_reload(c->auth, err) != ERR_OK) {
-        log_err("SIGHUP: %s; the old lists stay in force", err);
-        return;
-    }
-    size_t agents = 0;
-    size_t admins = 0;
-    auth_counts(c->auth, &agents, &admins);
-    log_info("SIGHUP: %zu agent keys and %zu admin keys listed", agents,
-             admins);
-}
-
 /* One collector per data directory: a second one would share the store
  * and overwrite DATA_DIR/endpoints. The directory is made here when
  * missing, as the store would. @return 0, or -1 after logging why. */
@@ -796,7 +725,7 @@ static int coll_open(coll_t *c)
         log_err("catalog: %s", err);
         return -1;
     }
-    if (open_keys(c) != 0) {
+    if (lists_open(c->cfg, c->cat, &c->key, &c->auth) != 0) {
         return -1;
     }
     if (identity_new(&c->ident, c->cat, c->auth, err) != ERR_OK) {
@@ -826,7 +755,8 @@ static int coll_open(coll_t *c)
         log_info("store: a month locks %d days after its deadline",
                  cfg->lock_after_days);
     }
-    if (load_ranges(c) != 0 || start_metrics(c) != 0) {
+    if (lists_load_ranges(c->cfg, c->cat, c->store, &c->ranges) != 0 ||
+        start_metrics(c) != 0) {
         return -1;
     }
     c->zctx = zmq_ctx_new();
@@ -927,7 +857,7 @@ int collector_run(const collector_cfg_t *cfg, volatile sig_atomic_t *stop)
         }
         if (cfg->reload != NULL && *cfg->reload) {
             *cfg->reload = 0;
-            reload_keys(&c);
+            lists_reload(c.cfg, c.cat, c.store, c.auth, &c.ranges);
         }
         time_t now = time(NULL);
         if (now != last_house) {
