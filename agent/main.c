@@ -43,6 +43,7 @@
 #include "agent/listing.h"
 #include "agent/sender.h"
 #include "agent/spool.h"
+#include "agent/receipts.h"
 #include "agent/status.h"
 #include "agent/usage.h"
 #include "common/catalog.h"
@@ -768,6 +769,67 @@ static int cmd_status(agent_t *a, int argc, char **argv)
     return 0;
 }
 
+/* receipts [--period P] [--json | --csv] (agent/receipts): what the
+ * collector acknowledged, from the spool, beside a running agent. */
+static int cmd_receipts(agent_t *a, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"period", required_argument, NULL, 'p'},
+        {"json", no_argument, NULL, 'j'},
+        {"csv", no_argument, NULL, 'c'},
+        {NULL, 0, NULL, 0},
+    };
+    char err[ERR_LEN];
+    enum receipts_form form = RECEIPTS_TABLE;
+    period_t period;
+    const period_t *pp = NULL;
+    int opt;
+    optind = 1;
+    while ((opt = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+        if (opt == 'p') {
+            if (period_parse(optarg, &period, err) != ERR_OK) {
+                return fail_usage("--period: %s", err);
+            }
+            pp = &period;
+        } else if (opt == 'j' || opt == 'c') {
+            if (form != RECEIPTS_TABLE) {
+                return fail_usage("%s", "receipts: --json and --csv "
+                                        "exclude each other");
+            }
+            form = opt == 'j' ? RECEIPTS_JSON : RECEIPTS_CSV;
+        } else {
+            return EX_USAGE;
+        }
+    }
+    if (optind < argc) {
+        return fail_usage("receipts: unexpected '%s'", argv[optind]);
+    }
+    int rc = setup(a, 0);
+    if (rc != 0) {
+        return rc;
+    }
+    /* The reporter: the name the spool is bound to (what the agent says
+     * in Hello), else --name. */
+    char name[128];
+    spool_stats_t st;
+    rc = spool_identity_name(a->spool, name, sizeof name, err);
+    if (rc == ERR_OK && name[0] == '\0' && a->name != NULL) {
+        snprintf(name, sizeof name, "%s", a->name);
+    }
+    if (rc == ERR_OK) {
+        rc = spool_stats(a->spool, &st, err);
+    }
+    if (rc == ERR_OK) {
+        rc = receipts_print(a->spool, name, pp, st.queued, form, stdout,
+                            err);
+    }
+    if (rc != ERR_OK) {
+        fprintf(stderr, "hrss-agent: %s\n", err);
+        return 1;
+    }
+    return 0;
+}
+
 /* check [--json]: the whole spool verified, read-only (agent/check). No
  * catalog, region or writable open: it works on any state directory,
  * beside a running agent. */
@@ -892,8 +954,8 @@ int main(int argc, char **argv)
     int rc = parse_globals(&a, argc, argv, &first);
     if (rc == 0 && first >= argc) {
         rc = fail_usage("%s", "a command is needed: submit, run, flush, "
-                              "status, check, keygen, indicators or "
-                              "regions");
+                              "status, receipts, check, keygen, "
+                              "indicators or regions");
     }
     if (rc == 0) {
         const char *cmd = argv[first];
@@ -911,6 +973,8 @@ int main(int argc, char **argv)
             rc = cmd_flush(&a, cargc, cargv);
         } else if (strcmp(cmd, "status") == 0) {
             rc = cmd_status(&a, cargc, cargv);
+        } else if (strcmp(cmd, "receipts") == 0) {
+            rc = cmd_receipts(&a, cargc, cargv);
         } else if (strcmp(cmd, "check") == 0) {
             rc = cmd_check(&a, cargc, cargv);
         } else if (strcmp(cmd, "keygen") == 0) {
@@ -921,7 +985,8 @@ int main(int argc, char **argv)
             rc = cmd_list(&a, LISTING_REGIONS, cargc, cargv);
         } else {
             rc = fail_usage("unknown command '%s' (submit, run, flush, "
-                            "status, check, keygen, indicators, regions)",
+                            "status, receipts, check, keygen, indicators, "
+                            "regions)",
                             cmd);
         }
     }

@@ -23,7 +23,7 @@
  *   SEND_PING       send_simple()          SENT | SEND_FAILED
  *   SEND_BYE        send_simple()          -
  *   CLOSE           zmq_close()            -
- *   SPOOL_ACK       spool_ack()            - (a failure ends the run)
+ *   SPOOL_ACK       spool_ack_info()       - (a failure ends the run)
  *   SPOOL_REBASE    spool_rebase()         - (a failure ends the run)
  *   NOTE            log_note()             -
  *
@@ -85,6 +85,10 @@ typedef struct sender {
     unsigned mon_seq;      /* names each monitor's inproc endpoint */
     int64_t refused_logged; /* when a refused key was last logged */
     ametrics_state_t ms;   /* what o->metrics shows (publish_metrics) */
+    /* The ACK_OK being fed: its audit position and head go into the
+     * receipts of what it acknowledges (NULL otherwise: a Welcome's
+     * acknowledgement has none). Set and cleared by on_message(). */
+    const spool_ackinfo_t *ackinfo;
 } sender_t;
 
 /* How often "the collector refused this office's key" is repeated. */
@@ -428,8 +432,9 @@ static int execute(sender_t *s, const delivery_action_t *a,
         send_simple(s, a->kind);
         break;
     case DELIVERY_ACT_SPOOL_ACK:
-        rc = spool_ack(s->o->spool, a->spool.next_seq, a->spool.rejections,
-                       a->spool.n_rejections, err);
+        rc = spool_ack_info(s->o->spool, a->spool.next_seq,
+                            a->spool.rejections, a->spool.n_rejections,
+                            s->ackinfo, err);
         break;
     case DELIVERY_ACT_SPOOL_REBASE:
         rc = spool_rebase(s->o->spool, a->spool.next_seq, err);
@@ -513,12 +518,29 @@ static spool_rejection_t *rejections(const Hrss__Ack *a)
     return rj;
 }
 
+/* What an Ack says beside its next_seq, for the receipts: its audit
+ * position and head when it carries them (a head of another length than
+ * 32 bytes is left out), and the time now. */
+static void ack_info(const Hrss__Ack *a, spool_ackinfo_t *info)
+{
+    memset(info, 0, sizeof *info);
+    info->has_position = a->has_audit_position;
+    info->position = a->audit_position;
+    info->has_head = a->has_audit_head &&
+                     a->audit_head.len == sizeof info->head;
+    if (info->has_head) {
+        memcpy(info->head, a->audit_head.data, sizeof info->head);
+    }
+    info->at = (int64_t)time(NULL);
+}
+
 /* One validated message (wire_collector_unpack) into the machine. */
 static int on_message(sender_t *s, const Hrss__CollectorMsg *m,
                       char err[ERR_LEN])
 {
     int rc = ERR_OK;
     spool_rejection_t *rj = NULL;
+    spool_ackinfo_t info;
     delivery_event_t ev;
     memset(&ev, 0, sizeof ev);
     if (m->body_case == HRSS__COLLECTOR_MSG__BODY_WELCOME) {
@@ -536,6 +558,8 @@ static int on_message(sender_t *s, const Hrss__CollectorMsg *m,
         s->ms.acks[ev.ack.status]++;
         if (ev.ack.status == WIRE_ACK_OK) {
             s->ms.last_ack_at = (int64_t)time(NULL);
+            ack_info(a, &info);
+            s->ackinfo = &info;
         }
         ev.ack.next_seq = a->next_seq;
         ev.ack.first_seq = a->first_seq;
@@ -550,8 +574,9 @@ static int on_message(sender_t *s, const Hrss__CollectorMsg *m,
     }
     if (rc == ERR_OK) {
         ev.now = mono_ms();
-        rc = feed(s, &ev, err); /* m and rj outlive the actions */
+        rc = feed(s, &ev, err); /* m, rj, info outlive the actions */
     }
+    s->ackinfo = NULL;
     free(rj);
     return rc;
 }

@@ -149,6 +149,13 @@ static int open_tables(spool_t *s, int created, char err[ERR_LEN])
         rc = rc == ERR_NOTFOUND ? ERR_CORRUPT : rc;
     }
     if (rc == ERR_OK) {
+        rc = spool_receipts_open(s, txn, s->readonly ? 0 : MDB_CREATE);
+        if (rc != ERR_OK) {
+            snprintf(err, ERR_LEN, "spool %.300s: cannot open table "
+                                   "receipts: %s", s->file, err_str(rc));
+        }
+    }
+    if (rc == ERR_OK) {
         rc = check_format(s, txn, created, err);
     }
     if (rc != ERR_OK) {

@@ -196,6 +196,48 @@ typedef int (*spool_cell_fn)(const spool_cell_t *c, void *arg);
 int spool_cells(spool_t *self, spool_cell_fn fn, void *arg, int64_t *since,
                 char err[ERR_LEN]);
 
+/** What an ACK_OK said beside its next_seq: the audit chain after the
+ *  commit that holds the batch (absent from an older collector), and
+ *  when the agent received it. Plain value struct. */
+typedef struct spool_ackinfo {
+    int has_position;       /**< the Ack carried audit_position */
+    uint64_t position;
+    int has_head;           /**< the Ack carried a 32-byte audit_head */
+    unsigned char head[32];
+    int64_t at;             /**< unix seconds */
+} spool_ackinfo_t;
+
+/** Longest outcome: "accepted" or a reject reason's name. */
+#define SPOOL_OUTCOME_MAX 31
+
+/** A receipt: one update the collector acknowledged (spool_receipts()).
+ *  Plain value struct. */
+typedef struct spool_receipt {
+    spool_update_t update;  /**< as it was queued (seq included) */
+    char outcome[SPOOL_OUTCOME_MAX + 1]; /**< "accepted" or the reason */
+    int has_position;       /**< position and head: the ack's, when it */
+    uint64_t position;      /**< carried them (spool_ackinfo_t) */
+    int has_head;
+    unsigned char head[32];
+    int64_t acked_at;       /**< unix seconds */
+} spool_receipt_t;
+
+typedef int (*spool_receipt_fn)(const spool_receipt_t *r, void *arg);
+
+/** Every receipt, in seq order; @p fn returns nonzero to stop. Works on
+ *  read-only handles; a read-only handle of a spool written before
+ *  receipts existed has none (no table: nothing, ERR_OK).
+ *  @return ERR_OK, ERR_CORRUPT naming the damaged record in @p err,
+ *          ERR_IO. */
+int spool_receipts(spool_t *self, spool_receipt_fn fn, void *arg,
+                   char err[ERR_LEN]);
+
+/** The agent name this spool is bound to (spool_claim), into @p out;
+ *  "" when none was recorded. @return ERR_OK, ERR_CORRUPT naming the
+ *  key, ERR_IO. */
+int spool_identity_name(spool_t *self, char *out, size_t cap,
+                        char err[ERR_LEN]);
+
 /** The collector acknowledged everything below @p next_seq: delete those
  *  updates, remember @p next_seq, and record @p nrej rejections (their
  *  updates are copied from the spool when still there and readable). One
@@ -203,6 +245,17 @@ int spool_cells(spool_t *self, spool_cell_fn fn, void *arg, int64_t *since,
  *  named in @p err; nothing changed), ERR_FULL, ERR_IO. */
 int spool_ack(spool_t *self, uint64_t next_seq,
               const spool_rejection_t *rej, size_t nrej, char err[ERR_LEN]);
+
+/** spool_ack(), and in the same transaction a receipt for every update
+ *  it deletes (spool_receipts()): outcome "accepted" unless @p rej names
+ *  its seq, position and head from @p info (NULL: none, and the time is
+ *  now; so spool_ack() and a Welcome's acknowledgement, whose updates
+ *  the collector had applied before an ack was lost, write them as
+ *  accepted). Receipts are never deleted: an office sends ~1,500
+ *  figures a year, some hundred KiB. */
+int spool_ack_info(spool_t *self, uint64_t next_seq,
+                   const spool_rejection_t *rej, size_t nrej,
+                   const spool_ackinfo_t *info, char err[ERR_LEN]);
 
 /** The collector expects @p next_seq, beyond anything this spool ever
  *  assigned: the agent's state was lost or replaced. Renumber the queued

@@ -54,7 +54,10 @@ enum spool_table {
     SPOOL_T_QUEUE,
     SPOOL_T_REJECTS,
     SPOOL_T_SOURCES,
-    SPOOL_T_N
+    SPOOL_T_N,
+    /* Not walked by `check` (spool_verify) nor by the format-1 upgrade:
+     * came after format 2 without a bump (spool_receipts.c). */
+    SPOOL_T_RECEIPTS = SPOOL_T_N
 };
 
 struct spool {
@@ -62,14 +65,16 @@ struct spool {
     MDB_env *env;
     char *notify_path; /* DIR/SPOOL_NOTIFY_FILE */
     char *file;        /* DIR/data.mdb: every damage message names it */
-    MDB_dbi dbi[SPOOL_T_N];
+    MDB_dbi dbi[SPOOL_T_N + 1]; /* + SPOOL_T_RECEIPTS */
+    int have_receipts; /* the receipts table exists (always when writable;
+                          a read-only open of an older spool: 0) */
     int readonly;
     int sealed;        /* INVARIANT 1 */
     unsigned format;   /* as found at open (1 or 2); 2 after an upgrade */
     size_t max_bytes;  /* the map: the spool's size limit */
 };
 
-/** "meta", "queue", "rejects", "sources". */
+/** "meta", "queue", "rejects", "sources", "receipts". */
 const char *spool_table_name(enum spool_table t);
 
 /** Key of the queue and rejects tables: KEY_V1, big-endian @p seq. */
@@ -197,6 +202,21 @@ int spool_is_cell_key(const MDB_val *k);
 /** Parse a cell record's key into @p c (first_at left 0).
  *  @return ERR_OK or ERR_CORRUPT (no message). */
 int spool_parse_cell_key(const MDB_val *k, spool_cell_t *c);
+
+/** Record in @p txn the receipt of the queued update @p k / @p d that an
+ *  ack is deleting (spool_receipts.c): its outcome from @p rej[0..nrej)
+ *  ("accepted" when its seq is not there), the ack's audit position and
+ *  head from @p info (none when NULL). A queued record that cannot be
+ *  read gets no receipt (the damage is the queue's to report). A no-op
+ *  without the receipts table. @return ERR_OK or the LMDB failure. */
+int spool_receipt_put(const spool_t *s, MDB_txn *txn, const MDB_val *k,
+                      const MDB_val *d, const spool_rejection_t *rej,
+                      size_t nrej, const spool_ackinfo_t *info);
+
+/** Open (with @p flags MDB_CREATE, or 0) the receipts table in @p txn;
+ *  sets have_receipts. Absent without MDB_CREATE is not an error.
+ *  @return ERR_OK or the LMDB failure as ERR_*. */
+int spool_receipts_open(spool_t *s, MDB_txn *txn, unsigned flags);
 
 /** Format 1 -> 2 (spool_upgrade.c): seal every value of every table but
  *  meta "format" and set it to 2, in one transaction, growing the map

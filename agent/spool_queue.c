@@ -1,5 +1,5 @@
 /* spool_queue.c: the spool's queue (spool.h): append, read, ack, rebase,
- * the rejections an ack records, and the seen mark (meta
+ * the rejections and receipts an ack records, and the seen mark (meta
  * "rejections_seen": the highest rejection seq the office was shown by
  * `status` or `flush`; absent in spools made before it, read as 0).
  *
@@ -345,10 +345,13 @@ static int queue_first_at_least(const spool_t *self, MDB_txn *txn,
 }
 #endif
 
-/* Delete every queued update below @p next_seq in @p txn. A key that does
- * not parse stops it: nothing is deleted past a key we cannot read. */
+/* Delete every queued update below @p next_seq in @p txn, each with its
+ * receipt (spool_receipts.c: outcome from @p rej, the ack from @p info).
+ * A key that does not parse stops it: nothing is deleted past a key we
+ * cannot read. */
 static int delete_below(spool_t *self, MDB_txn *txn, uint64_t next_seq,
-                        char err[ERR_LEN])
+                        const spool_rejection_t *rej, size_t nrej,
+                        const spool_ackinfo_t *info, char err[ERR_LEN])
 {
     MDB_cursor *cur = NULL;
     MDB_val kv;
@@ -366,7 +369,10 @@ static int delete_below(spool_t *self, MDB_txn *txn, uint64_t next_seq,
         if (seq >= next_seq) {
             break;
         }
-        rc = lmdbh_code(mdb_cursor_del(cur, 0));
+        rc = spool_receipt_put(self, txn, &kv, &dv, rej, nrej, info);
+        if (rc == ERR_OK) {
+            rc = lmdbh_code(mdb_cursor_del(cur, 0));
+        }
         if (rc == ERR_OK) {
             mrc = mdb_cursor_get(cur, &kv, &dv, MDB_NEXT);
         }
@@ -379,6 +385,13 @@ static int delete_below(spool_t *self, MDB_txn *txn, uint64_t next_seq,
 
 int spool_ack(spool_t *self, uint64_t next_seq,
               const spool_rejection_t *rej, size_t nrej, char err[ERR_LEN])
+{
+    return spool_ack_info(self, next_seq, rej, nrej, NULL, err);
+}
+
+int spool_ack_info(spool_t *self, uint64_t next_seq,
+                   const spool_rejection_t *rej, size_t nrej,
+                   const spool_ackinfo_t *info, char err[ERR_LEN])
 {
     assert(spool_check_invariants(self));
     assert(!self->readonly);
@@ -401,7 +414,7 @@ int spool_ack(spool_t *self, uint64_t next_seq,
         rc = put_rejection(txn, self, &k, &v, &rej[i]);
     }
     if (rc == ERR_OK) {
-        rc = delete_below(self, txn, next_seq, err);
+        rc = delete_below(self, txn, next_seq, rej, nrej, info, err);
     }
     /* INVARIANT 2: nothing below next_seq is left queued. */
     assert(rc != ERR_OK || queue_first_at_least(self, txn, next_seq));

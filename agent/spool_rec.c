@@ -40,9 +40,9 @@
 
 const char *spool_table_name(enum spool_table t)
 {
-    static const char *const names[SPOOL_T_N] = {"meta", "queue", "rejects",
-                                                 "sources"};
-    return t < SPOOL_T_N ? names[t] : "?";
+    static const char *const names[SPOOL_T_N + 1] = {
+        "meta", "queue", "rejects", "sources", "receipts"};
+    return t <= SPOOL_T_RECEIPTS ? names[t] : "?";
 }
 
 void spool_key_seq(buf_t *b, uint64_t seq)
@@ -60,7 +60,8 @@ char *spool_key_text(enum spool_table t, const MDB_val *k, char *out,
 {
     uint64_t seq = 0;
     char text[80];
-    if ((t == SPOOL_T_QUEUE || t == SPOOL_T_REJECTS) &&
+    if ((t == SPOOL_T_QUEUE || t == SPOOL_T_REJECTS ||
+         t == SPOOL_T_RECEIPTS) &&
         spool_parse_seq(k, &seq) == ERR_OK) {
         snprintf(out, cap, "seq %llu", (unsigned long long)seq);
     } else {
