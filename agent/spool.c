@@ -149,14 +149,19 @@ static int open_tables(spool_t *s, int created, char err[ERR_LEN])
         rc = rc == ERR_NOTFOUND ? ERR_CORRUPT : rc;
     }
     if (rc == ERR_OK) {
-        rc = spool_receipts_open(s, txn, s->readonly ? 0 : MDB_CREATE);
+        rc = check_format(s, txn, created, err);
+    }
+    if (rc == ERR_OK) {
+        /* receipts came after format 2 (spool_receipts.c): a writable
+         * open of a format-2 spool creates it; a format-1 spool gets it
+         * in its upgrade's one transaction; read-only opens create
+         * nothing and may find none. */
+        int create = !s->readonly && s->format == SPOOL_FORMAT;
+        rc = spool_receipts_open(s, txn, create ? MDB_CREATE : 0);
         if (rc != ERR_OK) {
             snprintf(err, ERR_LEN, "spool %.300s: cannot open table "
                                    "receipts: %s", s->file, err_str(rc));
         }
-    }
-    if (rc == ERR_OK) {
-        rc = check_format(s, txn, created, err);
     }
     if (rc != ERR_OK) {
         mdb_txn_abort(txn);

@@ -153,8 +153,16 @@ static int upgrade_once(spool_t *s, int *refused)
         mrc = mdb_put(txn, s->dbi[SPOOL_T_META], &kv, &dv, 0);
         buf_fini(&v);
     }
+    if (mrc == MDB_SUCCESS && !s->have_receipts) {
+        /* The receipts table, which open_tables() leaves to this
+         * transaction for a format-1 spool (one transaction in all). */
+        mrc = mdb_dbi_open(txn, "receipts", MDB_CREATE,
+                           &s->dbi[SPOOL_T_RECEIPTS]);
+    }
     if (mrc == MDB_SUCCESS) {
-        return mdb_txn_commit(txn);
+        mrc = mdb_txn_commit(txn);
+        s->have_receipts = mrc == MDB_SUCCESS;
+        return mrc;
     }
     if (txn != NULL) {
         mdb_txn_abort(txn);
