@@ -34,6 +34,7 @@
 #include "common/lmdbh.h"
 #include "store/codec.h"
 #include "store/env.h"
+#include "store/tally.h"
 #include "store/outlier.h"
 #include "store/rec.h"
 
@@ -253,6 +254,13 @@ static int parses(const char *table, const MDB_val *k, const MDB_val *d)
         codec_agg_t a;
         return codec_parse_agg(d, &a) == ERR_OK;
     }
+    if (strcmp(table, "tally") == 0) {
+        uint64_t acc;
+        uint64_t rej;
+        uint32_t yyyymm;
+        return tally_parse(k, d, &region, &yyyymm, who, &acc, &rej) ==
+               ERR_OK;
+    }
     return d->mv_size == 8; /* meta: a u64 */
 }
 
@@ -355,6 +363,9 @@ int store_check(store_t *self, store_problem_fn fn, void *arg,
     }
     if (rc == ERR_OK && self->has_outliers) { /* env.h INVARIANT 8 */
         rc = check_table(&c, "outliers", self->outliers);
+    }
+    if (rc == ERR_OK && self->tally != 0) { /* absent: an older store */
+        rc = check_table(&c, "tally", self->tally);
     }
     if (rc == ERR_OK && !c.facts_bad && !c.audit_bad &&
         c.chained != c.audits) {

@@ -59,6 +59,7 @@
  *      of a data.mdb shorter than its last page (lmdbh checks it first).
  */
 #include "store/env.h"
+#include "store/tally.h"
 
 #include <assert.h>
 #include <errno.h>
@@ -257,6 +258,11 @@ static int open_dbs(store_t *s, MDB_txn *txn, unsigned flags,
     }
     if (rc == ERR_OK) {
         rc = comment_open_dbs(s, txn, flags, err);
+    }
+    if (rc == ERR_OK) {
+        /* Only an existing one here: open_txn() creates and fills it
+         * after the format check (an upgrade first). */
+        rc = tally_open(s, txn, 0, 0, &s->tally, err);
     }
     if (rc != ERR_OK || s->readonly) {
         return rc;
@@ -459,6 +465,11 @@ static int open_txn(store_t *s, const char *dir, int created,
     }
     if (rc == ERR_OK) {
         rc = check_format(s, txn, dir, created, err);
+    }
+    if (rc == ERR_OK && !s->readonly && !s->check && s->tally == 0) {
+        /* A store from before the tally: filled from audit and rejects
+         * in this transaction (tally.h). */
+        rc = tally_open(s, txn, MDB_CREATE, 1, &s->tally, err);
     }
     if (rc != ERR_OK) {
         env_txn_abort(s, &txn);

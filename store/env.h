@@ -73,6 +73,7 @@ struct store {
     MDB_dbi outliers;            /* valid iff has_outliers (INVARIANT 8) */
     int has_outliers;
     MDB_dbi comments, followups; /* comment.c; 0 likewise */
+    MDB_dbi tally;               /* tally.c; 0 likewise */
     size_t max_rejections;       /* >= 1 */
     const catalog_t *cat;        /* borrowed; outlives the store */
     int readonly;

@@ -446,6 +446,47 @@ typedef int (*store_outlier_fn)(const store_outlier_t *o, void *arg);
 int store_outliers(store_t *self, const period_t *p, uint32_t region,
                    store_outlier_fn fn, void *arg, char err[ERR_LEN]);
 
+/** One row of store_reconcile(): a reporter's updates of one region and
+ *  month (raw values for rejected invalid ones). Plain value struct. */
+typedef struct store_recon_row {
+    char reporter[STORE_REPORTER_MAX + 1];
+    uint32_t region;   /**< GB/T code as the updates carried it */
+    uint32_t yyyymm;   /**< as they carried it */
+    uint64_t accepted; /**< applied (replays not counted) */
+    uint64_t rejected;
+} store_recon_row_t;
+
+/** A listed reporter whose `reporters` counter of rejections is above
+ *  what the tally holds: rejections trimmed (--max-rejections) before
+ *  the tally existed, which no count can recover. */
+typedef struct store_recon_lost {
+    char reporter[STORE_REPORTER_MAX + 1];
+    uint64_t counted;  /**< reporters' rejected */
+    uint64_t tallied;  /**< the tally's rejected, over every region, month */
+    int shown;         /**< internal: the reporter has rows */
+} store_recon_lost_t;
+
+/** What store_reconcile() found. Owns its arrays: store_recon_fini(). */
+typedef struct store_recon {
+    store_recon_row_t *rows; /**< by region, month, reporter */
+    size_t n;
+    store_recon_lost_t *lost;
+    size_t n_lost;
+} store_recon_t;
+
+/** Per reporter, region and month, the updates accepted and rejected
+ *  (the tally table, tally.h), for regions at or below @p region (0: all)
+ *  and months in @p p (NULL: all, the invalid ones too); a listed
+ *  reporter's rows under regions the catalog does not know come too.
+ *  @return ERR_OK; ERR_NOTFOUND (@p region unknown); ERR_VERSION (a store
+ *          opened read-only that has no tally yet: start the collector
+ *          once); a read failure. @p err says why; @p out empty then. */
+int store_reconcile(store_t *self, uint32_t region, const period_t *p,
+                    store_recon_t *out, char err[ERR_LEN]);
+
+/** Free @p r's arrays and zero it. */
+void store_recon_fini(store_recon_t *r);
+
 /** A current value. Strings borrowed; valid during the callback. */
 typedef struct store_fact {
     const char *indicator;

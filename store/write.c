@@ -15,6 +15,8 @@
  *     invalid .......... rejected (common/update's reason, kept in
  *                        `rejects`); consumes its number: E = u.seq + 1
  *     valid ............ applied (apply_update); E = u.seq + 1
+ *   tally[region, month, X] += accepted / rejected (not replays), folded
+ *   per transaction (tally.h) and written before the commit
  *   reporters[X] = E and the counters, in the same transaction; but a
  *   reporter never seen gets a record only when the batch consumed a
  *   number (an empty batch or a gap from a new name leaves nothing)
@@ -399,6 +401,15 @@ int write_apply_updates(wctx_t *w, const store_batch_t *b,
         if (rc != ERR_OK) {
             return rc;
         }
+        if (w->tally != NULL) {
+            /* Raw region and month: a rejected invalid one counts under
+             * what it carried (tally.h). */
+            rc = tally_add(w->tally, b->reporter, u->region, u->yyyymm,
+                           why == UPDATE_OK);
+        }
+        if (rc != ERR_OK) {
+            return rc;
+        }
         if (why == UPDATE_OK) {
             rc = apply_update(w, b, u, &cell);
             res->applied++;
@@ -492,6 +503,9 @@ static int apply_once(wctx_t *w, const store_batch_t *batches, size_t n,
     w->rejected = 0;
     w->year.valid = 0; /* what an aborted attempt read is gone */
     aggacc_init(&w->acc, w->txn, s->agg);
+    tally_t tally;
+    tally_init(&tally, w->txn, s->tally);
+    w->tally = &tally;
     rc = lmdbh_next_id(w->txn, s->audit, CODEC_KEY_V1, &w->next_audit);
     if (rc == ERR_OK) {
         rc = lmdbh_next_id(w->txn, s->rejects, CODEC_KEY_V1, &w->next_rej);
@@ -503,6 +517,11 @@ static int apply_once(wctx_t *w, const store_batch_t *batches, size_t n,
         rc = aggacc_flush(&w->acc); /* every touched aggregate, once */
     }
     aggacc_fini(&w->acc);
+    if (rc == ERR_OK) {
+        rc = tally_flush(&tally); /* each office-month touched, once */
+    }
+    tally_fini(&tally);
+    w->tally = NULL;
     if (rc == ERR_OK && w->rejected) {
         /* INVARIANT 6: everything below next_rej is indexed. */
         rc = rec_meta_put(w->txn, s->meta, CODEC_META_REJIDX_NEXT,

@@ -10,6 +10,7 @@
 
 #include "common/buf.h"
 #include "store/aggacc.h"
+#include "store/tally.h"
 #include "store/codec.h"
 #include "store/derive.h"
 #include "store/store.h"
@@ -25,6 +26,8 @@ typedef struct wctx {
     buf_t val;
     buf_t key2;
     aggacc_t acc;       /* the transaction's aggregate changes (aggacc.h) */
+    tally_t *tally;     /* its tally moves (tally.h); NULL: count nothing
+                           (a dry run, try.c) */
     /* The year of facts the last update left, as this transaction wrote
      * it: the next update of the same (indicator, region, year), the
      * usual order of an office's sheet, need not read it again. */
