@@ -31,6 +31,7 @@
 #include "admin/cmd_approve.h"
 #include "admin/cmd_audit.h"
 #include "admin/cmd_quality.h"
+#include "admin/cmd_reconcile.h"
 #include "admin/cmd_catalog.h"
 #include "admin/cmd_figures.h"
 #include "admin/cmd_keys.h"
@@ -176,6 +177,10 @@ static const command_t commands[] = {
     {.name = "outliers", .usage = "--period P [--region CODE]",
      .help = "figures far from their own history\n(modified z-scores)",
      .run = cmd_quality_outliers, .opts = OPT_PERIOD | OPT_REGION},
+    {.name = "reconcile", .usage = "[--region CODE] [--period P]",
+     .help = "per office and month, the updates\naccepted and rejected: "
+             "to compare\nwith the office's hrss-agent receipts",
+     .run = cmd_reconcile, .opts = OPT_PERIOD | OPT_REGION},
     {.name = "ranges", .usage = "--from P --to P [--region CODE]",
      .help = "each indicator's smallest and\nlargest figure per region: a "
              "CSV\nfor the collector's --ranges",

@@ -59,6 +59,9 @@ int answer_approve(store_t *st, const query_ctx_t *ctx,
 int answer_approvals(store_t *st, const Hrss__ApprovalsQ *q, reply_t *rp);
 /** Figures flagged as outliers (store_outliers()), paged by cell. */
 int answer_outliers(store_t *st, const Hrss__OutliersQ *q, reply_t *rp);
+
+/** ReconcileQ (answer_recon.c): store_reconcile() as a Reconciliation. */
+int answer_reconcile(store_t *st, const Hrss__ReconcileQ *q, reply_t *rp);
 /** (answer_comment.c) A comment on a cell, by ctx's rules (query.h, 6). */
 int answer_comment(store_t *st, const query_ctx_t *ctx,
                    const Hrss__CommentQ *q, reply_t *rp);

@@ -65,6 +65,8 @@ void reply_init(reply_t *rp)
     rp->catalog = cf0;
     rp->completeness = cp0;
     rp->outlier_list = ol0;
+    static const Hrss__Reconciliation rc0 = HRSS__RECONCILIATION__INIT;
+    rp->recon = rc0;
 }
 
 void reply_fini(reply_t *rp)

@@ -126,6 +126,7 @@ typedef struct reply {
     Hrss__ApprovalList approval_list;
     Hrss__OutlierList outlier_list;
     Hrss__CommentList comment_list;
+    Hrss__Reconciliation recon; /**< answer_recon.c */
     char **strv;            /**< completeness: indicator pointer arrays */
     void *late;             /**< completeness: its LateReport items */
     void *late_ptrs;        /**< and their pointer arrays */

@@ -71,11 +71,12 @@ check() {
 # The commands each --help lists, by name.
 CTL_COMMANDS="indicators regions total breakdown series progress completeness
 history rejections agents violations outliers approve unapprove accept \
-unaccept except unexcept approvals comment followups ranges backup check \
+unaccept except unexcept approvals comment followups reconcile ranges backup \
+check \
 export keygen"
 check hrss-collector hrss-collector.8
 check hrss-web hrss-web.8
-check hrss-agent hrss-agent.8 submit run flush status check keygen \
+check hrss-agent hrss-agent.8 submit run flush status receipts check keygen \
     indicators regions
 # shellcheck disable=SC2086
 check hrssctl hrssctl.1 $CTL_COMMANDS
