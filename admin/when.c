@@ -34,8 +34,10 @@ static int parse_offset(const char *s, long *off)
     if (sign != '+' && sign != '-') {
         return -1;
     }
-    if (sscanf(s + 1, "%2d:%2d%n", &h, &m, &n) == 2 && s[1 + n] == '\0' &&
-        n == 5) {
+    int colon = sscanf(s + 1, "%2d:%2d%n", &h, &m, &n) == 2 &&
+                s[1 + n] == '\0' && n == 5;
+    if (colon) {
+        /* +HH:MM: read */
     } else if (strlen(s + 1) == 4 && all_digits(s + 1)) {
         h = (s[1] - '0') * 10 + (s[2] - '0');
         m = (s[3] - '0') * 10 + (s[4] - '0');

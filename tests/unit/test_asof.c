@@ -8,12 +8,16 @@
  * to that moment gives, exactly. Then the diff between two moments, and
  * the write path's clamp of a clock stepped back. */
 #include <criterion/criterion.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/period.h"
+#include "common/buf.h"
+#include "proto/hrss.pb-c.h"
 #include "store/asof.h"
+#include "store/query.h"
 #include "tests/unit/store_fixture.h"
 
 #define T0 1764000000LL
@@ -609,4 +613,65 @@ Test(asof, a_clock_stepped_back_records_the_newest_time, .init = fx_setup,
     t = fx_total("urban_new_jobs", 330102, "2024");
     cr_assert_eq(t.num, 11);
     store_asof_end(fx_store);
+}
+
+/* ------------------------------------------------------- over the query */
+
+static Hrss__QueryResponse *ask(const Hrss__QueryRequest *q)
+{
+    size_t n = hrss__query_request__get_packed_size(q);
+    uint8_t *b = malloc(n);
+    hrss__query_request__pack(q, b);
+    buf_t out;
+    buf_init(&out);
+    query_answer(fx_store, NULL, b, n, &out);
+    free(b);
+    Hrss__QueryResponse *r =
+        hrss__query_response__unpack(NULL, out.len, out.data);
+    buf_fini(&out);
+    cr_assert_not_null(r);
+    return r;
+}
+
+Test(asof, query_takes_as_of_for_five_kinds_only, .init = fx_setup,
+     .fini = fx_teardown)
+{
+    update_t u = fx_count(1, "urban_new_jobs", 330102, 202401, 5);
+    store_batch_t b = {"r", -1, T0, FX_NOW_MONTH, &u, 1, NULL};
+    store_result_t res;
+    char err[ERR_LEN];
+    cr_assert_eq(store_apply(fx_store, &b, 1, &res, err), ERR_OK);
+    store_result_fini(&res);
+    Hrss__TotalQ t = HRSS__TOTAL_Q__INIT;
+    t.indicator = (char *)(uintptr_t)"urban_new_jobs";
+    t.region = 0;
+    t.period = (char *)(uintptr_t)"2024-01";
+    Hrss__QueryRequest q = HRSS__QUERY_REQUEST__INIT;
+    q.q_case = HRSS__QUERY_REQUEST__Q_TOTAL;
+    q.total = &t;
+    q.has_as_of = 1;
+    q.as_of = T0 - 1;
+    Hrss__QueryResponse *r = ask(&q);
+    cr_assert_eq(r->code, HRSS__QUERY_STATUS__QUERY_OK);
+    cr_assert_eq(r->total->numerator, 0);
+    cr_assert_eq(r->total->reporting, 0);
+    hrss__query_response__free_unpacked(r, NULL);
+    q.as_of = T0;
+    r = ask(&q);
+    cr_assert_eq(r->total->numerator, 5);
+    hrss__query_response__free_unpacked(r, NULL);
+    /* The view ended with the answer: the next one is now's. */
+    cr_assert_eq(store_asof_cells(fx_store), 0);
+    Hrss__AgentsQ ag = HRSS__AGENTS_Q__INIT;
+    Hrss__QueryRequest q2 = HRSS__QUERY_REQUEST__INIT;
+    q2.q_case = HRSS__QUERY_REQUEST__Q_AGENTS;
+    q2.agents = &ag;
+    q2.has_as_of = 1;
+    q2.as_of = T0;
+    r = ask(&q2);
+    cr_assert_eq(r->code, HRSS__QUERY_STATUS__QUERY_INVAL);
+    cr_assert_str_eq(r->error, "as_of: only a total, breakdown, series, "
+                               "completeness or facts query is answered as "
+                               "of a moment");
+    hrss__query_response__free_unpacked(r, NULL);
 }
