@@ -103,19 +103,21 @@ Test(asof_ctl, export_and_completeness_as_they_stood)
     env_start(&e);
     static char out[65536];
     BOTH(&e, out, "export", "--format", "csv", "--as-of", "2025-11-26");
-    cr_expect(strstr(out, "urban_new_jobs,2025-01,100,,,330102\n") != NULL, "%s",
-              out);
+    cr_expect(strstr(out, "urban_new_jobs,2025-01,100,,,330102\n") != NULL,
+              "%s", out);
     cr_expect(strstr(out, "330203") == NULL, "%s", out);
     BOTH(&e, out, "export", "--format", "csv");
-    cr_expect(strstr(out, "urban_new_jobs,2025-01,130,,,330102\n") != NULL, "%s",
-              out);
+    cr_expect(strstr(out, "urban_new_jobs,2025-01,130,,,330102\n") != NULL,
+              "%s", out);
     cr_expect(strstr(out, "330203") != NULL, "%s", out);
     BOTH(&e, out, "completeness", "--period", "2025-01", "--region",
          "330200", "--as-of", "2025-11-26", "--json");
     cr_expect(strstr(out, "\"reported_cells\": 0, ") != NULL, "%s", out);
     BOTH(&e, out, "completeness", "--period", "2025-01", "--region",
          "330200", "--json");
-    cr_expect(strstr(out, "\"reported_cells\": 1, \"on_time_cells\": 0, \"late_cells\": 1, ") != NULL, "%s", out);
+    cr_expect(strstr(out, "\"reported_cells\": 1, \"on_time_cells\": 0, "
+                          "\"late_cells\": 1, ") != NULL,
+              "%s", out);
     cr_expect_eq(hx_collector_stop(&e.coll, 10000), 0);
 }
 

@@ -143,7 +143,8 @@ static int ind_of(const char *code)
     return -1;
 }
 
-static const mcell_t *mfind(const model_t *m, int ind, uint32_t region, int32_t month)
+static const mcell_t *mfind(const model_t *m, int ind, uint32_t region,
+                            int32_t month)
 {
     for (size_t i = 0; i < m->n; i++) {
         if (m->cells[i].ind == ind && m->cells[i].region == region &&
