@@ -102,7 +102,7 @@ test-package: package
 # baseline, ratio and target. Bounded; nothing left behind.
 # BENCH_ONLY="ingest scale" runs some; BENCH_QUICK=1 is a smoke test.
 BENCH_TARGETS = hrss-collector hrss-agent hrssctl bench_store bench_ingest \
-	bench_peer bench_scale bench_agent
+	bench_peer bench_scale bench_asof bench_agent
 bench: deps
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHRSS_TESTS=ON
 	cmake --build $(BUILD) -j $(JOBS) --target $(BENCH_TARGETS)

@@ -73,7 +73,20 @@ int ctl_ask(ctl_t *x, const Hrss__QueryRequest *req,
             Hrss__QueryResponse **resp)
 {
     char err[ERR_LEN];
-    int rc = client_call(x->c, req, resp, err);
+    Hrss__QueryRequest q = *req; /* shallow: as_of is set on the copy */
+    switch (q.q_case) {
+    case HRSS__QUERY_REQUEST__Q_TOTAL:
+    case HRSS__QUERY_REQUEST__Q_BREAKDOWN:
+    case HRSS__QUERY_REQUEST__Q_SERIES:
+    case HRSS__QUERY_REQUEST__Q_COMPLETENESS:
+    case HRSS__QUERY_REQUEST__Q_FACTS:
+        q.has_as_of = x->has_as_of;
+        q.as_of = x->as_of;
+        break;
+    default:
+        break;
+    }
+    int rc = client_call(x->c, &q, resp, err);
     if (rc != ERR_OK) {
         return ctl_fail_client(rc, err);
     }

@@ -58,6 +58,10 @@ typedef struct ctl {
                                  --wide or a pipe: whole tables */
     FILE *out;              /**< where answers go: stdout for hrssctl, a
                                  request's answer for hrss-web */
+    int has_as_of;          /**< --as-of: every total, breakdown, series,
+                                 completeness and facts query ctl_ask()
+                                 sends is answered as of as_of */
+    int64_t as_of;          /**< unix seconds */
 } ctl_t;
 
 /** A command's arguments as given (NULL: not given). Plain value struct;
@@ -79,6 +83,7 @@ typedef struct ctl_args {
     const char *follow_up; /**< comment --follow-up (non-NULL: given) */
     const char *resolve;   /**< comment --resolve (non-NULL: given) */
     int approved;          /**< progress --approved: approved figures only */
+    const char *as_of;     /**< --as-of TIME (admin/when.h) */
 } ctl_args_t;
 
 /** Print "hrssctl: MESSAGE" to this thread's error stream (stderr, or

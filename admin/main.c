@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "admin/cmd_approve.h"
@@ -33,6 +34,7 @@
 #include "admin/cmd_quality.h"
 #include "admin/cmd_reconcile.h"
 #include "admin/cmd_catalog.h"
+#include "admin/cmd_diff.h"
 #include "admin/cmd_figures.h"
 #include "admin/cmd_keys.h"
 #include "admin/cmd_plan.h"
@@ -41,6 +43,7 @@
 #include "admin/cmd_store.h"
 #include "admin/ctl.h"
 #include "admin/screen.h"
+#include "admin/when.h"
 #include "admin/zone.h"
 #include "common/endpoint.h"
 #include "common/file.h"
@@ -52,7 +55,7 @@
  * number; OPT_* are their bits. */
 enum opt_key { K_PERIOD, K_REGION, K_FROM, K_TO, K_BY, K_SINCE, K_UNDER,
                K_FORMAT, K_OUT, K_AS, K_TEXT, K_FOLLOW_UP, K_RESOLVE,
-               K_APPROVED, K_COUNT };
+               K_APPROVED, K_AS_OF, K_COUNT };
 #define OPT_PERIOD (1u << K_PERIOD)
 #define OPT_REGION (1u << K_REGION)
 #define OPT_FROM (1u << K_FROM)
@@ -67,13 +70,14 @@ enum opt_key { K_PERIOD, K_REGION, K_FROM, K_TO, K_BY, K_SINCE, K_UNDER,
 #define OPT_FOLLOW_UP (1u << K_FOLLOW_UP)
 #define OPT_RESOLVE (1u << K_RESOLVE)
 #define OPT_APPROVED (1u << K_APPROVED)
+#define OPT_AS_OF (1u << K_AS_OF)
 
 static const char *const opt_names[K_COUNT] = {
     [K_PERIOD] = "period", [K_REGION] = "region", [K_FROM] = "from",
     [K_TO] = "to", [K_BY] = "by", [K_SINCE] = "since", [K_UNDER] = "under",
     [K_FORMAT] = "format", [K_OUT] = "out", [K_AS] = "as",
     [K_TEXT] = "text", [K_FOLLOW_UP] = "follow-up", [K_RESOLVE] = "resolve",
-    [K_APPROVED] = "approved"};
+    [K_APPROVED] = "approved", [K_AS_OF] = "as-of"};
 
 typedef struct command {
     const char *name;
@@ -83,6 +87,7 @@ typedef struct command {
     unsigned opts;      /* OPT_* it accepts */
     unsigned needs;     /* OPT_* it cannot do without */
     int npos;           /* positional arguments it takes */
+    int npos_optional;  /* 1: 0..npos of them */
     const char *takes;  /* "one INDICATOR": says what npos/needs want */
     int offline;        /* runs without a collector or a store */
     int own_store;      /* opens the store itself: --data-dir only */
@@ -94,29 +99,41 @@ static const command_t commands[] = {
     {.name = "regions", .usage = "[--under CODE]",
      .help = "regions, or those below CODE", .run = cmd_catalog_regions,
      .opts = OPT_UNDER},
-    {.name = "total", .usage = "IND --period P [--region CODE]",
+    {.name = "total", .usage = "IND --period P [--region CODE]\n"
+                               "[--as-of TIME]",
      .help = "IND over P, in CODE and below it", .run = cmd_figures_total,
-     .opts = OPT_PERIOD | OPT_REGION, .npos = 1, .takes = "one INDICATOR"},
-    {.name = "breakdown", .usage = "IND --period P [--region CODE]",
+     .opts = OPT_PERIOD | OPT_REGION | OPT_AS_OF, .npos = 1,
+     .takes = "one INDICATOR"},
+    {.name = "breakdown", .usage = "IND --period P [--region CODE]\n"
+                                   "[--as-of TIME]",
      .help = "the region's own report and each\nchild's total",
-     .run = cmd_figures_breakdown, .opts = OPT_PERIOD | OPT_REGION,
+     .run = cmd_figures_breakdown,
+     .opts = OPT_PERIOD | OPT_REGION | OPT_AS_OF,
      .npos = 1, .takes = "one INDICATOR"},
     {.name = "series",
      .usage = "IND --from P --to P [--region CODE]\n"
-              "[--by month|quarter|year]",
+              "[--by month|quarter|year] [--as-of TIME]",
      .help = "IND for each month (quarter, year)\nfrom --from through --to",
      .run = cmd_figures_series,
-     .opts = OPT_FROM | OPT_TO | OPT_REGION | OPT_BY, .npos = 1,
-     .takes = "one INDICATOR"},
+     .opts = OPT_FROM | OPT_TO | OPT_REGION | OPT_BY | OPT_AS_OF,
+     .npos = 1, .takes = "one INDICATOR"},
     {.name = "progress", .usage = "[--period P] [--region CODE]\n"
-                                  "[--approved]",
+                                  "[--approved] [--as-of TIME]",
      .help = "each indicator against the plan's\ntarget, in the plan's "
              "units (--approved:\napproved figures only)",
      .run = cmd_plan_progress,
-     .opts = OPT_PERIOD | OPT_REGION | OPT_APPROVED},
-    {.name = "completeness", .usage = "--period P [--region CODE]",
+     .opts = OPT_PERIOD | OPT_REGION | OPT_APPROVED | OPT_AS_OF},
+    {.name = "completeness", .usage = "--period P [--region CODE]\n"
+                                      "[--as-of TIME]",
      .help = "who has (not) reported what", .run = cmd_audit_completeness,
-     .opts = OPT_PERIOD | OPT_REGION},
+     .opts = OPT_PERIOD | OPT_REGION | OPT_AS_OF},
+    {.name = "diff", .usage = "[IND] --from TIME --to TIME\n"
+                              "[--region CODE]",
+     .help = "the figures whose value changed\nbetween two moments, and "
+             "the\nregion's totals before and after",
+     .run = cmd_diff, .opts = OPT_FROM | OPT_TO | OPT_REGION,
+     .needs = OPT_FROM | OPT_TO, .npos = 1, .npos_optional = 1,
+     .takes = "--from TIME --to TIME [INDICATOR]"},
     {.name = "history", .usage = "IND --region CODE --period YYYY-MM",
      .help = "every value received for one\nregion's figure of one month",
      .run = cmd_audit_history, .opts = OPT_REGION | OPT_PERIOD,
@@ -207,9 +224,11 @@ static const command_t commands[] = {
      .help = "check the whole store file offline\n(--data-dir, collector "
              "stopped):\nchecksums, records, aggregates",
      .run = cmd_check, .own_store = 1},
-    {.name = "export", .usage = "--format csv [--from P --to P]",
+    {.name = "export", .usage = "--format csv [--from P --to P]\n"
+                                "[--as-of TIME]",
      .help = "every current value, as a CSV an\nagent can submit again",
-     .run = cmd_store_export, .opts = OPT_FORMAT | OPT_FROM | OPT_TO},
+     .run = cmd_store_export,
+     .opts = OPT_FORMAT | OPT_FROM | OPT_TO | OPT_AS_OF},
     {.name = "keygen", .usage = "--out NAME",
      .help = "a new CurveZMQ key pair: NAME.key\n(secret, 0600), NAME.pub",
      .run = cmd_keys_keygen, .opts = OPT_OUT, .needs = OPT_OUT,
@@ -230,7 +249,12 @@ static const char globals_usage[] =
 static const char arguments_note[] =
     "IND is an indicator code or its Chinese name; CODE a GB/T 2260\n"
     "region code or a region's Chinese name (default: the province).\n"
-    "P is " PERIOD_FORMS ".\n";
+    "P is " PERIOD_FORMS ".\n"
+    "TIME (--as-of, diff) is ISO 8601 with an offset\n"
+    "(2025-11-03T10:00:00+08:00, ...Z), a date YYYY-MM-DD (the end of\n"
+    "that day in the plan's time zone) or unix seconds: the answer is\n"
+    "the store as it stood then (updates received and approvals taken\n"
+    "at or before it); a TIME later than now is refused.\n";
 
 static const command_t *command_find(const char *name)
 {
@@ -434,6 +458,7 @@ static const struct option long_opts[] = {
     {"follow-up", no_argument, NULL, G_CMD_OPT + K_FOLLOW_UP},
     {"resolve", no_argument, NULL, G_CMD_OPT + K_RESOLVE},
     {"approved", no_argument, NULL, G_CMD_OPT + K_APPROVED},
+    {"as-of", required_argument, NULL, G_CMD_OPT + K_AS_OF},
     {NULL, 0, NULL, 0},
 };
 
@@ -463,6 +488,8 @@ static const char **arg_slot(ctl_args_t *a, enum opt_key k)
         return &a->text;
     case K_FOLLOW_UP:
         return &a->follow_up;
+    case K_AS_OF:
+        return &a->as_of;
     case K_RESOLVE:
         return &a->resolve;
     case K_FORMAT:
@@ -627,7 +654,8 @@ static int check(const globals_t *g, const char *name, const ctl_args_t *a,
                             c->name, opt_names[k], c->name);
         }
     }
-    if (a->npos != c->npos || (given & c->needs) != c->needs) {
+    if ((c->npos_optional ? a->npos > c->npos : a->npos != c->npos) ||
+        (given & c->needs) != c->needs) {
         return ctl_fail(CTL_EX_USAGE, "%s takes %s", c->name,
                         c->takes != NULL ? c->takes : "no arguments");
     }
@@ -655,6 +683,38 @@ static int open_client(const globals_t *g, ctl_t *x)
                             ? CTL_EX_UNAVAILABLE
                             : 1,
                         "%s", err);
+    }
+    return 0;
+}
+
+/* --as-of TIME into x (admin/when.h, in the plan's zone), and say the
+ * answer is as of then: a line before a table; on stderr for --json,
+ * --csv and export, whose stdout is for programs. */
+static int as_of_arg(ctl_t *x, const ctl_args_t *a, int to_stderr)
+{
+    char why[160];
+    int64_t t = 0;
+    long tz = catalog_plan(x->cat)->tz_offset;
+    if (when_parse(a->as_of, tz, &t, why, sizeof why) != 0) {
+        return ctl_fail(CTL_EX_USAGE, "--as-of: '%s' %s", a->as_of, why);
+    }
+    if (t > (int64_t)time(NULL)) {
+        return ctl_fail(CTL_EX_USAGE, "--as-of: '%s' is in the future; the "
+                                      "store can only say what it was",
+                        a->as_of);
+    }
+    x->has_as_of = 1;
+    x->as_of = t;
+    char when[ZONE_TIME_LEN];
+    char label[ZONE_LABEL_LEN];
+    zone_format_time(t, x->tz, when, sizeof when);
+    zone_label(x->tz, label, sizeof label);
+    if (to_stderr || x->fmt != RENDER_TABLE) {
+        fprintf(stderr, "hrssctl: as of %s %s (unix %lld): the store as it "
+                        "stood then\n", when, label, (long long)t);
+    } else {
+        fprintf(x->out, "as of %s %s: the store as it stood then\n", when,
+                label);
     }
     return 0;
 }
@@ -709,6 +769,9 @@ int main(int argc, char **argv)
     x.data_dir = g.data_dir;
     x.catalog_dir = catdir;
     st = c->offline || c->own_store ? 0 : open_client(&g, &x);
+    if (st == 0 && a.as_of != NULL) {
+        st = as_of_arg(&x, &a, strcmp(c->name, "export") == 0);
+    }
     if (st == 0) {
         st = c->run(&x, &a);
     }

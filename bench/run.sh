@@ -4,7 +4,8 @@
 # usage: sh bench/run.sh [BUILD_DIR]            (default build)
 #
 # Runs, in order, each with its own time limit: bench_store (group commit
-# at the store), bench_ingest, bench_peer, bench_scale, bench_agent. Each
+# at the store), bench_ingest, bench_peer, bench_scale, bench_asof (as-of
+# totals), bench_agent. Each
 # prints its figures as it goes and appends one record per figure to a
 # results file; at the end this script prints one summary table: figure,
 # value, baseline, ratio, target, MET / MISSED. Every benchmark makes its
@@ -13,7 +14,8 @@
 # killed; nothing else is touched.
 #
 # Environment:
-#   BENCH_ONLY="ingest scale"  run only these (store ingest peer scale agent)
+#   BENCH_ONLY="ingest scale"  run only these (store ingest peer scale asof
+#                              agent)
 #   BENCH_QUICK=1              smaller amounts (a smoke test, not figures)
 #   HRSS_BIN, HRSS_CATALOG     the programs and the catalog (default:
 #                              BUILD_DIR/bin, BUILD_DIR/share/hrss/catalog)
@@ -26,12 +28,12 @@ set -u
 BUILD=${1:-build}
 BIN=${HRSS_BIN:-$BUILD/bin}
 CAT=${HRSS_CATALOG:-$BUILD/share/hrss/catalog}
-ONLY=${BENCH_ONLY:-store ingest peer scale agent}
+ONLY=${BENCH_ONLY:-store ingest peer scale asof agent}
 QUICK=
 [ "${BENCH_QUICK:-0}" = 1 ] && QUICK=--quick
 
 for prog in hrss-collector hrss-agent hrssctl bench_store bench_ingest \
-    bench_peer bench_scale bench_agent; do
+    bench_peer bench_scale bench_asof bench_agent; do
     [ -x "$BIN/$prog" ] || {
         echo "bench: $BIN/$prog not found: run \`make bench\`" >&2
         exit 1
@@ -112,6 +114,7 @@ fi
 bench ingest 360 "$BIN/bench_ingest" "$BIN" "$CAT" $QUICK
 bench peer 120 "$BIN/bench_peer" "$BIN" "$CAT" $QUICK
 bench scale 480 "$BIN/bench_scale" "$BIN" "$CAT" $QUICK
+bench asof 420 "$BIN/bench_asof" "$BIN" "$CAT" $QUICK
 bench agent 240 "$BIN/bench_agent" "$BIN" "$CAT" $QUICK
 
 ELAPSED=$(($(now) - T0))

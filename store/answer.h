@@ -67,6 +67,16 @@ int answer_comment(store_t *st, const query_ctx_t *ctx,
                    const Hrss__CommentQ *q, reply_t *rp);
 /** (answer_comment.c) The cells marked for follow-up, in pages. */
 int answer_followups(store_t *st, const Hrss__FollowupsQ *q, reply_t *rp);
+
+/** (answer_diff.c) The cells changed between two moments and the totals
+ *  before and after (store_diff). */
+int answer_diff(store_t *st, const Hrss__DiffQ *q, reply_t *rp);
+
+/** (answer_diff.c) Begin this thread's as-of view for @p q (which has
+ *  as_of): ERR_INVAL with rp->err when its kind takes none. The caller
+ *  ends it with store_asof_end() after the answer. */
+int answer_as_of_begin(store_t *st, const Hrss__QueryRequest *q,
+                       reply_t *rp);
 /** (answer_comment.c) The size of an item of a history answer (a
  *  Revision or a Comment), and the cell's comments pushed as items, their
  *  size taken from the page's budget. @return ERR_OK or a store failure

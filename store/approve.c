@@ -141,6 +141,12 @@ static int parse_log(const MDB_val *k, const MDB_val *d,
     return ERR_OK;
 }
 
+int store_approval_log_parse(const MDB_val *k, const MDB_val *d,
+                             store_approval_event_t *e)
+{
+    return parse_log(k, d, e);
+}
+
 /* The state of @p region's @p month in @p txn: OPEN when no record (or
  * no table: a store from before approvals). */
 static int get_state(const store_t *s, MDB_txn *txn, buf_t *kb,

@@ -159,6 +159,11 @@ int store_approval_log_put(store_t *s, MDB_txn *txn, buf_t *kb, buf_t *vb,
 int comment_open_dbs(store_t *s, MDB_txn *txn, unsigned flags,
                      char err[ERR_LEN]);
 
+/** (approve.c) Parse an approvals_log record, unsealed (store/asof.c
+ *  undoes the actions after a moment). @return ERR_OK or ERR_CORRUPT. */
+int store_approval_log_parse(const MDB_val *k, const MDB_val *d,
+                             store_approval_event_t *e);
+
 /** (approve.c) *@p any = 1 when @p txn's approvals table has a record:
  *  0 for an empty table or a store from before it (every month open). */
 int store_approvals_any(const store_t *s, MDB_txn *txn, int *any);

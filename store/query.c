@@ -54,6 +54,7 @@
 #include "common/wire.h"
 #include "proto/hrss.pb-c.h"
 #include "store/answer.h"
+#include "store/asof.h"
 #include "store/reply.h"
 
 /** Most bytes unpacking one request may allocate. */
@@ -81,6 +82,7 @@ static int has_payload(const Hrss__QueryRequest *q)
     case HRSS__QUERY_REQUEST__Q_COMMENT: return q->comment != NULL;
     case HRSS__QUERY_REQUEST__Q_FOLLOWUPS: return q->followups != NULL;
     case HRSS__QUERY_REQUEST__Q_RECONCILE: return q->reconcile != NULL;
+    case HRSS__QUERY_REQUEST__Q_DIFF: return q->diff != NULL;
     case HRSS__QUERY_REQUEST__Q__NOT_SET:
     default: return 0;
     }
@@ -148,6 +150,9 @@ static int dispatch(store_t *st, const query_ctx_t *ctx,
     case HRSS__QUERY_REQUEST__Q_RECONCILE:
         rc = answer_reconcile(st, q->reconcile, rp);
         break;
+    case HRSS__QUERY_REQUEST__Q_DIFF:
+        rc = answer_diff(st, q->diff, rp);
+        break;
     case HRSS__QUERY_REQUEST__Q__NOT_SET:
     default:
         rc = ERR_PROTO; /* has_payload() said no */
@@ -191,7 +196,16 @@ void query_answer(store_t *st, const query_ctx_t *ctx, const uint8_t *req,
         rc = ERR_PROTO;
         goto out;
     }
-    rc = dispatch(st, ctx, q, &rp);
+    if (q->has_as_of && has_payload(q)) {
+        /* One as-of view for the answer (answer_diff.c). */
+        rc = answer_as_of_begin(st, q, &rp);
+        if (rc == ERR_OK) {
+            rc = dispatch(st, ctx, q, &rp);
+            store_asof_end(st);
+        }
+    } else {
+        rc = dispatch(st, ctx, q, &rp);
+    }
     if (rc == ERR_OK) {
         size_t size = hrss__query_response__get_packed_size(&rp.msg);
         if (size > rp.max_answer) {

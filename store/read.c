@@ -22,7 +22,11 @@
  * an approved-only total (store_total_approved) adds those regions' own
  * contributions from their facts, as a range walk does. Transactions come
  * from snap.c: a new one per question, or the snapshot the thread pinned.
- * Costs: ARCHITECTURE.md, "Query costs".
+ * Costs: ARCHITECTURE.md, "Query costs". While this thread answers as
+ * of a moment (store/asof.c), the facts iterator and the facts listing
+ * hand out each cell as it stood then, a total of a node with children
+ * (read from `agg`, which is now's) is corrected by asof_total(), and
+ * approved counts are read through the view's approvals.
  *
  * INVARIANTS
  *   1. Every transaction begun here is ended before the function returns,
@@ -51,6 +55,7 @@
 
 #include "common/lmdbh.h"
 #include "common/mem.h"
+#include "store/asof.h"
 #include "store/codec.h"
 #include "store/derive.h"
 #include "store/env.h"
@@ -99,16 +104,22 @@ typedef struct fact_iter {
     int started;
     int backwards;
     int borrowed; /* cur is the caller's: not closed here */
+    const char *code;    /* borrowed from the caller */
+    uint32_t key_region;
+    const asof_t *view;  /* as of a moment (asof.c), or NULL */
 } fact_iter_t;
 
 /* @p cur: a cursor on facts to use (the caller's, left open), or NULL to
  * open one. */
-static int fit_open(fact_iter_t *it, MDB_txn *txn, MDB_dbi facts,
+static int fit_open(fact_iter_t *it, MDB_txn *txn, const store_t *s,
                     MDB_cursor *cur, const char *code, uint32_t region,
                     int32_t from, int32_t to, int backwards)
 {
     memset(it, 0, sizeof *it);
     buf_init(&it->key);
+    it->code = code;
+    it->key_region = region;
+    it->view = asof_facts(s);
     it->backwards = backwards;
     /* Forwards: seek the first month >= from, stop after `to`. Backwards:
      * seek past `to`, step back, stop before `from`. */
@@ -120,7 +131,7 @@ static int fit_open(fact_iter_t *it, MDB_txn *txn, MDB_dbi facts,
         it->borrowed = 1;
         return ERR_OK;
     }
-    return lmdbh_code(mdb_cursor_open(txn, facts, &it->cur));
+    return lmdbh_code(mdb_cursor_open(txn, s->facts, &it->cur));
 }
 
 static void fit_close(fact_iter_t *it)
@@ -131,8 +142,9 @@ static void fit_close(fact_iter_t *it)
     buf_fini(&it->key);
 }
 
-/* Next fact of the iteration: 1 with *month and *f set, 0 at the end. */
-static int fit_next(fact_iter_t *it, int32_t *month, codec_fact_t *f,
+/* Next fact of the iteration as it is now: 1 with *month and *f set, 0
+ * at the end. */
+static int fit_step(fact_iter_t *it, int32_t *month, codec_fact_t *f,
                     int *rc)
 {
     MDB_val k;
@@ -176,13 +188,27 @@ static int fit_next(fact_iter_t *it, int32_t *month, codec_fact_t *f,
     return 1;
 }
 
+/* Next fact of the iteration, as of the view's moment when there is one
+ * (asof.c: a cell that did not exist then is passed over, another has
+ * the revision then in force). */
+static int fit_next(fact_iter_t *it, int32_t *month, codec_fact_t *f,
+                    int *rc)
+{
+    int yes;
+    do {
+        yes = fit_step(it, month, f, rc);
+    } while (yes && it->view != NULL &&
+             !asof_fact(it->view, it->code, it->key_region, *month, f));
+    return yes;
+}
+
 /* Own contribution of one region over [from, to], straight from facts. */
 static int own_contrib(store_t *s, MDB_txn *txn, const indicator_t *ind,
                        uint32_t region, int32_t from, int32_t to,
                        derive_contrib_t *c)
 {
     fact_iter_t it;
-    int rc = fit_open(&it, txn, s->facts, NULL, ind->code, region, from,
+    int rc = fit_open(&it, txn, s, NULL, ind->code, region, from,
                       to, ind->over_time == OVER_LAST);
     int32_t m;
     codec_fact_t f;
@@ -206,7 +232,7 @@ static int has_fact(store_t *s, MDB_txn *txn, MDB_cursor *cur,
                     int32_t to, int *yes)
 {
     fact_iter_t it;
-    int rc = fit_open(&it, txn, s->facts, cur, code, region, from, to, 0);
+    int rc = fit_open(&it, txn, s, cur, code, region, from, to, 0);
     int32_t m;
     codec_fact_t f;
     *yes = rc == ERR_OK && fit_next(&it, &m, &f, &rc);
@@ -298,8 +324,8 @@ static int appr_walk(store_t *s, MDB_txn *txn, appr_walk_t *w, int ri,
 {
     const region_t *r = catalog_region(s->cat, (size_t)ri);
     int all = 0;
-    int rc = store_approved_span(s, w->cur, &w->kb, r->code, p->first,
-                                 p->last, &all);
+    int rc = asof_approved_span(s, asof_view(s), w->cur, &w->kb, r->code,
+                                p->first, p->last, &all);
     if (rc == ERR_OK && all) {
         t->approved++;
         if (w->ind != NULL) {
@@ -326,6 +352,7 @@ static int approved_in(store_t *s, MDB_txn *txn, const indicator_t *ind,
 {
     int any = 0;
     int rc = store_approvals_any(s, txn, &any);
+    any = any || asof_has_approvals(asof_view(s)); /* approved at T */
     if (rc != ERR_OK || !any) {
         return rc;
     }
@@ -366,6 +393,9 @@ static int total_in(store_t *s, MDB_txn *txn, int ii, int ri,
     const region_t *r = catalog_region(s->cat, (size_t)ri);
     if (r->n_children == 0) { /* no aggregates: its facts are its total */
         return own_in(s, txn, ii, r->code, p, t);
+    }
+    if (asof_facts(s) != NULL) { /* `agg` is now's: corrected (asof.c) */
+        return asof_total(s, txn, ii, ri, p, t, total_in, own_contrib);
     }
     buf_t kb;
     buf_init(&kb);
@@ -542,7 +572,7 @@ static int reported_row(store_t *s, MDB_txn *txn, MDB_cursor *cur,
         fact_iter_t it;
         int32_t m;
         codec_fact_t f;
-        rc = fit_open(&it, txn, s->facts, cur, code, region, p->first,
+        rc = fit_open(&it, txn, s, cur, code, region, p->first,
                       p->last, 0);
         int yes = rc == ERR_OK && fit_next(&it, &m, &f, &rc);
         fit_close(&it);
@@ -958,6 +988,7 @@ int store_violations(store_t *self, const period_t *p, uint32_t region,
 }
 
 typedef struct facts_ctx {
+    const asof_t *view; /* as of a moment, or NULL */
     int32_t from;
     int32_t to;
     store_fact_fn fn;
@@ -977,6 +1008,10 @@ static int each_fact(const MDB_val *k, const MDB_val *d, void *ctx)
     if (f.month < c->from || f.month > c->to) {
         return ERR_OK;
     }
+    if (c->view != NULL &&
+        !asof_fact(c->view, f.indicator, f.region, f.month, &rec)) {
+        return ERR_OK; /* not there yet at the view's moment */
+    }
     f.value = rec.v;
     f.received_at = rec.received_at;
     return c->fn(&f, c->arg) != 0 ? 1 : ERR_OK;
@@ -986,7 +1021,7 @@ int store_facts(store_t *self, int32_t from, int32_t to, store_fact_fn fn,
                 void *arg, char err[ERR_LEN])
 {
     assert(store_check_invariants(self));
-    facts_ctx_t c = {from, to, fn, arg};
+    facts_ctx_t c = {asof_facts(self), from, to, fn, arg};
     return store_scan(self, self->facts, "facts", NULL, each_fact, &c, err);
 }
 
@@ -995,7 +1030,7 @@ int store_facts_from(store_t *self, const char *indicator, uint32_t region,
                      store_fact_fn fn, void *arg, char err[ERR_LEN])
 {
     assert(store_check_invariants(self));
-    facts_ctx_t c = {from, to, fn, arg};
+    facts_ctx_t c = {asof_facts(self), from, to, fn, arg};
     buf_t kb;
     buf_init(&kb);
     codec_key_cell(&kb, indicator, region, month);

@@ -80,6 +80,9 @@ void reply_fini(reply_t *rp)
     free(rp->late_ptrs);
     free(rp->deadlines);
     free(rp->deadline_ptrs);
+    if (rp->extra_free != NULL) {
+        rp->extra_free(rp->extra);
+    }
     for (size_t i = 0; i < rp->pool.n; i++) {
         free(rp->pool.v[i]);
     }

@@ -132,6 +132,8 @@ typedef struct reply {
     void *late_ptrs;        /**< and their pointer arrays */
     void *deadlines;        /**< completeness: IndicatorDeadline items */
     void *deadline_ptrs;    /**< and their pointers */
+    void *extra;            /**< an answer's own block (a diff) */
+    void (*extra_free)(void *); /**< frees extra in reply_fini() */
 } reply_t;
 
 /** Start an empty reply (every message at its protobuf-c INIT value). */

@@ -105,6 +105,11 @@ int store_pin(store_t *self, char err[ERR_LEN])
     return rc;
 }
 
+int snap_pinned(const store_t *s)
+{
+    return pin.s == s && pin.txn != NULL;
+}
+
 void store_unpin(store_t *self)
 {
     if (pin.s == self && pin.txn != NULL) {

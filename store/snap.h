@@ -34,6 +34,9 @@ int snap_begin(store_t *s, MDB_txn **txn, char err[ERR_LEN]);
  *  *@p txn to NULL; no-op on NULL. */
 void snap_end(store_t *s, MDB_txn **txn);
 
+/** 1 when this thread pinned @p s (store_pin()). */
+int snap_pinned(const store_t *s);
+
 /** For a long read in @p txn (open: it holds txn_lock, so the map
  *  stays where it is; no transaction is begun): count @p reads more (1 per record read in key order,
  *  more for a seek, which maps more pages) and give back the store's

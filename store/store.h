@@ -24,7 +24,8 @@
  *  write.c is store_apply() (write_int.h shares its steps with try.c,
  *  store_try()); approve.c, lock.c, outlier.c and comment.c the
  *  approvals and locks, outlier flags and comments; read.c the
- *  questions; snap.c the read
+ *  questions; asof.c (asof.h) the answers as of a moment and the
+ *  difference between two; snap.c the read
  *  transactions, pinned snapshots and pages given back; verify.c
  *  store_verify();
  *  derive.c the aggregate and violation arithmetic both write and verify

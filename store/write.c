@@ -59,6 +59,11 @@
  *      reporter's key, at most max_rejections each; meta "rejidx_next"
  *      is the next rejection id whenever a transaction of this file
  *      commits.
+ *   7. Audit records' received_at never falls with their ids: an update
+ *      received at a time earlier than the newest record's (a clock
+ *      stepped back) is recorded, audit and fact, with the newest
+ *      record's time, so that "the store as it stood at T" is a prefix
+ *      of the audit trail (store/asof.c walks back from its end).
  */
 #include <assert.h>
 #include <stdio.h>
@@ -130,11 +135,12 @@ static int check_lock(wctx_t *w, const store_batch_t *b, const update_t *u,
 }
 
 static int put_audit(wctx_t *w, const store_batch_t *b, const update_t *u,
-                     int32_t month, const derive_slot_t *old, uint64_t id)
+                     int32_t month, const derive_slot_t *old, uint64_t id,
+                     int64_t at)
 {
     store_revision_t rev = {
         .audit_id = id,
-        .received_at = b->received_at,
+        .received_at = at,
         .reporter = b->reporter,
         .seq = u->seq,
         .indicator = u->indicator,
@@ -197,11 +203,16 @@ static int apply_update(wctx_t *w, const store_batch_t *b, const update_t *u,
         return rc;
     }
     uint64_t id = w->next_audit++;
-    rc = put_audit(w, b, u, month, &old_slots[mi], id);
+    /* INVARIANT 7: a clock stepped back gives the newest time, so the
+     * store as it stood at T is a prefix of the audit ids (asof.c). */
+    int64_t at = b->received_at < w->audit_floor ? w->audit_floor
+                                                 : b->received_at;
+    w->audit_floor = at;
+    rc = put_audit(w, b, u, month, &old_slots[mi], id, at);
     if (rc != ERR_OK) {
         return rc;
     }
-    codec_fact_t f = {u->value, b->received_at, id};
+    codec_fact_t f = {u->value, at, id};
     codec_key_cell(&w->key, ind->code, u->region, month);
     codec_put_fact(&w->val, &f);
     MDB_val k = lmdbh_val(&w->key);
@@ -490,6 +501,27 @@ static void results_clear(store_result_t *results, size_t n)
     }
 }
 
+/* The newest audit record's received_at into w->audit_floor (0 for
+ * none): one lookup per transaction. */
+static int audit_floor(wctx_t *w)
+{
+    w->audit_floor = 0;
+    if (w->next_audit <= 1) {
+        return ERR_OK;
+    }
+    codec_key_id(&w->key2, w->next_audit - 1);
+    MDB_val k = lmdbh_val(&w->key2);
+    MDB_val d;
+    int found = 0;
+    int rc = rec_get(w->txn, w->s->audit, "audit", &k, &d, &found);
+    store_revision_t rev;
+    if (rc == ERR_OK && found) {
+        rc = rec_malformed("audit", &k, codec_parse_audit(&k, &d, &rev));
+        w->audit_floor = rc == ERR_OK ? rev.received_at : 0;
+    }
+    return rc;
+}
+
 /* One attempt: every batch in one transaction, committed. ERR_FULL means
  * the map filled; nothing was kept. */
 static int apply_once(wctx_t *w, const store_batch_t *batches, size_t n,
@@ -507,6 +539,9 @@ static int apply_once(wctx_t *w, const store_batch_t *batches, size_t n,
     tally_init(&tally, w->txn, s->tally);
     w->tally = &tally;
     rc = lmdbh_next_id(w->txn, s->audit, CODEC_KEY_V1, &w->next_audit);
+    if (rc == ERR_OK) {
+        rc = audit_floor(w);
+    }
     if (rc == ERR_OK) {
         rc = lmdbh_next_id(w->txn, s->rejects, CODEC_KEY_V1, &w->next_rej);
     }

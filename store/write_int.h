@@ -20,6 +20,9 @@ typedef struct wctx {
     store_t *s;
     MDB_txn *txn;
     uint64_t next_audit;
+    int64_t audit_floor; /* the newest audit record's received_at: no
+                            record gets an earlier one (write.c,
+                            INVARIANT 7); 0 in a dry run */
     uint64_t next_rej;
     int rejected;       /* a rejection was stored: move rejidx_next */
     buf_t key;

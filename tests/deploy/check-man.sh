@@ -70,7 +70,7 @@ check() {
 
 # The commands each --help lists, by name.
 CTL_COMMANDS="indicators regions total breakdown series progress completeness
-history rejections agents violations outliers approve unapprove accept \
+diff history rejections agents violations outliers approve unapprove accept \
 unaccept except unexcept approvals comment followups reconcile ranges backup \
 check \
 export keygen"
