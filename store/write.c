@@ -57,6 +57,9 @@
  *      reporter's key, at most max_rejections each; meta "rejidx_next"
  *      is the next rejection id whenever a transaction of this file
  *      commits.
+ *   7. Each audit record's chain link (chain.h) is appended right after
+ *      it, in the same transaction; the results carry the chain's
+ *      position and head as committed.
  */
 #include <assert.h>
 #include <stdio.h>
@@ -146,7 +149,11 @@ static int put_audit(wctx_t *w, const store_batch_t *b, const update_t *u,
     codec_key_id(&w->key2, id);
     codec_put_audit(&w->val, &rev);
     MDB_val k = lmdbh_val(&w->key2);
-    return rec_put(w->txn, w->s->audit, &k, &w->val, MDB_APPEND);
+    int rc = rec_put(w->txn, w->s->audit, &k, &w->val, MDB_APPEND);
+    if (rc == ERR_OK) { /* the audit chain's link, in the same txn */
+        rc = chain_append(w->s, w->txn, &w->tip, CHAIN_AUDIT, &k, &w->val);
+    }
+    return rc;
 }
 
 void store_set_ranges(store_t *self, const store_ranges_t *r)
@@ -493,6 +500,9 @@ static int apply_once(wctx_t *w, const store_batch_t *batches, size_t n,
     w->year.valid = 0; /* what an aborted attempt read is gone */
     aggacc_init(&w->acc, w->txn, s->agg);
     rc = lmdbh_next_id(w->txn, s->audit, CODEC_KEY_V1, &w->next_audit);
+    if (rc == ERR_OK) { /* once per transaction, never cached across */
+        rc = chain_tip_load(s, w->txn, &w->tip);
+    }
     if (rc == ERR_OK) {
         rc = lmdbh_next_id(w->txn, s->rejects, CODEC_KEY_V1, &w->next_rej);
     }
@@ -515,7 +525,14 @@ static int apply_once(wctx_t *w, const store_batch_t *batches, size_t n,
         }
         return rc;
     }
-    return env_txn_commit(s, &w->txn, "cannot commit", err);
+    rc = env_txn_commit(s, &w->txn, "cannot commit", err);
+    for (size_t i = 0; rc == ERR_OK && i < n; i++) {
+        /* The chain after this commit: every batch's Ack carries it. */
+        results[i].audit_position = w->tip.pos;
+        memcpy(results[i].audit_head, w->tip.head,
+               sizeof results[i].audit_head);
+    }
+    return rc;
 }
 
 int store_apply(store_t *self, const store_batch_t *batches, size_t n,
