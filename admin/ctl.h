@@ -79,6 +79,7 @@ typedef struct ctl_args {
     const char *follow_up; /**< comment --follow-up (non-NULL: given) */
     const char *resolve;   /**< comment --resolve (non-NULL: given) */
     int approved;          /**< progress --approved: approved figures only */
+    const char *receipts;  /**< audit verify --receipts FILE */
 } ctl_args_t;
 
 /** Print "hrssctl: MESSAGE" to this thread's error stream (stderr, or

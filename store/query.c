@@ -80,6 +80,7 @@ static int has_payload(const Hrss__QueryRequest *q)
     case HRSS__QUERY_REQUEST__Q_OUTLIERS: return q->outliers != NULL;
     case HRSS__QUERY_REQUEST__Q_COMMENT: return q->comment != NULL;
     case HRSS__QUERY_REQUEST__Q_FOLLOWUPS: return q->followups != NULL;
+    case HRSS__QUERY_REQUEST__Q_AUDIT_HEAD: return q->audit_head != NULL;
     case HRSS__QUERY_REQUEST__Q__NOT_SET:
     default: return 0;
     }
@@ -143,6 +144,9 @@ static int dispatch(store_t *st, const query_ctx_t *ctx,
         break;
     case HRSS__QUERY_REQUEST__Q_FOLLOWUPS:
         rc = answer_followups(st, q->followups, rp);
+        break;
+    case HRSS__QUERY_REQUEST__Q_AUDIT_HEAD:
+        rc = answer_audit_head(st, rp);
         break;
     case HRSS__QUERY_REQUEST__Q__NOT_SET:
     default:

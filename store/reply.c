@@ -65,6 +65,8 @@ void reply_init(reply_t *rp)
     rp->catalog = cf0;
     rp->completeness = cp0;
     rp->outlier_list = ol0;
+    static const Hrss__AuditHead ah0 = HRSS__AUDIT_HEAD__INIT;
+    rp->audit_head = ah0;
 }
 
 void reply_fini(reply_t *rp)
