@@ -488,9 +488,14 @@ static int verify_snapshot(vctx_t *v, char err[ERR_LEN])
     }
     rc = walk_chain(v);
     if (rc == ERR_OK) {
-        qsort(v->ids[0], v->n_ids[0], sizeof *v->ids[0], cmp_u64);
-        qsort(v->ids[1], v->n_ids[1], sizeof *v->ids[1], cmp_u64);
-        qsort(v->ck, v->n_ck, sizeof *v->ck, cmp_ckey);
+        for (int t = 0; t < 2; t++) {
+            if (v->n_ids[t] > 1) { /* NULL with none: qsort needs a base */
+                qsort(v->ids[t], v->n_ids[t], sizeof *v->ids[t], cmp_u64);
+            }
+        }
+        if (v->n_ck > 1) {
+            qsort(v->ck, v->n_ck, sizeof *v->ck, cmp_ckey);
+        }
     }
     static const enum chain_type order[] = {CHAIN_AUDIT, CHAIN_APPROVALS_LOG,
                                             CHAIN_COMMENTS};
