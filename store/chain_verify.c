@@ -155,10 +155,23 @@ static void describe(const vctx_t *v, enum chain_type type, const MDB_val *k,
         return;
     }
     char kt[200];
-    codec_key_text(chain_table_name(type), k, kt, sizeof kt);
-    snprintf(out, cap, "%s %s", type == CHAIN_COMMENTS ? "comment"
+    MDB_val cell = {k->mv_size > 8 ? k->mv_size - 8 : 0, k->mv_data};
+    uint64_t n = 0;
+    if (type == CHAIN_COMMENTS && k->mv_size > 8) {
+        buf_reader_t r;
+        buf_reader_init(&r, (const unsigned char *)k->mv_data + cell.mv_size,
+                        8);
+        n = buf_get_u64(&r);
+    }
+    codec_key_text(type == CHAIN_COMMENTS ? "facts" : chain_table_name(type),
+                   type == CHAIN_COMMENTS ? &cell : k, kt, sizeof kt);
+    snprintf(out, cap, "%s %s", type == CHAIN_COMMENTS ? "comment on"
                                                        : chain_table_name(type),
              kt);
+    if (n > 0) {
+        size_t len = strlen(out);
+        snprintf(out + len, cap - len, " #%llu", (unsigned long long)n);
+    }
 }
 
 static void note_ref(vctx_t *v, enum chain_type type, const MDB_val *ref)

@@ -363,3 +363,72 @@ Test(chain, receipts_expose_a_store_restored_from_an_older_backup)
                      "acknowledged: the chain was rewritten (edited, or "
                      "restored and written since)\n");
 }
+
+Test(chain, a_comment_edited_is_named)
+{
+    populate();
+    raw_t w;
+    raw_open(&w);
+    MDB_dbi cm = raw_dbi(&w, "comments");
+    MDB_cursor *cur = NULL;
+    MDB_val k;
+    MDB_val d;
+    cr_assert_eq(mdb_cursor_open(w.txn, cm, &cur), 0);
+    cr_assert_eq(mdb_cursor_get(cur, &k, &d, MDB_FIRST), 0);
+    buf_t kb;
+    buf_t rec;
+    buf_init(&kb);
+    buf_init(&rec);
+    buf_put(&kb, k.mv_data, k.mv_size);
+    buf_put(&rec, d.mv_data, d.mv_size - LMDBH_SEAL_LEN);
+    mdb_cursor_close(cur);
+    rec.data[rec.len - 2] = 'D'; /* "checked" -> "checkeD" */
+    MDB_val key = lmdbh_val(&kb);
+    lmdbh_seal(&rec, &key);
+    MDB_val val = lmdbh_val(&rec);
+    cr_assert_eq(mdb_put(w.txn, cm, &key, &val, 0), 0);
+    buf_fini(&kb);
+    buf_fini(&rec);
+    raw_close(&w);
+    lines_t l;
+    store_audit_counts_t c;
+    cr_assert_eq(verify(&l, NULL, 0, &c), ERR_CORRUPT);
+    cr_assert_str_eq(l.text, "chain position 5 (comment on urban_new_jobs "
+                             "330102 2025-01 #1): hash does not match\n");
+}
+
+Test(chain, check_reads_every_chain_record_and_its_seal)
+{
+    populate();
+    char err[ERR_LEN];
+    store_check_counts_t n;
+    lines_t l;
+    memset(&l, 0, sizeof l);
+    cr_assert_eq(store_check(fx_store, collect, &l, &n, err), ERR_OK, "%s",
+                 l.text);
+    uint64_t sound = n.records;
+    raw_t w;
+    raw_open(&w);
+    MDB_dbi ch = raw_dbi(&w, "chain");
+    buf_t kb;
+    buf_init(&kb);
+    lmdbh_id_key(&kb, 0x01, 3);
+    MDB_val k = lmdbh_val(&kb);
+    MDB_val d;
+    cr_assert_eq(mdb_get(w.txn, ch, &k, &d), 0);
+    buf_t rec;
+    buf_init(&rec);
+    buf_put(&rec, d.mv_data, d.mv_size);
+    rec.data[5] ^= 0x40; /* a flipped bit, seal left as it was */
+    MDB_val v = lmdbh_val(&rec);
+    cr_assert_eq(mdb_put(w.txn, ch, &k, &v, 0), 0);
+    buf_fini(&kb);
+    buf_fini(&rec);
+    raw_close(&w);
+    memset(&l, 0, sizeof l);
+    cr_assert_eq(store_check(fx_store, collect, &l, &n, err), ERR_CORRUPT);
+    cr_assert_eq(n.records, sound);
+    cr_assert(strstr(l.text, "table chain, key 3: checksum mismatch") != NULL,
+              "%s", l.text);
+    cr_assert_eq(l.n, 1, "%s", l.text);
+}
