@@ -356,9 +356,11 @@ static void usage(FILE *f)
             "\n"
             "Exit status: 0 done, 1 the query failed (unknown indicator, "
             "bad\n"
-            "period, ...), 64 usage, 69 collector unreachable in time, 74 "
-            "output\n"
-            "not written.\n",
+            "period, ...), 2 audit verify: the store does not match, 64 "
+            "usage,\n"
+            "65/66 a receipts file malformed/unreadable, 69 collector "
+            "unreachable\n"
+            "in time, 74 output not written.\n",
             zone);
 }
 
