@@ -51,17 +51,18 @@ static void when(const ctl_t *x, int64_t t, char *out, size_t cap)
         snprintf(out, cap, "%lld", (long long)t);
         return;
     }
-    snprintf(out, cap, "%04d-%02d-%02dT%02d:%02d:%02d%c%02ld:%02ld",
+    snprintf(out, cap, "%04d-%02d-%02dT%02d:%02d:%02d%c%02d:%02d",
              tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-             tm.tm_min, tm.tm_sec, x->tz < 0 ? '-' : '+', a / 3600,
-             a % 3600 / 60);
+             tm.tm_min, tm.tm_sec, x->tz < 0 ? '-' : '+',
+             (int)(a / 3600 % 24),
+             (int)(a % 3600 / 60));
 }
 
 static void print_head(const ctl_t *x, uint64_t pos, const uint8_t *head,
                        int64_t at)
 {
     char hx[2 * STORE_HASH_LEN + 1];
-    char t[40];
+    char t[64];
     hex(head, STORE_HASH_LEN, hx);
     if (x->fmt == RENDER_JSON) {
         fprintf(x->out, "{\"position\": %llu, \"head\": \"%s\", \"at\": "

@@ -91,10 +91,11 @@ static void time_text(int64_t t, long tz, char *out, size_t cap)
         return;
     }
     long a = tz < 0 ? -tz : tz;
-    snprintf(out, cap, "%04d-%02d-%02dT%02d:%02d:%02d%c%02ld:%02ld",
+    snprintf(out, cap, "%04d-%02d-%02dT%02d:%02d:%02d%c%02d:%02d",
              tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-             tm.tm_min, tm.tm_sec, tz < 0 ? '-' : '+', a / 3600,
-             a % 3600 / 60);
+             tm.tm_min, tm.tm_sec, tz < 0 ? '-' : '+',
+             (int)(a / 3600 % 24),
+             (int)(a % 3600 / 60));
 }
 
 /* The Chinese name of indicator @p code, or the code. */
@@ -111,7 +112,7 @@ static void describe(const vctx_t *v, enum chain_type type, const MDB_val *k,
                      const MDB_val *sd, char *out, size_t cap)
 {
     uint64_t id = 0;
-    char when[40];
+    char when[64];
     char month[PERIOD_STR_LEN];
     if (type != CHAIN_COMMENTS &&
         lmdbh_id_parse(k, CODEC_KEY_V1, &id) == ERR_OK) {
