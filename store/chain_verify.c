@@ -239,9 +239,8 @@ static int walk_chain(vctx_t *v)
             int mrc2 = dbi == 0 ? MDB_NOTFOUND
                                 : mdb_get(v->txn, dbi, &c.ref, &rd);
             char what[ERR_LEN];
-            describe(v, c.type, &c.ref, mrc2 == MDB_SUCCESS ? &rd : NULL,
-                     what, sizeof what);
             if (mrc2 == MDB_NOTFOUND) {
+                describe(v, c.type, &c.ref, NULL, what, sizeof what);
                 problem(v, "chain position %llu (%s): the record is "
                         "missing", (unsigned long long)pos, what);
             } else if (mrc2 != MDB_SUCCESS) {
@@ -251,6 +250,7 @@ static int walk_chain(vctx_t *v)
                 uint8_t h[CHAIN_HASH_LEN];
                 chain_hash(prev, pos, c.type, &c.ref, &rd, h);
                 if (memcmp(h, c.hash, CHAIN_HASH_LEN) != 0) {
+                    describe(v, c.type, &c.ref, &rd, what, sizeof what);
                     problem(v, "chain position %llu (%s): hash does not "
                             "match", (unsigned long long)pos, what);
                 }
@@ -282,31 +282,34 @@ static int cmp_ckey(const void *a, const void *b)
     return c != 0 ? c : (x->len > y->len) - (x->len < y->len);
 }
 
-/* The audit record @p rev (id @p id) against its cell's fact. */
-static int check_fact(vctx_t *v, const store_revision_t *rev, char *what)
+/* The audit record @p rev against its cell's fact: *@p why is NULL when
+ * it holds, else what is wrong (with *@p older for "older"). */
+static int check_fact(vctx_t *v, const store_revision_t *rev,
+                      const char **why, uint64_t *older)
 {
     codec_fact_t f;
     int found = 0;
+    *why = NULL;
     int rc = derive_get_fact(v->txn, v->s->facts, &v->kb, rev->indicator,
                              rev->region, rev->month, &f, &found);
     if (rc == ERR_CORRUPT) {
-        problem(v, "%s: its cell's fact is damaged", what);
+        *why = "its cell's fact is damaged";
         return ERR_OK;
     }
     if (rc != ERR_OK) {
         return rc;
     }
     if (!found) {
-        problem(v, "%s: its cell has no fact", what);
+        *why = "its cell has no fact";
     } else if (f.audit_id < rev->audit_id) {
-        problem(v, "%s: its cell's fact is older (audit record %llu)", what,
-                (unsigned long long)f.audit_id);
+        *why = "its cell's fact is older";
+        *older = f.audit_id;
     } else if (f.audit_id == rev->audit_id) {
         if (f.v.is_ratio != rev->new_value.is_ratio ||
             f.v.num != rev->new_value.num ||
             (f.v.is_ratio && f.v.den != rev->new_value.den) ||
             f.received_at != rev->received_at) {
-            problem(v, "%s: its cell's fact does not hold its value", what);
+            *why = "its cell's fact does not hold its value";
         } else {
             v->n->facts++;
         }
@@ -351,24 +354,40 @@ static int walk_table(vctx_t *v, enum chain_type type)
             }
             in = at < have && v->ids[t][at] == id;
         }
-        char what[ERR_LEN];
-        describe(v, type, &k, &d, what, sizeof what);
-        if (!in) {
-            problem(v, "%s: in no link of the chain (written behind the "
-                    "collector's back)", what);
-        } else if (at + 1 < have &&
-                   (type == CHAIN_COMMENTS
-                        ? cmp_ckey(&v->ck[at + 1], &ck) == 0
-                        : v->ids[t][at + 1] == id)) {
-            problem(v, "%s: in more than one link of the chain", what);
-        }
+        int dup = in && at + 1 < have &&
+                  (type == CHAIN_COMMENTS ? cmp_ckey(&v->ck[at + 1], &ck) == 0
+                                          : v->ids[t][at + 1] == id);
+        const char *why = NULL;
+        uint64_t older = 0;
+        int bad = 0;
         MDB_val ud = d;
         store_revision_t rev;
         if (type == CHAIN_AUDIT && lmdbh_unseal(&k, &ud) == ERR_OK &&
             codec_parse_audit(&k, &ud, &rev) == ERR_OK) {
-            rc = check_fact(v, &rev, what);
+            rc = check_fact(v, &rev, &why, &older);
         } else if (type == CHAIN_AUDIT) {
-            problem(v, "%s: checksum mismatch or malformed", what);
+            bad = 1;
+        }
+        if (!in || dup || why != NULL || bad) {
+            /* Words only for a record with a problem: most have none. */
+            char what[ERR_LEN];
+            describe(v, type, &k, &d, what, sizeof what);
+            if (!in) {
+                problem(v, "%s: in no link of the chain (written behind the "
+                        "collector's back)", what);
+            }
+            if (dup) {
+                problem(v, "%s: in more than one link of the chain", what);
+            }
+            if (bad) {
+                problem(v, "%s: checksum mismatch or malformed", what);
+            }
+            if (why != NULL && older != 0) {
+                problem(v, "%s: %s (audit record %llu)", what, why,
+                        (unsigned long long)older);
+            } else if (why != NULL) {
+                problem(v, "%s: %s", what, why);
+            }
         }
         if (rc == ERR_OK) {
             mrc = mdb_cursor_get(cur, &k, &d, MDB_NEXT);
