@@ -26,7 +26,8 @@
  *  approvals and locks, outlier flags and comments; read.c the
  *  questions; snap.c the read
  *  transactions, pinned snapshots and pages given back; verify.c
- *  store_verify();
+ *  store_verify(); chain.c and chain_verify.c the audit chain and
+ *  store_audit_verify();
  *  derive.c the aggregate and violation arithmetic both write and verify
  *  use; codec.c every key and record layout. Internal headers: env.h
  *  (struct store), derive.h, codec.h. The LMDB layout is in codec.h and
@@ -78,6 +79,11 @@
  *       that set a mark marked it for follow-up, and names that comment
  *       and the cell's newest, written in the comment's transaction
  *       (comment.c).
+ *   13. Every audit record, approvals_log entry and comment has exactly
+ *       one link in the audit chain, appended in the transaction that
+ *       writes it, at the next position, hashing the previous link's
+ *       hash and the record as stored (chain.c; store_audit_verify()
+ *       recomputes it, chain_verify.c).
  */
 #ifndef HRSS_STORE_H
 #define HRSS_STORE_H
