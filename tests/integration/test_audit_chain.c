@@ -3,13 +3,16 @@
  * `hrssctl audit head` says the same through the collector and from the
  * store, and an office's receipts expose a store restored from an older
  * backup to `hrssctl audit verify --receipts`, before and after the
- * restored store took new figures. */
+ * restored store took new figures; and a figure edited in the file, its
+ * checksum fixed, is named by `audit verify`. */
 #include <criterion/criterion.h>
+#include <lmdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zmq.h>
 
+#include "common/lmdbh.h"
 #include "common/wire.h"
 #include "harness.h"
 
@@ -258,4 +261,66 @@ Test(audit_chain, usage_and_receipts_errors_have_their_own_exit_status)
                           "0000000000000000000000000000000000000000000000000"
                           "000000000000000; 0 records, 0 facts, 0 receipts "
                           "checked\n");
+}
+
+/* Someone with the file edits one byte of an accepted figure and fixes
+ * its checksum: `hrssctl audit verify` names that record, exit 2. */
+Test(audit_chain, a_figure_edited_in_the_file_is_named_by_audit_verify)
+{
+    char db[300];
+    char log[300];
+    snprintf(db, sizeof db, "%s/db", hx_dir);
+    snprintf(log, sizeof log, "%s/collector.log", hx_dir);
+    hx_coll_t coll;
+    hx_collector_start(&coll, db, log);
+    peer_t p;
+    peer_connect(&p, coll.ingest);
+    hello(&p);
+    char h[65];
+    cr_assert_eq(send_two(&p, 1, 100, h), 2);
+    peer_close(&p);
+    cr_assert_eq(hx_collector_stop(&coll, 10000), 0);
+
+    MDB_env *env = NULL;
+    MDB_txn *txn = NULL;
+    MDB_dbi audit;
+    cr_assert_eq(mdb_env_create(&env), 0);
+    mdb_env_set_maxdbs(env, 32);
+    cr_assert_eq(mdb_env_open(env, db, MDB_NOTLS, 0640), 0);
+    cr_assert_eq(mdb_txn_begin(env, NULL, 0, &txn), 0);
+    cr_assert_eq(mdb_dbi_open(txn, "audit", 0, &audit), 0);
+    buf_t kb;
+    buf_t rec;
+    buf_init(&kb);
+    buf_init(&rec);
+    lmdbh_id_key(&kb, 0x01, 2);
+    MDB_val k = lmdbh_val(&kb);
+    MDB_val d;
+    cr_assert_eq(mdb_get(txn, audit, &k, &d), 0);
+    buf_put(&rec, d.mv_data, d.mv_size - LMDBH_SEAL_LEN);
+    rec.data[rec.len - 1] ^= 0x02; /* 101 -> 103 */
+    lmdbh_seal(&rec, &k);
+    MDB_val v = lmdbh_val(&rec);
+    cr_assert_eq(mdb_put(txn, audit, &k, &v, 0), 0);
+    cr_assert_eq(mdb_txn_commit(txn), 0);
+    mdb_env_close(env);
+    buf_fini(&kb);
+    buf_fini(&rec);
+
+    static char out[4096];
+    int st = hx_ctl(NULL, db, NULL, 1, out, sizeof out, "audit", "verify",
+                    "--tz-offset-hours", "0", NULL);
+    cr_assert_eq(st, 2, "%s", out);
+    char *nl = strchr(out, '\n');
+    cr_assert_not_null(nl);
+    *nl = '\0';
+    cr_assert(strncmp(out, "audit verify: chain position 2 (audit record 2: "
+                           "城镇新增就业人数 330102 2025-02, from " OFFICE
+                           " at ", strlen("audit verify: chain position 2 "
+                                          "(audit record 2: 城镇新增就业人数 "
+                                          "330102 2025-02, from " OFFICE
+                                          " at ")) == 0,
+              "%s", out);
+    cr_assert(strstr(out, "+00:00): hash does not match") != NULL, "%s",
+              out);
 }
