@@ -432,3 +432,50 @@ Test(chain, check_reads_every_chain_record_and_its_seal)
               "%s", l.text);
     cr_assert_eq(l.n, 1, "%s", l.text);
 }
+
+/* A full map aborts the transaction and replays the whole call in a
+ * grown one: the replay reads the head again, so the chain has exactly
+ * one link per record, and the results carry the committed head. */
+Test(chain, a_call_replayed_after_a_full_map_links_each_record_once)
+{
+    store_close(&fx_store);
+    char err[ERR_LEN];
+    char db[300];
+    snprintf(db, sizeof db, "%s/small", fx_dir);
+    store_opts_t o = {.map_size = 1 << 20, .map_max = 64 << 20};
+    cr_assert_eq(store_open(&fx_store, db, fx_cat, &o, err), ERR_OK, "%s",
+                 err);
+    enum { N = 2000, ROUNDS = 6 };
+    update_t *u = calloc(N, sizeof *u);
+    uint64_t seq = 1;
+    store_space_t before;
+    cr_assert_eq(store_space(fx_store, &before, err), ERR_OK);
+    for (int round = 0; round < ROUNDS; round++) {
+        for (int i = 0; i < N; i++) {
+            int k = round * N + i;
+            u[i] = fx_count(seq + (uint64_t)i, JOBS,
+                            catalog_region(fx_cat, (size_t)(k % 102))->code,
+                            (uint32_t)((2000 + (k / 102) / 12) * 100 +
+                                       (k / 102) % 12 + 1),
+                            1);
+        }
+        store_batch_t b = {"big", -1, 1, FX_NOW_MONTH, u, N, NULL};
+        store_result_t r;
+        cr_assert_eq(store_apply(fx_store, &b, 1, &r, err), ERR_OK, "%s",
+                     err);
+        cr_assert_eq(r.applied, N);
+        cr_assert_eq(r.audit_position, (uint64_t)(round + 1) * N);
+        cr_assert_eq(memcmp(head().head, r.audit_head, STORE_HASH_LEN), 0);
+        store_result_fini(&r);
+        seq += N;
+    }
+    free(u);
+    store_space_t after;
+    cr_assert_eq(store_space(fx_store, &after, err), ERR_OK);
+    cr_assert_gt(after.map_bytes, before.map_bytes, "the map must grow");
+    lines_t l;
+    store_audit_counts_t c;
+    cr_assert_eq(verify(&l, NULL, 0, &c), ERR_OK, "%s", l.text);
+    cr_assert_eq(c.links, (uint64_t)ROUNDS * N);
+    cr_assert_eq(c.records, (uint64_t)ROUNDS * N);
+}
