@@ -84,6 +84,7 @@ typedef struct ctl_args {
     const char *resolve;   /**< comment --resolve (non-NULL: given) */
     int approved;          /**< progress --approved: approved figures only */
     const char *as_of;     /**< --as-of TIME (admin/when.h) */
+    const char *receipts;  /**< audit verify --receipts FILE */
 } ctl_args_t;
 
 /** Print "hrssctl: MESSAGE" to this thread's error stream (stderr, or

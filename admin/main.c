@@ -35,6 +35,7 @@
 #include "admin/cmd_reconcile.h"
 #include "admin/cmd_catalog.h"
 #include "admin/cmd_diff.h"
+#include "admin/cmd_chain.h"
 #include "admin/cmd_figures.h"
 #include "admin/cmd_keys.h"
 #include "admin/cmd_plan.h"
@@ -55,7 +56,7 @@
  * number; OPT_* are their bits. */
 enum opt_key { K_PERIOD, K_REGION, K_FROM, K_TO, K_BY, K_SINCE, K_UNDER,
                K_FORMAT, K_OUT, K_AS, K_TEXT, K_FOLLOW_UP, K_RESOLVE,
-               K_APPROVED, K_AS_OF, K_COUNT };
+               K_APPROVED, K_AS_OF, K_RECEIPTS, K_COUNT };
 #define OPT_PERIOD (1u << K_PERIOD)
 #define OPT_REGION (1u << K_REGION)
 #define OPT_FROM (1u << K_FROM)
@@ -71,13 +72,15 @@ enum opt_key { K_PERIOD, K_REGION, K_FROM, K_TO, K_BY, K_SINCE, K_UNDER,
 #define OPT_RESOLVE (1u << K_RESOLVE)
 #define OPT_APPROVED (1u << K_APPROVED)
 #define OPT_AS_OF (1u << K_AS_OF)
+#define OPT_RECEIPTS (1u << K_RECEIPTS)
 
 static const char *const opt_names[K_COUNT] = {
     [K_PERIOD] = "period", [K_REGION] = "region", [K_FROM] = "from",
     [K_TO] = "to", [K_BY] = "by", [K_SINCE] = "since", [K_UNDER] = "under",
     [K_FORMAT] = "format", [K_OUT] = "out", [K_AS] = "as",
     [K_TEXT] = "text", [K_FOLLOW_UP] = "follow-up", [K_RESOLVE] = "resolve",
-    [K_APPROVED] = "approved", [K_AS_OF] = "as-of"};
+    [K_APPROVED] = "approved", [K_AS_OF] = "as-of",
+    [K_RECEIPTS] = "receipts"};
 
 typedef struct command {
     const char *name;
@@ -90,8 +93,12 @@ typedef struct command {
     int npos_optional;  /* 1: 0..npos of them */
     const char *takes;  /* "one INDICATOR": says what npos/needs want */
     int offline;        /* runs without a collector or a store */
-    int own_store;      /* opens the store itself: --data-dir only */
+    int own_store;      /* opens the store itself: --data-dir only
+                           (OWN_STORE_DATA_DIR: with --data-dir, else
+                           through the collector) */
 } command_t;
+
+#define OWN_STORE_DATA_DIR 2
 
 static const command_t commands[] = {
     {.name = "indicators", .usage = "", .help = "the plan's indicators",
@@ -224,6 +231,12 @@ static const command_t commands[] = {
      .help = "check the whole store file offline\n(--data-dir, collector "
              "stopped):\nchecksums, records, aggregates",
      .run = cmd_check, .own_store = 1},
+    {.name = "audit", .usage = "head | verify [--receipts FILE]",
+     .help = "the audit chain: its length and\nhead hash (head), or "
+             "every record,\nfact and aggregate checked against\nit and "
+             "the agents' receipts\n(verify, --data-dir)",
+     .run = cmd_chain, .opts = OPT_RECEIPTS, .npos = 1,
+     .takes = "head or verify", .own_store = OWN_STORE_DATA_DIR},
     {.name = "export", .usage = "--format csv [--from P --to P]\n"
                                 "[--as-of TIME]",
      .help = "every current value, as a CSV an\nagent can submit again",
@@ -373,9 +386,11 @@ static void usage(FILE *f)
             "\n"
             "Exit status: 0 done, 1 the query failed (unknown indicator, "
             "bad\n"
-            "period, ...), 64 usage, 69 collector unreachable in time, 74 "
-            "output\n"
-            "not written.\n",
+            "period, ...), 2 audit verify: the store does not match, 64 "
+            "usage,\n"
+            "65/66 a receipts file malformed/unreadable, 69 collector "
+            "unreachable\n"
+            "in time, 74 output not written.\n",
             zone);
 }
 
@@ -459,6 +474,7 @@ static const struct option long_opts[] = {
     {"resolve", no_argument, NULL, G_CMD_OPT + K_RESOLVE},
     {"approved", no_argument, NULL, G_CMD_OPT + K_APPROVED},
     {"as-of", required_argument, NULL, G_CMD_OPT + K_AS_OF},
+    {"receipts", required_argument, NULL, G_CMD_OPT + K_RECEIPTS},
     {NULL, 0, NULL, 0},
 };
 
@@ -492,6 +508,8 @@ static const char **arg_slot(ctl_args_t *a, enum opt_key k)
         return &a->as_of;
     case K_RESOLVE:
         return &a->resolve;
+    case K_RECEIPTS:
+        return &a->receipts;
     case K_FORMAT:
     case K_APPROVED: /* a flag: parse() */
     case K_COUNT:
@@ -641,7 +659,7 @@ static int check(const globals_t *g, const char *name, const ctl_args_t *a,
         return ctl_fail(CTL_EX_USAGE, "unknown command '%s' (hrssctl --help "
                                       "lists them)", name);
     }
-    if (c->own_store && g->data_dir == NULL) {
+    if (c->own_store == 1 && g->data_dir == NULL) {
         return ctl_fail(CTL_EX_USAGE, "%s reads the store file itself: give "
                                       "--data-dir DIR (with the collector "
                                       "stopped)", name);
@@ -768,7 +786,9 @@ int main(int argc, char **argv)
     }
     x.data_dir = g.data_dir;
     x.catalog_dir = catdir;
-    st = c->offline || c->own_store ? 0 : open_client(&g, &x);
+    st = c->offline || (c->own_store && g.data_dir != NULL)
+             ? 0
+             : open_client(&g, &x);
     if (st == 0 && a.as_of != NULL) {
         st = as_of_arg(&x, &a, strcmp(c->name, "export") == 0);
     }

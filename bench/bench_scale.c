@@ -22,6 +22,10 @@
  *      peak anonymous RSS (sampled). Target (export, completeness):
  *      constant memory, judged as the national store's peak anonymous
  *      RSS at most 2x the province store's (the store is 30x larger).
+ *   6. `hrssctl --data-dir DIR audit verify` on both stores (issue 14:
+ *      the whole audit chain recomputed, every record and fact checked
+ *      against it, the aggregates recomputed): time and peak RSS,
+ *      stopped at VERIFY_LIMIT_S.
  *   5. A collector on the national store: its RSS (VmRSS, the LMDB
  *      pages it mapped included, as issue 10 measured it; the anonymous
  *      part is printed beside it) before and after progress,
@@ -63,6 +67,8 @@
  * export of the national store took 262 s here): the figure is then a
  * lower bound, and its target MISSED. */
 #define CMD_LIMIT_S 45
+/* `audit verify` recomputes everything: a limit of its own. */
+#define VERIFY_LIMIT_S 600
 #define N_KINDS 3
 #define N_PERIODS 3
 
@@ -91,6 +97,9 @@ typedef struct scale {
     long cmd_maxrss[3];
     long cmd_anon[3];
     int cmd_stopped[3];     /* killed at CMD_LIMIT_S */
+    double verify_s;        /* audit verify */
+    long verify_maxrss;
+    int verify_stopped;     /* killed at VERIFY_LIMIT_S */
 } scale_t;
 
 typedef struct ctx {
@@ -398,6 +407,40 @@ static void commands(ctx_t *c, scale_t *sc)
     }
 }
 
+/* `hrssctl --data-dir STORE audit verify` (step 6). */
+static void audit_verify(ctx_t *c, scale_t *sc)
+{
+    char log[600];
+    snprintf(log, sizeof log, "%s/verify-%s.log", c->tmp, sc->tag);
+    const char *argv[] = {"hrssctl", "--data-dir", sc->store, "--catalog",
+                          sc->catdir, "audit", "verify", NULL};
+    struct rusage ru;
+    double secs = 0;
+    long anon = 0; /* ru_maxrss: the child's own VmHWM (bx.h) */
+    int st = bx_run_sampled(c->bin, argv, NULL, log, VERIFY_LIMIT_S * 1000,
+                            &ru, &secs, &anon);
+    sc->verify_stopped = st == 128 + SIGKILL;
+    if (st != 0 && !sc->verify_stopped) {
+        fprintf(stderr, "bench_scale: hrssctl audit verify: exit %d (see "
+                        "%s)\n", st, log);
+        exit(1);
+    }
+    sc->verify_s = secs;
+    sc->verify_maxrss = ru.ru_maxrss;
+    printf("    audit verify %4s regions: %7.2f s, peak RSS %5ld MiB%s\n",
+           sc->tag, secs, ru.ru_maxrss / 1024,
+           sc->verify_stopped ? bx_fmt(": STOPPED after %d s",
+                                       VERIFY_LIMIT_S)
+                              : "");
+    bx_result(BENCH, bx_fmt("audit verify, %s regions (s)", sc->tag),
+              sc->verify_stopped ? bx_fmt("> %d (stopped)", VERIFY_LIMIT_S)
+                                 : bx_fmt("%.2f", secs),
+              "-", "-", "-", "-");
+    bx_result(BENCH, bx_fmt("audit verify, %s regions, peak RSS (MiB)",
+                            sc->tag),
+              bx_fmt("%ld", ru.ru_maxrss / 1024), "-", "-", "-", "-");
+}
+
 /* The collector's anonymous RSS around queries through its socket. */
 static void collector_rss(ctx_t *c, scale_t *sc)
 {
@@ -644,6 +687,10 @@ int main(int argc, char **argv)
     commands(&c, &p);
     commands(&c, &n);
     report(&p, &n);
+
+    printf("== scale: audit verify (hrssctl --data-dir, the whole chain)\n");
+    audit_verify(&c, &p);
+    audit_verify(&c, &n);
 
     printf("== scale: the collector's memory around queries\n");
     collector_rss(&c, &n);

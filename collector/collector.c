@@ -376,6 +376,14 @@ static void send_ack(coll_t *c, entry_t *e, const store_result_t *r,
     } else {
         ack.status = wire_ack_to_proto(ack_of(r->status));
         ack.next_seq = r->next_seq;
+        if (r->status == STORE_BATCH_OK) {
+            /* The audit chain after the commit: the agent's receipt. */
+            ack.has_audit_position = 1;
+            ack.audit_position = r->audit_position;
+            ack.has_audit_head = 1;
+            ack.audit_head.len = STORE_HASH_LEN;
+            ack.audit_head.data = (uint8_t *)(uintptr_t)r->audit_head;
+        }
         if (r->status == STORE_BATCH_MALFORMED) {
             /* The wire checks both first; kept for a store that would. */
             ack.message = (char *)"refused by the store: invalid reporter "

@@ -114,14 +114,16 @@
  *     CollectorMsg tag and length (3-byte varint)  1 + 3 =      4
  *     status 1 + 10, next_seq, first_seq, last_seq 3 * 11 =     44
  *     message      1 + 2 + 511                            =    514
+ *     audit_position 1 + 10, audit_head 1 + 1 + 32         =     45
  *     rejections   WIRE_MAX_BATCH (2000) * 316            = 632000
  *                                                           ------
- *                                                           632562 bytes */
+ *                                                           632607 bytes */
 #define WIRE_REJECTION_MAX                                                   \
     (3 + 22 + (2 + WIRE_REASON_NAME_MAX) + (3 + WIRE_REJECTION_MSG_MAX))
 #define WIRE_MAX_COLLECTOR_MSG                                               \
-    (4 + 44 + (3 + WIRE_ACK_MSG_MAX) + WIRE_MAX_BATCH * WIRE_REJECTION_MAX)
-/** ZMQ_MAXMSGSIZE of an agent's socket: 632,626 bytes. */
+    (4 + 44 + (3 + WIRE_ACK_MSG_MAX) + 45 +                                \
+     WIRE_MAX_BATCH * WIRE_REJECTION_MAX)
+/** ZMQ_MAXMSGSIZE of an agent's socket: 632,671 bytes. */
 #define WIRE_MAX_COLLECTOR_FRAME (WIRE_MAX_COLLECTOR_MSG + WIRE_CURVE_MARGIN)
 /** The old name, 4 MiB until these limits: agent/sender.c's limit (the
  *  agent's socket) and collector.c's default before a socket's own

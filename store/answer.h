@@ -42,6 +42,9 @@ int answer_backup(store_t *st, const query_ctx_t *ctx,
                   const Hrss__BackupQ *q, reply_t *rp);
 /** The catalog's CSV files; borrowed from the store's catalog. */
 int answer_catalog(store_t *st, reply_t *rp);
+
+/** The audit chain's position, head and time (answer_appr.c). */
+int answer_audit_head(store_t *st, reply_t *rp);
 int answer_completeness(store_t *st, const Hrss__CompletenessQ *q,
                         reply_t *rp);
 /** (answer_appr.c) Who writes @p what ("approvals", "comments"), by

@@ -1,4 +1,5 @@
-/* answer_appr.c: the query server's answers about approvals (answer.h):
+/* answer_appr.c: the query server's answers about approvals (answer.h), and
+ * the audit chain's head (answer_audit_head, one read of store/chain.c):
  * ApproveQ takes an approver's action (store_approval_act), ApprovalsQ
  * lists a month's states and its log.
  *
@@ -184,5 +185,23 @@ int answer_approvals(store_t *st, const Hrss__ApprovalsQ *q, reply_t *rp)
     char month[PERIOD_STR_LEN];
     month_format(m, month, sizeof month);
     finish(rp, month, n_states);
+    return ERR_OK;
+}
+
+int answer_audit_head(store_t *st, reply_t *rp)
+{
+    store_chain_head_t h;
+    int rc = store_chain_head(st, &h, rp->err);
+    if (rc != ERR_OK) {
+        return rc;
+    }
+    memcpy(rp->head, h.head, sizeof rp->head);
+    rp->audit_head.position = h.position;
+    rp->audit_head.head.len = sizeof rp->head;
+    rp->audit_head.head.data = rp->head;
+    rp->audit_head.has_at = h.at != 0;
+    rp->audit_head.at = h.at;
+    rp->msg.r_case = HRSS__QUERY_RESPONSE__R_AUDIT_HEAD;
+    rp->msg.audit_head = &rp->audit_head;
     return ERR_OK;
 }

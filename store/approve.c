@@ -46,6 +46,7 @@
 #include "common/buf.h"
 #include "common/lmdbh.h"
 #include "store/codec.h"
+#include "store/chain.h"
 #include "store/env.h"
 #include "store/rec.h"
 #include "store/snap.h"
@@ -353,6 +354,10 @@ int store_approval_log_put(store_t *s, MDB_txn *txn, buf_t *kb, buf_t *vb,
         MDB_val k = lmdbh_val(kb);
         put_log(vb, rq);
         rc = rec_put(txn, s->approvals_log, &k, vb, MDB_APPEND);
+    }
+    if (rc == ERR_OK) { /* its audit chain link, in the same txn */
+        MDB_val k = lmdbh_val(kb);
+        rc = chain_append(s, txn, NULL, CHAIN_APPROVALS_LOG, &k, vb);
     }
     return rc;
 }

@@ -13,6 +13,8 @@
  *      one's old); a rejby entry to its rejection; an outlier to its
  *      fact, whose value it must hold (cross_*); and every
  *      audit record must be in some cell's chain (the counts agree);
+ *      The audit chain's records (chain.h) are walked for their seals and
+ *      layout; their hashes are `hrssctl audit verify`'s (chain_verify.c);
  *   3. then, when nothing was wrong with the facts, the aggregates and
  *      violations are compared with a recomputation, in a write
  *      transaction that is always aborted (verify_derived_txn: the
@@ -32,6 +34,7 @@
 #include <string.h>
 
 #include "common/lmdbh.h"
+#include "store/chain.h"
 #include "store/codec.h"
 #include "store/env.h"
 #include "store/tally.h"
@@ -261,6 +264,12 @@ static int parses(const char *table, const MDB_val *k, const MDB_val *d)
         return tally_parse(k, d, &region, &yyyymm, who, &acc, &rej) ==
                ERR_OK;
     }
+    if (strcmp(table, "chain") == 0) { /* chain.h: the layout only; the
+                                          hashes are audit verify's */
+        chain_rec_t cr;
+        return lmdbh_id_parse(k, CODEC_KEY_V1, &id) == ERR_OK &&
+               chain_parse(d, &cr) == ERR_OK;
+    }
     return d->mv_size == 8; /* meta: a u64 */
 }
 
@@ -366,6 +375,9 @@ int store_check(store_t *self, store_problem_fn fn, void *arg,
     }
     if (rc == ERR_OK && self->tally != 0) { /* absent: an older store */
         rc = check_table(&c, "tally", self->tally);
+    }
+    if (rc == ERR_OK && self->has_chain) { /* env.h: absent before it */
+        rc = check_table(&c, "chain", self->chain);
     }
     if (rc == ERR_OK && !c.facts_bad && !c.audit_bad &&
         c.chained != c.audits) {

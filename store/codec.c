@@ -368,7 +368,9 @@ char *codec_key_text(const char *table, const MDB_val *k, char *out,
         rc = cell_text(k, out, cap);
     } else if (strcmp(table, "agg") == 0) {
         rc = agg_text(k, out, cap);
-    } else if (strcmp(table, "audit") == 0 || strcmp(table, "rejects") == 0) {
+    } else if (strcmp(table, "audit") == 0 || strcmp(table, "rejects") == 0 ||
+               strcmp(table, "chain") == 0 ||
+               strcmp(table, "approvals_log") == 0) {
         rc = lmdbh_id_parse(k, CODEC_KEY_V1, &id);
         if (rc == ERR_OK) {
             snprintf(out, cap, "%llu", (unsigned long long)id);

@@ -46,6 +46,7 @@
 #include "common/lmdbh.h"
 #include "common/text.h"
 #include "store/codec.h"
+#include "store/chain.h"
 #include "store/env.h"
 #include "store/rec.h"
 #include "store/snap.h"
@@ -317,6 +318,9 @@ static int add_once(store_t *s, const store_comment_req_t *rq,
         MDB_val k = lmdbh_val(&kb);
         put_comment(&vb, rq);
         rc = rec_put(txn, s->comments, &k, &vb, 0);
+        if (rc == ERR_OK) { /* its audit chain link, in the same txn */
+            rc = chain_append(s, txn, NULL, CHAIN_COMMENTS, &k, &vb);
+        }
     }
     if (rc == ERR_OK) {
         codec_key_cell(&kb, code, rq->region, rq->month);

@@ -64,6 +64,7 @@
 #include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,6 +73,7 @@
 
 #include "common/lmdbh.h"
 #include "common/mem.h"
+#include "store/chain.h"
 #include "store/codec.h"
 #include "store/derive.h"
 #include "store/rec.h"
@@ -263,6 +265,9 @@ static int open_dbs(store_t *s, MDB_txn *txn, unsigned flags,
         /* Only an existing one here: open_txn() creates and fills it
          * after the format check (an upgrade first). */
         rc = tally_open(s, txn, 0, 0, &s->tally, err);
+    }
+    if (rc == ERR_OK) {
+        rc = chain_open_db(s, txn, flags, err);
     }
     if (rc != ERR_OK || s->readonly) {
         return rc;
@@ -471,6 +476,10 @@ static int open_txn(store_t *s, const char *dir, int created,
          * in this transaction (tally.h). */
         rc = tally_open(s, txn, MDB_CREATE, 1, &s->tally, err);
     }
+    if (rc == ERR_OK && !s->readonly && !s->check) {
+        /* A store from before the audit chain gets it here (chain.c). */
+        rc = chain_build(s, txn, err);
+    }
     if (rc != ERR_OK) {
         env_txn_abort(s, &txn);
         return rc;
@@ -499,6 +508,11 @@ int store_open(store_t **out, const char *dir, const catalog_t *cat,
         s->map_max = s->map_size;
     }
     atomic_init(&s->open_txns, 0);
+    if (sodium_init() < 0) { /* the audit chain's BLAKE2b (chain.c) */
+        snprintf(err, ERR_LEN, "cannot initialise libsodium");
+        free(s);
+        return ERR_IO;
+    }
     pthread_rwlock_init(&s->txn_lock, NULL);
     int created = 0;
     rc = open_env(s, dir, &created, err);

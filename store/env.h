@@ -74,6 +74,10 @@ struct store {
     int has_outliers;
     MDB_dbi comments, followups; /* comment.c; 0 likewise */
     MDB_dbi tally;               /* tally.c; 0 likewise */
+    MDB_dbi chain;               /* chain.c; valid iff has_chain */
+    int has_chain;               /* 1 after every writable open; 0 for a
+                                    read-only or check open of a store
+                                    from before the chain */
     size_t max_rejections;       /* >= 1 */
     const catalog_t *cat;        /* borrowed; outlives the store */
     int readonly;

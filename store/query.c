@@ -83,6 +83,7 @@ static int has_payload(const Hrss__QueryRequest *q)
     case HRSS__QUERY_REQUEST__Q_FOLLOWUPS: return q->followups != NULL;
     case HRSS__QUERY_REQUEST__Q_RECONCILE: return q->reconcile != NULL;
     case HRSS__QUERY_REQUEST__Q_DIFF: return q->diff != NULL;
+    case HRSS__QUERY_REQUEST__Q_AUDIT_HEAD: return q->audit_head != NULL;
     case HRSS__QUERY_REQUEST__Q__NOT_SET:
     default: return 0;
     }
@@ -152,6 +153,9 @@ static int dispatch(store_t *st, const query_ctx_t *ctx,
         break;
     case HRSS__QUERY_REQUEST__Q_DIFF:
         rc = answer_diff(st, q->diff, rp);
+        break;
+    case HRSS__QUERY_REQUEST__Q_AUDIT_HEAD:
+        rc = answer_audit_head(st, rp);
         break;
     case HRSS__QUERY_REQUEST__Q__NOT_SET:
     default:

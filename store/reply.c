@@ -67,6 +67,8 @@ void reply_init(reply_t *rp)
     rp->outlier_list = ol0;
     static const Hrss__Reconciliation rc0 = HRSS__RECONCILIATION__INIT;
     rp->recon = rc0;
+    static const Hrss__AuditHead ah0 = HRSS__AUDIT_HEAD__INIT;
+    rp->audit_head = ah0;
 }
 
 void reply_fini(reply_t *rp)

@@ -127,6 +127,8 @@ typedef struct reply {
     Hrss__OutlierList outlier_list;
     Hrss__CommentList comment_list;
     Hrss__Reconciliation recon; /**< answer_recon.c */
+    Hrss__AuditHead audit_head;
+    uint8_t head[STORE_HASH_LEN]; /**< audit_head's bytes */
     char **strv;            /**< completeness: indicator pointer arrays */
     void *late;             /**< completeness: its LateReport items */
     void *late_ptrs;        /**< and their pointer arrays */

@@ -27,7 +27,8 @@
  *  questions; asof.c (asof.h) the answers as of a moment and the
  *  difference between two; snap.c the read
  *  transactions, pinned snapshots and pages given back; verify.c
- *  store_verify();
+ *  store_verify(); chain.c and chain_verify.c the audit chain and
+ *  store_audit_verify();
  *  derive.c the aggregate and violation arithmetic both write and verify
  *  use; codec.c every key and record layout. Internal headers: env.h
  *  (struct store), derive.h, codec.h. The LMDB layout is in codec.h and
@@ -79,6 +80,11 @@
  *       that set a mark marked it for follow-up, and names that comment
  *       and the cell's newest, written in the comment's transaction
  *       (comment.c).
+ *   13. Every audit record, approvals_log entry and comment has exactly
+ *       one link in the audit chain, appended in the transaction that
+ *       writes it, at the next position, hashing the previous link's
+ *       hash and the record as stored (chain.c; store_audit_verify()
+ *       recomputes it, chain_verify.c).
  */
 #ifndef HRSS_STORE_H
 #define HRSS_STORE_H
@@ -96,6 +102,8 @@
 #define STORE_DEFAULT_MAX_REJECTIONS 1000
 /** Size of a rejection message ("FIELD: reason"), with its NUL. */
 #define STORE_MSG_LEN (UPDATE_MSG_LEN + 16)
+/** Bytes of an audit chain hash (BLAKE2b-256, store/chain.h). */
+#define STORE_HASH_LEN 32
 
 typedef struct store store_t;
 
@@ -161,6 +169,10 @@ typedef struct store_result {
     size_t rejected;        /**< new updates rejected (they consume their
                                  numbers) */
     store_rejection_t *rejections; /**< owned; `rejected` entries */
+    uint64_t audit_position; /**< the audit chain's length after the
+                                  commit that holds the batch (the same for
+                                  every batch of one store_apply()) */
+    uint8_t audit_head[STORE_HASH_LEN]; /**< its last link's hash */
 } store_result_t;
 
 void store_result_fini(store_result_t *res);
@@ -806,5 +818,69 @@ int store_followups(store_t *self, const period_t *p, uint32_t under,
 
 /** "note", "follow-up", "resolve". Static strings. */
 const char *store_comment_mark_name(enum store_comment_mark m);
+
+/* --- the audit chain (chain.c, chain_verify.c) ------------------------ */
+
+/** The audit chain's head. Plain value struct. */
+typedef struct store_chain_head {
+    int present;                 /**< 0: a store from before the chain,
+                                      opened read-only */
+    uint64_t position;           /**< its length: 0 when empty */
+    uint8_t head[STORE_HASH_LEN]; /**< the last link's hash (zeros: none) */
+    int64_t at;                  /**< the time of the last record it covers
+                                      (unix seconds; 0: none) */
+} store_chain_head_t;
+
+/** The chain's length and head, in one read snapshot. */
+int store_chain_head(store_t *self, store_chain_head_t *out,
+                     char err[ERR_LEN]);
+
+/** One line of a receipts file: what the collector acked to an agent.
+ *  Plain value struct; strings borrowed. */
+typedef struct store_receipt {
+    uint64_t position;
+    uint8_t head[STORE_HASH_LEN];
+    unsigned long line;      /**< in the file, for messages */
+    const char *reporter;    /**< may be "" */
+    const char *acked_at;    /**< as written; may be "" */
+} store_receipt_t;
+
+/** What store_audit_verify() is to check besides the store itself. */
+typedef struct store_audit_opts {
+    long tz;                          /**< times in messages: seconds east
+                                           of UTC */
+    const store_receipt_t *receipts;  /**< borrowed; may be NULL */
+    size_t n_receipts;
+} store_audit_opts_t;
+
+/** What store_audit_verify() looked at. Plain value struct. */
+typedef struct store_audit_counts {
+    uint64_t links;           /**< chain records read */
+    uint64_t records;         /**< records of audit, approvals_log and
+                                 comments */
+    uint64_t facts;           /**< facts matched to their audit record */
+    uint64_t problems;        /**< problems reported */
+    uint64_t receipts;        /**< distinct receipts checked */
+    uint64_t position;        /**< the chain's length */
+    uint8_t head[STORE_HASH_LEN]; /**< its head as stored */
+    int chain_present;
+    int derived_checked;      /**< aggregates compared with a
+                                   recomputation */
+} store_audit_counts_t;
+
+/** Recompute the audit chain from position 1 (each link's hash, the
+ *  record it covers), check that every record of audit, approvals_log and
+ *  comments is in it exactly once, that each fact is its cell's newest
+ *  audit record's value, and that the aggregates are what the facts make
+ *  (verify_derived_txn); then each receipt against the chain. Each
+ *  problem is one line to @p fn, naming the chain position and the record
+ *  in words. Writes nothing. Needs a store opened with
+ *  store_opts_t.check (or writable): the recomputation of the aggregates
+ *  uses a scratch transaction.
+ *  @return ERR_OK (all holds), ERR_CORRUPT (problems; @p err sums them
+ *          up), or what stopped it, with @p err set. */
+int store_audit_verify(store_t *self, const store_audit_opts_t *o,
+                       store_problem_fn fn, void *arg,
+                       store_audit_counts_t *counts, char err[ERR_LEN]);
 
 #endif

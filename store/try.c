@@ -100,6 +100,7 @@ static int try_once(wctx_t *w, const store_batch_t *b, store_try_item_t *it,
     store_result_t res;
     memset(&res, 0, sizeof res);
     int rc = env_txn_begin(s, 0, &w->txn, err);
+    w->tip.loaded = 0; /* the chain links it appends are aborted with it */
     if (rc != ERR_OK) {
         return rc;
     }

@@ -64,6 +64,9 @@
  *      stepped back) is recorded, audit and fact, with the newest
  *      record's time, so that "the store as it stood at T" is a prefix
  *      of the audit trail (store/asof.c walks back from its end).
+ *   8. Each audit record's chain link (chain.h) is appended right after
+ *      it, in the same transaction; the results carry the chain's
+ *      position and head as committed.
  */
 #include <assert.h>
 #include <stdio.h>
@@ -154,7 +157,11 @@ static int put_audit(wctx_t *w, const store_batch_t *b, const update_t *u,
     codec_key_id(&w->key2, id);
     codec_put_audit(&w->val, &rev);
     MDB_val k = lmdbh_val(&w->key2);
-    return rec_put(w->txn, w->s->audit, &k, &w->val, MDB_APPEND);
+    int rc = rec_put(w->txn, w->s->audit, &k, &w->val, MDB_APPEND);
+    if (rc == ERR_OK) { /* the audit chain's link, in the same txn */
+        rc = chain_append(w->s, w->txn, &w->tip, CHAIN_AUDIT, &k, &w->val);
+    }
+    return rc;
 }
 
 void store_set_ranges(store_t *self, const store_ranges_t *r)
@@ -539,6 +546,9 @@ static int apply_once(wctx_t *w, const store_batch_t *batches, size_t n,
     tally_init(&tally, w->txn, s->tally);
     w->tally = &tally;
     rc = lmdbh_next_id(w->txn, s->audit, CODEC_KEY_V1, &w->next_audit);
+    if (rc == ERR_OK) { /* once per transaction, never cached across */
+        rc = chain_tip_load(s, w->txn, &w->tip);
+    }
     if (rc == ERR_OK) {
         rc = audit_floor(w);
     }
@@ -569,7 +579,14 @@ static int apply_once(wctx_t *w, const store_batch_t *batches, size_t n,
         }
         return rc;
     }
-    return env_txn_commit(s, &w->txn, "cannot commit", err);
+    rc = env_txn_commit(s, &w->txn, "cannot commit", err);
+    for (size_t i = 0; rc == ERR_OK && i < n; i++) {
+        /* The chain after this commit: every batch's Ack carries it. */
+        results[i].audit_position = w->tip.pos;
+        memcpy(results[i].audit_head, w->tip.head,
+               sizeof results[i].audit_head);
+    }
+    return rc;
 }
 
 int store_apply(store_t *self, const store_batch_t *batches, size_t n,

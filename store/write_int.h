@@ -11,6 +11,7 @@
 #include "common/buf.h"
 #include "store/aggacc.h"
 #include "store/tally.h"
+#include "store/chain.h"
 #include "store/codec.h"
 #include "store/derive.h"
 #include "store/store.h"
@@ -31,6 +32,9 @@ typedef struct wctx {
     aggacc_t acc;       /* the transaction's aggregate changes (aggacc.h) */
     tally_t *tally;     /* its tally moves (tally.h); NULL: count nothing
                            (a dry run, try.c) */
+    chain_tip_t tip;    /* the audit chain's head in this transaction:
+                           read at its start, moved by each audit record
+                           (chain.h) */
     /* The year of facts the last update left, as this transaction wrote
      * it: the next update of the same (indicator, region, year), the
      * usual order of an office's sheet, need not read it again. */

@@ -72,8 +72,7 @@ check() {
 CTL_COMMANDS="indicators regions total breakdown series progress completeness
 diff history rejections agents violations outliers approve unapprove accept \
 unaccept except unexcept approvals comment followups reconcile ranges backup \
-check \
-export keygen"
+check audit export keygen"
 check hrss-collector hrss-collector.8
 check hrss-web hrss-web.8
 check hrss-agent hrss-agent.8 submit run flush status receipts check keygen \

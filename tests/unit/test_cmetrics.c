@@ -38,7 +38,10 @@ Test(cmetrics, nothing_shows_before_it_is_published)
 {
     cmetrics_t *m = cmetrics_new(1000);
     cr_expect_eq(value(m, "hrss_collector_start_time_seconds"), 1000);
-    store_result_t r = {STORE_BATCH_OK, 11, 10, 0, 0, NULL};
+    store_result_t r = {
+        .status = STORE_BATCH_OK, .next_seq = 11,
+        .applied = 10, .replayed = 0,
+        .rejected = 0, .rejections = NULL};
     cmetrics_batch(m, -1, &r);
     cmetrics_commit(m, 0.003);
     cr_expect_eq(value(m, "hrss_updates_applied_total"), 0);
@@ -61,9 +64,18 @@ Test(cmetrics, rejections_by_reason_and_batches_by_status)
     store_rejection_t rej[3] = {{1, UPDATE_UNKNOWN_INDICATOR, ""},
                                 {2, UPDATE_FUTURE_MONTH, ""},
                                 {3, UPDATE_UNKNOWN_INDICATOR, ""}};
-    store_result_t ok = {STORE_BATCH_OK, 4, 0, 2, 3, rej};
-    store_result_t gap = {STORE_BATCH_GAP, 4, 0, 0, 0, NULL};
-    store_result_t bad = {STORE_BATCH_MALFORMED, 4, 0, 0, 0, NULL};
+    store_result_t ok = {
+        .status = STORE_BATCH_OK, .next_seq = 4,
+        .applied = 0, .replayed = 2,
+        .rejected = 3, .rejections = rej};
+    store_result_t gap = {
+        .status = STORE_BATCH_GAP, .next_seq = 4,
+        .applied = 0, .replayed = 0,
+        .rejected = 0, .rejections = NULL};
+    store_result_t bad = {
+        .status = STORE_BATCH_MALFORMED, .next_seq = 4,
+        .applied = 0, .replayed = 0,
+        .rejected = 0, .rejections = NULL};
     cmetrics_batch(m, -1, &ok);
     cmetrics_batch(m, -1, &gap);
     cmetrics_batch(m, -1, &gap);
@@ -153,7 +165,10 @@ Test(cmetrics, agents_stay_listed_with_their_last_contact)
     free(p);
 
     /* Everything below 10 stored; then the agent leaves: still listed. */
-    store_result_t r = {STORE_BATCH_OK, 10, 5, 0, 0, NULL};
+    store_result_t r = {
+        .status = STORE_BATCH_OK, .next_seq = 10,
+        .applied = 5, .replayed = 0,
+        .rejected = 0, .rejections = NULL};
     cmetrics_batch(m, i, &r);
     cmetrics_agent_down(m, i);
     cmetrics_sessions(m, 1);

@@ -628,6 +628,12 @@ Test(wire, the_largest_ack_fits_the_agents_limit)
     a.n_rejections = WIRE_MAX_BATCH;
     a.rejections = rp;
     a.message = text;
+    static uint8_t head[32];
+    a.has_audit_position = 1;
+    a.audit_position = UINT64_MAX;
+    a.has_audit_head = 1;
+    a.audit_head.len = sizeof head;
+    a.audit_head.data = head;
     Hrss__CollectorMsg m = HRSS__COLLECTOR_MSG__INIT;
     m.body_case = HRSS__COLLECTOR_MSG__BODY_ACK;
     m.ack = &a;
