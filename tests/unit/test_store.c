@@ -984,8 +984,20 @@ static uint64_t fill_to_the_brim(const char *db, size_t map)
     static const uint32_t regions[] = {330102, 330105, 330106, 330108,
                                        330109, 330110, 330111, 330112,
                                        330203, 330205, 330206, 330211};
-    static const char *const inds[] = {JOBS, PENSION, "skilled_talent",
-                                       "unemployment_insured"};
+    /* Every count indicator, varying fastest: the aggregates a rebuild
+     * must write again are then far more than the few pages a full map
+     * still has free (one update's worth), whatever else each figure
+     * costs (audit chain, tally). */
+    const char *inds[64];
+    size_t nind = 0;
+    for (size_t i = 0; i < catalog_indicator_count(fx_cat) && nind < 64;
+         i++) {
+        const indicator_t *ind = catalog_indicator(fx_cat, i);
+        if (ind->kind == IND_COUNT) {
+            inds[nind++] = ind->code;
+        }
+    }
+    cr_assert_gt(nind, 4);
     char err[ERR_LEN];
     store_opts_t o = {.map_size = map, .map_max = map};
     store_t *s = NULL;
@@ -997,9 +1009,9 @@ static uint64_t fill_to_the_brim(const char *db, size_t map)
     for (;;) {
         for (size_t i = 0; i < n; i++) {
             uint64_t k = seq + i - 1;
-            uint32_t m = (uint32_t)(k % 60);
-            u[i] = fx_count(seq + i, inds[(k / (60 * 12)) % 4],
-                            regions[(k / 60) % 12],
+            uint32_t m = (uint32_t)(k / nind % 60);
+            u[i] = fx_count(seq + i, inds[k % nind],
+                            regions[k / (nind * 60) % 12],
                             (2021 + m / 12) * 100 + m % 12 + 1,
                             (int64_t)(k % 100000));
         }
