@@ -313,8 +313,8 @@ static size_t record_bytes(const chain_tip_t *tip, enum chain_type type,
         const uint8_t *g = tip->refs + tip->group;
         uint32_t count = (uint32_t)g[1] << 8 | g[2];
         uint64_t first = 0;
-        for (int i = 0; i < 8; i++) {
-            first = first << 8 | g[3 + i];
+        for (int i = 0; type != CHAIN_COMMENTS && i < 8; i++) {
+            first = first << 8 | g[3 + i]; /* an id group's first id */
         }
         *extend = count < 0xFFFF &&
                   (type == CHAIN_COMMENTS || first + count == id);
