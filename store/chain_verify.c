@@ -4,12 +4,17 @@
  *
  * Design
  * ------
- * One read snapshot walks the chain from position 1: each link's seal and
- * layout, its position (no gap), the record it covers (present) and its
- * hash recomputed over the previous link's stored hash and that record as
- * stored (chain.h). A mismatch is named by position and by the record in
- * words; the walk goes on from the stored hash, so each damaged link is
- * named once rather than every link after it.
+ * One read snapshot walks the chain's links from position 1: each
+ * link's seal and layout, its first position (no gap, no overlap), each
+ * record it covers (present) and its h(pos), recomputed from the previous
+ * link's stored hash over the records as stored, against the record's
+ * 8-byte digest (chain.h). The first record that does not match is named
+ * by position and in words; its link's later records are only looked up
+ * (their digests follow from the damaged one). A link whose records all
+ * match their digests but not its stored 32-byte hash had that hash
+ * changed: named, and the walk goes on from the records' hash. Otherwise
+ * it goes on from the stored hash, so each damaged link is named once
+ * rather than every link after it.
  * The covered keys are gathered per table (ids of audit and approvals_log,
  * keys of comments), sorted, and each table is then walked in key order
  * against them: a record in no link, or in two, is named. The audit walk
@@ -199,6 +204,41 @@ static void note_ref(vctx_t *v, enum chain_type type, const MDB_val *ref)
     v->ids[t][v->n_ids[t]++] = id;
 }
 
+/* One record of a link: present, and (while @p *hashing) its h(pos)
+ * from @p h against its digest. The first record that does not match
+ * stops the hashing for the rest of the link (its later digests follow
+ * from the damaged one). */
+static int walk_record(vctx_t *v, const chain_link_t *l, size_t i,
+                       enum chain_type type, const MDB_val *ref,
+                       uint8_t h[CHAIN_HASH_LEN], int *hashing)
+{
+    uint64_t pos = l->first + i;
+    MDB_dbi dbi = chain_table(v->s, type);
+    MDB_val rk = *ref;
+    MDB_val rd;
+    int mrc = dbi == 0 ? MDB_NOTFOUND : mdb_get(v->txn, dbi, &rk, &rd);
+    char what[ERR_LEN];
+    if (mrc == MDB_NOTFOUND) {
+        describe(v, type, ref, NULL, what, sizeof what);
+        problem(v, "chain position %llu (%s): the record is missing",
+                (unsigned long long)pos, what);
+        *hashing = 0;
+    } else if (mrc != MDB_SUCCESS) {
+        return lmdbh_code(mrc);
+    } else if (*hashing) {
+        chain_hash(h, pos, type, ref, &rd, h);
+        if (memcmp(h, l->digests + i * CHAIN_DIGEST_LEN,
+                   CHAIN_DIGEST_LEN) != 0) {
+            describe(v, type, ref, &rd, what, sizeof what);
+            problem(v, "chain position %llu (%s): hash does not match",
+                    (unsigned long long)pos, what);
+            *hashing = 0;
+        }
+    }
+    note_ref(v, type, ref);
+    return ERR_OK;
+}
+
 /* The walk of the chain (design, first paragraph). */
 static int walk_chain(vctx_t *v)
 {
@@ -213,53 +253,67 @@ static int walk_chain(vctx_t *v)
     MDB_val k;
     MDB_val d;
     int mrc = mdb_cursor_get(cur, &k, &d, MDB_FIRST);
-    while (mrc == MDB_SUCCESS) {
+    while (rc == ERR_OK && mrc == MDB_SUCCESS) {
         uint64_t pos = 0;
-        chain_rec_t c;
+        chain_link_t l;
         char kt[64];
-        v->n->links++;
+        v->n->chain_records++;
         if (lmdbh_id_parse(&k, CODEC_KEY_V1, &pos) != ERR_OK) {
             problem(v, "chain: key %s: not a chain position",
                     lmdbh_key_text(&k, kt, sizeof kt));
         } else if (lmdbh_unseal(&k, &d) != ERR_OK) {
             problem(v, "chain position %llu: checksum mismatch",
                     (unsigned long long)pos);
-        } else if (chain_parse(&d, &c) != ERR_OK) {
+        } else if (chain_link_parse(&k, &d, &l) != ERR_OK) {
             problem(v, "chain position %llu: malformed link",
                     (unsigned long long)pos);
         } else {
-            if (pos != expect) {
+            /* After a gap or an overlap h(first - 1) is not known: the
+             * records are only looked up, and the walk goes on from the
+             * link's stored hash. */
+            int hashing = l.first == expect;
+            if (l.first > expect) {
                 problem(v, "chain position %llu: positions %llu..%llu are "
-                        "missing", (unsigned long long)pos,
+                        "missing", (unsigned long long)l.first,
                         (unsigned long long)expect,
-                        (unsigned long long)(pos - 1));
+                        (unsigned long long)(l.first - 1));
+            } else if (l.first < expect) {
+                problem(v, "chain positions %llu..%llu: the link overlaps "
+                        "the one before it (up to %llu)",
+                        (unsigned long long)l.first,
+                        (unsigned long long)l.end,
+                        (unsigned long long)(expect - 1));
             }
-            MDB_dbi dbi = chain_table(s, c.type);
-            MDB_val rd;
-            int mrc2 = dbi == 0 ? MDB_NOTFOUND
-                                : mdb_get(v->txn, dbi, &c.ref, &rd);
-            char what[ERR_LEN];
-            if (mrc2 == MDB_NOTFOUND) {
-                describe(v, c.type, &c.ref, NULL, what, sizeof what);
-                problem(v, "chain position %llu (%s): the record is "
-                        "missing", (unsigned long long)pos, what);
-            } else if (mrc2 != MDB_SUCCESS) {
-                rc = lmdbh_code(mrc2);
+            uint8_t h[CHAIN_HASH_LEN];
+            memcpy(h, prev, sizeof h);
+            chain_refs_t it;
+            enum chain_type type;
+            MDB_val ref;
+            chain_refs_begin(&it, &l);
+            for (size_t i = 0; rc == ERR_OK && chain_refs_next(&it, &type,
+                                                               &ref); i++) {
+                v->n->links++;
+                rc = walk_record(v, &l, i, type, &ref, h, &hashing);
+            }
+            if (rc != ERR_OK) {
                 break;
-            } else {
-                uint8_t h[CHAIN_HASH_LEN];
-                chain_hash(prev, pos, c.type, &c.ref, &rd, h);
-                if (memcmp(h, c.hash, CHAIN_HASH_LEN) != 0) {
-                    describe(v, c.type, &c.ref, &rd, what, sizeof what);
-                    problem(v, "chain position %llu (%s): hash does not "
-                            "match", (unsigned long long)pos, what);
-                }
             }
-            note_ref(v, c.type, &c.ref);
-            memcpy(prev, c.hash, CHAIN_HASH_LEN);
-            memcpy(v->n->head, c.hash, CHAIN_HASH_LEN);
-            v->n->position = pos;
-            expect = pos + 1;
+            if (hashing && memcmp(h, l.hash, CHAIN_HASH_LEN) != 0) {
+                /* Every record matches its digest: the stored hash was
+                 * changed. Go on from the records' hash, which the next
+                 * link was chained to. */
+                problem(v, "chain positions %llu..%llu: the link's hash "
+                        "is not its records' (every record matches its "
+                        "digest: the hash was changed)",
+                        (unsigned long long)l.first,
+                        (unsigned long long)l.end);
+                memcpy(prev, h, CHAIN_HASH_LEN);
+            } else {
+                memcpy(prev, l.hash, CHAIN_HASH_LEN);
+            }
+            memcpy(v->n->head, l.hash, CHAIN_HASH_LEN);
+            v->n->position = l.end;
+            expect = l.end + 1;
         }
         mrc = mdb_cursor_get(cur, &k, &d, MDB_NEXT);
     }
@@ -453,6 +507,46 @@ static int cmp_receipt(const void *a, const void *b)
     return c != 0 ? c : (x->line > y->line) - (x->line < y->line);
 }
 
+/* Receipt @p x against the link that covers its position: the link must
+ * end there (an Ack reports the position after a commit, and a
+ * transaction's records end its last link) with the receipt's hash. */
+static int receipt_link(vctx_t *v, const store_receipt_t *x,
+                        const char *who)
+{
+    MDB_cursor *cur = NULL;
+    int rc = lmdbh_code(mdb_cursor_open(v->txn, v->s->chain, &cur));
+    if (rc != ERR_OK) {
+        return rc;
+    }
+    lmdbh_id_key(&v->kb, CODEC_KEY_V1, x->position);
+    MDB_val k = lmdbh_val(&v->kb);
+    MDB_val d;
+    chain_link_t l;
+    unsigned long long pos = (unsigned long long)x->position;
+    int mrc = mdb_cursor_get(cur, &k, &d, MDB_SET_RANGE);
+    if (mrc == MDB_NOTFOUND) {
+        mrc = MDB_SUCCESS;
+        problem(v, "%s: position %llu is not in the chain", who, pos);
+    } else if (mrc == MDB_SUCCESS &&
+               (lmdbh_unseal(&k, &d) != ERR_OK ||
+                chain_link_parse(&k, &d, &l) != ERR_OK)) {
+        problem(v, "%s: position %llu is damaged", who, pos); /* named */
+    } else if (mrc == MDB_SUCCESS && l.first > x->position) {
+        problem(v, "%s: position %llu is not in the chain", who, pos);
+    } else if (mrc == MDB_SUCCESS && l.end != x->position) {
+        problem(v, "%s: position %llu is inside the link of positions "
+                "%llu..%llu, where no commit ended: not a position the "
+                "collector acknowledged", who, pos,
+                (unsigned long long)l.first, (unsigned long long)l.end);
+    } else if (mrc == MDB_SUCCESS &&
+               memcmp(l.hash, x->head, STORE_HASH_LEN) != 0) {
+        problem(v, "%s: position %llu has another hash than the "
+                "collector acknowledged: the chain was rewritten "
+                "(edited, or restored and written since)", who, pos);
+    }
+    return lmdbh_cursor_end(&cur, rc, mrc);
+}
+
 /* Each distinct receipt against the chain: its position must be there,
  * with its hash (the first line of each is named). */
 static int check_receipts(vctx_t *v)
@@ -486,27 +580,7 @@ static int check_receipts(vctx_t *v)
                     (unsigned long long)v->n->position);
             continue;
         }
-        lmdbh_id_key(&v->kb, CODEC_KEY_V1, x->position);
-        MDB_val k = lmdbh_val(&v->kb);
-        MDB_val d;
-        int found = 0;
-        chain_rec_t c;
-        rc = rec_get(v->txn, v->s->chain, "chain", &k, &d, &found);
-        if (rc == ERR_CORRUPT || (rc == ERR_OK && found &&
-                                  chain_parse(&d, &c) != ERR_OK)) {
-            rc = ERR_OK; /* the walk named it */
-            problem(v, "%s: position %llu is damaged", who,
-                    (unsigned long long)x->position);
-        } else if (rc == ERR_OK && !found) {
-            problem(v, "%s: position %llu is not in the chain", who,
-                    (unsigned long long)x->position);
-        } else if (rc == ERR_OK &&
-                   memcmp(c.hash, x->head, STORE_HASH_LEN) != 0) {
-            problem(v, "%s: position %llu has another hash than the "
-                    "collector acknowledged: the chain was rewritten "
-                    "(edited, or restored and written since)", who,
-                    (unsigned long long)x->position);
-        }
+        rc = receipt_link(v, x, who);
     }
     free(r);
     return rc;

@@ -266,9 +266,8 @@ static int parses(const char *table, const MDB_val *k, const MDB_val *d)
     }
     if (strcmp(table, "chain") == 0) { /* chain.h: the layout only; the
                                           hashes are audit verify's */
-        chain_rec_t cr;
-        return lmdbh_id_parse(k, CODEC_KEY_V1, &id) == ERR_OK &&
-               chain_parse(d, &cr) == ERR_OK;
+        chain_link_t cl;
+        return chain_link_parse(k, d, &cl) == ERR_OK;
     }
     return d->mv_size == 8; /* meta: a u64 */
 }

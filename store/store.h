@@ -855,7 +855,11 @@ typedef struct store_audit_opts {
 
 /** What store_audit_verify() looked at. Plain value struct. */
 typedef struct store_audit_counts {
-    uint64_t links;           /**< chain records read */
+    uint64_t links;           /**< chain positions read: one per record
+                                 a link covers */
+    uint64_t chain_records;   /**< links (chain table records) read: one
+                                 per run of at most 240 records written
+                                 by one transaction */
     uint64_t records;         /**< records of audit, approvals_log and
                                  comments */
     uint64_t facts;           /**< facts matched to their audit record */

@@ -64,9 +64,10 @@
  *      stepped back) is recorded, audit and fact, with the newest
  *      record's time, so that "the store as it stood at T" is a prefix
  *      of the audit trail (store/asof.c walks back from its end).
- *   8. Each audit record's chain link (chain.h) is appended right after
- *      it, in the same transaction; the results carry the chain's
- *      position and head as committed.
+ *   8. Each audit record is appended to the audit chain (chain.h) right
+ *      after it, in the same transaction, whose last link is written
+ *      before the commit; the results carry the chain's position and
+ *      head as committed (a link's end).
  */
 #include <assert.h>
 #include <stdio.h>
@@ -564,6 +565,9 @@ static int apply_once(wctx_t *w, const store_batch_t *batches, size_t n,
     aggacc_fini(&w->acc);
     if (rc == ERR_OK) {
         rc = tally_flush(&tally); /* each office-month touched, once */
+    }
+    if (rc == ERR_OK) {
+        rc = chain_flush(s, w->txn, &w->tip); /* the last link (chain.h) */
     }
     tally_fini(&tally);
     w->tally = NULL;

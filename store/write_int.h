@@ -32,9 +32,10 @@ typedef struct wctx {
     aggacc_t acc;       /* the transaction's aggregate changes (aggacc.h) */
     tally_t *tally;     /* its tally moves (tally.h); NULL: count nothing
                            (a dry run, try.c) */
-    chain_tip_t tip;    /* the audit chain's head in this transaction:
-                           read at its start, moved by each audit record
-                           (chain.h) */
+    chain_tip_t tip;    /* the audit chain's head in this transaction
+                           and the link it builds: read at its start,
+                           moved by each audit record, written before
+                           the commit (chain.h) */
     /* The year of facts the last update left, as this transaction wrote
      * it: the next update of the same (indicator, region, year), the
      * usual order of an office's sheet, need not read it again. */

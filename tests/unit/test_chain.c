@@ -12,6 +12,7 @@
 
 #include "common/buf.h"
 #include "common/lmdbh.h"
+#include "store/chain.h"
 #include "store_fixture.h"
 
 #define JOBS "urban_new_jobs"
@@ -160,6 +161,8 @@ Test(chain, every_write_is_linked_and_a_sound_store_verifies)
     cr_assert_eq(verify(&l, NULL, 0, &c), ERR_OK, "%s", l.text);
     cr_assert_eq(l.n, 0);
     cr_assert_eq(c.links, 5);
+    cr_assert_eq(c.chain_records, 3); /* the batch's 3, the approval, the
+                                         comment */
     cr_assert_eq(c.records, 5);
     cr_assert_eq(c.facts, 2);
     cr_assert_eq(c.position, 5);
@@ -478,4 +481,244 @@ Test(chain, a_call_replayed_after_a_full_map_links_each_record_once)
     cr_assert_eq(verify(&l, NULL, 0, &c), ERR_OK, "%s", l.text);
     cr_assert_eq(c.links, (uint64_t)ROUNDS * N);
     cr_assert_eq(c.records, (uint64_t)ROUNDS * N);
+    /* One link per run: each call's 2,000 records make 8 links of 240
+     * and one of 80, whatever the replays. */
+    cr_assert_eq(c.chain_records, (uint64_t)ROUNDS * 9);
+}
+
+/* ---------------------------------------------------------------------- */
+/* the links: runs of a transaction's records                              */
+
+/* 100 revisions of one region in one batch (ids 1..100, value i, month
+ * 2000-01 + i - 1): one link of positions 1..100. */
+static void populate_run(void)
+{
+    update_t u[100];
+    for (int i = 0; i < 100; i++) {
+        u[i] = fx_count((uint64_t)i + 1, JOBS, 330102,
+                        (uint32_t)((2000 + i / 12) * 100 + i % 12 + 1),
+                        (uint64_t)i + 1);
+    }
+    store_result_t r = fx_apply(AGENT, u, 100);
+    cr_assert_eq(r.applied, 100);
+    cr_assert_eq(r.audit_position, 100);
+    store_result_fini(&r);
+}
+
+Test(chain, a_record_changed_in_the_middle_of_a_link_is_named)
+{
+    populate_run();
+    lines_t l;
+    store_audit_counts_t c;
+    cr_assert_eq(verify(&l, NULL, 0, &c), ERR_OK, "%s", l.text);
+    cr_assert_eq(c.chain_records, 1);
+    cr_assert_eq(c.links, 100);
+    raw_t w;
+    raw_open(&w);
+    MDB_dbi audit = raw_dbi(&w, "audit");
+    buf_t rec;
+    buf_init(&rec);
+    raw_get(&w, audit, 50, &rec);
+    rec.data[rec.len - 1] ^= 0x01; /* the new value: 50 -> 51 */
+    raw_put_sealed(&w, audit, 50, &rec);
+    buf_fini(&rec);
+    raw_close(&w);
+    cr_assert_eq(verify(&l, NULL, 0, &c), ERR_CORRUPT);
+    cr_assert_str_eq(l.text,
+                     "chain position 50 (audit record 50: 城镇新增就业人数 "
+                     "330102 2004-02, from agent-x at " WHEN "): hash does "
+                     "not match\n"
+                     "audit record 50: 城镇新增就业人数 330102 2004-02, "
+                     "from agent-x at " WHEN ": its cell's fact does not "
+                     "hold its value\n"
+                     "fact urban_new_jobs 330102 2004-02: not the value of "
+                     "its audit record 50\n");
+}
+
+/* Link @p end's value, unsealed, into @p out. */
+static void raw_link(raw_t *w, MDB_dbi ch, uint64_t end, buf_t *out)
+{
+    raw_get(w, ch, end, out);
+}
+
+Test(chain, a_link_whose_hash_was_changed_is_named)
+{
+    populate();
+    store_chain_head_t h5 = head();
+    lines_t l;
+    store_audit_counts_t c;
+    cr_assert_eq(verify(&l, NULL, 0, &c), ERR_OK, "%s", l.text);
+    uint8_t h3[STORE_HASH_LEN];
+    raw_t w;
+    raw_open(&w);
+    MDB_dbi ch = raw_dbi(&w, "chain");
+    buf_t rec;
+    buf_init(&rec);
+    raw_link(&w, ch, 3, &rec);
+    memcpy(h3, rec.data + rec.len - STORE_HASH_LEN, STORE_HASH_LEN);
+    rec.data[rec.len - 1] ^= 0x01; /* the full hash's last byte */
+    raw_put_sealed(&w, ch, 3, &rec);
+    buf_fini(&rec);
+    raw_close(&w);
+    store_receipt_t rc[2] = {
+        {3, {0}, 2, AGENT, "2026-12-01T05:10:00Z"},
+        {5, {0}, 3, AGENT, "2026-12-01T05:11:00Z"},
+    };
+    memcpy(rc[0].head, h3, STORE_HASH_LEN);
+    memcpy(rc[1].head, h5.head, STORE_HASH_LEN);
+    cr_assert_eq(verify(&l, rc, 2, &c), ERR_CORRUPT);
+    /* The records still make the hash the next link was chained to and
+     * the receipt holds: only that link is named, and the receipt. */
+    cr_assert_str_eq(l.text,
+                     "chain positions 1..3: the link's hash is not its "
+                     "records' (every record matches its digest: the hash "
+                     "was changed)\n"
+                     "receipt line 2 (agent-x, acked 2026-12-01T05:10:00Z)"
+                     ": position 3 has another hash than the collector "
+                     "acknowledged: the chain was rewritten (edited, or "
+                     "restored and written since)\n");
+}
+
+Test(chain, a_deleted_link_is_named_with_its_records)
+{
+    populate();
+    raw_t w;
+    raw_open(&w);
+    MDB_dbi ch = raw_dbi(&w, "chain");
+    buf_t kb;
+    buf_init(&kb);
+    lmdbh_id_key(&kb, 0x01, 3);
+    MDB_val k = lmdbh_val(&kb);
+    cr_assert_eq(mdb_del(w.txn, ch, &k, NULL), 0);
+    buf_fini(&kb);
+    raw_close(&w);
+    lines_t l;
+    store_audit_counts_t c;
+    cr_assert_eq(verify(&l, NULL, 0, &c), ERR_CORRUPT);
+    cr_assert_str_eq(l.text,
+                     "chain position 4: positions 1..3 are missing\n"
+                     "audit record 1: 城镇新增就业人数 330102 2025-01, from "
+                     "agent-x at " WHEN ": in no link of the chain (written "
+                     "behind the collector's back)\n"
+                     "audit record 2: 城镇新增就业人数 330102 2025-02, from "
+                     "agent-x at " WHEN ": in no link of the chain (written "
+                     "behind the collector's back)\n"
+                     "audit record 3: 城镇新增就业人数 330102 2025-01, from "
+                     "agent-x at " WHEN ": in no link of the chain (written "
+                     "behind the collector's back)\n");
+}
+
+/* Rewrite the chain in the first layout, one record a position (chain.h:
+ * `01 type reflen:u16 ref hash[32]`), hashing the records as stored: a
+ * store written by the first chain commits. */
+static void raw_to_first_layout(raw_t *w)
+{
+    MDB_dbi ch = raw_dbi(w, "chain");
+    MDB_cursor *cur = NULL;
+    MDB_val k;
+    MDB_val d;
+    buf_t links;
+    buf_init(&links); /* the links' values, unsealed, one after another */
+    size_t sizes[16];
+    size_t n_links = 0;
+    cr_assert_eq(mdb_cursor_open(w->txn, ch, &cur), 0);
+    while (mdb_cursor_get(cur, &k, &d, n_links ? MDB_NEXT : MDB_FIRST) == 0) {
+        cr_assert_lt(n_links, 16);
+        buf_put(&links, k.mv_data, k.mv_size);
+        buf_put(&links, d.mv_data, d.mv_size - LMDBH_SEAL_LEN);
+        sizes[n_links++] = d.mv_size - LMDBH_SEAL_LEN;
+    }
+    mdb_cursor_close(cur);
+    cr_assert_eq(mdb_drop(w->txn, ch, 0), 0);
+    uint8_t h[CHAIN_HASH_LEN] = {0};
+    size_t off = 0;
+    buf_t kb;
+    buf_t vb;
+    buf_init(&kb);
+    buf_init(&vb);
+    for (size_t i = 0; i < n_links; i++) {
+        MDB_val lk = {9, links.data + off};
+        MDB_val lv = {sizes[i], links.data + off + 9};
+        off += 9 + sizes[i];
+        chain_link_t l;
+        cr_assert_eq(chain_link_parse(&lk, &lv, &l), ERR_OK);
+        cr_assert_eq(l.layout, CHAIN_LAYOUT_LINK);
+        chain_refs_t it;
+        enum chain_type type;
+        MDB_val ref;
+        chain_refs_begin(&it, &l);
+        for (uint64_t pos = l.first; chain_refs_next(&it, &type, &ref);
+             pos++) {
+            MDB_dbi t = raw_dbi(w, chain_table_name(type));
+            MDB_val rd;
+            cr_assert_eq(mdb_get(w->txn, t, &ref, &rd), 0);
+            chain_hash(h, pos, type, &ref, &rd, h);
+            buf_reset(&vb);
+            buf_put_u8(&vb, CHAIN_LAYOUT_ONE);
+            buf_put_u8(&vb, (uint8_t)type);
+            buf_put_u8(&vb, 0);
+            buf_put_u8(&vb, (uint8_t)ref.mv_size);
+            buf_put(&vb, ref.mv_data, ref.mv_size);
+            buf_put(&vb, h, sizeof h);
+            raw_put_sealed(w, ch, pos, &vb);
+        }
+        cr_assert_eq(memcmp(h, l.hash, CHAIN_HASH_LEN), 0);
+    }
+    buf_fini(&kb);
+    buf_fini(&vb);
+    buf_fini(&links);
+}
+
+Test(chain, a_chain_in_the_first_layout_is_read_and_continued)
+{
+    populate();
+    store_chain_head_t h5 = head();
+    raw_t w;
+    raw_open(&w);
+    raw_to_first_layout(&w);
+    raw_close(&w); /* a writable open: the records stay as they are */
+    store_chain_head_t h = head();
+    cr_assert_eq(h.position, 5);
+    cr_assert_eq(memcmp(h.head, h5.head, STORE_HASH_LEN), 0);
+    cr_assert_eq(h.at, 1764000200);
+    lines_t l;
+    store_audit_counts_t c;
+    cr_assert_eq(verify(&l, NULL, 0, &c), ERR_OK, "%s", l.text);
+    cr_assert_eq(c.chain_records, 5);
+    char err[ERR_LEN];
+    store_check_counts_t n;
+    cr_assert_eq(store_check(fx_store, collect, &l, &n, err), ERR_OK, "%s",
+                 l.text);
+    update_t u[] = {
+        fx_count(4, JOBS, 330105, 202504, 50),
+        fx_count(5, JOBS, 330105, 202505, 60),
+    };
+    store_result_t r = fx_apply(AGENT, u, 2);
+    cr_assert_eq(r.audit_position, 7);
+    cr_assert_eq(memcmp(head().head, r.audit_head, STORE_HASH_LEN), 0);
+    store_receipt_t rc[2] = {
+        {5, {0}, 2, AGENT, "2026-12-01T05:10:00Z"},
+        {7, {0}, 3, AGENT, "2026-12-01T05:11:00Z"},
+    };
+    memcpy(rc[0].head, h5.head, STORE_HASH_LEN);
+    memcpy(rc[1].head, r.audit_head, STORE_HASH_LEN);
+    store_result_fini(&r);
+    cr_assert_eq(verify(&l, rc, 2, &c), ERR_OK, "%s", l.text);
+    cr_assert_eq(c.chain_records, 6); /* five old, one link of two */
+    cr_assert_eq(c.links, 7);
+    cr_assert_eq(c.receipts, 2);
+}
+
+Test(chain, a_receipt_inside_a_link_is_no_acknowledged_position)
+{
+    populate();
+    store_receipt_t rc[1] = {{2, {0}, 2, AGENT, "2026-12-01T05:10:00Z"}};
+    lines_t l;
+    store_audit_counts_t c;
+    cr_assert_eq(verify(&l, rc, 1, &c), ERR_CORRUPT);
+    cr_assert_str_eq(l.text,
+                     "receipt line 2 (agent-x, acked 2026-12-01T05:10:00Z)"
+                     ": position 2 is inside the link of positions 1..3, "
+                     "where no commit ended: not a position the collector "
+                     "acknowledged\n");
 }
