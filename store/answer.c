@@ -644,7 +644,8 @@ int answer_catalog(store_t *st, reply_t *rp)
     const catalog_t *cat = store_catalog(st);
     ProtobufCBinaryData *out[CATALOG_NFILES] = {
         &rp->catalog.indicators_csv, &rp->catalog.regions_csv,
-        &rp->catalog.plan_csv, &rp->catalog.targets_csv};
+        &rp->catalog.plan_csv, &rp->catalog.targets_csv,
+        &rp->catalog.region_changes_csv};
     for (size_t i = 0; i < CATALOG_NFILES; i++) {
         const char *data;
         size_t len;
@@ -656,6 +657,8 @@ int answer_catalog(store_t *st, reply_t *rp)
     /* A catalog loaded without targets.csv sends none (not an empty
      * file, which would be refused as one). */
     rp->catalog.has_targets_csv = rp->catalog.targets_csv.data != NULL;
+    rp->catalog.has_region_changes_csv =
+        rp->catalog.region_changes_csv.data != NULL;
     rp->msg.r_case = HRSS__QUERY_RESPONSE__R_CATALOG;
     rp->msg.catalog = &rp->catalog;
     return ERR_OK;

@@ -36,7 +36,7 @@ TestSuite(rebuild, .init = hx_setup, .fini = hx_teardown, .timeout = 240);
 #define PERIOD "1901..2000"
 /* The county the new catalog adds, under 杭州市. */
 #define NEW_COUNTY 330199
-#define NEW_COUNTY_ROW "330199,测试新区,Test New District,county,330100\n"
+#define NEW_COUNTY_ROW "330199,测试新区,Test New District,county,330100,,\n"
 /* Bound on a rebuild, from start to bound sockets (the harness's own
  * start limit): measured about 4 s under ASan. */
 #define REBUILD_MS 30000
