@@ -664,13 +664,19 @@ int answer_catalog(store_t *st, reply_t *rp)
     return ERR_OK;
 }
 
-/* Regions at or below @p ri in depth-first order (the region first). */
-static void subtree(const catalog_t *cat, int ri, int *out, size_t *n)
+/* Regions at or below @p ri in depth-first order (the region first)
+ * that exist in some month of @p p: a month expects only the map of that
+ * month (a region is listed, for a longer period, for the months it
+ * exists: store_reported clips). */
+static void subtree(const catalog_t *cat, int ri, const period_t *p,
+                    int *out, size_t *n)
 {
     const region_t *r = catalog_region(cat, (size_t)ri);
-    out[(*n)++] = ri;
+    if (catalog_region_valid_in(cat, ri, p->first, p->last)) {
+        out[(*n)++] = ri;
+    }
     for (size_t i = 0; i < r->n_children; i++) {
-        subtree(cat, r->children[i], out, n);
+        subtree(cat, r->children[i], p, out, n);
     }
 }
 
@@ -836,7 +842,7 @@ int answer_completeness(store_t *st, const Hrss__CompletenessQ *q,
     size_t nind = catalog_indicator_count(cat);
     size_t nreg = 0;
     int *regs = xcalloc(top->subtree_size, sizeof *regs);
-    subtree(cat, ri, regs, &nreg);
+    subtree(cat, ri, &p, regs, &nreg);
     /* A page's position is its place in the subtree's order, which the
      * catalog fixes for the collector's life. */
     uint64_t first = rp->page.has_after ? rp->page.after.id : 0;

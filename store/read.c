@@ -637,14 +637,17 @@ static int reported_row(store_t *s, MDB_txn *txn, MDB_cursor *cur,
                         unsigned char *row, int64_t *first)
 {
     int rc = ERR_OK;
+    int32_t from = p->first; /* the region's own months of p */
+    int32_t to = p->last;
+    (void)clip_valid(s->cat, catalog_region_find(s->cat, region), &from,
+                     &to);
     for (size_t k = 0; rc == ERR_OK && k < catalog_indicator_count(s->cat);
          k++) {
         const char *code = catalog_indicator(s->cat, k)->code;
         fact_iter_t it;
         int32_t m;
         codec_fact_t f;
-        rc = fit_open(&it, txn, s->facts, cur, code, region, p->first,
-                      p->last, 0);
+        rc = fit_open(&it, txn, s->facts, cur, code, region, from, to, 0);
         int yes = rc == ERR_OK && fit_next(&it, &m, &f, &rc);
         fit_close(&it);
         row[k] = (unsigned char)yes;
