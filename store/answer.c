@@ -112,14 +112,23 @@ int answer_breakdown(store_t *st, const Hrss__TotalQ *q, reply_t *rp)
     assert(n == r->n_children);
     char *code = reply_dup(rp, t.code);
     store_total_t sum = own;
-    rp->many = xcalloc(n, sizeof *rp->many);
-    Hrss__Total **pp = xcalloc(n, sizeof *pp);
+    rp->many = xcalloc(n + 1, sizeof *rp->many);
+    Hrss__Total **pp = xcalloc(n + 1, sizeof *pp);
     rp->ptrs = pp;
+    size_t listed = 0;
     for (size_t i = 0; i < n; i++) {
         const region_t *child =
             catalog_region(cat, (size_t)r->children[i]);
-        reply_total(&rp->many[i], code, child->code, &p, &kids[i]);
-        pp[i] = &rp->many[i].msg;
+        /* Children that exist in some month of p: a later map's
+         * districts are not rows of an earlier year, nor the reverse
+         * (their contributions are then nothing: the sum holds). */
+        if (!catalog_region_valid_in(cat, r->children[i], p.first,
+                                     p.last)) {
+            continue;
+        }
+        reply_total(&rp->many[listed], code, child->code, &p, &kids[i]);
+        pp[listed] = &rp->many[listed].msg;
+        listed++;
         sum.num += kids[i].num;
         sum.den += kids[i].den;
         sum.reporting += kids[i].reporting;
@@ -130,7 +139,7 @@ int answer_breakdown(store_t *st, const Hrss__TotalQ *q, reply_t *rp)
     reply_total(&rp->one[1], code, t.region, &p, &sum);
     rp->breakdown.own = &rp->one[0].msg;
     rp->breakdown.total = &rp->one[1].msg;
-    rp->breakdown.n_children = n;
+    rp->breakdown.n_children = listed;
     rp->breakdown.children = pp;
     rp->msg.r_case = HRSS__QUERY_RESPONSE__R_BREAKDOWN;
     rp->msg.breakdown = &rp->breakdown;
