@@ -507,6 +507,13 @@ static int write_office(gen_t *g, size_t o, const char *out_dir,
         for (int m = 0; m < DEMO_MONTHS; m++) {
             int year = DEMO_FIRST_YEAR + m / 12;
             int month = m % 12 + 1;
+            /* Only the months the office's region exists (a district
+             * abolished or created by a change of the map): another
+             * month's figure would be refused as region_not_valid. */
+            if (!catalog_region_valid(g->cat, g->office[o],
+                                      (int32_t)year * 12 + month - 1)) {
+                continue;
+            }
             long long num = (long long)g->num[i * DEMO_MONTHS + (size_t)m];
             long long den = (long long)g->den[i * DEMO_MONTHS + (size_t)m];
             if (ind->kind == IND_COUNT) {
