@@ -9,7 +9,8 @@
 # loopback and one agent per office, has every office submit its CSV,
 # waits until the collector has confirmed everything, shows the plan's
 # progress with hrssctl, starts the dashboard (hrss-web) on the store and
-# prints its URL, and stops what it started. Run from the repository root after `make`.
+# prints its URL, and stops what it started. Run from the repository
+# root after `make`.
 #
 # Environment:
 #   HRSS_BIN      the programs (default build/bin)
