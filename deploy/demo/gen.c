@@ -1,14 +1,13 @@
 /* gen.c: hrss-demo-gen, plausible monthly figures for every office.
  *
  * The demo needs five years of figures from every office (103 with the
- * shipped catalog) that look like the
- * plan being carried out: province totals that start near the 2020
- * baselines and move towards the 2025 targets, some indicators on track
- * and some short of them. The catalog gives the codes, kinds, baselines,
- * targets and unit scales; the calibration of each shipped indicator is
- * the table `calibs` below, and an indicator the table does not know gets
- * a generic model from its kind, so that another catalog still yields
- * valid files.
+ * shipped catalog) that look like the plan being carried out: province
+ * totals that start near the 2020 baselines and move towards the 2025
+ * targets, some indicators on track and some short of them. The catalog
+ * gives the codes, kinds, baselines, targets and unit scales; the
+ * calibration of each shipped indicator is the table `calibs` below, and
+ * an indicator the table does not know gets a generic model from its
+ * kind, so that another catalog still yields valid files.
  *
  * Model, for indicator I, office O (every region but the root) and month
  * m = 0..59 (2021-01..2025-12):
@@ -530,7 +529,10 @@ static void make_partners(gen_t *g)
     }
     for (size_t a = 0; a < g->n_off; a++) {
         const region_t *ra = catalog_region(g->cat, (size_t)g->office[a]);
-        if (ra->valid_to < first || ra->valid_to >= last) {
+        /* A region that both begins and ends during the demo, paired
+         * already with its predecessor, keeps that one partner. */
+        if (ra->valid_to < first || ra->valid_to >= last ||
+            g->partner[a] >= 0) {
             continue;
         }
         for (size_t b = 0; b < g->n_off; b++) {
