@@ -56,7 +56,10 @@ static void agent_start(agent_t *a)
     char region[16];
     char log[400];
     snprintf(region, sizeof region, "%u", a->region);
-    snprintf(log, sizeof log, "%s/%s.log", hx_dir, a->name);
+    /* The name's bound spelled out: gcc -O3 (Release) loses it once
+     * this is inlined into a loop over a static array of agents. */
+    snprintf(log, sizeof log, "%s/%.*s.log", hx_dir, (int)sizeof a->name,
+             a->name);
     const char *argv[] = {"hrss-agent", "--state-dir", a->state,
                           "--collector", a->endpoint, "--region", region,
                           "--name", a->name, "--insecure", "--verbose", "run", NULL};
