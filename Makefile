@@ -76,7 +76,7 @@ fuzz: fuzz-build
 fuzz-corpus: fuzz-build
 	$(FUZZ_BUILD)/bin/fuzz_gen_corpus . tests/fuzz/corpus
 
-# The whole system on this machine: a collector, 101 agents, five years of
+# The whole system on this machine: a collector, 103 agents, five years of
 # figures, then the plan's progress. KEEP=1 leaves the collector running.
 demo: build
 	sh deploy/demo.sh $(DEMO_DIR)

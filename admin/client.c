@@ -394,7 +394,8 @@ const catalog_t *client_catalog(client_t *self, char err[ERR_LEN])
     if (rc == ERR_OK) {
         const ProtobufCBinaryData *in[CATALOG_NFILES] = {
             &r->catalog->indicators_csv, &r->catalog->regions_csv,
-            &r->catalog->plan_csv, &r->catalog->targets_csv};
+            &r->catalog->plan_csv, &r->catalog->targets_csv,
+            &r->catalog->region_changes_csv};
         catalog_bytes_t files[CATALOG_NFILES];
         char names[CATALOG_NFILES][64];
         for (size_t i = 0; i < CATALOG_NFILES; i++) {
@@ -412,6 +413,13 @@ const catalog_t *client_catalog(client_t *self, char err[ERR_LEN])
             files[CATALOG_TARGETS].len = 0;
         } else if (files[CATALOG_TARGETS].data == NULL) {
             files[CATALOG_TARGETS].data = "";
+        }
+        /* Likewise region-changes.csv: absent, the catalog has none. */
+        if (!r->catalog->has_region_changes_csv) {
+            files[CATALOG_REGION_CHANGES].data = NULL;
+            files[CATALOG_REGION_CHANGES].len = 0;
+        } else if (files[CATALOG_REGION_CHANGES].data == NULL) {
+            files[CATALOG_REGION_CHANGES].data = "";
         }
         rc = catalog_load_mem(&self->cat, files, err);
     }

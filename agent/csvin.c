@@ -606,9 +606,24 @@ static void check_row(struct ctx *c, char **f, size_t nf, size_t line)
         ERR_OK) {
         bad = 1;
     }
-    if (check_region(c, field(c, f, COL_REGION), line, &r.update.region) !=
-        ERR_OK) {
+    int region_ok = check_region(c, field(c, f, COL_REGION), line,
+                                 &r.update.region) == ERR_OK;
+    if (!region_ok) {
         bad = 1;
+    }
+    int32_t month = 0;
+    if (region_ok && r.update.yyyymm != 0 &&
+        month_from_yyyymm(r.update.yyyymm, &month)) {
+        /* The region must exist in the row's month: the collector's
+         * update_check() would refuse it as region_not_valid. */
+        char msg[UPDATE_MSG_LEN];
+        int ri = catalog_region_find(cat, r.update.region);
+        enum update_reason vr =
+            ri < 0 ? UPDATE_OK : update_check_valid(cat, ri, month, msg);
+        if (vr != UPDATE_OK) {
+            rule_error(c, line, vr, NULL, msg);
+            bad = 1;
+        }
     }
     if (check_figures(c, f, line, ind, &r.update.value) != ERR_OK) {
         bad = 1;

@@ -277,6 +277,10 @@ static int figure_of(const agent_t *a, const one_figure_t *f, update_t *u)
             return bad_figure("region", msg);
         }
     }
+    if (update_check_valid(a->cat, ri >= 0 ? ri : a->region, month, msg) !=
+        UPDATE_OK) {
+        return bad_figure("region", msg);
+    }
     const char *flag = f->value != NULL ? "value" : "numerator";
     u->value.is_ratio = f->value == NULL;
     if (update_parse_amount(f->value != NULL ? f->value : f->num,

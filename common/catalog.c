@@ -5,10 +5,11 @@
  * into src[], kept for catalog_source(), and parsed by the loaders in
  * catalog_ind.c, catalog_reg.c, catalog_load.c and catalog_tgt.c (see
  * catalog_int.h for the split) in the order indicators, regions, plan,
- * targets: the indicator header gives the plan's years, which the plan
- * file does not repeat, and targets name indicators and regions. The
- * targets file is the only optional one (src NULL: none; a catalog
- * directory without targets.csv loads as before it existed).
+ * targets, region changes: the indicator header gives the plan's years,
+ * which the plan file does not repeat, and targets and changes name
+ * indicators and regions. The targets and region-changes files are
+ * optional (src NULL: none; a catalog directory without them loads as
+ * before they existed).
  * Every message is "FILE:LINE: reason", LINE being the CSV line where the
  * offending row starts (the header's line for column problems).
  *
@@ -107,6 +108,12 @@ int catalog_find_str(const hmap_t *m, const char *key)
 
 /* --- public API -------------------------------------------------------- */
 
+/* The files a catalog may lack. */
+static int optional_file(size_t i)
+{
+    return i == CATALOG_TARGETS || i == CATALOG_REGION_CHANGES;
+}
+
 /* Parse every file from c->src; on success hand the catalog to *out. */
 static int load_all(catalog_t *c, catalog_t **out,
                     const char *const names[CATALOG_NFILES],
@@ -137,6 +144,10 @@ static int load_all(catalog_t *c, catalog_t **out,
     if (rc == ERR_OK) {
         rc = catalog_load_targets(c, names[CATALOG_TARGETS],
                                   names[CATALOG_INDICATORS], err);
+    }
+    if (rc == ERR_OK) {
+        rc = catalog_load_changes(c, names[CATALOG_REGION_CHANGES],
+                                  names[CATALOG_REGIONS], err);
     }
     if (rc != ERR_OK) {
         catalog_destroy(&c);
@@ -170,7 +181,7 @@ int catalog_load(catalog_t **out, const char *const paths[CATALOG_NFILES],
     for (size_t i = 0; rc == ERR_OK && i < CATALOG_NFILES; i++) {
         names[i] = paths[i] != NULL ? paths[i] : catalog_file_name((enum catalog_file)i);
         if (paths[i] == NULL) {
-            assert(i == CATALOG_TARGETS);
+            assert(optional_file(i));
             continue;
         }
         rc = file_read(paths[i], CSV_MAX_FILE, &c->src[i],
@@ -197,10 +208,12 @@ int catalog_load_mem(catalog_t **out,
     }
     catalog_t *c = catalog_new();
     for (size_t i = 0; i < CATALOG_NFILES; i++) {
-        names[i] = files[i].name;
-        if (i == CATALOG_TARGETS && files[i].data == NULL) {
+        names[i] = files[i].name != NULL
+                       ? files[i].name
+                       : catalog_file_name((enum catalog_file)i);
+        if (optional_file(i) && files[i].data == NULL) {
             names[i] = catalog_file_name((enum catalog_file)i);
-            continue; /* no targets file */
+            continue; /* no such file */
         }
         c->src[i] = xmalloc(files[i].len ? files[i].len : 1);
         if (files[i].len > 0) {
@@ -226,6 +239,7 @@ const char *catalog_file_name(enum catalog_file which)
     case CATALOG_REGIONS: return "regions.csv";
     case CATALOG_PLAN: return "plan.csv";
     case CATALOG_TARGETS: return "targets.csv";
+    case CATALOG_REGION_CHANGES: return "region-changes.csv";
     case CATALOG_NFILES: break;
     }
     return "?";
@@ -261,8 +275,11 @@ int catalog_load_dir(catalog_t **out, const char *dir, char err[ERR_LEN])
     }
     /* A directory from before targets.csv has none; any other trouble
      * with it (permissions) is reported by the load. */
-    if (access(paths[CATALOG_TARGETS], F_OK) != 0 && errno == ENOENT) {
-        cpaths[CATALOG_TARGETS] = NULL;
+    for (size_t i = 0; i < CATALOG_NFILES; i++) {
+        if (optional_file(i) && access(paths[i], F_OK) != 0 &&
+            errno == ENOENT) {
+            cpaths[i] = NULL;
+        }
     }
     int rc = catalog_load(out, cpaths, err);
     for (size_t i = 0; i < CATALOG_NFILES; i++) {
@@ -283,6 +300,9 @@ void catalog_destroy(catalog_t **self_p)
     }
     free(c->ind);
     free(c->tgt);
+    free(c->chg);
+    free(c->chg_store);
+    free(c->bounded);
     hmap_destroy(&c->by_target);
     free(c->ind_line);
     free(c->part_code);
@@ -457,6 +477,15 @@ uint64_t catalog_rules_fingerprint(const catalog_t *self)
         char line[3 * (CATALOG_CODE_MAX + 1) + 8];
         snprintf(line, sizeof line, "%s|%d|%d|%s;", ind->code,
                  (int)ind->kind, (int)ind->over_time, parent);
+        h = hash_fnv1a_str(h, line);
+    }
+    /* Validity changes aggregates; a catalog without any keeps the
+     * fingerprint it had before validity existed. */
+    for (size_t k = 0; k < self->n_bounded; k++) {
+        const region_t *r = &self->reg[self->bounded[k]];
+        char line[64];
+        snprintf(line, sizeof line, "%s|%ld|%ld;", r->code_str,
+                 (long)r->valid_from, (long)r->valid_to);
         h = hash_fnv1a_str(h, line);
     }
     return h;

@@ -7,7 +7,11 @@
  *  baseline_YYYY and target_YYYY, and those years are read from the
  *  header: they are the plan's baseline and target years, and the plan
  *  runs from the year after the baseline through the target year. The
- *  region file has code,name_zh,name_en,level,parent_code. The plan file
+ *  region file has code,name_zh,name_en,level,parent_code and the
+ *  optional valid_from,valid_to (YYYY-MM, empty: open-ended): the months
+ *  a region exists, so that one file holds the maps before and after a
+ *  change (region-changes.csv, optional, says where territory went:
+ *  effective_month,change,code,name_zh,successors,note). The plan file
  *  has a header "key,value" and the rows title_zh (required) and title_en,
  *  and optionally the deadline rules: time_zone (an IANA name of a zone
  *  with one fixed offset, or UTC+HH:MM; default Asia/Shanghai, UTC+8),
@@ -70,6 +74,11 @@
  *    8. plan.tz_offset lies in -14 h..+14 h; every indicator's due_day is
  *       1..31 and due_months_after 0..12 (the plan's when the row leaves
  *       them empty).
+ *    9. Every region has valid_from <= valid_to. Every change names a
+ *       loaded region and loaded successors; an abolished region's
+ *       valid_to is the month before the change, a created one's
+ *       valid_from the change's month; region_t.changes lists exactly
+ *       the changes naming the region, by month.
  */
 #ifndef HRSS_CATALOG_H
 #define HRSS_CATALOG_H
@@ -84,7 +93,9 @@ enum catalog_file {
     CATALOG_REGIONS,    /**< regions.csv: the region tree */
     CATALOG_PLAN,       /**< plan.csv: the plan's title (key,value rows) */
     CATALOG_TARGETS,    /**< targets.csv: targets per region and year;
-                             the only optional file */
+                             optional */
+    CATALOG_REGION_CHANGES, /**< region-changes.csv: where territory went
+                                 when the map changed; optional */
     CATALOG_NFILES
 };
 /** Longest indicator code, in bytes (codes are [a-z0-9_]+). */
@@ -169,6 +180,29 @@ typedef struct catalog_target {
     int basis_to;         /**< == year */
 } catalog_target_t;
 
+/** A region valid since forever / until further notice. */
+#define CATALOG_OPEN_FROM INT32_MIN
+#define CATALOG_OPEN_TO INT32_MAX
+
+/** What a change of the map did to a region. */
+enum region_change_kind {
+    CHANGE_ABOLISHED, /**< the region ends the month before */
+    CHANGE_CREATED,   /**< the region begins that month */
+    CHANGE_REDRAWN,   /**< the region goes on with other territory */
+};
+
+/** One row of region-changes.csv. Plain value struct; strings and the
+ *  successor array owned by the catalog. */
+typedef struct region_change {
+    int32_t month;        /**< effective month index: the first month
+                               reported under the new map */
+    enum region_change_kind kind;
+    int region;           /**< index of the region it concerns */
+    const int *successors; /**< indexes of the regions territory went to */
+    size_t n_successors;
+    const char *note;     /**< may be "" */
+} region_change_t;
+
 /** One region. Plain value struct; strings owned by the catalog. */
 typedef struct region {
     uint32_t code;        /**< GB/T 2260 code, e.g. 330100 */
@@ -180,8 +214,16 @@ typedef struct region {
     int depth;            /**< 0 for the root */
     const int *children;  /**< indexes of the child regions, in file order */
     size_t n_children;
-    size_t subtree_size;  /**< this region plus all below it: the number of
-                               regions expected to report for a total */
+    size_t subtree_size;  /**< this region plus all below it (whatever
+                               their validity) */
+    int32_t valid_from;   /**< first month index it exists (optional
+                               column valid_from, YYYY-MM), or
+                               CATALOG_OPEN_FROM */
+    int32_t valid_to;     /**< last month index it exists (valid_to), or
+                               CATALOG_OPEN_TO */
+    const int *changes;   /**< indexes (catalog_change()) of the changes
+                               that concern it, by month */
+    size_t n_changes;
 } region_t;
 
 typedef struct catalog catalog_t;
@@ -199,8 +241,13 @@ typedef struct catalog catalog_t;
  *  (indicator, region, year), a bad or negative number (a ratio's above
  *  100%), a basis the indicator cannot have in that year, a root target
  *  that differs from indicators.csv's, and an indicator left without the
- *  root's target. @p paths[CATALOG_TARGETS] may be NULL: no targets
- *  file.
+ *  root's target; in regions.csv a valid_from or valid_to that is not
+ *  YYYY-MM or valid_from after valid_to; in region-changes.csv an
+ *  unknown region or successor, a bad month or kind, and a change that
+ *  disagrees with regions.csv (an abolished region's valid_to must be
+ *  the month before, a created one's valid_from the effective month).
+ *  @p paths[CATALOG_TARGETS] and @p paths[CATALOG_REGION_CHANGES] may be
+ *  NULL: no such file.
  *  @param[out] out  Receives the catalog on success; untouched on failure.
  *  @return ERR_OK, ERR_IO (file unreadable), ERR_INVAL (malformed).
  *  Caller owns *out and must catalog_destroy() it. */
@@ -216,7 +263,8 @@ typedef struct catalog_bytes {
 
 /** catalog_load() from bytes in memory (a catalog received from a
  *  collector), @p files indexed by enum catalog_file. The bytes are
- *  copied. files[CATALOG_TARGETS].data NULL: no targets file. */
+ *  copied. files[CATALOG_TARGETS].data or
+ *  files[CATALOG_REGION_CHANGES].data NULL: no such file. */
 int catalog_load_mem(catalog_t **out,
                      const catalog_bytes_t files[CATALOG_NFILES],
                      char err[ERR_LEN]);
@@ -228,11 +276,13 @@ void catalog_source(const catalog_t *self, enum catalog_file which,
                     const char **data, size_t *len);
 
 /** The file name of @p which inside a catalog directory
- *  ("indicators.csv", "regions.csv", "plan.csv", "targets.csv"). */
+ *  ("indicators.csv", "regions.csv", "plan.csv", "targets.csv",
+ *  "region-changes.csv"). */
 const char *catalog_file_name(enum catalog_file which);
 
 /** catalog_load() of the files named by catalog_file_name() in @p dir;
- *  a directory without targets.csv loads without one. */
+ *  a directory without targets.csv or region-changes.csv loads without
+ *  it. */
 int catalog_load_dir(catalog_t **out, const char *dir, char err[ERR_LEN]);
 
 /** Destroy and set *self_p to NULL; no-op on NULL. */
@@ -260,6 +310,30 @@ int catalog_region_root(const catalog_t *self);
 /** 1 when region @p i is @p ancestor or lies below it, else 0. */
 int catalog_region_within(const catalog_t *self, int i, int ancestor);
 
+/** 1 when region @p i exists in month index @p month. */
+int catalog_region_valid(const catalog_t *self, int i, int32_t month);
+/** 1 when region @p i exists in some month of @p first..@p last. */
+int catalog_region_valid_in(const catalog_t *self, int i, int32_t first,
+                            int32_t last);
+/** The regions whose validity is not open at both ends (few: those a
+ *  change of the map created or abolished), as indexes in file order;
+ *  *n = 0 for a catalog without validity. Borrowed; valid until
+ *  destroy. */
+const int *catalog_region_bounded(const catalog_t *self, size_t *n);
+/** The regions of @p i's subtree expected to report for the months
+ *  @p first..@p last: for a stock (@p stock nonzero) those valid at
+ *  @p last, for a flow those valid in some month of the range.
+ *  Costs O(bounded regions), not O(subtree). */
+size_t catalog_region_expected(const catalog_t *self, int i, int32_t first,
+                               int32_t last, int stock);
+
+/** Number of rows of region-changes.csv (0 without the file). */
+size_t catalog_change_count(const catalog_t *self);
+/** Change @p i, in file order. Borrowed; valid until destroy. */
+const region_change_t *catalog_change(const catalog_t *self, size_t i);
+/** "abolished", "created" or "redrawn". */
+const char *catalog_change_kind_name(enum region_change_kind kind);
+
 /** Number of targets (the root's for every indicator, and the rest). */
 size_t catalog_target_count(const catalog_t *self);
 /** Target @p i, ordered by indicator, region, year. Borrowed; valid until
@@ -286,9 +360,11 @@ uint64_t catalog_region_fingerprint(const catalog_t *self);
 /** Fingerprint of everything aggregates depend on: the region tree and,
  *  for each indicator in file order, its code, kind, over_time and
  *  part_of ("code|kind|over_time|parent;", FNV-1a continued from the
- *  region fingerprint). Stored by the store: its value must never change
- *  for the same catalog. Targets are not in it: they change no
- *  aggregate. */
+ *  region fingerprint), then, only when some region's validity is
+ *  bounded, each such region's "code|from|to;" (so a catalog without
+ *  validity keeps its fingerprint). Stored by the store: its value must
+ *  never change for the same catalog. Targets are not in it: they change
+ *  no aggregate. */
 uint64_t catalog_rules_fingerprint(const catalog_t *self);
 
 #endif

@@ -13,10 +13,13 @@
  *    catalog_reg.c   regions.csv
  *    catalog_tgt.c   targets.csv, and the root's targets from
  *                    indicators.csv where targets.csv has none
+ *    catalog_chg.c   region-changes.csv, and the regions' validity
+ *                    (lookups, expected counts)
  *
  *  The loaders fill a catalog_t that catalog.c made and hand back to it;
  *  only catalog.c hands a catalog out, after check_invariants(). They run
- *  in the order indicators, regions, plan, targets: the indicator header
+ *  in the order indicators, regions, plan, targets, region changes: the
+ *  indicator header
  *  gives the plan's years, which the plan file does not repeat, and a
  *  target names an indicator and a region.
  *
@@ -92,6 +95,13 @@ struct catalog {
     size_t n_tgt;
     size_t cap_tgt;
     hmap_t *by_target;       /* (indicator, region, year) -> index */
+
+    region_change_t *chg;    /* region-changes.csv rows, file order */
+    size_t n_chg;
+    int *chg_store;          /* successors and the regions' change lists,
+                                back to back (catalog_chg.c) */
+    int *bounded;            /* regions with a bounded validity */
+    size_t n_bounded;
 
     hmap_t *by_code;         /* indicator code -> index */
     hmap_t *by_name;         /* name_zh -> index */
@@ -225,7 +235,20 @@ int catalog_load_targets(catalog_t *c, const char *path,
 int catalog_find_region(const catalog_t *c, uint32_t code);
 
 /** Load regions.csv from c->src and link the tree: parents, children,
- *  depths, subtree sizes, the fingerprint. @return ERR_OK, ERR_INVAL. */
+ *  depths, subtree sizes, the fingerprint, validity (valid_from and
+ *  valid_to; the bounded list). @return ERR_OK, ERR_INVAL. */
 int catalog_load_regions(catalog_t *c, const char *path, char err[ERR_LEN]);
+
+/** A YYYY-MM month of a catalog file. @return 1 and *out, or 0. */
+int catalog_parse_month(const char *s, int32_t *out);
+
+/* --- catalog_chg.c ------------------------------------------------------ */
+
+/** Load region-changes.csv from c->src when the catalog has one, check it
+ *  against the regions' validity, and give each region its list of
+ *  changes. @p reg_path: regions.csv's name, for messages.
+ *  @return ERR_OK, ERR_INVAL. */
+int catalog_load_changes(catalog_t *c, const char *path,
+                         const char *reg_path, char err[ERR_LEN]);
 
 #endif

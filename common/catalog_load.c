@@ -115,6 +115,22 @@ int catalog_parse_basis(const char *s, enum ind_basis *basis, int *from,
     return 1;
 }
 
+/* See catalog_int.h: YYYY-MM exactly (7 bytes), month 01..12. */
+int catalog_parse_month(const char *s, int32_t *out)
+{
+    int y = 0;
+    if (strlen(s) != 7 || !catalog_parse_year4(s, &y) || s[4] != '-' ||
+        s[5] < '0' || s[5] > '1' || s[6] < '0' || s[6] > '9') {
+        return 0;
+    }
+    int m = (s[5] - '0') * 10 + (s[6] - '0');
+    if (m < 1 || m > 12) {
+        return 0;
+    }
+    *out = (int32_t)y * 12 + m - 1;
+    return 1;
+}
+
 /* See catalog_int.h: 1..9 digits, no leading zero. */
 int catalog_parse_region_code(const char *s, uint32_t *out)
 {

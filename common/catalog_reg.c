@@ -23,6 +23,13 @@
  * their pages first touched): a cold load of that catalog takes about
  * 0.15 ms (15%) less.
  *
+ * The optional columns valid_from and valid_to (YYYY-MM; empty: open)
+ * bound the months a region exists; a file without them loads as before,
+ * every region open at both ends. Validity is not in the region
+ * fingerprint (the tree's codes and parents) but in the rules
+ * fingerprint (catalog.c), and only when some region has it, so that
+ * stores built with a catalog without validity keep their aggregates.
+ *
  * The region fingerprint is FNV-1a 64 over, for each region in file order,
  * its code and then its parent's code (0 for the root), each as 4 bytes
  * big-endian. The store keeps it on disk: it must never change for the
@@ -49,10 +56,20 @@
 #include "common/hash.h"
 #include "common/mem.h"
 
-enum rcol { RC_CODE, RC_NAME_ZH, RC_NAME_EN, RC_LEVEL, RC_PARENT, RC_N };
+enum rcol {
+    RC_CODE,
+    RC_NAME_ZH,
+    RC_NAME_EN,
+    RC_LEVEL,
+    RC_PARENT,
+    RC_VALID_FROM,
+    RC_VALID_TO,
+    RC_N
+};
 
 static const char *const rcol_name[RC_N] = {
     "code", "name_zh", "name_en", "level", "parent_code",
+    "valid_from?", "valid_to?",
 };
 
 static const char *const region_levels[] = {
@@ -210,6 +227,25 @@ static int add_region(catalog_t *c, const char *path, size_t line,
         return catalog_bad(err, path, line,
                            "bad parent_code '%s': expected 1 to 9 digits, no "
                            "leading 0", v[RC_PARENT]);
+    }
+    r.valid_from = CATALOG_OPEN_FROM;
+    r.valid_to = CATALOG_OPEN_TO;
+    if (v[RC_VALID_FROM][0] != '\0' &&
+        !catalog_parse_month(v[RC_VALID_FROM], &r.valid_from)) {
+        return catalog_bad(err, path, line,
+                           "valid_from: '%.32s' is not a month YYYY-MM",
+                           v[RC_VALID_FROM]);
+    }
+    if (v[RC_VALID_TO][0] != '\0' &&
+        !catalog_parse_month(v[RC_VALID_TO], &r.valid_to)) {
+        return catalog_bad(err, path, line,
+                           "valid_to: '%.32s' is not a month YYYY-MM",
+                           v[RC_VALID_TO]);
+    }
+    if (r.valid_from > r.valid_to) {
+        return catalog_bad(err, path, line,
+                           "valid_to: %s is before valid_from %s",
+                           v[RC_VALID_TO], v[RC_VALID_FROM]);
     }
     prev = catalog_find_region(c, code);
     if (prev >= 0) {
@@ -376,6 +412,28 @@ static void fill_depths(catalog_t *c)
     free(order);
 }
 
+/* The regions whose validity is bounded, in file order. */
+static void list_bounded(catalog_t *c)
+{
+    for (size_t i = 0; i < c->n_reg; i++) {
+        if (c->reg[i].valid_from != CATALOG_OPEN_FROM ||
+            c->reg[i].valid_to != CATALOG_OPEN_TO) {
+            c->n_bounded++;
+        }
+    }
+    if (c->n_bounded == 0) {
+        return;
+    }
+    c->bounded = xcalloc(c->n_bounded, sizeof *c->bounded);
+    size_t k = 0;
+    for (size_t i = 0; i < c->n_reg; i++) {
+        if (c->reg[i].valid_from != CATALOG_OPEN_FROM ||
+            c->reg[i].valid_to != CATALOG_OPEN_TO) {
+            c->bounded[k++] = (int)i;
+        }
+    }
+}
+
 /* See the header comment: stored on disk, so it never changes. */
 static uint64_t fingerprint_of(const catalog_t *c)
 {
@@ -427,6 +485,7 @@ int catalog_load_regions(catalog_t *c, const char *path, char err[ERR_LEN])
     fill_children(c);
     fill_depths(c);
     c->fingerprint = fingerprint_of(c);
+    list_bounded(c);
 
 fail:
     catalog_table_fini(&t);

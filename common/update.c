@@ -50,6 +50,7 @@ const char *update_reason_name(enum update_reason reason)
     case UPDATE_TOO_LARGE: return "value_too_large";
     case UPDATE_NOT_AUTHORIZED: return "not_authorized";
     case UPDATE_PERIOD_LOCKED: return "period_locked";
+    case UPDATE_REGION_NOT_VALID: return "region_not_valid";
     }
     return "unknown";
 }
@@ -62,7 +63,8 @@ const char *update_reason_field(enum update_reason reason, const value_t *v)
     case UPDATE_UNKNOWN_INDICATOR: return "indicator";
     case UPDATE_UNKNOWN_REGION:
     case UPDATE_REGION_NOT_ALLOWED:
-    case UPDATE_NOT_AUTHORIZED: return "region";
+    case UPDATE_NOT_AUTHORIZED:
+    case UPDATE_REGION_NOT_VALID: return "region";
     case UPDATE_BAD_MONTH:
     case UPDATE_FUTURE_MONTH:
     case UPDATE_PERIOD_LOCKED: return "period";
@@ -155,6 +157,52 @@ enum update_reason update_check_region(const update_scope_t *sc,
     return UPDATE_OK;
 }
 
+enum update_reason update_check_valid(const catalog_t *cat, int ri,
+                                      int32_t month,
+                                      char msg[UPDATE_MSG_LEN])
+{
+    const region_t *r = catalog_region(cat, (size_t)ri);
+    char m[PERIOD_STR_LEN];
+    if (month < r->valid_from) {
+        month_format(r->valid_from, m, sizeof m);
+        snprintf(msg, UPDATE_MSG_LEN, "%s %s is valid from %s", r->code_str,
+                 r->name_zh, m);
+        return UPDATE_REGION_NOT_VALID;
+    }
+    if (month > r->valid_to) {
+        /* Where its territory went, from its abolition in
+         * region-changes.csv. */
+        char see[80] = "";
+        size_t used = 0;
+        for (size_t k = 0; k < r->n_changes; k++) {
+            const region_change_t *ch = catalog_change(cat, (size_t)r->changes[k]);
+            if (ch->kind != CHANGE_ABOLISHED) {
+                continue;
+            }
+            for (size_t j = 0; j < ch->n_successors; j++) {
+                const region_t *s =
+                    catalog_region(cat, (size_t)ch->successors[j]);
+                int n = snprintf(see + used, sizeof see - used, "%s%s %s",
+                                 j == 0 ? " (see " : ", ", s->code_str,
+                                 s->name_zh);
+                if (n < 0 || (size_t)n >= sizeof see - used) {
+                    break;
+                }
+                used += (size_t)n;
+            }
+            if (used > 0 && used + 2 <= sizeof see) {
+                see[used++] = ')';
+                see[used] = '\0';
+            }
+        }
+        month_format(r->valid_to, m, sizeof m);
+        snprintf(msg, UPDATE_MSG_LEN, "%s %s was abolished after %s%s",
+                 r->code_str, r->name_zh, m, see);
+        return UPDATE_REGION_NOT_VALID;
+    }
+    return UPDATE_OK;
+}
+
 enum update_reason update_check_month(const update_scope_t *sc,
                                       int32_t month,
                                       char msg[UPDATE_MSG_LEN])
@@ -234,6 +282,12 @@ enum update_reason update_check(const update_scope_t *sc, const update_t *u,
         snprintf(msg, UPDATE_MSG_LEN, "%" PRIu32 " is not a valid YYYYMM",
                  u->yyyymm);
         why = UPDATE_BAD_MONTH;
+    }
+    /* Right after the region's own checks, once the month is known: a
+     * figure for a region that did not exist then is the region's fault,
+     * whatever else is wrong with it. */
+    if (why == UPDATE_OK) {
+        why = update_check_valid(sc->cat, ri, month, msg);
     }
     if (why == UPDATE_OK) {
         why = update_check_month(sc, month, msg);

@@ -28,7 +28,8 @@
  *       output only on ERR_OK.
  *    2. update_check(u) == UPDATE_OK means: the indicator is a catalog
  *       code, the region is in the catalog at or below the scope's home,
- *       the month is a valid YYYYMM not later than the current month, and
+ *       the month is a valid YYYYMM not later than the current month in
+ *       which the region exists (its validity), and
  *       the value passes update_check_value() for the indicator.
  *    3. A value that passes update_check_value() has 0 <= num <=
  *       UPDATE_MAX_VALUE and, for a ratio, 0 < den <= UPDATE_MAX_VALUE
@@ -89,9 +90,11 @@ enum update_reason {
                                         report for */
     UPDATE_PERIOD_LOCKED = 12,     /**< the region's month is approved, so
                                         locked (store/approve.c) */
+    UPDATE_REGION_NOT_VALID = 13,  /**< the region did not exist in that
+                                        month (catalog validity) */
 };
 /** The highest reason number in use. */
-#define UPDATE_REASON_MAX UPDATE_PERIOD_LOCKED
+#define UPDATE_REASON_MAX UPDATE_REGION_NOT_VALID
 
 /** Machine-readable name of @p reason ("unknown_indicator", ...); "none"
  *  for UPDATE_OK, "unknown" for a number out of range. Never NULL. */
@@ -143,6 +146,16 @@ enum update_reason update_check_region(const update_scope_t *sc,
                                        uint32_t code, int *ri,
                                        char msg[UPDATE_MSG_LEN]);
 
+/** Region index @p ri must exist in month index @p month (its
+ *  valid_from..valid_to in the catalog). The message names the dates and,
+ *  for an abolished region, where its territory went:
+ *  "330113 临平区 is valid from 2021-04", "330103 下城区 was abolished
+ *  after 2021-03 (see 330105 拱墅区)".
+ *  @return UPDATE_OK or UPDATE_REGION_NOT_VALID. */
+enum update_reason update_check_valid(const catalog_t *cat, int ri,
+                                      int32_t month,
+                                      char msg[UPDATE_MSG_LEN]);
+
 /** Month index @p month must not be later than the scope's current month.
  *  @return UPDATE_OK or UPDATE_FUTURE_MONTH. */
 enum update_reason update_check_month(const update_scope_t *sc,
@@ -158,7 +171,8 @@ enum update_reason update_check_value(const indicator_t *ind,
                                       char msg[UPDATE_MSG_LEN]);
 
 /** Every rule for an update from the wire, in this order: indicator (a
- *  code only), region, month (a valid YYYYMM, not in the future), value.
+ *  code only), region, month (a valid YYYYMM), the region's validity in
+ *  that month, month not in the future, value.
  *  @param[out] cell  On UPDATE_OK: where it lands; else untouched.
  *  @return UPDATE_OK or the first reason broken, explained in @p msg. */
 enum update_reason update_check(const update_scope_t *sc, const update_t *u,

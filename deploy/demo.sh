@@ -3,12 +3,14 @@
 #
 # usage: sh deploy/demo.sh [DEMO_DIR]          (default ./demo-data)
 #
-# Generates five years of monthly figures for the 11 cities and 90
-# counties (hrss-demo-gen), starts a collector on loopback and one agent
-# per office, has every office submit its CSV, waits until the collector
-# has confirmed everything, shows the plan's progress with hrssctl, starts
-# the dashboard (hrss-web) on the store and prints its URL, and stops
-# what it started. Run from the repository root after `make`.
+# Generates five years of monthly figures for the 11 cities and 92
+# counties (hrss-demo-gen; four of Hangzhou's districts only for the
+# months they exist, around the 2021 map change), starts a collector on
+# loopback and one agent per office, has every office submit its CSV,
+# waits until the collector has confirmed everything, shows the plan's
+# progress with hrssctl, starts the dashboard (hrss-web) on the store and
+# prints its URL, and stops what it started. Run from the repository
+# root after `make`.
 #
 # Environment:
 #   HRSS_BIN      the programs (default build/bin)
@@ -517,10 +519,13 @@ if [ -x "$CTL" ]; then
         cut -c 1-96 | sed 's/$/ .../'
     sed -n -e '/^deadline/p' -e '/^summary/,/^杭州市/p' \
         "$DEMO_DIR/completeness.txt"
-    # Approvals: $APPR_NAME's counties, then the city, then the province
-    # accepts it.
-    for r in $(sed -n "s/^\\([0-9]*\\),.*,$APPR_CITY\$/\\1/p" \
-               "$HRSS_CATALOG/regions.csv") $APPR_CITY; do
+    # Approvals: $APPR_NAME's counties that exist in 2025-12 (regions.csv:
+    # code,name_zh,name_en,level,parent_code,valid_from,valid_to), then
+    # the city, then the province accepts it.
+    for r in $(awk -F, -v city="$APPR_CITY" -v m=2025-12 \
+                   'NR > 1 && $5 == city && ($6 == "" || $6 <= m) &&
+                    ($7 == "" || $7 >= m) { print $1 }' \
+                   "$HRSS_CATALOG/regions.csv") $APPR_CITY; do
         # shellcheck disable=SC2086
         $C approve --region "$r" --period 2025-12 > /dev/null || FAILED=1
     done

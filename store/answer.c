@@ -112,14 +112,23 @@ int answer_breakdown(store_t *st, const Hrss__TotalQ *q, reply_t *rp)
     assert(n == r->n_children);
     char *code = reply_dup(rp, t.code);
     store_total_t sum = own;
-    rp->many = xcalloc(n, sizeof *rp->many);
-    Hrss__Total **pp = xcalloc(n, sizeof *pp);
+    rp->many = xcalloc(n + 1, sizeof *rp->many);
+    Hrss__Total **pp = xcalloc(n + 1, sizeof *pp);
     rp->ptrs = pp;
+    size_t listed = 0;
     for (size_t i = 0; i < n; i++) {
         const region_t *child =
             catalog_region(cat, (size_t)r->children[i]);
-        reply_total(&rp->many[i], code, child->code, &p, &kids[i]);
-        pp[i] = &rp->many[i].msg;
+        /* Children that exist in some month of p: a later map's
+         * districts are not rows of an earlier year, nor the reverse
+         * (their contributions are then nothing: the sum holds). */
+        if (!catalog_region_valid_in(cat, r->children[i], p.first,
+                                     p.last)) {
+            continue;
+        }
+        reply_total(&rp->many[listed], code, child->code, &p, &kids[i]);
+        pp[listed] = &rp->many[listed].msg;
+        listed++;
         sum.num += kids[i].num;
         sum.den += kids[i].den;
         sum.reporting += kids[i].reporting;
@@ -130,7 +139,7 @@ int answer_breakdown(store_t *st, const Hrss__TotalQ *q, reply_t *rp)
     reply_total(&rp->one[1], code, t.region, &p, &sum);
     rp->breakdown.own = &rp->one[0].msg;
     rp->breakdown.total = &rp->one[1].msg;
-    rp->breakdown.n_children = n;
+    rp->breakdown.n_children = listed;
     rp->breakdown.children = pp;
     rp->msg.r_case = HRSS__QUERY_RESPONSE__R_BREAKDOWN;
     rp->msg.breakdown = &rp->breakdown;
@@ -644,7 +653,8 @@ int answer_catalog(store_t *st, reply_t *rp)
     const catalog_t *cat = store_catalog(st);
     ProtobufCBinaryData *out[CATALOG_NFILES] = {
         &rp->catalog.indicators_csv, &rp->catalog.regions_csv,
-        &rp->catalog.plan_csv, &rp->catalog.targets_csv};
+        &rp->catalog.plan_csv, &rp->catalog.targets_csv,
+        &rp->catalog.region_changes_csv};
     for (size_t i = 0; i < CATALOG_NFILES; i++) {
         const char *data;
         size_t len;
@@ -656,18 +666,26 @@ int answer_catalog(store_t *st, reply_t *rp)
     /* A catalog loaded without targets.csv sends none (not an empty
      * file, which would be refused as one). */
     rp->catalog.has_targets_csv = rp->catalog.targets_csv.data != NULL;
+    rp->catalog.has_region_changes_csv =
+        rp->catalog.region_changes_csv.data != NULL;
     rp->msg.r_case = HRSS__QUERY_RESPONSE__R_CATALOG;
     rp->msg.catalog = &rp->catalog;
     return ERR_OK;
 }
 
-/* Regions at or below @p ri in depth-first order (the region first). */
-static void subtree(const catalog_t *cat, int ri, int *out, size_t *n)
+/* Regions at or below @p ri in depth-first order (the region first)
+ * that exist in some month of @p p: a month expects only the map of that
+ * month (a region is listed, for a longer period, for the months it
+ * exists: store_reported clips). */
+static void subtree(const catalog_t *cat, int ri, const period_t *p,
+                    int *out, size_t *n)
 {
     const region_t *r = catalog_region(cat, (size_t)ri);
-    out[(*n)++] = ri;
+    if (catalog_region_valid_in(cat, ri, p->first, p->last)) {
+        out[(*n)++] = ri;
+    }
     for (size_t i = 0; i < r->n_children; i++) {
-        subtree(cat, r->children[i], out, n);
+        subtree(cat, r->children[i], p, out, n);
     }
 }
 
@@ -833,7 +851,7 @@ int answer_completeness(store_t *st, const Hrss__CompletenessQ *q,
     size_t nind = catalog_indicator_count(cat);
     size_t nreg = 0;
     int *regs = xcalloc(top->subtree_size, sizeof *regs);
-    subtree(cat, ri, regs, &nreg);
+    subtree(cat, ri, &p, regs, &nreg);
     /* A page's position is its place in the subtree's order, which the
      * catalog fixes for the collector's life. */
     uint64_t first = rp->page.has_after ? rp->page.after.id : 0;

@@ -487,17 +487,21 @@ int store_approval_get(store_t *self, uint32_t region, int32_t month,
 }
 
 /* Depth-first from @p ri: each region's state, the region before its
- * children (catalog order). */
+ * children (catalog order); only the regions that exist in the month
+ * (catalog validity: the month's map). */
 static int walk(store_t *s, MDB_txn *txn, buf_t *kb, int ri, int32_t month,
                 store_approval_fn fn, void *arg, int *stop)
 {
     const region_t *r = catalog_region(s->cat, (size_t)ri);
     store_approval_t a;
-    int rc = get_state(s, txn, kb, r->code, month, &a);
-    if (rc != ERR_OK || *stop) {
-        return rc;
+    int rc = ERR_OK;
+    if (catalog_region_valid(s->cat, ri, month)) {
+        rc = get_state(s, txn, kb, r->code, month, &a);
+        if (rc != ERR_OK || *stop) {
+            return rc;
+        }
+        *stop = fn(&a, arg) != 0;
     }
-    *stop = fn(&a, arg) != 0;
     for (size_t i = 0; rc == ERR_OK && !*stop && i < r->n_children; i++) {
         rc = walk(s, txn, kb, r->children[i], month, fn, arg, stop);
     }

@@ -180,6 +180,37 @@ derive_contrib_t derive_contrib(const derive_slot_t *slots, int from, int to,
     return c;
 }
 
+derive_contrib_t derive_contrib_at(const catalog_t *cat, int ri,
+                                   int32_t ystart,
+                                   const derive_slot_t *slots, int from,
+                                   int to, enum ind_over_time ot)
+{
+    derive_contrib_t none = {0, 0, 0};
+    const region_t *r = catalog_region(cat, (size_t)ri);
+    int64_t vf = (int64_t)r->valid_from - ystart;
+    int64_t vt = (int64_t)r->valid_to - ystart;
+    if (ot == OVER_LAST && to > vt) {
+        return none; /* gone by the period's end: not in its stock */
+    }
+    int f = vf > from ? (int)vf : from;
+    int t = vt < to ? (int)vt : to;
+    if (f > t) {
+        return none;
+    }
+    return derive_contrib(slots, f, t, ot);
+}
+
+int derive_any_valid(const catalog_t *cat, int ri, int32_t ystart,
+                     const derive_slot_t *slots)
+{
+    for (int i = 0; i < 12; i++) {
+        if (slots[i].present && catalog_region_valid(cat, ri, ystart + i)) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
 int derive_first_node(const catalog_t *cat, int ri)
 {
     const region_t *r = catalog_region(cat, (size_t)ri);
@@ -229,10 +260,10 @@ static int agg_update(const catalog_t *cat, aggacc_t *acc, buf_t *kb,
         {CODEC_AGG_YEAR, 0, 11},
     };
     for (int i = 0; i < 3; i++) {
-        derive_contrib_t b =
-            derive_contrib(before, per[i].from, per[i].to, ind->over_time);
-        derive_contrib_t a =
-            derive_contrib(after, per[i].from, per[i].to, ind->over_time);
+        derive_contrib_t b = derive_contrib_at(
+            cat, ri, ystart, before, per[i].from, per[i].to, ind->over_time);
+        derive_contrib_t a = derive_contrib_at(
+            cat, ri, ystart, after, per[i].from, per[i].to, ind->over_time);
         int rc = agg_move(cat, acc, kb, per[i].k, ind->code, ri,
                           ystart + per[i].from, b, a);
         if (rc != ERR_OK) {
@@ -314,8 +345,9 @@ static int add_group(const catalog_t *cat, MDB_txn *txn, MDB_dbi facts,
     int ii = catalog_indicator_find(cat, g->code);
     int ri = catalog_region_find(cat, g->region);
     int rc = ERR_OK;
-    if (ii < 0 || ri < 0) {
-        return ERR_OK; /* kept, not aggregated */
+    if (ii < 0 || ri < 0 || !derive_any_valid(cat, ri, g->ystart, g->slots)) {
+        return ERR_OK; /* kept, not aggregated (also a year outside the
+                          region's validity: no span either) */
     }
     for (int mi = 0; rc == ERR_OK && mi < 12; mi++) {
         if (!g->slots[mi].present) {

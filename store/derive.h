@@ -82,6 +82,22 @@ int derive_first_node(const catalog_t *cat, int ri);
 derive_contrib_t derive_contrib(const derive_slot_t *slots, int from, int to,
                                 enum ind_over_time ot);
 
+/** derive_contrib() under region index @p ri's validity (catalog.h), the
+ *  months being those of the year starting at month index @p ystart: a
+ *  flow adds only its months inside the validity; a stock counts only
+ *  when the region exists in month @p to (then its last month present
+ *  inside the validity). This is a region's contribution to its
+ *  ancestors. */
+derive_contrib_t derive_contrib_at(const catalog_t *cat, int ri,
+                                   int32_t ystart,
+                                   const derive_slot_t *slots, int from,
+                                   int to, enum ind_over_time ot);
+
+/** 1 when some present month of @p slots (the year from @p ystart) lies
+ *  inside region @p ri's validity. */
+int derive_any_valid(const catalog_t *cat, int ri, int32_t ystart,
+                     const derive_slot_t *slots);
+
 /** The fact of one cell. @p kb is scratch.
  *  @param[out] found  1 when the cell has a fact, else 0.
  *  @return ERR_OK, ERR_CORRUPT, LMDB failures. */

@@ -247,9 +247,55 @@ static int get_agg(store_t *s, MDB_txn *txn, buf_t *kb,
     return derive_get_agg(txn, s->agg, kb, k, code, region, start, a);
 }
 
-/* Walk the subtree of region index @p ri, adding each region's own
+/* Clip [*from, *to] to region index @p ri's validity. @return 0 when
+ * nothing is left. */
+static int clip_valid(const catalog_t *cat, int ri, int32_t *from,
+                      int32_t *to)
+{
+    const region_t *r = catalog_region(cat, (size_t)ri);
+    if (*from < r->valid_from) {
+        *from = r->valid_from;
+    }
+    if (*to > r->valid_to) {
+        *to = r->valid_to;
+    }
+    return *from <= *to;
+}
+
+/* Region index @p ri's contribution to its ancestors over [from, to]
+ * (derive_contrib_at's rule, from the facts): a flow's months inside its
+ * validity, a stock only when it exists in month @p to. */
+static int contrib_of(store_t *s, MDB_txn *txn, const indicator_t *ind,
+                      int ri, int32_t from, int32_t to, derive_contrib_t *c)
+{
+    memset(c, 0, sizeof *c);
+    if ((ind->over_time == OVER_LAST &&
+         !catalog_region_valid(s->cat, ri, to)) ||
+        !clip_valid(s->cat, ri, &from, &to)) {
+        return ERR_OK;
+    }
+    return own_contrib(s, txn, ind, catalog_region(s->cat, (size_t)ri)->code,
+                       from, to, c);
+}
+
+/* contrib_of() for a region given by its code (asof.c corrects a total
+ * region by region with it: the same rule as the aggregates). */
+static int contrib_code(store_t *s, MDB_txn *txn, const indicator_t *ind,
+                        uint32_t region, int32_t from, int32_t to,
+                        derive_contrib_t *c)
+{
+    int ri = catalog_region_find(s->cat, region);
+    if (ri < 0) {
+        memset(c, 0, sizeof *c);
+        return ERR_OK;
+    }
+    return contrib_of(s, txn, ind, ri, from, to, c);
+}
+
+/* Walk the subtree of region index @p ri, adding each region's
  * contribution over a multi-year range (stocks), or only counting the
- * regions that reported (flows, whose values come from year aggregates). */
+ * regions that reported inside their validity (flows, whose values come
+ * from year aggregates). */
 static int walk_range(store_t *s, MDB_txn *txn, const indicator_t *ind,
                       int ri, int32_t from, int32_t to, int values,
                       store_total_t *t)
@@ -258,13 +304,17 @@ static int walk_range(store_t *s, MDB_txn *txn, const indicator_t *ind,
     int rc = ERR_OK;
     if (values) {
         derive_contrib_t c;
-        rc = own_contrib(s, txn, ind, r->code, from, to, &c);
+        rc = contrib_of(s, txn, ind, ri, from, to, &c);
         t->num += c.num;
         t->den += c.den;
         t->reporting += (uint32_t)c.present;
     } else {
         int yes = 0;
-        rc = has_fact(s, txn, NULL, ind->code, r->code, from, to, &yes);
+        int32_t f = from;
+        int32_t l = to;
+        if (clip_valid(s->cat, ri, &f, &l)) {
+            rc = has_fact(s, txn, NULL, ind->code, r->code, f, l, &yes);
+        }
         t->reporting += (uint32_t)yes;
     }
     /* No snap_shed here: one total touches one seek per region, and
@@ -274,6 +324,42 @@ static int walk_range(store_t *s, MDB_txn *txn, const indicator_t *ind,
      * (collector/qserve). */
     for (size_t i = 0; rc == ERR_OK && i < r->n_children; i++) {
         rc = walk_range(s, txn, ind, r->children[i], from, to, values, t);
+    }
+    return rc;
+}
+
+/* A stock over whole years from spans (span.h) still counts the last
+ * year of a region of @p ri's subtree that no longer exists at the
+ * range's end: take it out, with its reporting. Only the catalog's
+ * bounded regions can be such (few): one backwards seek each. */
+static int span_stock_fix(store_t *s, MDB_txn *txn, const indicator_t *ind,
+                          int ri, const period_t *p, store_total_t *t)
+{
+    size_t nb = 0;
+    const int *b = catalog_region_bounded(s->cat, &nb);
+    int rc = ERR_OK;
+    for (size_t k = 0; rc == ERR_OK && k < nb; k++) {
+        const region_t *r = catalog_region(s->cat, (size_t)b[k]);
+        int32_t from = p->first;
+        int32_t to = p->last;
+        if (catalog_region_valid(s->cat, b[k], p->last) ||
+            !catalog_region_within(s->cat, b[k], ri) ||
+            !clip_valid(s->cat, b[k], &from, &to)) {
+            continue;
+        }
+        fact_iter_t it;
+        int32_t m;
+        codec_fact_t f;
+        rc = fit_open(&it, txn, s, NULL, ind->code, r->code, from, to,
+                      1);
+        if (rc == ERR_OK && fit_next(&it, &m, &f, &rc)) {
+            t->reporting--; /* its first year's P record counted it */
+            if (m - m % 12 + 11 <= r->valid_to) { /* its c(R, last year) */
+                t->num -= f.v.num;
+                t->den -= f.v.den;
+            }
+        }
+        fit_close(&it);
     }
     return rc;
 }
@@ -324,14 +410,18 @@ static int appr_walk(store_t *s, MDB_txn *txn, appr_walk_t *w, int ri,
 {
     const region_t *r = catalog_region(s->cat, (size_t)ri);
     int all = 0;
-    int rc = asof_approved_span(s, asof_view(s), w->cur, &w->kb, r->code,
+    int rc = ERR_OK;
+    /* A region that does not exist in p is not expected, so not counted
+     * approved either (approved <= expected). */
+    if (catalog_region_valid_in(s->cat, ri, p->first, p->last)) {
+        rc = asof_approved_span(s, asof_view(s), w->cur, &w->kb, r->code,
                                 p->first, p->last, &all);
+    }
     if (rc == ERR_OK && all) {
         t->approved++;
         if (w->ind != NULL) {
             derive_contrib_t c;
-            rc = own_contrib(s, txn, w->ind, r->code, p->first, p->last,
-                             &c);
+            rc = contrib_of(s, txn, w->ind, ri, p->first, p->last, &c);
             t->num += c.num;
             t->den += c.den;
             t->reporting += (uint32_t)c.present;
@@ -367,14 +457,25 @@ static int approved_in(store_t *s, MDB_txn *txn, const indicator_t *ind,
     return rc;
 }
 
+/* A region's own figures for @p p, clipped to its validity: an abolished
+ * region answers for its months (330103's 2021 stock is its 2021-03
+ * value); outside them it expects nothing. */
 static int own_in(store_t *s, MDB_txn *txn, int ii, uint32_t region,
                   const period_t *p, store_total_t *out)
 {
     const indicator_t *ind = catalog_indicator(s->cat, (size_t)ii);
     derive_contrib_t c;
     memset(out, 0, sizeof *out);
-    int rc = own_contrib(s, txn, ind, region, p->first, p->last, &c);
+    memset(&c, 0, sizeof c);
+    int32_t from = p->first;
+    int32_t to = p->last;
+    int rc = ERR_OK;
     out->is_ratio = ind->kind == IND_RATIO;
+    if (!clip_valid(s->cat, catalog_region_find(s->cat, region), &from,
+                    &to)) {
+        return ERR_OK;
+    }
+    rc = own_contrib(s, txn, ind, region, from, to, &c);
     out->num = c.num;
     out->den = c.den;
     out->reporting = (uint32_t)c.present;
@@ -394,15 +495,21 @@ static int total_in(store_t *s, MDB_txn *txn, int ii, int ri,
     if (r->n_children == 0) { /* no aggregates: its facts are its total */
         return own_in(s, txn, ii, r->code, p, t);
     }
+    memset(t, 0, sizeof *t);
+    t->is_ratio = ind->kind == IND_RATIO;
+    period_t clipped = *p; /* the region's own months of p */
+    if (!clip_valid(s->cat, ri, &clipped.first, &clipped.last)) {
+        return ERR_OK;
+    }
+    p = &clipped;
     if (asof_facts(s) != NULL) { /* `agg` is now's: corrected (asof.c) */
-        return asof_total(s, txn, ii, ri, p, t, total_in, own_contrib);
+        return asof_total(s, txn, ii, ri, p, t, total_in, contrib_code);
     }
     buf_t kb;
     buf_init(&kb);
     int rc = ERR_OK;
-    memset(t, 0, sizeof *t);
-    t->is_ratio = ind->kind == IND_RATIO;
-    t->expected = (uint32_t)r->subtree_size;
+    t->expected = (uint32_t)catalog_region_expected(
+        s->cat, ri, p->first, p->last, ind->over_time == OVER_LAST);
 
     enum codec_agg_kind k = CODEC_AGG_YEAR;
     int single = 1;
@@ -424,6 +531,9 @@ static int total_in(store_t *s, MDB_txn *txn, int ii, int ri,
     } else if (p->first % 12 == 0 && (p->last + 1) % 12 == 0) {
         rc = span_total(txn, s->agg, &kb, ind, r->code, p->first,
                         p->last - 11, t);
+        if (rc == ERR_OK && ind->over_time == OVER_LAST) {
+            rc = span_stock_fix(s, txn, ind, ri, p, t);
+        }
     } else if (ind->over_time == OVER_SUM) {
         rc = sum_range(s, txn, &kb, ind, r->code, p, t);
         if (rc == ERR_OK) {
@@ -446,7 +556,8 @@ static int approved_total_in(store_t *s, MDB_txn *txn, int ii, int ri,
     const indicator_t *ind = catalog_indicator(s->cat, (size_t)ii);
     memset(t, 0, sizeof *t);
     t->is_ratio = ind->kind == IND_RATIO;
-    t->expected = (uint32_t)catalog_region(s->cat, (size_t)ri)->subtree_size;
+    t->expected = (uint32_t)catalog_region_expected(
+        s->cat, ri, p->first, p->last, ind->over_time == OVER_LAST);
     return approved_in(s, txn, ind, ri, p, 1, t);
 }
 
@@ -518,8 +629,17 @@ int store_breakdown(store_t *self, const char *indicator, uint32_t region,
         kids = xcalloc(r->n_children, sizeof *kids);
     }
     rc = own_in(self, txn, ii, region, p, own);
+    const indicator_t *ind = catalog_indicator(self->cat, (size_t)ii);
     for (size_t i = 0; rc == ERR_OK && i < r->n_children; i++) {
         rc = total_in(self, txn, ii, r->children[i], p, &kids[i]);
+        /* A child's row is its contribution to the total (INVARIANT 4):
+         * for a stock, nothing from a child gone by the period's end. */
+        if (rc == ERR_OK && ind->over_time == OVER_LAST &&
+            !catalog_region_valid(self->cat, r->children[i], p->last)) {
+            int is_ratio = kids[i].is_ratio;
+            memset(&kids[i], 0, sizeof kids[i]);
+            kids[i].is_ratio = is_ratio;
+        }
     }
     snap_end(self, &txn);
     if (rc != ERR_OK) {
@@ -566,14 +686,17 @@ static int reported_row(store_t *s, MDB_txn *txn, MDB_cursor *cur,
                         unsigned char *row, int64_t *first)
 {
     int rc = ERR_OK;
+    int32_t from = p->first; /* the region's own months of p */
+    int32_t to = p->last;
+    (void)clip_valid(s->cat, catalog_region_find(s->cat, region), &from,
+                     &to);
     for (size_t k = 0; rc == ERR_OK && k < catalog_indicator_count(s->cat);
          k++) {
         const char *code = catalog_indicator(s->cat, k)->code;
         fact_iter_t it;
         int32_t m;
         codec_fact_t f;
-        rc = fit_open(&it, txn, s, cur, code, region, p->first,
-                      p->last, 0);
+        rc = fit_open(&it, txn, s, cur, code, region, from, to, 0);
         int yes = rc == ERR_OK && fit_next(&it, &m, &f, &rc);
         fit_close(&it);
         row[k] = (unsigned char)yes;

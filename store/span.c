@@ -16,6 +16,13 @@
  * the whole of the incremental path, since facts are never removed (span.h
  * INVARIANT 2); a later value of a year that has a next year moves
  * N(Y, next) by the change.
+ *
+ * Validity: a year is one of the region's years only when it has a fact
+ * inside the region's validity, and c(R, Y) is its contribution under
+ * the stock rule (derive_contrib_at: nothing when R is gone by Y's end).
+ * A stock over a range whose last month R does not reach still counts
+ * R's last year here; read.c takes it out (span_total's caller), from
+ * the catalog's few bounded regions.
  */
 #include "store/span.h"
 
@@ -44,14 +51,28 @@ static int move(const catalog_t *cat, aggacc_t *acc, buf_t *kb,
     return ERR_OK;
 }
 
-static int any_present(const derive_slot_t *slots)
+/* Region index @p ri's contribution to the year from @p ystart: its
+ * last value, when it exists at the year's end (derive_contrib_at). */
+static derive_contrib_t year_c(const catalog_t *cat, int ri, int32_t ystart,
+                               const derive_slot_t *slots)
 {
-    for (int i = 0; i < 12; i++) {
-        if (slots[i].present) {
-            return 1;
-        }
+    return derive_contrib_at(cat, ri, ystart, slots, 0, 11, OVER_LAST);
+}
+
+/* The region's years around, without those wholly outside its validity
+ * (their facts aggregate nowhere: derive.c). */
+static derive_around_t valid_around(const catalog_t *cat, int ri,
+                                    const derive_around_t *around)
+{
+    const region_t *r = catalog_region(cat, (size_t)ri);
+    derive_around_t a = *around;
+    if (a.prev != CODEC_SPAN_NONE && (int64_t)a.prev + 11 < r->valid_from) {
+        a.prev = CODEC_SPAN_NONE;
     }
-    return 0;
+    if (a.next != CODEC_SPAN_NONE && a.next > r->valid_to) {
+        a.next = CODEC_SPAN_NONE;
+    }
+    return a;
 }
 
 /* The year @p ystart joins the region's years between @p around. */
@@ -77,7 +98,7 @@ static int join(const catalog_t *cat, MDB_txn *txn, MDB_dbi facts,
         return rc;
     }
     if (next != CODEC_SPAN_NONE) {
-        derive_contrib_t c = derive_contrib(after, 0, 11, OVER_LAST);
+        derive_contrib_t c = year_c(cat, ri, ystart, after);
         rc = move(cat, acc, kb, CODEC_AGG_NEXT, code, ri, ystart, next, c.num,
                   c.den, 1);
     }
@@ -87,7 +108,7 @@ static int join(const catalog_t *cat, MDB_txn *txn, MDB_dbi facts,
     derive_slot_t ps[12];
     uint32_t region = catalog_region(cat, (size_t)ri)->code;
     rc = derive_load_year(txn, facts, code, region, prev, ps, NULL, kb);
-    derive_contrib_t cp = derive_contrib(ps, 0, 11, OVER_LAST);
+    derive_contrib_t cp = year_c(cat, ri, prev, ps);
     if (rc == ERR_OK && next != CODEC_SPAN_NONE) {
         rc = move(cat, acc, kb, CODEC_AGG_NEXT, code, ri, prev, next,
                   -cp.num, -cp.den, -1);
@@ -105,20 +126,23 @@ int span_cell(const catalog_t *cat, MDB_txn *txn, MDB_dbi facts,
               const derive_slot_t *after)
 {
     const indicator_t *ind = catalog_indicator(cat, (size_t)ii);
-    if (!any_present(before)) {
-        return join(cat, txn, facts, acc, kb, ind, ri, ystart, around,
-                    after);
+    derive_around_t va = valid_around(cat, ri, around);
+    if (!derive_any_valid(cat, ri, ystart, after)) {
+        return ERR_OK; /* outside the validity: aggregates nowhere */
     }
-    if (ind->over_time != OVER_LAST || around->next == CODEC_SPAN_NONE) {
+    if (!derive_any_valid(cat, ri, ystart, before)) {
+        return join(cat, txn, facts, acc, kb, ind, ri, ystart, &va, after);
+    }
+    if (ind->over_time != OVER_LAST || va.next == CODEC_SPAN_NONE) {
         return ERR_OK;
     }
-    derive_contrib_t b = derive_contrib(before, 0, 11, OVER_LAST);
-    derive_contrib_t a = derive_contrib(after, 0, 11, OVER_LAST);
+    derive_contrib_t b = year_c(cat, ri, ystart, before);
+    derive_contrib_t a = year_c(cat, ri, ystart, after);
     if (a.num == b.num && a.den == b.den) {
         return ERR_OK;
     }
     return move(cat, acc, kb, CODEC_AGG_NEXT, ind->code, ri, ystart,
-                around->next, a.num - b.num, a.den - b.den, 0);
+                va.next, a.num - b.num, a.den - b.den, 0);
 }
 
 int span_group(const catalog_t *cat, aggacc_t *acc, buf_t *kb,
@@ -138,7 +162,7 @@ int span_group(const catalog_t *cat, aggacc_t *acc, buf_t *kb,
     t->ii = ii;
     t->ri = ri;
     t->ystart = ystart;
-    t->c = derive_contrib(slots, 0, 11, OVER_LAST);
+    t->c = year_c(cat, ri, ystart, slots);
     return rc;
 }
 

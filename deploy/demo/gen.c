@@ -1,13 +1,13 @@
 /* gen.c: hrss-demo-gen, plausible monthly figures for every office.
  *
- * The demo needs five years of figures from 101 offices that look like the
- * plan being carried out: province totals that start near the 2020
- * baselines and move towards the 2025 targets, some indicators on track
- * and some short of them. The catalog gives the codes, kinds, baselines,
- * targets and unit scales; the calibration of each shipped indicator is
- * the table `calibs` below, and an indicator the table does not know gets
- * a generic model from its kind, so that another catalog still yields
- * valid files.
+ * The demo needs five years of figures from every office (103 with the
+ * shipped catalog) that look like the plan being carried out: province
+ * totals that start near the 2020 baselines and move towards the 2025
+ * targets, some indicators on track and some short of them. The catalog
+ * gives the codes, kinds, baselines, targets and unit scales; the
+ * calibration of each shipped indicator is the table `calibs` below, and
+ * an indicator the table does not know gets a generic model from its
+ * kind, so that another catalog still yields valid files.
  *
  * Model, for indicator I, office O (every region but the root) and month
  * m = 0..59 (2021-01..2025-12):
@@ -32,6 +32,24 @@
  * through splitmix64, so a figure does not depend on the order in which
  * anything is generated.
  *
+ * A change of the map (Hangzhou's in 2021-04: 下城区 and 江干区 end in
+ * 2021-03, 临平区 and 钱塘区 begin) must not show in the totals. The
+ * model runs as if every office existed in every month; then a region
+ * that ends during the demo and a sibling that begins the month after
+ * are partners (the k-th ending with the k-th beginning under the same
+ * parent, in catalog order: 下城区 with 临平区, 江干区 with 钱塘区), and
+ * in each month the one that exists reports both model rows, summed
+ * (counts, numerators and denominators), while the other writes
+ * nothing:
+ *
+ *   month       2021-01..2021-03          2021-04..2025-12
+ *   下城区      下城区 + 临平区            (no row)
+ *   临平区      (no row)                   临平区 + 下城区
+ *
+ * so every ancestor's total in every month is the model's, what it
+ * would be without the change (the real territory moved otherwise, see
+ * region-changes.csv; the demo only keeps the totals whole).
+ *
  * INVARIANTS
  *   1. No global PRNG state: every random number is a pure function of
  *      the seed, the region code, the indicator code, a salt and a month.
@@ -40,6 +58,9 @@
  *      0 <= num <= den.
  *   4. In every row a part_of child is at most its parent, except the one
  *      DEMO_VIOLATION_* cell, where it is greater.
+ *   5. An office writes rows only for the months its region exists; with
+ *      its partner's rows added in those months, the sum over any
+ *      ancestor's offices of every indicator and month is the model's.
  */
 #include "deploy/demo/gen.h"
 
@@ -159,11 +180,14 @@ typedef struct gen {
     size_t n_off;
     spec_t *spec;    /* n_ind */
     int *office;     /* n_off region indexes */
+    int *partner;    /* n_off: the partner's office index, or -1 */
     double *w;       /* n_ind x n_off, each row sums to 1 */
     double *share;   /* n_ind x n_off, part_of children only */
     int *order;      /* n_ind indicator indexes, parents first */
     int64_t *num;    /* n_ind x DEMO_MONTHS, the office being written */
     int64_t *den;
+    int64_t *pnum;   /* n_ind x DEMO_MONTHS, its partner's model rows */
+    int64_t *pden;
     int viol_child;  /* indicator indexes, or -1 */
     int viol_parent;
 } gen_t;
@@ -486,6 +510,91 @@ static void inject_violation(gen_t *g, size_t o)
     g->num[(size_t)g->viol_child * DEMO_MONTHS + m] = pv + pv / 50 + 1;
 }
 
+/* Month index of demo month @p m (0 = DEMO_FIRST_YEAR-01). */
+static int32_t demo_month(int m)
+{
+    return (int32_t)DEMO_FIRST_YEAR * 12 + m;
+}
+
+/* Pair each office whose region ends during the demo with a sibling
+ * that begins the month after (INVARIANT 5): the k-th such ending
+ * office under a parent with the k-th beginning one, in catalog order.
+ * An office without a partner only loses its rows outside its months. */
+static void make_partners(gen_t *g)
+{
+    int32_t first = demo_month(0);
+    int32_t last = demo_month(DEMO_MONTHS - 1);
+    for (size_t o = 0; o < g->n_off; o++) {
+        g->partner[o] = -1;
+    }
+    for (size_t a = 0; a < g->n_off; a++) {
+        const region_t *ra = catalog_region(g->cat, (size_t)g->office[a]);
+        /* A region that both begins and ends during the demo, paired
+         * already with its predecessor, keeps that one partner. */
+        if (ra->valid_to < first || ra->valid_to >= last ||
+            g->partner[a] >= 0) {
+            continue;
+        }
+        for (size_t b = 0; b < g->n_off; b++) {
+            const region_t *rb =
+                catalog_region(g->cat, (size_t)g->office[b]);
+            if (g->partner[b] < 0 && rb->parent == ra->parent &&
+                rb->valid_from == ra->valid_to + 1) {
+                g->partner[a] = (int)b;
+                g->partner[b] = (int)a;
+                break;
+            }
+        }
+    }
+}
+
+/* Office @p o's model rows, every month, into g->num and g->den. */
+static void gen_office(gen_t *g, size_t o)
+{
+    for (size_t k = 0; k < g->n_ind; k++) {
+        size_t i = (size_t)g->order[k];
+        if (catalog_indicator(g->cat, i)->kind == IND_COUNT) {
+            gen_count(g, o, i);
+        } else {
+            gen_ratio(g, o, i);
+        }
+    }
+    inject_violation(g, o);
+}
+
+/* Office @p o's rows: its model, plus its partner's in the months the
+ * partner's region does not exist (INVARIANT 5). */
+static void gen_reported(gen_t *g, size_t o)
+{
+    int p = g->partner[o];
+    if (p >= 0) {
+        int64_t *num = g->num;
+        int64_t *den = g->den;
+        g->num = g->pnum;
+        g->den = g->pden;
+        gen_office(g, (size_t)p);
+        g->num = num;
+        g->den = den;
+    }
+    gen_office(g, o);
+    if (p < 0) {
+        return;
+    }
+    for (int m = 0; m < DEMO_MONTHS; m++) {
+        if (catalog_region_valid(g->cat, g->office[p], demo_month(m))) {
+            continue;
+        }
+        for (size_t i = 0; i < g->n_ind; i++) {
+            size_t c = i * DEMO_MONTHS + (size_t)m;
+            g->num[c] += g->pnum[c];
+            g->den[c] += g->pden[c];
+            if (g->den[c] == 0 && g->num[c] > (int64_t)VALUE_MAX) {
+                g->num[c] = (int64_t)VALUE_MAX; /* INVARIANT 3 */
+            }
+        }
+    }
+}
+
 static int write_office(gen_t *g, size_t o, const char *out_dir,
                         char err[ERR_LEN])
 {
@@ -507,6 +616,12 @@ static int write_office(gen_t *g, size_t o, const char *out_dir,
         for (int m = 0; m < DEMO_MONTHS; m++) {
             int year = DEMO_FIRST_YEAR + m / 12;
             int month = m % 12 + 1;
+            /* Only the months the office's region exists (a district
+             * abolished or created by a change of the map): another
+             * month's figure would be refused as region_not_valid. */
+            if (!catalog_region_valid(g->cat, g->office[o], demo_month(m))) {
+                continue;
+            }
             long long num = (long long)g->num[i * DEMO_MONTHS + (size_t)m];
             long long den = (long long)g->den[i * DEMO_MONTHS + (size_t)m];
             if (ind->kind == IND_COUNT) {
@@ -554,6 +669,7 @@ int demo_gen_write(const catalog_t *cat, const char *out_dir, uint64_t seed,
     int root = catalog_region_root(cat);
 
     g.office = xcalloc(n_reg, sizeof *g.office);
+    g.partner = xcalloc(n_reg, sizeof *g.partner);
     for (size_t k = 0; k < n_reg; k++) {
         if ((int)k != root) {
             g.office[g.n_off++] = (int)k;
@@ -576,6 +692,8 @@ int demo_gen_write(const catalog_t *cat, const char *out_dir, uint64_t seed,
     g.share = xcalloc(n_ind * g.n_off, sizeof *g.share);
     g.num = xcalloc(n_ind * DEMO_MONTHS, sizeof *g.num);
     g.den = xcalloc(n_ind * DEMO_MONTHS, sizeof *g.den);
+    g.pnum = xcalloc(n_ind * DEMO_MONTHS, sizeof *g.pnum);
+    g.pden = xcalloc(n_ind * DEMO_MONTHS, sizeof *g.pden);
     for (size_t i = 0; i < g.n_ind; i++) {
         resolve_spec(&g, catalog_indicator(cat, i), &g.spec[i]);
     }
@@ -588,25 +706,21 @@ int demo_gen_write(const catalog_t *cat, const char *out_dir, uint64_t seed,
     }
     make_weights(&g);
     make_order(&g);
+    make_partners(&g);
     for (size_t o = 0; o < g.n_off && rc == ERR_OK; o++) {
-        for (size_t k = 0; k < g.n_ind; k++) {
-            size_t i = (size_t)g.order[k];
-            if (catalog_indicator(cat, i)->kind == IND_COUNT) {
-                gen_count(&g, o, i);
-            } else {
-                gen_ratio(&g, o, i);
-            }
-        }
-        inject_violation(&g, o);
+        gen_reported(&g, o);
         rc = write_office(&g, o, out_dir, err);
     }
 out:
+    free(g.pden);
+    free(g.pnum);
     free(g.den);
     free(g.num);
     free(g.share);
     free(g.w);
     free(g.order);
     free(g.spec);
+    free(g.partner);
     free(g.office);
     return rc;
 }
@@ -623,9 +737,11 @@ static void usage(FILE *f)
         "       hrss-demo-gen --help | --version\n"
         "\n"
         "Writes OUT/<region code>.csv for every city and county of the\n"
-        "catalog: one row per indicator and month, %d-01..%d-12, with\n"
-        "plausible figures that start near the plan's baselines and move\n"
-        "towards its targets. The same seed (default %u) gives the same\n"
+        "catalog: one row per indicator and month, %d-01..%d-12 (the\n"
+        "months its region exists), with plausible figures that start\n"
+        "near the plan's baselines and move towards its targets; the\n"
+        "province's and each city's totals go on across a change of the\n"
+        "map. The same seed (default %u) gives the same\n"
         "files. One figure breaks an \"of which\" rule on purpose:\n"
         "%s > %s for region %u in %s.\n",
         DEMO_FIRST_YEAR, DEMO_LAST_YEAR, DEMO_DEFAULT_SEED,
@@ -700,7 +816,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "hrss-demo-gen: %s\n", err);
     } else {
         size_t n = catalog_region_count(cat) - 1;
-        printf("hrss-demo-gen: %zu offices x %zu rows in %s (seed %llu)\n",
+        printf("hrss-demo-gen: %zu offices x up to %zu rows in %s "
+               "(seed %llu)\n",
                n, catalog_indicator_count(cat) * DEMO_MONTHS, out,
                (unsigned long long)seed);
     }

@@ -20,6 +20,11 @@
  *    3. In every row an "of which" child is at most its parent, except
  *       the one DEMO_VIOLATION_* cell, where it is greater (when the
  *       catalog has both indicators, as counts).
+ *    4. Every office writes only the months its region exists, and the
+ *       sum over any region's offices, per indicator and month, is the
+ *       same as with a catalog whose regions all exist in every month
+ *       (when every region that ends during the demo's years has a
+ *       sibling that begins the month after, as in the shipped catalog).
  */
 #ifndef HRSS_DEMO_GEN_H
 #define HRSS_DEMO_GEN_H
@@ -51,8 +56,12 @@
 
 /** Write OUT_DIR/<region code>.csv for every region of @p cat except the
  *  root (the offices: cities and counties), each with one row per
- *  indicator per month of DEMO_FIRST_YEAR..DEMO_LAST_YEAR, in catalog
- *  order. Counts are whole persons, ratios whole numerator/denominator.
+ *  indicator per month of DEMO_FIRST_YEAR..DEMO_LAST_YEAR that its region
+ *  exists (catalog_region_valid()), in catalog order. Across a change of
+ *  the map the totals of every ancestor are what they would be without
+ *  it: a region that ends during those years and a sibling that begins
+ *  the month after report each other's figures in the months the other
+ *  does not exist (gen.c). Counts are whole persons, ratios whole numerator/denominator.
  *  The output depends only on the catalog and @p seed: two calls give
  *  byte-identical files.
  *  @param[in]  cat      Borrowed; not kept.

@@ -571,8 +571,11 @@ Test(ctl, csv_and_json_keep_raw_units_in_every_command)
     expect_line(out, "indicator,指标 indicator,单位,2020 基期,2025 目标,"
                      "现值 value,完成 share,进度 status,reporting_regions,"
                      "expected_regions,approved_regions");
+    /* A cumulative flow's progress covers 2021-01..2025: it expects the
+     * regions of both of Hangzhou's maps, 102 + 下城区 and 江干区 (to
+     * 2021-03); the stock and the ratio of 2025 expect 2025's 102. */
     expect_line(out, "urban_new_jobs,城镇新增就业人数,万人,,5000000,1387,"
-                     "0.0002774,behind,4,102,0");
+                     "0.0002774,behind,4,104,0");
     expect_line(out, "pension_insured,基本养老保险参保人数,万人,43550000,"
                      "45000000,170,3.777777778e-06,behind,2,102,0");
     expect_line(out, "dispute_mediation_success_rate,劳动人事争议调解成功率,"

@@ -56,7 +56,10 @@ static void agent_start(agent_t *a)
     char region[16];
     char log[400];
     snprintf(region, sizeof region, "%u", a->region);
-    snprintf(log, sizeof log, "%s/%s.log", hx_dir, a->name);
+    /* The name's bound spelled out: gcc -O3 (Release) loses it once
+     * this is inlined into a loop over a static array of agents. */
+    snprintf(log, sizeof log, "%s/%.*s.log", hx_dir, (int)sizeof a->name,
+             a->name);
     const char *argv[] = {"hrss-agent", "--state-dir", a->state,
                           "--collector", a->endpoint, "--region", region,
                           "--name", a->name, "--insecure", "--verbose", "run", NULL};
@@ -502,9 +505,12 @@ Test(delivery, agents_outlast_a_frozen_collector)
 #define CHAOS_AGENTS 20
 #define CHAOS_KILLS 10
 
+/* Offices whose region exists in every month the rounds write
+ * (2021-01..2025-12): not 临平区 and 钱塘区, created in 2021-04, whose
+ * earlier figures are refused as region_not_valid. */
 static const uint32_t chaos_regions[CHAOS_AGENTS] = {
     330102, 330105, 330106, 330108, 330109, 330110, 330111,
-    330112, 330113, 330114, 330122, 330127, 330182, 330203,
+    330112, 330226, 330281, 330122, 330127, 330182, 330203,
     330205, 330206, 330211, 330212, 330213, 330225};
 
 /* Everything the collector has applied, over every agent: the sum of

@@ -255,7 +255,9 @@ static void slow_set(int on)
 
 static const char *const inds[N_IND] = {"urban_new_jobs", "pension_insured"};
 /* 杭州市 and its counties: its line in the agents file gives 330100 and
- * everything below it. */
+ * everything below it. 临平区 and 钱塘区 exist from 2021-04 (Hangzhou's
+ * 2021 change): their cells before are never written (a figure outside
+ * a region's months is refused), so their model keeps no revision. */
 static const uint32_t regs[N_REG] = {330100, 330102, 330105, 330106, 330108,
                                      330109, 330110, 330111, 330112, 330113,
                                      330114, 330122, 330127};
@@ -353,6 +355,11 @@ static void submit_round(world_t *w)
         int i = cell / (N_REG * N_MON);
         int g = cell / N_MON % N_REG;
         int m = cell % N_MON;
+        if (!catalog_region_valid(w->cat,
+                                  catalog_region_find(w->cat, regs[g]),
+                                  month_make(2021 + m / 12, m % 12 + 1))) {
+            continue;
+        }
         w->model[cell].revs++;
         w->model[cell].value = 10000 * r + cell;
         fprintf(f, "%s,%04d-%02d,%lld,%u\n", inds[i], 2021 + m / 12,

@@ -75,8 +75,9 @@ static void quiet_asan(void)
     setenv("ASAN_OPTIONS", opts, 1);
 }
 
-/* Every region and indicator for @p months months from MONTH0_YEAR-01.
- * @return the number of facts. */
+/* Every region and indicator for @p months months from MONTH0_YEAR-01,
+ * in the months the region exists (Hangzhou's 2021 change: a figure
+ * outside them is refused). @return the number of facts. */
 static size_t seed(const char *db, int months)
 {
     catalog_t *cat = NULL;
@@ -93,6 +94,9 @@ static size_t seed(const char *db, int months)
             const indicator_t *ind = catalog_indicator(cat, i);
             for (int m = 0; m < months; m++) {
                 int32_t mi = month_make(MONTH0_YEAR, 1) + m;
+                if (!catalog_region_valid(cat, (int)r, mi)) {
+                    continue;
+                }
                 update_t x = {seq++, ind->code,
                               catalog_region(cat, r)->code,
                               (uint32_t)(month_year(mi) * 100 +

@@ -22,6 +22,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/period.h"
 #include "harness.h"
 
 TestSuite(rebuild, .init = hx_setup, .fini = hx_teardown, .timeout = 240);
@@ -36,7 +37,7 @@ TestSuite(rebuild, .init = hx_setup, .fini = hx_teardown, .timeout = 240);
 #define PERIOD "1901..2000"
 /* The county the new catalog adds, under 杭州市. */
 #define NEW_COUNTY 330199
-#define NEW_COUNTY_ROW "330199,测试新区,Test New District,county,330100\n"
+#define NEW_COUNTY_ROW "330199,测试新区,Test New District,county,330100,,\n"
 /* Bound on a rebuild, from start to bound sockets (the harness's own
  * start limit): measured about 4 s under ASan. */
 #define REBUILD_MS 30000
@@ -57,17 +58,36 @@ typedef struct built {
     long long own[256]; /* by catalog index */
 } built_t;
 
-/* Update k: month fastest, then region, then indicator. */
-static void nth_update(const catalog_t *cat, uint64_t k, update_t *u)
+/* The regions that exist in every month of 1901..2000, as catalog
+ * indexes into @p idx: all but 临平区 and 钱塘区, created in 2021-04
+ * (their figures before are refused as region_not_valid); 下城区 and
+ * 江干区, abolished then, existed. @return how many. */
+static size_t old_regions(const catalog_t *cat, int idx[256])
 {
-    size_t nreg = catalog_region_count(cat);
+    size_t n = 0;
+    cr_assert_leq(catalog_region_count(cat), 256);
+    for (size_t i = 0; i < catalog_region_count(cat); i++) {
+        if (catalog_region_valid(cat, (int)i, month_make(1901, 1)) &&
+            catalog_region_valid(cat, (int)i, month_make(2000, 12))) {
+            idx[n++] = (int)i;
+        }
+    }
+    cr_assert_gt(n, 0);
+    return n;
+}
+
+/* Update k: month fastest, then region (of @p regs, @p nreg of them),
+ * then indicator. */
+static void nth_update(const catalog_t *cat, const int *regs, size_t nreg,
+                       uint64_t k, update_t *u)
+{
     uint64_t m = k % MONTHS;
     uint64_t reg = (k / MONTHS) % nreg;
     uint64_t ind = k / (MONTHS * nreg);
     cr_assert_lt(ind, N_COUNTS);
     u->seq = k + 1;
     u->indicator = counts[ind];
-    u->region = catalog_region(cat, reg)->code;
+    u->region = catalog_region(cat, (size_t)regs[reg])->code;
     u->yyyymm = (uint32_t)((1901 + m / 12) * 100 + m % 12 + 1);
     u->value = (value_t){0, (int64_t)(1 + k % 997), 0};
 }
@@ -78,7 +98,8 @@ static void build_store(const char *dir, built_t *b)
     catalog_t *cat = NULL;
     cr_assert_eq(catalog_load_dir(&cat, HRSS_TEST_CATALOG_DIR, err), ERR_OK,
                  "%s", err);
-    cr_assert_leq(catalog_region_count(cat), 256);
+    int regs[256];
+    size_t nreg = old_regions(cat, regs);
     store_t *st = NULL;
     store_opts_t o = {.map_size = (size_t)BUILD_MAP_MIB << 20,
                       .map_max = (size_t)BUILD_MAP_MIB << 20};
@@ -87,7 +108,7 @@ static void build_store(const char *dir, built_t *b)
     memset(b, 0, sizeof *b);
     for (;;) {
         for (size_t i = 0; i < BATCH; i++) {
-            nth_update(cat, b->facts + i, &u[i]);
+            nth_update(cat, regs, nreg, b->facts + i, &u[i]);
         }
         store_batch_t batch = {"bulk", -1, 1764000000, 2026 * 12 + 10, u,
                                BATCH, NULL};
@@ -113,7 +134,7 @@ static void build_store(const char *dir, built_t *b)
     store_close(&st);
     catalog_destroy(&cat);
     /* All of urban_new_jobs, and more than 64 MiB in all. */
-    cr_assert_geq(b->facts, MONTHS * 102, "only %llu facts",
+    cr_assert_geq(b->facts, MONTHS * nreg, "only %llu facts",
                   (unsigned long long)b->facts);
     cr_assert_gt(b->used_bytes, (uint64_t)64 << 20, "only %llu bytes",
                  (unsigned long long)b->used_bytes);

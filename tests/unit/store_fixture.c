@@ -84,7 +84,7 @@ void fx_write_moved_catalog(const char *dir)
     char cmd[4096];
     snprintf(cmd, sizeof cmd,
              "mkdir -p %s && cp %s/indicators.csv %s/plan.csv %s/ && "
-             "sed 's/^330102,\\(.*\\),330100$/330102,\\1,330200/' "
+             "sed 's/^330102,\\(.*\\),330100,,$/330102,\\1,330200,,/' "
              "%s/regions.csv > %s/regions.csv",
              dir, HRSS_TEST_CATALOG_DIR, HRSS_TEST_CATALOG_DIR, dir,
              HRSS_TEST_CATALOG_DIR, dir);

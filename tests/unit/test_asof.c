@@ -267,6 +267,12 @@ static store_total_t model_total(const model_t *m, int ind, uint32_t region,
                     : (int)i != ri) {
             continue;
         }
+        /* Only the regions of the period's map are expected (the
+         * shipped catalog has Hangzhou's 2021 change; every month here
+         * is after it, so the abolished districts never count). */
+        if (!catalog_region_valid_in(fx_cat, (int)i, p->first, p->last)) {
+            continue;
+        }
         uint32_t code = catalog_region(fx_cat, i)->code;
         int64_t num;
         int64_t den;
@@ -294,7 +300,8 @@ static void assert_total(const store_total_t *got, const store_total_t *want,
                  (long long)got->den, (long long)want->den);
     cr_assert_eq(got->reporting, want->reporting, "%s: reporting %u/%u",
                  what, got->reporting, want->reporting);
-    cr_assert_eq(got->expected, want->expected, "%s: expected", what);
+    cr_assert_eq(got->expected, want->expected, "%s: expected %u, replay %u",
+                 what, got->expected, want->expected);
     cr_assert_eq(got->approved, want->approved, "%s: approved %u/%u", what,
                  got->approved, want->approved);
     cr_assert_eq(got->is_ratio, want->is_ratio, "%s: kind", what);
@@ -367,6 +374,8 @@ Test(asof, breakdown_and_series_equal_the_replay, .init = fx_setup,
                 assert_total(&own, &want, "breakdown own");
                 const region_t *rr = catalog_region(
                     fx_cat, (size_t)catalog_region_find(fx_cat, regs[r]));
+                /* Every child, in catalog order; one of another map
+                 * (an abolished district) is all zero, as the replay. */
                 cr_assert_eq(n, rr->n_children);
                 for (size_t c = 0; c < n; c++) {
                     uint32_t code =

@@ -77,8 +77,13 @@ static void mk_tmp(void)
 {
     snprintf(tmpdir, sizeof tmpdir, "/tmp/hrss_cat_XXXXXX");
     cr_assert_not_null(mkdtemp(tmpdir));
+    /* Not region-changes.csv: these tests rewrite regions.csv, and the
+     * changes name regions of the shipped one (test_catalog_changes.c
+     * tests that file). */
     for (size_t i = 0; i < CATALOG_NFILES; i++) {
-        copy_shipped(catalog_file_name((enum catalog_file)i));
+        if (i != CATALOG_REGION_CHANGES) {
+            copy_shipped(catalog_file_name((enum catalog_file)i));
+        }
     }
 }
 
@@ -186,7 +191,7 @@ Test(catalog, shipped_counts_and_root)
 {
     catalog_t *c = load_shipped();
     cr_assert_eq(catalog_indicator_count(c), 19);
-    cr_assert_eq(catalog_region_count(c), 102);
+    cr_assert_eq(catalog_region_count(c), 104); /* 102 today + 2 abolished */
     int root = catalog_region_root(c);
     cr_assert_geq(root, 0);
     const region_t *r = catalog_region(c, (size_t)root);
@@ -196,7 +201,7 @@ Test(catalog, shipped_counts_and_root)
     cr_assert_str_eq(r->level, "province");
     cr_assert_eq(r->parent, -1);
     cr_assert_eq(r->depth, 0);
-    cr_assert_eq(r->subtree_size, 102);
+    cr_assert_eq(r->subtree_size, 104);
     cr_assert_eq(r->n_children, 11);
     /* Children in file order: Hangzhou first, Lishui last. */
     cr_assert_eq(catalog_region(c, (size_t)r->children[0])->code, 330100u);
@@ -208,7 +213,7 @@ Test(catalog, shipped_counts_and_root)
         cr_assert_eq(city->parent, root);
         sum += city->subtree_size;
     }
-    cr_assert_eq(sum, 102);
+    cr_assert_eq(sum, 104);
     catalog_destroy(&c);
     cr_assert_null(c);
     catalog_destroy(&c); /* harmless twice */
@@ -221,8 +226,8 @@ Test(catalog, shipped_tree_shape)
     int county = -1;
     int nb_county = -1;
     const region_t *h = reg_by_code(c, 330100, &hz);
-    cr_assert_eq(h->subtree_size, 14);
-    cr_assert_eq(h->n_children, 13);
+    cr_assert_eq(h->subtree_size, 16); /* 下城区 and 江干区 included */
+    cr_assert_eq(h->n_children, 15);
     cr_assert_eq(h->depth, 1);
     cr_assert_eq(h->parent, catalog_region_root(c));
     const region_t *k = reg_by_code(c, 330102, &county);
@@ -355,11 +360,11 @@ Test(catalog, fingerprint_tracks_tree, .init = mk_tmp, .fini = rm_tmp)
     catalog_destroy(&b);
 
     /* Move 上城区 from Hangzhou to Ningbo: a valid but different tree. */
-    edit_line(REG, 4, "330102,上城区,Shangcheng District,county,330200");
+    edit_line(REG, 4, "330102,上城区,Shangcheng District,county,330200,,");
     cr_assert_eq(catalog_load_dir(&b, tmpdir, err), ERR_OK, "%s", err);
     cr_assert_neq(catalog_region_fingerprint(a),
                   catalog_region_fingerprint(b));
-    cr_assert_eq(reg_by_code(b, 330100, NULL)->subtree_size, 13);
+    cr_assert_eq(reg_by_code(b, 330100, NULL)->subtree_size, 15);
     cr_assert_eq(reg_by_code(b, 330200, NULL)->subtree_size, 12);
     catalog_destroy(&b);
     catalog_destroy(&a);
@@ -706,13 +711,13 @@ Test(catalog, region_missing_column, .init = mk_tmp, .fini = rm_tmp)
 
 Test(catalog, region_duplicate_code, .init = mk_tmp, .fini = rm_tmp)
 {
-    edit_line(REG, 0, "330102,另一个区,Another,county,330100");
-    expect_invalid(REG, 104, "duplicate region code 330102");
+    edit_line(REG, 0, "330102,另一个区,Another,county,330100,,");
+    expect_invalid(REG, 106, "duplicate region code 330102");
 }
 
 Test(catalog, region_unknown_parent, .init = mk_tmp, .fini = rm_tmp)
 {
-    edit_line(REG, 4, "330102,上城区,Shangcheng District,county,339999");
+    edit_line(REG, 4, "330102,上城区,Shangcheng District,county,339999,,");
     expect_invalid(REG, 4, "unknown parent_code 339999");
 }
 
@@ -729,19 +734,19 @@ Test(catalog, region_cycle, .init = mk_tmp, .fini = rm_tmp)
 
 Test(catalog, region_self_parent, .init = mk_tmp, .fini = rm_tmp)
 {
-    edit_line(REG, 4, "330102,上城区,Shangcheng District,county,330102");
+    edit_line(REG, 4, "330102,上城区,Shangcheng District,county,330102,,");
     expect_invalid(REG, 4, "parent cycle: 330102 -> 330102");
 }
 
 Test(catalog, region_two_roots, .init = mk_tmp, .fini = rm_tmp)
 {
-    edit_line(REG, 17, "330200,宁波市,Ningbo,city,");
-    expect_invalid(REG, 17, "root");
+    edit_line(REG, 19, "330200,宁波市,Ningbo,city,,,");
+    expect_invalid(REG, 19, "root");
 }
 
 Test(catalog, region_no_root, .init = mk_tmp, .fini = rm_tmp)
 {
-    edit_line(REG, 2, "330000,浙江省,Zhejiang,province,100000");
+    edit_line(REG, 2, "330000,浙江省,Zhejiang,province,100000,,");
     expect_invalid(REG, 1, "no root");
 }
 
@@ -753,15 +758,15 @@ Test(catalog, region_wrong_field_count, .init = mk_tmp, .fini = rm_tmp)
 
 Test(catalog, region_bad_values, .init = mk_tmp, .fini = rm_tmp)
 {
-    edit_line(REG, 5, "3301O5,拱墅区,Gongshu District,county,330100");
+    edit_line(REG, 5, "3301O5,拱墅区,Gongshu District,county,330100,,");
     expect_invalid(REG, 5, "bad code");
-    edit_line(REG, 5, "1234567890,拱墅区,Gongshu District,county,330100");
+    edit_line(REG, 5, "1234567890,拱墅区,Gongshu District,county,330100,,");
     expect_invalid(REG, 5, "bad code");
-    edit_line(REG, 5, "330105,拱墅区,Gongshu District,district,330100");
+    edit_line(REG, 5, "330105,拱墅区,Gongshu District,district,330100,,");
     expect_invalid(REG, 5, "bad level 'district'");
-    edit_line(REG, 5, "330105,,Gongshu District,county,330100");
+    edit_line(REG, 5, "330105,,Gongshu District,county,330100,,");
     expect_invalid(REG, 5, "name_zh");
-    edit_line(REG, 5, "330105,拱墅区,Gongshu District,county,33O100");
+    edit_line(REG, 5, "330105,拱墅区,Gongshu District,county,33O100,,");
     expect_invalid(REG, 5, "parent_code");
 }
 
@@ -778,6 +783,7 @@ Test(catalog_mem, load_from_bytes_and_source_round_trip)
         {"x:regions.csv", NULL, 0},
         {"x:plan.csv", NULL, 0},
         {"x:targets.csv", NULL, 0},
+        {"x:region-changes.csv", NULL, 0},
     };
     for (size_t i = 0; i < CATALOG_NFILES; i++) {
         const char *data;
@@ -791,7 +797,7 @@ Test(catalog_mem, load_from_bytes_and_source_round_trip)
     cr_assert_eq(catalog_load_mem(&b, files, err), ERR_OK, "%s", err);
     cr_expect_str_eq(catalog_plan(b)->title_zh, catalog_plan(a)->title_zh);
     cr_expect_eq(catalog_indicator_count(b), 19);
-    cr_expect_eq(catalog_region_count(b), 102);
+    cr_expect_eq(catalog_region_count(b), 104);
     cr_expect_eq(catalog_region_fingerprint(b),
                  catalog_region_fingerprint(a));
     const char *ind2;

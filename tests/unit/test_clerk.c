@@ -418,7 +418,8 @@ Test(clerk, months_as_clerks_write_them)
 static catalog_t *catalog_with_twin(void)
 {
     static const char *const names[CATALOG_NFILES] = {
-        "indicators.csv", "regions.csv", "plan.csv", "targets.csv"};
+        "indicators.csv", "regions.csv", "plan.csv", "targets.csv",
+        "region-changes.csv"};
     char *data[CATALOG_NFILES];
     size_t len[CATALOG_NFILES];
     catalog_bytes_t files[CATALOG_NFILES];
@@ -429,7 +430,7 @@ static catalog_t *catalog_with_twin(void)
         cr_assert_eq(file_read(path, 1 << 20, &data[i], &len[i], err),
                      ERR_OK, "%s", err);
     }
-    static const char twin[] = "339901,上城区,Twin,county,330200\n";
+    static const char twin[] = "339901,上城区,Twin,county,330200,,\n";
     data[1] = realloc(data[1], len[1] + sizeof twin);
     cr_assert_not_null(data[1]);
     memcpy(data[1] + len[1], twin, sizeof twin);

@@ -5,8 +5,10 @@
  * checked for shape (one file per office, one row per indicator and
  * month), validity (what an agent would accept), calibration (province
  * totals near the plan's baselines and targets, some indicators short),
- * the "of which" rules (exactly the one deliberate violation) and
- * determinism (byte-identical files on a second run).
+ * the "of which" rules (exactly the one deliberate violation),
+ * determinism (byte-identical files on a second run) and the map change
+ * (Hangzhou's 2021 districts: every total per month is what a catalog
+ * without the change gives).
  *
  * INVARIANTS
  *   1. Every test's directories are created by the fixture and removed by
@@ -36,8 +38,10 @@
 #define MISSING INT64_MIN
 
 static catalog_t *cat;
+static catalog_t *flat; /* the shipped catalog without validity */
 static char dir_a[64];
 static char dir_b[64];
+static char dir_c[64];
 
 static void rm_dir(const char *dir)
 {
@@ -67,16 +71,21 @@ static void setup(void)
     cr_assert_eq(rc, ERR_OK, "catalog: %s", err);
     snprintf(dir_a, sizeof dir_a, "/tmp/hrss_demo_a_XXXXXX");
     snprintf(dir_b, sizeof dir_b, "/tmp/hrss_demo_b_XXXXXX");
+    snprintf(dir_c, sizeof dir_c, "/tmp/hrss_demo_c_XXXXXX");
     cr_assert_not_null(mkdtemp(dir_a));
     cr_assert_not_null(mkdtemp(dir_b));
+    cr_assert_not_null(mkdtemp(dir_c));
 }
 
 static void teardown(void)
 {
     rm_dir(dir_a);
     rm_dir(dir_b);
+    rm_dir(dir_c);
     dir_a[0] = '\0';
     dir_b[0] = '\0';
+    dir_c[0] = '\0';
+    catalog_destroy(&flat);
     catalog_destroy(&cat);
 }
 
@@ -123,7 +132,8 @@ static int64_t number(const char *s, const char *where)
 
 /* Parse @p path into @p o, checking the header, the row count (one per
  * indicator and month, each exactly once) and what an agent validates. */
-static void read_office(const char *path, office_t *o, size_t n_ind)
+static void read_office(const catalog_t *rc, const char *path,
+                        office_t *o, size_t n_ind)
 {
     char err[ERR_LEN] = "";
     csv_reader_t *r = NULL;
@@ -182,28 +192,42 @@ static void read_office(const char *path, office_t *o, size_t n_ind)
         rows++;
     }
     cr_assert_eq(got, 0, "%s", err);
-    cr_assert_eq(rows, n_ind * DEMO_MONTHS, "%s: %zu data rows", path, rows);
+    /* One row per indicator and month the region exists (下城区 and
+     * 江干区 until 2021-03, 临平区 and 钱塘区 from 2021-04). */
+    const char *base = strrchr(path, '/');
+    char code[16];
+    snprintf(code, sizeof code, "%.*s", (int)strcspn(base + 1, "."),
+             base + 1);
+    int ri = catalog_region_find_str(rc, code);
+    cr_assert_geq(ri, 0, "%s: no region %s", path, code);
+    size_t months = 0;
+    for (int m = 0; m < DEMO_MONTHS; m++) {
+        months += (size_t)catalog_region_valid(rc, ri, first + m);
+    }
+    cr_assert_eq(rows, n_ind * months, "%s: %zu data rows", path, rows);
     csv_destroy(&r);
 }
 
-/* Read every office's file of @p dir; the directory must hold exactly
- * one .csv per region below the root and nothing else. */
-static void read_all(const char *dir, figures_t *fg)
+/* Read every office's file of @p dir, written with the catalog @p rc;
+ * the directory must hold exactly one .csv per region below the root
+ * and nothing else. */
+static void read_all_of(const catalog_t *rc, const char *dir,
+                        figures_t *fg)
 {
-    size_t n_reg = catalog_region_count(cat);
-    int root = catalog_region_root(cat);
-    fg->n_ind = catalog_indicator_count(cat);
+    size_t n_reg = catalog_region_count(rc);
+    int root = catalog_region_root(rc);
+    fg->n_ind = catalog_indicator_count(rc);
     fg->n_off = 0;
     fg->off = xcalloc(n_reg, sizeof *fg->off);
     for (size_t k = 0; k < n_reg; k++) {
         if ((int)k == root) {
             continue;
         }
-        const region_t *r = catalog_region(cat, k);
+        const region_t *r = catalog_region(rc, k);
         char path[256];
         snprintf(path, sizeof path, "%s/%s.csv", dir, r->code_str);
         fg->off[fg->n_off].code = r->code;
-        read_office(path, &fg->off[fg->n_off], fg->n_ind);
+        read_office(rc, path, &fg->off[fg->n_off], fg->n_ind);
         fg->n_off++;
     }
     size_t files = 0;
@@ -218,6 +242,11 @@ static void read_all(const char *dir, figures_t *fg)
     closedir(d);
     cr_assert_eq(files, fg->n_off, "%zu files for %zu offices", files,
                  fg->n_off);
+}
+
+static void read_all(const char *dir, figures_t *fg)
+{
+    read_all_of(cat, dir, fg);
 }
 
 static void free_all(figures_t *fg)
@@ -245,6 +274,9 @@ static void province(const figures_t *fg, size_t i, size_t m0, size_t m1,
     *den = 0;
     for (size_t o = 0; o < fg->n_off; o++) {
         for (size_t m = m0; m <= m1; m++) {
+            if (fg->off[o].num[cell(i, m)] == MISSING) {
+                continue; /* a month the office's region did not exist */
+            }
             *num += (double)fg->off[o].num[cell(i, m)];
             *den += (double)fg->off[o].den[cell(i, m)];
         }
@@ -286,7 +318,7 @@ Test(demo_gen, one_valid_file_per_office)
     generate(dir_a, DEMO_DEFAULT_SEED);
     figures_t fg;
     read_all(dir_a, &fg);
-    cr_assert_eq(fg.n_off, 101);
+    cr_assert_eq(fg.n_off, 103); /* 104 regions but the province */
     cr_assert_eq(fg.n_ind * DEMO_MONTHS, 1140);
     free_all(&fg);
 }
@@ -444,4 +476,203 @@ Test(demo_gen, unwritable_directory_fails)
     int rc = demo_gen_write(cat, path, DEMO_DEFAULT_SEED, err);
     cr_assert_eq(rc, ERR_IO);
     cr_assert_not_null(strstr(err, path), "'%s' lacks the path", err);
+}
+
+/* ------------------------------------------------ the map that changes */
+
+/* @p name of the shipped catalog copied into dir_c. */
+static void copy_catalog_file(const char *name)
+{
+    char from[512];
+    char to[512];
+    snprintf(from, sizeof from, "%s/%s", HRSS_TEST_CATALOG_DIR, name);
+    snprintf(to, sizeof to, "%s/%s", dir_c, name);
+    size_t len = 0;
+    char *text = slurp(from, &len);
+    FILE *f = fopen(to, "wb");
+    cr_assert_not_null(f, "%s", to);
+    cr_assert_eq(fwrite(text, 1, len, f), len);
+    cr_assert_eq(fclose(f), 0);
+    free(text);
+}
+
+/* `flat`: the shipped catalog in dir_c with every region's valid_from and
+ * valid_to emptied (the last two columns of regions.csv) and no
+ * region-changes.csv: the same regions, each existing in every month. */
+static void load_flat_catalog(void)
+{
+    copy_catalog_file("indicators.csv");
+    copy_catalog_file("plan.csv");
+    copy_catalog_file("targets.csv");
+    char from[512];
+    char to[512];
+    snprintf(from, sizeof from, "%s/regions.csv", HRSS_TEST_CATALOG_DIR);
+    snprintf(to, sizeof to, "%s/regions.csv", dir_c);
+    size_t len = 0;
+    char *text = slurp(from, &len);
+    text[len] = '\0';
+    FILE *f = fopen(to, "wb");
+    cr_assert_not_null(f, "%s", to);
+    size_t lines = 0;
+    size_t bounded = 0;
+    for (char *line = text; *line != '\0';) {
+        char *nl = strchr(line, '\n');
+        cr_assert_not_null(nl, "regions.csv ends without a newline");
+        *nl = '\0';
+        char *last = strrchr(line, ',');
+        cr_assert_not_null(last);
+        *last = '\0';
+        char *before = strrchr(line, ',');
+        cr_assert_not_null(before);
+        if (lines == 0) {
+            *last = ',';
+            fprintf(f, "%s\n", line); /* the header as it is */
+        } else {
+            bounded += (size_t)(before[1] != '\0' || last[1] != '\0');
+            *before = '\0';
+            fprintf(f, "%s,,\n", line);
+        }
+        lines++;
+        line = nl + 1;
+    }
+    cr_assert_eq(fclose(f), 0);
+    free(text);
+    cr_assert_eq(lines, 1 + catalog_region_count(cat));
+    cr_assert_eq(bounded, 4, "下城区 江干区 临平区 钱塘区");
+    char err[ERR_LEN] = "";
+    cr_assert_eq(catalog_load_dir(&flat, dir_c, err), ERR_OK, "%s", err);
+    cr_assert_eq(catalog_region_count(flat), catalog_region_count(cat));
+    size_t nb = 0;
+    catalog_region_bounded(flat, &nb);
+    cr_assert_eq(nb, 0);
+}
+
+static const office_t *office_of(const figures_t *fg, uint32_t code)
+{
+    for (size_t o = 0; o < fg->n_off; o++) {
+        if (fg->off[o].code == code) {
+            return &fg->off[o];
+        }
+    }
+    cr_assert_fail("no office %u", code);
+    return NULL;
+}
+
+/* Sum of indicator @p i in month @p m over the offices of @p fg within
+ * region @p top of @p rc (top's own office included when @p with_top),
+ * the months an office wrote nothing left out. */
+static void subtree_sum(const catalog_t *rc, const figures_t *fg,
+                        uint32_t top, int with_top, size_t i, size_t m,
+                        int64_t *num, int64_t *den)
+{
+    int t = catalog_region_find(rc, top);
+    cr_assert_geq(t, 0);
+    *num = 0;
+    *den = 0;
+    for (size_t o = 0; o < fg->n_off; o++) {
+        int r = catalog_region_find(rc, fg->off[o].code);
+        if (!catalog_region_within(rc, r, t) || (r == t && !with_top) ||
+            fg->off[o].num[cell(i, m)] == MISSING) {
+            continue;
+        }
+        *num += fg->off[o].num[cell(i, m)];
+        *den += fg->off[o].den[cell(i, m)];
+    }
+}
+
+/* Was: the abolished districts kept their share after 2021-03 and the
+ * new ones had none before 2021-04, so Hangzhou's and the province's
+ * totals jumped at the change (pension_insured fell short of the plan).
+ * Now every total of every indicator in every month is the one the
+ * same generator gives when every region exists in every month; each
+ * pair reports both shares in the months its partner does not exist;
+ * every other office's figures are the same. */
+Test(demo_gen, totals_go_on_across_the_map_change)
+{
+    load_flat_catalog();
+    generate(dir_a, DEMO_DEFAULT_SEED);
+    char err[ERR_LEN] = "";
+    cr_assert_eq(demo_gen_write(flat, dir_b, DEMO_DEFAULT_SEED, err),
+                 ERR_OK, "%s", err);
+    figures_t fa;
+    figures_t fb;
+    read_all(dir_a, &fa);
+    read_all_of(flat, dir_b, &fb);
+    cr_assert_eq(fa.n_off, fb.n_off);
+
+    /* Hangzhou's districts, Hangzhou, the province: equal sums. */
+    static const struct {
+        uint32_t top;
+        int with_top;
+    } sums[] = {{330100, 0}, {330100, 1}, {330000, 1}};
+    size_t cells = 0;
+    for (size_t s = 0; s < sizeof sums / sizeof sums[0]; s++) {
+        for (size_t i = 0; i < fa.n_ind; i++) {
+            for (size_t m = 0; m < DEMO_MONTHS; m++) {
+                int64_t na = 0;
+                int64_t da = 0;
+                int64_t nb = 0;
+                int64_t db = 0;
+                subtree_sum(cat, &fa, sums[s].top, sums[s].with_top, i, m,
+                            &na, &da);
+                subtree_sum(flat, &fb, sums[s].top, sums[s].with_top, i, m,
+                            &nb, &db);
+                cr_expect(na == nb && da == db,
+                          "%u%s %s month %zu: %lld/%lld, without the "
+                          "change %lld/%lld", (unsigned)sums[s].top,
+                          sums[s].with_top ? "" : "'s districts",
+                          catalog_indicator(cat, i)->code, m,
+                          (long long)na, (long long)da, (long long)nb,
+                          (long long)db);
+                cells++;
+            }
+        }
+    }
+    cr_assert_eq(cells, 3u * 19 * DEMO_MONTHS);
+
+    /* The pairs: the one that exists reports both. */
+    static const uint32_t pairs[][2] = {{330103, 330113},
+                                        {330104, 330114}};
+    size_t change = (size_t)(2021 - DEMO_FIRST_YEAR) * 12 + 3; /* 2021-04 */
+    for (size_t k = 0; k < 2; k++) {
+        const office_t *old_a = office_of(&fa, pairs[k][0]);
+        const office_t *new_a = office_of(&fa, pairs[k][1]);
+        const office_t *old_b = office_of(&fb, pairs[k][0]);
+        const office_t *new_b = office_of(&fb, pairs[k][1]);
+        for (size_t i = 0; i < fa.n_ind; i++) {
+            for (size_t m = 0; m < DEMO_MONTHS; m++) {
+                size_t c = cell(i, m);
+                const office_t *has = m < change ? old_a : new_a;
+                const office_t *none = m < change ? new_a : old_a;
+                cr_expect_eq(none->num[c], MISSING, "%u month %zu",
+                             (unsigned)none->code, m);
+                cr_expect_eq(has->num[c], old_b->num[c] + new_b->num[c],
+                             "%u %s month %zu", (unsigned)has->code,
+                             catalog_indicator(cat, i)->code, m);
+                cr_expect_eq(has->den[c], old_b->den[c] + new_b->den[c],
+                             "%u %s month %zu", (unsigned)has->code,
+                             catalog_indicator(cat, i)->code, m);
+            }
+        }
+    }
+
+    /* Every other office: the same figures. */
+    size_t same = 0;
+    for (size_t o = 0; o < fa.n_off; o++) {
+        uint32_t code = fa.off[o].code;
+        if (code == 330103 || code == 330104 || code == 330113 ||
+            code == 330114) {
+            continue;
+        }
+        size_t n = fa.n_ind * DEMO_MONTHS;
+        cr_expect(memcmp(fa.off[o].num, fb.off[o].num,
+                         n * sizeof *fa.off[o].num) == 0 &&
+                      memcmp(fa.off[o].den, fb.off[o].den,
+                             n * sizeof *fa.off[o].den) == 0,
+                  "office %u differs", (unsigned)code);
+        same++;
+    }
+    cr_assert_eq(same, 103 - 4);
+    free_all(&fa);
+    free_all(&fb);
 }

@@ -267,14 +267,21 @@ Test(query, breakdown_own_plus_children_is_total)
     expect_total(b->total, JOBS, HZ, "2025-01", 0, 155, 0, 3, 14);
     int hz = catalog_region_find(fx_cat, HZ);
     const region_t *reg = catalog_region(fx_cat, (size_t)hz);
-    cr_assert_eq(b->n_children, reg->n_children);
+    /* The children that exist in 2025-01: 13 of the 15 (下城区 and
+     * 江干区 ended in 2021-03), in catalog order. */
+    cr_assert_eq(reg->n_children, 15);
     cr_assert_eq(b->n_children, 13);
     int64_t sum = b->own->numerator;
     uint32_t reporting = b->own->reporting;
     uint32_t expected = b->own->expected;
-    for (size_t i = 0; i < b->n_children; i++) {
+    size_t k = 0;
+    for (size_t i = 0; i < b->n_children; i++, k++) {
+        while (!catalog_region_valid(fx_cat, reg->children[k],
+                                     month_make(2025, 1))) {
+            k++;
+        }
         const region_t *c =
-            catalog_region(fx_cat, (size_t)reg->children[i]);
+            catalog_region(fx_cat, (size_t)reg->children[k]);
         cr_expect_eq(b->children[i]->region, c->code);
         cr_expect_str_eq(b->children[i]->indicator, JOBS);
         cr_expect_str_eq(b->children[i]->period, "2025-01");
@@ -665,8 +672,18 @@ static size_t seed_many_facts(void)
     size_t nreg = catalog_region_count(fx_cat);
     update_t *u = xcalloc(MONTHS, sizeof *u);
     uint64_t seq = 1;
+    size_t seeded = 0;
     for (size_t ri = 0; ri < nreg; ri++) {
         uint32_t code = catalog_region(fx_cat, ri)->code;
+        /* Only regions that exist in all 300 months (not the districts
+         * of Hangzhou's 2021 change): a figure outside a region's months
+         * is refused. */
+        if (!catalog_region_valid(fx_cat, (int)ri, month_make(2001, 1)) ||
+            !catalog_region_valid(fx_cat, (int)ri,
+                                  month_make(2001, 1) + MONTHS - 1)) {
+            continue;
+        }
+        seeded++;
         for (int m = 0; m < MONTHS; m++) {
             int32_t mi = month_make(2001, 1) + m;
             uint32_t yyyymm = (uint32_t)(month_year(mi) * 100 +
@@ -677,7 +694,7 @@ static size_t seed_many_facts(void)
         apply("bulk", u, MONTHS);
     }
     free(u);
-    return nreg * MONTHS;
+    return seeded * MONTHS;
 }
 
 /* The paging fields of a list request. */
@@ -867,7 +884,8 @@ Test(query, facts_come_in_pages)
     /* A filtered list that fits comes whole. */
     r = ask_facts("2005", "2005");
     ok(r, HRSS__QUERY_RESPONSE__R_FACTS);
-    cr_expect_eq(r->facts->n_facts, catalog_region_count(fx_cat) * 12);
+    /* seed_many_facts left out the 4 districts of Hangzhou's change. */
+    cr_expect_eq(r->facts->n_facts, (catalog_region_count(fx_cat) - 4) * 12);
     cr_expect_not(r->facts->has_next);
     hrss__query_response__free_unpacked(r, NULL);
 }

@@ -636,7 +636,7 @@ Test(store_corrupt, unreadable_format_refuses_to_open)
 
 static const uint32_t many_regions[] = {330102, 330105, 330106, 330108,
                                         330109, 330110, 330111, 330112,
-                                        330113, 330114};
+                                        330122, 330127};
 
 /* 600 figures in six commits: a file of many pages, so that the pages an
  * open reads (the main database's root, meta's) lie anywhere in it. */

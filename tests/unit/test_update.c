@@ -82,7 +82,12 @@ Test(update, reason_numbers_are_stable)
     cr_expect_eq(UPDATE_TOO_LARGE, 10);
     cr_expect_eq(UPDATE_NOT_AUTHORIZED, 11);
     cr_expect_eq(UPDATE_PERIOD_LOCKED, 12);
-    cr_expect_eq(UPDATE_REASON_MAX, 12);
+    cr_expect_eq(UPDATE_REGION_NOT_VALID, 13);
+    cr_expect_eq(UPDATE_REASON_MAX, 13);
+    cr_expect_str_eq(update_reason_name(UPDATE_REGION_NOT_VALID),
+                     "region_not_valid");
+    cr_expect_str_eq(update_reason_field(UPDATE_REGION_NOT_VALID, NULL),
+                     "region");
     cr_expect_str_eq(update_reason_name(UPDATE_PERIOD_LOCKED),
                      "period_locked");
     cr_expect_str_eq(update_reason_field(UPDATE_PERIOD_LOCKED, NULL),

@@ -248,6 +248,7 @@ Test(wire, reject_reason_numbers_are_pinned)
         {UPDATE_TOO_LARGE, 10, "REJ_VALUE_TOO_LARGE"},
         {UPDATE_NOT_AUTHORIZED, 11, "REJ_NOT_AUTHORIZED"},
         {UPDATE_PERIOD_LOCKED, 12, "REJ_PERIOD_LOCKED"},
+        {UPDATE_REGION_NOT_VALID, 13, "REJ_REGION_NOT_VALID"},
     };
     cr_assert_eq(sizeof t / sizeof t[0], UPDATE_REASON_MAX + 1);
     for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
@@ -263,7 +264,7 @@ Test(wire, reject_reason_numbers_are_pinned)
         cr_expect_str_eq(v->name, t[i].name);
     }
     enum update_reason back = UPDATE_OK;
-    cr_expect_not(wire_reason_from_proto((Hrss__RejectReason)13, &back));
+    cr_expect_not(wire_reason_from_proto((Hrss__RejectReason)14, &back));
     cr_expect_eq(hrss__reject_reason__descriptor.n_values,
                  UPDATE_REASON_MAX + 1);
 }
