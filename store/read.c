@@ -173,10 +173,12 @@ static int fit_next(fact_iter_t *it, int32_t *month, codec_fact_t *f,
     return 1;
 }
 
-/* Own contribution of one region over [from, to], straight from facts. */
+/* Own contribution of one region over [from, to], straight from facts;
+ * with @p months, also how many months have a fact (a stock then reads
+ * every month of the range, not only its newest). */
 static int own_contrib(store_t *s, MDB_txn *txn, const indicator_t *ind,
                        uint32_t region, int32_t from, int32_t to,
-                       derive_contrib_t *c)
+                       derive_contrib_t *c, uint32_t *months)
 {
     fact_iter_t it;
     int rc = fit_open(&it, txn, s->facts, NULL, ind->code, region, from,
@@ -185,11 +187,16 @@ static int own_contrib(store_t *s, MDB_txn *txn, const indicator_t *ind,
     codec_fact_t f;
     memset(c, 0, sizeof *c);
     while (rc == ERR_OK && fit_next(&it, &m, &f, &rc)) {
-        c->num += f.v.num;
-        c->den += f.v.den;
+        /* A stock's value is the newest month inside the period. */
+        if (ind->over_time != OVER_LAST || !c->present) {
+            c->num += f.v.num;
+            c->den += f.v.den;
+        }
         c->present = 1;
-        if (ind->over_time == OVER_LAST) {
-            break; /* the newest month inside the period */
+        if (months != NULL) {
+            (*months)++;
+        } else if (ind->over_time == OVER_LAST) {
+            break;
         }
     }
     fit_close(&it);
@@ -246,7 +253,7 @@ static int contrib_of(store_t *s, MDB_txn *txn, const indicator_t *ind,
         return ERR_OK;
     }
     return own_contrib(s, txn, ind, catalog_region(s->cat, (size_t)ri)->code,
-                       from, to, c);
+                       from, to, c, NULL);
 }
 
 /* Walk the subtree of region index @p ri, adding each region's
@@ -415,7 +422,7 @@ static int approved_in(store_t *s, MDB_txn *txn, const indicator_t *ind,
 
 /* A region's own figures for @p p, clipped to its validity: an abolished
  * region answers for its months (330103's 2021 stock is its 2021-03
- * value); outside them it expects nothing. */
+ * value, months 3); outside them it expects nothing. */
 static int own_in(store_t *s, MDB_txn *txn, int ii, uint32_t region,
                   const period_t *p, store_total_t *out)
 {
@@ -431,7 +438,7 @@ static int own_in(store_t *s, MDB_txn *txn, int ii, uint32_t region,
                     &to)) {
         return ERR_OK;
     }
-    rc = own_contrib(s, txn, ind, region, from, to, &c);
+    rc = own_contrib(s, txn, ind, region, from, to, &c, &out->months);
     out->num = c.num;
     out->den = c.den;
     out->reporting = (uint32_t)c.present;
@@ -590,8 +597,10 @@ int store_breakdown(store_t *self, const char *indicator, uint32_t region,
         if (rc == ERR_OK && ind->over_time == OVER_LAST &&
             !catalog_region_valid(self->cat, r->children[i], p->last)) {
             int is_ratio = kids[i].is_ratio;
+            uint32_t months = kids[i].months; /* it did report them */
             memset(&kids[i], 0, sizeof kids[i]);
             kids[i].is_ratio = is_ratio;
+            kids[i].months = months;
         }
     }
     snap_end(self, &txn);

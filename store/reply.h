@@ -131,6 +131,9 @@ typedef struct reply {
     void *late_ptrs;        /**< and their pointer arrays */
     void *deadlines;        /**< completeness: IndicatorDeadline items */
     void *deadline_ptrs;    /**< and their pointers */
+    void *changes;          /**< series: its RegionChange items */
+    void *change_ptrs;      /**< and their pointers */
+    void *change_succ;      /**< and their successors' codes */
 } reply_t;
 
 /** Start an empty reply (every message at its protobuf-c INIT value). */
