@@ -78,6 +78,7 @@ typedef struct ctl_args {
     const char *text;      /**< comment --text TEXT */
     const char *follow_up; /**< comment --follow-up (non-NULL: given) */
     const char *resolve;   /**< comment --resolve (non-NULL: given) */
+    const char *changes;   /**< regions --changes (non-NULL: given) */
     int approved;          /**< progress --approved: approved figures only */
 } ctl_args_t;
 

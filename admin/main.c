@@ -51,7 +51,7 @@
  * number; OPT_* are their bits. */
 enum opt_key { K_PERIOD, K_REGION, K_FROM, K_TO, K_BY, K_SINCE, K_UNDER,
                K_FORMAT, K_OUT, K_AS, K_TEXT, K_FOLLOW_UP, K_RESOLVE,
-               K_APPROVED, K_COUNT };
+               K_APPROVED, K_CHANGES, K_COUNT };
 #define OPT_PERIOD (1u << K_PERIOD)
 #define OPT_REGION (1u << K_REGION)
 #define OPT_FROM (1u << K_FROM)
@@ -66,13 +66,14 @@ enum opt_key { K_PERIOD, K_REGION, K_FROM, K_TO, K_BY, K_SINCE, K_UNDER,
 #define OPT_FOLLOW_UP (1u << K_FOLLOW_UP)
 #define OPT_RESOLVE (1u << K_RESOLVE)
 #define OPT_APPROVED (1u << K_APPROVED)
+#define OPT_CHANGES (1u << K_CHANGES)
 
 static const char *const opt_names[K_COUNT] = {
     [K_PERIOD] = "period", [K_REGION] = "region", [K_FROM] = "from",
     [K_TO] = "to", [K_BY] = "by", [K_SINCE] = "since", [K_UNDER] = "under",
     [K_FORMAT] = "format", [K_OUT] = "out", [K_AS] = "as",
     [K_TEXT] = "text", [K_FOLLOW_UP] = "follow-up", [K_RESOLVE] = "resolve",
-    [K_APPROVED] = "approved"};
+    [K_APPROVED] = "approved", [K_CHANGES] = "changes"};
 
 typedef struct command {
     const char *name;
@@ -90,9 +91,10 @@ typedef struct command {
 static const command_t commands[] = {
     {.name = "indicators", .usage = "", .help = "the plan's indicators",
      .run = cmd_catalog_indicators},
-    {.name = "regions", .usage = "[--under CODE]",
-     .help = "regions, or those below CODE", .run = cmd_catalog_regions,
-     .opts = OPT_UNDER},
+    {.name = "regions", .usage = "[--under CODE] [--changes]",
+     .help = "regions, or those below CODE, with\nthe months each exists "
+             "(--changes: the\nchanges of the map)",
+     .run = cmd_catalog_regions, .opts = OPT_UNDER | OPT_CHANGES},
     {.name = "total", .usage = "IND --period P [--region CODE]",
      .help = "IND over P, in CODE and below it", .run = cmd_figures_total,
      .opts = OPT_PERIOD | OPT_REGION, .npos = 1, .takes = "one INDICATOR"},
@@ -429,6 +431,7 @@ static const struct option long_opts[] = {
     {"follow-up", no_argument, NULL, G_CMD_OPT + K_FOLLOW_UP},
     {"resolve", no_argument, NULL, G_CMD_OPT + K_RESOLVE},
     {"approved", no_argument, NULL, G_CMD_OPT + K_APPROVED},
+    {"changes", no_argument, NULL, G_CMD_OPT + K_CHANGES},
     {NULL, 0, NULL, 0},
 };
 
@@ -460,6 +463,8 @@ static const char **arg_slot(ctl_args_t *a, enum opt_key k)
         return &a->follow_up;
     case K_RESOLVE:
         return &a->resolve;
+    case K_CHANGES:
+        return &a->changes;
     case K_FORMAT:
     case K_APPROVED: /* a flag: parse() */
     case K_COUNT:
