@@ -1,4 +1,5 @@
-/* cmd_catalog.c: the plan's indicators and the region tree.
+/* cmd_catalog.c: the plan's indicators, the region tree and the changes
+ * of the map.
  *
  * The indicators table shows baselines and targets as the plan writes
  * them (4355 万人, 〔500〕 for a five-year cumulative target) under
@@ -6,14 +7,26 @@
  * give the same figures in raw units (43550000 persons, 0.055 for 5.5%)
  * next to the display unit and its scale.
  *
+ * A map that changes: each region's validity (regions.csv valid_from,
+ * valid_to) is a "valid" column ("..2021-03", "2021-04..", empty for
+ * always), valid_from and valid_to in CSV and JSON (empty, null for
+ * open). `regions --changes` lists region-changes.csv instead: one row
+ * per change of a region (below --under), in the file's order, the CSV
+ * with the file's columns.
+ *
  * INVARIANTS
- *   1. One row per indicator or region, in catalog order.
+ *   1. One row per indicator, region or change, in catalog order.
  *   2. No year of the plan is written here: headers come from
  *      catalog_plan().
  */
 #include "admin/cmd_catalog.h"
 
 #include <stdio.h>
+#include <stdlib.h>
+
+#include "admin/mapchg.h"
+#include "common/mem.h"
+#include "common/period.h"
 
 enum { I_NO, I_CODE, I_NAME, I_NAME_EN, I_UNIT, I_SCALE, I_KIND, I_OVER,
        I_BASE, I_TARGET, I_BASIS, I_FROM, I_TO, I_DIR_SHOWN, I_DIR,
@@ -92,8 +105,8 @@ int cmd_catalog_indicators(ctl_t *x, const ctl_args_t *a)
     return 0;
 }
 
-enum { R_CODE, R_NAME, R_NAME_EN, R_LEVEL, R_PARENT, R_EXPECTED,
-       R_NCOLS };
+enum { R_CODE, R_NAME, R_NAME_EN, R_LEVEL, R_PARENT, R_EXPECTED, R_VALID,
+       R_FROM, R_TO, R_NCOLS };
 
 static const render_col_t region_cols[R_NCOLS] = {
     [R_CODE] = {.type = CELL_TEXT, .head = "code", .json = "code"},
@@ -103,7 +116,70 @@ static const render_col_t region_cols[R_NCOLS] = {
     [R_LEVEL] = {.type = CELL_TEXT, .head = "level", .json = "level"},
     [R_PARENT] = {.type = CELL_TEXT, .head = "parent", .json = "parent"},
     [R_EXPECTED] = {.type = CELL_INT, .json = "expected_regions"},
+    [R_VALID] = {.type = CELL_TEXT, .head = "valid",
+                 .flags = RENDER_NO_CSV},
+    [R_FROM] = {.type = CELL_TEXT, .csv = "valid_from", .json = "valid_from",
+                .flags = RENDER_NO_TABLE},
+    [R_TO] = {.type = CELL_TEXT, .csv = "valid_to", .json = "valid_to",
+              .flags = RENDER_NO_TABLE},
 };
+
+enum { C_MONTH, C_CHANGE, C_CODE, C_NAME, C_SUCC, C_NOTE, C_NCOLS };
+
+static const render_col_t change_cols[C_NCOLS] = {
+    [C_MONTH] = {.type = CELL_TEXT, .head = "month",
+                 .csv = "effective_month", .json = "month"},
+    [C_CHANGE] = {.type = CELL_TEXT, .head = "change", .json = "change"},
+    [C_CODE] = {.type = CELL_TEXT, .head = "code", .json = "region"},
+    [C_NAME] = {.type = CELL_TEXT, .head = "名称", .csv = "name_zh",
+                .json = "name_zh"},
+    [C_SUCC] = {.type = CELL_LIST, .head = "to", .csv = "successors",
+                .json = "successors", .flags = RENDER_WRAP},
+    [C_NOTE] = {.type = CELL_TEXT, .head = "note", .json = "note",
+                .flags = RENDER_WRAP},
+};
+
+/* `regions --changes`: the changes of regions at or below @p under (-1:
+ * all). */
+static int list_changes(ctl_t *x, int under)
+{
+    render_t *r = ctl_render_new(x, change_cols, C_NCOLS);
+    for (size_t i = 0; i < catalog_change_count(x->cat); i++) {
+        const region_change_t *c = catalog_change(x->cat, i);
+        if (under >= 0 && !catalog_region_within(x->cat, c->region, under)) {
+            continue;
+        }
+        const region_t *reg = catalog_region(x->cat, (size_t)c->region);
+        char month[16];
+        mapchg_yyyymm(month_to_yyyymm(c->month), month, sizeof month);
+        const char **codes = xcalloc(c->n_successors + 1, sizeof *codes);
+        size_t len = 32 * c->n_successors + 1;
+        char *shown = xcalloc(len, 1);
+        size_t n = 0;
+        for (size_t k = 0; k < c->n_successors; k++) {
+            const region_t *s = catalog_region(x->cat,
+                                               (size_t)c->successors[k]);
+            codes[k] = s->code_str;
+            int w = snprintf(shown + n, len - n, "%s%s %s", k ? ", " : "",
+                             s->code_str, s->name_zh);
+            n += w > 0 && (size_t)w < len - n ? (size_t)w : 0;
+        }
+        cell_t row[C_NCOLS];
+        row[C_MONTH] = cell_text(month);
+        row[C_CHANGE] = cell_text(catalog_change_kind_name(c->kind));
+        row[C_CODE] = cell_text(reg->code_str);
+        row[C_NAME] = cell_text(reg->name_zh);
+        row[C_SUCC] = cell_list(codes, c->n_successors, shown);
+        row[C_NOTE] = cell_text(c->note);
+        render_add_row(r, row);
+        free(shown);
+        free(codes);
+    }
+    render_empty(r, "no change of the map");
+    ctl_print(x, r);
+    render_destroy(&r);
+    return 0;
+}
 
 int cmd_catalog_regions(ctl_t *x, const ctl_args_t *a)
 {
@@ -115,6 +191,9 @@ int cmd_catalog_regions(ctl_t *x, const ctl_args_t *a)
             return st;
         }
         under = catalog_region_find(x->cat, code);
+    }
+    if (a->changes != NULL) {
+        return list_changes(x, under);
     }
     render_t *r = ctl_render_new(x, region_cols, R_NCOLS);
     for (size_t i = 0; i < catalog_region_count(x->cat); i++) {
@@ -133,6 +212,22 @@ int cmd_catalog_regions(ctl_t *x, const ctl_args_t *a)
                                            (size_t)reg->parent)->code_str)
                 : cell_none("");
         row[R_EXPECTED] = cell_int((int64_t)reg->subtree_size);
+        char valid[MAPCHG_LEN];
+        char from[16] = "";
+        char to[16] = "";
+        mapchg_validity(reg, valid, sizeof valid);
+        if (reg->valid_from != CATALOG_OPEN_FROM) {
+            mapchg_yyyymm(month_to_yyyymm(reg->valid_from), from,
+                          sizeof from);
+        }
+        if (reg->valid_to != CATALOG_OPEN_TO) {
+            mapchg_yyyymm(month_to_yyyymm(reg->valid_to), to, sizeof to);
+        }
+        row[R_VALID] = cell_text(valid);
+        row[R_FROM] = reg->valid_from != CATALOG_OPEN_FROM ? cell_text(from)
+                                                           : cell_none("");
+        row[R_TO] = reg->valid_to != CATALOG_OPEN_TO ? cell_text(to)
+                                                     : cell_none("");
         render_add_row(r, row);
     }
     ctl_print(x, r);

@@ -15,6 +15,17 @@
  * the "approved" column after "reporting"; JSON and CSV: after the
  * reporting/expected pair, which stays one cell).
  *
+ * A map that changes (admin/mapchg.h): a breakdown whose period crosses a
+ * change shows a "months" column (the region's months of the period and,
+ * for one region's report, how many it reported: "2021-01..03 (3)");
+ * CSV always has valid_from, valid_to, months_reported (empty when the
+ * collector sent none), JSON has the keys only when sent. A series that
+ * crosses a change of the region's territory marks the first point of
+ * the new map ("*1" in a "change" column) and explains each mark under
+ * the table; its CSV has a map_change column ("2021-04 redrawn" on the
+ * marked point), its JSON the marked point's "changes" (their month,
+ * change, note and successors).
+ *
  * INVARIANTS
  *   1. Every total is rendered through total_row() and the columns of
  *      figure_cols(): the three commands cannot drift apart.
@@ -27,12 +38,16 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
+#include "admin/mapchg.h"
 #include "admin/numfmt.h"
+#include "common/mem.h"
 #include "common/text.h"
 
 enum { T_PART, T_IND, T_CODE, T_LABEL, T_PERIOD, T_KIND, T_VALUE, T_NUM,
-       T_DEN, T_REP, T_APPR, T_NCOLS };
+       T_DEN, T_REP, T_APPR, T_MONTHS, T_VFROM, T_VTO, T_MREP, T_MARK,
+       T_CHG, T_NCOLS };
 
 static const render_col_t total_cols[T_NCOLS] = {
     [T_PART] = {.type = CELL_TEXT, .head = "part",
@@ -53,13 +68,25 @@ static const render_col_t total_cols[T_NCOLS] = {
                .json = "reporting_regions", .json2 = "expected_regions"},
     [T_APPR] = {.type = CELL_INT, .head = "approved",
                 .csv = "approved_regions", .json = "approved_regions"},
+    [T_MONTHS] = {.type = CELL_TEXT, .head = "months",
+                  .flags = RENDER_NO_CSV},
+    [T_VFROM] = {.type = CELL_TEXT, .csv = "valid_from",
+                 .json = "valid_from"},
+    [T_VTO] = {.type = CELL_TEXT, .csv = "valid_to", .json = "valid_to"},
+    [T_MREP] = {.type = CELL_INT, .csv = "months_reported",
+                .json = "months_reported"},
+    [T_MARK] = {.type = CELL_TEXT, .head = "change",
+                .flags = RENDER_NO_CSV},
+    [T_CHG] = {.type = CELL_TEXT, .csv = "map_change"},
 };
 
 enum shape { SHAPE_TOTAL, SHAPE_BREAKDOWN, SHAPE_SERIES };
 
 /* The columns of @p shape: a breakdown's table has the region code and
- * label, a series' table the period; only a breakdown has a part. */
-static void figure_cols(enum shape shape, render_col_t cols[T_NCOLS])
+ * label, a series' table the period; only a breakdown has a part and
+ * the months, only a series the map's changes. @p map: the answer
+ * crosses a change of the map (the table's months or change column). */
+static void figure_cols(enum shape shape, int map, render_col_t cols[T_NCOLS])
 {
     const unsigned hidden = RENDER_NO_TABLE | RENDER_NO_CSV;
     for (size_t c = 0; c < T_NCOLS; c++) {
@@ -69,19 +96,40 @@ static void figure_cols(enum shape shape, render_col_t cols[T_NCOLS])
         cols[T_PART].flags = hidden;
         cols[T_CODE].flags |= RENDER_NO_TABLE;
         cols[T_LABEL].flags = hidden;
+        cols[T_MONTHS].flags = hidden;
+        for (size_t c = T_VFROM; c <= T_MREP; c++) {
+            cols[c].flags = hidden;
+            cols[c].json = NULL;
+        }
     } else {
         cols[T_PERIOD].flags |= RENDER_NO_TABLE;
     }
+    if (shape != SHAPE_SERIES) {
+        cols[T_MARK].flags = hidden;
+        cols[T_CHG].flags = hidden;
+    }
+    if (!map) {
+        cols[T_MONTHS].flags |= RENDER_NO_TABLE;
+        cols[T_MARK].flags |= RENDER_NO_TABLE;
+    }
 }
 
+/* Room for the text of one row's cells, which must outlive the row. */
+typedef struct row_text {
+    char code[16];
+    char months[MAPCHG_LEN];
+    char from[16];
+    char to[16];
+} row_text_t;
+
 /* One total as a row: @p part for a breakdown's CSV (else NULL), @p label
- * for a breakdown's table (else NULL); @p code is room for the region's
- * code, which must outlive the row. */
+ * for a breakdown's table (else NULL). */
 static void total_row(const Hrss__Total *t, const char *part,
-                      const char *label, char code[16],
+                      const char *label, row_text_t *txt,
                       cell_t row[T_NCOLS])
 {
-    snprintf(code, 16, "%u", t->region);
+    char *code = txt->code;
+    snprintf(code, sizeof txt->code, "%u", t->region);
     row[T_PART] = part != NULL ? cell_text(part) : cell_absent();
     row[T_IND] = cell_text(t->indicator);
     row[T_CODE] = cell_text(code);
@@ -100,14 +148,24 @@ static void total_row(const Hrss__Total *t, const char *part,
                               : cell_int(t->denominator);
     row[T_REP] = cell_of(t->reporting, t->expected);
     row[T_APPR] = cell_int(t->approved);
+    mapchg_months(t, txt->months, sizeof txt->months);
+    row[T_MONTHS] = cell_text(txt->months);
+    mapchg_yyyymm(t->valid_from, txt->from, sizeof txt->from);
+    mapchg_yyyymm(t->valid_to, txt->to, sizeof txt->to);
+    row[T_VFROM] = t->has_valid_from ? cell_text(txt->from) : cell_absent();
+    row[T_VTO] = t->has_valid_to ? cell_text(txt->to) : cell_absent();
+    row[T_MREP] = t->has_months_reported ? cell_int(t->months_reported)
+                                         : cell_absent();
+    row[T_MARK] = cell_absent();
+    row[T_CHG] = cell_absent();
 }
 
 static void add_total(render_t *r, const Hrss__Total *t, const char *part,
                       const char *label)
 {
-    char code[16];
+    row_text_t txt;
     cell_t row[T_NCOLS];
-    total_row(t, part, label, code, row);
+    total_row(t, part, label, &txt, row);
     render_add_row(r, row);
 }
 
@@ -186,7 +244,7 @@ int cmd_figures_total(ctl_t *x, const ctl_args_t *a)
         print_total_human(x, resp->total);
     } else {
         render_col_t cols[T_NCOLS];
-        figure_cols(SHAPE_TOTAL, cols);
+        figure_cols(SHAPE_TOTAL, 0, cols);
         render_t *r = ctl_render_new(x, cols, T_NCOLS);
         add_total(r, resp->total, NULL, NULL);
         if (x->fmt == RENDER_JSON) {
@@ -229,8 +287,12 @@ int cmd_figures_breakdown(ctl_t *x, const ctl_args_t *a)
         return st;
     }
     const Hrss__Breakdown *b = resp->breakdown;
+    int map = mapchg_has_months(b->own);
+    for (size_t i = 0; i < b->n_children; i++) {
+        map |= mapchg_has_months(b->children[i]);
+    }
     render_col_t cols[T_NCOLS];
-    figure_cols(SHAPE_BREAKDOWN, cols);
+    figure_cols(SHAPE_BREAKDOWN, map, cols);
     render_t *r = ctl_render_new(x, cols, T_NCOLS);
     char label[128];
     snprintf(label, sizeof label, "%s 本级 (own report)",
@@ -254,6 +316,87 @@ int cmd_figures_breakdown(ctl_t *x, const ctl_args_t *a)
     render_destroy(&r);
     hrss__query_response__free_unpacked(resp, NULL);
     return 0;
+}
+
+/* Point @p i of a series, with the marks of the changes it carries
+ * ("*1", "*1 *2"; CSV "2021-04 redrawn"). */
+static void series_row(render_t *r, const Hrss__TotalList *s, size_t i)
+{
+    row_text_t txt;
+    cell_t row[T_NCOLS];
+    char mark[MAPCHG_LEN] = "";
+    char chg[4 * MAPCHG_LEN] = "";
+    total_row(s->totals[i], NULL, NULL, &txt, row);
+    for (size_t k = 0; k < s->n_changes; k++) {
+        if (mapchg_mark_point(s, s->changes[k]) != (long)i) {
+            continue;
+        }
+        char brief[MAPCHG_LEN];
+        mapchg_brief(s->changes[k], brief, sizeof brief);
+        size_t m = strlen(mark);
+        size_t c = strlen(chg);
+        snprintf(mark + m, sizeof mark - m, "%s*%zu", m ? " " : "", k + 1);
+        snprintf(chg + c, sizeof chg - c, "%s%s", c ? "; " : "", brief);
+    }
+    row[T_MARK] = mark[0] ? cell_text(mark) : cell_absent();
+    row[T_CHG] = chg[0] ? cell_text(chg) : cell_absent();
+    render_add_row(r, row);
+}
+
+/* Under the table: one line per change, "*1 2021-04: 上城区 redrawn: ..." */
+static void series_footer(const ctl_t *x, render_t *r,
+                          const Hrss__TotalList *s, uint32_t region)
+{
+    size_t len = s->n_changes * 1024 + 1;
+    char *text = xmalloc(len);
+    size_t n = 0;
+    text[0] = '\0';
+    for (size_t k = 0; k < s->n_changes && n < len; k++) {
+        if (k > 0) {
+            text[n++] = '\n';
+        }
+        mapchg_footnote(x, region, s->changes[k], k + 1, text + n, len - n);
+        n += strlen(text + n);
+    }
+    render_footer(r, "%s", text);
+    free(text);
+}
+
+/* The series' JSON array, the point a change marks carrying "changes":
+ * [{"month", "change", "note", "successors"}, ...]. */
+static void print_series_json(FILE *out, const render_t *r,
+                              const Hrss__TotalList *s)
+{
+    fputc('[', out);
+    for (size_t i = 0; i < s->n_totals; i++) {
+        fputs(i > 0 ? ",\n  " : "\n  ", out);
+        char *obj = NULL;
+        size_t len = 0;
+        FILE *m = open_memstream(&obj, &len);
+        if (m == NULL) {
+            render_json_row(r, i, out); /* no room to add to it */
+            continue;
+        }
+        render_json_row(r, i, m);
+        fclose(m);
+        size_t here = 0;
+        for (size_t k = 0; k < s->n_changes; k++) {
+            if (mapchg_mark_point(s, s->changes[k]) != (long)i) {
+                continue;
+            }
+            if (here++ == 0) {
+                /* The object less its closing brace. */
+                fwrite(obj, 1, len > 0 ? len - 1 : 0, out);
+                fputs(", \"changes\": [", out);
+            } else {
+                fputs(", ", out);
+            }
+            mapchg_json(s->changes[k], out);
+        }
+        fputs(here > 0 ? "]}" : obj, out);
+        free(obj);
+    }
+    fputs("\n]\n", out);
 }
 
 int cmd_figures_series(ctl_t *x, const ctl_args_t *a)
@@ -284,16 +427,24 @@ int cmd_figures_series(ctl_t *x, const ctl_args_t *a)
     if (st != 0) {
         return st;
     }
+    const Hrss__TotalList *s = resp->series;
     render_col_t cols[T_NCOLS];
-    figure_cols(SHAPE_SERIES, cols);
+    figure_cols(SHAPE_SERIES, s->n_changes > 0, cols);
     render_t *r = ctl_render_new(x, cols, T_NCOLS);
-    for (size_t i = 0; i < resp->series->n_totals; i++) {
-        add_total(r, resp->series->totals[i], NULL, NULL);
+    for (size_t i = 0; i < s->n_totals; i++) {
+        series_row(r, s, i);
     }
     const indicator_t *ind = ctl_indicator(x, a->pos[0]);
     render_title(r, "%s, %s %u", ind ? ind->name_zh : a->pos[0],
                  ctl_region_name(x, region), region);
-    ctl_print(x, r);
+    if (s->n_changes > 0) {
+        series_footer(x, r, s, region);
+    }
+    if (x->fmt == RENDER_JSON && s->n_changes > 0) {
+        print_series_json(x->out, r, s);
+    } else {
+        ctl_print(x, r);
+    }
     render_destroy(&r);
     hrss__query_response__free_unpacked(resp, NULL);
     return 0;

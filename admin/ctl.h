@@ -82,6 +82,7 @@ typedef struct ctl_args {
     const char *text;      /**< comment --text TEXT */
     const char *follow_up; /**< comment --follow-up (non-NULL: given) */
     const char *resolve;   /**< comment --resolve (non-NULL: given) */
+    const char *changes;   /**< regions --changes (non-NULL: given) */
     int approved;          /**< progress --approved: approved figures only */
     const char *as_of;     /**< --as-of TIME (admin/when.h) */
     const char *receipts;  /**< audit verify --receipts FILE */

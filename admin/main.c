@@ -56,7 +56,7 @@
  * number; OPT_* are their bits. */
 enum opt_key { K_PERIOD, K_REGION, K_FROM, K_TO, K_BY, K_SINCE, K_UNDER,
                K_FORMAT, K_OUT, K_AS, K_TEXT, K_FOLLOW_UP, K_RESOLVE,
-               K_APPROVED, K_AS_OF, K_RECEIPTS, K_COUNT };
+               K_APPROVED, K_AS_OF, K_RECEIPTS, K_CHANGES, K_COUNT };
 #define OPT_PERIOD (1u << K_PERIOD)
 #define OPT_REGION (1u << K_REGION)
 #define OPT_FROM (1u << K_FROM)
@@ -73,6 +73,7 @@ enum opt_key { K_PERIOD, K_REGION, K_FROM, K_TO, K_BY, K_SINCE, K_UNDER,
 #define OPT_APPROVED (1u << K_APPROVED)
 #define OPT_AS_OF (1u << K_AS_OF)
 #define OPT_RECEIPTS (1u << K_RECEIPTS)
+#define OPT_CHANGES (1u << K_CHANGES)
 
 static const char *const opt_names[K_COUNT] = {
     [K_PERIOD] = "period", [K_REGION] = "region", [K_FROM] = "from",
@@ -80,7 +81,7 @@ static const char *const opt_names[K_COUNT] = {
     [K_FORMAT] = "format", [K_OUT] = "out", [K_AS] = "as",
     [K_TEXT] = "text", [K_FOLLOW_UP] = "follow-up", [K_RESOLVE] = "resolve",
     [K_APPROVED] = "approved", [K_AS_OF] = "as-of",
-    [K_RECEIPTS] = "receipts"};
+    [K_RECEIPTS] = "receipts", [K_CHANGES] = "changes"};
 
 typedef struct command {
     const char *name;
@@ -103,9 +104,10 @@ typedef struct command {
 static const command_t commands[] = {
     {.name = "indicators", .usage = "", .help = "the plan's indicators",
      .run = cmd_catalog_indicators},
-    {.name = "regions", .usage = "[--under CODE]",
-     .help = "regions, or those below CODE", .run = cmd_catalog_regions,
-     .opts = OPT_UNDER},
+    {.name = "regions", .usage = "[--under CODE] [--changes]",
+     .help = "regions, or those below CODE, with\nthe months each exists "
+             "(--changes: the\nchanges of the map)",
+     .run = cmd_catalog_regions, .opts = OPT_UNDER | OPT_CHANGES},
     {.name = "total", .usage = "IND --period P [--region CODE]\n"
                                "[--as-of TIME]",
      .help = "IND over P, in CODE and below it", .run = cmd_figures_total,
@@ -475,6 +477,7 @@ static const struct option long_opts[] = {
     {"approved", no_argument, NULL, G_CMD_OPT + K_APPROVED},
     {"as-of", required_argument, NULL, G_CMD_OPT + K_AS_OF},
     {"receipts", required_argument, NULL, G_CMD_OPT + K_RECEIPTS},
+    {"changes", no_argument, NULL, G_CMD_OPT + K_CHANGES},
     {NULL, 0, NULL, 0},
 };
 
@@ -510,6 +513,8 @@ static const char **arg_slot(ctl_args_t *a, enum opt_key k)
         return &a->resolve;
     case K_RECEIPTS:
         return &a->receipts;
+    case K_CHANGES:
+        return &a->changes;
     case K_FORMAT:
     case K_APPROVED: /* a flag: parse() */
     case K_COUNT:

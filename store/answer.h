@@ -27,8 +27,12 @@
 #include "store/store.h"
 
 int answer_total(store_t *st, const Hrss__TotalQ *q, reply_t *rp);
-/** The total is own + sum(children), from the same snapshot. */
+/** (answer_map.c) The total is own + sum(children), from the same
+ *  snapshot; the children of the period's map, each row with its months
+ *  when the period crosses a change of the map. */
 int answer_breakdown(store_t *st, const Hrss__TotalQ *q, reply_t *rp);
+/** (answer_map.c) The points inside the region's validity, and the
+ *  changes of its territory inside the range. */
 int answer_series(store_t *st, const Hrss__SeriesQ *q, reply_t *rp);
 int answer_history(store_t *st, const Hrss__HistoryQ *q, reply_t *rp);
 int answer_rejections(store_t *st, const Hrss__RejectionsQ *q,

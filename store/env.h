@@ -141,11 +141,11 @@ int store_lock_txn(const store_t *s, MDB_txn *txn, buf_t *kb,
                    const update_cell_t *cell, uint32_t region,
                    int64_t received_at, char msg[STORE_MSG_LEN]);
 
-/** (read.c) Called by store_scan() with each record, unsealed: parse it
+/** (list.c) Called by store_scan() with each record, unsealed: parse it
  *  and call back; return ERR_OK to go on, 1 to stop, < 0 on error. */
 typedef int (*store_scan_fn)(const MDB_val *k, const MDB_val *d, void *ctx);
 
-/** (read.c) Iterate table @p dbi (named @p table for messages) from key
+/** (list.c) Iterate table @p dbi (named @p table for messages) from key
  *  @p start on (NULL: the first) in one read snapshot, each record's seal
  *  checked before @p each sees it. @return ERR_OK, or the first error
  *  with "TABLE: ..." in @p err. */

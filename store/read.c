@@ -1,6 +1,7 @@
 /* read.c: the store's read path: totals, own reports, breakdowns, series,
- * single values, and the listings of the audit trail, rejections,
- * reporters, violations and facts.
+ * single values, a cell's history and who reported what (the listings of
+ * the audit trail, rejections, reporters, violations and facts are
+ * list.c's).
  *
  * Design
  * ------
@@ -10,11 +11,7 @@
  * or year is one `agg` lookup. A range of flows adds the fewest whole
  * years, quarters and ragged months, and counts the reporting regions by
  * seeking each region's facts; a range of stocks seeks each region's last
- * fact in the range (fact_iter_t backwards). Listings go through store_scan(),
- * one cursor over a table from its first key or a position (the facts
- * from a page's position: one seek), and hand borrowed records to the
- * caller's callback; parsing is codec.c's, so a bad record stops the
- * listing with ERR_CORRUPT. Who reported what (store_reported, the
+ * fact in the range (fact_iter_t backwards). Who reported what (store_reported, the
  * completeness answer) is one seek per region and indicator through one
  * cursor, in one transaction. Every total also counts the regions whose
  * every month of the period is approved (approved_in: one seek per region
@@ -40,7 +37,7 @@
  *      holds one row (one byte per indicator, and for a month the time
  *      of each cell's first report: its audit chain's oldest record) at
  *      a time.
- *   6. Scans and completeness count their reads (snap_shed), which gives
+ *   6. Completeness counts its reads (snap_shed), which gives
  *      back the store's mapped pages every SNAP_SHED_READS of them; a
  *      range walk does not (one seek per region; the collector gives
  *      pages back after the answer).
@@ -202,10 +199,12 @@ static int fit_next(fact_iter_t *it, int32_t *month, codec_fact_t *f,
     return yes;
 }
 
-/* Own contribution of one region over [from, to], straight from facts. */
+/* Own contribution of one region over [from, to], straight from facts;
+ * with @p months, also how many months have a fact (a stock then reads
+ * every month of the range, not only its newest). */
 static int own_contrib(store_t *s, MDB_txn *txn, const indicator_t *ind,
                        uint32_t region, int32_t from, int32_t to,
-                       derive_contrib_t *c)
+                       derive_contrib_t *c, uint32_t *months)
 {
     fact_iter_t it;
     int rc = fit_open(&it, txn, s, NULL, ind->code, region, from,
@@ -214,11 +213,16 @@ static int own_contrib(store_t *s, MDB_txn *txn, const indicator_t *ind,
     codec_fact_t f;
     memset(c, 0, sizeof *c);
     while (rc == ERR_OK && fit_next(&it, &m, &f, &rc)) {
-        c->num += f.v.num;
-        c->den += f.v.den;
+        /* A stock's value is the newest month inside the period. */
+        if (ind->over_time != OVER_LAST || !c->present) {
+            c->num += f.v.num;
+            c->den += f.v.den;
+        }
         c->present = 1;
-        if (ind->over_time == OVER_LAST) {
-            break; /* the newest month inside the period */
+        if (months != NULL) {
+            (*months)++;
+        } else if (ind->over_time == OVER_LAST) {
+            break;
         }
     }
     fit_close(&it);
@@ -275,7 +279,7 @@ static int contrib_of(store_t *s, MDB_txn *txn, const indicator_t *ind,
         return ERR_OK;
     }
     return own_contrib(s, txn, ind, catalog_region(s->cat, (size_t)ri)->code,
-                       from, to, c);
+                       from, to, c, NULL);
 }
 
 /* contrib_of() for a region given by its code (asof.c corrects a total
@@ -459,7 +463,7 @@ static int approved_in(store_t *s, MDB_txn *txn, const indicator_t *ind,
 
 /* A region's own figures for @p p, clipped to its validity: an abolished
  * region answers for its months (330103's 2021 stock is its 2021-03
- * value); outside them it expects nothing. */
+ * value, months 3); outside them it expects nothing. */
 static int own_in(store_t *s, MDB_txn *txn, int ii, uint32_t region,
                   const period_t *p, store_total_t *out)
 {
@@ -475,7 +479,7 @@ static int own_in(store_t *s, MDB_txn *txn, int ii, uint32_t region,
                     &to)) {
         return ERR_OK;
     }
-    rc = own_contrib(s, txn, ind, region, from, to, &c);
+    rc = own_contrib(s, txn, ind, region, from, to, &c, &out->months);
     out->num = c.num;
     out->den = c.den;
     out->reporting = (uint32_t)c.present;
@@ -637,8 +641,10 @@ int store_breakdown(store_t *self, const char *indicator, uint32_t region,
         if (rc == ERR_OK && ind->over_time == OVER_LAST &&
             !catalog_region_valid(self->cat, r->children[i], p->last)) {
             int is_ratio = kids[i].is_ratio;
+            uint32_t months = kids[i].months; /* it did report them */
             memset(&kids[i], 0, sizeof kids[i]);
             kids[i].is_ratio = is_ratio;
+            kids[i].months = months;
         }
     }
     snap_end(self, &txn);
@@ -922,242 +928,5 @@ int store_history(store_t *self, const char *indicator, uint32_t region,
     if (rc != ERR_OK) {
         rec_fail(self->file, "history", rc, err);
     }
-    return rc;
-}
-
-int store_scan(store_t *s, MDB_dbi dbi, const char *table,
-               const buf_t *start, store_scan_fn each, void *ctx,
-               char err[ERR_LEN])
-{
-    MDB_txn *txn = NULL;
-    MDB_cursor *cur = NULL;
-    int rc = snap_begin(s, &txn, err);
-    if (rc != ERR_OK) {
-        return rc;
-    }
-    rc = lmdbh_code(mdb_cursor_open(txn, dbi, &cur));
-    MDB_val k = {0, NULL};
-    MDB_val d;
-    int mrc = MDB_NOTFOUND;
-    if (rc == ERR_OK) {
-        if (start != NULL) {
-            k = lmdbh_val(start);
-        }
-        mrc = mdb_cursor_get(cur, &k, &d,
-                             start != NULL ? MDB_SET_RANGE : MDB_FIRST);
-    }
-    while (rc == ERR_OK && mrc == MDB_SUCCESS) {
-        rc = rec_unseal(table, &k, &d);
-        if (rc == ERR_OK) {
-            rc = rec_malformed(table, &k, each(&k, &d, ctx));
-        }
-        if (rc != ERR_OK) {
-            break;
-        }
-        snap_shed(s, txn, 1);
-        mrc = mdb_cursor_get(cur, &k, &d, MDB_NEXT);
-    }
-    if (rc == 1) {
-        rc = ERR_OK; /* the callback stopped the scan */
-    }
-    rc = lmdbh_cursor_end(&cur, rc, mrc);
-    snap_end(s, &txn);
-    if (rc != ERR_OK) {
-        rec_fail(s->file, table, rc, err);
-    }
-    return rc;
-}
-
-typedef struct audit_ctx {
-    store_revision_fn fn;
-    void *arg;
-} audit_ctx_t;
-
-static int each_audit(const MDB_val *k, const MDB_val *d, void *ctx)
-{
-    audit_ctx_t *c = ctx;
-    store_revision_t rev;
-    int rc = codec_parse_audit(k, d, &rev);
-    if (rc != ERR_OK) {
-        return rc;
-    }
-    return c->fn(&rev, c->arg) != 0 ? 1 : ERR_OK;
-}
-
-int store_audit(store_t *self, uint64_t from_id, store_revision_fn fn,
-                void *arg, char err[ERR_LEN])
-{
-    assert(store_check_invariants(self));
-    audit_ctx_t c = {fn, arg};
-    buf_t kb;
-    buf_init(&kb);
-    codec_key_id(&kb, from_id);
-    int rc = store_scan(self, self->audit, "audit", &kb, each_audit, &c, err);
-    buf_fini(&kb);
-    return rc;
-}
-
-typedef struct rej_ctx {
-    int64_t since;
-    store_rejected_fn fn;
-    void *arg;
-} rej_ctx_t;
-
-static int each_rejection(const MDB_val *k, const MDB_val *d, void *ctx)
-{
-    rej_ctx_t *c = ctx;
-    store_rejected_t rj;
-    if (codec_parse_reject(k, d, &rj) != ERR_OK) {
-        return ERR_CORRUPT;
-    }
-    if (rj.received_at < c->since) {
-        return ERR_OK;
-    }
-    return c->fn(&rj, c->arg) != 0 ? 1 : ERR_OK;
-}
-
-int store_rejections(store_t *self, int64_t since, store_rejected_fn fn,
-                     void *arg, char err[ERR_LEN])
-{
-    assert(store_check_invariants(self));
-    rej_ctx_t c = {since, fn, arg};
-    return store_scan(self, self->rejects, "rejects", NULL, each_rejection, &c, err);
-}
-
-typedef struct rep_ctx {
-    store_reporter_fn fn;
-    void *arg;
-} rep_ctx_t;
-
-static int each_reporter(const MDB_val *k, const MDB_val *d, void *ctx)
-{
-    rep_ctx_t *c = ctx;
-    codec_reporter_t p;
-    char id[STORE_REPORTER_MAX + 1];
-    if (codec_parse_reporter_key(k, id) != ERR_OK ||
-        codec_parse_reporter(d, &p) != ERR_OK) {
-        return ERR_CORRUPT;
-    }
-    store_reporter_t rep = {id, p.next_seq, p.first_seen, p.last_contact,
-                            p.applied, p.rejected};
-    return c->fn(&rep, c->arg) != 0 ? 1 : ERR_OK;
-}
-
-int store_reporters(store_t *self, store_reporter_fn fn, void *arg,
-                    char err[ERR_LEN])
-{
-    assert(store_check_invariants(self));
-    rep_ctx_t c = {fn, arg};
-    return store_scan(self, self->reporters, "reporters", NULL, each_reporter, &c,
-                err);
-}
-
-typedef struct viol_ctx {
-    store_t *s;
-    const period_t *p;
-    int within;
-    store_violation_fn fn;
-    void *arg;
-} viol_ctx_t;
-
-static int each_violation(const MDB_val *k, const MDB_val *d, void *ctx)
-{
-    viol_ctx_t *c = ctx;
-    codec_violation_t cv;
-    if (codec_parse_violation(k, d, &cv) != ERR_OK) {
-        return ERR_CORRUPT;
-    }
-    int ii = catalog_indicator_find(c->s->cat, cv.code);
-    int ri = catalog_region_find(c->s->cat, cv.region);
-    if (ii < 0 || ri < 0) {
-        return ERR_OK; /* left over from another catalog */
-    }
-    const indicator_t *ind = catalog_indicator(c->s->cat, (size_t)ii);
-    if (ind->part_of < 0) {
-        return ERR_OK;
-    }
-    if (c->p != NULL && (cv.month < c->p->first || cv.month > c->p->last)) {
-        return ERR_OK;
-    }
-    if (c->within >= 0 && !catalog_region_within(c->s->cat, ri, c->within)) {
-        return ERR_OK;
-    }
-    /* Names from the catalog, not the record: they outlive the callback
-     * and follow the catalog the store is read with. */
-    store_violation_t v = {
-        ind->code,
-        catalog_indicator(c->s->cat, (size_t)ind->part_of)->code,
-        cv.region,
-        cv.month,
-        cv.value,
-        cv.parent_value,
-    };
-    return c->fn(&v, c->arg) != 0 ? 1 : ERR_OK;
-}
-
-int store_violations(store_t *self, const period_t *p, uint32_t region,
-                     store_violation_fn fn, void *arg, char err[ERR_LEN])
-{
-    assert(store_check_invariants(self));
-    viol_ctx_t c = {self, p, -1, fn, arg};
-    if (region != 0) {
-        c.within = catalog_region_find(self->cat, region);
-        if (c.within < 0) {
-            snprintf(err, ERR_LEN, "unknown region %u", region);
-            return ERR_NOTFOUND;
-        }
-    }
-    return store_scan(self, self->viol, "violations", NULL, each_violation, &c, err);
-}
-
-typedef struct facts_ctx {
-    const asof_t *view; /* as of a moment, or NULL */
-    int32_t from;
-    int32_t to;
-    store_fact_fn fn;
-    void *arg;
-} facts_ctx_t;
-
-static int each_fact(const MDB_val *k, const MDB_val *d, void *ctx)
-{
-    facts_ctx_t *c = ctx;
-    store_fact_t f;
-    codec_fact_t rec;
-    if (codec_parse_cell_key(k, &f.indicator, &f.region, &f.month) !=
-            ERR_OK ||
-        codec_parse_fact(d, &rec) != ERR_OK) {
-        return ERR_CORRUPT;
-    }
-    if (f.month < c->from || f.month > c->to) {
-        return ERR_OK;
-    }
-    if (c->view != NULL &&
-        !asof_fact(c->view, f.indicator, f.region, f.month, &rec)) {
-        return ERR_OK; /* not there yet at the view's moment */
-    }
-    f.value = rec.v;
-    f.received_at = rec.received_at;
-    return c->fn(&f, c->arg) != 0 ? 1 : ERR_OK;
-}
-
-int store_facts(store_t *self, int32_t from, int32_t to, store_fact_fn fn,
-                void *arg, char err[ERR_LEN])
-{
-    assert(store_check_invariants(self));
-    facts_ctx_t c = {asof_facts(self), from, to, fn, arg};
-    return store_scan(self, self->facts, "facts", NULL, each_fact, &c, err);
-}
-
-int store_facts_from(store_t *self, const char *indicator, uint32_t region,
-                     int32_t month, int32_t from, int32_t to,
-                     store_fact_fn fn, void *arg, char err[ERR_LEN])
-{
-    assert(store_check_invariants(self));
-    facts_ctx_t c = {asof_facts(self), from, to, fn, arg};
-    buf_t kb;
-    buf_init(&kb);
-    codec_key_cell(&kb, indicator, region, month);
-    int rc = store_scan(self, self->facts, "facts", &kb, each_fact, &c, err);
-    buf_fini(&kb);
     return rc;
 }

@@ -78,6 +78,9 @@ void reply_fini(reply_t *rp)
     free(rp->ptrs);
     free(rp->many);
     free(rp->strv);
+    free(rp->changes);
+    free(rp->change_ptrs);
+    free(rp->change_succ);
     free(rp->late);
     free(rp->late_ptrs);
     free(rp->deadlines);

@@ -136,6 +136,9 @@ typedef struct reply {
     void *deadline_ptrs;    /**< and their pointers */
     void *extra;            /**< an answer's own block (a diff) */
     void (*extra_free)(void *); /**< frees extra in reply_fini() */
+    void *changes;          /**< series: its RegionChange items */
+    void *change_ptrs;      /**< and their pointers */
+    void *change_succ;      /**< and their successors' codes */
 } reply_t;
 
 /** Start an empty reply (every message at its protobuf-c INIT value). */

@@ -287,6 +287,10 @@ typedef struct store_total {
     uint32_t reporting;
     uint32_t expected;
     uint32_t approved;
+    uint32_t months;   /**< one region's own report (store_own, a
+                            leaf's total, a breakdown's own row or leaf
+                            child): the months of the period, inside its
+                            validity, with a fact; 0 for an aggregate */
 } store_total_t;
 
 /** Total of @p indicator for @p region and everything below it over

@@ -61,13 +61,13 @@ static period_t per(const char *s)
 
 static store_total_t count(int64_t v, uint32_t reporting, uint32_t expected)
 {
-    store_total_t t = {0, v, 0, reporting, expected, 0};
+    store_total_t t = {0, v, 0, reporting, expected, 0, 0};
     return t;
 }
 
 static store_total_t ratio(int64_t n, int64_t d, uint32_t reporting)
 {
-    store_total_t t = {1, n, d, reporting, 102, 0};
+    store_total_t t = {1, n, d, reporting, 102, 0, 0};
     return t;
 }
 
@@ -426,7 +426,7 @@ Test(progress, another_plan_titles_the_table, .init = load_2030,
 {
     const store_total_t totals[] = {
         count(1700000, 2, 2), count(46900000, 2, 2),
-        {1, 45, 1000, 2, 2, 0}, count(0, 0, 2)};
+        {1, 45, 1000, 2, 2, 0, 0}, count(0, 0, 2)};
     char *got = print_progress(RENDER_TABLE, "2027-06", totals);
     cr_expect_str_eq(
         got,

@@ -49,7 +49,10 @@
 
     if (children.length) {
       const box = el('div.links', el('span.muted', '下级地区：'));
-      for (const c of children) box.append(link(App.hashOf('/region/' + c.code, { period: ctx.params.period }), c.name_zh));
+      // A district the map change created or abolished shows its months
+      // (hrssctl regions' valid column): 下城区 (..2021-03).
+      const months = (c) => (c.valid_from || c.valid_to ? ' (' + (c.valid_from || '') + '..' + (c.valid_to || '') + ')' : '');
+      for (const c of children) box.append(link(App.hashOf('/region/' + c.code, { period: ctx.params.period }), c.name_zh + months(c)));
       main.append(box);
     }
 
