@@ -449,6 +449,17 @@ Test(chain, a_call_replayed_after_a_full_map_links_each_record_once)
     cr_assert_eq(store_open(&fx_store, db, fx_cat, &o, err), ERR_OK, "%s",
                  err);
     enum { N = 2000, ROUNDS = 6 };
+    /* The regions that exist in every month written (2000..2009: not the
+     * districts created in 2021). */
+    uint32_t regs[128];
+    size_t nr = 0;
+    for (size_t i = 0; i < catalog_region_count(fx_cat) && nr < 128; i++) {
+        const region_t *rg = catalog_region(fx_cat, i);
+        if (rg->valid_from <= 2000 * 12 && rg->valid_to >= 2010 * 12) {
+            regs[nr++] = rg->code;
+        }
+    }
+    cr_assert_eq(nr, 102);
     update_t *u = calloc(N, sizeof *u);
     uint64_t seq = 1;
     store_space_t before;
@@ -457,7 +468,7 @@ Test(chain, a_call_replayed_after_a_full_map_links_each_record_once)
         for (int i = 0; i < N; i++) {
             int k = round * N + i;
             u[i] = fx_count(seq + (uint64_t)i, JOBS,
-                            catalog_region(fx_cat, (size_t)(k % 102))->code,
+                            regs[k % 102],
                             (uint32_t)((2000 + (k / 102) / 12) * 100 +
                                        (k / 102) % 12 + 1),
                             1);
