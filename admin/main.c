@@ -269,7 +269,8 @@ static const char arguments_note[] =
     "(2025-11-03T10:00:00+08:00, ...Z), a date YYYY-MM-DD (the end of\n"
     "that day in the plan's time zone) or unix seconds: the answer is\n"
     "the store as it stood then (updates received and approvals taken\n"
-    "at or before it); a TIME later than now is refused.\n";
+    "at or before it); today's date means now, a TIME later than now\n"
+    "is refused.\n";
 
 static const command_t *command_find(const char *name)
 {
@@ -718,13 +719,9 @@ static int as_of_arg(ctl_t *x, const ctl_args_t *a, int to_stderr)
     char why[160];
     int64_t t = 0;
     long tz = catalog_plan(x->cat)->tz_offset;
-    if (when_parse(a->as_of, tz, &t, why, sizeof why) != 0) {
+    if (when_parse_past(a->as_of, tz, (int64_t)time(NULL), &t, why,
+                        sizeof why) != 0) {
         return ctl_fail(CTL_EX_USAGE, "--as-of: '%s' %s", a->as_of, why);
-    }
-    if (t > (int64_t)time(NULL)) {
-        return ctl_fail(CTL_EX_USAGE, "--as-of: '%s' is in the future; the "
-                                      "store can only say what it was",
-                        a->as_of);
     }
     x->has_as_of = 1;
     x->as_of = t;

@@ -109,3 +109,24 @@ int when_parse(const char *s, long plan_tz, int64_t *out, char *why,
     *out = t;
     return 0;
 }
+
+int when_parse_past(const char *s, long plan_tz, int64_t now, int64_t *out,
+                    char *why, size_t len)
+{
+    int64_t t = 0;
+    if (when_parse(s, plan_tz, &t, why, len) != 0) {
+        return -1;
+    }
+    if (t > now) {
+        /* A date is its day's last second: today's has not come yet. */
+        int is_date = strlen(s) == 10 && s[4] == '-';
+        if (!is_date || t - 86399 > now) {
+            snprintf(why, len, "is in the future; the store can only say "
+                               "what it was");
+            return -1;
+        }
+        t = now;
+    }
+    *out = t;
+    return 0;
+}

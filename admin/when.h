@@ -25,4 +25,11 @@
 int when_parse(const char *s, long plan_tz, int64_t *out, char *why,
                size_t len);
 
+/** when_parse(), for a moment the store can answer for: not after
+ *  @p now. A date whose day has begun (today) means @p now: "as of
+ *  today" is the store as it stands. Anything later is refused ("is in
+ *  the future"). Same outputs and return as when_parse(). */
+int when_parse_past(const char *s, long plan_tz, int64_t now, int64_t *out,
+                    char *why, size_t len);
+
 #endif

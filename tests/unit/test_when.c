@@ -57,3 +57,33 @@ Test(when, refusals_say_why)
                      "unix seconds");
     bad("2025-11-03T25:00:00Z", "is not a valid date and time");
 }
+
+/* "As of today" is the store as it stands: today's date (its last second
+ * still to come) means now; tomorrow's, or a time after now, is refused.
+ * Before when_parse_past(), `diff --from yesterday --to today` was
+ * refused as "in the future". */
+Test(when, today_means_now_and_later_is_refused)
+{
+    int64_t now = 1762135200; /* 2025-11-03 10:00 +08:00 */
+    char why[160] = "";
+    int64_t t = 0;
+    cr_assert_eq(when_parse_past("2025-11-03", CST, now, &t, why, sizeof why),
+                 0, "%s", why);
+    cr_assert_eq(t, now);
+    cr_assert_eq(when_parse_past("2025-11-02", CST, now, &t, why, sizeof why),
+                 0, "%s", why);
+    cr_assert_eq(t, 1762099200 - 1); /* 2025-11-03 00:00 +08:00, - 1 */
+    t = 42;
+    cr_assert_eq(when_parse_past("2025-11-04", CST, now, &t, why, sizeof why),
+                 -1);
+    cr_assert_str_eq(why, "is in the future; the store can only say what "
+                          "it was");
+    cr_assert_eq(t, 42, "output untouched on failure");
+    cr_assert_eq(when_parse_past("2025-11-03T10:00:01+08:00", CST, now, &t,
+                                 why, sizeof why),
+                 -1);
+    cr_assert_eq(when_parse_past("2025-11-03T10:00:00+08:00", CST, now, &t,
+                                 why, sizeof why),
+                 0, "%s", why);
+    cr_assert_eq(t, now);
+}
