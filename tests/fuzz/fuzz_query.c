@@ -257,6 +257,34 @@ static void check_payload(const Hrss__QueryResponse *r)
             check_region(r->approvals->approvals[i]->region);
         }
         break;
+    case HRSS__QUERY_RESPONSE__R_DIFF:
+        for (size_t i = 0; i < r->diff->n_cells; i++) {
+            const Hrss__DiffCell *c = r->diff->cells[i];
+            check_indicator(c->indicator);
+            check_region(c->region);
+            if (!c->has_from && !c->has_to) {
+                fuzz_fail("a diff cell that existed at neither moment");
+            }
+        }
+        for (size_t i = 0; i < r->diff->n_totals; i++) {
+            check_total(r->diff->totals[i]->from);
+            check_total(r->diff->totals[i]->to);
+        }
+        break;
+    case HRSS__QUERY_RESPONSE__R_AUDIT_HEAD:
+        if (r->audit_head->head.len != 32) {
+            fuzz_fail("an audit head of %zu bytes", r->audit_head->head.len);
+        }
+        break;
+    case HRSS__QUERY_RESPONSE__R_RECONCILE:
+        for (size_t i = 0; i < r->reconcile->n_rows; i++) {
+            const Hrss__ReconcileRow *w = r->reconcile->rows[i];
+            if (w->reporter == NULL || w->reporter[0] == '\0' ||
+                w->accepted + w->rejected == 0) {
+                fuzz_fail("a reconcile row without a reporter or counts");
+            }
+        }
+        break;
     case HRSS__QUERY_RESPONSE__R_REJECTIONS:
     case HRSS__QUERY_RESPONSE__R_AGENTS:
     case HRSS__QUERY_RESPONSE__R_CATALOG:

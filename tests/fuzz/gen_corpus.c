@@ -393,6 +393,41 @@ static void gen_query(void)
     q.backup = &b;
     put_query("backup.bin", &q);
     q.backup = NULL;
+
+    /* Issue 14: as of a moment, what changed, the chain's head, the
+     * offices' counts. */
+    t.indicator = "pension_insured";
+    t.region = 330100;
+    t.period = "2021";
+    q.q_case = HRSS__QUERY_REQUEST__Q_TOTAL;
+    q.total = &t;
+    q.has_as_of = 1;
+    q.as_of = 1764000000;
+    put_query("total-as-of.bin", &q);
+    q.total = NULL;
+    q.has_as_of = 0;
+    Hrss__DiffQ d = HRSS__DIFF_Q__INIT;
+    d.from = 1;
+    d.to = 1764000000;
+    d.has_region = 1;
+    d.region = 330100;
+    q.q_case = HRSS__QUERY_REQUEST__Q_DIFF;
+    q.diff = &d;
+    put_query("diff.bin", &q);
+    q.diff = NULL;
+    Hrss__AuditHeadQ ah = HRSS__AUDIT_HEAD_Q__INIT;
+    q.q_case = HRSS__QUERY_REQUEST__Q_AUDIT_HEAD;
+    q.audit_head = &ah;
+    put_query("audit-head.bin", &q);
+    q.audit_head = NULL;
+    Hrss__ReconcileQ rq = HRSS__RECONCILE_Q__INIT;
+    rq.has_region = 1;
+    rq.region = 330102;
+    rq.period = "2025";
+    q.q_case = HRSS__QUERY_REQUEST__Q_RECONCILE;
+    q.reconcile = &rq;
+    put_query("reconcile.bin", &q);
+    q.reconcile = NULL;
 }
 
 /* --- csvin ---------------------------------------------------------------- */
