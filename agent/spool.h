@@ -209,6 +209,16 @@ typedef struct spool_ackinfo {
 
 /** Longest outcome: "accepted" or a reject reason's name. */
 #define SPOOL_OUTCOME_MAX 31
+/** A receipt's outcome when the collector accepted the update. */
+#define SPOOL_OUTCOME_ACCEPTED "accepted"
+/** A receipt's outcome when the collector could not say any more (the
+ *  replay of an update whose Ack was lost, its rejection trimmed by the
+ *  collector's --max-rejections): neither accepted nor rejected. */
+#define SPOOL_OUTCOME_UNKNOWN "unknown"
+/** spool_rejection_t.reason 0 (the wire's REJ_NONE): no rejection but an
+ *  outcome the collector no longer knows; spool_ack_info() records no
+ *  rejection for it, only the receipt ("unknown"). */
+#define SPOOL_REASON_UNKNOWN 0u
 
 /** A receipt: one update the collector acknowledged (spool_receipts()).
  *  Plain value struct. */
@@ -248,10 +258,11 @@ int spool_ack(spool_t *self, uint64_t next_seq,
 
 /** spool_ack(), and in the same transaction a receipt for every update
  *  it deletes (spool_receipts()): outcome "accepted" unless @p rej names
- *  its seq, position and head from @p info (NULL: none, and the time is
- *  now; so spool_ack() and a Welcome's acknowledgement, whose updates
- *  the collector had applied before an ack was lost, write them as
- *  accepted). Receipts are never deleted: an office sends ~1,500
+ *  its seq (its reason_name; reason SPOOL_REASON_UNKNOWN: "unknown", and
+ *  no rejection recorded), position and head from @p info (NULL: none,
+ *  and the time is now). A Welcome acknowledges nothing that is queued
+ *  (agent/delivery.c reconcile: the updates are resent and the Ack of
+ *  the replay carries their outcomes). Receipts are never deleted: an office sends ~1,500
  *  figures a year, some hundred KiB. */
 int spool_ack_info(spool_t *self, uint64_t next_seq,
                    const spool_rejection_t *rej, size_t nrej,

@@ -11,10 +11,11 @@
  *                       has_position:u8 [position:u64] has_head:u8
  *                       [head:32 bytes] acked_at:i64          (sealed)
  *
- * outcome is "accepted" or the Ack's reason_name for that seq. An ack
- * from a Welcome (the collector had applied the updates before the Ack
- * was lost, spool_ack()) or from an older collector carries no position
- * and head: has_position = has_head = 0. Receipts are never deleted: an
+ * outcome is "accepted", the Ack's reason_name for that seq, or
+ * "unknown": a replayed update (its first Ack lost) whose rejection the
+ * collector no longer keeps (reason 0, REJ_NONE; collector/replays.h).
+ * An ack from an older collector carries no position and head, and
+ * neither does one written by spool_ack(): has_position = has_head = 0. Receipts are never deleted: an
  * office sends some 1,500 figures a year, about 100 bytes each.
  *
  * INVARIANTS
@@ -42,17 +43,27 @@ int spool_receipts_open(spool_t *s, MDB_txn *txn, unsigned flags)
     return mrc == MDB_NOTFOUND ? ERR_OK : lmdbh_code(mrc);
 }
 
-/* "accepted", or the reason of @p seq's rejection in @p rej. */
-static const char *outcome_of(uint64_t seq, const spool_rejection_t *rej,
-                              size_t nrej)
+/* "accepted", or the reason of @p seq's rejection in @p rej, into
+ * @p out: its name; without one (the sender names every reason it can
+ * map, common/wire), "unknown" for reason 0 and "reason_N" for another
+ * number. Never "rejected": that is no reason. */
+static void outcome_of(uint64_t seq, const spool_rejection_t *rej,
+                       size_t nrej, char *out, size_t cap)
 {
     for (size_t i = 0; i < nrej; i++) {
-        if (rej[i].seq == seq) {
-            return rej[i].reason_name[0] != '\0' ? rej[i].reason_name
-                                                 : "rejected";
+        if (rej[i].seq != seq) {
+            continue;
         }
+        if (rej[i].reason_name[0] != '\0') {
+            snprintf(out, cap, "%s", rej[i].reason_name);
+        } else if (rej[i].reason == SPOOL_REASON_UNKNOWN) {
+            snprintf(out, cap, "%s", SPOOL_OUTCOME_UNKNOWN);
+        } else {
+            snprintf(out, cap, "reason_%u", (unsigned)rej[i].reason);
+        }
+        return;
     }
-    return "accepted";
+    snprintf(out, cap, "%s", SPOOL_OUTCOME_ACCEPTED);
 }
 
 int spool_receipt_put(const spool_t *s, MDB_txn *txn, const MDB_val *k,
@@ -66,7 +77,7 @@ int spool_receipt_put(const spool_t *s, MDB_txn *txn, const MDB_val *k,
         return ERR_OK;
     }
     char outcome[SPOOL_OUTCOME_MAX + 1];
-    snprintf(outcome, sizeof outcome, "%s", outcome_of(u.seq, rej, nrej));
+    outcome_of(u.seq, rej, nrej, outcome, sizeof outcome);
     buf_t v;
     buf_init(&v);
     buf_put_u8(&v, SPOOL_REC_V1);
