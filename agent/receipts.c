@@ -164,7 +164,7 @@ static void print_table(const char *reporter, const collect_t *c,
     uint64_t unknown = 0;
     for (size_t i = 0; i < c->n; i++) {
         without += !c->r[i].has_position;
-        unknown += is_unknown(&c->r[i]);
+        unknown += is_unknown(&c->r[i]) ? 1u : 0u;
     }
     /* The unknown column only when there is one: most offices never
      * see it. */
