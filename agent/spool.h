@@ -313,7 +313,8 @@ int spool_check_queue(spool_t *self, char err[ERR_LEN]);
 
 /** One problem spool_verify() found. Plain value struct. */
 typedef struct spool_problem {
-    const char *table;  /**< "meta", "queue", "rejects", "sources", or
+    const char *table;  /**< "meta", "queue", "rejects", "sources",
+                             "receipts", or
                              "" for the file's own structure (static) */
     char key[96];       /**< "seq 17", "key identity", or "" */
     char what[200];     /**< "checksum mismatch", "malformed record", ... */
@@ -326,8 +327,8 @@ typedef int (*spool_problem_fn)(const spool_problem_t *p, void *arg);
 /** What spool_verify() saw. Plain value struct. */
 typedef struct spool_verify {
     unsigned format;        /**< 1 or 2 (0: unreadable) */
-    uint64_t records[4];    /**< records walked in meta, queue, rejects,
-                                 sources */
+    uint64_t records[5];    /**< records walked in meta, queue, rejects,
+                                 sources, receipts (0 without the table) */
     uint64_t acked_next;    /**< as meta says (1 when absent) */
     uint64_t next_assign;   /**< as meta says (1 when absent) */
     uint64_t problems;      /**< problems found (all, even past a stop) */
@@ -336,7 +337,7 @@ typedef struct spool_verify {
     /* Where the walk is: updated before each record is read, so that a
      * caller that runs the walk in a child process can say where it died
      * (LMDB reads damaged pages without checks of its own). */
-    int at_table;           /**< 0..3 as in records[], -1 before */
+    int at_table;           /**< 0..4 as in records[], -1 before */
     unsigned at_key_len;    /**< bytes of the key in at_key (cut) */
     unsigned char at_key[64];
 } spool_verify_t;

@@ -34,6 +34,8 @@
 #include <time.h>
 
 #include "common/lmdbh.h"
+#include "common/update.h"
+#include "common/wire.h"
 
 int spool_receipts_open(spool_t *s, MDB_txn *txn, unsigned flags)
 {
@@ -44,12 +46,14 @@ int spool_receipts_open(spool_t *s, MDB_txn *txn, unsigned flags)
 }
 
 /* "accepted", or the reason of @p seq's rejection in @p rej, into
- * @p out: its name; without one (the sender names every reason it can
- * map, common/wire), "unknown" for reason 0 and "reason_N" for another
- * number. Never "rejected": that is no reason. */
+ * @p out: its name; without one, its number's (the wire's number mapped
+ * by common/wire to common/update's name), "unknown" for reason 0, and
+ * "reason_N" only for a number this agent does not know. Never
+ * "rejected": that is no reason. */
 static void outcome_of(uint64_t seq, const spool_rejection_t *rej,
                        size_t nrej, char *out, size_t cap)
 {
+    enum update_reason why = UPDATE_OK;
     for (size_t i = 0; i < nrej; i++) {
         if (rej[i].seq != seq) {
             continue;
@@ -58,7 +62,11 @@ static void outcome_of(uint64_t seq, const spool_rejection_t *rej,
             snprintf(out, cap, "%s", rej[i].reason_name);
         } else if (rej[i].reason == SPOOL_REASON_UNKNOWN) {
             snprintf(out, cap, "%s", SPOOL_OUTCOME_UNKNOWN);
-        } else {
+        } else if (wire_reason_from_proto((Hrss__RejectReason)rej[i].reason,
+                                          &why) &&
+                   why != UPDATE_OK) {
+            snprintf(out, cap, "%s", update_reason_name(why));
+        } else { /* a number newer than this agent */
             snprintf(out, cap, "reason_%u", (unsigned)rej[i].reason);
         }
         return;
@@ -106,10 +114,8 @@ int spool_receipt_put(const spool_t *s, MDB_txn *txn, const MDB_val *k,
     return rc;
 }
 
-/* Parse receipt @p k / @p d (unsealed) into @p r. @return ERR_OK or
- * ERR_CORRUPT. */
-static int parse_receipt(const MDB_val *k, const MDB_val *d,
-                         spool_receipt_t *r)
+int spool_parse_receipt(const MDB_val *k, const MDB_val *d,
+                        spool_receipt_t *r)
 {
     memset(r, 0, sizeof *r);
     int rc = spool_parse_seq(k, &r->update.seq);
@@ -136,7 +142,8 @@ static int parse_receipt(const MDB_val *k, const MDB_val *d,
         r->head[i] = buf_get_u8(&rd);
     }
     r->acked_at = buf_get_i64(&rd);
-    if (rc == ERR_OK && !buf_done(&rd)) {
+    if (rc == ERR_OK && (!buf_done(&rd) || r->outcome[0] == '\0' ||
+                         r->update.indicator[0] == '\0')) {
         rc = ERR_CORRUPT;
     }
     return rc;
@@ -167,7 +174,7 @@ int spool_receipts(spool_t *self, spool_receipt_fn fn, void *arg,
     while (rc == ERR_OK && mrc == MDB_SUCCESS) {
         spool_receipt_t r;
         rc = spool_unseal(self, SPOOL_T_RECEIPTS, &k, &d, err);
-        if (rc == ERR_OK && parse_receipt(&k, &d, &r) != ERR_OK) {
+        if (rc == ERR_OK && spool_parse_receipt(&k, &d, &r) != ERR_OK) {
             rc = spool_damage(self, SPOOL_T_RECEIPTS, &k, "malformed record",
                               err);
         }
