@@ -369,3 +369,29 @@ int receipts_print(spool_t *sp, const char *reporter, const period_t *period,
     free(c.r);
     return rc;
 }
+
+int receipts_command(spool_t *sp, const char *name_opt,
+                     const period_t *period, enum receipts_form form,
+                     FILE *f)
+{
+    char err[ERR_LEN];
+    /* The reporter: the name the spool is bound to (what the agent says
+     * in Hello), else --name. */
+    char name[128];
+    spool_stats_t st;
+    int rc = spool_identity_name(sp, name, sizeof name, err);
+    if (rc == ERR_OK && name[0] == '\0' && name_opt != NULL) {
+        snprintf(name, sizeof name, "%s", name_opt);
+    }
+    if (rc == ERR_OK) {
+        rc = spool_stats(sp, &st, err);
+    }
+    if (rc == ERR_OK) {
+        rc = receipts_print(sp, name, period, st.queued, form, f, err);
+    }
+    if (rc != ERR_OK) {
+        fprintf(stderr, "hrss-agent: %s\n", err);
+        return 1;
+    }
+    return 0;
+}
