@@ -515,7 +515,7 @@ static void on_ack_ok(delivery_t *d, const delivery_ackmsg_t *a,
      * not a rejection: the receipts say "unknown". */
     size_t rejected = 0;
     for (size_t i = 0; i < a->n_rejections; i++) {
-        rejected += a->rejections[i].reason != SPOOL_REASON_UNKNOWN;
+        rejected += spool_rejection_unknown(&a->rejections[i]) ? 0u : 1u;
     }
     if (rejected > 0) {
         note(out, DELIVERY_NOTE_REJECTED)->count = rejected;

@@ -46,6 +46,7 @@
 #ifndef HRSS_SPOOL_H
 #define HRSS_SPOOL_H
 #include <stddef.h>
+#include <string.h>
 #include <stdint.h>
 
 #include "common/catalog.h"
@@ -219,6 +220,15 @@ typedef struct spool_ackinfo {
  *  outcome the collector no longer knows; spool_ack_info() records no
  *  rejection for it, only the receipt ("unknown"). */
 #define SPOOL_REASON_UNKNOWN 0u
+
+/** 1 when @p r is no rejection but an unknown outcome: reason
+ *  SPOOL_REASON_UNKNOWN, named "unknown" or not named. */
+static inline int spool_rejection_unknown(const spool_rejection_t *r)
+{
+    return r->reason == SPOOL_REASON_UNKNOWN &&
+           (r->reason_name[0] == '\0' ||
+            strcmp(r->reason_name, SPOOL_OUTCOME_UNKNOWN) == 0);
+}
 
 /** A receipt: one update the collector acknowledged (spool_receipts()).
  *  Plain value struct. */

@@ -414,7 +414,7 @@ int spool_ack_info(spool_t *self, uint64_t next_seq,
         /* Reason 0 (REJ_NONE) is no rejection: a replayed update whose
          * outcome the collector no longer keeps; only its receipt says
          * so ("unknown"). */
-        if (rej[i].reason != SPOOL_REASON_UNKNOWN) {
+        if (!spool_rejection_unknown(&rej[i])) {
             rc = put_rejection(txn, self, &k, &v, &rej[i]);
         }
     }

@@ -60,7 +60,7 @@ static void outcome_of(uint64_t seq, const spool_rejection_t *rej,
         }
         if (rej[i].reason_name[0] != '\0') {
             snprintf(out, cap, "%s", rej[i].reason_name);
-        } else if (rej[i].reason == SPOOL_REASON_UNKNOWN) {
+        } else if (spool_rejection_unknown(&rej[i])) {
             snprintf(out, cap, "%s", SPOOL_OUTCOME_UNKNOWN);
         } else if (wire_reason_from_proto((Hrss__RejectReason)rej[i].reason,
                                           &why) &&
