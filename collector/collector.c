@@ -369,9 +369,7 @@ static void send_ack(coll_t *c, entry_t *e, const store_result_t *r,
     Hrss__CollectorMsg m = HRSS__COLLECTOR_MSG__INIT;
     ack.first_seq = e->info.first_seq;
     ack.last_seq = e->info.last_seq;
-    Hrss__Rejection *rej = NULL;
-    Hrss__Rejection **rejp = NULL;
-    void *hold = NULL; /* what the replays' entries borrow */
+    replays_ack_t ra = {0};
     if (!stored) {
         ack.status = wire_ack_to_proto(WIRE_ACK_RETRY);
         ack.message = (char *)(uintptr_t)why;
@@ -391,47 +389,20 @@ static void send_ack(coll_t *c, entry_t *e, const store_result_t *r,
             ack.message = (char *)"refused by the store: invalid reporter "
                                   "id or seqs not consecutive";
         }
-        /* The replayed seqs lead the batch (they are below the next
-         * seq): their kept outcomes first (collector/replays.h), then
-         * the new rejections; one entry a seq at most, as before. */
-        size_t replayed = r->status == STORE_BATCH_OK ? r->replayed : 0;
-        if (r->rejected + replayed > 0) {
-            rej = xcalloc(r->rejected + replayed, sizeof *rej);
-            rejp = xcalloc(r->rejected + replayed, sizeof *rejp);
+        /* Every rejection, the replayed seqs' kept ones first. */
+        replays_ack(c->store, e->who.reporter, e->info.first_seq, r, &ra);
+        if (ra.err[0] != '\0') {
+            ratelog(c->rl, CAUSE_STORE_FAILED, time(NULL),
+                    "replayed outcomes of %s unknown: %s", e->who.reporter,
+                    ra.err);
         }
-        size_t n = 0;
-        if (replayed > 0) {
-            char rerr[ERR_LEN];
-            n = replays_rejections(c->store, e->who.reporter,
-                                   e->info.first_seq,
-                                   e->info.first_seq + replayed, rej, &hold,
-                                   rerr);
-            if (rerr[0] != '\0') {
-                ratelog(c->rl, CAUSE_STORE_FAILED, time(NULL),
-                        "replayed outcomes of %s unknown: %s",
-                        e->who.reporter, rerr);
-            }
-        }
-        for (size_t i = 0; i < r->rejected; i++, n++) {
-            hrss__rejection__init(&rej[n]);
-            rej[n].seq = r->rejections[i].seq;
-            rej[n].reason = wire_reason_to_proto(r->rejections[i].reason);
-            rej[n].reason_name = (char *)(uintptr_t)update_reason_name(
-                r->rejections[i].reason);
-            rej[n].message = (char *)(uintptr_t)r->rejections[i].message;
-        }
-        for (size_t i = 0; i < n; i++) {
-            rejp[i] = &rej[i];
-        }
-        ack.n_rejections = n;
-        ack.rejections = rejp;
+        ack.n_rejections = ra.n;
+        ack.rejections = ra.rejp;
     }
     m.body_case = HRSS__COLLECTOR_MSG__BODY_ACK;
     m.ack = &ack;
     send_reply(c, &e->rid, &m.base, out);
-    free(rej);
-    free(rejp);
-    free(hold);
+    replays_ack_fini(&ra);
 }
 
 static void send_welcome(coll_t *c, entry_t *e, time_t now, buf_t *out)

@@ -1,5 +1,7 @@
-/* replays.c: the Rejections of a batch's replayed seqs (replays.h), from
- * the store's kept rejections (store_replay_outcomes).
+/* replays.c: the Rejections of an Ack (replays.h): those of the batch's
+ * replayed seqs, from the store's kept rejections
+ * (store_replay_outcomes), then the batch's new ones (replays_ack), so
+ * that collector.c's send_ack only attaches them.
  *
  * A seq in [lo, hi) is, in order of the checks:
  *   kept rejected .............. its Rejection (reason, name, message)
@@ -14,6 +16,9 @@
 #include "collector/replays.h"
 
 #include <stdlib.h>
+#include <string.h>
+
+#include "common/mem.h"
 
 #include "common/update.h"
 #include "common/wire.h"
@@ -62,4 +67,43 @@ size_t replays_rejections(store_t *st, const char *reporter, uint64_t lo,
     }
     *hold = kept;
     return n;
+}
+
+void replays_ack(store_t *st, const char *reporter, uint64_t first_seq,
+                 const store_result_t *r, replays_ack_t *out)
+{
+    memset(out, 0, sizeof *out);
+    /* The replayed seqs lead the batch (they are below the next seq). */
+    size_t replayed = r->status == STORE_BATCH_OK ? r->replayed : 0;
+    if (r->rejected + replayed == 0) {
+        return;
+    }
+    out->rej = xcalloc(r->rejected + replayed, sizeof *out->rej);
+    out->rejp = xcalloc(r->rejected + replayed, sizeof *out->rejp);
+    size_t n = 0;
+    if (replayed > 0) {
+        n = replays_rejections(st, reporter, first_seq, first_seq + replayed,
+                               out->rej, &out->hold, out->err);
+    }
+    for (size_t i = 0; i < r->rejected; i++, n++) {
+        Hrss__Rejection *x = &out->rej[n];
+        hrss__rejection__init(x);
+        x->seq = r->rejections[i].seq;
+        x->reason = wire_reason_to_proto(r->rejections[i].reason);
+        x->reason_name =
+            (char *)(uintptr_t)update_reason_name(r->rejections[i].reason);
+        x->message = (char *)(uintptr_t)r->rejections[i].message;
+    }
+    for (size_t i = 0; i < n; i++) {
+        out->rejp[i] = &out->rej[i];
+    }
+    out->n = n;
+}
+
+void replays_ack_fini(replays_ack_t *a)
+{
+    free(a->rej);
+    free(a->rejp);
+    free(a->hold);
+    memset(a, 0, sizeof *a);
 }

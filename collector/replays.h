@@ -42,4 +42,24 @@ size_t replays_rejections(store_t *st, const char *reporter, uint64_t lo,
                           uint64_t hi, Hrss__Rejection *rej, void **hold,
                           char err[ERR_LEN]);
 
+/** An Ack's rejections (replays_ack): owned arrays and what they
+ *  borrow. */
+typedef struct replays_ack {
+    Hrss__Rejection *rej;
+    Hrss__Rejection **rejp; /**< rej's entries, for Ack.rejections */
+    size_t n;
+    void *hold;             /**< replays_rejections()' */
+    char err[ERR_LEN];      /**< the store could not say: "" when it did */
+} replays_ack_t;
+
+/** Every Rejection of the Ack of a batch the store took (@p r, whose
+ *  first seq is @p first_seq): for an ACK_OK, the replayed seqs' first
+ *  (replays_rejections), then @p r's new ones. Borrows from @p r until
+ *  replays_ack_fini(). */
+void replays_ack(store_t *st, const char *reporter, uint64_t first_seq,
+                 const store_result_t *r, replays_ack_t *out);
+
+/** Free what replays_ack() made; harmless on a zeroed struct. */
+void replays_ack_fini(replays_ack_t *a);
+
 #endif
