@@ -51,7 +51,10 @@
  *                             stopped first): nothing acknowledged yet;
  *                             resend from acked_next, and the Ack of that
  *                             replay carries their kept rejections (an
- *                             older collector's none: all "accepted")
+ *                             older collector's none: all "accepted");
+ *                             after DELIVERY_REPLAY_TRIES such replays
+ *                             without an ACK_OK: SPOOL_ACK(N), outcomes
+ *                             unknown
  *   otherwise ............... SPOOL_ACK(N)
  *
  * Network values (N, status) are input: any value is handled, none is
@@ -122,6 +125,7 @@ struct delivery {
     uint64_t next_send;
     flight_t inflight[DELIVERY_WINDOW];
     int n_inflight;
+    int replay_tries;       /* replays since the last ACK_OK (reconcile) */
     bool have_n;            /* handling a collector message whose N ... */
     uint64_t collector_n;   /* ... is this (invariant 2) */
     bool trouble;           /* the last batch got RETRY or a refusal */
@@ -472,12 +476,19 @@ static uint64_t reconcile(delivery_t *d, uint64_t n,
         m->acked_next = sp->acked_next;
         m->queued = sp->queued;
         spool_op(d, out, DELIVERY_ACT_SPOOL_REBASE, n, NULL, 0);
-    } else if (n > sp->acked_next && sp->queued > 0) {
+    } else if (n > sp->acked_next && sp->queued > 0 &&
+               d->replay_tries < DELIVERY_REPLAY_TRIES) {
         /* The collector took updates whose Ack this spool never kept (it
          * was lost, or the agent stopped first). Their outcomes were in
          * that Ack: resend them, and the collector's Ack of the replay
          * carries the rejections it still keeps (collector/replays.h). */
+        d->replay_tries++;
         return sp->acked_next;
+    } else if (n > sp->acked_next && sp->queued > 0) {
+        /* Replays unanswered as often (a link losing the Acks): move on;
+         * what this deletes has an unknown outcome. */
+        spool_op(d, out, DELIVERY_ACT_SPOOL_ACK, n, NULL, 0);
+        out->act[out->n - 1].spool.outcomes_unknown = true;
     } else {
         spool_op(d, out, DELIVERY_ACT_SPOOL_ACK, n, NULL, 0);
     }
@@ -521,6 +532,7 @@ static void on_ack_ok(delivery_t *d, const delivery_ackmsg_t *a,
         note(out, DELIVERY_NOTE_REJECTED)->count = rejected;
     }
     d->trouble = false; /* it stores again */
+    d->replay_tries = 0;
     d->backoff = DELIVERY_BACKOFF_MIN_MS;
     spool_op(d, out, DELIVERY_ACT_SPOOL_ACK, a->next_seq, a->rejections,
              a->n_rejections);

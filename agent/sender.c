@@ -431,11 +431,18 @@ static int execute(sender_t *s, const delivery_action_t *a,
     case DELIVERY_ACT_SEND_BYE:
         send_simple(s, a->kind);
         break;
-    case DELIVERY_ACT_SPOOL_ACK:
+    case DELIVERY_ACT_SPOOL_ACK: {
+        spool_ackinfo_t unknown;
+        memset(&unknown, 0, sizeof unknown);
+        unknown.outcomes_unknown = 1;
+        unknown.at = (int64_t)time(NULL);
         rc = spool_ack_info(s->o->spool, a->spool.next_seq,
                             a->spool.rejections, a->spool.n_rejections,
-                            s->ackinfo, err);
+                            a->spool.outcomes_unknown ? &unknown
+                                                      : s->ackinfo,
+                            err);
         break;
+    }
     case DELIVERY_ACT_SPOOL_REBASE:
         rc = spool_rebase(s->o->spool, a->spool.next_seq, err);
         break;

@@ -206,6 +206,9 @@ typedef struct spool_ackinfo {
     int has_head;           /**< the Ack carried a 32-byte audit_head */
     unsigned char head[32];
     int64_t at;             /**< unix seconds */
+    int outcomes_unknown;   /**< every update it deletes gets outcome
+                                 "unknown" (a Welcome's acknowledgement
+                                 after unanswered replays) */
 } spool_ackinfo_t;
 
 /** Longest outcome: "accepted" or a reject reason's name. */

@@ -86,6 +86,9 @@ int spool_receipt_put(const spool_t *s, MDB_txn *txn, const MDB_val *k,
     }
     char outcome[SPOOL_OUTCOME_MAX + 1];
     outcome_of(u.seq, rej, nrej, outcome, sizeof outcome);
+    if (info != NULL && info->outcomes_unknown) {
+        snprintf(outcome, sizeof outcome, "%s", SPOOL_OUTCOME_UNKNOWN);
+    }
     buf_t v;
     buf_init(&v);
     buf_put_u8(&v, SPOOL_REC_V1);

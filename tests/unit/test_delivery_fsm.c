@@ -290,6 +290,37 @@ Test(delivery, welcome_within_the_spool_resends_what_it_never_acked)
     delivery_destroy(&d);
 }
 
+/* A link that loses every Ack: after DELIVERY_REPLAY_TRIES replays
+ * without an ACK_OK, the Welcome acknowledges with unknown outcomes
+ * instead of resending the same window again. */
+Test(delivery, unanswered_replays_end_in_an_ack_with_unknown_outcomes)
+{
+    delivery_t *d = delivery_new(T0, SEED);
+    int64_t t = T0;
+    expect(on(d, DELIVERY_EV_WAKE, t), 1, DELIVERY_ACT_CONNECT);
+    expect(on(d, DELIVERY_EV_SENT, t), 0);
+    for (int i = 0; i < DELIVERY_REPLAY_TRIES; i++) {
+        const delivery_out_t *o = welcome(d, t, 21, facts(20, 5, 16));
+        for (size_t k = 0; k < o->n; k++) {
+            cr_assert_neq(o->act[k].kind, DELIVERY_ACT_SPOOL_ACK);
+        }
+        cr_assert_eq(status(d).next_send, 5);
+        expect(on(d, DELIVERY_EV_WAKE, t), 1, DELIVERY_ACT_SEND_BATCH);
+        expect(sent(d, t, 5, 20), 2, DELIVERY_ACT_NOTE,
+               DELIVERY_ACT_SEND_BATCH);
+        expect(nothing_from(d, t, 21), 0);
+        t += DELIVERY_ACK_TIMEOUT_MS + 1;
+        expect_down(on(d, DELIVERY_EV_TICK, t), DELIVERY_WHY_ACK_TIMEOUT);
+        t = reconnect_after(d, t, DELIVERY_BACKOFF_MIN_MS);
+    }
+    const delivery_out_t *o = welcome(d, t, 21, facts(20, 5, 16));
+    cr_assert_eq(o->act[0].kind, DELIVERY_ACT_SPOOL_ACK);
+    expect_spool(o, 0, DELIVERY_ACT_SPOOL_ACK, 21);
+    cr_assert(o->act[0].spool.outcomes_unknown);
+    cr_assert_eq(status(d).next_send, 21);
+    delivery_destroy(&d);
+}
+
 Test(delivery, hello_timeout_goes_down_with_backoff_doubling_to_the_cap)
 {
     delivery_t *d = delivery_new(T0, SEED);

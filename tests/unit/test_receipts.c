@@ -422,3 +422,22 @@ Test(receipts, check_names_a_damaged_receipt)
     cr_expect_eq(spool_receipts(sp, keep, &g, err), ERR_CORRUPT);
     cr_expect(strstr(err, "table receipts, seq 3") != NULL, "%s", err);
 }
+
+/* A Welcome's acknowledgement after unanswered replays: every receipt
+ * it writes says "unknown", a named rejection included. */
+Test(receipts, an_ack_with_unknown_outcomes_says_so_for_each)
+{
+    char err[ERR_LEN];
+    queue4();
+    spool_ackinfo_t in = info_at(0, 1700000000);
+    in.has_position = 0;
+    in.has_head = 0;
+    in.outcomes_unknown = 1;
+    cr_assert_eq(spool_ack_info(sp, 5, NULL, 0, &in, err), ERR_OK, "%s",
+                 err);
+    got_t g = all(sp);
+    cr_assert_eq(g.n, 4);
+    for (size_t i = 0; i < 4; i++) {
+        cr_expect_str_eq(g.r[i].outcome, "unknown");
+    }
+}
