@@ -143,12 +143,14 @@ static void summary_text(const shared_t *sh)
         printf("sound");
     }
     printf("; format %u, %llu queued (acked_next %llu, next_assign %llu), "
-           "%llu rejection%s, %llu source%s, %llu meta value%s%s\n",
+           "%llu rejection%s, %llu source%s, %llu receipt%s, %llu meta "
+           "value%s%s\n",
            v->format, (unsigned long long)v->records[1],
            (unsigned long long)v->acked_next,
            (unsigned long long)v->next_assign,
            (unsigned long long)v->records[2], v->records[2] == 1 ? "" : "s",
            (unsigned long long)v->records[3], v->records[3] == 1 ? "" : "s",
+           (unsigned long long)v->records[4], v->records[4] == 1 ? "" : "s",
            (unsigned long long)v->records[0], v->records[0] == 1 ? "" : "s",
            v->format == 1 ? "; format 1 keeps no checksums: any other "
                             "hrss-agent command (status) upgrades it"
@@ -181,7 +183,8 @@ static void print_json(const shared_t *sh)
     json_put_str(stdout, sh->file);
     printf(",\n  \"format\": %u,\n  \"sound\": %s,\n  \"complete\": %s,\n"
            "  \"records\": {\"meta\": %llu, \"queue\": %llu, \"rejects\": "
-           "%llu, \"sources\": %llu},\n  \"acked_next\": %llu,\n"
+           "%llu, \"sources\": %llu, \"receipts\": %llu},\n"
+           "  \"acked_next\": %llu,\n"
            "  \"next_assign\": %llu,\n  \"problems_total\": %llu,\n"
            "  \"problems\": [",
            v->format, v->problems == 0 ? "true" : "false",
@@ -190,6 +193,7 @@ static void print_json(const shared_t *sh)
            (unsigned long long)v->records[1],
            (unsigned long long)v->records[2],
            (unsigned long long)v->records[3],
+           (unsigned long long)v->records[4],
            (unsigned long long)v->acked_next,
            (unsigned long long)v->next_assign,
            (unsigned long long)v->problems);

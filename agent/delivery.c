@@ -46,6 +46,15 @@
  *                             state directory): note, SPOOL_REBASE(N)
  *   N < acked_next .......... the collector acknowledged more before: it
  *                             lost data; note (an error), SPOOL_REBASE(N)
+ *   acked_next < N, queued .. the collector took updates whose Ack the
+ *                             spool never kept (lost, or the agent
+ *                             stopped first): nothing acknowledged yet;
+ *                             resend from acked_next, and the Ack of that
+ *                             replay carries their kept rejections (an
+ *                             older collector's none: all "accepted");
+ *                             after DELIVERY_REPLAY_TRIES such replays
+ *                             without an ACK_OK: SPOOL_ACK(N), outcomes
+ *                             unknown
  *   otherwise ............... SPOOL_ACK(N)
  *
  * Network values (N, status) are input: any value is handled, none is
@@ -81,6 +90,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "agent/spool.h"
 #include "common/mem.h"
 
 #define DELIVERY_MAGIC 0x44454C56u /* "DELV" */
@@ -115,6 +125,7 @@ struct delivery {
     uint64_t next_send;
     flight_t inflight[DELIVERY_WINDOW];
     int n_inflight;
+    int replay_tries;       /* replays since the last ACK_OK (reconcile) */
     bool have_n;            /* handling a collector message whose N ... */
     uint64_t collector_n;   /* ... is this (invariant 2) */
     bool trouble;           /* the last batch got RETRY or a refusal */
@@ -449,8 +460,9 @@ static void on_result(delivery_t *d, const delivery_event_t *ev,
     }
 }
 
-static void reconcile(delivery_t *d, uint64_t n, const delivery_spool_t *sp,
-                      delivery_out_t *out)
+/* @return where sending resumes: @p n, or acked_next for a replay. */
+static uint64_t reconcile(delivery_t *d, uint64_t n,
+                          const delivery_spool_t *sp, delivery_out_t *out)
 {
     if (n > sp->last_assigned + 1) {
         delivery_note_t *m = note(out, DELIVERY_NOTE_RENUMBER);
@@ -464,9 +476,23 @@ static void reconcile(delivery_t *d, uint64_t n, const delivery_spool_t *sp,
         m->acked_next = sp->acked_next;
         m->queued = sp->queued;
         spool_op(d, out, DELIVERY_ACT_SPOOL_REBASE, n, NULL, 0);
+    } else if (n > sp->acked_next && sp->queued > 0 &&
+               d->replay_tries < DELIVERY_REPLAY_TRIES) {
+        /* The collector took updates whose Ack this spool never kept (it
+         * was lost, or the agent stopped first). Their outcomes were in
+         * that Ack: resend them, and the collector's Ack of the replay
+         * carries the rejections it still keeps (collector/replays.h). */
+        d->replay_tries++;
+        return sp->acked_next;
+    } else if (n > sp->acked_next && sp->queued > 0) {
+        /* Replays unanswered as often (a link losing the Acks): move on;
+         * what this deletes has an unknown outcome. */
+        spool_op(d, out, DELIVERY_ACT_SPOOL_ACK, n, NULL, 0);
+        out->act[out->n - 1].spool.outcomes_unknown = true;
     } else {
         spool_op(d, out, DELIVERY_ACT_SPOOL_ACK, n, NULL, 0);
     }
+    return n;
 }
 
 static void on_welcome(delivery_t *d, const delivery_welcome_t *w,
@@ -476,7 +502,7 @@ static void on_welcome(delivery_t *d, const delivery_welcome_t *w,
         d->ping_out = false; /* a late answer; acks will follow */
         return;
     }
-    reconcile(d, w->next_seq, &w->spool, out);
+    uint64_t from = reconcile(d, w->next_seq, &w->spool, out);
     if (d->state == DELIVERY_HELLO) {
         if (d->down || !d->ever_connected) {
             note(out, DELIVERY_NOTE_CONNECTED)->next_seq = w->next_seq;
@@ -489,17 +515,24 @@ static void on_welcome(delivery_t *d, const delivery_welcome_t *w,
     if (!d->trouble) {
         d->backoff = DELIVERY_BACKOFF_MIN_MS;
     }
-    d->next_send = w->next_seq;
+    d->next_send = from;
     d->n_inflight = 0;
 }
 
 static void on_ack_ok(delivery_t *d, const delivery_ackmsg_t *a,
                       int64_t now, delivery_out_t *out)
 {
-    if (a->n_rejections > 0) {
-        note(out, DELIVERY_NOTE_REJECTED)->count = a->n_rejections;
+    /* Reason 0 is an outcome the collector no longer keeps (a replay),
+     * not a rejection: the receipts say "unknown". */
+    size_t rejected = 0;
+    for (size_t i = 0; i < a->n_rejections; i++) {
+        rejected += spool_rejection_unknown(&a->rejections[i]) ? 0u : 1u;
+    }
+    if (rejected > 0) {
+        note(out, DELIVERY_NOTE_REJECTED)->count = rejected;
     }
     d->trouble = false; /* it stores again */
+    d->replay_tries = 0;
     d->backoff = DELIVERY_BACKOFF_MIN_MS;
     spool_op(d, out, DELIVERY_ACT_SPOOL_ACK, a->next_seq, a->rejections,
              a->n_rejections);
@@ -541,8 +574,7 @@ static void on_ack(delivery_t *d, const delivery_ackmsg_t *a, int64_t now,
         /* Go back to what the collector expects; later acks for batches
          * in flight beyond it will be gaps too and change nothing. */
         if (a->next_seq < d->next_send) {
-            reconcile(d, a->next_seq, &a->spool, out);
-            d->next_send = a->next_seq;
+            d->next_send = reconcile(d, a->next_seq, &a->spool, out);
             d->n_inflight = 0;
         }
         break;

@@ -47,6 +47,11 @@
 #define DELIVERY_BATCH_MAX 2000
 /** Most batches in flight (unacknowledged) at once. */
 #define DELIVERY_WINDOW 4
+/** Replays of updates whose Ack was lost (resent from acked_next so that
+ *  the replay's Ack says their outcomes) tried before a Welcome
+ *  acknowledges them with unknown outcomes: a link that loses every Ack
+ *  must not keep the agent resending the same window. */
+#define DELIVERY_REPLAY_TRIES 3
 /** A Hello unanswered for longer than this: give up the socket. */
 #define DELIVERY_HELLO_TIMEOUT_MS 2000
 /** No answer for this long to the oldest batch in flight (counted from
@@ -212,6 +217,10 @@ typedef struct delivery_spool_op {
     /** Borrowed from the event (see delivery_ackmsg_t); NULL with 0. */
     const struct spool_rejection *rejections;
     size_t n_rejections;
+    /** ACT_SPOOL_ACK of a Welcome after DELIVERY_REPLAY_TRIES replays
+     *  went unanswered: the outcomes of what it deletes are unknown
+     *  (receipts say so), not accepted. */
+    bool outcomes_unknown;
 } delivery_spool_op_t;
 
 /** One action. Tagged by kind; only the member named there is set. */

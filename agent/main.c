@@ -1,5 +1,6 @@
 /* main.c: hrss-agent command line: submit, run, flush, status, check,
- * keygen, indicators, regions (the last two: agent/listing).
+ * receipts, keygen, indicators, regions (the last two: agent/listing;
+ * the options of status, check, receipts and keygen: agent/cmdopts).
  *
  * One sender per spool: `run` and `flush` take an exclusive flock on
  * STATE/sender.lock. A `flush` that finds `run` holding it does not send
@@ -35,6 +36,7 @@
 #include <unistd.h>
 
 #include "agent/check.h"
+#include "agent/cmdopts.h"
 #include "agent/csvin.h"
 #include "agent/csvin_fields.h"
 #include "agent/dryrun.h"
@@ -125,6 +127,13 @@ static int fail_usage(const char *fmt, ...)
     fprintf(stderr, "\n(hrss-agent --help tells more)\n");
     va_end(ap);
     return EX_USAGE;
+}
+
+/* A parser's usage error (agent/cmdopts): said once, or already said
+ * by getopt_long when @p err is "". */
+static int usage_err(const char *err)
+{
+    return err[0] != '\0' ? fail_usage("%s", err) : EX_USAGE;
 }
 
 /* Load the catalog, check region and name, open the spool. */
@@ -457,24 +466,11 @@ static int need_sender_opts(agent_t *a)
 /* keygen --out NAME: a new key pair for this office. */
 static int cmd_keygen(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"out", required_argument, NULL, 'o'},
-        {NULL, 0, NULL, 0},
-    };
     const char *out = NULL;
-    int opt;
-    optind = 1;
-    while ((opt = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
-        if (opt != 'o') {
-            return EX_USAGE;
-        }
-        out = optarg;
-    }
-    if (out == NULL || optind < argc) {
-        return fail_usage("%s", "keygen takes --out NAME (writes NAME.key "
-                                "and NAME.pub)");
-    }
     char err[ERR_LEN];
+    if (cmdopts_keygen(argc, argv, &out, err) != 0) {
+        return usage_err(err);
+    }
     keys_pair_t kp;
     if (keys_generate(out, &kp, err) != ERR_OK) {
         fprintf(stderr, "hrss-agent: %s\n", err);
@@ -664,73 +660,18 @@ static int cmd_flush(agent_t *a, int argc, char **argv)
     return rc != 0 ? rc : flush_and_report(a, timeout);
 }
 
-/* The options of status and check: [--json]. @return 0, or EX_USAGE. */
-static int json_opt(int argc, char **argv, int *json)
-{
-    static const struct option opts[] = {
-        {"json", no_argument, NULL, 'j'},
-        {NULL, 0, NULL, 0},
-    };
-    int opt;
-    *json = 0;
-    optind = 1;
-    while ((opt = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
-        if (opt != 'j') {
-            return EX_USAGE;
-        }
-        *json = 1;
-    }
-    return 0;
-}
-
-/* status [--json] [--due-days N]. @return 0, or EX_USAGE. */
-static int status_opts(int argc, char **argv, int *json, int *due_days)
-{
-    static const struct option opts[] = {
-        {"json", no_argument, NULL, 'j'},
-        {"due-days", required_argument, NULL, 'd'},
-        {NULL, 0, NULL, 0},
-    };
-    int opt;
-    *json = 0;
-    *due_days = DUE_DAYS_DEFAULT;
-    optind = 1;
-    while ((opt = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
-        if (opt == 'j') {
-            *json = 1;
-            continue;
-        }
-        if (opt != 'd') {
-            return EX_USAGE;
-        }
-        char *end = NULL;
-        errno = 0;
-        long n = strtol(optarg, &end, 10);
-        if (end == optarg || *end != '\0' || errno != 0 || n < 0 ||
-            n > DUE_DAYS_MAX) {
-            return fail_usage("--due-days: '%s' is not a number of days "
-                              "(0..%d)", optarg, DUE_DAYS_MAX);
-        }
-        *due_days = (int)n;
-    }
-    if (optind < argc) {
-        return fail_usage("status: unexpected '%s'", argv[optind]);
-    }
-    return 0;
-}
-
 static int cmd_status(agent_t *a, int argc, char **argv)
 {
     int json = 0;
     int due_days = DUE_DAYS_DEFAULT;
-    if (status_opts(argc, argv, &json, &due_days) != 0) {
-        return EX_USAGE;
+    char err[ERR_LEN];
+    if (cmdopts_status(argc, argv, &json, &due_days, err) != 0) {
+        return usage_err(err);
     }
     int rc = setup(a, 0);
     if (rc != 0) {
         return rc;
     }
-    char err[ERR_LEN];
     status_view_t v;
     memset(&v, 0, sizeof v);
     v.state_dir = a->val[OPT_STATE];
@@ -777,61 +718,16 @@ static int cmd_status(agent_t *a, int argc, char **argv)
  * collector acknowledged, from the spool, beside a running agent. */
 static int cmd_receipts(agent_t *a, int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"period", required_argument, NULL, 'p'},
-        {"json", no_argument, NULL, 'j'},
-        {"csv", no_argument, NULL, 'c'},
-        {NULL, 0, NULL, 0},
-    };
+    cmdopts_receipts_t o;
     char err[ERR_LEN];
-    enum receipts_form form = RECEIPTS_TABLE;
-    period_t period;
-    const period_t *pp = NULL;
-    int opt;
-    optind = 1;
-    while ((opt = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
-        if (opt == 'p') {
-            if (period_parse(optarg, &period, err) != ERR_OK) {
-                return fail_usage("--period: %s", err);
-            }
-            pp = &period;
-        } else if (opt == 'j' || opt == 'c') {
-            if (form != RECEIPTS_TABLE) {
-                return fail_usage("%s", "receipts: --json and --csv "
-                                        "exclude each other");
-            }
-            form = opt == 'j' ? RECEIPTS_JSON : RECEIPTS_CSV;
-        } else {
-            return EX_USAGE;
-        }
-    }
-    if (optind < argc) {
-        return fail_usage("receipts: unexpected '%s'", argv[optind]);
+    if (cmdopts_receipts(argc, argv, &o, err) != 0) {
+        return usage_err(err);
     }
     int rc = setup(a, 0);
-    if (rc != 0) {
-        return rc;
-    }
-    /* The reporter: the name the spool is bound to (what the agent says
-     * in Hello), else --name. */
-    char name[128];
-    spool_stats_t st;
-    rc = spool_identity_name(a->spool, name, sizeof name, err);
-    if (rc == ERR_OK && name[0] == '\0' && a->name != NULL) {
-        snprintf(name, sizeof name, "%s", a->name);
-    }
-    if (rc == ERR_OK) {
-        rc = spool_stats(a->spool, &st, err);
-    }
-    if (rc == ERR_OK) {
-        rc = receipts_print(a->spool, name, pp, st.queued, form, stdout,
-                            err);
-    }
-    if (rc != ERR_OK) {
-        fprintf(stderr, "hrss-agent: %s\n", err);
-        return 1;
-    }
-    return 0;
+    return rc != 0 ? rc
+                   : receipts_command(a->spool, a->name,
+                                      o.has_period ? &o.period : NULL,
+                                      o.form, stdout);
 }
 
 /* check [--json]: the whole spool verified, read-only (agent/check). No
@@ -840,17 +736,14 @@ static int cmd_receipts(agent_t *a, int argc, char **argv)
 static int cmd_check(agent_t *a, int argc, char **argv)
 {
     int json = 0;
-    if (json_opt(argc, argv, &json) != 0) {
-        return EX_USAGE;
-    }
-    if (optind < argc) {
-        return fail_usage("check: unexpected '%s'", argv[optind]);
+    char err[ERR_LEN] = "";
+    if (cmdopts_json(argc, argv, &json, err) != 0) {
+        return usage_err(err);
     }
     if (a->val[OPT_STATE] == NULL) {
         return fail_usage("%s", "--state-dir is required");
     }
     char dir[4200];
-    char err[ERR_LEN] = "";
     snprintf(dir, sizeof dir, "%s/spool", a->val[OPT_STATE]);
     int rc = check_spool(dir, json, err);
     if (err[0] != '\0') { /* refused at open, or not checked */

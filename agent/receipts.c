@@ -2,12 +2,16 @@
  * read in one pass (spool_receipts), filtered by month, then printed.
  *
  *   table  per month of the period that has receipts: month, submitted
- *          (acknowledged), accepted, rejected, and the newest receipt's
- *          audit position and head ("-" when the collector sent none)
+ *          (acknowledged), accepted, rejected, unknown (only when some
+ *          receipt is: a replay whose outcome the collector no longer
+ *          keeps; submitted = accepted + rejected + unknown), and the
+ *          newest receipt's audit position and head ("-" when the
+ *          collector sent none)
  *   csv    the receipts file: reporter,seq,indicator,region,month,value,
  *          outcome,position,head,acked_at (empty position and head: the
  *          collector sent none)
- *   json   {"reporter", "receipts": [...], "months": [...]}
+ *   json   {"reporter", "receipts": [...], "months": [...]} (months
+ *          with submitted, accepted, rejected and unknown)
  *
  * A month outside PERIOD_MIN_YEAR..MAX (a rejected `bad_month` figure)
  * lies in no period; it is listed only without --period, under what it
@@ -35,6 +39,7 @@ typedef struct month_sum {
     uint64_t submitted;
     uint64_t accepted;
     uint64_t rejected;
+    uint64_t unknown;  /* replays whose outcome the collector lost */
     const spool_receipt_t *newest; /* the highest seq with a position */
 } month_sum_t;
 
@@ -97,7 +102,12 @@ static void head_hex(const spool_receipt_t *r, char out[65])
 
 static int is_accepted(const spool_receipt_t *r)
 {
-    return strcmp(r->outcome, "accepted") == 0;
+    return strcmp(r->outcome, SPOOL_OUTCOME_ACCEPTED) == 0;
+}
+
+static int is_unknown(const spool_receipt_t *r)
+{
+    return strcmp(r->outcome, SPOOL_OUTCOME_UNKNOWN) == 0;
 }
 
 static int by_month(const void *a, const void *b)
@@ -124,6 +134,8 @@ static month_sum_t *sum_months(const collect_t *c, size_t *n)
         m[j].submitted++;
         if (is_accepted(r)) {
             m[j].accepted++;
+        } else if (is_unknown(r)) {
+            m[j].unknown++;
         } else {
             m[j].rejected++;
         }
@@ -141,36 +153,57 @@ static void print_table(const char *reporter, const collect_t *c,
                         uint64_t queued, FILE *f)
 {
     static const char *const head[] = {"month",    "submitted", "accepted",
-                                       "rejected", "position",  "head"};
-    static const enum table_align align[] = {TABLE_LEFT,  TABLE_RIGHT,
-                                             TABLE_RIGHT, TABLE_RIGHT,
-                                             TABLE_RIGHT, TABLE_LEFT};
+                                       "rejected", "unknown",   "position",
+                                       "head"};
+    static const enum table_align align[] = {
+        TABLE_LEFT,  TABLE_RIGHT, TABLE_RIGHT, TABLE_RIGHT,
+        TABLE_RIGHT, TABLE_RIGHT, TABLE_LEFT};
     size_t nm = 0;
     month_sum_t *m = sum_months(c, &nm);
-    table_t *t = table_new(6, head, align);
     uint64_t without = 0;
+    uint64_t unknown = 0;
     for (size_t i = 0; i < c->n; i++) {
         without += !c->r[i].has_position;
+        unknown += is_unknown(&c->r[i]) ? 1u : 0u;
     }
+    /* The unknown column only when there is one: most offices never
+     * see it. */
+    const char *const *hd = head;
+    const enum table_align *al = align;
+    static const char *const head6[] = {"month",    "submitted", "accepted",
+                                        "rejected", "position",  "head"};
+    static const enum table_align align6[] = {TABLE_LEFT,  TABLE_RIGHT,
+                                              TABLE_RIGHT, TABLE_RIGHT,
+                                              TABLE_RIGHT, TABLE_LEFT};
+    size_t cols = 7;
+    if (unknown == 0) {
+        hd = head6;
+        al = align6;
+        cols = 6;
+    }
+    table_t *t = table_new(cols, hd, al);
     for (size_t i = 0; i < nm; i++) {
         char month[PERIOD_STR_LEN];
         char sub[24];
         char acc[24];
         char rej[24];
+        char unk[24];
         char pos[24] = "-";
         char hex[65] = "-";
         month_format_yyyymm(m[i].yyyymm, month, sizeof month);
         snprintf(sub, sizeof sub, "%" PRIu64, m[i].submitted);
         snprintf(acc, sizeof acc, "%" PRIu64, m[i].accepted);
         snprintf(rej, sizeof rej, "%" PRIu64, m[i].rejected);
+        snprintf(unk, sizeof unk, "%" PRIu64, m[i].unknown);
         if (m[i].newest != NULL) {
             snprintf(pos, sizeof pos, "%" PRIu64, m[i].newest->position);
             if (m[i].newest->has_head) {
                 head_hex(m[i].newest, hex);
             }
         }
-        const char *row[] = {month, sub, acc, rej, pos, hex};
-        table_add_row(t, row);
+        const char *row7[] = {month, sub, acc, rej, unk, pos, hex};
+        const char *row6[] = {month, sub, acc, rej, pos, hex};
+        table_add_row(t, cols == 7 ? row7 : row6);
     }
     fprintf(f, "Receipts of %s: %zu update%s acknowledged by the "
                "collector\n\n",
@@ -179,6 +212,18 @@ static void print_table(const char *reporter, const collect_t *c,
     if (nm > 0) {
         table_print(t, f);
         fputc('\n', f);
+    }
+    if (unknown > 0) {
+        fprintf(f, "%" PRIu64 " update%s with an unknown outcome: the "
+                   "collector applied %s before its answer was recorded, "
+                   "and no longer keeps whether %s rejected (its "
+                   "--max-rejections); counted apart, neither accepted "
+                   "nor rejected (hrssctl rejections may still list "
+                   "%s).\n",
+                unknown, unknown == 1 ? "" : "s",
+                unknown == 1 ? "it" : "them",
+                unknown == 1 ? "it was" : "they were",
+                unknown == 1 ? "it" : "them");
     }
     if (without > 0) {
         fprintf(f, "%" PRIu64 " receipt%s without an audit position (the "
@@ -293,9 +338,10 @@ static void print_json(const char *reporter, const collect_t *c, FILE *f)
         char month[PERIOD_STR_LEN];
         month_format_yyyymm(m[i].yyyymm, month, sizeof month);
         fprintf(f, "%s{\"month\":\"%s\",\"submitted\":%" PRIu64
-                   ",\"accepted\":%" PRIu64 ",\"rejected\":%" PRIu64 "}",
+                   ",\"accepted\":%" PRIu64 ",\"rejected\":%" PRIu64
+                   ",\"unknown\":%" PRIu64 "}",
                 i > 0 ? "," : "", month, m[i].submitted, m[i].accepted,
-                m[i].rejected);
+                m[i].rejected, m[i].unknown);
     }
     fputs("]}\n", f);
     free(m);
@@ -322,4 +368,30 @@ int receipts_print(spool_t *sp, const char *reporter, const period_t *period,
     }
     free(c.r);
     return rc;
+}
+
+int receipts_command(spool_t *sp, const char *name_opt,
+                     const period_t *period, enum receipts_form form,
+                     FILE *f)
+{
+    char err[ERR_LEN];
+    /* The reporter: the name the spool is bound to (what the agent says
+     * in Hello), else --name. */
+    char name[128];
+    spool_stats_t st;
+    int rc = spool_identity_name(sp, name, sizeof name, err);
+    if (rc == ERR_OK && name[0] == '\0' && name_opt != NULL) {
+        snprintf(name, sizeof name, "%s", name_opt);
+    }
+    if (rc == ERR_OK) {
+        rc = spool_stats(sp, &st, err);
+    }
+    if (rc == ERR_OK) {
+        rc = receipts_print(sp, name, period, st.queued, form, f, err);
+    }
+    if (rc != ERR_OK) {
+        fprintf(stderr, "hrss-agent: %s\n", err);
+        return 1;
+    }
+    return 0;
 }

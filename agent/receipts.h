@@ -34,6 +34,14 @@ int receipts_print(spool_t *sp, const char *reporter, const period_t *period,
                    uint64_t queued, enum receipts_form form, FILE *f,
                    char err[ERR_LEN]);
 
+/** `hrss-agent receipts`: receipts_print() to @p f, the reporter named
+ *  by the spool's identity (else @p name_opt, borrowed, may be NULL),
+ *  with the count of queued updates; a spool error is said on stderr.
+ *  @return the exit status: 0, or 1 after a spool error. */
+int receipts_command(spool_t *sp, const char *name_opt,
+                     const period_t *period, enum receipts_form form,
+                     FILE *f);
+
 /** "YYYY-MM-DDTHH:MM:SSZ" of @p t into @p out (at least 21 bytes). */
 void receipts_iso_time(int64_t t, char *out, size_t cap);
 

@@ -431,11 +431,18 @@ static int execute(sender_t *s, const delivery_action_t *a,
     case DELIVERY_ACT_SEND_BYE:
         send_simple(s, a->kind);
         break;
-    case DELIVERY_ACT_SPOOL_ACK:
+    case DELIVERY_ACT_SPOOL_ACK: {
+        spool_ackinfo_t unknown;
+        memset(&unknown, 0, sizeof unknown);
+        unknown.outcomes_unknown = 1;
+        unknown.at = (int64_t)time(NULL);
         rc = spool_ack_info(s->o->spool, a->spool.next_seq,
                             a->spool.rejections, a->spool.n_rejections,
-                            s->ackinfo, err);
+                            a->spool.outcomes_unknown ? &unknown
+                                                      : s->ackinfo,
+                            err);
         break;
+    }
     case DELIVERY_ACT_SPOOL_REBASE:
         rc = spool_rebase(s->o->spool, a->spool.next_seq, err);
         break;
@@ -498,6 +505,24 @@ static int read_facts(sender_t *s, delivery_spool_t *f, char err[ERR_LEN])
     return rc;
 }
 
+/* @p r's reason name; when the collector sent none, its number's
+ * (common/wire, common/update), "unknown" for REJ_NONE (an outcome the
+ * collector no longer keeps), or "reason_N" for a number this agent does
+ * not know. */
+static void reason_name(const Hrss__Rejection *r, char *out, size_t cap)
+{
+    enum update_reason why = UPDATE_OK;
+    if (r->reason_name[0] != '\0') {
+        snprintf(out, cap, "%s", r->reason_name);
+    } else if (r->reason == HRSS__REJECT_REASON__REJ_NONE) {
+        snprintf(out, cap, "%s", SPOOL_OUTCOME_UNKNOWN);
+    } else if (wire_reason_from_proto(r->reason, &why) && why != UPDATE_OK) {
+        snprintf(out, cap, "%s", update_reason_name(why));
+    } else {
+        snprintf(out, cap, "reason_%u", (unsigned)r->reason);
+    }
+}
+
 /* The collector's rejections as the spool records them; NULL when none.
  * Caller frees. */
 static spool_rejection_t *rejections(const Hrss__Ack *a)
@@ -509,8 +534,8 @@ static spool_rejection_t *rejections(const Hrss__Ack *a)
     for (size_t i = 0; i < a->n_rejections; i++) {
         rj[i].seq = a->rejections[i]->seq;
         rj[i].reason = a->rejections[i]->reason;
-        snprintf(rj[i].reason_name, sizeof rj[i].reason_name, "%s",
-                 a->rejections[i]->reason_name);
+        reason_name(a->rejections[i], rj[i].reason_name,
+                    sizeof rj[i].reason_name);
         snprintf(rj[i].message, sizeof rj[i].message, "%s",
                  a->rejections[i]->message);
         rj[i].at = (int64_t)time(NULL);

@@ -46,6 +46,7 @@
 #ifndef HRSS_SPOOL_H
 #define HRSS_SPOOL_H
 #include <stddef.h>
+#include <string.h>
 #include <stdint.h>
 
 #include "common/catalog.h"
@@ -205,10 +206,32 @@ typedef struct spool_ackinfo {
     int has_head;           /**< the Ack carried a 32-byte audit_head */
     unsigned char head[32];
     int64_t at;             /**< unix seconds */
+    int outcomes_unknown;   /**< every update it deletes gets outcome
+                                 "unknown" (a Welcome's acknowledgement
+                                 after unanswered replays) */
 } spool_ackinfo_t;
 
 /** Longest outcome: "accepted" or a reject reason's name. */
 #define SPOOL_OUTCOME_MAX 31
+/** A receipt's outcome when the collector accepted the update. */
+#define SPOOL_OUTCOME_ACCEPTED "accepted"
+/** A receipt's outcome when the collector could not say any more (the
+ *  replay of an update whose Ack was lost, its rejection trimmed by the
+ *  collector's --max-rejections): neither accepted nor rejected. */
+#define SPOOL_OUTCOME_UNKNOWN "unknown"
+/** spool_rejection_t.reason 0 (the wire's REJ_NONE): no rejection but an
+ *  outcome the collector no longer knows; spool_ack_info() records no
+ *  rejection for it, only the receipt ("unknown"). */
+#define SPOOL_REASON_UNKNOWN 0u
+
+/** 1 when @p r is no rejection but an unknown outcome: reason
+ *  SPOOL_REASON_UNKNOWN, named "unknown" or not named. */
+static inline int spool_rejection_unknown(const spool_rejection_t *r)
+{
+    return r->reason == SPOOL_REASON_UNKNOWN &&
+           (r->reason_name[0] == '\0' ||
+            strcmp(r->reason_name, SPOOL_OUTCOME_UNKNOWN) == 0);
+}
 
 /** A receipt: one update the collector acknowledged (spool_receipts()).
  *  Plain value struct. */
@@ -248,10 +271,11 @@ int spool_ack(spool_t *self, uint64_t next_seq,
 
 /** spool_ack(), and in the same transaction a receipt for every update
  *  it deletes (spool_receipts()): outcome "accepted" unless @p rej names
- *  its seq, position and head from @p info (NULL: none, and the time is
- *  now; so spool_ack() and a Welcome's acknowledgement, whose updates
- *  the collector had applied before an ack was lost, write them as
- *  accepted). Receipts are never deleted: an office sends ~1,500
+ *  its seq (its reason_name; reason SPOOL_REASON_UNKNOWN: "unknown", and
+ *  no rejection recorded), position and head from @p info (NULL: none,
+ *  and the time is now). A Welcome acknowledges nothing that is queued
+ *  (agent/delivery.c reconcile: the updates are resent and the Ack of
+ *  the replay carries their outcomes). Receipts are never deleted: an office sends ~1,500
  *  figures a year, some hundred KiB. */
 int spool_ack_info(spool_t *self, uint64_t next_seq,
                    const spool_rejection_t *rej, size_t nrej,
@@ -302,7 +326,8 @@ int spool_check_queue(spool_t *self, char err[ERR_LEN]);
 
 /** One problem spool_verify() found. Plain value struct. */
 typedef struct spool_problem {
-    const char *table;  /**< "meta", "queue", "rejects", "sources", or
+    const char *table;  /**< "meta", "queue", "rejects", "sources",
+                             "receipts", or
                              "" for the file's own structure (static) */
     char key[96];       /**< "seq 17", "key identity", or "" */
     char what[200];     /**< "checksum mismatch", "malformed record", ... */
@@ -315,8 +340,8 @@ typedef int (*spool_problem_fn)(const spool_problem_t *p, void *arg);
 /** What spool_verify() saw. Plain value struct. */
 typedef struct spool_verify {
     unsigned format;        /**< 1 or 2 (0: unreadable) */
-    uint64_t records[4];    /**< records walked in meta, queue, rejects,
-                                 sources */
+    uint64_t records[5];    /**< records walked in meta, queue, rejects,
+                                 sources, receipts (0 without the table) */
     uint64_t acked_next;    /**< as meta says (1 when absent) */
     uint64_t next_assign;   /**< as meta says (1 when absent) */
     uint64_t problems;      /**< problems found (all, even past a stop) */
@@ -325,7 +350,7 @@ typedef struct spool_verify {
     /* Where the walk is: updated before each record is read, so that a
      * caller that runs the walk in a child process can say where it died
      * (LMDB reads damaged pages without checks of its own). */
-    int at_table;           /**< 0..3 as in records[], -1 before */
+    int at_table;           /**< 0..4 as in records[], -1 before */
     unsigned at_key_len;    /**< bytes of the key in at_key (cut) */
     unsigned char at_key[64];
 } spool_verify_t;

@@ -213,6 +213,12 @@ int spool_receipt_put(const spool_t *s, MDB_txn *txn, const MDB_val *k,
                       const MDB_val *d, const spool_rejection_t *rej,
                       size_t nrej, const spool_ackinfo_t *info);
 
+/** Parse receipt @p k / @p d (unsealed) into @p r: the layout of
+ *  spool_receipts.c, consumed exactly, and an outcome that is a name
+ *  (not empty). @return ERR_OK or ERR_CORRUPT. */
+int spool_parse_receipt(const MDB_val *k, const MDB_val *d,
+                        spool_receipt_t *r);
+
 /** Open (with @p flags MDB_CREATE, or 0) the receipts table in @p txn;
  *  sets have_receipts. Absent without MDB_CREATE is not an error.
  *  @return ERR_OK or the LMDB failure as ERR_*. */

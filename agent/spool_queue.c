@@ -411,7 +411,12 @@ int spool_ack_info(spool_t *self, uint64_t next_seq,
     mdb_env_set_flags(self->env, MDB_NOMETASYNC, 1);
     int rc = lmdbh_code(mdb_txn_begin(self->env, NULL, 0, &txn));
     for (size_t i = 0; rc == ERR_OK && i < nrej; i++) {
-        rc = put_rejection(txn, self, &k, &v, &rej[i]);
+        /* Reason 0 (REJ_NONE) is no rejection: a replayed update whose
+         * outcome the collector no longer keeps; only its receipt says
+         * so ("unknown"). */
+        if (!spool_rejection_unknown(&rej[i])) {
+            rc = put_rejection(txn, self, &k, &v, &rej[i]);
+        }
     }
     if (rc == ERR_OK) {
         rc = delete_below(self, txn, next_seq, rej, nrej, info, err);

@@ -11,10 +11,11 @@
  *                       has_position:u8 [position:u64] has_head:u8
  *                       [head:32 bytes] acked_at:i64          (sealed)
  *
- * outcome is "accepted" or the Ack's reason_name for that seq. An ack
- * from a Welcome (the collector had applied the updates before the Ack
- * was lost, spool_ack()) or from an older collector carries no position
- * and head: has_position = has_head = 0. Receipts are never deleted: an
+ * outcome is "accepted", the Ack's reason_name for that seq, or
+ * "unknown": a replayed update (its first Ack lost) whose rejection the
+ * collector no longer keeps (reason 0, REJ_NONE; collector/replays.h).
+ * An ack from an older collector carries no position and head, and
+ * neither does one written by spool_ack(): has_position = has_head = 0. Receipts are never deleted: an
  * office sends some 1,500 figures a year, about 100 bytes each.
  *
  * INVARIANTS
@@ -33,6 +34,8 @@
 #include <time.h>
 
 #include "common/lmdbh.h"
+#include "common/update.h"
+#include "common/wire.h"
 
 int spool_receipts_open(spool_t *s, MDB_txn *txn, unsigned flags)
 {
@@ -42,17 +45,33 @@ int spool_receipts_open(spool_t *s, MDB_txn *txn, unsigned flags)
     return mrc == MDB_NOTFOUND ? ERR_OK : lmdbh_code(mrc);
 }
 
-/* "accepted", or the reason of @p seq's rejection in @p rej. */
-static const char *outcome_of(uint64_t seq, const spool_rejection_t *rej,
-                              size_t nrej)
+/* "accepted", or the reason of @p seq's rejection in @p rej, into
+ * @p out: its name; without one, its number's (the wire's number mapped
+ * by common/wire to common/update's name), "unknown" for reason 0, and
+ * "reason_N" only for a number this agent does not know. Never
+ * "rejected": that is no reason. */
+static void outcome_of(uint64_t seq, const spool_rejection_t *rej,
+                       size_t nrej, char *out, size_t cap)
 {
+    enum update_reason why = UPDATE_OK;
     for (size_t i = 0; i < nrej; i++) {
-        if (rej[i].seq == seq) {
-            return rej[i].reason_name[0] != '\0' ? rej[i].reason_name
-                                                 : "rejected";
+        if (rej[i].seq != seq) {
+            continue;
         }
+        if (rej[i].reason_name[0] != '\0') {
+            snprintf(out, cap, "%s", rej[i].reason_name);
+        } else if (spool_rejection_unknown(&rej[i])) {
+            snprintf(out, cap, "%s", SPOOL_OUTCOME_UNKNOWN);
+        } else if (wire_reason_from_proto((Hrss__RejectReason)rej[i].reason,
+                                          &why) &&
+                   why != UPDATE_OK) {
+            snprintf(out, cap, "%s", update_reason_name(why));
+        } else { /* a number newer than this agent */
+            snprintf(out, cap, "reason_%u", (unsigned)rej[i].reason);
+        }
+        return;
     }
-    return "accepted";
+    snprintf(out, cap, "%s", SPOOL_OUTCOME_ACCEPTED);
 }
 
 int spool_receipt_put(const spool_t *s, MDB_txn *txn, const MDB_val *k,
@@ -66,7 +85,10 @@ int spool_receipt_put(const spool_t *s, MDB_txn *txn, const MDB_val *k,
         return ERR_OK;
     }
     char outcome[SPOOL_OUTCOME_MAX + 1];
-    snprintf(outcome, sizeof outcome, "%s", outcome_of(u.seq, rej, nrej));
+    outcome_of(u.seq, rej, nrej, outcome, sizeof outcome);
+    if (info != NULL && info->outcomes_unknown) {
+        snprintf(outcome, sizeof outcome, "%s", SPOOL_OUTCOME_UNKNOWN);
+    }
     buf_t v;
     buf_init(&v);
     buf_put_u8(&v, SPOOL_REC_V1);
@@ -95,10 +117,8 @@ int spool_receipt_put(const spool_t *s, MDB_txn *txn, const MDB_val *k,
     return rc;
 }
 
-/* Parse receipt @p k / @p d (unsealed) into @p r. @return ERR_OK or
- * ERR_CORRUPT. */
-static int parse_receipt(const MDB_val *k, const MDB_val *d,
-                         spool_receipt_t *r)
+int spool_parse_receipt(const MDB_val *k, const MDB_val *d,
+                        spool_receipt_t *r)
 {
     memset(r, 0, sizeof *r);
     int rc = spool_parse_seq(k, &r->update.seq);
@@ -125,7 +145,8 @@ static int parse_receipt(const MDB_val *k, const MDB_val *d,
         r->head[i] = buf_get_u8(&rd);
     }
     r->acked_at = buf_get_i64(&rd);
-    if (rc == ERR_OK && !buf_done(&rd)) {
+    if (rc == ERR_OK && (!buf_done(&rd) || r->outcome[0] == '\0' ||
+                         r->update.indicator[0] == '\0')) {
         rc = ERR_CORRUPT;
     }
     return rc;
@@ -156,7 +177,7 @@ int spool_receipts(spool_t *self, spool_receipt_fn fn, void *arg,
     while (rc == ERR_OK && mrc == MDB_SUCCESS) {
         spool_receipt_t r;
         rc = spool_unseal(self, SPOOL_T_RECEIPTS, &k, &d, err);
-        if (rc == ERR_OK && parse_receipt(&k, &d, &r) != ERR_OK) {
+        if (rc == ERR_OK && spool_parse_receipt(&k, &d, &r) != ERR_OK) {
             rc = spool_damage(self, SPOOL_T_RECEIPTS, &k, "malformed record",
                               err);
         }

@@ -3,15 +3,16 @@
  *
  * One read transaction, so that the cross-checks compare one snapshot
  * and a running agent is not held up (LMDB readers block no writer).
- * Tables are walked in order (meta, queue, rejects, sources), record by
- * record:
+ * Tables are walked in order (meta, queue, rejects, sources, receipts
+ * when the spool has it), record by record:
  *   - the record's size, seal and layout (spool_rec.c);
  *   - its key found again by a lookup, at the same record: a damaged
  *     branch page sends lookups (spool_read's, spool_has_source's)
  *     elsewhere while a walk still finds every leaf;
  *   - keys in order; in the queue, each seq from acked_next on, once,
  *     below next_assign, and none missing at the end; in rejects, no seq
- *     past next_assign;
+ *     past next_assign; in receipts, none at or past acked_next (a
+ *     receipt is written by the ack that deletes its update);
  *   - the walked count against LMDB's own (what `status` reports).
  * An LMDB error in a table (a damaged page it noticed) ends that table's
  * walk with a problem; the transaction is then renewed for the next
@@ -217,6 +218,27 @@ static void sources_record(walk_t *w, const MDB_val *k, MDB_val *d)
     }
 }
 
+/* A receipt: only for an acknowledged seq (below acked_next), sealed,
+ * its layout whole (spool_parse_receipt). */
+static void receipts_record(walk_t *w, const MDB_val *k, MDB_val *d)
+{
+    uint64_t seq = 0;
+    spool_receipt_t r;
+    if (spool_parse_seq(k, &seq) != ERR_OK) {
+        problem(w, SPOOL_T_RECEIPTS, k, "malformed key");
+        return;
+    }
+    if (w->counters_ok && !w->renewed && seq >= w->out->acked_next) {
+        problem(w, SPOOL_T_RECEIPTS, k,
+                "not acknowledged yet (at or past acked_next: a damaged "
+                "key)");
+    }
+    if (unsealed(w, SPOOL_T_RECEIPTS, k, d) &&
+        spool_parse_receipt(k, d, &r) != ERR_OK) {
+        problem(w, SPOOL_T_RECEIPTS, k, "malformed record");
+    }
+}
+
 typedef void (*record_fn)(walk_t *w, const MDB_val *k, MDB_val *d);
 
 /* Before record @p k of table @p t is looked at: say where the walk is,
@@ -371,8 +393,9 @@ static int renew(walk_t *w)
 
 static int walk(spool_t *self, walk_t *w, char err[ERR_LEN])
 {
-    static const record_fn each[SPOOL_T_N] = {meta_record, queue_record,
-                                              rejects_record, sources_record};
+    static const record_fn each[SPOOL_T_N + 1] = {
+        meta_record, queue_record, rejects_record, sources_record,
+        receipts_record};
     int mrc = mdb_txn_begin(self->env, NULL, MDB_RDONLY, &w->txn);
     if (mrc != MDB_SUCCESS) {
         return spool_fail(mrc, "cannot read spool", err);
@@ -383,8 +406,10 @@ static int walk(spool_t *self, walk_t *w, char err[ERR_LEN])
         file_problem(w, why);
     }
     walk_begin(w);
-    for (int t = 0; mrc == MDB_SUCCESS && !w->stop && t < SPOOL_T_N; t++) {
-        if (w->queue_only && t != SPOOL_T_QUEUE) {
+    for (int t = 0; mrc == MDB_SUCCESS && !w->stop && t <= SPOOL_T_RECEIPTS;
+         t++) {
+        if ((w->queue_only && t != SPOOL_T_QUEUE) ||
+            (t == SPOOL_T_RECEIPTS && !self->have_receipts)) {
             continue;
         }
         walk_table(w, (enum spool_table)t, each[t]);
@@ -449,7 +474,7 @@ char *spool_verify_where(const spool_verify_t *v, char *out, size_t cap)
 {
     char key[96] = "";
     out[0] = '\0';
-    if (v->at_table < 0 || v->at_table >= SPOOL_T_N) {
+    if (v->at_table < 0 || v->at_table > SPOOL_T_RECEIPTS) {
         return out;
     }
     enum spool_table t = (enum spool_table)v->at_table;

@@ -89,6 +89,7 @@
 #include "collector/qserve.h"
 #include "collector/ranges.h"
 #include "collector/ratelog.h"
+#include "collector/replays.h"
 #include "collector/sockets.h"
 #include "common/buf.h"
 #include "common/catalog.h"
@@ -368,8 +369,7 @@ static void send_ack(coll_t *c, entry_t *e, const store_result_t *r,
     Hrss__CollectorMsg m = HRSS__COLLECTOR_MSG__INIT;
     ack.first_seq = e->info.first_seq;
     ack.last_seq = e->info.last_seq;
-    Hrss__Rejection *rej = NULL;
-    Hrss__Rejection **rejp = NULL;
+    replays_ack_t ra = {0};
     if (!stored) {
         ack.status = wire_ack_to_proto(WIRE_ACK_RETRY);
         ack.message = (char *)(uintptr_t)why;
@@ -389,27 +389,20 @@ static void send_ack(coll_t *c, entry_t *e, const store_result_t *r,
             ack.message = (char *)"refused by the store: invalid reporter "
                                   "id or seqs not consecutive";
         }
-        if (r->rejected > 0) {
-            rej = xcalloc(r->rejected, sizeof *rej);
-            rejp = xcalloc(r->rejected, sizeof *rejp);
-            for (size_t i = 0; i < r->rejected; i++) {
-                hrss__rejection__init(&rej[i]);
-                rej[i].seq = r->rejections[i].seq;
-                rej[i].reason = wire_reason_to_proto(r->rejections[i].reason);
-                rej[i].reason_name = (char *)(uintptr_t)update_reason_name(
-                    r->rejections[i].reason);
-                rej[i].message = (char *)(uintptr_t)r->rejections[i].message;
-                rejp[i] = &rej[i];
-            }
-            ack.n_rejections = r->rejected;
-            ack.rejections = rejp;
+        /* Every rejection, the replayed seqs' kept ones first. */
+        replays_ack(c->store, e->who.reporter, e->info.first_seq, r, &ra);
+        if (ra.err[0] != '\0') {
+            ratelog(c->rl, CAUSE_STORE_FAILED, time(NULL),
+                    "replayed outcomes of %s unknown: %s", e->who.reporter,
+                    ra.err);
         }
+        ack.n_rejections = ra.n;
+        ack.rejections = ra.rejp;
     }
     m.body_case = HRSS__COLLECTOR_MSG__BODY_ACK;
     m.ack = &ack;
     send_reply(c, &e->rid, &m.base, out);
-    free(rej);
-    free(rejp);
+    replays_ack_fini(&ra);
 }
 
 static void send_welcome(coll_t *c, entry_t *e, time_t now, buf_t *out)

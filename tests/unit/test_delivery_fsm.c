@@ -256,16 +256,27 @@ Test(delivery, connects_on_first_wake_and_welcome_makes_ready)
     delivery_destroy(&d); /* harmless twice */
 }
 
-Test(delivery, welcome_within_the_spool_acks_below_n)
+Test(delivery, welcome_within_the_spool_resends_what_it_never_acked)
 {
     delivery_t *d = delivery_new(T0, SEED);
     expect(on(d, DELIVERY_EV_WAKE, T0), 1, DELIVERY_ACT_CONNECT);
     expect(on(d, DELIVERY_EV_SENT, T0), 0);
-    /* Edge of the range: N == last_assigned + 1 (everything delivered) */
+    /* Edge of the range: N == last_assigned + 1 (everything delivered,
+     * the Ack lost): nothing is acknowledged; 5..20 go again, so that
+     * the Ack of the replay says their outcomes. */
     const delivery_out_t *o = welcome(d, T0, 21, facts(20, 5, 16));
-    expect(o, 2, DELIVERY_ACT_SPOOL_ACK, DELIVERY_ACT_NOTE);
+    expect(o, 1, DELIVERY_ACT_NOTE);
+    cr_assert_eq(status(d).next_send, 5);
+    o = on(d, DELIVERY_EV_WAKE, T0);
+    expect(o, 1, DELIVERY_ACT_SEND_BATCH);
+    expect_send_from(o, 0, 5);
+    expect(sent(d, T0, 5, 20), 2, DELIVERY_ACT_NOTE,
+           DELIVERY_ACT_SEND_BATCH);
+    expect(nothing_from(d, T0, 21), 0);
+    /* The replay's Ack acknowledges, with the outcomes it carries. */
+    o = ack(d, T0 + 1, WIRE_ACK_OK, 21, 5, 20);
+    expect(o, 1, DELIVERY_ACT_SPOOL_ACK);
     expect_spool(o, 0, DELIVERY_ACT_SPOOL_ACK, 21);
-    cr_assert_eq(status(d).next_send, 21);
     delivery_destroy(&d);
 
     d = delivery_new(T0, SEED);
@@ -276,6 +287,37 @@ Test(delivery, welcome_within_the_spool_acks_below_n)
     expect(o, 2, DELIVERY_ACT_SPOOL_ACK, DELIVERY_ACT_NOTE);
     expect_spool(o, 0, DELIVERY_ACT_SPOOL_ACK, 5);
     cr_assert_eq(status(d).next_send, 5);
+    delivery_destroy(&d);
+}
+
+/* A link that loses every Ack: after DELIVERY_REPLAY_TRIES replays
+ * without an ACK_OK, the Welcome acknowledges with unknown outcomes
+ * instead of resending the same window again. */
+Test(delivery, unanswered_replays_end_in_an_ack_with_unknown_outcomes)
+{
+    delivery_t *d = delivery_new(T0, SEED);
+    int64_t t = T0;
+    expect(on(d, DELIVERY_EV_WAKE, t), 1, DELIVERY_ACT_CONNECT);
+    expect(on(d, DELIVERY_EV_SENT, t), 0);
+    for (int i = 0; i < DELIVERY_REPLAY_TRIES; i++) {
+        const delivery_out_t *o = welcome(d, t, 21, facts(20, 5, 16));
+        for (size_t k = 0; k < o->n; k++) {
+            cr_assert_neq(o->act[k].kind, DELIVERY_ACT_SPOOL_ACK);
+        }
+        cr_assert_eq(status(d).next_send, 5);
+        expect(on(d, DELIVERY_EV_WAKE, t), 1, DELIVERY_ACT_SEND_BATCH);
+        expect(sent(d, t, 5, 20), 2, DELIVERY_ACT_NOTE,
+               DELIVERY_ACT_SEND_BATCH);
+        expect(nothing_from(d, t, 21), 0);
+        t += DELIVERY_ACK_TIMEOUT_MS + 1;
+        expect_down(on(d, DELIVERY_EV_TICK, t), DELIVERY_WHY_ACK_TIMEOUT);
+        t = reconnect_after(d, t, DELIVERY_BACKOFF_MIN_MS);
+    }
+    const delivery_out_t *o = welcome(d, t, 21, facts(20, 5, 16));
+    cr_assert_eq(o->act[0].kind, DELIVERY_ACT_SPOOL_ACK);
+    expect_spool(o, 0, DELIVERY_ACT_SPOOL_ACK, 21);
+    cr_assert(o->act[0].spool.outcomes_unknown);
+    cr_assert_eq(status(d).next_send, 21);
     delivery_destroy(&d);
 }
 
@@ -461,7 +503,9 @@ Test(delivery, ack_ok_with_rejections_hands_them_to_the_spool)
     spool_rejection_t rej[2];
     memset(rej, 0, sizeof rej);
     rej[0].seq = 7;
+    rej[0].reason = 5; /* REJ_FUTURE_MONTH */
     rej[1].seq = 9;
+    rej[1].reason = 12; /* REJ_PERIOD_LOCKED */
     delivery_ackmsg_t a = ackmsg(WIRE_ACK_OK, 501, 1, 500);
     a.rejections = rej;
     a.n_rejections = 2;
@@ -472,6 +516,37 @@ Test(delivery, ack_ok_with_rejections_hands_them_to_the_spool)
     cr_assert_eq(o->act[1].spool.rejections, rej);
     cr_assert_eq(o->act[1].spool.n_rejections, 2);
     cr_assert_eq(status(d).in_flight, 0);
+    delivery_destroy(&d);
+}
+
+/* Reason 0 (REJ_NONE) in an Ack is a replayed update whose outcome the
+ * collector no longer keeps: handed to the spool (its receipt says
+ * "unknown"), not counted as rejected. */
+Test(delivery, ack_ok_with_an_unknown_outcome_does_not_count_it_rejected)
+{
+    delivery_t *d = delivery_new(T0, SEED);
+    connect_ready(d, T0, 1, facts(500, 1, 500));
+    send_batches(d, T0, 1, 500, 1);
+    spool_rejection_t rej[2];
+    memset(rej, 0, sizeof rej);
+    rej[0].seq = 3;
+    rej[0].reason = SPOOL_REASON_UNKNOWN;
+    rej[1].seq = 9;
+    rej[1].reason = 12;
+    delivery_ackmsg_t a = ackmsg(WIRE_ACK_OK, 501, 1, 500);
+    a.rejections = rej;
+    a.n_rejections = 2;
+    const delivery_out_t *o = ack_full(d, T0 + 1, &a);
+    expect(o, 2, DELIVERY_ACT_NOTE, DELIVERY_ACT_SPOOL_ACK);
+    cr_assert_eq(note_at(o, 0, DELIVERY_NOTE_REJECTED)->count, 1);
+    cr_assert_eq(o->act[1].spool.n_rejections, 2);
+    rej[1].reason = SPOOL_REASON_UNKNOWN;
+    send_batches(d, T0 + 2, 501, 500, 1);
+    a = ackmsg(WIRE_ACK_OK, 1001, 501, 1000);
+    a.rejections = rej;
+    a.n_rejections = 2;
+    o = ack_full(d, T0 + 3, &a);
+    expect(o, 1, DELIVERY_ACT_SPOOL_ACK);
     delivery_destroy(&d);
 }
 
@@ -617,13 +692,13 @@ Test(delivery, ack_timeout_goes_down_and_reconnect_resends_from_n)
     expect_down(on(d, DELIVERY_EV_TICK, t), DELIVERY_WHY_ACK_TIMEOUT);
     cr_assert_eq(status(d).in_flight, 0);
 
-    /* The collector had applied 1..500: it says 501, and 501.. goes. */
+    /* The collector had applied 1..500: it says 501; 1.. goes again
+     * (its Ack was lost: the replay's Ack carries the outcomes). */
     t = reconnect_after(d, t, DELIVERY_BACKOFF_MIN_MS);
     o = welcome(d, t, 501, facts(1500, 1, 1500));
-    expect(o, 2, DELIVERY_ACT_SPOOL_ACK, DELIVERY_ACT_NOTE);
-    expect_spool(o, 0, DELIVERY_ACT_SPOOL_ACK, 501);
-    cr_assert_eq(note_at(o, 1, DELIVERY_NOTE_CONNECTED)->next_seq, 501);
-    send_batches(d, t, 501, 500, 2);
+    expect(o, 1, DELIVERY_ACT_NOTE);
+    cr_assert_eq(note_at(o, 0, DELIVERY_NOTE_CONNECTED)->next_seq, 501);
+    send_batches(d, t, 1, 500, 3);
     delivery_destroy(&d);
 }
 

@@ -246,9 +246,10 @@ Test(receipts, table_counts_each_month)
     char *j = printed(&p, RECEIPTS_JSON, 0);
     cr_expect_not_null(strstr(j, "\"months\":[{\"month\":\"2025-01\","
                                  "\"submitted\":2,\"accepted\":1,"
-                                 "\"rejected\":1},{\"month\":\"2025-02\","
+                                 "\"rejected\":1,\"unknown\":0},"
+                                 "{\"month\":\"2025-02\","
                                  "\"submitted\":1,\"accepted\":1,"
-                                 "\"rejected\":0}]}"),
+                                 "\"rejected\":0,\"unknown\":0}]}"),
                        "%s", j);
     cr_expect_null(strstr(j, "2026-12"), "%s", j);
     free(j);
@@ -285,4 +286,158 @@ Test(receipts, a_spool_from_before_receipts_reads_none_read_only)
     got_t g = all(sp);
     cr_assert_eq(g.n, 2);
     cr_expect_eq(g.r[0].update.seq, 3);
+}
+
+Test(receipts, a_reason_without_its_name_is_named_by_its_number)
+{
+    char err[ERR_LEN];
+    queue4();
+    spool_rejection_t rj[3] = {rejection(1, ""), rejection(2, ""),
+                               rejection(3, "")};
+    rj[0].reason = 12; /* REJ_PERIOD_LOCKED */
+    rj[1].reason = 5;  /* REJ_FUTURE_MONTH */
+    rj[2].reason = 99; /* newer than this agent */
+    cr_assert_eq(spool_ack(sp, 5, rj, 3, err), ERR_OK, "%s", err);
+    got_t g = all(sp);
+    cr_assert_eq(g.n, 4);
+    cr_expect_str_eq(g.r[0].outcome, "period_locked");
+    cr_expect_str_eq(g.r[1].outcome, "future_month");
+    cr_expect_str_eq(g.r[2].outcome, "reason_99");
+    cr_expect_str_eq(g.r[3].outcome, "accepted");
+}
+
+static int count_rej(const spool_rejection_t *r, void *arg)
+{
+    (void)r;
+    (*(int *)arg)++;
+    return 0;
+}
+
+/* Reason 0: a replayed update whose outcome the collector no longer
+ * keeps. Its receipt says "unknown"; no rejection is recorded; the
+ * table and JSON count it apart. */
+Test(receipts, an_unknown_outcome_is_no_rejection_and_counted_apart)
+{
+    char err[ERR_LEN];
+    queue4();
+    spool_rejection_t rj[2] = {rejection(1, "unknown"), rejection(2, "")};
+    rj[0].reason = SPOOL_REASON_UNKNOWN;
+    rj[1].reason = SPOOL_REASON_UNKNOWN;
+    cr_assert_eq(spool_ack(sp, 5, rj, 2, err), ERR_OK, "%s", err);
+    got_t g = all(sp);
+    cr_assert_eq(g.n, 4);
+    cr_expect_str_eq(g.r[0].outcome, "unknown");
+    cr_expect_str_eq(g.r[1].outcome, "unknown");
+    int nrej = 0;
+    cr_assert_eq(spool_rejections(sp, count_rej, &nrej, err), ERR_OK);
+    cr_expect_eq(nrej, 0);
+    period_t p;
+    cr_assert_eq(period_parse("2025-01", &p, err), ERR_OK);
+    char *t = printed(&p, RECEIPTS_TABLE, 0);
+    cr_expect(strstr(t, "month    submitted  accepted  rejected  unknown") !=
+                  NULL,
+              "%s", t);
+    cr_expect(strstr(t, "2025-01          2         0         0        2") !=
+                  NULL,
+              "%s", t);
+    cr_expect(strstr(t, "2 updates with an unknown outcome") != NULL, "%s",
+              t);
+    free(t);
+    char *j = printed(NULL, RECEIPTS_JSON, 0);
+    cr_expect(strstr(j, "{\"month\":\"2025-01\",\"submitted\":2,"
+                        "\"accepted\":0,\"rejected\":0,\"unknown\":2}") !=
+                  NULL,
+              "%s", j);
+    free(j);
+}
+
+static int note_problem(const spool_problem_t *p, void *arg)
+{
+    spool_problem_t *first = arg;
+    if (first->text[0] == '\0') {
+        *first = *p;
+    }
+    return 0;
+}
+
+/* `hrss-agent check` walks the receipts: a changed byte in one is
+ * damage named by its table and seq. */
+Test(receipts, check_names_a_damaged_receipt)
+{
+    char err[ERR_LEN];
+    queue4();
+    cr_assert_eq(spool_ack(sp, 5, NULL, 0, err), ERR_OK, "%s", err);
+    spool_verify_t v;
+    spool_problem_t first;
+    memset(&first, 0, sizeof first);
+    cr_assert_eq(spool_verify(sp, note_problem, &first, &v, err), ERR_OK,
+                 "%s", err);
+    cr_expect_eq(v.problems, 0, "%s", first.text);
+    cr_expect_eq(v.records[4], 4);
+    spool_close(&sp);
+
+    /* Flip a bit in the middle of receipt 3's stored value. */
+    MDB_env *env = NULL;
+    MDB_txn *txn = NULL;
+    MDB_dbi dbi;
+    unsigned char key[9] = {0x01, 0, 0, 0, 0, 0, 0, 0, 3};
+    MDB_val kv = {sizeof key, key};
+    MDB_val dv;
+    cr_assert_eq(mdb_env_create(&env), 0);
+    cr_assert_eq(mdb_env_set_maxdbs(env, 8), 0);
+    cr_assert_eq(mdb_env_open(env, sd, MDB_RDONLY | MDB_NOTLS, 0640), 0);
+    cr_assert_eq(mdb_txn_begin(env, NULL, MDB_RDONLY, &txn), 0);
+    cr_assert_eq(mdb_dbi_open(txn, "receipts", 0, &dbi), 0);
+    cr_assert_eq(mdb_get(txn, dbi, &kv, &dv), 0);
+    uintptr_t a = (uintptr_t)dv.mv_data + dv.mv_size / 2;
+    uintptr_t page = a & ~(uintptr_t)4095;
+    size_t pgno;
+    memcpy(&pgno, (const void *)page, sizeof pgno);
+    off_t off = (off_t)(pgno * 4096 + (size_t)(a - page));
+    mdb_txn_abort(txn);
+    mdb_env_close(env);
+    char path[400];
+    snprintf(path, sizeof path, "%s/data.mdb", sd);
+    FILE *f = fopen(path, "r+b");
+    cr_assert_not_null(f);
+    cr_assert_eq(fseeko(f, off, SEEK_SET), 0);
+    int b = fgetc(f);
+    cr_assert_neq(b, EOF);
+    cr_assert_eq(fseeko(f, off, SEEK_SET), 0);
+    cr_assert_neq(fputc(b ^ 0x08, f), EOF);
+    cr_assert_eq(fclose(f), 0);
+
+    cr_assert_eq(spool_open_readonly(&sp, sd, err), ERR_OK, "%s", err);
+    memset(&first, 0, sizeof first);
+    cr_assert_eq(spool_verify(sp, note_problem, &first, &v, err), ERR_OK,
+                 "%s", err);
+    cr_expect_eq(v.problems, 1);
+    cr_expect_str_eq(first.table, "receipts");
+    cr_expect_str_eq(first.key, "seq 3");
+    cr_expect(strstr(first.text, "table receipts, seq 3") != NULL, "%s",
+              first.text);
+    /* And reading the receipts stops at it, naming it too. */
+    got_t g;
+    memset(&g, 0, sizeof g);
+    cr_expect_eq(spool_receipts(sp, keep, &g, err), ERR_CORRUPT);
+    cr_expect(strstr(err, "table receipts, seq 3") != NULL, "%s", err);
+}
+
+/* A Welcome's acknowledgement after unanswered replays: every receipt
+ * it writes says "unknown", a named rejection included. */
+Test(receipts, an_ack_with_unknown_outcomes_says_so_for_each)
+{
+    char err[ERR_LEN];
+    queue4();
+    spool_ackinfo_t in = info_at(0, 1700000000);
+    in.has_position = 0;
+    in.has_head = 0;
+    in.outcomes_unknown = 1;
+    cr_assert_eq(spool_ack_info(sp, 5, NULL, 0, &in, err), ERR_OK, "%s",
+                 err);
+    got_t g = all(sp);
+    cr_assert_eq(g.n, 4);
+    for (size_t i = 0; i < 4; i++) {
+        cr_expect_str_eq(g.r[i].outcome, "unknown");
+    }
 }
