@@ -58,16 +58,28 @@ static void when(const ctl_t *x, int64_t t, char *out, size_t cap)
              (int)(a % 3600 / 60));
 }
 
+/* The words for a chain built over records already stored
+ * (store_chain_head_t.built_over). */
+#define BUILT_OVER_NOTE                                                     \
+    "positions 1..%llu were chained as found, over records already "       \
+    "stored (a store from before the chain, or one that lost its chain "   \
+    "table): the chain vouches for them only from then on"
+
 static void print_head(const ctl_t *x, uint64_t pos, const uint8_t *head,
-                       int64_t at)
+                       int64_t at, uint64_t built_over)
 {
     char hx[2 * STORE_HASH_LEN + 1];
     char t[64];
     hex(head, STORE_HASH_LEN, hx);
     if (x->fmt == RENDER_JSON) {
         fprintf(x->out, "{\"position\": %llu, \"head\": \"%s\", \"at\": "
-                        "%lld}\n", (unsigned long long)pos, hx,
+                        "%lld", (unsigned long long)pos, hx,
                 (long long)at);
+        if (built_over != 0) {
+            fprintf(x->out, ", \"built_over\": %llu",
+                    (unsigned long long)built_over);
+        }
+        fprintf(x->out, "}\n");
     } else if (x->fmt == RENDER_CSV) {
         fprintf(x->out, "position,head,at\n%llu,%s,%lld\n",
                 (unsigned long long)pos, hx, (long long)at);
@@ -77,6 +89,10 @@ static void print_head(const ctl_t *x, uint64_t pos, const uint8_t *head,
         if (at != 0) {
             when(x, at, t, sizeof t);
             fprintf(x->out, "last record at %s\n", t);
+        }
+        if (built_over != 0) {
+            fprintf(x->out, BUILT_OVER_NOTE "\n",
+                    (unsigned long long)built_over);
         }
     }
 }
@@ -119,7 +135,10 @@ static int audit_head(ctl_t *x)
         }
         print_head(x, resp->audit_head->position,
                    resp->audit_head->head.data,
-                   resp->audit_head->has_at ? resp->audit_head->at : 0);
+                   resp->audit_head->has_at ? resp->audit_head->at : 0,
+                   resp->audit_head->has_built_over
+                       ? resp->audit_head->built_over
+                       : 0);
         hrss__query_response__free_unpacked(resp, NULL);
         return 0;
     }
@@ -138,7 +157,7 @@ static int audit_head(ctl_t *x)
                          "the collector on it once to build it)",
                       x->data_dir);
     } else {
-        print_head(x, h.position, h.head, h.at);
+        print_head(x, h.position, h.head, h.at, h.built_over);
     }
     store_close(&s);
     catalog_destroy(&cat);
@@ -288,19 +307,28 @@ static void on_problem(const char *line, void *arg)
 }
 
 static void summary(const ctl_t *x, int sound, const store_audit_counts_t *n,
-                    const receipts_t *r)
+                    const receipts_t *r, uint64_t built_over)
 {
     char hx[2 * STORE_HASH_LEN + 1];
     hex(n->head, STORE_HASH_LEN, hx);
     if (x->fmt == RENDER_JSON) {
         fprintf(x->out, "%s],\n  \"sound\": %s,\n  \"position\": %llu,\n"
                 "  \"head\": \"%s\",\n  \"records\": %llu,\n"
-                "  \"receipts\": %llu,\n  \"receipts_skipped\": %lu\n}\n",
+                "  \"receipts\": %llu,\n  \"receipts_skipped\": %lu",
                 n->problems > 0 ? "\n  " : "", sound ? "true" : "false",
                 (unsigned long long)n->position, hx,
                 (unsigned long long)n->records,
                 (unsigned long long)n->receipts, r->skipped);
+        if (built_over != 0) {
+            fprintf(x->out, ",\n  \"built_over\": %llu",
+                    (unsigned long long)built_over);
+        }
+        fprintf(x->out, "\n}\n");
         return;
+    }
+    if (built_over != 0) {
+        fprintf(x->out, "audit verify: note: " BUILT_OVER_NOTE "\n",
+                (unsigned long long)built_over);
     }
     fprintf(x->out, "audit verify: %s: position %llu, head %s; %llu record%s"
             ", %llu fact%s, %llu receipt%s checked",
@@ -408,8 +436,14 @@ static int audit_verify(ctl_t *x, const ctl_args_t *a)
             fprintf(x->out, ",\n  \"problems\": [");
         }
         int rc = store_audit_verify(s, &o, on_problem, &f, &n, err);
+        store_chain_head_t h;
+        memset(&h, 0, sizeof h);
+        if ((rc == ERR_OK || rc == ERR_CORRUPT) &&
+            store_chain_head(s, &h, err) != ERR_OK) {
+            rc = ERR_IO; /* err says why */
+        }
         if (rc == ERR_OK || rc == ERR_CORRUPT) {
-            summary(x, rc == ERR_OK, &n, &r);
+            summary(x, rc == ERR_OK, &n, &r, h.built_over);
             st = rc == ERR_OK ? 0 : CTL_EX_MISMATCH;
         } else {
             st = ctl_fail(1, "%s", err);

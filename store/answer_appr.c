@@ -201,6 +201,8 @@ int answer_audit_head(store_t *st, reply_t *rp)
     rp->audit_head.head.data = rp->head;
     rp->audit_head.has_at = h.at != 0;
     rp->audit_head.at = h.at;
+    rp->audit_head.has_built_over = h.built_over != 0;
+    rp->audit_head.built_over = h.built_over;
     rp->msg.r_case = HRSS__QUERY_RESPONSE__R_AUDIT_HEAD;
     rp->msg.audit_head = &rp->audit_head;
     return ERR_OK;

@@ -461,6 +461,13 @@ int chain_build(store_t *s, MDB_txn *txn, char err[ERR_LEN])
     if (rc == ERR_OK) {
         rc = chain_flush(s, txn, &tip);
     }
+    if (rc == ERR_OK && tip.pos > 0) {
+        /* Said by every audit head and verify from now on: these records
+         * were chained as found, not as written. A chain table dropped
+         * behind the collector's back is rebuilt here too, and must not
+         * pass unseen. */
+        rc = rec_meta_put(txn, s->meta, CODEC_META_CHAIN_BUILT, tip.pos);
+    }
     if (rc != ERR_OK && rc != ERR_FULL) {
         rec_fail(s->file, "cannot build the audit chain", rc, err);
     }
@@ -494,6 +501,11 @@ int store_chain_head(store_t *self, store_chain_head_t *out,
     }
     chain_tip_t tip;
     rc = chain_tip_load(self, txn, &tip);
+    if (rc == ERR_OK) {
+        int found = 0;
+        rc = rec_meta_get(txn, self->meta, CODEC_META_CHAIN_BUILT, 0,
+                          &out->built_over, &found);
+    }
     if (rc == ERR_OK && tip.pos > 0) {
         MDB_val k;
         MDB_val d;

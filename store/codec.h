@@ -96,6 +96,10 @@
 #define CODEC_META_FORMAT "format"
 #define CODEC_META_RULES_FP "rules_fp"
 #define CODEC_META_REJIDX_NEXT "rejidx_next"
+/* The chain position up to which chain_build() chained records it found
+ * already stored (a store from before the chain, or one that lost its
+ * chain table): absent when every record was chained as written. */
+#define CODEC_META_CHAIN_BUILT "chain_built"
 /** IND byte of a code outside the plan's list; the code follows. */
 #define CODEC_IND_OTHER 0xFF
 /** Size of a rejby value. */

@@ -833,6 +833,13 @@ typedef struct store_chain_head {
     uint8_t head[STORE_HASH_LEN]; /**< the last link's hash (zeros: none) */
     int64_t at;                  /**< the time of the last record it covers
                                       (unix seconds; 0: none) */
+    uint64_t built_over;         /**< positions 1..built_over were chained
+                                      by a writable open over records
+                                      already stored (a store from before
+                                      the chain, or one whose chain table
+                                      was lost): they are vouched for only
+                                      from then on; 0: every record was
+                                      chained as it was written */
 } store_chain_head_t;
 
 /** The chain's length and head, in one read snapshot. */

@@ -312,6 +312,28 @@ Test(chain, a_store_from_before_the_chain_gets_it_at_a_writable_open)
     cr_assert_eq(verify(&l, NULL, 0, &c), ERR_OK, "%s", l.text);
     cr_assert_eq(c.position, 5);
     cr_assert_eq(head().at, 1764000200); /* the comment, built last */
+    /* The head says so for ever: these 5 were chained as found (a chain
+     * table dropped behind the collector's back would otherwise be
+     * rebuilt unseen over edited records). */
+    cr_assert_eq(head().built_over, 5);
+    update_t u[] = {fx_count(4, JOBS, 330102, 202504, 300)};
+    store_result_t r = fx_apply(AGENT, u, 1);
+    cr_assert_eq(r.applied, 1, "applied %zu", (size_t)r.applied);
+    cr_assert_eq(r.audit_position, 6, "position %llu",
+                 (unsigned long long)r.audit_position);
+    store_result_fini(&r);
+    cr_assert_eq(head().position, 6);
+    cr_assert_eq(head().built_over, 5, "later records are chained as "
+                                       "written");
+}
+
+/* A store chained from its first write says nothing was chained as
+ * found. */
+Test(chain, a_chain_written_from_the_start_was_built_over_nothing)
+{
+    populate();
+    cr_assert_eq(head().position, 5);
+    cr_assert_eq(head().built_over, 0);
 }
 
 Test(chain, receipts_expose_a_store_restored_from_an_older_backup)
@@ -326,7 +348,9 @@ Test(chain, receipts_expose_a_store_restored_from_an_older_backup)
     cr_assert_eq(store_backup(fx_store, bak, err), ERR_OK, "%s", err);
     update_t u[] = {fx_count(4, JOBS, 330105, 202504, 50)};
     store_result_t r = fx_apply(AGENT, u, 1);
-    cr_assert_eq(r.audit_position, 6);
+    cr_assert_eq(r.applied, 1, "applied %zu", (size_t)r.applied);
+    cr_assert_eq(r.audit_position, 6, "position %llu",
+                 (unsigned long long)r.audit_position);
     store_receipt_t rc[3] = {
         {5, {0}, 2, AGENT, "2026-12-01T05:10:00Z"},
         {6, {0}, 3, AGENT, "2026-12-01T05:11:00Z"},
@@ -357,7 +381,9 @@ Test(chain, receipts_expose_a_store_restored_from_an_older_backup)
     /* ... and once the restored store has taken other figures. */
     update_t u2[] = {fx_count(4, JOBS, 330105, 202504, 51)};
     r = fx_apply(AGENT, u2, 1);
-    cr_assert_eq(r.audit_position, 6);
+    cr_assert_eq(r.applied, 1, "applied %zu", (size_t)r.applied);
+    cr_assert_eq(r.audit_position, 6, "position %llu",
+                 (unsigned long long)r.audit_position);
     store_result_fini(&r);
     cr_assert_eq(verify(&l, rc, 3, &c), ERR_CORRUPT);
     cr_assert_str_eq(l.text,
