@@ -468,7 +468,7 @@ bad=$(in_root dpkg -L hrss | grep -v -x \
     -e '/etc/hrss\(/[a-z]*\.ini\)\{0,1\}' \
     -e '/lib/systemd/system\(/hrss-[a-z]*\.service\)\{0,1\}' \
     -e '/usr/bin/hrss[a-z-]*' \
-    -e '/usr/share/hrss\(/catalog\(/[a-z]*\.csv\)\{0,1\}\)\{0,1\}' \
+    -e '/usr/share/hrss\(/catalog\(/[a-z-]*\.csv\)\{0,1\}\)\{0,1\}' \
     -e '/usr/share/doc/hrss\(/.*\)\{0,1\}' \
     -e '/usr/share/man/man[18]\(/hrss[a-z-]*\.[18]\.gz\)\{0,1\}')
 [ -z "$bad" ] || die "files outside Debian's places:" $bad
@@ -476,6 +476,7 @@ for f in /usr/bin/hrss-collector /usr/bin/hrss-agent /usr/bin/hrssctl \
     /usr/bin/hrss-web \
     /usr/share/hrss/catalog/indicators.csv \
     /usr/share/hrss/catalog/targets.csv \
+    /usr/share/hrss/catalog/region-changes.csv \
     /usr/share/man/man8/hrss-collector.8.gz \
     /usr/share/man/man8/hrss-agent.8.gz /usr/share/man/man1/hrssctl.1.gz \
     /usr/share/man/man8/hrss-web.8.gz \
