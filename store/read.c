@@ -1,7 +1,7 @@
 /* read.c: the store's read path: totals, own reports, breakdowns, series,
- * single values, a cell's history and who reported what (the listings of
- * the audit trail, rejections, reporters, violations and facts are
- * list.c's).
+ * and who reported what (single values and a cell's history are
+ * history.c's; the listings of the audit trail, rejections, reporters,
+ * violations and facts are list.c's).
  *
  * Design
  * ------
@@ -57,40 +57,12 @@
 #include "store/derive.h"
 #include "store/env.h"
 #include "store/rec.h"
+#include "store/history.h"
 #include "store/snap.h"
 #include "store/span.h"
 #include "store/store.h"
 
 #define MAX_SERIES_POINTS 1200
-
-static int lookup(const store_t *s, const char *indicator, uint32_t region,
-                  int *ii, int *ri, char err[ERR_LEN])
-{
-    *ii = catalog_indicator_find(s->cat, indicator);
-    if (*ii < 0) {
-        snprintf(err, ERR_LEN, "unknown indicator '%.64s'", indicator);
-        return ERR_NOTFOUND;
-    }
-    *ri = catalog_region_find(s->cat, region);
-    if (*ri < 0) {
-        snprintf(err, ERR_LEN, "unknown region %u", region);
-        return ERR_NOTFOUND;
-    }
-    return ERR_OK;
-}
-
-/* lookup() then a read-only transaction: the start of every question
- * about one (indicator, region). */
-static int begin_lookup(store_t *s, const char *indicator, uint32_t region,
-                        int *ii, int *ri, MDB_txn **txn, char err[ERR_LEN])
-{
-    *txn = NULL;
-    int rc = lookup(s, indicator, region, ii, ri, err);
-    if (rc == ERR_OK) {
-        rc = snap_begin(s, txn, err);
-    }
-    return rc;
-}
 
 /* Cursor over the facts of (code, region) with months in [from, to]. */
 typedef struct fact_iter {
@@ -577,7 +549,7 @@ static int one_total(store_t *self, const char *indicator, uint32_t region,
     int ri;
     MDB_txn *txn = NULL;
     memset(out, 0, sizeof *out);
-    int rc = begin_lookup(self, indicator, region, &ii, &ri, &txn, err);
+    int rc = snap_lookup_begin(self, indicator, region, &ii, &ri, &txn, err);
     if (rc != ERR_OK) {
         return rc;
     }
@@ -623,7 +595,7 @@ int store_breakdown(store_t *self, const char *indicator, uint32_t region,
     memset(own, 0, sizeof *own);
     *children = NULL;
     *n = 0;
-    int rc = begin_lookup(self, indicator, region, &ii, &ri, &txn, err);
+    int rc = snap_lookup_begin(self, indicator, region, &ii, &ri, &txn, err);
     if (rc != ERR_OK) {
         return rc;
     }
@@ -659,31 +631,6 @@ int store_breakdown(store_t *self, const char *indicator, uint32_t region,
     return ERR_OK;
 }
 
-static int history_entry(store_t *s, MDB_txn *txn, buf_t *ak, uint64_t id,
-                         const char *code, uint32_t region, int32_t month,
-                         store_revision_t *rev);
-
-/* The first revision of the cell whose newest is audit record @p id:
- * the chain back through prev_id to 0 (ids fall, so it ends); its
- * received_at into *at. */
-static int first_received(store_t *s, MDB_txn *txn, buf_t *ak, uint64_t id,
-                          const char *code, uint32_t region, int32_t month,
-                          int64_t *at)
-{
-    int rc = ERR_OK;
-    store_revision_t rev;
-    while (rc == ERR_OK && id != 0) {
-        rc = history_entry(s, txn, ak, id, code, region, month, &rev);
-        if (rc == ERR_OK && rev.prev_id >= id) {
-            MDB_val akv = lmdbh_val(ak);
-            rc = rec_malformed("audit", &akv, ERR_CORRUPT); /* a loop */
-        }
-        id = rc == ERR_OK ? rev.prev_id : 0;
-        *at = rc == ERR_OK ? rev.received_at : 0;
-    }
-    return rc;
-}
-
 /* One region's row of store_reported(): @p row[k] for indicator k, and
  * for a one-month period (@p first not NULL) @p first[k], the collector's
  * time of the cell's first report (0: none). */
@@ -709,7 +656,7 @@ static int reported_row(store_t *s, MDB_txn *txn, MDB_cursor *cur,
         if (first != NULL) {
             first[k] = 0;
             if (rc == ERR_OK && yes) {
-                rc = first_received(s, txn, ak, f.audit_id, code, region, m,
+                rc = history_first_received(s, txn, ak, f.audit_id, code, region, m,
                                     &first[k]);
             }
         }
@@ -802,14 +749,12 @@ int store_series(store_t *self, const char *indicator, uint32_t region,
     MDB_txn *txn = NULL;
     *points = NULL;
     *n = 0;
-    int rc = lookup(self, indicator, region, &ii, &ri, err);
+    int rc = snap_lookup_begin(self, indicator, region, &ii, &ri, &txn, err);
     if (rc == ERR_OK) {
         rc = series_count(range, by, &step, &count, err);
     }
-    if (rc == ERR_OK) {
-        rc = snap_begin(self, &txn, err);
-    }
     if (rc != ERR_OK) {
+        snap_end(self, &txn);
         return rc;
     }
     store_point_t *pts = xcalloc(count, sizeof *pts);
@@ -827,106 +772,4 @@ int store_series(store_t *self, const char *indicator, uint32_t region,
     *points = pts;
     *n = count;
     return ERR_OK;
-}
-
-int store_get(store_t *self, const char *indicator, uint32_t region,
-              int32_t month, value_t *out, char err[ERR_LEN])
-{
-    assert(store_check_invariants(self));
-    int ii;
-    int ri;
-    MDB_txn *txn = NULL;
-    int rc = begin_lookup(self, indicator, region, &ii, &ri, &txn, err);
-    if (rc != ERR_OK) {
-        return rc;
-    }
-    buf_t kb;
-    buf_init(&kb);
-    codec_fact_t f;
-    int found = 0;
-    rc = derive_get_fact(txn, self->facts, &kb,
-                         catalog_indicator(self->cat, (size_t)ii)->code,
-                         region, month, &f, &found);
-    buf_fini(&kb);
-    snap_end(self, &txn);
-    if (rc == ERR_OK && !found) {
-        snprintf(err, ERR_LEN, "no value for %s in region %u", indicator,
-                 region);
-        return ERR_NOTFOUND;
-    }
-    if (rc == ERR_OK) {
-        *out = f.v;
-    } else {
-        rec_fail(self->file, "value", rc, err);
-    }
-    return rc;
-}
-
-/* Audit record @p id, which must be a revision of (@p code, @p region,
- * @p month), into @p rev (strings borrowed from @p txn). */
-static int history_entry(store_t *s, MDB_txn *txn, buf_t *ak, uint64_t id,
-                         const char *code, uint32_t region, int32_t month,
-                         store_revision_t *rev)
-{
-    codec_key_id(ak, id);
-    MDB_val akv = lmdbh_val(ak);
-    MDB_val ad;
-    int found = 0;
-    int rc = rec_get(txn, s->audit, "audit", &akv, &ad, &found);
-    if (rc == ERR_OK && !found) {
-        rc = rec_malformed("audit", &akv, ERR_CORRUPT); /* a broken chain */
-    }
-    if (rc == ERR_OK) {
-        rc = rec_malformed("audit", &akv, codec_parse_audit(&akv, &ad, rev));
-    }
-    if (rc == ERR_OK && (strcmp(rev->indicator, code) != 0 ||
-                         rev->region != region || rev->month != month)) {
-        rc = rec_malformed("audit", &akv, ERR_CORRUPT); /* another cell's */
-    }
-    return rc;
-}
-
-/* A cell's history is the chain of its revisions from the one its fact
- * names back through prev_id (ids fall, so it ends); they are handed out
- * oldest first. */
-int store_history(store_t *self, const char *indicator, uint32_t region,
-                  int32_t month, store_revision_fn fn, void *arg,
-                  char err[ERR_LEN])
-{
-    assert(store_check_invariants(self));
-    int ii;
-    int ri;
-    MDB_txn *txn = NULL;
-    int rc = begin_lookup(self, indicator, region, &ii, &ri, &txn, err);
-    if (rc != ERR_OK) {
-        return rc;
-    }
-    const char *code = catalog_indicator(self->cat, (size_t)ii)->code;
-    buf_t kb;
-    buf_init(&kb);
-    codec_fact_t f;
-    int found = 0;
-    rc = derive_get_fact(txn, self->facts, &kb, code, region, month, &f,
-                         &found);
-    store_revision_t *revs = NULL;
-    size_t n = 0;
-    size_t cap = 0;
-    for (uint64_t id = found ? f.audit_id : 0; rc == ERR_OK && id != 0;) {
-        if (n == cap) {
-            cap = cap == 0 ? 8 : 2 * cap;
-            revs = xreallocarray(revs, cap, sizeof *revs);
-        }
-        rc = history_entry(self, txn, &kb, id, code, region, month, &revs[n]);
-        id = rc == ERR_OK ? revs[n++].prev_id : 0;
-    }
-    while (rc == ERR_OK && n > 0 && fn(&revs[n - 1], arg) == 0) {
-        n--;
-    }
-    free(revs);
-    buf_fini(&kb);
-    snap_end(self, &txn);
-    if (rc != ERR_OK) {
-        rec_fail(self->file, "history", rc, err);
-    }
-    return rc;
 }

@@ -158,3 +158,30 @@ void snap_shed(store_t *s, MDB_txn *txn, unsigned reads)
         (void)release_in(s, txn, err);
     }
 }
+
+static int lookup(const store_t *s, const char *indicator, uint32_t region,
+                  int *ii, int *ri, char err[ERR_LEN])
+{
+    *ii = catalog_indicator_find(s->cat, indicator);
+    if (*ii < 0) {
+        snprintf(err, ERR_LEN, "unknown indicator '%.64s'", indicator);
+        return ERR_NOTFOUND;
+    }
+    *ri = catalog_region_find(s->cat, region);
+    if (*ri < 0) {
+        snprintf(err, ERR_LEN, "unknown region %u", region);
+        return ERR_NOTFOUND;
+    }
+    return ERR_OK;
+}
+
+int snap_lookup_begin(store_t *s, const char *indicator, uint32_t region,
+                      int *ii, int *ri, MDB_txn **txn, char err[ERR_LEN])
+{
+    *txn = NULL;
+    int rc = lookup(s, indicator, region, ii, ri, err);
+    if (rc == ERR_OK) {
+        rc = snap_begin(s, txn, err);
+    }
+    return rc;
+}

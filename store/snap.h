@@ -34,6 +34,14 @@ int snap_begin(store_t *s, MDB_txn **txn, char err[ERR_LEN]);
  *  *@p txn to NULL; no-op on NULL. */
 void snap_end(store_t *s, MDB_txn **txn);
 
+/** The start of every question about one (@p indicator, @p region):
+ *  their catalog indexes into *@p ii and *@p ri, then snap_begin().
+ *  @return ERR_OK, ERR_NOTFOUND (unknown indicator or region, @p err
+ *          says which) or snap_begin()'s failure; *@p txn is NULL unless
+ *          ERR_OK. */
+int snap_lookup_begin(store_t *s, const char *indicator, uint32_t region,
+                      int *ii, int *ri, MDB_txn **txn, char err[ERR_LEN]);
+
 /** 1 when this thread pinned @p s (store_pin()). */
 int snap_pinned(const store_t *s);
 
