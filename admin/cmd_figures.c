@@ -230,6 +230,23 @@ static void print_total_human(const ctl_t *x, const Hrss__Total *t)
            t->reporting < t->expected ? " (partial)" : "");
     fprintf(x->out, "approved:  %u of %u region%s\n", t->approved,
             t->expected, t->expected == 1 ? "" : "s");
+    int ri = catalog_region_find(x->cat, t->region);
+    if (t->expected == 0 && ri >= 0) {
+        /* Not a missing report: the region was not on the map then. */
+        char valid[48];
+        mapchg_validity(catalog_region(x->cat, (size_t)ri), valid,
+                        sizeof valid);
+        char *dots = strstr(valid, "..");
+        if (dots != NULL) { /* "..B", "A..", "A..B" in words */
+            *dots = '\0';
+            const char *to = dots + 2;
+            fprintf(x->out, "note:      %s %u is not on the map then: it "
+                            "exists%s%s%s%s\n",
+                    ctl_region_name(x, t->region), t->region,
+                    valid[0] != '\0' ? " from " : "", valid,
+                    to[0] != '\0' ? " through " : "", to);
+        }
+    }
     free(shown);
 }
 

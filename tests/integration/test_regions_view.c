@@ -284,6 +284,34 @@ Test(regions_view, series_of_the_abolished_district_holds_its_months)
         "]\n");
 }
 
+/* A total of a district off the map in the period is no missing report:
+ * the table says when it exists (before, only "0 of 0 regions"). */
+Test(regions_view, a_total_off_the_map_says_when_the_region_exists)
+{
+    env_t e;
+    env_start(&e);
+    static char out[65536];
+    BOTH(&e, out, "total", "urban_new_jobs", "--period", "2022", "--region",
+         "330103");
+    cr_expect_str_eq(out,
+                     "城镇新增就业人数 (urban_new_jobs)\n"
+                     "region:    下城区 330103\n"
+                     "period:    2022\n"
+                     "value:     - (no report)\n"
+                     "reporting: 0 of 0 regions\n"
+                     "approved:  0 of 0 regions\n"
+                     "note:      下城区 330103 is not on the map then: it "
+                     "exists through 2021-03\n");
+    BOTH(&e, out, "total", "urban_new_jobs", "--period", "2020", "--region",
+         "330113");
+    cr_expect(strstr(out, "note:      临平区 330113 is not on the map then: "
+                          "it exists from 2021-04\n") != NULL,
+              "%s", out);
+    BOTH(&e, out, "total", "urban_new_jobs", "--period", "2021", "--region",
+         "330103");
+    cr_expect(strstr(out, "note:") == NULL, "on the map in 2021: %s", out);
+}
+
 Test(regions_view, regions_show_validity_and_changes)
 {
     env_t e;
