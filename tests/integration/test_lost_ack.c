@@ -20,72 +20,9 @@
 #include <string.h>
 
 #include "harness.h"
+#include "recon_counts.h"
 
 TestSuite(lost_ack, .init = hx_setup, .fini = hx_teardown, .timeout = 180);
-
-/* Month 2025-01..03 sums, and each seq's outcome (1..5). */
-typedef struct counts {
-    unsigned sub[13], acc[13], rej[13], unk[13];
-    char outcome[8][32];
-} counts_t;
-
-static counts_t from_receipts(char *csv)
-{
-    counts_t c;
-    memset(&c, 0, sizeof c);
-    char *save = NULL;
-    char *line = strtok_r(csv, "\n", &save);
-    cr_assert_not_null(line);
-    cr_assert_str_eq(line, "reporter,seq,indicator,region,month,value,"
-                           "outcome,position,head,acked_at");
-    while ((line = strtok_r(NULL, "\n", &save)) != NULL) {
-        char rep[64], ind[64], month[16], value[32], outcome[32];
-        unsigned long long seq;
-        unsigned region;
-        int y, m;
-        cr_assert_eq(sscanf(line, "%63[^,],%llu,%63[^,],%u,%15[^,],%31[^,],"
-                                  "%31[^,],",
-                            rep, &seq, ind, &region, month, value, outcome),
-                     7, "%s", line);
-        cr_assert_eq(sscanf(month, "%d-%d", &y, &m), 2, "%s", line);
-        cr_assert(y == 2025 && m >= 1 && m <= 12, "%s", line);
-        cr_assert(seq >= 1 && seq <= 7, "%s", line);
-        snprintf(c.outcome[seq], sizeof c.outcome[seq], "%s", outcome);
-        c.sub[m]++;
-        if (strcmp(outcome, "accepted") == 0) {
-            c.acc[m]++;
-        } else if (strcmp(outcome, "unknown") == 0) {
-            c.unk[m]++;
-        } else {
-            c.rej[m]++;
-        }
-    }
-    return c;
-}
-
-static counts_t from_reconcile(char *csv)
-{
-    counts_t c;
-    memset(&c, 0, sizeof c);
-    char *save = NULL;
-    char *line = strtok_r(csv, "\n", &save);
-    cr_assert_not_null(line);
-    cr_assert_str_eq(line, "reporter,region,region_name,month,submitted,"
-                           "accepted,rejected");
-    while ((line = strtok_r(NULL, "\n", &save)) != NULL) {
-        char rep[64], name[128];
-        unsigned region, sub, acc, rej;
-        int y, m;
-        cr_assert_eq(sscanf(line, "%63[^,],%u,%127[^,],%d-%d,%u,%u,%u", rep,
-                            &region, name, &y, &m, &sub, &acc, &rej),
-                     8, "%s", line);
-        cr_assert_str_eq(rep, "office-a");
-        c.sub[m] += sub;
-        c.acc[m] += acc;
-        c.rej[m] += rej;
-    }
-    return c;
-}
 
 typedef struct ctx {
     hx_coll_t *c;
@@ -117,7 +54,7 @@ static int collector_took(void *arg)
                NULL) != 0) {
         return 0;
     }
-    counts_t p = from_reconcile(out);
+    recon_counts_t p = recon_from_reconcile(out, "office-a");
     unsigned n = 0;
     for (int m = 1; m <= 12; m++) {
         n += p.sub[m];
@@ -176,7 +113,7 @@ static void approve_march(hx_coll_t *c)
 }
 
 /* flush (the replay), then the receipts file. */
-static counts_t flush_and_read(hx_coll_t *c, const char *state)
+static recon_counts_t flush_and_read(hx_coll_t *c, const char *state)
 {
     static char out[65536];
     const char *flush[] = {"hrss-agent", "--state-dir", state, "--region",
@@ -190,7 +127,11 @@ static counts_t flush_and_read(hx_coll_t *c, const char *state)
                          "--period", "2025", "--csv", NULL};
     cr_assert_eq(hx_run_to(rcp, NULL, 30000, out, sizeof out), 0, "%s",
                  out);
-    return from_receipts(out);
+    recon_counts_t r = recon_from_receipts(out, "office-a");
+    for (int s = 8; s <= RECON_MAX_SEQ; s++) { /* the figures' 1..7 */
+        cr_assert_str_eq(r.outcome[s], "", "seq %d", s);
+    }
+    return r;
 }
 
 Test(lost_ack, the_replay_s_ack_gives_the_lost_rejections_their_reasons)
@@ -206,13 +147,13 @@ Test(lost_ack, the_replay_s_ack_gives_the_lost_rejections_their_reasons)
     hx_write(csv, ROWS, sizeof ROWS - 1);
     lose_an_ack(&c, db, state, csv, 5);
 
-    counts_t agent = flush_and_read(&c, state);
+    recon_counts_t agent = flush_and_read(&c, state);
     static char other[65536];
     cr_assert_eq(hx_ctl(c.query, db, NULL, 0, other, sizeof other,
                         "reconcile", "--region", "330102", "--period",
                         "2025", "--csv", NULL),
                  0, "%s", other);
-    counts_t prov = from_reconcile(other);
+    recon_counts_t prov = recon_from_reconcile(other, "office-a");
     for (int m = 1; m <= 12; m++) {
         cr_expect_eq(agent.sub[m], prov.sub[m], "2025-%02d submitted %u/%u",
                      m, agent.sub[m], prov.sub[m]);
@@ -253,7 +194,7 @@ Test(lost_ack, a_rejection_trimmed_by_the_cap_is_unknown_not_accepted)
     hx_write(csv, ROWS, sizeof ROWS - 1);
     lose_an_ack(&c, db, state, csv, 5);
 
-    counts_t agent = flush_and_read(&c, state);
+    recon_counts_t agent = flush_and_read(&c, state);
     /* Only seq 5's rejection is kept: 4's was trimmed, and below the
      * oldest kept rejection the collector cannot tell accepted from
      * rejected. None of them is called accepted. */
