@@ -232,7 +232,12 @@ Test(web, api_through_a_collector_answers_the_same)
     snprintf(log, sizeof log, "%s/collector.log", hx_dir);
     hx_collector_start(&coll, db, log);
     web_t w;
-    const char *const more[] = {"--connect", coll.query, "--insecure", NULL};
+    /* hrss-web's own wait (--timeout) must end well before this test's
+     * HTTP client gives up (HTTP_CLIENT_TIMEOUT_MS): with the default 10 s
+     * against the client's 10 s, the client sometimes hung up first and
+     * saw no reply at all instead of the 503. */
+    const char *const more[] = {"--connect", coll.query, "--insecure",
+                                "--timeout", "3", NULL};
     web_start(&w, more);
     expect_pairs(&w);
     /* A collector that stopped answering: 503 with a message, and the
