@@ -257,6 +257,7 @@ int status_report_new(spool_t *sp, FILE *f, uint64_t *n, char err[ERR_LEN])
 
 typedef struct cells_in {
     const catalog_t *cat;
+    const refused_t *refused;
     int home;          /* the office's region, catalog index */
     due_set_t *set;
     uint32_t *regions; /* [0] the home region */
@@ -267,7 +268,13 @@ typedef struct cells_in {
 static int take_cell(const spool_cell_t *c, void *arg)
 {
     cells_in_t *in = arg;
-    due_set_add(in->set, c->indicator, c->region, c->yyyymm);
+    /* A cell whose figures were all refused is still due: it stays out
+     * of the set of cells the office has done. */
+    if (refused_find(in->refused, c->indicator, c->region, c->yyyymm) ==
+            NULL ||
+        !refused_knows(in->refused, c->first_at)) {
+        due_set_add(in->set, c->indicator, c->region, c->yyyymm);
+    }
     int ri = catalog_region_find(in->cat, c->region);
     if (ri < 0 || !catalog_region_within(in->cat, ri, in->home)) {
         return 0;
@@ -298,13 +305,17 @@ int status_due_load(spool_t *sp, const catalog_t *cat, int region,
                     char err[ERR_LEN])
 {
     memset(out, 0, sizeof *out);
-    cells_in_t in = {cat, region, due_set_new(), NULL, 1, 8};
-    in.regions = xcalloc(in.cap, sizeof *in.regions);
-    in.regions[0] = catalog_region(cat, (size_t)region)->code;
     out->cat = cat;
     out->now = now;
     out->due_days = due_days;
-    int rc = spool_cells(sp, take_cell, &in, &out->since, err);
+    int rc = refused_load(sp, &out->refused, err);
+    if (rc != ERR_OK) {
+        return rc;
+    }
+    cells_in_t in = {cat, &out->refused, region, due_set_new(), NULL, 1, 8};
+    in.regions = xcalloc(in.cap, sizeof *in.regions);
+    in.regions[0] = catalog_region(cat, (size_t)region)->code;
+    rc = spool_cells(sp, take_cell, &in, &out->since, err);
     if (in.n > 2) {
         qsort(in.regions + 1, in.n - 1, sizeof *in.regions, region_cmp);
     }
@@ -324,6 +335,7 @@ void status_due_fini(status_due_t *d)
         return;
     }
     free(d->regions);
+    refused_fini(&d->refused);
     due_list_fini(&d->list);
     memset(d, 0, sizeof *d);
 }
@@ -338,6 +350,26 @@ static void zone_text(long off, char *buf, size_t len)
         snprintf(buf, len, "UTC%c%ld:%02ld", off < 0 ? '-' : '+', a / 3600,
                  a % 3600 / 60);
     }
+}
+
+/* The refused cell @p it lists, or NULL (never queued). */
+static const refused_cell_t *refusal_of(const status_due_t *d,
+                                        const due_item_t *it)
+{
+    const indicator_t *ind = catalog_indicator(d->cat, (size_t)it->indicator);
+    return refused_find(&d->refused, ind->code, it->region,
+                        month_to_yyyymm(it->month));
+}
+
+/* How many of @p n items @p v are refused cells. */
+static size_t count_refused(const status_due_t *d, const due_item_t *v,
+                            size_t n)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        k += refusal_of(d, &v[i]) != NULL;
+    }
+    return k;
 }
 
 static void item_line(FILE *f, const status_due_t *d, const due_item_t *it,
@@ -359,8 +391,14 @@ static void item_line(FILE *f, const status_due_t *d, const due_item_t *it,
         snprintf(when, sizeof when, "in %lld day%s", (long long)it->days,
                  it->days == 1 ? "" : "s");
     }
-    fprintf(f, "  due %s (%s): %s %u %s %s\n", date, when, month,
-            it->region, ind->name_zh, ind->code);
+    const refused_cell_t *rf = refusal_of(d, it);
+    char reason[3 * sizeof rf->reason] = "";
+    if (rf != NULL) {
+        text_clean(reason, sizeof reason, rf->reason, 0);
+    }
+    fprintf(f, "  due %s (%s%s%s): %s %u %s %s\n", date, when,
+            rf != NULL ? ", refused: " : "", reason, month, it->region,
+            ind->name_zh, ind->code);
 }
 
 void status_due_text(FILE *f, const status_due_t *d)
@@ -383,17 +421,20 @@ void status_due_text(FILE *f, const status_due_t *d)
     fprintf(f, "\n                 (queued: by this agent; the province "
                "counts when the\n                 collector received a "
                "figure: hrssctl completeness)\n");
-    fprintf(f, "due soon:        %zu figure%s not queued, due within %d "
+    fprintf(f, "due soon:        %zu figure%s not queued%s, due within %d "
                "day%s\n",
-            l->n_due, l->n_due == 1 ? "" : "s", d->due_days,
+            l->n_due, l->n_due == 1 ? "" : "s",
+            count_refused(d, l->due, l->n_due) ? " or refused" : "",
+            d->due_days,
             d->due_days == 1 ? "" : "s");
     for (size_t i = 0; i < l->n_due; i++) {
         item_line(f, d, &l->due[i], 0);
     }
     month_format(l->unknown_last + 1, a, sizeof a);
     month_format(l->last_month, b, sizeof b);
-    fprintf(f, "overdue:         %zu figure%s never queued", l->n_overdue,
-            l->n_overdue == 1 ? "" : "s");
+    fprintf(f, "overdue:         %zu figure%s never queued%s", l->n_overdue,
+            l->n_overdue == 1 ? "" : "s",
+            count_refused(d, l->overdue, l->n_overdue) ? " or refused" : "");
     if (l->unknown_last < l->last_month) {
         fprintf(f, " (months %s..%s)", a, b);
     }
@@ -428,9 +469,17 @@ static void item_json(FILE *f, const status_due_t *d, const due_item_t *it,
     fprintf(f, ", \"name_zh\": ");
     json_put_str(f, ind->name_zh);
     fprintf(f, ", \"region\": \"%s\", \"period\": \"%s\", \"deadline\": "
-               "%lld, \"deadline_date\": \"%s\", \"%s\": %lld}",
+               "%lld, \"deadline_date\": \"%s\", \"%s\": %lld",
             region, month, (long long)it->deadline, date,
             overdue ? "days_overdue" : "days_left", (long long)it->days);
+    /* Only a refused cell has the member: a reader of older output sees
+     * the same items. */
+    const refused_cell_t *rf = refusal_of(d, it);
+    if (rf != NULL) {
+        fprintf(f, ", \"refused\": ");
+        json_put_str(f, rf->reason);
+    }
+    fputc('}', f);
 }
 
 void status_due_json(FILE *f, const status_due_t *d)

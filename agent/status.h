@@ -30,12 +30,15 @@
 #include <stdio.h>
 
 #include "agent/due.h"
+#include "agent/refused.h"
 #include "agent/spool.h"
 #include "common/catalog.h"
 #include "common/err.h"
 
 /** The deadlines part of `status`: what the office has due soon or
- *  overdue and never queued (agent/due), from the spool's cell records.
+ *  overdue and never queued (agent/due), from the spool's cell records,
+ *  or queued and refused by the collector, nothing of the cell taken
+ *  since (agent/refused).
  *  Owns its arrays: status_due_fini(). */
 typedef struct status_due {
     const catalog_t *cat; /**< borrowed */
@@ -45,6 +48,8 @@ typedef struct status_due {
     int64_t now;
     int due_days;
     int64_t since;        /**< spool_cells()'s */
+    refused_t refused;    /**< cells listed because every figure sent
+                               for them was refused (agent/refused) */
     due_list_t list;
 } status_due_t;
 
