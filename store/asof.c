@@ -43,6 +43,14 @@
  *      built, and `index` maps each cell key to its place.
  *   4. asof_total() leaves the facts view as it found it (suspension is
  *      counted, and undone on every path).
+ *   5. A view is a function of its moment and its snapshot's txn id (the
+ *      last write committed): the store keeps the last view a thread
+ *      ended (store_t.asof_cache), and store_asof_begin() takes it
+ *      instead of building only when both match its own pinned
+ *      snapshot's. A progress (19 totals as of one moment, one request
+ *      each) builds one view, not 19. A view is never changed after it
+ *      is built, so handing it from one thread to another needs only the
+ *      mutex that guards the slot.
  */
 #include "store/asof.h"
 
@@ -71,6 +79,7 @@ typedef struct asof_cell {
 struct asof {
     store_t *s;
     int64_t at;
+    size_t txn_id;   /* the snapshot it was built in (mdb_txn_id) */
     asof_cell_t *cells;
     size_t n;
     size_t cap;
@@ -327,19 +336,68 @@ static int pin_for_view(store_t *s, int *took, char err[ERR_LEN])
     return rc;
 }
 
-static int build_pinned(store_t *s, int64_t at, asof_t **v,
-                        char err[ERR_LEN])
+/* The kept view when it is of @p at in the snapshot @p txn_id (the
+ * store then was what it is now: INVARIANT 5), else NULL; the kept view
+ * is the caller's either way (freed when it does not fit). */
+static asof_t *cache_take(store_t *s, int64_t at, size_t txn_id)
+{
+    pthread_mutex_lock(&s->asof_mu);
+    asof_t *v = s->asof_cache;
+    s->asof_cache = NULL;
+    pthread_mutex_unlock(&s->asof_mu);
+    if (v != NULL && (v->at != at || v->txn_id != txn_id)) {
+        view_free(&v);
+    }
+    return v;
+}
+
+/* Keep @p *vp for the next question (it replaces the one kept). */
+static void cache_put(store_t *s, asof_t **vp)
+{
+    pthread_mutex_lock(&s->asof_mu);
+    asof_t *old = s->asof_cache;
+    s->asof_cache = *vp;
+    pthread_mutex_unlock(&s->asof_mu);
+    *vp = NULL;
+    view_free(&old);
+}
+
+void asof_cache_free(store_t *s)
+{
+    pthread_mutex_lock(&s->asof_mu);
+    view_free(&s->asof_cache);
+    pthread_mutex_unlock(&s->asof_mu);
+}
+
+/* A view of @p at in this thread's pinned snapshot: the kept one when it
+ * fits (@p reuse), else built. */
+static int build_pinned_with(store_t *s, int64_t at, int reuse, asof_t **v,
+                             char err[ERR_LEN])
 {
     MDB_txn *txn = NULL;
     int rc = snap_begin(s, &txn, err);
     if (rc == ERR_OK) {
-        rc = view_build(s, txn, at, v);
+        size_t id = mdb_txn_id(txn);
+        *v = reuse ? cache_take(s, at, id) : NULL;
+        if (*v == NULL) {
+            rc = view_build(s, txn, at, v);
+            if (rc == ERR_OK) {
+                (*v)->txn_id = id;
+                atomic_fetch_add(&s->asof_builds, 1);
+            }
+        }
         snap_end(s, &txn);
         if (rc != ERR_OK) {
             rec_fail(s->file, "as of", rc, err);
         }
     }
     return rc;
+}
+
+static int build_pinned(store_t *s, int64_t at, asof_t **v,
+                        char err[ERR_LEN])
+{
+    return build_pinned_with(s, at, 0, v, err);
 }
 
 int store_asof_begin(store_t *self, int64_t at, char err[ERR_LEN])
@@ -353,7 +411,7 @@ int store_asof_begin(store_t *self, int64_t at, char err[ERR_LEN])
     int rc = pin_for_view(self, &took, err);
     asof_t *v = NULL;
     if (rc == ERR_OK) {
-        rc = build_pinned(self, at, &v, err);
+        rc = build_pinned_with(self, at, 1, &v, err);
     }
     if (rc != ERR_OK) {
         if (took) {
@@ -372,12 +430,17 @@ void store_asof_end(store_t *self)
     if (tl.v == NULL || tl.v->s != self) {
         return;
     }
-    view_free(&tl.v);
+    cache_put(self, &tl.v);
     if (tl.pinned) {
         store_unpin(self);
     }
     tl.pinned = 0;
     tl.suspended = 0;
+}
+
+unsigned long store_asof_builds(const store_t *self)
+{
+    return atomic_load(&self->asof_builds);
 }
 
 size_t store_asof_cells(const store_t *self)

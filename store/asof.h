@@ -39,6 +39,11 @@ int store_asof_begin(store_t *self, int64_t at, char err[ERR_LEN]);
  *  the thread held before); no-op when there is none. */
 void store_asof_end(store_t *self);
 
+/** How many views store_asof_begin() and store_diff() built in @p self
+ *  (a view kept from the question before, same moment and no write
+ *  since, is not built again): for tests and benchmarks. */
+unsigned long store_asof_builds(const store_t *self);
+
 /** How many cells this thread's view undoes (0 without a view). */
 size_t store_asof_cells(const store_t *self);
 

@@ -514,6 +514,8 @@ int store_open(store_t **out, const char *dir, const catalog_t *cat,
         return ERR_IO;
     }
     pthread_rwlock_init(&s->txn_lock, NULL);
+    pthread_mutex_init(&s->asof_mu, NULL);
+    atomic_init(&s->asof_builds, 0);
     int created = 0;
     rc = open_env(s, dir, &created, err);
     if (rc != ERR_OK) {
@@ -552,6 +554,7 @@ fail:
         mdb_env_close(s->env);
     }
     pthread_rwlock_destroy(&s->txn_lock);
+    pthread_mutex_destroy(&s->asof_mu);
     free(s);
     return rc;
 }
@@ -570,9 +573,11 @@ void store_close(store_t **self_p)
     store_t *s = *self_p;
     assert(store_check_invariants(s));
     assert(atomic_load(&s->open_txns) == 0);
+    asof_cache_free(s);
     lmdbh_unguard(s->env);
     mdb_env_close(s->env);
     pthread_rwlock_destroy(&s->txn_lock);
+    pthread_mutex_destroy(&s->asof_mu);
     s->magic = STORE_DEAD;
     free(s);
     *self_p = NULL;

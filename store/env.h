@@ -87,7 +87,16 @@ struct store {
     size_t map_max;
     pthread_rwlock_t txn_lock;
     atomic_int open_txns;        /* INVARIANT 3 */
+    /* asof.c: the last as-of view a thread ended, kept for the next
+     * question as of the same moment on the same snapshot (a progress
+     * asks 19 totals); store_close() frees it. */
+    pthread_mutex_t asof_mu;
+    struct asof *asof_cache;     /* under asof_mu; NULL: none */
+    atomic_ulong asof_builds;    /* views built, for tests */
 };
+
+/** (asof.c) Free the kept as-of view of @p s, if any. */
+void asof_cache_free(store_t *s);
 
 #ifndef NDEBUG
 /** Debug builds only: assert the invariants of a live store_t (above) and
