@@ -15,7 +15,9 @@
 #     only in Debian's places, units not enabled, every library found
 #     (the linked ones by ldd; libmicrohttpd.so.12, which the daemons
 #     dlopen for metrics and hrss-web to serve, by ldconfig),
-#     `systemd-analyze verify` on the installed units.
+#     `systemd-analyze verify` on the installed units;
+#     /usr/share/doc/hrss/copyright (DEP-5) and changelog.Debian.gz (its
+#     first line names the installed version), 0644 root's.
 #  3. What README's "Operations" says to do: keys by hrssctl keygen and
 #     hrss-agent keygen, made the user hrss's; an admin key; the office
 #     enrolled with one line in /etc/hrss/agents and a reload. The example
