@@ -15,7 +15,9 @@
 #     only in Debian's places, units not enabled, every library found
 #     (the linked ones by ldd; libmicrohttpd.so.12, which the daemons
 #     dlopen for metrics and hrss-web to serve, by ldconfig),
-#     `systemd-analyze verify` on the installed units.
+#     `systemd-analyze verify` on the installed units;
+#     /usr/share/doc/hrss/copyright (DEP-5) and changelog.Debian.gz (its
+#     first line names the installed version), 0644 root's.
 #  3. What README's "Operations" says to do: keys by hrssctl keygen and
 #     hrss-agent keygen, made the user hrss's; an admin key; the office
 #     enrolled with one line in /etc/hrss/agents and a reload. The example
@@ -42,6 +44,10 @@
 #     (asked with the root's bash: /dev/tcp); SIGTERM stops all three with
 #     status 0; the same .deb installed again (postinst is idempotent, an
 #     edited conffile is kept); purge keeps the data.
+#  6. lintian (Debian 12's, installed in the root last) on the .deb: any
+#     E: tag fails, and so does a binary without the hardening flags
+#     (I: hardening-*); W: tags are printed. About 15 s, 5 of them to fetch
+#     lintian the first time; HRSS_LINTIAN=0 skips it.
 #
 # Runs as root (debootstrap, chroot, mount namespaces). Every mount is made
 # in a private mount namespace of the process that needs it, so nothing
@@ -53,7 +59,7 @@
 #
 # Environment: PKGTEST_MIRROR (default http://deb.debian.org/debian),
 # PKGTEST_SECURITY (default: the mirror's debian-security beside it, or
-# none), PKGTEST_LIMIT.
+# none), PKGTEST_LIMIT, HRSS_LINTIAN (default 1; 0: no lintian).
 #
 # POSIX sh with coreutils, util-linux, tar, grep, sed and awk.
 
@@ -68,6 +74,11 @@ case $MIRROR in
 esac
 SECURITY=${PKGTEST_SECURITY-$SECURITY_DEFAULT}
 LIMIT=${PKGTEST_LIMIT:-900}
+LINTIAN=${HRSS_LINTIAN:-1}
+case $LINTIAN in
+    0 | 1) ;;
+    *) echo "package-test: HRSS_LINTIAN=$LINTIAN: 0 or 1" >&2; exit 2 ;;
+esac
 SUITE=bookworm
 # What the base root holds beyond minbase: systemd for systemd-analyze.
 INCLUDE=systemd
@@ -486,6 +497,27 @@ for f in /usr/bin/hrss-collector /usr/bin/hrss-agent /usr/bin/hrssctl \
     [ -f "$ROOT$f" ] || die "the package has no $f"
 done
 
+# What Debian policy asks of every package (12.5, 12.7): the copyright in
+# the machine-readable format, and the Debian changelog of this version
+# (gzip -9n), both 0644 root's.
+DOC=/usr/share/doc/hrss
+for f in $DOC/copyright $DOC/changelog.Debian.gz; do
+    [ -f "$ROOT$f" ] || die "the package has no $f (Debian policy 12.5, 12.7)"
+    m=$(stat -c '%a %u:%g' "$ROOT$f")
+    [ "$m" = "644 0:0" ] || die "$f: mode and owner '$m', not '644 0:0'"
+done
+dep5=Format:\ https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/
+[ "$(head -n 1 "$ROOT$DOC/copyright")" = "$dep5" ] ||
+    die "$DOC/copyright does not begin with '$dep5':" \
+        "$(head -n 1 "$ROOT$DOC/copyright")"
+ver=$(in_root dpkg-query -W -f '${Version}' hrss) && [ -n "$ver" ] ||
+    die "dpkg-query shows no version of hrss"
+first=$(in_root sh -c "zcat $DOC/changelog.Debian.gz | head -n 1")
+case $first in
+    "hrss ($ver) "*) ;;
+    *) die "$DOC/changelog.Debian.gz begins '$first', not 'hrss ($ver) ...'" ;;
+esac
+
 # Every library found (a missing Depends shows here by name).
 for b in hrss-collector hrss-agent hrssctl hrss-web; do
     nf=$(in_root ldd "/usr/bin/$b" | grep 'not found')
@@ -733,5 +765,48 @@ for f in $DATA/data.mdb /var/lib/hrss/backup/pkgtest/data.mdb \
     [ -e "$ROOT$f" ] || die "purge removed $f (the data must stay)"
 done
 say "installed again (conffile kept), purged (data, keys and user kept)"
+
+# --- 10. lintian on the .deb ----------------------------------------------------
+# Installed last, so that its 170-odd packages (perl, binutils, dpkg-dev;
+# about 45 MB, kept in WORK_DIR/apt-cache) hide no missing dependency
+# above. Every E: tag fails the test; W: tags are listed, not fatal.
+if [ "$LINTIAN" = 1 ]; then
+    t_lintian=$(elapsed)
+    run_in 300 "$ROOT" apt-get install -y --no-install-recommends \
+        -o Dpkg::Options::=--force-unsafe-io lintian \
+        > "$WORK/lintian-install.log" 2>&1 || {
+        tail -n 15 "$WORK/lintian-install.log" >&2
+        die "apt-get install lintian failed (see $WORK/lintian-install.log)"
+    }
+    # As nobody: lintian warns when run as root. Exit status 2: error tags
+    # (--fail-on error), listed below; 1: lintian itself failed.
+    in_root runuser -u nobody -- lintian --no-cfg --display-info --fail-on error \
+        /tmp/hrss.deb > "$WORK/lintian.log" 2>&1
+    rc=$?
+    [ "$rc" -eq 0 ] || [ "$rc" -eq 2 ] || {
+        cat "$WORK/lintian.log" >&2
+        die "lintian did not run: exit $rc (see $WORK/lintian.log)"
+    }
+    errs=$(grep '^E: ' "$WORK/lintian.log")
+    [ -z "$errs" ] && [ "$rc" -eq 0 ] || {
+        printf '%s\n' "$errs" >&2
+        die "lintian: $(printf '%s\n' "$errs" | wc -l) error tag(s)" \
+            "on $(basename "$DEB") (see $WORK/lintian.log)"
+    }
+    # Informational for lintian, but make package builds with Debian's
+    # hardening flags (_FORTIFY_SOURCE, -z now): a binary without them is
+    # a regression.
+    hard=$(grep '^[A-Z]: hrss: hardening-' "$WORK/lintian.log")
+    [ -z "$hard" ] || {
+        printf '%s\n' "$hard" >&2
+        die "lintian: binaries built without Debian's hardening flags" \
+            "(make package passes dpkg-buildflags to CMake)"
+    }
+    warns=$(grep '^W: ' "$WORK/lintian.log")
+    [ -z "$warns" ] || printf '%s\n' "$warns"
+    say "lintian $(in_root dpkg-query -W -f '${Version}' lintian):" \
+        "no error tag, $(printf '%s' "$warns" | grep -c '^W: ') warning(s)" \
+        "($(($(elapsed) - t_lintian)) s with its installation)"
+fi
 
 DONE=1
