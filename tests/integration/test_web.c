@@ -207,6 +207,18 @@ static const asof_pair_t asof_pairs[] = {
       "/api/completeness?period=2025-01", ASOF_END "}\n"},
 };
 
+/* Cut every `, "as_of": "..."` member out of JSON text @p s. */
+static void strip_as_of(char *s)
+{
+    static const char key[] = ", \"as_of\": \"";
+    char *m;
+    while ((m = strstr(s, key)) != NULL) {
+        char *end = strchr(m + sizeof key - 1, '"');
+        cr_assert_not_null(end, "%s", s);
+        memmove(m, end + 1, strlen(end + 1) + 1);
+    }
+}
+
 /* The route's body equals hrssctl's --json output, status 200; as of a
  * moment, the body carries @p as_of and differs from that of @p now,
  * the same question today (both NULL: not an as-of pair). */
@@ -227,6 +239,8 @@ static void expect_pair(const web_t *w, const pair_t *p, const char *now,
                   p->path, r.body, as_of);
     }
     if (now != NULL) {
+        /* The figures differ, not only the "as_of" member. */
+        strip_as_of(r.body);
         http_reply_t today;
         web_get(w, now, &today);
         cr_expect_eq(today.status, 200, "%s: %d", now, today.status);
