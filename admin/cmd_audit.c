@@ -377,6 +377,7 @@ int cmd_audit_completeness(ctl_t *x, const ctl_args_t *a)
         if (summaries) {
             print_summary_json(&acc);
         }
+        ctl_json_as_of(x, x->out);
         fprintf(x->out, "}\n");
     } else {
         render_table_end(acc.r, x->out);

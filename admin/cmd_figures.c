@@ -26,6 +26,13 @@
  * marked point), its JSON the marked point's "changes" (their month,
  * change, note and successors).
  *
+ * As of a moment (--as-of, hrss-web's as_of): the JSON says when, in an
+ * "as_of" member ("2025-11-26T23:59:59+08:00", the display offset) that
+ * ends the total's object and the breakdown's, and, a series being an
+ * array with no top level of its own, every point's object (before its
+ * "changes"). Without --as-of the JSON has no such member: byte for byte
+ * what it was. CSV has no place for it (stderr says it: main.c).
+ *
  * INVARIANTS
  *   1. Every total is rendered through total_row() and the columns of
  *      figure_cols(): the three commands cannot drift apart.
@@ -42,6 +49,7 @@
 
 #include "admin/mapchg.h"
 #include "admin/numfmt.h"
+#include "admin/zone.h"
 #include "common/mem.h"
 #include "common/text.h"
 
@@ -250,6 +258,17 @@ static void print_total_human(const ctl_t *x, const Hrss__Total *t)
     free(shown);
 }
 
+/* An answer as of a moment: each JSON object of @p r ends with "as_of"
+ * (ctl_json_as_of()'s text). */
+static void as_of_member(const ctl_t *x, render_t *r)
+{
+    if (x->has_as_of) {
+        char iso[ZONE_ISO_LEN];
+        ctl_as_of_iso(x, iso, sizeof iso);
+        render_json_member(r, "as_of", iso);
+    }
+}
+
 int cmd_figures_total(ctl_t *x, const ctl_args_t *a)
 {
     Hrss__QueryResponse *resp = NULL;
@@ -264,6 +283,7 @@ int cmd_figures_total(ctl_t *x, const ctl_args_t *a)
         figure_cols(SHAPE_TOTAL, 0, cols);
         render_t *r = ctl_render_new(x, cols, T_NCOLS);
         add_total(r, resp->total, NULL, NULL);
+        as_of_member(x, r);
         if (x->fmt == RENDER_JSON) {
             /* One object, not an array: the stable total --json. */
             render_json_row(r, 0, x->out);
@@ -280,10 +300,11 @@ int cmd_figures_total(ctl_t *x, const ctl_args_t *a)
 /* {"own": {...},
  *  "children": [
  *   {...}, ...],
- *  "total": {...}} */
-static void print_breakdown_json(FILE *out, const render_t *r,
+ *  "total": {...}[, "as_of": "..."]} */
+static void print_breakdown_json(const ctl_t *x, const render_t *r,
                                  size_t n_children)
 {
+    FILE *out = x->out;
     fprintf(out, "{\"own\": ");
     render_json_row(r, 0, out);
     fprintf(out, ",\n \"children\": [");
@@ -293,6 +314,7 @@ static void print_breakdown_json(FILE *out, const render_t *r,
     }
     fprintf(out, "],\n \"total\": ");
     render_json_row(r, 1 + n_children, out);
+    ctl_json_as_of(x, out);
     fprintf(out, "}\n");
 }
 
@@ -326,7 +348,7 @@ int cmd_figures_breakdown(ctl_t *x, const ctl_args_t *a)
     render_title(r, "%s (%s), %s", ind ? ind->name_zh : b->total->indicator,
                  b->total->indicator, b->total->period);
     if (x->fmt == RENDER_JSON) {
-        print_breakdown_json(x->out, r, b->n_children);
+        print_breakdown_json(x, r, b->n_children);
     } else {
         ctl_print(x, r);
     }
@@ -451,6 +473,8 @@ int cmd_figures_series(ctl_t *x, const ctl_args_t *a)
     for (size_t i = 0; i < s->n_totals; i++) {
         series_row(r, s, i);
     }
+    /* A JSON array has no top level to put it in: each point says it. */
+    as_of_member(x, r);
     const indicator_t *ind = ctl_indicator(x, a->pos[0]);
     render_title(r, "%s, %s %u", ind ? ind->name_zh : a->pos[0],
                  ctl_region_name(x, region), region);

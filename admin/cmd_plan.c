@@ -30,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "admin/zone.h"
 #include "common/json.h"
 #include "common/mem.h"
 
@@ -356,10 +357,13 @@ void cmd_plan_print(FILE *f, enum render_fmt fmt, const catalog_t *cat,
                      0);
 }
 
-void cmd_plan_print_q(FILE *f, enum render_fmt fmt, const catalog_t *cat,
-                      uint32_t region, const char *region_name,
-                      const period_t *p, const progress_row_t *rows,
-                      long tz, size_t width, int approved_only)
+/* cmd_plan_print_q(); JSON's object ends with "as_of": @p as_of when it
+ * is not NULL (an answer as of a moment, ctl_json_as_of()). */
+static void print_progress(FILE *f, enum render_fmt fmt, const catalog_t *cat,
+                           uint32_t region, const char *region_name,
+                           const period_t *p, const progress_row_t *rows,
+                           long tz, size_t width, int approved_only,
+                           const char *as_of)
 {
     const catalog_plan_t *plan = catalog_plan(cat);
     const region_t *root =
@@ -398,6 +402,10 @@ void cmd_plan_print_q(FILE *f, enum render_fmt fmt, const catalog_t *cat,
                                      : "partial",
                 approved_only ? "true" : "false");
         render_json_rows(r, f);
+        if (as_of != NULL) {
+            fprintf(f, ", \"as_of\": ");
+            json_put_str(f, as_of);
+        }
         fprintf(f, "}\n");
     } else {
         render_print(r, fmt, f);
@@ -405,14 +413,57 @@ void cmd_plan_print_q(FILE *f, enum render_fmt fmt, const catalog_t *cat,
     render_destroy(&r);
 }
 
-/* One total (of approved figures only when @p approved), or the exit
- * status of its failure. */
+void cmd_plan_print_q(FILE *f, enum render_fmt fmt, const catalog_t *cat,
+                      uint32_t region, const char *region_name,
+                      const period_t *p, const progress_row_t *rows,
+                      long tz, size_t width, int approved_only)
+{
+    print_progress(f, fmt, cat, region, region_name, p, rows, tz, width,
+                   approved_only, NULL);
+}
+
+/* One total (of approved figures only when @p approved; as of x's
+ * moment, if any), or the exit status of its failure. Asked through
+ * ctl_ask(), as client_total_q() would, so that --as-of and the server's
+ * faults (ctl_t.server_fault) hold for progress too. */
 static int ask(ctl_t *x, const char *code, uint32_t region,
                const period_t *p, int approved, store_total_t *t)
 {
-    char err[ERR_LEN];
-    int rc = client_total_q(x->c, code, region, p, approved, t, err);
-    return rc == ERR_OK ? 0 : ctl_fail_client(rc, err);
+    char per[PERIOD_STR_LEN];
+    period_format(p, per, sizeof per);
+    Hrss__TotalQ q = HRSS__TOTAL_Q__INIT;
+    q.indicator = (char *)(uintptr_t)code;
+    q.region = region;
+    q.period = per;
+    q.has_approved_only = approved != 0;
+    q.approved_only = approved != 0;
+    Hrss__QueryRequest req = HRSS__QUERY_REQUEST__INIT;
+    req.q_case = HRSS__QUERY_REQUEST__Q_TOTAL;
+    req.total = &q;
+    Hrss__QueryResponse *r = NULL;
+    memset(t, 0, sizeof *t);
+    int st = ctl_ask(x, &req, &r);
+    if (st != 0) {
+        return st;
+    }
+    if (r->r_case != HRSS__QUERY_RESPONSE__R_TOTAL) {
+        x->server_fault = 1;
+        st = ctl_fail(1, "the collector's answer is not a total");
+    } else if (approved && !r->total->has_approved) {
+        /* It ignored approved_only: its total is of every figure. */
+        x->server_fault = 1;
+        st = ctl_fail(1, "the collector is too old for approved-only "
+                         "totals");
+    } else {
+        t->is_ratio = r->total->is_ratio;
+        t->num = r->total->numerator;
+        t->den = r->total->denominator;
+        t->reporting = r->total->reporting;
+        t->expected = r->total->expected;
+        t->approved = r->total->approved;
+    }
+    hrss__query_response__free_unpacked(r, NULL);
+    return st;
 }
 
 int cmd_plan_progress(ctl_t *x, const ctl_args_t *a)
@@ -460,9 +511,11 @@ int cmd_plan_progress(ctl_t *x, const ctl_args_t *a)
         }
     }
     if (st == 0) {
-        cmd_plan_print_q(x->out, x->fmt, x->cat, region,
-                         ctl_region_name(x, region), &p, rows, x->tz,
-                         x->width, a->approved);
+        char iso[ZONE_ISO_LEN];
+        ctl_as_of_iso(x, iso, sizeof iso);
+        print_progress(x->out, x->fmt, x->cat, region,
+                       ctl_region_name(x, region), &p, rows, x->tz,
+                       x->width, a->approved, x->has_as_of ? iso : NULL);
     }
     free(rows);
     return st;

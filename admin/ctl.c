@@ -15,13 +15,20 @@
  *      thread's ctl_errors_to() stream); x->out carries only answers.
  *   2. ctl_ask() leaves *resp NULL unless it returns 0.
  *   3. ctl_ask_pages() never asks twice from the same position.
+ *   4. x->server_fault is set only together with a failure's exit status
+ *      (never on success), and only for the server's faults: a question
+ *      the collector refused as such (QUERY_INVAL, QUERY_NOTFOUND,
+ *      QUERY_DENIED, ...) leaves it 0.
  */
 #include "admin/ctl.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
+#include "admin/when.h"
+#include "admin/zone.h"
 #include "common/buf.h"
 #include "common/file.h"
 #include "common/text.h"
@@ -64,9 +71,63 @@ int ctl_flush_output(int st)
     return st;
 }
 
-int ctl_fail_client(int rc, const char *err)
+/* Whether a client error code is the server's fault, not the question's
+ * (ctl_t.server_fault). */
+static int server_code(int rc)
 {
+    return rc == ERR_IO || rc == ERR_NOMEM || rc == ERR_CORRUPT ||
+           rc == ERR_VERSION || rc == ERR_PROTO;
+}
+
+int ctl_fail_client(ctl_t *x, int rc, const char *err)
+{
+    if (server_code(rc)) {
+        x->server_fault = 1;
+    }
     return ctl_fail(rc == ERR_TIMEOUT ? CTL_EX_UNAVAILABLE : 1, "%s", err);
+}
+
+/* Whether a collector's status is its own (or its store's) fault. */
+static int server_status(Hrss__QueryStatus code)
+{
+    switch (code) {
+    case HRSS__QUERY_STATUS__QUERY_NOMEM:
+    case HRSS__QUERY_STATUS__QUERY_IO:
+    case HRSS__QUERY_STATUS__QUERY_CORRUPT:
+    case HRSS__QUERY_STATUS__QUERY_VERSION:
+    case HRSS__QUERY_STATUS__QUERY_TIMEOUT:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+int ctl_as_of_arg(ctl_t *x, const char *arg)
+{
+    char why[160];
+    int64_t t = 0;
+    long tz = catalog_plan(x->cat)->tz_offset;
+    if (when_parse_past(arg, tz, (int64_t)time(NULL), &t, why,
+                        sizeof why) != 0) {
+        return ctl_fail(CTL_EX_USAGE, "--as-of: '%s' %s", arg, why);
+    }
+    x->has_as_of = 1;
+    x->as_of = t;
+    return 0;
+}
+
+void ctl_as_of_iso(const ctl_t *x, char *buf, size_t len)
+{
+    zone_format_iso(x->as_of, x->tz, buf, len);
+}
+
+void ctl_json_as_of(const ctl_t *x, FILE *f)
+{
+    if (x->has_as_of) {
+        char iso[ZONE_ISO_LEN];
+        ctl_as_of_iso(x, iso, sizeof iso);
+        fprintf(f, ", \"as_of\": \"%s\"", iso);
+    }
 }
 
 int ctl_ask(ctl_t *x, const Hrss__QueryRequest *req,
@@ -88,9 +149,18 @@ int ctl_ask(ctl_t *x, const Hrss__QueryRequest *req,
     }
     int rc = client_call(x->c, &q, resp, err);
     if (rc != ERR_OK) {
-        return ctl_fail_client(rc, err);
+        /* No answer (ERR_TIMEOUT) is not a fault of the answer's; any
+         * other failure of the call is the collector's (a garbled
+         * answer) or its link's (a refused key): the server's. */
+        if (rc != ERR_TIMEOUT) {
+            x->server_fault = 1;
+        }
+        return ctl_fail_client(x, rc, err);
     }
     if ((*resp)->code != HRSS__QUERY_STATUS__QUERY_OK) {
+        if (server_status((*resp)->code)) {
+            x->server_fault = 1;
+        }
         int st = ctl_fail(1, "%s", (*resp)->error != NULL ? (*resp)->error
                                                           : "query failed");
         hrss__query_response__free_unpacked(*resp, NULL);
@@ -189,6 +259,7 @@ int ctl_ask_pages(ctl_t *x, Hrss__QueryRequest *req, ctl_page_fn each,
         }
         if (resp->r_case != pg.answer) {
             hrss__query_response__free_unpacked(resp, NULL);
+            x->server_fault = 1;
             st = ctl_fail(1, "the collector's answer is not the list asked "
                              "for");
             break;
@@ -199,6 +270,7 @@ int ctl_ask_pages(ctl_t *x, Hrss__QueryRequest *req, ctl_page_fn each,
         int more = st == 0 && next != NULL && !ferror(x->out);
         if (more && *pg.has_after && next->len == cursor.len &&
             memcmp(next->data, cursor.data, cursor.len) == 0) {
+            x->server_fault = 1;
             st = ctl_fail(1, "the collector's pages do not move on");
             more = 0;
         }

@@ -62,6 +62,14 @@ typedef struct ctl {
                                  completeness and facts query ctl_ask()
                                  sends is answered as of as_of */
     int64_t as_of;          /**< unix seconds */
+    int server_fault;       /**< set by a failure that was the server's,
+                                 not the question's: the collector or the
+                                 store failed (QUERY_IO, QUERY_NOMEM,
+                                 QUERY_CORRUPT, QUERY_VERSION,
+                                 QUERY_TIMEOUT; or a garbled answer). Not
+                                 for no answer at all (CTL_EX_UNAVAILABLE).
+                                 The exit status does not change (1);
+                                 hrss-web answers 500 for it. */
 } ctl_t;
 
 /** A command's arguments as given (NULL: not given). Plain value struct;
@@ -128,8 +136,25 @@ typedef int (*ctl_page_fn)(const Hrss__QueryResponse *page, void *arg);
 int ctl_ask_pages(ctl_t *x, Hrss__QueryRequest *req, ctl_page_fn each,
                   void *arg);
 
-/** A client error code as an exit status, with @p err printed. */
-int ctl_fail_client(int rc, const char *err);
+/** A client error code as an exit status, with @p err printed; sets
+ *  x->server_fault when @p rc is the server's fault (ERR_IO, ERR_NOMEM,
+ *  ERR_CORRUPT, ERR_VERSION, ERR_PROTO). */
+int ctl_fail_client(ctl_t *x, int rc, const char *err);
+
+/** --as-of TIME (admin/when.h, dates in the plan's zone) into
+ *  x->has_as_of and x->as_of.
+ *  @return 0, or CTL_EX_USAGE after printing "--as-of: 'TIME' why" (x
+ *          unchanged). */
+int ctl_as_of_arg(ctl_t *x, const char *arg);
+
+/** When x->has_as_of, print `, "as_of": "2025-11-26T23:59:59+08:00"` (the
+ *  moment at the display offset x->tz) to @p f: the member a --json
+ *  answer ends its top-level object with. Nothing otherwise. */
+void ctl_json_as_of(const ctl_t *x, FILE *f);
+
+/** The same moment as ctl_json_as_of() prints, "2025-11-26T23:59:59+08:00",
+ *  into @p buf (ZONE_ISO_LEN bytes). */
+void ctl_as_of_iso(const ctl_t *x, char *buf, size_t len);
 
 /** Region argument: a GB/T code or a Chinese name; NULL is the root.
  *  @return 0 with *@p code set, or 1 after printing why. */

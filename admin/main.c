@@ -44,7 +44,6 @@
 #include "admin/cmd_store.h"
 #include "admin/ctl.h"
 #include "admin/screen.h"
-#include "admin/when.h"
 #include "admin/zone.h"
 #include "common/endpoint.h"
 #include "common/file.h"
@@ -711,20 +710,17 @@ static int open_client(const globals_t *g, ctl_t *x)
     return 0;
 }
 
-/* --as-of TIME into x (admin/when.h, in the plan's zone), and say the
- * answer is as of then: a line before a table; on stderr for --json,
- * --csv and export, whose stdout is for programs. */
+/* --as-of TIME into x (ctl_as_of_arg()), and say the answer is as of
+ * then: a line before a table; on stderr for --json, --csv and export,
+ * whose stdout is for programs (--json answers also carry it in their
+ * "as_of" member; a CSV has no place for it). */
 static int as_of_arg(ctl_t *x, const ctl_args_t *a, int to_stderr)
 {
-    char why[160];
-    int64_t t = 0;
-    long tz = catalog_plan(x->cat)->tz_offset;
-    if (when_parse_past(a->as_of, tz, (int64_t)time(NULL), &t, why,
-                        sizeof why) != 0) {
-        return ctl_fail(CTL_EX_USAGE, "--as-of: '%s' %s", a->as_of, why);
+    int st = ctl_as_of_arg(x, a->as_of);
+    if (st != 0) {
+        return st;
     }
-    x->has_as_of = 1;
-    x->as_of = t;
+    int64_t t = x->as_of;
     char when[ZONE_TIME_LEN];
     char label[ZONE_LABEL_LEN];
     zone_format_time(t, x->tz, when, sizeof when);

@@ -80,6 +80,8 @@ struct render {
     char *footer;
     char *empty;
     size_t *json_order;   /* NULL: column order */
+    char *json_key;       /* render_json_member(): NULL when none */
+    char *json_value;
     bool csv_started;     /* render_csv_flush() printed the header */
     table_t *stream;      /* the table printed in pieces: widths only */
     size_t fitted;        /* rows render_table_fit() measured */
@@ -173,6 +175,8 @@ void render_destroy(render_t **self_p)
     free(r->footer);
     free(r->empty);
     free(r->json_order);
+    free(r->json_key);
+    free(r->json_value);
     table_destroy(&r->stream);
     r->magic = RENDER_DEAD;
     free(r);
@@ -247,6 +251,15 @@ void render_empty(render_t *self, const char *text)
     assert(check_invariants(self));
     free(self->empty);
     self->empty = xstrdup(text);
+}
+
+void render_json_member(render_t *self, const char *key, const char *value)
+{
+    assert(check_invariants(self));
+    free(self->json_key);
+    free(self->json_value);
+    self->json_key = xstrdup(key);
+    self->json_value = xstrdup(value);
 }
 
 void render_order_json(render_t *self, const size_t *order)
@@ -642,6 +655,12 @@ void render_json_row(const render_t *self, size_t row, FILE *f)
         cell_put_json(cell, col->json, col->json2,
                       (col->flags & RENDER_NEST) != 0, f);
         sep = ", ";
+    }
+    if (self->json_key != NULL) {
+        fputs(sep, f);
+        json_put_str(f, self->json_key);
+        fputs(": ", f);
+        json_put_str(f, self->json_value);
     }
     fputc('}', f);
 }

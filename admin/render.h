@@ -129,6 +129,11 @@ void render_empty(render_t *self, const char *text);
  *  by column. */
 void render_order_json(render_t *self, const size_t *order);
 
+/** A text member @p key: @p value (copied) that every row's JSON object
+ *  ends with, after the columns' (an as-of answer's "as_of"). Replaces
+ *  the one set before. Only JSON has it. */
+void render_json_member(render_t *self, const char *key, const char *value);
+
 /** Print in form @p fmt: the table (with title, footer or the empty
  *  text), the CSV, or the JSON array of every row followed by a newline.
  */

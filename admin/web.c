@@ -7,7 +7,18 @@
  * parameters are refused here, with a message that names them), turned
  * into a ctl_args_t, and the command's own handler runs with --json, its
  * output going to a bounded memory stream and its failures to another.
- * The handler's exit status becomes the HTTP status.
+ * `as_of` (total, breakdown, series, progress, completeness) is read as
+ * hrssctl reads --as-of (ctl_as_of_arg), with its message when it does
+ * not parse. The handler's exit status and ctl_t.server_fault become the
+ * HTTP status:
+ *
+ *   0                                   -> 200
+ *   CTL_EX_UNAVAILABLE (no answer)      -> 503
+ *   failed, x.server_fault (collector   -> 500
+ *     or store fault: QUERY_IO, ...)
+ *   failed otherwise (the request's:    -> 400
+ *     bad value, unknown code, QUERY_INVAL/NOTFOUND/DENIED, ...)
+ *   (the answer over max_answer         -> 413; no snapshot -> 500)
  *
  *   GET /api/NAME?k=v  -> route -> args -> cmd_*(x, a) -> 200 | 4xx/5xx
  *   GET /PATH          -> web_file_find(PATH or /index.html) -> 200 | 404
@@ -63,11 +74,12 @@ enum {
     P_SINCE = 1u << 6,
     P_UNDER = 1u << 7,
     P_APPROVED = 1u << 8, /* a flag: "1" (or "0", the same as absent) */
+    P_AS_OF = 1u << 9,    /* hrssctl --as-of TIME */
 };
 
 static const char *const param_names[] = {
     "indicator", "period", "region", "from", "to", "by", "since", "under",
-    "approved"};
+    "approved", "as_of"};
 #define NPARAMS (sizeof param_names / sizeof param_names[0])
 
 typedef struct route {
@@ -81,23 +93,23 @@ static const route_t routes[] = {
     {"/api/agents", cmd_audit_agents, 0, 0},
     {"/api/approvals", cmd_approvals, P_PERIOD | P_REGION, P_PERIOD},
     {"/api/breakdown", cmd_figures_breakdown,
-     P_INDICATOR | P_PERIOD | P_REGION, P_INDICATOR | P_PERIOD},
-    {"/api/completeness", cmd_audit_completeness, P_PERIOD | P_REGION,
-     P_PERIOD},
+     P_INDICATOR | P_PERIOD | P_REGION | P_AS_OF, P_INDICATOR | P_PERIOD},
+    {"/api/completeness", cmd_audit_completeness,
+     P_PERIOD | P_REGION | P_AS_OF, P_PERIOD},
     {"/api/followups", cmd_followups, P_PERIOD | P_REGION, 0},
     {"/api/history", cmd_audit_history, P_INDICATOR | P_REGION | P_PERIOD,
      P_INDICATOR | P_REGION | P_PERIOD},
     {"/api/indicators", cmd_catalog_indicators, 0, 0},
     {"/api/outliers", cmd_quality_outliers, P_PERIOD | P_REGION, P_PERIOD},
-    {"/api/progress", cmd_plan_progress, P_PERIOD | P_REGION | P_APPROVED,
-     0},
+    {"/api/progress", cmd_plan_progress,
+     P_PERIOD | P_REGION | P_APPROVED | P_AS_OF, 0},
     {"/api/regions", cmd_catalog_regions, P_UNDER, 0},
     {"/api/rejections", cmd_audit_rejections, P_SINCE, 0},
     {"/api/series", cmd_figures_series,
-     P_INDICATOR | P_FROM | P_TO | P_REGION | P_BY,
+     P_INDICATOR | P_FROM | P_TO | P_REGION | P_BY | P_AS_OF,
      P_INDICATOR | P_FROM | P_TO},
-    {"/api/total", cmd_figures_total, P_INDICATOR | P_PERIOD | P_REGION,
-     P_INDICATOR | P_PERIOD},
+    {"/api/total", cmd_figures_total,
+     P_INDICATOR | P_PERIOD | P_REGION | P_AS_OF, P_INDICATOR | P_PERIOD},
     {"/api/violations", cmd_audit_violations, P_PERIOD | P_REGION, 0},
 };
 #define NROUTES (sizeof routes / sizeof routes[0])
@@ -200,6 +212,7 @@ static const char *take_args(const route_t *r, const web_arg_t *args,
         return why;
     }
     a->approved = val[8] != NULL && strcmp(val[8], "1") == 0;
+    a->as_of = val[9];
     return NULL;
 }
 
@@ -255,7 +268,14 @@ static void run_command(const web_t *w, const route_t *r,
                .catalog_dir = w->catalog_dir, .out = out};
     ctl_errors_to(ef);
     char cerr[ERR_LEN];
-    int st = client_refresh(w->c, cerr) == ERR_OK ? r->run(&x, a) : -1;
+    int st = client_refresh(w->c, cerr) == ERR_OK ? 0 : -1;
+    if (st == 0 && a->as_of != NULL) {
+        /* Checked as hrssctl checks it, with its message; "now" is now. */
+        st = ctl_as_of_arg(&x, a->as_of);
+    }
+    if (st == 0) {
+        st = r->run(&x, a);
+    }
     client_release(w->c);
     ctl_errors_to(NULL);
     int bad_out = fclose(out) != 0 || cap.over;
@@ -272,6 +292,10 @@ static void run_command(const web_t *w, const route_t *r,
     } else if (st == CTL_EX_UNAVAILABLE) {
         first_line(errs, "the collector did not answer");
         fail(rp, body, 503, errs);
+    } else if (st != 0 && x.server_fault) {
+        /* The collector or the store failed, not the question. */
+        first_line(errs, "the collector or its store failed");
+        fail(rp, body, 500, errs);
     } else if (st != 0) {
         first_line(errs, "the query failed");
         fail(rp, body, 400, errs);

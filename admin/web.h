@@ -18,10 +18,12 @@
  *    1. Nothing a request asks changes anything: only the read-only
  *       commands are routed (no backup, check, export or keygen).
  *    2. Every API answer is JSON: the command's output with status 200,
- *       or {"error": MESSAGE} with 400 (a bad, missing, repeated or
- *       unknown parameter, or what the command refused), 404 (no such
- *       path), 413 (the answer would exceed max_answer bytes), 503 (the
- *       collector did not answer) or 500.
+ *       or {"error": MESSAGE} with 400 (the request's fault: a bad,
+ *       missing, repeated or unknown parameter, or what the command
+ *       refused), 404 (no such path), 413 (the answer would exceed
+ *       max_answer bytes), 503 (the collector did not answer) or 500
+ *       (the server's fault: the collector or the store failed,
+ *       ctl_t.server_fault).
  *    3. No answer is longer than max_answer bytes: a command's output is
  *       written into a stream that refuses the byte past the cap, and the
  *       command stops at its first refused write.

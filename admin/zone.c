@@ -27,6 +27,18 @@ void zone_format_time(int64_t t, long offset, char *buf, size_t len)
              tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
 }
 
+void zone_format_iso(int64_t t, long offset, char *buf, size_t len)
+{
+    time_t local = (time_t)(t + offset);
+    struct tm tm;
+    gmtime_r(&local, &tm);
+    long a = offset < 0 ? -offset : offset;
+    snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d%c%02ld:%02ld",
+             tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+             tm.tm_min, tm.tm_sec, offset < 0 ? '-' : '+', a / 3600,
+             a % 3600 / 60);
+}
+
 int zone_parse_time(const char *s, long offset, int64_t *out)
 {
     char *end = NULL;

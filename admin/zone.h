@@ -24,12 +24,19 @@
 #define ZONE_DEFAULT_OFFSET (8L * 3600)
 /** Buffer size for zone_format_time() ("YYYY-MM-DD HH:MM:SS"). */
 #define ZONE_TIME_LEN 32
+/** Buffer size for zone_format_iso() ("YYYY-MM-DDTHH:MM:SS+HH:MM"). */
+#define ZONE_ISO_LEN 40
 /** Buffer size for zone_label() ("UTC+14", "UTC-9:30"). */
 #define ZONE_LABEL_LEN 16
 
 /** "YYYY-MM-DD HH:MM:SS" of unix time @p t at @p offset into @p buf of
  *  @p len bytes (ZONE_TIME_LEN is enough; truncated when shorter). */
 void zone_format_time(int64_t t, long offset, char *buf, size_t len);
+
+/** ISO 8601 of unix time @p t at @p offset, with the offset:
+ *  "2025-01-01T23:59:59+08:00" ("+00:00" for UTC), into @p buf of @p len
+ *  bytes (ZONE_ISO_LEN is enough). admin/when.h reads it back. */
+void zone_format_iso(int64_t t, long offset, char *buf, size_t len);
 
 /** Parse @p s as unix seconds, or as YYYY-MM-DD[(T| )HH:MM[:SS]]
  *  read at @p offset.

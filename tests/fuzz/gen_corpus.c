@@ -585,6 +585,8 @@ static void gen_web(void)
     put_text("web", "regions.txt", "/api/regions?under=330100");
     put_text("web", "agents.txt", "/api/agents");
     put_text("web", "file.txt", "/vendor/echarts/LICENSE");
+    put_text("web", "as-of.txt",
+             "/api/progress?period=2025&as_of=2025-11-26T12:00:00+08:00");
     put_text("web", "bad.txt",
              "/api/total?indicator=&period=2025&period=2026&x&region=0");
 }

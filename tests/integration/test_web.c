@@ -1,8 +1,10 @@
 /* test_web.c: hrss-web's JSON API and its guards, with the real binary:
  * every route answers the bytes `hrssctl --json` prints for the same
- * store (read directly, and through a collector), bad requests are
- * refused with a message, answers are bounded, each request sees the
- * store as it is then, and the users file and TLS work as documented.
+ * store (read directly, and through a collector), as of a moment too,
+ * bad requests are refused with a message (a bad as_of with hrssctl
+ * --as-of's), answers are bounded, each request sees the store as it is
+ * then, and the users file and TLS work as documented. (Server faults:
+ * test_web_faults.c.)
  * (The pages themselves: test_dashboard.c, in Chromium.) */
 #define _GNU_SOURCE /* POLLRDHUP */
 #include <criterion/criterion.h>
@@ -20,18 +22,12 @@
 
 #include "common/period.h"
 #include "harness.h"
-#include "http_client.h"
+#include "web_harness.h"
 
 TestSuite(web, .init = hx_setup, .fini = hx_teardown, .timeout = 180);
 
 /* As the harness runs programs: a name in the build's bin directory. */
 #define BIN "hrss-web"
-
-typedef struct web {
-    pid_t pid;
-    char url[256];
-    int port;
-} web_t;
 
 static char db[300];
 
@@ -42,20 +38,31 @@ static update_t cnt(uint64_t seq, const char *ind, uint32_t region,
     return u;
 }
 
-/* Apply @p u (n of them) as agent "test-agent" to the store in db. */
-static void store_put(const update_t *u, size_t n)
+/* The moment fill_store()'s batch arrives (2025-11-25 00:00 +08:00),
+ * and that of the revisions fill_revised() adds three days later. */
+#define T1 1764000000LL
+#define T2 (T1 + 3 * 86400)
+
+/* Apply @p u (n of them) as agent "test-agent" to the store in db, as
+ * received at @p at. */
+static void store_put_at(const update_t *u, size_t n, int64_t at)
 {
     catalog_t *cat = NULL;
     store_t *s = NULL;
     hx_open_store(db, 1, &cat, &s);
-    store_batch_t b = {"test-agent", -1, 1764000000, month_make(2026, 11),
-                       u, n, NULL};
+    store_batch_t b = {"test-agent", -1, at, month_make(2026, 11), u, n,
+                       NULL};
     store_result_t r;
     char err[ERR_LEN];
     cr_assert_eq(store_apply(s, &b, 1, &r, err), ERR_OK, "%s", err);
     store_result_fini(&r);
     store_close(&s);
     catalog_destroy(&cat);
+}
+
+static void store_put(const update_t *u, size_t n)
+{
+    store_put_at(u, n, T1);
 }
 
 static void fill_store(void)
@@ -75,48 +82,16 @@ static void fill_store(void)
     store_put(u, sizeof u / sizeof u[0]);
 }
 
-typedef struct url_wait {
-    int fd;
-    char buf[256];
-    size_t len;
-} url_wait_t;
-
-static int url_line(void *arg)
+/* fill_store(), then at T2 a revision and a new figure of 2025-01: an
+ * answer as of 2025-11-26 differs from today's. */
+static void fill_revised(void)
 {
-    url_wait_t *w = arg;
-    struct pollfd p = {.fd = w->fd, .events = POLLIN};
-    if (poll(&p, 1, 50) == 1 && w->len < sizeof w->buf - 1) {
-        ssize_t n = read(w->fd, w->buf + w->len, sizeof w->buf - 1 - w->len);
-        if (n > 0) {
-            w->len += (size_t)n;
-        }
-        w->buf[w->len] = '\0';
-    }
-    return strchr(w->buf, '\n') != NULL;
-}
-
-/* Start hrss-web with the extra NULL-terminated arguments @p more on an
- * address the kernel picks; wait for its URL line. */
-static void web_start(web_t *w, const char *const *more)
-{
-    const char *argv[24] = {BIN, "--listen", "127.0.0.1:0"};
-    size_t n = 3;
-    for (; *more != NULL && n < 23; more++) {
-        argv[n++] = *more;
-    }
-    argv[n] = NULL;
-    char log[300];
-    snprintf(log, sizeof log, "%s/web.log", hx_dir);
-    url_wait_t uw = {.len = 0};
-    w->pid = hx_spawn_pipe(log, argv, &uw.fd);
-    cr_assert_eq(hx_wait_until(url_line, &uw, 30000), 1,
-                 "hrss-web printed no URL (see %s)", log);
-    close(uw.fd);
-    uw.buf[strcspn(uw.buf, "\n")] = '\0';
-    snprintf(w->url, sizeof w->url, "%s", uw.buf);
-    cr_assert(sscanf(w->url, "http%*[s]://127.0.0.1:%d/", &w->port) == 1 ||
-                  sscanf(w->url, "http://127.0.0.1:%d/", &w->port) == 1,
-              "%s", w->url);
+    fill_store();
+    update_t u[] = {
+        cnt(10, "urban_new_jobs", 330102, 202501, 160), /* revised */
+        cnt(11, "urban_new_jobs", 330203, 202501, 9),   /* new */
+    };
+    store_put_at(u, sizeof u / sizeof u[0], T2);
 }
 
 static void web_start_local(web_t *w)
@@ -126,36 +101,19 @@ static void web_start_local(web_t *w)
     web_start(w, more);
 }
 
-static void web_stop(web_t *w)
-{
-    cr_expect_eq(hx_stop(w->pid, SIGTERM, 10000), 0,
-                 "hrss-web did not stop cleanly on SIGTERM");
-}
-
-static int get(const web_t *w, const char *path, http_reply_t *r)
-{
-    return http_request("127.0.0.1", w->port, "GET", path, r);
-}
-
-/* Status @p status and a JSON error whose message holds @p needle. */
-static void expect_refused(const web_t *w, const char *path, int status,
-                           const char *needle)
-{
-    http_reply_t r;
-    get(w, path, &r);
-    cr_expect_eq(r.status, status, "%s: %d %s", path, r.status, r.body);
-    cr_expect(strncmp(r.body, "{\"error\": \"", 11) == 0 &&
-                  strstr(r.body, needle) != NULL,
-              "%s: %s (wanted '%s')", path, r.body, needle);
-    http_reply_fini(&r);
-}
-
 /* The route and the hrssctl command line (NULL-terminated) that must
  * print its body. */
 typedef struct pair {
     const char *path;
     const char *ctl[10];
 } pair_t;
+
+/* A pair as of a moment. */
+typedef struct asof_pair {
+    pair_t q;
+    const char *now;   /* the same question without as_of: another body */
+    const char *as_of; /* the "as_of" member its body carries */
+} asof_pair_t;
 
 static const pair_t pairs[] = {
     {"/api/indicators", {"indicators", "--json"}},
@@ -193,31 +151,123 @@ static const pair_t pairs[] = {
      {"followups", "--period", "2025-01", "--region", "330100", "--json"}},
 };
 
-/* Each route's body equals hrssctl's --json output, status 200. */
-static void expect_pairs(const web_t *w)
+/* What `hrssctl --data-dir db ARGS` (@p args NULL-terminated) prints on
+ * stdout, into @p out; it must succeed. (An as-of answer's line on
+ * stderr is not part of it.) */
+static void ctl_stdout(const char *const *args, char *out, size_t len)
+{
+    const char *argv[16] = {"hrssctl", "--data-dir", db, "--catalog",
+                            HRSS_TEST_CATALOG_DIR};
+    size_t n = 5;
+    for (; *args != NULL && n < 15; args++) {
+        argv[n++] = *args;
+    }
+    argv[n] = NULL;
+    char path[300];
+    snprintf(path, sizeof path, "%s/ctl.out", hx_dir);
+    char err[4096];
+    int rc = hx_run_to(argv, path, 30000, err, sizeof err);
+    cr_assert_eq(rc, 0, "hrssctl %s: %s", argv[5], err);
+    FILE *f = fopen(path, "r");
+    cr_assert_not_null(f);
+    size_t got = fread(out, 1, len - 1, f);
+    cr_assert(feof(f), "hrssctl %s: over %zu bytes", argv[5], len - 1);
+    fclose(f);
+    out[got] = '\0';
+}
+
+/* As of the end of 2025-11-26 (+08:00): between T1 and T2. */
+#define ASOF_END "\"as_of\": \"2025-11-26T23:59:59+08:00\""
+
+static const asof_pair_t asof_pairs[] = {
+    {{"/api/total?indicator=urban_new_jobs&period=2025-01"
+      "&as_of=2025-11-26",
+      {"total", "urban_new_jobs", "--period", "2025-01", "--as-of",
+       "2025-11-26", "--json"}},
+      "/api/total?indicator=urban_new_jobs&period=2025-01", ASOF_END},
+    /* ISO 8601 with its offset ('+' escaped in a query string). */
+    {{"/api/breakdown?indicator=urban_new_jobs&period=2025-01&region=330100"
+      "&as_of=2025-11-26T12:00:00%2B08:00",
+      {"breakdown", "urban_new_jobs", "--period", "2025-01", "--region",
+       "330100", "--as-of", "2025-11-26T12:00:00+08:00", "--json"}},
+      "/api/breakdown?indicator=urban_new_jobs&period=2025-01&region=330100",
+      "\"as_of\": \"2025-11-26T12:00:00+08:00\"}\n"},
+    {{"/api/series?indicator=urban_new_jobs&from=2025-01&to=2025-03"
+      "&as_of=1764172799",
+      {"series", "urban_new_jobs", "--from", "2025-01", "--to", "2025-03",
+       "--as-of", "1764172799", "--json"}},
+      "/api/series?indicator=urban_new_jobs&from=2025-01&to=2025-03",
+      ASOF_END "}"},
+    {{"/api/progress?period=2025&as_of=2025-11-26",
+      {"progress", "--period", "2025", "--as-of", "2025-11-26", "--json"}},
+      "/api/progress?period=2025", ASOF_END "}\n"},
+    {{"/api/completeness?period=2025-01&as_of=2025-11-26",
+      {"completeness", "--period", "2025-01", "--as-of", "2025-11-26",
+       "--json"}},
+      "/api/completeness?period=2025-01", ASOF_END "}\n"},
+};
+
+/* Cut every `, "as_of": "..."` member out of JSON text @p s. */
+static void strip_as_of(char *s)
+{
+    static const char key[] = ", \"as_of\": \"";
+    char *m;
+    while ((m = strstr(s, key)) != NULL) {
+        char *end = strchr(m + sizeof key - 1, '"');
+        cr_assert_not_null(end, "%s", s);
+        memmove(m, end + 1, strlen(end + 1) + 1);
+    }
+}
+
+/* The route's body equals hrssctl's --json output, status 200; as of a
+ * moment, the body carries @p as_of and differs from that of @p now,
+ * the same question today (both NULL: not an as-of pair). */
+static void expect_pair(const web_t *w, const pair_t *p, const char *now,
+                        const char *as_of)
 {
     static char want[262144]; /* a month's completeness with timeliness */
+    ctl_stdout(p->ctl, want, sizeof want);
+    http_reply_t r;
+    web_get(w, p->path, &r);
+    cr_expect_eq(r.status, 200, "%s: %d %s", p->path, r.status, r.body);
+    cr_expect_str_eq(r.body, want, "%s differs from hrssctl %s --json",
+                     p->path, p->ctl[0]);
+    cr_expect(strstr(r.head, "Content-Type: application/json") != NULL,
+              "%s: %s", p->path, r.head);
+    if (as_of != NULL) {
+        cr_expect(strstr(r.body, as_of) != NULL, "%s: %s (wanted %s)",
+                  p->path, r.body, as_of);
+    }
+    if (now != NULL) {
+        /* The figures differ, not only the "as_of" member. */
+        strip_as_of(r.body);
+        http_reply_t today;
+        web_get(w, now, &today);
+        cr_expect_eq(today.status, 200, "%s: %d", now, today.status);
+        cr_expect(strcmp(today.body, r.body) != 0 &&
+                      strstr(today.body, "\"as_of\"") == NULL,
+                  "%s: today's answer is the as-of one: %s", now,
+                  today.body);
+        http_reply_fini(&today);
+    }
+    http_reply_fini(&r);
+}
+
+/* Every pair, and the as-of ones. */
+static void expect_pairs(const web_t *w)
+{
     for (size_t i = 0; i < sizeof pairs / sizeof pairs[0]; i++) {
-        const pair_t *p = &pairs[i];
-        const char *const *c = p->ctl;
-        int rc = hx_ctl(NULL, db, HRSS_TEST_CATALOG_DIR, 1, want, sizeof want,
-                        c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8],
-                        NULL);
-        cr_assert_eq(rc, 0, "hrssctl %s: %s", c[0], want);
-        http_reply_t r;
-        get(w, p->path, &r);
-        cr_expect_eq(r.status, 200, "%s: %d %s", p->path, r.status, r.body);
-        cr_expect_str_eq(r.body, want, "%s differs from hrssctl %s --json",
-                         p->path, c[0]);
-        cr_expect(strstr(r.head, "Content-Type: application/json") != NULL,
-                  "%s: %s", p->path, r.head);
-        http_reply_fini(&r);
+        expect_pair(w, &pairs[i], NULL, NULL);
+    }
+    for (size_t i = 0; i < sizeof asof_pairs / sizeof asof_pairs[0]; i++) {
+        const asof_pair_t *a = &asof_pairs[i];
+        expect_pair(w, &a->q, a->now, a->as_of);
     }
 }
 
 Test(web, api_answers_what_hrssctl_json_prints)
 {
-    fill_store();
+    fill_revised();
     web_t w;
     web_start_local(&w);
     expect_pairs(&w);
@@ -226,7 +276,7 @@ Test(web, api_answers_what_hrssctl_json_prints)
 
 Test(web, api_through_a_collector_answers_the_same)
 {
-    fill_store();
+    fill_revised();
     hx_coll_t coll;
     char log[300];
     snprintf(log, sizeof log, "%s/collector.log", hx_dir);
@@ -243,7 +293,7 @@ Test(web, api_through_a_collector_answers_the_same)
     /* A collector that stopped answering: 503 with a message, and the
      * server goes on. */
     cr_assert_eq(hx_collector_stop(&coll, 10000), 0);
-    expect_refused(&w, "/api/agents", 503, "did not answer");
+    web_expect_refused(&w, "/api/agents", 503, "did not answer");
     web_stop(&w);
 }
 
@@ -252,49 +302,66 @@ Test(web, api_refuses_what_it_does_not_serve)
     fill_store();
     web_t w;
     web_start_local(&w);
-    expect_refused(&w, "/api/nope", 404, "no such API path");
-    expect_refused(&w, "/api/backup?name=x", 404, "no such API path");
-    expect_refused(&w, "/api/export", 404, "no such API path");
-    expect_refused(&w, "/api/total?indicator=nope&period=2025", 400,
-                   "unknown indicator 'nope'");
-    expect_refused(&w, "/api/total?indicator=urban_new_jobs&period=2025-13",
-                   400, "2025-13");
-    expect_refused(&w, "/api/total?indicator=urban_new_jobs", 400,
-                   "needs parameter 'period'");
-    expect_refused(&w, "/api/total?indicator=urban_new_jobs&period=2025"
-                       "&region=999999", 400, "999999");
-    expect_refused(&w, "/api/total?indicator=urban_new_jobs&period=2025"
-                       "&period=2024", 400, "given twice");
-    expect_refused(&w, "/api/total?indicator=urban_new_jobs&period=", 400,
-                   "has no value");
-    expect_refused(&w, "/api/progress?approved=yes", 400,
-                   "parameter 'approved' is 1 or 0, not 'yes'");
-    expect_refused(&w, "/api/total?indicator=urban_new_jobs&period=2025"
-                       "&approved=1", 400, "takes no parameter 'approved'");
-    expect_refused(&w, "/api/total?indicator=urban_new_jobs&period", 400,
-                   "has no value");
-    expect_refused(&w, "/api/agents?x=1", 400, "takes no parameter 'x'");
-    expect_refused(&w, "/api/total?indicator=urban_new_jobs%00x&period=2025",
-                   400, "NUL byte");
-    expect_refused(&w, "/api/series?indicator=urban_new_jobs&from=2025-01"
-                       "&to=2025-02&by=week", 400, "week");
+    web_expect_refused(&w, "/api/nope", 404, "no such API path");
+    web_expect_refused(&w, "/api/backup?name=x", 404, "no such API path");
+    web_expect_refused(&w, "/api/export", 404, "no such API path");
+    web_expect_refused(&w, "/api/total?indicator=nope&period=2025", 400,
+                       "unknown indicator 'nope'");
+    web_expect_refused(&w, "/api/total?indicator=urban_new_jobs&period=2025-13",
+                       400, "2025-13");
+    web_expect_refused(&w, "/api/total?indicator=urban_new_jobs", 400,
+                       "needs parameter 'period'");
+    web_expect_refused(&w, "/api/total?indicator=urban_new_jobs&period=2025"
+                           "&region=999999", 400, "999999");
+    web_expect_refused(&w, "/api/total?indicator=urban_new_jobs&period=2025"
+                           "&period=2024", 400, "given twice");
+    web_expect_refused(&w, "/api/total?indicator=urban_new_jobs&period=", 400,
+                       "has no value");
+    web_expect_refused(&w, "/api/progress?approved=yes", 400,
+                       "parameter 'approved' is 1 or 0, not 'yes'");
+    web_expect_refused(&w, "/api/total?indicator=urban_new_jobs&period=2025"
+                           "&approved=1", 400, "takes no parameter 'approved'");
+    web_expect_refused(&w, "/api/total?indicator=urban_new_jobs&period", 400,
+                       "has no value");
+    web_expect_refused(&w, "/api/agents?x=1", 400, "takes no parameter 'x'");
+    web_expect_refused(&w, "/api/total?indicator=urban_new_jobs%00x"
+                           "&period=2025",
+                       400, "NUL byte");
+    web_expect_refused(&w, "/api/series?indicator=urban_new_jobs&from=2025-01"
+                           "&to=2025-02&by=week", 400, "week");
+    /* as_of: the message hrssctl --as-of gives; only where it means
+     * something. */
+    web_expect_refused(&w, "/api/total?indicator=urban_new_jobs&period=2025"
+                           "&as_of=2025-11-03T10:00", 400,
+                       "--as-of: '2025-11-03T10:00' has a time of day but no "
+                       "offset (add Z or +08:00)");
+    web_expect_refused(&w, "/api/progress?as_of=2999-01-01", 400,
+                       "--as-of: '2999-01-01' is in the future");
+    web_expect_refused(&w, "/api/completeness?period=2025-01&as_of=yesterday",
+                       400, "--as-of: 'yesterday' ");
+    web_expect_refused(&w, "/api/agents?as_of=2025-11-26", 400,
+                       "takes no parameter 'as_of'");
+    web_expect_refused(&w, "/api/history?indicator=urban_new_jobs&region=330102"
+                           "&period=2025-01&as_of=2025-11-26", 400,
+                       "takes no parameter 'as_of'");
     char path[1024];
     char many[400];
     memset(many, 'a', sizeof many - 1);
     many[sizeof many - 1] = '\0';
     snprintf(path, sizeof path, "/api/total?indicator=%s&period=2025", many);
-    expect_refused(&w, path, 400, "longer than 256 bytes");
-    expect_refused(&w, "/api/agents?a=1&b=2&c=3&d=4&e=5&f=6&g=7&h=8&i=9", 400,
-                   "too many parameters");
+    web_expect_refused(&w, path, 400, "longer than 256 bytes");
+    web_expect_refused(&w, "/api/agents?a=1&b=2&c=3&d=4&e=5&f=6&g=7&h=8"
+                           "&i=9", 400,
+                       "too many parameters");
     /* Files: only what is built in; no way out of it. */
     http_reply_t r;
-    get(&w, "/nope.html", &r);
+    web_get(&w, "/nope.html", &r);
     cr_expect_eq(r.status, 404);
     http_reply_fini(&r);
-    get(&w, "/../CMakeLists.txt", &r);
+    web_get(&w, "/../CMakeLists.txt", &r);
     cr_expect_eq(r.status, 404);
     http_reply_fini(&r);
-    get(&w, "/%2e%2e/%2e%2e/etc/passwd", &r);
+    web_get(&w, "/%2e%2e/%2e%2e/etc/passwd", &r);
     cr_expect_eq(r.status, 404);
     http_reply_fini(&r);
     /* Read-only: no other method. */
@@ -306,7 +373,7 @@ Test(web, api_refuses_what_it_does_not_serve)
     cr_expect_eq(r.status, 405);
     http_reply_fini(&r);
     /* And the server is still there. */
-    get(&w, "/api/indicators", &r);
+    web_get(&w, "/api/indicators", &r);
     cr_expect_eq(r.status, 200);
     http_reply_fini(&r);
     web_stop(&w);
@@ -318,7 +385,7 @@ Test(web, pages_are_served_with_a_strict_policy)
     web_t w;
     web_start_local(&w);
     http_reply_t r;
-    get(&w, "/", &r);
+    web_get(&w, "/", &r);
     cr_expect_eq(r.status, 200);
     cr_expect(strstr(r.head, "Content-Type: text/html; charset=utf-8") !=
               NULL, "%s", r.head);
@@ -331,12 +398,12 @@ Test(web, pages_are_served_with_a_strict_policy)
                   strstr(r.body, "<script>") == NULL,
               "%s", r.body);
     http_reply_fini(&r);
-    get(&w, "/vendor/echarts/echarts.min.js", &r);
+    web_get(&w, "/vendor/echarts/echarts.min.js", &r);
     cr_expect_eq(r.status, 200);
     cr_expect(strstr(r.head, "text/javascript") != NULL, "%s", r.head);
     cr_expect_gt(r.body_len, 500000);
     http_reply_fini(&r);
-    get(&w, "/zhejiang-cities.geojson", &r);
+    web_get(&w, "/zhejiang-cities.geojson", &r);
     cr_expect_eq(r.status, 200);
     cr_expect(strstr(r.body, "\"330100\"") != NULL);
     http_reply_fini(&r);
@@ -372,7 +439,7 @@ Test(web, one_client_cannot_take_every_connection)
         fds[i] = half_request(&w, "127.0.0.2");
     }
     http_reply_t r;
-    get(&w, "/api/agents", &r);
+    web_get(&w, "/api/agents", &r);
     cr_expect_eq(r.status, 200, "%d %s", r.status, r.body);
     http_reply_fini(&r);
     /* Answered while 8 of them still hold their connection (so not
@@ -397,13 +464,13 @@ Test(web, answers_are_bounded)
                                 "--max-answer-kib", "4", NULL};
     web_start(&w, more);
     http_reply_t r;
-    get(&w, "/api/total?indicator=urban_new_jobs&period=2025", &r);
+    web_get(&w, "/api/total?indicator=urban_new_jobs&period=2025", &r);
     cr_expect_eq(r.status, 200, "%s", r.body);
     http_reply_fini(&r);
     /* indicators is about 8 KiB: refused, whole, with a message. */
-    expect_refused(&w, "/api/indicators", 413, "over 4096 bytes");
-    expect_refused(&w, "/api/completeness?period=2025-01", 413,
-                   "ask for less");
+    web_expect_refused(&w, "/api/indicators", 413, "over 4096 bytes");
+    web_expect_refused(&w, "/api/completeness?period=2025-01", 413,
+                       "ask for less");
     web_stop(&w);
 }
 
@@ -414,13 +481,13 @@ Test(web, each_request_sees_the_store_as_it_is_then)
     web_start_local(&w);
     const char *path = "/api/total?indicator=urban_new_jobs&period=2025-04";
     http_reply_t r;
-    get(&w, path, &r);
+    web_get(&w, path, &r);
     cr_expect(strstr(r.body, "\"value\": null") != NULL, "%s", r.body);
     http_reply_fini(&r);
     /* Written while hrss-web runs (as the collector would). */
     update_t u[] = {cnt(10, "urban_new_jobs", 330102, 202504, 42)};
     store_put(u, 1);
-    get(&w, path, &r);
+    web_get(&w, path, &r);
     cr_expect(strstr(r.body, "\"value\": 42") != NULL, "%s", r.body);
     http_reply_fini(&r);
     web_stop(&w);
@@ -623,7 +690,7 @@ Test(web, tls_serves_https_only)
     cr_expect(strstr(buf, "test-agent") != NULL, "%s", buf);
     /* Plain HTTP to it gets no answer. */
     http_reply_t r;
-    get(&w, "/api/agents", &r);
+    web_get(&w, "/api/agents", &r);
     cr_expect_neq(r.status, 200);
     http_reply_fini(&r);
     web_stop(&w);

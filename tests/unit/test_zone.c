@@ -95,3 +95,20 @@ Test(zone, label_names_the_offset)
     expect_label(5 * 3600 + 1800, "UTC+5:30");
     expect_label(-(9 * 3600 + 1800), "UTC-9:30");
 }
+
+static void expect_iso(int64_t t, long offset, const char *want)
+{
+    char buf[ZONE_ISO_LEN];
+    zone_format_iso(t, offset, buf, sizeof buf);
+    cr_expect_str_eq(buf, want, "%lld at %ld", (long long)t, offset);
+}
+
+/* The as-of moment in JSON answers: ISO 8601 with the offset spelled. */
+Test(zone, iso_carries_the_offset)
+{
+    expect_iso(T0 - 1, ZONE_DEFAULT_OFFSET, "2025-11-24T23:59:59+08:00");
+    expect_iso(T0, 0, "2025-11-24T16:00:00+00:00");
+    expect_iso(T0, -5 * 3600, "2025-11-24T11:00:00-05:00");
+    expect_iso(T0, -(9 * 3600 + 30 * 60), "2025-11-24T06:30:00-09:30");
+    expect_iso(T0, 5 * 3600 + 45 * 60, "2025-11-24T21:45:00+05:45");
+}
