@@ -12,6 +12,9 @@
  *  updates without them, so only cells first queued after that receipt's
  *  update (spool_cell_t.first_at > refused_t.from) can be told.
  *
+ *  A spool whose queue or receipts cannot be read gives an error; status
+ *  then tells no cell refused (the damage is named by status and check).
+ *
  *  Owns: a refused_t owns its array (refused_fini()).
  *
  *  INVARIANTS

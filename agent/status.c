@@ -308,14 +308,17 @@ int status_due_load(spool_t *sp, const catalog_t *cat, int region,
     out->cat = cat;
     out->now = now;
     out->due_days = due_days;
-    int rc = refused_load(sp, &out->refused, err);
-    if (rc != ERR_OK) {
-        return rc;
+    /* A damaged queue or receipt is named by the rest of status (and by
+     * check): here it only means that no cell can be told refused, as
+     * before receipts. */
+    char ignored[ERR_LEN];
+    if (refused_load(sp, &out->refused, ignored) != ERR_OK) {
+        refused_fini(&out->refused);
     }
     cells_in_t in = {cat, &out->refused, region, due_set_new(), NULL, 1, 8};
     in.regions = xcalloc(in.cap, sizeof *in.regions);
     in.regions[0] = catalog_region(cat, (size_t)region)->code;
-    rc = spool_cells(sp, take_cell, &in, &out->since, err);
+    int rc = spool_cells(sp, take_cell, &in, &out->since, err);
     if (in.n > 2) {
         qsort(in.regions + 1, in.n - 1, sizeof *in.regions, region_cmp);
     }
