@@ -438,6 +438,11 @@ void store_asof_end(store_t *self)
     tl.suspended = 0;
 }
 
+void store_asof_forget(store_t *self)
+{
+    asof_cache_free(self);
+}
+
 unsigned long store_asof_builds(const store_t *self)
 {
     return atomic_load(&self->asof_builds);

@@ -44,6 +44,11 @@ void store_asof_end(store_t *self);
  *  since, is not built again): for tests and benchmarks. */
 unsigned long store_asof_builds(const store_t *self);
 
+/** Drop the view @p self keeps for the next question (INVARIANT 5 of
+ *  asof.c), so that the next store_asof_begin() builds one: benchmarks
+ *  time a view built that way. */
+void store_asof_forget(store_t *self);
+
 /** How many cells this thread's view undoes (0 without a view). */
 size_t store_asof_cells(const store_t *self);
 
