@@ -387,9 +387,20 @@ void web_handle(const httpd_req_t *req, httpd_resp_t *resp, void *arg)
     if (w->users != NULL) {
         char user[WEB_USER_MAX + 1];
         char pass[WEB_PASSWORD_MAX + 1];
-        int ok = httpd_req_basic(req, user, sizeof user, pass, sizeof pass) &&
-                 web_users_check(w->users, user, pass, (long)mono_s());
+        int ok = httpd_req_basic(req, user, sizeof user, pass, sizeof pass)
+                     ? web_users_check(w->users, user, pass, mono_s())
+                     : 0;
         memset(pass, 0, sizeof pass);
+        if (ok == WEB_USERS_BUSY) {
+            /* Too many sign-ins to check now (web_users.h INVARIANT 3):
+             * say so at once rather than hold every other request. */
+            static const char msg[] = "too many sign-in attempts: try "
+                                      "again in a few seconds\n";
+            resp->status = 429;
+            resp->retry_after = 2;
+            buf_put(&resp->body, msg, sizeof msg - 1);
+            return;
+        }
         if (!ok) {
             static const char msg[] = "sign in: this dashboard needs a user "
                                       "name and password\n";

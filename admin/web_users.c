@@ -29,6 +29,7 @@
 
 #include "common/file.h"
 #include "common/mem.h"
+#include "common/mono.h"
 
 /* Longest line of the file: a name, ':' and a hash. */
 #define LINE_MAX_LEN (WEB_USER_MAX + 1 + crypto_pwhash_STRBYTES)
@@ -47,6 +48,11 @@ struct web_users {
     user_t *v;
     size_t n;
     unsigned char key[crypto_generichash_KEYBYTES];
+    char decoy[crypto_pwhash_STRBYTES]; /* a random password's hash, for
+                                           names not in the file; "" until
+                                           first needed */
+    double budget;     /* verification seconds left (INVARIANT 3) */
+    double budget_at;  /* when it was last refilled */
 };
 
 static int name_ok(const char *s, size_t n)
@@ -164,6 +170,8 @@ int web_users_load(web_users_t **out, const char *path, char err[ERR_LEN])
     web_users_t *self = xcalloc(1, sizeof *self);
     self->v = xcalloc(WEB_USERS_MAX, sizeof *self->v);
     randombytes_buf(self->key, sizeof self->key);
+    self->budget = WEB_USERS_VERIFY_BURST;
+    self->budget_at = -1; /* the first check sets it */
     rc = parse(self, path, data, len, err);
     sodium_memzero(data, len);
     free(data);
@@ -197,8 +205,38 @@ size_t web_users_count(const web_users_t *self)
     return self->n;
 }
 
+/* The budget refilled up to @p now (INVARIANT 3). */
+static void refill(web_users_t *self, double now)
+{
+    if (self->budget_at >= 0 && now > self->budget_at) {
+        self->budget += (now - self->budget_at) * WEB_USERS_VERIFY_SHARE;
+        if (self->budget > WEB_USERS_VERIFY_BURST) {
+            self->budget = WEB_USERS_VERIFY_BURST;
+        }
+    }
+    if (now > self->budget_at) {
+        self->budget_at = now;
+    }
+}
+
+/* The hash a name not in the file is checked against (INVARIANT 3). */
+static const char *decoy(web_users_t *self)
+{
+    if (self->decoy[0] == '\0') {
+        unsigned char r[32];
+        char pw[2 * sizeof r + 1];
+        randombytes_buf(r, sizeof r);
+        sodium_bin2hex(pw, sizeof pw, r, sizeof r);
+        if (web_users_hash(pw, self->decoy, sizeof self->decoy) != ERR_OK) {
+            self->decoy[0] = '\0';
+        }
+        sodium_memzero(pw, sizeof pw);
+    }
+    return self->decoy;
+}
+
 int web_users_check(web_users_t *self, const char *user, const char *pass,
-                    long now)
+                    double now)
 {
     user_t *u = NULL;
     for (size_t i = 0; i < self->n && u == NULL; i++) {
@@ -206,22 +244,29 @@ int web_users_check(web_users_t *self, const char *user, const char *pass,
             u = &self->v[i];
         }
     }
-    if (u == NULL) {
-        return 0;
-    }
     unsigned char h[crypto_generichash_BYTES];
     size_t plen = strlen(pass);
     crypto_generichash(h, sizeof h, (const unsigned char *)pass, plen,
                        self->key, sizeof self->key);
-    if (u->has_seen && now - u->seen_at < WEB_USERS_CACHE_S &&
-        now >= u->seen_at && sodium_memcmp(h, u->seen, sizeof h) == 0) {
+    long secs = (long)now;
+    if (u != NULL && u->has_seen && secs - u->seen_at < WEB_USERS_CACHE_S &&
+        secs >= u->seen_at && sodium_memcmp(h, u->seen, sizeof h) == 0) {
         return 1;
     }
-    if (crypto_pwhash_str_verify(u->hash, pass, plen) != 0) {
+    refill(self, now);
+    if (self->budget <= 0) {
+        return WEB_USERS_BUSY;
+    }
+    double t0 = mono_s();
+    const char *hash = u != NULL ? u->hash : decoy(self);
+    int good = hash[0] != '\0' &&
+               crypto_pwhash_str_verify(hash, pass, plen) == 0;
+    self->budget -= mono_s() - t0;
+    if (u == NULL || !good) {
         return 0;
     }
     memcpy(u->seen, h, sizeof h);
-    u->seen_at = now;
+    u->seen_at = secs;
     u->has_seen = 1;
     return 1;
 }

@@ -12,7 +12,9 @@
  *  few dozen answers: so a good (name, password) pair is remembered for
  *  WEB_USERS_CACHE_S seconds as a keyed BLAKE2b hash of the password
  *  (key random per process), compared in constant time. A wrong password
- *  is never remembered: each costs a full verification.
+ *  is never remembered: each costs a full verification, and those are
+ *  rationed (INVARIANT 3): beyond the budget a check answers
+ *  WEB_USERS_BUSY at once (hrss-web: 429 with Retry-After).
  *
  *  Owns: the users' names and hashes, and the remembered pairs, from
  *  web_users_load() to web_users_destroy(). Not thread-safe: one thread
@@ -24,6 +26,14 @@
  *    2. web_users_check() says yes only for a name in the file whose hash
  *       the password verifies, now or within the last WEB_USERS_CACHE_S
  *       seconds against the same hash.
+ *    3. A check that is not a remembered pair costs one argon2id
+ *       verification, also for a name not in the file (against a hash
+ *       of a random password: the answer takes as long as for a known
+ *       name), and is made only while the budget is above 0; each costs
+ *       the budget the time it took. So wrong passwords, however many
+ *       and however fast, take at most about WEB_USERS_VERIFY_SHARE of
+ *       the server's thread (after a burst of WEB_USERS_VERIFY_BURST s),
+ *       and remembered pairs are answered all the while.
  */
 #ifndef HRSS_WEB_USERS_H
 #define HRSS_WEB_USERS_H
@@ -49,10 +59,21 @@ void web_users_destroy(web_users_t **self_p);
 /** Number of users. */
 size_t web_users_count(const web_users_t *self);
 
-/** 1 when @p pass is @p user's password (INVARIANT 2), else 0. @p now in
- *  seconds of a monotonic clock. */
+/** Seconds of argon2id verification the server may spend, refilled at
+ *  WEB_USERS_VERIFY_SHARE seconds a second up to WEB_USERS_VERIFY_BURST
+ *  (INVARIANT 3). */
+#define WEB_USERS_VERIFY_SHARE 0.5
+#define WEB_USERS_VERIFY_BURST 2.0
+
+/** web_users_check(): the sign-in budget is spent; retry in a second. */
+#define WEB_USERS_BUSY (-1)
+
+/** 1 when @p pass is @p user's password (INVARIANT 2), 0 when it is not
+ *  (or there is no such user), WEB_USERS_BUSY when it cannot say now:
+ *  verifying would pass the budget (INVARIANT 3). @p now in seconds of a
+ *  monotonic clock. */
 int web_users_check(web_users_t *self, const char *user, const char *pass,
-                    long now);
+                    double now);
 
 /** The argon2id hash of @p pass (libsodium's interactive limits), into
  *  @p out (at least 128 bytes). @return ERR_OK, or ERR_NOMEM. */

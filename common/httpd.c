@@ -372,6 +372,11 @@ static enum MHD_Result respond(const httpd_t *h, struct MHD_Connection *conn,
     if (allow) {
         api->add_response_header(r, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
     }
+    if (rs->retry_after > 0) {
+        char secs[16];
+        snprintf(secs, sizeof secs, "%u", rs->retry_after);
+        api->add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, secs);
+    }
     enum MHD_Result rc = api->queue_response(conn, rs->status, r);
     api->destroy_response(r);
     return rc;

@@ -139,6 +139,7 @@ typedef struct httpd_resp {
     const char *cache;        /**< Cache-Control value (a literal) or NULL */
     const char *realm;        /**< with status 401: the Basic realm asked
                                    for (WWW-Authenticate); a literal */
+    unsigned retry_after;     /**< > 0: a Retry-After header, seconds */
 } httpd_resp_t;
 
 /** Answers one request: fills @p resp. Runs in the server's thread, one

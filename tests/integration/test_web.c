@@ -590,6 +590,44 @@ Test(web, users_file_asks_for_a_password)
     cr_expect(strstr(out, ":3: not NAME:HASH") != NULL, "%s", out);
 }
 
+/* Wrong passwords one after another, as fast as the server answers:
+ * beyond its budget of argon2id checks it answers 429 at once, with
+ * Retry-After, and a signed-in user is still served (web_users.h
+ * INVARIANT 3). Before, every wrong password held the server's one
+ * thread for a full check, however many came. */
+Test(web, wrong_passwords_cannot_hold_the_server)
+{
+    fill_store();
+    char users[300];
+    snprintf(users, sizeof users, "%s/users", hx_dir);
+    write_users(users, 0600);
+    web_t w;
+    const char *const more[] = {"--data-dir", db, "--catalog",
+                                HRSS_TEST_CATALOG_DIR, "--users", users,
+                                NULL};
+    web_start(&w, more);
+    static char head[65536];
+    cr_assert_eq(get_auth(&w, "/api/agents", "YWxpY2U6czNjcmV0IHBhc3M=", head,
+                          sizeof head),
+                 200, "%s", head);
+    int st = 401;
+    int tries = 0;
+    int64_t until = hx_now_ms() + 60000;
+    while (st == 401 && tries < 2000 && hx_now_ms() < until) {
+        st = get_auth(&w, "/api/agents", "YWxpY2U6d3Jvbmc=", head,
+                      sizeof head);
+        tries++;
+    }
+    cr_expect_eq(st, 429, "after %d wrong passwords: %d %s", tries, st, head);
+    cr_expect(strstr(head, "Retry-After: 2") != NULL, "%s", head);
+    cr_expect(strstr(head, "too many sign-in attempts") != NULL, "%s", head);
+    /* The signed-in user is served all the while. */
+    cr_expect_eq(get_auth(&w, "/api/agents", "YWxpY2U6czNjcmV0IHBhc3M=", head,
+                          sizeof head),
+                 200, "%s", head);
+    web_stop(&w);
+}
+
 Test(web, usage_errors_say_what_is_wrong)
 {
     static char out[8192];
