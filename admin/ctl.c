@@ -102,14 +102,14 @@ static int server_status(Hrss__QueryStatus code)
     }
 }
 
-int ctl_as_of_arg(ctl_t *x, const char *arg)
+int ctl_as_of_arg(ctl_t *x, const char *name, const char *arg)
 {
     char why[160];
     int64_t t = 0;
     long tz = catalog_plan(x->cat)->tz_offset;
     if (when_parse_past(arg, tz, (int64_t)time(NULL), &t, why,
                         sizeof why) != 0) {
-        return ctl_fail(CTL_EX_USAGE, "--as-of: '%s' %s", arg, why);
+        return ctl_fail(CTL_EX_USAGE, "%s: '%s' %s", name, arg, why);
     }
     x->has_as_of = 1;
     x->as_of = t;

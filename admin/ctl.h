@@ -142,10 +142,11 @@ int ctl_ask_pages(ctl_t *x, Hrss__QueryRequest *req, ctl_page_fn each,
 int ctl_fail_client(ctl_t *x, int rc, const char *err);
 
 /** --as-of TIME (admin/when.h, dates in the plan's zone) into
- *  x->has_as_of and x->as_of.
- *  @return 0, or CTL_EX_USAGE after printing "--as-of: 'TIME' why" (x
+ *  x->has_as_of and x->as_of; @p name is what the user wrote it as
+ *  ("--as-of" for hrssctl, "as_of" for hrss-web's parameter).
+ *  @return 0, or CTL_EX_USAGE after printing "NAME: 'TIME' why" (x
  *          unchanged). */
-int ctl_as_of_arg(ctl_t *x, const char *arg);
+int ctl_as_of_arg(ctl_t *x, const char *name, const char *arg);
 
 /** When x->has_as_of, print `, "as_of": "2025-11-26T23:59:59+08:00"` (the
  *  moment at the display offset x->tz) to @p f: the member a --json

@@ -716,7 +716,7 @@ static int open_client(const globals_t *g, ctl_t *x)
  * "as_of" member; a CSV has no place for it). */
 static int as_of_arg(ctl_t *x, const ctl_args_t *a, int to_stderr)
 {
-    int st = ctl_as_of_arg(x, a->as_of);
+    int st = ctl_as_of_arg(x, "--as-of", a->as_of);
     if (st != 0) {
         return st;
     }

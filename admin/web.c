@@ -271,7 +271,7 @@ static void run_command(const web_t *w, const route_t *r,
     int st = client_refresh(w->c, cerr) == ERR_OK ? 0 : -1;
     if (st == 0 && a->as_of != NULL) {
         /* Checked as hrssctl checks it, with its message; "now" is now. */
-        st = ctl_as_of_arg(&x, a->as_of);
+        st = ctl_as_of_arg(&x, "as_of", a->as_of);
     }
     if (st == 0) {
         st = r->run(&x, a);

@@ -333,12 +333,12 @@ Test(web, api_refuses_what_it_does_not_serve)
      * something. */
     web_expect_refused(&w, "/api/total?indicator=urban_new_jobs&period=2025"
                            "&as_of=2025-11-03T10:00", 400,
-                       "--as-of: '2025-11-03T10:00' has a time of day but no "
+                       "as_of: '2025-11-03T10:00' has a time of day but no "
                        "offset (add Z or +08:00)");
     web_expect_refused(&w, "/api/progress?as_of=2999-01-01", 400,
-                       "--as-of: '2999-01-01' is in the future");
+                       "as_of: '2999-01-01' is in the future");
     web_expect_refused(&w, "/api/completeness?period=2025-01&as_of=yesterday",
-                       400, "--as-of: 'yesterday' ");
+                       400, "as_of: 'yesterday' ");
     web_expect_refused(&w, "/api/agents?as_of=2025-11-26", 400,
                        "takes no parameter 'as_of'");
     web_expect_refused(&w, "/api/history?indicator=urban_new_jobs&region=330102"

@@ -170,7 +170,7 @@ Test(web_faults, collector_faults_are_500)
     web_expect_refused(&w, "/api/total?indicator=urban_new_jobs&period=2025"
                            "&region=999999", 400, "unknown region '999999'");
     web_expect_refused(&w, "/api/progress?period=2025&as_of=2025-11-03T10:00",
-                       400, "--as-of: '2025-11-03T10:00' has a time of day");
+                       400, "as_of: '2025-11-03T10:00' has a time of day");
     /* hrssctl: 1, as documented, for either. */
     static char out[8192];
     f.code = HRSS__QUERY_STATUS__QUERY_IO;
