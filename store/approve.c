@@ -142,6 +142,12 @@ static int parse_log(const MDB_val *k, const MDB_val *d,
     return ERR_OK;
 }
 
+int store_approval_rec_parse(const MDB_val *k, const MDB_val *d,
+                             store_approval_t *a)
+{
+    return parse_approval(k, d, a);
+}
+
 int store_approval_log_parse(const MDB_val *k, const MDB_val *d,
                              store_approval_event_t *e)
 {

@@ -15,6 +15,8 @@
  *      audit record must be in some cell's chain (the counts agree);
  *      The audit chain's records (chain.h) are walked for their seals and
  *      layout; their hashes are `hrssctl audit verify`'s (chain_verify.c);
+ *      so are approvals, approvals_log, exceptions, comments and
+ *      followups (when the store has them);
  *   3. then, when nothing was wrong with the facts, the aggregates and
  *      violations are compared with a recomputation, in a write
  *      transaction that is always aborted (verify_derived_txn: the
@@ -215,7 +217,8 @@ static void cross_rejby(chk_t *c, const MDB_val *k, const MDB_val *d)
 }
 
 /* 1 when record (@p k, @p d) of @p table, seal already cut, parses. */
-static int parses(const char *table, const MDB_val *k, const MDB_val *d)
+static int parses(const catalog_t *cat, const char *table, const MDB_val *k,
+                  const MDB_val *d)
 {
     const char *code;
     uint32_t region;
@@ -264,6 +267,23 @@ static int parses(const char *table, const MDB_val *k, const MDB_val *d)
         return tally_parse(k, d, &region, &yyyymm, who, &acc, &rej) ==
                ERR_OK;
     }
+    if (strcmp(table, "approvals") == 0) {
+        store_approval_t a;
+        return store_approval_rec_parse(k, d, &a) == ERR_OK;
+    }
+    if (strcmp(table, "approvals_log") == 0) {
+        store_approval_event_t e;
+        return store_approval_log_parse(k, d, &e) == ERR_OK;
+    }
+    if (strcmp(table, "exceptions") == 0) {
+        return store_exception_rec_parse(k, d) == ERR_OK;
+    }
+    if (strcmp(table, "comments") == 0) {
+        return comment_rec_parse(cat, k, d) == ERR_OK;
+    }
+    if (strcmp(table, "followups") == 0) {
+        return followup_rec_parse(k, d) == ERR_OK;
+    }
     if (strcmp(table, "chain") == 0) { /* chain.h: the layout only; the
                                           hashes are audit verify's */
         chain_link_t cl;
@@ -292,7 +312,7 @@ static void check_record(chk_t *c, const char *table, const MDB_val *k,
         problem(c, table, k, "checksum mismatch");
         return;
     }
-    if (!parses(table, k, d)) {
+    if (!parses(c->s->cat, table, k, d)) {
         problem(c, table, k, "malformed record");
         return;
     }
@@ -377,6 +397,21 @@ int store_check(store_t *self, store_problem_fn fn, void *arg,
     }
     if (rc == ERR_OK && self->has_chain) { /* env.h: absent before it */
         rc = check_table(&c, "chain", self->chain);
+    }
+    /* Tables a store from before them lacks (their dbi is then 0). */
+    const struct {
+        const char *name;
+        MDB_dbi dbi;
+    } later[] = {
+        {"approvals", self->approvals}, {"approvals_log", self->approvals_log},
+        {"exceptions", self->exceptions}, {"comments", self->comments},
+        {"followups", self->followups},
+    };
+    for (size_t i = 0; rc == ERR_OK && i < sizeof later / sizeof later[0];
+         i++) {
+        if (later[i].dbi != 0) {
+            rc = check_table(&c, later[i].name, later[i].dbi);
+        }
     }
     if (rc == ERR_OK && !c.facts_bad && !c.audit_bad &&
         c.chained != c.audits) {

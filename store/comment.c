@@ -172,6 +172,26 @@ static int parse_followup(const MDB_val *d, uint64_t *marked,
                                                               : ERR_CORRUPT;
 }
 
+int comment_rec_parse(const catalog_t *cat, const MDB_val *k,
+                      const MDB_val *d)
+{
+    store_comment_t c;
+    return parse_comment(cat, k, d, &c);
+}
+
+int followup_rec_parse(const MDB_val *k, const MDB_val *d)
+{
+    const char *code = NULL;
+    uint32_t region = 0;
+    int32_t month = 0;
+    uint64_t marked = 0;
+    uint64_t newest = 0;
+    if (codec_parse_cell_key(k, &code, &region, &month) != ERR_OK) {
+        return ERR_CORRUPT;
+    }
+    return parse_followup(d, &marked, &newest);
+}
+
 /* The cell's followups record: *@p found, and the two ids. */
 static int get_followup(const store_t *s, MDB_txn *txn, buf_t *kb,
                         const char *code, uint32_t region, int32_t month,

@@ -174,6 +174,22 @@ int comment_open_dbs(store_t *s, MDB_txn *txn, unsigned flags,
 
 /** (approve.c) Parse an approvals_log record, unsealed (store/asof.c
  *  undoes the actions after a moment). @return ERR_OK or ERR_CORRUPT. */
+/** (approve.c) Parse an approvals record (check.c). @return ERR_OK or
+ *  ERR_CORRUPT. */
+int store_approval_rec_parse(const MDB_val *k, const MDB_val *d,
+                             store_approval_t *a);
+
+/** (lock.c) Whether an exceptions record parses (check.c). @return ERR_OK
+ *  or ERR_CORRUPT. */
+int store_exception_rec_parse(const MDB_val *k, const MDB_val *d);
+
+/** (comment.c) Whether a comments record, or a followups record, parses
+ *  (check.c); a comment's indicator need not be in @p cat. @return ERR_OK
+ *  or ERR_CORRUPT. */
+int comment_rec_parse(const catalog_t *cat, const MDB_val *k,
+                      const MDB_val *d);
+int followup_rec_parse(const MDB_val *k, const MDB_val *d);
+
 int store_approval_log_parse(const MDB_val *k, const MDB_val *d,
                              store_approval_event_t *e);
 

@@ -29,6 +29,28 @@
 #include "store/env.h"
 #include "store/rec.h"
 
+int store_exception_rec_parse(const MDB_val *k, const MDB_val *d)
+{
+    buf_reader_t r;
+    buf_reader_init(&r, k->mv_data, k->mv_size);
+    if (buf_get_u8(&r) != CODEC_KEY_V1) {
+        return ERR_CORRUPT;
+    }
+    (void)buf_get_u32(&r); /* region */
+    (void)buf_get_u32(&r); /* month */
+    if (!buf_done(&r)) {
+        return ERR_CORRUPT;
+    }
+    buf_reader_init(&r, d->mv_data, d->mv_size);
+    if (buf_get_u8(&r) != CODEC_REC_V1) {
+        return ERR_CORRUPT;
+    }
+    (void)buf_get_i64(&r); /* at */
+    const char *by = buf_get_str(&r);
+    return buf_done(&r) && strlen(by) <= STORE_REPORTER_MAX ? ERR_OK
+                                                           : ERR_CORRUPT;
+}
+
 void store_set_lock_after(store_t *self, int days)
 {
     self->lock_after_days = days > 0 ? days : 0;
