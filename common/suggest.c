@@ -18,12 +18,24 @@
  *      characters.
  *   3. A malformed UTF-8 byte counts as one code point of its own, so
  *      decoding always advances.
+ *   4. A candidate is offered only when its distance is at most
+ *      SUGGEST_CUT_NUM / SUGGEST_CUT_DEN of the key's length (a typo, a
+ *      word left off) or the key, of SUGGEST_PART_MIN bytes or more, is
+ *      a part of its code or name ("pension", "postdoc"): not any
+ *      indicator at all ("qqqqqqq" and "nope" get none).
  */
 #include "common/suggest.h"
 
 #include <string.h>
 
 #include "common/text.h"
+
+/* INVARIANT 4: at most 2/5 of the key's units may differ. */
+#define SUGGEST_CUT_NUM 2u
+#define SUGGEST_CUT_DEN 5u
+/* INVARIANT 4: a part of a code or name counts from 3 bytes on (one
+ * Chinese character). */
+#define SUGGEST_PART_MIN 3u
 
 /* The "of which" prefix of the plan's names, after folding. */
 #define PART_PREFIX "其中:"
@@ -162,8 +174,13 @@ void suggest_indicators(const catalog_t *cat, const char *key, char *msg,
         return;
     }
     for (size_t i = 0; i < catalog_indicator_count(cat); i++) {
-        size_t d = how_far(catalog_indicator(cat, i), by_name, k, lk);
-        if (d == SIZE_MAX) {
+        const indicator_t *ind = catalog_indicator(cat, i);
+        size_t d = how_far(ind, by_name, k, lk);
+        /* INVARIANT 4: near enough, or the key is a part of it. */
+        if (d == SIZE_MAX ||
+            (d * SUGGEST_CUT_DEN > lk * SUGGEST_CUT_NUM &&
+             !(len >= SUGGEST_PART_MIN &&
+               strstr(by_name ? ind->name_zh : ind->code, folded) != NULL))) {
             continue;
         }
         size_t at = nbest;

@@ -1445,15 +1445,9 @@ Test(query, unknown_indicator_suggests_codes)
     fails(r, ERR_NOTFOUND, "unknown indicator 'urban_new_job'");
     cr_expect_not_null(strstr(r->error, "did you mean: urban_new_jobs"),
                        "%s", r->error);
-    cr_expect_eq(r->error[strlen(r->error) - 1], '?');
-    /* Exactly three suggestions. */
-    const char *s = strstr(r->error, "did you mean:");
-    cr_assert_not_null(s);
-    int commas = 0;
-    for (; *s != '\0'; s++) {
-        commas += *s == ',';
-    }
-    cr_expect_eq(commas, 2, "%s", r->error);
+    /* The one near enough (common/suggest.c INVARIANT 4). */
+    cr_expect_str_eq(r->error, "unknown indicator 'urban_new_job'; did you "
+                               "mean: urban_new_jobs?");
     hrss__query_response__free_unpacked(r, NULL);
 
     r = ask_total("pension_insure", HZ, "2025-01", 1);
