@@ -50,18 +50,7 @@ static int by_reporter(const void *a, const void *b)
 int cmd_reconcile(ctl_t *x, const ctl_args_t *a)
 {
     Hrss__ReconcileQ q = HRSS__RECONCILE_Q__INIT;
-    period_t p;
-    uint32_t region = 0;
-    int st = 0;
-    if (a->period != NULL) {
-        st = ctl_period_arg(a->period, "--period", &p);
-        q.period = (char *)(uintptr_t)a->period;
-    }
-    if (st == 0 && a->region != NULL) {
-        st = ctl_region_arg(x, a->region, &region);
-        q.has_region = 1;
-        q.region = region;
-    }
+    int st = ctl_list_scope(x, a, &q.period, &q.has_region, &q.region);
     if (st != 0) {
         return st;
     }

@@ -327,6 +327,22 @@ int ctl_period_arg(const char *arg, const char *flag, period_t *p)
     return 0;
 }
 
+int ctl_list_scope(const ctl_t *x, const ctl_args_t *a, char **period,
+                   protobuf_c_boolean *has_region, uint32_t *region)
+{
+    period_t p;
+    int st = 0;
+    if (a->period != NULL) {
+        st = ctl_period_arg(a->period, "--period", &p);
+        *period = (char *)(uintptr_t)a->period;
+    }
+    if (st == 0 && a->region != NULL) {
+        st = ctl_region_arg(x, a->region, region);
+        *has_region = 1;
+    }
+    return st;
+}
+
 int ctl_period_region(const ctl_t *x, const ctl_args_t *a, period_t *p,
                       uint32_t *region)
 {

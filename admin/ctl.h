@@ -166,6 +166,13 @@ int ctl_region_arg(const ctl_t *x, const char *arg, uint32_t *code);
  *          does not parse (message printed). */
 int ctl_period_arg(const char *arg, const char *flag, period_t *p);
 
+/** The optional pair of the list questions: --period P and --region CODE,
+ *  each checked when given, into a request's fields (@p period borrows
+ *  the argument; *@p has_region and *@p region only when --region).
+ *  @return 0, or the exit status after printing why. */
+int ctl_list_scope(const ctl_t *x, const ctl_args_t *a, char **period,
+                   protobuf_c_boolean *has_region, uint32_t *region);
+
 /** The usual pair: --period P (required) and --region CODE (the root when
  *  not given). @return 0, or the exit status after printing why. */
 int ctl_period_region(const ctl_t *x, const ctl_args_t *a, period_t *p,
